@@ -1,0 +1,113 @@
+//! IR → Rust tokens. Pure: no I/O and no formatting (see `format`).
+//!
+//! Every generated file is `include!`d by the `wxa` crate inside a module,
+//! so files hold no `use` items and no inner attributes, and name runtime
+//! items by absolute path (`crate::Media`).
+
+mod docs;
+mod errors;
+mod operation;
+mod types;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::ir::{Api, Endpoint};
+
+/// One file to generate: its path below the output folder, the spec it
+/// comes from (for the header), and what produces its tokens. Tokens are
+/// not `Send`, so files are listed first and their tokens made on the
+/// thread that formats them.
+pub struct FileJob<'a> {
+    /// Path relative to the output folder, `/`-separated.
+    pub path: String,
+    /// Where the content comes from, for the "do not edit" header.
+    pub source: String,
+    content: Content<'a>,
+}
+
+enum Content<'a> {
+    Root(&'a Api),
+    Common(&'a Api),
+    Endpoint(&'a Endpoint),
+}
+
+impl FileJob<'_> {
+    /// The file's items.
+    pub fn tokens(&self) -> TokenStream {
+        match self.content {
+            Content::Root(api) => root_module(api),
+            Content::Common(api) => errors::common_errors(&api.common_errors),
+            Content::Endpoint(endpoint) => endpoint_file(endpoint),
+        }
+    }
+}
+
+/// All files for `api`, in a stable order.
+pub fn files(api: &Api) -> Vec<FileJob<'_>> {
+    let mut files = vec![
+        FileJob { path: "mod.rs".to_owned(), source: "specs/".to_owned(), content: Content::Root(api) },
+        FileJob { path: "common.rs".to_owned(), source: "specs/errors.yaml".to_owned(), content: Content::Common(api) },
+    ];
+    for endpoint in &api.endpoints {
+        files.push(FileJob {
+            path: format!("{}/{}.rs", endpoint.category, endpoint.file_stem),
+            source: format!("specs/{}", endpoint.source_file),
+            content: Content::Endpoint(endpoint),
+        });
+    }
+    files
+}
+
+/// An integer literal without a type suffix (`-1`, not `-1i64`).
+pub(crate) fn int_literal(value: i64) -> TokenStream {
+    let literal = proc_macro2::Literal::u64_unsuffixed(value.unsigned_abs());
+    if value < 0 { quote!(-#literal) } else { quote!(#literal) }
+}
+
+pub(crate) fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// The module tree: one module per category, each including its endpoints.
+fn root_module(api: &Api) -> TokenStream {
+    let common_doc = docs::lines(&[
+        "Error codes any endpoint may return, from `specs/errors.yaml`.".to_owned(),
+        String::new(),
+        "Each endpoint's error enum wraps these in its `Common` variant; a code the endpoint documents itself takes the endpoint's meaning instead.".to_owned(),
+    ]);
+    let categories = api.categories().into_iter().map(|(category, endpoints)| {
+        let module = ident(category);
+        let doc = docs::lines(&[format!("Endpoints of the `{category}` category: {}.", endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", "))]);
+        let includes = endpoints.iter().map(|e| {
+            let file = format!("/{}/{}.rs", e.category, e.file_stem);
+            quote! { include!(concat!(env!("OUT_DIR"), #file)); }
+        });
+        quote! {
+            #doc
+            pub mod #module {
+                #(#includes)*
+            }
+        }
+    });
+    quote! {
+        #common_doc
+        pub mod common {
+            include!(concat!(env!("OUT_DIR"), "/common.rs"));
+        }
+        #(#categories)*
+    }
+}
+
+fn endpoint_file(endpoint: &Endpoint) -> TokenStream {
+    let request = types::request(endpoint);
+    let response = types::response(endpoint);
+    let error = errors::endpoint_error(endpoint);
+    let operation = operation::operation(endpoint);
+    quote! {
+        #request
+        #response
+        #error
+        #operation
+    }
+}

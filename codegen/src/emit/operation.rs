@@ -1,0 +1,200 @@
+//! The glue between a request type and the runtime: the `Operation` impl
+//! that turns a request into query and body, and the `Client` method.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{docs, ident};
+use crate::ir::*;
+
+fn fixed_tokens(value: &FixedValue) -> TokenStream {
+    match value {
+        FixedValue::Str(s) => quote!(#s),
+        FixedValue::Int(i) => super::int_literal(*i),
+        FixedValue::Bool(b) => quote!(#b),
+    }
+}
+
+/// Text of a query value expression for a scalar of type `ty` in `value`.
+fn query_text(ty: &Type, value: TokenStream) -> TokenStream {
+    match ty {
+        Type::String => value,
+        Type::Secret => quote!(#value.expose().to_owned()),
+        _ => quote!(#value.to_string()),
+    }
+}
+
+/// Statements that push each field's text onto `target` (a `Vec<(&str, String)>`).
+fn pushes(fields: &[Field], target: &str) -> Vec<TokenStream> {
+    let target = ident(target);
+    fields
+        .iter()
+        .map(|field| {
+            let wire = &field.wire_name;
+            let rust = ident(&field.rust_name);
+            match &field.source {
+                FieldSource::Fixed(value) => {
+                    let text = match value {
+                        FixedValue::Str(s) => quote!(#s.to_owned()),
+                        other => {
+                            let v = fixed_tokens(other);
+                            quote!(#v.to_string())
+                        }
+                    };
+                    quote! { #target.push((#wire, #text)); }
+                }
+                FieldSource::AppId => quote! { #target.push((#wire, credentials.app_id()?.to_owned())); },
+                FieldSource::AppSecret => quote! { #target.push((#wire, credentials.app_secret()?.expose().to_owned())); },
+                FieldSource::Caller if field.required => {
+                    let text = query_text(&field.ty, quote!(self.#rust));
+                    quote! { #target.push((#wire, #text)); }
+                }
+                FieldSource::Caller => {
+                    let text = query_text(&field.ty, quote!(value));
+                    quote! {
+                        if let Some(value) = self.#rust {
+                            #target.push((#wire, #text));
+                        }
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// Statements that build `body` (a `crate::runtime::RequestBody`).
+fn body_tokens(endpoint: &Endpoint) -> TokenStream {
+    match &endpoint.body {
+        Body::None => quote! { let body = crate::runtime::RequestBody::Empty; },
+        Body::Json(fields) => {
+            let extra: Vec<TokenStream> = fields
+                .iter()
+                .filter_map(|field| {
+                    let wire = &field.wire_name;
+                    match &field.source {
+                        FieldSource::Caller => None,
+                        FieldSource::Fixed(value) => {
+                            let v = fixed_tokens(value);
+                            Some(quote! { (#wire, serde_json::Value::from(#v)) })
+                        }
+                        FieldSource::AppId => Some(quote! { (#wire, serde_json::Value::from(credentials.app_id()?)) }),
+                        FieldSource::AppSecret => Some(quote! { (#wire, serde_json::Value::from(credentials.app_secret()?.expose())) }),
+                    }
+                })
+                .collect();
+            if extra.is_empty() {
+                quote! { let body = crate::runtime::RequestBody::json(&self)?; }
+            } else {
+                quote! { let body = crate::runtime::RequestBody::json_with(&self, [#(#extra),*])?; }
+            }
+        }
+        Body::Multipart { file_part, fields, .. } => {
+            let file = ident(file_part);
+            let pushes = pushes(fields, "parts");
+            let parts_decl = if pushes.is_empty() {
+                quote! { let parts: Vec<(&'static str, String)> = Vec::new(); }
+            } else {
+                quote! { let mut parts: Vec<(&'static str, String)> = Vec::new(); }
+            };
+            quote! {
+                #parts_decl
+                #(#pushes)*
+                let body = crate::runtime::RequestBody::Multipart {
+                    file_part: #file_part,
+                    upload: self.#file,
+                    parts,
+                };
+            }
+        }
+    }
+}
+
+/// `impl crate::runtime::Operation` and the `Client` method.
+pub fn operation(endpoint: &Endpoint) -> TokenStream {
+    let request = format_ident!("{}Request", endpoint.type_prefix);
+    let error = format_ident!("{}Error", endpoint.type_prefix);
+    let method = ident(&endpoint.method_name);
+    let (output, response_kind, decode) = match &endpoint.response {
+        Response::Json(_) => {
+            let response = format_ident!("{}Response", endpoint.type_prefix);
+            (quote!(#response), quote!(crate::runtime::ResponseKind::Json), quote!(crate::runtime::decode_json(body)))
+        }
+        Response::Binary => (quote!(crate::Media), quote!(crate::runtime::ResponseKind::Binary), quote!(Ok(body.into_media()))),
+        Response::Ack => (quote!(()), quote!(crate::runtime::ResponseKind::Ack), quote!({
+            let _ = body;
+            Ok(())
+        })),
+    };
+    let name = &endpoint.name;
+    let path = &endpoint.path;
+    let http_method = match endpoint.http_method {
+        HttpMethod::Get => quote!(crate::runtime::HttpMethod::Get),
+        HttpMethod::Post => quote!(crate::runtime::HttpMethod::Post),
+    };
+    let auth = match endpoint.auth {
+        Auth::AccessToken => quote!(crate::runtime::Auth::AccessToken),
+        Auth::None => quote!(crate::runtime::Auth::None),
+    };
+    let retry_safe = endpoint.retry_safe;
+    let has_secret_output = match &endpoint.response {
+        Response::Json(fields) => fields.iter().any(|f| contains_secret(&f.ty)),
+        _ => false,
+    };
+    let uses_credentials = endpoint
+        .query
+        .iter()
+        .chain(match &endpoint.body {
+            Body::Json(f) | Body::Multipart { fields: f, .. } => f.as_slice(),
+            Body::None => &[],
+        })
+        .any(|f| matches!(f.source, FieldSource::AppId | FieldSource::AppSecret));
+    let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
+    let pushes = pushes(&endpoint.query, "query");
+    let query_len = proc_macro2::Literal::usize_unsuffixed(endpoint.query.len());
+    let query_decl = if pushes.is_empty() {
+        quote! { let query: Vec<(&'static str, String)> = Vec::new(); }
+    } else {
+        quote! { let mut query: Vec<(&'static str, String)> = Vec::with_capacity(#query_len); }
+    };
+    let body = body_tokens(endpoint);
+    let method_doc = docs::lines(&docs::endpoint(endpoint, &endpoint.errors));
+    quote! {
+        impl crate::runtime::Operation for #request {
+            type Output = #output;
+            type Error = #error;
+            const META: crate::runtime::EndpointMeta = crate::runtime::EndpointMeta {
+                name: #name,
+                method: #http_method,
+                path: #path,
+                auth: #auth,
+                retry_safe: #retry_safe,
+                response: #response_kind,
+                secret_response: #has_secret_output,
+            };
+            fn into_parts(self, #credentials_arg: &crate::runtime::Credentials) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
+                #body
+                #query_decl
+                #(#pushes)*
+                Ok(crate::runtime::RequestParts { query, body })
+            }
+            fn decode(body: crate::runtime::SuccessBody) -> Result<Self::Output, crate::runtime::DecodeFailure> {
+                #decode
+            }
+        }
+        impl crate::Client {
+            #method_doc
+            pub async fn #method(&self, request: #request) -> Result<#output, crate::Error<#error>> {
+                self.execute(request).await
+            }
+        }
+    }
+}
+
+fn contains_secret(ty: &Type) -> bool {
+    match ty {
+        Type::Secret => true,
+        Type::Object(o) => o.fields.iter().any(|f| contains_secret(&f.ty)),
+        Type::Array(item) => contains_secret(item),
+        _ => false,
+    }
+}

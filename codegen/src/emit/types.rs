@@ -1,0 +1,366 @@
+//! Request, response, object and enum types.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{docs, ident};
+use crate::ir::*;
+
+/// Which way a type travels, which decides its derives and doc wording.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Request,
+    Response,
+}
+
+pub fn int_tokens(int: IntType) -> TokenStream {
+    match int {
+        IntType::I32 => quote!(i32),
+        IntType::I64 => quote!(i64),
+        IntType::U32 => quote!(u32),
+        IntType::U64 => quote!(u64),
+    }
+}
+
+/// The Rust type of a field's value (without `Option`).
+pub fn value_type(ty: &Type) -> TokenStream {
+    match ty {
+        Type::String => quote!(String),
+        Type::Secret => quote!(crate::Secret),
+        Type::Bool => quote!(bool),
+        Type::Int(int) => int_tokens(*int),
+        Type::Float => quote!(f64),
+        Type::Object(object) => {
+            let name = ident(&object.name);
+            quote!(#name)
+        }
+        Type::Enum(e) => {
+            let name = ident(&e.name);
+            quote!(#name)
+        }
+        Type::Array(item) => {
+            let item = value_type(item);
+            quote!(Vec<#item>)
+        }
+    }
+}
+
+/// A setter/constructor argument: strings take `impl Into<..>`.
+fn argument_type(ty: &Type) -> (TokenStream, bool) {
+    match ty {
+        Type::String => (quote!(impl Into<String>), true),
+        Type::Secret => (quote!(impl Into<crate::Secret>), true),
+        other => (value_type(other), false),
+    }
+}
+
+fn field_doc(field: &Field) -> TokenStream {
+    let mut text = docs::spec_text(&field.doc);
+    if let Some(default) = &field.default {
+        text.push_str(&format!(" WeChat's default: `{default}`."));
+    }
+    docs::lines(&[text])
+}
+
+/// The request type of an endpoint, with its nested types.
+pub fn request(endpoint: &Endpoint) -> TokenStream {
+    let name = format_ident!("{}Request", endpoint.type_prefix);
+    let mut fields: Vec<&Field> = endpoint.query.iter().filter(|f| f.source == FieldSource::Caller).collect();
+    let query_names: Vec<&str> = fields.iter().map(|f| f.rust_name.as_str()).collect();
+    let (body_fields, file) = match &endpoint.body {
+        Body::None => (Vec::new(), None),
+        Body::Json(list) => (list.iter().filter(|f| f.source == FieldSource::Caller).collect(), None),
+        Body::Multipart { file_part, file_doc, fields } => (fields.iter().filter(|f| f.source == FieldSource::Caller).collect::<Vec<_>>(), Some((file_part, file_doc))),
+    };
+    fields.extend(body_fields);
+    let json = matches!(endpoint.body, Body::Json(_));
+
+    let mut nested = TokenStream::new();
+    for field in &fields {
+        nested_types(&field.ty, Direction::Request, &mut nested);
+    }
+
+    let doc = docs::lines(&[format!("Parameters of [`crate::Client::{}`].", endpoint.method_name)]);
+    let mut struct_fields = Vec::new();
+    let mut required_args = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = Vec::new();
+    for field in &fields {
+        let skip = if query_names.contains(&field.rust_name.as_str()) { quote!(#[serde(skip)]) } else { quote!() };
+        let (decl, arg, init, setter) = field_parts(field, Direction::Request);
+        let attrs = if json { quote!(#skip #decl) } else { quote!() };
+        let doc = field_doc(field);
+        let rust = ident(&field.rust_name);
+        let ty = stored_type(field);
+        struct_fields.push(quote! { #doc #attrs pub #rust: #ty, });
+        if let Some(arg) = arg {
+            required_args.push(arg);
+        }
+        inits.push(init);
+        if let Some(setter) = setter {
+            setters.push(setter);
+        }
+    }
+    if let Some((part, file_doc)) = file {
+        let rust = ident(part);
+        let doc = docs::lines(&[docs::spec_text(file_doc)]);
+        struct_fields.push(quote! { #doc pub #rust: crate::Upload, });
+        required_args.push(quote!(#rust: crate::Upload));
+        inits.push(quote!(#rust));
+    }
+    let all_optional = required_args.is_empty();
+    let derive = match (json, all_optional) {
+        (true, true) => quote!(#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]),
+        (true, false) => quote!(#[derive(Debug, Clone, PartialEq, serde::Serialize)]),
+        (false, true) => quote!(#[derive(Debug, Clone, PartialEq, Default)]),
+        (false, false) => quote!(#[derive(Debug, Clone, PartialEq)]),
+    };
+    let many = (required_args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let new_doc = docs::lines(&["A request with the required parameters; set optional ones with the methods of the same name.".to_owned()]);
+    quote! {
+        #nested
+        #doc
+        #derive
+        #[non_exhaustive]
+        pub struct #name {
+            #(#struct_fields)*
+        }
+        impl #name {
+            #new_doc
+            #many
+            pub fn new(#(#required_args),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#setters)*
+        }
+    }
+}
+
+/// The field's type as stored: `Option<T>` unless required.
+fn stored_type(field: &Field) -> TokenStream {
+    let ty = value_type(&field.ty);
+    if field.required { ty } else { quote!(Option<#ty>) }
+}
+
+/// Serde attributes, constructor argument, initialiser and setter of a field.
+fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<TokenStream>, TokenStream, Option<TokenStream>) {
+    let rust = ident(&field.rust_name);
+    let wire = &field.wire_name;
+    let rename = (field.rust_name != field.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+    let optional = if field.required {
+        quote!()
+    } else if direction == Direction::Response {
+        quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+    } else {
+        quote!(#[serde(skip_serializing_if = "Option::is_none")])
+    };
+    let (arg_ty, converts) = argument_type(&field.ty);
+    let value = if converts { quote!(#rust.into()) } else { quote!(#rust) };
+    if field.required {
+        (quote!(#rename #optional), Some(quote!(#rust: #arg_ty)), quote!(#rust: #value), None)
+    } else {
+        let doc = field_doc(field);
+        let setter = quote! {
+            #doc
+            pub fn #rust(mut self, #rust: #arg_ty) -> Self {
+                self.#rust = Some(#value);
+                self
+            }
+        };
+        (quote!(#rename #optional), None, quote!(#rust: None), Some(setter))
+    }
+}
+
+/// The response type of a JSON endpoint (nothing for binary and ack).
+pub fn response(endpoint: &Endpoint) -> TokenStream {
+    let Response::Json(fields) = &endpoint.response else { return quote!() };
+    let doc = docs::lines(&[format!("What [`crate::Client::{}`] returns.", endpoint.method_name)]);
+    object(&format!("{}Response", endpoint.type_prefix), fields, Direction::Response, doc)
+}
+
+fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) -> TokenStream {
+    let name = ident(name);
+    let mut nested = TokenStream::new();
+    let mut decls = Vec::new();
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = Vec::new();
+    for field in fields {
+        nested_types(&field.ty, direction, &mut nested);
+        let (attrs, arg, init, setter) = field_parts(field, direction);
+        let field_doc = field_doc(field);
+        let rust = ident(&field.rust_name);
+        let ty = stored_type(field);
+        decls.push(quote! { #field_doc #attrs pub #rust: #ty, });
+        args.extend(arg);
+        inits.push(init);
+        setters.extend(setter);
+    }
+    let default = args.is_empty().then(|| quote!(Default,));
+    let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
+    quote! {
+        #nested
+        #doc
+        #[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #name {
+            #(#decls)*
+        }
+        impl #name {
+            #new_doc
+            #many
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#setters)*
+        }
+    }
+}
+
+/// Emits the structs and enums a field type needs, depth first.
+fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream) {
+    match ty {
+        Type::Object(o) => {
+            let doc = docs::lines(&[format!("The `{}` object.", o.name)]);
+            out.extend(object(&o.name, &o.fields, direction, doc));
+        }
+        Type::Array(item) => nested_types(item, direction, out),
+        Type::Enum(e) => out.extend(enumeration(e)),
+        _ => {}
+    }
+}
+
+/// An enum with an `Other` fallback, so values the spec does not list yet
+/// neither fail decoding nor block a caller.
+fn enumeration(e: &EnumType) -> TokenStream {
+    let name = ident(&e.name);
+    let variants = e.variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        let wire = match &v.value {
+            EnumValue::Str(s) => format!("`{s}`"),
+            EnumValue::Int(i) => format!("`{i}`"),
+        };
+        let text = match &v.doc {
+            Some(doc) => format!("{wire}: {}", docs::spec_text(doc)),
+            None => format!("{wire}."),
+        };
+        let doc = docs::lines(&[text]);
+        quote! { #doc #variant, }
+    });
+    let doc = docs::lines(&[format!("Values of `{}`.", e.name)]);
+    let other_doc = docs::lines(&["A value this version of the specs does not list.".to_owned()]);
+    match e.int {
+        None => {
+            let to_wire = e.variants.iter().map(|v| {
+                let variant = ident(&v.name);
+                let EnumValue::Str(s) = &v.value else { unreachable!("string enum") };
+                quote! { Self::#variant => #s, }
+            });
+            let from_wire = e.variants.iter().map(|v| {
+                let variant = ident(&v.name);
+                let EnumValue::Str(s) = &v.value else { unreachable!("string enum") };
+                quote! { #s => Self::#variant, }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+                #[non_exhaustive]
+                pub enum #name {
+                    #(#variants)*
+                    #other_doc
+                    Other(String),
+                }
+                impl #name {
+                    /// The value on the wire.
+                    pub fn as_str(&self) -> &str {
+                        match self {
+                            #(#to_wire)*
+                            Self::Other(value) => value,
+                        }
+                    }
+                }
+                impl From<&str> for #name {
+                    fn from(value: &str) -> Self {
+                        match value {
+                            #(#from_wire)*
+                            other => Self::Other(other.to_owned()),
+                        }
+                    }
+                }
+                impl std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+                impl serde::Serialize for #name {
+                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        serializer.serialize_str(self.as_str())
+                    }
+                }
+                impl<'de> serde::Deserialize<'de> for #name {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                        Ok(Self::from(value.as_ref()))
+                    }
+                }
+            }
+        }
+        Some(_) => {
+            let to_wire = e.variants.iter().map(|v| {
+                let variant = ident(&v.name);
+                let EnumValue::Int(i) = &v.value else { unreachable!("integer enum") };
+                let i = super::int_literal(*i);
+                quote! { Self::#variant => #i, }
+            });
+            let from_wire = e.variants.iter().map(|v| {
+                let variant = ident(&v.name);
+                let EnumValue::Int(i) = &v.value else { unreachable!("integer enum") };
+                let i = super::int_literal(*i);
+                quote! { #i => Self::#variant, }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+                #[non_exhaustive]
+                pub enum #name {
+                    #(#variants)*
+                    #other_doc
+                    Other(i64),
+                }
+                impl #name {
+                    /// The value on the wire.
+                    pub fn value(&self) -> i64 {
+                        match self {
+                            #(#to_wire)*
+                            Self::Other(value) => *value,
+                        }
+                    }
+                }
+                impl From<i64> for #name {
+                    fn from(value: i64) -> Self {
+                        match value {
+                            #(#from_wire)*
+                            other => Self::Other(other),
+                        }
+                    }
+                }
+                impl std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(f, "{}", self.value())
+                    }
+                }
+                impl serde::Serialize for #name {
+                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        serializer.serialize_i64(self.value())
+                    }
+                }
+                impl<'de> serde::Deserialize<'de> for #name {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The checked model the emitter works from. Everything here is valid:
+//! names are Rust identifiers, codes are unique, types are resolved.
+
+/// The whole API: every endpoint and the shared error table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// Endpoints sorted by category, then by name.
+    pub endpoints: Vec<Endpoint>,
+    /// Codes any endpoint may return (`specs/errors.yaml`), sorted by code.
+    pub common_errors: Vec<ErrorCode>,
+}
+
+impl Api {
+    /// The categories in order, each with its endpoints.
+    pub fn categories(&self) -> Vec<(&str, Vec<&Endpoint>)> {
+        let mut out: Vec<(&str, Vec<&Endpoint>)> = Vec::new();
+        for endpoint in &self.endpoints {
+            match out.last_mut() {
+                Some((category, list)) if *category == endpoint.category => list.push(endpoint),
+                _ => out.push((&endpoint.category, vec![endpoint])),
+            }
+        }
+        out
+    }
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+}
+
+/// How a call authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `access_token` in the query.
+    AccessToken,
+    /// Nothing.
+    None,
+}
+
+/// One endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// Spec name, `getTempMedia`.
+    pub name: String,
+    /// Client method, `get_temp_media`.
+    pub method_name: String,
+    /// Type prefix, `GetTempMedia`.
+    pub type_prefix: String,
+    /// File the spec came from, relative to the spec root.
+    pub source_file: String,
+    /// File name stem of the generated module (`get_temp_media`).
+    pub file_stem: String,
+    pub summary: String,
+    pub docs_url: String,
+    pub category: String,
+    pub cloud: Option<String>,
+    pub http_method: HttpMethod,
+    pub path: String,
+    pub auth: Auth,
+    pub retry_safe: bool,
+    pub notes: Option<String>,
+    pub query: Vec<Field>,
+    pub body: Body,
+    pub response: Response,
+    /// The endpoint's own codes, sorted by code.
+    pub errors: Vec<ErrorCode>,
+}
+
+/// The request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// No body.
+    None,
+    /// A JSON object.
+    Json(Vec<Field>),
+    /// A multipart form: the file part's name and doc, and text parts.
+    Multipart { file_part: String, file_doc: String, fields: Vec<Field> },
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Response {
+    /// A JSON object with these fields.
+    Json(Vec<Field>),
+    /// Bytes on success, JSON on failure.
+    Binary,
+    /// `{errcode: 0}` only.
+    Ack,
+}
+
+/// Where a field's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldSource {
+    /// The caller sets it on the request.
+    Caller,
+    /// Always this constant (already rendered as the wire text).
+    Fixed(FixedValue),
+    /// The client's app id.
+    AppId,
+    /// The client's app secret.
+    AppSecret,
+}
+
+/// A constant field value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixedValue {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// One field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name on the wire.
+    pub wire_name: String,
+    /// Name in Rust.
+    pub rust_name: String,
+    pub ty: Type,
+    pub required: bool,
+    pub doc: String,
+    /// WeChat's default, rendered for the docs.
+    pub default: Option<String>,
+    pub source: FieldSource,
+}
+
+/// Integer widths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntType {
+    /// i32
+    I32,
+    /// i64
+    I64,
+    /// u32
+    U32,
+    /// u64
+    U64,
+}
+
+/// A field type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    /// String.
+    String,
+    /// A credential, redacted in Debug.
+    Secret,
+    /// bool.
+    Bool,
+    /// Integer.
+    Int(IntType),
+    /// f64.
+    Float,
+    /// A struct.
+    Object(ObjectType),
+    /// Vec of the item type.
+    Array(Box<Type>),
+    /// An enum.
+    Enum(EnumType),
+}
+
+/// A generated struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectType {
+    pub name: String,
+    pub fields: Vec<Field>,
+}
+
+/// A generated enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumType {
+    pub name: String,
+    /// `None` for string enums, the integer type for integer enums.
+    pub int: Option<IntType>,
+    pub variants: Vec<EnumVariant>,
+}
+
+/// One enum value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumVariant {
+    pub name: String,
+    pub value: EnumValue,
+    pub doc: Option<String>,
+}
+
+/// The wire value of an enum variant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnumValue {
+    /// A string value.
+    Str(String),
+    /// An integer value.
+    Int(i64),
+}
+
+/// How the client should treat an error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    /// Final.
+    None,
+    /// A passing fault.
+    Transient,
+    /// A rate limit.
+    Throttle,
+    /// The access token is invalid.
+    RefreshToken,
+}
+
+/// One row of an error table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorCode {
+    pub code: i64,
+    pub name: String,
+    pub doc: String,
+    pub retry: RetryKind,
+}

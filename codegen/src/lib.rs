@@ -1,0 +1,89 @@
+//! wxa-codegen turns the YAML endpoint specs of `specs/` into the Rust glue
+//! of the `wxa` client.
+//!
+//! The pipeline: [`load`] reads text into the spec model, [`validate`]
+//! checks it (every problem at once, with `file:line:column`) and lowers it
+//! to an IR, `emit` turns the IR into tokens, `format` pretty-prints them,
+//! and [`write`] puts them on disk, touching only what changed. Everything
+//! up to formatting is pure, so `build.rs`, the CLI, tests and benchmarks
+//! share it and only the edges do I/O.
+
+#![warn(missing_docs)]
+
+pub mod diagnostics;
+mod emit;
+mod format;
+mod ir;
+pub mod load;
+pub mod locate;
+mod names;
+mod spec;
+pub mod synthetic;
+mod validate;
+pub mod write;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use format::GeneratedFile;
+pub use load::SourceFile;
+
+/// The result of a generation: the files and a summary of what they hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// Every output file, in a stable order.
+    pub files: Vec<GeneratedFile>,
+    /// Endpoint count per category, sorted by category.
+    pub endpoints_per_category: BTreeMap<String, usize>,
+    /// Number of codes in the shared error table.
+    pub common_errors: usize,
+}
+
+impl Generation {
+    /// Total number of endpoints.
+    pub fn endpoint_count(&self) -> usize {
+        self.endpoints_per_category.values().sum()
+    }
+}
+
+/// Why a generation from a folder failed.
+#[derive(Debug)]
+pub enum GenerateError {
+    /// The folder could not be read.
+    Io(std::io::Error),
+    /// The specs have problems; nothing was generated.
+    Invalid(Diagnostics),
+}
+
+impl std::fmt::Display for GenerateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GenerateError::Io(e) => write!(f, "cannot read the specs: {e}"),
+            GenerateError::Invalid(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl std::error::Error for GenerateError {}
+
+/// Generates the client code for spec texts. Pure: no I/O.
+pub fn generate(sources: &[SourceFile]) -> Result<Generation, Diagnostics> {
+    let set = load::parse(sources);
+    let api = validate::validate(&set)?;
+    let jobs = emit::files(&api);
+    let files = format::format_all(&jobs).map_err(|message| {
+        Diagnostics(vec![Diagnostic { file: "(generator)".to_owned(), line: 0, column: 0, key_path: String::new(), message: format!("internal error, please report: {message}") }])
+    })?;
+    let mut endpoints_per_category = BTreeMap::new();
+    for endpoint in &api.endpoints {
+        *endpoints_per_category.entry(endpoint.category.clone()).or_insert(0) += 1;
+    }
+    Ok(Generation { files, endpoints_per_category, common_errors: api.common_errors.len() })
+}
+
+/// Reads the spec folder and generates from it.
+pub fn generate_dir(specs: &Path) -> Result<Generation, GenerateError> {
+    let sources = load::read_dir(specs).map_err(GenerateError::Io)?;
+    generate(&sources).map_err(GenerateError::Invalid)
+}

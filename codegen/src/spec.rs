@@ -1,0 +1,128 @@
+//! The YAML spec format as written by maintainers (see `specs/README.md`).
+//!
+//! These types mirror the files loosely on purpose: enumerated keys are kept
+//! as strings and unknown keys are collected in `unknown`, so validation can
+//! report every problem of a file at once instead of stopping at the first.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+/// Keys a mapping had that the format does not know.
+pub type UnknownKeys = BTreeMap<String, Value>;
+
+/// One endpoint file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EndpointSpec {
+    pub name: Option<String>,
+    pub summary: Option<String>,
+    pub docs: Option<String>,
+    pub category: Option<String>,
+    pub cloud: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub auth: Option<String>,
+    pub retry_safe: Option<bool>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub query: Vec<FieldSpec>,
+    pub body: Option<BodySpec>,
+    pub response: Option<ResponseSpec>,
+    #[serde(default)]
+    pub errors: Vec<ErrorSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A field: query parameter, JSON member, multipart text part or array item.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FieldSpec {
+    pub name: Option<String>,
+    pub rust_name: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub required: Option<bool>,
+    pub doc: Option<String>,
+    pub default: Option<Value>,
+    #[serde(rename = "enum")]
+    pub enumeration: Option<Vec<EnumEntrySpec>>,
+    pub fields: Option<Vec<FieldSpec>>,
+    pub items: Option<Box<FieldSpec>>,
+    pub type_name: Option<String>,
+    pub secret: Option<bool>,
+    pub value: Option<Value>,
+    pub from: Option<String>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// One allowed value of an enumerated field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EnumEntrySpec {
+    /// `{value: 1, name: Public, doc: ...}`
+    Full(EnumEntryFull),
+    /// A plain value: `release`.
+    Plain(Value),
+}
+
+/// The long form of an enum entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnumEntryFull {
+    pub value: Value,
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A request body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BodySpec {
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    pub file: Option<FileSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// The file part of a multipart body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileSpec {
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResponseSpec {
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// One row of an error table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorSpec {
+    pub code: Option<i64>,
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    pub retry: Option<String>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// `specs/errors.yaml`: codes any endpoint may return.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GlobalErrorsSpec {
+    #[serde(default)]
+    pub errors: Vec<ErrorSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}

@@ -1,0 +1,378 @@
+//! The [`Client`]: configuration, and the one path every call takes
+//! (prepare → token → send → classify → maybe refresh and retry once).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
+use tracing::Instrument;
+
+use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
+use crate::runtime::{classify, Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody};
+use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSource};
+use crate::transport::Transport;
+use crate::Secret;
+
+/// WeChat's API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
+/// The host WeChat Cloud Run's open-API service answers on (plain HTTP,
+/// no access token: the platform adds it).
+pub const CLOUD_RUN_BASE_URL: &str = "http://api.weixin.qq.com";
+
+/// A client for one mini program. Cheap to clone: clones share the HTTP
+/// connection pool and the access token.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    credentials: Credentials,
+    tokens: Option<TokenCache>,
+    token_mode: &'static str,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.inner.credentials.app_id)
+            .field("app_secret", &self.inner.credentials.app_secret)
+            .field("base_url", &self.inner.transport.base_url.as_str())
+            .field("access_token", &self.inner.token_mode)
+            .finish()
+    }
+}
+
+/// Where the client gets access tokens.
+enum TokenMode {
+    Stable,
+    Classic,
+    Source(Arc<dyn TokenSource>),
+    Disabled,
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    credentials: Credentials,
+    token: TokenMode,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("app_id", &self.credentials.app_id)
+            .field("app_secret", &self.credentials.app_secret)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The base URL does not parse or is not http(s).
+    InvalidBaseUrl(String),
+    /// WeChat's token endpoints need the app id and secret.
+    MissingCredentials,
+    /// The HTTP client could not be built.
+    Http(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::InvalidBaseUrl(url) => write!(f, "invalid base URL `{url}`"),
+            BuildError::MissingCredentials => f.write_str("access tokens from WeChat need the app id and the app secret; set `credentials`, a `token_source`, or `without_access_token`"),
+            BuildError::Http(reason) => write!(f, "cannot build the HTTP client: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            credentials: Credentials::default(),
+            token: TokenMode::Stable,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            http: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The app id and secret (AppID / AppSecret of the mini program).
+    pub fn credentials(mut self, app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
+        self.credentials = Credentials { app_id: Some(app_id.into()), app_secret: Some(app_secret.into()) };
+        self
+    }
+
+    /// Only the app id, for a client whose tokens come from a
+    /// [`TokenSource`] and that calls endpoints needing the app id.
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.credentials.app_id = Some(app_id.into());
+        self
+    }
+
+    /// Tokens from the classic `/cgi-bin/token` endpoint instead of the
+    /// stable-token endpoint (the default). Each classic fetch invalidates
+    /// the token every other holder uses; prefer the default in a fleet.
+    pub fn classic_token(mut self) -> Self {
+        self.token = TokenMode::Classic;
+        self
+    }
+
+    /// Tokens from your own source (e.g. a service that owns the app's token).
+    pub fn token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.token = TokenMode::Source(source);
+        self
+    }
+
+    /// No access token at all: for WeChat Cloud Run's open-API service.
+    pub fn without_access_token(mut self) -> Self {
+        self.token = TokenMode::Disabled;
+        self
+    }
+
+    /// Where requests go (default `https://api.weixin.qq.com`): a proxy,
+    /// or a fake server in tests. A path prefix is kept.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Total time a request may take, answer included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Your own `reqwest` client (timeouts set here are then not applied).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let base_url = Url::parse(&self.base_url).map_err(|_| BuildError::InvalidBaseUrl(self.base_url.clone()))?;
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
+            return Err(BuildError::InvalidBaseUrl(self.base_url));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| BuildError::Http(e.to_string()))?,
+        };
+        let transport = Transport { http, base_url };
+        let (tokens, token_mode) = match self.token {
+            TokenMode::Disabled => (None, "none"),
+            TokenMode::Source(source) => (Some(TokenCache::new(source)), "custom source"),
+            mode @ (TokenMode::Stable | TokenMode::Classic) => {
+                if self.credentials.app_id.is_none() || self.credentials.app_secret.is_none() {
+                    return Err(BuildError::MissingCredentials);
+                }
+                let classic = matches!(mode, TokenMode::Classic);
+                let source = WeChatTokenSource { transport: transport.clone(), credentials: self.credentials.clone(), classic };
+                (Some(TokenCache::new(Arc::new(source))), if classic { "classic" } else { "stable" })
+            }
+        };
+        Ok(Client { inner: Arc::new(Inner { transport, credentials: self.credentials, tokens, token_mode }) })
+    }
+}
+
+impl Client {
+    /// A client with default settings for an app id and secret.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Result<Client, BuildError> {
+        Client::builder().credentials(app_id, app_secret).build()
+    }
+
+    /// A builder with the defaults: WeChat's host, stable tokens, 30 s timeout.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client for WeChat Cloud Run's open-API service: plain HTTP to
+    /// `api.weixin.qq.com`, no access token.
+    pub fn cloud_run() -> Result<Client, BuildError> {
+        Client::builder().base_url(CLOUD_RUN_BASE_URL).without_access_token().build()
+    }
+
+    /// The app id, when the client has one.
+    pub fn app_id(&self) -> Option<&str> {
+        self.inner.credentials.app_id.as_deref()
+    }
+
+    /// The current access token, fetched if needed: for calls wxa does not
+    /// cover yet. Report a rejected one with [`Client::invalidate_access_token`].
+    pub async fn access_token(&self) -> Result<Secret, TokenError> {
+        match &self.inner.tokens {
+            Some(tokens) => tokens.get().await,
+            None => Err(TokenError::new(None, NoTokens)),
+        }
+    }
+
+    /// Reports that WeChat rejected `token` (40001, 40014, 42001): it is
+    /// dropped if still current, and the next call fetches a new one.
+    pub fn invalidate_access_token(&self, token: &Secret) {
+        if let Some(tokens) = &self.inner.tokens {
+            tokens.invalidate(token);
+        }
+    }
+
+    /// Runs one endpoint call. Every generated method ends here.
+    pub(crate) async fn execute<O: Operation>(&self, request: O) -> Result<O::Output, Error<O::Error>> {
+        let parts = request.into_parts(&self.inner.credentials).map_err(Error::Prepare)?;
+        let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
+        let body = run(&self.inner.transport, self.inner.tokens.as_ref(), &self.inner.credentials, &O::META, &parts, &retry_kind)
+            .await
+            .map_err(|e| e.map_api(O::Error::from_body))?;
+        O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
+    }
+}
+
+/// The error of [`Client::access_token`] on a client without tokens.
+#[derive(Debug)]
+struct NoTokens;
+
+impl fmt::Display for NoTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("this client was built without access tokens")
+    }
+}
+
+impl std::error::Error for NoTokens {}
+
+/// The untyped core of a call, shared by all endpoints so the generic part
+/// stays small: send, classify, and on a token-invalid code drop the token,
+/// fetch a new one and send once more. A rejected token means WeChat did
+/// not run the call, so this retry is safe even for sends.
+async fn run(
+    transport: &Transport,
+    tokens: Option<&TokenCache>,
+    credentials: &Credentials,
+    meta: &EndpointMeta,
+    parts: &RequestParts,
+    retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
+) -> Result<SuccessBody, Error<ErrorBody>> {
+    let span = tracing::debug_span!("wxa.call", endpoint = meta.name, status = tracing::field::Empty, rid = tracing::field::Empty);
+    async move {
+        let started = Instant::now();
+        let mut refreshed = false;
+        let result = loop {
+            let token = match (meta.auth, tokens) {
+                (Auth::AccessToken, Some(tokens)) => Some(tokens.get().await.map_err(Error::Token)?),
+                _ => None,
+            };
+            let raw = transport.send(meta, parts, token.as_ref()).await?;
+            tracing::Span::current().record("status", raw.status);
+            match classify(meta.response, raw) {
+                Outcome::Success(body) => break Ok(body),
+                Outcome::Api(mut body) => {
+                    scrub(&mut body, token.as_ref(), credentials);
+                    if let Some(rid) = body.rid() {
+                        tracing::Span::current().record("rid", rid);
+                    }
+                    if let (RetryKind::RefreshToken, Some(token), Some(tokens), false) = (retry_kind(&body), &token, tokens, refreshed) {
+                        tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
+                        tokens.invalidate(token);
+                        refreshed = true;
+                        continue;
+                    }
+                    break Err(Error::Api(body));
+                }
+                Outcome::HttpStatus { status, body } => {
+                    let body = if meta.secret_response { crate::error::RawBody::redacted(body.len()) } else { crate::error::RawBody::kept(body) };
+                    break Err(Error::HttpStatus { status, body });
+                }
+                Outcome::Undecodable(failure) => break Err(Error::Decode(failure.into_error(!meta.secret_response))),
+            }
+        };
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        match &result {
+            Ok(_) => tracing::debug!(elapsed_ms, "call succeeded"),
+            Err(Error::Api(body)) => tracing::debug!(elapsed_ms, code = body.code, "call answered with an error code"),
+            Err(error) => tracing::debug!(elapsed_ms, %error, "call failed"),
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// WeChat does not echo credentials in errmsg today; if it ever does, they
+/// must not travel on in an error.
+fn scrub(body: &mut ErrorBody, token: Option<&Secret>, credentials: &Credentials) {
+    let secrets = token.into_iter().chain(credentials.app_secret.as_ref());
+    for secret in secrets {
+        if !secret.expose().is_empty() && body.message.contains(secret.expose()) {
+            body.message = body.message.replace(secret.expose(), "<redacted>");
+        }
+    }
+}
+
+/// Tokens from WeChat's own endpoints, with the client's credentials.
+struct WeChatTokenSource {
+    transport: Transport,
+    credentials: Credentials,
+    classic: bool,
+}
+
+impl WeChatTokenSource {
+    async fn call<O: Operation>(&self, request: O) -> Result<O::Output, TokenError>
+    where
+        Error<O::Error>: std::error::Error + Send + Sync + 'static,
+    {
+        let parts = request.into_parts(&self.credentials).map_err(|e| TokenError::new(None, e))?;
+        let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
+        let result = match run(&self.transport, None, &self.credentials, &O::META, &parts, &retry_kind).await {
+            Ok(body) => O::decode(body).map_err(|failure| Error::Decode(failure.into_error(false))),
+            Err(error) => Err(error.map_api(O::Error::from_body)),
+        };
+        result.map_err(|error: Error<O::Error>| TokenError::new(error.code(), error))
+    }
+}
+
+fn lifetime(expires_in: i64) -> Duration {
+    Duration::from_secs(u64::try_from(expires_in).unwrap_or(0))
+}
+
+impl TokenSource for WeChatTokenSource {
+    fn fetch(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+        Box::pin(async move {
+            if self.classic {
+                use crate::api::access_token::GetAccessTokenRequest;
+                let response = self.call(GetAccessTokenRequest::new()).await?;
+                Ok(AccessToken::new(response.access_token, lifetime(response.expires_in.into())))
+            } else {
+                use crate::api::access_token::GetStableAccessTokenRequest;
+                let mut request = GetStableAccessTokenRequest::new();
+                if force_refresh {
+                    request = request.force_refresh(true);
+                }
+                let response = self.call(request).await?;
+                Ok(AccessToken::new(response.access_token, lifetime(response.expires_in.into())))
+            }
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! # wxa
+//!
+//! A typed async client for the WeChat Mini Program (微信小程序) server API,
+//! generated from one YAML spec per endpoint (`specs/`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use wxa::api::customer_service::{GetTempMediaError, GetTempMediaRequest};
+//!
+//! let client = wxa::Client::new("wx1234567890abcdef", "app-secret")?;
+//! match client.get_temp_media(GetTempMediaRequest::new("MEDIA_ID")).await {
+//!     Ok(media) => println!("{} bytes of {:?}", media.bytes.len(), media.content_type),
+//!     Err(wxa::Error::Api(GetTempMediaError::InvalidMediaId(body))) => {
+//!         println!("expired media id (rid {:?})", body.rid())
+//!     }
+//!     Err(other) => return Err(other.into()),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! - Every endpoint is a method on [`Client`], with a request type, a
+//!   response type and an error enum in [`api`].
+//! - Access tokens are fetched, cached, shared by all calls and refreshed
+//!   when WeChat rejects them (one refresh and one retry, never a loop).
+//! - Binary endpoints return [`Media`], and a JSON error is never mistaken
+//!   for file bytes, whatever its content type.
+//! - The app secret and tokens never appear in `Debug`, `Display`, errors
+//!   or logs.
+
+#![warn(missing_docs)]
+
+mod client;
+mod error;
+mod media;
+pub(crate) mod runtime;
+mod secret;
+mod token;
+mod transport;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// Generated from `specs/`: one module per category, with each endpoint's
+/// request, response and error types. The client methods are on [`Client`].
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/mod.rs"));
+}
+
+pub use client::{BuildError, Client, ClientBuilder, CLOUD_RUN_BASE_URL, DEFAULT_BASE_URL};
+pub use error::{ApiError, DecodeError, Error, ErrorBody, PrepareError, RawBody, RetryKind, TokenError, TransportError};
+pub use media::{Media, Upload};
+pub use secret::Secret;
+pub use token::{AccessToken, BoxFuture, TokenSource};

@@ -1,0 +1,221 @@
+//! Reading WeChat's answers. Errors come as HTTP 200 with
+//! `{"errcode": …, "errmsg": …}`, and binary endpoints answer errors with
+//! JSON under whatever content type (`text/plain`,
+//! `application/json; encoding=utf-8`, even `image/jpeg`), so the body is
+//! looked at, not only the header: a JSON error is never handed back as
+//! image bytes.
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use super::ResponseKind;
+use crate::error::{DecodeError, ErrorBody, RawBody};
+use crate::media::disposition_file_name;
+use crate::Media;
+
+/// An HTTP answer as received.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
+    pub body: Bytes,
+}
+
+/// A successful answer, before the endpoint reads it.
+#[derive(Debug)]
+pub(crate) struct SuccessBody {
+    status: u16,
+    content_type: Option<String>,
+    content_disposition: Option<String>,
+    bytes: Bytes,
+}
+
+impl SuccessBody {
+    /// The answer as media (binary endpoints).
+    pub fn into_media(self) -> Media {
+        let file_name = self.content_disposition.as_deref().and_then(disposition_file_name);
+        Media { bytes: self.bytes, content_type: self.content_type, file_name }
+    }
+}
+
+/// Why an answer could not be read; becomes a [`DecodeError`] once the
+/// client knows whether the body may be kept.
+#[derive(Debug)]
+pub(crate) struct DecodeFailure {
+    pub reason: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+}
+
+impl DecodeFailure {
+    fn new(reason: impl Into<String>, status: u16, content_type: Option<String>, body: Bytes) -> DecodeFailure {
+        DecodeFailure { reason: reason.into(), status, content_type, body }
+    }
+
+    /// The public error; `keep_body` is false for answers that carry secrets.
+    pub fn into_error(self, keep_body: bool) -> DecodeError {
+        let body = if keep_body { RawBody::kept(self.body) } else { RawBody::redacted(self.body.len()) };
+        DecodeError { reason: self.reason, status: self.status, content_type: self.content_type, body }
+    }
+}
+
+/// Reads a JSON success body into the endpoint's response type.
+pub(crate) fn decode_json<T: DeserializeOwned>(body: SuccessBody) -> Result<T, DecodeFailure> {
+    serde_json::from_slice(&body.bytes).map_err(|e| DecodeFailure::new(format!("the JSON does not fit the response type: {e}"), body.status, body.content_type, body.bytes))
+}
+
+/// What an answer is.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Success(SuccessBody),
+    Api(ErrorBody),
+    /// A non-2xx status without a WeChat error body.
+    HttpStatus { status: u16, body: Bytes },
+    Undecodable(DecodeFailure),
+}
+
+/// `errcode` may come as a number or, from some endpoints, as a string.
+#[derive(Debug)]
+struct Code(i64);
+
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Code;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer errcode")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Code, E> {
+                Ok(Code(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Code, E> {
+                i64::try_from(v).map(Code).map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Code, E> {
+                v.trim().parse().map(Code).map_err(|_| E::custom(format!("errcode `{v}` is not an integer")))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// The members every answer may have; all others are skipped unread.
+#[derive(Debug, serde::Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    errcode: Option<Code>,
+    #[serde(default)]
+    errmsg: Option<String>,
+}
+
+fn starts_like_json_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Content types that announce text, never file bytes.
+fn is_textual(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let ct = ct.trim().to_ascii_lowercase();
+        ct.starts_with("text/") || ct.contains("json")
+    })
+}
+
+/// Sorts an answer into success, WeChat error, HTTP error or undecodable.
+pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
+    let RawResponse { status, content_type, content_disposition, body } = raw;
+    let envelope = if starts_like_json_object(&body) { serde_json::from_slice::<Envelope>(&body).ok() } else { None };
+    let api_error = envelope.as_ref().and_then(|e| match &e.errcode {
+        Some(Code(code)) if *code != 0 => Some(ErrorBody { code: *code, message: e.errmsg.clone().unwrap_or_default() }),
+        _ => None,
+    });
+    if let Some(error) = api_error {
+        return Outcome::Api(error);
+    }
+    if !(200..300).contains(&status) {
+        return Outcome::HttpStatus { status, body };
+    }
+    let success = |body: Bytes| SuccessBody { status, content_type: content_type.clone(), content_disposition: content_disposition.clone(), bytes: body };
+    match kind {
+        ResponseKind::Binary => {
+            if body.is_empty() {
+                return Outcome::Undecodable(DecodeFailure::new("empty body where file bytes were expected", status, content_type, body));
+            }
+            if envelope.is_some() && is_textual(content_type.as_deref()) {
+                return Outcome::Undecodable(DecodeFailure::new("a JSON answer without an error code where file bytes were expected", status, content_type, body));
+            }
+            if envelope.is_none() && is_textual(content_type.as_deref()) {
+                return Outcome::Undecodable(DecodeFailure::new("text that is not a WeChat JSON answer where file bytes were expected", status, content_type, body));
+            }
+            Outcome::Success(success(body))
+        }
+        ResponseKind::Json | ResponseKind::Ack => {
+            if envelope.is_none() {
+                let reason = if body.is_empty() {
+                    "empty body where JSON was expected".to_owned()
+                } else if starts_like_json_object(&body) {
+                    match serde_json::from_slice::<serde_json::Value>(&body) {
+                        Err(e) => format!("malformed JSON: {e}"),
+                        Ok(_) => "the errcode is not an integer".to_owned(),
+                    }
+                } else {
+                    "not a JSON object".to_owned()
+                };
+                return Outcome::Undecodable(DecodeFailure::new(reason, status, content_type, body));
+            }
+            Outcome::Success(success(body))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(status: u16, content_type: Option<&str>, body: &[u8]) -> RawResponse {
+        RawResponse { status, content_type: content_type.map(str::to_owned), content_disposition: None, body: Bytes::copy_from_slice(body) }
+    }
+
+    #[test]
+    fn json_error_under_any_content_type_is_an_api_error() {
+        for ct in [Some("application/json; encoding=utf-8"), Some("text/plain"), Some("image/jpeg"), None] {
+            match classify(ResponseKind::Binary, raw(200, ct, br#"{"errcode":40007,"errmsg":"invalid media_id rid: 1-2-3"}"#)) {
+                Outcome::Api(body) => {
+                    assert_eq!(body.code, 40007);
+                    assert_eq!(body.rid(), Some("1-2-3"));
+                }
+                other => panic!("{ct:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn string_errcode_decodes() {
+        assert!(matches!(classify(ResponseKind::Json, raw(200, None, br#"{"errcode":"45009","errmsg":"x"}"#)), Outcome::Api(ErrorBody { code: 45009, .. })));
+    }
+
+    #[test]
+    fn bytes_are_media() {
+        match classify(ResponseKind::Binary, raw(200, Some("image/jpeg"), &[0xff, 0xd8, 0xff])) {
+            Outcome::Success(body) => assert_eq!(body.into_media().bytes.as_ref(), &[0xff, 0xd8, 0xff]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn html_error_page_is_an_http_status() {
+        assert!(matches!(classify(ResponseKind::Binary, raw(502, Some("text/html"), b"<html>Bad Gateway</html>")), Outcome::HttpStatus { status: 502, .. }));
+        assert!(matches!(classify(ResponseKind::Json, raw(200, Some("text/html"), b"<html></html>")), Outcome::Undecodable(_)));
+    }
+
+    #[test]
+    fn success_json_and_ack() {
+        assert!(matches!(classify(ResponseKind::Ack, raw(200, None, br#"{"errcode":0,"errmsg":"ok"}"#)), Outcome::Success(_)));
+        assert!(matches!(classify(ResponseKind::Json, raw(200, None, br#"{"access_token":"t","expires_in":7200}"#)), Outcome::Success(_)));
+        assert!(matches!(classify(ResponseKind::Json, raw(200, None, b"")), Outcome::Undecodable(_)));
+        assert!(matches!(classify(ResponseKind::Json, raw(200, None, b"{\"errcode\":")), Outcome::Undecodable(_)));
+        assert!(matches!(classify(ResponseKind::Binary, raw(200, Some("text/plain"), br#"{"video_url":"x"}"#)), Outcome::Undecodable(_)));
+    }
+}

@@ -1,0 +1,12 @@
+//! The contract between generated code and the hand-written runtime: what
+//! an endpoint tells the client ([`EndpointMeta`]), how a request becomes
+//! query and body ([`Operation`]), and how an answer is classified
+//! ([`decode`]). Generated files use only the items of this module and the
+//! public types of the crate.
+
+mod decode;
+mod operation;
+
+pub(crate) use decode::{classify, decode_json, DecodeFailure, Outcome, RawResponse, SuccessBody};
+pub(crate) use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
+pub(crate) use crate::error::PrepareError;
