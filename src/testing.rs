@@ -1,1 +1,539 @@
-//! placeholder
+//! A fake WeChat server on loopback, for tests of code that uses wxa
+//! (feature `testing`).
+//!
+//! It speaks WeChat's wire format for the endpoints wxa covers: tokens
+//! (classic and stable), media download and upload, customer-service
+//! messages, QR codes and code2Session. It checks the access token like
+//! WeChat does, answers errors as HTTP 200 JSON with a `rid`, counts calls
+//! and records requests, and can be scripted to answer anything
+//! ([`ScriptedResponse`]) to exercise error paths.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let fake = wxa::testing::FakeWeChat::start().await;
+//! fake.add_media("MEDIA_ID", b"\xff\xd8\xff".to_vec(), "image/jpeg");
+//! let client = fake.client();
+//! let media = client
+//!     .get_temp_media(wxa::api::customer_service::GetTempMediaRequest::new("MEDIA_ID"))
+//!     .await
+//!     .unwrap();
+//! assert_eq!(media.bytes.as_ref(), b"\xff\xd8\xff");
+//! # }
+//! ```
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::{Client, ClientBuilder};
+
+/// The app id the fake server accepts unless told otherwise.
+pub const FAKE_APP_ID: &str = "wx00000000fake0001";
+/// The app secret the fake server accepts unless told otherwise.
+pub const FAKE_APP_SECRET: &str = "fake-app-secret-0123456789abcdef";
+
+/// An answer to give instead of the normal one.
+#[derive(Debug, Clone)]
+pub struct ScriptedResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+    delay: Option<Duration>,
+}
+
+impl ScriptedResponse {
+    /// An answer with this status and an empty body.
+    pub fn new(status: u16) -> ScriptedResponse {
+        ScriptedResponse { status, headers: Vec::new(), body: Bytes::new(), delay: None }
+    }
+
+    /// WeChat's error shape, HTTP 200, under `content_type`.
+    pub fn json_error(code: i64, message: &str, content_type: &str) -> ScriptedResponse {
+        ScriptedResponse::new(200)
+            .header("content-type", content_type)
+            .body(json!({"errcode": code, "errmsg": format!("{message} rid: scripted-{code}")}).to_string())
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> ScriptedResponse {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> ScriptedResponse {
+        self.body = body.into();
+        self
+    }
+
+    /// Waits this long before answering (for timeouts).
+    pub fn delay(mut self, delay: Duration) -> ScriptedResponse {
+        self.delay = Some(delay);
+        self
+    }
+}
+
+/// A request the fake server received.
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path, e.g. `/cgi-bin/media/get`.
+    pub path: String,
+    /// Query parameters in order.
+    pub query: Vec<(String, String)>,
+    /// `Content-Type` of the request.
+    pub content_type: Option<String>,
+    /// The JSON body, when it was JSON.
+    pub json: Option<Value>,
+}
+
+impl ReceivedRequest {
+    /// The value of a query parameter.
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A file the fake server received in a multipart upload.
+#[derive(Debug, Clone)]
+pub struct ReceivedUpload {
+    /// Form part name.
+    pub part: String,
+    /// File name sent with the part.
+    pub file_name: Option<String>,
+    /// Content type sent with the part.
+    pub content_type: Option<String>,
+    /// The bytes.
+    pub bytes: Bytes,
+    /// The media id the fake server gave it.
+    pub media_id: String,
+}
+
+#[derive(Clone)]
+struct StoredMedia {
+    bytes: Bytes,
+    content_type: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    current_token: Option<String>,
+    valid_tokens: HashSet<String>,
+    issued_tokens: Vec<String>,
+    media: BTreeMap<String, StoredMedia>,
+    scripted: BTreeMap<String, VecDeque<ScriptedResponse>>,
+    calls: BTreeMap<String, u64>,
+    requests: Vec<ReceivedRequest>,
+    uploads: Vec<ReceivedUpload>,
+    reject_all_tokens: bool,
+}
+
+struct State {
+    app_id: String,
+    app_secret: String,
+    /// Cloud Run mode: no access token expected (one sent is an error).
+    cloud_run: bool,
+    token_lifetime_s: AtomicU64,
+    token_fetches: AtomicU64,
+    counter: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn next(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn new_token(&self, inner: &mut Inner) -> String {
+        let token = format!("FAKE_TOKEN_{:016x}_{}", self.next().wrapping_mul(0x9e37_79b9_7f4a_7c15), self.next());
+        inner.valid_tokens.insert(token.clone());
+        inner.issued_tokens.push(token.clone());
+        inner.current_token = Some(token.clone());
+        token
+    }
+}
+
+/// The fake server. Stops when dropped.
+pub struct FakeWeChat {
+    base_url: String,
+    state: Arc<State>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for FakeWeChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeWeChat").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeWeChat {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl FakeWeChat {
+    /// Starts on a free loopback port with [`FAKE_APP_ID`] and [`FAKE_APP_SECRET`].
+    pub async fn start() -> FakeWeChat {
+        FakeWeChat::start_with(FAKE_APP_ID, FAKE_APP_SECRET, false).await
+    }
+
+    /// Starts in Cloud Run mode: calls carry no access token.
+    pub async fn start_cloud_run() -> FakeWeChat {
+        FakeWeChat::start_with(FAKE_APP_ID, FAKE_APP_SECRET, true).await
+    }
+
+    /// Starts with these credentials.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound (a broken test machine).
+    pub async fn start_with(app_id: &str, app_secret: &str, cloud_run: bool) -> FakeWeChat {
+        let state = Arc::new(State {
+            app_id: app_id.to_owned(),
+            app_secret: app_secret.to_owned(),
+            cloud_run,
+            token_lifetime_s: AtomicU64::new(7200),
+            token_fetches: AtomicU64::new(0),
+            counter: AtomicU64::new(0),
+            inner: Mutex::new(Inner::default()),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let app = axum::Router::new().fallback(handle).with_state(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        FakeWeChat { base_url: format!("http://{addr}"), state, shutdown: Some(tx) }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// A client builder pointed at this server with its credentials.
+    pub fn client_builder(&self) -> ClientBuilder {
+        let builder = Client::builder().base_url(self.base_url.clone()).credentials(self.state.app_id.clone(), self.state.app_secret.clone());
+        if self.state.cloud_run { builder.without_access_token() } else { builder }
+    }
+
+    /// A client pointed at this server.
+    ///
+    /// # Panics
+    /// Never for the builder this server makes.
+    pub fn client(&self) -> Client {
+        self.client_builder().build().expect("a valid client configuration")
+    }
+
+    /// Stores a media file that `getTempMedia` will serve.
+    pub fn add_media(&self, media_id: &str, bytes: impl Into<Bytes>, content_type: &str) {
+        self.state.lock().media.insert(media_id.to_owned(), StoredMedia { bytes: bytes.into(), content_type: content_type.to_owned() });
+    }
+
+    /// Answers the next call to `path` with `response` (queued in order).
+    pub fn script(&self, path: &str, response: ScriptedResponse) {
+        self.state.lock().scripted.entry(path.to_owned()).or_default().push_back(response);
+    }
+
+    /// Sets the `expires_in` of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.state.token_lifetime_s.store(lifetime.as_secs(), Ordering::Relaxed);
+    }
+
+    /// Invalidates every token issued so far, as another instance's forced
+    /// refresh would; the next fetch gets a new one.
+    pub fn rotate_token(&self) {
+        let mut inner = self.state.lock();
+        inner.valid_tokens.clear();
+        inner.current_token = None;
+    }
+
+    /// When set, every authenticated call answers 40001.
+    pub fn reject_all_tokens(&self, reject: bool) {
+        self.state.lock().reject_all_tokens = reject;
+    }
+
+    /// Token fetches so far (classic and stable).
+    pub fn token_fetches(&self) -> u64 {
+        self.state.token_fetches.load(Ordering::SeqCst)
+    }
+
+    /// Calls to `path` so far.
+    pub fn calls(&self, path: &str) -> u64 {
+        self.state.lock().calls.get(path).copied().unwrap_or(0)
+    }
+
+    /// Every token this server has issued (to check none leaks).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.lock().issued_tokens.clone()
+    }
+
+    /// The requests received on `path`, in order.
+    pub fn requests(&self, path: &str) -> Vec<ReceivedRequest> {
+        self.state.lock().requests.iter().filter(|r| r.path == path).cloned().collect()
+    }
+
+    /// Files received by `uploadTempMedia`.
+    pub fn uploads(&self) -> Vec<ReceivedUpload> {
+        self.state.lock().uploads.clone()
+    }
+}
+
+fn json_response(value: &Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    response.headers_mut().insert("content-type", HeaderValue::from_static("application/json; encoding=utf-8"));
+    response
+}
+
+fn error(state: &State, code: i64, message: &str) -> Response {
+    json_response(&json!({"errcode": code, "errmsg": format!("{message} rid: {:08x}-{:08x}", state.next(), state.next())}))
+}
+
+fn ok() -> Response {
+    json_response(&json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+fn scripted(response: ScriptedResponse) -> Response {
+    let mut out = Response::new(Body::from(response.body));
+    *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in response.headers {
+        if let (Ok(name), Ok(value)) = (axum::http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            out.headers_mut().insert(name, value);
+        }
+    }
+    out
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()).is_some() => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query = query_pairs(request.uri().query());
+    let headers: HeaderMap = request.headers().clone();
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let q = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+
+    let script = {
+        let mut inner = state.lock();
+        *inner.calls.entry(path.clone()).or_insert(0) += 1;
+        inner.scripted.get_mut(&path).and_then(VecDeque::pop_front)
+    };
+
+    // Multipart bodies are read by the upload handler; others here.
+    let is_multipart = content_type.as_deref().is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    let (json_body, request) = if is_multipart {
+        (None, Some(request))
+    } else {
+        let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024 * 1024).await.unwrap_or_default();
+        (serde_json::from_slice::<Value>(&bytes).ok(), None)
+    };
+    state.lock().requests.push(ReceivedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        content_type: content_type.clone(),
+        json: json_body.clone(),
+    });
+
+    if let Some(response) = script {
+        if let Some(delay) = response.delay {
+            tokio::time::sleep(delay).await;
+        }
+        return scripted(response);
+    }
+
+    let body = json_body.unwrap_or(Value::Null);
+    match (method.clone(), path.as_str()) {
+        (Method::GET, "/cgi-bin/token") => {
+            if q("grant_type").as_deref() != Some("client_credential") {
+                return error(&state, 40002, "invalid grant_type");
+            }
+            issue_token(&state, q("appid"), q("secret"), true)
+        }
+        (Method::POST, "/cgi-bin/stable_token") => {
+            if body["grant_type"] != "client_credential" {
+                return error(&state, 40002, "invalid grant_type");
+            }
+            let force = body["force_refresh"].as_bool().unwrap_or(false);
+            issue_token(&state, body["appid"].as_str().map(str::to_owned), body["secret"].as_str().map(str::to_owned), force)
+        }
+        (Method::GET, "/sns/jscode2session") => {
+            if q("appid").as_deref() != Some(&state.app_id) {
+                return error(&state, 40013, "invalid appid");
+            }
+            if q("secret").as_deref() != Some(&state.app_secret) {
+                return error(&state, 40125, "invalid appsecret");
+            }
+            if q("grant_type").as_deref() != Some("authorization_code") {
+                return error(&state, 40002, "invalid grant_type");
+            }
+            match q("js_code") {
+                Some(code) if !code.is_empty() && code != "invalid" => json_response(&json!({
+                    "openid": format!("o_fake_{code}"),
+                    "session_key": format!("FAKE_SESSION_KEY_{}", state.next()),
+                    "unionid": format!("u_fake_{code}"),
+                })),
+                _ => error(&state, 40029, "invalid code"),
+            }
+        }
+        _ => {
+            if let Some(response) = check_token(&state, q("access_token")) {
+                return response;
+            }
+            authenticated(&state, &method, &path, &q, &body, request).await
+        }
+    }
+}
+
+fn issue_token(state: &State, app_id: Option<String>, secret: Option<String>, force: bool) -> Response {
+    if app_id.as_deref() != Some(&state.app_id) {
+        return error(state, 40013, "invalid appid");
+    }
+    if secret.as_deref() != Some(&state.app_secret) {
+        return error(state, 40125, "invalid appsecret");
+    }
+    state.token_fetches.fetch_add(1, Ordering::SeqCst);
+    let mut inner = state.lock();
+    let token = match (&inner.current_token, force) {
+        (Some(current), false) => current.clone(),
+        _ => state.new_token(&mut inner),
+    };
+    json_response(&json!({"access_token": token, "expires_in": state.token_lifetime_s.load(Ordering::Relaxed)}))
+}
+
+fn check_token(state: &State, token: Option<String>) -> Option<Response> {
+    if state.cloud_run {
+        return token.map(|_| error(state, 40097, "invalid args: Cloud Run calls carry no access_token"));
+    }
+    let inner = state.lock();
+    match token {
+        None => Some(error(state, 41001, "access_token missing")),
+        Some(_) if inner.reject_all_tokens => Some(error(state, 40001, "invalid credential, access_token is invalid or not latest")),
+        Some(token) if !inner.valid_tokens.contains(&token) => Some(error(state, 40001, "invalid credential, access_token is invalid or not latest")),
+        Some(_) => None,
+    }
+}
+
+async fn authenticated(state: &State, method: &Method, path: &str, q: &(dyn Fn(&str) -> Option<String> + Sync), body: &Value, request: Option<Request>) -> Response {
+    match (method.clone(), path) {
+        (Method::GET, "/cgi-bin/media/get") => {
+            let media_id = q("media_id").unwrap_or_default();
+            let stored = state.lock().media.get(&media_id).cloned();
+            match stored {
+                Some(media) => {
+                    let extension = media.content_type.rsplit('/').next().unwrap_or("bin").replace("jpeg", "jpg");
+                    let mut response = Response::new(Body::from(media.bytes));
+                    let headers = response.headers_mut();
+                    if let Ok(value) = HeaderValue::from_str(&media.content_type) {
+                        headers.insert("content-type", value);
+                    }
+                    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{media_id}.{extension}\"")) {
+                        headers.insert("content-disposition", value);
+                    }
+                    response
+                }
+                None => error(state, 40007, "invalid media_id"),
+            }
+        }
+        (Method::POST, "/cgi-bin/media/upload") => {
+            if q("type").as_deref() != Some("image") {
+                return error(state, 40004, "invalid media type");
+            }
+            let Some(request) = request else { return error(state, 41005, "media data missing") };
+            let Ok(mut multipart) = Multipart::from_request(request, &()).await else { return error(state, 41005, "media data missing") };
+            while let Ok(Some(field)) = multipart.next_field().await {
+                let part = field.name().unwrap_or_default().to_owned();
+                let file_name = field.file_name().map(str::to_owned);
+                let content_type = field.content_type().map(str::to_owned);
+                let Ok(bytes) = field.bytes().await else { return error(state, 41005, "media data missing") };
+                if part == "media" {
+                    let media_id = format!("FAKE_MEDIA_{}", state.next());
+                    let mut inner = state.lock();
+                    inner.media.insert(media_id.clone(), StoredMedia { bytes: bytes.clone(), content_type: content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()) });
+                    inner.uploads.push(ReceivedUpload { part, file_name, content_type, bytes, media_id: media_id.clone() });
+                    return json_response(&json!({"type": "image", "media_id": media_id, "created_at": 1_700_000_000}));
+                }
+            }
+            error(state, 41005, "media data missing")
+        }
+        (Method::POST, "/cgi-bin/message/custom/typing") => {
+            if !body["touser"].is_string() || !matches!(body["command"].as_str(), Some("Typing" | "CancelTyping")) {
+                return error(state, 40003, "invalid openid or command");
+            }
+            ok()
+        }
+        (Method::POST, "/cgi-bin/message/custom/send") => {
+            let Some(msgtype) = body["msgtype"].as_str() else { return error(state, 47001, "data format error") };
+            if !body["touser"].is_string() || !body[msgtype].is_object() {
+                return error(state, 47001, "data format error");
+            }
+            ok()
+        }
+        (Method::POST, "/wxa/getwxacodeunlimit") => {
+            let Some(scene) = body["scene"].as_str() else { return error(state, 47001, "data format error") };
+            if body["page"].as_str().is_some_and(|p| p.starts_with('/')) {
+                return error(state, 41030, "invalid page");
+            }
+            // A PNG signature followed by the scene, enough to tell codes apart.
+            let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+            png.extend_from_slice(scene.as_bytes());
+            let mut response = Response::new(Body::from(png));
+            response.headers_mut().insert("content-type", HeaderValue::from_static("image/png"));
+            response
+        }
+        _ => {
+            let mut response = Response::new(Body::from("not found"));
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            response
+        }
+    }
+}

@@ -25,7 +25,7 @@ impl GetAccessTokenResponse {
     pub fn new(access_token: impl Into<crate::Secret>, expires_in: u32) -> Self {
         Self {
             access_token: access_token.into(),
-            expires_in: expires_in,
+            expires_in,
         }
     }
 }
@@ -263,10 +263,11 @@ impl crate::runtime::Operation for GetAccessTokenRequest {
         credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(3);
-        query.push(("grant_type", "client_credential".to_owned()));
-        query.push(("appid", credentials.app_id()?.to_owned()));
-        query.push(("secret", credentials.app_secret()?.expose().to_owned()));
+        let query: Vec<(&'static str, String)> = vec![
+            ("grant_type", "client_credential".to_owned()), ("appid", credentials
+            .app_id() ? .to_owned()), ("secret", credentials.app_secret() ? .expose()
+            .to_owned())
+        ];
         Ok(crate::runtime::RequestParts {
             query,
             body,

@@ -34,7 +34,7 @@ impl GetStableAccessTokenResponse {
     pub fn new(access_token: impl Into<crate::Secret>, expires_in: u32) -> Self {
         Self {
             access_token: access_token.into(),
-            expires_in: expires_in,
+            expires_in,
         }
     }
 }

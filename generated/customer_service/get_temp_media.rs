@@ -108,8 +108,7 @@ impl crate::runtime::Operation for GetTempMediaRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
-        query.push(("media_id", self.media_id));
+        let query: Vec<(&'static str, String)> = vec![("media_id", self.media_id)];
         Ok(crate::runtime::RequestParts {
             query,
             body,

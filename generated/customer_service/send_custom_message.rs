@@ -166,7 +166,7 @@ impl SendCustomMessageRequest {
     pub fn new(touser: impl Into<String>, msgtype: SendCustomMessageMsgtype) -> Self {
         Self {
             touser: touser.into(),
-            msgtype: msgtype,
+            msgtype,
             text: None,
             image: None,
             link: None,

@@ -66,7 +66,7 @@ impl SetTypingRequest {
     pub fn new(touser: impl Into<String>, command: SetTypingCommand) -> Self {
         Self {
             touser: touser.into(),
-            command: command,
+            command,
         }
     }
 }

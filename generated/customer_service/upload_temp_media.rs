@@ -60,10 +60,7 @@ pub struct UploadTempMediaRequest {
 impl UploadTempMediaRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(media_type: UploadTempMediaMediaType, media: crate::Upload) -> Self {
-        Self {
-            media_type: media_type,
-            media,
-        }
+        Self { media_type, media }
     }
 }
 /// What [`crate::Client::upload_temp_media`] returns.
@@ -199,8 +196,9 @@ impl crate::runtime::Operation for UploadTempMediaRequest {
             upload: self.media,
             parts,
         };
-        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
-        query.push(("type", self.media_type.to_string()));
+        let query: Vec<(&'static str, String)> = vec![
+            ("type", self.media_type.to_string())
+        ];
         Ok(crate::runtime::RequestParts {
             query,
             body,

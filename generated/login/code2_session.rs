@@ -168,11 +168,11 @@ impl crate::runtime::Operation for Code2SessionRequest {
         credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(4);
-        query.push(("appid", credentials.app_id()?.to_owned()));
-        query.push(("secret", credentials.app_secret()?.expose().to_owned()));
-        query.push(("js_code", self.js_code));
-        query.push(("grant_type", "authorization_code".to_owned()));
+        let query: Vec<(&'static str, String)> = vec![
+            ("appid", credentials.app_id() ? .to_owned()), ("secret", credentials
+            .app_secret() ? .expose().to_owned()), ("js_code", self.js_code),
+            ("grant_type", "authorization_code".to_owned())
+        ];
         Ok(crate::runtime::RequestParts {
             query,
             body,

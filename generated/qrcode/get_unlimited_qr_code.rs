@@ -70,7 +70,7 @@ pub struct GetUnlimitedQrCodeLineColor {
 impl GetUnlimitedQrCodeLineColor {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new(r: u32, g: u32, b: u32) -> Self {
-        Self { r: r, g: g, b: b }
+        Self { r, g, b }
     }
 }
 /// Parameters of [`crate::Client::get_unlimited_qr_code`].

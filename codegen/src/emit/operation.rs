@@ -24,42 +24,55 @@ fn query_text(ty: &Type, value: TokenStream) -> TokenStream {
     }
 }
 
-/// Statements that push each field's text onto `target` (a `Vec<(&str, String)>`).
-fn pushes(fields: &[Field], target: &str) -> Vec<TokenStream> {
+/// `let <target>: Vec<(&str, String)> = …;` holding each field's text:
+/// fields always sent in the literal, optional ones pushed when set.
+fn text_pairs(fields: &[Field], target: &str) -> TokenStream {
     let target = ident(target);
-    fields
-        .iter()
-        .map(|field| {
-            let wire = &field.wire_name;
-            let rust = ident(&field.rust_name);
-            match &field.source {
-                FieldSource::Fixed(value) => {
-                    let text = match value {
-                        FixedValue::Str(s) => quote!(#s.to_owned()),
-                        other => {
-                            let v = fixed_tokens(other);
-                            quote!(#v.to_string())
-                        }
-                    };
-                    quote! { #target.push((#wire, #text)); }
-                }
-                FieldSource::AppId => quote! { #target.push((#wire, credentials.app_id()?.to_owned())); },
-                FieldSource::AppSecret => quote! { #target.push((#wire, credentials.app_secret()?.expose().to_owned())); },
-                FieldSource::Caller if field.required => {
-                    let text = query_text(&field.ty, quote!(self.#rust));
-                    quote! { #target.push((#wire, #text)); }
-                }
-                FieldSource::Caller => {
-                    let text = query_text(&field.ty, quote!(value));
-                    quote! {
-                        if let Some(value) = self.#rust {
-                            #target.push((#wire, #text));
-                        }
+    let mut always = Vec::new();
+    let mut optional = Vec::new();
+    for field in fields {
+        let wire = &field.wire_name;
+        let rust = ident(&field.rust_name);
+        match &field.source {
+            FieldSource::Fixed(value) => {
+                let text = match value {
+                    FixedValue::Str(s) => quote!(#s.to_owned()),
+                    other => {
+                        let v = fixed_tokens(other);
+                        quote!(#v.to_string())
                     }
-                }
+                };
+                always.push(quote! { (#wire, #text) });
             }
-        })
-        .collect()
+            FieldSource::AppId => always.push(quote! { (#wire, credentials.app_id()?.to_owned()) }),
+            FieldSource::AppSecret => always.push(quote! { (#wire, credentials.app_secret()?.expose().to_owned()) }),
+            FieldSource::Caller if field.required => {
+                let text = query_text(&field.ty, quote!(self.#rust));
+                always.push(quote! { (#wire, #text) });
+            }
+            FieldSource::Caller => {
+                let text = query_text(&field.ty, quote!(value));
+                optional.push(quote! {
+                    if let Some(value) = self.#rust {
+                        #target.push((#wire, #text));
+                    }
+                });
+            }
+        }
+    }
+    let capacity = proc_macro2::Literal::usize_unsuffixed(fields.len());
+    match (always.is_empty(), optional.is_empty()) {
+        (true, true) => quote! { let #target: Vec<(&'static str, String)> = Vec::new(); },
+        (false, true) => quote! { let #target: Vec<(&'static str, String)> = vec![#(#always),*]; },
+        (true, false) => quote! {
+            let mut #target: Vec<(&'static str, String)> = Vec::with_capacity(#capacity);
+            #(#optional)*
+        },
+        (false, false) => quote! {
+            let mut #target: Vec<(&'static str, String)> = vec![#(#always),*];
+            #(#optional)*
+        },
+    }
 }
 
 /// Statements that build `body` (a `crate::runtime::RequestBody`).
@@ -90,15 +103,9 @@ fn body_tokens(endpoint: &Endpoint) -> TokenStream {
         }
         Body::Multipart { file_part, fields, .. } => {
             let file = ident(file_part);
-            let pushes = pushes(fields, "parts");
-            let parts_decl = if pushes.is_empty() {
-                quote! { let parts: Vec<(&'static str, String)> = Vec::new(); }
-            } else {
-                quote! { let mut parts: Vec<(&'static str, String)> = Vec::new(); }
-            };
+            let parts = text_pairs(fields, "parts");
             quote! {
-                #parts_decl
-                #(#pushes)*
+                #parts
                 let body = crate::runtime::RequestBody::Multipart {
                     file_part: #file_part,
                     upload: self.#file,
@@ -149,13 +156,7 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
         })
         .any(|f| matches!(f.source, FieldSource::AppId | FieldSource::AppSecret));
     let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
-    let pushes = pushes(&endpoint.query, "query");
-    let query_len = proc_macro2::Literal::usize_unsuffixed(endpoint.query.len());
-    let query_decl = if pushes.is_empty() {
-        quote! { let query: Vec<(&'static str, String)> = Vec::new(); }
-    } else {
-        quote! { let mut query: Vec<(&'static str, String)> = Vec::with_capacity(#query_len); }
-    };
+    let query = text_pairs(&endpoint.query, "query");
     let body = body_tokens(endpoint);
     let method_doc = docs::lines(&docs::endpoint(endpoint, &endpoint.errors));
     quote! {
@@ -173,8 +174,7 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
             };
             fn into_parts(self, #credentials_arg: &crate::runtime::Credentials) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
                 #body
-                #query_decl
-                #(#pushes)*
+                #query
                 Ok(crate::runtime::RequestParts { query, body })
             }
             fn decode(body: crate::runtime::SuccessBody) -> Result<Self::Output, crate::runtime::DecodeFailure> {

@@ -157,7 +157,8 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
     let (arg_ty, converts) = argument_type(&field.ty);
     let value = if converts { quote!(#rust.into()) } else { quote!(#rust) };
     if field.required {
-        (quote!(#rename #optional), Some(quote!(#rust: #arg_ty)), quote!(#rust: #value), None)
+        let init = if converts { quote!(#rust: #value) } else { quote!(#rust) };
+        (quote!(#rename #optional), Some(quote!(#rust: #arg_ty)), init, None)
     } else {
         let doc = field_doc(field);
         let setter = quote! {
