@@ -1,20 +1,18 @@
 //! Generates the endpoint code from `specs/` into `OUT_DIR`. The same
 //! output is checked in under `generated/` for review; a test fails when the
-//! two drift.
+//! two drift. The fixture specs of the generator's tests are generated too
+//! (into `OUT_DIR/fixture`), so the crate's own tests compile and run the
+//! code every feature of the spec format produces.
 
 use std::path::Path;
 
-fn main() {
-    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let specs = Path::new(&root).join("specs");
-    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+fn generate(specs: &Path, out: &Path, include_dir: &str) {
     // Cargo scans a directory given here recursively for changes.
     println!("cargo::rerun-if-changed={}", specs.display());
-
-    match wxa_codegen::generate_dir(&specs) {
+    match wxa_codegen::generate_dir(specs, include_dir) {
         Ok(generation) => {
-            if let Err(error) = wxa_codegen::write::ensure_files(Path::new(&out), &generation.files) {
-                eprintln!("cannot write generated code to {out}: {error}");
+            if let Err(error) = wxa_codegen::write::ensure_files(out, &generation.files) {
+                eprintln!("cannot write generated code to {}: {error}", out.display());
                 std::process::exit(1);
             }
         }
@@ -25,5 +23,17 @@ fn main() {
             eprintln!("{error}");
             std::process::exit(1);
         }
+    }
+}
+
+fn main() {
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let root = Path::new(&root);
+    let out = Path::new(&out);
+    generate(&root.join("specs"), &out.join("api"), "api");
+    let fixtures = root.join("tests/fixtures/valid");
+    if fixtures.is_dir() {
+        generate(&fixtures, &out.join("fixture"), "fixture");
     }
 }

@@ -5,25 +5,25 @@
 ///
 /// Each endpoint's error enum wraps these in its `Common` variant; a code the endpoint documents itself takes the endpoint's meaning instead.
 pub mod common {
-    include!(concat!(env!("OUT_DIR"), "/common.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/common.rs"));
 }
 /// Endpoints of the `access_token` category: `getAccessToken`, `getStableAccessToken`.
 pub mod access_token {
-    include!(concat!(env!("OUT_DIR"), "/access_token/get_access_token.rs"));
-    include!(concat!(env!("OUT_DIR"), "/access_token/get_stable_access_token.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/access_token/get_access_token.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/access_token/get_stable_access_token.rs"));
 }
 /// Endpoints of the `customer_service` category: `getTempMedia`, `sendCustomMessage`, `setTyping`, `uploadTempMedia`.
 pub mod customer_service {
-    include!(concat!(env!("OUT_DIR"), "/customer_service/get_temp_media.rs"));
-    include!(concat!(env!("OUT_DIR"), "/customer_service/send_custom_message.rs"));
-    include!(concat!(env!("OUT_DIR"), "/customer_service/set_typing.rs"));
-    include!(concat!(env!("OUT_DIR"), "/customer_service/upload_temp_media.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/get_temp_media.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/send_custom_message.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/set_typing.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/upload_temp_media.rs"));
 }
 /// Endpoints of the `login` category: `code2Session`.
 pub mod login {
-    include!(concat!(env!("OUT_DIR"), "/login/code2_session.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/login/code2_session.rs"));
 }
 /// Endpoints of the `qrcode` category: `getUnlimitedQRCode`.
 pub mod qrcode {
-    include!(concat!(env!("OUT_DIR"), "/qrcode/get_unlimited_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/qrcode/get_unlimited_qr_code.rs"));
 }

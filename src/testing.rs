@@ -94,6 +94,21 @@ pub struct ReceivedRequest {
     pub content_type: Option<String>,
     /// The JSON body, when it was JSON.
     pub json: Option<Value>,
+    /// The parts of a multipart body, in order.
+    pub parts: Vec<ReceivedPart>,
+}
+
+/// One part of a multipart body the fake server received.
+#[derive(Debug, Clone)]
+pub struct ReceivedPart {
+    /// Form part name.
+    pub name: String,
+    /// File name sent with the part, if any.
+    pub file_name: Option<String>,
+    /// Content type sent with the part, if any.
+    pub content_type: Option<String>,
+    /// The bytes.
+    pub bytes: Bytes,
 }
 
 impl ReceivedRequest {
@@ -368,13 +383,24 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         inner.scripted.get_mut(&path).and_then(VecDeque::pop_front)
     };
 
-    // Multipart bodies are read by the upload handler; others here.
     let is_multipart = content_type.as_deref().is_some_and(|ct| ct.starts_with("multipart/form-data"));
-    let (json_body, request) = if is_multipart {
-        (None, Some(request))
+    let mut parts = Vec::new();
+    let json_body = if is_multipart {
+        if let Ok(mut multipart) = Multipart::from_request(request, &()).await {
+            while let Ok(Some(field)) = multipart.next_field().await {
+                let name = field.name().unwrap_or_default().to_owned();
+                let file_name = field.file_name().map(str::to_owned);
+                let content_type = field.content_type().map(str::to_owned);
+                match field.bytes().await {
+                    Ok(bytes) => parts.push(ReceivedPart { name, file_name, content_type, bytes }),
+                    Err(_) => break,
+                }
+            }
+        }
+        None
     } else {
         let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024 * 1024).await.unwrap_or_default();
-        (serde_json::from_slice::<Value>(&bytes).ok(), None)
+        serde_json::from_slice::<Value>(&bytes).ok()
     };
     state.lock().requests.push(ReceivedRequest {
         method: method.to_string(),
@@ -382,6 +408,7 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         query: query.clone(),
         content_type: content_type.clone(),
         json: json_body.clone(),
+        parts: parts.clone(),
     });
 
     if let Some(response) = script {
@@ -429,7 +456,7 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
             if let Some(response) = check_token(&state, q("access_token")) {
                 return response;
             }
-            authenticated(&state, &method, &path, &q, &body, request).await
+            authenticated(&state, &method, &path, &q, &body, parts)
         }
     }
 }
@@ -463,7 +490,7 @@ fn check_token(state: &State, token: Option<String>) -> Option<Response> {
     }
 }
 
-async fn authenticated(state: &State, method: &Method, path: &str, q: &(dyn Fn(&str) -> Option<String> + Sync), body: &Value, request: Option<Request>) -> Response {
+fn authenticated(state: &State, method: &Method, path: &str, q: &dyn Fn(&str) -> Option<String>, body: &Value, parts: Vec<ReceivedPart>) -> Response {
     match (method.clone(), path) {
         (Method::GET, "/cgi-bin/media/get") => {
             let media_id = q("media_id").unwrap_or_default();
@@ -488,20 +515,13 @@ async fn authenticated(state: &State, method: &Method, path: &str, q: &(dyn Fn(&
             if q("type").as_deref() != Some("image") {
                 return error(state, 40004, "invalid media type");
             }
-            let Some(request) = request else { return error(state, 41005, "media data missing") };
-            let Ok(mut multipart) = Multipart::from_request(request, &()).await else { return error(state, 41005, "media data missing") };
-            while let Ok(Some(field)) = multipart.next_field().await {
-                let part = field.name().unwrap_or_default().to_owned();
-                let file_name = field.file_name().map(str::to_owned);
-                let content_type = field.content_type().map(str::to_owned);
-                let Ok(bytes) = field.bytes().await else { return error(state, 41005, "media data missing") };
-                if part == "media" {
-                    let media_id = format!("FAKE_MEDIA_{}", state.next());
-                    let mut inner = state.lock();
-                    inner.media.insert(media_id.clone(), StoredMedia { bytes: bytes.clone(), content_type: content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned()) });
-                    inner.uploads.push(ReceivedUpload { part, file_name, content_type, bytes, media_id: media_id.clone() });
-                    return json_response(&json!({"type": "image", "media_id": media_id, "created_at": 1_700_000_000}));
-                }
+            if let Some(media) = parts.into_iter().find(|p| p.name == "media") {
+                let media_id = format!("FAKE_MEDIA_{}", state.next());
+                let mut inner = state.lock();
+                let content_type = media.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned());
+                inner.media.insert(media_id.clone(), StoredMedia { bytes: media.bytes.clone(), content_type });
+                inner.uploads.push(ReceivedUpload { part: media.name, file_name: media.file_name, content_type: media.content_type, bytes: media.bytes, media_id: media_id.clone() });
+                return json_response(&json!({"type": "image", "media_id": media_id, "created_at": 1_700_000_000}));
             }
             error(state, 41005, "media data missing")
         }

@@ -69,9 +69,15 @@ impl std::error::Error for GenerateError {}
 
 /// Generates the client code for spec texts. Pure: no I/O.
 pub fn generate(sources: &[SourceFile]) -> Result<Generation, Diagnostics> {
+    generate_into(sources, "")
+}
+
+/// Like [`generate`], for output that will sit in `include_dir` below
+/// `OUT_DIR` (the `include!` paths of the module tree point there).
+pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Generation, Diagnostics> {
     let set = load::parse(sources);
     let api = validate::validate(&set)?;
-    let jobs = emit::files(&api);
+    let jobs = emit::files(&api, include_dir);
     let files = format::format_all(&jobs).map_err(|message| {
         Diagnostics(vec![Diagnostic { file: "(generator)".to_owned(), line: 0, column: 0, key_path: String::new(), message: format!("internal error, please report: {message}") }])
     })?;
@@ -82,8 +88,9 @@ pub fn generate(sources: &[SourceFile]) -> Result<Generation, Diagnostics> {
     Ok(Generation { files, endpoints_per_category, common_errors: api.common_errors.len() })
 }
 
-/// Reads the spec folder and generates from it.
-pub fn generate_dir(specs: &Path) -> Result<Generation, GenerateError> {
+/// Reads the spec folder and generates from it, for output that will sit
+/// in `include_dir` below `OUT_DIR`.
+pub fn generate_dir(specs: &Path, include_dir: &str) -> Result<Generation, GenerateError> {
     let sources = load::read_dir(specs).map_err(GenerateError::Io)?;
-    generate(&sources).map_err(GenerateError::Invalid)
+    generate_into(&sources, include_dir).map_err(GenerateError::Invalid)
 }

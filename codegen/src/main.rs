@@ -39,7 +39,8 @@ fn main() -> ExitCode {
     }
 
     let started = Instant::now();
-    let generation = match wxa_codegen::generate_dir(&specs) {
+    // `build.rs` puts the same output in `OUT_DIR/api`.
+    let generation = match wxa_codegen::generate_dir(&specs, "api") {
         Ok(generation) => generation,
         Err(error) => {
             eprintln!("{error}");

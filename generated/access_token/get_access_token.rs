@@ -66,7 +66,7 @@ pub enum GetAccessTokenError {
     /// `89507`: An administrator rejected this IP within the last hour; it is blocked for one hour. (retry: none)
     IpRejectedForHour(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -189,7 +189,7 @@ impl crate::ApiError for GetAccessTokenError {
             89506 => Self::IpRejectedForDay(body),
             89507 => Self::IpRejectedForHour(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

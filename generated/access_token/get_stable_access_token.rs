@@ -71,7 +71,7 @@ pub enum GetStableAccessTokenError {
     /// `89507`: An administrator rejected this IP within the last hour; it is blocked for one hour. (retry: none)
     IpRejectedForHour(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -182,7 +182,7 @@ impl crate::ApiError for GetStableAccessTokenError {
             89506 => Self::IpRejectedForDay(body),
             89507 => Self::IpRejectedForHour(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

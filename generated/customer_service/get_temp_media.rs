@@ -23,7 +23,7 @@ pub enum GetTempMediaError {
     /// `40007`: The media_id is not valid or the media has already expired. (retry: none)
     InvalidMediaId(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -62,7 +62,7 @@ impl crate::ApiError for GetTempMediaError {
         match body.code {
             40007 => Self::InvalidMediaId(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

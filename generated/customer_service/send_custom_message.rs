@@ -218,7 +218,7 @@ pub enum SendCustomMessageError {
     /// `70000`: The message was blocked to protect minors. (retry: none)
     BlockedForMinorProtection(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -293,7 +293,7 @@ impl crate::ApiError for SendCustomMessageError {
             48001 => Self::ApiUnauthorized(body),
             70000 => Self::BlockedForMinorProtection(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

@@ -85,7 +85,7 @@ pub enum SetTypingError {
     /// `45081`: The typing indicator is already shown to this user. (retry: none)
     AlreadyTyping(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -142,7 +142,7 @@ impl crate::ApiError for SetTypingError {
             45080 => Self::NoRecentInteraction(body),
             45081 => Self::AlreadyTyping(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

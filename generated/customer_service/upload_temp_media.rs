@@ -106,7 +106,7 @@ pub enum UploadTempMediaError {
     /// `40004`: The media type is not accepted (mini programs may only upload images). (retry: none)
     InvalidMediaType(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -145,7 +145,7 @@ impl crate::ApiError for UploadTempMediaError {
         match body.code {
             40004 => Self::InvalidMediaType(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

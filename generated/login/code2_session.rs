@@ -59,7 +59,7 @@ pub enum Code2SessionError {
     /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
     MinuteQuotaReached(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -116,7 +116,7 @@ impl crate::ApiError for Code2SessionError {
             40226 => Self::CodeBlocked(body),
             45011 => Self::MinuteQuotaReached(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

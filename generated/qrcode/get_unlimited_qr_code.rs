@@ -174,7 +174,7 @@ pub enum GetUnlimitedQrCodeError {
     /// `85096`: The page must not contain the reserved scancode_time parameter. (retry: none)
     ScancodeTimeNotAllowed(crate::ErrorBody),
     /// A code from the shared table (`specs/errors.yaml`).
-    Common(crate::api::common::CommonError),
+    Common(super::common::CommonError),
     /// A code no spec lists; kept whole.
     Unknown(crate::ErrorBody),
 }
@@ -255,7 +255,7 @@ impl crate::ApiError for GetUnlimitedQrCodeError {
             45009 => Self::MinuteRateLimited(body),
             85096 => Self::ScancodeTimeNotAllowed(body),
             _ => {
-                match crate::api::common::CommonError::from_body(body) {
+                match super::common::CommonError::from_body(body) {
                     Ok(common) => Self::Common(common),
                     Err(body) => Self::Unknown(body),
                 }

@@ -99,11 +99,27 @@ pub fn endpoint_error(endpoint: &Endpoint) -> TokenStream {
         let name = ident(&e.name);
         quote! { #doc #name(crate::ErrorBody), }
     });
-    let from_code = own.iter().map(|e| {
-        let name = ident(&e.name);
-        let code = super::int_literal(e.code);
-        quote! { #code => Self::#name(body), }
-    });
+    let from_common = quote! {
+        match super::common::CommonError::from_body(body) {
+            Ok(common) => Self::Common(common),
+            Err(body) => Self::Unknown(body),
+        }
+    };
+    let from_body = if own.is_empty() {
+        from_common
+    } else {
+        let arms = own.iter().map(|e| {
+            let name = ident(&e.name);
+            let code = super::int_literal(e.code);
+            quote! { #code => Self::#name(body), }
+        });
+        quote! {
+            match body.code {
+                #(#arms)*
+                _ => #from_common,
+            }
+        }
+    };
     let names: Vec<_> = own.iter().map(|e| ident(&e.name)).collect();
     let name_strs = own.iter().map(|e| e.name.as_str());
     let retries = own.iter().map(|e| retry_tokens(e.retry));
@@ -120,7 +136,7 @@ pub fn endpoint_error(endpoint: &Endpoint) -> TokenStream {
         pub enum #name {
             #(#variants)*
             /// A code from the shared table (`specs/errors.yaml`).
-            Common(crate::api::common::CommonError),
+            Common(super::common::CommonError),
             /// A code no spec lists; kept whole.
             Unknown(crate::ErrorBody),
         }
@@ -153,13 +169,7 @@ pub fn endpoint_error(endpoint: &Endpoint) -> TokenStream {
         }
         impl crate::ApiError for #name {
             fn from_body(body: crate::ErrorBody) -> Self {
-                match body.code {
-                    #(#from_code)*
-                    _ => match crate::api::common::CommonError::from_body(body) {
-                        Ok(common) => Self::Common(common),
-                        Err(body) => Self::Unknown(body),
-                    },
-                }
+                #from_body
             }
             fn body(&self) -> &crate::ErrorBody {
                 match self {

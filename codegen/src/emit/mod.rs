@@ -27,7 +27,7 @@ pub struct FileJob<'a> {
 }
 
 enum Content<'a> {
-    Root(&'a Api),
+    Root(&'a Api, &'a str),
     Common(&'a Api),
     Endpoint(&'a Endpoint),
 }
@@ -36,17 +36,18 @@ impl FileJob<'_> {
     /// The file's items.
     pub fn tokens(&self) -> TokenStream {
         match self.content {
-            Content::Root(api) => root_module(api),
+            Content::Root(api, include_dir) => root_module(api, include_dir),
             Content::Common(api) => errors::common_errors(&api.common_errors),
             Content::Endpoint(endpoint) => endpoint_file(endpoint),
         }
     }
 }
 
-/// All files for `api`, in a stable order.
-pub fn files(api: &Api) -> Vec<FileJob<'_>> {
+/// All files for `api`, in a stable order. `include_dir` is where the
+/// files sit below `OUT_DIR` (empty for `OUT_DIR` itself).
+pub fn files<'a>(api: &'a Api, include_dir: &'a str) -> Vec<FileJob<'a>> {
     let mut files = vec![
-        FileJob { path: "mod.rs".to_owned(), source: "specs/".to_owned(), content: Content::Root(api) },
+        FileJob { path: "mod.rs".to_owned(), source: "specs/".to_owned(), content: Content::Root(api, include_dir) },
         FileJob { path: "common.rs".to_owned(), source: "specs/errors.yaml".to_owned(), content: Content::Common(api) },
     ];
     for endpoint in &api.endpoints {
@@ -70,7 +71,9 @@ pub(crate) fn ident(name: &str) -> Ident {
 }
 
 /// The module tree: one module per category, each including its endpoints.
-fn root_module(api: &Api) -> TokenStream {
+fn root_module(api: &Api, include_dir: &str) -> TokenStream {
+    let prefix = if include_dir.is_empty() { String::new() } else { format!("/{include_dir}") };
+    let common_file = format!("{prefix}/common.rs");
     let common_doc = docs::lines(&[
         "Error codes any endpoint may return, from `specs/errors.yaml`.".to_owned(),
         String::new(),
@@ -80,7 +83,7 @@ fn root_module(api: &Api) -> TokenStream {
         let module = ident(category);
         let doc = docs::lines(&[format!("Endpoints of the `{category}` category: {}.", endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", "))]);
         let includes = endpoints.iter().map(|e| {
-            let file = format!("/{}/{}.rs", e.category, e.file_stem);
+            let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
         });
         quote! {
@@ -93,7 +96,7 @@ fn root_module(api: &Api) -> TokenStream {
     quote! {
         #common_doc
         pub mod common {
-            include!(concat!(env!("OUT_DIR"), "/common.rs"));
+            include!(concat!(env!("OUT_DIR"), #common_file));
         }
         #(#categories)*
     }
