@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use tracing::Instrument;
 
+use crate::Secret;
 use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
-use crate::runtime::{classify, Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody};
+use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
 use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSource};
 use crate::transport::Transport;
-use crate::Secret;
 
 /// WeChat's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -302,7 +302,8 @@ async fn run(
                     break Err(Error::Api(body));
                 }
                 Outcome::HttpStatus { status, body } => {
-                    let body = if meta.secret_response { crate::error::RawBody::redacted(body.len()) } else { crate::error::RawBody::kept(body) };
+                    let body =
+                        if meta.secret_response { crate::error::RawBody::redacted(body.len()) } else { crate::error::RawBody::kept(body) };
                     break Err(Error::HttpStatus { status, body });
                 }
                 Outcome::Undecodable(failure) => break Err(Error::Decode(failure.into_error(!meta.secret_response))),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::fixture_api::demo::*;
 use crate::fixture_api::files::*;
-use crate::testing::{FakeWeChat, ScriptedResponse, FAKE_APP_ID, FAKE_APP_SECRET};
+use crate::testing::{FAKE_APP_ID, FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
 use crate::{Error, RetryKind, Upload};
 
 #[tokio::test]
@@ -91,7 +91,8 @@ async fn multipart_text_parts_and_the_file_arrive() {
     let response = fake.client().upload(request).await.expect("upload");
     assert_eq!(response.media_id, "M1");
     let parts = &fake.requests("/cgi-bin/demo/upload")[0].parts;
-    let summary: Vec<(&str, Option<&str>, &[u8])> = parts.iter().map(|p| (p.name.as_str(), p.file_name.as_deref(), p.bytes.as_ref())).collect();
+    let summary: Vec<(&str, Option<&str>, &[u8])> =
+        parts.iter().map(|p| (p.name.as_str(), p.file_name.as_deref(), p.bytes.as_ref())).collect();
     assert_eq!(summary, vec![("kind", None, &b"image"[..]), ("description", None, &b"desc"[..]), ("media", Some("a.png"), &b"abc"[..])]);
     assert_eq!(parts[2].content_type.as_deref(), Some("image/png"));
 }

@@ -135,10 +135,7 @@ mod tests {
     fn reads_file_names() {
         assert_eq!(disposition_file_name("attachment; filename=\"a.jpg\"").as_deref(), Some("a.jpg"));
         assert_eq!(disposition_file_name("attachment; filename=b.png").as_deref(), Some("b.png"));
-        assert_eq!(
-            disposition_file_name("attachment; filename=\"x.jpg\"; filename*=UTF-8''%E5%9B%BE.jpg").as_deref(),
-            Some("图.jpg")
-        );
+        assert_eq!(disposition_file_name("attachment; filename=\"x.jpg\"; filename*=UTF-8''%E5%9B%BE.jpg").as_deref(), Some("图.jpg"));
         assert_eq!(disposition_file_name("inline"), None);
         assert_eq!(disposition_file_name("attachment; filename*=UTF-8''%ZZ"), None);
     }

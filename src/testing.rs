@@ -31,7 +31,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::{Client, ClientBuilder};
 
@@ -248,7 +248,8 @@ impl FakeWeChat {
 
     /// A client builder pointed at this server with its credentials.
     pub fn client_builder(&self) -> ClientBuilder {
-        let builder = Client::builder().base_url(self.base_url.clone()).credentials(self.state.app_id.clone(), self.state.app_secret.clone());
+        let builder =
+            Client::builder().base_url(self.base_url.clone()).credentials(self.state.app_id.clone(), self.state.app_secret.clone());
         if self.state.cloud_run { builder.without_access_token() } else { builder }
     }
 
@@ -485,12 +486,21 @@ fn check_token(state: &State, token: Option<String>) -> Option<Response> {
     match token {
         None => Some(error(state, 41001, "access_token missing")),
         Some(_) if inner.reject_all_tokens => Some(error(state, 40001, "invalid credential, access_token is invalid or not latest")),
-        Some(token) if !inner.valid_tokens.contains(&token) => Some(error(state, 40001, "invalid credential, access_token is invalid or not latest")),
+        Some(token) if !inner.valid_tokens.contains(&token) => {
+            Some(error(state, 40001, "invalid credential, access_token is invalid or not latest"))
+        }
         Some(_) => None,
     }
 }
 
-fn authenticated(state: &State, method: &Method, path: &str, q: &dyn Fn(&str) -> Option<String>, body: &Value, parts: Vec<ReceivedPart>) -> Response {
+fn authenticated(
+    state: &State,
+    method: &Method,
+    path: &str,
+    q: &dyn Fn(&str) -> Option<String>,
+    body: &Value,
+    parts: Vec<ReceivedPart>,
+) -> Response {
     match (method.clone(), path) {
         (Method::GET, "/cgi-bin/media/get") => {
             let media_id = q("media_id").unwrap_or_default();
@@ -520,7 +530,13 @@ fn authenticated(state: &State, method: &Method, path: &str, q: &dyn Fn(&str) ->
                 let mut inner = state.lock();
                 let content_type = media.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned());
                 inner.media.insert(media_id.clone(), StoredMedia { bytes: media.bytes.clone(), content_type });
-                inner.uploads.push(ReceivedUpload { part: media.name, file_name: media.file_name, content_type: media.content_type, bytes: media.bytes, media_id: media_id.clone() });
+                inner.uploads.push(ReceivedUpload {
+                    part: media.name,
+                    file_name: media.file_name,
+                    content_type: media.content_type,
+                    bytes: media.bytes,
+                    media_id: media_id.clone(),
+                });
                 return json_response(&json!({"type": "image", "media_id": media_id, "created_at": 1_700_000_000}));
             }
             error(state, 41005, "media data missing")

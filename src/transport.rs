@@ -2,12 +2,12 @@
 //! The URL holds the access token, so it never leaves this module: errors
 //! are stripped of it and nothing here logs.
 
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use reqwest::Url;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
+use crate::Secret;
 use crate::error::{Error, ErrorBody, TransportError};
 use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts};
-use crate::Secret;
 
 /// The HTTP client and where it sends.
 #[derive(Debug, Clone)]
@@ -52,10 +52,11 @@ impl Transport {
                 for (name, value) in parts {
                     form = form.text(*name, value.clone());
                 }
-                let file = reqwest::multipart::Part::stream_with_length(reqwest::Body::from(upload.bytes.clone()), upload.bytes.len() as u64)
-                    .file_name(upload.file_name.clone())
-                    .mime_str(upload.effective_content_type())
-                    .map_err(transport_error)?;
+                let file =
+                    reqwest::multipart::Part::stream_with_length(reqwest::Body::from(upload.bytes.clone()), upload.bytes.len() as u64)
+                        .file_name(upload.file_name.clone())
+                        .mime_str(upload.effective_content_type())
+                        .map_err(transport_error)?;
                 form = form.part(*file_part, file);
                 request = request.multipart(form);
             }

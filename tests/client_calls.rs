@@ -12,7 +12,7 @@ use wxa::api::customer_service::{
 };
 use wxa::api::login::{Code2SessionError, Code2SessionRequest};
 use wxa::api::qrcode::{GetUnlimitedQrCodeError, GetUnlimitedQrCodeLineColor, GetUnlimitedQrCodeRequest};
-use wxa::testing::{FakeWeChat, ScriptedResponse, FAKE_APP_SECRET};
+use wxa::testing::{FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
 use wxa::{Error, RetryKind, Upload};
 
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00fake-jpeg-body";
@@ -61,7 +61,10 @@ async fn json_errors_under_odd_content_types_are_never_media() {
 #[tokio::test]
 async fn errcode_sent_as_a_string_still_decodes() {
     let fake = FakeWeChat::start().await;
-    fake.script("/cgi-bin/media/get", ScriptedResponse::new(200).header("content-type", "text/plain").body(r#"{"errcode":"40007","errmsg":"invalid media_id"}"#));
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(200).header("content-type", "text/plain").body(r#"{"errcode":"40007","errmsg":"invalid media_id"}"#),
+    );
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("X")).await.expect_err("40007");
     assert!(matches!(error, Error::Api(GetTempMediaError::InvalidMediaId(_))), "{error:?}");
 }
@@ -69,7 +72,10 @@ async fn errcode_sent_as_a_string_still_decodes() {
 #[tokio::test]
 async fn an_html_502_page_is_a_clear_http_error() {
     let fake = FakeWeChat::start().await;
-    fake.script("/cgi-bin/media/get", ScriptedResponse::new(502).header("content-type", "text/html").body("<html><body>502 Bad Gateway</body></html>"));
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(502).header("content-type", "text/html").body("<html><body>502 Bad Gateway</body></html>"),
+    );
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("X")).await.expect_err("502");
     match &error {
         Error::HttpStatus { status, body } => {
@@ -84,7 +90,10 @@ async fn an_html_502_page_is_a_clear_http_error() {
 #[tokio::test]
 async fn an_html_page_with_status_200_on_a_json_endpoint_is_a_decode_error_keeping_the_body() {
     let fake = FakeWeChat::start().await;
-    fake.script("/cgi-bin/message/custom/typing", ScriptedResponse::new(200).header("content-type", "text/html").body("<html>maintenance</html>"));
+    fake.script(
+        "/cgi-bin/message/custom/typing",
+        ScriptedResponse::new(200).header("content-type", "text/html").body("<html>maintenance</html>"),
+    );
     let error = fake.client().set_typing(SetTypingRequest::new("o_user", SetTypingCommand::Typing)).await.expect_err("html");
     match error {
         Error::Decode(decode) => {
@@ -147,7 +156,11 @@ async fn a_token_that_keeps_failing_is_retried_once_never_in_a_loop() {
     assert_eq!(fake.calls("/cgi-bin/media/get"), 2);
     // One refresh cycle: the plain stable-token fetch hands back the token
     // WeChat just rejected, so the cache forces one refresh. Never more.
-    let forced: Vec<bool> = fake.requests("/cgi-bin/stable_token").iter().map(|r| r.json.as_ref().and_then(|j| j["force_refresh"].as_bool()).unwrap_or(false)).collect();
+    let forced: Vec<bool> = fake
+        .requests("/cgi-bin/stable_token")
+        .iter()
+        .map(|r| r.json.as_ref().and_then(|j| j["force_refresh"].as_bool()).unwrap_or(false))
+        .collect();
     assert_eq!(forced, vec![false, false, true]);
 }
 
@@ -208,7 +221,10 @@ async fn a_qr_code_comes_back_as_png_bytes_and_its_45009_is_a_throttle() {
     let sent = &fake.requests("/wxa/getwxacodeunlimit")[0];
     assert_eq!(sent.json, Some(serde_json::json!({"scene": "a=1", "width": 280, "line_color": {"r": 0, "g": 0, "b": 0}})));
 
-    fake.script("/wxa/getwxacodeunlimit", ScriptedResponse::json_error(45009, "reach max api daily quota limit", "application/json; encoding=utf-8"));
+    fake.script(
+        "/wxa/getwxacodeunlimit",
+        ScriptedResponse::json_error(45009, "reach max api daily quota limit", "application/json; encoding=utf-8"),
+    );
     let error = client.get_unlimited_qr_code(GetUnlimitedQrCodeRequest::new("a=2")).await.expect_err("45009");
     let api = error.api().expect("api error");
     assert_eq!(api.code(), 45009);
@@ -257,7 +273,11 @@ async fn the_classic_token_endpoint_works_too() {
 #[tokio::test]
 async fn a_wrong_secret_is_a_token_error_with_the_code_and_no_secret() {
     let fake = FakeWeChat::start().await;
-    let client = wxa::Client::builder().base_url(fake.base_url()).credentials(wxa::testing::FAKE_APP_ID, "wrong-secret-value").build().expect("client");
+    let client = wxa::Client::builder()
+        .base_url(fake.base_url())
+        .credentials(wxa::testing::FAKE_APP_ID, "wrong-secret-value")
+        .build()
+        .expect("client");
     let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("token");
     match &error {
         Error::Token(token) => assert_eq!(token.code(), Some(40125)),

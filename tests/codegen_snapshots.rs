@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use wxa_codegen::{generate, load, SourceFile};
+use wxa_codegen::{SourceFile, generate, load};
 
 fn fixture(name: &str) -> Vec<SourceFile> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
@@ -26,7 +26,14 @@ fn each_fixture_spec_generates_the_reviewed_code() {
 fn a_broken_spec_set_reports_every_problem_at_once() {
     let diagnostics = generate(&fixture("invalid")).expect_err("the invalid fixtures are invalid");
     // Each file with mistakes appears, and every mistake has a position.
-    for file in ["errors.yaml", "broken/every_mistake.yaml", "broken/syntax_error.yaml", "broken/wrong_file_name.yaml", "dupes/get_thing.yaml", "more/get_thing.yaml"] {
+    for file in [
+        "errors.yaml",
+        "broken/every_mistake.yaml",
+        "broken/syntax_error.yaml",
+        "broken/wrong_file_name.yaml",
+        "dupes/get_thing.yaml",
+        "more/get_thing.yaml",
+    ] {
         assert!(diagnostics.0.iter().any(|d| d.file == file), "no diagnostic for {file}:\n{diagnostics}");
     }
     assert!(diagnostics.0.iter().all(|d| d.line > 0 && d.column > 0), "{diagnostics}");

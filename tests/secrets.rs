@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use wxa::api::customer_service::GetTempMediaRequest;
-use wxa::testing::{FakeWeChat, ScriptedResponse, FAKE_APP_SECRET};
+use wxa::testing::{FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
 
 /// Collects everything the tracing subscriber writes.
 #[derive(Clone, Default)]
@@ -31,7 +31,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn a_whole_session_leaks_no_secret_or_token() {
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).with_ansi(false).finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).with_ansi(false).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let fake = FakeWeChat::start().await;
@@ -60,7 +61,10 @@ async fn a_whole_session_leaks_no_secret_or_token() {
     let echo = FakeWeChat::start().await;
     let echo_client = echo.client();
     let echo_token = echo_client.access_token().await.expect("token");
-    echo.script("/cgi-bin/media/get", ScriptedResponse::json_error(40007, &format!("bad media for token {}", echo_token.expose()), "text/plain"));
+    echo.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::json_error(40007, &format!("bad media for token {}", echo_token.expose()), "text/plain"),
+    );
     let error = echo_client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("40007");
     shown.push(format!("{error:?} {error}"));
     assert!(error.to_string().contains("<redacted>"), "{error}");

@@ -32,7 +32,8 @@ pub fn format_all(files: &[FileJob<'_>]) -> Result<Vec<GeneratedFile>, String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
     let results: Vec<Result<Vec<GeneratedFile>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(format_file).collect::<Result<Vec<_>, _>>())).collect();
+        let handles: Vec<_> =
+            files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(format_file).collect::<Result<Vec<_>, _>>())).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("formatting thread panicked".to_owned()))).collect()
     });
     let mut out = Vec::with_capacity(files.len());

@@ -1,10 +1,10 @@
 //! wxa-codegen turns the YAML endpoint specs of `specs/` into the Rust glue
 //! of the `wxa` client.
 //!
-//! The pipeline: [`load`] reads text into the spec model, [`validate`]
+//! The pipeline: [`load`] reads text into the spec model, `validate`
 //! checks it (every problem at once, with `file:line:column`) and lowers it
 //! to an IR, `emit` turns the IR into tokens, `format` pretty-prints them,
-//! and [`write`] puts them on disk, touching only what changed. Everything
+//! and [`write`](mod@write) puts them on disk, touching only what changed. Everything
 //! up to formatting is pure, so `build.rs`, the CLI, tests and benchmarks
 //! share it and only the edges do I/O.
 
@@ -79,7 +79,13 @@ pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Genera
     let api = validate::validate(&set)?;
     let jobs = emit::files(&api, include_dir);
     let files = format::format_all(&jobs).map_err(|message| {
-        Diagnostics(vec![Diagnostic { file: "(generator)".to_owned(), line: 0, column: 0, key_path: String::new(), message: format!("internal error, please report: {message}") }])
+        Diagnostics(vec![Diagnostic {
+            file: "(generator)".to_owned(),
+            line: 0,
+            column: 0,
+            key_path: String::new(),
+            message: format!("internal error, please report: {message}"),
+        }])
     })?;
     let mut endpoints_per_category = BTreeMap::new();
     for endpoint in &api.endpoints {

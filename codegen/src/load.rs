@@ -58,7 +58,8 @@ pub fn read_dir(root: &Path) -> std::io::Result<Vec<SourceFile>> {
                 let relative = path.strip_prefix(root).unwrap_or(&path);
                 let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
                 let bytes = std::fs::read(&path)?;
-                let text = String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{relative}: not UTF-8")))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{relative}: not UTF-8")))?;
                 files.push(SourceFile { path: relative, text });
             }
         }
@@ -74,7 +75,12 @@ pub(crate) fn parse(sources: &[SourceFile]) -> SpecSet {
         let parts: Vec<&str> = source.path.split('/').collect();
         let file_name = parts.last().copied().unwrap_or_default();
         let stem = file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem).to_owned();
-        let info = |category: &str| FileInfo { path: source.path.clone(), stem: stem.clone(), category: category.to_owned(), text: source.text.clone() };
+        let info = |category: &str| FileInfo {
+            path: source.path.clone(),
+            stem: stem.clone(),
+            category: category.to_owned(),
+            text: source.text.clone(),
+        };
         match parts.as_slice() {
             [name] if *name == GLOBAL_ERRORS_FILE => {
                 if let Some(spec) = parse_one::<GlobalErrorsSpec>(source, &mut set.diagnostics) {
@@ -127,7 +133,13 @@ fn parse_one<T: DeserializeOwned>(source: &SourceFile, diagnostics: &mut Diagnos
             if let Some(cut) = message.find(" at line ") {
                 message.truncate(cut);
             }
-            diagnostics.push(Diagnostic { file: source.path.clone(), line, column, key_path: String::new(), message: format!("invalid YAML for a spec: {message}") });
+            diagnostics.push(Diagnostic {
+                file: source.path.clone(),
+                line,
+                column,
+                key_path: String::new(),
+                message: format!("invalid YAML for a spec: {message}"),
+            });
             None
         }
     }

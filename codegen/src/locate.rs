@@ -109,9 +109,7 @@ impl Locator {
         let mut found = Position { line: 1, column: 1 };
         for segment in &path.0 {
             let next = match (segment, node) {
-                (Segment::Key(key), Node::Map(entries)) => {
-                    entries.iter().find(|(k, _, _)| k == key).map(|(_, p, n)| (*p, n))
-                }
+                (Segment::Key(key), Node::Map(entries)) => entries.iter().find(|(k, _, _)| k == key).map(|(_, p, n)| (*p, n)),
                 (Segment::Index(index), Node::Seq(items)) => items.get(*index).map(|(p, n)| (*p, n)),
                 _ => None,
             };
@@ -157,11 +155,7 @@ fn parse_block(lines: &mut Vec<Line>, pos: &mut usize, indent: usize) -> Node {
     if *pos >= lines.len() || lines[*pos].indent != indent {
         return Node::Leaf;
     }
-    if is_sequence_item(&lines[*pos].text) {
-        parse_sequence(lines, pos, indent)
-    } else {
-        parse_mapping(lines, pos, indent)
-    }
+    if is_sequence_item(&lines[*pos].text) { parse_sequence(lines, pos, indent) } else { parse_mapping(lines, pos, indent) }
 }
 
 fn parse_sequence(lines: &mut Vec<Line>, pos: &mut usize, indent: usize) -> Node {
@@ -215,9 +209,7 @@ fn parse_mapping(lines: &mut Vec<Line>, pos: &mut usize, indent: usize) -> Node 
                     let child_indent = next.indent;
                     parse_block(lines, pos, child_indent)
                 }
-                Some(next) if next.indent == indent && is_sequence_item(&next.text) => {
-                    parse_sequence(lines, pos, indent)
-                }
+                Some(next) if next.indent == indent && is_sequence_item(&next.text) => parse_sequence(lines, pos, indent),
                 _ => Node::Leaf,
             }
         } else {

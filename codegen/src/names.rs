@@ -33,11 +33,7 @@ pub fn words(ident: &str) -> Vec<String> {
 
 /// `getUnlimitedQRCode` → `get_unlimited_qr_code`.
 pub fn snake_case(ident: &str) -> String {
-    words(ident)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("_")
+    words(ident).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join("_")
 }
 
 /// `getUnlimitedQRCode` → `GetUnlimitedQrCode`.
@@ -58,8 +54,7 @@ pub fn upper_camel_case(ident: &str) -> String {
 /// Whether `s` is a plain ASCII identifier (`[A-Za-z_][A-Za-z0-9_]*`).
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `snake_case` with lower-case ASCII letters, digits and single underscores.
@@ -85,12 +80,10 @@ pub fn is_upper_camel_case(s: &str) -> bool {
 /// field, a module or a method without `r#`.
 pub fn is_keyword(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
-        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
-        "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen",
-        "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override",
-        "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
-        "true", "try", "type", "typeof", "union", "unsafe", "unsized", "use", "virtual",
-        "where", "while", "yield",
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else", "enum", "extern",
+        "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override",
+        "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "union",
+        "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
     ];
     KEYWORDS.contains(&s)
 }

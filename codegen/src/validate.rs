@@ -159,7 +159,22 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
     cx.unknown_keys(
         &root,
         &spec.unknown,
-        &["name", "summary", "docs", "category", "cloud", "method", "path", "auth", "retry_safe", "notes", "query", "body", "response", "errors"],
+        &[
+            "name",
+            "summary",
+            "docs",
+            "category",
+            "cloud",
+            "method",
+            "path",
+            "auth",
+            "retry_safe",
+            "notes",
+            "query",
+            "body",
+            "response",
+            "errors",
+        ],
     );
     let name = cx.required_str(&root, "name", &spec.name);
     if let Some(name) = name {
@@ -168,7 +183,10 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
         } else {
             let expected = snake_case(name);
             if loaded.file.stem != expected {
-                cx.error(&root.key("name"), format!("name `{name}` belongs in a file named `{expected}.yaml`, not `{}.yaml`", loaded.file.stem));
+                cx.error(
+                    &root.key("name"),
+                    format!("name `{name}` belongs in a file named `{expected}.yaml`, not `{}.yaml`", loaded.file.stem),
+                );
             }
             if RESERVED_METHODS.contains(&expected.as_str()) || is_keyword(&expected) {
                 cx.error(&root.key("name"), format!("name `{name}` gives the method `{expected}`, which is reserved"));
@@ -185,12 +203,18 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
     if let Some(docs) = docs
         && (!docs.starts_with("https://developers.weixin.qq.com/") || docs.contains(char::is_whitespace))
     {
-        cx.error(&root.key("docs"), format!("docs `{docs}` must be the URL of the official page, starting with `https://developers.weixin.qq.com/`"));
+        cx.error(
+            &root.key("docs"),
+            format!("docs `{docs}` must be the URL of the official page, starting with `https://developers.weixin.qq.com/`"),
+        );
     }
     let category = cx.required_str(&root, "category", &spec.category);
     if let Some(category) = category {
         if !is_snake_case(category) || is_keyword(category) || category == "common" {
-            cx.error(&root.key("category"), format!("category `{category}` must be a snake_case module name other than a keyword or `common`"));
+            cx.error(
+                &root.key("category"),
+                format!("category `{category}` must be a snake_case module name other than a keyword or `common`"),
+            );
         } else if loaded.file.category != category {
             cx.error(&root.key("category"), format!("category `{category}` does not match the folder `{}`", loaded.file.category));
         }
@@ -252,7 +276,10 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
                             let part = cx.required_str(&file_path, "name", &file.name).unwrap_or_default().to_owned();
                             let doc = cx.required_str(&file_path, "doc", &file.doc).unwrap_or_default().to_owned();
                             if !part.is_empty() && (!is_snake_case(&part) || is_keyword(&part)) {
-                                cx.error(&file_path.key("name"), format!("file part `{part}` must be a snake_case name that is not a keyword"));
+                                cx.error(
+                                    &file_path.key("name"),
+                                    format!("file part `{part}` must be a snake_case name that is not a keyword"),
+                                );
                             }
                             Body::Multipart { file_part: part, file_doc: doc, fields }
                         }
@@ -291,10 +318,14 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
             }
             match kind {
                 Some("json") => {
-                    let fields = lower_fields(cx, &path.key("fields"), &response.fields, &format!("{prefix}Response"), FieldPlace::Response);
+                    let fields =
+                        lower_fields(cx, &path.key("fields"), &response.fields, &format!("{prefix}Response"), FieldPlace::Response);
                     for (i, field) in response.fields.iter().enumerate() {
                         if matches!(field.name.as_deref(), Some("errcode" | "errmsg")) {
-                            cx.error(&path.key("fields").index(i).key("name"), "errcode and errmsg are handled by the client; do not list them");
+                            cx.error(
+                                &path.key("fields").index(i).key("name"),
+                                "errcode and errmsg are handled by the client; do not list them",
+                            );
                         }
                     }
                     Response::Json(fields)
@@ -469,7 +500,8 @@ fn lower_fields(cx: &mut FileCx<'_>, path: &KeyPath, specs: &[FieldSpec], base: 
     out
 }
 
-const FIELD_KEYS: &[&str] = &["name", "rust_name", "type", "required", "doc", "default", "enum", "fields", "items", "type_name", "secret", "value", "from"];
+const FIELD_KEYS: &[&str] =
+    &["name", "rust_name", "type", "required", "doc", "default", "enum", "fields", "items", "type_name", "secret", "value", "from"];
 
 /// Lowers one field; `named` is false for array items, which have no name.
 fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str, place: FieldPlace, named: bool) -> Option<Field> {
@@ -487,7 +519,10 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
                 if is_keyword(wire) {
                     cx.error(&path.key("name"), format!("field `{wire}` is a Rust keyword; set `rust_name` (e.g. `{wire}_value`)"));
                 } else if !is_snake_case(wire) {
-                    cx.error(&path.key("name"), format!("field `{wire}` is not a snake_case Rust name; set `rust_name` (e.g. `{}`)", snake_case(wire)));
+                    cx.error(
+                        &path.key("name"),
+                        format!("field `{wire}` is not a snake_case Rust name; set `rust_name` (e.g. `{}`)", snake_case(wire)),
+                    );
                 }
                 Some(wire.clone())
             }
@@ -495,14 +530,24 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
         };
         (wire, rust)
     } else {
-        for (key, present) in [("name", spec.name.is_some()), ("rust_name", spec.rust_name.is_some()), ("required", spec.required.is_some()), ("value", spec.value.is_some()), ("from", spec.from.is_some())] {
+        for (key, present) in [
+            ("name", spec.name.is_some()),
+            ("rust_name", spec.rust_name.is_some()),
+            ("required", spec.required.is_some()),
+            ("value", spec.value.is_some()),
+            ("from", spec.from.is_some()),
+        ] {
             if present {
                 cx.error(&path.key(key), format!("`{key}` does not apply to array items"));
             }
         }
         (Some("item".to_owned()), Some("item".to_owned()))
     };
-    let doc = if named { cx.required_str(path, "doc", &spec.doc).map(|d| d.trim().to_owned()) } else { Some(spec.doc.clone().unwrap_or_default()) };
+    let doc = if named {
+        cx.required_str(path, "doc", &spec.doc).map(|d| d.trim().to_owned())
+    } else {
+        Some(spec.doc.clone().unwrap_or_default())
+    };
     if let Some(doc) = &doc
         && doc.contains('\n')
     {
@@ -582,7 +627,9 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
                 cx.error(&path.key("type"), "arrays cannot be sent as query parameters or form parts");
             }
             match &spec.items {
-                Some(items) => lower_field(cx, &path.key("items"), items, &type_base, place.nested(), false).map(|item| Type::Array(Box::new(item.ty))),
+                Some(items) => {
+                    lower_field(cx, &path.key("items"), items, &type_base, place.nested(), false).map(|item| Type::Array(Box::new(item.ty)))
+                }
                 None => {
                     cx.error(path, "an array needs `items`");
                     None
@@ -690,7 +737,12 @@ fn lower_enum(cx: &mut FileCx<'_>, path: &KeyPath, entries: &[EnumEntrySpec], in
             }
         };
         if !is_upper_camel_case(&variant_name) || variant_name == "Other" {
-            cx.error(&here, format!("enum value gives the variant name `{variant_name}`, which is not an UpperCamelCase name other than `Other`; set `name`"));
+            cx.error(
+                &here,
+                format!(
+                    "enum value gives the variant name `{variant_name}`, which is not an UpperCamelCase name other than `Other`; set `name`"
+                ),
+            );
             ok = false;
             continue;
         }
@@ -742,7 +794,9 @@ fn render_default(value: &Value, ty: &Type) -> Option<String> {
         (Value::Bool(b), Type::Bool) => Some(b.to_string()),
         (Value::Number(n), Type::Float) => n.as_f64().map(|f| f.to_string()),
         (Value::Number(n), Type::Int(int)) => n.as_i64().filter(|&i| int_in_range(i, *int)).map(|i| i.to_string()),
-        (Value::Number(n), Type::Enum(e)) => n.as_i64().filter(|&i| e.variants.iter().any(|v| v.value == EnumValue::Int(i))).map(|i| i.to_string()),
+        (Value::Number(n), Type::Enum(e)) => {
+            n.as_i64().filter(|&i| e.variants.iter().any(|v| v.value == EnumValue::Int(i))).map(|i| i.to_string())
+        }
         _ => None,
     }
 }

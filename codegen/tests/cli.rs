@@ -92,7 +92,11 @@ fn invalid_specs_write_nothing_and_report_every_problem() {
     let before = snapshot(&out);
 
     fs::write(specs.join("files/notify.yaml"), "name: notify\nsummary: [broken\n").expect("break a spec");
-    fs::write(specs.join("files/download.yaml"), fs::read_to_string(specs.join("files/download.yaml")).expect("read").replace("method: GET", "method: PATCH")).expect("edit");
+    fs::write(
+        specs.join("files/download.yaml"),
+        fs::read_to_string(specs.join("files/download.yaml")).expect("read").replace("method: GET", "method: PATCH"),
+    )
+    .expect("edit");
     let failed = run(&["generate", "--specs", specs_arg, "--out", out_arg]);
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);

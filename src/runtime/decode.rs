@@ -9,9 +9,9 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::ResponseKind;
+use crate::Media;
 use crate::error::{DecodeError, ErrorBody, RawBody};
 use crate::media::disposition_file_name;
-use crate::Media;
 
 /// An HTTP answer as received.
 #[derive(Debug)]
@@ -63,7 +63,9 @@ impl DecodeFailure {
 
 /// Reads a JSON success body into the endpoint's response type.
 pub(crate) fn decode_json<T: DeserializeOwned>(body: SuccessBody) -> Result<T, DecodeFailure> {
-    serde_json::from_slice(&body.bytes).map_err(|e| DecodeFailure::new(format!("the JSON does not fit the response type: {e}"), body.status, body.content_type, body.bytes))
+    serde_json::from_slice(&body.bytes).map_err(|e| {
+        DecodeFailure::new(format!("the JSON does not fit the response type: {e}"), body.status, body.content_type, body.bytes)
+    })
 }
 
 /// What an answer is.
@@ -72,7 +74,10 @@ pub(crate) enum Outcome {
     Success(SuccessBody),
     Api(ErrorBody),
     /// A non-2xx status without a WeChat error body.
-    HttpStatus { status: u16, body: Bytes },
+    HttpStatus {
+        status: u16,
+        body: Bytes,
+    },
     Undecodable(DecodeFailure),
 }
 
@@ -137,17 +142,32 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
     if !(200..300).contains(&status) {
         return Outcome::HttpStatus { status, body };
     }
-    let success = |body: Bytes| SuccessBody { status, content_type: content_type.clone(), content_disposition: content_disposition.clone(), bytes: body };
+    let success = |body: Bytes| SuccessBody {
+        status,
+        content_type: content_type.clone(),
+        content_disposition: content_disposition.clone(),
+        bytes: body,
+    };
     match kind {
         ResponseKind::Binary => {
             if body.is_empty() {
                 return Outcome::Undecodable(DecodeFailure::new("empty body where file bytes were expected", status, content_type, body));
             }
             if envelope.is_some() && is_textual(content_type.as_deref()) {
-                return Outcome::Undecodable(DecodeFailure::new("a JSON answer without an error code where file bytes were expected", status, content_type, body));
+                return Outcome::Undecodable(DecodeFailure::new(
+                    "a JSON answer without an error code where file bytes were expected",
+                    status,
+                    content_type,
+                    body,
+                ));
             }
             if envelope.is_none() && is_textual(content_type.as_deref()) {
-                return Outcome::Undecodable(DecodeFailure::new("text that is not a WeChat JSON answer where file bytes were expected", status, content_type, body));
+                return Outcome::Undecodable(DecodeFailure::new(
+                    "text that is not a WeChat JSON answer where file bytes were expected",
+                    status,
+                    content_type,
+                    body,
+                ));
             }
             Outcome::Success(success(body))
         }
@@ -193,7 +213,10 @@ mod tests {
 
     #[test]
     fn string_errcode_decodes() {
-        assert!(matches!(classify(ResponseKind::Json, raw(200, None, br#"{"errcode":"45009","errmsg":"x"}"#)), Outcome::Api(ErrorBody { code: 45009, .. })));
+        assert!(matches!(
+            classify(ResponseKind::Json, raw(200, None, br#"{"errcode":"45009","errmsg":"x"}"#)),
+            Outcome::Api(ErrorBody { code: 45009, .. })
+        ));
     }
 
     #[test]
@@ -206,7 +229,10 @@ mod tests {
 
     #[test]
     fn html_error_page_is_an_http_status() {
-        assert!(matches!(classify(ResponseKind::Binary, raw(502, Some("text/html"), b"<html>Bad Gateway</html>")), Outcome::HttpStatus { status: 502, .. }));
+        assert!(matches!(
+            classify(ResponseKind::Binary, raw(502, Some("text/html"), b"<html>Bad Gateway</html>")),
+            Outcome::HttpStatus { status: 502, .. }
+        ));
         assert!(matches!(classify(ResponseKind::Json, raw(200, Some("text/html"), b"<html></html>")), Outcome::Undecodable(_)));
     }
 

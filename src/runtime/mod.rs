@@ -7,6 +7,6 @@
 mod decode;
 mod operation;
 
-pub(crate) use decode::{classify, decode_json, DecodeFailure, Outcome, RawResponse, SuccessBody};
-pub(crate) use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
 pub(crate) use crate::error::PrepareError;
+pub(crate) use decode::{DecodeFailure, Outcome, RawResponse, SuccessBody, classify, decode_json};
+pub(crate) use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};

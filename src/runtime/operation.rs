@@ -80,7 +80,10 @@ impl RequestBody {
 
     /// A JSON body from a request type plus members the client fills in
     /// (constants, the app id, the secret).
-    pub fn json_with<T: serde::Serialize, const N: usize>(value: &T, extra: [(&'static str, serde_json::Value); N]) -> Result<RequestBody, PrepareError> {
+    pub fn json_with<T: serde::Serialize, const N: usize>(
+        value: &T,
+        extra: [(&'static str, serde_json::Value); N],
+    ) -> Result<RequestBody, PrepareError> {
         let mut object = match serde_json::to_value(value).map_err(|e| PrepareError::Body(e.to_string()))? {
             serde_json::Value::Object(object) => object,
             _ => return Err(PrepareError::Body("the request is not a JSON object".to_owned())),

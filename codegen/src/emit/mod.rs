@@ -81,7 +81,10 @@ fn root_module(api: &Api, include_dir: &str) -> TokenStream {
     ]);
     let categories = api.categories().into_iter().map(|(category, endpoints)| {
         let module = ident(category);
-        let doc = docs::lines(&[format!("Endpoints of the `{category}` category: {}.", endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", "))]);
+        let doc = docs::lines(&[format!(
+            "Endpoints of the `{category}` category: {}.",
+            endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", ")
+        )]);
         let includes = endpoints.iter().map(|e| {
             let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }

@@ -127,10 +127,14 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
             (quote!(#response), quote!(crate::runtime::ResponseKind::Json), quote!(crate::runtime::decode_json(body)))
         }
         Response::Binary => (quote!(crate::Media), quote!(crate::runtime::ResponseKind::Binary), quote!(Ok(body.into_media()))),
-        Response::Ack => (quote!(()), quote!(crate::runtime::ResponseKind::Ack), quote!({
-            let _ = body;
-            Ok(())
-        })),
+        Response::Ack => (
+            quote!(()),
+            quote!(crate::runtime::ResponseKind::Ack),
+            quote!({
+                let _ = body;
+                Ok(())
+            }),
+        ),
     };
     let name = &endpoint.name;
     let path = &endpoint.path;

@@ -70,7 +70,9 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     let (body_fields, file) = match &endpoint.body {
         Body::None => (Vec::new(), None),
         Body::Json(list) => (list.iter().filter(|f| f.source == FieldSource::Caller).collect(), None),
-        Body::Multipart { file_part, file_doc, fields } => (fields.iter().filter(|f| f.source == FieldSource::Caller).collect::<Vec<_>>(), Some((file_part, file_doc))),
+        Body::Multipart { file_part, file_doc, fields } => {
+            (fields.iter().filter(|f| f.source == FieldSource::Caller).collect::<Vec<_>>(), Some((file_part, file_doc)))
+        }
     };
     fields.extend(body_fields);
     let json = matches!(endpoint.body, Body::Json(_));
