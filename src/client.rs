@@ -275,7 +275,13 @@ async fn run(
     parts: &RequestParts,
     retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
 ) -> Result<SuccessBody, Error<ErrorBody>> {
-    let span = tracing::debug_span!("wxa.call", endpoint = meta.name, status = tracing::field::Empty, rid = tracing::field::Empty);
+    let span = tracing::debug_span!(
+        "wxa.call",
+        endpoint = meta.name,
+        status = tracing::field::Empty,
+        rid = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty
+    );
     async move {
         let started = Instant::now();
         let mut refreshed = false;
@@ -310,6 +316,7 @@ async fn run(
             }
         };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::Span::current().record("elapsed_ms", elapsed_ms);
         match &result {
             Ok(_) => tracing::debug!(elapsed_ms, "call succeeded"),
             Err(Error::Api(body)) => tracing::debug!(elapsed_ms, code = body.code, "call answered with an error code"),

@@ -72,6 +72,7 @@ async fn a_whole_session_leaks_no_secret_or_token() {
     let logs = String::from_utf8(captured.0.lock().unwrap_or_else(|e| e.into_inner()).clone()).expect("utf-8 logs");
     assert!(logs.contains("wxa.call"), "spans are logged: {logs}");
     assert!(logs.contains("getTempMedia"), "the endpoint is logged: {logs}");
+    assert!(logs.contains("elapsed_ms"), "latency is logged: {logs}");
     let mut secrets = vec![FAKE_APP_SECRET.to_owned(), "LEAKY_TOKEN_VALUE".to_owned()];
     secrets.extend(fake.issued_tokens());
     secrets.extend(echo.issued_tokens());

@@ -19,7 +19,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     // Defaults are the workspace's folders, wherever the command runs from.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
     let mut specs = root.join("specs");
     let mut out = root.join("generated");
     while let Some(flag) = args.next() {
