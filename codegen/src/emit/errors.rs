@@ -24,27 +24,38 @@ fn predicate(name: &str) -> proc_macro2::Ident {
     format_ident!("is_{}", crate::names::snake_case(name))
 }
 
-/// The shared table, from `specs/errors.yaml`.
-pub fn common_errors(errors: &[ErrorCode]) -> TokenStream {
-    let variants = errors.iter().map(|e| {
+/// The pieces both kinds of error enum have, one entry per code: the
+/// variant declarations, the variant names, and the `is_*` predicates.
+struct Variants {
+    declarations: Vec<TokenStream>,
+    names: Vec<proc_macro2::Ident>,
+    predicates: Vec<TokenStream>,
+}
+
+fn variants(errors: &[ErrorCode]) -> Variants {
+    let mut out = Variants { declarations: Vec::new(), names: Vec::new(), predicates: Vec::new() };
+    for e in errors {
         let doc = variant_doc(e);
         let name = ident(&e.name);
-        quote! { #doc #name(crate::ErrorBody), }
-    });
+        let method = predicate(&e.name);
+        let predicate_doc = docs::lines(&[format!("Whether this is `{}` ({}).", e.name, e.code)]);
+        out.declarations.push(quote! { #doc #name(crate::ErrorBody), });
+        out.predicates.push(quote! { #predicate_doc pub fn #method(&self) -> bool { matches!(self, Self::#name(_)) } });
+        out.names.push(name);
+    }
+    out
+}
+
+/// The shared table, from `specs/errors.yaml`.
+pub fn common_errors(errors: &[ErrorCode]) -> TokenStream {
+    let Variants { declarations: variants, names, predicates } = variants(errors);
     let from_code = errors.iter().map(|e| {
         let name = ident(&e.name);
         let code = super::int_literal(e.code);
         quote! { #code => Ok(Self::#name(body)), }
     });
-    let names: Vec<_> = errors.iter().map(|e| ident(&e.name)).collect();
     let name_strs = errors.iter().map(|e| e.name.as_str());
     let retries = errors.iter().map(|e| retry_tokens(e.retry));
-    let predicates = errors.iter().map(|e| {
-        let name = ident(&e.name);
-        let method = predicate(&e.name);
-        let doc = docs::lines(&[format!("Whether this is `{}` ({}).", e.name, e.code)]);
-        quote! { #doc pub fn #method(&self) -> bool { matches!(self, Self::#name(_)) } }
-    });
     quote! {
         /// An error code from the shared table that any endpoint may return.
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,11 +105,6 @@ pub fn endpoint_error(endpoint: &Endpoint) -> TokenStream {
         "Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.".to_owned(),
     ]);
     let own = &endpoint.errors;
-    let variants = own.iter().map(|e| {
-        let doc = variant_doc(e);
-        let name = ident(&e.name);
-        quote! { #doc #name(crate::ErrorBody), }
-    });
     let from_common = quote! {
         match super::common::CommonError::from_body(body) {
             Ok(common) => Self::Common(common),
@@ -120,15 +126,9 @@ pub fn endpoint_error(endpoint: &Endpoint) -> TokenStream {
             }
         }
     };
-    let names: Vec<_> = own.iter().map(|e| ident(&e.name)).collect();
+    let Variants { declarations: variants, names, predicates } = variants(own);
     let name_strs = own.iter().map(|e| e.name.as_str());
     let retries = own.iter().map(|e| retry_tokens(e.retry));
-    let predicates = own.iter().map(|e| {
-        let variant = ident(&e.name);
-        let method = predicate(&e.name);
-        let doc = docs::lines(&[format!("Whether this is `{}` ({}).", e.name, e.code)]);
-        quote! { #doc pub fn #method(&self) -> bool { matches!(self, Self::#variant(_)) } }
-    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq)]
