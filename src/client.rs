@@ -308,11 +308,17 @@ async fn run(
                     break Err(Error::Api(body));
                 }
                 Outcome::HttpStatus { status, body } => {
-                    let body =
-                        if meta.secret_response { crate::error::RawBody::redacted(body.len()) } else { crate::error::RawBody::kept(body) };
+                    let body = if meta.secret_response {
+                        crate::error::RawBody::redacted(body.len())
+                    } else {
+                        crate::error::RawBody::kept(scrub_bytes(body, token.as_ref(), credentials))
+                    };
                     break Err(Error::HttpStatus { status, body });
                 }
-                Outcome::Undecodable(failure) => break Err(Error::Decode(failure.into_error(!meta.secret_response))),
+                Outcome::Undecodable(mut failure) => {
+                    failure.body = scrub_bytes(failure.body, token.as_ref(), credentials);
+                    break Err(Error::Decode(failure.into_error(!meta.secret_response)));
+                }
             }
         };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -328,15 +334,39 @@ async fn run(
     .await
 }
 
-/// WeChat does not echo credentials in errmsg today; if it ever does, they
-/// must not travel on in an error.
+/// The credentials a call may have sent: they must not come back in an
+/// error, whoever echoes them (WeChat in errmsg, a gateway's error page
+/// quoting the URL).
+fn sent_secrets<'a>(token: Option<&'a Secret>, credentials: &'a Credentials) -> impl Iterator<Item = &'a str> {
+    token.into_iter().chain(credentials.app_secret.as_ref()).map(Secret::expose).filter(|s| !s.is_empty())
+}
+
 fn scrub(body: &mut ErrorBody, token: Option<&Secret>, credentials: &Credentials) {
-    let secrets = token.into_iter().chain(credentials.app_secret.as_ref());
-    for secret in secrets {
-        if !secret.expose().is_empty() && body.message.contains(secret.expose()) {
-            body.message = body.message.replace(secret.expose(), "<redacted>");
+    for secret in sent_secrets(token, credentials) {
+        if body.message.contains(secret) {
+            body.message = body.message.replace(secret, crate::secret::REDACTED);
         }
     }
+}
+
+/// The same for a raw body; copies only when a secret is found.
+fn scrub_bytes(body: bytes::Bytes, token: Option<&Secret>, credentials: &Credentials) -> bytes::Bytes {
+    let mut body = body;
+    for secret in sent_secrets(token, credentials) {
+        let needle = secret.as_bytes();
+        if body.windows(needle.len()).any(|w| w == needle) {
+            let mut out = Vec::with_capacity(body.len());
+            let mut rest: &[u8] = &body;
+            while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+                out.extend_from_slice(&rest[..at]);
+                out.extend_from_slice(crate::secret::REDACTED.as_bytes());
+                rest = &rest[at + needle.len()..];
+            }
+            out.extend_from_slice(rest);
+            body = out.into();
+        }
+    }
+    body
 }
 
 /// Tokens from WeChat's own endpoints, with the client's credentials.

@@ -25,6 +25,7 @@ async fn every_json_feature_reaches_the_wire_as_specified() {
         .ratio(0.25)
         .enabled(false)
         .kind("k")
+        .password("pw-on-the-wire")
         .visibility(EveryJsonFeatureVisibility::Public)
         .style(DemoStyle::new(DemoStyleColor::new(255)).tags(vec!["x".to_owned()]))
         .items(vec![EveryJsonFeatureItemsItem::new(9)]);
@@ -39,7 +40,7 @@ async fn every_json_feature_reaches_the_wire_as_specified() {
         sent.json,
         Some(json!({
             "title": "t", "count32": -3, "count64": 1u64 << 40, "size32": 7, "size64": u64::MAX,
-            "ratio": 0.25, "enabled": false, "type": "k", "visibility": 1,
+            "ratio": 0.25, "enabled": false, "type": "k", "visibility": 1, "password": "pw-on-the-wire",
             "style": {"color": {"r": 255}, "tags": ["x"]}, "items": [{"id": 9}],
             "grant_type": "demo", "appid": FAKE_APP_ID,
         }))
@@ -49,7 +50,10 @@ async fn every_json_feature_reaches_the_wire_as_specified() {
 #[tokio::test]
 async fn unset_optional_fields_are_not_sent_and_unknown_enum_values_survive() {
     let fake = FakeWeChat::start().await;
-    fake.script("/wxa/demo/every", ScriptedResponse::new(200).body(r#"{"token":"SECRET_T","state":"archived"}"#));
+    fake.script(
+        "/wxa/demo/every",
+        ScriptedResponse::new(200).body(r#"{"token":"SECRET_T","refresh_token":"SECRET_R","state":"archived"}"#),
+    );
     let response = fake.client().every_json_feature(EveryJsonFeatureRequest::new("only")).await.expect("success");
     assert_eq!(response.state, Some(EveryJsonFeatureResponseState::Other("archived".to_owned())));
     assert_eq!(response.pages, None);
@@ -57,6 +61,9 @@ async fn unset_optional_fields_are_not_sent_and_unknown_enum_values_survive() {
     assert_eq!(sent.json, Some(json!({"title": "only", "grant_type": "demo", "appid": FAKE_APP_ID})));
     assert_eq!(sent.query_value("lang"), None);
     assert!(!format!("{response:?}").contains("SECRET_T"), "secret fields are redacted in Debug");
+    let reserialized = serde_json::to_string(&response).expect("responses serialize");
+    assert!(!reserialized.contains("SECRET_T") && !reserialized.contains("SECRET_R"), "and when serialized: {reserialized}");
+    assert!(reserialized.contains("<redacted>"), "{reserialized}");
 }
 
 #[tokio::test]
@@ -110,6 +117,7 @@ async fn query_parameters_ack_and_credentials_from_the_client() {
     let sent = &fake.requests("/sns/demo/notify")[0];
     assert_eq!(sent.query_value("secret"), Some(FAKE_APP_SECRET));
     assert_eq!(sent.query_value("urgent"), Some("true"));
+    assert_eq!(sent.query_value("version"), Some("-1"));
     assert_eq!(sent.query_value("access_token"), None);
 }
 

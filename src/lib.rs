@@ -33,7 +33,7 @@ mod client;
 mod error;
 mod media;
 pub(crate) mod runtime;
-mod secret;
+pub(crate) mod secret;
 mod token;
 mod transport;
 

@@ -133,8 +133,10 @@ impl TokenCache {
         if let (Some(token), _) = self.cached() {
             return Ok(token);
         }
-        let rejected = lock(&self.rejected).clone();
         let mut result = self.source.fetch(false).await;
+        // Read after the fetch: a caller may have reported this very token
+        // as rejected while the fetch was under way.
+        let rejected = lock(&self.rejected).clone();
         if let (Ok(token), Some(rejected)) = (&result, &rejected)
             && token.value == *rejected
         {
@@ -152,7 +154,11 @@ impl TokenCache {
                 };
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(cached);
                 *lock(&self.last_error) = None;
-                *lock(&self.rejected) = None;
+                let mut rejected = lock(&self.rejected);
+                if rejected.as_ref() != Some(&token.value) {
+                    *rejected = None;
+                }
+                drop(rejected);
                 tracing::debug!(expires_in_s = token.expires_in.as_secs(), "fetched a new access token");
                 Ok(token.value)
             }
@@ -184,5 +190,67 @@ mod tests {
     fn margin_is_a_tenth_capped_at_five_minutes() {
         assert_eq!(refresh_margin(Duration::from_secs(7200)), Duration::from_secs(300));
         assert_eq!(refresh_margin(Duration::from_secs(60)), Duration::from_secs(6));
+    }
+}
+
+#[cfg(test)]
+mod race_tests {
+    use super::*;
+
+    /// A source like a central token service: hands out its current token
+    /// unless forced; the second fetch waits for a go-ahead.
+    struct Central {
+        calls: Mutex<Vec<bool>>,
+        pause_second: tokio::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+        entered_second: tokio::sync::Notify,
+    }
+
+    impl TokenSource for Central {
+        fn fetch(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+            Box::pin(async move {
+                let n = {
+                    let mut calls = lock(&self.calls);
+                    calls.push(force_refresh);
+                    calls.len()
+                };
+                if n == 2 {
+                    self.entered_second.notify_one();
+                    if let Some(go) = self.pause_second.lock().await.take() {
+                        let _ = go.await;
+                    }
+                }
+                if force_refresh {
+                    Ok(AccessToken::new("T2", Duration::from_secs(7200)))
+                } else {
+                    // Lives zero seconds, so the next call fetches again.
+                    Ok(AccessToken::new("T1", Duration::from_secs(0)))
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_rejected_while_a_fetch_is_under_way_is_not_cached_again() {
+        let (go, wait) = tokio::sync::oneshot::channel();
+        let source = Arc::new(Central {
+            calls: Mutex::new(Vec::new()),
+            pause_second: tokio::sync::Mutex::new(Some(wait)),
+            entered_second: Default::default(),
+        });
+        let cache = Arc::new(TokenCache::new(source.clone()));
+        let first = cache.get().await.expect("first token");
+        assert_eq!(first.expose(), "T1");
+
+        let fetching = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.get().await }
+        });
+        source.entered_second.notified().await;
+        // Meanwhile WeChat rejects T1 for another caller.
+        cache.invalidate(&first);
+        go.send(()).expect("release the fetch");
+        let token = fetching.await.expect("task").expect("token");
+        assert_eq!(token.expose(), "T2", "the rejected token came back from the source and was replaced");
+        assert_eq!(*lock(&source.calls), vec![false, false, true]);
     }
 }

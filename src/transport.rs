@@ -6,7 +6,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
 use crate::Secret;
-use crate::error::{Error, ErrorBody, TransportError};
+use crate::error::{Error, ErrorBody, PrepareError, TransportError};
 use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts};
 
 /// The HTTP client and where it sends.
@@ -56,7 +56,9 @@ impl Transport {
                     reqwest::multipart::Part::stream_with_length(reqwest::Body::from(upload.bytes.clone()), upload.bytes.len() as u64)
                         .file_name(upload.file_name.clone())
                         .mime_str(upload.effective_content_type())
-                        .map_err(transport_error)?;
+                        .map_err(|_| {
+                            Error::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
+                        })?;
                 form = form.part(*file_part, file);
                 request = request.multipart(form);
             }

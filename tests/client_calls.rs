@@ -185,6 +185,16 @@ async fn an_upload_arrives_intact_and_can_be_downloaded_again() {
 }
 
 #[tokio::test]
+async fn an_invalid_upload_content_type_is_a_prepare_error_and_nothing_is_sent() {
+    let fake = FakeWeChat::start().await;
+    let upload = Upload::new(vec![1, 2, 3], "a.jpg").content_type("not a mime type");
+    let error =
+        fake.client().upload_temp_media(UploadTempMediaRequest::new(UploadTempMediaMediaType::Image, upload)).await.expect_err("bad type");
+    assert!(matches!(error, Error::Prepare(wxa::PrepareError::Body(_))), "{error:?}");
+    assert_eq!(fake.calls("/cgi-bin/media/upload"), 0);
+}
+
+#[tokio::test]
 async fn a_custom_message_is_sent_as_the_documented_json() {
     let fake = FakeWeChat::start().await;
     let request = SendCustomMessageRequest::new("o_user", SendCustomMessageMsgtype::Text).text(SendCustomMessageText::new("你好"));

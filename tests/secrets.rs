@@ -69,6 +69,27 @@ async fn a_whole_session_leaks_no_secret_or_token() {
     shown.push(format!("{error:?} {error}"));
     assert!(error.to_string().contains("<redacted>"), "{error}");
 
+    // A gateway's error page that quotes the request URL, token included.
+    let gateway = FakeWeChat::start().await;
+    let gateway_client = gateway.client();
+    let gateway_token = gateway_client.access_token().await.expect("token");
+    gateway.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(403)
+            .header("content-type", "text/html")
+            .body(format!("<html>denied: /cgi-bin/media/get?access_token={}</html>", gateway_token.expose())),
+    );
+    let error = gateway_client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("403");
+    shown.push(format!("{error:?} {error}"));
+    match &error {
+        wxa::Error::HttpStatus { status: 403, body } => {
+            let kept = body.bytes().expect("a non-secret call keeps its body");
+            assert!(!String::from_utf8_lossy(kept).contains(gateway_token.expose()));
+            assert!(body.preview().contains("access_token=<redacted>"), "{}", body.preview());
+        }
+        other => panic!("{other:?}"),
+    }
+
     let logs = String::from_utf8(captured.0.lock().unwrap_or_else(|e| e.into_inner()).clone()).expect("utf-8 logs");
     assert!(logs.contains("wxa.call"), "spans are logged: {logs}");
     assert!(logs.contains("getTempMedia"), "the endpoint is logged: {logs}");
@@ -76,6 +97,7 @@ async fn a_whole_session_leaks_no_secret_or_token() {
     let mut secrets = vec![FAKE_APP_SECRET.to_owned(), "LEAKY_TOKEN_VALUE".to_owned()];
     secrets.extend(fake.issued_tokens());
     secrets.extend(echo.issued_tokens());
+    secrets.extend(gateway.issued_tokens());
     assert!(secrets.len() >= 4, "tokens were issued: {secrets:?}");
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "logs leak {secret}:\n{logs}");
@@ -83,5 +105,7 @@ async fn a_whole_session_leaks_no_secret_or_token() {
             assert!(!text.contains(secret.as_str()), "leak of {secret} in: {text}");
         }
     }
-    assert!(!logs.contains("access_token="), "no URL with a token in logs");
+    for (at, _) in logs.match_indices("access_token=") {
+        assert!(logs[at..].starts_with("access_token=<redacted>"), "a URL with a token in the logs: {}", &logs[at..]);
+    }
 }

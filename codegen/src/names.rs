@@ -76,6 +76,53 @@ pub fn is_upper_camel_case(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// Type names that generated code uses unqualified (the prelude) or that
+/// would shadow something it relies on; no generated type may take them.
+pub fn is_reserved_type_name(s: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "Self",
+        "Option",
+        "Some",
+        "None",
+        "Result",
+        "Ok",
+        "Err",
+        "String",
+        "Vec",
+        "Box",
+        "From",
+        "Into",
+        "Default",
+        "Clone",
+        "Copy",
+        "Debug",
+        "Send",
+        "Sync",
+        "Sized",
+        "Drop",
+        "Fn",
+        "FnMut",
+        "FnOnce",
+        "Iterator",
+        "IntoIterator",
+        "Extend",
+        "ToString",
+        "ToOwned",
+        "PartialEq",
+        "Eq",
+        "PartialOrd",
+        "Ord",
+        "AsRef",
+        "AsMut",
+        "Unpin",
+        "TryFrom",
+        "TryInto",
+        "FromIterator",
+        "Hash",
+    ];
+    RESERVED.contains(&s)
+}
+
 /// Rust's strict and reserved keywords (2024 edition), which cannot name a
 /// field, a module or a method without `r#`.
 pub fn is_keyword(s: &str) -> bool {

@@ -12,8 +12,10 @@ use crate::locate::{KeyPath, Locator};
 use crate::names::*;
 use crate::spec::*;
 
-/// Names of `Client` methods written by hand, which no endpoint may take.
-const RESERVED_METHODS: &[&str] = &["builder", "cloud_run", "access_token", "invalidate_access_token", "app_id"];
+/// Names of `Client` methods written by hand or derived (`clone`, `fmt`),
+/// which no endpoint may take.
+const RESERVED_METHODS: &[&str] =
+    &["builder", "cloud_run", "access_token", "invalidate_access_token", "app_id", "new", "execute", "clone", "clone_from", "fmt"];
 
 /// Per-file context: where diagnostics go and how key paths become lines.
 struct FileCx<'a> {
@@ -65,6 +67,9 @@ pub(crate) fn validate(set: &SpecSet) -> Result<Api, Diagnostics> {
         let mut cx = FileCx { file: &global.file.path, locator: Locator::new(&global.file.text), diags: &mut diags };
         cx.unknown_keys(&KeyPath::default(), &global.spec.unknown, &["errors"]);
         common_errors = lower_errors(&mut cx, &KeyPath::default().key("errors"), &global.spec.errors);
+        if global.spec.errors.is_empty() {
+            cx.error(&KeyPath::default(), "the shared error table needs at least one code");
+        }
     }
 
     for loaded in &set.endpoints {
@@ -367,7 +372,7 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
         }
     }
     if let Body::Multipart { file_part, .. } = &body
-        && rust_names.contains_key(file_part)
+        && (rust_names.contains_key(file_part) || body_fields.iter().any(|f| f.source == FieldSource::Caller && f.rust_name == *file_part))
     {
         cx.error(&root.key("body").key("file").key("name"), format!("file part `{file_part}` collides with a request field of that name"));
     }
@@ -399,6 +404,7 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
 fn lower_errors(cx: &mut FileCx<'_>, path: &KeyPath, specs: &[ErrorSpec]) -> Vec<ErrorCode> {
     let mut codes: BTreeMap<i64, usize> = BTreeMap::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut predicates: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let here = path.index(i);
@@ -417,13 +423,23 @@ fn lower_errors(cx: &mut FileCx<'_>, path: &KeyPath, specs: &[ErrorSpec]) -> Vec
         }
         let name = cx.required_str(&here, "name", &spec.name);
         if let Some(name) = name {
-            if !is_upper_camel_case(name) {
-                cx.error(&here.key("name"), format!("error name `{name}` must be UpperCamelCase"));
+            if !is_upper_camel_case(name) || is_reserved_type_name(name) {
+                cx.error(
+                    &here.key("name"),
+                    format!("error name `{name}` must be UpperCamelCase and not a name Rust or generated code already uses"),
+                );
             } else if matches!(name, "Common" | "Unknown") {
                 cx.error(&here.key("name"), format!("error name `{name}` is reserved for the generated fallback variants"));
             }
             if let Some(first) = names.insert(name.to_owned(), i) {
                 cx.error(&here.key("name"), format!("error name `{name}` is used twice (also at {path}[{first}])"));
+            } else if is_upper_camel_case(name)
+                && let Some(first) = predicates.insert(snake_case(name), i)
+            {
+                cx.error(
+                    &here.key("name"),
+                    format!("error name `{name}` gives the same `is_{}` method as {path}[{first}]; pick a distinct name", snake_case(name)),
+                );
             }
         }
         let doc = cx.required_str(&here, "doc", &spec.doc);
@@ -488,12 +504,13 @@ fn lower_fields(cx: &mut FileCx<'_>, path: &KeyPath, specs: &[FieldSpec], base: 
         let Some(field) = lower_field(cx, &here, spec, base, place, true) else { continue };
         if let Some(first) = wire.insert(field.wire_name.clone(), i) {
             cx.error(&here.key("name"), format!("field `{}` is listed twice (also at {path}[{first}])", field.wire_name));
-        }
-        if field.source == FieldSource::Caller
-            && field.rust_name != field.wire_name
+        } else if field.source == FieldSource::Caller
             && let Some(first) = rust.insert(field.rust_name.clone(), i)
         {
             cx.error(&here.key("rust_name"), format!("Rust name `{}` is used twice (also at {path}[{first}])", field.rust_name));
+        }
+        if field.source == FieldSource::Caller && field.rust_name == "new" {
+            cx.error(&here.key("name"), "a field named `new` would collide with the generated constructor; set `rust_name`");
         }
         out.push(field);
     }
@@ -557,8 +574,11 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
     let type_base = format!("{base}{}", upper_camel_case(rust_name.as_deref().unwrap_or("")));
     let type_name = match &spec.type_name {
         Some(name) => {
-            if !is_upper_camel_case(name) {
-                cx.error(&path.key("type_name"), format!("type_name `{name}` must be UpperCamelCase"));
+            if !is_upper_camel_case(name) || is_reserved_type_name(name) {
+                cx.error(
+                    &path.key("type_name"),
+                    format!("type_name `{name}` must be UpperCamelCase and not a name Rust or generated code already uses"),
+                );
             }
             name.clone()
         }
@@ -587,8 +607,8 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
         cx.error(&path.key("type_name"), "`type_name` applies to objects and enums");
     }
     let secret = spec.secret.unwrap_or(false);
-    if secret && ty_name != Some("string") {
-        cx.error(&path.key("secret"), "`secret` applies to string fields");
+    if secret && (ty_name != Some("string") || !named) {
+        cx.error(&path.key("secret"), "`secret` applies to named string fields");
     }
 
     let ty = match ty_name {
@@ -715,14 +735,16 @@ fn lower_enum(cx: &mut FileCx<'_>, path: &KeyPath, entries: &[EnumEntrySpec], in
         };
         let value = match (int, value) {
             (None, Value::String(s)) => EnumValue::Str(s.clone()),
-            (Some(_), Value::Number(n)) if n.as_i64().is_some() => EnumValue::Int(n.as_i64().unwrap_or_default()),
+            (Some(int), Value::Number(n)) if n.as_i64().is_some_and(|i| int_in_range(i, int)) => {
+                EnumValue::Int(n.as_i64().unwrap_or_default())
+            }
             (None, _) => {
                 cx.error(&here, "a string enum takes string values");
                 ok = false;
                 continue;
             }
             (Some(_), _) => {
-                cx.error(&here, "an integer enum takes `{value: <integer>, name: <Name>}` entries");
+                cx.error(&here, "an integer enum takes `{value: <integer in the field's range>, name: <Name>}` entries");
                 ok = false;
                 continue;
             }
@@ -736,7 +758,7 @@ fn lower_enum(cx: &mut FileCx<'_>, path: &KeyPath, entries: &[EnumEntrySpec], in
                 continue;
             }
         };
-        if !is_upper_camel_case(&variant_name) || variant_name == "Other" {
+        if !is_upper_camel_case(&variant_name) || variant_name == "Other" || is_reserved_type_name(&variant_name) {
             cx.error(
                 &here,
                 format!(
@@ -770,7 +792,8 @@ fn fixed_value(value: &Value) -> Option<FixedValue> {
 
 fn fixed_matches(fixed: &FixedValue, ty: &Type) -> bool {
     match (fixed, ty) {
-        (FixedValue::Str(_), Type::String) | (FixedValue::Bool(_), Type::Bool) | (FixedValue::Int(_), Type::Int(_)) => true,
+        (FixedValue::Str(_), Type::String) | (FixedValue::Bool(_), Type::Bool) => true,
+        (FixedValue::Int(i), Type::Int(int)) => int_in_range(*i, *int),
         (FixedValue::Str(s), Type::Enum(e)) => e.variants.iter().any(|v| v.value == EnumValue::Str(s.clone())),
         (FixedValue::Int(i), Type::Enum(e)) => e.variants.iter().any(|v| v.value == EnumValue::Int(*i)),
         _ => false,

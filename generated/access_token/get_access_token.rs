@@ -16,6 +16,7 @@ impl GetAccessTokenRequest {
 #[non_exhaustive]
 pub struct GetAccessTokenResponse {
     /// The access token for later server API calls.
+    #[serde(serialize_with = "crate::secret::serialize_redacted")]
     pub access_token: crate::Secret,
     /// Seconds the token stays valid; currently at most 7200.
     pub expires_in: u32,

@@ -25,6 +25,7 @@ impl GetStableAccessTokenRequest {
 #[non_exhaustive]
 pub struct GetStableAccessTokenResponse {
     /// The access token for later server API calls.
+    #[serde(serialize_with = "crate::secret::serialize_redacted")]
     pub access_token: crate::Secret,
     /// Seconds the returned token stays valid; at most 7200, less when an existing token is reused.
     pub expires_in: u32,

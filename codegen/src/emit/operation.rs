@@ -35,13 +35,13 @@ fn text_pairs(fields: &[Field], target: &str) -> TokenStream {
         let rust = ident(&field.rust_name);
         match &field.source {
             FieldSource::Fixed(value) => {
+                // Rendered now: `-1.to_string()` would parse as `-(1.to_string())`.
                 let text = match value {
-                    FixedValue::Str(s) => quote!(#s.to_owned()),
-                    other => {
-                        let v = fixed_tokens(other);
-                        quote!(#v.to_string())
-                    }
+                    FixedValue::Str(s) => s.clone(),
+                    FixedValue::Int(i) => i.to_string(),
+                    FixedValue::Bool(b) => b.to_string(),
                 };
+                let text = quote!(#text.to_owned());
                 always.push(quote! { (#wire, #text) });
             }
             FieldSource::AppId => always.push(quote! { (#wire, credentials.app_id()?.to_owned()) }),

@@ -149,6 +149,15 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
     let rust = ident(&field.rust_name);
     let wire = &field.wire_name;
     let rename = (field.rust_name != field.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+    // Secrets are written to the wire from requests, and redacted when a
+    // response is serialized (e.g. to be logged).
+    let secret = match (&field.ty, direction, field.required) {
+        (Type::Secret, Direction::Request, true) => quote!(#[serde(serialize_with = "crate::secret::serialize_exposed")]),
+        (Type::Secret, Direction::Request, false) => quote!(#[serde(serialize_with = "crate::secret::serialize_exposed_option")]),
+        (Type::Secret, Direction::Response, true) => quote!(#[serde(serialize_with = "crate::secret::serialize_redacted")]),
+        (Type::Secret, Direction::Response, false) => quote!(#[serde(serialize_with = "crate::secret::serialize_redacted_option")]),
+        _ => quote!(),
+    };
     let optional = if field.required {
         quote!()
     } else if direction == Direction::Response {
@@ -160,7 +169,7 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
     let value = if converts { quote!(#rust.into()) } else { quote!(#rust) };
     if field.required {
         let init = if converts { quote!(#rust: #value) } else { quote!(#rust) };
-        (quote!(#rename #optional), Some(quote!(#rust: #arg_ty)), init, None)
+        (quote!(#rename #secret #optional), Some(quote!(#rust: #arg_ty)), init, None)
     } else {
         let doc = field_doc(field);
         let setter = quote! {
@@ -170,7 +179,7 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
                 self
             }
         };
-        (quote!(#rename #optional), None, quote!(#rust: None), Some(setter))
+        (quote!(#rename #secret #optional), None, quote!(#rust: None), Some(setter))
     }
 }
 
