@@ -69,6 +69,17 @@ pub struct Endpoint {
     pub response: Response,
     /// The endpoint's own codes, sorted by code.
     pub errors: Vec<ErrorCode>,
+    /// Documented call limit: calls per period.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A documented call limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Calls allowed per period.
+    pub calls: u64,
+    /// The period in seconds (1, 60, 3600 or 86400).
+    pub per_seconds: u64,
 }
 
 /// The request body.
@@ -130,6 +141,36 @@ pub struct Field {
     /// WeChat's default, rendered for the docs.
     pub default: Option<String>,
     pub source: FieldSource,
+    /// Documented limits, checked by the client before sending.
+    pub constraints: Constraints,
+}
+
+/// Documented limits of a field's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// Fewest characters (strings).
+    pub min_length: Option<u64>,
+    /// Most characters (strings).
+    pub max_length: Option<u64>,
+    /// Most UTF-8 bytes (strings).
+    pub max_bytes: Option<u64>,
+    /// Fewest items (arrays).
+    pub min_items: Option<u64>,
+    /// Most items (arrays).
+    pub max_items: Option<u64>,
+    /// Smallest value (numbers).
+    pub minimum: Option<f64>,
+    /// Largest value (numbers).
+    pub maximum: Option<f64>,
+    /// Allowed characters, as written in the spec (`0-9a-zA-Z_`).
+    pub chars: Option<String>,
+}
+
+impl Constraints {
+    /// Whether there is anything to check.
+    pub fn is_empty(&self) -> bool {
+        *self == Constraints::default()
+    }
 }
 
 /// Integer widths.

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod diagnostics;
+mod chars;
 mod emit;
 mod format;
 mod ir;

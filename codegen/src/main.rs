@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p wxa-codegen -- generate          # rewrite what changed
 //! cargo run -p wxa-codegen -- check             # fail when generated/ drifts
+//! cargo run -p wxa-codegen -- validate          # only check the specs
 //! cargo run -p wxa-codegen -- generate --specs DIR --out DIR
 //! ```
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: wxa-codegen <generate|check> [--specs DIR] [--out DIR]";
+const USAGE: &str = "usage: wxa-codegen <generate|check|validate> [--specs DIR] [--out DIR]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    if !matches!(command.as_str(), "generate" | "check") {
+    if !matches!(command.as_str(), "generate" | "check" | "validate") {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -50,6 +51,11 @@ fn main() -> ExitCode {
         }
     };
     let generated_in = started.elapsed();
+
+    if command == "validate" {
+        println!("{} endpoints valid, {} shared error codes", generation.endpoint_count(), generation.common_errors);
+        return ExitCode::SUCCESS;
+    }
 
     if command == "check" {
         return match wxa_codegen::write::check(&out, &generation.files) {

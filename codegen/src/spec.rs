@@ -31,6 +31,16 @@ pub struct EndpointSpec {
     pub response: Option<ResponseSpec>,
     #[serde(default)]
     pub errors: Vec<ErrorSpec>,
+    pub rate_limit: Option<RateLimitSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A documented call limit: `{calls: 5000, per: minute}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSpec {
+    pub calls: Option<u64>,
+    pub per: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
@@ -53,6 +63,14 @@ pub struct FieldSpec {
     pub secret: Option<bool>,
     pub value: Option<Value>,
     pub from: Option<String>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub max_bytes: Option<u64>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub chars: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }

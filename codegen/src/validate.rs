@@ -378,6 +378,24 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
     }
 
     let errors = lower_errors(cx, &root.key("errors"), &spec.errors);
+    let rate_limit = spec.rate_limit.as_ref().and_then(|limit| {
+        let path = root.key("rate_limit");
+        cx.unknown_keys(&path, &limit.unknown, &["calls", "per"]);
+        let per_seconds = match limit.per.as_deref() {
+            Some("second") => Some(1),
+            Some("minute") => Some(60),
+            Some("hour") => Some(3600),
+            Some("day") => Some(86400),
+            other => {
+                cx.error(&path.key("per"), format!("per `{}` is not known; use second, minute, hour or day", other.unwrap_or("")));
+                None
+            }
+        };
+        if limit.calls.is_none_or(|c| c == 0) {
+            cx.error(&path.key("calls"), "`calls` must be a positive number of calls");
+        }
+        Some(RateLimit { calls: limit.calls.filter(|&c| c > 0)?, per_seconds: per_seconds? })
+    });
 
     Some(Endpoint {
         name: name?.to_owned(),
@@ -398,6 +416,7 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
         body,
         response,
         errors,
+        rate_limit,
     })
 }
 
@@ -517,8 +536,29 @@ fn lower_fields(cx: &mut FileCx<'_>, path: &KeyPath, specs: &[FieldSpec], base: 
     out
 }
 
-const FIELD_KEYS: &[&str] =
-    &["name", "rust_name", "type", "required", "doc", "default", "enum", "fields", "items", "type_name", "secret", "value", "from"];
+const FIELD_KEYS: &[&str] = &[
+    "name",
+    "rust_name",
+    "type",
+    "required",
+    "doc",
+    "default",
+    "enum",
+    "fields",
+    "items",
+    "type_name",
+    "secret",
+    "value",
+    "from",
+    "min_length",
+    "max_length",
+    "max_bytes",
+    "min_items",
+    "max_items",
+    "minimum",
+    "maximum",
+    "chars",
+];
 
 /// Lowers one field; `named` is false for array items, which have no name.
 fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str, place: FieldPlace, named: bool) -> Option<Field> {
@@ -706,6 +746,8 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
         cx.error(&path.key("default"), "a required field has no default");
     }
 
+    let constraints = lower_constraints(cx, path, spec, ty.as_ref());
+
     Some(Field {
         wire_name: wire_name?,
         rust_name: rust_name?,
@@ -714,7 +756,63 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
         doc: doc?,
         default,
         source,
+        constraints,
     })
+}
+
+/// Checks that each limit fits the field's type and that bounds are ordered.
+fn lower_constraints(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, ty: Option<&Type>) -> Constraints {
+    let constraints = Constraints {
+        min_length: spec.min_length,
+        max_length: spec.max_length,
+        max_bytes: spec.max_bytes,
+        min_items: spec.min_items,
+        max_items: spec.max_items,
+        minimum: spec.minimum,
+        maximum: spec.maximum,
+        chars: spec.chars.clone(),
+    };
+    let Some(ty) = ty else { return constraints };
+    let is_string = matches!(ty, Type::String | Type::Secret);
+    let is_number = matches!(ty, Type::Int(_) | Type::Float);
+    let is_array = matches!(ty, Type::Array(_));
+    let checks: [(&str, bool, bool); 8] = [
+        ("min_length", constraints.min_length.is_some(), is_string),
+        ("max_length", constraints.max_length.is_some(), is_string),
+        ("max_bytes", constraints.max_bytes.is_some(), is_string),
+        ("chars", constraints.chars.is_some(), is_string),
+        ("min_items", constraints.min_items.is_some(), is_array),
+        ("max_items", constraints.max_items.is_some(), is_array),
+        ("minimum", constraints.minimum.is_some(), is_number),
+        ("maximum", constraints.maximum.is_some(), is_number),
+    ];
+    for (key, present, applies) in checks {
+        if present && !applies {
+            let kind = match key {
+                "min_items" | "max_items" => "array",
+                "minimum" | "maximum" => "number",
+                _ => "string",
+            };
+            cx.error(&path.key(key), format!("`{key}` applies to {kind} fields"));
+        }
+    }
+    for (low, high, key) in [
+        (constraints.min_length.map(|v| v as f64), constraints.max_length.map(|v| v as f64), "max_length"),
+        (constraints.min_items.map(|v| v as f64), constraints.max_items.map(|v| v as f64), "max_items"),
+        (constraints.minimum, constraints.maximum, "maximum"),
+    ] {
+        if let (Some(low), Some(high)) = (low, high)
+            && low > high
+        {
+            cx.error(&path.key(key), format!("`{key}` is below its lower bound"));
+        }
+    }
+    if let Some(chars) = &constraints.chars
+        && let Err(problem) = crate::chars::parse(chars)
+    {
+        cx.error(&path.key("chars"), format!("`chars` {problem}"));
+    }
+    constraints
 }
 
 fn lower_enum(cx: &mut FileCx<'_>, path: &KeyPath, entries: &[EnumEntrySpec], int: Option<IntType>, name: String) -> Option<EnumType> {
