@@ -186,6 +186,13 @@ pub enum PrepareError {
     MissingAppSecret,
     /// The body could not be serialized.
     Body(String),
+    /// A field breaks a limit the docs set (length, characters, range, …).
+    Invalid {
+        /// The field's path, e.g. `line_color.r` or `items[2].id`.
+        field: String,
+        /// What the docs require.
+        rule: String,
+    },
 }
 
 impl fmt::Display for PrepareError {
@@ -194,6 +201,7 @@ impl fmt::Display for PrepareError {
             PrepareError::MissingAppId => f.write_str("this endpoint needs the app id; build the client with credentials"),
             PrepareError::MissingAppSecret => f.write_str("this endpoint needs the app secret; build the client with credentials"),
             PrepareError::Body(reason) => write!(f, "cannot serialize the request body: {reason}"),
+            PrepareError::Invalid { field, rule } => write!(f, "`{field}` {rule}"),
         }
     }
 }

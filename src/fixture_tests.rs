@@ -129,3 +129,44 @@ async fn a_client_without_credentials_cannot_fill_them() {
     assert!(matches!(error, Error::Prepare(crate::PrepareError::MissingAppSecret)), "{error:?}");
     assert_eq!(fake.calls("/sns/demo/notify"), 0, "nothing was sent");
 }
+
+#[tokio::test]
+async fn documented_limits_are_checked_before_sending() {
+    let fake = FakeWeChat::start().await;
+    let client = fake.client();
+    let cases: Vec<(EveryJsonFeatureRequest, &str)> = vec![
+        (EveryJsonFeatureRequest::new(""), "`title` must be between 1 and 8 characters long, not 0"),
+        (EveryJsonFeatureRequest::new("much-too-long"), "`title` must be between 1 and 8 characters long, not 13"),
+        (EveryJsonFeatureRequest::new("Upper"), "`title` may only hold the characters `0-9a-z_-`, not `U`"),
+        (EveryJsonFeatureRequest::new("ok").count32(11), "`count32` must be between -10 and 10, not 11"),
+        (EveryJsonFeatureRequest::new("ok").kind("日本語"), "`type` must be at most 6 bytes long, not 9"),
+        (
+            EveryJsonFeatureRequest::new("ok").style(DemoStyle::new(DemoStyleColor::new(256))),
+            "`style.color.r` must be at most 255, not 256",
+        ),
+        (
+            EveryJsonFeatureRequest::new("ok").style(DemoStyle::new(DemoStyleColor::new(1)).tags(vec!["a".into(), "b".into(), "c".into()])),
+            "`style.tags` must have at most 2 items, not 3",
+        ),
+        (
+            EveryJsonFeatureRequest::new("ok").style(DemoStyle::new(DemoStyleColor::new(1)).tags(vec!["a".into(), "long".into()])),
+            "`style.tags[1]` must be at most 3 characters long, not 4",
+        ),
+        (EveryJsonFeatureRequest::new("ok").items(vec![]), "`items` must have at least 1 items, not 0"),
+    ];
+    for (request, expected) in cases {
+        match client.every_json_feature(request).await {
+            Err(Error::Prepare(error @ crate::PrepareError::Invalid { .. })) => assert_eq!(error.to_string(), expected),
+            other => panic!("expected `{expected}`, got {other:?}"),
+        }
+    }
+    assert_eq!(fake.calls("/wxa/demo/every"), 0, "nothing invalid was sent");
+}
+
+#[tokio::test]
+async fn numbers_sent_as_strings_and_strings_as_numbers_still_decode() {
+    let fake = FakeWeChat::start().await;
+    fake.script("/cgi-bin/demo/upload", ScriptedResponse::new(200).body(r#"{"media_id": 123456789}"#));
+    let response = fake.client().upload(UploadRequest::new(Upload::new(b"x".to_vec(), "a.png"))).await.expect("lenient");
+    assert_eq!(response.media_id, "123456789");
+}

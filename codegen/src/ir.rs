@@ -164,10 +164,12 @@ pub struct Constraints {
     pub maximum: Option<f64>,
     /// Allowed characters, as written in the spec (`0-9a-zA-Z_`).
     pub chars: Option<String>,
+    /// Limits of each item (arrays).
+    pub item: Option<Box<Constraints>>,
 }
 
 impl Constraints {
-    /// Whether there is anything to check.
+    /// Whether there is anything to check on the value itself.
     pub fn is_empty(&self) -> bool {
         *self == Constraints::default()
     }

@@ -10,8 +10,8 @@
 
 #![warn(missing_docs)]
 
-pub mod diagnostics;
 mod chars;
+pub mod diagnostics;
 mod emit;
 mod format;
 mod ir;

@@ -627,6 +627,7 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
     };
 
     let ty_name = spec.ty.as_deref();
+    let mut item_constraints = None;
     let int = match ty_name {
         Some("i32") => Some(IntType::I32),
         Some("i64") => Some(IntType::I64),
@@ -687,9 +688,12 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
                 cx.error(&path.key("type"), "arrays cannot be sent as query parameters or form parts");
             }
             match &spec.items {
-                Some(items) => {
-                    lower_field(cx, &path.key("items"), items, &type_base, place.nested(), false).map(|item| Type::Array(Box::new(item.ty)))
-                }
+                Some(items) => lower_field(cx, &path.key("items"), items, &type_base, place.nested(), false).map(|item| {
+                    if !item.constraints.is_empty() {
+                        item_constraints = Some(Box::new(item.constraints));
+                    }
+                    Type::Array(Box::new(item.ty))
+                }),
                 None => {
                     cx.error(path, "an array needs `items`");
                     None
@@ -746,7 +750,8 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
         cx.error(&path.key("default"), "a required field has no default");
     }
 
-    let constraints = lower_constraints(cx, path, spec, ty.as_ref());
+    let mut constraints = lower_constraints(cx, path, spec, ty.as_ref());
+    constraints.item = item_constraints;
 
     Some(Field {
         wire_name: wire_name?,
@@ -771,6 +776,7 @@ fn lower_constraints(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, ty: 
         minimum: spec.minimum,
         maximum: spec.maximum,
         chars: spec.chars.clone(),
+        item: None,
     };
     let Some(ty) = ty else { return constraints };
     let is_string = matches!(ty, Type::String | Type::Secret);

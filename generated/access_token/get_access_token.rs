@@ -19,6 +19,7 @@ pub struct GetAccessTokenResponse {
     #[serde(serialize_with = "crate::secret::serialize_redacted")]
     pub access_token: crate::Secret,
     /// Seconds the token stays valid; currently at most 7200.
+    #[serde(deserialize_with = "crate::runtime::lenient::int")]
     pub expires_in: u32,
 }
 impl GetAccessTokenResponse {

@@ -28,6 +28,7 @@ pub struct GetStableAccessTokenResponse {
     #[serde(serialize_with = "crate::secret::serialize_redacted")]
     pub access_token: crate::Secret,
     /// Seconds the returned token stays valid; at most 7200, less when an existing token is reused.
+    #[serde(deserialize_with = "crate::runtime::lenient::int")]
     pub expires_in: u32,
 }
 impl GetStableAccessTokenResponse {

@@ -69,11 +69,14 @@ impl UploadTempMediaRequest {
 pub struct UploadTempMediaResponse {
     /// Kind of the stored media, echoed from the request (image).
     #[serde(rename = "type")]
+    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
     /// Identifier of the uploaded media, usable for three days.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub media_id: String,
     /// Unix timestamp (seconds) at which the media was stored.
+    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
 }

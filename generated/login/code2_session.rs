@@ -19,11 +19,13 @@ impl Code2SessionRequest {
 #[non_exhaustive]
 pub struct Code2SessionResponse {
     /// The user's unique ID within this mini program.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub openid: String,
     /// The session key used to decrypt and verify user data for this session.
     #[serde(serialize_with = "crate::secret::serialize_redacted")]
     pub session_key: crate::Secret,
     /// The user's ID across the linked Open Platform account; only sent when the app is bound to one.
+    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
 }

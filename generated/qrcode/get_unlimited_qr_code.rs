@@ -150,6 +150,61 @@ impl GetUnlimitedQrCodeRequest {
         self.is_hyaline = Some(is_hyaline);
         self
     }
+    /// Checks the documented limits of every field; `parent` is this
+    /// value's path in the request (empty at the top).
+    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+        {
+            let value = &self.scene;
+            crate::runtime::check::length(
+                parent,
+                "scene",
+                value.as_str(),
+                Some(1u64),
+                Some(32u64),
+            )?;
+            crate::runtime::check::chars(
+                parent,
+                "scene",
+                value.as_str(),
+                &[
+                    ('0', '9'),
+                    ('a', 'z'),
+                    ('A', 'Z'),
+                    ('!', '!'),
+                    ('#', '#'),
+                    ('$', '$'),
+                    ('&', '&'),
+                    ('\'', '\''),
+                    ('(', '('),
+                    (')', ')'),
+                    ('*', '*'),
+                    ('+', '+'),
+                    (',', ','),
+                    ('/', '/'),
+                    (':', ':'),
+                    (';', ';'),
+                    ('=', '='),
+                    ('?', '?'),
+                    ('@', '@'),
+                    ('.', '.'),
+                    ('_', '_'),
+                    ('~', '~'),
+                    ('-', '-'),
+                ],
+                "0-9a-zA-Z!#$&'()*+,/:;=?@._~-",
+            )?;
+        }
+        if let Some(value) = &self.width {
+            crate::runtime::check::range(
+                parent,
+                "width",
+                *value as f64,
+                Some(280f64),
+                Some(1280f64),
+            )?;
+        }
+        Ok(())
+    }
 }
 /// An error code returned by [`crate::Client::get_unlimited_qr_code`].
 ///
@@ -314,6 +369,7 @@ impl crate::runtime::Operation for GetUnlimitedQrCodeRequest {
         self,
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
+        self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
         let query: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::RequestParts {

@@ -4,7 +4,9 @@
 //! ([`decode`]). Generated files use only the items of this module and the
 //! public types of the crate.
 
+pub(crate) mod check;
 mod decode;
+pub(crate) mod lenient;
 mod operation;
 
 pub(crate) use crate::error::PrepareError;

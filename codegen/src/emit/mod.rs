@@ -4,6 +4,7 @@
 //! so files hold no `use` items and no inner attributes, and name runtime
 //! items by absolute path (`crate::Media`).
 
+mod checks;
 mod docs;
 mod errors;
 mod operation;

@@ -162,6 +162,20 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
     let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
     let query = text_pairs(&endpoint.query, "query");
     let body = body_tokens(endpoint);
+    let caller_fields: Vec<Field> = endpoint
+        .query
+        .iter()
+        .chain(match &endpoint.body {
+            Body::Json(f) | Body::Multipart { fields: f, .. } => f.as_slice(),
+            Body::None => &[],
+        })
+        .cloned()
+        .collect();
+    let check = if super::checks::has_constraints(&caller_fields) {
+        quote! { self.check_at("")?; }
+    } else {
+        quote!()
+    };
     let method_doc = docs::lines(&docs::endpoint(endpoint, &endpoint.errors));
     quote! {
         impl crate::runtime::Operation for #request {
@@ -177,6 +191,7 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
                 secret_response: #has_secret_output,
             };
             fn into_parts(self, #credentials_arg: &crate::runtime::Credentials) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
+                #check
                 #body
                 #query
                 Ok(crate::runtime::RequestParts { query, body })

@@ -119,6 +119,8 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     };
     let many = (required_args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let new_doc = docs::lines(&["A request with the required parameters; set optional ones with the methods of the same name.".to_owned()]);
+    let owned: Vec<Field> = fields.iter().map(|f| (*f).clone()).collect();
+    let check = super::checks::check_method(&owned);
     quote! {
         #nested
         #doc
@@ -134,6 +136,7 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
                 Self { #(#inits),* }
             }
             #(#setters)*
+            #check
         }
     }
 }
@@ -158,6 +161,17 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
         (Type::Secret, Direction::Response, false) => quote!(#[serde(serialize_with = "crate::secret::serialize_redacted_option")]),
         _ => quote!(),
     };
+    // Responses read scalars leniently: WeChat sends some numbers as strings
+    // and some strings as numbers.
+    let lenient = match (&field.ty, direction, field.required) {
+        (Type::Int(_), Direction::Response, true) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::int")]),
+        (Type::Int(_), Direction::Response, false) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::option_int")]),
+        (Type::Float, Direction::Response, true) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::float")]),
+        (Type::Float, Direction::Response, false) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::option_float")]),
+        (Type::String, Direction::Response, true) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::string")]),
+        (Type::String, Direction::Response, false) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::option_string")]),
+        _ => quote!(),
+    };
     let optional = if field.required {
         quote!()
     } else if direction == Direction::Response {
@@ -169,7 +183,7 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
     let value = if converts { quote!(#rust.into()) } else { quote!(#rust) };
     if field.required {
         let init = if converts { quote!(#rust: #value) } else { quote!(#rust) };
-        (quote!(#rename #secret #optional), Some(quote!(#rust: #arg_ty)), init, None)
+        (quote!(#rename #secret #lenient #optional), Some(quote!(#rust: #arg_ty)), init, None)
     } else {
         let doc = field_doc(field);
         let setter = quote! {
@@ -179,7 +193,7 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
                 self
             }
         };
-        (quote!(#rename #secret #optional), None, quote!(#rust: None), Some(setter))
+        (quote!(#rename #secret #lenient #optional), None, quote!(#rust: None), Some(setter))
     }
 }
 
@@ -209,6 +223,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
         setters.extend(setter);
     }
     let default = args.is_empty().then(|| quote!(Default,));
+    let check = if direction == Direction::Request { super::checks::check_method(fields) } else { quote!() };
     let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
     quote! {
@@ -226,6 +241,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
                 Self { #(#inits),* }
             }
             #(#setters)*
+            #check
         }
     }
 }
