@@ -52,11 +52,9 @@ fn value_checks(ty: &Type, c: &Constraints, name: &str, value: TokenStream) -> T
                 out.extend(quote! { crate::runtime::check::chars(parent, #name, #text, &[#(#ranges),*], #chars)?; });
             }
         }
-        Type::Int(_) | Type::Float => {
-            if c.minimum.is_some() || c.maximum.is_some() {
-                let (min, max) = (opt_f64(c.minimum), opt_f64(c.maximum));
-                out.extend(quote! { crate::runtime::check::range(parent, #name, *#value as f64, #min, #max)?; });
-            }
+        Type::Int(_) | Type::Float if c.minimum.is_some() || c.maximum.is_some() => {
+            let (min, max) = (opt_f64(c.minimum), opt_f64(c.maximum));
+            out.extend(quote! { crate::runtime::check::range(parent, #name, *#value as f64, #min, #max)?; });
         }
         Type::Array(item) => {
             if c.min_items.is_some() || c.max_items.is_some() {
