@@ -28,7 +28,9 @@ async fn every_json_feature_reaches_the_wire_as_specified() {
         .password("pw-on-the-wire")
         .visibility(EveryJsonFeatureVisibility::Public)
         .style(DemoStyle::new(DemoStyleColor::new(255)).tags(vec!["x".to_owned()]))
-        .items(vec![EveryJsonFeatureItemsItem::new(9)]);
+        .items(vec![EveryJsonFeatureItemsItem::new(9)])
+        .data([("thing1".to_owned(), EveryJsonFeatureDataValue::new("tea"))].into_iter().collect())
+        .extra(json!({"free": [1, "two"]}));
     let response = fake.client().every_json_feature(request).await.expect("success");
     assert_eq!(response.token.expose(), "T0K");
     assert_eq!(response.state, Some(EveryJsonFeatureResponseState::Done));
@@ -42,6 +44,7 @@ async fn every_json_feature_reaches_the_wire_as_specified() {
             "title": "t", "count32": -3, "count64": 1u64 << 40, "size32": 7, "size64": u64::MAX,
             "ratio": 0.25, "enabled": false, "type": "k", "visibility": 1, "password": "pw-on-the-wire",
             "style": {"color": {"r": 255}, "tags": ["x"]}, "items": [{"id": 9}],
+            "data": {"thing1": {"value": "tea"}}, "extra": {"free": [1, "two"]},
             "grant_type": "demo", "appid": FAKE_APP_ID,
         }))
     );
@@ -169,4 +172,15 @@ async fn numbers_sent_as_strings_and_strings_as_numbers_still_decode() {
     fake.script("/cgi-bin/demo/upload", ScriptedResponse::new(200).body(r#"{"media_id": 123456789}"#));
     let response = fake.client().upload(UploadRequest::new(Upload::new(b"x".to_vec(), "a.png"))).await.expect("lenient");
     assert_eq!(response.media_id, "123456789");
+}
+
+#[tokio::test]
+async fn an_any_json_body_is_sent_as_given_and_free_json_comes_back() {
+    let fake = FakeWeChat::start().await;
+    fake.script("/tcb/demo/invoke", ScriptedResponse::new(200).body(r#"{"errcode":0,"resp_data":{"sum":3}}"#));
+    let response = fake.client().invoke(InvokeRequest::new("env-1", json!({"a": 1, "b": 2}))).await.expect("invoke");
+    assert_eq!(response.resp_data, Some(json!({"sum": 3})));
+    let sent = &fake.requests("/tcb/demo/invoke")[0];
+    assert_eq!(sent.query_value("env"), Some("env-1"));
+    assert_eq!(sent.json, Some(json!({"a": 1, "b": 2})));
 }

@@ -91,6 +91,19 @@ pub enum Body {
     Json(Vec<Field>),
     /// A multipart form: the file part's name and doc, and text parts.
     Multipart { file_part: String, file_doc: String, fields: Vec<Field> },
+    /// Any JSON value the caller builds (a cloud function's event), with
+    /// the doc of the `payload` field that holds it.
+    AnyJson(String),
+}
+
+impl Body {
+    /// The described fields of the body (none for `None` and `AnyJson`).
+    pub fn fields(&self) -> &[Field] {
+        match self {
+            Body::Json(fields) | Body::Multipart { fields, .. } => fields,
+            Body::None | Body::AnyJson(_) => &[],
+        }
+    }
 }
 
 /// What a successful call returns.
@@ -205,6 +218,10 @@ pub enum Type {
     Object(ObjectType),
     /// Vec of the item type.
     Array(Box<Type>),
+    /// A JSON object with free keys (template keywords): `BTreeMap<String, T>`.
+    Map(Box<Type>),
+    /// Any JSON value.
+    Json,
     /// An enum.
     Enum(EnumType),
 }

@@ -59,6 +59,7 @@ pub struct FieldSpec {
     pub enumeration: Option<Vec<EnumEntrySpec>>,
     pub fields: Option<Vec<FieldSpec>>,
     pub items: Option<Box<FieldSpec>>,
+    pub values: Option<Box<FieldSpec>>,
     pub type_name: Option<String>,
     pub secret: Option<bool>,
     pub value: Option<Value>,
@@ -102,6 +103,7 @@ pub struct BodySpec {
     #[serde(default)]
     pub fields: Vec<FieldSpec>,
     pub file: Option<FileSpec>,
+    pub doc: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }

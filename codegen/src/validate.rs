@@ -133,10 +133,7 @@ pub(crate) fn type_names(endpoint: &Endpoint) -> Vec<String> {
         names.push(format!("{p}Response"));
         collect_nested(fields, &mut names);
     }
-    match &endpoint.body {
-        Body::Json(fields) | Body::Multipart { fields, .. } => collect_nested(fields, &mut names),
-        Body::None => {}
-    }
+    collect_nested(endpoint.body.fields(), &mut names);
     collect_nested(&endpoint.query, &mut names);
     names
 }
@@ -149,7 +146,7 @@ fn collect_nested(fields: &[Field], names: &mut Vec<String>) {
                 collect_nested(&object.fields, names);
             }
             Type::Enum(e) => names.push(e.name.clone()),
-            Type::Array(item) => walk(item, names),
+            Type::Array(item) | Type::Map(item) => walk(item, names),
             _ => {}
         }
     }
@@ -264,8 +261,18 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
         None => Body::None,
         Some(body) => {
             let path = root.key("body");
-            cx.unknown_keys(&path, &body.unknown, &["kind", "fields", "file"]);
+            cx.unknown_keys(&path, &body.unknown, &["kind", "fields", "file", "doc"]);
+            if body.doc.is_some() && body.kind.as_deref() != Some("any_json") {
+                cx.error(&path.key("doc"), "`doc` belongs to an `any_json` body");
+            }
             match body.kind.as_deref() {
+                Some("any_json") => {
+                    if !body.fields.is_empty() || body.file.is_some() {
+                        cx.error(&path, "an `any_json` body has no `fields` or `file`: the caller passes the whole JSON value");
+                    }
+                    let doc = cx.required_str(&path, "doc", &body.doc).unwrap_or_default().trim().to_owned();
+                    Body::AnyJson(doc)
+                }
                 Some("json") => {
                     if body.file.is_some() {
                         cx.error(&path.key("file"), "`file` belongs to a multipart body");
@@ -295,11 +302,11 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
                     }
                 }
                 Some(other) => {
-                    cx.error(&path.key("kind"), format!("body kind `{other}` is not known; use `json` or `multipart`"));
+                    cx.error(&path.key("kind"), format!("body kind `{other}` is not known; use `json`, `multipart` or `any_json`"));
                     Body::None
                 }
                 None => {
-                    cx.error(&path, "missing required key `kind` (`json` or `multipart`)");
+                    cx.error(&path, "missing required key `kind` (`json`, `multipart` or `any_json`)");
                     Body::None
                 }
             }
@@ -351,10 +358,7 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
 
     // Query, body and file parts all become fields of one request struct.
     let mut rust_names: BTreeMap<String, KeyPath> = BTreeMap::new();
-    let body_fields: &[Field] = match &body {
-        Body::Json(fields) | Body::Multipart { fields, .. } => fields,
-        Body::None => &[],
-    };
+    let body_fields: &[Field] = body.fields();
     for (i, field) in query.iter().enumerate() {
         if field.wire_name == "access_token" {
             cx.error(&root.key("query").index(i).key("name"), "access_token is added by the client; set `auth: access_token` instead");
@@ -520,7 +524,7 @@ fn lower_fields(cx: &mut FileCx<'_>, path: &KeyPath, specs: &[FieldSpec], base: 
     let mut out = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let here = path.index(i);
-        let Some(field) = lower_field(cx, &here, spec, base, place, true) else { continue };
+        let Some(field) = lower_field(cx, &here, spec, base, place, None) else { continue };
         if let Some(first) = wire.insert(field.wire_name.clone(), i) {
             cx.error(&here.key("name"), format!("field `{}` is listed twice (also at {path}[{first}])", field.wire_name));
         } else if field.source == FieldSource::Caller
@@ -546,6 +550,7 @@ const FIELD_KEYS: &[&str] = &[
     "enum",
     "fields",
     "items",
+    "values",
     "type_name",
     "secret",
     "value",
@@ -560,8 +565,18 @@ const FIELD_KEYS: &[&str] = &[
     "chars",
 ];
 
-/// Lowers one field; `named` is false for array items, which have no name.
-fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str, place: FieldPlace, named: bool) -> Option<Field> {
+/// Lowers one field. `unnamed` is the type-name suffix of array items
+/// (`Item`) and map values (`Value`), which have no name of their own; `None`
+/// for named fields.
+fn lower_field(
+    cx: &mut FileCx<'_>,
+    path: &KeyPath,
+    spec: &FieldSpec,
+    base: &str,
+    place: FieldPlace,
+    unnamed: Option<&str>,
+) -> Option<Field> {
+    let named = unnamed.is_none();
     cx.unknown_keys(path, &spec.unknown, FIELD_KEYS);
     let (wire_name, rust_name) = if named {
         let wire = cx.required_str(path, "name", &spec.name).map(str::to_owned);
@@ -595,7 +610,7 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
             ("from", spec.from.is_some()),
         ] {
             if present {
-                cx.error(&path.key(key), format!("`{key}` does not apply to array items"));
+                cx.error(&path.key(key), format!("`{key}` does not apply to array items or map values"));
             }
         }
         (Some("item".to_owned()), Some("item".to_owned()))
@@ -623,7 +638,7 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
             name.clone()
         }
         None if named => type_base.clone(),
-        None => format!("{base}Item"),
+        None => format!("{base}{}", unnamed.unwrap_or("Item")),
     };
 
     let ty_name = spec.ty.as_deref();
@@ -640,6 +655,9 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
     }
     if spec.items.is_some() && ty_name != Some("array") {
         cx.error(&path.key("items"), "`items` belongs to `type: array`");
+    }
+    if spec.values.is_some() && ty_name != Some("map") {
+        cx.error(&path.key("values"), "`values` belongs to `type: map`");
     }
     if spec.enumeration.is_some() && ty_name != Some("string") && int.is_none() {
         cx.error(&path.key("enum"), "`enum` applies to string and integer fields");
@@ -688,7 +706,7 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
                 cx.error(&path.key("type"), "arrays cannot be sent as query parameters or form parts");
             }
             match &spec.items {
-                Some(items) => lower_field(cx, &path.key("items"), items, &type_base, place.nested(), false).map(|item| {
+                Some(items) => lower_field(cx, &path.key("items"), items, &type_base, place.nested(), Some("Item")).map(|item| {
                     if !item.constraints.is_empty() {
                         item_constraints = Some(Box::new(item.constraints));
                     }
@@ -700,8 +718,34 @@ fn lower_field(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, base: &str
                 }
             }
         }
+        Some("map") => {
+            if place.scalars_only() {
+                cx.error(&path.key("type"), "maps cannot be sent as query parameters or form parts");
+            }
+            match &spec.values {
+                Some(values) => lower_field(cx, &path.key("values"), values, &type_base, place.nested(), Some("Value")).map(|value| {
+                    if !value.constraints.is_empty() {
+                        cx.error(&path.key("values"), "limits on map values are not checked; describe them in `doc`");
+                    }
+                    Type::Map(Box::new(value.ty))
+                }),
+                None => {
+                    cx.error(path, "a map needs `values` (the type of each value)");
+                    None
+                }
+            }
+        }
+        Some("json") => {
+            if place.scalars_only() {
+                cx.error(&path.key("type"), "free JSON cannot be sent as query parameters or form parts");
+            }
+            Some(Type::Json)
+        }
         Some(other) => {
-            cx.error(&path.key("type"), format!("unknown type `{other}`; use string, bool, i32, i64, u32, u64, f64, object or array"));
+            cx.error(
+                &path.key("type"),
+                format!("unknown type `{other}`; use string, bool, i32, i64, u32, u64, f64, object, array, map or json"),
+            );
             None
         }
     };

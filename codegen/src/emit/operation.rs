@@ -79,6 +79,7 @@ fn text_pairs(fields: &[Field], target: &str) -> TokenStream {
 fn body_tokens(endpoint: &Endpoint) -> TokenStream {
     match &endpoint.body {
         Body::None => quote! { let body = crate::runtime::RequestBody::Empty; },
+        Body::AnyJson(_) => quote! { let body = crate::runtime::RequestBody::json(&self.payload)?; },
         Body::Json(fields) => {
             let extra: Vec<TokenStream> = fields
                 .iter()
@@ -151,26 +152,12 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
         Response::Json(fields) => fields.iter().any(|f| contains_secret(&f.ty)),
         _ => false,
     };
-    let uses_credentials = endpoint
-        .query
-        .iter()
-        .chain(match &endpoint.body {
-            Body::Json(f) | Body::Multipart { fields: f, .. } => f.as_slice(),
-            Body::None => &[],
-        })
-        .any(|f| matches!(f.source, FieldSource::AppId | FieldSource::AppSecret));
+    let uses_credentials =
+        endpoint.query.iter().chain(endpoint.body.fields()).any(|f| matches!(f.source, FieldSource::AppId | FieldSource::AppSecret));
     let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
     let query = text_pairs(&endpoint.query, "query");
     let body = body_tokens(endpoint);
-    let caller_fields: Vec<Field> = endpoint
-        .query
-        .iter()
-        .chain(match &endpoint.body {
-            Body::Json(f) | Body::Multipart { fields: f, .. } => f.as_slice(),
-            Body::None => &[],
-        })
-        .cloned()
-        .collect();
+    let caller_fields: Vec<Field> = endpoint.query.iter().chain(endpoint.body.fields()).cloned().collect();
     let check = if super::checks::has_constraints(&caller_fields) {
         quote! { self.check_at("")?; }
     } else {
@@ -213,7 +200,7 @@ fn contains_secret(ty: &Type) -> bool {
     match ty {
         Type::Secret => true,
         Type::Object(o) => o.fields.iter().any(|f| contains_secret(&f.ty)),
-        Type::Array(item) => contains_secret(item),
+        Type::Array(item) | Type::Map(item) => contains_secret(item),
         _ => false,
     }
 }

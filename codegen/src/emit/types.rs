@@ -42,6 +42,11 @@ pub fn value_type(ty: &Type) -> TokenStream {
             let item = value_type(item);
             quote!(Vec<#item>)
         }
+        Type::Map(value) => {
+            let value = value_type(value);
+            quote!(std::collections::BTreeMap<String, #value>)
+        }
+        Type::Json => quote!(serde_json::Value),
     }
 }
 
@@ -68,7 +73,7 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     let mut fields: Vec<&Field> = endpoint.query.iter().filter(|f| f.source == FieldSource::Caller).collect();
     let query_names: Vec<&str> = fields.iter().map(|f| f.rust_name.as_str()).collect();
     let (body_fields, file) = match &endpoint.body {
-        Body::None => (Vec::new(), None),
+        Body::None | Body::AnyJson(_) => (Vec::new(), None),
         Body::Json(list) => (list.iter().filter(|f| f.source == FieldSource::Caller).collect(), None),
         Body::Multipart { file_part, file_doc, fields } => {
             (fields.iter().filter(|f| f.source == FieldSource::Caller).collect::<Vec<_>>(), Some((file_part, file_doc)))
@@ -102,6 +107,12 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
         if let Some(setter) = setter {
             setters.push(setter);
         }
+    }
+    if let Body::AnyJson(doc) = &endpoint.body {
+        let doc = docs::lines(&[docs::spec_text(doc)]);
+        struct_fields.push(quote! { #doc pub payload: serde_json::Value, });
+        required_args.push(quote!(payload: serde_json::Value));
+        inits.push(quote!(payload));
     }
     if let Some((part, file_doc)) = file {
         let rust = ident(part);
@@ -253,7 +264,7 @@ fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream) {
             let doc = docs::lines(&[format!("The `{}` object.", o.name)]);
             out.extend(object(&o.name, &o.fields, direction, doc));
         }
-        Type::Array(item) => nested_types(item, direction, out),
+        Type::Array(item) | Type::Map(item) => nested_types(item, direction, out),
         Type::Enum(e) => out.extend(enumeration(e)),
         _ => {}
     }
