@@ -59,6 +59,9 @@ pub trait ApiError: std::error::Error + Send + Sync + Sized + 'static {
     fn body(&self) -> &ErrorBody;
     /// How the client treats this code for this endpoint.
     fn retry_kind(&self) -> RetryKind;
+    /// Whether a spec documents the code (the endpoint's or the shared
+    /// table), i.e. the error is not the `Unknown` fallback.
+    fn is_documented(&self) -> bool;
 }
 
 /// A response body kept for diagnosis. `Debug` shows its length and the

@@ -63,3 +63,11 @@ mod fixture_api {
 
 #[cfg(all(test, feature = "testing"))]
 mod fixture_tests;
+
+/// Generated from `specs/`: every endpoint called through the client
+/// against the fake server in contract mode, once for success and once for
+/// a documented error.
+#[cfg(all(test, feature = "testing"))]
+mod contract_tests {
+    include!(concat!(env!("OUT_DIR"), "/api/contract_tests.rs"));
+}

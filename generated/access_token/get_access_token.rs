@@ -240,6 +240,9 @@ impl crate::ApiError for GetAccessTokenError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for GetAccessTokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -345,3 +348,70 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `getAccessToken` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const GET_ACCESS_TOKEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "getAccessToken",
+    method: "GET",
+    path: "/cgi-bin/token",
+    access_token: false,
+    query: &[
+        crate::testing::contract::FieldContract {
+            name: "grant_type",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: Some("client_credential"),
+            credential: None,
+        },
+        crate::testing::contract::FieldContract {
+            name: "appid",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: None,
+            credential: Some(crate::testing::contract::Credential::AppId),
+        },
+        crate::testing::contract::FieldContract {
+            name: "secret",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: None,
+            credential: Some(crate::testing::contract::Credential::AppSecret),
+        },
+    ],
+    body: crate::testing::contract::BodyContract::None,
+    response: crate::testing::contract::ResponseContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "access_token",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "expires_in",
+                ty: crate::testing::contract::TypeContract::Int,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    errors: &[
+        -1,
+        40001,
+        40002,
+        40013,
+        40125,
+        40164,
+        40243,
+        41004,
+        50004,
+        50007,
+        61024,
+        89501,
+        89503,
+        89506,
+        89507,
+    ],
+};

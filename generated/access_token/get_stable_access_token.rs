@@ -229,6 +229,9 @@ impl crate::ApiError for GetStableAccessTokenError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for GetStableAccessTokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -332,3 +335,77 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `getStableAccessToken` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const GET_STABLE_ACCESS_TOKEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "getStableAccessToken",
+    method: "POST",
+    path: "/cgi-bin/stable_token",
+    access_token: false,
+    query: &[],
+    body: crate::testing::contract::BodyContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "grant_type",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: Some("client_credential"),
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "appid",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: Some(crate::testing::contract::Credential::AppId),
+            },
+            crate::testing::contract::FieldContract {
+                name: "secret",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: Some(crate::testing::contract::Credential::AppSecret),
+            },
+            crate::testing::contract::FieldContract {
+                name: "force_refresh",
+                ty: crate::testing::contract::TypeContract::Bool,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    response: crate::testing::contract::ResponseContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "access_token",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "expires_in",
+                ty: crate::testing::contract::TypeContract::Int,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    errors: &[
+        -1,
+        40002,
+        40013,
+        40125,
+        40164,
+        41002,
+        41004,
+        43002,
+        45009,
+        45011,
+        89503,
+        89506,
+        89507,
+    ],
+};

@@ -83,6 +83,9 @@ impl crate::ApiError for GetTempMediaError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for GetTempMediaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -154,3 +157,23 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `getTempMedia` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const GET_TEMP_MEDIA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "getTempMedia",
+    method: "GET",
+    path: "/cgi-bin/media/get",
+    access_token: true,
+    query: &[
+        crate::testing::contract::FieldContract {
+            name: "media_id",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: None,
+            credential: None,
+        },
+    ],
+    body: crate::testing::contract::BodyContract::None,
+    response: crate::testing::contract::ResponseContract::Binary,
+    errors: &[40007],
+};

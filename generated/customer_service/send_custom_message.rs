@@ -326,6 +326,9 @@ impl crate::ApiError for SendCustomMessageError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for SendCustomMessageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -423,3 +426,137 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `sendCustomMessage` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const SEND_CUSTOM_MESSAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "sendCustomMessage",
+    method: "POST",
+    path: "/cgi-bin/message/custom/send",
+    access_token: true,
+    query: &[],
+    body: crate::testing::contract::BodyContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "touser",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "msgtype",
+                ty: crate::testing::contract::TypeContract::StrEnum(
+                    &["text", "image", "link", "miniprogrampage"],
+                ),
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "text",
+                ty: crate::testing::contract::TypeContract::Object(
+                    &[
+                        crate::testing::contract::FieldContract {
+                            name: "content",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                    ],
+                ),
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "image",
+                ty: crate::testing::contract::TypeContract::Object(
+                    &[
+                        crate::testing::contract::FieldContract {
+                            name: "media_id",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                    ],
+                ),
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "link",
+                ty: crate::testing::contract::TypeContract::Object(
+                    &[
+                        crate::testing::contract::FieldContract {
+                            name: "title",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "description",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "url",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "thumb_url",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                    ],
+                ),
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "miniprogrampage",
+                ty: crate::testing::contract::TypeContract::Object(
+                    &[
+                        crate::testing::contract::FieldContract {
+                            name: "title",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "pagepath",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "thumb_media_id",
+                            ty: crate::testing::contract::TypeContract::String,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                    ],
+                ),
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    response: crate::testing::contract::ResponseContract::Ack,
+    errors: &[40002, 40003, 40013, 45015, 45047, 48001, 70000],
+};

@@ -169,6 +169,9 @@ impl crate::ApiError for SetTypingError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for SetTypingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -253,3 +256,34 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `setTyping` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const SET_TYPING_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "setTyping",
+    method: "POST",
+    path: "/cgi-bin/message/custom/typing",
+    access_token: true,
+    query: &[],
+    body: crate::testing::contract::BodyContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "touser",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "command",
+                ty: crate::testing::contract::TypeContract::StrEnum(
+                    &["Typing", "CancelTyping"],
+                ),
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    response: crate::testing::contract::ResponseContract::Ack,
+    errors: &[40200, 45072, 45080, 45081],
+};

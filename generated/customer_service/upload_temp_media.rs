@@ -169,6 +169,9 @@ impl crate::ApiError for UploadTempMediaError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for UploadTempMediaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -255,3 +258,50 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `uploadTempMedia` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const UPLOAD_TEMP_MEDIA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "uploadTempMedia",
+    method: "POST",
+    path: "/cgi-bin/media/upload",
+    access_token: true,
+    query: &[
+        crate::testing::contract::FieldContract {
+            name: "type",
+            ty: crate::testing::contract::TypeContract::StrEnum(&["image"]),
+            required: true,
+            fixed: None,
+            credential: None,
+        },
+    ],
+    body: crate::testing::contract::BodyContract::Multipart {
+        file: "media",
+        fields: &[],
+    },
+    response: crate::testing::contract::ResponseContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "type",
+                ty: crate::testing::contract::TypeContract::String,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "media_id",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "created_at",
+                ty: crate::testing::contract::TypeContract::Int,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    errors: &[40004],
+};

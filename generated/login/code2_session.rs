@@ -146,6 +146,9 @@ impl crate::ApiError for Code2SessionError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for Code2SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,3 +234,68 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `code2Session` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const CODE2_SESSION_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "code2Session",
+    method: "GET",
+    path: "/sns/jscode2session",
+    access_token: false,
+    query: &[
+        crate::testing::contract::FieldContract {
+            name: "appid",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: None,
+            credential: Some(crate::testing::contract::Credential::AppId),
+        },
+        crate::testing::contract::FieldContract {
+            name: "secret",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: None,
+            credential: Some(crate::testing::contract::Credential::AppSecret),
+        },
+        crate::testing::contract::FieldContract {
+            name: "js_code",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: None,
+            credential: None,
+        },
+        crate::testing::contract::FieldContract {
+            name: "grant_type",
+            ty: crate::testing::contract::TypeContract::String,
+            required: true,
+            fixed: Some("authorization_code"),
+            credential: None,
+        },
+    ],
+    body: crate::testing::contract::BodyContract::None,
+    response: crate::testing::contract::ResponseContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "openid",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "session_key",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "unionid",
+                ty: crate::testing::contract::TypeContract::String,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    errors: &[-1, 40029, 40226, 45011],
+};

@@ -345,6 +345,9 @@ impl crate::ApiError for GetUnlimitedQrCodeError {
             Self::Unknown(_) => crate::RetryKind::None,
         }
     }
+    fn is_documented(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
 }
 impl std::fmt::Display for GetUnlimitedQrCodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -444,3 +447,100 @@ impl crate::Client {
         self.execute(request).await
     }
 }
+/// What the spec of `getUnlimitedQRCode` says its requests and answers look like.
+#[cfg(feature = "testing")]
+pub(crate) const GET_UNLIMITED_QR_CODE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+    name: "getUnlimitedQRCode",
+    method: "POST",
+    path: "/wxa/getwxacodeunlimit",
+    access_token: true,
+    query: &[],
+    body: crate::testing::contract::BodyContract::Json(
+        &[
+            crate::testing::contract::FieldContract {
+                name: "scene",
+                ty: crate::testing::contract::TypeContract::String,
+                required: true,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "page",
+                ty: crate::testing::contract::TypeContract::String,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "check_path",
+                ty: crate::testing::contract::TypeContract::Bool,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "env_version",
+                ty: crate::testing::contract::TypeContract::StrEnum(
+                    &["release", "trial", "develop"],
+                ),
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "width",
+                ty: crate::testing::contract::TypeContract::Int,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "auto_color",
+                ty: crate::testing::contract::TypeContract::Bool,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "line_color",
+                ty: crate::testing::contract::TypeContract::Object(
+                    &[
+                        crate::testing::contract::FieldContract {
+                            name: "r",
+                            ty: crate::testing::contract::TypeContract::Int,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "g",
+                            ty: crate::testing::contract::TypeContract::Int,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                        crate::testing::contract::FieldContract {
+                            name: "b",
+                            ty: crate::testing::contract::TypeContract::Int,
+                            required: true,
+                            fixed: None,
+                            credential: None,
+                        },
+                    ],
+                ),
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+            crate::testing::contract::FieldContract {
+                name: "is_hyaline",
+                ty: crate::testing::contract::TypeContract::Bool,
+                required: false,
+                fixed: None,
+                credential: None,
+            },
+        ],
+    ),
+    response: crate::testing::contract::ResponseContract::Binary,
+    errors: &[-1, 40001, 40097, 40129, 40169, 41030, 45009, 85096],
+};

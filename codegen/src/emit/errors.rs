@@ -185,6 +185,9 @@ pub fn endpoint_error(endpoint: &Endpoint) -> TokenStream {
                     Self::Unknown(_) => crate::RetryKind::None,
                 }
             }
+            fn is_documented(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
         }
         impl std::fmt::Display for #name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

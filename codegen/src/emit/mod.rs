@@ -5,6 +5,7 @@
 //! items by absolute path (`crate::Media`).
 
 mod checks;
+mod contract;
 mod docs;
 mod errors;
 mod operation;
@@ -29,6 +30,7 @@ pub struct FileJob<'a> {
 
 enum Content<'a> {
     Root(&'a Api, &'a str),
+    ContractTests(&'a Api, &'a str),
     Common(&'a Api),
     Endpoint(&'a Endpoint),
 }
@@ -38,6 +40,7 @@ impl FileJob<'_> {
     pub fn tokens(&self) -> TokenStream {
         match self.content {
             Content::Root(api, include_dir) => root_module(api, include_dir),
+            Content::ContractTests(api, include_dir) => contract::contract_tests(api, include_dir),
             Content::Common(api) => errors::common_errors(&api.common_errors),
             Content::Endpoint(endpoint) => endpoint_file(endpoint),
         }
@@ -50,6 +53,7 @@ pub fn files<'a>(api: &'a Api, include_dir: &'a str) -> Vec<FileJob<'a>> {
     let mut files = vec![
         FileJob { path: "mod.rs".to_owned(), source: "specs/".to_owned(), content: Content::Root(api, include_dir) },
         FileJob { path: "common.rs".to_owned(), source: "specs/errors.yaml".to_owned(), content: Content::Common(api) },
+        FileJob { path: "contract_tests.rs".to_owned(), source: "specs/".to_owned(), content: Content::ContractTests(api, include_dir) },
     ];
     for endpoint in &api.endpoints {
         files.push(FileJob {
@@ -97,7 +101,9 @@ fn root_module(api: &Api, include_dir: &str) -> TokenStream {
             }
         }
     });
+    let registry = contract::registry(api);
     quote! {
+        #registry
         #common_doc
         pub mod common {
             include!(concat!(env!("OUT_DIR"), #common_file));
@@ -111,10 +117,12 @@ fn endpoint_file(endpoint: &Endpoint) -> TokenStream {
     let response = types::response(endpoint);
     let error = errors::endpoint_error(endpoint);
     let operation = operation::operation(endpoint);
+    let contract = contract::endpoint_contract(endpoint);
     quote! {
         #request
         #response
         #error
         #operation
+        #contract
     }
 }

@@ -35,6 +35,10 @@ use serde_json::{Value, json};
 
 use crate::{Client, ClientBuilder};
 
+pub mod contract;
+
+use contract::EndpointContract;
+
 /// The app id the fake server accepts unless told otherwise.
 pub const FAKE_APP_ID: &str = "wx00000000fake0001";
 /// The app secret the fake server accepts unless told otherwise.
@@ -150,6 +154,8 @@ struct Inner {
     requests: Vec<ReceivedRequest>,
     uploads: Vec<ReceivedUpload>,
     reject_all_tokens: bool,
+    injected: BTreeMap<String, VecDeque<i64>>,
+    violations: Vec<String>,
 }
 
 struct State {
@@ -157,6 +163,11 @@ struct State {
     app_secret: String,
     /// Cloud Run mode: no access token expected (one sent is an error).
     cloud_run: bool,
+    /// Contract mode: every endpoint but the token calls is answered from
+    /// its spec alone.
+    contract_only: bool,
+    /// The specs' contracts by path.
+    contracts: BTreeMap<&'static str, Vec<&'static EndpointContract>>,
     token_lifetime_s: AtomicU64,
     token_fetches: AtomicU64,
     counter: AtomicU64,
@@ -213,15 +224,32 @@ impl FakeWeChat {
         FakeWeChat::start_with(FAKE_APP_ID, FAKE_APP_SECRET, true).await
     }
 
+    /// Starts in contract mode: every endpoint except the token calls is
+    /// answered from its spec alone (every response field filled in), with
+    /// no behaviour of its own such as stored media.
+    pub async fn start_contract() -> FakeWeChat {
+        FakeWeChat::start_inner(FAKE_APP_ID, FAKE_APP_SECRET, false, true).await
+    }
+
     /// Starts with these credentials.
     ///
     /// # Panics
     /// When no loopback port can be bound (a broken test machine).
     pub async fn start_with(app_id: &str, app_secret: &str, cloud_run: bool) -> FakeWeChat {
+        FakeWeChat::start_inner(app_id, app_secret, cloud_run, false).await
+    }
+
+    async fn start_inner(app_id: &str, app_secret: &str, cloud_run: bool, contract_only: bool) -> FakeWeChat {
+        let mut contracts: BTreeMap<&'static str, Vec<&'static EndpointContract>> = BTreeMap::new();
+        for contract in contract::contracts() {
+            contracts.entry(contract.path).or_default().push(contract);
+        }
         let state = Arc::new(State {
             app_id: app_id.to_owned(),
             app_secret: app_secret.to_owned(),
             cloud_run,
+            contract_only,
+            contracts,
             token_lifetime_s: AtomicU64::new(7200),
             token_fetches: AtomicU64::new(0),
             counter: AtomicU64::new(0),
@@ -307,6 +335,19 @@ impl FakeWeChat {
     /// The requests received on `path`, in order.
     pub fn requests(&self, path: &str) -> Vec<ReceivedRequest> {
         self.state.lock().requests.iter().filter(|r| r.path == path).cloned().collect()
+    }
+
+    /// Makes the next call to the endpoint named `name` (its spec name,
+    /// e.g. `getTempMedia`) answer with error `code`, after its request
+    /// was checked against the spec.
+    pub fn inject_error(&self, name: &str, code: i64) {
+        self.state.lock().injected.entry(name.to_owned()).or_default().push_back(code);
+    }
+
+    /// Requests that did not fit their endpoint's spec, each with what was
+    /// wrong (they were answered with errcode 47001).
+    pub fn contract_violations(&self) -> Vec<String> {
+        self.state.lock().violations.clone()
     }
 
     /// Files received by `uploadTempMedia`.
@@ -419,6 +460,46 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         return scripted(response);
     }
 
+    // Check the request against its spec; pick, among the specs sharing the
+    // path, the one it fits.
+    let candidates: Vec<&'static EndpointContract> = state
+        .contracts
+        .get(path.as_str())
+        .map(|list| list.iter().copied().filter(|c| c.method == method.as_str()).collect())
+        .unwrap_or_default();
+    let mut matched = None;
+    let mut first_problems = None;
+    for candidate in &candidates {
+        let problems = contract::request_problems(candidate, &query, content_type.as_deref(), json_body.as_ref(), &parts);
+        if problems.is_empty() {
+            matched = Some(*candidate);
+            break;
+        }
+        first_problems.get_or_insert((candidate.name, problems));
+    }
+    if matched.is_none()
+        && let Some((name, problems)) = first_problems
+    {
+        let detail = format!("{name}: {}", problems.join("; "));
+        state.lock().violations.push(detail.clone());
+        return error(&state, 47001, &format!("data format error: {detail}"));
+    }
+    if let Some(contract) = matched {
+        if contract.access_token
+            && let Some(response) = check_token(&state, q("access_token"))
+        {
+            return response;
+        }
+        let injected = state.lock().injected.get_mut(contract.name).and_then(VecDeque::pop_front);
+        if let Some(code) = injected {
+            return error(&state, code, &format!("injected error for {}", contract.name));
+        }
+        let token_call = matches!(path.as_str(), "/cgi-bin/token" | "/cgi-bin/stable_token");
+        if state.contract_only && !token_call {
+            return from_contract(contract);
+        }
+    }
+
     let body = json_body.unwrap_or(Value::Null);
     match (method.clone(), path.as_str()) {
         (Method::GET, "/cgi-bin/token") => {
@@ -457,7 +538,29 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
             if let Some(response) = check_token(&state, q("access_token")) {
                 return response;
             }
-            authenticated(&state, &method, &path, &q, &body, parts)
+            match authenticated(&state, &method, &path, &q, &body, parts) {
+                Some(response) => response,
+                None => match matched {
+                    Some(contract) => from_contract(contract),
+                    None => {
+                        let mut response = Response::new(Body::from("not found"));
+                        *response.status_mut() = StatusCode::NOT_FOUND;
+                        response
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// The success answer of an endpoint, built from its spec.
+fn from_contract(contract: &EndpointContract) -> Response {
+    match contract::success_body(contract) {
+        Some(body) => json_response(&body),
+        None => {
+            let mut response = Response::new(Body::from(&b"\x89PNG\r\n\x1a\nsample"[..]));
+            response.headers_mut().insert("content-type", HeaderValue::from_static("image/png"));
+            response
         }
     }
 }
@@ -493,6 +596,8 @@ fn check_token(state: &State, token: Option<String>) -> Option<Response> {
     }
 }
 
+/// The realistic behaviour of the founding endpoints (stored media, uploads,
+/// validation of message shapes); `None` for endpoints answered from their spec.
 fn authenticated(
     state: &State,
     method: &Method,
@@ -500,8 +605,8 @@ fn authenticated(
     q: &dyn Fn(&str) -> Option<String>,
     body: &Value,
     parts: Vec<ReceivedPart>,
-) -> Response {
-    match (method.clone(), path) {
+) -> Option<Response> {
+    Some(match (method.clone(), path) {
         (Method::GET, "/cgi-bin/media/get") => {
             let media_id = q("media_id").unwrap_or_default();
             let stored = state.lock().media.get(&media_id).cloned();
@@ -523,7 +628,7 @@ fn authenticated(
         }
         (Method::POST, "/cgi-bin/media/upload") => {
             if q("type").as_deref() != Some("image") {
-                return error(state, 40004, "invalid media type");
+                return Some(error(state, 40004, "invalid media type"));
             }
             if let Some(media) = parts.into_iter().find(|p| p.name == "media") {
                 let media_id = format!("FAKE_MEDIA_{}", state.next());
@@ -537,27 +642,27 @@ fn authenticated(
                     bytes: media.bytes,
                     media_id: media_id.clone(),
                 });
-                return json_response(&json!({"type": "image", "media_id": media_id, "created_at": 1_700_000_000}));
+                return Some(json_response(&json!({"type": "image", "media_id": media_id, "created_at": 1_700_000_000})));
             }
             error(state, 41005, "media data missing")
         }
         (Method::POST, "/cgi-bin/message/custom/typing") => {
             if !body["touser"].is_string() || !matches!(body["command"].as_str(), Some("Typing" | "CancelTyping")) {
-                return error(state, 40003, "invalid openid or command");
+                return Some(error(state, 40003, "invalid openid or command"));
             }
             ok()
         }
         (Method::POST, "/cgi-bin/message/custom/send") => {
-            let Some(msgtype) = body["msgtype"].as_str() else { return error(state, 47001, "data format error") };
+            let Some(msgtype) = body["msgtype"].as_str() else { return Some(error(state, 47001, "data format error")) };
             if !body["touser"].is_string() || !body[msgtype].is_object() {
-                return error(state, 47001, "data format error");
+                return Some(error(state, 47001, "data format error"));
             }
             ok()
         }
         (Method::POST, "/wxa/getwxacodeunlimit") => {
-            let Some(scene) = body["scene"].as_str() else { return error(state, 47001, "data format error") };
+            let Some(scene) = body["scene"].as_str() else { return Some(error(state, 47001, "data format error")) };
             if body["page"].as_str().is_some_and(|p| p.starts_with('/')) {
-                return error(state, 41030, "invalid page");
+                return Some(error(state, 41030, "invalid page"));
             }
             // A PNG signature followed by the scene, enough to tell codes apart.
             let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -566,10 +671,6 @@ fn authenticated(
             response.headers_mut().insert("content-type", HeaderValue::from_static("image/png"));
             response
         }
-        _ => {
-            let mut response = Response::new(Body::from("not found"));
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            response
-        }
-    }
+        _ => return None,
+    })
 }

@@ -1,0 +1,286 @@
+//! The contract of each endpoint (what its requests and answers look like,
+//! as data for the fake server, feature `testing`) and the generated
+//! contract tests that call every endpoint through the client.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ident;
+use crate::ir::*;
+
+/// `GET_TEMP_MEDIA_CONTRACT`.
+pub fn const_name(endpoint: &Endpoint) -> proc_macro2::Ident {
+    format_ident!("{}_CONTRACT", endpoint.method_name.to_uppercase())
+}
+
+fn type_contract(ty: &Type) -> TokenStream {
+    match ty {
+        Type::String | Type::Secret => quote!(crate::testing::contract::TypeContract::String),
+        Type::Bool => quote!(crate::testing::contract::TypeContract::Bool),
+        Type::Int(_) => quote!(crate::testing::contract::TypeContract::Int),
+        Type::Float => quote!(crate::testing::contract::TypeContract::Float),
+        Type::Json => quote!(crate::testing::contract::TypeContract::Json),
+        Type::Enum(e) => match e.int {
+            None => {
+                let values = e.variants.iter().map(|v| match &v.value {
+                    EnumValue::Str(s) => quote!(#s),
+                    EnumValue::Int(i) => {
+                        let s = i.to_string();
+                        quote!(#s)
+                    }
+                });
+                quote!(crate::testing::contract::TypeContract::StrEnum(&[#(#values),*]))
+            }
+            Some(_) => {
+                let values = e.variants.iter().map(|v| match &v.value {
+                    EnumValue::Int(i) => super::int_literal(*i),
+                    EnumValue::Str(_) => quote!(0),
+                });
+                quote!(crate::testing::contract::TypeContract::IntEnum(&[#(#values),*]))
+            }
+        },
+        Type::Object(o) => {
+            let fields = fields_contract(&o.fields);
+            quote!(crate::testing::contract::TypeContract::Object(#fields))
+        }
+        Type::Array(item) => {
+            let item = type_contract(item);
+            quote!(crate::testing::contract::TypeContract::Array(&#item))
+        }
+        Type::Map(value) => {
+            let value = type_contract(value);
+            quote!(crate::testing::contract::TypeContract::Map(&#value))
+        }
+    }
+}
+
+fn fields_contract(fields: &[Field]) -> TokenStream {
+    let fields = fields.iter().map(|f| {
+        let name = &f.wire_name;
+        let ty = type_contract(&f.ty);
+        let required = f.required || f.source != FieldSource::Caller;
+        let fixed = match &f.source {
+            FieldSource::Fixed(FixedValue::Str(s)) => quote!(Some(#s)),
+            FieldSource::Fixed(FixedValue::Int(i)) => {
+                let s = i.to_string();
+                quote!(Some(#s))
+            }
+            FieldSource::Fixed(FixedValue::Bool(b)) => {
+                let s = b.to_string();
+                quote!(Some(#s))
+            }
+            _ => quote!(None),
+        };
+        let credential = match f.source {
+            FieldSource::AppId => quote!(Some(crate::testing::contract::Credential::AppId)),
+            FieldSource::AppSecret => quote!(Some(crate::testing::contract::Credential::AppSecret)),
+            _ => quote!(None),
+        };
+        quote! {
+            crate::testing::contract::FieldContract { name: #name, ty: #ty, required: #required, fixed: #fixed, credential: #credential }
+        }
+    });
+    quote!(&[#(#fields),*])
+}
+
+/// The endpoint's contract constant.
+pub fn endpoint_contract(endpoint: &Endpoint) -> TokenStream {
+    let const_name = const_name(endpoint);
+    let name = &endpoint.name;
+    let method = match endpoint.http_method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+    };
+    let path = &endpoint.path;
+    let access_token = endpoint.auth == Auth::AccessToken;
+    let query = fields_contract(&endpoint.query);
+    let body = match &endpoint.body {
+        Body::None => quote!(crate::testing::contract::BodyContract::None),
+        Body::AnyJson(_) => quote!(crate::testing::contract::BodyContract::AnyJson),
+        Body::Json(fields) => {
+            let fields = fields_contract(fields);
+            quote!(crate::testing::contract::BodyContract::Json(#fields))
+        }
+        Body::Multipart { file_part, fields, .. } => {
+            let fields = fields_contract(fields);
+            quote!(crate::testing::contract::BodyContract::Multipart { file: #file_part, fields: #fields })
+        }
+    };
+    let response = match &endpoint.response {
+        Response::Json(fields) => {
+            let fields = fields_contract(fields);
+            quote!(crate::testing::contract::ResponseContract::Json(#fields))
+        }
+        Response::Binary => quote!(crate::testing::contract::ResponseContract::Binary),
+        Response::Ack => quote!(crate::testing::contract::ResponseContract::Ack),
+    };
+    let errors = endpoint.errors.iter().map(|e| super::int_literal(e.code));
+    let doc = format!(" What the spec of `{name}` says its requests and answers look like.");
+    quote! {
+        #[doc = #doc]
+        #[cfg(feature = "testing")]
+        pub(crate) const #const_name: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
+            name: #name,
+            method: #method,
+            path: #path,
+            access_token: #access_token,
+            query: #query,
+            body: #body,
+            response: #response,
+            errors: &[#(#errors),*],
+        };
+    }
+}
+
+/// The registry of all contracts, for the root module.
+pub fn registry(api: &Api) -> TokenStream {
+    let entries = api.endpoints.iter().map(|e| {
+        let module = ident(&e.category);
+        let name = const_name(e);
+        quote!(&#module::#name)
+    });
+    quote! {
+        /// The contract of every endpoint, for the fake server.
+        #[cfg(feature = "testing")]
+        pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[#(#entries),*];
+    }
+}
+
+/// A valid sample value of `ty` meeting `constraints`, as an expression.
+fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream {
+    match ty {
+        Type::String | Type::Secret => {
+            let text = sample_text(c);
+            if matches!(ty, Type::Secret) { quote!(crate::Secret::from(#text)) } else { quote!(#text.to_owned()) }
+        }
+        Type::Bool => quote!(true),
+        Type::Int(int) => {
+            let low = c.minimum.map(|m| m.ceil() as i64).unwrap_or(1);
+            let value = c.maximum.map_or(low, |max| low.min(max.floor() as i64));
+            let value = if matches!(int, IntType::U32 | IntType::U64) { value.max(0) } else { value };
+            // Unsuffixed: the setter's parameter type decides.
+            super::int_literal(value)
+        }
+        Type::Float => {
+            let low = c.minimum.unwrap_or(1.0);
+            let value = c.maximum.map_or(low, |max| low.min(max));
+            quote!(#value)
+        }
+        Type::Json => quote!(serde_json::json!({"sample": true})),
+        Type::Enum(e) => {
+            let name = ident(&e.name);
+            let variant = ident(&e.variants[0].name);
+            quote!(#module::#name::#variant)
+        }
+        Type::Object(o) => sample_object(&o.name, &o.fields, module),
+        Type::Array(item) => {
+            let default = Constraints::default();
+            let item_constraints = c.item.as_deref().unwrap_or(&default);
+            let item = sample_value(item, item_constraints, module);
+            let count = c.min_items.unwrap_or(1).max(1) as usize;
+            let items = std::iter::repeat_n(item, count);
+            quote!(vec![#(#items),*])
+        }
+        Type::Map(value) => {
+            let value = sample_value(value, &Constraints::default(), module);
+            quote!([("key".to_owned(), #value)].into_iter().collect())
+        }
+    }
+}
+
+/// A string of allowed characters, as long as the limits want.
+fn sample_text(c: &Constraints) -> String {
+    let allowed = c.chars.as_deref().and_then(|chars| crate::chars::parse(chars).ok());
+    let pick = match &allowed {
+        None => 'a',
+        Some(ranges) => ['a', '1', 'A'].into_iter().find(|ch| ranges.iter().any(|(lo, hi)| lo <= ch && ch <= hi)).unwrap_or(ranges[0].0),
+    };
+    let mut len = c.min_length.unwrap_or(1).max(1);
+    if let Some(max) = c.max_length {
+        len = len.min(max);
+    }
+    if let Some(max) = c.max_bytes {
+        len = len.min(max / pick.len_utf8() as u64);
+    }
+    std::iter::repeat_n(pick, len as usize).collect()
+}
+
+/// `Type::new(required…).optional(…)…` with every caller field set.
+fn sample_object(type_name: &str, fields: &[Field], module: &TokenStream) -> TokenStream {
+    let name = ident(type_name);
+    let caller: Vec<&Field> = fields.iter().filter(|f| f.source == FieldSource::Caller).collect();
+    let args = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module));
+    let setters = caller.iter().filter(|f| !f.required).map(|f| {
+        let setter = ident(&f.rust_name);
+        let value = sample_value(&f.ty, &f.constraints, module);
+        quote!(.#setter(#value))
+    });
+    quote!(#module::#name::new(#(#args),*) #(#setters)*)
+}
+
+/// The sample request of an endpoint: every field set to a valid value.
+fn sample_request(endpoint: &Endpoint, module: &TokenStream) -> TokenStream {
+    let request = format_ident!("{}Request", endpoint.type_prefix);
+    let caller: Vec<&Field> = endpoint.query.iter().chain(endpoint.body.fields()).filter(|f| f.source == FieldSource::Caller).collect();
+    let mut args: Vec<TokenStream> = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module)).collect();
+    match &endpoint.body {
+        Body::AnyJson(_) => args.push(quote!(serde_json::json!({"sample": true}))),
+        Body::Multipart { .. } => args.push(quote!(crate::Upload::new(b"sample".to_vec(), "sample.png"))),
+        _ => {}
+    }
+    let setters = caller.iter().filter(|f| !f.required).map(|f| {
+        let setter = ident(&f.rust_name);
+        let value = sample_value(&f.ty, &f.constraints, module);
+        quote!(.#setter(#value))
+    });
+    quote!(#module::#request::new(#(#args),*) #(#setters)*)
+}
+
+/// A documented code to inject: the endpoint's own first code that does
+/// not make the client refresh its token, else a shared one.
+fn error_to_inject(endpoint: &Endpoint, common: &[ErrorCode]) -> i64 {
+    endpoint
+        .errors
+        .iter()
+        .find(|e| e.retry != RetryKind::RefreshToken)
+        .or_else(|| common.iter().find(|e| e.retry == RetryKind::None && !endpoint.errors.iter().any(|o| o.code == e.code)))
+        .map_or(-1, |e| e.code)
+}
+
+/// `contract_tests.rs`: per endpoint, one call that must succeed against
+/// the fake server in contract mode and one that must decode a documented
+/// error to its variant.
+pub fn contract_tests(api: &Api, include_dir: &str) -> TokenStream {
+    let root = if include_dir.is_empty() {
+        quote!(crate)
+    } else {
+        let dir = ident(include_dir);
+        quote!(crate::#dir)
+    };
+    let tests = api.endpoints.iter().map(|endpoint| {
+        let module_ident = ident(&endpoint.category);
+        let module = quote!(#root::#module_ident);
+        let test = ident(&endpoint.method_name);
+        let method = ident(&endpoint.method_name);
+        let name = &endpoint.name;
+        let request = sample_request(endpoint, &module);
+        let code = error_to_inject(endpoint, &api.common_errors);
+        let code_literal = super::int_literal(code);
+        quote! {
+            #[tokio::test]
+            async fn #test() {
+                let fake = crate::testing::FakeWeChat::start_contract().await;
+                let client = fake.client();
+                let request = #request;
+                let result = client.#method(request.clone()).await;
+                crate::testing::contract::assert_success(&fake, #name, &result);
+                fake.inject_error(#name, #code_literal);
+                let result = client.#method(request).await;
+                crate::testing::contract::assert_documented_error(&fake, #name, #code_literal, result);
+            }
+        }
+    });
+    quote! {
+        #(#tests)*
+    }
+}
