@@ -35,6 +35,1006 @@ async fn get_stable_access_token() {
     );
 }
 #[tokio::test]
+async fn get_recent_average_usage() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::charge::GetRecentAverageUsageRequest::new("a".to_owned());
+    let result = client.get_recent_average_usage(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getRecentAverageUsage", &result);
+    fake.inject_error("getRecentAverageUsage", 10120002);
+    let result = client.get_recent_average_usage(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getRecentAverageUsage",
+        10120002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_usage_detail() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::charge::GetUsageDetailRequest::new("a".to_owned(), 1, 1);
+    let result = client.get_usage_detail(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getUsageDetail", &result);
+    fake.inject_error("getUsageDetail", 10120002);
+    let result = client.get_usage_detail(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getUsageDetail",
+        10120002,
+        result,
+    );
+}
+#[tokio::test]
+async fn check_real_name_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::CheckRealNameInfoRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::city_service::CheckRealNameInfoCredType::IdentityCard,
+        "a".to_owned(),
+    );
+    let result = client.check_real_name_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "checkRealNameInfo", &result);
+    fake.inject_error("checkRealNameInfo", 1005);
+    let result = client.check_real_name_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "checkRealNameInfo",
+        1005,
+        result,
+    );
+}
+#[tokio::test]
+async fn city_service_get_med_real_name() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::CityServiceGetMedRealNameRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.city_service_get_med_real_name(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "cityServiceGetMedRealName",
+        &result,
+    );
+    fake.inject_error("cityServiceGetMedRealName", 11200);
+    let result = client.city_service_get_med_real_name(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cityServiceGetMedRealName",
+        11200,
+        result,
+    );
+}
+#[tokio::test]
+async fn city_service_get_msg_relation() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::CityServiceGetMsgRelationRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.city_service_get_msg_relation(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "cityServiceGetMsgRelation",
+        &result,
+    );
+    fake.inject_error("cityServiceGetMsgRelation", 40002);
+    let result = client.city_service_get_msg_relation(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cityServiceGetMsgRelation",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn city_service_get_service_path() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::CityServiceGetServicePathRequest::new(
+            crate::api::city_service::CityServiceGetServicePathPageType::ServiceHome,
+            crate::api::city_service::CityServiceGetServicePathSrcChannel::OfficialAccount,
+        )
+        .need_path_type(1)
+        .device_type(1)
+        .city_name("a".to_owned())
+        .content_name("a".to_owned())
+        .ext_params(
+            vec![
+                crate ::api::city_service::CityServiceExtParam::new("a".to_owned(), "a"
+                .to_owned())
+            ],
+        )
+        .service_id(1)
+        .params("a".to_owned())
+        .city_id("a".to_owned());
+    let result = client.city_service_get_service_path(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "cityServiceGetServicePath",
+        &result,
+    );
+    fake.inject_error("cityServiceGetServicePath", 83200);
+    let result = client.city_service_get_service_path(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cityServiceGetServicePath",
+        83200,
+        result,
+    );
+}
+#[tokio::test]
+async fn city_service_send_channel_msg() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::CityServiceSendChannelMsgRequest::new(
+            1,
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .business_info(
+            crate::api::city_service::MedicalAssistantBusinessInfo::new()
+                .pat_hospital_id("a".to_owned())
+                .pat_name("a".to_owned())
+                .doc_name("a".to_owned())
+                .department_name("a".to_owned())
+                .department_location("a".to_owned())
+                .appointment_time("a".to_owned())
+                .memo("a".to_owned())
+                .redirect_page(
+                    crate::api::city_service::MedicalAssistantRedirectPage::new()
+                        .page_type(
+                            crate::api::city_service::MedicalAssistantRedirectPagePageType::Web,
+                        )
+                        .url("a".to_owned())
+                        .app_id("a".to_owned())
+                        .fullpath("a".to_owned()),
+                )
+                .elder_redirect_page(
+                    crate::api::city_service::MedicalAssistantElderRedirectPage::new()
+                        .page_type(
+                            crate::api::city_service::MedicalAssistantElderRedirectPagePageType::Web,
+                        )
+                        .url("a".to_owned())
+                        .app_id("a".to_owned())
+                        .fullpath("a".to_owned()),
+                ),
+        );
+    let result = client.city_service_send_channel_msg(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "cityServiceSendChannelMsg",
+        &result,
+    );
+    fake.inject_error("cityServiceSendChannelMsg", 40002);
+    let result = client.city_service_send_channel_msg(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cityServiceSendChannelMsg",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn city_service_send_msg_data() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::CityServiceSendMsgDataRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .result_page_style_id("a".to_owned())
+        .deal_msg_style_id("a".to_owned())
+        .card_style_id("a".to_owned())
+        .url("a".to_owned());
+    let result = client.city_service_send_msg_data(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "cityServiceSendMsgData", &result);
+    fake.inject_error("cityServiceSendMsgData", 40097);
+    let result = client.city_service_send_msg_data(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cityServiceSendMsgData",
+        40097,
+        result,
+    );
+}
+#[tokio::test]
+async fn elder_med_get_hosp_notice_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::ElderMedGetHospNoticeListRequest::new(
+        "a".to_owned(),
+        crate::api::city_service::ElderMedGetHospNoticeListNoticeType::BeforeRegistration,
+    );
+    let result = client.elder_med_get_hosp_notice_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "elderMedGetHospNoticeList",
+        &result,
+    );
+    fake.inject_error("elderMedGetHospNoticeList", 40002);
+    let result = client.elder_med_get_hosp_notice_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "elderMedGetHospNoticeList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn elder_med_preview_hops_notice() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::ElderMedPreviewHopsNoticeRequest::new(
+        "a".to_owned(),
+        crate::api::city_service::ElderMedPreviewHopsNoticeNoticeType::BeforeRegistration,
+        1,
+        "a".to_owned(),
+        crate::api::city_service::ElderMedPreviewHopsNoticeOperation::Revoke,
+    );
+    let result = client.elder_med_preview_hops_notice(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "elderMedPreviewHopsNotice",
+        &result,
+    );
+    fake.inject_error("elderMedPreviewHopsNotice", 40002);
+    let result = client.elder_med_preview_hops_notice(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "elderMedPreviewHopsNotice",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn elder_med_public_hops_notice() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::ElderMedPublicHopsNoticeRequest::new(
+        "a".to_owned(),
+        crate::api::city_service::ElderMedPublicHopsNoticeNoticeType::BeforeRegistration,
+        1,
+    );
+    let result = client.elder_med_public_hops_notice(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "elderMedPublicHopsNotice", &result);
+    fake.inject_error("elderMedPublicHopsNotice", 40002);
+    let result = client.elder_med_public_hops_notice(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "elderMedPublicHopsNotice",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn elder_med_set_hops_notice() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::ElderMedSetHopsNoticeRequest::new(
+            "a".to_owned(),
+            crate::api::city_service::ElderMedSetHopsNoticeNoticeType::BeforeRegistration,
+            "a".to_owned(),
+        )
+        .notice_id(1);
+    let result = client.elder_med_set_hops_notice(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "elderMedSetHopsNotice", &result);
+    fake.inject_error("elderMedSetHopsNotice", 40002);
+    let result = client.elder_med_set_hops_notice(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "elderMedSetHopsNotice",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn transport_code_get_business_view() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::city_service::TransportCodeGetBusinessViewRequest::new(
+        crate::api::city_service::TransportCodeGetBusinessViewPathType::Welcome,
+    );
+    let result = client.transport_code_get_business_view(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "transportCodeGetBusinessView",
+        &result,
+    );
+    fake.inject_error("transportCodeGetBusinessView", 40002);
+    let result = client.transport_code_get_business_view(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "transportCodeGetBusinessView",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn add_delayed_function_task() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::AddDelayedFunctionTaskRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        6,
+    );
+    let result = client.add_delayed_function_task(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "addDelayedFunctionTask", &result);
+    fake.inject_error("addDelayedFunctionTask", -501000);
+    let result = client.add_delayed_function_task(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "addDelayedFunctionTask",
+        -501000,
+        result,
+    );
+}
+#[tokio::test]
+async fn batch_delete_file() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::BatchDeleteFileRequest::new(
+        "a".to_owned(),
+        vec!["a".to_owned()],
+    );
+    let result = client.batch_delete_file(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "batchDeleteFile", &result);
+    fake.inject_error("batchDeleteFile", -501002);
+    let result = client.batch_delete_file(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "batchDeleteFile",
+        -501002,
+        result,
+    );
+}
+#[tokio::test]
+async fn batch_download_file() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::BatchDownloadFileRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::cloudbase::BatchDownloadFileRequestFile::new("a".to_owned(), 1)
+        ],
+    );
+    let result = client.batch_download_file(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "batchDownloadFile", &result);
+    fake.inject_error("batchDownloadFile", -501007);
+    let result = client.batch_download_file(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "batchDownloadFile",
+        -501007,
+        result,
+    );
+}
+#[tokio::test]
+async fn cloudbase_report_api() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::CloudbaseReportApiRequest::new(
+            crate::api::cloudbase::CloudbaseReportApiReportAction::SendSmsTask,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .task_id("a".to_owned())
+        .phone_count("a".to_owned())
+        .channel_id("a".to_owned())
+        .session_id("a".to_owned());
+    let result = client.cloudbase_report_api(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "cloudbaseReportAPI", &result);
+    fake.inject_error("cloudbaseReportAPI", 40002);
+    let result = client.cloudbase_report_api(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cloudbaseReportAPI",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn create_send_sms_task() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::CreateSendSmsTaskRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .use_short_name(true);
+    let result = client.create_send_sms_task(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "createSendSmsTask", &result);
+    fake.inject_error("createSendSmsTask", -601033);
+    let result = client.create_send_sms_task(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "createSendSmsTask",
+        -601033,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_add() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseAddRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_add(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseAdd", &result);
+    fake.inject_error("databaseAdd", -1000);
+    let result = client.database_add(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseAdd",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_aggregate() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseAggregateRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_aggregate(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseAggregate", &result);
+    fake.inject_error("databaseAggregate", -501000);
+    let result = client.database_aggregate(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseAggregate",
+        -501000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_collection_add() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseCollectionAddRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_collection_add(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseCollectionAdd", &result);
+    fake.inject_error("databaseCollectionAdd", -501000);
+    let result = client.database_collection_add(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseCollectionAdd",
+        -501000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_collection_delete() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseCollectionDeleteRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_collection_delete(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseCollectionDelete", &result);
+    fake.inject_error("databaseCollectionDelete", -1000);
+    let result = client.database_collection_delete(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseCollectionDelete",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_collection_get() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseCollectionGetRequest::new(
+            "a".to_owned(),
+        )
+        .limit(1)
+        .offset(1);
+    let result = client.database_collection_get(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseCollectionGet", &result);
+    fake.inject_error("databaseCollectionGet", -1000);
+    let result = client.database_collection_get(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseCollectionGet",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_count() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseCountRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_count(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseCount", &result);
+    fake.inject_error("databaseCount", -1000);
+    let result = client.database_count(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseCount",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_delete() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseDeleteRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_delete(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseDelete", &result);
+    fake.inject_error("databaseDelete", -1000);
+    let result = client.database_delete(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseDelete",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_migrate_export() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseMigrateExportRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::cloudbase::DatabaseMigrateExportFileType::Json,
+        "a".to_owned(),
+    );
+    let result = client.database_migrate_export(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseMigrateExport", &result);
+    fake.inject_error("databaseMigrateExport", -1000);
+    let result = client.database_migrate_export(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseMigrateExport",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_migrate_import() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseMigrateImportRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::cloudbase::DatabaseMigrateImportFileType::Json,
+        true,
+        crate::api::cloudbase::DatabaseMigrateImportConflictMode::Insert,
+    );
+    let result = client.database_migrate_import(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseMigrateImport", &result);
+    fake.inject_error("databaseMigrateImport", -501000);
+    let result = client.database_migrate_import(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseMigrateImport",
+        -501000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_migrate_query_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseMigrateQueryInfoRequest::new(
+        "a".to_owned(),
+        1,
+    );
+    let result = client.database_migrate_query_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseMigrateQueryInfo", &result);
+    fake.inject_error("databaseMigrateQueryInfo", -1000);
+    let result = client.database_migrate_query_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseMigrateQueryInfo",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_query() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseQueryRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_query(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseQuery", &result);
+    fake.inject_error("databaseQuery", -1000);
+    let result = client.database_query(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseQuery",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn database_update() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DatabaseUpdateRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.database_update(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "databaseUpdate", &result);
+    fake.inject_error("databaseUpdate", -1000);
+    let result = client.database_update(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "databaseUpdate",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn describe_extension_upload_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DescribeExtensionUploadInfoRequest::new(
+        vec![
+            crate ::api::cloudbase::ExtensionFile::new(crate
+            ::api::cloudbase::ExtensionFileFileType::Function, "a".to_owned())
+        ],
+    );
+    let result = client.describe_extension_upload_info(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "describeExtensionUploadInfo",
+        &result,
+    );
+    fake.inject_error("describeExtensionUploadInfo", -501007);
+    let result = client.describe_extension_upload_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "describeExtensionUploadInfo",
+        -501007,
+        result,
+    );
+}
+#[tokio::test]
+async fn describe_sms_records() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::DescribeSmsRecordsRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .mobile("a".to_owned())
+        .query_id("a".to_owned())
+        .page_number(1)
+        .page_size(1);
+    let result = client.describe_sms_records(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "describeSmsRecords", &result);
+    fake.inject_error("describeSmsRecords", -501007);
+    let result = client.describe_sms_records(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "describeSmsRecords",
+        -501007,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_cloud_base_statistics() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::GetCloudBaseStatisticsRequest::new(
+            crate::api::cloudbase::GetCloudBaseStatisticsAction::SmsMarketingOverviewData,
+            1,
+            1,
+        )
+        .page_limit(1)
+        .page_offset(1)
+        .condition(
+            crate::api::cloudbase::GetCloudBaseStatisticsCondition::new()
+                .env_id("a".to_owned())
+                .activity_id("a".to_owned())
+                .by_channel_id("a".to_owned())
+                .channel_id("a".to_owned())
+                .act_type("a".to_owned()),
+        );
+    let result = client.get_cloud_base_statistics(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getCloudBaseStatistics", &result);
+    fake.inject_error("getCloudBaseStatistics", 10011);
+    let result = client.get_cloud_base_statistics(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getCloudBaseStatistics",
+        10011,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_cloud_base_vo_ip_sign() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::GetCloudBaseVoIpSignRequest::new(
+            "a".to_owned(),
+            1,
+            "a".to_owned(),
+        )
+        .openid("a".to_owned());
+    let result = client.get_cloud_base_vo_ip_sign(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getCloudBaseVoIPSign", &result);
+    fake.inject_error("getCloudBaseVoIPSign", 40002);
+    let result = client.get_cloud_base_vo_ip_sign(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getCloudBaseVoIPSign",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_open_data() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::GetOpenDataRequest::new(vec!["a".to_owned()])
+        .openid("a".to_owned());
+    let result = client.get_open_data(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getOpenData", &result);
+    fake.inject_error("getOpenData", 40002);
+    let result = client.get_open_data(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getOpenData",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_qcloud_token() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::GetQcloudTokenRequest::new(1);
+    let result = client.get_qcloud_token(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getQcloudToken", &result);
+    fake.inject_error("getQcloudToken", -1000);
+    let result = client.get_qcloud_token(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getQcloudToken",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn invoke_cloud_function() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::InvokeCloudFunctionRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.invoke_cloud_function(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "invokeCloudFunction", &result);
+    fake.inject_error("invokeCloudFunction", -1000);
+    let result = client.invoke_cloud_function(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "invokeCloudFunction",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn new_send_cloud_base_sms() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::NewSendCloudBaseSmsRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            vec!["a".to_owned()],
+            vec!["a".to_owned()],
+        )
+        .use_short_name(true)
+        .resource_appid("a".to_owned());
+    let result = client.new_send_cloud_base_sms(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "newSendCloudBaseSms", &result);
+    fake.inject_error("newSendCloudBaseSms", -607004);
+    let result = client.new_send_cloud_base_sms(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "newSendCloudBaseSms",
+        -607004,
+        result,
+    );
+}
+#[tokio::test]
+async fn send_cloud_base_sms() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::SendCloudBaseSmsRequest::new(
+            "a".to_owned(),
+            vec!["a".to_owned()],
+            crate::api::cloudbase::SendCloudBaseSmsSmsType::Marketing,
+        )
+        .content("a".to_owned())
+        .path("a".to_owned())
+        .template_id("a".to_owned())
+        .template_param_list(vec!["a".to_owned()])
+        .use_short_name(true)
+        .resource_appid("a".to_owned());
+    let result = client.send_cloud_base_sms(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "sendCloudBaseSms", &result);
+    fake.inject_error("sendCloudBaseSms", -607004);
+    let result = client.send_cloud_base_sms(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "sendCloudBaseSms",
+        -607004,
+        result,
+    );
+}
+#[tokio::test]
+async fn update_index() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::UpdateIndexRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        vec![
+            crate ::api::cloudbase::UpdateIndexCreateIndex::new("a".to_owned(), true,
+            vec![crate ::api::cloudbase::UpdateIndexKey::new("a".to_owned(), crate
+            ::api::cloudbase::UpdateIndexDirection::Ascending)])
+        ],
+        vec![
+            crate ::api::cloudbase::UpdateIndexDropIndex::new("a".to_owned())
+            .unique(true).keys(vec![crate ::api::cloudbase::UpdateIndexDropKey::new("a"
+            .to_owned(), crate ::api::cloudbase::UpdateIndexDropDirection::Ascending)])
+        ],
+    );
+    let result = client.update_index(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "updateIndex", &result);
+    fake.inject_error("updateIndex", -1000);
+    let result = client.update_index(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "updateIndex",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn upload_file() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::cloudbase::UploadFileRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.upload_file(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "uploadFile", &result);
+    fake.inject_error("uploadFile", -1000);
+    let result = client.upload_file(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "uploadFile",
+        -1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn add_kf_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::customer_service::AddKfAccountRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .business_id("a".to_owned());
+    let result = client.add_kf_account(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "addKfAccount", &result);
+    fake.inject_error("addKfAccount", 40005);
+    let result = client.add_kf_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "addKfAccount",
+        40005,
+        result,
+    );
+}
+#[tokio::test]
+async fn cancel_kf_admin() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::customer_service::CancelKfAdminRequest::new("a".to_owned())
+        .business_id("a".to_owned());
+    let result = client.cancel_kf_admin(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "cancelKfAdmin", &result);
+    fake.inject_error("cancelKfAdmin", 40005);
+    let result = client.cancel_kf_admin(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "cancelKfAdmin",
+        40005,
+        result,
+    );
+}
+#[tokio::test]
+async fn del_kf_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::customer_service::DelKfAccountRequest::new("a".to_owned())
+        .business_id("a".to_owned());
+    let result = client.del_kf_account(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "delKfAccount", &result);
+    fake.inject_error("delKfAccount", 40005);
+    let result = client.del_kf_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "delKfAccount",
+        40005,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_kf_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::customer_service::GetKfListRequest::new()
+        .business_id("a".to_owned());
+    let result = client.get_kf_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getKfList", &result);
+    fake.inject_error("getKfList", 40005);
+    let result = client.get_kf_list(request).await;
+    crate::testing::contract::assert_documented_error(&fake, "getKfList", 40005, result);
+}
+#[tokio::test]
+async fn get_online_kf_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::customer_service::GetOnlineKfListRequest::new()
+        .business_id("a".to_owned());
+    let result = client.get_online_kf_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getOnlineKfList", &result);
+    fake.inject_error("getOnlineKfList", 40005);
+    let result = client.get_online_kf_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getOnlineKfList",
+        40005,
+        result,
+    );
+}
+#[tokio::test]
 async fn get_temp_media() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -87,6 +1087,23 @@ async fn send_custom_message() {
     );
 }
 #[tokio::test]
+async fn set_kf_admin() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::customer_service::SetKfAdminRequest::new("a".to_owned())
+        .business_id("a".to_owned());
+    let result = client.set_kf_admin(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setKfAdmin", &result);
+    fake.inject_error("setKfAdmin", 40005);
+    let result = client.set_kf_admin(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setKfAdmin",
+        40005,
+        result,
+    );
+}
+#[tokio::test]
 async fn set_typing() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -120,6 +1137,2187 @@ async fn upload_temp_media() {
     );
 }
 #[tokio::test]
+async fn get_daily_retain() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetDailyRetainRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_daily_retain(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getDailyRetain", &result);
+    fake.inject_error("getDailyRetain", 40002);
+    let result = client.get_daily_retain(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getDailyRetain",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_daily_summary() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetDailySummaryRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_daily_summary(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getDailySummary", &result);
+    fake.inject_error("getDailySummary", 40002);
+    let result = client.get_daily_summary(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getDailySummary",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_daily_visit_trend() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetDailyVisitTrendRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_daily_visit_trend(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getDailyVisitTrend", &result);
+    fake.inject_error("getDailyVisitTrend", 61504);
+    let result = client.get_daily_visit_trend(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getDailyVisitTrend",
+        61504,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_monthly_retain() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetMonthlyRetainRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_monthly_retain(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getMonthlyRetain", &result);
+    fake.inject_error("getMonthlyRetain", 40002);
+    let result = client.get_monthly_retain(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getMonthlyRetain",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_monthly_visit_trend() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetMonthlyVisitTrendRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_monthly_visit_trend(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getMonthlyVisitTrend", &result);
+    fake.inject_error("getMonthlyVisitTrend", 40002);
+    let result = client.get_monthly_visit_trend(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getMonthlyVisitTrend",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_performance_data() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetPerformanceDataRequest::new(
+        crate::api::data_analysis::GetPerformanceDataModule::OpenRate,
+        crate::api::data_analysis::GetPerformanceDataTime::new(1, 1),
+        vec![
+            crate ::api::data_analysis::GetPerformanceDataParamsItem::new(crate
+            ::api::data_analysis::GetPerformanceDataParamsItemField::NetworkType, "a"
+            .to_owned())
+        ],
+    );
+    let result = client.get_performance_data(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPerformanceData", &result);
+    fake.inject_error("getPerformanceData", 40002);
+    let result = client.get_performance_data(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPerformanceData",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_user_portrait() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetUserPortraitRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_user_portrait(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getUserPortrait", &result);
+    fake.inject_error("getUserPortrait", 40002);
+    let result = client.get_user_portrait(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getUserPortrait",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_visit_distribution() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetVisitDistributionRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_visit_distribution(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getVisitDistribution", &result);
+    fake.inject_error("getVisitDistribution", 40002);
+    let result = client.get_visit_distribution(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getVisitDistribution",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_visit_page() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetVisitPageRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_visit_page(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getVisitPage", &result);
+    fake.inject_error("getVisitPage", 40002);
+    let result = client.get_visit_page(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getVisitPage",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_weekly_retain() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetWeeklyRetainRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_weekly_retain(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getWeeklyRetain", &result);
+    fake.inject_error("getWeeklyRetain", 40002);
+    let result = client.get_weekly_retain(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getWeeklyRetain",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_weekly_visit_trend() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::data_analysis::GetWeeklyVisitTrendRequest::new(
+        "11111111".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.get_weekly_visit_trend(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getWeeklyVisitTrend", &result);
+    fake.inject_error("getWeeklyVisitTrend", 40002);
+    let result = client.get_weekly_visit_trend(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getWeeklyVisitTrend",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_verify_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::face_verify::GetVerifyIdRequest::new(
+        "aaaaa".to_owned(),
+        crate::api::face_verify::FaceVerifyCertInfo::new(
+            crate::api::face_verify::FaceVerifyCertInfoCertType::IdentityCard,
+            "a".to_owned(),
+            "a".to_owned(),
+        ),
+        "a".to_owned(),
+    );
+    let result = client.get_verify_id(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getVerifyId", &result);
+    fake.inject_error("getVerifyId", 40003);
+    let result = client.get_verify_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getVerifyId",
+        40003,
+        result,
+    );
+}
+#[tokio::test]
+async fn query_verify_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::face_verify::QueryVerifyInfoRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.query_verify_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "queryVerifyInfo", &result);
+    fake.inject_error("queryVerifyInfo", 84010);
+    let result = client.query_verify_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "queryVerifyInfo",
+        84010,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_active_license_device() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareActiveLicenseDeviceRequest::new(
+        crate::api::hardware::HardwareActiveLicenseDevicePkgType::Trial,
+        vec![
+            crate ::api::hardware::HardwareLicenseActivation::new("a".to_owned(), "a"
+            .to_owned(), 1)
+        ],
+    );
+    let result = client.hardware_active_license_device(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "hardwareActiveLicenseDevice",
+        &result,
+    );
+    fake.inject_error("hardwareActiveLicenseDevice", 9800020);
+    let result = client.hardware_active_license_device(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareActiveLicenseDevice",
+        9800020,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_add_iot_group_device() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareAddIotGroupDeviceRequest::new(
+            "a".to_owned(),
+            vec![
+                crate ::api::hardware::HardwareAddGroupDevice::new("a".to_owned(), "a"
+                .to_owned())
+            ],
+        )
+        .force_add(true);
+    let result = client.hardware_add_iot_group_device(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "hardwareAddIotGroupDevice",
+        &result,
+    );
+    fake.inject_error("hardwareAddIotGroupDevice", 9800013);
+    let result = client.hardware_add_iot_group_device(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareAddIotGroupDevice",
+        9800013,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_create_iot_group_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareCreateIotGroupIdRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.hardware_create_iot_group_id(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "hardwareCreateIotGroupId", &result);
+    fake.inject_error("hardwareCreateIotGroupId", 9800003);
+    let result = client.hardware_create_iot_group_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareCreateIotGroupId",
+        9800003,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_expand_iot_group() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareExpandIotGroupRequest::new(
+        "a".to_owned(),
+        200,
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.hardware_expand_iot_group(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "hardwareExpandIotGroup", &result);
+    fake.inject_error("hardwareExpandIotGroup", 9800013);
+    let result = client.hardware_expand_iot_group(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareExpandIotGroup",
+        9800013,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_get_iot_group_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareGetIotGroupInfoRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.hardware_get_iot_group_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "hardwareGetIotGroupInfo", &result);
+    fake.inject_error("hardwareGetIotGroupInfo", 9800013);
+    let result = client.hardware_get_iot_group_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareGetIotGroupInfo",
+        9800013,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_get_license_device_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareGetLicenseDeviceInfoRequest::new(
+        vec![
+            crate ::api::hardware::HardwareLicenseDeviceQuery::new("a".to_owned(), "a"
+            .to_owned())
+        ],
+    );
+    let result = client.hardware_get_license_device_info(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "hardwareGetLicenseDeviceInfo",
+        &result,
+    );
+    fake.inject_error("hardwareGetLicenseDeviceInfo", 40002);
+    let result = client.hardware_get_license_device_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareGetLicenseDeviceInfo",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_get_license_pkg_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareGetLicensePkgListRequest::new(
+        crate::api::hardware::HardwareGetLicensePkgListPkgType::Trial,
+    );
+    let result = client.hardware_get_license_pkg_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "hardwareGetLicensePkgList",
+        &result,
+    );
+    fake.inject_error("hardwareGetLicensePkgList", 40002);
+    let result = client.hardware_get_license_pkg_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareGetLicensePkgList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_get_sn_ticket() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareGetSnTicketRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.hardware_get_sn_ticket(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "hardwareGetSnTicket", &result);
+    fake.inject_error("hardwareGetSnTicket", 9800001);
+    let result = client.hardware_get_sn_ticket(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareGetSnTicket",
+        9800001,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_remove_iot_group_device() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareRemoveIotGroupDeviceRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::hardware::HardwareRemoveGroupDevice::new("a".to_owned(), "a"
+            .to_owned())
+        ],
+    );
+    let result = client.hardware_remove_iot_group_device(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "hardwareRemoveIotGroupDevice",
+        &result,
+    );
+    fake.inject_error("hardwareRemoveIotGroupDevice", 9800013);
+    let result = client.hardware_remove_iot_group_device(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareRemoveIotGroupDevice",
+        9800013,
+        result,
+    );
+}
+#[tokio::test]
+async fn hardware_send_device_message() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::hardware::HardwareSendDeviceMessageRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            vec!["a".to_owned()],
+        )
+        .page("a".to_owned())
+        .miniprogram_state(
+            crate::api::hardware::HardwareSendDeviceMessageMiniprogramState::Developer,
+        )
+        .lang(crate::api::hardware::HardwareSendDeviceMessageLang::ZhCn);
+    let result = client.hardware_send_device_message(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "hardwareSendDeviceMessage",
+        &result,
+    );
+    fake.inject_error("hardwareSendDeviceMessage", 40037);
+    let result = client.hardware_send_device_message(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "hardwareSendDeviceMessage",
+        40037,
+        result,
+    );
+}
+#[tokio::test]
+async fn ai_crop() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::image::AiCropRequest::new("a".to_owned())
+        .ratios("a".to_owned());
+    let result = client.ai_crop(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "aiCrop", &result);
+    fake.inject_error("aiCrop", 101000);
+    let result = client.ai_crop(request).await;
+    crate::testing::contract::assert_documented_error(&fake, "aiCrop", 101000, result);
+}
+#[tokio::test]
+async fn ai_crop_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::image::AiCropUploadRequest::new(
+            crate::Upload::new(b"sample".to_vec(), "sample.png"),
+        )
+        .ratios("a".to_owned());
+    let result = client.ai_crop_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "aiCropUpload", &result);
+    fake.inject_error("aiCropUpload", 101000);
+    let result = client.ai_crop_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "aiCropUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn img_scan_qr_code() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::image::ImgScanQrCodeRequest::new("a".to_owned());
+    let result = client.img_scan_qr_code(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "imgScanQRCode", &result);
+    fake.inject_error("imgScanQRCode", 101000);
+    let result = client.img_scan_qr_code(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "imgScanQRCode",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn img_scan_qr_code_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::image::ImgScanQrCodeUploadRequest::new(
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.img_scan_qr_code_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "imgScanQRCodeUpload", &result);
+    fake.inject_error("imgScanQRCodeUpload", 101000);
+    let result = client.img_scan_qr_code_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "imgScanQRCodeUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn super_resolution() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::image::SuperResolutionRequest::new("a".to_owned());
+    let result = client.super_resolution(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "superResolution", &result);
+    fake.inject_error("superResolution", 40002);
+    let result = client.super_resolution(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "superResolution",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn super_resolution_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::image::SuperResolutionUploadRequest::new(
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.super_resolution_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "superResolutionUpload", &result);
+    fake.inject_error("superResolutionUpload", 40002);
+    let result = client.super_resolution_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "superResolutionUpload",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_abnormal_confirm() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryAbnormalConfirmRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .shop_no("a".to_owned())
+        .remark("a".to_owned());
+    let result = client.immediate_delivery_abnormal_confirm(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryAbnormalConfirm",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryAbnormalConfirm", 930555);
+    let result = client.immediate_delivery_abnormal_confirm(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryAbnormalConfirm",
+        930555,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_add_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryAddOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryAddOrderReceiver::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                )
+                .coordinate_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderReceiverCoordinateType::Mars,
+                ),
+            crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargo::new(
+                    1f64,
+                    1f64,
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargoCargoFirstClass::FoodAndLateNight,
+                    "a".to_owned(),
+                )
+                .goods_height(1f64)
+                .goods_width(1f64)
+                .goods_length(1f64)
+                .goods_detail(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargoGoodsDetail::new(
+                        vec![
+                            crate
+                            ::api::immediate_delivery::ImmediateDeliveryAddOrderCargoGoodsDetailGoodsItem::new(1,
+                            "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
+                        ],
+                    ),
+                )
+                .goods_pickup_info("a".to_owned()),
+            crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfo::new()
+                .delivery_service_code("a".to_owned())
+                .expected_delivery_time(1)
+                .order_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoOrderType::Instant,
+                )
+                .poi_seq("a".to_owned())
+                .note("a".to_owned())
+                .order_time(1)
+                .is_insured(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsInsured::No,
+                )
+                .declared_value(1f64)
+                .tips(1f64)
+                .is_direct_delivery(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsDirectDelivery::No,
+                )
+                .cash_on_delivery(1f64)
+                .cash_on_pickup(1f64)
+                .rider_pick_method(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoRiderPickMethod::StoreToUser,
+                )
+                .is_finish_code_needed(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsFinishCodeNeeded::No,
+                )
+                .is_pickup_code_needed(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsPickupCodeNeeded::No,
+                )
+                .expected_finish_time(1)
+                .expected_pick_time(1),
+            crate::api::immediate_delivery::ImmediateDeliveryAddOrderShop::new()
+                .wxa_path("a".to_owned())
+                .img_url("a".to_owned())
+                .goods_name("a".to_owned())
+                .goods_count(1)
+                .wxa_appid("a".to_owned()),
+            "a".to_owned(),
+        )
+        .sender(
+            crate::api::immediate_delivery::ImmediateDeliveryAddOrderSender::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                )
+                .coordinate_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderSenderCoordinateType::Mars,
+                ),
+        )
+        .delivery_token("a".to_owned())
+        .shop_no("a".to_owned())
+        .sub_biz_id("a".to_owned());
+    let result = client.immediate_delivery_add_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryAddOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryAddOrder", 930555);
+    let result = client.immediate_delivery_add_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryAddOrder",
+        930555,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_add_tip() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryAddTipRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            1f64,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .shop_no("a".to_owned());
+    let result = client.immediate_delivery_add_tip(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "immediateDeliveryAddTip", &result);
+    fake.inject_error("immediateDeliveryAddTip", 40002);
+    let result = client.immediate_delivery_add_tip(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryAddTip",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_bind_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryBindAccountRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.immediate_delivery_bind_account(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryBindAccount",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryBindAccount", 40002);
+    let result = client.immediate_delivery_bind_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryBindAccount",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_cancel_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryCancelOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryCancelOrderCancelReasonId::NotNeeded,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .waybill_id("a".to_owned())
+        .shop_no("a".to_owned());
+    let result = client.immediate_delivery_cancel_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryCancelOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryCancelOrder", 930555);
+    let result = client.immediate_delivery_cancel_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryCancelOrder",
+        930555,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_get_all_imme_delivery() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryGetAllImmeDeliveryRequest::new();
+    let result = client.immediate_delivery_get_all_imme_delivery(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryGetAllImmeDelivery",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryGetAllImmeDelivery", 40002);
+    let result = client.immediate_delivery_get_all_imme_delivery(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryGetAllImmeDelivery",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_get_bind_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryGetBindAccountRequest::new();
+    let result = client.immediate_delivery_get_bind_account(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryGetBindAccount",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryGetBindAccount", 40002);
+    let result = client.immediate_delivery_get_bind_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryGetBindAccount",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_get_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryGetOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .shop_no("a".to_owned());
+    let result = client.immediate_delivery_get_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryGetOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryGetOrder", 930555);
+    let result = client.immediate_delivery_get_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryGetOrder",
+        930555,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_mock_update_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryMockUpdateOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryMockUpdateOrderOrderStatus::AwaitingRider,
+            1,
+        )
+        .waybill_id("a".to_owned())
+        .action_msg("a".to_owned());
+    let result = client.immediate_delivery_mock_update_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryMockUpdateOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryMockUpdateOrder", 40002);
+    let result = client.immediate_delivery_mock_update_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryMockUpdateOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_open_delivery() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryOpenDeliveryRequest::new();
+    let result = client.immediate_delivery_open_delivery(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryOpenDelivery",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryOpenDelivery", 40002);
+    let result = client.immediate_delivery_open_delivery(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryOpenDelivery",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_pre_add_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderReceiver::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                )
+                .coordinate_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderReceiverCoordinateType::Mars,
+                ),
+            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargo::new(
+                    1f64,
+                    1f64,
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoCargoFirstClass::FoodAndLateNight,
+                    "a".to_owned(),
+                )
+                .goods_height(1f64)
+                .goods_width(1f64)
+                .goods_length(1f64)
+                .goods_detail(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoGoodsDetail::new(
+                        vec![
+                            crate
+                            ::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoGoodsDetailGoodsItem::new(1,
+                            "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
+                        ],
+                    ),
+                )
+                .goods_pickup_info("a".to_owned()),
+            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfo::new()
+                .delivery_service_code("a".to_owned())
+                .expected_delivery_time(1)
+                .order_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoOrderType::Instant,
+                )
+                .poi_seq("a".to_owned())
+                .note("a".to_owned())
+                .order_time(1)
+                .is_insured(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsInsured::No,
+                )
+                .declared_value(1f64)
+                .tips(1f64)
+                .is_direct_delivery(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsDirectDelivery::No,
+                )
+                .cash_on_delivery(1f64)
+                .cash_on_pickup(1f64)
+                .rider_pick_method(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoRiderPickMethod::StoreToUser,
+                )
+                .is_finish_code_needed(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsFinishCodeNeeded::No,
+                )
+                .is_pickup_code_needed(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsPickupCodeNeeded::No,
+                )
+                .expected_finish_time(1)
+                .expected_pick_time(1),
+            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderShop::new()
+                .wxa_path("a".to_owned())
+                .img_url("a".to_owned())
+                .goods_name("a".to_owned())
+                .goods_count(1)
+                .wxa_appid("a".to_owned()),
+            "a".to_owned(),
+        )
+        .sender(
+            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderSender::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                )
+                .coordinate_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderSenderCoordinateType::Mars,
+                ),
+        )
+        .shop_no("a".to_owned())
+        .sub_biz_id("a".to_owned());
+    let result = client.immediate_delivery_pre_add_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryPreAddOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryPreAddOrder", 40002);
+    let result = client.immediate_delivery_pre_add_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryPreAddOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_pre_cancel_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryPreCancelOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .cancel_reason_id(
+            crate::api::immediate_delivery::ImmediateDeliveryPreCancelOrderCancelReasonId::NotNeeded,
+        )
+        .cancel_reason("a".to_owned())
+        .shop_no("a".to_owned());
+    let result = client.immediate_delivery_pre_cancel_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryPreCancelOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryPreCancelOrder", 40002);
+    let result = client.immediate_delivery_pre_cancel_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryPreCancelOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_re_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryReOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryReOrderReceiver::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                )
+                .coordinate_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderReceiverCoordinateType::Mars,
+                ),
+            crate::api::immediate_delivery::ImmediateDeliveryReOrderCargo::new(
+                    1f64,
+                    1f64,
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderCargoCargoFirstClass::FoodAndLateNight,
+                    "a".to_owned(),
+                )
+                .goods_height(1f64)
+                .goods_width(1f64)
+                .goods_length(1f64)
+                .goods_detail(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderCargoGoodsDetail::new(
+                        vec![
+                            crate
+                            ::api::immediate_delivery::ImmediateDeliveryReOrderCargoGoodsDetailGoodsItem::new(1,
+                            "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
+                        ],
+                    ),
+                )
+                .goods_pickup_info("a".to_owned()),
+            crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfo::new()
+                .delivery_service_code("a".to_owned())
+                .expected_delivery_time(1)
+                .order_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoOrderType::Instant,
+                )
+                .poi_seq("a".to_owned())
+                .note("a".to_owned())
+                .order_time(1)
+                .is_insured(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsInsured::No,
+                )
+                .declared_value(1f64)
+                .tips(1f64)
+                .is_direct_delivery(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsDirectDelivery::No,
+                )
+                .cash_on_delivery(1f64)
+                .cash_on_pickup(1f64)
+                .rider_pick_method(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoRiderPickMethod::StoreToUser,
+                )
+                .is_finish_code_needed(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsFinishCodeNeeded::No,
+                )
+                .is_pickup_code_needed(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsPickupCodeNeeded::No,
+                )
+                .expected_finish_time(1)
+                .expected_pick_time(1),
+            crate::api::immediate_delivery::ImmediateDeliveryReOrderShop::new()
+                .wxa_path("a".to_owned())
+                .img_url("a".to_owned())
+                .goods_name("a".to_owned())
+                .goods_count(1)
+                .wxa_appid("a".to_owned()),
+            "a".to_owned(),
+        )
+        .sender(
+            crate::api::immediate_delivery::ImmediateDeliveryReOrderSender::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                )
+                .coordinate_type(
+                    crate::api::immediate_delivery::ImmediateDeliveryReOrderSenderCoordinateType::Mars,
+                ),
+        )
+        .delivery_token("a".to_owned())
+        .shop_no("a".to_owned())
+        .sub_biz_id("a".to_owned());
+    let result = client.immediate_delivery_re_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "immediateDeliveryReOrder", &result);
+    fake.inject_error("immediateDeliveryReOrder", 40002);
+    let result = client.immediate_delivery_re_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryReOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_real_mock_update_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryRealMockUpdateOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryRealMockUpdateOrderOrderStatus::AwaitingRider,
+            1,
+            "a".to_owned(),
+        )
+        .action_msg("a".to_owned());
+    let result = client.immediate_delivery_real_mock_update_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryRealMockUpdateOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryRealMockUpdateOrder", 40002);
+    let result = client.immediate_delivery_real_mock_update_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryRealMockUpdateOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn immediate_delivery_update_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::immediate_delivery::ImmediateDeliveryUpdateOrderRequest::new(
+            "a".to_owned(),
+            crate::api::immediate_delivery::ImmediateDeliveryUpdateOrderOrderStatus::AwaitingRider,
+            "a".to_owned(),
+            1,
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .action_msg("a".to_owned())
+        .agent(
+            crate::api::immediate_delivery::ImmediateDeliveryUpdateOrderAgent::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .is_phone_encrypted(
+                    crate::api::immediate_delivery::ImmediateDeliveryUpdateOrderAgentIsPhoneEncrypted::No,
+                )
+                .lng(1f64)
+                .lat(1f64),
+        )
+        .shop_no("a".to_owned())
+        .expected_delivery_time(1);
+    let result = client.immediate_delivery_update_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "immediateDeliveryUpdateOrder",
+        &result,
+    );
+    fake.inject_error("immediateDeliveryUpdateOrder", 40002);
+    let result = client.immediate_delivery_update_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "immediateDeliveryUpdateOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn bind_kf_work() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_work::BindKfWorkRequest::new("a".to_owned());
+    let result = client.bind_kf_work(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "bindKfWork", &result);
+    fake.inject_error("bindKfWork", 10130002);
+    let result = client.bind_kf_work(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "bindKfWork",
+        10130002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_kf_work_bound() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_work::GetKfWorkBoundRequest::new();
+    let result = client.get_kf_work_bound(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getKfWorkBound", &result);
+    fake.inject_error("getKfWorkBound", 10130030);
+    let result = client.get_kf_work_bound(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getKfWorkBound",
+        10130030,
+        result,
+    );
+}
+#[tokio::test]
+async fn unbind_kf_work() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_work::UnbindKfWorkRequest::new("a".to_owned());
+    let result = client.unbind_kf_work(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "unbindKfWork", &result);
+    fake.inject_error("unbindKfWork", 10130002);
+    let result = client.unbind_kf_work(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "unbindKfWork",
+        10130002,
+        result,
+    );
+}
+#[tokio::test]
+async fn send_employee_relation_msg() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::labor_use::SendEmployeeRelationMsgRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.send_employee_relation_msg(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "sendEmployeeRelationMsg", &result);
+    fake.inject_error("sendEmployeeRelationMsg", 40256);
+    let result = client.send_employee_relation_msg(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "sendEmployeeRelationMsg",
+        40256,
+        result,
+    );
+}
+#[tokio::test]
+async fn unbind_user_b2c_auth_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::labor_use::UnbindUserB2cAuthInfoRequest::new(
+        vec!["a".to_owned()],
+    );
+    let result = client.unbind_user_b2c_auth_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "unbindUserB2cAuthInfo", &result);
+    fake.inject_error("unbindUserB2cAuthInfo", 40002);
+    let result = client.unbind_user_b2c_auth_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "unbindUserB2cAuthInfo",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn generate_nfc_scheme() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::link::GenerateNfcSchemeRequest::new("a".to_owned())
+        .jump_wxa(
+            crate::api::link::GenerateNfcSchemeJumpWxa::new()
+                .path("a".to_owned())
+                .query("a".to_owned())
+                .env_version(
+                    crate::api::link::GenerateNfcSchemeJumpWxaEnvVersion::Release,
+                ),
+        )
+        .sn("a".to_owned());
+    let result = client.generate_nfc_scheme(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "generateNFCScheme", &result);
+    fake.inject_error("generateNFCScheme", 40002);
+    let result = client.generate_nfc_scheme(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "generateNFCScheme",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn generate_scheme() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::link::GenerateSchemeRequest::new()
+        .jump_wxa(
+            crate::api::link::GenerateSchemeJumpWxa::new()
+                .path("a".to_owned())
+                .query("a".to_owned())
+                .env_version(crate::api::link::GenerateSchemeJumpWxaEnvVersion::Release),
+        )
+        .is_expire(true)
+        .expire_type(crate::api::link::GenerateSchemeExpireType::AtTime)
+        .expire_time(1)
+        .expire_interval(1);
+    let result = client.generate_scheme(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "generateScheme", &result);
+    fake.inject_error("generateScheme", 40002);
+    let result = client.generate_scheme(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "generateScheme",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn generate_short_link() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::link::GenerateShortLinkRequest::new("a".to_owned())
+        .page_title("a".to_owned())
+        .is_permanent(true);
+    let result = client.generate_short_link(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "generateShortLink", &result);
+    fake.inject_error("generateShortLink", 40066);
+    let result = client.generate_short_link(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "generateShortLink",
+        40066,
+        result,
+    );
+}
+#[tokio::test]
+async fn generate_url_link() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::link::GenerateUrlLinkRequest::new()
+        .path("a".to_owned())
+        .query("a".to_owned())
+        .is_expire(true)
+        .expire_type(crate::api::link::GenerateUrlLinkExpireType::AtTime)
+        .expire_time(1)
+        .expire_interval(1)
+        .cloud_base(
+            crate::api::link::GenerateUrlLinkCloudBase::new("a".to_owned())
+                .domain("a".to_owned())
+                .path("a".to_owned())
+                .query("a".to_owned())
+                .resource_appid("a".to_owned()),
+        )
+        .env_version(crate::api::link::GenerateUrlLinkEnvVersion::Release);
+    let result = client.generate_url_link(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "generateUrlLink", &result);
+    fake.inject_error("generateUrlLink", 40002);
+    let result = client.generate_url_link(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "generateUrlLink",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn query_scheme() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::link::QuerySchemeRequest::new()
+        .scheme("a".to_owned())
+        .query_type(crate::api::link::QuerySchemeQueryType::SchemeInfo);
+    let result = client.query_scheme(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "queryScheme", &result);
+    fake.inject_error("queryScheme", 40002);
+    let result = client.query_scheme(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "queryScheme",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn query_url_link() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::link::QueryUrlLinkRequest::new()
+        .url_link("a".to_owned())
+        .query_type(crate::api::link::QueryUrlLinkQueryType::UrlLinkInfo);
+    let result = client.query_url_link(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "queryUrlLink", &result);
+    fake.inject_error("queryUrlLink", 85403);
+    let result = client.query_url_link(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "queryUrlLink",
+        85403,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_add_assistant() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveAddAssistantRequest::new(
+        1,
+        vec![crate ::api::live::LiveAssistantUser::new("a".to_owned(), "a".to_owned())],
+    );
+    let result = client.live_add_assistant(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveAddAssistant", &result);
+    fake.inject_error("liveAddAssistant", 40002);
+    let result = client.live_add_assistant(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveAddAssistant",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_add_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveAddGoodsRequest::new(
+        crate::api::live::LiveAddGoodsInfo::new(
+                "a".to_owned(),
+                "a".to_owned(),
+                crate::api::live::LiveAddGoodsInfoPriceType::Fixed,
+                1f64,
+                "a".to_owned(),
+            )
+            .price2(1f64)
+            .third_party_appid("a".to_owned()),
+    );
+    let result = client.live_add_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveAddGoods", &result);
+    fake.inject_error("liveAddGoods", 200002);
+    let result = client.live_add_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveAddGoods",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_add_role() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveAddRoleRequest::new(
+        "a".to_owned(),
+        crate::api::live::LiveAddRoleRole::Admin,
+    );
+    let result = client.live_add_role(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveAddRole", &result);
+    fake.inject_error("liveAddRole", 200002);
+    let result = client.live_add_role(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveAddRole",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_add_sub_anchor() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveAddSubAnchorRequest::new(1, "a".to_owned());
+    let result = client.live_add_sub_anchor(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveAddSubAnchor", &result);
+    fake.inject_error("liveAddSubAnchor", 500004);
+    let result = client.live_add_sub_anchor(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveAddSubAnchor",
+        500004,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_create_room() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveCreateRoomRequest::new(
+            "aaa".to_owned(),
+            "a".to_owned(),
+            1,
+            1,
+            "aa".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::live::LiveCreateRoomRoomType::Phone,
+            crate::api::live::LiveCreateRoomCloseLike::Open,
+            crate::api::live::LiveCreateRoomCloseGoods::Open,
+            crate::api::live::LiveCreateRoomCloseComment::Open,
+        )
+        .sub_anchor_wechat("a".to_owned())
+        .creater_wechat("a".to_owned())
+        .is_feeds_public(crate::api::live::LiveCreateRoomIsFeedsPublic::Off)
+        .close_replay(crate::api::live::LiveCreateRoomCloseReplay::Open)
+        .close_share(crate::api::live::LiveCreateRoomCloseShare::Open)
+        .close_kf(crate::api::live::LiveCreateRoomCloseKf::Open);
+    let result = client.live_create_room(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveCreateRoom", &result);
+    fake.inject_error("liveCreateRoom", 1007);
+    let result = client.live_create_room(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveCreateRoom",
+        1007,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_delete_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveDeleteGoodsRequest::new(1);
+    let result = client.live_delete_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveDeleteGoods", &result);
+    fake.inject_error("liveDeleteGoods", 40002);
+    let result = client.live_delete_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveDeleteGoods",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_delete_goods_in_room() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveDeleteGoodsInRoomRequest::new(1, 1);
+    let result = client.live_delete_goods_in_room(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveDeleteGoodsInRoom", &result);
+    fake.inject_error("liveDeleteGoodsInRoom", 300022);
+    let result = client.live_delete_goods_in_room(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveDeleteGoodsInRoom",
+        300022,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_delete_role() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveDeleteRoleRequest::new(
+        "a".to_owned(),
+        crate::api::live::LiveDeleteRoleRole::Admin,
+    );
+    let result = client.live_delete_role(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveDeleteRole", &result);
+    fake.inject_error("liveDeleteRole", 200002);
+    let result = client.live_delete_role(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveDeleteRole",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_delete_room() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveDeleteRoomRequest::new(1);
+    let result = client.live_delete_room(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveDeleteRoom", &result);
+    fake.inject_error("liveDeleteRoom", 200002);
+    let result = client.live_delete_room(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveDeleteRoom",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_delete_sub_anchor() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveDeleteSubAnchorRequest::new(1);
+    let result = client.live_delete_sub_anchor(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveDeleteSubAnchor", &result);
+    fake.inject_error("liveDeleteSubAnchor", 40002);
+    let result = client.live_delete_sub_anchor(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveDeleteSubAnchor",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_download_goods_video() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveDownloadGoodsVideoRequest::new(1, 1);
+    let result = client.live_download_goods_video(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveDownloadGoodsVideo", &result);
+    fake.inject_error("liveDownloadGoodsVideo", 300023);
+    let result = client.live_download_goods_video(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveDownloadGoodsVideo",
+        300023,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_edit_room() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveEditRoomRequest::new(
+            1,
+            "aaa".to_owned(),
+            "a".to_owned(),
+            1,
+            1,
+            "aa".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::live::LiveEditRoomCloseLike::Open,
+            crate::api::live::LiveEditRoomCloseGoods::Open,
+            crate::api::live::LiveEditRoomCloseComment::Open,
+        )
+        .is_feeds_public(crate::api::live::LiveEditRoomIsFeedsPublic::Off)
+        .close_replay(crate::api::live::LiveEditRoomCloseReplay::Open)
+        .close_share(crate::api::live::LiveEditRoomCloseShare::Open)
+        .close_kf(crate::api::live::LiveEditRoomCloseKf::Open);
+    let result = client.live_edit_room(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveEditRoom", &result);
+    fake.inject_error("liveEditRoom", 200002);
+    let result = client.live_edit_room(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveEditRoom",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_assistant_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetAssistantListRequest::new(1);
+    let result = client.live_get_assistant_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetAssistantList", &result);
+    fake.inject_error("liveGetAssistantList", 40002);
+    let result = client.live_get_assistant_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetAssistantList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_default_goods_key() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetDefaultGoodsKeyRequest::new();
+    let result = client.live_get_default_goods_key(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetDefaultGoodsKey", &result);
+    fake.inject_error("liveGetDefaultGoodsKey", 40002);
+    let result = client.live_get_default_goods_key(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetDefaultGoodsKey",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_followers() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetFollowersRequest::new()
+        .limit(1)
+        .page_break(1);
+    let result = client.live_get_followers(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetFollowers", &result);
+    fake.inject_error("liveGetFollowers", 40002);
+    let result = client.live_get_followers(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetFollowers",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_goods_audit_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetGoodsAuditInfoRequest::new(vec![1]);
+    let result = client.live_get_goods_audit_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetGoodsAuditInfo", &result);
+    fake.inject_error("liveGetGoodsAuditInfo", 40002);
+    let result = client.live_get_goods_audit_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetGoodsAuditInfo",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_goods_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetGoodsListRequest::new(
+            1,
+            crate::api::live::LiveGetGoodsListStatus::NotReviewed,
+        )
+        .limit(1);
+    let result = client.live_get_goods_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetGoodsList", &result);
+    fake.inject_error("liveGetGoodsList", 200002);
+    let result = client.live_get_goods_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetGoodsList",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_live_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetLiveInfoRequest::new(1, 1)
+        .action(crate::api::live::LiveGetLiveInfoAction::GetReplay)
+        .room_id(1);
+    let result = client.live_get_live_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetLiveInfo", &result);
+    fake.inject_error("liveGetLiveInfo", 1);
+    let result = client.live_get_live_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetLiveInfo",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_push_url() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetPushUrlRequest::new(1);
+    let result = client.live_get_push_url(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetPushUrl", &result);
+    fake.inject_error("liveGetPushUrl", 300022);
+    let result = client.live_get_push_url(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetPushUrl",
+        300022,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_role_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetRoleListRequest::new()
+        .role(crate::api::live::LiveGetRoleListRole::All)
+        .offset(1)
+        .limit(1)
+        .keyword("a".to_owned());
+    let result = client.live_get_role_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetRoleList", &result);
+    fake.inject_error("liveGetRoleList", 40002);
+    let result = client.live_get_role_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetRoleList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_shared_code() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetSharedCodeRequest::new(1)
+        .params("a".to_owned());
+    let result = client.live_get_shared_code(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetSharedCode", &result);
+    fake.inject_error("liveGetSharedCode", 1001);
+    let result = client.live_get_shared_code(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetSharedCode",
+        1001,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_get_sub_anchor() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveGetSubAnchorRequest::new(1);
+    let result = client.live_get_sub_anchor(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveGetSubAnchor", &result);
+    fake.inject_error("liveGetSubAnchor", 40002);
+    let result = client.live_get_sub_anchor(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveGetSubAnchor",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_import_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveImportGoodsRequest::new(vec![1], 1);
+    let result = client.live_import_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveImportGoods", &result);
+    fake.inject_error("liveImportGoods", 200002);
+    let result = client.live_import_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveImportGoods",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_modify_assistant() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveModifyAssistantRequest::new(
+        1,
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.live_modify_assistant(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveModifyAssistant", &result);
+    fake.inject_error("liveModifyAssistant", 40002);
+    let result = client.live_modify_assistant(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveModifyAssistant",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_modify_sub_anchor() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveModifySubAnchorRequest::new(1, "a".to_owned());
+    let result = client.live_modify_sub_anchor(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveModifySubAnchor", &result);
+    fake.inject_error("liveModifySubAnchor", 500002);
+    let result = client.live_modify_sub_anchor(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveModifySubAnchor",
+        500002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_push_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LivePushGoodsRequest::new(1, 1);
+    let result = client.live_push_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "livePushGoods", &result);
+    fake.inject_error("livePushGoods", 300023);
+    let result = client.live_push_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "livePushGoods",
+        300023,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_push_message() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LivePushMessageRequest::new(1, vec!["a".to_owned()]);
+    let result = client.live_push_message(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "livePushMessage", &result);
+    fake.inject_error("livePushMessage", 9410005);
+    let result = client.live_push_message(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "livePushMessage",
+        9410005,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_remove_assistant() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveRemoveAssistantRequest::new(1, "a".to_owned());
+    let result = client.live_remove_assistant(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveRemoveAssistant", &result);
+    fake.inject_error("liveRemoveAssistant", 40002);
+    let result = client.live_remove_assistant(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveRemoveAssistant",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_reset_goods_audit() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveResetGoodsAuditRequest::new(1, 1);
+    let result = client.live_reset_goods_audit(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveResetGoodsAudit", &result);
+    fake.inject_error("liveResetGoodsAudit", 300009);
+    let result = client.live_reset_goods_audit(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveResetGoodsAudit",
+        300009,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_resubmit_goods_audit() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveResubmitGoodsAuditRequest::new(1);
+    let result = client.live_resubmit_goods_audit(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveResubmitGoodsAudit", &result);
+    fake.inject_error("liveResubmitGoodsAudit", 300010);
+    let result = client.live_resubmit_goods_audit(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveResubmitGoodsAudit",
+        300010,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_sale_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveSaleGoodsRequest::new(
+        1,
+        1,
+        crate::api::live::LiveSaleGoodsOnSale::OffSale,
+    );
+    let result = client.live_sale_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveSaleGoods", &result);
+    fake.inject_error("liveSaleGoods", 300022);
+    let result = client.live_sale_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveSaleGoods",
+        300022,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_set_default_goods_key() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveSetDefaultGoodsKeyRequest::new(
+        vec!["a".to_owned()],
+    );
+    let result = client.live_set_default_goods_key(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveSetDefaultGoodsKey", &result);
+    fake.inject_error("liveSetDefaultGoodsKey", 40002);
+    let result = client.live_set_default_goods_key(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveSetDefaultGoodsKey",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_sort_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveSortGoodsRequest::new(
+        1,
+        vec![crate ::api::live::LiveSortGoodsItem::new(1)],
+    );
+    let result = client.live_sort_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveSortGoods", &result);
+    fake.inject_error("liveSortGoods", 300023);
+    let result = client.live_sort_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveSortGoods",
+        300023,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_update_comment() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveUpdateCommentRequest::new(
+        1,
+        crate::api::live::LiveUpdateCommentBanComment::Allow,
+    );
+    let result = client.live_update_comment(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveUpdateComment", &result);
+    fake.inject_error("liveUpdateComment", 300022);
+    let result = client.live_update_comment(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveUpdateComment",
+        300022,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_update_feed_public() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveUpdateFeedPublicRequest::new(
+        1,
+        crate::api::live::LiveUpdateFeedPublicIsFeedsPublic::Off,
+    );
+    let result = client.live_update_feed_public(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveUpdateFeedPublic", &result);
+    fake.inject_error("liveUpdateFeedPublic", 40002);
+    let result = client.live_update_feed_public(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveUpdateFeedPublic",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_update_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveUpdateGoodsRequest::new(
+        crate::api::live::LiveUpdateGoodsInfo::new(1)
+            .cover_img_url("a".to_owned())
+            .name("a".to_owned())
+            .price_type(crate::api::live::LiveUpdateGoodsInfoPriceType::Fixed)
+            .price(1f64)
+            .price2(1f64)
+            .url("a".to_owned())
+            .third_party_appid("a".to_owned()),
+    );
+    let result = client.live_update_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveUpdateGoods", &result);
+    fake.inject_error("liveUpdateGoods", 200002);
+    let result = client.live_update_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveUpdateGoods",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_update_kf() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveUpdateKfRequest::new(
+        1,
+        crate::api::live::LiveUpdateKfCloseKf::Open,
+    );
+    let result = client.live_update_kf(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveUpdateKf", &result);
+    fake.inject_error("liveUpdateKf", 40002);
+    let result = client.live_update_kf(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveUpdateKf",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn live_update_replay() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::live::LiveUpdateReplayRequest::new(
+        1,
+        crate::api::live::LiveUpdateReplayCloseReplay::Open,
+    );
+    let result = client.live_update_replay(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "liveUpdateReplay", &result);
+    fake.inject_error("liveUpdateReplay", 300023);
+    let result = client.live_update_replay(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "liveUpdateReplay",
+        300023,
+        result,
+    );
+}
+#[tokio::test]
+async fn check_session_key() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::login::CheckSessionKeyRequest::new(
+        "a".to_owned(),
+        crate::Secret::from("a"),
+    );
+    let result = client.check_session_key(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "checkSessionKey", &result);
+    fake.inject_error("checkSessionKey", 87009);
+    let result = client.check_session_key(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "checkSessionKey",
+        87009,
+        result,
+    );
+}
+#[tokio::test]
 async fn code2_session() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -129,6 +3327,1380 @@ async fn code2_session() {
     fake.inject_error("code2Session", -1);
     let result = client.code2_session(request).await;
     crate::testing::contract::assert_documented_error(&fake, "code2Session", -1, result);
+}
+#[tokio::test]
+async fn reset_user_session_key() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::login::ResetUserSessionKeyRequest::new(
+        "a".to_owned(),
+        crate::Secret::from("a"),
+    );
+    let result = client.reset_user_session_key(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "resetUserSessionKey", &result);
+    fake.inject_error("resetUserSessionKey", 45011);
+    let result = client.reset_user_session_key(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "resetUserSessionKey",
+        45011,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_add_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressAddOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::logistics::ExpressAddOrderAddSource::MiniProgram,
+            crate::api::logistics::ExpressAddOrderSender::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .tel("a".to_owned())
+                .mobile("a".to_owned())
+                .company("a".to_owned())
+                .post_code("a".to_owned())
+                .country("a".to_owned()),
+            crate::api::logistics::ExpressAddOrderReceiver::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .tel("a".to_owned())
+                .mobile("a".to_owned())
+                .company("a".to_owned())
+                .post_code("a".to_owned())
+                .country("a".to_owned()),
+            crate::api::logistics::ExpressAddOrderCargo::new(
+                1,
+                1f64,
+                1f64,
+                1f64,
+                1f64,
+                vec![
+                    crate ::api::logistics::ExpressAddOrderCargoDetailListItem::new("a"
+                    .to_owned(), 1)
+                ],
+            ),
+            crate::api::logistics::ExpressAddOrderShop::new()
+                .wxa_path("a".to_owned())
+                .img_url("a".to_owned())
+                .goods_name("a".to_owned())
+                .goods_count(1)
+                .detail_list(
+                    vec![
+                        crate
+                        ::api::logistics::ExpressAddOrderShopDetailListItem::new("a"
+                        .to_owned(), "a".to_owned(), "a".to_owned())
+                    ],
+                ),
+            crate::api::logistics::ExpressAddOrderInsured::new()
+                .use_insured(crate::api::logistics::ExpressAddOrderInsuredUseInsured::No)
+                .insured_value(1),
+            crate::api::logistics::ExpressAddOrderService::new(1, "a".to_owned()),
+        )
+        .openid("a".to_owned())
+        .custom_remark("a".to_owned())
+        .tagid(1)
+        .wx_appid("a".to_owned())
+        .expect_time(1)
+        .take_mode(crate::api::logistics::ExpressAddOrderTakeMode::Branch);
+    let result = client.express_add_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressAddOrder", &result);
+    fake.inject_error("expressAddOrder", 930559);
+    let result = client.express_add_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressAddOrder",
+        930559,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_batch_get_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressBatchGetOrderRequest::new(
+        vec![
+            crate ::api::logistics::ExpressBatchGetOrderOrderListItem::new("a"
+            .to_owned(), "a".to_owned()).waybill_id("a".to_owned())
+        ],
+    );
+    let result = client.express_batch_get_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressBatchGetOrder", &result);
+    fake.inject_error("expressBatchGetOrder", 40002);
+    let result = client.express_batch_get_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressBatchGetOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_bind_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressBindAccountRequest::new(
+            crate::api::logistics::ExpressBindAccountBindType::Bind,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .password("a".to_owned())
+        .remark_content("a".to_owned());
+    let result = client.express_bind_account(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressBindAccount", &result);
+    fake.inject_error("expressBindAccount", 40002);
+    let result = client.express_bind_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressBindAccount",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_cancel_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressCancelOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .openid("a".to_owned());
+    let result = client.express_cancel_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressCancelOrder", &result);
+    fake.inject_error("expressCancelOrder", 40002);
+    let result = client.express_cancel_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressCancelOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_all_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetAllAccountRequest::new();
+    let result = client.express_get_all_account(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetAllAccount", &result);
+    fake.inject_error("expressGetAllAccount", 40002);
+    let result = client.express_get_all_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetAllAccount",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_all_delivery() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetAllDeliveryRequest::new();
+    let result = client.express_get_all_delivery(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetAllDelivery", &result);
+    fake.inject_error("expressGetAllDelivery", 40002);
+    let result = client.express_get_all_delivery(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetAllDelivery",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_contact() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetContactRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.express_get_contact(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetContact", &result);
+    fake.inject_error("expressGetContact", 40002);
+    let result = client.express_get_contact(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetContact",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .openid("a".to_owned())
+        .waybill_id("a".to_owned())
+        .print_type(crate::api::logistics::ExpressGetOrderPrintType::TwoPart);
+    let result = client.express_get_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetOrder", &result);
+    fake.inject_error("expressGetOrder", 40002);
+    let result = client.express_get_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_path() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetPathRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .order_id("a".to_owned())
+        .openid("a".to_owned());
+    let result = client.express_get_path(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetPath", &result);
+    fake.inject_error("expressGetPath", 40002);
+    let result = client.express_get_path(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetPath",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_printer() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetPrinterRequest::new();
+    let result = client.express_get_printer(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetPrinter", &result);
+    fake.inject_error("expressGetPrinter", 40002);
+    let result = client.express_get_printer(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetPrinter",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_get_quota() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressGetQuotaRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.express_get_quota(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressGetQuota", &result);
+    fake.inject_error("expressGetQuota", 40002);
+    let result = client.express_get_quota(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressGetQuota",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_preview_template() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressPreviewTemplateRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::logistics::ExpressPreviewTemplateCustom::new(
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                crate::api::logistics::ExpressPreviewTemplateCustomAddSource::MiniProgram,
+                crate::api::logistics::ExpressPreviewTemplateCustomSender::new()
+                    .name("a".to_owned())
+                    .tel("a".to_owned())
+                    .mobile("a".to_owned())
+                    .company("a".to_owned())
+                    .post_code("a".to_owned())
+                    .country("a".to_owned())
+                    .province("a".to_owned())
+                    .city("a".to_owned())
+                    .area("a".to_owned())
+                    .address("a".to_owned()),
+                crate::api::logistics::ExpressPreviewTemplateCustomReceiver::new()
+                    .name("a".to_owned())
+                    .tel("a".to_owned())
+                    .mobile("a".to_owned())
+                    .company("a".to_owned())
+                    .post_code("a".to_owned())
+                    .country("a".to_owned())
+                    .province("a".to_owned())
+                    .city("a".to_owned())
+                    .area("a".to_owned())
+                    .address("a".to_owned()),
+                crate::api::logistics::ExpressPreviewTemplateCustomCargo::new(
+                    1,
+                    1f64,
+                    1f64,
+                    1f64,
+                    1f64,
+                    vec![
+                        crate
+                        ::api::logistics::ExpressPreviewTemplateCustomCargoDetailListItem::new("a"
+                        .to_owned(), 1)
+                    ],
+                ),
+                crate::api::logistics::ExpressPreviewTemplateCustomShop::new()
+                    .wxa_path("a".to_owned())
+                    .img_url("a".to_owned())
+                    .goods_name("a".to_owned())
+                    .goods_count(1)
+                    .wxa_appid("a".to_owned()),
+                crate::api::logistics::ExpressPreviewTemplateCustomInsured::new()
+                    .use_insured(
+                        crate::api::logistics::ExpressPreviewTemplateCustomInsuredUseInsured::No,
+                    )
+                    .insured_value(1),
+                crate::api::logistics::ExpressPreviewTemplateCustomService::new(
+                    1,
+                    "a".to_owned(),
+                ),
+            )
+            .openid("a".to_owned())
+            .custom_remark("a".to_owned())
+            .tagid(1)
+            .wx_appid("a".to_owned())
+            .expect_time(1)
+            .take_mode(
+                crate::api::logistics::ExpressPreviewTemplateCustomTakeMode::Branch,
+            ),
+    );
+    let result = client.express_preview_template(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressPreviewTemplate", &result);
+    fake.inject_error("expressPreviewTemplate", 40199);
+    let result = client.express_preview_template(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressPreviewTemplate",
+        40199,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_scatter_delivery_cancel() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressScatterDeliveryCancelRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.express_scatter_delivery_cancel(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "expressScatterDeliveryCancel",
+        &result,
+    );
+    fake.inject_error("expressScatterDeliveryCancel", 40002);
+    let result = client.express_scatter_delivery_cancel(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressScatterDeliveryCancel",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_scatter_delivery_refund() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressScatterDeliveryRefundRequest::new(
+        "a".to_owned(),
+        1,
+    );
+    let result = client.express_scatter_delivery_refund(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "expressScatterDeliveryRefund",
+        &result,
+    );
+    fake.inject_error("expressScatterDeliveryRefund", 40002);
+    let result = client.express_scatter_delivery_refund(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressScatterDeliveryRefund",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_scatter_get_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressScatterGetBillRequest::new(
+        "11111111".to_owned(),
+        crate::api::logistics::ExpressScatterGetBillBillType::All,
+    );
+    let result = client.express_scatter_get_bill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressScatterGetBill", &result);
+    fake.inject_error("expressScatterGetBill", 40002);
+    let result = client.express_scatter_get_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressScatterGetBill",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_scatter_update_complaint_result() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressScatterUpdateComplaintResultRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.express_scatter_update_complaint_result(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "expressScatterUpdateComplaintResult",
+        &result,
+    );
+    fake.inject_error("expressScatterUpdateComplaintResult", 40002);
+    let result = client.express_scatter_update_complaint_result(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressScatterUpdateComplaintResult",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_scatter_update_order_fee() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressScatterUpdateOrderFeeRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::logistics::ExpressScatterUpdateOrderFeeNeedPay::No,
+            1,
+            1,
+            1,
+        )
+        .insured_fee(1)
+        .other_fee(1)
+        .remark(1f64)
+        .pay_goods_name("a".to_owned());
+    let result = client.express_scatter_update_order_fee(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "expressScatterUpdateOrderFee",
+        &result,
+    );
+    fake.inject_error("expressScatterUpdateOrderFee", 40002);
+    let result = client.express_scatter_update_order_fee(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressScatterUpdateOrderFee",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_scatter_update_order_status() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressScatterUpdateOrderStatusRequest::new(
+            "a".to_owned(),
+            1,
+            crate::api::logistics::ExpressScatterUpdateOrderStatusActionType::BranchAccepted,
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .waybill_id("a".to_owned());
+    let result = client.express_scatter_update_order_status(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "expressScatterUpdateOrderStatus",
+        &result,
+    );
+    fake.inject_error("expressScatterUpdateOrderStatus", 40002);
+    let result = client.express_scatter_update_order_status(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressScatterUpdateOrderStatus",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_test_update_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressTestUpdateOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+        crate::api::logistics::ExpressTestUpdateOrderActionType::PickedUp,
+        "a".to_owned(),
+    );
+    let result = client.express_test_update_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressTestUpdateOrder", &result);
+    fake.inject_error("expressTestUpdateOrder", 40002);
+    let result = client.express_test_update_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressTestUpdateOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_update_business() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressUpdateBusinessRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            1,
+        )
+        .result_msg("a".to_owned());
+    let result = client.express_update_business(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressUpdateBusiness", &result);
+    fake.inject_error("expressUpdateBusiness", 40002);
+    let result = client.express_update_business(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressUpdateBusiness",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_update_path() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressUpdatePathRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+        crate::api::logistics::ExpressUpdatePathActionType::PickedUp,
+        "a".to_owned(),
+    );
+    let result = client.express_update_path(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressUpdatePath", &result);
+    fake.inject_error("expressUpdatePath", 40002);
+    let result = client.express_update_path(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressUpdatePath",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn express_update_printer() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::logistics::ExpressUpdatePrinterRequest::new(
+            "a".to_owned(),
+            crate::api::logistics::ExpressUpdatePrinterUpdateType::Bind,
+        )
+        .tagid_list("a".to_owned());
+    let result = client.express_update_printer(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "expressUpdatePrinter", &result);
+    fake.inject_error("expressUpdatePrinter", 40002);
+    let result = client.express_update_printer(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "expressUpdatePrinter",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn add_nearby_poi() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::nearby::AddNearbyPoiRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .qualification_list("a".to_owned())
+        .kf_info("a".to_owned())
+        .poi_id("a".to_owned())
+        .map_poi_id("a".to_owned());
+    let result = client.add_nearby_poi(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "addNearbyPoi", &result);
+    fake.inject_error("addNearbyPoi", 20002);
+    let result = client.add_nearby_poi(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "addNearbyPoi",
+        20002,
+        result,
+    );
+}
+#[tokio::test]
+async fn delete_nearby_poi() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::nearby::DeleteNearbyPoiRequest::new("a".to_owned());
+    let result = client.delete_nearby_poi(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "deleteNearbyPoi", &result);
+    fake.inject_error("deleteNearbyPoi", 20002);
+    let result = client.delete_nearby_poi(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "deleteNearbyPoi",
+        20002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_nearby_poi_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::nearby::GetNearbyPoiListRequest::new(1, 1);
+    let result = client.get_nearby_poi_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getNearbyPoiList", &result);
+    fake.inject_error("getNearbyPoiList", 20002);
+    let result = client.get_nearby_poi_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getNearbyPoiList",
+        20002,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_nearby_poi_show_status() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::nearby::SetNearbyPoiShowStatusRequest::new(
+        "a".to_owned(),
+        crate::api::nearby::SetNearbyPoiShowStatusStatus::Hidden,
+    );
+    let result = client.set_nearby_poi_show_status(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setNearbyPoiShowStatus", &result);
+    fake.inject_error("setNearbyPoiShowStatus", 20002);
+    let result = client.set_nearby_poi_show_status(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setNearbyPoiShowStatus",
+        20002,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_bankcard() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrBankcardRequest::new("a".to_owned())
+        .mode(crate::api::ocr::OcrBankcardMode::Photo);
+    let result = client.ocr_bankcard(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrBankcard", &result);
+    fake.inject_error("ocrBankcard", 101000);
+    let result = client.ocr_bankcard(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrBankcard",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_bankcard_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrBankcardUploadRequest::new(
+            crate::Upload::new(b"sample".to_vec(), "sample.png"),
+        )
+        .mode(crate::api::ocr::OcrBankcardUploadMode::Photo);
+    let result = client.ocr_bankcard_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrBankcardUpload", &result);
+    fake.inject_error("ocrBankcardUpload", 101000);
+    let result = client.ocr_bankcard_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrBankcardUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_business_license() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrBusinessLicenseRequest::new("a".to_owned());
+    let result = client.ocr_business_license(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrBusinessLicense", &result);
+    fake.inject_error("ocrBusinessLicense", 101000);
+    let result = client.ocr_business_license(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrBusinessLicense",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_business_license_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrBusinessLicenseUploadRequest::new(
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.ocr_business_license_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrBusinessLicenseUpload", &result);
+    fake.inject_error("ocrBusinessLicenseUpload", 101000);
+    let result = client.ocr_business_license_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrBusinessLicenseUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_driver_license() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrDriverLicenseRequest::new("a".to_owned());
+    let result = client.ocr_driver_license(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrDriverLicense", &result);
+    fake.inject_error("ocrDriverLicense", 101000);
+    let result = client.ocr_driver_license(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrDriverLicense",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_driver_license_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrDriverLicenseUploadRequest::new(
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.ocr_driver_license_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrDriverLicenseUpload", &result);
+    fake.inject_error("ocrDriverLicenseUpload", 101000);
+    let result = client.ocr_driver_license_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrDriverLicenseUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_id_card() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrIdCardRequest::new("a".to_owned())
+        .mode(crate::api::ocr::OcrIdCardMode::Photo);
+    let result = client.ocr_id_card(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrIdCard", &result);
+    fake.inject_error("ocrIdCard", 101000);
+    let result = client.ocr_id_card(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrIdCard",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_id_card_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrIdCardUploadRequest::new(
+            crate::Upload::new(b"sample".to_vec(), "sample.png"),
+        )
+        .mode(crate::api::ocr::OcrIdCardUploadMode::Photo);
+    let result = client.ocr_id_card_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrIdCardUpload", &result);
+    fake.inject_error("ocrIdCardUpload", 101000);
+    let result = client.ocr_id_card_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrIdCardUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_printed_text() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrPrintedTextRequest::new("a".to_owned());
+    let result = client.ocr_printed_text(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrPrintedText", &result);
+    fake.inject_error("ocrPrintedText", 101000);
+    let result = client.ocr_printed_text(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrPrintedText",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_printed_text_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrPrintedTextUploadRequest::new(
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.ocr_printed_text_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrPrintedTextUpload", &result);
+    fake.inject_error("ocrPrintedTextUpload", 101000);
+    let result = client.ocr_printed_text_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrPrintedTextUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_vehicle_license() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrVehicleLicenseRequest::new("a".to_owned())
+        .mode(crate::api::ocr::OcrVehicleLicenseMode::Photo);
+    let result = client.ocr_vehicle_license(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrVehicleLicense", &result);
+    fake.inject_error("ocrVehicleLicense", 101000);
+    let result = client.ocr_vehicle_license(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrVehicleLicense",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn ocr_vehicle_license_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::ocr::OcrVehicleLicenseUploadRequest::new(
+            crate::Upload::new(b"sample".to_vec(), "sample.png"),
+        )
+        .mode(crate::api::ocr::OcrVehicleLicenseUploadMode::Photo);
+    let result = client.ocr_vehicle_license_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrVehicleLicenseUpload", &result);
+    fake.inject_error("ocrVehicleLicenseUpload", 101000);
+    let result = client.ocr_vehicle_license_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "ocrVehicleLicenseUpload",
+        101000,
+        result,
+    );
+}
+#[tokio::test]
+async fn callback_check() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::CallbackCheckRequest::new(
+        crate::api::openapi::CallbackCheckAction::Dns,
+        crate::api::openapi::CallbackCheckCheckOperator::Chinanet,
+    );
+    let result = client.callback_check(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "callbackCheck", &result);
+    fake.inject_error("callbackCheck", 40201);
+    let result = client.callback_check(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "callbackCheck",
+        40201,
+        result,
+    );
+}
+#[tokio::test]
+async fn clear_api_quota() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::ClearApiQuotaRequest::new("a".to_owned());
+    let result = client.clear_api_quota(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "clearApiQuota", &result);
+    fake.inject_error("clearApiQuota", 76021);
+    let result = client.clear_api_quota(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "clearApiQuota",
+        76021,
+        result,
+    );
+}
+#[tokio::test]
+async fn clear_quota() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::ClearQuotaRequest::new();
+    let result = client.clear_quota(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "clearQuota", &result);
+    fake.inject_error("clearQuota", 40013);
+    let result = client.clear_quota(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "clearQuota",
+        40013,
+        result,
+    );
+}
+#[tokio::test]
+async fn clear_quota_by_app_secret() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::ClearQuotaByAppSecretRequest::new();
+    let result = client.clear_quota_by_app_secret(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "clearQuotaByAppSecret", &result);
+    fake.inject_error("clearQuotaByAppSecret", -1);
+    let result = client.clear_quota_by_app_secret(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "clearQuotaByAppSecret",
+        -1,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_api_domain_ip() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::GetApiDomainIpRequest::new();
+    let result = client.get_api_domain_ip(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getApiDomainIp", &result);
+    fake.inject_error("getApiDomainIp", 40002);
+    let result = client.get_api_domain_ip(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getApiDomainIp",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_api_quota() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::GetApiQuotaRequest::new("a".to_owned());
+    let result = client.get_api_quota(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getApiQuota", &result);
+    fake.inject_error("getApiQuota", 76003);
+    let result = client.get_api_quota(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getApiQuota",
+        76003,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_callback_ip() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::GetCallbackIpRequest::new();
+    let result = client.get_callback_ip(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getCallbackIp", &result);
+    fake.inject_error("getCallbackIp", 40002);
+    let result = client.get_callback_ip(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getCallbackIp",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_rid_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::openapi::GetRidInfoRequest::new("a".to_owned());
+    let result = client.get_rid_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getRidInfo", &result);
+    fake.inject_error("getRidInfo", 76001);
+    let result = client.get_rid_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getRidInfo",
+        76001,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_domain_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetDomainInfoRequest::new()
+        .action(crate::api::operation::GetDomainInfoAction::BizDomain);
+    let result = client.get_domain_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getDomainInfo", &result);
+    fake.inject_error("getDomainInfo", 40002);
+    let result = client.get_domain_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getDomainInfo",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_feedback() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetFeedbackRequest::new(1, 1)
+        .feedback_type(crate::api::operation::FeedbackTypeFilter::CannotOpen);
+    let result = client.get_feedback(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getFeedback", &result);
+    fake.inject_error("getFeedback", 40002);
+    let result = client.get_feedback(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getFeedback",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_feedbackmedia() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetFeedbackmediaRequest::new(1, "a".to_owned());
+    let result = client.get_feedbackmedia(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getFeedbackmedia", &result);
+    fake.inject_error("getFeedbackmedia", 46001);
+    let result = client.get_feedbackmedia(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getFeedbackmedia",
+        46001,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_gray_release_plan() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetGrayReleasePlanRequest::new();
+    let result = client.get_gray_release_plan(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getGrayReleasePlan", &result);
+    fake.inject_error("getGrayReleasePlan", 40002);
+    let result = client.get_gray_release_plan(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getGrayReleasePlan",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_js_err_detail() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetJsErrDetailRequest::new(
+        "1111111111".to_owned(),
+        "1111111111".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::operation::GetJsErrDetailOsName::All,
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+        1,
+        crate::api::operation::GetJsErrDetailDesc::Ascending,
+    );
+    let result = client.get_js_err_detail(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getJsErrDetail", &result);
+    fake.inject_error("getJsErrDetail", -3);
+    let result = client.get_js_err_detail(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getJsErrDetail",
+        -3,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_js_err_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetJsErrListRequest::new(
+        "a".to_owned(),
+        crate::api::operation::GetJsErrListErrType::All,
+        "1111111111".to_owned(),
+        "1111111111".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::operation::GetJsErrListOrderby::Uv,
+        crate::api::operation::GetJsErrListDesc::Descending,
+        1,
+        1,
+    );
+    let result = client.get_js_err_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getJsErrList", &result);
+    fake.inject_error("getJsErrList", 20011);
+    let result = client.get_js_err_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getJsErrList",
+        20011,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_performance() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetPerformanceRequest::new(
+        crate::api::operation::GetPerformanceCostTimeType::LaunchTotal,
+        1,
+        1,
+        crate::api::operation::GetPerformanceDevice::All,
+        crate::api::operation::GetPerformanceIsDownloadCode::All,
+        "a".to_owned(),
+        crate::api::operation::GetPerformanceNetworktype::All,
+    );
+    let result = client.get_performance(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPerformance", &result);
+    fake.inject_error("getPerformance", 40002);
+    let result = client.get_performance(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPerformance",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_scene_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetSceneListRequest::new();
+    let result = client.get_scene_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getSceneList", &result);
+    fake.inject_error("getSceneList", 507010);
+    let result = client.get_scene_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getSceneList",
+        507010,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_version_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::GetVersionListRequest::new();
+    let result = client.get_version_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getVersionList", &result);
+    fake.inject_error("getVersionList", 40002);
+    let result = client.get_version_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getVersionList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn realtimelog_search() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::operation::RealtimelogSearchRequest::new(
+            "11111111".to_owned(),
+            1,
+            1,
+        )
+        .start(1)
+        .limit(1)
+        .trace_id("a".to_owned())
+        .url("a".to_owned())
+        .id("a".to_owned())
+        .filter_msg("a".to_owned())
+        .level(crate::api::operation::RealtimelogSearchLevel::Info);
+    let result = client.realtimelog_search(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "realtimelogSearch", &result);
+    fake.inject_error("realtimelogSearch", 200002);
+    let result = client.realtimelog_search(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "realtimelogSearch",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn apply_plugin() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::plugin::ApplyPluginRequest::new("a".to_owned())
+        .reason("a".to_owned());
+    let result = client.apply_plugin(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "applyPlugin", &result);
+    fake.inject_error("applyPlugin", 80067);
+    let result = client.apply_plugin(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "applyPlugin",
+        80067,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_plugin_dev_apply_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::plugin::GetPluginDevApplyListRequest::new(1, 1);
+    let result = client.get_plugin_dev_apply_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPluginDevApplyList", &result);
+    fake.inject_error("getPluginDevApplyList", 89044);
+    let result = client.get_plugin_dev_apply_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPluginDevApplyList",
+        89044,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_plugin_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::plugin::GetPluginListRequest::new();
+    let result = client.get_plugin_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPluginList", &result);
+    fake.inject_error("getPluginList", 80067);
+    let result = client.get_plugin_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPluginList",
+        80067,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_dev_plugin_apply_status() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::plugin::SetDevPluginApplyStatusRequest::new(
+            crate::api::plugin::SetDevPluginApplyStatusAction::Agree,
+        )
+        .appid("a".to_owned())
+        .reason("a".to_owned());
+    let result = client.set_dev_plugin_apply_status(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setDevPluginApplyStatus", &result);
+    fake.inject_error("setDevPluginApplyStatus", 89044);
+    let result = client.set_dev_plugin_apply_status(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setDevPluginApplyStatus",
+        89044,
+        result,
+    );
+}
+#[tokio::test]
+async fn unbind_plugin() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::plugin::UnbindPluginRequest::new("a".to_owned());
+    let result = client.unbind_plugin(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "unbindPlugin", &result);
+    fake.inject_error("unbindPlugin", 80067);
+    let result = client.unbind_plugin(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "unbindPlugin",
+        80067,
+        result,
+    );
+}
+#[tokio::test]
+async fn update_plugin() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::plugin::UpdatePluginRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.update_plugin(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "updatePlugin", &result);
+    fake.inject_error("updatePlugin", 80067);
+    let result = client.update_plugin(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "updatePlugin",
+        80067,
+        result,
+    );
+}
+#[tokio::test]
+async fn create_qr_code() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::qrcode::CreateQrCodeRequest::new("a".to_owned())
+        .width(280);
+    let result = client.create_qr_code(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "createQRCode", &result);
+    fake.inject_error("createQRCode", 40159);
+    let result = client.create_qr_code(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "createQRCode",
+        40159,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_qr_code() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::qrcode::GetQrCodeRequest::new("a".to_owned())
+        .width(280)
+        .auto_color(true)
+        .line_color(crate::api::qrcode::GetQrCodeLineColor::new(1, 1, 1))
+        .is_hyaline(true)
+        .env_version(crate::api::qrcode::GetQrCodeEnvVersion::Release);
+    let result = client.get_qr_code(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getQRCode", &result);
+    fake.inject_error("getQRCode", 40159);
+    let result = client.get_qr_code(request).await;
+    crate::testing::contract::assert_documented_error(&fake, "getQRCode", 40159, result);
 }
 #[tokio::test]
 async fn get_unlimited_qr_code() {
@@ -150,6 +4722,927 @@ async fn get_unlimited_qr_code() {
         &fake,
         "getUnlimitedQRCode",
         -1,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_red_packet_cover_url() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::red_packet_cover::GetRedPacketCoverUrlRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.get_red_packet_cover_url(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getRedPacketCoverUrl", &result);
+    fake.inject_error("getRedPacketCoverUrl", 9600001);
+    let result = client.get_red_packet_cover_url(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getRedPacketCoverUrl",
+        9600001,
+        result,
+    );
+}
+#[tokio::test]
+async fn search_submit_pages() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::search::SearchSubmitPagesRequest::new(
+        vec![
+            crate ::api::search::SearchSubmitPage::new("a".to_owned(), "a".to_owned())
+            .data_list(vec![crate ::api::search::SearchPageData::new(crate
+            ::api::search::SearchPageDataDataType::Formal, crate
+            ::api::search::SearchPageDataUpdate::Add, "a".to_owned(), 2, "a".to_owned(),
+            "a".to_owned(), 1, 1).h5_url("a".to_owned()).abstract_text(vec!["a"
+            .to_owned()]).referer("a".to_owned()).cover_img_url("a".to_owned())
+            .author(crate ::api::search::SearchPageAuthor::new("a".to_owned())
+            .author_title("a".to_owned()).author_portrait("a".to_owned()))
+            .video(vec![crate ::api::search::SearchPageVideo::new(1, "a".to_owned())
+            .video_title("a".to_owned())])])
+        ],
+    );
+    let result = client.search_submit_pages(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "searchSubmitPages", &result);
+    fake.inject_error("searchSubmitPages", 40066);
+    let result = client.search_submit_pages(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "searchSubmitPages",
+        40066,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_user_risk_rank() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::security::GetUserRiskRankRequest::new(
+            "a".to_owned(),
+            crate::api::security::GetUserRiskRankScene::Register,
+            "a".to_owned(),
+        )
+        .mobile_no("a".to_owned())
+        .email_address("a".to_owned())
+        .extended_info("a".to_owned())
+        .bank_card_no("a".to_owned())
+        .cert_no("a".to_owned())
+        .is_test(true);
+    let result = client.get_user_risk_rank(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getUserRiskRank", &result);
+    fake.inject_error("getUserRiskRank", 40129);
+    let result = client.get_user_risk_rank(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getUserRiskRank",
+        40129,
+        result,
+    );
+}
+#[tokio::test]
+async fn img_sec_check() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::security::ImgSecCheckRequest::new(
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.img_sec_check(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "imgSecCheck", &result);
+    fake.inject_error("imgSecCheck", 87014);
+    let result = client.img_sec_check(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "imgSecCheck",
+        87014,
+        result,
+    );
+}
+#[tokio::test]
+async fn media_check_async() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::security::MediaCheckAsyncRequest::new(
+        "a".to_owned(),
+        crate::api::security::MediaCheckAsyncMediaType::Audio,
+        crate::api::security::MediaCheckAsyncScene::Profile,
+        "a".to_owned(),
+    );
+    let result = client.media_check_async(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "mediaCheckAsync", &result);
+    fake.inject_error("mediaCheckAsync", 40004);
+    let result = client.media_check_async(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "mediaCheckAsync",
+        40004,
+        result,
+    );
+}
+#[tokio::test]
+async fn msg_sec_check() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::security::MsgSecCheckRequest::new(
+            "a".to_owned(),
+            crate::api::security::MsgSecCheckScene::Profile,
+            "a".to_owned(),
+        )
+        .title("a".to_owned())
+        .nickname("a".to_owned())
+        .signature("a".to_owned());
+    let result = client.msg_sec_check(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "msgSecCheck", &result);
+    fake.inject_error("msgSecCheck", 40129);
+    let result = client.msg_sec_check(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "msgSecCheck",
+        40129,
+        result,
+    );
+}
+#[tokio::test]
+async fn invoke_service() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::service_market::InvokeServiceRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .is_async(true);
+    let result = client.invoke_service(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "invokeService", &result);
+    fake.inject_error("invokeService", 9301001);
+    let result = client.invoke_service(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "invokeService",
+        9301001,
+        result,
+    );
+}
+#[tokio::test]
+async fn service_market_retrieve() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::service_market::ServiceMarketRetrieveRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.service_market_retrieve(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "serviceMarketRetrieve", &result);
+    fake.inject_error("serviceMarketRetrieve", 9301001);
+    let result = client.service_market_retrieve(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "serviceMarketRetrieve",
+        9301001,
+        result,
+    );
+}
+#[tokio::test]
+async fn famous_brand_apply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::FamousBrandApplyRequest::new(
+        crate::api::shipping::FamousBrandApplication::new(
+                crate::api::shipping::FamousBrandApplicationApplyFor::FamousBrand,
+            )
+            .audit_info(
+                crate::api::shipping::FamousBrandApplicationAuditInfo::new(
+                        "a".to_owned(),
+                        crate::api::shipping::FamousBrandApplicationAuditInfoBrandType::MiitConsumerGoodsList,
+                    )
+                    .flagship_in_which_ec_platform("a".to_owned())
+                    .ec_platform_proof_list(vec!["a".to_owned()])
+                    .other_material_list(vec!["a".to_owned()])
+                    .authority_certified_proof_list(vec!["a".to_owned()]),
+            ),
+    );
+    let result = client.famous_brand_apply(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "famousBrandApply", &result);
+    fake.inject_error("famousBrandApply", 10210001);
+    let result = client.famous_brand_apply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "famousBrandApply",
+        10210001,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_famous_brand_apply_status() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::GetFamousBrandApplyStatusRequest::new();
+    let result = client.get_famous_brand_apply_status(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "getFamousBrandApplyStatus",
+        &result,
+    );
+    fake.inject_error("getFamousBrandApplyStatus", 10210001);
+    let result = client.get_famous_brand_apply_status(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getFamousBrandApplyStatus",
+        10210001,
+        result,
+    );
+}
+#[tokio::test]
+async fn is_trade_managed() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::IsTradeManagedRequest::new("a".to_owned());
+    let result = client.is_trade_managed(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "isTradeManaged", &result);
+    fake.inject_error("isTradeManaged", 40013);
+    let result = client.is_trade_managed(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "isTradeManaged",
+        40013,
+        result,
+    );
+}
+#[tokio::test]
+async fn is_trade_management_confirmation_completed() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::IsTradeManagementConfirmationCompletedRequest::new(
+        "a".to_owned(),
+    );
+    let result = client
+        .is_trade_management_confirmation_completed(request.clone())
+        .await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "isTradeManagementConfirmationCompleted",
+        &result,
+    );
+    fake.inject_error("isTradeManagementConfirmationCompleted", 40013);
+    let result = client.is_trade_management_confirmation_completed(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "isTradeManagementConfirmationCompleted",
+        40013,
+        result,
+    );
+}
+#[tokio::test]
+async fn notify_confirm_receive() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::NotifyConfirmReceiveRequest::new(1)
+        .transaction_id("a".to_owned())
+        .merchant_id("a".to_owned())
+        .sub_merchant_id("a".to_owned())
+        .merchant_trade_no("a".to_owned());
+    let result = client.notify_confirm_receive(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "notifyConfirmReceive", &result);
+    fake.inject_error("notifyConfirmReceive", 10060001);
+    let result = client.notify_confirm_receive(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "notifyConfirmReceive",
+        10060001,
+        result,
+    );
+}
+#[tokio::test]
+async fn op_special_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::OpSpecialOrderRequest::new(
+            "a".to_owned(),
+            crate::api::shipping::OpSpecialOrderReportType::PreSale,
+        )
+        .delay_to(1);
+    let result = client.op_special_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "opSpecialOrder", &result);
+    fake.inject_error("opSpecialOrder", 268546000);
+    let result = client.op_special_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "opSpecialOrder",
+        268546000,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_msg_jump_path() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::SetMsgJumpPathRequest::new("a".to_owned());
+    let result = client.set_msg_jump_path(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setMsgJumpPath", &result);
+    fake.inject_error("setMsgJumpPath", 40002);
+    let result = client.set_msg_jump_path(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setMsgJumpPath",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_wxa_trade_type() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::SetWxaTradeTypeRequest::new(
+        crate::api::shipping::SetWxaTradeTypeTradeType::Comprehensive,
+        vec![
+            crate ::api::shipping::SetWxaTradeTypeMaterialListItem::new(crate
+            ::api::shipping::SetWxaTradeTypeMaterialListItemMaterialType::Image, "a"
+            .to_owned())
+        ],
+        "a".to_owned(),
+    );
+    let result = client.set_wxa_trade_type(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setWxaTradeType", &result);
+    fake.inject_error("setWxaTradeType", 268486048);
+    let result = client.set_wxa_trade_type(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setWxaTradeType",
+        268486048,
+        result,
+    );
+}
+#[tokio::test]
+async fn shipping_get_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::ShippingGetOrderRequest::new()
+        .transaction_id("a".to_owned())
+        .merchant_id("a".to_owned())
+        .sub_merchant_id("a".to_owned())
+        .merchant_trade_no("a".to_owned());
+    let result = client.shipping_get_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "shippingGetOrder", &result);
+    fake.inject_error("shippingGetOrder", 10060001);
+    let result = client.shipping_get_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "shippingGetOrder",
+        10060001,
+        result,
+    );
+}
+#[tokio::test]
+async fn shipping_get_order_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::ShippingGetOrderListRequest::new()
+        .pay_time_range(
+            crate::api::shipping::ShippingGetOrderListPayTimeRange::new()
+                .begin_time(1)
+                .end_time(1),
+        )
+        .order_state(
+            crate::api::shipping::ShippingGetOrderListOrderState::AwaitingShipment,
+        )
+        .openid("a".to_owned())
+        .last_index("a".to_owned())
+        .page_size(1);
+    let result = client.shipping_get_order_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "shippingGetOrderList", &result);
+    fake.inject_error("shippingGetOrderList", 10060001);
+    let result = client.shipping_get_order_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "shippingGetOrderList",
+        10060001,
+        result,
+    );
+}
+#[tokio::test]
+async fn upload_combined_shipping_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::UploadCombinedShippingInfoRequest::new(
+            crate::api::shipping::UploadCombinedShippingInfoOrderKey::new(
+                    crate::api::shipping::UploadCombinedShippingInfoOrderKeyOrderNumberType::MerchantOrderNo,
+                )
+                .transaction_id("a".to_owned())
+                .mchid("a".to_owned())
+                .out_trade_no("a".to_owned()),
+            "a".to_owned(),
+            crate::api::shipping::UploadCombinedShippingInfoPayer::new("a".to_owned()),
+        )
+        .sub_orders(
+            vec![
+                crate ::api::shipping::UploadCombinedShippingInfoSubOrdersItem::new(crate
+                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemOrderKey::new(crate
+                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemOrderKeyOrderNumberType::MerchantOrderNo)
+                .transaction_id("a".to_owned()).mchid("a".to_owned()).out_trade_no("a"
+                .to_owned()), crate
+                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemLogisticsType::Express,
+                crate
+                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemDeliveryMode::Unified)
+                .is_all_delivered(true).shipping_list(vec![crate
+                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemShippingListItem::new("a"
+                .to_owned()).tracking_no("a".to_owned()).express_company("a".to_owned())
+                .contact(crate
+                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemShippingListItemContact::new()
+                .consignor_contact("a".to_owned()).receiver_contact("a".to_owned()))])
+            ],
+        );
+    let result = client.upload_combined_shipping_info(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "uploadCombinedShippingInfo",
+        &result,
+    );
+    fake.inject_error("uploadCombinedShippingInfo", 10060001);
+    let result = client.upload_combined_shipping_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "uploadCombinedShippingInfo",
+        10060001,
+        result,
+    );
+}
+#[tokio::test]
+async fn upload_shipping_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::shipping::UploadShippingInfoRequest::new(
+            crate::api::shipping::UploadShippingInfoOrderKey::new(
+                    crate::api::shipping::UploadShippingInfoOrderKeyOrderNumberType::MerchantOrderNo,
+                )
+                .transaction_id("a".to_owned())
+                .mchid("a".to_owned())
+                .out_trade_no("a".to_owned()),
+            crate::api::shipping::UploadShippingInfoLogisticsType::Express,
+            crate::api::shipping::UploadShippingInfoDeliveryMode::Unified,
+            vec![
+                crate ::api::shipping::UploadShippingInfoShippingListItem::new("a"
+                .to_owned()).tracking_no("a".to_owned()).express_company("a".to_owned())
+                .contact(crate
+                ::api::shipping::UploadShippingInfoShippingListItemContact::new()
+                .consignor_contact("a".to_owned()).receiver_contact("a".to_owned()))
+            ],
+            "a".to_owned(),
+            crate::api::shipping::UploadShippingInfoPayer::new("a".to_owned()),
+        )
+        .is_all_delivered(true);
+    let result = client.upload_shipping_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "uploadShippingInfo", &result);
+    fake.inject_error("uploadShippingInfo", 10060001);
+    let result = client.upload_shipping_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "uploadShippingInfo",
+        10060001,
+        result,
+    );
+}
+#[tokio::test]
+async fn verify_signature() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::soter::VerifySignatureRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.verify_signature(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "verifySignature", &result);
+    fake.inject_error("verifySignature", 40002);
+    let result = client.verify_signature(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "verifySignature",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn quick_check_student_identity() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::student::QuickCheckStudentIdentityRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.quick_check_student_identity(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "quickCheckStudentIdentity",
+        &result,
+    );
+    fake.inject_error("quickCheckStudentIdentity", 40097);
+    let result = client.quick_check_student_identity(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "quickCheckStudentIdentity",
+        40097,
+        result,
+    );
+}
+#[tokio::test]
+async fn add_message_template() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::AddMessageTemplateRequest::new(
+        "a".to_owned(),
+        vec![1, 1],
+        "a".to_owned(),
+    );
+    let result = client.add_message_template(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "addMessageTemplate", &result);
+    fake.inject_error("addMessageTemplate", 40400);
+    let result = client.add_message_template(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "addMessageTemplate",
+        40400,
+        result,
+    );
+}
+#[tokio::test]
+async fn delete_message_template() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::DeleteMessageTemplateRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.delete_message_template(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "deleteMessageTemplate", &result);
+    fake.inject_error("deleteMessageTemplate", 20001);
+    let result = client.delete_message_template(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "deleteMessageTemplate",
+        20001,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_message_template_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::GetMessageTemplateListRequest::new();
+    let result = client.get_message_template_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getMessageTemplateList", &result);
+    fake.inject_error("getMessageTemplateList", 404);
+    let result = client.get_message_template_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getMessageTemplateList",
+        404,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_pub_template_key_words_by_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::GetPubTemplateKeyWordsByIdRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.get_pub_template_key_words_by_id(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "getPubTemplateKeyWordsById",
+        &result,
+    );
+    fake.inject_error("getPubTemplateKeyWordsById", 20001);
+    let result = client.get_pub_template_key_words_by_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPubTemplateKeyWordsById",
+        20001,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_pub_template_title_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::GetPubTemplateTitleListRequest::new(
+        "a".to_owned(),
+        1,
+        1,
+    );
+    let result = client.get_pub_template_title_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPubTemplateTitleList", &result);
+    fake.inject_error("getPubTemplateTitleList", 404);
+    let result = client.get_pub_template_title_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPubTemplateTitleList",
+        404,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_subscribe_message_category() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::GetSubscribeMessageCategoryRequest::new();
+    let result = client.get_subscribe_message_category(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "getSubscribeMessageCategory",
+        &result,
+    );
+    fake.inject_error("getSubscribeMessageCategory", 404);
+    let result = client.get_subscribe_message_category(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getSubscribeMessageCategory",
+        404,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_user_notify() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::GetUserNotifyRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+    );
+    let result = client.get_user_notify(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getUserNotify", &result);
+    fake.inject_error("getUserNotify", 85431);
+    let result = client.get_user_notify(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getUserNotify",
+        85431,
+        result,
+    );
+}
+#[tokio::test]
+async fn send_subscribe_message() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::SendSubscribeMessageRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .page("a".to_owned())
+        .miniprogram_state(
+            crate::api::subscribe_message::SendSubscribeMessageMiniprogramState::Developer,
+        )
+        .lang(crate::api::subscribe_message::SendSubscribeMessageLang::ZhCn);
+    let result = client.send_subscribe_message(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "sendSubscribeMessage", &result);
+    fake.inject_error("sendSubscribeMessage", 40037);
+    let result = client.send_subscribe_message(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "sendSubscribeMessage",
+        40037,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_user_notify() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::SetUserNotifyRequest::new(
+            "a".to_owned(),
+            1,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .check_json("a".to_owned());
+    let result = client.set_user_notify(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setUserNotify", &result);
+    fake.inject_error("setUserNotify", 85431);
+    let result = client.set_user_notify(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setUserNotify",
+        85431,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_user_notify_ext() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::subscribe_message::SetUserNotifyExtRequest::new(
+        "a".to_owned(),
+        1,
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.set_user_notify_ext(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setUserNotifyExt", &result);
+    fake.inject_error("setUserNotifyExt", 85431);
+    let result = client.set_user_notify_ext(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setUserNotifyExt",
+        85431,
+        result,
+    );
+}
+#[tokio::test]
+async fn send_uniform_message() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::uniform_message::SendUniformMessageRequest::new(
+            "a".to_owned(),
+            crate::api::uniform_message::SendUniformMessageMpTemplateMsg::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .url("a".to_owned())
+                .miniprogram(
+                    crate::api::uniform_message::SendUniformMessageMpTemplateMsgMiniprogram::new(
+                            "a".to_owned(),
+                        )
+                        .pagepath("a".to_owned()),
+                ),
+        )
+        .weapp_template_msg(
+            crate::api::uniform_message::SendUniformMessageWeappTemplateMsg::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .emphasis_keyword("a".to_owned()),
+        );
+    let result = client.send_uniform_message(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "sendUniformMessage", &result);
+    fake.inject_error("sendUniformMessage", 40013);
+    let result = client.send_uniform_message(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "sendUniformMessage",
+        40013,
+        result,
+    );
+}
+#[tokio::test]
+async fn create_activity_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::updatable_message::CreateActivityIdRequest::new()
+        .unionid("a".to_owned())
+        .openid("a".to_owned());
+    let result = client.create_activity_id(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "createActivityId", &result);
+    fake.inject_error("createActivityId", 40002);
+    let result = client.create_activity_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "createActivityId",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_chat_tool_msg() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::updatable_message::SetChatToolMsgRequest::new(
+            "a".to_owned(),
+            crate::api::updatable_message::SetChatToolMsgTargetState::Ongoing,
+            "a".to_owned(),
+            crate::api::updatable_message::SetChatToolMsgVersionType::Release,
+        )
+        .participator_info_list(
+            vec![
+                crate
+                ::api::updatable_message::SetChatToolMsgParticipatorInfoListItem::new("a"
+                .to_owned(), crate
+                ::api::updatable_message::SetChatToolMsgParticipatorInfoListItemState::NotDone)
+            ],
+        );
+    let result = client.set_chat_tool_msg(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setChatToolMsg", &result);
+    fake.inject_error("setChatToolMsg", 40013);
+    let result = client.set_chat_tool_msg(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setChatToolMsg",
+        40013,
+        result,
+    );
+}
+#[tokio::test]
+async fn set_updatable_msg() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::updatable_message::SetUpdatableMsgRequest::new(
+        "a".to_owned(),
+        crate::api::updatable_message::SetUpdatableMsgTargetState::NotStarted,
+        crate::api::updatable_message::SetUpdatableMsgTemplateInfo::new(
+            vec![
+                crate
+                ::api::updatable_message::SetUpdatableMsgTemplateInfoParameterListItem::new(crate
+                ::api::updatable_message::SetUpdatableMsgTemplateInfoParameterListItemName::MemberCount,
+                "a".to_owned())
+            ],
+        ),
+    );
+    let result = client.set_updatable_msg(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "setUpdatableMsg", &result);
+    fake.inject_error("setUpdatableMsg", 47501);
+    let result = client.set_updatable_msg(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "setUpdatableMsg",
+        47501,
+        result,
+    );
+}
+#[tokio::test]
+async fn check_encrypted_data() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::user_info::CheckEncryptedDataRequest::new(
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_owned(),
+    );
+    let result = client.check_encrypted_data(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "checkEncryptedData", &result);
+    fake.inject_error("checkEncryptedData", 1);
+    let result = client.check_encrypted_data(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "checkEncryptedData",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_paid_unionid() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::user_info::GetPaidUnionidRequest::new("a".to_owned())
+        .transaction_id("a".to_owned())
+        .mch_id("a".to_owned())
+        .out_trade_no("a".to_owned());
+    let result = client.get_paid_unionid(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPaidUnionid", &result);
+    fake.inject_error("getPaidUnionid", 89002);
+    let result = client.get_paid_unionid(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPaidUnionid",
+        89002,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_phone_number() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::user_info::GetPhoneNumberRequest::new("a".to_owned())
+        .openid("a".to_owned());
+    let result = client.get_phone_number(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPhoneNumber", &result);
+    fake.inject_error("getPhoneNumber", 40013);
+    let result = client.get_phone_number(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPhoneNumber",
+        40013,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_plugin_open_pid() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::user_info::GetPluginOpenPidRequest::new("a".to_owned());
+    let result = client.get_plugin_open_pid(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getPluginOpenPid", &result);
+    fake.inject_error("getPluginOpenPid", 1000);
+    let result = client.get_plugin_open_pid(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getPluginOpenPid",
+        1000,
+        result,
+    );
+}
+#[tokio::test]
+async fn get_user_encrypt_key() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::user_info::GetUserEncryptKeyRequest::new(
+        "a".to_owned(),
+        crate::Secret::from("a"),
+    );
+    let result = client.get_user_encrypt_key(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "getUserEncryptKey", &result);
+    fake.inject_error("getUserEncryptKey", 87007);
+    let result = client.get_user_encrypt_key(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "getUserEncryptKey",
+        87007,
         result,
     );
 }

@@ -6,12 +6,259 @@
 pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &access_token::GET_ACCESS_TOKEN_CONTRACT,
     &access_token::GET_STABLE_ACCESS_TOKEN_CONTRACT,
+    &charge::GET_RECENT_AVERAGE_USAGE_CONTRACT,
+    &charge::GET_USAGE_DETAIL_CONTRACT,
+    &city_service::CHECK_REAL_NAME_INFO_CONTRACT,
+    &city_service::CITY_SERVICE_GET_MED_REAL_NAME_CONTRACT,
+    &city_service::CITY_SERVICE_GET_MSG_RELATION_CONTRACT,
+    &city_service::CITY_SERVICE_GET_SERVICE_PATH_CONTRACT,
+    &city_service::CITY_SERVICE_SEND_CHANNEL_MSG_CONTRACT,
+    &city_service::CITY_SERVICE_SEND_MSG_DATA_CONTRACT,
+    &city_service::ELDER_MED_GET_HOSP_NOTICE_LIST_CONTRACT,
+    &city_service::ELDER_MED_PREVIEW_HOPS_NOTICE_CONTRACT,
+    &city_service::ELDER_MED_PUBLIC_HOPS_NOTICE_CONTRACT,
+    &city_service::ELDER_MED_SET_HOPS_NOTICE_CONTRACT,
+    &city_service::TRANSPORT_CODE_GET_BUSINESS_VIEW_CONTRACT,
+    &cloudbase::ADD_DELAYED_FUNCTION_TASK_CONTRACT,
+    &cloudbase::BATCH_DELETE_FILE_CONTRACT,
+    &cloudbase::BATCH_DOWNLOAD_FILE_CONTRACT,
+    &cloudbase::CLOUDBASE_REPORT_API_CONTRACT,
+    &cloudbase::CREATE_SEND_SMS_TASK_CONTRACT,
+    &cloudbase::DATABASE_ADD_CONTRACT,
+    &cloudbase::DATABASE_AGGREGATE_CONTRACT,
+    &cloudbase::DATABASE_COLLECTION_ADD_CONTRACT,
+    &cloudbase::DATABASE_COLLECTION_DELETE_CONTRACT,
+    &cloudbase::DATABASE_COLLECTION_GET_CONTRACT,
+    &cloudbase::DATABASE_COUNT_CONTRACT,
+    &cloudbase::DATABASE_DELETE_CONTRACT,
+    &cloudbase::DATABASE_MIGRATE_EXPORT_CONTRACT,
+    &cloudbase::DATABASE_MIGRATE_IMPORT_CONTRACT,
+    &cloudbase::DATABASE_MIGRATE_QUERY_INFO_CONTRACT,
+    &cloudbase::DATABASE_QUERY_CONTRACT,
+    &cloudbase::DATABASE_UPDATE_CONTRACT,
+    &cloudbase::DESCRIBE_EXTENSION_UPLOAD_INFO_CONTRACT,
+    &cloudbase::DESCRIBE_SMS_RECORDS_CONTRACT,
+    &cloudbase::GET_CLOUD_BASE_STATISTICS_CONTRACT,
+    &cloudbase::GET_CLOUD_BASE_VO_IP_SIGN_CONTRACT,
+    &cloudbase::GET_OPEN_DATA_CONTRACT,
+    &cloudbase::GET_QCLOUD_TOKEN_CONTRACT,
+    &cloudbase::INVOKE_CLOUD_FUNCTION_CONTRACT,
+    &cloudbase::NEW_SEND_CLOUD_BASE_SMS_CONTRACT,
+    &cloudbase::SEND_CLOUD_BASE_SMS_CONTRACT,
+    &cloudbase::UPDATE_INDEX_CONTRACT,
+    &cloudbase::UPLOAD_FILE_CONTRACT,
+    &customer_service::ADD_KF_ACCOUNT_CONTRACT,
+    &customer_service::CANCEL_KF_ADMIN_CONTRACT,
+    &customer_service::DEL_KF_ACCOUNT_CONTRACT,
+    &customer_service::GET_KF_LIST_CONTRACT,
+    &customer_service::GET_ONLINE_KF_LIST_CONTRACT,
     &customer_service::GET_TEMP_MEDIA_CONTRACT,
     &customer_service::SEND_CUSTOM_MESSAGE_CONTRACT,
+    &customer_service::SET_KF_ADMIN_CONTRACT,
     &customer_service::SET_TYPING_CONTRACT,
     &customer_service::UPLOAD_TEMP_MEDIA_CONTRACT,
+    &data_analysis::GET_DAILY_RETAIN_CONTRACT,
+    &data_analysis::GET_DAILY_SUMMARY_CONTRACT,
+    &data_analysis::GET_DAILY_VISIT_TREND_CONTRACT,
+    &data_analysis::GET_MONTHLY_RETAIN_CONTRACT,
+    &data_analysis::GET_MONTHLY_VISIT_TREND_CONTRACT,
+    &data_analysis::GET_PERFORMANCE_DATA_CONTRACT,
+    &data_analysis::GET_USER_PORTRAIT_CONTRACT,
+    &data_analysis::GET_VISIT_DISTRIBUTION_CONTRACT,
+    &data_analysis::GET_VISIT_PAGE_CONTRACT,
+    &data_analysis::GET_WEEKLY_RETAIN_CONTRACT,
+    &data_analysis::GET_WEEKLY_VISIT_TREND_CONTRACT,
+    &face_verify::GET_VERIFY_ID_CONTRACT,
+    &face_verify::QUERY_VERIFY_INFO_CONTRACT,
+    &hardware::HARDWARE_ACTIVE_LICENSE_DEVICE_CONTRACT,
+    &hardware::HARDWARE_ADD_IOT_GROUP_DEVICE_CONTRACT,
+    &hardware::HARDWARE_CREATE_IOT_GROUP_ID_CONTRACT,
+    &hardware::HARDWARE_EXPAND_IOT_GROUP_CONTRACT,
+    &hardware::HARDWARE_GET_IOT_GROUP_INFO_CONTRACT,
+    &hardware::HARDWARE_GET_LICENSE_DEVICE_INFO_CONTRACT,
+    &hardware::HARDWARE_GET_LICENSE_PKG_LIST_CONTRACT,
+    &hardware::HARDWARE_GET_SN_TICKET_CONTRACT,
+    &hardware::HARDWARE_REMOVE_IOT_GROUP_DEVICE_CONTRACT,
+    &hardware::HARDWARE_SEND_DEVICE_MESSAGE_CONTRACT,
+    &image::AI_CROP_CONTRACT,
+    &image::AI_CROP_UPLOAD_CONTRACT,
+    &image::IMG_SCAN_QR_CODE_CONTRACT,
+    &image::IMG_SCAN_QR_CODE_UPLOAD_CONTRACT,
+    &image::SUPER_RESOLUTION_CONTRACT,
+    &image::SUPER_RESOLUTION_UPLOAD_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_ABNORMAL_CONFIRM_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_ADD_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_ADD_TIP_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_BIND_ACCOUNT_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_CANCEL_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_GET_ALL_IMME_DELIVERY_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_GET_BIND_ACCOUNT_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_GET_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_MOCK_UPDATE_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_OPEN_DELIVERY_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_PRE_ADD_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_PRE_CANCEL_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_RE_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_REAL_MOCK_UPDATE_ORDER_CONTRACT,
+    &immediate_delivery::IMMEDIATE_DELIVERY_UPDATE_ORDER_CONTRACT,
+    &kf_work::BIND_KF_WORK_CONTRACT,
+    &kf_work::GET_KF_WORK_BOUND_CONTRACT,
+    &kf_work::UNBIND_KF_WORK_CONTRACT,
+    &labor_use::SEND_EMPLOYEE_RELATION_MSG_CONTRACT,
+    &labor_use::UNBIND_USER_B2C_AUTH_INFO_CONTRACT,
+    &link::GENERATE_NFC_SCHEME_CONTRACT,
+    &link::GENERATE_SCHEME_CONTRACT,
+    &link::GENERATE_SHORT_LINK_CONTRACT,
+    &link::GENERATE_URL_LINK_CONTRACT,
+    &link::QUERY_SCHEME_CONTRACT,
+    &link::QUERY_URL_LINK_CONTRACT,
+    &live::LIVE_ADD_ASSISTANT_CONTRACT,
+    &live::LIVE_ADD_GOODS_CONTRACT,
+    &live::LIVE_ADD_ROLE_CONTRACT,
+    &live::LIVE_ADD_SUB_ANCHOR_CONTRACT,
+    &live::LIVE_CREATE_ROOM_CONTRACT,
+    &live::LIVE_DELETE_GOODS_CONTRACT,
+    &live::LIVE_DELETE_GOODS_IN_ROOM_CONTRACT,
+    &live::LIVE_DELETE_ROLE_CONTRACT,
+    &live::LIVE_DELETE_ROOM_CONTRACT,
+    &live::LIVE_DELETE_SUB_ANCHOR_CONTRACT,
+    &live::LIVE_DOWNLOAD_GOODS_VIDEO_CONTRACT,
+    &live::LIVE_EDIT_ROOM_CONTRACT,
+    &live::LIVE_GET_ASSISTANT_LIST_CONTRACT,
+    &live::LIVE_GET_DEFAULT_GOODS_KEY_CONTRACT,
+    &live::LIVE_GET_FOLLOWERS_CONTRACT,
+    &live::LIVE_GET_GOODS_AUDIT_INFO_CONTRACT,
+    &live::LIVE_GET_GOODS_LIST_CONTRACT,
+    &live::LIVE_GET_LIVE_INFO_CONTRACT,
+    &live::LIVE_GET_PUSH_URL_CONTRACT,
+    &live::LIVE_GET_ROLE_LIST_CONTRACT,
+    &live::LIVE_GET_SHARED_CODE_CONTRACT,
+    &live::LIVE_GET_SUB_ANCHOR_CONTRACT,
+    &live::LIVE_IMPORT_GOODS_CONTRACT,
+    &live::LIVE_MODIFY_ASSISTANT_CONTRACT,
+    &live::LIVE_MODIFY_SUB_ANCHOR_CONTRACT,
+    &live::LIVE_PUSH_GOODS_CONTRACT,
+    &live::LIVE_PUSH_MESSAGE_CONTRACT,
+    &live::LIVE_REMOVE_ASSISTANT_CONTRACT,
+    &live::LIVE_RESET_GOODS_AUDIT_CONTRACT,
+    &live::LIVE_RESUBMIT_GOODS_AUDIT_CONTRACT,
+    &live::LIVE_SALE_GOODS_CONTRACT,
+    &live::LIVE_SET_DEFAULT_GOODS_KEY_CONTRACT,
+    &live::LIVE_SORT_GOODS_CONTRACT,
+    &live::LIVE_UPDATE_COMMENT_CONTRACT,
+    &live::LIVE_UPDATE_FEED_PUBLIC_CONTRACT,
+    &live::LIVE_UPDATE_GOODS_CONTRACT,
+    &live::LIVE_UPDATE_KF_CONTRACT,
+    &live::LIVE_UPDATE_REPLAY_CONTRACT,
+    &login::CHECK_SESSION_KEY_CONTRACT,
     &login::CODE2_SESSION_CONTRACT,
+    &login::RESET_USER_SESSION_KEY_CONTRACT,
+    &logistics::EXPRESS_ADD_ORDER_CONTRACT,
+    &logistics::EXPRESS_BATCH_GET_ORDER_CONTRACT,
+    &logistics::EXPRESS_BIND_ACCOUNT_CONTRACT,
+    &logistics::EXPRESS_CANCEL_ORDER_CONTRACT,
+    &logistics::EXPRESS_GET_ALL_ACCOUNT_CONTRACT,
+    &logistics::EXPRESS_GET_ALL_DELIVERY_CONTRACT,
+    &logistics::EXPRESS_GET_CONTACT_CONTRACT,
+    &logistics::EXPRESS_GET_ORDER_CONTRACT,
+    &logistics::EXPRESS_GET_PATH_CONTRACT,
+    &logistics::EXPRESS_GET_PRINTER_CONTRACT,
+    &logistics::EXPRESS_GET_QUOTA_CONTRACT,
+    &logistics::EXPRESS_PREVIEW_TEMPLATE_CONTRACT,
+    &logistics::EXPRESS_SCATTER_DELIVERY_CANCEL_CONTRACT,
+    &logistics::EXPRESS_SCATTER_DELIVERY_REFUND_CONTRACT,
+    &logistics::EXPRESS_SCATTER_GET_BILL_CONTRACT,
+    &logistics::EXPRESS_SCATTER_UPDATE_COMPLAINT_RESULT_CONTRACT,
+    &logistics::EXPRESS_SCATTER_UPDATE_ORDER_FEE_CONTRACT,
+    &logistics::EXPRESS_SCATTER_UPDATE_ORDER_STATUS_CONTRACT,
+    &logistics::EXPRESS_TEST_UPDATE_ORDER_CONTRACT,
+    &logistics::EXPRESS_UPDATE_BUSINESS_CONTRACT,
+    &logistics::EXPRESS_UPDATE_PATH_CONTRACT,
+    &logistics::EXPRESS_UPDATE_PRINTER_CONTRACT,
+    &nearby::ADD_NEARBY_POI_CONTRACT,
+    &nearby::DELETE_NEARBY_POI_CONTRACT,
+    &nearby::GET_NEARBY_POI_LIST_CONTRACT,
+    &nearby::SET_NEARBY_POI_SHOW_STATUS_CONTRACT,
+    &ocr::OCR_BANKCARD_CONTRACT,
+    &ocr::OCR_BANKCARD_UPLOAD_CONTRACT,
+    &ocr::OCR_BUSINESS_LICENSE_CONTRACT,
+    &ocr::OCR_BUSINESS_LICENSE_UPLOAD_CONTRACT,
+    &ocr::OCR_DRIVER_LICENSE_CONTRACT,
+    &ocr::OCR_DRIVER_LICENSE_UPLOAD_CONTRACT,
+    &ocr::OCR_ID_CARD_CONTRACT,
+    &ocr::OCR_ID_CARD_UPLOAD_CONTRACT,
+    &ocr::OCR_PRINTED_TEXT_CONTRACT,
+    &ocr::OCR_PRINTED_TEXT_UPLOAD_CONTRACT,
+    &ocr::OCR_VEHICLE_LICENSE_CONTRACT,
+    &ocr::OCR_VEHICLE_LICENSE_UPLOAD_CONTRACT,
+    &openapi::CALLBACK_CHECK_CONTRACT,
+    &openapi::CLEAR_API_QUOTA_CONTRACT,
+    &openapi::CLEAR_QUOTA_CONTRACT,
+    &openapi::CLEAR_QUOTA_BY_APP_SECRET_CONTRACT,
+    &openapi::GET_API_DOMAIN_IP_CONTRACT,
+    &openapi::GET_API_QUOTA_CONTRACT,
+    &openapi::GET_CALLBACK_IP_CONTRACT,
+    &openapi::GET_RID_INFO_CONTRACT,
+    &operation::GET_DOMAIN_INFO_CONTRACT,
+    &operation::GET_FEEDBACK_CONTRACT,
+    &operation::GET_FEEDBACKMEDIA_CONTRACT,
+    &operation::GET_GRAY_RELEASE_PLAN_CONTRACT,
+    &operation::GET_JS_ERR_DETAIL_CONTRACT,
+    &operation::GET_JS_ERR_LIST_CONTRACT,
+    &operation::GET_PERFORMANCE_CONTRACT,
+    &operation::GET_SCENE_LIST_CONTRACT,
+    &operation::GET_VERSION_LIST_CONTRACT,
+    &operation::REALTIMELOG_SEARCH_CONTRACT,
+    &plugin::APPLY_PLUGIN_CONTRACT,
+    &plugin::GET_PLUGIN_DEV_APPLY_LIST_CONTRACT,
+    &plugin::GET_PLUGIN_LIST_CONTRACT,
+    &plugin::SET_DEV_PLUGIN_APPLY_STATUS_CONTRACT,
+    &plugin::UNBIND_PLUGIN_CONTRACT,
+    &plugin::UPDATE_PLUGIN_CONTRACT,
+    &qrcode::CREATE_QR_CODE_CONTRACT,
+    &qrcode::GET_QR_CODE_CONTRACT,
     &qrcode::GET_UNLIMITED_QR_CODE_CONTRACT,
+    &red_packet_cover::GET_RED_PACKET_COVER_URL_CONTRACT,
+    &search::SEARCH_SUBMIT_PAGES_CONTRACT,
+    &security::GET_USER_RISK_RANK_CONTRACT,
+    &security::IMG_SEC_CHECK_CONTRACT,
+    &security::MEDIA_CHECK_ASYNC_CONTRACT,
+    &security::MSG_SEC_CHECK_CONTRACT,
+    &service_market::INVOKE_SERVICE_CONTRACT,
+    &service_market::SERVICE_MARKET_RETRIEVE_CONTRACT,
+    &shipping::FAMOUS_BRAND_APPLY_CONTRACT,
+    &shipping::GET_FAMOUS_BRAND_APPLY_STATUS_CONTRACT,
+    &shipping::IS_TRADE_MANAGED_CONTRACT,
+    &shipping::IS_TRADE_MANAGEMENT_CONFIRMATION_COMPLETED_CONTRACT,
+    &shipping::NOTIFY_CONFIRM_RECEIVE_CONTRACT,
+    &shipping::OP_SPECIAL_ORDER_CONTRACT,
+    &shipping::SET_MSG_JUMP_PATH_CONTRACT,
+    &shipping::SET_WXA_TRADE_TYPE_CONTRACT,
+    &shipping::SHIPPING_GET_ORDER_CONTRACT,
+    &shipping::SHIPPING_GET_ORDER_LIST_CONTRACT,
+    &shipping::UPLOAD_COMBINED_SHIPPING_INFO_CONTRACT,
+    &shipping::UPLOAD_SHIPPING_INFO_CONTRACT,
+    &soter::VERIFY_SIGNATURE_CONTRACT,
+    &student::QUICK_CHECK_STUDENT_IDENTITY_CONTRACT,
+    &subscribe_message::ADD_MESSAGE_TEMPLATE_CONTRACT,
+    &subscribe_message::DELETE_MESSAGE_TEMPLATE_CONTRACT,
+    &subscribe_message::GET_MESSAGE_TEMPLATE_LIST_CONTRACT,
+    &subscribe_message::GET_PUB_TEMPLATE_KEY_WORDS_BY_ID_CONTRACT,
+    &subscribe_message::GET_PUB_TEMPLATE_TITLE_LIST_CONTRACT,
+    &subscribe_message::GET_SUBSCRIBE_MESSAGE_CATEGORY_CONTRACT,
+    &subscribe_message::GET_USER_NOTIFY_CONTRACT,
+    &subscribe_message::SEND_SUBSCRIBE_MESSAGE_CONTRACT,
+    &subscribe_message::SET_USER_NOTIFY_CONTRACT,
+    &subscribe_message::SET_USER_NOTIFY_EXT_CONTRACT,
+    &uniform_message::SEND_UNIFORM_MESSAGE_CONTRACT,
+    &updatable_message::CREATE_ACTIVITY_ID_CONTRACT,
+    &updatable_message::SET_CHAT_TOOL_MSG_CONTRACT,
+    &updatable_message::SET_UPDATABLE_MSG_CONTRACT,
+    &user_info::CHECK_ENCRYPTED_DATA_CONTRACT,
+    &user_info::GET_PAID_UNIONID_CONTRACT,
+    &user_info::GET_PHONE_NUMBER_CONTRACT,
+    &user_info::GET_PLUGIN_OPEN_PID_CONTRACT,
+    &user_info::GET_USER_ENCRYPT_KEY_CONTRACT,
 ];
 /// Error codes any endpoint may return, from `specs/errors.yaml`.
 ///
@@ -24,18 +271,452 @@ pub mod access_token {
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_access_token.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_stable_access_token.rs"));
 }
-/// Endpoints of the `customer_service` category: `getTempMedia`, `sendCustomMessage`, `setTyping`, `uploadTempMedia`.
+/// Endpoints of the `charge` category: `getRecentAverageUsage`, `getUsageDetail`.
+pub mod charge {
+    include!(concat!(env!("OUT_DIR"), "/api/charge/get_recent_average_usage.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/charge/get_usage_detail.rs"));
+}
+/// Endpoints of the `city_service` category: `checkRealNameInfo`, `cityServiceGetMedRealName`, `cityServiceGetMsgRelation`, `cityServiceGetServicePath`, `cityServiceSendChannelMsg`, `cityServiceSendMsgData`, `elderMedGetHospNoticeList`, `elderMedPreviewHopsNotice`, `elderMedPublicHopsNotice`, `elderMedSetHopsNotice`, `transportCodeGetBusinessView`.
+pub mod city_service {
+    include!(concat!(env!("OUT_DIR"), "/api/city_service/check_real_name_info.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/city_service_get_med_real_name.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/city_service_get_msg_relation.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/city_service_get_service_path.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/city_service_send_channel_msg.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/city_service_send_msg_data.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/elder_med_get_hosp_notice_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/elder_med_preview_hops_notice.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/elder_med_public_hops_notice.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/city_service/elder_med_set_hops_notice.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/city_service/transport_code_get_business_view.rs")
+    );
+}
+/// Endpoints of the `cloudbase` category: `addDelayedFunctionTask`, `batchDeleteFile`, `batchDownloadFile`, `cloudbaseReportAPI`, `createSendSmsTask`, `databaseAdd`, `databaseAggregate`, `databaseCollectionAdd`, `databaseCollectionDelete`, `databaseCollectionGet`, `databaseCount`, `databaseDelete`, `databaseMigrateExport`, `databaseMigrateImport`, `databaseMigrateQueryInfo`, `databaseQuery`, `databaseUpdate`, `describeExtensionUploadInfo`, `describeSmsRecords`, `getCloudBaseStatistics`, `getCloudBaseVoIPSign`, `getOpenData`, `getQcloudToken`, `invokeCloudFunction`, `newSendCloudBaseSms`, `sendCloudBaseSms`, `updateIndex`, `uploadFile`.
+pub mod cloudbase {
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/add_delayed_function_task.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/batch_delete_file.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/batch_download_file.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/cloudbase_report_api.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/create_send_sms_task.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_add.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_aggregate.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_collection_add.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_collection_delete.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_collection_get.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_count.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_delete.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_migrate_export.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_migrate_import.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_migrate_query_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_query.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_update.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/cloudbase/describe_extension_upload_info.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/describe_sms_records.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_cloud_base_statistics.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_cloud_base_vo_ip_sign.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_open_data.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_qcloud_token.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/invoke_cloud_function.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/new_send_cloud_base_sms.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/send_cloud_base_sms.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/update_index.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/upload_file.rs"));
+}
+/// Endpoints of the `customer_service` category: `addKfAccount`, `cancelKfAdmin`, `delKfAccount`, `getKfList`, `getOnlineKfList`, `getTempMedia`, `sendCustomMessage`, `setKfAdmin`, `setTyping`, `uploadTempMedia`.
 pub mod customer_service {
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/add_kf_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/cancel_kf_admin.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/del_kf_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/get_kf_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/get_online_kf_list.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/get_temp_media.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/send_custom_message.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/set_kf_admin.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/set_typing.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/upload_temp_media.rs"));
 }
-/// Endpoints of the `login` category: `code2Session`.
-pub mod login {
-    include!(concat!(env!("OUT_DIR"), "/api/login/code2_session.rs"));
+/// Endpoints of the `data_analysis` category: `getDailyRetain`, `getDailySummary`, `getDailyVisitTrend`, `getMonthlyRetain`, `getMonthlyVisitTrend`, `getPerformanceData`, `getUserPortrait`, `getVisitDistribution`, `getVisitPage`, `getWeeklyRetain`, `getWeeklyVisitTrend`.
+pub mod data_analysis {
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_daily_retain.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_daily_summary.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_daily_visit_trend.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_monthly_retain.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_monthly_visit_trend.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_performance_data.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_user_portrait.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_visit_distribution.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_visit_page.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_weekly_retain.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_weekly_visit_trend.rs"));
 }
-/// Endpoints of the `qrcode` category: `getUnlimitedQRCode`.
+/// Endpoints of the `face_verify` category: `getVerifyId`, `queryVerifyInfo`.
+pub mod face_verify {
+    include!(concat!(env!("OUT_DIR"), "/api/face_verify/get_verify_id.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/face_verify/query_verify_info.rs"));
+}
+/// Endpoints of the `hardware` category: `hardwareActiveLicenseDevice`, `hardwareAddIotGroupDevice`, `hardwareCreateIotGroupId`, `hardwareExpandIotGroup`, `hardwareGetIotGroupInfo`, `hardwareGetLicenseDeviceInfo`, `hardwareGetLicensePkgList`, `hardwareGetSnTicket`, `hardwareRemoveIotGroupDevice`, `hardwareSendDeviceMessage`.
+pub mod hardware {
+    include!(
+        concat!(env!("OUT_DIR"), "/api/hardware/hardware_active_license_device.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_add_iot_group_device.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_create_iot_group_id.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_expand_iot_group.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_get_iot_group_info.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/hardware/hardware_get_license_device_info.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_get_license_pkg_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_get_sn_ticket.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/hardware/hardware_remove_iot_group_device.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_send_device_message.rs"));
+}
+/// Endpoints of the `image` category: `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `imgScanQRCodeUpload`, `superResolution`, `superResolutionUpload`.
+pub mod image {
+    include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/image/super_resolution.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/image/super_resolution_upload.rs"));
+}
+/// Endpoints of the `immediate_delivery` category: `immediateDeliveryAbnormalConfirm`, `immediateDeliveryAddOrder`, `immediateDeliveryAddTip`, `immediateDeliveryBindAccount`, `immediateDeliveryCancelOrder`, `immediateDeliveryGetAllImmeDelivery`, `immediateDeliveryGetBindAccount`, `immediateDeliveryGetOrder`, `immediateDeliveryMockUpdateOrder`, `immediateDeliveryOpenDelivery`, `immediateDeliveryPreAddOrder`, `immediateDeliveryPreCancelOrder`, `immediateDeliveryReOrder`, `immediateDeliveryRealMockUpdateOrder`, `immediateDeliveryUpdateOrder`.
+pub mod immediate_delivery {
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_abnormal_confirm.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_add_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/immediate_delivery/immediate_delivery_add_tip.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_bind_account.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_cancel_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_get_all_imme_delivery.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_get_bind_account.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_get_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_mock_update_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_open_delivery.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_pre_add_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_pre_cancel_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_re_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_real_mock_update_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/immediate_delivery/immediate_delivery_update_order.rs")
+    );
+}
+/// Endpoints of the `kf_work` category: `bindKfWork`, `getKfWorkBound`, `unbindKfWork`.
+pub mod kf_work {
+    include!(concat!(env!("OUT_DIR"), "/api/kf_work/bind_kf_work.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/kf_work/get_kf_work_bound.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/kf_work/unbind_kf_work.rs"));
+}
+/// Endpoints of the `labor_use` category: `sendEmployeeRelationMsg`, `unbindUserB2cAuthInfo`.
+pub mod labor_use {
+    include!(concat!(env!("OUT_DIR"), "/api/labor_use/send_employee_relation_msg.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/labor_use/unbind_user_b2c_auth_info.rs"));
+}
+/// Endpoints of the `link` category: `generateNFCScheme`, `generateScheme`, `generateShortLink`, `generateUrlLink`, `queryScheme`, `queryUrlLink`.
+pub mod link {
+    include!(concat!(env!("OUT_DIR"), "/api/link/generate_nfc_scheme.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/link/generate_scheme.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/link/generate_short_link.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/link/generate_url_link.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/link/query_scheme.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/link/query_url_link.rs"));
+}
+/// Endpoints of the `live` category: `liveAddAssistant`, `liveAddGoods`, `liveAddRole`, `liveAddSubAnchor`, `liveCreateRoom`, `liveDeleteGoods`, `liveDeleteGoodsInRoom`, `liveDeleteRole`, `liveDeleteRoom`, `liveDeleteSubAnchor`, `liveDownloadGoodsVideo`, `liveEditRoom`, `liveGetAssistantList`, `liveGetDefaultGoodsKey`, `liveGetFollowers`, `liveGetGoodsAuditInfo`, `liveGetGoodsList`, `liveGetLiveInfo`, `liveGetPushUrl`, `liveGetRoleList`, `liveGetSharedCode`, `liveGetSubAnchor`, `liveImportGoods`, `liveModifyAssistant`, `liveModifySubAnchor`, `livePushGoods`, `livePushMessage`, `liveRemoveAssistant`, `liveResetGoodsAudit`, `liveResubmitGoodsAudit`, `liveSaleGoods`, `liveSetDefaultGoodsKey`, `liveSortGoods`, `liveUpdateComment`, `liveUpdateFeedPublic`, `liveUpdateGoods`, `liveUpdateKf`, `liveUpdateReplay`.
+pub mod live {
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_add_assistant.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_add_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_add_role.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_add_sub_anchor.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_create_room.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_delete_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_delete_goods_in_room.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_delete_role.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_delete_room.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_delete_sub_anchor.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_download_goods_video.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_edit_room.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_assistant_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_default_goods_key.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_followers.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_goods_audit_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_goods_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_live_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_push_url.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_role_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_shared_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_get_sub_anchor.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_import_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_modify_assistant.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_modify_sub_anchor.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_push_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_push_message.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_remove_assistant.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_reset_goods_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_resubmit_goods_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_sale_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_set_default_goods_key.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_sort_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_update_comment.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_update_feed_public.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_update_goods.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_update_kf.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/live/live_update_replay.rs"));
+}
+/// Endpoints of the `login` category: `checkSessionKey`, `code2Session`, `resetUserSessionKey`.
+pub mod login {
+    include!(concat!(env!("OUT_DIR"), "/api/login/check_session_key.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/login/code2_session.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/login/reset_user_session_key.rs"));
+}
+/// Endpoints of the `logistics` category: `expressAddOrder`, `expressBatchGetOrder`, `expressBindAccount`, `expressCancelOrder`, `expressGetAllAccount`, `expressGetAllDelivery`, `expressGetContact`, `expressGetOrder`, `expressGetPath`, `expressGetPrinter`, `expressGetQuota`, `expressPreviewTemplate`, `expressScatterDeliveryCancel`, `expressScatterDeliveryRefund`, `expressScatterGetBill`, `expressScatterUpdateComplaintResult`, `expressScatterUpdateOrderFee`, `expressScatterUpdateOrderStatus`, `expressTestUpdateOrder`, `expressUpdateBusiness`, `expressUpdatePath`, `expressUpdatePrinter`.
+pub mod logistics {
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_add_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_batch_get_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_bind_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_cancel_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_all_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_all_delivery.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_contact.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_path.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_printer.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_get_quota.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_preview_template.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/logistics/express_scatter_delivery_cancel.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/logistics/express_scatter_delivery_refund.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_scatter_get_bill.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/logistics/express_scatter_update_complaint_result.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/logistics/express_scatter_update_order_fee.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/logistics/express_scatter_update_order_status.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_test_update_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_update_business.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_update_path.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/express_update_printer.rs"));
+}
+/// Endpoints of the `nearby` category: `addNearbyPoi`, `deleteNearbyPoi`, `getNearbyPoiList`, `setNearbyPoiShowStatus`.
+pub mod nearby {
+    include!(concat!(env!("OUT_DIR"), "/api/nearby/add_nearby_poi.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/nearby/delete_nearby_poi.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/nearby/get_nearby_poi_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/nearby/set_nearby_poi_show_status.rs"));
+}
+/// Endpoints of the `ocr` category: `ocrBankcard`, `ocrBankcardUpload`, `ocrBusinessLicense`, `ocrBusinessLicenseUpload`, `ocrDriverLicense`, `ocrDriverLicenseUpload`, `ocrIdCard`, `ocrIdCardUpload`, `ocrPrintedText`, `ocrPrintedTextUpload`, `ocrVehicleLicense`, `ocrVehicleLicenseUpload`.
+pub mod ocr {
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_id_card.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_id_card_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_printed_text.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_printed_text_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_vehicle_license.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_vehicle_license_upload.rs"));
+}
+/// Endpoints of the `openapi` category: `callbackCheck`, `clearApiQuota`, `clearQuota`, `clearQuotaByAppSecret`, `getApiDomainIp`, `getApiQuota`, `getCallbackIp`, `getRidInfo`.
+pub mod openapi {
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/callback_check.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/clear_api_quota.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/clear_quota.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/clear_quota_by_app_secret.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/get_api_domain_ip.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/get_api_quota.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/get_callback_ip.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/openapi/get_rid_info.rs"));
+}
+/// Endpoints of the `operation` category: `getDomainInfo`, `getFeedback`, `getFeedbackmedia`, `getGrayReleasePlan`, `getJsErrDetail`, `getJsErrList`, `getPerformance`, `getSceneList`, `getVersionList`, `realtimelogSearch`.
+pub mod operation {
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_domain_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_feedback.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_feedbackmedia.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_gray_release_plan.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_js_err_detail.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_js_err_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_performance.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_scene_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/get_version_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/operation/realtimelog_search.rs"));
+}
+/// Endpoints of the `plugin` category: `applyPlugin`, `getPluginDevApplyList`, `getPluginList`, `setDevPluginApplyStatus`, `unbindPlugin`, `updatePlugin`.
+pub mod plugin {
+    include!(concat!(env!("OUT_DIR"), "/api/plugin/apply_plugin.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/plugin/get_plugin_dev_apply_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/plugin/get_plugin_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/plugin/set_dev_plugin_apply_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/plugin/unbind_plugin.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/plugin/update_plugin.rs"));
+}
+/// Endpoints of the `qrcode` category: `createQRCode`, `getQRCode`, `getUnlimitedQRCode`.
 pub mod qrcode {
+    include!(concat!(env!("OUT_DIR"), "/api/qrcode/create_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/qrcode/get_qr_code.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/qrcode/get_unlimited_qr_code.rs"));
+}
+/// Endpoints of the `red_packet_cover` category: `getRedPacketCoverUrl`.
+pub mod red_packet_cover {
+    include!(
+        concat!(env!("OUT_DIR"), "/api/red_packet_cover/get_red_packet_cover_url.rs")
+    );
+}
+/// Endpoints of the `search` category: `searchSubmitPages`.
+pub mod search {
+    include!(concat!(env!("OUT_DIR"), "/api/search/search_submit_pages.rs"));
+}
+/// Endpoints of the `security` category: `getUserRiskRank`, `imgSecCheck`, `mediaCheckAsync`, `msgSecCheck`.
+pub mod security {
+    include!(concat!(env!("OUT_DIR"), "/api/security/get_user_risk_rank.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/security/img_sec_check.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/security/media_check_async.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/security/msg_sec_check.rs"));
+}
+/// Endpoints of the `service_market` category: `invokeService`, `serviceMarketRetrieve`.
+pub mod service_market {
+    include!(concat!(env!("OUT_DIR"), "/api/service_market/invoke_service.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/service_market/service_market_retrieve.rs"));
+}
+/// Endpoints of the `shipping` category: `famousBrandApply`, `getFamousBrandApplyStatus`, `isTradeManaged`, `isTradeManagementConfirmationCompleted`, `notifyConfirmReceive`, `opSpecialOrder`, `setMsgJumpPath`, `setWxaTradeType`, `shippingGetOrder`, `shippingGetOrderList`, `uploadCombinedShippingInfo`, `uploadShippingInfo`.
+pub mod shipping {
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/famous_brand_apply.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/get_famous_brand_apply_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/is_trade_managed.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/shipping/is_trade_management_confirmation_completed.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/notify_confirm_receive.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/op_special_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/set_msg_jump_path.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/set_wxa_trade_type.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/shipping_get_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/shipping_get_order_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/upload_combined_shipping_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/upload_shipping_info.rs"));
+}
+/// Endpoints of the `soter` category: `verifySignature`.
+pub mod soter {
+    include!(concat!(env!("OUT_DIR"), "/api/soter/verify_signature.rs"));
+}
+/// Endpoints of the `student` category: `quickCheckStudentIdentity`.
+pub mod student {
+    include!(concat!(env!("OUT_DIR"), "/api/student/quick_check_student_identity.rs"));
+}
+/// Endpoints of the `subscribe_message` category: `addMessageTemplate`, `deleteMessageTemplate`, `getMessageTemplateList`, `getPubTemplateKeyWordsById`, `getPubTemplateTitleList`, `getSubscribeMessageCategory`, `getUserNotify`, `sendSubscribeMessage`, `setUserNotify`, `setUserNotifyExt`.
+pub mod subscribe_message {
+    include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/add_message_template.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/subscribe_message/delete_message_template.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/subscribe_message/get_message_template_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/subscribe_message/get_pub_template_key_words_by_id.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/subscribe_message/get_pub_template_title_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/subscribe_message/get_subscribe_message_category.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/get_user_notify.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/subscribe_message/send_subscribe_message.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/set_user_notify.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/set_user_notify_ext.rs"));
+}
+/// Endpoints of the `uniform_message` category: `sendUniformMessage`.
+pub mod uniform_message {
+    include!(concat!(env!("OUT_DIR"), "/api/uniform_message/send_uniform_message.rs"));
+}
+/// Endpoints of the `updatable_message` category: `createActivityId`, `setChatToolMsg`, `setUpdatableMsg`.
+pub mod updatable_message {
+    include!(concat!(env!("OUT_DIR"), "/api/updatable_message/create_activity_id.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/updatable_message/set_chat_tool_msg.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/updatable_message/set_updatable_msg.rs"));
+}
+/// Endpoints of the `user_info` category: `checkEncryptedData`, `getPaidUnionid`, `getPhoneNumber`, `getPluginOpenPid`, `getUserEncryptKey`.
+pub mod user_info {
+    include!(concat!(env!("OUT_DIR"), "/api/user_info/check_encrypted_data.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/user_info/get_paid_unionid.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/user_info/get_phone_number.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/user_info/get_plugin_open_pid.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/user_info/get_user_encrypt_key.rs"));
 }

@@ -312,12 +312,12 @@ impl crate::Client {
     /// 40243, 41004, 50004 and 50007. The previous OpenApiDoc page
     /// (miniprogram/dev/OpenApiDoc/mp-access-token/getAccessToken.html) also had
     /// 61024. The Official Accounts page of the same call
-    /// (doc/offiaccount/Basic_Information/Get_access_token.html) adds the
-    /// administrator IP confirmation codes 89501, 89503, 89506 and 89507, which
-    /// any account can get from /cgi-bin/token. This spec lists the union. A
-    /// community report says the OpenApiDoc page once called the secret parameter
-    /// `appsecret`; the wire name is `secret`, as every generation's request
-    /// example shows.
+    ///        (doc/offiaccount/Basic_Information/Get_access_token.html) adds the
+    ///        administrator IP confirmation codes 89501, 89503, 89506 and 89507, which
+    ///        any account can get from /cgi-bin/token. This spec lists the union. A
+    ///        community report says the OpenApiDoc page once called the secret parameter
+    ///        `appsecret`; the wire name is `secret`, as every generation's request
+    ///        example shows.
     ///
     /// # Errors
     ///

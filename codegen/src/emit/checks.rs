@@ -54,7 +54,8 @@ fn value_checks(ty: &Type, c: &Constraints, name: &str, value: TokenStream) -> T
         }
         Type::Int(_) | Type::Float if c.minimum.is_some() || c.maximum.is_some() => {
             let (min, max) = (opt_f64(c.minimum), opt_f64(c.maximum));
-            out.extend(quote! { crate::runtime::check::range(parent, #name, *#value as f64, #min, #max)?; });
+            let number = if matches!(ty, Type::Float) { quote!(*#value) } else { quote!(*#value as f64) };
+            out.extend(quote! { crate::runtime::check::range(parent, #name, #number, #min, #max)?; });
         }
         Type::Array(item) => {
             if c.min_items.is_some() || c.max_items.is_some() {

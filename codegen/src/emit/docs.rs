@@ -14,10 +14,63 @@ pub fn lines(lines: &[String]) -> TokenStream {
     quote! { #(#attrs)* }
 }
 
+/// Lines that continue a Markdown list item get the item's indentation,
+/// so notes wrapped by hand render as one item (and clippy's
+/// `doc_lazy_continuation` stays quiet).
+fn indent_list_continuations(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut item_indent: Option<usize> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let leading = line.len() - trimmed.len();
+        let marker = ["- ", "* ", "+ "].iter().any(|m| trimmed.starts_with(m))
+            || trimmed.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if trimmed.is_empty() {
+            item_indent = None;
+            out.push(String::new());
+        } else if marker {
+            let width = if trimmed.starts_with(['-', '*', '+']) { 2 } else { trimmed.find(". ").map_or(3, |i| i + 2) };
+            item_indent = Some(leading + width);
+            out.push(line.to_owned());
+        } else if let Some(indent) = item_indent.filter(|&i| leading < i) {
+            out.push(format!("{}{trimmed}", " ".repeat(indent)));
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
 /// Spec text made safe for rustdoc: square brackets would be read as
 /// intra-doc links.
 pub fn spec_text(text: &str) -> String {
-    text.replace('[', "\\[").replace(']', "\\]")
+    quote_bare_urls(&text.replace('[', "\\[").replace(']', "\\]"))
+}
+
+/// Puts bare URLs in code spans: rustdoc warns about bare URLs, and spec
+/// text often holds partial ones (`https://wxaurl.cn/...`).
+fn quote_bare_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("http://").into_iter().chain(rest.find("https://")).min() {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let end = from.find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '"' | '\'' | '`' | '，' | '。')).unwrap_or(from.len());
+        let (url, after) = from.split_at(end);
+        let url = url.trim_end_matches(['.', ',', ';', ':']);
+        let quoted = before.ends_with('`') || before.ends_with('<') || before.ends_with('(');
+        if quoted {
+            out.push_str(url);
+        } else {
+            out.push('`');
+            out.push_str(url);
+            out.push('`');
+        }
+        rest = &from[url.len()..];
+        let _ = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 pub fn method_name(method: HttpMethod) -> &'static str {
@@ -57,7 +110,7 @@ pub fn endpoint(endpoint: &Endpoint, errors: &[ErrorCode]) -> Vec<String> {
     out.push(facts.join(" "));
     if let Some(notes) = &endpoint.notes {
         out.push(String::new());
-        out.extend(notes.lines().map(spec_text));
+        out.extend(indent_list_continuations(notes).iter().map(|line| spec_text(line)));
     }
     out.push(String::new());
     out.push("# Errors".to_owned());
@@ -71,4 +124,14 @@ pub fn endpoint(endpoint: &Endpoint, errors: &[ErrorCode]) -> Vec<String> {
     }
     out.push("| other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |".to_owned());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bare_urls_become_code_spans() {
+        assert_eq!(super::spec_text("an https://wxaurl.cn/... address."), "an `https://wxaurl.cn/`... address.");
+        assert_eq!(super::spec_text("see `https://a.b/c` or <https://x.y>"), "see `https://a.b/c` or <https://x.y>");
+        assert_eq!(super::spec_text("[x](https://a.b)"), "\\[x\\](https://a.b)");
+    }
 }
