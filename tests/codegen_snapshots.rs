@@ -15,7 +15,7 @@ fn fixture(name: &str) -> Vec<SourceFile> {
 fn each_fixture_spec_generates_the_reviewed_code() {
     let generation = generate(&fixture("valid")).expect("the valid fixtures are valid");
     assert_eq!(generation.endpoint_count(), 5);
-    assert_eq!(generation.files.len(), 8, "mod.rs, common.rs, contract_tests.rs and one file per endpoint");
+    assert_eq!(generation.files.len(), 9, "mod.rs, common.rs, contract_tests.rs, API.md and one file per endpoint");
     for file in &generation.files {
         let name = file.path.replace(['/', '.'], "_");
         insta::assert_snapshot!(name, file.contents);

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+mod catalog;
 mod chars;
 pub mod diagnostics;
 mod emit;
@@ -79,7 +80,7 @@ pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Genera
     let set = load::parse(sources);
     let api = validate::validate(&set)?;
     let jobs = emit::files(&api, include_dir);
-    let files = format::format_all(&jobs).map_err(|message| {
+    let internal = |message: String| {
         Diagnostics(vec![Diagnostic {
             file: "(generator)".to_owned(),
             line: 0,
@@ -87,7 +88,9 @@ pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Genera
             key_path: String::new(),
             message: format!("internal error, please report: {message}"),
         }])
-    })?;
+    };
+    let mut files = format::format_all(&jobs).map_err(internal)?;
+    files.push(GeneratedFile { path: "API.md".to_owned(), contents: catalog::render(&api).map_err(internal)? });
     let mut endpoints_per_category = BTreeMap::new();
     for endpoint in &api.endpoints {
         *endpoints_per_category.entry(endpoint.category.clone()).or_insert(0) += 1;
