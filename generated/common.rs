@@ -13,58 +13,192 @@ pub enum CommonError {
     InvalidGrantType(crate::ErrorBody),
     /// `40003`: The OpenID is invalid or belongs to another app. (retry: none)
     InvalidOpenId(crate::ErrorBody),
+    /// `40004`: The media file type is not accepted for this call. (retry: none)
+    InvalidMediaType(crate::ErrorBody),
+    /// `40005`: The uploaded file is in a format this call does not accept. (retry: none)
+    InvalidFileType(crate::ErrorBody),
+    /// `40006`: The uploaded file is empty or larger than allowed. (retry: none)
+    InvalidFileSize(crate::ErrorBody),
+    /// `40007`: The media_id is invalid or has expired. (retry: none)
+    InvalidMediaId(crate::ErrorBody),
+    /// `40008`: The message type is not one this call supports. (retry: none)
+    InvalidMessageType(crate::ErrorBody),
+    /// `40009`: The image is empty or larger than allowed. (retry: none)
+    InvalidImageSize(crate::ErrorBody),
+    /// `40010`: The voice file is empty or larger than allowed. (retry: none)
+    InvalidVoiceSize(crate::ErrorBody),
+    /// `40011`: The video file is empty or larger than allowed. (retry: none)
+    InvalidVideoSize(crate::ErrorBody),
+    /// `40012`: The thumbnail is empty or larger than allowed. (retry: none)
+    InvalidThumbSize(crate::ErrorBody),
     /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
     InvalidAppId(crate::ErrorBody),
     /// `40014`: The access token is malformed, expired or issued to another account. (retry: refresh token)
     InvalidAccessToken(crate::ErrorBody),
-    /// `40066`: The request URL does not match the documented one. (retry: none)
+    /// `40029`: The login or authorization code is invalid, expired or issued to another app. (retry: none)
+    InvalidCode(crate::ErrorBody),
+    /// `40033`: The request contains characters written as \uxxxx escapes, which are refused. (retry: none)
+    InvalidRequestCharacters(crate::ErrorBody),
+    /// `40035`: A request parameter is not valid. (retry: none)
+    InvalidParameter(crate::ErrorBody),
+    /// `40036`: The template ID has the wrong length. (retry: none)
+    InvalidTemplateIdLength(crate::ErrorBody),
+    /// `40037`: The template ID does not exist or is not available to this account. (retry: none)
+    InvalidTemplateId(crate::ErrorBody),
+    /// `40038`: The request is not in the expected format. (retry: none)
+    InvalidRequestFormat(crate::ErrorBody),
+    /// `40039`: A URL in the request is too long. (retry: none)
+    InvalidUrlLength(crate::ErrorBody),
+    /// `40048`: A URL in the request, or its domain, is not accepted. (retry: none)
+    InvalidUrlDomain(crate::ErrorBody),
+    /// `40066`: The request URL does not match the documented one, or a submitted page is blocked by the sitemap. (retry: none)
     InvalidUrl(crate::ErrorBody),
     /// `40097`: One or more parameters are invalid. (retry: none)
     InvalidArgs(crate::ErrorBody),
+    /// `40118`: The media_id has an invalid length. (retry: none)
+    InvalidMediaIdSize(crate::ErrorBody),
+    /// `40121`: The media_id refers to a kind of media this call cannot use. (retry: none)
+    InvalidMediaIdType(crate::ErrorBody),
     /// `40125`: The AppSecret is invalid. (retry: none)
     InvalidAppSecret(crate::ErrorBody),
+    /// `40132`: The WeChat ID given is not valid. (retry: none)
+    InvalidWechatId(crate::ErrorBody),
+    /// `40137`: The image format is not supported. (retry: none)
+    UnsupportedImageFormat(crate::ErrorBody),
+    /// `40163`: The authorization code has already been used once. (retry: none)
+    CodeAlreadyUsed(crate::ErrorBody),
     /// `40164`: The calling IP address is not on the account's API IP allowlist. (retry: none)
     IpNotWhitelisted(crate::ErrorBody),
+    /// `40243`: The AppSecret is frozen; unfreeze it on the admin site before fetching tokens. (retry: none)
+    AppSecretFrozen(crate::ErrorBody),
     /// `41001`: The access_token parameter was not sent. (retry: none)
     AccessTokenMissing(crate::ErrorBody),
     /// `41002`: The appid parameter was not sent. (retry: none)
     AppIdMissing(crate::ErrorBody),
     /// `41004`: The secret parameter was not sent. (retry: none)
     AppSecretMissing(crate::ErrorBody),
+    /// `41005`: The request carries no media file data. (retry: none)
+    MediaDataMissing(crate::ErrorBody),
+    /// `41006`: The media_id parameter was not sent. (retry: none)
+    MediaIdMissing(crate::ErrorBody),
+    /// `41008`: The code parameter was not sent. (retry: none)
+    CodeMissing(crate::ErrorBody),
+    /// `41009`: The openid parameter was not sent. (retry: none)
+    OpenIdMissing(crate::ErrorBody),
+    /// `41010`: The url parameter was not sent. (retry: none)
+    UrlMissing(crate::ErrorBody),
+    /// `41011`: A required field is missing from the request body. (retry: none)
+    RequiredFieldMissing(crate::ErrorBody),
+    /// `41018`: The component_appid field was not sent. (retry: none)
+    ComponentAppIdMissing(crate::ErrorBody),
     /// `42001`: The access token has expired. (retry: refresh token)
     AccessTokenExpired(crate::ErrorBody),
+    /// `42003`: The authorization code has expired. (retry: none)
+    CodeExpired(crate::ErrorBody),
     /// `43001`: The call must use GET. (retry: none)
     RequireGet(crate::ErrorBody),
     /// `43002`: The call must use POST. (retry: none)
     RequirePost(crate::ErrorBody),
     /// `43003`: The call must use HTTPS. (retry: none)
     RequireHttps(crate::ErrorBody),
+    /// `43016`: The mini program has not completed WeChat verification, which this API requires. (retry: none)
+    MiniProgramNotVerified(crate::ErrorBody),
     /// `43101`: The user has not accepted, or has withdrawn consent for, this message. (retry: none)
     UserRefusedMessage(crate::ErrorBody),
+    /// `43104`: This AppID may not perform the operation, for example because the OpenID or template belongs to another app. (retry: none)
+    AppIdNotPermitted(crate::ErrorBody),
+    /// `44001`: The uploaded media file is empty. (retry: none)
+    EmptyMediaData(crate::ErrorBody),
     /// `44002`: The POST body was empty. (retry: none)
     EmptyPostData(crate::ErrorBody),
+    /// `44004`: The text message has no content. (retry: none)
+    EmptyTextContent(crate::ErrorBody),
+    /// `44005`: A list in the request is empty. (retry: none)
+    EmptyList(crate::ErrorBody),
+    /// `45001`: The media file exceeds the size limit. (retry: none)
+    MediaSizeOutOfLimit(crate::ErrorBody),
     /// `45002`: The content exceeds the allowed size. (retry: none)
     ContentTooLarge(crate::ErrorBody),
+    /// `45003`: The title field exceeds its length limit. (retry: none)
+    TitleTooLong(crate::ErrorBody),
+    /// `45004`: The description field exceeds its length limit. (retry: none)
+    DescriptionTooLong(crate::ErrorBody),
+    /// `45005`: The link field exceeds its length limit. (retry: none)
+    UrlTooLong(crate::ErrorBody),
+    /// `45006`: The picture link field exceeds its length limit. (retry: none)
+    PicUrlTooLong(crate::ErrorBody),
+    /// `45007`: The voice exceeds the allowed play time. (retry: none)
+    VoiceTooLong(crate::ErrorBody),
     /// `45009`: The daily call quota of this API is used up; it resets next day or through clear_quota. (retry: none)
     DailyQuotaReached(crate::ErrorBody),
     /// `45011`: Too many calls this minute; wait for the next minute. (retry: throttle)
     MinuteQuotaReached(crate::ErrorBody),
+    /// `45012`: The template content exceeds the size limit. (retry: none)
+    TemplateTooLarge(crate::ErrorBody),
+    /// `45015`: The time window for sending a reply to this user has closed. (retry: none)
+    ResponseOutOfTimeLimit(crate::ErrorBody),
+    /// `45021`: An argument exceeds its documented length limit. (retry: none)
+    ArgumentTooLong(crate::ErrorBody),
+    /// `45035`: The calling IP is not on the IP allowlist this API checks (for example the shop allowlist). (retry: none)
+    AccessIpNotWhitelisted(crate::ErrorBody),
+    /// `45047`: Too many customer-service messages were sent to this user without a reply from them. (retry: none)
+    OutOfResponseCountLimit(crate::ErrorBody),
+    /// `45063`: The access token does not belong to a mini program. (retry: none)
+    TokenNotForMiniProgram(crate::ErrorBody),
+    /// `45102`: The API has been blocked for this account for the time being. (retry: none)
+    ApiTemporarilyBlocked(crate::ErrorBody),
+    /// `45103`: The API is no longer supported. (retry: none)
+    ApiNotSupported(crate::ErrorBody),
+    /// `45501`: Some or all requests from this app are temporarily blocked by the platform. (retry: none)
+    AppRequestsBlocked(crate::ErrorBody),
+    /// `46001`: No media exists for this media_id. (retry: none)
+    MediaNotFound(crate::ErrorBody),
+    /// `46004`: The user does not exist. (retry: none)
+    UserNotFound(crate::ErrorBody),
     /// `47001`: The JSON or XML body could not be parsed, or a field is missing. (retry: none)
     DataFormatError(crate::ErrorBody),
+    /// `47002`: The JSON body uses \uxxxx escapes; send plain UTF-8 text instead. (retry: none)
+    UnicodeEscapedData(crate::ErrorBody),
+    /// `47003`: A parameter value is empty or breaks its documented constraints; errmsg names the field. (retry: none)
+    InvalidArgumentValue(crate::ErrorBody),
     /// `48001`: The account has no permission for this API, or the token belongs to another kind of account. (retry: none)
     ApiUnauthorized(crate::ErrorBody),
     /// `48004`: The API has been banned for this account because of violations. (retry: none)
     ApiForbidden(crate::ErrorBody),
+    /// `48006`: The call quota cannot be reset because the reset limit has been reached. (retry: none)
+    ClearQuotaLimitReached(crate::ErrorBody),
+    /// `48008`: The account may not send messages of this type. (retry: none)
+    MessageTypeNotPermitted(crate::ErrorBody),
+    /// `48009`: This API has been retired. (retry: none)
+    ApiExpired(crate::ErrorBody),
+    /// `49001`: The AppID in the request differs from the one the access token was issued to. (retry: none)
+    TokenAppIdMismatch(crate::ErrorBody),
     /// `50001`: The user has not authorized this API. (retry: none)
     UserUnauthorized(crate::ErrorBody),
-    /// `50002`: The account is restricted, for example frozen or being closed. (retry: none)
+    /// `50002`: The account or user is restricted, for example frozen, banned for violations or being closed. (retry: none)
     UserLimited(crate::ErrorBody),
+    /// `50003`: The user is not allowed to use this API, possibly because they are not on its allowlist. (retry: none)
+    UserNotAllowed(crate::ErrorBody),
+    /// `50004`: The account is barred from using access tokens, for example as a penalty. (retry: none)
+    TokenApiForbidden(crate::ErrorBody),
     /// `61004`: The third-party platform's outgoing IP is not on its allowlist. (retry: none)
     ClientIpNotRegistered(crate::ErrorBody),
     /// `61007`: The account has not granted this API to the calling third-party platform. (retry: none)
     ApiUnauthorizedToComponent(crate::ErrorBody),
+    /// `61014`: This third-party platform API must be called with the component_access_token. (retry: none)
+    ComponentTokenExpected(crate::ErrorBody),
+    /// `61016`: The third-party platform has not confirmed the permission set this API belongs to. (retry: none)
+    FunctionCategoryUnconfirmed(crate::ErrorBody),
     /// `61024`: The AppID is a third-party platform, which must use its component token API instead. (retry: none)
     ComponentTokenRequired(crate::ErrorBody),
+    /// `61500`: A date in the request is not in the expected format. (retry: none)
+    InvalidDateFormat(crate::ErrorBody),
+    /// `63001`: Some required parameters are empty. (retry: none)
+    SomeParametersEmpty(crate::ErrorBody),
+    /// `63002`: The request signature is not valid. (retry: none)
+    SignatureMismatch(crate::ErrorBody),
+    /// `87009`: The signature (such as one computed with the session key) is not valid. (retry: none)
+    InvalidSignature(crate::ErrorBody),
     /// `89501`: This IP is waiting for an administrator to approve its calls. (retry: none)
     IpAwaitingAdminConfirmation(crate::ErrorBody),
     /// `89503`: Calls from this IP need an administrator's approval; a confirmation request was sent. (retry: none)
@@ -84,32 +218,99 @@ impl CommonError {
             40001 => Ok(Self::InvalidCredential(body)),
             40002 => Ok(Self::InvalidGrantType(body)),
             40003 => Ok(Self::InvalidOpenId(body)),
+            40004 => Ok(Self::InvalidMediaType(body)),
+            40005 => Ok(Self::InvalidFileType(body)),
+            40006 => Ok(Self::InvalidFileSize(body)),
+            40007 => Ok(Self::InvalidMediaId(body)),
+            40008 => Ok(Self::InvalidMessageType(body)),
+            40009 => Ok(Self::InvalidImageSize(body)),
+            40010 => Ok(Self::InvalidVoiceSize(body)),
+            40011 => Ok(Self::InvalidVideoSize(body)),
+            40012 => Ok(Self::InvalidThumbSize(body)),
             40013 => Ok(Self::InvalidAppId(body)),
             40014 => Ok(Self::InvalidAccessToken(body)),
+            40029 => Ok(Self::InvalidCode(body)),
+            40033 => Ok(Self::InvalidRequestCharacters(body)),
+            40035 => Ok(Self::InvalidParameter(body)),
+            40036 => Ok(Self::InvalidTemplateIdLength(body)),
+            40037 => Ok(Self::InvalidTemplateId(body)),
+            40038 => Ok(Self::InvalidRequestFormat(body)),
+            40039 => Ok(Self::InvalidUrlLength(body)),
+            40048 => Ok(Self::InvalidUrlDomain(body)),
             40066 => Ok(Self::InvalidUrl(body)),
             40097 => Ok(Self::InvalidArgs(body)),
+            40118 => Ok(Self::InvalidMediaIdSize(body)),
+            40121 => Ok(Self::InvalidMediaIdType(body)),
             40125 => Ok(Self::InvalidAppSecret(body)),
+            40132 => Ok(Self::InvalidWechatId(body)),
+            40137 => Ok(Self::UnsupportedImageFormat(body)),
+            40163 => Ok(Self::CodeAlreadyUsed(body)),
             40164 => Ok(Self::IpNotWhitelisted(body)),
+            40243 => Ok(Self::AppSecretFrozen(body)),
             41001 => Ok(Self::AccessTokenMissing(body)),
             41002 => Ok(Self::AppIdMissing(body)),
             41004 => Ok(Self::AppSecretMissing(body)),
+            41005 => Ok(Self::MediaDataMissing(body)),
+            41006 => Ok(Self::MediaIdMissing(body)),
+            41008 => Ok(Self::CodeMissing(body)),
+            41009 => Ok(Self::OpenIdMissing(body)),
+            41010 => Ok(Self::UrlMissing(body)),
+            41011 => Ok(Self::RequiredFieldMissing(body)),
+            41018 => Ok(Self::ComponentAppIdMissing(body)),
             42001 => Ok(Self::AccessTokenExpired(body)),
+            42003 => Ok(Self::CodeExpired(body)),
             43001 => Ok(Self::RequireGet(body)),
             43002 => Ok(Self::RequirePost(body)),
             43003 => Ok(Self::RequireHttps(body)),
+            43016 => Ok(Self::MiniProgramNotVerified(body)),
             43101 => Ok(Self::UserRefusedMessage(body)),
+            43104 => Ok(Self::AppIdNotPermitted(body)),
+            44001 => Ok(Self::EmptyMediaData(body)),
             44002 => Ok(Self::EmptyPostData(body)),
+            44004 => Ok(Self::EmptyTextContent(body)),
+            44005 => Ok(Self::EmptyList(body)),
+            45001 => Ok(Self::MediaSizeOutOfLimit(body)),
             45002 => Ok(Self::ContentTooLarge(body)),
+            45003 => Ok(Self::TitleTooLong(body)),
+            45004 => Ok(Self::DescriptionTooLong(body)),
+            45005 => Ok(Self::UrlTooLong(body)),
+            45006 => Ok(Self::PicUrlTooLong(body)),
+            45007 => Ok(Self::VoiceTooLong(body)),
             45009 => Ok(Self::DailyQuotaReached(body)),
             45011 => Ok(Self::MinuteQuotaReached(body)),
+            45012 => Ok(Self::TemplateTooLarge(body)),
+            45015 => Ok(Self::ResponseOutOfTimeLimit(body)),
+            45021 => Ok(Self::ArgumentTooLong(body)),
+            45035 => Ok(Self::AccessIpNotWhitelisted(body)),
+            45047 => Ok(Self::OutOfResponseCountLimit(body)),
+            45063 => Ok(Self::TokenNotForMiniProgram(body)),
+            45102 => Ok(Self::ApiTemporarilyBlocked(body)),
+            45103 => Ok(Self::ApiNotSupported(body)),
+            45501 => Ok(Self::AppRequestsBlocked(body)),
+            46001 => Ok(Self::MediaNotFound(body)),
+            46004 => Ok(Self::UserNotFound(body)),
             47001 => Ok(Self::DataFormatError(body)),
+            47002 => Ok(Self::UnicodeEscapedData(body)),
+            47003 => Ok(Self::InvalidArgumentValue(body)),
             48001 => Ok(Self::ApiUnauthorized(body)),
             48004 => Ok(Self::ApiForbidden(body)),
+            48006 => Ok(Self::ClearQuotaLimitReached(body)),
+            48008 => Ok(Self::MessageTypeNotPermitted(body)),
+            48009 => Ok(Self::ApiExpired(body)),
+            49001 => Ok(Self::TokenAppIdMismatch(body)),
             50001 => Ok(Self::UserUnauthorized(body)),
             50002 => Ok(Self::UserLimited(body)),
+            50003 => Ok(Self::UserNotAllowed(body)),
+            50004 => Ok(Self::TokenApiForbidden(body)),
             61004 => Ok(Self::ClientIpNotRegistered(body)),
             61007 => Ok(Self::ApiUnauthorizedToComponent(body)),
+            61014 => Ok(Self::ComponentTokenExpected(body)),
+            61016 => Ok(Self::FunctionCategoryUnconfirmed(body)),
             61024 => Ok(Self::ComponentTokenRequired(body)),
+            61500 => Ok(Self::InvalidDateFormat(body)),
+            63001 => Ok(Self::SomeParametersEmpty(body)),
+            63002 => Ok(Self::SignatureMismatch(body)),
+            87009 => Ok(Self::InvalidSignature(body)),
             89501 => Ok(Self::IpAwaitingAdminConfirmation(body)),
             89503 => Ok(Self::IpNeedsAdminConfirmation(body)),
             89506 => Ok(Self::IpRejectedForDay(body)),
@@ -124,32 +325,99 @@ impl CommonError {
             | Self::InvalidCredential(body)
             | Self::InvalidGrantType(body)
             | Self::InvalidOpenId(body)
+            | Self::InvalidMediaType(body)
+            | Self::InvalidFileType(body)
+            | Self::InvalidFileSize(body)
+            | Self::InvalidMediaId(body)
+            | Self::InvalidMessageType(body)
+            | Self::InvalidImageSize(body)
+            | Self::InvalidVoiceSize(body)
+            | Self::InvalidVideoSize(body)
+            | Self::InvalidThumbSize(body)
             | Self::InvalidAppId(body)
             | Self::InvalidAccessToken(body)
+            | Self::InvalidCode(body)
+            | Self::InvalidRequestCharacters(body)
+            | Self::InvalidParameter(body)
+            | Self::InvalidTemplateIdLength(body)
+            | Self::InvalidTemplateId(body)
+            | Self::InvalidRequestFormat(body)
+            | Self::InvalidUrlLength(body)
+            | Self::InvalidUrlDomain(body)
             | Self::InvalidUrl(body)
             | Self::InvalidArgs(body)
+            | Self::InvalidMediaIdSize(body)
+            | Self::InvalidMediaIdType(body)
             | Self::InvalidAppSecret(body)
+            | Self::InvalidWechatId(body)
+            | Self::UnsupportedImageFormat(body)
+            | Self::CodeAlreadyUsed(body)
             | Self::IpNotWhitelisted(body)
+            | Self::AppSecretFrozen(body)
             | Self::AccessTokenMissing(body)
             | Self::AppIdMissing(body)
             | Self::AppSecretMissing(body)
+            | Self::MediaDataMissing(body)
+            | Self::MediaIdMissing(body)
+            | Self::CodeMissing(body)
+            | Self::OpenIdMissing(body)
+            | Self::UrlMissing(body)
+            | Self::RequiredFieldMissing(body)
+            | Self::ComponentAppIdMissing(body)
             | Self::AccessTokenExpired(body)
+            | Self::CodeExpired(body)
             | Self::RequireGet(body)
             | Self::RequirePost(body)
             | Self::RequireHttps(body)
+            | Self::MiniProgramNotVerified(body)
             | Self::UserRefusedMessage(body)
+            | Self::AppIdNotPermitted(body)
+            | Self::EmptyMediaData(body)
             | Self::EmptyPostData(body)
+            | Self::EmptyTextContent(body)
+            | Self::EmptyList(body)
+            | Self::MediaSizeOutOfLimit(body)
             | Self::ContentTooLarge(body)
+            | Self::TitleTooLong(body)
+            | Self::DescriptionTooLong(body)
+            | Self::UrlTooLong(body)
+            | Self::PicUrlTooLong(body)
+            | Self::VoiceTooLong(body)
             | Self::DailyQuotaReached(body)
             | Self::MinuteQuotaReached(body)
+            | Self::TemplateTooLarge(body)
+            | Self::ResponseOutOfTimeLimit(body)
+            | Self::ArgumentTooLong(body)
+            | Self::AccessIpNotWhitelisted(body)
+            | Self::OutOfResponseCountLimit(body)
+            | Self::TokenNotForMiniProgram(body)
+            | Self::ApiTemporarilyBlocked(body)
+            | Self::ApiNotSupported(body)
+            | Self::AppRequestsBlocked(body)
+            | Self::MediaNotFound(body)
+            | Self::UserNotFound(body)
             | Self::DataFormatError(body)
+            | Self::UnicodeEscapedData(body)
+            | Self::InvalidArgumentValue(body)
             | Self::ApiUnauthorized(body)
             | Self::ApiForbidden(body)
+            | Self::ClearQuotaLimitReached(body)
+            | Self::MessageTypeNotPermitted(body)
+            | Self::ApiExpired(body)
+            | Self::TokenAppIdMismatch(body)
             | Self::UserUnauthorized(body)
             | Self::UserLimited(body)
+            | Self::UserNotAllowed(body)
+            | Self::TokenApiForbidden(body)
             | Self::ClientIpNotRegistered(body)
             | Self::ApiUnauthorizedToComponent(body)
+            | Self::ComponentTokenExpected(body)
+            | Self::FunctionCategoryUnconfirmed(body)
             | Self::ComponentTokenRequired(body)
+            | Self::InvalidDateFormat(body)
+            | Self::SomeParametersEmpty(body)
+            | Self::SignatureMismatch(body)
+            | Self::InvalidSignature(body)
             | Self::IpAwaitingAdminConfirmation(body)
             | Self::IpNeedsAdminConfirmation(body)
             | Self::IpRejectedForDay(body)
@@ -163,32 +431,99 @@ impl CommonError {
             Self::InvalidCredential(_) => "InvalidCredential",
             Self::InvalidGrantType(_) => "InvalidGrantType",
             Self::InvalidOpenId(_) => "InvalidOpenId",
+            Self::InvalidMediaType(_) => "InvalidMediaType",
+            Self::InvalidFileType(_) => "InvalidFileType",
+            Self::InvalidFileSize(_) => "InvalidFileSize",
+            Self::InvalidMediaId(_) => "InvalidMediaId",
+            Self::InvalidMessageType(_) => "InvalidMessageType",
+            Self::InvalidImageSize(_) => "InvalidImageSize",
+            Self::InvalidVoiceSize(_) => "InvalidVoiceSize",
+            Self::InvalidVideoSize(_) => "InvalidVideoSize",
+            Self::InvalidThumbSize(_) => "InvalidThumbSize",
             Self::InvalidAppId(_) => "InvalidAppId",
             Self::InvalidAccessToken(_) => "InvalidAccessToken",
+            Self::InvalidCode(_) => "InvalidCode",
+            Self::InvalidRequestCharacters(_) => "InvalidRequestCharacters",
+            Self::InvalidParameter(_) => "InvalidParameter",
+            Self::InvalidTemplateIdLength(_) => "InvalidTemplateIdLength",
+            Self::InvalidTemplateId(_) => "InvalidTemplateId",
+            Self::InvalidRequestFormat(_) => "InvalidRequestFormat",
+            Self::InvalidUrlLength(_) => "InvalidUrlLength",
+            Self::InvalidUrlDomain(_) => "InvalidUrlDomain",
             Self::InvalidUrl(_) => "InvalidUrl",
             Self::InvalidArgs(_) => "InvalidArgs",
+            Self::InvalidMediaIdSize(_) => "InvalidMediaIdSize",
+            Self::InvalidMediaIdType(_) => "InvalidMediaIdType",
             Self::InvalidAppSecret(_) => "InvalidAppSecret",
+            Self::InvalidWechatId(_) => "InvalidWechatId",
+            Self::UnsupportedImageFormat(_) => "UnsupportedImageFormat",
+            Self::CodeAlreadyUsed(_) => "CodeAlreadyUsed",
             Self::IpNotWhitelisted(_) => "IpNotWhitelisted",
+            Self::AppSecretFrozen(_) => "AppSecretFrozen",
             Self::AccessTokenMissing(_) => "AccessTokenMissing",
             Self::AppIdMissing(_) => "AppIdMissing",
             Self::AppSecretMissing(_) => "AppSecretMissing",
+            Self::MediaDataMissing(_) => "MediaDataMissing",
+            Self::MediaIdMissing(_) => "MediaIdMissing",
+            Self::CodeMissing(_) => "CodeMissing",
+            Self::OpenIdMissing(_) => "OpenIdMissing",
+            Self::UrlMissing(_) => "UrlMissing",
+            Self::RequiredFieldMissing(_) => "RequiredFieldMissing",
+            Self::ComponentAppIdMissing(_) => "ComponentAppIdMissing",
             Self::AccessTokenExpired(_) => "AccessTokenExpired",
+            Self::CodeExpired(_) => "CodeExpired",
             Self::RequireGet(_) => "RequireGet",
             Self::RequirePost(_) => "RequirePost",
             Self::RequireHttps(_) => "RequireHttps",
+            Self::MiniProgramNotVerified(_) => "MiniProgramNotVerified",
             Self::UserRefusedMessage(_) => "UserRefusedMessage",
+            Self::AppIdNotPermitted(_) => "AppIdNotPermitted",
+            Self::EmptyMediaData(_) => "EmptyMediaData",
             Self::EmptyPostData(_) => "EmptyPostData",
+            Self::EmptyTextContent(_) => "EmptyTextContent",
+            Self::EmptyList(_) => "EmptyList",
+            Self::MediaSizeOutOfLimit(_) => "MediaSizeOutOfLimit",
             Self::ContentTooLarge(_) => "ContentTooLarge",
+            Self::TitleTooLong(_) => "TitleTooLong",
+            Self::DescriptionTooLong(_) => "DescriptionTooLong",
+            Self::UrlTooLong(_) => "UrlTooLong",
+            Self::PicUrlTooLong(_) => "PicUrlTooLong",
+            Self::VoiceTooLong(_) => "VoiceTooLong",
             Self::DailyQuotaReached(_) => "DailyQuotaReached",
             Self::MinuteQuotaReached(_) => "MinuteQuotaReached",
+            Self::TemplateTooLarge(_) => "TemplateTooLarge",
+            Self::ResponseOutOfTimeLimit(_) => "ResponseOutOfTimeLimit",
+            Self::ArgumentTooLong(_) => "ArgumentTooLong",
+            Self::AccessIpNotWhitelisted(_) => "AccessIpNotWhitelisted",
+            Self::OutOfResponseCountLimit(_) => "OutOfResponseCountLimit",
+            Self::TokenNotForMiniProgram(_) => "TokenNotForMiniProgram",
+            Self::ApiTemporarilyBlocked(_) => "ApiTemporarilyBlocked",
+            Self::ApiNotSupported(_) => "ApiNotSupported",
+            Self::AppRequestsBlocked(_) => "AppRequestsBlocked",
+            Self::MediaNotFound(_) => "MediaNotFound",
+            Self::UserNotFound(_) => "UserNotFound",
             Self::DataFormatError(_) => "DataFormatError",
+            Self::UnicodeEscapedData(_) => "UnicodeEscapedData",
+            Self::InvalidArgumentValue(_) => "InvalidArgumentValue",
             Self::ApiUnauthorized(_) => "ApiUnauthorized",
             Self::ApiForbidden(_) => "ApiForbidden",
+            Self::ClearQuotaLimitReached(_) => "ClearQuotaLimitReached",
+            Self::MessageTypeNotPermitted(_) => "MessageTypeNotPermitted",
+            Self::ApiExpired(_) => "ApiExpired",
+            Self::TokenAppIdMismatch(_) => "TokenAppIdMismatch",
             Self::UserUnauthorized(_) => "UserUnauthorized",
             Self::UserLimited(_) => "UserLimited",
+            Self::UserNotAllowed(_) => "UserNotAllowed",
+            Self::TokenApiForbidden(_) => "TokenApiForbidden",
             Self::ClientIpNotRegistered(_) => "ClientIpNotRegistered",
             Self::ApiUnauthorizedToComponent(_) => "ApiUnauthorizedToComponent",
+            Self::ComponentTokenExpected(_) => "ComponentTokenExpected",
+            Self::FunctionCategoryUnconfirmed(_) => "FunctionCategoryUnconfirmed",
             Self::ComponentTokenRequired(_) => "ComponentTokenRequired",
+            Self::InvalidDateFormat(_) => "InvalidDateFormat",
+            Self::SomeParametersEmpty(_) => "SomeParametersEmpty",
+            Self::SignatureMismatch(_) => "SignatureMismatch",
+            Self::InvalidSignature(_) => "InvalidSignature",
             Self::IpAwaitingAdminConfirmation(_) => "IpAwaitingAdminConfirmation",
             Self::IpNeedsAdminConfirmation(_) => "IpNeedsAdminConfirmation",
             Self::IpRejectedForDay(_) => "IpRejectedForDay",
@@ -202,32 +537,99 @@ impl CommonError {
             Self::InvalidCredential(_) => crate::RetryKind::RefreshToken,
             Self::InvalidGrantType(_) => crate::RetryKind::None,
             Self::InvalidOpenId(_) => crate::RetryKind::None,
+            Self::InvalidMediaType(_) => crate::RetryKind::None,
+            Self::InvalidFileType(_) => crate::RetryKind::None,
+            Self::InvalidFileSize(_) => crate::RetryKind::None,
+            Self::InvalidMediaId(_) => crate::RetryKind::None,
+            Self::InvalidMessageType(_) => crate::RetryKind::None,
+            Self::InvalidImageSize(_) => crate::RetryKind::None,
+            Self::InvalidVoiceSize(_) => crate::RetryKind::None,
+            Self::InvalidVideoSize(_) => crate::RetryKind::None,
+            Self::InvalidThumbSize(_) => crate::RetryKind::None,
             Self::InvalidAppId(_) => crate::RetryKind::None,
             Self::InvalidAccessToken(_) => crate::RetryKind::RefreshToken,
+            Self::InvalidCode(_) => crate::RetryKind::None,
+            Self::InvalidRequestCharacters(_) => crate::RetryKind::None,
+            Self::InvalidParameter(_) => crate::RetryKind::None,
+            Self::InvalidTemplateIdLength(_) => crate::RetryKind::None,
+            Self::InvalidTemplateId(_) => crate::RetryKind::None,
+            Self::InvalidRequestFormat(_) => crate::RetryKind::None,
+            Self::InvalidUrlLength(_) => crate::RetryKind::None,
+            Self::InvalidUrlDomain(_) => crate::RetryKind::None,
             Self::InvalidUrl(_) => crate::RetryKind::None,
             Self::InvalidArgs(_) => crate::RetryKind::None,
+            Self::InvalidMediaIdSize(_) => crate::RetryKind::None,
+            Self::InvalidMediaIdType(_) => crate::RetryKind::None,
             Self::InvalidAppSecret(_) => crate::RetryKind::None,
+            Self::InvalidWechatId(_) => crate::RetryKind::None,
+            Self::UnsupportedImageFormat(_) => crate::RetryKind::None,
+            Self::CodeAlreadyUsed(_) => crate::RetryKind::None,
             Self::IpNotWhitelisted(_) => crate::RetryKind::None,
+            Self::AppSecretFrozen(_) => crate::RetryKind::None,
             Self::AccessTokenMissing(_) => crate::RetryKind::None,
             Self::AppIdMissing(_) => crate::RetryKind::None,
             Self::AppSecretMissing(_) => crate::RetryKind::None,
+            Self::MediaDataMissing(_) => crate::RetryKind::None,
+            Self::MediaIdMissing(_) => crate::RetryKind::None,
+            Self::CodeMissing(_) => crate::RetryKind::None,
+            Self::OpenIdMissing(_) => crate::RetryKind::None,
+            Self::UrlMissing(_) => crate::RetryKind::None,
+            Self::RequiredFieldMissing(_) => crate::RetryKind::None,
+            Self::ComponentAppIdMissing(_) => crate::RetryKind::None,
             Self::AccessTokenExpired(_) => crate::RetryKind::RefreshToken,
+            Self::CodeExpired(_) => crate::RetryKind::None,
             Self::RequireGet(_) => crate::RetryKind::None,
             Self::RequirePost(_) => crate::RetryKind::None,
             Self::RequireHttps(_) => crate::RetryKind::None,
+            Self::MiniProgramNotVerified(_) => crate::RetryKind::None,
             Self::UserRefusedMessage(_) => crate::RetryKind::None,
+            Self::AppIdNotPermitted(_) => crate::RetryKind::None,
+            Self::EmptyMediaData(_) => crate::RetryKind::None,
             Self::EmptyPostData(_) => crate::RetryKind::None,
+            Self::EmptyTextContent(_) => crate::RetryKind::None,
+            Self::EmptyList(_) => crate::RetryKind::None,
+            Self::MediaSizeOutOfLimit(_) => crate::RetryKind::None,
             Self::ContentTooLarge(_) => crate::RetryKind::None,
+            Self::TitleTooLong(_) => crate::RetryKind::None,
+            Self::DescriptionTooLong(_) => crate::RetryKind::None,
+            Self::UrlTooLong(_) => crate::RetryKind::None,
+            Self::PicUrlTooLong(_) => crate::RetryKind::None,
+            Self::VoiceTooLong(_) => crate::RetryKind::None,
             Self::DailyQuotaReached(_) => crate::RetryKind::None,
             Self::MinuteQuotaReached(_) => crate::RetryKind::Throttle,
+            Self::TemplateTooLarge(_) => crate::RetryKind::None,
+            Self::ResponseOutOfTimeLimit(_) => crate::RetryKind::None,
+            Self::ArgumentTooLong(_) => crate::RetryKind::None,
+            Self::AccessIpNotWhitelisted(_) => crate::RetryKind::None,
+            Self::OutOfResponseCountLimit(_) => crate::RetryKind::None,
+            Self::TokenNotForMiniProgram(_) => crate::RetryKind::None,
+            Self::ApiTemporarilyBlocked(_) => crate::RetryKind::None,
+            Self::ApiNotSupported(_) => crate::RetryKind::None,
+            Self::AppRequestsBlocked(_) => crate::RetryKind::None,
+            Self::MediaNotFound(_) => crate::RetryKind::None,
+            Self::UserNotFound(_) => crate::RetryKind::None,
             Self::DataFormatError(_) => crate::RetryKind::None,
+            Self::UnicodeEscapedData(_) => crate::RetryKind::None,
+            Self::InvalidArgumentValue(_) => crate::RetryKind::None,
             Self::ApiUnauthorized(_) => crate::RetryKind::None,
             Self::ApiForbidden(_) => crate::RetryKind::None,
+            Self::ClearQuotaLimitReached(_) => crate::RetryKind::None,
+            Self::MessageTypeNotPermitted(_) => crate::RetryKind::None,
+            Self::ApiExpired(_) => crate::RetryKind::None,
+            Self::TokenAppIdMismatch(_) => crate::RetryKind::None,
             Self::UserUnauthorized(_) => crate::RetryKind::None,
             Self::UserLimited(_) => crate::RetryKind::None,
+            Self::UserNotAllowed(_) => crate::RetryKind::None,
+            Self::TokenApiForbidden(_) => crate::RetryKind::None,
             Self::ClientIpNotRegistered(_) => crate::RetryKind::None,
             Self::ApiUnauthorizedToComponent(_) => crate::RetryKind::None,
+            Self::ComponentTokenExpected(_) => crate::RetryKind::None,
+            Self::FunctionCategoryUnconfirmed(_) => crate::RetryKind::None,
             Self::ComponentTokenRequired(_) => crate::RetryKind::None,
+            Self::InvalidDateFormat(_) => crate::RetryKind::None,
+            Self::SomeParametersEmpty(_) => crate::RetryKind::None,
+            Self::SignatureMismatch(_) => crate::RetryKind::None,
+            Self::InvalidSignature(_) => crate::RetryKind::None,
             Self::IpAwaitingAdminConfirmation(_) => crate::RetryKind::None,
             Self::IpNeedsAdminConfirmation(_) => crate::RetryKind::None,
             Self::IpRejectedForDay(_) => crate::RetryKind::None,
@@ -250,6 +652,42 @@ impl CommonError {
     pub fn is_invalid_open_id(&self) -> bool {
         matches!(self, Self::InvalidOpenId(_))
     }
+    /// Whether this is `InvalidMediaType` (40004).
+    pub fn is_invalid_media_type(&self) -> bool {
+        matches!(self, Self::InvalidMediaType(_))
+    }
+    /// Whether this is `InvalidFileType` (40005).
+    pub fn is_invalid_file_type(&self) -> bool {
+        matches!(self, Self::InvalidFileType(_))
+    }
+    /// Whether this is `InvalidFileSize` (40006).
+    pub fn is_invalid_file_size(&self) -> bool {
+        matches!(self, Self::InvalidFileSize(_))
+    }
+    /// Whether this is `InvalidMediaId` (40007).
+    pub fn is_invalid_media_id(&self) -> bool {
+        matches!(self, Self::InvalidMediaId(_))
+    }
+    /// Whether this is `InvalidMessageType` (40008).
+    pub fn is_invalid_message_type(&self) -> bool {
+        matches!(self, Self::InvalidMessageType(_))
+    }
+    /// Whether this is `InvalidImageSize` (40009).
+    pub fn is_invalid_image_size(&self) -> bool {
+        matches!(self, Self::InvalidImageSize(_))
+    }
+    /// Whether this is `InvalidVoiceSize` (40010).
+    pub fn is_invalid_voice_size(&self) -> bool {
+        matches!(self, Self::InvalidVoiceSize(_))
+    }
+    /// Whether this is `InvalidVideoSize` (40011).
+    pub fn is_invalid_video_size(&self) -> bool {
+        matches!(self, Self::InvalidVideoSize(_))
+    }
+    /// Whether this is `InvalidThumbSize` (40012).
+    pub fn is_invalid_thumb_size(&self) -> bool {
+        matches!(self, Self::InvalidThumbSize(_))
+    }
     /// Whether this is `InvalidAppId` (40013).
     pub fn is_invalid_app_id(&self) -> bool {
         matches!(self, Self::InvalidAppId(_))
@@ -257,6 +695,38 @@ impl CommonError {
     /// Whether this is `InvalidAccessToken` (40014).
     pub fn is_invalid_access_token(&self) -> bool {
         matches!(self, Self::InvalidAccessToken(_))
+    }
+    /// Whether this is `InvalidCode` (40029).
+    pub fn is_invalid_code(&self) -> bool {
+        matches!(self, Self::InvalidCode(_))
+    }
+    /// Whether this is `InvalidRequestCharacters` (40033).
+    pub fn is_invalid_request_characters(&self) -> bool {
+        matches!(self, Self::InvalidRequestCharacters(_))
+    }
+    /// Whether this is `InvalidParameter` (40035).
+    pub fn is_invalid_parameter(&self) -> bool {
+        matches!(self, Self::InvalidParameter(_))
+    }
+    /// Whether this is `InvalidTemplateIdLength` (40036).
+    pub fn is_invalid_template_id_length(&self) -> bool {
+        matches!(self, Self::InvalidTemplateIdLength(_))
+    }
+    /// Whether this is `InvalidTemplateId` (40037).
+    pub fn is_invalid_template_id(&self) -> bool {
+        matches!(self, Self::InvalidTemplateId(_))
+    }
+    /// Whether this is `InvalidRequestFormat` (40038).
+    pub fn is_invalid_request_format(&self) -> bool {
+        matches!(self, Self::InvalidRequestFormat(_))
+    }
+    /// Whether this is `InvalidUrlLength` (40039).
+    pub fn is_invalid_url_length(&self) -> bool {
+        matches!(self, Self::InvalidUrlLength(_))
+    }
+    /// Whether this is `InvalidUrlDomain` (40048).
+    pub fn is_invalid_url_domain(&self) -> bool {
+        matches!(self, Self::InvalidUrlDomain(_))
     }
     /// Whether this is `InvalidUrl` (40066).
     pub fn is_invalid_url(&self) -> bool {
@@ -266,13 +736,37 @@ impl CommonError {
     pub fn is_invalid_args(&self) -> bool {
         matches!(self, Self::InvalidArgs(_))
     }
+    /// Whether this is `InvalidMediaIdSize` (40118).
+    pub fn is_invalid_media_id_size(&self) -> bool {
+        matches!(self, Self::InvalidMediaIdSize(_))
+    }
+    /// Whether this is `InvalidMediaIdType` (40121).
+    pub fn is_invalid_media_id_type(&self) -> bool {
+        matches!(self, Self::InvalidMediaIdType(_))
+    }
     /// Whether this is `InvalidAppSecret` (40125).
     pub fn is_invalid_app_secret(&self) -> bool {
         matches!(self, Self::InvalidAppSecret(_))
     }
+    /// Whether this is `InvalidWechatId` (40132).
+    pub fn is_invalid_wechat_id(&self) -> bool {
+        matches!(self, Self::InvalidWechatId(_))
+    }
+    /// Whether this is `UnsupportedImageFormat` (40137).
+    pub fn is_unsupported_image_format(&self) -> bool {
+        matches!(self, Self::UnsupportedImageFormat(_))
+    }
+    /// Whether this is `CodeAlreadyUsed` (40163).
+    pub fn is_code_already_used(&self) -> bool {
+        matches!(self, Self::CodeAlreadyUsed(_))
+    }
     /// Whether this is `IpNotWhitelisted` (40164).
     pub fn is_ip_not_whitelisted(&self) -> bool {
         matches!(self, Self::IpNotWhitelisted(_))
+    }
+    /// Whether this is `AppSecretFrozen` (40243).
+    pub fn is_app_secret_frozen(&self) -> bool {
+        matches!(self, Self::AppSecretFrozen(_))
     }
     /// Whether this is `AccessTokenMissing` (41001).
     pub fn is_access_token_missing(&self) -> bool {
@@ -286,9 +780,41 @@ impl CommonError {
     pub fn is_app_secret_missing(&self) -> bool {
         matches!(self, Self::AppSecretMissing(_))
     }
+    /// Whether this is `MediaDataMissing` (41005).
+    pub fn is_media_data_missing(&self) -> bool {
+        matches!(self, Self::MediaDataMissing(_))
+    }
+    /// Whether this is `MediaIdMissing` (41006).
+    pub fn is_media_id_missing(&self) -> bool {
+        matches!(self, Self::MediaIdMissing(_))
+    }
+    /// Whether this is `CodeMissing` (41008).
+    pub fn is_code_missing(&self) -> bool {
+        matches!(self, Self::CodeMissing(_))
+    }
+    /// Whether this is `OpenIdMissing` (41009).
+    pub fn is_open_id_missing(&self) -> bool {
+        matches!(self, Self::OpenIdMissing(_))
+    }
+    /// Whether this is `UrlMissing` (41010).
+    pub fn is_url_missing(&self) -> bool {
+        matches!(self, Self::UrlMissing(_))
+    }
+    /// Whether this is `RequiredFieldMissing` (41011).
+    pub fn is_required_field_missing(&self) -> bool {
+        matches!(self, Self::RequiredFieldMissing(_))
+    }
+    /// Whether this is `ComponentAppIdMissing` (41018).
+    pub fn is_component_app_id_missing(&self) -> bool {
+        matches!(self, Self::ComponentAppIdMissing(_))
+    }
     /// Whether this is `AccessTokenExpired` (42001).
     pub fn is_access_token_expired(&self) -> bool {
         matches!(self, Self::AccessTokenExpired(_))
+    }
+    /// Whether this is `CodeExpired` (42003).
+    pub fn is_code_expired(&self) -> bool {
+        matches!(self, Self::CodeExpired(_))
     }
     /// Whether this is `RequireGet` (43001).
     pub fn is_require_get(&self) -> bool {
@@ -302,17 +828,61 @@ impl CommonError {
     pub fn is_require_https(&self) -> bool {
         matches!(self, Self::RequireHttps(_))
     }
+    /// Whether this is `MiniProgramNotVerified` (43016).
+    pub fn is_mini_program_not_verified(&self) -> bool {
+        matches!(self, Self::MiniProgramNotVerified(_))
+    }
     /// Whether this is `UserRefusedMessage` (43101).
     pub fn is_user_refused_message(&self) -> bool {
         matches!(self, Self::UserRefusedMessage(_))
+    }
+    /// Whether this is `AppIdNotPermitted` (43104).
+    pub fn is_app_id_not_permitted(&self) -> bool {
+        matches!(self, Self::AppIdNotPermitted(_))
+    }
+    /// Whether this is `EmptyMediaData` (44001).
+    pub fn is_empty_media_data(&self) -> bool {
+        matches!(self, Self::EmptyMediaData(_))
     }
     /// Whether this is `EmptyPostData` (44002).
     pub fn is_empty_post_data(&self) -> bool {
         matches!(self, Self::EmptyPostData(_))
     }
+    /// Whether this is `EmptyTextContent` (44004).
+    pub fn is_empty_text_content(&self) -> bool {
+        matches!(self, Self::EmptyTextContent(_))
+    }
+    /// Whether this is `EmptyList` (44005).
+    pub fn is_empty_list(&self) -> bool {
+        matches!(self, Self::EmptyList(_))
+    }
+    /// Whether this is `MediaSizeOutOfLimit` (45001).
+    pub fn is_media_size_out_of_limit(&self) -> bool {
+        matches!(self, Self::MediaSizeOutOfLimit(_))
+    }
     /// Whether this is `ContentTooLarge` (45002).
     pub fn is_content_too_large(&self) -> bool {
         matches!(self, Self::ContentTooLarge(_))
+    }
+    /// Whether this is `TitleTooLong` (45003).
+    pub fn is_title_too_long(&self) -> bool {
+        matches!(self, Self::TitleTooLong(_))
+    }
+    /// Whether this is `DescriptionTooLong` (45004).
+    pub fn is_description_too_long(&self) -> bool {
+        matches!(self, Self::DescriptionTooLong(_))
+    }
+    /// Whether this is `UrlTooLong` (45005).
+    pub fn is_url_too_long(&self) -> bool {
+        matches!(self, Self::UrlTooLong(_))
+    }
+    /// Whether this is `PicUrlTooLong` (45006).
+    pub fn is_pic_url_too_long(&self) -> bool {
+        matches!(self, Self::PicUrlTooLong(_))
+    }
+    /// Whether this is `VoiceTooLong` (45007).
+    pub fn is_voice_too_long(&self) -> bool {
+        matches!(self, Self::VoiceTooLong(_))
     }
     /// Whether this is `DailyQuotaReached` (45009).
     pub fn is_daily_quota_reached(&self) -> bool {
@@ -322,9 +892,61 @@ impl CommonError {
     pub fn is_minute_quota_reached(&self) -> bool {
         matches!(self, Self::MinuteQuotaReached(_))
     }
+    /// Whether this is `TemplateTooLarge` (45012).
+    pub fn is_template_too_large(&self) -> bool {
+        matches!(self, Self::TemplateTooLarge(_))
+    }
+    /// Whether this is `ResponseOutOfTimeLimit` (45015).
+    pub fn is_response_out_of_time_limit(&self) -> bool {
+        matches!(self, Self::ResponseOutOfTimeLimit(_))
+    }
+    /// Whether this is `ArgumentTooLong` (45021).
+    pub fn is_argument_too_long(&self) -> bool {
+        matches!(self, Self::ArgumentTooLong(_))
+    }
+    /// Whether this is `AccessIpNotWhitelisted` (45035).
+    pub fn is_access_ip_not_whitelisted(&self) -> bool {
+        matches!(self, Self::AccessIpNotWhitelisted(_))
+    }
+    /// Whether this is `OutOfResponseCountLimit` (45047).
+    pub fn is_out_of_response_count_limit(&self) -> bool {
+        matches!(self, Self::OutOfResponseCountLimit(_))
+    }
+    /// Whether this is `TokenNotForMiniProgram` (45063).
+    pub fn is_token_not_for_mini_program(&self) -> bool {
+        matches!(self, Self::TokenNotForMiniProgram(_))
+    }
+    /// Whether this is `ApiTemporarilyBlocked` (45102).
+    pub fn is_api_temporarily_blocked(&self) -> bool {
+        matches!(self, Self::ApiTemporarilyBlocked(_))
+    }
+    /// Whether this is `ApiNotSupported` (45103).
+    pub fn is_api_not_supported(&self) -> bool {
+        matches!(self, Self::ApiNotSupported(_))
+    }
+    /// Whether this is `AppRequestsBlocked` (45501).
+    pub fn is_app_requests_blocked(&self) -> bool {
+        matches!(self, Self::AppRequestsBlocked(_))
+    }
+    /// Whether this is `MediaNotFound` (46001).
+    pub fn is_media_not_found(&self) -> bool {
+        matches!(self, Self::MediaNotFound(_))
+    }
+    /// Whether this is `UserNotFound` (46004).
+    pub fn is_user_not_found(&self) -> bool {
+        matches!(self, Self::UserNotFound(_))
+    }
     /// Whether this is `DataFormatError` (47001).
     pub fn is_data_format_error(&self) -> bool {
         matches!(self, Self::DataFormatError(_))
+    }
+    /// Whether this is `UnicodeEscapedData` (47002).
+    pub fn is_unicode_escaped_data(&self) -> bool {
+        matches!(self, Self::UnicodeEscapedData(_))
+    }
+    /// Whether this is `InvalidArgumentValue` (47003).
+    pub fn is_invalid_argument_value(&self) -> bool {
+        matches!(self, Self::InvalidArgumentValue(_))
     }
     /// Whether this is `ApiUnauthorized` (48001).
     pub fn is_api_unauthorized(&self) -> bool {
@@ -334,6 +956,22 @@ impl CommonError {
     pub fn is_api_forbidden(&self) -> bool {
         matches!(self, Self::ApiForbidden(_))
     }
+    /// Whether this is `ClearQuotaLimitReached` (48006).
+    pub fn is_clear_quota_limit_reached(&self) -> bool {
+        matches!(self, Self::ClearQuotaLimitReached(_))
+    }
+    /// Whether this is `MessageTypeNotPermitted` (48008).
+    pub fn is_message_type_not_permitted(&self) -> bool {
+        matches!(self, Self::MessageTypeNotPermitted(_))
+    }
+    /// Whether this is `ApiExpired` (48009).
+    pub fn is_api_expired(&self) -> bool {
+        matches!(self, Self::ApiExpired(_))
+    }
+    /// Whether this is `TokenAppIdMismatch` (49001).
+    pub fn is_token_app_id_mismatch(&self) -> bool {
+        matches!(self, Self::TokenAppIdMismatch(_))
+    }
     /// Whether this is `UserUnauthorized` (50001).
     pub fn is_user_unauthorized(&self) -> bool {
         matches!(self, Self::UserUnauthorized(_))
@@ -341,6 +979,14 @@ impl CommonError {
     /// Whether this is `UserLimited` (50002).
     pub fn is_user_limited(&self) -> bool {
         matches!(self, Self::UserLimited(_))
+    }
+    /// Whether this is `UserNotAllowed` (50003).
+    pub fn is_user_not_allowed(&self) -> bool {
+        matches!(self, Self::UserNotAllowed(_))
+    }
+    /// Whether this is `TokenApiForbidden` (50004).
+    pub fn is_token_api_forbidden(&self) -> bool {
+        matches!(self, Self::TokenApiForbidden(_))
     }
     /// Whether this is `ClientIpNotRegistered` (61004).
     pub fn is_client_ip_not_registered(&self) -> bool {
@@ -350,9 +996,33 @@ impl CommonError {
     pub fn is_api_unauthorized_to_component(&self) -> bool {
         matches!(self, Self::ApiUnauthorizedToComponent(_))
     }
+    /// Whether this is `ComponentTokenExpected` (61014).
+    pub fn is_component_token_expected(&self) -> bool {
+        matches!(self, Self::ComponentTokenExpected(_))
+    }
+    /// Whether this is `FunctionCategoryUnconfirmed` (61016).
+    pub fn is_function_category_unconfirmed(&self) -> bool {
+        matches!(self, Self::FunctionCategoryUnconfirmed(_))
+    }
     /// Whether this is `ComponentTokenRequired` (61024).
     pub fn is_component_token_required(&self) -> bool {
         matches!(self, Self::ComponentTokenRequired(_))
+    }
+    /// Whether this is `InvalidDateFormat` (61500).
+    pub fn is_invalid_date_format(&self) -> bool {
+        matches!(self, Self::InvalidDateFormat(_))
+    }
+    /// Whether this is `SomeParametersEmpty` (63001).
+    pub fn is_some_parameters_empty(&self) -> bool {
+        matches!(self, Self::SomeParametersEmpty(_))
+    }
+    /// Whether this is `SignatureMismatch` (63002).
+    pub fn is_signature_mismatch(&self) -> bool {
+        matches!(self, Self::SignatureMismatch(_))
+    }
+    /// Whether this is `InvalidSignature` (87009).
+    pub fn is_invalid_signature(&self) -> bool {
+        matches!(self, Self::InvalidSignature(_))
     }
     /// Whether this is `IpAwaitingAdminConfirmation` (89501).
     pub fn is_ip_awaiting_admin_confirmation(&self) -> bool {

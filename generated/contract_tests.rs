@@ -232,6 +232,17 @@ async fn city_service_send_msg_data() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
+            [
+                (
+                    "key".to_owned(),
+                    crate::api::city_service::CityServiceSendMsgDataDataValue::new(
+                            "a".to_owned(),
+                        )
+                        .color("a".to_owned()),
+                ),
+            ]
+                .into_iter()
+                .collect(),
         )
         .result_page_style_id("a".to_owned())
         .deal_msg_style_id("a".to_owned())
@@ -841,6 +852,7 @@ async fn invoke_cloud_function() {
     let request = crate::api::cloudbase::InvokeCloudFunctionRequest::new(
         "a".to_owned(),
         "a".to_owned(),
+        serde_json::json!({ "sample" : true }),
     );
     let result = client.invoke_cloud_function(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "invokeCloudFunction", &result);
@@ -1607,6 +1619,16 @@ async fn hardware_send_device_message() {
             "a".to_owned(),
             "a".to_owned(),
             vec!["a".to_owned()],
+            [
+                (
+                    "key".to_owned(),
+                    crate::api::hardware::HardwareSendDeviceMessageDataValue::new(
+                        "a".to_owned(),
+                    ),
+                ),
+            ]
+                .into_iter()
+                .collect(),
         )
         .page("a".to_owned())
         .miniprogram_state(
@@ -4759,7 +4781,8 @@ async fn search_submit_pages() {
             .author(crate ::api::search::SearchPageAuthor::new("a".to_owned())
             .author_title("a".to_owned()).author_portrait("a".to_owned()))
             .video(vec![crate ::api::search::SearchPageVideo::new(1, "a".to_owned())
-            .video_title("a".to_owned())])])
+            .video_title("a".to_owned())]).extra_info([("key".to_owned(),
+            serde_json::json!({ "sample" : true }))].into_iter().collect())])
         ],
     );
     let result = client.search_submit_pages(request.clone()).await;
@@ -4868,7 +4891,7 @@ async fn invoke_service() {
     let request = crate::api::service_market::InvokeServiceRequest::new(
             "a".to_owned(),
             "a".to_owned(),
-            "a".to_owned(),
+            serde_json::json!({ "sample" : true }),
             "a".to_owned(),
         )
         .is_async(true);
@@ -5386,6 +5409,16 @@ async fn send_subscribe_message() {
     let request = crate::api::subscribe_message::SendSubscribeMessageRequest::new(
             "a".to_owned(),
             "a".to_owned(),
+            [
+                (
+                    "key".to_owned(),
+                    crate::api::subscribe_message::SendSubscribeMessageDataValue::new(
+                        "a".to_owned(),
+                    ),
+                ),
+            ]
+                .into_iter()
+                .collect(),
         )
         .page("a".to_owned())
         .miniprogram_state(
@@ -5455,6 +5488,17 @@ async fn send_uniform_message() {
             crate::api::uniform_message::SendUniformMessageMpTemplateMsg::new(
                     "a".to_owned(),
                     "a".to_owned(),
+                    [
+                        (
+                            "key".to_owned(),
+                            crate::api::uniform_message::SendUniformMessageMpTemplateMsgDataValue::new(
+                                    "a".to_owned(),
+                                )
+                                .color("a".to_owned()),
+                        ),
+                    ]
+                        .into_iter()
+                        .collect(),
                 )
                 .url("a".to_owned())
                 .miniprogram(
@@ -5469,6 +5513,17 @@ async fn send_uniform_message() {
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
+                    [
+                        (
+                            "key".to_owned(),
+                            crate::api::uniform_message::SendUniformMessageWeappTemplateMsgDataValue::new(
+                                    "a".to_owned(),
+                                )
+                                .color("a".to_owned()),
+                        ),
+                    ]
+                        .into_iter()
+                        .collect(),
                 )
                 .emphasis_keyword("a".to_owned()),
         );

@@ -9,13 +9,20 @@ pub struct InvokeCloudFunctionRequest {
     pub env: String,
     /// Name of the cloud function to run.
     pub name: String,
+    /// The event passed to the cloud function, as the JSON the function expects.
+    pub payload: serde_json::Value,
 }
 impl InvokeCloudFunctionRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(env: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(
+        env: impl Into<String>,
+        name: impl Into<String>,
+        payload: serde_json::Value,
+    ) -> Self {
         Self {
             env: env.into(),
             name: name.into(),
+            payload,
         }
     }
 }
@@ -155,7 +162,7 @@ impl crate::runtime::Operation for InvokeCloudFunctionRequest {
         self,
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
-        let body = crate::runtime::RequestBody::Empty;
+        let body = crate::runtime::RequestBody::json(&self.payload)?;
         let query: Vec<(&'static str, String)> = vec![
             ("env", self.env), ("name", self.name)
         ];
@@ -184,10 +191,9 @@ impl crate::Client {
     /// calls. The old page gives such invocations a 5-second time limit, so keep the
     /// function short.
     ///
-    /// Not modelled yet: the event payload. The body is free-form JSON whose shape
-    /// the developer's function defines, and the spec format cannot express a
-    /// free-form body, so this spec has no `body`. WeChat rejects an empty body
-    /// (44002); until free-form bodies are supported the call cannot send an event.
+    /// The event payload is free-form JSON whose shape the developer's function
+    /// defines, so the body is whatever JSON value the caller builds. WeChat
+    /// rejects an empty body (44002); send `{}` when the function needs no input.
     ///
     /// retry_safe is false: running the function twice may repeat its side effects.
     ///
@@ -245,7 +251,7 @@ pub(crate) const INVOKE_CLOUD_FUNCTION_CONTRACT: crate::testing::contract::Endpo
             credential: None,
         },
     ],
-    body: crate::testing::contract::BodyContract::None,
+    body: crate::testing::contract::BodyContract::AnyJson,
     response: crate::testing::contract::ResponseContract::Json(
         &[
             crate::testing::contract::FieldContract {

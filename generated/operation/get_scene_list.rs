@@ -19,15 +19,24 @@ pub struct GetSceneListResponseSceneItem {
     #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Scene value to pass to getPerformance ("@_all" for every source; numbers arrive as their text).
+    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 impl GetSceneListResponseSceneItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new() -> Self {
-        Self { name: None }
+        Self { name: None, value: None }
     }
     /// Chinese display name of the entry source.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+    /// Scene value to pass to getPerformance ("@_all" for every source; numbers arrive as their text).
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
         self
     }
 }
@@ -173,11 +182,10 @@ impl crate::Client {
     ///
     /// retry_safe: a read with no side effects.
     ///
-    /// Not expressible: each scene's `value` is typed string on the page, but the
-    /// example mixes a string ("@_all") and a number (1) in one list. A field of
-    /// one fixed type would make the whole answer fail to decode, so `value` is
-    /// left out of this spec (unknown members are ignored) and only the names are
-    /// decoded. Read the raw answer if the values are needed.
+    /// Each scene's `value` is typed string on the page, but the example mixes a
+    /// string ("@_all") and a number (1) in one list. It is a string field here:
+    /// a number is decoded as its decimal text (1 becomes "1"), so both forms
+    /// decode.
     ///
     /// Doc differences: one snapshot of the current page names the cloud call
     /// operation.getSceneList, another says there is none; the name is kept.
@@ -216,6 +224,13 @@ pub(crate) const GET_SCENE_LIST_CONTRACT: crate::testing::contract::EndpointCont
                         &[
                             crate::testing::contract::FieldContract {
                                 name: "name",
+                                ty: crate::testing::contract::TypeContract::String,
+                                required: false,
+                                fixed: None,
+                                credential: None,
+                            },
+                            crate::testing::contract::FieldContract {
+                                name: "value",
                                 ty: crate::testing::contract::TypeContract::String,
                                 required: false,
                                 fixed: None,

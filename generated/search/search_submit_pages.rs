@@ -199,6 +199,9 @@ pub struct SearchPageData {
     pub time_publish: i64,
     /// Last modification time, Unix seconds.
     pub time_modify: i64,
+    /// Extra members agreed with WeChat for this content, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_info: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 impl SearchPageData {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -228,6 +231,7 @@ impl SearchPageData {
             video: None,
             time_publish,
             time_modify,
+            extra_info: None,
         }
     }
     /// Matching H5 link of the page, recommended when one exists.
@@ -258,6 +262,14 @@ impl SearchPageData {
     /// Videos on the page.
     pub fn video(mut self, video: Vec<SearchPageVideo>) -> Self {
         self.video = Some(video);
+        self
+    }
+    /// Extra members agreed with WeChat for this content, if any.
+    pub fn extra_info(
+        mut self,
+        extra_info: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.extra_info = Some(extra_info);
         self
     }
     /// Checks the documented limits of every field; `parent` is this
@@ -607,8 +619,9 @@ impl crate::Client {
     /// first, and formal data needs that review to pass (108003). No third-party
     /// call.
     ///
-    /// FIELD LEFT OUT: data_list\[\].extra_info, a free-form object whose members are
-    /// agreed with WeChat case by case, cannot be expressed in this format.
+    /// data_list\[\].extra_info is a free-form object whose members are agreed with
+    /// WeChat case by case; it is modelled as a map from member name to any JSON
+    /// value.
     ///
     /// Doc generations: the older api-backend page (search.submitPages) documents
     /// pages with only path and query; the current page adds the required
@@ -827,6 +840,15 @@ pub(crate) const SEARCH_SUBMIT_PAGES_CONTRACT: crate::testing::contract::Endpoin
                                                 name: "time_modify",
                                                 ty: crate::testing::contract::TypeContract::Int,
                                                 required: true,
+                                                fixed: None,
+                                                credential: None,
+                                            },
+                                            crate::testing::contract::FieldContract {
+                                                name: "extra_info",
+                                                ty: crate::testing::contract::TypeContract::Map(
+                                                    &crate::testing::contract::TypeContract::Json,
+                                                ),
+                                                required: false,
                                                 fixed: None,
                                                 credential: None,
                                             },
