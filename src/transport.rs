@@ -17,21 +17,25 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    fn url(&self, meta: &EndpointMeta, parts: &RequestParts, token: Option<&Secret>) -> Url {
-        let mut url = self.base_url.clone();
-        let base_path = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{base_path}{}", meta.path));
-        {
-            let mut pairs = url.query_pairs_mut();
+    /// The request URL as text: base, path, then the token and the query,
+    /// form-encoded. Built as one string (no re-parsing of the base); the
+    /// HTTP client parses it once.
+    fn url(&self, meta: &EndpointMeta, parts: &RequestParts, token: Option<&Secret>) -> String {
+        let base = self.base_url.as_str().trim_end_matches('/');
+        let mut url = String::with_capacity(base.len() + meta.path.len() + 64);
+        url.push_str(base);
+        url.push_str(meta.path);
+        if token.is_some() || !parts.query.is_empty() {
+            url.push('?');
+            let start = url.len();
+            let mut pairs = form_urlencoded::Serializer::for_suffix(&mut url, start);
             if let Some(token) = token {
                 pairs.append_pair("access_token", token.expose());
             }
             for (key, value) in &parts.query {
                 pairs.append_pair(key, value);
             }
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
+            pairs.finish();
         }
         url
     }

@@ -363,3 +363,22 @@ impl wxa::TokenSource for FixedToken {
         Box::pin(async move { Ok(wxa::AccessToken::new(self.0, Duration::from_secs(7200))) })
     }
 }
+
+#[tokio::test]
+async fn a_base_url_with_a_path_prefix_keeps_it_and_one_with_a_query_is_refused() {
+    let fake = FakeWeChat::start().await;
+    fake.script("/proxy/wechat/cgi-bin/media/get", ScriptedResponse::new(200).header("content-type", "image/jpeg").body(JPEG));
+    let client = wxa::Client::builder()
+        .base_url(format!("{}/proxy/wechat/", fake.base_url()))
+        .token_source(Arc::new(FixedToken("PROXY_TOKEN")))
+        .build()
+        .expect("client");
+    let media = client.get_temp_media(GetTempMediaRequest::new("M 1&2")).await.expect("through the prefix");
+    assert_eq!(media.bytes.as_ref(), JPEG);
+    let sent = &fake.requests("/proxy/wechat/cgi-bin/media/get")[0];
+    assert_eq!(sent.query_value("media_id"), Some("M 1&2"), "values are form-encoded");
+    assert_eq!(sent.query_value("access_token"), Some("PROXY_TOKEN"));
+
+    let refused = wxa::Client::builder().base_url("https://proxy.example/?x=1").without_access_token().build();
+    assert!(matches!(refused, Err(wxa::BuildError::InvalidBaseUrl(_))), "{refused:?}");
+}

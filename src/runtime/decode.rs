@@ -142,18 +142,13 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
     if !(200..300).contains(&status) {
         return Outcome::HttpStatus { status, body };
     }
-    let success = |body: Bytes| SuccessBody {
-        status,
-        content_type: content_type.clone(),
-        content_disposition: content_disposition.clone(),
-        bytes: body,
-    };
     match kind {
         ResponseKind::Binary => {
             if body.is_empty() {
                 return Outcome::Undecodable(DecodeFailure::new("empty body where file bytes were expected", status, content_type, body));
             }
-            if envelope.is_some() && is_textual(content_type.as_deref()) {
+            let textual = is_textual(content_type.as_deref());
+            if envelope.is_some() && textual {
                 return Outcome::Undecodable(DecodeFailure::new(
                     "a JSON answer without an error code where file bytes were expected",
                     status,
@@ -161,7 +156,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
                     body,
                 ));
             }
-            if envelope.is_none() && is_textual(content_type.as_deref()) {
+            if envelope.is_none() && textual {
                 return Outcome::Undecodable(DecodeFailure::new(
                     "text that is not a WeChat JSON answer where file bytes were expected",
                     status,
@@ -169,7 +164,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
                     body,
                 ));
             }
-            Outcome::Success(success(body))
+            Outcome::Success(SuccessBody { status, content_type, content_disposition, bytes: body })
         }
         ResponseKind::Json | ResponseKind::Ack => {
             if envelope.is_none() {
@@ -185,7 +180,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
                 };
                 return Outcome::Undecodable(DecodeFailure::new(reason, status, content_type, body));
             }
-            Outcome::Success(success(body))
+            Outcome::Success(SuccessBody { status, content_type, content_disposition, bytes: body })
         }
     }
 }
