@@ -35,6 +35,346 @@ async fn get_stable_access_token() {
     );
 }
 #[tokio::test]
+async fn b2b_batch_create_retail() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bBatchCreateRetailRequest::new(
+        vec![
+            crate ::api::b2b_store::B2bRetailInfoInput::new("a".to_owned(), "a"
+            .to_owned(), "a".to_owned(), "a".to_owned(), "a".to_owned(), "a".to_owned(),
+            "a".to_owned()).retail_type("a".to_owned()).sub_retail_type("a".to_owned())
+            .biz_name("a".to_owned()).corporation_name("a".to_owned()).latitude(1f64)
+            .longitude(1f64).business_type(vec!["a".to_owned()]).other_business_type("a"
+            .to_owned())
+        ],
+    );
+    let result = client.b2b_batch_create_retail(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bBatchCreateRetail", &result);
+    fake.inject_error("b2bBatchCreateRetail", 9404000);
+    let result = client.b2b_batch_create_retail(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bBatchCreateRetail",
+        9404000,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_close_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bCloseOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .out_trade_no("aaaaaa".to_owned())
+        .order_id("a".to_owned());
+    let result = client.b2b_close_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bCloseOrder", &result);
+    fake.inject_error("b2bCloseOrder", 10004);
+    let result = client.b2b_close_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bCloseOrder",
+        10004,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_app_key() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetAppKeyRequest::new("a".to_owned());
+    let result = client.b2b_get_app_key(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetAppKey", &result);
+    fake.inject_error("b2bGetAppKey", 40002);
+    let result = client.b2b_get_app_key(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetAppKey",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .out_trade_no("aaaaaa".to_owned())
+        .order_id("a".to_owned());
+    let result = client.b2b_get_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetOrder", &result);
+    fake.inject_error("b2bGetOrder", 9403200);
+    let result = client.b2b_get_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetOrder",
+        9403200,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_refund() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetRefundRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .out_refund_no("aaaaaa".to_owned())
+        .refund_id("a".to_owned());
+    let result = client.b2b_get_refund(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetRefund", &result);
+    fake.inject_error("b2bGetRefund", 10604);
+    let result = client.b2b_get_refund(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetRefund",
+        10604,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_retail_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetRetailInfoRequest::new()
+        .openid("a".to_owned())
+        .mobile_phone("a".to_owned());
+    let result = client.b2b_get_retail_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetRetailInfo", &result);
+    fake.inject_error("b2bGetRetailInfo", 9404101);
+    let result = client.b2b_get_retail_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetRetailInfo",
+        9404101,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_retail_message_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetRetailMessageListRequest::new(
+        1,
+        1,
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.b2b_get_retail_message_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetRetailMessageList", &result);
+    fake.inject_error("b2bGetRetailMessageList", 40079);
+    let result = client.b2b_get_retail_message_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetRetailMessageList",
+        40079,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_retail_openid_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetRetailOpenidListRequest::new(
+        1,
+        "a".to_owned(),
+    );
+    let result = client.b2b_get_retail_openid_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetRetailOpenidList", &result);
+    fake.inject_error("b2bGetRetailOpenidList", 9404151);
+    let result = client.b2b_get_retail_openid_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetRetailOpenidList",
+        9404151,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_refund_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRefundOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "aaaaaa".to_owned(),
+            1,
+            crate::api::b2b_store::B2bRefundOrderRefundFrom::CustomerService,
+        )
+        .out_trade_no("aaaaaa".to_owned())
+        .order_id("a".to_owned())
+        .refund_reason(crate::api::b2b_store::B2bRefundOrderRefundReason::NoDescription)
+        .description("a".to_owned());
+    let result = client.b2b_refund_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRefundOrder", &result);
+    fake.inject_error("b2bRefundOrder", 10604);
+    let result = client.b2b_refund_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRefundOrder",
+        10604,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_retail_business_apply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRetailBusinessApplyRequest::new(
+        vec!["a".to_owned()],
+        vec!["a".to_owned()],
+        "a".to_owned(),
+        vec!["a".to_owned()],
+        "aaaaaaaaaaaaaaaaaaaaa".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.b2b_retail_business_apply(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRetailBusinessApply", &result);
+    fake.inject_error("b2bRetailBusinessApply", 9404201);
+    let result = client.b2b_retail_business_apply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRetailBusinessApply",
+        9404201,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_retail_notify_business() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRetailNotifyBusinessRequest::new(
+            1,
+            vec!["a".to_owned()],
+        )
+        .content("a".to_owned());
+    let result = client.b2b_retail_notify_business(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRetailNotifyBusiness", &result);
+    fake.inject_error("b2bRetailNotifyBusiness", 40003);
+    let result = client.b2b_retail_notify_business(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRetailNotifyBusiness",
+        40003,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_retail_register_mch() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRetailRegisterMchRequest::new(
+            0,
+            crate::api::b2b_store::B2bMchAccountInfo::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .account_name("a".to_owned())
+                .bank_branch_id("a".to_owned()),
+            crate::api::b2b_store::B2bMchContactInfo::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .contact_id_doc_type("a".to_owned())
+                .contact_id_doc_copy("a".to_owned())
+                .contact_id_doc_copy_back("a".to_owned())
+                .contact_id_doc_period_begin("a".to_owned())
+                .contact_id_doc_period_end("a".to_owned())
+                .business_authorization_letter("a".to_owned())
+                .contact_email("a".to_owned()),
+            crate::api::b2b_store::B2bMchBusinessLicense::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .company_address("a".to_owned())
+                .business_time("a".to_owned())
+                .cert_type("a".to_owned()),
+            "a".to_owned(),
+            crate::api::b2b_store::B2bRetailRegisterMchOrganizationType::IndividualBusiness,
+            crate::api::b2b_store::B2bMchQualification::new("a".to_owned())
+                .qualifications("a".to_owned()),
+            crate::api::b2b_store::B2bRetailRegisterMchOpenType::WechatPayOnly,
+            crate::api::b2b_store::B2bMchExtRegisterInfo::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    crate::api::b2b_store::B2bMchExtRegisterInfoMerchantScale::Large,
+                )
+                .authorization_letter_file_id("a".to_owned()),
+            "a".to_owned(),
+        )
+        .id_card_info(
+            crate::api::b2b_store::B2bMchIdCardInfo::new(
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+            ),
+        )
+        .id_doc_info(
+            crate::api::b2b_store::B2bMchIdDocInfo::new(
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+            ),
+        )
+        .business_addition_desc("a".to_owned())
+        .business_addition_pics("a".to_owned())
+        .ignore_same_entity(true)
+        .launch_poll_task(true);
+    let result = client.b2b_retail_register_mch(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRetailRegisterMch", &result);
+    fake.inject_error("b2bRetailRegisterMch", 90000);
+    let result = client.b2b_retail_register_mch(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRetailRegisterMch",
+        90000,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_retail_upload_mch_file() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRetailUploadMchFileRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.b2b_retail_upload_mch_file(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRetailUploadMchFile", &result);
+    fake.inject_error("b2bRetailUploadMchFile", 40002);
+    let result = client.b2b_retail_upload_mch_file(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRetailUploadMchFile",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
 async fn get_recent_average_usage() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -2389,6 +2729,79 @@ async fn immediate_delivery_update_order() {
     );
 }
 #[tokio::test]
+async fn kf_business_get() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_business::KfBusinessGetRequest::new()
+        .business_id("a".to_owned())
+        .account_name("a".to_owned());
+    let result = client.kf_business_get(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "kfBusinessGet", &result);
+    fake.inject_error("kfBusinessGet", 45071);
+    let result = client.kf_business_get(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "kfBusinessGet",
+        45071,
+        result,
+    );
+}
+#[tokio::test]
+async fn kf_business_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_business::KfBusinessListRequest::new(1, 1);
+    let result = client.kf_business_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "kfBusinessList", &result);
+    fake.inject_error("kfBusinessList", 40002);
+    let result = client.kf_business_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "kfBusinessList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn kf_business_register() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_business::KfBusinessRegisterRequest::new(
+            "aaaaaa".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .transfer_to_commkf(true);
+    let result = client.kf_business_register(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "kfBusinessRegister", &result);
+    fake.inject_error("kfBusinessRegister", 40004);
+    let result = client.kf_business_register(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "kfBusinessRegister",
+        40004,
+        result,
+    );
+}
+#[tokio::test]
+async fn kf_business_update() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::kf_business::KfBusinessUpdateRequest::new("a".to_owned())
+        .nickname("a".to_owned())
+        .icon_media_id("a".to_owned());
+    let result = client.kf_business_update(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "kfBusinessUpdate", &result);
+    fake.inject_error("kfBusinessUpdate", 40004);
+    let result = client.kf_business_update(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "kfBusinessUpdate",
+        40004,
+        result,
+    );
+}
+#[tokio::test]
 async fn bind_kf_work() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -4042,6 +4455,492 @@ async fn set_nearby_poi_show_status() {
     );
 }
 #[tokio::test]
+async fn novel_add_book_auth() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelAddBookAuthRequest::new(
+        vec![
+            crate ::api::novel::NovelAddBookAuthBooksItem::new("a".to_owned(), "a"
+            .to_owned(), 1)
+        ],
+    );
+    let result = client.novel_add_book_auth(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelAddBookAuth", &result);
+    fake.inject_error("novelAddBookAuth", 10140001);
+    let result = client.novel_add_book_auth(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelAddBookAuth",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_add_book_auth_by_appid() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelAddBookAuthByAppidRequest::new(
+        vec![
+            crate ::api::novel::NovelAddBookAuthByAppidInfosItem::new("a".to_owned(), 1)
+        ],
+    );
+    let result = client.novel_add_book_auth_by_appid(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelAddBookAuthByAppid", &result);
+    fake.inject_error("novelAddBookAuthByAppid", 40002);
+    let result = client.novel_add_book_auth_by_appid(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelAddBookAuthByAppid",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_audit_book() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelAuditBookRequest::new("a".to_owned());
+    let result = client.novel_audit_book(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelAuditBook", &result);
+    fake.inject_error("novelAuditBook", 10140001);
+    let result = client.novel_audit_book(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelAuditBook",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_batch_create_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelBatchCreateChapterRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::novel::NovelBatchCreateChapterChapterListItem::new("a"
+            .to_owned(), "a".to_owned()).original_id("a".to_owned()).seq(1)
+            .custom_info("a".to_owned())
+        ],
+    );
+    let result = client.novel_batch_create_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelBatchCreateChapter", &result);
+    fake.inject_error("novelBatchCreateChapter", 10140001);
+    let result = client.novel_batch_create_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelBatchCreateChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_create_book() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelCreateBookRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            1,
+            1,
+            1,
+            crate::api::novel::NovelCreateBookCompleteStatus::Ongoing,
+        )
+        .original_id("a".to_owned())
+        .chapter_order_method(
+            crate::api::novel::NovelCreateBookChapterOrderMethod::Append,
+        )
+        .custom_info("a".to_owned())
+        .keyword_list(vec!["a".to_owned()])
+        .awesome_paragraph(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                .to_owned(),
+        );
+    let result = client.novel_create_book(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelCreateBook", &result);
+    fake.inject_error("novelCreateBook", 10140001);
+    let result = client.novel_create_book(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelCreateBook",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_create_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelCreateChapterRequest::new(
+        "a".to_owned(),
+        crate::api::novel::NovelCreateChapterChapter::new("a".to_owned(), "a".to_owned())
+            .original_id("a".to_owned())
+            .seq(1)
+            .custom_info("a".to_owned()),
+    );
+    let result = client.novel_create_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelCreateChapter", &result);
+    fake.inject_error("novelCreateChapter", 10140001);
+    let result = client.novel_create_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelCreateChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_del_book_auth() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelDelBookAuthRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.novel_del_book_auth(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelDelBookAuth", &result);
+    fake.inject_error("novelDelBookAuth", 10140001);
+    let result = client.novel_del_book_auth(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelDelBookAuth",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_del_book_auth_by_appid() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelDelBookAuthByAppidRequest::new("a".to_owned());
+    let result = client.novel_del_book_auth_by_appid(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelDelBookAuthByAppid", &result);
+    fake.inject_error("novelDelBookAuthByAppid", 40002);
+    let result = client.novel_del_book_auth_by_appid(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelDelBookAuthByAppid",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_delete_book() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelDeleteBookRequest::new("a".to_owned());
+    let result = client.novel_delete_book(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelDeleteBook", &result);
+    fake.inject_error("novelDeleteBook", 10140001);
+    let result = client.novel_delete_book(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelDeleteBook",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_delete_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelDeleteChapterRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.novel_delete_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelDeleteChapter", &result);
+    fake.inject_error("novelDeleteChapter", 10140001);
+    let result = client.novel_delete_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelDeleteChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_get_book() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelGetBookRequest::new()
+        .book_id("a".to_owned())
+        .need_edited_data(true)
+        .original_id("a".to_owned());
+    let result = client.novel_get_book(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelGetBook", &result);
+    fake.inject_error("novelGetBook", 10140001);
+    let result = client.novel_get_book(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelGetBook",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_get_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelGetChapterRequest::new()
+        .book_id("a".to_owned())
+        .chapter_id("a".to_owned())
+        .need_edited_data(true);
+    let result = client.novel_get_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelGetChapter", &result);
+    fake.inject_error("novelGetChapter", 10140001);
+    let result = client.novel_get_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelGetChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_get_preview_setting() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelGetPreviewSettingRequest::new("a".to_owned());
+    let result = client.novel_get_preview_setting(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelGetPreviewSetting", &result);
+    fake.inject_error("novelGetPreviewSetting", 10140001);
+    let result = client.novel_get_preview_setting(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelGetPreviewSetting",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_list_book() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelListBookRequest::new()
+        .limit(1)
+        .offset(1)
+        .last_id(1)
+        .need_edited_data(true);
+    let result = client.novel_list_book(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelListBook", &result);
+    fake.inject_error("novelListBook", 10140001);
+    let result = client.novel_list_book(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelListBook",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_list_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelListChapterRequest::new("a".to_owned())
+        .need_edited_data(true)
+        .limit(1)
+        .offset(1)
+        .volume_index(1);
+    let result = client.novel_list_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelListChapter", &result);
+    fake.inject_error("novelListChapter", 10140001);
+    let result = client.novel_list_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelListChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_query_book_auth() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelQueryBookAuthRequest::new(1, 1)
+        .list_type(crate::api::novel::NovelQueryBookAuthListType::Given)
+        .is_sum(true)
+        .book_id("a".to_owned());
+    let result = client.novel_query_book_auth(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelQueryBookAuth", &result);
+    fake.inject_error("novelQueryBookAuth", 10140001);
+    let result = client.novel_query_book_auth(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelQueryBookAuth",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_query_book_auth_v2() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelQueryBookAuthV2Request::new(1)
+        .list_type(crate::api::novel::NovelQueryBookAuthV2ListType::Given)
+        .cursor("a".to_owned())
+        .grantor_appid("a".to_owned())
+        .book_ids(vec!["a".to_owned()]);
+    let result = client.novel_query_book_auth_v2(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelQueryBookAuthV2", &result);
+    fake.inject_error("novelQueryBookAuthV2", 40002);
+    let result = client.novel_query_book_auth_v2(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelQueryBookAuthV2",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_reorder_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelReorderChapterRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::novel::NovelReorderChapterOperation::Swap,
+    );
+    let result = client.novel_reorder_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelReorderChapter", &result);
+    fake.inject_error("novelReorderChapter", 10140001);
+    let result = client.novel_reorder_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelReorderChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_replace_chapter() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelReplaceChapterRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.novel_replace_chapter(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelReplaceChapter", &result);
+    fake.inject_error("novelReplaceChapter", 10140001);
+    let result = client.novel_replace_chapter(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelReplaceChapter",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_set_preview_setting() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelSetPreviewSettingRequest::new(
+            "a".to_owned(),
+            1,
+        )
+        .chapter_index(1)
+        .words(1);
+    let result = client.novel_set_preview_setting(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelSetPreviewSetting", &result);
+    fake.inject_error("novelSetPreviewSetting", 10140001);
+    let result = client.novel_set_preview_setting(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelSetPreviewSetting",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_set_recmd_novel() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelSetRecmdNovelRequest::new(
+        crate::api::novel::NovelSetRecmdNovelRecmdType::Android,
+        vec!["a".to_owned()],
+    );
+    let result = client.novel_set_recmd_novel(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelSetRecmdNovel", &result);
+    fake.inject_error("novelSetRecmdNovel", 10140001);
+    let result = client.novel_set_recmd_novel(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelSetRecmdNovel",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_update_book() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelUpdateBookRequest::new("a".to_owned())
+        .title("a".to_owned())
+        .intro("a".to_owned())
+        .cover_media_id("a".to_owned())
+        .author("a".to_owned())
+        .first_category_id(1)
+        .second_category_id(1)
+        .third_category_id(1)
+        .complete_status(crate::api::novel::NovelUpdateBookCompleteStatus::Ongoing)
+        .chapter_id_list(vec!["a".to_owned()])
+        .need_volume(true)
+        .volume_list(
+            vec![
+                crate ::api::novel::NovelUpdateBookVolumeListItem::new("a".to_owned(), 1,
+                1)
+            ],
+        )
+        .chapter_order_method(
+            crate::api::novel::NovelUpdateBookChapterOrderMethod::Append,
+        )
+        .custom_info("a".to_owned())
+        .update_keyword(true)
+        .keyword_list(vec!["a".to_owned()])
+        .awesome_paragraph(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                .to_owned(),
+        );
+    let result = client.novel_update_book(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelUpdateBook", &result);
+    fake.inject_error("novelUpdateBook", 10140001);
+    let result = client.novel_update_book(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelUpdateBook",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
+async fn novel_update_chapter_seq() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::novel::NovelUpdateChapterSeqRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::novel::NovelUpdateChapterSeqChapterSeqListItem::new("a"
+            .to_owned(), 1)
+        ],
+    );
+    let result = client.novel_update_chapter_seq(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "novelUpdateChapterSeq", &result);
+    fake.inject_error("novelUpdateChapterSeq", 10140001);
+    let result = client.novel_update_chapter_seq(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "novelUpdateChapterSeq",
+        10140001,
+        result,
+    );
+}
+#[tokio::test]
 async fn ocr_bankcard() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -5224,6 +6123,892 @@ async fn upload_shipping_info() {
     );
 }
 #[tokio::test]
+async fn drama_apply_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaApplyUploadRequest::new(
+            "a".to_owned(),
+            crate::api::short_drama::DramaApplyUploadMediaType::Mp4,
+        )
+        .cover_type(crate::api::short_drama::DramaApplyUploadCoverType::Jpg)
+        .source_context("a".to_owned());
+    let result = client.drama_apply_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaApplyUpload", &result);
+    fake.inject_error("dramaApplyUpload", -2);
+    let result = client.drama_apply_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaApplyUpload",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_audit_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaAuditDramaRequest::new(
+            crate::api::short_drama::DramaAuditDramaQualificationType::Licensed,
+            crate::api::short_drama::DramaAuditDramaCopyright::new(
+                    crate::api::short_drama::DramaAuditDramaCopyrightCopyrightRole::Producer,
+                    crate::api::short_drama::DramaAuditDramaCopyrightApplyForCopyrightProtection::No,
+                )
+                .copyright_verification(
+                    crate::api::short_drama::DramaAuditDramaCopyrightCopyrightVerification::ProofMaterial,
+                )
+                .proof_of_production(vec!["a".to_owned()])
+                .purchase_or_broadcast_authorization_certificate(vec!["a".to_owned()]),
+            crate::api::short_drama::DramaAuditDramaDramaType::Animated,
+        )
+        .drama_id(1)
+        .name("a".to_owned())
+        .media_count(1)
+        .media_id_list(vec![1])
+        .description("a".to_owned())
+        .recommendations("a".to_owned())
+        .cover_material_id("a".to_owned())
+        .promotion_poster_material_id("a".to_owned())
+        .producer("a".to_owned())
+        .authorized_material_id("a".to_owned())
+        .registration_number("a".to_owned())
+        .qualification_certificate_material_id("a".to_owned())
+        .cost_commitment_letter_material_id("a".to_owned())
+        .cost_of_production(1)
+        .expedited(crate::api::short_drama::DramaAuditDramaExpedited::No)
+        .actor_list(
+            crate::api::short_drama::DramaAuditDramaActorList::new(
+                vec![
+                    crate ::api::short_drama::DramaAuditDramaActorListActorItem::new("a"
+                    .to_owned(), "a".to_owned(), "a".to_owned(), "a".to_owned())
+                ],
+            ),
+        )
+        .other_material_material_id("a".to_owned())
+        .replace_media_list(
+            vec![
+                crate ::api::short_drama::DramaAuditDramaReplaceMediaListItem::new()
+                .old_media_id(1).new_media_id(1)
+            ],
+        )
+        .content_declared(
+            crate::api::short_drama::DramaAuditDramaContentDeclared::NotDeclared,
+        );
+    let result = client.drama_audit_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaAuditDrama", &result);
+    fake.inject_error("dramaAuditDrama", -2);
+    let result = client.drama_audit_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaAuditDrama",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_authorize_app() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaAuthorizeAppRequest::new("a".to_owned())
+        .authz_expire_time(1);
+    let result = client.drama_authorize_app(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaAuthorizeApp", &result);
+    fake.inject_error("dramaAuthorizeApp", -2);
+    let result = client.drama_authorize_app(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaAuthorizeApp",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_authorize_copyright() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaAuthorizeCopyrightRequest::new(
+            crate::api::short_drama::DramaAuthorizeCopyrightAuthorizationType::Subject,
+        )
+        .authorized_appid("a".to_owned())
+        .authorized_subject_cert_no("a".to_owned())
+        .drama_ids(vec![1])
+        .expire_time(1);
+    let result = client.drama_authorize_copyright(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaAuthorizeCopyright", &result);
+    fake.inject_error("dramaAuthorizeCopyright", -2);
+    let result = client.drama_authorize_copyright(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaAuthorizeCopyright",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_authorize_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaAuthorizeDramaRequest::new(
+            vec![1],
+            "a".to_owned(),
+        )
+        .authz_expire_time(1);
+    let result = client.drama_authorize_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaAuthorizeDrama", &result);
+    fake.inject_error("dramaAuthorizeDrama", -2);
+    let result = client.drama_authorize_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaAuthorizeDrama",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_batch_process_promotion() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaBatchProcessPromotionRequest::new(
+        crate::api::short_drama::DramaBatchProcessPromotionActionType::Join,
+        vec![
+            crate ::api::short_drama::DramaBatchProcessPromotionListItem::new("a"
+            .to_owned(), "a".to_owned())
+        ],
+    );
+    let result = client.drama_batch_process_promotion(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "dramaBatchProcessPromotion",
+        &result,
+    );
+    fake.inject_error("dramaBatchProcessPromotion", 1);
+    let result = client.drama_batch_process_promotion(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaBatchProcessPromotion",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_commit_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaCommitUploadRequest::new(
+            "a".to_owned(),
+            vec![
+                crate ::api::short_drama::DramaCommitUploadMediaPartInfosItem::new(1, "a"
+                .to_owned())
+            ],
+        )
+        .cover_part_infos(
+            vec![
+                crate ::api::short_drama::DramaCommitUploadCoverPartInfosItem::new(1, "a"
+                .to_owned())
+            ],
+        );
+    let result = client.drama_commit_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaCommitUpload", &result);
+    fake.inject_error("dramaCommitUpload", -2);
+    let result = client.drama_commit_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaCommitUpload",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_deauthorize_app() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaDeauthorizeAppRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.drama_deauthorize_app(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaDeauthorizeApp", &result);
+    fake.inject_error("dramaDeauthorizeApp", -2);
+    let result = client.drama_deauthorize_app(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaDeauthorizeApp",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_deauthorize_copyright() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaDeauthorizeCopyrightRequest::new(
+            crate::api::short_drama::DramaDeauthorizeCopyrightAuthorizationType::Subject,
+        )
+        .authorized_appid("a".to_owned())
+        .authorized_subject_cert_no("a".to_owned())
+        .drama_ids(vec![1]);
+    let result = client.drama_deauthorize_copyright(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "dramaDeauthorizeCopyright",
+        &result,
+    );
+    fake.inject_error("dramaDeauthorizeCopyright", -2);
+    let result = client.drama_deauthorize_copyright(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaDeauthorizeCopyright",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_deauthorize_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaDeauthorizeDramaRequest::new(
+        vec![1],
+        "a".to_owned(),
+    );
+    let result = client.drama_deauthorize_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaDeauthorizeDrama", &result);
+    fake.inject_error("dramaDeauthorizeDrama", -2);
+    let result = client.drama_deauthorize_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaDeauthorizeDrama",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_delete_media() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaDeleteMediaRequest::new(1);
+    let result = client.drama_delete_media(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaDeleteMedia", &result);
+    fake.inject_error("dramaDeleteMedia", -2);
+    let result = client.drama_delete_media(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaDeleteMedia",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_authorize_apps() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetAuthorizeAppsRequest::new();
+    let result = client.drama_get_authorize_apps(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetAuthorizeApps", &result);
+    fake.inject_error("dramaGetAuthorizeApps", -2);
+    let result = client.drama_get_authorize_apps(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetAuthorizeApps",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_authorize_objects() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetAuthorizeObjectsRequest::new()
+        .drama_id(1)
+        .authorized_appid("a".to_owned())
+        .offset(1)
+        .limit(1);
+    let result = client.drama_get_authorize_objects(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetAuthorizeObjects", &result);
+    fake.inject_error("dramaGetAuthorizeObjects", -2);
+    let result = client.drama_get_authorize_objects(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetAuthorizeObjects",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_authorized_objects() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetAuthorizedObjectsRequest::new()
+        .authorizer_appid("a".to_owned())
+        .offset(1)
+        .limit(1);
+    let result = client.drama_get_authorized_objects(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "dramaGetAuthorizedObjects",
+        &result,
+    );
+    fake.inject_error("dramaGetAuthorizedObjects", -2);
+    let result = client.drama_get_authorized_objects(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetAuthorizedObjects",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_cdn_logs() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetCdnLogsRequest::new(1, 1)
+        .query_type(crate::api::short_drama::DramaGetCdnLogsQueryType::All);
+    let result = client.drama_get_cdn_logs(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetCdnLogs", &result);
+    fake.inject_error("dramaGetCdnLogs", -2);
+    let result = client.drama_get_cdn_logs(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetCdnLogs",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_cdn_usage_data() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetCdnUsageDataRequest::new(
+            1,
+            1,
+            crate::api::short_drama::DramaGetCdnUsageDataDataInterval::FiveMinutes,
+        )
+        .query_type(crate::api::short_drama::DramaGetCdnUsageDataQueryType::All);
+    let result = client.drama_get_cdn_usage_data(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetCdnUsageData", &result);
+    fake.inject_error("dramaGetCdnUsageData", -2);
+    let result = client.drama_get_cdn_usage_data(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetCdnUsageData",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_copyright_authorization_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetCopyrightAuthorizationListRequest::new()
+        .authorization_type(
+            crate::api::short_drama::DramaGetCopyrightAuthorizationListAuthorizationType::All,
+        )
+        .authorized_appid("a".to_owned())
+        .authorized_subject_cert_no("a".to_owned())
+        .drama_id(1)
+        .offset(1)
+        .limit(1);
+    let result = client.drama_get_copyright_authorization_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "dramaGetCopyrightAuthorizationList",
+        &result,
+    );
+    fake.inject_error("dramaGetCopyrightAuthorizationList", -2);
+    let result = client.drama_get_copyright_authorization_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetCopyrightAuthorizationList",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_copyright_authorized_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetCopyrightAuthorizedListRequest::new()
+        .authorizer_appid("a".to_owned())
+        .offset(1)
+        .limit(1);
+    let result = client.drama_get_copyright_authorized_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "dramaGetCopyrightAuthorizedList",
+        &result,
+    );
+    fake.inject_error("dramaGetCopyrightAuthorizedList", -2);
+    let result = client.drama_get_copyright_authorized_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetCopyrightAuthorizedList",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetDramaRequest::new(1);
+    let result = client.drama_get_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetDrama", &result);
+    fake.inject_error("dramaGetDrama", -2);
+    let result = client.drama_get_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetDrama",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_finder_event() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetFinderEventRequest::new()
+        .event_id_list(vec!["a".to_owned()]);
+    let result = client.drama_get_finder_event(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetFinderEvent", &result);
+    fake.inject_error("dramaGetFinderEvent", 1);
+    let result = client.drama_get_finder_event(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetFinderEvent",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_iaa_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetIaaDramaRequest::new(
+        vec![
+            crate ::api::short_drama::DramaGetIaaDramaListItem::new("a".to_owned(), "a"
+            .to_owned())
+        ],
+    );
+    let result = client.drama_get_iaa_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetIaaDrama", &result);
+    fake.inject_error("dramaGetIaaDrama", 1);
+    let result = client.drama_get_iaa_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetIaaDrama",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_latest_audit_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetLatestAuditInfoRequest::new(
+        1,
+        crate::api::short_drama::DramaGetLatestAuditInfoAuditType::FirstSubmission,
+    );
+    let result = client.drama_get_latest_audit_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetLatestAuditInfo", &result);
+    fake.inject_error("dramaGetLatestAuditInfo", -2);
+    let result = client.drama_get_latest_audit_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetLatestAuditInfo",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_media() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetMediaRequest::new(1);
+    let result = client.drama_get_media(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetMedia", &result);
+    fake.inject_error("dramaGetMedia", -2);
+    let result = client.drama_get_media(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetMedia",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_media_link() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetMediaLinkRequest::new(1, 1)
+        .us("a".to_owned())
+        .exper(1)
+        .rlimit(1)
+        .whref("a".to_owned())
+        .bkref("a".to_owned());
+    let result = client.drama_get_media_link(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetMediaLink", &result);
+    fake.inject_error("dramaGetMediaLink", -2);
+    let result = client.drama_get_media_link(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetMediaLink",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_published_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetPublishedDramaRequest::new();
+    let result = client.drama_get_published_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetPublishedDrama", &result);
+    fake.inject_error("dramaGetPublishedDrama", 1);
+    let result = client.drama_get_published_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetPublishedDrama",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_get_task() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaGetTaskRequest::new(1);
+    let result = client.drama_get_task(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaGetTask", &result);
+    fake.inject_error("dramaGetTask", -2);
+    let result = client.drama_get_task(request).await;
+    crate::testing::contract::assert_documented_error(&fake, "dramaGetTask", -2, result);
+}
+#[tokio::test]
+async fn drama_list_dramas() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaListDramasRequest::new()
+        .limit(1)
+        .offset(1);
+    let result = client.drama_list_dramas(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaListDramas", &result);
+    fake.inject_error("dramaListDramas", -2);
+    let result = client.drama_list_dramas(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaListDramas",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_list_media() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaListMediaRequest::new()
+        .drama_id(1)
+        .media_name("a".to_owned())
+        .media_name_fuzzy("a".to_owned())
+        .start_time(1)
+        .end_time(1)
+        .limit(1)
+        .offset(1);
+    let result = client.drama_list_media(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaListMedia", &result);
+    fake.inject_error("dramaListMedia", -2);
+    let result = client.drama_list_media(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaListMedia",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_list_packages() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaListPackagesRequest::new(
+            crate::api::short_drama::DramaListPackagesStatus::All,
+            1,
+            1,
+        )
+        .query_type(crate::api::short_drama::DramaListPackagesQueryType::General);
+    let result = client.drama_list_packages(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaListPackages", &result);
+    fake.inject_error("dramaListPackages", -2);
+    let result = client.drama_list_packages(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaListPackages",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_modify_basic_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaModifyBasicInfoRequest::new(1)
+        .description("a".to_owned())
+        .cover_material_id("a".to_owned())
+        .recommendations("a".to_owned())
+        .promotion_poster_material_id("a".to_owned())
+        .alternate_name("a".to_owned())
+        .actor_list(
+            crate::api::short_drama::DramaModifyBasicInfoActorList::new(
+                vec![
+                    crate
+                    ::api::short_drama::DramaModifyBasicInfoActorListActorItem::new("a"
+                    .to_owned(), "a".to_owned(), "a".to_owned(), "a".to_owned())
+                ],
+            ),
+        )
+        .qualification_type(
+            crate::api::short_drama::DramaModifyBasicInfoQualificationType::Licensed,
+        )
+        .registration_number("a".to_owned())
+        .qualification_certificate_material_id("a".to_owned())
+        .cost_of_production(1)
+        .cost_commitment_letter_material_id("a".to_owned())
+        .other_material_material_id("a".to_owned())
+        .producer("a".to_owned())
+        .copyright(
+            crate::api::short_drama::DramaModifyBasicInfoCopyright::new(
+                    crate::api::short_drama::DramaModifyBasicInfoCopyrightCopyrightRole::Producer,
+                    crate::api::short_drama::DramaModifyBasicInfoCopyrightApplyForCopyrightProtection::No,
+                )
+                .copyright_verification(
+                    crate::api::short_drama::DramaModifyBasicInfoCopyrightCopyrightVerification::ProofMaterial,
+                )
+                .proof_of_production(vec!["a".to_owned()])
+                .purchase_or_broadcast_authorization_certificate(vec!["a".to_owned()]),
+        );
+    let result = client.drama_modify_basic_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaModifyBasicInfo", &result);
+    fake.inject_error("dramaModifyBasicInfo", -2);
+    let result = client.drama_modify_basic_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaModifyBasicInfo",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_publish_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaPublishDramaRequest::new(
+        vec![
+            crate ::api::short_drama::DramaPublishDramaListItem::new("a".to_owned(), "a"
+            .to_owned(), "a".to_owned(), 1)
+        ],
+    );
+    let result = client.drama_publish_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaPublishDrama", &result);
+    fake.inject_error("dramaPublishDrama", 1);
+    let result = client.drama_publish_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaPublishDrama",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_pull_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaPullUploadRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .cover_url("a".to_owned())
+        .source_context("a".to_owned());
+    let result = client.drama_pull_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaPullUpload", &result);
+    fake.inject_error("dramaPullUpload", -2);
+    let result = client.drama_pull_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaPullUpload",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_replace_drama_media() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaReplaceDramaMediaRequest::new(1, 1, 1);
+    let result = client.drama_replace_drama_media(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaReplaceDramaMedia", &result);
+    fake.inject_error("dramaReplaceDramaMedia", -2);
+    let result = client.drama_replace_drama_media(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaReplaceDramaMedia",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_set_flush_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaSetFlushDramaRequest::new(
+        vec![
+            crate ::api::short_drama::DramaSetFlushDramaListItem::new("a".to_owned(), "a"
+            .to_owned(), "a".to_owned())
+        ],
+    );
+    let result = client.drama_set_flush_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaSetFlushDrama", &result);
+    fake.inject_error("dramaSetFlushDrama", 1);
+    let result = client.drama_set_flush_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaSetFlushDrama",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_set_iaa_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaSetIaaDramaRequest::new(
+        vec![
+            crate ::api::short_drama::DramaSetIaaDramaListItem::new("a".to_owned(), "a"
+            .to_owned(), crate
+            ::api::short_drama::DramaSetIaaDramaListItemIaaType::IaaOnly, crate
+            ::api::short_drama::DramaSetIaaDramaListItemVipFlag::Yes)
+        ],
+    );
+    let result = client.drama_set_iaa_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaSetIaaDrama", &result);
+    fake.inject_error("dramaSetIaaDrama", 1);
+    let result = client.drama_set_iaa_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaSetIaaDrama",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_set_player_recmd_switch() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaSetPlayerRecmdSwitchRequest::new(
+        crate::api::short_drama::DramaSetPlayerRecmdSwitchEntryType::OriginalVideo,
+        true,
+    );
+    let result = client.drama_set_player_recmd_switch(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "dramaSetPlayerRecmdSwitch",
+        &result,
+    );
+    fake.inject_error("dramaSetPlayerRecmdSwitch", 1);
+    let result = client.drama_set_player_recmd_switch(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaSetPlayerRecmdSwitch",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_set_recmd_drama() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaSetRecmdDramaRequest::new(
+            crate::api::short_drama::DramaSetRecmdDramaEntryType::DramaEnd,
+        )
+        .src_appid("a".to_owned())
+        .drama_id("a".to_owned())
+        .list(
+            vec![
+                crate ::api::short_drama::DramaSetRecmdDramaListItem::new("a".to_owned(),
+                "a".to_owned())
+            ],
+        );
+    let result = client.drama_set_recmd_drama(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaSetRecmdDrama", &result);
+    fake.inject_error("dramaSetRecmdDrama", 1);
+    let result = client.drama_set_recmd_drama(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaSetRecmdDrama",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_single_file_upload() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaSingleFileUploadRequest::new(
+            "a".to_owned(),
+            crate::api::short_drama::DramaSingleFileUploadMediaType::Mp4,
+            crate::Upload::new(b"sample".to_vec(), "sample.png"),
+        )
+        .cover_type(crate::api::short_drama::DramaSingleFileUploadCoverType::Jpg)
+        .source_context("a".to_owned());
+    let result = client.drama_single_file_upload(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaSingleFileUpload", &result);
+    fake.inject_error("dramaSingleFileUpload", -2);
+    let result = client.drama_single_file_upload(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaSingleFileUpload",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_submit_replace_medias() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaSubmitReplaceMediasRequest::new(
+        1,
+        vec![
+            crate ::api::short_drama::DramaSubmitReplaceMediasReplaceMediaListItem::new()
+            .old_media_id(1).new_media_id(1)
+        ],
+    );
+    let result = client.drama_submit_replace_medias(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaSubmitReplaceMedias", &result);
+    fake.inject_error("dramaSubmitReplaceMedias", -2);
+    let result = client.drama_submit_replace_medias(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaSubmitReplaceMedias",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
+async fn drama_upload_part() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::short_drama::DramaUploadPartRequest::new(
+        "a".to_owned(),
+        1,
+        crate::api::short_drama::DramaUploadPartResourceType::Video,
+        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let result = client.drama_upload_part(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "dramaUploadPart", &result);
+    fake.inject_error("dramaUploadPart", -2);
+    let result = client.drama_upload_part(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaUploadPart",
+        -2,
+        result,
+    );
+}
+#[tokio::test]
 async fn verify_signature() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -5480,6 +7265,368 @@ async fn set_user_notify_ext() {
     );
 }
 #[tokio::test]
+async fn trade_guarantee_add_comment_reply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeAddCommentReplyRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_add_comment_reply(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeAddCommentReply",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeAddCommentReply", -10403);
+    let result = client.trade_guarantee_add_comment_reply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeAddCommentReply",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_add_reply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeAddReplyRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_add_reply(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "tradeGuaranteeAddReply", &result);
+    fake.inject_error("tradeGuaranteeAddReply", -10403);
+    let result = client.trade_guarantee_add_reply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeAddReply",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_busi_appeal() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeBusiAppealRequest::new(1)
+        .content("a".to_owned())
+        .media_id_list(vec!["a".to_owned()]);
+    let result = client.trade_guarantee_busi_appeal(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "tradeGuaranteeBusiAppeal", &result);
+    fake.inject_error("tradeGuaranteeBusiAppeal", 1);
+    let result = client.trade_guarantee_busi_appeal(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeBusiAppeal",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_confirm_compromise() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeConfirmCompromiseRequest::new(
+        "a".to_owned(),
+        vec!["a".to_owned()],
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_confirm_compromise(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeConfirmCompromise",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeConfirmCompromise", -10403);
+    let result = client.trade_guarantee_confirm_compromise(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeConfirmCompromise",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_delete_comment_reply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeDeleteCommentReplyRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_delete_comment_reply(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeDeleteCommentReply",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeDeleteCommentReply", -10403);
+    let result = client.trade_guarantee_delete_comment_reply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeDeleteCommentReply",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_delete_reply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeDeleteReplyRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_delete_reply(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeDeleteReply",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeDeleteReply", -10403);
+    let result = client.trade_guarantee_delete_reply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeDeleteReply",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_get_comment_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeGetCommentInfoRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_get_comment_info(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeGetCommentInfo",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeGetCommentInfo", -10403);
+    let result = client.trade_guarantee_get_comment_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeGetCommentInfo",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_get_comment_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeGetCommentListRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .filter_type(
+            crate::api::trade_guarantee::TradeGuaranteeGetCommentListFilterType::Negative,
+        )
+        .offset(1)
+        .limit(1);
+    let result = client.trade_guarantee_get_comment_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeGetCommentList",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeGetCommentList", -10403);
+    let result = client.trade_guarantee_get_comment_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeGetCommentList",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_get_comment_reply_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeGetCommentReplyListRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_get_comment_reply_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeGetCommentReplyList",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeGetCommentReplyList", -10403);
+    let result = client.trade_guarantee_get_comment_reply_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeGetCommentReplyList",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_get_complaint() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeGetComplaintRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_get_complaint(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeGetComplaint",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeGetComplaint", 40002);
+    let result = client.trade_guarantee_get_complaint(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeGetComplaint",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_get_guarantee_status() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeGetGuaranteeStatusRequest::new();
+    let result = client.trade_guarantee_get_guarantee_status(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeGetGuaranteeStatus",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeGetGuaranteeStatus", 200002);
+    let result = client.trade_guarantee_get_guarantee_status(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeGetGuaranteeStatus",
+        200002,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_get_penalty_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeGetPenaltyListRequest::new(
+        1,
+        1,
+    );
+    let result = client.trade_guarantee_get_penalty_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeGetPenaltyList",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeGetPenaltyList", 20002);
+    let result = client.trade_guarantee_get_penalty_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeGetPenaltyList",
+        20002,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_reset_api_kf_quota() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeResetApiKfQuotaRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.trade_guarantee_reset_api_kf_quota(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeResetApiKfQuota",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeResetApiKfQuota", -10403);
+    let result = client.trade_guarantee_reset_api_kf_quota(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeResetApiKfQuota",
+        -10403,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_respond_complaint() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeRespondComplaintRequest::new(
+            1,
+            crate::api::trade_guarantee::TradeGuaranteeRespondComplaintBussiHandle::AgreeSettlement,
+        )
+        .content("a".to_owned())
+        .media_id_list(vec!["a".to_owned()]);
+    let result = client.trade_guarantee_respond_complaint(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeRespondComplaint",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeRespondComplaint", 1);
+    let result = client.trade_guarantee_respond_complaint(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeRespondComplaint",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_submit_refund() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeSubmitRefundRequest::new(1)
+        .content("a".to_owned())
+        .media_id_list(vec!["a".to_owned()])
+        .accept_return(1)
+        .return_id(1);
+    let result = client.trade_guarantee_submit_refund(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeSubmitRefund",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeSubmitRefund", 1);
+    let result = client.trade_guarantee_submit_refund(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeSubmitRefund",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn trade_guarantee_supply_proof() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::trade_guarantee::TradeGuaranteeSupplyProofRequest::new(1)
+        .content("a".to_owned())
+        .media_id_list(vec!["a".to_owned()]);
+    let result = client.trade_guarantee_supply_proof(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "tradeGuaranteeSupplyProof",
+        &result,
+    );
+    fake.inject_error("tradeGuaranteeSupplyProof", 1);
+    let result = client.trade_guarantee_supply_proof(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "tradeGuaranteeSupplyProof",
+        1,
+        result,
+    );
+}
+#[tokio::test]
 async fn send_uniform_message() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -5698,6 +7845,1852 @@ async fn get_user_encrypt_key() {
         &fake,
         "getUserEncryptKey",
         87007,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_bind_transfer_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayBindTransferAccountRequest::new(
+        "a".to_owned(),
+        1,
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayBindTransferAccountEnv::Production,
+    );
+    let result = client.xpay_bind_transfer_account(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayBindTransferAccount", &result);
+    fake.inject_error("xpayBindTransferAccount", 268490001);
+    let result = client.xpay_bind_transfer_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayBindTransferAccount",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_cancel_currency_pay() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayCancelCurrencyPayRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayCancelCurrencyPayEnv::Production,
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+    );
+    let result = client.xpay_cancel_currency_pay(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayCancelCurrencyPay", &result);
+    fake.inject_error("xpayCancelCurrencyPay", 268490001);
+    let result = client.xpay_cancel_currency_pay(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayCancelCurrencyPay",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_cancel_subscribe_contract() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayCancelSubscribeContractRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.xpay_cancel_subscribe_contract(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpayCancelSubscribeContract",
+        &result,
+    );
+    fake.inject_error("xpayCancelSubscribeContract", 40002);
+    let result = client.xpay_cancel_subscribe_contract(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayCancelSubscribeContract",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_complete_complaint() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayCompleteComplaintRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayCompleteComplaintEnv::Production,
+        "a".to_owned(),
+    );
+    let result = client.xpay_complete_complaint(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayCompleteComplaint", &result);
+    fake.inject_error("xpayCompleteComplaint", 268490001);
+    let result = client.xpay_complete_complaint(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayCompleteComplaint",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_create_funds_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayCreateFundsBillRequest::new(
+        "a".to_owned(),
+        1,
+        1,
+        "a".to_owned(),
+        1,
+        "a".to_owned(),
+        1,
+        1,
+        crate::api::virtual_payment::XpayCreateFundsBillEnv::Production,
+        crate::api::virtual_payment::XpayCreateFundsBillAuthorizeAdvertise::No,
+        crate::api::virtual_payment::XpayCreateFundsBillFundType::GeneralGift,
+    );
+    let result = client.xpay_create_funds_bill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayCreateFundsBill", &result);
+    fake.inject_error("xpayCreateFundsBill", 268490001);
+    let result = client.xpay_create_funds_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayCreateFundsBill",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_create_withdraw_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayCreateWithdrawOrderRequest::new(
+            "a".to_owned(),
+            "aaaaaaaa".to_owned(),
+            crate::api::virtual_payment::XpayCreateWithdrawOrderEnv::Production,
+        )
+        .withdraw_amount("a".to_owned());
+    let result = client.xpay_create_withdraw_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayCreateWithdrawOrder", &result);
+    fake.inject_error("xpayCreateWithdrawOrder", 268490001);
+    let result = client.xpay_create_withdraw_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayCreateWithdrawOrder",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_currency_pay() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayCurrencyPayRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::virtual_payment::XpayCurrencyPayEnv::Production,
+            "a".to_owned(),
+            1,
+            "a".to_owned(),
+        )
+        .payitem("a".to_owned())
+        .remark("a".to_owned());
+    let result = client.xpay_currency_pay(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayCurrencyPay", &result);
+    fake.inject_error("xpayCurrencyPay", 268490001);
+    let result = client.xpay_currency_pay(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayCurrencyPay",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_download_adverfunds_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayDownloadAdverfundsOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayDownloadAdverfundsOrderEnv::Production,
+    );
+    let result = client.xpay_download_adverfunds_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpayDownloadAdverfundsOrder",
+        &result,
+    );
+    fake.inject_error("xpayDownloadAdverfundsOrder", 268490001);
+    let result = client.xpay_download_adverfunds_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayDownloadAdverfundsOrder",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_download_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayDownloadBillRequest::new(
+        "a".to_owned(),
+        1,
+        1,
+    );
+    let result = client.xpay_download_bill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayDownloadBill", &result);
+    fake.inject_error("xpayDownloadBill", 268490001);
+    let result = client.xpay_download_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayDownloadBill",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_download_ios_settlement_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayDownloadIosSettlementBillRequest::new(
+        "a".to_owned(),
+        "111111".to_owned(),
+        "111111".to_owned(),
+    );
+    let result = client.xpay_download_ios_settlement_bill(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpayDownloadIosSettlementBill",
+        &result,
+    );
+    fake.inject_error("xpayDownloadIosSettlementBill", 40002);
+    let result = client.xpay_download_ios_settlement_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayDownloadIosSettlementBill",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_get_complaint_detail() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayGetComplaintDetailRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayGetComplaintDetailEnv::Production,
+        "a".to_owned(),
+    );
+    let result = client.xpay_get_complaint_detail(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayGetComplaintDetail", &result);
+    fake.inject_error("xpayGetComplaintDetail", 268490001);
+    let result = client.xpay_get_complaint_detail(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayGetComplaintDetail",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_get_complaint_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayGetComplaintListRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayGetComplaintListEnv::Production,
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+        1,
+    );
+    let result = client.xpay_get_complaint_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayGetComplaintList", &result);
+    fake.inject_error("xpayGetComplaintList", 268490001);
+    let result = client.xpay_get_complaint_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayGetComplaintList",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_get_negotiation_history() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayGetNegotiationHistoryRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayGetNegotiationHistoryEnv::Production,
+        "a".to_owned(),
+        1,
+        1,
+    );
+    let result = client.xpay_get_negotiation_history(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpayGetNegotiationHistory",
+        &result,
+    );
+    fake.inject_error("xpayGetNegotiationHistory", 268490001);
+    let result = client.xpay_get_negotiation_history(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayGetNegotiationHistory",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_get_upload_file_sign() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayGetUploadFileSignRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayGetUploadFileSignEnv::Production,
+        "a".to_owned(),
+        true,
+        "a".to_owned(),
+    );
+    let result = client.xpay_get_upload_file_sign(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayGetUploadFileSign", &result);
+    fake.inject_error("xpayGetUploadFileSign", 268490001);
+    let result = client.xpay_get_upload_file_sign(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayGetUploadFileSign",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_notify_provide_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayNotifyProvideGoodsRequest::new(
+            "a".to_owned(),
+            crate::api::virtual_payment::XpayNotifyProvideGoodsEnv::Production,
+        )
+        .order_id("a".to_owned())
+        .wx_order_id("a".to_owned());
+    let result = client.xpay_notify_provide_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayNotifyProvideGoods", &result);
+    fake.inject_error("xpayNotifyProvideGoods", 268490001);
+    let result = client.xpay_notify_provide_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayNotifyProvideGoods",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_present_currency() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayPresentCurrencyRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayPresentCurrencyEnv::Production,
+        "a".to_owned(),
+        1,
+    );
+    let result = client.xpay_present_currency(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayPresentCurrency", &result);
+    fake.inject_error("xpayPresentCurrency", 268490001);
+    let result = client.xpay_present_currency(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayPresentCurrency",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_adver_funds() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryAdverFundsRequest::new(
+            "a".to_owned(),
+        )
+        .page(1)
+        .page_size(1)
+        .filter(
+            crate::api::virtual_payment::XpayQueryAdverFundsFilter::new()
+                .settle_begin(1)
+                .settle_end(1)
+                .fund_type(
+                    crate::api::virtual_payment::XpayQueryAdverFundsFilterFundType::GeneralGift,
+                ),
+        )
+        .env(crate::api::virtual_payment::XpayQueryAdverFundsEnv::Production);
+    let result = client.xpay_query_adver_funds(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryAdverFunds", &result);
+    fake.inject_error("xpayQueryAdverFunds", 268490001);
+    let result = client.xpay_query_adver_funds(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryAdverFunds",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_biz_balance() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryBizBalanceRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryBizBalanceEnv::Production,
+    );
+    let result = client.xpay_query_biz_balance(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryBizBalance", &result);
+    fake.inject_error("xpayQueryBizBalance", 268490001);
+    let result = client.xpay_query_biz_balance(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryBizBalance",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_download_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryDownloadOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryDownloadOrderEnv::Production,
+    );
+    let result = client.xpay_query_download_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryDownloadOrder", &result);
+    fake.inject_error("xpayQueryDownloadOrder", 40002);
+    let result = client.xpay_query_download_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryDownloadOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_funds_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryFundsBillRequest::new(
+        "a".to_owned(),
+        1,
+        1,
+        crate::api::virtual_payment::XpayQueryFundsBillFilter::new(1, 1)
+            .bill_id("a".to_owned())
+            .request_id("a".to_owned()),
+        crate::api::virtual_payment::XpayQueryFundsBillEnv::Production,
+    );
+    let result = client.xpay_query_funds_bill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryFundsBill", &result);
+    fake.inject_error("xpayQueryFundsBill", 268490001);
+    let result = client.xpay_query_funds_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryFundsBill",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::virtual_payment::XpayQueryOrderEnv::Production,
+        )
+        .order_id("a".to_owned())
+        .wx_order_id("a".to_owned());
+    let result = client.xpay_query_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryOrder", &result);
+    fake.inject_error("xpayQueryOrder", 268490001);
+    let result = client.xpay_query_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryOrder",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_publish_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryPublishGoodsRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryPublishGoodsEnv::Production,
+    );
+    let result = client.xpay_query_publish_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryPublishGoods", &result);
+    fake.inject_error("xpayQueryPublishGoods", 268490001);
+    let result = client.xpay_query_publish_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryPublishGoods",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_punishment_reasons() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryPunishmentReasonsRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.xpay_query_punishment_reasons(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpayQueryPunishmentReasons",
+        &result,
+    );
+    fake.inject_error("xpayQueryPunishmentReasons", 40002);
+    let result = client.xpay_query_punishment_reasons(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryPunishmentReasons",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_recover_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryRecoverBillRequest::new(
+        "a".to_owned(),
+        1,
+        1,
+        crate::api::virtual_payment::XpayQueryRecoverBillFilter::new(1, 1)
+            .bill_id("a".to_owned()),
+        crate::api::virtual_payment::XpayQueryRecoverBillEnv::Production,
+    );
+    let result = client.xpay_query_recover_bill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryRecoverBill", &result);
+    fake.inject_error("xpayQueryRecoverBill", 268490001);
+    let result = client.xpay_query_recover_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryRecoverBill",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_subscribe_contract() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQuerySubscribeContractRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.xpay_query_subscribe_contract(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpayQuerySubscribeContract",
+        &result,
+    );
+    fake.inject_error("xpayQuerySubscribeContract", 40002);
+    let result = client.xpay_query_subscribe_contract(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQuerySubscribeContract",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_transfer_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryTransferAccountRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryTransferAccountEnv::Production,
+    );
+    let result = client.xpay_query_transfer_account(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryTransferAccount", &result);
+    fake.inject_error("xpayQueryTransferAccount", 268490001);
+    let result = client.xpay_query_transfer_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryTransferAccount",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_upload_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryUploadGoodsRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryUploadGoodsEnv::Production,
+    );
+    let result = client.xpay_query_upload_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryUploadGoods", &result);
+    fake.inject_error("xpayQueryUploadGoods", 268490001);
+    let result = client.xpay_query_upload_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryUploadGoods",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_user_balance() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryUserBalanceRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryUserBalanceEnv::Production,
+        "a".to_owned(),
+    );
+    let result = client.xpay_query_user_balance(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryUserBalance", &result);
+    fake.inject_error("xpayQueryUserBalance", 268490001);
+    let result = client.xpay_query_user_balance(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryUserBalance",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_query_withdraw_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayQueryWithdrawOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayQueryWithdrawOrderEnv::Production,
+    );
+    let result = client.xpay_query_withdraw_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayQueryWithdrawOrder", &result);
+    fake.inject_error("xpayQueryWithdrawOrder", 268490001);
+    let result = client.xpay_query_withdraw_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayQueryWithdrawOrder",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_refund_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayRefundOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "aaaaaaaa".to_owned(),
+            0,
+            1,
+            "a".to_owned(),
+            crate::api::virtual_payment::XpayRefundOrderRefundReason::NoReason,
+            crate::api::virtual_payment::XpayRefundOrderReqFrom::CustomerService,
+            crate::api::virtual_payment::XpayRefundOrderEnv::Production,
+        )
+        .order_id("a".to_owned())
+        .wx_order_id("a".to_owned());
+    let result = client.xpay_refund_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayRefundOrder", &result);
+    fake.inject_error("xpayRefundOrder", 268490001);
+    let result = client.xpay_refund_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayRefundOrder",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_response_complaint() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayResponseComplaintRequest::new(
+        "a".to_owned(),
+        crate::api::virtual_payment::XpayResponseComplaintEnv::Production,
+        "a".to_owned(),
+        "a".to_owned(),
+        vec!["a".to_owned()],
+    );
+    let result = client.xpay_response_complaint(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayResponseComplaint", &result);
+    fake.inject_error("xpayResponseComplaint", 268490001);
+    let result = client.xpay_response_complaint(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayResponseComplaint",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_send_subscribe_pre_payment() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpaySendSubscribePrePaymentRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        100,
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.xpay_send_subscribe_pre_payment(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpaySendSubscribePrePayment",
+        &result,
+    );
+    fake.inject_error("xpaySendSubscribePrePayment", 674690001);
+    let result = client.xpay_send_subscribe_pre_payment(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpaySendSubscribePrePayment",
+        674690001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_start_download_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayStartDownloadOrderRequest::new(
+            "a".to_owned(),
+            1,
+            1,
+            crate::api::virtual_payment::XpayStartDownloadOrderOrderType::CurrencyTrade,
+            crate::api::virtual_payment::XpayStartDownloadOrderEnv::Production,
+            crate::api::virtual_payment::XpayStartDownloadOrderPayChannel::VirtualPayment,
+        )
+        .order_info("a".to_owned())
+        .is_provided(true)
+        .refund_status(
+            crate::api::virtual_payment::XpayStartDownloadOrderRefundStatus::All,
+        );
+    let result = client.xpay_start_download_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayStartDownloadOrder", &result);
+    fake.inject_error("xpayStartDownloadOrder", 40002);
+    let result = client.xpay_start_download_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayStartDownloadOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_start_publish_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayStartPublishGoodsRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::virtual_payment::XpayStartPublishGoodsPublishItemItem::new("a"
+            .to_owned())
+        ],
+        crate::api::virtual_payment::XpayStartPublishGoodsEnv::Production,
+    );
+    let result = client.xpay_start_publish_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayStartPublishGoods", &result);
+    fake.inject_error("xpayStartPublishGoods", 268490001);
+    let result = client.xpay_start_publish_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayStartPublishGoods",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_start_upload_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayStartUploadGoodsRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::virtual_payment::XpayStartUploadGoodsUploadItemItem::new("a"
+            .to_owned(), "a".to_owned(), 1, "a".to_owned(), "a".to_owned())
+        ],
+        crate::api::virtual_payment::XpayStartUploadGoodsEnv::Production,
+    );
+    let result = client.xpay_start_upload_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayStartUploadGoods", &result);
+    fake.inject_error("xpayStartUploadGoods", 268490001);
+    let result = client.xpay_start_upload_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayStartUploadGoods",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_submit_subscribe_pay_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpaySubmitSubscribePayOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            1,
+            crate::api::virtual_payment::XpaySubmitSubscribePayOrderCurrencyType::Cny,
+            "a".to_owned(),
+            1,
+            "aaaaaaaa".to_owned(),
+            "a".to_owned(),
+        )
+        .pay_sig("a".to_owned())
+        .env(crate::api::virtual_payment::XpaySubmitSubscribePayOrderEnv::Production);
+    let result = client.xpay_submit_subscribe_pay_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "xpaySubmitSubscribePayOrder",
+        &result,
+    );
+    fake.inject_error("xpaySubmitSubscribePayOrder", -15027);
+    let result = client.xpay_submit_subscribe_pay_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpaySubmitSubscribePayOrder",
+        -15027,
+        result,
+    );
+}
+#[tokio::test]
+async fn xpay_upload_vp_file() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::virtual_payment::XpayUploadVpFileRequest::new(
+            "a".to_owned(),
+            crate::api::virtual_payment::XpayUploadVpFileEnv::Production,
+            "a".to_owned(),
+        )
+        .base64_img("a".to_owned())
+        .img_url("a".to_owned());
+    let result = client.xpay_upload_vp_file(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "xpayUploadVpFile", &result);
+    fake.inject_error("xpayUploadVpFile", 268490001);
+    let result = client.xpay_upload_vp_file(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "xpayUploadVpFile",
+        268490001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_add_return_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlAddReturnIdRequest::new(
+            "a".to_owned(),
+            crate::api::wechat_logistics::WxlAddReturnIdBizAddr::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                )
+                .tel("a".to_owned())
+                .mobile("a".to_owned())
+                .company("a".to_owned())
+                .post_code("a".to_owned())
+                .country("a".to_owned()),
+            "a".to_owned(),
+            "a".to_owned(),
+            vec![
+                crate ::api::wechat_logistics::WxlAddReturnIdGoodsListItem::new("a"
+                .to_owned(), "a".to_owned())
+            ],
+            1,
+            "a".to_owned(),
+        )
+        .user_addr(
+            crate::api::wechat_logistics::WxlAddReturnIdUserAddr::new()
+                .name("a".to_owned())
+                .tel("a".to_owned())
+                .mobile("a".to_owned())
+                .company("a".to_owned())
+                .post_code("a".to_owned())
+                .country("a".to_owned())
+                .province("a".to_owned())
+                .city("a".to_owned())
+                .area("a".to_owned())
+                .address("a".to_owned()),
+        );
+    let result = client.wxl_add_return_id(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlAddReturnId", &result);
+    fake.inject_error("wxlAddReturnId", -1);
+    let result = client.wxl_add_return_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlAddReturnId",
+        -1,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_delivery_path_notify() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlDeliveryPathNotifyRequest::new(
+        crate::api::wechat_logistics::WxlDeliveryPathNotifySender::new(
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+            )
+            .phone("a".to_owned())
+            .street("a".to_owned())
+            .address("a".to_owned())
+            .id("a".to_owned()),
+        crate::api::wechat_logistics::WxlDeliveryPathNotifyReceiver::new(
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+                "a".to_owned(),
+            )
+            .phone("a".to_owned())
+            .street("a".to_owned())
+            .address("a".to_owned())
+            .id("a".to_owned()),
+        "a".to_owned(),
+        crate::api::wechat_logistics::WxlDeliveryPathNotifyPath::new(
+                1,
+                crate::api::wechat_logistics::WxlDeliveryPathNotifyPathActionType::BranchAccepted,
+                "a".to_owned(),
+            )
+            .pickup_courier_name("a".to_owned())
+            .pickup_courier_phone("a".to_owned())
+            .delivery_courier_name("a".to_owned())
+            .delivery_courier_phone("a".to_owned()),
+        1,
+    );
+    let result = client.wxl_delivery_path_notify(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlDeliveryPathNotify", &result);
+    fake.inject_error("wxlDeliveryPathNotify", 150004);
+    let result = client.wxl_delivery_path_notify(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlDeliveryPathNotify",
+        150004,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_delivery_user_query() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlDeliveryUserQueryRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.wxl_delivery_user_query(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlDeliveryUserQuery", &result);
+    fake.inject_error("wxlDeliveryUserQuery", 150004);
+    let result = client.wxl_delivery_user_query(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlDeliveryUserQuery",
+        150004,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_follow_waybill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlFollowWaybillRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::wechat_logistics::WxlFollowWaybillGoodsInfo::new(
+                vec![
+                    crate
+                    ::api::wechat_logistics::WxlFollowWaybillGoodsInfoDetailListItem::new("a"
+                    .to_owned(), "a".to_owned()).goods_desc("a".to_owned())
+                ],
+            ),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .sender_phone("a".to_owned())
+        .delivery_id("a".to_owned());
+    let result = client.wxl_follow_waybill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlFollowWaybill", &result);
+    fake.inject_error("wxlFollowWaybill", 9300507);
+    let result = client.wxl_follow_waybill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlFollowWaybill",
+        9300507,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_get_delivery_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlGetDeliveryListRequest::new();
+    let result = client.wxl_get_delivery_list(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlGetDeliveryList", &result);
+    fake.inject_error("wxlGetDeliveryList", 9300507);
+    let result = client.wxl_get_delivery_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlGetDeliveryList",
+        9300507,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_get_return_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlGetReturnIdRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.wxl_get_return_id(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlGetReturnId", &result);
+    fake.inject_error("wxlGetReturnId", -1);
+    let result = client.wxl_get_return_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlGetReturnId",
+        -1,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_apply_pay() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightApplyPayRequest::new(
+        1,
+    );
+    let result = client.wxl_insurance_freight_apply_pay(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightApplyPay",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightApplyPay", 40002);
+    let result = client.wxl_insurance_freight_apply_pay(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightApplyPay",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_claim() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightClaimRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.wxl_insurance_freight_claim(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlInsuranceFreightClaim", &result);
+    fake.inject_error("wxlInsuranceFreightClaim", 40002);
+    let result = client.wxl_insurance_freight_claim(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightClaim",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_create_charge_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightCreateChargeIdRequest::new(
+        1,
+    );
+    let result = client.wxl_insurance_freight_create_charge_id(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightCreateChargeId",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightCreateChargeId", 40002);
+    let result = client.wxl_insurance_freight_create_charge_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightCreateChargeId",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_create_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightCreateOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+        1,
+        "a".to_owned(),
+        crate::api::wechat_logistics::WxlInsuranceFreightCreateOrderDeliveryPlace::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        ),
+        crate::api::wechat_logistics::WxlInsuranceFreightCreateOrderReceiptPlace::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        ),
+        crate::api::wechat_logistics::WxlInsuranceFreightCreateOrderProductInfo::new(
+            "a".to_owned(),
+            vec![
+                crate
+                ::api::wechat_logistics::WxlInsuranceFreightCreateOrderProductInfoGoodsListItem::new("a"
+                .to_owned(), "a".to_owned())
+            ],
+        ),
+    );
+    let result = client.wxl_insurance_freight_create_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightCreateOrder",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightCreateOrder", 40002);
+    let result = client.wxl_insurance_freight_create_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightCreateOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_get_order_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightGetOrderListRequest::new()
+        .openid("a".to_owned())
+        .order_no("a".to_owned())
+        .policy_no("a".to_owned())
+        .report_no("a".to_owned())
+        .delivery_no("a".to_owned())
+        .refund_delivery_no("a".to_owned())
+        .begin_time(1)
+        .end_time(1)
+        .status_list(
+            vec![
+                crate
+                ::api::wechat_logistics::WxlInsuranceFreightGetOrderListStatusListItem::Covered
+            ],
+        )
+        .offset(1)
+        .limit(1)
+        .sort_direct(
+            crate::api::wechat_logistics::WxlInsuranceFreightGetOrderListSortDirect::Ascending,
+        );
+    let result = client.wxl_insurance_freight_get_order_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightGetOrderList",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightGetOrderList", 40002);
+    let result = client.wxl_insurance_freight_get_order_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightGetOrderList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_get_pay_order_list() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightGetPayOrderListRequest::new(
+            vec![
+                crate
+                ::api::wechat_logistics::WxlInsuranceFreightGetPayOrderListStatusListItem::PendingPayment
+            ],
+        )
+        .offset(1)
+        .limit(1);
+    let result = client.wxl_insurance_freight_get_pay_order_list(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightGetPayOrderList",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightGetPayOrderList", 40002);
+    let result = client.wxl_insurance_freight_get_pay_order_list(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightGetPayOrderList",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_get_summary() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightGetSummaryRequest::new(
+        1,
+        1,
+    );
+    let result = client.wxl_insurance_freight_get_summary(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightGetSummary",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightGetSummary", -202);
+    let result = client.wxl_insurance_freight_get_summary(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightGetSummary",
+        -202,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_open() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightOpenRequest::new();
+    let result = client.wxl_insurance_freight_open(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlInsuranceFreightOpen", &result);
+    fake.inject_error("wxlInsuranceFreightOpen", 40002);
+    let result = client.wxl_insurance_freight_open(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightOpen",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_query_open() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightQueryOpenRequest::new();
+    let result = client.wxl_insurance_freight_query_open(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightQueryOpen",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightQueryOpen", 40002);
+    let result = client.wxl_insurance_freight_query_open(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightQueryOpen",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_refund() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightRefundRequest::new();
+    let result = client.wxl_insurance_freight_refund(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightRefund",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightRefund", 40002);
+    let result = client.wxl_insurance_freight_refund(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightRefund",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_insurance_freight_update_notify_funds() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlInsuranceFreightUpdateNotifyFundsRequest::new(
+        0,
+    );
+    let result = client.wxl_insurance_freight_update_notify_funds(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlInsuranceFreightUpdateNotifyFunds",
+        &result,
+    );
+    fake.inject_error("wxlInsuranceFreightUpdateNotifyFunds", 40002);
+    let result = client.wxl_insurance_freight_update_notify_funds(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlInsuranceFreightUpdateNotifyFunds",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_add_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityAddOrderRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            1f64,
+            1f64,
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .order_seq("a".to_owned())
+        .verify_code_type(
+            crate::api::wechat_logistics::WxlIntracityAddOrderVerifyCodeType::NoCode,
+        )
+        .callback_url("a".to_owned())
+        .use_sandbox(1)
+        .cargo(
+            crate::api::wechat_logistics::WxlIntracityAddOrderCargo::new(
+                "a".to_owned(),
+                1,
+                1,
+                1,
+                1,
+                vec![
+                    crate
+                    ::api::wechat_logistics::WxlIntracityAddOrderCargoItemListItem::new("a"
+                    .to_owned(), "a".to_owned(), 1)
+                ],
+            ),
+        );
+    let result = client.wxl_intracity_add_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityAddOrder", &result);
+    fake.inject_error("wxlIntracityAddOrder", 48001);
+    let result = client.wxl_intracity_add_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityAddOrder",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_apply() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityApplyRequest::new();
+    let result = client.wxl_intracity_apply(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityApply", &result);
+    fake.inject_error("wxlIntracityApply", 48001);
+    let result = client.wxl_intracity_apply(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityApply",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_balance_query() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityBalanceQueryRequest::new()
+        .wx_store_id("a".to_owned())
+        .service_trans_id(
+            crate::api::wechat_logistics::WxlIntracityBalanceQueryServiceTransId::Dada,
+        )
+        .pay_mode(crate::api::wechat_logistics::WxlIntracityBalanceQueryPayMode::Store);
+    let result = client.wxl_intracity_balance_query(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityBalanceQuery", &result);
+    fake.inject_error("wxlIntracityBalanceQuery", 48001);
+    let result = client.wxl_intracity_balance_query(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityBalanceQuery",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_cancel_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityCancelOrderRequest::new(
+            crate::api::wechat_logistics::WxlIntracityCancelOrderCancelReasonId::NotNeeded,
+        )
+        .wx_store_id("a".to_owned())
+        .store_order_id("a".to_owned())
+        .wx_order_id("a".to_owned())
+        .cancel_reason("a".to_owned());
+    let result = client.wxl_intracity_cancel_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityCancelOrder", &result);
+    fake.inject_error("wxlIntracityCancelOrder", 48001);
+    let result = client.wxl_intracity_cancel_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityCancelOrder",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_create_store() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityCreateStoreRequest::new()
+        .out_store_id("a".to_owned())
+        .store_name("a".to_owned())
+        .order_pattern(
+            crate::api::wechat_logistics::WxlIntracityCreateStoreOrderPattern::PriceFirst,
+        )
+        .service_trans_prefer(
+            crate::api::wechat_logistics::WxlIntracityCreateStoreServiceTransPrefer::Dada,
+        )
+        .address_info(
+            crate::api::wechat_logistics::WxlIntracityCreateStoreAddressInfo::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    "a".to_owned(),
+                    1f64,
+                    1f64,
+                    "a".to_owned(),
+                )
+                .street("a".to_owned()),
+        );
+    let result = client.wxl_intracity_create_store(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityCreateStore", &result);
+    fake.inject_error("wxlIntracityCreateStore", 48001);
+    let result = client.wxl_intracity_create_store(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityCreateStore",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_get_city() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityGetCityRequest::new()
+        .service_trans_id(
+            crate::api::wechat_logistics::WxlIntracityGetCityServiceTransId::Dada,
+        );
+    let result = client.wxl_intracity_get_city(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityGetCity", &result);
+    fake.inject_error("wxlIntracityGetCity", 48001);
+    let result = client.wxl_intracity_get_city(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityGetCity",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_get_pay_mode() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityGetPayModeRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.wxl_intracity_get_pay_mode(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityGetPayMode", &result);
+    fake.inject_error("wxlIntracityGetPayMode", 48001);
+    let result = client.wxl_intracity_get_pay_mode(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityGetPayMode",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_mock_notify() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityMockNotifyRequest::new(
+            crate::api::wechat_logistics::WxlIntracityMockNotifyOrderStatus::Created,
+        )
+        .wx_order_id("a".to_owned())
+        .wx_store_id("a".to_owned())
+        .store_order_id("a".to_owned());
+    let result = client.wxl_intracity_mock_notify(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityMockNotify", &result);
+    fake.inject_error("wxlIntracityMockNotify", 48001);
+    let result = client.wxl_intracity_mock_notify(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityMockNotify",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_pre_add_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityPreAddOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        1f64,
+        1f64,
+        "a".to_owned(),
+        "a".to_owned(),
+        crate::api::wechat_logistics::WxlIntracityPreAddOrderCargo::new(
+            "a".to_owned(),
+            1,
+            1,
+            1,
+            1,
+        ),
+        1,
+    );
+    let result = client.wxl_intracity_pre_add_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityPreAddOrder", &result);
+    fake.inject_error("wxlIntracityPreAddOrder", 48001);
+    let result = client.wxl_intracity_pre_add_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityPreAddOrder",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_query_flow() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityQueryFlowRequest::new(
+            "a".to_owned(),
+            crate::api::wechat_logistics::WxlIntracityQueryFlowFlowType::TopUp,
+        )
+        .service_trans_id(
+            crate::api::wechat_logistics::WxlIntracityQueryFlowServiceTransId::Dada,
+        )
+        .begin_time(1)
+        .end_time(1)
+        .pay_mode(crate::api::wechat_logistics::WxlIntracityQueryFlowPayMode::Store);
+    let result = client.wxl_intracity_query_flow(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityQueryFlow", &result);
+    fake.inject_error("wxlIntracityQueryFlow", 48001);
+    let result = client.wxl_intracity_query_flow(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityQueryFlow",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_query_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityQueryOrderRequest::new()
+        .wx_store_id("a".to_owned())
+        .store_order_id("a".to_owned())
+        .wx_order_id("a".to_owned());
+    let result = client.wxl_intracity_query_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityQueryOrder", &result);
+    fake.inject_error("wxlIntracityQueryOrder", 48001);
+    let result = client.wxl_intracity_query_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityQueryOrder",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_query_store() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityQueryStoreRequest::new()
+        .wx_store_id("a".to_owned())
+        .out_store_id("a".to_owned());
+    let result = client.wxl_intracity_query_store(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityQueryStore", &result);
+    fake.inject_error("wxlIntracityQueryStore", 48001);
+    let result = client.wxl_intracity_query_store(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityQueryStore",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_set_pay_mode() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracitySetPayModeRequest::new(
+        "a".to_owned(),
+        crate::api::wechat_logistics::WxlIntracitySetPayModePayMode::Store,
+    );
+    let result = client.wxl_intracity_set_pay_mode(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracitySetPayMode", &result);
+    fake.inject_error("wxlIntracitySetPayMode", 48001);
+    let result = client.wxl_intracity_set_pay_mode(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracitySetPayMode",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_store_charge() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityStoreChargeRequest::new(
+            crate::api::wechat_logistics::WxlIntracityStoreChargeServiceTransId::Dada,
+            5000,
+        )
+        .wx_store_id("a".to_owned())
+        .pay_mode(crate::api::wechat_logistics::WxlIntracityStoreChargePayMode::Store);
+    let result = client.wxl_intracity_store_charge(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityStoreCharge", &result);
+    fake.inject_error("wxlIntracityStoreCharge", 48001);
+    let result = client.wxl_intracity_store_charge(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityStoreCharge",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_store_refund() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityStoreRefundRequest::new(
+            crate::api::wechat_logistics::WxlIntracityStoreRefundServiceTransId::Dada,
+        )
+        .wx_store_id("a".to_owned())
+        .pay_mode(crate::api::wechat_logistics::WxlIntracityStoreRefundPayMode::Store);
+    let result = client.wxl_intracity_store_refund(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityStoreRefund", &result);
+    fake.inject_error("wxlIntracityStoreRefund", 48001);
+    let result = client.wxl_intracity_store_refund(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityStoreRefund",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_intracity_update_store() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlIntracityUpdateStoreRequest::new(
+        crate::api::wechat_logistics::WxlIntracityUpdateStoreKeys::new()
+            .wx_store_id("a".to_owned())
+            .out_store_id("a".to_owned()),
+        crate::api::wechat_logistics::WxlIntracityUpdateStoreContent::new()
+            .store_name("a".to_owned())
+            .order_pattern(
+                crate::api::wechat_logistics::WxlIntracityUpdateStoreContentOrderPattern::PriceFirst,
+            )
+            .service_trans_prefer(
+                crate::api::wechat_logistics::WxlIntracityUpdateStoreContentServiceTransPrefer::Dada,
+            )
+            .address_info(
+                crate::api::wechat_logistics::WxlIntracityUpdateStoreContentAddressInfo::new(
+                        "a".to_owned(),
+                        "a".to_owned(),
+                        "a".to_owned(),
+                        "a".to_owned(),
+                        1f64,
+                        1f64,
+                        "a".to_owned(),
+                    )
+                    .street("a".to_owned()),
+            ),
+    );
+    let result = client.wxl_intracity_update_store(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlIntracityUpdateStore", &result);
+    fake.inject_error("wxlIntracityUpdateStore", 48001);
+    let result = client.wxl_intracity_update_store(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlIntracityUpdateStore",
+        48001,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_query_follow_trace() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlQueryFollowTraceRequest::new(
+            "a".to_owned(),
+        )
+        .openid("a".to_owned());
+    let result = client.wxl_query_follow_trace(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlQueryFollowTrace", &result);
+    fake.inject_error("wxlQueryFollowTrace", 9300507);
+    let result = client.wxl_query_follow_trace(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlQueryFollowTrace",
+        9300507,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_query_trace() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlQueryTraceRequest::new("a".to_owned())
+        .openid("a".to_owned());
+    let result = client.wxl_query_trace(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlQueryTrace", &result);
+    fake.inject_error("wxlQueryTrace", 9300507);
+    let result = client.wxl_query_trace(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlQueryTrace",
+        9300507,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_trace_waybill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlTraceWaybillRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::wechat_logistics::WxlTraceWaybillGoodsInfo::new(
+                vec![
+                    crate
+                    ::api::wechat_logistics::WxlTraceWaybillGoodsInfoDetailListItem::new("a"
+                    .to_owned(), "a".to_owned())
+                ],
+            ),
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .sender_phone("a".to_owned())
+        .delivery_id("a".to_owned());
+    let result = client.wxl_trace_waybill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlTraceWaybill", &result);
+    fake.inject_error("wxlTraceWaybill", 9300507);
+    let result = client.wxl_trace_waybill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlTraceWaybill",
+        9300507,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_unbind_return_id() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlUnbindReturnIdRequest::new(
+        "a".to_owned(),
+    );
+    let result = client.wxl_unbind_return_id(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlUnbindReturnId", &result);
+    fake.inject_error("wxlUnbindReturnId", -1);
+    let result = client.wxl_unbind_return_id(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlUnbindReturnId",
+        -1,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_update_follow_waybill_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlUpdateFollowWaybillGoodsRequest::new(
+        "a".to_owned(),
+        crate::api::wechat_logistics::WxlUpdateFollowWaybillGoodsGoodsInfo::new(
+            vec![
+                crate
+                ::api::wechat_logistics::WxlUpdateFollowWaybillGoodsGoodsInfoDetailListItem::new("a"
+                .to_owned(), "a".to_owned())
+            ],
+        ),
+    );
+    let result = client.wxl_update_follow_waybill_goods(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "wxlUpdateFollowWaybillGoods",
+        &result,
+    );
+    fake.inject_error("wxlUpdateFollowWaybillGoods", 9300507);
+    let result = client.wxl_update_follow_waybill_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlUpdateFollowWaybillGoods",
+        9300507,
+        result,
+    );
+}
+#[tokio::test]
+async fn wxl_update_waybill_goods() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::wechat_logistics::WxlUpdateWaybillGoodsRequest::new(
+        "a".to_owned(),
+        crate::api::wechat_logistics::WxlUpdateWaybillGoodsGoodsInfo::new(
+            vec![
+                crate
+                ::api::wechat_logistics::WxlUpdateWaybillGoodsGoodsInfoDetailListItem::new("a"
+                .to_owned(), "a".to_owned())
+            ],
+        ),
+    );
+    let result = client.wxl_update_waybill_goods(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "wxlUpdateWaybillGoods", &result);
+    fake.inject_error("wxlUpdateWaybillGoods", 9300507);
+    let result = client.wxl_update_waybill_goods(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "wxlUpdateWaybillGoods",
+        9300507,
         result,
     );
 }

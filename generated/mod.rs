@@ -6,6 +6,19 @@
 pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &access_token::GET_ACCESS_TOKEN_CONTRACT,
     &access_token::GET_STABLE_ACCESS_TOKEN_CONTRACT,
+    &b2b_store::B2B_BATCH_CREATE_RETAIL_CONTRACT,
+    &b2b_store::B2B_CLOSE_ORDER_CONTRACT,
+    &b2b_store::B2B_GET_APP_KEY_CONTRACT,
+    &b2b_store::B2B_GET_ORDER_CONTRACT,
+    &b2b_store::B2B_GET_REFUND_CONTRACT,
+    &b2b_store::B2B_GET_RETAIL_INFO_CONTRACT,
+    &b2b_store::B2B_GET_RETAIL_MESSAGE_LIST_CONTRACT,
+    &b2b_store::B2B_GET_RETAIL_OPENID_LIST_CONTRACT,
+    &b2b_store::B2B_REFUND_ORDER_CONTRACT,
+    &b2b_store::B2B_RETAIL_BUSINESS_APPLY_CONTRACT,
+    &b2b_store::B2B_RETAIL_NOTIFY_BUSINESS_CONTRACT,
+    &b2b_store::B2B_RETAIL_REGISTER_MCH_CONTRACT,
+    &b2b_store::B2B_RETAIL_UPLOAD_MCH_FILE_CONTRACT,
     &charge::GET_RECENT_AVERAGE_USAGE_CONTRACT,
     &charge::GET_USAGE_DETAIL_CONTRACT,
     &city_service::CHECK_REAL_NAME_INFO_CONTRACT,
@@ -101,6 +114,10 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &immediate_delivery::IMMEDIATE_DELIVERY_RE_ORDER_CONTRACT,
     &immediate_delivery::IMMEDIATE_DELIVERY_REAL_MOCK_UPDATE_ORDER_CONTRACT,
     &immediate_delivery::IMMEDIATE_DELIVERY_UPDATE_ORDER_CONTRACT,
+    &kf_business::KF_BUSINESS_GET_CONTRACT,
+    &kf_business::KF_BUSINESS_LIST_CONTRACT,
+    &kf_business::KF_BUSINESS_REGISTER_CONTRACT,
+    &kf_business::KF_BUSINESS_UPDATE_CONTRACT,
     &kf_work::BIND_KF_WORK_CONTRACT,
     &kf_work::GET_KF_WORK_BOUND_CONTRACT,
     &kf_work::UNBIND_KF_WORK_CONTRACT,
@@ -179,6 +196,29 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &nearby::DELETE_NEARBY_POI_CONTRACT,
     &nearby::GET_NEARBY_POI_LIST_CONTRACT,
     &nearby::SET_NEARBY_POI_SHOW_STATUS_CONTRACT,
+    &novel::NOVEL_ADD_BOOK_AUTH_CONTRACT,
+    &novel::NOVEL_ADD_BOOK_AUTH_BY_APPID_CONTRACT,
+    &novel::NOVEL_AUDIT_BOOK_CONTRACT,
+    &novel::NOVEL_BATCH_CREATE_CHAPTER_CONTRACT,
+    &novel::NOVEL_CREATE_BOOK_CONTRACT,
+    &novel::NOVEL_CREATE_CHAPTER_CONTRACT,
+    &novel::NOVEL_DEL_BOOK_AUTH_CONTRACT,
+    &novel::NOVEL_DEL_BOOK_AUTH_BY_APPID_CONTRACT,
+    &novel::NOVEL_DELETE_BOOK_CONTRACT,
+    &novel::NOVEL_DELETE_CHAPTER_CONTRACT,
+    &novel::NOVEL_GET_BOOK_CONTRACT,
+    &novel::NOVEL_GET_CHAPTER_CONTRACT,
+    &novel::NOVEL_GET_PREVIEW_SETTING_CONTRACT,
+    &novel::NOVEL_LIST_BOOK_CONTRACT,
+    &novel::NOVEL_LIST_CHAPTER_CONTRACT,
+    &novel::NOVEL_QUERY_BOOK_AUTH_CONTRACT,
+    &novel::NOVEL_QUERY_BOOK_AUTH_V2_CONTRACT,
+    &novel::NOVEL_REORDER_CHAPTER_CONTRACT,
+    &novel::NOVEL_REPLACE_CHAPTER_CONTRACT,
+    &novel::NOVEL_SET_PREVIEW_SETTING_CONTRACT,
+    &novel::NOVEL_SET_RECMD_NOVEL_CONTRACT,
+    &novel::NOVEL_UPDATE_BOOK_CONTRACT,
+    &novel::NOVEL_UPDATE_CHAPTER_SEQ_CONTRACT,
     &ocr::OCR_BANKCARD_CONTRACT,
     &ocr::OCR_BANKCARD_UPLOAD_CONTRACT,
     &ocr::OCR_BUSINESS_LICENSE_CONTRACT,
@@ -238,6 +278,46 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &shipping::SHIPPING_GET_ORDER_LIST_CONTRACT,
     &shipping::UPLOAD_COMBINED_SHIPPING_INFO_CONTRACT,
     &shipping::UPLOAD_SHIPPING_INFO_CONTRACT,
+    &short_drama::DRAMA_APPLY_UPLOAD_CONTRACT,
+    &short_drama::DRAMA_AUDIT_DRAMA_CONTRACT,
+    &short_drama::DRAMA_AUTHORIZE_APP_CONTRACT,
+    &short_drama::DRAMA_AUTHORIZE_COPYRIGHT_CONTRACT,
+    &short_drama::DRAMA_AUTHORIZE_DRAMA_CONTRACT,
+    &short_drama::DRAMA_BATCH_PROCESS_PROMOTION_CONTRACT,
+    &short_drama::DRAMA_COMMIT_UPLOAD_CONTRACT,
+    &short_drama::DRAMA_DEAUTHORIZE_APP_CONTRACT,
+    &short_drama::DRAMA_DEAUTHORIZE_COPYRIGHT_CONTRACT,
+    &short_drama::DRAMA_DEAUTHORIZE_DRAMA_CONTRACT,
+    &short_drama::DRAMA_DELETE_MEDIA_CONTRACT,
+    &short_drama::DRAMA_GET_AUTHORIZE_APPS_CONTRACT,
+    &short_drama::DRAMA_GET_AUTHORIZE_OBJECTS_CONTRACT,
+    &short_drama::DRAMA_GET_AUTHORIZED_OBJECTS_CONTRACT,
+    &short_drama::DRAMA_GET_CDN_LOGS_CONTRACT,
+    &short_drama::DRAMA_GET_CDN_USAGE_DATA_CONTRACT,
+    &short_drama::DRAMA_GET_COPYRIGHT_AUTHORIZATION_LIST_CONTRACT,
+    &short_drama::DRAMA_GET_COPYRIGHT_AUTHORIZED_LIST_CONTRACT,
+    &short_drama::DRAMA_GET_DRAMA_CONTRACT,
+    &short_drama::DRAMA_GET_FINDER_EVENT_CONTRACT,
+    &short_drama::DRAMA_GET_IAA_DRAMA_CONTRACT,
+    &short_drama::DRAMA_GET_LATEST_AUDIT_INFO_CONTRACT,
+    &short_drama::DRAMA_GET_MEDIA_CONTRACT,
+    &short_drama::DRAMA_GET_MEDIA_LINK_CONTRACT,
+    &short_drama::DRAMA_GET_PUBLISHED_DRAMA_CONTRACT,
+    &short_drama::DRAMA_GET_TASK_CONTRACT,
+    &short_drama::DRAMA_LIST_DRAMAS_CONTRACT,
+    &short_drama::DRAMA_LIST_MEDIA_CONTRACT,
+    &short_drama::DRAMA_LIST_PACKAGES_CONTRACT,
+    &short_drama::DRAMA_MODIFY_BASIC_INFO_CONTRACT,
+    &short_drama::DRAMA_PUBLISH_DRAMA_CONTRACT,
+    &short_drama::DRAMA_PULL_UPLOAD_CONTRACT,
+    &short_drama::DRAMA_REPLACE_DRAMA_MEDIA_CONTRACT,
+    &short_drama::DRAMA_SET_FLUSH_DRAMA_CONTRACT,
+    &short_drama::DRAMA_SET_IAA_DRAMA_CONTRACT,
+    &short_drama::DRAMA_SET_PLAYER_RECMD_SWITCH_CONTRACT,
+    &short_drama::DRAMA_SET_RECMD_DRAMA_CONTRACT,
+    &short_drama::DRAMA_SINGLE_FILE_UPLOAD_CONTRACT,
+    &short_drama::DRAMA_SUBMIT_REPLACE_MEDIAS_CONTRACT,
+    &short_drama::DRAMA_UPLOAD_PART_CONTRACT,
     &soter::VERIFY_SIGNATURE_CONTRACT,
     &student::QUICK_CHECK_STUDENT_IDENTITY_CONTRACT,
     &subscribe_message::ADD_MESSAGE_TEMPLATE_CONTRACT,
@@ -250,6 +330,22 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &subscribe_message::SEND_SUBSCRIBE_MESSAGE_CONTRACT,
     &subscribe_message::SET_USER_NOTIFY_CONTRACT,
     &subscribe_message::SET_USER_NOTIFY_EXT_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_ADD_COMMENT_REPLY_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_ADD_REPLY_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_BUSI_APPEAL_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_CONFIRM_COMPROMISE_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_DELETE_COMMENT_REPLY_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_DELETE_REPLY_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_GET_COMMENT_INFO_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_GET_COMMENT_LIST_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_GET_COMMENT_REPLY_LIST_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_GET_COMPLAINT_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_GET_GUARANTEE_STATUS_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_GET_PENALTY_LIST_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_RESET_API_KF_QUOTA_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_RESPOND_COMPLAINT_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_SUBMIT_REFUND_CONTRACT,
+    &trade_guarantee::TRADE_GUARANTEE_SUPPLY_PROOF_CONTRACT,
     &uniform_message::SEND_UNIFORM_MESSAGE_CONTRACT,
     &updatable_message::CREATE_ACTIVITY_ID_CONTRACT,
     &updatable_message::SET_CHAT_TOOL_MSG_CONTRACT,
@@ -259,6 +355,82 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &user_info::GET_PHONE_NUMBER_CONTRACT,
     &user_info::GET_PLUGIN_OPEN_PID_CONTRACT,
     &user_info::GET_USER_ENCRYPT_KEY_CONTRACT,
+    &virtual_payment::XPAY_BIND_TRANSFER_ACCOUNT_CONTRACT,
+    &virtual_payment::XPAY_CANCEL_CURRENCY_PAY_CONTRACT,
+    &virtual_payment::XPAY_CANCEL_SUBSCRIBE_CONTRACT_CONTRACT,
+    &virtual_payment::XPAY_COMPLETE_COMPLAINT_CONTRACT,
+    &virtual_payment::XPAY_CREATE_FUNDS_BILL_CONTRACT,
+    &virtual_payment::XPAY_CREATE_WITHDRAW_ORDER_CONTRACT,
+    &virtual_payment::XPAY_CURRENCY_PAY_CONTRACT,
+    &virtual_payment::XPAY_DOWNLOAD_ADVERFUNDS_ORDER_CONTRACT,
+    &virtual_payment::XPAY_DOWNLOAD_BILL_CONTRACT,
+    &virtual_payment::XPAY_DOWNLOAD_IOS_SETTLEMENT_BILL_CONTRACT,
+    &virtual_payment::XPAY_GET_COMPLAINT_DETAIL_CONTRACT,
+    &virtual_payment::XPAY_GET_COMPLAINT_LIST_CONTRACT,
+    &virtual_payment::XPAY_GET_NEGOTIATION_HISTORY_CONTRACT,
+    &virtual_payment::XPAY_GET_UPLOAD_FILE_SIGN_CONTRACT,
+    &virtual_payment::XPAY_NOTIFY_PROVIDE_GOODS_CONTRACT,
+    &virtual_payment::XPAY_PRESENT_CURRENCY_CONTRACT,
+    &virtual_payment::XPAY_QUERY_ADVER_FUNDS_CONTRACT,
+    &virtual_payment::XPAY_QUERY_BIZ_BALANCE_CONTRACT,
+    &virtual_payment::XPAY_QUERY_DOWNLOAD_ORDER_CONTRACT,
+    &virtual_payment::XPAY_QUERY_FUNDS_BILL_CONTRACT,
+    &virtual_payment::XPAY_QUERY_ORDER_CONTRACT,
+    &virtual_payment::XPAY_QUERY_PUBLISH_GOODS_CONTRACT,
+    &virtual_payment::XPAY_QUERY_PUNISHMENT_REASONS_CONTRACT,
+    &virtual_payment::XPAY_QUERY_RECOVER_BILL_CONTRACT,
+    &virtual_payment::XPAY_QUERY_SUBSCRIBE_CONTRACT_CONTRACT,
+    &virtual_payment::XPAY_QUERY_TRANSFER_ACCOUNT_CONTRACT,
+    &virtual_payment::XPAY_QUERY_UPLOAD_GOODS_CONTRACT,
+    &virtual_payment::XPAY_QUERY_USER_BALANCE_CONTRACT,
+    &virtual_payment::XPAY_QUERY_WITHDRAW_ORDER_CONTRACT,
+    &virtual_payment::XPAY_REFUND_ORDER_CONTRACT,
+    &virtual_payment::XPAY_RESPONSE_COMPLAINT_CONTRACT,
+    &virtual_payment::XPAY_SEND_SUBSCRIBE_PRE_PAYMENT_CONTRACT,
+    &virtual_payment::XPAY_START_DOWNLOAD_ORDER_CONTRACT,
+    &virtual_payment::XPAY_START_PUBLISH_GOODS_CONTRACT,
+    &virtual_payment::XPAY_START_UPLOAD_GOODS_CONTRACT,
+    &virtual_payment::XPAY_SUBMIT_SUBSCRIBE_PAY_ORDER_CONTRACT,
+    &virtual_payment::XPAY_UPLOAD_VP_FILE_CONTRACT,
+    &wechat_logistics::WXL_ADD_RETURN_ID_CONTRACT,
+    &wechat_logistics::WXL_DELIVERY_PATH_NOTIFY_CONTRACT,
+    &wechat_logistics::WXL_DELIVERY_USER_QUERY_CONTRACT,
+    &wechat_logistics::WXL_FOLLOW_WAYBILL_CONTRACT,
+    &wechat_logistics::WXL_GET_DELIVERY_LIST_CONTRACT,
+    &wechat_logistics::WXL_GET_RETURN_ID_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_APPLY_PAY_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_CLAIM_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_CREATE_CHARGE_ID_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_CREATE_ORDER_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_GET_ORDER_LIST_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_GET_PAY_ORDER_LIST_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_GET_SUMMARY_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_OPEN_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_QUERY_OPEN_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_REFUND_CONTRACT,
+    &wechat_logistics::WXL_INSURANCE_FREIGHT_UPDATE_NOTIFY_FUNDS_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_ADD_ORDER_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_APPLY_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_BALANCE_QUERY_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_CANCEL_ORDER_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_CREATE_STORE_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_GET_CITY_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_GET_PAY_MODE_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_MOCK_NOTIFY_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_PRE_ADD_ORDER_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_QUERY_FLOW_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_QUERY_ORDER_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_QUERY_STORE_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_SET_PAY_MODE_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_STORE_CHARGE_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_STORE_REFUND_CONTRACT,
+    &wechat_logistics::WXL_INTRACITY_UPDATE_STORE_CONTRACT,
+    &wechat_logistics::WXL_QUERY_FOLLOW_TRACE_CONTRACT,
+    &wechat_logistics::WXL_QUERY_TRACE_CONTRACT,
+    &wechat_logistics::WXL_TRACE_WAYBILL_CONTRACT,
+    &wechat_logistics::WXL_UNBIND_RETURN_ID_CONTRACT,
+    &wechat_logistics::WXL_UPDATE_FOLLOW_WAYBILL_GOODS_CONTRACT,
+    &wechat_logistics::WXL_UPDATE_WAYBILL_GOODS_CONTRACT,
 ];
 /// Error codes any endpoint may return, from `specs/errors.yaml`.
 ///
@@ -270,6 +442,22 @@ pub mod common {
 pub mod access_token {
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_access_token.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_stable_access_token.rs"));
+}
+/// Endpoints of the `b2b_store` category: `b2bBatchCreateRetail`, `b2bCloseOrder`, `b2bGetAppKey`, `b2bGetOrder`, `b2bGetRefund`, `b2bGetRetailInfo`, `b2bGetRetailMessageList`, `b2bGetRetailOpenidList`, `b2bRefundOrder`, `b2bRetailBusinessApply`, `b2bRetailNotifyBusiness`, `b2bRetailRegisterMch`, `b2bRetailUploadMchFile`.
+pub mod b2b_store {
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_batch_create_retail.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_close_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_app_key.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_refund.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_retail_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_retail_message_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_retail_openid_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_refund_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_business_apply.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_notify_business.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_register_mch.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_upload_mch_file.rs"));
 }
 /// Endpoints of the `charge` category: `getRecentAverageUsage`, `getUsageDetail`.
 pub mod charge {
@@ -463,6 +651,13 @@ pub mod immediate_delivery {
         "/api/immediate_delivery/immediate_delivery_update_order.rs")
     );
 }
+/// Endpoints of the `kf_business` category: `kfBusinessGet`, `kfBusinessList`, `kfBusinessRegister`, `kfBusinessUpdate`.
+pub mod kf_business {
+    include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_get.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_register.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_update.rs"));
+}
 /// Endpoints of the `kf_work` category: `bindKfWork`, `getKfWorkBound`, `unbindKfWork`.
 pub mod kf_work {
     include!(concat!(env!("OUT_DIR"), "/api/kf_work/bind_kf_work.rs"));
@@ -573,6 +768,32 @@ pub mod nearby {
     include!(concat!(env!("OUT_DIR"), "/api/nearby/get_nearby_poi_list.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/nearby/set_nearby_poi_show_status.rs"));
 }
+/// Endpoints of the `novel` category: `novelAddBookAuth`, `novelAddBookAuthByAppid`, `novelAuditBook`, `novelBatchCreateChapter`, `novelCreateBook`, `novelCreateChapter`, `novelDelBookAuth`, `novelDelBookAuthByAppid`, `novelDeleteBook`, `novelDeleteChapter`, `novelGetBook`, `novelGetChapter`, `novelGetPreviewSetting`, `novelListBook`, `novelListChapter`, `novelQueryBookAuth`, `novelQueryBookAuthV2`, `novelReorderChapter`, `novelReplaceChapter`, `novelSetPreviewSetting`, `novelSetRecmdNovel`, `novelUpdateBook`, `novelUpdateChapterSeq`.
+pub mod novel {
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_add_book_auth.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_add_book_auth_by_appid.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_audit_book.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_batch_create_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_create_book.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_create_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_del_book_auth.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_del_book_auth_by_appid.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_delete_book.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_delete_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_get_book.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_get_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_get_preview_setting.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_list_book.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_list_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_query_book_auth.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_query_book_auth_v2.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_reorder_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_replace_chapter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_set_preview_setting.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_set_recmd_novel.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_update_book.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/novel/novel_update_chapter_seq.rs"));
+}
 /// Endpoints of the `ocr` category: `ocrBankcard`, `ocrBankcardUpload`, `ocrBusinessLicense`, `ocrBusinessLicenseUpload`, `ocrDriverLicense`, `ocrDriverLicenseUpload`, `ocrIdCard`, `ocrIdCardUpload`, `ocrPrintedText`, `ocrPrintedTextUpload`, `ocrVehicleLicense`, `ocrVehicleLicenseUpload`.
 pub mod ocr {
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard.rs"));
@@ -667,6 +888,69 @@ pub mod shipping {
     include!(concat!(env!("OUT_DIR"), "/api/shipping/upload_combined_shipping_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/upload_shipping_info.rs"));
 }
+/// Endpoints of the `short_drama` category: `dramaApplyUpload`, `dramaAuditDrama`, `dramaAuthorizeApp`, `dramaAuthorizeCopyright`, `dramaAuthorizeDrama`, `dramaBatchProcessPromotion`, `dramaCommitUpload`, `dramaDeauthorizeApp`, `dramaDeauthorizeCopyright`, `dramaDeauthorizeDrama`, `dramaDeleteMedia`, `dramaGetAuthorizeApps`, `dramaGetAuthorizeObjects`, `dramaGetAuthorizedObjects`, `dramaGetCdnLogs`, `dramaGetCdnUsageData`, `dramaGetCopyrightAuthorizationList`, `dramaGetCopyrightAuthorizedList`, `dramaGetDrama`, `dramaGetFinderEvent`, `dramaGetIaaDrama`, `dramaGetLatestAuditInfo`, `dramaGetMedia`, `dramaGetMediaLink`, `dramaGetPublishedDrama`, `dramaGetTask`, `dramaListDramas`, `dramaListMedia`, `dramaListPackages`, `dramaModifyBasicInfo`, `dramaPublishDrama`, `dramaPullUpload`, `dramaReplaceDramaMedia`, `dramaSetFlushDrama`, `dramaSetIaaDrama`, `dramaSetPlayerRecmdSwitch`, `dramaSetRecmdDrama`, `dramaSingleFileUpload`, `dramaSubmitReplaceMedias`, `dramaUploadPart`.
+pub mod short_drama {
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_apply_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_audit_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_authorize_app.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_authorize_copyright.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_authorize_drama.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_batch_process_promotion.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_commit_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_deauthorize_app.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_deauthorize_copyright.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_deauthorize_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_delete_media.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_authorize_apps.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_authorize_objects.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_authorized_objects.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_cdn_logs.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_cdn_usage_data.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/short_drama/drama_get_copyright_authorization_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/short_drama/drama_get_copyright_authorized_list.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_finder_event.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_iaa_drama.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_latest_audit_info.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_media.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_media_link.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_published_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_get_task.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_list_dramas.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_list_media.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_list_packages.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_modify_basic_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_publish_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_pull_upload.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_replace_drama_media.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_set_flush_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_set_iaa_drama.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_set_player_recmd_switch.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_set_recmd_drama.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_single_file_upload.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/short_drama/drama_submit_replace_medias.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_upload_part.rs"));
+}
 /// Endpoints of the `soter` category: `verifySignature`.
 pub mod soter {
     include!(concat!(env!("OUT_DIR"), "/api/soter/verify_signature.rs"));
@@ -702,6 +986,67 @@ pub mod subscribe_message {
     include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/set_user_notify.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/set_user_notify_ext.rs"));
 }
+/// Endpoints of the `trade_guarantee` category: `tradeGuaranteeAddCommentReply`, `tradeGuaranteeAddReply`, `tradeGuaranteeBusiAppeal`, `tradeGuaranteeConfirmCompromise`, `tradeGuaranteeDeleteCommentReply`, `tradeGuaranteeDeleteReply`, `tradeGuaranteeGetCommentInfo`, `tradeGuaranteeGetCommentList`, `tradeGuaranteeGetCommentReplyList`, `tradeGuaranteeGetComplaint`, `tradeGuaranteeGetGuaranteeStatus`, `tradeGuaranteeGetPenaltyList`, `tradeGuaranteeResetApiKfQuota`, `tradeGuaranteeRespondComplaint`, `tradeGuaranteeSubmitRefund`, `tradeGuaranteeSupplyProof`.
+pub mod trade_guarantee {
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_add_comment_reply.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/trade_guarantee/trade_guarantee_add_reply.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/trade_guarantee/trade_guarantee_busi_appeal.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_confirm_compromise.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_delete_comment_reply.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/trade_guarantee/trade_guarantee_delete_reply.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_get_comment_info.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_get_comment_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_get_comment_reply_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/trade_guarantee/trade_guarantee_get_complaint.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_get_guarantee_status.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_get_penalty_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_reset_api_kf_quota.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/trade_guarantee/trade_guarantee_respond_complaint.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/trade_guarantee/trade_guarantee_submit_refund.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/trade_guarantee/trade_guarantee_supply_proof.rs")
+    );
+}
 /// Endpoints of the `uniform_message` category: `sendUniformMessage`.
 pub mod uniform_message {
     include!(concat!(env!("OUT_DIR"), "/api/uniform_message/send_uniform_message.rs"));
@@ -719,4 +1064,216 @@ pub mod user_info {
     include!(concat!(env!("OUT_DIR"), "/api/user_info/get_phone_number.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/user_info/get_plugin_open_pid.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/user_info/get_user_encrypt_key.rs"));
+}
+/// Endpoints of the `virtual_payment` category: `xpayBindTransferAccount`, `xpayCancelCurrencyPay`, `xpayCancelSubscribeContract`, `xpayCompleteComplaint`, `xpayCreateFundsBill`, `xpayCreateWithdrawOrder`, `xpayCurrencyPay`, `xpayDownloadAdverfundsOrder`, `xpayDownloadBill`, `xpayDownloadIosSettlementBill`, `xpayGetComplaintDetail`, `xpayGetComplaintList`, `xpayGetNegotiationHistory`, `xpayGetUploadFileSign`, `xpayNotifyProvideGoods`, `xpayPresentCurrency`, `xpayQueryAdverFunds`, `xpayQueryBizBalance`, `xpayQueryDownloadOrder`, `xpayQueryFundsBill`, `xpayQueryOrder`, `xpayQueryPublishGoods`, `xpayQueryPunishmentReasons`, `xpayQueryRecoverBill`, `xpayQuerySubscribeContract`, `xpayQueryTransferAccount`, `xpayQueryUploadGoods`, `xpayQueryUserBalance`, `xpayQueryWithdrawOrder`, `xpayRefundOrder`, `xpayResponseComplaint`, `xpaySendSubscribePrePayment`, `xpayStartDownloadOrder`, `xpayStartPublishGoods`, `xpayStartUploadGoods`, `xpaySubmitSubscribePayOrder`, `xpayUploadVpFile`.
+pub mod virtual_payment {
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_bind_transfer_account.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_cancel_currency_pay.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/virtual_payment/xpay_cancel_subscribe_contract.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_complete_complaint.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_create_funds_bill.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_create_withdraw_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_currency_pay.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/virtual_payment/xpay_download_adverfunds_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_download_bill.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/virtual_payment/xpay_download_ios_settlement_bill.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_get_complaint_detail.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_get_complaint_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_get_negotiation_history.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_get_upload_file_sign.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_notify_provide_goods.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_present_currency.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_adver_funds.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_biz_balance.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_download_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_funds_bill.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_order.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_publish_goods.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_punishment_reasons.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_recover_bill.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_subscribe_contract.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_transfer_account.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_upload_goods.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_user_balance.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_query_withdraw_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_refund_order.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_response_complaint.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/virtual_payment/xpay_send_subscribe_pre_payment.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_start_download_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_start_publish_goods.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_start_upload_goods.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/virtual_payment/xpay_submit_subscribe_pay_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_upload_vp_file.rs"));
+}
+/// Endpoints of the `wechat_logistics` category: `wxlAddReturnId`, `wxlDeliveryPathNotify`, `wxlDeliveryUserQuery`, `wxlFollowWaybill`, `wxlGetDeliveryList`, `wxlGetReturnId`, `wxlInsuranceFreightApplyPay`, `wxlInsuranceFreightClaim`, `wxlInsuranceFreightCreateChargeId`, `wxlInsuranceFreightCreateOrder`, `wxlInsuranceFreightGetOrderList`, `wxlInsuranceFreightGetPayOrderList`, `wxlInsuranceFreightGetSummary`, `wxlInsuranceFreightOpen`, `wxlInsuranceFreightQueryOpen`, `wxlInsuranceFreightRefund`, `wxlInsuranceFreightUpdateNotifyFunds`, `wxlIntracityAddOrder`, `wxlIntracityApply`, `wxlIntracityBalanceQuery`, `wxlIntracityCancelOrder`, `wxlIntracityCreateStore`, `wxlIntracityGetCity`, `wxlIntracityGetPayMode`, `wxlIntracityMockNotify`, `wxlIntracityPreAddOrder`, `wxlIntracityQueryFlow`, `wxlIntracityQueryOrder`, `wxlIntracityQueryStore`, `wxlIntracitySetPayMode`, `wxlIntracityStoreCharge`, `wxlIntracityStoreRefund`, `wxlIntracityUpdateStore`, `wxlQueryFollowTrace`, `wxlQueryTrace`, `wxlTraceWaybill`, `wxlUnbindReturnId`, `wxlUpdateFollowWaybillGoods`, `wxlUpdateWaybillGoods`.
+pub mod wechat_logistics {
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_add_return_id.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_delivery_path_notify.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_delivery_user_query.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_follow_waybill.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_get_delivery_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_get_return_id.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_apply_pay.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_insurance_freight_claim.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_create_charge_id.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_create_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_get_order_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_get_pay_order_list.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_get_summary.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_insurance_freight_open.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_query_open.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_insurance_freight_refund.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_insurance_freight_update_notify_funds.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_add_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_apply.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_balance_query.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_cancel_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_create_store.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_get_city.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_get_pay_mode.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_mock_notify.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_pre_add_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_query_flow.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_query_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_query_store.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_set_pay_mode.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_store_charge.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_store_refund.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_intracity_update_store.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_query_follow_trace.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_query_trace.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_trace_waybill.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_unbind_return_id.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/wechat_logistics/wxl_update_follow_waybill_goods.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_update_waybill_goods.rs")
+    );
 }

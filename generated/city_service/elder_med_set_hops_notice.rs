@@ -224,7 +224,7 @@ impl crate::Client {
     /// created (so a retry could create two); with notice_id that draft is
     /// overwritten. Drafts are visible only to the accounts granted preview with
     /// elderMedPreviewHopsNotice. The content is rich text of at most 3,000
-    /// characters; images go in as <img> tags. No cloud call; third-party platforms
+    /// characters; images go in as \<img> tags. No cloud call; third-party platforms
     /// may call it (permission set 134). The page lists no error codes of its own.
     ///
     /// # Errors

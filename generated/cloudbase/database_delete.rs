@@ -178,7 +178,7 @@ impl crate::Client {
     /// `query` is a database statement in the syntax of the cloud base database
     /// API: either a filtered collection removal such as
     /// `db.collection("geo").where({done:false}).remove()` or a single document
-    /// removal such as `db.collection("geo").doc("<id>").remove()`. It is sent as a
+    /// removal such as `db.collection("geo").doc("\<id>").remove()`. It is sent as a
     /// plain string.
     ///
     /// retry_safe is false: a repeated removal by filter may delete records written

@@ -200,8 +200,8 @@ impl crate::Client {
     /// `query` is a database statement in the syntax of the cloud base database
     /// API, for example
     /// `db.collection("geo").where({age:14}).update({data:{age: _.inc(1)}})`, a
-    /// single-document `doc("<id>").update(...)`, or a replacing
-    /// `doc("<id>").set(...)`. It is sent as a plain string.
+    /// single-document `doc("\<id>").update(...)`, or a replacing
+    /// `doc("\<id>").set(...)`. It is sent as a plain string.
     ///
     /// `modified` does not count a record that `set` created; `id` only carries a
     /// value when `set` created a new record (the examples return it as an empty

@@ -294,7 +294,7 @@ impl crate::Client {
     ///
     /// cert_hash: Base64-encode (standard alphabet, over the UTF-8 bytes) each of
     /// cert_type, cert_name and cert_no from getVerifyId, join them as
-    /// `cert_type=<b64>&cert_name=<b64>&cert_no=<b64>`, take SHA-256 of that string
+    /// `cert_type=\<b64>&cert_name=\<b64>&cert_no=\<b64>`, take SHA-256 of that string
     /// and write it as lowercase hex.
     ///
     /// verify_ret values (from the page): 10000 success; 10001 bad parameter;

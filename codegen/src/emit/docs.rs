@@ -44,7 +44,16 @@ fn indent_list_continuations(text: &str) -> Vec<String> {
 /// Spec text made safe for rustdoc: square brackets would be read as
 /// intra-doc links.
 pub fn spec_text(text: &str) -> String {
-    quote_bare_urls(&text.replace('[', "\\[").replace(']', "\\]"))
+    let text = quote_bare_urls(&text.replace('[', "\\[").replace(']', "\\]"));
+    // `<name>` placeholders would be read as HTML tags; autolinks stay.
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == '<' && !text[i..].starts_with("<http") {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Puts bare URLs in code spans: rustdoc warns about bare URLs, and spec
@@ -58,7 +67,7 @@ fn quote_bare_urls(text: &str) -> String {
         let end = from.find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '"' | '\'' | '`' | '，' | '。')).unwrap_or(from.len());
         let (url, after) = from.split_at(end);
         let url = url.trim_end_matches(['.', ',', ';', ':']);
-        let quoted = before.ends_with('`') || before.ends_with('<') || before.ends_with('(');
+        let quoted = before.ends_with('`') || before.ends_with('<') || before.ends_with("](");
         if quoted {
             out.push_str(url);
         } else {
@@ -133,5 +142,7 @@ mod tests {
         assert_eq!(super::spec_text("an https://wxaurl.cn/... address."), "an `https://wxaurl.cn/`... address.");
         assert_eq!(super::spec_text("see `https://a.b/c` or <https://x.y>"), "see `https://a.b/c` or <https://x.y>");
         assert_eq!(super::spec_text("[x](https://a.b)"), "\\[x\\](https://a.b)");
+        assert_eq!(super::spec_text("form <name> - <n>"), "form \\<name> - \\<n>");
+        assert_eq!(super::spec_text("the guide (https://a.b/c.html) says"), "the guide (`https://a.b/c.html`) says");
     }
 }
