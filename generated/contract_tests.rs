@@ -8,12 +8,12 @@ async fn get_access_token() {
     let request = crate::api::access_token::GetAccessTokenRequest::new();
     let result = client.get_access_token(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getAccessToken", &result);
-    fake.inject_error("getAccessToken", -1);
+    fake.inject_error("getAccessToken", 40001);
     let result = client.get_access_token(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getAccessToken",
-        -1,
+        40001,
         result,
     );
 }
@@ -25,12 +25,38 @@ async fn get_stable_access_token() {
         .force_refresh(true);
     let result = client.get_stable_access_token(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getStableAccessToken", &result);
-    fake.inject_error("getStableAccessToken", -1);
+    fake.inject_error("getStableAccessToken", 40002);
     let result = client.get_stable_access_token(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getStableAccessToken",
-        -1,
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_add_profit_sharing_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bAddProfitSharingAccountRequest::new(
+            "a".to_owned(),
+            crate::api::b2b_store::B2bAddProfitSharingAccountProfitSharingRelationType::Supplier,
+            crate::api::b2b_store::B2bAddProfitSharingAccountPayeeType::ExternalUser,
+            "a".to_owned(),
+        )
+        .payee_name("a".to_owned());
+    let result = client.b2b_add_profit_sharing_account(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bAddProfitSharingAccount",
+        &result,
+    );
+    fake.inject_error("b2bAddProfitSharingAccount", 210001);
+    let result = client.b2b_add_profit_sharing_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bAddProfitSharingAccount",
+        210001,
         result,
     );
 }
@@ -81,6 +107,117 @@ async fn b2b_close_order() {
     );
 }
 #[tokio::test]
+async fn b2b_create_profit_sharing_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bCreateProfitSharingOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+        1,
+        crate::api::b2b_store::B2bCreateProfitSharingOrderReceiverType::ExternalUser,
+        "a".to_owned(),
+    );
+    let result = client.b2b_create_profit_sharing_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bCreateProfitSharingOrder",
+        &result,
+    );
+    fake.inject_error("b2bCreateProfitSharingOrder", 10031);
+    let result = client.b2b_create_profit_sharing_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bCreateProfitSharingOrder",
+        10031,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_create_wqf_link() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bCreateWqfLinkRequest::new("a".to_owned());
+    let result = client.b2b_create_wqf_link(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bCreateWqfLink", &result);
+    fake.inject_error("b2bCreateWqfLink", 40002);
+    let result = client.b2b_create_wqf_link(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bCreateWqfLink",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_del_profit_sharing_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bDelProfitSharingAccountRequest::new(
+        "a".to_owned(),
+        crate::api::b2b_store::B2bDelProfitSharingAccountPayeeType::ExternalUser,
+        "a".to_owned(),
+    );
+    let result = client.b2b_del_profit_sharing_account(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bDelProfitSharingAccount",
+        &result,
+    );
+    fake.inject_error("b2bDelProfitSharingAccount", 210001);
+    let result = client.b2b_del_profit_sharing_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bDelProfitSharingAccount",
+        210001,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_download_bill() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bDownloadBillRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "11111111".to_owned(),
+    );
+    let result = client.b2b_download_bill(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bDownloadBill", &result);
+    fake.inject_error("b2bDownloadBill", 61004);
+    let result = client.b2b_download_bill(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bDownloadBill",
+        61004,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_finish_profit_sharing_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bFinishProfitSharingOrderRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+    );
+    let result = client.b2b_finish_profit_sharing_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bFinishProfitSharingOrder",
+        &result,
+    );
+    fake.inject_error("b2bFinishProfitSharingOrder", 10036);
+    let result = client.b2b_finish_profit_sharing_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bFinishProfitSharingOrder",
+        10036,
+        result,
+    );
+}
+#[tokio::test]
 async fn b2b_get_app_key() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -92,6 +229,41 @@ async fn b2b_get_app_key() {
     crate::testing::contract::assert_documented_error(
         &fake,
         "b2bGetAppKey",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_mch_balance() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetMchBalanceRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.b2b_get_mch_balance(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetMchBalance", &result);
+    fake.inject_error("b2bGetMchBalance", 40002);
+    let result = client.b2b_get_mch_balance(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetMchBalance",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_get_mch_info() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetMchInfoRequest::new();
+    let result = client.b2b_get_mch_info(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetMchInfo", &result);
+    fake.inject_error("b2bGetMchInfo", 40002);
+    let result = client.b2b_get_mch_info(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetMchInfo",
         40002,
         result,
     );
@@ -197,6 +369,164 @@ async fn b2b_get_retail_openid_list() {
     );
 }
 #[tokio::test]
+async fn b2b_get_wqf_charge_fee() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bGetWqfChargeFeeRequest::new("a".to_owned());
+    let result = client.b2b_get_wqf_charge_fee(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bGetWqfChargeFee", &result);
+    fake.inject_error("b2bGetWqfChargeFee", 1);
+    let result = client.b2b_get_wqf_charge_fee(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bGetWqfChargeFee",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_manual_withdraw() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bManualWithdrawRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+        "aaaaaa".to_owned(),
+    );
+    let result = client.b2b_manual_withdraw(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bManualWithdraw", &result);
+    fake.inject_error("b2bManualWithdraw", 40002);
+    let result = client.b2b_manual_withdraw(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bManualWithdraw",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_query_profit_sharing_account() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bQueryProfitSharingAccountRequest::new(
+            "a".to_owned(),
+        )
+        .offset(1)
+        .limit(1);
+    let result = client.b2b_query_profit_sharing_account(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bQueryProfitSharingAccount",
+        &result,
+    );
+    fake.inject_error("b2bQueryProfitSharingAccount", 1);
+    let result = client.b2b_query_profit_sharing_account(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bQueryProfitSharingAccount",
+        1,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_query_profit_sharing_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bQueryProfitSharingOrderRequest::new(
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+        crate::api::b2b_store::B2bQueryProfitSharingOrderReceiverType::ExternalUser,
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let result = client.b2b_query_profit_sharing_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bQueryProfitSharingOrder",
+        &result,
+    );
+    fake.inject_error("b2bQueryProfitSharingOrder", 10038);
+    let result = client.b2b_query_profit_sharing_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bQueryProfitSharingOrder",
+        10038,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_query_profit_sharing_remain_amt() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bQueryProfitSharingRemainAmtRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+    );
+    let result = client.b2b_query_profit_sharing_remain_amt(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bQueryProfitSharingRemainAmt",
+        &result,
+    );
+    fake.inject_error("b2bQueryProfitSharingRemainAmt", 40002);
+    let result = client.b2b_query_profit_sharing_remain_amt(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bQueryProfitSharingRemainAmt",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_query_refund_profit_sharing_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bQueryRefundProfitSharingOrderRequest::new(
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+        "aaaaaa".to_owned(),
+        "a".to_owned(),
+        crate::api::b2b_store::B2bQueryRefundProfitSharingOrderPayeeType::ExternalUser,
+        "a".to_owned(),
+    );
+    let result = client.b2b_query_refund_profit_sharing_order(request.clone()).await;
+    crate::testing::contract::assert_success(
+        &fake,
+        "b2bQueryRefundProfitSharingOrder",
+        &result,
+    );
+    fake.inject_error("b2bQueryRefundProfitSharingOrder", 40002);
+    let result = client.b2b_query_refund_profit_sharing_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bQueryRefundProfitSharingOrder",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_query_withdraw() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bQueryWithdrawRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+    );
+    let result = client.b2b_query_withdraw(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bQueryWithdraw", &result);
+    fake.inject_error("b2bQueryWithdraw", 40002);
+    let result = client.b2b_query_withdraw(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bQueryWithdraw",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
 async fn b2b_refund_order() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -223,6 +553,46 @@ async fn b2b_refund_order() {
     );
 }
 #[tokio::test]
+async fn b2b_refund_profit_sharing() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRefundProfitSharingRequest::new(
+        "a".to_owned(),
+        "aaaaaa".to_owned(),
+        "aaaaaa".to_owned(),
+        crate::api::b2b_store::B2bRefundProfitSharingPayeeType::ExternalUser,
+        "a".to_owned(),
+        "a".to_owned(),
+        1,
+    );
+    let result = client.b2b_refund_profit_sharing(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRefundProfitSharing", &result);
+    fake.inject_error("b2bRefundProfitSharing", 10044);
+    let result = client.b2b_refund_profit_sharing(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRefundProfitSharing",
+        10044,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_register_only_wqf() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRegisterOnlyWqfRequest::new("a".to_owned());
+    let result = client.b2b_register_only_wqf(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRegisterOnlyWqf", &result);
+    fake.inject_error("b2bRegisterOnlyWqf", 40002);
+    let result = client.b2b_register_only_wqf(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRegisterOnlyWqf",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
 async fn b2b_retail_business_apply() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
@@ -244,6 +614,25 @@ async fn b2b_retail_business_apply() {
         &fake,
         "b2bRetailBusinessApply",
         9404201,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_retail_get_mch_order() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bRetailGetMchOrderRequest::new()
+        .out_registration_id("a".to_owned())
+        .page_index(1)
+        .page_size(1);
+    let result = client.b2b_retail_get_mch_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bRetailGetMchOrder", &result);
+    fake.inject_error("b2bRetailGetMchOrder", 40002);
+    let result = client.b2b_retail_get_mch_order(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bRetailGetMchOrder",
+        40002,
         result,
     );
 }
@@ -371,6 +760,65 @@ async fn b2b_retail_upload_mch_file() {
         &fake,
         "b2bRetailUploadMchFile",
         40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_set_auto_withdraw() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bSetAutoWithdrawRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .status(crate::api::b2b_store::B2bSetAutoWithdrawStatus::On)
+        .retain_amt(0);
+    let result = client.b2b_set_auto_withdraw(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bSetAutoWithdraw", &result);
+    fake.inject_error("b2bSetAutoWithdraw", 40002);
+    let result = client.b2b_set_auto_withdraw(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bSetAutoWithdraw",
+        40002,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_set_mch_profit_rate() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bSetMchProfitRateRequest::new(
+        "a".to_owned(),
+        1,
+    );
+    let result = client.b2b_set_mch_profit_rate(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bSetMchProfitRate", &result);
+    fake.inject_error("b2bSetMchProfitRate", 11);
+    let result = client.b2b_set_mch_profit_rate(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bSetMchProfitRate",
+        11,
+        result,
+    );
+}
+#[tokio::test]
+async fn b2b_update_wqf_charge_fee() {
+    let fake = crate::testing::FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let request = crate::api::b2b_store::B2bUpdateWqfChargeFeeRequest::new(
+        "a".to_owned(),
+        22,
+    );
+    let result = client.b2b_update_wqf_charge_fee(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "b2bUpdateWqfChargeFee", &result);
+    fake.inject_error("b2bUpdateWqfChargeFee", 2);
+    let result = client.b2b_update_wqf_charge_fee(request).await;
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "b2bUpdateWqfChargeFee",
+        2,
         result,
     );
 }
@@ -742,12 +1190,12 @@ async fn batch_delete_file() {
     );
     let result = client.batch_delete_file(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "batchDeleteFile", &result);
-    fake.inject_error("batchDeleteFile", -501002);
+    fake.inject_error("batchDeleteFile", 40101);
     let result = client.batch_delete_file(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "batchDeleteFile",
-        -501002,
+        40101,
         result,
     );
 }
@@ -827,12 +1275,12 @@ async fn database_add() {
     );
     let result = client.database_add(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseAdd", &result);
-    fake.inject_error("databaseAdd", -1000);
+    fake.inject_error("databaseAdd", 40101);
     let result = client.database_add(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseAdd",
-        -1000,
+        40101,
         result,
     );
 }
@@ -884,12 +1332,12 @@ async fn database_collection_delete() {
     );
     let result = client.database_collection_delete(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseCollectionDelete", &result);
-    fake.inject_error("databaseCollectionDelete", -1000);
+    fake.inject_error("databaseCollectionDelete", 40101);
     let result = client.database_collection_delete(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseCollectionDelete",
-        -1000,
+        40101,
         result,
     );
 }
@@ -904,12 +1352,12 @@ async fn database_collection_get() {
         .offset(1);
     let result = client.database_collection_get(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseCollectionGet", &result);
-    fake.inject_error("databaseCollectionGet", -1000);
+    fake.inject_error("databaseCollectionGet", 40101);
     let result = client.database_collection_get(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseCollectionGet",
-        -1000,
+        40101,
         result,
     );
 }
@@ -923,12 +1371,12 @@ async fn database_count() {
     );
     let result = client.database_count(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseCount", &result);
-    fake.inject_error("databaseCount", -1000);
+    fake.inject_error("databaseCount", 40101);
     let result = client.database_count(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseCount",
-        -1000,
+        40101,
         result,
     );
 }
@@ -942,12 +1390,12 @@ async fn database_delete() {
     );
     let result = client.database_delete(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseDelete", &result);
-    fake.inject_error("databaseDelete", -1000);
+    fake.inject_error("databaseDelete", 40101);
     let result = client.database_delete(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseDelete",
-        -1000,
+        40101,
         result,
     );
 }
@@ -963,12 +1411,12 @@ async fn database_migrate_export() {
     );
     let result = client.database_migrate_export(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseMigrateExport", &result);
-    fake.inject_error("databaseMigrateExport", -1000);
+    fake.inject_error("databaseMigrateExport", 40101);
     let result = client.database_migrate_export(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseMigrateExport",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1005,12 +1453,12 @@ async fn database_migrate_query_info() {
     );
     let result = client.database_migrate_query_info(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseMigrateQueryInfo", &result);
-    fake.inject_error("databaseMigrateQueryInfo", -1000);
+    fake.inject_error("databaseMigrateQueryInfo", 40101);
     let result = client.database_migrate_query_info(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseMigrateQueryInfo",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1024,12 +1472,12 @@ async fn database_query() {
     );
     let result = client.database_query(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseQuery", &result);
-    fake.inject_error("databaseQuery", -1000);
+    fake.inject_error("databaseQuery", 40101);
     let result = client.database_query(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseQuery",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1043,12 +1491,12 @@ async fn database_update() {
     );
     let result = client.database_update(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "databaseUpdate", &result);
-    fake.inject_error("databaseUpdate", -1000);
+    fake.inject_error("databaseUpdate", 40101);
     let result = client.database_update(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "databaseUpdate",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1176,12 +1624,12 @@ async fn get_qcloud_token() {
     let request = crate::api::cloudbase::GetQcloudTokenRequest::new(1);
     let result = client.get_qcloud_token(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getQcloudToken", &result);
-    fake.inject_error("getQcloudToken", -1000);
+    fake.inject_error("getQcloudToken", 40101);
     let result = client.get_qcloud_token(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getQcloudToken",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1196,12 +1644,12 @@ async fn invoke_cloud_function() {
     );
     let result = client.invoke_cloud_function(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "invokeCloudFunction", &result);
-    fake.inject_error("invokeCloudFunction", -1000);
+    fake.inject_error("invokeCloudFunction", 40101);
     let result = client.invoke_cloud_function(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "invokeCloudFunction",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1275,12 +1723,12 @@ async fn update_index() {
     );
     let result = client.update_index(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "updateIndex", &result);
-    fake.inject_error("updateIndex", -1000);
+    fake.inject_error("updateIndex", 40101);
     let result = client.update_index(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "updateIndex",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1294,12 +1742,12 @@ async fn upload_file() {
     );
     let result = client.upload_file(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "uploadFile", &result);
-    fake.inject_error("uploadFile", -1000);
+    fake.inject_error("uploadFile", 40101);
     let result = client.upload_file(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "uploadFile",
-        -1000,
+        40101,
         result,
     );
 }
@@ -1536,12 +1984,12 @@ async fn get_daily_visit_trend() {
     );
     let result = client.get_daily_visit_trend(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getDailyVisitTrend", &result);
-    fake.inject_error("getDailyVisitTrend", 61504);
+    fake.inject_error("getDailyVisitTrend", 40002);
     let result = client.get_daily_visit_trend(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getDailyVisitTrend",
-        61504,
+        40002,
         result,
     );
 }
@@ -2107,12 +2555,12 @@ async fn immediate_delivery_abnormal_confirm() {
         "immediateDeliveryAbnormalConfirm",
         &result,
     );
-    fake.inject_error("immediateDeliveryAbnormalConfirm", 930555);
+    fake.inject_error("immediateDeliveryAbnormalConfirm", 930558);
     let result = client.immediate_delivery_abnormal_confirm(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "immediateDeliveryAbnormalConfirm",
-        930555,
+        930558,
         result,
     );
 }
@@ -2217,12 +2665,12 @@ async fn immediate_delivery_add_order() {
         "immediateDeliveryAddOrder",
         &result,
     );
-    fake.inject_error("immediateDeliveryAddOrder", 930555);
+    fake.inject_error("immediateDeliveryAddOrder", 930558);
     let result = client.immediate_delivery_add_order(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "immediateDeliveryAddOrder",
-        930555,
+        930558,
         result,
     );
 }
@@ -2292,12 +2740,12 @@ async fn immediate_delivery_cancel_order() {
         "immediateDeliveryCancelOrder",
         &result,
     );
-    fake.inject_error("immediateDeliveryCancelOrder", 930555);
+    fake.inject_error("immediateDeliveryCancelOrder", 930558);
     let result = client.immediate_delivery_cancel_order(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "immediateDeliveryCancelOrder",
-        930555,
+        930558,
         result,
     );
 }
@@ -2357,12 +2805,12 @@ async fn immediate_delivery_get_order() {
         "immediateDeliveryGetOrder",
         &result,
     );
-    fake.inject_error("immediateDeliveryGetOrder", 930555);
+    fake.inject_error("immediateDeliveryGetOrder", 930558);
     let result = client.immediate_delivery_get_order(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "immediateDeliveryGetOrder",
-        930555,
+        930558,
         result,
     );
 }
@@ -3759,9 +4207,14 @@ async fn code2_session() {
     let request = crate::api::login::Code2SessionRequest::new("a".to_owned());
     let result = client.code2_session(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "code2Session", &result);
-    fake.inject_error("code2Session", -1);
+    fake.inject_error("code2Session", 40029);
     let result = client.code2_session(request).await;
-    crate::testing::contract::assert_documented_error(&fake, "code2Session", -1, result);
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "code2Session",
+        40029,
+        result,
+    );
 }
 #[tokio::test]
 async fn reset_user_session_key() {
@@ -5208,12 +5661,12 @@ async fn clear_quota_by_app_secret() {
     let request = crate::api::openapi::ClearQuotaByAppSecretRequest::new();
     let result = client.clear_quota_by_app_secret(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "clearQuotaByAppSecret", &result);
-    fake.inject_error("clearQuotaByAppSecret", -1);
+    fake.inject_error("clearQuotaByAppSecret", 40013);
     let result = client.clear_quota_by_app_secret(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "clearQuotaByAppSecret",
-        -1,
+        40013,
         result,
     );
 }
@@ -5367,12 +5820,12 @@ async fn get_js_err_detail() {
     );
     let result = client.get_js_err_detail(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getJsErrDetail", &result);
-    fake.inject_error("getJsErrDetail", -3);
+    fake.inject_error("getJsErrDetail", 40002);
     let result = client.get_js_err_detail(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getJsErrDetail",
-        -3,
+        40002,
         result,
     );
 }
@@ -5637,12 +6090,12 @@ async fn get_unlimited_qr_code() {
         .is_hyaline(true);
     let result = client.get_unlimited_qr_code(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getUnlimitedQRCode", &result);
-    fake.inject_error("getUnlimitedQRCode", -1);
+    fake.inject_error("getUnlimitedQRCode", 40097);
     let result = client.get_unlimited_qr_code(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getUnlimitedQRCode",
-        -1,
+        40097,
         result,
     );
 }
@@ -6134,12 +6587,12 @@ async fn drama_apply_upload() {
         .source_context("a".to_owned());
     let result = client.drama_apply_upload(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaApplyUpload", &result);
-    fake.inject_error("dramaApplyUpload", -2);
+    fake.inject_error("dramaApplyUpload", 10090001);
     let result = client.drama_apply_upload(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaApplyUpload",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6195,12 +6648,12 @@ async fn drama_audit_drama() {
         );
     let result = client.drama_audit_drama(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaAuditDrama", &result);
-    fake.inject_error("dramaAuditDrama", -2);
+    fake.inject_error("dramaAuditDrama", 10090001);
     let result = client.drama_audit_drama(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaAuditDrama",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6212,12 +6665,12 @@ async fn drama_authorize_app() {
         .authz_expire_time(1);
     let result = client.drama_authorize_app(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaAuthorizeApp", &result);
-    fake.inject_error("dramaAuthorizeApp", -2);
+    fake.inject_error("dramaAuthorizeApp", 10090001);
     let result = client.drama_authorize_app(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaAuthorizeApp",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6234,12 +6687,12 @@ async fn drama_authorize_copyright() {
         .expire_time(1);
     let result = client.drama_authorize_copyright(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaAuthorizeCopyright", &result);
-    fake.inject_error("dramaAuthorizeCopyright", -2);
+    fake.inject_error("dramaAuthorizeCopyright", 10090001);
     let result = client.drama_authorize_copyright(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaAuthorizeCopyright",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6254,12 +6707,12 @@ async fn drama_authorize_drama() {
         .authz_expire_time(1);
     let result = client.drama_authorize_drama(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaAuthorizeDrama", &result);
-    fake.inject_error("dramaAuthorizeDrama", -2);
+    fake.inject_error("dramaAuthorizeDrama", 10090001);
     let result = client.drama_authorize_drama(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaAuthorizeDrama",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6308,12 +6761,12 @@ async fn drama_commit_upload() {
         );
     let result = client.drama_commit_upload(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaCommitUpload", &result);
-    fake.inject_error("dramaCommitUpload", -2);
+    fake.inject_error("dramaCommitUpload", 10090001);
     let result = client.drama_commit_upload(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaCommitUpload",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6326,12 +6779,12 @@ async fn drama_deauthorize_app() {
     );
     let result = client.drama_deauthorize_app(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaDeauthorizeApp", &result);
-    fake.inject_error("dramaDeauthorizeApp", -2);
+    fake.inject_error("dramaDeauthorizeApp", 10090001);
     let result = client.drama_deauthorize_app(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaDeauthorizeApp",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6351,12 +6804,12 @@ async fn drama_deauthorize_copyright() {
         "dramaDeauthorizeCopyright",
         &result,
     );
-    fake.inject_error("dramaDeauthorizeCopyright", -2);
+    fake.inject_error("dramaDeauthorizeCopyright", 10090001);
     let result = client.drama_deauthorize_copyright(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaDeauthorizeCopyright",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6370,12 +6823,12 @@ async fn drama_deauthorize_drama() {
     );
     let result = client.drama_deauthorize_drama(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaDeauthorizeDrama", &result);
-    fake.inject_error("dramaDeauthorizeDrama", -2);
+    fake.inject_error("dramaDeauthorizeDrama", 10090001);
     let result = client.drama_deauthorize_drama(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaDeauthorizeDrama",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6386,12 +6839,12 @@ async fn drama_delete_media() {
     let request = crate::api::short_drama::DramaDeleteMediaRequest::new(1);
     let result = client.drama_delete_media(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaDeleteMedia", &result);
-    fake.inject_error("dramaDeleteMedia", -2);
+    fake.inject_error("dramaDeleteMedia", 10090001);
     let result = client.drama_delete_media(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaDeleteMedia",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6402,12 +6855,12 @@ async fn drama_get_authorize_apps() {
     let request = crate::api::short_drama::DramaGetAuthorizeAppsRequest::new();
     let result = client.drama_get_authorize_apps(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetAuthorizeApps", &result);
-    fake.inject_error("dramaGetAuthorizeApps", -2);
+    fake.inject_error("dramaGetAuthorizeApps", 10090001);
     let result = client.drama_get_authorize_apps(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetAuthorizeApps",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6422,12 +6875,12 @@ async fn drama_get_authorize_objects() {
         .limit(1);
     let result = client.drama_get_authorize_objects(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetAuthorizeObjects", &result);
-    fake.inject_error("dramaGetAuthorizeObjects", -2);
+    fake.inject_error("dramaGetAuthorizeObjects", 10090001);
     let result = client.drama_get_authorize_objects(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetAuthorizeObjects",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6445,12 +6898,12 @@ async fn drama_get_authorized_objects() {
         "dramaGetAuthorizedObjects",
         &result,
     );
-    fake.inject_error("dramaGetAuthorizedObjects", -2);
+    fake.inject_error("dramaGetAuthorizedObjects", 10090001);
     let result = client.drama_get_authorized_objects(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetAuthorizedObjects",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6462,12 +6915,12 @@ async fn drama_get_cdn_logs() {
         .query_type(crate::api::short_drama::DramaGetCdnLogsQueryType::All);
     let result = client.drama_get_cdn_logs(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetCdnLogs", &result);
-    fake.inject_error("dramaGetCdnLogs", -2);
+    fake.inject_error("dramaGetCdnLogs", 10090001);
     let result = client.drama_get_cdn_logs(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetCdnLogs",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6483,12 +6936,12 @@ async fn drama_get_cdn_usage_data() {
         .query_type(crate::api::short_drama::DramaGetCdnUsageDataQueryType::All);
     let result = client.drama_get_cdn_usage_data(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetCdnUsageData", &result);
-    fake.inject_error("dramaGetCdnUsageData", -2);
+    fake.inject_error("dramaGetCdnUsageData", 10090001);
     let result = client.drama_get_cdn_usage_data(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetCdnUsageData",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6511,12 +6964,12 @@ async fn drama_get_copyright_authorization_list() {
         "dramaGetCopyrightAuthorizationList",
         &result,
     );
-    fake.inject_error("dramaGetCopyrightAuthorizationList", -2);
+    fake.inject_error("dramaGetCopyrightAuthorizationList", 10090001);
     let result = client.drama_get_copyright_authorization_list(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetCopyrightAuthorizationList",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6534,12 +6987,12 @@ async fn drama_get_copyright_authorized_list() {
         "dramaGetCopyrightAuthorizedList",
         &result,
     );
-    fake.inject_error("dramaGetCopyrightAuthorizedList", -2);
+    fake.inject_error("dramaGetCopyrightAuthorizedList", 10090001);
     let result = client.drama_get_copyright_authorized_list(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetCopyrightAuthorizedList",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6550,12 +7003,12 @@ async fn drama_get_drama() {
     let request = crate::api::short_drama::DramaGetDramaRequest::new(1);
     let result = client.drama_get_drama(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetDrama", &result);
-    fake.inject_error("dramaGetDrama", -2);
+    fake.inject_error("dramaGetDrama", 10090001);
     let result = client.drama_get_drama(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetDrama",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6607,12 +7060,12 @@ async fn drama_get_latest_audit_info() {
     );
     let result = client.drama_get_latest_audit_info(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetLatestAuditInfo", &result);
-    fake.inject_error("dramaGetLatestAuditInfo", -2);
+    fake.inject_error("dramaGetLatestAuditInfo", 10090001);
     let result = client.drama_get_latest_audit_info(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetLatestAuditInfo",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6623,12 +7076,12 @@ async fn drama_get_media() {
     let request = crate::api::short_drama::DramaGetMediaRequest::new(1);
     let result = client.drama_get_media(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetMedia", &result);
-    fake.inject_error("dramaGetMedia", -2);
+    fake.inject_error("dramaGetMedia", 10090001);
     let result = client.drama_get_media(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetMedia",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6644,12 +7097,12 @@ async fn drama_get_media_link() {
         .bkref("a".to_owned());
     let result = client.drama_get_media_link(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetMediaLink", &result);
-    fake.inject_error("dramaGetMediaLink", -2);
+    fake.inject_error("dramaGetMediaLink", 10090001);
     let result = client.drama_get_media_link(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaGetMediaLink",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6676,9 +7129,14 @@ async fn drama_get_task() {
     let request = crate::api::short_drama::DramaGetTaskRequest::new(1);
     let result = client.drama_get_task(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaGetTask", &result);
-    fake.inject_error("dramaGetTask", -2);
+    fake.inject_error("dramaGetTask", 10090001);
     let result = client.drama_get_task(request).await;
-    crate::testing::contract::assert_documented_error(&fake, "dramaGetTask", -2, result);
+    crate::testing::contract::assert_documented_error(
+        &fake,
+        "dramaGetTask",
+        10090001,
+        result,
+    );
 }
 #[tokio::test]
 async fn drama_list_dramas() {
@@ -6689,12 +7147,12 @@ async fn drama_list_dramas() {
         .offset(1);
     let result = client.drama_list_dramas(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaListDramas", &result);
-    fake.inject_error("dramaListDramas", -2);
+    fake.inject_error("dramaListDramas", 10090001);
     let result = client.drama_list_dramas(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaListDramas",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6712,12 +7170,12 @@ async fn drama_list_media() {
         .offset(1);
     let result = client.drama_list_media(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaListMedia", &result);
-    fake.inject_error("dramaListMedia", -2);
+    fake.inject_error("dramaListMedia", 10090001);
     let result = client.drama_list_media(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaListMedia",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6733,12 +7191,12 @@ async fn drama_list_packages() {
         .query_type(crate::api::short_drama::DramaListPackagesQueryType::General);
     let result = client.drama_list_packages(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaListPackages", &result);
-    fake.inject_error("dramaListPackages", -2);
+    fake.inject_error("dramaListPackages", 10090001);
     let result = client.drama_list_packages(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaListPackages",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6783,12 +7241,12 @@ async fn drama_modify_basic_info() {
         );
     let result = client.drama_modify_basic_info(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaModifyBasicInfo", &result);
-    fake.inject_error("dramaModifyBasicInfo", -2);
+    fake.inject_error("dramaModifyBasicInfo", 10090001);
     let result = client.drama_modify_basic_info(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaModifyBasicInfo",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6825,12 +7283,12 @@ async fn drama_pull_upload() {
         .source_context("a".to_owned());
     let result = client.drama_pull_upload(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaPullUpload", &result);
-    fake.inject_error("dramaPullUpload", -2);
+    fake.inject_error("dramaPullUpload", 10090001);
     let result = client.drama_pull_upload(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaPullUpload",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6841,12 +7299,12 @@ async fn drama_replace_drama_media() {
     let request = crate::api::short_drama::DramaReplaceDramaMediaRequest::new(1, 1, 1);
     let result = client.drama_replace_drama_media(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaReplaceDramaMedia", &result);
-    fake.inject_error("dramaReplaceDramaMedia", -2);
+    fake.inject_error("dramaReplaceDramaMedia", 10090001);
     let result = client.drama_replace_drama_media(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaReplaceDramaMedia",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6956,12 +7414,12 @@ async fn drama_single_file_upload() {
         .source_context("a".to_owned());
     let result = client.drama_single_file_upload(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaSingleFileUpload", &result);
-    fake.inject_error("dramaSingleFileUpload", -2);
+    fake.inject_error("dramaSingleFileUpload", 10090001);
     let result = client.drama_single_file_upload(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaSingleFileUpload",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6978,12 +7436,12 @@ async fn drama_submit_replace_medias() {
     );
     let result = client.drama_submit_replace_medias(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaSubmitReplaceMedias", &result);
-    fake.inject_error("dramaSubmitReplaceMedias", -2);
+    fake.inject_error("dramaSubmitReplaceMedias", 10090001);
     let result = client.drama_submit_replace_medias(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaSubmitReplaceMedias",
-        -2,
+        10090001,
         result,
     );
 }
@@ -6999,12 +7457,12 @@ async fn drama_upload_part() {
     );
     let result = client.drama_upload_part(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaUploadPart", &result);
-    fake.inject_error("dramaUploadPart", -2);
+    fake.inject_error("dramaUploadPart", 10090001);
     let result = client.drama_upload_part(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "dramaUploadPart",
-        -2,
+        10090001,
         result,
     );
 }
@@ -7080,12 +7538,12 @@ async fn delete_message_template() {
     );
     let result = client.delete_message_template(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "deleteMessageTemplate", &result);
-    fake.inject_error("deleteMessageTemplate", 20001);
+    fake.inject_error("deleteMessageTemplate", 20002);
     let result = client.delete_message_template(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "deleteMessageTemplate",
-        20001,
+        20002,
         result,
     );
 }
@@ -7118,12 +7576,12 @@ async fn get_pub_template_key_words_by_id() {
         "getPubTemplateKeyWordsById",
         &result,
     );
-    fake.inject_error("getPubTemplateKeyWordsById", 20001);
+    fake.inject_error("getPubTemplateKeyWordsById", 200002);
     let result = client.get_pub_template_key_words_by_id(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getPubTemplateKeyWordsById",
-        20001,
+        200002,
         result,
     );
 }
@@ -7178,12 +7636,12 @@ async fn get_user_notify() {
     );
     let result = client.get_user_notify(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getUserNotify", &result);
-    fake.inject_error("getUserNotify", 85431);
+    fake.inject_error("getUserNotify", 85434);
     let result = client.get_user_notify(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getUserNotify",
-        85431,
+        85434,
         result,
     );
 }
@@ -7234,12 +7692,12 @@ async fn set_user_notify() {
         .check_json("a".to_owned());
     let result = client.set_user_notify(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "setUserNotify", &result);
-    fake.inject_error("setUserNotify", 85431);
+    fake.inject_error("setUserNotify", 85433);
     let result = client.set_user_notify(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "setUserNotify",
-        85431,
+        85433,
         result,
     );
 }
@@ -7255,12 +7713,12 @@ async fn set_user_notify_ext() {
     );
     let result = client.set_user_notify_ext(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "setUserNotifyExt", &result);
-    fake.inject_error("setUserNotifyExt", 85431);
+    fake.inject_error("setUserNotifyExt", 85434);
     let result = client.set_user_notify_ext(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "setUserNotifyExt",
-        85431,
+        85434,
         result,
     );
 }
@@ -7820,12 +8278,12 @@ async fn get_plugin_open_pid() {
     let request = crate::api::user_info::GetPluginOpenPidRequest::new("a".to_owned());
     let result = client.get_plugin_open_pid(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "getPluginOpenPid", &result);
-    fake.inject_error("getPluginOpenPid", 1000);
+    fake.inject_error("getPluginOpenPid", 1001);
     let result = client.get_plugin_open_pid(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "getPluginOpenPid",
-        1000,
+        1001,
         result,
     );
 }
@@ -8744,12 +9202,12 @@ async fn wxl_add_return_id() {
         );
     let result = client.wxl_add_return_id(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "wxlAddReturnId", &result);
-    fake.inject_error("wxlAddReturnId", -1);
+    fake.inject_error("wxlAddReturnId", 40097);
     let result = client.wxl_add_return_id(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "wxlAddReturnId",
-        -1,
+        40097,
         result,
     );
 }
@@ -8875,12 +9333,12 @@ async fn wxl_get_return_id() {
     );
     let result = client.wxl_get_return_id(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "wxlGetReturnId", &result);
-    fake.inject_error("wxlGetReturnId", -1);
+    fake.inject_error("wxlGetReturnId", 40097);
     let result = client.wxl_get_return_id(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "wxlGetReturnId",
-        -1,
+        40097,
         result,
     );
 }
@@ -9075,12 +9533,12 @@ async fn wxl_insurance_freight_get_summary() {
         "wxlInsuranceFreightGetSummary",
         &result,
     );
-    fake.inject_error("wxlInsuranceFreightGetSummary", -202);
+    fake.inject_error("wxlInsuranceFreightGetSummary", 40002);
     let result = client.wxl_insurance_freight_get_summary(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "wxlInsuranceFreightGetSummary",
-        -202,
+        40002,
         result,
     );
 }
@@ -9607,9 +10065,9 @@ async fn wxl_trace_waybill() {
                 ],
             ),
             "a".to_owned(),
-            "a".to_owned(),
         )
         .sender_phone("a".to_owned())
+        .trans_id("a".to_owned())
         .delivery_id("a".to_owned());
     let result = client.wxl_trace_waybill(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "wxlTraceWaybill", &result);
@@ -9631,12 +10089,12 @@ async fn wxl_unbind_return_id() {
     );
     let result = client.wxl_unbind_return_id(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "wxlUnbindReturnId", &result);
-    fake.inject_error("wxlUnbindReturnId", -1);
+    fake.inject_error("wxlUnbindReturnId", 40097);
     let result = client.wxl_unbind_return_id(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "wxlUnbindReturnId",
-        -1,
+        40097,
         result,
     );
 }

@@ -6,19 +6,40 @@
 pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &access_token::GET_ACCESS_TOKEN_CONTRACT,
     &access_token::GET_STABLE_ACCESS_TOKEN_CONTRACT,
+    &b2b_store::B2B_ADD_PROFIT_SHARING_ACCOUNT_CONTRACT,
     &b2b_store::B2B_BATCH_CREATE_RETAIL_CONTRACT,
     &b2b_store::B2B_CLOSE_ORDER_CONTRACT,
+    &b2b_store::B2B_CREATE_PROFIT_SHARING_ORDER_CONTRACT,
+    &b2b_store::B2B_CREATE_WQF_LINK_CONTRACT,
+    &b2b_store::B2B_DEL_PROFIT_SHARING_ACCOUNT_CONTRACT,
+    &b2b_store::B2B_DOWNLOAD_BILL_CONTRACT,
+    &b2b_store::B2B_FINISH_PROFIT_SHARING_ORDER_CONTRACT,
     &b2b_store::B2B_GET_APP_KEY_CONTRACT,
+    &b2b_store::B2B_GET_MCH_BALANCE_CONTRACT,
+    &b2b_store::B2B_GET_MCH_INFO_CONTRACT,
     &b2b_store::B2B_GET_ORDER_CONTRACT,
     &b2b_store::B2B_GET_REFUND_CONTRACT,
     &b2b_store::B2B_GET_RETAIL_INFO_CONTRACT,
     &b2b_store::B2B_GET_RETAIL_MESSAGE_LIST_CONTRACT,
     &b2b_store::B2B_GET_RETAIL_OPENID_LIST_CONTRACT,
+    &b2b_store::B2B_GET_WQF_CHARGE_FEE_CONTRACT,
+    &b2b_store::B2B_MANUAL_WITHDRAW_CONTRACT,
+    &b2b_store::B2B_QUERY_PROFIT_SHARING_ACCOUNT_CONTRACT,
+    &b2b_store::B2B_QUERY_PROFIT_SHARING_ORDER_CONTRACT,
+    &b2b_store::B2B_QUERY_PROFIT_SHARING_REMAIN_AMT_CONTRACT,
+    &b2b_store::B2B_QUERY_REFUND_PROFIT_SHARING_ORDER_CONTRACT,
+    &b2b_store::B2B_QUERY_WITHDRAW_CONTRACT,
     &b2b_store::B2B_REFUND_ORDER_CONTRACT,
+    &b2b_store::B2B_REFUND_PROFIT_SHARING_CONTRACT,
+    &b2b_store::B2B_REGISTER_ONLY_WQF_CONTRACT,
     &b2b_store::B2B_RETAIL_BUSINESS_APPLY_CONTRACT,
+    &b2b_store::B2B_RETAIL_GET_MCH_ORDER_CONTRACT,
     &b2b_store::B2B_RETAIL_NOTIFY_BUSINESS_CONTRACT,
     &b2b_store::B2B_RETAIL_REGISTER_MCH_CONTRACT,
     &b2b_store::B2B_RETAIL_UPLOAD_MCH_FILE_CONTRACT,
+    &b2b_store::B2B_SET_AUTO_WITHDRAW_CONTRACT,
+    &b2b_store::B2B_SET_MCH_PROFIT_RATE_CONTRACT,
+    &b2b_store::B2B_UPDATE_WQF_CHARGE_FEE_CONTRACT,
     &charge::GET_RECENT_AVERAGE_USAGE_CONTRACT,
     &charge::GET_USAGE_DETAIL_CONTRACT,
     &city_service::CHECK_REAL_NAME_INFO_CONTRACT,
@@ -443,21 +464,59 @@ pub mod access_token {
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_access_token.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_stable_access_token.rs"));
 }
-/// Endpoints of the `b2b_store` category: `b2bBatchCreateRetail`, `b2bCloseOrder`, `b2bGetAppKey`, `b2bGetOrder`, `b2bGetRefund`, `b2bGetRetailInfo`, `b2bGetRetailMessageList`, `b2bGetRetailOpenidList`, `b2bRefundOrder`, `b2bRetailBusinessApply`, `b2bRetailNotifyBusiness`, `b2bRetailRegisterMch`, `b2bRetailUploadMchFile`.
+/// Endpoints of the `b2b_store` category: `b2bAddProfitSharingAccount`, `b2bBatchCreateRetail`, `b2bCloseOrder`, `b2bCreateProfitSharingOrder`, `b2bCreateWqfLink`, `b2bDelProfitSharingAccount`, `b2bDownloadBill`, `b2bFinishProfitSharingOrder`, `b2bGetAppKey`, `b2bGetMchBalance`, `b2bGetMchInfo`, `b2bGetOrder`, `b2bGetRefund`, `b2bGetRetailInfo`, `b2bGetRetailMessageList`, `b2bGetRetailOpenidList`, `b2bGetWqfChargeFee`, `b2bManualWithdraw`, `b2bQueryProfitSharingAccount`, `b2bQueryProfitSharingOrder`, `b2bQueryProfitSharingRemainAmt`, `b2bQueryRefundProfitSharingOrder`, `b2bQueryWithdraw`, `b2bRefundOrder`, `b2bRefundProfitSharing`, `b2bRegisterOnlyWqf`, `b2bRetailBusinessApply`, `b2bRetailGetMchOrder`, `b2bRetailNotifyBusiness`, `b2bRetailRegisterMch`, `b2bRetailUploadMchFile`, `b2bSetAutoWithdraw`, `b2bSetMchProfitRate`, `b2bUpdateWqfChargeFee`.
 pub mod b2b_store {
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_add_profit_sharing_account.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_batch_create_retail.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_close_order.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_create_profit_sharing_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_create_wqf_link.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_del_profit_sharing_account.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_download_bill.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_finish_profit_sharing_order.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_app_key.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_mch_balance.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_mch_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_refund.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_retail_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_retail_message_list.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_retail_openid_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_get_wqf_charge_fee.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_manual_withdraw.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_query_profit_sharing_account.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_query_profit_sharing_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_query_profit_sharing_remain_amt.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/b2b_store/b2b_query_refund_profit_sharing_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_query_withdraw.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_refund_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_refund_profit_sharing.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_register_only_wqf.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_business_apply.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_get_mch_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_notify_business.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_register_mch.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_retail_upload_mch_file.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_set_auto_withdraw.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_set_mch_profit_rate.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_update_wqf_charge_fee.rs"));
 }
 /// Endpoints of the `charge` category: `getRecentAverageUsage`, `getUsageDetail`.
 pub mod charge {

@@ -32,6 +32,7 @@ struct Inner {
     credentials: Credentials,
     tokens: Option<TokenCache>,
     token_mode: &'static str,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -61,6 +62,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     http: Option<reqwest::Client>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -107,6 +109,7 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             http: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -164,6 +167,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How passing failures are retried (default: [`RetryPolicy::default`]);
+    /// [`RetryPolicy::none`] turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Your own `reqwest` client (timeouts set here are then not applied).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -198,11 +208,16 @@ impl ClientBuilder {
                     return Err(BuildError::MissingCredentials);
                 }
                 let classic = matches!(mode, TokenMode::Classic);
-                let source = WeChatTokenSource { transport: transport.clone(), credentials: self.credentials.clone(), classic };
+                let source = WeChatTokenSource {
+                    transport: transport.clone(),
+                    credentials: self.credentials.clone(),
+                    retry: self.retry.clone(),
+                    classic,
+                };
                 (Some(TokenCache::new(Arc::new(source))), if classic { "classic" } else { "stable" })
             }
         };
-        Ok(Client { inner: Arc::new(Inner { transport, credentials: self.credentials, tokens, token_mode }) })
+        Ok(Client { inner: Arc::new(Inner { transport, credentials: self.credentials, tokens, token_mode, retry: self.retry }) })
     }
 }
 
@@ -249,9 +264,17 @@ impl Client {
     pub(crate) async fn execute<O: Operation>(&self, request: O) -> Result<O::Output, Error<O::Error>> {
         let parts = request.into_parts(&self.inner.credentials).map_err(Error::Prepare)?;
         let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-        let body = run(&self.inner.transport, self.inner.tokens.as_ref(), &self.inner.credentials, &O::META, &parts, &retry_kind)
-            .await
-            .map_err(|e| e.map_api(O::Error::from_body))?;
+        let body = run(
+            &self.inner.transport,
+            self.inner.tokens.as_ref(),
+            &self.inner.credentials,
+            &self.inner.retry,
+            &O::META,
+            &parts,
+            &retry_kind,
+        )
+        .await
+        .map_err(|e| e.map_api(O::Error::from_body))?;
         O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
     }
 }
@@ -269,13 +292,18 @@ impl fmt::Display for NoTokens {
 impl std::error::Error for NoTokens {}
 
 /// The untyped core of a call, shared by all endpoints so the generic part
-/// stays small: send, classify, and on a token-invalid code drop the token,
-/// fetch a new one and send once more. A rejected token means WeChat did
-/// not run the call, so this retry is safe even for sends.
+/// stays small: send, classify, and
+/// - on a token-invalid code drop the token, fetch a new one and send once
+///   more (a rejected token means WeChat did not run the call, so this is
+///   safe even for sends);
+/// - on a passing failure, retry with backoff as [`RetryPolicy`] allows:
+///   only calls the spec marks safe to retry, except when the connection
+///   was never made (then nothing was sent).
 async fn run(
     transport: &Transport,
     tokens: Option<&TokenCache>,
     credentials: &Credentials,
+    policy: &RetryPolicy,
     meta: &EndpointMeta,
     parts: &RequestParts,
     retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
@@ -285,50 +313,75 @@ async fn run(
         endpoint = meta.name,
         status = tracing::field::Empty,
         rid = tracing::field::Empty,
+        attempts = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty
     );
     let call_span = span.clone();
     let call = async move {
         let started = Instant::now();
         let mut refreshed = false;
+        let mut attempt = 1;
+        let mut jitter = Jitter::new();
         let result = loop {
             let token = match (meta.auth, tokens) {
                 (Auth::AccessToken, Some(tokens)) => Some(tokens.get().await.map_err(Error::Token)?),
                 _ => None,
             };
-            let raw = transport.send(meta, parts, token.as_ref()).await?;
-            call_span.record("status", raw.status);
-            match classify(meta.response, raw) {
-                Outcome::Success(body) => break Ok(body),
-                Outcome::Api(mut body) => {
-                    scrub(&mut body, token.as_ref(), credentials);
-                    if let Some(rid) = body.rid() {
-                        call_span.record("rid", rid);
+            let step = match transport.send(meta, parts, token.as_ref()).await {
+                Err(error) => Err(error),
+                Ok(raw) => {
+                    call_span.record("status", raw.status);
+                    match classify(meta.response, raw) {
+                        Outcome::Success(body) => Ok(body),
+                        Outcome::Api(mut body) => {
+                            scrub(&mut body, token.as_ref(), credentials);
+                            if let Some(rid) = body.rid() {
+                                call_span.record("rid", rid);
+                            }
+                            if let (RetryKind::RefreshToken, Some(token), Some(tokens), false) =
+                                (retry_kind(&body), &token, tokens, refreshed)
+                            {
+                                tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
+                                tokens.invalidate(token);
+                                refreshed = true;
+                                continue;
+                            }
+                            Err(Error::Api(body))
+                        }
+                        Outcome::HttpStatus { status, body } => {
+                            let body = if meta.secret_response {
+                                crate::error::RawBody::redacted(body.len())
+                            } else {
+                                crate::error::RawBody::kept(scrub_bytes(body, token.as_ref(), credentials))
+                            };
+                            Err(Error::HttpStatus { status, body })
+                        }
+                        Outcome::Undecodable(mut failure) => {
+                            failure.body = scrub_bytes(failure.body, token.as_ref(), credentials);
+                            Err(Error::Decode(failure.into_error(!meta.secret_response)))
+                        }
                     }
-                    if let (RetryKind::RefreshToken, Some(token), Some(tokens), false) = (retry_kind(&body), &token, tokens, refreshed) {
-                        tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
-                        tokens.invalidate(token);
-                        refreshed = true;
-                        continue;
+                }
+            };
+            match step {
+                Ok(body) => break Ok(body),
+                Err(error) => {
+                    let delay =
+                        retryable(&error, meta, retry_kind).then(|| policy.delay(attempt, started.elapsed(), &mut jitter)).flatten();
+                    match delay {
+                        Some(delay) => {
+                            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "passing failure; retrying");
+                            tokio::time::sleep(delay).await;
+                            attempt += 1;
+                        }
+                        None => break Err(error),
                     }
-                    break Err(Error::Api(body));
-                }
-                Outcome::HttpStatus { status, body } => {
-                    let body = if meta.secret_response {
-                        crate::error::RawBody::redacted(body.len())
-                    } else {
-                        crate::error::RawBody::kept(scrub_bytes(body, token.as_ref(), credentials))
-                    };
-                    break Err(Error::HttpStatus { status, body });
-                }
-                Outcome::Undecodable(mut failure) => {
-                    failure.body = scrub_bytes(failure.body, token.as_ref(), credentials);
-                    break Err(Error::Decode(failure.into_error(!meta.secret_response)));
                 }
             }
         };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         call_span.record("elapsed_ms", elapsed_ms);
+        call_span.record("attempts", attempt);
         match &result {
             Ok(_) => tracing::debug!(elapsed_ms, "call succeeded"),
             Err(Error::Api(body)) => tracing::debug!(elapsed_ms, code = body.code, "call answered with an error code"),
@@ -339,6 +392,108 @@ async fn run(
     // Entering a span on every poll costs about 2 % of a loopback call even
     // with no subscriber, so only calls someone listens to are instrumented.
     if span.is_disabled() { call.await } else { call.instrument(span).await }
+}
+
+/// Whether a failure may be retried: connection failures always (nothing
+/// reached WeChat); timeouts, cut connections, gateway errors and transient
+/// codes only for calls the spec marks safe to send twice. Throttles and
+/// final codes never.
+fn retryable(error: &Error<ErrorBody>, meta: &EndpointMeta, retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync)) -> bool {
+    match error {
+        Error::Transport(transport) if transport.is_connect() => true,
+        Error::Transport(_) | Error::Timeout => meta.retry_safe,
+        Error::HttpStatus { status, .. } => meta.retry_safe && matches!(status, 500 | 502 | 503 | 504),
+        Error::Api(body) => meta.retry_safe && retry_kind(body) == RetryKind::Transient,
+        Error::Decode(_) | Error::Token(_) | Error::Prepare(_) => false,
+    }
+}
+
+/// How passing failures are retried: exponential backoff with full jitter,
+/// bounded in attempts and in total time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 means never retry).
+    pub max_attempts: u32,
+    /// The backoff before the first retry, doubled for each one after.
+    pub base_delay: Duration,
+    /// The longest single wait.
+    pub max_delay: Duration,
+    /// No retry starts once this much time has passed since the call began.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, 100 ms doubling to at most 2 s, within 10 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> RetryPolicy {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+
+    /// The wait before attempt `attempt + 1`, or `None` when the policy is
+    /// spent. Full jitter: a uniform draw from zero to the exponential cap.
+    fn delay(&self, attempt: u32, elapsed: Duration, jitter: &mut Jitter) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        let cap = self.base_delay.saturating_mul(1u32 << (attempt - 1).min(20)).min(self.max_delay);
+        let delay = cap.mul_f64(jitter.next_unit());
+        (elapsed + delay < self.max_elapsed).then_some(delay)
+    }
+}
+
+/// A small xorshift generator for backoff jitter; no cryptographic needs.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Jitter {
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let seed = nanos ^ CALLS.fetch_add(0x9e37_79b9_7f4a_7c15, std::sync::atomic::Ordering::Relaxed);
+        Jitter(seed | 1)
+    }
+
+    /// A number in [0, 1).
+    fn next_unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_by_attempts_cap_and_time() {
+        let policy = RetryPolicy::default();
+        let mut jitter = Jitter::new();
+        for _ in 0..1000 {
+            let first = policy.delay(1, Duration::ZERO, &mut jitter).expect("a second attempt");
+            assert!(first <= Duration::from_millis(100));
+            let second = policy.delay(2, Duration::ZERO, &mut jitter).expect("a third attempt");
+            assert!(second <= Duration::from_millis(200));
+        }
+        assert_eq!(policy.delay(3, Duration::ZERO, &mut jitter), None, "three attempts in all");
+        assert_eq!(policy.delay(1, Duration::from_secs(10), &mut jitter), None, "out of time");
+        assert_eq!(RetryPolicy::none().delay(1, Duration::ZERO, &mut jitter), None);
+        let long = RetryPolicy { max_attempts: 40, max_elapsed: Duration::from_secs(3600), ..RetryPolicy::default() };
+        for attempt in 1..40 {
+            assert!(long.delay(attempt, Duration::ZERO, &mut jitter).expect("within the policy") <= Duration::from_secs(2));
+        }
+    }
 }
 
 /// The credentials a call may have sent: they must not come back in an
@@ -380,6 +535,7 @@ fn scrub_bytes(body: bytes::Bytes, token: Option<&Secret>, credentials: &Credent
 struct WeChatTokenSource {
     transport: Transport,
     credentials: Credentials,
+    retry: RetryPolicy,
     classic: bool,
 }
 
@@ -390,7 +546,7 @@ impl WeChatTokenSource {
     {
         let parts = request.into_parts(&self.credentials).map_err(|e| TokenError::new(None, e))?;
         let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-        let result = match run(&self.transport, None, &self.credentials, &O::META, &parts, &retry_kind).await {
+        let result = match run(&self.transport, None, &self.credentials, &self.retry, &O::META, &parts, &retry_kind).await {
             Ok(body) => O::decode(body).map_err(|failure| Error::Decode(failure.into_error(false))),
             Err(error) => Err(error.map_api(O::Error::from_body)),
         };

@@ -46,7 +46,7 @@ pub mod api {
     include!(concat!(env!("OUT_DIR"), "/api/mod.rs"));
 }
 
-pub use client::{BuildError, CLOUD_RUN_BASE_URL, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use client::{BuildError, CLOUD_RUN_BASE_URL, Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use error::{ApiError, DecodeError, Error, ErrorBody, PrepareError, RawBody, RetryKind, TokenError, TransportError};
 pub use media::{Media, Upload};
 pub use secret::Secret;

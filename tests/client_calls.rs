@@ -76,7 +76,8 @@ async fn an_html_502_page_is_a_clear_http_error() {
         "/cgi-bin/media/get",
         ScriptedResponse::new(502).header("content-type", "text/html").body("<html><body>502 Bad Gateway</body></html>"),
     );
-    let error = fake.client().get_temp_media(GetTempMediaRequest::new("X")).await.expect_err("502");
+    let client = fake.client_builder().retry_policy(wxa::RetryPolicy::none()).build().expect("client");
+    let error = client.get_temp_media(GetTempMediaRequest::new("X")).await.expect_err("502");
     match &error {
         Error::HttpStatus { status, body } => {
             assert_eq!(*status, 502);
@@ -311,7 +312,7 @@ async fn cloud_run_mode_sends_no_access_token() {
 async fn a_slow_answer_is_a_timeout() {
     let fake = FakeWeChat::start().await;
     fake.script("/cgi-bin/media/get", ScriptedResponse::new(200).delay(Duration::from_secs(3)).body("late"));
-    let client = fake.client_builder().timeout(Duration::from_millis(300)).build().expect("client");
+    let client = fake.client_builder().timeout(Duration::from_millis(300)).retry_policy(wxa::RetryPolicy::none()).build().expect("client");
     // Fetch the token first so the timeout hits the media call.
     client.access_token().await.expect("token");
     let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("timeout");
@@ -381,4 +382,71 @@ async fn a_base_url_with_a_path_prefix_keeps_it_and_one_with_a_query_is_refused(
 
     let refused = wxa::Client::builder().base_url("https://proxy.example/?x=1").without_access_token().build();
     assert!(matches!(refused, Err(wxa::BuildError::InvalidBaseUrl(_))), "{refused:?}");
+}
+
+fn fast_retries() -> wxa::RetryPolicy {
+    wxa::RetryPolicy { base_delay: Duration::from_millis(1), ..wxa::RetryPolicy::default() }
+}
+
+#[tokio::test]
+async fn a_transient_failure_of_a_retry_safe_call_is_retried() {
+    let fake = FakeWeChat::start().await;
+    fake.add_media("M", JPEG.to_vec(), "image/jpeg");
+    let client = fake.client_builder().retry_policy(fast_retries()).build().expect("client");
+    fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(-1, "system error", "text/plain"));
+    fake.script("/cgi-bin/media/get", ScriptedResponse::new(503).header("content-type", "text/html").body("<html>busy</html>"));
+    let media = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect("third attempt succeeds");
+    assert_eq!(media.bytes.as_ref(), JPEG);
+    assert_eq!(fake.calls("/cgi-bin/media/get"), 3);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_policy_s_attempts() {
+    let fake = FakeWeChat::start().await;
+    let client = fake.client_builder().retry_policy(fast_retries()).build().expect("client");
+    for _ in 0..5 {
+        fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(-1, "system error", "text/plain"));
+    }
+    let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("still busy");
+    assert_eq!(error.code(), Some(-1));
+    assert_eq!(fake.calls("/cgi-bin/media/get"), 3, "three attempts in all");
+}
+
+#[tokio::test]
+async fn a_send_is_never_repeated_after_an_ambiguous_failure() {
+    let fake = FakeWeChat::start().await;
+    let client = fake.client_builder().retry_policy(fast_retries()).timeout(Duration::from_millis(300)).build().expect("client");
+    client.access_token().await.expect("token first, so the timeout hits the send");
+    let send = || SendCustomMessageRequest::new("o_user", SendCustomMessageMsgtype::Text).text(SendCustomMessageText::new("hi"));
+
+    fake.script("/cgi-bin/message/custom/send", ScriptedResponse::json_error(-1, "system error", "text/plain"));
+    let error = client.send_custom_message(send()).await.expect_err("-1");
+    assert_eq!(error.code(), Some(-1));
+    assert_eq!(fake.calls("/cgi-bin/message/custom/send"), 1, "-1 may mean it was sent");
+
+    fake.script("/cgi-bin/message/custom/send", ScriptedResponse::new(200).delay(Duration::from_secs(2)).body("{}"));
+    let error = client.send_custom_message(send()).await.expect_err("timeout");
+    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert_eq!(fake.calls("/cgi-bin/message/custom/send"), 2, "a timed-out send is not sent again");
+
+    fake.script("/cgi-bin/message/custom/send", ScriptedResponse::new(502).body("bad gateway"));
+    client.send_custom_message(send()).await.expect_err("502");
+    assert_eq!(fake.calls("/cgi-bin/message/custom/send"), 3);
+}
+
+#[tokio::test]
+async fn throttles_and_final_codes_are_not_retried() {
+    let fake = FakeWeChat::start().await;
+    let client = fake.client_builder().retry_policy(fast_retries()).build().expect("client");
+    fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(45011, "api minute-quota reach limit", "text/plain"));
+    let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("throttled");
+    assert_eq!(error.api().map(|e| e.retry_kind()), Some(RetryKind::Throttle));
+    fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(45009, "reach max api daily quota limit", "text/plain"));
+    client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("daily quota");
+    assert_eq!(fake.calls("/cgi-bin/media/get"), 2, "one call each");
+
+    let no_retries = fake.client_builder().retry_policy(wxa::RetryPolicy::none()).build().expect("client");
+    fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(-1, "system error", "text/plain"));
+    no_retries.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("-1");
+    assert_eq!(fake.calls("/cgi-bin/media/get"), 3);
 }

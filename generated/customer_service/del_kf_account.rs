@@ -273,7 +273,7 @@ impl crate::runtime::Operation for DelKfAccountRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/customservice/kfaccount/del",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };
@@ -302,7 +302,11 @@ impl crate::Client {
     ///
     /// `POST /customservice/kfaccount/del` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-message/api_delkfaccount.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// There is no cloud call; third-party platforms may call it for an
     /// authorized app (permission sets 1, 6, 19, 100-101).

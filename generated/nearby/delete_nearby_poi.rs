@@ -242,7 +242,7 @@ impl crate::runtime::Operation for DeleteNearbyPoiRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxa/delnearbypoi",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };
@@ -271,7 +271,11 @@ impl crate::Client {
     ///
     /// `POST /wxa/delnearbypoi` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/nearby-poi/api_deletenearbypoi.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry. Cloud call: `nearbyPoi.delete`.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure. Cloud call: `nearbyPoi.delete`.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Errors: the older api-backend pages give every nearby call the same
     /// table (20002, 44002, 47001, 92000 to 92008, 93009 to 93014, with 93011

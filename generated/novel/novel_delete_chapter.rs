@@ -577,7 +577,7 @@ impl crate::runtime::Operation for NovelDeleteChapterRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxa/book/deletechapter",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };
@@ -606,7 +606,11 @@ impl crate::Client {
     ///
     /// `POST /wxa/book/deletechapter` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/novel/business/api_deletechapter.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Deleting an already deleted chapter changes nothing further.
     ///

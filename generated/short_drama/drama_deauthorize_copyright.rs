@@ -399,7 +399,7 @@ impl crate::runtime::Operation for DramaDeauthorizeCopyrightRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxa/sec/vod/deauthorizecopyright",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };
@@ -426,7 +426,11 @@ impl crate::Client {
     ///
     /// `POST /wxa/sec/vod/deauthorizecopyright` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/authorizecopyright/api_deauthorizecopyright.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Needs the mini drama (文娱-微短剧 or 文娱-互动微短剧) service category.
     /// Third-party platforms may call it for an authorized app (permission set

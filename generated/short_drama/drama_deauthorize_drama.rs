@@ -311,7 +311,7 @@ impl crate::runtime::Operation for DramaDeauthorizeDramaRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxa/sec/vod/deauthorizedrama",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };
@@ -337,7 +337,11 @@ impl crate::Client {
     ///
     /// `POST /wxa/sec/vod/deauthorizedrama` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/authorizedrama/api_deauthorizedrama.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// The page types the per-drama errmsg as number; it is a string here like in every other result table.
     ///

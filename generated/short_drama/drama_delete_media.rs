@@ -242,7 +242,7 @@ impl crate::runtime::Operation for DramaDeleteMediaRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxa/sec/vod/deletemedia",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };
@@ -271,7 +271,11 @@ impl crate::Client {
     ///
     /// `POST /wxa/sec/vod/deletemedia` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/vod_media/api_deletemedia.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Deleting the same media twice has no further effect, so the call is treated as retry-safe.
     ///

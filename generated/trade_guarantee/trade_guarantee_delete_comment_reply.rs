@@ -186,7 +186,7 @@ impl crate::runtime::Operation for TradeGuaranteeDeleteCommentReplyRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxaapi/comment/commentreply/delete",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };
@@ -212,7 +212,11 @@ impl crate::Client {
     ///
     /// `POST /wxaapi/comment/commentreply/delete` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/comment/api_deletecommentreply.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Wire names are camelCase. No cloud call; third-party platforms may call it
     /// for an authorized app (permission set 151). Besides errcode the answer

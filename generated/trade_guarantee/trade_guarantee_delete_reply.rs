@@ -178,7 +178,7 @@ impl crate::runtime::Operation for TradeGuaranteeDeleteReplyRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/wxaapi/comment/reply/delete",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };
@@ -204,7 +204,11 @@ impl crate::Client {
     ///
     /// `POST /wxaapi/comment/reply/delete` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/comment/api_deletereply.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Deleting the comment (the developer's first reply) also deletes all
     /// replies made under it.

@@ -422,7 +422,7 @@ impl crate::runtime::Operation for XpayPresentCurrencyRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/xpay/present_currency",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };
@@ -448,7 +448,11 @@ impl crate::Client {
     ///
     /// `POST /xpay/present_currency` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_present_currency.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Signatures go in the query string next to access_token and are
     /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the

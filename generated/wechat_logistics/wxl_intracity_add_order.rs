@@ -2,7 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Values of `WxlIntracityAddOrderVerifyCodeType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WxlIntracityAddOrderVerifyCodeType {
     /// `0`: No code.
@@ -14,46 +14,50 @@ pub enum WxlIntracityAddOrderVerifyCodeType {
     /// `3`: Both codes.
     Both,
     /// A value this version of the specs does not list.
-    Other(i64),
+    Other(String),
 }
 impl WxlIntracityAddOrderVerifyCodeType {
     /// The value on the wire.
-    pub fn value(&self) -> i64 {
+    pub fn as_str(&self) -> &str {
         match self {
-            Self::NoCode => 0,
-            Self::PickupCode => 1,
-            Self::ReceiveCode => 2,
-            Self::Both => 3,
-            Self::Other(value) => *value,
+            Self::NoCode => "0",
+            Self::PickupCode => "1",
+            Self::ReceiveCode => "2",
+            Self::Both => "3",
+            Self::Other(value) => value,
         }
     }
 }
-impl From<i64> for WxlIntracityAddOrderVerifyCodeType {
-    fn from(value: i64) -> Self {
+impl From<&str> for WxlIntracityAddOrderVerifyCodeType {
+    fn from(value: &str) -> Self {
         match value {
-            0 => Self::NoCode,
-            1 => Self::PickupCode,
-            2 => Self::ReceiveCode,
-            3 => Self::Both,
-            other => Self::Other(other),
+            "0" => Self::NoCode,
+            "1" => Self::PickupCode,
+            "2" => Self::ReceiveCode,
+            "3" => Self::Both,
+            other => Self::Other(other.to_owned()),
         }
     }
 }
 impl std::fmt::Display for WxlIntracityAddOrderVerifyCodeType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
+        f.write_str(self.as_str())
     }
 }
 impl serde::Serialize for WxlIntracityAddOrderVerifyCodeType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
+        serializer.serialize_str(self.as_str())
     }
 }
 impl<'de> serde::Deserialize<'de> for WxlIntracityAddOrderVerifyCodeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+        let value = <std::borrow::Cow<
+            'de,
+            str,
+        > as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from(value.as_ref()))
     }
 }
 /// The `WxlIntracityAddOrderCargoItemListItem` object.
@@ -141,7 +145,7 @@ pub struct WxlIntracityAddOrderRequest {
     /// Order sequence number that helps the rider find the goods.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_seq: Option<String>,
-    /// Which verification codes to generate.
+    /// Which verification codes to generate (the table types it as a string of a digit).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_code_type: Option<WxlIntracityAddOrderVerifyCodeType>,
     /// Path of the order page in the mini program, opened from the tracking page.
@@ -192,7 +196,7 @@ impl WxlIntracityAddOrderRequest {
         self.order_seq = Some(order_seq.into());
         self
     }
-    /// Which verification codes to generate.
+    /// Which verification codes to generate (the table types it as a string of a digit).
     pub fn verify_code_type(
         mut self,
         verify_code_type: WxlIntracityAddOrderVerifyCodeType,
@@ -841,7 +845,9 @@ pub(crate) const WXL_INTRACITY_ADD_ORDER_CONTRACT: crate::testing::contract::End
             },
             crate::testing::contract::FieldContract {
                 name: "verify_code_type",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1, 2, 3]),
+                ty: crate::testing::contract::TypeContract::StrEnum(
+                    &["0", "1", "2", "3"],
+                ),
                 required: false,
                 fixed: None,
                 credential: None,

@@ -47,8 +47,9 @@ pub struct WxlTraceWaybillRequest {
     pub waybill_id: String,
     /// The goods shipped in this waybill.
     pub goods_info: WxlTraceWaybillGoodsInfo,
-    /// WeChat Pay transaction ID of the order (usually starting with 420).
-    pub trans_id: String,
+    /// WeChat Pay transaction ID of the order (usually starting with 420); orders not paid with WeChat Pay have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trans_id: Option<String>,
     /// Mini program path opened from the goods card, ideally the order detail page; the home page when absent.
     pub order_detail_path: String,
     /// Carrier ID from the delivery-list call; improves recognition of the waybill number, above all for smaller carriers.
@@ -62,7 +63,6 @@ impl WxlTraceWaybillRequest {
         receiver_phone: impl Into<String>,
         waybill_id: impl Into<String>,
         goods_info: WxlTraceWaybillGoodsInfo,
-        trans_id: impl Into<String>,
         order_detail_path: impl Into<String>,
     ) -> Self {
         Self {
@@ -71,7 +71,7 @@ impl WxlTraceWaybillRequest {
             receiver_phone: receiver_phone.into(),
             waybill_id: waybill_id.into(),
             goods_info,
-            trans_id: trans_id.into(),
+            trans_id: None,
             order_detail_path: order_detail_path.into(),
             delivery_id: None,
         }
@@ -79,6 +79,11 @@ impl WxlTraceWaybillRequest {
     /// Mobile number of the sender.
     pub fn sender_phone(mut self, sender_phone: impl Into<String>) -> Self {
         self.sender_phone = Some(sender_phone.into());
+        self
+    }
+    /// WeChat Pay transaction ID of the order (usually starting with 420); orders not paid with WeChat Pay have none.
+    pub fn trans_id(mut self, trans_id: impl Into<String>) -> Self {
+        self.trans_id = Some(trans_id.into());
         self
     }
     /// Carrier ID from the delivery-list call; improves recognition of the waybill number, above all for smaller carriers.
@@ -259,6 +264,10 @@ impl crate::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
+    /// trans_id: the table marks it required, but WeChat staff on the official
+    /// forum said in 2022 that it is optional, since orders paid without WeChat
+    /// Pay have none; it is optional here so those orders can be tracked.
+    ///
     /// Query component (物流查询组件): the merchant registers a paid order's waybill
     /// and receives a waybill_token, which the mini program passes to the
     /// logistics plugin to show the tracking page. No cloud call; third-party
@@ -374,7 +383,7 @@ pub(crate) const WXL_TRACE_WAYBILL_CONTRACT: crate::testing::contract::EndpointC
             crate::testing::contract::FieldContract {
                 name: "trans_id",
                 ty: crate::testing::contract::TypeContract::String,
-                required: true,
+                required: false,
                 fixed: None,
                 credential: None,
             },

@@ -124,7 +124,7 @@ impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
         method: crate::runtime::HttpMethod::Post,
         path: "/cgi-bin/express/delivery/no_worry_return/unbind",
         auth: crate::runtime::Auth::AccessToken,
-        retry_safe: true,
+        retry_safe: false,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };
@@ -153,7 +153,11 @@ impl crate::Client {
     ///
     /// `POST /cgi-bin/express/delivery/no_worry_return/unbind` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-return/api_unbindreturnid.html)
     ///
-    /// Authenticated with the client's access token. Safe to retry.
+    /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// retry_safe is false: a repeat after a success whose answer was lost is
+    /// refused with an error, so the client would report a failure for a call
+    /// that went through; the caller decides whether to repeat it.
     ///
     /// Return component (退货组件): after agreeing to a return, the merchant creates
     /// a return ID; WeChat then sends the buyer a notice to choose how to send the

@@ -39,8 +39,7 @@ pub(crate) struct EndpointMeta {
     pub method: HttpMethod,
     pub path: &'static str,
     pub auth: Auth,
-    /// May the call be sent twice? (Used by retries of transport failures.)
-    #[allow(dead_code)]
+    /// May the call be sent twice? Decides whether passing failures are retried.
     pub retry_safe: bool,
     pub response: ResponseKind,
     /// The answer carries credentials: never keep its raw body in errors.

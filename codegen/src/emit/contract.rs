@@ -236,13 +236,13 @@ fn sample_request(endpoint: &Endpoint, module: &TokenStream) -> TokenStream {
     quote!(#module::#request::new(#(#args),*) #(#setters)*)
 }
 
-/// A documented code to inject: the endpoint's own first code that does
-/// not make the client refresh its token, else a shared one.
+/// A documented code to inject: the endpoint's own first code that the
+/// client neither retries nor answers with a token refresh, else a shared one.
 fn error_to_inject(endpoint: &Endpoint, common: &[ErrorCode]) -> i64 {
     endpoint
         .errors
         .iter()
-        .find(|e| e.retry != RetryKind::RefreshToken)
+        .find(|e| matches!(e.retry, RetryKind::None | RetryKind::Throttle))
         .or_else(|| common.iter().find(|e| e.retry == RetryKind::None && !endpoint.errors.iter().any(|o| o.code == e.code)))
         .map_or(-1, |e| e.code)
 }
