@@ -472,30 +472,6 @@ impl Jitter {
     }
 }
 
-#[cfg(test)]
-mod retry_tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_bounded_by_attempts_cap_and_time() {
-        let policy = RetryPolicy::default();
-        let mut jitter = Jitter::new();
-        for _ in 0..1000 {
-            let first = policy.delay(1, Duration::ZERO, &mut jitter).expect("a second attempt");
-            assert!(first <= Duration::from_millis(100));
-            let second = policy.delay(2, Duration::ZERO, &mut jitter).expect("a third attempt");
-            assert!(second <= Duration::from_millis(200));
-        }
-        assert_eq!(policy.delay(3, Duration::ZERO, &mut jitter), None, "three attempts in all");
-        assert_eq!(policy.delay(1, Duration::from_secs(10), &mut jitter), None, "out of time");
-        assert_eq!(RetryPolicy::none().delay(1, Duration::ZERO, &mut jitter), None);
-        let long = RetryPolicy { max_attempts: 40, max_elapsed: Duration::from_secs(3600), ..RetryPolicy::default() };
-        for attempt in 1..40 {
-            assert!(long.delay(attempt, Duration::ZERO, &mut jitter).expect("within the policy") <= Duration::from_secs(2));
-        }
-    }
-}
-
 /// The credentials a call may have sent: they must not come back in an
 /// error, whoever echoes them (WeChat in errmsg, a gateway's error page
 /// quoting the URL).
@@ -575,5 +551,29 @@ impl TokenSource for WeChatTokenSource {
                 Ok(AccessToken::new(response.access_token, lifetime(response.expires_in.into())))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_by_attempts_cap_and_time() {
+        let policy = RetryPolicy::default();
+        let mut jitter = Jitter::new();
+        for _ in 0..1000 {
+            let first = policy.delay(1, Duration::ZERO, &mut jitter).expect("a second attempt");
+            assert!(first <= Duration::from_millis(100));
+            let second = policy.delay(2, Duration::ZERO, &mut jitter).expect("a third attempt");
+            assert!(second <= Duration::from_millis(200));
+        }
+        assert_eq!(policy.delay(3, Duration::ZERO, &mut jitter), None, "three attempts in all");
+        assert_eq!(policy.delay(1, Duration::from_secs(10), &mut jitter), None, "out of time");
+        assert_eq!(RetryPolicy::none().delay(1, Duration::ZERO, &mut jitter), None);
+        let long = RetryPolicy { max_attempts: 40, max_elapsed: Duration::from_secs(3600), ..RetryPolicy::default() };
+        for attempt in 1..40 {
+            assert!(long.delay(attempt, Duration::ZERO, &mut jitter).expect("within the policy") <= Duration::from_secs(2));
+        }
     }
 }
