@@ -13,17 +13,22 @@ fn invalid(parent: &str, name: &str, rule: String) -> PrepareError {
     PrepareError::Invalid { field, rule }
 }
 
+/// "between 1 and 32", "at least 1", "at most 32".
+fn bounds<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
+    match (min, max) {
+        (Some(min), Some(max)) => format!("between {min} and {max}"),
+        (Some(min), None) => format!("at least {min}"),
+        (None, Some(max)) => format!("at most {max}"),
+        (None, None) => String::new(),
+    }
+}
+
 /// Length in characters.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
 pub(crate) fn length(parent: &str, name: &str, value: &str, min: Option<u64>, max: Option<u64>) -> Result<(), PrepareError> {
     let len = value.chars().count() as u64;
     if min.is_some_and(|min| len < min) || max.is_some_and(|max| len > max) {
-        let bounds = match (min, max) {
-            (Some(min), Some(max)) => format!("between {min} and {max}"),
-            (Some(min), None) => format!("at least {min}"),
-            (None, Some(max)) => format!("at most {max}"),
-            (None, None) => String::new(),
-        };
+        let bounds = bounds(min, max);
         return Err(invalid(parent, name, format!("must be {bounds} characters long, not {len}")));
     }
     Ok(())
@@ -52,12 +57,7 @@ pub(crate) fn chars(parent: &str, name: &str, value: &str, allowed: &[(char, cha
 pub(crate) fn items(parent: &str, name: &str, len: usize, min: Option<u64>, max: Option<u64>) -> Result<(), PrepareError> {
     let len = len as u64;
     if min.is_some_and(|min| len < min) || max.is_some_and(|max| len > max) {
-        let bounds = match (min, max) {
-            (Some(min), Some(max)) => format!("between {min} and {max}"),
-            (Some(min), None) => format!("at least {min}"),
-            (None, Some(max)) => format!("at most {max}"),
-            (None, None) => String::new(),
-        };
+        let bounds = bounds(min, max);
         return Err(invalid(parent, name, format!("must have {bounds} items, not {len}")));
     }
     Ok(())
@@ -67,12 +67,7 @@ pub(crate) fn items(parent: &str, name: &str, len: usize, min: Option<u64>, max:
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
 pub(crate) fn range(parent: &str, name: &str, value: f64, min: Option<f64>, max: Option<f64>) -> Result<(), PrepareError> {
     if min.is_some_and(|min| value < min) || max.is_some_and(|max| value > max) {
-        let bounds = match (min, max) {
-            (Some(min), Some(max)) => format!("between {min} and {max}"),
-            (Some(min), None) => format!("at least {min}"),
-            (None, Some(max)) => format!("at most {max}"),
-            (None, None) => String::new(),
-        };
+        let bounds = bounds(min, max);
         return Err(invalid(parent, name, format!("must be {bounds}, not {value}")));
     }
     Ok(())
