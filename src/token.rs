@@ -254,3 +254,51 @@ mod race_tests {
         assert_eq!(*lock(&source.calls), vec![false, false, true]);
     }
 }
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+
+    /// The first fetch never finishes; later ones answer at once.
+    struct FirstHangs {
+        calls: Mutex<u32>,
+    }
+
+    impl TokenSource for FirstHangs {
+        fn fetch(&self, _force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+            let n = {
+                let mut calls = lock(&self.calls);
+                *calls += 1;
+                *calls
+            };
+            Box::pin(async move {
+                if n == 1 {
+                    std::future::pending::<()>().await;
+                }
+                Ok(AccessToken::new(format!("T{n}"), Duration::from_secs(7200)))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_dropped_mid_fetch_does_not_wedge_the_others() {
+        let source = Arc::new(FirstHangs { calls: Mutex::new(0) });
+        let cache = Arc::new(TokenCache::new(source.clone()));
+        let stuck = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.get().await }
+        });
+        // Let the first caller take the refresh lock and start its fetch.
+        while *lock(&source.calls) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.get().await }
+        });
+        stuck.abort();
+        let token = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("not wedged").expect("task").expect("token");
+        assert_eq!(token.expose(), "T2", "the waiter fetched for itself once the cancelled fetch let go");
+        assert_eq!(*lock(&source.calls), 2);
+    }
+}
