@@ -262,21 +262,26 @@ impl Client {
 
     /// Runs one endpoint call. Every generated method ends here.
     pub(crate) async fn execute<O: Operation>(&self, request: O) -> Result<O::Output, Error<O::Error>> {
-        let parts = request.into_parts(&self.inner.credentials).map_err(Error::Prepare)?;
-        let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-        let body = run(
-            &self.inner.transport,
-            self.inner.tokens.as_ref(),
-            &self.inner.credentials,
-            &self.inner.retry,
-            &O::META,
-            &parts,
-            &retry_kind,
-        )
-        .await
-        .map_err(|e| e.map_api(O::Error::from_body))?;
-        O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
+        let inner = &*self.inner;
+        call_operation(&inner.transport, inner.tokens.as_ref(), &inner.credentials, &inner.retry, request).await
     }
+}
+
+/// One typed call: the request's parts, the shared untyped `run`, then the
+/// endpoint's own decoding and error enum. Used by every generated method
+/// and by the built-in token sources.
+async fn call_operation<O: Operation>(
+    transport: &Transport,
+    tokens: Option<&TokenCache>,
+    credentials: &Credentials,
+    retry: &RetryPolicy,
+    request: O,
+) -> Result<O::Output, Error<O::Error>> {
+    let parts = request.into_parts(credentials).map_err(Error::Prepare)?;
+    let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
+    let body =
+        run(transport, tokens, credentials, retry, &O::META, &parts, &retry_kind).await.map_err(|e| e.map_api(O::Error::from_body))?;
+    O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
 }
 
 /// The error of [`Client::access_token`] on a client without tokens.
@@ -520,13 +525,10 @@ impl WeChatTokenSource {
     where
         Error<O::Error>: std::error::Error + Send + Sync + 'static,
     {
-        let parts = request.into_parts(&self.credentials).map_err(|e| TokenError::new(None, e))?;
-        let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-        let result = match run(&self.transport, None, &self.credentials, &self.retry, &O::META, &parts, &retry_kind).await {
-            Ok(body) => O::decode(body).map_err(|failure| Error::Decode(failure.into_error(false))),
-            Err(error) => Err(error.map_api(O::Error::from_body)),
-        };
-        result.map_err(|error: Error<O::Error>| TokenError::new(error.code(), error))
+        // No token cache: these calls are how tokens are had.
+        call_operation(&self.transport, None, &self.credentials, &self.retry, request)
+            .await
+            .map_err(|error| TokenError::new(error.code(), error))
     }
 }
 

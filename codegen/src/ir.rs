@@ -141,6 +141,17 @@ pub enum FixedValue {
     Bool(bool),
 }
 
+impl FixedValue {
+    /// The value as text on the wire (query parameter, form part).
+    pub fn wire_text(&self) -> String {
+        match self {
+            FixedValue::Str(s) => s.clone(),
+            FixedValue::Int(i) => i.to_string(),
+            FixedValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
 /// One field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {

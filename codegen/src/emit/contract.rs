@@ -60,14 +60,9 @@ fn fields_contract(fields: &[Field]) -> TokenStream {
         let ty = type_contract(&f.ty);
         let required = f.required || f.source != FieldSource::Caller;
         let fixed = match &f.source {
-            FieldSource::Fixed(FixedValue::Str(s)) => quote!(Some(#s)),
-            FieldSource::Fixed(FixedValue::Int(i)) => {
-                let s = i.to_string();
-                quote!(Some(#s))
-            }
-            FieldSource::Fixed(FixedValue::Bool(b)) => {
-                let s = b.to_string();
-                quote!(Some(#s))
+            FieldSource::Fixed(value) => {
+                let text = value.wire_text();
+                quote!(Some(#text))
             }
             _ => quote!(None),
         };

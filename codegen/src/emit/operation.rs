@@ -36,11 +36,7 @@ fn text_pairs(fields: &[Field], target: &str) -> TokenStream {
         match &field.source {
             FieldSource::Fixed(value) => {
                 // Rendered now: `-1.to_string()` would parse as `-(1.to_string())`.
-                let text = match value {
-                    FixedValue::Str(s) => s.clone(),
-                    FixedValue::Int(i) => i.to_string(),
-                    FixedValue::Bool(b) => b.to_string(),
-                };
+                let text = value.wire_text();
                 let text = quote!(#text.to_owned());
                 always.push(quote! { (#wire, #text) });
             }
