@@ -10,8 +10,10 @@ use tracing::Instrument;
 
 use crate::Secret;
 use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
+use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
-use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSource};
+use crate::store::{ForceRefreshLimits, MemoryStore, TokenStore};
+use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSettings, TokenSource};
 use crate::transport::Transport;
 
 /// WeChat's API host.
@@ -21,10 +23,12 @@ pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 pub const CLOUD_RUN_BASE_URL: &str = "http://api.weixin.qq.com";
 
 /// A client for one mini program. Cheap to clone: clones share the HTTP
-/// connection pool and the access token.
+/// connection pool, the access token and the rate-limit counters.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// This handle's time limit per HTTP request, over the client's.
+    timeout: Option<Duration>,
 }
 
 struct Inner {
@@ -33,6 +37,7 @@ struct Inner {
     tokens: Option<TokenCache>,
     token_mode: &'static str,
     retry: RetryPolicy,
+    rate: Option<RateLimiter>,
 }
 
 impl fmt::Debug for Client {
@@ -42,6 +47,8 @@ impl fmt::Debug for Client {
             .field("app_secret", &self.inner.credentials.app_secret)
             .field("base_url", &self.inner.transport.base_url.as_str())
             .field("access_token", &self.inner.token_mode)
+            .field("rate_limits", &self.inner.rate.is_some())
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -63,6 +70,9 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
+    store: Option<Arc<dyn TokenStore>>,
+    token_settings: TokenSettings,
+    rate_limits: Option<RateLimits>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -72,6 +82,7 @@ impl fmt::Debug for ClientBuilder {
             .field("app_secret", &self.credentials.app_secret)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
+            .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +97,8 @@ pub enum BuildError {
     MissingCredentials,
     /// The HTTP client could not be built.
     Http(String),
+    /// A token store keys tokens by app id: set one with `credentials` or `app_id`.
+    StoreNeedsAppId,
 }
 
 impl fmt::Display for BuildError {
@@ -94,6 +107,7 @@ impl fmt::Display for BuildError {
             BuildError::InvalidBaseUrl(url) => write!(f, "invalid base URL `{url}`"),
             BuildError::MissingCredentials => f.write_str("access tokens from WeChat need the app id and the app secret; set `credentials`, a `token_source`, or `without_access_token`"),
             BuildError::Http(reason) => write!(f, "cannot build the HTTP client: {reason}"),
+            BuildError::StoreNeedsAppId => f.write_str("a token store keeps tokens by app id: set `credentials` or `app_id`"),
         }
     }
 }
@@ -110,6 +124,9 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             http: None,
             retry: RetryPolicy::default(),
+            store: None,
+            token_settings: TokenSettings::default(),
+            rate_limits: None,
         }
     }
 }
@@ -174,6 +191,40 @@ impl ClientBuilder {
         self
     }
 
+    /// Where the app's token is kept and its refresh coordinated (default:
+    /// this client only). Give every instance of the app the same shared
+    /// store (such as `RedisStore`) and the fleet fetches one token per
+    /// expiry; share one [`MemoryStore`] to share a token between clients
+    /// in a process. Needs the app id: tokens are keyed by it.
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How long an instance may hold the refresh lease (default 10 s; it
+    /// lapses if the instance dies), and how long the others wait for its
+    /// result before failing (default 15 s).
+    pub fn token_lease(mut self, lease: Duration, max_wait: Duration) -> Self {
+        self.token_settings.lease_ttl = lease;
+        self.token_settings.lease_wait = max_wait;
+        self
+    }
+
+    /// Limits on forced token refreshes for the app (default: WeChat's 20
+    /// a day, 30 s apart). Counted in the token store, so a shared store
+    /// holds them for the whole fleet.
+    pub fn force_refresh_limits(mut self, limits: ForceRefreshLimits) -> Self {
+        self.token_settings.force_limits = limits;
+        self
+    }
+
+    /// Enforces the rate limits the specs document (default: not
+    /// enforced; WeChat enforces them with 45009 and the like).
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+
     /// Your own `reqwest` client (timeouts set here are then not applied).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -200,9 +251,16 @@ impl ClientBuilder {
                 .map_err(|e| BuildError::Http(e.to_string()))?,
         };
         let transport = Transport { http, base_url };
+        if self.store.is_some() && self.credentials.app_id.is_none() {
+            return Err(BuildError::StoreNeedsAppId);
+        }
+        let app_key = self.credentials.app_id.clone().unwrap_or_default();
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let settings = self.token_settings;
+        let cache = |source: Arc<dyn TokenSource>| TokenCache::new(source, store.clone(), app_key.clone(), settings);
         let (tokens, token_mode) = match self.token {
             TokenMode::Disabled => (None, "none"),
-            TokenMode::Source(source) => (Some(TokenCache::new(source)), "custom source"),
+            TokenMode::Source(source) => (Some(cache(source)), "custom source"),
             mode @ (TokenMode::Stable | TokenMode::Classic) => {
                 if self.credentials.app_id.is_none() || self.credentials.app_secret.is_none() {
                     return Err(BuildError::MissingCredentials);
@@ -214,10 +272,12 @@ impl ClientBuilder {
                     retry: self.retry.clone(),
                     classic,
                 };
-                (Some(TokenCache::new(Arc::new(source))), if classic { "classic" } else { "stable" })
+                (Some(cache(Arc::new(source))), if classic { "classic" } else { "stable" })
             }
         };
-        Ok(Client { inner: Arc::new(Inner { transport, credentials: self.credentials, tokens, token_mode, retry: self.retry }) })
+        let rate = self.rate_limits.map(|limits| RateLimiter::new(limits, app_key.clone()));
+        let inner = Inner { transport, credentials: self.credentials, tokens, token_mode, retry: self.retry, rate };
+        Ok(Client { inner: Arc::new(inner), timeout: None })
     }
 }
 
@@ -238,6 +298,21 @@ impl Client {
         Client::builder().base_url(CLOUD_RUN_BASE_URL).without_access_token().build()
     }
 
+    /// A handle on the same client whose HTTP requests each get `timeout`
+    /// instead of the client's (a large media download, a quick probe).
+    /// Token fetches keep the client's timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wxa::Client) {
+    /// use std::time::Duration;
+    /// use wxa::api::customer_service::GetTempMediaRequest;
+    /// let media = client.with_timeout(Duration::from_secs(120)).get_temp_media(GetTempMediaRequest::new("MEDIA_ID")).await;
+    /// # let _ = media; }
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client { inner: self.inner.clone(), timeout: Some(timeout) }
+    }
+
     /// The app id, when the client has one.
     pub fn app_id(&self) -> Option<&str> {
         self.inner.credentials.app_id.as_deref()
@@ -253,34 +328,46 @@ impl Client {
     }
 
     /// Reports that WeChat rejected `token` (40001, 40014, 42001): it is
-    /// dropped if still current, and the next call fetches a new one.
-    pub fn invalidate_access_token(&self, token: &Secret) {
+    /// dropped if still current, here and in the token store, and the next
+    /// call gets a new one.
+    pub async fn invalidate_access_token(&self, token: &Secret) {
         if let Some(tokens) = &self.inner.tokens {
-            tokens.invalidate(token);
+            tokens.invalidate(token).await;
         }
     }
 
     /// Runs one endpoint call. Every generated method ends here.
     pub(crate) async fn execute<O: Operation>(&self, request: O) -> Result<O::Output, Error<O::Error>> {
         let inner = &*self.inner;
-        call_operation(&inner.transport, inner.tokens.as_ref(), &inner.credentials, &inner.retry, request).await
+        let context = CallContext {
+            transport: &inner.transport,
+            tokens: inner.tokens.as_ref(),
+            credentials: &inner.credentials,
+            retry: &inner.retry,
+            rate: inner.rate.as_ref(),
+            timeout: self.timeout,
+        };
+        call_operation(&context, request).await
     }
+}
+
+/// What a call takes from its client.
+struct CallContext<'a> {
+    transport: &'a Transport,
+    tokens: Option<&'a TokenCache>,
+    credentials: &'a Credentials,
+    retry: &'a RetryPolicy,
+    rate: Option<&'a RateLimiter>,
+    timeout: Option<Duration>,
 }
 
 /// One typed call: the request's parts, the shared untyped `run`, then the
 /// endpoint's own decoding and error enum. Used by every generated method
 /// and by the built-in token sources.
-async fn call_operation<O: Operation>(
-    transport: &Transport,
-    tokens: Option<&TokenCache>,
-    credentials: &Credentials,
-    retry: &RetryPolicy,
-    request: O,
-) -> Result<O::Output, Error<O::Error>> {
-    let parts = request.into_parts(credentials).map_err(Error::Prepare)?;
+async fn call_operation<O: Operation>(context: &CallContext<'_>, request: O) -> Result<O::Output, Error<O::Error>> {
+    let parts = request.into_parts(context.credentials).map_err(Error::Prepare)?;
     let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-    let body =
-        run(transport, tokens, credentials, retry, &O::META, &parts, &retry_kind).await.map_err(|e| e.map_api(O::Error::from_body))?;
+    let body = run(context, &O::META, &parts, &retry_kind).await.map_err(|e| e.map_api(O::Error::from_body))?;
     O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
 }
 
@@ -305,10 +392,7 @@ impl std::error::Error for NoTokens {}
 ///   only calls the spec marks safe to retry, except when the connection
 ///   was never made (then nothing was sent).
 async fn run(
-    transport: &Transport,
-    tokens: Option<&TokenCache>,
-    credentials: &Credentials,
-    policy: &RetryPolicy,
+    context: &CallContext<'_>,
     meta: &EndpointMeta,
     parts: &RequestParts,
     retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
@@ -322,17 +406,23 @@ async fn run(
         elapsed_ms = tracing::field::Empty
     );
     let call_span = span.clone();
+    let CallContext { transport, tokens, credentials, retry: policy, rate, timeout } = *context;
     let call = async move {
         let started = Instant::now();
         let mut refreshed = false;
         let mut attempt = 1;
         let mut jitter = Jitter::new();
         let result = loop {
+            if let Some(rate) = rate
+                && let Err(retry_after) = rate.admit(meta).await
+            {
+                break Err(Error::RateLimited { retry_after });
+            }
             let token = match (meta.auth, tokens) {
                 (Auth::AccessToken, Some(tokens)) => Some(tokens.get().await.map_err(Error::Token)?),
                 _ => None,
             };
-            let step = match transport.send(meta, parts, token.as_ref()).await {
+            let step = match transport.send(meta, parts, token.as_ref(), timeout).await {
                 Err(error) => Err(error),
                 Ok(raw) => {
                     call_span.record("status", raw.status);
@@ -347,7 +437,7 @@ async fn run(
                                 (retry_kind(&body), &token, tokens, refreshed)
                             {
                                 tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
-                                tokens.invalidate(token);
+                                tokens.invalidate(token).await;
                                 refreshed = true;
                                 continue;
                             }
@@ -409,7 +499,7 @@ fn retryable(error: &Error<ErrorBody>, meta: &EndpointMeta, retry_kind: &(dyn Fn
         Error::Transport(_) | Error::Timeout => meta.retry_safe,
         Error::HttpStatus { status, .. } => meta.retry_safe && matches!(status, 500 | 502 | 503 | 504),
         Error::Api(body) => meta.retry_safe && retry_kind(body) == RetryKind::Transient,
-        Error::Decode(_) | Error::Token(_) | Error::Prepare(_) => false,
+        Error::Decode(_) | Error::Token(_) | Error::Prepare(_) | Error::RateLimited { .. } => false,
     }
 }
 
@@ -526,7 +616,15 @@ impl WeChatTokenSource {
         Error<O::Error>: std::error::Error + Send + Sync + 'static,
     {
         // No token cache: these calls are how tokens are had.
-        call_operation(&self.transport, None, &self.credentials, &self.retry, request)
+        let context = CallContext {
+            transport: &self.transport,
+            tokens: None,
+            credentials: &self.credentials,
+            retry: &self.retry,
+            rate: None,
+            timeout: None,
+        };
+        call_operation(&context, request)
             .await
             .map_err(|error| TokenError::new(error.code(), error))
     }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -216,24 +217,65 @@ impl std::error::Error for PrepareError {}
 #[derive(Clone)]
 pub struct TokenError {
     code: Option<i64>,
+    kind: TokenErrorKind,
     source: Arc<dyn std::error::Error + Send + Sync>,
+}
+
+/// What kind of failure kept a token from being had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenErrorKind {
+    /// The token source failed: WeChat's token call, or your own source.
+    Source,
+    /// WeChat rejected the token, the source handed the same one back, and
+    /// the app's forced-refresh limits (20 a day, 30 s apart by default)
+    /// allow no forced refresh for this long.
+    ForceRefreshRefused {
+        /// When the limits allow the next forced refresh.
+        retry_after: Duration,
+    },
+    /// Another instance held the refresh lease too long without storing a
+    /// token.
+    LeaseWaitTimedOut,
 }
 
 impl TokenError {
     /// Wraps a failure of a token source; `code` is WeChat's errcode, if any.
     pub fn new(code: Option<i64>, source: impl std::error::Error + Send + Sync + 'static) -> TokenError {
-        TokenError { code, source: Arc::new(source) }
+        TokenError { code, kind: TokenErrorKind::Source, source: Arc::new(source) }
+    }
+
+    /// A failure of the client's own token handling, described by `reason`.
+    pub(crate) fn of_kind(kind: TokenErrorKind, reason: impl Into<String>) -> TokenError {
+        TokenError { code: None, kind, source: Arc::new(Reason(reason.into())) }
     }
 
     /// WeChat's errcode for the token call, when it answered with one.
     pub fn code(&self) -> Option<i64> {
         self.code
     }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> TokenErrorKind {
+        self.kind
+    }
 }
+
+/// A failure described in words.
+#[derive(Debug)]
+struct Reason(String);
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Reason {}
 
 impl fmt::Debug for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenError").field("code", &self.code).field("source", &self.source).finish()
+        f.debug_struct("TokenError").field("code", &self.code).field("kind", &self.kind).field("source", &self.source).finish()
     }
 }
 
@@ -273,6 +315,12 @@ pub enum Error<E> {
     Token(TokenError),
     /// The request could not be built.
     Prepare(PrepareError),
+    /// Not sent: the endpoint's documented rate limit is spent for the
+    /// current window (only when the client enforces rate limits).
+    RateLimited {
+        /// When the next window opens.
+        retry_after: Duration,
+    },
 }
 
 impl<E> Error<E> {
@@ -294,6 +342,7 @@ impl<E> Error<E> {
             Error::Decode(e) => Error::Decode(e),
             Error::Token(e) => Error::Token(e),
             Error::Prepare(e) => Error::Prepare(e),
+            Error::RateLimited { retry_after } => Error::RateLimited { retry_after },
         }
     }
 }
@@ -320,6 +369,9 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             Error::Decode(e) => write!(f, "{e}"),
             Error::Token(e) => write!(f, "{e}"),
             Error::Prepare(e) => write!(f, "{e}"),
+            Error::RateLimited { retry_after } => {
+                write!(f, "not sent: the endpoint's rate limit is spent; the next window opens in {retry_after:?}")
+            }
         }
     }
 }
@@ -331,7 +383,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Error::Transport(e) => Some(e),
             Error::Token(e) => Some(e),
             Error::Prepare(e) => Some(e),
-            Error::Timeout | Error::HttpStatus { .. } | Error::Decode(_) => None,
+            Error::Timeout | Error::HttpStatus { .. } | Error::Decode(_) | Error::RateLimited { .. } => None,
         }
     }
 }

@@ -32,8 +32,10 @@
 mod client;
 mod error;
 mod media;
+mod rate_limit;
 pub(crate) mod runtime;
 pub(crate) mod secret;
+pub mod store;
 mod token;
 mod transport;
 
@@ -47,10 +49,11 @@ pub mod api {
 }
 
 pub use client::{BuildError, CLOUD_RUN_BASE_URL, Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
-pub use error::{ApiError, DecodeError, Error, ErrorBody, PrepareError, RawBody, RetryKind, TokenError, TransportError};
+pub use error::{ApiError, DecodeError, Error, ErrorBody, PrepareError, RawBody, RetryKind, TokenError, TokenErrorKind, TransportError};
 pub use media::{Media, Upload};
+pub use rate_limit::RateLimits;
 pub use secret::Secret;
-pub use token::{AccessToken, BoxFuture, TokenSource};
+pub use token::{AccessToken, BoxFuture, TokenSource, token_source_fn};
 
 /// The code generated from the generator's fixture specs
 /// (`tests/fixtures/valid`), compiled and linted with the crate's tests so

@@ -41,13 +41,22 @@ impl Transport {
     }
 
     /// Sends once and reads the whole answer.
-    pub async fn send(&self, meta: &EndpointMeta, parts: &RequestParts, token: Option<&Secret>) -> Result<RawResponse, Error<ErrorBody>> {
+    pub async fn send(
+        &self,
+        meta: &EndpointMeta,
+        parts: &RequestParts,
+        token: Option<&Secret>,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<RawResponse, Error<ErrorBody>> {
         let url = self.url(meta, parts, token);
         let method = match meta.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
         };
         let mut request = self.http.request(method, url);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         match &parts.body {
             RequestBody::Empty => {}
             RequestBody::Json(bytes) => request = request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),

@@ -260,6 +260,7 @@ impl crate::runtime::Operation for GetAccessTokenRequest {
         path: "/cgi-bin/token",
         auth: crate::runtime::Auth::None,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -249,6 +249,7 @@ impl crate::runtime::Operation for GetStableAccessTokenRequest {
         path: "/cgi-bin/stable_token",
         auth: crate::runtime::Auth::None,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -298,6 +298,7 @@ impl crate::runtime::Operation for B2bAddProfitSharingAccountRequest {
         path: "/retail/B2b/addprofitsharingaccount",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -398,6 +398,7 @@ impl crate::runtime::Operation for B2bBatchCreateRetailRequest {
         path: "/wxa/business/batchcreateretail",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -194,6 +194,7 @@ impl crate::runtime::Operation for B2bCloseOrderRequest {
         path: "/retail/B2b/closeb2border",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -244,6 +244,7 @@ impl crate::runtime::Operation for B2bCreateProfitSharingOrderRequest {
         path: "/retail/B2b/createprofitsharingorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -123,6 +123,7 @@ impl crate::runtime::Operation for B2bCreateWqfLinkRequest {
         path: "/retail/B2b/createwqflink",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

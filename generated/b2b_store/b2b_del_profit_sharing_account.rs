@@ -207,6 +207,7 @@ impl crate::runtime::Operation for B2bDelProfitSharingAccountRequest {
         path: "/retail/B2b/delprofitsharingaccount",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -299,6 +299,7 @@ impl crate::runtime::Operation for B2bDownloadBillRequest {
         path: "/retail/B2b/downloadbill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

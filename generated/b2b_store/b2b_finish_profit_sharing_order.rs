@@ -151,6 +151,7 @@ impl crate::runtime::Operation for B2bFinishProfitSharingOrderRequest {
         path: "/retail/B2b/finishprofitsharingorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

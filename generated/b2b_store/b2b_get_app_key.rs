@@ -136,6 +136,7 @@ impl crate::runtime::Operation for B2bGetAppKeyRequest {
         path: "/retail/B2b/getappkey",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -221,6 +221,7 @@ impl crate::runtime::Operation for B2bGetMchBalanceRequest {
         path: "/retail/B2b/getmchbalance",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

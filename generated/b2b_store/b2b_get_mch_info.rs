@@ -192,6 +192,7 @@ impl crate::runtime::Operation for B2bGetMchInfoRequest {
         path: "/retail/B2b/getmchinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -575,6 +575,7 @@ impl crate::runtime::Operation for B2bGetOrderRequest {
         path: "/retail/B2b/getorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

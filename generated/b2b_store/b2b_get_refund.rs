@@ -728,6 +728,7 @@ impl crate::runtime::Operation for B2bGetRefundRequest {
         path: "/retail/B2b/getrefund",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

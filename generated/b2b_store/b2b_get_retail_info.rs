@@ -709,6 +709,7 @@ impl crate::runtime::Operation for B2bGetRetailInfoRequest {
         path: "/wxa/business/getretailinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -257,6 +257,7 @@ impl crate::runtime::Operation for B2bGetRetailMessageListRequest {
         path: "/wxa/business/getretailmessagelist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

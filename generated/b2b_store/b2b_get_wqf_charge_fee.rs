@@ -163,6 +163,7 @@ impl crate::runtime::Operation for B2bGetWqfChargeFeeRequest {
         path: "/retail/B2b/getwqfchargefee",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -155,6 +155,7 @@ impl crate::runtime::Operation for B2bManualWithdrawRequest {
         path: "/retail/B2b/withdraw",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -258,6 +258,7 @@ impl crate::runtime::Operation for B2bQueryProfitSharingAccountRequest {
         path: "/retail/B2b/queryprofitsharingaccount",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -273,6 +273,7 @@ impl crate::runtime::Operation for B2bQueryProfitSharingOrderRequest {
         path: "/retail/B2b/queryprofitsharingorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

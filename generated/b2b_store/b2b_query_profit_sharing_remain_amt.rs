@@ -147,6 +147,7 @@ impl crate::runtime::Operation for B2bQueryProfitSharingRemainAmtRequest {
         path: "/retail/B2b/queryprofitsharingremainamt",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

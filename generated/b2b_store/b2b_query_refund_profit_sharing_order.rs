@@ -274,6 +274,7 @@ impl crate::runtime::Operation for B2bQueryRefundProfitSharingOrderRequest {
         path: "/retail/B2b/queryrefundprofitsharingorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -241,6 +241,7 @@ impl crate::runtime::Operation for B2bQueryWithdrawRequest {
         path: "/retail/B2b/querywithdraw",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -496,6 +496,7 @@ impl crate::runtime::Operation for B2bRefundOrderRequest {
         path: "/retail/B2b/refund",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -238,6 +238,7 @@ impl crate::runtime::Operation for B2bRefundProfitSharingRequest {
         path: "/retail/B2b/refundprofitsharing",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -91,6 +91,7 @@ impl crate::runtime::Operation for B2bRegisterOnlyWqfRequest {
         path: "/retail/B2b/registeronlywqf",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

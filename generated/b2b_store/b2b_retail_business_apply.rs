@@ -251,6 +251,7 @@ impl crate::runtime::Operation for B2bRetailBusinessApplyRequest {
         path: "/wxa/business/retailbusinessapply",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -873,6 +873,7 @@ impl crate::runtime::Operation for B2bRetailGetMchOrderRequest {
         path: "/retail/B2b/retailgetmchorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

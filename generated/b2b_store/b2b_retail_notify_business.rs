@@ -173,6 +173,7 @@ impl crate::runtime::Operation for B2bRetailNotifyBusinessRequest {
         path: "/wxa/business/retailnotifybusiness",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

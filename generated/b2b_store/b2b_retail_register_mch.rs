@@ -816,6 +816,7 @@ impl crate::runtime::Operation for B2bRetailRegisterMchRequest {
         path: "/retail/B2b/retailregistermch",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -114,6 +114,7 @@ impl crate::runtime::Operation for B2bRetailUploadMchFileRequest {
         path: "/retail/B2b/retailuploadmchfile",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

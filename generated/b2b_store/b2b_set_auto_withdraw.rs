@@ -184,6 +184,7 @@ impl crate::runtime::Operation for B2bSetAutoWithdrawRequest {
         path: "/retail/B2b/setautowithdraw",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

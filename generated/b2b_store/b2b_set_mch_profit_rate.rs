@@ -138,6 +138,7 @@ impl crate::runtime::Operation for B2bSetMchProfitRateRequest {
         path: "/retail/B2b/setmchprofitrate",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -184,6 +184,7 @@ impl crate::runtime::Operation for B2bUpdateWqfChargeFeeRequest {
         path: "/retail/B2b/updatewqfchargefee",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -437,6 +437,7 @@ impl crate::runtime::Operation for GetUsageDetailRequest {
         path: "/wxa/charge/usage/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

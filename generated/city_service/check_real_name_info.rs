@@ -275,6 +275,7 @@ impl crate::runtime::Operation for CheckRealNameInfoRequest {
         path: "/intp/realname/checkrealnameinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

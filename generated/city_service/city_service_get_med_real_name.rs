@@ -177,6 +177,7 @@ impl crate::runtime::Operation for CityServiceGetMedRealNameRequest {
         path: "/cityservice/getmedrealname",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

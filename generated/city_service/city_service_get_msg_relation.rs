@@ -158,6 +158,7 @@ impl crate::runtime::Operation for CityServiceGetMsgRelationRequest {
         path: "/cityservice/getmsgrelation",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -377,6 +377,7 @@ impl crate::runtime::Operation for CityServiceGetServicePathRequest {
         path: "/cityservice/getservicepath",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

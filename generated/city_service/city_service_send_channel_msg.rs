@@ -418,6 +418,7 @@ impl crate::runtime::Operation for CityServiceSendChannelMsgRequest {
         path: "/cityservice/sendchannelmsg",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -272,6 +272,7 @@ impl crate::runtime::Operation for CityServiceSendMsgDataRequest {
         path: "/cityservice/sendmsgdata",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -275,6 +275,7 @@ impl crate::runtime::Operation for ElderMedGetHospNoticeListRequest {
         path: "/intp/eldermedical/gethospnoticelist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -223,6 +223,7 @@ impl crate::runtime::Operation for ElderMedPreviewHopsNoticeRequest {
         path: "/intp/eldermedical/previewhopsnotice",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -168,6 +168,7 @@ impl crate::runtime::Operation for ElderMedPublicHopsNoticeRequest {
         path: "/intp/eldermedical/publichopsnotice",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

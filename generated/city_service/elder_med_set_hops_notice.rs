@@ -192,6 +192,7 @@ impl crate::runtime::Operation for ElderMedSetHopsNoticeRequest {
         path: "/intp/eldermedical/sethopsnotice",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

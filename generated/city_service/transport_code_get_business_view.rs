@@ -198,6 +198,7 @@ impl crate::runtime::Operation for TransportCodeGetBusinessViewRequest {
         path: "/intp/transportcode/getbusinessview",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

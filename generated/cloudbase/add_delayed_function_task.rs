@@ -144,6 +144,7 @@ impl crate::runtime::Operation for AddDelayedFunctionTaskRequest {
         path: "/tcb/adddelayedfunctiontask",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -199,6 +199,7 @@ impl crate::runtime::Operation for BatchDeleteFileRequest {
         path: "/tcb/batchdeletefile",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

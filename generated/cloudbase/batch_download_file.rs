@@ -247,6 +247,7 @@ impl crate::runtime::Operation for BatchDownloadFileRequest {
         path: "/tcb/batchdownloadfile",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

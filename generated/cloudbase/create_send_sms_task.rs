@@ -184,6 +184,7 @@ impl crate::runtime::Operation for CreateSendSmsTaskRequest {
         path: "/tcb/createsendsmstask",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

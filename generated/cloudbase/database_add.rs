@@ -147,6 +147,7 @@ impl crate::runtime::Operation for DatabaseAddRequest {
         path: "/tcb/databaseadd",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

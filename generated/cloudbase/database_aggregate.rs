@@ -157,6 +157,7 @@ impl crate::runtime::Operation for DatabaseAggregateRequest {
         path: "/tcb/databaseaggregate",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -128,6 +128,7 @@ impl crate::runtime::Operation for DatabaseCollectionDeleteRequest {
         path: "/tcb/databasecollectiondelete",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

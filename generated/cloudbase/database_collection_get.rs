@@ -283,6 +283,7 @@ impl crate::runtime::Operation for DatabaseCollectionGetRequest {
         path: "/tcb/databasecollectionget",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

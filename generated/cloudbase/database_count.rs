@@ -148,6 +148,7 @@ impl crate::runtime::Operation for DatabaseCountRequest {
         path: "/tcb/databasecount",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -148,6 +148,7 @@ impl crate::runtime::Operation for DatabaseDeleteRequest {
         path: "/tcb/databasedelete",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

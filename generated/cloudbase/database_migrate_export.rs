@@ -206,6 +206,7 @@ impl crate::runtime::Operation for DatabaseMigrateExportRequest {
         path: "/tcb/databasemigrateexport",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

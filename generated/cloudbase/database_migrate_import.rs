@@ -271,6 +271,7 @@ impl crate::runtime::Operation for DatabaseMigrateImportRequest {
         path: "/tcb/databasemigrateimport",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

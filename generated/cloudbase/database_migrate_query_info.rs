@@ -197,6 +197,7 @@ impl crate::runtime::Operation for DatabaseMigrateQueryInfoRequest {
         path: "/tcb/databasemigratequeryinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -200,6 +200,7 @@ impl crate::runtime::Operation for DatabaseQueryRequest {
         path: "/tcb/databasequery",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

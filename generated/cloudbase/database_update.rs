@@ -170,6 +170,7 @@ impl crate::runtime::Operation for DatabaseUpdateRequest {
         path: "/tcb/databaseupdate",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -407,6 +407,7 @@ impl crate::runtime::Operation for DescribeExtensionUploadInfoRequest {
         path: "/tcb/describeextensionuploadinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -376,6 +376,7 @@ impl crate::runtime::Operation for DescribeSmsRecordsRequest {
         path: "/tcb/describesmsrecords",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

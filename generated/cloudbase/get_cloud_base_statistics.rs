@@ -355,6 +355,7 @@ impl crate::runtime::Operation for GetCloudBaseStatisticsRequest {
         path: "/tcb/getstatistics",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -146,6 +146,7 @@ impl crate::runtime::Operation for GetOpenDataRequest {
         path: "/wxa/getopendata",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

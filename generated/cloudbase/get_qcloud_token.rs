@@ -200,6 +200,7 @@ impl crate::runtime::Operation for GetQcloudTokenRequest {
         path: "/tcb/getqcloudtoken",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10, 3600)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -155,6 +155,7 @@ impl crate::runtime::Operation for InvokeCloudFunctionRequest {
         path: "/tcb/invokecloudfunction",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -280,6 +280,7 @@ impl crate::runtime::Operation for NewSendCloudBaseSmsRequest {
         path: "/tcb/sendsmsv2",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -388,6 +388,7 @@ impl crate::runtime::Operation for SendCloudBaseSmsRequest {
         path: "/tcb/sendsms",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -343,6 +343,7 @@ impl crate::runtime::Operation for UpdateIndexRequest {
         path: "/tcb/updateindex",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -190,6 +190,7 @@ impl crate::runtime::Operation for UploadFileRequest {
         path: "/tcb/uploadfile",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -292,6 +292,7 @@ impl crate::runtime::Operation for AddKfAccountRequest {
         path: "/customservice/kfaccount/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

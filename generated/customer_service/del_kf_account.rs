@@ -274,6 +274,7 @@ impl crate::runtime::Operation for DelKfAccountRequest {
         path: "/customservice/kfaccount/del",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -446,6 +446,7 @@ impl crate::runtime::Operation for GetKfListRequest {
         path: "/cgi-bin/customservice/getkflist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -401,6 +401,7 @@ impl crate::runtime::Operation for GetOnlineKfListRequest {
         path: "/cgi-bin/customservice/getonlinekflist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

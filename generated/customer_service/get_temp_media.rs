@@ -103,6 +103,7 @@ impl crate::runtime::Operation for GetTempMediaRequest {
         path: "/cgi-bin/media/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
     };

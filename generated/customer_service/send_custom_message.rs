@@ -346,6 +346,7 @@ impl crate::runtime::Operation for SendCustomMessageRequest {
         path: "/cgi-bin/message/custom/send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

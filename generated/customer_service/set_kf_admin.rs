@@ -273,6 +273,7 @@ impl crate::runtime::Operation for SetKfAdminRequest {
         path: "/customservice/kfaccount/setadmin",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

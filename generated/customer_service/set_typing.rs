@@ -189,6 +189,7 @@ impl crate::runtime::Operation for SetTypingRequest {
         path: "/cgi-bin/message/custom/typing",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

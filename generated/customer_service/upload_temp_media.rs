@@ -189,6 +189,7 @@ impl crate::runtime::Operation for UploadTempMediaRequest {
         path: "/cgi-bin/media/upload",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -204,6 +204,7 @@ impl crate::runtime::Operation for GetDailySummaryRequest {
         path: "/datacube/getweanalysisappiddailysummarytrend",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

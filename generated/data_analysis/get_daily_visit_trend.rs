@@ -258,6 +258,7 @@ impl crate::runtime::Operation for GetDailyVisitTrendRequest {
         path: "/datacube/getweanalysisappiddailyvisittrend",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

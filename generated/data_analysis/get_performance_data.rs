@@ -413,6 +413,7 @@ impl crate::runtime::Operation for GetPerformanceDataRequest {
         path: "/wxa/business/performance/boot",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

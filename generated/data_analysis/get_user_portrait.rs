@@ -836,6 +836,7 @@ impl crate::runtime::Operation for GetUserPortraitRequest {
         path: "/datacube/getweanalysisappiduserportrait",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

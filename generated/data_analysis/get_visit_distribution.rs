@@ -278,6 +278,7 @@ impl crate::runtime::Operation for GetVisitDistributionRequest {
         path: "/datacube/getweanalysisappidvisitdistribution",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -253,6 +253,7 @@ impl crate::runtime::Operation for GetVisitPageRequest {
         path: "/datacube/getweanalysisappidvisitpage",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -237,6 +237,7 @@ impl crate::runtime::Operation for GetWeeklyRetainRequest {
         path: "/datacube/getweanalysisappidweeklyretaininfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -244,6 +244,7 @@ impl crate::runtime::Operation for GetWeeklyVisitTrendRequest {
         path: "/datacube/getweanalysisappidweeklyvisittrend",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

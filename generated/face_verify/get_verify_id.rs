@@ -321,6 +321,7 @@ impl crate::runtime::Operation for GetVerifyIdRequest {
         path: "/cityservice/face/identify/getverifyid",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

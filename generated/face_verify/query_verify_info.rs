@@ -259,6 +259,7 @@ impl crate::runtime::Operation for QueryVerifyInfoRequest {
         path: "/cityservice/face/identify/queryverifyinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -325,6 +325,7 @@ impl crate::runtime::Operation for HardwareActiveLicenseDeviceRequest {
         path: "/wxa/business/license/activedevice",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

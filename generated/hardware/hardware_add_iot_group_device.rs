@@ -264,6 +264,7 @@ impl crate::runtime::Operation for HardwareAddIotGroupDeviceRequest {
         path: "/wxa/business/group/adddevice",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -154,6 +154,7 @@ impl crate::runtime::Operation for HardwareExpandIotGroupRequest {
         path: "/wxa/business/group/expand",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -183,6 +183,7 @@ impl crate::runtime::Operation for HardwareGetIotGroupInfoRequest {
         path: "/wxa/business/group/getinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -315,6 +315,7 @@ impl crate::runtime::Operation for HardwareGetLicensePkgListRequest {
         path: "/wxa/business/license/getpkglist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -164,6 +164,7 @@ impl crate::runtime::Operation for HardwareGetSnTicketRequest {
         path: "/wxa/getsnticket",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

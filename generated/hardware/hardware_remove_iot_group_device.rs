@@ -218,6 +218,7 @@ impl crate::runtime::Operation for HardwareRemoveIotGroupDeviceRequest {
         path: "/wxa/business/group/removedevice",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -327,6 +327,7 @@ impl crate::runtime::Operation for HardwareSendDeviceMessageRequest {
         path: "/cgi-bin/message/device/subscribe/send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

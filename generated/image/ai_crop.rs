@@ -234,6 +234,7 @@ impl crate::runtime::Operation for AiCropRequest {
         path: "/cv/img/aicrop",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -231,6 +231,7 @@ impl crate::runtime::Operation for AiCropUploadRequest {
         path: "/cv/img/aicrop",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -392,6 +392,7 @@ impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
         path: "/cv/img/qrcode",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

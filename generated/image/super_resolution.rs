@@ -103,6 +103,7 @@ impl crate::runtime::Operation for SuperResolutionRequest {
         path: "/cv/img/superresolution",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -279,6 +279,7 @@ impl crate::runtime::Operation for ImmediateDeliveryAbnormalConfirmRequest {
         path: "/cgi-bin/express/local/business/order/confirm_return",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

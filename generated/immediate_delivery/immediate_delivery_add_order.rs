@@ -1754,6 +1754,7 @@ impl crate::runtime::Operation for ImmediateDeliveryAddOrderRequest {
         path: "/cgi-bin/express/local/business/order/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

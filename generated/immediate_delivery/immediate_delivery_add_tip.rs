@@ -154,6 +154,7 @@ impl crate::runtime::Operation for ImmediateDeliveryAddTipRequest {
         path: "/cgi-bin/express/local/business/order/addtips",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -123,6 +123,7 @@ impl crate::runtime::Operation for ImmediateDeliveryBindAccountRequest {
         path: "/cgi-bin/express/local/business/shop/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -370,6 +370,7 @@ impl crate::runtime::Operation for ImmediateDeliveryCancelOrderRequest {
         path: "/cgi-bin/express/local/business/order/cancel",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -162,6 +162,7 @@ impl crate::runtime::Operation for ImmediateDeliveryGetAllImmeDeliveryRequest {
         path: "/cgi-bin/express/local/business/delivery/getall",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

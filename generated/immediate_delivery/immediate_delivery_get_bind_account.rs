@@ -230,6 +230,7 @@ impl crate::runtime::Operation for ImmediateDeliveryGetBindAccountRequest {
         path: "/cgi-bin/express/local/business/shop/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

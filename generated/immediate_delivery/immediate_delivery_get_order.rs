@@ -441,6 +441,7 @@ impl crate::runtime::Operation for ImmediateDeliveryGetOrderRequest {
         path: "/cgi-bin/express/local/business/order/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -258,6 +258,7 @@ impl crate::runtime::Operation for ImmediateDeliveryMockUpdateOrderRequest {
         path: "/cgi-bin/express/local/business/test_update_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -118,6 +118,7 @@ impl crate::runtime::Operation for ImmediateDeliveryOpenDeliveryRequest {
         path: "/cgi-bin/express/local/business/open",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -1492,6 +1492,7 @@ impl crate::runtime::Operation for ImmediateDeliveryPreAddOrderRequest {
         path: "/cgi-bin/express/local/business/order/pre_add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

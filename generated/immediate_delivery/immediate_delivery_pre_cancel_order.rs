@@ -254,6 +254,7 @@ impl crate::runtime::Operation for ImmediateDeliveryPreCancelOrderRequest {
         path: "/cgi-bin/express/local/business/order/precancel",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -1629,6 +1629,7 @@ impl crate::runtime::Operation for ImmediateDeliveryReOrderRequest {
         path: "/cgi-bin/express/local/business/order/readd",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -253,6 +253,7 @@ impl crate::runtime::Operation for ImmediateDeliveryRealMockUpdateOrderRequest {
         path: "/cgi-bin/express/local/business/realmock_update_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

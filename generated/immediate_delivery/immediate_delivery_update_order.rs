@@ -383,6 +383,7 @@ impl crate::runtime::Operation for ImmediateDeliveryUpdateOrderRequest {
         path: "/cgi-bin/express/local/delivery/update_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

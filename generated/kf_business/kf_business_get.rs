@@ -200,6 +200,7 @@ impl crate::runtime::Operation for KfBusinessGetRequest {
         path: "/cgi-bin/business/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -186,6 +186,7 @@ impl crate::runtime::Operation for KfBusinessListRequest {
         path: "/cgi-bin/business/list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -225,6 +225,7 @@ impl crate::runtime::Operation for KfBusinessRegisterRequest {
         path: "/cgi-bin/business/register",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

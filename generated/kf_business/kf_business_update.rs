@@ -173,6 +173,7 @@ impl crate::runtime::Operation for KfBusinessUpdateRequest {
         path: "/cgi-bin/business/update",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -153,6 +153,7 @@ impl crate::runtime::Operation for BindKfWorkRequest {
         path: "/customservice/work/bind",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -144,6 +144,7 @@ impl crate::runtime::Operation for GetKfWorkBoundRequest {
         path: "/customservice/work/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

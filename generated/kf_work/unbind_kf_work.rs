@@ -143,6 +143,7 @@ impl crate::runtime::Operation for UnbindKfWorkRequest {
         path: "/customservice/work/unbind",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

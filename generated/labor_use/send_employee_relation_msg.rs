@@ -149,6 +149,7 @@ impl crate::runtime::Operation for SendEmployeeRelationMsgRequest {
         path: "/cgi-bin/message/wxopen/employeerelationmsg/send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

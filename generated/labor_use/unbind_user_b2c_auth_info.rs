@@ -104,6 +104,7 @@ impl crate::runtime::Operation for UnbindUserB2cAuthInfoRequest {
         path: "/wxa/business/unbinduserb2cauthinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -403,6 +403,7 @@ impl crate::runtime::Operation for GenerateNfcSchemeRequest {
         path: "/wxa/generatenfcscheme",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 1)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

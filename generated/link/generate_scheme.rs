@@ -480,6 +480,7 @@ impl crate::runtime::Operation for GenerateSchemeRequest {
         path: "/wxa/generatescheme",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 1)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -192,6 +192,7 @@ impl crate::runtime::Operation for GenerateShortLinkRequest {
         path: "/wxa/genwxashortlink",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -406,6 +406,7 @@ impl crate::runtime::Operation for QuerySchemeRequest {
         path: "/wxa/queryscheme",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -125,6 +125,7 @@ impl crate::runtime::Operation for LiveAddAssistantRequest {
         path: "/wxaapi/broadcast/room/addassistant",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -342,6 +342,7 @@ impl crate::runtime::Operation for LiveAddGoodsRequest {
         path: "/wxaapi/broadcast/goods/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -219,6 +219,7 @@ impl crate::runtime::Operation for LiveAddRoleRequest {
         path: "/wxaapi/broadcast/role/addrole",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

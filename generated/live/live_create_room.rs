@@ -780,6 +780,7 @@ impl crate::runtime::Operation for LiveCreateRoomRequest {
         path: "/wxaapi/broadcast/room/create",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

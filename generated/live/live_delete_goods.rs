@@ -90,6 +90,7 @@ impl crate::runtime::Operation for LiveDeleteGoodsRequest {
         path: "/wxaapi/broadcast/goods/delete",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(1000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -90,6 +90,7 @@ impl crate::runtime::Operation for LiveDeleteSubAnchorRequest {
         path: "/wxaapi/broadcast/room/deletesubanchor",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

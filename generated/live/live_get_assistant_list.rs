@@ -193,6 +193,7 @@ impl crate::runtime::Operation for LiveGetAssistantListRequest {
         path: "/wxaapi/broadcast/room/getassistantlist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

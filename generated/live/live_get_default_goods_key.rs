@@ -106,6 +106,7 @@ impl crate::runtime::Operation for LiveGetDefaultGoodsKeyRequest {
         path: "/wxaapi/broadcast/goods/getkey",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -203,6 +203,7 @@ impl crate::runtime::Operation for LiveGetFollowersRequest {
         path: "/wxa/business/get_wxa_followers",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

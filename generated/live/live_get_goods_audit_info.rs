@@ -349,6 +349,7 @@ impl crate::runtime::Operation for LiveGetGoodsAuditInfoRequest {
         path: "/wxa/business/getgoodswarehouse",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -370,6 +370,7 @@ impl crate::runtime::Operation for LiveGetGoodsListRequest {
         path: "/wxaapi/broadcast/goods/getapproved",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

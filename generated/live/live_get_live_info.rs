@@ -700,6 +700,7 @@ impl crate::runtime::Operation for LiveGetLiveInfoRequest {
         path: "/wxa/business/getliveinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(100000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

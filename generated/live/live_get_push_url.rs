@@ -134,6 +134,7 @@ impl crate::runtime::Operation for LiveGetPushUrlRequest {
         path: "/wxaapi/broadcast/room/getpushurl",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

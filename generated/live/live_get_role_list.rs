@@ -294,6 +294,7 @@ impl crate::runtime::Operation for LiveGetRoleListRequest {
         path: "/wxaapi/broadcast/role/getrolelist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

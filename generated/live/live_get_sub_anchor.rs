@@ -109,6 +109,7 @@ impl crate::runtime::Operation for LiveGetSubAnchorRequest {
         path: "/wxaapi/broadcast/room/getsubanchor",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -150,6 +150,7 @@ impl crate::runtime::Operation for LivePushMessageRequest {
         path: "/wxa/business/push_message",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

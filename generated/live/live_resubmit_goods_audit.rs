@@ -135,6 +135,7 @@ impl crate::runtime::Operation for LiveResubmitGoodsAuditRequest {
         path: "/wxaapi/broadcast/goods/audit",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

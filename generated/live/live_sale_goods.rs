@@ -187,6 +187,7 @@ impl crate::runtime::Operation for LiveSaleGoodsRequest {
         path: "/wxaapi/broadcast/goods/onsale",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

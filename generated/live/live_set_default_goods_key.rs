@@ -90,6 +90,7 @@ impl crate::runtime::Operation for LiveSetDefaultGoodsKeyRequest {
         path: "/wxaapi/broadcast/goods/setkey",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -145,6 +145,7 @@ impl crate::runtime::Operation for LiveSortGoodsRequest {
         path: "/wxaapi/broadcast/goods/sort",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

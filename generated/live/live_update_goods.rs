@@ -325,6 +325,7 @@ impl crate::runtime::Operation for LiveUpdateGoodsRequest {
         path: "/wxaapi/broadcast/goods/update",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

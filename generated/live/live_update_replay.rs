@@ -154,6 +154,7 @@ impl crate::runtime::Operation for LiveUpdateReplayRequest {
         path: "/wxaapi/broadcast/room/updatereplay",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

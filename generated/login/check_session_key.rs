@@ -108,6 +108,7 @@ impl crate::runtime::Operation for CheckSessionKeyRequest {
         path: "/wxa/checksession",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

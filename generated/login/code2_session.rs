@@ -166,6 +166,7 @@ impl crate::runtime::Operation for Code2SessionRequest {
         path: "/sns/jscode2session",
         auth: crate::runtime::Auth::None,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

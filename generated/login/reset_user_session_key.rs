@@ -161,6 +161,7 @@ impl crate::runtime::Operation for ResetUserSessionKeyRequest {
         path: "/wxa/resetusersessionkey",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(60000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

@@ -1056,6 +1056,7 @@ impl crate::runtime::Operation for ExpressAddOrderRequest {
         path: "/cgi-bin/express/business/order/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -319,6 +319,7 @@ impl crate::runtime::Operation for ExpressBatchGetOrderRequest {
         path: "/cgi-bin/express/business/order/batchget",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -171,6 +171,7 @@ impl crate::runtime::Operation for ExpressBindAccountRequest {
         path: "/cgi-bin/express/business/account/bind",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -142,6 +142,7 @@ impl crate::runtime::Operation for ExpressCancelOrderRequest {
         path: "/cgi-bin/express/business/order/cancel",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -270,6 +270,7 @@ impl crate::runtime::Operation for ExpressGetAllAccountRequest {
         path: "/cgi-bin/express/business/account/getall",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

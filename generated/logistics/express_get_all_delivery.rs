@@ -211,6 +211,7 @@ impl crate::runtime::Operation for ExpressGetAllDeliveryRequest {
         path: "/cgi-bin/express/business/delivery/getall",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

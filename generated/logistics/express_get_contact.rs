@@ -238,6 +238,7 @@ impl crate::runtime::Operation for ExpressGetContactRequest {
         path: "/cgi-bin/express/delivery/contact/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -311,6 +311,7 @@ impl crate::runtime::Operation for ExpressGetOrderRequest {
         path: "/cgi-bin/express/business/order/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

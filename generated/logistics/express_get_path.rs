@@ -295,6 +295,7 @@ impl crate::runtime::Operation for ExpressGetPathRequest {
         path: "/cgi-bin/express/business/path/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -126,6 +126,7 @@ impl crate::runtime::Operation for ExpressGetPrinterRequest {
         path: "/cgi-bin/express/business/printer/getall",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -973,6 +973,7 @@ impl crate::runtime::Operation for ExpressPreviewTemplateRequest {
         path: "/cgi-bin/express/delivery/template/preview",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -94,6 +94,7 @@ impl crate::runtime::Operation for ExpressScatterDeliveryCancelRequest {
         path: "/cgi-bin/express/delivery/single_waybill/cancel_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

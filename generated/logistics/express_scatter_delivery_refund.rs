@@ -91,6 +91,7 @@ impl crate::runtime::Operation for ExpressScatterDeliveryRefundRequest {
         path: "/cgi-bin/express/delivery/single_waybill/refund_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

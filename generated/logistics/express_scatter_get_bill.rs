@@ -175,6 +175,7 @@ impl crate::runtime::Operation for ExpressScatterGetBillRequest {
         path: "/cgi-bin/express/delivery/single_waybill/get_bill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
     };

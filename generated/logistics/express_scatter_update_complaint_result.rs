@@ -105,6 +105,7 @@ impl crate::runtime::Operation for ExpressScatterUpdateComplaintResultRequest {
         path: "/cgi-bin/express/delivery/scatter/update_complaint_result",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

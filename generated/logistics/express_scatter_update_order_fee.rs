@@ -200,6 +200,7 @@ impl crate::runtime::Operation for ExpressScatterUpdateOrderFeeRequest {
         path: "/cgi-bin/express/delivery/single_waybill/fee",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

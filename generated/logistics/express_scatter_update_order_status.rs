@@ -250,6 +250,7 @@ impl crate::runtime::Operation for ExpressScatterUpdateOrderStatusRequest {
         path: "/cgi-bin/express/delivery/single_waybill/update",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -192,6 +192,7 @@ impl crate::runtime::Operation for ExpressTestUpdateOrderRequest {
         path: "/cgi-bin/express/business/test_update_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

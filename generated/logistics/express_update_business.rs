@@ -110,6 +110,7 @@ impl crate::runtime::Operation for ExpressUpdateBusinessRequest {
         path: "/cgi-bin/express/delivery/service/business/update",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

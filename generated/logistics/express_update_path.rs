@@ -184,6 +184,7 @@ impl crate::runtime::Operation for ExpressUpdatePathRequest {
         path: "/cgi-bin/express/delivery/path/update",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -157,6 +157,7 @@ impl crate::runtime::Operation for ExpressUpdatePrinterRequest {
         path: "/cgi-bin/express/business/printer/update",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -373,6 +373,7 @@ impl crate::runtime::Operation for AddNearbyPoiRequest {
         path: "/wxa/addnearbypoi",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

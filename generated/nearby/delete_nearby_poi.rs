@@ -243,6 +243,7 @@ impl crate::runtime::Operation for DeleteNearbyPoiRequest {
         path: "/wxa/delnearbypoi",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

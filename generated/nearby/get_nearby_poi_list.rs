@@ -331,6 +331,7 @@ impl crate::runtime::Operation for GetNearbyPoiListRequest {
         path: "/wxa/getnearbypoilist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

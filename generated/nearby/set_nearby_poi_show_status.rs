@@ -295,6 +295,7 @@ impl crate::runtime::Operation for SetNearbyPoiShowStatusRequest {
         path: "/wxa/setnearbypoishowstatus",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -677,6 +677,7 @@ impl crate::runtime::Operation for NovelAddBookAuthRequest {
         path: "/wxa/book/addbookauth",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

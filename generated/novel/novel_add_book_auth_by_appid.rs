@@ -141,6 +141,7 @@ impl crate::runtime::Operation for NovelAddBookAuthByAppidRequest {
         path: "/wxa/book/addbookauthbyappid",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -573,6 +573,7 @@ impl crate::runtime::Operation for NovelAuditBookRequest {
         path: "/wxa/book/auditbook",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

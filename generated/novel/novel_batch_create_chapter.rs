@@ -719,6 +719,7 @@ impl crate::runtime::Operation for NovelBatchCreateChapterRequest {
         path: "/wxa/book/batchcreatechapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -836,6 +836,7 @@ impl crate::runtime::Operation for NovelCreateBookRequest {
         path: "/wxa/book/createbook",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -684,6 +684,7 @@ impl crate::runtime::Operation for NovelCreateChapterRequest {
         path: "/wxa/book/createchapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -91,6 +91,7 @@ impl crate::runtime::Operation for NovelDelBookAuthByAppidRequest {
         path: "/wxa/book/delbookauthbyappid",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

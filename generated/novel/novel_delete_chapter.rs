@@ -578,6 +578,7 @@ impl crate::runtime::Operation for NovelDeleteChapterRequest {
         path: "/wxa/book/deletechapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -1230,6 +1230,7 @@ impl crate::runtime::Operation for NovelGetBookRequest {
         path: "/wxa/book/getbook",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

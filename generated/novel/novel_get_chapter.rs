@@ -901,6 +901,7 @@ impl crate::runtime::Operation for NovelGetChapterRequest {
         path: "/wxa/book/getchapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -670,6 +670,7 @@ impl crate::runtime::Operation for NovelGetPreviewSettingRequest {
         path: "/wxa/business/novelreader/getpreviewsetting",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -1189,6 +1189,7 @@ impl crate::runtime::Operation for NovelListBookRequest {
         path: "/wxa/book/listbook",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -944,6 +944,7 @@ impl crate::runtime::Operation for NovelListChapterRequest {
         path: "/wxa/book/listchapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

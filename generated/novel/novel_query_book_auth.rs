@@ -752,6 +752,7 @@ impl crate::runtime::Operation for NovelQueryBookAuthRequest {
         path: "/wxa/book/querybookauth",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

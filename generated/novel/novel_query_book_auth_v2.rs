@@ -285,6 +285,7 @@ impl crate::runtime::Operation for NovelQueryBookAuthV2Request {
         path: "/wxa/book/querybookauthv2",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -640,6 +640,7 @@ impl crate::runtime::Operation for NovelReorderChapterRequest {
         path: "/wxa/book/reorderchapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

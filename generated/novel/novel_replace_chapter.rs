@@ -630,6 +630,7 @@ impl crate::runtime::Operation for NovelReplaceChapterRequest {
         path: "/wxa/book/replacechapter",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

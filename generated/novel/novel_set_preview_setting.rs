@@ -596,6 +596,7 @@ impl crate::runtime::Operation for NovelSetPreviewSettingRequest {
         path: "/wxa/business/novelreader/setpreviewsetting",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

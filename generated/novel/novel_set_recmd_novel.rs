@@ -625,6 +625,7 @@ impl crate::runtime::Operation for NovelSetRecmdNovelRequest {
         path: "/wxa/business/novelreader/setrecmdnovel",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -946,6 +946,7 @@ impl crate::runtime::Operation for NovelUpdateBookRequest {
         path: "/wxa/book/updatebook",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -599,6 +599,7 @@ impl crate::runtime::Operation for NovelUpdateChapterSeqRequest {
         path: "/wxa/book/updatechapterseq",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -519,6 +519,7 @@ impl crate::runtime::Operation for OcrBusinessLicenseUploadRequest {
         path: "/cv/ocr/bizlicense",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

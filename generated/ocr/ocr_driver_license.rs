@@ -235,6 +235,7 @@ impl crate::runtime::Operation for OcrDriverLicenseRequest {
         path: "/cv/ocr/drivinglicense",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

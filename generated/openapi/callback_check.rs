@@ -353,6 +353,7 @@ impl crate::runtime::Operation for CallbackCheckRequest {
         path: "/cgi-bin/callback/check",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -113,6 +113,7 @@ impl crate::runtime::Operation for ClearApiQuotaRequest {
         path: "/cgi-bin/openapi/quota/clear",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -110,6 +110,7 @@ impl crate::runtime::Operation for ClearQuotaRequest {
         path: "/cgi-bin/clear_quota",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -140,6 +140,7 @@ impl crate::runtime::Operation for ClearQuotaByAppSecretRequest {
         path: "/cgi-bin/clear_quota/v2",
         auth: crate::runtime::Auth::None,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

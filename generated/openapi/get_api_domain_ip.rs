@@ -105,6 +105,7 @@ impl crate::runtime::Operation for GetApiDomainIpRequest {
         path: "/cgi-bin/get_api_domain_ip",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -271,6 +271,7 @@ impl crate::runtime::Operation for GetApiQuotaRequest {
         path: "/cgi-bin/openapi/quota/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -105,6 +105,7 @@ impl crate::runtime::Operation for GetCallbackIpRequest {
         path: "/cgi-bin/getcallbackip",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

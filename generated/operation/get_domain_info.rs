@@ -212,6 +212,7 @@ impl crate::runtime::Operation for GetDomainInfoRequest {
         path: "/wxa/getwxadevinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

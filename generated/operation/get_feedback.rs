@@ -403,6 +403,7 @@ impl crate::runtime::Operation for GetFeedbackRequest {
         path: "/wxaapi/feedback/list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -108,6 +108,7 @@ impl crate::runtime::Operation for GetFeedbackmediaRequest {
         path: "/cgi-bin/media/getfeedbackmedia",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
     };

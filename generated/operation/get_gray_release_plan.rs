@@ -230,6 +230,7 @@ impl crate::runtime::Operation for GetGrayReleasePlanRequest {
         path: "/wxa/getgrayreleaseplan",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

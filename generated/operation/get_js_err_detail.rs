@@ -547,6 +547,7 @@ impl crate::runtime::Operation for GetJsErrDetailRequest {
         path: "/wxaapi/log/jserr_detail",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

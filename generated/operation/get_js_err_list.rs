@@ -488,6 +488,7 @@ impl crate::runtime::Operation for GetJsErrListRequest {
         path: "/wxaapi/log/jserr_list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -373,6 +373,7 @@ impl crate::runtime::Operation for GetPerformanceRequest {
         path: "/wxaapi/log/get_performance",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -148,6 +148,7 @@ impl crate::runtime::Operation for GetSceneListRequest {
         path: "/wxaapi/log/get_scene",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -186,6 +186,7 @@ impl crate::runtime::Operation for GetVersionListRequest {
         path: "/wxaapi/log/get_client_version",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

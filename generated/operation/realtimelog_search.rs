@@ -514,6 +514,7 @@ impl crate::runtime::Operation for RealtimelogSearchRequest {
         path: "/wxaapi/userlog/userlog_search",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(50, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

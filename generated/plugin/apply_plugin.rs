@@ -204,6 +204,7 @@ impl crate::runtime::Operation for ApplyPluginRequest {
         path: "/wxa/plugin",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -389,6 +389,7 @@ impl crate::runtime::Operation for GetPluginDevApplyListRequest {
         path: "/wxa/devplugin",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -258,6 +258,7 @@ impl crate::runtime::Operation for SetDevPluginApplyStatusRequest {
         path: "/wxa/devplugin",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -195,6 +195,7 @@ impl crate::runtime::Operation for UnbindPluginRequest {
         path: "/wxa/plugin",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -159,6 +159,7 @@ impl crate::runtime::Operation for CreateQrCodeRequest {
         path: "/cgi-bin/wxaapp/createwxaqrcode",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
     };

@@ -266,6 +266,7 @@ impl crate::runtime::Operation for GetQrCodeRequest {
         path: "/wxa/getwxacode",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
     };

@@ -365,6 +365,7 @@ impl crate::runtime::Operation for GetUnlimitedQrCodeRequest {
         path: "/wxa/getwxacodeunlimit",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 60)),
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
     };

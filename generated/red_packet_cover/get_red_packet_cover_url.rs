@@ -207,6 +207,7 @@ impl crate::runtime::Operation for GetRedPacketCoverUrlRequest {
         path: "/redpacketcover/wxapp/cover_url/get_by_token",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -579,6 +579,7 @@ impl crate::runtime::Operation for SearchSubmitPagesRequest {
         path: "/wxa/search/wxaapi_submitpages",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -303,6 +303,7 @@ impl crate::runtime::Operation for GetUserRiskRankRequest {
         path: "/wxa/getuserriskrank",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -103,6 +103,7 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         path: "/wxa/img_sec_check",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(2000, 60)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -281,6 +281,7 @@ impl crate::runtime::Operation for MediaCheckAsyncRequest {
         path: "/wxa/media_check_async",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(2000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -657,6 +657,7 @@ impl crate::runtime::Operation for MsgSecCheckRequest {
         path: "/wxa/msg_sec_check",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(4000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -231,6 +231,7 @@ impl crate::runtime::Operation for InvokeServiceRequest {
         path: "/wxa/servicemarket",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

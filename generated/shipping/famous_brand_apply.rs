@@ -332,6 +332,7 @@ impl crate::runtime::Operation for FamousBrandApplyRequest {
         path: "/wxa/sec/famousbrand/apply",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -397,6 +397,7 @@ impl crate::runtime::Operation for GetFamousBrandApplyStatusRequest {
         path: "/wxa/sec/famousbrand/get_status",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -156,6 +156,7 @@ impl crate::runtime::Operation for IsTradeManagementConfirmationCompletedRequest
         path: "/wxa/sec/order/is_trade_management_confirmation_completed",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -441,6 +441,7 @@ impl crate::runtime::Operation for NotifyConfirmReceiveRequest {
         path: "/wxa/sec/order/notify_confirm_receive",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

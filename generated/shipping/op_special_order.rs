@@ -188,6 +188,7 @@ impl crate::runtime::Operation for OpSpecialOrderRequest {
         path: "/wxa/sec/order/opspecialorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -89,6 +89,7 @@ impl crate::runtime::Operation for SetMsgJumpPathRequest {
         path: "/wxa/sec/order/set_msg_jump_path",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -254,6 +254,7 @@ impl crate::runtime::Operation for SetWxaTradeTypeRequest {
         path: "/wxa/sec/order/setwxatradetypecgi",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

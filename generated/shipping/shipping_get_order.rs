@@ -890,6 +890,7 @@ impl crate::runtime::Operation for ShippingGetOrderRequest {
         path: "/wxa/sec/order/get_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -1045,6 +1045,7 @@ impl crate::runtime::Operation for ShippingGetOrderListRequest {
         path: "/wxa/sec/order/get_order_list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

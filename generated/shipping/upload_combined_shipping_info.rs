@@ -953,6 +953,7 @@ impl crate::runtime::Operation for UploadCombinedShippingInfoRequest {
         path: "/wxa/sec/order/upload_combined_shipping_info",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

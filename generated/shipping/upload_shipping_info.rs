@@ -800,6 +800,7 @@ impl crate::runtime::Operation for UploadShippingInfoRequest {
         path: "/wxa/sec/order/upload_shipping_info",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

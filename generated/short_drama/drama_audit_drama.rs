@@ -1061,6 +1061,7 @@ impl crate::runtime::Operation for DramaAuditDramaRequest {
         path: "/wxa/sec/vod/auditdrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -254,6 +254,7 @@ impl crate::runtime::Operation for DramaAuthorizeAppRequest {
         path: "/wxa/sec/vod/authorizeapp",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -409,6 +409,7 @@ impl crate::runtime::Operation for DramaAuthorizeCopyrightRequest {
         path: "/wxa/sec/vod/authorizecopyright",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -318,6 +318,7 @@ impl crate::runtime::Operation for DramaAuthorizeDramaRequest {
         path: "/wxa/sec/vod/authorizedrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

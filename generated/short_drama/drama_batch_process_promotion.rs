@@ -416,6 +416,7 @@ impl crate::runtime::Operation for DramaBatchProcessPromotionRequest {
         path: "/wxadrama/batchprocessdramapromotion",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

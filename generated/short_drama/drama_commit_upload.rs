@@ -313,6 +313,7 @@ impl crate::runtime::Operation for DramaCommitUploadRequest {
         path: "/wxa/sec/vod/commitupload",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -245,6 +245,7 @@ impl crate::runtime::Operation for DramaDeauthorizeAppRequest {
         path: "/wxa/sec/vod/deauthorizeapp",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -400,6 +400,7 @@ impl crate::runtime::Operation for DramaDeauthorizeCopyrightRequest {
         path: "/wxa/sec/vod/deauthorizecopyright",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

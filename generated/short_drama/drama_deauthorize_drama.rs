@@ -312,6 +312,7 @@ impl crate::runtime::Operation for DramaDeauthorizeDramaRequest {
         path: "/wxa/sec/vod/deauthorizedrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -304,6 +304,7 @@ impl crate::runtime::Operation for DramaGetAuthorizeAppsRequest {
         path: "/wxa/sec/vod/getauthorizeapps",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

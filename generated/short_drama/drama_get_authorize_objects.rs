@@ -378,6 +378,7 @@ impl crate::runtime::Operation for DramaGetAuthorizeObjectsRequest {
         path: "/wxa/sec/vod/getauthorizeobjects",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -369,6 +369,7 @@ impl crate::runtime::Operation for DramaGetAuthorizedObjectsRequest {
         path: "/wxa/sec/vod/getauthorizedobjects",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

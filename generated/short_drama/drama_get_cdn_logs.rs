@@ -339,6 +339,7 @@ impl crate::runtime::Operation for DramaGetCdnLogsRequest {
         path: "/wxa/sec/vod/getcdnlogs",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

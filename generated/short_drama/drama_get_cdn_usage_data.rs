@@ -433,6 +433,7 @@ impl crate::runtime::Operation for DramaGetCdnUsageDataRequest {
         path: "/wxa/sec/vod/getcdnusagedata",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -541,6 +541,7 @@ impl crate::runtime::Operation for DramaGetCopyrightAuthorizationListRequest {
         path: "/wxa/sec/vod/getcopyrightauthorizationlist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

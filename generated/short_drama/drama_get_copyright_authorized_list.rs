@@ -456,6 +456,7 @@ impl crate::runtime::Operation for DramaGetCopyrightAuthorizedListRequest {
         path: "/wxa/sec/vod/getcopyrightauthorizedlist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -731,6 +731,7 @@ impl crate::runtime::Operation for DramaGetDramaRequest {
         path: "/wxa/sec/vod/getdrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -404,6 +404,7 @@ impl crate::runtime::Operation for DramaGetIaaDramaRequest {
         path: "/wxadrama/developergetiaadrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -493,6 +493,7 @@ impl crate::runtime::Operation for DramaGetLatestAuditInfoRequest {
         path: "/wxa/sec/vod/getdramalatestauditinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

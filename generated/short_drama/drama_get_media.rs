@@ -531,6 +531,7 @@ impl crate::runtime::Operation for DramaGetMediaRequest {
         path: "/wxa/sec/vod/getmedia",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

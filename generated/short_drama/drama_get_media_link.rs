@@ -418,6 +418,7 @@ impl crate::runtime::Operation for DramaGetMediaLinkRequest {
         path: "/wxa/sec/vod/getmedialink",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

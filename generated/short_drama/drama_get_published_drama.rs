@@ -271,6 +271,7 @@ impl crate::runtime::Operation for DramaGetPublishedDramaRequest {
         path: "/wxadrama/developergetpublisheddrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

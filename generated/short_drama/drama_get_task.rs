@@ -450,6 +450,7 @@ impl crate::runtime::Operation for DramaGetTaskRequest {
         path: "/wxa/sec/vod/gettask",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

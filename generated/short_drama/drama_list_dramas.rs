@@ -768,6 +768,7 @@ impl crate::runtime::Operation for DramaListDramasRequest {
         path: "/wxa/sec/vod/listdramas",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

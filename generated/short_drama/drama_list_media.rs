@@ -611,6 +611,7 @@ impl crate::runtime::Operation for DramaListMediaRequest {
         path: "/wxa/sec/vod/listmedia",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

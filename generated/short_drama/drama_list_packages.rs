@@ -560,6 +560,7 @@ impl crate::runtime::Operation for DramaListPackagesRequest {
         path: "/wxa/sec/vod/listpackages",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

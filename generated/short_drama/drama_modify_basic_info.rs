@@ -802,6 +802,7 @@ impl crate::runtime::Operation for DramaModifyBasicInfoRequest {
         path: "/wxa/sec/vod/modifydramabasicinfo",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

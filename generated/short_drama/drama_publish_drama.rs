@@ -242,6 +242,7 @@ impl crate::runtime::Operation for DramaPublishDramaRequest {
         path: "/wxadrama/developerpublishdrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

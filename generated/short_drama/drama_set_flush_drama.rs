@@ -238,6 +238,7 @@ impl crate::runtime::Operation for DramaSetFlushDramaRequest {
         path: "/wxadrama/developersetflushdrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

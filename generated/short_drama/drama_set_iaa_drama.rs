@@ -340,6 +340,7 @@ impl crate::runtime::Operation for DramaSetIaaDramaRequest {
         path: "/wxadrama/developersetiaadrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

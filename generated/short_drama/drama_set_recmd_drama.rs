@@ -311,6 +311,7 @@ impl crate::runtime::Operation for DramaSetRecmdDramaRequest {
         path: "/wxadrama/developersetrecmddrama",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -463,6 +463,7 @@ impl crate::runtime::Operation for DramaSingleFileUploadRequest {
         path: "/wxa/sec/vod/singlefileupload",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -283,6 +283,7 @@ impl crate::runtime::Operation for DramaSubmitReplaceMediasRequest {
         path: "/wxa/sec/vod/submitreplacedramamedias",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -335,6 +335,7 @@ impl crate::runtime::Operation for DramaUploadPartRequest {
         path: "/wxa/sec/vod/uploadpart",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

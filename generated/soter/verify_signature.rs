@@ -114,6 +114,7 @@ impl crate::runtime::Operation for VerifySignatureRequest {
         path: "/cgi-bin/soter/verify_signature",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -225,6 +225,7 @@ impl crate::runtime::Operation for QuickCheckStudentIdentityRequest {
         path: "/intp/quickcheckstudentidentity",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: Some(crate::runtime::RateLimit::per_seconds(1000000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

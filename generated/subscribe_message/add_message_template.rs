@@ -249,6 +249,7 @@ impl crate::runtime::Operation for AddMessageTemplateRequest {
         path: "/wxaapi/newtmpl/addtemplate",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

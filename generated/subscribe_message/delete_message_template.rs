@@ -146,6 +146,7 @@ impl crate::runtime::Operation for DeleteMessageTemplateRequest {
         path: "/wxaapi/newtmpl/deltemplate",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

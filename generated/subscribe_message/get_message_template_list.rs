@@ -277,6 +277,7 @@ impl crate::runtime::Operation for GetMessageTemplateListRequest {
         path: "/wxaapi/newtmpl/gettemplate",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

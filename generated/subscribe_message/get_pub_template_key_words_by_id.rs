@@ -194,6 +194,7 @@ impl crate::runtime::Operation for GetPubTemplateKeyWordsByIdRequest {
         path: "/wxaapi/newtmpl/getpubtemplatekeywords",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -292,6 +292,7 @@ impl crate::runtime::Operation for GetPubTemplateTitleListRequest {
         path: "/wxaapi/newtmpl/getpubtemplatetitles",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -273,6 +273,7 @@ impl crate::runtime::Operation for GetUserNotifyRequest {
         path: "/wxa/get_user_notify",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

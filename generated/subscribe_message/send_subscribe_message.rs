@@ -342,6 +342,7 @@ impl crate::runtime::Operation for SendSubscribeMessageRequest {
         path: "/cgi-bin/message/subscribe/send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -278,6 +278,7 @@ impl crate::runtime::Operation for SetUserNotifyRequest {
         path: "/wxa/set_user_notify",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

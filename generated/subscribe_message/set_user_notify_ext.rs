@@ -229,6 +229,7 @@ impl crate::runtime::Operation for SetUserNotifyExtRequest {
         path: "/wxa/set_user_notifyext",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -178,6 +178,7 @@ impl crate::runtime::Operation for TradeGuaranteeAddReplyRequest {
         path: "/wxaapi/comment/reply/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -155,6 +155,7 @@ impl crate::runtime::Operation for TradeGuaranteeBusiAppealRequest {
         path: "/wxaapi/minishop/busiAppeal",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -186,6 +186,7 @@ impl crate::runtime::Operation for TradeGuaranteeConfirmCompromiseRequest {
         path: "/wxaapi/comment/confirmcompromise",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

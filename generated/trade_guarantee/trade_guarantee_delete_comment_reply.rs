@@ -187,6 +187,7 @@ impl crate::runtime::Operation for TradeGuaranteeDeleteCommentReplyRequest {
         path: "/wxaapi/comment/commentreply/delete",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -179,6 +179,7 @@ impl crate::runtime::Operation for TradeGuaranteeDeleteReplyRequest {
         path: "/wxaapi/comment/reply/delete",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

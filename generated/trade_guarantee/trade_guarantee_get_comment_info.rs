@@ -879,6 +879,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentInfoRequest {
         path: "/wxaapi/comment/commentinfo/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

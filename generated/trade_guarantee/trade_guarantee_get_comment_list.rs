@@ -726,6 +726,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentListRequest {
         path: "/wxaapi/comment/mpcommentlist/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

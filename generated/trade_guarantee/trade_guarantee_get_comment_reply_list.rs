@@ -472,6 +472,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentReplyListRequest {
         path: "/wxaapi/comment/replyandcommentreplylist/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

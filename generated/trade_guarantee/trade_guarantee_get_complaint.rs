@@ -623,6 +623,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetComplaintRequest {
         path: "/wxaapi/minishop/complaintOrderDetail",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -327,6 +327,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetPenaltyListRequest {
         path: "/wxaapi/wxamptrade/get_penalty_list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

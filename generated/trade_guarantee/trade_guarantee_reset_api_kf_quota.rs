@@ -175,6 +175,7 @@ impl crate::runtime::Operation for TradeGuaranteeResetApiKfQuotaRequest {
         path: "/wxaapi/comment/apikfquota/reset",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

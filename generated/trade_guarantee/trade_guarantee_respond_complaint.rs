@@ -199,6 +199,7 @@ impl crate::runtime::Operation for TradeGuaranteeRespondComplaintRequest {
         path: "/wxaapi/minishop/bussiRespondComplaint",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -165,6 +165,7 @@ impl crate::runtime::Operation for TradeGuaranteeSubmitRefundRequest {
         path: "/wxaapi/minishop/bussiSupplyRefund",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -145,6 +145,7 @@ impl crate::runtime::Operation for TradeGuaranteeSupplyProofRequest {
         path: "/wxaapi/minishop/bussiSupplyProof",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -341,6 +341,7 @@ impl crate::runtime::Operation for SendUniformMessageRequest {
         path: "/cgi-bin/message/wxopen/template/uniform_send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

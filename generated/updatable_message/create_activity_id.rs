@@ -130,6 +130,7 @@ impl crate::runtime::Operation for CreateActivityIdRequest {
         path: "/cgi-bin/message/wxopen/activityid/create",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

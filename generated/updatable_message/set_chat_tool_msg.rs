@@ -331,6 +331,7 @@ impl crate::runtime::Operation for SetChatToolMsgRequest {
         path: "/cgi-bin/message/wxopen/chattoolmsg/send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

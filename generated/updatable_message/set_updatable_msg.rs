@@ -284,6 +284,7 @@ impl crate::runtime::Operation for SetUpdatableMsgRequest {
         path: "/cgi-bin/message/wxopen/updatablemsg/send",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -159,6 +159,7 @@ impl crate::runtime::Operation for CheckEncryptedDataRequest {
         path: "/wxa/business/checkencryptedmsg",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

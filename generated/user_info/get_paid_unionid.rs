@@ -159,6 +159,7 @@ impl crate::runtime::Operation for GetPaidUnionidRequest {
         path: "/wxa/getpaidunionid",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

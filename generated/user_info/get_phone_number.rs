@@ -236,6 +236,7 @@ impl crate::runtime::Operation for GetPhoneNumberRequest {
         path: "/wxa/business/getuserphonenumber",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -209,6 +209,7 @@ impl crate::runtime::Operation for GetUserEncryptKeyRequest {
         path: "/wxa/business/getuserencryptkey",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
     };

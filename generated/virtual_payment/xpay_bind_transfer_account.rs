@@ -377,6 +377,7 @@ impl crate::runtime::Operation for XpayBindTransferAccountRequest {
         path: "/xpay/bind_transfer_accout",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -415,6 +415,7 @@ impl crate::runtime::Operation for XpayCancelCurrencyPayRequest {
         path: "/xpay/cancel_currency_pay",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -105,6 +105,7 @@ impl crate::runtime::Operation for XpayCancelSubscribeContractRequest {
         path: "/xpay/cancel_subscribe_contract",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -373,6 +373,7 @@ impl crate::runtime::Operation for XpayCompleteComplaintRequest {
         path: "/xpay/complete_complaint",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -549,6 +549,7 @@ impl crate::runtime::Operation for XpayCreateFundsBillRequest {
         path: "/xpay/create_funds_bill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

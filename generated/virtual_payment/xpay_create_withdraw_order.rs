@@ -436,6 +436,7 @@ impl crate::runtime::Operation for XpayCreateWithdrawOrderRequest {
         path: "/xpay/create_withdraw_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -450,6 +450,7 @@ impl crate::runtime::Operation for XpayCurrencyPayRequest {
         path: "/xpay/currency_pay",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -393,6 +393,7 @@ impl crate::runtime::Operation for XpayDownloadAdverfundsOrderRequest {
         path: "/xpay/download_adverfunds_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -342,6 +342,7 @@ impl crate::runtime::Operation for XpayDownloadBillRequest {
         path: "/xpay/download_bill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

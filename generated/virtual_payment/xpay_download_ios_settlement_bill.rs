@@ -195,6 +195,7 @@ impl crate::runtime::Operation for XpayDownloadIosSettlementBillRequest {
         path: "/xpay/download_ios_settlement_bill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -959,6 +959,7 @@ impl crate::runtime::Operation for XpayGetComplaintDetailRequest {
         path: "/xpay/get_complaint_detail",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -987,6 +987,7 @@ impl crate::runtime::Operation for XpayGetComplaintListRequest {
         path: "/xpay/get_complaint_list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

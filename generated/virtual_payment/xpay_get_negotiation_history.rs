@@ -734,6 +734,7 @@ impl crate::runtime::Operation for XpayGetNegotiationHistoryRequest {
         path: "/xpay/get_negotiation_history",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

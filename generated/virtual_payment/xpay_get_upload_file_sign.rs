@@ -410,6 +410,7 @@ impl crate::runtime::Operation for XpayGetUploadFileSignRequest {
         path: "/xpay/get_upload_file_sign",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -384,6 +384,7 @@ impl crate::runtime::Operation for XpayNotifyProvideGoodsRequest {
         path: "/xpay/notify_provide_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

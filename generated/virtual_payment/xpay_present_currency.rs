@@ -423,6 +423,7 @@ impl crate::runtime::Operation for XpayPresentCurrencyRequest {
         path: "/xpay/present_currency",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -673,6 +673,7 @@ impl crate::runtime::Operation for XpayQueryAdverFundsRequest {
         path: "/xpay/query_adver_funds",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

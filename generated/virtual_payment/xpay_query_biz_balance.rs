@@ -420,6 +420,7 @@ impl crate::runtime::Operation for XpayQueryBizBalanceRequest {
         path: "/xpay/query_biz_balance",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -255,6 +255,7 @@ impl crate::runtime::Operation for XpayQueryDownloadOrderRequest {
         path: "/xpay/query_download_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -634,6 +634,7 @@ impl crate::runtime::Operation for XpayQueryFundsBillRequest {
         path: "/xpay/query_funds_bill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -894,6 +894,7 @@ impl crate::runtime::Operation for XpayQueryOrderRequest {
         path: "/xpay/query_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -556,6 +556,7 @@ impl crate::runtime::Operation for XpayQueryPublishGoodsRequest {
         path: "/xpay/query_publish_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -316,6 +316,7 @@ impl crate::runtime::Operation for XpayQueryPunishmentReasonsRequest {
         path: "/xpay/query_punishment_reasons",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -551,6 +551,7 @@ impl crate::runtime::Operation for XpayQueryRecoverBillRequest {
         path: "/xpay/query_recover_bill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -582,6 +582,7 @@ impl crate::runtime::Operation for XpayQueryTransferAccountRequest {
         path: "/xpay/query_transfer_account",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

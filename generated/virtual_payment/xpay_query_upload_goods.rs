@@ -594,6 +594,7 @@ impl crate::runtime::Operation for XpayQueryUploadGoodsRequest {
         path: "/xpay/query_upload_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -463,6 +463,7 @@ impl crate::runtime::Operation for XpayQueryUserBalanceRequest {
         path: "/xpay/query_user_balance",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

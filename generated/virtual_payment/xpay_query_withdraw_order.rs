@@ -508,6 +508,7 @@ impl crate::runtime::Operation for XpayQueryWithdrawOrderRequest {
         path: "/xpay/query_withdraw_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -642,6 +642,7 @@ impl crate::runtime::Operation for XpayRefundOrderRequest {
         path: "/xpay/refund_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

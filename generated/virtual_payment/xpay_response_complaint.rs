@@ -381,6 +381,7 @@ impl crate::runtime::Operation for XpayResponseComplaintRequest {
         path: "/xpay/response_complaint",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -159,6 +159,7 @@ impl crate::runtime::Operation for XpaySendSubscribePrePaymentRequest {
         path: "/xpay/send_subscribe_pre_payment",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

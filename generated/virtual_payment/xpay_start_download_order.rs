@@ -368,6 +368,7 @@ impl crate::runtime::Operation for XpayStartDownloadOrderRequest {
         path: "/xpay/start_download_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -401,6 +401,7 @@ impl crate::runtime::Operation for XpayStartPublishGoodsRequest {
         path: "/xpay/start_publish_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -480,6 +480,7 @@ impl crate::runtime::Operation for XpayStartUploadGoodsRequest {
         path: "/xpay/start_upload_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

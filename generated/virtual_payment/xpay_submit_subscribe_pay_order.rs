@@ -510,6 +510,7 @@ impl crate::runtime::Operation for XpaySubmitSubscribePayOrderRequest {
         path: "/xpay/submit_subscribe_pay_order",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -411,6 +411,7 @@ impl crate::runtime::Operation for XpayUploadVpFileRequest {
         path: "/xpay/upload_vp_file",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

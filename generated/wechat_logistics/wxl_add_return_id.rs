@@ -491,6 +491,7 @@ impl crate::runtime::Operation for WxlAddReturnIdRequest {
         path: "/cgi-bin/express/delivery/no_worry_return/add",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -495,6 +495,7 @@ impl crate::runtime::Operation for WxlDeliveryPathNotifyRequest {
         path: "/cgi-bin/express/delivery/pathnotify",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -199,6 +199,7 @@ impl crate::runtime::Operation for WxlDeliveryUserQueryRequest {
         path: "/cgi-bin/express/delivery/userquery",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -291,6 +291,7 @@ impl crate::runtime::Operation for WxlFollowWaybillRequest {
         path: "/cgi-bin/express/delivery/open_msg/follow_waybill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

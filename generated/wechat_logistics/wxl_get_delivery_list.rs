@@ -206,6 +206,7 @@ impl crate::runtime::Operation for WxlGetDeliveryListRequest {
         path: "/cgi-bin/express/delivery/open_msg/get_delivery_list",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -330,6 +330,7 @@ impl crate::runtime::Operation for WxlGetReturnIdRequest {
         path: "/cgi-bin/express/delivery/no_worry_return/get",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -109,6 +109,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightApplyPayRequest {
         path: "/wxa/business/insurance_freight/applypay",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -109,6 +109,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightCreateChargeIdRequest {
         path: "/wxa/business/insurance_freight/createchargeid",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

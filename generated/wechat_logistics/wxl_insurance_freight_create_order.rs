@@ -271,6 +271,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightCreateOrderRequest {
         path: "/wxa/business/insurance_freight/createorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -599,6 +599,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetOrderListRequest {
         path: "/wxa/business/insurance_freight/getorderlist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -445,6 +445,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetPayOrderListRequest {
         path: "/wxa/business/insurance_freight/getpayorderlist",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -176,6 +176,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetSummaryRequest {
         path: "/wxa/business/insurance_freight/getsummary",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

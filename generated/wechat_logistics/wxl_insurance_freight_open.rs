@@ -86,6 +86,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightOpenRequest {
         path: "/wxa/business/insurance_freight/open",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

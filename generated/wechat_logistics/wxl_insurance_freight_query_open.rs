@@ -155,6 +155,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightQueryOpenRequest {
         path: "/wxa/business/insurance_freight/query_open",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -86,6 +86,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightRefundRequest {
         path: "/wxa/business/insurance_freight/refund",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

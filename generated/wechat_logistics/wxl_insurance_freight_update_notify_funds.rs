@@ -104,6 +104,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightUpdateNotifyFundsRequest {
         path: "/wxa/business/insurance_freight/update_notify_funds",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -671,6 +671,7 @@ impl crate::runtime::Operation for WxlIntracityAddOrderRequest {
         path: "/cgi-bin/express/intracity/addorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -350,6 +350,7 @@ impl crate::runtime::Operation for WxlIntracityApplyRequest {
         path: "/cgi-bin/express/intracity/apply",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -539,6 +539,7 @@ impl crate::runtime::Operation for WxlIntracityBalanceQueryRequest {
         path: "/cgi-bin/express/intracity/balancequery",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

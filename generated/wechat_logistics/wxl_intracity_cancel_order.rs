@@ -595,6 +595,7 @@ impl crate::runtime::Operation for WxlIntracityCancelOrderRequest {
         path: "/cgi-bin/express/intracity/cancelorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -596,6 +596,7 @@ impl crate::runtime::Operation for WxlIntracityCreateStoreRequest {
         path: "/cgi-bin/express/intracity/createstore",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

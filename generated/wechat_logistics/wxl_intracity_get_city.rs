@@ -432,6 +432,7 @@ impl crate::runtime::Operation for WxlIntracityGetCityRequest {
         path: "/cgi-bin/express/intracity/getcity",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

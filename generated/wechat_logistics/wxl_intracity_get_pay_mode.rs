@@ -452,6 +452,7 @@ impl crate::runtime::Operation for WxlIntracityGetPayModeRequest {
         path: "/cgi-bin/express/intracity/getpaymode",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

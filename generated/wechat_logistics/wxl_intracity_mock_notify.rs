@@ -457,6 +457,7 @@ impl crate::runtime::Operation for WxlIntracityMockNotifyRequest {
         path: "/cgi-bin/express/intracity/mocknotify",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

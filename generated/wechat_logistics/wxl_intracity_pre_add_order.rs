@@ -465,6 +465,7 @@ impl crate::runtime::Operation for WxlIntracityPreAddOrderRequest {
         path: "/cgi-bin/express/intracity/preaddorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -943,6 +943,7 @@ impl crate::runtime::Operation for WxlIntracityQueryFlowRequest {
         path: "/cgi-bin/express/intracity/queryflow",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -1008,6 +1008,7 @@ impl crate::runtime::Operation for WxlIntracityQueryOrderRequest {
         path: "/cgi-bin/express/intracity/queryorder",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -416,6 +416,7 @@ impl crate::runtime::Operation for WxlIntracitySetPayModeRequest {
         path: "/cgi-bin/express/intracity/setpaymode",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -542,6 +542,7 @@ impl crate::runtime::Operation for WxlIntracityStoreChargeRequest {
         path: "/cgi-bin/express/intracity/storecharge",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

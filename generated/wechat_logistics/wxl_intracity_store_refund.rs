@@ -521,6 +521,7 @@ impl crate::runtime::Operation for WxlIntracityStoreRefundRequest {
         path: "/cgi-bin/express/intracity/storerefund",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

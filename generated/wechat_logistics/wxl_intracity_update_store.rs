@@ -593,6 +593,7 @@ impl crate::runtime::Operation for WxlIntracityUpdateStoreRequest {
         path: "/cgi-bin/express/intracity/updatestore",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -410,6 +410,7 @@ impl crate::runtime::Operation for WxlQueryFollowTraceRequest {
         path: "/cgi-bin/express/delivery/open_msg/query_follow_trace",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -237,6 +237,7 @@ impl crate::runtime::Operation for WxlTraceWaybillRequest {
         path: "/cgi-bin/express/delivery/open_msg/trace_waybill",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
     };

@@ -125,6 +125,7 @@ impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
         path: "/cgi-bin/express/delivery/no_worry_return/unbind",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

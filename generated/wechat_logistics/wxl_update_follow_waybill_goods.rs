@@ -184,6 +184,7 @@ impl crate::runtime::Operation for WxlUpdateFollowWaybillGoodsRequest {
         path: "/cgi-bin/express/delivery/open_msg/update_follow_waybill_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -233,6 +233,7 @@ impl crate::runtime::Operation for WxlUpdateWaybillGoodsRequest {
         path: "/cgi-bin/express/delivery/open_msg/update_waybill_goods",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: false,
+        rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
     };

@@ -11,4 +11,4 @@ mod operation;
 
 pub(crate) use crate::error::PrepareError;
 pub(crate) use decode::{DecodeFailure, Outcome, RawResponse, SuccessBody, classify, decode_json};
-pub(crate) use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
+pub(crate) use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RateLimit, RequestBody, RequestParts, ResponseKind};

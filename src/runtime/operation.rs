@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use crate::error::{ApiError, PrepareError};
+pub(crate) use crate::store::RateLimit;
 use crate::{Secret, Upload};
 
 /// HTTP method of an endpoint.
@@ -41,6 +42,8 @@ pub(crate) struct EndpointMeta {
     pub auth: Auth,
     /// May the call be sent twice? Decides whether passing failures are retried.
     pub retry_safe: bool,
+    /// The documented call limit, enforced when the client is asked to.
+    pub rate_limit: Option<RateLimit>,
     pub response: ResponseKind,
     /// The answer carries credentials: never keep its raw body in errors.
     pub secret_response: bool,

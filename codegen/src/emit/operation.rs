@@ -144,6 +144,14 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
         Auth::None => quote!(crate::runtime::Auth::None),
     };
     let retry_safe = endpoint.retry_safe;
+    let rate_limit = match endpoint.rate_limit {
+        Some(limit) => {
+            let calls = proc_macro2::Literal::u64_unsuffixed(limit.calls);
+            let seconds = proc_macro2::Literal::u64_unsuffixed(limit.per_seconds);
+            quote!(Some(crate::runtime::RateLimit::per_seconds(#calls, #seconds)))
+        }
+        None => quote!(None),
+    };
     let has_secret_output = match &endpoint.response {
         Response::Json(fields) => fields.iter().any(|f| contains_secret(&f.ty)),
         _ => false,
@@ -170,6 +178,7 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
                 path: #path,
                 auth: #auth,
                 retry_safe: #retry_safe,
+                rate_limit: #rate_limit,
                 response: #response_kind,
                 secret_response: #has_secret_output,
             };
