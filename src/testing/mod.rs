@@ -21,10 +21,10 @@
 //! # }
 //! ```
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -146,7 +146,10 @@ struct StoredMedia {
 #[derive(Default)]
 struct Inner {
     current_token: Option<String>,
-    valid_tokens: HashSet<String>,
+    /// Tokens WeChat accepts, and when each expires.
+    valid_tokens: HashMap<String, Instant>,
+    /// When each forced stable-token refresh came.
+    forced_refreshes: Vec<Instant>,
     issued_tokens: Vec<String>,
     media: BTreeMap<String, StoredMedia>,
     scripted: BTreeMap<String, VecDeque<ScriptedResponse>>,
@@ -168,7 +171,7 @@ struct State {
     contract_only: bool,
     /// The specs' contracts by path.
     contracts: BTreeMap<&'static str, Vec<&'static EndpointContract>>,
-    token_lifetime_s: AtomicU64,
+    token_lifetime_ms: AtomicU64,
     token_fetches: AtomicU64,
     counter: AtomicU64,
     inner: Mutex<Inner>,
@@ -183,9 +186,13 @@ impl State {
         self.counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    fn token_lifetime(&self) -> Duration {
+        Duration::from_millis(self.token_lifetime_ms.load(Ordering::Relaxed))
+    }
+
     fn new_token(&self, inner: &mut Inner) -> String {
         let token = format!("FAKE_TOKEN_{:016x}_{}", self.next().wrapping_mul(0x9e37_79b9_7f4a_7c15), self.next());
-        inner.valid_tokens.insert(token.clone());
+        inner.valid_tokens.insert(token.clone(), Instant::now() + self.token_lifetime());
         inner.issued_tokens.push(token.clone());
         inner.current_token = Some(token.clone());
         token
@@ -250,7 +257,7 @@ impl FakeWeChat {
             cloud_run,
             contract_only,
             contracts,
-            token_lifetime_s: AtomicU64::new(7200),
+            token_lifetime_ms: AtomicU64::new(7_200_000),
             token_fetches: AtomicU64::new(0),
             counter: AtomicU64::new(0),
             inner: Mutex::new(Inner::default()),
@@ -299,9 +306,16 @@ impl FakeWeChat {
         self.state.lock().scripted.entry(path.to_owned()).or_default().push_back(response);
     }
 
-    /// Sets the `expires_in` of tokens issued from now on.
+    /// Sets the lifetime of tokens issued from now on (`expires_in` is
+    /// sent in whole seconds, as WeChat does; the token expires to the
+    /// millisecond, and is then answered with 42001).
     pub fn set_token_lifetime(&self, lifetime: Duration) {
-        self.state.token_lifetime_s.store(lifetime.as_secs(), Ordering::Relaxed);
+        self.state.token_lifetime_ms.store(lifetime.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// When each forced stable-token refresh (`force_refresh: true`) came.
+    pub fn forced_refreshes(&self) -> Vec<Instant> {
+        self.state.lock().forced_refreshes.clone()
     }
 
     /// Invalidates every token issued so far, as another instance's forced
@@ -506,14 +520,15 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
             if q("grant_type").as_deref() != Some("client_credential") {
                 return error(&state, 40002, "invalid grant_type");
             }
-            issue_token(&state, q("appid"), q("secret"), true)
+            issue_token(&state, q("appid"), q("secret"), TokenCall::Classic)
         }
         (Method::POST, "/cgi-bin/stable_token") => {
             if body["grant_type"] != "client_credential" {
                 return error(&state, 40002, "invalid grant_type");
             }
             let force = body["force_refresh"].as_bool().unwrap_or(false);
-            issue_token(&state, body["appid"].as_str().map(str::to_owned), body["secret"].as_str().map(str::to_owned), force)
+            let call = if force { TokenCall::StableForced } else { TokenCall::Stable };
+            issue_token(&state, body["appid"].as_str().map(str::to_owned), body["secret"].as_str().map(str::to_owned), call)
         }
         (Method::GET, "/sns/jscode2session") => {
             if q("appid").as_deref() != Some(&state.app_id) {
@@ -565,7 +580,19 @@ fn from_contract(contract: &EndpointContract) -> Response {
     }
 }
 
-fn issue_token(state: &State, app_id: Option<String>, secret: Option<String>, force: bool) -> Response {
+/// Which token call, as WeChat tells them apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenCall {
+    /// `/cgi-bin/token`: a new token each time; earlier ones live on until they expire.
+    Classic,
+    /// `/cgi-bin/stable_token`: the current token while it has more than a
+    /// fifth of its lifetime (at most five minutes) left, else a new one.
+    Stable,
+    /// `force_refresh: true`: a new token, and the current one dies at once.
+    StableForced,
+}
+
+fn issue_token(state: &State, app_id: Option<String>, secret: Option<String>, call: TokenCall) -> Response {
     if app_id.as_deref() != Some(&state.app_id) {
         return error(state, 40013, "invalid appid");
     }
@@ -574,11 +601,27 @@ fn issue_token(state: &State, app_id: Option<String>, secret: Option<String>, fo
     }
     state.token_fetches.fetch_add(1, Ordering::SeqCst);
     let mut inner = state.lock();
-    let token = match (&inner.current_token, force) {
-        (Some(current), false) => current.clone(),
-        _ => state.new_token(&mut inner),
+    let now = Instant::now();
+    let renew_within = (state.token_lifetime() / 5).min(Duration::from_secs(300));
+    let current = inner.current_token.clone().and_then(|token| inner.valid_tokens.get(&token).map(|expiry| (token, *expiry)));
+    let (token, expires_at) = match (call, current) {
+        (TokenCall::Stable, Some((token, expiry))) if expiry.saturating_duration_since(now) > renew_within => (token, expiry),
+        (TokenCall::StableForced, current) => {
+            if let Some((token, _)) = current {
+                inner.valid_tokens.remove(&token);
+            }
+            inner.forced_refreshes.push(now);
+            let token = state.new_token(&mut inner);
+            let expiry = inner.valid_tokens[&token];
+            (token, expiry)
+        }
+        _ => {
+            let token = state.new_token(&mut inner);
+            let expiry = inner.valid_tokens[&token];
+            (token, expiry)
+        }
     };
-    json_response(&json!({"access_token": token, "expires_in": state.token_lifetime_s.load(Ordering::Relaxed)}))
+    json_response(&json!({"access_token": token, "expires_in": expires_at.saturating_duration_since(now).as_secs()}))
 }
 
 fn check_token(state: &State, token: Option<String>) -> Option<Response> {
@@ -589,10 +632,11 @@ fn check_token(state: &State, token: Option<String>) -> Option<Response> {
     match token {
         None => Some(error(state, 41001, "access_token missing")),
         Some(_) if inner.reject_all_tokens => Some(error(state, 40001, "invalid credential, access_token is invalid or not latest")),
-        Some(token) if !inner.valid_tokens.contains(&token) => {
-            Some(error(state, 40001, "invalid credential, access_token is invalid or not latest"))
-        }
-        Some(_) => None,
+        Some(token) => match inner.valid_tokens.get(&token) {
+            None => Some(error(state, 40001, "invalid credential, access_token is invalid or not latest")),
+            Some(expiry) if *expiry <= Instant::now() => Some(error(state, 42001, "access_token expired")),
+            Some(_) => None,
+        },
     }
 }
 
