@@ -433,13 +433,14 @@ async fn run(
                             if let Some(rid) = body.rid() {
                                 call_span.record("rid", rid);
                             }
-                            if let (RetryKind::RefreshToken, Some(token), Some(tokens), false) =
-                                (retry_kind(&body), &token, tokens, refreshed)
-                            {
-                                tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
+                            if let (RetryKind::RefreshToken, Some(token), Some(tokens)) = (retry_kind(&body), &token, tokens) {
+                                // Dropped even after the retry, so the next call does not reuse it.
                                 tokens.invalidate(token).await;
-                                refreshed = true;
-                                continue;
+                                if !refreshed {
+                                    tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
+                                    refreshed = true;
+                                    continue;
+                                }
                             }
                             Err(Error::Api(body))
                         }
@@ -624,9 +625,7 @@ impl WeChatTokenSource {
             rate: None,
             timeout: None,
         };
-        call_operation(&context, request)
-            .await
-            .map_err(|error| TokenError::new(error.code(), error))
+        call_operation(&context, request).await.map_err(|error| TokenError::new(error.code(), error))
     }
 }
 

@@ -227,13 +227,6 @@ pub struct TokenError {
 pub enum TokenErrorKind {
     /// The token source failed: WeChat's token call, or your own source.
     Source,
-    /// WeChat rejected the token, the source handed the same one back, and
-    /// the app's forced-refresh limits (20 a day, 30 s apart by default)
-    /// allow no forced refresh for this long.
-    ForceRefreshRefused {
-        /// When the limits allow the next forced refresh.
-        retry_after: Duration,
-    },
     /// Another instance held the refresh lease too long without storing a
     /// token.
     LeaseWaitTimedOut,

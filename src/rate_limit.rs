@@ -86,7 +86,11 @@ impl RateLimiter {
             match allowance {
                 Allowance::Granted => return Ok(()),
                 Allowance::Refused { retry_after } if Instant::now() + retry_after <= deadline => {
-                    tracing::debug!(endpoint = meta.name, wait_ms = retry_after.as_millis() as u64, "rate limit spent; waiting for the next window");
+                    tracing::debug!(
+                        endpoint = meta.name,
+                        wait_ms = retry_after.as_millis() as u64,
+                        "rate limit spent; waiting for the next window"
+                    );
                     tokio::time::sleep(retry_after).await;
                 }
                 Allowance::Refused { retry_after } => return Err(retry_after),

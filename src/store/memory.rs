@@ -1,7 +1,7 @@
 //! The in-process store: the default, and the fallback while a shared
 //! store is unreachable.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -22,12 +22,16 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct AppState {
     token: Option<StoredToken>,
-    rejected: Option<Secret>,
+    /// The latest tokens reported as rejected, newest last.
+    rejected: VecDeque<Secret>,
     lease: Option<(String, Instant)>,
     last_force: Option<Instant>,
     /// Forced refreshes so far on a Beijing day: (day, count).
     forced_on: (u64, u32),
 }
+
+/// Rejected tokens remembered per app: far more than can be current at once.
+const REJECTED_KEPT: usize = 16;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
@@ -58,12 +62,17 @@ impl MemoryStore {
             if app.token.as_ref().is_some_and(|t| t.value == *failed) {
                 app.token = None;
             }
-            app.rejected = Some(failed.clone());
+            if !app.rejected.contains(failed) {
+                if app.rejected.len() == REJECTED_KEPT {
+                    app.rejected.pop_front();
+                }
+                app.rejected.push_back(failed.clone());
+            }
         });
     }
 
     pub(crate) fn is_rejected_now(&self, app_id: &str, token: &Secret) -> bool {
-        self.with_app(app_id, |app| app.rejected.as_ref() == Some(token))
+        self.with_app(app_id, |app| app.rejected.contains(token))
     }
 
     pub(crate) fn try_lease_now(&self, app_id: &str, ttl: Duration) -> Option<Lease> {
@@ -178,6 +187,7 @@ mod tests {
         assert!(store.is_rejected_now("wxapp", &Secret::new("T1")));
         store.invalidate_now("wxapp", &Secret::new("T2"));
         assert_eq!(store.load_now("wxapp"), None);
+        assert!(store.is_rejected_now("wxapp", &Secret::new("T1")), "every rejected token is remembered");
         assert_eq!(store.load_now("other-app"), None, "apps are apart");
     }
 

@@ -135,7 +135,7 @@ pub trait TokenStore: Send + Sync + 'static {
 
     /// WeChat rejected `failed`: drop it if it is still the stored token
     /// (another instance may have replaced it already, and that one must
-    /// stay), and remember it as rejected.
+    /// stay), and remember it among the rejected ones.
     fn invalidate<'a>(&'a self, app_id: &'a str, failed: &'a Secret) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Whether `token` was reported rejected by any instance.

@@ -4,7 +4,7 @@
 //! Cluster hash tag, so one app's keys share a slot):
 //! - `wxa:{wx123}:token`: hash of `v` (token), `r` (refresh at), `e`
 //!   (expires at, Unix ms); it expires with the token;
-//! - `wxa:{wx123}:rejected`: the token last reported as rejected;
+//! - `wxa:{wx123}:rejected`: set of the tokens reported as rejected;
 //! - `wxa:{wx123}:lease`: the refresh lease's owner, with the lease TTL;
 //! - `wxa:{wx123}:force:last` and `wxa:{wx123}:force:day:<day>`: the
 //!   forced-refresh spacing and daily count;
@@ -64,24 +64,39 @@ fn store_error(error: redis::RedisError) -> StoreError {
     StoreError::new(format!("redis: {error}"))
 }
 
-static SAVE: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static SAVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'r', ARGV[2], 'e', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1"));
+return 1",
+    )
+});
 
-static INVALIDATE: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('HGET', KEYS[1], 'v') == ARGV[1] then redis.call('DEL', KEYS[1]) end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return 1"));
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1",
+    )
+});
 
-static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0"));
+return 0",
+    )
+});
 
 /// Returns {1, 0} when granted, {0, wait_ms} when too soon, {0, -1} when
 /// the day's budget is spent.
-static FORCE: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static FORCE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local wait = redis.call('PTTL', KEYS[1])
 if wait > 0 then return {0, wait} end
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -89,16 +104,22 @@ if used >= tonumber(ARGV[2]) then return {0, -1} end
 redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
-return {1, 0}"));
+return {1, 0}",
+    )
+});
 
-static ACQUIRE: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used >= tonumber(ARGV[1]) then return 0 end
 redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1"));
+return 1",
+    )
+});
 
-/// How long a rejected token is remembered: longer than any token lives.
+/// How long rejected tokens are remembered: longer than any token lives.
 const REJECTED_TTL_MS: u64 = 3 * 3600 * 1000;
 
 fn millis(duration: Duration) -> u64 {
@@ -187,18 +208,14 @@ impl TokenStore for RedisStore {
     }
 
     fn is_rejected<'a>(&'a self, app_id: &'a str, token: &'a Secret) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let rejected: Option<String> = self.connection().get(self.key(app_id, "rejected")).await.map_err(store_error)?;
-            Ok(rejected.as_deref() == Some(token.expose()))
-        })
+        Box::pin(async move { self.connection().sismember(self.key(app_id, "rejected"), token.expose()).await.map_err(store_error) })
     }
 
     fn try_lease<'a>(&'a self, app_id: &'a str, ttl: Duration) -> BoxFuture<'a, Result<Option<Lease>, StoreError>> {
         Box::pin(async move {
             let lease = Lease::unique();
-            let options = redis::SetOptions::default()
-                .conditional_set(redis::ExistenceCheck::NX)
-                .with_expiration(redis::SetExpiry::PX(millis(ttl)));
+            let options =
+                redis::SetOptions::default().conditional_set(redis::ExistenceCheck::NX).with_expiration(redis::SetExpiry::PX(millis(ttl)));
             let taken: Option<String> =
                 self.connection().set_options(self.key(app_id, "lease"), lease.owner(), options).await.map_err(store_error)?;
             Ok(taken.map(|_| lease))

@@ -36,6 +36,10 @@ use serde_json::{Value, json};
 use crate::{Client, ClientBuilder};
 
 pub mod contract;
+#[cfg(feature = "redis")]
+mod redis_server;
+#[cfg(feature = "redis")]
+pub use redis_server::RedisServer;
 
 use contract::EndpointContract;
 
@@ -191,7 +195,7 @@ impl State {
     }
 
     fn new_token(&self, inner: &mut Inner) -> String {
-        let token = format!("FAKE_TOKEN_{:016x}_{}", self.next().wrapping_mul(0x9e37_79b9_7f4a_7c15), self.next());
+        let token = format!("FAKE_TOKEN_{}_{:016x}_{}", self.app_id, self.next().wrapping_mul(0x9e37_79b9_7f4a_7c15), self.next());
         inner.valid_tokens.insert(token.clone(), Instant::now() + self.token_lifetime());
         inner.issued_tokens.push(token.clone());
         inner.current_token = Some(token.clone());
@@ -621,7 +625,9 @@ fn issue_token(state: &State, app_id: Option<String>, secret: Option<String>, ca
             (token, expiry)
         }
     };
-    json_response(&json!({"access_token": token, "expires_in": expires_at.saturating_duration_since(now).as_secs()}))
+    // Whole seconds, rounded: a token issued now says its full lifetime.
+    let expires_in = (expires_at.saturating_duration_since(now).as_millis() + 500) / 1000;
+    json_response(&json!({"access_token": token, "expires_in": expires_in as u64}))
 }
 
 fn check_token(state: &State, token: Option<String>) -> Option<Response> {

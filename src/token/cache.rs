@@ -82,8 +82,9 @@ pub(crate) struct TokenCache {
     last_error: Mutex<Option<TokenError>>,
     /// The token last reported as rejected by WeChat in this process.
     rejected: Mutex<Option<Secret>>,
-    /// While the forced-refresh budget is spent: no fetch before then.
-    forced_blocked_until: Mutex<Option<Instant>>,
+    /// After a forced refresh was refused: until when the token the source
+    /// handed back is served again without asking the source.
+    forced_blocked: Mutex<Option<(Instant, StoredToken)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -157,7 +158,7 @@ impl TokenCache {
             generation: AtomicU64::new(0),
             last_error: Mutex::new(None),
             rejected: Mutex::new(None),
-            forced_blocked_until: Mutex::new(None),
+            forced_blocked: Mutex::new(None),
         }
     }
 
@@ -216,13 +217,13 @@ impl TokenCache {
             if let Some(token) = shared.as_ref().filter(|t| now_ms() < t.refresh_at_ms) {
                 break Ok(Some(self.adopt(token)));
             }
-            if let Some(until) = *lock(&self.forced_blocked_until)
+            let blocked = lock(&self.forced_blocked).clone();
+            if let Some((until, token)) = blocked
                 && Instant::now() < until
-                && let Some(error) = lock(&self.last_error).clone()
             {
-                // The source keeps handing back a rejected token and the
-                // forced-refresh budget is spent: fail without fetching.
-                return Err(error);
+                // The source hands back a rejected token and no forced
+                // refresh is allowed yet: use it again without asking.
+                break Ok(Some(self.adopt(&token)));
             }
             if let Some(lease) = self.try_lease().await {
                 let result = match self.load_shared().await.filter(|t| now_ms() < t.refresh_at_ms) {
@@ -256,26 +257,26 @@ impl TokenCache {
     /// WeChat rejected; stores the result.
     async fn fetch_from_source(&self) -> Result<Secret, TokenError> {
         let mut result = self.source.fetch(false).await;
+        let mut refused = None;
         if let Ok(token) = &result
             && self.was_rejected(&token.value).await
         {
-            result = match self.take_force_refresh().await {
+            match self.take_force_refresh().await {
                 Allowance::Granted => {
                     tracing::warn!("the token source returned the rejected access token again; forcing a refresh");
-                    self.source.fetch(true).await
+                    result = self.source.fetch(true).await;
                 }
                 Allowance::Refused { retry_after } => {
-                    *lock(&self.forced_blocked_until) = Some(Instant::now() + retry_after);
+                    // WeChat has the last word: the token is used, and a
+                    // call it rejects fails with WeChat's own code. It is
+                    // not asked for again until a forced refresh could be.
                     tracing::warn!(
                         retry_after_ms = retry_after.as_millis() as u64,
-                        "the token source returned the rejected access token again, and the forced-refresh budget is spent"
+                        "the token source returned the rejected access token again, and the forced-refresh limits allow no refresh yet"
                     );
-                    Err(TokenError::of_kind(
-                        TokenErrorKind::ForceRefreshRefused { retry_after },
-                        format!("the token was rejected and the forced-refresh limit allows the next refresh in {retry_after:?}"),
-                    ))
+                    refused = Some(retry_after.min(self.settings.force_limits.min_interval));
                 }
-            };
+            }
         }
         match result {
             Ok(token) => {
@@ -283,6 +284,12 @@ impl TokenCache {
                 let lifetime = token.expires_in.as_millis() as u64;
                 let margin = refresh_margin(token.expires_in).as_millis() as u64;
                 let stored = StoredToken { value: token.value, refresh_at_ms: now + lifetime - margin, expires_at_ms: now + lifetime };
+                if let Some(wait) = refused {
+                    // Kept out of the store: the others must not take up a rejected token.
+                    let value = self.adopt(&stored);
+                    *lock(&self.forced_blocked) = Some((Instant::now() + wait, stored));
+                    return Ok(value);
+                }
                 self.save_shared(&stored).await;
                 tracing::debug!(expires_in_s = lifetime / 1000, "fetched a new access token");
                 Ok(self.adopt(&stored))
@@ -296,12 +303,13 @@ impl TokenCache {
 
     /// Serves `token` from the process from now on.
     fn adopt(&self, token: &StoredToken) -> Secret {
-        let cached = Cached { value: token.value.clone(), refresh_at: instant_at(token.refresh_at_ms), expires_at: instant_at(token.expires_at_ms) };
+        let cached =
+            Cached { value: token.value.clone(), refresh_at: instant_at(token.refresh_at_ms), expires_at: instant_at(token.expires_at_ms) };
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(cached);
         let mut rejected = lock(&self.rejected);
         if rejected.as_ref().is_some_and(|r| *r != token.value) {
             *rejected = None;
-            *lock(&self.forced_blocked_until) = None;
+            *lock(&self.forced_blocked) = None;
         }
         token.value.clone()
     }
@@ -379,10 +387,8 @@ impl TokenCache {
             match store.try_lease(&self.app, self.settings.lease_ttl).await {
                 Ok(lease) => {
                     self.health.answered();
-                    return lease.map(|lease| LeaseGuard {
-                        cache: self,
-                        held: Some(Held::Shared(self.store.clone(), self.app.clone(), lease)),
-                    });
+                    return lease
+                        .map(|lease| LeaseGuard { cache: self, held: Some(Held::Shared(self.store.clone(), self.app.clone(), lease)) });
                 }
                 Err(error) => self.health.failed(&error),
             }
