@@ -16,6 +16,16 @@ for tool in rustfmt cargo-clippy; do
   command -v "$tool" >/dev/null || { echo "missing $tool: rustup component add ${tool#cargo-}" >&2; exit 1; }
 done
 
+# The fleet tests (feature `redis`) start their own redis-server on free
+# loopback ports; a fresh machine gets it from Debian's packages.
+if ! command -v redis-server >/dev/null; then
+  step "installing redis-server"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+redis-server --version
+
 step "formatting"
 cargo fmt --all --check
 

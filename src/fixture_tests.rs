@@ -184,3 +184,23 @@ async fn an_any_json_body_is_sent_as_given_and_free_json_comes_back() {
     assert_eq!(sent.query_value("env"), Some("env-1"));
     assert_eq!(sent.json, Some(json!({"a": 1, "b": 2})));
 }
+
+#[tokio::test]
+async fn an_enforced_rate_limit_holds_calls_back_without_sending_them() {
+    let fake = FakeWeChat::start().await;
+    let client = fake.client_builder().rate_limits(crate::RateLimits::per_process()).build().expect("client");
+    let (_, left) = crate::store::window(crate::store::now_ms(), std::time::Duration::from_secs(3600));
+    if left < std::time::Duration::from_secs(2) {
+        tokio::time::sleep(left).await;
+    }
+    for _ in 0..2 {
+        fake.script("/sns/demo/notify", ScriptedResponse::new(200).body(r#"{"errcode":0,"errmsg":"ok"}"#));
+        client.notify(NotifyRequest::new()).await.expect("within the limit of two an hour");
+    }
+    let error = client.notify(NotifyRequest::new()).await.expect_err("over the limit");
+    assert!(matches!(error, Error::RateLimited { retry_after } if retry_after <= std::time::Duration::from_secs(3600)), "{error:?}");
+    assert_eq!(fake.calls("/sns/demo/notify"), 2, "the third call was not sent");
+    // Without enforcement, the same client settings send it.
+    fake.script("/sns/demo/notify", ScriptedResponse::new(200).body(r#"{"errcode":0,"errmsg":"ok"}"#));
+    fake.client().notify(NotifyRequest::new()).await.expect("not enforced by default");
+}

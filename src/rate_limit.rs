@@ -98,3 +98,117 @@ impl RateLimiter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::runtime::{Auth, HttpMethod, Operation, RateLimit, ResponseKind};
+    use crate::store::{now_ms, window};
+
+    fn meta(limit: RateLimit) -> EndpointMeta {
+        EndpointMeta {
+            name: "limitedCall",
+            method: HttpMethod::Post,
+            path: "/limited",
+            auth: Auth::AccessToken,
+            retry_safe: true,
+            rate_limit: Some(limit),
+            response: ResponseKind::Json,
+            secret_response: false,
+        }
+    }
+
+    /// Waits out the end of the current window if it is about to close,
+    /// so a test's calls fall in one window.
+    async fn early_in_window(period: Duration) {
+        let (_, left) = window(now_ms(), period);
+        if left < Duration::from_secs(2) {
+            tokio::time::sleep(left).await;
+        }
+    }
+
+    #[test]
+    fn the_specs_limits_reach_the_runtime() {
+        let limit = crate::api::qrcode::GetUnlimitedQrCodeRequest::META.rate_limit;
+        assert_eq!(limit, Some(RateLimit { calls: 5000, period: Duration::from_secs(60) }));
+        assert_eq!(crate::api::customer_service::GetTempMediaRequest::META.rate_limit, None);
+    }
+
+    #[tokio::test]
+    async fn calls_beyond_the_limit_are_refused_until_the_next_window() {
+        let limit = RateLimit { calls: 3, period: Duration::from_secs(3600) };
+        early_in_window(limit.period).await;
+        let limiter = RateLimiter::new(RateLimits::per_process(), "wxapp".into());
+        for _ in 0..3 {
+            assert_eq!(limiter.admit(&meta(limit)).await, Ok(()));
+        }
+        let retry_after = limiter.admit(&meta(limit)).await.expect_err("over the limit");
+        assert!(retry_after > Duration::ZERO && retry_after <= limit.period);
+        let unlimited = EndpointMeta { rate_limit: None, ..meta(limit) };
+        assert_eq!(limiter.admit(&unlimited).await, Ok(()), "endpoints without a documented limit are not counted");
+        let other_app = RateLimiter::new(RateLimits::per_process(), "other".into());
+        assert_eq!(other_app.admit(&meta(limit)).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_call_waits_for_the_next_window_when_allowed_to() {
+        let limit = RateLimit { calls: 2, period: Duration::from_secs(1) };
+        let limiter = RateLimiter::new(RateLimits::per_process().max_wait(Duration::from_secs(2)), "wxapp".into());
+        let started = Instant::now();
+        for _ in 0..5 {
+            assert_eq!(limiter.admit(&meta(limit)).await, Ok(()));
+        }
+        // Five calls at two a second span at least two window changes.
+        assert!(started.elapsed() >= Duration::from_millis(1000), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_shared_store_falls_back_to_counting_in_the_process() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        #[cfg(feature = "redis")]
+        let store: Arc<dyn RateLimitStore> = Arc::new(crate::store::RedisStore::new(&format!("redis://127.0.0.1:{port}/")).expect("store"));
+        #[cfg(not(feature = "redis"))]
+        let store: Arc<dyn RateLimitStore> = {
+            let _ = port;
+            Arc::new(Unreachable)
+        };
+        let limit = RateLimit { calls: 2, period: Duration::from_secs(3600) };
+        early_in_window(limit.period).await;
+        let limiter = RateLimiter::new(RateLimits::shared(store), "wxapp".into());
+        assert_eq!(limiter.admit(&meta(limit)).await, Ok(()));
+        assert_eq!(limiter.admit(&meta(limit)).await, Ok(()));
+        assert!(limiter.admit(&meta(limit)).await.is_err(), "still enforced, in the process");
+    }
+
+    #[cfg(not(feature = "redis"))]
+    struct Unreachable;
+
+    #[cfg(not(feature = "redis"))]
+    impl RateLimitStore for Unreachable {
+        fn acquire<'a>(&'a self, _key: &'a str, _limit: RateLimit) -> crate::BoxFuture<'a, Result<Allowance, crate::store::StoreError>> {
+            Box::pin(async { Err(crate::store::StoreError::new("unreachable")) })
+        }
+    }
+
+    #[cfg(all(feature = "redis", feature = "testing"))]
+    #[tokio::test]
+    async fn a_shared_limit_holds_for_the_whole_fleet() {
+        let redis = crate::testing::RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
+        let limit = RateLimit { calls: 5, period: Duration::from_secs(3600) };
+        early_in_window(limit.period).await;
+        let instance = || {
+            let store = Arc::new(crate::store::RedisStore::new(&redis.url()).expect("store"));
+            RateLimiter::new(RateLimits::shared(store), "wxapp".into())
+        };
+        let (a, b) = (instance(), instance());
+        let mut granted = 0;
+        for _ in 0..6 {
+            granted += usize::from(a.admit(&meta(limit)).await.is_ok());
+            granted += usize::from(b.admit(&meta(limit)).await.is_ok());
+        }
+        assert_eq!(granted, 5, "five calls an hour for the two instances together");
+    }
+}

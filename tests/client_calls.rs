@@ -13,7 +13,7 @@ use wxa::api::customer_service::{
 use wxa::api::login::{Code2SessionError, Code2SessionRequest};
 use wxa::api::qrcode::{GetUnlimitedQrCodeError, GetUnlimitedQrCodeLineColor, GetUnlimitedQrCodeRequest};
 use wxa::testing::{FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
-use wxa::{Error, RetryKind, Upload};
+use wxa::{Error, RetryKind, RetryPolicy, Upload};
 
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00fake-jpeg-body";
 
@@ -449,4 +449,22 @@ async fn throttles_and_final_codes_are_not_retried() {
     fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(-1, "system error", "text/plain"));
     no_retries.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("-1");
     assert_eq!(fake.calls("/cgi-bin/media/get"), 3);
+}
+
+#[tokio::test]
+async fn a_handle_with_its_own_timeout_applies_it_to_each_request() {
+    let fake = FakeWeChat::start().await;
+    fake.add_media("SLOW", &b"\x89PNG"[..], "image/png");
+    let client = fake.client_builder().retry_policy(RetryPolicy::none()).build().expect("client");
+    client.access_token().await.expect("token first, so only the media call is slow");
+    fake.script("/cgi-bin/media/get", ScriptedResponse::new(200).delay(Duration::from_millis(500)).body("late"));
+    let error =
+        client.with_timeout(Duration::from_millis(100)).get_temp_media(GetTempMediaRequest::new("SLOW")).await.expect_err("timeout");
+    assert!(matches!(error, Error::Timeout), "{error:?}");
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(200).delay(Duration::from_millis(300)).header("content-type", "image/png").body("slow"),
+    );
+    let media = client.get_temp_media(GetTempMediaRequest::new("SLOW")).await.expect("the client's own 30 s timeout");
+    assert_eq!(&media.bytes[..], b"slow");
 }
