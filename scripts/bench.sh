@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-cargo bench --quiet --bench codegen --bench call_overhead 2>/dev/null | grep -E '^(codegen|overhead) ' >"$results"
+command -v redis-server >/dev/null || { echo "the token benchmark needs redis-server (scripts/test.sh installs it)" >&2; exit 1; }
+cargo bench --quiet --features redis --bench codegen --bench call_overhead --bench token 2>/dev/null |
+  grep -E '^(codegen|overhead|token|store|throughput) ' >"$results"
 
 echo "| measurement | endpoints | files | median | best |"
 echo "| --- | ---: | ---: | ---: | ---: |"
@@ -20,3 +22,9 @@ awk '$1 == "overhead" {
   printf "| generated client call | %s µs |\n", $3
   printf "| ratio generated / baseline | %s (%+.2f %%) |\n", $4, ($4 - 1) * 100
 }' "$results"
+echo
+echo "| token store | memory store (baseline) | Redis store | ratio Redis / memory |"
+echo "| --- | ---: | ---: | ---: |"
+awk '$1 == "token" { printf "| token for a call (warm, in-process copy) | %s ns | %s ns | %s |\n", $2, $3, $4 }
+     $1 == "store" { printf "| one read of the shared token (refresh path) | %s µs | %s µs | %s |\n", $2, $3, $4 }
+     $1 == "throughput" { printf "| 64 tasks sharing one token, getTempMedia | %s calls/s | %s calls/s | %s |\n", $2, $3, $4 }' "$results"
