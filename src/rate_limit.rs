@@ -69,20 +69,7 @@ impl RateLimiter {
         let key = format!("{}:{}", self.app, meta.name);
         let deadline = Instant::now() + self.limits.max_wait;
         loop {
-            let allowance = if self.health.usable() {
-                match self.limits.store.acquire(&key, limit).await {
-                    Ok(allowance) => {
-                        self.health.answered();
-                        allowance
-                    }
-                    Err(error) => {
-                        self.health.failed(&error);
-                        self.fallback.acquire_now(&key, limit)
-                    }
-                }
-            } else {
-                self.fallback.acquire_now(&key, limit)
-            };
+            let allowance = self.health.ask(|| self.limits.store.acquire(&key, limit), || self.fallback.acquire_now(&key, limit)).await;
             match allowance {
                 Allowance::Granted => return Ok(()),
                 Allowance::Refused { retry_after } if Instant::now() + retry_after <= deadline => {

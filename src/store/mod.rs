@@ -181,12 +181,30 @@ impl StoreHealth {
     }
 
     /// Whether to ask the store now.
-    pub fn usable(&self) -> bool {
+    fn usable(&self) -> bool {
         !matches!(*self.down_until(), Some(until) if Instant::now() < until)
     }
 
+    /// Asks the shared store (`ask`) unless it failed a moment ago, and
+    /// answers from in-process state (`fallback`) when it cannot.
+    pub async fn ask<T, F>(&self, ask: impl FnOnce() -> F, fallback: impl FnOnce() -> T) -> T
+    where
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        if self.usable() {
+            match ask().await {
+                Ok(value) => {
+                    self.answered();
+                    return value;
+                }
+                Err(error) => self.failed(&error),
+            }
+        }
+        fallback()
+    }
+
     /// The store failed.
-    pub fn failed(&self, error: &StoreError) {
+    fn failed(&self, error: &StoreError) {
         let mut down = self.down_until();
         if down.is_none() {
             tracing::warn!(store = self.what, %error, "the shared store is unreachable; carrying on with in-process state");
@@ -197,7 +215,7 @@ impl StoreHealth {
     }
 
     /// The store answered.
-    pub fn answered(&self) {
+    fn answered(&self) {
         if self.down_until().take().is_some() {
             tracing::warn!(store = self.what, "the shared store is reachable again");
         }

@@ -324,93 +324,50 @@ impl TokenCache {
             }
         }
         *lock(&self.rejected) = Some(failed.clone());
-        if let Some(store) = self.primary() {
-            match store.invalidate(&self.app, failed).await {
-                Ok(()) => return self.health.answered(),
-                Err(error) => self.health.failed(&error),
-            }
-        }
-        self.fallback.invalidate_now(&self.app, failed);
-    }
-
-    /// The shared store, unless it failed a moment ago.
-    fn primary(&self) -> Option<&dyn TokenStore> {
-        self.health.usable().then_some(&*self.store)
+        self.health.ask(|| self.store.invalidate(&self.app, failed), || self.fallback.invalidate_now(&self.app, failed)).await;
     }
 
     async fn load_shared(&self) -> Option<StoredToken> {
-        let token = match self.primary() {
-            Some(store) => match store.load(&self.app).await {
-                Ok(token) => {
-                    self.health.answered();
-                    token
-                }
-                Err(error) => {
-                    self.health.failed(&error);
-                    self.fallback.load_now(&self.app)
-                }
-            },
-            None => self.fallback.load_now(&self.app),
-        };
+        let token = self.health.ask(|| self.store.load(&self.app), || self.fallback.load_now(&self.app)).await;
         // A token this process saw rejected is not taken back.
         token.filter(|t| lock(&self.rejected).as_ref() != Some(&t.value))
     }
 
     async fn save_shared(&self, token: &StoredToken) {
-        if let Some(store) = self.primary() {
-            match store.save(&self.app, token).await {
-                Ok(()) => return self.health.answered(),
-                Err(error) => self.health.failed(&error),
-            }
-        }
-        self.fallback.save_now(&self.app, token);
+        self.health.ask(|| self.store.save(&self.app, token), || self.fallback.save_now(&self.app, token)).await;
     }
 
     async fn was_rejected(&self, token: &Secret) -> bool {
         if lock(&self.rejected).as_ref() == Some(token) {
             return true;
         }
-        if let Some(store) = self.primary() {
-            match store.is_rejected(&self.app, token).await {
-                Ok(rejected) => {
-                    self.health.answered();
-                    return rejected;
-                }
-                Err(error) => self.health.failed(&error),
-            }
-        }
-        self.fallback.is_rejected_now(&self.app, token)
+        self.health.ask(|| self.store.is_rejected(&self.app, token), || self.fallback.is_rejected_now(&self.app, token)).await
     }
 
     async fn try_lease(&self) -> Option<LeaseGuard<'_>> {
-        if let Some(store) = self.primary() {
-            match store.try_lease(&self.app, self.settings.lease_ttl).await {
-                Ok(lease) => {
-                    self.health.answered();
-                    return lease
-                        .map(|lease| LeaseGuard { cache: self, held: Some(Held::Shared(self.store.clone(), self.app.clone(), lease)) });
-                }
-                Err(error) => self.health.failed(&error),
-            }
-        }
-        // In-process the refresh mutex already lets only one caller here.
-        let lease = self.fallback.try_lease_now(&self.app, self.settings.lease_ttl)?;
-        Some(LeaseGuard { cache: self, held: Some(Held::Local(lease)) })
+        let ttl = self.settings.lease_ttl;
+        let held = self
+            .health
+            .ask(
+                || async move {
+                    let lease = self.store.try_lease(&self.app, ttl).await?;
+                    Ok(lease.map(|lease| Held::Shared(self.store.clone(), self.app.clone(), lease)))
+                },
+                // In-process the refresh mutex already lets only one caller here.
+                || self.fallback.try_lease_now(&self.app, ttl).map(Held::Local),
+            )
+            .await?;
+        Some(LeaseGuard { cache: self, held: Some(held) })
     }
 
     async fn take_force_refresh(&self) -> Allowance {
-        if let Some(store) = self.primary() {
-            match store.take_force_refresh(&self.app, self.settings.force_limits).await {
-                Ok(allowance) => {
-                    self.health.answered();
-                    return allowance;
-                }
-                Err(error) => self.health.failed(&error),
-            }
-        }
-        self.fallback.take_force_refresh_now(&self.app, self.settings.force_limits)
+        let limits = self.settings.force_limits;
+        self.health
+            .ask(|| self.store.take_force_refresh(&self.app, limits), || self.fallback.take_force_refresh_now(&self.app, limits))
+            .await
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
