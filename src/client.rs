@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use tracing::Instrument;
 
-use crate::Secret;
+use crate::{MediaStream, Secret};
 use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
 use crate::store::{ForceRefreshLimits, MemoryStore, TokenStore};
 use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSettings, TokenSource};
-use crate::transport::Transport;
+use crate::transport::{Reading, Transport};
 
 /// WeChat's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
@@ -242,15 +242,23 @@ impl ClientBuilder {
         {
             return Err(BuildError::InvalidBaseUrl(self.base_url));
         }
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| BuildError::Http(e.to_string()))?,
+        let (http, timeout) = match self.http {
+            Some(http) => (http, None),
+            None => {
+                let http = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    // WeChat never redirects. A redirect means a captive
+                    // portal or a misrouted proxy: it is reported as the
+                    // 3xx it is, and nothing is sent to where it points.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| BuildError::Http(e.to_string()))?;
+                // Applied per request rather than to the whole client, so
+                // streamed downloads can time each chunk instead.
+                (http, Some(self.timeout))
+            }
         };
-        let transport = Transport { http, base_url };
+        let transport = Transport { http, base_url, timeout };
         if self.store.is_some() && self.credentials.app_id.is_none() {
             return Err(BuildError::StoreNeedsAppId);
         }
@@ -338,16 +346,29 @@ impl Client {
 
     /// Runs one endpoint call. Every generated method ends here.
     pub(crate) async fn execute<O: Operation>(&self, request: O) -> Result<O::Output, Error<O::Error>> {
+        call_operation(&self.context(), request).await
+    }
+
+    /// Runs one call of a binary endpoint and hands back the file as it
+    /// arrives. Every generated `…_stream` method ends here.
+    pub(crate) async fn execute_stream<O: Operation>(&self, request: O) -> Result<MediaStream, Error<O::Error>> {
+        let context = self.context();
+        let parts = request.into_parts(context.credentials).map_err(Error::Prepare)?;
+        let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
+        let body = run(&context, &O::META, &parts, &retry_kind, Reading::Streamed).await.map_err(|e| e.map_api(O::Error::from_body))?;
+        Ok(body.into_media_stream())
+    }
+
+    fn context(&self) -> CallContext<'_> {
         let inner = &*self.inner;
-        let context = CallContext {
+        CallContext {
             transport: &inner.transport,
             tokens: inner.tokens.as_ref(),
             credentials: &inner.credentials,
             retry: &inner.retry,
             rate: inner.rate.as_ref(),
             timeout: self.timeout,
-        };
-        call_operation(&context, request).await
+        }
     }
 }
 
@@ -367,7 +388,7 @@ struct CallContext<'a> {
 async fn call_operation<O: Operation>(context: &CallContext<'_>, request: O) -> Result<O::Output, Error<O::Error>> {
     let parts = request.into_parts(context.credentials).map_err(Error::Prepare)?;
     let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-    let body = run(context, &O::META, &parts, &retry_kind).await.map_err(|e| e.map_api(O::Error::from_body))?;
+    let body = run(context, &O::META, &parts, &retry_kind, Reading::Whole).await.map_err(|e| e.map_api(O::Error::from_body))?;
     O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
 }
 
@@ -396,6 +417,7 @@ async fn run(
     meta: &EndpointMeta,
     parts: &RequestParts,
     retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
+    reading: Reading,
 ) -> Result<SuccessBody, Error<ErrorBody>> {
     let span = tracing::debug_span!(
         "wxa.call",
@@ -422,7 +444,7 @@ async fn run(
                 (Auth::AccessToken, Some(tokens)) => Some(tokens.get().await.map_err(Error::Token)?),
                 _ => None,
             };
-            let step = match transport.send(meta, parts, token.as_ref(), timeout).await {
+            let step = match transport.send(meta, parts, token.as_ref(), timeout, reading).await {
                 Err(error) => Err(error),
                 Ok(raw) => {
                     call_span.record("status", raw.status);
@@ -444,12 +466,13 @@ async fn run(
                             }
                             Err(Error::Api(body))
                         }
-                        Outcome::HttpStatus { status, body } => {
+                        Outcome::HttpStatus { status, body, truncated } => {
                             let body = if meta.secret_response {
                                 crate::error::RawBody::redacted(body.len())
                             } else {
                                 crate::error::RawBody::kept(scrub_bytes(body, token.as_ref(), credentials))
-                            };
+                            }
+                            .truncated_if(truncated);
                             Err(Error::HttpStatus { status, body })
                         }
                         Outcome::Undecodable(mut failure) => {

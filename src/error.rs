@@ -71,6 +71,8 @@ pub trait ApiError: std::error::Error + Send + Sync + Sized + 'static {
 pub struct RawBody {
     bytes: Option<Bytes>,
     len: usize,
+    /// The server sent more than `len` bytes; the rest was not read.
+    truncated: bool,
 }
 
 /// How much of a raw body `Debug` and `Display` show.
@@ -78,11 +80,23 @@ const PREVIEW: usize = 256;
 
 impl RawBody {
     pub(crate) fn kept(bytes: Bytes) -> RawBody {
-        RawBody { len: bytes.len(), bytes: Some(bytes) }
+        RawBody { len: bytes.len(), bytes: Some(bytes), truncated: false }
     }
 
     pub(crate) fn redacted(len: usize) -> RawBody {
-        RawBody { bytes: None, len }
+        RawBody { bytes: None, len, truncated: false }
+    }
+
+    /// Marks a body of which only the start was read.
+    pub(crate) fn truncated_if(mut self, truncated: bool) -> RawBody {
+        self.truncated = truncated;
+        self
+    }
+
+    /// Whether the server sent more than was read. Error bodies are read up
+    /// to 64 KiB: a proxy's endless error page must not fill memory.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
     }
 
     /// The bytes, unless the call's answers carry secrets.
@@ -90,7 +104,7 @@ impl RawBody {
         self.bytes.as_ref()
     }
 
-    /// Length of the body as received.
+    /// Length of the body as read (see [`RawBody::is_truncated`]).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -118,7 +132,11 @@ impl RawBody {
 
 impl fmt::Debug for RawBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawBody").field("len", &self.len).field("preview", &self.preview()).finish()
+        f.debug_struct("RawBody")
+            .field("len", &self.len)
+            .field("truncated", &self.truncated)
+            .field("preview", &self.preview())
+            .finish()
     }
 }
 
@@ -139,9 +157,10 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cannot decode the answer (HTTP {}, {}, {} bytes): {}",
+            "cannot decode the answer (HTTP {}, {}, {}{} bytes): {}",
             self.status,
             self.content_type.as_deref().unwrap_or("no content type"),
+            if self.body.is_truncated() { "more than " } else { "" },
             self.body.len(),
             self.reason
         )
@@ -163,6 +182,12 @@ impl TransportError {
     /// Whether the connection could not be made (nothing was sent).
     pub fn is_connect(&self) -> bool {
         self.source.is_connect()
+    }
+
+    /// Whether the answer began but its body broke off: a reset
+    /// connection, or fewer bytes than `Content-Length` promised.
+    pub fn is_incomplete_body(&self) -> bool {
+        self.source.is_body() || self.source.is_decode()
     }
 }
 
@@ -190,6 +215,8 @@ pub enum PrepareError {
     MissingAppSecret,
     /// The body could not be serialized.
     Body(String),
+    /// The file to upload could not be read, or its reader was already sent.
+    Upload(String),
     /// A field breaks a limit the docs set (length, characters, range, …).
     Invalid {
         /// The field's path, e.g. `line_color.r` or `items[2].id`.
@@ -205,6 +232,7 @@ impl fmt::Display for PrepareError {
             PrepareError::MissingAppId => f.write_str("this endpoint needs the app id; build the client with credentials"),
             PrepareError::MissingAppSecret => f.write_str("this endpoint needs the app secret; build the client with credentials"),
             PrepareError::Body(reason) => write!(f, "cannot serialize the request body: {reason}"),
+            PrepareError::Upload(reason) => write!(f, "cannot send the upload: {reason}"),
             PrepareError::Invalid { field, rule } => write!(f, "`{field}` {rule}"),
         }
     }

@@ -50,7 +50,7 @@ pub mod api {
 
 pub use client::{BuildError, CLOUD_RUN_BASE_URL, Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use error::{ApiError, DecodeError, Error, ErrorBody, PrepareError, RawBody, RetryKind, TokenError, TokenErrorKind, TransportError};
-pub use media::{Media, Upload};
+pub use media::{Media, MediaStream, MediaStreamError, Upload};
 pub use rate_limit::RateLimits;
 pub use secret::Secret;
 pub use token::{AccessToken, BoxFuture, TokenSource, token_source_fn};

@@ -2,18 +2,73 @@
 //! The URL holds the access token, so it never leaves this module: errors
 //! are stripped of it and nothing here logs.
 
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
 use reqwest::Url;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
 use crate::Secret;
 use crate::error::{Error, ErrorBody, PrepareError, TransportError};
-use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts};
+use crate::media::UploadSource;
+use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts, ResponseKind};
+
+/// How much of an error body is read: a non-2xx answer, or text where a
+/// binary endpoint expects a file. WeChat's JSON errors are a few hundred
+/// bytes; a proxy's page that goes on and on must not fill memory.
+pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// The HTTP client and where it sends.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     pub http: reqwest::Client,
     pub base_url: Url,
+    /// The client's timeout, applied per request (`None` with a caller's
+    /// own `reqwest::Client`, whose settings then rule).
+    pub timeout: Option<Duration>,
+}
+
+/// How much of the body a call reads before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// All of it; the timeout covers the whole exchange.
+    Whole,
+    /// Enough to tell a file from a JSON error; the caller reads the rest.
+    /// The timeout covers the answer's start, then each wait for a chunk.
+    Streamed,
+}
+
+/// The unread rest of a streamed answer.
+#[derive(Debug)]
+pub(crate) struct BodyRest {
+    response: reqwest::Response,
+    /// `Content-Length` as sent (the response's own shrinks as it is read).
+    content_length: Option<u64>,
+    /// The longest wait for one chunk.
+    idle_timeout: Option<Duration>,
+}
+
+/// A failure while reading the rest of a streamed body.
+#[derive(Debug)]
+pub(crate) enum RestError {
+    Transport(TransportError),
+    Timeout,
+}
+
+impl BodyRest {
+    /// The next chunk, or `None` at the end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, RestError> {
+        let next = match self.idle_timeout {
+            Some(limit) => tokio::time::timeout(limit, self.response.chunk()).await.map_err(|_| RestError::Timeout)?,
+            None => self.response.chunk().await,
+        };
+        next.map_err(|e| if e.is_timeout() { RestError::Timeout } else { RestError::Transport(TransportError::new(e)) })
+    }
+
+    /// `Content-Length` as sent, if any.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
 }
 
 impl Transport {
@@ -40,21 +95,23 @@ impl Transport {
         url
     }
 
-    /// Sends once and reads the whole answer.
+    /// Sends once and reads the answer as `reading` says.
     pub async fn send(
         &self,
         meta: &EndpointMeta,
         parts: &RequestParts,
         token: Option<&Secret>,
-        timeout: Option<std::time::Duration>,
+        timeout: Option<Duration>,
+        reading: Reading,
     ) -> Result<RawResponse, Error<ErrorBody>> {
+        let timeout = timeout.or(self.timeout);
         let url = self.url(meta, parts, token);
         let method = match meta.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
         };
         let mut request = self.http.request(method, url);
-        if let Some(timeout) = timeout {
+        if let (Some(timeout), Reading::Whole) = (timeout, reading) {
             request = request.timeout(timeout);
         }
         match &parts.body {
@@ -65,24 +122,113 @@ impl Transport {
                 for (name, value) in parts {
                     form = form.text(*name, value.clone());
                 }
-                let file =
-                    reqwest::multipart::Part::stream_with_length(reqwest::Body::from(upload.bytes.clone()), upload.bytes.len() as u64)
-                        .file_name(upload.file_name.clone())
-                        .mime_str(upload.effective_content_type())
-                        .map_err(|_| {
-                            Error::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
-                        })?;
+                let (body, len) = upload_body(&upload.source).await.map_err(Error::Prepare)?;
+                let file = reqwest::multipart::Part::stream_with_length(body, len)
+                    .file_name(upload.file_name.clone())
+                    .mime_str(upload.effective_content_type())
+                    .map_err(|_| {
+                        Error::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
+                    })?;
                 form = form.part(*file_part, file);
                 request = request.multipart(form);
             }
         }
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let header = |name| response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_owned);
-        let content_type = header(CONTENT_TYPE);
-        let content_disposition = header(CONTENT_DISPOSITION);
-        let body = response.bytes().await.map_err(transport_error)?;
-        Ok(RawResponse { status, content_type, content_disposition, body })
+        let exchange = async {
+            let response = request.send().await.map_err(transport_error)?;
+            read_answer(response, meta.response, reading, timeout).await.map_err(transport_error)
+        };
+        match (reading, timeout) {
+            (Reading::Streamed, Some(limit)) => tokio::time::timeout(limit, exchange).await.map_err(|_| Error::Timeout)?,
+            _ => exchange.await,
+        }
+    }
+}
+
+/// Reads as much of an answer as the call needs.
+async fn read_answer(
+    mut response: reqwest::Response,
+    kind: ResponseKind,
+    reading: Reading,
+    timeout: Option<Duration>,
+) -> Result<RawResponse, reqwest::Error> {
+    let status = response.status().as_u16();
+    let header = |name| response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_owned);
+    let content_type = header(CONTENT_TYPE);
+    let content_disposition = header(CONTENT_DISPOSITION);
+    let mut raw = RawResponse { status, content_type, content_disposition, body: Bytes::new(), truncated: false, rest: None };
+    let textual_for_binary = kind == ResponseKind::Binary && crate::runtime::is_textual(raw.content_type.as_deref());
+    if !(200..300).contains(&status) || textual_for_binary {
+        (raw.body, raw.truncated) = read_up_to(&mut response, ERROR_BODY_LIMIT).await?;
+        return Ok(raw);
+    }
+    match reading {
+        Reading::Whole => raw.body = response.bytes().await?,
+        Reading::Streamed => {
+            let content_length = response.content_length();
+            // Enough to see the first byte that is not white space: `{`
+            // starts a JSON answer (read whole, up to the error limit), anything
+            // else a file (handed on with the connection).
+            let mut first = BytesMut::new();
+            let complete = loop {
+                let Some(chunk) = response.chunk().await? else { break true };
+                first.extend_from_slice(&chunk);
+                match first.iter().find(|b| !b.is_ascii_whitespace()) {
+                    None => {}
+                    Some(b'{') => {
+                        let (more, truncated) = read_up_to(&mut response, ERROR_BODY_LIMIT.saturating_sub(first.len())).await?;
+                        first.extend_from_slice(&more);
+                        raw.truncated = truncated;
+                        break true;
+                    }
+                    Some(_) => break false,
+                }
+            };
+            raw.body = first.freeze();
+            if !complete {
+                raw.rest = Some(BodyRest { response, content_length, idle_timeout: timeout });
+            }
+        }
+    }
+    Ok(raw)
+}
+
+/// Reads at most `limit` bytes; `true` when the body went on beyond them.
+async fn read_up_to(response: &mut reqwest::Response, limit: usize) -> Result<(Bytes, bool), reqwest::Error> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body.freeze(), true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body.freeze(), false))
+}
+
+/// The file part's body and length: from memory, a file opened now (so a
+/// retry reads it again from the start), or a reader that can be sent once.
+async fn upload_body(source: &UploadSource) -> Result<(reqwest::Body, u64), PrepareError> {
+    match source {
+        UploadSource::Bytes(bytes) => Ok((reqwest::Body::from(bytes.clone()), bytes.len() as u64)),
+        UploadSource::File(path) => {
+            let unreadable = |e: std::io::Error| PrepareError::Upload(format!("cannot read `{}`: {e}", path.display()));
+            let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+            // The length now, not when the upload was made: the part must
+            // say exactly what is sent.
+            let len = file.metadata().await.map_err(unreadable)?.len();
+            Ok((reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file)), len))
+        }
+        UploadSource::Reader(reader) => {
+            let taken = reader.take().ok_or_else(|| {
+                PrepareError::Upload(
+                    "the upload's reader was already sent once and cannot be sent again (a retry needs `Upload::new` or `Upload::from_file`)"
+                        .to_owned(),
+                )
+            })?;
+            let (reader, len) = taken;
+            Ok((reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader)), len))
+        }
     }
 }
 

@@ -221,6 +221,17 @@ impl crate::Client {
     ) -> Result<crate::Media, crate::Error<ExpressScatterGetBillError>> {
         self.execute(request).await
     }
+    /// Like [`Self::express_scatter_get_bill`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::express_scatter_get_bill`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
+    pub async fn express_scatter_get_bill_stream(
+        &self,
+        request: ExpressScatterGetBillRequest,
+    ) -> Result<crate::MediaStream, crate::Error<ExpressScatterGetBillError>> {
+        self.execute_stream(request).await
+    }
 }
 /// What the spec of `expressScatterGetBill` says its requests and answers look like.
 #[cfg(feature = "testing")]

@@ -167,6 +167,17 @@ impl crate::Client {
     ) -> Result<crate::Media, crate::Error<GetFeedbackmediaError>> {
         self.execute(request).await
     }
+    /// Like [`Self::get_feedbackmedia`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::get_feedbackmedia`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
+    pub async fn get_feedbackmedia_stream(
+        &self,
+        request: GetFeedbackmediaRequest,
+    ) -> Result<crate::MediaStream, crate::Error<GetFeedbackmediaError>> {
+        self.execute_stream(request).await
+    }
 }
 /// What the spec of `getFeedbackmedia` says its requests and answers look like.
 #[cfg(feature = "testing")]

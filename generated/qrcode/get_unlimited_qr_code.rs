@@ -447,6 +447,17 @@ impl crate::Client {
     ) -> Result<crate::Media, crate::Error<GetUnlimitedQrCodeError>> {
         self.execute(request).await
     }
+    /// Like [`Self::get_unlimited_qr_code`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::get_unlimited_qr_code`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
+    pub async fn get_unlimited_qr_code_stream(
+        &self,
+        request: GetUnlimitedQrCodeRequest,
+    ) -> Result<crate::MediaStream, crate::Error<GetUnlimitedQrCodeError>> {
+        self.execute_stream(request).await
+    }
 }
 /// What the spec of `getUnlimitedQRCode` says its requests and answers look like.
 #[cfg(feature = "testing")]

@@ -9,17 +9,23 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::ResponseKind;
-use crate::Media;
 use crate::error::{DecodeError, ErrorBody, RawBody};
 use crate::media::disposition_file_name;
+use crate::transport::BodyRest;
+use crate::{Media, MediaStream};
 
-/// An HTTP answer as received.
+/// An HTTP answer as received: the whole body, or (streamed calls) its
+/// first bytes and the connection to read the rest from.
 #[derive(Debug)]
 pub(crate) struct RawResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub content_disposition: Option<String>,
     pub body: Bytes,
+    /// An error body was cut at the read limit.
+    pub truncated: bool,
+    /// The unread rest of a streamed body.
+    pub rest: Option<BodyRest>,
 }
 
 /// A successful answer, before the endpoint reads it.
@@ -29,13 +35,20 @@ pub(crate) struct SuccessBody {
     content_type: Option<String>,
     content_disposition: Option<String>,
     bytes: Bytes,
+    rest: Option<BodyRest>,
 }
 
 impl SuccessBody {
-    /// The answer as media (binary endpoints).
+    /// The answer as media (binary endpoints, read whole).
     pub fn into_media(self) -> Media {
         let file_name = self.content_disposition.as_deref().and_then(disposition_file_name);
         Media { bytes: self.bytes, content_type: self.content_type, file_name }
+    }
+
+    /// The answer as a stream: the bytes read so far, then the rest.
+    pub fn into_media_stream(self) -> MediaStream {
+        let file_name = self.content_disposition.as_deref().and_then(disposition_file_name);
+        MediaStream::new(self.content_type, file_name, self.bytes, self.rest)
     }
 }
 
@@ -47,17 +60,19 @@ pub(crate) struct DecodeFailure {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Bytes,
+    /// Only the start of the body was read.
+    pub truncated: bool,
 }
 
 impl DecodeFailure {
     fn new(reason: impl Into<String>, status: u16, content_type: Option<String>, body: Bytes) -> DecodeFailure {
-        DecodeFailure { reason: reason.into(), status, content_type, body }
+        DecodeFailure { reason: reason.into(), status, content_type, body, truncated: false }
     }
 
     /// The public error; `keep_body` is false for answers that carry secrets.
     pub fn into_error(self, keep_body: bool) -> DecodeError {
         let body = if keep_body { RawBody::kept(self.body) } else { RawBody::redacted(self.body.len()) };
-        DecodeError { reason: self.reason, status: self.status, content_type: self.content_type, body }
+        DecodeError { reason: self.reason, status: self.status, content_type: self.content_type, body: body.truncated_if(self.truncated) }
     }
 }
 
@@ -77,6 +92,7 @@ pub(crate) enum Outcome {
     HttpStatus {
         status: u16,
         body: Bytes,
+        truncated: bool,
     },
     Undecodable(DecodeFailure),
 }
@@ -121,7 +137,7 @@ fn starts_like_json_object(body: &[u8]) -> bool {
 }
 
 /// Content types that announce text, never file bytes.
-fn is_textual(content_type: Option<&str>) -> bool {
+pub(crate) fn is_textual(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
         let ct = ct.trim().to_ascii_lowercase();
         ct.starts_with("text/") || ct.contains("json")
@@ -130,7 +146,10 @@ fn is_textual(content_type: Option<&str>) -> bool {
 
 /// Sorts an answer into success, WeChat error, HTTP error or undecodable.
 pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
-    let RawResponse { status, content_type, content_disposition, body } = raw;
+    let RawResponse { status, content_type, content_disposition, body, truncated, rest } = raw;
+    // A streamed body read only in part cannot be judged as a whole: its
+    // first bytes decide (and a JSON error is always read whole).
+    let complete = rest.is_none();
     let envelope = if starts_like_json_object(&body) { serde_json::from_slice::<Envelope>(&body).ok() } else { None };
     let api_error = envelope.as_ref().and_then(|e| match &e.errcode {
         Some(Code(code)) if *code != 0 => Some(ErrorBody { code: *code, message: e.errmsg.clone().unwrap_or_default() }),
@@ -140,31 +159,28 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
         return Outcome::Api(error);
     }
     if !(200..300).contains(&status) {
-        return Outcome::HttpStatus { status, body };
+        return Outcome::HttpStatus { status, body, truncated };
     }
+    let undecodable = |reason: &str, content_type: Option<String>, body: Bytes| {
+        Outcome::Undecodable(DecodeFailure { truncated, ..DecodeFailure::new(reason, status, content_type, body) })
+    };
     match kind {
         ResponseKind::Binary => {
-            if body.is_empty() {
-                return Outcome::Undecodable(DecodeFailure::new("empty body where file bytes were expected", status, content_type, body));
+            if body.is_empty() && complete {
+                return undecodable("empty body where file bytes were expected", content_type, body);
             }
-            let textual = is_textual(content_type.as_deref());
-            if envelope.is_some() && textual {
-                return Outcome::Undecodable(DecodeFailure::new(
-                    "a JSON answer without an error code where file bytes were expected",
-                    status,
-                    content_type,
-                    body,
-                ));
+            // No file WeChat serves (images, audio, video) starts with `{`:
+            // such a body is JSON, however it is labelled, and never a file.
+            if envelope.is_some() {
+                return undecodable("a JSON answer without an error code where file bytes were expected", content_type, body);
             }
-            if envelope.is_none() && textual {
-                return Outcome::Undecodable(DecodeFailure::new(
-                    "text that is not a WeChat JSON answer where file bytes were expected",
-                    status,
-                    content_type,
-                    body,
-                ));
+            if starts_like_json_object(&body) {
+                return undecodable("malformed JSON where file bytes were expected", content_type, body);
             }
-            Outcome::Success(SuccessBody { status, content_type, content_disposition, bytes: body })
+            if is_textual(content_type.as_deref()) {
+                return undecodable("text that is not a WeChat JSON answer where file bytes were expected", content_type, body);
+            }
+            Outcome::Success(SuccessBody { status, content_type, content_disposition, bytes: body, rest })
         }
         ResponseKind::Json | ResponseKind::Ack => {
             if envelope.is_none() {
@@ -178,9 +194,9 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
                 } else {
                     "not a JSON object".to_owned()
                 };
-                return Outcome::Undecodable(DecodeFailure::new(reason, status, content_type, body));
+                return undecodable(&reason, content_type, body);
             }
-            Outcome::Success(SuccessBody { status, content_type, content_disposition, bytes: body })
+            Outcome::Success(SuccessBody { status, content_type, content_disposition, bytes: body, rest })
         }
     }
 }
@@ -190,7 +206,14 @@ mod tests {
     use super::*;
 
     fn raw(status: u16, content_type: Option<&str>, body: &[u8]) -> RawResponse {
-        RawResponse { status, content_type: content_type.map(str::to_owned), content_disposition: None, body: Bytes::copy_from_slice(body) }
+        RawResponse {
+            status,
+            content_type: content_type.map(str::to_owned),
+            content_disposition: None,
+            body: Bytes::copy_from_slice(body),
+            truncated: false,
+            rest: None,
+        }
     }
 
     #[test]
@@ -229,6 +252,14 @@ mod tests {
             Outcome::HttpStatus { status: 502, .. }
         ));
         assert!(matches!(classify(ResponseKind::Json, raw(200, Some("text/html"), b"<html></html>")), Outcome::Undecodable(_)));
+    }
+
+    #[test]
+    fn a_body_starting_with_a_brace_is_never_a_file() {
+        for body in [&br#"{"video_url":"x"}"#[..], b"{\"errcode\":4000", b"  {not json"] {
+            assert!(matches!(classify(ResponseKind::Binary, raw(200, Some("image/jpeg"), body)), Outcome::Undecodable(_)), "{body:?}");
+        }
+        assert!(matches!(classify(ResponseKind::Binary, raw(200, None, b"GIF89a{")), Outcome::Success(_)));
     }
 
     #[test]

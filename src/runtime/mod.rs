@@ -10,5 +10,5 @@ pub(crate) mod lenient;
 mod operation;
 
 pub(crate) use crate::error::PrepareError;
-pub(crate) use decode::{DecodeFailure, Outcome, RawResponse, SuccessBody, classify, decode_json};
+pub(crate) use decode::{DecodeFailure, Outcome, RawResponse, SuccessBody, classify, decode_json, is_textual};
 pub(crate) use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RateLimit, RequestBody, RequestParts, ResponseKind};

@@ -48,19 +48,45 @@ pub const FAKE_APP_ID: &str = "wx00000000fake0001";
 /// The app secret the fake server accepts unless told otherwise.
 pub const FAKE_APP_SECRET: &str = "fake-app-secret-0123456789abcdef";
 
-/// An answer to give instead of the normal one.
+/// An answer to give instead of the normal one, faults included: a body
+/// cut off, stalled, or shorter than its `Content-Length`.
 #[derive(Debug, Clone)]
 pub struct ScriptedResponse {
     status: u16,
     headers: Vec<(String, String)>,
     body: Bytes,
     delay: Option<Duration>,
+    fault: Option<BodyFault>,
+}
+
+/// What goes wrong with a scripted body after its first `at` bytes.
+#[derive(Debug, Clone, Copy)]
+enum BodyFault {
+    /// The connection is aborted: the client sees a reset mid-body.
+    CutAfter { at: usize },
+    /// The rest comes only after `pause`.
+    StallAfter { at: usize, pause: Duration },
 }
 
 impl ScriptedResponse {
     /// An answer with this status and an empty body.
     pub fn new(status: u16) -> ScriptedResponse {
-        ScriptedResponse { status, headers: Vec::new(), body: Bytes::new(), delay: None }
+        ScriptedResponse { status, headers: Vec::new(), body: Bytes::new(), delay: None, fault: None }
+    }
+
+    /// Sends the first `at` bytes of the body, then aborts the connection
+    /// (the client sees it reset mid-body). With a `content-length` header
+    /// larger than the body, this is also a body shorter than promised.
+    pub fn cut_after(mut self, at: usize) -> ScriptedResponse {
+        self.fault = Some(BodyFault::CutAfter { at });
+        self
+    }
+
+    /// Sends the first `at` bytes of the body, waits `pause`, then sends
+    /// the rest (a body slower than the client's timeout).
+    pub fn stall_after(mut self, at: usize, pause: Duration) -> ScriptedResponse {
+        self.fault = Some(BodyFault::StallAfter { at, pause });
+        self
     }
 
     /// WeChat's error shape, HTTP 200, under `content_type`.
@@ -143,8 +169,32 @@ pub struct ReceivedUpload {
 
 #[derive(Clone)]
 struct StoredMedia {
-    bytes: Bytes,
+    bytes: MediaBytes,
     content_type: String,
+}
+
+/// A stored file's bytes: held, or made as they are sent (large files for
+/// memory benchmarks, which must not count the server's copy).
+#[derive(Clone)]
+enum MediaBytes {
+    Held(Bytes),
+    Generated { len: u64 },
+}
+
+/// Byte `offset` of a file added with [`FakeWeChat::add_generated_media`].
+pub fn generated_media_byte(offset: u64) -> u8 {
+    (offset % 251) as u8
+}
+
+/// The body of a generated file, made 64 KiB at a time.
+fn generated_body(len: u64) -> Body {
+    const CHUNK: u64 = 64 * 1024;
+    let chunks = futures_util::stream::iter((0..len.div_ceil(CHUNK)).map(move |i| {
+        let start = i * CHUNK;
+        let bytes: Vec<u8> = (start..(start + CHUNK).min(len)).map(generated_media_byte).collect();
+        Ok::<_, std::convert::Infallible>(Bytes::from(bytes))
+    }));
+    Body::from_stream(chunks)
 }
 
 #[derive(Default)]
@@ -268,7 +318,11 @@ impl FakeWeChat {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
-        let app = axum::Router::new().fallback(handle).with_state(state.clone());
+        // Uploads in tests may be large (streamed from files).
+        let app = axum::Router::new()
+            .fallback(handle)
+            .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
+            .with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -302,7 +356,16 @@ impl FakeWeChat {
 
     /// Stores a media file that `getTempMedia` will serve.
     pub fn add_media(&self, media_id: &str, bytes: impl Into<Bytes>, content_type: &str) {
-        self.state.lock().media.insert(media_id.to_owned(), StoredMedia { bytes: bytes.into(), content_type: content_type.to_owned() });
+        let media = StoredMedia { bytes: MediaBytes::Held(bytes.into()), content_type: content_type.to_owned() };
+        self.state.lock().media.insert(media_id.to_owned(), media);
+    }
+
+    /// Stores a file of `len` bytes that `getTempMedia` serves without
+    /// holding it: byte `i` is [`generated_media_byte`]`(i)`, sent with its
+    /// `Content-Length`.
+    pub fn add_generated_media(&self, media_id: &str, len: u64, content_type: &str) {
+        let media = StoredMedia { bytes: MediaBytes::Generated { len }, content_type: content_type.to_owned() };
+        self.state.lock().media.insert(media_id.to_owned(), media);
     }
 
     /// Answers the next call to `path` with `response` (queued in order).
@@ -389,7 +452,34 @@ fn ok() -> Response {
 }
 
 fn scripted(response: ScriptedResponse) -> Response {
-    let mut out = Response::new(Body::from(response.body));
+    let body = match response.fault {
+        None => Body::from(response.body),
+        // Streamed bodies: hyper cannot know their length, so a
+        // `content-length` header scripted on them is sent as it is.
+        Some(fault) => {
+            let at = match fault {
+                BodyFault::CutAfter { at } | BodyFault::StallAfter { at, .. } => at.min(response.body.len()),
+            };
+            let head = response.body.slice(..at);
+            let tail = response.body.slice(at..);
+            let rest = futures_util::stream::once(async move {
+                match fault {
+                    BodyFault::CutAfter { .. } => {
+                        // Long enough for the head and first bytes to be
+                        // flushed, so the cut is mid-body, not before it.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted cut"))
+                    }
+                    BodyFault::StallAfter { pause, .. } => {
+                        tokio::time::sleep(pause).await;
+                        Ok(tail)
+                    }
+                }
+            });
+            Body::from_stream(futures_util::StreamExt::chain(futures_util::stream::iter([Ok(head)]), rest))
+        }
+    };
+    let mut out = Response::new(body);
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in response.headers {
         if let (Ok(name), Ok(value)) = (axum::http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
@@ -663,7 +753,14 @@ fn authenticated(
             match stored {
                 Some(media) => {
                     let extension = media.content_type.rsplit('/').next().unwrap_or("bin").replace("jpeg", "jpg");
-                    let mut response = Response::new(Body::from(media.bytes));
+                    let mut response = match media.bytes {
+                        MediaBytes::Held(bytes) => Response::new(Body::from(bytes)),
+                        MediaBytes::Generated { len } => {
+                            let mut response = Response::new(generated_body(len));
+                            response.headers_mut().insert("content-length", HeaderValue::from(len));
+                            response
+                        }
+                    };
                     let headers = response.headers_mut();
                     if let Ok(value) = HeaderValue::from_str(&media.content_type) {
                         headers.insert("content-type", value);
@@ -684,7 +781,7 @@ fn authenticated(
                 let media_id = format!("FAKE_MEDIA_{}", state.next());
                 let mut inner = state.lock();
                 let content_type = media.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned());
-                inner.media.insert(media_id.clone(), StoredMedia { bytes: media.bytes.clone(), content_type });
+                inner.media.insert(media_id.clone(), StoredMedia { bytes: MediaBytes::Held(media.bytes.clone()), content_type });
                 inner.uploads.push(ReceivedUpload {
                     part: media.name,
                     file_name: media.file_name,

@@ -168,6 +168,28 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
         quote!()
     };
     let method_doc = docs::lines(&docs::endpoint(endpoint, &endpoint.errors));
+    // Binary endpoints also hand the file back as it arrives, for files
+    // too large to hold in memory.
+    let stream_method = match &endpoint.response {
+        Response::Binary => {
+            let stream = format_ident!("{}_stream", endpoint.method_name);
+            let doc = docs::lines(&[format!(
+                "Like [`Self::{method}`], but hands the file back as a [`crate::MediaStream`] that reads it as it \
+                 arrives, so memory stays flat however large it is. A JSON error is still recognised from the \
+                 first bytes and returned as `Err`, never streamed as the file.\n\n\
+                 # Errors\n\n\
+                 As [`Self::{method}`]; a failure after the file began comes from the stream as a \
+                 [`crate::MediaStreamError`]."
+            )]);
+            quote! {
+                #doc
+                pub async fn #stream(&self, request: #request) -> Result<crate::MediaStream, crate::Error<#error>> {
+                    self.execute_stream(request).await
+                }
+            }
+        }
+        _ => quote!(),
+    };
     quote! {
         impl crate::runtime::Operation for #request {
             type Output = #output;
@@ -197,6 +219,7 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
             pub async fn #method(&self, request: #request) -> Result<#output, crate::Error<#error>> {
                 self.execute(request).await
             }
+            #stream_method
         }
     }
 }
