@@ -458,7 +458,7 @@ async fn run(
                             if let (RetryKind::RefreshToken, Some(token), Some(tokens)) = (retry_kind(&body), &token, tokens) {
                                 // Dropped even after the retry, so the next call does not reuse it.
                                 tokens.invalidate(token).await;
-                                if !refreshed {
+                                if !refreshed && parts.can_resend() {
                                     tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
                                     refreshed = true;
                                     continue;
@@ -485,8 +485,9 @@ async fn run(
             match step {
                 Ok(body) => break Ok(body),
                 Err(error) => {
-                    let delay =
-                        retryable(&error, meta, retry_kind).then(|| policy.delay(attempt, started.elapsed(), &mut jitter)).flatten();
+                    let delay = (retryable(&error, meta, retry_kind) && parts.can_resend())
+                        .then(|| policy.delay(attempt, started.elapsed(), &mut jitter))
+                        .flatten();
                     match delay {
                         Some(delay) => {
                             tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "passing failure; retrying");

@@ -96,10 +96,10 @@ impl Upload {
 
     /// `len` bytes from a reader, streamed when the call is sent. WeChat
     /// needs the length up front; a reader that ends early or goes on fails
-    /// the call. A reader can be sent only once: if the call must be sent
-    /// again (a refreshed access token, a retry), it fails with
-    /// [`crate::PrepareError::Upload`]; use [`Upload::from_file`] where
-    /// that matters.
+    /// the call. A reader can be sent only once, so such a call is never
+    /// sent again: not after a passing failure, and not after a rejected
+    /// access token (the token is still dropped, so the next call gets a
+    /// new one). Use [`Upload::from_file`] where that matters.
     pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static, len: u64, file_name: impl Into<String>) -> Upload {
         let reader = OneShotReader(Mutex::new(Some((Box::new(reader), len))));
         Upload { source: UploadSource::Reader(Arc::new(reader)), file_name: file_name.into(), content_type: None }
@@ -123,6 +123,11 @@ impl Upload {
             UploadSource::Bytes(bytes) => Some(bytes),
             _ => None,
         }
+    }
+
+    /// Whether the bytes can be read only once (an upload from a reader).
+    pub(crate) fn is_one_shot(&self) -> bool {
+        matches!(self.source, UploadSource::Reader(_))
     }
 
     /// The content type to send: the one set, or one guessed from the name.

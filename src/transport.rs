@@ -18,6 +18,10 @@ use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, Request
 /// bytes; a proxy's page that goes on and on must not fill memory.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// The most a file's `Content-Length` may reserve up front; a larger file
+/// still arrives whole, the buffer just grows as it comes.
+const FILE_PREALLOCATION_LIMIT: u64 = 1 << 30;
+
 /// The HTTP client and where it sends.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
@@ -162,6 +166,16 @@ async fn read_answer(
         return Ok(raw);
     }
     match reading {
+        // A file is gathered into one buffer of its announced length: the
+        // HTTP client's own gathering would hold it twice at the end.
+        Reading::Whole if kind == ResponseKind::Binary => {
+            let announced = response.content_length().unwrap_or(0).min(FILE_PREALLOCATION_LIMIT) as usize;
+            let mut body = BytesMut::with_capacity(announced);
+            while let Some(chunk) = response.chunk().await? {
+                body.extend_from_slice(&chunk);
+            }
+            raw.body = body.freeze();
+        }
         Reading::Whole => raw.body = response.bytes().await?,
         Reading::Streamed => {
             let content_length = response.content_length();

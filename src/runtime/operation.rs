@@ -104,6 +104,14 @@ pub(crate) struct RequestParts {
     pub body: RequestBody,
 }
 
+impl RequestParts {
+    /// Whether the request can be sent a second time: not when it uploads
+    /// from a reader, which the first attempt used up.
+    pub fn can_resend(&self) -> bool {
+        !matches!(&self.body, RequestBody::Multipart { upload, .. } if upload.is_one_shot())
+    }
+}
+
 /// Implemented by each generated request type.
 pub(crate) trait Operation: Send + Sized + 'static {
     /// What a successful call returns.
