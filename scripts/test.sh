@@ -26,8 +26,26 @@ if ! command -v redis-server >/dev/null; then
 fi
 redis-server --version
 
+# cargo-deny checks the dependency tree against deny.toml. Pinned so every
+# CI run applies the same rules; an existing install of another version is
+# used as it is (it only prints its version).
+deny_version=0.20.2
+if ! command -v cargo-deny >/dev/null; then
+  step "installing cargo-deny $deny_version"
+  cargo install --locked --quiet cargo-deny --version "$deny_version"
+fi
+cargo deny --version
+
 step "formatting"
 cargo fmt --all --check
+
+step "supply chain (cargo deny)"
+# cargo metadata wants every crate in Cargo.lock, other platforms' too;
+# fetch them from crates.io first (the build needs most of them anyway).
+# The check itself is offline: licenses, bans and sources need no advisory
+# database (README.md says how to add `advisories`).
+cargo fetch --quiet
+cargo deny --offline --workspace check licenses bans sources
 
 step "clippy (warnings are errors, generated code included)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
