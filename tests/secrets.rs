@@ -109,3 +109,145 @@ async fn a_whole_session_leaks_no_secret_or_token() {
         assert!(logs[at..].starts_with("access_token=<redacted>"), "a URL with a token in the logs: {}", &logs[at..]);
     }
 }
+
+/// Every failure a call can meet, the retries in between, and every value a
+/// user may print: none shows the app secret, a token or a session key.
+#[tokio::test]
+async fn every_error_retry_and_configuration_leaks_nothing() {
+    use std::time::Duration;
+    use wxa::api::customer_service::{UploadTempMediaMediaType, UploadTempMediaRequest};
+    use wxa::api::login::Code2SessionRequest;
+    use wxa::{Client, RateLimits, RetryPolicy, Upload};
+
+    let captured = Captured::default();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut shown: Vec<String> = Vec::new();
+    let mut show = |label: &str, text: String| shown.push(format!("{label}: {text}"));
+
+    let fake = FakeWeChat::start().await;
+    fake.add_media("M", b"\xff\xd8\xffjpeg".to_vec(), "image/jpeg");
+    let quick = RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() };
+    let builder = || {
+        fake.client_builder()
+            .retry_policy(quick.clone())
+            .timeout(Duration::from_millis(400))
+            .token_lease(Duration::from_secs(5), Duration::from_secs(5))
+            .rate_limits(RateLimits::per_process().max_wait(Duration::from_millis(10)))
+    };
+    show("builder", format!("{:?}", builder()));
+    let client = builder().build().expect("client");
+    show("client", format!("{client:?}"));
+    show("client with timeout", format!("{:?}", client.with_timeout(Duration::from_secs(1))));
+    let token = client.access_token().await.expect("token");
+    show("token", format!("{token:?}"));
+
+    // Passing failures retried, then success: the retry logs name the error.
+    fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(-1, "system busy", "application/json"));
+    fake.script("/cgi-bin/media/get", ScriptedResponse::new(502).header("content-type", "text/html").body("<html>bad gateway</html>"));
+    let media = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect("after retries");
+    show("media", format!("{media:?}"));
+
+    // A body cut off, a stalled one, a redirect that quotes the token.
+    fake.script("/cgi-bin/media/get", ScriptedResponse::new(200).header("content-type", "image/jpeg").body(vec![0xff; 5000]).cut_after(10));
+    let no_retry = fake.client_builder().retry_policy(RetryPolicy::none()).timeout(Duration::from_millis(300)).build().expect("client");
+    let error = no_retry.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("cut");
+    show("cut", format!("{error:?} {error}"));
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(200).header("content-type", "image/jpeg").body(vec![0xff; 100]).stall_after(5, Duration::from_secs(2)),
+    );
+    let error = no_retry.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("stalled");
+    show("timeout", format!("{error:?} {error}"));
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(200).header("content-type", "image/jpeg").body(vec![0xff; 100]).stall_after(5, Duration::from_secs(2)),
+    );
+    let mut stream = no_retry.get_temp_media_stream(GetTempMediaRequest::new("M")).await.expect("starts");
+    show("stream", format!("{stream:?}"));
+    stream.chunk().await.expect("first bytes");
+    let error = stream.chunk().await.expect_err("stalls");
+    show("stream error", format!("{error:?} {error}"));
+    let no_retry_token = no_retry.access_token().await.expect("token");
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(302).header("location", &format!("/elsewhere?access_token={}", no_retry_token.expose())),
+    );
+    let error = no_retry.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("302");
+    show("redirect", format!("{error:?} {error}"));
+    // A proxy's page quoting both the request and the secret.
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(404).body(format!("no route for ?access_token={} (secret {FAKE_APP_SECRET})", no_retry_token.expose())),
+    );
+    let error = no_retry.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("404");
+    show("proxy page", format!("{error:?} {error}"));
+
+    // A call with the secret in its query (code2Session), failing and
+    // succeeding, and its session key.
+    let error = client.code2_session(Code2SessionRequest::new("invalid")).await.expect_err("40029");
+    show("code2session error", format!("{error:?} {error}"));
+    fake.script("/sns/jscode2session", ScriptedResponse::new(403).body(format!("upstream said: secret={FAKE_APP_SECRET}")));
+    let error = client.code2_session(Code2SessionRequest::new("x")).await.expect_err("403");
+    show("code2session 403", format!("{error:?} {error}"));
+    let session = client.code2_session(Code2SessionRequest::new("ok")).await.expect("session");
+    let session_key = session.session_key.expose().to_owned();
+    show("session", format!("{session:?}"));
+
+    // Uploads, prepared and failing.
+    let upload = Upload::from_reader(std::io::Cursor::new(vec![1u8; 4]), 4, "a.jpg");
+    show("upload", format!("{upload:?}"));
+    let error = client
+        .upload_temp_media(UploadTempMediaRequest::new(
+            UploadTempMediaMediaType::Image,
+            Upload::from_reader(std::io::Cursor::new(vec![1u8; 2]), 9, "b.jpg"),
+        ))
+        .await
+        .expect_err("short reader");
+    show("upload error", format!("{error:?} {error}"));
+
+    // Token failures: a wrong secret (WeChat answers 40125), a dead host,
+    // the classic token call; and a rate limit.
+    let wrong =
+        Client::builder().base_url(fake.base_url()).credentials(wxa::testing::FAKE_APP_ID, "wrong-secret-0000").build().expect("client");
+    let error = wrong.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("40125");
+    show("wrong secret", format!("{error:?} {error}"));
+    let dead = Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .credentials(wxa::testing::FAKE_APP_ID, FAKE_APP_SECRET)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let error = dead.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("refused");
+    show("dead host", format!("{error:?} {error}"));
+    let classic = fake.client_builder().classic_token().build().expect("client");
+    classic.get_temp_media(GetTempMediaRequest::new("M")).await.expect("classic token");
+    show("classic", format!("{classic:?}"));
+    let limited: wxa::Error<wxa::api::customer_service::GetTempMediaError> =
+        wxa::Error::RateLimited { retry_after: Duration::from_secs(3) };
+    show("rate limited", format!("{limited:?} {limited}"));
+
+    #[cfg(feature = "redis")]
+    {
+        let store = wxa::store::RedisStore::new("redis://:redis-password-1234@127.0.0.1:9/0").expect("a valid URL");
+        show("redis store", format!("{store:?}"));
+        let with_store = fake.client_builder().token_store(std::sync::Arc::new(store));
+        show("builder with store", format!("{with_store:?}"));
+        assert!(!format!("{with_store:?}").contains("redis-password-1234"));
+    }
+
+    let logs = String::from_utf8(captured.0.lock().unwrap_or_else(|e| e.into_inner()).clone()).expect("utf-8 logs");
+    assert!(logs.contains("retrying"), "the retries were logged: {logs}");
+    assert!(logs.contains("code2Session"), "the endpoint is logged: {logs}");
+    let mut secrets = vec![FAKE_APP_SECRET.to_owned(), session_key, "redis-password-1234".to_owned()];
+    secrets.extend(fake.issued_tokens());
+    assert!(secrets.len() >= 5, "tokens were issued: {secrets:?}");
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "logs leak {secret}:\n{logs}");
+        for text in &shown {
+            assert!(!text.contains(secret.as_str()), "leak of {secret} in: {text}");
+        }
+    }
+    assert!(shown.len() >= 20, "{} values shown", shown.len());
+}
