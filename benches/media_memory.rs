@@ -96,7 +96,11 @@ fn main() {
         assert_eq!(whole_bytes, FILE_LEN, "the whole download must be whole");
         println!("memory {:.2} {:.2} {:.4}", streamed as f64 / MIB, whole as f64 / MIB, streamed as f64 / whole as f64);
         if streamed >= BUDGET {
-            eprintln!("streaming a {} MiB file raised peak memory by {:.2} MiB: over the 16 MiB budget", FILE_LEN >> 20, streamed as f64 / MIB);
+            eprintln!(
+                "streaming a {} MiB file raised peak memory by {:.2} MiB: over the 16 MiB budget",
+                FILE_LEN >> 20,
+                streamed as f64 / MIB
+            );
             std::process::exit(1);
         }
     });

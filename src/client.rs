@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use tracing::Instrument;
 
-use crate::{MediaStream, Secret};
 use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
 use crate::store::{ForceRefreshLimits, MemoryStore, TokenStore};
 use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSettings, TokenSource};
 use crate::transport::{Reading, Transport};
+use crate::{MediaStream, Secret};
 
 /// WeChat's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";

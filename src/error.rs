@@ -132,11 +132,7 @@ impl RawBody {
 
 impl fmt::Debug for RawBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawBody")
-            .field("len", &self.len)
-            .field("truncated", &self.truncated)
-            .field("preview", &self.preview())
-            .finish()
+        f.debug_struct("RawBody").field("len", &self.len).field("truncated", &self.truncated).field("preview", &self.preview()).finish()
     }
 }
 

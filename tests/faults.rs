@@ -56,7 +56,10 @@ async fn connection_reset_mid_body_is_a_transport_error_and_retried_only_when_sa
     assert_eq!(fake.calls(MEDIA), 3);
 
     // A message send cut mid-answer may have been delivered: never resent.
-    fake.script(SEND, ScriptedResponse::new(200).header("content-type", "application/json").body(r#"{"errcode":0,"errmsg":"ok"}"#).cut_after(5));
+    fake.script(
+        SEND,
+        ScriptedResponse::new(200).header("content-type", "application/json").body(r#"{"errcode":0,"errmsg":"ok"}"#).cut_after(5),
+    );
     let error = fake.client().send_custom_message(send()).await.expect_err("cut ack");
     assert!(matches!(&error, Error::Transport(e) if e.is_incomplete_body()), "{error:?}");
     assert_eq!(fake.calls(SEND), 1);
@@ -248,7 +251,10 @@ async fn redirect_is_reported_and_not_followed() {
 async fn errcode_as_a_string_is_read_as_the_code() {
     let fake = FakeWeChat::start().await;
     let client = no_retry(&fake);
-    fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "text/plain").body(r#"{"errcode":"40007","errmsg":"bad rid: r-1"}"#));
+    fake.script(
+        MEDIA,
+        ScriptedResponse::new(200).header("content-type", "text/plain").body(r#"{"errcode":"40007","errmsg":"bad rid: r-1"}"#),
+    );
     let error = client.get_temp_media(media_request()).await.expect_err("40007");
     assert!(matches!(error.api(), Some(GetTempMediaError::InvalidMediaId(body)) if body.rid() == Some("r-1")), "{error:?}");
     // A string that is no number is not guessed at.

@@ -319,10 +319,8 @@ impl FakeWeChat {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         // Uploads in tests may be large (streamed from files).
-        let app = axum::Router::new()
-            .fallback(handle)
-            .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
-            .with_state(state.clone());
+        let app =
+            axum::Router::new().fallback(handle).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)).with_state(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
