@@ -18,6 +18,10 @@ use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, Request
 /// bytes; a proxy's page that goes on and on must not fill memory.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// Files announced larger than this are gathered into a buffer reserved
+/// up front.
+const PREALLOCATE_ABOVE: u64 = 1 << 20;
+
 /// The most a file's `Content-Length` may reserve up front; a larger file
 /// still arrives whole, the buffer just grows as it comes.
 const FILE_PREALLOCATION_LIMIT: u64 = 1 << 30;
@@ -166,9 +170,11 @@ async fn read_answer(
         return Ok(raw);
     }
     match reading {
-        // A file is gathered into one buffer of its announced length: the
-        // HTTP client's own gathering would hold it twice at the end.
-        Reading::Whole if kind == ResponseKind::Binary => {
+        // A large file is gathered into one buffer of its announced length:
+        // the HTTP client's own gathering would hold it twice at the end.
+        // Small answers keep the client's way, which does not copy a body
+        // that came in one piece.
+        Reading::Whole if kind == ResponseKind::Binary && response.content_length().is_some_and(|len| len > PREALLOCATE_ABOVE) => {
             let announced = response.content_length().unwrap_or(0).min(FILE_PREALLOCATION_LIMIT) as usize;
             let mut body = BytesMut::with_capacity(announced);
             while let Some(chunk) = response.chunk().await? {

@@ -35,7 +35,20 @@ pub fn format_all(files: &[FileJob<'_>]) -> Result<Vec<GeneratedFile>, String> {
     let results: Vec<Result<Vec<GeneratedFile>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             files.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(format_file).collect::<Result<Vec<_>, _>>())).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("formatting thread panicked".to_owned()))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|payload| {
+                    // Keep the panic's message: the report must say what broke.
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|m| (*m).to_owned())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    Err(format!("formatting thread panicked: {message}"))
+                })
+            })
+            .collect()
     });
     let mut out = Vec::with_capacity(files.len());
     for part in results {

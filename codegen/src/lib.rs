@@ -4,9 +4,10 @@
 //! The pipeline: [`load`] reads text into the spec model, `validate`
 //! checks it (every problem at once, with `file:line:column`) and lowers it
 //! to an IR, `emit` turns the IR into tokens, `format` pretty-prints them,
-//! and [`write`](mod@write) puts them on disk, touching only what changed. Everything
-//! up to formatting is pure, so `build.rs`, the CLI, tests and benchmarks
-//! share it and only the edges do I/O.
+//! and [`write`](mod@write) puts them on disk: nothing when nothing changed,
+//! otherwise the whole output folder at once, so that an interrupted run
+//! never leaves a mix. Everything up to formatting is pure, so `build.rs`,
+//! the CLI, tests and benchmarks share it and only the edges do I/O.
 
 #![warn(missing_docs)]
 
@@ -77,7 +78,14 @@ pub fn generate(sources: &[SourceFile]) -> Result<Generation, Diagnostics> {
 /// Like [`generate`], for output that will sit in `include_dir` below
 /// `OUT_DIR` (the `include!` paths of the module tree point there).
 pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Generation, Diagnostics> {
-    let set = load::parse(sources);
+    generate_checked(sources, Diagnostics::default(), include_dir)
+}
+
+/// [`generate_into`], with problems already found while reading (which
+/// make it fail, together with every other problem of the set).
+fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, include_dir: &str) -> Result<Generation, Diagnostics> {
+    let mut set = load::parse(sources);
+    set.diagnostics.0.extend(read_problems.0);
     let api = validate::validate(&set)?;
     let jobs = emit::files(&api, include_dir);
     let internal = |message: String| {
@@ -99,8 +107,9 @@ pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Genera
 }
 
 /// Reads the spec folder and generates from it, for output that will sit
-/// in `include_dir` below `OUT_DIR`.
+/// in `include_dir` below `OUT_DIR`. A spec file that is not UTF-8 is one
+/// of the problems reported, not a failure to read the folder.
 pub fn generate_dir(specs: &Path, include_dir: &str) -> Result<Generation, GenerateError> {
-    let sources = load::read_dir(specs).map_err(GenerateError::Io)?;
-    generate_into(&sources, include_dir).map_err(GenerateError::Invalid)
+    let (sources, read_problems) = load::read_dir_checked(specs).map_err(GenerateError::Io)?;
+    generate_checked(&sources, read_problems, include_dir).map_err(GenerateError::Invalid)
 }

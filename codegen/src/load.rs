@@ -44,8 +44,53 @@ pub(crate) struct SpecSet {
 }
 
 /// Reads every `.yaml`/`.yml` file below `root`, sorted by path, so the
-/// result does not depend on the order the file system lists them in.
+/// result does not depend on the order the file system lists them in. A
+/// file that is not UTF-8 fails the whole read; [`read_dir_checked`] makes
+/// it a diagnostic instead.
 pub fn read_dir(root: &Path) -> std::io::Result<Vec<SourceFile>> {
+    read_files(root)?
+        .into_iter()
+        .map(|(path, bytes)| {
+            String::from_utf8(bytes)
+                .map(|text| SourceFile { path: path.clone(), text })
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{path}: not UTF-8")))
+        })
+        .collect()
+}
+
+/// Like [`read_dir`], but a file that is not UTF-8 is reported as a
+/// problem at its first invalid byte, the way a YAML syntax error is, and
+/// read with the invalid bytes replaced by U+FFFD so that the rest of the
+/// set is still checked (and the file's other problems found).
+pub fn read_dir_checked(root: &Path) -> std::io::Result<(Vec<SourceFile>, Diagnostics)> {
+    let mut sources = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for (path, bytes) in read_files(root)? {
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let valid_up_to = error.utf8_error().valid_up_to();
+                let bytes = error.into_bytes();
+                let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+                let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+                diagnostics.push(Diagnostic {
+                    file: path.clone(),
+                    line: valid.matches('\n').count() + 1,
+                    column: valid[line_start..].chars().count() + 1,
+                    key_path: String::new(),
+                    message: "the file is not UTF-8 text".to_owned(),
+                });
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+        };
+        sources.push(SourceFile { path, text });
+    }
+    Ok((sources, diagnostics))
+}
+
+/// Every spec file below `root` as (relative `/`-separated path, bytes),
+/// sorted by path.
+fn read_files(root: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -57,14 +102,11 @@ pub fn read_dir(root: &Path) -> std::io::Result<Vec<SourceFile>> {
             } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
                 let relative = path.strip_prefix(root).unwrap_or(&path);
                 let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                let bytes = std::fs::read(&path)?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{relative}: not UTF-8")))?;
-                files.push(SourceFile { path: relative, text });
+                files.push((relative, std::fs::read(&path)?));
             }
         }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
 
@@ -127,7 +169,7 @@ fn parse_one<T: DeserializeOwned>(source: &SourceFile, diagnostics: &mut Diagnos
     match serde_yaml::from_str::<T>(&source.text) {
         Ok(spec) => Some(spec),
         Err(error) => {
-            let (line, column) = error.location().map_or((1, 1), |l| (l.line(), l.column()));
+            let (line, column) = error.location().map_or((1, 1), |l| within(&source.text, l.line(), l.column()));
             let mut message = error.to_string();
             // The library appends " at line L column C"; the position is already in front.
             if let Some(cut) = message.find(" at line ") {
@@ -142,5 +184,33 @@ fn parse_one<T: DeserializeOwned>(source: &SourceFile, diagnostics: &mut Diagnos
             });
             None
         }
+    }
+}
+
+/// `line:column` moved inside `text`: the YAML library reports an error at
+/// the end of a file that lacks a last newline on the line after it, which
+/// an editor cannot go to.
+fn within(text: &str, line: usize, column: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len();
+    let width = |line: usize| lines[line - 1].chars().count();
+    if line > last {
+        // Past the end: the end of the last line.
+        return (last, width(last) + 1);
+    }
+    let line = line.max(1);
+    (line, column.clamp(1, width(line) + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_point_inside_the_file() {
+        assert_eq!(within("name: x\n{a: ", 3, 1), (2, 5));
+        assert_eq!(within("name: x\n", 2, 1), (2, 1));
+        assert_eq!(within("a\nbc\n", 2, 9), (2, 3));
+        assert_eq!(within("", 1, 1), (1, 1));
     }
 }

@@ -197,7 +197,7 @@ fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSpec>) -> Opt
     }
     let summary = cx.required_str(&root, "summary", &spec.summary);
     if let Some(summary) = summary
-        && summary.trim().contains('\n')
+        && summary.trim().contains(['\n', '\r'])
     {
         cx.error(&root.key("summary"), "summary must be one line; put longer text in `notes`");
     }
@@ -621,7 +621,7 @@ fn lower_field(
         Some(spec.doc.clone().unwrap_or_default())
     };
     if let Some(doc) = &doc
-        && doc.contains('\n')
+        && doc.contains(['\n', '\r'])
     {
         cx.error(&path.key("doc"), "doc must be one line");
     }
@@ -809,6 +809,9 @@ fn lower_field(
     })
 }
 
+/// The largest `min_length` or `min_items`.
+const MAX_LOWER_BOUND: u64 = 65_536;
+
 /// Checks that each limit fits the field's type and that bounds are ordered.
 fn lower_constraints(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, ty: Option<&Type>) -> Constraints {
     let constraints = Constraints {
@@ -844,6 +847,20 @@ fn lower_constraints(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, ty: 
                 _ => "string",
             };
             cx.error(&path.key(key), format!("`{key}` applies to {kind} fields"));
+        }
+    }
+    for (key, low) in [("min_length", constraints.min_length), ("min_items", constraints.min_items)] {
+        // The contract tests build a sample that long; no WeChat parameter
+        // needs more, and a typo like `4000000000` would exhaust memory.
+        if low.is_some_and(|low| low > MAX_LOWER_BOUND) {
+            cx.error(&path.key(key), format!("`{key}` above {MAX_LOWER_BOUND} is not supported"));
+        }
+    }
+    for (key, bound) in [("minimum", constraints.minimum), ("maximum", constraints.maximum)] {
+        // YAML reads `.inf` and `.nan` as numbers; no check can use them,
+        // and Rust has no literal for them.
+        if bound.is_some_and(|b| !b.is_finite()) {
+            cx.error(&path.key(key), format!("`{key}` must be a finite number"));
         }
     }
     for (low, high, key) in [

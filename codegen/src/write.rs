@@ -1,6 +1,23 @@
-//! Writing generated files: only what changed, each file atomically, and a
-//! check mode that reports drift without writing. The only module that
-//! writes to disk.
+//! Writing generated files: nothing when nothing changed, otherwise the
+//! whole output folder replaced at once; and a check mode that reports
+//! drift without writing. The only module that writes to disk.
+//!
+//! A run that changes anything builds the complete new folder next to the
+//! old one, in `<dir>.wxa-staging`: new and changed files are written,
+//! unchanged files and files the generator did not write are hard-linked
+//! (copied where links fail, with their modification times), so nothing
+//! downstream rebuilds for them. Then two renames swap the folders,
+//! `<dir>` → `<dir>.wxa-previous` and staging → `<dir>`, and the previous
+//! folder is removed. Each rename is atomic, so a process killed at any
+//! point leaves on disk either the old folder whole or the new one whole,
+//! as soon as [`recover`] has run, which every [`ensure_files`] does first:
+//! between the two renames `<dir>` is missing and `<dir>.wxa-previous` holds
+//! the old folder, which `recover` puts back; staging leftovers are removed.
+//!
+//! This protects against an interrupted process (Ctrl-C, a killed build),
+//! not against power loss: nothing is synced to the disk. One writer at a
+//! time per folder: two concurrent runs on the same folder may fail, though
+//! neither leaves a mix behind.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -9,8 +26,13 @@ use std::path::{Path, PathBuf};
 
 use crate::format::GeneratedFile;
 
-/// Suffix of staged files; leftovers of an interrupted run are removed.
+/// Suffix of the folder the next output is built in, next to the output.
+/// Inside the output, files with this suffix are leftovers of older
+/// versions, which staged each file next to its target; they are dropped.
 const STAGING_SUFFIX: &str = ".wxa-staging";
+
+/// Suffix the old output folder takes during the swap.
+const PREVIOUS_SUFFIX: &str = ".wxa-previous";
 
 /// How every generated Rust file starts (see `format.rs`); the catalog
 /// carries the same words in an HTML comment. Only files whose first line
@@ -92,6 +114,41 @@ fn target(dir: &Path, relative: &str) -> PathBuf {
     relative.split('/').fold(dir.to_path_buf(), |path, part| path.join(part))
 }
 
+/// Whether anything, even a dangling link, stands at `path`.
+fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
+/// The folder `dir` names: absolute, with symbolic links at its end
+/// followed, so that a swap replaces the folder a link points to and keeps
+/// the link. Links are read, not resolved through the file system, so a
+/// link whose folder is missing mid-swap still leads to the right place.
+fn resolve(dir: &Path) -> io::Result<PathBuf> {
+    // Collecting the components drops `.` ones: `out/.` cannot be renamed.
+    let mut path: PathBuf = std::path::absolute(dir)?.components().collect();
+    // The same bound as the kernel's, against link cycles.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&path)?;
+                path = std::path::absolute(path.parent().map_or(link.clone(), |parent| parent.join(&link)))?.components().collect();
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other(format!("{}: too many levels of symbolic links", dir.display())))
+}
+
+/// `<dir><suffix>`, next to `dir`.
+fn sibling(dir: &Path, suffix: &str) -> io::Result<PathBuf> {
+    let Some(name) = dir.file_name() else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{}: the output folder needs a name of its own", dir.display())));
+    };
+    let mut name = name.to_os_string();
+    name.push(suffix);
+    Ok(dir.with_file_name(name))
+}
+
 /// Compares `dir` with `files` without writing anything.
 pub fn check(dir: &Path, files: &[GeneratedFile]) -> io::Result<Drift> {
     let mut present = existing_files(dir)?;
@@ -109,59 +166,362 @@ pub fn check(dir: &Path, files: &[GeneratedFile]) -> io::Result<Drift> {
     Ok(drift)
 }
 
+/// Completes the cleanup of an [`ensure_files`] run that was interrupted,
+/// so that `dir` is whole again: the old folder when the process died
+/// before the swap, the new one when it died after.
+///
+/// When `dir` is missing and `<dir>.wxa-previous` exists, the process died
+/// between the two renames of the swap, and the previous folder is renamed
+/// back. When both exist, it died after the swap, and the previous folder
+/// is removed. A staging folder left behind is removed. Does nothing, and
+/// touches nothing, when no run was interrupted. [`ensure_files`] calls it
+/// first; call it before reading a folder that a killed run may have left.
+pub fn recover(dir: &Path) -> io::Result<()> {
+    let dir = resolve(dir)?;
+    let staging = sibling(&dir, STAGING_SUFFIX)?;
+    let previous = sibling(&dir, PREVIOUS_SUFFIX)?;
+    if exists(&previous) {
+        if exists(&dir) {
+            fs::remove_dir_all(&previous)?;
+        } else {
+            fs::rename(&previous, &dir)?;
+        }
+    }
+    if exists(&staging) {
+        fs::remove_dir_all(&staging)?;
+    }
+    Ok(())
+}
+
+/// What one path of the new folder gets.
+enum Entry<'a> {
+    /// These contents, freshly written.
+    Write(&'a str),
+    /// The file of the same path in the old folder, hard-linked.
+    Keep,
+}
+
 /// Makes `dir` hold `files`, and no other generated file.
 ///
 /// Files in `dir` that no spec produces are removed only when they carry
-/// the generated marker; anything else is left alone. Unchanged files are not touched (their modification times stay, so
-/// nothing downstream rebuilds). Changed files are first all staged next to
-/// their targets, then renamed into place, so an interruption while staging
-/// leaves the previous output whole, and no file is ever half-written.
+/// the generated marker; anything else is kept. When every file is already
+/// up to date, nothing on disk is touched. Otherwise the folder is replaced
+/// as a whole (see the module documentation), so an interruption at any
+/// point leaves the previous output or the new one, never a mix; unchanged
+/// and kept files are hard links to the old ones, so their modification
+/// times stay and nothing downstream rebuilds. Empty folders inside `dir`
+/// do not survive a replacement.
 pub fn ensure_files(dir: &Path, files: &[GeneratedFile]) -> io::Result<WriteReport> {
-    let present = existing_files(dir)?;
-    // Staged files of an interrupted earlier run.
-    for stale in present.iter().filter(|p| p.ends_with(STAGING_SUFFIX)) {
-        fs::remove_file(target(dir, stale))?;
-    }
+    ensure_files_with(dir, files, &mut |_| Ok(()))
+}
+
+/// [`ensure_files`], calling `before_put` with each path before it is put in
+/// the staging folder, so tests can make staging fail half-way.
+fn ensure_files_with(dir: &Path, files: &[GeneratedFile], before_put: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<WriteReport> {
+    recover(dir)?;
+    let dir = resolve(dir)?;
+    let present = existing_files(&dir)?;
+    let wanted: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let mut report = WriteReport::default();
-    let mut staged = Vec::new();
+    let mut entries: Vec<(&str, Entry<'_>)> = Vec::new();
     for file in files {
-        let path = target(dir, &file.path);
-        if present.contains(&file.path) && fs::read(&path)? == file.contents.as_bytes() {
+        if present.contains(&file.path) && fs::read(target(&dir, &file.path))? == file.contents.as_bytes() {
             report.unchanged += 1;
-            continue;
+            entries.push((&file.path, Entry::Keep));
+        } else {
+            report.written.push(file.path.clone());
+            entries.push((&file.path, Entry::Write(&file.contents)));
         }
+    }
+    let mut stale_staging = false;
+    for path in present.iter().filter(|p| !wanted.contains(p.as_str())) {
+        if path.ends_with(STAGING_SUFFIX) {
+            stale_staging = true;
+        } else if is_generated(&target(&dir, path))? {
+            report.removed.push(path.clone());
+        } else {
+            entries.push((path, Entry::Keep));
+        }
+    }
+    if report.written.is_empty() && report.removed.is_empty() && !stale_staging {
+        return Ok(report);
+    }
+    let staging = sibling(&dir, STAGING_SUFFIX)?;
+    let result = stage(&dir, &staging, &entries, before_put).and_then(|()| swap(&dir, &staging));
+    if result.is_err() {
+        // Best effort: the next run's `recover` removes it otherwise.
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result.map(|()| report)
+}
+
+/// Builds the complete new folder in `staging`.
+fn stage(dir: &Path, staging: &Path, entries: &[(&str, Entry<'_>)], before_put: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+    if let Some(parent) = staging.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    // Not `create_dir_all`: a staging folder that exists now belongs to
+    // another run, and must not be mixed into.
+    fs::create_dir(staging)?;
+    for (relative, entry) in entries {
+        before_put(relative)?;
+        let path = target(staging, relative);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        let staging = PathBuf::from(format!("{}{STAGING_SUFFIX}", path.display()));
-        fs::write(&staging, &file.contents)?;
-        staged.push((staging, path, file.path.clone()));
-    }
-    for (staging, path, relative) in staged {
-        fs::rename(&staging, &path)?;
-        report.written.push(relative);
-    }
-    let wanted: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    for path in present.iter().filter(|p| !wanted.contains(p.as_str()) && !p.ends_with(STAGING_SUFFIX)) {
-        let full = target(dir, path);
-        if is_generated(&full)? {
-            fs::remove_file(full)?;
-            report.removed.push(path.clone());
+        match entry {
+            Entry::Write(contents) => fs::write(&path, contents)?,
+            Entry::Keep => link_or_copy(&target(dir, relative), &path)?,
         }
     }
-    remove_empty_dirs(dir)?;
-    Ok(report)
-}
-
-fn remove_empty_dirs(dir: &Path) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            remove_empty_dirs(&entry.path())?;
-            if fs::read_dir(entry.path())?.next().is_none() {
-                fs::remove_dir(entry.path())?;
-            }
-        }
+    // Last, so that a read-only output folder does not stop the staging.
+    if let Ok(meta) = fs::metadata(dir) {
+        fs::set_permissions(staging, meta.permissions())?;
     }
     Ok(())
+}
+
+/// Puts `staging` in the place of `dir`; see the module documentation for
+/// why every point of interruption is recoverable.
+fn swap(dir: &Path, staging: &Path) -> io::Result<()> {
+    if !exists(dir) {
+        return fs::rename(staging, dir);
+    }
+    let previous = sibling(dir, PREVIOUS_SUFFIX)?;
+    fs::rename(dir, &previous)?;
+    if let Err(error) = fs::rename(staging, dir) {
+        // Undo now rather than leave it to the next run's `recover`.
+        let _ = fs::rename(&previous, dir);
+        return Err(error);
+    }
+    // The new folder is in place: a failure here only leaves the previous
+    // one behind, which the next run's `recover` removes.
+    let _ = fs::remove_dir_all(&previous);
+    Ok(())
+}
+
+/// Hard-links `from` to `to`, so the file keeps its inode and modification
+/// time; copies it where the file system refuses links.
+fn link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::hard_link(from, to) {
+        Ok(()) => Ok(()),
+        Err(_) => copy_keeping_times(from, to),
+    }
+}
+
+/// Copies `from` to `to` with its access and modification times, which a
+/// plain copy would set to now (and so make downstream builds re-run).
+fn copy_keeping_times(from: &Path, to: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(from)?;
+    #[cfg(unix)]
+    if meta.file_type().is_symlink() {
+        return std::os::unix::fs::symlink(fs::read_link(from)?, to);
+    }
+    fs::copy(from, to)?;
+    let times = fs::FileTimes::new().set_accessed(meta.accessed()?).set_modified(meta.modified()?);
+    // Setting times needs write access on some systems and only ownership
+    // on others, where a read-only copy cannot be opened for writing.
+    let file = fs::File::options().write(true).open(to).or_else(|_| fs::File::open(to))?;
+    file.set_times(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("wxa-codegen-write-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        dir
+    }
+
+    fn generated(path: &str, body: &str) -> GeneratedFile {
+        GeneratedFile { path: path.to_owned(), contents: format!("{GENERATED_MARKER} from specs/{path}.\n{body}\n") }
+    }
+
+    /// Every file below `dir` with its bytes and modification time.
+    fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
+        existing_files(dir)
+            .expect("list")
+            .into_iter()
+            .map(|p| {
+                let path = target(dir, &p);
+                let mtime = fs::metadata(&path).expect("meta").modified().expect("mtime");
+                (p, (fs::read(&path).expect("read"), mtime))
+            })
+            .collect()
+    }
+
+    fn old_and_new() -> (Vec<GeneratedFile>, Vec<GeneratedFile>) {
+        let old =
+            vec![generated("mod.rs", "old"), generated("a/one.rs", "same"), generated("a/two.rs", "old"), generated("b/gone.rs", "old")];
+        let new =
+            vec![generated("mod.rs", "new"), generated("a/one.rs", "same"), generated("a/two.rs", "new"), generated("c/added.rs", "new")];
+        (old, new)
+    }
+
+    #[test]
+    fn a_failure_at_any_point_of_staging_leaves_the_previous_folder_intact() {
+        let root = scratch("fail-half-way");
+        let out = root.join("out");
+        let (old, new) = old_and_new();
+        ensure_files(&out, &old).expect("first generation");
+        fs::write(out.join("a/notes.txt"), "written by a person").expect("a file the generator did not write");
+        let before = tree(&out);
+        // The new folder holds the 4 new files and the kept notes: fail
+        // before each of them in turn.
+        for fail_at in 0..5 {
+            let mut puts = 0;
+            let result = ensure_files_with(&out, &new, &mut |path| {
+                puts += 1;
+                if puts > fail_at { Err(io::Error::other(format!("injected failure before {path}"))) } else { Ok(()) }
+            });
+            assert!(result.is_err(), "failure injected before put {fail_at} is reported");
+            assert_eq!(tree(&out), before, "failure before put {fail_at}: the previous folder keeps every byte and time");
+            assert!(!exists(&root.join("out.wxa-staging")), "failure before put {fail_at}: staging is cleaned up");
+        }
+        let report = ensure_files(&out, &new).expect("a later normal run");
+        assert_eq!(report.written, ["mod.rs", "a/two.rs", "c/added.rs"]);
+        assert_eq!((report.unchanged, report.removed.as_slice()), (1, ["b/gone.rs".to_owned()].as_slice()));
+        let after = tree(&out);
+        assert_eq!(after.keys().map(String::as_str).collect::<Vec<_>>(), ["a/notes.txt", "a/one.rs", "a/two.rs", "c/added.rs", "mod.rs"]);
+        assert_eq!(after["a/one.rs"], before["a/one.rs"], "an unchanged file keeps its modification time");
+        assert_eq!(after["a/notes.txt"], before["a/notes.txt"], "a file the generator did not write is kept as it was");
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    /// Every file below `dir` with its bytes only.
+    fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        tree(dir).into_iter().map(|(path, (bytes, _))| (path, bytes)).collect()
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_a_new_folder_fails_the_run_and_changes_nothing() {
+        // No hook: a file the generator did not write stands where the new
+        // output needs a folder, so staging fails after it has begun.
+        let root = scratch("in-the-way");
+        let out = root.join("out");
+        let (old, new) = old_and_new();
+        ensure_files(&out, &old).expect("first generation");
+        fs::write(out.join("c"), "written by a person").expect("a file named like a new folder");
+        let before = tree(&out);
+        let error = ensure_files(&out, &new).expect_err("`c/added.rs` cannot be staged");
+        assert_ne!(error.kind(), io::ErrorKind::NotFound, "{error}");
+        assert_eq!(tree(&out), before, "the previous folder keeps every byte and time");
+        assert!(!exists(&root.join("out.wxa-staging")) && !exists(&root.join("out.wxa-previous")));
+        fs::remove_file(out.join("c")).expect("move it away");
+        assert_eq!(ensure_files(&out, &new).expect("then it works").written.len(), 3);
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn recover_undoes_or_completes_every_interrupted_state() {
+        let root = scratch("recover");
+        let out = root.join("out");
+        let (staging, previous) = (root.join("out.wxa-staging"), root.join("out.wxa-previous"));
+        let (old, new) = old_and_new();
+        let new_dir = root.join("new");
+        ensure_files(&new_dir, &new).expect("new");
+        let new_tree = contents(&new_dir);
+        let reset = || {
+            for dir in [&out, &staging, &previous] {
+                let _ = fs::remove_dir_all(dir);
+            }
+            ensure_files(&out, &old).expect("old");
+            contents(&out)
+        };
+
+        // Killed while staging: the old folder stays, staging goes.
+        let old_tree = reset();
+        fs::create_dir_all(staging.join("a")).expect("staging");
+        fs::write(staging.join("a/two.rs"), "half").expect("half-staged file");
+        recover(&out).expect("recover");
+        assert_eq!(contents(&out), old_tree);
+        assert!(!exists(&staging));
+
+        // Killed between the renames: the old folder comes back.
+        reset();
+        fs::rename(&out, &previous).expect("first rename");
+        fs::rename(&new_dir, &staging).expect("complete staging");
+        recover(&out).expect("recover");
+        assert_eq!(contents(&out), old_tree);
+        assert!(!exists(&staging) && !exists(&previous));
+
+        // Killed after the swap, while removing the previous folder.
+        reset();
+        ensure_files(&new_dir, &new).expect("new");
+        fs::rename(&out, &previous).expect("first rename");
+        fs::rename(&new_dir, &out).expect("second rename");
+        fs::remove_file(previous.join("mod.rs")).expect("removal under way");
+        recover(&out).expect("recover");
+        assert_eq!(contents(&out), new_tree);
+        assert!(!exists(&previous));
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn nothing_changed_touches_nothing() {
+        let root = scratch("no-change");
+        let out = root.join("out");
+        let (old, _) = old_and_new();
+        ensure_files(&out, &old).expect("first");
+        let inode_of = |path: &Path| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                fs::metadata(path).expect("meta").ino()
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = path;
+                0
+            }
+        };
+        let (before, dir_inode) = (tree(&out), inode_of(&out));
+        let report = ensure_files(&out, &old).expect("second");
+        assert_eq!(report, WriteReport { written: Vec::new(), unchanged: 4, removed: Vec::new() });
+        assert_eq!(tree(&out), before);
+        assert_eq!(inode_of(&out), dir_inode, "the folder itself was not replaced");
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_copy_keeps_the_modification_time() {
+        let root = scratch("copy");
+        let (from, to) = (root.join("from.rs"), root.join("to.rs"));
+        fs::write(&from, "contents").expect("write");
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        fs::File::options().write(true).open(&from).expect("open").set_modified(an_hour_ago).expect("set time");
+        copy_keeping_times(&from, &to).expect("copy");
+        assert_eq!(fs::read(&to).expect("read"), b"contents");
+        assert_eq!(fs::metadata(&to).expect("meta").modified().expect("mtime"), an_hour_ago);
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_trailing_dot_names_the_folder_itself() {
+        let root = scratch("dot");
+        let (old, new) = old_and_new();
+        ensure_files(&root.join("out"), &old).expect("old");
+        let report = ensure_files(&root.join("out").join("."), &new).expect("new, through `out/.`");
+        assert_eq!(report.removed, ["b/gone.rs"]);
+        assert_eq!(fs::read_to_string(root.join("out/mod.rs")).expect("read"), new[0].contents);
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_output_folder_is_replaced_behind_its_link() {
+        let root = scratch("symlink");
+        let (real, link) = (root.join("real"), root.join("link"));
+        let (old, new) = old_and_new();
+        ensure_files(&real, &old).expect("old");
+        std::os::unix::fs::symlink(&real, &link).expect("link");
+        ensure_files(&link, &new).expect("new through the link");
+        assert!(fs::symlink_metadata(&link).expect("link").file_type().is_symlink(), "the link stays a link");
+        assert_eq!(fs::read_to_string(real.join("mod.rs")).expect("read"), new[0].contents);
+        let _ = fs::remove_dir_all(&root);
+    }
 }

@@ -138,9 +138,10 @@ fn starts_like_json_object(body: &[u8]) -> bool {
 
 /// Content types that announce text, never file bytes.
 pub(crate) fn is_textual(content_type: Option<&str>) -> bool {
+    // Without allocating: this runs on every answer of a binary endpoint.
     content_type.is_some_and(|ct| {
-        let ct = ct.trim().to_ascii_lowercase();
-        ct.starts_with("text/") || ct.contains("json")
+        let ct = ct.trim_start().as_bytes();
+        ct.get(..5).is_some_and(|start| start.eq_ignore_ascii_case(b"text/")) || ct.windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
     })
 }
 
@@ -260,6 +261,8 @@ mod tests {
             assert!(matches!(classify(ResponseKind::Binary, raw(200, Some("image/jpeg"), body)), Outcome::Undecodable(_)), "{body:?}");
         }
         assert!(matches!(classify(ResponseKind::Binary, raw(200, None, b"GIF89a{")), Outcome::Success(_)));
+        assert!(is_textual(Some(" Text/Plain")) && is_textual(Some("application/JSON; encoding=utf-8")));
+        assert!(!is_textual(Some("image/jpeg")) && !is_textual(Some("text")) && !is_textual(None));
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub fn registry(api: &Api) -> TokenStream {
     }
 }
 
+/// Sample arrays up to this long list each item; longer ones repeat one.
+const SPELLED_OUT_ITEMS: u64 = 16;
+
 /// A valid sample value of `ty` meeting `constraints`, as an expression.
 fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream {
     match ty {
@@ -172,9 +175,16 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
             let default = Constraints::default();
             let item_constraints = c.item.as_deref().unwrap_or(&default);
             let item = sample_value(item, item_constraints, module);
-            let count = c.min_items.unwrap_or(1).max(1) as usize;
-            let items = std::iter::repeat_n(item, count);
-            quote!(vec![#(#items),*])
+            let count = c.min_items.unwrap_or(1).max(1);
+            if count <= SPELLED_OUT_ITEMS {
+                let items = std::iter::repeat_n(item, count as usize);
+                quote!(vec![#(#items),*])
+            } else {
+                // Spelled out, nested arrays would multiply: the file's
+                // size must follow the spec's, not its numbers.
+                let count = proc_macro2::Literal::u64_unsuffixed(count);
+                quote!(vec![#item; #count])
+            }
         }
         Type::Map(value) => {
             let value = sample_value(value, &Constraints::default(), module);

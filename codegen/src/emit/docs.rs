@@ -6,8 +6,10 @@ use quote::quote;
 use crate::ir::{Auth, Endpoint, ErrorCode, HttpMethod, RetryKind};
 
 /// `#[doc]` attributes, one per line, so prettyplease prints `///` lines.
+/// A carriage return ends a line too: one left inside a `///` comment is a
+/// "bare CR", which Rust rejects.
 pub fn lines(lines: &[String]) -> TokenStream {
-    let attrs = lines.iter().flat_map(|l| l.split('\n')).map(|line| {
+    let attrs = lines.iter().flat_map(|l| l.split("\r\n").flat_map(|l| l.split(['\n', '\r']))).map(|line| {
         let text = if line.is_empty() { String::new() } else { format!(" {line}") };
         quote! { #[doc = #text] }
     });
