@@ -296,6 +296,22 @@ async fn a_send_is_never_retried_after_an_ambiguous_failure_in_a_fleet() {
     assert_eq!(fake.calls(path), 5, "the rejected attempt and the one after the refresh");
 }
 
+#[tokio::test]
+async fn a_token_promised_to_live_for_ever_is_stored() {
+    use wxa::Secret;
+    use wxa::store::{StoredToken, TokenStore};
+    let redis = redis();
+    let store = store(&redis);
+    for expires_at_ms in [u64::MAX, u64::MAX / 2, 0] {
+        let token = StoredToken { value: Secret::new("LONG_LIVED"), refresh_at_ms: expires_at_ms, expires_at_ms };
+        store.save(FAKE_APP_ID, &token).await.unwrap_or_else(|e| panic!("expiry {expires_at_ms}: {e}"));
+        let loaded = store.load(FAKE_APP_ID).await.expect("load");
+        if expires_at_ms > 0 {
+            assert_eq!(loaded.map(|t| t.expires_at_ms), Some(expires_at_ms));
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_apps_share_one_store_apart() {
     let redis = redis();

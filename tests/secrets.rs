@@ -28,12 +28,18 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-#[tokio::test]
-async fn a_whole_session_leaks_no_secret_or_token() {
+/// Sends every tracing event of this thread, at every level, to the
+/// returned buffer until the guard is dropped.
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let subscriber =
         tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured.clone(), tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_whole_session_leaks_no_secret_or_token() {
+    let (captured, _guard) = capture_logs();
 
     let fake = FakeWeChat::start().await;
     fake.add_media("M", b"\xff\xd8\xffjpeg".to_vec(), "image/jpeg");
@@ -119,10 +125,7 @@ async fn every_error_retry_and_configuration_leaks_nothing() {
     use wxa::api::login::Code2SessionRequest;
     use wxa::{Client, RateLimits, RetryPolicy, Upload};
 
-    let captured = Captured::default();
-    let subscriber =
-        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs();
     let mut shown: Vec<String> = Vec::new();
     let mut show = |label: &str, text: String| shown.push(format!("{label}: {text}"));
 

@@ -64,6 +64,9 @@ fn store_error(error: redis::RedisError) -> StoreError {
     StoreError::new(format!("redis: {error}"))
 }
 
+/// The longest a token key lives in Redis.
+const MAX_TOKEN_KEY_TTL_MS: u64 = 365 * 24 * 3600 * 1000;
+
 static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -179,7 +182,10 @@ impl TokenStore for RedisStore {
 
     fn save<'a>(&'a self, app_id: &'a str, token: &'a StoredToken) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let ttl = token.expires_at_ms.saturating_sub(now_ms()).max(1);
+            // Redis refuses an expiry past its clock's range; a token
+            // source may promise one (e.g. "never"), so the key lives at
+            // most a year and is fetched again after.
+            let ttl = token.expires_at_ms.saturating_sub(now_ms()).clamp(1, MAX_TOKEN_KEY_TTL_MS);
             let _: i64 = SAVE
                 .key(self.key(app_id, "token"))
                 .arg(token.value.expose())
