@@ -23,7 +23,9 @@
 //! - Access tokens are fetched, cached, shared by all calls and refreshed
 //!   when WeChat rejects them (one refresh and one retry, never a loop).
 //! - Binary endpoints return [`Media`], and a JSON error is never mistaken
-//!   for file bytes, whatever its content type.
+//!   for file bytes, whatever its content type. Each also has a `…_stream`
+//!   form returning a [`MediaStream`] for files too large to hold in
+//!   memory; uploads stream from a file or a reader ([`Upload`]).
 //! - The app secret and tokens never appear in `Debug`, `Display`, errors
 //!   or logs.
 
