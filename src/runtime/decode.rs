@@ -273,4 +273,99 @@ mod tests {
         assert!(matches!(classify(ResponseKind::Json, raw(200, None, b"{\"errcode\":")), Outcome::Undecodable(_)));
         assert!(matches!(classify(ResponseKind::Binary, raw(200, Some("text/plain"), br#"{"video_url":"x"}"#)), Outcome::Undecodable(_)));
     }
+
+    /// Any answer at all: classification never panics and never misreads.
+    mod arbitrary_answers {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
+
+        use super::*;
+
+        fn runner() -> TestRunner {
+            // Fixed seed, no persistence file: CI replays the same cases.
+            TestRunner::new(Config {
+                cases: 3000,
+                failure_persistence: None,
+                rng_algorithm: RngAlgorithm::ChaCha,
+                rng_seed: RngSeed::Fixed(0x00DE_C0DE),
+                ..Config::default()
+            })
+        }
+
+        fn content_type() -> impl Strategy<Value = Option<String>> {
+            prop_oneof![
+                Just(None),
+                Just(Some("image/jpeg".to_owned())),
+                Just(Some("application/json; encoding=utf-8".to_owned())),
+                Just(Some("TEXT/PLAIN".to_owned())),
+                Just(Some("application/octet-stream".to_owned())),
+                any::<String>().prop_map(Some),
+            ]
+        }
+
+        fn kind() -> impl Strategy<Value = ResponseKind> {
+            prop_oneof![Just(ResponseKind::Binary), Just(ResponseKind::Json), Just(ResponseKind::Ack)]
+        }
+
+        /// Bytes that are often JSON-like: random bytes, `{` plus random
+        /// bytes, or a JSON object with a random errcode member.
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..64),
+                proptest::collection::vec(any::<u8>(), 0..64).prop_map(|mut b| {
+                    b.insert(0, b'{');
+                    b
+                }),
+                (any::<i64>(), any::<String>(), any::<bool>()).prop_map(|(code, msg, as_string)| {
+                    let code = if as_string { serde_json::json!(code.to_string()) } else { serde_json::json!(code) };
+                    serde_json::json!({"errcode": code, "errmsg": msg, "extra": [1, {"a": null}]}).to_string().into_bytes()
+                }),
+            ]
+        }
+
+        #[test]
+        fn never_panics_and_never_hands_json_or_text_back_as_a_file() {
+            let strategy = (kind(), 100u16..600, content_type(), body());
+            runner()
+                .run(&strategy, |(kind, status, content_type, body)| {
+                    let raw = RawResponse {
+                        status,
+                        content_type: content_type.clone(),
+                        content_disposition: None,
+                        body: Bytes::from(body.clone()),
+                        truncated: false,
+                        rest: None,
+                    };
+                    let nonzero_code =
+                        serde_json::from_slice::<Envelope>(&body).ok().and_then(|e| e.errcode).is_some_and(|Code(code)| code != 0);
+                    match classify(kind, raw) {
+                        Outcome::Api(error) => {
+                            prop_assert!(nonzero_code, "an API error from a body without one: {body:?}");
+                            prop_assert_ne!(error.code, 0);
+                        }
+                        Outcome::Success(success) => {
+                            prop_assert!(!nonzero_code, "an error code read as success: {body:?}");
+                            prop_assert!((200..300).contains(&status));
+                            if kind == ResponseKind::Binary {
+                                prop_assert!(!body.is_empty());
+                                prop_assert!(!starts_like_json_object(&body), "JSON handed back as a file: {body:?}");
+                                prop_assert!(!is_textual(content_type.as_deref()), "text handed back as a file: {content_type:?}");
+                                let media = success.into_media();
+                                prop_assert_eq!(media.bytes.as_ref(), body.as_slice());
+                            }
+                        }
+                        Outcome::HttpStatus { status: got, .. } => {
+                            prop_assert!(!nonzero_code);
+                            prop_assert!(!(200..300).contains(&got));
+                        }
+                        Outcome::Undecodable(failure) => {
+                            prop_assert!(!nonzero_code);
+                            prop_assert!(!failure.reason.is_empty());
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }
