@@ -61,12 +61,16 @@ enum TokenMode {
     Disabled,
 }
 
+/// The timeout of a request when none is set.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     credentials: Credentials,
     token: TokenMode,
     base_url: String,
-    timeout: Duration,
+    /// `None`: 30 s with wxa's own HTTP client, the caller's rules with theirs.
+    timeout: Option<Duration>,
     connect_timeout: Duration,
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
@@ -120,7 +124,7 @@ impl Default for ClientBuilder {
             credentials: Credentials::default(),
             token: TokenMode::Stable,
             base_url: DEFAULT_BASE_URL.to_owned(),
-            timeout: Duration::from_secs(30),
+            timeout: None,
             connect_timeout: Duration::from_secs(10),
             http: None,
             retry: RetryPolicy::default(),
@@ -172,9 +176,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time a request may take, answer included (default 30 s).
+    /// Total time a request may take, answer included (default 30 s). For
+    /// the `…_stream` methods it bounds the answer's start and then each
+    /// wait for a chunk, not the whole transfer. Uploads are bounded as a
+    /// whole: give large ones time with [`Client::with_timeout`]. Applies
+    /// with a client given to [`ClientBuilder::http_client`] too, when set.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Some(timeout);
         self
     }
 
@@ -225,7 +233,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Your own `reqwest` client (timeouts set here are then not applied).
+    /// Your own `reqwest` client. Its own settings then rule: the connect
+    /// timeout set here is not applied, [`ClientBuilder::timeout`] only
+    /// when set. A client-wide timeout of yours caps whole streamed
+    /// downloads too, and should be left unset for large files. Build it
+    /// with `redirect(reqwest::redirect::Policy::none())`: wxa follows no
+    /// redirects, and an answer that came through one is reported as a
+    /// decode error rather than read.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -243,7 +257,7 @@ impl ClientBuilder {
             return Err(BuildError::InvalidBaseUrl(self.base_url));
         }
         let (http, timeout) = match self.http {
-            Some(http) => (http, None),
+            Some(http) => (http, self.timeout),
             None => {
                 let http = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
@@ -255,7 +269,7 @@ impl ClientBuilder {
                     .map_err(|e| BuildError::Http(e.to_string()))?;
                 // Applied per request rather than to the whole client, so
                 // streamed downloads can time each chunk instead.
-                (http, Some(self.timeout))
+                (http, Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)))
             }
         };
         let transport = Transport { http, base_url, timeout };

@@ -188,12 +188,16 @@ pub struct MediaStream {
     content_length: Option<u64>,
     first: Option<Bytes>,
     rest: Option<BodyRest>,
+    /// Bytes handed out so far.
+    read: u64,
+    /// A chunk failed: the file is incomplete, and stays so.
+    failed: bool,
 }
 
 impl MediaStream {
     pub(crate) fn new(content_type: Option<String>, file_name: Option<String>, first: Bytes, rest: Option<BodyRest>) -> MediaStream {
         let content_length = rest.as_ref().and_then(BodyRest::content_length).or(Some(first.len() as u64).filter(|_| rest.is_none()));
-        MediaStream { content_type, file_name, content_length, first: Some(first).filter(|b| !b.is_empty()), rest }
+        MediaStream { content_type, file_name, content_length, first: Some(first).filter(|b| !b.is_empty()), rest, read: 0, failed: false }
     }
 
     /// `Content-Type` as sent, e.g. `image/jpeg`.
@@ -211,46 +215,70 @@ impl MediaStream {
         self.content_length
     }
 
-    /// The next chunk, or `None` at the end of the file.
+    /// How many bytes of the file were handed out so far (by
+    /// [`MediaStream::chunk`] or written by [`MediaStream::write_to`]).
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    /// The next chunk, or `None` at the end of the file. After an error
+    /// the file is incomplete: every later call fails with
+    /// [`MediaStreamError::Incomplete`], never `Ok(None)`, so a broken
+    /// file cannot pass for a whole one.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, MediaStreamError> {
+        if self.failed {
+            return Err(MediaStreamError::Incomplete);
+        }
         if let Some(first) = self.first.take() {
+            self.read += first.len() as u64;
             return Ok(Some(first));
         }
         let Some(rest) = &mut self.rest else { return Ok(None) };
-        match rest.chunk().await {
-            Ok(Some(chunk)) => Ok(Some(chunk)),
+        let error = match rest.chunk().await {
+            Ok(Some(chunk)) => {
+                self.read += chunk.len() as u64;
+                return Ok(Some(chunk));
+            }
             Ok(None) => {
                 self.rest = None;
-                Ok(None)
+                return Ok(None);
             }
-            Err(RestError::Timeout) => Err(MediaStreamError::Timeout),
-            Err(RestError::Transport(e)) => Err(MediaStreamError::Transport(e)),
-        }
+            Err(RestError::Timeout) => MediaStreamError::Timeout,
+            Err(RestError::Transport(e)) => MediaStreamError::Transport(e),
+        };
+        self.failed = true;
+        self.rest = None;
+        Err(error)
     }
 
     /// Writes the rest of the file into `writer` and flushes it; returns
-    /// how many bytes were written.
-    pub async fn write_to<W: AsyncWrite + Unpin + ?Sized>(mut self, writer: &mut W) -> Result<u64, MediaStreamError> {
+    /// how many bytes this call wrote. On an error, [`MediaStream::bytes_read`]
+    /// tells how much of the file had arrived.
+    pub async fn write_to<W: AsyncWrite + Unpin + ?Sized>(&mut self, writer: &mut W) -> Result<u64, MediaStreamError> {
         let mut written = 0u64;
         while let Some(chunk) = self.chunk().await? {
-            writer.write_all(&chunk).await.map_err(MediaStreamError::Write)?;
+            if let Err(error) = writer.write_all(&chunk).await {
+                self.failed = true;
+                self.rest = None;
+                return Err(MediaStreamError::Write(error));
+            }
             written += chunk.len() as u64;
         }
         writer.flush().await.map_err(MediaStreamError::Write)?;
         Ok(written)
     }
 
-    /// The chunks as a [`Stream`](futures_util::Stream).
-    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, MediaStreamError>> + Send + 'static {
-        futures_util::stream::unfold(Some(self), |state| async move {
+    /// The chunks as a [`Stream`](futures_util::Stream), ending after the
+    /// first error.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Bytes, MediaStreamError>> + Send + Unpin + 'static {
+        Box::pin(futures_util::stream::unfold(Some(self), |state| async move {
             let mut stream = state?;
             match stream.chunk().await {
                 Ok(Some(chunk)) => Some((Ok(chunk), Some(stream))),
                 Ok(None) => None,
-                // The stream ends after its first error.
                 Err(error) => Some((Err(error), None)),
             }
-        })
+        }))
     }
 
     /// Reads the rest into memory, as the non-streaming call would have.
@@ -283,6 +311,8 @@ pub enum MediaStreamError {
     Timeout,
     /// The writer given to [`MediaStream::write_to`] failed.
     Write(std::io::Error),
+    /// Asked for more after an error: the file is incomplete.
+    Incomplete,
 }
 
 impl fmt::Display for MediaStreamError {
@@ -291,6 +321,7 @@ impl fmt::Display for MediaStreamError {
             MediaStreamError::Transport(e) => write!(f, "the file broke off: {e}"),
             MediaStreamError::Timeout => f.write_str("the file stalled: no data within the timeout"),
             MediaStreamError::Write(e) => write!(f, "cannot write the file: {e}"),
+            MediaStreamError::Incomplete => f.write_str("the file broke off earlier and is incomplete"),
         }
     }
 }
@@ -299,7 +330,7 @@ impl std::error::Error for MediaStreamError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             MediaStreamError::Transport(e) => Some(e),
-            MediaStreamError::Timeout => None,
+            MediaStreamError::Timeout | MediaStreamError::Incomplete => None,
             MediaStreamError::Write(e) => Some(e),
         }
     }

@@ -9,7 +9,7 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
 use crate::Secret;
-use crate::error::{Error, ErrorBody, PrepareError, TransportError};
+use crate::error::{DecodeError, Error, ErrorBody, PrepareError, RawBody, TransportError};
 use crate::media::UploadSource;
 use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts, ResponseKind};
 
@@ -18,13 +18,10 @@ use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, Request
 /// bytes; a proxy's page that goes on and on must not fill memory.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Files announced larger than this are gathered into a buffer reserved
-/// up front.
-const PREALLOCATE_ABOVE: u64 = 1 << 20;
-
-/// The most a file's `Content-Length` may reserve up front; a larger file
-/// still arrives whole, the buffer just grows as it comes.
-const FILE_PREALLOCATION_LIMIT: u64 = 1 << 30;
+/// The most a file's `Content-Length` may reserve up front (WeChat's
+/// media are at most a few MiB); a larger file still arrives whole, its
+/// buffer grows as it comes.
+const FILE_PREALLOCATION_LIMIT: u64 = 64 << 20;
 
 /// The HTTP client and where it sends.
 #[derive(Debug, Clone)]
@@ -103,6 +100,15 @@ impl Transport {
         url
     }
 
+    /// Whether the answer is not from the URL asked: the HTTP client
+    /// followed a redirect. Compares paths without allocating.
+    fn redirected(&self, response: &reqwest::Response, meta: &EndpointMeta) -> bool {
+        let asked_base = self.base_url.path().trim_end_matches('/');
+        let url = response.url();
+        let same_path = url.path().strip_prefix(asked_base).is_some_and(|rest| rest == meta.path);
+        !same_path || url.host() != self.base_url.host() || url.port_or_known_default() != self.base_url.port_or_known_default()
+    }
+
     /// Sends once and reads the answer as `reading` says.
     pub async fn send(
         &self,
@@ -143,6 +149,16 @@ impl Transport {
         }
         let exchange = async {
             let response = request.send().await.map_err(transport_error)?;
+            if self.redirected(&response, meta) {
+                // Only with a caller's own HTTP client that follows
+                // redirects: what came back is not the endpoint's answer.
+                return Err(Error::Decode(DecodeError {
+                    reason: "the answer came through a redirect to another address; wxa follows none (build the HTTP client with `redirect::Policy::none()`)".to_owned(),
+                    status: response.status().as_u16(),
+                    content_type: None,
+                    body: RawBody::redacted(0),
+                }));
+            }
             read_answer(response, meta.response, reading, timeout).await.map_err(transport_error)
         };
         match (reading, timeout) {
@@ -166,56 +182,78 @@ async fn read_answer(
     let mut raw = RawResponse { status, content_type, content_disposition, body: Bytes::new(), truncated: false, rest: None };
     let textual_for_binary = kind == ResponseKind::Binary && crate::runtime::is_textual(raw.content_type.as_deref());
     if !(200..300).contains(&status) || textual_for_binary {
-        (raw.body, raw.truncated) = read_up_to(&mut response, ERROR_BODY_LIMIT).await?;
+        (raw.body, raw.truncated) = read_up_to(&mut response, Vec::new(), ERROR_BODY_LIMIT).await?;
+        return Ok(raw);
+    }
+    if kind != ResponseKind::Binary {
+        raw.body = response.bytes().await?;
+        return Ok(raw);
+    }
+    // A file: first see the first byte that is not white space. `{` starts
+    // a JSON answer, read up to the error limit whatever the content type;
+    // anything else is the file.
+    let content_length = response.content_length();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let file_begins = loop {
+        let Some(chunk) = response.chunk().await? else { break false };
+        let first = chunk.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        chunks.push(chunk);
+        match first {
+            None => {}
+            Some(b'{') => {
+                (raw.body, raw.truncated) = read_up_to(&mut response, chunks, ERROR_BODY_LIMIT).await?;
+                return Ok(raw);
+            }
+            Some(_) => break true,
+        }
+    };
+    if !file_begins {
+        raw.body = concat(chunks, 0);
         return Ok(raw);
     }
     match reading {
-        // A large file is gathered into one buffer of its announced length:
-        // the HTTP client's own gathering would hold it twice at the end.
-        // Small answers keep the client's way, which does not copy a body
-        // that came in one piece.
-        Reading::Whole if kind == ResponseKind::Binary && response.content_length().is_some_and(|len| len > PREALLOCATE_ABOVE) => {
-            let announced = response.content_length().unwrap_or(0).min(FILE_PREALLOCATION_LIMIT) as usize;
-            let mut body = BytesMut::with_capacity(announced);
-            while let Some(chunk) = response.chunk().await? {
-                body.extend_from_slice(&chunk);
-            }
-            raw.body = body.freeze();
-        }
-        Reading::Whole => raw.body = response.bytes().await?,
         Reading::Streamed => {
-            let content_length = response.content_length();
-            // Enough to see the first byte that is not white space: `{`
-            // starts a JSON answer (read whole, up to the error limit), anything
-            // else a file (handed on with the connection).
-            let mut first = BytesMut::new();
-            let complete = loop {
-                let Some(chunk) = response.chunk().await? else { break true };
-                first.extend_from_slice(&chunk);
-                match first.iter().find(|b| !b.is_ascii_whitespace()) {
-                    None => {}
-                    Some(b'{') => {
-                        let (more, truncated) = read_up_to(&mut response, ERROR_BODY_LIMIT.saturating_sub(first.len())).await?;
-                        first.extend_from_slice(&more);
-                        raw.truncated = truncated;
-                        break true;
-                    }
-                    Some(_) => break false,
-                }
-            };
-            raw.body = first.freeze();
-            if !complete {
-                raw.rest = Some(BodyRest { response, content_length, idle_timeout: timeout });
+            raw.body = concat(chunks, 0);
+            raw.rest = Some(BodyRest { response, content_length, idle_timeout: timeout });
+        }
+        Reading::Whole => {
+            while let Some(chunk) = response.chunk().await? {
+                chunks.push(chunk);
             }
+            raw.body = concat(chunks, content_length.unwrap_or(0));
         }
     }
     Ok(raw)
 }
 
-/// Reads at most `limit` bytes; `true` when the body went on beyond them.
-async fn read_up_to(response: &mut reqwest::Response, limit: usize) -> Result<(Bytes, bool), reqwest::Error> {
+/// The chunks as one buffer; a body that came in one piece is not copied.
+/// `announced` (the `Content-Length`) sizes the buffer of a large file up
+/// front, so it is not grown (and held twice) along the way.
+fn concat(mut chunks: Vec<Bytes>, announced: u64) -> Bytes {
+    if chunks.len() <= 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let total: usize = chunks.iter().map(Bytes::len).sum();
+    let mut body = BytesMut::with_capacity(total.max(announced.min(FILE_PREALLOCATION_LIMIT) as usize));
+    for chunk in chunks {
+        body.extend_from_slice(&chunk);
+    }
+    body.freeze()
+}
+
+/// Reads on from the chunks already read, up to `limit` bytes in all;
+/// `true` when the body went on beyond them.
+async fn read_up_to(response: &mut reqwest::Response, chunks: Vec<Bytes>, limit: usize) -> Result<(Bytes, bool), reqwest::Error> {
     let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
+    let mut pending = chunks.into_iter();
+    loop {
+        let chunk = match pending.next() {
+            Some(chunk) => chunk,
+            None => match response.chunk().await? {
+                Some(chunk) => chunk,
+                None => return Ok((body.freeze(), false)),
+            },
+        };
         let room = limit - body.len();
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
@@ -223,7 +261,6 @@ async fn read_up_to(response: &mut reqwest::Response, limit: usize) -> Result<(B
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((body.freeze(), false))
 }
 
 /// The file part's body and length: from memory, a file opened now (so a
@@ -237,7 +274,7 @@ async fn upload_body(source: &UploadSource) -> Result<(reqwest::Body, u64), Prep
             // The length now, not when the upload was made: the part must
             // say exactly what is sent.
             let len = file.metadata().await.map_err(unreadable)?.len();
-            Ok((reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file)), len))
+            Ok((exactly(file, len), len))
         }
         UploadSource::Reader(reader) => {
             let taken = reader.take().ok_or_else(|| {
@@ -247,9 +284,41 @@ async fn upload_body(source: &UploadSource) -> Result<(reqwest::Body, u64), Prep
                 )
             })?;
             let (reader, len) = taken;
-            Ok((reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader)), len))
+            Ok((exactly(reader, len), len))
         }
     }
+}
+
+/// A body of exactly `len` bytes from `reader`: one that ends early or goes
+/// on fails the request (the part's length was announced, so a longer one
+/// would be cut silently and a shorter one would hang).
+fn exactly(reader: impl tokio::io::AsyncRead + Send + Unpin + 'static, len: u64) -> reqwest::Body {
+    use futures_util::StreamExt;
+    let mut sent = 0u64;
+    let mut ended = false;
+    let chunks =
+        tokio_util::io::ReaderStream::new(reader).map(Some).chain(futures_util::stream::once(async { None })).filter_map(move |item| {
+            let result = match item {
+                _ if ended => None,
+                Some(Ok(chunk)) => {
+                    sent += chunk.len() as u64;
+                    if sent > len {
+                        ended = true;
+                        Some(Err(std::io::Error::other(format!("the upload gave more than its stated {len} bytes"))))
+                    } else {
+                        Some(Ok(chunk))
+                    }
+                }
+                Some(Err(error)) => {
+                    ended = true;
+                    Some(Err(error))
+                }
+                None if sent < len => Some(Err(std::io::Error::other(format!("the upload ended after {sent} of its stated {len} bytes")))),
+                None => None,
+            };
+            std::future::ready(result)
+        });
+    reqwest::Body::wrap_stream(chunks)
 }
 
 fn transport_error(error: reqwest::Error) -> Error<ErrorBody> {

@@ -87,6 +87,11 @@ async fn body_shorter_than_content_length_is_a_transport_error() {
     };
     assert!(matches!(&failure, MediaStreamError::Transport(e) if e.is_incomplete_body()), "{failure:?}");
     assert!(received <= 1_000);
+    assert_eq!(stream.bytes_read(), received as u64);
+    // A broken file never passes for a whole one, however often it is asked.
+    for _ in 0..2 {
+        assert!(matches!(stream.chunk().await, Err(MediaStreamError::Incomplete)));
+    }
 }
 
 #[tokio::test]
@@ -226,10 +231,17 @@ async fn very_large_error_body_is_read_only_in_part() {
         }
     }
     // A huge body that starts like JSON under an image type: read to the
-    // limit and judged as JSON, never streamed as the file.
+    // limit and judged as JSON, never handed back as the file.
     let json = format!(r#"{{"errmsg":"{}"}}"#, "y".repeat(1024 * 1024));
-    fake.script(MEDIA, image(json.into_bytes()));
-    assert!(matches!(client.get_temp_media_stream(media_request()).await, Err(Error::Decode(e)) if e.body.is_truncated()));
+    for streamed in [false, true] {
+        fake.script(MEDIA, image(json.clone().into_bytes()));
+        let error = if streamed {
+            client.get_temp_media_stream(media_request()).await.expect_err("JSON")
+        } else {
+            client.get_temp_media(media_request()).await.expect_err("JSON")
+        };
+        assert!(matches!(&error, Error::Decode(e) if e.body.is_truncated() && e.body.len() == 64 * 1024), "{error:?}");
+    }
 }
 
 #[tokio::test]
@@ -245,6 +257,34 @@ async fn redirect_is_reported_and_not_followed() {
     fake.script(MEDIA, ScriptedResponse::new(307).header("location", &elsewhere));
     assert!(matches!(fake.client().get_temp_media(media_request()).await, Err(Error::HttpStatus { status: 307, .. })));
     assert_eq!(fake.calls(MEDIA), 2);
+}
+
+#[tokio::test]
+async fn a_redirect_followed_by_a_callers_own_http_client_is_not_read_as_the_answer() {
+    let fake = FakeWeChat::start().await;
+    fake.add_media("M", jpeg(10), "image/jpeg");
+    let target = format!("{}/cgi-bin/media/get?media_id=M&access_token=x", fake.base_url().replace("127.0.0.1", "localhost"));
+    fake.script(MEDIA, ScriptedResponse::new(302).header("location", &target));
+    let own = reqwest::Client::builder().build().expect("a redirect-following client");
+    let client = fake.client_builder().http_client(own).retry_policy(RetryPolicy::none()).build().expect("client");
+    let error = client.get_temp_media(media_request()).await.expect_err("redirected");
+    assert!(matches!(&error, Error::Decode(e) if e.reason.contains("redirect")), "{error:?}");
+    assert_eq!(fake.calls(MEDIA), 2, "the HTTP client followed it; wxa did not read what came back");
+}
+
+#[tokio::test]
+async fn the_builders_timeout_applies_to_a_callers_own_http_client() {
+    let fake = FakeWeChat::start().await;
+    fake.script(MEDIA, image(jpeg(1_000)).stall_after(10, Duration::from_secs(3)));
+    let own = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = fake
+        .client_builder()
+        .http_client(own)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    assert!(matches!(client.get_temp_media(media_request()).await, Err(Error::Timeout)));
 }
 
 #[tokio::test]

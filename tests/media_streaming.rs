@@ -42,14 +42,21 @@ async fn write_to_a_file_and_into_stream_give_the_same_bytes() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("big.jpg");
     let mut file = tokio::fs::File::create(&path).await.expect("create");
-    let stream = client.get_temp_media_stream(GetTempMediaRequest::new("BIG")).await.expect("stream");
+    let mut stream = client.get_temp_media_stream(GetTempMediaRequest::new("BIG")).await.expect("stream");
     assert_eq!(stream.write_to(&mut file).await.expect("written"), LEN);
+    assert_eq!(stream.bytes_read(), LEN);
     drop(file);
     let on_disk = std::fs::read(&path).expect("read back");
     assert_eq!(on_disk, expected(0..LEN));
 
     let stream = client.get_temp_media_stream(GetTempMediaRequest::new("BIG")).await.expect("stream");
-    let chunks: Vec<_> = stream.into_stream().collect().await;
+    let mut chunks = stream.into_stream();
+    // Unpin and Send: usable with `.next()` and across tasks without pinning.
+    fn unpin_and_send<T: Unpin + Send + 'static>(_: &T) {}
+    unpin_and_send(&chunks);
+    let first = chunks.next().await.expect("a chunk").expect("no error");
+    let mut chunks: Vec<_> = chunks.collect().await;
+    chunks.insert(0, Ok(first));
     let joined: Vec<u8> = chunks.into_iter().flat_map(|c| c.expect("chunk").to_vec()).collect();
     assert_eq!(joined, on_disk);
     std::fs::remove_dir_all(&dir).expect("clean up");
@@ -133,13 +140,23 @@ async fn a_file_upload_is_read_again_for_a_retry_and_a_reader_cannot_be() {
 }
 
 #[tokio::test]
+async fn a_reader_longer_than_its_stated_length_fails_the_call() {
+    let fake = FakeWeChat::start().await;
+    let upload = Upload::from_reader(std::io::Cursor::new(vec![7u8; 5_000]), 1_000, "long.jpg");
+    let error =
+        fake.client().upload_temp_media(UploadTempMediaRequest::new(UploadTempMediaMediaType::Image, upload)).await.expect_err("long");
+    assert!(matches!(&error, Error::Transport(e) if e.to_string().contains("more than its stated 1000 bytes")), "{error:?}");
+    assert!(fake.uploads().is_empty(), "a cut file was stored");
+}
+
+#[tokio::test]
 async fn a_reader_shorter_than_its_stated_length_fails_the_call() {
     let fake = FakeWeChat::start().await;
     let reader = std::io::Cursor::new(vec![1u8; 10]);
     let upload = Upload::from_reader(reader, 1_000, "short.jpg");
     let error =
         fake.client().upload_temp_media(UploadTempMediaRequest::new(UploadTempMediaMediaType::Image, upload)).await.expect_err("short");
-    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert!(matches!(&error, Error::Transport(e) if e.to_string().contains("ended after 10 of its stated 1000 bytes")), "{error:?}");
     assert!(fake.uploads().is_empty());
     // And the fake's scripted answers still apply to uploads.
     fake.script("/cgi-bin/media/upload", ScriptedResponse::json_error(40004, "invalid media type", "application/json"));

@@ -172,6 +172,15 @@ async fn every_error_retry_and_configuration_leaks_nothing() {
     stream.chunk().await.expect("first bytes");
     let error = stream.chunk().await.expect_err("stalls");
     show("stream error", format!("{error:?} {error}"));
+    fake.script(
+        "/cgi-bin/media/get",
+        ScriptedResponse::new(200).header("content-type", "image/jpeg").header("content-length", "100").body(vec![0xff; 10]).cut_after(10),
+    );
+    let mut stream = no_retry.get_temp_media_stream(GetTempMediaRequest::new("M")).await.expect("starts");
+    stream.chunk().await.expect("first bytes");
+    let error = stream.chunk().await.expect_err("cut");
+    assert!(matches!(error, wxa::MediaStreamError::Transport(_)), "{error:?}");
+    show("stream cut", format!("{error:?} {error}"));
     let no_retry_token = no_retry.access_token().await.expect("token");
     fake.script(
         "/cgi-bin/media/get",

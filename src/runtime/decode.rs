@@ -167,7 +167,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
     };
     match kind {
         ResponseKind::Binary => {
-            if body.is_empty() && complete {
+            if body.iter().all(u8::is_ascii_whitespace) && complete {
                 return undecodable("empty body where file bytes were expected", content_type, body);
             }
             // No file WeChat serves (images, audio, video) starts with `{`:
@@ -347,7 +347,7 @@ mod tests {
                             prop_assert!(!nonzero_code, "an error code read as success: {body:?}");
                             prop_assert!((200..300).contains(&status));
                             if kind == ResponseKind::Binary {
-                                prop_assert!(!body.is_empty());
+                                prop_assert!(!body.iter().all(u8::is_ascii_whitespace), "an empty file: {body:?}");
                                 prop_assert!(!starts_like_json_object(&body), "JSON handed back as a file: {body:?}");
                                 prop_assert!(!is_textual(content_type.as_deref()), "text handed back as a file: {content_type:?}");
                                 let media = success.into_media();
