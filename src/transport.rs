@@ -18,10 +18,10 @@ use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, Request
 /// bytes; a proxy's page that goes on and on must not fill memory.
 pub(crate) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// The most a file's `Content-Length` may reserve up front (WeChat's
-/// media are at most a few MiB); a larger file still arrives whole, its
-/// buffer grows as it comes.
-const FILE_PREALLOCATION_LIMIT: u64 = 64 << 20;
+/// The most a file's `Content-Length` may reserve up front, once its first
+/// bytes show a file (WeChat's media are at most tens of MiB); a larger
+/// file still arrives whole, its buffer grows as it comes.
+const FILE_PREALLOCATION_LIMIT: u64 = 256 << 20;
 
 /// The HTTP client and where it sends.
 #[derive(Debug, Clone)]
@@ -193,48 +193,69 @@ async fn read_answer(
     // a JSON answer, read up to the error limit whatever the content type;
     // anything else is the file.
     let content_length = response.content_length();
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let file_begins = loop {
-        let Some(chunk) = response.chunk().await? else { break false };
-        let first = chunk.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        chunks.push(chunk);
-        match first {
-            None => {}
-            Some(b'{') => {
-                (raw.body, raw.truncated) = read_up_to(&mut response, chunks, ERROR_BODY_LIMIT).await?;
-                return Ok(raw);
-            }
-            Some(_) => break true,
+    // Chunks of white space only before the first telling byte: rare, so
+    // the common answer allocates nothing here.
+    let mut blank: Vec<Bytes> = Vec::new();
+    let (first, telling) = loop {
+        let Some(chunk) = response.chunk().await? else {
+            raw.body = concat(blank);
+            return Ok(raw);
+        };
+        match chunk.iter().find(|b| !b.is_ascii_whitespace()).copied() {
+            None => blank.push(chunk),
+            Some(byte) => break (chunk, byte),
         }
     };
-    if !file_begins {
-        raw.body = concat(chunks, 0);
+    if telling == b'{' {
+        blank.push(first);
+        (raw.body, raw.truncated) = read_up_to(&mut response, blank, ERROR_BODY_LIMIT).await?;
         return Ok(raw);
     }
     match reading {
         Reading::Streamed => {
-            raw.body = concat(chunks, 0);
+            raw.body = join(blank, first);
             raw.rest = Some(BodyRest { response, content_length, idle_timeout: timeout });
         }
         Reading::Whole => {
-            while let Some(chunk) = response.chunk().await? {
-                chunks.push(chunk);
+            let Some(next) = response.chunk().await? else {
+                // In one piece: handed on without a copy.
+                raw.body = join(blank, first);
+                return Ok(raw);
+            };
+            // Gathered as it comes into one buffer, sized up front from
+            // `Content-Length` when there is one, so a large file is held
+            // once rather than as chunks and then again as their sum.
+            let so_far = blank.iter().map(Bytes::len).sum::<usize>() + first.len() + next.len();
+            let announced = content_length.unwrap_or(0).min(FILE_PREALLOCATION_LIMIT) as usize;
+            let mut body = BytesMut::with_capacity(so_far.max(announced));
+            for chunk in blank.iter().chain([&first, &next]) {
+                body.extend_from_slice(chunk);
             }
-            raw.body = concat(chunks, content_length.unwrap_or(0));
+            while let Some(chunk) = response.chunk().await? {
+                body.extend_from_slice(&chunk);
+            }
+            raw.body = body.freeze();
         }
     }
     Ok(raw)
 }
 
+/// `blank` then `last` as one buffer; `last` alone is not copied.
+fn join(mut blank: Vec<Bytes>, last: Bytes) -> Bytes {
+    if blank.is_empty() {
+        return last;
+    }
+    blank.push(last);
+    concat(blank)
+}
+
 /// The chunks as one buffer; a body that came in one piece is not copied.
-/// `announced` (the `Content-Length`) sizes the buffer of a large file up
-/// front, so it is not grown (and held twice) along the way.
-fn concat(mut chunks: Vec<Bytes>, announced: u64) -> Bytes {
+fn concat(mut chunks: Vec<Bytes>) -> Bytes {
     if chunks.len() <= 1 {
         return chunks.pop().unwrap_or_default();
     }
     let total: usize = chunks.iter().map(Bytes::len).sum();
-    let mut body = BytesMut::with_capacity(total.max(announced.min(FILE_PREALLOCATION_LIMIT) as usize));
+    let mut body = BytesMut::with_capacity(total);
     for chunk in chunks {
         body.extend_from_slice(&chunk);
     }

@@ -198,6 +198,12 @@ async fn empty_body_is_a_decode_error() {
     assert!(matches!(client.get_temp_media_stream(media_request()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
     fake.script(SEND, ScriptedResponse::new(200).header("content-type", "application/json"));
     assert!(matches!(client.send_custom_message(send()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
+    // White space only is no file either; white space before a JSON error
+    // does not hide it.
+    fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg").body(" \r\n\t "));
+    assert!(matches!(client.get_temp_media(media_request()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
+    fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg").body("\n  {\"errcode\":40007,\"errmsg\":\"x\"}"));
+    assert!(matches!(client.get_temp_media_stream(media_request()).await, Err(Error::Api(GetTempMediaError::InvalidMediaId(_)))));
 }
 
 #[tokio::test]
