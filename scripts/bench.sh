@@ -12,7 +12,7 @@ command -v redis-server >/dev/null || { echo "the token benchmark needs redis-se
 # Build noise goes to a file, shown only when a benchmark fails (media_memory
 # exits with an error when streaming goes over its memory budget).
 if ! cargo bench --quiet --features redis --bench codegen --bench call_overhead --bench token --bench media_memory 2>"$errors" |
-  grep -E '^(codegen|overhead|token|store|throughput|memory) ' >"$results"; then
+  grep -E '^(codegen|overhead|token|store|throughput|memory|upload) ' >"$results"; then
   cat "$errors" >&2
   echo "a benchmark failed" >&2
   exit 1
@@ -36,10 +36,15 @@ awk '$1 == "token" { printf "| token for a call (warm, in-process copy) | %s ns 
      $1 == "store" { printf "| one read of the shared token (refresh path) | %s µs | %s µs | %s |\n", $2, $3, $4 }
      $1 == "throughput" { printf "| 64 tasks sharing one token, getTempMedia | %s calls/s | %s calls/s | %s |\n", $2, $3, $4 }' "$results"
 echo
-echo "| 200 MiB download, peak heap above the start | MiB |"
+echo "| 200 MiB file over loopback, peak heap above the start | MiB |"
 echo "| --- | ---: |"
 awk '$1 == "memory" {
-  printf "| read whole, get_temp_media (baseline) | %s |\n", $3
-  printf "| streamed into a sink, get_temp_media_stream | %s |\n", $2
+  printf "| download read whole, get_temp_media (baseline) | %s |\n", $3
+  printf "| download streamed into a sink, get_temp_media_stream | %s |\n", $2
   printf "| ratio streamed / whole | %s |\n", $4
+}
+$1 == "upload" {
+  printf "| upload from memory, Upload::new (baseline) | %s |\n", $3
+  printf "| upload streamed from disk, Upload::from_file | %s |\n", $2
+  printf "| ratio from file / from memory | %s |\n", $4
 }' "$results"
