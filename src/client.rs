@@ -366,11 +366,7 @@ impl Client {
     /// Runs one call of a binary endpoint and hands back the file as it
     /// arrives. Every generated `…_stream` method ends here.
     pub(crate) async fn execute_stream<O: Operation>(&self, request: O) -> Result<MediaStream, Error<O::Error>> {
-        let context = self.context();
-        let parts = request.into_parts(context.credentials).map_err(Error::Prepare)?;
-        let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-        let body = run(&context, &O::META, &parts, &retry_kind, Reading::Streamed).await.map_err(|e| e.map_api(O::Error::from_body))?;
-        Ok(body.into_media_stream())
+        Ok(send_operation(&self.context(), request, Reading::Streamed).await?.into_media_stream())
     }
 
     fn context(&self) -> CallContext<'_> {
@@ -400,10 +396,16 @@ struct CallContext<'a> {
 /// endpoint's own decoding and error enum. Used by every generated method
 /// and by the built-in token sources.
 async fn call_operation<O: Operation>(context: &CallContext<'_>, request: O) -> Result<O::Output, Error<O::Error>> {
+    let body = send_operation(context, request, Reading::Whole).await?;
+    O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
+}
+
+/// The request's parts through `run`, with WeChat's codes read as the
+/// endpoint's error enum; the successful answer is left to the caller.
+async fn send_operation<O: Operation>(context: &CallContext<'_>, request: O, reading: Reading) -> Result<SuccessBody, Error<O::Error>> {
     let parts = request.into_parts(context.credentials).map_err(Error::Prepare)?;
     let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-    let body = run(context, &O::META, &parts, &retry_kind, Reading::Whole).await.map_err(|e| e.map_api(O::Error::from_body))?;
-    O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
+    run(context, &O::META, &parts, &retry_kind, reading).await.map_err(|e| e.map_api(O::Error::from_body))
 }
 
 /// The error of [`Client::access_token`] on a client without tokens.

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::TransportError;
-use crate::transport::{BodyRest, RestError};
+use crate::transport::BodyRest;
 
 /// The body of a successful binary call: the bytes, with the content type
 /// and file name the server gave. The cloud call returns the same as
@@ -234,21 +234,25 @@ impl MediaStream {
             return Ok(Some(first));
         }
         let Some(rest) = &mut self.rest else { return Ok(None) };
-        let error = match rest.chunk().await {
+        match rest.chunk().await {
             Ok(Some(chunk)) => {
                 self.read += chunk.len() as u64;
-                return Ok(Some(chunk));
+                Ok(Some(chunk))
             }
             Ok(None) => {
                 self.rest = None;
-                return Ok(None);
+                Ok(None)
             }
-            Err(RestError::Timeout) => MediaStreamError::Timeout,
-            Err(RestError::Transport(e)) => MediaStreamError::Transport(e),
-        };
+            Err(error) => Err(self.break_off(error)),
+        }
+    }
+
+    /// Marks the file incomplete for good (dropping the connection) and
+    /// hands `error` back.
+    fn break_off(&mut self, error: MediaStreamError) -> MediaStreamError {
         self.failed = true;
         self.rest = None;
-        Err(error)
+        error
     }
 
     /// Writes the rest of the file into `writer` and flushes it; returns
@@ -258,9 +262,7 @@ impl MediaStream {
         let mut written = 0u64;
         while let Some(chunk) = self.chunk().await? {
             if let Err(error) = writer.write_all(&chunk).await {
-                self.failed = true;
-                self.rest = None;
-                return Err(MediaStreamError::Write(error));
+                return Err(self.break_off(MediaStreamError::Write(error)));
             }
             written += chunk.len() as u64;
         }

@@ -8,10 +8,10 @@ use bytes::{Bytes, BytesMut};
 use reqwest::Url;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
-use crate::Secret;
 use crate::error::{DecodeError, Error, ErrorBody, PrepareError, RawBody, TransportError};
 use crate::media::UploadSource;
 use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts, ResponseKind};
+use crate::{MediaStreamError, Secret};
 
 /// How much of an error body is read: a non-2xx answer, or text where a
 /// binary endpoint expects a file. WeChat's JSON errors are a few hundred
@@ -28,8 +28,8 @@ const FILE_PREALLOCATION_LIMIT: u64 = 256 << 20;
 pub(crate) struct Transport {
     pub http: reqwest::Client,
     pub base_url: Url,
-    /// The client's timeout, applied per request (`None` with a caller's
-    /// own `reqwest::Client`, whose settings then rule).
+    /// The timeout applied per request: the builder's, or 30 s with wxa's
+    /// own HTTP client; `None` leaves a caller's own client to its settings.
     pub timeout: Option<Duration>,
 }
 
@@ -53,21 +53,14 @@ pub(crate) struct BodyRest {
     idle_timeout: Option<Duration>,
 }
 
-/// A failure while reading the rest of a streamed body.
-#[derive(Debug)]
-pub(crate) enum RestError {
-    Transport(TransportError),
-    Timeout,
-}
-
 impl BodyRest {
     /// The next chunk, or `None` at the end.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, RestError> {
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, MediaStreamError> {
         let next = match self.idle_timeout {
-            Some(limit) => tokio::time::timeout(limit, self.response.chunk()).await.map_err(|_| RestError::Timeout)?,
+            Some(limit) => tokio::time::timeout(limit, self.response.chunk()).await.map_err(|_| MediaStreamError::Timeout)?,
             None => self.response.chunk().await,
         };
-        next.map_err(|e| if e.is_timeout() { RestError::Timeout } else { RestError::Transport(TransportError::new(e)) })
+        next.map_err(|e| if e.is_timeout() { MediaStreamError::Timeout } else { MediaStreamError::Transport(TransportError::new(e)) })
     }
 
     /// `Content-Length` as sent, if any.

@@ -147,11 +147,11 @@ pub(crate) fn is_textual(content_type: Option<&str>) -> bool {
 
 /// Sorts an answer into success, WeChat error, HTTP error or undecodable.
 pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
+    // A streamed body has been read up to its first telling byte (and a
+    // JSON answer whole), which is all the rules below look at.
     let RawResponse { status, content_type, content_disposition, body, truncated, rest } = raw;
-    // A streamed body read only in part cannot be judged as a whole: its
-    // first bytes decide (and a JSON error is always read whole).
-    let complete = rest.is_none();
-    let envelope = if starts_like_json_object(&body) { serde_json::from_slice::<Envelope>(&body).ok() } else { None };
+    let json_like = starts_like_json_object(&body);
+    let envelope = if json_like { serde_json::from_slice::<Envelope>(&body).ok() } else { None };
     let api_error = envelope.as_ref().and_then(|e| match &e.errcode {
         Some(Code(code)) if *code != 0 => Some(ErrorBody { code: *code, message: e.errmsg.clone().unwrap_or_default() }),
         _ => None,
@@ -167,7 +167,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
     };
     match kind {
         ResponseKind::Binary => {
-            if body.iter().all(u8::is_ascii_whitespace) && complete {
+            if body.iter().all(u8::is_ascii_whitespace) {
                 return undecodable("empty body where file bytes were expected", content_type, body);
             }
             // No file WeChat serves (images, audio, video) starts with `{`:
@@ -175,7 +175,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
             if envelope.is_some() {
                 return undecodable("a JSON answer without an error code where file bytes were expected", content_type, body);
             }
-            if starts_like_json_object(&body) {
+            if json_like {
                 return undecodable("malformed JSON where file bytes were expected", content_type, body);
             }
             if is_textual(content_type.as_deref()) {
@@ -187,7 +187,7 @@ pub(crate) fn classify(kind: ResponseKind, raw: RawResponse) -> Outcome {
             if envelope.is_none() {
                 let reason = if body.is_empty() {
                     "empty body where JSON was expected".to_owned()
-                } else if starts_like_json_object(&body) {
+                } else if json_like {
                     match serde_json::from_slice::<serde_json::Value>(&body) {
                         Err(e) => format!("malformed JSON: {e}"),
                         Ok(_) => "the errcode is not an integer".to_owned(),
