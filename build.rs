@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-fn generate(specs: &Path, out: &Path, include_dir: &str) {
+fn generate(specs: &Path, out: &Path, options: &wxa_codegen::Options) {
     // Cargo scans a directory given here recursively for changes.
     println!("cargo::rerun-if-changed={}", specs.display());
-    match wxa_codegen::generate_dir(specs, include_dir) {
+    match wxa_codegen::generate_dir_with(specs, options) {
         Ok(generation) => {
             if let Err(error) = wxa_codegen::write::ensure_files(out, &generation.files) {
                 eprintln!("cannot write generated code to {}: {error}", out.display());
@@ -31,9 +31,11 @@ fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let root = Path::new(&root);
     let out = Path::new(&out);
-    generate(&root.join("specs"), &out.join("api"), "api");
+    generate(&root.join("specs"), &out.join("api"), &wxa_codegen::Options::wxa("api"));
     let fixtures = root.join("tests/fixtures/valid");
     if fixtures.is_dir() {
-        generate(&fixtures, &out.join("fixture"), "fixture");
+        // The fixtures' categories are no features of the crate.
+        let options = wxa_codegen::Options { category_features: false, ..wxa_codegen::Options::wxa("fixture") };
+        generate(&fixtures, &out.join("fixture"), &options);
     }
 }

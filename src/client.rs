@@ -12,7 +12,7 @@ use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
 use crate::store::{ForceRefreshLimits, MemoryStore, TokenStore};
-use crate::token::{AccessToken, BoxFuture, TokenCache, TokenSettings, TokenSource};
+use crate::token::{AccessToken, BoxFuture, ClassicToken, StableToken, TokenCache, TokenSettings, TokenSource};
 use crate::transport::{Reading, Transport};
 use crate::{MediaStream, Secret};
 
@@ -676,19 +676,8 @@ fn lifetime(expires_in: i64) -> Duration {
 impl TokenSource for WeChatTokenSource {
     fn fetch(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
         Box::pin(async move {
-            if self.classic {
-                use crate::api::access_token::GetAccessTokenRequest;
-                let response = self.call(GetAccessTokenRequest::new()).await?;
-                Ok(AccessToken::new(response.access_token, lifetime(response.expires_in.into())))
-            } else {
-                use crate::api::access_token::GetStableAccessTokenRequest;
-                let mut request = GetStableAccessTokenRequest::new();
-                if force_refresh {
-                    request = request.force_refresh(true);
-                }
-                let response = self.call(request).await?;
-                Ok(AccessToken::new(response.access_token, lifetime(response.expires_in.into())))
-            }
+            let answer = if self.classic { self.call(ClassicToken).await? } else { self.call(StableToken { force_refresh }).await? };
+            Ok(AccessToken::new(answer.access_token, lifetime(answer.expires_in)))
         })
     }
 }

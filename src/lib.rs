@@ -35,8 +35,8 @@ mod client;
 mod error;
 mod media;
 mod rate_limit;
-pub(crate) mod runtime;
-pub(crate) mod secret;
+pub mod runtime;
+mod secret;
 pub mod store;
 mod token;
 mod transport;
@@ -44,8 +44,9 @@ mod transport;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-/// Generated from `specs/`: one module per category, with each endpoint's
-/// request, response and error types. The client methods are on [`Client`].
+/// Generated from `specs/`: one module per category, each behind the cargo
+/// feature of its name (all on by default), with each endpoint's request,
+/// response and error types. The client methods are on [`Client`].
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/api/mod.rs"));
 }

@@ -105,6 +105,7 @@ mod tests {
             rate_limit: Some(limit),
             response: ResponseKind::Json,
             secret_response: false,
+            shape: r#"{"body":"none","errors":[],"query":{},"response":{"json":{}}}"#,
         }
     }
 

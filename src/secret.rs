@@ -44,14 +44,12 @@ impl From<&str> for Secret {
 // session key. Generated types pick one of these per field instead.
 
 /// For request fields: the value goes on the wire.
-#[allow(dead_code, reason = "used by generated code when a spec has such a field")]
-pub(crate) fn serialize_exposed<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_exposed<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(secret.expose())
 }
 
 /// For optional request fields.
-#[allow(dead_code, reason = "used by generated code when a spec has such a field")]
-pub(crate) fn serialize_exposed_option<S: serde::Serializer>(secret: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_exposed_option<S: serde::Serializer>(secret: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
     match secret {
         Some(secret) => serializer.serialize_str(secret.expose()),
         None => serializer.serialize_none(),
@@ -63,14 +61,12 @@ pub(crate) fn serialize_exposed_option<S: serde::Serializer>(secret: &Option<Sec
 pub(crate) const REDACTED: &str = "<redacted>";
 
 /// For response fields.
-#[allow(dead_code, reason = "used by generated code when a spec has such a field")]
-pub(crate) fn serialize_redacted<S: serde::Serializer>(_: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_redacted<S: serde::Serializer>(_: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(REDACTED)
 }
 
 /// For optional response fields.
-#[allow(dead_code, reason = "used by generated code when a spec has such a field")]
-pub(crate) fn serialize_redacted_option<S: serde::Serializer>(secret: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_redacted_option<S: serde::Serializer>(secret: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
     match secret {
         Some(_) => serializer.serialize_str(REDACTED),
         None => serializer.serialize_none(),

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "catalog")]
 mod catalog;
 mod chars;
 pub mod diagnostics;
@@ -70,6 +71,46 @@ impl std::fmt::Display for GenerateError {
 
 impl std::error::Error for GenerateError {}
 
+/// What the generated code is for: where it sits and which crate's runtime
+/// it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where the files sit below `OUT_DIR` (the `include!` paths of the
+    /// module tree point there); empty for `OUT_DIR` itself. Also the name
+    /// of the module the crate includes `mod.rs` in (`crate::api`).
+    pub include_dir: String,
+    /// How the generated code names the wxa crate: `crate` inside wxa,
+    /// `wxa` (or `::wxa`, or a re-export's path) anywhere else. Generated
+    /// code reaches the runtime only through `<crate_path>::runtime`.
+    pub crate_path: String,
+    /// `None`: the client methods are inherent methods of `Client`, which
+    /// only wxa itself can write. Otherwise the name of the extension trait
+    /// that holds them, implemented for `wxa::Client`.
+    pub client_trait: Option<String>,
+    /// Put each category behind the cargo feature of its name.
+    pub category_features: bool,
+}
+
+impl Options {
+    /// wxa's own endpoints: inherent `Client` methods, one feature per
+    /// category, in `crate::<include_dir>`.
+    pub fn wxa(include_dir: &str) -> Options {
+        Options { include_dir: include_dir.to_owned(), crate_path: "crate".to_owned(), client_trait: None, category_features: true }
+    }
+
+    /// Another crate's endpoints, called through wxa's `Client` by the
+    /// extension trait `client_trait`, in `crate::<include_dir>`. A spec
+    /// folder without `errors.yaml` uses wxa's shared error table.
+    pub fn downstream(include_dir: &str, client_trait: &str) -> Options {
+        Options {
+            include_dir: include_dir.to_owned(),
+            crate_path: "wxa".to_owned(),
+            client_trait: Some(client_trait.to_owned()),
+            category_features: false,
+        }
+    }
+}
+
 /// Generates the client code for spec texts. Pure: no I/O.
 pub fn generate(sources: &[SourceFile]) -> Result<Generation, Diagnostics> {
     generate_into(sources, "")
@@ -78,16 +119,21 @@ pub fn generate(sources: &[SourceFile]) -> Result<Generation, Diagnostics> {
 /// Like [`generate`], for output that will sit in `include_dir` below
 /// `OUT_DIR` (the `include!` paths of the module tree point there).
 pub fn generate_into(sources: &[SourceFile], include_dir: &str) -> Result<Generation, Diagnostics> {
-    generate_checked(sources, Diagnostics::default(), include_dir)
+    generate_with(sources, &Options::wxa(include_dir))
 }
 
-/// [`generate_into`], with problems already found while reading (which
+/// Generates the code for spec texts as `options` say. Pure: no I/O.
+pub fn generate_with(sources: &[SourceFile], options: &Options) -> Result<Generation, Diagnostics> {
+    generate_checked(sources, Diagnostics::default(), options)
+}
+
+/// [`generate_with`], with problems already found while reading (which
 /// make it fail, together with every other problem of the set).
-fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, include_dir: &str) -> Result<Generation, Diagnostics> {
+fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, options: &Options) -> Result<Generation, Diagnostics> {
     let mut set = load::parse(sources);
     set.diagnostics.0.extend(read_problems.0);
     let api = validate::validate(&set)?;
-    let jobs = emit::files(&api, include_dir);
+    let jobs = emit::files(&api, options);
     let internal = |message: String| {
         Diagnostics(vec![Diagnostic {
             file: "(generator)".to_owned(),
@@ -97,7 +143,9 @@ fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, include_
             message: format!("internal error, please report: {message}"),
         }])
     };
+    #[cfg_attr(not(feature = "catalog"), allow(unused_mut))]
     let mut files = format::format_all(&jobs).map_err(internal)?;
+    #[cfg(feature = "catalog")]
     files.push(GeneratedFile { path: "API.md".to_owned(), contents: catalog::render(&api).map_err(internal)? });
     let mut endpoints_per_category = BTreeMap::new();
     for endpoint in &api.endpoints {
@@ -110,6 +158,12 @@ fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, include_
 /// in `include_dir` below `OUT_DIR`. A spec file that is not UTF-8 is one
 /// of the problems reported, not a failure to read the folder.
 pub fn generate_dir(specs: &Path, include_dir: &str) -> Result<Generation, GenerateError> {
+    generate_dir_with(specs, &Options::wxa(include_dir))
+}
+
+/// Reads the spec folder and generates from it as `options` say: what a
+/// downstream crate's `build.rs` calls for its own specs.
+pub fn generate_dir_with(specs: &Path, options: &Options) -> Result<Generation, GenerateError> {
     let (sources, read_problems) = load::read_dir_checked(specs).map_err(GenerateError::Io)?;
-    generate_checked(&sources, read_problems, include_dir).map_err(GenerateError::Invalid)
+    generate_checked(&sources, read_problems, options).map_err(GenerateError::Invalid)
 }

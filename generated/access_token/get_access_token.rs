@@ -12,245 +12,73 @@ impl GetAccessTokenRequest {
     }
 }
 /// What [`crate::Client::get_access_token`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetAccessTokenResponse {
     /// The access token for later server API calls.
-    #[serde(serialize_with = "crate::secret::serialize_redacted")]
-    pub access_token: crate::Secret,
+    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
+    pub access_token: crate::runtime::Secret,
     /// Seconds the token stays valid; currently at most 7200.
     #[serde(deserialize_with = "crate::runtime::lenient::int")]
     pub expires_in: u32,
 }
 impl GetAccessTokenResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(access_token: impl Into<crate::Secret>, expires_in: u32) -> Self {
+    pub fn new(
+        access_token: impl Into<crate::runtime::Secret>,
+        expires_in: u32,
+    ) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in,
         }
     }
 }
-/// An error code returned by [`crate::Client::get_access_token`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetAccessTokenError {
-    /// `-1`: WeChat is busy; try again shortly. (retry: transient)
-    SystemBusy(crate::ErrorBody),
-    /// `40001`: The AppSecret is wrong or belongs to another account. (retry: none)
-    InvalidCredential(crate::ErrorBody),
-    /// `40002`: The grant_type is not client_credential. (retry: none)
-    InvalidGrantType(crate::ErrorBody),
-    /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `40125`: The AppSecret is invalid; check for typos, stray characters and letter case. (retry: none)
-    InvalidAppSecret(crate::ErrorBody),
-    /// `40164`: The calling IP address is not on the account's API IP allowlist. (retry: none)
-    IpNotWhitelisted(crate::ErrorBody),
-    /// `40243`: The AppSecret has been frozen; unfreeze it in the admin console first. (retry: none)
-    AppSecretFrozen(crate::ErrorBody),
-    /// `41004`: The secret parameter was not sent. (retry: none)
-    AppSecretMissing(crate::ErrorBody),
-    /// `50004`: This account is barred from using the token API. (retry: none)
-    TokenApiForbidden(crate::ErrorBody),
-    /// `50007`: The account is frozen. (retry: none)
-    AccountFrozen(crate::ErrorBody),
-    /// `61024`: The AppID is a third-party platform, which must fetch its own component token instead. (retry: none)
-    ComponentTokenRequired(crate::ErrorBody),
-    /// `89501`: This IP is waiting for an administrator to approve its token calls. (retry: none)
-    IpAwaitingAdminConfirmation(crate::ErrorBody),
-    /// `89503`: Calls from this IP need an administrator's approval; a confirmation request was sent. (retry: none)
-    IpNeedsAdminConfirmation(crate::ErrorBody),
-    /// `89506`: An administrator rejected this IP twice within 24 hours; it is blocked for 24 hours. (retry: none)
-    IpRejectedForDay(crate::ErrorBody),
-    /// `89507`: An administrator rejected this IP within the last hour; it is blocked for one hour. (retry: none)
-    IpRejectedForHour(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetAccessTokenError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemBusy(_) => "SystemBusy",
-            Self::InvalidCredential(_) => "InvalidCredential",
-            Self::InvalidGrantType(_) => "InvalidGrantType",
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::InvalidAppSecret(_) => "InvalidAppSecret",
-            Self::IpNotWhitelisted(_) => "IpNotWhitelisted",
-            Self::AppSecretFrozen(_) => "AppSecretFrozen",
-            Self::AppSecretMissing(_) => "AppSecretMissing",
-            Self::TokenApiForbidden(_) => "TokenApiForbidden",
-            Self::AccountFrozen(_) => "AccountFrozen",
-            Self::ComponentTokenRequired(_) => "ComponentTokenRequired",
-            Self::IpAwaitingAdminConfirmation(_) => "IpAwaitingAdminConfirmation",
-            Self::IpNeedsAdminConfirmation(_) => "IpNeedsAdminConfirmation",
-            Self::IpRejectedForDay(_) => "IpRejectedForDay",
-            Self::IpRejectedForHour(_) => "IpRejectedForHour",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemBusy` (-1).
-    pub fn is_system_busy(&self) -> bool {
-        matches!(self, Self::SystemBusy(_))
-    }
-    /// Whether this is `InvalidCredential` (40001).
-    pub fn is_invalid_credential(&self) -> bool {
-        matches!(self, Self::InvalidCredential(_))
-    }
-    /// Whether this is `InvalidGrantType` (40002).
-    pub fn is_invalid_grant_type(&self) -> bool {
-        matches!(self, Self::InvalidGrantType(_))
-    }
-    /// Whether this is `InvalidAppId` (40013).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `InvalidAppSecret` (40125).
-    pub fn is_invalid_app_secret(&self) -> bool {
-        matches!(self, Self::InvalidAppSecret(_))
-    }
-    /// Whether this is `IpNotWhitelisted` (40164).
-    pub fn is_ip_not_whitelisted(&self) -> bool {
-        matches!(self, Self::IpNotWhitelisted(_))
-    }
-    /// Whether this is `AppSecretFrozen` (40243).
-    pub fn is_app_secret_frozen(&self) -> bool {
-        matches!(self, Self::AppSecretFrozen(_))
-    }
-    /// Whether this is `AppSecretMissing` (41004).
-    pub fn is_app_secret_missing(&self) -> bool {
-        matches!(self, Self::AppSecretMissing(_))
-    }
-    /// Whether this is `TokenApiForbidden` (50004).
-    pub fn is_token_api_forbidden(&self) -> bool {
-        matches!(self, Self::TokenApiForbidden(_))
-    }
-    /// Whether this is `AccountFrozen` (50007).
-    pub fn is_account_frozen(&self) -> bool {
-        matches!(self, Self::AccountFrozen(_))
-    }
-    /// Whether this is `ComponentTokenRequired` (61024).
-    pub fn is_component_token_required(&self) -> bool {
-        matches!(self, Self::ComponentTokenRequired(_))
-    }
-    /// Whether this is `IpAwaitingAdminConfirmation` (89501).
-    pub fn is_ip_awaiting_admin_confirmation(&self) -> bool {
-        matches!(self, Self::IpAwaitingAdminConfirmation(_))
-    }
-    /// Whether this is `IpNeedsAdminConfirmation` (89503).
-    pub fn is_ip_needs_admin_confirmation(&self) -> bool {
-        matches!(self, Self::IpNeedsAdminConfirmation(_))
-    }
-    /// Whether this is `IpRejectedForDay` (89506).
-    pub fn is_ip_rejected_for_day(&self) -> bool {
-        matches!(self, Self::IpRejectedForDay(_))
-    }
-    /// Whether this is `IpRejectedForHour` (89507).
-    pub fn is_ip_rejected_for_hour(&self) -> bool {
-        matches!(self, Self::IpRejectedForHour(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_access_token`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetAccessTokenError {
+        /// `-1`: WeChat is busy; try again shortly. (retry: transient)
+        SystemBusy = -1 => Transient, is_system_busy;
+        /// `40001`: The AppSecret is wrong or belongs to another account. (retry: none)
+        InvalidCredential = 40001 => None, is_invalid_credential;
+        /// `40002`: The grant_type is not client_credential. (retry: none)
+        InvalidGrantType = 40002 => None, is_invalid_grant_type;
+        /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
+        InvalidAppId = 40013 => None, is_invalid_app_id;
+        /// `40125`: The AppSecret is invalid; check for typos, stray characters and letter case. (retry: none)
+        InvalidAppSecret = 40125 => None, is_invalid_app_secret;
+        /// `40164`: The calling IP address is not on the account's API IP allowlist. (retry: none)
+        IpNotWhitelisted = 40164 => None, is_ip_not_whitelisted;
+        /// `40243`: The AppSecret has been frozen; unfreeze it in the admin console first. (retry: none)
+        AppSecretFrozen = 40243 => None, is_app_secret_frozen;
+        /// `41004`: The secret parameter was not sent. (retry: none)
+        AppSecretMissing = 41004 => None, is_app_secret_missing;
+        /// `50004`: This account is barred from using the token API. (retry: none)
+        TokenApiForbidden = 50004 => None, is_token_api_forbidden;
+        /// `50007`: The account is frozen. (retry: none)
+        AccountFrozen = 50007 => None, is_account_frozen;
+        /// `61024`: The AppID is a third-party platform, which must fetch its own component token instead. (retry: none)
+        ComponentTokenRequired = 61024 => None, is_component_token_required;
+        /// `89501`: This IP is waiting for an administrator to approve its token calls. (retry: none)
+        IpAwaitingAdminConfirmation = 89501 => None, is_ip_awaiting_admin_confirmation;
+        /// `89503`: Calls from this IP need an administrator's approval; a confirmation request was sent. (retry: none)
+        IpNeedsAdminConfirmation = 89503 => None, is_ip_needs_admin_confirmation;
+        /// `89506`: An administrator rejected this IP twice within 24 hours; it is blocked for 24 hours. (retry: none)
+        IpRejectedForDay = 89506 => None, is_ip_rejected_for_day;
+        /// `89507`: An administrator rejected this IP within the last hour; it is blocked for one hour. (retry: none)
+        IpRejectedForHour = 89507 => None, is_ip_rejected_for_hour;
     }
 }
-impl crate::ApiError for GetAccessTokenError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemBusy(body),
-            40001 => Self::InvalidCredential(body),
-            40002 => Self::InvalidGrantType(body),
-            40013 => Self::InvalidAppId(body),
-            40125 => Self::InvalidAppSecret(body),
-            40164 => Self::IpNotWhitelisted(body),
-            40243 => Self::AppSecretFrozen(body),
-            41004 => Self::AppSecretMissing(body),
-            50004 => Self::TokenApiForbidden(body),
-            50007 => Self::AccountFrozen(body),
-            61024 => Self::ComponentTokenRequired(body),
-            89501 => Self::IpAwaitingAdminConfirmation(body),
-            89503 => Self::IpNeedsAdminConfirmation(body),
-            89506 => Self::IpRejectedForDay(body),
-            89507 => Self::IpRejectedForHour(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemBusy(body) => body,
-            Self::InvalidCredential(body) => body,
-            Self::InvalidGrantType(body) => body,
-            Self::InvalidAppId(body) => body,
-            Self::InvalidAppSecret(body) => body,
-            Self::IpNotWhitelisted(body) => body,
-            Self::AppSecretFrozen(body) => body,
-            Self::AppSecretMissing(body) => body,
-            Self::TokenApiForbidden(body) => body,
-            Self::AccountFrozen(body) => body,
-            Self::ComponentTokenRequired(body) => body,
-            Self::IpAwaitingAdminConfirmation(body) => body,
-            Self::IpNeedsAdminConfirmation(body) => body,
-            Self::IpRejectedForDay(body) => body,
-            Self::IpRejectedForHour(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemBusy(_) => crate::RetryKind::Transient,
-            Self::InvalidCredential(_) => crate::RetryKind::None,
-            Self::InvalidGrantType(_) => crate::RetryKind::None,
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::InvalidAppSecret(_) => crate::RetryKind::None,
-            Self::IpNotWhitelisted(_) => crate::RetryKind::None,
-            Self::AppSecretFrozen(_) => crate::RetryKind::None,
-            Self::AppSecretMissing(_) => crate::RetryKind::None,
-            Self::TokenApiForbidden(_) => crate::RetryKind::None,
-            Self::AccountFrozen(_) => crate::RetryKind::None,
-            Self::ComponentTokenRequired(_) => crate::RetryKind::None,
-            Self::IpAwaitingAdminConfirmation(_) => crate::RetryKind::None,
-            Self::IpNeedsAdminConfirmation(_) => crate::RetryKind::None,
-            Self::IpRejectedForDay(_) => crate::RetryKind::None,
-            Self::IpRejectedForHour(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetAccessTokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetAccessTokenError {}
 impl crate::runtime::Operation for GetAccessTokenRequest {
     type Output = GetAccessTokenResponse;
     type Error = GetAccessTokenError;
@@ -263,7 +91,9 @@ impl crate::runtime::Operation for GetAccessTokenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":\"none\",\"errors\":[-1,40001,40002,40013,40125,40164,40243,41004,50004,50007,61024,89501,89503,89506,89507],\"query\":{\"appid!\":{\"credential\":\"app_id\"},\"grant_type!\":{\"const\":\"client_credential\"},\"secret!\":{\"credential\":\"app_secret\"}},\"response\":{\"json\":{\"access_token!\":\"string\",\"expires_in!\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         credentials: &crate::runtime::Credentials,
@@ -279,13 +109,14 @@ impl crate::runtime::Operation for GetAccessTokenRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the app's global server-side access token using its AppID and AppSecret.
     ///
     /// `GET /cgi-bin/token` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-access-token/api_getaccesstoken.html)
@@ -322,7 +153,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -342,77 +173,11 @@ impl crate::Client {
     /// | 89506 | `IpRejectedForDay` | An administrator rejected this IP twice within 24 hours; it is blocked for 24 hours. | none |
     /// | 89507 | `IpRejectedForHour` | An administrator rejected this IP within the last hour; it is blocked for one hour. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_access_token(
+    #[inline]
+    pub fn get_access_token(
         &self,
         request: GetAccessTokenRequest,
-    ) -> Result<GetAccessTokenResponse, crate::Error<GetAccessTokenError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetAccessTokenResponse, GetAccessTokenError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getAccessToken` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_ACCESS_TOKEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getAccessToken",
-    method: "GET",
-    path: "/cgi-bin/token",
-    access_token: false,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "grant_type",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: Some("client_credential"),
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "appid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: Some(crate::testing::contract::Credential::AppId),
-        },
-        crate::testing::contract::FieldContract {
-            name: "secret",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: Some(crate::testing::contract::Credential::AppSecret),
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "access_token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "expires_in",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        -1,
-        40001,
-        40002,
-        40013,
-        40125,
-        40164,
-        40243,
-        41004,
-        50004,
-        50007,
-        61024,
-        89501,
-        89503,
-        89506,
-        89507,
-    ],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_stable_access_token`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetStableAccessTokenRequest {
     /// When true, invalidate the current token and issue a new one; use sparingly. WeChat's default: `false`.
@@ -14,232 +15,74 @@ impl GetStableAccessTokenRequest {
     pub fn new() -> Self {
         Self { force_refresh: None }
     }
-    /// When true, invalidate the current token and issue a new one; use sparingly. WeChat's default: `false`.
-    pub fn force_refresh(mut self, force_refresh: bool) -> Self {
-        self.force_refresh = Some(force_refresh);
-        self
+    crate::runtime::setters! {
+        force_refresh : bool;
     }
 }
 /// What [`crate::Client::get_stable_access_token`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetStableAccessTokenResponse {
     /// The access token for later server API calls.
-    #[serde(serialize_with = "crate::secret::serialize_redacted")]
-    pub access_token: crate::Secret,
+    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
+    pub access_token: crate::runtime::Secret,
     /// Seconds the returned token stays valid; at most 7200, less when an existing token is reused.
     #[serde(deserialize_with = "crate::runtime::lenient::int")]
     pub expires_in: u32,
 }
 impl GetStableAccessTokenResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(access_token: impl Into<crate::Secret>, expires_in: u32) -> Self {
+    pub fn new(
+        access_token: impl Into<crate::runtime::Secret>,
+        expires_in: u32,
+    ) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in,
         }
     }
 }
-/// An error code returned by [`crate::Client::get_stable_access_token`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetStableAccessTokenError {
-    /// `-1`: WeChat is busy; try again shortly. (retry: transient)
-    SystemBusy(crate::ErrorBody),
-    /// `40002`: The grant_type is not client_credential. (retry: none)
-    InvalidGrantType(crate::ErrorBody),
-    /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `40125`: The AppSecret is wrong. (retry: none)
-    InvalidAppSecret(crate::ErrorBody),
-    /// `40164`: The calling IP address is not on the account's API IP allowlist. (retry: none)
-    IpNotWhitelisted(crate::ErrorBody),
-    /// `41002`: The appid field was not sent. (retry: none)
-    AppIdMissing(crate::ErrorBody),
-    /// `41004`: The secret field was not sent. (retry: none)
-    AppSecretMissing(crate::ErrorBody),
-    /// `43002`: The call was not made with POST. (retry: none)
-    RequirePost(crate::ErrorBody),
-    /// `45009`: The day-level call limit, or the force-refresh allowance (20 a day, 30 s apart), is used up. (retry: none)
-    QuotaOrForceRefreshLimit(crate::ErrorBody),
-    /// `45011`: Too many calls this minute; wait for the next minute. (retry: throttle)
-    MinuteQuotaReached(crate::ErrorBody),
-    /// `89503`: Calls from this IP need an administrator's approval; a confirmation request was sent. (retry: none)
-    IpNeedsAdminConfirmation(crate::ErrorBody),
-    /// `89506`: An administrator rejected this IP twice within 24 hours; it is blocked for 24 hours. (retry: none)
-    IpRejectedForDay(crate::ErrorBody),
-    /// `89507`: An administrator rejected this IP within the last hour; it is blocked for one hour. (retry: none)
-    IpRejectedForHour(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetStableAccessTokenError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemBusy(_) => "SystemBusy",
-            Self::InvalidGrantType(_) => "InvalidGrantType",
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::InvalidAppSecret(_) => "InvalidAppSecret",
-            Self::IpNotWhitelisted(_) => "IpNotWhitelisted",
-            Self::AppIdMissing(_) => "AppIdMissing",
-            Self::AppSecretMissing(_) => "AppSecretMissing",
-            Self::RequirePost(_) => "RequirePost",
-            Self::QuotaOrForceRefreshLimit(_) => "QuotaOrForceRefreshLimit",
-            Self::MinuteQuotaReached(_) => "MinuteQuotaReached",
-            Self::IpNeedsAdminConfirmation(_) => "IpNeedsAdminConfirmation",
-            Self::IpRejectedForDay(_) => "IpRejectedForDay",
-            Self::IpRejectedForHour(_) => "IpRejectedForHour",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemBusy` (-1).
-    pub fn is_system_busy(&self) -> bool {
-        matches!(self, Self::SystemBusy(_))
-    }
-    /// Whether this is `InvalidGrantType` (40002).
-    pub fn is_invalid_grant_type(&self) -> bool {
-        matches!(self, Self::InvalidGrantType(_))
-    }
-    /// Whether this is `InvalidAppId` (40013).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `InvalidAppSecret` (40125).
-    pub fn is_invalid_app_secret(&self) -> bool {
-        matches!(self, Self::InvalidAppSecret(_))
-    }
-    /// Whether this is `IpNotWhitelisted` (40164).
-    pub fn is_ip_not_whitelisted(&self) -> bool {
-        matches!(self, Self::IpNotWhitelisted(_))
-    }
-    /// Whether this is `AppIdMissing` (41002).
-    pub fn is_app_id_missing(&self) -> bool {
-        matches!(self, Self::AppIdMissing(_))
-    }
-    /// Whether this is `AppSecretMissing` (41004).
-    pub fn is_app_secret_missing(&self) -> bool {
-        matches!(self, Self::AppSecretMissing(_))
-    }
-    /// Whether this is `RequirePost` (43002).
-    pub fn is_require_post(&self) -> bool {
-        matches!(self, Self::RequirePost(_))
-    }
-    /// Whether this is `QuotaOrForceRefreshLimit` (45009).
-    pub fn is_quota_or_force_refresh_limit(&self) -> bool {
-        matches!(self, Self::QuotaOrForceRefreshLimit(_))
-    }
-    /// Whether this is `MinuteQuotaReached` (45011).
-    pub fn is_minute_quota_reached(&self) -> bool {
-        matches!(self, Self::MinuteQuotaReached(_))
-    }
-    /// Whether this is `IpNeedsAdminConfirmation` (89503).
-    pub fn is_ip_needs_admin_confirmation(&self) -> bool {
-        matches!(self, Self::IpNeedsAdminConfirmation(_))
-    }
-    /// Whether this is `IpRejectedForDay` (89506).
-    pub fn is_ip_rejected_for_day(&self) -> bool {
-        matches!(self, Self::IpRejectedForDay(_))
-    }
-    /// Whether this is `IpRejectedForHour` (89507).
-    pub fn is_ip_rejected_for_hour(&self) -> bool {
-        matches!(self, Self::IpRejectedForHour(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_stable_access_token`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetStableAccessTokenError {
+        /// `-1`: WeChat is busy; try again shortly. (retry: transient)
+        SystemBusy = -1 => Transient, is_system_busy;
+        /// `40002`: The grant_type is not client_credential. (retry: none)
+        InvalidGrantType = 40002 => None, is_invalid_grant_type;
+        /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
+        InvalidAppId = 40013 => None, is_invalid_app_id;
+        /// `40125`: The AppSecret is wrong. (retry: none)
+        InvalidAppSecret = 40125 => None, is_invalid_app_secret;
+        /// `40164`: The calling IP address is not on the account's API IP allowlist. (retry: none)
+        IpNotWhitelisted = 40164 => None, is_ip_not_whitelisted;
+        /// `41002`: The appid field was not sent. (retry: none)
+        AppIdMissing = 41002 => None, is_app_id_missing;
+        /// `41004`: The secret field was not sent. (retry: none)
+        AppSecretMissing = 41004 => None, is_app_secret_missing;
+        /// `43002`: The call was not made with POST. (retry: none)
+        RequirePost = 43002 => None, is_require_post;
+        /// `45009`: The day-level call limit, or the force-refresh allowance (20 a day, 30 s apart), is used up. (retry: none)
+        QuotaOrForceRefreshLimit = 45009 => None, is_quota_or_force_refresh_limit;
+        /// `45011`: Too many calls this minute; wait for the next minute. (retry: throttle)
+        MinuteQuotaReached = 45011 => Throttle, is_minute_quota_reached;
+        /// `89503`: Calls from this IP need an administrator's approval; a confirmation request was sent. (retry: none)
+        IpNeedsAdminConfirmation = 89503 => None, is_ip_needs_admin_confirmation;
+        /// `89506`: An administrator rejected this IP twice within 24 hours; it is blocked for 24 hours. (retry: none)
+        IpRejectedForDay = 89506 => None, is_ip_rejected_for_day;
+        /// `89507`: An administrator rejected this IP within the last hour; it is blocked for one hour. (retry: none)
+        IpRejectedForHour = 89507 => None, is_ip_rejected_for_hour;
     }
 }
-impl crate::ApiError for GetStableAccessTokenError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemBusy(body),
-            40002 => Self::InvalidGrantType(body),
-            40013 => Self::InvalidAppId(body),
-            40125 => Self::InvalidAppSecret(body),
-            40164 => Self::IpNotWhitelisted(body),
-            41002 => Self::AppIdMissing(body),
-            41004 => Self::AppSecretMissing(body),
-            43002 => Self::RequirePost(body),
-            45009 => Self::QuotaOrForceRefreshLimit(body),
-            45011 => Self::MinuteQuotaReached(body),
-            89503 => Self::IpNeedsAdminConfirmation(body),
-            89506 => Self::IpRejectedForDay(body),
-            89507 => Self::IpRejectedForHour(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemBusy(body) => body,
-            Self::InvalidGrantType(body) => body,
-            Self::InvalidAppId(body) => body,
-            Self::InvalidAppSecret(body) => body,
-            Self::IpNotWhitelisted(body) => body,
-            Self::AppIdMissing(body) => body,
-            Self::AppSecretMissing(body) => body,
-            Self::RequirePost(body) => body,
-            Self::QuotaOrForceRefreshLimit(body) => body,
-            Self::MinuteQuotaReached(body) => body,
-            Self::IpNeedsAdminConfirmation(body) => body,
-            Self::IpRejectedForDay(body) => body,
-            Self::IpRejectedForHour(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemBusy(_) => crate::RetryKind::Transient,
-            Self::InvalidGrantType(_) => crate::RetryKind::None,
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::InvalidAppSecret(_) => crate::RetryKind::None,
-            Self::IpNotWhitelisted(_) => crate::RetryKind::None,
-            Self::AppIdMissing(_) => crate::RetryKind::None,
-            Self::AppSecretMissing(_) => crate::RetryKind::None,
-            Self::RequirePost(_) => crate::RetryKind::None,
-            Self::QuotaOrForceRefreshLimit(_) => crate::RetryKind::None,
-            Self::MinuteQuotaReached(_) => crate::RetryKind::Throttle,
-            Self::IpNeedsAdminConfirmation(_) => crate::RetryKind::None,
-            Self::IpRejectedForDay(_) => crate::RetryKind::None,
-            Self::IpRejectedForHour(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetStableAccessTokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetStableAccessTokenError {}
 impl crate::runtime::Operation for GetStableAccessTokenRequest {
     type Output = GetStableAccessTokenResponse;
     type Error = GetStableAccessTokenError;
@@ -252,7 +95,9 @@ impl crate::runtime::Operation for GetStableAccessTokenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":{\"json\":{\"appid!\":{\"credential\":\"app_id\"},\"force_refresh\":\"bool\",\"grant_type!\":{\"const\":\"client_credential\"},\"secret!\":{\"credential\":\"app_secret\"}}},\"errors\":[-1,40002,40013,40125,40164,41002,41004,43002,45009,45011,89503,89506,89507],\"query\":{},\"response\":{\"json\":{\"access_token!\":\"string\",\"expires_in!\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         credentials: &crate::runtime::Credentials,
@@ -260,9 +105,20 @@ impl crate::runtime::Operation for GetStableAccessTokenRequest {
         let body = crate::runtime::RequestBody::json_with(
             &self,
             [
-                ("grant_type", serde_json::Value::from("client_credential")),
-                ("appid", serde_json::Value::from(credentials.app_id()?)),
-                ("secret", serde_json::Value::from(credentials.app_secret()?.expose())),
+                (
+                    "grant_type",
+                    crate::runtime::serde_json::Value::from("client_credential"),
+                ),
+                (
+                    "appid",
+                    crate::runtime::serde_json::Value::from(credentials.app_id()?),
+                ),
+                (
+                    "secret",
+                    crate::runtime::serde_json::Value::from(
+                        credentials.app_secret()?.expose(),
+                    ),
+                ),
             ],
         )?;
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -271,13 +127,14 @@ impl crate::runtime::Operation for GetStableAccessTokenRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the app's stable global access token, optionally forcing a new one.
     ///
     /// `POST /cgi-bin/stable_token` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-access-token/api_getstableaccesstoken.html)
@@ -311,7 +168,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -329,84 +186,14 @@ impl crate::Client {
     /// | 89506 | `IpRejectedForDay` | An administrator rejected this IP twice within 24 hours; it is blocked for 24 hours. | none |
     /// | 89507 | `IpRejectedForHour` | An administrator rejected this IP within the last hour; it is blocked for one hour. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_stable_access_token(
+    #[inline]
+    pub fn get_stable_access_token(
         &self,
         request: GetStableAccessTokenRequest,
-    ) -> Result<GetStableAccessTokenResponse, crate::Error<GetStableAccessTokenError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        GetStableAccessTokenResponse,
+        GetStableAccessTokenError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getStableAccessToken` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_STABLE_ACCESS_TOKEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getStableAccessToken",
-    method: "POST",
-    path: "/cgi-bin/stable_token",
-    access_token: false,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "grant_type",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: Some("client_credential"),
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: Some(crate::testing::contract::Credential::AppId),
-            },
-            crate::testing::contract::FieldContract {
-                name: "secret",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: Some(crate::testing::contract::Credential::AppSecret),
-            },
-            crate::testing::contract::FieldContract {
-                name: "force_refresh",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "access_token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "expires_in",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        -1,
-        40002,
-        40013,
-        40125,
-        40164,
-        41002,
-        41004,
-        43002,
-        45009,
-        45011,
-        89503,
-        89506,
-        89507,
-    ],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `B2bRetailInfoInput` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailInfoInput {
     /// Mobile number of the store owner.
@@ -73,52 +80,20 @@ impl B2bRetailInfoInput {
             other_business_type: None,
         }
     }
-    /// First-level store type, from the fixed list in the notes.
-    pub fn retail_type(mut self, retail_type: impl Into<String>) -> Self {
-        self.retail_type = Some(retail_type.into());
-        self
-    }
-    /// Second-level store type; required when retail_type is 其他.
-    pub fn sub_retail_type(mut self, sub_retail_type: impl Into<String>) -> Self {
-        self.sub_retail_type = Some(sub_retail_type.into());
-        self
-    }
-    /// Company name.
-    pub fn biz_name(mut self, biz_name: impl Into<String>) -> Self {
-        self.biz_name = Some(biz_name.into());
-        self
-    }
-    /// Name of the legal representative.
-    pub fn corporation_name(mut self, corporation_name: impl Into<String>) -> Self {
-        self.corporation_name = Some(corporation_name.into());
-        self
-    }
-    /// Latitude of the store.
-    pub fn latitude(mut self, latitude: f64) -> Self {
-        self.latitude = Some(latitude);
-        self
-    }
-    /// Longitude of the store.
-    pub fn longitude(mut self, longitude: f64) -> Self {
-        self.longitude = Some(longitude);
-        self
-    }
-    /// First-level main goods, from the fixed list in the notes.
-    pub fn business_type(mut self, business_type: Vec<String>) -> Self {
-        self.business_type = Some(business_type);
-        self
-    }
-    /// Second-level main goods; required when business_type holds 其他.
-    pub fn other_business_type(
-        mut self,
-        other_business_type: impl Into<String>,
-    ) -> Self {
-        self.other_business_type = Some(other_business_type.into());
-        self
+    crate::runtime::setters! {
+        retail_type : impl Into < String >;
+        sub_retail_type : impl Into < String >;
+        biz_name : impl Into < String >;
+        corporation_name : impl Into < String >;
+        latitude : f64;
+        longitude : f64;
+        business_type : Vec < String >;
+        other_business_type : impl Into < String >;
     }
 }
 /// Parameters of [`crate::Client::b2b_batch_create_retail`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bBatchCreateRetailRequest {
     /// Stores to register, at most 100.
@@ -131,7 +106,11 @@ impl B2bBatchCreateRetailRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.retail_info_list;
             crate::runtime::check::items(
@@ -145,80 +124,48 @@ impl B2bBatchCreateRetailRequest {
         Ok(())
     }
 }
-/// Values of `B2bRetailFailureRecordFailureCode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRetailFailureRecordFailureCode {
-    /// `2`: The mobile number is not valid.
-    InvalidMobilePhone,
-    /// `3`: The store type is not valid.
-    InvalidRetailType,
-    /// `4`: The address could not be parsed.
-    AddressUnparsable,
-    /// `5`: The mobile number already has store details.
-    MobileAlreadyRegistered,
-    /// `6`: The store name breaks the length rule.
-    InvalidRetailName,
-    /// `7`: The main goods are not valid.
-    InvalidBusinessType,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bRetailFailureRecordFailureCode {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::InvalidMobilePhone => 2,
-            Self::InvalidRetailType => 3,
-            Self::AddressUnparsable => 4,
-            Self::MobileAlreadyRegistered => 5,
-            Self::InvalidRetailName => 6,
-            Self::InvalidBusinessType => 7,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bRetailFailureRecordFailureCode {
-    fn from(value: i64) -> Self {
-        match value {
-            2 => Self::InvalidMobilePhone,
-            3 => Self::InvalidRetailType,
-            4 => Self::AddressUnparsable,
-            5 => Self::MobileAlreadyRegistered,
-            6 => Self::InvalidRetailName,
-            7 => Self::InvalidBusinessType,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bRetailFailureRecordFailureCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bRetailFailureRecordFailureCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRetailFailureRecordFailureCode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bRetailFailureRecordFailureCode`.
+    pub enum B2bRetailFailureRecordFailureCode {
+        /// `2`: The mobile number is not valid.
+        InvalidMobilePhone = 2;
+        /// `3`: The store type is not valid.
+        InvalidRetailType = 3;
+        /// `4`: The address could not be parsed.
+        AddressUnparsable = 4;
+        /// `5`: The mobile number already has store details.
+        MobileAlreadyRegistered = 5;
+        /// `6`: The store name breaks the length rule.
+        InvalidRetailName = 6;
+        /// `7`: The main goods are not valid.
+        InvalidBusinessType = 7;
     }
 }
 /// The `B2bRetailFailureRecord` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailFailureRecord {
     /// Mobile number of the rejected store.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mobile_phone: Option<String>,
     /// Licence number of the rejected store.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub registration_number: Option<String>,
     /// Why it was rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,39 +180,37 @@ impl B2bRetailFailureRecord {
             failure_code: None,
         }
     }
-    /// Mobile number of the rejected store.
-    pub fn mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-        self.mobile_phone = Some(mobile_phone.into());
-        self
-    }
-    /// Licence number of the rejected store.
-    pub fn registration_number(
-        mut self,
-        registration_number: impl Into<String>,
-    ) -> Self {
-        self.registration_number = Some(registration_number.into());
-        self
-    }
-    /// Why it was rejected.
-    pub fn failure_code(
-        mut self,
-        failure_code: B2bRetailFailureRecordFailureCode,
-    ) -> Self {
-        self.failure_code = Some(failure_code);
-        self
+    crate::runtime::setters! {
+        mobile_phone : impl Into < String >;
+        registration_number : impl Into < String >;
+        failure_code : B2bRetailFailureRecordFailureCode;
     }
 }
 /// What [`crate::Client::b2b_batch_create_retail`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bBatchCreateRetailResponse {
     /// Number of stores registered.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_success: Option<u32>,
     /// Number of stores rejected.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_failure: Option<u32>,
     /// The rejected stores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,115 +225,24 @@ impl B2bBatchCreateRetailResponse {
             failure_record_list: None,
         }
     }
-    /// Number of stores registered.
-    pub fn num_success(mut self, num_success: u32) -> Self {
-        self.num_success = Some(num_success);
-        self
-    }
-    /// Number of stores rejected.
-    pub fn num_failure(mut self, num_failure: u32) -> Self {
-        self.num_failure = Some(num_failure);
-        self
-    }
-    /// The rejected stores.
-    pub fn failure_record_list(
-        mut self,
-        failure_record_list: Vec<B2bRetailFailureRecord>,
-    ) -> Self {
-        self.failure_record_list = Some(failure_record_list);
-        self
+    crate::runtime::setters! {
+        num_success : u32;
+        num_failure : u32;
+        failure_record_list : Vec < B2bRetailFailureRecord >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_batch_create_retail`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bBatchCreateRetailError {
-    /// `9404000`: Too many stores in one call. (retry: none)
-    TooManyStores(crate::ErrorBody),
-    /// `9404001`: Store details are missing. (retry: none)
-    MissingStoreInfo(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bBatchCreateRetailError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::TooManyStores(_) => "TooManyStores",
-            Self::MissingStoreInfo(_) => "MissingStoreInfo",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `TooManyStores` (9404000).
-    pub fn is_too_many_stores(&self) -> bool {
-        matches!(self, Self::TooManyStores(_))
-    }
-    /// Whether this is `MissingStoreInfo` (9404001).
-    pub fn is_missing_store_info(&self) -> bool {
-        matches!(self, Self::MissingStoreInfo(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_batch_create_retail`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bBatchCreateRetailError {
+        /// `9404000`: Too many stores in one call. (retry: none)
+        TooManyStores = 9404000 => None, is_too_many_stores;
+        /// `9404001`: Store details are missing. (retry: none)
+        MissingStoreInfo = 9404001 => None, is_missing_store_info;
     }
 }
-impl crate::ApiError for B2bBatchCreateRetailError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9404000 => Self::TooManyStores(body),
-            9404001 => Self::MissingStoreInfo(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::TooManyStores(body) => body,
-            Self::MissingStoreInfo(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::TooManyStores(_) => crate::RetryKind::None,
-            Self::MissingStoreInfo(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bBatchCreateRetailError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bBatchCreateRetailError {}
 impl crate::runtime::Operation for B2bBatchCreateRetailRequest {
     type Output = B2bBatchCreateRetailResponse;
     type Error = B2bBatchCreateRetailError;
@@ -401,7 +255,9 @@ impl crate::runtime::Operation for B2bBatchCreateRetailRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"retail_info_list!\":{\"array\":{\"object\":{\"address_city!\":\"string\",\"address_province!\":\"string\",\"address_region!\":\"string\",\"address_street!\":\"string\",\"biz_name\":\"string\",\"business_type\":{\"array\":\"string\"},\"corporation_name\":\"string\",\"latitude\":\"float\",\"longitude\":\"float\",\"mobile_phone!\":\"string\",\"other_business_type\":\"string\",\"registration_number!\":\"string\",\"retail_name!\":\"string\",\"retail_type\":\"string\",\"sub_retail_type\":\"string\"}}}}},\"errors\":[9404000,9404001],\"query\":{},\"response\":{\"json\":{\"failure_record_list\":{\"array\":{\"object\":{\"failure_code\":{\"enum\":[2,3,4,5,6,7]},\"mobile_phone\":\"string\",\"registration_number\":\"string\"}}},\"num_failure\":\"int\",\"num_success\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -414,13 +270,14 @@ impl crate::runtime::Operation for B2bBatchCreateRetailRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Pre-register store details so that store owners only confirm them when they authorize.
     ///
     /// `POST /wxa/business/batchcreateretail` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/store_assistant/api_batchcreateretail.html)
@@ -452,203 +309,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9404000 | `TooManyStores` | Too many stores in one call. | none |
     /// | 9404001 | `MissingStoreInfo` | Store details are missing. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_batch_create_retail(
+    #[inline]
+    pub fn b2b_batch_create_retail(
         &self,
         request: B2bBatchCreateRetailRequest,
-    ) -> Result<B2bBatchCreateRetailResponse, crate::Error<B2bBatchCreateRetailError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        B2bBatchCreateRetailResponse,
+        B2bBatchCreateRetailError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bBatchCreateRetail` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_BATCH_CREATE_RETAIL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bBatchCreateRetail",
-    method: "POST",
-    path: "/wxa/business/batchcreateretail",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "retail_info_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "mobile_phone",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "retail_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "retail_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sub_retail_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "address_province",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "address_city",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "address_region",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "address_street",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "registration_number",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "biz_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "corporation_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "latitude",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "longitude",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "business_type",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::String,
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "other_business_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "num_success",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "num_failure",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "failure_record_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "mobile_phone",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "registration_number",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "failure_code",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[2, 3, 4, 5, 6, 7],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9404000, 9404001],
-};

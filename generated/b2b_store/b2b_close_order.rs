@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_close_order`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bCloseOrderRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -27,19 +28,17 @@ impl B2bCloseOrderRequest {
             order_id: None,
         }
     }
-    /// Merchant order number; give this or order_id.
-    pub fn out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-        self.out_trade_no = Some(out_trade_no.into());
-        self
-    }
-    /// B2b payment order number; give this or out_trade_no.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
+    crate::runtime::setters! {
+        out_trade_no : impl Into < String >;
+        order_id : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -85,106 +84,20 @@ impl B2bCloseOrderRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::b2b_close_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bCloseOrderError {
-    /// `10004`: The order could not be closed; check it with b2bGetOrder. (retry: none)
-    CloseFailed(crate::ErrorBody),
-    /// `10711`: The order is not in a state that can be closed. (retry: none)
-    WrongOrderState(crate::ErrorBody),
-    /// `9403203`: The merchant has not finished onboarding. (retry: none)
-    MerchantNotReady(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bCloseOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CloseFailed(_) => "CloseFailed",
-            Self::WrongOrderState(_) => "WrongOrderState",
-            Self::MerchantNotReady(_) => "MerchantNotReady",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `CloseFailed` (10004).
-    pub fn is_close_failed(&self) -> bool {
-        matches!(self, Self::CloseFailed(_))
-    }
-    /// Whether this is `WrongOrderState` (10711).
-    pub fn is_wrong_order_state(&self) -> bool {
-        matches!(self, Self::WrongOrderState(_))
-    }
-    /// Whether this is `MerchantNotReady` (9403203).
-    pub fn is_merchant_not_ready(&self) -> bool {
-        matches!(self, Self::MerchantNotReady(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_close_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bCloseOrderError {
+        /// `10004`: The order could not be closed; check it with b2bGetOrder. (retry: none)
+        CloseFailed = 10004 => None, is_close_failed;
+        /// `10711`: The order is not in a state that can be closed. (retry: none)
+        WrongOrderState = 10711 => None, is_wrong_order_state;
+        /// `9403203`: The merchant has not finished onboarding. (retry: none)
+        MerchantNotReady = 9403203 => None, is_merchant_not_ready;
     }
 }
-impl crate::ApiError for B2bCloseOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10004 => Self::CloseFailed(body),
-            10711 => Self::WrongOrderState(body),
-            9403203 => Self::MerchantNotReady(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::CloseFailed(body) => body,
-            Self::WrongOrderState(body) => body,
-            Self::MerchantNotReady(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::CloseFailed(_) => crate::RetryKind::None,
-            Self::WrongOrderState(_) => crate::RetryKind::None,
-            Self::MerchantNotReady(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bCloseOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bCloseOrderError {}
 impl crate::runtime::Operation for B2bCloseOrderRequest {
     type Output = ();
     type Error = B2bCloseOrderError;
@@ -197,7 +110,9 @@ impl crate::runtime::Operation for B2bCloseOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\"}},\"errors\":[10004,10711,9403203],\"query\":{\"pay_sig!\":\"string\"},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -210,6 +125,7 @@ impl crate::runtime::Operation for B2bCloseOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -219,7 +135,7 @@ impl crate::runtime::Operation for B2bCloseOrderRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Close a B2b payment order that is still waiting for payment.
     ///
     /// `POST /retail/B2b/closeb2border` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_closeb2border.html)
@@ -245,7 +161,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -253,54 +169,11 @@ impl crate::Client {
     /// | 10711 | `WrongOrderState` | The order is not in a state that can be closed. | none |
     /// | 9403203 | `MerchantNotReady` | The merchant has not finished onboarding. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_close_order(
+    #[inline]
+    pub fn b2b_close_order(
         &self,
         request: B2bCloseOrderRequest,
-    ) -> Result<(), crate::Error<B2bCloseOrderError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), B2bCloseOrderError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bCloseOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_CLOSE_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bCloseOrder",
-    method: "POST",
-    path: "/retail/B2b/closeb2border",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[10004, 10711, 9403203],
-};

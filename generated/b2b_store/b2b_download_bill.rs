@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_download_bill`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bDownloadBillRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -28,7 +29,11 @@ impl B2bDownloadBillRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -60,48 +65,86 @@ impl B2bDownloadBillRequest {
     }
 }
 /// What [`crate::Client::b2b_download_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bDownloadBillResponse {
     /// WeChat Pay orders paid that day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_bill_url: Option<String>,
     /// WeChat Pay refunds started that day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_bill_url: Option<String>,
     /// WeChat Pay payments and refunds together.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub all_bill_url: Option<String>,
     /// Fund bill of the WeChat Pay channel.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fund_bill_url: Option<String>,
     /// Withdrawable balance at the end of the day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ended_day_avail_amt: Option<i64>,
     /// Balance awaiting settlement at the end of the day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ended_day_frozen_amt: Option<i64>,
     /// Total balance at the end of the day (withdrawable plus awaiting settlement).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ended_day_total_amt: Option<i64>,
     /// Profit-sharing orders completed that day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub profit_sharing_bill_url: Option<String>,
     /// Profit-sharing reversals started that day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub profit_refund_bill_url: Option<String>,
     /// Fund bill of the bank-transfer channel.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bankpay_fund_bill_url: Option<String>,
 }
 impl B2bDownloadBillResponse {
@@ -120,176 +163,35 @@ impl B2bDownloadBillResponse {
             bankpay_fund_bill_url: None,
         }
     }
-    /// WeChat Pay orders paid that day.
-    pub fn success_bill_url(mut self, success_bill_url: impl Into<String>) -> Self {
-        self.success_bill_url = Some(success_bill_url.into());
-        self
-    }
-    /// WeChat Pay refunds started that day.
-    pub fn refund_bill_url(mut self, refund_bill_url: impl Into<String>) -> Self {
-        self.refund_bill_url = Some(refund_bill_url.into());
-        self
-    }
-    /// WeChat Pay payments and refunds together.
-    pub fn all_bill_url(mut self, all_bill_url: impl Into<String>) -> Self {
-        self.all_bill_url = Some(all_bill_url.into());
-        self
-    }
-    /// Fund bill of the WeChat Pay channel.
-    pub fn fund_bill_url(mut self, fund_bill_url: impl Into<String>) -> Self {
-        self.fund_bill_url = Some(fund_bill_url.into());
-        self
-    }
-    /// Withdrawable balance at the end of the day.
-    pub fn ended_day_avail_amt(mut self, ended_day_avail_amt: i64) -> Self {
-        self.ended_day_avail_amt = Some(ended_day_avail_amt);
-        self
-    }
-    /// Balance awaiting settlement at the end of the day.
-    pub fn ended_day_frozen_amt(mut self, ended_day_frozen_amt: i64) -> Self {
-        self.ended_day_frozen_amt = Some(ended_day_frozen_amt);
-        self
-    }
-    /// Total balance at the end of the day (withdrawable plus awaiting settlement).
-    pub fn ended_day_total_amt(mut self, ended_day_total_amt: i64) -> Self {
-        self.ended_day_total_amt = Some(ended_day_total_amt);
-        self
-    }
-    /// Profit-sharing orders completed that day.
-    pub fn profit_sharing_bill_url(
-        mut self,
-        profit_sharing_bill_url: impl Into<String>,
-    ) -> Self {
-        self.profit_sharing_bill_url = Some(profit_sharing_bill_url.into());
-        self
-    }
-    /// Profit-sharing reversals started that day.
-    pub fn profit_refund_bill_url(
-        mut self,
-        profit_refund_bill_url: impl Into<String>,
-    ) -> Self {
-        self.profit_refund_bill_url = Some(profit_refund_bill_url.into());
-        self
-    }
-    /// Fund bill of the bank-transfer channel.
-    pub fn bankpay_fund_bill_url(
-        mut self,
-        bankpay_fund_bill_url: impl Into<String>,
-    ) -> Self {
-        self.bankpay_fund_bill_url = Some(bankpay_fund_bill_url.into());
-        self
+    crate::runtime::setters! {
+        success_bill_url : impl Into < String >;
+        refund_bill_url : impl Into < String >;
+        all_bill_url : impl Into < String >;
+        fund_bill_url : impl Into < String >;
+        ended_day_avail_amt : i64;
+        ended_day_frozen_amt : i64;
+        ended_day_total_amt : i64;
+        profit_sharing_bill_url : impl Into < String >;
+        profit_refund_bill_url : impl Into < String >;
+        bankpay_fund_bill_url : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_download_bill`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bDownloadBillError {
-    /// `61004`: The caller's IP is not on the whitelist (for third-party platforms, the platform's whitelist). (retry: none)
-    ClientIpNotRegistered(crate::ErrorBody),
-    /// `9403200`: A parameter is empty or invalid, for example the pay_sig check failed. (retry: none)
-    InvalidParam(crate::ErrorBody),
-    /// `9403201`: The requested data does not exist. (retry: none)
-    NotFound(crate::ErrorBody),
-    /// `9403203`: The merchant has not finished onboarding. (retry: none)
-    MerchantNotReady(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bDownloadBillError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::ClientIpNotRegistered(_) => "ClientIpNotRegistered",
-            Self::InvalidParam(_) => "InvalidParam",
-            Self::NotFound(_) => "NotFound",
-            Self::MerchantNotReady(_) => "MerchantNotReady",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `ClientIpNotRegistered` (61004).
-    pub fn is_client_ip_not_registered(&self) -> bool {
-        matches!(self, Self::ClientIpNotRegistered(_))
-    }
-    /// Whether this is `InvalidParam` (9403200).
-    pub fn is_invalid_param(&self) -> bool {
-        matches!(self, Self::InvalidParam(_))
-    }
-    /// Whether this is `NotFound` (9403201).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound(_))
-    }
-    /// Whether this is `MerchantNotReady` (9403203).
-    pub fn is_merchant_not_ready(&self) -> bool {
-        matches!(self, Self::MerchantNotReady(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_download_bill`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bDownloadBillError {
+        /// `61004`: The caller's IP is not on the whitelist (for third-party platforms, the platform's whitelist). (retry: none)
+        ClientIpNotRegistered = 61004 => None, is_client_ip_not_registered;
+        /// `9403200`: A parameter is empty or invalid, for example the pay_sig check failed. (retry: none)
+        InvalidParam = 9403200 => None, is_invalid_param;
+        /// `9403201`: The requested data does not exist. (retry: none)
+        NotFound = 9403201 => None, is_not_found;
+        /// `9403203`: The merchant has not finished onboarding. (retry: none)
+        MerchantNotReady = 9403203 => None, is_merchant_not_ready;
     }
 }
-impl crate::ApiError for B2bDownloadBillError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            61004 => Self::ClientIpNotRegistered(body),
-            9403200 => Self::InvalidParam(body),
-            9403201 => Self::NotFound(body),
-            9403203 => Self::MerchantNotReady(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::ClientIpNotRegistered(body) => body,
-            Self::InvalidParam(body) => body,
-            Self::NotFound(body) => body,
-            Self::MerchantNotReady(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::ClientIpNotRegistered(_) => crate::RetryKind::None,
-            Self::InvalidParam(_) => crate::RetryKind::None,
-            Self::NotFound(_) => crate::RetryKind::None,
-            Self::MerchantNotReady(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bDownloadBillError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bDownloadBillError {}
 impl crate::runtime::Operation for B2bDownloadBillRequest {
     type Output = B2bDownloadBillResponse;
     type Error = B2bDownloadBillError;
@@ -302,7 +204,9 @@ impl crate::runtime::Operation for B2bDownloadBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"bill_date!\":\"string\",\"mchid!\":\"string\"}},\"errors\":[61004,9403200,9403201,9403203],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"all_bill_url\":\"string\",\"bankpay_fund_bill_url\":\"string\",\"ended_day_avail_amt\":\"int\",\"ended_day_frozen_amt\":\"int\",\"ended_day_total_amt\":\"int\",\"fund_bill_url\":\"string\",\"profit_refund_bill_url\":\"string\",\"profit_sharing_bill_url\":\"string\",\"refund_bill_url\":\"string\",\"success_bill_url\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -315,13 +219,14 @@ impl crate::runtime::Operation for B2bDownloadBillRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the download links of a B2b merchant's transaction and fund bills for one day.
     ///
     /// `POST /retail/B2b/downloadbill` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_downloadbill.html)
@@ -356,7 +261,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -365,120 +270,11 @@ impl crate::Client {
     /// | 9403201 | `NotFound` | The requested data does not exist. | none |
     /// | 9403203 | `MerchantNotReady` | The merchant has not finished onboarding. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_download_bill(
+    #[inline]
+    pub fn b2b_download_bill(
         &self,
         request: B2bDownloadBillRequest,
-    ) -> Result<B2bDownloadBillResponse, crate::Error<B2bDownloadBillError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bDownloadBillResponse, B2bDownloadBillError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bDownloadBill` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_DOWNLOAD_BILL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bDownloadBill",
-    method: "POST",
-    path: "/retail/B2b/downloadbill",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "bill_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "success_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "all_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "fund_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ended_day_avail_amt",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ended_day_frozen_amt",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ended_day_total_amt",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "profit_sharing_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "profit_refund_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "bankpay_fund_bill_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[61004, 9403200, 9403201, 9403203],
-};

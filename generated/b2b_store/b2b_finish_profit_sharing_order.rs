@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_finish_profit_sharing_order`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bFinishProfitSharingOrderRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -28,7 +29,11 @@ impl B2bFinishProfitSharingOrderRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -52,96 +57,18 @@ impl B2bFinishProfitSharingOrderRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::b2b_finish_profit_sharing_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bFinishProfitSharingOrderError {
-    /// `10034`: Wait and try again. (retry: transient)
-    RetryLater(crate::ErrorBody),
-    /// `10036`: Profit sharing of this order is already finished. (retry: none)
-    AlreadyFinished(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bFinishProfitSharingOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RetryLater(_) => "RetryLater",
-            Self::AlreadyFinished(_) => "AlreadyFinished",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RetryLater` (10034).
-    pub fn is_retry_later(&self) -> bool {
-        matches!(self, Self::RetryLater(_))
-    }
-    /// Whether this is `AlreadyFinished` (10036).
-    pub fn is_already_finished(&self) -> bool {
-        matches!(self, Self::AlreadyFinished(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_finish_profit_sharing_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bFinishProfitSharingOrderError {
+        /// `10034`: Wait and try again. (retry: transient)
+        RetryLater = 10034 => Transient, is_retry_later;
+        /// `10036`: Profit sharing of this order is already finished. (retry: none)
+        AlreadyFinished = 10036 => None, is_already_finished;
     }
 }
-impl crate::ApiError for B2bFinishProfitSharingOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10034 => Self::RetryLater(body),
-            10036 => Self::AlreadyFinished(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RetryLater(body) => body,
-            Self::AlreadyFinished(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RetryLater(_) => crate::RetryKind::Transient,
-            Self::AlreadyFinished(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bFinishProfitSharingOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bFinishProfitSharingOrderError {}
 impl crate::runtime::Operation for B2bFinishProfitSharingOrderRequest {
     type Output = ();
     type Error = B2bFinishProfitSharingOrderError;
@@ -154,7 +81,9 @@ impl crate::runtime::Operation for B2bFinishProfitSharingOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\"}},\"errors\":[10034,10036],\"query\":{\"pay_sig!\":\"string\"},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -167,6 +96,7 @@ impl crate::runtime::Operation for B2bFinishProfitSharingOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -176,7 +106,7 @@ impl crate::runtime::Operation for B2bFinishProfitSharingOrderRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Finish profit sharing of a B2b order, releasing its remaining frozen money to the merchant.
     ///
     /// `POST /retail/B2b/finishprofitsharingorder` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_finishprofitsharingorder.html)
@@ -201,54 +131,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 10034 | `RetryLater` | Wait and try again. | transient |
     /// | 10036 | `AlreadyFinished` | Profit sharing of this order is already finished. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_finish_profit_sharing_order(
+    #[inline]
+    pub fn b2b_finish_profit_sharing_order(
         &self,
         request: B2bFinishProfitSharingOrderRequest,
-    ) -> Result<(), crate::Error<B2bFinishProfitSharingOrderError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), B2bFinishProfitSharingOrderError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bFinishProfitSharingOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_FINISH_PROFIT_SHARING_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bFinishProfitSharingOrder",
-    method: "POST",
-    path: "/retail/B2b/finishprofitsharingorder",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[10034, 10036],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_app_key`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetAppKeyRequest {
     /// Merchant ID of the B2b merchant.
@@ -15,7 +16,11 @@ impl B2bGetAppKeyRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -30,17 +35,31 @@ impl B2bGetAppKeyRequest {
     }
 }
 /// What [`crate::Client::b2b_get_app_key`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetAppKeyResponse {
     /// Live AppKey.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appkey: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub appkey: Option<crate::runtime::Secret>,
     /// Sandbox AppKey.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sandbox_appkey: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox_appkey: Option<crate::runtime::Secret>,
 }
 impl B2bGetAppKeyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -50,83 +69,19 @@ impl B2bGetAppKeyResponse {
             sandbox_appkey: None,
         }
     }
-    /// Live AppKey.
-    pub fn appkey(mut self, appkey: impl Into<crate::Secret>) -> Self {
-        self.appkey = Some(appkey.into());
-        self
-    }
-    /// Sandbox AppKey.
-    pub fn sandbox_appkey(mut self, sandbox_appkey: impl Into<crate::Secret>) -> Self {
-        self.sandbox_appkey = Some(sandbox_appkey.into());
-        self
+    crate::runtime::setters! {
+        appkey : impl Into < crate::runtime::Secret >;
+        sandbox_appkey : impl Into < crate::runtime::Secret >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_app_key`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetAppKeyError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetAppKeyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_app_key`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetAppKeyError {
     }
 }
-impl crate::ApiError for B2bGetAppKeyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetAppKeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetAppKeyError {}
 impl crate::runtime::Operation for B2bGetAppKeyRequest {
     type Output = B2bGetAppKeyResponse;
     type Error = B2bGetAppKeyError;
@@ -139,7 +94,9 @@ impl crate::runtime::Operation for B2bGetAppKeyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"appkey\":\"string\",\"sandbox_appkey\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -152,13 +109,14 @@ impl crate::runtime::Operation for B2bGetAppKeyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the live and sandbox AppKeys of a B2b merchant, used to sign payment calls.
     ///
     /// `POST /retail/B2b/getappkey` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_getappkey.html)
@@ -170,54 +128,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_app_key(
+    #[inline]
+    pub fn b2b_get_app_key(
         &self,
         request: B2bGetAppKeyRequest,
-    ) -> Result<B2bGetAppKeyResponse, crate::Error<B2bGetAppKeyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetAppKeyResponse, B2bGetAppKeyError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetAppKey` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_APP_KEY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetAppKey",
-    method: "POST",
-    path: "/retail/B2b/getappkey",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "appkey",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sandbox_appkey",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

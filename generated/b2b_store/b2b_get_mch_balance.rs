@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_mch_balance`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetMchBalanceRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -21,7 +22,11 @@ impl B2bGetMchBalanceRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -35,71 +40,43 @@ impl B2bGetMchBalanceRequest {
         Ok(())
     }
 }
-/// Values of `B2bMchBalanceBalanceType`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bMchBalanceBalanceType {
-    /// `BALANCE_TYPE_AVAILABLE`: Withdrawable.
-    Available,
-    /// `BALANCE_TYPE_FROZEN`: Awaiting settlement.
-    Frozen,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bMchBalanceBalanceType {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Available => "BALANCE_TYPE_AVAILABLE",
-            Self::Frozen => "BALANCE_TYPE_FROZEN",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bMchBalanceBalanceType {
-    fn from(value: &str) -> Self {
-        match value {
-            "BALANCE_TYPE_AVAILABLE" => Self::Available,
-            "BALANCE_TYPE_FROZEN" => Self::Frozen,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bMchBalanceBalanceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bMchBalanceBalanceType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bMchBalanceBalanceType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bMchBalanceBalanceType`.
+    pub enum B2bMchBalanceBalanceType {
+        /// `BALANCE_TYPE_AVAILABLE`: Withdrawable.
+        Available = "BALANCE_TYPE_AVAILABLE";
+        /// `BALANCE_TYPE_FROZEN`: Awaiting settlement.
+        Frozen = "BALANCE_TYPE_FROZEN";
     }
 }
 /// The `B2bMchBalance` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchBalance {
     /// Kind of balance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_type: Option<B2bMchBalanceBalanceType>,
     /// Amount in yuan, as a decimal string.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<String>,
     /// Currency, CNY.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency: Option<String>,
 }
 impl B2bMchBalance {
@@ -111,24 +88,22 @@ impl B2bMchBalance {
             currency: None,
         }
     }
-    /// Kind of balance.
-    pub fn balance_type(mut self, balance_type: B2bMchBalanceBalanceType) -> Self {
-        self.balance_type = Some(balance_type);
-        self
-    }
-    /// Amount in yuan, as a decimal string.
-    pub fn amount(mut self, amount: impl Into<String>) -> Self {
-        self.amount = Some(amount.into());
-        self
-    }
-    /// Currency, CNY.
-    pub fn currency(mut self, currency: impl Into<String>) -> Self {
-        self.currency = Some(currency.into());
-        self
+    crate::runtime::setters! {
+        balance_type : B2bMchBalanceBalanceType;
+        amount : impl Into < String >;
+        currency : impl Into < String >;
     }
 }
 /// What [`crate::Client::b2b_get_mch_balance`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetMchBalanceResponse {
     /// One entry per kind of balance.
@@ -140,78 +115,18 @@ impl B2bGetMchBalanceResponse {
     pub fn new() -> Self {
         Self { balance_list: None }
     }
-    /// One entry per kind of balance.
-    pub fn balance_list(mut self, balance_list: Vec<B2bMchBalance>) -> Self {
-        self.balance_list = Some(balance_list);
-        self
+    crate::runtime::setters! {
+        balance_list : Vec < B2bMchBalance >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_mch_balance`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetMchBalanceError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetMchBalanceError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_mch_balance`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetMchBalanceError {
     }
 }
-impl crate::ApiError for B2bGetMchBalanceError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetMchBalanceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetMchBalanceError {}
 impl crate::runtime::Operation for B2bGetMchBalanceRequest {
     type Output = B2bGetMchBalanceResponse;
     type Error = B2bGetMchBalanceError;
@@ -224,7 +139,9 @@ impl crate::runtime::Operation for B2bGetMchBalanceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"balance_list\":{\"array\":{\"object\":{\"amount\":\"string\",\"balance_type\":{\"enum\":[\"BALANCE_TYPE_AVAILABLE\",\"BALANCE_TYPE_FROZEN\"]},\"currency\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -237,13 +154,14 @@ impl crate::runtime::Operation for B2bGetMchBalanceRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the withdrawable and pending balances of a B2b merchant.
     ///
     /// `POST /retail/B2b/getmchbalance` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_getmchbalance.html)
@@ -270,83 +188,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_mch_balance(
+    #[inline]
+    pub fn b2b_get_mch_balance(
         &self,
         request: B2bGetMchBalanceRequest,
-    ) -> Result<B2bGetMchBalanceResponse, crate::Error<B2bGetMchBalanceError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetMchBalanceResponse, B2bGetMchBalanceError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetMchBalance` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_MCH_BALANCE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetMchBalance",
-    method: "POST",
-    path: "/retail/B2b/getmchbalance",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "balance_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "balance_type",
-                                ty: crate::testing::contract::TypeContract::StrEnum(
-                                    &["BALANCE_TYPE_AVAILABLE", "BALANCE_TYPE_FROZEN"],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "amount",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "currency",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

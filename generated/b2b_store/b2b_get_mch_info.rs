@@ -12,32 +12,58 @@ impl B2bGetMchInfoRequest {
     }
 }
 /// The `B2bMchInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchInfo {
     /// Merchant ID; usable only when wxpay_status is 完成.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_mchid: Option<String>,
     /// Company name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub company_name: Option<String>,
     /// Bank of the settlement account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bank_name: Option<String>,
     /// Settlement account number, masked except the first and last two digits.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bank_account: Option<String>,
     /// WeChat Pay state, 完成前平台额外准备 or 完成.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wxpay_status: Option<String>,
     /// Bank-transfer state, one of 未开通, 开通中, 开通成功, 开通失败, 申请驳回.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bank_transfer_status: Option<String>,
 }
 impl B2bMchInfo {
@@ -52,50 +78,36 @@ impl B2bMchInfo {
             bank_transfer_status: None,
         }
     }
-    /// Merchant ID; usable only when wxpay_status is 完成.
-    pub fn sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-        self.sub_mchid = Some(sub_mchid.into());
-        self
-    }
-    /// Company name.
-    pub fn company_name(mut self, company_name: impl Into<String>) -> Self {
-        self.company_name = Some(company_name.into());
-        self
-    }
-    /// Bank of the settlement account.
-    pub fn bank_name(mut self, bank_name: impl Into<String>) -> Self {
-        self.bank_name = Some(bank_name.into());
-        self
-    }
-    /// Settlement account number, masked except the first and last two digits.
-    pub fn bank_account(mut self, bank_account: impl Into<String>) -> Self {
-        self.bank_account = Some(bank_account.into());
-        self
-    }
-    /// WeChat Pay state, 完成前平台额外准备 or 完成.
-    pub fn wxpay_status(mut self, wxpay_status: impl Into<String>) -> Self {
-        self.wxpay_status = Some(wxpay_status.into());
-        self
-    }
-    /// Bank-transfer state, one of 未开通, 开通中, 开通成功, 开通失败, 申请驳回.
-    pub fn bank_transfer_status(
-        mut self,
-        bank_transfer_status: impl Into<String>,
-    ) -> Self {
-        self.bank_transfer_status = Some(bank_transfer_status.into());
-        self
+    crate::runtime::setters! {
+        sub_mchid : impl Into < String >;
+        company_name : impl Into < String >;
+        bank_name : impl Into < String >;
+        bank_account : impl Into < String >;
+        wxpay_status : impl Into < String >;
+        bank_transfer_status : impl Into < String >;
     }
 }
 /// What [`crate::Client::b2b_get_mch_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetMchInfoResponse {
     /// The merchants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mch_list: Option<Vec<B2bMchInfo>>,
     /// Number of merchants.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<u32>,
 }
 impl B2bGetMchInfoResponse {
@@ -106,83 +118,19 @@ impl B2bGetMchInfoResponse {
             total: None,
         }
     }
-    /// The merchants.
-    pub fn mch_list(mut self, mch_list: Vec<B2bMchInfo>) -> Self {
-        self.mch_list = Some(mch_list);
-        self
-    }
-    /// Number of merchants.
-    pub fn total(mut self, total: u32) -> Self {
-        self.total = Some(total);
-        self
+    crate::runtime::setters! {
+        mch_list : Vec < B2bMchInfo >;
+        total : u32;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_mch_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetMchInfoError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetMchInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_mch_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetMchInfoError {
     }
 }
-impl crate::ApiError for B2bGetMchInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetMchInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetMchInfoError {}
 impl crate::runtime::Operation for B2bGetMchInfoRequest {
     type Output = B2bGetMchInfoResponse;
     type Error = B2bGetMchInfoError;
@@ -195,7 +143,9 @@ impl crate::runtime::Operation for B2bGetMchInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"mch_list\":{\"array\":{\"object\":{\"bank_account\":\"string\",\"bank_name\":\"string\",\"bank_transfer_status\":\"string\",\"company_name\":\"string\",\"sub_mchid\":\"string\",\"wxpay_status\":\"string\"}}},\"total\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -207,13 +157,14 @@ impl crate::runtime::Operation for B2bGetMchInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List every B2b merchant under the mini program with its WeChat Pay and bank-transfer state.
     ///
     /// `POST /retail/B2b/getmchinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_getmchinfo.html)
@@ -235,91 +186,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_mch_info(
+    #[inline]
+    pub fn b2b_get_mch_info(
         &self,
         request: B2bGetMchInfoRequest,
-    ) -> Result<B2bGetMchInfoResponse, crate::Error<B2bGetMchInfoError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetMchInfoResponse, B2bGetMchInfoError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetMchInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_MCH_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetMchInfo",
-    method: "POST",
-    path: "/retail/B2b/getmchinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mch_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "sub_mchid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "company_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "bank_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "bank_account",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "wxpay_status",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "bank_transfer_status",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "total",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

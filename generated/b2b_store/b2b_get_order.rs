@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_order`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetOrderRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -27,19 +28,17 @@ impl B2bGetOrderRequest {
             order_id: None,
         }
     }
-    /// Merchant order number; give this or order_id.
-    pub fn out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-        self.out_trade_no = Some(out_trade_no.into());
-        self
-    }
-    /// B2b payment order number; give this or out_trade_no.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
+    crate::runtime::setters! {
+        out_trade_no : impl Into < String >;
+        order_id : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -85,88 +84,55 @@ impl B2bGetOrderRequest {
         Ok(())
     }
 }
-/// Values of `B2bGetOrderResponsePayStatus`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bGetOrderResponsePayStatus {
-    /// `ORDER_INIT`.
-    OrderInit,
-    /// `ORDER_PRE_PAY`.
-    OrderPrePay,
-    /// `ORDER_PAY_SUCC`.
-    OrderPaySucc,
-    /// `ORDER_CLOSE`.
-    OrderClose,
-    /// `ORDER_REFUND_PROCESSING`.
-    OrderRefundProcessing,
-    /// `ORDER_REFUND`.
-    OrderRefund,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bGetOrderResponsePayStatus {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OrderInit => "ORDER_INIT",
-            Self::OrderPrePay => "ORDER_PRE_PAY",
-            Self::OrderPaySucc => "ORDER_PAY_SUCC",
-            Self::OrderClose => "ORDER_CLOSE",
-            Self::OrderRefundProcessing => "ORDER_REFUND_PROCESSING",
-            Self::OrderRefund => "ORDER_REFUND",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bGetOrderResponsePayStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "ORDER_INIT" => Self::OrderInit,
-            "ORDER_PRE_PAY" => Self::OrderPrePay,
-            "ORDER_PAY_SUCC" => Self::OrderPaySucc,
-            "ORDER_CLOSE" => Self::OrderClose,
-            "ORDER_REFUND_PROCESSING" => Self::OrderRefundProcessing,
-            "ORDER_REFUND" => Self::OrderRefund,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bGetOrderResponsePayStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bGetOrderResponsePayStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bGetOrderResponsePayStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bGetOrderResponsePayStatus`.
+    pub enum B2bGetOrderResponsePayStatus {
+        /// `ORDER_INIT`.
+        OrderInit = "ORDER_INIT";
+        /// `ORDER_PRE_PAY`.
+        OrderPrePay = "ORDER_PRE_PAY";
+        /// `ORDER_PAY_SUCC`.
+        OrderPaySucc = "ORDER_PAY_SUCC";
+        /// `ORDER_CLOSE`.
+        OrderClose = "ORDER_CLOSE";
+        /// `ORDER_REFUND_PROCESSING`.
+        OrderRefundProcessing = "ORDER_REFUND_PROCESSING";
+        /// `ORDER_REFUND`.
+        OrderRefund = "ORDER_REFUND";
     }
 }
 /// The `B2bOrderAmount` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bOrderAmount {
     /// Total order amount in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_amount: Option<i64>,
     /// Amount the payer paid in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payer_amount: Option<i64>,
     /// Currency, always CNY.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency: Option<String>,
 }
 impl B2bOrderAmount {
@@ -178,161 +144,105 @@ impl B2bOrderAmount {
             currency: None,
         }
     }
-    /// Total order amount in fen.
-    pub fn order_amount(mut self, order_amount: i64) -> Self {
-        self.order_amount = Some(order_amount);
-        self
-    }
-    /// Amount the payer paid in fen.
-    pub fn payer_amount(mut self, payer_amount: i64) -> Self {
-        self.payer_amount = Some(payer_amount);
-        self
-    }
-    /// Currency, always CNY.
-    pub fn currency(mut self, currency: impl Into<String>) -> Self {
-        self.currency = Some(currency.into());
-        self
+    crate::runtime::setters! {
+        order_amount : i64;
+        payer_amount : i64;
+        currency : impl Into < String >;
     }
 }
-/// Values of `B2bGetOrderResponseEnv`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bGetOrderResponseEnv {
-    /// `0`.
-    Production,
-    /// `1`.
-    Sandbox,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bGetOrderResponseEnv {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Production => 0,
-            Self::Sandbox => 1,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `B2bGetOrderResponseEnv`.
+    pub enum B2bGetOrderResponseEnv {
+        /// `0`.
+        Production = 0;
+        /// `1`.
+        Sandbox = 1;
     }
 }
-impl From<i64> for B2bGetOrderResponseEnv {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Production,
-            1 => Self::Sandbox,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bGetOrderResponseEnv {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bGetOrderResponseEnv {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bGetOrderResponseEnv {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `B2bGetOrderResponseSettleStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bGetOrderResponseSettleStatus {
-    /// `0`.
-    Unsettled,
-    /// `1`.
-    Settling,
-    /// `2`.
-    Settled,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bGetOrderResponseSettleStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Unsettled => 0,
-            Self::Settling => 1,
-            Self::Settled => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bGetOrderResponseSettleStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Unsettled,
-            1 => Self::Settling,
-            2 => Self::Settled,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bGetOrderResponseSettleStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bGetOrderResponseSettleStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bGetOrderResponseSettleStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bGetOrderResponseSettleStatus`.
+    pub enum B2bGetOrderResponseSettleStatus {
+        /// `0`.
+        Unsettled = 0;
+        /// `1`.
+        Settling = 1;
+        /// `2`.
+        Settled = 2;
     }
 }
 /// What [`crate::Client::b2b_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetOrderResponse {
     /// AppID of the mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appid: Option<String>,
     /// Merchant ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mchid: Option<String>,
     /// Merchant order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub out_trade_no: Option<String>,
     /// B2b payment order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<String>,
     /// State of the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_status: Option<B2bGetOrderResponsePayStatus>,
     /// When it was paid, Beijing time.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_time: Option<String>,
     /// Caller data echoed back; only for paid orders.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attach: Option<String>,
     /// OpenID of the payer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payer_openid: Option<String>,
     /// Amounts, in CNY fen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<B2bOrderAmount>,
     /// WeChat Pay transaction ID; absent for combined payments.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wxpay_transaction_id: Option<String>,
     /// Environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,20 +251,32 @@ pub struct B2bGetOrderResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settle_status: Option<B2bGetOrderResponseSettleStatus>,
     /// When settlement finished, Beijing time.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub settle_finish_time: Option<String>,
     /// Technical service fee rate in basis points (60 is 0.60%), once settled.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub platform_profit_percent: Option<i32>,
     /// Technical service fee in fen, once settled.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub platform_profit_fee: Option<i64>,
     /// Bank and card kind of a WeChat Pay payment, such as ICBC_DEBIT or OTHERS.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bank_type: Option<String>,
 }
 impl B2bGetOrderResponse {
@@ -379,193 +301,39 @@ impl B2bGetOrderResponse {
             bank_type: None,
         }
     }
-    /// AppID of the mini program.
-    pub fn appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
-    }
-    /// Merchant ID.
-    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
-        self.mchid = Some(mchid.into());
-        self
-    }
-    /// Merchant order number.
-    pub fn out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-        self.out_trade_no = Some(out_trade_no.into());
-        self
-    }
-    /// B2b payment order number.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// State of the order.
-    pub fn pay_status(mut self, pay_status: B2bGetOrderResponsePayStatus) -> Self {
-        self.pay_status = Some(pay_status);
-        self
-    }
-    /// When it was paid, Beijing time.
-    pub fn pay_time(mut self, pay_time: impl Into<String>) -> Self {
-        self.pay_time = Some(pay_time.into());
-        self
-    }
-    /// Caller data echoed back; only for paid orders.
-    pub fn attach(mut self, attach: impl Into<String>) -> Self {
-        self.attach = Some(attach.into());
-        self
-    }
-    /// OpenID of the payer.
-    pub fn payer_openid(mut self, payer_openid: impl Into<String>) -> Self {
-        self.payer_openid = Some(payer_openid.into());
-        self
-    }
-    /// Amounts, in CNY fen.
-    pub fn amount(mut self, amount: B2bOrderAmount) -> Self {
-        self.amount = Some(amount);
-        self
-    }
-    /// WeChat Pay transaction ID; absent for combined payments.
-    pub fn wxpay_transaction_id(
-        mut self,
-        wxpay_transaction_id: impl Into<String>,
-    ) -> Self {
-        self.wxpay_transaction_id = Some(wxpay_transaction_id.into());
-        self
-    }
-    /// Environment.
-    pub fn env(mut self, env: B2bGetOrderResponseEnv) -> Self {
-        self.env = Some(env);
-        self
-    }
-    /// Settlement state.
-    pub fn settle_status(
-        mut self,
-        settle_status: B2bGetOrderResponseSettleStatus,
-    ) -> Self {
-        self.settle_status = Some(settle_status);
-        self
-    }
-    /// When settlement finished, Beijing time.
-    pub fn settle_finish_time(mut self, settle_finish_time: impl Into<String>) -> Self {
-        self.settle_finish_time = Some(settle_finish_time.into());
-        self
-    }
-    /// Technical service fee rate in basis points (60 is 0.60%), once settled.
-    pub fn platform_profit_percent(mut self, platform_profit_percent: i32) -> Self {
-        self.platform_profit_percent = Some(platform_profit_percent);
-        self
-    }
-    /// Technical service fee in fen, once settled.
-    pub fn platform_profit_fee(mut self, platform_profit_fee: i64) -> Self {
-        self.platform_profit_fee = Some(platform_profit_fee);
-        self
-    }
-    /// Bank and card kind of a WeChat Pay payment, such as ICBC_DEBIT or OTHERS.
-    pub fn bank_type(mut self, bank_type: impl Into<String>) -> Self {
-        self.bank_type = Some(bank_type.into());
-        self
+    crate::runtime::setters! {
+        appid : impl Into < String >;
+        mchid : impl Into < String >;
+        out_trade_no : impl Into < String >;
+        order_id : impl Into < String >;
+        pay_status : B2bGetOrderResponsePayStatus;
+        pay_time : impl Into < String >;
+        attach : impl Into < String >;
+        payer_openid : impl Into < String >;
+        amount : B2bOrderAmount;
+        wxpay_transaction_id : impl Into < String >;
+        env : B2bGetOrderResponseEnv;
+        settle_status : B2bGetOrderResponseSettleStatus;
+        settle_finish_time : impl Into < String >;
+        platform_profit_percent : i32;
+        platform_profit_fee : i64;
+        bank_type : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetOrderError {
-    /// `9403200`: A parameter is empty or invalid, for example the pay_sig check failed. (retry: none)
-    InvalidParam(crate::ErrorBody),
-    /// `9403201`: The order does not exist. (retry: none)
-    OrderNotFound(crate::ErrorBody),
-    /// `9403203`: The merchant has not finished onboarding. (retry: none)
-    MerchantNotReady(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParam(_) => "InvalidParam",
-            Self::OrderNotFound(_) => "OrderNotFound",
-            Self::MerchantNotReady(_) => "MerchantNotReady",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParam` (9403200).
-    pub fn is_invalid_param(&self) -> bool {
-        matches!(self, Self::InvalidParam(_))
-    }
-    /// Whether this is `OrderNotFound` (9403201).
-    pub fn is_order_not_found(&self) -> bool {
-        matches!(self, Self::OrderNotFound(_))
-    }
-    /// Whether this is `MerchantNotReady` (9403203).
-    pub fn is_merchant_not_ready(&self) -> bool {
-        matches!(self, Self::MerchantNotReady(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetOrderError {
+        /// `9403200`: A parameter is empty or invalid, for example the pay_sig check failed. (retry: none)
+        InvalidParam = 9403200 => None, is_invalid_param;
+        /// `9403201`: The order does not exist. (retry: none)
+        OrderNotFound = 9403201 => None, is_order_not_found;
+        /// `9403203`: The merchant has not finished onboarding. (retry: none)
+        MerchantNotReady = 9403203 => None, is_merchant_not_ready;
     }
 }
-impl crate::ApiError for B2bGetOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9403200 => Self::InvalidParam(body),
-            9403201 => Self::OrderNotFound(body),
-            9403203 => Self::MerchantNotReady(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParam(body) => body,
-            Self::OrderNotFound(body) => body,
-            Self::MerchantNotReady(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParam(_) => crate::RetryKind::None,
-            Self::OrderNotFound(_) => crate::RetryKind::None,
-            Self::MerchantNotReady(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetOrderError {}
 impl crate::runtime::Operation for B2bGetOrderRequest {
     type Output = B2bGetOrderResponse;
     type Error = B2bGetOrderError;
@@ -578,7 +346,9 @@ impl crate::runtime::Operation for B2bGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\"}},\"errors\":[9403200,9403201,9403203],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"amount\":{\"object\":{\"currency\":\"string\",\"order_amount\":\"int\",\"payer_amount\":\"int\"}},\"appid\":\"string\",\"attach\":\"string\",\"bank_type\":\"string\",\"env\":{\"enum\":[0,1]},\"mchid\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\",\"pay_status\":{\"enum\":[\"ORDER_INIT\",\"ORDER_PRE_PAY\",\"ORDER_PAY_SUCC\",\"ORDER_CLOSE\",\"ORDER_REFUND_PROCESSING\",\"ORDER_REFUND\"]},\"pay_time\":\"string\",\"payer_openid\":\"string\",\"platform_profit_fee\":\"int\",\"platform_profit_percent\":\"int\",\"settle_finish_time\":\"string\",\"settle_status\":{\"enum\":[0,1,2]},\"wxpay_transaction_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -591,13 +361,14 @@ impl crate::runtime::Operation for B2bGetOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read a B2b payment order by merchant order number or B2b order number.
     ///
     /// `POST /retail/B2b/getorder` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_getorder.html)
@@ -622,7 +393,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -630,202 +401,11 @@ impl crate::Client {
     /// | 9403201 | `OrderNotFound` | The order does not exist. | none |
     /// | 9403203 | `MerchantNotReady` | The merchant has not finished onboarding. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_order(
+    #[inline]
+    pub fn b2b_get_order(
         &self,
         request: B2bGetOrderRequest,
-    ) -> Result<B2bGetOrderResponse, crate::Error<B2bGetOrderError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetOrderResponse, B2bGetOrderError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetOrder",
-    method: "POST",
-    path: "/retail/B2b/getorder",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "pay_status",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &[
-                        "ORDER_INIT",
-                        "ORDER_PRE_PAY",
-                        "ORDER_PAY_SUCC",
-                        "ORDER_CLOSE",
-                        "ORDER_REFUND_PROCESSING",
-                        "ORDER_REFUND",
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "pay_time",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "attach",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "payer_openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "amount",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "order_amount",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "payer_amount",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "currency",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wxpay_transaction_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "settle_status",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1, 2]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "settle_finish_time",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "platform_profit_percent",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "platform_profit_fee",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "bank_type",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9403200, 9403201, 9403203],
-};

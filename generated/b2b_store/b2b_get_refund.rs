@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_refund`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRefundRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -27,19 +28,17 @@ impl B2bGetRefundRequest {
             refund_id: None,
         }
     }
-    /// Merchant refund number; give this or refund_id.
-    pub fn out_refund_no(mut self, out_refund_no: impl Into<String>) -> Self {
-        self.out_refund_no = Some(out_refund_no.into());
-        self
-    }
-    /// B2b payment refund number; give this or out_refund_no.
-    pub fn refund_id(mut self, refund_id: impl Into<String>) -> Self {
-        self.refund_id = Some(refund_id.into());
-        self
+    crate::runtime::setters! {
+        out_refund_no : impl Into < String >;
+        refund_id : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -71,80 +70,51 @@ impl B2bGetRefundRequest {
         Ok(())
     }
 }
-/// Values of `B2bGetRefundResponseRefundStatus`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bGetRefundResponseRefundStatus {
-    /// `REFUND_INIT`.
-    RefundInit,
-    /// `REFUND_PROCESSING`.
-    RefundProcessing,
-    /// `REFUND_SUCC`.
-    RefundSucc,
-    /// `REFUND_FAIL`.
-    RefundFail,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bGetRefundResponseRefundStatus {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RefundInit => "REFUND_INIT",
-            Self::RefundProcessing => "REFUND_PROCESSING",
-            Self::RefundSucc => "REFUND_SUCC",
-            Self::RefundFail => "REFUND_FAIL",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bGetRefundResponseRefundStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "REFUND_INIT" => Self::RefundInit,
-            "REFUND_PROCESSING" => Self::RefundProcessing,
-            "REFUND_SUCC" => Self::RefundSucc,
-            "REFUND_FAIL" => Self::RefundFail,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bGetRefundResponseRefundStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bGetRefundResponseRefundStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bGetRefundResponseRefundStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bGetRefundResponseRefundStatus`.
+    pub enum B2bGetRefundResponseRefundStatus {
+        /// `REFUND_INIT`.
+        RefundInit = "REFUND_INIT";
+        /// `REFUND_PROCESSING`.
+        RefundProcessing = "REFUND_PROCESSING";
+        /// `REFUND_SUCC`.
+        RefundSucc = "REFUND_SUCC";
+        /// `REFUND_FAIL`.
+        RefundFail = "REFUND_FAIL";
     }
 }
 /// The `B2bRefundAmount` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRefundAmount {
     /// Total order amount in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_amount: Option<i64>,
     /// Refunded amount in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_amount: Option<i64>,
     /// Currency, always CNY.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub currency: Option<String>,
 }
 impl B2bRefundAmount {
@@ -156,193 +126,66 @@ impl B2bRefundAmount {
             currency: None,
         }
     }
-    /// Total order amount in fen.
-    pub fn order_amount(mut self, order_amount: i64) -> Self {
-        self.order_amount = Some(order_amount);
-        self
-    }
-    /// Refunded amount in fen.
-    pub fn refund_amount(mut self, refund_amount: i64) -> Self {
-        self.refund_amount = Some(refund_amount);
-        self
-    }
-    /// Currency, always CNY.
-    pub fn currency(mut self, currency: impl Into<String>) -> Self {
-        self.currency = Some(currency.into());
-        self
+    crate::runtime::setters! {
+        order_amount : i64;
+        refund_amount : i64;
+        currency : impl Into < String >;
     }
 }
-/// Values of `B2bGetRefundResponseReverseSettState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bGetRefundResponseReverseSettState {
-    /// `0`.
-    NotReturned,
-    /// `1`.
-    Returning,
-    /// `2`.
-    Returned,
-    /// `3`.
-    NotNeeded,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bGetRefundResponseReverseSettState {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotReturned => 0,
-            Self::Returning => 1,
-            Self::Returned => 2,
-            Self::NotNeeded => 3,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `B2bGetRefundResponseReverseSettState`.
+    pub enum B2bGetRefundResponseReverseSettState {
+        /// `0`.
+        NotReturned = 0;
+        /// `1`.
+        Returning = 1;
+        /// `2`.
+        Returned = 2;
+        /// `3`.
+        NotNeeded = 3;
     }
 }
-impl From<i64> for B2bGetRefundResponseReverseSettState {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotReturned,
-            1 => Self::Returning,
-            2 => Self::Returned,
-            3 => Self::NotNeeded,
-            other => Self::Other(other),
-        }
+crate::runtime::string_enum! {
+    /// Values of `B2bRefundChannelInfoChannel`.
+    pub enum B2bRefundChannelInfoChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL";
+        /// `BALANCE`.
+        Balance = "BALANCE";
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE";
     }
 }
-impl std::fmt::Display for B2bGetRefundResponseReverseSettState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bGetRefundResponseReverseSettState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bGetRefundResponseReverseSettState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `B2bRefundChannelInfoChannel`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRefundChannelInfoChannel {
-    /// `ORIGINAL`.
-    Original,
-    /// `BALANCE`.
-    Balance,
-    /// `OTHER_BALANCE`.
-    OtherBalance,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bRefundChannelInfoChannel {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Original => "ORIGINAL",
-            Self::Balance => "BALANCE",
-            Self::OtherBalance => "OTHER_BALANCE",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bRefundChannelInfoChannel {
-    fn from(value: &str) -> Self {
-        match value {
-            "ORIGINAL" => Self::Original,
-            "BALANCE" => Self::Balance,
-            "OTHER_BALANCE" => Self::OtherBalance,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bRefundChannelInfoChannel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bRefundChannelInfoChannel {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRefundChannelInfoChannel {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-/// Values of `B2bRefundChannelInfoFundsAccount`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRefundChannelInfoFundsAccount {
-    /// `AVAILABLE`.
-    Available,
-    /// `UNAVAILABLE`.
-    Unavailable,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bRefundChannelInfoFundsAccount {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Available => "AVAILABLE",
-            Self::Unavailable => "UNAVAILABLE",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bRefundChannelInfoFundsAccount {
-    fn from(value: &str) -> Self {
-        match value {
-            "AVAILABLE" => Self::Available,
-            "UNAVAILABLE" => Self::Unavailable,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bRefundChannelInfoFundsAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bRefundChannelInfoFundsAccount {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRefundChannelInfoFundsAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bRefundChannelInfoFundsAccount`.
+    pub enum B2bRefundChannelInfoFundsAccount {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE";
+        /// `UNAVAILABLE`.
+        Unavailable = "UNAVAILABLE";
     }
 }
 /// The `B2bRefundChannelInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRefundChannelInfo {
     /// Refund channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<B2bRefundChannelInfoChannel>,
     /// Account credited, such as a bank card or the user's balance.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_received_account: Option<String>,
     /// Funds account used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,91 +200,119 @@ impl B2bRefundChannelInfo {
             funds_account: None,
         }
     }
-    /// Refund channel.
-    pub fn channel(mut self, channel: B2bRefundChannelInfoChannel) -> Self {
-        self.channel = Some(channel);
-        self
-    }
-    /// Account credited, such as a bank card or the user's balance.
-    pub fn user_received_account(
-        mut self,
-        user_received_account: impl Into<String>,
-    ) -> Self {
-        self.user_received_account = Some(user_received_account.into());
-        self
-    }
-    /// Funds account used.
-    pub fn funds_account(
-        mut self,
-        funds_account: B2bRefundChannelInfoFundsAccount,
-    ) -> Self {
-        self.funds_account = Some(funds_account);
-        self
+    crate::runtime::setters! {
+        channel : B2bRefundChannelInfoChannel;
+        user_received_account : impl Into < String >;
+        funds_account : B2bRefundChannelInfoFundsAccount;
     }
 }
 /// What [`crate::Client::b2b_get_refund`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRefundResponse {
     /// B2b payment refund number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_id: Option<String>,
     /// Merchant refund number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub out_refund_no: Option<String>,
     /// B2b payment order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<String>,
     /// Merchant order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub out_trade_no: Option<String>,
     /// When the refund was accepted, Beijing time.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
     /// When the refund succeeded, Beijing time.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_time: Option<String>,
     /// State of the refund.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_status: Option<B2bGetRefundResponseRefundStatus>,
     /// Explanation of the refund state.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_desc: Option<String>,
     /// Amounts, in CNY fen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<B2bRefundAmount>,
     /// WeChat Pay refund ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wxpay_refund_id: Option<String>,
     /// State of returning the technical service fee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse_sett_state: Option<B2bGetRefundResponseReverseSettState>,
     /// When the fee was returned, Beijing time.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reverse_sett_finish_time: Option<String>,
     /// Technical service fee rate in basis points.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub platform_profit_percent: Option<i32>,
     /// Technical service fee returned, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reverse_sett_amt: Option<i64>,
     /// Where the money went; WeChat Pay refunds that succeeded only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_channel_info: Option<B2bRefundChannelInfo>,
     /// Description of the refunded goods.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
 }
 impl B2bGetRefundResponse {
@@ -466,259 +337,51 @@ impl B2bGetRefundResponse {
             description: None,
         }
     }
-    /// B2b payment refund number.
-    pub fn refund_id(mut self, refund_id: impl Into<String>) -> Self {
-        self.refund_id = Some(refund_id.into());
-        self
-    }
-    /// Merchant refund number.
-    pub fn out_refund_no(mut self, out_refund_no: impl Into<String>) -> Self {
-        self.out_refund_no = Some(out_refund_no.into());
-        self
-    }
-    /// B2b payment order number.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// Merchant order number.
-    pub fn out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-        self.out_trade_no = Some(out_trade_no.into());
-        self
-    }
-    /// When the refund was accepted, Beijing time.
-    pub fn create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// When the refund succeeded, Beijing time.
-    pub fn refund_time(mut self, refund_time: impl Into<String>) -> Self {
-        self.refund_time = Some(refund_time.into());
-        self
-    }
-    /// State of the refund.
-    pub fn refund_status(
-        mut self,
-        refund_status: B2bGetRefundResponseRefundStatus,
-    ) -> Self {
-        self.refund_status = Some(refund_status);
-        self
-    }
-    /// Explanation of the refund state.
-    pub fn refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
-        self.refund_desc = Some(refund_desc.into());
-        self
-    }
-    /// Amounts, in CNY fen.
-    pub fn amount(mut self, amount: B2bRefundAmount) -> Self {
-        self.amount = Some(amount);
-        self
-    }
-    /// WeChat Pay refund ID.
-    pub fn wxpay_refund_id(mut self, wxpay_refund_id: impl Into<String>) -> Self {
-        self.wxpay_refund_id = Some(wxpay_refund_id.into());
-        self
-    }
-    /// State of returning the technical service fee.
-    pub fn reverse_sett_state(
-        mut self,
-        reverse_sett_state: B2bGetRefundResponseReverseSettState,
-    ) -> Self {
-        self.reverse_sett_state = Some(reverse_sett_state);
-        self
-    }
-    /// When the fee was returned, Beijing time.
-    pub fn reverse_sett_finish_time(
-        mut self,
-        reverse_sett_finish_time: impl Into<String>,
-    ) -> Self {
-        self.reverse_sett_finish_time = Some(reverse_sett_finish_time.into());
-        self
-    }
-    /// Technical service fee rate in basis points.
-    pub fn platform_profit_percent(mut self, platform_profit_percent: i32) -> Self {
-        self.platform_profit_percent = Some(platform_profit_percent);
-        self
-    }
-    /// Technical service fee returned, in fen.
-    pub fn reverse_sett_amt(mut self, reverse_sett_amt: i64) -> Self {
-        self.reverse_sett_amt = Some(reverse_sett_amt);
-        self
-    }
-    /// Where the money went; WeChat Pay refunds that succeeded only.
-    pub fn refund_channel_info(
-        mut self,
-        refund_channel_info: B2bRefundChannelInfo,
-    ) -> Self {
-        self.refund_channel_info = Some(refund_channel_info);
-        self
-    }
-    /// Description of the refunded goods.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
+    crate::runtime::setters! {
+        refund_id : impl Into < String >;
+        out_refund_no : impl Into < String >;
+        order_id : impl Into < String >;
+        out_trade_no : impl Into < String >;
+        create_time : impl Into < String >;
+        refund_time : impl Into < String >;
+        refund_status : B2bGetRefundResponseRefundStatus;
+        refund_desc : impl Into < String >;
+        amount : B2bRefundAmount;
+        wxpay_refund_id : impl Into < String >;
+        reverse_sett_state : B2bGetRefundResponseReverseSettState;
+        reverse_sett_finish_time : impl Into < String >;
+        platform_profit_percent : i32;
+        reverse_sett_amt : i64;
+        refund_channel_info : B2bRefundChannelInfo;
+        description : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_refund`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetRefundError {
-    /// `10604`: Only one refund per order per minute. (retry: throttle)
-    RefundTooFrequent(crate::ErrorBody),
-    /// `9403200`: A parameter is empty or invalid, for example the pay_sig check failed. (retry: none)
-    InvalidParam(crate::ErrorBody),
-    /// `9403201`: The order or refund does not exist. (retry: none)
-    RefundNotFound(crate::ErrorBody),
-    /// `9403202`: The refund was already accepted. (retry: none)
-    RefundAlreadyAccepted(crate::ErrorBody),
-    /// `9403203`: The merchant has not finished onboarding. (retry: none)
-    MerchantNotReady(crate::ErrorBody),
-    /// `9403205`: The order cannot be refunded. (retry: none)
-    OrderNotRefundable(crate::ErrorBody),
-    /// `9403206`: The refund state is unknown; query again after two minutes. (retry: transient)
-    RefundStateUnknown(crate::ErrorBody),
-    /// `9403208`: Another refund of this order is in progress. (retry: none)
-    RefundInProgress(crate::ErrorBody),
-    /// `9403209`: Refunds are not allowed before settlement. (retry: none)
-    RefundBeforeSettlement(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetRefundError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RefundTooFrequent(_) => "RefundTooFrequent",
-            Self::InvalidParam(_) => "InvalidParam",
-            Self::RefundNotFound(_) => "RefundNotFound",
-            Self::RefundAlreadyAccepted(_) => "RefundAlreadyAccepted",
-            Self::MerchantNotReady(_) => "MerchantNotReady",
-            Self::OrderNotRefundable(_) => "OrderNotRefundable",
-            Self::RefundStateUnknown(_) => "RefundStateUnknown",
-            Self::RefundInProgress(_) => "RefundInProgress",
-            Self::RefundBeforeSettlement(_) => "RefundBeforeSettlement",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RefundTooFrequent` (10604).
-    pub fn is_refund_too_frequent(&self) -> bool {
-        matches!(self, Self::RefundTooFrequent(_))
-    }
-    /// Whether this is `InvalidParam` (9403200).
-    pub fn is_invalid_param(&self) -> bool {
-        matches!(self, Self::InvalidParam(_))
-    }
-    /// Whether this is `RefundNotFound` (9403201).
-    pub fn is_refund_not_found(&self) -> bool {
-        matches!(self, Self::RefundNotFound(_))
-    }
-    /// Whether this is `RefundAlreadyAccepted` (9403202).
-    pub fn is_refund_already_accepted(&self) -> bool {
-        matches!(self, Self::RefundAlreadyAccepted(_))
-    }
-    /// Whether this is `MerchantNotReady` (9403203).
-    pub fn is_merchant_not_ready(&self) -> bool {
-        matches!(self, Self::MerchantNotReady(_))
-    }
-    /// Whether this is `OrderNotRefundable` (9403205).
-    pub fn is_order_not_refundable(&self) -> bool {
-        matches!(self, Self::OrderNotRefundable(_))
-    }
-    /// Whether this is `RefundStateUnknown` (9403206).
-    pub fn is_refund_state_unknown(&self) -> bool {
-        matches!(self, Self::RefundStateUnknown(_))
-    }
-    /// Whether this is `RefundInProgress` (9403208).
-    pub fn is_refund_in_progress(&self) -> bool {
-        matches!(self, Self::RefundInProgress(_))
-    }
-    /// Whether this is `RefundBeforeSettlement` (9403209).
-    pub fn is_refund_before_settlement(&self) -> bool {
-        matches!(self, Self::RefundBeforeSettlement(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_refund`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetRefundError {
+        /// `10604`: Only one refund per order per minute. (retry: throttle)
+        RefundTooFrequent = 10604 => Throttle, is_refund_too_frequent;
+        /// `9403200`: A parameter is empty or invalid, for example the pay_sig check failed. (retry: none)
+        InvalidParam = 9403200 => None, is_invalid_param;
+        /// `9403201`: The order or refund does not exist. (retry: none)
+        RefundNotFound = 9403201 => None, is_refund_not_found;
+        /// `9403202`: The refund was already accepted. (retry: none)
+        RefundAlreadyAccepted = 9403202 => None, is_refund_already_accepted;
+        /// `9403203`: The merchant has not finished onboarding. (retry: none)
+        MerchantNotReady = 9403203 => None, is_merchant_not_ready;
+        /// `9403205`: The order cannot be refunded. (retry: none)
+        OrderNotRefundable = 9403205 => None, is_order_not_refundable;
+        /// `9403206`: The refund state is unknown; query again after two minutes. (retry: transient)
+        RefundStateUnknown = 9403206 => Transient, is_refund_state_unknown;
+        /// `9403208`: Another refund of this order is in progress. (retry: none)
+        RefundInProgress = 9403208 => None, is_refund_in_progress;
+        /// `9403209`: Refunds are not allowed before settlement. (retry: none)
+        RefundBeforeSettlement = 9403209 => None, is_refund_before_settlement;
     }
 }
-impl crate::ApiError for B2bGetRefundError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10604 => Self::RefundTooFrequent(body),
-            9403200 => Self::InvalidParam(body),
-            9403201 => Self::RefundNotFound(body),
-            9403202 => Self::RefundAlreadyAccepted(body),
-            9403203 => Self::MerchantNotReady(body),
-            9403205 => Self::OrderNotRefundable(body),
-            9403206 => Self::RefundStateUnknown(body),
-            9403208 => Self::RefundInProgress(body),
-            9403209 => Self::RefundBeforeSettlement(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RefundTooFrequent(body) => body,
-            Self::InvalidParam(body) => body,
-            Self::RefundNotFound(body) => body,
-            Self::RefundAlreadyAccepted(body) => body,
-            Self::MerchantNotReady(body) => body,
-            Self::OrderNotRefundable(body) => body,
-            Self::RefundStateUnknown(body) => body,
-            Self::RefundInProgress(body) => body,
-            Self::RefundBeforeSettlement(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RefundTooFrequent(_) => crate::RetryKind::Throttle,
-            Self::InvalidParam(_) => crate::RetryKind::None,
-            Self::RefundNotFound(_) => crate::RetryKind::None,
-            Self::RefundAlreadyAccepted(_) => crate::RetryKind::None,
-            Self::MerchantNotReady(_) => crate::RetryKind::None,
-            Self::OrderNotRefundable(_) => crate::RetryKind::None,
-            Self::RefundStateUnknown(_) => crate::RetryKind::Transient,
-            Self::RefundInProgress(_) => crate::RetryKind::None,
-            Self::RefundBeforeSettlement(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetRefundError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetRefundError {}
 impl crate::runtime::Operation for B2bGetRefundRequest {
     type Output = B2bGetRefundResponse;
     type Error = B2bGetRefundError;
@@ -731,7 +394,9 @@ impl crate::runtime::Operation for B2bGetRefundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_refund_no\":\"string\",\"refund_id\":\"string\"}},\"errors\":[10604,9403200,9403201,9403202,9403203,9403205,9403206,9403208,9403209],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"amount\":{\"object\":{\"currency\":\"string\",\"order_amount\":\"int\",\"refund_amount\":\"int\"}},\"create_time\":\"string\",\"description\":\"string\",\"order_id\":\"string\",\"out_refund_no\":\"string\",\"out_trade_no\":\"string\",\"platform_profit_percent\":\"int\",\"refund_channel_info\":{\"object\":{\"channel\":{\"enum\":[\"ORIGINAL\",\"BALANCE\",\"OTHER_BALANCE\"]},\"funds_account\":{\"enum\":[\"AVAILABLE\",\"UNAVAILABLE\"]},\"user_received_account\":\"string\"}},\"refund_desc\":\"string\",\"refund_id\":\"string\",\"refund_status\":{\"enum\":[\"REFUND_INIT\",\"REFUND_PROCESSING\",\"REFUND_SUCC\",\"REFUND_FAIL\"]},\"refund_time\":\"string\",\"reverse_sett_amt\":\"int\",\"reverse_sett_finish_time\":\"string\",\"reverse_sett_state\":{\"enum\":[0,1,2,3]},\"wxpay_refund_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -744,13 +409,14 @@ impl crate::runtime::Operation for B2bGetRefundRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read a B2b refund by merchant refund number or B2b refund number.
     ///
     /// `POST /retail/B2b/getrefund` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_getrefund.html)
@@ -781,7 +447,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -795,225 +461,11 @@ impl crate::Client {
     /// | 9403208 | `RefundInProgress` | Another refund of this order is in progress. | none |
     /// | 9403209 | `RefundBeforeSettlement` | Refunds are not allowed before settlement. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_refund(
+    #[inline]
+    pub fn b2b_get_refund(
         &self,
         request: B2bGetRefundRequest,
-    ) -> Result<B2bGetRefundResponse, crate::Error<B2bGetRefundError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetRefundResponse, B2bGetRefundError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetRefund` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_REFUND_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetRefund",
-    method: "POST",
-    path: "/retail/B2b/getrefund",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_refund_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "refund_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_refund_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "create_time",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_time",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_status",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["REFUND_INIT", "REFUND_PROCESSING", "REFUND_SUCC", "REFUND_FAIL"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_desc",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "amount",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "order_amount",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "refund_amount",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "currency",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wxpay_refund_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "reverse_sett_state",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1, 2, 3]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "reverse_sett_finish_time",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "platform_profit_percent",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "reverse_sett_amt",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_channel_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "channel",
-                            ty: crate::testing::contract::TypeContract::StrEnum(
-                                &["ORIGINAL", "BALANCE", "OTHER_BALANCE"],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "user_received_account",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "funds_account",
-                            ty: crate::testing::contract::TypeContract::StrEnum(
-                                &["AVAILABLE", "UNAVAILABLE"],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "description",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        10604, 9403200, 9403201, 9403202, 9403203, 9403205, 9403206, 9403208, 9403209,
-    ],
-};

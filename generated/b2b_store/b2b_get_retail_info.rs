@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_retail_info`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRetailInfoRequest {
     /// OpenID of the store admin or a staff member; give this or mobile_phone.
@@ -20,78 +21,48 @@ impl B2bGetRetailInfoRequest {
             mobile_phone: None,
         }
     }
-    /// OpenID of the store admin or a staff member; give this or mobile_phone.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Mobile number of the store; give this or openid.
-    pub fn mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-        self.mobile_phone = Some(mobile_phone.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
+        mobile_phone : impl Into < String >;
     }
 }
-/// Values of `B2bRetailStaffRole`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRetailStaffRole {
-    /// `1`.
-    Admin,
-    /// `2`.
-    Staff,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bRetailStaffRole {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Admin => 1,
-            Self::Staff => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bRetailStaffRole {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Admin,
-            2 => Self::Staff,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bRetailStaffRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bRetailStaffRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRetailStaffRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bRetailStaffRole`.
+    pub enum B2bRetailStaffRole {
+        /// `1`.
+        Admin = 1;
+        /// `2`.
+        Staff = 2;
     }
 }
 /// The `B2bRetailStaff` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailStaff {
     /// OpenID of the admin or staff member.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// Role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<B2bRetailStaffRole>,
     /// When the staff member joined, Unix seconds; absent for the admin.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
 }
 impl B2bRetailStaff {
@@ -103,83 +74,49 @@ impl B2bRetailStaff {
             create_time: None,
         }
     }
-    /// OpenID of the admin or staff member.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Role.
-    pub fn role(mut self, role: B2bRetailStaffRole) -> Self {
-        self.role = Some(role);
-        self
-    }
-    /// When the staff member joined, Unix seconds; absent for the admin.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
+        role : B2bRetailStaffRole;
+        create_time : i64;
     }
 }
-/// Values of `B2bRetailInfoStaffRole`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRetailInfoStaffRole {
-    /// `1`.
-    Admin,
-    /// `2`.
-    Staff,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bRetailInfoStaffRole {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Admin => 1,
-            Self::Staff => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bRetailInfoStaffRole {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Admin,
-            2 => Self::Staff,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bRetailInfoStaffRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bRetailInfoStaffRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRetailInfoStaffRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bRetailInfoStaffRole`.
+    pub enum B2bRetailInfoStaffRole {
+        /// `1`.
+        Admin = 1;
+        /// `2`.
+        Staff = 2;
     }
 }
 /// The `B2bRetailInfoStaff` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailInfoStaff {
     /// OpenID of the admin or staff member.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// Role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<B2bRetailInfoStaffRole>,
     /// When the staff member joined, Unix seconds; absent for the admin.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
 }
 impl B2bRetailInfoStaff {
@@ -191,91 +128,134 @@ impl B2bRetailInfoStaff {
             create_time: None,
         }
     }
-    /// OpenID of the admin or staff member.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Role.
-    pub fn role(mut self, role: B2bRetailInfoStaffRole) -> Self {
-        self.role = Some(role);
-        self
-    }
-    /// When the staff member joined, Unix seconds; absent for the admin.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
+        role : B2bRetailInfoStaffRole;
+        create_time : i64;
     }
 }
 /// The `B2bRetailInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailInfo {
     /// Mobile number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mobile_phone: Option<String>,
     /// First-level store type.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retail_type: Option<String>,
     /// Second-level store type.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_retail_type: Option<String>,
     /// Store address.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retail_address: Option<String>,
     /// Store name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retail_name: Option<String>,
     /// Business licence registration number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub identification: Option<String>,
     /// Company name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub principal: Option<String>,
     /// Name of the legal representative, masked.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub legal_person_name: Option<String>,
     /// OpenID of the store admin or staff member; the admin when queried by mobile number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<serde_json::Value>,
+    pub role: Option<crate::runtime::serde_json::Value>,
     /// Verification state; 1 means verified.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<i32>,
     /// When the store was verified, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auth_time: Option<i64>,
     /// When the store authorized this mini program, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grant_time: Option<i64>,
     /// Longitude; absent when the store gave no location.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub longitude: Option<f64>,
     /// Latitude; absent when the store gave no location.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latitude: Option<f64>,
     /// First-level main goods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_type: Option<Vec<String>>,
     /// Second-level main goods.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub other_business_type: Option<String>,
     /// Staff of the store, admin included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -305,169 +285,149 @@ impl B2bRetailInfo {
             staff_list: None,
         }
     }
-    /// Mobile number.
-    pub fn mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-        self.mobile_phone = Some(mobile_phone.into());
-        self
-    }
-    /// First-level store type.
-    pub fn retail_type(mut self, retail_type: impl Into<String>) -> Self {
-        self.retail_type = Some(retail_type.into());
-        self
-    }
-    /// Second-level store type.
-    pub fn sub_retail_type(mut self, sub_retail_type: impl Into<String>) -> Self {
-        self.sub_retail_type = Some(sub_retail_type.into());
-        self
-    }
-    /// Store address.
-    pub fn retail_address(mut self, retail_address: impl Into<String>) -> Self {
-        self.retail_address = Some(retail_address.into());
-        self
-    }
-    /// Store name.
-    pub fn retail_name(mut self, retail_name: impl Into<String>) -> Self {
-        self.retail_name = Some(retail_name.into());
-        self
-    }
-    /// Business licence registration number.
-    pub fn identification(mut self, identification: impl Into<String>) -> Self {
-        self.identification = Some(identification.into());
-        self
-    }
-    /// Company name.
-    pub fn principal(mut self, principal: impl Into<String>) -> Self {
-        self.principal = Some(principal.into());
-        self
-    }
-    /// Name of the legal representative, masked.
-    pub fn legal_person_name(mut self, legal_person_name: impl Into<String>) -> Self {
-        self.legal_person_name = Some(legal_person_name.into());
-        self
-    }
-    /// OpenID of the store admin or staff member; the admin when queried by mobile number.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
-    pub fn role(mut self, role: serde_json::Value) -> Self {
-        self.role = Some(role);
-        self
-    }
-    /// Verification state; 1 means verified.
-    pub fn status(mut self, status: i32) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// When the store was verified, Unix seconds.
-    pub fn auth_time(mut self, auth_time: i64) -> Self {
-        self.auth_time = Some(auth_time);
-        self
-    }
-    /// When the store authorized this mini program, Unix seconds.
-    pub fn grant_time(mut self, grant_time: i64) -> Self {
-        self.grant_time = Some(grant_time);
-        self
-    }
-    /// Longitude; absent when the store gave no location.
-    pub fn longitude(mut self, longitude: f64) -> Self {
-        self.longitude = Some(longitude);
-        self
-    }
-    /// Latitude; absent when the store gave no location.
-    pub fn latitude(mut self, latitude: f64) -> Self {
-        self.latitude = Some(latitude);
-        self
-    }
-    /// First-level main goods.
-    pub fn business_type(mut self, business_type: Vec<String>) -> Self {
-        self.business_type = Some(business_type);
-        self
-    }
-    /// Second-level main goods.
-    pub fn other_business_type(
-        mut self,
-        other_business_type: impl Into<String>,
-    ) -> Self {
-        self.other_business_type = Some(other_business_type.into());
-        self
-    }
-    /// Staff of the store, admin included.
-    pub fn staff_list(mut self, staff_list: Vec<B2bRetailInfoStaff>) -> Self {
-        self.staff_list = Some(staff_list);
-        self
+    crate::runtime::setters! {
+        mobile_phone : impl Into < String >;
+        retail_type : impl Into < String >;
+        sub_retail_type : impl Into < String >;
+        retail_address : impl Into < String >;
+        retail_name : impl Into < String >;
+        identification : impl Into < String >;
+        principal : impl Into < String >;
+        legal_person_name : impl Into < String >;
+        openid : impl Into < String >;
+        role : crate::runtime::serde_json::Value;
+        status : i32;
+        auth_time : i64;
+        grant_time : i64;
+        longitude : f64;
+        latitude : f64;
+        business_type : Vec < String >;
+        other_business_type : impl Into < String >;
+        staff_list : Vec < B2bRetailInfoStaff >;
     }
 }
 /// What [`crate::Client::b2b_get_retail_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRetailInfoResponse {
     /// Mobile number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mobile_phone: Option<String>,
     /// First-level store type.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retail_type: Option<String>,
     /// Second-level store type.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_retail_type: Option<String>,
     /// Store address.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retail_address: Option<String>,
     /// Store name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retail_name: Option<String>,
     /// Business licence registration number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub identification: Option<String>,
     /// Company name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub principal: Option<String>,
     /// Name of the legal representative, masked.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub legal_person_name: Option<String>,
     /// OpenID of the store admin or staff member; the admin when queried by mobile number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<serde_json::Value>,
+    pub role: Option<crate::runtime::serde_json::Value>,
     /// Verification state; 1 means verified.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<i32>,
     /// When the store was verified, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auth_time: Option<i64>,
     /// When the store authorized this mini program, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grant_time: Option<i64>,
     /// Longitude; absent when the store gave no location.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub longitude: Option<f64>,
     /// Latitude; absent when the store gave no location.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latitude: Option<f64>,
     /// First-level main goods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_type: Option<Vec<String>>,
     /// Second-level main goods.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub other_business_type: Option<String>,
     /// Staff of the store, admin included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -501,205 +461,42 @@ impl B2bGetRetailInfoResponse {
             info: None,
         }
     }
-    /// Mobile number.
-    pub fn mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-        self.mobile_phone = Some(mobile_phone.into());
-        self
-    }
-    /// First-level store type.
-    pub fn retail_type(mut self, retail_type: impl Into<String>) -> Self {
-        self.retail_type = Some(retail_type.into());
-        self
-    }
-    /// Second-level store type.
-    pub fn sub_retail_type(mut self, sub_retail_type: impl Into<String>) -> Self {
-        self.sub_retail_type = Some(sub_retail_type.into());
-        self
-    }
-    /// Store address.
-    pub fn retail_address(mut self, retail_address: impl Into<String>) -> Self {
-        self.retail_address = Some(retail_address.into());
-        self
-    }
-    /// Store name.
-    pub fn retail_name(mut self, retail_name: impl Into<String>) -> Self {
-        self.retail_name = Some(retail_name.into());
-        self
-    }
-    /// Business licence registration number.
-    pub fn identification(mut self, identification: impl Into<String>) -> Self {
-        self.identification = Some(identification.into());
-        self
-    }
-    /// Company name.
-    pub fn principal(mut self, principal: impl Into<String>) -> Self {
-        self.principal = Some(principal.into());
-        self
-    }
-    /// Name of the legal representative, masked.
-    pub fn legal_person_name(mut self, legal_person_name: impl Into<String>) -> Self {
-        self.legal_person_name = Some(legal_person_name.into());
-        self
-    }
-    /// OpenID of the store admin or staff member; the admin when queried by mobile number.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
-    pub fn role(mut self, role: serde_json::Value) -> Self {
-        self.role = Some(role);
-        self
-    }
-    /// Verification state; 1 means verified.
-    pub fn status(mut self, status: i32) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// When the store was verified, Unix seconds.
-    pub fn auth_time(mut self, auth_time: i64) -> Self {
-        self.auth_time = Some(auth_time);
-        self
-    }
-    /// When the store authorized this mini program, Unix seconds.
-    pub fn grant_time(mut self, grant_time: i64) -> Self {
-        self.grant_time = Some(grant_time);
-        self
-    }
-    /// Longitude; absent when the store gave no location.
-    pub fn longitude(mut self, longitude: f64) -> Self {
-        self.longitude = Some(longitude);
-        self
-    }
-    /// Latitude; absent when the store gave no location.
-    pub fn latitude(mut self, latitude: f64) -> Self {
-        self.latitude = Some(latitude);
-        self
-    }
-    /// First-level main goods.
-    pub fn business_type(mut self, business_type: Vec<String>) -> Self {
-        self.business_type = Some(business_type);
-        self
-    }
-    /// Second-level main goods.
-    pub fn other_business_type(
-        mut self,
-        other_business_type: impl Into<String>,
-    ) -> Self {
-        self.other_business_type = Some(other_business_type.into());
-        self
-    }
-    /// Staff of the store, admin included.
-    pub fn staff_list(mut self, staff_list: Vec<B2bRetailStaff>) -> Self {
-        self.staff_list = Some(staff_list);
-        self
-    }
-    /// The store details, as nested in the example answer.
-    pub fn info(mut self, info: Vec<B2bRetailInfo>) -> Self {
-        self.info = Some(info);
-        self
+    crate::runtime::setters! {
+        mobile_phone : impl Into < String >;
+        retail_type : impl Into < String >;
+        sub_retail_type : impl Into < String >;
+        retail_address : impl Into < String >;
+        retail_name : impl Into < String >;
+        identification : impl Into < String >;
+        principal : impl Into < String >;
+        legal_person_name : impl Into < String >;
+        openid : impl Into < String >;
+        role : crate::runtime::serde_json::Value;
+        status : i32;
+        auth_time : i64;
+        grant_time : i64;
+        longitude : f64;
+        latitude : f64;
+        business_type : Vec < String >;
+        other_business_type : impl Into < String >;
+        staff_list : Vec < B2bRetailStaff >;
+        info : Vec < B2bRetailInfo >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_retail_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetRetailInfoError {
-    /// `9404101`: A parameter is not valid. (retry: none)
-    InvalidParam(crate::ErrorBody),
-    /// `9404102`: The store owner does not exist, is not verified, or has not authorized this mini program. (retry: none)
-    RetailNotFound(crate::ErrorBody),
-    /// `9404103`: Too many requests; try again later. (retry: throttle)
-    TooFrequent(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetRetailInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParam(_) => "InvalidParam",
-            Self::RetailNotFound(_) => "RetailNotFound",
-            Self::TooFrequent(_) => "TooFrequent",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParam` (9404101).
-    pub fn is_invalid_param(&self) -> bool {
-        matches!(self, Self::InvalidParam(_))
-    }
-    /// Whether this is `RetailNotFound` (9404102).
-    pub fn is_retail_not_found(&self) -> bool {
-        matches!(self, Self::RetailNotFound(_))
-    }
-    /// Whether this is `TooFrequent` (9404103).
-    pub fn is_too_frequent(&self) -> bool {
-        matches!(self, Self::TooFrequent(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_retail_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetRetailInfoError {
+        /// `9404101`: A parameter is not valid. (retry: none)
+        InvalidParam = 9404101 => None, is_invalid_param;
+        /// `9404102`: The store owner does not exist, is not verified, or has not authorized this mini program. (retry: none)
+        RetailNotFound = 9404102 => None, is_retail_not_found;
+        /// `9404103`: Too many requests; try again later. (retry: throttle)
+        TooFrequent = 9404103 => Throttle, is_too_frequent;
     }
 }
-impl crate::ApiError for B2bGetRetailInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9404101 => Self::InvalidParam(body),
-            9404102 => Self::RetailNotFound(body),
-            9404103 => Self::TooFrequent(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParam(body) => body,
-            Self::RetailNotFound(body) => body,
-            Self::TooFrequent(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParam(_) => crate::RetryKind::None,
-            Self::RetailNotFound(_) => crate::RetryKind::None,
-            Self::TooFrequent(_) => crate::RetryKind::Throttle,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetRetailInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetRetailInfoError {}
 impl crate::runtime::Operation for B2bGetRetailInfoRequest {
     type Output = B2bGetRetailInfoResponse;
     type Error = B2bGetRetailInfoError;
@@ -712,7 +509,9 @@ impl crate::runtime::Operation for B2bGetRetailInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mobile_phone\":\"string\",\"openid\":\"string\"}},\"errors\":[9404101,9404102,9404103],\"query\":{},\"response\":{\"json\":{\"auth_time\":\"int\",\"business_type\":{\"array\":\"string\"},\"grant_time\":\"int\",\"identification\":\"string\",\"info\":{\"array\":{\"object\":{\"auth_time\":\"int\",\"business_type\":{\"array\":\"string\"},\"grant_time\":\"int\",\"identification\":\"string\",\"latitude\":\"float\",\"legal_person_name\":\"string\",\"longitude\":\"float\",\"mobile_phone\":\"string\",\"openid\":\"string\",\"other_business_type\":\"string\",\"principal\":\"string\",\"retail_address\":\"string\",\"retail_name\":\"string\",\"retail_type\":\"string\",\"role\":\"json\",\"staff_list\":{\"array\":{\"object\":{\"create_time\":\"int\",\"openid\":\"string\",\"role\":{\"enum\":[1,2]}}}},\"status\":\"int\",\"sub_retail_type\":\"string\"}}},\"latitude\":\"float\",\"legal_person_name\":\"string\",\"longitude\":\"float\",\"mobile_phone\":\"string\",\"openid\":\"string\",\"other_business_type\":\"string\",\"principal\":\"string\",\"retail_address\":\"string\",\"retail_name\":\"string\",\"retail_type\":\"string\",\"role\":\"json\",\"staff_list\":{\"array\":{\"object\":{\"create_time\":\"int\",\"openid\":\"string\",\"role\":{\"enum\":[1,2]}}}},\"status\":\"int\",\"sub_retail_type\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -724,13 +523,14 @@ impl crate::runtime::Operation for B2bGetRetailInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the verified store details of a user who authorized the mini program.
     ///
     /// `POST /wxa/business/getretailinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/store_assistant/api_getretailinfo.html)
@@ -748,7 +548,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -756,366 +556,11 @@ impl crate::Client {
     /// | 9404102 | `RetailNotFound` | The store owner does not exist, is not verified, or has not authorized this mini program. | none |
     /// | 9404103 | `TooFrequent` | Too many requests; try again later. | throttle |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_retail_info(
+    #[inline]
+    pub fn b2b_get_retail_info(
         &self,
         request: B2bGetRetailInfoRequest,
-    ) -> Result<B2bGetRetailInfoResponse, crate::Error<B2bGetRetailInfoError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetRetailInfoResponse, B2bGetRetailInfoError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetRetailInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_RETAIL_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetRetailInfo",
-    method: "POST",
-    path: "/wxa/business/getretailinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "mobile_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mobile_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "retail_type",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sub_retail_type",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "retail_address",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "retail_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "identification",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "principal",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "legal_person_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "role",
-                ty: crate::testing::contract::TypeContract::Json,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "status",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "auth_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "grant_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "longitude",
-                ty: crate::testing::contract::TypeContract::Float,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "latitude",
-                ty: crate::testing::contract::TypeContract::Float,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "business_type",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "other_business_type",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "staff_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "openid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "role",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "create_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "info",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "mobile_phone",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "retail_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sub_retail_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "retail_address",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "retail_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "identification",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "principal",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "legal_person_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "openid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "role",
-                                ty: crate::testing::contract::TypeContract::Json,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "auth_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "grant_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "longitude",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "latitude",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "business_type",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::String,
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "other_business_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "staff_list",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "openid",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "role",
-                                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                                    &[1, 2],
-                                                ),
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "create_time",
-                                                ty: crate::testing::contract::TypeContract::Int,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9404101, 9404102, 9404103],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_retail_message_list`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRetailMessageListRequest {
     /// Position of the first record, from 0 (documented default 0).
@@ -31,7 +32,11 @@ impl B2bGetRetailMessageListRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.offset;
             crate::runtime::check::range(
@@ -46,36 +51,65 @@ impl B2bGetRetailMessageListRequest {
     }
 }
 /// The `B2bRetailMessageStat` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailMessageStat {
     /// ID of the message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub msg_id: Option<u64>,
     /// Template type of the message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub msg_type: Option<i32>,
     /// Day the message was sent.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date: Option<String>,
     /// When it was sent, yyyy-MM-dd HH:mm:ss.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub msg_time: Option<String>,
     /// Number of store owners it was sent to.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub send_uv: Option<u32>,
     /// Number who opened the mini program from it.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entry_uv: Option<u32>,
     /// Caller-defined message ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub business_msg_id: Option<String>,
 }
 impl B2bRetailMessageStat {
@@ -91,49 +125,34 @@ impl B2bRetailMessageStat {
             business_msg_id: None,
         }
     }
-    /// ID of the message.
-    pub fn msg_id(mut self, msg_id: u64) -> Self {
-        self.msg_id = Some(msg_id);
-        self
-    }
-    /// Template type of the message.
-    pub fn msg_type(mut self, msg_type: i32) -> Self {
-        self.msg_type = Some(msg_type);
-        self
-    }
-    /// Day the message was sent.
-    pub fn date(mut self, date: impl Into<String>) -> Self {
-        self.date = Some(date.into());
-        self
-    }
-    /// When it was sent, yyyy-MM-dd HH:mm:ss.
-    pub fn msg_time(mut self, msg_time: impl Into<String>) -> Self {
-        self.msg_time = Some(msg_time.into());
-        self
-    }
-    /// Number of store owners it was sent to.
-    pub fn send_uv(mut self, send_uv: u32) -> Self {
-        self.send_uv = Some(send_uv);
-        self
-    }
-    /// Number who opened the mini program from it.
-    pub fn entry_uv(mut self, entry_uv: u32) -> Self {
-        self.entry_uv = Some(entry_uv);
-        self
-    }
-    /// Caller-defined message ID.
-    pub fn business_msg_id(mut self, business_msg_id: impl Into<String>) -> Self {
-        self.business_msg_id = Some(business_msg_id.into());
-        self
+    crate::runtime::setters! {
+        msg_id : u64;
+        msg_type : i32;
+        date : impl Into < String >;
+        msg_time : impl Into < String >;
+        send_uv : u32;
+        entry_uv : u32;
+        business_msg_id : impl Into < String >;
     }
 }
 /// What [`crate::Client::b2b_get_retail_message_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRetailMessageListResponse {
     /// Number of matching records.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_num: Option<u32>,
     /// The records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,107 +166,23 @@ impl B2bGetRetailMessageListResponse {
             data_line: None,
         }
     }
-    /// Number of matching records.
-    pub fn total_num(mut self, total_num: u32) -> Self {
-        self.total_num = Some(total_num);
-        self
-    }
-    /// The records.
-    pub fn data_line(mut self, data_line: Vec<B2bRetailMessageStat>) -> Self {
-        self.data_line = Some(data_line);
-        self
+    crate::runtime::setters! {
+        total_num : u32;
+        data_line : Vec < B2bRetailMessageStat >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_retail_message_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetRetailMessageListError {
-    /// `40079`: A date is not in YYYY-MM-DD form. (retry: none)
-    InvalidDate(crate::ErrorBody),
-    /// `45165`: offset is malformed or above the limit. (retry: none)
-    InvalidOffset(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetRetailMessageListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidDate(_) => "InvalidDate",
-            Self::InvalidOffset(_) => "InvalidOffset",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidDate` (40079).
-    pub fn is_invalid_date(&self) -> bool {
-        matches!(self, Self::InvalidDate(_))
-    }
-    /// Whether this is `InvalidOffset` (45165).
-    pub fn is_invalid_offset(&self) -> bool {
-        matches!(self, Self::InvalidOffset(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_retail_message_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetRetailMessageListError {
+        /// `40079`: A date is not in YYYY-MM-DD form. (retry: none)
+        InvalidDate = 40079 => None, is_invalid_date;
+        /// `45165`: offset is malformed or above the limit. (retry: none)
+        InvalidOffset = 45165 => None, is_invalid_offset;
     }
 }
-impl crate::ApiError for B2bGetRetailMessageListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40079 => Self::InvalidDate(body),
-            45165 => Self::InvalidOffset(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidDate(body) => body,
-            Self::InvalidOffset(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidDate(_) => crate::RetryKind::None,
-            Self::InvalidOffset(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetRetailMessageListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetRetailMessageListError {}
 impl crate::runtime::Operation for B2bGetRetailMessageListRequest {
     type Output = B2bGetRetailMessageListResponse;
     type Error = B2bGetRetailMessageListError;
@@ -260,7 +195,9 @@ impl crate::runtime::Operation for B2bGetRetailMessageListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\",\"offset!\":\"int\",\"start!\":\"int\"}},\"errors\":[40079,45165],\"query\":{},\"response\":{\"json\":{\"data_line\":{\"array\":{\"object\":{\"business_msg_id\":\"string\",\"date\":\"string\",\"entry_uv\":\"int\",\"msg_id\":\"int\",\"msg_time\":\"string\",\"msg_type\":\"int\",\"send_uv\":\"int\"}}},\"total_num\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -273,13 +210,14 @@ impl crate::runtime::Operation for B2bGetRetailMessageListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read delivery and open counts of the store-assistant messages sent in a date range.
     ///
     /// `POST /wxa/business/getretailmessagelist` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/notify/api_getretailmessagelist.html)
@@ -296,134 +234,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 40079 | `InvalidDate` | A date is not in YYYY-MM-DD form. | none |
     /// | 45165 | `InvalidOffset` | offset is malformed or above the limit. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_retail_message_list(
+    #[inline]
+    pub fn b2b_get_retail_message_list(
         &self,
         request: B2bGetRetailMessageListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         B2bGetRetailMessageListResponse,
-        crate::Error<B2bGetRetailMessageListError>,
+        B2bGetRetailMessageListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetRetailMessageList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_RETAIL_MESSAGE_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetRetailMessageList",
-    method: "POST",
-    path: "/wxa/business/getretailmessagelist",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "start",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "offset",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "total_num",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data_line",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "msg_id",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "msg_type",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "date",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "msg_time",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "send_uv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "entry_uv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "business_msg_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40079, 45165],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_retail_openid_list`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRetailOpenidListRequest {
     /// Most results per page, 1 to 100.
@@ -20,7 +21,11 @@ impl B2bGetRetailOpenidListRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.limit;
             crate::runtime::check::range(
@@ -35,15 +40,26 @@ impl B2bGetRetailOpenidListRequest {
     }
 }
 /// What [`crate::Client::b2b_get_retail_openid_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetRetailOpenidListResponse {
     /// OpenIDs of authorized stores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid_list: Option<Vec<String>>,
     /// Cursor for the next page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_context: Option<String>,
 }
 impl B2bGetRetailOpenidListResponse {
@@ -54,107 +70,23 @@ impl B2bGetRetailOpenidListResponse {
             page_context: None,
         }
     }
-    /// OpenIDs of authorized stores.
-    pub fn openid_list(mut self, openid_list: Vec<String>) -> Self {
-        self.openid_list = Some(openid_list);
-        self
-    }
-    /// Cursor for the next page.
-    pub fn page_context(mut self, page_context: impl Into<String>) -> Self {
-        self.page_context = Some(page_context.into());
-        self
+    crate::runtime::setters! {
+        openid_list : Vec < String >;
+        page_context : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_retail_openid_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetRetailOpenidListError {
-    /// `9404151`: limit is out of range. (retry: none)
-    InvalidLimit(crate::ErrorBody),
-    /// `9404152`: page_context is not valid. (retry: none)
-    InvalidPageContext(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetRetailOpenidListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidLimit(_) => "InvalidLimit",
-            Self::InvalidPageContext(_) => "InvalidPageContext",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidLimit` (9404151).
-    pub fn is_invalid_limit(&self) -> bool {
-        matches!(self, Self::InvalidLimit(_))
-    }
-    /// Whether this is `InvalidPageContext` (9404152).
-    pub fn is_invalid_page_context(&self) -> bool {
-        matches!(self, Self::InvalidPageContext(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_retail_openid_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetRetailOpenidListError {
+        /// `9404151`: limit is out of range. (retry: none)
+        InvalidLimit = 9404151 => None, is_invalid_limit;
+        /// `9404152`: page_context is not valid. (retry: none)
+        InvalidPageContext = 9404152 => None, is_invalid_page_context;
     }
 }
-impl crate::ApiError for B2bGetRetailOpenidListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9404151 => Self::InvalidLimit(body),
-            9404152 => Self::InvalidPageContext(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidLimit(body) => body,
-            Self::InvalidPageContext(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidLimit(_) => crate::RetryKind::None,
-            Self::InvalidPageContext(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetRetailOpenidListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetRetailOpenidListError {}
 impl crate::runtime::Operation for B2bGetRetailOpenidListRequest {
     type Output = B2bGetRetailOpenidListResponse;
     type Error = B2bGetRetailOpenidListError;
@@ -167,7 +99,9 @@ impl crate::runtime::Operation for B2bGetRetailOpenidListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"limit!\":\"int\",\"page_context!\":\"string\"}},\"errors\":[9404151,9404152],\"query\":{},\"response\":{\"json\":{\"openid_list\":{\"array\":\"string\"},\"page_context\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -180,13 +114,14 @@ impl crate::runtime::Operation for B2bGetRetailOpenidListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Page through the OpenIDs of every store that authorized the mini program.
     ///
     /// `POST /wxa/business/getretailopenidlist` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/store_assistant/api_getretailopenidlist.html)
@@ -198,68 +133,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9404151 | `InvalidLimit` | limit is out of range. | none |
     /// | 9404152 | `InvalidPageContext` | page_context is not valid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_retail_openid_list(
+    #[inline]
+    pub fn b2b_get_retail_openid_list(
         &self,
         request: B2bGetRetailOpenidListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         B2bGetRetailOpenidListResponse,
-        crate::Error<B2bGetRetailOpenidListError>,
+        B2bGetRetailOpenidListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetRetailOpenidList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_RETAIL_OPENID_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetRetailOpenidList",
-    method: "POST",
-    path: "/wxa/business/getretailopenidlist",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "limit",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_context",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_context",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9404151, 9404152],
-};

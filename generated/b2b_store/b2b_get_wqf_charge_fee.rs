@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_get_wqf_charge_fee`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetWqfChargeFeeRequest {
     /// Merchant ID.
@@ -17,20 +18,37 @@ impl B2bGetWqfChargeFeeRequest {
     }
 }
 /// What [`crate::Client::b2b_get_wqf_charge_fee`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetWqfChargeFeeResponse {
     /// Merchant name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_name: Option<String>,
     /// Fee rate for certified stores, over 10000 (40 is 0.40%).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub certified_charge_fee_numerator: Option<u32>,
     /// Fee rate for uncertified stores, over 10000 (60 is 0.60%).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub uncertified_charge_fee_numerator: Option<u32>,
 }
 impl B2bGetWqfChargeFeeResponse {
@@ -42,118 +60,24 @@ impl B2bGetWqfChargeFeeResponse {
             uncertified_charge_fee_numerator: None,
         }
     }
-    /// Merchant name.
-    pub fn merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
-        self.merchant_name = Some(merchant_name.into());
-        self
-    }
-    /// Fee rate for certified stores, over 10000 (40 is 0.40%).
-    pub fn certified_charge_fee_numerator(
-        mut self,
-        certified_charge_fee_numerator: u32,
-    ) -> Self {
-        self.certified_charge_fee_numerator = Some(certified_charge_fee_numerator);
-        self
-    }
-    /// Fee rate for uncertified stores, over 10000 (60 is 0.60%).
-    pub fn uncertified_charge_fee_numerator(
-        mut self,
-        uncertified_charge_fee_numerator: u32,
-    ) -> Self {
-        self.uncertified_charge_fee_numerator = Some(uncertified_charge_fee_numerator);
-        self
+    crate::runtime::setters! {
+        merchant_name : impl Into < String >;
+        certified_charge_fee_numerator : u32;
+        uncertified_charge_fee_numerator : u32;
     }
 }
-/// An error code returned by [`crate::Client::b2b_get_wqf_charge_fee`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bGetWqfChargeFeeError {
-    /// `1`: The merchant has not opened bank transfer. (retry: none)
-    BankTransferNotOpened(crate::ErrorBody),
-    /// `2`: A parameter is wrong. (retry: none)
-    InvalidParam(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bGetWqfChargeFeeError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::BankTransferNotOpened(_) => "BankTransferNotOpened",
-            Self::InvalidParam(_) => "InvalidParam",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `BankTransferNotOpened` (1).
-    pub fn is_bank_transfer_not_opened(&self) -> bool {
-        matches!(self, Self::BankTransferNotOpened(_))
-    }
-    /// Whether this is `InvalidParam` (2).
-    pub fn is_invalid_param(&self) -> bool {
-        matches!(self, Self::InvalidParam(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_get_wqf_charge_fee`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bGetWqfChargeFeeError {
+        /// `1`: The merchant has not opened bank transfer. (retry: none)
+        BankTransferNotOpened = 1 => None, is_bank_transfer_not_opened;
+        /// `2`: A parameter is wrong. (retry: none)
+        InvalidParam = 2 => None, is_invalid_param;
     }
 }
-impl crate::ApiError for B2bGetWqfChargeFeeError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::BankTransferNotOpened(body),
-            2 => Self::InvalidParam(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::BankTransferNotOpened(body) => body,
-            Self::InvalidParam(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::BankTransferNotOpened(_) => crate::RetryKind::None,
-            Self::InvalidParam(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bGetWqfChargeFeeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bGetWqfChargeFeeError {}
 impl crate::runtime::Operation for B2bGetWqfChargeFeeRequest {
     type Output = B2bGetWqfChargeFeeResponse;
     type Error = B2bGetWqfChargeFeeError;
@@ -166,7 +90,9 @@ impl crate::runtime::Operation for B2bGetWqfChargeFeeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"sub_mchid!\":\"string\"}},\"errors\":[1,2],\"query\":{},\"response\":{\"json\":{\"certified_charge_fee_numerator\":\"int\",\"merchant_name\":\"string\",\"uncertified_charge_fee_numerator\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -178,13 +104,14 @@ impl crate::runtime::Operation for B2bGetWqfChargeFeeRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the bank-transfer technical service fee rates of a B2b merchant.
     ///
     /// `POST /retail/B2b/getwqfchargefee` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_getwqfchargefee.html)
@@ -196,63 +123,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 1 | `BankTransferNotOpened` | The merchant has not opened bank transfer. | none |
     /// | 2 | `InvalidParam` | A parameter is wrong. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_get_wqf_charge_fee(
+    #[inline]
+    pub fn b2b_get_wqf_charge_fee(
         &self,
         request: B2bGetWqfChargeFeeRequest,
-    ) -> Result<B2bGetWqfChargeFeeResponse, crate::Error<B2bGetWqfChargeFeeError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bGetWqfChargeFeeResponse, B2bGetWqfChargeFeeError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bGetWqfChargeFee` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_GET_WQF_CHARGE_FEE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bGetWqfChargeFee",
-    method: "POST",
-    path: "/retail/B2b/getwqfchargefee",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "sub_mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "merchant_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "certified_charge_fee_numerator",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "uncertified_charge_fee_numerator",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1, 2],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_query_profit_sharing_account`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingAccountRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -24,90 +25,62 @@ impl B2bQueryProfitSharingAccountRequest {
             limit: None,
         }
     }
-    /// Index of the first receiver to return. WeChat's default: `0`.
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-    /// Most receivers to return. WeChat's default: `10`.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
+    crate::runtime::setters! {
+        offset : u32;
+        limit : u32;
     }
 }
-/// Values of `B2bProfitSharingAccountSharingAccountType`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bProfitSharingAccountSharingAccountType {
-    /// `PAYEE_TYPE_EXTERNAL_USER`: A WeChat user.
-    ExternalUser,
-    /// `PAYEE_TYPE_EXTERNAL_MERCHANT`: A merchant.
-    ExternalMerchant,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bProfitSharingAccountSharingAccountType {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ExternalUser => "PAYEE_TYPE_EXTERNAL_USER",
-            Self::ExternalMerchant => "PAYEE_TYPE_EXTERNAL_MERCHANT",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bProfitSharingAccountSharingAccountType {
-    fn from(value: &str) -> Self {
-        match value {
-            "PAYEE_TYPE_EXTERNAL_USER" => Self::ExternalUser,
-            "PAYEE_TYPE_EXTERNAL_MERCHANT" => Self::ExternalMerchant,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bProfitSharingAccountSharingAccountType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bProfitSharingAccountSharingAccountType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bProfitSharingAccountSharingAccountType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bProfitSharingAccountSharingAccountType`.
+    pub enum B2bProfitSharingAccountSharingAccountType {
+        /// `PAYEE_TYPE_EXTERNAL_USER`: A WeChat user.
+        ExternalUser = "PAYEE_TYPE_EXTERNAL_USER";
+        /// `PAYEE_TYPE_EXTERNAL_MERCHANT`: A merchant.
+        ExternalMerchant = "PAYEE_TYPE_EXTERNAL_MERCHANT";
     }
 }
 /// The `B2bProfitSharingAccount` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bProfitSharingAccount {
     /// Kind of receiver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sharing_account_type: Option<B2bProfitSharingAccountSharingAccountType>,
     /// OpenID of a user receiver or merchant ID of a merchant receiver.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sharing_account: Option<String>,
     /// When the receiver was added.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub add_time: Option<i64>,
     /// When the receiver was last changed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<i64>,
     /// Merchant name, for merchant receivers.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
 }
 impl B2bProfitSharingAccount {
@@ -121,37 +94,24 @@ impl B2bProfitSharingAccount {
             name: None,
         }
     }
-    /// Kind of receiver.
-    pub fn sharing_account_type(
-        mut self,
-        sharing_account_type: B2bProfitSharingAccountSharingAccountType,
-    ) -> Self {
-        self.sharing_account_type = Some(sharing_account_type);
-        self
-    }
-    /// OpenID of a user receiver or merchant ID of a merchant receiver.
-    pub fn sharing_account(mut self, sharing_account: impl Into<String>) -> Self {
-        self.sharing_account = Some(sharing_account.into());
-        self
-    }
-    /// When the receiver was added.
-    pub fn add_time(mut self, add_time: i64) -> Self {
-        self.add_time = Some(add_time);
-        self
-    }
-    /// When the receiver was last changed.
-    pub fn update_time(mut self, update_time: i64) -> Self {
-        self.update_time = Some(update_time);
-        self
-    }
-    /// Merchant name, for merchant receivers.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
+    crate::runtime::setters! {
+        sharing_account_type : B2bProfitSharingAccountSharingAccountType;
+        sharing_account : impl Into < String >;
+        add_time : i64;
+        update_time : i64;
+        name : impl Into < String >;
     }
 }
 /// What [`crate::Client::b2b_query_profit_sharing_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingAccountResponse {
     /// The receivers.
@@ -163,92 +123,20 @@ impl B2bQueryProfitSharingAccountResponse {
     pub fn new() -> Self {
         Self { account_list: None }
     }
-    /// The receivers.
-    pub fn account_list(mut self, account_list: Vec<B2bProfitSharingAccount>) -> Self {
-        self.account_list = Some(account_list);
-        self
+    crate::runtime::setters! {
+        account_list : Vec < B2bProfitSharingAccount >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_query_profit_sharing_account`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bQueryProfitSharingAccountError {
-    /// `1`: No usable receiver was found. (retry: none)
-    NoAccounts(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bQueryProfitSharingAccountError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoAccounts(_) => "NoAccounts",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoAccounts` (1).
-    pub fn is_no_accounts(&self) -> bool {
-        matches!(self, Self::NoAccounts(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_query_profit_sharing_account`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bQueryProfitSharingAccountError {
+        /// `1`: No usable receiver was found. (retry: none)
+        NoAccounts = 1 => None, is_no_accounts;
     }
 }
-impl crate::ApiError for B2bQueryProfitSharingAccountError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::NoAccounts(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoAccounts(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoAccounts(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bQueryProfitSharingAccountError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bQueryProfitSharingAccountError {}
 impl crate::runtime::Operation for B2bQueryProfitSharingAccountRequest {
     type Output = B2bQueryProfitSharingAccountResponse;
     type Error = B2bQueryProfitSharingAccountError;
@@ -261,7 +149,9 @@ impl crate::runtime::Operation for B2bQueryProfitSharingAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[1],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"account_list\":{\"array\":{\"object\":{\"add_time\":\"int\",\"name\":\"string\",\"sharing_account\":\"string\",\"sharing_account_type\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"update_time\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -273,13 +163,14 @@ impl crate::runtime::Operation for B2bQueryProfitSharingAccountRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the profit-sharing receivers of the mini program's B2b payments, a page at a time.
     ///
     /// `POST /retail/B2b/queryprofitsharingaccount` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_queryprofitsharingaccount.html)
@@ -311,111 +202,20 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 1 | `NoAccounts` | No usable receiver was found. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_query_profit_sharing_account(
+    #[inline]
+    pub fn b2b_query_profit_sharing_account(
         &self,
         request: B2bQueryProfitSharingAccountRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         B2bQueryProfitSharingAccountResponse,
-        crate::Error<B2bQueryProfitSharingAccountError>,
+        B2bQueryProfitSharingAccountError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bQueryProfitSharingAccount` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_QUERY_PROFIT_SHARING_ACCOUNT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bQueryProfitSharingAccount",
-    method: "POST",
-    path: "/retail/B2b/queryprofitsharingaccount",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "offset",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "limit",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "account_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "sharing_account_type",
-                                ty: crate::testing::contract::TypeContract::StrEnum(
-                                    &[
-                                        "PAYEE_TYPE_EXTERNAL_USER",
-                                        "PAYEE_TYPE_EXTERNAL_MERCHANT",
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sharing_account",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "add_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "update_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1],
-};

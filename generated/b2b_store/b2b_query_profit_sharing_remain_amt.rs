@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_query_profit_sharing_remain_amt`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingRemainAmtRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -28,7 +29,11 @@ impl B2bQueryProfitSharingRemainAmtRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -53,12 +58,23 @@ impl B2bQueryProfitSharingRemainAmtRequest {
     }
 }
 /// What [`crate::Client::b2b_query_profit_sharing_remain_amt`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingRemainAmtResponse {
     /// Amount still frozen for sharing, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remain_amt: Option<i64>,
 }
 impl B2bQueryProfitSharingRemainAmtResponse {
@@ -66,78 +82,18 @@ impl B2bQueryProfitSharingRemainAmtResponse {
     pub fn new() -> Self {
         Self { remain_amt: None }
     }
-    /// Amount still frozen for sharing, in fen.
-    pub fn remain_amt(mut self, remain_amt: i64) -> Self {
-        self.remain_amt = Some(remain_amt);
-        self
+    crate::runtime::setters! {
+        remain_amt : i64;
     }
 }
-/// An error code returned by [`crate::Client::b2b_query_profit_sharing_remain_amt`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bQueryProfitSharingRemainAmtError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bQueryProfitSharingRemainAmtError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_query_profit_sharing_remain_amt`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bQueryProfitSharingRemainAmtError {
     }
 }
-impl crate::ApiError for B2bQueryProfitSharingRemainAmtError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bQueryProfitSharingRemainAmtError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bQueryProfitSharingRemainAmtError {}
 impl crate::runtime::Operation for B2bQueryProfitSharingRemainAmtRequest {
     type Output = B2bQueryProfitSharingRemainAmtResponse;
     type Error = B2bQueryProfitSharingRemainAmtError;
@@ -150,7 +106,9 @@ impl crate::runtime::Operation for B2bQueryProfitSharingRemainAmtRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"remain_amt\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -163,13 +121,14 @@ impl crate::runtime::Operation for B2bQueryProfitSharingRemainAmtRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read how much of a B2b order is still frozen for profit sharing.
     ///
     /// `POST /retail/B2b/queryprofitsharingremainamt` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_queryprofitsharingremainamt.html)
@@ -188,65 +147,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_query_profit_sharing_remain_amt(
+    #[inline]
+    pub fn b2b_query_profit_sharing_remain_amt(
         &self,
         request: B2bQueryProfitSharingRemainAmtRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         B2bQueryProfitSharingRemainAmtResponse,
-        crate::Error<B2bQueryProfitSharingRemainAmtError>,
+        B2bQueryProfitSharingRemainAmtError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bQueryProfitSharingRemainAmt` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_QUERY_PROFIT_SHARING_REMAIN_AMT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bQueryProfitSharingRemainAmt",
-    method: "POST",
-    path: "/retail/B2b/queryprofitsharingremainamt",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "remain_amt",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_query_withdraw`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryWithdrawRequest {
     /// Payment signature over the path and body, computed with the AppKey; see the notes.
@@ -28,7 +29,11 @@ impl B2bQueryWithdrawRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
             crate::runtime::check::length(
@@ -52,87 +57,56 @@ impl B2bQueryWithdrawRequest {
         Ok(())
     }
 }
-/// Values of `B2bQueryWithdrawResponseStatus`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bQueryWithdrawResponseStatus {
-    /// `WITHDRAW_INIT`.
-    WithdrawInit,
-    /// `WITHDRAW_PROCESSING`.
-    WithdrawProcessing,
-    /// `WITHDRAW_SUCC`.
-    WithdrawSucc,
-    /// `WITHDRAW_FAIL`.
-    WithdrawFail,
-    /// `WITHDRAW_REFUND`.
-    WithdrawRefund,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bQueryWithdrawResponseStatus {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::WithdrawInit => "WITHDRAW_INIT",
-            Self::WithdrawProcessing => "WITHDRAW_PROCESSING",
-            Self::WithdrawSucc => "WITHDRAW_SUCC",
-            Self::WithdrawFail => "WITHDRAW_FAIL",
-            Self::WithdrawRefund => "WITHDRAW_REFUND",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bQueryWithdrawResponseStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "WITHDRAW_INIT" => Self::WithdrawInit,
-            "WITHDRAW_PROCESSING" => Self::WithdrawProcessing,
-            "WITHDRAW_SUCC" => Self::WithdrawSucc,
-            "WITHDRAW_FAIL" => Self::WithdrawFail,
-            "WITHDRAW_REFUND" => Self::WithdrawRefund,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bQueryWithdrawResponseStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bQueryWithdrawResponseStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bQueryWithdrawResponseStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bQueryWithdrawResponseStatus`.
+    pub enum B2bQueryWithdrawResponseStatus {
+        /// `WITHDRAW_INIT`.
+        WithdrawInit = "WITHDRAW_INIT";
+        /// `WITHDRAW_PROCESSING`.
+        WithdrawProcessing = "WITHDRAW_PROCESSING";
+        /// `WITHDRAW_SUCC`.
+        WithdrawSucc = "WITHDRAW_SUCC";
+        /// `WITHDRAW_FAIL`.
+        WithdrawFail = "WITHDRAW_FAIL";
+        /// `WITHDRAW_REFUND`.
+        WithdrawRefund = "WITHDRAW_REFUND";
     }
 }
 /// What [`crate::Client::b2b_query_withdraw`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryWithdrawResponse {
     /// Caller's withdrawal number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub out_withdraw_no: Option<String>,
     /// Amount withdrawn in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub withdraw_amount: Option<i64>,
     /// State of the withdrawal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<B2bQueryWithdrawResponseStatus>,
     /// Why it failed; only for WITHDRAW_FAIL.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fail_reason: Option<String>,
 }
 impl B2bQueryWithdrawResponse {
@@ -145,93 +119,21 @@ impl B2bQueryWithdrawResponse {
             fail_reason: None,
         }
     }
-    /// Caller's withdrawal number.
-    pub fn out_withdraw_no(mut self, out_withdraw_no: impl Into<String>) -> Self {
-        self.out_withdraw_no = Some(out_withdraw_no.into());
-        self
-    }
-    /// Amount withdrawn in fen.
-    pub fn withdraw_amount(mut self, withdraw_amount: i64) -> Self {
-        self.withdraw_amount = Some(withdraw_amount);
-        self
-    }
-    /// State of the withdrawal.
-    pub fn status(mut self, status: B2bQueryWithdrawResponseStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Why it failed; only for WITHDRAW_FAIL.
-    pub fn fail_reason(mut self, fail_reason: impl Into<String>) -> Self {
-        self.fail_reason = Some(fail_reason.into());
-        self
+    crate::runtime::setters! {
+        out_withdraw_no : impl Into < String >;
+        withdraw_amount : i64;
+        status : B2bQueryWithdrawResponseStatus;
+        fail_reason : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_query_withdraw`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bQueryWithdrawError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bQueryWithdrawError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_query_withdraw`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bQueryWithdrawError {
     }
 }
-impl crate::ApiError for B2bQueryWithdrawError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bQueryWithdrawError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bQueryWithdrawError {}
 impl crate::runtime::Operation for B2bQueryWithdrawRequest {
     type Output = B2bQueryWithdrawResponse;
     type Error = B2bQueryWithdrawError;
@@ -244,7 +146,9 @@ impl crate::runtime::Operation for B2bQueryWithdrawRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_withdraw_no!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"fail_reason\":\"string\",\"out_withdraw_no\":\"string\",\"status\":{\"enum\":[\"WITHDRAW_INIT\",\"WITHDRAW_PROCESSING\",\"WITHDRAW_SUCC\",\"WITHDRAW_FAIL\",\"WITHDRAW_REFUND\"]},\"withdraw_amount\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -257,13 +161,14 @@ impl crate::runtime::Operation for B2bQueryWithdrawRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the state of a B2b merchant withdrawal by the caller's withdrawal number.
     ///
     /// `POST /retail/B2b/querywithdraw` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_querywithdraw.html)
@@ -292,91 +197,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_query_withdraw(
+    #[inline]
+    pub fn b2b_query_withdraw(
         &self,
         request: B2bQueryWithdrawRequest,
-    ) -> Result<B2bQueryWithdrawResponse, crate::Error<B2bQueryWithdrawError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<B2bQueryWithdrawResponse, B2bQueryWithdrawError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bQueryWithdraw` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_QUERY_WITHDRAW_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bQueryWithdraw",
-    method: "POST",
-    path: "/retail/B2b/querywithdraw",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_withdraw_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "out_withdraw_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "withdraw_amount",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "status",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &[
-                        "WITHDRAW_INIT",
-                        "WITHDRAW_PROCESSING",
-                        "WITHDRAW_SUCC",
-                        "WITHDRAW_FAIL",
-                        "WITHDRAW_REFUND",
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "fail_reason",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_retail_business_apply`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailBusinessApplyRequest {
     /// Main kinds of goods sold, from the fixed list in the notes.
@@ -48,7 +49,11 @@ impl B2bRetailBusinessApplyRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.description;
             crate::runtime::check::length(
@@ -72,176 +77,34 @@ impl B2bRetailBusinessApplyRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::b2b_retail_business_apply`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bRetailBusinessApplyError {
-    /// `9404201`: A goods type is not one of the allowed values. (retry: none)
-    InvalidGoodsType(crate::ErrorBody),
-    /// `9404202`: A sales channel is not one of the allowed values. (retry: none)
-    InvalidSaleChannel(crate::ErrorBody),
-    /// `9404203`: The store-count range is not one of the allowed values. (retry: none)
-    InvalidCoverNum(crate::ErrorBody),
-    /// `9404204`: A service type is not one of the allowed values. (retry: none)
-    InvalidServiceType(crate::ErrorBody),
-    /// `9404205`: The description is not acceptable. (retry: none)
-    InvalidDescription(crate::ErrorBody),
-    /// `9404206`: The contact name is not acceptable. (retry: none)
-    InvalidContactName(crate::ErrorBody),
-    /// `9404207`: The contact mobile number is not valid. (retry: none)
-    InvalidContactPhone(crate::ErrorBody),
-    /// `9404208`: The contact email is not valid. (retry: none)
-    InvalidContactEmail(crate::ErrorBody),
-    /// `9404209`: The account does not meet the conditions to apply. (retry: none)
-    NotEligible(crate::ErrorBody),
-    /// `9404210`: An application is already pending. (retry: none)
-    AlreadyApplied(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bRetailBusinessApplyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidGoodsType(_) => "InvalidGoodsType",
-            Self::InvalidSaleChannel(_) => "InvalidSaleChannel",
-            Self::InvalidCoverNum(_) => "InvalidCoverNum",
-            Self::InvalidServiceType(_) => "InvalidServiceType",
-            Self::InvalidDescription(_) => "InvalidDescription",
-            Self::InvalidContactName(_) => "InvalidContactName",
-            Self::InvalidContactPhone(_) => "InvalidContactPhone",
-            Self::InvalidContactEmail(_) => "InvalidContactEmail",
-            Self::NotEligible(_) => "NotEligible",
-            Self::AlreadyApplied(_) => "AlreadyApplied",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidGoodsType` (9404201).
-    pub fn is_invalid_goods_type(&self) -> bool {
-        matches!(self, Self::InvalidGoodsType(_))
-    }
-    /// Whether this is `InvalidSaleChannel` (9404202).
-    pub fn is_invalid_sale_channel(&self) -> bool {
-        matches!(self, Self::InvalidSaleChannel(_))
-    }
-    /// Whether this is `InvalidCoverNum` (9404203).
-    pub fn is_invalid_cover_num(&self) -> bool {
-        matches!(self, Self::InvalidCoverNum(_))
-    }
-    /// Whether this is `InvalidServiceType` (9404204).
-    pub fn is_invalid_service_type(&self) -> bool {
-        matches!(self, Self::InvalidServiceType(_))
-    }
-    /// Whether this is `InvalidDescription` (9404205).
-    pub fn is_invalid_description(&self) -> bool {
-        matches!(self, Self::InvalidDescription(_))
-    }
-    /// Whether this is `InvalidContactName` (9404206).
-    pub fn is_invalid_contact_name(&self) -> bool {
-        matches!(self, Self::InvalidContactName(_))
-    }
-    /// Whether this is `InvalidContactPhone` (9404207).
-    pub fn is_invalid_contact_phone(&self) -> bool {
-        matches!(self, Self::InvalidContactPhone(_))
-    }
-    /// Whether this is `InvalidContactEmail` (9404208).
-    pub fn is_invalid_contact_email(&self) -> bool {
-        matches!(self, Self::InvalidContactEmail(_))
-    }
-    /// Whether this is `NotEligible` (9404209).
-    pub fn is_not_eligible(&self) -> bool {
-        matches!(self, Self::NotEligible(_))
-    }
-    /// Whether this is `AlreadyApplied` (9404210).
-    pub fn is_already_applied(&self) -> bool {
-        matches!(self, Self::AlreadyApplied(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_retail_business_apply`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bRetailBusinessApplyError {
+        /// `9404201`: A goods type is not one of the allowed values. (retry: none)
+        InvalidGoodsType = 9404201 => None, is_invalid_goods_type;
+        /// `9404202`: A sales channel is not one of the allowed values. (retry: none)
+        InvalidSaleChannel = 9404202 => None, is_invalid_sale_channel;
+        /// `9404203`: The store-count range is not one of the allowed values. (retry: none)
+        InvalidCoverNum = 9404203 => None, is_invalid_cover_num;
+        /// `9404204`: A service type is not one of the allowed values. (retry: none)
+        InvalidServiceType = 9404204 => None, is_invalid_service_type;
+        /// `9404205`: The description is not acceptable. (retry: none)
+        InvalidDescription = 9404205 => None, is_invalid_description;
+        /// `9404206`: The contact name is not acceptable. (retry: none)
+        InvalidContactName = 9404206 => None, is_invalid_contact_name;
+        /// `9404207`: The contact mobile number is not valid. (retry: none)
+        InvalidContactPhone = 9404207 => None, is_invalid_contact_phone;
+        /// `9404208`: The contact email is not valid. (retry: none)
+        InvalidContactEmail = 9404208 => None, is_invalid_contact_email;
+        /// `9404209`: The account does not meet the conditions to apply. (retry: none)
+        NotEligible = 9404209 => None, is_not_eligible;
+        /// `9404210`: An application is already pending. (retry: none)
+        AlreadyApplied = 9404210 => None, is_already_applied;
     }
 }
-impl crate::ApiError for B2bRetailBusinessApplyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9404201 => Self::InvalidGoodsType(body),
-            9404202 => Self::InvalidSaleChannel(body),
-            9404203 => Self::InvalidCoverNum(body),
-            9404204 => Self::InvalidServiceType(body),
-            9404205 => Self::InvalidDescription(body),
-            9404206 => Self::InvalidContactName(body),
-            9404207 => Self::InvalidContactPhone(body),
-            9404208 => Self::InvalidContactEmail(body),
-            9404209 => Self::NotEligible(body),
-            9404210 => Self::AlreadyApplied(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidGoodsType(body) => body,
-            Self::InvalidSaleChannel(body) => body,
-            Self::InvalidCoverNum(body) => body,
-            Self::InvalidServiceType(body) => body,
-            Self::InvalidDescription(body) => body,
-            Self::InvalidContactName(body) => body,
-            Self::InvalidContactPhone(body) => body,
-            Self::InvalidContactEmail(body) => body,
-            Self::NotEligible(body) => body,
-            Self::AlreadyApplied(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidGoodsType(_) => crate::RetryKind::None,
-            Self::InvalidSaleChannel(_) => crate::RetryKind::None,
-            Self::InvalidCoverNum(_) => crate::RetryKind::None,
-            Self::InvalidServiceType(_) => crate::RetryKind::None,
-            Self::InvalidDescription(_) => crate::RetryKind::None,
-            Self::InvalidContactName(_) => crate::RetryKind::None,
-            Self::InvalidContactPhone(_) => crate::RetryKind::None,
-            Self::InvalidContactEmail(_) => crate::RetryKind::None,
-            Self::NotEligible(_) => crate::RetryKind::None,
-            Self::AlreadyApplied(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bRetailBusinessApplyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bRetailBusinessApplyError {}
 impl crate::runtime::Operation for B2bRetailBusinessApplyRequest {
     type Output = ();
     type Error = B2bRetailBusinessApplyError;
@@ -254,7 +117,9 @@ impl crate::runtime::Operation for B2bRetailBusinessApplyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"contact_email!\":\"string\",\"contact_name!\":\"string\",\"contact_phone!\":\"string\",\"cover_num!\":\"string\",\"description!\":\"string\",\"goods_sale_list!\":{\"array\":\"string\"},\"goods_type_list!\":{\"array\":\"string\"},\"service_list!\":{\"array\":\"string\"}}},\"errors\":[9404201,9404202,9404203,9404204,9404205,9404206,9404207,9404208,9404209,9404210],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -267,6 +132,7 @@ impl crate::runtime::Operation for B2bRetailBusinessApplyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -276,7 +142,7 @@ impl crate::runtime::Operation for B2bRetailBusinessApplyRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Apply to switch on the B2b store assistant for a mini program in the B2b wholesale category.
     ///
     /// `POST /wxa/business/retailbusinessapply` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/store_assistant/api_retailbusinessapply.html)
@@ -301,7 +167,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -316,90 +182,11 @@ impl crate::Client {
     /// | 9404209 | `NotEligible` | The account does not meet the conditions to apply. | none |
     /// | 9404210 | `AlreadyApplied` | An application is already pending. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_retail_business_apply(
+    #[inline]
+    pub fn b2b_retail_business_apply(
         &self,
         request: B2bRetailBusinessApplyRequest,
-    ) -> Result<(), crate::Error<B2bRetailBusinessApplyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), B2bRetailBusinessApplyError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bRetailBusinessApply` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_RETAIL_BUSINESS_APPLY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bRetailBusinessApply",
-    method: "POST",
-    path: "/wxa/business/retailbusinessapply",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "goods_type_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goods_sale_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cover_num",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "service_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "description",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "contact_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "contact_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "contact_email",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        9404201, 9404202, 9404203, 9404204, 9404205, 9404206, 9404207, 9404208, 9404209,
-        9404210,
-    ],
-};

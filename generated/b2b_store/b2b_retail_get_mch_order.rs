@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_retail_get_mch_order`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailGetMchOrderRequest {
     /// One application number; leave out to list all applications.
@@ -24,273 +25,143 @@ impl B2bRetailGetMchOrderRequest {
             page_size: None,
         }
     }
-    /// One application number; leave out to list all applications.
-    pub fn out_registration_id(
-        mut self,
-        out_registration_id: impl Into<String>,
-    ) -> Self {
-        self.out_registration_id = Some(out_registration_id.into());
-        self
-    }
-    /// Offset of the page to fetch.
-    pub fn page_index(mut self, page_index: u32) -> Self {
-        self.page_index = Some(page_index);
-        self
-    }
-    /// Number of applications per page.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = Some(page_size);
-        self
+    crate::runtime::setters! {
+        out_registration_id : impl Into < String >;
+        page_index : u32;
+        page_size : u32;
     }
 }
-/// Values of `B2bMchOrderStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bMchOrderStatus {
-    /// `0`.
-    Initialized,
-    /// `1`.
-    Checking,
-    /// `2`.
-    AccountNeedVerify,
-    /// `3`.
-    Auditing,
-    /// `4`.
-    Rejected,
-    /// `5`.
-    NeedSign,
-    /// `6`.
-    Finished,
-    /// `7`.
-    Frozen,
-    /// `8`.
-    Canceled,
-    /// `9`: Extra platform preparation before completion.
-    PlatformPreparing,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bMchOrderStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Initialized => 0,
-            Self::Checking => 1,
-            Self::AccountNeedVerify => 2,
-            Self::Auditing => 3,
-            Self::Rejected => 4,
-            Self::NeedSign => 5,
-            Self::Finished => 6,
-            Self::Frozen => 7,
-            Self::Canceled => 8,
-            Self::PlatformPreparing => 9,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `B2bMchOrderStatus`.
+    pub enum B2bMchOrderStatus {
+        /// `0`.
+        Initialized = 0;
+        /// `1`.
+        Checking = 1;
+        /// `2`.
+        AccountNeedVerify = 2;
+        /// `3`.
+        Auditing = 3;
+        /// `4`.
+        Rejected = 4;
+        /// `5`.
+        NeedSign = 5;
+        /// `6`.
+        Finished = 6;
+        /// `7`.
+        Frozen = 7;
+        /// `8`.
+        Canceled = 8;
+        /// `9`: Extra platform preparation before completion.
+        PlatformPreparing = 9;
     }
 }
-impl From<i64> for B2bMchOrderStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Initialized,
-            1 => Self::Checking,
-            2 => Self::AccountNeedVerify,
-            3 => Self::Auditing,
-            4 => Self::Rejected,
-            5 => Self::NeedSign,
-            6 => Self::Finished,
-            7 => Self::Frozen,
-            8 => Self::Canceled,
-            9 => Self::PlatformPreparing,
-            other => Self::Other(other),
-        }
+crate::runtime::string_enum! {
+    /// Values of `B2bMchRegistrationStatusApplymentState`.
+    pub enum B2bMchRegistrationStatusApplymentState {
+        /// `CHECKING`.
+        Checking = "CHECKING";
+        /// `ACCOUNT_NEED_VERIFY`.
+        AccountNeedVerify = "ACCOUNT_NEED_VERIFY";
+        /// `AUDITING`.
+        Auditing = "AUDITING";
+        /// `REJECTED`.
+        Rejected = "REJECTED";
+        /// `NEED_SIGN`.
+        NeedSign = "NEED_SIGN";
+        /// `FINISH`.
+        Finish = "FINISH";
+        /// `FROZEN`.
+        Frozen = "FROZEN";
+        /// `CANCELED`.
+        Canceled = "CANCELED";
     }
 }
-impl std::fmt::Display for B2bMchOrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bMchOrderStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bMchOrderStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `B2bMchRegistrationStatusApplymentState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bMchRegistrationStatusApplymentState {
-    /// `CHECKING`.
-    Checking,
-    /// `ACCOUNT_NEED_VERIFY`.
-    AccountNeedVerify,
-    /// `AUDITING`.
-    Auditing,
-    /// `REJECTED`.
-    Rejected,
-    /// `NEED_SIGN`.
-    NeedSign,
-    /// `FINISH`.
-    Finish,
-    /// `FROZEN`.
-    Frozen,
-    /// `CANCELED`.
-    Canceled,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bMchRegistrationStatusApplymentState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Checking => "CHECKING",
-            Self::AccountNeedVerify => "ACCOUNT_NEED_VERIFY",
-            Self::Auditing => "AUDITING",
-            Self::Rejected => "REJECTED",
-            Self::NeedSign => "NEED_SIGN",
-            Self::Finish => "FINISH",
-            Self::Frozen => "FROZEN",
-            Self::Canceled => "CANCELED",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bMchRegistrationStatusApplymentState {
-    fn from(value: &str) -> Self {
-        match value {
-            "CHECKING" => Self::Checking,
-            "ACCOUNT_NEED_VERIFY" => Self::AccountNeedVerify,
-            "AUDITING" => Self::Auditing,
-            "REJECTED" => Self::Rejected,
-            "NEED_SIGN" => Self::NeedSign,
-            "FINISH" => Self::Finish,
-            "FROZEN" => Self::Frozen,
-            "CANCELED" => Self::Canceled,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bMchRegistrationStatusApplymentState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bMchRegistrationStatusApplymentState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bMchRegistrationStatusApplymentState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-/// Values of `B2bMchRegistrationStatusSignState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bMchRegistrationStatusSignState {
-    /// `UNSIGNED`.
-    Unsigned,
-    /// `SIGNED`.
-    Signed,
-    /// `NOT_SIGNABLE`.
-    NotSignable,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bMchRegistrationStatusSignState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unsigned => "UNSIGNED",
-            Self::Signed => "SIGNED",
-            Self::NotSignable => "NOT_SIGNABLE",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bMchRegistrationStatusSignState {
-    fn from(value: &str) -> Self {
-        match value {
-            "UNSIGNED" => Self::Unsigned,
-            "SIGNED" => Self::Signed,
-            "NOT_SIGNABLE" => Self::NotSignable,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bMchRegistrationStatusSignState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bMchRegistrationStatusSignState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bMchRegistrationStatusSignState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bMchRegistrationStatusSignState`.
+    pub enum B2bMchRegistrationStatusSignState {
+        /// `UNSIGNED`.
+        Unsigned = "UNSIGNED";
+        /// `SIGNED`.
+        Signed = "SIGNED";
+        /// `NOT_SIGNABLE`.
+        NotSignable = "NOT_SIGNABLE";
     }
 }
 /// The `B2bMchAccountValidation` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchAccountValidation {
     /// Name of the account that must pay.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_name: Option<String>,
     /// Number of the account that must pay.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_no: Option<String>,
     /// Amount to transfer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_amount: Option<i64>,
     /// Account to pay into.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub destination_account_number: Option<String>,
     /// Holder of the account to pay into.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub destination_account_name: Option<String>,
     /// Bank of the account to pay into.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub destination_account_bank: Option<String>,
     /// City of that bank.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub city: Option<String>,
     /// Remark to put on the transfer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remark: Option<String>,
     /// Latest time for the transfer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deadline: Option<String>,
 }
 impl B2bMchAccountValidation {
@@ -308,72 +179,43 @@ impl B2bMchAccountValidation {
             deadline: None,
         }
     }
-    /// Name of the account that must pay.
-    pub fn account_name(mut self, account_name: impl Into<String>) -> Self {
-        self.account_name = Some(account_name.into());
-        self
-    }
-    /// Number of the account that must pay.
-    pub fn account_no(mut self, account_no: impl Into<String>) -> Self {
-        self.account_no = Some(account_no.into());
-        self
-    }
-    /// Amount to transfer.
-    pub fn pay_amount(mut self, pay_amount: i64) -> Self {
-        self.pay_amount = Some(pay_amount);
-        self
-    }
-    /// Account to pay into.
-    pub fn destination_account_number(
-        mut self,
-        destination_account_number: impl Into<String>,
-    ) -> Self {
-        self.destination_account_number = Some(destination_account_number.into());
-        self
-    }
-    /// Holder of the account to pay into.
-    pub fn destination_account_name(
-        mut self,
-        destination_account_name: impl Into<String>,
-    ) -> Self {
-        self.destination_account_name = Some(destination_account_name.into());
-        self
-    }
-    /// Bank of the account to pay into.
-    pub fn destination_account_bank(
-        mut self,
-        destination_account_bank: impl Into<String>,
-    ) -> Self {
-        self.destination_account_bank = Some(destination_account_bank.into());
-        self
-    }
-    /// City of that bank.
-    pub fn city(mut self, city: impl Into<String>) -> Self {
-        self.city = Some(city.into());
-        self
-    }
-    /// Remark to put on the transfer.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Latest time for the transfer.
-    pub fn deadline(mut self, deadline: impl Into<String>) -> Self {
-        self.deadline = Some(deadline.into());
-        self
+    crate::runtime::setters! {
+        account_name : impl Into < String >;
+        account_no : impl Into < String >;
+        pay_amount : i64;
+        destination_account_number : impl Into < String >;
+        destination_account_name : impl Into < String >;
+        destination_account_bank : impl Into < String >;
+        city : impl Into < String >;
+        remark : impl Into < String >;
+        deadline : impl Into < String >;
     }
 }
 /// The `B2bMchAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchAuditDetail {
     /// The field that was rejected.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub param_name: Option<String>,
     /// Why it was rejected.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reject_reason: Option<String>,
 }
 impl B2bMchAuditDetail {
@@ -384,38 +226,49 @@ impl B2bMchAuditDetail {
             reject_reason: None,
         }
     }
-    /// The field that was rejected.
-    pub fn param_name(mut self, param_name: impl Into<String>) -> Self {
-        self.param_name = Some(param_name.into());
-        self
-    }
-    /// Why it was rejected.
-    pub fn reject_reason(mut self, reject_reason: impl Into<String>) -> Self {
-        self.reject_reason = Some(reject_reason.into());
-        self
+    crate::runtime::setters! {
+        param_name : impl Into < String >;
+        reject_reason : impl Into < String >;
     }
 }
 /// The `B2bMchRegistrationStatus` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchRegistrationStatus {
     /// Application state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_state: Option<B2bMchRegistrationStatusApplymentState>,
     /// Human-readable application state.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub applyment_state_desc: Option<String>,
     /// Whether the super administrator has signed the agreement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_state: Option<B2bMchRegistrationStatusSignState>,
     /// Permanent signing link, for NEED_SIGN or UNSIGNED; open it in a verified WeChat account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sign_url: Option<String>,
     /// Merchant ID; only for NEED_SIGN and FINISH.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_mchid: Option<String>,
     /// Where to send the verification transfer; only for ACCOUNT_NEED_VERIFY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -424,8 +277,11 @@ pub struct B2bMchRegistrationStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_detail: Option<Vec<B2bMchAuditDetail>>,
     /// Link for the legal representative to verify the account, for ACCOUNT_NEED_VERIFY when the ID matches the licence.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub legal_validation_url: Option<String>,
 }
 impl B2bMchRegistrationStatus {
@@ -442,61 +298,27 @@ impl B2bMchRegistrationStatus {
             legal_validation_url: None,
         }
     }
-    /// Application state.
-    pub fn applyment_state(
-        mut self,
-        applyment_state: B2bMchRegistrationStatusApplymentState,
-    ) -> Self {
-        self.applyment_state = Some(applyment_state);
-        self
-    }
-    /// Human-readable application state.
-    pub fn applyment_state_desc(
-        mut self,
-        applyment_state_desc: impl Into<String>,
-    ) -> Self {
-        self.applyment_state_desc = Some(applyment_state_desc.into());
-        self
-    }
-    /// Whether the super administrator has signed the agreement.
-    pub fn sign_state(mut self, sign_state: B2bMchRegistrationStatusSignState) -> Self {
-        self.sign_state = Some(sign_state);
-        self
-    }
-    /// Permanent signing link, for NEED_SIGN or UNSIGNED; open it in a verified WeChat account.
-    pub fn sign_url(mut self, sign_url: impl Into<String>) -> Self {
-        self.sign_url = Some(sign_url.into());
-        self
-    }
-    /// Merchant ID; only for NEED_SIGN and FINISH.
-    pub fn sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-        self.sub_mchid = Some(sub_mchid.into());
-        self
-    }
-    /// Where to send the verification transfer; only for ACCOUNT_NEED_VERIFY.
-    pub fn account_validation(
-        mut self,
-        account_validation: B2bMchAccountValidation,
-    ) -> Self {
-        self.account_validation = Some(account_validation);
-        self
-    }
-    /// Rejection reasons per item; only for REJECTED or FROZEN.
-    pub fn audit_detail(mut self, audit_detail: Vec<B2bMchAuditDetail>) -> Self {
-        self.audit_detail = Some(audit_detail);
-        self
-    }
-    /// Link for the legal representative to verify the account, for ACCOUNT_NEED_VERIFY when the ID matches the licence.
-    pub fn legal_validation_url(
-        mut self,
-        legal_validation_url: impl Into<String>,
-    ) -> Self {
-        self.legal_validation_url = Some(legal_validation_url.into());
-        self
+    crate::runtime::setters! {
+        applyment_state : B2bMchRegistrationStatusApplymentState;
+        applyment_state_desc : impl Into < String >;
+        sign_state : B2bMchRegistrationStatusSignState;
+        sign_url : impl Into < String >;
+        sub_mchid : impl Into < String >;
+        account_validation : B2bMchAccountValidation;
+        audit_detail : Vec < B2bMchAuditDetail >;
+        legal_validation_url : impl Into < String >;
     }
 }
 /// The `B2bMchOrderInner` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchOrderInner {
     /// State of the WeChat Pay application.
@@ -510,96 +332,57 @@ impl B2bMchOrderInner {
             sub_merchant_registration_status: None,
         }
     }
-    /// State of the WeChat Pay application.
-    pub fn sub_merchant_registration_status(
-        mut self,
-        sub_merchant_registration_status: B2bMchRegistrationStatus,
-    ) -> Self {
-        self.sub_merchant_registration_status = Some(sub_merchant_registration_status);
-        self
+    crate::runtime::setters! {
+        sub_merchant_registration_status : B2bMchRegistrationStatus;
     }
 }
-/// Values of `B2bWqfRegisterStatementWqfRegisterState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bWqfRegisterStatementWqfRegisterState {
-    /// `0`.
-    NotOpened,
-    /// `1`.
-    Opening,
-    /// `2`.
-    Opened,
-    /// `3`: Failed; apply again with b2bRegisterOnlyWqf.
-    OpenFailed,
-    /// `4`: Rejected; complete the details via b2bCreateWqfLink.
-    Rejected,
-    /// `5`: Applied for after WeChat Pay was opened.
-    Applying,
-    /// `6`: Application after WeChat Pay was opened failed.
-    ApplyFailed,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bWqfRegisterStatementWqfRegisterState {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotOpened => 0,
-            Self::Opening => 1,
-            Self::Opened => 2,
-            Self::OpenFailed => 3,
-            Self::Rejected => 4,
-            Self::Applying => 5,
-            Self::ApplyFailed => 6,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bWqfRegisterStatementWqfRegisterState {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotOpened,
-            1 => Self::Opening,
-            2 => Self::Opened,
-            3 => Self::OpenFailed,
-            4 => Self::Rejected,
-            5 => Self::Applying,
-            6 => Self::ApplyFailed,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bWqfRegisterStatementWqfRegisterState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bWqfRegisterStatementWqfRegisterState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bWqfRegisterStatementWqfRegisterState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bWqfRegisterStatementWqfRegisterState`.
+    pub enum B2bWqfRegisterStatementWqfRegisterState {
+        /// `0`.
+        NotOpened = 0;
+        /// `1`.
+        Opening = 1;
+        /// `2`.
+        Opened = 2;
+        /// `3`: Failed; apply again with b2bRegisterOnlyWqf.
+        OpenFailed = 3;
+        /// `4`: Rejected; complete the details via b2bCreateWqfLink.
+        Rejected = 4;
+        /// `5`: Applied for after WeChat Pay was opened.
+        Applying = 5;
+        /// `6`: Application after WeChat Pay was opened failed.
+        ApplyFailed = 6;
     }
 }
 /// The `B2bWqfRegisterStatement` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bWqfRegisterStatement {
     /// Bank-transfer state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wqf_register_state: Option<B2bWqfRegisterStatementWqfRegisterState>,
     /// Human-readable bank-transfer state, such as 待完善信息.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wqf_register_state_desc: Option<String>,
     /// Bank-transfer application number, once it is being opened; used by b2bCreateWqfLink.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_no: Option<String>,
 }
 impl B2bWqfRegisterStatement {
@@ -611,93 +394,39 @@ impl B2bWqfRegisterStatement {
             request_no: None,
         }
     }
-    /// Bank-transfer state.
-    pub fn wqf_register_state(
-        mut self,
-        wqf_register_state: B2bWqfRegisterStatementWqfRegisterState,
-    ) -> Self {
-        self.wqf_register_state = Some(wqf_register_state);
-        self
-    }
-    /// Human-readable bank-transfer state, such as 待完善信息.
-    pub fn wqf_register_state_desc(
-        mut self,
-        wqf_register_state_desc: impl Into<String>,
-    ) -> Self {
-        self.wqf_register_state_desc = Some(wqf_register_state_desc.into());
-        self
-    }
-    /// Bank-transfer application number, once it is being opened; used by b2bCreateWqfLink.
-    pub fn request_no(mut self, request_no: impl Into<String>) -> Self {
-        self.request_no = Some(request_no.into());
-        self
+    crate::runtime::setters! {
+        wqf_register_state : B2bWqfRegisterStatementWqfRegisterState;
+        wqf_register_state_desc : impl Into < String >;
+        request_no : impl Into < String >;
     }
 }
-/// Values of `B2bMchOrderBindSceneStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bMchOrderBindSceneStatus {
-    /// `1`.
-    Requested,
-    /// `2`.
-    Failed,
-    /// `3`.
-    WaitingMerchantAdmin,
-    /// `4`.
-    WaitingMiniProgramAdmin,
-    /// `5`.
-    Linking,
-    /// `6`.
-    Linked,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bMchOrderBindSceneStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Requested => 1,
-            Self::Failed => 2,
-            Self::WaitingMerchantAdmin => 3,
-            Self::WaitingMiniProgramAdmin => 4,
-            Self::Linking => 5,
-            Self::Linked => 6,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bMchOrderBindSceneStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Requested,
-            2 => Self::Failed,
-            3 => Self::WaitingMerchantAdmin,
-            4 => Self::WaitingMiniProgramAdmin,
-            5 => Self::Linking,
-            6 => Self::Linked,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bMchOrderBindSceneStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bMchOrderBindSceneStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bMchOrderBindSceneStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bMchOrderBindSceneStatus`.
+    pub enum B2bMchOrderBindSceneStatus {
+        /// `1`.
+        Requested = 1;
+        /// `2`.
+        Failed = 2;
+        /// `3`.
+        WaitingMerchantAdmin = 3;
+        /// `4`.
+        WaitingMiniProgramAdmin = 4;
+        /// `5`.
+        Linking = 5;
+        /// `6`.
+        Linked = 6;
     }
 }
 /// The `B2bMchOrder` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchOrder {
     /// Overall state of the application.
@@ -710,12 +439,18 @@ pub struct B2bMchOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wqf_register_statement: Option<B2bWqfRegisterStatement>,
     /// WeChat Pay technical service fee rate in basis points (40 is 0.40%).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wx_pay_rate: Option<i32>,
     /// Bank-transfer technical service fee rate in basis points, once bank transfer is open.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wqf_certified_rate: Option<i32>,
     /// State of the link between the merchant and the mini program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -733,53 +468,36 @@ impl B2bMchOrder {
             bind_scene_status: None,
         }
     }
-    /// Overall state of the application.
-    pub fn status(mut self, status: B2bMchOrderStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// WeChat Pay side of the application.
-    pub fn inner_resp(mut self, inner_resp: B2bMchOrderInner) -> Self {
-        self.inner_resp = Some(inner_resp);
-        self
-    }
-    /// Bank-transfer state; only when bank transfer was requested.
-    pub fn wqf_register_statement(
-        mut self,
-        wqf_register_statement: B2bWqfRegisterStatement,
-    ) -> Self {
-        self.wqf_register_statement = Some(wqf_register_statement);
-        self
-    }
-    /// WeChat Pay technical service fee rate in basis points (40 is 0.40%).
-    pub fn wx_pay_rate(mut self, wx_pay_rate: i32) -> Self {
-        self.wx_pay_rate = Some(wx_pay_rate);
-        self
-    }
-    /// Bank-transfer technical service fee rate in basis points, once bank transfer is open.
-    pub fn wqf_certified_rate(mut self, wqf_certified_rate: i32) -> Self {
-        self.wqf_certified_rate = Some(wqf_certified_rate);
-        self
-    }
-    /// State of the link between the merchant and the mini program.
-    pub fn bind_scene_status(
-        mut self,
-        bind_scene_status: B2bMchOrderBindSceneStatus,
-    ) -> Self {
-        self.bind_scene_status = Some(bind_scene_status);
-        self
+    crate::runtime::setters! {
+        status : B2bMchOrderStatus;
+        inner_resp : B2bMchOrderInner;
+        wqf_register_statement : B2bWqfRegisterStatement;
+        wx_pay_rate : i32;
+        wqf_certified_rate : i32;
+        bind_scene_status : B2bMchOrderBindSceneStatus;
     }
 }
 /// What [`crate::Client::b2b_retail_get_mch_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailGetMchOrderResponse {
     /// The applications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<B2bMchOrder>>,
     /// Total number of applications.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<u32>,
 }
 impl B2bRetailGetMchOrderResponse {
@@ -787,83 +505,19 @@ impl B2bRetailGetMchOrderResponse {
     pub fn new() -> Self {
         Self { list: None, total: None }
     }
-    /// The applications.
-    pub fn list(mut self, list: Vec<B2bMchOrder>) -> Self {
-        self.list = Some(list);
-        self
-    }
-    /// Total number of applications.
-    pub fn total(mut self, total: u32) -> Self {
-        self.total = Some(total);
-        self
+    crate::runtime::setters! {
+        list : Vec < B2bMchOrder >;
+        total : u32;
     }
 }
-/// An error code returned by [`crate::Client::b2b_retail_get_mch_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bRetailGetMchOrderError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bRetailGetMchOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_retail_get_mch_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bRetailGetMchOrderError {
     }
 }
-impl crate::ApiError for B2bRetailGetMchOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bRetailGetMchOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bRetailGetMchOrderError {}
 impl crate::runtime::Operation for B2bRetailGetMchOrderRequest {
     type Output = B2bRetailGetMchOrderResponse;
     type Error = B2bRetailGetMchOrderError;
@@ -876,7 +530,9 @@ impl crate::runtime::Operation for B2bRetailGetMchOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"out_registration_id\":\"string\",\"page_index\":\"int\",\"page_size\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"bind_scene_status\":{\"enum\":[1,2,3,4,5,6]},\"inner_resp\":{\"object\":{\"sub_merchant_registration_status\":{\"object\":{\"account_validation\":{\"object\":{\"account_name\":\"string\",\"account_no\":\"string\",\"city\":\"string\",\"deadline\":\"string\",\"destination_account_bank\":\"string\",\"destination_account_name\":\"string\",\"destination_account_number\":\"string\",\"pay_amount\":\"int\",\"remark\":\"string\"}},\"applyment_state\":{\"enum\":[\"CHECKING\",\"ACCOUNT_NEED_VERIFY\",\"AUDITING\",\"REJECTED\",\"NEED_SIGN\",\"FINISH\",\"FROZEN\",\"CANCELED\"]},\"applyment_state_desc\":\"string\",\"audit_detail\":{\"array\":{\"object\":{\"param_name\":\"string\",\"reject_reason\":\"string\"}}},\"legal_validation_url\":\"string\",\"sign_state\":{\"enum\":[\"UNSIGNED\",\"SIGNED\",\"NOT_SIGNABLE\"]},\"sign_url\":\"string\",\"sub_mchid\":\"string\"}}}},\"status\":{\"enum\":[0,1,2,3,4,5,6,7,8,9]},\"wqf_certified_rate\":\"int\",\"wqf_register_statement\":{\"object\":{\"request_no\":\"string\",\"wqf_register_state\":{\"enum\":[0,1,2,3,4,5,6]},\"wqf_register_state_desc\":\"string\"}},\"wx_pay_rate\":\"int\"}}},\"total\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -888,13 +544,14 @@ impl crate::runtime::Operation for B2bRetailGetMchOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the B2b merchant onboarding applications of the mini program and their state.
     ///
     /// `POST /retail/B2b/retailgetmchorder` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_retailgetmchorder.html)
@@ -927,312 +584,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_retail_get_mch_order(
+    #[inline]
+    pub fn b2b_retail_get_mch_order(
         &self,
         request: B2bRetailGetMchOrderRequest,
-    ) -> Result<B2bRetailGetMchOrderResponse, crate::Error<B2bRetailGetMchOrderError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        B2bRetailGetMchOrderResponse,
+        B2bRetailGetMchOrderError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bRetailGetMchOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_RETAIL_GET_MCH_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bRetailGetMchOrder",
-    method: "POST",
-    path: "/retail/B2b/retailgetmchorder",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "out_registration_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_index",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_size",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "inner_resp",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "sub_merchant_registration_status",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "applyment_state",
-                                                        ty: crate::testing::contract::TypeContract::StrEnum(
-                                                            &[
-                                                                "CHECKING",
-                                                                "ACCOUNT_NEED_VERIFY",
-                                                                "AUDITING",
-                                                                "REJECTED",
-                                                                "NEED_SIGN",
-                                                                "FINISH",
-                                                                "FROZEN",
-                                                                "CANCELED",
-                                                            ],
-                                                        ),
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "applyment_state_desc",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "sign_state",
-                                                        ty: crate::testing::contract::TypeContract::StrEnum(
-                                                            &["UNSIGNED", "SIGNED", "NOT_SIGNABLE"],
-                                                        ),
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "sign_url",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "sub_mchid",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "account_validation",
-                                                        ty: crate::testing::contract::TypeContract::Object(
-                                                            &[
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "account_name",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "account_no",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "pay_amount",
-                                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "destination_account_number",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "destination_account_name",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "destination_account_bank",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "city",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "remark",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "deadline",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                            ],
-                                                        ),
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "audit_detail",
-                                                        ty: crate::testing::contract::TypeContract::Array(
-                                                            &crate::testing::contract::TypeContract::Object(
-                                                                &[
-                                                                    crate::testing::contract::FieldContract {
-                                                                        name: "param_name",
-                                                                        ty: crate::testing::contract::TypeContract::String,
-                                                                        required: false,
-                                                                        fixed: None,
-                                                                        credential: None,
-                                                                    },
-                                                                    crate::testing::contract::FieldContract {
-                                                                        name: "reject_reason",
-                                                                        ty: crate::testing::contract::TypeContract::String,
-                                                                        required: false,
-                                                                        fixed: None,
-                                                                        credential: None,
-                                                                    },
-                                                                ],
-                                                            ),
-                                                        ),
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "legal_validation_url",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "wqf_register_statement",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "wqf_register_state",
-                                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                                &[0, 1, 2, 3, 4, 5, 6],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "wqf_register_state_desc",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "request_no",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "wx_pay_rate",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "wqf_certified_rate",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "bind_scene_status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2, 3, 4, 5, 6],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "total",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_retail_notify_business`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailNotifyBusinessRequest {
     /// Template number, from the store-assistant template sheet.
@@ -23,14 +24,16 @@ impl B2bRetailNotifyBusinessRequest {
             content: None,
         }
     }
-    /// Message content: a JSON object serialised as a string, shaped by the template.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
+    crate::runtime::setters! {
+        content : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.to_user_list;
             crate::runtime::check::items(
@@ -44,126 +47,24 @@ impl B2bRetailNotifyBusinessRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::b2b_retail_notify_business`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bRetailNotifyBusinessError {
-    /// `40003`: An OpenID in to_user_list is wrong. (retry: none)
-    InvalidOpenId(crate::ErrorBody),
-    /// `9403000`: The template type is wrong. (retry: none)
-    InvalidMessageType(crate::ErrorBody),
-    /// `9403001`: A field of the message is too long. (retry: none)
-    ContentTooLong(crate::ErrorBody),
-    /// `9403002`: A field of the message breaks the content rules. (retry: none)
-    ContentViolation(crate::ErrorBody),
-    /// `9403003`: Too many recipients in one call. (retry: none)
-    TooManyRecipients(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bRetailNotifyBusinessError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidOpenId(_) => "InvalidOpenId",
-            Self::InvalidMessageType(_) => "InvalidMessageType",
-            Self::ContentTooLong(_) => "ContentTooLong",
-            Self::ContentViolation(_) => "ContentViolation",
-            Self::TooManyRecipients(_) => "TooManyRecipients",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidOpenId` (40003).
-    pub fn is_invalid_open_id(&self) -> bool {
-        matches!(self, Self::InvalidOpenId(_))
-    }
-    /// Whether this is `InvalidMessageType` (9403000).
-    pub fn is_invalid_message_type(&self) -> bool {
-        matches!(self, Self::InvalidMessageType(_))
-    }
-    /// Whether this is `ContentTooLong` (9403001).
-    pub fn is_content_too_long(&self) -> bool {
-        matches!(self, Self::ContentTooLong(_))
-    }
-    /// Whether this is `ContentViolation` (9403002).
-    pub fn is_content_violation(&self) -> bool {
-        matches!(self, Self::ContentViolation(_))
-    }
-    /// Whether this is `TooManyRecipients` (9403003).
-    pub fn is_too_many_recipients(&self) -> bool {
-        matches!(self, Self::TooManyRecipients(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_retail_notify_business`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bRetailNotifyBusinessError {
+        /// `40003`: An OpenID in to_user_list is wrong. (retry: none)
+        InvalidOpenId = 40003 => None, is_invalid_open_id;
+        /// `9403000`: The template type is wrong. (retry: none)
+        InvalidMessageType = 9403000 => None, is_invalid_message_type;
+        /// `9403001`: A field of the message is too long. (retry: none)
+        ContentTooLong = 9403001 => None, is_content_too_long;
+        /// `9403002`: A field of the message breaks the content rules. (retry: none)
+        ContentViolation = 9403002 => None, is_content_violation;
+        /// `9403003`: Too many recipients in one call. (retry: none)
+        TooManyRecipients = 9403003 => None, is_too_many_recipients;
     }
 }
-impl crate::ApiError for B2bRetailNotifyBusinessError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40003 => Self::InvalidOpenId(body),
-            9403000 => Self::InvalidMessageType(body),
-            9403001 => Self::ContentTooLong(body),
-            9403002 => Self::ContentViolation(body),
-            9403003 => Self::TooManyRecipients(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidOpenId(body) => body,
-            Self::InvalidMessageType(body) => body,
-            Self::ContentTooLong(body) => body,
-            Self::ContentViolation(body) => body,
-            Self::TooManyRecipients(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidOpenId(_) => crate::RetryKind::None,
-            Self::InvalidMessageType(_) => crate::RetryKind::None,
-            Self::ContentTooLong(_) => crate::RetryKind::None,
-            Self::ContentViolation(_) => crate::RetryKind::None,
-            Self::TooManyRecipients(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bRetailNotifyBusinessError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bRetailNotifyBusinessError {}
 impl crate::runtime::Operation for B2bRetailNotifyBusinessRequest {
     type Output = ();
     type Error = B2bRetailNotifyBusinessError;
@@ -176,7 +77,9 @@ impl crate::runtime::Operation for B2bRetailNotifyBusinessRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"content\":\"string\",\"to_user_list!\":{\"array\":\"string\"},\"type!\":\"int\"}},\"errors\":[40003,9403000,9403001,9403002,9403003],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -189,6 +92,7 @@ impl crate::runtime::Operation for B2bRetailNotifyBusinessRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -198,7 +102,7 @@ impl crate::runtime::Operation for B2bRetailNotifyBusinessRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send a B2b store-assistant template message to store owners.
     ///
     /// `POST /wxa/business/retailnotifybusiness` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/notify/api_retailnotifybusiness.html)
@@ -220,7 +124,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -230,48 +134,11 @@ impl crate::Client {
     /// | 9403002 | `ContentViolation` | A field of the message breaks the content rules. | none |
     /// | 9403003 | `TooManyRecipients` | Too many recipients in one call. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_retail_notify_business(
+    #[inline]
+    pub fn b2b_retail_notify_business(
         &self,
         request: B2bRetailNotifyBusinessRequest,
-    ) -> Result<(), crate::Error<B2bRetailNotifyBusinessError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), B2bRetailNotifyBusinessError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bRetailNotifyBusiness` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_RETAIL_NOTIFY_BUSINESS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bRetailNotifyBusiness",
-    method: "POST",
-    path: "/wxa/business/retailnotifybusiness",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "type",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "to_user_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "content",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[40003, 9403000, 9403001, 9403002, 9403003],
-};

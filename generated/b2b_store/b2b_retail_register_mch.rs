@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `B2bMchIdCardInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchIdCardInfo {
     /// File ID of the portrait side.
@@ -43,7 +50,14 @@ impl B2bMchIdCardInfo {
     }
 }
 /// The `B2bMchIdDocInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchIdDocInfo {
     /// Name on the document.
@@ -84,7 +98,14 @@ impl B2bMchIdDocInfo {
     }
 }
 /// The `B2bMchAccountInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchAccountInfo {
     /// "74" corporate or "75" personal account.
@@ -123,19 +144,20 @@ impl B2bMchAccountInfo {
             account_number: account_number.into(),
         }
     }
-    /// Account holder name.
-    pub fn account_name(mut self, account_name: impl Into<String>) -> Self {
-        self.account_name = Some(account_name.into());
-        self
-    }
-    /// Branch clearing number; give this or the full bank_name.
-    pub fn bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-        self.bank_branch_id = Some(bank_branch_id.into());
-        self
+    crate::runtime::setters! {
+        account_name : impl Into < String >;
+        bank_branch_id : impl Into < String >;
     }
 }
 /// The `B2bMchContactInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchContactInfo {
     /// "65" the legal representative, "66" an agent.
@@ -190,62 +212,25 @@ impl B2bMchContactInfo {
             contact_email: None,
         }
     }
-    /// ID document kind of an agent; see the notes.
-    pub fn contact_id_doc_type(
-        mut self,
-        contact_id_doc_type: impl Into<String>,
-    ) -> Self {
-        self.contact_id_doc_type = Some(contact_id_doc_type.into());
-        self
-    }
-    /// File ID of the front of an agent's document.
-    pub fn contact_id_doc_copy(
-        mut self,
-        contact_id_doc_copy: impl Into<String>,
-    ) -> Self {
-        self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
-        self
-    }
-    /// File ID of the back of an agent's document.
-    pub fn contact_id_doc_copy_back(
-        mut self,
-        contact_id_doc_copy_back: impl Into<String>,
-    ) -> Self {
-        self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
-        self
-    }
-    /// Start of validity of an agent's document.
-    pub fn contact_id_doc_period_begin(
-        mut self,
-        contact_id_doc_period_begin: impl Into<String>,
-    ) -> Self {
-        self.contact_id_doc_period_begin = Some(contact_id_doc_period_begin.into());
-        self
-    }
-    /// End of validity of an agent's document.
-    pub fn contact_id_doc_period_end(
-        mut self,
-        contact_id_doc_period_end: impl Into<String>,
-    ) -> Self {
-        self.contact_id_doc_period_end = Some(contact_id_doc_period_end.into());
-        self
-    }
-    /// File ID of the stamped authorization letter, for an agent.
-    pub fn business_authorization_letter(
-        mut self,
-        business_authorization_letter: impl Into<String>,
-    ) -> Self {
-        self.business_authorization_letter = Some(business_authorization_letter.into());
-        self
-    }
-    /// Email of the administrator; optional only for small merchants.
-    pub fn contact_email(mut self, contact_email: impl Into<String>) -> Self {
-        self.contact_email = Some(contact_email.into());
-        self
+    crate::runtime::setters! {
+        contact_id_doc_type : impl Into < String >;
+        contact_id_doc_copy : impl Into < String >;
+        contact_id_doc_copy_back : impl Into < String >;
+        contact_id_doc_period_begin : impl Into < String >;
+        contact_id_doc_period_end : impl Into < String >;
+        business_authorization_letter : impl Into < String >;
+        contact_email : impl Into < String >;
     }
 }
 /// The `B2bMchBusinessLicense` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchBusinessLicense {
     /// File ID of the licence scan.
@@ -284,71 +269,30 @@ impl B2bMchBusinessLicense {
             cert_type: None,
         }
     }
-    /// Registered address; for government bodies and other organisations.
-    pub fn company_address(mut self, company_address: impl Into<String>) -> Self {
-        self.company_address = Some(company_address.into());
-        self
-    }
-    /// Licence term; for government bodies and other organisations.
-    pub fn business_time(mut self, business_time: impl Into<String>) -> Self {
-        self.business_time = Some(business_time.into());
-        self
-    }
-    /// Registration certificate kind for public bodies; see the notes.
-    pub fn cert_type(mut self, cert_type: impl Into<String>) -> Self {
-        self.cert_type = Some(cert_type.into());
-        self
+    crate::runtime::setters! {
+        company_address : impl Into < String >;
+        business_time : impl Into < String >;
+        cert_type : impl Into < String >;
     }
 }
-/// Values of `B2bRetailRegisterMchOrganizationType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRetailRegisterMchOrganizationType {
-    /// `0`: Individual business.
-    IndividualBusiness,
-    /// `1`.
-    Enterprise,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bRetailRegisterMchOrganizationType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::IndividualBusiness => 0,
-            Self::Enterprise => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for B2bRetailRegisterMchOrganizationType {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::IndividualBusiness,
-            1 => Self::Enterprise,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bRetailRegisterMchOrganizationType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bRetailRegisterMchOrganizationType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRetailRegisterMchOrganizationType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `B2bRetailRegisterMchOrganizationType`.
+    pub enum B2bRetailRegisterMchOrganizationType {
+        /// `0`: Individual business.
+        IndividualBusiness = 0;
+        /// `1`.
+        Enterprise = 1;
     }
 }
 /// The `B2bMchQualification` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchQualification {
     /// Industry qualification type, such as 食品生鲜.
@@ -365,120 +309,41 @@ impl B2bMchQualification {
             qualifications: None,
         }
     }
-    /// File IDs of the qualifications as a JSON array in a string, when the industry needs them.
-    pub fn qualifications(mut self, qualifications: impl Into<String>) -> Self {
-        self.qualifications = Some(qualifications.into());
-        self
+    crate::runtime::setters! {
+        qualifications : impl Into < String >;
     }
 }
-/// Values of `B2bRetailRegisterMchOpenType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bRetailRegisterMchOpenType {
-    /// `0`: WeChat Pay only.
-    WechatPayOnly,
-    /// `1`: WeChat Pay and bank transfer.
-    WechatPayAndBankTransfer,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl B2bRetailRegisterMchOpenType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::WechatPayOnly => 0,
-            Self::WechatPayAndBankTransfer => 1,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `B2bRetailRegisterMchOpenType`.
+    pub enum B2bRetailRegisterMchOpenType {
+        /// `0`: WeChat Pay only.
+        WechatPayOnly = 0;
+        /// `1`: WeChat Pay and bank transfer.
+        WechatPayAndBankTransfer = 1;
     }
 }
-impl From<i64> for B2bRetailRegisterMchOpenType {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::WechatPayOnly,
-            1 => Self::WechatPayAndBankTransfer,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for B2bRetailRegisterMchOpenType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for B2bRetailRegisterMchOpenType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bRetailRegisterMchOpenType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `B2bMchExtRegisterInfoMerchantScale`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum B2bMchExtRegisterInfoMerchantScale {
-    /// `LARGE`: More than 2,000 people.
-    Large,
-    /// `MIDDLE`: 150 to 2,000 people.
-    Middle,
-    /// `SMALL`: 15 to 150 people.
-    Small,
-    /// `TINY`: Fewer than 15 people.
-    Tiny,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl B2bMchExtRegisterInfoMerchantScale {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Large => "LARGE",
-            Self::Middle => "MIDDLE",
-            Self::Small => "SMALL",
-            Self::Tiny => "TINY",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for B2bMchExtRegisterInfoMerchantScale {
-    fn from(value: &str) -> Self {
-        match value {
-            "LARGE" => Self::Large,
-            "MIDDLE" => Self::Middle,
-            "SMALL" => Self::Small,
-            "TINY" => Self::Tiny,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for B2bMchExtRegisterInfoMerchantScale {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for B2bMchExtRegisterInfoMerchantScale {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for B2bMchExtRegisterInfoMerchantScale {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `B2bMchExtRegisterInfoMerchantScale`.
+    pub enum B2bMchExtRegisterInfoMerchantScale {
+        /// `LARGE`: More than 2,000 people.
+        Large = "LARGE";
+        /// `MIDDLE`: 150 to 2,000 people.
+        Middle = "MIDDLE";
+        /// `SMALL`: 15 to 150 people.
+        Small = "SMALL";
+        /// `TINY`: Fewer than 15 people.
+        Tiny = "TINY";
     }
 }
 /// The `B2bMchExtRegisterInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchExtRegisterInfo {
     /// File ID of the shop-front photo.
@@ -509,17 +374,13 @@ impl B2bMchExtRegisterInfo {
             authorization_letter_file_id: None,
         }
     }
-    /// File ID of the bank-transfer authorization, when open_type is 1 and the administrator is an agent.
-    pub fn authorization_letter_file_id(
-        mut self,
-        authorization_letter_file_id: impl Into<String>,
-    ) -> Self {
-        self.authorization_letter_file_id = Some(authorization_letter_file_id.into());
-        self
+    crate::runtime::setters! {
+        authorization_letter_file_id : impl Into < String >;
     }
 }
 /// Parameters of [`crate::Client::b2b_retail_register_mch`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailRegisterMchRequest {
     /// Kind of ID document of the legal representative; see the notes.
@@ -595,45 +456,21 @@ impl B2bRetailRegisterMchRequest {
             launch_poll_task: None,
         }
     }
-    /// ID card of the legal representative; for id_doc_type_num 0 and 1.
-    pub fn id_card_info(mut self, id_card_info: B2bMchIdCardInfo) -> Self {
-        self.id_card_info = Some(id_card_info);
-        self
-    }
-    /// Other ID document of the legal representative; for other id_doc_type_num values.
-    pub fn id_doc_info(mut self, id_doc_info: B2bMchIdDocInfo) -> Self {
-        self.id_doc_info = Some(id_doc_info);
-        self
-    }
-    /// Additional explanation.
-    pub fn business_addition_desc(
-        mut self,
-        business_addition_desc: impl Into<String>,
-    ) -> Self {
-        self.business_addition_desc = Some(business_addition_desc.into());
-        self
-    }
-    /// File ID of additional material; merge several images into one.
-    pub fn business_addition_pics(
-        mut self,
-        business_addition_pics: impl Into<String>,
-    ) -> Self {
-        self.business_addition_pics = Some(business_addition_pics.into());
-        self
-    }
-    /// Only in the example request; meaning undocumented.
-    pub fn ignore_same_entity(mut self, ignore_same_entity: bool) -> Self {
-        self.ignore_same_entity = Some(ignore_same_entity);
-        self
-    }
-    /// Only in the example request; meaning undocumented.
-    pub fn launch_poll_task(mut self, launch_poll_task: bool) -> Self {
-        self.launch_poll_task = Some(launch_poll_task);
-        self
+    crate::runtime::setters! {
+        id_card_info : B2bMchIdCardInfo;
+        id_doc_info : B2bMchIdDocInfo;
+        business_addition_desc : impl Into < String >;
+        business_addition_pics : impl Into < String >;
+        ignore_same_entity : bool;
+        launch_poll_task : bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.id_doc_type_num;
             crate::runtime::check::range(
@@ -648,12 +485,23 @@ impl B2bRetailRegisterMchRequest {
     }
 }
 /// What [`crate::Client::b2b_retail_register_mch`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailRegisterMchResponse {
     /// Number of the application, for b2bRetailGetMchOrder.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_no: Option<String>,
 }
 impl B2bRetailRegisterMchResponse {
@@ -661,152 +509,32 @@ impl B2bRetailRegisterMchResponse {
     pub fn new() -> Self {
         Self { order_no: None }
     }
-    /// Number of the application, for b2bRetailGetMchOrder.
-    pub fn order_no(mut self, order_no: impl Into<String>) -> Self {
-        self.order_no = Some(order_no.into());
-        self
+    crate::runtime::setters! {
+        order_no : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::b2b_retail_register_mch`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bRetailRegisterMchError {
-    /// `90000`: This entity already has an application in progress. (retry: none)
-    EntityAlreadyApplying(crate::ErrorBody),
-    /// `90001`: The entity type is not accepted. (retry: none)
-    EntityTypeNotAllowed(crate::ErrorBody),
-    /// `90003`: Applications are submitted too often. (retry: throttle)
-    TooFrequent(crate::ErrorBody),
-    /// `90004`: The ID document type does not fit. (retry: none)
-    IdDocTypeMismatch(crate::ErrorBody),
-    /// `90005`: This entity has reached its number of applications. (retry: none)
-    EntityLimitReached(crate::ErrorBody),
-    /// `222229`: Required application fields are missing. (retry: none)
-    IncompleteApplication(crate::ErrorBody),
-    /// `9403200`: id_doc_type_num is out of range. (retry: none)
-    IdDocTypeOutOfRange(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bRetailRegisterMchError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::EntityAlreadyApplying(_) => "EntityAlreadyApplying",
-            Self::EntityTypeNotAllowed(_) => "EntityTypeNotAllowed",
-            Self::TooFrequent(_) => "TooFrequent",
-            Self::IdDocTypeMismatch(_) => "IdDocTypeMismatch",
-            Self::EntityLimitReached(_) => "EntityLimitReached",
-            Self::IncompleteApplication(_) => "IncompleteApplication",
-            Self::IdDocTypeOutOfRange(_) => "IdDocTypeOutOfRange",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `EntityAlreadyApplying` (90000).
-    pub fn is_entity_already_applying(&self) -> bool {
-        matches!(self, Self::EntityAlreadyApplying(_))
-    }
-    /// Whether this is `EntityTypeNotAllowed` (90001).
-    pub fn is_entity_type_not_allowed(&self) -> bool {
-        matches!(self, Self::EntityTypeNotAllowed(_))
-    }
-    /// Whether this is `TooFrequent` (90003).
-    pub fn is_too_frequent(&self) -> bool {
-        matches!(self, Self::TooFrequent(_))
-    }
-    /// Whether this is `IdDocTypeMismatch` (90004).
-    pub fn is_id_doc_type_mismatch(&self) -> bool {
-        matches!(self, Self::IdDocTypeMismatch(_))
-    }
-    /// Whether this is `EntityLimitReached` (90005).
-    pub fn is_entity_limit_reached(&self) -> bool {
-        matches!(self, Self::EntityLimitReached(_))
-    }
-    /// Whether this is `IncompleteApplication` (222229).
-    pub fn is_incomplete_application(&self) -> bool {
-        matches!(self, Self::IncompleteApplication(_))
-    }
-    /// Whether this is `IdDocTypeOutOfRange` (9403200).
-    pub fn is_id_doc_type_out_of_range(&self) -> bool {
-        matches!(self, Self::IdDocTypeOutOfRange(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_retail_register_mch`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bRetailRegisterMchError {
+        /// `90000`: This entity already has an application in progress. (retry: none)
+        EntityAlreadyApplying = 90000 => None, is_entity_already_applying;
+        /// `90001`: The entity type is not accepted. (retry: none)
+        EntityTypeNotAllowed = 90001 => None, is_entity_type_not_allowed;
+        /// `90003`: Applications are submitted too often. (retry: throttle)
+        TooFrequent = 90003 => Throttle, is_too_frequent;
+        /// `90004`: The ID document type does not fit. (retry: none)
+        IdDocTypeMismatch = 90004 => None, is_id_doc_type_mismatch;
+        /// `90005`: This entity has reached its number of applications. (retry: none)
+        EntityLimitReached = 90005 => None, is_entity_limit_reached;
+        /// `222229`: Required application fields are missing. (retry: none)
+        IncompleteApplication = 222229 => None, is_incomplete_application;
+        /// `9403200`: id_doc_type_num is out of range. (retry: none)
+        IdDocTypeOutOfRange = 9403200 => None, is_id_doc_type_out_of_range;
     }
 }
-impl crate::ApiError for B2bRetailRegisterMchError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            90000 => Self::EntityAlreadyApplying(body),
-            90001 => Self::EntityTypeNotAllowed(body),
-            90003 => Self::TooFrequent(body),
-            90004 => Self::IdDocTypeMismatch(body),
-            90005 => Self::EntityLimitReached(body),
-            222229 => Self::IncompleteApplication(body),
-            9403200 => Self::IdDocTypeOutOfRange(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::EntityAlreadyApplying(body) => body,
-            Self::EntityTypeNotAllowed(body) => body,
-            Self::TooFrequent(body) => body,
-            Self::IdDocTypeMismatch(body) => body,
-            Self::EntityLimitReached(body) => body,
-            Self::IncompleteApplication(body) => body,
-            Self::IdDocTypeOutOfRange(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::EntityAlreadyApplying(_) => crate::RetryKind::None,
-            Self::EntityTypeNotAllowed(_) => crate::RetryKind::None,
-            Self::TooFrequent(_) => crate::RetryKind::Throttle,
-            Self::IdDocTypeMismatch(_) => crate::RetryKind::None,
-            Self::EntityLimitReached(_) => crate::RetryKind::None,
-            Self::IncompleteApplication(_) => crate::RetryKind::None,
-            Self::IdDocTypeOutOfRange(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bRetailRegisterMchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bRetailRegisterMchError {}
 impl crate::runtime::Operation for B2bRetailRegisterMchRequest {
     type Output = B2bRetailRegisterMchResponse;
     type Error = B2bRetailRegisterMchError;
@@ -819,7 +547,9 @@ impl crate::runtime::Operation for B2bRetailRegisterMchRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"account_info!\":{\"object\":{\"account_bank!\":\"string\",\"account_name\":\"string\",\"account_number!\":\"string\",\"bank_account_type!\":\"string\",\"bank_address_code!\":\"string\",\"bank_branch_id\":\"string\",\"bank_name!\":\"string\"}},\"business_addition_desc\":\"string\",\"business_addition_pics\":\"string\",\"business_license!\":{\"object\":{\"business_license_copy!\":\"string\",\"business_license_number!\":\"string\",\"business_time\":\"string\",\"cert_type\":\"string\",\"company_address\":\"string\",\"legal_person!\":\"string\",\"merchant_name!\":\"string\"}},\"client_ip!\":\"string\",\"contact_info!\":{\"object\":{\"business_authorization_letter\":\"string\",\"contact_email\":\"string\",\"contact_id_card_number!\":\"string\",\"contact_id_doc_copy\":\"string\",\"contact_id_doc_copy_back\":\"string\",\"contact_id_doc_period_begin\":\"string\",\"contact_id_doc_period_end\":\"string\",\"contact_id_doc_type\":\"string\",\"contact_name!\":\"string\",\"contact_type!\":\"string\",\"mobile_phone!\":\"string\"}},\"ext_register_info!\":{\"object\":{\"authorization_letter_file_id\":\"string\",\"door_head_file_id!\":\"string\",\"merchant_scale!\":{\"enum\":[\"LARGE\",\"MIDDLE\",\"SMALL\",\"TINY\"]},\"online_pay_file_id!\":\"string\",\"store_file_id!\":\"string\"}},\"id_card_info\":{\"object\":{\"id_card_address!\":\"string\",\"id_card_copy!\":\"string\",\"id_card_name!\":\"string\",\"id_card_national!\":\"string\",\"id_card_number!\":\"string\",\"id_card_valid_time!\":\"string\",\"id_card_valid_time_begin!\":\"string\"}},\"id_doc_info\":{\"object\":{\"doc_period_begin!\":\"string\",\"doc_period_end!\":\"string\",\"id_doc_address!\":\"string\",\"id_doc_copy!\":\"string\",\"id_doc_copy_back!\":\"string\",\"id_doc_name!\":\"string\",\"id_doc_number!\":\"string\"}},\"id_doc_type_num!\":\"int\",\"ignore_same_entity\":\"bool\",\"launch_poll_task\":\"bool\",\"merchant_shortname!\":\"string\",\"open_type!\":{\"enum\":[0,1]},\"organization_type!\":{\"enum\":[0,1]},\"qualification!\":{\"object\":{\"qualification_type!\":\"string\",\"qualifications\":\"string\"}}}},\"errors\":[90000,90001,90003,90004,90005,222229,9403200],\"query\":{},\"response\":{\"json\":{\"order_no\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -832,13 +562,14 @@ impl crate::runtime::Operation for B2bRetailRegisterMchRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Apply for a B2b payment merchant account (onboarding) through the API.
     ///
     /// `POST /retail/B2b/retailregistermch` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_retailregistermch.html)
@@ -875,7 +606,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -887,492 +618,14 @@ impl crate::Client {
     /// | 222229 | `IncompleteApplication` | Required application fields are missing. | none |
     /// | 9403200 | `IdDocTypeOutOfRange` | id_doc_type_num is out of range. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_retail_register_mch(
+    #[inline]
+    pub fn b2b_retail_register_mch(
         &self,
         request: B2bRetailRegisterMchRequest,
-    ) -> Result<B2bRetailRegisterMchResponse, crate::Error<B2bRetailRegisterMchError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        B2bRetailRegisterMchResponse,
+        B2bRetailRegisterMchError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bRetailRegisterMch` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_RETAIL_REGISTER_MCH_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bRetailRegisterMch",
-    method: "POST",
-    path: "/retail/B2b/retailregistermch",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "id_doc_type_num",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "id_card_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_copy",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_national",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_number",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_valid_time",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_card_valid_time_begin",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "id_doc_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "id_doc_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_doc_number",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_doc_copy",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "doc_period_end",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "doc_period_begin",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_doc_address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id_doc_copy_back",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "account_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "bank_account_type",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "account_bank",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "account_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "bank_address_code",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "bank_branch_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "bank_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "account_number",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "contact_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "contact_type",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_id_doc_type",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_id_card_number",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_id_doc_copy",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_id_doc_copy_back",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_id_doc_period_begin",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_id_doc_period_end",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "business_authorization_letter",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "mobile_phone",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "contact_email",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "business_license",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "business_license_copy",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "business_license_number",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "merchant_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "legal_person",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "company_address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "business_time",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cert_type",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "merchant_shortname",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "organization_type",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "qualification",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "qualification_type",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "qualifications",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "business_addition_desc",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "business_addition_pics",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "open_type",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ext_register_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "door_head_file_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "store_file_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "online_pay_file_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "merchant_scale",
-                            ty: crate::testing::contract::TypeContract::StrEnum(
-                                &["LARGE", "MIDDLE", "SMALL", "TINY"],
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "authorization_letter_file_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "client_ip",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ignore_same_entity",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "launch_poll_task",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[90000, 90001, 90003, 90004, 90005, 222229, 9403200],
-};

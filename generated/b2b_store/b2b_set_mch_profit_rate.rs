@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_set_mch_profit_rate`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bSetMchProfitRateRequest {
     /// Merchant ID.
@@ -19,116 +20,22 @@ impl B2bSetMchProfitRateRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::b2b_set_mch_profit_rate`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bSetMchProfitRateError {
-    /// `11`: The caller may not set fee rates. (retry: none)
-    NoRatePermission(crate::ErrorBody),
-    /// `12`: Rates cannot be set at this time. (retry: none)
-    OutsideRateWindow(crate::ErrorBody),
-    /// `13`: The rate can only be lowered. (retry: none)
-    RateNotLowered(crate::ErrorBody),
-    /// `14`: The rate is outside the allowed range. (retry: none)
-    RateOutOfRange(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bSetMchProfitRateError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoRatePermission(_) => "NoRatePermission",
-            Self::OutsideRateWindow(_) => "OutsideRateWindow",
-            Self::RateNotLowered(_) => "RateNotLowered",
-            Self::RateOutOfRange(_) => "RateOutOfRange",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoRatePermission` (11).
-    pub fn is_no_rate_permission(&self) -> bool {
-        matches!(self, Self::NoRatePermission(_))
-    }
-    /// Whether this is `OutsideRateWindow` (12).
-    pub fn is_outside_rate_window(&self) -> bool {
-        matches!(self, Self::OutsideRateWindow(_))
-    }
-    /// Whether this is `RateNotLowered` (13).
-    pub fn is_rate_not_lowered(&self) -> bool {
-        matches!(self, Self::RateNotLowered(_))
-    }
-    /// Whether this is `RateOutOfRange` (14).
-    pub fn is_rate_out_of_range(&self) -> bool {
-        matches!(self, Self::RateOutOfRange(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_set_mch_profit_rate`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bSetMchProfitRateError {
+        /// `11`: The caller may not set fee rates. (retry: none)
+        NoRatePermission = 11 => None, is_no_rate_permission;
+        /// `12`: Rates cannot be set at this time. (retry: none)
+        OutsideRateWindow = 12 => None, is_outside_rate_window;
+        /// `13`: The rate can only be lowered. (retry: none)
+        RateNotLowered = 13 => None, is_rate_not_lowered;
+        /// `14`: The rate is outside the allowed range. (retry: none)
+        RateOutOfRange = 14 => None, is_rate_out_of_range;
     }
 }
-impl crate::ApiError for B2bSetMchProfitRateError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            11 => Self::NoRatePermission(body),
-            12 => Self::OutsideRateWindow(body),
-            13 => Self::RateNotLowered(body),
-            14 => Self::RateOutOfRange(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoRatePermission(body) => body,
-            Self::OutsideRateWindow(body) => body,
-            Self::RateNotLowered(body) => body,
-            Self::RateOutOfRange(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoRatePermission(_) => crate::RetryKind::None,
-            Self::OutsideRateWindow(_) => crate::RetryKind::None,
-            Self::RateNotLowered(_) => crate::RetryKind::None,
-            Self::RateOutOfRange(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bSetMchProfitRateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bSetMchProfitRateError {}
 impl crate::runtime::Operation for B2bSetMchProfitRateRequest {
     type Output = ();
     type Error = B2bSetMchProfitRateError;
@@ -141,7 +48,9 @@ impl crate::runtime::Operation for B2bSetMchProfitRateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"profit_rate!\":\"int\",\"sub_mchid!\":\"string\"}},\"errors\":[11,12,13,14],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -153,6 +62,7 @@ impl crate::runtime::Operation for B2bSetMchProfitRateRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -162,7 +72,7 @@ impl crate::runtime::Operation for B2bSetMchProfitRateRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Sign a B2b merchant up for the WeChat Pay technical-service-fee discount by setting a lower rate.
     ///
     /// `POST /retail/B2b/setmchprofitrate` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_setmchprofitrate.html)
@@ -180,7 +90,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -189,39 +99,11 @@ impl crate::Client {
     /// | 13 | `RateNotLowered` | The rate can only be lowered. | none |
     /// | 14 | `RateOutOfRange` | The rate is outside the allowed range. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_set_mch_profit_rate(
+    #[inline]
+    pub fn b2b_set_mch_profit_rate(
         &self,
         request: B2bSetMchProfitRateRequest,
-    ) -> Result<(), crate::Error<B2bSetMchProfitRateError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), B2bSetMchProfitRateError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bSetMchProfitRate` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_SET_MCH_PROFIT_RATE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bSetMchProfitRate",
-    method: "POST",
-    path: "/retail/B2b/setmchprofitrate",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "sub_mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "profit_rate",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[11, 12, 13, 14],
-};

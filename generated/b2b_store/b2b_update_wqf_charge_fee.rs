@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_update_wqf_charge_fee`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bUpdateWqfChargeFeeRequest {
     /// Merchant ID.
@@ -23,7 +24,11 @@ impl B2bUpdateWqfChargeFeeRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.certified_charge_fee_numerator;
             crate::runtime::check::range(
@@ -38,20 +43,37 @@ impl B2bUpdateWqfChargeFeeRequest {
     }
 }
 /// What [`crate::Client::b2b_update_wqf_charge_fee`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bUpdateWqfChargeFeeResponse {
     /// Merchant name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_name: Option<String>,
     /// Fee rate for certified stores, over 10000.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub certified_charge_fee_numerator: Option<u32>,
     /// Fee rate for uncertified stores, over 10000 (60 is 0.60%).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub uncertified_charge_fee_numerator: Option<u32>,
 }
 impl B2bUpdateWqfChargeFeeResponse {
@@ -63,118 +85,24 @@ impl B2bUpdateWqfChargeFeeResponse {
             uncertified_charge_fee_numerator: None,
         }
     }
-    /// Merchant name.
-    pub fn merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
-        self.merchant_name = Some(merchant_name.into());
-        self
-    }
-    /// Fee rate for certified stores, over 10000.
-    pub fn certified_charge_fee_numerator(
-        mut self,
-        certified_charge_fee_numerator: u32,
-    ) -> Self {
-        self.certified_charge_fee_numerator = Some(certified_charge_fee_numerator);
-        self
-    }
-    /// Fee rate for uncertified stores, over 10000 (60 is 0.60%).
-    pub fn uncertified_charge_fee_numerator(
-        mut self,
-        uncertified_charge_fee_numerator: u32,
-    ) -> Self {
-        self.uncertified_charge_fee_numerator = Some(uncertified_charge_fee_numerator);
-        self
+    crate::runtime::setters! {
+        merchant_name : impl Into < String >;
+        certified_charge_fee_numerator : u32;
+        uncertified_charge_fee_numerator : u32;
     }
 }
-/// An error code returned by [`crate::Client::b2b_update_wqf_charge_fee`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum B2bUpdateWqfChargeFeeError {
-    /// `2`: A parameter is wrong. (retry: none)
-    InvalidParam(crate::ErrorBody),
-    /// `14`: The rate is outside the allowed range. (retry: none)
-    RateOutOfRange(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl B2bUpdateWqfChargeFeeError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParam(_) => "InvalidParam",
-            Self::RateOutOfRange(_) => "RateOutOfRange",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParam` (2).
-    pub fn is_invalid_param(&self) -> bool {
-        matches!(self, Self::InvalidParam(_))
-    }
-    /// Whether this is `RateOutOfRange` (14).
-    pub fn is_rate_out_of_range(&self) -> bool {
-        matches!(self, Self::RateOutOfRange(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::b2b_update_wqf_charge_fee`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum B2bUpdateWqfChargeFeeError {
+        /// `2`: A parameter is wrong. (retry: none)
+        InvalidParam = 2 => None, is_invalid_param;
+        /// `14`: The rate is outside the allowed range. (retry: none)
+        RateOutOfRange = 14 => None, is_rate_out_of_range;
     }
 }
-impl crate::ApiError for B2bUpdateWqfChargeFeeError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            2 => Self::InvalidParam(body),
-            14 => Self::RateOutOfRange(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParam(body) => body,
-            Self::RateOutOfRange(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParam(_) => crate::RetryKind::None,
-            Self::RateOutOfRange(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for B2bUpdateWqfChargeFeeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for B2bUpdateWqfChargeFeeError {}
 impl crate::runtime::Operation for B2bUpdateWqfChargeFeeRequest {
     type Output = B2bUpdateWqfChargeFeeResponse;
     type Error = B2bUpdateWqfChargeFeeError;
@@ -187,7 +115,9 @@ impl crate::runtime::Operation for B2bUpdateWqfChargeFeeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"certified_charge_fee_numerator!\":\"int\",\"sub_mchid!\":\"string\"}},\"errors\":[2,14],\"query\":{},\"response\":{\"json\":{\"certified_charge_fee_numerator\":\"int\",\"merchant_name\":\"string\",\"uncertified_charge_fee_numerator\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -200,13 +130,14 @@ impl crate::runtime::Operation for B2bUpdateWqfChargeFeeRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Sign a B2b merchant up for the bank-transfer technical-service-fee discount by setting its certified-store rate.
     ///
     /// `POST /retail/B2b/updatewqfchargefee` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/B2b/bill/api_updatewqfchargefee.html)
@@ -222,73 +153,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 2 | `InvalidParam` | A parameter is wrong. | none |
     /// | 14 | `RateOutOfRange` | The rate is outside the allowed range. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn b2b_update_wqf_charge_fee(
+    #[inline]
+    pub fn b2b_update_wqf_charge_fee(
         &self,
         request: B2bUpdateWqfChargeFeeRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         B2bUpdateWqfChargeFeeResponse,
-        crate::Error<B2bUpdateWqfChargeFeeError>,
+        B2bUpdateWqfChargeFeeError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `b2bUpdateWqfChargeFee` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const B2B_UPDATE_WQF_CHARGE_FEE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "b2bUpdateWqfChargeFee",
-    method: "POST",
-    path: "/retail/B2b/updatewqfchargefee",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "sub_mchid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "certified_charge_fee_numerator",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "merchant_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "certified_charge_fee_numerator",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "uncertified_charge_fee_numerator",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[2, 14],
-};

@@ -15,13 +15,24 @@ impl GetRecentAverageUsageRequest {
     }
 }
 /// What [`crate::Client::get_recent_average_usage`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetRecentAverageUsageResponse {
     /// Approximate average monthly usage (an upper bound, not an exact count).
-    #[serde(rename = "averageData")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "averageData",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub average_data: Option<u64>,
 }
 impl GetRecentAverageUsageResponse {
@@ -29,112 +40,24 @@ impl GetRecentAverageUsageResponse {
     pub fn new() -> Self {
         Self { average_data: None }
     }
-    /// Approximate average monthly usage (an upper bound, not an exact count).
-    pub fn average_data(mut self, average_data: u64) -> Self {
-        self.average_data = Some(average_data);
-        self
+    crate::runtime::setters! {
+        average_data : u64;
     }
 }
-/// An error code returned by [`crate::Client::get_recent_average_usage`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetRecentAverageUsageError {
-    /// `10120002`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10120700`: The spuId is not valid. (retry: none)
-    InvalidSpuId(crate::ErrorBody),
-    /// `10122000`: There is no recent usage data for this product. (retry: none)
-    NoRecentUsage(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetRecentAverageUsageError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::InvalidSpuId(_) => "InvalidSpuId",
-            Self::NoRecentUsage(_) => "NoRecentUsage",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (10120002).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `InvalidSpuId` (10120700).
-    pub fn is_invalid_spu_id(&self) -> bool {
-        matches!(self, Self::InvalidSpuId(_))
-    }
-    /// Whether this is `NoRecentUsage` (10122000).
-    pub fn is_no_recent_usage(&self) -> bool {
-        matches!(self, Self::NoRecentUsage(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_recent_average_usage`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetRecentAverageUsageError {
+        /// `10120002`: A parameter is invalid. (retry: none)
+        InvalidParams = 10120002 => None, is_invalid_params;
+        /// `10120700`: The spuId is not valid. (retry: none)
+        InvalidSpuId = 10120700 => None, is_invalid_spu_id;
+        /// `10122000`: There is no recent usage data for this product. (retry: none)
+        NoRecentUsage = 10122000 => None, is_no_recent_usage;
     }
 }
-impl crate::ApiError for GetRecentAverageUsageError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10120002 => Self::InvalidParams(body),
-            10120700 => Self::InvalidSpuId(body),
-            10122000 => Self::NoRecentUsage(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::InvalidSpuId(body) => body,
-            Self::NoRecentUsage(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::InvalidSpuId(_) => crate::RetryKind::None,
-            Self::NoRecentUsage(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetRecentAverageUsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetRecentAverageUsageError {}
 impl crate::runtime::Operation for GetRecentAverageUsageRequest {
     type Output = GetRecentAverageUsageResponse;
     type Error = GetRecentAverageUsageError;
@@ -147,7 +70,9 @@ impl crate::runtime::Operation for GetRecentAverageUsageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[10120002,10120700,10122000],\"query\":{\"spuId!\":\"string\"},\"response\":{\"json\":{\"averageData\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -159,13 +84,14 @@ impl crate::runtime::Operation for GetRecentAverageUsageRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the mini program's average monthly usage of a paid capability over the last three months.
     ///
     /// `GET /wxa/charge/usage/get_recent_average` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/charge/api_getrecentaverageusage.html)
@@ -181,7 +107,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -189,43 +115,14 @@ impl crate::Client {
     /// | 10120700 | `InvalidSpuId` | The spuId is not valid. | none |
     /// | 10122000 | `NoRecentUsage` | There is no recent usage data for this product. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_recent_average_usage(
+    #[inline]
+    pub fn get_recent_average_usage(
         &self,
         request: GetRecentAverageUsageRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetRecentAverageUsageResponse,
-        crate::Error<GetRecentAverageUsageError>,
+        GetRecentAverageUsageError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getRecentAverageUsage` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_RECENT_AVERAGE_USAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getRecentAverageUsage",
-    method: "GET",
-    path: "/wxa/charge/usage/get_recent_average",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "spuId",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "averageData",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[10120002, 10120700, 10122000],
-};

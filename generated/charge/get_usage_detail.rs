@@ -23,7 +23,11 @@ impl GetUsageDetailRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.limit;
             crate::runtime::check::range(
@@ -37,155 +41,100 @@ impl GetUsageDetailRequest {
         Ok(())
     }
 }
-/// Values of `ChargeUsageDetailStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChargeUsageDetailStatus {
-    /// `1`.
-    Active,
-    /// `2`.
-    NotYetActive,
-    /// `3`.
-    Expired,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ChargeUsageDetailStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Active => 1,
-            Self::NotYetActive => 2,
-            Self::Expired => 3,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `ChargeUsageDetailStatus`.
+    pub enum ChargeUsageDetailStatus {
+        /// `1`.
+        Active = 1;
+        /// `2`.
+        NotYetActive = 2;
+        /// `3`.
+        Expired = 3;
     }
 }
-impl From<i64> for ChargeUsageDetailStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Active,
-            2 => Self::NotYetActive,
-            3 => Self::Expired,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for ChargeUsageDetailStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ChargeUsageDetailStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargeUsageDetailStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `ChargeUsageDetailSource`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChargeUsageDetailSource {
-    /// `1`: Free trial allowance.
-    Trial,
-    /// `2`: Bought by the mini program.
-    Purchased,
-    /// `3`: Allotted by a service provider.
-    ServiceProvider,
-    /// `4`: Other source.
-    OtherSource,
-    /// `5`: Also documented as another source.
-    OtherSourceAlt,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ChargeUsageDetailSource {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Trial => 1,
-            Self::Purchased => 2,
-            Self::ServiceProvider => 3,
-            Self::OtherSource => 4,
-            Self::OtherSourceAlt => 5,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ChargeUsageDetailSource {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Trial,
-            2 => Self::Purchased,
-            3 => Self::ServiceProvider,
-            4 => Self::OtherSource,
-            5 => Self::OtherSourceAlt,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for ChargeUsageDetailSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ChargeUsageDetailSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargeUsageDetailSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ChargeUsageDetailSource`.
+    pub enum ChargeUsageDetailSource {
+        /// `1`: Free trial allowance.
+        Trial = 1;
+        /// `2`: Bought by the mini program.
+        Purchased = 2;
+        /// `3`: Allotted by a service provider.
+        ServiceProvider = 3;
+        /// `4`: Other source.
+        OtherSource = 4;
+        /// `5`: Also documented as another source.
+        OtherSourceAlt = 5;
     }
 }
 /// The `ChargeUsageDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ChargeUsageDetail {
     /// Package ID.
-    #[serde(rename = "pkgId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pkgId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pkg_id: Option<String>,
     /// Package state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ChargeUsageDetailStatus>,
     /// Start of the package's validity, Unix seconds.
-    #[serde(rename = "startTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// End of the package's validity, Unix seconds.
-    #[serde(rename = "endTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_time: Option<i64>,
     /// Capacity of the package, a 64-bit number as a string.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub all: Option<String>,
     /// Amount used, a 64-bit number as a string.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub used: Option<String>,
     /// SPU ID of the product the package came from.
-    #[serde(rename = "spuId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "spuId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spu_id: Option<String>,
     /// SKU ID of the product the package came from.
-    #[serde(rename = "skuId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "skuId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sku_id: Option<String>,
     /// Where the package came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,87 +155,78 @@ impl ChargeUsageDetail {
             source: None,
         }
     }
-    /// Package ID.
-    pub fn pkg_id(mut self, pkg_id: impl Into<String>) -> Self {
-        self.pkg_id = Some(pkg_id.into());
-        self
-    }
-    /// Package state.
-    pub fn status(mut self, status: ChargeUsageDetailStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Start of the package's validity, Unix seconds.
-    pub fn start_time(mut self, start_time: i64) -> Self {
-        self.start_time = Some(start_time);
-        self
-    }
-    /// End of the package's validity, Unix seconds.
-    pub fn end_time(mut self, end_time: i64) -> Self {
-        self.end_time = Some(end_time);
-        self
-    }
-    /// Capacity of the package, a 64-bit number as a string.
-    pub fn all(mut self, all: impl Into<String>) -> Self {
-        self.all = Some(all.into());
-        self
-    }
-    /// Amount used, a 64-bit number as a string.
-    pub fn used(mut self, used: impl Into<String>) -> Self {
-        self.used = Some(used.into());
-        self
-    }
-    /// SPU ID of the product the package came from.
-    pub fn spu_id(mut self, spu_id: impl Into<String>) -> Self {
-        self.spu_id = Some(spu_id.into());
-        self
-    }
-    /// SKU ID of the product the package came from.
-    pub fn sku_id(mut self, sku_id: impl Into<String>) -> Self {
-        self.sku_id = Some(sku_id.into());
-        self
-    }
-    /// Where the package came from.
-    pub fn source(mut self, source: ChargeUsageDetailSource) -> Self {
-        self.source = Some(source);
-        self
+    crate::runtime::setters! {
+        pkg_id : impl Into < String >;
+        status : ChargeUsageDetailStatus;
+        start_time : i64;
+        end_time : i64;
+        all : impl Into < String >;
+        used : impl Into < String >;
+        spu_id : impl Into < String >;
+        sku_id : impl Into < String >;
+        source : ChargeUsageDetailSource;
     }
 }
 /// What [`crate::Client::get_usage_detail`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUsageDetailResponse {
     /// Total amount used, a 64-bit number as a string (resource packages).
-    #[serde(rename = "effectiveUse")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "effectiveUse",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effective_use: Option<String>,
     /// Obsolete total amount, replaced by all.
-    #[serde(rename = "effectiveAll")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "effectiveAll",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effective_all: Option<String>,
     /// Total amount available, a 64-bit number as a string (see notes).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub all: Option<String>,
     /// Subscription start, Unix seconds (subscription products).
-    #[serde(rename = "startServiceTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startServiceTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_service_time: Option<i64>,
     /// Subscription end, Unix seconds (subscription products).
-    #[serde(rename = "endServiceTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endServiceTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_service_time: Option<i64>,
     /// Number of entries in the full usage list.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<u32>,
     /// The packages on this page.
-    #[serde(rename = "detailList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "detailList", default, skip_serializing_if = "Option::is_none")]
     pub detail_list: Option<Vec<ChargeUsageDetail>>,
 }
 impl GetUsageDetailResponse {
@@ -302,132 +242,28 @@ impl GetUsageDetailResponse {
             detail_list: None,
         }
     }
-    /// Total amount used, a 64-bit number as a string (resource packages).
-    pub fn effective_use(mut self, effective_use: impl Into<String>) -> Self {
-        self.effective_use = Some(effective_use.into());
-        self
-    }
-    /// Obsolete total amount, replaced by all.
-    pub fn effective_all(mut self, effective_all: impl Into<String>) -> Self {
-        self.effective_all = Some(effective_all.into());
-        self
-    }
-    /// Total amount available, a 64-bit number as a string (see notes).
-    pub fn all(mut self, all: impl Into<String>) -> Self {
-        self.all = Some(all.into());
-        self
-    }
-    /// Subscription start, Unix seconds (subscription products).
-    pub fn start_service_time(mut self, start_service_time: i64) -> Self {
-        self.start_service_time = Some(start_service_time);
-        self
-    }
-    /// Subscription end, Unix seconds (subscription products).
-    pub fn end_service_time(mut self, end_service_time: i64) -> Self {
-        self.end_service_time = Some(end_service_time);
-        self
-    }
-    /// Number of entries in the full usage list.
-    pub fn total(mut self, total: u32) -> Self {
-        self.total = Some(total);
-        self
-    }
-    /// The packages on this page.
-    pub fn detail_list(mut self, detail_list: Vec<ChargeUsageDetail>) -> Self {
-        self.detail_list = Some(detail_list);
-        self
+    crate::runtime::setters! {
+        effective_use : impl Into < String >;
+        effective_all : impl Into < String >;
+        all : impl Into < String >;
+        start_service_time : i64;
+        end_service_time : i64;
+        total : u32;
+        detail_list : Vec < ChargeUsageDetail >;
     }
 }
-/// An error code returned by [`crate::Client::get_usage_detail`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetUsageDetailError {
-    /// `10120002`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10120003`: The limit is too large; use a smaller one. (retry: none)
-    LimitTooLarge(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetUsageDetailError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::LimitTooLarge(_) => "LimitTooLarge",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (10120002).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `LimitTooLarge` (10120003).
-    pub fn is_limit_too_large(&self) -> bool {
-        matches!(self, Self::LimitTooLarge(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_usage_detail`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetUsageDetailError {
+        /// `10120002`: A parameter is invalid. (retry: none)
+        InvalidParams = 10120002 => None, is_invalid_params;
+        /// `10120003`: The limit is too large; use a smaller one. (retry: none)
+        LimitTooLarge = 10120003 => None, is_limit_too_large;
     }
 }
-impl crate::ApiError for GetUsageDetailError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10120002 => Self::InvalidParams(body),
-            10120003 => Self::LimitTooLarge(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::LimitTooLarge(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::LimitTooLarge(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetUsageDetailError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetUsageDetailError {}
 impl crate::runtime::Operation for GetUsageDetailRequest {
     type Output = GetUsageDetailResponse;
     type Error = GetUsageDetailError;
@@ -440,7 +276,9 @@ impl crate::runtime::Operation for GetUsageDetailRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[10120002,10120003],\"query\":{\"limit!\":\"int\",\"offset!\":\"int\",\"spuId!\":\"string\"},\"response\":{\"json\":{\"all\":\"string\",\"detailList\":{\"array\":{\"object\":{\"all\":\"string\",\"endTime\":\"int\",\"pkgId\":\"string\",\"skuId\":\"string\",\"source\":{\"enum\":[1,2,3,4,5]},\"spuId\":\"string\",\"startTime\":\"int\",\"status\":{\"enum\":[1,2,3]},\"used\":\"string\"}}},\"effectiveAll\":\"string\",\"effectiveUse\":\"string\",\"endServiceTime\":\"int\",\"startServiceTime\":\"int\",\"total\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -456,13 +294,14 @@ impl crate::runtime::Operation for GetUsageDetailRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Page through the usage of the resource packages bought for one paid capability.
     ///
     /// `GET /wxa/charge/usage/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/charge/api_getusagedetail.html)
@@ -482,175 +321,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 10120002 | `InvalidParams` | A parameter is invalid. | none |
     /// | 10120003 | `LimitTooLarge` | The limit is too large; use a smaller one. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_usage_detail(
+    #[inline]
+    pub fn get_usage_detail(
         &self,
         request: GetUsageDetailRequest,
-    ) -> Result<GetUsageDetailResponse, crate::Error<GetUsageDetailError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetUsageDetailResponse, GetUsageDetailError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getUsageDetail` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_USAGE_DETAIL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getUsageDetail",
-    method: "GET",
-    path: "/wxa/charge/usage/get",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "spuId",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "offset",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "limit",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "effectiveUse",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "effectiveAll",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "all",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "startServiceTime",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "endServiceTime",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "total",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "detailList",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "pkgId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2, 3],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "startTime",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "endTime",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "all",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "used",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "spuId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "skuId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "source",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2, 3, 4, 5],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[10120002, 10120003],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::city_service_get_med_real_name`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceGetMedRealNameRequest {
     /// AppID of the hospital's account.
@@ -27,28 +28,51 @@ impl CityServiceGetMedRealNameRequest {
     }
 }
 /// What [`crate::Client::city_service_get_med_real_name`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceGetMedRealNameResponse {
     /// Encrypted real-name data, Base64 (see notes).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cipher_real_name: Option<String>,
     /// Encryption algorithm used. WeChat's default: `"AES_256_ECB_PKCS7Padding"`.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cipher_algorithm: Option<String>,
     /// Version of the key used, starting at 0.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key_version: Option<u32>,
     /// AppID of the hospital's account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub app_id: Option<String>,
     /// OpenID of the user.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub open_id: Option<String>,
 }
 impl CityServiceGetMedRealNameResponse {
@@ -62,112 +86,24 @@ impl CityServiceGetMedRealNameResponse {
             open_id: None,
         }
     }
-    /// Encrypted real-name data, Base64 (see notes).
-    pub fn cipher_real_name(mut self, cipher_real_name: impl Into<String>) -> Self {
-        self.cipher_real_name = Some(cipher_real_name.into());
-        self
-    }
-    /// Encryption algorithm used. WeChat's default: `"AES_256_ECB_PKCS7Padding"`.
-    pub fn cipher_algorithm(mut self, cipher_algorithm: impl Into<String>) -> Self {
-        self.cipher_algorithm = Some(cipher_algorithm.into());
-        self
-    }
-    /// Version of the key used, starting at 0.
-    pub fn key_version(mut self, key_version: u32) -> Self {
-        self.key_version = Some(key_version);
-        self
-    }
-    /// AppID of the hospital's account.
-    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
-    }
-    /// OpenID of the user.
-    pub fn open_id(mut self, open_id: impl Into<String>) -> Self {
-        self.open_id = Some(open_id.into());
-        self
+    crate::runtime::setters! {
+        cipher_real_name : impl Into < String >;
+        cipher_algorithm : impl Into < String >;
+        key_version : u32;
+        app_id : impl Into < String >;
+        open_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::city_service_get_med_real_name`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CityServiceGetMedRealNameError {
-    /// `11200`: The wxmed_authcode has expired. (retry: none)
-    AuthcodeExpired(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CityServiceGetMedRealNameError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::AuthcodeExpired(_) => "AuthcodeExpired",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `AuthcodeExpired` (11200).
-    pub fn is_authcode_expired(&self) -> bool {
-        matches!(self, Self::AuthcodeExpired(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::city_service_get_med_real_name`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CityServiceGetMedRealNameError {
+        /// `11200`: The wxmed_authcode has expired. (retry: none)
+        AuthcodeExpired = 11200 => None, is_authcode_expired;
     }
 }
-impl crate::ApiError for CityServiceGetMedRealNameError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            11200 => Self::AuthcodeExpired(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::AuthcodeExpired(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::AuthcodeExpired(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CityServiceGetMedRealNameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CityServiceGetMedRealNameError {}
 impl crate::runtime::Operation for CityServiceGetMedRealNameRequest {
     type Output = CityServiceGetMedRealNameResponse;
     type Error = CityServiceGetMedRealNameError;
@@ -180,7 +116,9 @@ impl crate::runtime::Operation for CityServiceGetMedRealNameRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"app_id!\":\"string\",\"open_id!\":\"string\",\"wxmed_authcode!\":\"string\"}},\"errors\":[11200],\"query\":{},\"response\":{\"json\":{\"app_id\":\"string\",\"cipher_algorithm\":\"string\",\"cipher_real_name\":\"string\",\"key_version\":\"int\",\"open_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -192,13 +130,14 @@ impl crate::runtime::Operation for CityServiceGetMedRealNameRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the encrypted real-name data (name, ID, phone) of an elderly patient for WeChat Elder Medical quick registration.
     ///
     /// `POST /cityservice/getmedrealname` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cityservice/elderMedical/api_cityservice_getmedrealname.html)
@@ -222,93 +161,20 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 11200 | `AuthcodeExpired` | The wxmed_authcode has expired. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn city_service_get_med_real_name(
+    #[inline]
+    pub fn city_service_get_med_real_name(
         &self,
         request: CityServiceGetMedRealNameRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         CityServiceGetMedRealNameResponse,
-        crate::Error<CityServiceGetMedRealNameError>,
+        CityServiceGetMedRealNameError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `cityServiceGetMedRealName` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CITY_SERVICE_GET_MED_REAL_NAME_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "cityServiceGetMedRealName",
-    method: "POST",
-    path: "/cityservice/getmedrealname",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "app_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "open_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wxmed_authcode",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "cipher_real_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cipher_algorithm",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "key_version",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "app_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "open_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[11200],
-};

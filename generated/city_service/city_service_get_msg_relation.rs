@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::city_service_get_msg_relation`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceGetMsgRelationRequest {
     /// OpenID of the user.
@@ -14,55 +15,25 @@ impl CityServiceGetMsgRelationRequest {
         Self { open_id: open_id.into() }
     }
 }
-/// Values of `CityServiceGetMsgRelationResponseIsSubscribed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CityServiceGetMsgRelationResponseIsSubscribed {
-    /// `0`.
-    NotOpened,
-    /// `1`.
-    Opened,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl CityServiceGetMsgRelationResponseIsSubscribed {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotOpened => 0,
-            Self::Opened => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for CityServiceGetMsgRelationResponseIsSubscribed {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotOpened,
-            1 => Self::Opened,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for CityServiceGetMsgRelationResponseIsSubscribed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for CityServiceGetMsgRelationResponseIsSubscribed {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CityServiceGetMsgRelationResponseIsSubscribed {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `CityServiceGetMsgRelationResponseIsSubscribed`.
+    pub enum CityServiceGetMsgRelationResponseIsSubscribed {
+        /// `0`.
+        NotOpened = 0;
+        /// `1`.
+        Opened = 1;
     }
 }
 /// What [`crate::Client::city_service_get_msg_relation`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceGetMsgRelationResponse {
     /// 1 when the user has turned Elder Medical on.
@@ -74,81 +45,18 @@ impl CityServiceGetMsgRelationResponse {
     pub fn new() -> Self {
         Self { is_subscribed: None }
     }
-    /// 1 when the user has turned Elder Medical on.
-    pub fn is_subscribed(
-        mut self,
-        is_subscribed: CityServiceGetMsgRelationResponseIsSubscribed,
-    ) -> Self {
-        self.is_subscribed = Some(is_subscribed);
-        self
+    crate::runtime::setters! {
+        is_subscribed : CityServiceGetMsgRelationResponseIsSubscribed;
     }
 }
-/// An error code returned by [`crate::Client::city_service_get_msg_relation`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CityServiceGetMsgRelationError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CityServiceGetMsgRelationError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::city_service_get_msg_relation`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CityServiceGetMsgRelationError {
     }
 }
-impl crate::ApiError for CityServiceGetMsgRelationError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CityServiceGetMsgRelationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CityServiceGetMsgRelationError {}
 impl crate::runtime::Operation for CityServiceGetMsgRelationRequest {
     type Output = CityServiceGetMsgRelationResponse;
     type Error = CityServiceGetMsgRelationError;
@@ -161,14 +69,16 @@ impl crate::runtime::Operation for CityServiceGetMsgRelationRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"business_id!\":{\"const\":\"130\"},\"open_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_subscribed\":{\"enum\":[0,1]}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json_with(
             &self,
-            [("business_id", serde_json::Value::from(130))],
+            [("business_id", crate::runtime::serde_json::Value::from(130))],
         )?;
         let query: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::RequestParts {
@@ -176,13 +86,14 @@ impl crate::runtime::Operation for CityServiceGetMsgRelationRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether a user has turned on WeChat Elder Medical.
     ///
     /// `POST /cityservice/getmsgrelation` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cityservice/elderMedical/api_cityservice_getmsgrelation.html)
@@ -202,57 +113,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn city_service_get_msg_relation(
+    #[inline]
+    pub fn city_service_get_msg_relation(
         &self,
         request: CityServiceGetMsgRelationRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         CityServiceGetMsgRelationResponse,
-        crate::Error<CityServiceGetMsgRelationError>,
+        CityServiceGetMsgRelationError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `cityServiceGetMsgRelation` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CITY_SERVICE_GET_MSG_RELATION_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "cityServiceGetMsgRelation",
-    method: "POST",
-    path: "/cityservice/getmsgrelation",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "business_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: Some("130"),
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "open_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "is_subscribed",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `CityServiceSendMsgDataDataValue` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceSendMsgDataDataValue {
     /// The keyword's text.
@@ -19,14 +26,13 @@ impl CityServiceSendMsgDataDataValue {
             color: None,
         }
     }
-    /// Colour of the text; only used by service notifications.
-    pub fn color(mut self, color: impl Into<String>) -> Self {
-        self.color = Some(color.into());
-        self
+    crate::runtime::setters! {
+        color : impl Into < String >;
     }
 }
 /// Parameters of [`crate::Client::city_service_send_msg_data`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceSendMsgDataRequest {
     /// OpenID of the user.
@@ -69,37 +75,31 @@ impl CityServiceSendMsgDataRequest {
             url: None,
         }
     }
-    /// Result page style ID; needed when the template has a result page.
-    pub fn result_page_style_id(
-        mut self,
-        result_page_style_id: impl Into<String>,
-    ) -> Self {
-        self.result_page_style_id = Some(result_page_style_id.into());
-        self
-    }
-    /// Task record style ID; needed when the template has a task record.
-    pub fn deal_msg_style_id(mut self, deal_msg_style_id: impl Into<String>) -> Self {
-        self.deal_msg_style_id = Some(deal_msg_style_id.into());
-        self
-    }
-    /// Card style ID; needed when the template has a card.
-    pub fn card_style_id(mut self, card_style_id: impl Into<String>) -> Self {
-        self.card_style_id = Some(card_style_id.into());
-        self
-    }
-    /// Link used by the notification, result page and reminders; needed with a result page.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
+    crate::runtime::setters! {
+        result_page_style_id : impl Into < String >;
+        deal_msg_style_id : impl Into < String >;
+        card_style_id : impl Into < String >;
+        url : impl Into < String >;
     }
 }
 /// What [`crate::Client::city_service_send_msg_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceSendMsgDataResponse {
     /// URL to show instead of the service's own result page; empty without result_page_style_id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_page_url: Option<String>,
 }
 impl CityServiceSendMsgDataResponse {
@@ -107,162 +107,34 @@ impl CityServiceSendMsgDataResponse {
     pub fn new() -> Self {
         Self { result_page_url: None }
     }
-    /// URL to show instead of the service's own result page; empty without result_page_style_id.
-    pub fn result_page_url(mut self, result_page_url: impl Into<String>) -> Self {
-        self.result_page_url = Some(result_page_url.into());
-        self
+    crate::runtime::setters! {
+        result_page_url : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::city_service_send_msg_data`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CityServiceSendMsgDataError {
-    /// `40097`: A parameter is invalid, or the openid is not from an account with the message-channel permission. (retry: none)
-    InvalidArgsOrOpenid(crate::ErrorBody),
-    /// `82020`: The non-follower user has never used the service through City Services. (retry: none)
-    NeverUsedService(crate::ErrorBody),
-    /// `82021`: The non-follower user has not used the service through City Services in the last 30 days. (retry: none)
-    NotUsedRecently(crate::ErrorBody),
-    /// `82022`: More than 10 sends (20 for medical services) to this non-follower within 30 days. (retry: none)
-    MonthlySendLimit(crate::ErrorBody),
-    /// `82023`: More than 5 sends to this non-follower within an hour. (retry: throttle)
-    HourlySendLimit(crate::ErrorBody),
-    /// `82024`: The order_no looks abnormal, for example the same number for every user. (retry: none)
-    AbnormalOrderNo(crate::ErrorBody),
-    /// `82025`: The url is not valid. (retry: none)
-    InvalidUrl(crate::ErrorBody),
-    /// `82026`: The service is offline, or has been under review for more than 30 days. (retry: none)
-    ServiceOffline(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CityServiceSendMsgDataError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidArgsOrOpenid(_) => "InvalidArgsOrOpenid",
-            Self::NeverUsedService(_) => "NeverUsedService",
-            Self::NotUsedRecently(_) => "NotUsedRecently",
-            Self::MonthlySendLimit(_) => "MonthlySendLimit",
-            Self::HourlySendLimit(_) => "HourlySendLimit",
-            Self::AbnormalOrderNo(_) => "AbnormalOrderNo",
-            Self::InvalidUrl(_) => "InvalidUrl",
-            Self::ServiceOffline(_) => "ServiceOffline",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidArgsOrOpenid` (40097).
-    pub fn is_invalid_args_or_openid(&self) -> bool {
-        matches!(self, Self::InvalidArgsOrOpenid(_))
-    }
-    /// Whether this is `NeverUsedService` (82020).
-    pub fn is_never_used_service(&self) -> bool {
-        matches!(self, Self::NeverUsedService(_))
-    }
-    /// Whether this is `NotUsedRecently` (82021).
-    pub fn is_not_used_recently(&self) -> bool {
-        matches!(self, Self::NotUsedRecently(_))
-    }
-    /// Whether this is `MonthlySendLimit` (82022).
-    pub fn is_monthly_send_limit(&self) -> bool {
-        matches!(self, Self::MonthlySendLimit(_))
-    }
-    /// Whether this is `HourlySendLimit` (82023).
-    pub fn is_hourly_send_limit(&self) -> bool {
-        matches!(self, Self::HourlySendLimit(_))
-    }
-    /// Whether this is `AbnormalOrderNo` (82024).
-    pub fn is_abnormal_order_no(&self) -> bool {
-        matches!(self, Self::AbnormalOrderNo(_))
-    }
-    /// Whether this is `InvalidUrl` (82025).
-    pub fn is_invalid_url(&self) -> bool {
-        matches!(self, Self::InvalidUrl(_))
-    }
-    /// Whether this is `ServiceOffline` (82026).
-    pub fn is_service_offline(&self) -> bool {
-        matches!(self, Self::ServiceOffline(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::city_service_send_msg_data`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CityServiceSendMsgDataError {
+        /// `40097`: A parameter is invalid, or the openid is not from an account with the message-channel permission. (retry: none)
+        InvalidArgsOrOpenid = 40097 => None, is_invalid_args_or_openid;
+        /// `82020`: The non-follower user has never used the service through City Services. (retry: none)
+        NeverUsedService = 82020 => None, is_never_used_service;
+        /// `82021`: The non-follower user has not used the service through City Services in the last 30 days. (retry: none)
+        NotUsedRecently = 82021 => None, is_not_used_recently;
+        /// `82022`: More than 10 sends (20 for medical services) to this non-follower within 30 days. (retry: none)
+        MonthlySendLimit = 82022 => None, is_monthly_send_limit;
+        /// `82023`: More than 5 sends to this non-follower within an hour. (retry: throttle)
+        HourlySendLimit = 82023 => Throttle, is_hourly_send_limit;
+        /// `82024`: The order_no looks abnormal, for example the same number for every user. (retry: none)
+        AbnormalOrderNo = 82024 => None, is_abnormal_order_no;
+        /// `82025`: The url is not valid. (retry: none)
+        InvalidUrl = 82025 => None, is_invalid_url;
+        /// `82026`: The service is offline, or has been under review for more than 30 days. (retry: none)
+        ServiceOffline = 82026 => None, is_service_offline;
     }
 }
-impl crate::ApiError for CityServiceSendMsgDataError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40097 => Self::InvalidArgsOrOpenid(body),
-            82020 => Self::NeverUsedService(body),
-            82021 => Self::NotUsedRecently(body),
-            82022 => Self::MonthlySendLimit(body),
-            82023 => Self::HourlySendLimit(body),
-            82024 => Self::AbnormalOrderNo(body),
-            82025 => Self::InvalidUrl(body),
-            82026 => Self::ServiceOffline(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidArgsOrOpenid(body) => body,
-            Self::NeverUsedService(body) => body,
-            Self::NotUsedRecently(body) => body,
-            Self::MonthlySendLimit(body) => body,
-            Self::HourlySendLimit(body) => body,
-            Self::AbnormalOrderNo(body) => body,
-            Self::InvalidUrl(body) => body,
-            Self::ServiceOffline(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidArgsOrOpenid(_) => crate::RetryKind::None,
-            Self::NeverUsedService(_) => crate::RetryKind::None,
-            Self::NotUsedRecently(_) => crate::RetryKind::None,
-            Self::MonthlySendLimit(_) => crate::RetryKind::None,
-            Self::HourlySendLimit(_) => crate::RetryKind::Throttle,
-            Self::AbnormalOrderNo(_) => crate::RetryKind::None,
-            Self::InvalidUrl(_) => crate::RetryKind::None,
-            Self::ServiceOffline(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CityServiceSendMsgDataError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CityServiceSendMsgDataError {}
 impl crate::runtime::Operation for CityServiceSendMsgDataRequest {
     type Output = CityServiceSendMsgDataResponse;
     type Error = CityServiceSendMsgDataError;
@@ -275,7 +147,9 @@ impl crate::runtime::Operation for CityServiceSendMsgDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"biz_template_id!\":\"string\",\"card_style_id\":\"string\",\"data!\":{\"map\":{\"object\":{\"color\":\"string\",\"value!\":\"string\"}}},\"deal_msg_style_id\":\"string\",\"openid!\":\"string\",\"order_no!\":\"string\",\"result_page_style_id\":\"string\",\"url\":\"string\"}},\"errors\":[40097,82020,82021,82022,82023,82024,82025,82026],\"query\":{},\"response\":{\"json\":{\"result_page_url\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -287,13 +161,14 @@ impl crate::runtime::Operation for CityServiceSendMsgDataRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send a City Services message-channel notice (service notification, result page, task record or card) to a user.
     ///
     /// `POST /cityservice/sendmsgdata` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cityservice/basic/api_cityservice_sendmsgdata.html)
@@ -328,7 +203,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -341,113 +216,14 @@ impl crate::Client {
     /// | 82025 | `InvalidUrl` | The url is not valid. | none |
     /// | 82026 | `ServiceOffline` | The service is offline, or has been under review for more than 30 days. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn city_service_send_msg_data(
+    #[inline]
+    pub fn city_service_send_msg_data(
         &self,
         request: CityServiceSendMsgDataRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         CityServiceSendMsgDataResponse,
-        crate::Error<CityServiceSendMsgDataError>,
+        CityServiceSendMsgDataError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `cityServiceSendMsgData` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CITY_SERVICE_SEND_MSG_DATA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "cityServiceSendMsgData",
-    method: "POST",
-    path: "/cityservice/sendmsgdata",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "biz_template_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "result_page_style_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "deal_msg_style_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "card_style_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Map(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "color",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "result_page_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40097, 82020, 82021, 82022, 82023, 82024, 82025, 82026],
-};

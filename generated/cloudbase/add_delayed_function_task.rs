@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::add_delayed_function_task`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AddDelayedFunctionTaskRequest {
     /// ID of the cloud base environment that holds the function.
@@ -31,7 +32,11 @@ impl AddDelayedFunctionTaskRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.delay_time;
             crate::runtime::check::range(
@@ -45,96 +50,18 @@ impl AddDelayedFunctionTaskRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::add_delayed_function_task`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AddDelayedFunctionTaskError {
-    /// `-501000`: The environment failed validation ("Param Invalid, env check invalid"). (retry: none)
-    InvalidEnv(crate::ErrorBody),
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl AddDelayedFunctionTaskError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidEnv(_) => "InvalidEnv",
-            Self::SystemError(_) => "SystemError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidEnv` (-501000).
-    pub fn is_invalid_env(&self) -> bool {
-        matches!(self, Self::InvalidEnv(_))
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::add_delayed_function_task`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum AddDelayedFunctionTaskError {
+        /// `-501000`: The environment failed validation ("Param Invalid, env check invalid"). (retry: none)
+        InvalidEnv = -501000 => None, is_invalid_env;
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
     }
 }
-impl crate::ApiError for AddDelayedFunctionTaskError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -501000 => Self::InvalidEnv(body),
-            -1000 => Self::SystemError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidEnv(body) => body,
-            Self::SystemError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidEnv(_) => crate::RetryKind::None,
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for AddDelayedFunctionTaskError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for AddDelayedFunctionTaskError {}
 impl crate::runtime::Operation for AddDelayedFunctionTaskRequest {
     type Output = ();
     type Error = AddDelayedFunctionTaskError;
@@ -147,7 +74,9 @@ impl crate::runtime::Operation for AddDelayedFunctionTaskRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"data!\":\"string\",\"delay_time!\":\"int\",\"env!\":\"string\",\"function_name!\":\"string\"}},\"errors\":[-501000,-1000],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -160,6 +89,7 @@ impl crate::runtime::Operation for AddDelayedFunctionTaskRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -169,7 +99,7 @@ impl crate::runtime::Operation for AddDelayedFunctionTaskRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Schedule a cloud function to run once after a delay.
     ///
     /// `POST /tcb/adddelayedfunctiontask` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cloudbase/functions/api_adddelayedfunctiontask.html)
@@ -192,60 +122,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | -501000 | `InvalidEnv` | The environment failed validation ("Param Invalid, env check invalid"). | none |
     /// | -1000 | `SystemError` | Internal error on the cloud base side; try again later. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn add_delayed_function_task(
+    #[inline]
+    pub fn add_delayed_function_task(
         &self,
         request: AddDelayedFunctionTaskRequest,
-    ) -> Result<(), crate::Error<AddDelayedFunctionTaskError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), AddDelayedFunctionTaskError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `addDelayedFunctionTask` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const ADD_DELAYED_FUNCTION_TASK_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "addDelayedFunctionTask",
-    method: "POST",
-    path: "/tcb/adddelayedfunctiontask",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "function_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delay_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[-501000, -1000],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `BatchDownloadFileRequestFile` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct BatchDownloadFileRequestFile {
     /// Cloud file ID, such as cloud://env-id.bucket/A.png.
@@ -20,7 +27,8 @@ impl BatchDownloadFileRequestFile {
     }
 }
 /// Parameters of [`crate::Client::batch_download_file`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct BatchDownloadFileRequest {
     /// ID of the cloud base environment.
@@ -38,24 +46,44 @@ impl BatchDownloadFileRequest {
     }
 }
 /// The `BatchDownloadFileResult` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct BatchDownloadFileResult {
     /// Cloud file ID this result is for.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fileid: Option<String>,
     /// Temporary download link.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub download_url: Option<String>,
     /// Result for this file; 0 means success.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<i32>,
     /// Error message for this file; "ok" on success.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errmsg: Option<String>,
 }
 impl BatchDownloadFileResult {
@@ -68,29 +96,23 @@ impl BatchDownloadFileResult {
             errmsg: None,
         }
     }
-    /// Cloud file ID this result is for.
-    pub fn fileid(mut self, fileid: impl Into<String>) -> Self {
-        self.fileid = Some(fileid.into());
-        self
-    }
-    /// Temporary download link.
-    pub fn download_url(mut self, download_url: impl Into<String>) -> Self {
-        self.download_url = Some(download_url.into());
-        self
-    }
-    /// Result for this file; 0 means success.
-    pub fn status(mut self, status: i32) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Error message for this file; "ok" on success.
-    pub fn errmsg(mut self, errmsg: impl Into<String>) -> Self {
-        self.errmsg = Some(errmsg.into());
-        self
+    crate::runtime::setters! {
+        fileid : impl Into < String >;
+        download_url : impl Into < String >;
+        status : i32;
+        errmsg : impl Into < String >;
     }
 }
 /// What [`crate::Client::batch_download_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct BatchDownloadFileResponse {
     /// One result per requested file.
@@ -102,142 +124,30 @@ impl BatchDownloadFileResponse {
     pub fn new() -> Self {
         Self { file_list: None }
     }
-    /// One result per requested file.
-    pub fn file_list(mut self, file_list: Vec<BatchDownloadFileResult>) -> Self {
-        self.file_list = Some(file_list);
-        self
+    crate::runtime::setters! {
+        file_list : Vec < BatchDownloadFileResult >;
     }
 }
-/// An error code returned by [`crate::Client::batch_download_file`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BatchDownloadFileError {
-    /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// `-501002`: The cloud storage backend did not answer in time. (retry: transient)
-    CloudTimeout(crate::ErrorBody),
-    /// `-501000`: Unknown cloud base error; the docs advise filing a support ticket. (retry: none)
-    UnknownError(crate::ErrorBody),
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40101`: A required parameter is missing. (retry: none)
-    MissingParameter(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl BatchDownloadFileError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::CloudTimeout(_) => "CloudTimeout",
-            Self::UnknownError(_) => "UnknownError",
-            Self::SystemError(_) => "SystemError",
-            Self::MissingParameter(_) => "MissingParameter",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParameter` (-501007).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
-    }
-    /// Whether this is `CloudTimeout` (-501002).
-    pub fn is_cloud_timeout(&self) -> bool {
-        matches!(self, Self::CloudTimeout(_))
-    }
-    /// Whether this is `UnknownError` (-501000).
-    pub fn is_unknown_error(&self) -> bool {
-        matches!(self, Self::UnknownError(_))
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingParameter` (40101).
-    pub fn is_missing_parameter(&self) -> bool {
-        matches!(self, Self::MissingParameter(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::batch_download_file`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum BatchDownloadFileError {
+        /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
+        InvalidParameter = -501007 => None, is_invalid_parameter;
+        /// `-501002`: The cloud storage backend did not answer in time. (retry: transient)
+        CloudTimeout = -501002 => Transient, is_cloud_timeout;
+        /// `-501000`: Unknown cloud base error; the docs advise filing a support ticket. (retry: none)
+        UnknownError = -501000 => None, is_unknown_error;
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
+        /// `40101`: A required parameter is missing. (retry: none)
+        MissingParameter = 40101 => None, is_missing_parameter;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for BatchDownloadFileError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -501007 => Self::InvalidParameter(body),
-            -501002 => Self::CloudTimeout(body),
-            -501000 => Self::UnknownError(body),
-            -1000 => Self::SystemError(body),
-            40101 => Self::MissingParameter(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParameter(body) => body,
-            Self::CloudTimeout(body) => body,
-            Self::UnknownError(body) => body,
-            Self::SystemError(body) => body,
-            Self::MissingParameter(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::CloudTimeout(_) => crate::RetryKind::Transient,
-            Self::UnknownError(_) => crate::RetryKind::None,
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingParameter(_) => crate::RetryKind::None,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for BatchDownloadFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for BatchDownloadFileError {}
 impl crate::runtime::Operation for BatchDownloadFileRequest {
     type Output = BatchDownloadFileResponse;
     type Error = BatchDownloadFileError;
@@ -250,7 +160,9 @@ impl crate::runtime::Operation for BatchDownloadFileRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"file_list!\":{\"array\":{\"object\":{\"fileid!\":\"string\",\"max_age!\":\"int\"}}}}},\"errors\":[-501007,-501002,-501000,-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"file_list\":{\"array\":{\"object\":{\"download_url\":\"string\",\"errmsg\":\"string\",\"fileid\":\"string\",\"status\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -262,13 +174,14 @@ impl crate::runtime::Operation for BatchDownloadFileRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get temporary download links for files in cloud base storage.
     ///
     /// `POST /tcb/batchdownloadfile` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-http-api/storage/batchDownloadFile.html)
@@ -291,7 +204,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -302,101 +215,11 @@ impl crate::Client {
     /// | 40101 | `MissingParameter` | A required parameter is missing. | none |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn batch_download_file(
+    #[inline]
+    pub fn batch_download_file(
         &self,
         request: BatchDownloadFileRequest,
-    ) -> Result<BatchDownloadFileResponse, crate::Error<BatchDownloadFileError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<BatchDownloadFileResponse, BatchDownloadFileError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `batchDownloadFile` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const BATCH_DOWNLOAD_FILE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "batchDownloadFile",
-    method: "POST",
-    path: "/tcb/batchdownloadfile",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "file_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "fileid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "max_age",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "file_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "fileid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "download_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "errmsg",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-501007, -501002, -501000, -1000, 40101, 85088],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::create_send_sms_task`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CreateSendSmsTaskRequest {
     /// ID of the cloud base environment.
@@ -29,19 +30,28 @@ impl CreateSendSmsTaskRequest {
             use_short_name: None,
         }
     }
-    /// Sign with the mini program's short name; needed when its name exceeds 12 characters.
-    pub fn use_short_name(mut self, use_short_name: bool) -> Self {
-        self.use_short_name = Some(use_short_name);
-        self
+    crate::runtime::setters! {
+        use_short_name : bool;
     }
 }
 /// What [`crate::Client::create_send_sms_task`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CreateSendSmsTaskResponse {
     /// ID for looking the task up with describeSmsRecords.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub query_id: Option<String>,
 }
 impl CreateSendSmsTaskResponse {
@@ -49,132 +59,28 @@ impl CreateSendSmsTaskResponse {
     pub fn new() -> Self {
         Self { query_id: None }
     }
-    /// ID for looking the task up with describeSmsRecords.
-    pub fn query_id(mut self, query_id: impl Into<String>) -> Self {
-        self.query_id = Some(query_id.into());
-        self
+    crate::runtime::setters! {
+        query_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::create_send_sms_task`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CreateSendSmsTaskError {
-    /// `-601033`: Only mini programs owned by organisations, not individuals, may send SMS. (retry: none)
-    IndividualAccountNotSupported(crate::ErrorBody),
-    /// `-601032`: The mini program's name is empty. (retry: none)
-    EmptyMiniProgramName(crate::ErrorBody),
-    /// `-601028`: The environment has no static website enabled. (retry: none)
-    StaticWebsiteNotEnabled(crate::ErrorBody),
-    /// `-601027`: The environment is invalid. (retry: none)
-    InvalidEnv(crate::ErrorBody),
-    /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CreateSendSmsTaskError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::IndividualAccountNotSupported(_) => "IndividualAccountNotSupported",
-            Self::EmptyMiniProgramName(_) => "EmptyMiniProgramName",
-            Self::StaticWebsiteNotEnabled(_) => "StaticWebsiteNotEnabled",
-            Self::InvalidEnv(_) => "InvalidEnv",
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `IndividualAccountNotSupported` (-601033).
-    pub fn is_individual_account_not_supported(&self) -> bool {
-        matches!(self, Self::IndividualAccountNotSupported(_))
-    }
-    /// Whether this is `EmptyMiniProgramName` (-601032).
-    pub fn is_empty_mini_program_name(&self) -> bool {
-        matches!(self, Self::EmptyMiniProgramName(_))
-    }
-    /// Whether this is `StaticWebsiteNotEnabled` (-601028).
-    pub fn is_static_website_not_enabled(&self) -> bool {
-        matches!(self, Self::StaticWebsiteNotEnabled(_))
-    }
-    /// Whether this is `InvalidEnv` (-601027).
-    pub fn is_invalid_env(&self) -> bool {
-        matches!(self, Self::InvalidEnv(_))
-    }
-    /// Whether this is `InvalidParameter` (-501007).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::create_send_sms_task`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CreateSendSmsTaskError {
+        /// `-601033`: Only mini programs owned by organisations, not individuals, may send SMS. (retry: none)
+        IndividualAccountNotSupported = -601033 => None, is_individual_account_not_supported;
+        /// `-601032`: The mini program's name is empty. (retry: none)
+        EmptyMiniProgramName = -601032 => None, is_empty_mini_program_name;
+        /// `-601028`: The environment has no static website enabled. (retry: none)
+        StaticWebsiteNotEnabled = -601028 => None, is_static_website_not_enabled;
+        /// `-601027`: The environment is invalid. (retry: none)
+        InvalidEnv = -601027 => None, is_invalid_env;
+        /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
+        InvalidParameter = -501007 => None, is_invalid_parameter;
     }
 }
-impl crate::ApiError for CreateSendSmsTaskError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -601033 => Self::IndividualAccountNotSupported(body),
-            -601032 => Self::EmptyMiniProgramName(body),
-            -601028 => Self::StaticWebsiteNotEnabled(body),
-            -601027 => Self::InvalidEnv(body),
-            -501007 => Self::InvalidParameter(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::IndividualAccountNotSupported(body) => body,
-            Self::EmptyMiniProgramName(body) => body,
-            Self::StaticWebsiteNotEnabled(body) => body,
-            Self::InvalidEnv(body) => body,
-            Self::InvalidParameter(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::IndividualAccountNotSupported(_) => crate::RetryKind::None,
-            Self::EmptyMiniProgramName(_) => crate::RetryKind::None,
-            Self::StaticWebsiteNotEnabled(_) => crate::RetryKind::None,
-            Self::InvalidEnv(_) => crate::RetryKind::None,
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CreateSendSmsTaskError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CreateSendSmsTaskError {}
 impl crate::runtime::Operation for CreateSendSmsTaskRequest {
     type Output = CreateSendSmsTaskResponse;
     type Error = CreateSendSmsTaskError;
@@ -187,7 +93,9 @@ impl crate::runtime::Operation for CreateSendSmsTaskRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"file_url!\":\"string\",\"template_id!\":\"string\",\"use_short_name\":\"bool\"}},\"errors\":[-601033,-601032,-601028,-601027,-501007],\"query\":{},\"response\":{\"json\":{\"query_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -199,13 +107,14 @@ impl crate::runtime::Operation for CreateSendSmsTaskRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Start a bulk SMS task from a CSV file of numbers and texts that link to a static web page.
     ///
     /// `POST /tcb/createsendsmstask` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cloudbase/others/api_createsendsmstask.html)
@@ -234,7 +143,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -244,63 +153,11 @@ impl crate::Client {
     /// | -601027 | `InvalidEnv` | The environment is invalid. | none |
     /// | -501007 | `InvalidParameter` | A parameter is invalid; the errmsg explains which. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn create_send_sms_task(
+    #[inline]
+    pub fn create_send_sms_task(
         &self,
         request: CreateSendSmsTaskRequest,
-    ) -> Result<CreateSendSmsTaskResponse, crate::Error<CreateSendSmsTaskError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<CreateSendSmsTaskResponse, CreateSendSmsTaskError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `createSendSmsTask` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CREATE_SEND_SMS_TASK_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "createSendSmsTask",
-    method: "POST",
-    path: "/tcb/createsendsmstask",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "file_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "template_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "use_short_name",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "query_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-601033, -601032, -601028, -601027, -501007],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::database_aggregate`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DatabaseAggregateRequest {
     /// ID of the cloud base environment.
@@ -20,7 +21,15 @@ impl DatabaseAggregateRequest {
     }
 }
 /// What [`crate::Client::database_aggregate`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DatabaseAggregateResponse {
     /// The aggregation results, each serialised as a JSON string.
@@ -32,122 +41,26 @@ impl DatabaseAggregateResponse {
     pub fn new() -> Self {
         Self { data: None }
     }
-    /// The aggregation results, each serialised as a JSON string.
-    pub fn data(mut self, data: Vec<String>) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        data : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::database_aggregate`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DatabaseAggregateError {
-    /// `-501000`: Unknown cloud base error; the docs advise filing a support ticket. (retry: none)
-    UnknownError(crate::ErrorBody),
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40101`: A required parameter is missing. (retry: none)
-    MissingParameter(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DatabaseAggregateError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::UnknownError(_) => "UnknownError",
-            Self::SystemError(_) => "SystemError",
-            Self::MissingParameter(_) => "MissingParameter",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `UnknownError` (-501000).
-    pub fn is_unknown_error(&self) -> bool {
-        matches!(self, Self::UnknownError(_))
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingParameter` (40101).
-    pub fn is_missing_parameter(&self) -> bool {
-        matches!(self, Self::MissingParameter(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::database_aggregate`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DatabaseAggregateError {
+        /// `-501000`: Unknown cloud base error; the docs advise filing a support ticket. (retry: none)
+        UnknownError = -501000 => None, is_unknown_error;
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
+        /// `40101`: A required parameter is missing. (retry: none)
+        MissingParameter = 40101 => None, is_missing_parameter;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for DatabaseAggregateError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -501000 => Self::UnknownError(body),
-            -1000 => Self::SystemError(body),
-            40101 => Self::MissingParameter(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::UnknownError(body) => body,
-            Self::SystemError(body) => body,
-            Self::MissingParameter(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::UnknownError(_) => crate::RetryKind::None,
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingParameter(_) => crate::RetryKind::None,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DatabaseAggregateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DatabaseAggregateError {}
 impl crate::runtime::Operation for DatabaseAggregateRequest {
     type Output = DatabaseAggregateResponse;
     type Error = DatabaseAggregateError;
@@ -160,7 +73,9 @@ impl crate::runtime::Operation for DatabaseAggregateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"query!\":\"string\"}},\"errors\":[-501000,-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":\"string\"}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -172,13 +87,14 @@ impl crate::runtime::Operation for DatabaseAggregateRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Run an aggregation pipeline on a cloud base database collection.
     ///
     /// `POST /tcb/databaseaggregate` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-http-api/database/databaseAggregate.html)
@@ -205,7 +121,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -214,51 +130,11 @@ impl crate::Client {
     /// | 40101 | `MissingParameter` | A required parameter is missing. | none |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn database_aggregate(
+    #[inline]
+    pub fn database_aggregate(
         &self,
         request: DatabaseAggregateRequest,
-    ) -> Result<DatabaseAggregateResponse, crate::Error<DatabaseAggregateError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<DatabaseAggregateResponse, DatabaseAggregateError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `databaseAggregate` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DATABASE_AGGREGATE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "databaseAggregate",
-    method: "POST",
-    path: "/tcb/databaseaggregate",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "query",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-501000, -1000, 40101, 85088],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::database_migrate_query_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DatabaseMigrateQueryInfoRequest {
     /// ID of the cloud base environment.
@@ -17,32 +18,58 @@ impl DatabaseMigrateQueryInfoRequest {
     }
 }
 /// What [`crate::Client::database_migrate_query_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DatabaseMigrateQueryInfoResponse {
     /// State of the job, such as "success".
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<String>,
     /// Number of records processed successfully.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub record_success: Option<u64>,
     /// Number of records that failed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub record_fail: Option<u64>,
     /// Message about the job's outcome or errors (name used by the examples and the newer page).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub error_msg: Option<String>,
     /// The same message under the name in the old page's table.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub err_msg: Option<String>,
     /// Download address of the exported file.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub file_url: Option<String>,
 }
 impl DatabaseMigrateQueryInfoResponse {
@@ -57,137 +84,29 @@ impl DatabaseMigrateQueryInfoResponse {
             file_url: None,
         }
     }
-    /// State of the job, such as "success".
-    pub fn status(mut self, status: impl Into<String>) -> Self {
-        self.status = Some(status.into());
-        self
-    }
-    /// Number of records processed successfully.
-    pub fn record_success(mut self, record_success: u64) -> Self {
-        self.record_success = Some(record_success);
-        self
-    }
-    /// Number of records that failed.
-    pub fn record_fail(mut self, record_fail: u64) -> Self {
-        self.record_fail = Some(record_fail);
-        self
-    }
-    /// Message about the job's outcome or errors (name used by the examples and the newer page).
-    pub fn error_msg(mut self, error_msg: impl Into<String>) -> Self {
-        self.error_msg = Some(error_msg.into());
-        self
-    }
-    /// The same message under the name in the old page's table.
-    pub fn err_msg(mut self, err_msg: impl Into<String>) -> Self {
-        self.err_msg = Some(err_msg.into());
-        self
-    }
-    /// Download address of the exported file.
-    pub fn file_url(mut self, file_url: impl Into<String>) -> Self {
-        self.file_url = Some(file_url.into());
-        self
+    crate::runtime::setters! {
+        status : impl Into < String >;
+        record_success : u64;
+        record_fail : u64;
+        error_msg : impl Into < String >;
+        err_msg : impl Into < String >;
+        file_url : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::database_migrate_query_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DatabaseMigrateQueryInfoError {
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40101`: A required parameter is missing. (retry: none)
-    MissingParameter(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DatabaseMigrateQueryInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::MissingParameter(_) => "MissingParameter",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingParameter` (40101).
-    pub fn is_missing_parameter(&self) -> bool {
-        matches!(self, Self::MissingParameter(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::database_migrate_query_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DatabaseMigrateQueryInfoError {
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
+        /// `40101`: A required parameter is missing. (retry: none)
+        MissingParameter = 40101 => None, is_missing_parameter;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for DatabaseMigrateQueryInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1000 => Self::SystemError(body),
-            40101 => Self::MissingParameter(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::MissingParameter(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingParameter(_) => crate::RetryKind::None,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DatabaseMigrateQueryInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DatabaseMigrateQueryInfoError {}
 impl crate::runtime::Operation for DatabaseMigrateQueryInfoRequest {
     type Output = DatabaseMigrateQueryInfoResponse;
     type Error = DatabaseMigrateQueryInfoError;
@@ -200,7 +119,9 @@ impl crate::runtime::Operation for DatabaseMigrateQueryInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"job_id!\":\"int\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"err_msg\":\"string\",\"error_msg\":\"string\",\"file_url\":\"string\",\"record_fail\":\"int\",\"record_success\":\"int\",\"status\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -212,13 +133,14 @@ impl crate::runtime::Operation for DatabaseMigrateQueryInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check the progress and result of a database import or export job.
     ///
     /// `POST /tcb/databasemigratequeryinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-http-api/database/databaseMigrateQueryInfo.html)
@@ -243,7 +165,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -251,87 +173,14 @@ impl crate::Client {
     /// | 40101 | `MissingParameter` | A required parameter is missing. | none |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn database_migrate_query_info(
+    #[inline]
+    pub fn database_migrate_query_info(
         &self,
         request: DatabaseMigrateQueryInfoRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         DatabaseMigrateQueryInfoResponse,
-        crate::Error<DatabaseMigrateQueryInfoError>,
+        DatabaseMigrateQueryInfoError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `databaseMigrateQueryInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DATABASE_MIGRATE_QUERY_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "databaseMigrateQueryInfo",
-    method: "POST",
-    path: "/tcb/databasemigratequeryinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "job_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "status",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "record_success",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "record_fail",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "error_msg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "err_msg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "file_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1000, 40101, 85088],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::describe_sms_records`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DescribeSmsRecordsRequest {
     /// ID of the cloud base environment.
@@ -15,20 +16,16 @@ pub struct DescribeSmsRecordsRequest {
     #[serde(rename = "EndDate")]
     pub end_date: String,
     /// Only records sent to this phone number.
-    #[serde(rename = "Mobile")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Only records of the task with this query ID (from createSendSmsTask).
-    #[serde(rename = "QueryId")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "QueryId", skip_serializing_if = "Option::is_none")]
     pub query_id: Option<String>,
     /// Page to return, counting from 1.
-    #[serde(rename = "PageNumber")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "PageNumber", skip_serializing_if = "Option::is_none")]
     pub page_number: Option<u32>,
     /// Number of records per page.
-    #[serde(rename = "PageSize")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "PageSize", skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
 }
 impl DescribeSmsRecordsRequest {
@@ -48,29 +45,19 @@ impl DescribeSmsRecordsRequest {
             page_size: None,
         }
     }
-    /// Only records sent to this phone number.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Only records of the task with this query ID (from createSendSmsTask).
-    pub fn query_id(mut self, query_id: impl Into<String>) -> Self {
-        self.query_id = Some(query_id.into());
-        self
-    }
-    /// Page to return, counting from 1.
-    pub fn page_number(mut self, page_number: u32) -> Self {
-        self.page_number = Some(page_number);
-        self
-    }
-    /// Number of records per page.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = Some(page_size);
-        self
+    crate::runtime::setters! {
+        mobile : impl Into < String >;
+        query_id : impl Into < String >;
+        page_number : u32;
+        page_size : u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.page_number {
             crate::runtime::check::range(
                 parent,
@@ -83,99 +70,85 @@ impl DescribeSmsRecordsRequest {
         Ok(())
     }
 }
-/// Values of `SmsRecordStatus`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SmsRecordStatus {
-    /// `sent`: Delivered successfully.
-    Sent,
-    /// `error`: Delivery failed.
-    Error,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl SmsRecordStatus {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sent => "sent",
-            Self::Error => "error",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for SmsRecordStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "sent" => Self::Sent,
-            "error" => Self::Error,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for SmsRecordStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for SmsRecordStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SmsRecordStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `SmsRecordStatus`.
+    pub enum SmsRecordStatus {
+        /// `sent`: Delivered successfully.
+        Sent = "sent";
+        /// `error`: Delivery failed.
+        Error = "error";
     }
 }
 /// The `SmsRecord` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SmsRecord {
     /// Phone number the message was sent to.
-    #[serde(rename = "Mobile")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Mobile",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mobile: Option<String>,
     /// Text of the message.
-    #[serde(rename = "Content")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Content",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<String>,
     /// Length of the message text.
-    #[serde(rename = "ContentSize")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ContentSize",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_size: Option<u32>,
     /// Number of billed messages.
-    #[serde(rename = "Fee")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Fee",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fee: Option<u32>,
     /// When the message was sent, such as 2021-03-22 17:18:37.
-    #[serde(rename = "CreateTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CreateTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
     /// When the user received the message.
-    #[serde(rename = "ReceivedTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ReceivedTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub received_time: Option<String>,
     /// Delivery result.
-    #[serde(rename = "Status")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SmsRecordStatus>,
     /// Remarks on the delivery.
-    #[serde(rename = "Remarks")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Remarks",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remarks: Option<String>,
 }
 impl SmsRecord {
@@ -192,64 +165,47 @@ impl SmsRecord {
             remarks: None,
         }
     }
-    /// Phone number the message was sent to.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Text of the message.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
-    }
-    /// Length of the message text.
-    pub fn content_size(mut self, content_size: u32) -> Self {
-        self.content_size = Some(content_size);
-        self
-    }
-    /// Number of billed messages.
-    pub fn fee(mut self, fee: u32) -> Self {
-        self.fee = Some(fee);
-        self
-    }
-    /// When the message was sent, such as 2021-03-22 17:18:37.
-    pub fn create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// When the user received the message.
-    pub fn received_time(mut self, received_time: impl Into<String>) -> Self {
-        self.received_time = Some(received_time.into());
-        self
-    }
-    /// Delivery result.
-    pub fn status(mut self, status: SmsRecordStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Remarks on the delivery.
-    pub fn remarks(mut self, remarks: impl Into<String>) -> Self {
-        self.remarks = Some(remarks.into());
-        self
+    crate::runtime::setters! {
+        mobile : impl Into < String >;
+        content : impl Into < String >;
+        content_size : u32;
+        fee : u32;
+        create_time : impl Into < String >;
+        received_time : impl Into < String >;
+        status : SmsRecordStatus;
+        remarks : impl Into < String >;
     }
 }
 /// What [`crate::Client::describe_sms_records`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DescribeSmsRecordsResponse {
     /// The SMS records on this page.
-    #[serde(rename = "SmsRecords")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "SmsRecords", default, skip_serializing_if = "Option::is_none")]
     pub sms_records: Option<Vec<SmsRecord>>,
     /// Number of matching records in total.
-    #[serde(rename = "TotalCount")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "TotalCount",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_count: Option<u64>,
     /// Unique ID of this request, for troubleshooting.
-    #[serde(rename = "RequestId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "RequestId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
 }
 impl DescribeSmsRecordsResponse {
@@ -261,112 +217,24 @@ impl DescribeSmsRecordsResponse {
             request_id: None,
         }
     }
-    /// The SMS records on this page.
-    pub fn sms_records(mut self, sms_records: Vec<SmsRecord>) -> Self {
-        self.sms_records = Some(sms_records);
-        self
-    }
-    /// Number of matching records in total.
-    pub fn total_count(mut self, total_count: u64) -> Self {
-        self.total_count = Some(total_count);
-        self
-    }
-    /// Unique ID of this request, for troubleshooting.
-    pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
-        self.request_id = Some(request_id.into());
-        self
+    crate::runtime::setters! {
+        sms_records : Vec < SmsRecord >;
+        total_count : u64;
+        request_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::describe_sms_records`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DescribeSmsRecordsError {
-    /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DescribeSmsRecordsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParameter` (-501007).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::describe_sms_records`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DescribeSmsRecordsError {
+        /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
+        InvalidParameter = -501007 => None, is_invalid_parameter;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for DescribeSmsRecordsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -501007 => Self::InvalidParameter(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParameter(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DescribeSmsRecordsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DescribeSmsRecordsError {}
 impl crate::runtime::Operation for DescribeSmsRecordsRequest {
     type Output = DescribeSmsRecordsResponse;
     type Error = DescribeSmsRecordsError;
@@ -379,7 +247,9 @@ impl crate::runtime::Operation for DescribeSmsRecordsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"EndDate!\":\"string\",\"EnvId!\":\"string\",\"Mobile\":\"string\",\"PageNumber\":\"int\",\"PageSize\":\"int\",\"QueryId\":\"string\",\"StartDate!\":\"string\"}},\"errors\":[-501007,85088],\"query\":{},\"response\":{\"json\":{\"RequestId\":\"string\",\"SmsRecords\":{\"array\":{\"object\":{\"Content\":\"string\",\"ContentSize\":\"int\",\"CreateTime\":\"string\",\"Fee\":\"int\",\"Mobile\":\"string\",\"ReceivedTime\":\"string\",\"Remarks\":\"string\",\"Status\":{\"enum\":[\"sent\",\"error\"]}}}},\"TotalCount\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -392,13 +262,14 @@ impl crate::runtime::Operation for DescribeSmsRecordsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the SMS messages sent from a cloud base environment in the last two months.
     ///
     /// `POST /tcb/describesmsrecords` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cloudbase/others/api_describesmsrecords.html)
@@ -423,168 +294,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | -501007 | `InvalidParameter` | A parameter is invalid; the errmsg explains which. | none |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn describe_sms_records(
+    #[inline]
+    pub fn describe_sms_records(
         &self,
         request: DescribeSmsRecordsRequest,
-    ) -> Result<DescribeSmsRecordsResponse, crate::Error<DescribeSmsRecordsError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<DescribeSmsRecordsResponse, DescribeSmsRecordsError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `describeSmsRecords` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DESCRIBE_SMS_RECORDS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "describeSmsRecords",
-    method: "POST",
-    path: "/tcb/describesmsrecords",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "EnvId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "StartDate",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "EndDate",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "Mobile",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "QueryId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "PageNumber",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "PageSize",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "SmsRecords",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "Mobile",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "Content",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "ContentSize",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "Fee",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "CreateTime",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "ReceivedTime",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "Status",
-                                ty: crate::testing::contract::TypeContract::StrEnum(
-                                    &["sent", "error"],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "Remarks",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "TotalCount",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "RequestId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-501007, 85088],
-};

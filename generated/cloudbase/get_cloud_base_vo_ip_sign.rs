@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_cloud_base_vo_ip_sign`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetCloudBaseVoIpSignRequest {
     /// OpenID of the user joining the room (optional).
@@ -30,14 +31,16 @@ impl GetCloudBaseVoIpSignRequest {
             nonce: nonce.into(),
         }
     }
-    /// OpenID of the user joining the room (optional).
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.nonce;
             crate::runtime::check::length(
@@ -52,12 +55,23 @@ impl GetCloudBaseVoIpSignRequest {
     }
 }
 /// What [`crate::Client::get_cloud_base_vo_ip_sign`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetCloudBaseVoIpSignResponse {
     /// The signature.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signature: Option<String>,
 }
 impl GetCloudBaseVoIpSignResponse {
@@ -65,78 +79,18 @@ impl GetCloudBaseVoIpSignResponse {
     pub fn new() -> Self {
         Self { signature: None }
     }
-    /// The signature.
-    pub fn signature(mut self, signature: impl Into<String>) -> Self {
-        self.signature = Some(signature.into());
-        self
+    crate::runtime::setters! {
+        signature : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::get_cloud_base_vo_ip_sign`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetCloudBaseVoIpSignError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetCloudBaseVoIpSignError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_cloud_base_vo_ip_sign`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetCloudBaseVoIpSignError {
     }
 }
-impl crate::ApiError for GetCloudBaseVoIpSignError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetCloudBaseVoIpSignError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetCloudBaseVoIpSignError {}
 impl crate::runtime::Operation for GetCloudBaseVoIpSignRequest {
     type Output = GetCloudBaseVoIpSignResponse;
     type Error = GetCloudBaseVoIpSignError;
@@ -149,7 +103,9 @@ impl crate::runtime::Operation for GetCloudBaseVoIpSignRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"group_id!\":\"string\",\"nonce!\":\"string\",\"timestamp!\":\"int\"}},\"errors\":[],\"query\":{\"openid\":\"string\"},\"response\":{\"json\":{\"signature\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -165,13 +121,14 @@ impl crate::runtime::Operation for GetCloudBaseVoIpSignRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Compute the signature a mini game needs to join a real-time voice chat room.
     ///
     /// `POST /wxa/getvoipsign` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cloudbase/others/api_getcloudbasevoipsign.html)
@@ -189,69 +146,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_cloud_base_vo_ip_sign(
+    #[inline]
+    pub fn get_cloud_base_vo_ip_sign(
         &self,
         request: GetCloudBaseVoIpSignRequest,
-    ) -> Result<GetCloudBaseVoIpSignResponse, crate::Error<GetCloudBaseVoIpSignError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        GetCloudBaseVoIpSignResponse,
+        GetCloudBaseVoIpSignError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getCloudBaseVoIPSign` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_CLOUD_BASE_VO_IP_SIGN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getCloudBaseVoIPSign",
-    method: "POST",
-    path: "/wxa/getvoipsign",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "timestamp",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "nonce",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "signature",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

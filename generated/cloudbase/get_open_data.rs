@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_open_data`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetOpenDataRequest {
     /// OpenID of the user the data belongs to (optional, for sensitive data).
@@ -17,23 +18,35 @@ impl GetOpenDataRequest {
     pub fn new(cloudid_list: Vec<String>) -> Self {
         Self { openid: None, cloudid_list }
     }
-    /// OpenID of the user the data belongs to (optional, for sensitive data).
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
     }
 }
 /// The `OpenDataItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OpenDataItem {
     /// The CloudID this entry is for.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cloud_id: Option<String>,
     /// The open data as a serialised JSON document.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub json: Option<String>,
 }
 impl OpenDataItem {
@@ -41,19 +54,21 @@ impl OpenDataItem {
     pub fn new() -> Self {
         Self { cloud_id: None, json: None }
     }
-    /// The CloudID this entry is for.
-    pub fn cloud_id(mut self, cloud_id: impl Into<String>) -> Self {
-        self.cloud_id = Some(cloud_id.into());
-        self
-    }
-    /// The open data as a serialised JSON document.
-    pub fn json(mut self, json: impl Into<String>) -> Self {
-        self.json = Some(json.into());
-        self
+    crate::runtime::setters! {
+        cloud_id : impl Into < String >;
+        json : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_open_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetOpenDataResponse {
     /// The open data, one entry per CloudID.
@@ -65,78 +80,18 @@ impl GetOpenDataResponse {
     pub fn new() -> Self {
         Self { data_list: None }
     }
-    /// The open data, one entry per CloudID.
-    pub fn data_list(mut self, data_list: Vec<OpenDataItem>) -> Self {
-        self.data_list = Some(data_list);
-        self
+    crate::runtime::setters! {
+        data_list : Vec < OpenDataItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_open_data`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetOpenDataError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetOpenDataError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_open_data`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetOpenDataError {
     }
 }
-impl crate::ApiError for GetOpenDataError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetOpenDataError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetOpenDataError {}
 impl crate::runtime::Operation for GetOpenDataRequest {
     type Output = GetOpenDataResponse;
     type Error = GetOpenDataError;
@@ -149,7 +104,9 @@ impl crate::runtime::Operation for GetOpenDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"cloudid_list!\":{\"array\":\"string\"}}},\"errors\":[],\"query\":{\"openid\":\"string\"},\"response\":{\"json\":{\"data_list\":{\"array\":{\"object\":{\"cloud_id\":\"string\",\"json\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -164,13 +121,14 @@ impl crate::runtime::Operation for GetOpenDataRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Exchange CloudIDs from the mini program for the open data they stand for.
     ///
     /// `POST /wxa/getopendata` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cloudbase/others/api_getopendata.html)
@@ -193,76 +151,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_open_data(
+    #[inline]
+    pub fn get_open_data(
         &self,
         request: GetOpenDataRequest,
-    ) -> Result<GetOpenDataResponse, crate::Error<GetOpenDataError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetOpenDataResponse, GetOpenDataError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getOpenData` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_OPEN_DATA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getOpenData",
-    method: "POST",
-    path: "/wxa/getopendata",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "cloudid_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "cloud_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "json",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

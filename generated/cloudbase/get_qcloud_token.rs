@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_qcloud_token`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetQcloudTokenRequest {
     /// How long the credentials stay valid, in seconds; at most 7200.
@@ -15,7 +16,11 @@ impl GetQcloudTokenRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.lifespan;
             crate::runtime::check::range(
@@ -30,24 +35,44 @@ impl GetQcloudTokenRequest {
     }
 }
 /// What [`crate::Client::get_qcloud_token`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetQcloudTokenResponse {
     /// Temporary Tencent Cloud SecretId.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secretid: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secretid: Option<crate::runtime::Secret>,
     /// Temporary Tencent Cloud SecretKey.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secretkey: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secretkey: Option<crate::runtime::Secret>,
     /// Session token to send with the temporary key.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token: Option<crate::runtime::Secret>,
     /// When the credentials expire, as a Unix timestamp in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expired_time: Option<i64>,
 }
 impl GetQcloudTokenResponse {
@@ -60,137 +85,29 @@ impl GetQcloudTokenResponse {
             expired_time: None,
         }
     }
-    /// Temporary Tencent Cloud SecretId.
-    pub fn secretid(mut self, secretid: impl Into<crate::Secret>) -> Self {
-        self.secretid = Some(secretid.into());
-        self
-    }
-    /// Temporary Tencent Cloud SecretKey.
-    pub fn secretkey(mut self, secretkey: impl Into<crate::Secret>) -> Self {
-        self.secretkey = Some(secretkey.into());
-        self
-    }
-    /// Session token to send with the temporary key.
-    pub fn token(mut self, token: impl Into<crate::Secret>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-    /// When the credentials expire, as a Unix timestamp in seconds.
-    pub fn expired_time(mut self, expired_time: i64) -> Self {
-        self.expired_time = Some(expired_time);
-        self
+    crate::runtime::setters! {
+        secretid : impl Into < crate::runtime::Secret >;
+        secretkey : impl Into < crate::runtime::Secret >;
+        token : impl Into < crate::runtime::Secret >;
+        expired_time : i64;
     }
 }
-/// An error code returned by [`crate::Client::get_qcloud_token`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetQcloudTokenError {
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40101`: A required parameter is missing. (retry: none)
-    MissingParameter(crate::ErrorBody),
-    /// `45009`: The hourly limit of 10 calls was reached; try again within the hour. (retry: throttle)
-    HourlyRateLimited(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetQcloudTokenError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::MissingParameter(_) => "MissingParameter",
-            Self::HourlyRateLimited(_) => "HourlyRateLimited",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingParameter` (40101).
-    pub fn is_missing_parameter(&self) -> bool {
-        matches!(self, Self::MissingParameter(_))
-    }
-    /// Whether this is `HourlyRateLimited` (45009).
-    pub fn is_hourly_rate_limited(&self) -> bool {
-        matches!(self, Self::HourlyRateLimited(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_qcloud_token`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetQcloudTokenError {
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
+        /// `40101`: A required parameter is missing. (retry: none)
+        MissingParameter = 40101 => None, is_missing_parameter;
+        /// `45009`: The hourly limit of 10 calls was reached; try again within the hour. (retry: throttle)
+        HourlyRateLimited = 45009 => Throttle, is_hourly_rate_limited;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for GetQcloudTokenError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1000 => Self::SystemError(body),
-            40101 => Self::MissingParameter(body),
-            45009 => Self::HourlyRateLimited(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::MissingParameter(body) => body,
-            Self::HourlyRateLimited(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingParameter(_) => crate::RetryKind::None,
-            Self::HourlyRateLimited(_) => crate::RetryKind::Throttle,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetQcloudTokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetQcloudTokenError {}
 impl crate::runtime::Operation for GetQcloudTokenRequest {
     type Output = GetQcloudTokenResponse;
     type Error = GetQcloudTokenError;
@@ -203,7 +120,9 @@ impl crate::runtime::Operation for GetQcloudTokenRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10, 3600)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":{\"json\":{\"lifespan!\":\"int\"}},\"errors\":[-1000,40101,45009,85088],\"query\":{},\"response\":{\"json\":{\"expired_time\":\"int\",\"secretid\":\"string\",\"secretkey\":\"string\",\"token\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -216,13 +135,14 @@ impl crate::runtime::Operation for GetQcloudTokenRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get temporary Tencent Cloud API credentials for the app's cloud base resources.
     ///
     /// `POST /tcb/getqcloudtoken` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-http-api/utils/getQcloudToken.html)
@@ -252,7 +172,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -261,63 +181,11 @@ impl crate::Client {
     /// | 45009 | `HourlyRateLimited` | The hourly limit of 10 calls was reached; try again within the hour. | throttle |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_qcloud_token(
+    #[inline]
+    pub fn get_qcloud_token(
         &self,
         request: GetQcloudTokenRequest,
-    ) -> Result<GetQcloudTokenResponse, crate::Error<GetQcloudTokenError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetQcloudTokenResponse, GetQcloudTokenError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getQcloudToken` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_QCLOUD_TOKEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getQcloudToken",
-    method: "POST",
-    path: "/tcb/getqcloudtoken",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "lifespan",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "secretid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "secretkey",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "expired_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1000, 40101, 45009, 85088],
-};

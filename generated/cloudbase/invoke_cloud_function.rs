@@ -10,14 +10,14 @@ pub struct InvokeCloudFunctionRequest {
     /// Name of the cloud function to run.
     pub name: String,
     /// The event passed to the cloud function, as the JSON the function expects.
-    pub payload: serde_json::Value,
+    pub payload: crate::runtime::serde_json::Value,
 }
 impl InvokeCloudFunctionRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
         env: impl Into<String>,
         name: impl Into<String>,
-        payload: serde_json::Value,
+        payload: crate::runtime::serde_json::Value,
     ) -> Self {
         Self {
             env: env.into(),
@@ -27,12 +27,23 @@ impl InvokeCloudFunctionRequest {
     }
 }
 /// What [`crate::Client::invoke_cloud_function`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct InvokeCloudFunctionResponse {
     /// What the function returned, serialised as a JSON string.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resp_data: Option<String>,
 }
 impl InvokeCloudFunctionResponse {
@@ -40,112 +51,24 @@ impl InvokeCloudFunctionResponse {
     pub fn new() -> Self {
         Self { resp_data: None }
     }
-    /// What the function returned, serialised as a JSON string.
-    pub fn resp_data(mut self, resp_data: impl Into<String>) -> Self {
-        self.resp_data = Some(resp_data.into());
-        self
+    crate::runtime::setters! {
+        resp_data : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::invoke_cloud_function`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum InvokeCloudFunctionError {
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40101`: A required parameter (env or name) is missing. (retry: none)
-    MissingParameter(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl InvokeCloudFunctionError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::MissingParameter(_) => "MissingParameter",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingParameter` (40101).
-    pub fn is_missing_parameter(&self) -> bool {
-        matches!(self, Self::MissingParameter(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::invoke_cloud_function`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum InvokeCloudFunctionError {
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
+        /// `40101`: A required parameter (env or name) is missing. (retry: none)
+        MissingParameter = 40101 => None, is_missing_parameter;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for InvokeCloudFunctionError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1000 => Self::SystemError(body),
-            40101 => Self::MissingParameter(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::MissingParameter(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingParameter(_) => crate::RetryKind::None,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for InvokeCloudFunctionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for InvokeCloudFunctionError {}
 impl crate::runtime::Operation for InvokeCloudFunctionRequest {
     type Output = InvokeCloudFunctionResponse;
     type Error = InvokeCloudFunctionError;
@@ -158,7 +81,9 @@ impl crate::runtime::Operation for InvokeCloudFunctionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"any_json\",\"errors\":[-1000,40101,85088],\"query\":{\"env!\":\"string\",\"name!\":\"string\"},\"response\":{\"json\":{\"resp_data\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -172,13 +97,14 @@ impl crate::runtime::Operation for InvokeCloudFunctionRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Run a cloud function of a cloud base environment from the developer's server.
     ///
     /// `POST /tcb/invokecloudfunction` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-http-api/functions/invokeCloudFunction.html)
@@ -214,7 +140,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -222,47 +148,14 @@ impl crate::Client {
     /// | 40101 | `MissingParameter` | A required parameter (env or name) is missing. | none |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn invoke_cloud_function(
+    #[inline]
+    pub fn invoke_cloud_function(
         &self,
         request: InvokeCloudFunctionRequest,
-    ) -> Result<InvokeCloudFunctionResponse, crate::Error<InvokeCloudFunctionError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        InvokeCloudFunctionResponse,
+        InvokeCloudFunctionError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `invokeCloudFunction` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const INVOKE_CLOUD_FUNCTION_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "invokeCloudFunction",
-    method: "POST",
-    path: "/tcb/invokecloudfunction",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "env",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "name",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::AnyJson,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "resp_data",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1000, 40101, 85088],
-};

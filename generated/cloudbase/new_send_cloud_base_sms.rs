@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::new_send_cloud_base_sms`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NewSendCloudBaseSmsRequest {
     /// ID of the cloud base environment whose SMS quota is used.
@@ -41,19 +42,17 @@ impl NewSendCloudBaseSmsRequest {
             resource_appid: None,
         }
     }
-    /// Sign the message with the mini program's short name instead of its full name. WeChat's default: `false`.
-    pub fn use_short_name(mut self, use_short_name: bool) -> Self {
-        self.use_short_name = Some(use_short_name);
-        self
-    }
-    /// AppID of the account that owns env, for third parties sending on the mini program's behalf.
-    pub fn resource_appid(mut self, resource_appid: impl Into<String>) -> Self {
-        self.resource_appid = Some(resource_appid.into());
-        self
+    crate::runtime::setters! {
+        use_short_name : bool;
+        resource_appid : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.phone_number_list;
             crate::runtime::check::items(
@@ -68,28 +67,51 @@ impl NewSendCloudBaseSmsRequest {
     }
 }
 /// The `NewSendCloudBaseSmsStatus` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NewSendCloudBaseSmsStatus {
     /// Serial number of the send.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serial_no: Option<String>,
     /// The phone number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_number: Option<String>,
     /// Result code of the SMS request for this number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code: Option<String>,
     /// Description of that result code.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message: Option<String>,
     /// Country or region code of the number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub iso_code: Option<String>,
 }
 impl NewSendCloudBaseSmsStatus {
@@ -103,34 +125,24 @@ impl NewSendCloudBaseSmsStatus {
             iso_code: None,
         }
     }
-    /// Serial number of the send.
-    pub fn serial_no(mut self, serial_no: impl Into<String>) -> Self {
-        self.serial_no = Some(serial_no.into());
-        self
-    }
-    /// The phone number.
-    pub fn phone_number(mut self, phone_number: impl Into<String>) -> Self {
-        self.phone_number = Some(phone_number.into());
-        self
-    }
-    /// Result code of the SMS request for this number.
-    pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Description of that result code.
-    pub fn message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
-        self
-    }
-    /// Country or region code of the number.
-    pub fn iso_code(mut self, iso_code: impl Into<String>) -> Self {
-        self.iso_code = Some(iso_code.into());
-        self
+    crate::runtime::setters! {
+        serial_no : impl Into < String >;
+        phone_number : impl Into < String >;
+        code : impl Into < String >;
+        message : impl Into < String >;
+        iso_code : impl Into < String >;
     }
 }
 /// What [`crate::Client::new_send_cloud_base_sms`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NewSendCloudBaseSmsResponse {
     /// One status per phone number.
@@ -142,135 +154,28 @@ impl NewSendCloudBaseSmsResponse {
     pub fn new() -> Self {
         Self { send_status_list: None }
     }
-    /// One status per phone number.
-    pub fn send_status_list(
-        mut self,
-        send_status_list: Vec<NewSendCloudBaseSmsStatus>,
-    ) -> Self {
-        self.send_status_list = Some(send_status_list);
-        self
+    crate::runtime::setters! {
+        send_status_list : Vec < NewSendCloudBaseSmsStatus >;
     }
 }
-/// An error code returned by [`crate::Client::new_send_cloud_base_sms`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NewSendCloudBaseSmsError {
-    /// `-607004`: The URL Link is invalid. (retry: none)
-    InvalidUrlLink(crate::ErrorBody),
-    /// `-601033`: Only mini programs owned by organisations, not individuals, may send SMS. (retry: none)
-    IndividualAccountNotSupported(crate::ErrorBody),
-    /// `-601032`: The mini program's name is empty. (retry: none)
-    EmptyMiniProgramName(crate::ErrorBody),
-    /// `-601027`: The environment ID is invalid; check it. (retry: none)
-    InvalidEnv(crate::ErrorBody),
-    /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl NewSendCloudBaseSmsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidUrlLink(_) => "InvalidUrlLink",
-            Self::IndividualAccountNotSupported(_) => "IndividualAccountNotSupported",
-            Self::EmptyMiniProgramName(_) => "EmptyMiniProgramName",
-            Self::InvalidEnv(_) => "InvalidEnv",
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidUrlLink` (-607004).
-    pub fn is_invalid_url_link(&self) -> bool {
-        matches!(self, Self::InvalidUrlLink(_))
-    }
-    /// Whether this is `IndividualAccountNotSupported` (-601033).
-    pub fn is_individual_account_not_supported(&self) -> bool {
-        matches!(self, Self::IndividualAccountNotSupported(_))
-    }
-    /// Whether this is `EmptyMiniProgramName` (-601032).
-    pub fn is_empty_mini_program_name(&self) -> bool {
-        matches!(self, Self::EmptyMiniProgramName(_))
-    }
-    /// Whether this is `InvalidEnv` (-601027).
-    pub fn is_invalid_env(&self) -> bool {
-        matches!(self, Self::InvalidEnv(_))
-    }
-    /// Whether this is `InvalidParameter` (-501007).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::new_send_cloud_base_sms`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum NewSendCloudBaseSmsError {
+        /// `-607004`: The URL Link is invalid. (retry: none)
+        InvalidUrlLink = -607004 => None, is_invalid_url_link;
+        /// `-601033`: Only mini programs owned by organisations, not individuals, may send SMS. (retry: none)
+        IndividualAccountNotSupported = -601033 => None, is_individual_account_not_supported;
+        /// `-601032`: The mini program's name is empty. (retry: none)
+        EmptyMiniProgramName = -601032 => None, is_empty_mini_program_name;
+        /// `-601027`: The environment ID is invalid; check it. (retry: none)
+        InvalidEnv = -601027 => None, is_invalid_env;
+        /// `-501007`: A parameter is invalid; the errmsg explains which. (retry: none)
+        InvalidParameter = -501007 => None, is_invalid_parameter;
     }
 }
-impl crate::ApiError for NewSendCloudBaseSmsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -607004 => Self::InvalidUrlLink(body),
-            -601033 => Self::IndividualAccountNotSupported(body),
-            -601032 => Self::EmptyMiniProgramName(body),
-            -601027 => Self::InvalidEnv(body),
-            -501007 => Self::InvalidParameter(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidUrlLink(body) => body,
-            Self::IndividualAccountNotSupported(body) => body,
-            Self::EmptyMiniProgramName(body) => body,
-            Self::InvalidEnv(body) => body,
-            Self::InvalidParameter(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidUrlLink(_) => crate::RetryKind::None,
-            Self::IndividualAccountNotSupported(_) => crate::RetryKind::None,
-            Self::EmptyMiniProgramName(_) => crate::RetryKind::None,
-            Self::InvalidEnv(_) => crate::RetryKind::None,
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for NewSendCloudBaseSmsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for NewSendCloudBaseSmsError {}
 impl crate::runtime::Operation for NewSendCloudBaseSmsRequest {
     type Output = NewSendCloudBaseSmsResponse;
     type Error = NewSendCloudBaseSmsError;
@@ -283,7 +188,9 @@ impl crate::runtime::Operation for NewSendCloudBaseSmsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"phone_number_list!\":{\"array\":\"string\"},\"resource_appid\":\"string\",\"template_id!\":\"string\",\"template_param_list!\":{\"array\":\"string\"},\"url_link!\":\"string\",\"use_short_name\":\"bool\"}},\"errors\":[-607004,-601033,-601032,-601027,-501007],\"query\":{},\"response\":{\"json\":{\"send_status_list\":{\"array\":{\"object\":{\"code\":\"string\",\"iso_code\":\"string\",\"message\":\"string\",\"phone_number\":\"string\",\"serial_no\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -296,13 +203,14 @@ impl crate::runtime::Operation for NewSendCloudBaseSmsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send SMS messages that carry a URL Link opening the mini program (SMS v2).
     ///
     /// `POST /tcb/sendsmsv2` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/cloudbase/others/api_newsendcloudbasesms.html)
@@ -335,7 +243,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -345,128 +253,14 @@ impl crate::Client {
     /// | -601027 | `InvalidEnv` | The environment ID is invalid; check it. | none |
     /// | -501007 | `InvalidParameter` | A parameter is invalid; the errmsg explains which. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn new_send_cloud_base_sms(
+    #[inline]
+    pub fn new_send_cloud_base_sms(
         &self,
         request: NewSendCloudBaseSmsRequest,
-    ) -> Result<NewSendCloudBaseSmsResponse, crate::Error<NewSendCloudBaseSmsError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        NewSendCloudBaseSmsResponse,
+        NewSendCloudBaseSmsError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `newSendCloudBaseSms` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const NEW_SEND_CLOUD_BASE_SMS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "newSendCloudBaseSms",
-    method: "POST",
-    path: "/tcb/sendsmsv2",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "url_link",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "template_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "template_param_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "phone_number_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "use_short_name",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "resource_appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "send_status_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "serial_no",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "phone_number",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "code",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "message",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "iso_code",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-607004, -601033, -601032, -601027, -501007],
-};

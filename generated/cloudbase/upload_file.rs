@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::upload_file`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadFileRequest {
     /// ID of the cloud base environment.
@@ -20,28 +21,51 @@ impl UploadFileRequest {
     }
 }
 /// What [`crate::Client::upload_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadFileResponse {
     /// Address to POST the file to.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub url: Option<String>,
     /// Temporary security token for the upload (the x-cos-security-token form field).
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token: Option<crate::runtime::Secret>,
     /// Signature authorising the upload (the Signature form field).
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authorization: Option<crate::runtime::Secret>,
     /// Cloud file ID the file will have once uploaded.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub file_id: Option<String>,
     /// Storage-side file ID (the x-cos-meta-fileid form field).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cos_file_id: Option<String>,
 }
 impl UploadFileResponse {
@@ -55,132 +79,28 @@ impl UploadFileResponse {
             cos_file_id: None,
         }
     }
-    /// Address to POST the file to.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-    /// Temporary security token for the upload (the x-cos-security-token form field).
-    pub fn token(mut self, token: impl Into<crate::Secret>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-    /// Signature authorising the upload (the Signature form field).
-    pub fn authorization(mut self, authorization: impl Into<crate::Secret>) -> Self {
-        self.authorization = Some(authorization.into());
-        self
-    }
-    /// Cloud file ID the file will have once uploaded.
-    pub fn file_id(mut self, file_id: impl Into<String>) -> Self {
-        self.file_id = Some(file_id.into());
-        self
-    }
-    /// Storage-side file ID (the x-cos-meta-fileid form field).
-    pub fn cos_file_id(mut self, cos_file_id: impl Into<String>) -> Self {
-        self.cos_file_id = Some(cos_file_id.into());
-        self
+    crate::runtime::setters! {
+        url : impl Into < String >;
+        token : impl Into < crate::runtime::Secret >;
+        authorization : impl Into < crate::runtime::Secret >;
+        file_id : impl Into < String >;
+        cos_file_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::upload_file`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UploadFileError {
-    /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40101`: A required parameter is missing. (retry: none)
-    MissingParameter(crate::ErrorBody),
-    /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
-    CloudBaseNotEnabled(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl UploadFileError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::MissingParameter(_) => "MissingParameter",
-            Self::CloudBaseNotEnabled(_) => "CloudBaseNotEnabled",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1000).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingParameter` (40101).
-    pub fn is_missing_parameter(&self) -> bool {
-        matches!(self, Self::MissingParameter(_))
-    }
-    /// Whether this is `CloudBaseNotEnabled` (85088).
-    pub fn is_cloud_base_not_enabled(&self) -> bool {
-        matches!(self, Self::CloudBaseNotEnabled(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::upload_file`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum UploadFileError {
+        /// `-1000`: Internal error on the cloud base side; try again later. (retry: transient)
+        SystemError = -1000 => Transient, is_system_error;
+        /// `40101`: A required parameter is missing. (retry: none)
+        MissingParameter = 40101 => None, is_missing_parameter;
+        /// `85088`: The app has not enabled cloud base (no qbase privilege). (retry: none)
+        CloudBaseNotEnabled = 85088 => None, is_cloud_base_not_enabled;
     }
 }
-impl crate::ApiError for UploadFileError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1000 => Self::SystemError(body),
-            40101 => Self::MissingParameter(body),
-            85088 => Self::CloudBaseNotEnabled(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::MissingParameter(body) => body,
-            Self::CloudBaseNotEnabled(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingParameter(_) => crate::RetryKind::None,
-            Self::CloudBaseNotEnabled(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for UploadFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for UploadFileError {}
 impl crate::runtime::Operation for UploadFileRequest {
     type Output = UploadFileResponse;
     type Error = UploadFileError;
@@ -193,7 +113,9 @@ impl crate::runtime::Operation for UploadFileRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"path!\":\"string\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"authorization\":\"string\",\"cos_file_id\":\"string\",\"file_id\":\"string\",\"token\":\"string\",\"url\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -205,13 +127,14 @@ impl crate::runtime::Operation for UploadFileRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get a signed link and credentials for uploading one file to cloud base storage.
     ///
     /// `POST /tcb/uploadfile` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-http-api/storage/uploadFile.html)
@@ -239,7 +162,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -247,77 +170,11 @@ impl crate::Client {
     /// | 40101 | `MissingParameter` | A required parameter is missing. | none |
     /// | 85088 | `CloudBaseNotEnabled` | The app has not enabled cloud base (no qbase privilege). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn upload_file(
+    #[inline]
+    pub fn upload_file(
         &self,
         request: UploadFileRequest,
-    ) -> Result<UploadFileResponse, crate::Error<UploadFileError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<UploadFileResponse, UploadFileError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `uploadFile` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const UPLOAD_FILE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "uploadFile",
-    method: "POST",
-    path: "/tcb/uploadfile",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "authorization",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "file_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cos_file_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1000, 40101, 85088],
-};

@@ -13,81 +13,61 @@ impl GetOnlineKfListRequest {
     pub fn new() -> Self {
         Self { business_id: None }
     }
-    /// ID of a customer-service sub-merchant whose accounts to list; leave out for ordinary accounts.
-    pub fn business_id(mut self, business_id: impl Into<String>) -> Self {
-        self.business_id = Some(business_id.into());
-        self
+    crate::runtime::setters! {
+        business_id : impl Into < String >;
     }
 }
-/// Values of `GetOnlineKfListResponseKfOnlineListItemStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetOnlineKfListResponseKfOnlineListItemStatus {
-    /// `0`: Not online.
-    Offline,
-    /// `1`: Online in the web customer-service tool.
-    WebOnline,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetOnlineKfListResponseKfOnlineListItemStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Offline => 0,
-            Self::WebOnline => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetOnlineKfListResponseKfOnlineListItemStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Offline,
-            1 => Self::WebOnline,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetOnlineKfListResponseKfOnlineListItemStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetOnlineKfListResponseKfOnlineListItemStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetOnlineKfListResponseKfOnlineListItemStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetOnlineKfListResponseKfOnlineListItemStatus`.
+    pub enum GetOnlineKfListResponseKfOnlineListItemStatus {
+        /// `0`: Not online.
+        Offline = 0;
+        /// `1`: Online in the web customer-service tool.
+        WebOnline = 1;
     }
 }
 /// The `GetOnlineKfListResponseKfOnlineListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetOnlineKfListResponseKfOnlineListItem {
     /// Full account name, prefix@WeChat ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kf_account: Option<String>,
     /// Online state of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<GetOnlineKfListResponseKfOnlineListItemStatus>,
     /// Number of the account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kf_id: Option<String>,
     /// Number of conversations the account is currently handling.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accepted_case: Option<u32>,
     /// OpenID of the agent staffing the account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kf_openid: Option<String>,
 }
 impl GetOnlineKfListResponseKfOnlineListItem {
@@ -101,37 +81,24 @@ impl GetOnlineKfListResponseKfOnlineListItem {
             kf_openid: None,
         }
     }
-    /// Full account name, prefix@WeChat ID.
-    pub fn kf_account(mut self, kf_account: impl Into<String>) -> Self {
-        self.kf_account = Some(kf_account.into());
-        self
-    }
-    /// Online state of the account.
-    pub fn status(
-        mut self,
-        status: GetOnlineKfListResponseKfOnlineListItemStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Number of the account.
-    pub fn kf_id(mut self, kf_id: impl Into<String>) -> Self {
-        self.kf_id = Some(kf_id.into());
-        self
-    }
-    /// Number of conversations the account is currently handling.
-    pub fn accepted_case(mut self, accepted_case: u32) -> Self {
-        self.accepted_case = Some(accepted_case);
-        self
-    }
-    /// OpenID of the agent staffing the account.
-    pub fn kf_openid(mut self, kf_openid: impl Into<String>) -> Self {
-        self.kf_openid = Some(kf_openid.into());
-        self
+    crate::runtime::setters! {
+        kf_account : impl Into < String >;
+        status : GetOnlineKfListResponseKfOnlineListItemStatus;
+        kf_id : impl Into < String >;
+        accepted_case : u32;
+        kf_openid : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_online_kf_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetOnlineKfListResponse {
     /// The online customer-service accounts.
@@ -143,255 +110,52 @@ impl GetOnlineKfListResponse {
     pub fn new() -> Self {
         Self { kf_online_list: None }
     }
-    /// The online customer-service accounts.
-    pub fn kf_online_list(
-        mut self,
-        kf_online_list: Vec<GetOnlineKfListResponseKfOnlineListItem>,
-    ) -> Self {
-        self.kf_online_list = Some(kf_online_list);
-        self
+    crate::runtime::setters! {
+        kf_online_list : Vec < GetOnlineKfListResponseKfOnlineListItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_online_kf_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetOnlineKfListError {
-    /// `40005`: The media type is not supported (listed in the shared customer-service error table). (retry: none)
-    UnsupportedMediaType(crate::ErrorBody),
-    /// `40009`: The media file size is not valid (listed in the shared customer-service error table). (retry: none)
-    InvalidMediaSize(crate::ErrorBody),
-    /// `65400`: The API is unavailable because the new customer-service feature is not enabled yet, or was enabled only moments ago. (retry: none)
-    CustomServiceNotEnabled(crate::ErrorBody),
-    /// `65401`: The customer-service account is not valid, for example it does not exist. (retry: none)
-    InvalidKfAccount(crate::ErrorBody),
-    /// `65402`: The customer-service account is not bound to a WeChat user yet and cannot be used. (retry: none)
-    KfAccountNotBound(crate::ErrorBody),
-    /// `65403`: The customer-service nickname is not acceptable. (retry: none)
-    InvalidNickname(crate::ErrorBody),
-    /// `65404`: The customer-service account name is malformed. (retry: none)
-    MalformedKfAccount(crate::ErrorBody),
-    /// `65405`: The maximum number of customer-service accounts has been reached. (retry: none)
-    KfAccountLimitReached(crate::ErrorBody),
-    /// `65406`: A customer-service account with this name already exists. (retry: none)
-    KfAccountExists(crate::ErrorBody),
-    /// `65407`: The invited WeChat user already serves this mini program. (retry: none)
-    InviteeAlreadyKf(crate::ErrorBody),
-    /// `65408`: This mini program already has an invitation out to that WeChat user. (retry: none)
-    InviteAlreadySent(crate::ErrorBody),
-    /// `65409`: The WeChat ID is not valid. (retry: none)
-    InvalidWechatId(crate::ErrorBody),
-    /// `65410`: The invited WeChat user already serves the maximum number of mini programs. (retry: none)
-    InviteeBindingLimitReached(crate::ErrorBody),
-    /// `65411`: The account already has an invitation waiting for confirmation. (retry: none)
-    InvitePending(crate::ErrorBody),
-    /// `65412`: The account is already bound to a WeChat user and cannot be invited. (retry: none)
-    KfAccountAlreadyBound(crate::ErrorBody),
-    /// `65413`: There is no conversation with this user. (retry: none)
-    NoUserSession(crate::ErrorBody),
-    /// `65414`: The user is already being served by another customer-service agent. (retry: none)
-    UserServedByOtherKf(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetOnlineKfListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::UnsupportedMediaType(_) => "UnsupportedMediaType",
-            Self::InvalidMediaSize(_) => "InvalidMediaSize",
-            Self::CustomServiceNotEnabled(_) => "CustomServiceNotEnabled",
-            Self::InvalidKfAccount(_) => "InvalidKfAccount",
-            Self::KfAccountNotBound(_) => "KfAccountNotBound",
-            Self::InvalidNickname(_) => "InvalidNickname",
-            Self::MalformedKfAccount(_) => "MalformedKfAccount",
-            Self::KfAccountLimitReached(_) => "KfAccountLimitReached",
-            Self::KfAccountExists(_) => "KfAccountExists",
-            Self::InviteeAlreadyKf(_) => "InviteeAlreadyKf",
-            Self::InviteAlreadySent(_) => "InviteAlreadySent",
-            Self::InvalidWechatId(_) => "InvalidWechatId",
-            Self::InviteeBindingLimitReached(_) => "InviteeBindingLimitReached",
-            Self::InvitePending(_) => "InvitePending",
-            Self::KfAccountAlreadyBound(_) => "KfAccountAlreadyBound",
-            Self::NoUserSession(_) => "NoUserSession",
-            Self::UserServedByOtherKf(_) => "UserServedByOtherKf",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `UnsupportedMediaType` (40005).
-    pub fn is_unsupported_media_type(&self) -> bool {
-        matches!(self, Self::UnsupportedMediaType(_))
-    }
-    /// Whether this is `InvalidMediaSize` (40009).
-    pub fn is_invalid_media_size(&self) -> bool {
-        matches!(self, Self::InvalidMediaSize(_))
-    }
-    /// Whether this is `CustomServiceNotEnabled` (65400).
-    pub fn is_custom_service_not_enabled(&self) -> bool {
-        matches!(self, Self::CustomServiceNotEnabled(_))
-    }
-    /// Whether this is `InvalidKfAccount` (65401).
-    pub fn is_invalid_kf_account(&self) -> bool {
-        matches!(self, Self::InvalidKfAccount(_))
-    }
-    /// Whether this is `KfAccountNotBound` (65402).
-    pub fn is_kf_account_not_bound(&self) -> bool {
-        matches!(self, Self::KfAccountNotBound(_))
-    }
-    /// Whether this is `InvalidNickname` (65403).
-    pub fn is_invalid_nickname(&self) -> bool {
-        matches!(self, Self::InvalidNickname(_))
-    }
-    /// Whether this is `MalformedKfAccount` (65404).
-    pub fn is_malformed_kf_account(&self) -> bool {
-        matches!(self, Self::MalformedKfAccount(_))
-    }
-    /// Whether this is `KfAccountLimitReached` (65405).
-    pub fn is_kf_account_limit_reached(&self) -> bool {
-        matches!(self, Self::KfAccountLimitReached(_))
-    }
-    /// Whether this is `KfAccountExists` (65406).
-    pub fn is_kf_account_exists(&self) -> bool {
-        matches!(self, Self::KfAccountExists(_))
-    }
-    /// Whether this is `InviteeAlreadyKf` (65407).
-    pub fn is_invitee_already_kf(&self) -> bool {
-        matches!(self, Self::InviteeAlreadyKf(_))
-    }
-    /// Whether this is `InviteAlreadySent` (65408).
-    pub fn is_invite_already_sent(&self) -> bool {
-        matches!(self, Self::InviteAlreadySent(_))
-    }
-    /// Whether this is `InvalidWechatId` (65409).
-    pub fn is_invalid_wechat_id(&self) -> bool {
-        matches!(self, Self::InvalidWechatId(_))
-    }
-    /// Whether this is `InviteeBindingLimitReached` (65410).
-    pub fn is_invitee_binding_limit_reached(&self) -> bool {
-        matches!(self, Self::InviteeBindingLimitReached(_))
-    }
-    /// Whether this is `InvitePending` (65411).
-    pub fn is_invite_pending(&self) -> bool {
-        matches!(self, Self::InvitePending(_))
-    }
-    /// Whether this is `KfAccountAlreadyBound` (65412).
-    pub fn is_kf_account_already_bound(&self) -> bool {
-        matches!(self, Self::KfAccountAlreadyBound(_))
-    }
-    /// Whether this is `NoUserSession` (65413).
-    pub fn is_no_user_session(&self) -> bool {
-        matches!(self, Self::NoUserSession(_))
-    }
-    /// Whether this is `UserServedByOtherKf` (65414).
-    pub fn is_user_served_by_other_kf(&self) -> bool {
-        matches!(self, Self::UserServedByOtherKf(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_online_kf_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetOnlineKfListError {
+        /// `40005`: The media type is not supported (listed in the shared customer-service error table). (retry: none)
+        UnsupportedMediaType = 40005 => None, is_unsupported_media_type;
+        /// `40009`: The media file size is not valid (listed in the shared customer-service error table). (retry: none)
+        InvalidMediaSize = 40009 => None, is_invalid_media_size;
+        /// `65400`: The API is unavailable because the new customer-service feature is not enabled yet, or was enabled only moments ago. (retry: none)
+        CustomServiceNotEnabled = 65400 => None, is_custom_service_not_enabled;
+        /// `65401`: The customer-service account is not valid, for example it does not exist. (retry: none)
+        InvalidKfAccount = 65401 => None, is_invalid_kf_account;
+        /// `65402`: The customer-service account is not bound to a WeChat user yet and cannot be used. (retry: none)
+        KfAccountNotBound = 65402 => None, is_kf_account_not_bound;
+        /// `65403`: The customer-service nickname is not acceptable. (retry: none)
+        InvalidNickname = 65403 => None, is_invalid_nickname;
+        /// `65404`: The customer-service account name is malformed. (retry: none)
+        MalformedKfAccount = 65404 => None, is_malformed_kf_account;
+        /// `65405`: The maximum number of customer-service accounts has been reached. (retry: none)
+        KfAccountLimitReached = 65405 => None, is_kf_account_limit_reached;
+        /// `65406`: A customer-service account with this name already exists. (retry: none)
+        KfAccountExists = 65406 => None, is_kf_account_exists;
+        /// `65407`: The invited WeChat user already serves this mini program. (retry: none)
+        InviteeAlreadyKf = 65407 => None, is_invitee_already_kf;
+        /// `65408`: This mini program already has an invitation out to that WeChat user. (retry: none)
+        InviteAlreadySent = 65408 => None, is_invite_already_sent;
+        /// `65409`: The WeChat ID is not valid. (retry: none)
+        InvalidWechatId = 65409 => None, is_invalid_wechat_id;
+        /// `65410`: The invited WeChat user already serves the maximum number of mini programs. (retry: none)
+        InviteeBindingLimitReached = 65410 => None, is_invitee_binding_limit_reached;
+        /// `65411`: The account already has an invitation waiting for confirmation. (retry: none)
+        InvitePending = 65411 => None, is_invite_pending;
+        /// `65412`: The account is already bound to a WeChat user and cannot be invited. (retry: none)
+        KfAccountAlreadyBound = 65412 => None, is_kf_account_already_bound;
+        /// `65413`: There is no conversation with this user. (retry: none)
+        NoUserSession = 65413 => None, is_no_user_session;
+        /// `65414`: The user is already being served by another customer-service agent. (retry: none)
+        UserServedByOtherKf = 65414 => None, is_user_served_by_other_kf;
     }
 }
-impl crate::ApiError for GetOnlineKfListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40005 => Self::UnsupportedMediaType(body),
-            40009 => Self::InvalidMediaSize(body),
-            65400 => Self::CustomServiceNotEnabled(body),
-            65401 => Self::InvalidKfAccount(body),
-            65402 => Self::KfAccountNotBound(body),
-            65403 => Self::InvalidNickname(body),
-            65404 => Self::MalformedKfAccount(body),
-            65405 => Self::KfAccountLimitReached(body),
-            65406 => Self::KfAccountExists(body),
-            65407 => Self::InviteeAlreadyKf(body),
-            65408 => Self::InviteAlreadySent(body),
-            65409 => Self::InvalidWechatId(body),
-            65410 => Self::InviteeBindingLimitReached(body),
-            65411 => Self::InvitePending(body),
-            65412 => Self::KfAccountAlreadyBound(body),
-            65413 => Self::NoUserSession(body),
-            65414 => Self::UserServedByOtherKf(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::UnsupportedMediaType(body) => body,
-            Self::InvalidMediaSize(body) => body,
-            Self::CustomServiceNotEnabled(body) => body,
-            Self::InvalidKfAccount(body) => body,
-            Self::KfAccountNotBound(body) => body,
-            Self::InvalidNickname(body) => body,
-            Self::MalformedKfAccount(body) => body,
-            Self::KfAccountLimitReached(body) => body,
-            Self::KfAccountExists(body) => body,
-            Self::InviteeAlreadyKf(body) => body,
-            Self::InviteAlreadySent(body) => body,
-            Self::InvalidWechatId(body) => body,
-            Self::InviteeBindingLimitReached(body) => body,
-            Self::InvitePending(body) => body,
-            Self::KfAccountAlreadyBound(body) => body,
-            Self::NoUserSession(body) => body,
-            Self::UserServedByOtherKf(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::UnsupportedMediaType(_) => crate::RetryKind::None,
-            Self::InvalidMediaSize(_) => crate::RetryKind::None,
-            Self::CustomServiceNotEnabled(_) => crate::RetryKind::None,
-            Self::InvalidKfAccount(_) => crate::RetryKind::None,
-            Self::KfAccountNotBound(_) => crate::RetryKind::None,
-            Self::InvalidNickname(_) => crate::RetryKind::None,
-            Self::MalformedKfAccount(_) => crate::RetryKind::None,
-            Self::KfAccountLimitReached(_) => crate::RetryKind::None,
-            Self::KfAccountExists(_) => crate::RetryKind::None,
-            Self::InviteeAlreadyKf(_) => crate::RetryKind::None,
-            Self::InviteAlreadySent(_) => crate::RetryKind::None,
-            Self::InvalidWechatId(_) => crate::RetryKind::None,
-            Self::InviteeBindingLimitReached(_) => crate::RetryKind::None,
-            Self::InvitePending(_) => crate::RetryKind::None,
-            Self::KfAccountAlreadyBound(_) => crate::RetryKind::None,
-            Self::NoUserSession(_) => crate::RetryKind::None,
-            Self::UserServedByOtherKf(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetOnlineKfListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetOnlineKfListError {}
 impl crate::runtime::Operation for GetOnlineKfListRequest {
     type Output = GetOnlineKfListResponse;
     type Error = GetOnlineKfListError;
@@ -404,7 +168,9 @@ impl crate::runtime::Operation for GetOnlineKfListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[40005,40009,65400,65401,65402,65403,65404,65405,65406,65407,65408,65409,65410,65411,65412,65413,65414],\"query\":{\"business_id\":\"string\"},\"response\":{\"json\":{\"kf_online_list\":{\"array\":{\"object\":{\"accepted_case\":\"int\",\"kf_account\":\"string\",\"kf_id\":\"string\",\"kf_openid\":\"string\",\"status\":{\"enum\":[0,1]}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -419,13 +185,14 @@ impl crate::runtime::Operation for GetOnlineKfListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the customer-service accounts that are currently online, with their open conversations.
     ///
     /// `GET /cgi-bin/customservice/getonlinekflist` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-message/api_getonlinekflist.html)
@@ -454,7 +221,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -476,85 +243,11 @@ impl crate::Client {
     /// | 65413 | `NoUserSession` | There is no conversation with this user. | none |
     /// | 65414 | `UserServedByOtherKf` | The user is already being served by another customer-service agent. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_online_kf_list(
+    #[inline]
+    pub fn get_online_kf_list(
         &self,
         request: GetOnlineKfListRequest,
-    ) -> Result<GetOnlineKfListResponse, crate::Error<GetOnlineKfListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetOnlineKfListResponse, GetOnlineKfListError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getOnlineKfList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_ONLINE_KF_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getOnlineKfList",
-    method: "GET",
-    path: "/cgi-bin/customservice/getonlinekflist",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "business_id",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "kf_online_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "kf_account",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[0, 1],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "kf_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "accepted_case",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "kf_openid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        40005, 40009, 65400, 65401, 65402, 65403, 65404, 65405, 65406, 65407, 65408,
-        65409, 65410, 65411, 65412, 65413, 65414,
-    ],
-};

@@ -14,88 +14,18 @@ impl GetTempMediaRequest {
         Self { media_id: media_id.into() }
     }
 }
-/// An error code returned by [`crate::Client::get_temp_media`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetTempMediaError {
-    /// `40007`: The media_id is not valid or the media has already expired. (retry: none)
-    InvalidMediaId(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetTempMediaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidMediaId(_) => "InvalidMediaId",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidMediaId` (40007).
-    pub fn is_invalid_media_id(&self) -> bool {
-        matches!(self, Self::InvalidMediaId(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_temp_media`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetTempMediaError {
+        /// `40007`: The media_id is not valid or the media has already expired. (retry: none)
+        InvalidMediaId = 40007 => None, is_invalid_media_id;
     }
 }
-impl crate::ApiError for GetTempMediaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40007 => Self::InvalidMediaId(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidMediaId(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidMediaId(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetTempMediaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetTempMediaError {}
 impl crate::runtime::Operation for GetTempMediaRequest {
-    type Output = crate::Media;
+    type Output = crate::runtime::Media;
     type Error = GetTempMediaError;
     const META: crate::runtime::EndpointMeta = crate::runtime::EndpointMeta {
         name: "getTempMedia",
@@ -106,7 +36,9 @@ impl crate::runtime::Operation for GetTempMediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[40007],\"query\":{\"media_id!\":\"string\"},\"response\":\"binary\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -118,13 +50,14 @@ impl crate::runtime::Operation for GetTempMediaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         Ok(body.into_media())
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Download a temporary media file (an image) that a user sent in a customer-service conversation.
     ///
     /// `GET /cgi-bin/media/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/en/dev/api-backend/open-api/customer-message/customerServiceMessage.getTempMedia.html)
@@ -145,47 +78,29 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 40007 | `InvalidMediaId` | The media_id is not valid or the media has already expired. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_temp_media(
+    #[inline]
+    pub fn get_temp_media(
         &self,
         request: GetTempMediaRequest,
-    ) -> Result<crate::Media, crate::Error<GetTempMediaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::Media, GetTempMediaError> {
+        crate::runtime::call(self, request)
     }
-    /// Like [`Self::get_temp_media`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    /// Like [`Self::get_temp_media`], but hands the file back as a [`MediaStream`](crate::runtime::MediaStream) that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
     ///
     /// # Errors
     ///
-    /// As [`Self::get_temp_media`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
-    pub async fn get_temp_media_stream(
+    /// As [`Self::get_temp_media`]; a failure after the file began comes from the stream as a [`MediaStreamError`](crate::runtime::MediaStreamError).
+    #[inline]
+    pub fn get_temp_media_stream(
         &self,
         request: GetTempMediaRequest,
-    ) -> Result<crate::MediaStream, crate::Error<GetTempMediaError>> {
-        self.execute_stream(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::MediaStream, GetTempMediaError> {
+        crate::runtime::call_stream(self, request)
     }
 }
-/// What the spec of `getTempMedia` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_TEMP_MEDIA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getTempMedia",
-    method: "GET",
-    path: "/cgi-bin/media/get",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "media_id",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Binary,
-    errors: &[40007],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_daily_retain`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyRetainRequest {
     /// The day whose users are followed, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetDailyRetainRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,16 +64,30 @@ impl GetDailyRetainRequest {
     }
 }
 /// The `GetDailyRetainResponseVisitUvNewItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyRetainResponseVisitUvNewItem {
     /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// New users on the day itself (key 0), or how many of them returned key days later.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetDailyRetainResponseVisitUvNewItem {
@@ -76,28 +95,36 @@ impl GetDailyRetainResponseVisitUvNewItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// New users on the day itself (key 0), or how many of them returned key days later.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// The `GetDailyRetainResponseVisitUvItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyRetainResponseVisitUvItem {
     /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// Active users on the day itself (key 0), or how many of them returned key days later.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetDailyRetainResponseVisitUvItem {
@@ -105,24 +132,29 @@ impl GetDailyRetainResponseVisitUvItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// Active users on the day itself (key 0), or how many of them returned key days later.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// What [`crate::Client::get_daily_retain`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyRetainResponse {
     /// The day reported, as yyyymmdd.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// Retention of the users who were new on that day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,91 +172,20 @@ impl GetDailyRetainResponse {
             visit_uv: None,
         }
     }
-    /// The day reported, as yyyymmdd.
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// Retention of the users who were new on that day.
-    pub fn visit_uv_new(
-        mut self,
-        visit_uv_new: Vec<GetDailyRetainResponseVisitUvNewItem>,
-    ) -> Self {
-        self.visit_uv_new = Some(visit_uv_new);
-        self
-    }
-    /// Retention of the users who were active on that day.
-    pub fn visit_uv(mut self, visit_uv: Vec<GetDailyRetainResponseVisitUvItem>) -> Self {
-        self.visit_uv = Some(visit_uv);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        visit_uv_new : Vec < GetDailyRetainResponseVisitUvNewItem >;
+        visit_uv : Vec < GetDailyRetainResponseVisitUvItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_daily_retain`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetDailyRetainError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetDailyRetainError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_daily_retain`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetDailyRetainError {
     }
 }
-impl crate::ApiError for GetDailyRetainError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetDailyRetainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetDailyRetainError {}
 impl crate::runtime::Operation for GetDailyRetainRequest {
     type Output = GetDailyRetainResponse;
     type Error = GetDailyRetainError;
@@ -237,7 +198,9 @@ impl crate::runtime::Operation for GetDailyRetainRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ref_date\":\"string\",\"visit_uv\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}},\"visit_uv_new\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -250,13 +213,14 @@ impl crate::runtime::Operation for GetDailyRetainRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the day-by-day retention of new and active users who visited on one day.
     ///
     /// `POST /datacube/getweanalysisappiddailyretaininfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/visit-retain/api_getdailyretain.html)
@@ -279,106 +243,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_daily_retain(
+    #[inline]
+    pub fn get_daily_retain(
         &self,
         request: GetDailyRetainRequest,
-    ) -> Result<GetDailyRetainResponse, crate::Error<GetDailyRetainError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetDailyRetainResponse, GetDailyRetainError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getDailyRetain` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_DAILY_RETAIN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getDailyRetain",
-    method: "POST",
-    path: "/datacube/getweanalysisappiddailyretaininfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ref_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv_new",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "key",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "key",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

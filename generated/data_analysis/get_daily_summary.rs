@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_daily_summary`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailySummaryRequest {
     /// The day to report, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetDailySummaryRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,24 +64,44 @@ impl GetDailySummaryRequest {
     }
 }
 /// The `GetDailySummaryResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailySummaryResponseListItem {
     /// The day the entry describes, as yyyymmdd.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// Cumulative number of users up to that day.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visit_total: Option<u64>,
     /// Number of times the mini program was shared.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_pv: Option<u64>,
     /// Number of distinct users who shared it.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_uv: Option<u64>,
 }
 impl GetDailySummaryResponseListItem {
@@ -89,29 +114,23 @@ impl GetDailySummaryResponseListItem {
             share_uv: None,
         }
     }
-    /// The day the entry describes, as yyyymmdd.
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// Cumulative number of users up to that day.
-    pub fn visit_total(mut self, visit_total: u64) -> Self {
-        self.visit_total = Some(visit_total);
-        self
-    }
-    /// Number of times the mini program was shared.
-    pub fn share_pv(mut self, share_pv: u64) -> Self {
-        self.share_pv = Some(share_pv);
-        self
-    }
-    /// Number of distinct users who shared it.
-    pub fn share_uv(mut self, share_uv: u64) -> Self {
-        self.share_uv = Some(share_uv);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        visit_total : u64;
+        share_pv : u64;
+        share_uv : u64;
     }
 }
 /// What [`crate::Client::get_daily_summary`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailySummaryResponse {
     /// One entry per reported day.
@@ -123,78 +142,18 @@ impl GetDailySummaryResponse {
     pub fn new() -> Self {
         Self { list: None }
     }
-    /// One entry per reported day.
-    pub fn list(mut self, list: Vec<GetDailySummaryResponseListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        list : Vec < GetDailySummaryResponseListItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_daily_summary`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetDailySummaryError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetDailySummaryError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_daily_summary`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetDailySummaryError {
     }
 }
-impl crate::ApiError for GetDailySummaryError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetDailySummaryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetDailySummaryError {}
 impl crate::runtime::Operation for GetDailySummaryRequest {
     type Output = GetDailySummaryResponse;
     type Error = GetDailySummaryError;
@@ -207,7 +166,9 @@ impl crate::runtime::Operation for GetDailySummaryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"ref_date\":\"string\",\"share_pv\":\"int\",\"share_uv\":\"int\",\"visit_total\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -220,13 +181,14 @@ impl crate::runtime::Operation for GetDailySummaryRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the one-day overview of a mini program's audience (cumulative users and shares).
     ///
     /// `POST /datacube/getweanalysisappiddailysummarytrend` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/others/api_getdailysummary.html)
@@ -248,87 +210,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_daily_summary(
+    #[inline]
+    pub fn get_daily_summary(
         &self,
         request: GetDailySummaryRequest,
-    ) -> Result<GetDailySummaryResponse, crate::Error<GetDailySummaryError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetDailySummaryResponse, GetDailySummaryError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getDailySummary` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_DAILY_SUMMARY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getDailySummary",
-    method: "POST",
-    path: "/datacube/getweanalysisappiddailysummarytrend",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "ref_date",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "visit_total",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "share_pv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "share_uv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

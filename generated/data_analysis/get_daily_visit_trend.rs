@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_daily_visit_trend`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyVisitTrendRequest {
     /// The day to report, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetDailyVisitTrendRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,40 +64,72 @@ impl GetDailyVisitTrendRequest {
     }
 }
 /// The `GetDailyVisitTrendResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyVisitTrendResponseListItem {
     /// The day reported, as yyyymmdd.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// Number of times the mini program was opened.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub session_cnt: Option<u64>,
     /// Number of page visits.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visit_pv: Option<u64>,
     /// Number of visitors.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visit_uv: Option<u64>,
     /// Number of new users.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visit_uv_new: Option<u64>,
     /// Average time spent per visitor, in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stay_time_uv: Option<f64>,
     /// Average time spent per open, in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stay_time_session: Option<f64>,
     /// Average number of pages visited per open.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visit_depth: Option<f64>,
 }
 impl GetDailyVisitTrendResponseListItem {
@@ -109,49 +146,27 @@ impl GetDailyVisitTrendResponseListItem {
             visit_depth: None,
         }
     }
-    /// The day reported, as yyyymmdd.
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// Number of times the mini program was opened.
-    pub fn session_cnt(mut self, session_cnt: u64) -> Self {
-        self.session_cnt = Some(session_cnt);
-        self
-    }
-    /// Number of page visits.
-    pub fn visit_pv(mut self, visit_pv: u64) -> Self {
-        self.visit_pv = Some(visit_pv);
-        self
-    }
-    /// Number of visitors.
-    pub fn visit_uv(mut self, visit_uv: u64) -> Self {
-        self.visit_uv = Some(visit_uv);
-        self
-    }
-    /// Number of new users.
-    pub fn visit_uv_new(mut self, visit_uv_new: u64) -> Self {
-        self.visit_uv_new = Some(visit_uv_new);
-        self
-    }
-    /// Average time spent per visitor, in seconds.
-    pub fn stay_time_uv(mut self, stay_time_uv: f64) -> Self {
-        self.stay_time_uv = Some(stay_time_uv);
-        self
-    }
-    /// Average time spent per open, in seconds.
-    pub fn stay_time_session(mut self, stay_time_session: f64) -> Self {
-        self.stay_time_session = Some(stay_time_session);
-        self
-    }
-    /// Average number of pages visited per open.
-    pub fn visit_depth(mut self, visit_depth: f64) -> Self {
-        self.visit_depth = Some(visit_depth);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        session_cnt : u64;
+        visit_pv : u64;
+        visit_uv : u64;
+        visit_uv_new : u64;
+        stay_time_uv : f64;
+        stay_time_session : f64;
+        visit_depth : f64;
     }
 }
 /// What [`crate::Client::get_daily_visit_trend`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetDailyVisitTrendResponse {
     /// One entry for the reported period.
@@ -163,92 +178,20 @@ impl GetDailyVisitTrendResponse {
     pub fn new() -> Self {
         Self { list: None }
     }
-    /// One entry for the reported period.
-    pub fn list(mut self, list: Vec<GetDailyVisitTrendResponseListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        list : Vec < GetDailyVisitTrendResponseListItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_daily_visit_trend`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetDailyVisitTrendError {
-    /// `61504`: WeChat is busy; try again a little later. (retry: transient)
-    SystemBusyTryLater(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetDailyVisitTrendError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemBusyTryLater(_) => "SystemBusyTryLater",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemBusyTryLater` (61504).
-    pub fn is_system_busy_try_later(&self) -> bool {
-        matches!(self, Self::SystemBusyTryLater(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_daily_visit_trend`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetDailyVisitTrendError {
+        /// `61504`: WeChat is busy; try again a little later. (retry: transient)
+        SystemBusyTryLater = 61504 => Transient, is_system_busy_try_later;
     }
 }
-impl crate::ApiError for GetDailyVisitTrendError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            61504 => Self::SystemBusyTryLater(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemBusyTryLater(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemBusyTryLater(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetDailyVisitTrendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetDailyVisitTrendError {}
 impl crate::runtime::Operation for GetDailyVisitTrendRequest {
     type Output = GetDailyVisitTrendResponse;
     type Error = GetDailyVisitTrendError;
@@ -261,7 +204,9 @@ impl crate::runtime::Operation for GetDailyVisitTrendRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[61504],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"ref_date\":\"string\",\"session_cnt\":\"int\",\"stay_time_session\":\"float\",\"stay_time_uv\":\"float\",\"visit_depth\":\"float\",\"visit_pv\":\"int\",\"visit_uv\":\"int\",\"visit_uv_new\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -274,13 +219,14 @@ impl crate::runtime::Operation for GetDailyVisitTrendRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get one day's visit figures of a mini program (opens, visits, visitors, stay time, depth).
     ///
     /// `POST /datacube/getweanalysisappiddailyvisittrend` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/visit-trend/api_getdailyvisittrend.html)
@@ -306,116 +252,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 61504 | `SystemBusyTryLater` | WeChat is busy; try again a little later. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_daily_visit_trend(
+    #[inline]
+    pub fn get_daily_visit_trend(
         &self,
         request: GetDailyVisitTrendRequest,
-    ) -> Result<GetDailyVisitTrendResponse, crate::Error<GetDailyVisitTrendError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetDailyVisitTrendResponse, GetDailyVisitTrendError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getDailyVisitTrend` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_DAILY_VISIT_TREND_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getDailyVisitTrend",
-    method: "POST",
-    path: "/datacube/getweanalysisappiddailyvisittrend",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "ref_date",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "session_cnt",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "visit_pv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "visit_uv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "visit_uv_new",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "stay_time_uv",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "stay_time_session",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "visit_depth",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[61504],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_monthly_retain`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainRequest {
     /// First day of the month, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetMonthlyRetainRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,16 +64,30 @@ impl GetMonthlyRetainRequest {
     }
 }
 /// The `GetMonthlyRetainResponseVisitUvNewItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainResponseVisitUvNewItem {
     /// Months after the reported month (0 is the month itself, 1 the next one).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// New users in the month itself (key 0), or how many of them returned the next month.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetMonthlyRetainResponseVisitUvNewItem {
@@ -76,28 +95,36 @@ impl GetMonthlyRetainResponseVisitUvNewItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Months after the reported month (0 is the month itself, 1 the next one).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// New users in the month itself (key 0), or how many of them returned the next month.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// The `GetMonthlyRetainResponseVisitUvItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainResponseVisitUvItem {
     /// Months after the reported month (0 is the month itself, 1 the next one).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// Active users in the month itself (key 0), or how many of them returned the next month.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetMonthlyRetainResponseVisitUvItem {
@@ -105,24 +132,29 @@ impl GetMonthlyRetainResponseVisitUvItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Months after the reported month (0 is the month itself, 1 the next one).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// Active users in the month itself (key 0), or how many of them returned the next month.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// What [`crate::Client::get_monthly_retain`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainResponse {
     /// The month reported, as yyyymm (e.g. 201702).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// Retention of the users who were new in that month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,94 +172,20 @@ impl GetMonthlyRetainResponse {
             visit_uv: None,
         }
     }
-    /// The month reported, as yyyymm (e.g. 201702).
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// Retention of the users who were new in that month.
-    pub fn visit_uv_new(
-        mut self,
-        visit_uv_new: Vec<GetMonthlyRetainResponseVisitUvNewItem>,
-    ) -> Self {
-        self.visit_uv_new = Some(visit_uv_new);
-        self
-    }
-    /// Retention of the users who were active in that month.
-    pub fn visit_uv(
-        mut self,
-        visit_uv: Vec<GetMonthlyRetainResponseVisitUvItem>,
-    ) -> Self {
-        self.visit_uv = Some(visit_uv);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        visit_uv_new : Vec < GetMonthlyRetainResponseVisitUvNewItem >;
+        visit_uv : Vec < GetMonthlyRetainResponseVisitUvItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_monthly_retain`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetMonthlyRetainError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetMonthlyRetainError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_monthly_retain`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetMonthlyRetainError {
     }
 }
-impl crate::ApiError for GetMonthlyRetainError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetMonthlyRetainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetMonthlyRetainError {}
 impl crate::runtime::Operation for GetMonthlyRetainRequest {
     type Output = GetMonthlyRetainResponse;
     type Error = GetMonthlyRetainError;
@@ -240,7 +198,9 @@ impl crate::runtime::Operation for GetMonthlyRetainRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ref_date\":\"string\",\"visit_uv\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}},\"visit_uv_new\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -253,13 +213,14 @@ impl crate::runtime::Operation for GetMonthlyRetainRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the month-over-month retention of new and active users of one calendar month.
     ///
     /// `POST /datacube/getweanalysisappidmonthlyretaininfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/visit-retain/api_getmonthlyretain.html)
@@ -283,106 +244,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_monthly_retain(
+    #[inline]
+    pub fn get_monthly_retain(
         &self,
         request: GetMonthlyRetainRequest,
-    ) -> Result<GetMonthlyRetainResponse, crate::Error<GetMonthlyRetainError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetMonthlyRetainResponse, GetMonthlyRetainError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getMonthlyRetain` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_MONTHLY_RETAIN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getMonthlyRetain",
-    method: "POST",
-    path: "/datacube/getweanalysisappidmonthlyretaininfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ref_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv_new",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "key",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "key",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_user_portrait`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitRequest {
     /// First day of the range, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetUserPortraitRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,20 +64,37 @@ impl GetUserPortraitRequest {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewProvinceItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewProvinceItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvNewProvinceItem {
@@ -84,37 +106,44 @@ impl GetUserPortraitResponseVisitUvNewProvinceItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewCityItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewCityItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvNewCityItem {
@@ -126,37 +155,44 @@ impl GetUserPortraitResponseVisitUvNewCityItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewGendersItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewGendersItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvNewGendersItem {
@@ -168,37 +204,44 @@ impl GetUserPortraitResponseVisitUvNewGendersItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewPlatformsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewPlatformsItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvNewPlatformsItem {
@@ -210,37 +253,44 @@ impl GetUserPortraitResponseVisitUvNewPlatformsItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewDevicesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewDevicesItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvNewDevicesItem {
@@ -252,37 +302,44 @@ impl GetUserPortraitResponseVisitUvNewDevicesItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewAgesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewAgesItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvNewAgesItem {
@@ -294,24 +351,22 @@ impl GetUserPortraitResponseVisitUvNewAgesItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNew` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNew {
     /// By province, such as Beijing or Guangdong.
@@ -345,64 +400,47 @@ impl GetUserPortraitResponseVisitUvNew {
             ages: None,
         }
     }
-    /// By province, such as Beijing or Guangdong.
-    pub fn province(
-        mut self,
-        province: Vec<GetUserPortraitResponseVisitUvNewProvinceItem>,
-    ) -> Self {
-        self.province = Some(province);
-        self
-    }
-    /// By city, such as Beijing or Guangzhou.
-    pub fn city(mut self, city: Vec<GetUserPortraitResponseVisitUvNewCityItem>) -> Self {
-        self.city = Some(city);
-        self
-    }
-    /// By gender (male, female or unknown).
-    pub fn genders(
-        mut self,
-        genders: Vec<GetUserPortraitResponseVisitUvNewGendersItem>,
-    ) -> Self {
-        self.genders = Some(genders);
-        self
-    }
-    /// By platform, such as Android or iOS.
-    pub fn platforms(
-        mut self,
-        platforms: Vec<GetUserPortraitResponseVisitUvNewPlatformsItem>,
-    ) -> Self {
-        self.platforms = Some(platforms);
-        self
-    }
-    /// By device model.
-    pub fn devices(
-        mut self,
-        devices: Vec<GetUserPortraitResponseVisitUvNewDevicesItem>,
-    ) -> Self {
-        self.devices = Some(devices);
-        self
-    }
-    /// By age band, such as under 17 or 18-24.
-    pub fn ages(mut self, ages: Vec<GetUserPortraitResponseVisitUvNewAgesItem>) -> Self {
-        self.ages = Some(ages);
-        self
+    crate::runtime::setters! {
+        province : Vec < GetUserPortraitResponseVisitUvNewProvinceItem >;
+        city : Vec < GetUserPortraitResponseVisitUvNewCityItem >;
+        genders : Vec < GetUserPortraitResponseVisitUvNewGendersItem >;
+        platforms : Vec < GetUserPortraitResponseVisitUvNewPlatformsItem >;
+        devices : Vec < GetUserPortraitResponseVisitUvNewDevicesItem >;
+        ages : Vec < GetUserPortraitResponseVisitUvNewAgesItem >;
     }
 }
 /// The `GetUserPortraitResponseVisitUvProvinceItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvProvinceItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvProvinceItem {
@@ -414,37 +452,44 @@ impl GetUserPortraitResponseVisitUvProvinceItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvCityItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvCityItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvCityItem {
@@ -456,37 +501,44 @@ impl GetUserPortraitResponseVisitUvCityItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvGendersItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvGendersItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvGendersItem {
@@ -498,37 +550,44 @@ impl GetUserPortraitResponseVisitUvGendersItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvPlatformsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvPlatformsItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvPlatformsItem {
@@ -540,37 +599,44 @@ impl GetUserPortraitResponseVisitUvPlatformsItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvDevicesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvDevicesItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvDevicesItem {
@@ -582,37 +648,44 @@ impl GetUserPortraitResponseVisitUvDevicesItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvAgesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvAgesItem {
     /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
     /// Name of the attribute value, matching id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Number of users with that value.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetUserPortraitResponseVisitUvAgesItem {
@@ -624,24 +697,22 @@ impl GetUserPortraitResponseVisitUvAgesItem {
             value: None,
         }
     }
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Name of the attribute value, matching id.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Number of users with that value.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        id : i64;
+        name : impl Into < String >;
+        value : u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUv` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUv {
     /// By province, such as Beijing or Guangdong.
@@ -675,56 +746,33 @@ impl GetUserPortraitResponseVisitUv {
             ages: None,
         }
     }
-    /// By province, such as Beijing or Guangdong.
-    pub fn province(
-        mut self,
-        province: Vec<GetUserPortraitResponseVisitUvProvinceItem>,
-    ) -> Self {
-        self.province = Some(province);
-        self
-    }
-    /// By city, such as Beijing or Guangzhou.
-    pub fn city(mut self, city: Vec<GetUserPortraitResponseVisitUvCityItem>) -> Self {
-        self.city = Some(city);
-        self
-    }
-    /// By gender (male, female or unknown).
-    pub fn genders(
-        mut self,
-        genders: Vec<GetUserPortraitResponseVisitUvGendersItem>,
-    ) -> Self {
-        self.genders = Some(genders);
-        self
-    }
-    /// By platform, such as Android or iOS.
-    pub fn platforms(
-        mut self,
-        platforms: Vec<GetUserPortraitResponseVisitUvPlatformsItem>,
-    ) -> Self {
-        self.platforms = Some(platforms);
-        self
-    }
-    /// By device model.
-    pub fn devices(
-        mut self,
-        devices: Vec<GetUserPortraitResponseVisitUvDevicesItem>,
-    ) -> Self {
-        self.devices = Some(devices);
-        self
-    }
-    /// By age band, such as under 17 or 18-24.
-    pub fn ages(mut self, ages: Vec<GetUserPortraitResponseVisitUvAgesItem>) -> Self {
-        self.ages = Some(ages);
-        self
+    crate::runtime::setters! {
+        province : Vec < GetUserPortraitResponseVisitUvProvinceItem >;
+        city : Vec < GetUserPortraitResponseVisitUvCityItem >;
+        genders : Vec < GetUserPortraitResponseVisitUvGendersItem >;
+        platforms : Vec < GetUserPortraitResponseVisitUvPlatformsItem >;
+        devices : Vec < GetUserPortraitResponseVisitUvDevicesItem >;
+        ages : Vec < GetUserPortraitResponseVisitUvAgesItem >;
     }
 }
 /// What [`crate::Client::get_user_portrait`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponse {
     /// The range reported, such as 20170611-20170617.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// Profile of the users who were new in the range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -742,91 +790,20 @@ impl GetUserPortraitResponse {
             visit_uv: None,
         }
     }
-    /// The range reported, such as 20170611-20170617.
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// Profile of the users who were new in the range.
-    pub fn visit_uv_new(
-        mut self,
-        visit_uv_new: GetUserPortraitResponseVisitUvNew,
-    ) -> Self {
-        self.visit_uv_new = Some(visit_uv_new);
-        self
-    }
-    /// Profile of the users who were active in the range.
-    pub fn visit_uv(mut self, visit_uv: GetUserPortraitResponseVisitUv) -> Self {
-        self.visit_uv = Some(visit_uv);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        visit_uv_new : GetUserPortraitResponseVisitUvNew;
+        visit_uv : GetUserPortraitResponseVisitUv;
     }
 }
-/// An error code returned by [`crate::Client::get_user_portrait`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetUserPortraitError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetUserPortraitError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_user_portrait`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetUserPortraitError {
     }
 }
-impl crate::ApiError for GetUserPortraitError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetUserPortraitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetUserPortraitError {}
 impl crate::runtime::Operation for GetUserPortraitRequest {
     type Output = GetUserPortraitResponse;
     type Error = GetUserPortraitError;
@@ -839,7 +816,9 @@ impl crate::runtime::Operation for GetUserPortraitRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ref_date\":\"string\",\"visit_uv\":{\"object\":{\"ages\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"city\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"devices\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"genders\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"platforms\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"province\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}}}},\"visit_uv_new\":{\"object\":{\"ages\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"city\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"devices\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"genders\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"platforms\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"province\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -852,13 +831,14 @@ impl crate::runtime::Operation for GetUserPortraitRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the profile (region, gender, platform, device, age) of a mini program's new and active users.
     ///
     /// `POST /datacube/getweanalysisappiduserportrait` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/others/api_getuserportrait.html)
@@ -884,470 +864,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_user_portrait(
+    #[inline]
+    pub fn get_user_portrait(
         &self,
         request: GetUserPortraitRequest,
-    ) -> Result<GetUserPortraitResponse, crate::Error<GetUserPortraitError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetUserPortraitResponse, GetUserPortraitError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getUserPortrait` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_USER_PORTRAIT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getUserPortrait",
-    method: "POST",
-    path: "/datacube/getweanalysisappiduserportrait",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ref_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv_new",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "province",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "city",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "genders",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "platforms",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "devices",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "ages",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "province",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "city",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "genders",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "platforms",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "devices",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "ages",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "id",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

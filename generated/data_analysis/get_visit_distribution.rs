@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_visit_distribution`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitDistributionRequest {
     /// The day to report, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetVisitDistributionRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -58,72 +63,42 @@ impl GetVisitDistributionRequest {
         Ok(())
     }
 }
-/// Values of `GetVisitDistributionResponseListItemIndex`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetVisitDistributionResponseListItemIndex {
-    /// `access_source_session_cnt`: Opens by entry source.
-    AccessSource,
-    /// `access_staytime_info`: Opens by stay duration.
-    StayTime,
-    /// `access_depth_info`: Opens by number of pages visited.
-    Depth,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl GetVisitDistributionResponseListItemIndex {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccessSource => "access_source_session_cnt",
-            Self::StayTime => "access_staytime_info",
-            Self::Depth => "access_depth_info",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for GetVisitDistributionResponseListItemIndex {
-    fn from(value: &str) -> Self {
-        match value {
-            "access_source_session_cnt" => Self::AccessSource,
-            "access_staytime_info" => Self::StayTime,
-            "access_depth_info" => Self::Depth,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for GetVisitDistributionResponseListItemIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for GetVisitDistributionResponseListItemIndex {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetVisitDistributionResponseListItemIndex {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `GetVisitDistributionResponseListItemIndex`.
+    pub enum GetVisitDistributionResponseListItemIndex {
+        /// `access_source_session_cnt`: Opens by entry source.
+        AccessSource = "access_source_session_cnt";
+        /// `access_staytime_info`: Opens by stay duration.
+        StayTime = "access_staytime_info";
+        /// `access_depth_info`: Opens by number of pages visited.
+        Depth = "access_depth_info";
     }
 }
 /// The `GetVisitDistributionResponseListItemItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitDistributionResponseListItemItemListItem {
     /// Bucket id; its meaning depends on index (see the notes).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// Number of visits (pv) in the bucket.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetVisitDistributionResponseListItemItemListItem {
@@ -131,19 +106,21 @@ impl GetVisitDistributionResponseListItemItemListItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Bucket id; its meaning depends on index (see the notes).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// Number of visits (pv) in the bucket.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// The `GetVisitDistributionResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitDistributionResponseListItem {
     /// Which distribution the buckets describe.
@@ -161,27 +138,29 @@ impl GetVisitDistributionResponseListItem {
             item_list: None,
         }
     }
-    /// Which distribution the buckets describe.
-    pub fn index(mut self, index: GetVisitDistributionResponseListItemIndex) -> Self {
-        self.index = Some(index);
-        self
-    }
-    /// The buckets of this distribution.
-    pub fn item_list(
-        mut self,
-        item_list: Vec<GetVisitDistributionResponseListItemItemListItem>,
-    ) -> Self {
-        self.item_list = Some(item_list);
-        self
+    crate::runtime::setters! {
+        index : GetVisitDistributionResponseListItemIndex;
+        item_list : Vec < GetVisitDistributionResponseListItemItemListItem >;
     }
 }
 /// What [`crate::Client::get_visit_distribution`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitDistributionResponse {
     /// The day reported, as yyyymmdd.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// One distribution per index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,83 +171,19 @@ impl GetVisitDistributionResponse {
     pub fn new() -> Self {
         Self { ref_date: None, list: None }
     }
-    /// The day reported, as yyyymmdd.
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// One distribution per index.
-    pub fn list(mut self, list: Vec<GetVisitDistributionResponseListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        list : Vec < GetVisitDistributionResponseListItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_visit_distribution`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetVisitDistributionError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetVisitDistributionError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_visit_distribution`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetVisitDistributionError {
     }
 }
-impl crate::ApiError for GetVisitDistributionError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetVisitDistributionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetVisitDistributionError {}
 impl crate::runtime::Operation for GetVisitDistributionRequest {
     type Output = GetVisitDistributionResponse;
     type Error = GetVisitDistributionError;
@@ -281,7 +196,9 @@ impl crate::runtime::Operation for GetVisitDistributionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"index\":{\"enum\":[\"access_source_session_cnt\",\"access_staytime_info\",\"access_depth_info\"]},\"item_list\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}}}}},\"ref_date\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -294,13 +211,14 @@ impl crate::runtime::Operation for GetVisitDistributionRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get one day's distribution of mini program visits by entry source, stay duration and depth.
     ///
     /// `POST /datacube/getweanalysisappidvisitdistribution` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/others/api_getvisitdistribution.html)
@@ -345,105 +263,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_visit_distribution(
+    #[inline]
+    pub fn get_visit_distribution(
         &self,
         request: GetVisitDistributionRequest,
-    ) -> Result<GetVisitDistributionResponse, crate::Error<GetVisitDistributionError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        GetVisitDistributionResponse,
+        GetVisitDistributionError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getVisitDistribution` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_VISIT_DISTRIBUTION_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getVisitDistribution",
-    method: "POST",
-    path: "/datacube/getweanalysisappidvisitdistribution",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ref_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "index",
-                                ty: crate::testing::contract::TypeContract::StrEnum(
-                                    &[
-                                        "access_source_session_cnt",
-                                        "access_staytime_info",
-                                        "access_depth_info",
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "item_list",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "key",
-                                                ty: crate::testing::contract::TypeContract::Int,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "value",
-                                                ty: crate::testing::contract::TypeContract::Int,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_visit_page`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitPageRequest {
     /// The day to report, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetVisitPageRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,40 +64,72 @@ impl GetVisitPageRequest {
     }
 }
 /// The `GetVisitPageResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitPageResponseListItem {
     /// Path of the page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_path: Option<String>,
     /// Number of visits to the page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_visit_pv: Option<u64>,
     /// Number of visitors of the page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_visit_uv: Option<u64>,
     /// Average time spent per visit, in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_staytime_pv: Option<f64>,
     /// Number of times the page was the first page of a visit.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entrypage_pv: Option<u64>,
     /// Number of times the page was the last page of a visit.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exitpage_pv: Option<u64>,
     /// Number of times the page was shared.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_share_pv: Option<u64>,
     /// Number of distinct users who shared the page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_share_uv: Option<u64>,
 }
 impl GetVisitPageResponseListItem {
@@ -109,54 +146,35 @@ impl GetVisitPageResponseListItem {
             page_share_uv: None,
         }
     }
-    /// Path of the page.
-    pub fn page_path(mut self, page_path: impl Into<String>) -> Self {
-        self.page_path = Some(page_path.into());
-        self
-    }
-    /// Number of visits to the page.
-    pub fn page_visit_pv(mut self, page_visit_pv: u64) -> Self {
-        self.page_visit_pv = Some(page_visit_pv);
-        self
-    }
-    /// Number of visitors of the page.
-    pub fn page_visit_uv(mut self, page_visit_uv: u64) -> Self {
-        self.page_visit_uv = Some(page_visit_uv);
-        self
-    }
-    /// Average time spent per visit, in seconds.
-    pub fn page_staytime_pv(mut self, page_staytime_pv: f64) -> Self {
-        self.page_staytime_pv = Some(page_staytime_pv);
-        self
-    }
-    /// Number of times the page was the first page of a visit.
-    pub fn entrypage_pv(mut self, entrypage_pv: u64) -> Self {
-        self.entrypage_pv = Some(entrypage_pv);
-        self
-    }
-    /// Number of times the page was the last page of a visit.
-    pub fn exitpage_pv(mut self, exitpage_pv: u64) -> Self {
-        self.exitpage_pv = Some(exitpage_pv);
-        self
-    }
-    /// Number of times the page was shared.
-    pub fn page_share_pv(mut self, page_share_pv: u64) -> Self {
-        self.page_share_pv = Some(page_share_pv);
-        self
-    }
-    /// Number of distinct users who shared the page.
-    pub fn page_share_uv(mut self, page_share_uv: u64) -> Self {
-        self.page_share_uv = Some(page_share_uv);
-        self
+    crate::runtime::setters! {
+        page_path : impl Into < String >;
+        page_visit_pv : u64;
+        page_visit_uv : u64;
+        page_staytime_pv : f64;
+        entrypage_pv : u64;
+        exitpage_pv : u64;
+        page_share_pv : u64;
+        page_share_uv : u64;
     }
 }
 /// What [`crate::Client::get_visit_page`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVisitPageResponse {
     /// The day reported, as yyyymmdd.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// One entry per page, most visited first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,83 +185,19 @@ impl GetVisitPageResponse {
     pub fn new() -> Self {
         Self { ref_date: None, list: None }
     }
-    /// The day reported, as yyyymmdd.
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// One entry per page, most visited first.
-    pub fn list(mut self, list: Vec<GetVisitPageResponseListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        list : Vec < GetVisitPageResponseListItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_visit_page`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetVisitPageError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetVisitPageError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_visit_page`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetVisitPageError {
     }
 }
-impl crate::ApiError for GetVisitPageError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetVisitPageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetVisitPageError {}
 impl crate::runtime::Operation for GetVisitPageRequest {
     type Output = GetVisitPageResponse;
     type Error = GetVisitPageError;
@@ -256,7 +210,9 @@ impl crate::runtime::Operation for GetVisitPageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"entrypage_pv\":\"int\",\"exitpage_pv\":\"int\",\"page_path\":\"string\",\"page_share_pv\":\"int\",\"page_share_uv\":\"int\",\"page_staytime_pv\":\"float\",\"page_visit_pv\":\"int\",\"page_visit_uv\":\"int\"}}},\"ref_date\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -269,13 +225,14 @@ impl crate::runtime::Operation for GetVisitPageRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get one day's per-page visit figures of a mini program (top 200 pages by visits).
     ///
     /// `POST /datacube/getweanalysisappidvisitpage` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/others/api_getvisitpage.html)
@@ -295,122 +252,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_visit_page(
+    #[inline]
+    pub fn get_visit_page(
         &self,
         request: GetVisitPageRequest,
-    ) -> Result<GetVisitPageResponse, crate::Error<GetVisitPageError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetVisitPageResponse, GetVisitPageError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getVisitPage` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_VISIT_PAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getVisitPage",
-    method: "POST",
-    path: "/datacube/getweanalysisappidvisitpage",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ref_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "page_path",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "page_visit_pv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "page_visit_uv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "page_staytime_pv",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "entrypage_pv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "exitpage_pv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "page_share_pv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "page_share_uv",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_weekly_retain`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainRequest {
     /// Monday that starts the week, as yyyymmdd.
@@ -20,7 +21,11 @@ impl GetWeeklyRetainRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.begin_date;
             crate::runtime::check::length(
@@ -59,16 +64,30 @@ impl GetWeeklyRetainRequest {
     }
 }
 /// The `GetWeeklyRetainResponseVisitUvNewItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainResponseVisitUvNewItem {
     /// Weeks after the reported week (0 is the week itself; up to 4).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// New users in the week itself (key 0), or how many of them returned key weeks later.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetWeeklyRetainResponseVisitUvNewItem {
@@ -76,28 +95,36 @@ impl GetWeeklyRetainResponseVisitUvNewItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Weeks after the reported week (0 is the week itself; up to 4).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// New users in the week itself (key 0), or how many of them returned key weeks later.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// The `GetWeeklyRetainResponseVisitUvItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainResponseVisitUvItem {
     /// Weeks after the reported week (0 is the week itself; up to 4).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub key: Option<u32>,
     /// Active users in the week itself (key 0), or how many of them returned key weeks later.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<u64>,
 }
 impl GetWeeklyRetainResponseVisitUvItem {
@@ -105,24 +132,29 @@ impl GetWeeklyRetainResponseVisitUvItem {
     pub fn new() -> Self {
         Self { key: None, value: None }
     }
-    /// Weeks after the reported week (0 is the week itself; up to 4).
-    pub fn key(mut self, key: u32) -> Self {
-        self.key = Some(key);
-        self
-    }
-    /// Active users in the week itself (key 0), or how many of them returned key weeks later.
-    pub fn value(mut self, value: u64) -> Self {
-        self.value = Some(value);
-        self
+    crate::runtime::setters! {
+        key : u32;
+        value : u64;
     }
 }
 /// What [`crate::Client::get_weekly_retain`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainResponse {
     /// The week reported, as yyyymmdd-yyyymmdd (e.g. 20170306-20170312).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ref_date: Option<String>,
     /// Retention of the users who were new in that week.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,94 +172,20 @@ impl GetWeeklyRetainResponse {
             visit_uv: None,
         }
     }
-    /// The week reported, as yyyymmdd-yyyymmdd (e.g. 20170306-20170312).
-    pub fn ref_date(mut self, ref_date: impl Into<String>) -> Self {
-        self.ref_date = Some(ref_date.into());
-        self
-    }
-    /// Retention of the users who were new in that week.
-    pub fn visit_uv_new(
-        mut self,
-        visit_uv_new: Vec<GetWeeklyRetainResponseVisitUvNewItem>,
-    ) -> Self {
-        self.visit_uv_new = Some(visit_uv_new);
-        self
-    }
-    /// Retention of the users who were active in that week.
-    pub fn visit_uv(
-        mut self,
-        visit_uv: Vec<GetWeeklyRetainResponseVisitUvItem>,
-    ) -> Self {
-        self.visit_uv = Some(visit_uv);
-        self
+    crate::runtime::setters! {
+        ref_date : impl Into < String >;
+        visit_uv_new : Vec < GetWeeklyRetainResponseVisitUvNewItem >;
+        visit_uv : Vec < GetWeeklyRetainResponseVisitUvItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_weekly_retain`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetWeeklyRetainError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetWeeklyRetainError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_weekly_retain`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetWeeklyRetainError {
     }
 }
-impl crate::ApiError for GetWeeklyRetainError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetWeeklyRetainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetWeeklyRetainError {}
 impl crate::runtime::Operation for GetWeeklyRetainRequest {
     type Output = GetWeeklyRetainResponse;
     type Error = GetWeeklyRetainError;
@@ -240,7 +198,9 @@ impl crate::runtime::Operation for GetWeeklyRetainRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ref_date\":\"string\",\"visit_uv\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}},\"visit_uv_new\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -253,13 +213,14 @@ impl crate::runtime::Operation for GetWeeklyRetainRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the week-by-week retention of new and active users of one natural week.
     ///
     /// `POST /datacube/getweanalysisappidweeklyretaininfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/data-analysis/visit-retain/api_getweeklyretain.html)
@@ -282,106 +243,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_weekly_retain(
+    #[inline]
+    pub fn get_weekly_retain(
         &self,
         request: GetWeeklyRetainRequest,
-    ) -> Result<GetWeeklyRetainResponse, crate::Error<GetWeeklyRetainError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetWeeklyRetainResponse, GetWeeklyRetainError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getWeeklyRetain` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_WEEKLY_RETAIN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getWeeklyRetain",
-    method: "POST",
-    path: "/datacube/getweanalysisappidweeklyretaininfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ref_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv_new",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "key",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "visit_uv",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "key",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

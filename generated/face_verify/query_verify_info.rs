@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::query_verify_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QueryVerifyInfoRequest {
     /// Session ID returned by getVerifyId.
@@ -30,59 +31,27 @@ impl QueryVerifyInfoRequest {
         }
     }
 }
-/// Values of `QueryVerifyInfoResponseVerifyRet`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QueryVerifyInfoResponseVerifyRet {
-    /// `10000`: The face matched the identity.
-    Success,
-    /// `10005`: The check is still running.
-    InProgress,
-    /// `10300`: The user has not finished the check.
-    NotCompleted,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl QueryVerifyInfoResponseVerifyRet {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Success => 10000,
-            Self::InProgress => 10005,
-            Self::NotCompleted => 10300,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for QueryVerifyInfoResponseVerifyRet {
-    fn from(value: i64) -> Self {
-        match value {
-            10000 => Self::Success,
-            10005 => Self::InProgress,
-            10300 => Self::NotCompleted,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for QueryVerifyInfoResponseVerifyRet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for QueryVerifyInfoResponseVerifyRet {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for QueryVerifyInfoResponseVerifyRet {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `QueryVerifyInfoResponseVerifyRet`.
+    pub enum QueryVerifyInfoResponseVerifyRet {
+        /// `10000`: The face matched the identity.
+        Success = 10000;
+        /// `10005`: The check is still running.
+        InProgress = 10005;
+        /// `10300`: The user has not finished the check.
+        NotCompleted = 10300;
     }
 }
 /// What [`crate::Client::query_verify_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QueryVerifyInfoResponse {
     /// Result of the face check; 10000 means passed (full list in the notes).
@@ -94,162 +63,34 @@ impl QueryVerifyInfoResponse {
     pub fn new() -> Self {
         Self { verify_ret: None }
     }
-    /// Result of the face check; 10000 means passed (full list in the notes).
-    pub fn verify_ret(mut self, verify_ret: QueryVerifyInfoResponseVerifyRet) -> Self {
-        self.verify_ret = Some(verify_ret);
-        self
+    crate::runtime::setters! {
+        verify_ret : QueryVerifyInfoResponseVerifyRet;
     }
 }
-/// An error code returned by [`crate::Client::query_verify_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum QueryVerifyInfoError {
-    /// `84010`: The out_seq_no parameter is missing. (retry: none)
-    OutSeqNoMissing(crate::ErrorBody),
-    /// `84016`: The openid parameter is missing. (retry: none)
-    OpenidMissing(crate::ErrorBody),
-    /// `84017`: The openid differs from the one given to getVerifyId. (retry: none)
-    OpenidMismatch(crate::ErrorBody),
-    /// `84018`: The cert_hash is invalid or does not match the identity given to getVerifyId. (retry: none)
-    CertHashMismatch(crate::ErrorBody),
-    /// `84019`: The out_seq_no is already in use. (retry: none)
-    OutSeqNoExists(crate::ErrorBody),
-    /// `84020`: The out_seq_no differs from the one given to getVerifyId. (retry: none)
-    OutSeqNoMismatch(crate::ErrorBody),
-    /// `84021`: The verify_id parameter is missing. (retry: none)
-    VerifyIdMissing(crate::ErrorBody),
-    /// `84022`: The verify_id has expired (it lives one hour). (retry: none)
-    VerifyIdExpired(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl QueryVerifyInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::OutSeqNoMissing(_) => "OutSeqNoMissing",
-            Self::OpenidMissing(_) => "OpenidMissing",
-            Self::OpenidMismatch(_) => "OpenidMismatch",
-            Self::CertHashMismatch(_) => "CertHashMismatch",
-            Self::OutSeqNoExists(_) => "OutSeqNoExists",
-            Self::OutSeqNoMismatch(_) => "OutSeqNoMismatch",
-            Self::VerifyIdMissing(_) => "VerifyIdMissing",
-            Self::VerifyIdExpired(_) => "VerifyIdExpired",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `OutSeqNoMissing` (84010).
-    pub fn is_out_seq_no_missing(&self) -> bool {
-        matches!(self, Self::OutSeqNoMissing(_))
-    }
-    /// Whether this is `OpenidMissing` (84016).
-    pub fn is_openid_missing(&self) -> bool {
-        matches!(self, Self::OpenidMissing(_))
-    }
-    /// Whether this is `OpenidMismatch` (84017).
-    pub fn is_openid_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidMismatch(_))
-    }
-    /// Whether this is `CertHashMismatch` (84018).
-    pub fn is_cert_hash_mismatch(&self) -> bool {
-        matches!(self, Self::CertHashMismatch(_))
-    }
-    /// Whether this is `OutSeqNoExists` (84019).
-    pub fn is_out_seq_no_exists(&self) -> bool {
-        matches!(self, Self::OutSeqNoExists(_))
-    }
-    /// Whether this is `OutSeqNoMismatch` (84020).
-    pub fn is_out_seq_no_mismatch(&self) -> bool {
-        matches!(self, Self::OutSeqNoMismatch(_))
-    }
-    /// Whether this is `VerifyIdMissing` (84021).
-    pub fn is_verify_id_missing(&self) -> bool {
-        matches!(self, Self::VerifyIdMissing(_))
-    }
-    /// Whether this is `VerifyIdExpired` (84022).
-    pub fn is_verify_id_expired(&self) -> bool {
-        matches!(self, Self::VerifyIdExpired(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::query_verify_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum QueryVerifyInfoError {
+        /// `84010`: The out_seq_no parameter is missing. (retry: none)
+        OutSeqNoMissing = 84010 => None, is_out_seq_no_missing;
+        /// `84016`: The openid parameter is missing. (retry: none)
+        OpenidMissing = 84016 => None, is_openid_missing;
+        /// `84017`: The openid differs from the one given to getVerifyId. (retry: none)
+        OpenidMismatch = 84017 => None, is_openid_mismatch;
+        /// `84018`: The cert_hash is invalid or does not match the identity given to getVerifyId. (retry: none)
+        CertHashMismatch = 84018 => None, is_cert_hash_mismatch;
+        /// `84019`: The out_seq_no is already in use. (retry: none)
+        OutSeqNoExists = 84019 => None, is_out_seq_no_exists;
+        /// `84020`: The out_seq_no differs from the one given to getVerifyId. (retry: none)
+        OutSeqNoMismatch = 84020 => None, is_out_seq_no_mismatch;
+        /// `84021`: The verify_id parameter is missing. (retry: none)
+        VerifyIdMissing = 84021 => None, is_verify_id_missing;
+        /// `84022`: The verify_id has expired (it lives one hour). (retry: none)
+        VerifyIdExpired = 84022 => None, is_verify_id_expired;
     }
 }
-impl crate::ApiError for QueryVerifyInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            84010 => Self::OutSeqNoMissing(body),
-            84016 => Self::OpenidMissing(body),
-            84017 => Self::OpenidMismatch(body),
-            84018 => Self::CertHashMismatch(body),
-            84019 => Self::OutSeqNoExists(body),
-            84020 => Self::OutSeqNoMismatch(body),
-            84021 => Self::VerifyIdMissing(body),
-            84022 => Self::VerifyIdExpired(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::OutSeqNoMissing(body) => body,
-            Self::OpenidMissing(body) => body,
-            Self::OpenidMismatch(body) => body,
-            Self::CertHashMismatch(body) => body,
-            Self::OutSeqNoExists(body) => body,
-            Self::OutSeqNoMismatch(body) => body,
-            Self::VerifyIdMissing(body) => body,
-            Self::VerifyIdExpired(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::OutSeqNoMissing(_) => crate::RetryKind::None,
-            Self::OpenidMissing(_) => crate::RetryKind::None,
-            Self::OpenidMismatch(_) => crate::RetryKind::None,
-            Self::CertHashMismatch(_) => crate::RetryKind::None,
-            Self::OutSeqNoExists(_) => crate::RetryKind::None,
-            Self::OutSeqNoMismatch(_) => crate::RetryKind::None,
-            Self::VerifyIdMissing(_) => crate::RetryKind::None,
-            Self::VerifyIdExpired(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for QueryVerifyInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for QueryVerifyInfoError {}
 impl crate::runtime::Operation for QueryVerifyInfoRequest {
     type Output = QueryVerifyInfoResponse;
     type Error = QueryVerifyInfoError;
@@ -262,7 +103,9 @@ impl crate::runtime::Operation for QueryVerifyInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"cert_hash!\":\"string\",\"openid!\":\"string\",\"out_seq_no!\":\"string\",\"verify_id!\":\"string\"}},\"errors\":[84010,84016,84017,84018,84019,84020,84021,84022],\"query\":{},\"response\":{\"json\":{\"verify_ret\":{\"enum\":[10000,10005,10300]}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -274,13 +117,14 @@ impl crate::runtime::Operation for QueryVerifyInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the real result of a WeChat face verification session.
     ///
     /// `POST /cityservice/face/identify/queryverifyinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/face/api_queryverifyinfo.html)
@@ -316,7 +160,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -329,65 +173,11 @@ impl crate::Client {
     /// | 84021 | `VerifyIdMissing` | The verify_id parameter is missing. | none |
     /// | 84022 | `VerifyIdExpired` | The verify_id has expired (it lives one hour). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn query_verify_info(
+    #[inline]
+    pub fn query_verify_info(
         &self,
         request: QueryVerifyInfoRequest,
-    ) -> Result<QueryVerifyInfoResponse, crate::Error<QueryVerifyInfoError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<QueryVerifyInfoResponse, QueryVerifyInfoError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `queryVerifyInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const QUERY_VERIFY_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "queryVerifyInfo",
-    method: "POST",
-    path: "/cityservice/face/identify/queryverifyinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "verify_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_seq_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cert_hash",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "verify_ret",
-                ty: crate::testing::contract::TypeContract::IntEnum(
-                    &[10000, 10005, 10300],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[84010, 84016, 84017, 84018, 84019, 84020, 84021, 84022],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `HardwareAddGroupDevice` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareAddGroupDevice {
     /// Device model ID.
@@ -20,7 +27,8 @@ impl HardwareAddGroupDevice {
     }
 }
 /// Parameters of [`crate::Client::hardware_add_iot_group_device`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareAddIotGroupDeviceRequest {
     /// ID of the device group.
@@ -43,14 +51,16 @@ impl HardwareAddIotGroupDeviceRequest {
             force_add: None,
         }
     }
-    /// When true, devices already in another group are moved into this one. WeChat's default: `false`.
-    pub fn force_add(mut self, force_add: bool) -> Self {
-        self.force_add = Some(force_add);
-        self
+    crate::runtime::setters! {
+        force_add : bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.device_list;
             crate::runtime::check::items(
@@ -65,20 +75,37 @@ impl HardwareAddIotGroupDeviceRequest {
     }
 }
 /// The `HardwareGroupDeviceResult` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGroupDeviceResult {
     /// Device model ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_id: Option<String>,
     /// Serial number of the device.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sn: Option<String>,
     /// Result code for this device; 0 on success.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errcode: Option<i32>,
 }
 impl HardwareGroupDeviceResult {
@@ -90,24 +117,22 @@ impl HardwareGroupDeviceResult {
             errcode: None,
         }
     }
-    /// Device model ID.
-    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = Some(model_id.into());
-        self
-    }
-    /// Serial number of the device.
-    pub fn sn(mut self, sn: impl Into<String>) -> Self {
-        self.sn = Some(sn.into());
-        self
-    }
-    /// Result code for this device; 0 on success.
-    pub fn errcode(mut self, errcode: i32) -> Self {
-        self.errcode = Some(errcode);
-        self
+    crate::runtime::setters! {
+        model_id : impl Into < String >;
+        sn : impl Into < String >;
+        errcode : i32;
     }
 }
 /// What [`crate::Client::hardware_add_iot_group_device`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareAddIotGroupDeviceResponse {
     /// Result for each device.
@@ -119,142 +144,30 @@ impl HardwareAddIotGroupDeviceResponse {
     pub fn new() -> Self {
         Self { device_list: None }
     }
-    /// Result for each device.
-    pub fn device_list(mut self, device_list: Vec<HardwareGroupDeviceResult>) -> Self {
-        self.device_list = Some(device_list);
-        self
+    crate::runtime::setters! {
+        device_list : Vec < HardwareGroupDeviceResult >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_add_iot_group_device`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareAddIotGroupDeviceError {
-    /// `9800013`: The group_id is not valid. (retry: none)
-    InvalidGroupId(crate::ErrorBody),
-    /// `9800014`: The device kind does not match the group. (retry: none)
-    DeviceKindMismatch(crate::ErrorBody),
-    /// `9800015`: The device is already in this group. (retry: none)
-    DeviceAlreadyInGroup(crate::ErrorBody),
-    /// `9800016`: The group has reached its device limit. (retry: none)
-    GroupFull(crate::ErrorBody),
-    /// `9800018`: The device already belongs to another group. (retry: none)
-    DeviceInOtherGroup(crate::ErrorBody),
-    /// `9800044`: The group is already expanded to its maximum size and is full. (retry: none)
-    ExpandedGroupFull(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareAddIotGroupDeviceError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidGroupId(_) => "InvalidGroupId",
-            Self::DeviceKindMismatch(_) => "DeviceKindMismatch",
-            Self::DeviceAlreadyInGroup(_) => "DeviceAlreadyInGroup",
-            Self::GroupFull(_) => "GroupFull",
-            Self::DeviceInOtherGroup(_) => "DeviceInOtherGroup",
-            Self::ExpandedGroupFull(_) => "ExpandedGroupFull",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidGroupId` (9800013).
-    pub fn is_invalid_group_id(&self) -> bool {
-        matches!(self, Self::InvalidGroupId(_))
-    }
-    /// Whether this is `DeviceKindMismatch` (9800014).
-    pub fn is_device_kind_mismatch(&self) -> bool {
-        matches!(self, Self::DeviceKindMismatch(_))
-    }
-    /// Whether this is `DeviceAlreadyInGroup` (9800015).
-    pub fn is_device_already_in_group(&self) -> bool {
-        matches!(self, Self::DeviceAlreadyInGroup(_))
-    }
-    /// Whether this is `GroupFull` (9800016).
-    pub fn is_group_full(&self) -> bool {
-        matches!(self, Self::GroupFull(_))
-    }
-    /// Whether this is `DeviceInOtherGroup` (9800018).
-    pub fn is_device_in_other_group(&self) -> bool {
-        matches!(self, Self::DeviceInOtherGroup(_))
-    }
-    /// Whether this is `ExpandedGroupFull` (9800044).
-    pub fn is_expanded_group_full(&self) -> bool {
-        matches!(self, Self::ExpandedGroupFull(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_add_iot_group_device`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareAddIotGroupDeviceError {
+        /// `9800013`: The group_id is not valid. (retry: none)
+        InvalidGroupId = 9800013 => None, is_invalid_group_id;
+        /// `9800014`: The device kind does not match the group. (retry: none)
+        DeviceKindMismatch = 9800014 => None, is_device_kind_mismatch;
+        /// `9800015`: The device is already in this group. (retry: none)
+        DeviceAlreadyInGroup = 9800015 => None, is_device_already_in_group;
+        /// `9800016`: The group has reached its device limit. (retry: none)
+        GroupFull = 9800016 => None, is_group_full;
+        /// `9800018`: The device already belongs to another group. (retry: none)
+        DeviceInOtherGroup = 9800018 => None, is_device_in_other_group;
+        /// `9800044`: The group is already expanded to its maximum size and is full. (retry: none)
+        ExpandedGroupFull = 9800044 => None, is_expanded_group_full;
     }
 }
-impl crate::ApiError for HardwareAddIotGroupDeviceError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9800013 => Self::InvalidGroupId(body),
-            9800014 => Self::DeviceKindMismatch(body),
-            9800015 => Self::DeviceAlreadyInGroup(body),
-            9800016 => Self::GroupFull(body),
-            9800018 => Self::DeviceInOtherGroup(body),
-            9800044 => Self::ExpandedGroupFull(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidGroupId(body) => body,
-            Self::DeviceKindMismatch(body) => body,
-            Self::DeviceAlreadyInGroup(body) => body,
-            Self::GroupFull(body) => body,
-            Self::DeviceInOtherGroup(body) => body,
-            Self::ExpandedGroupFull(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidGroupId(_) => crate::RetryKind::None,
-            Self::DeviceKindMismatch(_) => crate::RetryKind::None,
-            Self::DeviceAlreadyInGroup(_) => crate::RetryKind::None,
-            Self::GroupFull(_) => crate::RetryKind::None,
-            Self::DeviceInOtherGroup(_) => crate::RetryKind::None,
-            Self::ExpandedGroupFull(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareAddIotGroupDeviceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareAddIotGroupDeviceError {}
 impl crate::runtime::Operation for HardwareAddIotGroupDeviceRequest {
     type Output = HardwareAddIotGroupDeviceResponse;
     type Error = HardwareAddIotGroupDeviceError;
@@ -267,7 +180,9 @@ impl crate::runtime::Operation for HardwareAddIotGroupDeviceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"model_id!\":\"string\",\"sn!\":\"string\"}}},\"force_add\":\"bool\",\"group_id!\":\"string\"}},\"errors\":[9800013,9800014,9800015,9800016,9800018,9800044],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"errcode\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -280,13 +195,14 @@ impl crate::runtime::Operation for HardwareAddIotGroupDeviceRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Add devices to a device group.
     ///
     /// `POST /wxa/business/group/adddevice` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_addiotgroupdevice.html)
@@ -305,7 +221,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -316,104 +232,14 @@ impl crate::Client {
     /// | 9800018 | `DeviceInOtherGroup` | The device already belongs to another group. | none |
     /// | 9800044 | `ExpandedGroupFull` | The group is already expanded to its maximum size and is full. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_add_iot_group_device(
+    #[inline]
+    pub fn hardware_add_iot_group_device(
         &self,
         request: HardwareAddIotGroupDeviceRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         HardwareAddIotGroupDeviceResponse,
-        crate::Error<HardwareAddIotGroupDeviceError>,
+        HardwareAddIotGroupDeviceError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareAddIotGroupDevice` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_ADD_IOT_GROUP_DEVICE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareAddIotGroupDevice",
-    method: "POST",
-    path: "/wxa/business/group/adddevice",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "force_add",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "errcode",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9800013, 9800014, 9800015, 9800016, 9800018, 9800044],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::hardware_create_iot_group_id`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareCreateIotGroupIdRequest {
     /// Device model ID the group is for.
@@ -20,7 +21,11 @@ impl HardwareCreateIotGroupIdRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.group_name;
             crate::runtime::check::length(
@@ -36,12 +41,23 @@ impl HardwareCreateIotGroupIdRequest {
     }
 }
 /// What [`crate::Client::hardware_create_iot_group_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareCreateIotGroupIdResponse {
     /// ID of the new group.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub group_id: Option<String>,
 }
 impl HardwareCreateIotGroupIdResponse {
@@ -49,102 +65,22 @@ impl HardwareCreateIotGroupIdResponse {
     pub fn new() -> Self {
         Self { group_id: None }
     }
-    /// ID of the new group.
-    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
-        self.group_id = Some(group_id.into());
-        self
+    crate::runtime::setters! {
+        group_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_create_iot_group_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareCreateIotGroupIdError {
-    /// `9800003`: The model_id failed validation. (retry: none)
-    InvalidModelId(crate::ErrorBody),
-    /// `9800012`: The group_name must be 1 to 32 bytes long. (retry: none)
-    InvalidGroupName(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareCreateIotGroupIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidModelId(_) => "InvalidModelId",
-            Self::InvalidGroupName(_) => "InvalidGroupName",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidModelId` (9800003).
-    pub fn is_invalid_model_id(&self) -> bool {
-        matches!(self, Self::InvalidModelId(_))
-    }
-    /// Whether this is `InvalidGroupName` (9800012).
-    pub fn is_invalid_group_name(&self) -> bool {
-        matches!(self, Self::InvalidGroupName(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_create_iot_group_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareCreateIotGroupIdError {
+        /// `9800003`: The model_id failed validation. (retry: none)
+        InvalidModelId = 9800003 => None, is_invalid_model_id;
+        /// `9800012`: The group_name must be 1 to 32 bytes long. (retry: none)
+        InvalidGroupName = 9800012 => None, is_invalid_group_name;
     }
 }
-impl crate::ApiError for HardwareCreateIotGroupIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9800003 => Self::InvalidModelId(body),
-            9800012 => Self::InvalidGroupName(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidModelId(body) => body,
-            Self::InvalidGroupName(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidModelId(_) => crate::RetryKind::None,
-            Self::InvalidGroupName(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareCreateIotGroupIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareCreateIotGroupIdError {}
 impl crate::runtime::Operation for HardwareCreateIotGroupIdRequest {
     type Output = HardwareCreateIotGroupIdResponse;
     type Error = HardwareCreateIotGroupIdError;
@@ -157,7 +93,9 @@ impl crate::runtime::Operation for HardwareCreateIotGroupIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"group_name!\":\"string\",\"model_id!\":\"string\"}},\"errors\":[9800003,9800012],\"query\":{},\"response\":{\"json\":{\"group_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -170,13 +108,14 @@ impl crate::runtime::Operation for HardwareCreateIotGroupIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Create a device group so that users can subscribe to many devices at once.
     ///
     /// `POST /wxa/business/group/createid` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_createiotgroupid.html)
@@ -192,59 +131,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9800003 | `InvalidModelId` | The model_id failed validation. | none |
     /// | 9800012 | `InvalidGroupName` | The group_name must be 1 to 32 bytes long. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_create_iot_group_id(
+    #[inline]
+    pub fn hardware_create_iot_group_id(
         &self,
         request: HardwareCreateIotGroupIdRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         HardwareCreateIotGroupIdResponse,
-        crate::Error<HardwareCreateIotGroupIdError>,
+        HardwareCreateIotGroupIdError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareCreateIotGroupId` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_CREATE_IOT_GROUP_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareCreateIotGroupId",
-    method: "POST",
-    path: "/wxa/business/group/createid",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "model_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "group_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9800003, 9800012],
-};

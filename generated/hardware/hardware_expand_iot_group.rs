@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::hardware_expand_iot_group`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareExpandIotGroupRequest {
     /// ID of a group made by hardwareCreateIotGroupId.
@@ -31,7 +32,11 @@ impl HardwareExpandIotGroupRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.max_device_count;
             crate::runtime::check::range(
@@ -46,12 +51,23 @@ impl HardwareExpandIotGroupRequest {
     }
 }
 /// What [`crate::Client::hardware_expand_iot_group`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareExpandIotGroupResponse {
     /// ID of the expanded group.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub group_id: Option<String>,
 }
 impl HardwareExpandIotGroupResponse {
@@ -59,92 +75,20 @@ impl HardwareExpandIotGroupResponse {
     pub fn new() -> Self {
         Self { group_id: None }
     }
-    /// ID of the expanded group.
-    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
-        self.group_id = Some(group_id.into());
-        self
+    crate::runtime::setters! {
+        group_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_expand_iot_group`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareExpandIotGroupError {
-    /// `9800013`: The group_id is not valid. (retry: none)
-    InvalidGroupId(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareExpandIotGroupError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidGroupId(_) => "InvalidGroupId",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidGroupId` (9800013).
-    pub fn is_invalid_group_id(&self) -> bool {
-        matches!(self, Self::InvalidGroupId(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_expand_iot_group`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareExpandIotGroupError {
+        /// `9800013`: The group_id is not valid. (retry: none)
+        InvalidGroupId = 9800013 => None, is_invalid_group_id;
     }
 }
-impl crate::ApiError for HardwareExpandIotGroupError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9800013 => Self::InvalidGroupId(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidGroupId(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidGroupId(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareExpandIotGroupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareExpandIotGroupError {}
 impl crate::runtime::Operation for HardwareExpandIotGroupRequest {
     type Output = HardwareExpandIotGroupResponse;
     type Error = HardwareExpandIotGroupError;
@@ -157,7 +101,9 @@ impl crate::runtime::Operation for HardwareExpandIotGroupRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"city_name!\":\"string\",\"group_id!\":\"string\",\"max_device_count!\":\"int\",\"province_name!\":\"string\"}},\"errors\":[9800013],\"query\":{},\"response\":{\"json\":{\"group_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -170,13 +116,14 @@ impl crate::runtime::Operation for HardwareExpandIotGroupRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Raise the capacity of a device group from 50 to 200 devices.
     ///
     /// `POST /wxa/business/group/expand` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/hardware-device/expandGroup.html)
@@ -196,72 +143,20 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9800013 | `InvalidGroupId` | The group_id is not valid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_expand_iot_group(
+    #[inline]
+    pub fn hardware_expand_iot_group(
         &self,
         request: HardwareExpandIotGroupRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         HardwareExpandIotGroupResponse,
-        crate::Error<HardwareExpandIotGroupError>,
+        HardwareExpandIotGroupError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareExpandIotGroup` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_EXPAND_IOT_GROUP_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareExpandIotGroup",
-    method: "POST",
-    path: "/wxa/business/group/expand",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "max_device_count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "province_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "city_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9800013],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::hardware_get_iot_group_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetIotGroupInfoRequest {
     /// ID of the device group.
@@ -15,16 +16,30 @@ impl HardwareGetIotGroupInfoRequest {
     }
 }
 /// The `HardwareGroupDevice` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGroupDevice {
     /// Device model ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_id: Option<String>,
     /// Serial number of the device.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sn: Option<String>,
 }
 impl HardwareGroupDevice {
@@ -32,32 +47,43 @@ impl HardwareGroupDevice {
     pub fn new() -> Self {
         Self { model_id: None, sn: None }
     }
-    /// Device model ID.
-    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = Some(model_id.into());
-        self
-    }
-    /// Serial number of the device.
-    pub fn sn(mut self, sn: impl Into<String>) -> Self {
-        self.sn = Some(sn.into());
-        self
+    crate::runtime::setters! {
+        model_id : impl Into < String >;
+        sn : impl Into < String >;
     }
 }
 /// What [`crate::Client::hardware_get_iot_group_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetIotGroupInfoResponse {
     /// Name of the group.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub group_name: Option<String>,
     /// Device model ID the group was created for.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_id: Option<String>,
     /// Device kind, such as an access-control gate.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_type: Option<String>,
     /// Devices in the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,107 +99,23 @@ impl HardwareGetIotGroupInfoResponse {
             device_list: None,
         }
     }
-    /// Name of the group.
-    pub fn group_name(mut self, group_name: impl Into<String>) -> Self {
-        self.group_name = Some(group_name.into());
-        self
-    }
-    /// Device model ID the group was created for.
-    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = Some(model_id.into());
-        self
-    }
-    /// Device kind, such as an access-control gate.
-    pub fn model_type(mut self, model_type: impl Into<String>) -> Self {
-        self.model_type = Some(model_type.into());
-        self
-    }
-    /// Devices in the group.
-    pub fn device_list(mut self, device_list: Vec<HardwareGroupDevice>) -> Self {
-        self.device_list = Some(device_list);
-        self
+    crate::runtime::setters! {
+        group_name : impl Into < String >;
+        model_id : impl Into < String >;
+        model_type : impl Into < String >;
+        device_list : Vec < HardwareGroupDevice >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_get_iot_group_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareGetIotGroupInfoError {
-    /// `9800013`: The group_id is not valid. (retry: none)
-    InvalidGroupId(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareGetIotGroupInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidGroupId(_) => "InvalidGroupId",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidGroupId` (9800013).
-    pub fn is_invalid_group_id(&self) -> bool {
-        matches!(self, Self::InvalidGroupId(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_get_iot_group_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareGetIotGroupInfoError {
+        /// `9800013`: The group_id is not valid. (retry: none)
+        InvalidGroupId = 9800013 => None, is_invalid_group_id;
     }
 }
-impl crate::ApiError for HardwareGetIotGroupInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9800013 => Self::InvalidGroupId(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidGroupId(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidGroupId(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareGetIotGroupInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareGetIotGroupInfoError {}
 impl crate::runtime::Operation for HardwareGetIotGroupInfoRequest {
     type Output = HardwareGetIotGroupInfoResponse;
     type Error = HardwareGetIotGroupInfoError;
@@ -186,7 +128,9 @@ impl crate::runtime::Operation for HardwareGetIotGroupInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"group_id!\":\"string\"}},\"errors\":[9800013],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"model_id\":\"string\",\"sn\":\"string\"}}},\"group_name\":\"string\",\"model_id\":\"string\",\"model_type\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -198,13 +142,14 @@ impl crate::runtime::Operation for HardwareGetIotGroupInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the name, device kind and devices of a device group.
     ///
     /// `POST /wxa/business/group/getinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_getiotgroupinfo.html)
@@ -216,91 +161,20 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9800013 | `InvalidGroupId` | The group_id is not valid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_get_iot_group_info(
+    #[inline]
+    pub fn hardware_get_iot_group_info(
         &self,
         request: HardwareGetIotGroupInfoRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         HardwareGetIotGroupInfoResponse,
-        crate::Error<HardwareGetIotGroupInfoError>,
+        HardwareGetIotGroupInfoError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareGetIotGroupInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_GET_IOT_GROUP_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareGetIotGroupInfo",
-    method: "POST",
-    path: "/wxa/business/group/getinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "model_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "model_type",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9800013],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `HardwareLicenseDeviceQuery` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareLicenseDeviceQuery {
     /// Device model ID.
@@ -20,7 +27,8 @@ impl HardwareLicenseDeviceQuery {
     }
 }
 /// Parameters of [`crate::Client::hardware_get_license_device_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetLicenseDeviceInfoRequest {
     /// Devices to look up.
@@ -33,7 +41,11 @@ impl HardwareGetLicenseDeviceInfoRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.device_list;
             crate::runtime::check::items(
@@ -48,20 +60,37 @@ impl HardwareGetLicenseDeviceInfoRequest {
     }
 }
 /// The `HardwareLicenseDeviceInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareLicenseDeviceInfo {
     /// Device model ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_id: Option<String>,
     /// Serial number of the device.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sn: Option<String>,
     /// When the device's licence expires, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expire_time: Option<i64>,
 }
 impl HardwareLicenseDeviceInfo {
@@ -73,24 +102,22 @@ impl HardwareLicenseDeviceInfo {
             expire_time: None,
         }
     }
-    /// Device model ID.
-    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = Some(model_id.into());
-        self
-    }
-    /// Serial number of the device.
-    pub fn sn(mut self, sn: impl Into<String>) -> Self {
-        self.sn = Some(sn.into());
-        self
-    }
-    /// When the device's licence expires, Unix seconds.
-    pub fn expire_time(mut self, expire_time: i64) -> Self {
-        self.expire_time = Some(expire_time);
-        self
+    crate::runtime::setters! {
+        model_id : impl Into < String >;
+        sn : impl Into < String >;
+        expire_time : i64;
     }
 }
 /// What [`crate::Client::hardware_get_license_device_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetLicenseDeviceInfoResponse {
     /// Validity of each device.
@@ -102,78 +129,18 @@ impl HardwareGetLicenseDeviceInfoResponse {
     pub fn new() -> Self {
         Self { device_list: None }
     }
-    /// Validity of each device.
-    pub fn device_list(mut self, device_list: Vec<HardwareLicenseDeviceInfo>) -> Self {
-        self.device_list = Some(device_list);
-        self
+    crate::runtime::setters! {
+        device_list : Vec < HardwareLicenseDeviceInfo >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_get_license_device_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareGetLicenseDeviceInfoError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareGetLicenseDeviceInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_get_license_device_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareGetLicenseDeviceInfoError {
     }
 }
-impl crate::ApiError for HardwareGetLicenseDeviceInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareGetLicenseDeviceInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareGetLicenseDeviceInfoError {}
 impl crate::runtime::Operation for HardwareGetLicenseDeviceInfoRequest {
     type Output = HardwareGetLicenseDeviceInfoResponse;
     type Error = HardwareGetLicenseDeviceInfoError;
@@ -186,7 +153,9 @@ impl crate::runtime::Operation for HardwareGetLicenseDeviceInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"model_id!\":\"string\",\"sn!\":\"string\"}}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"expire_time\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -199,13 +168,14 @@ impl crate::runtime::Operation for HardwareGetLicenseDeviceInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Look up how long the licences of given devices remain valid.
     ///
     /// `POST /wxa/business/license/getdeviceinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_getlicensedeviceinfo.html)
@@ -221,95 +191,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_get_license_device_info(
+    #[inline]
+    pub fn hardware_get_license_device_info(
         &self,
         request: HardwareGetLicenseDeviceInfoRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         HardwareGetLicenseDeviceInfoResponse,
-        crate::Error<HardwareGetLicenseDeviceInfoError>,
+        HardwareGetLicenseDeviceInfoError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareGetLicenseDeviceInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_GET_LICENSE_DEVICE_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareGetLicenseDeviceInfo",
-    method: "POST",
-    path: "/wxa/business/license/getdeviceinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "expire_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

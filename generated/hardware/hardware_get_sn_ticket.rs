@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::hardware_get_sn_ticket`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetSnTicketRequest {
     /// Serial number of the device, assigned by the maker.
@@ -20,7 +21,11 @@ impl HardwareGetSnTicketRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.sn;
             crate::runtime::check::bytes(parent, "sn", value.as_str(), 128u64)?;
@@ -36,125 +41,48 @@ impl HardwareGetSnTicketRequest {
     }
 }
 /// What [`crate::Client::hardware_get_sn_ticket`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetSnTicketResponse {
     /// The device ticket, valid for 5 minutes.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sn_ticket: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sn_ticket: Option<crate::runtime::Secret>,
 }
 impl HardwareGetSnTicketResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new() -> Self {
         Self { sn_ticket: None }
     }
-    /// The device ticket, valid for 5 minutes.
-    pub fn sn_ticket(mut self, sn_ticket: impl Into<crate::Secret>) -> Self {
-        self.sn_ticket = Some(sn_ticket.into());
-        self
+    crate::runtime::setters! {
+        sn_ticket : impl Into < crate::runtime::Secret >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_get_sn_ticket`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareGetSnTicketError {
-    /// `9800001`: The sn is longer than 128 bytes. (retry: none)
-    SnTooLong(crate::ErrorBody),
-    /// `9800002`: The sn contains characters that are not allowed. (retry: none)
-    SnHasIllegalChars(crate::ErrorBody),
-    /// `9800003`: The model_id failed validation. (retry: none)
-    InvalidModelId(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareGetSnTicketError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SnTooLong(_) => "SnTooLong",
-            Self::SnHasIllegalChars(_) => "SnHasIllegalChars",
-            Self::InvalidModelId(_) => "InvalidModelId",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SnTooLong` (9800001).
-    pub fn is_sn_too_long(&self) -> bool {
-        matches!(self, Self::SnTooLong(_))
-    }
-    /// Whether this is `SnHasIllegalChars` (9800002).
-    pub fn is_sn_has_illegal_chars(&self) -> bool {
-        matches!(self, Self::SnHasIllegalChars(_))
-    }
-    /// Whether this is `InvalidModelId` (9800003).
-    pub fn is_invalid_model_id(&self) -> bool {
-        matches!(self, Self::InvalidModelId(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_get_sn_ticket`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareGetSnTicketError {
+        /// `9800001`: The sn is longer than 128 bytes. (retry: none)
+        SnTooLong = 9800001 => None, is_sn_too_long;
+        /// `9800002`: The sn contains characters that are not allowed. (retry: none)
+        SnHasIllegalChars = 9800002 => None, is_sn_has_illegal_chars;
+        /// `9800003`: The model_id failed validation. (retry: none)
+        InvalidModelId = 9800003 => None, is_invalid_model_id;
     }
 }
-impl crate::ApiError for HardwareGetSnTicketError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9800001 => Self::SnTooLong(body),
-            9800002 => Self::SnHasIllegalChars(body),
-            9800003 => Self::InvalidModelId(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SnTooLong(body) => body,
-            Self::SnHasIllegalChars(body) => body,
-            Self::InvalidModelId(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SnTooLong(_) => crate::RetryKind::None,
-            Self::SnHasIllegalChars(_) => crate::RetryKind::None,
-            Self::InvalidModelId(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareGetSnTicketError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareGetSnTicketError {}
 impl crate::runtime::Operation for HardwareGetSnTicketRequest {
     type Output = HardwareGetSnTicketResponse;
     type Error = HardwareGetSnTicketError;
@@ -167,7 +95,9 @@ impl crate::runtime::Operation for HardwareGetSnTicketRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":{\"json\":{\"model_id!\":\"string\",\"sn!\":\"string\"}},\"errors\":[9800001,9800002,9800003],\"query\":{},\"response\":{\"json\":{\"sn_ticket\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -180,13 +110,14 @@ impl crate::runtime::Operation for HardwareGetSnTicketRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get a device ticket (valid for 5 minutes) that identifies a hardware device to the mini program.
     ///
     /// `POST /wxa/getsnticket` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_getsnticket.html)
@@ -202,7 +133,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -210,49 +141,14 @@ impl crate::Client {
     /// | 9800002 | `SnHasIllegalChars` | The sn contains characters that are not allowed. | none |
     /// | 9800003 | `InvalidModelId` | The model_id failed validation. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_get_sn_ticket(
+    #[inline]
+    pub fn hardware_get_sn_ticket(
         &self,
         request: HardwareGetSnTicketRequest,
-    ) -> Result<HardwareGetSnTicketResponse, crate::Error<HardwareGetSnTicketError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        HardwareGetSnTicketResponse,
+        HardwareGetSnTicketError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareGetSnTicket` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_GET_SN_TICKET_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareGetSnTicket",
-    method: "POST",
-    path: "/wxa/getsnticket",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "sn",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "model_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "sn_ticket",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9800001, 9800002, 9800003],
-};

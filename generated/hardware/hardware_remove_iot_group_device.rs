@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `HardwareRemoveGroupDevice` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareRemoveGroupDevice {
     /// Device model ID.
@@ -20,7 +27,8 @@ impl HardwareRemoveGroupDevice {
     }
 }
 /// Parameters of [`crate::Client::hardware_remove_iot_group_device`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareRemoveIotGroupDeviceRequest {
     /// ID of the device group.
@@ -41,7 +49,11 @@ impl HardwareRemoveIotGroupDeviceRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.device_list;
             crate::runtime::check::items(
@@ -56,20 +68,37 @@ impl HardwareRemoveIotGroupDeviceRequest {
     }
 }
 /// The `HardwareRemoveGroupDeviceResult` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareRemoveGroupDeviceResult {
     /// Device model ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_id: Option<String>,
     /// Serial number of the device.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sn: Option<String>,
     /// Result code for this device; 0 on success.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errcode: Option<i32>,
 }
 impl HardwareRemoveGroupDeviceResult {
@@ -81,24 +110,22 @@ impl HardwareRemoveGroupDeviceResult {
             errcode: None,
         }
     }
-    /// Device model ID.
-    pub fn model_id(mut self, model_id: impl Into<String>) -> Self {
-        self.model_id = Some(model_id.into());
-        self
-    }
-    /// Serial number of the device.
-    pub fn sn(mut self, sn: impl Into<String>) -> Self {
-        self.sn = Some(sn.into());
-        self
-    }
-    /// Result code for this device; 0 on success.
-    pub fn errcode(mut self, errcode: i32) -> Self {
-        self.errcode = Some(errcode);
-        self
+    crate::runtime::setters! {
+        model_id : impl Into < String >;
+        sn : impl Into < String >;
+        errcode : i32;
     }
 }
 /// What [`crate::Client::hardware_remove_iot_group_device`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareRemoveIotGroupDeviceResponse {
     /// Result for each device.
@@ -110,105 +137,22 @@ impl HardwareRemoveIotGroupDeviceResponse {
     pub fn new() -> Self {
         Self { device_list: None }
     }
-    /// Result for each device.
-    pub fn device_list(
-        mut self,
-        device_list: Vec<HardwareRemoveGroupDeviceResult>,
-    ) -> Self {
-        self.device_list = Some(device_list);
-        self
+    crate::runtime::setters! {
+        device_list : Vec < HardwareRemoveGroupDeviceResult >;
     }
 }
-/// An error code returned by [`crate::Client::hardware_remove_iot_group_device`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareRemoveIotGroupDeviceError {
-    /// `9800013`: The group_id is not valid. (retry: none)
-    InvalidGroupId(crate::ErrorBody),
-    /// `9800017`: The device does not belong to the group. (retry: none)
-    DeviceNotInGroup(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareRemoveIotGroupDeviceError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidGroupId(_) => "InvalidGroupId",
-            Self::DeviceNotInGroup(_) => "DeviceNotInGroup",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidGroupId` (9800013).
-    pub fn is_invalid_group_id(&self) -> bool {
-        matches!(self, Self::InvalidGroupId(_))
-    }
-    /// Whether this is `DeviceNotInGroup` (9800017).
-    pub fn is_device_not_in_group(&self) -> bool {
-        matches!(self, Self::DeviceNotInGroup(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_remove_iot_group_device`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareRemoveIotGroupDeviceError {
+        /// `9800013`: The group_id is not valid. (retry: none)
+        InvalidGroupId = 9800013 => None, is_invalid_group_id;
+        /// `9800017`: The device does not belong to the group. (retry: none)
+        DeviceNotInGroup = 9800017 => None, is_device_not_in_group;
     }
 }
-impl crate::ApiError for HardwareRemoveIotGroupDeviceError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9800013 => Self::InvalidGroupId(body),
-            9800017 => Self::DeviceNotInGroup(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidGroupId(body) => body,
-            Self::DeviceNotInGroup(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidGroupId(_) => crate::RetryKind::None,
-            Self::DeviceNotInGroup(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareRemoveIotGroupDeviceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareRemoveIotGroupDeviceError {}
 impl crate::runtime::Operation for HardwareRemoveIotGroupDeviceRequest {
     type Output = HardwareRemoveIotGroupDeviceResponse;
     type Error = HardwareRemoveIotGroupDeviceError;
@@ -221,7 +165,9 @@ impl crate::runtime::Operation for HardwareRemoveIotGroupDeviceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"model_id!\":\"string\",\"sn!\":\"string\"}}},\"group_id!\":\"string\"}},\"errors\":[9800013,9800017],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"errcode\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -234,13 +180,14 @@ impl crate::runtime::Operation for HardwareRemoveIotGroupDeviceRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Remove devices from a device group.
     ///
     /// `POST /wxa/business/group/removedevice` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_removeiotgroupdevice.html)
@@ -253,104 +200,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9800013 | `InvalidGroupId` | The group_id is not valid. | none |
     /// | 9800017 | `DeviceNotInGroup` | The device does not belong to the group. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_remove_iot_group_device(
+    #[inline]
+    pub fn hardware_remove_iot_group_device(
         &self,
         request: HardwareRemoveIotGroupDeviceRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         HardwareRemoveIotGroupDeviceResponse,
-        crate::Error<HardwareRemoveIotGroupDeviceError>,
+        HardwareRemoveIotGroupDeviceError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareRemoveIotGroupDevice` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_REMOVE_IOT_GROUP_DEVICE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareRemoveIotGroupDevice",
-    method: "POST",
-    path: "/wxa/business/group/removedevice",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "group_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "device_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "model_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sn",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "errcode",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9800013, 9800017],
-};

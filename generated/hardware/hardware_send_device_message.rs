@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `HardwareSendDeviceMessageDataValue` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareSendDeviceMessageDataValue {
     /// The keyword's text.
@@ -14,122 +21,33 @@ impl HardwareSendDeviceMessageDataValue {
         Self { value: value.into() }
     }
 }
-/// Values of `HardwareSendDeviceMessageMiniprogramState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum HardwareSendDeviceMessageMiniprogramState {
-    /// `developer`: Open the development version.
-    Developer,
-    /// `trial`: Open the trial version.
-    Trial,
-    /// `formal`: Open the released version.
-    Formal,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl HardwareSendDeviceMessageMiniprogramState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Developer => "developer",
-            Self::Trial => "trial",
-            Self::Formal => "formal",
-            Self::Other(value) => value,
-        }
+crate::runtime::string_enum! {
+    /// Values of `HardwareSendDeviceMessageMiniprogramState`.
+    pub enum HardwareSendDeviceMessageMiniprogramState {
+        /// `developer`: Open the development version.
+        Developer = "developer";
+        /// `trial`: Open the trial version.
+        Trial = "trial";
+        /// `formal`: Open the released version.
+        Formal = "formal";
     }
 }
-impl From<&str> for HardwareSendDeviceMessageMiniprogramState {
-    fn from(value: &str) -> Self {
-        match value {
-            "developer" => Self::Developer,
-            "trial" => Self::Trial,
-            "formal" => Self::Formal,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for HardwareSendDeviceMessageMiniprogramState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for HardwareSendDeviceMessageMiniprogramState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for HardwareSendDeviceMessageMiniprogramState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-/// Values of `HardwareSendDeviceMessageLang`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum HardwareSendDeviceMessageLang {
-    /// `zh_CN`: Simplified Chinese.
-    ZhCn,
-    /// `en_US`: English.
-    EnUs,
-    /// `zh_HK`: Traditional Chinese (Hong Kong).
-    ZhHk,
-    /// `zh_TW`: Traditional Chinese (Taiwan).
-    ZhTw,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl HardwareSendDeviceMessageLang {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ZhCn => "zh_CN",
-            Self::EnUs => "en_US",
-            Self::ZhHk => "zh_HK",
-            Self::ZhTw => "zh_TW",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for HardwareSendDeviceMessageLang {
-    fn from(value: &str) -> Self {
-        match value {
-            "zh_CN" => Self::ZhCn,
-            "en_US" => Self::EnUs,
-            "zh_HK" => Self::ZhHk,
-            "zh_TW" => Self::ZhTw,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for HardwareSendDeviceMessageLang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for HardwareSendDeviceMessageLang {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for HardwareSendDeviceMessageLang {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `HardwareSendDeviceMessageLang`.
+    pub enum HardwareSendDeviceMessageLang {
+        /// `zh_CN`: Simplified Chinese.
+        ZhCn = "zh_CN";
+        /// `en_US`: English.
+        EnUs = "en_US";
+        /// `zh_HK`: Traditional Chinese (Hong Kong).
+        ZhHk = "zh_HK";
+        /// `zh_TW`: Traditional Chinese (Taiwan).
+        ZhTw = "zh_TW";
     }
 }
 /// Parameters of [`crate::Client::hardware_send_device_message`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareSendDeviceMessageRequest {
     /// ID of the subscribed device-message template.
@@ -173,27 +91,18 @@ impl HardwareSendDeviceMessageRequest {
             lang: None,
         }
     }
-    /// Page of this mini program opened from the card, query allowed (e.g. index?foo=bar); no jump when absent.
-    pub fn page(mut self, page: impl Into<String>) -> Self {
-        self.page = Some(page.into());
-        self
-    }
-    /// Which version of the mini program the card opens. WeChat's default: `"formal"`.
-    pub fn miniprogram_state(
-        mut self,
-        miniprogram_state: HardwareSendDeviceMessageMiniprogramState,
-    ) -> Self {
-        self.miniprogram_state = Some(miniprogram_state);
-        self
-    }
-    /// Language of the "open the mini program" link on the card. WeChat's default: `"zh_CN"`.
-    pub fn lang(mut self, lang: HardwareSendDeviceMessageLang) -> Self {
-        self.lang = Some(lang);
-        self
+    crate::runtime::setters! {
+        page : impl Into < String >;
+        miniprogram_state : HardwareSendDeviceMessageMiniprogramState;
+        lang : HardwareSendDeviceMessageLang;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.sn;
             crate::runtime::check::bytes(parent, "sn", value.as_str(), 128u64)?;
@@ -218,106 +127,20 @@ impl HardwareSendDeviceMessageRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::hardware_send_device_message`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HardwareSendDeviceMessageError {
-    /// `40037`: The template_id is not valid. (retry: none)
-    InvalidTemplateId(crate::ErrorBody),
-    /// `41030`: The page does not exist in the released version of the mini program. (retry: none)
-    InvalidPage(crate::ErrorBody),
-    /// `47003`: A template argument is empty or breaks its rules; errmsg names the field. (retry: none)
-    InvalidTemplateArgument(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl HardwareSendDeviceMessageError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidTemplateId(_) => "InvalidTemplateId",
-            Self::InvalidPage(_) => "InvalidPage",
-            Self::InvalidTemplateArgument(_) => "InvalidTemplateArgument",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidTemplateId` (40037).
-    pub fn is_invalid_template_id(&self) -> bool {
-        matches!(self, Self::InvalidTemplateId(_))
-    }
-    /// Whether this is `InvalidPage` (41030).
-    pub fn is_invalid_page(&self) -> bool {
-        matches!(self, Self::InvalidPage(_))
-    }
-    /// Whether this is `InvalidTemplateArgument` (47003).
-    pub fn is_invalid_template_argument(&self) -> bool {
-        matches!(self, Self::InvalidTemplateArgument(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::hardware_send_device_message`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum HardwareSendDeviceMessageError {
+        /// `40037`: The template_id is not valid. (retry: none)
+        InvalidTemplateId = 40037 => None, is_invalid_template_id;
+        /// `41030`: The page does not exist in the released version of the mini program. (retry: none)
+        InvalidPage = 41030 => None, is_invalid_page;
+        /// `47003`: A template argument is empty or breaks its rules; errmsg names the field. (retry: none)
+        InvalidTemplateArgument = 47003 => None, is_invalid_template_argument;
     }
 }
-impl crate::ApiError for HardwareSendDeviceMessageError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40037 => Self::InvalidTemplateId(body),
-            41030 => Self::InvalidPage(body),
-            47003 => Self::InvalidTemplateArgument(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidTemplateId(body) => body,
-            Self::InvalidPage(body) => body,
-            Self::InvalidTemplateArgument(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidTemplateId(_) => crate::RetryKind::None,
-            Self::InvalidPage(_) => crate::RetryKind::None,
-            Self::InvalidTemplateArgument(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for HardwareSendDeviceMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for HardwareSendDeviceMessageError {}
 impl crate::runtime::Operation for HardwareSendDeviceMessageRequest {
     type Output = ();
     type Error = HardwareSendDeviceMessageError;
@@ -330,7 +153,9 @@ impl crate::runtime::Operation for HardwareSendDeviceMessageRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"data!\":{\"map\":{\"object\":{\"value!\":\"string\"}}},\"lang\":{\"enum\":[\"zh_CN\",\"en_US\",\"zh_HK\",\"zh_TW\"]},\"miniprogram_state\":{\"enum\":[\"developer\",\"trial\",\"formal\"]},\"modelId!\":\"string\",\"page\":\"string\",\"sn!\":\"string\",\"template_id!\":\"string\",\"to_openid_list!\":{\"array\":\"string\"}}},\"errors\":[40037,41030,47003],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -343,6 +168,7 @@ impl crate::runtime::Operation for HardwareSendDeviceMessageRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -352,7 +178,7 @@ impl crate::runtime::Operation for HardwareSendDeviceMessageRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send a subscribed device message (a templated notification about a hardware device) to users.
     ///
     /// `POST /cgi-bin/message/device/subscribe/send` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/hardware-device/api_sendhardwaredevicemessage.html)
@@ -386,7 +212,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -394,99 +220,11 @@ impl crate::Client {
     /// | 41030 | `InvalidPage` | The page does not exist in the released version of the mini program. | none |
     /// | 47003 | `InvalidTemplateArgument` | A template argument is empty or breaks its rules; errmsg names the field. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn hardware_send_device_message(
+    #[inline]
+    pub fn hardware_send_device_message(
         &self,
         request: HardwareSendDeviceMessageRequest,
-    ) -> Result<(), crate::Error<HardwareSendDeviceMessageError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), HardwareSendDeviceMessageError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `hardwareSendDeviceMessage` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const HARDWARE_SEND_DEVICE_MESSAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "hardwareSendDeviceMessage",
-    method: "POST",
-    path: "/cgi-bin/message/device/subscribe/send",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "template_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sn",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "modelId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "to_openid_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Map(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "miniprogram_state",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["developer", "trial", "formal"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "lang",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["zh_CN", "en_US", "zh_HK", "zh_TW"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[40037, 41030, 47003],
-};

@@ -18,31 +18,49 @@ impl AiCropRequest {
             ratios: None,
         }
     }
-    /// Up to five wanted width/height ratios separated by commas (e.g. 1,2.35); the best ratio is chosen automatically when absent.
-    pub fn ratios(mut self, ratios: impl Into<String>) -> Self {
-        self.ratios = Some(ratios.into());
-        self
+    crate::runtime::setters! {
+        ratios : impl Into < String >;
     }
 }
 /// The `AiCropResponseResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AiCropResponseResultsItem {
     /// X coordinate of the top-left corner.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub crop_left: Option<i32>,
     /// Y coordinate of the top-left corner.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub crop_top: Option<i32>,
     /// X coordinate of the bottom-right corner.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub crop_right: Option<i32>,
     /// Y coordinate of the bottom-right corner.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub crop_bottom: Option<i32>,
 }
 impl AiCropResponseResultsItem {
@@ -55,38 +73,38 @@ impl AiCropResponseResultsItem {
             crop_bottom: None,
         }
     }
-    /// X coordinate of the top-left corner.
-    pub fn crop_left(mut self, crop_left: i32) -> Self {
-        self.crop_left = Some(crop_left);
-        self
-    }
-    /// Y coordinate of the top-left corner.
-    pub fn crop_top(mut self, crop_top: i32) -> Self {
-        self.crop_top = Some(crop_top);
-        self
-    }
-    /// X coordinate of the bottom-right corner.
-    pub fn crop_right(mut self, crop_right: i32) -> Self {
-        self.crop_right = Some(crop_right);
-        self
-    }
-    /// Y coordinate of the bottom-right corner.
-    pub fn crop_bottom(mut self, crop_bottom: i32) -> Self {
-        self.crop_bottom = Some(crop_bottom);
-        self
+    crate::runtime::setters! {
+        crop_left : i32;
+        crop_top : i32;
+        crop_right : i32;
+        crop_bottom : i32;
     }
 }
 /// The `AiCropResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AiCropResponseImgSize {
     /// Width in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub w: Option<u32>,
     /// Height in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub h: Option<u32>,
 }
 impl AiCropResponseImgSize {
@@ -94,19 +112,21 @@ impl AiCropResponseImgSize {
     pub fn new() -> Self {
         Self { w: None, h: None }
     }
-    /// Width in pixels.
-    pub fn w(mut self, w: u32) -> Self {
-        self.w = Some(w);
-        self
-    }
-    /// Height in pixels.
-    pub fn h(mut self, h: u32) -> Self {
-        self.h = Some(h);
-        self
+    crate::runtime::setters! {
+        w : u32;
+        h : u32;
     }
 }
 /// What [`crate::Client::ai_crop`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AiCropResponse {
     /// Suggested crop rectangles, one per requested ratio.
@@ -124,107 +144,23 @@ impl AiCropResponse {
             img_size: None,
         }
     }
-    /// Suggested crop rectangles, one per requested ratio.
-    pub fn results(mut self, results: Vec<AiCropResponseResultsItem>) -> Self {
-        self.results = Some(results);
-        self
-    }
-    /// Dimensions of the analysed image.
-    pub fn img_size(mut self, img_size: AiCropResponseImgSize) -> Self {
-        self.img_size = Some(img_size);
-        self
+    crate::runtime::setters! {
+        results : Vec < AiCropResponseResultsItem >;
+        img_size : AiCropResponseImgSize;
     }
 }
-/// An error code returned by [`crate::Client::ai_crop`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AiCropError {
-    /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `101002`: The image data could not be decoded or is too large. (retry: none)
-    InvalidImageData(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl AiCropError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::InvalidImageData(_) => "InvalidImageData",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidImageUrl` (101000).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `InvalidImageData` (101002).
-    pub fn is_invalid_image_data(&self) -> bool {
-        matches!(self, Self::InvalidImageData(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::ai_crop`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum AiCropError {
+        /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
+        InvalidImageUrl = 101000 => None, is_invalid_image_url;
+        /// `101002`: The image data could not be decoded or is too large. (retry: none)
+        InvalidImageData = 101002 => None, is_invalid_image_data;
     }
 }
-impl crate::ApiError for AiCropError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            101000 => Self::InvalidImageUrl(body),
-            101002 => Self::InvalidImageData(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidImageUrl(body) => body,
-            Self::InvalidImageData(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::InvalidImageData(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for AiCropError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for AiCropError {}
 impl crate::runtime::Operation for AiCropRequest {
     type Output = AiCropResponse;
     type Error = AiCropError;
@@ -237,7 +173,9 @@ impl crate::runtime::Operation for AiCropRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[101000,101002],\"query\":{\"img_url!\":\"string\",\"ratios\":\"string\"},\"response\":{\"json\":{\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"results\":{\"array\":{\"object\":{\"crop_bottom\":\"int\",\"crop_left\":\"int\",\"crop_right\":\"int\",\"crop_top\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -252,13 +190,14 @@ impl crate::runtime::Operation for AiCropRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Find the main subject of an image given by URL and suggest crop rectangles around it.
     ///
     /// `POST /cv/img/aicrop` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/img/api_imgaicrop.html)
@@ -295,111 +234,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 101000 | `InvalidImageUrl` | The image URL is wrong or WeChat could not download the image. | none |
     /// | 101002 | `InvalidImageData` | The image data could not be decoded or is too large. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn ai_crop(
+    #[inline]
+    pub fn ai_crop(
         &self,
         request: AiCropRequest,
-    ) -> Result<AiCropResponse, crate::Error<AiCropError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<AiCropResponse, AiCropError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `aiCrop` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const AI_CROP_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "aiCrop",
-    method: "POST",
-    path: "/cv/img/aicrop",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "img_url",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "ratios",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "results",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "crop_left",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "crop_top",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "crop_right",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "crop_bottom",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "img_size",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "w",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "h",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[101000, 101002],
-};

@@ -6,25 +6,39 @@
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadRequest {
     /// The image file (under 2 MB); the form part carries its file name, length and content type.
-    pub img: crate::Upload,
+    pub img: crate::runtime::Upload,
 }
 impl ImgScanQrCodeUploadRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img: crate::Upload) -> Self {
+    pub fn new(img: crate::runtime::Upload) -> Self {
         Self { img }
     }
 }
 /// The `ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
@@ -32,28 +46,36 @@ impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
@@ -61,28 +83,36 @@ impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
@@ -90,28 +120,36 @@ impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
@@ -119,19 +157,21 @@ impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `ImgScanQrCodeUploadResponseCodeResultsItemPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseCodeResultsItemPos {
     /// Top-left corner.
@@ -157,50 +197,38 @@ impl ImgScanQrCodeUploadResponseCodeResultsItemPos {
             left_bottom: None,
         }
     }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
-        self
+    crate::runtime::setters! {
+        left_top : ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop;
+        right_top : ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop;
+        right_bottom : ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom;
+        left_bottom : ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom;
     }
 }
 /// The `ImgScanQrCodeUploadResponseCodeResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseCodeResultsItem {
     /// Kind of code, such as QR_CODE.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub type_name: Option<String>,
     /// Text content of the code.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<String>,
     /// Corners of the code; only QR codes and DataMatrix codes get one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,33 +243,37 @@ impl ImgScanQrCodeUploadResponseCodeResultsItem {
             pos: None,
         }
     }
-    /// Kind of code, such as QR_CODE.
-    pub fn type_name(mut self, type_name: impl Into<String>) -> Self {
-        self.type_name = Some(type_name.into());
-        self
-    }
-    /// Text content of the code.
-    pub fn data(mut self, data: impl Into<String>) -> Self {
-        self.data = Some(data.into());
-        self
-    }
-    /// Corners of the code; only QR codes and DataMatrix codes get one.
-    pub fn pos(mut self, pos: ImgScanQrCodeUploadResponseCodeResultsItemPos) -> Self {
-        self.pos = Some(pos);
-        self
+    crate::runtime::setters! {
+        type_name : impl Into < String >;
+        data : impl Into < String >;
+        pos : ImgScanQrCodeUploadResponseCodeResultsItemPos;
     }
 }
 /// The `ImgScanQrCodeUploadResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponseImgSize {
     /// Width in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub w: Option<u32>,
     /// Height in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub h: Option<u32>,
 }
 impl ImgScanQrCodeUploadResponseImgSize {
@@ -249,19 +281,21 @@ impl ImgScanQrCodeUploadResponseImgSize {
     pub fn new() -> Self {
         Self { w: None, h: None }
     }
-    /// Width in pixels.
-    pub fn w(mut self, w: u32) -> Self {
-        self.w = Some(w);
-        self
-    }
-    /// Height in pixels.
-    pub fn h(mut self, h: u32) -> Self {
-        self.h = Some(h);
-        self
+    crate::runtime::setters! {
+        w : u32;
+        h : u32;
     }
 }
 /// What [`crate::Client::img_scan_qr_code_upload`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeUploadResponse {
     /// Every code found in the image.
@@ -279,110 +313,23 @@ impl ImgScanQrCodeUploadResponse {
             img_size: None,
         }
     }
-    /// Every code found in the image.
-    pub fn code_results(
-        mut self,
-        code_results: Vec<ImgScanQrCodeUploadResponseCodeResultsItem>,
-    ) -> Self {
-        self.code_results = Some(code_results);
-        self
-    }
-    /// Dimensions of the analysed image.
-    pub fn img_size(mut self, img_size: ImgScanQrCodeUploadResponseImgSize) -> Self {
-        self.img_size = Some(img_size);
-        self
+    crate::runtime::setters! {
+        code_results : Vec < ImgScanQrCodeUploadResponseCodeResultsItem >;
+        img_size : ImgScanQrCodeUploadResponseImgSize;
     }
 }
-/// An error code returned by [`crate::Client::img_scan_qr_code_upload`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImgScanQrCodeUploadError {
-    /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `101002`: The image data could not be decoded or is too large. (retry: none)
-    InvalidImageData(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImgScanQrCodeUploadError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::InvalidImageData(_) => "InvalidImageData",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidImageUrl` (101000).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `InvalidImageData` (101002).
-    pub fn is_invalid_image_data(&self) -> bool {
-        matches!(self, Self::InvalidImageData(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::img_scan_qr_code_upload`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImgScanQrCodeUploadError {
+        /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
+        InvalidImageUrl = 101000 => None, is_invalid_image_url;
+        /// `101002`: The image data could not be decoded or is too large. (retry: none)
+        InvalidImageData = 101002 => None, is_invalid_image_data;
     }
 }
-impl crate::ApiError for ImgScanQrCodeUploadError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            101000 => Self::InvalidImageUrl(body),
-            101002 => Self::InvalidImageData(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidImageUrl(body) => body,
-            Self::InvalidImageData(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::InvalidImageData(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImgScanQrCodeUploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImgScanQrCodeUploadError {}
 impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
     type Output = ImgScanQrCodeUploadResponse;
     type Error = ImgScanQrCodeUploadError;
@@ -395,7 +342,9 @@ impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img\"]}},\"errors\":[101000,101002],\"query\":{},\"response\":{\"json\":{\"code_results\":{\"array\":{\"object\":{\"data\":\"string\",\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}},\"type_name\":\"string\"}}},\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -412,13 +361,14 @@ impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Upload an image and read the QR codes, barcodes, DataMatrix and PDF417 codes in it.
     ///
     /// `POST /cv/img/qrcode` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/img/api_imgqrcode.html)
@@ -442,191 +392,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 101000 | `InvalidImageUrl` | The image URL is wrong or WeChat could not download the image. | none |
     /// | 101002 | `InvalidImageData` | The image data could not be decoded or is too large. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn img_scan_qr_code_upload(
+    #[inline]
+    pub fn img_scan_qr_code_upload(
         &self,
         request: ImgScanQrCodeUploadRequest,
-    ) -> Result<ImgScanQrCodeUploadResponse, crate::Error<ImgScanQrCodeUploadError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        ImgScanQrCodeUploadResponse,
+        ImgScanQrCodeUploadError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `imgScanQRCodeUpload` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMG_SCAN_QR_CODE_UPLOAD_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "imgScanQRCodeUpload",
-    method: "POST",
-    path: "/cv/img/qrcode",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
-        fields: &[],
-    },
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "code_results",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "type_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "data",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "pos",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "left_top",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "right_top",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "right_bottom",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "left_bottom",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "img_size",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "w",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "h",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[101000, 101002],
-};

@@ -6,16 +6,23 @@
 #[non_exhaustive]
 pub struct SuperResolutionUploadRequest {
     /// The image file (under 2 MB); the form part carries its file name, length and content type.
-    pub img: crate::Upload,
+    pub img: crate::runtime::Upload,
 }
 impl SuperResolutionUploadRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img: crate::Upload) -> Self {
+    pub fn new(img: crate::runtime::Upload) -> Self {
         Self { img }
     }
 }
 /// What [`crate::Client::super_resolution_upload`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SuperResolutionUploadResponse {
     /// Temporary media id of the upscaled image, downloadable for three days.
@@ -28,72 +35,14 @@ impl SuperResolutionUploadResponse {
         Self { media_id: media_id.into() }
     }
 }
-/// An error code returned by [`crate::Client::super_resolution_upload`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SuperResolutionUploadError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl SuperResolutionUploadError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::super_resolution_upload`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum SuperResolutionUploadError {
     }
 }
-impl crate::ApiError for SuperResolutionUploadError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for SuperResolutionUploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for SuperResolutionUploadError {}
 impl crate::runtime::Operation for SuperResolutionUploadRequest {
     type Output = SuperResolutionUploadResponse;
     type Error = SuperResolutionUploadError;
@@ -106,7 +55,9 @@ impl crate::runtime::Operation for SuperResolutionUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img\"]}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"media_id!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -123,13 +74,14 @@ impl crate::runtime::Operation for SuperResolutionUploadRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Upload an image, upscale it to twice its resolution and store the result as temporary media.
     ///
     /// `POST /cv/img/superresolution` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/img/api_imgsuperresolution.html)
@@ -156,43 +108,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn super_resolution_upload(
+    #[inline]
+    pub fn super_resolution_upload(
         &self,
         request: SuperResolutionUploadRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         SuperResolutionUploadResponse,
-        crate::Error<SuperResolutionUploadError>,
+        SuperResolutionUploadError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `superResolutionUpload` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SUPER_RESOLUTION_UPLOAD_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "superResolutionUpload",
-    method: "POST",
-    path: "/cv/img/superresolution",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
-        fields: &[],
-    },
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "media_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

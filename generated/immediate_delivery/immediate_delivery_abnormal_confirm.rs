@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::immediate_delivery_abnormal_confirm`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryAbnormalConfirmRequest {
     /// Merchant ID: the appkey the carrier issued.
@@ -37,28 +38,36 @@ impl ImmediateDeliveryAbnormalConfirmRequest {
             remark: None,
         }
     }
-    /// Store number registered with the carrier; Shansong needs the store ID.
-    pub fn shop_no(mut self, shop_no: impl Into<String>) -> Self {
-        self.shop_no = Some(shop_no.into());
-        self
-    }
-    /// Remark.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
+    crate::runtime::setters! {
+        shop_no : impl Into < String >;
+        remark : impl Into < String >;
     }
 }
 /// What [`crate::Client::immediate_delivery_abnormal_confirm`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryAbnormalConfirmResponse {
     /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultcode: Option<i32>,
     /// Carrier result message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultmsg: Option<String>,
 }
 impl ImmediateDeliveryAbnormalConfirmResponse {
@@ -69,207 +78,43 @@ impl ImmediateDeliveryAbnormalConfirmResponse {
             resultmsg: None,
         }
     }
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    pub fn resultcode(mut self, resultcode: i32) -> Self {
-        self.resultcode = Some(resultcode);
-        self
-    }
-    /// Carrier result message.
-    pub fn resultmsg(mut self, resultmsg: impl Into<String>) -> Self {
-        self.resultmsg = Some(resultmsg.into());
-        self
+    crate::runtime::setters! {
+        resultcode : i32;
+        resultmsg : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::immediate_delivery_abnormal_confirm`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryAbnormalConfirmError {
-    /// `930555`: WeChat's delivery platform failed. (retry: transient)
-    PlatformSystemError(crate::ErrorBody),
-    /// `930556`: The carrier did not answer in time. (retry: transient)
-    CarrierTimeout(crate::ErrorBody),
-    /// `930557`: The carrier's system failed. (retry: transient)
-    CarrierSystemError(crate::ErrorBody),
-    /// `930558`: The carrier rejected the request. (retry: none)
-    CarrierLogicError(crate::ErrorBody),
-    /// `930559`: The openid is invalid. (retry: none)
-    InvalidOpenid(crate::ErrorBody),
-    /// `930560`: The shopid is not bound to this mini program. (retry: none)
-    ShopNotBound(crate::ErrorBody),
-    /// `930561`: A parameter is wrong. (retry: none)
-    ArgsError(crate::ErrorBody),
-    /// `930562`: A delivery order with this ID already exists. (retry: none)
-    OrderExists(crate::ErrorBody),
-    /// `930563`: No such delivery order. (retry: none)
-    OrderNotExists(crate::ErrorBody),
-    /// `930564`: No call quota is left. (retry: none)
-    QuotaRunOut(crate::ErrorBody),
-    /// `930565`: The delivery order has already ended. (retry: none)
-    OrderFinished(crate::ErrorBody),
-    /// `9300535`: Shop thumbnail URL or goods name is empty or invalid, or the goods count is 0. (retry: none)
-    InvalidShopArgs(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImmediateDeliveryAbnormalConfirmError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PlatformSystemError(_) => "PlatformSystemError",
-            Self::CarrierTimeout(_) => "CarrierTimeout",
-            Self::CarrierSystemError(_) => "CarrierSystemError",
-            Self::CarrierLogicError(_) => "CarrierLogicError",
-            Self::InvalidOpenid(_) => "InvalidOpenid",
-            Self::ShopNotBound(_) => "ShopNotBound",
-            Self::ArgsError(_) => "ArgsError",
-            Self::OrderExists(_) => "OrderExists",
-            Self::OrderNotExists(_) => "OrderNotExists",
-            Self::QuotaRunOut(_) => "QuotaRunOut",
-            Self::OrderFinished(_) => "OrderFinished",
-            Self::InvalidShopArgs(_) => "InvalidShopArgs",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PlatformSystemError` (930555).
-    pub fn is_platform_system_error(&self) -> bool {
-        matches!(self, Self::PlatformSystemError(_))
-    }
-    /// Whether this is `CarrierTimeout` (930556).
-    pub fn is_carrier_timeout(&self) -> bool {
-        matches!(self, Self::CarrierTimeout(_))
-    }
-    /// Whether this is `CarrierSystemError` (930557).
-    pub fn is_carrier_system_error(&self) -> bool {
-        matches!(self, Self::CarrierSystemError(_))
-    }
-    /// Whether this is `CarrierLogicError` (930558).
-    pub fn is_carrier_logic_error(&self) -> bool {
-        matches!(self, Self::CarrierLogicError(_))
-    }
-    /// Whether this is `InvalidOpenid` (930559).
-    pub fn is_invalid_openid(&self) -> bool {
-        matches!(self, Self::InvalidOpenid(_))
-    }
-    /// Whether this is `ShopNotBound` (930560).
-    pub fn is_shop_not_bound(&self) -> bool {
-        matches!(self, Self::ShopNotBound(_))
-    }
-    /// Whether this is `ArgsError` (930561).
-    pub fn is_args_error(&self) -> bool {
-        matches!(self, Self::ArgsError(_))
-    }
-    /// Whether this is `OrderExists` (930562).
-    pub fn is_order_exists(&self) -> bool {
-        matches!(self, Self::OrderExists(_))
-    }
-    /// Whether this is `OrderNotExists` (930563).
-    pub fn is_order_not_exists(&self) -> bool {
-        matches!(self, Self::OrderNotExists(_))
-    }
-    /// Whether this is `QuotaRunOut` (930564).
-    pub fn is_quota_run_out(&self) -> bool {
-        matches!(self, Self::QuotaRunOut(_))
-    }
-    /// Whether this is `OrderFinished` (930565).
-    pub fn is_order_finished(&self) -> bool {
-        matches!(self, Self::OrderFinished(_))
-    }
-    /// Whether this is `InvalidShopArgs` (9300535).
-    pub fn is_invalid_shop_args(&self) -> bool {
-        matches!(self, Self::InvalidShopArgs(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::immediate_delivery_abnormal_confirm`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImmediateDeliveryAbnormalConfirmError {
+        /// `930555`: WeChat's delivery platform failed. (retry: transient)
+        PlatformSystemError = 930555 => Transient, is_platform_system_error;
+        /// `930556`: The carrier did not answer in time. (retry: transient)
+        CarrierTimeout = 930556 => Transient, is_carrier_timeout;
+        /// `930557`: The carrier's system failed. (retry: transient)
+        CarrierSystemError = 930557 => Transient, is_carrier_system_error;
+        /// `930558`: The carrier rejected the request. (retry: none)
+        CarrierLogicError = 930558 => None, is_carrier_logic_error;
+        /// `930559`: The openid is invalid. (retry: none)
+        InvalidOpenid = 930559 => None, is_invalid_openid;
+        /// `930560`: The shopid is not bound to this mini program. (retry: none)
+        ShopNotBound = 930560 => None, is_shop_not_bound;
+        /// `930561`: A parameter is wrong. (retry: none)
+        ArgsError = 930561 => None, is_args_error;
+        /// `930562`: A delivery order with this ID already exists. (retry: none)
+        OrderExists = 930562 => None, is_order_exists;
+        /// `930563`: No such delivery order. (retry: none)
+        OrderNotExists = 930563 => None, is_order_not_exists;
+        /// `930564`: No call quota is left. (retry: none)
+        QuotaRunOut = 930564 => None, is_quota_run_out;
+        /// `930565`: The delivery order has already ended. (retry: none)
+        OrderFinished = 930565 => None, is_order_finished;
+        /// `9300535`: Shop thumbnail URL or goods name is empty or invalid, or the goods count is 0. (retry: none)
+        InvalidShopArgs = 9300535 => None, is_invalid_shop_args;
     }
 }
-impl crate::ApiError for ImmediateDeliveryAbnormalConfirmError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            930555 => Self::PlatformSystemError(body),
-            930556 => Self::CarrierTimeout(body),
-            930557 => Self::CarrierSystemError(body),
-            930558 => Self::CarrierLogicError(body),
-            930559 => Self::InvalidOpenid(body),
-            930560 => Self::ShopNotBound(body),
-            930561 => Self::ArgsError(body),
-            930562 => Self::OrderExists(body),
-            930563 => Self::OrderNotExists(body),
-            930564 => Self::QuotaRunOut(body),
-            930565 => Self::OrderFinished(body),
-            9300535 => Self::InvalidShopArgs(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PlatformSystemError(body) => body,
-            Self::CarrierTimeout(body) => body,
-            Self::CarrierSystemError(body) => body,
-            Self::CarrierLogicError(body) => body,
-            Self::InvalidOpenid(body) => body,
-            Self::ShopNotBound(body) => body,
-            Self::ArgsError(body) => body,
-            Self::OrderExists(body) => body,
-            Self::OrderNotExists(body) => body,
-            Self::QuotaRunOut(body) => body,
-            Self::OrderFinished(body) => body,
-            Self::InvalidShopArgs(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PlatformSystemError(_) => crate::RetryKind::Transient,
-            Self::CarrierTimeout(_) => crate::RetryKind::Transient,
-            Self::CarrierSystemError(_) => crate::RetryKind::Transient,
-            Self::CarrierLogicError(_) => crate::RetryKind::None,
-            Self::InvalidOpenid(_) => crate::RetryKind::None,
-            Self::ShopNotBound(_) => crate::RetryKind::None,
-            Self::ArgsError(_) => crate::RetryKind::None,
-            Self::OrderExists(_) => crate::RetryKind::None,
-            Self::OrderNotExists(_) => crate::RetryKind::None,
-            Self::QuotaRunOut(_) => crate::RetryKind::None,
-            Self::OrderFinished(_) => crate::RetryKind::None,
-            Self::InvalidShopArgs(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImmediateDeliveryAbnormalConfirmError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImmediateDeliveryAbnormalConfirmError {}
 impl crate::runtime::Operation for ImmediateDeliveryAbnormalConfirmRequest {
     type Output = ImmediateDeliveryAbnormalConfirmResponse;
     type Error = ImmediateDeliveryAbnormalConfirmError;
@@ -282,7 +127,9 @@ impl crate::runtime::Operation for ImmediateDeliveryAbnormalConfirmRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_sign!\":\"string\",\"remark\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[930555,930556,930557,930558,930559,930560,930561,930562,930563,930564,930565,9300535],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -294,13 +141,14 @@ impl crate::runtime::Operation for ImmediateDeliveryAbnormalConfirmRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Confirm that goods returned after a failed delivery reached the merchant.
     ///
     /// `POST /cgi-bin/express/local/business/order/confirm_return` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/immediate-delivery/deliver-by-business/api_abnormalconfirm.html)
@@ -322,7 +170,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -339,90 +187,14 @@ impl crate::Client {
     /// | 930565 | `OrderFinished` | The delivery order has already ended. | none |
     /// | 9300535 | `InvalidShopArgs` | Shop thumbnail URL or goods name is empty or invalid, or the goods count is 0. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn immediate_delivery_abnormal_confirm(
+    #[inline]
+    pub fn immediate_delivery_abnormal_confirm(
         &self,
         request: ImmediateDeliveryAbnormalConfirmRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ImmediateDeliveryAbnormalConfirmResponse,
-        crate::Error<ImmediateDeliveryAbnormalConfirmError>,
+        ImmediateDeliveryAbnormalConfirmError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `immediateDeliveryAbnormalConfirm` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMMEDIATE_DELIVERY_ABNORMAL_CONFIRM_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "immediateDeliveryAbnormalConfirm",
-    method: "POST",
-    path: "/cgi-bin/express/local/business/order/confirm_return",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "shopid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "shop_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_sign",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "shop_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "remark",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "resultcode",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "resultmsg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        930555, 930556, 930557, 930558, 930559, 930560, 930561, 930562, 930563, 930564,
-        930565, 9300535,
-    ],
-};

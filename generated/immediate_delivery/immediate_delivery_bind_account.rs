@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::immediate_delivery_bind_account`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryBindAccountRequest {
     /// Carrier ID.
@@ -17,16 +18,30 @@ impl ImmediateDeliveryBindAccountRequest {
     }
 }
 /// What [`crate::Client::immediate_delivery_bind_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryBindAccountResponse {
     /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultcode: Option<i32>,
     /// Carrier result message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultmsg: Option<String>,
 }
 impl ImmediateDeliveryBindAccountResponse {
@@ -37,83 +52,19 @@ impl ImmediateDeliveryBindAccountResponse {
             resultmsg: None,
         }
     }
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    pub fn resultcode(mut self, resultcode: i32) -> Self {
-        self.resultcode = Some(resultcode);
-        self
-    }
-    /// Carrier result message.
-    pub fn resultmsg(mut self, resultmsg: impl Into<String>) -> Self {
-        self.resultmsg = Some(resultmsg.into());
-        self
+    crate::runtime::setters! {
+        resultcode : i32;
+        resultmsg : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::immediate_delivery_bind_account`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryBindAccountError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImmediateDeliveryBindAccountError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::immediate_delivery_bind_account`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImmediateDeliveryBindAccountError {
     }
 }
-impl crate::ApiError for ImmediateDeliveryBindAccountError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImmediateDeliveryBindAccountError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImmediateDeliveryBindAccountError {}
 impl crate::runtime::Operation for ImmediateDeliveryBindAccountRequest {
     type Output = ImmediateDeliveryBindAccountResponse;
     type Error = ImmediateDeliveryBindAccountError;
@@ -126,7 +77,9 @@ impl crate::runtime::Operation for ImmediateDeliveryBindAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -138,13 +91,14 @@ impl crate::runtime::Operation for ImmediateDeliveryBindAccountRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Third-party platforms: start binding a carrier account for a mini program.
     ///
     /// `POST /cgi-bin/express/local/business/shop/add` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/immediate-delivery/deliver-by-business/api_bindlocalaccount.html)
@@ -158,57 +112,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn immediate_delivery_bind_account(
+    #[inline]
+    pub fn immediate_delivery_bind_account(
         &self,
         request: ImmediateDeliveryBindAccountRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ImmediateDeliveryBindAccountResponse,
-        crate::Error<ImmediateDeliveryBindAccountError>,
+        ImmediateDeliveryBindAccountError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `immediateDeliveryBindAccount` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMMEDIATE_DELIVERY_BIND_ACCOUNT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "immediateDeliveryBindAccount",
-    method: "POST",
-    path: "/cgi-bin/express/local/business/shop/add",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "resultcode",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "resultmsg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::immediate_delivery_get_bind_account`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetBindAccountRequest {}
 impl ImmediateDeliveryGetBindAccountRequest {
@@ -11,71 +12,42 @@ impl ImmediateDeliveryGetBindAccountRequest {
         Self {}
     }
 }
-/// Values of `ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
-    /// `0`: Review passed.
-    Passed,
-    /// `1`: Under review.
-    Reviewing,
-    /// `2`: Review failed.
-    Rejected,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Passed => 0,
-            Self::Reviewing => 1,
-            Self::Rejected => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Passed,
-            1 => Self::Reviewing,
-            2 => Self::Rejected,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display
-for ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize
-for ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult`.
+    pub enum ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult {
+        /// `0`: Review passed.
+        Passed = 0;
+        /// `1`: Under review.
+        Reviewing = 1;
+        /// `2`: Review failed.
+        Rejected = 2;
     }
 }
 /// The `ImmediateDeliveryGetBindAccountResponseShopListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetBindAccountResponseShopListItem {
     /// Merchant ID at the carrier.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shopid: Option<String>,
     /// Carrier ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Review state of the binding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,36 +64,37 @@ impl ImmediateDeliveryGetBindAccountResponseShopListItem {
             audit_result: None,
         }
     }
-    /// Merchant ID at the carrier.
-    pub fn shopid(mut self, shopid: impl Into<String>) -> Self {
-        self.shopid = Some(shopid.into());
-        self
-    }
-    /// Carrier ID.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Review state of the binding.
-    pub fn audit_result(
-        mut self,
-        audit_result: ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult,
-    ) -> Self {
-        self.audit_result = Some(audit_result);
-        self
+    crate::runtime::setters! {
+        shopid : impl Into < String >;
+        delivery_id : impl Into < String >;
+        audit_result : ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult;
     }
 }
 /// What [`crate::Client::immediate_delivery_get_bind_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetBindAccountResponse {
     /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultcode: Option<i32>,
     /// Carrier result message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultmsg: Option<String>,
     /// Bound carrier accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,91 +109,20 @@ impl ImmediateDeliveryGetBindAccountResponse {
             shop_list: None,
         }
     }
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    pub fn resultcode(mut self, resultcode: i32) -> Self {
-        self.resultcode = Some(resultcode);
-        self
-    }
-    /// Carrier result message.
-    pub fn resultmsg(mut self, resultmsg: impl Into<String>) -> Self {
-        self.resultmsg = Some(resultmsg.into());
-        self
-    }
-    /// Bound carrier accounts.
-    pub fn shop_list(
-        mut self,
-        shop_list: Vec<ImmediateDeliveryGetBindAccountResponseShopListItem>,
-    ) -> Self {
-        self.shop_list = Some(shop_list);
-        self
+    crate::runtime::setters! {
+        resultcode : i32;
+        resultmsg : impl Into < String >;
+        shop_list : Vec < ImmediateDeliveryGetBindAccountResponseShopListItem >;
     }
 }
-/// An error code returned by [`crate::Client::immediate_delivery_get_bind_account`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryGetBindAccountError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImmediateDeliveryGetBindAccountError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::immediate_delivery_get_bind_account`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImmediateDeliveryGetBindAccountError {
     }
 }
-impl crate::ApiError for ImmediateDeliveryGetBindAccountError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImmediateDeliveryGetBindAccountError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImmediateDeliveryGetBindAccountError {}
 impl crate::runtime::Operation for ImmediateDeliveryGetBindAccountRequest {
     type Output = ImmediateDeliveryGetBindAccountResponse;
     type Error = ImmediateDeliveryGetBindAccountError;
@@ -233,7 +135,9 @@ impl crate::runtime::Operation for ImmediateDeliveryGetBindAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\",\"shop_list\":{\"array\":{\"object\":{\"audit_result\":{\"enum\":[0,1,2]},\"delivery_id\":\"string\",\"shopid\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -245,13 +149,14 @@ impl crate::runtime::Operation for ImmediateDeliveryGetBindAccountRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the carrier accounts bound to the mini program for same-city delivery.
     ///
     /// `POST /cgi-bin/express/local/business/shop/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/immediate-delivery/deliver-by-business/api_getbindaccount.html)
@@ -264,82 +169,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn immediate_delivery_get_bind_account(
+    #[inline]
+    pub fn immediate_delivery_get_bind_account(
         &self,
         request: ImmediateDeliveryGetBindAccountRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ImmediateDeliveryGetBindAccountResponse,
-        crate::Error<ImmediateDeliveryGetBindAccountError>,
+        ImmediateDeliveryGetBindAccountError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `immediateDeliveryGetBindAccount` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMMEDIATE_DELIVERY_GET_BIND_ACCOUNT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "immediateDeliveryGetBindAccount",
-    method: "POST",
-    path: "/cgi-bin/express/local/business/shop/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "resultcode",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "resultmsg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "shop_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "shopid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "audit_result",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[0, 1, 2],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::immediate_delivery_get_order`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetOrderRequest {
     /// Merchant ID: the appkey the carrier issued.
@@ -29,153 +30,117 @@ impl ImmediateDeliveryGetOrderRequest {
             delivery_sign: delivery_sign.into(),
         }
     }
-    /// Store number registered with the carrier; may be left out with a single store.
-    pub fn shop_no(mut self, shop_no: impl Into<String>) -> Self {
-        self.shop_no = Some(shop_no.into());
-        self
+    crate::runtime::setters! {
+        shop_no : impl Into < String >;
     }
 }
-/// Values of `ImmediateDeliveryGetOrderResponseOrderStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryGetOrderResponseOrderStatus {
-    /// `101`: Carrier stage: waiting for a rider (initial state).
-    AwaitingRider,
-    /// `102`: Carrier stage: a rider accepted the order.
-    RiderAssigned,
-    /// `103`: Carrier stage: the merchant cancelled; final.
-    CancelledByMerchant,
-    /// `201`: Pick-up stage: the rider arrived at the store.
-    RiderAtStore,
-    /// `202`: Pick-up stage: goods picked up.
-    PickedUp,
-    /// `203`: Pick-up stage: failed, the merchant cancelled; final.
-    PickupCancelledByMerchant,
-    /// `204`: Pick-up stage: failed, the rider cancelled for own reasons; final.
-    PickupCancelledByRider,
-    /// `205`: Pick-up stage: failed, the rider cancelled because of the merchant; final.
-    PickupCancelledForMerchant,
-    /// `301`: Delivery stage: on the way.
-    Delivering,
-    /// `302`: Delivery stage: delivered; final.
-    Delivered,
-    /// `303`: Delivery stage: the merchant cancelled, goods are being returned.
-    ReturningCancelled,
-    /// `304`: Delivery stage: the receiver could not be reached, goods are being returned.
-    ReturningUnreachable,
-    /// `305`: Delivery stage: the receiver refused, goods are being returned.
-    ReturningRefused,
-    /// `401`: Return stage: goods back at the merchant; final.
-    Returned,
-    /// `501`: Cancelled by the carrier's system; final.
-    CancelledBySystem,
-    /// `502`: Cancelled for force majeure such as weather or road closures; final.
-    CancelledForceMajeure,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ImmediateDeliveryGetOrderResponseOrderStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::AwaitingRider => 101,
-            Self::RiderAssigned => 102,
-            Self::CancelledByMerchant => 103,
-            Self::RiderAtStore => 201,
-            Self::PickedUp => 202,
-            Self::PickupCancelledByMerchant => 203,
-            Self::PickupCancelledByRider => 204,
-            Self::PickupCancelledForMerchant => 205,
-            Self::Delivering => 301,
-            Self::Delivered => 302,
-            Self::ReturningCancelled => 303,
-            Self::ReturningUnreachable => 304,
-            Self::ReturningRefused => 305,
-            Self::Returned => 401,
-            Self::CancelledBySystem => 501,
-            Self::CancelledForceMajeure => 502,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ImmediateDeliveryGetOrderResponseOrderStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            101 => Self::AwaitingRider,
-            102 => Self::RiderAssigned,
-            103 => Self::CancelledByMerchant,
-            201 => Self::RiderAtStore,
-            202 => Self::PickedUp,
-            203 => Self::PickupCancelledByMerchant,
-            204 => Self::PickupCancelledByRider,
-            205 => Self::PickupCancelledForMerchant,
-            301 => Self::Delivering,
-            302 => Self::Delivered,
-            303 => Self::ReturningCancelled,
-            304 => Self::ReturningUnreachable,
-            305 => Self::ReturningRefused,
-            401 => Self::Returned,
-            501 => Self::CancelledBySystem,
-            502 => Self::CancelledForceMajeure,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for ImmediateDeliveryGetOrderResponseOrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ImmediateDeliveryGetOrderResponseOrderStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ImmediateDeliveryGetOrderResponseOrderStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ImmediateDeliveryGetOrderResponseOrderStatus`.
+    pub enum ImmediateDeliveryGetOrderResponseOrderStatus {
+        /// `101`: Carrier stage: waiting for a rider (initial state).
+        AwaitingRider = 101;
+        /// `102`: Carrier stage: a rider accepted the order.
+        RiderAssigned = 102;
+        /// `103`: Carrier stage: the merchant cancelled; final.
+        CancelledByMerchant = 103;
+        /// `201`: Pick-up stage: the rider arrived at the store.
+        RiderAtStore = 201;
+        /// `202`: Pick-up stage: goods picked up.
+        PickedUp = 202;
+        /// `203`: Pick-up stage: failed, the merchant cancelled; final.
+        PickupCancelledByMerchant = 203;
+        /// `204`: Pick-up stage: failed, the rider cancelled for own reasons; final.
+        PickupCancelledByRider = 204;
+        /// `205`: Pick-up stage: failed, the rider cancelled because of the merchant; final.
+        PickupCancelledForMerchant = 205;
+        /// `301`: Delivery stage: on the way.
+        Delivering = 301;
+        /// `302`: Delivery stage: delivered; final.
+        Delivered = 302;
+        /// `303`: Delivery stage: the merchant cancelled, goods are being returned.
+        ReturningCancelled = 303;
+        /// `304`: Delivery stage: the receiver could not be reached, goods are being returned.
+        ReturningUnreachable = 304;
+        /// `305`: Delivery stage: the receiver refused, goods are being returned.
+        ReturningRefused = 305;
+        /// `401`: Return stage: goods back at the merchant; final.
+        Returned = 401;
+        /// `501`: Cancelled by the carrier's system; final.
+        CancelledBySystem = 501;
+        /// `502`: Cancelled for force majeure such as weather or road closures; final.
+        CancelledForceMajeure = 502;
     }
 }
 /// What [`crate::Client::immediate_delivery_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetOrderResponse {
     /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultcode: Option<i32>,
     /// Carrier result message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultmsg: Option<String>,
     /// State of the delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<ImmediateDeliveryGetOrderResponseOrderStatus>,
     /// Carrier's delivery order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub waybill_id: Option<String>,
     /// Rider's name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rider_name: Option<String>,
     /// Rider's phone.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rider_phone: Option<String>,
     /// Rider's longitude, while delivering.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rider_lng: Option<f64>,
     /// Rider's latitude, while delivering.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rider_lat: Option<f64>,
     /// Seconds until expected arrival, while delivering.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reach_time: Option<i64>,
 }
 impl ImmediateDeliveryGetOrderResponse {
@@ -193,245 +158,50 @@ impl ImmediateDeliveryGetOrderResponse {
             reach_time: None,
         }
     }
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    pub fn resultcode(mut self, resultcode: i32) -> Self {
-        self.resultcode = Some(resultcode);
-        self
-    }
-    /// Carrier result message.
-    pub fn resultmsg(mut self, resultmsg: impl Into<String>) -> Self {
-        self.resultmsg = Some(resultmsg.into());
-        self
-    }
-    /// State of the delivery.
-    pub fn order_status(
-        mut self,
-        order_status: ImmediateDeliveryGetOrderResponseOrderStatus,
-    ) -> Self {
-        self.order_status = Some(order_status);
-        self
-    }
-    /// Carrier's delivery order number.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
-    }
-    /// Rider's name.
-    pub fn rider_name(mut self, rider_name: impl Into<String>) -> Self {
-        self.rider_name = Some(rider_name.into());
-        self
-    }
-    /// Rider's phone.
-    pub fn rider_phone(mut self, rider_phone: impl Into<String>) -> Self {
-        self.rider_phone = Some(rider_phone.into());
-        self
-    }
-    /// Rider's longitude, while delivering.
-    pub fn rider_lng(mut self, rider_lng: f64) -> Self {
-        self.rider_lng = Some(rider_lng);
-        self
-    }
-    /// Rider's latitude, while delivering.
-    pub fn rider_lat(mut self, rider_lat: f64) -> Self {
-        self.rider_lat = Some(rider_lat);
-        self
-    }
-    /// Seconds until expected arrival, while delivering.
-    pub fn reach_time(mut self, reach_time: i64) -> Self {
-        self.reach_time = Some(reach_time);
-        self
+    crate::runtime::setters! {
+        resultcode : i32;
+        resultmsg : impl Into < String >;
+        order_status : ImmediateDeliveryGetOrderResponseOrderStatus;
+        waybill_id : impl Into < String >;
+        rider_name : impl Into < String >;
+        rider_phone : impl Into < String >;
+        rider_lng : f64;
+        rider_lat : f64;
+        reach_time : i64;
     }
 }
-/// An error code returned by [`crate::Client::immediate_delivery_get_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryGetOrderError {
-    /// `930555`: WeChat's delivery platform failed. (retry: transient)
-    PlatformSystemError(crate::ErrorBody),
-    /// `930556`: The carrier did not answer in time. (retry: transient)
-    CarrierTimeout(crate::ErrorBody),
-    /// `930557`: The carrier's system failed. (retry: transient)
-    CarrierSystemError(crate::ErrorBody),
-    /// `930558`: The carrier rejected the request. (retry: none)
-    CarrierLogicError(crate::ErrorBody),
-    /// `930559`: The openid is invalid. (retry: none)
-    InvalidOpenid(crate::ErrorBody),
-    /// `930560`: The shopid is not bound to this mini program. (retry: none)
-    ShopNotBound(crate::ErrorBody),
-    /// `930561`: A parameter is wrong. (retry: none)
-    ArgsError(crate::ErrorBody),
-    /// `930562`: A delivery order with this ID already exists. (retry: none)
-    OrderExists(crate::ErrorBody),
-    /// `930563`: No such delivery order. (retry: none)
-    OrderNotExists(crate::ErrorBody),
-    /// `930564`: No call quota is left. (retry: none)
-    QuotaRunOut(crate::ErrorBody),
-    /// `930565`: The delivery order has already ended. (retry: none)
-    OrderFinished(crate::ErrorBody),
-    /// `9300535`: Shop thumbnail URL or goods name is empty or invalid, or the goods count is 0. (retry: none)
-    InvalidShopArgs(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImmediateDeliveryGetOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PlatformSystemError(_) => "PlatformSystemError",
-            Self::CarrierTimeout(_) => "CarrierTimeout",
-            Self::CarrierSystemError(_) => "CarrierSystemError",
-            Self::CarrierLogicError(_) => "CarrierLogicError",
-            Self::InvalidOpenid(_) => "InvalidOpenid",
-            Self::ShopNotBound(_) => "ShopNotBound",
-            Self::ArgsError(_) => "ArgsError",
-            Self::OrderExists(_) => "OrderExists",
-            Self::OrderNotExists(_) => "OrderNotExists",
-            Self::QuotaRunOut(_) => "QuotaRunOut",
-            Self::OrderFinished(_) => "OrderFinished",
-            Self::InvalidShopArgs(_) => "InvalidShopArgs",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PlatformSystemError` (930555).
-    pub fn is_platform_system_error(&self) -> bool {
-        matches!(self, Self::PlatformSystemError(_))
-    }
-    /// Whether this is `CarrierTimeout` (930556).
-    pub fn is_carrier_timeout(&self) -> bool {
-        matches!(self, Self::CarrierTimeout(_))
-    }
-    /// Whether this is `CarrierSystemError` (930557).
-    pub fn is_carrier_system_error(&self) -> bool {
-        matches!(self, Self::CarrierSystemError(_))
-    }
-    /// Whether this is `CarrierLogicError` (930558).
-    pub fn is_carrier_logic_error(&self) -> bool {
-        matches!(self, Self::CarrierLogicError(_))
-    }
-    /// Whether this is `InvalidOpenid` (930559).
-    pub fn is_invalid_openid(&self) -> bool {
-        matches!(self, Self::InvalidOpenid(_))
-    }
-    /// Whether this is `ShopNotBound` (930560).
-    pub fn is_shop_not_bound(&self) -> bool {
-        matches!(self, Self::ShopNotBound(_))
-    }
-    /// Whether this is `ArgsError` (930561).
-    pub fn is_args_error(&self) -> bool {
-        matches!(self, Self::ArgsError(_))
-    }
-    /// Whether this is `OrderExists` (930562).
-    pub fn is_order_exists(&self) -> bool {
-        matches!(self, Self::OrderExists(_))
-    }
-    /// Whether this is `OrderNotExists` (930563).
-    pub fn is_order_not_exists(&self) -> bool {
-        matches!(self, Self::OrderNotExists(_))
-    }
-    /// Whether this is `QuotaRunOut` (930564).
-    pub fn is_quota_run_out(&self) -> bool {
-        matches!(self, Self::QuotaRunOut(_))
-    }
-    /// Whether this is `OrderFinished` (930565).
-    pub fn is_order_finished(&self) -> bool {
-        matches!(self, Self::OrderFinished(_))
-    }
-    /// Whether this is `InvalidShopArgs` (9300535).
-    pub fn is_invalid_shop_args(&self) -> bool {
-        matches!(self, Self::InvalidShopArgs(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::immediate_delivery_get_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImmediateDeliveryGetOrderError {
+        /// `930555`: WeChat's delivery platform failed. (retry: transient)
+        PlatformSystemError = 930555 => Transient, is_platform_system_error;
+        /// `930556`: The carrier did not answer in time. (retry: transient)
+        CarrierTimeout = 930556 => Transient, is_carrier_timeout;
+        /// `930557`: The carrier's system failed. (retry: transient)
+        CarrierSystemError = 930557 => Transient, is_carrier_system_error;
+        /// `930558`: The carrier rejected the request. (retry: none)
+        CarrierLogicError = 930558 => None, is_carrier_logic_error;
+        /// `930559`: The openid is invalid. (retry: none)
+        InvalidOpenid = 930559 => None, is_invalid_openid;
+        /// `930560`: The shopid is not bound to this mini program. (retry: none)
+        ShopNotBound = 930560 => None, is_shop_not_bound;
+        /// `930561`: A parameter is wrong. (retry: none)
+        ArgsError = 930561 => None, is_args_error;
+        /// `930562`: A delivery order with this ID already exists. (retry: none)
+        OrderExists = 930562 => None, is_order_exists;
+        /// `930563`: No such delivery order. (retry: none)
+        OrderNotExists = 930563 => None, is_order_not_exists;
+        /// `930564`: No call quota is left. (retry: none)
+        QuotaRunOut = 930564 => None, is_quota_run_out;
+        /// `930565`: The delivery order has already ended. (retry: none)
+        OrderFinished = 930565 => None, is_order_finished;
+        /// `9300535`: Shop thumbnail URL or goods name is empty or invalid, or the goods count is 0. (retry: none)
+        InvalidShopArgs = 9300535 => None, is_invalid_shop_args;
     }
 }
-impl crate::ApiError for ImmediateDeliveryGetOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            930555 => Self::PlatformSystemError(body),
-            930556 => Self::CarrierTimeout(body),
-            930557 => Self::CarrierSystemError(body),
-            930558 => Self::CarrierLogicError(body),
-            930559 => Self::InvalidOpenid(body),
-            930560 => Self::ShopNotBound(body),
-            930561 => Self::ArgsError(body),
-            930562 => Self::OrderExists(body),
-            930563 => Self::OrderNotExists(body),
-            930564 => Self::QuotaRunOut(body),
-            930565 => Self::OrderFinished(body),
-            9300535 => Self::InvalidShopArgs(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PlatformSystemError(body) => body,
-            Self::CarrierTimeout(body) => body,
-            Self::CarrierSystemError(body) => body,
-            Self::CarrierLogicError(body) => body,
-            Self::InvalidOpenid(body) => body,
-            Self::ShopNotBound(body) => body,
-            Self::ArgsError(body) => body,
-            Self::OrderExists(body) => body,
-            Self::OrderNotExists(body) => body,
-            Self::QuotaRunOut(body) => body,
-            Self::OrderFinished(body) => body,
-            Self::InvalidShopArgs(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PlatformSystemError(_) => crate::RetryKind::Transient,
-            Self::CarrierTimeout(_) => crate::RetryKind::Transient,
-            Self::CarrierSystemError(_) => crate::RetryKind::Transient,
-            Self::CarrierLogicError(_) => crate::RetryKind::None,
-            Self::InvalidOpenid(_) => crate::RetryKind::None,
-            Self::ShopNotBound(_) => crate::RetryKind::None,
-            Self::ArgsError(_) => crate::RetryKind::None,
-            Self::OrderExists(_) => crate::RetryKind::None,
-            Self::OrderNotExists(_) => crate::RetryKind::None,
-            Self::QuotaRunOut(_) => crate::RetryKind::None,
-            Self::OrderFinished(_) => crate::RetryKind::None,
-            Self::InvalidShopArgs(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImmediateDeliveryGetOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImmediateDeliveryGetOrderError {}
 impl crate::runtime::Operation for ImmediateDeliveryGetOrderRequest {
     type Output = ImmediateDeliveryGetOrderResponse;
     type Error = ImmediateDeliveryGetOrderError;
@@ -444,7 +214,9 @@ impl crate::runtime::Operation for ImmediateDeliveryGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_sign!\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\"}},\"errors\":[930555,930556,930557,930558,930559,930560,930561,930562,930563,930564,930565,9300535],\"query\":{},\"response\":{\"json\":{\"order_status\":{\"enum\":[101,102,103,201,202,203,204,205,301,302,303,304,305,401,501,502]},\"reach_time\":\"int\",\"resultcode\":\"int\",\"resultmsg\":\"string\",\"rider_lat\":\"float\",\"rider_lng\":\"float\",\"rider_name\":\"string\",\"rider_phone\":\"string\",\"waybill_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -456,13 +228,14 @@ impl crate::runtime::Operation for ImmediateDeliveryGetOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the delivery state of a same-city delivery order.
     ///
     /// `POST /cgi-bin/express/local/business/order/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/immediate-delivery/deliver-by-business/api_getlocalorder.html)
@@ -485,7 +258,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -502,130 +275,14 @@ impl crate::Client {
     /// | 930565 | `OrderFinished` | The delivery order has already ended. | none |
     /// | 9300535 | `InvalidShopArgs` | Shop thumbnail URL or goods name is empty or invalid, or the goods count is 0. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn immediate_delivery_get_order(
+    #[inline]
+    pub fn immediate_delivery_get_order(
         &self,
         request: ImmediateDeliveryGetOrderRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ImmediateDeliveryGetOrderResponse,
-        crate::Error<ImmediateDeliveryGetOrderError>,
+        ImmediateDeliveryGetOrderError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `immediateDeliveryGetOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMMEDIATE_DELIVERY_GET_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "immediateDeliveryGetOrder",
-    method: "POST",
-    path: "/cgi-bin/express/local/business/order/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "shopid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "shop_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "shop_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_sign",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "resultcode",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "resultmsg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_status",
-                ty: crate::testing::contract::TypeContract::IntEnum(
-                    &[
-                        101, 102, 103, 201, 202, 203, 204, 205, 301, 302, 303, 304, 305,
-                        401, 501, 502,
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "rider_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "rider_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "rider_lng",
-                ty: crate::testing::contract::TypeContract::Float,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "rider_lat",
-                ty: crate::testing::contract::TypeContract::Float,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "reach_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        930555, 930556, 930557, 930558, 930559, 930560, 930561, 930562, 930563, 930564,
-        930565, 9300535,
-    ],
-};

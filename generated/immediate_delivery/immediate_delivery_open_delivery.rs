@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::immediate_delivery_open_delivery`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryOpenDeliveryRequest {}
 impl ImmediateDeliveryOpenDeliveryRequest {
@@ -12,16 +13,30 @@ impl ImmediateDeliveryOpenDeliveryRequest {
     }
 }
 /// What [`crate::Client::immediate_delivery_open_delivery`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryOpenDeliveryResponse {
     /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultcode: Option<i32>,
     /// Carrier result message.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resultmsg: Option<String>,
 }
 impl ImmediateDeliveryOpenDeliveryResponse {
@@ -32,83 +47,19 @@ impl ImmediateDeliveryOpenDeliveryResponse {
             resultmsg: None,
         }
     }
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    pub fn resultcode(mut self, resultcode: i32) -> Self {
-        self.resultcode = Some(resultcode);
-        self
-    }
-    /// Carrier result message.
-    pub fn resultmsg(mut self, resultmsg: impl Into<String>) -> Self {
-        self.resultmsg = Some(resultmsg.into());
-        self
+    crate::runtime::setters! {
+        resultcode : i32;
+        resultmsg : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::immediate_delivery_open_delivery`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImmediateDeliveryOpenDeliveryError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImmediateDeliveryOpenDeliveryError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::immediate_delivery_open_delivery`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImmediateDeliveryOpenDeliveryError {
     }
 }
-impl crate::ApiError for ImmediateDeliveryOpenDeliveryError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImmediateDeliveryOpenDeliveryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImmediateDeliveryOpenDeliveryError {}
 impl crate::runtime::Operation for ImmediateDeliveryOpenDeliveryRequest {
     type Output = ImmediateDeliveryOpenDeliveryResponse;
     type Error = ImmediateDeliveryOpenDeliveryError;
@@ -121,7 +72,9 @@ impl crate::runtime::Operation for ImmediateDeliveryOpenDeliveryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -133,13 +86,14 @@ impl crate::runtime::Operation for ImmediateDeliveryOpenDeliveryRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Third-party platforms: ask a mini program's admin to enable same-city delivery.
     ///
     /// `POST /cgi-bin/express/local/business/open` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/immediate-delivery/deliver-by-business/api_opendelivery.html)
@@ -153,47 +107,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn immediate_delivery_open_delivery(
+    #[inline]
+    pub fn immediate_delivery_open_delivery(
         &self,
         request: ImmediateDeliveryOpenDeliveryRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ImmediateDeliveryOpenDeliveryResponse,
-        crate::Error<ImmediateDeliveryOpenDeliveryError>,
+        ImmediateDeliveryOpenDeliveryError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `immediateDeliveryOpenDelivery` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMMEDIATE_DELIVERY_OPEN_DELIVERY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "immediateDeliveryOpenDelivery",
-    method: "POST",
-    path: "/cgi-bin/express/local/business/open",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "resultcode",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "resultmsg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

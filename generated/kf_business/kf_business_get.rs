@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::kf_business_get`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessGetRequest {
     /// ID of the sub-merchant; give this or account_name.
@@ -20,39 +21,53 @@ impl KfBusinessGetRequest {
             account_name: None,
         }
     }
-    /// ID of the sub-merchant; give this or account_name.
-    pub fn business_id(mut self, business_id: impl Into<String>) -> Self {
-        self.business_id = Some(business_id.into());
-        self
-    }
-    /// Account name used at creation; give this or business_id.
-    pub fn account_name(mut self, account_name: impl Into<String>) -> Self {
-        self.account_name = Some(account_name.into());
-        self
+    crate::runtime::setters! {
+        business_id : impl Into < String >;
+        account_name : impl Into < String >;
     }
 }
 /// The `KfBusinessInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessInfo {
     /// ID of the sub-merchant (documented as a string, shown as a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<serde_json::Value>,
+    pub business_id: Option<crate::runtime::serde_json::Value>,
     /// Account name of the sub-merchant.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_name: Option<String>,
     /// Name shown in the chat.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nickname: Option<String>,
     /// Avatar, as named in the table.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub icon_media_id: Option<String>,
     /// Avatar URL, as named in the example answer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub icon_url: Option<String>,
 }
 impl KfBusinessInfo {
@@ -66,34 +81,24 @@ impl KfBusinessInfo {
             icon_url: None,
         }
     }
-    /// ID of the sub-merchant (documented as a string, shown as a number).
-    pub fn business_id(mut self, business_id: serde_json::Value) -> Self {
-        self.business_id = Some(business_id);
-        self
-    }
-    /// Account name of the sub-merchant.
-    pub fn account_name(mut self, account_name: impl Into<String>) -> Self {
-        self.account_name = Some(account_name.into());
-        self
-    }
-    /// Name shown in the chat.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Avatar, as named in the table.
-    pub fn icon_media_id(mut self, icon_media_id: impl Into<String>) -> Self {
-        self.icon_media_id = Some(icon_media_id.into());
-        self
-    }
-    /// Avatar URL, as named in the example answer.
-    pub fn icon_url(mut self, icon_url: impl Into<String>) -> Self {
-        self.icon_url = Some(icon_url.into());
-        self
+    crate::runtime::setters! {
+        business_id : crate::runtime::serde_json::Value;
+        account_name : impl Into < String >;
+        nickname : impl Into < String >;
+        icon_media_id : impl Into < String >;
+        icon_url : impl Into < String >;
     }
 }
 /// What [`crate::Client::kf_business_get`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessGetResponse {
     /// The sub-merchant.
@@ -105,92 +110,20 @@ impl KfBusinessGetResponse {
     pub fn new() -> Self {
         Self { business_info: None }
     }
-    /// The sub-merchant.
-    pub fn business_info(mut self, business_info: KfBusinessInfo) -> Self {
-        self.business_info = Some(business_info);
-        self
+    crate::runtime::setters! {
+        business_info : KfBusinessInfo;
     }
 }
-/// An error code returned by [`crate::Client::kf_business_get`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KfBusinessGetError {
-    /// `45071`: No sub-merchant exists for this business_id. (retry: none)
-    BusinessNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl KfBusinessGetError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::BusinessNotFound(_) => "BusinessNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `BusinessNotFound` (45071).
-    pub fn is_business_not_found(&self) -> bool {
-        matches!(self, Self::BusinessNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::kf_business_get`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum KfBusinessGetError {
+        /// `45071`: No sub-merchant exists for this business_id. (retry: none)
+        BusinessNotFound = 45071 => None, is_business_not_found;
     }
 }
-impl crate::ApiError for KfBusinessGetError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            45071 => Self::BusinessNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::BusinessNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::BusinessNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for KfBusinessGetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for KfBusinessGetError {}
 impl crate::runtime::Operation for KfBusinessGetRequest {
     type Output = KfBusinessGetResponse;
     type Error = KfBusinessGetError;
@@ -203,7 +136,9 @@ impl crate::runtime::Operation for KfBusinessGetRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"account_name\":\"string\",\"business_id\":\"string\"}},\"errors\":[45071],\"query\":{},\"response\":{\"json\":{\"business_info\":{\"object\":{\"account_name\":\"string\",\"business_id\":\"json\",\"icon_media_id\":\"string\",\"icon_url\":\"string\",\"nickname\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -215,13 +150,14 @@ impl crate::runtime::Operation for KfBusinessGetRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read one customer-service sub-merchant by ID or account name.
     ///
     /// `POST /cgi-bin/business/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-management/api_getbusiness.html)
@@ -240,93 +176,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 45071 | `BusinessNotFound` | No sub-merchant exists for this business_id. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn kf_business_get(
+    #[inline]
+    pub fn kf_business_get(
         &self,
         request: KfBusinessGetRequest,
-    ) -> Result<KfBusinessGetResponse, crate::Error<KfBusinessGetError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<KfBusinessGetResponse, KfBusinessGetError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `kfBusinessGet` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const KF_BUSINESS_GET_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "kfBusinessGet",
-    method: "POST",
-    path: "/cgi-bin/business/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "business_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "account_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "business_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "business_id",
-                            ty: crate::testing::contract::TypeContract::Json,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "account_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "nickname",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "icon_media_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "icon_url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[45071],
-};

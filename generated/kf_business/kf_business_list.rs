@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::kf_business_list`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessListRequest {
     /// Position to start from, counting from 0.
@@ -17,7 +18,11 @@ impl KfBusinessListRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.count;
             crate::runtime::check::range(
@@ -32,27 +37,47 @@ impl KfBusinessListRequest {
     }
 }
 /// The `KfBusinessListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessListItem {
     /// ID of the sub-merchant (documented as a string, shown as a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<serde_json::Value>,
+    pub business_id: Option<crate::runtime::serde_json::Value>,
     /// Account name of the sub-merchant.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_name: Option<String>,
     /// Name shown in the chat.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nickname: Option<String>,
     /// Avatar, as named in the table.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub icon_media_id: Option<String>,
     /// Avatar URL, as named in the example answer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub icon_url: Option<String>,
 }
 impl KfBusinessListItem {
@@ -66,34 +91,24 @@ impl KfBusinessListItem {
             icon_url: None,
         }
     }
-    /// ID of the sub-merchant (documented as a string, shown as a number).
-    pub fn business_id(mut self, business_id: serde_json::Value) -> Self {
-        self.business_id = Some(business_id);
-        self
-    }
-    /// Account name of the sub-merchant.
-    pub fn account_name(mut self, account_name: impl Into<String>) -> Self {
-        self.account_name = Some(account_name.into());
-        self
-    }
-    /// Name shown in the chat.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Avatar, as named in the table.
-    pub fn icon_media_id(mut self, icon_media_id: impl Into<String>) -> Self {
-        self.icon_media_id = Some(icon_media_id.into());
-        self
-    }
-    /// Avatar URL, as named in the example answer.
-    pub fn icon_url(mut self, icon_url: impl Into<String>) -> Self {
-        self.icon_url = Some(icon_url.into());
-        self
+    crate::runtime::setters! {
+        business_id : crate::runtime::serde_json::Value;
+        account_name : impl Into < String >;
+        nickname : impl Into < String >;
+        icon_media_id : impl Into < String >;
+        icon_url : impl Into < String >;
     }
 }
 /// What [`crate::Client::kf_business_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessListResponse {
     /// The sub-merchants of this page.
@@ -105,78 +120,18 @@ impl KfBusinessListResponse {
     pub fn new() -> Self {
         Self { list: None }
     }
-    /// The sub-merchants of this page.
-    pub fn list(mut self, list: Vec<KfBusinessListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        list : Vec < KfBusinessListItem >;
     }
 }
-/// An error code returned by [`crate::Client::kf_business_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KfBusinessListError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl KfBusinessListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::kf_business_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum KfBusinessListError {
     }
 }
-impl crate::ApiError for KfBusinessListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for KfBusinessListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for KfBusinessListError {}
 impl crate::runtime::Operation for KfBusinessListRequest {
     type Output = KfBusinessListResponse;
     type Error = KfBusinessListError;
@@ -189,7 +144,9 @@ impl crate::runtime::Operation for KfBusinessListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"count!\":\"int\",\"offset!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"account_name\":\"string\",\"business_id\":\"json\",\"icon_media_id\":\"string\",\"icon_url\":\"string\",\"nickname\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -202,13 +159,14 @@ impl crate::runtime::Operation for KfBusinessListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Page through the mini program's customer-service sub-merchants.
     ///
     /// `POST /cgi-bin/business/list` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-management/api_listbusiness.html)
@@ -227,94 +185,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn kf_business_list(
+    #[inline]
+    pub fn kf_business_list(
         &self,
         request: KfBusinessListRequest,
-    ) -> Result<KfBusinessListResponse, crate::Error<KfBusinessListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<KfBusinessListResponse, KfBusinessListError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `kfBusinessList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const KF_BUSINESS_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "kfBusinessList",
-    method: "POST",
-    path: "/cgi-bin/business/list",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "offset",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "business_id",
-                                ty: crate::testing::contract::TypeContract::Json,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "account_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "nickname",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "icon_media_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "icon_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::kf_business_register`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessRegisterRequest {
     /// Case-sensitive account name of 6-30 letters, digits or underscores; usable for one sub-merchant only.
@@ -29,14 +30,16 @@ impl KfBusinessRegisterRequest {
             transfer_to_commkf: None,
         }
     }
-    /// Forward the sub-merchant's messages to the general customer service, which then takes business_id in its calls. WeChat's default: `false`.
-    pub fn transfer_to_commkf(mut self, transfer_to_commkf: bool) -> Self {
-        self.transfer_to_commkf = Some(transfer_to_commkf);
-        self
+    crate::runtime::setters! {
+        transfer_to_commkf : bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.account_name;
             crate::runtime::check::length(
@@ -58,164 +61,52 @@ impl KfBusinessRegisterRequest {
     }
 }
 /// What [`crate::Client::kf_business_register`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessRegisterResponse {
     /// ID of the new sub-merchant (documented as a string, shown as a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<serde_json::Value>,
+    pub business_id: Option<crate::runtime::serde_json::Value>,
 }
 impl KfBusinessRegisterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new() -> Self {
         Self { business_id: None }
     }
-    /// ID of the new sub-merchant (documented as a string, shown as a number).
-    pub fn business_id(mut self, business_id: serde_json::Value) -> Self {
-        self.business_id = Some(business_id);
-        self
+    crate::runtime::setters! {
+        business_id : crate::runtime::serde_json::Value;
     }
 }
-/// An error code returned by [`crate::Client::kf_business_register`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KfBusinessRegisterError {
-    /// `40004`: icon_media_id does not refer to an image. (retry: none)
-    IconNotImage(crate::ErrorBody),
-    /// `40007`: icon_media_id is not a valid media ID. (retry: none)
-    InvalidIconMediaId(crate::ErrorBody),
-    /// `45070`: A sub-merchant was already created with this account_name. (retry: none)
-    AccountNameTaken(crate::ErrorBody),
-    /// `45077`: The maximum number of sub-merchants has been reached. (retry: none)
-    BusinessLimitReached(crate::ErrorBody),
-    /// `45078`: The nickname breaks the nickname rules. (retry: none)
-    InvalidNickname(crate::ErrorBody),
-    /// `45079`: The nickname contains a prohibited word. (retry: none)
-    NicknameSensitiveWord(crate::ErrorBody),
-    /// `45091`: The account_name breaks the account_name rules. (retry: none)
-    InvalidAccountName(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl KfBusinessRegisterError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::IconNotImage(_) => "IconNotImage",
-            Self::InvalidIconMediaId(_) => "InvalidIconMediaId",
-            Self::AccountNameTaken(_) => "AccountNameTaken",
-            Self::BusinessLimitReached(_) => "BusinessLimitReached",
-            Self::InvalidNickname(_) => "InvalidNickname",
-            Self::NicknameSensitiveWord(_) => "NicknameSensitiveWord",
-            Self::InvalidAccountName(_) => "InvalidAccountName",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `IconNotImage` (40004).
-    pub fn is_icon_not_image(&self) -> bool {
-        matches!(self, Self::IconNotImage(_))
-    }
-    /// Whether this is `InvalidIconMediaId` (40007).
-    pub fn is_invalid_icon_media_id(&self) -> bool {
-        matches!(self, Self::InvalidIconMediaId(_))
-    }
-    /// Whether this is `AccountNameTaken` (45070).
-    pub fn is_account_name_taken(&self) -> bool {
-        matches!(self, Self::AccountNameTaken(_))
-    }
-    /// Whether this is `BusinessLimitReached` (45077).
-    pub fn is_business_limit_reached(&self) -> bool {
-        matches!(self, Self::BusinessLimitReached(_))
-    }
-    /// Whether this is `InvalidNickname` (45078).
-    pub fn is_invalid_nickname(&self) -> bool {
-        matches!(self, Self::InvalidNickname(_))
-    }
-    /// Whether this is `NicknameSensitiveWord` (45079).
-    pub fn is_nickname_sensitive_word(&self) -> bool {
-        matches!(self, Self::NicknameSensitiveWord(_))
-    }
-    /// Whether this is `InvalidAccountName` (45091).
-    pub fn is_invalid_account_name(&self) -> bool {
-        matches!(self, Self::InvalidAccountName(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::kf_business_register`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum KfBusinessRegisterError {
+        /// `40004`: icon_media_id does not refer to an image. (retry: none)
+        IconNotImage = 40004 => None, is_icon_not_image;
+        /// `40007`: icon_media_id is not a valid media ID. (retry: none)
+        InvalidIconMediaId = 40007 => None, is_invalid_icon_media_id;
+        /// `45070`: A sub-merchant was already created with this account_name. (retry: none)
+        AccountNameTaken = 45070 => None, is_account_name_taken;
+        /// `45077`: The maximum number of sub-merchants has been reached. (retry: none)
+        BusinessLimitReached = 45077 => None, is_business_limit_reached;
+        /// `45078`: The nickname breaks the nickname rules. (retry: none)
+        InvalidNickname = 45078 => None, is_invalid_nickname;
+        /// `45079`: The nickname contains a prohibited word. (retry: none)
+        NicknameSensitiveWord = 45079 => None, is_nickname_sensitive_word;
+        /// `45091`: The account_name breaks the account_name rules. (retry: none)
+        InvalidAccountName = 45091 => None, is_invalid_account_name;
     }
 }
-impl crate::ApiError for KfBusinessRegisterError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40004 => Self::IconNotImage(body),
-            40007 => Self::InvalidIconMediaId(body),
-            45070 => Self::AccountNameTaken(body),
-            45077 => Self::BusinessLimitReached(body),
-            45078 => Self::InvalidNickname(body),
-            45079 => Self::NicknameSensitiveWord(body),
-            45091 => Self::InvalidAccountName(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::IconNotImage(body) => body,
-            Self::InvalidIconMediaId(body) => body,
-            Self::AccountNameTaken(body) => body,
-            Self::BusinessLimitReached(body) => body,
-            Self::InvalidNickname(body) => body,
-            Self::NicknameSensitiveWord(body) => body,
-            Self::InvalidAccountName(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::IconNotImage(_) => crate::RetryKind::None,
-            Self::InvalidIconMediaId(_) => crate::RetryKind::None,
-            Self::AccountNameTaken(_) => crate::RetryKind::None,
-            Self::BusinessLimitReached(_) => crate::RetryKind::None,
-            Self::InvalidNickname(_) => crate::RetryKind::None,
-            Self::NicknameSensitiveWord(_) => crate::RetryKind::None,
-            Self::InvalidAccountName(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for KfBusinessRegisterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for KfBusinessRegisterError {}
 impl crate::runtime::Operation for KfBusinessRegisterRequest {
     type Output = KfBusinessRegisterResponse;
     type Error = KfBusinessRegisterError;
@@ -228,7 +119,9 @@ impl crate::runtime::Operation for KfBusinessRegisterRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"account_name!\":\"string\",\"icon_media_id!\":\"string\",\"nickname!\":\"string\",\"transfer_to_commkf\":\"bool\"}},\"errors\":[40004,40007,45070,45077,45078,45079,45091],\"query\":{},\"response\":{\"json\":{\"business_id\":\"json\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -241,13 +134,14 @@ impl crate::runtime::Operation for KfBusinessRegisterRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Create a customer-service sub-merchant that gets its own conversation in the mini program's customer-service component.
     ///
     /// `POST /cgi-bin/business/register` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-management/api_registerbusiness.html)
@@ -273,7 +167,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -285,63 +179,11 @@ impl crate::Client {
     /// | 45079 | `NicknameSensitiveWord` | The nickname contains a prohibited word. | none |
     /// | 45091 | `InvalidAccountName` | The account_name breaks the account_name rules. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn kf_business_register(
+    #[inline]
+    pub fn kf_business_register(
         &self,
         request: KfBusinessRegisterRequest,
-    ) -> Result<KfBusinessRegisterResponse, crate::Error<KfBusinessRegisterError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<KfBusinessRegisterResponse, KfBusinessRegisterError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `kfBusinessRegister` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const KF_BUSINESS_REGISTER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "kfBusinessRegister",
-    method: "POST",
-    path: "/cgi-bin/business/register",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "account_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "nickname",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "icon_media_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "transfer_to_commkf",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "business_id",
-                ty: crate::testing::contract::TypeContract::Json,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40004, 40007, 45070, 45077, 45078, 45079, 45091],
-};

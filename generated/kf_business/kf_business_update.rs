@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::kf_business_update`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct KfBusinessUpdateRequest {
     /// ID of the sub-merchant, as returned on creation.
@@ -23,147 +24,31 @@ impl KfBusinessUpdateRequest {
             icon_media_id: None,
         }
     }
-    /// New name shown in the chat, 4-30 characters (Chinese counts double); unchanged when empty.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Media ID of the new avatar image from uploadTempMedia; unchanged when empty.
-    pub fn icon_media_id(mut self, icon_media_id: impl Into<String>) -> Self {
-        self.icon_media_id = Some(icon_media_id.into());
-        self
+    crate::runtime::setters! {
+        nickname : impl Into < String >;
+        icon_media_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::kf_business_update`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KfBusinessUpdateError {
-    /// `40004`: icon_media_id does not refer to an image. (retry: none)
-    IconNotImage(crate::ErrorBody),
-    /// `40007`: icon_media_id is not a valid media ID. (retry: none)
-    InvalidIconMediaId(crate::ErrorBody),
-    /// `45071`: No sub-merchant exists for this business_id. (retry: none)
-    BusinessNotFound(crate::ErrorBody),
-    /// `45077`: The maximum number of sub-merchants has been reached. (retry: none)
-    BusinessLimitReached(crate::ErrorBody),
-    /// `45078`: The nickname breaks the nickname rules. (retry: none)
-    InvalidNickname(crate::ErrorBody),
-    /// `45079`: The nickname contains a prohibited word. (retry: none)
-    NicknameSensitiveWord(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl KfBusinessUpdateError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::IconNotImage(_) => "IconNotImage",
-            Self::InvalidIconMediaId(_) => "InvalidIconMediaId",
-            Self::BusinessNotFound(_) => "BusinessNotFound",
-            Self::BusinessLimitReached(_) => "BusinessLimitReached",
-            Self::InvalidNickname(_) => "InvalidNickname",
-            Self::NicknameSensitiveWord(_) => "NicknameSensitiveWord",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `IconNotImage` (40004).
-    pub fn is_icon_not_image(&self) -> bool {
-        matches!(self, Self::IconNotImage(_))
-    }
-    /// Whether this is `InvalidIconMediaId` (40007).
-    pub fn is_invalid_icon_media_id(&self) -> bool {
-        matches!(self, Self::InvalidIconMediaId(_))
-    }
-    /// Whether this is `BusinessNotFound` (45071).
-    pub fn is_business_not_found(&self) -> bool {
-        matches!(self, Self::BusinessNotFound(_))
-    }
-    /// Whether this is `BusinessLimitReached` (45077).
-    pub fn is_business_limit_reached(&self) -> bool {
-        matches!(self, Self::BusinessLimitReached(_))
-    }
-    /// Whether this is `InvalidNickname` (45078).
-    pub fn is_invalid_nickname(&self) -> bool {
-        matches!(self, Self::InvalidNickname(_))
-    }
-    /// Whether this is `NicknameSensitiveWord` (45079).
-    pub fn is_nickname_sensitive_word(&self) -> bool {
-        matches!(self, Self::NicknameSensitiveWord(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::kf_business_update`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum KfBusinessUpdateError {
+        /// `40004`: icon_media_id does not refer to an image. (retry: none)
+        IconNotImage = 40004 => None, is_icon_not_image;
+        /// `40007`: icon_media_id is not a valid media ID. (retry: none)
+        InvalidIconMediaId = 40007 => None, is_invalid_icon_media_id;
+        /// `45071`: No sub-merchant exists for this business_id. (retry: none)
+        BusinessNotFound = 45071 => None, is_business_not_found;
+        /// `45077`: The maximum number of sub-merchants has been reached. (retry: none)
+        BusinessLimitReached = 45077 => None, is_business_limit_reached;
+        /// `45078`: The nickname breaks the nickname rules. (retry: none)
+        InvalidNickname = 45078 => None, is_invalid_nickname;
+        /// `45079`: The nickname contains a prohibited word. (retry: none)
+        NicknameSensitiveWord = 45079 => None, is_nickname_sensitive_word;
     }
 }
-impl crate::ApiError for KfBusinessUpdateError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40004 => Self::IconNotImage(body),
-            40007 => Self::InvalidIconMediaId(body),
-            45071 => Self::BusinessNotFound(body),
-            45077 => Self::BusinessLimitReached(body),
-            45078 => Self::InvalidNickname(body),
-            45079 => Self::NicknameSensitiveWord(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::IconNotImage(body) => body,
-            Self::InvalidIconMediaId(body) => body,
-            Self::BusinessNotFound(body) => body,
-            Self::BusinessLimitReached(body) => body,
-            Self::InvalidNickname(body) => body,
-            Self::NicknameSensitiveWord(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::IconNotImage(_) => crate::RetryKind::None,
-            Self::InvalidIconMediaId(_) => crate::RetryKind::None,
-            Self::BusinessNotFound(_) => crate::RetryKind::None,
-            Self::BusinessLimitReached(_) => crate::RetryKind::None,
-            Self::InvalidNickname(_) => crate::RetryKind::None,
-            Self::NicknameSensitiveWord(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for KfBusinessUpdateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for KfBusinessUpdateError {}
 impl crate::runtime::Operation for KfBusinessUpdateRequest {
     type Output = ();
     type Error = KfBusinessUpdateError;
@@ -176,7 +61,9 @@ impl crate::runtime::Operation for KfBusinessUpdateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"business_id!\":\"string\",\"icon_media_id\":\"string\",\"nickname\":\"string\"}},\"errors\":[40004,40007,45071,45077,45078,45079],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -188,6 +75,7 @@ impl crate::runtime::Operation for KfBusinessUpdateRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -197,7 +85,7 @@ impl crate::runtime::Operation for KfBusinessUpdateRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Change the nickname or avatar of a customer-service sub-merchant.
     ///
     /// `POST /cgi-bin/business/update` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-management/api_updatebusiness.html)
@@ -216,7 +104,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -227,46 +115,11 @@ impl crate::Client {
     /// | 45078 | `InvalidNickname` | The nickname breaks the nickname rules. | none |
     /// | 45079 | `NicknameSensitiveWord` | The nickname contains a prohibited word. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn kf_business_update(
+    #[inline]
+    pub fn kf_business_update(
         &self,
         request: KfBusinessUpdateRequest,
-    ) -> Result<(), crate::Error<KfBusinessUpdateError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), KfBusinessUpdateError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `kfBusinessUpdate` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const KF_BUSINESS_UPDATE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "kfBusinessUpdate",
-    method: "POST",
-    path: "/cgi-bin/business/update",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "business_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "nickname",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "icon_media_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[40004, 40007, 45071, 45077, 45078, 45079],
-};

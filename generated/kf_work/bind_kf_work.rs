@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::bind_kf_work`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct BindKfWorkRequest {
     /// WeCom enterprise ID to bind.
@@ -14,136 +15,26 @@ impl BindKfWorkRequest {
         Self { corpid: corpid.into() }
     }
 }
-/// An error code returned by [`crate::Client::bind_kf_work`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BindKfWorkError {
-    /// `10130002`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10130030`: The mini program may not use this; it must belong to a non-individual entity. (retry: none)
-    AccountNotAllowed(crate::ErrorBody),
-    /// `10130600`: The corpid is not valid. (retry: none)
-    InvalidCorpid(crate::ErrorBody),
-    /// `10130601`: The corpid is not valid (second code WeChat uses for this). (retry: none)
-    InvalidCorpidAlt(crate::ErrorBody),
-    /// `10130602`: The corpid belongs to a different entity than the mini program. (retry: none)
-    CorpidEntityMismatch(crate::ErrorBody),
-    /// `10130603`: The mini program is already bound; unbind first. (retry: none)
-    AlreadyBound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl BindKfWorkError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::AccountNotAllowed(_) => "AccountNotAllowed",
-            Self::InvalidCorpid(_) => "InvalidCorpid",
-            Self::InvalidCorpidAlt(_) => "InvalidCorpidAlt",
-            Self::CorpidEntityMismatch(_) => "CorpidEntityMismatch",
-            Self::AlreadyBound(_) => "AlreadyBound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (10130002).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `AccountNotAllowed` (10130030).
-    pub fn is_account_not_allowed(&self) -> bool {
-        matches!(self, Self::AccountNotAllowed(_))
-    }
-    /// Whether this is `InvalidCorpid` (10130600).
-    pub fn is_invalid_corpid(&self) -> bool {
-        matches!(self, Self::InvalidCorpid(_))
-    }
-    /// Whether this is `InvalidCorpidAlt` (10130601).
-    pub fn is_invalid_corpid_alt(&self) -> bool {
-        matches!(self, Self::InvalidCorpidAlt(_))
-    }
-    /// Whether this is `CorpidEntityMismatch` (10130602).
-    pub fn is_corpid_entity_mismatch(&self) -> bool {
-        matches!(self, Self::CorpidEntityMismatch(_))
-    }
-    /// Whether this is `AlreadyBound` (10130603).
-    pub fn is_already_bound(&self) -> bool {
-        matches!(self, Self::AlreadyBound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::bind_kf_work`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum BindKfWorkError {
+        /// `10130002`: A parameter is invalid. (retry: none)
+        InvalidParams = 10130002 => None, is_invalid_params;
+        /// `10130030`: The mini program may not use this; it must belong to a non-individual entity. (retry: none)
+        AccountNotAllowed = 10130030 => None, is_account_not_allowed;
+        /// `10130600`: The corpid is not valid. (retry: none)
+        InvalidCorpid = 10130600 => None, is_invalid_corpid;
+        /// `10130601`: The corpid is not valid (second code WeChat uses for this). (retry: none)
+        InvalidCorpidAlt = 10130601 => None, is_invalid_corpid_alt;
+        /// `10130602`: The corpid belongs to a different entity than the mini program. (retry: none)
+        CorpidEntityMismatch = 10130602 => None, is_corpid_entity_mismatch;
+        /// `10130603`: The mini program is already bound; unbind first. (retry: none)
+        AlreadyBound = 10130603 => None, is_already_bound;
     }
 }
-impl crate::ApiError for BindKfWorkError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10130002 => Self::InvalidParams(body),
-            10130030 => Self::AccountNotAllowed(body),
-            10130600 => Self::InvalidCorpid(body),
-            10130601 => Self::InvalidCorpidAlt(body),
-            10130602 => Self::CorpidEntityMismatch(body),
-            10130603 => Self::AlreadyBound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::AccountNotAllowed(body) => body,
-            Self::InvalidCorpid(body) => body,
-            Self::InvalidCorpidAlt(body) => body,
-            Self::CorpidEntityMismatch(body) => body,
-            Self::AlreadyBound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::AccountNotAllowed(_) => crate::RetryKind::None,
-            Self::InvalidCorpid(_) => crate::RetryKind::None,
-            Self::InvalidCorpidAlt(_) => crate::RetryKind::None,
-            Self::CorpidEntityMismatch(_) => crate::RetryKind::None,
-            Self::AlreadyBound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for BindKfWorkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for BindKfWorkError {}
 impl crate::runtime::Operation for BindKfWorkRequest {
     type Output = ();
     type Error = BindKfWorkError;
@@ -156,7 +47,9 @@ impl crate::runtime::Operation for BindKfWorkRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"corpid!\":\"string\"}},\"errors\":[10130002,10130030,10130600,10130601,10130602,10130603],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -168,6 +61,7 @@ impl crate::runtime::Operation for BindKfWorkRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -177,7 +71,7 @@ impl crate::runtime::Operation for BindKfWorkRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Bind the mini program to a WeChat Customer Service (WeCom kf) enterprise.
     ///
     /// `POST /customservice/work/bind` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-work/api_bindkfwork.html)
@@ -192,7 +86,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -203,32 +97,11 @@ impl crate::Client {
     /// | 10130602 | `CorpidEntityMismatch` | The corpid belongs to a different entity than the mini program. | none |
     /// | 10130603 | `AlreadyBound` | The mini program is already bound; unbind first. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn bind_kf_work(
+    #[inline]
+    pub fn bind_kf_work(
         &self,
         request: BindKfWorkRequest,
-    ) -> Result<(), crate::Error<BindKfWorkError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), BindKfWorkError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `bindKfWork` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const BIND_KF_WORK_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "bindKfWork",
-    method: "POST",
-    path: "/customservice/work/bind",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "corpid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[10130002, 10130030, 10130600, 10130601, 10130602, 10130603],
-};

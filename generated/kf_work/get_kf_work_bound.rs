@@ -12,22 +12,39 @@ impl GetKfWorkBoundRequest {
     }
 }
 /// What [`crate::Client::get_kf_work_bound`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetKfWorkBoundResponse {
     /// Name of the mini program's legal entity; absent when unbound.
-    #[serde(rename = "entityName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "entityName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entity_name: Option<String>,
     /// Bound WeCom enterprise ID; absent when unbound.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub corpid: Option<String>,
     /// When the binding was made, Unix seconds; absent when unbound.
-    #[serde(rename = "bindTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "bindTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bind_time: Option<i64>,
 }
 impl GetKfWorkBoundResponse {
@@ -39,102 +56,22 @@ impl GetKfWorkBoundResponse {
             bind_time: None,
         }
     }
-    /// Name of the mini program's legal entity; absent when unbound.
-    pub fn entity_name(mut self, entity_name: impl Into<String>) -> Self {
-        self.entity_name = Some(entity_name.into());
-        self
-    }
-    /// Bound WeCom enterprise ID; absent when unbound.
-    pub fn corpid(mut self, corpid: impl Into<String>) -> Self {
-        self.corpid = Some(corpid.into());
-        self
-    }
-    /// When the binding was made, Unix seconds; absent when unbound.
-    pub fn bind_time(mut self, bind_time: i64) -> Self {
-        self.bind_time = Some(bind_time);
-        self
+    crate::runtime::setters! {
+        entity_name : impl Into < String >;
+        corpid : impl Into < String >;
+        bind_time : i64;
     }
 }
-/// An error code returned by [`crate::Client::get_kf_work_bound`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetKfWorkBoundError {
-    /// `10130030`: The mini program may not use this; it must belong to a non-individual entity. (retry: none)
-    AccountNotAllowed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetKfWorkBoundError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::AccountNotAllowed(_) => "AccountNotAllowed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `AccountNotAllowed` (10130030).
-    pub fn is_account_not_allowed(&self) -> bool {
-        matches!(self, Self::AccountNotAllowed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_kf_work_bound`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetKfWorkBoundError {
+        /// `10130030`: The mini program may not use this; it must belong to a non-individual entity. (retry: none)
+        AccountNotAllowed = 10130030 => None, is_account_not_allowed;
     }
 }
-impl crate::ApiError for GetKfWorkBoundError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10130030 => Self::AccountNotAllowed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::AccountNotAllowed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::AccountNotAllowed(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetKfWorkBoundError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetKfWorkBoundError {}
 impl crate::runtime::Operation for GetKfWorkBoundRequest {
     type Output = GetKfWorkBoundResponse;
     type Error = GetKfWorkBoundError;
@@ -147,7 +84,9 @@ impl crate::runtime::Operation for GetKfWorkBoundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[10130030],\"query\":{},\"response\":{\"json\":{\"bindTime\":\"int\",\"corpid\":\"string\",\"entityName\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -159,13 +98,14 @@ impl crate::runtime::Operation for GetKfWorkBoundRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Find out which WeChat Customer Service (WeCom kf) enterprise the mini program is bound to.
     ///
     /// `GET /customservice/work/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-work/api_getkfworkbound.html)
@@ -177,52 +117,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 10130030 | `AccountNotAllowed` | The mini program may not use this; it must belong to a non-individual entity. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_kf_work_bound(
+    #[inline]
+    pub fn get_kf_work_bound(
         &self,
         request: GetKfWorkBoundRequest,
-    ) -> Result<GetKfWorkBoundResponse, crate::Error<GetKfWorkBoundError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetKfWorkBoundResponse, GetKfWorkBoundError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getKfWorkBound` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_KF_WORK_BOUND_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getKfWorkBound",
-    method: "GET",
-    path: "/customservice/work/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "entityName",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "corpid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "bindTime",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[10130030],
-};

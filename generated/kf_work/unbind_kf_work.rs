@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::unbind_kf_work`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UnbindKfWorkRequest {
     /// WeCom enterprise ID currently bound.
@@ -14,126 +15,24 @@ impl UnbindKfWorkRequest {
         Self { corpid: corpid.into() }
     }
 }
-/// An error code returned by [`crate::Client::unbind_kf_work`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UnbindKfWorkError {
-    /// `10130002`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10130600`: The corpid is not valid. (retry: none)
-    InvalidCorpid(crate::ErrorBody),
-    /// `10130601`: The corpid is not valid (second code WeChat uses for this). (retry: none)
-    InvalidCorpidAlt(crate::ErrorBody),
-    /// `10130602`: The corpid belongs to a different entity than the mini program. (retry: none)
-    CorpidEntityMismatch(crate::ErrorBody),
-    /// `10130604`: The mini program is not bound, so there is nothing to unbind. (retry: none)
-    NotBound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl UnbindKfWorkError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::InvalidCorpid(_) => "InvalidCorpid",
-            Self::InvalidCorpidAlt(_) => "InvalidCorpidAlt",
-            Self::CorpidEntityMismatch(_) => "CorpidEntityMismatch",
-            Self::NotBound(_) => "NotBound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (10130002).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `InvalidCorpid` (10130600).
-    pub fn is_invalid_corpid(&self) -> bool {
-        matches!(self, Self::InvalidCorpid(_))
-    }
-    /// Whether this is `InvalidCorpidAlt` (10130601).
-    pub fn is_invalid_corpid_alt(&self) -> bool {
-        matches!(self, Self::InvalidCorpidAlt(_))
-    }
-    /// Whether this is `CorpidEntityMismatch` (10130602).
-    pub fn is_corpid_entity_mismatch(&self) -> bool {
-        matches!(self, Self::CorpidEntityMismatch(_))
-    }
-    /// Whether this is `NotBound` (10130604).
-    pub fn is_not_bound(&self) -> bool {
-        matches!(self, Self::NotBound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::unbind_kf_work`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum UnbindKfWorkError {
+        /// `10130002`: A parameter is invalid. (retry: none)
+        InvalidParams = 10130002 => None, is_invalid_params;
+        /// `10130600`: The corpid is not valid. (retry: none)
+        InvalidCorpid = 10130600 => None, is_invalid_corpid;
+        /// `10130601`: The corpid is not valid (second code WeChat uses for this). (retry: none)
+        InvalidCorpidAlt = 10130601 => None, is_invalid_corpid_alt;
+        /// `10130602`: The corpid belongs to a different entity than the mini program. (retry: none)
+        CorpidEntityMismatch = 10130602 => None, is_corpid_entity_mismatch;
+        /// `10130604`: The mini program is not bound, so there is nothing to unbind. (retry: none)
+        NotBound = 10130604 => None, is_not_bound;
     }
 }
-impl crate::ApiError for UnbindKfWorkError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10130002 => Self::InvalidParams(body),
-            10130600 => Self::InvalidCorpid(body),
-            10130601 => Self::InvalidCorpidAlt(body),
-            10130602 => Self::CorpidEntityMismatch(body),
-            10130604 => Self::NotBound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::InvalidCorpid(body) => body,
-            Self::InvalidCorpidAlt(body) => body,
-            Self::CorpidEntityMismatch(body) => body,
-            Self::NotBound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::InvalidCorpid(_) => crate::RetryKind::None,
-            Self::InvalidCorpidAlt(_) => crate::RetryKind::None,
-            Self::CorpidEntityMismatch(_) => crate::RetryKind::None,
-            Self::NotBound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for UnbindKfWorkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for UnbindKfWorkError {}
 impl crate::runtime::Operation for UnbindKfWorkRequest {
     type Output = ();
     type Error = UnbindKfWorkError;
@@ -146,7 +45,9 @@ impl crate::runtime::Operation for UnbindKfWorkRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"corpid!\":\"string\"}},\"errors\":[10130002,10130600,10130601,10130602,10130604],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -158,6 +59,7 @@ impl crate::runtime::Operation for UnbindKfWorkRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -167,7 +69,7 @@ impl crate::runtime::Operation for UnbindKfWorkRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Unbind the mini program from its WeChat Customer Service (WeCom kf) enterprise.
     ///
     /// `POST /customservice/work/unbind` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-work/api_unbindkfwork.html)
@@ -180,7 +82,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -190,32 +92,11 @@ impl crate::Client {
     /// | 10130602 | `CorpidEntityMismatch` | The corpid belongs to a different entity than the mini program. | none |
     /// | 10130604 | `NotBound` | The mini program is not bound, so there is nothing to unbind. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn unbind_kf_work(
+    #[inline]
+    pub fn unbind_kf_work(
         &self,
         request: UnbindKfWorkRequest,
-    ) -> Result<(), crate::Error<UnbindKfWorkError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), UnbindKfWorkError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `unbindKfWork` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const UNBIND_KF_WORK_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "unbindKfWork",
-    method: "POST",
-    path: "/customservice/work/unbind",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "corpid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[10130002, 10130600, 10130601, 10130602, 10130604],
-};

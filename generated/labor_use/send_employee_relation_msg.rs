@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::send_employee_relation_msg`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendEmployeeRelationMsgRequest {
     /// ID of the message template.
@@ -30,116 +31,22 @@ impl SendEmployeeRelationMsgRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::send_employee_relation_msg`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SendEmployeeRelationMsgError {
-    /// `40256`: The recipient is not bound to the mini program by an employment relationship. (retry: none)
-    NoEmployeeRelation(crate::ErrorBody),
-    /// `40257`: The recipient OpenID could not be decoded. (retry: none)
-    InvalidTouser(crate::ErrorBody),
-    /// `43104`: The mini program may not push template messages. (retry: none)
-    NoTemplatePermission(crate::ErrorBody),
-    /// `50001`: The user has not subscribed to the template. (retry: none)
-    UserNotSubscribed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl SendEmployeeRelationMsgError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoEmployeeRelation(_) => "NoEmployeeRelation",
-            Self::InvalidTouser(_) => "InvalidTouser",
-            Self::NoTemplatePermission(_) => "NoTemplatePermission",
-            Self::UserNotSubscribed(_) => "UserNotSubscribed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoEmployeeRelation` (40256).
-    pub fn is_no_employee_relation(&self) -> bool {
-        matches!(self, Self::NoEmployeeRelation(_))
-    }
-    /// Whether this is `InvalidTouser` (40257).
-    pub fn is_invalid_touser(&self) -> bool {
-        matches!(self, Self::InvalidTouser(_))
-    }
-    /// Whether this is `NoTemplatePermission` (43104).
-    pub fn is_no_template_permission(&self) -> bool {
-        matches!(self, Self::NoTemplatePermission(_))
-    }
-    /// Whether this is `UserNotSubscribed` (50001).
-    pub fn is_user_not_subscribed(&self) -> bool {
-        matches!(self, Self::UserNotSubscribed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::send_employee_relation_msg`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum SendEmployeeRelationMsgError {
+        /// `40256`: The recipient is not bound to the mini program by an employment relationship. (retry: none)
+        NoEmployeeRelation = 40256 => None, is_no_employee_relation;
+        /// `40257`: The recipient OpenID could not be decoded. (retry: none)
+        InvalidTouser = 40257 => None, is_invalid_touser;
+        /// `43104`: The mini program may not push template messages. (retry: none)
+        NoTemplatePermission = 43104 => None, is_no_template_permission;
+        /// `50001`: The user has not subscribed to the template. (retry: none)
+        UserNotSubscribed = 50001 => None, is_user_not_subscribed;
     }
 }
-impl crate::ApiError for SendEmployeeRelationMsgError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40256 => Self::NoEmployeeRelation(body),
-            40257 => Self::InvalidTouser(body),
-            43104 => Self::NoTemplatePermission(body),
-            50001 => Self::UserNotSubscribed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoEmployeeRelation(body) => body,
-            Self::InvalidTouser(body) => body,
-            Self::NoTemplatePermission(body) => body,
-            Self::UserNotSubscribed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoEmployeeRelation(_) => crate::RetryKind::None,
-            Self::InvalidTouser(_) => crate::RetryKind::None,
-            Self::NoTemplatePermission(_) => crate::RetryKind::None,
-            Self::UserNotSubscribed(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for SendEmployeeRelationMsgError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for SendEmployeeRelationMsgError {}
 impl crate::runtime::Operation for SendEmployeeRelationMsgRequest {
     type Output = ();
     type Error = SendEmployeeRelationMsgError;
@@ -152,7 +59,9 @@ impl crate::runtime::Operation for SendEmployeeRelationMsgRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"data!\":\"string\",\"page!\":\"string\",\"template_id!\":\"string\",\"touser!\":\"string\"}},\"errors\":[40256,40257,43104,50001],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -164,6 +73,7 @@ impl crate::runtime::Operation for SendEmployeeRelationMsgRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -173,7 +83,7 @@ impl crate::runtime::Operation for SendEmployeeRelationMsgRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send a template message, through the Mini Program Merchant Assistant, to a user bound to the mini program by an employment relationship.
     ///
     /// `POST /cgi-bin/message/wxopen/employeerelationmsg/send` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/laboruse/api_sendemployeerelationmsg.html)
@@ -192,7 +102,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -201,53 +111,11 @@ impl crate::Client {
     /// | 43104 | `NoTemplatePermission` | The mini program may not push template messages. | none |
     /// | 50001 | `UserNotSubscribed` | The user has not subscribed to the template. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn send_employee_relation_msg(
+    #[inline]
+    pub fn send_employee_relation_msg(
         &self,
         request: SendEmployeeRelationMsgRequest,
-    ) -> Result<(), crate::Error<SendEmployeeRelationMsgError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), SendEmployeeRelationMsgError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `sendEmployeeRelationMsg` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SEND_EMPLOYEE_RELATION_MSG_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "sendEmployeeRelationMsg",
-    method: "POST",
-    path: "/cgi-bin/message/wxopen/employeerelationmsg/send",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "template_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "touser",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[40256, 40257, 43104, 50001],
-};

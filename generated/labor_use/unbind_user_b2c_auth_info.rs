@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::unbind_user_b2c_auth_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UnbindUserB2cAuthInfoRequest {
     /// OpenIDs of the users to unbind.
@@ -15,7 +16,11 @@ impl UnbindUserB2cAuthInfoRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.openid_list;
             crate::runtime::check::items(
@@ -29,72 +34,14 @@ impl UnbindUserB2cAuthInfoRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::unbind_user_b2c_auth_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UnbindUserB2cAuthInfoError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl UnbindUserB2cAuthInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::unbind_user_b2c_auth_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum UnbindUserB2cAuthInfoError {
     }
 }
-impl crate::ApiError for UnbindUserB2cAuthInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for UnbindUserB2cAuthInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for UnbindUserB2cAuthInfoError {}
 impl crate::runtime::Operation for UnbindUserB2cAuthInfoRequest {
     type Output = ();
     type Error = UnbindUserB2cAuthInfoError;
@@ -107,7 +54,9 @@ impl crate::runtime::Operation for UnbindUserB2cAuthInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"openid_list!\":{\"array\":\"string\"}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -120,6 +69,7 @@ impl crate::runtime::Operation for UnbindUserB2cAuthInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -129,7 +79,7 @@ impl crate::runtime::Operation for UnbindUserB2cAuthInfoRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Unbind users from the employment relationship they hold with the mini program (B2C module).
     ///
     /// `POST /wxa/business/unbinduserb2cauthinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/laboruse/api_unbinduserb2cauthinfo.html)
@@ -144,39 +94,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn unbind_user_b2c_auth_info(
+    #[inline]
+    pub fn unbind_user_b2c_auth_info(
         &self,
         request: UnbindUserB2cAuthInfoRequest,
-    ) -> Result<(), crate::Error<UnbindUserB2cAuthInfoError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), UnbindUserB2cAuthInfoError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `unbindUserB2cAuthInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const UNBIND_USER_B2C_AUTH_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "unbindUserB2cAuthInfo",
-    method: "POST",
-    path: "/wxa/business/unbinduserb2cauthinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[],
-};

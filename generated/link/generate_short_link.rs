@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::generate_short_link`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GenerateShortLinkRequest {
     /// Page of the published mini program to open, query allowed (e.g. pages/index/index?a=1).
@@ -23,19 +24,17 @@ impl GenerateShortLinkRequest {
             is_permanent: None,
         }
     }
-    /// Title shown for the link; must be lawful, and titles over 20 characters are cut with an ellipsis.
-    pub fn page_title(mut self, page_title: impl Into<String>) -> Self {
-        self.page_title = Some(page_title.into());
-        self
-    }
-    /// True for a permanent link, false for one that lasts 30 days. WeChat's default: `false`.
-    pub fn is_permanent(mut self, is_permanent: bool) -> Self {
-        self.is_permanent = Some(is_permanent);
-        self
+    crate::runtime::setters! {
+        page_title : impl Into < String >;
+        is_permanent : bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.page_url;
             crate::runtime::check::length(
@@ -50,7 +49,14 @@ impl GenerateShortLinkRequest {
     }
 }
 /// What [`crate::Client::generate_short_link`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GenerateShortLinkResponse {
     /// The generated Short Link.
@@ -63,126 +69,24 @@ impl GenerateShortLinkResponse {
         Self { link: link.into() }
     }
 }
-/// An error code returned by [`crate::Client::generate_short_link`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GenerateShortLinkError {
-    /// `40066`: The published mini program has no page at page_url. (retry: none)
-    InvalidPageUrl(crate::ErrorBody),
-    /// `40225`: The page_title is not acceptable. (retry: none)
-    InvalidPageTitle(crate::ErrorBody),
-    /// `43104`: The app may not call this API (the page limits it to e-commerce categories). (retry: none)
-    NoShortLinkPermission(crate::ErrorBody),
-    /// `45009`: The daily cap of 10,000,000 generated Short Links is used up. (retry: none)
-    DailyGenerationLimitReached(crate::ErrorBody),
-    /// `85400`: The lifetime cap of 100,000 permanent schemes or Short Links is used up. (retry: none)
-    PermanentLinkLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GenerateShortLinkError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidPageUrl(_) => "InvalidPageUrl",
-            Self::InvalidPageTitle(_) => "InvalidPageTitle",
-            Self::NoShortLinkPermission(_) => "NoShortLinkPermission",
-            Self::DailyGenerationLimitReached(_) => "DailyGenerationLimitReached",
-            Self::PermanentLinkLimitReached(_) => "PermanentLinkLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidPageUrl` (40066).
-    pub fn is_invalid_page_url(&self) -> bool {
-        matches!(self, Self::InvalidPageUrl(_))
-    }
-    /// Whether this is `InvalidPageTitle` (40225).
-    pub fn is_invalid_page_title(&self) -> bool {
-        matches!(self, Self::InvalidPageTitle(_))
-    }
-    /// Whether this is `NoShortLinkPermission` (43104).
-    pub fn is_no_short_link_permission(&self) -> bool {
-        matches!(self, Self::NoShortLinkPermission(_))
-    }
-    /// Whether this is `DailyGenerationLimitReached` (45009).
-    pub fn is_daily_generation_limit_reached(&self) -> bool {
-        matches!(self, Self::DailyGenerationLimitReached(_))
-    }
-    /// Whether this is `PermanentLinkLimitReached` (85400).
-    pub fn is_permanent_link_limit_reached(&self) -> bool {
-        matches!(self, Self::PermanentLinkLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::generate_short_link`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GenerateShortLinkError {
+        /// `40066`: The published mini program has no page at page_url. (retry: none)
+        InvalidPageUrl = 40066 => None, is_invalid_page_url;
+        /// `40225`: The page_title is not acceptable. (retry: none)
+        InvalidPageTitle = 40225 => None, is_invalid_page_title;
+        /// `43104`: The app may not call this API (the page limits it to e-commerce categories). (retry: none)
+        NoShortLinkPermission = 43104 => None, is_no_short_link_permission;
+        /// `45009`: The daily cap of 10,000,000 generated Short Links is used up. (retry: none)
+        DailyGenerationLimitReached = 45009 => None, is_daily_generation_limit_reached;
+        /// `85400`: The lifetime cap of 100,000 permanent schemes or Short Links is used up. (retry: none)
+        PermanentLinkLimitReached = 85400 => None, is_permanent_link_limit_reached;
     }
 }
-impl crate::ApiError for GenerateShortLinkError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40066 => Self::InvalidPageUrl(body),
-            40225 => Self::InvalidPageTitle(body),
-            43104 => Self::NoShortLinkPermission(body),
-            45009 => Self::DailyGenerationLimitReached(body),
-            85400 => Self::PermanentLinkLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidPageUrl(body) => body,
-            Self::InvalidPageTitle(body) => body,
-            Self::NoShortLinkPermission(body) => body,
-            Self::DailyGenerationLimitReached(body) => body,
-            Self::PermanentLinkLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidPageUrl(_) => crate::RetryKind::None,
-            Self::InvalidPageTitle(_) => crate::RetryKind::None,
-            Self::NoShortLinkPermission(_) => crate::RetryKind::None,
-            Self::DailyGenerationLimitReached(_) => crate::RetryKind::None,
-            Self::PermanentLinkLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GenerateShortLinkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GenerateShortLinkError {}
 impl crate::runtime::Operation for GenerateShortLinkRequest {
     type Output = GenerateShortLinkResponse;
     type Error = GenerateShortLinkError;
@@ -195,7 +99,9 @@ impl crate::runtime::Operation for GenerateShortLinkRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"is_permanent\":\"bool\",\"page_title\":\"string\",\"page_url!\":\"string\"}},\"errors\":[40066,40225,43104,45009,85400],\"query\":{},\"response\":{\"json\":{\"link!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -208,13 +114,14 @@ impl crate::runtime::Operation for GenerateShortLinkRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Create a Short Link that opens a mini program page from within WeChat.
     ///
     /// `POST /wxa/genwxashortlink` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/qrcode-link/short-link/api_generateshortlink.html)
@@ -244,7 +151,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -254,56 +161,11 @@ impl crate::Client {
     /// | 45009 | `DailyGenerationLimitReached` | The daily cap of 10,000,000 generated Short Links is used up. | none |
     /// | 85400 | `PermanentLinkLimitReached` | The lifetime cap of 100,000 permanent schemes or Short Links is used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn generate_short_link(
+    #[inline]
+    pub fn generate_short_link(
         &self,
         request: GenerateShortLinkRequest,
-    ) -> Result<GenerateShortLinkResponse, crate::Error<GenerateShortLinkError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GenerateShortLinkResponse, GenerateShortLinkError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `generateShortLink` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GENERATE_SHORT_LINK_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "generateShortLink",
-    method: "POST",
-    path: "/wxa/genwxashortlink",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "page_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_title",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "is_permanent",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "link",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40066, 40225, 43104, 45009, 85400],
-};

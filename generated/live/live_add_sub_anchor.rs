@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_add_sub_anchor`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveAddSubAnchorRequest {
     /// ID of the room.
@@ -20,96 +21,18 @@ impl LiveAddSubAnchorRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::live_add_sub_anchor`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveAddSubAnchorError {
-    /// `500004`: This account is already the secondary anchor. (retry: none)
-    DuplicateSubAnchor(crate::ErrorBody),
-    /// `500005`: The secondary anchor cannot be the main anchor. (retry: none)
-    SubAnchorIsMainAnchor(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveAddSubAnchorError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::DuplicateSubAnchor(_) => "DuplicateSubAnchor",
-            Self::SubAnchorIsMainAnchor(_) => "SubAnchorIsMainAnchor",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `DuplicateSubAnchor` (500004).
-    pub fn is_duplicate_sub_anchor(&self) -> bool {
-        matches!(self, Self::DuplicateSubAnchor(_))
-    }
-    /// Whether this is `SubAnchorIsMainAnchor` (500005).
-    pub fn is_sub_anchor_is_main_anchor(&self) -> bool {
-        matches!(self, Self::SubAnchorIsMainAnchor(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_add_sub_anchor`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveAddSubAnchorError {
+        /// `500004`: This account is already the secondary anchor. (retry: none)
+        DuplicateSubAnchor = 500004 => None, is_duplicate_sub_anchor;
+        /// `500005`: The secondary anchor cannot be the main anchor. (retry: none)
+        SubAnchorIsMainAnchor = 500005 => None, is_sub_anchor_is_main_anchor;
     }
 }
-impl crate::ApiError for LiveAddSubAnchorError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            500004 => Self::DuplicateSubAnchor(body),
-            500005 => Self::SubAnchorIsMainAnchor(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::DuplicateSubAnchor(body) => body,
-            Self::SubAnchorIsMainAnchor(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::DuplicateSubAnchor(_) => crate::RetryKind::None,
-            Self::SubAnchorIsMainAnchor(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveAddSubAnchorError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveAddSubAnchorError {}
 impl crate::runtime::Operation for LiveAddSubAnchorRequest {
     type Output = ();
     type Error = LiveAddSubAnchorError;
@@ -122,7 +45,9 @@ impl crate::runtime::Operation for LiveAddSubAnchorRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"roomId!\":\"int\",\"username!\":\"string\"}},\"errors\":[500004,500005],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -134,6 +59,7 @@ impl crate::runtime::Operation for LiveAddSubAnchorRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -143,7 +69,7 @@ impl crate::runtime::Operation for LiveAddSubAnchorRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Add a secondary anchor account to a live room.
     ///
     /// `POST /wxaapi/broadcast/room/addsubanchor` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_addsubanchor.html)
@@ -156,46 +82,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 500004 | `DuplicateSubAnchor` | This account is already the secondary anchor. | none |
     /// | 500005 | `SubAnchorIsMainAnchor` | The secondary anchor cannot be the main anchor. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_add_sub_anchor(
+    #[inline]
+    pub fn live_add_sub_anchor(
         &self,
         request: LiveAddSubAnchorRequest,
-    ) -> Result<(), crate::Error<LiveAddSubAnchorError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveAddSubAnchorError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveAddSubAnchor` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_ADD_SUB_ANCHOR_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveAddSubAnchor",
-    method: "POST",
-    path: "/wxaapi/broadcast/room/addsubanchor",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "username",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[500004, 500005],
-};

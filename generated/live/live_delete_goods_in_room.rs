@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_delete_goods_in_room`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveDeleteGoodsInRoomRequest {
     /// ID of the room.
@@ -18,96 +19,18 @@ impl LiveDeleteGoodsInRoomRequest {
         Self { room_id, goods_id }
     }
 }
-/// An error code returned by [`crate::Client::live_delete_goods_in_room`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveDeleteGoodsInRoomError {
-    /// `300022`: No room has this ID. (retry: none)
-    RoomNotFound(crate::ErrorBody),
-    /// `300047`: A goods item is being pushed right now; try again later. (retry: transient)
-    GoodsPushInProgress(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveDeleteGoodsInRoomError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RoomNotFound(_) => "RoomNotFound",
-            Self::GoodsPushInProgress(_) => "GoodsPushInProgress",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RoomNotFound` (300022).
-    pub fn is_room_not_found(&self) -> bool {
-        matches!(self, Self::RoomNotFound(_))
-    }
-    /// Whether this is `GoodsPushInProgress` (300047).
-    pub fn is_goods_push_in_progress(&self) -> bool {
-        matches!(self, Self::GoodsPushInProgress(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_delete_goods_in_room`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveDeleteGoodsInRoomError {
+        /// `300022`: No room has this ID. (retry: none)
+        RoomNotFound = 300022 => None, is_room_not_found;
+        /// `300047`: A goods item is being pushed right now; try again later. (retry: transient)
+        GoodsPushInProgress = 300047 => Transient, is_goods_push_in_progress;
     }
 }
-impl crate::ApiError for LiveDeleteGoodsInRoomError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300022 => Self::RoomNotFound(body),
-            300047 => Self::GoodsPushInProgress(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RoomNotFound(body) => body,
-            Self::GoodsPushInProgress(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RoomNotFound(_) => crate::RetryKind::None,
-            Self::GoodsPushInProgress(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveDeleteGoodsInRoomError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveDeleteGoodsInRoomError {}
 impl crate::runtime::Operation for LiveDeleteGoodsInRoomRequest {
     type Output = ();
     type Error = LiveDeleteGoodsInRoomError;
@@ -120,7 +43,9 @@ impl crate::runtime::Operation for LiveDeleteGoodsInRoomRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"roomId!\":\"int\"}},\"errors\":[300022,300047],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -132,6 +57,7 @@ impl crate::runtime::Operation for LiveDeleteGoodsInRoomRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -141,7 +67,7 @@ impl crate::runtime::Operation for LiveDeleteGoodsInRoomRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Remove a goods item from a live room.
     ///
     /// `POST /wxaapi/broadcast/goods/deleteInRoom` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_deletedoods.html)
@@ -155,46 +81,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 300022 | `RoomNotFound` | No room has this ID. | none |
     /// | 300047 | `GoodsPushInProgress` | A goods item is being pushed right now; try again later. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_delete_goods_in_room(
+    #[inline]
+    pub fn live_delete_goods_in_room(
         &self,
         request: LiveDeleteGoodsInRoomRequest,
-    ) -> Result<(), crate::Error<LiveDeleteGoodsInRoomError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveDeleteGoodsInRoomError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveDeleteGoodsInRoom` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_DELETE_GOODS_IN_ROOM_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveDeleteGoodsInRoom",
-    method: "POST",
-    path: "/wxaapi/broadcast/goods/deleteInRoom",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goodsId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[300022, 300047],
-};

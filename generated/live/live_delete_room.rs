@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_delete_room`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveDeleteRoomRequest {
     /// ID of the room to delete.
@@ -14,106 +15,20 @@ impl LiveDeleteRoomRequest {
         Self { id }
     }
 }
-/// An error code returned by [`crate::Client::live_delete_room`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveDeleteRoomError {
-    /// `200002`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `300022`: No room has this ID. (retry: none)
-    RoomNotFound(crate::ErrorBody),
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveDeleteRoomError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::RoomNotFound(_) => "RoomNotFound",
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (200002).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `RoomNotFound` (300022).
-    pub fn is_room_not_found(&self) -> bool {
-        matches!(self, Self::RoomNotFound(_))
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_delete_room`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveDeleteRoomError {
+        /// `200002`: A parameter is invalid. (retry: none)
+        InvalidParams = 200002 => None, is_invalid_params;
+        /// `300022`: No room has this ID. (retry: none)
+        RoomNotFound = 300022 => None, is_room_not_found;
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
     }
 }
-impl crate::ApiError for LiveDeleteRoomError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            200002 => Self::InvalidParams(body),
-            300022 => Self::RoomNotFound(body),
-            300023 => Self::RoomStateForbids(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::RoomNotFound(body) => body,
-            Self::RoomStateForbids(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::RoomNotFound(_) => crate::RetryKind::None,
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveDeleteRoomError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveDeleteRoomError {}
 impl crate::runtime::Operation for LiveDeleteRoomRequest {
     type Output = ();
     type Error = LiveDeleteRoomError;
@@ -126,7 +41,9 @@ impl crate::runtime::Operation for LiveDeleteRoomRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"id!\":\"int\"}},\"errors\":[200002,300022,300023],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -138,6 +55,7 @@ impl crate::runtime::Operation for LiveDeleteRoomRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -147,7 +65,7 @@ impl crate::runtime::Operation for LiveDeleteRoomRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Delete a live room.
     ///
     /// `POST /wxaapi/broadcast/room/deleteroom` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_deleteroom.html)
@@ -160,7 +78,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -168,32 +86,11 @@ impl crate::Client {
     /// | 300022 | `RoomNotFound` | No room has this ID. | none |
     /// | 300023 | `RoomStateForbids` | The room's current state does not allow this operation. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_delete_room(
+    #[inline]
+    pub fn live_delete_room(
         &self,
         request: LiveDeleteRoomRequest,
-    ) -> Result<(), crate::Error<LiveDeleteRoomError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveDeleteRoomError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveDeleteRoom` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_DELETE_ROOM_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveDeleteRoom",
-    method: "POST",
-    path: "/wxaapi/broadcast/room/deleteroom",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[200002, 300022, 300023],
-};

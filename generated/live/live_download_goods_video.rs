@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_download_goods_video`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveDownloadGoodsVideoRequest {
     /// ID of the room.
@@ -19,12 +20,23 @@ impl LiveDownloadGoodsVideoRequest {
     }
 }
 /// What [`crate::Client::live_download_goods_video`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveDownloadGoodsVideoResponse {
     /// Link to the explanation video.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub url: Option<String>,
 }
 impl LiveDownloadGoodsVideoResponse {
@@ -32,132 +44,28 @@ impl LiveDownloadGoodsVideoResponse {
     pub fn new() -> Self {
         Self { url: None }
     }
-    /// Link to the explanation video.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
+    crate::runtime::setters! {
+        url : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::live_download_goods_video`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveDownloadGoodsVideoError {
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// `300024`: The goods item does not exist. (retry: none)
-    GoodsNotFound(crate::ErrorBody),
-    /// `300044`: The goods item has no explanation video. (retry: none)
-    NoExplanationVideo(crate::ErrorBody),
-    /// `300045`: The explanation video has not been generated yet. (retry: transient)
-    VideoNotGenerated(crate::ErrorBody),
-    /// `300048`: WeChat failed to load the room's goods list. (retry: transient)
-    GoodsListFetchFailed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveDownloadGoodsVideoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::GoodsNotFound(_) => "GoodsNotFound",
-            Self::NoExplanationVideo(_) => "NoExplanationVideo",
-            Self::VideoNotGenerated(_) => "VideoNotGenerated",
-            Self::GoodsListFetchFailed(_) => "GoodsListFetchFailed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
-    }
-    /// Whether this is `GoodsNotFound` (300024).
-    pub fn is_goods_not_found(&self) -> bool {
-        matches!(self, Self::GoodsNotFound(_))
-    }
-    /// Whether this is `NoExplanationVideo` (300044).
-    pub fn is_no_explanation_video(&self) -> bool {
-        matches!(self, Self::NoExplanationVideo(_))
-    }
-    /// Whether this is `VideoNotGenerated` (300045).
-    pub fn is_video_not_generated(&self) -> bool {
-        matches!(self, Self::VideoNotGenerated(_))
-    }
-    /// Whether this is `GoodsListFetchFailed` (300048).
-    pub fn is_goods_list_fetch_failed(&self) -> bool {
-        matches!(self, Self::GoodsListFetchFailed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_download_goods_video`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveDownloadGoodsVideoError {
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
+        /// `300024`: The goods item does not exist. (retry: none)
+        GoodsNotFound = 300024 => None, is_goods_not_found;
+        /// `300044`: The goods item has no explanation video. (retry: none)
+        NoExplanationVideo = 300044 => None, is_no_explanation_video;
+        /// `300045`: The explanation video has not been generated yet. (retry: transient)
+        VideoNotGenerated = 300045 => Transient, is_video_not_generated;
+        /// `300048`: WeChat failed to load the room's goods list. (retry: transient)
+        GoodsListFetchFailed = 300048 => Transient, is_goods_list_fetch_failed;
     }
 }
-impl crate::ApiError for LiveDownloadGoodsVideoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300023 => Self::RoomStateForbids(body),
-            300024 => Self::GoodsNotFound(body),
-            300044 => Self::NoExplanationVideo(body),
-            300045 => Self::VideoNotGenerated(body),
-            300048 => Self::GoodsListFetchFailed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RoomStateForbids(body) => body,
-            Self::GoodsNotFound(body) => body,
-            Self::NoExplanationVideo(body) => body,
-            Self::VideoNotGenerated(body) => body,
-            Self::GoodsListFetchFailed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::GoodsNotFound(_) => crate::RetryKind::None,
-            Self::NoExplanationVideo(_) => crate::RetryKind::None,
-            Self::VideoNotGenerated(_) => crate::RetryKind::Transient,
-            Self::GoodsListFetchFailed(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveDownloadGoodsVideoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveDownloadGoodsVideoError {}
 impl crate::runtime::Operation for LiveDownloadGoodsVideoRequest {
     type Output = LiveDownloadGoodsVideoResponse;
     type Error = LiveDownloadGoodsVideoError;
@@ -170,7 +78,9 @@ impl crate::runtime::Operation for LiveDownloadGoodsVideoRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"roomId!\":\"int\"}},\"errors\":[300023,300024,300044,300045,300048],\"query\":{},\"response\":{\"json\":{\"url\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -182,13 +92,14 @@ impl crate::runtime::Operation for LiveDownloadGoodsVideoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the link to the explanation video recorded for a goods item in a live room.
     ///
     /// `POST /wxaapi/broadcast/goods/getVideo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_downloadgoodsvideo.html)
@@ -201,7 +112,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -211,52 +122,14 @@ impl crate::Client {
     /// | 300045 | `VideoNotGenerated` | The explanation video has not been generated yet. | transient |
     /// | 300048 | `GoodsListFetchFailed` | WeChat failed to load the room's goods list. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_download_goods_video(
+    #[inline]
+    pub fn live_download_goods_video(
         &self,
         request: LiveDownloadGoodsVideoRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         LiveDownloadGoodsVideoResponse,
-        crate::Error<LiveDownloadGoodsVideoError>,
+        LiveDownloadGoodsVideoError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveDownloadGoodsVideo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_DOWNLOAD_GOODS_VIDEO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveDownloadGoodsVideo",
-    method: "POST",
-    path: "/wxaapi/broadcast/goods/getVideo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goodsId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[300023, 300024, 300044, 300045, 300048],
-};

@@ -12,12 +12,19 @@ impl LiveGetDefaultGoodsKeyRequest {
     }
 }
 /// What [`crate::Client::live_get_default_goods_key`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetDefaultGoodsKeyResponse {
     /// The global key currently set.
-    #[serde(rename = "vendorGoodsKey")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "vendorGoodsKey", default, skip_serializing_if = "Option::is_none")]
     pub vendor_goods_key: Option<Vec<String>>,
 }
 impl LiveGetDefaultGoodsKeyResponse {
@@ -25,78 +32,18 @@ impl LiveGetDefaultGoodsKeyResponse {
     pub fn new() -> Self {
         Self { vendor_goods_key: None }
     }
-    /// The global key currently set.
-    pub fn vendor_goods_key(mut self, vendor_goods_key: Vec<String>) -> Self {
-        self.vendor_goods_key = Some(vendor_goods_key);
-        self
+    crate::runtime::setters! {
+        vendor_goods_key : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::live_get_default_goods_key`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveGetDefaultGoodsKeyError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveGetDefaultGoodsKeyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_get_default_goods_key`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveGetDefaultGoodsKeyError {
     }
 }
-impl crate::ApiError for LiveGetDefaultGoodsKeyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveGetDefaultGoodsKeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveGetDefaultGoodsKeyError {}
 impl crate::runtime::Operation for LiveGetDefaultGoodsKeyRequest {
     type Output = LiveGetDefaultGoodsKeyResponse;
     type Error = LiveGetDefaultGoodsKeyError;
@@ -109,7 +56,9 @@ impl crate::runtime::Operation for LiveGetDefaultGoodsKeyRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"vendorGoodsKey\":{\"array\":\"string\"}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -121,13 +70,14 @@ impl crate::runtime::Operation for LiveGetDefaultGoodsKeyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the global goods key of the live widget.
     ///
     /// `GET /wxaapi/broadcast/goods/getkey` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_getdefault_goodskey.html)
@@ -140,42 +90,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_get_default_goods_key(
+    #[inline]
+    pub fn live_get_default_goods_key(
         &self,
         request: LiveGetDefaultGoodsKeyRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         LiveGetDefaultGoodsKeyResponse,
-        crate::Error<LiveGetDefaultGoodsKeyError>,
+        LiveGetDefaultGoodsKeyError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveGetDefaultGoodsKey` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_GET_DEFAULT_GOODS_KEY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveGetDefaultGoodsKey",
-    method: "GET",
-    path: "/wxaapi/broadcast/goods/getkey",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "vendorGoodsKey",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

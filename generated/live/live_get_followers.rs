@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_get_followers`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetFollowersRequest {
     /// How many subscribers to return, at most 2000. WeChat's default: `200`.
@@ -20,19 +21,17 @@ impl LiveGetFollowersRequest {
             page_break: None,
         }
     }
-    /// How many subscribers to return, at most 2000. WeChat's default: `200`.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-    /// Paging mark from the previous answer; absent for the first page.
-    pub fn page_break(mut self, page_break: u64) -> Self {
-        self.page_break = Some(page_break);
-        self
+    crate::runtime::setters! {
+        limit : u32;
+        page_break : u64;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.limit {
             crate::runtime::check::range(
                 parent,
@@ -46,24 +45,44 @@ impl LiveGetFollowersRequest {
     }
 }
 /// The `LiveFollower` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveFollower {
     /// OpenID of the subscriber.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// When the user subscribed, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subscribe_time: Option<i64>,
     /// Room the user was in when subscribing.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub room_id: Option<u64>,
     /// State of that room when the user subscribed (101 live, 102 not started, 103 ended).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub room_status: Option<i32>,
 }
 impl LiveFollower {
@@ -76,37 +95,34 @@ impl LiveFollower {
             room_status: None,
         }
     }
-    /// OpenID of the subscriber.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// When the user subscribed, Unix seconds.
-    pub fn subscribe_time(mut self, subscribe_time: i64) -> Self {
-        self.subscribe_time = Some(subscribe_time);
-        self
-    }
-    /// Room the user was in when subscribing.
-    pub fn room_id(mut self, room_id: u64) -> Self {
-        self.room_id = Some(room_id);
-        self
-    }
-    /// State of that room when the user subscribed (101 live, 102 not started, 103 ended).
-    pub fn room_status(mut self, room_status: i32) -> Self {
-        self.room_status = Some(room_status);
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
+        subscribe_time : i64;
+        room_id : u64;
+        room_status : i32;
     }
 }
 /// What [`crate::Client::live_get_followers`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetFollowersResponse {
     /// The subscribers on this page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followers: Option<Vec<LiveFollower>>,
     /// Paging mark to send for the next page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_break: Option<u64>,
 }
 impl LiveGetFollowersResponse {
@@ -117,83 +133,19 @@ impl LiveGetFollowersResponse {
             page_break: None,
         }
     }
-    /// The subscribers on this page.
-    pub fn followers(mut self, followers: Vec<LiveFollower>) -> Self {
-        self.followers = Some(followers);
-        self
-    }
-    /// Paging mark to send for the next page.
-    pub fn page_break(mut self, page_break: u64) -> Self {
-        self.page_break = Some(page_break);
-        self
+    crate::runtime::setters! {
+        followers : Vec < LiveFollower >;
+        page_break : u64;
     }
 }
-/// An error code returned by [`crate::Client::live_get_followers`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveGetFollowersError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveGetFollowersError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_get_followers`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveGetFollowersError {
     }
 }
-impl crate::ApiError for LiveGetFollowersError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveGetFollowersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveGetFollowersError {}
 impl crate::runtime::Operation for LiveGetFollowersRequest {
     type Output = LiveGetFollowersResponse;
     type Error = LiveGetFollowersError;
@@ -206,7 +158,9 @@ impl crate::runtime::Operation for LiveGetFollowersRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"page_break\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"followers\":{\"array\":{\"object\":{\"openid\":\"string\",\"room_id\":\"int\",\"room_status\":\"int\",\"subscribe_time\":\"int\"}}},\"page_break\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -219,13 +173,14 @@ impl crate::runtime::Operation for LiveGetFollowersRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Page through the users with a long-term subscription to the mini program's live shows.
     ///
     /// `POST /wxa/business/get_wxa_followers` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/subscribe-management/api_getfollowers.html)
@@ -244,94 +199,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_get_followers(
+    #[inline]
+    pub fn live_get_followers(
         &self,
         request: LiveGetFollowersRequest,
-    ) -> Result<LiveGetFollowersResponse, crate::Error<LiveGetFollowersError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<LiveGetFollowersResponse, LiveGetFollowersError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveGetFollowers` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_GET_FOLLOWERS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveGetFollowers",
-    method: "POST",
-    path: "/wxa/business/get_wxa_followers",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "limit",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_break",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "followers",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "openid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "subscribe_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "room_id",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "room_status",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_break",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

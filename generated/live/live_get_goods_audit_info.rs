@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_get_goods_audit_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetGoodsAuditInfoRequest {
     /// IDs of the goods to look up.
@@ -15,7 +16,11 @@ impl LiveGetGoodsAuditInfoRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods_ids;
             crate::runtime::check::items(
@@ -29,154 +34,104 @@ impl LiveGetGoodsAuditInfoRequest {
         Ok(())
     }
 }
-/// Values of `LiveGoodsAuditInfoPriceType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LiveGoodsAuditInfoPriceType {
-    /// `1`.
-    Fixed,
-    /// `2`.
-    Range,
-    /// `3`.
-    Discount,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl LiveGoodsAuditInfoPriceType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Fixed => 1,
-            Self::Range => 2,
-            Self::Discount => 3,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `LiveGoodsAuditInfoPriceType`.
+    pub enum LiveGoodsAuditInfoPriceType {
+        /// `1`.
+        Fixed = 1;
+        /// `2`.
+        Range = 2;
+        /// `3`.
+        Discount = 3;
     }
 }
-impl From<i64> for LiveGoodsAuditInfoPriceType {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Fixed,
-            2 => Self::Range,
-            3 => Self::Discount,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for LiveGoodsAuditInfoPriceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for LiveGoodsAuditInfoPriceType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LiveGoodsAuditInfoPriceType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `LiveGoodsAuditInfoAuditStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LiveGoodsAuditInfoAuditStatus {
-    /// `0`.
-    NotReviewed,
-    /// `1`.
-    Reviewing,
-    /// `2`.
-    Approved,
-    /// `3`.
-    Rejected,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl LiveGoodsAuditInfoAuditStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotReviewed => 0,
-            Self::Reviewing => 1,
-            Self::Approved => 2,
-            Self::Rejected => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for LiveGoodsAuditInfoAuditStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotReviewed,
-            1 => Self::Reviewing,
-            2 => Self::Approved,
-            3 => Self::Rejected,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for LiveGoodsAuditInfoAuditStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for LiveGoodsAuditInfoAuditStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LiveGoodsAuditInfoAuditStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `LiveGoodsAuditInfoAuditStatus`.
+    pub enum LiveGoodsAuditInfoAuditStatus {
+        /// `0`.
+        NotReviewed = 0;
+        /// `1`.
+        Reviewing = 1;
+        /// `2`.
+        Approved = 2;
+        /// `3`.
+        Rejected = 3;
     }
 }
 /// The `LiveGoodsAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGoodsAuditInfo {
     /// Goods ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub goods_id: Option<u64>,
     /// Goods name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// URL of the goods image.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cover_img_url: Option<String>,
     /// Mini program path of the goods detail page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub url: Option<String>,
     /// How price and price2 are read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_type: Option<LiveGoodsAuditInfoPriceType>,
     /// Price, or the low end or original price.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price: Option<f64>,
     /// High end of the range or the discounted price.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price2: Option<f64>,
     /// Review state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_status: Option<LiveGoodsAuditInfoAuditStatus>,
     /// 1 or 2 for goods added through the API; other values for goods added in the console.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub third_party_tag: Option<i32>,
     /// AppID of the third-party mini program selling the goods; empty for own goods.
-    #[serde(rename = "thirdPartyAppid")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "thirdPartyAppid",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub third_party_appid: Option<String>,
 }
 impl LiveGoodsAuditInfo {
@@ -195,67 +150,40 @@ impl LiveGoodsAuditInfo {
             third_party_appid: None,
         }
     }
-    /// Goods ID.
-    pub fn goods_id(mut self, goods_id: u64) -> Self {
-        self.goods_id = Some(goods_id);
-        self
-    }
-    /// Goods name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// URL of the goods image.
-    pub fn cover_img_url(mut self, cover_img_url: impl Into<String>) -> Self {
-        self.cover_img_url = Some(cover_img_url.into());
-        self
-    }
-    /// Mini program path of the goods detail page.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-    /// How price and price2 are read.
-    pub fn price_type(mut self, price_type: LiveGoodsAuditInfoPriceType) -> Self {
-        self.price_type = Some(price_type);
-        self
-    }
-    /// Price, or the low end or original price.
-    pub fn price(mut self, price: f64) -> Self {
-        self.price = Some(price);
-        self
-    }
-    /// High end of the range or the discounted price.
-    pub fn price2(mut self, price2: f64) -> Self {
-        self.price2 = Some(price2);
-        self
-    }
-    /// Review state.
-    pub fn audit_status(mut self, audit_status: LiveGoodsAuditInfoAuditStatus) -> Self {
-        self.audit_status = Some(audit_status);
-        self
-    }
-    /// 1 or 2 for goods added through the API; other values for goods added in the console.
-    pub fn third_party_tag(mut self, third_party_tag: i32) -> Self {
-        self.third_party_tag = Some(third_party_tag);
-        self
-    }
-    /// AppID of the third-party mini program selling the goods; empty for own goods.
-    pub fn third_party_appid(mut self, third_party_appid: impl Into<String>) -> Self {
-        self.third_party_appid = Some(third_party_appid.into());
-        self
+    crate::runtime::setters! {
+        goods_id : u64;
+        name : impl Into < String >;
+        cover_img_url : impl Into < String >;
+        url : impl Into < String >;
+        price_type : LiveGoodsAuditInfoPriceType;
+        price : f64;
+        price2 : f64;
+        audit_status : LiveGoodsAuditInfoAuditStatus;
+        third_party_tag : i32;
+        third_party_appid : impl Into < String >;
     }
 }
 /// What [`crate::Client::live_get_goods_audit_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetGoodsAuditInfoResponse {
     /// The goods found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods: Option<Vec<LiveGoodsAuditInfo>>,
     /// Number of goods.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<u32>,
 }
 impl LiveGetGoodsAuditInfoResponse {
@@ -263,83 +191,19 @@ impl LiveGetGoodsAuditInfoResponse {
     pub fn new() -> Self {
         Self { goods: None, total: None }
     }
-    /// The goods found.
-    pub fn goods(mut self, goods: Vec<LiveGoodsAuditInfo>) -> Self {
-        self.goods = Some(goods);
-        self
-    }
-    /// Number of goods.
-    pub fn total(mut self, total: u32) -> Self {
-        self.total = Some(total);
-        self
+    crate::runtime::setters! {
+        goods : Vec < LiveGoodsAuditInfo >;
+        total : u32;
     }
 }
-/// An error code returned by [`crate::Client::live_get_goods_audit_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveGetGoodsAuditInfoError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveGetGoodsAuditInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_get_goods_audit_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveGetGoodsAuditInfoError {
     }
 }
-impl crate::ApiError for LiveGetGoodsAuditInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveGetGoodsAuditInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveGetGoodsAuditInfoError {}
 impl crate::runtime::Operation for LiveGetGoodsAuditInfoRequest {
     type Output = LiveGetGoodsAuditInfoResponse;
     type Error = LiveGetGoodsAuditInfoError;
@@ -352,7 +216,9 @@ impl crate::runtime::Operation for LiveGetGoodsAuditInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goods_ids!\":{\"array\":\"int\"}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"goods\":{\"array\":{\"object\":{\"audit_status\":{\"enum\":[0,1,2,3]},\"cover_img_url\":\"string\",\"goods_id\":\"int\",\"name\":\"string\",\"price\":\"float\",\"price2\":\"float\",\"price_type\":{\"enum\":[1,2,3]},\"thirdPartyAppid\":\"string\",\"third_party_tag\":\"int\",\"url\":\"string\"}}},\"total\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -365,13 +231,14 @@ impl crate::runtime::Operation for LiveGetGoodsAuditInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the details and review state of given goods in the live goods library.
     ///
     /// `POST /wxa/business/getgoodswarehouse` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/commodity-management/api_getgoodsauditinfo.html)
@@ -393,138 +260,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_get_goods_audit_info(
+    #[inline]
+    pub fn live_get_goods_audit_info(
         &self,
         request: LiveGetGoodsAuditInfoRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         LiveGetGoodsAuditInfoResponse,
-        crate::Error<LiveGetGoodsAuditInfoError>,
+        LiveGetGoodsAuditInfoError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveGetGoodsAuditInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_GET_GOODS_AUDIT_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveGetGoodsAuditInfo",
-    method: "POST",
-    path: "/wxa/business/getgoodswarehouse",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "goods_ids",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Int,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "goods",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "goods_id",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "cover_img_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "price_type",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2, 3],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "price",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "price2",
-                                ty: crate::testing::contract::TypeContract::Float,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "audit_status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[0, 1, 2, 3],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "third_party_tag",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "thirdPartyAppid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "total",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

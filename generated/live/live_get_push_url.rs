@@ -15,13 +15,24 @@ impl LiveGetPushUrlRequest {
     }
 }
 /// What [`crate::Client::live_get_push_url`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetPushUrlResponse {
     /// RTMP push address, including its signature parameters.
-    #[serde(rename = "pushAddr")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pushAddr",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub push_addr: Option<String>,
 }
 impl LiveGetPushUrlResponse {
@@ -29,102 +40,22 @@ impl LiveGetPushUrlResponse {
     pub fn new() -> Self {
         Self { push_addr: None }
     }
-    /// RTMP push address, including its signature parameters.
-    pub fn push_addr(mut self, push_addr: impl Into<String>) -> Self {
-        self.push_addr = Some(push_addr.into());
-        self
+    crate::runtime::setters! {
+        push_addr : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::live_get_push_url`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveGetPushUrlError {
-    /// `300022`: No room has this ID. (retry: none)
-    RoomNotFound(crate::ErrorBody),
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveGetPushUrlError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RoomNotFound(_) => "RoomNotFound",
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RoomNotFound` (300022).
-    pub fn is_room_not_found(&self) -> bool {
-        matches!(self, Self::RoomNotFound(_))
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_get_push_url`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveGetPushUrlError {
+        /// `300022`: No room has this ID. (retry: none)
+        RoomNotFound = 300022 => None, is_room_not_found;
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
     }
 }
-impl crate::ApiError for LiveGetPushUrlError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300022 => Self::RoomNotFound(body),
-            300023 => Self::RoomStateForbids(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RoomNotFound(body) => body,
-            Self::RoomStateForbids(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RoomNotFound(_) => crate::RetryKind::None,
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveGetPushUrlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveGetPushUrlError {}
 impl crate::runtime::Operation for LiveGetPushUrlRequest {
     type Output = LiveGetPushUrlResponse;
     type Error = LiveGetPushUrlError;
@@ -137,7 +68,9 @@ impl crate::runtime::Operation for LiveGetPushUrlRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[300022,300023],\"query\":{\"roomId!\":\"int\"},\"response\":{\"json\":{\"pushAddr\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -151,13 +84,14 @@ impl crate::runtime::Operation for LiveGetPushUrlRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the RTMP address to push a stream into a live room.
     ///
     /// `GET /wxaapi/broadcast/room/getpushurl` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_getpushurl.html)
@@ -171,47 +105,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 300022 | `RoomNotFound` | No room has this ID. | none |
     /// | 300023 | `RoomStateForbids` | The room's current state does not allow this operation. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_get_push_url(
+    #[inline]
+    pub fn live_get_push_url(
         &self,
         request: LiveGetPushUrlRequest,
-    ) -> Result<LiveGetPushUrlResponse, crate::Error<LiveGetPushUrlError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<LiveGetPushUrlResponse, LiveGetPushUrlError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveGetPushUrl` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_GET_PUSH_URL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveGetPushUrl",
-    method: "GET",
-    path: "/wxaapi/broadcast/room/getpushurl",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "roomId",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "pushAddr",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[300022, 300023],
-};

@@ -15,30 +15,45 @@ impl LiveGetSharedCodeRequest {
     pub fn new(room_id: u64) -> Self {
         Self { room_id, params: None }
     }
-    /// Custom parameters carried by the share path (URL-encoded JSON in the example).
-    pub fn params(mut self, params: impl Into<String>) -> Self {
-        self.params = Some(params.into());
-        self
+    crate::runtime::setters! {
+        params : impl Into < String >;
     }
 }
 /// What [`crate::Client::live_get_shared_code`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetSharedCodeResponse {
     /// CDN URL of the share QR code image.
-    #[serde(rename = "cdnUrl")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cdnUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cdn_url: Option<String>,
     /// Page path to share (a plugin-private path with the room ID).
-    #[serde(rename = "pagePath")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pagePath",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_path: Option<String>,
     /// URL of the share poster image.
-    #[serde(rename = "posterUrl")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "posterUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub poster_url: Option<String>,
 }
 impl LiveGetSharedCodeResponse {
@@ -50,122 +65,26 @@ impl LiveGetSharedCodeResponse {
             poster_url: None,
         }
     }
-    /// CDN URL of the share QR code image.
-    pub fn cdn_url(mut self, cdn_url: impl Into<String>) -> Self {
-        self.cdn_url = Some(cdn_url.into());
-        self
-    }
-    /// Page path to share (a plugin-private path with the room ID).
-    pub fn page_path(mut self, page_path: impl Into<String>) -> Self {
-        self.page_path = Some(page_path.into());
-        self
-    }
-    /// URL of the share poster image.
-    pub fn poster_url(mut self, poster_url: impl Into<String>) -> Self {
-        self.poster_url = Some(poster_url.into());
-        self
+    crate::runtime::setters! {
+        cdn_url : impl Into < String >;
+        page_path : impl Into < String >;
+        poster_url : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::live_get_shared_code`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveGetSharedCodeError {
-    /// `1001`: The request parameters are invalid. (retry: none)
-    InvalidRequestParams(crate::ErrorBody),
-    /// `300022`: No room has this ID. (retry: none)
-    RoomNotFound(crate::ErrorBody),
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveGetSharedCodeError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidRequestParams(_) => "InvalidRequestParams",
-            Self::RoomNotFound(_) => "RoomNotFound",
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidRequestParams` (1001).
-    pub fn is_invalid_request_params(&self) -> bool {
-        matches!(self, Self::InvalidRequestParams(_))
-    }
-    /// Whether this is `RoomNotFound` (300022).
-    pub fn is_room_not_found(&self) -> bool {
-        matches!(self, Self::RoomNotFound(_))
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_get_shared_code`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveGetSharedCodeError {
+        /// `1001`: The request parameters are invalid. (retry: none)
+        InvalidRequestParams = 1001 => None, is_invalid_request_params;
+        /// `300022`: No room has this ID. (retry: none)
+        RoomNotFound = 300022 => None, is_room_not_found;
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
     }
 }
-impl crate::ApiError for LiveGetSharedCodeError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1001 => Self::InvalidRequestParams(body),
-            300022 => Self::RoomNotFound(body),
-            300023 => Self::RoomStateForbids(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidRequestParams(body) => body,
-            Self::RoomNotFound(body) => body,
-            Self::RoomStateForbids(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidRequestParams(_) => crate::RetryKind::None,
-            Self::RoomNotFound(_) => crate::RetryKind::None,
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveGetSharedCodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveGetSharedCodeError {}
 impl crate::runtime::Operation for LiveGetSharedCodeRequest {
     type Output = LiveGetSharedCodeResponse;
     type Error = LiveGetSharedCodeError;
@@ -178,7 +97,9 @@ impl crate::runtime::Operation for LiveGetSharedCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[1001,300022,300023],\"query\":{\"params\":\"string\",\"roomId!\":\"int\"},\"response\":{\"json\":{\"cdnUrl\":\"string\",\"pagePath\":\"string\",\"posterUrl\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -195,13 +116,14 @@ impl crate::runtime::Operation for LiveGetSharedCodeRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the share QR code, share path and poster of a live room.
     ///
     /// `GET /wxaapi/broadcast/room/getsharedcode` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_getsharedcode.html)
@@ -216,7 +138,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -224,61 +146,11 @@ impl crate::Client {
     /// | 300022 | `RoomNotFound` | No room has this ID. | none |
     /// | 300023 | `RoomStateForbids` | The room's current state does not allow this operation. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_get_shared_code(
+    #[inline]
+    pub fn live_get_shared_code(
         &self,
         request: LiveGetSharedCodeRequest,
-    ) -> Result<LiveGetSharedCodeResponse, crate::Error<LiveGetSharedCodeError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<LiveGetSharedCodeResponse, LiveGetSharedCodeError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveGetSharedCode` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_GET_SHARED_CODE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveGetSharedCode",
-    method: "GET",
-    path: "/wxaapi/broadcast/room/getsharedcode",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "roomId",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "params",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "cdnUrl",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "pagePath",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "posterUrl",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1001, 300022, 300023],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_import_goods`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveImportGoodsRequest {
     /// IDs of the goods to import.
@@ -18,7 +19,11 @@ impl LiveImportGoodsRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.ids;
             crate::runtime::check::items(parent, "ids", value.len(), Some(1u64), None)?;
@@ -26,146 +31,28 @@ impl LiveImportGoodsRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::live_import_goods`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveImportGoodsError {
-    /// `200002`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `300022`: No room has this ID. (retry: none)
-    RoomNotFound(crate::ErrorBody),
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// `300024`: A goods ID does not exist. (retry: none)
-    GoodsNotFound(crate::ErrorBody),
-    /// `300025`: A goods item has not passed review. (retry: none)
-    GoodsNotApproved(crate::ErrorBody),
-    /// `300027`: Importing the goods failed. (retry: none)
-    ImportFailed(crate::ErrorBody),
-    /// `300033`: The room already holds the maximum number of goods. (retry: none)
-    RoomGoodsLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveImportGoodsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::RoomNotFound(_) => "RoomNotFound",
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::GoodsNotFound(_) => "GoodsNotFound",
-            Self::GoodsNotApproved(_) => "GoodsNotApproved",
-            Self::ImportFailed(_) => "ImportFailed",
-            Self::RoomGoodsLimitReached(_) => "RoomGoodsLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (200002).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `RoomNotFound` (300022).
-    pub fn is_room_not_found(&self) -> bool {
-        matches!(self, Self::RoomNotFound(_))
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
-    }
-    /// Whether this is `GoodsNotFound` (300024).
-    pub fn is_goods_not_found(&self) -> bool {
-        matches!(self, Self::GoodsNotFound(_))
-    }
-    /// Whether this is `GoodsNotApproved` (300025).
-    pub fn is_goods_not_approved(&self) -> bool {
-        matches!(self, Self::GoodsNotApproved(_))
-    }
-    /// Whether this is `ImportFailed` (300027).
-    pub fn is_import_failed(&self) -> bool {
-        matches!(self, Self::ImportFailed(_))
-    }
-    /// Whether this is `RoomGoodsLimitReached` (300033).
-    pub fn is_room_goods_limit_reached(&self) -> bool {
-        matches!(self, Self::RoomGoodsLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_import_goods`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveImportGoodsError {
+        /// `200002`: A parameter is invalid. (retry: none)
+        InvalidParams = 200002 => None, is_invalid_params;
+        /// `300022`: No room has this ID. (retry: none)
+        RoomNotFound = 300022 => None, is_room_not_found;
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
+        /// `300024`: A goods ID does not exist. (retry: none)
+        GoodsNotFound = 300024 => None, is_goods_not_found;
+        /// `300025`: A goods item has not passed review. (retry: none)
+        GoodsNotApproved = 300025 => None, is_goods_not_approved;
+        /// `300027`: Importing the goods failed. (retry: none)
+        ImportFailed = 300027 => None, is_import_failed;
+        /// `300033`: The room already holds the maximum number of goods. (retry: none)
+        RoomGoodsLimitReached = 300033 => None, is_room_goods_limit_reached;
     }
 }
-impl crate::ApiError for LiveImportGoodsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            200002 => Self::InvalidParams(body),
-            300022 => Self::RoomNotFound(body),
-            300023 => Self::RoomStateForbids(body),
-            300024 => Self::GoodsNotFound(body),
-            300025 => Self::GoodsNotApproved(body),
-            300027 => Self::ImportFailed(body),
-            300033 => Self::RoomGoodsLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::RoomNotFound(body) => body,
-            Self::RoomStateForbids(body) => body,
-            Self::GoodsNotFound(body) => body,
-            Self::GoodsNotApproved(body) => body,
-            Self::ImportFailed(body) => body,
-            Self::RoomGoodsLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::RoomNotFound(_) => crate::RetryKind::None,
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::GoodsNotFound(_) => crate::RetryKind::None,
-            Self::GoodsNotApproved(_) => crate::RetryKind::None,
-            Self::ImportFailed(_) => crate::RetryKind::None,
-            Self::RoomGoodsLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveImportGoodsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveImportGoodsError {}
 impl crate::runtime::Operation for LiveImportGoodsRequest {
     type Output = ();
     type Error = LiveImportGoodsError;
@@ -178,7 +65,9 @@ impl crate::runtime::Operation for LiveImportGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"ids!\":{\"array\":\"int\"},\"roomId!\":\"int\"}},\"errors\":[200002,300022,300023,300024,300025,300027,300033],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -191,6 +80,7 @@ impl crate::runtime::Operation for LiveImportGoodsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -200,7 +90,7 @@ impl crate::runtime::Operation for LiveImportGoodsRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Import approved goods from the goods library into a live room.
     ///
     /// `POST /wxaapi/broadcast/room/addgoods` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_importgoods.html)
@@ -214,7 +104,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -226,41 +116,11 @@ impl crate::Client {
     /// | 300027 | `ImportFailed` | Importing the goods failed. | none |
     /// | 300033 | `RoomGoodsLimitReached` | The room already holds the maximum number of goods. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_import_goods(
+    #[inline]
+    pub fn live_import_goods(
         &self,
         request: LiveImportGoodsRequest,
-    ) -> Result<(), crate::Error<LiveImportGoodsError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveImportGoodsError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveImportGoods` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_IMPORT_GOODS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveImportGoods",
-    method: "POST",
-    path: "/wxaapi/broadcast/room/addgoods",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ids",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Int,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[200002, 300022, 300023, 300024, 300025, 300027, 300033],
-};

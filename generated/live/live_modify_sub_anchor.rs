@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_modify_sub_anchor`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveModifySubAnchorRequest {
     /// ID of the room.
@@ -20,96 +21,18 @@ impl LiveModifySubAnchorRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::live_modify_sub_anchor`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveModifySubAnchorError {
-    /// `500002`: The secondary anchor account has not passed real-name verification. (retry: none)
-    SubAnchorNotVerified(crate::ErrorBody),
-    /// `500004`: This account is already the secondary anchor. (retry: none)
-    DuplicateSubAnchor(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveModifySubAnchorError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SubAnchorNotVerified(_) => "SubAnchorNotVerified",
-            Self::DuplicateSubAnchor(_) => "DuplicateSubAnchor",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SubAnchorNotVerified` (500002).
-    pub fn is_sub_anchor_not_verified(&self) -> bool {
-        matches!(self, Self::SubAnchorNotVerified(_))
-    }
-    /// Whether this is `DuplicateSubAnchor` (500004).
-    pub fn is_duplicate_sub_anchor(&self) -> bool {
-        matches!(self, Self::DuplicateSubAnchor(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_modify_sub_anchor`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveModifySubAnchorError {
+        /// `500002`: The secondary anchor account has not passed real-name verification. (retry: none)
+        SubAnchorNotVerified = 500002 => None, is_sub_anchor_not_verified;
+        /// `500004`: This account is already the secondary anchor. (retry: none)
+        DuplicateSubAnchor = 500004 => None, is_duplicate_sub_anchor;
     }
 }
-impl crate::ApiError for LiveModifySubAnchorError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            500002 => Self::SubAnchorNotVerified(body),
-            500004 => Self::DuplicateSubAnchor(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SubAnchorNotVerified(body) => body,
-            Self::DuplicateSubAnchor(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SubAnchorNotVerified(_) => crate::RetryKind::None,
-            Self::DuplicateSubAnchor(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveModifySubAnchorError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveModifySubAnchorError {}
 impl crate::runtime::Operation for LiveModifySubAnchorRequest {
     type Output = ();
     type Error = LiveModifySubAnchorError;
@@ -122,7 +45,9 @@ impl crate::runtime::Operation for LiveModifySubAnchorRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"roomId!\":\"int\",\"username!\":\"string\"}},\"errors\":[500002,500004],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -134,6 +59,7 @@ impl crate::runtime::Operation for LiveModifySubAnchorRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -143,7 +69,7 @@ impl crate::runtime::Operation for LiveModifySubAnchorRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Replace the secondary anchor of a live room.
     ///
     /// `POST /wxaapi/broadcast/room/modifysubanchor` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_modifysubanchor.html)
@@ -155,46 +81,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 500002 | `SubAnchorNotVerified` | The secondary anchor account has not passed real-name verification. | none |
     /// | 500004 | `DuplicateSubAnchor` | This account is already the secondary anchor. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_modify_sub_anchor(
+    #[inline]
+    pub fn live_modify_sub_anchor(
         &self,
         request: LiveModifySubAnchorRequest,
-    ) -> Result<(), crate::Error<LiveModifySubAnchorError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveModifySubAnchorError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveModifySubAnchor` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_MODIFY_SUB_ANCHOR_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveModifySubAnchor",
-    method: "POST",
-    path: "/wxaapi/broadcast/room/modifysubanchor",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "username",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[500002, 500004],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_push_goods`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LivePushGoodsRequest {
     /// ID of the room.
@@ -18,126 +19,24 @@ impl LivePushGoodsRequest {
         Self { room_id, goods_id }
     }
 }
-/// An error code returned by [`crate::Client::live_push_goods`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LivePushGoodsError {
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// `300024`: The goods item does not exist. (retry: none)
-    GoodsNotFound(crate::ErrorBody),
-    /// `300047`: Another goods item is being pushed; try again later. (retry: transient)
-    GoodsPushInProgress(crate::ErrorBody),
-    /// `300052`: Goods taken off sale cannot be pushed. (retry: none)
-    GoodsOffSale(crate::ErrorBody),
-    /// `300053`: The room does not contain this goods item. (retry: none)
-    GoodsNotInRoom(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LivePushGoodsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::GoodsNotFound(_) => "GoodsNotFound",
-            Self::GoodsPushInProgress(_) => "GoodsPushInProgress",
-            Self::GoodsOffSale(_) => "GoodsOffSale",
-            Self::GoodsNotInRoom(_) => "GoodsNotInRoom",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
-    }
-    /// Whether this is `GoodsNotFound` (300024).
-    pub fn is_goods_not_found(&self) -> bool {
-        matches!(self, Self::GoodsNotFound(_))
-    }
-    /// Whether this is `GoodsPushInProgress` (300047).
-    pub fn is_goods_push_in_progress(&self) -> bool {
-        matches!(self, Self::GoodsPushInProgress(_))
-    }
-    /// Whether this is `GoodsOffSale` (300052).
-    pub fn is_goods_off_sale(&self) -> bool {
-        matches!(self, Self::GoodsOffSale(_))
-    }
-    /// Whether this is `GoodsNotInRoom` (300053).
-    pub fn is_goods_not_in_room(&self) -> bool {
-        matches!(self, Self::GoodsNotInRoom(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_push_goods`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LivePushGoodsError {
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
+        /// `300024`: The goods item does not exist. (retry: none)
+        GoodsNotFound = 300024 => None, is_goods_not_found;
+        /// `300047`: Another goods item is being pushed; try again later. (retry: transient)
+        GoodsPushInProgress = 300047 => Transient, is_goods_push_in_progress;
+        /// `300052`: Goods taken off sale cannot be pushed. (retry: none)
+        GoodsOffSale = 300052 => None, is_goods_off_sale;
+        /// `300053`: The room does not contain this goods item. (retry: none)
+        GoodsNotInRoom = 300053 => None, is_goods_not_in_room;
     }
 }
-impl crate::ApiError for LivePushGoodsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300023 => Self::RoomStateForbids(body),
-            300024 => Self::GoodsNotFound(body),
-            300047 => Self::GoodsPushInProgress(body),
-            300052 => Self::GoodsOffSale(body),
-            300053 => Self::GoodsNotInRoom(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RoomStateForbids(body) => body,
-            Self::GoodsNotFound(body) => body,
-            Self::GoodsPushInProgress(body) => body,
-            Self::GoodsOffSale(body) => body,
-            Self::GoodsNotInRoom(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::GoodsNotFound(_) => crate::RetryKind::None,
-            Self::GoodsPushInProgress(_) => crate::RetryKind::Transient,
-            Self::GoodsOffSale(_) => crate::RetryKind::None,
-            Self::GoodsNotInRoom(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LivePushGoodsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LivePushGoodsError {}
 impl crate::runtime::Operation for LivePushGoodsRequest {
     type Output = ();
     type Error = LivePushGoodsError;
@@ -150,7 +49,9 @@ impl crate::runtime::Operation for LivePushGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"roomId!\":\"int\"}},\"errors\":[300023,300024,300047,300052,300053],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -162,6 +63,7 @@ impl crate::runtime::Operation for LivePushGoodsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -171,7 +73,7 @@ impl crate::runtime::Operation for LivePushGoodsRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Push a goods item to the viewers of a live room.
     ///
     /// `POST /wxaapi/broadcast/goods/push` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_pushgoods.html)
@@ -184,7 +86,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -194,39 +96,11 @@ impl crate::Client {
     /// | 300052 | `GoodsOffSale` | Goods taken off sale cannot be pushed. | none |
     /// | 300053 | `GoodsNotInRoom` | The room does not contain this goods item. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_push_goods(
+    #[inline]
+    pub fn live_push_goods(
         &self,
         request: LivePushGoodsRequest,
-    ) -> Result<(), crate::Error<LivePushGoodsError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LivePushGoodsError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `livePushGoods` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_PUSH_GOODS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "livePushGoods",
-    method: "POST",
-    path: "/wxaapi/broadcast/goods/push",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goodsId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[300023, 300024, 300047, 300052, 300053],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_push_message`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LivePushMessageRequest {
     /// ID of the room that started.
@@ -17,7 +18,11 @@ impl LivePushMessageRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.user_openid;
             crate::runtime::check::items(
@@ -32,12 +37,23 @@ impl LivePushMessageRequest {
     }
 }
 /// What [`crate::Client::live_push_message`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LivePushMessageResponse {
     /// ID of this mass send, repeated in the send-result event.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_id: Option<String>,
 }
 impl LivePushMessageResponse {
@@ -45,102 +61,22 @@ impl LivePushMessageResponse {
     pub fn new() -> Self {
         Self { message_id: None }
     }
-    /// ID of this mass send, repeated in the send-result event.
-    pub fn message_id(mut self, message_id: impl Into<String>) -> Self {
-        self.message_id = Some(message_id.into());
-        self
+    crate::runtime::setters! {
+        message_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::live_push_message`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LivePushMessageError {
-    /// `9410005`: Another room has already been pushed today. (retry: none)
-    OtherRoomPushedToday(crate::ErrorBody),
-    /// `9410006`: The room is not broadcasting. (retry: none)
-    RoomNotLive(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LivePushMessageError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::OtherRoomPushedToday(_) => "OtherRoomPushedToday",
-            Self::RoomNotLive(_) => "RoomNotLive",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `OtherRoomPushedToday` (9410005).
-    pub fn is_other_room_pushed_today(&self) -> bool {
-        matches!(self, Self::OtherRoomPushedToday(_))
-    }
-    /// Whether this is `RoomNotLive` (9410006).
-    pub fn is_room_not_live(&self) -> bool {
-        matches!(self, Self::RoomNotLive(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_push_message`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LivePushMessageError {
+        /// `9410005`: Another room has already been pushed today. (retry: none)
+        OtherRoomPushedToday = 9410005 => None, is_other_room_pushed_today;
+        /// `9410006`: The room is not broadcasting. (retry: none)
+        RoomNotLive = 9410006 => None, is_room_not_live;
     }
 }
-impl crate::ApiError for LivePushMessageError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9410005 => Self::OtherRoomPushedToday(body),
-            9410006 => Self::RoomNotLive(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::OtherRoomPushedToday(body) => body,
-            Self::RoomNotLive(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::OtherRoomPushedToday(_) => crate::RetryKind::None,
-            Self::RoomNotLive(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LivePushMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LivePushMessageError {}
 impl crate::runtime::Operation for LivePushMessageRequest {
     type Output = LivePushMessageResponse;
     type Error = LivePushMessageError;
@@ -153,7 +89,9 @@ impl crate::runtime::Operation for LivePushMessageRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"room_id!\":\"int\",\"user_openid!\":{\"array\":\"string\"}}},\"errors\":[9410005,9410006],\"query\":{},\"response\":{\"json\":{\"message_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -166,13 +104,14 @@ impl crate::runtime::Operation for LivePushMessageRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Notify long-term subscribers that a live room has started.
     ///
     /// `POST /wxa/business/push_message` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/subscribe-management/api_pushmessage.html)
@@ -187,58 +126,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 9410005 | `OtherRoomPushedToday` | Another room has already been pushed today. | none |
     /// | 9410006 | `RoomNotLive` | The room is not broadcasting. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_push_message(
+    #[inline]
+    pub fn live_push_message(
         &self,
         request: LivePushMessageRequest,
-    ) -> Result<LivePushMessageResponse, crate::Error<LivePushMessageError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<LivePushMessageResponse, LivePushMessageError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `livePushMessage` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_PUSH_MESSAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "livePushMessage",
-    method: "POST",
-    path: "/wxa/business/push_message",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "room_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "user_openid",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "message_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9410005, 9410006],
-};

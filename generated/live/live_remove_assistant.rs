@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_remove_assistant`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveRemoveAssistantRequest {
     /// ID of the room.
@@ -20,72 +21,14 @@ impl LiveRemoveAssistantRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::live_remove_assistant`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveRemoveAssistantError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveRemoveAssistantError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_remove_assistant`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveRemoveAssistantError {
     }
 }
-impl crate::ApiError for LiveRemoveAssistantError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveRemoveAssistantError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveRemoveAssistantError {}
 impl crate::runtime::Operation for LiveRemoveAssistantRequest {
     type Output = ();
     type Error = LiveRemoveAssistantError;
@@ -98,7 +41,9 @@ impl crate::runtime::Operation for LiveRemoveAssistantRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"roomId!\":\"int\",\"username!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -110,6 +55,7 @@ impl crate::runtime::Operation for LiveRemoveAssistantRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -119,7 +65,7 @@ impl crate::runtime::Operation for LiveRemoveAssistantRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Remove an assistant from a live room.
     ///
     /// `POST /wxaapi/broadcast/room/removeassistant` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_removeassistant.html)
@@ -130,44 +76,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_remove_assistant(
+    #[inline]
+    pub fn live_remove_assistant(
         &self,
         request: LiveRemoveAssistantRequest,
-    ) -> Result<(), crate::Error<LiveRemoveAssistantError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveRemoveAssistantError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveRemoveAssistant` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_REMOVE_ASSISTANT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveRemoveAssistant",
-    method: "POST",
-    path: "/wxaapi/broadcast/room/removeassistant",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "username",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_reset_goods_audit`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveResetGoodsAuditRequest {
     /// ID of the goods item.
@@ -18,96 +19,18 @@ impl LiveResetGoodsAuditRequest {
         Self { goods_id, audit_id }
     }
 }
-/// An error code returned by [`crate::Client::live_reset_goods_audit`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveResetGoodsAuditError {
-    /// `300009`: Withdrawing the review failed. (retry: none)
-    WithdrawFailed(crate::ErrorBody),
-    /// `300017`: The goods have not been submitted for review. (retry: none)
-    NotSubmitted(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveResetGoodsAuditError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::WithdrawFailed(_) => "WithdrawFailed",
-            Self::NotSubmitted(_) => "NotSubmitted",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `WithdrawFailed` (300009).
-    pub fn is_withdraw_failed(&self) -> bool {
-        matches!(self, Self::WithdrawFailed(_))
-    }
-    /// Whether this is `NotSubmitted` (300017).
-    pub fn is_not_submitted(&self) -> bool {
-        matches!(self, Self::NotSubmitted(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_reset_goods_audit`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveResetGoodsAuditError {
+        /// `300009`: Withdrawing the review failed. (retry: none)
+        WithdrawFailed = 300009 => None, is_withdraw_failed;
+        /// `300017`: The goods have not been submitted for review. (retry: none)
+        NotSubmitted = 300017 => None, is_not_submitted;
     }
 }
-impl crate::ApiError for LiveResetGoodsAuditError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300009 => Self::WithdrawFailed(body),
-            300017 => Self::NotSubmitted(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::WithdrawFailed(body) => body,
-            Self::NotSubmitted(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::WithdrawFailed(_) => crate::RetryKind::None,
-            Self::NotSubmitted(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveResetGoodsAuditError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveResetGoodsAuditError {}
 impl crate::runtime::Operation for LiveResetGoodsAuditRequest {
     type Output = ();
     type Error = LiveResetGoodsAuditError;
@@ -120,7 +43,9 @@ impl crate::runtime::Operation for LiveResetGoodsAuditRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"auditId!\":\"int\",\"goodsId!\":\"int\"}},\"errors\":[300009,300017],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -132,6 +57,7 @@ impl crate::runtime::Operation for LiveResetGoodsAuditRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -141,7 +67,7 @@ impl crate::runtime::Operation for LiveResetGoodsAuditRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Withdraw a goods item from review; the review quota it used is not returned.
     ///
     /// `POST /wxaapi/broadcast/goods/resetaudit` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/commodity-management/api_resetaudit.html)
@@ -154,46 +80,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 300009 | `WithdrawFailed` | Withdrawing the review failed. | none |
     /// | 300017 | `NotSubmitted` | The goods have not been submitted for review. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_reset_goods_audit(
+    #[inline]
+    pub fn live_reset_goods_audit(
         &self,
         request: LiveResetGoodsAuditRequest,
-    ) -> Result<(), crate::Error<LiveResetGoodsAuditError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveResetGoodsAuditError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveResetGoodsAudit` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_RESET_GOODS_AUDIT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveResetGoodsAudit",
-    method: "POST",
-    path: "/wxaapi/broadcast/goods/resetaudit",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "goodsId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "auditId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[300009, 300017],
-};

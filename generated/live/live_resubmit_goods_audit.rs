@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::live_resubmit_goods_audit`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveResubmitGoodsAuditRequest {
     /// ID of the goods item.
@@ -16,13 +17,24 @@ impl LiveResubmitGoodsAuditRequest {
     }
 }
 /// What [`crate::Client::live_resubmit_goods_audit`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveResubmitGoodsAuditResponse {
     /// ID of the new review request.
-    #[serde(rename = "auditId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "auditId",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_id: Option<u64>,
 }
 impl LiveResubmitGoodsAuditResponse {
@@ -30,102 +42,22 @@ impl LiveResubmitGoodsAuditResponse {
     pub fn new() -> Self {
         Self { audit_id: None }
     }
-    /// ID of the new review request.
-    pub fn audit_id(mut self, audit_id: u64) -> Self {
-        self.audit_id = Some(audit_id);
-        self
+    crate::runtime::setters! {
+        audit_id : u64;
     }
 }
-/// An error code returned by [`crate::Client::live_resubmit_goods_audit`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveResubmitGoodsAuditError {
-    /// `300010`: The goods are in the wrong review state, for example already under review. (retry: none)
-    InvalidAuditState(crate::ErrorBody),
-    /// `300011`: The API may only operate on goods created through the API. (retry: none)
-    NotApiGoods(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveResubmitGoodsAuditError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidAuditState(_) => "InvalidAuditState",
-            Self::NotApiGoods(_) => "NotApiGoods",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidAuditState` (300010).
-    pub fn is_invalid_audit_state(&self) -> bool {
-        matches!(self, Self::InvalidAuditState(_))
-    }
-    /// Whether this is `NotApiGoods` (300011).
-    pub fn is_not_api_goods(&self) -> bool {
-        matches!(self, Self::NotApiGoods(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_resubmit_goods_audit`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveResubmitGoodsAuditError {
+        /// `300010`: The goods are in the wrong review state, for example already under review. (retry: none)
+        InvalidAuditState = 300010 => None, is_invalid_audit_state;
+        /// `300011`: The API may only operate on goods created through the API. (retry: none)
+        NotApiGoods = 300011 => None, is_not_api_goods;
     }
 }
-impl crate::ApiError for LiveResubmitGoodsAuditError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300010 => Self::InvalidAuditState(body),
-            300011 => Self::NotApiGoods(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidAuditState(body) => body,
-            Self::NotApiGoods(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidAuditState(_) => crate::RetryKind::None,
-            Self::NotApiGoods(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveResubmitGoodsAuditError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveResubmitGoodsAuditError {}
 impl crate::runtime::Operation for LiveResubmitGoodsAuditRequest {
     type Output = LiveResubmitGoodsAuditResponse;
     type Error = LiveResubmitGoodsAuditError;
@@ -138,7 +70,9 @@ impl crate::runtime::Operation for LiveResubmitGoodsAuditRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\"}},\"errors\":[300010,300011],\"query\":{},\"response\":{\"json\":{\"auditId\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -150,13 +84,14 @@ impl crate::runtime::Operation for LiveResubmitGoodsAuditRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Submit a goods item whose review was withdrawn for review again.
     ///
     /// `POST /wxaapi/broadcast/goods/audit` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/commodity-management/api_resubmitaudit.html)
@@ -170,52 +105,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 300010 | `InvalidAuditState` | The goods are in the wrong review state, for example already under review. | none |
     /// | 300011 | `NotApiGoods` | The API may only operate on goods created through the API. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_resubmit_goods_audit(
+    #[inline]
+    pub fn live_resubmit_goods_audit(
         &self,
         request: LiveResubmitGoodsAuditRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         LiveResubmitGoodsAuditResponse,
-        crate::Error<LiveResubmitGoodsAuditError>,
+        LiveResubmitGoodsAuditError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveResubmitGoodsAudit` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_RESUBMIT_GOODS_AUDIT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveResubmitGoodsAudit",
-    method: "POST",
-    path: "/wxaapi/broadcast/goods/audit",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "goodsId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "auditId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[300010, 300011],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `LiveSortGoodsItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveSortGoodsItem {
     /// ID of a goods item in the room.
@@ -16,7 +23,8 @@ impl LiveSortGoodsItem {
     }
 }
 /// Parameters of [`crate::Client::live_sort_goods`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveSortGoodsRequest {
     /// ID of the room.
@@ -32,7 +40,11 @@ impl LiveSortGoodsRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods;
             crate::runtime::check::items(
@@ -46,96 +58,18 @@ impl LiveSortGoodsRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::live_sort_goods`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LiveSortGoodsError {
-    /// `300023`: The room's current state does not allow this operation. (retry: none)
-    RoomStateForbids(crate::ErrorBody),
-    /// `300048`: WeChat failed to load the room's goods list. (retry: transient)
-    GoodsListFetchFailed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl LiveSortGoodsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RoomStateForbids(_) => "RoomStateForbids",
-            Self::GoodsListFetchFailed(_) => "GoodsListFetchFailed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RoomStateForbids` (300023).
-    pub fn is_room_state_forbids(&self) -> bool {
-        matches!(self, Self::RoomStateForbids(_))
-    }
-    /// Whether this is `GoodsListFetchFailed` (300048).
-    pub fn is_goods_list_fetch_failed(&self) -> bool {
-        matches!(self, Self::GoodsListFetchFailed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::live_sort_goods`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum LiveSortGoodsError {
+        /// `300023`: The room's current state does not allow this operation. (retry: none)
+        RoomStateForbids = 300023 => None, is_room_state_forbids;
+        /// `300048`: WeChat failed to load the room's goods list. (retry: transient)
+        GoodsListFetchFailed = 300048 => Transient, is_goods_list_fetch_failed;
     }
 }
-impl crate::ApiError for LiveSortGoodsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            300023 => Self::RoomStateForbids(body),
-            300048 => Self::GoodsListFetchFailed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RoomStateForbids(body) => body,
-            Self::GoodsListFetchFailed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RoomStateForbids(_) => crate::RetryKind::None,
-            Self::GoodsListFetchFailed(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for LiveSortGoodsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for LiveSortGoodsError {}
 impl crate::runtime::Operation for LiveSortGoodsRequest {
     type Output = ();
     type Error = LiveSortGoodsError;
@@ -148,7 +82,9 @@ impl crate::runtime::Operation for LiveSortGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goods!\":{\"array\":{\"object\":{\"goodsId!\":\"int\"}}},\"roomId!\":\"int\"}},\"errors\":[300023,300048],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -161,6 +97,7 @@ impl crate::runtime::Operation for LiveSortGoodsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -170,7 +107,7 @@ impl crate::runtime::Operation for LiveSortGoodsRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Set the display order of the goods in a live room.
     ///
     /// `POST /wxaapi/broadcast/goods/sort` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/livebroadcast/studio-management/api_sortgoods.html)
@@ -184,58 +121,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 300023 | `RoomStateForbids` | The room's current state does not allow this operation. | none |
     /// | 300048 | `GoodsListFetchFailed` | WeChat failed to load the room's goods list. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn live_sort_goods(
+    #[inline]
+    pub fn live_sort_goods(
         &self,
         request: LiveSortGoodsRequest,
-    ) -> Result<(), crate::Error<LiveSortGoodsError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), LiveSortGoodsError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `liveSortGoods` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const LIVE_SORT_GOODS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "liveSortGoods",
-    method: "POST",
-    path: "/wxaapi/broadcast/goods/sort",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "roomId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goods",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "goodsId",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[300023, 300048],
-};

@@ -8,97 +8,30 @@ pub struct CheckSessionKeyRequest {
     /// OpenID of the user whose session key is checked.
     pub openid: String,
     /// Lowercase hex HMAC-SHA256 of the empty string, keyed with the session key to check.
-    pub signature: crate::Secret,
+    pub signature: crate::runtime::Secret,
 }
 impl CheckSessionKeyRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(openid: impl Into<String>, signature: impl Into<crate::Secret>) -> Self {
+    pub fn new(
+        openid: impl Into<String>,
+        signature: impl Into<crate::runtime::Secret>,
+    ) -> Self {
         Self {
             openid: openid.into(),
             signature: signature.into(),
         }
     }
 }
-/// An error code returned by [`crate::Client::check_session_key`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CheckSessionKeyError {
-    /// `87009`: The signature does not match the user's current session key; the key is stale or the signature was computed wrongly. (retry: none)
-    InvalidSignature(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CheckSessionKeyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidSignature(_) => "InvalidSignature",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidSignature` (87009).
-    pub fn is_invalid_signature(&self) -> bool {
-        matches!(self, Self::InvalidSignature(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::check_session_key`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CheckSessionKeyError {
+        /// `87009`: The signature does not match the user's current session key; the key is stale or the signature was computed wrongly. (retry: none)
+        InvalidSignature = 87009 => None, is_invalid_signature;
     }
 }
-impl crate::ApiError for CheckSessionKeyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            87009 => Self::InvalidSignature(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidSignature(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidSignature(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CheckSessionKeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CheckSessionKeyError {}
 impl crate::runtime::Operation for CheckSessionKeyRequest {
     type Output = ();
     type Error = CheckSessionKeyError;
@@ -111,7 +44,9 @@ impl crate::runtime::Operation for CheckSessionKeyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[87009],\"query\":{\"openid!\":\"string\",\"sig_method!\":{\"const\":\"hmac_sha256\"},\"signature!\":\"string\"},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -126,6 +61,7 @@ impl crate::runtime::Operation for CheckSessionKeyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -135,7 +71,7 @@ impl crate::runtime::Operation for CheckSessionKeyRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether a session key stored on the server is still the user's valid one, without sending the key itself.
     ///
     /// `GET /wxa/checksession` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-login/api_checksessionkey.html)
@@ -169,50 +105,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 87009 | `InvalidSignature` | The signature does not match the user's current session key; the key is stale or the signature was computed wrongly. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn check_session_key(
+    #[inline]
+    pub fn check_session_key(
         &self,
         request: CheckSessionKeyRequest,
-    ) -> Result<(), crate::Error<CheckSessionKeyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), CheckSessionKeyError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `checkSessionKey` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CHECK_SESSION_KEY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "checkSessionKey",
-    method: "GET",
-    path: "/wxa/checksession",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "signature",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "sig_method",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: Some("hmac_sha256"),
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[87009],
-};

@@ -15,25 +15,35 @@ impl Code2SessionRequest {
     }
 }
 /// What [`crate::Client::code2_session`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct Code2SessionResponse {
     /// The user's unique ID within this mini program.
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub openid: String,
     /// The session key used to decrypt and verify user data for this session.
-    #[serde(serialize_with = "crate::secret::serialize_redacted")]
-    pub session_key: crate::Secret,
+    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
+    pub session_key: crate::runtime::Secret,
     /// The user's ID across the linked Open Platform account; only sent when the app is bound to one.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unionid: Option<String>,
 }
 impl Code2SessionResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new(
         openid: impl Into<String>,
-        session_key: impl Into<crate::Secret>,
+        session_key: impl Into<crate::runtime::Secret>,
     ) -> Self {
         Self {
             openid: openid.into(),
@@ -41,122 +51,26 @@ impl Code2SessionResponse {
             unionid: None,
         }
     }
-    /// The user's ID across the linked Open Platform account; only sent when the app is bound to one.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
+    crate::runtime::setters! {
+        unionid : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::code2_session`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Code2SessionError {
-    /// `-1`: WeChat is busy; try again shortly. (retry: transient)
-    SystemBusy(crate::ErrorBody),
-    /// `40029`: The js_code is invalid, expired or already used. (retry: none)
-    InvalidCode(crate::ErrorBody),
-    /// `40226`: Login was blocked because WeChat rates the user as high-risk. (retry: none)
-    CodeBlocked(crate::ErrorBody),
-    /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
-    MinuteQuotaReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl Code2SessionError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemBusy(_) => "SystemBusy",
-            Self::InvalidCode(_) => "InvalidCode",
-            Self::CodeBlocked(_) => "CodeBlocked",
-            Self::MinuteQuotaReached(_) => "MinuteQuotaReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemBusy` (-1).
-    pub fn is_system_busy(&self) -> bool {
-        matches!(self, Self::SystemBusy(_))
-    }
-    /// Whether this is `InvalidCode` (40029).
-    pub fn is_invalid_code(&self) -> bool {
-        matches!(self, Self::InvalidCode(_))
-    }
-    /// Whether this is `CodeBlocked` (40226).
-    pub fn is_code_blocked(&self) -> bool {
-        matches!(self, Self::CodeBlocked(_))
-    }
-    /// Whether this is `MinuteQuotaReached` (45011).
-    pub fn is_minute_quota_reached(&self) -> bool {
-        matches!(self, Self::MinuteQuotaReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::code2_session`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum Code2SessionError {
+        /// `-1`: WeChat is busy; try again shortly. (retry: transient)
+        SystemBusy = -1 => Transient, is_system_busy;
+        /// `40029`: The js_code is invalid, expired or already used. (retry: none)
+        InvalidCode = 40029 => None, is_invalid_code;
+        /// `40226`: Login was blocked because WeChat rates the user as high-risk. (retry: none)
+        CodeBlocked = 40226 => None, is_code_blocked;
+        /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
+        MinuteQuotaReached = 45011 => Throttle, is_minute_quota_reached;
     }
 }
-impl crate::ApiError for Code2SessionError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemBusy(body),
-            40029 => Self::InvalidCode(body),
-            40226 => Self::CodeBlocked(body),
-            45011 => Self::MinuteQuotaReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemBusy(body) => body,
-            Self::InvalidCode(body) => body,
-            Self::CodeBlocked(body) => body,
-            Self::MinuteQuotaReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemBusy(_) => crate::RetryKind::Transient,
-            Self::InvalidCode(_) => crate::RetryKind::None,
-            Self::CodeBlocked(_) => crate::RetryKind::None,
-            Self::MinuteQuotaReached(_) => crate::RetryKind::Throttle,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for Code2SessionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for Code2SessionError {}
 impl crate::runtime::Operation for Code2SessionRequest {
     type Output = Code2SessionResponse;
     type Error = Code2SessionError;
@@ -169,7 +83,9 @@ impl crate::runtime::Operation for Code2SessionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":\"none\",\"errors\":[-1,40029,40226,45011],\"query\":{\"appid!\":{\"credential\":\"app_id\"},\"grant_type!\":{\"const\":\"authorization_code\"},\"js_code!\":\"string\",\"secret!\":{\"credential\":\"app_secret\"}},\"response\":{\"json\":{\"openid!\":\"string\",\"session_key!\":\"string\",\"unionid\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         credentials: &crate::runtime::Credentials,
@@ -185,13 +101,14 @@ impl crate::runtime::Operation for Code2SessionRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Exchange a wx.login code for the user's OpenID and session key.
     ///
     /// `GET /sns/jscode2session` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-login/api_code2session.html)
@@ -219,7 +136,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -228,75 +145,11 @@ impl crate::Client {
     /// | 40226 | `CodeBlocked` | Login was blocked because WeChat rates the user as high-risk. | none |
     /// | 45011 | `MinuteQuotaReached` | Too many calls this minute; wait before trying again. | throttle |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn code2_session(
+    #[inline]
+    pub fn code2_session(
         &self,
         request: Code2SessionRequest,
-    ) -> Result<Code2SessionResponse, crate::Error<Code2SessionError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<Code2SessionResponse, Code2SessionError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `code2Session` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CODE2_SESSION_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "code2Session",
-    method: "GET",
-    path: "/sns/jscode2session",
-    access_token: false,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "appid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: Some(crate::testing::contract::Credential::AppId),
-        },
-        crate::testing::contract::FieldContract {
-            name: "secret",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: Some(crate::testing::contract::Credential::AppSecret),
-        },
-        crate::testing::contract::FieldContract {
-            name: "js_code",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "grant_type",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: Some("authorization_code"),
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "session_key",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "unionid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1, 40029, 40226, 45011],
-};

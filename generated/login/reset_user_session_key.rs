@@ -8,11 +8,14 @@ pub struct ResetUserSessionKeyRequest {
     /// OpenID of the user whose session key is reset.
     pub openid: String,
     /// Lowercase hex HMAC-SHA256 of the empty string, keyed with the user's current session key.
-    pub signature: crate::Secret,
+    pub signature: crate::runtime::Secret,
 }
 impl ResetUserSessionKeyRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(openid: impl Into<String>, signature: impl Into<crate::Secret>) -> Self {
+    pub fn new(
+        openid: impl Into<String>,
+        signature: impl Into<crate::runtime::Secret>,
+    ) -> Self {
         Self {
             openid: openid.into(),
             signature: signature.into(),
@@ -20,21 +23,28 @@ impl ResetUserSessionKeyRequest {
     }
 }
 /// What [`crate::Client::reset_user_session_key`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ResetUserSessionKeyResponse {
     /// OpenID of the user whose key was reset.
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub openid: String,
     /// The new session key; it expires when the replaced key would have.
-    #[serde(serialize_with = "crate::secret::serialize_redacted")]
-    pub session_key: crate::Secret,
+    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
+    pub session_key: crate::runtime::Secret,
 }
 impl ResetUserSessionKeyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new(
         openid: impl Into<String>,
-        session_key: impl Into<crate::Secret>,
+        session_key: impl Into<crate::runtime::Secret>,
     ) -> Self {
         Self {
             openid: openid.into(),
@@ -42,116 +52,22 @@ impl ResetUserSessionKeyResponse {
         }
     }
 }
-/// An error code returned by [`crate::Client::reset_user_session_key`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ResetUserSessionKeyError {
-    /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
-    MinuteQuotaReached(crate::ErrorBody),
-    /// `87007`: The user has no session key, or it has expired; the user must log in again. (retry: none)
-    SessionKeyNotFound(crate::ErrorBody),
-    /// `87008`: The sig_method is not supported. (retry: none)
-    InvalidSigMethod(crate::ErrorBody),
-    /// `87009`: The signature does not match the user's current session key. (retry: none)
-    InvalidSignature(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ResetUserSessionKeyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::MinuteQuotaReached(_) => "MinuteQuotaReached",
-            Self::SessionKeyNotFound(_) => "SessionKeyNotFound",
-            Self::InvalidSigMethod(_) => "InvalidSigMethod",
-            Self::InvalidSignature(_) => "InvalidSignature",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `MinuteQuotaReached` (45011).
-    pub fn is_minute_quota_reached(&self) -> bool {
-        matches!(self, Self::MinuteQuotaReached(_))
-    }
-    /// Whether this is `SessionKeyNotFound` (87007).
-    pub fn is_session_key_not_found(&self) -> bool {
-        matches!(self, Self::SessionKeyNotFound(_))
-    }
-    /// Whether this is `InvalidSigMethod` (87008).
-    pub fn is_invalid_sig_method(&self) -> bool {
-        matches!(self, Self::InvalidSigMethod(_))
-    }
-    /// Whether this is `InvalidSignature` (87009).
-    pub fn is_invalid_signature(&self) -> bool {
-        matches!(self, Self::InvalidSignature(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::reset_user_session_key`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ResetUserSessionKeyError {
+        /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
+        MinuteQuotaReached = 45011 => Throttle, is_minute_quota_reached;
+        /// `87007`: The user has no session key, or it has expired; the user must log in again. (retry: none)
+        SessionKeyNotFound = 87007 => None, is_session_key_not_found;
+        /// `87008`: The sig_method is not supported. (retry: none)
+        InvalidSigMethod = 87008 => None, is_invalid_sig_method;
+        /// `87009`: The signature does not match the user's current session key. (retry: none)
+        InvalidSignature = 87009 => None, is_invalid_signature;
     }
 }
-impl crate::ApiError for ResetUserSessionKeyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            45011 => Self::MinuteQuotaReached(body),
-            87007 => Self::SessionKeyNotFound(body),
-            87008 => Self::InvalidSigMethod(body),
-            87009 => Self::InvalidSignature(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::MinuteQuotaReached(body) => body,
-            Self::SessionKeyNotFound(body) => body,
-            Self::InvalidSigMethod(body) => body,
-            Self::InvalidSignature(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::MinuteQuotaReached(_) => crate::RetryKind::Throttle,
-            Self::SessionKeyNotFound(_) => crate::RetryKind::None,
-            Self::InvalidSigMethod(_) => crate::RetryKind::None,
-            Self::InvalidSignature(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ResetUserSessionKeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ResetUserSessionKeyError {}
 impl crate::runtime::Operation for ResetUserSessionKeyRequest {
     type Output = ResetUserSessionKeyResponse;
     type Error = ResetUserSessionKeyError;
@@ -164,7 +80,9 @@ impl crate::runtime::Operation for ResetUserSessionKeyRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(60000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":\"none\",\"errors\":[45011,87007,87008,87009],\"query\":{\"openid!\":\"string\",\"sig_method!\":{\"const\":\"hmac_sha256\"},\"signature!\":\"string\"},\"response\":{\"json\":{\"openid!\":\"string\",\"session_key!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -179,13 +97,14 @@ impl crate::runtime::Operation for ResetUserSessionKeyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Replace a user's session key with a new one, proving the old key by its signature.
     ///
     /// `GET /wxa/resetusersessionkey` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-login/api_resetusersessionkey.html)
@@ -223,7 +142,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -232,61 +151,14 @@ impl crate::Client {
     /// | 87008 | `InvalidSigMethod` | The sig_method is not supported. | none |
     /// | 87009 | `InvalidSignature` | The signature does not match the user's current session key. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn reset_user_session_key(
+    #[inline]
+    pub fn reset_user_session_key(
         &self,
         request: ResetUserSessionKeyRequest,
-    ) -> Result<ResetUserSessionKeyResponse, crate::Error<ResetUserSessionKeyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        ResetUserSessionKeyResponse,
+        ResetUserSessionKeyError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `resetUserSessionKey` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const RESET_USER_SESSION_KEY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "resetUserSessionKey",
-    method: "GET",
-    path: "/wxa/resetusersessionkey",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "signature",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "sig_method",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: Some("hmac_sha256"),
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "session_key",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[45011, 87007, 87008, 87009],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `ExpressBatchGetOrderOrderListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressBatchGetOrderOrderListItem {
     /// Merchant order ID.
@@ -22,14 +29,13 @@ impl ExpressBatchGetOrderOrderListItem {
             waybill_id: None,
         }
     }
-    /// Waybill number.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
+    crate::runtime::setters! {
+        waybill_id : impl Into < String >;
     }
 }
 /// Parameters of [`crate::Client::express_batch_get_order`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressBatchGetOrderRequest {
     /// Orders to look up.
@@ -42,7 +48,11 @@ impl ExpressBatchGetOrderRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.order_list;
             crate::runtime::check::items(
@@ -57,7 +67,14 @@ impl ExpressBatchGetOrderRequest {
     }
 }
 /// The `ExpressBatchGetOrderResponseOrderListItemWaybillDataItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressBatchGetOrderResponseOrderListItemWaybillDataItem {
     /// Key of the entry, such as SF_bagAddr.
@@ -76,69 +93,47 @@ impl ExpressBatchGetOrderResponseOrderListItemWaybillDataItem {
         }
     }
 }
-/// Values of `ExpressBatchGetOrderResponseOrderListItemOrderStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExpressBatchGetOrderResponseOrderListItemOrderStatus {
-    /// `0`: The waybill is active.
-    Normal,
-    /// `1`: The waybill was cancelled.
-    Cancelled,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ExpressBatchGetOrderResponseOrderListItemOrderStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Normal => 0,
-            Self::Cancelled => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ExpressBatchGetOrderResponseOrderListItemOrderStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Normal,
-            1 => Self::Cancelled,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for ExpressBatchGetOrderResponseOrderListItemOrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ExpressBatchGetOrderResponseOrderListItemOrderStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ExpressBatchGetOrderResponseOrderListItemOrderStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ExpressBatchGetOrderResponseOrderListItemOrderStatus`.
+    pub enum ExpressBatchGetOrderResponseOrderListItemOrderStatus {
+        /// `0`: The waybill is active.
+        Normal = 0;
+        /// `1`: The waybill was cancelled.
+        Cancelled = 1;
     }
 }
 /// The `ExpressBatchGetOrderResponseOrderListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressBatchGetOrderResponseOrderListItem {
     /// Error code of this entry; 0 when it was found.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errcode: Option<i32>,
     /// Error message of this entry.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errmsg: Option<String>,
     /// Waybill HTML, Base64 encoded.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub print_html: Option<String>,
     /// Extra waybill data from the express company as key/value pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,16 +141,25 @@ pub struct ExpressBatchGetOrderResponseOrderListItem {
         Vec<ExpressBatchGetOrderResponseOrderListItemWaybillDataItem>,
     >,
     /// Merchant order ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<String>,
     /// Express company ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Waybill number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub waybill_id: Option<String>,
     /// State of the waybill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,55 +179,27 @@ impl ExpressBatchGetOrderResponseOrderListItem {
             order_status: None,
         }
     }
-    /// Error code of this entry; 0 when it was found.
-    pub fn errcode(mut self, errcode: i32) -> Self {
-        self.errcode = Some(errcode);
-        self
-    }
-    /// Error message of this entry.
-    pub fn errmsg(mut self, errmsg: impl Into<String>) -> Self {
-        self.errmsg = Some(errmsg.into());
-        self
-    }
-    /// Waybill HTML, Base64 encoded.
-    pub fn print_html(mut self, print_html: impl Into<String>) -> Self {
-        self.print_html = Some(print_html.into());
-        self
-    }
-    /// Extra waybill data from the express company as key/value pairs.
-    pub fn waybill_data(
-        mut self,
-        waybill_data: Vec<ExpressBatchGetOrderResponseOrderListItemWaybillDataItem>,
-    ) -> Self {
-        self.waybill_data = Some(waybill_data);
-        self
-    }
-    /// Merchant order ID.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// Express company ID.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Waybill number.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
-    }
-    /// State of the waybill.
-    pub fn order_status(
-        mut self,
-        order_status: ExpressBatchGetOrderResponseOrderListItemOrderStatus,
-    ) -> Self {
-        self.order_status = Some(order_status);
-        self
+    crate::runtime::setters! {
+        errcode : i32;
+        errmsg : impl Into < String >;
+        print_html : impl Into < String >;
+        waybill_data : Vec < ExpressBatchGetOrderResponseOrderListItemWaybillDataItem >;
+        order_id : impl Into < String >;
+        delivery_id : impl Into < String >;
+        waybill_id : impl Into < String >;
+        order_status : ExpressBatchGetOrderResponseOrderListItemOrderStatus;
     }
 }
 /// What [`crate::Client::express_batch_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressBatchGetOrderResponse {
     /// One entry per requested order.
@@ -235,81 +211,18 @@ impl ExpressBatchGetOrderResponse {
     pub fn new() -> Self {
         Self { order_list: None }
     }
-    /// One entry per requested order.
-    pub fn order_list(
-        mut self,
-        order_list: Vec<ExpressBatchGetOrderResponseOrderListItem>,
-    ) -> Self {
-        self.order_list = Some(order_list);
-        self
+    crate::runtime::setters! {
+        order_list : Vec < ExpressBatchGetOrderResponseOrderListItem >;
     }
 }
-/// An error code returned by [`crate::Client::express_batch_get_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressBatchGetOrderError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressBatchGetOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_batch_get_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressBatchGetOrderError {
     }
 }
-impl crate::ApiError for ExpressBatchGetOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressBatchGetOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressBatchGetOrderError {}
 impl crate::runtime::Operation for ExpressBatchGetOrderRequest {
     type Output = ExpressBatchGetOrderResponse;
     type Error = ExpressBatchGetOrderError;
@@ -322,7 +235,9 @@ impl crate::runtime::Operation for ExpressBatchGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"order_list!\":{\"array\":{\"object\":{\"delivery_id!\":\"string\",\"order_id!\":\"string\",\"waybill_id\":\"string\"}}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"order_list\":{\"array\":{\"object\":{\"delivery_id\":\"string\",\"errcode\":\"int\",\"errmsg\":\"string\",\"order_id\":\"string\",\"order_status\":{\"enum\":[0,1]},\"print_html\":\"string\",\"waybill_data\":{\"array\":{\"object\":{\"key!\":\"string\",\"value!\":\"string\"}}},\"waybill_id\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -335,13 +250,14 @@ impl crate::runtime::Operation for ExpressBatchGetOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the data of up to 100 waybills at once.
     ///
     /// `POST /cgi-bin/express/business/order/batchget` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-business/api_batchgetorder.html)
@@ -354,155 +270,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_batch_get_order(
+    #[inline]
+    pub fn express_batch_get_order(
         &self,
         request: ExpressBatchGetOrderRequest,
-    ) -> Result<ExpressBatchGetOrderResponse, crate::Error<ExpressBatchGetOrderError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        ExpressBatchGetOrderResponse,
+        ExpressBatchGetOrderError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressBatchGetOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_BATCH_GET_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressBatchGetOrder",
-    method: "POST",
-    path: "/cgi-bin/express/business/order/batchget",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "order_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "waybill_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "errcode",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "errmsg",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "print_html",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "waybill_data",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "key",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: true,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "value",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: true,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "order_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "waybill_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "order_status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[0, 1],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::express_cancel_order`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressCancelOrderRequest {
     /// Merchant order ID.
@@ -29,23 +30,35 @@ impl ExpressCancelOrderRequest {
             waybill_id: waybill_id.into(),
         }
     }
-    /// OpenID of the buyer; not needed for add_source 2 orders.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
     }
 }
 /// What [`crate::Client::express_cancel_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressCancelOrderResponse {
     /// Result code from the express company (0 on success).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_resultcode: Option<i32>,
     /// Result message from the express company.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_resultmsg: Option<String>,
 }
 impl ExpressCancelOrderResponse {
@@ -56,83 +69,19 @@ impl ExpressCancelOrderResponse {
             delivery_resultmsg: None,
         }
     }
-    /// Result code from the express company (0 on success).
-    pub fn delivery_resultcode(mut self, delivery_resultcode: i32) -> Self {
-        self.delivery_resultcode = Some(delivery_resultcode);
-        self
-    }
-    /// Result message from the express company.
-    pub fn delivery_resultmsg(mut self, delivery_resultmsg: impl Into<String>) -> Self {
-        self.delivery_resultmsg = Some(delivery_resultmsg.into());
-        self
+    crate::runtime::setters! {
+        delivery_resultcode : i32;
+        delivery_resultmsg : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::express_cancel_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressCancelOrderError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressCancelOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_cancel_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressCancelOrderError {
     }
 }
-impl crate::ApiError for ExpressCancelOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressCancelOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressCancelOrderError {}
 impl crate::runtime::Operation for ExpressCancelOrderRequest {
     type Output = ExpressCancelOrderResponse;
     type Error = ExpressCancelOrderError;
@@ -145,7 +94,9 @@ impl crate::runtime::Operation for ExpressCancelOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"delivery_resultcode\":\"int\",\"delivery_resultmsg\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -157,13 +108,14 @@ impl crate::runtime::Operation for ExpressCancelOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Cancel a waybill created with expressAddOrder.
     ///
     /// `POST /cgi-bin/express/business/order/cancel` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-business/api_cancelorder.html)
@@ -175,75 +127,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_cancel_order(
+    #[inline]
+    pub fn express_cancel_order(
         &self,
         request: ExpressCancelOrderRequest,
-    ) -> Result<ExpressCancelOrderResponse, crate::Error<ExpressCancelOrderError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<ExpressCancelOrderResponse, ExpressCancelOrderError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressCancelOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_CANCEL_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressCancelOrder",
-    method: "POST",
-    path: "/cgi-bin/express/business/order/cancel",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "delivery_resultcode",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_resultmsg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -12,16 +12,30 @@ impl ExpressGetAllAccountRequest {
     }
 }
 /// The `ExpressGetAllAccountResponseListItemServiceTypeItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllAccountResponseListItemServiceTypeItem {
     /// Service type ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_type: Option<i32>,
     /// Service type name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_name: Option<String>,
 }
 impl ExpressGetAllAccountResponseListItemServiceTypeItem {
@@ -32,60 +46,92 @@ impl ExpressGetAllAccountResponseListItemServiceTypeItem {
             service_name: None,
         }
     }
-    /// Service type ID.
-    pub fn service_type(mut self, service_type: i32) -> Self {
-        self.service_type = Some(service_type);
-        self
-    }
-    /// Service type name.
-    pub fn service_name(mut self, service_name: impl Into<String>) -> Self {
-        self.service_name = Some(service_name.into());
-        self
+    crate::runtime::setters! {
+        service_type : i32;
+        service_name : impl Into < String >;
     }
 }
 /// The `ExpressGetAllAccountResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllAccountResponseListItem {
     /// Customer code at the express company.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub biz_id: Option<String>,
     /// Express company ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Unix time the account was bound.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// Unix time the account was last updated.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<i64>,
     /// Binding state.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status_code: Option<i32>,
     /// Alias of the account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub alias: Option<String>,
     /// Why binding failed (EMS review result).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remark_wrong_msg: Option<String>,
     /// Remark given when binding (needed for EMS review).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remark_content: Option<String>,
     /// Remaining electronic waybill balance.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quota_num: Option<i64>,
     /// Unix time the balance was last updated.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quota_update_time: Option<i64>,
     /// Service types this account supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,72 +154,38 @@ impl ExpressGetAllAccountResponseListItem {
             service_type: None,
         }
     }
-    /// Customer code at the express company.
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Express company ID.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Unix time the account was bound.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Unix time the account was last updated.
-    pub fn update_time(mut self, update_time: i64) -> Self {
-        self.update_time = Some(update_time);
-        self
-    }
-    /// Binding state.
-    pub fn status_code(mut self, status_code: i32) -> Self {
-        self.status_code = Some(status_code);
-        self
-    }
-    /// Alias of the account.
-    pub fn alias(mut self, alias: impl Into<String>) -> Self {
-        self.alias = Some(alias.into());
-        self
-    }
-    /// Why binding failed (EMS review result).
-    pub fn remark_wrong_msg(mut self, remark_wrong_msg: impl Into<String>) -> Self {
-        self.remark_wrong_msg = Some(remark_wrong_msg.into());
-        self
-    }
-    /// Remark given when binding (needed for EMS review).
-    pub fn remark_content(mut self, remark_content: impl Into<String>) -> Self {
-        self.remark_content = Some(remark_content.into());
-        self
-    }
-    /// Remaining electronic waybill balance.
-    pub fn quota_num(mut self, quota_num: i64) -> Self {
-        self.quota_num = Some(quota_num);
-        self
-    }
-    /// Unix time the balance was last updated.
-    pub fn quota_update_time(mut self, quota_update_time: i64) -> Self {
-        self.quota_update_time = Some(quota_update_time);
-        self
-    }
-    /// Service types this account supports.
-    pub fn service_type(
-        mut self,
-        service_type: Vec<ExpressGetAllAccountResponseListItemServiceTypeItem>,
-    ) -> Self {
-        self.service_type = Some(service_type);
-        self
+    crate::runtime::setters! {
+        biz_id : impl Into < String >;
+        delivery_id : impl Into < String >;
+        create_time : i64;
+        update_time : i64;
+        status_code : i32;
+        alias : impl Into < String >;
+        remark_wrong_msg : impl Into < String >;
+        remark_content : impl Into < String >;
+        quota_num : i64;
+        quota_update_time : i64;
+        service_type : Vec < ExpressGetAllAccountResponseListItemServiceTypeItem >;
     }
 }
 /// What [`crate::Client::express_get_all_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllAccountResponse {
     /// Number of accounts.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<u32>,
     /// The bound accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,83 +196,19 @@ impl ExpressGetAllAccountResponse {
     pub fn new() -> Self {
         Self { count: None, list: None }
     }
-    /// Number of accounts.
-    pub fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
-    }
-    /// The bound accounts.
-    pub fn list(mut self, list: Vec<ExpressGetAllAccountResponseListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        count : u32;
+        list : Vec < ExpressGetAllAccountResponseListItem >;
     }
 }
-/// An error code returned by [`crate::Client::express_get_all_account`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressGetAllAccountError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressGetAllAccountError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_get_all_account`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressGetAllAccountError {
     }
 }
-impl crate::ApiError for ExpressGetAllAccountError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressGetAllAccountError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressGetAllAccountError {}
 impl crate::runtime::Operation for ExpressGetAllAccountRequest {
     type Output = ExpressGetAllAccountResponse;
     type Error = ExpressGetAllAccountError;
@@ -273,7 +221,9 @@ impl crate::runtime::Operation for ExpressGetAllAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"list\":{\"array\":{\"object\":{\"alias\":\"string\",\"biz_id\":\"string\",\"create_time\":\"int\",\"delivery_id\":\"string\",\"quota_num\":\"int\",\"quota_update_time\":\"int\",\"remark_content\":\"string\",\"remark_wrong_msg\":\"string\",\"service_type\":{\"array\":{\"object\":{\"service_name\":\"string\",\"service_type\":\"int\"}}},\"status_code\":\"int\",\"update_time\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -285,13 +235,14 @@ impl crate::runtime::Operation for ExpressGetAllAccountRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List every express company account bound to the mini program.
     ///
     /// `GET /cgi-bin/express/business/account/getall` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-business/api_getallaccount.html)
@@ -302,145 +253,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_get_all_account(
+    #[inline]
+    pub fn express_get_all_account(
         &self,
         request: ExpressGetAllAccountRequest,
-    ) -> Result<ExpressGetAllAccountResponse, crate::Error<ExpressGetAllAccountError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        ExpressGetAllAccountResponse,
+        ExpressGetAllAccountError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressGetAllAccount` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_GET_ALL_ACCOUNT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressGetAllAccount",
-    method: "GET",
-    path: "/cgi-bin/express/business/account/getall",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "biz_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "create_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "update_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status_code",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "alias",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "remark_wrong_msg",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "remark_content",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "quota_num",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "quota_update_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "service_type",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "service_type",
-                                                ty: crate::testing::contract::TypeContract::Int,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "service_name",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

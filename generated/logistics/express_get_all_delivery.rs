@@ -12,16 +12,30 @@ impl ExpressGetAllDeliveryRequest {
     }
 }
 /// The `ExpressGetAllDeliveryResponseDataItemServiceTypeItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
     /// Service type ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_type: Option<i32>,
     /// Service type name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_name: Option<String>,
 }
 impl ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
@@ -32,19 +46,20 @@ impl ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
             service_name: None,
         }
     }
-    /// Service type ID.
-    pub fn service_type(mut self, service_type: i32) -> Self {
-        self.service_type = Some(service_type);
-        self
-    }
-    /// Service type name.
-    pub fn service_name(mut self, service_name: impl Into<String>) -> Self {
-        self.service_name = Some(service_name.into());
-        self
+    crate::runtime::setters! {
+        service_type : i32;
+        service_name : impl Into < String >;
     }
 }
 /// The `ExpressGetAllDeliveryResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllDeliveryResponseDataItem {
     /// Express company ID.
@@ -54,19 +69,28 @@ pub struct ExpressGetAllDeliveryResponseDataItem {
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub delivery_name: String,
     /// 1 when the company accepts cash (non-contract) orders.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub can_use_cash: Option<i32>,
     /// 1 when the waybill balance can be queried with expressGetQuota.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub can_get_quota: Option<i32>,
     /// Service types offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_type: Option<Vec<ExpressGetAllDeliveryResponseDataItemServiceTypeItem>>,
     /// biz_id to use for cash orders; meaningful when can_use_cash is 1.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cash_biz_id: Option<String>,
 }
 impl ExpressGetAllDeliveryResponseDataItem {
@@ -84,37 +108,31 @@ impl ExpressGetAllDeliveryResponseDataItem {
             cash_biz_id: None,
         }
     }
-    /// 1 when the company accepts cash (non-contract) orders.
-    pub fn can_use_cash(mut self, can_use_cash: i32) -> Self {
-        self.can_use_cash = Some(can_use_cash);
-        self
-    }
-    /// 1 when the waybill balance can be queried with expressGetQuota.
-    pub fn can_get_quota(mut self, can_get_quota: i32) -> Self {
-        self.can_get_quota = Some(can_get_quota);
-        self
-    }
-    /// Service types offered.
-    pub fn service_type(
-        mut self,
-        service_type: Vec<ExpressGetAllDeliveryResponseDataItemServiceTypeItem>,
-    ) -> Self {
-        self.service_type = Some(service_type);
-        self
-    }
-    /// biz_id to use for cash orders; meaningful when can_use_cash is 1.
-    pub fn cash_biz_id(mut self, cash_biz_id: impl Into<String>) -> Self {
-        self.cash_biz_id = Some(cash_biz_id.into());
-        self
+    crate::runtime::setters! {
+        can_use_cash : i32;
+        can_get_quota : i32;
+        service_type : Vec < ExpressGetAllDeliveryResponseDataItemServiceTypeItem >;
+        cash_biz_id : impl Into < String >;
     }
 }
 /// What [`crate::Client::express_get_all_delivery`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllDeliveryResponse {
     /// Number of express companies.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<u32>,
     /// The express companies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,83 +143,19 @@ impl ExpressGetAllDeliveryResponse {
     pub fn new() -> Self {
         Self { count: None, data: None }
     }
-    /// Number of express companies.
-    pub fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
-    }
-    /// The express companies.
-    pub fn data(mut self, data: Vec<ExpressGetAllDeliveryResponseDataItem>) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        count : u32;
+        data : Vec < ExpressGetAllDeliveryResponseDataItem >;
     }
 }
-/// An error code returned by [`crate::Client::express_get_all_delivery`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressGetAllDeliveryError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressGetAllDeliveryError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_get_all_delivery`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressGetAllDeliveryError {
     }
 }
-impl crate::ApiError for ExpressGetAllDeliveryError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressGetAllDeliveryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressGetAllDeliveryError {}
 impl crate::runtime::Operation for ExpressGetAllDeliveryRequest {
     type Output = ExpressGetAllDeliveryResponse;
     type Error = ExpressGetAllDeliveryError;
@@ -214,7 +168,9 @@ impl crate::runtime::Operation for ExpressGetAllDeliveryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"data\":{\"array\":{\"object\":{\"can_get_quota\":\"int\",\"can_use_cash\":\"int\",\"cash_biz_id\":\"string\",\"delivery_id!\":\"string\",\"delivery_name!\":\"string\",\"service_type\":{\"array\":{\"object\":{\"service_name\":\"string\",\"service_type\":\"int\"}}}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -226,13 +182,14 @@ impl crate::runtime::Operation for ExpressGetAllDeliveryRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the express companies the logistics assistant supports.
     ///
     /// `GET /cgi-bin/express/business/delivery/getall` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-business/api_getalldelivery.html)
@@ -241,113 +198,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_get_all_delivery(
+    #[inline]
+    pub fn express_get_all_delivery(
         &self,
         request: ExpressGetAllDeliveryRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ExpressGetAllDeliveryResponse,
-        crate::Error<ExpressGetAllDeliveryError>,
+        ExpressGetAllDeliveryError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressGetAllDelivery` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_GET_ALL_DELIVERY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressGetAllDelivery",
-    method: "GET",
-    path: "/cgi-bin/express/business/delivery/getall",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "can_use_cash",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "can_get_quota",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "service_type",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "service_type",
-                                                ty: crate::testing::contract::TypeContract::Int,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "service_name",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "cash_biz_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

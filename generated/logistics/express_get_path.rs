@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::express_get_path`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetPathRequest {
     /// Merchant order ID (required by the older doc generation).
@@ -26,106 +27,62 @@ impl ExpressGetPathRequest {
             waybill_id: waybill_id.into(),
         }
     }
-    /// Merchant order ID (required by the older doc generation).
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// OpenID of the buyer; not needed for add_source 2 orders.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        order_id : impl Into < String >;
+        openid : impl Into < String >;
     }
 }
-/// Values of `ExpressGetPathResponsePathItemListItemActionType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExpressGetPathResponsePathItemListItemActionType {
-    /// `100001`: Pick-up stage: parcel collected.
-    PickedUp,
-    /// `100002`: Pick-up stage: collection failed.
-    PickupFailed,
-    /// `100003`: Pick-up stage: a courier was assigned.
-    CourierAssigned,
-    /// `200001`: Transport stage: transit trace updated.
-    InTransit,
-    /// `300002`: Delivery stage: delivery started.
-    OutForDelivery,
-    /// `300003`: Delivery stage: signed for by the recipient.
-    Delivered,
-    /// `300004`: Delivery stage: signing failed.
-    DeliveryFailed,
-    /// `400001`: Exception stage: order cancelled.
-    Cancelled,
-    /// `400002`: Exception stage: parcel held up.
-    Stranded,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ExpressGetPathResponsePathItemListItemActionType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::PickedUp => 100001,
-            Self::PickupFailed => 100002,
-            Self::CourierAssigned => 100003,
-            Self::InTransit => 200001,
-            Self::OutForDelivery => 300002,
-            Self::Delivered => 300003,
-            Self::DeliveryFailed => 300004,
-            Self::Cancelled => 400001,
-            Self::Stranded => 400002,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ExpressGetPathResponsePathItemListItemActionType {
-    fn from(value: i64) -> Self {
-        match value {
-            100001 => Self::PickedUp,
-            100002 => Self::PickupFailed,
-            100003 => Self::CourierAssigned,
-            200001 => Self::InTransit,
-            300002 => Self::OutForDelivery,
-            300003 => Self::Delivered,
-            300004 => Self::DeliveryFailed,
-            400001 => Self::Cancelled,
-            400002 => Self::Stranded,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for ExpressGetPathResponsePathItemListItemActionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ExpressGetPathResponsePathItemListItemActionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExpressGetPathResponsePathItemListItemActionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ExpressGetPathResponsePathItemListItemActionType`.
+    pub enum ExpressGetPathResponsePathItemListItemActionType {
+        /// `100001`: Pick-up stage: parcel collected.
+        PickedUp = 100001;
+        /// `100002`: Pick-up stage: collection failed.
+        PickupFailed = 100002;
+        /// `100003`: Pick-up stage: a courier was assigned.
+        CourierAssigned = 100003;
+        /// `200001`: Transport stage: transit trace updated.
+        InTransit = 200001;
+        /// `300002`: Delivery stage: delivery started.
+        OutForDelivery = 300002;
+        /// `300003`: Delivery stage: signed for by the recipient.
+        Delivered = 300003;
+        /// `300004`: Delivery stage: signing failed.
+        DeliveryFailed = 300004;
+        /// `400001`: Exception stage: order cancelled.
+        Cancelled = 400001;
+        /// `400002`: Exception stage: parcel held up.
+        Stranded = 400002;
     }
 }
 /// The `ExpressGetPathResponsePathItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetPathResponsePathItemListItem {
     /// Unix time of the node.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub action_time: Option<i64>,
     /// Kind of node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_type: Option<ExpressGetPathResponsePathItemListItemActionType>,
     /// Description of the node.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub action_msg: Option<String>,
 }
 impl ExpressGetPathResponsePathItemListItem {
@@ -137,44 +94,51 @@ impl ExpressGetPathResponsePathItemListItem {
             action_msg: None,
         }
     }
-    /// Unix time of the node.
-    pub fn action_time(mut self, action_time: i64) -> Self {
-        self.action_time = Some(action_time);
-        self
-    }
-    /// Kind of node.
-    pub fn action_type(
-        mut self,
-        action_type: ExpressGetPathResponsePathItemListItemActionType,
-    ) -> Self {
-        self.action_type = Some(action_type);
-        self
-    }
-    /// Description of the node.
-    pub fn action_msg(mut self, action_msg: impl Into<String>) -> Self {
-        self.action_msg = Some(action_msg.into());
-        self
+    crate::runtime::setters! {
+        action_time : i64;
+        action_type : ExpressGetPathResponsePathItemListItemActionType;
+        action_msg : impl Into < String >;
     }
 }
 /// What [`crate::Client::express_get_path`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetPathResponse {
     /// OpenID of the buyer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// Express company ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Waybill number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub waybill_id: Option<String>,
     /// Number of trace nodes.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub path_item_num: Option<u32>,
     /// Trace nodes, oldest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,101 +155,22 @@ impl ExpressGetPathResponse {
             path_item_list: None,
         }
     }
-    /// OpenID of the buyer.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Express company ID.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Waybill number.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
-    }
-    /// Number of trace nodes.
-    pub fn path_item_num(mut self, path_item_num: u32) -> Self {
-        self.path_item_num = Some(path_item_num);
-        self
-    }
-    /// Trace nodes, oldest first.
-    pub fn path_item_list(
-        mut self,
-        path_item_list: Vec<ExpressGetPathResponsePathItemListItem>,
-    ) -> Self {
-        self.path_item_list = Some(path_item_list);
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
+        delivery_id : impl Into < String >;
+        waybill_id : impl Into < String >;
+        path_item_num : u32;
+        path_item_list : Vec < ExpressGetPathResponsePathItemListItem >;
     }
 }
-/// An error code returned by [`crate::Client::express_get_path`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressGetPathError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressGetPathError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_get_path`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressGetPathError {
     }
 }
-impl crate::ApiError for ExpressGetPathError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressGetPathError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressGetPathError {}
 impl crate::runtime::Operation for ExpressGetPathRequest {
     type Output = ExpressGetPathResponse;
     type Error = ExpressGetPathError;
@@ -298,7 +183,9 @@ impl crate::runtime::Operation for ExpressGetPathRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"delivery_id\":\"string\",\"openid\":\"string\",\"path_item_list\":{\"array\":{\"object\":{\"action_msg\":\"string\",\"action_time\":\"int\",\"action_type\":{\"enum\":[100001,100002,100003,200001,300002,300003,300004,400001,400002]}}}},\"path_item_num\":\"int\",\"waybill_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -310,13 +197,14 @@ impl crate::runtime::Operation for ExpressGetPathRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Query the tracking history of a waybill.
     ///
     /// `POST /cgi-bin/express/business/path/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-business/api_getpath.html)
@@ -331,127 +219,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_get_path(
+    #[inline]
+    pub fn express_get_path(
         &self,
         request: ExpressGetPathRequest,
-    ) -> Result<ExpressGetPathResponse, crate::Error<ExpressGetPathError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<ExpressGetPathResponse, ExpressGetPathError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressGetPath` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_GET_PATH_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressGetPath",
-    method: "POST",
-    path: "/cgi-bin/express/business/path/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "path_item_num",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "path_item_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "action_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "action_type",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[
-                                        100001, 100002, 100003, 200001, 300002, 300003, 300004,
-                                        400001, 400002,
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "action_msg",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -12,12 +12,23 @@ impl ExpressGetPrinterRequest {
     }
 }
 /// What [`crate::Client::express_get_printer`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetPrinterResponse {
     /// Number of printers.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<u32>,
     /// OpenIDs of the printers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,88 +46,20 @@ impl ExpressGetPrinterResponse {
             tagid_list: None,
         }
     }
-    /// Number of printers.
-    pub fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
-    }
-    /// OpenIDs of the printers.
-    pub fn openid(mut self, openid: Vec<String>) -> Self {
-        self.openid = Some(openid);
-        self
-    }
-    /// Tags the printers may print for (platform mini programs).
-    pub fn tagid_list(mut self, tagid_list: Vec<String>) -> Self {
-        self.tagid_list = Some(tagid_list);
-        self
+    crate::runtime::setters! {
+        count : u32;
+        openid : Vec < String >;
+        tagid_list : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::express_get_printer`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressGetPrinterError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressGetPrinterError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_get_printer`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressGetPrinterError {
     }
 }
-impl crate::ApiError for ExpressGetPrinterError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressGetPrinterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressGetPrinterError {}
 impl crate::runtime::Operation for ExpressGetPrinterRequest {
     type Output = ExpressGetPrinterResponse;
     type Error = ExpressGetPrinterError;
@@ -129,7 +72,9 @@ impl crate::runtime::Operation for ExpressGetPrinterRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"openid\":{\"array\":\"string\"},\"tagid_list\":{\"array\":\"string\"}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -141,13 +86,14 @@ impl crate::runtime::Operation for ExpressGetPrinterRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the users allowed to print waybills with the WeChat printing PC app.
     ///
     /// `GET /cgi-bin/express/business/printer/getall` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-business/api_getprinter.html)
@@ -159,55 +105,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_get_printer(
+    #[inline]
+    pub fn express_get_printer(
         &self,
         request: ExpressGetPrinterRequest,
-    ) -> Result<ExpressGetPrinterResponse, crate::Error<ExpressGetPrinterError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<ExpressGetPrinterResponse, ExpressGetPrinterError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressGetPrinter` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_GET_PRINTER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressGetPrinter",
-    method: "GET",
-    path: "/cgi-bin/express/business/printer/getall",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "tagid_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::express_scatter_delivery_cancel`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressScatterDeliveryCancelRequest {
     /// Token pushed in the merchant's order-placement event.
@@ -19,72 +20,14 @@ impl ExpressScatterDeliveryCancelRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::express_scatter_delivery_cancel`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressScatterDeliveryCancelError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressScatterDeliveryCancelError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_scatter_delivery_cancel`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressScatterDeliveryCancelError {
     }
 }
-impl crate::ApiError for ExpressScatterDeliveryCancelError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressScatterDeliveryCancelError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressScatterDeliveryCancelError {}
 impl crate::runtime::Operation for ExpressScatterDeliveryCancelRequest {
     type Output = ();
     type Error = ExpressScatterDeliveryCancelError;
@@ -97,7 +40,9 @@ impl crate::runtime::Operation for ExpressScatterDeliveryCancelRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"reason!\":\"string\",\"token!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -109,6 +54,7 @@ impl crate::runtime::Operation for ExpressScatterDeliveryCancelRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -118,7 +64,7 @@ impl crate::runtime::Operation for ExpressScatterDeliveryCancelRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Express company side: cancel a single (scatter) order.
     ///
     /// `POST /cgi-bin/express/delivery/single_waybill/cancel_order` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-provider/api_scatterdeliverycancel.html)
@@ -130,44 +76,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_scatter_delivery_cancel(
+    #[inline]
+    pub fn express_scatter_delivery_cancel(
         &self,
         request: ExpressScatterDeliveryCancelRequest,
-    ) -> Result<(), crate::Error<ExpressScatterDeliveryCancelError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), ExpressScatterDeliveryCancelError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressScatterDeliveryCancel` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_SCATTER_DELIVERY_CANCEL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressScatterDeliveryCancel",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/single_waybill/cancel_order",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "reason",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[],
-};

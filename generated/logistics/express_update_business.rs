@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::express_update_business`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressUpdateBusinessRequest {
     /// AppID of the merchant mini program (ShopAppID of the review event).
@@ -29,78 +30,18 @@ impl ExpressUpdateBusinessRequest {
             result_msg: None,
         }
     }
-    /// Why the review failed; only needed when result_code is not 0.
-    pub fn result_msg(mut self, result_msg: impl Into<String>) -> Self {
-        self.result_msg = Some(result_msg.into());
-        self
+    crate::runtime::setters! {
+        result_msg : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::express_update_business`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpressUpdateBusinessError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ExpressUpdateBusinessError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::express_update_business`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ExpressUpdateBusinessError {
     }
 }
-impl crate::ApiError for ExpressUpdateBusinessError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ExpressUpdateBusinessError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ExpressUpdateBusinessError {}
 impl crate::runtime::Operation for ExpressUpdateBusinessRequest {
     type Output = ();
     type Error = ExpressUpdateBusinessError;
@@ -113,7 +54,9 @@ impl crate::runtime::Operation for ExpressUpdateBusinessRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"biz_id!\":\"string\",\"result_code!\":\"int\",\"result_msg\":\"string\",\"shop_app_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -125,6 +68,7 @@ impl crate::runtime::Operation for ExpressUpdateBusinessRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -134,7 +78,7 @@ impl crate::runtime::Operation for ExpressUpdateBusinessRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Express company side: report the review result of a merchant account.
     ///
     /// `POST /cgi-bin/express/delivery/service/business/update` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/express/express-by-provider/api_updatebusiness.html)
@@ -146,58 +90,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn express_update_business(
+    #[inline]
+    pub fn express_update_business(
         &self,
         request: ExpressUpdateBusinessRequest,
-    ) -> Result<(), crate::Error<ExpressUpdateBusinessError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), ExpressUpdateBusinessError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `expressUpdateBusiness` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const EXPRESS_UPDATE_BUSINESS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "expressUpdateBusiness",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/service/business/update",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "shop_app_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "biz_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "result_code",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "result_msg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::add_nearby_poi`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AddNearbyPoiRequest {
     /// JSON text {"list": \[urls\]} with 1 to 9 store picture URLs.
@@ -62,42 +63,45 @@ impl AddNearbyPoiRequest {
             map_poi_id: None,
         }
     }
-    /// Media id(s) of proof material; needed when company_name is not the mini program's own entity.
-    pub fn qualification_list(mut self, qualification_list: impl Into<String>) -> Self {
-        self.qualification_list = Some(qualification_list.into());
-        self
-    }
-    /// Optional JSON text {"open_kf": bool, "kf_headimg": url, "kf_name": name} customising customer service.
-    pub fn kf_info(mut self, kf_info: impl Into<String>) -> Self {
-        self.kf_info = Some(kf_info.into());
-        self
-    }
-    /// Id of an existing location to update; leave out to create a new one.
-    pub fn poi_id(mut self, poi_id: impl Into<String>) -> Self {
-        self.poi_id = Some(poi_id.into());
-        self
-    }
-    /// Tencent Map id of the place (sosomap_poi_uid); without it the submission occasionally fails.
-    pub fn map_poi_id(mut self, map_poi_id: impl Into<String>) -> Self {
-        self.map_poi_id = Some(map_poi_id.into());
-        self
+    crate::runtime::setters! {
+        qualification_list : impl Into < String >;
+        kf_info : impl Into < String >;
+        poi_id : impl Into < String >;
+        map_poi_id : impl Into < String >;
     }
 }
 /// The `AddNearbyPoiResponseData` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AddNearbyPoiResponseData {
     /// Id of the review ticket.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_id: Option<u64>,
     /// Id of the nearby location.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub poi_id: Option<u64>,
     /// The business qualification number the location was filed under.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub related_credential: Option<String>,
 }
 impl AddNearbyPoiResponseData {
@@ -109,24 +113,22 @@ impl AddNearbyPoiResponseData {
             related_credential: None,
         }
     }
-    /// Id of the review ticket.
-    pub fn audit_id(mut self, audit_id: u64) -> Self {
-        self.audit_id = Some(audit_id);
-        self
-    }
-    /// Id of the nearby location.
-    pub fn poi_id(mut self, poi_id: u64) -> Self {
-        self.poi_id = Some(poi_id);
-        self
-    }
-    /// The business qualification number the location was filed under.
-    pub fn related_credential(mut self, related_credential: impl Into<String>) -> Self {
-        self.related_credential = Some(related_credential.into());
-        self
+    crate::runtime::setters! {
+        audit_id : u64;
+        poi_id : u64;
+        related_credential : impl Into < String >;
     }
 }
 /// What [`crate::Client::add_nearby_poi`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AddNearbyPoiResponse {
     /// The created review ticket.
@@ -138,232 +140,48 @@ impl AddNearbyPoiResponse {
     pub fn new() -> Self {
         Self { data: None }
     }
-    /// The created review ticket.
-    pub fn data(mut self, data: AddNearbyPoiResponseData) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        data : AddNearbyPoiResponseData;
     }
 }
-/// An error code returned by [`crate::Client::add_nearby_poi`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AddNearbyPoiError {
-    /// `20002`: A parameter in the POST body is invalid. (retry: none)
-    InvalidPostParams(crate::ErrorBody),
-    /// `92000`: This business qualification has already been added. (retry: none)
-    QualificationAlreadyAdded(crate::ErrorBody),
-    /// `92002`: The maximum number of nearby locations has been reached. (retry: none)
-    PoiLimitReached(crate::ErrorBody),
-    /// `92003`: The location is already taken by another mini program. (retry: none)
-    PoiOccupied(crate::ErrorBody),
-    /// `92004`: The nearby feature has been banned for this account. (retry: none)
-    NearbyBanned(crate::ErrorBody),
-    /// `92005`: The location is still being reviewed. (retry: none)
-    PoiUnderReview(crate::ErrorBody),
-    /// `92006`: The location is already showing the mini program. (retry: none)
-    PoiShowingMiniProgram(crate::ErrorBody),
-    /// `92007`: The location failed review. (retry: none)
-    PoiReviewFailed(crate::ErrorBody),
-    /// `92008`: The mini program is not shown at this location. (retry: none)
-    MiniProgramNotShown(crate::ErrorBody),
-    /// `93009`: The mini program is not released or not visible. (retry: none)
-    MiniProgramNotAvailable(crate::ErrorBody),
-    /// `93010`: The location does not exist. (retry: none)
-    PoiNotFound(crate::ErrorBody),
-    /// `93011`: Mini programs registered by individuals cannot use this feature. (retry: none)
-    PersonalMiniProgramUnsupported(crate::ErrorBody),
-    /// `93012`: Store, shop and other non-ordinary mini programs cannot use this feature. (retry: none)
-    SpecialMiniProgramUnsupported(crate::ErrorBody),
-    /// `93013`: Fetching the address details from Tencent Map failed. (retry: none)
-    MapAddressLookupFailed(crate::ErrorBody),
-    /// `93014`: The same qualification number was added again. (retry: none)
-    DuplicateCredential(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl AddNearbyPoiError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidPostParams(_) => "InvalidPostParams",
-            Self::QualificationAlreadyAdded(_) => "QualificationAlreadyAdded",
-            Self::PoiLimitReached(_) => "PoiLimitReached",
-            Self::PoiOccupied(_) => "PoiOccupied",
-            Self::NearbyBanned(_) => "NearbyBanned",
-            Self::PoiUnderReview(_) => "PoiUnderReview",
-            Self::PoiShowingMiniProgram(_) => "PoiShowingMiniProgram",
-            Self::PoiReviewFailed(_) => "PoiReviewFailed",
-            Self::MiniProgramNotShown(_) => "MiniProgramNotShown",
-            Self::MiniProgramNotAvailable(_) => "MiniProgramNotAvailable",
-            Self::PoiNotFound(_) => "PoiNotFound",
-            Self::PersonalMiniProgramUnsupported(_) => "PersonalMiniProgramUnsupported",
-            Self::SpecialMiniProgramUnsupported(_) => "SpecialMiniProgramUnsupported",
-            Self::MapAddressLookupFailed(_) => "MapAddressLookupFailed",
-            Self::DuplicateCredential(_) => "DuplicateCredential",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidPostParams` (20002).
-    pub fn is_invalid_post_params(&self) -> bool {
-        matches!(self, Self::InvalidPostParams(_))
-    }
-    /// Whether this is `QualificationAlreadyAdded` (92000).
-    pub fn is_qualification_already_added(&self) -> bool {
-        matches!(self, Self::QualificationAlreadyAdded(_))
-    }
-    /// Whether this is `PoiLimitReached` (92002).
-    pub fn is_poi_limit_reached(&self) -> bool {
-        matches!(self, Self::PoiLimitReached(_))
-    }
-    /// Whether this is `PoiOccupied` (92003).
-    pub fn is_poi_occupied(&self) -> bool {
-        matches!(self, Self::PoiOccupied(_))
-    }
-    /// Whether this is `NearbyBanned` (92004).
-    pub fn is_nearby_banned(&self) -> bool {
-        matches!(self, Self::NearbyBanned(_))
-    }
-    /// Whether this is `PoiUnderReview` (92005).
-    pub fn is_poi_under_review(&self) -> bool {
-        matches!(self, Self::PoiUnderReview(_))
-    }
-    /// Whether this is `PoiShowingMiniProgram` (92006).
-    pub fn is_poi_showing_mini_program(&self) -> bool {
-        matches!(self, Self::PoiShowingMiniProgram(_))
-    }
-    /// Whether this is `PoiReviewFailed` (92007).
-    pub fn is_poi_review_failed(&self) -> bool {
-        matches!(self, Self::PoiReviewFailed(_))
-    }
-    /// Whether this is `MiniProgramNotShown` (92008).
-    pub fn is_mini_program_not_shown(&self) -> bool {
-        matches!(self, Self::MiniProgramNotShown(_))
-    }
-    /// Whether this is `MiniProgramNotAvailable` (93009).
-    pub fn is_mini_program_not_available(&self) -> bool {
-        matches!(self, Self::MiniProgramNotAvailable(_))
-    }
-    /// Whether this is `PoiNotFound` (93010).
-    pub fn is_poi_not_found(&self) -> bool {
-        matches!(self, Self::PoiNotFound(_))
-    }
-    /// Whether this is `PersonalMiniProgramUnsupported` (93011).
-    pub fn is_personal_mini_program_unsupported(&self) -> bool {
-        matches!(self, Self::PersonalMiniProgramUnsupported(_))
-    }
-    /// Whether this is `SpecialMiniProgramUnsupported` (93012).
-    pub fn is_special_mini_program_unsupported(&self) -> bool {
-        matches!(self, Self::SpecialMiniProgramUnsupported(_))
-    }
-    /// Whether this is `MapAddressLookupFailed` (93013).
-    pub fn is_map_address_lookup_failed(&self) -> bool {
-        matches!(self, Self::MapAddressLookupFailed(_))
-    }
-    /// Whether this is `DuplicateCredential` (93014).
-    pub fn is_duplicate_credential(&self) -> bool {
-        matches!(self, Self::DuplicateCredential(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::add_nearby_poi`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum AddNearbyPoiError {
+        /// `20002`: A parameter in the POST body is invalid. (retry: none)
+        InvalidPostParams = 20002 => None, is_invalid_post_params;
+        /// `92000`: This business qualification has already been added. (retry: none)
+        QualificationAlreadyAdded = 92000 => None, is_qualification_already_added;
+        /// `92002`: The maximum number of nearby locations has been reached. (retry: none)
+        PoiLimitReached = 92002 => None, is_poi_limit_reached;
+        /// `92003`: The location is already taken by another mini program. (retry: none)
+        PoiOccupied = 92003 => None, is_poi_occupied;
+        /// `92004`: The nearby feature has been banned for this account. (retry: none)
+        NearbyBanned = 92004 => None, is_nearby_banned;
+        /// `92005`: The location is still being reviewed. (retry: none)
+        PoiUnderReview = 92005 => None, is_poi_under_review;
+        /// `92006`: The location is already showing the mini program. (retry: none)
+        PoiShowingMiniProgram = 92006 => None, is_poi_showing_mini_program;
+        /// `92007`: The location failed review. (retry: none)
+        PoiReviewFailed = 92007 => None, is_poi_review_failed;
+        /// `92008`: The mini program is not shown at this location. (retry: none)
+        MiniProgramNotShown = 92008 => None, is_mini_program_not_shown;
+        /// `93009`: The mini program is not released or not visible. (retry: none)
+        MiniProgramNotAvailable = 93009 => None, is_mini_program_not_available;
+        /// `93010`: The location does not exist. (retry: none)
+        PoiNotFound = 93010 => None, is_poi_not_found;
+        /// `93011`: Mini programs registered by individuals cannot use this feature. (retry: none)
+        PersonalMiniProgramUnsupported = 93011 => None, is_personal_mini_program_unsupported;
+        /// `93012`: Store, shop and other non-ordinary mini programs cannot use this feature. (retry: none)
+        SpecialMiniProgramUnsupported = 93012 => None, is_special_mini_program_unsupported;
+        /// `93013`: Fetching the address details from Tencent Map failed. (retry: none)
+        MapAddressLookupFailed = 93013 => None, is_map_address_lookup_failed;
+        /// `93014`: The same qualification number was added again. (retry: none)
+        DuplicateCredential = 93014 => None, is_duplicate_credential;
     }
 }
-impl crate::ApiError for AddNearbyPoiError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            20002 => Self::InvalidPostParams(body),
-            92000 => Self::QualificationAlreadyAdded(body),
-            92002 => Self::PoiLimitReached(body),
-            92003 => Self::PoiOccupied(body),
-            92004 => Self::NearbyBanned(body),
-            92005 => Self::PoiUnderReview(body),
-            92006 => Self::PoiShowingMiniProgram(body),
-            92007 => Self::PoiReviewFailed(body),
-            92008 => Self::MiniProgramNotShown(body),
-            93009 => Self::MiniProgramNotAvailable(body),
-            93010 => Self::PoiNotFound(body),
-            93011 => Self::PersonalMiniProgramUnsupported(body),
-            93012 => Self::SpecialMiniProgramUnsupported(body),
-            93013 => Self::MapAddressLookupFailed(body),
-            93014 => Self::DuplicateCredential(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidPostParams(body) => body,
-            Self::QualificationAlreadyAdded(body) => body,
-            Self::PoiLimitReached(body) => body,
-            Self::PoiOccupied(body) => body,
-            Self::NearbyBanned(body) => body,
-            Self::PoiUnderReview(body) => body,
-            Self::PoiShowingMiniProgram(body) => body,
-            Self::PoiReviewFailed(body) => body,
-            Self::MiniProgramNotShown(body) => body,
-            Self::MiniProgramNotAvailable(body) => body,
-            Self::PoiNotFound(body) => body,
-            Self::PersonalMiniProgramUnsupported(body) => body,
-            Self::SpecialMiniProgramUnsupported(body) => body,
-            Self::MapAddressLookupFailed(body) => body,
-            Self::DuplicateCredential(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidPostParams(_) => crate::RetryKind::None,
-            Self::QualificationAlreadyAdded(_) => crate::RetryKind::None,
-            Self::PoiLimitReached(_) => crate::RetryKind::None,
-            Self::PoiOccupied(_) => crate::RetryKind::None,
-            Self::NearbyBanned(_) => crate::RetryKind::None,
-            Self::PoiUnderReview(_) => crate::RetryKind::None,
-            Self::PoiShowingMiniProgram(_) => crate::RetryKind::None,
-            Self::PoiReviewFailed(_) => crate::RetryKind::None,
-            Self::MiniProgramNotShown(_) => crate::RetryKind::None,
-            Self::MiniProgramNotAvailable(_) => crate::RetryKind::None,
-            Self::PoiNotFound(_) => crate::RetryKind::None,
-            Self::PersonalMiniProgramUnsupported(_) => crate::RetryKind::None,
-            Self::SpecialMiniProgramUnsupported(_) => crate::RetryKind::None,
-            Self::MapAddressLookupFailed(_) => crate::RetryKind::None,
-            Self::DuplicateCredential(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for AddNearbyPoiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for AddNearbyPoiError {}
 impl crate::runtime::Operation for AddNearbyPoiRequest {
     type Output = AddNearbyPoiResponse;
     type Error = AddNearbyPoiError;
@@ -376,14 +194,16 @@ impl crate::runtime::Operation for AddNearbyPoiRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"address!\":\"string\",\"company_name!\":\"string\",\"contract_phone!\":\"string\",\"credential!\":\"string\",\"hour!\":\"string\",\"is_comm_nearby!\":{\"const\":\"1\"},\"kf_info\":\"string\",\"map_poi_id\":\"string\",\"pic_list!\":\"string\",\"poi_id\":\"string\",\"qualification_list\":\"string\",\"service_infos!\":\"string\",\"store_name!\":\"string\"}},\"errors\":[20002,92000,92002,92003,92004,92005,92006,92007,92008,93009,93010,93011,93012,93013,93014],\"query\":{},\"response\":{\"json\":{\"data\":{\"object\":{\"audit_id\":\"int\",\"poi_id\":\"int\",\"related_credential\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json_with(
             &self,
-            [("is_comm_nearby", serde_json::Value::from("1"))],
+            [("is_comm_nearby", crate::runtime::serde_json::Value::from("1"))],
         )?;
         let query: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::RequestParts {
@@ -391,13 +211,14 @@ impl crate::runtime::Operation for AddNearbyPoiRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Add (or update) a store location where the mini program is shown under "nearby mini programs".
     ///
     /// `POST /wxa/addnearbypoi` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/nearby-poi/api_addnearbypoi.html)
@@ -451,7 +272,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -471,153 +292,11 @@ impl crate::Client {
     /// | 93013 | `MapAddressLookupFailed` | Fetching the address details from Tencent Map failed. | none |
     /// | 93014 | `DuplicateCredential` | The same qualification number was added again. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn add_nearby_poi(
+    #[inline]
+    pub fn add_nearby_poi(
         &self,
         request: AddNearbyPoiRequest,
-    ) -> Result<AddNearbyPoiResponse, crate::Error<AddNearbyPoiError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<AddNearbyPoiResponse, AddNearbyPoiError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `addNearbyPoi` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const ADD_NEARBY_POI_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "addNearbyPoi",
-    method: "POST",
-    path: "/wxa/addnearbypoi",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "is_comm_nearby",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: Some("1"),
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "pic_list",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "service_infos",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "store_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "contract_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "hour",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "company_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "credential",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "address",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "qualification_list",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "kf_info",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "poi_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "map_poi_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "audit_id",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "poi_id",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "related_credential",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        20002, 92000, 92002, 92003, 92004, 92005, 92006, 92007, 92008, 93009, 93010,
-        93011, 93012, 93013, 93014,
-    ],
-};

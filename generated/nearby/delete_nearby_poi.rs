@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::delete_nearby_poi`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DeleteNearbyPoiRequest {
     /// Id of the nearby location to delete.
@@ -14,226 +15,44 @@ impl DeleteNearbyPoiRequest {
         Self { poi_id: poi_id.into() }
     }
 }
-/// An error code returned by [`crate::Client::delete_nearby_poi`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DeleteNearbyPoiError {
-    /// `20002`: A parameter in the POST body is invalid. (retry: none)
-    InvalidPostParams(crate::ErrorBody),
-    /// `92000`: This business qualification has already been added. (retry: none)
-    QualificationAlreadyAdded(crate::ErrorBody),
-    /// `92002`: The maximum number of nearby locations has been reached. (retry: none)
-    PoiLimitReached(crate::ErrorBody),
-    /// `92003`: The location is already taken by another mini program. (retry: none)
-    PoiOccupied(crate::ErrorBody),
-    /// `92004`: The nearby feature has been banned for this account. (retry: none)
-    NearbyBanned(crate::ErrorBody),
-    /// `92005`: The location is still being reviewed. (retry: none)
-    PoiUnderReview(crate::ErrorBody),
-    /// `92006`: The location is already showing the mini program. (retry: none)
-    PoiShowingMiniProgram(crate::ErrorBody),
-    /// `92007`: The location failed review. (retry: none)
-    PoiReviewFailed(crate::ErrorBody),
-    /// `92008`: The mini program is not shown at this location. (retry: none)
-    MiniProgramNotShown(crate::ErrorBody),
-    /// `93009`: The mini program is not released or not visible. (retry: none)
-    MiniProgramNotAvailable(crate::ErrorBody),
-    /// `93010`: The location does not exist. (retry: none)
-    PoiNotFound(crate::ErrorBody),
-    /// `93011`: Mini programs registered by individuals cannot use this feature. (retry: none)
-    PersonalMiniProgramUnsupported(crate::ErrorBody),
-    /// `93012`: Store, shop and other non-ordinary mini programs cannot use this feature. (retry: none)
-    SpecialMiniProgramUnsupported(crate::ErrorBody),
-    /// `93013`: Fetching the address details from Tencent Map failed. (retry: none)
-    MapAddressLookupFailed(crate::ErrorBody),
-    /// `93014`: The same qualification number was added again. (retry: none)
-    DuplicateCredential(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DeleteNearbyPoiError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidPostParams(_) => "InvalidPostParams",
-            Self::QualificationAlreadyAdded(_) => "QualificationAlreadyAdded",
-            Self::PoiLimitReached(_) => "PoiLimitReached",
-            Self::PoiOccupied(_) => "PoiOccupied",
-            Self::NearbyBanned(_) => "NearbyBanned",
-            Self::PoiUnderReview(_) => "PoiUnderReview",
-            Self::PoiShowingMiniProgram(_) => "PoiShowingMiniProgram",
-            Self::PoiReviewFailed(_) => "PoiReviewFailed",
-            Self::MiniProgramNotShown(_) => "MiniProgramNotShown",
-            Self::MiniProgramNotAvailable(_) => "MiniProgramNotAvailable",
-            Self::PoiNotFound(_) => "PoiNotFound",
-            Self::PersonalMiniProgramUnsupported(_) => "PersonalMiniProgramUnsupported",
-            Self::SpecialMiniProgramUnsupported(_) => "SpecialMiniProgramUnsupported",
-            Self::MapAddressLookupFailed(_) => "MapAddressLookupFailed",
-            Self::DuplicateCredential(_) => "DuplicateCredential",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidPostParams` (20002).
-    pub fn is_invalid_post_params(&self) -> bool {
-        matches!(self, Self::InvalidPostParams(_))
-    }
-    /// Whether this is `QualificationAlreadyAdded` (92000).
-    pub fn is_qualification_already_added(&self) -> bool {
-        matches!(self, Self::QualificationAlreadyAdded(_))
-    }
-    /// Whether this is `PoiLimitReached` (92002).
-    pub fn is_poi_limit_reached(&self) -> bool {
-        matches!(self, Self::PoiLimitReached(_))
-    }
-    /// Whether this is `PoiOccupied` (92003).
-    pub fn is_poi_occupied(&self) -> bool {
-        matches!(self, Self::PoiOccupied(_))
-    }
-    /// Whether this is `NearbyBanned` (92004).
-    pub fn is_nearby_banned(&self) -> bool {
-        matches!(self, Self::NearbyBanned(_))
-    }
-    /// Whether this is `PoiUnderReview` (92005).
-    pub fn is_poi_under_review(&self) -> bool {
-        matches!(self, Self::PoiUnderReview(_))
-    }
-    /// Whether this is `PoiShowingMiniProgram` (92006).
-    pub fn is_poi_showing_mini_program(&self) -> bool {
-        matches!(self, Self::PoiShowingMiniProgram(_))
-    }
-    /// Whether this is `PoiReviewFailed` (92007).
-    pub fn is_poi_review_failed(&self) -> bool {
-        matches!(self, Self::PoiReviewFailed(_))
-    }
-    /// Whether this is `MiniProgramNotShown` (92008).
-    pub fn is_mini_program_not_shown(&self) -> bool {
-        matches!(self, Self::MiniProgramNotShown(_))
-    }
-    /// Whether this is `MiniProgramNotAvailable` (93009).
-    pub fn is_mini_program_not_available(&self) -> bool {
-        matches!(self, Self::MiniProgramNotAvailable(_))
-    }
-    /// Whether this is `PoiNotFound` (93010).
-    pub fn is_poi_not_found(&self) -> bool {
-        matches!(self, Self::PoiNotFound(_))
-    }
-    /// Whether this is `PersonalMiniProgramUnsupported` (93011).
-    pub fn is_personal_mini_program_unsupported(&self) -> bool {
-        matches!(self, Self::PersonalMiniProgramUnsupported(_))
-    }
-    /// Whether this is `SpecialMiniProgramUnsupported` (93012).
-    pub fn is_special_mini_program_unsupported(&self) -> bool {
-        matches!(self, Self::SpecialMiniProgramUnsupported(_))
-    }
-    /// Whether this is `MapAddressLookupFailed` (93013).
-    pub fn is_map_address_lookup_failed(&self) -> bool {
-        matches!(self, Self::MapAddressLookupFailed(_))
-    }
-    /// Whether this is `DuplicateCredential` (93014).
-    pub fn is_duplicate_credential(&self) -> bool {
-        matches!(self, Self::DuplicateCredential(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::delete_nearby_poi`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DeleteNearbyPoiError {
+        /// `20002`: A parameter in the POST body is invalid. (retry: none)
+        InvalidPostParams = 20002 => None, is_invalid_post_params;
+        /// `92000`: This business qualification has already been added. (retry: none)
+        QualificationAlreadyAdded = 92000 => None, is_qualification_already_added;
+        /// `92002`: The maximum number of nearby locations has been reached. (retry: none)
+        PoiLimitReached = 92002 => None, is_poi_limit_reached;
+        /// `92003`: The location is already taken by another mini program. (retry: none)
+        PoiOccupied = 92003 => None, is_poi_occupied;
+        /// `92004`: The nearby feature has been banned for this account. (retry: none)
+        NearbyBanned = 92004 => None, is_nearby_banned;
+        /// `92005`: The location is still being reviewed. (retry: none)
+        PoiUnderReview = 92005 => None, is_poi_under_review;
+        /// `92006`: The location is already showing the mini program. (retry: none)
+        PoiShowingMiniProgram = 92006 => None, is_poi_showing_mini_program;
+        /// `92007`: The location failed review. (retry: none)
+        PoiReviewFailed = 92007 => None, is_poi_review_failed;
+        /// `92008`: The mini program is not shown at this location. (retry: none)
+        MiniProgramNotShown = 92008 => None, is_mini_program_not_shown;
+        /// `93009`: The mini program is not released or not visible. (retry: none)
+        MiniProgramNotAvailable = 93009 => None, is_mini_program_not_available;
+        /// `93010`: The location does not exist. (retry: none)
+        PoiNotFound = 93010 => None, is_poi_not_found;
+        /// `93011`: Mini programs registered by individuals cannot use this feature. (retry: none)
+        PersonalMiniProgramUnsupported = 93011 => None, is_personal_mini_program_unsupported;
+        /// `93012`: Store, shop and other non-ordinary mini programs cannot use this feature. (retry: none)
+        SpecialMiniProgramUnsupported = 93012 => None, is_special_mini_program_unsupported;
+        /// `93013`: Fetching the address details from Tencent Map failed. (retry: none)
+        MapAddressLookupFailed = 93013 => None, is_map_address_lookup_failed;
+        /// `93014`: The same qualification number was added again. (retry: none)
+        DuplicateCredential = 93014 => None, is_duplicate_credential;
     }
 }
-impl crate::ApiError for DeleteNearbyPoiError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            20002 => Self::InvalidPostParams(body),
-            92000 => Self::QualificationAlreadyAdded(body),
-            92002 => Self::PoiLimitReached(body),
-            92003 => Self::PoiOccupied(body),
-            92004 => Self::NearbyBanned(body),
-            92005 => Self::PoiUnderReview(body),
-            92006 => Self::PoiShowingMiniProgram(body),
-            92007 => Self::PoiReviewFailed(body),
-            92008 => Self::MiniProgramNotShown(body),
-            93009 => Self::MiniProgramNotAvailable(body),
-            93010 => Self::PoiNotFound(body),
-            93011 => Self::PersonalMiniProgramUnsupported(body),
-            93012 => Self::SpecialMiniProgramUnsupported(body),
-            93013 => Self::MapAddressLookupFailed(body),
-            93014 => Self::DuplicateCredential(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidPostParams(body) => body,
-            Self::QualificationAlreadyAdded(body) => body,
-            Self::PoiLimitReached(body) => body,
-            Self::PoiOccupied(body) => body,
-            Self::NearbyBanned(body) => body,
-            Self::PoiUnderReview(body) => body,
-            Self::PoiShowingMiniProgram(body) => body,
-            Self::PoiReviewFailed(body) => body,
-            Self::MiniProgramNotShown(body) => body,
-            Self::MiniProgramNotAvailable(body) => body,
-            Self::PoiNotFound(body) => body,
-            Self::PersonalMiniProgramUnsupported(body) => body,
-            Self::SpecialMiniProgramUnsupported(body) => body,
-            Self::MapAddressLookupFailed(body) => body,
-            Self::DuplicateCredential(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidPostParams(_) => crate::RetryKind::None,
-            Self::QualificationAlreadyAdded(_) => crate::RetryKind::None,
-            Self::PoiLimitReached(_) => crate::RetryKind::None,
-            Self::PoiOccupied(_) => crate::RetryKind::None,
-            Self::NearbyBanned(_) => crate::RetryKind::None,
-            Self::PoiUnderReview(_) => crate::RetryKind::None,
-            Self::PoiShowingMiniProgram(_) => crate::RetryKind::None,
-            Self::PoiReviewFailed(_) => crate::RetryKind::None,
-            Self::MiniProgramNotShown(_) => crate::RetryKind::None,
-            Self::MiniProgramNotAvailable(_) => crate::RetryKind::None,
-            Self::PoiNotFound(_) => crate::RetryKind::None,
-            Self::PersonalMiniProgramUnsupported(_) => crate::RetryKind::None,
-            Self::SpecialMiniProgramUnsupported(_) => crate::RetryKind::None,
-            Self::MapAddressLookupFailed(_) => crate::RetryKind::None,
-            Self::DuplicateCredential(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DeleteNearbyPoiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DeleteNearbyPoiError {}
 impl crate::runtime::Operation for DeleteNearbyPoiRequest {
     type Output = ();
     type Error = DeleteNearbyPoiError;
@@ -246,7 +65,9 @@ impl crate::runtime::Operation for DeleteNearbyPoiRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"poi_id!\":\"string\"}},\"errors\":[20002,92000,92002,92003,92004,92005,92006,92007,92008,93009,93010,93011,93012,93013,93014],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -258,6 +79,7 @@ impl crate::runtime::Operation for DeleteNearbyPoiRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -267,7 +89,7 @@ impl crate::runtime::Operation for DeleteNearbyPoiRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Delete a location from the mini program's "nearby mini programs" locations.
     ///
     /// `POST /wxa/delnearbypoi` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/nearby-poi/api_deletenearbypoi.html)
@@ -291,7 +113,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -311,35 +133,11 @@ impl crate::Client {
     /// | 93013 | `MapAddressLookupFailed` | Fetching the address details from Tencent Map failed. | none |
     /// | 93014 | `DuplicateCredential` | The same qualification number was added again. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn delete_nearby_poi(
+    #[inline]
+    pub fn delete_nearby_poi(
         &self,
         request: DeleteNearbyPoiRequest,
-    ) -> Result<(), crate::Error<DeleteNearbyPoiError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), DeleteNearbyPoiError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `deleteNearbyPoi` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DELETE_NEARBY_POI_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "deleteNearbyPoi",
-    method: "POST",
-    path: "/wxa/delnearbypoi",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "poi_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        20002, 92000, 92002, 92003, 92004, 92005, 92006, 92007, 92008, 93009, 93010,
-        93011, 93012, 93013, 93014,
-    ],
-};

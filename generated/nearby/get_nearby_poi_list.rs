@@ -17,7 +17,11 @@ impl GetNearbyPoiListRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.page;
             crate::runtime::check::range(
@@ -42,20 +46,37 @@ impl GetNearbyPoiListRequest {
     }
 }
 /// The `GetNearbyPoiListResponseData` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetNearbyPoiListResponseData {
     /// How many more locations may be added.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub left_apply_num: Option<u32>,
     /// The most locations that may be added.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_apply_num: Option<u32>,
     /// JSON text {"poi_list": \[...\]} holding the locations of this page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<String>,
 }
 impl GetNearbyPoiListResponseData {
@@ -67,24 +88,22 @@ impl GetNearbyPoiListResponseData {
             data: None,
         }
     }
-    /// How many more locations may be added.
-    pub fn left_apply_num(mut self, left_apply_num: u32) -> Self {
-        self.left_apply_num = Some(left_apply_num);
-        self
-    }
-    /// The most locations that may be added.
-    pub fn max_apply_num(mut self, max_apply_num: u32) -> Self {
-        self.max_apply_num = Some(max_apply_num);
-        self
-    }
-    /// JSON text {"poi_list": \[...\]} holding the locations of this page.
-    pub fn data(mut self, data: impl Into<String>) -> Self {
-        self.data = Some(data.into());
-        self
+    crate::runtime::setters! {
+        left_apply_num : u32;
+        max_apply_num : u32;
+        data : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_nearby_poi_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetNearbyPoiListResponse {
     /// Quota and the page of locations.
@@ -96,232 +115,48 @@ impl GetNearbyPoiListResponse {
     pub fn new() -> Self {
         Self { data: None }
     }
-    /// Quota and the page of locations.
-    pub fn data(mut self, data: GetNearbyPoiListResponseData) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        data : GetNearbyPoiListResponseData;
     }
 }
-/// An error code returned by [`crate::Client::get_nearby_poi_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetNearbyPoiListError {
-    /// `20002`: A parameter in the POST body is invalid. (retry: none)
-    InvalidPostParams(crate::ErrorBody),
-    /// `92000`: This business qualification has already been added. (retry: none)
-    QualificationAlreadyAdded(crate::ErrorBody),
-    /// `92002`: The maximum number of nearby locations has been reached. (retry: none)
-    PoiLimitReached(crate::ErrorBody),
-    /// `92003`: The location is already taken by another mini program. (retry: none)
-    PoiOccupied(crate::ErrorBody),
-    /// `92004`: The nearby feature has been banned for this account. (retry: none)
-    NearbyBanned(crate::ErrorBody),
-    /// `92005`: The location is still being reviewed. (retry: none)
-    PoiUnderReview(crate::ErrorBody),
-    /// `92006`: The location is already showing the mini program. (retry: none)
-    PoiShowingMiniProgram(crate::ErrorBody),
-    /// `92007`: The location failed review. (retry: none)
-    PoiReviewFailed(crate::ErrorBody),
-    /// `92008`: The mini program is not shown at this location. (retry: none)
-    MiniProgramNotShown(crate::ErrorBody),
-    /// `93009`: The mini program is not released or not visible. (retry: none)
-    MiniProgramNotAvailable(crate::ErrorBody),
-    /// `93010`: The location does not exist. (retry: none)
-    PoiNotFound(crate::ErrorBody),
-    /// `93011`: Mini programs registered by individuals cannot use this feature. (retry: none)
-    PersonalMiniProgramUnsupported(crate::ErrorBody),
-    /// `93012`: Store, shop and other non-ordinary mini programs cannot use this feature. (retry: none)
-    SpecialMiniProgramUnsupported(crate::ErrorBody),
-    /// `93013`: Fetching the address details from Tencent Map failed. (retry: none)
-    MapAddressLookupFailed(crate::ErrorBody),
-    /// `93014`: The same qualification number was added again. (retry: none)
-    DuplicateCredential(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetNearbyPoiListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidPostParams(_) => "InvalidPostParams",
-            Self::QualificationAlreadyAdded(_) => "QualificationAlreadyAdded",
-            Self::PoiLimitReached(_) => "PoiLimitReached",
-            Self::PoiOccupied(_) => "PoiOccupied",
-            Self::NearbyBanned(_) => "NearbyBanned",
-            Self::PoiUnderReview(_) => "PoiUnderReview",
-            Self::PoiShowingMiniProgram(_) => "PoiShowingMiniProgram",
-            Self::PoiReviewFailed(_) => "PoiReviewFailed",
-            Self::MiniProgramNotShown(_) => "MiniProgramNotShown",
-            Self::MiniProgramNotAvailable(_) => "MiniProgramNotAvailable",
-            Self::PoiNotFound(_) => "PoiNotFound",
-            Self::PersonalMiniProgramUnsupported(_) => "PersonalMiniProgramUnsupported",
-            Self::SpecialMiniProgramUnsupported(_) => "SpecialMiniProgramUnsupported",
-            Self::MapAddressLookupFailed(_) => "MapAddressLookupFailed",
-            Self::DuplicateCredential(_) => "DuplicateCredential",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidPostParams` (20002).
-    pub fn is_invalid_post_params(&self) -> bool {
-        matches!(self, Self::InvalidPostParams(_))
-    }
-    /// Whether this is `QualificationAlreadyAdded` (92000).
-    pub fn is_qualification_already_added(&self) -> bool {
-        matches!(self, Self::QualificationAlreadyAdded(_))
-    }
-    /// Whether this is `PoiLimitReached` (92002).
-    pub fn is_poi_limit_reached(&self) -> bool {
-        matches!(self, Self::PoiLimitReached(_))
-    }
-    /// Whether this is `PoiOccupied` (92003).
-    pub fn is_poi_occupied(&self) -> bool {
-        matches!(self, Self::PoiOccupied(_))
-    }
-    /// Whether this is `NearbyBanned` (92004).
-    pub fn is_nearby_banned(&self) -> bool {
-        matches!(self, Self::NearbyBanned(_))
-    }
-    /// Whether this is `PoiUnderReview` (92005).
-    pub fn is_poi_under_review(&self) -> bool {
-        matches!(self, Self::PoiUnderReview(_))
-    }
-    /// Whether this is `PoiShowingMiniProgram` (92006).
-    pub fn is_poi_showing_mini_program(&self) -> bool {
-        matches!(self, Self::PoiShowingMiniProgram(_))
-    }
-    /// Whether this is `PoiReviewFailed` (92007).
-    pub fn is_poi_review_failed(&self) -> bool {
-        matches!(self, Self::PoiReviewFailed(_))
-    }
-    /// Whether this is `MiniProgramNotShown` (92008).
-    pub fn is_mini_program_not_shown(&self) -> bool {
-        matches!(self, Self::MiniProgramNotShown(_))
-    }
-    /// Whether this is `MiniProgramNotAvailable` (93009).
-    pub fn is_mini_program_not_available(&self) -> bool {
-        matches!(self, Self::MiniProgramNotAvailable(_))
-    }
-    /// Whether this is `PoiNotFound` (93010).
-    pub fn is_poi_not_found(&self) -> bool {
-        matches!(self, Self::PoiNotFound(_))
-    }
-    /// Whether this is `PersonalMiniProgramUnsupported` (93011).
-    pub fn is_personal_mini_program_unsupported(&self) -> bool {
-        matches!(self, Self::PersonalMiniProgramUnsupported(_))
-    }
-    /// Whether this is `SpecialMiniProgramUnsupported` (93012).
-    pub fn is_special_mini_program_unsupported(&self) -> bool {
-        matches!(self, Self::SpecialMiniProgramUnsupported(_))
-    }
-    /// Whether this is `MapAddressLookupFailed` (93013).
-    pub fn is_map_address_lookup_failed(&self) -> bool {
-        matches!(self, Self::MapAddressLookupFailed(_))
-    }
-    /// Whether this is `DuplicateCredential` (93014).
-    pub fn is_duplicate_credential(&self) -> bool {
-        matches!(self, Self::DuplicateCredential(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_nearby_poi_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetNearbyPoiListError {
+        /// `20002`: A parameter in the POST body is invalid. (retry: none)
+        InvalidPostParams = 20002 => None, is_invalid_post_params;
+        /// `92000`: This business qualification has already been added. (retry: none)
+        QualificationAlreadyAdded = 92000 => None, is_qualification_already_added;
+        /// `92002`: The maximum number of nearby locations has been reached. (retry: none)
+        PoiLimitReached = 92002 => None, is_poi_limit_reached;
+        /// `92003`: The location is already taken by another mini program. (retry: none)
+        PoiOccupied = 92003 => None, is_poi_occupied;
+        /// `92004`: The nearby feature has been banned for this account. (retry: none)
+        NearbyBanned = 92004 => None, is_nearby_banned;
+        /// `92005`: The location is still being reviewed. (retry: none)
+        PoiUnderReview = 92005 => None, is_poi_under_review;
+        /// `92006`: The location is already showing the mini program. (retry: none)
+        PoiShowingMiniProgram = 92006 => None, is_poi_showing_mini_program;
+        /// `92007`: The location failed review. (retry: none)
+        PoiReviewFailed = 92007 => None, is_poi_review_failed;
+        /// `92008`: The mini program is not shown at this location. (retry: none)
+        MiniProgramNotShown = 92008 => None, is_mini_program_not_shown;
+        /// `93009`: The mini program is not released or not visible. (retry: none)
+        MiniProgramNotAvailable = 93009 => None, is_mini_program_not_available;
+        /// `93010`: The location does not exist. (retry: none)
+        PoiNotFound = 93010 => None, is_poi_not_found;
+        /// `93011`: Mini programs registered by individuals cannot use this feature. (retry: none)
+        PersonalMiniProgramUnsupported = 93011 => None, is_personal_mini_program_unsupported;
+        /// `93012`: Store, shop and other non-ordinary mini programs cannot use this feature. (retry: none)
+        SpecialMiniProgramUnsupported = 93012 => None, is_special_mini_program_unsupported;
+        /// `93013`: Fetching the address details from Tencent Map failed. (retry: none)
+        MapAddressLookupFailed = 93013 => None, is_map_address_lookup_failed;
+        /// `93014`: The same qualification number was added again. (retry: none)
+        DuplicateCredential = 93014 => None, is_duplicate_credential;
     }
 }
-impl crate::ApiError for GetNearbyPoiListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            20002 => Self::InvalidPostParams(body),
-            92000 => Self::QualificationAlreadyAdded(body),
-            92002 => Self::PoiLimitReached(body),
-            92003 => Self::PoiOccupied(body),
-            92004 => Self::NearbyBanned(body),
-            92005 => Self::PoiUnderReview(body),
-            92006 => Self::PoiShowingMiniProgram(body),
-            92007 => Self::PoiReviewFailed(body),
-            92008 => Self::MiniProgramNotShown(body),
-            93009 => Self::MiniProgramNotAvailable(body),
-            93010 => Self::PoiNotFound(body),
-            93011 => Self::PersonalMiniProgramUnsupported(body),
-            93012 => Self::SpecialMiniProgramUnsupported(body),
-            93013 => Self::MapAddressLookupFailed(body),
-            93014 => Self::DuplicateCredential(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidPostParams(body) => body,
-            Self::QualificationAlreadyAdded(body) => body,
-            Self::PoiLimitReached(body) => body,
-            Self::PoiOccupied(body) => body,
-            Self::NearbyBanned(body) => body,
-            Self::PoiUnderReview(body) => body,
-            Self::PoiShowingMiniProgram(body) => body,
-            Self::PoiReviewFailed(body) => body,
-            Self::MiniProgramNotShown(body) => body,
-            Self::MiniProgramNotAvailable(body) => body,
-            Self::PoiNotFound(body) => body,
-            Self::PersonalMiniProgramUnsupported(body) => body,
-            Self::SpecialMiniProgramUnsupported(body) => body,
-            Self::MapAddressLookupFailed(body) => body,
-            Self::DuplicateCredential(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidPostParams(_) => crate::RetryKind::None,
-            Self::QualificationAlreadyAdded(_) => crate::RetryKind::None,
-            Self::PoiLimitReached(_) => crate::RetryKind::None,
-            Self::PoiOccupied(_) => crate::RetryKind::None,
-            Self::NearbyBanned(_) => crate::RetryKind::None,
-            Self::PoiUnderReview(_) => crate::RetryKind::None,
-            Self::PoiShowingMiniProgram(_) => crate::RetryKind::None,
-            Self::PoiReviewFailed(_) => crate::RetryKind::None,
-            Self::MiniProgramNotShown(_) => crate::RetryKind::None,
-            Self::MiniProgramNotAvailable(_) => crate::RetryKind::None,
-            Self::PoiNotFound(_) => crate::RetryKind::None,
-            Self::PersonalMiniProgramUnsupported(_) => crate::RetryKind::None,
-            Self::SpecialMiniProgramUnsupported(_) => crate::RetryKind::None,
-            Self::MapAddressLookupFailed(_) => crate::RetryKind::None,
-            Self::DuplicateCredential(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetNearbyPoiListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetNearbyPoiListError {}
 impl crate::runtime::Operation for GetNearbyPoiListRequest {
     type Output = GetNearbyPoiListResponse;
     type Error = GetNearbyPoiListError;
@@ -334,7 +169,9 @@ impl crate::runtime::Operation for GetNearbyPoiListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[20002,92000,92002,92003,92004,92005,92006,92007,92008,93009,93010,93011,93012,93013,93014],\"query\":{\"page!\":\"int\",\"page_rows!\":\"int\"},\"response\":{\"json\":{\"data\":{\"object\":{\"data\":\"string\",\"left_apply_num\":\"int\",\"max_apply_num\":\"int\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -349,13 +186,14 @@ impl crate::runtime::Operation for GetNearbyPoiListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the mini program's "nearby mini programs" locations with their review and display state.
     ///
     /// `GET /wxa/getnearbypoilist` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/nearby-poi/api_getnearbypoilist.html)
@@ -386,7 +224,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -406,74 +244,11 @@ impl crate::Client {
     /// | 93013 | `MapAddressLookupFailed` | Fetching the address details from Tencent Map failed. | none |
     /// | 93014 | `DuplicateCredential` | The same qualification number was added again. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_nearby_poi_list(
+    #[inline]
+    pub fn get_nearby_poi_list(
         &self,
         request: GetNearbyPoiListRequest,
-    ) -> Result<GetNearbyPoiListResponse, crate::Error<GetNearbyPoiListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetNearbyPoiListResponse, GetNearbyPoiListError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getNearbyPoiList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_NEARBY_POI_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getNearbyPoiList",
-    method: "GET",
-    path: "/wxa/getnearbypoilist",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "page",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "page_rows",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "left_apply_num",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "max_apply_num",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "data",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        20002, 92000, 92002, 92003, 92004, 92005, 92006, 92007, 92008, 93009, 93010,
-        93011, 93012, 93013, 93014,
-    ],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `NovelAddBookAuthByAppidInfosItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelAddBookAuthByAppidInfosItem {
     /// AppID receiving the grant.
@@ -20,7 +27,8 @@ impl NovelAddBookAuthByAppidInfosItem {
     }
 }
 /// Parameters of [`crate::Client::novel_add_book_auth_by_appid`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelAddBookAuthByAppidRequest {
     /// Accounts to grant, at most 20.
@@ -33,7 +41,11 @@ impl NovelAddBookAuthByAppidRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.infos;
             crate::runtime::check::items(
@@ -48,90 +60,38 @@ impl NovelAddBookAuthByAppidRequest {
     }
 }
 /// What [`crate::Client::novel_add_book_auth_by_appid`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelAddBookAuthByAppidResponse {
     /// Result per grantee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<Vec<serde_json::Value>>,
+    pub results: Option<Vec<crate::runtime::serde_json::Value>>,
 }
 impl NovelAddBookAuthByAppidResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new() -> Self {
         Self { results: None }
     }
-    /// Result per grantee.
-    pub fn results(mut self, results: Vec<serde_json::Value>) -> Self {
-        self.results = Some(results);
-        self
+    crate::runtime::setters! {
+        results : Vec < crate::runtime::serde_json::Value >;
     }
 }
-/// An error code returned by [`crate::Client::novel_add_book_auth_by_appid`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NovelAddBookAuthByAppidError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl NovelAddBookAuthByAppidError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::novel_add_book_auth_by_appid`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum NovelAddBookAuthByAppidError {
     }
 }
-impl crate::ApiError for NovelAddBookAuthByAppidError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for NovelAddBookAuthByAppidError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for NovelAddBookAuthByAppidError {}
 impl crate::runtime::Operation for NovelAddBookAuthByAppidRequest {
     type Output = NovelAddBookAuthByAppidResponse;
     type Error = NovelAddBookAuthByAppidError;
@@ -144,7 +104,9 @@ impl crate::runtime::Operation for NovelAddBookAuthByAppidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"infos!\":{\"array\":{\"object\":{\"expire_time!\":\"int\",\"grantee_appid!\":\"string\"}}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"results\":{\"array\":\"json\"}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -157,13 +119,14 @@ impl crate::runtime::Operation for NovelAddBookAuthByAppidRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Grant other accounts access to all your works (up to 20 accounts a call).
     ///
     /// `POST /wxa/book/addbookauthbyappid` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/novel/auth/api_addbookauthbyappid.html)
@@ -180,71 +143,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn novel_add_book_auth_by_appid(
+    #[inline]
+    pub fn novel_add_book_auth_by_appid(
         &self,
         request: NovelAddBookAuthByAppidRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         NovelAddBookAuthByAppidResponse,
-        crate::Error<NovelAddBookAuthByAppidError>,
+        NovelAddBookAuthByAppidError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `novelAddBookAuthByAppid` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const NOVEL_ADD_BOOK_AUTH_BY_APPID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "novelAddBookAuthByAppid",
-    method: "POST",
-    path: "/wxa/book/addbookauthbyappid",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "infos",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "grantee_appid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "expire_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "results",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Json,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

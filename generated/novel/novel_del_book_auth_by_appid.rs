@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::novel_del_book_auth_by_appid`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelDelBookAuthByAppidRequest {
     /// AppID that received the grant.
@@ -16,72 +17,14 @@ impl NovelDelBookAuthByAppidRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::novel_del_book_auth_by_appid`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NovelDelBookAuthByAppidError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl NovelDelBookAuthByAppidError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::novel_del_book_auth_by_appid`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum NovelDelBookAuthByAppidError {
     }
 }
-impl crate::ApiError for NovelDelBookAuthByAppidError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for NovelDelBookAuthByAppidError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for NovelDelBookAuthByAppidError {}
 impl crate::runtime::Operation for NovelDelBookAuthByAppidRequest {
     type Output = ();
     type Error = NovelDelBookAuthByAppidError;
@@ -94,7 +37,9 @@ impl crate::runtime::Operation for NovelDelBookAuthByAppidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"grantee_appid!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -106,6 +51,7 @@ impl crate::runtime::Operation for NovelDelBookAuthByAppidRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -115,7 +61,7 @@ impl crate::runtime::Operation for NovelDelBookAuthByAppidRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Delete an account-wide novel grant.
     ///
     /// `POST /wxa/book/delbookauthbyappid` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/novel/auth/api_delbookauthbyappid.html)
@@ -129,37 +75,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn novel_del_book_auth_by_appid(
+    #[inline]
+    pub fn novel_del_book_auth_by_appid(
         &self,
         request: NovelDelBookAuthByAppidRequest,
-    ) -> Result<(), crate::Error<NovelDelBookAuthByAppidError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), NovelDelBookAuthByAppidError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `novelDelBookAuthByAppid` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const NOVEL_DEL_BOOK_AUTH_BY_APPID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "novelDelBookAuthByAppid",
-    method: "POST",
-    path: "/wxa/book/delbookauthbyappid",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "grantee_appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `NovelUpdateChapterSeqChapterSeqListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelUpdateChapterSeqChapterSeqListItem {
     /// Chapter ID.
@@ -20,7 +27,8 @@ impl NovelUpdateChapterSeqChapterSeqListItem {
     }
 }
 /// Parameters of [`crate::Client::novel_update_chapter_seq`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelUpdateChapterSeqRequest {
     /// Work ID.
@@ -40,556 +48,110 @@ impl NovelUpdateChapterSeqRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::novel_update_chapter_seq`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NovelUpdateChapterSeqError {
-    /// `10140001`: A parameter is invalid. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10140002`: Text must be UTF-8 encoded. (retry: none)
-    NotUtf8(crate::ErrorBody),
-    /// `10140003`: The work title is invalid. (retry: none)
-    InvalidTitle(crate::ErrorBody),
-    /// `10140004`: The work introduction is invalid. (retry: none)
-    InvalidIntro(crate::ErrorBody),
-    /// `10140005`: The cover image is invalid. (retry: none)
-    InvalidCover(crate::ErrorBody),
-    /// `10140006`: The author is invalid. (retry: none)
-    InvalidAuthor(crate::ErrorBody),
-    /// `10140007`: The work category is invalid. (retry: none)
-    InvalidCategory(crate::ErrorBody),
-    /// `10140008`: The completion status is invalid. (retry: none)
-    InvalidCompleteStatus(crate::ErrorBody),
-    /// `10140009`: The upload scene is invalid. (retry: none)
-    InvalidUploadScene(crate::ErrorBody),
-    /// `10140010`: The chapter index list repeats or misses chapters. (retry: none)
-    InvalidChapterIndexList(crate::ErrorBody),
-    /// `10140011`: The chapter ID list repeats IDs, has foreign IDs or misses chapters. (retry: none)
-    InvalidChapterIdList(crate::ErrorBody),
-    /// `10140012`: A volume title is malformed, or volume ranges overlap or miss chapters. (retry: none)
-    InvalidVolumeList(crate::ErrorBody),
-    /// `10140013`: Chapter information is missing. (retry: none)
-    MissingChapter(crate::ErrorBody),
-    /// `10140014`: Too many chapters in one request. (retry: none)
-    TooManyChapters(crate::ErrorBody),
-    /// `10140015`: The work ID is missing. (retry: none)
-    MissingBookId(crate::ErrorBody),
-    /// `10140016`: Too many work IDs. (retry: none)
-    TooManyBookIds(crate::ErrorBody),
-    /// `10140017`: The page size is invalid. (retry: none)
-    InvalidLimit(crate::ErrorBody),
-    /// `10140018`: The chapter title is invalid. (retry: none)
-    InvalidChapterTitle(crate::ErrorBody),
-    /// `10140019`: The chapter content is invalid. (retry: none)
-    InvalidChapterContent(crate::ErrorBody),
-    /// `10140020`: The reorder operation is invalid. (retry: none)
-    InvalidReorderOperation(crate::ErrorBody),
-    /// `10140021`: The chapter ordering method is invalid. (retry: none)
-    InvalidChapterOrderMethod(crate::ErrorBody),
-    /// `10140022`: The chapter seq is missing. (retry: none)
-    MissingChapterSeq(crate::ErrorBody),
-    /// `10140023`: The request repeats a provider key (original_id). (retry: none)
-    DuplicateOriginalId(crate::ErrorBody),
-    /// `10140024`: The provider key (original_id) is invalid. (retry: none)
-    InvalidOriginalId(crate::ErrorBody),
-    /// `10140025`: The priority is invalid. (retry: none)
-    InvalidPriority(crate::ErrorBody),
-    /// `10140026`: custom_info is invalid. (retry: none)
-    InvalidCustomInfo(crate::ErrorBody),
-    /// `10141001`: Nothing matches the request. (retry: none)
-    NotFound(crate::ErrorBody),
-    /// `10141002`: The operation is not allowed. (retry: none)
-    NotAllowed(crate::ErrorBody),
-    /// `10141003`: The work is under review. (retry: none)
-    BookInReview(crate::ErrorBody),
-    /// `10141004`: Creating the review record failed. (retry: none)
-    AddAuditFailed(crate::ErrorBody),
-    /// `10141005`: Too many items failed the checks. (retry: none)
-    TooManyCheckFailures(crate::ErrorBody),
-    /// `10141006`: The work has not passed review and cannot be published. (retry: none)
-    BookNotApproved(crate::ErrorBody),
-    /// `10141007`: The work has no chapters. (retry: none)
-    BookHasNoChapters(crate::ErrorBody),
-    /// `10141008`: The volume information of the work must be updated. (retry: none)
-    VolumesNeedUpdate(crate::ErrorBody),
-    /// `10141009`: The provider key (original_id) is already used. (retry: none)
-    OriginalIdConflict(crate::ErrorBody),
-    /// `10141010`: The call does not fit the work's chapter ordering method; change the method first. (retry: none)
-    IncompatibleOrderMethod(crate::ErrorBody),
-    /// `10145001`: The operation returned nothing. (retry: none)
-    EmptyResult(crate::ErrorBody),
-    /// `10145002`: An internal call failed. (retry: transient)
-    InternalCallFailed(crate::ErrorBody),
-    /// `10145003`: A required input is missing. (retry: none)
-    MissingInput(crate::ErrorBody),
-    /// `10145004`: The work ID to authorize is invalid. (retry: none)
-    InvalidAuthBookId(crate::ErrorBody),
-    /// `10145005`: The granting account lacks the web novel category. (retry: none)
-    GrantorNotNovelCategory(crate::ErrorBody),
-    /// `10145006`: The receiving account lacks the web novel category. (retry: none)
-    GranteeNotNovelCategory(crate::ErrorBody),
-    /// `10145007`: The expiry time is in the past or otherwise invalid. (retry: none)
-    InvalidExpireTime(crate::ErrorBody),
-    /// `10145008`: A grant request must hold 1 to 20 entries. (retry: none)
-    AuthBatchSizeInvalid(crate::ErrorBody),
-    /// `10145009`: A grant list query may fetch at most 100 entries. (retry: none)
-    AuthQueryCountTooLarge(crate::ErrorBody),
-    /// `10145010`: Some of the grants could not be added. (retry: none)
-    SomeGrantsFailed(crate::ErrorBody),
-    /// `10145011`: The AppID is invalid. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `10145012`: The granting and receiving accounts must differ. (retry: none)
-    GrantToSelf(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl NovelUpdateChapterSeqError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::NotUtf8(_) => "NotUtf8",
-            Self::InvalidTitle(_) => "InvalidTitle",
-            Self::InvalidIntro(_) => "InvalidIntro",
-            Self::InvalidCover(_) => "InvalidCover",
-            Self::InvalidAuthor(_) => "InvalidAuthor",
-            Self::InvalidCategory(_) => "InvalidCategory",
-            Self::InvalidCompleteStatus(_) => "InvalidCompleteStatus",
-            Self::InvalidUploadScene(_) => "InvalidUploadScene",
-            Self::InvalidChapterIndexList(_) => "InvalidChapterIndexList",
-            Self::InvalidChapterIdList(_) => "InvalidChapterIdList",
-            Self::InvalidVolumeList(_) => "InvalidVolumeList",
-            Self::MissingChapter(_) => "MissingChapter",
-            Self::TooManyChapters(_) => "TooManyChapters",
-            Self::MissingBookId(_) => "MissingBookId",
-            Self::TooManyBookIds(_) => "TooManyBookIds",
-            Self::InvalidLimit(_) => "InvalidLimit",
-            Self::InvalidChapterTitle(_) => "InvalidChapterTitle",
-            Self::InvalidChapterContent(_) => "InvalidChapterContent",
-            Self::InvalidReorderOperation(_) => "InvalidReorderOperation",
-            Self::InvalidChapterOrderMethod(_) => "InvalidChapterOrderMethod",
-            Self::MissingChapterSeq(_) => "MissingChapterSeq",
-            Self::DuplicateOriginalId(_) => "DuplicateOriginalId",
-            Self::InvalidOriginalId(_) => "InvalidOriginalId",
-            Self::InvalidPriority(_) => "InvalidPriority",
-            Self::InvalidCustomInfo(_) => "InvalidCustomInfo",
-            Self::NotFound(_) => "NotFound",
-            Self::NotAllowed(_) => "NotAllowed",
-            Self::BookInReview(_) => "BookInReview",
-            Self::AddAuditFailed(_) => "AddAuditFailed",
-            Self::TooManyCheckFailures(_) => "TooManyCheckFailures",
-            Self::BookNotApproved(_) => "BookNotApproved",
-            Self::BookHasNoChapters(_) => "BookHasNoChapters",
-            Self::VolumesNeedUpdate(_) => "VolumesNeedUpdate",
-            Self::OriginalIdConflict(_) => "OriginalIdConflict",
-            Self::IncompatibleOrderMethod(_) => "IncompatibleOrderMethod",
-            Self::EmptyResult(_) => "EmptyResult",
-            Self::InternalCallFailed(_) => "InternalCallFailed",
-            Self::MissingInput(_) => "MissingInput",
-            Self::InvalidAuthBookId(_) => "InvalidAuthBookId",
-            Self::GrantorNotNovelCategory(_) => "GrantorNotNovelCategory",
-            Self::GranteeNotNovelCategory(_) => "GranteeNotNovelCategory",
-            Self::InvalidExpireTime(_) => "InvalidExpireTime",
-            Self::AuthBatchSizeInvalid(_) => "AuthBatchSizeInvalid",
-            Self::AuthQueryCountTooLarge(_) => "AuthQueryCountTooLarge",
-            Self::SomeGrantsFailed(_) => "SomeGrantsFailed",
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::GrantToSelf(_) => "GrantToSelf",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParams` (10140001).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `NotUtf8` (10140002).
-    pub fn is_not_utf8(&self) -> bool {
-        matches!(self, Self::NotUtf8(_))
-    }
-    /// Whether this is `InvalidTitle` (10140003).
-    pub fn is_invalid_title(&self) -> bool {
-        matches!(self, Self::InvalidTitle(_))
-    }
-    /// Whether this is `InvalidIntro` (10140004).
-    pub fn is_invalid_intro(&self) -> bool {
-        matches!(self, Self::InvalidIntro(_))
-    }
-    /// Whether this is `InvalidCover` (10140005).
-    pub fn is_invalid_cover(&self) -> bool {
-        matches!(self, Self::InvalidCover(_))
-    }
-    /// Whether this is `InvalidAuthor` (10140006).
-    pub fn is_invalid_author(&self) -> bool {
-        matches!(self, Self::InvalidAuthor(_))
-    }
-    /// Whether this is `InvalidCategory` (10140007).
-    pub fn is_invalid_category(&self) -> bool {
-        matches!(self, Self::InvalidCategory(_))
-    }
-    /// Whether this is `InvalidCompleteStatus` (10140008).
-    pub fn is_invalid_complete_status(&self) -> bool {
-        matches!(self, Self::InvalidCompleteStatus(_))
-    }
-    /// Whether this is `InvalidUploadScene` (10140009).
-    pub fn is_invalid_upload_scene(&self) -> bool {
-        matches!(self, Self::InvalidUploadScene(_))
-    }
-    /// Whether this is `InvalidChapterIndexList` (10140010).
-    pub fn is_invalid_chapter_index_list(&self) -> bool {
-        matches!(self, Self::InvalidChapterIndexList(_))
-    }
-    /// Whether this is `InvalidChapterIdList` (10140011).
-    pub fn is_invalid_chapter_id_list(&self) -> bool {
-        matches!(self, Self::InvalidChapterIdList(_))
-    }
-    /// Whether this is `InvalidVolumeList` (10140012).
-    pub fn is_invalid_volume_list(&self) -> bool {
-        matches!(self, Self::InvalidVolumeList(_))
-    }
-    /// Whether this is `MissingChapter` (10140013).
-    pub fn is_missing_chapter(&self) -> bool {
-        matches!(self, Self::MissingChapter(_))
-    }
-    /// Whether this is `TooManyChapters` (10140014).
-    pub fn is_too_many_chapters(&self) -> bool {
-        matches!(self, Self::TooManyChapters(_))
-    }
-    /// Whether this is `MissingBookId` (10140015).
-    pub fn is_missing_book_id(&self) -> bool {
-        matches!(self, Self::MissingBookId(_))
-    }
-    /// Whether this is `TooManyBookIds` (10140016).
-    pub fn is_too_many_book_ids(&self) -> bool {
-        matches!(self, Self::TooManyBookIds(_))
-    }
-    /// Whether this is `InvalidLimit` (10140017).
-    pub fn is_invalid_limit(&self) -> bool {
-        matches!(self, Self::InvalidLimit(_))
-    }
-    /// Whether this is `InvalidChapterTitle` (10140018).
-    pub fn is_invalid_chapter_title(&self) -> bool {
-        matches!(self, Self::InvalidChapterTitle(_))
-    }
-    /// Whether this is `InvalidChapterContent` (10140019).
-    pub fn is_invalid_chapter_content(&self) -> bool {
-        matches!(self, Self::InvalidChapterContent(_))
-    }
-    /// Whether this is `InvalidReorderOperation` (10140020).
-    pub fn is_invalid_reorder_operation(&self) -> bool {
-        matches!(self, Self::InvalidReorderOperation(_))
-    }
-    /// Whether this is `InvalidChapterOrderMethod` (10140021).
-    pub fn is_invalid_chapter_order_method(&self) -> bool {
-        matches!(self, Self::InvalidChapterOrderMethod(_))
-    }
-    /// Whether this is `MissingChapterSeq` (10140022).
-    pub fn is_missing_chapter_seq(&self) -> bool {
-        matches!(self, Self::MissingChapterSeq(_))
-    }
-    /// Whether this is `DuplicateOriginalId` (10140023).
-    pub fn is_duplicate_original_id(&self) -> bool {
-        matches!(self, Self::DuplicateOriginalId(_))
-    }
-    /// Whether this is `InvalidOriginalId` (10140024).
-    pub fn is_invalid_original_id(&self) -> bool {
-        matches!(self, Self::InvalidOriginalId(_))
-    }
-    /// Whether this is `InvalidPriority` (10140025).
-    pub fn is_invalid_priority(&self) -> bool {
-        matches!(self, Self::InvalidPriority(_))
-    }
-    /// Whether this is `InvalidCustomInfo` (10140026).
-    pub fn is_invalid_custom_info(&self) -> bool {
-        matches!(self, Self::InvalidCustomInfo(_))
-    }
-    /// Whether this is `NotFound` (10141001).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound(_))
-    }
-    /// Whether this is `NotAllowed` (10141002).
-    pub fn is_not_allowed(&self) -> bool {
-        matches!(self, Self::NotAllowed(_))
-    }
-    /// Whether this is `BookInReview` (10141003).
-    pub fn is_book_in_review(&self) -> bool {
-        matches!(self, Self::BookInReview(_))
-    }
-    /// Whether this is `AddAuditFailed` (10141004).
-    pub fn is_add_audit_failed(&self) -> bool {
-        matches!(self, Self::AddAuditFailed(_))
-    }
-    /// Whether this is `TooManyCheckFailures` (10141005).
-    pub fn is_too_many_check_failures(&self) -> bool {
-        matches!(self, Self::TooManyCheckFailures(_))
-    }
-    /// Whether this is `BookNotApproved` (10141006).
-    pub fn is_book_not_approved(&self) -> bool {
-        matches!(self, Self::BookNotApproved(_))
-    }
-    /// Whether this is `BookHasNoChapters` (10141007).
-    pub fn is_book_has_no_chapters(&self) -> bool {
-        matches!(self, Self::BookHasNoChapters(_))
-    }
-    /// Whether this is `VolumesNeedUpdate` (10141008).
-    pub fn is_volumes_need_update(&self) -> bool {
-        matches!(self, Self::VolumesNeedUpdate(_))
-    }
-    /// Whether this is `OriginalIdConflict` (10141009).
-    pub fn is_original_id_conflict(&self) -> bool {
-        matches!(self, Self::OriginalIdConflict(_))
-    }
-    /// Whether this is `IncompatibleOrderMethod` (10141010).
-    pub fn is_incompatible_order_method(&self) -> bool {
-        matches!(self, Self::IncompatibleOrderMethod(_))
-    }
-    /// Whether this is `EmptyResult` (10145001).
-    pub fn is_empty_result(&self) -> bool {
-        matches!(self, Self::EmptyResult(_))
-    }
-    /// Whether this is `InternalCallFailed` (10145002).
-    pub fn is_internal_call_failed(&self) -> bool {
-        matches!(self, Self::InternalCallFailed(_))
-    }
-    /// Whether this is `MissingInput` (10145003).
-    pub fn is_missing_input(&self) -> bool {
-        matches!(self, Self::MissingInput(_))
-    }
-    /// Whether this is `InvalidAuthBookId` (10145004).
-    pub fn is_invalid_auth_book_id(&self) -> bool {
-        matches!(self, Self::InvalidAuthBookId(_))
-    }
-    /// Whether this is `GrantorNotNovelCategory` (10145005).
-    pub fn is_grantor_not_novel_category(&self) -> bool {
-        matches!(self, Self::GrantorNotNovelCategory(_))
-    }
-    /// Whether this is `GranteeNotNovelCategory` (10145006).
-    pub fn is_grantee_not_novel_category(&self) -> bool {
-        matches!(self, Self::GranteeNotNovelCategory(_))
-    }
-    /// Whether this is `InvalidExpireTime` (10145007).
-    pub fn is_invalid_expire_time(&self) -> bool {
-        matches!(self, Self::InvalidExpireTime(_))
-    }
-    /// Whether this is `AuthBatchSizeInvalid` (10145008).
-    pub fn is_auth_batch_size_invalid(&self) -> bool {
-        matches!(self, Self::AuthBatchSizeInvalid(_))
-    }
-    /// Whether this is `AuthQueryCountTooLarge` (10145009).
-    pub fn is_auth_query_count_too_large(&self) -> bool {
-        matches!(self, Self::AuthQueryCountTooLarge(_))
-    }
-    /// Whether this is `SomeGrantsFailed` (10145010).
-    pub fn is_some_grants_failed(&self) -> bool {
-        matches!(self, Self::SomeGrantsFailed(_))
-    }
-    /// Whether this is `InvalidAppId` (10145011).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `GrantToSelf` (10145012).
-    pub fn is_grant_to_self(&self) -> bool {
-        matches!(self, Self::GrantToSelf(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::novel_update_chapter_seq`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum NovelUpdateChapterSeqError {
+        /// `10140001`: A parameter is invalid. (retry: none)
+        InvalidParams = 10140001 => None, is_invalid_params;
+        /// `10140002`: Text must be UTF-8 encoded. (retry: none)
+        NotUtf8 = 10140002 => None, is_not_utf8;
+        /// `10140003`: The work title is invalid. (retry: none)
+        InvalidTitle = 10140003 => None, is_invalid_title;
+        /// `10140004`: The work introduction is invalid. (retry: none)
+        InvalidIntro = 10140004 => None, is_invalid_intro;
+        /// `10140005`: The cover image is invalid. (retry: none)
+        InvalidCover = 10140005 => None, is_invalid_cover;
+        /// `10140006`: The author is invalid. (retry: none)
+        InvalidAuthor = 10140006 => None, is_invalid_author;
+        /// `10140007`: The work category is invalid. (retry: none)
+        InvalidCategory = 10140007 => None, is_invalid_category;
+        /// `10140008`: The completion status is invalid. (retry: none)
+        InvalidCompleteStatus = 10140008 => None, is_invalid_complete_status;
+        /// `10140009`: The upload scene is invalid. (retry: none)
+        InvalidUploadScene = 10140009 => None, is_invalid_upload_scene;
+        /// `10140010`: The chapter index list repeats or misses chapters. (retry: none)
+        InvalidChapterIndexList = 10140010 => None, is_invalid_chapter_index_list;
+        /// `10140011`: The chapter ID list repeats IDs, has foreign IDs or misses chapters. (retry: none)
+        InvalidChapterIdList = 10140011 => None, is_invalid_chapter_id_list;
+        /// `10140012`: A volume title is malformed, or volume ranges overlap or miss chapters. (retry: none)
+        InvalidVolumeList = 10140012 => None, is_invalid_volume_list;
+        /// `10140013`: Chapter information is missing. (retry: none)
+        MissingChapter = 10140013 => None, is_missing_chapter;
+        /// `10140014`: Too many chapters in one request. (retry: none)
+        TooManyChapters = 10140014 => None, is_too_many_chapters;
+        /// `10140015`: The work ID is missing. (retry: none)
+        MissingBookId = 10140015 => None, is_missing_book_id;
+        /// `10140016`: Too many work IDs. (retry: none)
+        TooManyBookIds = 10140016 => None, is_too_many_book_ids;
+        /// `10140017`: The page size is invalid. (retry: none)
+        InvalidLimit = 10140017 => None, is_invalid_limit;
+        /// `10140018`: The chapter title is invalid. (retry: none)
+        InvalidChapterTitle = 10140018 => None, is_invalid_chapter_title;
+        /// `10140019`: The chapter content is invalid. (retry: none)
+        InvalidChapterContent = 10140019 => None, is_invalid_chapter_content;
+        /// `10140020`: The reorder operation is invalid. (retry: none)
+        InvalidReorderOperation = 10140020 => None, is_invalid_reorder_operation;
+        /// `10140021`: The chapter ordering method is invalid. (retry: none)
+        InvalidChapterOrderMethod = 10140021 => None, is_invalid_chapter_order_method;
+        /// `10140022`: The chapter seq is missing. (retry: none)
+        MissingChapterSeq = 10140022 => None, is_missing_chapter_seq;
+        /// `10140023`: The request repeats a provider key (original_id). (retry: none)
+        DuplicateOriginalId = 10140023 => None, is_duplicate_original_id;
+        /// `10140024`: The provider key (original_id) is invalid. (retry: none)
+        InvalidOriginalId = 10140024 => None, is_invalid_original_id;
+        /// `10140025`: The priority is invalid. (retry: none)
+        InvalidPriority = 10140025 => None, is_invalid_priority;
+        /// `10140026`: custom_info is invalid. (retry: none)
+        InvalidCustomInfo = 10140026 => None, is_invalid_custom_info;
+        /// `10141001`: Nothing matches the request. (retry: none)
+        NotFound = 10141001 => None, is_not_found;
+        /// `10141002`: The operation is not allowed. (retry: none)
+        NotAllowed = 10141002 => None, is_not_allowed;
+        /// `10141003`: The work is under review. (retry: none)
+        BookInReview = 10141003 => None, is_book_in_review;
+        /// `10141004`: Creating the review record failed. (retry: none)
+        AddAuditFailed = 10141004 => None, is_add_audit_failed;
+        /// `10141005`: Too many items failed the checks. (retry: none)
+        TooManyCheckFailures = 10141005 => None, is_too_many_check_failures;
+        /// `10141006`: The work has not passed review and cannot be published. (retry: none)
+        BookNotApproved = 10141006 => None, is_book_not_approved;
+        /// `10141007`: The work has no chapters. (retry: none)
+        BookHasNoChapters = 10141007 => None, is_book_has_no_chapters;
+        /// `10141008`: The volume information of the work must be updated. (retry: none)
+        VolumesNeedUpdate = 10141008 => None, is_volumes_need_update;
+        /// `10141009`: The provider key (original_id) is already used. (retry: none)
+        OriginalIdConflict = 10141009 => None, is_original_id_conflict;
+        /// `10141010`: The call does not fit the work's chapter ordering method; change the method first. (retry: none)
+        IncompatibleOrderMethod = 10141010 => None, is_incompatible_order_method;
+        /// `10145001`: The operation returned nothing. (retry: none)
+        EmptyResult = 10145001 => None, is_empty_result;
+        /// `10145002`: An internal call failed. (retry: transient)
+        InternalCallFailed = 10145002 => Transient, is_internal_call_failed;
+        /// `10145003`: A required input is missing. (retry: none)
+        MissingInput = 10145003 => None, is_missing_input;
+        /// `10145004`: The work ID to authorize is invalid. (retry: none)
+        InvalidAuthBookId = 10145004 => None, is_invalid_auth_book_id;
+        /// `10145005`: The granting account lacks the web novel category. (retry: none)
+        GrantorNotNovelCategory = 10145005 => None, is_grantor_not_novel_category;
+        /// `10145006`: The receiving account lacks the web novel category. (retry: none)
+        GranteeNotNovelCategory = 10145006 => None, is_grantee_not_novel_category;
+        /// `10145007`: The expiry time is in the past or otherwise invalid. (retry: none)
+        InvalidExpireTime = 10145007 => None, is_invalid_expire_time;
+        /// `10145008`: A grant request must hold 1 to 20 entries. (retry: none)
+        AuthBatchSizeInvalid = 10145008 => None, is_auth_batch_size_invalid;
+        /// `10145009`: A grant list query may fetch at most 100 entries. (retry: none)
+        AuthQueryCountTooLarge = 10145009 => None, is_auth_query_count_too_large;
+        /// `10145010`: Some of the grants could not be added. (retry: none)
+        SomeGrantsFailed = 10145010 => None, is_some_grants_failed;
+        /// `10145011`: The AppID is invalid. (retry: none)
+        InvalidAppId = 10145011 => None, is_invalid_app_id;
+        /// `10145012`: The granting and receiving accounts must differ. (retry: none)
+        GrantToSelf = 10145012 => None, is_grant_to_self;
     }
 }
-impl crate::ApiError for NovelUpdateChapterSeqError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10140001 => Self::InvalidParams(body),
-            10140002 => Self::NotUtf8(body),
-            10140003 => Self::InvalidTitle(body),
-            10140004 => Self::InvalidIntro(body),
-            10140005 => Self::InvalidCover(body),
-            10140006 => Self::InvalidAuthor(body),
-            10140007 => Self::InvalidCategory(body),
-            10140008 => Self::InvalidCompleteStatus(body),
-            10140009 => Self::InvalidUploadScene(body),
-            10140010 => Self::InvalidChapterIndexList(body),
-            10140011 => Self::InvalidChapterIdList(body),
-            10140012 => Self::InvalidVolumeList(body),
-            10140013 => Self::MissingChapter(body),
-            10140014 => Self::TooManyChapters(body),
-            10140015 => Self::MissingBookId(body),
-            10140016 => Self::TooManyBookIds(body),
-            10140017 => Self::InvalidLimit(body),
-            10140018 => Self::InvalidChapterTitle(body),
-            10140019 => Self::InvalidChapterContent(body),
-            10140020 => Self::InvalidReorderOperation(body),
-            10140021 => Self::InvalidChapterOrderMethod(body),
-            10140022 => Self::MissingChapterSeq(body),
-            10140023 => Self::DuplicateOriginalId(body),
-            10140024 => Self::InvalidOriginalId(body),
-            10140025 => Self::InvalidPriority(body),
-            10140026 => Self::InvalidCustomInfo(body),
-            10141001 => Self::NotFound(body),
-            10141002 => Self::NotAllowed(body),
-            10141003 => Self::BookInReview(body),
-            10141004 => Self::AddAuditFailed(body),
-            10141005 => Self::TooManyCheckFailures(body),
-            10141006 => Self::BookNotApproved(body),
-            10141007 => Self::BookHasNoChapters(body),
-            10141008 => Self::VolumesNeedUpdate(body),
-            10141009 => Self::OriginalIdConflict(body),
-            10141010 => Self::IncompatibleOrderMethod(body),
-            10145001 => Self::EmptyResult(body),
-            10145002 => Self::InternalCallFailed(body),
-            10145003 => Self::MissingInput(body),
-            10145004 => Self::InvalidAuthBookId(body),
-            10145005 => Self::GrantorNotNovelCategory(body),
-            10145006 => Self::GranteeNotNovelCategory(body),
-            10145007 => Self::InvalidExpireTime(body),
-            10145008 => Self::AuthBatchSizeInvalid(body),
-            10145009 => Self::AuthQueryCountTooLarge(body),
-            10145010 => Self::SomeGrantsFailed(body),
-            10145011 => Self::InvalidAppId(body),
-            10145012 => Self::GrantToSelf(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParams(body) => body,
-            Self::NotUtf8(body) => body,
-            Self::InvalidTitle(body) => body,
-            Self::InvalidIntro(body) => body,
-            Self::InvalidCover(body) => body,
-            Self::InvalidAuthor(body) => body,
-            Self::InvalidCategory(body) => body,
-            Self::InvalidCompleteStatus(body) => body,
-            Self::InvalidUploadScene(body) => body,
-            Self::InvalidChapterIndexList(body) => body,
-            Self::InvalidChapterIdList(body) => body,
-            Self::InvalidVolumeList(body) => body,
-            Self::MissingChapter(body) => body,
-            Self::TooManyChapters(body) => body,
-            Self::MissingBookId(body) => body,
-            Self::TooManyBookIds(body) => body,
-            Self::InvalidLimit(body) => body,
-            Self::InvalidChapterTitle(body) => body,
-            Self::InvalidChapterContent(body) => body,
-            Self::InvalidReorderOperation(body) => body,
-            Self::InvalidChapterOrderMethod(body) => body,
-            Self::MissingChapterSeq(body) => body,
-            Self::DuplicateOriginalId(body) => body,
-            Self::InvalidOriginalId(body) => body,
-            Self::InvalidPriority(body) => body,
-            Self::InvalidCustomInfo(body) => body,
-            Self::NotFound(body) => body,
-            Self::NotAllowed(body) => body,
-            Self::BookInReview(body) => body,
-            Self::AddAuditFailed(body) => body,
-            Self::TooManyCheckFailures(body) => body,
-            Self::BookNotApproved(body) => body,
-            Self::BookHasNoChapters(body) => body,
-            Self::VolumesNeedUpdate(body) => body,
-            Self::OriginalIdConflict(body) => body,
-            Self::IncompatibleOrderMethod(body) => body,
-            Self::EmptyResult(body) => body,
-            Self::InternalCallFailed(body) => body,
-            Self::MissingInput(body) => body,
-            Self::InvalidAuthBookId(body) => body,
-            Self::GrantorNotNovelCategory(body) => body,
-            Self::GranteeNotNovelCategory(body) => body,
-            Self::InvalidExpireTime(body) => body,
-            Self::AuthBatchSizeInvalid(body) => body,
-            Self::AuthQueryCountTooLarge(body) => body,
-            Self::SomeGrantsFailed(body) => body,
-            Self::InvalidAppId(body) => body,
-            Self::GrantToSelf(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::NotUtf8(_) => crate::RetryKind::None,
-            Self::InvalidTitle(_) => crate::RetryKind::None,
-            Self::InvalidIntro(_) => crate::RetryKind::None,
-            Self::InvalidCover(_) => crate::RetryKind::None,
-            Self::InvalidAuthor(_) => crate::RetryKind::None,
-            Self::InvalidCategory(_) => crate::RetryKind::None,
-            Self::InvalidCompleteStatus(_) => crate::RetryKind::None,
-            Self::InvalidUploadScene(_) => crate::RetryKind::None,
-            Self::InvalidChapterIndexList(_) => crate::RetryKind::None,
-            Self::InvalidChapterIdList(_) => crate::RetryKind::None,
-            Self::InvalidVolumeList(_) => crate::RetryKind::None,
-            Self::MissingChapter(_) => crate::RetryKind::None,
-            Self::TooManyChapters(_) => crate::RetryKind::None,
-            Self::MissingBookId(_) => crate::RetryKind::None,
-            Self::TooManyBookIds(_) => crate::RetryKind::None,
-            Self::InvalidLimit(_) => crate::RetryKind::None,
-            Self::InvalidChapterTitle(_) => crate::RetryKind::None,
-            Self::InvalidChapterContent(_) => crate::RetryKind::None,
-            Self::InvalidReorderOperation(_) => crate::RetryKind::None,
-            Self::InvalidChapterOrderMethod(_) => crate::RetryKind::None,
-            Self::MissingChapterSeq(_) => crate::RetryKind::None,
-            Self::DuplicateOriginalId(_) => crate::RetryKind::None,
-            Self::InvalidOriginalId(_) => crate::RetryKind::None,
-            Self::InvalidPriority(_) => crate::RetryKind::None,
-            Self::InvalidCustomInfo(_) => crate::RetryKind::None,
-            Self::NotFound(_) => crate::RetryKind::None,
-            Self::NotAllowed(_) => crate::RetryKind::None,
-            Self::BookInReview(_) => crate::RetryKind::None,
-            Self::AddAuditFailed(_) => crate::RetryKind::None,
-            Self::TooManyCheckFailures(_) => crate::RetryKind::None,
-            Self::BookNotApproved(_) => crate::RetryKind::None,
-            Self::BookHasNoChapters(_) => crate::RetryKind::None,
-            Self::VolumesNeedUpdate(_) => crate::RetryKind::None,
-            Self::OriginalIdConflict(_) => crate::RetryKind::None,
-            Self::IncompatibleOrderMethod(_) => crate::RetryKind::None,
-            Self::EmptyResult(_) => crate::RetryKind::None,
-            Self::InternalCallFailed(_) => crate::RetryKind::Transient,
-            Self::MissingInput(_) => crate::RetryKind::None,
-            Self::InvalidAuthBookId(_) => crate::RetryKind::None,
-            Self::GrantorNotNovelCategory(_) => crate::RetryKind::None,
-            Self::GranteeNotNovelCategory(_) => crate::RetryKind::None,
-            Self::InvalidExpireTime(_) => crate::RetryKind::None,
-            Self::AuthBatchSizeInvalid(_) => crate::RetryKind::None,
-            Self::AuthQueryCountTooLarge(_) => crate::RetryKind::None,
-            Self::SomeGrantsFailed(_) => crate::RetryKind::None,
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::GrantToSelf(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for NovelUpdateChapterSeqError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for NovelUpdateChapterSeqError {}
 impl crate::runtime::Operation for NovelUpdateChapterSeqRequest {
     type Output = ();
     type Error = NovelUpdateChapterSeqError;
@@ -602,7 +164,9 @@ impl crate::runtime::Operation for NovelUpdateChapterSeqRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"book_id!\":\"string\",\"chapter_seq_list!\":{\"array\":{\"object\":{\"chapter_id!\":\"string\",\"seq!\":\"int\"}}}}},\"errors\":[10140001,10140002,10140003,10140004,10140005,10140006,10140007,10140008,10140009,10140010,10140011,10140012,10140013,10140014,10140015,10140016,10140017,10140018,10140019,10140020,10140021,10140022,10140023,10140024,10140025,10140026,10141001,10141002,10141003,10141004,10141005,10141006,10141007,10141008,10141009,10141010,10145001,10145002,10145003,10145004,10145005,10145006,10145007,10145008,10145009,10145010,10145011,10145012],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -614,6 +178,7 @@ impl crate::runtime::Operation for NovelUpdateChapterSeqRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -623,7 +188,7 @@ impl crate::runtime::Operation for NovelUpdateChapterSeqRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Set the seq (relative order) of chapters in a work's edited version.
     ///
     /// `POST /wxa/book/updatechapterseq` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/novel/business/api_updatechapterseq.html)
@@ -642,7 +207,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -695,65 +260,11 @@ impl crate::Client {
     /// | 10145011 | `InvalidAppId` | The AppID is invalid. | none |
     /// | 10145012 | `GrantToSelf` | The granting and receiving accounts must differ. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn novel_update_chapter_seq(
+    #[inline]
+    pub fn novel_update_chapter_seq(
         &self,
         request: NovelUpdateChapterSeqRequest,
-    ) -> Result<(), crate::Error<NovelUpdateChapterSeqError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), NovelUpdateChapterSeqError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `novelUpdateChapterSeq` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const NOVEL_UPDATE_CHAPTER_SEQ_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "novelUpdateChapterSeq",
-    method: "POST",
-    path: "/wxa/book/updatechapterseq",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "book_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "chapter_seq_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "chapter_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "seq",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        10140001, 10140002, 10140003, 10140004, 10140005, 10140006, 10140007, 10140008,
-        10140009, 10140010, 10140011, 10140012, 10140013, 10140014, 10140015, 10140016,
-        10140017, 10140018, 10140019, 10140020, 10140021, 10140022, 10140023, 10140024,
-        10140025, 10140026, 10141001, 10141002, 10141003, 10141004, 10141005, 10141006,
-        10141007, 10141008, 10141009, 10141010, 10145001, 10145002, 10145003, 10145004,
-        10145005, 10145006, 10145007, 10145008, 10145009, 10145010, 10145011, 10145012,
-    ],
-};

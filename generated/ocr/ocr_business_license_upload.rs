@@ -6,25 +6,39 @@
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadRequest {
     /// The image file (under 2 MB); the form part carries its file name, length and content type.
-    pub img: crate::Upload,
+    pub img: crate::runtime::Upload,
 }
 impl OcrBusinessLicenseUploadRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img: crate::Upload) -> Self {
+    pub fn new(img: crate::runtime::Upload) -> Self {
         Self { img }
     }
 }
 /// The `OcrBusinessLicenseUploadResponseCertPositionPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseCertPositionPosLeftTop {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrBusinessLicenseUploadResponseCertPositionPosLeftTop {
@@ -32,28 +46,36 @@ impl OcrBusinessLicenseUploadResponseCertPositionPosLeftTop {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrBusinessLicenseUploadResponseCertPositionPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseCertPositionPosRightTop {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrBusinessLicenseUploadResponseCertPositionPosRightTop {
@@ -61,28 +83,36 @@ impl OcrBusinessLicenseUploadResponseCertPositionPosRightTop {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrBusinessLicenseUploadResponseCertPositionPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseCertPositionPosRightBottom {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrBusinessLicenseUploadResponseCertPositionPosRightBottom {
@@ -90,28 +120,36 @@ impl OcrBusinessLicenseUploadResponseCertPositionPosRightBottom {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrBusinessLicenseUploadResponseCertPositionPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseCertPositionPosLeftBottom {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrBusinessLicenseUploadResponseCertPositionPosLeftBottom {
@@ -119,19 +157,21 @@ impl OcrBusinessLicenseUploadResponseCertPositionPosLeftBottom {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrBusinessLicenseUploadResponseCertPositionPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseCertPositionPos {
     /// Top-left corner.
@@ -157,41 +197,23 @@ impl OcrBusinessLicenseUploadResponseCertPositionPos {
             left_bottom: None,
         }
     }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: OcrBusinessLicenseUploadResponseCertPositionPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: OcrBusinessLicenseUploadResponseCertPositionPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: OcrBusinessLicenseUploadResponseCertPositionPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: OcrBusinessLicenseUploadResponseCertPositionPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
-        self
+    crate::runtime::setters! {
+        left_top : OcrBusinessLicenseUploadResponseCertPositionPosLeftTop;
+        right_top : OcrBusinessLicenseUploadResponseCertPositionPosRightTop;
+        right_bottom : OcrBusinessLicenseUploadResponseCertPositionPosRightBottom;
+        left_bottom : OcrBusinessLicenseUploadResponseCertPositionPosLeftBottom;
     }
 }
 /// The `OcrBusinessLicenseUploadResponseCertPosition` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseCertPosition {
     /// Corners of the licence.
@@ -203,23 +225,35 @@ impl OcrBusinessLicenseUploadResponseCertPosition {
     pub fn new() -> Self {
         Self { pos: None }
     }
-    /// Corners of the licence.
-    pub fn pos(mut self, pos: OcrBusinessLicenseUploadResponseCertPositionPos) -> Self {
-        self.pos = Some(pos);
-        self
+    crate::runtime::setters! {
+        pos : OcrBusinessLicenseUploadResponseCertPositionPos;
     }
 }
 /// The `OcrBusinessLicenseUploadResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponseImgSize {
     /// Width in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub w: Option<u32>,
     /// Height in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub h: Option<u32>,
 }
 impl OcrBusinessLicenseUploadResponseImgSize {
@@ -227,68 +261,106 @@ impl OcrBusinessLicenseUploadResponseImgSize {
     pub fn new() -> Self {
         Self { w: None, h: None }
     }
-    /// Width in pixels.
-    pub fn w(mut self, w: u32) -> Self {
-        self.w = Some(w);
-        self
-    }
-    /// Height in pixels.
-    pub fn h(mut self, h: u32) -> Self {
-        self.h = Some(h);
-        self
+    crate::runtime::setters! {
+        w : u32;
+        h : u32;
     }
 }
 /// What [`crate::Client::ocr_business_license_upload`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseUploadResponse {
     /// Registration number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reg_num: Option<String>,
     /// Serial number of the licence.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serial: Option<String>,
     /// Name of the legal representative.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub legal_representative: Option<String>,
     /// Name of the enterprise.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enterprise_name: Option<String>,
     /// Form of organisation.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub type_of_organization: Option<String>,
     /// Business premises or registered address.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub address: Option<String>,
     /// Type of company.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub type_of_enterprise: Option<String>,
     /// Scope of business.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub business_scope: Option<String>,
     /// Registered capital, as printed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub registered_capital: Option<String>,
     /// Paid-in capital, as printed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub paid_in_capital: Option<String>,
     /// Term of operation, as printed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_period: Option<String>,
     /// Registration or founding date, as printed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub registered_date: Option<String>,
     /// Where the licence lies in the image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,199 +389,39 @@ impl OcrBusinessLicenseUploadResponse {
             img_size: None,
         }
     }
-    /// Registration number.
-    pub fn reg_num(mut self, reg_num: impl Into<String>) -> Self {
-        self.reg_num = Some(reg_num.into());
-        self
-    }
-    /// Serial number of the licence.
-    pub fn serial(mut self, serial: impl Into<String>) -> Self {
-        self.serial = Some(serial.into());
-        self
-    }
-    /// Name of the legal representative.
-    pub fn legal_representative(
-        mut self,
-        legal_representative: impl Into<String>,
-    ) -> Self {
-        self.legal_representative = Some(legal_representative.into());
-        self
-    }
-    /// Name of the enterprise.
-    pub fn enterprise_name(mut self, enterprise_name: impl Into<String>) -> Self {
-        self.enterprise_name = Some(enterprise_name.into());
-        self
-    }
-    /// Form of organisation.
-    pub fn type_of_organization(
-        mut self,
-        type_of_organization: impl Into<String>,
-    ) -> Self {
-        self.type_of_organization = Some(type_of_organization.into());
-        self
-    }
-    /// Business premises or registered address.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-    /// Type of company.
-    pub fn type_of_enterprise(mut self, type_of_enterprise: impl Into<String>) -> Self {
-        self.type_of_enterprise = Some(type_of_enterprise.into());
-        self
-    }
-    /// Scope of business.
-    pub fn business_scope(mut self, business_scope: impl Into<String>) -> Self {
-        self.business_scope = Some(business_scope.into());
-        self
-    }
-    /// Registered capital, as printed.
-    pub fn registered_capital(mut self, registered_capital: impl Into<String>) -> Self {
-        self.registered_capital = Some(registered_capital.into());
-        self
-    }
-    /// Paid-in capital, as printed.
-    pub fn paid_in_capital(mut self, paid_in_capital: impl Into<String>) -> Self {
-        self.paid_in_capital = Some(paid_in_capital.into());
-        self
-    }
-    /// Term of operation, as printed.
-    pub fn valid_period(mut self, valid_period: impl Into<String>) -> Self {
-        self.valid_period = Some(valid_period.into());
-        self
-    }
-    /// Registration or founding date, as printed.
-    pub fn registered_date(mut self, registered_date: impl Into<String>) -> Self {
-        self.registered_date = Some(registered_date.into());
-        self
-    }
-    /// Where the licence lies in the image.
-    pub fn cert_position(
-        mut self,
-        cert_position: OcrBusinessLicenseUploadResponseCertPosition,
-    ) -> Self {
-        self.cert_position = Some(cert_position);
-        self
-    }
-    /// Dimensions of the analysed image.
-    pub fn img_size(
-        mut self,
-        img_size: OcrBusinessLicenseUploadResponseImgSize,
-    ) -> Self {
-        self.img_size = Some(img_size);
-        self
+    crate::runtime::setters! {
+        reg_num : impl Into < String >;
+        serial : impl Into < String >;
+        legal_representative : impl Into < String >;
+        enterprise_name : impl Into < String >;
+        type_of_organization : impl Into < String >;
+        address : impl Into < String >;
+        type_of_enterprise : impl Into < String >;
+        business_scope : impl Into < String >;
+        registered_capital : impl Into < String >;
+        paid_in_capital : impl Into < String >;
+        valid_period : impl Into < String >;
+        registered_date : impl Into < String >;
+        cert_position : OcrBusinessLicenseUploadResponseCertPosition;
+        img_size : OcrBusinessLicenseUploadResponseImgSize;
     }
 }
-/// An error code returned by [`crate::Client::ocr_business_license_upload`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OcrBusinessLicenseUploadError {
-    /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `101001`: No card or certificate was found in the image. (retry: none)
-    CertificateNotFound(crate::ErrorBody),
-    /// `101002`: The image could not be decoded or exceeds the size limit. (retry: none)
-    DecodeImageFailed(crate::ErrorBody),
-    /// `101003`: The recognition quota (free daily calls or purchased service-market quota) is used up. (retry: none)
-    NotEnoughMarketQuota(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl OcrBusinessLicenseUploadError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::CertificateNotFound(_) => "CertificateNotFound",
-            Self::DecodeImageFailed(_) => "DecodeImageFailed",
-            Self::NotEnoughMarketQuota(_) => "NotEnoughMarketQuota",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidImageUrl` (101000).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `CertificateNotFound` (101001).
-    pub fn is_certificate_not_found(&self) -> bool {
-        matches!(self, Self::CertificateNotFound(_))
-    }
-    /// Whether this is `DecodeImageFailed` (101002).
-    pub fn is_decode_image_failed(&self) -> bool {
-        matches!(self, Self::DecodeImageFailed(_))
-    }
-    /// Whether this is `NotEnoughMarketQuota` (101003).
-    pub fn is_not_enough_market_quota(&self) -> bool {
-        matches!(self, Self::NotEnoughMarketQuota(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::ocr_business_license_upload`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum OcrBusinessLicenseUploadError {
+        /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
+        InvalidImageUrl = 101000 => None, is_invalid_image_url;
+        /// `101001`: No card or certificate was found in the image. (retry: none)
+        CertificateNotFound = 101001 => None, is_certificate_not_found;
+        /// `101002`: The image could not be decoded or exceeds the size limit. (retry: none)
+        DecodeImageFailed = 101002 => None, is_decode_image_failed;
+        /// `101003`: The recognition quota (free daily calls or purchased service-market quota) is used up. (retry: none)
+        NotEnoughMarketQuota = 101003 => None, is_not_enough_market_quota;
     }
 }
-impl crate::ApiError for OcrBusinessLicenseUploadError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            101000 => Self::InvalidImageUrl(body),
-            101001 => Self::CertificateNotFound(body),
-            101002 => Self::DecodeImageFailed(body),
-            101003 => Self::NotEnoughMarketQuota(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidImageUrl(body) => body,
-            Self::CertificateNotFound(body) => body,
-            Self::DecodeImageFailed(body) => body,
-            Self::NotEnoughMarketQuota(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::CertificateNotFound(_) => crate::RetryKind::None,
-            Self::DecodeImageFailed(_) => crate::RetryKind::None,
-            Self::NotEnoughMarketQuota(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for OcrBusinessLicenseUploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for OcrBusinessLicenseUploadError {}
 impl crate::runtime::Operation for OcrBusinessLicenseUploadRequest {
     type Output = OcrBusinessLicenseUploadResponse;
     type Error = OcrBusinessLicenseUploadError;
@@ -522,7 +434,9 @@ impl crate::runtime::Operation for OcrBusinessLicenseUploadRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img\"]}},\"errors\":[101000,101001,101002,101003],\"query\":{},\"response\":{\"json\":{\"address\":\"string\",\"business_scope\":\"string\",\"cert_position\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}}}},\"enterprise_name\":\"string\",\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"legal_representative\":\"string\",\"paid_in_capital\":\"string\",\"reg_num\":\"string\",\"registered_capital\":\"string\",\"registered_date\":\"string\",\"serial\":\"string\",\"type_of_enterprise\":\"string\",\"type_of_organization\":\"string\",\"valid_period\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -539,13 +453,14 @@ impl crate::runtime::Operation for OcrBusinessLicenseUploadRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Upload an image of a Chinese business licence and read its fields.
     ///
     /// `POST /cv/ocr/bizlicense` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_bizlicenseocr.html)
@@ -580,7 +495,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -589,255 +504,14 @@ impl crate::Client {
     /// | 101002 | `DecodeImageFailed` | The image could not be decoded or exceeds the size limit. | none |
     /// | 101003 | `NotEnoughMarketQuota` | The recognition quota (free daily calls or purchased service-market quota) is used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn ocr_business_license_upload(
+    #[inline]
+    pub fn ocr_business_license_upload(
         &self,
         request: OcrBusinessLicenseUploadRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         OcrBusinessLicenseUploadResponse,
-        crate::Error<OcrBusinessLicenseUploadError>,
+        OcrBusinessLicenseUploadError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `ocrBusinessLicenseUpload` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const OCR_BUSINESS_LICENSE_UPLOAD_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "ocrBusinessLicenseUpload",
-    method: "POST",
-    path: "/cv/ocr/bizlicense",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
-        fields: &[],
-    },
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "reg_num",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "serial",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "legal_representative",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "enterprise_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "type_of_organization",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "address",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "type_of_enterprise",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "business_scope",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "registered_capital",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "paid_in_capital",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "valid_period",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "registered_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cert_position",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "pos",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "left_top",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "x",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "y",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "right_top",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "x",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "y",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "right_bottom",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "x",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "y",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "left_bottom",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "x",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "y",
-                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "img_size",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "w",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "h",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[101000, 101001, 101002, 101003],
-};

@@ -6,61 +6,102 @@
 #[non_exhaustive]
 pub struct OcrDriverLicenseUploadRequest {
     /// The image file (under 2 MB); the form part carries its file name, length and content type.
-    pub img: crate::Upload,
+    pub img: crate::runtime::Upload,
 }
 impl OcrDriverLicenseUploadRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img: crate::Upload) -> Self {
+    pub fn new(img: crate::runtime::Upload) -> Self {
         Self { img }
     }
 }
 /// What [`crate::Client::ocr_driver_license_upload`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrDriverLicenseUploadResponse {
     /// Licence number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id_num: Option<String>,
     /// Holder's name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Holder's sex.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sex: Option<String>,
     /// Holder's nationality.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nationality: Option<String>,
     /// Holder's address.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub address: Option<String>,
     /// Date of birth.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub birth_date: Option<String>,
     /// Date the licence was first issued.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub issue_date: Option<String>,
     /// Permitted vehicle classes, such as C1.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub car_class: Option<String>,
     /// First day of validity.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_from: Option<String>,
     /// Last day of validity.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_to: Option<String>,
     /// Text of the issuing authority's seal.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub official_seal: Option<String>,
 }
 impl OcrDriverLicenseUploadResponse {
@@ -80,152 +121,32 @@ impl OcrDriverLicenseUploadResponse {
             official_seal: None,
         }
     }
-    /// Licence number.
-    pub fn id_num(mut self, id_num: impl Into<String>) -> Self {
-        self.id_num = Some(id_num.into());
-        self
-    }
-    /// Holder's name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Holder's sex.
-    pub fn sex(mut self, sex: impl Into<String>) -> Self {
-        self.sex = Some(sex.into());
-        self
-    }
-    /// Holder's nationality.
-    pub fn nationality(mut self, nationality: impl Into<String>) -> Self {
-        self.nationality = Some(nationality.into());
-        self
-    }
-    /// Holder's address.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-    /// Date of birth.
-    pub fn birth_date(mut self, birth_date: impl Into<String>) -> Self {
-        self.birth_date = Some(birth_date.into());
-        self
-    }
-    /// Date the licence was first issued.
-    pub fn issue_date(mut self, issue_date: impl Into<String>) -> Self {
-        self.issue_date = Some(issue_date.into());
-        self
-    }
-    /// Permitted vehicle classes, such as C1.
-    pub fn car_class(mut self, car_class: impl Into<String>) -> Self {
-        self.car_class = Some(car_class.into());
-        self
-    }
-    /// First day of validity.
-    pub fn valid_from(mut self, valid_from: impl Into<String>) -> Self {
-        self.valid_from = Some(valid_from.into());
-        self
-    }
-    /// Last day of validity.
-    pub fn valid_to(mut self, valid_to: impl Into<String>) -> Self {
-        self.valid_to = Some(valid_to.into());
-        self
-    }
-    /// Text of the issuing authority's seal.
-    pub fn official_seal(mut self, official_seal: impl Into<String>) -> Self {
-        self.official_seal = Some(official_seal.into());
-        self
+    crate::runtime::setters! {
+        id_num : impl Into < String >;
+        name : impl Into < String >;
+        sex : impl Into < String >;
+        nationality : impl Into < String >;
+        address : impl Into < String >;
+        birth_date : impl Into < String >;
+        issue_date : impl Into < String >;
+        car_class : impl Into < String >;
+        valid_from : impl Into < String >;
+        valid_to : impl Into < String >;
+        official_seal : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::ocr_driver_license_upload`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OcrDriverLicenseUploadError {
-    /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `101003`: The recognition quota (free daily calls or purchased service-market quota) is used up. (retry: none)
-    NotEnoughMarketQuota(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl OcrDriverLicenseUploadError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::NotEnoughMarketQuota(_) => "NotEnoughMarketQuota",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidImageUrl` (101000).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `NotEnoughMarketQuota` (101003).
-    pub fn is_not_enough_market_quota(&self) -> bool {
-        matches!(self, Self::NotEnoughMarketQuota(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::ocr_driver_license_upload`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum OcrDriverLicenseUploadError {
+        /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
+        InvalidImageUrl = 101000 => None, is_invalid_image_url;
+        /// `101003`: The recognition quota (free daily calls or purchased service-market quota) is used up. (retry: none)
+        NotEnoughMarketQuota = 101003 => None, is_not_enough_market_quota;
     }
 }
-impl crate::ApiError for OcrDriverLicenseUploadError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            101000 => Self::InvalidImageUrl(body),
-            101003 => Self::NotEnoughMarketQuota(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidImageUrl(body) => body,
-            Self::NotEnoughMarketQuota(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::NotEnoughMarketQuota(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for OcrDriverLicenseUploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for OcrDriverLicenseUploadError {}
 impl crate::runtime::Operation for OcrDriverLicenseUploadRequest {
     type Output = OcrDriverLicenseUploadResponse;
     type Error = OcrDriverLicenseUploadError;
@@ -238,7 +159,9 @@ impl crate::runtime::Operation for OcrDriverLicenseUploadRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img\"]}},\"errors\":[101000,101003],\"query\":{},\"response\":{\"json\":{\"address\":\"string\",\"birth_date\":\"string\",\"car_class\":\"string\",\"id_num\":\"string\",\"issue_date\":\"string\",\"name\":\"string\",\"nationality\":\"string\",\"official_seal\":\"string\",\"sex\":\"string\",\"valid_from\":\"string\",\"valid_to\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -255,13 +178,14 @@ impl crate::runtime::Operation for OcrDriverLicenseUploadRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Upload an image of a Chinese driving licence and read its fields.
     ///
     /// `POST /cv/ocr/drivinglicense` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_drivinglicenseocr.html)
@@ -297,115 +221,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 101000 | `InvalidImageUrl` | The image URL is wrong or WeChat could not download the image. | none |
     /// | 101003 | `NotEnoughMarketQuota` | The recognition quota (free daily calls or purchased service-market quota) is used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn ocr_driver_license_upload(
+    #[inline]
+    pub fn ocr_driver_license_upload(
         &self,
         request: OcrDriverLicenseUploadRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         OcrDriverLicenseUploadResponse,
-        crate::Error<OcrDriverLicenseUploadError>,
+        OcrDriverLicenseUploadError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `ocrDriverLicenseUpload` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const OCR_DRIVER_LICENSE_UPLOAD_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "ocrDriverLicenseUpload",
-    method: "POST",
-    path: "/cv/ocr/drivinglicense",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
-        fields: &[],
-    },
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "id_num",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sex",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "nationality",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "address",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "birth_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "issue_date",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "car_class",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "valid_from",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "valid_to",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "official_seal",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[101000, 101003],
-};

@@ -15,16 +15,30 @@ impl OcrPrintedTextRequest {
     }
 }
 /// The `OcrPrintedTextResponseItemsItemPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseItemsItemPosLeftTop {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrPrintedTextResponseItemsItemPosLeftTop {
@@ -32,28 +46,36 @@ impl OcrPrintedTextResponseItemsItemPosLeftTop {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrPrintedTextResponseItemsItemPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseItemsItemPosRightTop {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrPrintedTextResponseItemsItemPosRightTop {
@@ -61,28 +83,36 @@ impl OcrPrintedTextResponseItemsItemPosRightTop {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrPrintedTextResponseItemsItemPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseItemsItemPosRightBottom {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrPrintedTextResponseItemsItemPosRightBottom {
@@ -90,28 +120,36 @@ impl OcrPrintedTextResponseItemsItemPosRightBottom {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrPrintedTextResponseItemsItemPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseItemsItemPosLeftBottom {
     /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x: Option<i32>,
     /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub y: Option<i32>,
 }
 impl OcrPrintedTextResponseItemsItemPosLeftBottom {
@@ -119,19 +157,21 @@ impl OcrPrintedTextResponseItemsItemPosLeftBottom {
     pub fn new() -> Self {
         Self { x: None, y: None }
     }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
+    crate::runtime::setters! {
+        x : i32;
+        y : i32;
     }
 }
 /// The `OcrPrintedTextResponseItemsItemPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseItemsItemPos {
     /// Top-left corner.
@@ -157,46 +197,31 @@ impl OcrPrintedTextResponseItemsItemPos {
             left_bottom: None,
         }
     }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: OcrPrintedTextResponseItemsItemPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: OcrPrintedTextResponseItemsItemPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: OcrPrintedTextResponseItemsItemPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: OcrPrintedTextResponseItemsItemPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
-        self
+    crate::runtime::setters! {
+        left_top : OcrPrintedTextResponseItemsItemPosLeftTop;
+        right_top : OcrPrintedTextResponseItemsItemPosRightTop;
+        right_bottom : OcrPrintedTextResponseItemsItemPosRightBottom;
+        left_bottom : OcrPrintedTextResponseItemsItemPosLeftBottom;
     }
 }
 /// The `OcrPrintedTextResponseItemsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseItemsItem {
     /// The recognised text.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub text: Option<String>,
     /// Corners of the text's box.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,28 +232,36 @@ impl OcrPrintedTextResponseItemsItem {
     pub fn new() -> Self {
         Self { text: None, pos: None }
     }
-    /// The recognised text.
-    pub fn text(mut self, text: impl Into<String>) -> Self {
-        self.text = Some(text.into());
-        self
-    }
-    /// Corners of the text's box.
-    pub fn pos(mut self, pos: OcrPrintedTextResponseItemsItemPos) -> Self {
-        self.pos = Some(pos);
-        self
+    crate::runtime::setters! {
+        text : impl Into < String >;
+        pos : OcrPrintedTextResponseItemsItemPos;
     }
 }
 /// The `OcrPrintedTextResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponseImgSize {
     /// Width in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub w: Option<u32>,
     /// Height in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub h: Option<u32>,
 }
 impl OcrPrintedTextResponseImgSize {
@@ -236,19 +269,21 @@ impl OcrPrintedTextResponseImgSize {
     pub fn new() -> Self {
         Self { w: None, h: None }
     }
-    /// Width in pixels.
-    pub fn w(mut self, w: u32) -> Self {
-        self.w = Some(w);
-        self
-    }
-    /// Height in pixels.
-    pub fn h(mut self, h: u32) -> Self {
-        self.h = Some(h);
-        self
+    crate::runtime::setters! {
+        w : u32;
+        h : u32;
     }
 }
 /// What [`crate::Client::ocr_printed_text`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrPrintedTextResponse {
     /// Recognised lines of text.
@@ -266,117 +301,25 @@ impl OcrPrintedTextResponse {
             img_size: None,
         }
     }
-    /// Recognised lines of text.
-    pub fn items(mut self, items: Vec<OcrPrintedTextResponseItemsItem>) -> Self {
-        self.items = Some(items);
-        self
-    }
-    /// Dimensions of the analysed image.
-    pub fn img_size(mut self, img_size: OcrPrintedTextResponseImgSize) -> Self {
-        self.img_size = Some(img_size);
-        self
+    crate::runtime::setters! {
+        items : Vec < OcrPrintedTextResponseItemsItem >;
+        img_size : OcrPrintedTextResponseImgSize;
     }
 }
-/// An error code returned by [`crate::Client::ocr_printed_text`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OcrPrintedTextError {
-    /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `101002`: The image could not be decoded or exceeds the size limit. (retry: none)
-    DecodeImageFailed(crate::ErrorBody),
-    /// `101003`: The recognition quota (free daily calls or purchased service-market quota) is used up. (retry: none)
-    NotEnoughMarketQuota(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl OcrPrintedTextError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::DecodeImageFailed(_) => "DecodeImageFailed",
-            Self::NotEnoughMarketQuota(_) => "NotEnoughMarketQuota",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidImageUrl` (101000).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `DecodeImageFailed` (101002).
-    pub fn is_decode_image_failed(&self) -> bool {
-        matches!(self, Self::DecodeImageFailed(_))
-    }
-    /// Whether this is `NotEnoughMarketQuota` (101003).
-    pub fn is_not_enough_market_quota(&self) -> bool {
-        matches!(self, Self::NotEnoughMarketQuota(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::ocr_printed_text`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum OcrPrintedTextError {
+        /// `101000`: The image URL is wrong or WeChat could not download the image. (retry: none)
+        InvalidImageUrl = 101000 => None, is_invalid_image_url;
+        /// `101002`: The image could not be decoded or exceeds the size limit. (retry: none)
+        DecodeImageFailed = 101002 => None, is_decode_image_failed;
+        /// `101003`: The recognition quota (free daily calls or purchased service-market quota) is used up. (retry: none)
+        NotEnoughMarketQuota = 101003 => None, is_not_enough_market_quota;
     }
 }
-impl crate::ApiError for OcrPrintedTextError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            101000 => Self::InvalidImageUrl(body),
-            101002 => Self::DecodeImageFailed(body),
-            101003 => Self::NotEnoughMarketQuota(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidImageUrl(body) => body,
-            Self::DecodeImageFailed(body) => body,
-            Self::NotEnoughMarketQuota(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::DecodeImageFailed(_) => crate::RetryKind::None,
-            Self::NotEnoughMarketQuota(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for OcrPrintedTextError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for OcrPrintedTextError {}
 impl crate::runtime::Operation for OcrPrintedTextRequest {
     type Output = OcrPrintedTextResponse;
     type Error = OcrPrintedTextError;
@@ -389,7 +332,9 @@ impl crate::runtime::Operation for OcrPrintedTextRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[101000,101002,101003],\"query\":{\"img_url!\":\"string\"},\"response\":{\"json\":{\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"items\":{\"array\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}},\"text\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -401,13 +346,14 @@ impl crate::runtime::Operation for OcrPrintedTextRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Recognise printed text and its positions in an image given by URL.
     ///
     /// `POST /cv/ocr/comm` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_commocr.html)
@@ -444,7 +390,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -452,182 +398,11 @@ impl crate::Client {
     /// | 101002 | `DecodeImageFailed` | The image could not be decoded or exceeds the size limit. | none |
     /// | 101003 | `NotEnoughMarketQuota` | The recognition quota (free daily calls or purchased service-market quota) is used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn ocr_printed_text(
+    #[inline]
+    pub fn ocr_printed_text(
         &self,
         request: OcrPrintedTextRequest,
-    ) -> Result<OcrPrintedTextResponse, crate::Error<OcrPrintedTextError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<OcrPrintedTextResponse, OcrPrintedTextError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `ocrPrintedText` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const OCR_PRINTED_TEXT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "ocrPrintedText",
-    method: "POST",
-    path: "/cv/ocr/comm",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "img_url",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "items",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "text",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "pos",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "left_top",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "right_top",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "right_bottom",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "left_bottom",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "x",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "y",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "img_size",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "w",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "h",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[101000, 101002, 101003],
-};

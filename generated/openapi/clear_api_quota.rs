@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::clear_api_quota`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ClearApiQuotaRequest {
     /// Path of the API to reset, with a leading slash and no host, e.g. /wxa/getwxacodeunlimit.
@@ -14,96 +15,18 @@ impl ClearApiQuotaRequest {
         Self { cgi_path: cgi_path.into() }
     }
 }
-/// An error code returned by [`crate::Client::clear_api_quota`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClearApiQuotaError {
-    /// `76021`: No API exists at this cgi_path. (retry: none)
-    CgiPathNotFound(crate::ErrorBody),
-    /// `76022`: The token's account does not own this API. (retry: none)
-    CgiPathNoPermission(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ClearApiQuotaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CgiPathNotFound(_) => "CgiPathNotFound",
-            Self::CgiPathNoPermission(_) => "CgiPathNoPermission",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `CgiPathNotFound` (76021).
-    pub fn is_cgi_path_not_found(&self) -> bool {
-        matches!(self, Self::CgiPathNotFound(_))
-    }
-    /// Whether this is `CgiPathNoPermission` (76022).
-    pub fn is_cgi_path_no_permission(&self) -> bool {
-        matches!(self, Self::CgiPathNoPermission(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::clear_api_quota`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ClearApiQuotaError {
+        /// `76021`: No API exists at this cgi_path. (retry: none)
+        CgiPathNotFound = 76021 => None, is_cgi_path_not_found;
+        /// `76022`: The token's account does not own this API. (retry: none)
+        CgiPathNoPermission = 76022 => None, is_cgi_path_no_permission;
     }
 }
-impl crate::ApiError for ClearApiQuotaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            76021 => Self::CgiPathNotFound(body),
-            76022 => Self::CgiPathNoPermission(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::CgiPathNotFound(body) => body,
-            Self::CgiPathNoPermission(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::CgiPathNotFound(_) => crate::RetryKind::None,
-            Self::CgiPathNoPermission(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ClearApiQuotaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ClearApiQuotaError {}
 impl crate::runtime::Operation for ClearApiQuotaRequest {
     type Output = ();
     type Error = ClearApiQuotaError;
@@ -116,7 +39,9 @@ impl crate::runtime::Operation for ClearApiQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"cgi_path!\":\"string\"}},\"errors\":[76021,76022],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -128,6 +53,7 @@ impl crate::runtime::Operation for ClearApiQuotaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -137,7 +63,7 @@ impl crate::runtime::Operation for ClearApiQuotaRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Reset today's call count of one server API of this account.
     ///
     /// `POST /cgi-bin/openapi/quota/clear` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/openApi-mgnt/api_clearapiquota.html)
@@ -164,39 +90,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 76021 | `CgiPathNotFound` | No API exists at this cgi_path. | none |
     /// | 76022 | `CgiPathNoPermission` | The token's account does not own this API. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn clear_api_quota(
+    #[inline]
+    pub fn clear_api_quota(
         &self,
         request: ClearApiQuotaRequest,
-    ) -> Result<(), crate::Error<ClearApiQuotaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), ClearApiQuotaError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `clearApiQuota` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CLEAR_API_QUOTA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "clearApiQuota",
-    method: "POST",
-    path: "/cgi-bin/openapi/quota/clear",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "cgi_path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[76021, 76022],
-};

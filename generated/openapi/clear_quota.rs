@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::clear_quota`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ClearQuotaRequest {}
 impl ClearQuotaRequest {
@@ -11,96 +12,18 @@ impl ClearQuotaRequest {
         Self {}
     }
 }
-/// An error code returned by [`crate::Client::clear_quota`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClearQuotaError {
-    /// `40013`: The appid is invalid or is not the account the token belongs to. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `48006`: The 10 resets of this month are used up. (retry: none)
-    ClearQuotaLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ClearQuotaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::ClearQuotaLimitReached(_) => "ClearQuotaLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidAppId` (40013).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `ClearQuotaLimitReached` (48006).
-    pub fn is_clear_quota_limit_reached(&self) -> bool {
-        matches!(self, Self::ClearQuotaLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::clear_quota`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ClearQuotaError {
+        /// `40013`: The appid is invalid or is not the account the token belongs to. (retry: none)
+        InvalidAppId = 40013 => None, is_invalid_app_id;
+        /// `48006`: The 10 resets of this month are used up. (retry: none)
+        ClearQuotaLimitReached = 48006 => None, is_clear_quota_limit_reached;
     }
 }
-impl crate::ApiError for ClearQuotaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40013 => Self::InvalidAppId(body),
-            48006 => Self::ClearQuotaLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidAppId(body) => body,
-            Self::ClearQuotaLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::ClearQuotaLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ClearQuotaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ClearQuotaError {}
 impl crate::runtime::Operation for ClearQuotaRequest {
     type Output = ();
     type Error = ClearQuotaError;
@@ -113,14 +36,16 @@ impl crate::runtime::Operation for ClearQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"appid!\":{\"credential\":\"app_id\"}}},\"errors\":[40013,48006],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json_with(
             &self,
-            [("appid", serde_json::Value::from(credentials.app_id()?))],
+            [("appid", crate::runtime::serde_json::Value::from(credentials.app_id()?))],
         )?;
         let query: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::RequestParts {
@@ -128,6 +53,7 @@ impl crate::runtime::Operation for ClearQuotaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -137,7 +63,7 @@ impl crate::runtime::Operation for ClearQuotaRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Reset today's call counts of all server APIs of this account, using the access token.
     ///
     /// `POST /cgi-bin/clear_quota` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/openApi-mgnt/api_clearquota.html)
@@ -162,39 +88,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 40013 | `InvalidAppId` | The appid is invalid or is not the account the token belongs to. | none |
     /// | 48006 | `ClearQuotaLimitReached` | The 10 resets of this month are used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn clear_quota(
+    #[inline]
+    pub fn clear_quota(
         &self,
         request: ClearQuotaRequest,
-    ) -> Result<(), crate::Error<ClearQuotaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), ClearQuotaError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `clearQuota` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CLEAR_QUOTA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "clearQuota",
-    method: "POST",
-    path: "/cgi-bin/clear_quota",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: Some(crate::testing::contract::Credential::AppId),
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[40013, 48006],
-};

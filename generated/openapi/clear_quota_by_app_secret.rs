@@ -11,126 +11,24 @@ impl ClearQuotaByAppSecretRequest {
         Self {}
     }
 }
-/// An error code returned by [`crate::Client::clear_quota_by_app_secret`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClearQuotaByAppSecretError {
-    /// `-1`: WeChat is busy; try again shortly. (retry: transient)
-    SystemBusy(crate::ErrorBody),
-    /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `41002`: The appid parameter was not sent. (retry: none)
-    AppIdMissing(crate::ErrorBody),
-    /// `41004`: The appsecret parameter was not sent. (retry: none)
-    AppSecretMissing(crate::ErrorBody),
-    /// `48006`: The 10 resets of this month are used up. (retry: none)
-    ClearQuotaLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ClearQuotaByAppSecretError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemBusy(_) => "SystemBusy",
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::AppIdMissing(_) => "AppIdMissing",
-            Self::AppSecretMissing(_) => "AppSecretMissing",
-            Self::ClearQuotaLimitReached(_) => "ClearQuotaLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemBusy` (-1).
-    pub fn is_system_busy(&self) -> bool {
-        matches!(self, Self::SystemBusy(_))
-    }
-    /// Whether this is `InvalidAppId` (40013).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `AppIdMissing` (41002).
-    pub fn is_app_id_missing(&self) -> bool {
-        matches!(self, Self::AppIdMissing(_))
-    }
-    /// Whether this is `AppSecretMissing` (41004).
-    pub fn is_app_secret_missing(&self) -> bool {
-        matches!(self, Self::AppSecretMissing(_))
-    }
-    /// Whether this is `ClearQuotaLimitReached` (48006).
-    pub fn is_clear_quota_limit_reached(&self) -> bool {
-        matches!(self, Self::ClearQuotaLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::clear_quota_by_app_secret`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ClearQuotaByAppSecretError {
+        /// `-1`: WeChat is busy; try again shortly. (retry: transient)
+        SystemBusy = -1 => Transient, is_system_busy;
+        /// `40013`: The AppID is invalid; check for typos, stray characters and letter case. (retry: none)
+        InvalidAppId = 40013 => None, is_invalid_app_id;
+        /// `41002`: The appid parameter was not sent. (retry: none)
+        AppIdMissing = 41002 => None, is_app_id_missing;
+        /// `41004`: The appsecret parameter was not sent. (retry: none)
+        AppSecretMissing = 41004 => None, is_app_secret_missing;
+        /// `48006`: The 10 resets of this month are used up. (retry: none)
+        ClearQuotaLimitReached = 48006 => None, is_clear_quota_limit_reached;
     }
 }
-impl crate::ApiError for ClearQuotaByAppSecretError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemBusy(body),
-            40013 => Self::InvalidAppId(body),
-            41002 => Self::AppIdMissing(body),
-            41004 => Self::AppSecretMissing(body),
-            48006 => Self::ClearQuotaLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemBusy(body) => body,
-            Self::InvalidAppId(body) => body,
-            Self::AppIdMissing(body) => body,
-            Self::AppSecretMissing(body) => body,
-            Self::ClearQuotaLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemBusy(_) => crate::RetryKind::Transient,
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::AppIdMissing(_) => crate::RetryKind::None,
-            Self::AppSecretMissing(_) => crate::RetryKind::None,
-            Self::ClearQuotaLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ClearQuotaByAppSecretError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ClearQuotaByAppSecretError {}
 impl crate::runtime::Operation for ClearQuotaByAppSecretRequest {
     type Output = ();
     type Error = ClearQuotaByAppSecretError;
@@ -143,7 +41,9 @@ impl crate::runtime::Operation for ClearQuotaByAppSecretRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[-1,40013,41002,41004,48006],\"query\":{\"appid!\":{\"credential\":\"app_id\"},\"appsecret!\":{\"credential\":\"app_secret\"}},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         credentials: &crate::runtime::Credentials,
@@ -158,6 +58,7 @@ impl crate::runtime::Operation for ClearQuotaByAppSecretRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -167,7 +68,7 @@ impl crate::runtime::Operation for ClearQuotaByAppSecretRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Reset today's call counts of all server APIs of this account, authenticating with the AppSecret.
     ///
     /// `POST /cgi-bin/clear_quota/v2` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/openApi-mgnt/api_clearquotabyappsecret.html)
@@ -194,7 +95,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -204,37 +105,11 @@ impl crate::Client {
     /// | 41004 | `AppSecretMissing` | The appsecret parameter was not sent. | none |
     /// | 48006 | `ClearQuotaLimitReached` | The 10 resets of this month are used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn clear_quota_by_app_secret(
+    #[inline]
+    pub fn clear_quota_by_app_secret(
         &self,
         request: ClearQuotaByAppSecretRequest,
-    ) -> Result<(), crate::Error<ClearQuotaByAppSecretError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), ClearQuotaByAppSecretError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `clearQuotaByAppSecret` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CLEAR_QUOTA_BY_APP_SECRET_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "clearQuotaByAppSecret",
-    method: "POST",
-    path: "/cgi-bin/clear_quota/v2",
-    access_token: false,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "appid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: Some(crate::testing::contract::Credential::AppId),
-        },
-        crate::testing::contract::FieldContract {
-            name: "appsecret",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: Some(crate::testing::contract::Credential::AppSecret),
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[-1, 40013, 41002, 41004, 48006],
-};

@@ -12,7 +12,15 @@ impl GetApiDomainIpRequest {
     }
 }
 /// What [`crate::Client::get_api_domain_ip`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetApiDomainIpResponse {
     /// IP addresses (or ranges) of the WeChat API servers.
@@ -24,78 +32,18 @@ impl GetApiDomainIpResponse {
     pub fn new() -> Self {
         Self { ip_list: None }
     }
-    /// IP addresses (or ranges) of the WeChat API servers.
-    pub fn ip_list(mut self, ip_list: Vec<String>) -> Self {
-        self.ip_list = Some(ip_list);
-        self
+    crate::runtime::setters! {
+        ip_list : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::get_api_domain_ip`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetApiDomainIpError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetApiDomainIpError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_api_domain_ip`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetApiDomainIpError {
     }
 }
-impl crate::ApiError for GetApiDomainIpError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetApiDomainIpError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetApiDomainIpError {}
 impl crate::runtime::Operation for GetApiDomainIpRequest {
     type Output = GetApiDomainIpResponse;
     type Error = GetApiDomainIpError;
@@ -108,7 +56,9 @@ impl crate::runtime::Operation for GetApiDomainIpRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ip_list\":{\"array\":\"string\"}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -120,13 +70,14 @@ impl crate::runtime::Operation for GetApiDomainIpRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the IP addresses behind api.weixin.qq.com, the host the server calls.
     ///
     /// `GET /cgi-bin/get_api_domain_ip` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/openApi-mgnt/api_getapidomainip.html)
@@ -142,39 +93,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_api_domain_ip(
+    #[inline]
+    pub fn get_api_domain_ip(
         &self,
         request: GetApiDomainIpRequest,
-    ) -> Result<GetApiDomainIpResponse, crate::Error<GetApiDomainIpError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetApiDomainIpResponse, GetApiDomainIpError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getApiDomainIp` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_API_DOMAIN_IP_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getApiDomainIp",
-    method: "GET",
-    path: "/cgi-bin/get_api_domain_ip",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "ip_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

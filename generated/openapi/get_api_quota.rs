@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_api_quota`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetApiQuotaRequest {
     /// Path of the API to inspect, with a leading slash and no host, e.g. /cgi-bin/message/custom/send.
@@ -15,20 +16,37 @@ impl GetApiQuotaRequest {
     }
 }
 /// The `ApiDailyQuota` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ApiDailyQuota {
     /// Calls this account may make to the API today.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub daily_limit: Option<i64>,
     /// Calls already made today.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub used: Option<i64>,
     /// Calls left today.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remain: Option<i64>,
 }
 impl ApiDailyQuota {
@@ -40,33 +58,37 @@ impl ApiDailyQuota {
             remain: None,
         }
     }
-    /// Calls this account may make to the API today.
-    pub fn daily_limit(mut self, daily_limit: i64) -> Self {
-        self.daily_limit = Some(daily_limit);
-        self
-    }
-    /// Calls already made today.
-    pub fn used(mut self, used: i64) -> Self {
-        self.used = Some(used);
-        self
-    }
-    /// Calls left today.
-    pub fn remain(mut self, remain: i64) -> Self {
-        self.remain = Some(remain);
-        self
+    crate::runtime::setters! {
+        daily_limit : i64;
+        used : i64;
+        remain : i64;
     }
 }
 /// The `ApiRateLimit` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ApiRateLimit {
     /// Calls allowed per period.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_count: Option<i64>,
     /// Length of the period in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refresh_second: Option<i64>,
 }
 impl ApiRateLimit {
@@ -77,28 +99,36 @@ impl ApiRateLimit {
             refresh_second: None,
         }
     }
-    /// Calls allowed per period.
-    pub fn call_count(mut self, call_count: i64) -> Self {
-        self.call_count = Some(call_count);
-        self
-    }
-    /// Length of the period in seconds.
-    pub fn refresh_second(mut self, refresh_second: i64) -> Self {
-        self.refresh_second = Some(refresh_second);
-        self
+    crate::runtime::setters! {
+        call_count : i64;
+        refresh_second : i64;
     }
 }
 /// The `ApiComponentRateLimit` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ApiComponentRateLimit {
     /// Calls allowed per period.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_count: Option<i64>,
     /// Length of the period in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refresh_second: Option<i64>,
 }
 impl ApiComponentRateLimit {
@@ -109,19 +139,21 @@ impl ApiComponentRateLimit {
             refresh_second: None,
         }
     }
-    /// Calls allowed per period.
-    pub fn call_count(mut self, call_count: i64) -> Self {
-        self.call_count = Some(call_count);
-        self
-    }
-    /// Length of the period in seconds.
-    pub fn refresh_second(mut self, refresh_second: i64) -> Self {
-        self.refresh_second = Some(refresh_second);
-        self
+    crate::runtime::setters! {
+        call_count : i64;
+        refresh_second : i64;
     }
 }
 /// What [`crate::Client::get_api_quota`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetApiQuotaResponse {
     /// Today's quota of the API for this account.
@@ -143,125 +175,26 @@ impl GetApiQuotaResponse {
             component_rate_limit: None,
         }
     }
-    /// Today's quota of the API for this account.
-    pub fn quota(mut self, quota: ApiDailyQuota) -> Self {
-        self.quota = Some(quota);
-        self
-    }
-    /// Frequency limit for the account's own calls.
-    pub fn rate_limit(mut self, rate_limit: ApiRateLimit) -> Self {
-        self.rate_limit = Some(rate_limit);
-        self
-    }
-    /// Frequency limit for calls a third-party platform makes on the account's behalf.
-    pub fn component_rate_limit(
-        mut self,
-        component_rate_limit: ApiComponentRateLimit,
-    ) -> Self {
-        self.component_rate_limit = Some(component_rate_limit);
-        self
+    crate::runtime::setters! {
+        quota : ApiDailyQuota;
+        rate_limit : ApiRateLimit;
+        component_rate_limit : ApiComponentRateLimit;
     }
 }
-/// An error code returned by [`crate::Client::get_api_quota`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetApiQuotaError {
-    /// `76003`: The cgi_path is malformed, e.g. it carries the host or lacks the leading slash. (retry: none)
-    MalformedCgiPath(crate::ErrorBody),
-    /// `76021`: No API exists at this cgi_path. (retry: none)
-    CgiPathNotFound(crate::ErrorBody),
-    /// `76022`: The token's account does not own this API, or the API (such as an /sns/ path) cannot be queried. (retry: none)
-    CgiPathNoPermission(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetApiQuotaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::MalformedCgiPath(_) => "MalformedCgiPath",
-            Self::CgiPathNotFound(_) => "CgiPathNotFound",
-            Self::CgiPathNoPermission(_) => "CgiPathNoPermission",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `MalformedCgiPath` (76003).
-    pub fn is_malformed_cgi_path(&self) -> bool {
-        matches!(self, Self::MalformedCgiPath(_))
-    }
-    /// Whether this is `CgiPathNotFound` (76021).
-    pub fn is_cgi_path_not_found(&self) -> bool {
-        matches!(self, Self::CgiPathNotFound(_))
-    }
-    /// Whether this is `CgiPathNoPermission` (76022).
-    pub fn is_cgi_path_no_permission(&self) -> bool {
-        matches!(self, Self::CgiPathNoPermission(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_api_quota`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetApiQuotaError {
+        /// `76003`: The cgi_path is malformed, e.g. it carries the host or lacks the leading slash. (retry: none)
+        MalformedCgiPath = 76003 => None, is_malformed_cgi_path;
+        /// `76021`: No API exists at this cgi_path. (retry: none)
+        CgiPathNotFound = 76021 => None, is_cgi_path_not_found;
+        /// `76022`: The token's account does not own this API, or the API (such as an /sns/ path) cannot be queried. (retry: none)
+        CgiPathNoPermission = 76022 => None, is_cgi_path_no_permission;
     }
 }
-impl crate::ApiError for GetApiQuotaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            76003 => Self::MalformedCgiPath(body),
-            76021 => Self::CgiPathNotFound(body),
-            76022 => Self::CgiPathNoPermission(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::MalformedCgiPath(body) => body,
-            Self::CgiPathNotFound(body) => body,
-            Self::CgiPathNoPermission(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::MalformedCgiPath(_) => crate::RetryKind::None,
-            Self::CgiPathNotFound(_) => crate::RetryKind::None,
-            Self::CgiPathNoPermission(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetApiQuotaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetApiQuotaError {}
 impl crate::runtime::Operation for GetApiQuotaRequest {
     type Output = GetApiQuotaResponse;
     type Error = GetApiQuotaError;
@@ -274,7 +207,9 @@ impl crate::runtime::Operation for GetApiQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"cgi_path!\":\"string\"}},\"errors\":[76003,76021,76022],\"query\":{},\"response\":{\"json\":{\"component_rate_limit\":{\"object\":{\"call_count\":\"int\",\"refresh_second\":\"int\"}},\"quota\":{\"object\":{\"daily_limit\":\"int\",\"remain\":\"int\",\"used\":\"int\"}},\"rate_limit\":{\"object\":{\"call_count\":\"int\",\"refresh_second\":\"int\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -286,13 +221,14 @@ impl crate::runtime::Operation for GetApiQuotaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Show today's call quota, usage and rate limits of one server API for this account.
     ///
     /// `POST /cgi-bin/openapi/quota/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/openApi-mgnt/api_getapiquota.html)
@@ -317,7 +253,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -325,114 +261,11 @@ impl crate::Client {
     /// | 76021 | `CgiPathNotFound` | No API exists at this cgi_path. | none |
     /// | 76022 | `CgiPathNoPermission` | The token's account does not own this API, or the API (such as an /sns/ path) cannot be queried. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_api_quota(
+    #[inline]
+    pub fn get_api_quota(
         &self,
         request: GetApiQuotaRequest,
-    ) -> Result<GetApiQuotaResponse, crate::Error<GetApiQuotaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetApiQuotaResponse, GetApiQuotaError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getApiQuota` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_API_QUOTA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getApiQuota",
-    method: "POST",
-    path: "/cgi-bin/openapi/quota/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "cgi_path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "quota",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "daily_limit",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "used",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "remain",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "rate_limit",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "call_count",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "refresh_second",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "component_rate_limit",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "call_count",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "refresh_second",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[76003, 76021, 76022],
-};

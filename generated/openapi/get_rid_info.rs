@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_rid_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetRidInfoRequest {
     /// The rid from the errmsg of the failed call, e.g. 61725984-6126f6f9-040f19c4.
@@ -15,32 +16,58 @@ impl GetRidInfoRequest {
     }
 }
 /// The `RidRequestInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct RidRequestInfo {
     /// Unix time (seconds) at which the request was made.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub invoke_time: Option<i64>,
     /// How long WeChat took to handle it, in milliseconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cost_in_ms: Option<i64>,
     /// The query string of the request (it includes the access token).
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_url: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_url: Option<crate::runtime::Secret>,
     /// The body of the request, empty for GET calls.
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_body: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_body: Option<crate::runtime::Secret>,
     /// The answer WeChat gave.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub response_body: Option<String>,
     /// IP address the request came from.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_ip: Option<String>,
 }
 impl RidRequestInfo {
@@ -55,39 +82,25 @@ impl RidRequestInfo {
             client_ip: None,
         }
     }
-    /// Unix time (seconds) at which the request was made.
-    pub fn invoke_time(mut self, invoke_time: i64) -> Self {
-        self.invoke_time = Some(invoke_time);
-        self
-    }
-    /// How long WeChat took to handle it, in milliseconds.
-    pub fn cost_in_ms(mut self, cost_in_ms: i64) -> Self {
-        self.cost_in_ms = Some(cost_in_ms);
-        self
-    }
-    /// The query string of the request (it includes the access token).
-    pub fn request_url(mut self, request_url: impl Into<crate::Secret>) -> Self {
-        self.request_url = Some(request_url.into());
-        self
-    }
-    /// The body of the request, empty for GET calls.
-    pub fn request_body(mut self, request_body: impl Into<crate::Secret>) -> Self {
-        self.request_body = Some(request_body.into());
-        self
-    }
-    /// The answer WeChat gave.
-    pub fn response_body(mut self, response_body: impl Into<String>) -> Self {
-        self.response_body = Some(response_body.into());
-        self
-    }
-    /// IP address the request came from.
-    pub fn client_ip(mut self, client_ip: impl Into<String>) -> Self {
-        self.client_ip = Some(client_ip.into());
-        self
+    crate::runtime::setters! {
+        invoke_time : i64;
+        cost_in_ms : i64;
+        request_url : impl Into < crate::runtime::Secret >;
+        request_body : impl Into < crate::runtime::Secret >;
+        response_body : impl Into < String >;
+        client_ip : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_rid_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetRidInfoResponse {
     /// Details of the request identified by the rid.
@@ -99,132 +112,28 @@ impl GetRidInfoResponse {
     pub fn new() -> Self {
         Self { request: None }
     }
-    /// Details of the request identified by the rid.
-    pub fn request(mut self, request: RidRequestInfo) -> Self {
-        self.request = Some(request);
-        self
+    crate::runtime::setters! {
+        request : RidRequestInfo;
     }
 }
-/// An error code returned by [`crate::Client::get_rid_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetRidInfoError {
-    /// `76001`: The rid does not exist or is older than seven days. (retry: none)
-    RidNotFound(crate::ErrorBody),
-    /// `76002`: The rid is empty or malformed. (retry: none)
-    InvalidRid(crate::ErrorBody),
-    /// `76003`: The rid belongs to a call made by another account. (retry: none)
-    RidNoPermission(crate::ErrorBody),
-    /// `76004`: The rid's time is out of range; only rids from the last seven days can be queried. (retry: none)
-    RidExpired(crate::ErrorBody),
-    /// `76022`: The rid comes from an API that cannot be queried, such as an /sns/ path. (retry: none)
-    CgiPathNoPermission(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetRidInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RidNotFound(_) => "RidNotFound",
-            Self::InvalidRid(_) => "InvalidRid",
-            Self::RidNoPermission(_) => "RidNoPermission",
-            Self::RidExpired(_) => "RidExpired",
-            Self::CgiPathNoPermission(_) => "CgiPathNoPermission",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RidNotFound` (76001).
-    pub fn is_rid_not_found(&self) -> bool {
-        matches!(self, Self::RidNotFound(_))
-    }
-    /// Whether this is `InvalidRid` (76002).
-    pub fn is_invalid_rid(&self) -> bool {
-        matches!(self, Self::InvalidRid(_))
-    }
-    /// Whether this is `RidNoPermission` (76003).
-    pub fn is_rid_no_permission(&self) -> bool {
-        matches!(self, Self::RidNoPermission(_))
-    }
-    /// Whether this is `RidExpired` (76004).
-    pub fn is_rid_expired(&self) -> bool {
-        matches!(self, Self::RidExpired(_))
-    }
-    /// Whether this is `CgiPathNoPermission` (76022).
-    pub fn is_cgi_path_no_permission(&self) -> bool {
-        matches!(self, Self::CgiPathNoPermission(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_rid_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetRidInfoError {
+        /// `76001`: The rid does not exist or is older than seven days. (retry: none)
+        RidNotFound = 76001 => None, is_rid_not_found;
+        /// `76002`: The rid is empty or malformed. (retry: none)
+        InvalidRid = 76002 => None, is_invalid_rid;
+        /// `76003`: The rid belongs to a call made by another account. (retry: none)
+        RidNoPermission = 76003 => None, is_rid_no_permission;
+        /// `76004`: The rid's time is out of range; only rids from the last seven days can be queried. (retry: none)
+        RidExpired = 76004 => None, is_rid_expired;
+        /// `76022`: The rid comes from an API that cannot be queried, such as an /sns/ path. (retry: none)
+        CgiPathNoPermission = 76022 => None, is_cgi_path_no_permission;
     }
 }
-impl crate::ApiError for GetRidInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            76001 => Self::RidNotFound(body),
-            76002 => Self::InvalidRid(body),
-            76003 => Self::RidNoPermission(body),
-            76004 => Self::RidExpired(body),
-            76022 => Self::CgiPathNoPermission(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RidNotFound(body) => body,
-            Self::InvalidRid(body) => body,
-            Self::RidNoPermission(body) => body,
-            Self::RidExpired(body) => body,
-            Self::CgiPathNoPermission(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RidNotFound(_) => crate::RetryKind::None,
-            Self::InvalidRid(_) => crate::RetryKind::None,
-            Self::RidNoPermission(_) => crate::RetryKind::None,
-            Self::RidExpired(_) => crate::RetryKind::None,
-            Self::CgiPathNoPermission(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetRidInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetRidInfoError {}
 impl crate::runtime::Operation for GetRidInfoRequest {
     type Output = GetRidInfoResponse;
     type Error = GetRidInfoError;
@@ -237,7 +146,9 @@ impl crate::runtime::Operation for GetRidInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":{\"json\":{\"rid!\":\"string\"}},\"errors\":[76001,76002,76003,76004,76022],\"query\":{},\"response\":{\"json\":{\"request\":{\"object\":{\"client_ip\":\"string\",\"cost_in_ms\":\"int\",\"invoke_time\":\"int\",\"request_body\":\"string\",\"request_url\":\"string\",\"response_body\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -249,13 +160,14 @@ impl crate::runtime::Operation for GetRidInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Look up the request behind an rid that WeChat returned with an error, for debugging.
     ///
     /// `POST /cgi-bin/openapi/rid/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/openApi-mgnt/api_getridinfo.html)
@@ -279,7 +191,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -289,87 +201,11 @@ impl crate::Client {
     /// | 76004 | `RidExpired` | The rid's time is out of range; only rids from the last seven days can be queried. | none |
     /// | 76022 | `CgiPathNoPermission` | The rid comes from an API that cannot be queried, such as an /sns/ path. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_rid_info(
+    #[inline]
+    pub fn get_rid_info(
         &self,
         request: GetRidInfoRequest,
-    ) -> Result<GetRidInfoResponse, crate::Error<GetRidInfoError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetRidInfoResponse, GetRidInfoError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getRidInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_RID_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getRidInfo",
-    method: "POST",
-    path: "/cgi-bin/openapi/rid/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "rid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "request",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "invoke_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cost_in_ms",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "request_url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "request_body",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "response_body",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "client_ip",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[76001, 76002, 76003, 76004, 76022],
-};

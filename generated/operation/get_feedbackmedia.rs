@@ -19,88 +19,18 @@ impl GetFeedbackmediaRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::get_feedbackmedia`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetFeedbackmediaError {
-    /// `46001`: No image exists for this media_id; check the id. (retry: none)
-    MediaNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetFeedbackmediaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::MediaNotFound(_) => "MediaNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `MediaNotFound` (46001).
-    pub fn is_media_not_found(&self) -> bool {
-        matches!(self, Self::MediaNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_feedbackmedia`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetFeedbackmediaError {
+        /// `46001`: No image exists for this media_id; check the id. (retry: none)
+        MediaNotFound = 46001 => None, is_media_not_found;
     }
 }
-impl crate::ApiError for GetFeedbackmediaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            46001 => Self::MediaNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::MediaNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::MediaNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetFeedbackmediaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetFeedbackmediaError {}
 impl crate::runtime::Operation for GetFeedbackmediaRequest {
-    type Output = crate::Media;
+    type Output = crate::runtime::Media;
     type Error = GetFeedbackmediaError;
     const META: crate::runtime::EndpointMeta = crate::runtime::EndpointMeta {
         name: "getFeedbackmedia",
@@ -111,7 +41,9 @@ impl crate::runtime::Operation for GetFeedbackmediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[46001],\"query\":{\"media_id!\":\"string\",\"record_id!\":\"int\"},\"response\":\"binary\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -125,13 +57,14 @@ impl crate::runtime::Operation for GetFeedbackmediaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         Ok(body.into_media())
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Download an image attached to a user feedback entry.
     ///
     /// `GET /cgi-bin/media/getfeedbackmedia` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/operation/api_getfeedbackmedia.html)
@@ -155,54 +88,29 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 46001 | `MediaNotFound` | No image exists for this media_id; check the id. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_feedbackmedia(
+    #[inline]
+    pub fn get_feedbackmedia(
         &self,
         request: GetFeedbackmediaRequest,
-    ) -> Result<crate::Media, crate::Error<GetFeedbackmediaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::Media, GetFeedbackmediaError> {
+        crate::runtime::call(self, request)
     }
-    /// Like [`Self::get_feedbackmedia`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    /// Like [`Self::get_feedbackmedia`], but hands the file back as a [`MediaStream`](crate::runtime::MediaStream) that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
     ///
     /// # Errors
     ///
-    /// As [`Self::get_feedbackmedia`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
-    pub async fn get_feedbackmedia_stream(
+    /// As [`Self::get_feedbackmedia`]; a failure after the file began comes from the stream as a [`MediaStreamError`](crate::runtime::MediaStreamError).
+    #[inline]
+    pub fn get_feedbackmedia_stream(
         &self,
         request: GetFeedbackmediaRequest,
-    ) -> Result<crate::MediaStream, crate::Error<GetFeedbackmediaError>> {
-        self.execute_stream(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::MediaStream, GetFeedbackmediaError> {
+        crate::runtime::call_stream(self, request)
     }
 }
-/// What the spec of `getFeedbackmedia` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_FEEDBACKMEDIA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getFeedbackmedia",
-    method: "GET",
-    path: "/cgi-bin/media/getfeedbackmedia",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "record_id",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "media_id",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Binary,
-    errors: &[46001],
-};

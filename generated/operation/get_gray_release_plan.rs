@@ -11,83 +11,56 @@ impl GetGrayReleasePlanRequest {
         Self {}
     }
 }
-/// Values of `GetGrayReleasePlanResponseGrayReleasePlanStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetGrayReleasePlanResponseGrayReleasePlanStatus {
-    /// `0`: Created but not started.
-    Initial,
-    /// `1`: Being rolled out.
-    Running,
-    /// `2`: Rollout paused.
-    Paused,
-    /// `3`: Rollout complete.
-    Finished,
-    /// `4`: The plan was deleted.
-    Deleted,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetGrayReleasePlanResponseGrayReleasePlanStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Initial => 0,
-            Self::Running => 1,
-            Self::Paused => 2,
-            Self::Finished => 3,
-            Self::Deleted => 4,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetGrayReleasePlanResponseGrayReleasePlanStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Initial,
-            1 => Self::Running,
-            2 => Self::Paused,
-            3 => Self::Finished,
-            4 => Self::Deleted,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetGrayReleasePlanResponseGrayReleasePlanStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetGrayReleasePlanResponseGrayReleasePlanStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetGrayReleasePlanResponseGrayReleasePlanStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetGrayReleasePlanResponseGrayReleasePlanStatus`.
+    pub enum GetGrayReleasePlanResponseGrayReleasePlanStatus {
+        /// `0`: Created but not started.
+        Initial = 0;
+        /// `1`: Being rolled out.
+        Running = 1;
+        /// `2`: Rollout paused.
+        Paused = 2;
+        /// `3`: Rollout complete.
+        Finished = 3;
+        /// `4`: The plan was deleted.
+        Deleted = 4;
     }
 }
 /// The `GetGrayReleasePlanResponseGrayReleasePlan` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetGrayReleasePlanResponseGrayReleasePlan {
     /// State of the plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<GetGrayReleasePlanResponseGrayReleasePlanStatus>,
     /// Unix time the plan was created.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_timestamp: Option<i64>,
     /// Share of users currently given the new version, in percent.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub gray_percentage: Option<u32>,
     /// Whether project members get the new version first.
-    #[serde(rename = "support_debuger_first")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "support_debuger_first",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub support_debugger_first: Option<bool>,
     /// Whether testers (experience members) get the new version first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,37 +77,24 @@ impl GetGrayReleasePlanResponseGrayReleasePlan {
             support_experiencer_first: None,
         }
     }
-    /// State of the plan.
-    pub fn status(
-        mut self,
-        status: GetGrayReleasePlanResponseGrayReleasePlanStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Unix time the plan was created.
-    pub fn create_timestamp(mut self, create_timestamp: i64) -> Self {
-        self.create_timestamp = Some(create_timestamp);
-        self
-    }
-    /// Share of users currently given the new version, in percent.
-    pub fn gray_percentage(mut self, gray_percentage: u32) -> Self {
-        self.gray_percentage = Some(gray_percentage);
-        self
-    }
-    /// Whether project members get the new version first.
-    pub fn support_debugger_first(mut self, support_debugger_first: bool) -> Self {
-        self.support_debugger_first = Some(support_debugger_first);
-        self
-    }
-    /// Whether testers (experience members) get the new version first.
-    pub fn support_experiencer_first(mut self, support_experiencer_first: bool) -> Self {
-        self.support_experiencer_first = Some(support_experiencer_first);
-        self
+    crate::runtime::setters! {
+        status : GetGrayReleasePlanResponseGrayReleasePlanStatus;
+        create_timestamp : i64;
+        gray_percentage : u32;
+        support_debugger_first : bool;
+        support_experiencer_first : bool;
     }
 }
 /// What [`crate::Client::get_gray_release_plan`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetGrayReleasePlanResponse {
     /// The current phased release.
@@ -146,81 +106,18 @@ impl GetGrayReleasePlanResponse {
     pub fn new() -> Self {
         Self { gray_release_plan: None }
     }
-    /// The current phased release.
-    pub fn gray_release_plan(
-        mut self,
-        gray_release_plan: GetGrayReleasePlanResponseGrayReleasePlan,
-    ) -> Self {
-        self.gray_release_plan = Some(gray_release_plan);
-        self
+    crate::runtime::setters! {
+        gray_release_plan : GetGrayReleasePlanResponseGrayReleasePlan;
     }
 }
-/// An error code returned by [`crate::Client::get_gray_release_plan`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetGrayReleasePlanError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetGrayReleasePlanError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_gray_release_plan`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetGrayReleasePlanError {
     }
 }
-impl crate::ApiError for GetGrayReleasePlanError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetGrayReleasePlanError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetGrayReleasePlanError {}
 impl crate::runtime::Operation for GetGrayReleasePlanRequest {
     type Output = GetGrayReleasePlanResponse;
     type Error = GetGrayReleasePlanError;
@@ -233,7 +130,9 @@ impl crate::runtime::Operation for GetGrayReleasePlanRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"gray_release_plan\":{\"object\":{\"create_timestamp\":\"int\",\"gray_percentage\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]},\"support_debuger_first\":\"bool\",\"support_experiencer_first\":\"bool\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -245,13 +144,14 @@ impl crate::runtime::Operation for GetGrayReleasePlanRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the state of the mini program's current phased (gray) release.
     ///
     /// `GET /wxa/getgrayreleaseplan` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/operation/api_getgrayreleaseplan.html)
@@ -280,77 +180,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_gray_release_plan(
+    #[inline]
+    pub fn get_gray_release_plan(
         &self,
         request: GetGrayReleasePlanRequest,
-    ) -> Result<GetGrayReleasePlanResponse, crate::Error<GetGrayReleasePlanError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetGrayReleasePlanResponse, GetGrayReleasePlanError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getGrayReleasePlan` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_GRAY_RELEASE_PLAN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getGrayReleasePlan",
-    method: "GET",
-    path: "/wxa/getgrayreleaseplan",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "gray_release_plan",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "status",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[0, 1, 2, 3, 4],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "create_timestamp",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "gray_percentage",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "support_debuger_first",
-                            ty: crate::testing::contract::TypeContract::Bool,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "support_experiencer_first",
-                            ty: crate::testing::contract::TypeContract::Bool,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -12,16 +12,30 @@ impl GetSceneListRequest {
     }
 }
 /// The `GetSceneListResponseSceneItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetSceneListResponseSceneItem {
     /// Chinese display name of the entry source.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Scene value to pass to getPerformance ("@_all" for every source; numbers arrive as their text).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<String>,
 }
 impl GetSceneListResponseSceneItem {
@@ -29,19 +43,21 @@ impl GetSceneListResponseSceneItem {
     pub fn new() -> Self {
         Self { name: None, value: None }
     }
-    /// Chinese display name of the entry source.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Scene value to pass to getPerformance ("@_all" for every source; numbers arrive as their text).
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
+    crate::runtime::setters! {
+        name : impl Into < String >;
+        value : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_scene_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetSceneListResponse {
     /// The entry sources, starting with the "all" entry.
@@ -53,92 +69,20 @@ impl GetSceneListResponse {
     pub fn new() -> Self {
         Self { scene: None }
     }
-    /// The entry sources, starting with the "all" entry.
-    pub fn scene(mut self, scene: Vec<GetSceneListResponseSceneItem>) -> Self {
-        self.scene = Some(scene);
-        self
+    crate::runtime::setters! {
+        scene : Vec < GetSceneListResponseSceneItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_scene_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetSceneListError {
-    /// `507010`: The mini program has no published version, so the operations center features are unavailable. (retry: none)
-    NoPublishedVersion(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetSceneListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoPublishedVersion(_) => "NoPublishedVersion",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoPublishedVersion` (507010).
-    pub fn is_no_published_version(&self) -> bool {
-        matches!(self, Self::NoPublishedVersion(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_scene_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetSceneListError {
+        /// `507010`: The mini program has no published version, so the operations center features are unavailable. (retry: none)
+        NoPublishedVersion = 507010 => None, is_no_published_version;
     }
 }
-impl crate::ApiError for GetSceneListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            507010 => Self::NoPublishedVersion(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoPublishedVersion(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoPublishedVersion(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetSceneListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetSceneListError {}
 impl crate::runtime::Operation for GetSceneListRequest {
     type Output = GetSceneListResponse;
     type Error = GetSceneListError;
@@ -151,7 +95,9 @@ impl crate::runtime::Operation for GetSceneListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[507010],\"query\":{},\"response\":{\"json\":{\"scene\":{\"array\":{\"object\":{\"name\":\"string\",\"value\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -163,13 +109,14 @@ impl crate::runtime::Operation for GetSceneListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the entry sources (scenes) the operations center can filter performance data by.
     ///
     /// `GET /wxaapi/log/get_scene` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/operation/api_getscenelist.html)
@@ -194,57 +141,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 507010 | `NoPublishedVersion` | The mini program has no published version, so the operations center features are unavailable. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_scene_list(
+    #[inline]
+    pub fn get_scene_list(
         &self,
         request: GetSceneListRequest,
-    ) -> Result<GetSceneListResponse, crate::Error<GetSceneListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetSceneListResponse, GetSceneListError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getSceneList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_SCENE_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getSceneList",
-    method: "GET",
-    path: "/wxaapi/log/get_scene",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "scene",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[507010],
-};

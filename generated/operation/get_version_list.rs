@@ -11,60 +11,29 @@ impl GetVersionListRequest {
         Self {}
     }
 }
-/// Values of `GetVersionListResponseCvlistItemQueryType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetVersionListResponseCvlistItemQueryType {
-    /// `1`: The WeChat client.
-    Client,
-    /// `2`: Service direct access.
-    ServiceDirect,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetVersionListResponseCvlistItemQueryType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Client => 1,
-            Self::ServiceDirect => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetVersionListResponseCvlistItemQueryType {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Client,
-            2 => Self::ServiceDirect,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetVersionListResponseCvlistItemQueryType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetVersionListResponseCvlistItemQueryType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetVersionListResponseCvlistItemQueryType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetVersionListResponseCvlistItemQueryType`.
+    pub enum GetVersionListResponseCvlistItemQueryType {
+        /// `1`: The WeChat client.
+        Client = 1;
+        /// `2`: Service direct access.
+        ServiceDirect = 2;
     }
 }
 /// The `GetVersionListResponseCvlistItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVersionListResponseCvlistItem {
     /// What the versions belong to.
-    #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub query_type: Option<GetVersionListResponseCvlistItemQueryType>,
     /// The versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,22 +47,21 @@ impl GetVersionListResponseCvlistItem {
             client_version_list: None,
         }
     }
-    /// What the versions belong to.
-    pub fn query_type(
-        mut self,
-        query_type: GetVersionListResponseCvlistItemQueryType,
-    ) -> Self {
-        self.query_type = Some(query_type);
-        self
-    }
-    /// The versions.
-    pub fn client_version_list(mut self, client_version_list: Vec<String>) -> Self {
-        self.client_version_list = Some(client_version_list);
-        self
+    crate::runtime::setters! {
+        query_type : GetVersionListResponseCvlistItemQueryType;
+        client_version_list : Vec < String >;
     }
 }
 /// What [`crate::Client::get_version_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetVersionListResponse {
     /// Version lists, one per query type.
@@ -105,78 +73,18 @@ impl GetVersionListResponse {
     pub fn new() -> Self {
         Self { cvlist: None }
     }
-    /// Version lists, one per query type.
-    pub fn cvlist(mut self, cvlist: Vec<GetVersionListResponseCvlistItem>) -> Self {
-        self.cvlist = Some(cvlist);
-        self
+    crate::runtime::setters! {
+        cvlist : Vec < GetVersionListResponseCvlistItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_version_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetVersionListError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetVersionListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_version_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetVersionListError {
     }
 }
-impl crate::ApiError for GetVersionListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetVersionListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetVersionListError {}
 impl crate::runtime::Operation for GetVersionListRequest {
     type Output = GetVersionListResponse;
     type Error = GetVersionListError;
@@ -189,7 +97,9 @@ impl crate::runtime::Operation for GetVersionListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"cvlist\":{\"array\":{\"object\":{\"client_version_list\":{\"array\":\"string\"},\"type\":{\"enum\":[1,2]}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -201,13 +111,14 @@ impl crate::runtime::Operation for GetVersionListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the WeChat client versions the operations center has data for.
     ///
     /// `GET /wxaapi/log/get_client_version` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/operation/api_getversionlist.html)
@@ -229,60 +140,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_version_list(
+    #[inline]
+    pub fn get_version_list(
         &self,
         request: GetVersionListRequest,
-    ) -> Result<GetVersionListResponse, crate::Error<GetVersionListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetVersionListResponse, GetVersionListError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getVersionList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_VERSION_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getVersionList",
-    method: "GET",
-    path: "/wxaapi/log/get_client_version",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "cvlist",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "type",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "client_version_list",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::String,
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_plugin_dev_apply_list`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListRequest {
     /// Page number to fetch.
@@ -16,72 +17,44 @@ impl GetPluginDevApplyListRequest {
         Self { page, num }
     }
 }
-/// Values of `GetPluginDevApplyListResponseApplyListItemStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetPluginDevApplyListResponseApplyListItemStatus {
-    /// `1`: The application is waiting for a decision.
-    Applying,
-    /// `2`: The application was approved.
-    Approved,
-    /// `3`: The application was refused.
-    Refused,
-    /// `4`: The application timed out.
-    Expired,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetPluginDevApplyListResponseApplyListItemStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Applying => 1,
-            Self::Approved => 2,
-            Self::Refused => 3,
-            Self::Expired => 4,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetPluginDevApplyListResponseApplyListItemStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Applying,
-            2 => Self::Approved,
-            3 => Self::Refused,
-            4 => Self::Expired,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetPluginDevApplyListResponseApplyListItemStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetPluginDevApplyListResponseApplyListItemStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetPluginDevApplyListResponseApplyListItemStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetPluginDevApplyListResponseApplyListItemStatus`.
+    pub enum GetPluginDevApplyListResponseApplyListItemStatus {
+        /// `1`: The application is waiting for a decision.
+        Applying = 1;
+        /// `2`: The application was approved.
+        Approved = 2;
+        /// `3`: The application was refused.
+        Refused = 3;
+        /// `4`: The application timed out.
+        Expired = 4;
     }
 }
 /// The `GetPluginDevApplyListResponseApplyListItemCategoriesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListResponseApplyListItemCategoriesItem {
     /// First-level category name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first: Option<String>,
     /// Second-level category name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub second: Option<String>,
 }
 impl GetPluginDevApplyListResponseApplyListItemCategoriesItem {
@@ -89,35 +62,46 @@ impl GetPluginDevApplyListResponseApplyListItemCategoriesItem {
     pub fn new() -> Self {
         Self { first: None, second: None }
     }
-    /// First-level category name.
-    pub fn first(mut self, first: impl Into<String>) -> Self {
-        self.first = Some(first.into());
-        self
-    }
-    /// Second-level category name.
-    pub fn second(mut self, second: impl Into<String>) -> Self {
-        self.second = Some(second.into());
-        self
+    crate::runtime::setters! {
+        first : impl Into < String >;
+        second : impl Into < String >;
     }
 }
 /// The `GetPluginDevApplyListResponseApplyListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListResponseApplyListItem {
     /// AppID of the applying mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appid: Option<String>,
     /// State of the application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<GetPluginDevApplyListResponseApplyListItemStatus>,
     /// Display name of the applying mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nickname: Option<String>,
     /// URL of the applicant's avatar.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub headimgurl: Option<String>,
     /// Service categories of the applicant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,16 +109,25 @@ pub struct GetPluginDevApplyListResponseApplyListItem {
         Vec<GetPluginDevApplyListResponseApplyListItemCategoriesItem>,
     >,
     /// When the application was made, as a Unix timestamp in seconds written as a string.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
     /// URL of the applicant's mini program code.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub apply_url: Option<String>,
     /// The applicant's explanation.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reason: Option<String>,
 }
 impl GetPluginDevApplyListResponseApplyListItem {
@@ -151,55 +144,27 @@ impl GetPluginDevApplyListResponseApplyListItem {
             reason: None,
         }
     }
-    /// AppID of the applying mini program.
-    pub fn appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
-    }
-    /// State of the application.
-    pub fn status(
-        mut self,
-        status: GetPluginDevApplyListResponseApplyListItemStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Display name of the applying mini program.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// URL of the applicant's avatar.
-    pub fn headimgurl(mut self, headimgurl: impl Into<String>) -> Self {
-        self.headimgurl = Some(headimgurl.into());
-        self
-    }
-    /// Service categories of the applicant.
-    pub fn categories(
-        mut self,
-        categories: Vec<GetPluginDevApplyListResponseApplyListItemCategoriesItem>,
-    ) -> Self {
-        self.categories = Some(categories);
-        self
-    }
-    /// When the application was made, as a Unix timestamp in seconds written as a string.
-    pub fn create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// URL of the applicant's mini program code.
-    pub fn apply_url(mut self, apply_url: impl Into<String>) -> Self {
-        self.apply_url = Some(apply_url.into());
-        self
-    }
-    /// The applicant's explanation.
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
+    crate::runtime::setters! {
+        appid : impl Into < String >;
+        status : GetPluginDevApplyListResponseApplyListItemStatus;
+        nickname : impl Into < String >;
+        headimgurl : impl Into < String >;
+        categories : Vec < GetPluginDevApplyListResponseApplyListItemCategoriesItem >;
+        create_time : impl Into < String >;
+        apply_url : impl Into < String >;
+        reason : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_plugin_dev_apply_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListResponse {
     /// Mini programs that applied for or use the plugin.
@@ -211,175 +176,36 @@ impl GetPluginDevApplyListResponse {
     pub fn new() -> Self {
         Self { apply_list: None }
     }
-    /// Mini programs that applied for or use the plugin.
-    pub fn apply_list(
-        mut self,
-        apply_list: Vec<GetPluginDevApplyListResponseApplyListItem>,
-    ) -> Self {
-        self.apply_list = Some(apply_list);
-        self
+    crate::runtime::setters! {
+        apply_list : Vec < GetPluginDevApplyListResponseApplyListItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_plugin_dev_apply_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetPluginDevApplyListError {
-    /// `89044`: No plugin has this appid. (retry: none)
-    PluginAppIdNotFound(crate::ErrorBody),
-    /// `89236`: This plugin cannot be applied for. (retry: none)
-    PluginNotApplicable(crate::ErrorBody),
-    /// `89237`: The plugin has already been added. (retry: none)
-    PluginAlreadyAdded(crate::ErrorBody),
-    /// `89238`: The number of plugins applied for or in use has reached its limit. (retry: none)
-    PluginLimitReached(crate::ErrorBody),
-    /// `89239`: The plugin does not exist. (retry: none)
-    PluginNotFound(crate::ErrorBody),
-    /// `89240`: Only applications still waiting for confirmation can be approved or refused. (retry: none)
-    ApplicationNotPending(crate::ErrorBody),
-    /// `89241`: Only refused or expired applications can be deleted. (retry: none)
-    ApplicationNotDeletable(crate::ErrorBody),
-    /// `89242`: The appid is not among the applications. (retry: none)
-    AppIdNotInApplyList(crate::ErrorBody),
-    /// `89243`: An application waiting for confirmation cannot be deleted. (retry: none)
-    PendingApplicationNotDeletable(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetPluginDevApplyListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PluginAppIdNotFound(_) => "PluginAppIdNotFound",
-            Self::PluginNotApplicable(_) => "PluginNotApplicable",
-            Self::PluginAlreadyAdded(_) => "PluginAlreadyAdded",
-            Self::PluginLimitReached(_) => "PluginLimitReached",
-            Self::PluginNotFound(_) => "PluginNotFound",
-            Self::ApplicationNotPending(_) => "ApplicationNotPending",
-            Self::ApplicationNotDeletable(_) => "ApplicationNotDeletable",
-            Self::AppIdNotInApplyList(_) => "AppIdNotInApplyList",
-            Self::PendingApplicationNotDeletable(_) => "PendingApplicationNotDeletable",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PluginAppIdNotFound` (89044).
-    pub fn is_plugin_app_id_not_found(&self) -> bool {
-        matches!(self, Self::PluginAppIdNotFound(_))
-    }
-    /// Whether this is `PluginNotApplicable` (89236).
-    pub fn is_plugin_not_applicable(&self) -> bool {
-        matches!(self, Self::PluginNotApplicable(_))
-    }
-    /// Whether this is `PluginAlreadyAdded` (89237).
-    pub fn is_plugin_already_added(&self) -> bool {
-        matches!(self, Self::PluginAlreadyAdded(_))
-    }
-    /// Whether this is `PluginLimitReached` (89238).
-    pub fn is_plugin_limit_reached(&self) -> bool {
-        matches!(self, Self::PluginLimitReached(_))
-    }
-    /// Whether this is `PluginNotFound` (89239).
-    pub fn is_plugin_not_found(&self) -> bool {
-        matches!(self, Self::PluginNotFound(_))
-    }
-    /// Whether this is `ApplicationNotPending` (89240).
-    pub fn is_application_not_pending(&self) -> bool {
-        matches!(self, Self::ApplicationNotPending(_))
-    }
-    /// Whether this is `ApplicationNotDeletable` (89241).
-    pub fn is_application_not_deletable(&self) -> bool {
-        matches!(self, Self::ApplicationNotDeletable(_))
-    }
-    /// Whether this is `AppIdNotInApplyList` (89242).
-    pub fn is_app_id_not_in_apply_list(&self) -> bool {
-        matches!(self, Self::AppIdNotInApplyList(_))
-    }
-    /// Whether this is `PendingApplicationNotDeletable` (89243).
-    pub fn is_pending_application_not_deletable(&self) -> bool {
-        matches!(self, Self::PendingApplicationNotDeletable(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_plugin_dev_apply_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetPluginDevApplyListError {
+        /// `89044`: No plugin has this appid. (retry: none)
+        PluginAppIdNotFound = 89044 => None, is_plugin_app_id_not_found;
+        /// `89236`: This plugin cannot be applied for. (retry: none)
+        PluginNotApplicable = 89236 => None, is_plugin_not_applicable;
+        /// `89237`: The plugin has already been added. (retry: none)
+        PluginAlreadyAdded = 89237 => None, is_plugin_already_added;
+        /// `89238`: The number of plugins applied for or in use has reached its limit. (retry: none)
+        PluginLimitReached = 89238 => None, is_plugin_limit_reached;
+        /// `89239`: The plugin does not exist. (retry: none)
+        PluginNotFound = 89239 => None, is_plugin_not_found;
+        /// `89240`: Only applications still waiting for confirmation can be approved or refused. (retry: none)
+        ApplicationNotPending = 89240 => None, is_application_not_pending;
+        /// `89241`: Only refused or expired applications can be deleted. (retry: none)
+        ApplicationNotDeletable = 89241 => None, is_application_not_deletable;
+        /// `89242`: The appid is not among the applications. (retry: none)
+        AppIdNotInApplyList = 89242 => None, is_app_id_not_in_apply_list;
+        /// `89243`: An application waiting for confirmation cannot be deleted. (retry: none)
+        PendingApplicationNotDeletable = 89243 => None, is_pending_application_not_deletable;
     }
 }
-impl crate::ApiError for GetPluginDevApplyListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            89044 => Self::PluginAppIdNotFound(body),
-            89236 => Self::PluginNotApplicable(body),
-            89237 => Self::PluginAlreadyAdded(body),
-            89238 => Self::PluginLimitReached(body),
-            89239 => Self::PluginNotFound(body),
-            89240 => Self::ApplicationNotPending(body),
-            89241 => Self::ApplicationNotDeletable(body),
-            89242 => Self::AppIdNotInApplyList(body),
-            89243 => Self::PendingApplicationNotDeletable(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PluginAppIdNotFound(body) => body,
-            Self::PluginNotApplicable(body) => body,
-            Self::PluginAlreadyAdded(body) => body,
-            Self::PluginLimitReached(body) => body,
-            Self::PluginNotFound(body) => body,
-            Self::ApplicationNotPending(body) => body,
-            Self::ApplicationNotDeletable(body) => body,
-            Self::AppIdNotInApplyList(body) => body,
-            Self::PendingApplicationNotDeletable(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PluginAppIdNotFound(_) => crate::RetryKind::None,
-            Self::PluginNotApplicable(_) => crate::RetryKind::None,
-            Self::PluginAlreadyAdded(_) => crate::RetryKind::None,
-            Self::PluginLimitReached(_) => crate::RetryKind::None,
-            Self::PluginNotFound(_) => crate::RetryKind::None,
-            Self::ApplicationNotPending(_) => crate::RetryKind::None,
-            Self::ApplicationNotDeletable(_) => crate::RetryKind::None,
-            Self::AppIdNotInApplyList(_) => crate::RetryKind::None,
-            Self::PendingApplicationNotDeletable(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetPluginDevApplyListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetPluginDevApplyListError {}
 impl crate::runtime::Operation for GetPluginDevApplyListRequest {
     type Output = GetPluginDevApplyListResponse;
     type Error = GetPluginDevApplyListError;
@@ -392,14 +218,16 @@ impl crate::runtime::Operation for GetPluginDevApplyListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"action!\":{\"const\":\"dev_apply_list\"},\"num!\":\"int\",\"page!\":\"int\"}},\"errors\":[89044,89236,89237,89238,89239,89240,89241,89242,89243],\"query\":{},\"response\":{\"json\":{\"apply_list\":{\"array\":{\"object\":{\"appid\":\"string\",\"apply_url\":\"string\",\"categories\":{\"array\":{\"object\":{\"first\":\"string\",\"second\":\"string\"}}},\"create_time\":\"string\",\"headimgurl\":\"string\",\"nickname\":\"string\",\"reason\":\"string\",\"status\":{\"enum\":[1,2,3,4]}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json_with(
             &self,
-            [("action", serde_json::Value::from("dev_apply_list"))],
+            [("action", crate::runtime::serde_json::Value::from("dev_apply_list"))],
         )?;
         let query: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::RequestParts {
@@ -407,13 +235,14 @@ impl crate::runtime::Operation for GetPluginDevApplyListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the mini programs that applied to use this plugin, page by page (for plugin developers).
     ///
     /// `POST /wxa/devplugin` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/api-backend/open-api/plugin-management/pluginManager.getPluginDevApplyList.html)
@@ -443,7 +272,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -457,141 +286,14 @@ impl crate::Client {
     /// | 89242 | `AppIdNotInApplyList` | The appid is not among the applications. | none |
     /// | 89243 | `PendingApplicationNotDeletable` | An application waiting for confirmation cannot be deleted. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_plugin_dev_apply_list(
+    #[inline]
+    pub fn get_plugin_dev_apply_list(
         &self,
         request: GetPluginDevApplyListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetPluginDevApplyListResponse,
-        crate::Error<GetPluginDevApplyListError>,
+        GetPluginDevApplyListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getPluginDevApplyList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_PLUGIN_DEV_APPLY_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getPluginDevApplyList",
-    method: "POST",
-    path: "/wxa/devplugin",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "action",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: Some("dev_apply_list"),
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "num",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "apply_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "appid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2, 3, 4],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "nickname",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "headimgurl",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "categories",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "first",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "second",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "create_time",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "apply_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "reason",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::update_plugin`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UpdatePluginRequest {
     /// AppID of the plugin to update.
@@ -22,176 +23,34 @@ impl UpdatePluginRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::update_plugin`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UpdatePluginError {
-    /// `80067`: The plugin being used could not be found. (retry: none)
-    PluginInUseNotFound(crate::ErrorBody),
-    /// `89044`: No plugin has this appid. (retry: none)
-    PluginAppIdNotFound(crate::ErrorBody),
-    /// `89236`: This plugin cannot be applied for. (retry: none)
-    PluginNotApplicable(crate::ErrorBody),
-    /// `89237`: The plugin has already been added. (retry: none)
-    PluginAlreadyAdded(crate::ErrorBody),
-    /// `89238`: The number of plugins applied for or in use has reached its limit. (retry: none)
-    PluginLimitReached(crate::ErrorBody),
-    /// `89239`: The plugin does not exist. (retry: none)
-    PluginNotFound(crate::ErrorBody),
-    /// `89240`: Only applications still waiting for confirmation can be approved or refused. (retry: none)
-    ApplicationNotPending(crate::ErrorBody),
-    /// `89241`: Only refused or expired applications can be deleted. (retry: none)
-    ApplicationNotDeletable(crate::ErrorBody),
-    /// `89242`: The appid is not among the applications. (retry: none)
-    AppIdNotInApplyList(crate::ErrorBody),
-    /// `89243`: An application waiting for confirmation cannot be deleted. (retry: none)
-    PendingApplicationNotDeletable(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl UpdatePluginError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PluginInUseNotFound(_) => "PluginInUseNotFound",
-            Self::PluginAppIdNotFound(_) => "PluginAppIdNotFound",
-            Self::PluginNotApplicable(_) => "PluginNotApplicable",
-            Self::PluginAlreadyAdded(_) => "PluginAlreadyAdded",
-            Self::PluginLimitReached(_) => "PluginLimitReached",
-            Self::PluginNotFound(_) => "PluginNotFound",
-            Self::ApplicationNotPending(_) => "ApplicationNotPending",
-            Self::ApplicationNotDeletable(_) => "ApplicationNotDeletable",
-            Self::AppIdNotInApplyList(_) => "AppIdNotInApplyList",
-            Self::PendingApplicationNotDeletable(_) => "PendingApplicationNotDeletable",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PluginInUseNotFound` (80067).
-    pub fn is_plugin_in_use_not_found(&self) -> bool {
-        matches!(self, Self::PluginInUseNotFound(_))
-    }
-    /// Whether this is `PluginAppIdNotFound` (89044).
-    pub fn is_plugin_app_id_not_found(&self) -> bool {
-        matches!(self, Self::PluginAppIdNotFound(_))
-    }
-    /// Whether this is `PluginNotApplicable` (89236).
-    pub fn is_plugin_not_applicable(&self) -> bool {
-        matches!(self, Self::PluginNotApplicable(_))
-    }
-    /// Whether this is `PluginAlreadyAdded` (89237).
-    pub fn is_plugin_already_added(&self) -> bool {
-        matches!(self, Self::PluginAlreadyAdded(_))
-    }
-    /// Whether this is `PluginLimitReached` (89238).
-    pub fn is_plugin_limit_reached(&self) -> bool {
-        matches!(self, Self::PluginLimitReached(_))
-    }
-    /// Whether this is `PluginNotFound` (89239).
-    pub fn is_plugin_not_found(&self) -> bool {
-        matches!(self, Self::PluginNotFound(_))
-    }
-    /// Whether this is `ApplicationNotPending` (89240).
-    pub fn is_application_not_pending(&self) -> bool {
-        matches!(self, Self::ApplicationNotPending(_))
-    }
-    /// Whether this is `ApplicationNotDeletable` (89241).
-    pub fn is_application_not_deletable(&self) -> bool {
-        matches!(self, Self::ApplicationNotDeletable(_))
-    }
-    /// Whether this is `AppIdNotInApplyList` (89242).
-    pub fn is_app_id_not_in_apply_list(&self) -> bool {
-        matches!(self, Self::AppIdNotInApplyList(_))
-    }
-    /// Whether this is `PendingApplicationNotDeletable` (89243).
-    pub fn is_pending_application_not_deletable(&self) -> bool {
-        matches!(self, Self::PendingApplicationNotDeletable(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::update_plugin`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum UpdatePluginError {
+        /// `80067`: The plugin being used could not be found. (retry: none)
+        PluginInUseNotFound = 80067 => None, is_plugin_in_use_not_found;
+        /// `89044`: No plugin has this appid. (retry: none)
+        PluginAppIdNotFound = 89044 => None, is_plugin_app_id_not_found;
+        /// `89236`: This plugin cannot be applied for. (retry: none)
+        PluginNotApplicable = 89236 => None, is_plugin_not_applicable;
+        /// `89237`: The plugin has already been added. (retry: none)
+        PluginAlreadyAdded = 89237 => None, is_plugin_already_added;
+        /// `89238`: The number of plugins applied for or in use has reached its limit. (retry: none)
+        PluginLimitReached = 89238 => None, is_plugin_limit_reached;
+        /// `89239`: The plugin does not exist. (retry: none)
+        PluginNotFound = 89239 => None, is_plugin_not_found;
+        /// `89240`: Only applications still waiting for confirmation can be approved or refused. (retry: none)
+        ApplicationNotPending = 89240 => None, is_application_not_pending;
+        /// `89241`: Only refused or expired applications can be deleted. (retry: none)
+        ApplicationNotDeletable = 89241 => None, is_application_not_deletable;
+        /// `89242`: The appid is not among the applications. (retry: none)
+        AppIdNotInApplyList = 89242 => None, is_app_id_not_in_apply_list;
+        /// `89243`: An application waiting for confirmation cannot be deleted. (retry: none)
+        PendingApplicationNotDeletable = 89243 => None, is_pending_application_not_deletable;
     }
 }
-impl crate::ApiError for UpdatePluginError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            80067 => Self::PluginInUseNotFound(body),
-            89044 => Self::PluginAppIdNotFound(body),
-            89236 => Self::PluginNotApplicable(body),
-            89237 => Self::PluginAlreadyAdded(body),
-            89238 => Self::PluginLimitReached(body),
-            89239 => Self::PluginNotFound(body),
-            89240 => Self::ApplicationNotPending(body),
-            89241 => Self::ApplicationNotDeletable(body),
-            89242 => Self::AppIdNotInApplyList(body),
-            89243 => Self::PendingApplicationNotDeletable(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PluginInUseNotFound(body) => body,
-            Self::PluginAppIdNotFound(body) => body,
-            Self::PluginNotApplicable(body) => body,
-            Self::PluginAlreadyAdded(body) => body,
-            Self::PluginLimitReached(body) => body,
-            Self::PluginNotFound(body) => body,
-            Self::ApplicationNotPending(body) => body,
-            Self::ApplicationNotDeletable(body) => body,
-            Self::AppIdNotInApplyList(body) => body,
-            Self::PendingApplicationNotDeletable(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PluginInUseNotFound(_) => crate::RetryKind::None,
-            Self::PluginAppIdNotFound(_) => crate::RetryKind::None,
-            Self::PluginNotApplicable(_) => crate::RetryKind::None,
-            Self::PluginAlreadyAdded(_) => crate::RetryKind::None,
-            Self::PluginLimitReached(_) => crate::RetryKind::None,
-            Self::PluginNotFound(_) => crate::RetryKind::None,
-            Self::ApplicationNotPending(_) => crate::RetryKind::None,
-            Self::ApplicationNotDeletable(_) => crate::RetryKind::None,
-            Self::AppIdNotInApplyList(_) => crate::RetryKind::None,
-            Self::PendingApplicationNotDeletable(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for UpdatePluginError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for UpdatePluginError {}
 impl crate::runtime::Operation for UpdatePluginRequest {
     type Output = ();
     type Error = UpdatePluginError;
@@ -204,14 +63,16 @@ impl crate::runtime::Operation for UpdatePluginRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"action!\":{\"const\":\"update\"},\"plugin_appid!\":\"string\",\"user_version!\":\"string\"}},\"errors\":[80067,89044,89236,89237,89238,89239,89240,89241,89242,89243],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json_with(
             &self,
-            [("action", serde_json::Value::from("update"))],
+            [("action", crate::runtime::serde_json::Value::from("update"))],
         )?;
         let query: Vec<(&'static str, String)> = Vec::new();
         Ok(crate::runtime::RequestParts {
@@ -219,6 +80,7 @@ impl crate::runtime::Operation for UpdatePluginRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -228,7 +90,7 @@ impl crate::runtime::Operation for UpdatePluginRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Switch an added plugin to a newer version that supports quick updating.
     ///
     /// `POST /wxa/plugin` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/plugin-management/api_manageplugin.html)
@@ -251,7 +113,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -266,46 +128,11 @@ impl crate::Client {
     /// | 89242 | `AppIdNotInApplyList` | The appid is not among the applications. | none |
     /// | 89243 | `PendingApplicationNotDeletable` | An application waiting for confirmation cannot be deleted. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn update_plugin(
+    #[inline]
+    pub fn update_plugin(
         &self,
         request: UpdatePluginRequest,
-    ) -> Result<(), crate::Error<UpdatePluginError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), UpdatePluginError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `updatePlugin` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const UPDATE_PLUGIN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "updatePlugin",
-    method: "POST",
-    path: "/wxa/plugin",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "action",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: Some("update"),
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "plugin_appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "user_version",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[80067, 89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
-};

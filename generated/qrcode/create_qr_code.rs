@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::create_qr_code`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CreateQrCodeRequest {
     /// Page opened by the code, query allowed (e.g. pages/index/index?foo=bar); mini games may pass only a query such as ?foo=bar.
@@ -19,14 +20,16 @@ impl CreateQrCodeRequest {
             width: None,
         }
     }
-    /// Width of the code in pixels. WeChat's default: `430`.
-    pub fn width(mut self, width: u32) -> Self {
-        self.width = Some(width);
-        self
+    crate::runtime::setters! {
+        width : u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.path;
             crate::runtime::check::length(
@@ -50,108 +53,22 @@ impl CreateQrCodeRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::create_qr_code`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CreateQrCodeError {
-    /// `40159`: The path is empty or longer than 128 bytes, or the body is not valid JSON. (retry: none)
-    InvalidPath(crate::ErrorBody),
-    /// `45029`: The lifetime cap of codes shared with getQRCode (100,000) has been reached. (retry: none)
-    QrCodeCountLimitReached(crate::ErrorBody),
-    /// `85096`: The path must not contain the reserved scancode_time parameter. (retry: none)
-    ScancodeTimeNotAllowed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CreateQrCodeError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidPath(_) => "InvalidPath",
-            Self::QrCodeCountLimitReached(_) => "QrCodeCountLimitReached",
-            Self::ScancodeTimeNotAllowed(_) => "ScancodeTimeNotAllowed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidPath` (40159).
-    pub fn is_invalid_path(&self) -> bool {
-        matches!(self, Self::InvalidPath(_))
-    }
-    /// Whether this is `QrCodeCountLimitReached` (45029).
-    pub fn is_qr_code_count_limit_reached(&self) -> bool {
-        matches!(self, Self::QrCodeCountLimitReached(_))
-    }
-    /// Whether this is `ScancodeTimeNotAllowed` (85096).
-    pub fn is_scancode_time_not_allowed(&self) -> bool {
-        matches!(self, Self::ScancodeTimeNotAllowed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::create_qr_code`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CreateQrCodeError {
+        /// `40159`: The path is empty or longer than 128 bytes, or the body is not valid JSON. (retry: none)
+        InvalidPath = 40159 => None, is_invalid_path;
+        /// `45029`: The lifetime cap of codes shared with getQRCode (100,000) has been reached. (retry: none)
+        QrCodeCountLimitReached = 45029 => None, is_qr_code_count_limit_reached;
+        /// `85096`: The path must not contain the reserved scancode_time parameter. (retry: none)
+        ScancodeTimeNotAllowed = 85096 => None, is_scancode_time_not_allowed;
     }
 }
-impl crate::ApiError for CreateQrCodeError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40159 => Self::InvalidPath(body),
-            45029 => Self::QrCodeCountLimitReached(body),
-            85096 => Self::ScancodeTimeNotAllowed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidPath(body) => body,
-            Self::QrCodeCountLimitReached(body) => body,
-            Self::ScancodeTimeNotAllowed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidPath(_) => crate::RetryKind::None,
-            Self::QrCodeCountLimitReached(_) => crate::RetryKind::None,
-            Self::ScancodeTimeNotAllowed(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CreateQrCodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CreateQrCodeError {}
 impl crate::runtime::Operation for CreateQrCodeRequest {
-    type Output = crate::Media;
+    type Output = crate::runtime::Media;
     type Error = CreateQrCodeError;
     const META: crate::runtime::EndpointMeta = crate::runtime::EndpointMeta {
         name: "createQRCode",
@@ -162,7 +79,9 @@ impl crate::runtime::Operation for CreateQrCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"path!\":\"string\",\"width\":\"int\"}},\"errors\":[40159,45029,85096],\"query\":{},\"response\":\"binary\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -175,13 +94,14 @@ impl crate::runtime::Operation for CreateQrCodeRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         Ok(body.into_media())
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Generate a classic square QR code that opens a mini program page, for cases that need only a limited number of codes.
     ///
     /// `POST /cgi-bin/wxaapp/createwxaqrcode` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/qrcode-link/qr-code/api_createqrcode.html)
@@ -212,7 +132,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -220,50 +140,23 @@ impl crate::Client {
     /// | 45029 | `QrCodeCountLimitReached` | The lifetime cap of codes shared with getQRCode (100,000) has been reached. | none |
     /// | 85096 | `ScancodeTimeNotAllowed` | The path must not contain the reserved scancode_time parameter. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn create_qr_code(
+    #[inline]
+    pub fn create_qr_code(
         &self,
         request: CreateQrCodeRequest,
-    ) -> Result<crate::Media, crate::Error<CreateQrCodeError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::Media, CreateQrCodeError> {
+        crate::runtime::call(self, request)
     }
-    /// Like [`Self::create_qr_code`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    /// Like [`Self::create_qr_code`], but hands the file back as a [`MediaStream`](crate::runtime::MediaStream) that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
     ///
     /// # Errors
     ///
-    /// As [`Self::create_qr_code`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
-    pub async fn create_qr_code_stream(
+    /// As [`Self::create_qr_code`]; a failure after the file began comes from the stream as a [`MediaStreamError`](crate::runtime::MediaStreamError).
+    #[inline]
+    pub fn create_qr_code_stream(
         &self,
         request: CreateQrCodeRequest,
-    ) -> Result<crate::MediaStream, crate::Error<CreateQrCodeError>> {
-        self.execute_stream(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::MediaStream, CreateQrCodeError> {
+        crate::runtime::call_stream(self, request)
     }
 }
-/// What the spec of `createQRCode` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CREATE_QR_CODE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "createQRCode",
-    method: "POST",
-    path: "/cgi-bin/wxaapp/createwxaqrcode",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "width",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Binary,
-    errors: &[40159, 45029, 85096],
-};

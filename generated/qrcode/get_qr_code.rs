@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `GetQrCodeLineColor` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetQrCodeLineColor {
     /// Red component, 0 to 255.
@@ -18,63 +25,20 @@ impl GetQrCodeLineColor {
         Self { r, g, b }
     }
 }
-/// Values of `GetQrCodeEnvVersion`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetQrCodeEnvVersion {
-    /// `release`.
-    Release,
-    /// `trial`.
-    Trial,
-    /// `develop`.
-    Develop,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl GetQrCodeEnvVersion {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Release => "release",
-            Self::Trial => "trial",
-            Self::Develop => "develop",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for GetQrCodeEnvVersion {
-    fn from(value: &str) -> Self {
-        match value {
-            "release" => Self::Release,
-            "trial" => Self::Trial,
-            "develop" => Self::Develop,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for GetQrCodeEnvVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for GetQrCodeEnvVersion {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetQrCodeEnvVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `GetQrCodeEnvVersion`.
+    pub enum GetQrCodeEnvVersion {
+        /// `release`.
+        Release = "release";
+        /// `trial`.
+        Trial = "trial";
+        /// `develop`.
+        Develop = "develop";
     }
 }
 /// Parameters of [`crate::Client::get_qr_code`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetQrCodeRequest {
     /// Page opened by the code, query allowed (e.g. pages/index/index?foo=bar); mini games may pass only a query such as ?foo=bar.
@@ -107,34 +71,20 @@ impl GetQrCodeRequest {
             env_version: None,
         }
     }
-    /// Width of the code in pixels. WeChat's default: `430`.
-    pub fn width(mut self, width: u32) -> Self {
-        self.width = Some(width);
-        self
-    }
-    /// Let WeChat pick the line color automatically; if the result is still black, no main color is recommended. WeChat's default: `false`.
-    pub fn auto_color(mut self, auto_color: bool) -> Self {
-        self.auto_color = Some(auto_color);
-        self
-    }
-    /// Line color as decimal RGB, used when auto_color is false; black (0, 0, 0) when absent.
-    pub fn line_color(mut self, line_color: GetQrCodeLineColor) -> Self {
-        self.line_color = Some(line_color);
-        self
-    }
-    /// Render the code on a transparent background. WeChat's default: `false`.
-    pub fn is_hyaline(mut self, is_hyaline: bool) -> Self {
-        self.is_hyaline = Some(is_hyaline);
-        self
-    }
-    /// Which version of the mini program the code opens. WeChat's default: `"release"`.
-    pub fn env_version(mut self, env_version: GetQrCodeEnvVersion) -> Self {
-        self.env_version = Some(env_version);
-        self
+    crate::runtime::setters! {
+        width : u32;
+        auto_color : bool;
+        line_color : GetQrCodeLineColor;
+        is_hyaline : bool;
+        env_version : GetQrCodeEnvVersion;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.path;
             crate::runtime::check::length(
@@ -157,108 +107,22 @@ impl GetQrCodeRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::get_qr_code`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetQrCodeError {
-    /// `40159`: The path is empty or longer than 1,024 characters, or the body is not valid JSON. (retry: none)
-    InvalidPath(crate::ErrorBody),
-    /// `45029`: The lifetime cap of codes shared with createQRCode (100,000) has been reached. (retry: none)
-    QrCodeCountLimitReached(crate::ErrorBody),
-    /// `85096`: The path must not contain the reserved scancode_time parameter. (retry: none)
-    ScancodeTimeNotAllowed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetQrCodeError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidPath(_) => "InvalidPath",
-            Self::QrCodeCountLimitReached(_) => "QrCodeCountLimitReached",
-            Self::ScancodeTimeNotAllowed(_) => "ScancodeTimeNotAllowed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidPath` (40159).
-    pub fn is_invalid_path(&self) -> bool {
-        matches!(self, Self::InvalidPath(_))
-    }
-    /// Whether this is `QrCodeCountLimitReached` (45029).
-    pub fn is_qr_code_count_limit_reached(&self) -> bool {
-        matches!(self, Self::QrCodeCountLimitReached(_))
-    }
-    /// Whether this is `ScancodeTimeNotAllowed` (85096).
-    pub fn is_scancode_time_not_allowed(&self) -> bool {
-        matches!(self, Self::ScancodeTimeNotAllowed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_qr_code`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetQrCodeError {
+        /// `40159`: The path is empty or longer than 1,024 characters, or the body is not valid JSON. (retry: none)
+        InvalidPath = 40159 => None, is_invalid_path;
+        /// `45029`: The lifetime cap of codes shared with createQRCode (100,000) has been reached. (retry: none)
+        QrCodeCountLimitReached = 45029 => None, is_qr_code_count_limit_reached;
+        /// `85096`: The path must not contain the reserved scancode_time parameter. (retry: none)
+        ScancodeTimeNotAllowed = 85096 => None, is_scancode_time_not_allowed;
     }
 }
-impl crate::ApiError for GetQrCodeError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40159 => Self::InvalidPath(body),
-            45029 => Self::QrCodeCountLimitReached(body),
-            85096 => Self::ScancodeTimeNotAllowed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidPath(body) => body,
-            Self::QrCodeCountLimitReached(body) => body,
-            Self::ScancodeTimeNotAllowed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidPath(_) => crate::RetryKind::None,
-            Self::QrCodeCountLimitReached(_) => crate::RetryKind::None,
-            Self::ScancodeTimeNotAllowed(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetQrCodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetQrCodeError {}
 impl crate::runtime::Operation for GetQrCodeRequest {
-    type Output = crate::Media;
+    type Output = crate::runtime::Media;
     type Error = GetQrCodeError;
     const META: crate::runtime::EndpointMeta = crate::runtime::EndpointMeta {
         name: "getQRCode",
@@ -269,7 +133,9 @@ impl crate::runtime::Operation for GetQrCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"auto_color\":\"bool\",\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"is_hyaline\":\"bool\",\"line_color\":{\"object\":{\"b!\":\"int\",\"g!\":\"int\",\"r!\":\"int\"}},\"path!\":\"string\",\"width\":\"int\"}},\"errors\":[40159,45029,85096],\"query\":{},\"response\":\"binary\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -282,13 +148,14 @@ impl crate::runtime::Operation for GetQrCodeRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         Ok(body.into_media())
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Generate a mini program code image for a page path, for cases that need only a limited number of codes.
     ///
     /// `POST /wxa/getwxacode` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/qrcode-link/qr-code/api_getqrcode.html)
@@ -322,7 +189,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -330,104 +197,23 @@ impl crate::Client {
     /// | 45029 | `QrCodeCountLimitReached` | The lifetime cap of codes shared with createQRCode (100,000) has been reached. | none |
     /// | 85096 | `ScancodeTimeNotAllowed` | The path must not contain the reserved scancode_time parameter. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_qr_code(
+    #[inline]
+    pub fn get_qr_code(
         &self,
         request: GetQrCodeRequest,
-    ) -> Result<crate::Media, crate::Error<GetQrCodeError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::Media, GetQrCodeError> {
+        crate::runtime::call(self, request)
     }
-    /// Like [`Self::get_qr_code`], but hands the file back as a [`crate::MediaStream`] that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
+    /// Like [`Self::get_qr_code`], but hands the file back as a [`MediaStream`](crate::runtime::MediaStream) that reads it as it arrives, so memory stays flat however large it is. A JSON error is still recognised from the first bytes and returned as `Err`, never streamed as the file.
     ///
     /// # Errors
     ///
-    /// As [`Self::get_qr_code`]; a failure after the file began comes from the stream as a [`crate::MediaStreamError`].
-    pub async fn get_qr_code_stream(
+    /// As [`Self::get_qr_code`]; a failure after the file began comes from the stream as a [`MediaStreamError`](crate::runtime::MediaStreamError).
+    #[inline]
+    pub fn get_qr_code_stream(
         &self,
         request: GetQrCodeRequest,
-    ) -> Result<crate::MediaStream, crate::Error<GetQrCodeError>> {
-        self.execute_stream(request).await
+    ) -> impl crate::runtime::Call<crate::runtime::MediaStream, GetQrCodeError> {
+        crate::runtime::call_stream(self, request)
     }
 }
-/// What the spec of `getQRCode` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_QR_CODE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getQRCode",
-    method: "POST",
-    path: "/wxa/getwxacode",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "width",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "auto_color",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "line_color",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "r",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "g",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "b",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "is_hyaline",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "env_version",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["release", "trial", "develop"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Binary,
-    errors: &[40159, 45029, 85096],
-};

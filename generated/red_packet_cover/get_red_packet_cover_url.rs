@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_red_packet_cover_url`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetRedPacketCoverUrlRequest {
     /// OpenID of the user who may claim the cover.
@@ -20,12 +21,23 @@ impl GetRedPacketCoverUrlRequest {
     }
 }
 /// The `RedPacketCoverUrlData` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct RedPacketCoverUrlData {
     /// Authenticated link through which the user claims the cover.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub url: Option<String>,
 }
 impl RedPacketCoverUrlData {
@@ -33,14 +45,20 @@ impl RedPacketCoverUrlData {
     pub fn new() -> Self {
         Self { url: None }
     }
-    /// Authenticated link through which the user claims the cover.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
+    crate::runtime::setters! {
+        url : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_red_packet_cover_url`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetRedPacketCoverUrlResponse {
     /// The claim link.
@@ -52,152 +70,32 @@ impl GetRedPacketCoverUrlResponse {
     pub fn new() -> Self {
         Self { data: None }
     }
-    /// The claim link.
-    pub fn data(mut self, data: RedPacketCoverUrlData) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        data : RedPacketCoverUrlData;
     }
 }
-/// An error code returned by [`crate::Client::get_red_packet_cover_url`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetRedPacketCoverUrlError {
-    /// `9600001`: The openid parameter is missing. (retry: none)
-    OpenidMissing(crate::ErrorBody),
-    /// `9600002`: The ctoken parameter is missing. (retry: none)
-    CtokenMissing(crate::ErrorBody),
-    /// `9600003`: The red-packet cover system failed. (retry: transient)
-    CoverSystemError(crate::ErrorBody),
-    /// `9600004`: The ctoken is wrong. (retry: none)
-    InvalidCtoken(crate::ErrorBody),
-    /// `9600005`: The openid is wrong. (retry: none)
-    InvalidOpenid(crate::ErrorBody),
-    /// `9600006`: The mini program is not in the cover's list of allowed apps. (retry: none)
-    AppNotConfigured(crate::ErrorBody),
-    /// `9600007`: The openid does not belong to this mini program. (retry: none)
-    OpenidAppMismatch(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetRedPacketCoverUrlError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::OpenidMissing(_) => "OpenidMissing",
-            Self::CtokenMissing(_) => "CtokenMissing",
-            Self::CoverSystemError(_) => "CoverSystemError",
-            Self::InvalidCtoken(_) => "InvalidCtoken",
-            Self::InvalidOpenid(_) => "InvalidOpenid",
-            Self::AppNotConfigured(_) => "AppNotConfigured",
-            Self::OpenidAppMismatch(_) => "OpenidAppMismatch",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `OpenidMissing` (9600001).
-    pub fn is_openid_missing(&self) -> bool {
-        matches!(self, Self::OpenidMissing(_))
-    }
-    /// Whether this is `CtokenMissing` (9600002).
-    pub fn is_ctoken_missing(&self) -> bool {
-        matches!(self, Self::CtokenMissing(_))
-    }
-    /// Whether this is `CoverSystemError` (9600003).
-    pub fn is_cover_system_error(&self) -> bool {
-        matches!(self, Self::CoverSystemError(_))
-    }
-    /// Whether this is `InvalidCtoken` (9600004).
-    pub fn is_invalid_ctoken(&self) -> bool {
-        matches!(self, Self::InvalidCtoken(_))
-    }
-    /// Whether this is `InvalidOpenid` (9600005).
-    pub fn is_invalid_openid(&self) -> bool {
-        matches!(self, Self::InvalidOpenid(_))
-    }
-    /// Whether this is `AppNotConfigured` (9600006).
-    pub fn is_app_not_configured(&self) -> bool {
-        matches!(self, Self::AppNotConfigured(_))
-    }
-    /// Whether this is `OpenidAppMismatch` (9600007).
-    pub fn is_openid_app_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidAppMismatch(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_red_packet_cover_url`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetRedPacketCoverUrlError {
+        /// `9600001`: The openid parameter is missing. (retry: none)
+        OpenidMissing = 9600001 => None, is_openid_missing;
+        /// `9600002`: The ctoken parameter is missing. (retry: none)
+        CtokenMissing = 9600002 => None, is_ctoken_missing;
+        /// `9600003`: The red-packet cover system failed. (retry: transient)
+        CoverSystemError = 9600003 => Transient, is_cover_system_error;
+        /// `9600004`: The ctoken is wrong. (retry: none)
+        InvalidCtoken = 9600004 => None, is_invalid_ctoken;
+        /// `9600005`: The openid is wrong. (retry: none)
+        InvalidOpenid = 9600005 => None, is_invalid_openid;
+        /// `9600006`: The mini program is not in the cover's list of allowed apps. (retry: none)
+        AppNotConfigured = 9600006 => None, is_app_not_configured;
+        /// `9600007`: The openid does not belong to this mini program. (retry: none)
+        OpenidAppMismatch = 9600007 => None, is_openid_app_mismatch;
     }
 }
-impl crate::ApiError for GetRedPacketCoverUrlError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9600001 => Self::OpenidMissing(body),
-            9600002 => Self::CtokenMissing(body),
-            9600003 => Self::CoverSystemError(body),
-            9600004 => Self::InvalidCtoken(body),
-            9600005 => Self::InvalidOpenid(body),
-            9600006 => Self::AppNotConfigured(body),
-            9600007 => Self::OpenidAppMismatch(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::OpenidMissing(body) => body,
-            Self::CtokenMissing(body) => body,
-            Self::CoverSystemError(body) => body,
-            Self::InvalidCtoken(body) => body,
-            Self::InvalidOpenid(body) => body,
-            Self::AppNotConfigured(body) => body,
-            Self::OpenidAppMismatch(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::OpenidMissing(_) => crate::RetryKind::None,
-            Self::CtokenMissing(_) => crate::RetryKind::None,
-            Self::CoverSystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidCtoken(_) => crate::RetryKind::None,
-            Self::InvalidOpenid(_) => crate::RetryKind::None,
-            Self::AppNotConfigured(_) => crate::RetryKind::None,
-            Self::OpenidAppMismatch(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetRedPacketCoverUrlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetRedPacketCoverUrlError {}
 impl crate::runtime::Operation for GetRedPacketCoverUrlRequest {
     type Output = GetRedPacketCoverUrlResponse;
     type Error = GetRedPacketCoverUrlError;
@@ -210,7 +108,9 @@ impl crate::runtime::Operation for GetRedPacketCoverUrlRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"ctoken!\":\"string\",\"openid!\":\"string\"}},\"errors\":[9600001,9600002,9600003,9600004,9600005,9600006,9600007],\"query\":{},\"response\":{\"json\":{\"data\":{\"object\":{\"url\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -222,13 +122,14 @@ impl crate::runtime::Operation for GetRedPacketCoverUrlRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the link through which a given user can claim a WeChat red-packet cover.
     ///
     /// `POST /redpacketcover/wxapp/cover_url/get_by_token` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/red-packet-cover/api_getredpacketcoverurl.html)
@@ -245,7 +146,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -257,59 +158,14 @@ impl crate::Client {
     /// | 9600006 | `AppNotConfigured` | The mini program is not in the cover's list of allowed apps. | none |
     /// | 9600007 | `OpenidAppMismatch` | The openid does not belong to this mini program. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_red_packet_cover_url(
+    #[inline]
+    pub fn get_red_packet_cover_url(
         &self,
         request: GetRedPacketCoverUrlRequest,
-    ) -> Result<GetRedPacketCoverUrlResponse, crate::Error<GetRedPacketCoverUrlError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        GetRedPacketCoverUrlResponse,
+        GetRedPacketCoverUrlError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getRedPacketCoverUrl` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_RED_PACKET_COVER_URL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getRedPacketCoverUrl",
-    method: "POST",
-    path: "/redpacketcover/wxapp/cover_url/get_by_token",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ctoken",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9600001, 9600002, 9600003, 9600004, 9600005, 9600006, 9600007],
-};

@@ -6,94 +6,24 @@
 #[non_exhaustive]
 pub struct ImgSecCheckRequest {
     /// The image to check (PNG, JPEG, JPG or GIF; at most 750x1334 pixels and 1 MB).
-    pub media: crate::Upload,
+    pub media: crate::runtime::Upload,
 }
 impl ImgSecCheckRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(media: crate::Upload) -> Self {
+    pub fn new(media: crate::runtime::Upload) -> Self {
         Self { media }
     }
 }
-/// An error code returned by [`crate::Client::img_sec_check`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImgSecCheckError {
-    /// `87014`: The image may contain illegal or non-compliant content. (retry: none)
-    RiskyContent(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ImgSecCheckError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::RiskyContent(_) => "RiskyContent",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `RiskyContent` (87014).
-    pub fn is_risky_content(&self) -> bool {
-        matches!(self, Self::RiskyContent(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::img_sec_check`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ImgSecCheckError {
+        /// `87014`: The image may contain illegal or non-compliant content. (retry: none)
+        RiskyContent = 87014 => None, is_risky_content;
     }
 }
-impl crate::ApiError for ImgSecCheckError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            87014 => Self::RiskyContent(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::RiskyContent(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::RiskyContent(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ImgSecCheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ImgSecCheckError {}
 impl crate::runtime::Operation for ImgSecCheckRequest {
     type Output = ();
     type Error = ImgSecCheckError;
@@ -106,7 +36,9 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(2000, 60)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media\"]}},\"errors\":[87014],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -123,6 +55,7 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -132,7 +65,7 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Synchronously check an uploaded image for illegal or non-compliant content (content security 1.0).
     ///
     /// `POST /wxa/img_sec_check` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/framework/security.imgSecCheck.html)
@@ -158,31 +91,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 87014 | `RiskyContent` | The image may contain illegal or non-compliant content. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn img_sec_check(
+    #[inline]
+    pub fn img_sec_check(
         &self,
         request: ImgSecCheckRequest,
-    ) -> Result<(), crate::Error<ImgSecCheckError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), ImgSecCheckError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `imgSecCheck` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IMG_SEC_CHECK_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "imgSecCheck",
-    method: "POST",
-    path: "/wxa/img_sec_check",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Multipart {
-        file: "media",
-        fields: &[],
-    },
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[87014],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::service_market_retrieve`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ServiceMarketRetrieveRequest {
     /// The request_id that invokeService returned for the asynchronous call.
@@ -17,16 +18,30 @@ impl ServiceMarketRetrieveRequest {
     }
 }
 /// What [`crate::Client::service_market_retrieve`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ServiceMarketRetrieveResponse {
     /// The API's answer as JSON text.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<String>,
     /// The request id the answer belongs to.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
 }
 impl ServiceMarketRetrieveResponse {
@@ -37,167 +52,35 @@ impl ServiceMarketRetrieveResponse {
             request_id: None,
         }
     }
-    /// The API's answer as JSON text.
-    pub fn data(mut self, data: impl Into<String>) -> Self {
-        self.data = Some(data.into());
-        self
-    }
-    /// The request id the answer belongs to.
-    pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
-        self.request_id = Some(request_id.into());
-        self
+    crate::runtime::setters! {
+        data : impl Into < String >;
+        request_id : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::service_market_retrieve`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ServiceMarketRetrieveError {
-    /// `9301001`: A parameter is invalid; fix it before retrying. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// `9301002`: The provider's backend service call failed; check the parameters. (retry: none)
-    CallApiServiceFailed(crate::ErrorBody),
-    /// `9301003`: The service market failed internally. (retry: transient)
-    InternalException(crate::ErrorBody),
-    /// `9301010`: Charging failed, for example because the purchased quota is used up. (retry: none)
-    ConsumptionFailure(crate::ErrorBody),
-    /// `9301011`: The call frequency limit was hit. (retry: throttle)
-    RateLimited(crate::ErrorBody),
-    /// `9301012`: The provider's service timed out. (retry: transient)
-    ServiceTimeout(crate::ErrorBody),
-    /// `9301014`: The request id is wrong (the page only says "RequestID"). (retry: none)
-    InvalidRequestId(crate::ErrorBody),
-    /// `9301015`: The asynchronous request has not finished processing yet. (retry: transient)
-    ResultNotReady(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ServiceMarketRetrieveError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::CallApiServiceFailed(_) => "CallApiServiceFailed",
-            Self::InternalException(_) => "InternalException",
-            Self::ConsumptionFailure(_) => "ConsumptionFailure",
-            Self::RateLimited(_) => "RateLimited",
-            Self::ServiceTimeout(_) => "ServiceTimeout",
-            Self::InvalidRequestId(_) => "InvalidRequestId",
-            Self::ResultNotReady(_) => "ResultNotReady",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidParameter` (9301001).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
-    }
-    /// Whether this is `CallApiServiceFailed` (9301002).
-    pub fn is_call_api_service_failed(&self) -> bool {
-        matches!(self, Self::CallApiServiceFailed(_))
-    }
-    /// Whether this is `InternalException` (9301003).
-    pub fn is_internal_exception(&self) -> bool {
-        matches!(self, Self::InternalException(_))
-    }
-    /// Whether this is `ConsumptionFailure` (9301010).
-    pub fn is_consumption_failure(&self) -> bool {
-        matches!(self, Self::ConsumptionFailure(_))
-    }
-    /// Whether this is `RateLimited` (9301011).
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Self::RateLimited(_))
-    }
-    /// Whether this is `ServiceTimeout` (9301012).
-    pub fn is_service_timeout(&self) -> bool {
-        matches!(self, Self::ServiceTimeout(_))
-    }
-    /// Whether this is `InvalidRequestId` (9301014).
-    pub fn is_invalid_request_id(&self) -> bool {
-        matches!(self, Self::InvalidRequestId(_))
-    }
-    /// Whether this is `ResultNotReady` (9301015).
-    pub fn is_result_not_ready(&self) -> bool {
-        matches!(self, Self::ResultNotReady(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::service_market_retrieve`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ServiceMarketRetrieveError {
+        /// `9301001`: A parameter is invalid; fix it before retrying. (retry: none)
+        InvalidParameter = 9301001 => None, is_invalid_parameter;
+        /// `9301002`: The provider's backend service call failed; check the parameters. (retry: none)
+        CallApiServiceFailed = 9301002 => None, is_call_api_service_failed;
+        /// `9301003`: The service market failed internally. (retry: transient)
+        InternalException = 9301003 => Transient, is_internal_exception;
+        /// `9301010`: Charging failed, for example because the purchased quota is used up. (retry: none)
+        ConsumptionFailure = 9301010 => None, is_consumption_failure;
+        /// `9301011`: The call frequency limit was hit. (retry: throttle)
+        RateLimited = 9301011 => Throttle, is_rate_limited;
+        /// `9301012`: The provider's service timed out. (retry: transient)
+        ServiceTimeout = 9301012 => Transient, is_service_timeout;
+        /// `9301014`: The request id is wrong (the page only says "RequestID"). (retry: none)
+        InvalidRequestId = 9301014 => None, is_invalid_request_id;
+        /// `9301015`: The asynchronous request has not finished processing yet. (retry: transient)
+        ResultNotReady = 9301015 => Transient, is_result_not_ready;
     }
 }
-impl crate::ApiError for ServiceMarketRetrieveError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9301001 => Self::InvalidParameter(body),
-            9301002 => Self::CallApiServiceFailed(body),
-            9301003 => Self::InternalException(body),
-            9301010 => Self::ConsumptionFailure(body),
-            9301011 => Self::RateLimited(body),
-            9301012 => Self::ServiceTimeout(body),
-            9301014 => Self::InvalidRequestId(body),
-            9301015 => Self::ResultNotReady(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidParameter(body) => body,
-            Self::CallApiServiceFailed(body) => body,
-            Self::InternalException(body) => body,
-            Self::ConsumptionFailure(body) => body,
-            Self::RateLimited(body) => body,
-            Self::ServiceTimeout(body) => body,
-            Self::InvalidRequestId(body) => body,
-            Self::ResultNotReady(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::CallApiServiceFailed(_) => crate::RetryKind::None,
-            Self::InternalException(_) => crate::RetryKind::Transient,
-            Self::ConsumptionFailure(_) => crate::RetryKind::None,
-            Self::RateLimited(_) => crate::RetryKind::Throttle,
-            Self::ServiceTimeout(_) => crate::RetryKind::Transient,
-            Self::InvalidRequestId(_) => crate::RetryKind::None,
-            Self::ResultNotReady(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ServiceMarketRetrieveError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ServiceMarketRetrieveError {}
 impl crate::runtime::Operation for ServiceMarketRetrieveRequest {
     type Output = ServiceMarketRetrieveResponse;
     type Error = ServiceMarketRetrieveError;
@@ -210,7 +93,9 @@ impl crate::runtime::Operation for ServiceMarketRetrieveRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"request_id!\":\"string\"}},\"errors\":[9301001,9301002,9301003,9301010,9301011,9301012,9301014,9301015],\"query\":{},\"response\":{\"json\":{\"data\":\"string\",\"request_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -222,13 +107,14 @@ impl crate::runtime::Operation for ServiceMarketRetrieveRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the result of an asynchronous service-market call by its request id.
     ///
     /// `POST /wxa/servicemarketretrieve` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/wx-service-market/api_servicemarketretrieve.html)
@@ -249,7 +135,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -262,52 +148,14 @@ impl crate::Client {
     /// | 9301014 | `InvalidRequestId` | The request id is wrong (the page only says "RequestID"). | none |
     /// | 9301015 | `ResultNotReady` | The asynchronous request has not finished processing yet. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn service_market_retrieve(
+    #[inline]
+    pub fn service_market_retrieve(
         &self,
         request: ServiceMarketRetrieveRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         ServiceMarketRetrieveResponse,
-        crate::Error<ServiceMarketRetrieveError>,
+        ServiceMarketRetrieveError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `serviceMarketRetrieve` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SERVICE_MARKET_RETRIEVE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "serviceMarketRetrieve",
-    method: "POST",
-    path: "/wxa/servicemarketretrieve",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "request_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "request_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9301001, 9301002, 9301003, 9301010, 9301011, 9301012, 9301014, 9301015],
-};

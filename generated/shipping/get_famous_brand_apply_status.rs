@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_famous_brand_apply_status`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusRequest {}
 impl GetFamousBrandApplyStatusRequest {
@@ -11,59 +12,27 @@ impl GetFamousBrandApplyStatusRequest {
         Self {}
     }
 }
-/// Values of `GetFamousBrandApplyStatusResponseProgressStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetFamousBrandApplyStatusResponseProgressStatus {
-    /// `1`: Under platform review.
-    Reviewing,
-    /// `2`: Rejected.
-    Rejected,
-    /// `3`: Approved.
-    Approved,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetFamousBrandApplyStatusResponseProgressStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Reviewing => 1,
-            Self::Rejected => 2,
-            Self::Approved => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetFamousBrandApplyStatusResponseProgressStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Reviewing,
-            2 => Self::Rejected,
-            3 => Self::Approved,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetFamousBrandApplyStatusResponseProgressStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetFamousBrandApplyStatusResponseProgressStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetFamousBrandApplyStatusResponseProgressStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetFamousBrandApplyStatusResponseProgressStatus`.
+    pub enum GetFamousBrandApplyStatusResponseProgressStatus {
+        /// `1`: Under platform review.
+        Reviewing = 1;
+        /// `2`: Rejected.
+        Rejected = 2;
+        /// `3`: Approved.
+        Approved = 3;
     }
 }
 /// The `GetFamousBrandApplyStatusResponseProgress` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponseProgress {
     /// State of the application.
@@ -75,70 +44,37 @@ impl GetFamousBrandApplyStatusResponseProgress {
     pub fn new() -> Self {
         Self { status: None }
     }
-    /// State of the application.
-    pub fn status(
-        mut self,
-        status: GetFamousBrandApplyStatusResponseProgressStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
+    crate::runtime::setters! {
+        status : GetFamousBrandApplyStatusResponseProgressStatus;
     }
 }
-/// Values of `GetFamousBrandApplyStatusResponseApplicationApplyFor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetFamousBrandApplyStatusResponseApplicationApplyFor {
-    /// `1`: A well-known brand.
-    FamousBrand,
-    /// `2`: Already uses the WeChat shop goods component.
-    ShopGoodsComponent,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetFamousBrandApplyStatusResponseApplicationApplyFor {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::FamousBrand => 1,
-            Self::ShopGoodsComponent => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetFamousBrandApplyStatusResponseApplicationApplyFor {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::FamousBrand,
-            2 => Self::ShopGoodsComponent,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetFamousBrandApplyStatusResponseApplicationApplyFor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetFamousBrandApplyStatusResponseApplicationApplyFor {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for GetFamousBrandApplyStatusResponseApplicationApplyFor {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetFamousBrandApplyStatusResponseApplicationApplyFor`.
+    pub enum GetFamousBrandApplyStatusResponseApplicationApplyFor {
+        /// `1`: A well-known brand.
+        FamousBrand = 1;
+        /// `2`: Already uses the WeChat shop goods component.
+        ShopGoodsComponent = 2;
     }
 }
 /// The `GetFamousBrandApplyStatusResponseApplicationAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponseApplicationAuditInfo {
     /// Why the application was rejected; only set on rejection.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_reason: Option<String>,
 }
 impl GetFamousBrandApplyStatusResponseApplicationAuditInfo {
@@ -146,66 +82,31 @@ impl GetFamousBrandApplyStatusResponseApplicationAuditInfo {
     pub fn new() -> Self {
         Self { audit_reason: None }
     }
-    /// Why the application was rejected; only set on rejection.
-    pub fn audit_reason(mut self, audit_reason: impl Into<String>) -> Self {
-        self.audit_reason = Some(audit_reason.into());
-        self
+    crate::runtime::setters! {
+        audit_reason : impl Into < String >;
     }
 }
-/// Values of `GetFamousBrandApplyStatusResponseApplicationStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetFamousBrandApplyStatusResponseApplicationStatus {
-    /// `1`: Under platform review.
-    Reviewing,
-    /// `2`: Rejected.
-    Rejected,
-    /// `3`: Approved.
-    Approved,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetFamousBrandApplyStatusResponseApplicationStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Reviewing => 1,
-            Self::Rejected => 2,
-            Self::Approved => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetFamousBrandApplyStatusResponseApplicationStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Reviewing,
-            2 => Self::Rejected,
-            3 => Self::Approved,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetFamousBrandApplyStatusResponseApplicationStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetFamousBrandApplyStatusResponseApplicationStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for GetFamousBrandApplyStatusResponseApplicationStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetFamousBrandApplyStatusResponseApplicationStatus`.
+    pub enum GetFamousBrandApplyStatusResponseApplicationStatus {
+        /// `1`: Under platform review.
+        Reviewing = 1;
+        /// `2`: Rejected.
+        Rejected = 2;
+        /// `3`: Approved.
+        Approved = 3;
     }
 }
 /// The `GetFamousBrandApplyStatusResponseApplication` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponseApplication {
     /// What was applied for.
@@ -227,33 +128,22 @@ impl GetFamousBrandApplyStatusResponseApplication {
             status: None,
         }
     }
-    /// What was applied for.
-    pub fn apply_for(
-        mut self,
-        apply_for: GetFamousBrandApplyStatusResponseApplicationApplyFor,
-    ) -> Self {
-        self.apply_for = Some(apply_for);
-        self
-    }
-    /// Review details.
-    pub fn audit_info(
-        mut self,
-        audit_info: GetFamousBrandApplyStatusResponseApplicationAuditInfo,
-    ) -> Self {
-        self.audit_info = Some(audit_info);
-        self
-    }
-    /// State of the application.
-    pub fn status(
-        mut self,
-        status: GetFamousBrandApplyStatusResponseApplicationStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
+    crate::runtime::setters! {
+        apply_for : GetFamousBrandApplyStatusResponseApplicationApplyFor;
+        audit_info : GetFamousBrandApplyStatusResponseApplicationAuditInfo;
+        status : GetFamousBrandApplyStatusResponseApplicationStatus;
     }
 }
 /// What [`crate::Client::get_famous_brand_apply_status`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponse {
     /// Progress of the application.
@@ -271,123 +161,25 @@ impl GetFamousBrandApplyStatusResponse {
             application: None,
         }
     }
-    /// Progress of the application.
-    pub fn progress(
-        mut self,
-        progress: GetFamousBrandApplyStatusResponseProgress,
-    ) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-    /// The application.
-    pub fn application(
-        mut self,
-        application: GetFamousBrandApplyStatusResponseApplication,
-    ) -> Self {
-        self.application = Some(application);
-        self
+    crate::runtime::setters! {
+        progress : GetFamousBrandApplyStatusResponseProgress;
+        application : GetFamousBrandApplyStatusResponseApplication;
     }
 }
-/// An error code returned by [`crate::Client::get_famous_brand_apply_status`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetFamousBrandApplyStatusError {
-    /// `10210001`: A parameter is wrong. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// `10210002`: The application is in the wrong state. (retry: none)
-    StateError(crate::ErrorBody),
-    /// `10210003`: An image could not be read. (retry: none)
-    ImageParseFailed(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetFamousBrandApplyStatusError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::ParamError(_) => "ParamError",
-            Self::StateError(_) => "StateError",
-            Self::ImageParseFailed(_) => "ImageParseFailed",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `ParamError` (10210001).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
-    }
-    /// Whether this is `StateError` (10210002).
-    pub fn is_state_error(&self) -> bool {
-        matches!(self, Self::StateError(_))
-    }
-    /// Whether this is `ImageParseFailed` (10210003).
-    pub fn is_image_parse_failed(&self) -> bool {
-        matches!(self, Self::ImageParseFailed(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_famous_brand_apply_status`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetFamousBrandApplyStatusError {
+        /// `10210001`: A parameter is wrong. (retry: none)
+        ParamError = 10210001 => None, is_param_error;
+        /// `10210002`: The application is in the wrong state. (retry: none)
+        StateError = 10210002 => None, is_state_error;
+        /// `10210003`: An image could not be read. (retry: none)
+        ImageParseFailed = 10210003 => None, is_image_parse_failed;
     }
 }
-impl crate::ApiError for GetFamousBrandApplyStatusError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10210001 => Self::ParamError(body),
-            10210002 => Self::StateError(body),
-            10210003 => Self::ImageParseFailed(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::ParamError(body) => body,
-            Self::StateError(body) => body,
-            Self::ImageParseFailed(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::StateError(_) => crate::RetryKind::None,
-            Self::ImageParseFailed(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetFamousBrandApplyStatusError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetFamousBrandApplyStatusError {}
 impl crate::runtime::Operation for GetFamousBrandApplyStatusRequest {
     type Output = GetFamousBrandApplyStatusResponse;
     type Error = GetFamousBrandApplyStatusError;
@@ -400,7 +192,9 @@ impl crate::runtime::Operation for GetFamousBrandApplyStatusRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[10210001,10210002,10210003],\"query\":{},\"response\":{\"json\":{\"application\":{\"object\":{\"apply_for\":{\"enum\":[1,2]},\"audit_info\":{\"object\":{\"audit_reason\":\"string\"}},\"status\":{\"enum\":[1,2,3]}}},\"progress\":{\"object\":{\"status\":{\"enum\":[1,2,3]}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -412,13 +206,14 @@ impl crate::runtime::Operation for GetFamousBrandApplyStatusRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Query the state of the mini program's brand application.
     ///
     /// `POST /wxa/sec/famousbrand/get_status` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/order_shipping/api_getfamousbrandapplystatus.html)
@@ -433,7 +228,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -441,90 +236,14 @@ impl crate::Client {
     /// | 10210002 | `StateError` | The application is in the wrong state. | none |
     /// | 10210003 | `ImageParseFailed` | An image could not be read. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_famous_brand_apply_status(
+    #[inline]
+    pub fn get_famous_brand_apply_status(
         &self,
         request: GetFamousBrandApplyStatusRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetFamousBrandApplyStatusResponse,
-        crate::Error<GetFamousBrandApplyStatusError>,
+        GetFamousBrandApplyStatusError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getFamousBrandApplyStatus` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_FAMOUS_BRAND_APPLY_STATUS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getFamousBrandApplyStatus",
-    method: "POST",
-    path: "/wxa/sec/famousbrand/get_status",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "progress",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "status",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[1, 2, 3],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "application",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "apply_for",
-                            ty: crate::testing::contract::TypeContract::IntEnum(&[1, 2]),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "audit_info",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "audit_reason",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "status",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[1, 2, 3],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[10210001, 10210002, 10210003],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::is_trade_management_confirmation_completed`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct IsTradeManagementConfirmationCompletedRequest {
     /// AppID of the mini program to check.
@@ -15,7 +16,14 @@ impl IsTradeManagementConfirmationCompletedRequest {
     }
 }
 /// What [`crate::Client::is_trade_management_confirmation_completed`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct IsTradeManagementConfirmationCompletedResponse {
     /// Whether the confirmation is complete.
@@ -27,126 +35,24 @@ impl IsTradeManagementConfirmationCompletedResponse {
         Self { completed }
     }
 }
-/// An error code returned by [`crate::Client::is_trade_management_confirmation_completed`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum IsTradeManagementConfirmationCompletedError {
-    /// `40013`: The appid in the body is invalid. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `40097`: The appid is missing or invalid. (retry: none)
-    InvalidArgs(crate::ErrorBody),
-    /// `44990`: Too many calls; wait and try again. (retry: throttle)
-    FrequencyLimited(crate::ErrorBody),
-    /// `61003`: The third-party platform lacks permission set 18 or 142 for this mini program. (retry: none)
-    ComponentNotAuthorized(crate::ErrorBody),
-    /// `61011`: The third-party platform is invalid; check the access token. (retry: none)
-    InvalidComponent(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl IsTradeManagementConfirmationCompletedError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::InvalidArgs(_) => "InvalidArgs",
-            Self::FrequencyLimited(_) => "FrequencyLimited",
-            Self::ComponentNotAuthorized(_) => "ComponentNotAuthorized",
-            Self::InvalidComponent(_) => "InvalidComponent",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidAppId` (40013).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `InvalidArgs` (40097).
-    pub fn is_invalid_args(&self) -> bool {
-        matches!(self, Self::InvalidArgs(_))
-    }
-    /// Whether this is `FrequencyLimited` (44990).
-    pub fn is_frequency_limited(&self) -> bool {
-        matches!(self, Self::FrequencyLimited(_))
-    }
-    /// Whether this is `ComponentNotAuthorized` (61003).
-    pub fn is_component_not_authorized(&self) -> bool {
-        matches!(self, Self::ComponentNotAuthorized(_))
-    }
-    /// Whether this is `InvalidComponent` (61011).
-    pub fn is_invalid_component(&self) -> bool {
-        matches!(self, Self::InvalidComponent(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::is_trade_management_confirmation_completed`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum IsTradeManagementConfirmationCompletedError {
+        /// `40013`: The appid in the body is invalid. (retry: none)
+        InvalidAppId = 40013 => None, is_invalid_app_id;
+        /// `40097`: The appid is missing or invalid. (retry: none)
+        InvalidArgs = 40097 => None, is_invalid_args;
+        /// `44990`: Too many calls; wait and try again. (retry: throttle)
+        FrequencyLimited = 44990 => Throttle, is_frequency_limited;
+        /// `61003`: The third-party platform lacks permission set 18 or 142 for this mini program. (retry: none)
+        ComponentNotAuthorized = 61003 => None, is_component_not_authorized;
+        /// `61011`: The third-party platform is invalid; check the access token. (retry: none)
+        InvalidComponent = 61011 => None, is_invalid_component;
     }
 }
-impl crate::ApiError for IsTradeManagementConfirmationCompletedError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40013 => Self::InvalidAppId(body),
-            40097 => Self::InvalidArgs(body),
-            44990 => Self::FrequencyLimited(body),
-            61003 => Self::ComponentNotAuthorized(body),
-            61011 => Self::InvalidComponent(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidAppId(body) => body,
-            Self::InvalidArgs(body) => body,
-            Self::FrequencyLimited(body) => body,
-            Self::ComponentNotAuthorized(body) => body,
-            Self::InvalidComponent(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::InvalidArgs(_) => crate::RetryKind::None,
-            Self::FrequencyLimited(_) => crate::RetryKind::Throttle,
-            Self::ComponentNotAuthorized(_) => crate::RetryKind::None,
-            Self::InvalidComponent(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for IsTradeManagementConfirmationCompletedError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for IsTradeManagementConfirmationCompletedError {}
 impl crate::runtime::Operation for IsTradeManagementConfirmationCompletedRequest {
     type Output = IsTradeManagementConfirmationCompletedResponse;
     type Error = IsTradeManagementConfirmationCompletedError;
@@ -159,7 +65,9 @@ impl crate::runtime::Operation for IsTradeManagementConfirmationCompletedRequest
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"appid!\":\"string\"}},\"errors\":[40013,40097,44990,61003,61011],\"query\":{},\"response\":{\"json\":{\"completed!\":\"bool\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -171,13 +79,14 @@ impl crate::runtime::Operation for IsTradeManagementConfirmationCompletedRequest
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether every merchant ID linked to the mini program has completed trade settlement confirmation.
     ///
     /// `POST /wxa/sec/order/is_trade_management_confirmation_completed` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/order_shipping/api_istrademanagementconfirmationcompleted.html)
@@ -191,7 +100,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -201,45 +110,14 @@ impl crate::Client {
     /// | 61003 | `ComponentNotAuthorized` | The third-party platform lacks permission set 18 or 142 for this mini program. | none |
     /// | 61011 | `InvalidComponent` | The third-party platform is invalid; check the access token. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn is_trade_management_confirmation_completed(
+    #[inline]
+    pub fn is_trade_management_confirmation_completed(
         &self,
         request: IsTradeManagementConfirmationCompletedRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         IsTradeManagementConfirmationCompletedResponse,
-        crate::Error<IsTradeManagementConfirmationCompletedError>,
+        IsTradeManagementConfirmationCompletedError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `isTradeManagementConfirmationCompleted` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const IS_TRADE_MANAGEMENT_CONFIRMATION_COMPLETED_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "isTradeManagementConfirmationCompleted",
-    method: "POST",
-    path: "/wxa/sec/order/is_trade_management_confirmation_completed",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "completed",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40013, 40097, 44990, 61003, 61011],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::notify_confirm_receive`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NotifyConfirmReceiveRequest {
     /// WeChat Pay transaction ID.
@@ -31,407 +32,83 @@ impl NotifyConfirmReceiveRequest {
             received_time,
         }
     }
-    /// WeChat Pay transaction ID.
-    pub fn transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-        self.transaction_id = Some(transaction_id.into());
-        self
-    }
-    /// WeChat Pay merchant ID that took the payment.
-    pub fn merchant_id(mut self, merchant_id: impl Into<String>) -> Self {
-        self.merchant_id = Some(merchant_id.into());
-        self
-    }
-    /// Sub-merchant ID.
-    pub fn sub_merchant_id(mut self, sub_merchant_id: impl Into<String>) -> Self {
-        self.sub_merchant_id = Some(sub_merchant_id.into());
-        self
-    }
-    /// Merchant's own order number (digits, letters, _ - *).
-    pub fn merchant_trade_no(mut self, merchant_trade_no: impl Into<String>) -> Self {
-        self.merchant_trade_no = Some(merchant_trade_no.into());
-        self
+    crate::runtime::setters! {
+        transaction_id : impl Into < String >;
+        merchant_id : impl Into < String >;
+        sub_merchant_id : impl Into < String >;
+        merchant_trade_no : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::notify_confirm_receive`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NotifyConfirmReceiveError {
-    /// `10060001`: No such payment: check transaction_id, or mchid and out_trade_no. (retry: none)
-    PaymentNotFound(crate::ErrorBody),
-    /// `10060002`: The payment has finished shipping; it cannot be shipped again. (retry: none)
-    AlreadyShipped(crate::ErrorBody),
-    /// `10060003`: The one allowed re-shipment of this payment is used up. (retry: none)
-    ReshipUsed(crate::ErrorBody),
-    /// `10060004`: The payment is in a state that cannot be shipped. (retry: none)
-    NotShippable(crate::ErrorBody),
-    /// `10060005`: logistics_type is not a documented value. (retry: none)
-    InvalidLogisticsType(crate::ErrorBody),
-    /// `10060006`: Split shipping is only allowed for express shipments. (retry: none)
-    SplitNeedsExpress(crate::ErrorBody),
-    /// `10060007`: Split shipping needs is_all_delivered. (retry: none)
-    AllDeliveredMissing(crate::ErrorBody),
-    /// `10060008`: item_desc must not be empty. (retry: none)
-    ItemDescEmpty(crate::ErrorBody),
-    /// `10060009`: item_desc is too long. (retry: none)
-    ItemDescTooLong(crate::ErrorBody),
-    /// `10060012`: System error; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `10060014`: A parameter is wrong; see the message. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// `10060019`: System error; try again later. (retry: transient)
-    SystemErrorRetry(crate::ErrorBody),
-    /// `10060020`: The payment cannot finish shipping without any item description. (retry: none)
-    NoItemDesc(crate::ErrorBody),
-    /// `10060023`: The shipping information did not change. (retry: none)
-    ShippingUnchanged(crate::ErrorBody),
-    /// `10060024`: shipping_list has more than 15 entries. (retry: none)
-    ShippingListTooLong(crate::ErrorBody),
-    /// `10060025`: express_company is too long. (retry: none)
-    ExpressCompanyTooLong(crate::ErrorBody),
-    /// `10060026`: tracking_no is too long. (retry: none)
-    TrackingNoTooLong(crate::ErrorBody),
-    /// `10060028`: The payment is not in the shipped state. (retry: none)
-    NotShipped(crate::ErrorBody),
-    /// `10060029`: received_time is not after the shipping time. (retry: none)
-    InvalidReceivedTime(crate::ErrorBody),
-    /// `10060030`: The one receipt reminder of this payment was already sent. (retry: none)
-    ReminderUsed(crate::ErrorBody),
-    /// `10060031`: The payment does not belong to the user given by openid. (retry: none)
-    PayerMismatch(crate::ErrorBody),
-    /// `10060032`: Reminders are only allowed for express shipments. (retry: none)
-    ReminderNeedsExpress(crate::ErrorBody),
-    /// `268485194`: order_number_type is not a documented value. (retry: none)
-    InvalidOrderNumberType(crate::ErrorBody),
-    /// `268485195`: transaction_id is required when order_number_type is 2. (retry: none)
-    TransactionIdMissing(crate::ErrorBody),
-    /// `268485196`: mchid is required when order_number_type is 1. (retry: none)
-    MchidMissing(crate::ErrorBody),
-    /// `268485197`: out_trade_no is required when order_number_type is 1. (retry: none)
-    OutTradeNoMissing(crate::ErrorBody),
-    /// `268485216`: upload_time is not an RFC 3339 time. (retry: none)
-    InvalidUploadTime(crate::ErrorBody),
-    /// `268485224`: delivery_mode is not a documented value. (retry: none)
-    InvalidDeliveryMode(crate::ErrorBody),
-    /// `268485226`: tracking_no is required for express shipments. (retry: none)
-    TrackingNoMissing(crate::ErrorBody),
-    /// `268485227`: express_company is required for express shipments. (retry: none)
-    ExpressCompanyMissing(crate::ErrorBody),
-    /// `268485228`: Unified shipping needs exactly one shipping_list entry. (retry: none)
-    UnifiedNeedsOneEntry(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl NotifyConfirmReceiveError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PaymentNotFound(_) => "PaymentNotFound",
-            Self::AlreadyShipped(_) => "AlreadyShipped",
-            Self::ReshipUsed(_) => "ReshipUsed",
-            Self::NotShippable(_) => "NotShippable",
-            Self::InvalidLogisticsType(_) => "InvalidLogisticsType",
-            Self::SplitNeedsExpress(_) => "SplitNeedsExpress",
-            Self::AllDeliveredMissing(_) => "AllDeliveredMissing",
-            Self::ItemDescEmpty(_) => "ItemDescEmpty",
-            Self::ItemDescTooLong(_) => "ItemDescTooLong",
-            Self::SystemError(_) => "SystemError",
-            Self::ParamError(_) => "ParamError",
-            Self::SystemErrorRetry(_) => "SystemErrorRetry",
-            Self::NoItemDesc(_) => "NoItemDesc",
-            Self::ShippingUnchanged(_) => "ShippingUnchanged",
-            Self::ShippingListTooLong(_) => "ShippingListTooLong",
-            Self::ExpressCompanyTooLong(_) => "ExpressCompanyTooLong",
-            Self::TrackingNoTooLong(_) => "TrackingNoTooLong",
-            Self::NotShipped(_) => "NotShipped",
-            Self::InvalidReceivedTime(_) => "InvalidReceivedTime",
-            Self::ReminderUsed(_) => "ReminderUsed",
-            Self::PayerMismatch(_) => "PayerMismatch",
-            Self::ReminderNeedsExpress(_) => "ReminderNeedsExpress",
-            Self::InvalidOrderNumberType(_) => "InvalidOrderNumberType",
-            Self::TransactionIdMissing(_) => "TransactionIdMissing",
-            Self::MchidMissing(_) => "MchidMissing",
-            Self::OutTradeNoMissing(_) => "OutTradeNoMissing",
-            Self::InvalidUploadTime(_) => "InvalidUploadTime",
-            Self::InvalidDeliveryMode(_) => "InvalidDeliveryMode",
-            Self::TrackingNoMissing(_) => "TrackingNoMissing",
-            Self::ExpressCompanyMissing(_) => "ExpressCompanyMissing",
-            Self::UnifiedNeedsOneEntry(_) => "UnifiedNeedsOneEntry",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PaymentNotFound` (10060001).
-    pub fn is_payment_not_found(&self) -> bool {
-        matches!(self, Self::PaymentNotFound(_))
-    }
-    /// Whether this is `AlreadyShipped` (10060002).
-    pub fn is_already_shipped(&self) -> bool {
-        matches!(self, Self::AlreadyShipped(_))
-    }
-    /// Whether this is `ReshipUsed` (10060003).
-    pub fn is_reship_used(&self) -> bool {
-        matches!(self, Self::ReshipUsed(_))
-    }
-    /// Whether this is `NotShippable` (10060004).
-    pub fn is_not_shippable(&self) -> bool {
-        matches!(self, Self::NotShippable(_))
-    }
-    /// Whether this is `InvalidLogisticsType` (10060005).
-    pub fn is_invalid_logistics_type(&self) -> bool {
-        matches!(self, Self::InvalidLogisticsType(_))
-    }
-    /// Whether this is `SplitNeedsExpress` (10060006).
-    pub fn is_split_needs_express(&self) -> bool {
-        matches!(self, Self::SplitNeedsExpress(_))
-    }
-    /// Whether this is `AllDeliveredMissing` (10060007).
-    pub fn is_all_delivered_missing(&self) -> bool {
-        matches!(self, Self::AllDeliveredMissing(_))
-    }
-    /// Whether this is `ItemDescEmpty` (10060008).
-    pub fn is_item_desc_empty(&self) -> bool {
-        matches!(self, Self::ItemDescEmpty(_))
-    }
-    /// Whether this is `ItemDescTooLong` (10060009).
-    pub fn is_item_desc_too_long(&self) -> bool {
-        matches!(self, Self::ItemDescTooLong(_))
-    }
-    /// Whether this is `SystemError` (10060012).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `ParamError` (10060014).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
-    }
-    /// Whether this is `SystemErrorRetry` (10060019).
-    pub fn is_system_error_retry(&self) -> bool {
-        matches!(self, Self::SystemErrorRetry(_))
-    }
-    /// Whether this is `NoItemDesc` (10060020).
-    pub fn is_no_item_desc(&self) -> bool {
-        matches!(self, Self::NoItemDesc(_))
-    }
-    /// Whether this is `ShippingUnchanged` (10060023).
-    pub fn is_shipping_unchanged(&self) -> bool {
-        matches!(self, Self::ShippingUnchanged(_))
-    }
-    /// Whether this is `ShippingListTooLong` (10060024).
-    pub fn is_shipping_list_too_long(&self) -> bool {
-        matches!(self, Self::ShippingListTooLong(_))
-    }
-    /// Whether this is `ExpressCompanyTooLong` (10060025).
-    pub fn is_express_company_too_long(&self) -> bool {
-        matches!(self, Self::ExpressCompanyTooLong(_))
-    }
-    /// Whether this is `TrackingNoTooLong` (10060026).
-    pub fn is_tracking_no_too_long(&self) -> bool {
-        matches!(self, Self::TrackingNoTooLong(_))
-    }
-    /// Whether this is `NotShipped` (10060028).
-    pub fn is_not_shipped(&self) -> bool {
-        matches!(self, Self::NotShipped(_))
-    }
-    /// Whether this is `InvalidReceivedTime` (10060029).
-    pub fn is_invalid_received_time(&self) -> bool {
-        matches!(self, Self::InvalidReceivedTime(_))
-    }
-    /// Whether this is `ReminderUsed` (10060030).
-    pub fn is_reminder_used(&self) -> bool {
-        matches!(self, Self::ReminderUsed(_))
-    }
-    /// Whether this is `PayerMismatch` (10060031).
-    pub fn is_payer_mismatch(&self) -> bool {
-        matches!(self, Self::PayerMismatch(_))
-    }
-    /// Whether this is `ReminderNeedsExpress` (10060032).
-    pub fn is_reminder_needs_express(&self) -> bool {
-        matches!(self, Self::ReminderNeedsExpress(_))
-    }
-    /// Whether this is `InvalidOrderNumberType` (268485194).
-    pub fn is_invalid_order_number_type(&self) -> bool {
-        matches!(self, Self::InvalidOrderNumberType(_))
-    }
-    /// Whether this is `TransactionIdMissing` (268485195).
-    pub fn is_transaction_id_missing(&self) -> bool {
-        matches!(self, Self::TransactionIdMissing(_))
-    }
-    /// Whether this is `MchidMissing` (268485196).
-    pub fn is_mchid_missing(&self) -> bool {
-        matches!(self, Self::MchidMissing(_))
-    }
-    /// Whether this is `OutTradeNoMissing` (268485197).
-    pub fn is_out_trade_no_missing(&self) -> bool {
-        matches!(self, Self::OutTradeNoMissing(_))
-    }
-    /// Whether this is `InvalidUploadTime` (268485216).
-    pub fn is_invalid_upload_time(&self) -> bool {
-        matches!(self, Self::InvalidUploadTime(_))
-    }
-    /// Whether this is `InvalidDeliveryMode` (268485224).
-    pub fn is_invalid_delivery_mode(&self) -> bool {
-        matches!(self, Self::InvalidDeliveryMode(_))
-    }
-    /// Whether this is `TrackingNoMissing` (268485226).
-    pub fn is_tracking_no_missing(&self) -> bool {
-        matches!(self, Self::TrackingNoMissing(_))
-    }
-    /// Whether this is `ExpressCompanyMissing` (268485227).
-    pub fn is_express_company_missing(&self) -> bool {
-        matches!(self, Self::ExpressCompanyMissing(_))
-    }
-    /// Whether this is `UnifiedNeedsOneEntry` (268485228).
-    pub fn is_unified_needs_one_entry(&self) -> bool {
-        matches!(self, Self::UnifiedNeedsOneEntry(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::notify_confirm_receive`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum NotifyConfirmReceiveError {
+        /// `10060001`: No such payment: check transaction_id, or mchid and out_trade_no. (retry: none)
+        PaymentNotFound = 10060001 => None, is_payment_not_found;
+        /// `10060002`: The payment has finished shipping; it cannot be shipped again. (retry: none)
+        AlreadyShipped = 10060002 => None, is_already_shipped;
+        /// `10060003`: The one allowed re-shipment of this payment is used up. (retry: none)
+        ReshipUsed = 10060003 => None, is_reship_used;
+        /// `10060004`: The payment is in a state that cannot be shipped. (retry: none)
+        NotShippable = 10060004 => None, is_not_shippable;
+        /// `10060005`: logistics_type is not a documented value. (retry: none)
+        InvalidLogisticsType = 10060005 => None, is_invalid_logistics_type;
+        /// `10060006`: Split shipping is only allowed for express shipments. (retry: none)
+        SplitNeedsExpress = 10060006 => None, is_split_needs_express;
+        /// `10060007`: Split shipping needs is_all_delivered. (retry: none)
+        AllDeliveredMissing = 10060007 => None, is_all_delivered_missing;
+        /// `10060008`: item_desc must not be empty. (retry: none)
+        ItemDescEmpty = 10060008 => None, is_item_desc_empty;
+        /// `10060009`: item_desc is too long. (retry: none)
+        ItemDescTooLong = 10060009 => None, is_item_desc_too_long;
+        /// `10060012`: System error; try again later. (retry: transient)
+        SystemError = 10060012 => Transient, is_system_error;
+        /// `10060014`: A parameter is wrong; see the message. (retry: none)
+        ParamError = 10060014 => None, is_param_error;
+        /// `10060019`: System error; try again later. (retry: transient)
+        SystemErrorRetry = 10060019 => Transient, is_system_error_retry;
+        /// `10060020`: The payment cannot finish shipping without any item description. (retry: none)
+        NoItemDesc = 10060020 => None, is_no_item_desc;
+        /// `10060023`: The shipping information did not change. (retry: none)
+        ShippingUnchanged = 10060023 => None, is_shipping_unchanged;
+        /// `10060024`: shipping_list has more than 15 entries. (retry: none)
+        ShippingListTooLong = 10060024 => None, is_shipping_list_too_long;
+        /// `10060025`: express_company is too long. (retry: none)
+        ExpressCompanyTooLong = 10060025 => None, is_express_company_too_long;
+        /// `10060026`: tracking_no is too long. (retry: none)
+        TrackingNoTooLong = 10060026 => None, is_tracking_no_too_long;
+        /// `10060028`: The payment is not in the shipped state. (retry: none)
+        NotShipped = 10060028 => None, is_not_shipped;
+        /// `10060029`: received_time is not after the shipping time. (retry: none)
+        InvalidReceivedTime = 10060029 => None, is_invalid_received_time;
+        /// `10060030`: The one receipt reminder of this payment was already sent. (retry: none)
+        ReminderUsed = 10060030 => None, is_reminder_used;
+        /// `10060031`: The payment does not belong to the user given by openid. (retry: none)
+        PayerMismatch = 10060031 => None, is_payer_mismatch;
+        /// `10060032`: Reminders are only allowed for express shipments. (retry: none)
+        ReminderNeedsExpress = 10060032 => None, is_reminder_needs_express;
+        /// `268485194`: order_number_type is not a documented value. (retry: none)
+        InvalidOrderNumberType = 268485194 => None, is_invalid_order_number_type;
+        /// `268485195`: transaction_id is required when order_number_type is 2. (retry: none)
+        TransactionIdMissing = 268485195 => None, is_transaction_id_missing;
+        /// `268485196`: mchid is required when order_number_type is 1. (retry: none)
+        MchidMissing = 268485196 => None, is_mchid_missing;
+        /// `268485197`: out_trade_no is required when order_number_type is 1. (retry: none)
+        OutTradeNoMissing = 268485197 => None, is_out_trade_no_missing;
+        /// `268485216`: upload_time is not an RFC 3339 time. (retry: none)
+        InvalidUploadTime = 268485216 => None, is_invalid_upload_time;
+        /// `268485224`: delivery_mode is not a documented value. (retry: none)
+        InvalidDeliveryMode = 268485224 => None, is_invalid_delivery_mode;
+        /// `268485226`: tracking_no is required for express shipments. (retry: none)
+        TrackingNoMissing = 268485226 => None, is_tracking_no_missing;
+        /// `268485227`: express_company is required for express shipments. (retry: none)
+        ExpressCompanyMissing = 268485227 => None, is_express_company_missing;
+        /// `268485228`: Unified shipping needs exactly one shipping_list entry. (retry: none)
+        UnifiedNeedsOneEntry = 268485228 => None, is_unified_needs_one_entry;
     }
 }
-impl crate::ApiError for NotifyConfirmReceiveError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10060001 => Self::PaymentNotFound(body),
-            10060002 => Self::AlreadyShipped(body),
-            10060003 => Self::ReshipUsed(body),
-            10060004 => Self::NotShippable(body),
-            10060005 => Self::InvalidLogisticsType(body),
-            10060006 => Self::SplitNeedsExpress(body),
-            10060007 => Self::AllDeliveredMissing(body),
-            10060008 => Self::ItemDescEmpty(body),
-            10060009 => Self::ItemDescTooLong(body),
-            10060012 => Self::SystemError(body),
-            10060014 => Self::ParamError(body),
-            10060019 => Self::SystemErrorRetry(body),
-            10060020 => Self::NoItemDesc(body),
-            10060023 => Self::ShippingUnchanged(body),
-            10060024 => Self::ShippingListTooLong(body),
-            10060025 => Self::ExpressCompanyTooLong(body),
-            10060026 => Self::TrackingNoTooLong(body),
-            10060028 => Self::NotShipped(body),
-            10060029 => Self::InvalidReceivedTime(body),
-            10060030 => Self::ReminderUsed(body),
-            10060031 => Self::PayerMismatch(body),
-            10060032 => Self::ReminderNeedsExpress(body),
-            268485194 => Self::InvalidOrderNumberType(body),
-            268485195 => Self::TransactionIdMissing(body),
-            268485196 => Self::MchidMissing(body),
-            268485197 => Self::OutTradeNoMissing(body),
-            268485216 => Self::InvalidUploadTime(body),
-            268485224 => Self::InvalidDeliveryMode(body),
-            268485226 => Self::TrackingNoMissing(body),
-            268485227 => Self::ExpressCompanyMissing(body),
-            268485228 => Self::UnifiedNeedsOneEntry(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PaymentNotFound(body) => body,
-            Self::AlreadyShipped(body) => body,
-            Self::ReshipUsed(body) => body,
-            Self::NotShippable(body) => body,
-            Self::InvalidLogisticsType(body) => body,
-            Self::SplitNeedsExpress(body) => body,
-            Self::AllDeliveredMissing(body) => body,
-            Self::ItemDescEmpty(body) => body,
-            Self::ItemDescTooLong(body) => body,
-            Self::SystemError(body) => body,
-            Self::ParamError(body) => body,
-            Self::SystemErrorRetry(body) => body,
-            Self::NoItemDesc(body) => body,
-            Self::ShippingUnchanged(body) => body,
-            Self::ShippingListTooLong(body) => body,
-            Self::ExpressCompanyTooLong(body) => body,
-            Self::TrackingNoTooLong(body) => body,
-            Self::NotShipped(body) => body,
-            Self::InvalidReceivedTime(body) => body,
-            Self::ReminderUsed(body) => body,
-            Self::PayerMismatch(body) => body,
-            Self::ReminderNeedsExpress(body) => body,
-            Self::InvalidOrderNumberType(body) => body,
-            Self::TransactionIdMissing(body) => body,
-            Self::MchidMissing(body) => body,
-            Self::OutTradeNoMissing(body) => body,
-            Self::InvalidUploadTime(body) => body,
-            Self::InvalidDeliveryMode(body) => body,
-            Self::TrackingNoMissing(body) => body,
-            Self::ExpressCompanyMissing(body) => body,
-            Self::UnifiedNeedsOneEntry(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PaymentNotFound(_) => crate::RetryKind::None,
-            Self::AlreadyShipped(_) => crate::RetryKind::None,
-            Self::ReshipUsed(_) => crate::RetryKind::None,
-            Self::NotShippable(_) => crate::RetryKind::None,
-            Self::InvalidLogisticsType(_) => crate::RetryKind::None,
-            Self::SplitNeedsExpress(_) => crate::RetryKind::None,
-            Self::AllDeliveredMissing(_) => crate::RetryKind::None,
-            Self::ItemDescEmpty(_) => crate::RetryKind::None,
-            Self::ItemDescTooLong(_) => crate::RetryKind::None,
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::SystemErrorRetry(_) => crate::RetryKind::Transient,
-            Self::NoItemDesc(_) => crate::RetryKind::None,
-            Self::ShippingUnchanged(_) => crate::RetryKind::None,
-            Self::ShippingListTooLong(_) => crate::RetryKind::None,
-            Self::ExpressCompanyTooLong(_) => crate::RetryKind::None,
-            Self::TrackingNoTooLong(_) => crate::RetryKind::None,
-            Self::NotShipped(_) => crate::RetryKind::None,
-            Self::InvalidReceivedTime(_) => crate::RetryKind::None,
-            Self::ReminderUsed(_) => crate::RetryKind::None,
-            Self::PayerMismatch(_) => crate::RetryKind::None,
-            Self::ReminderNeedsExpress(_) => crate::RetryKind::None,
-            Self::InvalidOrderNumberType(_) => crate::RetryKind::None,
-            Self::TransactionIdMissing(_) => crate::RetryKind::None,
-            Self::MchidMissing(_) => crate::RetryKind::None,
-            Self::OutTradeNoMissing(_) => crate::RetryKind::None,
-            Self::InvalidUploadTime(_) => crate::RetryKind::None,
-            Self::InvalidDeliveryMode(_) => crate::RetryKind::None,
-            Self::TrackingNoMissing(_) => crate::RetryKind::None,
-            Self::ExpressCompanyMissing(_) => crate::RetryKind::None,
-            Self::UnifiedNeedsOneEntry(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for NotifyConfirmReceiveError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for NotifyConfirmReceiveError {}
 impl crate::runtime::Operation for NotifyConfirmReceiveRequest {
     type Output = ();
     type Error = NotifyConfirmReceiveError;
@@ -444,7 +121,9 @@ impl crate::runtime::Operation for NotifyConfirmReceiveRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"received_time!\":\"int\",\"sub_merchant_id\":\"string\",\"transaction_id\":\"string\"}},\"errors\":[10060001,10060002,10060003,10060004,10060005,10060006,10060007,10060008,10060009,10060012,10060014,10060019,10060020,10060023,10060024,10060025,10060026,10060028,10060029,10060030,10060031,10060032,268485194,268485195,268485196,268485197,268485216,268485224,268485226,268485227,268485228],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -456,6 +135,7 @@ impl crate::runtime::Operation for NotifyConfirmReceiveRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -465,7 +145,7 @@ impl crate::runtime::Operation for NotifyConfirmReceiveRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Remind the buyer to confirm receipt once the carrier reports the parcel signed for.
     ///
     /// `POST /wxa/sec/order/notify_confirm_receive` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/order_shipping/api_notifyconfirmreceive.html)
@@ -480,7 +160,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -516,65 +196,11 @@ impl crate::Client {
     /// | 268485227 | `ExpressCompanyMissing` | express_company is required for express shipments. | none |
     /// | 268485228 | `UnifiedNeedsOneEntry` | Unified shipping needs exactly one shipping_list entry. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn notify_confirm_receive(
+    #[inline]
+    pub fn notify_confirm_receive(
         &self,
         request: NotifyConfirmReceiveRequest,
-    ) -> Result<(), crate::Error<NotifyConfirmReceiveError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), NotifyConfirmReceiveError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `notifyConfirmReceive` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const NOTIFY_CONFIRM_RECEIVE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "notifyConfirmReceive",
-    method: "POST",
-    path: "/wxa/sec/order/notify_confirm_receive",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "transaction_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "merchant_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sub_merchant_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "merchant_trade_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "received_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        10060001, 10060002, 10060003, 10060004, 10060005, 10060006, 10060007, 10060008,
-        10060009, 10060012, 10060014, 10060019, 10060020, 10060023, 10060024, 10060025,
-        10060026, 10060028, 10060029, 10060030, 10060031, 10060032, 268485194, 268485195,
-        268485196, 268485197, 268485216, 268485224, 268485226, 268485227, 268485228,
-    ],
-};

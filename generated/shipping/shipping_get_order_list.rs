@@ -2,7 +2,15 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `ShippingGetOrderListPayTimeRange` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListPayTimeRange {
     /// Start, Unix time; 0 when left out.
@@ -20,82 +28,31 @@ impl ShippingGetOrderListPayTimeRange {
             end_time: None,
         }
     }
-    /// Start, Unix time; 0 when left out.
-    pub fn begin_time(mut self, begin_time: i64) -> Self {
-        self.begin_time = Some(begin_time);
-        self
-    }
-    /// End, inclusive, Unix time; the largest 32-bit unsigned value when left out.
-    pub fn end_time(mut self, end_time: i64) -> Self {
-        self.end_time = Some(end_time);
-        self
+    crate::runtime::setters! {
+        begin_time : i64;
+        end_time : i64;
     }
 }
-/// Values of `ShippingGetOrderListOrderState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ShippingGetOrderListOrderState {
-    /// `1`: Not shipped yet.
-    AwaitingShipment,
-    /// `2`: Shipped.
-    Shipped,
-    /// `3`: Receipt confirmed.
-    Received,
-    /// `4`: Transaction completed.
-    Completed,
-    /// `5`: Refunded.
-    Refunded,
-    /// `6`: Funds awaiting settlement.
-    AwaitingSettlement,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ShippingGetOrderListOrderState {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::AwaitingShipment => 1,
-            Self::Shipped => 2,
-            Self::Received => 3,
-            Self::Completed => 4,
-            Self::Refunded => 5,
-            Self::AwaitingSettlement => 6,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ShippingGetOrderListOrderState {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::AwaitingShipment,
-            2 => Self::Shipped,
-            3 => Self::Received,
-            4 => Self::Completed,
-            5 => Self::Refunded,
-            6 => Self::AwaitingSettlement,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for ShippingGetOrderListOrderState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ShippingGetOrderListOrderState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingGetOrderListOrderState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ShippingGetOrderListOrderState`.
+    pub enum ShippingGetOrderListOrderState {
+        /// `1`: Not shipped yet.
+        AwaitingShipment = 1;
+        /// `2`: Shipped.
+        Shipped = 2;
+        /// `3`: Receipt confirmed.
+        Received = 3;
+        /// `4`: Transaction completed.
+        Completed = 4;
+        /// `5`: Refunded.
+        Refunded = 5;
+        /// `6`: Funds awaiting settlement.
+        AwaitingSettlement = 6;
     }
 }
 /// Parameters of [`crate::Client::shipping_get_order_list`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListRequest {
     /// Range of payment times.
@@ -125,217 +82,78 @@ impl ShippingGetOrderListRequest {
             page_size: None,
         }
     }
-    /// Range of payment times.
-    pub fn pay_time_range(
-        mut self,
-        pay_time_range: ShippingGetOrderListPayTimeRange,
-    ) -> Self {
-        self.pay_time_range = Some(pay_time_range);
-        self
-    }
-    /// Only orders in this state.
-    pub fn order_state(mut self, order_state: ShippingGetOrderListOrderState) -> Self {
-        self.order_state = Some(order_state);
-        self
-    }
-    /// Only orders of this payer.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// last_index of the previous page; leave out for the first page.
-    pub fn last_index(mut self, last_index: impl Into<String>) -> Self {
-        self.last_index = Some(last_index.into());
-        self
-    }
-    /// Orders per page. WeChat's default: `100`.
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = Some(page_size);
-        self
+    crate::runtime::setters! {
+        pay_time_range : ShippingGetOrderListPayTimeRange;
+        order_state : ShippingGetOrderListOrderState;
+        openid : impl Into < String >;
+        last_index : impl Into < String >;
+        page_size : u32;
     }
 }
-/// Values of `ShippingGetOrderListResponseOrderListItemOrderState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ShippingGetOrderListResponseOrderListItemOrderState {
-    /// `1`: Not shipped yet.
-    AwaitingShipment,
-    /// `2`: Shipped.
-    Shipped,
-    /// `3`: Receipt confirmed.
-    Received,
-    /// `4`: Transaction completed.
-    Completed,
-    /// `5`: Refunded.
-    Refunded,
-    /// `6`: Funds awaiting settlement.
-    AwaitingSettlement,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ShippingGetOrderListResponseOrderListItemOrderState {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::AwaitingShipment => 1,
-            Self::Shipped => 2,
-            Self::Received => 3,
-            Self::Completed => 4,
-            Self::Refunded => 5,
-            Self::AwaitingSettlement => 6,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `ShippingGetOrderListResponseOrderListItemOrderState`.
+    pub enum ShippingGetOrderListResponseOrderListItemOrderState {
+        /// `1`: Not shipped yet.
+        AwaitingShipment = 1;
+        /// `2`: Shipped.
+        Shipped = 2;
+        /// `3`: Receipt confirmed.
+        Received = 3;
+        /// `4`: Transaction completed.
+        Completed = 4;
+        /// `5`: Refunded.
+        Refunded = 5;
+        /// `6`: Funds awaiting settlement.
+        AwaitingSettlement = 6;
     }
 }
-impl From<i64> for ShippingGetOrderListResponseOrderListItemOrderState {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::AwaitingShipment,
-            2 => Self::Shipped,
-            3 => Self::Received,
-            4 => Self::Completed,
-            5 => Self::Refunded,
-            6 => Self::AwaitingSettlement,
-            other => Self::Other(other),
-        }
+crate::runtime::int_enum! {
+    /// Values of `ShippingGetOrderListResponseOrderListItemShippingDeliveryMode`.
+    pub enum ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
+        /// `1`: UNIFIED_DELIVERY: one shipment with one tracking number.
+        Unified = 1;
+        /// `2`: SPLIT_DELIVERY: several packages with their own tracking numbers.
+        Split = 2;
     }
 }
-impl std::fmt::Display for ShippingGetOrderListResponseOrderListItemOrderState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ShippingGetOrderListResponseOrderListItemOrderState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ShippingGetOrderListResponseOrderListItemOrderState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `ShippingGetOrderListResponseOrderListItemShippingDeliveryMode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
-    /// `1`: UNIFIED_DELIVERY: one shipment with one tracking number.
-    Unified,
-    /// `2`: SPLIT_DELIVERY: several packages with their own tracking numbers.
-    Split,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Unified => 1,
-            Self::Split => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Unified,
-            2 => Self::Split,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display
-for ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ShippingGetOrderListResponseOrderListItemShippingDeliveryMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `ShippingGetOrderListResponseOrderListItemShippingLogisticsType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
-    /// `1`: Shipped by an express company.
-    Express,
-    /// `2`: Same-city delivery.
-    SameCity,
-    /// `3`: Virtual goods such as top-ups, nothing shipped.
-    Virtual,
-    /// `4`: Collected by the user.
-    SelfPickup,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Express => 1,
-            Self::SameCity => 2,
-            Self::Virtual => 3,
-            Self::SelfPickup => 4,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Express,
-            2 => Self::SameCity,
-            3 => Self::Virtual,
-            4 => Self::SelfPickup,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display
-for ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize
-for ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `ShippingGetOrderListResponseOrderListItemShippingLogisticsType`.
+    pub enum ShippingGetOrderListResponseOrderListItemShippingLogisticsType {
+        /// `1`: Shipped by an express company.
+        Express = 1;
+        /// `2`: Same-city delivery.
+        SameCity = 2;
+        /// `3`: Virtual goods such as top-ups, nothing shipped.
+        Virtual = 3;
+        /// `4`: Collected by the user.
+        SelfPickup = 4;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
     /// Sender's number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub consignor_contact: Option<String>,
     /// Receiver's number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub receiver_contact: Option<String>,
 }
 impl ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
@@ -346,36 +164,50 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
             receiver_contact: None,
         }
     }
-    /// Sender's number.
-    pub fn consignor_contact(mut self, consignor_contact: impl Into<String>) -> Self {
-        self.consignor_contact = Some(consignor_contact.into());
-        self
-    }
-    /// Receiver's number.
-    pub fn receiver_contact(mut self, receiver_contact: impl Into<String>) -> Self {
-        self.receiver_contact = Some(receiver_contact.into());
-        self
+    crate::runtime::setters! {
+        consignor_contact : impl Into < String >;
+        receiver_contact : impl Into < String >;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
     /// Tracking number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tracking_no: Option<String>,
     /// Same-city carrier name or express company code.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub express_company: Option<String>,
     /// Goods description uploaded with this shipment.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub goods_desc: Option<String>,
     /// Unix time this shipment was uploaded.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub upload_time: Option<i64>,
     /// Contact numbers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -394,37 +226,24 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
             contact: None,
         }
     }
-    /// Tracking number.
-    pub fn tracking_no(mut self, tracking_no: impl Into<String>) -> Self {
-        self.tracking_no = Some(tracking_no.into());
-        self
-    }
-    /// Same-city carrier name or express company code.
-    pub fn express_company(mut self, express_company: impl Into<String>) -> Self {
-        self.express_company = Some(express_company.into());
-        self
-    }
-    /// Goods description uploaded with this shipment.
-    pub fn goods_desc(mut self, goods_desc: impl Into<String>) -> Self {
-        self.goods_desc = Some(goods_desc.into());
-        self
-    }
-    /// Unix time this shipment was uploaded.
-    pub fn upload_time(mut self, upload_time: i64) -> Self {
-        self.upload_time = Some(upload_time);
-        self
-    }
-    /// Contact numbers.
-    pub fn contact(
-        mut self,
-        contact: ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact,
-    ) -> Self {
-        self.contact = Some(contact);
-        self
+    crate::runtime::setters! {
+        tracking_no : impl Into < String >;
+        express_company : impl Into < String >;
+        goods_desc : impl Into < String >;
+        upload_time : i64;
+        contact : ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShipping` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItemShipping {
     /// Shipping mode.
@@ -441,12 +260,18 @@ pub struct ShippingGetOrderListResponseOrderListItemShipping {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_shipping: Option<bool>,
     /// Goods description entered on the admin console's shipping page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub goods_desc: Option<String>,
     /// Times shipping was completed: 0 not yet, 1 done, 2 after a re-shipment.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finish_shipping_count: Option<u32>,
     /// Shipments, one per package.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -466,87 +291,89 @@ impl ShippingGetOrderListResponseOrderListItemShipping {
             shipping_list: None,
         }
     }
-    /// Shipping mode.
-    pub fn delivery_mode(
-        mut self,
-        delivery_mode: ShippingGetOrderListResponseOrderListItemShippingDeliveryMode,
-    ) -> Self {
-        self.delivery_mode = Some(delivery_mode);
-        self
-    }
-    /// How the goods travel.
-    pub fn logistics_type(
-        mut self,
-        logistics_type: ShippingGetOrderListResponseOrderListItemShippingLogisticsType,
-    ) -> Self {
-        self.logistics_type = Some(logistics_type);
-        self
-    }
-    /// Whether all shipping is done.
-    pub fn finish_shipping(mut self, finish_shipping: bool) -> Self {
-        self.finish_shipping = Some(finish_shipping);
-        self
-    }
-    /// Goods description entered on the admin console's shipping page.
-    pub fn goods_desc(mut self, goods_desc: impl Into<String>) -> Self {
-        self.goods_desc = Some(goods_desc.into());
-        self
-    }
-    /// Times shipping was completed: 0 not yet, 1 done, 2 after a re-shipment.
-    pub fn finish_shipping_count(mut self, finish_shipping_count: u32) -> Self {
-        self.finish_shipping_count = Some(finish_shipping_count);
-        self
-    }
-    /// Shipments, one per package.
-    pub fn shipping_list(
-        mut self,
-        shipping_list: Vec<
-            ShippingGetOrderListResponseOrderListItemShippingShippingListItem,
-        >,
-    ) -> Self {
-        self.shipping_list = Some(shipping_list);
-        self
+    crate::runtime::setters! {
+        delivery_mode : ShippingGetOrderListResponseOrderListItemShippingDeliveryMode;
+        logistics_type : ShippingGetOrderListResponseOrderListItemShippingLogisticsType;
+        finish_shipping : bool;
+        goods_desc : impl Into < String >;
+        finish_shipping_count : u32;
+        shipping_list : Vec < ShippingGetOrderListResponseOrderListItemShippingShippingListItem >;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItem {
     /// WeChat Pay transaction ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transaction_id: Option<String>,
     /// WeChat Pay merchant ID that took the payment.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_id: Option<String>,
     /// Sub-merchant ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_merchant_id: Option<String>,
     /// Merchant's own order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_trade_no: Option<String>,
     /// All item descriptions joined with semicolons, cut with ... beyond 120 characters.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// Amount paid, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub paid_amount: Option<i64>,
     /// Payer's OpenID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// Unix time the transaction was created.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trade_create_time: Option<i64>,
     /// Unix time of payment.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_time: Option<i64>,
     /// State of the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -576,80 +403,39 @@ impl ShippingGetOrderListResponseOrderListItem {
             shipping: None,
         }
     }
-    /// WeChat Pay transaction ID.
-    pub fn transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-        self.transaction_id = Some(transaction_id.into());
-        self
-    }
-    /// WeChat Pay merchant ID that took the payment.
-    pub fn merchant_id(mut self, merchant_id: impl Into<String>) -> Self {
-        self.merchant_id = Some(merchant_id.into());
-        self
-    }
-    /// Sub-merchant ID.
-    pub fn sub_merchant_id(mut self, sub_merchant_id: impl Into<String>) -> Self {
-        self.sub_merchant_id = Some(sub_merchant_id.into());
-        self
-    }
-    /// Merchant's own order number.
-    pub fn merchant_trade_no(mut self, merchant_trade_no: impl Into<String>) -> Self {
-        self.merchant_trade_no = Some(merchant_trade_no.into());
-        self
-    }
-    /// All item descriptions joined with semicolons, cut with ... beyond 120 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Amount paid, in fen.
-    pub fn paid_amount(mut self, paid_amount: i64) -> Self {
-        self.paid_amount = Some(paid_amount);
-        self
-    }
-    /// Payer's OpenID.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Unix time the transaction was created.
-    pub fn trade_create_time(mut self, trade_create_time: i64) -> Self {
-        self.trade_create_time = Some(trade_create_time);
-        self
-    }
-    /// Unix time of payment.
-    pub fn pay_time(mut self, pay_time: i64) -> Self {
-        self.pay_time = Some(pay_time);
-        self
-    }
-    /// State of the order.
-    pub fn order_state(
-        mut self,
-        order_state: ShippingGetOrderListResponseOrderListItemOrderState,
-    ) -> Self {
-        self.order_state = Some(order_state);
-        self
-    }
-    /// Whether the order is in a transaction dispute.
-    pub fn in_complaint(mut self, in_complaint: bool) -> Self {
-        self.in_complaint = Some(in_complaint);
-        self
-    }
-    /// Shipping information (empty before shipping).
-    pub fn shipping(
-        mut self,
-        shipping: ShippingGetOrderListResponseOrderListItemShipping,
-    ) -> Self {
-        self.shipping = Some(shipping);
-        self
+    crate::runtime::setters! {
+        transaction_id : impl Into < String >;
+        merchant_id : impl Into < String >;
+        sub_merchant_id : impl Into < String >;
+        merchant_trade_no : impl Into < String >;
+        description : impl Into < String >;
+        paid_amount : i64;
+        openid : impl Into < String >;
+        trade_create_time : i64;
+        pay_time : i64;
+        order_state : ShippingGetOrderListResponseOrderListItemOrderState;
+        in_complaint : bool;
+        shipping : ShippingGetOrderListResponseOrderListItemShipping;
     }
 }
 /// What [`crate::Client::shipping_get_order_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponse {
     /// Cursor for the next page.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_index: Option<String>,
     /// Whether more orders follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -667,375 +453,76 @@ impl ShippingGetOrderListResponse {
             order_list: None,
         }
     }
-    /// Cursor for the next page.
-    pub fn last_index(mut self, last_index: impl Into<String>) -> Self {
-        self.last_index = Some(last_index.into());
-        self
-    }
-    /// Whether more orders follow.
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// The orders of this page.
-    pub fn order_list(
-        mut self,
-        order_list: Vec<ShippingGetOrderListResponseOrderListItem>,
-    ) -> Self {
-        self.order_list = Some(order_list);
-        self
+    crate::runtime::setters! {
+        last_index : impl Into < String >;
+        has_more : bool;
+        order_list : Vec < ShippingGetOrderListResponseOrderListItem >;
     }
 }
-/// An error code returned by [`crate::Client::shipping_get_order_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ShippingGetOrderListError {
-    /// `10060001`: No such payment: check transaction_id, or mchid and out_trade_no. (retry: none)
-    PaymentNotFound(crate::ErrorBody),
-    /// `10060002`: The payment has finished shipping; it cannot be shipped again. (retry: none)
-    AlreadyShipped(crate::ErrorBody),
-    /// `10060003`: The one allowed re-shipment of this payment is used up. (retry: none)
-    ReshipUsed(crate::ErrorBody),
-    /// `10060004`: The payment is in a state that cannot be shipped. (retry: none)
-    NotShippable(crate::ErrorBody),
-    /// `10060005`: logistics_type is not a documented value. (retry: none)
-    InvalidLogisticsType(crate::ErrorBody),
-    /// `10060006`: Split shipping is only allowed for express shipments. (retry: none)
-    SplitNeedsExpress(crate::ErrorBody),
-    /// `10060007`: Split shipping needs is_all_delivered. (retry: none)
-    AllDeliveredMissing(crate::ErrorBody),
-    /// `10060008`: item_desc must not be empty. (retry: none)
-    ItemDescEmpty(crate::ErrorBody),
-    /// `10060009`: item_desc is too long. (retry: none)
-    ItemDescTooLong(crate::ErrorBody),
-    /// `10060011`: last_index is invalid. (retry: none)
-    InvalidLastIndex(crate::ErrorBody),
-    /// `10060012`: System error; try again later. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `10060014`: A parameter is wrong; see the message. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// `10060019`: System error; try again later. (retry: transient)
-    SystemErrorRetry(crate::ErrorBody),
-    /// `10060020`: The payment cannot finish shipping without any item description. (retry: none)
-    NoItemDesc(crate::ErrorBody),
-    /// `10060023`: The shipping information did not change. (retry: none)
-    ShippingUnchanged(crate::ErrorBody),
-    /// `10060024`: shipping_list has more than 15 entries. (retry: none)
-    ShippingListTooLong(crate::ErrorBody),
-    /// `10060025`: express_company is too long. (retry: none)
-    ExpressCompanyTooLong(crate::ErrorBody),
-    /// `10060026`: tracking_no is too long. (retry: none)
-    TrackingNoTooLong(crate::ErrorBody),
-    /// `10060031`: The payment does not belong to the user given by openid. (retry: none)
-    PayerMismatch(crate::ErrorBody),
-    /// `268485194`: order_number_type is not a documented value. (retry: none)
-    InvalidOrderNumberType(crate::ErrorBody),
-    /// `268485195`: transaction_id is required when order_number_type is 2. (retry: none)
-    TransactionIdMissing(crate::ErrorBody),
-    /// `268485196`: mchid is required when order_number_type is 1. (retry: none)
-    MchidMissing(crate::ErrorBody),
-    /// `268485197`: out_trade_no is required when order_number_type is 1. (retry: none)
-    OutTradeNoMissing(crate::ErrorBody),
-    /// `268485216`: upload_time is not an RFC 3339 time. (retry: none)
-    InvalidUploadTime(crate::ErrorBody),
-    /// `268485224`: delivery_mode is not a documented value. (retry: none)
-    InvalidDeliveryMode(crate::ErrorBody),
-    /// `268485226`: tracking_no is required for express shipments. (retry: none)
-    TrackingNoMissing(crate::ErrorBody),
-    /// `268485227`: express_company is required for express shipments. (retry: none)
-    ExpressCompanyMissing(crate::ErrorBody),
-    /// `268485228`: Unified shipping needs exactly one shipping_list entry. (retry: none)
-    UnifiedNeedsOneEntry(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl ShippingGetOrderListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PaymentNotFound(_) => "PaymentNotFound",
-            Self::AlreadyShipped(_) => "AlreadyShipped",
-            Self::ReshipUsed(_) => "ReshipUsed",
-            Self::NotShippable(_) => "NotShippable",
-            Self::InvalidLogisticsType(_) => "InvalidLogisticsType",
-            Self::SplitNeedsExpress(_) => "SplitNeedsExpress",
-            Self::AllDeliveredMissing(_) => "AllDeliveredMissing",
-            Self::ItemDescEmpty(_) => "ItemDescEmpty",
-            Self::ItemDescTooLong(_) => "ItemDescTooLong",
-            Self::InvalidLastIndex(_) => "InvalidLastIndex",
-            Self::SystemError(_) => "SystemError",
-            Self::ParamError(_) => "ParamError",
-            Self::SystemErrorRetry(_) => "SystemErrorRetry",
-            Self::NoItemDesc(_) => "NoItemDesc",
-            Self::ShippingUnchanged(_) => "ShippingUnchanged",
-            Self::ShippingListTooLong(_) => "ShippingListTooLong",
-            Self::ExpressCompanyTooLong(_) => "ExpressCompanyTooLong",
-            Self::TrackingNoTooLong(_) => "TrackingNoTooLong",
-            Self::PayerMismatch(_) => "PayerMismatch",
-            Self::InvalidOrderNumberType(_) => "InvalidOrderNumberType",
-            Self::TransactionIdMissing(_) => "TransactionIdMissing",
-            Self::MchidMissing(_) => "MchidMissing",
-            Self::OutTradeNoMissing(_) => "OutTradeNoMissing",
-            Self::InvalidUploadTime(_) => "InvalidUploadTime",
-            Self::InvalidDeliveryMode(_) => "InvalidDeliveryMode",
-            Self::TrackingNoMissing(_) => "TrackingNoMissing",
-            Self::ExpressCompanyMissing(_) => "ExpressCompanyMissing",
-            Self::UnifiedNeedsOneEntry(_) => "UnifiedNeedsOneEntry",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PaymentNotFound` (10060001).
-    pub fn is_payment_not_found(&self) -> bool {
-        matches!(self, Self::PaymentNotFound(_))
-    }
-    /// Whether this is `AlreadyShipped` (10060002).
-    pub fn is_already_shipped(&self) -> bool {
-        matches!(self, Self::AlreadyShipped(_))
-    }
-    /// Whether this is `ReshipUsed` (10060003).
-    pub fn is_reship_used(&self) -> bool {
-        matches!(self, Self::ReshipUsed(_))
-    }
-    /// Whether this is `NotShippable` (10060004).
-    pub fn is_not_shippable(&self) -> bool {
-        matches!(self, Self::NotShippable(_))
-    }
-    /// Whether this is `InvalidLogisticsType` (10060005).
-    pub fn is_invalid_logistics_type(&self) -> bool {
-        matches!(self, Self::InvalidLogisticsType(_))
-    }
-    /// Whether this is `SplitNeedsExpress` (10060006).
-    pub fn is_split_needs_express(&self) -> bool {
-        matches!(self, Self::SplitNeedsExpress(_))
-    }
-    /// Whether this is `AllDeliveredMissing` (10060007).
-    pub fn is_all_delivered_missing(&self) -> bool {
-        matches!(self, Self::AllDeliveredMissing(_))
-    }
-    /// Whether this is `ItemDescEmpty` (10060008).
-    pub fn is_item_desc_empty(&self) -> bool {
-        matches!(self, Self::ItemDescEmpty(_))
-    }
-    /// Whether this is `ItemDescTooLong` (10060009).
-    pub fn is_item_desc_too_long(&self) -> bool {
-        matches!(self, Self::ItemDescTooLong(_))
-    }
-    /// Whether this is `InvalidLastIndex` (10060011).
-    pub fn is_invalid_last_index(&self) -> bool {
-        matches!(self, Self::InvalidLastIndex(_))
-    }
-    /// Whether this is `SystemError` (10060012).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `ParamError` (10060014).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
-    }
-    /// Whether this is `SystemErrorRetry` (10060019).
-    pub fn is_system_error_retry(&self) -> bool {
-        matches!(self, Self::SystemErrorRetry(_))
-    }
-    /// Whether this is `NoItemDesc` (10060020).
-    pub fn is_no_item_desc(&self) -> bool {
-        matches!(self, Self::NoItemDesc(_))
-    }
-    /// Whether this is `ShippingUnchanged` (10060023).
-    pub fn is_shipping_unchanged(&self) -> bool {
-        matches!(self, Self::ShippingUnchanged(_))
-    }
-    /// Whether this is `ShippingListTooLong` (10060024).
-    pub fn is_shipping_list_too_long(&self) -> bool {
-        matches!(self, Self::ShippingListTooLong(_))
-    }
-    /// Whether this is `ExpressCompanyTooLong` (10060025).
-    pub fn is_express_company_too_long(&self) -> bool {
-        matches!(self, Self::ExpressCompanyTooLong(_))
-    }
-    /// Whether this is `TrackingNoTooLong` (10060026).
-    pub fn is_tracking_no_too_long(&self) -> bool {
-        matches!(self, Self::TrackingNoTooLong(_))
-    }
-    /// Whether this is `PayerMismatch` (10060031).
-    pub fn is_payer_mismatch(&self) -> bool {
-        matches!(self, Self::PayerMismatch(_))
-    }
-    /// Whether this is `InvalidOrderNumberType` (268485194).
-    pub fn is_invalid_order_number_type(&self) -> bool {
-        matches!(self, Self::InvalidOrderNumberType(_))
-    }
-    /// Whether this is `TransactionIdMissing` (268485195).
-    pub fn is_transaction_id_missing(&self) -> bool {
-        matches!(self, Self::TransactionIdMissing(_))
-    }
-    /// Whether this is `MchidMissing` (268485196).
-    pub fn is_mchid_missing(&self) -> bool {
-        matches!(self, Self::MchidMissing(_))
-    }
-    /// Whether this is `OutTradeNoMissing` (268485197).
-    pub fn is_out_trade_no_missing(&self) -> bool {
-        matches!(self, Self::OutTradeNoMissing(_))
-    }
-    /// Whether this is `InvalidUploadTime` (268485216).
-    pub fn is_invalid_upload_time(&self) -> bool {
-        matches!(self, Self::InvalidUploadTime(_))
-    }
-    /// Whether this is `InvalidDeliveryMode` (268485224).
-    pub fn is_invalid_delivery_mode(&self) -> bool {
-        matches!(self, Self::InvalidDeliveryMode(_))
-    }
-    /// Whether this is `TrackingNoMissing` (268485226).
-    pub fn is_tracking_no_missing(&self) -> bool {
-        matches!(self, Self::TrackingNoMissing(_))
-    }
-    /// Whether this is `ExpressCompanyMissing` (268485227).
-    pub fn is_express_company_missing(&self) -> bool {
-        matches!(self, Self::ExpressCompanyMissing(_))
-    }
-    /// Whether this is `UnifiedNeedsOneEntry` (268485228).
-    pub fn is_unified_needs_one_entry(&self) -> bool {
-        matches!(self, Self::UnifiedNeedsOneEntry(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::shipping_get_order_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum ShippingGetOrderListError {
+        /// `10060001`: No such payment: check transaction_id, or mchid and out_trade_no. (retry: none)
+        PaymentNotFound = 10060001 => None, is_payment_not_found;
+        /// `10060002`: The payment has finished shipping; it cannot be shipped again. (retry: none)
+        AlreadyShipped = 10060002 => None, is_already_shipped;
+        /// `10060003`: The one allowed re-shipment of this payment is used up. (retry: none)
+        ReshipUsed = 10060003 => None, is_reship_used;
+        /// `10060004`: The payment is in a state that cannot be shipped. (retry: none)
+        NotShippable = 10060004 => None, is_not_shippable;
+        /// `10060005`: logistics_type is not a documented value. (retry: none)
+        InvalidLogisticsType = 10060005 => None, is_invalid_logistics_type;
+        /// `10060006`: Split shipping is only allowed for express shipments. (retry: none)
+        SplitNeedsExpress = 10060006 => None, is_split_needs_express;
+        /// `10060007`: Split shipping needs is_all_delivered. (retry: none)
+        AllDeliveredMissing = 10060007 => None, is_all_delivered_missing;
+        /// `10060008`: item_desc must not be empty. (retry: none)
+        ItemDescEmpty = 10060008 => None, is_item_desc_empty;
+        /// `10060009`: item_desc is too long. (retry: none)
+        ItemDescTooLong = 10060009 => None, is_item_desc_too_long;
+        /// `10060011`: last_index is invalid. (retry: none)
+        InvalidLastIndex = 10060011 => None, is_invalid_last_index;
+        /// `10060012`: System error; try again later. (retry: transient)
+        SystemError = 10060012 => Transient, is_system_error;
+        /// `10060014`: A parameter is wrong; see the message. (retry: none)
+        ParamError = 10060014 => None, is_param_error;
+        /// `10060019`: System error; try again later. (retry: transient)
+        SystemErrorRetry = 10060019 => Transient, is_system_error_retry;
+        /// `10060020`: The payment cannot finish shipping without any item description. (retry: none)
+        NoItemDesc = 10060020 => None, is_no_item_desc;
+        /// `10060023`: The shipping information did not change. (retry: none)
+        ShippingUnchanged = 10060023 => None, is_shipping_unchanged;
+        /// `10060024`: shipping_list has more than 15 entries. (retry: none)
+        ShippingListTooLong = 10060024 => None, is_shipping_list_too_long;
+        /// `10060025`: express_company is too long. (retry: none)
+        ExpressCompanyTooLong = 10060025 => None, is_express_company_too_long;
+        /// `10060026`: tracking_no is too long. (retry: none)
+        TrackingNoTooLong = 10060026 => None, is_tracking_no_too_long;
+        /// `10060031`: The payment does not belong to the user given by openid. (retry: none)
+        PayerMismatch = 10060031 => None, is_payer_mismatch;
+        /// `268485194`: order_number_type is not a documented value. (retry: none)
+        InvalidOrderNumberType = 268485194 => None, is_invalid_order_number_type;
+        /// `268485195`: transaction_id is required when order_number_type is 2. (retry: none)
+        TransactionIdMissing = 268485195 => None, is_transaction_id_missing;
+        /// `268485196`: mchid is required when order_number_type is 1. (retry: none)
+        MchidMissing = 268485196 => None, is_mchid_missing;
+        /// `268485197`: out_trade_no is required when order_number_type is 1. (retry: none)
+        OutTradeNoMissing = 268485197 => None, is_out_trade_no_missing;
+        /// `268485216`: upload_time is not an RFC 3339 time. (retry: none)
+        InvalidUploadTime = 268485216 => None, is_invalid_upload_time;
+        /// `268485224`: delivery_mode is not a documented value. (retry: none)
+        InvalidDeliveryMode = 268485224 => None, is_invalid_delivery_mode;
+        /// `268485226`: tracking_no is required for express shipments. (retry: none)
+        TrackingNoMissing = 268485226 => None, is_tracking_no_missing;
+        /// `268485227`: express_company is required for express shipments. (retry: none)
+        ExpressCompanyMissing = 268485227 => None, is_express_company_missing;
+        /// `268485228`: Unified shipping needs exactly one shipping_list entry. (retry: none)
+        UnifiedNeedsOneEntry = 268485228 => None, is_unified_needs_one_entry;
     }
 }
-impl crate::ApiError for ShippingGetOrderListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            10060001 => Self::PaymentNotFound(body),
-            10060002 => Self::AlreadyShipped(body),
-            10060003 => Self::ReshipUsed(body),
-            10060004 => Self::NotShippable(body),
-            10060005 => Self::InvalidLogisticsType(body),
-            10060006 => Self::SplitNeedsExpress(body),
-            10060007 => Self::AllDeliveredMissing(body),
-            10060008 => Self::ItemDescEmpty(body),
-            10060009 => Self::ItemDescTooLong(body),
-            10060011 => Self::InvalidLastIndex(body),
-            10060012 => Self::SystemError(body),
-            10060014 => Self::ParamError(body),
-            10060019 => Self::SystemErrorRetry(body),
-            10060020 => Self::NoItemDesc(body),
-            10060023 => Self::ShippingUnchanged(body),
-            10060024 => Self::ShippingListTooLong(body),
-            10060025 => Self::ExpressCompanyTooLong(body),
-            10060026 => Self::TrackingNoTooLong(body),
-            10060031 => Self::PayerMismatch(body),
-            268485194 => Self::InvalidOrderNumberType(body),
-            268485195 => Self::TransactionIdMissing(body),
-            268485196 => Self::MchidMissing(body),
-            268485197 => Self::OutTradeNoMissing(body),
-            268485216 => Self::InvalidUploadTime(body),
-            268485224 => Self::InvalidDeliveryMode(body),
-            268485226 => Self::TrackingNoMissing(body),
-            268485227 => Self::ExpressCompanyMissing(body),
-            268485228 => Self::UnifiedNeedsOneEntry(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PaymentNotFound(body) => body,
-            Self::AlreadyShipped(body) => body,
-            Self::ReshipUsed(body) => body,
-            Self::NotShippable(body) => body,
-            Self::InvalidLogisticsType(body) => body,
-            Self::SplitNeedsExpress(body) => body,
-            Self::AllDeliveredMissing(body) => body,
-            Self::ItemDescEmpty(body) => body,
-            Self::ItemDescTooLong(body) => body,
-            Self::InvalidLastIndex(body) => body,
-            Self::SystemError(body) => body,
-            Self::ParamError(body) => body,
-            Self::SystemErrorRetry(body) => body,
-            Self::NoItemDesc(body) => body,
-            Self::ShippingUnchanged(body) => body,
-            Self::ShippingListTooLong(body) => body,
-            Self::ExpressCompanyTooLong(body) => body,
-            Self::TrackingNoTooLong(body) => body,
-            Self::PayerMismatch(body) => body,
-            Self::InvalidOrderNumberType(body) => body,
-            Self::TransactionIdMissing(body) => body,
-            Self::MchidMissing(body) => body,
-            Self::OutTradeNoMissing(body) => body,
-            Self::InvalidUploadTime(body) => body,
-            Self::InvalidDeliveryMode(body) => body,
-            Self::TrackingNoMissing(body) => body,
-            Self::ExpressCompanyMissing(body) => body,
-            Self::UnifiedNeedsOneEntry(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PaymentNotFound(_) => crate::RetryKind::None,
-            Self::AlreadyShipped(_) => crate::RetryKind::None,
-            Self::ReshipUsed(_) => crate::RetryKind::None,
-            Self::NotShippable(_) => crate::RetryKind::None,
-            Self::InvalidLogisticsType(_) => crate::RetryKind::None,
-            Self::SplitNeedsExpress(_) => crate::RetryKind::None,
-            Self::AllDeliveredMissing(_) => crate::RetryKind::None,
-            Self::ItemDescEmpty(_) => crate::RetryKind::None,
-            Self::ItemDescTooLong(_) => crate::RetryKind::None,
-            Self::InvalidLastIndex(_) => crate::RetryKind::None,
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::SystemErrorRetry(_) => crate::RetryKind::Transient,
-            Self::NoItemDesc(_) => crate::RetryKind::None,
-            Self::ShippingUnchanged(_) => crate::RetryKind::None,
-            Self::ShippingListTooLong(_) => crate::RetryKind::None,
-            Self::ExpressCompanyTooLong(_) => crate::RetryKind::None,
-            Self::TrackingNoTooLong(_) => crate::RetryKind::None,
-            Self::PayerMismatch(_) => crate::RetryKind::None,
-            Self::InvalidOrderNumberType(_) => crate::RetryKind::None,
-            Self::TransactionIdMissing(_) => crate::RetryKind::None,
-            Self::MchidMissing(_) => crate::RetryKind::None,
-            Self::OutTradeNoMissing(_) => crate::RetryKind::None,
-            Self::InvalidUploadTime(_) => crate::RetryKind::None,
-            Self::InvalidDeliveryMode(_) => crate::RetryKind::None,
-            Self::TrackingNoMissing(_) => crate::RetryKind::None,
-            Self::ExpressCompanyMissing(_) => crate::RetryKind::None,
-            Self::UnifiedNeedsOneEntry(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for ShippingGetOrderListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for ShippingGetOrderListError {}
 impl crate::runtime::Operation for ShippingGetOrderListRequest {
     type Output = ShippingGetOrderListResponse;
     type Error = ShippingGetOrderListError;
@@ -1048,7 +535,9 @@ impl crate::runtime::Operation for ShippingGetOrderListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"last_index\":\"string\",\"openid\":\"string\",\"order_state\":{\"enum\":[1,2,3,4,5,6]},\"page_size\":\"int\",\"pay_time_range\":{\"object\":{\"begin_time\":\"int\",\"end_time\":\"int\"}}}},\"errors\":[10060001,10060002,10060003,10060004,10060005,10060006,10060007,10060008,10060009,10060011,10060012,10060014,10060019,10060020,10060023,10060024,10060025,10060026,10060031,268485194,268485195,268485196,268485197,268485216,268485224,268485226,268485227,268485228],\"query\":{},\"response\":{\"json\":{\"has_more\":\"bool\",\"last_index\":\"string\",\"order_list\":{\"array\":{\"object\":{\"description\":\"string\",\"in_complaint\":\"bool\",\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"openid\":\"string\",\"order_state\":{\"enum\":[1,2,3,4,5,6]},\"paid_amount\":\"int\",\"pay_time\":\"int\",\"shipping\":{\"object\":{\"delivery_mode\":{\"enum\":[1,2]},\"finish_shipping\":\"bool\",\"finish_shipping_count\":\"int\",\"goods_desc\":\"string\",\"logistics_type\":{\"enum\":[1,2,3,4]},\"shipping_list\":{\"array\":{\"object\":{\"contact\":{\"object\":{\"consignor_contact\":\"string\",\"receiver_contact\":\"string\"}},\"express_company\":\"string\",\"goods_desc\":\"string\",\"tracking_no\":\"string\",\"upload_time\":\"int\"}}}}},\"sub_merchant_id\":\"string\",\"trade_create_time\":\"int\",\"transaction_id\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -1060,13 +549,14 @@ impl crate::runtime::Operation for ShippingGetOrderListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List payments by pay time, payer or state, a page at a time.
     ///
     /// `POST /wxa/sec/order/get_order_list` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/order_shipping/api_getorderlist.html)
@@ -1084,7 +574,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -1117,303 +607,14 @@ impl crate::Client {
     /// | 268485227 | `ExpressCompanyMissing` | express_company is required for express shipments. | none |
     /// | 268485228 | `UnifiedNeedsOneEntry` | Unified shipping needs exactly one shipping_list entry. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn shipping_get_order_list(
+    #[inline]
+    pub fn shipping_get_order_list(
         &self,
         request: ShippingGetOrderListRequest,
-    ) -> Result<ShippingGetOrderListResponse, crate::Error<ShippingGetOrderListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        ShippingGetOrderListResponse,
+        ShippingGetOrderListError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `shippingGetOrderList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SHIPPING_GET_ORDER_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "shippingGetOrderList",
-    method: "POST",
-    path: "/wxa/sec/order/get_order_list",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "pay_time_range",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "begin_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "end_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_state",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[1, 2, 3, 4, 5, 6]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "last_index",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_size",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "last_index",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "has_more",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "transaction_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "merchant_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "sub_merchant_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "merchant_trade_no",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "description",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "paid_amount",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "openid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "trade_create_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "pay_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "order_state",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[1, 2, 3, 4, 5, 6],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "in_complaint",
-                                ty: crate::testing::contract::TypeContract::Bool,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "shipping",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "delivery_mode",
-                                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                                &[1, 2],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "logistics_type",
-                                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                                &[1, 2, 3, 4],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "finish_shipping",
-                                            ty: crate::testing::contract::TypeContract::Bool,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_desc",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "finish_shipping_count",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "shipping_list",
-                                            ty: crate::testing::contract::TypeContract::Array(
-                                                &crate::testing::contract::TypeContract::Object(
-                                                    &[
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "tracking_no",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: false,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "express_company",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: false,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "goods_desc",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: false,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "upload_time",
-                                                            ty: crate::testing::contract::TypeContract::Int,
-                                                            required: false,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "contact",
-                                                            ty: crate::testing::contract::TypeContract::Object(
-                                                                &[
-                                                                    crate::testing::contract::FieldContract {
-                                                                        name: "consignor_contact",
-                                                                        ty: crate::testing::contract::TypeContract::String,
-                                                                        required: false,
-                                                                        fixed: None,
-                                                                        credential: None,
-                                                                    },
-                                                                    crate::testing::contract::FieldContract {
-                                                                        name: "receiver_contact",
-                                                                        ty: crate::testing::contract::TypeContract::String,
-                                                                        required: false,
-                                                                        fixed: None,
-                                                                        credential: None,
-                                                                    },
-                                                                ],
-                                                            ),
-                                                            required: false,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                    ],
-                                                ),
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        10060001, 10060002, 10060003, 10060004, 10060005, 10060006, 10060007, 10060008,
-        10060009, 10060011, 10060012, 10060014, 10060019, 10060020, 10060023, 10060024,
-        10060025, 10060026, 10060031, 268485194, 268485195, 268485196, 268485197,
-        268485216, 268485224, 268485226, 268485227, 268485228,
-    ],
-};

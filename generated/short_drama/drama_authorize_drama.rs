@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::drama_authorize_drama`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuthorizeDramaRequest {
     /// IDs of the dramas to authorize.
@@ -22,27 +23,42 @@ impl DramaAuthorizeDramaRequest {
             authz_expire_time: None,
         }
     }
-    /// Expiry, Unix seconds; 0 or absent means no expiry. WeChat's default: `0`.
-    pub fn authz_expire_time(mut self, authz_expire_time: i64) -> Self {
-        self.authz_expire_time = Some(authz_expire_time);
-        self
+    crate::runtime::setters! {
+        authz_expire_time : i64;
     }
 }
 /// The `DramaAuthorizeDramaResponseResultItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuthorizeDramaResponseResultItem {
     /// Drama ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drama_id: Option<u64>,
     /// Result code for this drama; 0 on success.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errcode: Option<i32>,
     /// Reason for this drama.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errmsg: Option<String>,
 }
 impl DramaAuthorizeDramaResponseResultItem {
@@ -54,24 +70,22 @@ impl DramaAuthorizeDramaResponseResultItem {
             errmsg: None,
         }
     }
-    /// Drama ID.
-    pub fn drama_id(mut self, drama_id: u64) -> Self {
-        self.drama_id = Some(drama_id);
-        self
-    }
-    /// Result code for this drama; 0 on success.
-    pub fn errcode(mut self, errcode: i32) -> Self {
-        self.errcode = Some(errcode);
-        self
-    }
-    /// Reason for this drama.
-    pub fn errmsg(mut self, errmsg: impl Into<String>) -> Self {
-        self.errmsg = Some(errmsg.into());
-        self
+    crate::runtime::setters! {
+        drama_id : u64;
+        errcode : i32;
+        errmsg : impl Into < String >;
     }
 }
 /// What [`crate::Client::drama_authorize_drama`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuthorizeDramaResponse {
     /// Result per drama.
@@ -83,232 +97,48 @@ impl DramaAuthorizeDramaResponse {
     pub fn new() -> Self {
         Self { result: None }
     }
-    /// Result per drama.
-    pub fn result(mut self, result: Vec<DramaAuthorizeDramaResponseResultItem>) -> Self {
-        self.result = Some(result);
-        self
+    crate::runtime::setters! {
+        result : Vec < DramaAuthorizeDramaResponseResultItem >;
     }
 }
-/// An error code returned by [`crate::Client::drama_authorize_drama`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DramaAuthorizeDramaError {
-    /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
-    InitializationPending(crate::ErrorBody),
-    /// `10090001`: The video format is not supported. (retry: none)
-    UnsupportedVideoType(crate::ErrorBody),
-    /// `10090002`: The image format is not supported. (retry: none)
-    UnsupportedImageType(crate::ErrorBody),
-    /// `10090003`: The image URL is not valid. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `10090005`: The resource_type value is not valid. (retry: none)
-    InvalidResourceType(crate::ErrorBody),
-    /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
-    GranteeLacksDramaCategory(crate::ErrorBody),
-    /// `10090039`: The authorization has already been revoked. (retry: none)
-    AuthorizationRevoked(crate::ErrorBody),
-    /// `10090040`: The episode is already used by another drama. (retry: none)
-    EpisodeAlreadyUsed(crate::ErrorBody),
-    /// `10090041`: The drama name does not follow the naming rules. (retry: none)
-    InvalidDramaName(crate::ErrorBody),
-    /// `10090042`: The episode name does not follow the naming rules. (retry: none)
-    InvalidEpisodeName(crate::ErrorBody),
-    /// `10090043`: No such authorization relationship exists. (retry: none)
-    AuthorizationNotFound(crate::ErrorBody),
-    /// `10093011`: The operation failed. (retry: none)
-    OperationFailed(crate::ErrorBody),
-    /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
-    TooFrequent(crate::ErrorBody),
-    /// `10093030`: The resource does not exist. (retry: none)
-    ResourceNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DramaAuthorizeDramaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InitializationPending(_) => "InitializationPending",
-            Self::UnsupportedVideoType(_) => "UnsupportedVideoType",
-            Self::UnsupportedImageType(_) => "UnsupportedImageType",
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::InvalidResourceType(_) => "InvalidResourceType",
-            Self::GranteeLacksDramaCategory(_) => "GranteeLacksDramaCategory",
-            Self::AuthorizationRevoked(_) => "AuthorizationRevoked",
-            Self::EpisodeAlreadyUsed(_) => "EpisodeAlreadyUsed",
-            Self::InvalidDramaName(_) => "InvalidDramaName",
-            Self::InvalidEpisodeName(_) => "InvalidEpisodeName",
-            Self::AuthorizationNotFound(_) => "AuthorizationNotFound",
-            Self::OperationFailed(_) => "OperationFailed",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::TooFrequent(_) => "TooFrequent",
-            Self::ResourceNotFound(_) => "ResourceNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InitializationPending` (-2).
-    pub fn is_initialization_pending(&self) -> bool {
-        matches!(self, Self::InitializationPending(_))
-    }
-    /// Whether this is `UnsupportedVideoType` (10090001).
-    pub fn is_unsupported_video_type(&self) -> bool {
-        matches!(self, Self::UnsupportedVideoType(_))
-    }
-    /// Whether this is `UnsupportedImageType` (10090002).
-    pub fn is_unsupported_image_type(&self) -> bool {
-        matches!(self, Self::UnsupportedImageType(_))
-    }
-    /// Whether this is `InvalidImageUrl` (10090003).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `InvalidResourceType` (10090005).
-    pub fn is_invalid_resource_type(&self) -> bool {
-        matches!(self, Self::InvalidResourceType(_))
-    }
-    /// Whether this is `GranteeLacksDramaCategory` (10090038).
-    pub fn is_grantee_lacks_drama_category(&self) -> bool {
-        matches!(self, Self::GranteeLacksDramaCategory(_))
-    }
-    /// Whether this is `AuthorizationRevoked` (10090039).
-    pub fn is_authorization_revoked(&self) -> bool {
-        matches!(self, Self::AuthorizationRevoked(_))
-    }
-    /// Whether this is `EpisodeAlreadyUsed` (10090040).
-    pub fn is_episode_already_used(&self) -> bool {
-        matches!(self, Self::EpisodeAlreadyUsed(_))
-    }
-    /// Whether this is `InvalidDramaName` (10090041).
-    pub fn is_invalid_drama_name(&self) -> bool {
-        matches!(self, Self::InvalidDramaName(_))
-    }
-    /// Whether this is `InvalidEpisodeName` (10090042).
-    pub fn is_invalid_episode_name(&self) -> bool {
-        matches!(self, Self::InvalidEpisodeName(_))
-    }
-    /// Whether this is `AuthorizationNotFound` (10090043).
-    pub fn is_authorization_not_found(&self) -> bool {
-        matches!(self, Self::AuthorizationNotFound(_))
-    }
-    /// Whether this is `OperationFailed` (10093011).
-    pub fn is_operation_failed(&self) -> bool {
-        matches!(self, Self::OperationFailed(_))
-    }
-    /// Whether this is `InvalidParams` (10093014).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `TooFrequent` (10093023).
-    pub fn is_too_frequent(&self) -> bool {
-        matches!(self, Self::TooFrequent(_))
-    }
-    /// Whether this is `ResourceNotFound` (10093030).
-    pub fn is_resource_not_found(&self) -> bool {
-        matches!(self, Self::ResourceNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::drama_authorize_drama`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DramaAuthorizeDramaError {
+        /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
+        InitializationPending = -2 => Transient, is_initialization_pending;
+        /// `10090001`: The video format is not supported. (retry: none)
+        UnsupportedVideoType = 10090001 => None, is_unsupported_video_type;
+        /// `10090002`: The image format is not supported. (retry: none)
+        UnsupportedImageType = 10090002 => None, is_unsupported_image_type;
+        /// `10090003`: The image URL is not valid. (retry: none)
+        InvalidImageUrl = 10090003 => None, is_invalid_image_url;
+        /// `10090005`: The resource_type value is not valid. (retry: none)
+        InvalidResourceType = 10090005 => None, is_invalid_resource_type;
+        /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
+        GranteeLacksDramaCategory = 10090038 => None, is_grantee_lacks_drama_category;
+        /// `10090039`: The authorization has already been revoked. (retry: none)
+        AuthorizationRevoked = 10090039 => None, is_authorization_revoked;
+        /// `10090040`: The episode is already used by another drama. (retry: none)
+        EpisodeAlreadyUsed = 10090040 => None, is_episode_already_used;
+        /// `10090041`: The drama name does not follow the naming rules. (retry: none)
+        InvalidDramaName = 10090041 => None, is_invalid_drama_name;
+        /// `10090042`: The episode name does not follow the naming rules. (retry: none)
+        InvalidEpisodeName = 10090042 => None, is_invalid_episode_name;
+        /// `10090043`: No such authorization relationship exists. (retry: none)
+        AuthorizationNotFound = 10090043 => None, is_authorization_not_found;
+        /// `10093011`: The operation failed. (retry: none)
+        OperationFailed = 10093011 => None, is_operation_failed;
+        /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
+        InvalidParams = 10093014 => None, is_invalid_params;
+        /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
+        TooFrequent = 10093023 => Throttle, is_too_frequent;
+        /// `10093030`: The resource does not exist. (retry: none)
+        ResourceNotFound = 10093030 => None, is_resource_not_found;
     }
 }
-impl crate::ApiError for DramaAuthorizeDramaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -2 => Self::InitializationPending(body),
-            10090001 => Self::UnsupportedVideoType(body),
-            10090002 => Self::UnsupportedImageType(body),
-            10090003 => Self::InvalidImageUrl(body),
-            10090005 => Self::InvalidResourceType(body),
-            10090038 => Self::GranteeLacksDramaCategory(body),
-            10090039 => Self::AuthorizationRevoked(body),
-            10090040 => Self::EpisodeAlreadyUsed(body),
-            10090041 => Self::InvalidDramaName(body),
-            10090042 => Self::InvalidEpisodeName(body),
-            10090043 => Self::AuthorizationNotFound(body),
-            10093011 => Self::OperationFailed(body),
-            10093014 => Self::InvalidParams(body),
-            10093023 => Self::TooFrequent(body),
-            10093030 => Self::ResourceNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InitializationPending(body) => body,
-            Self::UnsupportedVideoType(body) => body,
-            Self::UnsupportedImageType(body) => body,
-            Self::InvalidImageUrl(body) => body,
-            Self::InvalidResourceType(body) => body,
-            Self::GranteeLacksDramaCategory(body) => body,
-            Self::AuthorizationRevoked(body) => body,
-            Self::EpisodeAlreadyUsed(body) => body,
-            Self::InvalidDramaName(body) => body,
-            Self::InvalidEpisodeName(body) => body,
-            Self::AuthorizationNotFound(body) => body,
-            Self::OperationFailed(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::TooFrequent(body) => body,
-            Self::ResourceNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InitializationPending(_) => crate::RetryKind::Transient,
-            Self::UnsupportedVideoType(_) => crate::RetryKind::None,
-            Self::UnsupportedImageType(_) => crate::RetryKind::None,
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::InvalidResourceType(_) => crate::RetryKind::None,
-            Self::GranteeLacksDramaCategory(_) => crate::RetryKind::None,
-            Self::AuthorizationRevoked(_) => crate::RetryKind::None,
-            Self::EpisodeAlreadyUsed(_) => crate::RetryKind::None,
-            Self::InvalidDramaName(_) => crate::RetryKind::None,
-            Self::InvalidEpisodeName(_) => crate::RetryKind::None,
-            Self::AuthorizationNotFound(_) => crate::RetryKind::None,
-            Self::OperationFailed(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::TooFrequent(_) => crate::RetryKind::Throttle,
-            Self::ResourceNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DramaAuthorizeDramaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DramaAuthorizeDramaError {}
 impl crate::runtime::Operation for DramaAuthorizeDramaRequest {
     type Output = DramaAuthorizeDramaResponse;
     type Error = DramaAuthorizeDramaError;
@@ -321,7 +151,9 @@ impl crate::runtime::Operation for DramaAuthorizeDramaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"authorized_appid!\":\"string\",\"authz_expire_time\":\"int\",\"drama_id!\":{\"array\":\"int\"}}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"result\":{\"array\":{\"object\":{\"drama_id\":\"int\",\"errcode\":\"int\",\"errmsg\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -333,13 +165,14 @@ impl crate::runtime::Operation for DramaAuthorizeDramaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Allow another mini program to play some of your dramas.
     ///
     /// `POST /wxa/sec/vod/authorizedrama` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/authorizedrama/api_authorizedrama.html)
@@ -366,7 +199,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -386,100 +219,14 @@ impl crate::Client {
     /// | 10093023 | `TooFrequent` | Calls are too frequent; wait before retrying. | throttle |
     /// | 10093030 | `ResourceNotFound` | The resource does not exist. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn drama_authorize_drama(
+    #[inline]
+    pub fn drama_authorize_drama(
         &self,
         request: DramaAuthorizeDramaRequest,
-    ) -> Result<DramaAuthorizeDramaResponse, crate::Error<DramaAuthorizeDramaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        DramaAuthorizeDramaResponse,
+        DramaAuthorizeDramaError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `dramaAuthorizeDrama` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DRAMA_AUTHORIZE_DRAMA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "dramaAuthorizeDrama",
-    method: "POST",
-    path: "/wxa/sec/vod/authorizedrama",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "drama_id",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Int,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "authorized_appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "authz_expire_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "result",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "drama_id",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "errcode",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "errmsg",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        -2,
-        10090001,
-        10090002,
-        10090003,
-        10090005,
-        10090038,
-        10090039,
-        10090040,
-        10090041,
-        10090042,
-        10090043,
-        10093011,
-        10093014,
-        10093023,
-        10093030,
-    ],
-};

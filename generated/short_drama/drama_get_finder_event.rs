@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::drama_get_finder_event`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetFinderEventRequest {
     /// Only these events.
@@ -14,35 +15,56 @@ impl DramaGetFinderEventRequest {
     pub fn new() -> Self {
         Self { event_id_list: None }
     }
-    /// Only these events.
-    pub fn event_id_list(mut self, event_id_list: Vec<String>) -> Self {
-        self.event_id_list = Some(event_id_list);
-        self
+    crate::runtime::setters! {
+        event_id_list : Vec < String >;
     }
 }
 /// The `DramaGetFinderEventResponseFinderEventListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetFinderEventResponseFinderEventListItem {
     /// Event ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub encrypted_event_id: Option<String>,
     /// Event name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_name: Option<String>,
     /// Event link.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_url: Option<String>,
     /// AppID of the mini program that submitted the drama for review.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub src_appid: Option<String>,
     /// ID of the drama given by its submitter (a string here).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drama_id: Option<String>,
 }
 impl DramaGetFinderEventResponseFinderEventListItem {
@@ -56,34 +78,24 @@ impl DramaGetFinderEventResponseFinderEventListItem {
             drama_id: None,
         }
     }
-    /// Event ID.
-    pub fn encrypted_event_id(mut self, encrypted_event_id: impl Into<String>) -> Self {
-        self.encrypted_event_id = Some(encrypted_event_id.into());
-        self
-    }
-    /// Event name.
-    pub fn event_name(mut self, event_name: impl Into<String>) -> Self {
-        self.event_name = Some(event_name.into());
-        self
-    }
-    /// Event link.
-    pub fn event_url(mut self, event_url: impl Into<String>) -> Self {
-        self.event_url = Some(event_url.into());
-        self
-    }
-    /// AppID of the mini program that submitted the drama for review.
-    pub fn src_appid(mut self, src_appid: impl Into<String>) -> Self {
-        self.src_appid = Some(src_appid.into());
-        self
-    }
-    /// ID of the drama given by its submitter (a string here).
-    pub fn drama_id(mut self, drama_id: impl Into<String>) -> Self {
-        self.drama_id = Some(drama_id.into());
-        self
+    crate::runtime::setters! {
+        encrypted_event_id : impl Into < String >;
+        event_name : impl Into < String >;
+        event_url : impl Into < String >;
+        src_appid : impl Into < String >;
+        drama_id : impl Into < String >;
     }
 }
 /// What [`crate::Client::drama_get_finder_event`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetFinderEventResponse {
     /// The events.
@@ -95,205 +107,42 @@ impl DramaGetFinderEventResponse {
     pub fn new() -> Self {
         Self { finder_event_list: None }
     }
-    /// The events.
-    pub fn finder_event_list(
-        mut self,
-        finder_event_list: Vec<DramaGetFinderEventResponseFinderEventListItem>,
-    ) -> Self {
-        self.finder_event_list = Some(finder_event_list);
-        self
+    crate::runtime::setters! {
+        finder_event_list : Vec < DramaGetFinderEventResponseFinderEventListItem >;
     }
 }
-/// An error code returned by [`crate::Client::drama_get_finder_event`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DramaGetFinderEventError {
-    /// `1`: The requested item does not exist. (retry: none)
-    NotFound(crate::ErrorBody),
-    /// `2`: A parameter is wrong. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `21000`: The drama is not authorized for playback; authorize it through the server API first. (retry: none)
-    DramaNotAuthorized(crate::ErrorBody),
-    /// `21001`: The user's session key used for encryption does not exist. (retry: none)
-    SessionKeyNotFound(crate::ErrorBody),
-    /// `21002`: The merchant's encrypted payload is not Base64-encoded. (retry: none)
-    PayloadNotBase64(crate::ErrorBody),
-    /// `21003`: The merchant's encrypted payload could not be decrypted; check the scheme and use the user's latest session key. (retry: none)
-    DecryptFailed(crate::ErrorBody),
-    /// `21004`: The decrypted payload is not valid JSON or has wrongly typed fields. (retry: none)
-    InvalidPlaintext(crate::ErrorBody),
-    /// `21005`: openid, src_appid or drama_id in the encrypted payload is empty. (retry: none)
-    MissingEncryptedFields(crate::ErrorBody),
-    /// `21006`: The player parameters do not match those in the encrypted payload. (retry: none)
-    PlayerParamsMismatch(crate::ErrorBody),
-    /// `21007`: The openid in the encrypted payload is invalid. (retry: none)
-    InvalidOpenIdInPayload(crate::ErrorBody),
-    /// `21008`: The developer has not enabled prefetching. (retry: none)
-    PrefetchNotEnabled(crate::ErrorBody),
-    /// `21009`: The merchant's traffic allowance is used up. (retry: none)
-    InsufficientTraffic(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DramaGetFinderEventError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NotFound(_) => "NotFound",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::DramaNotAuthorized(_) => "DramaNotAuthorized",
-            Self::SessionKeyNotFound(_) => "SessionKeyNotFound",
-            Self::PayloadNotBase64(_) => "PayloadNotBase64",
-            Self::DecryptFailed(_) => "DecryptFailed",
-            Self::InvalidPlaintext(_) => "InvalidPlaintext",
-            Self::MissingEncryptedFields(_) => "MissingEncryptedFields",
-            Self::PlayerParamsMismatch(_) => "PlayerParamsMismatch",
-            Self::InvalidOpenIdInPayload(_) => "InvalidOpenIdInPayload",
-            Self::PrefetchNotEnabled(_) => "PrefetchNotEnabled",
-            Self::InsufficientTraffic(_) => "InsufficientTraffic",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NotFound` (1).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound(_))
-    }
-    /// Whether this is `InvalidParams` (2).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `DramaNotAuthorized` (21000).
-    pub fn is_drama_not_authorized(&self) -> bool {
-        matches!(self, Self::DramaNotAuthorized(_))
-    }
-    /// Whether this is `SessionKeyNotFound` (21001).
-    pub fn is_session_key_not_found(&self) -> bool {
-        matches!(self, Self::SessionKeyNotFound(_))
-    }
-    /// Whether this is `PayloadNotBase64` (21002).
-    pub fn is_payload_not_base64(&self) -> bool {
-        matches!(self, Self::PayloadNotBase64(_))
-    }
-    /// Whether this is `DecryptFailed` (21003).
-    pub fn is_decrypt_failed(&self) -> bool {
-        matches!(self, Self::DecryptFailed(_))
-    }
-    /// Whether this is `InvalidPlaintext` (21004).
-    pub fn is_invalid_plaintext(&self) -> bool {
-        matches!(self, Self::InvalidPlaintext(_))
-    }
-    /// Whether this is `MissingEncryptedFields` (21005).
-    pub fn is_missing_encrypted_fields(&self) -> bool {
-        matches!(self, Self::MissingEncryptedFields(_))
-    }
-    /// Whether this is `PlayerParamsMismatch` (21006).
-    pub fn is_player_params_mismatch(&self) -> bool {
-        matches!(self, Self::PlayerParamsMismatch(_))
-    }
-    /// Whether this is `InvalidOpenIdInPayload` (21007).
-    pub fn is_invalid_open_id_in_payload(&self) -> bool {
-        matches!(self, Self::InvalidOpenIdInPayload(_))
-    }
-    /// Whether this is `PrefetchNotEnabled` (21008).
-    pub fn is_prefetch_not_enabled(&self) -> bool {
-        matches!(self, Self::PrefetchNotEnabled(_))
-    }
-    /// Whether this is `InsufficientTraffic` (21009).
-    pub fn is_insufficient_traffic(&self) -> bool {
-        matches!(self, Self::InsufficientTraffic(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::drama_get_finder_event`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DramaGetFinderEventError {
+        /// `1`: The requested item does not exist. (retry: none)
+        NotFound = 1 => None, is_not_found;
+        /// `2`: A parameter is wrong. (retry: none)
+        InvalidParams = 2 => None, is_invalid_params;
+        /// `21000`: The drama is not authorized for playback; authorize it through the server API first. (retry: none)
+        DramaNotAuthorized = 21000 => None, is_drama_not_authorized;
+        /// `21001`: The user's session key used for encryption does not exist. (retry: none)
+        SessionKeyNotFound = 21001 => None, is_session_key_not_found;
+        /// `21002`: The merchant's encrypted payload is not Base64-encoded. (retry: none)
+        PayloadNotBase64 = 21002 => None, is_payload_not_base64;
+        /// `21003`: The merchant's encrypted payload could not be decrypted; check the scheme and use the user's latest session key. (retry: none)
+        DecryptFailed = 21003 => None, is_decrypt_failed;
+        /// `21004`: The decrypted payload is not valid JSON or has wrongly typed fields. (retry: none)
+        InvalidPlaintext = 21004 => None, is_invalid_plaintext;
+        /// `21005`: openid, src_appid or drama_id in the encrypted payload is empty. (retry: none)
+        MissingEncryptedFields = 21005 => None, is_missing_encrypted_fields;
+        /// `21006`: The player parameters do not match those in the encrypted payload. (retry: none)
+        PlayerParamsMismatch = 21006 => None, is_player_params_mismatch;
+        /// `21007`: The openid in the encrypted payload is invalid. (retry: none)
+        InvalidOpenIdInPayload = 21007 => None, is_invalid_open_id_in_payload;
+        /// `21008`: The developer has not enabled prefetching. (retry: none)
+        PrefetchNotEnabled = 21008 => None, is_prefetch_not_enabled;
+        /// `21009`: The merchant's traffic allowance is used up. (retry: none)
+        InsufficientTraffic = 21009 => None, is_insufficient_traffic;
     }
 }
-impl crate::ApiError for DramaGetFinderEventError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::NotFound(body),
-            2 => Self::InvalidParams(body),
-            21000 => Self::DramaNotAuthorized(body),
-            21001 => Self::SessionKeyNotFound(body),
-            21002 => Self::PayloadNotBase64(body),
-            21003 => Self::DecryptFailed(body),
-            21004 => Self::InvalidPlaintext(body),
-            21005 => Self::MissingEncryptedFields(body),
-            21006 => Self::PlayerParamsMismatch(body),
-            21007 => Self::InvalidOpenIdInPayload(body),
-            21008 => Self::PrefetchNotEnabled(body),
-            21009 => Self::InsufficientTraffic(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NotFound(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::DramaNotAuthorized(body) => body,
-            Self::SessionKeyNotFound(body) => body,
-            Self::PayloadNotBase64(body) => body,
-            Self::DecryptFailed(body) => body,
-            Self::InvalidPlaintext(body) => body,
-            Self::MissingEncryptedFields(body) => body,
-            Self::PlayerParamsMismatch(body) => body,
-            Self::InvalidOpenIdInPayload(body) => body,
-            Self::PrefetchNotEnabled(body) => body,
-            Self::InsufficientTraffic(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NotFound(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::DramaNotAuthorized(_) => crate::RetryKind::None,
-            Self::SessionKeyNotFound(_) => crate::RetryKind::None,
-            Self::PayloadNotBase64(_) => crate::RetryKind::None,
-            Self::DecryptFailed(_) => crate::RetryKind::None,
-            Self::InvalidPlaintext(_) => crate::RetryKind::None,
-            Self::MissingEncryptedFields(_) => crate::RetryKind::None,
-            Self::PlayerParamsMismatch(_) => crate::RetryKind::None,
-            Self::InvalidOpenIdInPayload(_) => crate::RetryKind::None,
-            Self::PrefetchNotEnabled(_) => crate::RetryKind::None,
-            Self::InsufficientTraffic(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DramaGetFinderEventError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DramaGetFinderEventError {}
 impl crate::runtime::Operation for DramaGetFinderEventRequest {
     type Output = DramaGetFinderEventResponse;
     type Error = DramaGetFinderEventError;
@@ -306,7 +155,9 @@ impl crate::runtime::Operation for DramaGetFinderEventRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"event_id_list\":{\"array\":\"string\"}}},\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":{\"json\":{\"finder_event_list\":{\"array\":{\"object\":{\"drama_id\":\"string\",\"encrypted_event_id\":\"string\",\"event_name\":\"string\",\"event_url\":\"string\",\"src_appid\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -318,13 +169,14 @@ impl crate::runtime::Operation for DramaGetFinderEventRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the Channels promotion events linked to the mini program's dramas.
     ///
     /// `POST /wxadrama/getfinderevent` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/dramaOthersAPI/api_getfinderevent.html)
@@ -341,7 +193,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -358,84 +210,14 @@ impl crate::Client {
     /// | 21008 | `PrefetchNotEnabled` | The developer has not enabled prefetching. | none |
     /// | 21009 | `InsufficientTraffic` | The merchant's traffic allowance is used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn drama_get_finder_event(
+    #[inline]
+    pub fn drama_get_finder_event(
         &self,
         request: DramaGetFinderEventRequest,
-    ) -> Result<DramaGetFinderEventResponse, crate::Error<DramaGetFinderEventError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        DramaGetFinderEventResponse,
+        DramaGetFinderEventError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `dramaGetFinderEvent` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DRAMA_GET_FINDER_EVENT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "dramaGetFinderEvent",
-    method: "POST",
-    path: "/wxadrama/getfinderevent",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "event_id_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "finder_event_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "encrypted_event_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "event_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "event_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "src_appid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "drama_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009],
-};

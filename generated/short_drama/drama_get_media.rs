@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::drama_get_media`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetMediaRequest {
     /// Media file ID.
@@ -14,83 +15,56 @@ impl DramaGetMediaRequest {
         Self { media_id }
     }
 }
-/// Values of `DramaGetMediaResponseMediaInfoAuditDetailStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaGetMediaResponseMediaInfoAuditDetailStatus {
-    /// `0`: No meaningful value.
-    Invalid,
-    /// `1`: Under review.
-    InReview,
-    /// `2`: Rejected.
-    Rejected,
-    /// `3`: Approved.
-    Approved,
-    /// `4`: Rejected; resubmit with changes.
-    ReturnedForChanges,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaGetMediaResponseMediaInfoAuditDetailStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Invalid => 0,
-            Self::InReview => 1,
-            Self::Rejected => 2,
-            Self::Approved => 3,
-            Self::ReturnedForChanges => 4,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for DramaGetMediaResponseMediaInfoAuditDetailStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Invalid,
-            1 => Self::InReview,
-            2 => Self::Rejected,
-            3 => Self::Approved,
-            4 => Self::ReturnedForChanges,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for DramaGetMediaResponseMediaInfoAuditDetailStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for DramaGetMediaResponseMediaInfoAuditDetailStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DramaGetMediaResponseMediaInfoAuditDetailStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `DramaGetMediaResponseMediaInfoAuditDetailStatus`.
+    pub enum DramaGetMediaResponseMediaInfoAuditDetailStatus {
+        /// `0`: No meaningful value.
+        Invalid = 0;
+        /// `1`: Under review.
+        InReview = 1;
+        /// `2`: Rejected.
+        Rejected = 2;
+        /// `3`: Approved.
+        Approved = 3;
+        /// `4`: Rejected; resubmit with changes.
+        ReturnedForChanges = 4;
     }
 }
 /// The `DramaGetMediaResponseMediaInfoAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetMediaResponseMediaInfoAuditDetail {
     /// Review state; an episode may be approved while its drama is not, and links follow the drama.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<DramaGetMediaResponseMediaInfoAuditDetailStatus>,
     /// Submission time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// Review time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_time: Option<i64>,
     /// Reviewer remark; may be empty.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reason: Option<String>,
     /// IDs of evidence screenshots, readable with the permanent-material download API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,89 +81,109 @@ impl DramaGetMediaResponseMediaInfoAuditDetail {
             evidence_material_id_list: None,
         }
     }
-    /// Review state; an episode may be approved while its drama is not, and links follow the drama.
-    pub fn status(
-        mut self,
-        status: DramaGetMediaResponseMediaInfoAuditDetailStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Submission time, Unix seconds.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Review time, Unix seconds.
-    pub fn audit_time(mut self, audit_time: i64) -> Self {
-        self.audit_time = Some(audit_time);
-        self
-    }
-    /// Reviewer remark; may be empty.
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
-    }
-    /// IDs of evidence screenshots, readable with the permanent-material download API.
-    pub fn evidence_material_id_list(
-        mut self,
-        evidence_material_id_list: Vec<String>,
-    ) -> Self {
-        self.evidence_material_id_list = Some(evidence_material_id_list);
-        self
+    crate::runtime::setters! {
+        status : DramaGetMediaResponseMediaInfoAuditDetailStatus;
+        create_time : i64;
+        audit_time : i64;
+        reason : impl Into < String >;
+        evidence_material_id_list : Vec < String >;
     }
 }
 /// The `DramaGetMediaResponseMediaInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetMediaResponseMediaInfo {
     /// Media file ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub media_id: Option<u64>,
     /// Upload time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// Expiry time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expire_time: Option<i64>,
     /// ID of the drama it belongs to.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drama_id: Option<u64>,
     /// File size in bytes (a string on the wire).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub file_size: Option<String>,
     /// Play length in seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duration: Option<u32>,
     /// File name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Description.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// Temporary link to the cover image.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cover_url: Option<String>,
     /// Temporary link to the original video.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub original_url: Option<String>,
     /// Temporary link to the MP4 rendition.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mp4_url: Option<String>,
     /// Temporary link to the HLS rendition.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hls_url: Option<String>,
     /// Review state of the episode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,77 +208,32 @@ impl DramaGetMediaResponseMediaInfo {
             audit_detail: None,
         }
     }
-    /// Media file ID.
-    pub fn media_id(mut self, media_id: u64) -> Self {
-        self.media_id = Some(media_id);
-        self
-    }
-    /// Upload time, Unix seconds.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Expiry time, Unix seconds.
-    pub fn expire_time(mut self, expire_time: i64) -> Self {
-        self.expire_time = Some(expire_time);
-        self
-    }
-    /// ID of the drama it belongs to.
-    pub fn drama_id(mut self, drama_id: u64) -> Self {
-        self.drama_id = Some(drama_id);
-        self
-    }
-    /// File size in bytes (a string on the wire).
-    pub fn file_size(mut self, file_size: impl Into<String>) -> Self {
-        self.file_size = Some(file_size.into());
-        self
-    }
-    /// Play length in seconds.
-    pub fn duration(mut self, duration: u32) -> Self {
-        self.duration = Some(duration);
-        self
-    }
-    /// File name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Temporary link to the cover image.
-    pub fn cover_url(mut self, cover_url: impl Into<String>) -> Self {
-        self.cover_url = Some(cover_url.into());
-        self
-    }
-    /// Temporary link to the original video.
-    pub fn original_url(mut self, original_url: impl Into<String>) -> Self {
-        self.original_url = Some(original_url.into());
-        self
-    }
-    /// Temporary link to the MP4 rendition.
-    pub fn mp4_url(mut self, mp4_url: impl Into<String>) -> Self {
-        self.mp4_url = Some(mp4_url.into());
-        self
-    }
-    /// Temporary link to the HLS rendition.
-    pub fn hls_url(mut self, hls_url: impl Into<String>) -> Self {
-        self.hls_url = Some(hls_url.into());
-        self
-    }
-    /// Review state of the episode.
-    pub fn audit_detail(
-        mut self,
-        audit_detail: DramaGetMediaResponseMediaInfoAuditDetail,
-    ) -> Self {
-        self.audit_detail = Some(audit_detail);
-        self
+    crate::runtime::setters! {
+        media_id : u64;
+        create_time : i64;
+        expire_time : i64;
+        drama_id : u64;
+        file_size : impl Into < String >;
+        duration : u32;
+        name : impl Into < String >;
+        description : impl Into < String >;
+        cover_url : impl Into < String >;
+        original_url : impl Into < String >;
+        mp4_url : impl Into < String >;
+        hls_url : impl Into < String >;
+        audit_detail : DramaGetMediaResponseMediaInfoAuditDetail;
     }
 }
 /// What [`crate::Client::drama_get_media`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetMediaResponse {
     /// The media file.
@@ -296,232 +245,48 @@ impl DramaGetMediaResponse {
     pub fn new() -> Self {
         Self { media_info: None }
     }
-    /// The media file.
-    pub fn media_info(mut self, media_info: DramaGetMediaResponseMediaInfo) -> Self {
-        self.media_info = Some(media_info);
-        self
+    crate::runtime::setters! {
+        media_info : DramaGetMediaResponseMediaInfo;
     }
 }
-/// An error code returned by [`crate::Client::drama_get_media`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DramaGetMediaError {
-    /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
-    InitializationPending(crate::ErrorBody),
-    /// `10090001`: The video format is not supported. (retry: none)
-    UnsupportedVideoType(crate::ErrorBody),
-    /// `10090002`: The image format is not supported. (retry: none)
-    UnsupportedImageType(crate::ErrorBody),
-    /// `10090003`: The image URL is not valid. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `10090005`: The resource_type value is not valid. (retry: none)
-    InvalidResourceType(crate::ErrorBody),
-    /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
-    GranteeLacksDramaCategory(crate::ErrorBody),
-    /// `10090039`: The authorization has already been revoked. (retry: none)
-    AuthorizationRevoked(crate::ErrorBody),
-    /// `10090040`: The episode is already used by another drama. (retry: none)
-    EpisodeAlreadyUsed(crate::ErrorBody),
-    /// `10090041`: The drama name does not follow the naming rules. (retry: none)
-    InvalidDramaName(crate::ErrorBody),
-    /// `10090042`: The episode name does not follow the naming rules. (retry: none)
-    InvalidEpisodeName(crate::ErrorBody),
-    /// `10090043`: No such authorization relationship exists. (retry: none)
-    AuthorizationNotFound(crate::ErrorBody),
-    /// `10093011`: The operation failed. (retry: none)
-    OperationFailed(crate::ErrorBody),
-    /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
-    TooFrequent(crate::ErrorBody),
-    /// `10093030`: The resource does not exist. (retry: none)
-    ResourceNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DramaGetMediaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InitializationPending(_) => "InitializationPending",
-            Self::UnsupportedVideoType(_) => "UnsupportedVideoType",
-            Self::UnsupportedImageType(_) => "UnsupportedImageType",
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::InvalidResourceType(_) => "InvalidResourceType",
-            Self::GranteeLacksDramaCategory(_) => "GranteeLacksDramaCategory",
-            Self::AuthorizationRevoked(_) => "AuthorizationRevoked",
-            Self::EpisodeAlreadyUsed(_) => "EpisodeAlreadyUsed",
-            Self::InvalidDramaName(_) => "InvalidDramaName",
-            Self::InvalidEpisodeName(_) => "InvalidEpisodeName",
-            Self::AuthorizationNotFound(_) => "AuthorizationNotFound",
-            Self::OperationFailed(_) => "OperationFailed",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::TooFrequent(_) => "TooFrequent",
-            Self::ResourceNotFound(_) => "ResourceNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InitializationPending` (-2).
-    pub fn is_initialization_pending(&self) -> bool {
-        matches!(self, Self::InitializationPending(_))
-    }
-    /// Whether this is `UnsupportedVideoType` (10090001).
-    pub fn is_unsupported_video_type(&self) -> bool {
-        matches!(self, Self::UnsupportedVideoType(_))
-    }
-    /// Whether this is `UnsupportedImageType` (10090002).
-    pub fn is_unsupported_image_type(&self) -> bool {
-        matches!(self, Self::UnsupportedImageType(_))
-    }
-    /// Whether this is `InvalidImageUrl` (10090003).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `InvalidResourceType` (10090005).
-    pub fn is_invalid_resource_type(&self) -> bool {
-        matches!(self, Self::InvalidResourceType(_))
-    }
-    /// Whether this is `GranteeLacksDramaCategory` (10090038).
-    pub fn is_grantee_lacks_drama_category(&self) -> bool {
-        matches!(self, Self::GranteeLacksDramaCategory(_))
-    }
-    /// Whether this is `AuthorizationRevoked` (10090039).
-    pub fn is_authorization_revoked(&self) -> bool {
-        matches!(self, Self::AuthorizationRevoked(_))
-    }
-    /// Whether this is `EpisodeAlreadyUsed` (10090040).
-    pub fn is_episode_already_used(&self) -> bool {
-        matches!(self, Self::EpisodeAlreadyUsed(_))
-    }
-    /// Whether this is `InvalidDramaName` (10090041).
-    pub fn is_invalid_drama_name(&self) -> bool {
-        matches!(self, Self::InvalidDramaName(_))
-    }
-    /// Whether this is `InvalidEpisodeName` (10090042).
-    pub fn is_invalid_episode_name(&self) -> bool {
-        matches!(self, Self::InvalidEpisodeName(_))
-    }
-    /// Whether this is `AuthorizationNotFound` (10090043).
-    pub fn is_authorization_not_found(&self) -> bool {
-        matches!(self, Self::AuthorizationNotFound(_))
-    }
-    /// Whether this is `OperationFailed` (10093011).
-    pub fn is_operation_failed(&self) -> bool {
-        matches!(self, Self::OperationFailed(_))
-    }
-    /// Whether this is `InvalidParams` (10093014).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `TooFrequent` (10093023).
-    pub fn is_too_frequent(&self) -> bool {
-        matches!(self, Self::TooFrequent(_))
-    }
-    /// Whether this is `ResourceNotFound` (10093030).
-    pub fn is_resource_not_found(&self) -> bool {
-        matches!(self, Self::ResourceNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::drama_get_media`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DramaGetMediaError {
+        /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
+        InitializationPending = -2 => Transient, is_initialization_pending;
+        /// `10090001`: The video format is not supported. (retry: none)
+        UnsupportedVideoType = 10090001 => None, is_unsupported_video_type;
+        /// `10090002`: The image format is not supported. (retry: none)
+        UnsupportedImageType = 10090002 => None, is_unsupported_image_type;
+        /// `10090003`: The image URL is not valid. (retry: none)
+        InvalidImageUrl = 10090003 => None, is_invalid_image_url;
+        /// `10090005`: The resource_type value is not valid. (retry: none)
+        InvalidResourceType = 10090005 => None, is_invalid_resource_type;
+        /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
+        GranteeLacksDramaCategory = 10090038 => None, is_grantee_lacks_drama_category;
+        /// `10090039`: The authorization has already been revoked. (retry: none)
+        AuthorizationRevoked = 10090039 => None, is_authorization_revoked;
+        /// `10090040`: The episode is already used by another drama. (retry: none)
+        EpisodeAlreadyUsed = 10090040 => None, is_episode_already_used;
+        /// `10090041`: The drama name does not follow the naming rules. (retry: none)
+        InvalidDramaName = 10090041 => None, is_invalid_drama_name;
+        /// `10090042`: The episode name does not follow the naming rules. (retry: none)
+        InvalidEpisodeName = 10090042 => None, is_invalid_episode_name;
+        /// `10090043`: No such authorization relationship exists. (retry: none)
+        AuthorizationNotFound = 10090043 => None, is_authorization_not_found;
+        /// `10093011`: The operation failed. (retry: none)
+        OperationFailed = 10093011 => None, is_operation_failed;
+        /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
+        InvalidParams = 10093014 => None, is_invalid_params;
+        /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
+        TooFrequent = 10093023 => Throttle, is_too_frequent;
+        /// `10093030`: The resource does not exist. (retry: none)
+        ResourceNotFound = 10093030 => None, is_resource_not_found;
     }
 }
-impl crate::ApiError for DramaGetMediaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -2 => Self::InitializationPending(body),
-            10090001 => Self::UnsupportedVideoType(body),
-            10090002 => Self::UnsupportedImageType(body),
-            10090003 => Self::InvalidImageUrl(body),
-            10090005 => Self::InvalidResourceType(body),
-            10090038 => Self::GranteeLacksDramaCategory(body),
-            10090039 => Self::AuthorizationRevoked(body),
-            10090040 => Self::EpisodeAlreadyUsed(body),
-            10090041 => Self::InvalidDramaName(body),
-            10090042 => Self::InvalidEpisodeName(body),
-            10090043 => Self::AuthorizationNotFound(body),
-            10093011 => Self::OperationFailed(body),
-            10093014 => Self::InvalidParams(body),
-            10093023 => Self::TooFrequent(body),
-            10093030 => Self::ResourceNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InitializationPending(body) => body,
-            Self::UnsupportedVideoType(body) => body,
-            Self::UnsupportedImageType(body) => body,
-            Self::InvalidImageUrl(body) => body,
-            Self::InvalidResourceType(body) => body,
-            Self::GranteeLacksDramaCategory(body) => body,
-            Self::AuthorizationRevoked(body) => body,
-            Self::EpisodeAlreadyUsed(body) => body,
-            Self::InvalidDramaName(body) => body,
-            Self::InvalidEpisodeName(body) => body,
-            Self::AuthorizationNotFound(body) => body,
-            Self::OperationFailed(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::TooFrequent(body) => body,
-            Self::ResourceNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InitializationPending(_) => crate::RetryKind::Transient,
-            Self::UnsupportedVideoType(_) => crate::RetryKind::None,
-            Self::UnsupportedImageType(_) => crate::RetryKind::None,
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::InvalidResourceType(_) => crate::RetryKind::None,
-            Self::GranteeLacksDramaCategory(_) => crate::RetryKind::None,
-            Self::AuthorizationRevoked(_) => crate::RetryKind::None,
-            Self::EpisodeAlreadyUsed(_) => crate::RetryKind::None,
-            Self::InvalidDramaName(_) => crate::RetryKind::None,
-            Self::InvalidEpisodeName(_) => crate::RetryKind::None,
-            Self::AuthorizationNotFound(_) => crate::RetryKind::None,
-            Self::OperationFailed(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::TooFrequent(_) => crate::RetryKind::Throttle,
-            Self::ResourceNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DramaGetMediaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DramaGetMediaError {}
 impl crate::runtime::Operation for DramaGetMediaRequest {
     type Output = DramaGetMediaResponse;
     type Error = DramaGetMediaError;
@@ -534,7 +299,9 @@ impl crate::runtime::Operation for DramaGetMediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"media_id!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"media_info\":{\"object\":{\"audit_detail\":{\"object\":{\"audit_time\":\"int\",\"create_time\":\"int\",\"evidence_material_id_list\":{\"array\":\"string\"},\"reason\":\"string\",\"status\":{\"enum\":[0,1,2,3,4]}}},\"cover_url\":\"string\",\"create_time\":\"int\",\"description\":\"string\",\"drama_id\":\"int\",\"duration\":\"int\",\"expire_time\":\"int\",\"file_size\":\"string\",\"hls_url\":\"string\",\"media_id\":\"int\",\"mp4_url\":\"string\",\"name\":\"string\",\"original_url\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -546,13 +313,14 @@ impl crate::runtime::Operation for DramaGetMediaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the details of one uploaded media file, for back-office use.
     ///
     /// `POST /wxa/sec/vod/getmedia` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/vod_media/api_getmedia.html)
@@ -569,7 +337,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -589,194 +357,11 @@ impl crate::Client {
     /// | 10093023 | `TooFrequent` | Calls are too frequent; wait before retrying. | throttle |
     /// | 10093030 | `ResourceNotFound` | The resource does not exist. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn drama_get_media(
+    #[inline]
+    pub fn drama_get_media(
         &self,
         request: DramaGetMediaRequest,
-    ) -> Result<DramaGetMediaResponse, crate::Error<DramaGetMediaError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<DramaGetMediaResponse, DramaGetMediaError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `dramaGetMedia` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DRAMA_GET_MEDIA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "dramaGetMedia",
-    method: "POST",
-    path: "/wxa/sec/vod/getmedia",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "media_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "media_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "media_id",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "create_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "expire_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "drama_id",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "file_size",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "duration",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "description",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cover_url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "original_url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "mp4_url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "hls_url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "audit_detail",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "status",
-                                        ty: crate::testing::contract::TypeContract::IntEnum(
-                                            &[0, 1, 2, 3, 4],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "create_time",
-                                        ty: crate::testing::contract::TypeContract::Int,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "audit_time",
-                                        ty: crate::testing::contract::TypeContract::Int,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "reason",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "evidence_material_id_list",
-                                        ty: crate::testing::contract::TypeContract::Array(
-                                            &crate::testing::contract::TypeContract::String,
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        -2,
-        10090001,
-        10090002,
-        10090003,
-        10090005,
-        10090038,
-        10090039,
-        10090040,
-        10090041,
-        10090042,
-        10090043,
-        10093011,
-        10093014,
-        10093023,
-        10093030,
-    ],
-};

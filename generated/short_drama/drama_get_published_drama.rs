@@ -12,20 +12,37 @@ impl DramaGetPublishedDramaRequest {
     }
 }
 /// The `DramaGetPublishedDramaResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetPublishedDramaResponseListItem {
     /// AppID of the mini program that submitted the drama for review.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub src_appid: Option<String>,
     /// ID of the drama given by its submitter (a string here).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drama_id: Option<String>,
     /// Publish time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub publish_time: Option<i64>,
 }
 impl DramaGetPublishedDramaResponseListItem {
@@ -37,24 +54,22 @@ impl DramaGetPublishedDramaResponseListItem {
             publish_time: None,
         }
     }
-    /// AppID of the mini program that submitted the drama for review.
-    pub fn src_appid(mut self, src_appid: impl Into<String>) -> Self {
-        self.src_appid = Some(src_appid.into());
-        self
-    }
-    /// ID of the drama given by its submitter (a string here).
-    pub fn drama_id(mut self, drama_id: impl Into<String>) -> Self {
-        self.drama_id = Some(drama_id.into());
-        self
-    }
-    /// Publish time, Unix seconds.
-    pub fn publish_time(mut self, publish_time: i64) -> Self {
-        self.publish_time = Some(publish_time);
-        self
+    crate::runtime::setters! {
+        src_appid : impl Into < String >;
+        drama_id : impl Into < String >;
+        publish_time : i64;
     }
 }
 /// What [`crate::Client::drama_get_published_drama`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetPublishedDramaResponse {
     /// The dramas.
@@ -66,202 +81,42 @@ impl DramaGetPublishedDramaResponse {
     pub fn new() -> Self {
         Self { list: None }
     }
-    /// The dramas.
-    pub fn list(mut self, list: Vec<DramaGetPublishedDramaResponseListItem>) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        list : Vec < DramaGetPublishedDramaResponseListItem >;
     }
 }
-/// An error code returned by [`crate::Client::drama_get_published_drama`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DramaGetPublishedDramaError {
-    /// `1`: The requested item does not exist. (retry: none)
-    NotFound(crate::ErrorBody),
-    /// `2`: A parameter is wrong. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `21000`: The drama is not authorized for playback; authorize it through the server API first. (retry: none)
-    DramaNotAuthorized(crate::ErrorBody),
-    /// `21001`: The user's session key used for encryption does not exist. (retry: none)
-    SessionKeyNotFound(crate::ErrorBody),
-    /// `21002`: The merchant's encrypted payload is not Base64-encoded. (retry: none)
-    PayloadNotBase64(crate::ErrorBody),
-    /// `21003`: The merchant's encrypted payload could not be decrypted; check the scheme and use the user's latest session key. (retry: none)
-    DecryptFailed(crate::ErrorBody),
-    /// `21004`: The decrypted payload is not valid JSON or has wrongly typed fields. (retry: none)
-    InvalidPlaintext(crate::ErrorBody),
-    /// `21005`: openid, src_appid or drama_id in the encrypted payload is empty. (retry: none)
-    MissingEncryptedFields(crate::ErrorBody),
-    /// `21006`: The player parameters do not match those in the encrypted payload. (retry: none)
-    PlayerParamsMismatch(crate::ErrorBody),
-    /// `21007`: The openid in the encrypted payload is invalid. (retry: none)
-    InvalidOpenIdInPayload(crate::ErrorBody),
-    /// `21008`: The developer has not enabled prefetching. (retry: none)
-    PrefetchNotEnabled(crate::ErrorBody),
-    /// `21009`: The merchant's traffic allowance is used up. (retry: none)
-    InsufficientTraffic(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DramaGetPublishedDramaError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NotFound(_) => "NotFound",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::DramaNotAuthorized(_) => "DramaNotAuthorized",
-            Self::SessionKeyNotFound(_) => "SessionKeyNotFound",
-            Self::PayloadNotBase64(_) => "PayloadNotBase64",
-            Self::DecryptFailed(_) => "DecryptFailed",
-            Self::InvalidPlaintext(_) => "InvalidPlaintext",
-            Self::MissingEncryptedFields(_) => "MissingEncryptedFields",
-            Self::PlayerParamsMismatch(_) => "PlayerParamsMismatch",
-            Self::InvalidOpenIdInPayload(_) => "InvalidOpenIdInPayload",
-            Self::PrefetchNotEnabled(_) => "PrefetchNotEnabled",
-            Self::InsufficientTraffic(_) => "InsufficientTraffic",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NotFound` (1).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound(_))
-    }
-    /// Whether this is `InvalidParams` (2).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `DramaNotAuthorized` (21000).
-    pub fn is_drama_not_authorized(&self) -> bool {
-        matches!(self, Self::DramaNotAuthorized(_))
-    }
-    /// Whether this is `SessionKeyNotFound` (21001).
-    pub fn is_session_key_not_found(&self) -> bool {
-        matches!(self, Self::SessionKeyNotFound(_))
-    }
-    /// Whether this is `PayloadNotBase64` (21002).
-    pub fn is_payload_not_base64(&self) -> bool {
-        matches!(self, Self::PayloadNotBase64(_))
-    }
-    /// Whether this is `DecryptFailed` (21003).
-    pub fn is_decrypt_failed(&self) -> bool {
-        matches!(self, Self::DecryptFailed(_))
-    }
-    /// Whether this is `InvalidPlaintext` (21004).
-    pub fn is_invalid_plaintext(&self) -> bool {
-        matches!(self, Self::InvalidPlaintext(_))
-    }
-    /// Whether this is `MissingEncryptedFields` (21005).
-    pub fn is_missing_encrypted_fields(&self) -> bool {
-        matches!(self, Self::MissingEncryptedFields(_))
-    }
-    /// Whether this is `PlayerParamsMismatch` (21006).
-    pub fn is_player_params_mismatch(&self) -> bool {
-        matches!(self, Self::PlayerParamsMismatch(_))
-    }
-    /// Whether this is `InvalidOpenIdInPayload` (21007).
-    pub fn is_invalid_open_id_in_payload(&self) -> bool {
-        matches!(self, Self::InvalidOpenIdInPayload(_))
-    }
-    /// Whether this is `PrefetchNotEnabled` (21008).
-    pub fn is_prefetch_not_enabled(&self) -> bool {
-        matches!(self, Self::PrefetchNotEnabled(_))
-    }
-    /// Whether this is `InsufficientTraffic` (21009).
-    pub fn is_insufficient_traffic(&self) -> bool {
-        matches!(self, Self::InsufficientTraffic(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::drama_get_published_drama`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DramaGetPublishedDramaError {
+        /// `1`: The requested item does not exist. (retry: none)
+        NotFound = 1 => None, is_not_found;
+        /// `2`: A parameter is wrong. (retry: none)
+        InvalidParams = 2 => None, is_invalid_params;
+        /// `21000`: The drama is not authorized for playback; authorize it through the server API first. (retry: none)
+        DramaNotAuthorized = 21000 => None, is_drama_not_authorized;
+        /// `21001`: The user's session key used for encryption does not exist. (retry: none)
+        SessionKeyNotFound = 21001 => None, is_session_key_not_found;
+        /// `21002`: The merchant's encrypted payload is not Base64-encoded. (retry: none)
+        PayloadNotBase64 = 21002 => None, is_payload_not_base64;
+        /// `21003`: The merchant's encrypted payload could not be decrypted; check the scheme and use the user's latest session key. (retry: none)
+        DecryptFailed = 21003 => None, is_decrypt_failed;
+        /// `21004`: The decrypted payload is not valid JSON or has wrongly typed fields. (retry: none)
+        InvalidPlaintext = 21004 => None, is_invalid_plaintext;
+        /// `21005`: openid, src_appid or drama_id in the encrypted payload is empty. (retry: none)
+        MissingEncryptedFields = 21005 => None, is_missing_encrypted_fields;
+        /// `21006`: The player parameters do not match those in the encrypted payload. (retry: none)
+        PlayerParamsMismatch = 21006 => None, is_player_params_mismatch;
+        /// `21007`: The openid in the encrypted payload is invalid. (retry: none)
+        InvalidOpenIdInPayload = 21007 => None, is_invalid_open_id_in_payload;
+        /// `21008`: The developer has not enabled prefetching. (retry: none)
+        PrefetchNotEnabled = 21008 => None, is_prefetch_not_enabled;
+        /// `21009`: The merchant's traffic allowance is used up. (retry: none)
+        InsufficientTraffic = 21009 => None, is_insufficient_traffic;
     }
 }
-impl crate::ApiError for DramaGetPublishedDramaError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::NotFound(body),
-            2 => Self::InvalidParams(body),
-            21000 => Self::DramaNotAuthorized(body),
-            21001 => Self::SessionKeyNotFound(body),
-            21002 => Self::PayloadNotBase64(body),
-            21003 => Self::DecryptFailed(body),
-            21004 => Self::InvalidPlaintext(body),
-            21005 => Self::MissingEncryptedFields(body),
-            21006 => Self::PlayerParamsMismatch(body),
-            21007 => Self::InvalidOpenIdInPayload(body),
-            21008 => Self::PrefetchNotEnabled(body),
-            21009 => Self::InsufficientTraffic(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NotFound(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::DramaNotAuthorized(body) => body,
-            Self::SessionKeyNotFound(body) => body,
-            Self::PayloadNotBase64(body) => body,
-            Self::DecryptFailed(body) => body,
-            Self::InvalidPlaintext(body) => body,
-            Self::MissingEncryptedFields(body) => body,
-            Self::PlayerParamsMismatch(body) => body,
-            Self::InvalidOpenIdInPayload(body) => body,
-            Self::PrefetchNotEnabled(body) => body,
-            Self::InsufficientTraffic(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NotFound(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::DramaNotAuthorized(_) => crate::RetryKind::None,
-            Self::SessionKeyNotFound(_) => crate::RetryKind::None,
-            Self::PayloadNotBase64(_) => crate::RetryKind::None,
-            Self::DecryptFailed(_) => crate::RetryKind::None,
-            Self::InvalidPlaintext(_) => crate::RetryKind::None,
-            Self::MissingEncryptedFields(_) => crate::RetryKind::None,
-            Self::PlayerParamsMismatch(_) => crate::RetryKind::None,
-            Self::InvalidOpenIdInPayload(_) => crate::RetryKind::None,
-            Self::PrefetchNotEnabled(_) => crate::RetryKind::None,
-            Self::InsufficientTraffic(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DramaGetPublishedDramaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DramaGetPublishedDramaError {}
 impl crate::runtime::Operation for DramaGetPublishedDramaRequest {
     type Output = DramaGetPublishedDramaResponse;
     type Error = DramaGetPublishedDramaError;
@@ -274,7 +129,9 @@ impl crate::runtime::Operation for DramaGetPublishedDramaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"drama_id\":\"string\",\"publish_time\":\"int\",\"src_appid\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -286,13 +143,14 @@ impl crate::runtime::Operation for DramaGetPublishedDramaRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the dramas set to publish with dramaPublishDrama.
     ///
     /// `POST /wxadrama/developergetpublisheddrama` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/dramaOthersAPI/api_developergetpublisheddrama.html)
@@ -309,7 +167,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -326,61 +184,14 @@ impl crate::Client {
     /// | 21008 | `PrefetchNotEnabled` | The developer has not enabled prefetching. | none |
     /// | 21009 | `InsufficientTraffic` | The merchant's traffic allowance is used up. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn drama_get_published_drama(
+    #[inline]
+    pub fn drama_get_published_drama(
         &self,
         request: DramaGetPublishedDramaRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         DramaGetPublishedDramaResponse,
-        crate::Error<DramaGetPublishedDramaError>,
+        DramaGetPublishedDramaError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `dramaGetPublishedDrama` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DRAMA_GET_PUBLISHED_DRAMA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "dramaGetPublishedDrama",
-    method: "POST",
-    path: "/wxadrama/developergetpublisheddrama",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "src_appid",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "drama_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "publish_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::drama_list_dramas`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasRequest {
     /// Page size, at most 100.
@@ -17,19 +18,17 @@ impl DramaListDramasRequest {
     pub fn new() -> Self {
         Self { limit: None, offset: None }
     }
-    /// Page size, at most 100.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-    /// Offset of the first result.
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = Some(offset);
-        self
+    crate::runtime::setters! {
+        limit : u32;
+        offset : u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.limit {
             crate::runtime::check::range(
                 parent,
@@ -42,124 +41,44 @@ impl DramaListDramasRequest {
         Ok(())
     }
 }
-/// Values of `DramaListDramasResponseDramaInfoListItemAuditDetailStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
-    /// `0`: No meaningful value.
-    Invalid,
-    /// `1`: Under review.
-    InReview,
-    /// `2`: Finally rejected.
-    Failed,
-    /// `3`: Approved.
-    Approved,
-    /// `4`: Rejected; resubmit with changes.
-    ReturnedForChanges,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Invalid => 0,
-            Self::InReview => 1,
-            Self::Failed => 2,
-            Self::Approved => 3,
-            Self::ReturnedForChanges => 4,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `DramaListDramasResponseDramaInfoListItemAuditDetailStatus`.
+    pub enum DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
+        /// `0`: No meaningful value.
+        Invalid = 0;
+        /// `1`: Under review.
+        InReview = 1;
+        /// `2`: Finally rejected.
+        Failed = 2;
+        /// `3`: Approved.
+        Approved = 3;
+        /// `4`: Rejected; resubmit with changes.
+        ReturnedForChanges = 4;
     }
 }
-impl From<i64> for DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Invalid,
-            1 => Self::InReview,
-            2 => Self::Failed,
-            3 => Self::Approved,
-            4 => Self::ReturnedForChanges,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DramaListDramasResponseDramaInfoListItemAuditDetailStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `DramaListDramasResponseDramaInfoListItemAuditDetailAuditType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
-    /// `0`: First submission.
-    FirstSubmission,
-    /// `1`: Resubmission.
-    Resubmission,
-    /// `2`: Episode replacement.
-    ReplaceEpisodes,
-    /// `3`: Change of basic information.
-    ModifyBasicInfo,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::FirstSubmission => 0,
-            Self::Resubmission => 1,
-            Self::ReplaceEpisodes => 2,
-            Self::ModifyBasicInfo => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::FirstSubmission,
-            1 => Self::Resubmission,
-            2 => Self::ReplaceEpisodes,
-            3 => Self::ModifyBasicInfo,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `DramaListDramasResponseDramaInfoListItemAuditDetailAuditType`.
+    pub enum DramaListDramasResponseDramaInfoListItemAuditDetailAuditType {
+        /// `0`: First submission.
+        FirstSubmission = 0;
+        /// `1`: Resubmission.
+        Resubmission = 1;
+        /// `2`: Episode replacement.
+        ReplaceEpisodes = 2;
+        /// `3`: Change of basic information.
+        ModifyBasicInfo = 3;
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemAuditDetail {
     /// Review state.
@@ -169,12 +88,18 @@ pub struct DramaListDramasResponseDramaInfoListItemAuditDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_type: Option<DramaListDramasResponseDramaInfoListItemAuditDetailAuditType>,
     /// Submission time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// Review time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_time: Option<i64>,
 }
 impl DramaListDramasResponseDramaInfoListItemAuditDetail {
@@ -187,40 +112,31 @@ impl DramaListDramasResponseDramaInfoListItemAuditDetail {
             audit_time: None,
         }
     }
-    /// Review state.
-    pub fn status(
-        mut self,
-        status: DramaListDramasResponseDramaInfoListItemAuditDetailStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Kind of review (only filled in event messages).
-    pub fn audit_type(
-        mut self,
-        audit_type: DramaListDramasResponseDramaInfoListItemAuditDetailAuditType,
-    ) -> Self {
-        self.audit_type = Some(audit_type);
-        self
-    }
-    /// Submission time, Unix seconds.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Review time, Unix seconds.
-    pub fn audit_time(mut self, audit_time: i64) -> Self {
-        self.audit_time = Some(audit_time);
-        self
+    crate::runtime::setters! {
+        status : DramaListDramasResponseDramaInfoListItemAuditDetailStatus;
+        audit_type : DramaListDramasResponseDramaInfoListItemAuditDetailAuditType;
+        create_time : i64;
+        audit_time : i64;
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemMediaListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemMediaListItem {
     /// Media file ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub media_id: Option<u64>,
 }
 impl DramaListDramasResponseDramaInfoListItemMediaListItem {
@@ -228,14 +144,19 @@ impl DramaListDramasResponseDramaInfoListItemMediaListItem {
     pub fn new() -> Self {
         Self { media_id: None }
     }
-    /// Media file ID.
-    pub fn media_id(mut self, media_id: u64) -> Self {
-        self.media_id = Some(media_id);
-        self
+    crate::runtime::setters! {
+        media_id : u64;
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemActorListActorItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemActorListActorItem {
     /// Actor's name: Chinese, Latin letters and the middle dot, up to 30 characters.
@@ -268,7 +189,14 @@ impl DramaListDramasResponseDramaInfoListItemActorListActorItem {
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemActorList` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemActorList {
     /// The actors.
@@ -282,100 +210,93 @@ impl DramaListDramasResponseDramaInfoListItemActorList {
         Self { actor }
     }
 }
-/// Values of `DramaListDramasResponseDramaInfoListItemStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaListDramasResponseDramaInfoListItemStatus {
-    /// `0`: Normal, playable.
-    Playable,
-    /// `1`: Under review.
-    InReview,
-    /// `2`: Review failed.
-    ReviewFailed,
-    /// `3`: Taken down by the platform.
-    TakenDown,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaListDramasResponseDramaInfoListItemStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Playable => 0,
-            Self::InReview => 1,
-            Self::ReviewFailed => 2,
-            Self::TakenDown => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for DramaListDramasResponseDramaInfoListItemStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Playable,
-            1 => Self::InReview,
-            2 => Self::ReviewFailed,
-            3 => Self::TakenDown,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for DramaListDramasResponseDramaInfoListItemStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for DramaListDramasResponseDramaInfoListItemStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DramaListDramasResponseDramaInfoListItemStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `DramaListDramasResponseDramaInfoListItemStatus`.
+    pub enum DramaListDramasResponseDramaInfoListItemStatus {
+        /// `0`: Normal, playable.
+        Playable = 0;
+        /// `1`: Under review.
+        InReview = 1;
+        /// `2`: Review failed.
+        ReviewFailed = 2;
+        /// `3`: Taken down by the platform.
+        TakenDown = 3;
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItem {
     /// Drama ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drama_id: Option<u64>,
     /// Creation time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// Drama name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Poster link, copied from cover_material_id.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cover_url: Option<String>,
     /// Number of episodes.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub media_count: Option<u32>,
     /// Producer.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub producer: Option<String>,
     /// Screenwriter.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub playwright: Option<String>,
     /// Synopsis.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// Radio and TV programme production licence.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub production_license: Option<String>,
     /// Review state of the drama.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -384,16 +305,25 @@ pub struct DramaListDramasResponseDramaInfoListItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_list: Option<Vec<DramaListDramasResponseDramaInfoListItemMediaListItem>>,
     /// 1 when the review was expedited, 0 or absent otherwise.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expedited: Option<i32>,
     /// Recommendation line.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recommendations: Option<String>,
     /// Promotion poster.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub promotion_poster: Option<String>,
     /// Cast.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -424,101 +354,35 @@ impl DramaListDramasResponseDramaInfoListItem {
             status: None,
         }
     }
-    /// Drama ID.
-    pub fn drama_id(mut self, drama_id: u64) -> Self {
-        self.drama_id = Some(drama_id);
-        self
-    }
-    /// Creation time, Unix seconds.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Drama name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Poster link, copied from cover_material_id.
-    pub fn cover_url(mut self, cover_url: impl Into<String>) -> Self {
-        self.cover_url = Some(cover_url.into());
-        self
-    }
-    /// Number of episodes.
-    pub fn media_count(mut self, media_count: u32) -> Self {
-        self.media_count = Some(media_count);
-        self
-    }
-    /// Producer.
-    pub fn producer(mut self, producer: impl Into<String>) -> Self {
-        self.producer = Some(producer.into());
-        self
-    }
-    /// Screenwriter.
-    pub fn playwright(mut self, playwright: impl Into<String>) -> Self {
-        self.playwright = Some(playwright.into());
-        self
-    }
-    /// Synopsis.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Radio and TV programme production licence.
-    pub fn production_license(mut self, production_license: impl Into<String>) -> Self {
-        self.production_license = Some(production_license.into());
-        self
-    }
-    /// Review state of the drama.
-    pub fn audit_detail(
-        mut self,
-        audit_detail: DramaListDramasResponseDramaInfoListItemAuditDetail,
-    ) -> Self {
-        self.audit_detail = Some(audit_detail);
-        self
-    }
-    /// The episodes.
-    pub fn media_list(
-        mut self,
-        media_list: Vec<DramaListDramasResponseDramaInfoListItemMediaListItem>,
-    ) -> Self {
-        self.media_list = Some(media_list);
-        self
-    }
-    /// 1 when the review was expedited, 0 or absent otherwise.
-    pub fn expedited(mut self, expedited: i32) -> Self {
-        self.expedited = Some(expedited);
-        self
-    }
-    /// Recommendation line.
-    pub fn recommendations(mut self, recommendations: impl Into<String>) -> Self {
-        self.recommendations = Some(recommendations.into());
-        self
-    }
-    /// Promotion poster.
-    pub fn promotion_poster(mut self, promotion_poster: impl Into<String>) -> Self {
-        self.promotion_poster = Some(promotion_poster.into());
-        self
-    }
-    /// Cast.
-    pub fn actor_list(
-        mut self,
-        actor_list: DramaListDramasResponseDramaInfoListItemActorList,
-    ) -> Self {
-        self.actor_list = Some(actor_list);
-        self
-    }
-    /// Drama state.
-    pub fn status(
-        mut self,
-        status: DramaListDramasResponseDramaInfoListItemStatus,
-    ) -> Self {
-        self.status = Some(status);
-        self
+    crate::runtime::setters! {
+        drama_id : u64;
+        create_time : i64;
+        name : impl Into < String >;
+        cover_url : impl Into < String >;
+        media_count : u32;
+        producer : impl Into < String >;
+        playwright : impl Into < String >;
+        description : impl Into < String >;
+        production_license : impl Into < String >;
+        audit_detail : DramaListDramasResponseDramaInfoListItemAuditDetail;
+        media_list : Vec < DramaListDramasResponseDramaInfoListItemMediaListItem >;
+        expedited : i32;
+        recommendations : impl Into < String >;
+        promotion_poster : impl Into < String >;
+        actor_list : DramaListDramasResponseDramaInfoListItemActorList;
+        status : DramaListDramasResponseDramaInfoListItemStatus;
     }
 }
 /// What [`crate::Client::drama_list_dramas`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponse {
     /// The dramas.
@@ -530,235 +394,48 @@ impl DramaListDramasResponse {
     pub fn new() -> Self {
         Self { drama_info_list: None }
     }
-    /// The dramas.
-    pub fn drama_info_list(
-        mut self,
-        drama_info_list: Vec<DramaListDramasResponseDramaInfoListItem>,
-    ) -> Self {
-        self.drama_info_list = Some(drama_info_list);
-        self
+    crate::runtime::setters! {
+        drama_info_list : Vec < DramaListDramasResponseDramaInfoListItem >;
     }
 }
-/// An error code returned by [`crate::Client::drama_list_dramas`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DramaListDramasError {
-    /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
-    InitializationPending(crate::ErrorBody),
-    /// `10090001`: The video format is not supported. (retry: none)
-    UnsupportedVideoType(crate::ErrorBody),
-    /// `10090002`: The image format is not supported. (retry: none)
-    UnsupportedImageType(crate::ErrorBody),
-    /// `10090003`: The image URL is not valid. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `10090005`: The resource_type value is not valid. (retry: none)
-    InvalidResourceType(crate::ErrorBody),
-    /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
-    GranteeLacksDramaCategory(crate::ErrorBody),
-    /// `10090039`: The authorization has already been revoked. (retry: none)
-    AuthorizationRevoked(crate::ErrorBody),
-    /// `10090040`: The episode is already used by another drama. (retry: none)
-    EpisodeAlreadyUsed(crate::ErrorBody),
-    /// `10090041`: The drama name does not follow the naming rules. (retry: none)
-    InvalidDramaName(crate::ErrorBody),
-    /// `10090042`: The episode name does not follow the naming rules. (retry: none)
-    InvalidEpisodeName(crate::ErrorBody),
-    /// `10090043`: No such authorization relationship exists. (retry: none)
-    AuthorizationNotFound(crate::ErrorBody),
-    /// `10093011`: The operation failed. (retry: none)
-    OperationFailed(crate::ErrorBody),
-    /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
-    TooFrequent(crate::ErrorBody),
-    /// `10093030`: The resource does not exist. (retry: none)
-    ResourceNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DramaListDramasError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InitializationPending(_) => "InitializationPending",
-            Self::UnsupportedVideoType(_) => "UnsupportedVideoType",
-            Self::UnsupportedImageType(_) => "UnsupportedImageType",
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::InvalidResourceType(_) => "InvalidResourceType",
-            Self::GranteeLacksDramaCategory(_) => "GranteeLacksDramaCategory",
-            Self::AuthorizationRevoked(_) => "AuthorizationRevoked",
-            Self::EpisodeAlreadyUsed(_) => "EpisodeAlreadyUsed",
-            Self::InvalidDramaName(_) => "InvalidDramaName",
-            Self::InvalidEpisodeName(_) => "InvalidEpisodeName",
-            Self::AuthorizationNotFound(_) => "AuthorizationNotFound",
-            Self::OperationFailed(_) => "OperationFailed",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::TooFrequent(_) => "TooFrequent",
-            Self::ResourceNotFound(_) => "ResourceNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InitializationPending` (-2).
-    pub fn is_initialization_pending(&self) -> bool {
-        matches!(self, Self::InitializationPending(_))
-    }
-    /// Whether this is `UnsupportedVideoType` (10090001).
-    pub fn is_unsupported_video_type(&self) -> bool {
-        matches!(self, Self::UnsupportedVideoType(_))
-    }
-    /// Whether this is `UnsupportedImageType` (10090002).
-    pub fn is_unsupported_image_type(&self) -> bool {
-        matches!(self, Self::UnsupportedImageType(_))
-    }
-    /// Whether this is `InvalidImageUrl` (10090003).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `InvalidResourceType` (10090005).
-    pub fn is_invalid_resource_type(&self) -> bool {
-        matches!(self, Self::InvalidResourceType(_))
-    }
-    /// Whether this is `GranteeLacksDramaCategory` (10090038).
-    pub fn is_grantee_lacks_drama_category(&self) -> bool {
-        matches!(self, Self::GranteeLacksDramaCategory(_))
-    }
-    /// Whether this is `AuthorizationRevoked` (10090039).
-    pub fn is_authorization_revoked(&self) -> bool {
-        matches!(self, Self::AuthorizationRevoked(_))
-    }
-    /// Whether this is `EpisodeAlreadyUsed` (10090040).
-    pub fn is_episode_already_used(&self) -> bool {
-        matches!(self, Self::EpisodeAlreadyUsed(_))
-    }
-    /// Whether this is `InvalidDramaName` (10090041).
-    pub fn is_invalid_drama_name(&self) -> bool {
-        matches!(self, Self::InvalidDramaName(_))
-    }
-    /// Whether this is `InvalidEpisodeName` (10090042).
-    pub fn is_invalid_episode_name(&self) -> bool {
-        matches!(self, Self::InvalidEpisodeName(_))
-    }
-    /// Whether this is `AuthorizationNotFound` (10090043).
-    pub fn is_authorization_not_found(&self) -> bool {
-        matches!(self, Self::AuthorizationNotFound(_))
-    }
-    /// Whether this is `OperationFailed` (10093011).
-    pub fn is_operation_failed(&self) -> bool {
-        matches!(self, Self::OperationFailed(_))
-    }
-    /// Whether this is `InvalidParams` (10093014).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `TooFrequent` (10093023).
-    pub fn is_too_frequent(&self) -> bool {
-        matches!(self, Self::TooFrequent(_))
-    }
-    /// Whether this is `ResourceNotFound` (10093030).
-    pub fn is_resource_not_found(&self) -> bool {
-        matches!(self, Self::ResourceNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::drama_list_dramas`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DramaListDramasError {
+        /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
+        InitializationPending = -2 => Transient, is_initialization_pending;
+        /// `10090001`: The video format is not supported. (retry: none)
+        UnsupportedVideoType = 10090001 => None, is_unsupported_video_type;
+        /// `10090002`: The image format is not supported. (retry: none)
+        UnsupportedImageType = 10090002 => None, is_unsupported_image_type;
+        /// `10090003`: The image URL is not valid. (retry: none)
+        InvalidImageUrl = 10090003 => None, is_invalid_image_url;
+        /// `10090005`: The resource_type value is not valid. (retry: none)
+        InvalidResourceType = 10090005 => None, is_invalid_resource_type;
+        /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
+        GranteeLacksDramaCategory = 10090038 => None, is_grantee_lacks_drama_category;
+        /// `10090039`: The authorization has already been revoked. (retry: none)
+        AuthorizationRevoked = 10090039 => None, is_authorization_revoked;
+        /// `10090040`: The episode is already used by another drama. (retry: none)
+        EpisodeAlreadyUsed = 10090040 => None, is_episode_already_used;
+        /// `10090041`: The drama name does not follow the naming rules. (retry: none)
+        InvalidDramaName = 10090041 => None, is_invalid_drama_name;
+        /// `10090042`: The episode name does not follow the naming rules. (retry: none)
+        InvalidEpisodeName = 10090042 => None, is_invalid_episode_name;
+        /// `10090043`: No such authorization relationship exists. (retry: none)
+        AuthorizationNotFound = 10090043 => None, is_authorization_not_found;
+        /// `10093011`: The operation failed. (retry: none)
+        OperationFailed = 10093011 => None, is_operation_failed;
+        /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
+        InvalidParams = 10093014 => None, is_invalid_params;
+        /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
+        TooFrequent = 10093023 => Throttle, is_too_frequent;
+        /// `10093030`: The resource does not exist. (retry: none)
+        ResourceNotFound = 10093030 => None, is_resource_not_found;
     }
 }
-impl crate::ApiError for DramaListDramasError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -2 => Self::InitializationPending(body),
-            10090001 => Self::UnsupportedVideoType(body),
-            10090002 => Self::UnsupportedImageType(body),
-            10090003 => Self::InvalidImageUrl(body),
-            10090005 => Self::InvalidResourceType(body),
-            10090038 => Self::GranteeLacksDramaCategory(body),
-            10090039 => Self::AuthorizationRevoked(body),
-            10090040 => Self::EpisodeAlreadyUsed(body),
-            10090041 => Self::InvalidDramaName(body),
-            10090042 => Self::InvalidEpisodeName(body),
-            10090043 => Self::AuthorizationNotFound(body),
-            10093011 => Self::OperationFailed(body),
-            10093014 => Self::InvalidParams(body),
-            10093023 => Self::TooFrequent(body),
-            10093030 => Self::ResourceNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InitializationPending(body) => body,
-            Self::UnsupportedVideoType(body) => body,
-            Self::UnsupportedImageType(body) => body,
-            Self::InvalidImageUrl(body) => body,
-            Self::InvalidResourceType(body) => body,
-            Self::GranteeLacksDramaCategory(body) => body,
-            Self::AuthorizationRevoked(body) => body,
-            Self::EpisodeAlreadyUsed(body) => body,
-            Self::InvalidDramaName(body) => body,
-            Self::InvalidEpisodeName(body) => body,
-            Self::AuthorizationNotFound(body) => body,
-            Self::OperationFailed(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::TooFrequent(body) => body,
-            Self::ResourceNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InitializationPending(_) => crate::RetryKind::Transient,
-            Self::UnsupportedVideoType(_) => crate::RetryKind::None,
-            Self::UnsupportedImageType(_) => crate::RetryKind::None,
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::InvalidResourceType(_) => crate::RetryKind::None,
-            Self::GranteeLacksDramaCategory(_) => crate::RetryKind::None,
-            Self::AuthorizationRevoked(_) => crate::RetryKind::None,
-            Self::EpisodeAlreadyUsed(_) => crate::RetryKind::None,
-            Self::InvalidDramaName(_) => crate::RetryKind::None,
-            Self::InvalidEpisodeName(_) => crate::RetryKind::None,
-            Self::AuthorizationNotFound(_) => crate::RetryKind::None,
-            Self::OperationFailed(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::TooFrequent(_) => crate::RetryKind::Throttle,
-            Self::ResourceNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DramaListDramasError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DramaListDramasError {}
 impl crate::runtime::Operation for DramaListDramasRequest {
     type Output = DramaListDramasResponse;
     type Error = DramaListDramasError;
@@ -771,7 +448,9 @@ impl crate::runtime::Operation for DramaListDramasRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"drama_info_list\":{\"array\":{\"object\":{\"actor_list\":{\"object\":{\"actor!\":{\"array\":{\"object\":{\"name!\":\"string\",\"photo_material_id!\":\"string\",\"profile!\":\"string\",\"role!\":\"string\"}}}}},\"audit_detail\":{\"object\":{\"audit_time\":\"int\",\"audit_type\":{\"enum\":[0,1,2,3]},\"create_time\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]}}},\"cover_url\":\"string\",\"create_time\":\"int\",\"description\":\"string\",\"drama_id\":\"int\",\"expedited\":\"int\",\"media_count\":\"int\",\"media_list\":{\"array\":{\"object\":{\"media_id\":\"int\"}}},\"name\":\"string\",\"playwright\":\"string\",\"producer\":\"string\",\"production_license\":\"string\",\"promotion_poster\":\"string\",\"recommendations\":\"string\",\"status\":{\"enum\":[0,1,2,3]}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -784,13 +463,14 @@ impl crate::runtime::Operation for DramaListDramasRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the dramas submitted for review.
     ///
     /// `POST /wxa/sec/vod/listdramas` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/auditdrama/api_listdramas.html)
@@ -807,7 +487,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -827,274 +507,11 @@ impl crate::Client {
     /// | 10093023 | `TooFrequent` | Calls are too frequent; wait before retrying. | throttle |
     /// | 10093030 | `ResourceNotFound` | The resource does not exist. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn drama_list_dramas(
+    #[inline]
+    pub fn drama_list_dramas(
         &self,
         request: DramaListDramasRequest,
-    ) -> Result<DramaListDramasResponse, crate::Error<DramaListDramasError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<DramaListDramasResponse, DramaListDramasError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `dramaListDramas` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DRAMA_LIST_DRAMAS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "dramaListDramas",
-    method: "POST",
-    path: "/wxa/sec/vod/listdramas",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "limit",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "offset",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "drama_info_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "drama_id",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "create_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "cover_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "media_count",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "producer",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "playwright",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "description",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "production_license",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "audit_detail",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "status",
-                                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                                &[0, 1, 2, 3, 4],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "audit_type",
-                                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                                &[0, 1, 2, 3],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "create_time",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "audit_time",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "media_list",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "media_id",
-                                                ty: crate::testing::contract::TypeContract::Int,
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "expedited",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recommendations",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "promotion_poster",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "actor_list",
-                                ty: crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "actor",
-                                            ty: crate::testing::contract::TypeContract::Array(
-                                                &crate::testing::contract::TypeContract::Object(
-                                                    &[
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "name",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: true,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "photo_material_id",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: true,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "role",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: true,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                        crate::testing::contract::FieldContract {
-                                                            name: "profile",
-                                                            ty: crate::testing::contract::TypeContract::String,
-                                                            required: true,
-                                                            fixed: None,
-                                                            credential: None,
-                                                        },
-                                                    ],
-                                                ),
-                                            ),
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[0, 1, 2, 3],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        -2,
-        10090001,
-        10090002,
-        10090003,
-        10090005,
-        10090038,
-        10090039,
-        10090040,
-        10090041,
-        10090042,
-        10090043,
-        10093011,
-        10093014,
-        10093023,
-        10093030,
-    ],
-};

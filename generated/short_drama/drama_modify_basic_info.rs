@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `DramaModifyBasicInfoActorListActorItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaModifyBasicInfoActorListActorItem {
     /// Actor's name: Chinese, Latin letters and the middle dot, up to 30 characters.
@@ -31,7 +38,11 @@ impl DramaModifyBasicInfoActorListActorItem {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
             crate::runtime::check::length(
@@ -66,7 +77,14 @@ impl DramaModifyBasicInfoActorListActorItem {
     }
 }
 /// The `DramaModifyBasicInfoActorList` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaModifyBasicInfoActorList {
     /// The actors.
@@ -79,7 +97,11 @@ impl DramaModifyBasicInfoActorList {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.actor;
             for (index, item) in value.iter().enumerate() {
@@ -96,202 +118,51 @@ impl DramaModifyBasicInfoActorList {
         Ok(())
     }
 }
-/// Values of `DramaModifyBasicInfoQualificationType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaModifyBasicInfoQualificationType {
-    /// `1`: Holds a distribution licence or key-programme filing number.
-    Licensed,
-    /// `2`: No licence; production cost under the limit, filed through the platform.
-    LowCost,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaModifyBasicInfoQualificationType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Licensed => 1,
-            Self::LowCost => 2,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `DramaModifyBasicInfoQualificationType`.
+    pub enum DramaModifyBasicInfoQualificationType {
+        /// `1`: Holds a distribution licence or key-programme filing number.
+        Licensed = 1;
+        /// `2`: No licence; production cost under the limit, filed through the platform.
+        LowCost = 2;
     }
 }
-impl From<i64> for DramaModifyBasicInfoQualificationType {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Licensed,
-            2 => Self::LowCost,
-            other => Self::Other(other),
-        }
+crate::runtime::int_enum! {
+    /// Values of `DramaModifyBasicInfoCopyrightCopyrightRole`.
+    pub enum DramaModifyBasicInfoCopyrightCopyrightRole {
+        /// `1`: The drama producer.
+        Producer = 1;
+        /// `2`: A licensed broadcaster or the rights owner.
+        LicenseeOrOwner = 2;
     }
 }
-impl std::fmt::Display for DramaModifyBasicInfoQualificationType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
+crate::runtime::int_enum! {
+    /// Values of `DramaModifyBasicInfoCopyrightApplyForCopyrightProtection`.
+    pub enum DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
+        /// `0`: Do not apply.
+        No = 0;
+        /// `1`: Apply.
+        Yes = 1;
     }
 }
-impl serde::Serialize for DramaModifyBasicInfoQualificationType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DramaModifyBasicInfoQualificationType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `DramaModifyBasicInfoCopyrightCopyrightRole`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaModifyBasicInfoCopyrightCopyrightRole {
-    /// `1`: The drama producer.
-    Producer,
-    /// `2`: A licensed broadcaster or the rights owner.
-    LicenseeOrOwner,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaModifyBasicInfoCopyrightCopyrightRole {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Producer => 1,
-            Self::LicenseeOrOwner => 2,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for DramaModifyBasicInfoCopyrightCopyrightRole {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::Producer,
-            2 => Self::LicenseeOrOwner,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for DramaModifyBasicInfoCopyrightCopyrightRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for DramaModifyBasicInfoCopyrightCopyrightRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DramaModifyBasicInfoCopyrightCopyrightRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `DramaModifyBasicInfoCopyrightApplyForCopyrightProtection`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
-    /// `0`: Do not apply.
-    No,
-    /// `1`: Apply.
-    Yes,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::No => 0,
-            Self::Yes => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::No,
-            1 => Self::Yes,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DramaModifyBasicInfoCopyrightApplyForCopyrightProtection {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `DramaModifyBasicInfoCopyrightCopyrightVerification`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DramaModifyBasicInfoCopyrightCopyrightVerification {
-    /// `1`: Based on proof material.
-    ProofMaterial,
-    /// `2`: Based on a copyright authorization.
-    Authorization,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl DramaModifyBasicInfoCopyrightCopyrightVerification {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ProofMaterial => "1",
-            Self::Authorization => "2",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for DramaModifyBasicInfoCopyrightCopyrightVerification {
-    fn from(value: &str) -> Self {
-        match value {
-            "1" => Self::ProofMaterial,
-            "2" => Self::Authorization,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for DramaModifyBasicInfoCopyrightCopyrightVerification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for DramaModifyBasicInfoCopyrightCopyrightVerification {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DramaModifyBasicInfoCopyrightCopyrightVerification {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `DramaModifyBasicInfoCopyrightCopyrightVerification`.
+    pub enum DramaModifyBasicInfoCopyrightCopyrightVerification {
+        /// `1`: Based on proof material.
+        ProofMaterial = "1";
+        /// `2`: Based on a copyright authorization.
+        Authorization = "2";
     }
 }
 /// The `DramaModifyBasicInfoCopyright` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaModifyBasicInfoCopyright {
     /// Role of the submitting account.
@@ -324,32 +195,18 @@ impl DramaModifyBasicInfoCopyright {
             purchase_or_broadcast_authorization_certificate: None,
         }
     }
-    /// How copyright is proven: "1" by proof material, "2" by a copyright authorization; required when applying (since 2024-12-30).
-    pub fn copyright_verification(
-        mut self,
-        copyright_verification: DramaModifyBasicInfoCopyrightCopyrightVerification,
-    ) -> Self {
-        self.copyright_verification = Some(copyright_verification);
-        self
-    }
-    /// Temporary material_ids proving production, at most 4; needed when applying with verification 1.
-    pub fn proof_of_production(mut self, proof_of_production: Vec<String>) -> Self {
-        self.proof_of_production = Some(proof_of_production);
-        self
-    }
-    /// Temporary material_ids proving purchase or broadcast rights, at most 4.
-    pub fn purchase_or_broadcast_authorization_certificate(
-        mut self,
-        purchase_or_broadcast_authorization_certificate: Vec<String>,
-    ) -> Self {
-        self.purchase_or_broadcast_authorization_certificate = Some(
-            purchase_or_broadcast_authorization_certificate,
-        );
-        self
+    crate::runtime::setters! {
+        copyright_verification : DramaModifyBasicInfoCopyrightCopyrightVerification;
+        proof_of_production : Vec < String >;
+        purchase_or_broadcast_authorization_certificate : Vec < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.proof_of_production {
             crate::runtime::check::items(
                 parent,
@@ -372,7 +229,8 @@ impl DramaModifyBasicInfoCopyright {
     }
 }
 /// Parameters of [`crate::Client::drama_modify_basic_info`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaModifyBasicInfoRequest {
     /// Drama ID.
@@ -441,101 +299,29 @@ impl DramaModifyBasicInfoRequest {
             copyright: None,
         }
     }
-    /// Synopsis, up to 200 characters.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Temporary material_id of the poster.
-    pub fn cover_material_id(mut self, cover_material_id: impl Into<String>) -> Self {
-        self.cover_material_id = Some(cover_material_id.into());
-        self
-    }
-    /// Recommendation line.
-    pub fn recommendations(mut self, recommendations: impl Into<String>) -> Self {
-        self.recommendations = Some(recommendations.into());
-        self
-    }
-    /// Temporary material_id of the promotion poster.
-    pub fn promotion_poster_material_id(
-        mut self,
-        promotion_poster_material_id: impl Into<String>,
-    ) -> Self {
-        self.promotion_poster_material_id = Some(promotion_poster_material_id.into());
-        self
-    }
-    /// Alternative drama name.
-    pub fn alternate_name(mut self, alternate_name: impl Into<String>) -> Self {
-        self.alternate_name = Some(alternate_name.into());
-        self
-    }
-    /// Full cast, when it changes.
-    pub fn actor_list(mut self, actor_list: DramaModifyBasicInfoActorList) -> Self {
-        self.actor_list = Some(actor_list);
-        self
-    }
-    /// Qualification of the drama.
-    pub fn qualification_type(
-        mut self,
-        qualification_type: DramaModifyBasicInfoQualificationType,
-    ) -> Self {
-        self.qualification_type = Some(qualification_type);
-        self
-    }
-    /// Licence or filing number; required for qualification_type 1.
-    pub fn registration_number(
-        mut self,
-        registration_number: impl Into<String>,
-    ) -> Self {
-        self.registration_number = Some(registration_number.into());
-        self
-    }
-    /// material_id of the licence or filing screenshot; required for qualification_type 1.
-    pub fn qualification_certificate_material_id(
-        mut self,
-        qualification_certificate_material_id: impl Into<String>,
-    ) -> Self {
-        self.qualification_certificate_material_id = Some(
-            qualification_certificate_material_id.into(),
-        );
-        self
-    }
-    /// Production cost in units of 10,000 yuan, 1 to 99; required for qualification_type 2.
-    pub fn cost_of_production(mut self, cost_of_production: u32) -> Self {
-        self.cost_of_production = Some(cost_of_production);
-        self
-    }
-    /// material_id of the cost report; required for qualification_type 2.
-    pub fn cost_commitment_letter_material_id(
-        mut self,
-        cost_commitment_letter_material_id: impl Into<String>,
-    ) -> Self {
-        self.cost_commitment_letter_material_id = Some(
-            cost_commitment_letter_material_id.into(),
-        );
-        self
-    }
-    /// material_id of other material.
-    pub fn other_material_material_id(
-        mut self,
-        other_material_material_id: impl Into<String>,
-    ) -> Self {
-        self.other_material_material_id = Some(other_material_material_id.into());
-        self
-    }
-    /// Producer; needed when applying for copyright protection.
-    pub fn producer(mut self, producer: impl Into<String>) -> Self {
-        self.producer = Some(producer.into());
-        self
-    }
-    /// Copyright protection settings; needed when applying for protection.
-    pub fn copyright(mut self, copyright: DramaModifyBasicInfoCopyright) -> Self {
-        self.copyright = Some(copyright);
-        self
+    crate::runtime::setters! {
+        description : impl Into < String >;
+        cover_material_id : impl Into < String >;
+        recommendations : impl Into < String >;
+        promotion_poster_material_id : impl Into < String >;
+        alternate_name : impl Into < String >;
+        actor_list : DramaModifyBasicInfoActorList;
+        qualification_type : DramaModifyBasicInfoQualificationType;
+        registration_number : impl Into < String >;
+        qualification_certificate_material_id : impl Into < String >;
+        cost_of_production : u32;
+        cost_commitment_letter_material_id : impl Into < String >;
+        other_material_material_id : impl Into < String >;
+        producer : impl Into < String >;
+        copyright : DramaModifyBasicInfoCopyright;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.description {
             crate::runtime::check::length(
                 parent,
@@ -573,226 +359,44 @@ impl DramaModifyBasicInfoRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::drama_modify_basic_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DramaModifyBasicInfoError {
-    /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
-    InitializationPending(crate::ErrorBody),
-    /// `10090001`: The video format is not supported. (retry: none)
-    UnsupportedVideoType(crate::ErrorBody),
-    /// `10090002`: The image format is not supported. (retry: none)
-    UnsupportedImageType(crate::ErrorBody),
-    /// `10090003`: The image URL is not valid. (retry: none)
-    InvalidImageUrl(crate::ErrorBody),
-    /// `10090005`: The resource_type value is not valid. (retry: none)
-    InvalidResourceType(crate::ErrorBody),
-    /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
-    GranteeLacksDramaCategory(crate::ErrorBody),
-    /// `10090039`: The authorization has already been revoked. (retry: none)
-    AuthorizationRevoked(crate::ErrorBody),
-    /// `10090040`: The episode is already used by another drama. (retry: none)
-    EpisodeAlreadyUsed(crate::ErrorBody),
-    /// `10090041`: The drama name does not follow the naming rules. (retry: none)
-    InvalidDramaName(crate::ErrorBody),
-    /// `10090042`: The episode name does not follow the naming rules. (retry: none)
-    InvalidEpisodeName(crate::ErrorBody),
-    /// `10090043`: No such authorization relationship exists. (retry: none)
-    AuthorizationNotFound(crate::ErrorBody),
-    /// `10093011`: The operation failed. (retry: none)
-    OperationFailed(crate::ErrorBody),
-    /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
-    TooFrequent(crate::ErrorBody),
-    /// `10093030`: The resource does not exist. (retry: none)
-    ResourceNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DramaModifyBasicInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InitializationPending(_) => "InitializationPending",
-            Self::UnsupportedVideoType(_) => "UnsupportedVideoType",
-            Self::UnsupportedImageType(_) => "UnsupportedImageType",
-            Self::InvalidImageUrl(_) => "InvalidImageUrl",
-            Self::InvalidResourceType(_) => "InvalidResourceType",
-            Self::GranteeLacksDramaCategory(_) => "GranteeLacksDramaCategory",
-            Self::AuthorizationRevoked(_) => "AuthorizationRevoked",
-            Self::EpisodeAlreadyUsed(_) => "EpisodeAlreadyUsed",
-            Self::InvalidDramaName(_) => "InvalidDramaName",
-            Self::InvalidEpisodeName(_) => "InvalidEpisodeName",
-            Self::AuthorizationNotFound(_) => "AuthorizationNotFound",
-            Self::OperationFailed(_) => "OperationFailed",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::TooFrequent(_) => "TooFrequent",
-            Self::ResourceNotFound(_) => "ResourceNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InitializationPending` (-2).
-    pub fn is_initialization_pending(&self) -> bool {
-        matches!(self, Self::InitializationPending(_))
-    }
-    /// Whether this is `UnsupportedVideoType` (10090001).
-    pub fn is_unsupported_video_type(&self) -> bool {
-        matches!(self, Self::UnsupportedVideoType(_))
-    }
-    /// Whether this is `UnsupportedImageType` (10090002).
-    pub fn is_unsupported_image_type(&self) -> bool {
-        matches!(self, Self::UnsupportedImageType(_))
-    }
-    /// Whether this is `InvalidImageUrl` (10090003).
-    pub fn is_invalid_image_url(&self) -> bool {
-        matches!(self, Self::InvalidImageUrl(_))
-    }
-    /// Whether this is `InvalidResourceType` (10090005).
-    pub fn is_invalid_resource_type(&self) -> bool {
-        matches!(self, Self::InvalidResourceType(_))
-    }
-    /// Whether this is `GranteeLacksDramaCategory` (10090038).
-    pub fn is_grantee_lacks_drama_category(&self) -> bool {
-        matches!(self, Self::GranteeLacksDramaCategory(_))
-    }
-    /// Whether this is `AuthorizationRevoked` (10090039).
-    pub fn is_authorization_revoked(&self) -> bool {
-        matches!(self, Self::AuthorizationRevoked(_))
-    }
-    /// Whether this is `EpisodeAlreadyUsed` (10090040).
-    pub fn is_episode_already_used(&self) -> bool {
-        matches!(self, Self::EpisodeAlreadyUsed(_))
-    }
-    /// Whether this is `InvalidDramaName` (10090041).
-    pub fn is_invalid_drama_name(&self) -> bool {
-        matches!(self, Self::InvalidDramaName(_))
-    }
-    /// Whether this is `InvalidEpisodeName` (10090042).
-    pub fn is_invalid_episode_name(&self) -> bool {
-        matches!(self, Self::InvalidEpisodeName(_))
-    }
-    /// Whether this is `AuthorizationNotFound` (10090043).
-    pub fn is_authorization_not_found(&self) -> bool {
-        matches!(self, Self::AuthorizationNotFound(_))
-    }
-    /// Whether this is `OperationFailed` (10093011).
-    pub fn is_operation_failed(&self) -> bool {
-        matches!(self, Self::OperationFailed(_))
-    }
-    /// Whether this is `InvalidParams` (10093014).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `TooFrequent` (10093023).
-    pub fn is_too_frequent(&self) -> bool {
-        matches!(self, Self::TooFrequent(_))
-    }
-    /// Whether this is `ResourceNotFound` (10093030).
-    pub fn is_resource_not_found(&self) -> bool {
-        matches!(self, Self::ResourceNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::drama_modify_basic_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DramaModifyBasicInfoError {
+        /// `-2`: The media store is still being set up after the first upload; retry in a few minutes. (retry: transient)
+        InitializationPending = -2 => Transient, is_initialization_pending;
+        /// `10090001`: The video format is not supported. (retry: none)
+        UnsupportedVideoType = 10090001 => None, is_unsupported_video_type;
+        /// `10090002`: The image format is not supported. (retry: none)
+        UnsupportedImageType = 10090002 => None, is_unsupported_image_type;
+        /// `10090003`: The image URL is not valid. (retry: none)
+        InvalidImageUrl = 10090003 => None, is_invalid_image_url;
+        /// `10090005`: The resource_type value is not valid. (retry: none)
+        InvalidResourceType = 10090005 => None, is_invalid_resource_type;
+        /// `10090038`: The authorized account does not have the mini drama service category. (retry: none)
+        GranteeLacksDramaCategory = 10090038 => None, is_grantee_lacks_drama_category;
+        /// `10090039`: The authorization has already been revoked. (retry: none)
+        AuthorizationRevoked = 10090039 => None, is_authorization_revoked;
+        /// `10090040`: The episode is already used by another drama. (retry: none)
+        EpisodeAlreadyUsed = 10090040 => None, is_episode_already_used;
+        /// `10090041`: The drama name does not follow the naming rules. (retry: none)
+        InvalidDramaName = 10090041 => None, is_invalid_drama_name;
+        /// `10090042`: The episode name does not follow the naming rules. (retry: none)
+        InvalidEpisodeName = 10090042 => None, is_invalid_episode_name;
+        /// `10090043`: No such authorization relationship exists. (retry: none)
+        AuthorizationNotFound = 10090043 => None, is_authorization_not_found;
+        /// `10093011`: The operation failed. (retry: none)
+        OperationFailed = 10093011 => None, is_operation_failed;
+        /// `10093014`: A parameter is wrong, for example in format or type. (retry: none)
+        InvalidParams = 10093014 => None, is_invalid_params;
+        /// `10093023`: Calls are too frequent; wait before retrying. (retry: throttle)
+        TooFrequent = 10093023 => Throttle, is_too_frequent;
+        /// `10093030`: The resource does not exist. (retry: none)
+        ResourceNotFound = 10093030 => None, is_resource_not_found;
     }
 }
-impl crate::ApiError for DramaModifyBasicInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -2 => Self::InitializationPending(body),
-            10090001 => Self::UnsupportedVideoType(body),
-            10090002 => Self::UnsupportedImageType(body),
-            10090003 => Self::InvalidImageUrl(body),
-            10090005 => Self::InvalidResourceType(body),
-            10090038 => Self::GranteeLacksDramaCategory(body),
-            10090039 => Self::AuthorizationRevoked(body),
-            10090040 => Self::EpisodeAlreadyUsed(body),
-            10090041 => Self::InvalidDramaName(body),
-            10090042 => Self::InvalidEpisodeName(body),
-            10090043 => Self::AuthorizationNotFound(body),
-            10093011 => Self::OperationFailed(body),
-            10093014 => Self::InvalidParams(body),
-            10093023 => Self::TooFrequent(body),
-            10093030 => Self::ResourceNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InitializationPending(body) => body,
-            Self::UnsupportedVideoType(body) => body,
-            Self::UnsupportedImageType(body) => body,
-            Self::InvalidImageUrl(body) => body,
-            Self::InvalidResourceType(body) => body,
-            Self::GranteeLacksDramaCategory(body) => body,
-            Self::AuthorizationRevoked(body) => body,
-            Self::EpisodeAlreadyUsed(body) => body,
-            Self::InvalidDramaName(body) => body,
-            Self::InvalidEpisodeName(body) => body,
-            Self::AuthorizationNotFound(body) => body,
-            Self::OperationFailed(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::TooFrequent(body) => body,
-            Self::ResourceNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InitializationPending(_) => crate::RetryKind::Transient,
-            Self::UnsupportedVideoType(_) => crate::RetryKind::None,
-            Self::UnsupportedImageType(_) => crate::RetryKind::None,
-            Self::InvalidImageUrl(_) => crate::RetryKind::None,
-            Self::InvalidResourceType(_) => crate::RetryKind::None,
-            Self::GranteeLacksDramaCategory(_) => crate::RetryKind::None,
-            Self::AuthorizationRevoked(_) => crate::RetryKind::None,
-            Self::EpisodeAlreadyUsed(_) => crate::RetryKind::None,
-            Self::InvalidDramaName(_) => crate::RetryKind::None,
-            Self::InvalidEpisodeName(_) => crate::RetryKind::None,
-            Self::AuthorizationNotFound(_) => crate::RetryKind::None,
-            Self::OperationFailed(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::TooFrequent(_) => crate::RetryKind::Throttle,
-            Self::ResourceNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DramaModifyBasicInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DramaModifyBasicInfoError {}
 impl crate::runtime::Operation for DramaModifyBasicInfoRequest {
     type Output = ();
     type Error = DramaModifyBasicInfoError;
@@ -805,7 +409,9 @@ impl crate::runtime::Operation for DramaModifyBasicInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"actor_list\":{\"object\":{\"actor!\":{\"array\":{\"object\":{\"name!\":\"string\",\"photo_material_id!\":\"string\",\"profile!\":\"string\",\"role!\":\"string\"}}}}},\"alternate_name\":\"string\",\"copyright\":{\"object\":{\"apply_for_copyright_protection!\":{\"enum\":[0,1]},\"copyright_role!\":{\"enum\":[1,2]},\"copyright_verification\":{\"enum\":[\"1\",\"2\"]},\"proof_of_production\":{\"array\":\"string\"},\"purchase_or_broadcast_authorization_certificate\":{\"array\":\"string\"}}},\"cost_commitment_letter_material_id\":\"string\",\"cost_of_production\":\"int\",\"cover_material_id\":\"string\",\"description\":\"string\",\"drama_id!\":\"int\",\"other_material_material_id\":\"string\",\"producer\":\"string\",\"promotion_poster_material_id\":\"string\",\"qualification_certificate_material_id\":\"string\",\"qualification_type\":{\"enum\":[1,2]},\"recommendations\":\"string\",\"registration_number\":\"string\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -818,6 +424,7 @@ impl crate::runtime::Operation for DramaModifyBasicInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -827,7 +434,7 @@ impl crate::runtime::Operation for DramaModifyBasicInfoRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Submit changes to a drama's basic information for review.
     ///
     /// `POST /wxa/sec/vod/modifydramabasicinfo` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/minidrama/auditdrama/api_submitmodifydramabasicinforeq.html)
@@ -851,7 +458,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -871,233 +478,11 @@ impl crate::Client {
     /// | 10093023 | `TooFrequent` | Calls are too frequent; wait before retrying. | throttle |
     /// | 10093030 | `ResourceNotFound` | The resource does not exist. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn drama_modify_basic_info(
+    #[inline]
+    pub fn drama_modify_basic_info(
         &self,
         request: DramaModifyBasicInfoRequest,
-    ) -> Result<(), crate::Error<DramaModifyBasicInfoError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), DramaModifyBasicInfoError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `dramaModifyBasicInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DRAMA_MODIFY_BASIC_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "dramaModifyBasicInfo",
-    method: "POST",
-    path: "/wxa/sec/vod/modifydramabasicinfo",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "drama_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "description",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cover_material_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "recommendations",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "promotion_poster_material_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "alternate_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "actor_list",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "actor",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "photo_material_id",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "role",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "profile",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "qualification_type",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[1, 2]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "registration_number",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "qualification_certificate_material_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cost_of_production",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cost_commitment_letter_material_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "other_material_material_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "producer",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "copyright",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "copyright_role",
-                            ty: crate::testing::contract::TypeContract::IntEnum(&[1, 2]),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "apply_for_copyright_protection",
-                            ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "copyright_verification",
-                            ty: crate::testing::contract::TypeContract::StrEnum(
-                                &["1", "2"],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "proof_of_production",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::String,
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "purchase_or_broadcast_authorization_certificate",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::String,
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        -2,
-        10090001,
-        10090002,
-        10090003,
-        10090005,
-        10090038,
-        10090039,
-        10090040,
-        10090041,
-        10090042,
-        10090043,
-        10093011,
-        10093014,
-        10093023,
-        10093030,
-    ],
-};

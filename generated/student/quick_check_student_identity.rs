@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::quick_check_student_identity`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QuickCheckStudentIdentityRequest {
     /// OpenID of the user in this mini program.
@@ -22,59 +23,27 @@ impl QuickCheckStudentIdentityRequest {
         }
     }
 }
-/// Values of `QuickCheckStudentIdentityResponseBindStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QuickCheckStudentIdentityResponseBindStatus {
-    /// `1`.
-    NotBound,
-    /// `2`.
-    UnderReview,
-    /// `3`.
-    Bound,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl QuickCheckStudentIdentityResponseBindStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotBound => 1,
-            Self::UnderReview => 2,
-            Self::Bound => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for QuickCheckStudentIdentityResponseBindStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::NotBound,
-            2 => Self::UnderReview,
-            3 => Self::Bound,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for QuickCheckStudentIdentityResponseBindStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for QuickCheckStudentIdentityResponseBindStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for QuickCheckStudentIdentityResponseBindStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `QuickCheckStudentIdentityResponseBindStatus`.
+    pub enum QuickCheckStudentIdentityResponseBindStatus {
+        /// `1`.
+        NotBound = 1;
+        /// `2`.
+        UnderReview = 2;
+        /// `3`.
+        Bound = 3;
     }
 }
 /// What [`crate::Client::quick_check_student_identity`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QuickCheckStudentIdentityResponse {
     /// State of the user's student identity binding.
@@ -92,130 +61,27 @@ impl QuickCheckStudentIdentityResponse {
             is_student: None,
         }
     }
-    /// State of the user's student identity binding.
-    pub fn bind_status(
-        mut self,
-        bind_status: QuickCheckStudentIdentityResponseBindStatus,
-    ) -> Self {
-        self.bind_status = Some(bind_status);
-        self
-    }
-    /// True when the user is a student.
-    pub fn is_student(mut self, is_student: bool) -> Self {
-        self.is_student = Some(is_student);
-        self
+    crate::runtime::setters! {
+        bind_status : QuickCheckStudentIdentityResponseBindStatus;
+        is_student : bool;
     }
 }
-/// An error code returned by [`crate::Client::quick_check_student_identity`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum QuickCheckStudentIdentityError {
-    /// `40097`: The code does not match the openid, or does not exist. (retry: none)
-    CodeOpenidMismatch(crate::ErrorBody),
-    /// `83400`: The code has expired. (retry: none)
-    CodeExpired(crate::ErrorBody),
-    /// `83401`: This user has been looked up too often today. (retry: none)
-    UserDailyLimit(crate::ErrorBody),
-    /// `83402`: The code was not issued for the quick check. (retry: none)
-    WrongCodeScene(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl QuickCheckStudentIdentityError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CodeOpenidMismatch(_) => "CodeOpenidMismatch",
-            Self::CodeExpired(_) => "CodeExpired",
-            Self::UserDailyLimit(_) => "UserDailyLimit",
-            Self::WrongCodeScene(_) => "WrongCodeScene",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `CodeOpenidMismatch` (40097).
-    pub fn is_code_openid_mismatch(&self) -> bool {
-        matches!(self, Self::CodeOpenidMismatch(_))
-    }
-    /// Whether this is `CodeExpired` (83400).
-    pub fn is_code_expired(&self) -> bool {
-        matches!(self, Self::CodeExpired(_))
-    }
-    /// Whether this is `UserDailyLimit` (83401).
-    pub fn is_user_daily_limit(&self) -> bool {
-        matches!(self, Self::UserDailyLimit(_))
-    }
-    /// Whether this is `WrongCodeScene` (83402).
-    pub fn is_wrong_code_scene(&self) -> bool {
-        matches!(self, Self::WrongCodeScene(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::quick_check_student_identity`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum QuickCheckStudentIdentityError {
+        /// `40097`: The code does not match the openid, or does not exist. (retry: none)
+        CodeOpenidMismatch = 40097 => None, is_code_openid_mismatch;
+        /// `83400`: The code has expired. (retry: none)
+        CodeExpired = 83400 => None, is_code_expired;
+        /// `83401`: This user has been looked up too often today. (retry: none)
+        UserDailyLimit = 83401 => None, is_user_daily_limit;
+        /// `83402`: The code was not issued for the quick check. (retry: none)
+        WrongCodeScene = 83402 => None, is_wrong_code_scene;
     }
 }
-impl crate::ApiError for QuickCheckStudentIdentityError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40097 => Self::CodeOpenidMismatch(body),
-            83400 => Self::CodeExpired(body),
-            83401 => Self::UserDailyLimit(body),
-            83402 => Self::WrongCodeScene(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::CodeOpenidMismatch(body) => body,
-            Self::CodeExpired(body) => body,
-            Self::UserDailyLimit(body) => body,
-            Self::WrongCodeScene(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::CodeOpenidMismatch(_) => crate::RetryKind::None,
-            Self::CodeExpired(_) => crate::RetryKind::None,
-            Self::UserDailyLimit(_) => crate::RetryKind::None,
-            Self::WrongCodeScene(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for QuickCheckStudentIdentityError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for QuickCheckStudentIdentityError {}
 impl crate::runtime::Operation for QuickCheckStudentIdentityRequest {
     type Output = QuickCheckStudentIdentityResponse;
     type Error = QuickCheckStudentIdentityError;
@@ -228,7 +94,9 @@ impl crate::runtime::Operation for QuickCheckStudentIdentityRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(1000000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"wx_studentcheck_code!\":\"string\"}},\"errors\":[40097,83400,83401,83402],\"query\":{},\"response\":{\"json\":{\"bind_status\":{\"enum\":[1,2,3]},\"is_student\":\"bool\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -240,13 +108,14 @@ impl crate::runtime::Operation for QuickCheckStudentIdentityRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether a user is a verified student, using the code from the student-verification plugin.
     ///
     /// `POST /intp/quickcheckstudentidentity` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/student/api_quickcheckstudentidentity.html)
@@ -266,7 +135,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -275,59 +144,14 @@ impl crate::Client {
     /// | 83401 | `UserDailyLimit` | This user has been looked up too often today. | none |
     /// | 83402 | `WrongCodeScene` | The code was not issued for the quick check. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn quick_check_student_identity(
+    #[inline]
+    pub fn quick_check_student_identity(
         &self,
         request: QuickCheckStudentIdentityRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         QuickCheckStudentIdentityResponse,
-        crate::Error<QuickCheckStudentIdentityError>,
+        QuickCheckStudentIdentityError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `quickCheckStudentIdentity` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const QUICK_CHECK_STUDENT_IDENTITY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "quickCheckStudentIdentity",
-    method: "POST",
-    path: "/intp/quickcheckstudentidentity",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wx_studentcheck_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "bind_status",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[1, 2, 3]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "is_student",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40097, 83400, 83401, 83402],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::add_message_template`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AddMessageTemplateRequest {
     /// ID of the public template title, from getPubTemplateTitleList or the admin console.
@@ -29,7 +30,11 @@ impl AddMessageTemplateRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.kid_list;
             crate::runtime::check::items(
@@ -54,12 +59,18 @@ impl AddMessageTemplateRequest {
     }
 }
 /// What [`crate::Client::add_message_template`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AddMessageTemplateResponse {
     /// ID of the new private template; pass it as template_id when sending.
-    #[serde(rename = "priTmplId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    #[serde(rename = "priTmplId", deserialize_with = "crate::runtime::lenient::string")]
     pub pri_tmpl_id: String,
 }
 impl AddMessageTemplateResponse {
@@ -70,176 +81,34 @@ impl AddMessageTemplateResponse {
         }
     }
 }
-/// An error code returned by [`crate::Client::add_message_template`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AddMessageTemplateError {
-    /// `40400`: The HTTP request is malformed. (retry: none)
-    BadHttpRequest(crate::ErrorBody),
-    /// `200001`: Internal error of the template service; try again later. (retry: transient)
-    TemplateSystemError(crate::ErrorBody),
-    /// `200011`: The account has been banned from managing templates; see the platform's notices. (retry: none)
-    AccountBanned(crate::ErrorBody),
-    /// `200012`: The account already holds the maximum number of private templates; delete one first. (retry: none)
-    PrivateTemplateLimitReached(crate::ErrorBody),
-    /// `200013`: This template has been banned and cannot be picked. (retry: none)
-    TemplateBanned(crate::ErrorBody),
-    /// `200014`: The tid is empty or does not exist. (retry: none)
-    InvalidTid(crate::ErrorBody),
-    /// `200020`: A keyword in kidList does not exist for this title. (retry: none)
-    InvalidKidList(crate::ErrorBody),
-    /// `200021`: The sceneDesc is empty or malformed. (retry: none)
-    InvalidSceneDesc(crate::ErrorBody),
-    /// `200022`: A template with the same title and keywords already exists. (retry: none)
-    TemplateAlreadyExists(crate::ErrorBody),
-    /// `200100`: The account type may not call this API; use a mini program account. (retry: none)
-    InvalidAccountType(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl AddMessageTemplateError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::BadHttpRequest(_) => "BadHttpRequest",
-            Self::TemplateSystemError(_) => "TemplateSystemError",
-            Self::AccountBanned(_) => "AccountBanned",
-            Self::PrivateTemplateLimitReached(_) => "PrivateTemplateLimitReached",
-            Self::TemplateBanned(_) => "TemplateBanned",
-            Self::InvalidTid(_) => "InvalidTid",
-            Self::InvalidKidList(_) => "InvalidKidList",
-            Self::InvalidSceneDesc(_) => "InvalidSceneDesc",
-            Self::TemplateAlreadyExists(_) => "TemplateAlreadyExists",
-            Self::InvalidAccountType(_) => "InvalidAccountType",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `BadHttpRequest` (40400).
-    pub fn is_bad_http_request(&self) -> bool {
-        matches!(self, Self::BadHttpRequest(_))
-    }
-    /// Whether this is `TemplateSystemError` (200001).
-    pub fn is_template_system_error(&self) -> bool {
-        matches!(self, Self::TemplateSystemError(_))
-    }
-    /// Whether this is `AccountBanned` (200011).
-    pub fn is_account_banned(&self) -> bool {
-        matches!(self, Self::AccountBanned(_))
-    }
-    /// Whether this is `PrivateTemplateLimitReached` (200012).
-    pub fn is_private_template_limit_reached(&self) -> bool {
-        matches!(self, Self::PrivateTemplateLimitReached(_))
-    }
-    /// Whether this is `TemplateBanned` (200013).
-    pub fn is_template_banned(&self) -> bool {
-        matches!(self, Self::TemplateBanned(_))
-    }
-    /// Whether this is `InvalidTid` (200014).
-    pub fn is_invalid_tid(&self) -> bool {
-        matches!(self, Self::InvalidTid(_))
-    }
-    /// Whether this is `InvalidKidList` (200020).
-    pub fn is_invalid_kid_list(&self) -> bool {
-        matches!(self, Self::InvalidKidList(_))
-    }
-    /// Whether this is `InvalidSceneDesc` (200021).
-    pub fn is_invalid_scene_desc(&self) -> bool {
-        matches!(self, Self::InvalidSceneDesc(_))
-    }
-    /// Whether this is `TemplateAlreadyExists` (200022).
-    pub fn is_template_already_exists(&self) -> bool {
-        matches!(self, Self::TemplateAlreadyExists(_))
-    }
-    /// Whether this is `InvalidAccountType` (200100).
-    pub fn is_invalid_account_type(&self) -> bool {
-        matches!(self, Self::InvalidAccountType(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::add_message_template`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum AddMessageTemplateError {
+        /// `40400`: The HTTP request is malformed. (retry: none)
+        BadHttpRequest = 40400 => None, is_bad_http_request;
+        /// `200001`: Internal error of the template service; try again later. (retry: transient)
+        TemplateSystemError = 200001 => Transient, is_template_system_error;
+        /// `200011`: The account has been banned from managing templates; see the platform's notices. (retry: none)
+        AccountBanned = 200011 => None, is_account_banned;
+        /// `200012`: The account already holds the maximum number of private templates; delete one first. (retry: none)
+        PrivateTemplateLimitReached = 200012 => None, is_private_template_limit_reached;
+        /// `200013`: This template has been banned and cannot be picked. (retry: none)
+        TemplateBanned = 200013 => None, is_template_banned;
+        /// `200014`: The tid is empty or does not exist. (retry: none)
+        InvalidTid = 200014 => None, is_invalid_tid;
+        /// `200020`: A keyword in kidList does not exist for this title. (retry: none)
+        InvalidKidList = 200020 => None, is_invalid_kid_list;
+        /// `200021`: The sceneDesc is empty or malformed. (retry: none)
+        InvalidSceneDesc = 200021 => None, is_invalid_scene_desc;
+        /// `200022`: A template with the same title and keywords already exists. (retry: none)
+        TemplateAlreadyExists = 200022 => None, is_template_already_exists;
+        /// `200100`: The account type may not call this API; use a mini program account. (retry: none)
+        InvalidAccountType = 200100 => None, is_invalid_account_type;
     }
 }
-impl crate::ApiError for AddMessageTemplateError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40400 => Self::BadHttpRequest(body),
-            200001 => Self::TemplateSystemError(body),
-            200011 => Self::AccountBanned(body),
-            200012 => Self::PrivateTemplateLimitReached(body),
-            200013 => Self::TemplateBanned(body),
-            200014 => Self::InvalidTid(body),
-            200020 => Self::InvalidKidList(body),
-            200021 => Self::InvalidSceneDesc(body),
-            200022 => Self::TemplateAlreadyExists(body),
-            200100 => Self::InvalidAccountType(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::BadHttpRequest(body) => body,
-            Self::TemplateSystemError(body) => body,
-            Self::AccountBanned(body) => body,
-            Self::PrivateTemplateLimitReached(body) => body,
-            Self::TemplateBanned(body) => body,
-            Self::InvalidTid(body) => body,
-            Self::InvalidKidList(body) => body,
-            Self::InvalidSceneDesc(body) => body,
-            Self::TemplateAlreadyExists(body) => body,
-            Self::InvalidAccountType(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::BadHttpRequest(_) => crate::RetryKind::None,
-            Self::TemplateSystemError(_) => crate::RetryKind::Transient,
-            Self::AccountBanned(_) => crate::RetryKind::None,
-            Self::PrivateTemplateLimitReached(_) => crate::RetryKind::None,
-            Self::TemplateBanned(_) => crate::RetryKind::None,
-            Self::InvalidTid(_) => crate::RetryKind::None,
-            Self::InvalidKidList(_) => crate::RetryKind::None,
-            Self::InvalidSceneDesc(_) => crate::RetryKind::None,
-            Self::TemplateAlreadyExists(_) => crate::RetryKind::None,
-            Self::InvalidAccountType(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for AddMessageTemplateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for AddMessageTemplateError {}
 impl crate::runtime::Operation for AddMessageTemplateRequest {
     type Output = AddMessageTemplateResponse;
     type Error = AddMessageTemplateError;
@@ -252,7 +121,9 @@ impl crate::runtime::Operation for AddMessageTemplateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"kidList!\":{\"array\":\"int\"},\"sceneDesc!\":\"string\",\"tid!\":\"string\"}},\"errors\":[40400,200001,200011,200012,200013,200014,200020,200021,200022,200100],\"query\":{},\"response\":{\"json\":{\"priTmplId!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -265,13 +136,14 @@ impl crate::runtime::Operation for AddMessageTemplateRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Pick a public subscribe-message template title and keywords and add it to the account's own templates.
     ///
     /// `POST /wxaapi/newtmpl/addtemplate` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_addwxanewtemplate.html)
@@ -302,7 +174,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -317,60 +189,11 @@ impl crate::Client {
     /// | 200022 | `TemplateAlreadyExists` | A template with the same title and keywords already exists. | none |
     /// | 200100 | `InvalidAccountType` | The account type may not call this API; use a mini program account. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn add_message_template(
+    #[inline]
+    pub fn add_message_template(
         &self,
         request: AddMessageTemplateRequest,
-    ) -> Result<AddMessageTemplateResponse, crate::Error<AddMessageTemplateError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<AddMessageTemplateResponse, AddMessageTemplateError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `addMessageTemplate` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const ADD_MESSAGE_TEMPLATE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "addMessageTemplate",
-    method: "POST",
-    path: "/wxaapi/newtmpl/addtemplate",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "tid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "kidList",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Int,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sceneDesc",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "priTmplId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        40400, 200001, 200011, 200012, 200013, 200014, 200020, 200021, 200022, 200100,
-    ],
-};

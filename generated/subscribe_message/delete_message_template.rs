@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::delete_message_template`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DeleteMessageTemplateRequest {
     /// ID of the private template to delete.
@@ -17,126 +18,24 @@ impl DeleteMessageTemplateRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::delete_message_template`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DeleteMessageTemplateError {
-    /// `20001`: Internal error; try again later. (retry: transient)
-    InternalError(crate::ErrorBody),
-    /// `20002`: A parameter is invalid. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// `200001`: Internal error of the template service; try again later. (retry: transient)
-    TemplateSystemError(crate::ErrorBody),
-    /// `200002`: An argument is invalid, for example an unknown priTmplId. (retry: none)
-    InvalidArgument(crate::ErrorBody),
-    /// `200014`: The template title ID is wrong. (retry: none)
-    InvalidTid(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl DeleteMessageTemplateError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InternalError(_) => "InternalError",
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::TemplateSystemError(_) => "TemplateSystemError",
-            Self::InvalidArgument(_) => "InvalidArgument",
-            Self::InvalidTid(_) => "InvalidTid",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InternalError` (20001).
-    pub fn is_internal_error(&self) -> bool {
-        matches!(self, Self::InternalError(_))
-    }
-    /// Whether this is `InvalidParameter` (20002).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
-    }
-    /// Whether this is `TemplateSystemError` (200001).
-    pub fn is_template_system_error(&self) -> bool {
-        matches!(self, Self::TemplateSystemError(_))
-    }
-    /// Whether this is `InvalidArgument` (200002).
-    pub fn is_invalid_argument(&self) -> bool {
-        matches!(self, Self::InvalidArgument(_))
-    }
-    /// Whether this is `InvalidTid` (200014).
-    pub fn is_invalid_tid(&self) -> bool {
-        matches!(self, Self::InvalidTid(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::delete_message_template`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum DeleteMessageTemplateError {
+        /// `20001`: Internal error; try again later. (retry: transient)
+        InternalError = 20001 => Transient, is_internal_error;
+        /// `20002`: A parameter is invalid. (retry: none)
+        InvalidParameter = 20002 => None, is_invalid_parameter;
+        /// `200001`: Internal error of the template service; try again later. (retry: transient)
+        TemplateSystemError = 200001 => Transient, is_template_system_error;
+        /// `200002`: An argument is invalid, for example an unknown priTmplId. (retry: none)
+        InvalidArgument = 200002 => None, is_invalid_argument;
+        /// `200014`: The template title ID is wrong. (retry: none)
+        InvalidTid = 200014 => None, is_invalid_tid;
     }
 }
-impl crate::ApiError for DeleteMessageTemplateError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            20001 => Self::InternalError(body),
-            20002 => Self::InvalidParameter(body),
-            200001 => Self::TemplateSystemError(body),
-            200002 => Self::InvalidArgument(body),
-            200014 => Self::InvalidTid(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InternalError(body) => body,
-            Self::InvalidParameter(body) => body,
-            Self::TemplateSystemError(body) => body,
-            Self::InvalidArgument(body) => body,
-            Self::InvalidTid(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InternalError(_) => crate::RetryKind::Transient,
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::TemplateSystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidArgument(_) => crate::RetryKind::None,
-            Self::InvalidTid(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for DeleteMessageTemplateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for DeleteMessageTemplateError {}
 impl crate::runtime::Operation for DeleteMessageTemplateRequest {
     type Output = ();
     type Error = DeleteMessageTemplateError;
@@ -149,7 +48,9 @@ impl crate::runtime::Operation for DeleteMessageTemplateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"priTmplId!\":\"string\"}},\"errors\":[20001,20002,200001,200002,200014],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -161,6 +62,7 @@ impl crate::runtime::Operation for DeleteMessageTemplateRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -170,7 +72,7 @@ impl crate::runtime::Operation for DeleteMessageTemplateRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Delete one of the account's private subscribe-message templates.
     ///
     /// `POST /wxaapi/newtmpl/deltemplate` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_delwxanewtemplate.html)
@@ -194,7 +96,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -204,32 +106,11 @@ impl crate::Client {
     /// | 200002 | `InvalidArgument` | An argument is invalid, for example an unknown priTmplId. | none |
     /// | 200014 | `InvalidTid` | The template title ID is wrong. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn delete_message_template(
+    #[inline]
+    pub fn delete_message_template(
         &self,
         request: DeleteMessageTemplateRequest,
-    ) -> Result<(), crate::Error<DeleteMessageTemplateError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), DeleteMessageTemplateError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `deleteMessageTemplate` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const DELETE_MESSAGE_TEMPLATE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "deleteMessageTemplate",
-    method: "POST",
-    path: "/wxaapi/newtmpl/deltemplate",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "priTmplId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[20001, 20002, 200001, 200002, 200014],
-};

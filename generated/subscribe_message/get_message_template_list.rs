@@ -11,64 +11,34 @@ impl GetMessageTemplateListRequest {
         Self {}
     }
 }
-/// Values of `PrivateTemplateKind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PrivateTemplateKind {
-    /// `2`: One-time subscription; one message per consent.
-    OneTime,
-    /// `3`: Long-term subscription.
-    LongTerm,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl PrivateTemplateKind {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::OneTime => 2,
-            Self::LongTerm => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for PrivateTemplateKind {
-    fn from(value: i64) -> Self {
-        match value {
-            2 => Self::OneTime,
-            3 => Self::LongTerm,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for PrivateTemplateKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for PrivateTemplateKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PrivateTemplateKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `PrivateTemplateKind`.
+    pub enum PrivateTemplateKind {
+        /// `2`: One-time subscription; one message per consent.
+        OneTime = 2;
+        /// `3`: Long-term subscription.
+        LongTerm = 3;
     }
 }
 /// The `GetMessageTemplateListResponseDataItemKeywordEnumValueListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
     /// The enum keyword, such as enum_string2.DATA.
-    #[serde(rename = "keywordCode")]
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    #[serde(
+        rename = "keywordCode",
+        deserialize_with = "crate::runtime::lenient::string"
+    )]
     pub keyword_code: String,
     /// Values the keyword accepts.
-    #[serde(rename = "enumValueList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "enumValueList", default, skip_serializing_if = "Option::is_none")]
     pub enum_value_list: Option<Vec<String>>,
 }
 impl GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
@@ -79,39 +49,54 @@ impl GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
             enum_value_list: None,
         }
     }
-    /// Values the keyword accepts.
-    pub fn enum_value_list(mut self, enum_value_list: Vec<String>) -> Self {
-        self.enum_value_list = Some(enum_value_list);
-        self
+    crate::runtime::setters! {
+        enum_value_list : Vec < String >;
     }
 }
 /// The `GetMessageTemplateListResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMessageTemplateListResponseDataItem {
     /// Template ID, passed as template_id when sending.
-    #[serde(rename = "priTmplId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    #[serde(rename = "priTmplId", deserialize_with = "crate::runtime::lenient::string")]
     pub pri_tmpl_id: String,
     /// Template title.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub title: Option<String>,
     /// Template body with keyword placeholders such as {{thing1.DATA}}.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<String>,
     /// The body filled with example values.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub example: Option<String>,
     /// Subscription kind of the template.
-    #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub template_type: Option<PrivateTemplateKind>,
     /// Allowed values of the template's enum keywords; absent when it has none.
-    #[serde(rename = "keywordEnumValueList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "keywordEnumValueList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub keyword_enum_value_list: Option<
         Vec<GetMessageTemplateListResponseDataItemKeywordEnumValueListItem>,
     >,
@@ -128,39 +113,24 @@ impl GetMessageTemplateListResponseDataItem {
             keyword_enum_value_list: None,
         }
     }
-    /// Template title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Template body with keyword placeholders such as {{thing1.DATA}}.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
-    }
-    /// The body filled with example values.
-    pub fn example(mut self, example: impl Into<String>) -> Self {
-        self.example = Some(example.into());
-        self
-    }
-    /// Subscription kind of the template.
-    pub fn template_type(mut self, template_type: PrivateTemplateKind) -> Self {
-        self.template_type = Some(template_type);
-        self
-    }
-    /// Allowed values of the template's enum keywords; absent when it has none.
-    pub fn keyword_enum_value_list(
-        mut self,
-        keyword_enum_value_list: Vec<
-            GetMessageTemplateListResponseDataItemKeywordEnumValueListItem,
-        >,
-    ) -> Self {
-        self.keyword_enum_value_list = Some(keyword_enum_value_list);
-        self
+    crate::runtime::setters! {
+        title : impl Into < String >;
+        content : impl Into < String >;
+        example : impl Into < String >;
+        template_type : PrivateTemplateKind;
+        keyword_enum_value_list : Vec < GetMessageTemplateListResponseDataItemKeywordEnumValueListItem >;
     }
 }
 /// What [`crate::Client::get_message_template_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMessageTemplateListResponse {
     /// The account's private templates.
@@ -172,102 +142,22 @@ impl GetMessageTemplateListResponse {
     pub fn new() -> Self {
         Self { data: None }
     }
-    /// The account's private templates.
-    pub fn data(mut self, data: Vec<GetMessageTemplateListResponseDataItem>) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        data : Vec < GetMessageTemplateListResponseDataItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_message_template_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetMessageTemplateListError {
-    /// `404`: The endpoint was called with the wrong HTTP method. (retry: none)
-    WrongMethod(crate::ErrorBody),
-    /// `200100`: The account type may not call this API; use a mini program account. (retry: none)
-    InvalidAccountType(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetMessageTemplateListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::WrongMethod(_) => "WrongMethod",
-            Self::InvalidAccountType(_) => "InvalidAccountType",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `WrongMethod` (404).
-    pub fn is_wrong_method(&self) -> bool {
-        matches!(self, Self::WrongMethod(_))
-    }
-    /// Whether this is `InvalidAccountType` (200100).
-    pub fn is_invalid_account_type(&self) -> bool {
-        matches!(self, Self::InvalidAccountType(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_message_template_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetMessageTemplateListError {
+        /// `404`: The endpoint was called with the wrong HTTP method. (retry: none)
+        WrongMethod = 404 => None, is_wrong_method;
+        /// `200100`: The account type may not call this API; use a mini program account. (retry: none)
+        InvalidAccountType = 200100 => None, is_invalid_account_type;
     }
 }
-impl crate::ApiError for GetMessageTemplateListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            404 => Self::WrongMethod(body),
-            200100 => Self::InvalidAccountType(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::WrongMethod(body) => body,
-            Self::InvalidAccountType(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::WrongMethod(_) => crate::RetryKind::None,
-            Self::InvalidAccountType(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetMessageTemplateListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetMessageTemplateListError {}
 impl crate::runtime::Operation for GetMessageTemplateListRequest {
     type Output = GetMessageTemplateListResponse;
     type Error = GetMessageTemplateListError;
@@ -280,7 +170,9 @@ impl crate::runtime::Operation for GetMessageTemplateListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[404,200100],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":{\"object\":{\"content\":\"string\",\"example\":\"string\",\"keywordEnumValueList\":{\"array\":{\"object\":{\"enumValueList\":{\"array\":\"string\"},\"keywordCode!\":\"string\"}}},\"priTmplId!\":\"string\",\"title\":\"string\",\"type\":{\"enum\":[2,3]}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -292,13 +184,14 @@ impl crate::runtime::Operation for GetMessageTemplateListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the private subscribe-message templates the account has added.
     ///
     /// `GET /wxaapi/newtmpl/gettemplate` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_getwxapubnewtemplate.html)
@@ -321,112 +214,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 404 | `WrongMethod` | The endpoint was called with the wrong HTTP method. | none |
     /// | 200100 | `InvalidAccountType` | The account type may not call this API; use a mini program account. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_message_template_list(
+    #[inline]
+    pub fn get_message_template_list(
         &self,
         request: GetMessageTemplateListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetMessageTemplateListResponse,
-        crate::Error<GetMessageTemplateListError>,
+        GetMessageTemplateListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getMessageTemplateList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_MESSAGE_TEMPLATE_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getMessageTemplateList",
-    method: "GET",
-    path: "/wxaapi/newtmpl/gettemplate",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "priTmplId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "title",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "content",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "example",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "type",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[2, 3],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "keywordEnumValueList",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::Object(
-                                        &[
-                                            crate::testing::contract::FieldContract {
-                                                name: "keywordCode",
-                                                ty: crate::testing::contract::TypeContract::String,
-                                                required: true,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                            crate::testing::contract::FieldContract {
-                                                name: "enumValueList",
-                                                ty: crate::testing::contract::TypeContract::Array(
-                                                    &crate::testing::contract::TypeContract::String,
-                                                ),
-                                                required: false,
-                                                fixed: None,
-                                                credential: None,
-                                            },
-                                        ],
-                                    ),
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[404, 200100],
-};

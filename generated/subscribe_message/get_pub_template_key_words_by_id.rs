@@ -15,7 +15,14 @@ impl GetPubTemplateKeyWordsByIdRequest {
     }
 }
 /// The `GetPubTemplateKeyWordsByIdResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPubTemplateKeyWordsByIdResponseDataItem {
     /// Keyword ID, used in addMessageTemplate's kidList.
@@ -25,12 +32,18 @@ pub struct GetPubTemplateKeyWordsByIdResponseDataItem {
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub name: String,
     /// Example value of the keyword.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub example: Option<String>,
     /// Keyword kind that fixes its value rules, such as thing or date.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rule: Option<String>,
 }
 impl GetPubTemplateKeyWordsByIdResponseDataItem {
@@ -43,24 +56,29 @@ impl GetPubTemplateKeyWordsByIdResponseDataItem {
             rule: None,
         }
     }
-    /// Example value of the keyword.
-    pub fn example(mut self, example: impl Into<String>) -> Self {
-        self.example = Some(example.into());
-        self
-    }
-    /// Keyword kind that fixes its value rules, such as thing or date.
-    pub fn rule(mut self, rule: impl Into<String>) -> Self {
-        self.rule = Some(rule.into());
-        self
+    crate::runtime::setters! {
+        example : impl Into < String >;
+        rule : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_pub_template_key_words_by_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPubTemplateKeyWordsByIdResponse {
     /// Number of keywords in the list (the docs word it as a title count).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<u32>,
     /// The keywords of the title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,120 +89,25 @@ impl GetPubTemplateKeyWordsByIdResponse {
     pub fn new() -> Self {
         Self { count: None, data: None }
     }
-    /// Number of keywords in the list (the docs word it as a title count).
-    pub fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
-    }
-    /// The keywords of the title.
-    pub fn data(
-        mut self,
-        data: Vec<GetPubTemplateKeyWordsByIdResponseDataItem>,
-    ) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        count : u32;
+        data : Vec < GetPubTemplateKeyWordsByIdResponseDataItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_pub_template_key_words_by_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetPubTemplateKeyWordsByIdError {
-    /// `20001`: Internal error; try again later. (retry: transient)
-    InternalError(crate::ErrorBody),
-    /// `200002`: An argument is invalid. (retry: none)
-    InvalidArgument(crate::ErrorBody),
-    /// `200014`: The tid is empty or does not exist. (retry: none)
-    InvalidTid(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetPubTemplateKeyWordsByIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InternalError(_) => "InternalError",
-            Self::InvalidArgument(_) => "InvalidArgument",
-            Self::InvalidTid(_) => "InvalidTid",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InternalError` (20001).
-    pub fn is_internal_error(&self) -> bool {
-        matches!(self, Self::InternalError(_))
-    }
-    /// Whether this is `InvalidArgument` (200002).
-    pub fn is_invalid_argument(&self) -> bool {
-        matches!(self, Self::InvalidArgument(_))
-    }
-    /// Whether this is `InvalidTid` (200014).
-    pub fn is_invalid_tid(&self) -> bool {
-        matches!(self, Self::InvalidTid(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_pub_template_key_words_by_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetPubTemplateKeyWordsByIdError {
+        /// `20001`: Internal error; try again later. (retry: transient)
+        InternalError = 20001 => Transient, is_internal_error;
+        /// `200002`: An argument is invalid. (retry: none)
+        InvalidArgument = 200002 => None, is_invalid_argument;
+        /// `200014`: The tid is empty or does not exist. (retry: none)
+        InvalidTid = 200014 => None, is_invalid_tid;
     }
 }
-impl crate::ApiError for GetPubTemplateKeyWordsByIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            20001 => Self::InternalError(body),
-            200002 => Self::InvalidArgument(body),
-            200014 => Self::InvalidTid(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InternalError(body) => body,
-            Self::InvalidArgument(body) => body,
-            Self::InvalidTid(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InternalError(_) => crate::RetryKind::Transient,
-            Self::InvalidArgument(_) => crate::RetryKind::None,
-            Self::InvalidTid(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetPubTemplateKeyWordsByIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetPubTemplateKeyWordsByIdError {}
 impl crate::runtime::Operation for GetPubTemplateKeyWordsByIdRequest {
     type Output = GetPubTemplateKeyWordsByIdResponse;
     type Error = GetPubTemplateKeyWordsByIdError;
@@ -197,7 +120,9 @@ impl crate::runtime::Operation for GetPubTemplateKeyWordsByIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[20001,200002,200014],\"query\":{\"tid!\":\"string\"},\"response\":{\"json\":{\"count\":\"int\",\"data\":{\"array\":{\"object\":{\"example\":\"string\",\"kid!\":\"int\",\"name!\":\"string\",\"rule\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -209,13 +134,14 @@ impl crate::runtime::Operation for GetPubTemplateKeyWordsByIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the keywords available under a public subscribe-message template title.
     ///
     /// `GET /wxaapi/newtmpl/getpubtemplatekeywords` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_getpubnewtemplatekeywords.html)
@@ -239,7 +165,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -247,83 +173,14 @@ impl crate::Client {
     /// | 200002 | `InvalidArgument` | An argument is invalid. | none |
     /// | 200014 | `InvalidTid` | The tid is empty or does not exist. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_pub_template_key_words_by_id(
+    #[inline]
+    pub fn get_pub_template_key_words_by_id(
         &self,
         request: GetPubTemplateKeyWordsByIdRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetPubTemplateKeyWordsByIdResponse,
-        crate::Error<GetPubTemplateKeyWordsByIdError>,
+        GetPubTemplateKeyWordsByIdError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getPubTemplateKeyWordsById` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_PUB_TEMPLATE_KEY_WORDS_BY_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getPubTemplateKeyWordsById",
-    method: "GET",
-    path: "/wxaapi/newtmpl/getpubtemplatekeywords",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "tid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "kid",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "example",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "rule",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[20001, 200002, 200014],
-};

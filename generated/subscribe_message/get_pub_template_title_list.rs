@@ -23,7 +23,11 @@ impl GetPubTemplateTitleListRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.limit;
             crate::runtime::check::range(
@@ -37,55 +41,24 @@ impl GetPubTemplateTitleListRequest {
         Ok(())
     }
 }
-/// Values of `SubscribeTemplateKind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SubscribeTemplateKind {
-    /// `2`: One-time subscription; one message per consent.
-    OneTime,
-    /// `3`: Long-term subscription.
-    LongTerm,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl SubscribeTemplateKind {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::OneTime => 2,
-            Self::LongTerm => 3,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for SubscribeTemplateKind {
-    fn from(value: i64) -> Self {
-        match value {
-            2 => Self::OneTime,
-            3 => Self::LongTerm,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for SubscribeTemplateKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for SubscribeTemplateKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscribeTemplateKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `SubscribeTemplateKind`.
+    pub enum SubscribeTemplateKind {
+        /// `2`: One-time subscription; one message per consent.
+        OneTime = 2;
+        /// `3`: Long-term subscription.
+        LongTerm = 3;
     }
 }
 /// The `GetPubTemplateTitleListResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPubTemplateTitleListResponseDataItem {
     /// ID of the template title.
@@ -95,13 +68,15 @@ pub struct GetPubTemplateTitleListResponseDataItem {
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub title: String,
     /// Subscription kind of the template.
-    #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub template_type: Option<SubscribeTemplateKind>,
     /// ID of the category the title belongs to (a string on the wire, though documented as a number).
-    #[serde(rename = "categoryId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "categoryId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub category_id: Option<String>,
 }
 impl GetPubTemplateTitleListResponseDataItem {
@@ -114,24 +89,29 @@ impl GetPubTemplateTitleListResponseDataItem {
             category_id: None,
         }
     }
-    /// Subscription kind of the template.
-    pub fn template_type(mut self, template_type: SubscribeTemplateKind) -> Self {
-        self.template_type = Some(template_type);
-        self
-    }
-    /// ID of the category the title belongs to (a string on the wire, though documented as a number).
-    pub fn category_id(mut self, category_id: impl Into<String>) -> Self {
-        self.category_id = Some(category_id.into());
-        self
+    crate::runtime::setters! {
+        template_type : SubscribeTemplateKind;
+        category_id : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_pub_template_title_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPubTemplateTitleListResponse {
     /// Total number of titles in these categories.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<u32>,
     /// The titles of this page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,147 +122,31 @@ impl GetPubTemplateTitleListResponse {
     pub fn new() -> Self {
         Self { count: None, data: None }
     }
-    /// Total number of titles in these categories.
-    pub fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
-    }
-    /// The titles of this page.
-    pub fn data(mut self, data: Vec<GetPubTemplateTitleListResponseDataItem>) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        count : u32;
+        data : Vec < GetPubTemplateTitleListResponseDataItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_pub_template_title_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetPubTemplateTitleListError {
-    /// `404`: The endpoint was called with the wrong HTTP method. (retry: none)
-    WrongMethod(crate::ErrorBody),
-    /// `200001`: Internal error of the template service; try again later. (retry: transient)
-    TemplateSystemError(crate::ErrorBody),
-    /// `200016`: The start parameter is invalid. (retry: none)
-    InvalidStart(crate::ErrorBody),
-    /// `200017`: The limit parameter is invalid, for example above 30. (retry: none)
-    InvalidLimit(crate::ErrorBody),
-    /// `200018`: The ids parameter is missing. (retry: none)
-    MissingCategoryIds(crate::ErrorBody),
-    /// `200019`: The ids parameter is malformed or names unknown categories. (retry: none)
-    InvalidCategoryIds(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetPubTemplateTitleListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::WrongMethod(_) => "WrongMethod",
-            Self::TemplateSystemError(_) => "TemplateSystemError",
-            Self::InvalidStart(_) => "InvalidStart",
-            Self::InvalidLimit(_) => "InvalidLimit",
-            Self::MissingCategoryIds(_) => "MissingCategoryIds",
-            Self::InvalidCategoryIds(_) => "InvalidCategoryIds",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `WrongMethod` (404).
-    pub fn is_wrong_method(&self) -> bool {
-        matches!(self, Self::WrongMethod(_))
-    }
-    /// Whether this is `TemplateSystemError` (200001).
-    pub fn is_template_system_error(&self) -> bool {
-        matches!(self, Self::TemplateSystemError(_))
-    }
-    /// Whether this is `InvalidStart` (200016).
-    pub fn is_invalid_start(&self) -> bool {
-        matches!(self, Self::InvalidStart(_))
-    }
-    /// Whether this is `InvalidLimit` (200017).
-    pub fn is_invalid_limit(&self) -> bool {
-        matches!(self, Self::InvalidLimit(_))
-    }
-    /// Whether this is `MissingCategoryIds` (200018).
-    pub fn is_missing_category_ids(&self) -> bool {
-        matches!(self, Self::MissingCategoryIds(_))
-    }
-    /// Whether this is `InvalidCategoryIds` (200019).
-    pub fn is_invalid_category_ids(&self) -> bool {
-        matches!(self, Self::InvalidCategoryIds(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_pub_template_title_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetPubTemplateTitleListError {
+        /// `404`: The endpoint was called with the wrong HTTP method. (retry: none)
+        WrongMethod = 404 => None, is_wrong_method;
+        /// `200001`: Internal error of the template service; try again later. (retry: transient)
+        TemplateSystemError = 200001 => Transient, is_template_system_error;
+        /// `200016`: The start parameter is invalid. (retry: none)
+        InvalidStart = 200016 => None, is_invalid_start;
+        /// `200017`: The limit parameter is invalid, for example above 30. (retry: none)
+        InvalidLimit = 200017 => None, is_invalid_limit;
+        /// `200018`: The ids parameter is missing. (retry: none)
+        MissingCategoryIds = 200018 => None, is_missing_category_ids;
+        /// `200019`: The ids parameter is malformed or names unknown categories. (retry: none)
+        InvalidCategoryIds = 200019 => None, is_invalid_category_ids;
     }
 }
-impl crate::ApiError for GetPubTemplateTitleListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            404 => Self::WrongMethod(body),
-            200001 => Self::TemplateSystemError(body),
-            200016 => Self::InvalidStart(body),
-            200017 => Self::InvalidLimit(body),
-            200018 => Self::MissingCategoryIds(body),
-            200019 => Self::InvalidCategoryIds(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::WrongMethod(body) => body,
-            Self::TemplateSystemError(body) => body,
-            Self::InvalidStart(body) => body,
-            Self::InvalidLimit(body) => body,
-            Self::MissingCategoryIds(body) => body,
-            Self::InvalidCategoryIds(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::WrongMethod(_) => crate::RetryKind::None,
-            Self::TemplateSystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidStart(_) => crate::RetryKind::None,
-            Self::InvalidLimit(_) => crate::RetryKind::None,
-            Self::MissingCategoryIds(_) => crate::RetryKind::None,
-            Self::InvalidCategoryIds(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetPubTemplateTitleListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetPubTemplateTitleListError {}
 impl crate::runtime::Operation for GetPubTemplateTitleListRequest {
     type Output = GetPubTemplateTitleListResponse;
     type Error = GetPubTemplateTitleListError;
@@ -295,7 +159,9 @@ impl crate::runtime::Operation for GetPubTemplateTitleListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[404,200001,200016,200017,200018,200019],\"query\":{\"ids!\":\"string\",\"limit!\":\"int\",\"start!\":\"int\"},\"response\":{\"json\":{\"count\":\"int\",\"data\":{\"array\":{\"object\":{\"categoryId\":\"string\",\"tid!\":\"int\",\"title!\":\"string\",\"type\":{\"enum\":[2,3]}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -311,13 +177,14 @@ impl crate::runtime::Operation for GetPubTemplateTitleListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Page through the public subscribe-message template titles of the given categories.
     ///
     /// `GET /wxaapi/newtmpl/getpubtemplatetitles` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_getpubnewtemplatetitles.html)
@@ -344,7 +211,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -355,99 +222,14 @@ impl crate::Client {
     /// | 200018 | `MissingCategoryIds` | The ids parameter is missing. | none |
     /// | 200019 | `InvalidCategoryIds` | The ids parameter is malformed or names unknown categories. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_pub_template_title_list(
+    #[inline]
+    pub fn get_pub_template_title_list(
         &self,
         request: GetPubTemplateTitleListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetPubTemplateTitleListResponse,
-        crate::Error<GetPubTemplateTitleListError>,
+        GetPubTemplateTitleListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getPubTemplateTitleList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_PUB_TEMPLATE_TITLE_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getPubTemplateTitleList",
-    method: "GET",
-    path: "/wxaapi/newtmpl/getpubtemplatetitles",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "ids",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "start",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "limit",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "tid",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "title",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "type",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[2, 3],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "categoryId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[404, 200001, 200016, 200017, 200018, 200019],
-};

@@ -12,7 +12,14 @@ impl GetSubscribeMessageCategoryRequest {
     }
 }
 /// The `GetSubscribeMessageCategoryResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetSubscribeMessageCategoryResponseDataItem {
     /// Category ID, used when querying public templates.
@@ -29,7 +36,15 @@ impl GetSubscribeMessageCategoryResponseDataItem {
     }
 }
 /// What [`crate::Client::get_subscribe_message_category`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetSubscribeMessageCategoryResponse {
     /// The account's categories.
@@ -41,115 +56,24 @@ impl GetSubscribeMessageCategoryResponse {
     pub fn new() -> Self {
         Self { data: None }
     }
-    /// The account's categories.
-    pub fn data(
-        mut self,
-        data: Vec<GetSubscribeMessageCategoryResponseDataItem>,
-    ) -> Self {
-        self.data = Some(data);
-        self
+    crate::runtime::setters! {
+        data : Vec < GetSubscribeMessageCategoryResponseDataItem >;
     }
 }
-/// An error code returned by [`crate::Client::get_subscribe_message_category`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetSubscribeMessageCategoryError {
-    /// `404`: The endpoint was called with the wrong HTTP method. (retry: none)
-    WrongMethod(crate::ErrorBody),
-    /// `20001`: Internal error; try again later. (retry: transient)
-    InternalError(crate::ErrorBody),
-    /// `200100`: The account type may not call this API; use a mini program account. (retry: none)
-    InvalidAccountType(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetSubscribeMessageCategoryError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::WrongMethod(_) => "WrongMethod",
-            Self::InternalError(_) => "InternalError",
-            Self::InvalidAccountType(_) => "InvalidAccountType",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `WrongMethod` (404).
-    pub fn is_wrong_method(&self) -> bool {
-        matches!(self, Self::WrongMethod(_))
-    }
-    /// Whether this is `InternalError` (20001).
-    pub fn is_internal_error(&self) -> bool {
-        matches!(self, Self::InternalError(_))
-    }
-    /// Whether this is `InvalidAccountType` (200100).
-    pub fn is_invalid_account_type(&self) -> bool {
-        matches!(self, Self::InvalidAccountType(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_subscribe_message_category`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetSubscribeMessageCategoryError {
+        /// `404`: The endpoint was called with the wrong HTTP method. (retry: none)
+        WrongMethod = 404 => None, is_wrong_method;
+        /// `20001`: Internal error; try again later. (retry: transient)
+        InternalError = 20001 => Transient, is_internal_error;
+        /// `200100`: The account type may not call this API; use a mini program account. (retry: none)
+        InvalidAccountType = 200100 => None, is_invalid_account_type;
     }
 }
-impl crate::ApiError for GetSubscribeMessageCategoryError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            404 => Self::WrongMethod(body),
-            20001 => Self::InternalError(body),
-            200100 => Self::InvalidAccountType(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::WrongMethod(body) => body,
-            Self::InternalError(body) => body,
-            Self::InvalidAccountType(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::WrongMethod(_) => crate::RetryKind::None,
-            Self::InternalError(_) => crate::RetryKind::Transient,
-            Self::InvalidAccountType(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetSubscribeMessageCategoryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetSubscribeMessageCategoryError {}
 impl crate::runtime::Operation for GetSubscribeMessageCategoryRequest {
     type Output = GetSubscribeMessageCategoryResponse;
     type Error = GetSubscribeMessageCategoryError;
@@ -162,7 +86,9 @@ impl crate::runtime::Operation for GetSubscribeMessageCategoryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[404,20001,200100],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":{\"object\":{\"id!\":\"int\",\"name!\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -174,13 +100,14 @@ impl crate::runtime::Operation for GetSubscribeMessageCategoryRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the service categories of the account, used to look up public subscribe-message templates.
     ///
     /// `GET /wxaapi/newtmpl/getcategory` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_getcategory.html)
@@ -198,7 +125,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -206,54 +133,14 @@ impl crate::Client {
     /// | 20001 | `InternalError` | Internal error; try again later. | transient |
     /// | 200100 | `InvalidAccountType` | The account type may not call this API; use a mini program account. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_subscribe_message_category(
+    #[inline]
+    pub fn get_subscribe_message_category(
         &self,
         request: GetSubscribeMessageCategoryRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         GetSubscribeMessageCategoryResponse,
-        crate::Error<GetSubscribeMessageCategoryError>,
+        GetSubscribeMessageCategoryError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getSubscribeMessageCategory` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_SUBSCRIBE_MESSAGE_CATEGORY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getSubscribeMessageCategory",
-    method: "GET",
-    path: "/wxaapi/newtmpl/getcategory",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "id",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[404, 20001, 200100],
-};

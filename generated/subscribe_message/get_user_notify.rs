@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_user_notify`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserNotifyRequest {
     /// OpenID of the user the card belongs to.
@@ -26,79 +27,54 @@ impl GetUserNotifyRequest {
         }
     }
 }
-/// Values of `GetUserNotifyResponseNotifyInfoCodeState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetUserNotifyResponseNotifyInfoCodeState {
-    /// `0`: The code is usable.
-    Normal,
-    /// `1`: The code is flagged as risky.
-    AtRisk,
-    /// `2`: The code is abnormal.
-    Abnormal,
-    /// `10`: The user declined cards for this code.
-    RejectedByUser,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl GetUserNotifyResponseNotifyInfoCodeState {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Normal => 0,
-            Self::AtRisk => 1,
-            Self::Abnormal => 2,
-            Self::RejectedByUser => 10,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for GetUserNotifyResponseNotifyInfoCodeState {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Normal,
-            1 => Self::AtRisk,
-            2 => Self::Abnormal,
-            10 => Self::RejectedByUser,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for GetUserNotifyResponseNotifyInfoCodeState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for GetUserNotifyResponseNotifyInfoCodeState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GetUserNotifyResponseNotifyInfoCodeState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `GetUserNotifyResponseNotifyInfoCodeState`.
+    pub enum GetUserNotifyResponseNotifyInfoCodeState {
+        /// `0`: The code is usable.
+        Normal = 0;
+        /// `1`: The code is flagged as risky.
+        AtRisk = 1;
+        /// `2`: The code is abnormal.
+        Abnormal = 2;
+        /// `10`: The user declined cards for this code.
+        RejectedByUser = 10;
     }
 }
 /// The `GetUserNotifyResponseNotifyInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserNotifyResponseNotifyInfo {
     /// Card type ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub notify_type: Option<u32>,
     /// JSON text of the last successfully pushed state; empty if none was pushed.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_json: Option<String>,
     /// State of the notify_code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_state: Option<GetUserNotifyResponseNotifyInfoCodeState>,
     /// When the notify_code expires, as Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code_expire_time: Option<i64>,
 }
 impl GetUserNotifyResponseNotifyInfo {
@@ -111,32 +87,23 @@ impl GetUserNotifyResponseNotifyInfo {
             code_expire_time: None,
         }
     }
-    /// Card type ID.
-    pub fn notify_type(mut self, notify_type: u32) -> Self {
-        self.notify_type = Some(notify_type);
-        self
-    }
-    /// JSON text of the last successfully pushed state; empty if none was pushed.
-    pub fn content_json(mut self, content_json: impl Into<String>) -> Self {
-        self.content_json = Some(content_json.into());
-        self
-    }
-    /// State of the notify_code.
-    pub fn code_state(
-        mut self,
-        code_state: GetUserNotifyResponseNotifyInfoCodeState,
-    ) -> Self {
-        self.code_state = Some(code_state);
-        self
-    }
-    /// When the notify_code expires, as Unix seconds.
-    pub fn code_expire_time(mut self, code_expire_time: i64) -> Self {
-        self.code_expire_time = Some(code_expire_time);
-        self
+    crate::runtime::setters! {
+        notify_type : u32;
+        content_json : impl Into < String >;
+        code_state : GetUserNotifyResponseNotifyInfoCodeState;
+        code_expire_time : i64;
     }
 }
 /// What [`crate::Client::get_user_notify`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserNotifyResponse {
     /// State of the card.
@@ -148,122 +115,26 @@ impl GetUserNotifyResponse {
     pub fn new() -> Self {
         Self { notify_info: None }
     }
-    /// State of the card.
-    pub fn notify_info(mut self, notify_info: GetUserNotifyResponseNotifyInfo) -> Self {
-        self.notify_info = Some(notify_info);
-        self
+    crate::runtime::setters! {
+        notify_info : GetUserNotifyResponseNotifyInfo;
     }
 }
-/// An error code returned by [`crate::Client::get_user_notify`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetUserNotifyError {
-    /// `85431`: Internal error of the service-card system; try again later. (retry: transient)
-    NotifySystemError(crate::ErrorBody),
-    /// `85434`: The notify_type is invalid. (retry: none)
-    InvalidNotifyType(crate::ErrorBody),
-    /// `85437`: The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. (retry: transient)
-    NotifyCodeNotFound(crate::ErrorBody),
-    /// `85438`: The notify_code has expired. (retry: none)
-    NotifyCodeExpired(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetUserNotifyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NotifySystemError(_) => "NotifySystemError",
-            Self::InvalidNotifyType(_) => "InvalidNotifyType",
-            Self::NotifyCodeNotFound(_) => "NotifyCodeNotFound",
-            Self::NotifyCodeExpired(_) => "NotifyCodeExpired",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NotifySystemError` (85431).
-    pub fn is_notify_system_error(&self) -> bool {
-        matches!(self, Self::NotifySystemError(_))
-    }
-    /// Whether this is `InvalidNotifyType` (85434).
-    pub fn is_invalid_notify_type(&self) -> bool {
-        matches!(self, Self::InvalidNotifyType(_))
-    }
-    /// Whether this is `NotifyCodeNotFound` (85437).
-    pub fn is_notify_code_not_found(&self) -> bool {
-        matches!(self, Self::NotifyCodeNotFound(_))
-    }
-    /// Whether this is `NotifyCodeExpired` (85438).
-    pub fn is_notify_code_expired(&self) -> bool {
-        matches!(self, Self::NotifyCodeExpired(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_user_notify`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetUserNotifyError {
+        /// `85431`: Internal error of the service-card system; try again later. (retry: transient)
+        NotifySystemError = 85431 => Transient, is_notify_system_error;
+        /// `85434`: The notify_type is invalid. (retry: none)
+        InvalidNotifyType = 85434 => None, is_invalid_notify_type;
+        /// `85437`: The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. (retry: transient)
+        NotifyCodeNotFound = 85437 => Transient, is_notify_code_not_found;
+        /// `85438`: The notify_code has expired. (retry: none)
+        NotifyCodeExpired = 85438 => None, is_notify_code_expired;
     }
 }
-impl crate::ApiError for GetUserNotifyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            85431 => Self::NotifySystemError(body),
-            85434 => Self::InvalidNotifyType(body),
-            85437 => Self::NotifyCodeNotFound(body),
-            85438 => Self::NotifyCodeExpired(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NotifySystemError(body) => body,
-            Self::InvalidNotifyType(body) => body,
-            Self::NotifyCodeNotFound(body) => body,
-            Self::NotifyCodeExpired(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NotifySystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidNotifyType(_) => crate::RetryKind::None,
-            Self::NotifyCodeNotFound(_) => crate::RetryKind::Transient,
-            Self::NotifyCodeExpired(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetUserNotifyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetUserNotifyError {}
 impl crate::runtime::Operation for GetUserNotifyRequest {
     type Output = GetUserNotifyResponse;
     type Error = GetUserNotifyError;
@@ -276,7 +147,9 @@ impl crate::runtime::Operation for GetUserNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"notify_code!\":\"string\",\"notify_type!\":\"int\",\"openid!\":\"string\"}},\"errors\":[85431,85434,85437,85438],\"query\":{},\"response\":{\"json\":{\"notify_info\":{\"object\":{\"code_expire_time\":\"int\",\"code_state\":{\"enum\":[0,1,2,10]},\"content_json\":\"string\",\"notify_type\":\"int\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -288,13 +161,14 @@ impl crate::runtime::Operation for GetUserNotifyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the current state of a user's service card.
     ///
     /// `POST /wxa/get_user_notify` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_getusernotify.html)
@@ -308,7 +182,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -317,89 +191,11 @@ impl crate::Client {
     /// | 85437 | `NotifyCodeNotFound` | The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. | transient |
     /// | 85438 | `NotifyCodeExpired` | The notify_code has expired. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_user_notify(
+    #[inline]
+    pub fn get_user_notify(
         &self,
         request: GetUserNotifyRequest,
-    ) -> Result<GetUserNotifyResponse, crate::Error<GetUserNotifyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetUserNotifyResponse, GetUserNotifyError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getUserNotify` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_USER_NOTIFY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getUserNotify",
-    method: "POST",
-    path: "/wxa/get_user_notify",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "notify_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "notify_type",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "notify_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "notify_type",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "content_json",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "code_state",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[0, 1, 2, 10],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "code_expire_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[85431, 85434, 85437, 85438],
-};

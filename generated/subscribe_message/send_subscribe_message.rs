@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `SendSubscribeMessageDataValue` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendSubscribeMessageDataValue {
     /// The keyword's text, following the rule of its kind.
@@ -14,122 +21,33 @@ impl SendSubscribeMessageDataValue {
         Self { value: value.into() }
     }
 }
-/// Values of `SendSubscribeMessageMiniprogramState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SendSubscribeMessageMiniprogramState {
-    /// `developer`: Open the development version.
-    Developer,
-    /// `trial`: Open the trial version.
-    Trial,
-    /// `formal`: Open the released version.
-    Formal,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl SendSubscribeMessageMiniprogramState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Developer => "developer",
-            Self::Trial => "trial",
-            Self::Formal => "formal",
-            Self::Other(value) => value,
-        }
+crate::runtime::string_enum! {
+    /// Values of `SendSubscribeMessageMiniprogramState`.
+    pub enum SendSubscribeMessageMiniprogramState {
+        /// `developer`: Open the development version.
+        Developer = "developer";
+        /// `trial`: Open the trial version.
+        Trial = "trial";
+        /// `formal`: Open the released version.
+        Formal = "formal";
     }
 }
-impl From<&str> for SendSubscribeMessageMiniprogramState {
-    fn from(value: &str) -> Self {
-        match value {
-            "developer" => Self::Developer,
-            "trial" => Self::Trial,
-            "formal" => Self::Formal,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for SendSubscribeMessageMiniprogramState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for SendSubscribeMessageMiniprogramState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SendSubscribeMessageMiniprogramState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
-    }
-}
-/// Values of `SendSubscribeMessageLang`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SendSubscribeMessageLang {
-    /// `zh_CN`: Simplified Chinese.
-    ZhCn,
-    /// `en_US`: English.
-    EnUs,
-    /// `zh_HK`: Traditional Chinese (Hong Kong).
-    ZhHk,
-    /// `zh_TW`: Traditional Chinese (Taiwan).
-    ZhTw,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl SendSubscribeMessageLang {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ZhCn => "zh_CN",
-            Self::EnUs => "en_US",
-            Self::ZhHk => "zh_HK",
-            Self::ZhTw => "zh_TW",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for SendSubscribeMessageLang {
-    fn from(value: &str) -> Self {
-        match value {
-            "zh_CN" => Self::ZhCn,
-            "en_US" => Self::EnUs,
-            "zh_HK" => Self::ZhHk,
-            "zh_TW" => Self::ZhTw,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for SendSubscribeMessageLang {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for SendSubscribeMessageLang {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SendSubscribeMessageLang {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `SendSubscribeMessageLang`.
+    pub enum SendSubscribeMessageLang {
+        /// `zh_CN`: Simplified Chinese.
+        ZhCn = "zh_CN";
+        /// `en_US`: English.
+        EnUs = "en_US";
+        /// `zh_HK`: Traditional Chinese (Hong Kong).
+        ZhHk = "zh_HK";
+        /// `zh_TW`: Traditional Chinese (Taiwan).
+        ZhTw = "zh_TW";
     }
 }
 /// Parameters of [`crate::Client::send_subscribe_message`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendSubscribeMessageRequest {
     /// OpenID of the user who receives the message.
@@ -164,32 +82,30 @@ impl SendSubscribeMessageRequest {
             lang: None,
         }
     }
-    /// Page of this mini program opened when the card is tapped, query allowed (e.g. index?foo=bar); no jump when absent.
-    pub fn page(mut self, page: impl Into<String>) -> Self {
-        self.page = Some(page.into());
-        self
-    }
-    /// Which version of the mini program the card opens. WeChat's default: `"formal"`.
-    pub fn miniprogram_state(
-        mut self,
-        miniprogram_state: SendSubscribeMessageMiniprogramState,
-    ) -> Self {
-        self.miniprogram_state = Some(miniprogram_state);
-        self
-    }
-    /// Language of the card's "open the mini program" label. WeChat's default: `"zh_CN"`.
-    pub fn lang(mut self, lang: SendSubscribeMessageLang) -> Self {
-        self.lang = Some(lang);
-        self
+    crate::runtime::setters! {
+        page : impl Into < String >;
+        miniprogram_state : SendSubscribeMessageMiniprogramState;
+        lang : SendSubscribeMessageLang;
     }
 }
 /// What [`crate::Client::send_subscribe_message`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendSubscribeMessageResponse {
     /// ID of the sent message; not in the documented table, but returned in practice.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub msgid: Option<u64>,
 }
 impl SendSubscribeMessageResponse {
@@ -197,142 +113,30 @@ impl SendSubscribeMessageResponse {
     pub fn new() -> Self {
         Self { msgid: None }
     }
-    /// ID of the sent message; not in the documented table, but returned in practice.
-    pub fn msgid(mut self, msgid: u64) -> Self {
-        self.msgid = Some(msgid);
-        self
+    crate::runtime::setters! {
+        msgid : u64;
     }
 }
-/// An error code returned by [`crate::Client::send_subscribe_message`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SendSubscribeMessageError {
-    /// `40037`: The template_id is empty, wrong, or belongs to another app. (retry: none)
-    InvalidTemplateId(crate::ErrorBody),
-    /// `41030`: The page does not exist in the released version of the mini program. (retry: none)
-    InvalidPage(crate::ErrorBody),
-    /// `43107`: The account's subscribe-message ability, or this template, has been banned. (retry: none)
-    SubscribeMessageBanned(crate::ErrorBody),
-    /// `43108`: Several messages were being sent to the same user at once; send them one after another. (retry: throttle)
-    ConcurrentSendToSameUser(crate::ErrorBody),
-    /// `45168`: The message content contains a sensitive word. (retry: none)
-    SensitiveWordHit(crate::ErrorBody),
-    /// `47003`: The template data is missing or a keyword breaks its value rule; errmsg names the field. (retry: none)
-    InvalidTemplateData(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl SendSubscribeMessageError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidTemplateId(_) => "InvalidTemplateId",
-            Self::InvalidPage(_) => "InvalidPage",
-            Self::SubscribeMessageBanned(_) => "SubscribeMessageBanned",
-            Self::ConcurrentSendToSameUser(_) => "ConcurrentSendToSameUser",
-            Self::SensitiveWordHit(_) => "SensitiveWordHit",
-            Self::InvalidTemplateData(_) => "InvalidTemplateData",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidTemplateId` (40037).
-    pub fn is_invalid_template_id(&self) -> bool {
-        matches!(self, Self::InvalidTemplateId(_))
-    }
-    /// Whether this is `InvalidPage` (41030).
-    pub fn is_invalid_page(&self) -> bool {
-        matches!(self, Self::InvalidPage(_))
-    }
-    /// Whether this is `SubscribeMessageBanned` (43107).
-    pub fn is_subscribe_message_banned(&self) -> bool {
-        matches!(self, Self::SubscribeMessageBanned(_))
-    }
-    /// Whether this is `ConcurrentSendToSameUser` (43108).
-    pub fn is_concurrent_send_to_same_user(&self) -> bool {
-        matches!(self, Self::ConcurrentSendToSameUser(_))
-    }
-    /// Whether this is `SensitiveWordHit` (45168).
-    pub fn is_sensitive_word_hit(&self) -> bool {
-        matches!(self, Self::SensitiveWordHit(_))
-    }
-    /// Whether this is `InvalidTemplateData` (47003).
-    pub fn is_invalid_template_data(&self) -> bool {
-        matches!(self, Self::InvalidTemplateData(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::send_subscribe_message`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum SendSubscribeMessageError {
+        /// `40037`: The template_id is empty, wrong, or belongs to another app. (retry: none)
+        InvalidTemplateId = 40037 => None, is_invalid_template_id;
+        /// `41030`: The page does not exist in the released version of the mini program. (retry: none)
+        InvalidPage = 41030 => None, is_invalid_page;
+        /// `43107`: The account's subscribe-message ability, or this template, has been banned. (retry: none)
+        SubscribeMessageBanned = 43107 => None, is_subscribe_message_banned;
+        /// `43108`: Several messages were being sent to the same user at once; send them one after another. (retry: throttle)
+        ConcurrentSendToSameUser = 43108 => Throttle, is_concurrent_send_to_same_user;
+        /// `45168`: The message content contains a sensitive word. (retry: none)
+        SensitiveWordHit = 45168 => None, is_sensitive_word_hit;
+        /// `47003`: The template data is missing or a keyword breaks its value rule; errmsg names the field. (retry: none)
+        InvalidTemplateData = 47003 => None, is_invalid_template_data;
     }
 }
-impl crate::ApiError for SendSubscribeMessageError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40037 => Self::InvalidTemplateId(body),
-            41030 => Self::InvalidPage(body),
-            43107 => Self::SubscribeMessageBanned(body),
-            43108 => Self::ConcurrentSendToSameUser(body),
-            45168 => Self::SensitiveWordHit(body),
-            47003 => Self::InvalidTemplateData(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidTemplateId(body) => body,
-            Self::InvalidPage(body) => body,
-            Self::SubscribeMessageBanned(body) => body,
-            Self::ConcurrentSendToSameUser(body) => body,
-            Self::SensitiveWordHit(body) => body,
-            Self::InvalidTemplateData(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidTemplateId(_) => crate::RetryKind::None,
-            Self::InvalidPage(_) => crate::RetryKind::None,
-            Self::SubscribeMessageBanned(_) => crate::RetryKind::None,
-            Self::ConcurrentSendToSameUser(_) => crate::RetryKind::Throttle,
-            Self::SensitiveWordHit(_) => crate::RetryKind::None,
-            Self::InvalidTemplateData(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for SendSubscribeMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for SendSubscribeMessageError {}
 impl crate::runtime::Operation for SendSubscribeMessageRequest {
     type Output = SendSubscribeMessageResponse;
     type Error = SendSubscribeMessageError;
@@ -345,7 +149,9 @@ impl crate::runtime::Operation for SendSubscribeMessageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"data!\":{\"map\":{\"object\":{\"value!\":\"string\"}}},\"lang\":{\"enum\":[\"zh_CN\",\"en_US\",\"zh_HK\",\"zh_TW\"]},\"miniprogram_state\":{\"enum\":[\"developer\",\"trial\",\"formal\"]},\"page\":\"string\",\"template_id!\":\"string\",\"touser!\":\"string\"}},\"errors\":[40037,41030,43107,43108,45168,47003],\"query\":{},\"response\":{\"json\":{\"msgid\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -357,13 +163,14 @@ impl crate::runtime::Operation for SendSubscribeMessageRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send a subscribe message (a templated service notification) to a user who has accepted that template.
     ///
     /// `POST /cgi-bin/message/subscribe/send` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_sendmessage.html)
@@ -413,7 +220,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -424,93 +231,14 @@ impl crate::Client {
     /// | 45168 | `SensitiveWordHit` | The message content contains a sensitive word. | none |
     /// | 47003 | `InvalidTemplateData` | The template data is missing or a keyword breaks its value rule; errmsg names the field. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn send_subscribe_message(
+    #[inline]
+    pub fn send_subscribe_message(
         &self,
         request: SendSubscribeMessageRequest,
-    ) -> Result<SendSubscribeMessageResponse, crate::Error<SendSubscribeMessageError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        SendSubscribeMessageResponse,
+        SendSubscribeMessageError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `sendSubscribeMessage` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SEND_SUBSCRIBE_MESSAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "sendSubscribeMessage",
-    method: "POST",
-    path: "/cgi-bin/message/subscribe/send",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "touser",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "template_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "data",
-                ty: crate::testing::contract::TypeContract::Map(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "value",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "miniprogram_state",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["developer", "trial", "formal"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "lang",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["zh_CN", "en_US", "zh_HK", "zh_TW"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "msgid",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40037, 41030, 43107, 43108, 45168, 47003],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::set_user_notify`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SetUserNotifyRequest {
     /// OpenID of the user; the payer when the code is a WeChat Pay order number, else the user who tapped the button.
@@ -33,242 +34,50 @@ impl SetUserNotifyRequest {
             check_json: None,
         }
     }
-    /// JSON text verifying the WeChat Pay order (pay_amount, pay_time, pay_channel); needed to activate with an order number.
-    pub fn check_json(mut self, check_json: impl Into<String>) -> Self {
-        self.check_json = Some(check_json.into());
-        self
+    crate::runtime::setters! {
+        check_json : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::set_user_notify`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SetUserNotifyError {
-    /// `85431`: Internal error of the service-card system; try again later. (retry: transient)
-    NotifySystemError(crate::ErrorBody),
-    /// `85433`: The check_json is invalid. (retry: none)
-    InvalidCheckJson(crate::ErrorBody),
-    /// `85434`: The notify_type is invalid. (retry: none)
-    InvalidNotifyType(crate::ErrorBody),
-    /// `85435`: The content_json is invalid. (retry: none)
-    InvalidContentJson(crate::ErrorBody),
-    /// `85436`: The notify_code has been blocked. (retry: none)
-    NotifyCodeAbnormal(crate::ErrorBody),
-    /// `85437`: The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. (retry: transient)
-    NotifyCodeNotFound(crate::ErrorBody),
-    /// `85438`: The notify_code has expired. (retry: none)
-    NotifyCodeExpired(crate::ErrorBody),
-    /// `85439`: The state in content_json is not allowed. (retry: none)
-    ContentJsonWrongStatus(crate::ErrorBody),
-    /// `85440`: The content_json lacks a required field. (retry: none)
-    ContentJsonMissingField(crate::ErrorBody),
-    /// `85441`: A field of content_json has the wrong format. (retry: none)
-    ContentJsonBadField(crate::ErrorBody),
-    /// `85442`: The content_json failed the content security review. (retry: none)
-    ContentJsonBlocked(crate::ErrorBody),
-    /// `85443`: The content_json contains characters that are not valid UTF-8. (retry: none)
-    ContentJsonNotUtf8(crate::ErrorBody),
-    /// `85448`: This notify_code has already been pushed. (retry: none)
-    NotifyCodeUsed(crate::ErrorBody),
-    /// `85449`: The notify_code is being updated by another call and is locked; retry shortly. (retry: transient)
-    NotifyCodeLocked(crate::ErrorBody),
-    /// `85461`: The app has not been admitted to this card type. (retry: none)
-    NotifyTypeAccessDenied(crate::ErrorBody),
-    /// `85462`: The app has not been admitted to service cards. (retry: none)
-    AppAccessDenied(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl SetUserNotifyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NotifySystemError(_) => "NotifySystemError",
-            Self::InvalidCheckJson(_) => "InvalidCheckJson",
-            Self::InvalidNotifyType(_) => "InvalidNotifyType",
-            Self::InvalidContentJson(_) => "InvalidContentJson",
-            Self::NotifyCodeAbnormal(_) => "NotifyCodeAbnormal",
-            Self::NotifyCodeNotFound(_) => "NotifyCodeNotFound",
-            Self::NotifyCodeExpired(_) => "NotifyCodeExpired",
-            Self::ContentJsonWrongStatus(_) => "ContentJsonWrongStatus",
-            Self::ContentJsonMissingField(_) => "ContentJsonMissingField",
-            Self::ContentJsonBadField(_) => "ContentJsonBadField",
-            Self::ContentJsonBlocked(_) => "ContentJsonBlocked",
-            Self::ContentJsonNotUtf8(_) => "ContentJsonNotUtf8",
-            Self::NotifyCodeUsed(_) => "NotifyCodeUsed",
-            Self::NotifyCodeLocked(_) => "NotifyCodeLocked",
-            Self::NotifyTypeAccessDenied(_) => "NotifyTypeAccessDenied",
-            Self::AppAccessDenied(_) => "AppAccessDenied",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NotifySystemError` (85431).
-    pub fn is_notify_system_error(&self) -> bool {
-        matches!(self, Self::NotifySystemError(_))
-    }
-    /// Whether this is `InvalidCheckJson` (85433).
-    pub fn is_invalid_check_json(&self) -> bool {
-        matches!(self, Self::InvalidCheckJson(_))
-    }
-    /// Whether this is `InvalidNotifyType` (85434).
-    pub fn is_invalid_notify_type(&self) -> bool {
-        matches!(self, Self::InvalidNotifyType(_))
-    }
-    /// Whether this is `InvalidContentJson` (85435).
-    pub fn is_invalid_content_json(&self) -> bool {
-        matches!(self, Self::InvalidContentJson(_))
-    }
-    /// Whether this is `NotifyCodeAbnormal` (85436).
-    pub fn is_notify_code_abnormal(&self) -> bool {
-        matches!(self, Self::NotifyCodeAbnormal(_))
-    }
-    /// Whether this is `NotifyCodeNotFound` (85437).
-    pub fn is_notify_code_not_found(&self) -> bool {
-        matches!(self, Self::NotifyCodeNotFound(_))
-    }
-    /// Whether this is `NotifyCodeExpired` (85438).
-    pub fn is_notify_code_expired(&self) -> bool {
-        matches!(self, Self::NotifyCodeExpired(_))
-    }
-    /// Whether this is `ContentJsonWrongStatus` (85439).
-    pub fn is_content_json_wrong_status(&self) -> bool {
-        matches!(self, Self::ContentJsonWrongStatus(_))
-    }
-    /// Whether this is `ContentJsonMissingField` (85440).
-    pub fn is_content_json_missing_field(&self) -> bool {
-        matches!(self, Self::ContentJsonMissingField(_))
-    }
-    /// Whether this is `ContentJsonBadField` (85441).
-    pub fn is_content_json_bad_field(&self) -> bool {
-        matches!(self, Self::ContentJsonBadField(_))
-    }
-    /// Whether this is `ContentJsonBlocked` (85442).
-    pub fn is_content_json_blocked(&self) -> bool {
-        matches!(self, Self::ContentJsonBlocked(_))
-    }
-    /// Whether this is `ContentJsonNotUtf8` (85443).
-    pub fn is_content_json_not_utf8(&self) -> bool {
-        matches!(self, Self::ContentJsonNotUtf8(_))
-    }
-    /// Whether this is `NotifyCodeUsed` (85448).
-    pub fn is_notify_code_used(&self) -> bool {
-        matches!(self, Self::NotifyCodeUsed(_))
-    }
-    /// Whether this is `NotifyCodeLocked` (85449).
-    pub fn is_notify_code_locked(&self) -> bool {
-        matches!(self, Self::NotifyCodeLocked(_))
-    }
-    /// Whether this is `NotifyTypeAccessDenied` (85461).
-    pub fn is_notify_type_access_denied(&self) -> bool {
-        matches!(self, Self::NotifyTypeAccessDenied(_))
-    }
-    /// Whether this is `AppAccessDenied` (85462).
-    pub fn is_app_access_denied(&self) -> bool {
-        matches!(self, Self::AppAccessDenied(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::set_user_notify`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum SetUserNotifyError {
+        /// `85431`: Internal error of the service-card system; try again later. (retry: transient)
+        NotifySystemError = 85431 => Transient, is_notify_system_error;
+        /// `85433`: The check_json is invalid. (retry: none)
+        InvalidCheckJson = 85433 => None, is_invalid_check_json;
+        /// `85434`: The notify_type is invalid. (retry: none)
+        InvalidNotifyType = 85434 => None, is_invalid_notify_type;
+        /// `85435`: The content_json is invalid. (retry: none)
+        InvalidContentJson = 85435 => None, is_invalid_content_json;
+        /// `85436`: The notify_code has been blocked. (retry: none)
+        NotifyCodeAbnormal = 85436 => None, is_notify_code_abnormal;
+        /// `85437`: The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. (retry: transient)
+        NotifyCodeNotFound = 85437 => Transient, is_notify_code_not_found;
+        /// `85438`: The notify_code has expired. (retry: none)
+        NotifyCodeExpired = 85438 => None, is_notify_code_expired;
+        /// `85439`: The state in content_json is not allowed. (retry: none)
+        ContentJsonWrongStatus = 85439 => None, is_content_json_wrong_status;
+        /// `85440`: The content_json lacks a required field. (retry: none)
+        ContentJsonMissingField = 85440 => None, is_content_json_missing_field;
+        /// `85441`: A field of content_json has the wrong format. (retry: none)
+        ContentJsonBadField = 85441 => None, is_content_json_bad_field;
+        /// `85442`: The content_json failed the content security review. (retry: none)
+        ContentJsonBlocked = 85442 => None, is_content_json_blocked;
+        /// `85443`: The content_json contains characters that are not valid UTF-8. (retry: none)
+        ContentJsonNotUtf8 = 85443 => None, is_content_json_not_utf8;
+        /// `85448`: This notify_code has already been pushed. (retry: none)
+        NotifyCodeUsed = 85448 => None, is_notify_code_used;
+        /// `85449`: The notify_code is being updated by another call and is locked; retry shortly. (retry: transient)
+        NotifyCodeLocked = 85449 => Transient, is_notify_code_locked;
+        /// `85461`: The app has not been admitted to this card type. (retry: none)
+        NotifyTypeAccessDenied = 85461 => None, is_notify_type_access_denied;
+        /// `85462`: The app has not been admitted to service cards. (retry: none)
+        AppAccessDenied = 85462 => None, is_app_access_denied;
     }
 }
-impl crate::ApiError for SetUserNotifyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            85431 => Self::NotifySystemError(body),
-            85433 => Self::InvalidCheckJson(body),
-            85434 => Self::InvalidNotifyType(body),
-            85435 => Self::InvalidContentJson(body),
-            85436 => Self::NotifyCodeAbnormal(body),
-            85437 => Self::NotifyCodeNotFound(body),
-            85438 => Self::NotifyCodeExpired(body),
-            85439 => Self::ContentJsonWrongStatus(body),
-            85440 => Self::ContentJsonMissingField(body),
-            85441 => Self::ContentJsonBadField(body),
-            85442 => Self::ContentJsonBlocked(body),
-            85443 => Self::ContentJsonNotUtf8(body),
-            85448 => Self::NotifyCodeUsed(body),
-            85449 => Self::NotifyCodeLocked(body),
-            85461 => Self::NotifyTypeAccessDenied(body),
-            85462 => Self::AppAccessDenied(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NotifySystemError(body) => body,
-            Self::InvalidCheckJson(body) => body,
-            Self::InvalidNotifyType(body) => body,
-            Self::InvalidContentJson(body) => body,
-            Self::NotifyCodeAbnormal(body) => body,
-            Self::NotifyCodeNotFound(body) => body,
-            Self::NotifyCodeExpired(body) => body,
-            Self::ContentJsonWrongStatus(body) => body,
-            Self::ContentJsonMissingField(body) => body,
-            Self::ContentJsonBadField(body) => body,
-            Self::ContentJsonBlocked(body) => body,
-            Self::ContentJsonNotUtf8(body) => body,
-            Self::NotifyCodeUsed(body) => body,
-            Self::NotifyCodeLocked(body) => body,
-            Self::NotifyTypeAccessDenied(body) => body,
-            Self::AppAccessDenied(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NotifySystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidCheckJson(_) => crate::RetryKind::None,
-            Self::InvalidNotifyType(_) => crate::RetryKind::None,
-            Self::InvalidContentJson(_) => crate::RetryKind::None,
-            Self::NotifyCodeAbnormal(_) => crate::RetryKind::None,
-            Self::NotifyCodeNotFound(_) => crate::RetryKind::Transient,
-            Self::NotifyCodeExpired(_) => crate::RetryKind::None,
-            Self::ContentJsonWrongStatus(_) => crate::RetryKind::None,
-            Self::ContentJsonMissingField(_) => crate::RetryKind::None,
-            Self::ContentJsonBadField(_) => crate::RetryKind::None,
-            Self::ContentJsonBlocked(_) => crate::RetryKind::None,
-            Self::ContentJsonNotUtf8(_) => crate::RetryKind::None,
-            Self::NotifyCodeUsed(_) => crate::RetryKind::None,
-            Self::NotifyCodeLocked(_) => crate::RetryKind::Transient,
-            Self::NotifyTypeAccessDenied(_) => crate::RetryKind::None,
-            Self::AppAccessDenied(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for SetUserNotifyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for SetUserNotifyError {}
 impl crate::runtime::Operation for SetUserNotifyRequest {
     type Output = ();
     type Error = SetUserNotifyError;
@@ -281,7 +90,9 @@ impl crate::runtime::Operation for SetUserNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"check_json\":\"string\",\"content_json!\":\"string\",\"notify_code!\":\"string\",\"notify_type!\":\"int\",\"openid!\":\"string\"}},\"errors\":[85431,85433,85434,85435,85436,85437,85438,85439,85440,85441,85442,85443,85448,85449,85461,85462],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -293,6 +104,7 @@ impl crate::runtime::Operation for SetUserNotifyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -302,7 +114,7 @@ impl crate::runtime::Operation for SetUserNotifyRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Activate or update the state of a user's service card (the new kind of one-time subscribe message).
     ///
     /// `POST /wxa/set_user_notify` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_setusernotify.html)
@@ -334,7 +146,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -355,63 +167,11 @@ impl crate::Client {
     /// | 85461 | `NotifyTypeAccessDenied` | The app has not been admitted to this card type. | none |
     /// | 85462 | `AppAccessDenied` | The app has not been admitted to service cards. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn set_user_notify(
+    #[inline]
+    pub fn set_user_notify(
         &self,
         request: SetUserNotifyRequest,
-    ) -> Result<(), crate::Error<SetUserNotifyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), SetUserNotifyError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `setUserNotify` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SET_USER_NOTIFY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "setUserNotify",
-    method: "POST",
-    path: "/wxa/set_user_notify",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "notify_type",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "notify_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "content_json",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "check_json",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        85431, 85433, 85434, 85435, 85436, 85437, 85438, 85439, 85440, 85441, 85442,
-        85443, 85448, 85449, 85461, 85462,
-    ],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::set_user_notify_ext`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SetUserNotifyExtRequest {
     /// OpenID of the user; the payer when the code is a WeChat Pay order number, else the user who tapped the button.
@@ -30,196 +31,38 @@ impl SetUserNotifyExtRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::set_user_notify_ext`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SetUserNotifyExtError {
-    /// `85431`: Internal error of the service-card system; try again later. (retry: transient)
-    NotifySystemError(crate::ErrorBody),
-    /// `85434`: The notify_type is invalid. (retry: none)
-    InvalidNotifyType(crate::ErrorBody),
-    /// `85436`: The notify_code has been blocked. (retry: none)
-    NotifyCodeAbnormal(crate::ErrorBody),
-    /// `85437`: The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. (retry: transient)
-    NotifyCodeNotFound(crate::ErrorBody),
-    /// `85444`: The pay_info in ext_json failed verification. (retry: none)
-    PayInfoCheckFailed(crate::ErrorBody),
-    /// `85445`: The store_info in ext_json failed verification. (retry: none)
-    StoreInfoCheckFailed(crate::ErrorBody),
-    /// `85446`: The shipping_list in ext_json failed verification. (retry: none)
-    ShippingListCheckFailed(crate::ErrorBody),
-    /// `85447`: The product_list in ext_json failed verification. (retry: none)
-    ProductListCheckFailed(crate::ErrorBody),
-    /// `85461`: The app has not been admitted to this card type. (retry: none)
-    NotifyTypeAccessDenied(crate::ErrorBody),
-    /// `85462`: The app has not been admitted to service cards. (retry: none)
-    AppAccessDenied(crate::ErrorBody),
-    /// `85470`: The ext_json is invalid. (retry: none)
-    InvalidExtJson(crate::ErrorBody),
-    /// `85471`: The ext_json contains characters that are not valid UTF-8. (retry: none)
-    ExtJsonNotUtf8(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl SetUserNotifyExtError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NotifySystemError(_) => "NotifySystemError",
-            Self::InvalidNotifyType(_) => "InvalidNotifyType",
-            Self::NotifyCodeAbnormal(_) => "NotifyCodeAbnormal",
-            Self::NotifyCodeNotFound(_) => "NotifyCodeNotFound",
-            Self::PayInfoCheckFailed(_) => "PayInfoCheckFailed",
-            Self::StoreInfoCheckFailed(_) => "StoreInfoCheckFailed",
-            Self::ShippingListCheckFailed(_) => "ShippingListCheckFailed",
-            Self::ProductListCheckFailed(_) => "ProductListCheckFailed",
-            Self::NotifyTypeAccessDenied(_) => "NotifyTypeAccessDenied",
-            Self::AppAccessDenied(_) => "AppAccessDenied",
-            Self::InvalidExtJson(_) => "InvalidExtJson",
-            Self::ExtJsonNotUtf8(_) => "ExtJsonNotUtf8",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NotifySystemError` (85431).
-    pub fn is_notify_system_error(&self) -> bool {
-        matches!(self, Self::NotifySystemError(_))
-    }
-    /// Whether this is `InvalidNotifyType` (85434).
-    pub fn is_invalid_notify_type(&self) -> bool {
-        matches!(self, Self::InvalidNotifyType(_))
-    }
-    /// Whether this is `NotifyCodeAbnormal` (85436).
-    pub fn is_notify_code_abnormal(&self) -> bool {
-        matches!(self, Self::NotifyCodeAbnormal(_))
-    }
-    /// Whether this is `NotifyCodeNotFound` (85437).
-    pub fn is_notify_code_not_found(&self) -> bool {
-        matches!(self, Self::NotifyCodeNotFound(_))
-    }
-    /// Whether this is `PayInfoCheckFailed` (85444).
-    pub fn is_pay_info_check_failed(&self) -> bool {
-        matches!(self, Self::PayInfoCheckFailed(_))
-    }
-    /// Whether this is `StoreInfoCheckFailed` (85445).
-    pub fn is_store_info_check_failed(&self) -> bool {
-        matches!(self, Self::StoreInfoCheckFailed(_))
-    }
-    /// Whether this is `ShippingListCheckFailed` (85446).
-    pub fn is_shipping_list_check_failed(&self) -> bool {
-        matches!(self, Self::ShippingListCheckFailed(_))
-    }
-    /// Whether this is `ProductListCheckFailed` (85447).
-    pub fn is_product_list_check_failed(&self) -> bool {
-        matches!(self, Self::ProductListCheckFailed(_))
-    }
-    /// Whether this is `NotifyTypeAccessDenied` (85461).
-    pub fn is_notify_type_access_denied(&self) -> bool {
-        matches!(self, Self::NotifyTypeAccessDenied(_))
-    }
-    /// Whether this is `AppAccessDenied` (85462).
-    pub fn is_app_access_denied(&self) -> bool {
-        matches!(self, Self::AppAccessDenied(_))
-    }
-    /// Whether this is `InvalidExtJson` (85470).
-    pub fn is_invalid_ext_json(&self) -> bool {
-        matches!(self, Self::InvalidExtJson(_))
-    }
-    /// Whether this is `ExtJsonNotUtf8` (85471).
-    pub fn is_ext_json_not_utf8(&self) -> bool {
-        matches!(self, Self::ExtJsonNotUtf8(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::set_user_notify_ext`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum SetUserNotifyExtError {
+        /// `85431`: Internal error of the service-card system; try again later. (retry: transient)
+        NotifySystemError = 85431 => Transient, is_notify_system_error;
+        /// `85434`: The notify_type is invalid. (retry: none)
+        InvalidNotifyType = 85434 => None, is_invalid_notify_type;
+        /// `85436`: The notify_code has been blocked. (retry: none)
+        NotifyCodeAbnormal = 85436 => None, is_notify_code_abnormal;
+        /// `85437`: The notify_code does not exist; a new WeChat Pay order number may need about a minute before it is known. (retry: transient)
+        NotifyCodeNotFound = 85437 => Transient, is_notify_code_not_found;
+        /// `85444`: The pay_info in ext_json failed verification. (retry: none)
+        PayInfoCheckFailed = 85444 => None, is_pay_info_check_failed;
+        /// `85445`: The store_info in ext_json failed verification. (retry: none)
+        StoreInfoCheckFailed = 85445 => None, is_store_info_check_failed;
+        /// `85446`: The shipping_list in ext_json failed verification. (retry: none)
+        ShippingListCheckFailed = 85446 => None, is_shipping_list_check_failed;
+        /// `85447`: The product_list in ext_json failed verification. (retry: none)
+        ProductListCheckFailed = 85447 => None, is_product_list_check_failed;
+        /// `85461`: The app has not been admitted to this card type. (retry: none)
+        NotifyTypeAccessDenied = 85461 => None, is_notify_type_access_denied;
+        /// `85462`: The app has not been admitted to service cards. (retry: none)
+        AppAccessDenied = 85462 => None, is_app_access_denied;
+        /// `85470`: The ext_json is invalid. (retry: none)
+        InvalidExtJson = 85470 => None, is_invalid_ext_json;
+        /// `85471`: The ext_json contains characters that are not valid UTF-8. (retry: none)
+        ExtJsonNotUtf8 = 85471 => None, is_ext_json_not_utf8;
     }
 }
-impl crate::ApiError for SetUserNotifyExtError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            85431 => Self::NotifySystemError(body),
-            85434 => Self::InvalidNotifyType(body),
-            85436 => Self::NotifyCodeAbnormal(body),
-            85437 => Self::NotifyCodeNotFound(body),
-            85444 => Self::PayInfoCheckFailed(body),
-            85445 => Self::StoreInfoCheckFailed(body),
-            85446 => Self::ShippingListCheckFailed(body),
-            85447 => Self::ProductListCheckFailed(body),
-            85461 => Self::NotifyTypeAccessDenied(body),
-            85462 => Self::AppAccessDenied(body),
-            85470 => Self::InvalidExtJson(body),
-            85471 => Self::ExtJsonNotUtf8(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NotifySystemError(body) => body,
-            Self::InvalidNotifyType(body) => body,
-            Self::NotifyCodeAbnormal(body) => body,
-            Self::NotifyCodeNotFound(body) => body,
-            Self::PayInfoCheckFailed(body) => body,
-            Self::StoreInfoCheckFailed(body) => body,
-            Self::ShippingListCheckFailed(body) => body,
-            Self::ProductListCheckFailed(body) => body,
-            Self::NotifyTypeAccessDenied(body) => body,
-            Self::AppAccessDenied(body) => body,
-            Self::InvalidExtJson(body) => body,
-            Self::ExtJsonNotUtf8(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NotifySystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidNotifyType(_) => crate::RetryKind::None,
-            Self::NotifyCodeAbnormal(_) => crate::RetryKind::None,
-            Self::NotifyCodeNotFound(_) => crate::RetryKind::Transient,
-            Self::PayInfoCheckFailed(_) => crate::RetryKind::None,
-            Self::StoreInfoCheckFailed(_) => crate::RetryKind::None,
-            Self::ShippingListCheckFailed(_) => crate::RetryKind::None,
-            Self::ProductListCheckFailed(_) => crate::RetryKind::None,
-            Self::NotifyTypeAccessDenied(_) => crate::RetryKind::None,
-            Self::AppAccessDenied(_) => crate::RetryKind::None,
-            Self::InvalidExtJson(_) => crate::RetryKind::None,
-            Self::ExtJsonNotUtf8(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for SetUserNotifyExtError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for SetUserNotifyExtError {}
 impl crate::runtime::Operation for SetUserNotifyExtRequest {
     type Output = ();
     type Error = SetUserNotifyExtError;
@@ -232,7 +75,9 @@ impl crate::runtime::Operation for SetUserNotifyExtRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"ext_json!\":\"string\",\"notify_code!\":\"string\",\"notify_type!\":\"int\",\"openid!\":\"string\"}},\"errors\":[85431,85434,85436,85437,85444,85445,85446,85447,85461,85462,85470,85471],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -244,6 +89,7 @@ impl crate::runtime::Operation for SetUserNotifyExtRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -253,7 +99,7 @@ impl crate::runtime::Operation for SetUserNotifyExtRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Update the extension information (payment, store, shipping, products) of a user's service card.
     ///
     /// `POST /wxa/set_user_notifyext` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/subscribe-message/api_setusernotifyext.html)
@@ -274,7 +120,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -291,56 +137,11 @@ impl crate::Client {
     /// | 85470 | `InvalidExtJson` | The ext_json is invalid. | none |
     /// | 85471 | `ExtJsonNotUtf8` | The ext_json contains characters that are not valid UTF-8. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn set_user_notify_ext(
+    #[inline]
+    pub fn set_user_notify_ext(
         &self,
         request: SetUserNotifyExtRequest,
-    ) -> Result<(), crate::Error<SetUserNotifyExtError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), SetUserNotifyExtError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `setUserNotifyExt` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SET_USER_NOTIFY_EXT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "setUserNotifyExt",
-    method: "POST",
-    path: "/wxa/set_user_notifyext",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "notify_type",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "notify_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "ext_json",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        85431, 85434, 85436, 85437, 85444, 85445, 85446, 85447, 85461, 85462, 85470,
-        85471,
-    ],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::trade_guarantee_busi_appeal`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeBusiAppealRequest {
     /// Number of the complaint.
@@ -12,8 +13,7 @@ pub struct TradeGuaranteeBusiAppealRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Media IDs of images backing the appeal; give this or content.
-    #[serde(rename = "mediaIdList")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "mediaIdList", skip_serializing_if = "Option::is_none")]
     pub media_id_list: Option<Vec<String>>,
 }
 impl TradeGuaranteeBusiAppealRequest {
@@ -25,127 +25,27 @@ impl TradeGuaranteeBusiAppealRequest {
             media_id_list: None,
         }
     }
-    /// Text of the appeal; give this or mediaIdList.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
-    }
-    /// Media IDs of images backing the appeal; give this or content.
-    pub fn media_id_list(mut self, media_id_list: Vec<String>) -> Self {
-        self.media_id_list = Some(media_id_list);
-        self
+    crate::runtime::setters! {
+        content : impl Into < String >;
+        media_id_list : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_busi_appeal`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeBusiAppealError {
-    /// `1`: No complaint exists with this complaintOrderId. (retry: none)
-    ComplaintNotFound(crate::ErrorBody),
-    /// `2`: mediaIdList or content is malformed. (retry: none)
-    InvalidAppealMaterial(crate::ErrorBody),
-    /// `1002`: The complaint's current state does not allow an appeal. (retry: none)
-    WrongComplaintState(crate::ErrorBody),
-    /// `10001`: A parameter is wrong; errmsg says which. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeBusiAppealError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::ComplaintNotFound(_) => "ComplaintNotFound",
-            Self::InvalidAppealMaterial(_) => "InvalidAppealMaterial",
-            Self::WrongComplaintState(_) => "WrongComplaintState",
-            Self::ParamError(_) => "ParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `ComplaintNotFound` (1).
-    pub fn is_complaint_not_found(&self) -> bool {
-        matches!(self, Self::ComplaintNotFound(_))
-    }
-    /// Whether this is `InvalidAppealMaterial` (2).
-    pub fn is_invalid_appeal_material(&self) -> bool {
-        matches!(self, Self::InvalidAppealMaterial(_))
-    }
-    /// Whether this is `WrongComplaintState` (1002).
-    pub fn is_wrong_complaint_state(&self) -> bool {
-        matches!(self, Self::WrongComplaintState(_))
-    }
-    /// Whether this is `ParamError` (10001).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_busi_appeal`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeBusiAppealError {
+        /// `1`: No complaint exists with this complaintOrderId. (retry: none)
+        ComplaintNotFound = 1 => None, is_complaint_not_found;
+        /// `2`: mediaIdList or content is malformed. (retry: none)
+        InvalidAppealMaterial = 2 => None, is_invalid_appeal_material;
+        /// `1002`: The complaint's current state does not allow an appeal. (retry: none)
+        WrongComplaintState = 1002 => None, is_wrong_complaint_state;
+        /// `10001`: A parameter is wrong; errmsg says which. (retry: none)
+        ParamError = 10001 => None, is_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeBusiAppealError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::ComplaintNotFound(body),
-            2 => Self::InvalidAppealMaterial(body),
-            1002 => Self::WrongComplaintState(body),
-            10001 => Self::ParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::ComplaintNotFound(body) => body,
-            Self::InvalidAppealMaterial(body) => body,
-            Self::WrongComplaintState(body) => body,
-            Self::ParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::ComplaintNotFound(_) => crate::RetryKind::None,
-            Self::InvalidAppealMaterial(_) => crate::RetryKind::None,
-            Self::WrongComplaintState(_) => crate::RetryKind::None,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeBusiAppealError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeBusiAppealError {}
 impl crate::runtime::Operation for TradeGuaranteeBusiAppealRequest {
     type Output = ();
     type Error = TradeGuaranteeBusiAppealError;
@@ -158,7 +58,9 @@ impl crate::runtime::Operation for TradeGuaranteeBusiAppealRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"complaintOrderId!\":\"int\",\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"errors\":[1,2,1002,10001],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -170,6 +72,7 @@ impl crate::runtime::Operation for TradeGuaranteeBusiAppealRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -179,7 +82,7 @@ impl crate::runtime::Operation for TradeGuaranteeBusiAppealRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Appeal the platform's ruling on a transaction complaint as the merchant.
     ///
     /// `POST /wxaapi/minishop/busiAppeal` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/complaint/api_busiappeal.html)
@@ -199,7 +102,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -208,48 +111,11 @@ impl crate::Client {
     /// | 1002 | `WrongComplaintState` | The complaint's current state does not allow an appeal. | none |
     /// | 10001 | `ParamError` | A parameter is wrong; errmsg says which. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_busi_appeal(
+    #[inline]
+    pub fn trade_guarantee_busi_appeal(
         &self,
         request: TradeGuaranteeBusiAppealRequest,
-    ) -> Result<(), crate::Error<TradeGuaranteeBusiAppealError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), TradeGuaranteeBusiAppealError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeBusiAppeal` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_BUSI_APPEAL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeBusiAppeal",
-    method: "POST",
-    path: "/wxaapi/minishop/busiAppeal",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "complaintOrderId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "content",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "mediaIdList",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[1, 2, 1002, 10001],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::trade_guarantee_confirm_compromise`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeConfirmCompromiseRequest {
     /// ID of the evaluation.
@@ -29,7 +30,15 @@ impl TradeGuaranteeConfirmCompromiseRequest {
     }
 }
 /// What [`crate::Client::trade_guarantee_confirm_compromise`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeConfirmCompromiseResponse {
     /// Whether the request succeeded.
@@ -41,142 +50,30 @@ impl TradeGuaranteeConfirmCompromiseResponse {
     pub fn new() -> Self {
         Self { success: None }
     }
-    /// Whether the request succeeded.
-    pub fn success(mut self, success: bool) -> Self {
-        self.success = Some(success);
-        self
+    crate::runtime::setters! {
+        success : bool;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_confirm_compromise`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeConfirmCompromiseError {
-    /// `-10403`: The app may not act on this evaluation, comment or reply. (retry: none)
-    NoPermissionOnComment(crate::ErrorBody),
-    /// `-10008`: The evaluation service failed. (retry: transient)
-    ServiceError(crate::ErrorBody),
-    /// `-10007`: The app may not call this API. (retry: none)
-    NoApiPermission(crate::ErrorBody),
-    /// `-10003`: Parameters do not match each other. (retry: none)
-    ParamMismatch(crate::ErrorBody),
-    /// `-10001`: A parameter is invalid. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// `10000`: For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. (retry: none)
-    NotAllowedOrParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeConfirmCompromiseError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoPermissionOnComment(_) => "NoPermissionOnComment",
-            Self::ServiceError(_) => "ServiceError",
-            Self::NoApiPermission(_) => "NoApiPermission",
-            Self::ParamMismatch(_) => "ParamMismatch",
-            Self::ParamError(_) => "ParamError",
-            Self::NotAllowedOrParamError(_) => "NotAllowedOrParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoPermissionOnComment` (-10403).
-    pub fn is_no_permission_on_comment(&self) -> bool {
-        matches!(self, Self::NoPermissionOnComment(_))
-    }
-    /// Whether this is `ServiceError` (-10008).
-    pub fn is_service_error(&self) -> bool {
-        matches!(self, Self::ServiceError(_))
-    }
-    /// Whether this is `NoApiPermission` (-10007).
-    pub fn is_no_api_permission(&self) -> bool {
-        matches!(self, Self::NoApiPermission(_))
-    }
-    /// Whether this is `ParamMismatch` (-10003).
-    pub fn is_param_mismatch(&self) -> bool {
-        matches!(self, Self::ParamMismatch(_))
-    }
-    /// Whether this is `ParamError` (-10001).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
-    }
-    /// Whether this is `NotAllowedOrParamError` (10000).
-    pub fn is_not_allowed_or_param_error(&self) -> bool {
-        matches!(self, Self::NotAllowedOrParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_confirm_compromise`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeConfirmCompromiseError {
+        /// `-10403`: The app may not act on this evaluation, comment or reply. (retry: none)
+        NoPermissionOnComment = -10403 => None, is_no_permission_on_comment;
+        /// `-10008`: The evaluation service failed. (retry: transient)
+        ServiceError = -10008 => Transient, is_service_error;
+        /// `-10007`: The app may not call this API. (retry: none)
+        NoApiPermission = -10007 => None, is_no_api_permission;
+        /// `-10003`: Parameters do not match each other. (retry: none)
+        ParamMismatch = -10003 => None, is_param_mismatch;
+        /// `-10001`: A parameter is invalid. (retry: none)
+        ParamError = -10001 => None, is_param_error;
+        /// `10000`: For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. (retry: none)
+        NotAllowedOrParamError = 10000 => None, is_not_allowed_or_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeConfirmCompromiseError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -10403 => Self::NoPermissionOnComment(body),
-            -10008 => Self::ServiceError(body),
-            -10007 => Self::NoApiPermission(body),
-            -10003 => Self::ParamMismatch(body),
-            -10001 => Self::ParamError(body),
-            10000 => Self::NotAllowedOrParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoPermissionOnComment(body) => body,
-            Self::ServiceError(body) => body,
-            Self::NoApiPermission(body) => body,
-            Self::ParamMismatch(body) => body,
-            Self::ParamError(body) => body,
-            Self::NotAllowedOrParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoPermissionOnComment(_) => crate::RetryKind::None,
-            Self::ServiceError(_) => crate::RetryKind::Transient,
-            Self::NoApiPermission(_) => crate::RetryKind::None,
-            Self::ParamMismatch(_) => crate::RetryKind::None,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::NotAllowedOrParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeConfirmCompromiseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeConfirmCompromiseError {}
 impl crate::runtime::Operation for TradeGuaranteeConfirmCompromiseRequest {
     type Output = TradeGuaranteeConfirmCompromiseResponse;
     type Error = TradeGuaranteeConfirmCompromiseError;
@@ -189,7 +86,9 @@ impl crate::runtime::Operation for TradeGuaranteeConfirmCompromiseRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"commentId!\":\"string\",\"content!\":\"string\",\"picList!\":{\"array\":\"string\"}}},\"errors\":[-10403,-10008,-10007,-10003,-10001,10000],\"query\":{},\"response\":{\"json\":{\"success\":\"bool\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -201,13 +100,14 @@ impl crate::runtime::Operation for TradeGuaranteeConfirmCompromiseRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Tell the platform that the merchant and the user have settled a negative evaluation.
     ///
     /// `POST /wxaapi/comment/confirmcompromise` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/comment/api_confirmcompromise.html)
@@ -227,7 +127,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -238,61 +138,14 @@ impl crate::Client {
     /// | -10001 | `ParamError` | A parameter is invalid. | none |
     /// | 10000 | `NotAllowedOrParamError` | For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_confirm_compromise(
+    #[inline]
+    pub fn trade_guarantee_confirm_compromise(
         &self,
         request: TradeGuaranteeConfirmCompromiseRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         TradeGuaranteeConfirmCompromiseResponse,
-        crate::Error<TradeGuaranteeConfirmCompromiseError>,
+        TradeGuaranteeConfirmCompromiseError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeConfirmCompromise` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_CONFIRM_COMPROMISE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeConfirmCompromise",
-    method: "POST",
-    path: "/wxaapi/comment/confirmcompromise",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "commentId",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "picList",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "content",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "success",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
-};

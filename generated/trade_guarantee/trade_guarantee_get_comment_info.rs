@@ -17,13 +17,24 @@ impl TradeGuaranteeGetCommentInfoRequest {
     }
 }
 /// The `TradeGuaranteeDetailCommentOrderInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentOrderInfo {
     /// Merchant order number (out_trade_no in WeChat Pay).
-    #[serde(rename = "busiOrderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "busiOrderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub busi_order_id: Option<String>,
 }
 impl TradeGuaranteeDetailCommentOrderInfo {
@@ -31,29 +42,44 @@ impl TradeGuaranteeDetailCommentOrderInfo {
     pub fn new() -> Self {
         Self { busi_order_id: None }
     }
-    /// Merchant order number (out_trade_no in WeChat Pay).
-    pub fn busi_order_id(mut self, busi_order_id: impl Into<String>) -> Self {
-        self.busi_order_id = Some(busi_order_id.into());
-        self
+    crate::runtime::setters! {
+        busi_order_id : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeDetailCommentUserInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentUserInfo {
     /// OpenID of the user.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// Avatar URL of the user.
-    #[serde(rename = "headImg")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "headImg",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub head_img: Option<String>,
     /// Nickname of the user.
-    #[serde(rename = "nickName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nickName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nick_name: Option<String>,
 }
 impl TradeGuaranteeDetailCommentUserInfo {
@@ -65,39 +91,46 @@ impl TradeGuaranteeDetailCommentUserInfo {
             nick_name: None,
         }
     }
-    /// OpenID of the user.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Avatar URL of the user.
-    pub fn head_img(mut self, head_img: impl Into<String>) -> Self {
-        self.head_img = Some(head_img.into());
-        self
-    }
-    /// Nickname of the user.
-    pub fn nick_name(mut self, nick_name: impl Into<String>) -> Self {
-        self.nick_name = Some(nick_name.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
+        head_img : impl Into < String >;
+        nick_name : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeDetailCommentBizInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentBizInfo {
     /// AppID of the mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appid: Option<String>,
     /// Avatar URL of the mini program.
-    #[serde(rename = "headImg")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "headImg",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub head_img: Option<String>,
     /// Nickname of the mini program.
-    #[serde(rename = "nickName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nickName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nick_name: Option<String>,
 }
 impl TradeGuaranteeDetailCommentBizInfo {
@@ -109,48 +142,61 @@ impl TradeGuaranteeDetailCommentBizInfo {
             nick_name: None,
         }
     }
-    /// AppID of the mini program.
-    pub fn appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
-    }
-    /// Avatar URL of the mini program.
-    pub fn head_img(mut self, head_img: impl Into<String>) -> Self {
-        self.head_img = Some(head_img.into());
-        self
-    }
-    /// Nickname of the mini program.
-    pub fn nick_name(mut self, nick_name: impl Into<String>) -> Self {
-        self.nick_name = Some(nick_name.into());
-        self
+    crate::runtime::setters! {
+        appid : impl Into < String >;
+        head_img : impl Into < String >;
+        nick_name : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeDetailCommentMedia` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentMedia {
     /// Image URL.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub img: Option<String>,
     /// Thumbnail URL of the image.
-    #[serde(rename = "thumbImg")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "thumbImg",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thumb_img: Option<String>,
     /// Video URL; absent for images.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video: Option<String>,
     /// Cover image URL of the video; absent for images.
-    #[serde(rename = "videoCover")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoCover",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_cover: Option<String>,
     /// Length of the video in seconds; absent for images.
-    #[serde(rename = "videoDuration")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoDuration",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_duration: Option<u32>,
 }
 impl TradeGuaranteeDetailCommentMedia {
@@ -164,39 +210,32 @@ impl TradeGuaranteeDetailCommentMedia {
             video_duration: None,
         }
     }
-    /// Image URL.
-    pub fn img(mut self, img: impl Into<String>) -> Self {
-        self.img = Some(img.into());
-        self
-    }
-    /// Thumbnail URL of the image.
-    pub fn thumb_img(mut self, thumb_img: impl Into<String>) -> Self {
-        self.thumb_img = Some(thumb_img.into());
-        self
-    }
-    /// Video URL; absent for images.
-    pub fn video(mut self, video: impl Into<String>) -> Self {
-        self.video = Some(video.into());
-        self
-    }
-    /// Cover image URL of the video; absent for images.
-    pub fn video_cover(mut self, video_cover: impl Into<String>) -> Self {
-        self.video_cover = Some(video_cover.into());
-        self
-    }
-    /// Length of the video in seconds; absent for images.
-    pub fn video_duration(mut self, video_duration: u32) -> Self {
-        self.video_duration = Some(video_duration);
-        self
+    crate::runtime::setters! {
+        img : impl Into < String >;
+        thumb_img : impl Into < String >;
+        video : impl Into < String >;
+        video_cover : impl Into < String >;
+        video_duration : u32;
     }
 }
 /// The `TradeGuaranteeDetailCommentContent` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentContent {
     /// Text of the evaluation.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub txt: Option<String>,
     /// Images (one or more) or a single video, never both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,29 +246,37 @@ impl TradeGuaranteeDetailCommentContent {
     pub fn new() -> Self {
         Self { txt: None, media: None }
     }
-    /// Text of the evaluation.
-    pub fn txt(mut self, txt: impl Into<String>) -> Self {
-        self.txt = Some(txt.into());
-        self
-    }
-    /// Images (one or more) or a single video, never both.
-    pub fn media(mut self, media: Vec<TradeGuaranteeDetailCommentMedia>) -> Self {
-        self.media = Some(media);
-        self
+    crate::runtime::setters! {
+        txt : impl Into < String >;
+        media : Vec < TradeGuaranteeDetailCommentMedia >;
     }
 }
 /// The `TradeGuaranteeDetailCommentProductInfoProductListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentProductInfoProductListItem {
     /// Product name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<String>,
     /// Product image URL.
-    #[serde(rename = "picUrl")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "picUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pic_url: Option<String>,
 }
 impl TradeGuaranteeDetailCommentProductInfoProductListItem {
@@ -237,24 +284,25 @@ impl TradeGuaranteeDetailCommentProductInfoProductListItem {
     pub fn new() -> Self {
         Self { name: None, pic_url: None }
     }
-    /// Product name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Product image URL.
-    pub fn pic_url(mut self, pic_url: impl Into<String>) -> Self {
-        self.pic_url = Some(pic_url.into());
-        self
+    crate::runtime::setters! {
+        name : impl Into < String >;
+        pic_url : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeDetailCommentProductInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeDetailCommentProductInfo {
     /// The products.
-    #[serde(rename = "productList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "productList", default, skip_serializing_if = "Option::is_none")]
     pub product_list: Option<Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>>,
 }
 impl TradeGuaranteeDetailCommentProductInfo {
@@ -262,68 +310,82 @@ impl TradeGuaranteeDetailCommentProductInfo {
     pub fn new() -> Self {
         Self { product_list: None }
     }
-    /// The products.
-    pub fn product_list(
-        mut self,
-        product_list: Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>,
-    ) -> Self {
-        self.product_list = Some(product_list);
-        self
+    crate::runtime::setters! {
+        product_list : Vec < TradeGuaranteeDetailCommentProductInfoProductListItem >;
     }
 }
 /// The `TradeGuaranteeCommentDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentDetail {
     /// ID of the evaluation.
-    #[serde(rename = "commentId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_id: Option<String>,
     /// Amount paid, in fen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<serde_json::Value>,
+    pub amount: Option<crate::runtime::serde_json::Value>,
     /// Order ID on the platform.
-    #[serde(rename = "orderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<String>,
     /// When the evaluation was made, Unix seconds as a string.
-    #[serde(rename = "createTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
     /// When the order was paid, Unix seconds as a string.
-    #[serde(rename = "payTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_time: Option<String>,
     /// WeChat Pay transaction_id, usually starting with 420.
-    #[serde(rename = "wxPayId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "wxPayId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wx_pay_id: Option<String>,
     /// The merchant order.
-    #[serde(rename = "orderInfo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "orderInfo", default, skip_serializing_if = "Option::is_none")]
     pub order_info: Option<TradeGuaranteeDetailCommentOrderInfo>,
     /// The user who evaluated.
-    #[serde(rename = "userInfo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "userInfo", default, skip_serializing_if = "Option::is_none")]
     pub user_info: Option<TradeGuaranteeDetailCommentUserInfo>,
     /// The merchant mini program.
-    #[serde(rename = "bizInfo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "bizInfo", default, skip_serializing_if = "Option::is_none")]
     pub biz_info: Option<TradeGuaranteeDetailCommentBizInfo>,
     /// Score, 100 per star.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<serde_json::Value>,
+    pub score: Option<crate::runtime::serde_json::Value>,
     /// What the user wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<TradeGuaranteeDetailCommentContent>,
     /// The products evaluated.
-    #[serde(rename = "productInfo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "productInfo", default, skip_serializing_if = "Option::is_none")]
     pub product_info: Option<TradeGuaranteeDetailCommentProductInfo>,
 }
 impl TradeGuaranteeCommentDetail {
@@ -344,75 +406,31 @@ impl TradeGuaranteeCommentDetail {
             product_info: None,
         }
     }
-    /// ID of the evaluation.
-    pub fn comment_id(mut self, comment_id: impl Into<String>) -> Self {
-        self.comment_id = Some(comment_id.into());
-        self
-    }
-    /// Amount paid, in fen.
-    pub fn amount(mut self, amount: serde_json::Value) -> Self {
-        self.amount = Some(amount);
-        self
-    }
-    /// Order ID on the platform.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// When the evaluation was made, Unix seconds as a string.
-    pub fn create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// When the order was paid, Unix seconds as a string.
-    pub fn pay_time(mut self, pay_time: impl Into<String>) -> Self {
-        self.pay_time = Some(pay_time.into());
-        self
-    }
-    /// WeChat Pay transaction_id, usually starting with 420.
-    pub fn wx_pay_id(mut self, wx_pay_id: impl Into<String>) -> Self {
-        self.wx_pay_id = Some(wx_pay_id.into());
-        self
-    }
-    /// The merchant order.
-    pub fn order_info(
-        mut self,
-        order_info: TradeGuaranteeDetailCommentOrderInfo,
-    ) -> Self {
-        self.order_info = Some(order_info);
-        self
-    }
-    /// The user who evaluated.
-    pub fn user_info(mut self, user_info: TradeGuaranteeDetailCommentUserInfo) -> Self {
-        self.user_info = Some(user_info);
-        self
-    }
-    /// The merchant mini program.
-    pub fn biz_info(mut self, biz_info: TradeGuaranteeDetailCommentBizInfo) -> Self {
-        self.biz_info = Some(biz_info);
-        self
-    }
-    /// Score, 100 per star.
-    pub fn score(mut self, score: serde_json::Value) -> Self {
-        self.score = Some(score);
-        self
-    }
-    /// What the user wrote.
-    pub fn content(mut self, content: TradeGuaranteeDetailCommentContent) -> Self {
-        self.content = Some(content);
-        self
-    }
-    /// The products evaluated.
-    pub fn product_info(
-        mut self,
-        product_info: TradeGuaranteeDetailCommentProductInfo,
-    ) -> Self {
-        self.product_info = Some(product_info);
-        self
+    crate::runtime::setters! {
+        comment_id : impl Into < String >;
+        amount : crate::runtime::serde_json::Value;
+        order_id : impl Into < String >;
+        create_time : impl Into < String >;
+        pay_time : impl Into < String >;
+        wx_pay_id : impl Into < String >;
+        order_info : TradeGuaranteeDetailCommentOrderInfo;
+        user_info : TradeGuaranteeDetailCommentUserInfo;
+        biz_info : TradeGuaranteeDetailCommentBizInfo;
+        score : crate::runtime::serde_json::Value;
+        content : TradeGuaranteeDetailCommentContent;
+        product_info : TradeGuaranteeDetailCommentProductInfo;
     }
 }
 /// The `TradeGuaranteeCommentInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentInfo {
     /// The evaluation itself.
@@ -424,79 +442,45 @@ impl TradeGuaranteeCommentInfo {
     pub fn new() -> Self {
         Self { content: None }
     }
-    /// The evaluation itself.
-    pub fn content(mut self, content: TradeGuaranteeCommentDetail) -> Self {
-        self.content = Some(content);
-        self
+    crate::runtime::setters! {
+        content : TradeGuaranteeCommentDetail;
     }
 }
-/// Values of `TradeGuaranteeCommentActionActionType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TradeGuaranteeCommentActionActionType {
-    /// `1`: The user posted a negative evaluation.
-    NegativePosted,
-    /// `2`: The developer handles it.
-    DeveloperHandling,
-    /// `3`: The user is surveyed.
-    UserSurvey,
-    /// `4`: The user changed the evaluation.
-    UserRevised,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl TradeGuaranteeCommentActionActionType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NegativePosted => 1,
-            Self::DeveloperHandling => 2,
-            Self::UserSurvey => 3,
-            Self::UserRevised => 4,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for TradeGuaranteeCommentActionActionType {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::NegativePosted,
-            2 => Self::DeveloperHandling,
-            3 => Self::UserSurvey,
-            4 => Self::UserRevised,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for TradeGuaranteeCommentActionActionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for TradeGuaranteeCommentActionActionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TradeGuaranteeCommentActionActionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `TradeGuaranteeCommentActionActionType`.
+    pub enum TradeGuaranteeCommentActionActionType {
+        /// `1`: The user posted a negative evaluation.
+        NegativePosted = 1;
+        /// `2`: The developer handles it.
+        DeveloperHandling = 2;
+        /// `3`: The user is surveyed.
+        UserSurvey = 3;
+        /// `4`: The user changed the evaluation.
+        UserRevised = 4;
     }
 }
 /// The `TradeGuaranteeCommentAction` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentAction {
     /// Kind of step.
-    #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub action_type: Option<TradeGuaranteeCommentActionActionType>,
     /// When the step was reached, Unix seconds; absent for steps not reached.
-    #[serde(rename = "updateTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updateTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<i64>,
 }
 impl TradeGuaranteeCommentAction {
@@ -507,32 +491,33 @@ impl TradeGuaranteeCommentAction {
             update_time: None,
         }
     }
-    /// Kind of step.
-    pub fn action_type(
-        mut self,
-        action_type: TradeGuaranteeCommentActionActionType,
-    ) -> Self {
-        self.action_type = Some(action_type);
-        self
-    }
-    /// When the step was reached, Unix seconds; absent for steps not reached.
-    pub fn update_time(mut self, update_time: i64) -> Self {
-        self.update_time = Some(update_time);
-        self
+    crate::runtime::setters! {
+        action_type : TradeGuaranteeCommentActionActionType;
+        update_time : i64;
     }
 }
 /// The `TradeGuaranteeCommentProcess` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentProcess {
     /// ID of the evaluation.
-    #[serde(rename = "commentId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_id: Option<String>,
     /// Progress steps; the last one with updateTime is current.
-    #[serde(rename = "actionList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "actionList", default, skip_serializing_if = "Option::is_none")]
     pub action_list: Option<Vec<TradeGuaranteeCommentAction>>,
 }
 impl TradeGuaranteeCommentProcess {
@@ -543,43 +528,60 @@ impl TradeGuaranteeCommentProcess {
             action_list: None,
         }
     }
-    /// ID of the evaluation.
-    pub fn comment_id(mut self, comment_id: impl Into<String>) -> Self {
-        self.comment_id = Some(comment_id.into());
-        self
-    }
-    /// Progress steps; the last one with updateTime is current.
-    pub fn action_list(mut self, action_list: Vec<TradeGuaranteeCommentAction>) -> Self {
-        self.action_list = Some(action_list);
-        self
+    crate::runtime::setters! {
+        comment_id : impl Into < String >;
+        action_list : Vec < TradeGuaranteeCommentAction >;
     }
 }
 /// The `TradeGuaranteeOldCommentMedia` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeOldCommentMedia {
     /// Image URL.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub img: Option<String>,
     /// Thumbnail URL of the image.
-    #[serde(rename = "thumbImg")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "thumbImg",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thumb_img: Option<String>,
     /// Video URL; absent for images.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video: Option<String>,
     /// Cover image URL of the video; absent for images.
-    #[serde(rename = "videoCover")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoCover",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_cover: Option<String>,
     /// Length of the video in seconds; absent for images.
-    #[serde(rename = "videoDuration")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoDuration",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_duration: Option<u32>,
 }
 impl TradeGuaranteeOldCommentMedia {
@@ -593,39 +595,32 @@ impl TradeGuaranteeOldCommentMedia {
             video_duration: None,
         }
     }
-    /// Image URL.
-    pub fn img(mut self, img: impl Into<String>) -> Self {
-        self.img = Some(img.into());
-        self
-    }
-    /// Thumbnail URL of the image.
-    pub fn thumb_img(mut self, thumb_img: impl Into<String>) -> Self {
-        self.thumb_img = Some(thumb_img.into());
-        self
-    }
-    /// Video URL; absent for images.
-    pub fn video(mut self, video: impl Into<String>) -> Self {
-        self.video = Some(video.into());
-        self
-    }
-    /// Cover image URL of the video; absent for images.
-    pub fn video_cover(mut self, video_cover: impl Into<String>) -> Self {
-        self.video_cover = Some(video_cover.into());
-        self
-    }
-    /// Length of the video in seconds; absent for images.
-    pub fn video_duration(mut self, video_duration: u32) -> Self {
-        self.video_duration = Some(video_duration);
-        self
+    crate::runtime::setters! {
+        img : impl Into < String >;
+        thumb_img : impl Into < String >;
+        video : impl Into < String >;
+        video_cover : impl Into < String >;
+        video_duration : u32;
     }
 }
 /// The `TradeGuaranteeOldCommentContent` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeOldCommentContent {
     /// Text of the earlier evaluation.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ext: Option<String>,
     /// Images (one or more) or a single video, never both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -636,33 +631,40 @@ impl TradeGuaranteeOldCommentContent {
     pub fn new() -> Self {
         Self { ext: None, media: None }
     }
-    /// Text of the earlier evaluation.
-    pub fn ext(mut self, ext: impl Into<String>) -> Self {
-        self.ext = Some(ext.into());
-        self
-    }
-    /// Images (one or more) or a single video, never both.
-    pub fn media(mut self, media: Vec<TradeGuaranteeOldCommentMedia>) -> Self {
-        self.media = Some(media);
-        self
+    crate::runtime::setters! {
+        ext : impl Into < String >;
+        media : Vec < TradeGuaranteeOldCommentMedia >;
     }
 }
 /// The `TradeGuaranteeOldComment` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeOldComment {
     /// ID of the earlier evaluation.
-    #[serde(rename = "commentId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_id: Option<String>,
     /// When it was made, Unix seconds (documented as a string, shown as a number).
-    #[serde(rename = "createTime")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<serde_json::Value>,
+    #[serde(rename = "createTime", default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<crate::runtime::serde_json::Value>,
     /// Score, 100 per star.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub score: Option<i64>,
     /// What the user wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -678,41 +680,33 @@ impl TradeGuaranteeOldComment {
             content: None,
         }
     }
-    /// ID of the earlier evaluation.
-    pub fn comment_id(mut self, comment_id: impl Into<String>) -> Self {
-        self.comment_id = Some(comment_id.into());
-        self
-    }
-    /// When it was made, Unix seconds (documented as a string, shown as a number).
-    pub fn create_time(mut self, create_time: serde_json::Value) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Score, 100 per star.
-    pub fn score(mut self, score: i64) -> Self {
-        self.score = Some(score);
-        self
-    }
-    /// What the user wrote.
-    pub fn content(mut self, content: TradeGuaranteeOldCommentContent) -> Self {
-        self.content = Some(content);
-        self
+    crate::runtime::setters! {
+        comment_id : impl Into < String >;
+        create_time : crate::runtime::serde_json::Value;
+        score : i64;
+        content : TradeGuaranteeOldCommentContent;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_comment_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeGetCommentInfoResponse {
     /// The evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<TradeGuaranteeCommentInfo>,
     /// Handling progress; only for negative evaluations.
-    #[serde(rename = "processInfo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "processInfo", default, skip_serializing_if = "Option::is_none")]
     pub process_info: Option<TradeGuaranteeCommentProcess>,
     /// The earlier evaluation; only when the user changed it.
-    #[serde(rename = "oldComment")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "oldComment", default, skip_serializing_if = "Option::is_none")]
     pub old_comment: Option<TradeGuaranteeOldComment>,
 }
 impl TradeGuaranteeGetCommentInfoResponse {
@@ -724,152 +718,32 @@ impl TradeGuaranteeGetCommentInfoResponse {
             old_comment: None,
         }
     }
-    /// The evaluation.
-    pub fn info(mut self, info: TradeGuaranteeCommentInfo) -> Self {
-        self.info = Some(info);
-        self
-    }
-    /// Handling progress; only for negative evaluations.
-    pub fn process_info(mut self, process_info: TradeGuaranteeCommentProcess) -> Self {
-        self.process_info = Some(process_info);
-        self
-    }
-    /// The earlier evaluation; only when the user changed it.
-    pub fn old_comment(mut self, old_comment: TradeGuaranteeOldComment) -> Self {
-        self.old_comment = Some(old_comment);
-        self
+    crate::runtime::setters! {
+        info : TradeGuaranteeCommentInfo;
+        process_info : TradeGuaranteeCommentProcess;
+        old_comment : TradeGuaranteeOldComment;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_get_comment_info`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeGetCommentInfoError {
-    /// `-10403`: The app may not act on this evaluation, comment or reply. (retry: none)
-    NoPermissionOnComment(crate::ErrorBody),
-    /// `-10008`: The evaluation service failed. (retry: transient)
-    ServiceError(crate::ErrorBody),
-    /// `-10007`: The app may not call this API. (retry: none)
-    NoApiPermission(crate::ErrorBody),
-    /// `-10003`: Parameters do not match each other. (retry: none)
-    ParamMismatch(crate::ErrorBody),
-    /// `-10001`: A parameter is invalid. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// `10000`: For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. (retry: none)
-    NotAllowedOrParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeGetCommentInfoError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoPermissionOnComment(_) => "NoPermissionOnComment",
-            Self::ServiceError(_) => "ServiceError",
-            Self::NoApiPermission(_) => "NoApiPermission",
-            Self::ParamMismatch(_) => "ParamMismatch",
-            Self::ParamError(_) => "ParamError",
-            Self::NotAllowedOrParamError(_) => "NotAllowedOrParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoPermissionOnComment` (-10403).
-    pub fn is_no_permission_on_comment(&self) -> bool {
-        matches!(self, Self::NoPermissionOnComment(_))
-    }
-    /// Whether this is `ServiceError` (-10008).
-    pub fn is_service_error(&self) -> bool {
-        matches!(self, Self::ServiceError(_))
-    }
-    /// Whether this is `NoApiPermission` (-10007).
-    pub fn is_no_api_permission(&self) -> bool {
-        matches!(self, Self::NoApiPermission(_))
-    }
-    /// Whether this is `ParamMismatch` (-10003).
-    pub fn is_param_mismatch(&self) -> bool {
-        matches!(self, Self::ParamMismatch(_))
-    }
-    /// Whether this is `ParamError` (-10001).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
-    }
-    /// Whether this is `NotAllowedOrParamError` (10000).
-    pub fn is_not_allowed_or_param_error(&self) -> bool {
-        matches!(self, Self::NotAllowedOrParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_get_comment_info`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeGetCommentInfoError {
+        /// `-10403`: The app may not act on this evaluation, comment or reply. (retry: none)
+        NoPermissionOnComment = -10403 => None, is_no_permission_on_comment;
+        /// `-10008`: The evaluation service failed. (retry: transient)
+        ServiceError = -10008 => Transient, is_service_error;
+        /// `-10007`: The app may not call this API. (retry: none)
+        NoApiPermission = -10007 => None, is_no_api_permission;
+        /// `-10003`: Parameters do not match each other. (retry: none)
+        ParamMismatch = -10003 => None, is_param_mismatch;
+        /// `-10001`: A parameter is invalid. (retry: none)
+        ParamError = -10001 => None, is_param_error;
+        /// `10000`: For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. (retry: none)
+        NotAllowedOrParamError = 10000 => None, is_not_allowed_or_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeGetCommentInfoError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -10403 => Self::NoPermissionOnComment(body),
-            -10008 => Self::ServiceError(body),
-            -10007 => Self::NoApiPermission(body),
-            -10003 => Self::ParamMismatch(body),
-            -10001 => Self::ParamError(body),
-            10000 => Self::NotAllowedOrParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoPermissionOnComment(body) => body,
-            Self::ServiceError(body) => body,
-            Self::NoApiPermission(body) => body,
-            Self::ParamMismatch(body) => body,
-            Self::ParamError(body) => body,
-            Self::NotAllowedOrParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoPermissionOnComment(_) => crate::RetryKind::None,
-            Self::ServiceError(_) => crate::RetryKind::Transient,
-            Self::NoApiPermission(_) => crate::RetryKind::None,
-            Self::ParamMismatch(_) => crate::RetryKind::None,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::NotAllowedOrParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeGetCommentInfoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeGetCommentInfoError {}
 impl crate::runtime::Operation for TradeGuaranteeGetCommentInfoRequest {
     type Output = TradeGuaranteeGetCommentInfoResponse;
     type Error = TradeGuaranteeGetCommentInfoError;
@@ -882,7 +756,9 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[-10403,-10008,-10007,-10003,-10001,10000],\"query\":{\"commentId!\":\"string\"},\"response\":{\"json\":{\"info\":{\"object\":{\"content\":{\"object\":{\"amount\":\"json\",\"bizInfo\":{\"object\":{\"appid\":\"string\",\"headImg\":\"string\",\"nickName\":\"string\"}},\"commentId\":\"string\",\"content\":{\"object\":{\"media\":{\"array\":{\"object\":{\"img\":\"string\",\"thumbImg\":\"string\",\"video\":\"string\",\"videoCover\":\"string\",\"videoDuration\":\"int\"}}},\"txt\":\"string\"}},\"createTime\":\"string\",\"orderId\":\"string\",\"orderInfo\":{\"object\":{\"busiOrderId\":\"string\"}},\"payTime\":\"string\",\"productInfo\":{\"object\":{\"productList\":{\"array\":{\"object\":{\"name\":\"string\",\"picUrl\":\"string\"}}}}},\"score\":\"json\",\"userInfo\":{\"object\":{\"headImg\":\"string\",\"nickName\":\"string\",\"openid\":\"string\"}},\"wxPayId\":\"string\"}}}},\"oldComment\":{\"object\":{\"commentId\":\"string\",\"content\":{\"object\":{\"ext\":\"string\",\"media\":{\"array\":{\"object\":{\"img\":\"string\",\"thumbImg\":\"string\",\"video\":\"string\",\"videoCover\":\"string\",\"videoDuration\":\"int\"}}}}},\"createTime\":\"json\",\"score\":\"int\"}},\"processInfo\":{\"object\":{\"actionList\":{\"array\":{\"object\":{\"type\":{\"enum\":[1,2,3,4]},\"updateTime\":\"int\"}}},\"commentId\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -894,13 +770,14 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentInfoRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read one transaction evaluation with its handling progress and any earlier version.
     ///
     /// `GET /wxaapi/comment/commentinfo/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/comment/api_getcommentinfo.html)
@@ -922,7 +799,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -933,424 +810,14 @@ impl crate::Client {
     /// | -10001 | `ParamError` | A parameter is invalid. | none |
     /// | 10000 | `NotAllowedOrParamError` | For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_get_comment_info(
+    #[inline]
+    pub fn trade_guarantee_get_comment_info(
         &self,
         request: TradeGuaranteeGetCommentInfoRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         TradeGuaranteeGetCommentInfoResponse,
-        crate::Error<TradeGuaranteeGetCommentInfoError>,
+        TradeGuaranteeGetCommentInfoError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeGetCommentInfo` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_GET_COMMENT_INFO_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeGetCommentInfo",
-    method: "GET",
-    path: "/wxaapi/comment/commentinfo/get",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "commentId",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "content",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "commentId",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "amount",
-                                        ty: crate::testing::contract::TypeContract::Json,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "orderId",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "createTime",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "payTime",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "wxPayId",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "orderInfo",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "busiOrderId",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "userInfo",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "openid",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "headImg",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "nickName",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "bizInfo",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "appid",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "headImg",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "nickName",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "score",
-                                        ty: crate::testing::contract::TypeContract::Json,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "content",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "txt",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "media",
-                                                    ty: crate::testing::contract::TypeContract::Array(
-                                                        &crate::testing::contract::TypeContract::Object(
-                                                            &[
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "img",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "thumbImg",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "video",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "videoCover",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "videoDuration",
-                                                                    ty: crate::testing::contract::TypeContract::Int,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                            ],
-                                                        ),
-                                                    ),
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "productInfo",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "productList",
-                                                    ty: crate::testing::contract::TypeContract::Array(
-                                                        &crate::testing::contract::TypeContract::Object(
-                                                            &[
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "name",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                                crate::testing::contract::FieldContract {
-                                                                    name: "picUrl",
-                                                                    ty: crate::testing::contract::TypeContract::String,
-                                                                    required: false,
-                                                                    fixed: None,
-                                                                    credential: None,
-                                                                },
-                                                            ],
-                                                        ),
-                                                    ),
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "processInfo",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "commentId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "actionList",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "type",
-                                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                                &[1, 2, 3, 4],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "updateTime",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "oldComment",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "commentId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "createTime",
-                            ty: crate::testing::contract::TypeContract::Json,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "score",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "content",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "ext",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "media",
-                                        ty: crate::testing::contract::TypeContract::Array(
-                                            &crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "img",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "thumbImg",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "video",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "videoCover",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "videoDuration",
-                                                        ty: crate::testing::contract::TypeContract::Int,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
-};

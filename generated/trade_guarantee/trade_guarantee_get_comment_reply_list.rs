@@ -17,12 +17,23 @@ impl TradeGuaranteeGetCommentReplyListRequest {
     }
 }
 /// The `TradeGuaranteeReplyContent` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeReplyContent {
     /// Text.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<String>,
 }
 impl TradeGuaranteeReplyContent {
@@ -30,24 +41,36 @@ impl TradeGuaranteeReplyContent {
     pub fn new() -> Self {
         Self { content: None }
     }
-    /// Text.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
+    crate::runtime::setters! {
+        content : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeReplyAuthor` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeReplyAuthor {
     /// Nickname.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nickname: Option<String>,
     /// Avatar URL.
-    #[serde(rename = "imgUrl")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imgUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub img_url: Option<String>,
 }
 impl TradeGuaranteeReplyAuthor {
@@ -58,48 +81,60 @@ impl TradeGuaranteeReplyAuthor {
             img_url: None,
         }
     }
-    /// Nickname.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Avatar URL.
-    pub fn img_url(mut self, img_url: impl Into<String>) -> Self {
-        self.img_url = Some(img_url.into());
-        self
+    crate::runtime::setters! {
+        nickname : impl Into < String >;
+        img_url : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeReply` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeReply {
     /// ID of the evaluation.
-    #[serde(rename = "commentId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_id: Option<String>,
     /// ID of the comment.
-    #[serde(rename = "replyId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "replyId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reply_id: Option<String>,
     /// When it was created, Unix seconds as a string.
-    #[serde(rename = "createTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
     /// When it was last changed, Unix seconds as a string.
-    #[serde(rename = "updateTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updateTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<String>,
     /// Content of the comment.
-    #[serde(rename = "replyContent")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "replyContent", default, skip_serializing_if = "Option::is_none")]
     pub reply_content: Option<TradeGuaranteeReplyContent>,
     /// Who wrote it.
-    #[serde(rename = "replyObject")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "replyObject", default, skip_serializing_if = "Option::is_none")]
     pub reply_object: Option<TradeGuaranteeReplyAuthor>,
 }
 impl TradeGuaranteeReply {
@@ -114,44 +149,33 @@ impl TradeGuaranteeReply {
             reply_object: None,
         }
     }
-    /// ID of the evaluation.
-    pub fn comment_id(mut self, comment_id: impl Into<String>) -> Self {
-        self.comment_id = Some(comment_id.into());
-        self
-    }
-    /// ID of the comment.
-    pub fn reply_id(mut self, reply_id: impl Into<String>) -> Self {
-        self.reply_id = Some(reply_id.into());
-        self
-    }
-    /// When it was created, Unix seconds as a string.
-    pub fn create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// When it was last changed, Unix seconds as a string.
-    pub fn update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-    /// Content of the comment.
-    pub fn reply_content(mut self, reply_content: TradeGuaranteeReplyContent) -> Self {
-        self.reply_content = Some(reply_content);
-        self
-    }
-    /// Who wrote it.
-    pub fn reply_object(mut self, reply_object: TradeGuaranteeReplyAuthor) -> Self {
-        self.reply_object = Some(reply_object);
-        self
+    crate::runtime::setters! {
+        comment_id : impl Into < String >;
+        reply_id : impl Into < String >;
+        create_time : impl Into < String >;
+        update_time : impl Into < String >;
+        reply_content : TradeGuaranteeReplyContent;
+        reply_object : TradeGuaranteeReplyAuthor;
     }
 }
 /// The `TradeGuaranteeCommentReplyContent` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentReplyContent {
     /// Text.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<String>,
 }
 impl TradeGuaranteeCommentReplyContent {
@@ -159,24 +183,36 @@ impl TradeGuaranteeCommentReplyContent {
     pub fn new() -> Self {
         Self { content: None }
     }
-    /// Text.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
+    crate::runtime::setters! {
+        content : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeCommentReplyAuthor` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentReplyAuthor {
     /// Nickname.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nickname: Option<String>,
     /// Avatar URL.
-    #[serde(rename = "imgUrl")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imgUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub img_url: Option<String>,
 }
 impl TradeGuaranteeCommentReplyAuthor {
@@ -187,48 +223,68 @@ impl TradeGuaranteeCommentReplyAuthor {
             img_url: None,
         }
     }
-    /// Nickname.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Avatar URL.
-    pub fn img_url(mut self, img_url: impl Into<String>) -> Self {
-        self.img_url = Some(img_url.into());
-        self
+    crate::runtime::setters! {
+        nickname : impl Into < String >;
+        img_url : impl Into < String >;
     }
 }
 /// The `TradeGuaranteeCommentReply` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCommentReply {
     /// ID of the evaluation.
-    #[serde(rename = "commentId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_id: Option<String>,
     /// ID of the reply.
-    #[serde(rename = "commentReplyId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentReplyId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_reply_id: Option<String>,
     /// When it was created, Unix seconds as a string.
-    #[serde(rename = "createTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<String>,
     /// When it was last changed, Unix seconds as a string.
-    #[serde(rename = "updateTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updateTime",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<String>,
     /// Content of the reply.
-    #[serde(rename = "commentReplyContent")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentReplyContent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_reply_content: Option<TradeGuaranteeCommentReplyContent>,
     /// Who wrote it.
-    #[serde(rename = "commentReplyObject")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentReplyObject",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_reply_object: Option<TradeGuaranteeCommentReplyAuthor>,
 }
 impl TradeGuaranteeCommentReply {
@@ -243,53 +299,36 @@ impl TradeGuaranteeCommentReply {
             comment_reply_object: None,
         }
     }
-    /// ID of the evaluation.
-    pub fn comment_id(mut self, comment_id: impl Into<String>) -> Self {
-        self.comment_id = Some(comment_id.into());
-        self
-    }
-    /// ID of the reply.
-    pub fn comment_reply_id(mut self, comment_reply_id: impl Into<String>) -> Self {
-        self.comment_reply_id = Some(comment_reply_id.into());
-        self
-    }
-    /// When it was created, Unix seconds as a string.
-    pub fn create_time(mut self, create_time: impl Into<String>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// When it was last changed, Unix seconds as a string.
-    pub fn update_time(mut self, update_time: impl Into<String>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-    /// Content of the reply.
-    pub fn comment_reply_content(
-        mut self,
-        comment_reply_content: TradeGuaranteeCommentReplyContent,
-    ) -> Self {
-        self.comment_reply_content = Some(comment_reply_content);
-        self
-    }
-    /// Who wrote it.
-    pub fn comment_reply_object(
-        mut self,
-        comment_reply_object: TradeGuaranteeCommentReplyAuthor,
-    ) -> Self {
-        self.comment_reply_object = Some(comment_reply_object);
-        self
+    crate::runtime::setters! {
+        comment_id : impl Into < String >;
+        comment_reply_id : impl Into < String >;
+        create_time : impl Into < String >;
+        update_time : impl Into < String >;
+        comment_reply_content : TradeGuaranteeCommentReplyContent;
+        comment_reply_object : TradeGuaranteeCommentReplyAuthor;
     }
 }
 /// The `TradeGuaranteeReplyThread` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeReplyThread {
     /// The comment (first reply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<TradeGuaranteeReply>,
     /// Replies after the comment.
-    #[serde(rename = "commentReplyList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "commentReplyList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub comment_reply_list: Option<Vec<TradeGuaranteeCommentReply>>,
 }
 impl TradeGuaranteeReplyThread {
@@ -300,22 +339,21 @@ impl TradeGuaranteeReplyThread {
             comment_reply_list: None,
         }
     }
-    /// The comment (first reply).
-    pub fn reply(mut self, reply: TradeGuaranteeReply) -> Self {
-        self.reply = Some(reply);
-        self
-    }
-    /// Replies after the comment.
-    pub fn comment_reply_list(
-        mut self,
-        comment_reply_list: Vec<TradeGuaranteeCommentReply>,
-    ) -> Self {
-        self.comment_reply_list = Some(comment_reply_list);
-        self
+    crate::runtime::setters! {
+        reply : TradeGuaranteeReply;
+        comment_reply_list : Vec < TradeGuaranteeCommentReply >;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_comment_reply_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeGetCommentReplyListResponse {
     /// The comment and its replies.
@@ -327,142 +365,30 @@ impl TradeGuaranteeGetCommentReplyListResponse {
     pub fn new() -> Self {
         Self { list: None }
     }
-    /// The comment and its replies.
-    pub fn list(mut self, list: TradeGuaranteeReplyThread) -> Self {
-        self.list = Some(list);
-        self
+    crate::runtime::setters! {
+        list : TradeGuaranteeReplyThread;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_get_comment_reply_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeGetCommentReplyListError {
-    /// `-10403`: The app may not act on this evaluation, comment or reply. (retry: none)
-    NoPermissionOnComment(crate::ErrorBody),
-    /// `-10008`: The evaluation service failed. (retry: transient)
-    ServiceError(crate::ErrorBody),
-    /// `-10007`: The app may not call this API. (retry: none)
-    NoApiPermission(crate::ErrorBody),
-    /// `-10003`: Parameters do not match each other. (retry: none)
-    ParamMismatch(crate::ErrorBody),
-    /// `-10001`: A parameter is invalid. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// `10000`: For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. (retry: none)
-    NotAllowedOrParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeGetCommentReplyListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NoPermissionOnComment(_) => "NoPermissionOnComment",
-            Self::ServiceError(_) => "ServiceError",
-            Self::NoApiPermission(_) => "NoApiPermission",
-            Self::ParamMismatch(_) => "ParamMismatch",
-            Self::ParamError(_) => "ParamError",
-            Self::NotAllowedOrParamError(_) => "NotAllowedOrParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `NoPermissionOnComment` (-10403).
-    pub fn is_no_permission_on_comment(&self) -> bool {
-        matches!(self, Self::NoPermissionOnComment(_))
-    }
-    /// Whether this is `ServiceError` (-10008).
-    pub fn is_service_error(&self) -> bool {
-        matches!(self, Self::ServiceError(_))
-    }
-    /// Whether this is `NoApiPermission` (-10007).
-    pub fn is_no_api_permission(&self) -> bool {
-        matches!(self, Self::NoApiPermission(_))
-    }
-    /// Whether this is `ParamMismatch` (-10003).
-    pub fn is_param_mismatch(&self) -> bool {
-        matches!(self, Self::ParamMismatch(_))
-    }
-    /// Whether this is `ParamError` (-10001).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
-    }
-    /// Whether this is `NotAllowedOrParamError` (10000).
-    pub fn is_not_allowed_or_param_error(&self) -> bool {
-        matches!(self, Self::NotAllowedOrParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_get_comment_reply_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeGetCommentReplyListError {
+        /// `-10403`: The app may not act on this evaluation, comment or reply. (retry: none)
+        NoPermissionOnComment = -10403 => None, is_no_permission_on_comment;
+        /// `-10008`: The evaluation service failed. (retry: transient)
+        ServiceError = -10008 => Transient, is_service_error;
+        /// `-10007`: The app may not call this API. (retry: none)
+        NoApiPermission = -10007 => None, is_no_api_permission;
+        /// `-10003`: Parameters do not match each other. (retry: none)
+        ParamMismatch = -10003 => None, is_param_mismatch;
+        /// `-10001`: A parameter is invalid. (retry: none)
+        ParamError = -10001 => None, is_param_error;
+        /// `10000`: For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. (retry: none)
+        NotAllowedOrParamError = 10000 => None, is_not_allowed_or_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeGetCommentReplyListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -10403 => Self::NoPermissionOnComment(body),
-            -10008 => Self::ServiceError(body),
-            -10007 => Self::NoApiPermission(body),
-            -10003 => Self::ParamMismatch(body),
-            -10001 => Self::ParamError(body),
-            10000 => Self::NotAllowedOrParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::NoPermissionOnComment(body) => body,
-            Self::ServiceError(body) => body,
-            Self::NoApiPermission(body) => body,
-            Self::ParamMismatch(body) => body,
-            Self::ParamError(body) => body,
-            Self::NotAllowedOrParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::NoPermissionOnComment(_) => crate::RetryKind::None,
-            Self::ServiceError(_) => crate::RetryKind::Transient,
-            Self::NoApiPermission(_) => crate::RetryKind::None,
-            Self::ParamMismatch(_) => crate::RetryKind::None,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::NotAllowedOrParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeGetCommentReplyListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeGetCommentReplyListError {}
 impl crate::runtime::Operation for TradeGuaranteeGetCommentReplyListRequest {
     type Output = TradeGuaranteeGetCommentReplyListResponse;
     type Error = TradeGuaranteeGetCommentReplyListError;
@@ -475,7 +401,9 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentReplyListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[-10403,-10008,-10007,-10003,-10001,10000],\"query\":{\"commentId!\":\"string\"},\"response\":{\"json\":{\"list\":{\"object\":{\"commentReplyList\":{\"array\":{\"object\":{\"commentId\":\"string\",\"commentReplyContent\":{\"object\":{\"content\":\"string\"}},\"commentReplyId\":\"string\",\"commentReplyObject\":{\"object\":{\"imgUrl\":\"string\",\"nickname\":\"string\"}},\"createTime\":\"string\",\"updateTime\":\"string\"}}},\"reply\":{\"object\":{\"commentId\":\"string\",\"createTime\":\"string\",\"replyContent\":{\"object\":{\"content\":\"string\"}},\"replyId\":\"string\",\"replyObject\":{\"object\":{\"imgUrl\":\"string\",\"nickname\":\"string\"}},\"updateTime\":\"string\"}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -487,13 +415,14 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentReplyListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the merchant comment and all replies under one transaction evaluation.
     ///
     /// `GET /wxaapi/comment/replyandcommentreplylist/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/comment/api_getcommentreplylist.html)
@@ -511,7 +440,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -522,206 +451,14 @@ impl crate::Client {
     /// | -10001 | `ParamError` | A parameter is invalid. | none |
     /// | 10000 | `NotAllowedOrParamError` | For a settlement, the evaluation is not negative or a service message was already sent; otherwise a parameter is invalid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_get_comment_reply_list(
+    #[inline]
+    pub fn trade_guarantee_get_comment_reply_list(
         &self,
         request: TradeGuaranteeGetCommentReplyListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         TradeGuaranteeGetCommentReplyListResponse,
-        crate::Error<TradeGuaranteeGetCommentReplyListError>,
+        TradeGuaranteeGetCommentReplyListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeGetCommentReplyList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_GET_COMMENT_REPLY_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeGetCommentReplyList",
-    method: "GET",
-    path: "/wxaapi/comment/replyandcommentreplylist/get",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "commentId",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "list",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "reply",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "commentId",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "replyId",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "createTime",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "updateTime",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "replyContent",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "content",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "replyObject",
-                                        ty: crate::testing::contract::TypeContract::Object(
-                                            &[
-                                                crate::testing::contract::FieldContract {
-                                                    name: "nickname",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                                crate::testing::contract::FieldContract {
-                                                    name: "imgUrl",
-                                                    ty: crate::testing::contract::TypeContract::String,
-                                                    required: false,
-                                                    fixed: None,
-                                                    credential: None,
-                                                },
-                                            ],
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "commentReplyList",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "commentId",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "commentReplyId",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "createTime",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "updateTime",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "commentReplyContent",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "content",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "commentReplyObject",
-                                            ty: crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "nickname",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "imgUrl",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
-};

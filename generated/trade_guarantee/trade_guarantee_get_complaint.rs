@@ -17,16 +17,26 @@ impl TradeGuaranteeGetComplaintRequest {
     }
 }
 /// The `TradeGuaranteeCustomerMaterial` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeCustomerMaterial {
     /// Text of the complaint.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<String>,
     /// Expiring URLs of the complaint's images.
-    #[serde(rename = "mediaIdList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "mediaIdList", default, skip_serializing_if = "Option::is_none")]
     pub media_id_list: Option<Vec<String>>,
 }
 impl TradeGuaranteeCustomerMaterial {
@@ -37,101 +47,150 @@ impl TradeGuaranteeCustomerMaterial {
             media_id_list: None,
         }
     }
-    /// Text of the complaint.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
-    }
-    /// Expiring URLs of the complaint's images.
-    pub fn media_id_list(mut self, media_id_list: Vec<String>) -> Self {
-        self.media_id_list = Some(media_id_list);
-        self
+    crate::runtime::setters! {
+        content : impl Into < String >;
+        media_id_list : Vec < String >;
     }
 }
 /// The `TradeGuaranteeComplaintOrder` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeComplaintOrder {
     /// Number of the complaint.
-    #[serde(rename = "complaintOrderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "complaintOrderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub complaint_order_id: Option<String>,
     /// OpenID of the complaining user, as named in the table.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub openid: Option<String>,
     /// OpenID of the complaining user, as named in the example.
-    #[serde(rename = "openId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "openId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub open_id: Option<String>,
     /// When the complaint was made, Unix seconds.
-    #[serde(rename = "createTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// Contact phone number of the user.
-    #[serde(rename = "phoneNumber")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "phoneNumber",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_number: Option<u64>,
     /// Kind of problem; see the notes for the codes.
-    #[serde(rename = "type")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "type",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub complaint_type: Option<i32>,
     /// State of the complaint; see the notes for the codes.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<i32>,
     /// What the user submitted.
-    #[serde(rename = "customerMaterial")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customerMaterial",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_material: Option<TradeGuaranteeCustomerMaterial>,
     /// WeChat Pay transaction ID.
-    #[serde(rename = "orderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<String>,
     /// Merchant order number.
-    #[serde(rename = "outTradeNo")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "outTradeNo",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub out_trade_no: Option<String>,
     /// Name of the product.
-    #[serde(rename = "productName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub product_name: Option<String>,
     /// When the order was paid, Unix seconds.
-    #[serde(rename = "payTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "payTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_time: Option<i64>,
     /// Amount of the transaction (documented as a string, shown as a number).
-    #[serde(rename = "totalCost")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_cost: Option<serde_json::Value>,
+    #[serde(rename = "totalCost", default, skip_serializing_if = "Option::is_none")]
+    pub total_cost: Option<crate::runtime::serde_json::Value>,
     /// When the current state expires, Unix seconds; 0 when it does not.
-    #[serde(rename = "expireTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "expireTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expire_time: Option<i64>,
     /// Avatar URL of the user.
-    #[serde(rename = "headImgUrl")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "headImgUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub head_img_url: Option<String>,
     /// WeChat nickname of the user.
-    #[serde(rename = "nickName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nickName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nick_name: Option<String>,
     /// Appeal stage of the complaint; see the notes for the codes.
-    #[serde(rename = "appealState")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "appealState",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appeal_state: Option<i32>,
 }
 impl TradeGuaranteeComplaintOrder {
@@ -157,135 +216,94 @@ impl TradeGuaranteeComplaintOrder {
             appeal_state: None,
         }
     }
-    /// Number of the complaint.
-    pub fn complaint_order_id(mut self, complaint_order_id: impl Into<String>) -> Self {
-        self.complaint_order_id = Some(complaint_order_id.into());
-        self
-    }
-    /// OpenID of the complaining user, as named in the table.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// OpenID of the complaining user, as named in the example.
-    pub fn open_id(mut self, open_id: impl Into<String>) -> Self {
-        self.open_id = Some(open_id.into());
-        self
-    }
-    /// When the complaint was made, Unix seconds.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Contact phone number of the user.
-    pub fn phone_number(mut self, phone_number: u64) -> Self {
-        self.phone_number = Some(phone_number);
-        self
-    }
-    /// Kind of problem; see the notes for the codes.
-    pub fn complaint_type(mut self, complaint_type: i32) -> Self {
-        self.complaint_type = Some(complaint_type);
-        self
-    }
-    /// State of the complaint; see the notes for the codes.
-    pub fn status(mut self, status: i32) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// What the user submitted.
-    pub fn customer_material(
-        mut self,
-        customer_material: TradeGuaranteeCustomerMaterial,
-    ) -> Self {
-        self.customer_material = Some(customer_material);
-        self
-    }
-    /// WeChat Pay transaction ID.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// Merchant order number.
-    pub fn out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-        self.out_trade_no = Some(out_trade_no.into());
-        self
-    }
-    /// Name of the product.
-    pub fn product_name(mut self, product_name: impl Into<String>) -> Self {
-        self.product_name = Some(product_name.into());
-        self
-    }
-    /// When the order was paid, Unix seconds.
-    pub fn pay_time(mut self, pay_time: i64) -> Self {
-        self.pay_time = Some(pay_time);
-        self
-    }
-    /// Amount of the transaction (documented as a string, shown as a number).
-    pub fn total_cost(mut self, total_cost: serde_json::Value) -> Self {
-        self.total_cost = Some(total_cost);
-        self
-    }
-    /// When the current state expires, Unix seconds; 0 when it does not.
-    pub fn expire_time(mut self, expire_time: i64) -> Self {
-        self.expire_time = Some(expire_time);
-        self
-    }
-    /// Avatar URL of the user.
-    pub fn head_img_url(mut self, head_img_url: impl Into<String>) -> Self {
-        self.head_img_url = Some(head_img_url.into());
-        self
-    }
-    /// WeChat nickname of the user.
-    pub fn nick_name(mut self, nick_name: impl Into<String>) -> Self {
-        self.nick_name = Some(nick_name.into());
-        self
-    }
-    /// Appeal stage of the complaint; see the notes for the codes.
-    pub fn appeal_state(mut self, appeal_state: i32) -> Self {
-        self.appeal_state = Some(appeal_state);
-        self
+    crate::runtime::setters! {
+        complaint_order_id : impl Into < String >;
+        openid : impl Into < String >;
+        open_id : impl Into < String >;
+        create_time : i64;
+        phone_number : u64;
+        complaint_type : i32;
+        status : i32;
+        customer_material : TradeGuaranteeCustomerMaterial;
+        order_id : impl Into < String >;
+        out_trade_no : impl Into < String >;
+        product_name : impl Into < String >;
+        pay_time : i64;
+        total_cost : crate::runtime::serde_json::Value;
+        expire_time : i64;
+        head_img_url : impl Into < String >;
+        nick_name : impl Into < String >;
+        appeal_state : i32;
     }
 }
 /// The `TradeGuaranteeComplaintItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeComplaintItem {
     /// Kind of progress node; see the notes for the codes.
-    #[serde(rename = "itemType")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemType",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_type: Option<i32>,
     /// When it happened, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time: Option<i64>,
     /// Text of the node.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<String>,
     /// Image URLs attached to the node.
-    #[serde(rename = "mediaIdList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "mediaIdList", default, skip_serializing_if = "Option::is_none")]
     pub media_id_list: Option<Vec<String>>,
     /// Phone number given at this node.
-    #[serde(rename = "phoneNumber")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "phoneNumber",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_number: Option<u64>,
     /// For itemType 31 and 32, 1 when waiting for the user's return, 0 when waiting for handling proof.
-    #[serde(rename = "blameResult")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "blameResult",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub blame_result: Option<i32>,
     /// Nickname of whoever acted.
-    #[serde(rename = "nickName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nickName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nick_name: Option<String>,
     /// Appeal state at this node; see the notes for the codes.
-    #[serde(rename = "appealItemType")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "appealItemType",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appeal_item_type: Option<i32>,
 }
 impl TradeGuaranteeComplaintItem {
@@ -302,172 +320,92 @@ impl TradeGuaranteeComplaintItem {
             appeal_item_type: None,
         }
     }
-    /// Kind of progress node; see the notes for the codes.
-    pub fn item_type(mut self, item_type: i32) -> Self {
-        self.item_type = Some(item_type);
-        self
-    }
-    /// When it happened, Unix seconds.
-    pub fn time(mut self, time: i64) -> Self {
-        self.time = Some(time);
-        self
-    }
-    /// Text of the node.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
-    }
-    /// Image URLs attached to the node.
-    pub fn media_id_list(mut self, media_id_list: Vec<String>) -> Self {
-        self.media_id_list = Some(media_id_list);
-        self
-    }
-    /// Phone number given at this node.
-    pub fn phone_number(mut self, phone_number: u64) -> Self {
-        self.phone_number = Some(phone_number);
-        self
-    }
-    /// For itemType 31 and 32, 1 when waiting for the user's return, 0 when waiting for handling proof.
-    pub fn blame_result(mut self, blame_result: i32) -> Self {
-        self.blame_result = Some(blame_result);
-        self
-    }
-    /// Nickname of whoever acted.
-    pub fn nick_name(mut self, nick_name: impl Into<String>) -> Self {
-        self.nick_name = Some(nick_name.into());
-        self
-    }
-    /// Appeal state at this node; see the notes for the codes.
-    pub fn appeal_item_type(mut self, appeal_item_type: i32) -> Self {
-        self.appeal_item_type = Some(appeal_item_type);
-        self
+    crate::runtime::setters! {
+        item_type : i32;
+        time : i64;
+        content : impl Into < String >;
+        media_id_list : Vec < String >;
+        phone_number : u64;
+        blame_result : i32;
+        nick_name : impl Into < String >;
+        appeal_item_type : i32;
     }
 }
-/// Values of `TradeGuaranteeReturnBillOrderStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TradeGuaranteeReturnBillOrderStatus {
-    /// `0`: Ordered, waiting for pickup.
-    AwaitingPickup,
-    /// `1`.
-    PickedUp,
-    /// `2`.
-    InTransit,
-    /// `3`.
-    OutForDelivery,
-    /// `4`.
-    Delivered,
-    /// `5`.
-    Exception,
-    /// `6`.
-    SignedByProxy,
-    /// `7`.
-    PickupFailed,
-    /// `8`.
-    DeliveryFailed,
-    /// `10`.
-    NotOrdered,
-    /// `11`.
-    Cancelled,
-    /// `12`.
-    Deleted,
-    /// `13`.
-    Returning,
-    /// `14`.
-    Returned,
-    /// `15`.
-    CancelledByCarrier,
-    /// `99`.
-    Unconfirmed,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl TradeGuaranteeReturnBillOrderStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::AwaitingPickup => 0,
-            Self::PickedUp => 1,
-            Self::InTransit => 2,
-            Self::OutForDelivery => 3,
-            Self::Delivered => 4,
-            Self::Exception => 5,
-            Self::SignedByProxy => 6,
-            Self::PickupFailed => 7,
-            Self::DeliveryFailed => 8,
-            Self::NotOrdered => 10,
-            Self::Cancelled => 11,
-            Self::Deleted => 12,
-            Self::Returning => 13,
-            Self::Returned => 14,
-            Self::CancelledByCarrier => 15,
-            Self::Unconfirmed => 99,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for TradeGuaranteeReturnBillOrderStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::AwaitingPickup,
-            1 => Self::PickedUp,
-            2 => Self::InTransit,
-            3 => Self::OutForDelivery,
-            4 => Self::Delivered,
-            5 => Self::Exception,
-            6 => Self::SignedByProxy,
-            7 => Self::PickupFailed,
-            8 => Self::DeliveryFailed,
-            10 => Self::NotOrdered,
-            11 => Self::Cancelled,
-            12 => Self::Deleted,
-            13 => Self::Returning,
-            14 => Self::Returned,
-            15 => Self::CancelledByCarrier,
-            99 => Self::Unconfirmed,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for TradeGuaranteeReturnBillOrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for TradeGuaranteeReturnBillOrderStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TradeGuaranteeReturnBillOrderStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `TradeGuaranteeReturnBillOrderStatus`.
+    pub enum TradeGuaranteeReturnBillOrderStatus {
+        /// `0`: Ordered, waiting for pickup.
+        AwaitingPickup = 0;
+        /// `1`.
+        PickedUp = 1;
+        /// `2`.
+        InTransit = 2;
+        /// `3`.
+        OutForDelivery = 3;
+        /// `4`.
+        Delivered = 4;
+        /// `5`.
+        Exception = 5;
+        /// `6`.
+        SignedByProxy = 6;
+        /// `7`.
+        PickupFailed = 7;
+        /// `8`.
+        DeliveryFailed = 8;
+        /// `10`.
+        NotOrdered = 10;
+        /// `11`.
+        Cancelled = 11;
+        /// `12`.
+        Deleted = 12;
+        /// `13`.
+        Returning = 13;
+        /// `14`.
+        Returned = 14;
+        /// `15`.
+        CancelledByCarrier = 15;
+        /// `99`.
+        Unconfirmed = 99;
     }
 }
 /// The `TradeGuaranteeReturnBill` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeReturnBill {
     /// ID of the return, needed by tradeGuaranteeSubmitRefund.
-    #[serde(rename = "returnId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "returnId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub return_id: Option<String>,
     /// Tracking number.
-    #[serde(rename = "waybillId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "waybillId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub waybill_id: Option<String>,
     /// Name of the carrier.
-    #[serde(rename = "deliveryName")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deliveryName",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_name: Option<String>,
     /// State of the shipment.
-    #[serde(rename = "orderStatus")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "orderStatus", default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<TradeGuaranteeReturnBillOrderStatus>,
 }
 impl TradeGuaranteeReturnBill {
@@ -480,44 +418,33 @@ impl TradeGuaranteeReturnBill {
             order_status: None,
         }
     }
-    /// ID of the return, needed by tradeGuaranteeSubmitRefund.
-    pub fn return_id(mut self, return_id: impl Into<String>) -> Self {
-        self.return_id = Some(return_id.into());
-        self
-    }
-    /// Tracking number.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
-    }
-    /// Name of the carrier.
-    pub fn delivery_name(mut self, delivery_name: impl Into<String>) -> Self {
-        self.delivery_name = Some(delivery_name.into());
-        self
-    }
-    /// State of the shipment.
-    pub fn order_status(
-        mut self,
-        order_status: TradeGuaranteeReturnBillOrderStatus,
-    ) -> Self {
-        self.order_status = Some(order_status);
-        self
+    crate::runtime::setters! {
+        return_id : impl Into < String >;
+        waybill_id : impl Into < String >;
+        delivery_name : impl Into < String >;
+        order_status : TradeGuaranteeReturnBillOrderStatus;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_complaint`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeGetComplaintResponse {
     /// The complaint.
-    #[serde(rename = "complaintOrder")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "complaintOrder", default, skip_serializing_if = "Option::is_none")]
     pub complaint_order: Option<TradeGuaranteeComplaintOrder>,
     /// Progress nodes of the complaint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<Vec<TradeGuaranteeComplaintItem>>,
     /// The return shipment, when goods are being returned.
-    #[serde(rename = "returnBill")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "returnBill", default, skip_serializing_if = "Option::is_none")]
     pub return_bill: Option<TradeGuaranteeReturnBill>,
 }
 impl TradeGuaranteeGetComplaintResponse {
@@ -529,91 +456,20 @@ impl TradeGuaranteeGetComplaintResponse {
             return_bill: None,
         }
     }
-    /// The complaint.
-    pub fn complaint_order(
-        mut self,
-        complaint_order: TradeGuaranteeComplaintOrder,
-    ) -> Self {
-        self.complaint_order = Some(complaint_order);
-        self
-    }
-    /// Progress nodes of the complaint.
-    pub fn item(mut self, item: Vec<TradeGuaranteeComplaintItem>) -> Self {
-        self.item = Some(item);
-        self
-    }
-    /// The return shipment, when goods are being returned.
-    pub fn return_bill(mut self, return_bill: TradeGuaranteeReturnBill) -> Self {
-        self.return_bill = Some(return_bill);
-        self
+    crate::runtime::setters! {
+        complaint_order : TradeGuaranteeComplaintOrder;
+        item : Vec < TradeGuaranteeComplaintItem >;
+        return_bill : TradeGuaranteeReturnBill;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_get_complaint`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeGetComplaintError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeGetComplaintError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_get_complaint`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeGetComplaintError {
     }
 }
-impl crate::ApiError for TradeGuaranteeGetComplaintError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeGetComplaintError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeGetComplaintError {}
 impl crate::runtime::Operation for TradeGuaranteeGetComplaintRequest {
     type Output = TradeGuaranteeGetComplaintResponse;
     type Error = TradeGuaranteeGetComplaintError;
@@ -626,7 +482,9 @@ impl crate::runtime::Operation for TradeGuaranteeGetComplaintRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"complaintOrderId!\":\"string\"},\"response\":{\"json\":{\"complaintOrder\":{\"object\":{\"appealState\":\"int\",\"complaintOrderId\":\"string\",\"createTime\":\"int\",\"customerMaterial\":{\"object\":{\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"expireTime\":\"int\",\"headImgUrl\":\"string\",\"nickName\":\"string\",\"openId\":\"string\",\"openid\":\"string\",\"orderId\":\"string\",\"outTradeNo\":\"string\",\"payTime\":\"int\",\"phoneNumber\":\"int\",\"productName\":\"string\",\"status\":\"int\",\"totalCost\":\"json\",\"type\":\"int\"}},\"item\":{\"array\":{\"object\":{\"appealItemType\":\"int\",\"blameResult\":\"int\",\"content\":\"string\",\"itemType\":\"int\",\"mediaIdList\":{\"array\":\"string\"},\"nickName\":\"string\",\"phoneNumber\":\"int\",\"time\":\"int\"}}},\"returnBill\":{\"object\":{\"deliveryName\":\"string\",\"orderStatus\":{\"enum\":[0,1,2,3,4,5,6,7,8,10,11,12,13,14,15,99]},\"returnId\":\"string\",\"waybillId\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -640,13 +498,14 @@ impl crate::runtime::Operation for TradeGuaranteeGetComplaintRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read a transaction complaint with its progress history and any return shipment.
     ///
     /// `GET /wxaapi/minishop/complaintOrderDetail` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/complaint/api_getorderdetail.html)
@@ -702,299 +561,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_get_complaint(
+    #[inline]
+    pub fn trade_guarantee_get_complaint(
         &self,
         request: TradeGuaranteeGetComplaintRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         TradeGuaranteeGetComplaintResponse,
-        crate::Error<TradeGuaranteeGetComplaintError>,
+        TradeGuaranteeGetComplaintError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeGetComplaint` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_GET_COMPLAINT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeGetComplaint",
-    method: "GET",
-    path: "/wxaapi/minishop/complaintOrderDetail",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "complaintOrderId",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "complaintOrder",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "complaintOrderId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "openid",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "openId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "createTime",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "phoneNumber",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "type",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "status",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "customerMaterial",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "content",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "mediaIdList",
-                                        ty: crate::testing::contract::TypeContract::Array(
-                                            &crate::testing::contract::TypeContract::String,
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "orderId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "outTradeNo",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "productName",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "payTime",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "totalCost",
-                            ty: crate::testing::contract::TypeContract::Json,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "expireTime",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "headImgUrl",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "nickName",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "appealState",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "item",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "itemType",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "content",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "mediaIdList",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::String,
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "phoneNumber",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "blameResult",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "nickName",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "appealItemType",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "returnBill",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "returnId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "waybillId",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "deliveryName",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "orderStatus",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 99],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

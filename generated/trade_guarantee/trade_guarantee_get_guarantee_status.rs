@@ -12,16 +12,26 @@ impl TradeGuaranteeGetGuaranteeStatusRequest {
     }
 }
 /// What [`crate::Client::trade_guarantee_get_guarantee_status`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeGetGuaranteeStatusResponse {
     /// Whether the guarantee badge is active (wire name spelled isActived).
-    #[serde(rename = "isActived")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "isActived", default, skip_serializing_if = "Option::is_none")]
     pub is_activated: Option<bool>,
     /// Explanation of the badge state.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub msg: Option<String>,
     /// Why the badge could not be granted; empty when active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,102 +46,22 @@ impl TradeGuaranteeGetGuaranteeStatusResponse {
             reasons: None,
         }
     }
-    /// Whether the guarantee badge is active (wire name spelled isActived).
-    pub fn is_activated(mut self, is_activated: bool) -> Self {
-        self.is_activated = Some(is_activated);
-        self
-    }
-    /// Explanation of the badge state.
-    pub fn msg(mut self, msg: impl Into<String>) -> Self {
-        self.msg = Some(msg.into());
-        self
-    }
-    /// Why the badge could not be granted; empty when active.
-    pub fn reasons(mut self, reasons: Vec<String>) -> Self {
-        self.reasons = Some(reasons);
-        self
+    crate::runtime::setters! {
+        is_activated : bool;
+        msg : impl Into < String >;
+        reasons : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_get_guarantee_status`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeGetGuaranteeStatusError {
-    /// `200002`: A parameter is wrong. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeGetGuaranteeStatusError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::ParamError(_) => "ParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `ParamError` (200002).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_get_guarantee_status`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeGetGuaranteeStatusError {
+        /// `200002`: A parameter is wrong. (retry: none)
+        ParamError = 200002 => None, is_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeGetGuaranteeStatusError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            200002 => Self::ParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::ParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeGetGuaranteeStatusError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeGetGuaranteeStatusError {}
 impl crate::runtime::Operation for TradeGuaranteeGetGuaranteeStatusRequest {
     type Output = TradeGuaranteeGetGuaranteeStatusResponse;
     type Error = TradeGuaranteeGetGuaranteeStatusError;
@@ -144,7 +74,9 @@ impl crate::runtime::Operation for TradeGuaranteeGetGuaranteeStatusRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[200002],\"query\":{},\"response\":{\"json\":{\"isActived\":\"bool\",\"msg\":\"string\",\"reasons\":{\"array\":\"string\"}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -156,13 +88,14 @@ impl crate::runtime::Operation for TradeGuaranteeGetGuaranteeStatusRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether the mini program holds the transaction guarantee badge, and why not.
     ///
     /// `GET /wxaapi/wxamptrade/get_guarantee_status` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/basic/api_getguaranteestatus.html)
@@ -174,57 +107,20 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 200002 | `ParamError` | A parameter is wrong. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_get_guarantee_status(
+    #[inline]
+    pub fn trade_guarantee_get_guarantee_status(
         &self,
         request: TradeGuaranteeGetGuaranteeStatusRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         TradeGuaranteeGetGuaranteeStatusResponse,
-        crate::Error<TradeGuaranteeGetGuaranteeStatusError>,
+        TradeGuaranteeGetGuaranteeStatusError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeGetGuaranteeStatus` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_GET_GUARANTEE_STATUS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeGetGuaranteeStatus",
-    method: "GET",
-    path: "/wxaapi/wxamptrade/get_guarantee_status",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "isActived",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "msg",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "reasons",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[200002],
-};

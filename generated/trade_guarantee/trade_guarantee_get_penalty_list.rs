@@ -17,7 +17,11 @@ impl TradeGuaranteeGetPenaltyListRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.limit;
             crate::runtime::check::range(
@@ -31,102 +35,89 @@ impl TradeGuaranteeGetPenaltyListRequest {
         Ok(())
     }
 }
-/// Values of `TradeGuaranteePenaltyStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TradeGuaranteePenaltyStatus {
-    /// `2`: Deduction approved.
-    Approved,
-    /// `4`: Under appeal.
-    Appealing,
-    /// `5`: Appeal rejected.
-    AppealRejected,
-    /// `6`: Appeal won.
-    AppealSucceeded,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl TradeGuaranteePenaltyStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Approved => 2,
-            Self::Appealing => 4,
-            Self::AppealRejected => 5,
-            Self::AppealSucceeded => 6,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for TradeGuaranteePenaltyStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            2 => Self::Approved,
-            4 => Self::Appealing,
-            5 => Self::AppealRejected,
-            6 => Self::AppealSucceeded,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for TradeGuaranteePenaltyStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for TradeGuaranteePenaltyStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TradeGuaranteePenaltyStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `TradeGuaranteePenaltyStatus`.
+    pub enum TradeGuaranteePenaltyStatus {
+        /// `2`: Deduction approved.
+        Approved = 2;
+        /// `4`: Under appeal.
+        Appealing = 4;
+        /// `5`: Appeal rejected.
+        AppealRejected = 5;
+        /// `6`: Appeal won.
+        AppealSucceeded = 6;
     }
 }
 /// The `TradeGuaranteePenalty` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteePenalty {
     /// ID of the deduction record.
-    #[serde(rename = "illegalOrderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "illegalOrderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub illegal_order_id: Option<String>,
     /// ID of the complaint behind it.
-    #[serde(rename = "complaintOrderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "complaintOrderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub complaint_order_id: Option<String>,
     /// The violation.
-    #[serde(rename = "illegalWording")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "illegalWording",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub illegal_wording: Option<String>,
     /// State of the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TradeGuaranteePenaltyStatus>,
     /// Points deducted.
-    #[serde(rename = "minusScore")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minusScore",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub minus_score: Option<i32>,
     /// ID of the order.
-    #[serde(rename = "orderId")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<String>,
     /// When the record was created, Unix seconds.
-    #[serde(rename = "illegalTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "illegalTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub illegal_time: Option<i64>,
     /// When it last changed, Unix seconds.
-    #[serde(rename = "updateTime")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updateTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<i64>,
 }
 impl TradeGuaranteePenalty {
@@ -143,64 +134,47 @@ impl TradeGuaranteePenalty {
             update_time: None,
         }
     }
-    /// ID of the deduction record.
-    pub fn illegal_order_id(mut self, illegal_order_id: impl Into<String>) -> Self {
-        self.illegal_order_id = Some(illegal_order_id.into());
-        self
-    }
-    /// ID of the complaint behind it.
-    pub fn complaint_order_id(mut self, complaint_order_id: impl Into<String>) -> Self {
-        self.complaint_order_id = Some(complaint_order_id.into());
-        self
-    }
-    /// The violation.
-    pub fn illegal_wording(mut self, illegal_wording: impl Into<String>) -> Self {
-        self.illegal_wording = Some(illegal_wording.into());
-        self
-    }
-    /// State of the record.
-    pub fn status(mut self, status: TradeGuaranteePenaltyStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Points deducted.
-    pub fn minus_score(mut self, minus_score: i32) -> Self {
-        self.minus_score = Some(minus_score);
-        self
-    }
-    /// ID of the order.
-    pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
-        self.order_id = Some(order_id.into());
-        self
-    }
-    /// When the record was created, Unix seconds.
-    pub fn illegal_time(mut self, illegal_time: i64) -> Self {
-        self.illegal_time = Some(illegal_time);
-        self
-    }
-    /// When it last changed, Unix seconds.
-    pub fn update_time(mut self, update_time: i64) -> Self {
-        self.update_time = Some(update_time);
-        self
+    crate::runtime::setters! {
+        illegal_order_id : impl Into < String >;
+        complaint_order_id : impl Into < String >;
+        illegal_wording : impl Into < String >;
+        status : TradeGuaranteePenaltyStatus;
+        minus_score : i32;
+        order_id : impl Into < String >;
+        illegal_time : i64;
+        update_time : i64;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_penalty_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeGetPenaltyListResponse {
     /// The deduction records.
-    #[serde(rename = "appealList")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "appealList", default, skip_serializing_if = "Option::is_none")]
     pub appeal_list: Option<Vec<TradeGuaranteePenalty>>,
     /// Current transaction experience score.
-    #[serde(rename = "currentScore")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "currentScore",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_score: Option<i32>,
     /// Total number of deduction records.
-    #[serde(rename = "totalNum")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalNum",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_num: Option<u32>,
 }
 impl TradeGuaranteeGetPenaltyListResponse {
@@ -212,112 +186,24 @@ impl TradeGuaranteeGetPenaltyListResponse {
             total_num: None,
         }
     }
-    /// The deduction records.
-    pub fn appeal_list(mut self, appeal_list: Vec<TradeGuaranteePenalty>) -> Self {
-        self.appeal_list = Some(appeal_list);
-        self
-    }
-    /// Current transaction experience score.
-    pub fn current_score(mut self, current_score: i32) -> Self {
-        self.current_score = Some(current_score);
-        self
-    }
-    /// Total number of deduction records.
-    pub fn total_num(mut self, total_num: u32) -> Self {
-        self.total_num = Some(total_num);
-        self
+    crate::runtime::setters! {
+        appeal_list : Vec < TradeGuaranteePenalty >;
+        current_score : i32;
+        total_num : u32;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_get_penalty_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeGetPenaltyListError {
-    /// `20002`: A parameter is not allowed. (retry: none)
-    IllegalParam(crate::ErrorBody),
-    /// `200002`: A parameter is wrong. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeGetPenaltyListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::IllegalParam(_) => "IllegalParam",
-            Self::ParamError(_) => "ParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `IllegalParam` (20002).
-    pub fn is_illegal_param(&self) -> bool {
-        matches!(self, Self::IllegalParam(_))
-    }
-    /// Whether this is `ParamError` (200002).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_get_penalty_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeGetPenaltyListError {
+        /// `20002`: A parameter is not allowed. (retry: none)
+        IllegalParam = 20002 => None, is_illegal_param;
+        /// `200002`: A parameter is wrong. (retry: none)
+        ParamError = 200002 => None, is_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeGetPenaltyListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            20002 => Self::IllegalParam(body),
-            200002 => Self::ParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::IllegalParam(body) => body,
-            Self::ParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::IllegalParam(_) => crate::RetryKind::None,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeGetPenaltyListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeGetPenaltyListError {}
 impl crate::runtime::Operation for TradeGuaranteeGetPenaltyListRequest {
     type Output = TradeGuaranteeGetPenaltyListResponse;
     type Error = TradeGuaranteeGetPenaltyListError;
@@ -330,7 +216,9 @@ impl crate::runtime::Operation for TradeGuaranteeGetPenaltyListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[20002,200002],\"query\":{\"limit!\":\"int\",\"offset!\":\"int\"},\"response\":{\"json\":{\"appealList\":{\"array\":{\"object\":{\"complaintOrderId\":\"string\",\"illegalOrderId\":\"string\",\"illegalTime\":\"int\",\"illegalWording\":\"string\",\"minusScore\":\"int\",\"orderId\":\"string\",\"status\":{\"enum\":[2,4,5,6]},\"updateTime\":\"int\"}}},\"currentScore\":\"int\",\"totalNum\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -345,13 +233,14 @@ impl crate::runtime::Operation for TradeGuaranteeGetPenaltyListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Page through the deductions from the mini program's transaction experience score.
     ///
     /// `GET /wxaapi/wxamptrade/get_penalty_list` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/basic/api_getpenaltylist.html)
@@ -369,134 +258,21 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 20002 | `IllegalParam` | A parameter is not allowed. | none |
     /// | 200002 | `ParamError` | A parameter is wrong. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_get_penalty_list(
+    #[inline]
+    pub fn trade_guarantee_get_penalty_list(
         &self,
         request: TradeGuaranteeGetPenaltyListRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         TradeGuaranteeGetPenaltyListResponse,
-        crate::Error<TradeGuaranteeGetPenaltyListError>,
+        TradeGuaranteeGetPenaltyListError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeGetPenaltyList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_GET_PENALTY_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeGetPenaltyList",
-    method: "GET",
-    path: "/wxaapi/wxamptrade/get_penalty_list",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "offset",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "limit",
-            ty: crate::testing::contract::TypeContract::Int,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "appealList",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "illegalOrderId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "complaintOrderId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "illegalWording",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "status",
-                                ty: crate::testing::contract::TypeContract::IntEnum(
-                                    &[2, 4, 5, 6],
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "minusScore",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "orderId",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "illegalTime",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "updateTime",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "currentScore",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "totalNum",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[20002, 200002],
-};

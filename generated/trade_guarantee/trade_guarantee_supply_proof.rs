@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::trade_guarantee_supply_proof`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeSupplyProofRequest {
     /// Number of the complaint.
@@ -12,8 +13,7 @@ pub struct TradeGuaranteeSupplyProofRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Media IDs of evidence images; give this or content.
-    #[serde(rename = "mediaIdList")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "mediaIdList", skip_serializing_if = "Option::is_none")]
     pub media_id_list: Option<Vec<String>>,
 }
 impl TradeGuaranteeSupplyProofRequest {
@@ -25,117 +25,25 @@ impl TradeGuaranteeSupplyProofRequest {
             media_id_list: None,
         }
     }
-    /// Text of the evidence; give this or mediaIdList.
-    pub fn content(mut self, content: impl Into<String>) -> Self {
-        self.content = Some(content.into());
-        self
-    }
-    /// Media IDs of evidence images; give this or content.
-    pub fn media_id_list(mut self, media_id_list: Vec<String>) -> Self {
-        self.media_id_list = Some(media_id_list);
-        self
+    crate::runtime::setters! {
+        content : impl Into < String >;
+        media_id_list : Vec < String >;
     }
 }
-/// An error code returned by [`crate::Client::trade_guarantee_supply_proof`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TradeGuaranteeSupplyProofError {
-    /// `1`: No complaint exists with this complaintOrderId. (retry: none)
-    ComplaintNotFound(crate::ErrorBody),
-    /// `309`: The complaint is not in a state that allows this action, possibly because it has already moved on. (retry: none)
-    WrongComplaintState(crate::ErrorBody),
-    /// `10001`: A parameter is wrong; errmsg says which. (retry: none)
-    ParamError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl TradeGuaranteeSupplyProofError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::ComplaintNotFound(_) => "ComplaintNotFound",
-            Self::WrongComplaintState(_) => "WrongComplaintState",
-            Self::ParamError(_) => "ParamError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `ComplaintNotFound` (1).
-    pub fn is_complaint_not_found(&self) -> bool {
-        matches!(self, Self::ComplaintNotFound(_))
-    }
-    /// Whether this is `WrongComplaintState` (309).
-    pub fn is_wrong_complaint_state(&self) -> bool {
-        matches!(self, Self::WrongComplaintState(_))
-    }
-    /// Whether this is `ParamError` (10001).
-    pub fn is_param_error(&self) -> bool {
-        matches!(self, Self::ParamError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::trade_guarantee_supply_proof`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum TradeGuaranteeSupplyProofError {
+        /// `1`: No complaint exists with this complaintOrderId. (retry: none)
+        ComplaintNotFound = 1 => None, is_complaint_not_found;
+        /// `309`: The complaint is not in a state that allows this action, possibly because it has already moved on. (retry: none)
+        WrongComplaintState = 309 => None, is_wrong_complaint_state;
+        /// `10001`: A parameter is wrong; errmsg says which. (retry: none)
+        ParamError = 10001 => None, is_param_error;
     }
 }
-impl crate::ApiError for TradeGuaranteeSupplyProofError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::ComplaintNotFound(body),
-            309 => Self::WrongComplaintState(body),
-            10001 => Self::ParamError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::ComplaintNotFound(body) => body,
-            Self::WrongComplaintState(body) => body,
-            Self::ParamError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::ComplaintNotFound(_) => crate::RetryKind::None,
-            Self::WrongComplaintState(_) => crate::RetryKind::None,
-            Self::ParamError(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for TradeGuaranteeSupplyProofError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for TradeGuaranteeSupplyProofError {}
 impl crate::runtime::Operation for TradeGuaranteeSupplyProofRequest {
     type Output = ();
     type Error = TradeGuaranteeSupplyProofError;
@@ -148,7 +56,9 @@ impl crate::runtime::Operation for TradeGuaranteeSupplyProofRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"complaintOrderId!\":\"int\",\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"errors\":[1,309,10001],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -160,6 +70,7 @@ impl crate::runtime::Operation for TradeGuaranteeSupplyProofRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -169,7 +80,7 @@ impl crate::runtime::Operation for TradeGuaranteeSupplyProofRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Add the merchant's supporting evidence to a transaction complaint.
     ///
     /// `POST /wxaapi/minishop/bussiSupplyProof` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/transaction-guarantee/complaint/api_supplyproof.html)
@@ -190,7 +101,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -198,48 +109,11 @@ impl crate::Client {
     /// | 309 | `WrongComplaintState` | The complaint is not in a state that allows this action, possibly because it has already moved on. | none |
     /// | 10001 | `ParamError` | A parameter is wrong; errmsg says which. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn trade_guarantee_supply_proof(
+    #[inline]
+    pub fn trade_guarantee_supply_proof(
         &self,
         request: TradeGuaranteeSupplyProofRequest,
-    ) -> Result<(), crate::Error<TradeGuaranteeSupplyProofError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), TradeGuaranteeSupplyProofError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `tradeGuaranteeSupplyProof` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const TRADE_GUARANTEE_SUPPLY_PROOF_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "tradeGuaranteeSupplyProof",
-    method: "POST",
-    path: "/wxaapi/minishop/bussiSupplyProof",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "complaintOrderId",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "content",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "mediaIdList",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[1, 309, 10001],
-};

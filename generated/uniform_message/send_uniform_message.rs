@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `SendUniformMessageWeappTemplateMsgDataValue` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageWeappTemplateMsgDataValue {
     /// The keyword's text.
@@ -19,14 +26,19 @@ impl SendUniformMessageWeappTemplateMsgDataValue {
             color: None,
         }
     }
-    /// Colour of the text as a hex code, such as #173177; black when absent.
-    pub fn color(mut self, color: impl Into<String>) -> Self {
-        self.color = Some(color.into());
-        self
+    crate::runtime::setters! {
+        color : impl Into < String >;
     }
 }
 /// The `SendUniformMessageWeappTemplateMsg` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageWeappTemplateMsg {
     /// ID of the mini program template.
@@ -63,14 +75,19 @@ impl SendUniformMessageWeappTemplateMsg {
             emphasis_keyword: None,
         }
     }
-    /// Keyword shown enlarged, such as keyword1.DATA.
-    pub fn emphasis_keyword(mut self, emphasis_keyword: impl Into<String>) -> Self {
-        self.emphasis_keyword = Some(emphasis_keyword.into());
-        self
+    crate::runtime::setters! {
+        emphasis_keyword : impl Into < String >;
     }
 }
 /// The `SendUniformMessageMpTemplateMsgMiniprogram` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageMpTemplateMsgMiniprogram {
     /// AppID of the mini program to open.
@@ -87,14 +104,19 @@ impl SendUniformMessageMpTemplateMsgMiniprogram {
             pagepath: None,
         }
     }
-    /// Page to open, query allowed (e.g. index?foo=bar).
-    pub fn pagepath(mut self, pagepath: impl Into<String>) -> Self {
-        self.pagepath = Some(pagepath.into());
-        self
+    crate::runtime::setters! {
+        pagepath : impl Into < String >;
     }
 }
 /// The `SendUniformMessageMpTemplateMsgDataValue` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageMpTemplateMsgDataValue {
     /// The keyword's text.
@@ -111,14 +133,19 @@ impl SendUniformMessageMpTemplateMsgDataValue {
             color: None,
         }
     }
-    /// Colour of the text as a hex code, such as #173177; black when absent.
-    pub fn color(mut self, color: impl Into<String>) -> Self {
-        self.color = Some(color.into());
-        self
+    crate::runtime::setters! {
+        color : impl Into < String >;
     }
 }
 /// The `SendUniformMessageMpTemplateMsg` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageMpTemplateMsg {
     /// AppID of the Official Account, bound to the mini program and owned by the same entity.
@@ -155,22 +182,14 @@ impl SendUniformMessageMpTemplateMsg {
             data,
         }
     }
-    /// Web page the message opens.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-    /// Mini program the message opens instead of url; it must be bound to the Official Account.
-    pub fn miniprogram(
-        mut self,
-        miniprogram: SendUniformMessageMpTemplateMsgMiniprogram,
-    ) -> Self {
-        self.miniprogram = Some(miniprogram);
-        self
+    crate::runtime::setters! {
+        url : impl Into < String >;
+        miniprogram : SendUniformMessageMpTemplateMsgMiniprogram;
     }
 }
 /// Parameters of [`crate::Client::send_uniform_message`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageRequest {
     /// OpenID of the user, in the mini program or in the Official Account named by mp_template_msg.appid.
@@ -193,145 +212,30 @@ impl SendUniformMessageRequest {
             mp_template_msg,
         }
     }
-    /// Mini program template message (switched off since 2020); sent in preference when present.
-    pub fn weapp_template_msg(
-        mut self,
-        weapp_template_msg: SendUniformMessageWeappTemplateMsg,
-    ) -> Self {
-        self.weapp_template_msg = Some(weapp_template_msg);
-        self
+    crate::runtime::setters! {
+        weapp_template_msg : SendUniformMessageWeappTemplateMsg;
     }
 }
-/// An error code returned by [`crate::Client::send_uniform_message`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SendUniformMessageError {
-    /// `40013`: The appid is wrong or the accounts are not bound as required. (retry: none)
-    InvalidAppId(crate::ErrorBody),
-    /// `40037`: The template_id of weapp_template_msg or mp_template_msg is wrong. (retry: none)
-    InvalidTemplateId(crate::ErrorBody),
-    /// `41028`: The weapp_template_msg.form_id is wrong or has expired. (retry: none)
-    InvalidFormId(crate::ErrorBody),
-    /// `41029`: The weapp_template_msg.form_id has already been used. (retry: none)
-    FormIdUsed(crate::ErrorBody),
-    /// `41030`: The weapp_template_msg.page is wrong. (retry: none)
-    InvalidPage(crate::ErrorBody),
-    /// `45109`: The API was withdrawn on 20 September 2023; use the Official Account template-message API. (retry: none)
-    ApiWithdrawn(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl SendUniformMessageError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidAppId(_) => "InvalidAppId",
-            Self::InvalidTemplateId(_) => "InvalidTemplateId",
-            Self::InvalidFormId(_) => "InvalidFormId",
-            Self::FormIdUsed(_) => "FormIdUsed",
-            Self::InvalidPage(_) => "InvalidPage",
-            Self::ApiWithdrawn(_) => "ApiWithdrawn",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidAppId` (40013).
-    pub fn is_invalid_app_id(&self) -> bool {
-        matches!(self, Self::InvalidAppId(_))
-    }
-    /// Whether this is `InvalidTemplateId` (40037).
-    pub fn is_invalid_template_id(&self) -> bool {
-        matches!(self, Self::InvalidTemplateId(_))
-    }
-    /// Whether this is `InvalidFormId` (41028).
-    pub fn is_invalid_form_id(&self) -> bool {
-        matches!(self, Self::InvalidFormId(_))
-    }
-    /// Whether this is `FormIdUsed` (41029).
-    pub fn is_form_id_used(&self) -> bool {
-        matches!(self, Self::FormIdUsed(_))
-    }
-    /// Whether this is `InvalidPage` (41030).
-    pub fn is_invalid_page(&self) -> bool {
-        matches!(self, Self::InvalidPage(_))
-    }
-    /// Whether this is `ApiWithdrawn` (45109).
-    pub fn is_api_withdrawn(&self) -> bool {
-        matches!(self, Self::ApiWithdrawn(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::send_uniform_message`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum SendUniformMessageError {
+        /// `40013`: The appid is wrong or the accounts are not bound as required. (retry: none)
+        InvalidAppId = 40013 => None, is_invalid_app_id;
+        /// `40037`: The template_id of weapp_template_msg or mp_template_msg is wrong. (retry: none)
+        InvalidTemplateId = 40037 => None, is_invalid_template_id;
+        /// `41028`: The weapp_template_msg.form_id is wrong or has expired. (retry: none)
+        InvalidFormId = 41028 => None, is_invalid_form_id;
+        /// `41029`: The weapp_template_msg.form_id has already been used. (retry: none)
+        FormIdUsed = 41029 => None, is_form_id_used;
+        /// `41030`: The weapp_template_msg.page is wrong. (retry: none)
+        InvalidPage = 41030 => None, is_invalid_page;
+        /// `45109`: The API was withdrawn on 20 September 2023; use the Official Account template-message API. (retry: none)
+        ApiWithdrawn = 45109 => None, is_api_withdrawn;
     }
 }
-impl crate::ApiError for SendUniformMessageError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40013 => Self::InvalidAppId(body),
-            40037 => Self::InvalidTemplateId(body),
-            41028 => Self::InvalidFormId(body),
-            41029 => Self::FormIdUsed(body),
-            41030 => Self::InvalidPage(body),
-            45109 => Self::ApiWithdrawn(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidAppId(body) => body,
-            Self::InvalidTemplateId(body) => body,
-            Self::InvalidFormId(body) => body,
-            Self::FormIdUsed(body) => body,
-            Self::InvalidPage(body) => body,
-            Self::ApiWithdrawn(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidAppId(_) => crate::RetryKind::None,
-            Self::InvalidTemplateId(_) => crate::RetryKind::None,
-            Self::InvalidFormId(_) => crate::RetryKind::None,
-            Self::FormIdUsed(_) => crate::RetryKind::None,
-            Self::InvalidPage(_) => crate::RetryKind::None,
-            Self::ApiWithdrawn(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for SendUniformMessageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for SendUniformMessageError {}
 impl crate::runtime::Operation for SendUniformMessageRequest {
     type Output = ();
     type Error = SendUniformMessageError;
@@ -344,7 +248,9 @@ impl crate::runtime::Operation for SendUniformMessageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"mp_template_msg!\":{\"object\":{\"appid!\":\"string\",\"data!\":{\"map\":{\"object\":{\"color\":\"string\",\"value!\":\"string\"}}},\"miniprogram\":{\"object\":{\"appid!\":\"string\",\"pagepath\":\"string\"}},\"template_id!\":\"string\",\"url\":\"string\"}},\"touser!\":\"string\",\"weapp_template_msg\":{\"object\":{\"data!\":{\"map\":{\"object\":{\"color\":\"string\",\"value!\":\"string\"}}},\"emphasis_keyword\":\"string\",\"form_id!\":\"string\",\"page!\":\"string\",\"template_id!\":\"string\"}}}},\"errors\":[40013,40037,41028,41029,41030,45109],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -356,6 +262,7 @@ impl crate::runtime::Operation for SendUniformMessageRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -365,7 +272,7 @@ impl crate::runtime::Operation for SendUniformMessageRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Send an Official Account template message to a user through the mini program (withdrawn by WeChat in 2023).
     ///
     /// `POST /cgi-bin/message/wxopen/template/uniform_send` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/api-backend/open-api/uniform-message/uniformMessage.send.html)
@@ -408,7 +315,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -419,177 +326,11 @@ impl crate::Client {
     /// | 41030 | `InvalidPage` | The weapp_template_msg.page is wrong. | none |
     /// | 45109 | `ApiWithdrawn` | The API was withdrawn on 20 September 2023; use the Official Account template-message API. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn send_uniform_message(
+    #[inline]
+    pub fn send_uniform_message(
         &self,
         request: SendUniformMessageRequest,
-    ) -> Result<(), crate::Error<SendUniformMessageError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), SendUniformMessageError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `sendUniformMessage` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const SEND_UNIFORM_MESSAGE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "sendUniformMessage",
-    method: "POST",
-    path: "/cgi-bin/message/wxopen/template/uniform_send",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "touser",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "weapp_template_msg",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "template_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "page",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "form_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "data",
-                            ty: crate::testing::contract::TypeContract::Map(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "color",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "emphasis_keyword",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "mp_template_msg",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "appid",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "template_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "url",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "miniprogram",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "appid",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "pagepath",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "data",
-                            ty: crate::testing::contract::TypeContract::Map(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "value",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "color",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[40013, 40037, 41028, 41029, 41030, 45109],
-};

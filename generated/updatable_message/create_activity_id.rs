@@ -18,27 +18,31 @@ impl CreateActivityIdRequest {
             openid: None,
         }
     }
-    /// For a private message, the UnionID of the only user allowed to share it.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// For a private message, the OpenID of the only user allowed to share it.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        unionid : impl Into < String >;
+        openid : impl Into < String >;
     }
 }
 /// What [`crate::Client::create_activity_id`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CreateActivityIdResponse {
     /// ID of the updatable message.
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub activity_id: String,
     /// When the activity_id expires, as a Unix timestamp (24 hours after creation by default).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expiration_time: Option<i64>,
 }
 impl CreateActivityIdResponse {
@@ -49,78 +53,18 @@ impl CreateActivityIdResponse {
             expiration_time: None,
         }
     }
-    /// When the activity_id expires, as a Unix timestamp (24 hours after creation by default).
-    pub fn expiration_time(mut self, expiration_time: i64) -> Self {
-        self.expiration_time = Some(expiration_time);
-        self
+    crate::runtime::setters! {
+        expiration_time : i64;
     }
 }
-/// An error code returned by [`crate::Client::create_activity_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CreateActivityIdError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CreateActivityIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::create_activity_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CreateActivityIdError {
     }
 }
-impl crate::ApiError for CreateActivityIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CreateActivityIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CreateActivityIdError {}
 impl crate::runtime::Operation for CreateActivityIdRequest {
     type Output = CreateActivityIdResponse;
     type Error = CreateActivityIdError;
@@ -133,7 +77,9 @@ impl crate::runtime::Operation for CreateActivityIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"openid\":\"string\",\"unionid\":\"string\"},\"response\":{\"json\":{\"activity_id!\":\"string\",\"expiration_time\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -151,13 +97,14 @@ impl crate::runtime::Operation for CreateActivityIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Create the activity_id that turns a shared card into an updatable (or private) message.
     ///
     /// `GET /cgi-bin/message/wxopen/activityid/create` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/mp-message-management/updatable-message/api_createactivityid.html)
@@ -188,59 +135,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn create_activity_id(
+    #[inline]
+    pub fn create_activity_id(
         &self,
         request: CreateActivityIdRequest,
-    ) -> Result<CreateActivityIdResponse, crate::Error<CreateActivityIdError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<CreateActivityIdResponse, CreateActivityIdError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `createActivityId` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CREATE_ACTIVITY_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "createActivityId",
-    method: "GET",
-    path: "/cgi-bin/message/wxopen/activityid/create",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "unionid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "activity_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "expiration_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

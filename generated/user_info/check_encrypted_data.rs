@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::check_encrypted_data`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CheckEncryptedDataRequest {
     /// Hex-encoded SHA-256 digest of the encrypted data to check.
@@ -17,7 +18,11 @@ impl CheckEncryptedDataRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.encrypted_msg_hash;
             crate::runtime::check::length(
@@ -39,16 +44,26 @@ impl CheckEncryptedDataRequest {
     }
 }
 /// What [`crate::Client::check_encrypted_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CheckEncryptedDataResponse {
     /// Whether WeChat generated this encrypted data (wire name misspelled `vaild`).
-    #[serde(rename = "vaild")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "vaild", default, skip_serializing_if = "Option::is_none")]
     pub valid: Option<bool>,
     /// Unix time (seconds) at which the encrypted data was generated.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
 }
 impl CheckEncryptedDataResponse {
@@ -59,97 +74,21 @@ impl CheckEncryptedDataResponse {
             create_time: None,
         }
     }
-    /// Whether WeChat generated this encrypted data (wire name misspelled `vaild`).
-    pub fn valid(mut self, valid: bool) -> Self {
-        self.valid = Some(valid);
-        self
-    }
-    /// Unix time (seconds) at which the encrypted data was generated.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
+    crate::runtime::setters! {
+        valid : bool;
+        create_time : i64;
     }
 }
-/// An error code returned by [`crate::Client::check_encrypted_data`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CheckEncryptedDataError {
-    /// `1`: No such data, because it is older than three days, its key is unknown or it belongs to another AppID. (retry: none)
-    DataNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl CheckEncryptedDataError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::DataNotFound(_) => "DataNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `DataNotFound` (1).
-    pub fn is_data_not_found(&self) -> bool {
-        matches!(self, Self::DataNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::check_encrypted_data`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum CheckEncryptedDataError {
+        /// `1`: No such data, because it is older than three days, its key is unknown or it belongs to another AppID. (retry: none)
+        DataNotFound = 1 => None, is_data_not_found;
     }
 }
-impl crate::ApiError for CheckEncryptedDataError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1 => Self::DataNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::DataNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::DataNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for CheckEncryptedDataError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for CheckEncryptedDataError {}
 impl crate::runtime::Operation for CheckEncryptedDataRequest {
     type Output = CheckEncryptedDataResponse;
     type Error = CheckEncryptedDataError;
@@ -162,7 +101,9 @@ impl crate::runtime::Operation for CheckEncryptedDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"encrypted_msg_hash!\":\"string\"}},\"errors\":[1],\"query\":{},\"response\":{\"json\":{\"create_time\":\"int\",\"vaild\":\"bool\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -175,13 +116,14 @@ impl crate::runtime::Operation for CheckEncryptedDataRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether an encrypted payload (currently phone-number data only) was really produced by WeChat.
     ///
     /// `POST /wxa/business/checkencryptedmsg` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-info/basic-info/api_checkencrypteddata.html)
@@ -207,55 +149,17 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 1 | `DataNotFound` | No such data, because it is older than three days, its key is unknown or it belongs to another AppID. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn check_encrypted_data(
+    #[inline]
+    pub fn check_encrypted_data(
         &self,
         request: CheckEncryptedDataRequest,
-    ) -> Result<CheckEncryptedDataResponse, crate::Error<CheckEncryptedDataError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<CheckEncryptedDataResponse, CheckEncryptedDataError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `checkEncryptedData` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const CHECK_ENCRYPTED_DATA_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "checkEncryptedData",
-    method: "POST",
-    path: "/wxa/business/checkencryptedmsg",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "encrypted_msg_hash",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "vaild",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "create_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1],
-};

@@ -24,29 +24,30 @@ impl GetPaidUnionidRequest {
             out_trade_no: None,
         }
     }
-    /// WeChat Pay order number; use this or mch_id with out_trade_no.
-    pub fn transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-        self.transaction_id = Some(transaction_id.into());
-        self
-    }
-    /// WeChat Pay merchant ID, sent together with out_trade_no.
-    pub fn mch_id(mut self, mch_id: impl Into<String>) -> Self {
-        self.mch_id = Some(mch_id.into());
-        self
-    }
-    /// The merchant's own order number, sent together with mch_id.
-    pub fn out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-        self.out_trade_no = Some(out_trade_no.into());
-        self
+    crate::runtime::setters! {
+        transaction_id : impl Into < String >;
+        mch_id : impl Into < String >;
+        out_trade_no : impl Into < String >;
     }
 }
 /// What [`crate::Client::get_paid_unionid`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPaidUnionidResponse {
     /// The user's UnionID across the linked Open Platform account.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unionid: Option<String>,
 }
 impl GetPaidUnionidResponse {
@@ -54,102 +55,22 @@ impl GetPaidUnionidResponse {
     pub fn new() -> Self {
         Self { unionid: None }
     }
-    /// The user's UnionID across the linked Open Platform account.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
+    crate::runtime::setters! {
+        unionid : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::get_paid_unionid`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetPaidUnionidError {
-    /// `89002`: The mini program is not bound to a WeChat Open Platform account. (retry: none)
-    OpenPlatformNotBound(crate::ErrorBody),
-    /// `89300`: The order is invalid, e.g. unknown, not paid or paid more than five minutes ago. (retry: none)
-    InvalidTrade(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetPaidUnionidError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::OpenPlatformNotBound(_) => "OpenPlatformNotBound",
-            Self::InvalidTrade(_) => "InvalidTrade",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `OpenPlatformNotBound` (89002).
-    pub fn is_open_platform_not_bound(&self) -> bool {
-        matches!(self, Self::OpenPlatformNotBound(_))
-    }
-    /// Whether this is `InvalidTrade` (89300).
-    pub fn is_invalid_trade(&self) -> bool {
-        matches!(self, Self::InvalidTrade(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_paid_unionid`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetPaidUnionidError {
+        /// `89002`: The mini program is not bound to a WeChat Open Platform account. (retry: none)
+        OpenPlatformNotBound = 89002 => None, is_open_platform_not_bound;
+        /// `89300`: The order is invalid, e.g. unknown, not paid or paid more than five minutes ago. (retry: none)
+        InvalidTrade = 89300 => None, is_invalid_trade;
     }
 }
-impl crate::ApiError for GetPaidUnionidError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            89002 => Self::OpenPlatformNotBound(body),
-            89300 => Self::InvalidTrade(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::OpenPlatformNotBound(body) => body,
-            Self::InvalidTrade(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::OpenPlatformNotBound(_) => crate::RetryKind::None,
-            Self::InvalidTrade(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetPaidUnionidError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetPaidUnionidError {}
 impl crate::runtime::Operation for GetPaidUnionidRequest {
     type Output = GetPaidUnionidResponse;
     type Error = GetPaidUnionidError;
@@ -162,7 +83,9 @@ impl crate::runtime::Operation for GetPaidUnionidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":\"none\",\"errors\":[89002,89300],\"query\":{\"mch_id\":\"string\",\"openid!\":\"string\",\"out_trade_no\":\"string\",\"transaction_id\":\"string\"},\"response\":{\"json\":{\"unionid\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -183,13 +106,14 @@ impl crate::runtime::Operation for GetPaidUnionidRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get a paying user's UnionID from a recent WeChat Pay order, without asking the user.
     ///
     /// `GET /wxa/getpaidunionid` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-info/basic-info/api_getpaidunionid.html)
@@ -215,68 +139,18 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 89002 | `OpenPlatformNotBound` | The mini program is not bound to a WeChat Open Platform account. | none |
     /// | 89300 | `InvalidTrade` | The order is invalid, e.g. unknown, not paid or paid more than five minutes ago. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_paid_unionid(
+    #[inline]
+    pub fn get_paid_unionid(
         &self,
         request: GetPaidUnionidRequest,
-    ) -> Result<GetPaidUnionidResponse, crate::Error<GetPaidUnionidError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetPaidUnionidResponse, GetPaidUnionidError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getPaidUnionid` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_PAID_UNIONID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getPaidUnionid",
-    method: "GET",
-    path: "/wxa/getpaidunionid",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "transaction_id",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "mch_id",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "out_trade_no",
-            ty: crate::testing::contract::TypeContract::String,
-            required: false,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "unionid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[89002, 89300],
-};

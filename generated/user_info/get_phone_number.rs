@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_phone_number`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberRequest {
     /// The code from the getPhoneNumber button; valid five minutes, usable once.
@@ -19,23 +20,35 @@ impl GetPhoneNumberRequest {
             openid: None,
         }
     }
-    /// OpenID of the user; when given, WeChat checks that the code belongs to this user.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
     }
 }
 /// The `GetPhoneNumberResponsePhoneInfoWatermark` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberResponsePhoneInfoWatermark {
     /// Unix time (seconds) at which the user shared the number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timestamp: Option<i64>,
     /// AppID of the mini program the number was shared with.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appid: Option<String>,
 }
 impl GetPhoneNumberResponsePhoneInfoWatermark {
@@ -46,35 +59,46 @@ impl GetPhoneNumberResponsePhoneInfoWatermark {
             appid: None,
         }
     }
-    /// Unix time (seconds) at which the user shared the number.
-    pub fn timestamp(mut self, timestamp: i64) -> Self {
-        self.timestamp = Some(timestamp);
-        self
-    }
-    /// AppID of the mini program the number was shared with.
-    pub fn appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
+    crate::runtime::setters! {
+        timestamp : i64;
+        appid : impl Into < String >;
     }
 }
 /// The `GetPhoneNumberResponsePhoneInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberResponsePhoneInfo {
     /// The bound phone number, with the country code for numbers outside mainland China.
-    #[serde(rename = "phoneNumber")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "phoneNumber",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_number: Option<String>,
     /// The phone number without country code.
-    #[serde(rename = "purePhoneNumber")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "purePhoneNumber",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pure_phone_number: Option<String>,
     /// The country calling code, e.g. 86.
-    #[serde(rename = "countryCode")]
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "countryCode",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub country_code: Option<String>,
     /// Watermark proving where and when the number was obtained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,32 +114,22 @@ impl GetPhoneNumberResponsePhoneInfo {
             watermark: None,
         }
     }
-    /// The bound phone number, with the country code for numbers outside mainland China.
-    pub fn phone_number(mut self, phone_number: impl Into<String>) -> Self {
-        self.phone_number = Some(phone_number.into());
-        self
-    }
-    /// The phone number without country code.
-    pub fn pure_phone_number(mut self, pure_phone_number: impl Into<String>) -> Self {
-        self.pure_phone_number = Some(pure_phone_number.into());
-        self
-    }
-    /// The country calling code, e.g. 86.
-    pub fn country_code(mut self, country_code: impl Into<String>) -> Self {
-        self.country_code = Some(country_code.into());
-        self
-    }
-    /// Watermark proving where and when the number was obtained.
-    pub fn watermark(
-        mut self,
-        watermark: GetPhoneNumberResponsePhoneInfoWatermark,
-    ) -> Self {
-        self.watermark = Some(watermark);
-        self
+    crate::runtime::setters! {
+        phone_number : impl Into < String >;
+        pure_phone_number : impl Into < String >;
+        country_code : impl Into < String >;
+        watermark : GetPhoneNumberResponsePhoneInfoWatermark;
     }
 }
 /// What [`crate::Client::get_phone_number`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberResponse {
     /// The user's phone number.
@@ -127,106 +141,20 @@ impl GetPhoneNumberResponse {
         Self { phone_info }
     }
 }
-/// An error code returned by [`crate::Client::get_phone_number`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetPhoneNumberError {
-    /// `40013`: The calling AppID is not the mini program the code was issued to. (retry: none)
-    AppIdMismatch(crate::ErrorBody),
-    /// `40029`: The code is invalid, expired or already used. (retry: none)
-    InvalidCode(crate::ErrorBody),
-    /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
-    MinuteQuotaReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetPhoneNumberError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::AppIdMismatch(_) => "AppIdMismatch",
-            Self::InvalidCode(_) => "InvalidCode",
-            Self::MinuteQuotaReached(_) => "MinuteQuotaReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `AppIdMismatch` (40013).
-    pub fn is_app_id_mismatch(&self) -> bool {
-        matches!(self, Self::AppIdMismatch(_))
-    }
-    /// Whether this is `InvalidCode` (40029).
-    pub fn is_invalid_code(&self) -> bool {
-        matches!(self, Self::InvalidCode(_))
-    }
-    /// Whether this is `MinuteQuotaReached` (45011).
-    pub fn is_minute_quota_reached(&self) -> bool {
-        matches!(self, Self::MinuteQuotaReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_phone_number`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetPhoneNumberError {
+        /// `40013`: The calling AppID is not the mini program the code was issued to. (retry: none)
+        AppIdMismatch = 40013 => None, is_app_id_mismatch;
+        /// `40029`: The code is invalid, expired or already used. (retry: none)
+        InvalidCode = 40029 => None, is_invalid_code;
+        /// `45011`: Too many calls this minute; wait before trying again. (retry: throttle)
+        MinuteQuotaReached = 45011 => Throttle, is_minute_quota_reached;
     }
 }
-impl crate::ApiError for GetPhoneNumberError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            40013 => Self::AppIdMismatch(body),
-            40029 => Self::InvalidCode(body),
-            45011 => Self::MinuteQuotaReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::AppIdMismatch(body) => body,
-            Self::InvalidCode(body) => body,
-            Self::MinuteQuotaReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::AppIdMismatch(_) => crate::RetryKind::None,
-            Self::InvalidCode(_) => crate::RetryKind::None,
-            Self::MinuteQuotaReached(_) => crate::RetryKind::Throttle,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetPhoneNumberError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetPhoneNumberError {}
 impl crate::runtime::Operation for GetPhoneNumberRequest {
     type Output = GetPhoneNumberResponse;
     type Error = GetPhoneNumberError;
@@ -239,7 +167,9 @@ impl crate::runtime::Operation for GetPhoneNumberRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"code!\":\"string\",\"openid\":\"string\"}},\"errors\":[40013,40029,45011],\"query\":{},\"response\":{\"json\":{\"phone_info!\":{\"object\":{\"countryCode\":\"string\",\"phoneNumber\":\"string\",\"purePhoneNumber\":\"string\",\"watermark\":{\"object\":{\"appid\":\"string\",\"timestamp\":\"int\"}}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -251,13 +181,14 @@ impl crate::runtime::Operation for GetPhoneNumberRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Exchange a phone-number button code for the user's phone number.
     ///
     /// `POST /wxa/business/getuserphonenumber` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-info/phone-number/api_getphonenumber.html)
@@ -286,7 +217,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -294,97 +225,11 @@ impl crate::Client {
     /// | 40029 | `InvalidCode` | The code is invalid, expired or already used. | none |
     /// | 45011 | `MinuteQuotaReached` | Too many calls this minute; wait before trying again. | throttle |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_phone_number(
+    #[inline]
+    pub fn get_phone_number(
         &self,
         request: GetPhoneNumberRequest,
-    ) -> Result<GetPhoneNumberResponse, crate::Error<GetPhoneNumberError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetPhoneNumberResponse, GetPhoneNumberError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getPhoneNumber` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_PHONE_NUMBER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getPhoneNumber",
-    method: "POST",
-    path: "/wxa/business/getuserphonenumber",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "phone_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "phoneNumber",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "purePhoneNumber",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "countryCode",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "watermark",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "timestamp",
-                                        ty: crate::testing::contract::TypeContract::Int,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "appid",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[40013, 40029, 45011],
-};

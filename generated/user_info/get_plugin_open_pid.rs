@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::get_plugin_open_pid`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginOpenPidRequest {
     /// The code from wx.pluginLogin; valid five minutes, usable once.
@@ -15,7 +16,14 @@ impl GetPluginOpenPidRequest {
     }
 }
 /// What [`crate::Client::get_plugin_open_pid`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginOpenPidResponse {
     /// The user's unique identifier within the plugin.
@@ -28,146 +36,28 @@ impl GetPluginOpenPidResponse {
         Self { openpid: openpid.into() }
     }
 }
-/// An error code returned by [`crate::Client::get_plugin_open_pid`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetPluginOpenPidError {
-    /// `1000`: An internal error on WeChat's side. (retry: transient)
-    PluginSystemError(crate::ErrorBody),
-    /// `1001`: The request parameters are invalid. (retry: none)
-    InvalidRequestParams(crate::ErrorBody),
-    /// `1003`: Requests come too fast; slow down. (retry: throttle)
-    RequestTooFrequent(crate::ErrorBody),
-    /// `1005`: The plugin AppID does not match the data behind the code. (retry: none)
-    PluginAppIdMismatch(crate::ErrorBody),
-    /// `1007`: No OpenPID exists for this code, e.g. the code is invalid, expired or already used. (retry: none)
-    OpenPidNotFound(crate::ErrorBody),
-    /// `1022`: The JSON body could not be parsed. (retry: none)
-    JsonParseError(crate::ErrorBody),
-    /// `40016`: Listed on the page as "invalid button size"; its meaning for this call is not documented. (retry: none)
-    InvalidButtonSize(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetPluginOpenPidError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::PluginSystemError(_) => "PluginSystemError",
-            Self::InvalidRequestParams(_) => "InvalidRequestParams",
-            Self::RequestTooFrequent(_) => "RequestTooFrequent",
-            Self::PluginAppIdMismatch(_) => "PluginAppIdMismatch",
-            Self::OpenPidNotFound(_) => "OpenPidNotFound",
-            Self::JsonParseError(_) => "JsonParseError",
-            Self::InvalidButtonSize(_) => "InvalidButtonSize",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `PluginSystemError` (1000).
-    pub fn is_plugin_system_error(&self) -> bool {
-        matches!(self, Self::PluginSystemError(_))
-    }
-    /// Whether this is `InvalidRequestParams` (1001).
-    pub fn is_invalid_request_params(&self) -> bool {
-        matches!(self, Self::InvalidRequestParams(_))
-    }
-    /// Whether this is `RequestTooFrequent` (1003).
-    pub fn is_request_too_frequent(&self) -> bool {
-        matches!(self, Self::RequestTooFrequent(_))
-    }
-    /// Whether this is `PluginAppIdMismatch` (1005).
-    pub fn is_plugin_app_id_mismatch(&self) -> bool {
-        matches!(self, Self::PluginAppIdMismatch(_))
-    }
-    /// Whether this is `OpenPidNotFound` (1007).
-    pub fn is_open_pid_not_found(&self) -> bool {
-        matches!(self, Self::OpenPidNotFound(_))
-    }
-    /// Whether this is `JsonParseError` (1022).
-    pub fn is_json_parse_error(&self) -> bool {
-        matches!(self, Self::JsonParseError(_))
-    }
-    /// Whether this is `InvalidButtonSize` (40016).
-    pub fn is_invalid_button_size(&self) -> bool {
-        matches!(self, Self::InvalidButtonSize(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_plugin_open_pid`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetPluginOpenPidError {
+        /// `1000`: An internal error on WeChat's side. (retry: transient)
+        PluginSystemError = 1000 => Transient, is_plugin_system_error;
+        /// `1001`: The request parameters are invalid. (retry: none)
+        InvalidRequestParams = 1001 => None, is_invalid_request_params;
+        /// `1003`: Requests come too fast; slow down. (retry: throttle)
+        RequestTooFrequent = 1003 => Throttle, is_request_too_frequent;
+        /// `1005`: The plugin AppID does not match the data behind the code. (retry: none)
+        PluginAppIdMismatch = 1005 => None, is_plugin_app_id_mismatch;
+        /// `1007`: No OpenPID exists for this code, e.g. the code is invalid, expired or already used. (retry: none)
+        OpenPidNotFound = 1007 => None, is_open_pid_not_found;
+        /// `1022`: The JSON body could not be parsed. (retry: none)
+        JsonParseError = 1022 => None, is_json_parse_error;
+        /// `40016`: Listed on the page as "invalid button size"; its meaning for this call is not documented. (retry: none)
+        InvalidButtonSize = 40016 => None, is_invalid_button_size;
     }
 }
-impl crate::ApiError for GetPluginOpenPidError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            1000 => Self::PluginSystemError(body),
-            1001 => Self::InvalidRequestParams(body),
-            1003 => Self::RequestTooFrequent(body),
-            1005 => Self::PluginAppIdMismatch(body),
-            1007 => Self::OpenPidNotFound(body),
-            1022 => Self::JsonParseError(body),
-            40016 => Self::InvalidButtonSize(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::PluginSystemError(body) => body,
-            Self::InvalidRequestParams(body) => body,
-            Self::RequestTooFrequent(body) => body,
-            Self::PluginAppIdMismatch(body) => body,
-            Self::OpenPidNotFound(body) => body,
-            Self::JsonParseError(body) => body,
-            Self::InvalidButtonSize(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::PluginSystemError(_) => crate::RetryKind::Transient,
-            Self::InvalidRequestParams(_) => crate::RetryKind::None,
-            Self::RequestTooFrequent(_) => crate::RetryKind::Throttle,
-            Self::PluginAppIdMismatch(_) => crate::RetryKind::None,
-            Self::OpenPidNotFound(_) => crate::RetryKind::None,
-            Self::JsonParseError(_) => crate::RetryKind::None,
-            Self::InvalidButtonSize(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetPluginOpenPidError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetPluginOpenPidError {}
 impl crate::runtime::Operation for GetPluginOpenPidRequest {
     type Output = GetPluginOpenPidResponse;
     type Error = GetPluginOpenPidError;
@@ -180,7 +70,9 @@ impl crate::runtime::Operation for GetPluginOpenPidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"code!\":\"string\"}},\"errors\":[1000,1001,1003,1005,1007,1022,40016],\"query\":{},\"response\":{\"json\":{\"openpid!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -192,13 +84,14 @@ impl crate::runtime::Operation for GetPluginOpenPidRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Exchange a wx.pluginLogin code for the plugin user's OpenPID.
     ///
     /// `POST /wxa/getpluginopenpid` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-info/basic-info/api_getpluginopenpid.html)
@@ -227,7 +120,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -239,42 +132,11 @@ impl crate::Client {
     /// | 1022 | `JsonParseError` | The JSON body could not be parsed. | none |
     /// | 40016 | `InvalidButtonSize` | Listed on the page as "invalid button size"; its meaning for this call is not documented. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_plugin_open_pid(
+    #[inline]
+    pub fn get_plugin_open_pid(
         &self,
         request: GetPluginOpenPidRequest,
-    ) -> Result<GetPluginOpenPidResponse, crate::Error<GetPluginOpenPidError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetPluginOpenPidResponse, GetPluginOpenPidError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getPluginOpenPid` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_PLUGIN_OPEN_PID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getPluginOpenPid",
-    method: "POST",
-    path: "/wxa/getpluginopenpid",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openpid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[1000, 1001, 1003, 1005, 1007, 1022, 40016],
-};

@@ -8,11 +8,14 @@ pub struct GetUserEncryptKeyRequest {
     /// OpenID of the user.
     pub openid: String,
     /// Lowercase hex HMAC-SHA256 of the empty string, keyed with the user's session key.
-    pub signature: crate::Secret,
+    pub signature: crate::runtime::Secret,
 }
 impl GetUserEncryptKeyRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(openid: impl Into<String>, signature: impl Into<crate::Secret>) -> Self {
+    pub fn new(
+        openid: impl Into<String>,
+        signature: impl Into<crate::runtime::Secret>,
+    ) -> Self {
         Self {
             openid: openid.into(),
             signature: signature.into(),
@@ -20,28 +23,51 @@ impl GetUserEncryptKeyRequest {
     }
 }
 /// The `UserEncryptKeyInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UserEncryptKeyInfo {
     /// The encryption key (base64).
-    #[serde(serialize_with = "crate::secret::serialize_redacted_option")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encrypt_key: Option<crate::Secret>,
+    #[serde(
+        serialize_with = "crate::runtime::serialize_redacted_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypt_key: Option<crate::runtime::Secret>,
     /// Version number of the key.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub version: Option<i64>,
     /// Seconds the key stays valid; 0 once expired.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expire_in: Option<i64>,
     /// Initialization vector to use with the key.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub iv: Option<String>,
     /// Unix time (seconds) at which the key was created.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
 }
 impl UserEncryptKeyInfo {
@@ -55,34 +81,24 @@ impl UserEncryptKeyInfo {
             create_time: None,
         }
     }
-    /// The encryption key (base64).
-    pub fn encrypt_key(mut self, encrypt_key: impl Into<crate::Secret>) -> Self {
-        self.encrypt_key = Some(encrypt_key.into());
-        self
-    }
-    /// Version number of the key.
-    pub fn version(mut self, version: i64) -> Self {
-        self.version = Some(version);
-        self
-    }
-    /// Seconds the key stays valid; 0 once expired.
-    pub fn expire_in(mut self, expire_in: i64) -> Self {
-        self.expire_in = Some(expire_in);
-        self
-    }
-    /// Initialization vector to use with the key.
-    pub fn iv(mut self, iv: impl Into<String>) -> Self {
-        self.iv = Some(iv.into());
-        self
-    }
-    /// Unix time (seconds) at which the key was created.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
+    crate::runtime::setters! {
+        encrypt_key : impl Into < crate::runtime::Secret >;
+        version : i64;
+        expire_in : i64;
+        iv : impl Into < String >;
+        create_time : i64;
     }
 }
 /// What [`crate::Client::get_user_encrypt_key`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserEncryptKeyResponse {
     /// The user's three most recent keys, newest first.
@@ -94,112 +110,24 @@ impl GetUserEncryptKeyResponse {
     pub fn new() -> Self {
         Self { key_info_list: None }
     }
-    /// The user's three most recent keys, newest first.
-    pub fn key_info_list(mut self, key_info_list: Vec<UserEncryptKeyInfo>) -> Self {
-        self.key_info_list = Some(key_info_list);
-        self
+    crate::runtime::setters! {
+        key_info_list : Vec < UserEncryptKeyInfo >;
     }
 }
-/// An error code returned by [`crate::Client::get_user_encrypt_key`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum GetUserEncryptKeyError {
-    /// `87007`: The session key does not exist or has expired. (retry: none)
-    SessionKeyNotFound(crate::ErrorBody),
-    /// `87008`: The sig_method is not supported. (retry: none)
-    InvalidSigMethod(crate::ErrorBody),
-    /// `87009`: The signature does not match the user's current session key. (retry: none)
-    InvalidSignature(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl GetUserEncryptKeyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SessionKeyNotFound(_) => "SessionKeyNotFound",
-            Self::InvalidSigMethod(_) => "InvalidSigMethod",
-            Self::InvalidSignature(_) => "InvalidSignature",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SessionKeyNotFound` (87007).
-    pub fn is_session_key_not_found(&self) -> bool {
-        matches!(self, Self::SessionKeyNotFound(_))
-    }
-    /// Whether this is `InvalidSigMethod` (87008).
-    pub fn is_invalid_sig_method(&self) -> bool {
-        matches!(self, Self::InvalidSigMethod(_))
-    }
-    /// Whether this is `InvalidSignature` (87009).
-    pub fn is_invalid_signature(&self) -> bool {
-        matches!(self, Self::InvalidSignature(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::get_user_encrypt_key`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum GetUserEncryptKeyError {
+        /// `87007`: The session key does not exist or has expired. (retry: none)
+        SessionKeyNotFound = 87007 => None, is_session_key_not_found;
+        /// `87008`: The sig_method is not supported. (retry: none)
+        InvalidSigMethod = 87008 => None, is_invalid_sig_method;
+        /// `87009`: The signature does not match the user's current session key. (retry: none)
+        InvalidSignature = 87009 => None, is_invalid_signature;
     }
 }
-impl crate::ApiError for GetUserEncryptKeyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            87007 => Self::SessionKeyNotFound(body),
-            87008 => Self::InvalidSigMethod(body),
-            87009 => Self::InvalidSignature(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SessionKeyNotFound(body) => body,
-            Self::InvalidSigMethod(body) => body,
-            Self::InvalidSignature(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SessionKeyNotFound(_) => crate::RetryKind::None,
-            Self::InvalidSigMethod(_) => crate::RetryKind::None,
-            Self::InvalidSignature(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for GetUserEncryptKeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for GetUserEncryptKeyError {}
 impl crate::runtime::Operation for GetUserEncryptKeyRequest {
     type Output = GetUserEncryptKeyResponse;
     type Error = GetUserEncryptKeyError;
@@ -212,7 +140,9 @@ impl crate::runtime::Operation for GetUserEncryptKeyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        shape: "{\"body\":\"none\",\"errors\":[87007,87008,87009],\"query\":{\"openid!\":\"string\",\"sig_method!\":{\"const\":\"hmac_sha256\"},\"signature!\":\"string\"},\"response\":{\"json\":{\"key_info_list\":{\"array\":{\"object\":{\"create_time\":\"int\",\"encrypt_key\":\"string\",\"expire_in\":\"int\",\"iv\":\"string\",\"version\":\"int\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -227,13 +157,14 @@ impl crate::runtime::Operation for GetUserEncryptKeyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Fetch the user's three most recent encryption keys used for encrypted network communication.
     ///
     /// `GET /wxa/business/getuserencryptkey` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/user-info/internet/api_getuserencryptkey.html)
@@ -257,7 +188,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -265,94 +196,11 @@ impl crate::Client {
     /// | 87008 | `InvalidSigMethod` | The sig_method is not supported. | none |
     /// | 87009 | `InvalidSignature` | The signature does not match the user's current session key. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn get_user_encrypt_key(
+    #[inline]
+    pub fn get_user_encrypt_key(
         &self,
         request: GetUserEncryptKeyRequest,
-    ) -> Result<GetUserEncryptKeyResponse, crate::Error<GetUserEncryptKeyError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<GetUserEncryptKeyResponse, GetUserEncryptKeyError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `getUserEncryptKey` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const GET_USER_ENCRYPT_KEY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "getUserEncryptKey",
-    method: "GET",
-    path: "/wxa/business/getuserencryptkey",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "openid",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "signature",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-        crate::testing::contract::FieldContract {
-            name: "sig_method",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: Some("hmac_sha256"),
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::None,
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "key_info_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "encrypt_key",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "version",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "expire_in",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "iv",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "create_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[87007, 87008, 87009],
-};

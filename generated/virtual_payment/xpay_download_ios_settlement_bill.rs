@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::xpay_download_ios_settlement_bill`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadIosSettlementBillRequest {
     /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
@@ -28,7 +29,11 @@ impl XpayDownloadIosSettlementBillRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.start_month;
             crate::runtime::check::length(
@@ -67,16 +72,30 @@ impl XpayDownloadIosSettlementBillRequest {
     }
 }
 /// The `XpayDownloadIosSettlementBillResponseBillListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadIosSettlementBillResponseBillListItem {
     /// Month of the bill, YYYYMM.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub month: Option<String>,
     /// Download link of the bill; it expires after a while.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_url: Option<String>,
 }
 impl XpayDownloadIosSettlementBillResponseBillListItem {
@@ -87,19 +106,21 @@ impl XpayDownloadIosSettlementBillResponseBillListItem {
             bill_url: None,
         }
     }
-    /// Month of the bill, YYYYMM.
-    pub fn month(mut self, month: impl Into<String>) -> Self {
-        self.month = Some(month.into());
-        self
-    }
-    /// Download link of the bill; it expires after a while.
-    pub fn bill_url(mut self, bill_url: impl Into<String>) -> Self {
-        self.bill_url = Some(bill_url.into());
-        self
+    crate::runtime::setters! {
+        month : impl Into < String >;
+        bill_url : impl Into < String >;
     }
 }
 /// What [`crate::Client::xpay_download_ios_settlement_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadIosSettlementBillResponse {
     /// Settlement bills.
@@ -111,81 +132,18 @@ impl XpayDownloadIosSettlementBillResponse {
     pub fn new() -> Self {
         Self { bill_list: None }
     }
-    /// Settlement bills.
-    pub fn bill_list(
-        mut self,
-        bill_list: Vec<XpayDownloadIosSettlementBillResponseBillListItem>,
-    ) -> Self {
-        self.bill_list = Some(bill_list);
-        self
+    crate::runtime::setters! {
+        bill_list : Vec < XpayDownloadIosSettlementBillResponseBillListItem >;
     }
 }
-/// An error code returned by [`crate::Client::xpay_download_ios_settlement_bill`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum XpayDownloadIosSettlementBillError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl XpayDownloadIosSettlementBillError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::xpay_download_ios_settlement_bill`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum XpayDownloadIosSettlementBillError {
     }
 }
-impl crate::ApiError for XpayDownloadIosSettlementBillError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for XpayDownloadIosSettlementBillError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for XpayDownloadIosSettlementBillError {}
 impl crate::runtime::Operation for XpayDownloadIosSettlementBillRequest {
     type Output = XpayDownloadIosSettlementBillResponse;
     type Error = XpayDownloadIosSettlementBillError;
@@ -198,7 +156,9 @@ impl crate::runtime::Operation for XpayDownloadIosSettlementBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"end_month!\":\"string\",\"start_month!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_url\":\"string\",\"month\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -211,13 +171,14 @@ impl crate::runtime::Operation for XpayDownloadIosSettlementBillRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the monthly iOS settlement bills of virtual payment with their download links.
     ///
     /// `POST /xpay/download_ios_settlement_bill` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_download_ios_settlement_bill.html)
@@ -246,84 +207,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn xpay_download_ios_settlement_bill(
+    #[inline]
+    pub fn xpay_download_ios_settlement_bill(
         &self,
         request: XpayDownloadIosSettlementBillRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         XpayDownloadIosSettlementBillResponse,
-        crate::Error<XpayDownloadIosSettlementBillError>,
+        XpayDownloadIosSettlementBillError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `xpayDownloadIosSettlementBill` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const XPAY_DOWNLOAD_IOS_SETTLEMENT_BILL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "xpayDownloadIosSettlementBill",
-    method: "POST",
-    path: "/xpay/download_ios_settlement_bill",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "start_month",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_month",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "bill_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "month",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "bill_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::xpay_query_punishment_reasons`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryPunishmentReasonsRequest {
     /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
@@ -16,55 +17,96 @@ impl XpayQueryPunishmentReasonsRequest {
     }
 }
 /// The `XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
     /// Case number of this reason; matches business_code in restriction notices.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_case_id: Option<String>,
     /// Category of the reason.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_reason_type: Option<String>,
     /// Short description of the reason.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_reason: Option<String>,
     /// Longer explanation of the reason.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_reason_describe: Option<String>,
     /// Abilities affected by this reason (a string in the table, an array in the example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relate_limitations: Option<serde_json::Value>,
+    pub relate_limitations: Option<crate::runtime::serde_json::Value>,
     /// Affected abilities not covered by the standard values.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub other_relate_limitations: Option<String>,
     /// Suggested way to lift the restriction on the WeChat Pay merchant platform.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recover_way: Option<String>,
     /// Extra parameter of that way, e.g. a due-diligence or appeal number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recover_way_param: Option<String>,
     /// Help page, when WeChat Pay has one.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recover_help_url: Option<String>,
     /// How the restriction takes effect.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_action_type: Option<String>,
     /// Expected start, for delayed restrictions.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_start_date: Option<String>,
     /// When the restriction took effect.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limitation_date: Option<String>,
 }
 impl XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
@@ -85,104 +127,63 @@ impl XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
             limitation_date: None,
         }
     }
-    /// Case number of this reason; matches business_code in restriction notices.
-    pub fn limitation_case_id(mut self, limitation_case_id: impl Into<String>) -> Self {
-        self.limitation_case_id = Some(limitation_case_id.into());
-        self
-    }
-    /// Category of the reason.
-    pub fn limitation_reason_type(
-        mut self,
-        limitation_reason_type: impl Into<String>,
-    ) -> Self {
-        self.limitation_reason_type = Some(limitation_reason_type.into());
-        self
-    }
-    /// Short description of the reason.
-    pub fn limitation_reason(mut self, limitation_reason: impl Into<String>) -> Self {
-        self.limitation_reason = Some(limitation_reason.into());
-        self
-    }
-    /// Longer explanation of the reason.
-    pub fn limitation_reason_describe(
-        mut self,
-        limitation_reason_describe: impl Into<String>,
-    ) -> Self {
-        self.limitation_reason_describe = Some(limitation_reason_describe.into());
-        self
-    }
-    /// Abilities affected by this reason (a string in the table, an array in the example).
-    pub fn relate_limitations(mut self, relate_limitations: serde_json::Value) -> Self {
-        self.relate_limitations = Some(relate_limitations);
-        self
-    }
-    /// Affected abilities not covered by the standard values.
-    pub fn other_relate_limitations(
-        mut self,
-        other_relate_limitations: impl Into<String>,
-    ) -> Self {
-        self.other_relate_limitations = Some(other_relate_limitations.into());
-        self
-    }
-    /// Suggested way to lift the restriction on the WeChat Pay merchant platform.
-    pub fn recover_way(mut self, recover_way: impl Into<String>) -> Self {
-        self.recover_way = Some(recover_way.into());
-        self
-    }
-    /// Extra parameter of that way, e.g. a due-diligence or appeal number.
-    pub fn recover_way_param(mut self, recover_way_param: impl Into<String>) -> Self {
-        self.recover_way_param = Some(recover_way_param.into());
-        self
-    }
-    /// Help page, when WeChat Pay has one.
-    pub fn recover_help_url(mut self, recover_help_url: impl Into<String>) -> Self {
-        self.recover_help_url = Some(recover_help_url.into());
-        self
-    }
-    /// How the restriction takes effect.
-    pub fn limitation_action_type(
-        mut self,
-        limitation_action_type: impl Into<String>,
-    ) -> Self {
-        self.limitation_action_type = Some(limitation_action_type.into());
-        self
-    }
-    /// Expected start, for delayed restrictions.
-    pub fn limitation_start_date(
-        mut self,
-        limitation_start_date: impl Into<String>,
-    ) -> Self {
-        self.limitation_start_date = Some(limitation_start_date.into());
-        self
-    }
-    /// When the restriction took effect.
-    pub fn limitation_date(mut self, limitation_date: impl Into<String>) -> Self {
-        self.limitation_date = Some(limitation_date.into());
-        self
+    crate::runtime::setters! {
+        limitation_case_id : impl Into < String >;
+        limitation_reason_type : impl Into < String >;
+        limitation_reason : impl Into < String >;
+        limitation_reason_describe : impl Into < String >;
+        relate_limitations : crate::runtime::serde_json::Value;
+        other_relate_limitations : impl Into < String >;
+        recover_way : impl Into < String >;
+        recover_way_param : impl Into < String >;
+        recover_help_url : impl Into < String >;
+        limitation_action_type : impl Into < String >;
+        limitation_start_date : impl Into < String >;
+        limitation_date : impl Into < String >;
     }
 }
 /// What [`crate::Client::xpay_query_punishment_reasons`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryPunishmentReasonsResponse {
     /// AppID of the mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appid: Option<String>,
     /// Name of the mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nickname: Option<String>,
     /// WeChat Pay merchant number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_code: Option<String>,
     /// Restricted abilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limited_functions: Option<Vec<String>>,
     /// Other restricted abilities, described in text.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub other_limited_functions: Option<String>,
     /// Restriction reasons and how to lift each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,111 +203,23 @@ impl XpayQueryPunishmentReasonsResponse {
             recovery_specifications: None,
         }
     }
-    /// AppID of the mini program.
-    pub fn appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
-    }
-    /// Name of the mini program.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// WeChat Pay merchant number.
-    pub fn merchant_code(mut self, merchant_code: impl Into<String>) -> Self {
-        self.merchant_code = Some(merchant_code.into());
-        self
-    }
-    /// Restricted abilities.
-    pub fn limited_functions(mut self, limited_functions: Vec<String>) -> Self {
-        self.limited_functions = Some(limited_functions);
-        self
-    }
-    /// Other restricted abilities, described in text.
-    pub fn other_limited_functions(
-        mut self,
-        other_limited_functions: impl Into<String>,
-    ) -> Self {
-        self.other_limited_functions = Some(other_limited_functions.into());
-        self
-    }
-    /// Restriction reasons and how to lift each.
-    pub fn recovery_specifications(
-        mut self,
-        recovery_specifications: Vec<
-            XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem,
-        >,
-    ) -> Self {
-        self.recovery_specifications = Some(recovery_specifications);
-        self
+    crate::runtime::setters! {
+        appid : impl Into < String >;
+        nickname : impl Into < String >;
+        merchant_code : impl Into < String >;
+        limited_functions : Vec < String >;
+        other_limited_functions : impl Into < String >;
+        recovery_specifications : Vec < XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem >;
     }
 }
-/// An error code returned by [`crate::Client::xpay_query_punishment_reasons`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum XpayQueryPunishmentReasonsError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl XpayQueryPunishmentReasonsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::xpay_query_punishment_reasons`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum XpayQueryPunishmentReasonsError {
     }
 }
-impl crate::ApiError for XpayQueryPunishmentReasonsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for XpayQueryPunishmentReasonsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for XpayQueryPunishmentReasonsError {}
 impl crate::runtime::Operation for XpayQueryPunishmentReasonsRequest {
     type Output = XpayQueryPunishmentReasonsResponse;
     type Error = XpayQueryPunishmentReasonsError;
@@ -319,7 +232,9 @@ impl crate::runtime::Operation for XpayQueryPunishmentReasonsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"appid\":\"string\",\"limited_functions\":{\"array\":\"string\"},\"merchant_code\":\"string\",\"nickname\":\"string\",\"other_limited_functions\":\"string\",\"recovery_specifications\":{\"array\":{\"object\":{\"limitation_action_type\":\"string\",\"limitation_case_id\":\"string\",\"limitation_date\":\"string\",\"limitation_reason\":\"string\",\"limitation_reason_describe\":\"string\",\"limitation_reason_type\":\"string\",\"limitation_start_date\":\"string\",\"other_relate_limitations\":\"string\",\"recover_help_url\":\"string\",\"recover_way\":\"string\",\"recover_way_param\":\"string\",\"relate_limitations\":\"json\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -331,13 +246,14 @@ impl crate::runtime::Operation for XpayQueryPunishmentReasonsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Find out why WeChat Pay restricts the mini program's merchant account and how to lift it.
     ///
     /// `POST /xpay/query_punishment_reasons` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_query_punishment_reasons.html)
@@ -366,174 +282,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn xpay_query_punishment_reasons(
+    #[inline]
+    pub fn xpay_query_punishment_reasons(
         &self,
         request: XpayQueryPunishmentReasonsRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         XpayQueryPunishmentReasonsResponse,
-        crate::Error<XpayQueryPunishmentReasonsError>,
+        XpayQueryPunishmentReasonsError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `xpayQueryPunishmentReasons` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const XPAY_QUERY_PUNISHMENT_REASONS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "xpayQueryPunishmentReasons",
-    method: "POST",
-    path: "/xpay/query_punishment_reasons",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "nickname",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "merchant_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "limited_functions",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::String,
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "other_limited_functions",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "recovery_specifications",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_case_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_reason_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_reason",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_reason_describe",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "relate_limitations",
-                                ty: crate::testing::contract::TypeContract::Json,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "other_relate_limitations",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recover_way",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recover_way_param",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recover_help_url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_action_type",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_start_date",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "limitation_date",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

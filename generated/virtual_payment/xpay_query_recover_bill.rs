@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `XpayQueryRecoverBillFilter` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryRecoverBillFilter {
     /// Earliest recovery time searched, Unix seconds.
@@ -22,61 +29,22 @@ impl XpayQueryRecoverBillFilter {
             bill_id: None,
         }
     }
-    /// Only this recovery.
-    pub fn bill_id(mut self, bill_id: impl Into<String>) -> Self {
-        self.bill_id = Some(bill_id.into());
-        self
+    crate::runtime::setters! {
+        bill_id : impl Into < String >;
     }
 }
-/// Values of `XpayQueryRecoverBillEnv`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum XpayQueryRecoverBillEnv {
-    /// `0`: Live environment.
-    Production,
-    /// `1`: Sandbox environment.
-    Sandbox,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl XpayQueryRecoverBillEnv {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Production => 0,
-            Self::Sandbox => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for XpayQueryRecoverBillEnv {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::Production,
-            1 => Self::Sandbox,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for XpayQueryRecoverBillEnv {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for XpayQueryRecoverBillEnv {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for XpayQueryRecoverBillEnv {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `XpayQueryRecoverBillEnv`.
+    pub enum XpayQueryRecoverBillEnv {
+        /// `0`: Live environment.
+        Production = 0;
+        /// `1`: Sandbox environment.
+        Sandbox = 1;
     }
 }
 /// Parameters of [`crate::Client::xpay_query_recover_bill`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryRecoverBillRequest {
     /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
@@ -110,7 +78,11 @@ impl XpayQueryRecoverBillRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.page;
             crate::runtime::check::range(
@@ -125,36 +97,65 @@ impl XpayQueryRecoverBillRequest {
     }
 }
 /// The `XpayQueryRecoverBillResponseBillListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryRecoverBillResponseBillListItem {
     /// Id of the recovery.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bill_id: Option<String>,
     /// Recovery time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recover_time: Option<i64>,
     /// Start of the settlement period, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub settle_begin: Option<i64>,
     /// End of the settlement period, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub settle_end: Option<i64>,
     /// Id of the ad funds grant recovered from.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fund_id: Option<String>,
     /// Account the ad funds were recovered from.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recover_account_name: Option<String>,
     /// Amount recovered, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recover_amount: Option<i64>,
     /// Ids of the refund orders behind the recovery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,60 +175,38 @@ impl XpayQueryRecoverBillResponseBillListItem {
             refund_order_list: None,
         }
     }
-    /// Id of the recovery.
-    pub fn bill_id(mut self, bill_id: impl Into<String>) -> Self {
-        self.bill_id = Some(bill_id.into());
-        self
-    }
-    /// Recovery time, Unix seconds.
-    pub fn recover_time(mut self, recover_time: i64) -> Self {
-        self.recover_time = Some(recover_time);
-        self
-    }
-    /// Start of the settlement period, Unix seconds.
-    pub fn settle_begin(mut self, settle_begin: i64) -> Self {
-        self.settle_begin = Some(settle_begin);
-        self
-    }
-    /// End of the settlement period, Unix seconds.
-    pub fn settle_end(mut self, settle_end: i64) -> Self {
-        self.settle_end = Some(settle_end);
-        self
-    }
-    /// Id of the ad funds grant recovered from.
-    pub fn fund_id(mut self, fund_id: impl Into<String>) -> Self {
-        self.fund_id = Some(fund_id.into());
-        self
-    }
-    /// Account the ad funds were recovered from.
-    pub fn recover_account_name(
-        mut self,
-        recover_account_name: impl Into<String>,
-    ) -> Self {
-        self.recover_account_name = Some(recover_account_name.into());
-        self
-    }
-    /// Amount recovered, in fen.
-    pub fn recover_amount(mut self, recover_amount: i64) -> Self {
-        self.recover_amount = Some(recover_amount);
-        self
-    }
-    /// Ids of the refund orders behind the recovery.
-    pub fn refund_order_list(mut self, refund_order_list: Vec<String>) -> Self {
-        self.refund_order_list = Some(refund_order_list);
-        self
+    crate::runtime::setters! {
+        bill_id : impl Into < String >;
+        recover_time : i64;
+        settle_begin : i64;
+        settle_end : i64;
+        fund_id : impl Into < String >;
+        recover_account_name : impl Into < String >;
+        recover_amount : i64;
+        refund_order_list : Vec < String >;
     }
 }
 /// What [`crate::Client::xpay_query_recover_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryRecoverBillResponse {
     /// Recoveries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill_list: Option<Vec<XpayQueryRecoverBillResponseBillListItem>>,
     /// Number of pages matching the filter.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_page: Option<u32>,
 }
 impl XpayQueryRecoverBillResponse {
@@ -238,310 +217,63 @@ impl XpayQueryRecoverBillResponse {
             total_page: None,
         }
     }
-    /// Recoveries.
-    pub fn bill_list(
-        mut self,
-        bill_list: Vec<XpayQueryRecoverBillResponseBillListItem>,
-    ) -> Self {
-        self.bill_list = Some(bill_list);
-        self
-    }
-    /// Number of pages matching the filter.
-    pub fn total_page(mut self, total_page: u32) -> Self {
-        self.total_page = Some(total_page);
-        self
+    crate::runtime::setters! {
+        bill_list : Vec < XpayQueryRecoverBillResponseBillListItem >;
+        total_page : u32;
     }
 }
-/// An error code returned by [`crate::Client::xpay_query_recover_bill`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum XpayQueryRecoverBillError {
-    /// `268490001`: The openid is wrong. (retry: none)
-    InvalidOpenid(crate::ErrorBody),
-    /// `268490002`: A request field is wrong; errmsg names it. (retry: none)
-    InvalidParameter(crate::ErrorBody),
-    /// `268490003`: pay_sig or signature does not match the request. (retry: none)
-    InvalidSignature(crate::ErrorBody),
-    /// `268490004`: The same operation already succeeded earlier (returned by present, currency pay and ad-funds top-up calls). (retry: none)
-    DuplicateOperation(crate::ErrorBody),
-    /// `268490005`: The order was already refunded through cancel_currency_pay and cannot be refunded again. (retry: none)
-    AlreadyCancelled(crate::ErrorBody),
-    /// `268490006`: Not enough currency for the payment or refund. (retry: none)
-    InsufficientCurrency(crate::ErrorBody),
-    /// `268490007`: An image or text contains sensitive content. (retry: none)
-    SensitiveContent(crate::ErrorBody),
-    /// `268490008`: The virtual currency is not published, so currency operations are refused. (retry: none)
-    CurrencyNotPublished(crate::ErrorBody),
-    /// `268490009`: The user's session_key is missing or expired; the user must log in again. (retry: none)
-    SessionKeyExpired(crate::ErrorBody),
-    /// `268490011`: The data is still being generated; call again later. (retry: transient)
-    DataGenerating(crate::ErrorBody),
-    /// `268490012`: A batch task is running; wait for it to finish before starting another. (retry: transient)
-    BatchTaskRunning(crate::ErrorBody),
-    /// `268490013`: Orders in the written-off state cannot be refunded. (retry: none)
-    WrittenOffOrder(crate::ErrorBody),
-    /// `268490014`: A refund is in progress; retry later with the same parameters. (retry: transient)
-    RefundInProgress(crate::ErrorBody),
-    /// `268490015`: Called too often. (retry: throttle)
-    RateLimited(crate::ErrorBody),
-    /// `268490016`: left_fee does not match the refundable amount; check it with query_order. (retry: none)
-    LeftFeeMismatch(crate::ErrorBody),
-    /// `268490018`: The ad-funds top-up account does not match the industry id. (retry: none)
-    AdAccountIndustryMismatch(crate::ErrorBody),
-    /// `268490019`: The ad-funds top-up account is already bound to another appid. (retry: none)
-    AdAccountBoundElsewhere(crate::ErrorBody),
-    /// `268490020`: The entity name of the ad-funds top-up account is wrong. (retry: none)
-    AdAccountOrgNameWrong(crate::ErrorBody),
-    /// `268490021`: The merchant account has not finished onboarding. (retry: none)
-    MerchantOnboardingIncomplete(crate::ErrorBody),
-    /// `268490022`: The ad-funds top-up account is invalid. (retry: none)
-    InvalidAdAccount(crate::ErrorBody),
-    /// `268490023`: Not enough ad funds. (retry: none)
-    InsufficientAdFunds(crate::ErrorBody),
-    /// `268490024`: The ad-funds top-up amount must be greater than 0. (retry: none)
-    AdFundsAmountNotPositive(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl XpayQueryRecoverBillError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidOpenid(_) => "InvalidOpenid",
-            Self::InvalidParameter(_) => "InvalidParameter",
-            Self::InvalidSignature(_) => "InvalidSignature",
-            Self::DuplicateOperation(_) => "DuplicateOperation",
-            Self::AlreadyCancelled(_) => "AlreadyCancelled",
-            Self::InsufficientCurrency(_) => "InsufficientCurrency",
-            Self::SensitiveContent(_) => "SensitiveContent",
-            Self::CurrencyNotPublished(_) => "CurrencyNotPublished",
-            Self::SessionKeyExpired(_) => "SessionKeyExpired",
-            Self::DataGenerating(_) => "DataGenerating",
-            Self::BatchTaskRunning(_) => "BatchTaskRunning",
-            Self::WrittenOffOrder(_) => "WrittenOffOrder",
-            Self::RefundInProgress(_) => "RefundInProgress",
-            Self::RateLimited(_) => "RateLimited",
-            Self::LeftFeeMismatch(_) => "LeftFeeMismatch",
-            Self::AdAccountIndustryMismatch(_) => "AdAccountIndustryMismatch",
-            Self::AdAccountBoundElsewhere(_) => "AdAccountBoundElsewhere",
-            Self::AdAccountOrgNameWrong(_) => "AdAccountOrgNameWrong",
-            Self::MerchantOnboardingIncomplete(_) => "MerchantOnboardingIncomplete",
-            Self::InvalidAdAccount(_) => "InvalidAdAccount",
-            Self::InsufficientAdFunds(_) => "InsufficientAdFunds",
-            Self::AdFundsAmountNotPositive(_) => "AdFundsAmountNotPositive",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidOpenid` (268490001).
-    pub fn is_invalid_openid(&self) -> bool {
-        matches!(self, Self::InvalidOpenid(_))
-    }
-    /// Whether this is `InvalidParameter` (268490002).
-    pub fn is_invalid_parameter(&self) -> bool {
-        matches!(self, Self::InvalidParameter(_))
-    }
-    /// Whether this is `InvalidSignature` (268490003).
-    pub fn is_invalid_signature(&self) -> bool {
-        matches!(self, Self::InvalidSignature(_))
-    }
-    /// Whether this is `DuplicateOperation` (268490004).
-    pub fn is_duplicate_operation(&self) -> bool {
-        matches!(self, Self::DuplicateOperation(_))
-    }
-    /// Whether this is `AlreadyCancelled` (268490005).
-    pub fn is_already_cancelled(&self) -> bool {
-        matches!(self, Self::AlreadyCancelled(_))
-    }
-    /// Whether this is `InsufficientCurrency` (268490006).
-    pub fn is_insufficient_currency(&self) -> bool {
-        matches!(self, Self::InsufficientCurrency(_))
-    }
-    /// Whether this is `SensitiveContent` (268490007).
-    pub fn is_sensitive_content(&self) -> bool {
-        matches!(self, Self::SensitiveContent(_))
-    }
-    /// Whether this is `CurrencyNotPublished` (268490008).
-    pub fn is_currency_not_published(&self) -> bool {
-        matches!(self, Self::CurrencyNotPublished(_))
-    }
-    /// Whether this is `SessionKeyExpired` (268490009).
-    pub fn is_session_key_expired(&self) -> bool {
-        matches!(self, Self::SessionKeyExpired(_))
-    }
-    /// Whether this is `DataGenerating` (268490011).
-    pub fn is_data_generating(&self) -> bool {
-        matches!(self, Self::DataGenerating(_))
-    }
-    /// Whether this is `BatchTaskRunning` (268490012).
-    pub fn is_batch_task_running(&self) -> bool {
-        matches!(self, Self::BatchTaskRunning(_))
-    }
-    /// Whether this is `WrittenOffOrder` (268490013).
-    pub fn is_written_off_order(&self) -> bool {
-        matches!(self, Self::WrittenOffOrder(_))
-    }
-    /// Whether this is `RefundInProgress` (268490014).
-    pub fn is_refund_in_progress(&self) -> bool {
-        matches!(self, Self::RefundInProgress(_))
-    }
-    /// Whether this is `RateLimited` (268490015).
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Self::RateLimited(_))
-    }
-    /// Whether this is `LeftFeeMismatch` (268490016).
-    pub fn is_left_fee_mismatch(&self) -> bool {
-        matches!(self, Self::LeftFeeMismatch(_))
-    }
-    /// Whether this is `AdAccountIndustryMismatch` (268490018).
-    pub fn is_ad_account_industry_mismatch(&self) -> bool {
-        matches!(self, Self::AdAccountIndustryMismatch(_))
-    }
-    /// Whether this is `AdAccountBoundElsewhere` (268490019).
-    pub fn is_ad_account_bound_elsewhere(&self) -> bool {
-        matches!(self, Self::AdAccountBoundElsewhere(_))
-    }
-    /// Whether this is `AdAccountOrgNameWrong` (268490020).
-    pub fn is_ad_account_org_name_wrong(&self) -> bool {
-        matches!(self, Self::AdAccountOrgNameWrong(_))
-    }
-    /// Whether this is `MerchantOnboardingIncomplete` (268490021).
-    pub fn is_merchant_onboarding_incomplete(&self) -> bool {
-        matches!(self, Self::MerchantOnboardingIncomplete(_))
-    }
-    /// Whether this is `InvalidAdAccount` (268490022).
-    pub fn is_invalid_ad_account(&self) -> bool {
-        matches!(self, Self::InvalidAdAccount(_))
-    }
-    /// Whether this is `InsufficientAdFunds` (268490023).
-    pub fn is_insufficient_ad_funds(&self) -> bool {
-        matches!(self, Self::InsufficientAdFunds(_))
-    }
-    /// Whether this is `AdFundsAmountNotPositive` (268490024).
-    pub fn is_ad_funds_amount_not_positive(&self) -> bool {
-        matches!(self, Self::AdFundsAmountNotPositive(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::xpay_query_recover_bill`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum XpayQueryRecoverBillError {
+        /// `268490001`: The openid is wrong. (retry: none)
+        InvalidOpenid = 268490001 => None, is_invalid_openid;
+        /// `268490002`: A request field is wrong; errmsg names it. (retry: none)
+        InvalidParameter = 268490002 => None, is_invalid_parameter;
+        /// `268490003`: pay_sig or signature does not match the request. (retry: none)
+        InvalidSignature = 268490003 => None, is_invalid_signature;
+        /// `268490004`: The same operation already succeeded earlier (returned by present, currency pay and ad-funds top-up calls). (retry: none)
+        DuplicateOperation = 268490004 => None, is_duplicate_operation;
+        /// `268490005`: The order was already refunded through cancel_currency_pay and cannot be refunded again. (retry: none)
+        AlreadyCancelled = 268490005 => None, is_already_cancelled;
+        /// `268490006`: Not enough currency for the payment or refund. (retry: none)
+        InsufficientCurrency = 268490006 => None, is_insufficient_currency;
+        /// `268490007`: An image or text contains sensitive content. (retry: none)
+        SensitiveContent = 268490007 => None, is_sensitive_content;
+        /// `268490008`: The virtual currency is not published, so currency operations are refused. (retry: none)
+        CurrencyNotPublished = 268490008 => None, is_currency_not_published;
+        /// `268490009`: The user's session_key is missing or expired; the user must log in again. (retry: none)
+        SessionKeyExpired = 268490009 => None, is_session_key_expired;
+        /// `268490011`: The data is still being generated; call again later. (retry: transient)
+        DataGenerating = 268490011 => Transient, is_data_generating;
+        /// `268490012`: A batch task is running; wait for it to finish before starting another. (retry: transient)
+        BatchTaskRunning = 268490012 => Transient, is_batch_task_running;
+        /// `268490013`: Orders in the written-off state cannot be refunded. (retry: none)
+        WrittenOffOrder = 268490013 => None, is_written_off_order;
+        /// `268490014`: A refund is in progress; retry later with the same parameters. (retry: transient)
+        RefundInProgress = 268490014 => Transient, is_refund_in_progress;
+        /// `268490015`: Called too often. (retry: throttle)
+        RateLimited = 268490015 => Throttle, is_rate_limited;
+        /// `268490016`: left_fee does not match the refundable amount; check it with query_order. (retry: none)
+        LeftFeeMismatch = 268490016 => None, is_left_fee_mismatch;
+        /// `268490018`: The ad-funds top-up account does not match the industry id. (retry: none)
+        AdAccountIndustryMismatch = 268490018 => None, is_ad_account_industry_mismatch;
+        /// `268490019`: The ad-funds top-up account is already bound to another appid. (retry: none)
+        AdAccountBoundElsewhere = 268490019 => None, is_ad_account_bound_elsewhere;
+        /// `268490020`: The entity name of the ad-funds top-up account is wrong. (retry: none)
+        AdAccountOrgNameWrong = 268490020 => None, is_ad_account_org_name_wrong;
+        /// `268490021`: The merchant account has not finished onboarding. (retry: none)
+        MerchantOnboardingIncomplete = 268490021 => None, is_merchant_onboarding_incomplete;
+        /// `268490022`: The ad-funds top-up account is invalid. (retry: none)
+        InvalidAdAccount = 268490022 => None, is_invalid_ad_account;
+        /// `268490023`: Not enough ad funds. (retry: none)
+        InsufficientAdFunds = 268490023 => None, is_insufficient_ad_funds;
+        /// `268490024`: The ad-funds top-up amount must be greater than 0. (retry: none)
+        AdFundsAmountNotPositive = 268490024 => None, is_ad_funds_amount_not_positive;
     }
 }
-impl crate::ApiError for XpayQueryRecoverBillError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            268490001 => Self::InvalidOpenid(body),
-            268490002 => Self::InvalidParameter(body),
-            268490003 => Self::InvalidSignature(body),
-            268490004 => Self::DuplicateOperation(body),
-            268490005 => Self::AlreadyCancelled(body),
-            268490006 => Self::InsufficientCurrency(body),
-            268490007 => Self::SensitiveContent(body),
-            268490008 => Self::CurrencyNotPublished(body),
-            268490009 => Self::SessionKeyExpired(body),
-            268490011 => Self::DataGenerating(body),
-            268490012 => Self::BatchTaskRunning(body),
-            268490013 => Self::WrittenOffOrder(body),
-            268490014 => Self::RefundInProgress(body),
-            268490015 => Self::RateLimited(body),
-            268490016 => Self::LeftFeeMismatch(body),
-            268490018 => Self::AdAccountIndustryMismatch(body),
-            268490019 => Self::AdAccountBoundElsewhere(body),
-            268490020 => Self::AdAccountOrgNameWrong(body),
-            268490021 => Self::MerchantOnboardingIncomplete(body),
-            268490022 => Self::InvalidAdAccount(body),
-            268490023 => Self::InsufficientAdFunds(body),
-            268490024 => Self::AdFundsAmountNotPositive(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidOpenid(body) => body,
-            Self::InvalidParameter(body) => body,
-            Self::InvalidSignature(body) => body,
-            Self::DuplicateOperation(body) => body,
-            Self::AlreadyCancelled(body) => body,
-            Self::InsufficientCurrency(body) => body,
-            Self::SensitiveContent(body) => body,
-            Self::CurrencyNotPublished(body) => body,
-            Self::SessionKeyExpired(body) => body,
-            Self::DataGenerating(body) => body,
-            Self::BatchTaskRunning(body) => body,
-            Self::WrittenOffOrder(body) => body,
-            Self::RefundInProgress(body) => body,
-            Self::RateLimited(body) => body,
-            Self::LeftFeeMismatch(body) => body,
-            Self::AdAccountIndustryMismatch(body) => body,
-            Self::AdAccountBoundElsewhere(body) => body,
-            Self::AdAccountOrgNameWrong(body) => body,
-            Self::MerchantOnboardingIncomplete(body) => body,
-            Self::InvalidAdAccount(body) => body,
-            Self::InsufficientAdFunds(body) => body,
-            Self::AdFundsAmountNotPositive(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidOpenid(_) => crate::RetryKind::None,
-            Self::InvalidParameter(_) => crate::RetryKind::None,
-            Self::InvalidSignature(_) => crate::RetryKind::None,
-            Self::DuplicateOperation(_) => crate::RetryKind::None,
-            Self::AlreadyCancelled(_) => crate::RetryKind::None,
-            Self::InsufficientCurrency(_) => crate::RetryKind::None,
-            Self::SensitiveContent(_) => crate::RetryKind::None,
-            Self::CurrencyNotPublished(_) => crate::RetryKind::None,
-            Self::SessionKeyExpired(_) => crate::RetryKind::None,
-            Self::DataGenerating(_) => crate::RetryKind::Transient,
-            Self::BatchTaskRunning(_) => crate::RetryKind::Transient,
-            Self::WrittenOffOrder(_) => crate::RetryKind::None,
-            Self::RefundInProgress(_) => crate::RetryKind::Transient,
-            Self::RateLimited(_) => crate::RetryKind::Throttle,
-            Self::LeftFeeMismatch(_) => crate::RetryKind::None,
-            Self::AdAccountIndustryMismatch(_) => crate::RetryKind::None,
-            Self::AdAccountBoundElsewhere(_) => crate::RetryKind::None,
-            Self::AdAccountOrgNameWrong(_) => crate::RetryKind::None,
-            Self::MerchantOnboardingIncomplete(_) => crate::RetryKind::None,
-            Self::InvalidAdAccount(_) => crate::RetryKind::None,
-            Self::InsufficientAdFunds(_) => crate::RetryKind::None,
-            Self::AdFundsAmountNotPositive(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for XpayQueryRecoverBillError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for XpayQueryRecoverBillError {}
 impl crate::runtime::Operation for XpayQueryRecoverBillRequest {
     type Output = XpayQueryRecoverBillResponse;
     type Error = XpayQueryRecoverBillError;
@@ -554,7 +286,9 @@ impl crate::runtime::Operation for XpayQueryRecoverBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"filter!\":{\"object\":{\"bill_id\":\"string\",\"recover_time_begin!\":\"int\",\"recover_time_end!\":\"int\"}},\"page!\":\"int\",\"page_size!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_id\":\"string\",\"fund_id\":\"string\",\"recover_account_name\":\"string\",\"recover_amount\":\"int\",\"recover_time\":\"int\",\"refund_order_list\":{\"array\":\"string\"},\"settle_begin\":\"int\",\"settle_end\":\"int\"}}},\"total_page\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -567,13 +301,14 @@ impl crate::runtime::Operation for XpayQueryRecoverBillRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List recoveries of ad funds (taken back after refunds).
     ///
     /// `POST /xpay/query_recover_bill` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_query_recover_bill.html)
@@ -608,7 +343,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -635,170 +370,14 @@ impl crate::Client {
     /// | 268490023 | `InsufficientAdFunds` | Not enough ad funds. | none |
     /// | 268490024 | `AdFundsAmountNotPositive` | The ad-funds top-up amount must be greater than 0. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn xpay_query_recover_bill(
+    #[inline]
+    pub fn xpay_query_recover_bill(
         &self,
         request: XpayQueryRecoverBillRequest,
-    ) -> Result<XpayQueryRecoverBillResponse, crate::Error<XpayQueryRecoverBillError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        XpayQueryRecoverBillResponse,
+        XpayQueryRecoverBillError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `xpayQueryRecoverBill` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const XPAY_QUERY_RECOVER_BILL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "xpayQueryRecoverBill",
-    method: "POST",
-    path: "/xpay/query_recover_bill",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "page",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "page_size",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "filter",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "recover_time_begin",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "recover_time_end",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "bill_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "env",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "bill_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "bill_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recover_time",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "settle_begin",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "settle_end",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "fund_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recover_account_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "recover_amount",
-                                ty: crate::testing::contract::TypeContract::Int,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "refund_order_list",
-                                ty: crate::testing::contract::TypeContract::Array(
-                                    &crate::testing::contract::TypeContract::String,
-                                ),
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "total_page",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        268490001, 268490002, 268490003, 268490004, 268490005, 268490006, 268490007,
-        268490008, 268490009, 268490011, 268490012, 268490013, 268490014, 268490015,
-        268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
-        268490024,
-    ],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::xpay_query_subscribe_contract`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQuerySubscribeContractRequest {
     /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
@@ -31,64 +32,27 @@ impl XpayQuerySubscribeContractRequest {
         }
     }
 }
-/// Values of `XpayQuerySubscribeContractResponseAuthorizationState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum XpayQuerySubscribeContractResponseAuthorizationState {
-    /// `SIGNED`: The contract is in force.
-    Signed,
-    /// `TERMINATED`: The contract was ended; it cannot be signed again, use a new contract number.
-    Terminated,
-    /// `UNBINDUSER`: The user never signed.
-    NeverSigned,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl XpayQuerySubscribeContractResponseAuthorizationState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Signed => "SIGNED",
-            Self::Terminated => "TERMINATED",
-            Self::NeverSigned => "UNBINDUSER",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for XpayQuerySubscribeContractResponseAuthorizationState {
-    fn from(value: &str) -> Self {
-        match value {
-            "SIGNED" => Self::Signed,
-            "TERMINATED" => Self::Terminated,
-            "UNBINDUSER" => Self::NeverSigned,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for XpayQuerySubscribeContractResponseAuthorizationState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for XpayQuerySubscribeContractResponseAuthorizationState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for XpayQuerySubscribeContractResponseAuthorizationState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `XpayQuerySubscribeContractResponseAuthorizationState`.
+    pub enum XpayQuerySubscribeContractResponseAuthorizationState {
+        /// `SIGNED`: The contract is in force.
+        Signed = "SIGNED";
+        /// `TERMINATED`: The contract was ended; it cannot be signed again, use a new contract number.
+        Terminated = "TERMINATED";
+        /// `UNBINDUSER`: The user never signed.
+        NeverSigned = "UNBINDUSER";
     }
 }
 /// What [`crate::Client::xpay_query_subscribe_contract`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQuerySubscribeContractResponse {
     /// State of the contract.
@@ -102,81 +66,18 @@ impl XpayQuerySubscribeContractResponse {
     pub fn new() -> Self {
         Self { authorization_state: None }
     }
-    /// State of the contract.
-    pub fn authorization_state(
-        mut self,
-        authorization_state: XpayQuerySubscribeContractResponseAuthorizationState,
-    ) -> Self {
-        self.authorization_state = Some(authorization_state);
-        self
+    crate::runtime::setters! {
+        authorization_state : XpayQuerySubscribeContractResponseAuthorizationState;
     }
 }
-/// An error code returned by [`crate::Client::xpay_query_subscribe_contract`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum XpayQuerySubscribeContractError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl XpayQuerySubscribeContractError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::xpay_query_subscribe_contract`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum XpayQuerySubscribeContractError {
     }
 }
-impl crate::ApiError for XpayQuerySubscribeContractError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for XpayQuerySubscribeContractError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for XpayQuerySubscribeContractError {}
 impl crate::runtime::Operation for XpayQuerySubscribeContractRequest {
     type Output = XpayQuerySubscribeContractResponse;
     type Error = XpayQuerySubscribeContractError;
@@ -189,7 +90,9 @@ impl crate::runtime::Operation for XpayQuerySubscribeContractRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"authorization_state\":{\"enum\":[\"SIGNED\",\"TERMINATED\",\"UNBINDUSER\"]}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -201,13 +104,14 @@ impl crate::runtime::Operation for XpayQuerySubscribeContractRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Query the state of a user's subscription (auto-renewal) contract for an item.
     ///
     /// `POST /xpay/query_subscribe_contract` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_query_subscribe_contract.html)
@@ -233,74 +137,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn xpay_query_subscribe_contract(
+    #[inline]
+    pub fn xpay_query_subscribe_contract(
         &self,
         request: XpayQuerySubscribeContractRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         XpayQuerySubscribeContractResponse,
-        crate::Error<XpayQuerySubscribeContractError>,
+        XpayQuerySubscribeContractError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `xpayQuerySubscribeContract` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const XPAY_QUERY_SUBSCRIBE_CONTRACT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "xpayQuerySubscribeContract",
-    method: "POST",
-    path: "/xpay/query_subscribe_contract",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "product_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_contract_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "authorization_state",
-                ty: crate::testing::contract::TypeContract::StrEnum(
-                    &["SIGNED", "TERMINATED", "UNBINDUSER"],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

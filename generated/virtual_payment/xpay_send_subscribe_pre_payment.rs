@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::xpay_send_subscribe_pre_payment`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpaySendSubscribePrePaymentRequest {
     /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
@@ -36,7 +37,11 @@ impl XpaySendSubscribePrePaymentRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.deduct_price;
             crate::runtime::check::range(
@@ -50,106 +55,20 @@ impl XpaySendSubscribePrePaymentRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::xpay_send_subscribe_pre_payment`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum XpaySendSubscribePrePaymentError {
-    /// `674690001`: The item is not a subscription item, or deduct_price is invalid. (retry: none)
-    InvalidProductOrPrice(crate::ErrorBody),
-    /// `690000000`: The user has not signed the subscription contract. (retry: none)
-    UserNotSubscribed(crate::ErrorBody),
-    /// `690000001`: A pre-payment notice is not allowed at this time (see the timing rules in the notes). (retry: none)
-    PrePaymentNotAllowedNow(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl XpaySendSubscribePrePaymentError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidProductOrPrice(_) => "InvalidProductOrPrice",
-            Self::UserNotSubscribed(_) => "UserNotSubscribed",
-            Self::PrePaymentNotAllowedNow(_) => "PrePaymentNotAllowedNow",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidProductOrPrice` (674690001).
-    pub fn is_invalid_product_or_price(&self) -> bool {
-        matches!(self, Self::InvalidProductOrPrice(_))
-    }
-    /// Whether this is `UserNotSubscribed` (690000000).
-    pub fn is_user_not_subscribed(&self) -> bool {
-        matches!(self, Self::UserNotSubscribed(_))
-    }
-    /// Whether this is `PrePaymentNotAllowedNow` (690000001).
-    pub fn is_pre_payment_not_allowed_now(&self) -> bool {
-        matches!(self, Self::PrePaymentNotAllowedNow(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::xpay_send_subscribe_pre_payment`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum XpaySendSubscribePrePaymentError {
+        /// `674690001`: The item is not a subscription item, or deduct_price is invalid. (retry: none)
+        InvalidProductOrPrice = 674690001 => None, is_invalid_product_or_price;
+        /// `690000000`: The user has not signed the subscription contract. (retry: none)
+        UserNotSubscribed = 690000000 => None, is_user_not_subscribed;
+        /// `690000001`: A pre-payment notice is not allowed at this time (see the timing rules in the notes). (retry: none)
+        PrePaymentNotAllowedNow = 690000001 => None, is_pre_payment_not_allowed_now;
     }
 }
-impl crate::ApiError for XpaySendSubscribePrePaymentError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            674690001 => Self::InvalidProductOrPrice(body),
-            690000000 => Self::UserNotSubscribed(body),
-            690000001 => Self::PrePaymentNotAllowedNow(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidProductOrPrice(body) => body,
-            Self::UserNotSubscribed(body) => body,
-            Self::PrePaymentNotAllowedNow(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidProductOrPrice(_) => crate::RetryKind::None,
-            Self::UserNotSubscribed(_) => crate::RetryKind::None,
-            Self::PrePaymentNotAllowedNow(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for XpaySendSubscribePrePaymentError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for XpaySendSubscribePrePaymentError {}
 impl crate::runtime::Operation for XpaySendSubscribePrePaymentRequest {
     type Output = ();
     type Error = XpaySendSubscribePrePaymentError;
@@ -162,7 +81,9 @@ impl crate::runtime::Operation for XpaySendSubscribePrePaymentRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"deduct_price!\":\"int\",\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[674690001,690000000,690000001],\"query\":{\"pay_sig!\":\"string\"},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -175,6 +96,7 @@ impl crate::runtime::Operation for XpaySendSubscribePrePaymentRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -184,7 +106,7 @@ impl crate::runtime::Operation for XpaySendSubscribePrePaymentRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Notify a subscribed user of an upcoming automatic deduction.
     ///
     /// `POST /xpay/send_subscribe_pre_payment` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_send_subscribe_pre_payment.html)
@@ -212,7 +134,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -220,61 +142,11 @@ impl crate::Client {
     /// | 690000000 | `UserNotSubscribed` | The user has not signed the subscription contract. | none |
     /// | 690000001 | `PrePaymentNotAllowedNow` | A pre-payment notice is not allowed at this time (see the timing rules in the notes). | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn xpay_send_subscribe_pre_payment(
+    #[inline]
+    pub fn xpay_send_subscribe_pre_payment(
         &self,
         request: XpaySendSubscribePrePaymentRequest,
-    ) -> Result<(), crate::Error<XpaySendSubscribePrePaymentError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), XpaySendSubscribePrePaymentError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `xpaySendSubscribePrePayment` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const XPAY_SEND_SUBSCRIBE_PRE_PAYMENT_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "xpaySendSubscribePrePayment",
-    method: "POST",
-    path: "/xpay/send_subscribe_pre_payment",
-    access_token: true,
-    query: &[
-        crate::testing::contract::FieldContract {
-            name: "pay_sig",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
-            fixed: None,
-            credential: None,
-        },
-    ],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "deduct_price",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "product_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "out_contract_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[674690001, 690000000, 690000001],
-};

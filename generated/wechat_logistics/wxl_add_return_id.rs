@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlAddReturnIdBizAddr` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlAddReturnIdBizAddr {
     /// Full name, at most 64 bytes.
@@ -53,34 +60,20 @@ impl WxlAddReturnIdBizAddr {
             address: address.into(),
         }
     }
-    /// Landline number, at most 32 bytes; give it or mobile.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Mobile number, at most 32 bytes; give it or tel.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Company name, at most 64 bytes.
-    pub fn company(mut self, company: impl Into<String>) -> Self {
-        self.company = Some(company.into());
-        self
-    }
-    /// Postal code, at most 10 bytes.
-    pub fn post_code(mut self, post_code: impl Into<String>) -> Self {
-        self.post_code = Some(post_code.into());
-        self
-    }
-    /// Country, at most 64 bytes.
-    pub fn country(mut self, country: impl Into<String>) -> Self {
-        self.country = Some(country.into());
-        self
+    crate::runtime::setters! {
+        tel : impl Into < String >;
+        mobile : impl Into < String >;
+        company : impl Into < String >;
+        post_code : impl Into < String >;
+        country : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
             crate::runtime::check::bytes(parent, "name", value.as_str(), 64u64)?;
@@ -120,7 +113,15 @@ impl WxlAddReturnIdBizAddr {
     }
 }
 /// The `WxlAddReturnIdUserAddr` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlAddReturnIdUserAddr {
     /// Full name, at most 64 bytes.
@@ -170,59 +171,25 @@ impl WxlAddReturnIdUserAddr {
             address: None,
         }
     }
-    /// Full name, at most 64 bytes.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Landline number, at most 32 bytes; give it or mobile.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Mobile number, at most 32 bytes; give it or tel.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Company name, at most 64 bytes.
-    pub fn company(mut self, company: impl Into<String>) -> Self {
-        self.company = Some(company.into());
-        self
-    }
-    /// Postal code, at most 10 bytes.
-    pub fn post_code(mut self, post_code: impl Into<String>) -> Self {
-        self.post_code = Some(post_code.into());
-        self
-    }
-    /// Country, at most 64 bytes.
-    pub fn country(mut self, country: impl Into<String>) -> Self {
-        self.country = Some(country.into());
-        self
-    }
-    /// Province, such as 广东省; at most 64 bytes.
-    pub fn province(mut self, province: impl Into<String>) -> Self {
-        self.province = Some(province.into());
-        self
-    }
-    /// City, such as 广州市; at most 64 bytes.
-    pub fn city(mut self, city: impl Into<String>) -> Self {
-        self.city = Some(city.into());
-        self
-    }
-    /// District or county, such as 海珠区; at most 64 bytes.
-    pub fn area(mut self, area: impl Into<String>) -> Self {
-        self.area = Some(area.into());
-        self
-    }
-    /// Street address; at most 512 bytes.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
+    crate::runtime::setters! {
+        name : impl Into < String >;
+        tel : impl Into < String >;
+        mobile : impl Into < String >;
+        company : impl Into < String >;
+        post_code : impl Into < String >;
+        country : impl Into < String >;
+        province : impl Into < String >;
+        city : impl Into < String >;
+        area : impl Into < String >;
+        address : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.name {
             crate::runtime::check::bytes(parent, "name", value.as_str(), 64u64)?;
         }
@@ -257,7 +224,14 @@ impl WxlAddReturnIdUserAddr {
     }
 }
 /// The `WxlAddReturnIdGoodsListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlAddReturnIdGoodsListItem {
     /// Name of the item.
@@ -275,7 +249,8 @@ impl WxlAddReturnIdGoodsListItem {
     }
 }
 /// Parameters of [`crate::Client::wxl_add_return_id`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlAddReturnIdRequest {
     /// The merchant's own return number; unique.
@@ -318,14 +293,16 @@ impl WxlAddReturnIdRequest {
             wx_pay_id: wx_pay_id.into(),
         }
     }
-    /// Address the buyer received the order at.
-    pub fn user_addr(mut self, user_addr: WxlAddReturnIdUserAddr) -> Self {
-        self.user_addr = Some(user_addr);
-        self
+    crate::runtime::setters! {
+        user_addr : WxlAddReturnIdUserAddr;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.biz_addr;
             let path = if parent.is_empty() {
@@ -347,7 +324,14 @@ impl WxlAddReturnIdRequest {
     }
 }
 /// What [`crate::Client::wxl_add_return_id`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlAddReturnIdResponse {
     /// The new return ID.
@@ -362,126 +346,24 @@ impl WxlAddReturnIdResponse {
         }
     }
 }
-/// An error code returned by [`crate::Client::wxl_add_return_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlAddReturnIdError {
-    /// `-1`: Internal WeChat error; contact WeChat if it persists. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40097`: shop_order_id, the return address or wx_pay_id is empty. (retry: none)
-    MissingRequiredField(crate::ErrorBody),
-    /// `9300522`: A return with this shop_order_id already exists. (retry: none)
-    ShopOrderIdExists(crate::ErrorBody),
-    /// `9300569`: wx_pay_id is empty. (retry: none)
-    WxPayIdMissing(crate::ErrorBody),
-    /// `9300570`: The WeChat Pay order number is wrong or was not insured. (retry: none)
-    WxPayIdNotInsured(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlAddReturnIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::MissingRequiredField(_) => "MissingRequiredField",
-            Self::ShopOrderIdExists(_) => "ShopOrderIdExists",
-            Self::WxPayIdMissing(_) => "WxPayIdMissing",
-            Self::WxPayIdNotInsured(_) => "WxPayIdNotInsured",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `MissingRequiredField` (40097).
-    pub fn is_missing_required_field(&self) -> bool {
-        matches!(self, Self::MissingRequiredField(_))
-    }
-    /// Whether this is `ShopOrderIdExists` (9300522).
-    pub fn is_shop_order_id_exists(&self) -> bool {
-        matches!(self, Self::ShopOrderIdExists(_))
-    }
-    /// Whether this is `WxPayIdMissing` (9300569).
-    pub fn is_wx_pay_id_missing(&self) -> bool {
-        matches!(self, Self::WxPayIdMissing(_))
-    }
-    /// Whether this is `WxPayIdNotInsured` (9300570).
-    pub fn is_wx_pay_id_not_insured(&self) -> bool {
-        matches!(self, Self::WxPayIdNotInsured(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_add_return_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlAddReturnIdError {
+        /// `-1`: Internal WeChat error; contact WeChat if it persists. (retry: transient)
+        SystemError = -1 => Transient, is_system_error;
+        /// `40097`: shop_order_id, the return address or wx_pay_id is empty. (retry: none)
+        MissingRequiredField = 40097 => None, is_missing_required_field;
+        /// `9300522`: A return with this shop_order_id already exists. (retry: none)
+        ShopOrderIdExists = 9300522 => None, is_shop_order_id_exists;
+        /// `9300569`: wx_pay_id is empty. (retry: none)
+        WxPayIdMissing = 9300569 => None, is_wx_pay_id_missing;
+        /// `9300570`: The WeChat Pay order number is wrong or was not insured. (retry: none)
+        WxPayIdNotInsured = 9300570 => None, is_wx_pay_id_not_insured;
     }
 }
-impl crate::ApiError for WxlAddReturnIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemError(body),
-            40097 => Self::MissingRequiredField(body),
-            9300522 => Self::ShopOrderIdExists(body),
-            9300569 => Self::WxPayIdMissing(body),
-            9300570 => Self::WxPayIdNotInsured(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::MissingRequiredField(body) => body,
-            Self::ShopOrderIdExists(body) => body,
-            Self::WxPayIdMissing(body) => body,
-            Self::WxPayIdNotInsured(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::MissingRequiredField(_) => crate::RetryKind::None,
-            Self::ShopOrderIdExists(_) => crate::RetryKind::None,
-            Self::WxPayIdMissing(_) => crate::RetryKind::None,
-            Self::WxPayIdNotInsured(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlAddReturnIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlAddReturnIdError {}
 impl crate::runtime::Operation for WxlAddReturnIdRequest {
     type Output = WxlAddReturnIdResponse;
     type Error = WxlAddReturnIdError;
@@ -494,7 +376,9 @@ impl crate::runtime::Operation for WxlAddReturnIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"biz_addr!\":{\"object\":{\"address!\":\"string\",\"area!\":\"string\",\"city!\":\"string\",\"company\":\"string\",\"country\":\"string\",\"mobile\":\"string\",\"name!\":\"string\",\"post_code\":\"string\",\"province!\":\"string\",\"tel\":\"string\"}},\"goods_list!\":{\"array\":{\"object\":{\"name!\":\"string\",\"url!\":\"string\"}}},\"openid!\":\"string\",\"order_path!\":\"string\",\"order_price!\":\"int\",\"shop_order_id!\":\"string\",\"user_addr\":{\"object\":{\"address\":\"string\",\"area\":\"string\",\"city\":\"string\",\"company\":\"string\",\"country\":\"string\",\"mobile\":\"string\",\"name\":\"string\",\"post_code\":\"string\",\"province\":\"string\",\"tel\":\"string\"}},\"wx_pay_id!\":\"string\"}},\"errors\":[-1,40097,9300522,9300569,9300570],\"query\":{},\"response\":{\"json\":{\"return_id!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -507,13 +391,14 @@ impl crate::runtime::Operation for WxlAddReturnIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Create a return ID for an agreed return, which prompts the buyer to send the goods back.
     ///
     /// `POST /cgi-bin/express/delivery/no_worry_return/add` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-return/api_addreturnid.html)
@@ -546,7 +431,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -556,256 +441,11 @@ impl crate::Client {
     /// | 9300569 | `WxPayIdMissing` | wx_pay_id is empty. | none |
     /// | 9300570 | `WxPayIdNotInsured` | The WeChat Pay order number is wrong or was not insured. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_add_return_id(
+    #[inline]
+    pub fn wxl_add_return_id(
         &self,
         request: WxlAddReturnIdRequest,
-    ) -> Result<WxlAddReturnIdResponse, crate::Error<WxlAddReturnIdError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<WxlAddReturnIdResponse, WxlAddReturnIdError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlAddReturnId` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_ADD_RETURN_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlAddReturnId",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/no_worry_return/add",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "shop_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "biz_addr",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "tel",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "mobile",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "company",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "post_code",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "country",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "province",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "city",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "area",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "user_addr",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "tel",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "mobile",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "company",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "post_code",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "country",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "province",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "city",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "area",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goods_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "url",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: true,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_price",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wx_pay_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "return_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1, 40097, 9300522, 9300569, 9300570],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlDeliveryPathNotifySender` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryPathNotifySender {
     /// Name; required for the receiver, optional for the sender.
@@ -45,29 +52,22 @@ impl WxlDeliveryPathNotifySender {
             id: None,
         }
     }
-    /// Phone number; needed for the receiver.
-    pub fn phone(mut self, phone: impl Into<String>) -> Self {
-        self.phone = Some(phone.into());
-        self
-    }
-    /// Street.
-    pub fn street(mut self, street: impl Into<String>) -> Self {
-        self.street = Some(street.into());
-        self
-    }
-    /// Detailed address.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-    /// Address ID.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
+    crate::runtime::setters! {
+        phone : impl Into < String >;
+        street : impl Into < String >;
+        address : impl Into < String >;
+        id : impl Into < String >;
     }
 }
 /// The `WxlDeliveryPathNotifyReceiver` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryPathNotifyReceiver {
     /// Name; required for the receiver, optional for the sender.
@@ -110,148 +110,67 @@ impl WxlDeliveryPathNotifyReceiver {
             id: None,
         }
     }
-    /// Phone number; needed for the receiver.
-    pub fn phone(mut self, phone: impl Into<String>) -> Self {
-        self.phone = Some(phone.into());
-        self
-    }
-    /// Street.
-    pub fn street(mut self, street: impl Into<String>) -> Self {
-        self.street = Some(street.into());
-        self
-    }
-    /// Detailed address.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-    /// Address ID.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
+    crate::runtime::setters! {
+        phone : impl Into < String >;
+        street : impl Into < String >;
+        address : impl Into < String >;
+        id : impl Into < String >;
     }
 }
-/// Values of `WxlDeliveryPathNotifyPathActionType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlDeliveryPathNotifyPathActionType {
-    /// `90001`: Before pickup: a branch took the order.
-    BranchAccepted,
-    /// `90002`: Before pickup: a courier was assigned.
-    CourierAssigned,
-    /// `90003`: Before pickup: another courier was assigned.
-    CourierReassigned,
-    /// `90010`: Before pickup: waiting for payment.
-    AwaitingPayment,
-    /// `90011`: Before pickup: paid.
-    Paid,
-    /// `100001`: Pickup succeeded.
-    PickedUp,
-    /// `100002`: Pickup failed.
-    PickupFailed,
-    /// `200001`: Transport: new tracking point.
-    InTransit,
-    /// `300002`: Delivery: on the way to the receiver.
-    OutForDelivery,
-    /// `300003`: Delivery: signed for.
-    Signed,
-    /// `300004`: Delivery: signing failed.
-    SignFailed,
-    /// `300005`: Delivery: left with a third-party parcel point.
-    StoredAtAgent,
-    /// `300006`: Delivery: taken back from the parcel point by the courier.
-    TakenFromAgent,
-    /// `300007`: Delivery: signed for on the receiver's behalf.
-    SignedByProxy,
-    /// `400001`: Exception: order cancelled.
-    Cancelled,
-    /// `400002`: Exception: parcel held up.
-    Stranded,
-    /// `400003`: Exception: parcel sent back.
-    Returned,
-    /// `400004`: Exception: refused by the receiver.
-    Refused,
-    /// `400005`: Exception: problem parcel.
-    ProblemParcel,
-    /// `500001`: Any other event.
-    Unclassified,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlDeliveryPathNotifyPathActionType {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::BranchAccepted => 90001,
-            Self::CourierAssigned => 90002,
-            Self::CourierReassigned => 90003,
-            Self::AwaitingPayment => 90010,
-            Self::Paid => 90011,
-            Self::PickedUp => 100001,
-            Self::PickupFailed => 100002,
-            Self::InTransit => 200001,
-            Self::OutForDelivery => 300002,
-            Self::Signed => 300003,
-            Self::SignFailed => 300004,
-            Self::StoredAtAgent => 300005,
-            Self::TakenFromAgent => 300006,
-            Self::SignedByProxy => 300007,
-            Self::Cancelled => 400001,
-            Self::Stranded => 400002,
-            Self::Returned => 400003,
-            Self::Refused => 400004,
-            Self::ProblemParcel => 400005,
-            Self::Unclassified => 500001,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlDeliveryPathNotifyPathActionType {
-    fn from(value: i64) -> Self {
-        match value {
-            90001 => Self::BranchAccepted,
-            90002 => Self::CourierAssigned,
-            90003 => Self::CourierReassigned,
-            90010 => Self::AwaitingPayment,
-            90011 => Self::Paid,
-            100001 => Self::PickedUp,
-            100002 => Self::PickupFailed,
-            200001 => Self::InTransit,
-            300002 => Self::OutForDelivery,
-            300003 => Self::Signed,
-            300004 => Self::SignFailed,
-            300005 => Self::StoredAtAgent,
-            300006 => Self::TakenFromAgent,
-            300007 => Self::SignedByProxy,
-            400001 => Self::Cancelled,
-            400002 => Self::Stranded,
-            400003 => Self::Returned,
-            400004 => Self::Refused,
-            400005 => Self::ProblemParcel,
-            500001 => Self::Unclassified,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlDeliveryPathNotifyPathActionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlDeliveryPathNotifyPathActionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlDeliveryPathNotifyPathActionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlDeliveryPathNotifyPathActionType`.
+    pub enum WxlDeliveryPathNotifyPathActionType {
+        /// `90001`: Before pickup: a branch took the order.
+        BranchAccepted = 90001;
+        /// `90002`: Before pickup: a courier was assigned.
+        CourierAssigned = 90002;
+        /// `90003`: Before pickup: another courier was assigned.
+        CourierReassigned = 90003;
+        /// `90010`: Before pickup: waiting for payment.
+        AwaitingPayment = 90010;
+        /// `90011`: Before pickup: paid.
+        Paid = 90011;
+        /// `100001`: Pickup succeeded.
+        PickedUp = 100001;
+        /// `100002`: Pickup failed.
+        PickupFailed = 100002;
+        /// `200001`: Transport: new tracking point.
+        InTransit = 200001;
+        /// `300002`: Delivery: on the way to the receiver.
+        OutForDelivery = 300002;
+        /// `300003`: Delivery: signed for.
+        Signed = 300003;
+        /// `300004`: Delivery: signing failed.
+        SignFailed = 300004;
+        /// `300005`: Delivery: left with a third-party parcel point.
+        StoredAtAgent = 300005;
+        /// `300006`: Delivery: taken back from the parcel point by the courier.
+        TakenFromAgent = 300006;
+        /// `300007`: Delivery: signed for on the receiver's behalf.
+        SignedByProxy = 300007;
+        /// `400001`: Exception: order cancelled.
+        Cancelled = 400001;
+        /// `400002`: Exception: parcel held up.
+        Stranded = 400002;
+        /// `400003`: Exception: parcel sent back.
+        Returned = 400003;
+        /// `400004`: Exception: refused by the receiver.
+        Refused = 400004;
+        /// `400005`: Exception: problem parcel.
+        ProblemParcel = 400005;
+        /// `500001`: Any other event.
+        Unclassified = 500001;
     }
 }
 /// The `WxlDeliveryPathNotifyPath` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryPathNotifyPath {
     /// When the event happened, Unix seconds.
@@ -290,41 +209,16 @@ impl WxlDeliveryPathNotifyPath {
             delivery_courier_phone: None,
         }
     }
-    /// Name of the pickup courier, once assigned.
-    pub fn pickup_courier_name(
-        mut self,
-        pickup_courier_name: impl Into<String>,
-    ) -> Self {
-        self.pickup_courier_name = Some(pickup_courier_name.into());
-        self
-    }
-    /// Phone of the pickup courier, once assigned.
-    pub fn pickup_courier_phone(
-        mut self,
-        pickup_courier_phone: impl Into<String>,
-    ) -> Self {
-        self.pickup_courier_phone = Some(pickup_courier_phone.into());
-        self
-    }
-    /// Name of the delivering courier, once assigned.
-    pub fn delivery_courier_name(
-        mut self,
-        delivery_courier_name: impl Into<String>,
-    ) -> Self {
-        self.delivery_courier_name = Some(delivery_courier_name.into());
-        self
-    }
-    /// Phone of the delivering courier, once assigned.
-    pub fn delivery_courier_phone(
-        mut self,
-        delivery_courier_phone: impl Into<String>,
-    ) -> Self {
-        self.delivery_courier_phone = Some(delivery_courier_phone.into());
-        self
+    crate::runtime::setters! {
+        pickup_courier_name : impl Into < String >;
+        pickup_courier_phone : impl Into < String >;
+        delivery_courier_name : impl Into < String >;
+        delivery_courier_phone : impl Into < String >;
     }
 }
 /// Parameters of [`crate::Client::wxl_delivery_path_notify`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryPathNotifyRequest {
     /// Who sent the parcel.
@@ -357,12 +251,23 @@ impl WxlDeliveryPathNotifyRequest {
     }
 }
 /// What [`crate::Client::wxl_delivery_path_notify`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryPathNotifyResponse {
     /// Whether the user is bound: 0 no, 1 yes.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exist: Option<i32>,
 }
 impl WxlDeliveryPathNotifyResponse {
@@ -370,122 +275,26 @@ impl WxlDeliveryPathNotifyResponse {
     pub fn new() -> Self {
         Self { exist: None }
     }
-    /// Whether the user is bound: 0 no, 1 yes.
-    pub fn exist(mut self, exist: i32) -> Self {
-        self.exist = Some(exist);
-        self
+    crate::runtime::setters! {
+        exist : i32;
     }
 }
-/// An error code returned by [`crate::Client::wxl_delivery_path_notify`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlDeliveryPathNotifyError {
-    /// `150004`: No carrier configuration exists for the calling account. (retry: none)
-    CarrierConfigNotFound(crate::ErrorBody),
-    /// `932001`: System error while looking the waybill up. (retry: transient)
-    ReverseLookupSystemError(crate::ErrorBody),
-    /// `932002`: Logic error while looking the waybill up. (retry: none)
-    ReverseLookupLogicError(crate::ErrorBody),
-    /// `932003`: The waybill data found by the lookup is invalid. (retry: none)
-    ReverseLookupBadData(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlDeliveryPathNotifyError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CarrierConfigNotFound(_) => "CarrierConfigNotFound",
-            Self::ReverseLookupSystemError(_) => "ReverseLookupSystemError",
-            Self::ReverseLookupLogicError(_) => "ReverseLookupLogicError",
-            Self::ReverseLookupBadData(_) => "ReverseLookupBadData",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `CarrierConfigNotFound` (150004).
-    pub fn is_carrier_config_not_found(&self) -> bool {
-        matches!(self, Self::CarrierConfigNotFound(_))
-    }
-    /// Whether this is `ReverseLookupSystemError` (932001).
-    pub fn is_reverse_lookup_system_error(&self) -> bool {
-        matches!(self, Self::ReverseLookupSystemError(_))
-    }
-    /// Whether this is `ReverseLookupLogicError` (932002).
-    pub fn is_reverse_lookup_logic_error(&self) -> bool {
-        matches!(self, Self::ReverseLookupLogicError(_))
-    }
-    /// Whether this is `ReverseLookupBadData` (932003).
-    pub fn is_reverse_lookup_bad_data(&self) -> bool {
-        matches!(self, Self::ReverseLookupBadData(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_delivery_path_notify`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlDeliveryPathNotifyError {
+        /// `150004`: No carrier configuration exists for the calling account. (retry: none)
+        CarrierConfigNotFound = 150004 => None, is_carrier_config_not_found;
+        /// `932001`: System error while looking the waybill up. (retry: transient)
+        ReverseLookupSystemError = 932001 => Transient, is_reverse_lookup_system_error;
+        /// `932002`: Logic error while looking the waybill up. (retry: none)
+        ReverseLookupLogicError = 932002 => None, is_reverse_lookup_logic_error;
+        /// `932003`: The waybill data found by the lookup is invalid. (retry: none)
+        ReverseLookupBadData = 932003 => None, is_reverse_lookup_bad_data;
     }
 }
-impl crate::ApiError for WxlDeliveryPathNotifyError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            150004 => Self::CarrierConfigNotFound(body),
-            932001 => Self::ReverseLookupSystemError(body),
-            932002 => Self::ReverseLookupLogicError(body),
-            932003 => Self::ReverseLookupBadData(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::CarrierConfigNotFound(body) => body,
-            Self::ReverseLookupSystemError(body) => body,
-            Self::ReverseLookupLogicError(body) => body,
-            Self::ReverseLookupBadData(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::CarrierConfigNotFound(_) => crate::RetryKind::None,
-            Self::ReverseLookupSystemError(_) => crate::RetryKind::Transient,
-            Self::ReverseLookupLogicError(_) => crate::RetryKind::None,
-            Self::ReverseLookupBadData(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlDeliveryPathNotifyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlDeliveryPathNotifyError {}
 impl crate::runtime::Operation for WxlDeliveryPathNotifyRequest {
     type Output = WxlDeliveryPathNotifyResponse;
     type Error = WxlDeliveryPathNotifyError;
@@ -498,7 +307,9 @@ impl crate::runtime::Operation for WxlDeliveryPathNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"create_time!\":\"int\",\"path!\":{\"object\":{\"action_msg!\":\"string\",\"action_time!\":\"int\",\"action_type!\":{\"enum\":[90001,90002,90003,90010,90011,100001,100002,200001,300002,300003,300004,300005,300006,300007,400001,400002,400003,400004,400005,500001]},\"delivery_courier_name\":\"string\",\"delivery_courier_phone\":\"string\",\"pickup_courier_name\":\"string\",\"pickup_courier_phone\":\"string\"}},\"receiver!\":{\"object\":{\"address\":\"string\",\"area!\":\"string\",\"city!\":\"string\",\"id\":\"string\",\"name!\":\"string\",\"phone\":\"string\",\"province!\":\"string\",\"street\":\"string\"}},\"sender!\":{\"object\":{\"address\":\"string\",\"area!\":\"string\",\"city!\":\"string\",\"id\":\"string\",\"name!\":\"string\",\"phone\":\"string\",\"province!\":\"string\",\"street\":\"string\"}},\"waybill_id!\":\"string\"}},\"errors\":[150004,932001,932002,932003],\"query\":{},\"response\":{\"json\":{\"exist\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -510,13 +321,14 @@ impl crate::runtime::Operation for WxlDeliveryPathNotifyRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Push a new tracking event of a waybill to the bound WeChat user (carrier side).
     ///
     /// `POST /cgi-bin/express/delivery/pathnotify` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/msgpush/api_deliverypathnotify.html)
@@ -540,7 +352,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -549,249 +361,14 @@ impl crate::Client {
     /// | 932002 | `ReverseLookupLogicError` | Logic error while looking the waybill up. | none |
     /// | 932003 | `ReverseLookupBadData` | The waybill data found by the lookup is invalid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_delivery_path_notify(
+    #[inline]
+    pub fn wxl_delivery_path_notify(
         &self,
         request: WxlDeliveryPathNotifyRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlDeliveryPathNotifyResponse,
-        crate::Error<WxlDeliveryPathNotifyError>,
+        WxlDeliveryPathNotifyError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlDeliveryPathNotify` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_DELIVERY_PATH_NOTIFY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlDeliveryPathNotify",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/pathnotify",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "sender",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "phone",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "province",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "city",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "area",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "street",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "receiver",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "phone",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "province",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "city",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "area",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "street",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "path",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "action_time",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "action_type",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[
-                                    90001, 90002, 90003, 90010, 90011, 100001, 100002, 200001,
-                                    300002, 300003, 300004, 300005, 300006, 300007, 400001,
-                                    400002, 400003, 400004, 400005, 500001,
-                                ],
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "action_msg",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "pickup_courier_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "pickup_courier_phone",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "delivery_courier_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "delivery_courier_phone",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "create_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "exist",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[150004, 932001, 932002, 932003],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_delivery_user_query`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryUserQueryRequest {
     /// Mobile number of the user.
@@ -14,55 +15,25 @@ impl WxlDeliveryUserQueryRequest {
         Self { phone: phone.into() }
     }
 }
-/// Values of `WxlDeliveryUserQueryResponseExist`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlDeliveryUserQueryResponseExist {
-    /// `0`: Not bound.
-    NotBound,
-    /// `1`: Bound.
-    Bound,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlDeliveryUserQueryResponseExist {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotBound => 0,
-            Self::Bound => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlDeliveryUserQueryResponseExist {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotBound,
-            1 => Self::Bound,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlDeliveryUserQueryResponseExist {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlDeliveryUserQueryResponseExist {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlDeliveryUserQueryResponseExist {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlDeliveryUserQueryResponseExist`.
+    pub enum WxlDeliveryUserQueryResponseExist {
+        /// `0`: Not bound.
+        NotBound = 0;
+        /// `1`: Bound.
+        Bound = 1;
     }
 }
 /// What [`crate::Client::wxl_delivery_user_query`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlDeliveryUserQueryResponse {
     /// Whether the user is bound.
@@ -74,122 +45,26 @@ impl WxlDeliveryUserQueryResponse {
     pub fn new() -> Self {
         Self { exist: None }
     }
-    /// Whether the user is bound.
-    pub fn exist(mut self, exist: WxlDeliveryUserQueryResponseExist) -> Self {
-        self.exist = Some(exist);
-        self
+    crate::runtime::setters! {
+        exist : WxlDeliveryUserQueryResponseExist;
     }
 }
-/// An error code returned by [`crate::Client::wxl_delivery_user_query`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlDeliveryUserQueryError {
-    /// `150004`: No carrier configuration exists for the calling account. (retry: none)
-    CarrierConfigNotFound(crate::ErrorBody),
-    /// `932001`: System error while looking the waybill up. (retry: transient)
-    ReverseLookupSystemError(crate::ErrorBody),
-    /// `932002`: Logic error while looking the waybill up. (retry: none)
-    ReverseLookupLogicError(crate::ErrorBody),
-    /// `932003`: The waybill data found by the lookup is invalid. (retry: none)
-    ReverseLookupBadData(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlDeliveryUserQueryError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CarrierConfigNotFound(_) => "CarrierConfigNotFound",
-            Self::ReverseLookupSystemError(_) => "ReverseLookupSystemError",
-            Self::ReverseLookupLogicError(_) => "ReverseLookupLogicError",
-            Self::ReverseLookupBadData(_) => "ReverseLookupBadData",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `CarrierConfigNotFound` (150004).
-    pub fn is_carrier_config_not_found(&self) -> bool {
-        matches!(self, Self::CarrierConfigNotFound(_))
-    }
-    /// Whether this is `ReverseLookupSystemError` (932001).
-    pub fn is_reverse_lookup_system_error(&self) -> bool {
-        matches!(self, Self::ReverseLookupSystemError(_))
-    }
-    /// Whether this is `ReverseLookupLogicError` (932002).
-    pub fn is_reverse_lookup_logic_error(&self) -> bool {
-        matches!(self, Self::ReverseLookupLogicError(_))
-    }
-    /// Whether this is `ReverseLookupBadData` (932003).
-    pub fn is_reverse_lookup_bad_data(&self) -> bool {
-        matches!(self, Self::ReverseLookupBadData(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_delivery_user_query`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlDeliveryUserQueryError {
+        /// `150004`: No carrier configuration exists for the calling account. (retry: none)
+        CarrierConfigNotFound = 150004 => None, is_carrier_config_not_found;
+        /// `932001`: System error while looking the waybill up. (retry: transient)
+        ReverseLookupSystemError = 932001 => Transient, is_reverse_lookup_system_error;
+        /// `932002`: Logic error while looking the waybill up. (retry: none)
+        ReverseLookupLogicError = 932002 => None, is_reverse_lookup_logic_error;
+        /// `932003`: The waybill data found by the lookup is invalid. (retry: none)
+        ReverseLookupBadData = 932003 => None, is_reverse_lookup_bad_data;
     }
 }
-impl crate::ApiError for WxlDeliveryUserQueryError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            150004 => Self::CarrierConfigNotFound(body),
-            932001 => Self::ReverseLookupSystemError(body),
-            932002 => Self::ReverseLookupLogicError(body),
-            932003 => Self::ReverseLookupBadData(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::CarrierConfigNotFound(body) => body,
-            Self::ReverseLookupSystemError(body) => body,
-            Self::ReverseLookupLogicError(body) => body,
-            Self::ReverseLookupBadData(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::CarrierConfigNotFound(_) => crate::RetryKind::None,
-            Self::ReverseLookupSystemError(_) => crate::RetryKind::Transient,
-            Self::ReverseLookupLogicError(_) => crate::RetryKind::None,
-            Self::ReverseLookupBadData(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlDeliveryUserQueryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlDeliveryUserQueryError {}
 impl crate::runtime::Operation for WxlDeliveryUserQueryRequest {
     type Output = WxlDeliveryUserQueryResponse;
     type Error = WxlDeliveryUserQueryError;
@@ -202,7 +77,9 @@ impl crate::runtime::Operation for WxlDeliveryUserQueryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"phone!\":\"string\"}},\"errors\":[150004,932001,932002,932003],\"query\":{},\"response\":{\"json\":{\"exist\":{\"enum\":[0,1]}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -214,13 +91,14 @@ impl crate::runtime::Operation for WxlDeliveryUserQueryRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether the user with a given mobile number has bound WeChat logistics notices (carrier side).
     ///
     /// `POST /cgi-bin/express/delivery/userquery` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/msgpush/api_deliveryuserquery.html)
@@ -238,7 +116,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -247,42 +125,14 @@ impl crate::Client {
     /// | 932002 | `ReverseLookupLogicError` | Logic error while looking the waybill up. | none |
     /// | 932003 | `ReverseLookupBadData` | The waybill data found by the lookup is invalid. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_delivery_user_query(
+    #[inline]
+    pub fn wxl_delivery_user_query(
         &self,
         request: WxlDeliveryUserQueryRequest,
-    ) -> Result<WxlDeliveryUserQueryResponse, crate::Error<WxlDeliveryUserQueryError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<
+        WxlDeliveryUserQueryResponse,
+        WxlDeliveryUserQueryError,
+    > {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlDeliveryUserQuery` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_DELIVERY_USER_QUERY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlDeliveryUserQuery",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/userquery",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "exist",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[150004, 932001, 932002, 932003],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlFollowWaybillGoodsInfoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlFollowWaybillGoodsInfoDetailListItem {
     /// Name of the item.
@@ -22,14 +29,16 @@ impl WxlFollowWaybillGoodsInfoDetailListItem {
             goods_desc: None,
         }
     }
-    /// Description shown on the item card; the goods name when absent. At most 40 Chinese characters.
-    pub fn goods_desc(mut self, goods_desc: impl Into<String>) -> Self {
-        self.goods_desc = Some(goods_desc.into());
-        self
+    crate::runtime::setters! {
+        goods_desc : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.goods_desc {
             crate::runtime::check::length(
                 parent,
@@ -43,7 +52,14 @@ impl WxlFollowWaybillGoodsInfoDetailListItem {
     }
 }
 /// The `WxlFollowWaybillGoodsInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlFollowWaybillGoodsInfo {
     /// One entry per item.
@@ -56,7 +72,11 @@ impl WxlFollowWaybillGoodsInfo {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.detail_list;
             for (index, item) in value.iter().enumerate() {
@@ -78,7 +98,8 @@ impl WxlFollowWaybillGoodsInfo {
     }
 }
 /// Parameters of [`crate::Client::wxl_follow_waybill`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlFollowWaybillRequest {
     /// OpenID of the buyer who receives the notices.
@@ -121,19 +142,17 @@ impl WxlFollowWaybillRequest {
             delivery_id: None,
         }
     }
-    /// Mobile number of the sender.
-    pub fn sender_phone(mut self, sender_phone: impl Into<String>) -> Self {
-        self.sender_phone = Some(sender_phone.into());
-        self
-    }
-    /// Carrier ID from the delivery-list call; improves recognition of the waybill number, above all for smaller carriers.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
+    crate::runtime::setters! {
+        sender_phone : impl Into < String >;
+        delivery_id : impl Into < String >;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods_info;
             let path = if parent.is_empty() {
@@ -147,7 +166,14 @@ impl WxlFollowWaybillRequest {
     }
 }
 /// What [`crate::Client::wxl_follow_waybill`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlFollowWaybillResponse {
     /// Token of the followed waybill, used by wxlQueryFollowTrace and wxlUpdateFollowWaybillGoods.
@@ -162,126 +188,24 @@ impl WxlFollowWaybillResponse {
         }
     }
 }
-/// An error code returned by [`crate::Client::wxl_follow_waybill`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlFollowWaybillError {
-    /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
-    InvalidWaybillToken(crate::ErrorBody),
-    /// `9300513`: The call limit of this API has been reached. (retry: none)
-    OutOfQuota(crate::ErrorBody),
-    /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
-    OpenidMismatch(crate::ErrorBody),
-    /// `9300559`: The waybill does not exist. (retry: none)
-    WaybillNotFound(crate::ErrorBody),
-    /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
-    UpdateLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlFollowWaybillError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidWaybillToken(_) => "InvalidWaybillToken",
-            Self::OutOfQuota(_) => "OutOfQuota",
-            Self::OpenidMismatch(_) => "OpenidMismatch",
-            Self::WaybillNotFound(_) => "WaybillNotFound",
-            Self::UpdateLimitReached(_) => "UpdateLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidWaybillToken` (9300507).
-    pub fn is_invalid_waybill_token(&self) -> bool {
-        matches!(self, Self::InvalidWaybillToken(_))
-    }
-    /// Whether this is `OutOfQuota` (9300513).
-    pub fn is_out_of_quota(&self) -> bool {
-        matches!(self, Self::OutOfQuota(_))
-    }
-    /// Whether this is `OpenidMismatch` (9300534).
-    pub fn is_openid_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidMismatch(_))
-    }
-    /// Whether this is `WaybillNotFound` (9300559).
-    pub fn is_waybill_not_found(&self) -> bool {
-        matches!(self, Self::WaybillNotFound(_))
-    }
-    /// Whether this is `UpdateLimitReached` (9300560).
-    pub fn is_update_limit_reached(&self) -> bool {
-        matches!(self, Self::UpdateLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_follow_waybill`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlFollowWaybillError {
+        /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
+        InvalidWaybillToken = 9300507 => None, is_invalid_waybill_token;
+        /// `9300513`: The call limit of this API has been reached. (retry: none)
+        OutOfQuota = 9300513 => None, is_out_of_quota;
+        /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
+        OpenidMismatch = 9300534 => None, is_openid_mismatch;
+        /// `9300559`: The waybill does not exist. (retry: none)
+        WaybillNotFound = 9300559 => None, is_waybill_not_found;
+        /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
+        UpdateLimitReached = 9300560 => None, is_update_limit_reached;
     }
 }
-impl crate::ApiError for WxlFollowWaybillError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9300507 => Self::InvalidWaybillToken(body),
-            9300513 => Self::OutOfQuota(body),
-            9300534 => Self::OpenidMismatch(body),
-            9300559 => Self::WaybillNotFound(body),
-            9300560 => Self::UpdateLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidWaybillToken(body) => body,
-            Self::OutOfQuota(body) => body,
-            Self::OpenidMismatch(body) => body,
-            Self::WaybillNotFound(body) => body,
-            Self::UpdateLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidWaybillToken(_) => crate::RetryKind::None,
-            Self::OutOfQuota(_) => crate::RetryKind::None,
-            Self::OpenidMismatch(_) => crate::RetryKind::None,
-            Self::WaybillNotFound(_) => crate::RetryKind::None,
-            Self::UpdateLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlFollowWaybillError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlFollowWaybillError {}
 impl crate::runtime::Operation for WxlFollowWaybillRequest {
     type Output = WxlFollowWaybillResponse;
     type Error = WxlFollowWaybillError;
@@ -294,7 +218,9 @@ impl crate::runtime::Operation for WxlFollowWaybillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_id\":\"string\",\"goods_info!\":{\"object\":{\"detail_list!\":{\"array\":{\"object\":{\"goods_desc\":\"string\",\"goods_img_url!\":\"string\",\"goods_name!\":\"string\"}}}}},\"openid!\":\"string\",\"order_detail_path!\":\"string\",\"receiver_phone!\":\"string\",\"sender_phone\":\"string\",\"trans_id!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"waybill_token!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -307,13 +233,14 @@ impl crate::runtime::Operation for WxlFollowWaybillRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Register a paid order's waybill so that WeChat follows it and sends the buyer logistics notices.
     ///
     /// `POST /cgi-bin/express/delivery/open_msg/follow_waybill` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-msg/api_follow_waybill.html)
@@ -342,7 +269,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -352,127 +279,11 @@ impl crate::Client {
     /// | 9300559 | `WaybillNotFound` | The waybill does not exist. | none |
     /// | 9300560 | `UpdateLimitReached` | The waybill may not be changed any more: its change limit was reached. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_follow_waybill(
+    #[inline]
+    pub fn wxl_follow_waybill(
         &self,
         request: WxlFollowWaybillRequest,
-    ) -> Result<WxlFollowWaybillResponse, crate::Error<WxlFollowWaybillError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<WxlFollowWaybillResponse, WxlFollowWaybillError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlFollowWaybill` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_FOLLOW_WAYBILL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlFollowWaybill",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/open_msg/follow_waybill",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sender_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "receiver_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goods_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "detail_list",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_img_url",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_desc",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "trans_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_detail_path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "waybill_token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
-};

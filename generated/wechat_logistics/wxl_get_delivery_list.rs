@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_get_delivery_list`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetDeliveryListRequest {}
 impl WxlGetDeliveryListRequest {
@@ -12,16 +13,30 @@ impl WxlGetDeliveryListRequest {
     }
 }
 /// The `WxlGetDeliveryListResponseDeliveryListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetDeliveryListResponseDeliveryListItem {
     /// Carrier ID, as used in delivery_id of the waybill calls.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Carrier name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_name: Option<String>,
 }
 impl WxlGetDeliveryListResponseDeliveryListItem {
@@ -32,27 +47,32 @@ impl WxlGetDeliveryListResponseDeliveryListItem {
             delivery_name: None,
         }
     }
-    /// Carrier ID, as used in delivery_id of the waybill calls.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Carrier name.
-    pub fn delivery_name(mut self, delivery_name: impl Into<String>) -> Self {
-        self.delivery_name = Some(delivery_name.into());
-        self
+    crate::runtime::setters! {
+        delivery_id : impl Into < String >;
+        delivery_name : impl Into < String >;
     }
 }
 /// What [`crate::Client::wxl_get_delivery_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetDeliveryListResponse {
     /// The carriers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_list: Option<Vec<WxlGetDeliveryListResponseDeliveryListItem>>,
     /// Number of carriers.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<u32>,
 }
 impl WxlGetDeliveryListResponse {
@@ -63,140 +83,29 @@ impl WxlGetDeliveryListResponse {
             count: None,
         }
     }
-    /// The carriers.
-    pub fn delivery_list(
-        mut self,
-        delivery_list: Vec<WxlGetDeliveryListResponseDeliveryListItem>,
-    ) -> Self {
-        self.delivery_list = Some(delivery_list);
-        self
-    }
-    /// Number of carriers.
-    pub fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
+    crate::runtime::setters! {
+        delivery_list : Vec < WxlGetDeliveryListResponseDeliveryListItem >;
+        count : u32;
     }
 }
-/// An error code returned by [`crate::Client::wxl_get_delivery_list`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlGetDeliveryListError {
-    /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
-    InvalidWaybillToken(crate::ErrorBody),
-    /// `9300513`: The call limit of this API has been reached. (retry: none)
-    OutOfQuota(crate::ErrorBody),
-    /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
-    OpenidMismatch(crate::ErrorBody),
-    /// `9300559`: The waybill does not exist. (retry: none)
-    WaybillNotFound(crate::ErrorBody),
-    /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
-    UpdateLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlGetDeliveryListError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidWaybillToken(_) => "InvalidWaybillToken",
-            Self::OutOfQuota(_) => "OutOfQuota",
-            Self::OpenidMismatch(_) => "OpenidMismatch",
-            Self::WaybillNotFound(_) => "WaybillNotFound",
-            Self::UpdateLimitReached(_) => "UpdateLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidWaybillToken` (9300507).
-    pub fn is_invalid_waybill_token(&self) -> bool {
-        matches!(self, Self::InvalidWaybillToken(_))
-    }
-    /// Whether this is `OutOfQuota` (9300513).
-    pub fn is_out_of_quota(&self) -> bool {
-        matches!(self, Self::OutOfQuota(_))
-    }
-    /// Whether this is `OpenidMismatch` (9300534).
-    pub fn is_openid_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidMismatch(_))
-    }
-    /// Whether this is `WaybillNotFound` (9300559).
-    pub fn is_waybill_not_found(&self) -> bool {
-        matches!(self, Self::WaybillNotFound(_))
-    }
-    /// Whether this is `UpdateLimitReached` (9300560).
-    pub fn is_update_limit_reached(&self) -> bool {
-        matches!(self, Self::UpdateLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_get_delivery_list`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlGetDeliveryListError {
+        /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
+        InvalidWaybillToken = 9300507 => None, is_invalid_waybill_token;
+        /// `9300513`: The call limit of this API has been reached. (retry: none)
+        OutOfQuota = 9300513 => None, is_out_of_quota;
+        /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
+        OpenidMismatch = 9300534 => None, is_openid_mismatch;
+        /// `9300559`: The waybill does not exist. (retry: none)
+        WaybillNotFound = 9300559 => None, is_waybill_not_found;
+        /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
+        UpdateLimitReached = 9300560 => None, is_update_limit_reached;
     }
 }
-impl crate::ApiError for WxlGetDeliveryListError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9300507 => Self::InvalidWaybillToken(body),
-            9300513 => Self::OutOfQuota(body),
-            9300534 => Self::OpenidMismatch(body),
-            9300559 => Self::WaybillNotFound(body),
-            9300560 => Self::UpdateLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidWaybillToken(body) => body,
-            Self::OutOfQuota(body) => body,
-            Self::OpenidMismatch(body) => body,
-            Self::WaybillNotFound(body) => body,
-            Self::UpdateLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidWaybillToken(_) => crate::RetryKind::None,
-            Self::OutOfQuota(_) => crate::RetryKind::None,
-            Self::OpenidMismatch(_) => crate::RetryKind::None,
-            Self::WaybillNotFound(_) => crate::RetryKind::None,
-            Self::UpdateLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlGetDeliveryListError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlGetDeliveryListError {}
 impl crate::runtime::Operation for WxlGetDeliveryListRequest {
     type Output = WxlGetDeliveryListResponse;
     type Error = WxlGetDeliveryListError;
@@ -209,7 +118,9 @@ impl crate::runtime::Operation for WxlGetDeliveryListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"delivery_list\":{\"array\":{\"object\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\"}}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -221,13 +132,14 @@ impl crate::runtime::Operation for WxlGetDeliveryListRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// List the carriers (and their IDs) known to the WeChat logistics query and message components.
     ///
     /// `POST /cgi-bin/express/delivery/open_msg/get_delivery_list` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-search/api_get_delivery_list.html)
@@ -252,7 +164,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -262,58 +174,11 @@ impl crate::Client {
     /// | 9300559 | `WaybillNotFound` | The waybill does not exist. | none |
     /// | 9300560 | `UpdateLimitReached` | The waybill may not be changed any more: its change limit was reached. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_get_delivery_list(
+    #[inline]
+    pub fn wxl_get_delivery_list(
         &self,
         request: WxlGetDeliveryListRequest,
-    ) -> Result<WxlGetDeliveryListResponse, crate::Error<WxlGetDeliveryListError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<WxlGetDeliveryListResponse, WxlGetDeliveryListError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlGetDeliveryList` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_GET_DELIVERY_LIST_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlGetDeliveryList",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/open_msg/get_delivery_list",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "delivery_list",
-                ty: crate::testing::contract::TypeContract::Array(
-                    &crate::testing::contract::TypeContract::Object(
-                        &[
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_id",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                            crate::testing::contract::FieldContract {
-                                name: "delivery_name",
-                                ty: crate::testing::contract::TypeContract::String,
-                                required: false,
-                                fixed: None,
-                                credential: None,
-                            },
-                        ],
-                    ),
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "count",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
-};

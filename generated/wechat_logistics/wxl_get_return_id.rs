@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_get_return_id`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetReturnIdRequest {
     /// The return ID.
@@ -16,169 +17,86 @@ impl WxlGetReturnIdRequest {
         }
     }
 }
-/// Values of `WxlGetReturnIdResponseStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlGetReturnIdResponseStatus {
-    /// `0`: The buyer has not filled in the return yet.
-    NotChosen,
-    /// `1`: A door pickup was booked.
-    DoorPickup,
-    /// `2`: The buyer sent it and entered the waybill number.
-    SelfShipped,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlGetReturnIdResponseStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotChosen => 0,
-            Self::DoorPickup => 1,
-            Self::SelfShipped => 2,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `WxlGetReturnIdResponseStatus`.
+    pub enum WxlGetReturnIdResponseStatus {
+        /// `0`: The buyer has not filled in the return yet.
+        NotChosen = 0;
+        /// `1`: A door pickup was booked.
+        DoorPickup = 1;
+        /// `2`: The buyer sent it and entered the waybill number.
+        SelfShipped = 2;
     }
 }
-impl From<i64> for WxlGetReturnIdResponseStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotChosen,
-            1 => Self::DoorPickup,
-            2 => Self::SelfShipped,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlGetReturnIdResponseStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlGetReturnIdResponseStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlGetReturnIdResponseStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `WxlGetReturnIdResponseOrderStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlGetReturnIdResponseOrderStatus {
-    /// `0`: Ordered, waiting to be collected.
-    AwaitingPickup,
-    /// `1`: Collected.
-    Collected,
-    /// `2`: In transit.
-    InTransit,
-    /// `3`: Being delivered.
-    OutForDelivery,
-    /// `4`: Signed for.
-    Signed,
-    /// `5`: Exception.
-    Exception,
-    /// `6`: Signed for on the receiver's behalf.
-    SignedByProxy,
-    /// `7`: Collection failed.
-    PickupFailed,
-    /// `8`: Signing failed (refused or out of area).
-    DeliveryFailed,
-    /// `11`: Cancelled.
-    Cancelled,
-    /// `13`: Being sent back.
-    Returning,
-    /// `14`: Sent back.
-    Returned,
-    /// `99`: Unknown.
-    Unclassified,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlGetReturnIdResponseOrderStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::AwaitingPickup => 0,
-            Self::Collected => 1,
-            Self::InTransit => 2,
-            Self::OutForDelivery => 3,
-            Self::Signed => 4,
-            Self::Exception => 5,
-            Self::SignedByProxy => 6,
-            Self::PickupFailed => 7,
-            Self::DeliveryFailed => 8,
-            Self::Cancelled => 11,
-            Self::Returning => 13,
-            Self::Returned => 14,
-            Self::Unclassified => 99,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlGetReturnIdResponseOrderStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::AwaitingPickup,
-            1 => Self::Collected,
-            2 => Self::InTransit,
-            3 => Self::OutForDelivery,
-            4 => Self::Signed,
-            5 => Self::Exception,
-            6 => Self::SignedByProxy,
-            7 => Self::PickupFailed,
-            8 => Self::DeliveryFailed,
-            11 => Self::Cancelled,
-            13 => Self::Returning,
-            14 => Self::Returned,
-            99 => Self::Unclassified,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlGetReturnIdResponseOrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlGetReturnIdResponseOrderStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlGetReturnIdResponseOrderStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlGetReturnIdResponseOrderStatus`.
+    pub enum WxlGetReturnIdResponseOrderStatus {
+        /// `0`: Ordered, waiting to be collected.
+        AwaitingPickup = 0;
+        /// `1`: Collected.
+        Collected = 1;
+        /// `2`: In transit.
+        InTransit = 2;
+        /// `3`: Being delivered.
+        OutForDelivery = 3;
+        /// `4`: Signed for.
+        Signed = 4;
+        /// `5`: Exception.
+        Exception = 5;
+        /// `6`: Signed for on the receiver's behalf.
+        SignedByProxy = 6;
+        /// `7`: Collection failed.
+        PickupFailed = 7;
+        /// `8`: Signing failed (refused or out of area).
+        DeliveryFailed = 8;
+        /// `11`: Cancelled.
+        Cancelled = 11;
+        /// `13`: Being sent back.
+        Returning = 13;
+        /// `14`: Sent back.
+        Returned = 14;
+        /// `99`: Unknown.
+        Unclassified = 99;
     }
 }
 /// What [`crate::Client::wxl_get_return_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetReturnIdResponse {
     /// How the buyer returns the goods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<WxlGetReturnIdResponseStatus>,
     /// Waybill number of the return.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub waybill_id: Option<String>,
     /// Logistics state of the return shipment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<WxlGetReturnIdResponseOrderStatus>,
     /// Carrier code.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Carrier name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_name: Option<String>,
 }
 impl WxlGetReturnIdResponse {
@@ -192,135 +110,28 @@ impl WxlGetReturnIdResponse {
             delivery_name: None,
         }
     }
-    /// How the buyer returns the goods.
-    pub fn status(mut self, status: WxlGetReturnIdResponseStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Waybill number of the return.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
-    }
-    /// Logistics state of the return shipment.
-    pub fn order_status(
-        mut self,
-        order_status: WxlGetReturnIdResponseOrderStatus,
-    ) -> Self {
-        self.order_status = Some(order_status);
-        self
-    }
-    /// Carrier code.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Carrier name.
-    pub fn delivery_name(mut self, delivery_name: impl Into<String>) -> Self {
-        self.delivery_name = Some(delivery_name.into());
-        self
+    crate::runtime::setters! {
+        status : WxlGetReturnIdResponseStatus;
+        waybill_id : impl Into < String >;
+        order_status : WxlGetReturnIdResponseOrderStatus;
+        delivery_id : impl Into < String >;
+        delivery_name : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::wxl_get_return_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlGetReturnIdError {
-    /// `-1`: Internal WeChat error; contact WeChat if it persists. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40097`: return_id is empty. (retry: none)
-    EmptyReturnId(crate::ErrorBody),
-    /// `931023`: No return waybill exists for this return ID. (retry: none)
-    ReturnNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlGetReturnIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::EmptyReturnId(_) => "EmptyReturnId",
-            Self::ReturnNotFound(_) => "ReturnNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `EmptyReturnId` (40097).
-    pub fn is_empty_return_id(&self) -> bool {
-        matches!(self, Self::EmptyReturnId(_))
-    }
-    /// Whether this is `ReturnNotFound` (931023).
-    pub fn is_return_not_found(&self) -> bool {
-        matches!(self, Self::ReturnNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_get_return_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlGetReturnIdError {
+        /// `-1`: Internal WeChat error; contact WeChat if it persists. (retry: transient)
+        SystemError = -1 => Transient, is_system_error;
+        /// `40097`: return_id is empty. (retry: none)
+        EmptyReturnId = 40097 => None, is_empty_return_id;
+        /// `931023`: No return waybill exists for this return ID. (retry: none)
+        ReturnNotFound = 931023 => None, is_return_not_found;
     }
 }
-impl crate::ApiError for WxlGetReturnIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemError(body),
-            40097 => Self::EmptyReturnId(body),
-            931023 => Self::ReturnNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::EmptyReturnId(body) => body,
-            Self::ReturnNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::EmptyReturnId(_) => crate::RetryKind::None,
-            Self::ReturnNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlGetReturnIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlGetReturnIdError {}
 impl crate::runtime::Operation for WxlGetReturnIdRequest {
     type Output = WxlGetReturnIdResponse;
     type Error = WxlGetReturnIdError;
@@ -333,7 +144,9 @@ impl crate::runtime::Operation for WxlGetReturnIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"return_id!\":\"string\"}},\"errors\":[-1,40097,931023],\"query\":{},\"response\":{\"json\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\",\"order_status\":{\"enum\":[0,1,2,3,4,5,6,7,8,11,13,14,99]},\"status\":{\"enum\":[0,1,2]},\"waybill_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -345,13 +158,14 @@ impl crate::runtime::Operation for WxlGetReturnIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read how the buyer is returning the goods and where the return shipment is.
     ///
     /// `POST /cgi-bin/express/delivery/no_worry_return/get` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-return/api_getreturnid.html)
@@ -368,7 +182,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -376,72 +190,11 @@ impl crate::Client {
     /// | 40097 | `EmptyReturnId` | return_id is empty. | none |
     /// | 931023 | `ReturnNotFound` | No return waybill exists for this return ID. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_get_return_id(
+    #[inline]
+    pub fn wxl_get_return_id(
         &self,
         request: WxlGetReturnIdRequest,
-    ) -> Result<WxlGetReturnIdResponse, crate::Error<WxlGetReturnIdError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<WxlGetReturnIdResponse, WxlGetReturnIdError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlGetReturnId` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_GET_RETURN_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlGetReturnId",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/no_worry_return/get",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "return_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "status",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1, 2]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_status",
-                ty: crate::testing::contract::TypeContract::IntEnum(
-                    &[0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 14, 99],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_name",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-1, 40097, 931023],
-};

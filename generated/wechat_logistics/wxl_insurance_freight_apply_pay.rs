@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_insurance_freight_apply_pay`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightApplyPayRequest {
     /// ID of the top-up order from wxlInsuranceFreightCreateChargeId.
@@ -15,12 +16,23 @@ impl WxlInsuranceFreightApplyPayRequest {
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_apply_pay`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightApplyPayResponse {
     /// Link to the payment page of the top-up.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_url: Option<String>,
 }
 impl WxlInsuranceFreightApplyPayResponse {
@@ -28,78 +40,18 @@ impl WxlInsuranceFreightApplyPayResponse {
     pub fn new() -> Self {
         Self { pay_url: None }
     }
-    /// Link to the payment page of the top-up.
-    pub fn pay_url(mut self, pay_url: impl Into<String>) -> Self {
-        self.pay_url = Some(pay_url.into());
-        self
+    crate::runtime::setters! {
+        pay_url : impl Into < String >;
     }
 }
-/// An error code returned by [`crate::Client::wxl_insurance_freight_apply_pay`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightApplyPayError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlInsuranceFreightApplyPayError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_insurance_freight_apply_pay`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlInsuranceFreightApplyPayError {
     }
 }
-impl crate::ApiError for WxlInsuranceFreightApplyPayError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightApplyPayError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlInsuranceFreightApplyPayError {}
 impl crate::runtime::Operation for WxlInsuranceFreightApplyPayRequest {
     type Output = WxlInsuranceFreightApplyPayResponse;
     type Error = WxlInsuranceFreightApplyPayError;
@@ -112,7 +64,9 @@ impl crate::runtime::Operation for WxlInsuranceFreightApplyPayRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"order_id!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"pay_url\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -124,13 +78,14 @@ impl crate::runtime::Operation for WxlInsuranceFreightApplyPayRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Get the payment link of a worry-free return top-up order.
     ///
     /// `POST /wxa/business/insurance_freight/applypay` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/freight/api_insurance_freight_applypay.html)
@@ -152,50 +107,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_insurance_freight_apply_pay(
+    #[inline]
+    pub fn wxl_insurance_freight_apply_pay(
         &self,
         request: WxlInsuranceFreightApplyPayRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlInsuranceFreightApplyPayResponse,
-        crate::Error<WxlInsuranceFreightApplyPayError>,
+        WxlInsuranceFreightApplyPayError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlInsuranceFreightApplyPay` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INSURANCE_FREIGHT_APPLY_PAY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlInsuranceFreightApplyPay",
-    method: "POST",
-    path: "/wxa/business/insurance_freight/applypay",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "pay_url",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

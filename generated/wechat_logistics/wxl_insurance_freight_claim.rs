@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_insurance_freight_claim`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightClaimRequest {
     /// OpenID of the buyer, as given when insuring.
@@ -30,60 +31,33 @@ impl WxlInsuranceFreightClaimRequest {
         }
     }
 }
-/// Values of `WxlInsuranceFreightClaimResponseIsHomePickUp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightClaimResponseIsHomePickUp {
-    /// `0`: Sent by the buyer.
-    No,
-    /// `1`: Collected at the door.
-    Yes,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlInsuranceFreightClaimResponseIsHomePickUp {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::No => 0,
-            Self::Yes => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlInsuranceFreightClaimResponseIsHomePickUp {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::No,
-            1 => Self::Yes,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightClaimResponseIsHomePickUp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlInsuranceFreightClaimResponseIsHomePickUp {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlInsuranceFreightClaimResponseIsHomePickUp {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlInsuranceFreightClaimResponseIsHomePickUp`.
+    pub enum WxlInsuranceFreightClaimResponseIsHomePickUp {
+        /// `0`: Sent by the buyer.
+        No = 0;
+        /// `1`: Collected at the door.
+        Yes = 1;
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_claim`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightClaimResponse {
     /// Claim report number, returned when the claim was accepted.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub report_no: Option<String>,
     /// Whether the return was collected from the buyer's door.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,86 +71,19 @@ impl WxlInsuranceFreightClaimResponse {
             is_home_pick_up: None,
         }
     }
-    /// Claim report number, returned when the claim was accepted.
-    pub fn report_no(mut self, report_no: impl Into<String>) -> Self {
-        self.report_no = Some(report_no.into());
-        self
-    }
-    /// Whether the return was collected from the buyer's door.
-    pub fn is_home_pick_up(
-        mut self,
-        is_home_pick_up: WxlInsuranceFreightClaimResponseIsHomePickUp,
-    ) -> Self {
-        self.is_home_pick_up = Some(is_home_pick_up);
-        self
+    crate::runtime::setters! {
+        report_no : impl Into < String >;
+        is_home_pick_up : WxlInsuranceFreightClaimResponseIsHomePickUp;
     }
 }
-/// An error code returned by [`crate::Client::wxl_insurance_freight_claim`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightClaimError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlInsuranceFreightClaimError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_insurance_freight_claim`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlInsuranceFreightClaimError {
     }
 }
-impl crate::ApiError for WxlInsuranceFreightClaimError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightClaimError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlInsuranceFreightClaimError {}
 impl crate::runtime::Operation for WxlInsuranceFreightClaimRequest {
     type Output = WxlInsuranceFreightClaimResponse;
     type Error = WxlInsuranceFreightClaimError;
@@ -189,7 +96,9 @@ impl crate::runtime::Operation for WxlInsuranceFreightClaimRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"order_no!\":\"string\",\"refund_company!\":\"string\",\"refund_delivery_no!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_home_pick_up\":{\"enum\":[0,1]},\"report_no\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -201,13 +110,14 @@ impl crate::runtime::Operation for WxlInsuranceFreightClaimRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// File a return-shipping claim for an insured order once the buyer sends the goods back.
     ///
     /// `POST /wxa/business/insurance_freight/claim` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/freight/api_insurance_freight_claim.html)
@@ -225,78 +135,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_insurance_freight_claim(
+    #[inline]
+    pub fn wxl_insurance_freight_claim(
         &self,
         request: WxlInsuranceFreightClaimRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlInsuranceFreightClaimResponse,
-        crate::Error<WxlInsuranceFreightClaimError>,
+        WxlInsuranceFreightClaimError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlInsuranceFreightClaim` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INSURANCE_FREIGHT_CLAIM_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlInsuranceFreightClaim",
-    method: "POST",
-    path: "/wxa/business/insurance_freight/claim",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_delivery_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "refund_company",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "report_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "is_home_pick_up",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_insurance_freight_create_charge_id`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateChargeIdRequest {
     /// Amount to top up, in fen.
@@ -15,12 +16,23 @@ impl WxlInsuranceFreightCreateChargeIdRequest {
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_create_charge_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateChargeIdResponse {
     /// ID of the top-up order.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_id: Option<u64>,
 }
 impl WxlInsuranceFreightCreateChargeIdResponse {
@@ -28,78 +40,18 @@ impl WxlInsuranceFreightCreateChargeIdResponse {
     pub fn new() -> Self {
         Self { order_id: None }
     }
-    /// ID of the top-up order.
-    pub fn order_id(mut self, order_id: u64) -> Self {
-        self.order_id = Some(order_id);
-        self
+    crate::runtime::setters! {
+        order_id : u64;
     }
 }
-/// An error code returned by [`crate::Client::wxl_insurance_freight_create_charge_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightCreateChargeIdError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlInsuranceFreightCreateChargeIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_insurance_freight_create_charge_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlInsuranceFreightCreateChargeIdError {
     }
 }
-impl crate::ApiError for WxlInsuranceFreightCreateChargeIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightCreateChargeIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlInsuranceFreightCreateChargeIdError {}
 impl crate::runtime::Operation for WxlInsuranceFreightCreateChargeIdRequest {
     type Output = WxlInsuranceFreightCreateChargeIdResponse;
     type Error = WxlInsuranceFreightCreateChargeIdError;
@@ -112,7 +64,9 @@ impl crate::runtime::Operation for WxlInsuranceFreightCreateChargeIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"quota!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"order_id\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -124,13 +78,14 @@ impl crate::runtime::Operation for WxlInsuranceFreightCreateChargeIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Create a top-up order for the worry-free return premium balance.
     ///
     /// `POST /wxa/business/insurance_freight/createchargeid` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/freight/api_insurance_freight_createchargeid.html)
@@ -151,50 +106,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_insurance_freight_create_charge_id(
+    #[inline]
+    pub fn wxl_insurance_freight_create_charge_id(
         &self,
         request: WxlInsuranceFreightCreateChargeIdRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlInsuranceFreightCreateChargeIdResponse,
-        crate::Error<WxlInsuranceFreightCreateChargeIdError>,
+        WxlInsuranceFreightCreateChargeIdError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlInsuranceFreightCreateChargeId` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INSURANCE_FREIGHT_CREATE_CHARGE_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlInsuranceFreightCreateChargeId",
-    method: "POST",
-    path: "/wxa/business/insurance_freight/createchargeid",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "quota",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "order_id",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_insurance_freight_get_summary`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightGetSummaryRequest {
     /// Start of the range, Unix seconds.
@@ -17,28 +18,51 @@ impl WxlInsuranceFreightGetSummaryRequest {
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_get_summary`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightGetSummaryResponse {
     /// Number of insured orders.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<u32>,
     /// Number of claims.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub claim_num: Option<u32>,
     /// Number of successful claims.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub claim_succ_num: Option<u32>,
     /// Current premium, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub premium: Option<i64>,
     /// Current balance of the account, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub funds: Option<i64>,
     /// True when new orders cannot be insured for system security reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,117 +80,25 @@ impl WxlInsuranceFreightGetSummaryResponse {
             need_close: None,
         }
     }
-    /// Number of insured orders.
-    pub fn total(mut self, total: u32) -> Self {
-        self.total = Some(total);
-        self
-    }
-    /// Number of claims.
-    pub fn claim_num(mut self, claim_num: u32) -> Self {
-        self.claim_num = Some(claim_num);
-        self
-    }
-    /// Number of successful claims.
-    pub fn claim_succ_num(mut self, claim_succ_num: u32) -> Self {
-        self.claim_succ_num = Some(claim_succ_num);
-        self
-    }
-    /// Current premium, in fen.
-    pub fn premium(mut self, premium: i64) -> Self {
-        self.premium = Some(premium);
-        self
-    }
-    /// Current balance of the account, in fen.
-    pub fn funds(mut self, funds: i64) -> Self {
-        self.funds = Some(funds);
-        self
-    }
-    /// True when new orders cannot be insured for system security reasons.
-    pub fn need_close(mut self, need_close: bool) -> Self {
-        self.need_close = Some(need_close);
-        self
+    crate::runtime::setters! {
+        total : u32;
+        claim_num : u32;
+        claim_succ_num : u32;
+        premium : i64;
+        funds : i64;
+        need_close : bool;
     }
 }
-/// An error code returned by [`crate::Client::wxl_insurance_freight_get_summary`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightGetSummaryError {
-    /// `-202`: Internal error; retry after a while. (retry: transient)
-    InternalError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlInsuranceFreightGetSummaryError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InternalError(_) => "InternalError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InternalError` (-202).
-    pub fn is_internal_error(&self) -> bool {
-        matches!(self, Self::InternalError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_insurance_freight_get_summary`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlInsuranceFreightGetSummaryError {
+        /// `-202`: Internal error; retry after a while. (retry: transient)
+        InternalError = -202 => Transient, is_internal_error;
     }
 }
-impl crate::ApiError for WxlInsuranceFreightGetSummaryError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -202 => Self::InternalError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InternalError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InternalError(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightGetSummaryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlInsuranceFreightGetSummaryError {}
 impl crate::runtime::Operation for WxlInsuranceFreightGetSummaryRequest {
     type Output = WxlInsuranceFreightGetSummaryResponse;
     type Error = WxlInsuranceFreightGetSummaryError;
@@ -179,7 +111,9 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetSummaryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"begin_time!\":\"int\",\"end_time!\":\"int\"}},\"errors\":[-202],\"query\":{},\"response\":{\"json\":{\"claim_num\":\"int\",\"claim_succ_num\":\"int\",\"funds\":\"int\",\"need_close\":\"bool\",\"premium\":\"int\",\"total\":\"int\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -191,13 +125,14 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetSummaryRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Summarise worry-free return policies, claims and the premium balance over a time range.
     ///
     /// `POST /wxa/business/insurance_freight/getsummary` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/freight/api_insurance_freight_getsummary.html)
@@ -215,93 +150,20 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | -202 | `InternalError` | Internal error; retry after a while. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_insurance_freight_get_summary(
+    #[inline]
+    pub fn wxl_insurance_freight_get_summary(
         &self,
         request: WxlInsuranceFreightGetSummaryRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlInsuranceFreightGetSummaryResponse,
-        crate::Error<WxlInsuranceFreightGetSummaryError>,
+        WxlInsuranceFreightGetSummaryError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlInsuranceFreightGetSummary` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INSURANCE_FREIGHT_GET_SUMMARY_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlInsuranceFreightGetSummary",
-    method: "POST",
-    path: "/wxa/business/insurance_freight/getsummary",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "begin_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "end_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "total",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "claim_num",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "claim_succ_num",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "premium",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "funds",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "need_close",
-                ty: crate::testing::contract::TypeContract::Bool,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[-202],
-};

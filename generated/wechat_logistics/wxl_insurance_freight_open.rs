@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_insurance_freight_open`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightOpenRequest {}
 impl WxlInsuranceFreightOpenRequest {
@@ -11,72 +12,14 @@ impl WxlInsuranceFreightOpenRequest {
         Self {}
     }
 }
-/// An error code returned by [`crate::Client::wxl_insurance_freight_open`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightOpenError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlInsuranceFreightOpenError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_insurance_freight_open`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlInsuranceFreightOpenError {
     }
 }
-impl crate::ApiError for WxlInsuranceFreightOpenError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightOpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlInsuranceFreightOpenError {}
 impl crate::runtime::Operation for WxlInsuranceFreightOpenRequest {
     type Output = ();
     type Error = WxlInsuranceFreightOpenError;
@@ -89,7 +32,9 @@ impl crate::runtime::Operation for WxlInsuranceFreightOpenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -101,6 +46,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightOpenRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -110,7 +56,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightOpenRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Enable worry-free return (return-shipping insurance) for the mini program.
     ///
     /// `POST /wxa/business/insurance_freight/open` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/freight/api_insurance_freight_open.html)
@@ -128,27 +74,16 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_insurance_freight_open(
+    #[inline]
+    pub fn wxl_insurance_freight_open(
         &self,
         request: WxlInsuranceFreightOpenRequest,
-    ) -> Result<(), crate::Error<WxlInsuranceFreightOpenError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), WxlInsuranceFreightOpenError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlInsuranceFreightOpen` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INSURANCE_FREIGHT_OPEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlInsuranceFreightOpen",
-    method: "POST",
-    path: "/wxa/business/insurance_freight/open",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_insurance_freight_query_open`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightQueryOpenRequest {}
 impl WxlInsuranceFreightQueryOpenRequest {
@@ -11,55 +12,25 @@ impl WxlInsuranceFreightQueryOpenRequest {
         Self {}
     }
 }
-/// Values of `WxlInsuranceFreightQueryOpenResponseIsOpen`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightQueryOpenResponseIsOpen {
-    /// `0`: Not enabled.
-    No,
-    /// `1`: Enabled.
-    Yes,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlInsuranceFreightQueryOpenResponseIsOpen {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::No => 0,
-            Self::Yes => 1,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlInsuranceFreightQueryOpenResponseIsOpen {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::No,
-            1 => Self::Yes,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightQueryOpenResponseIsOpen {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlInsuranceFreightQueryOpenResponseIsOpen {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlInsuranceFreightQueryOpenResponseIsOpen {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlInsuranceFreightQueryOpenResponseIsOpen`.
+    pub enum WxlInsuranceFreightQueryOpenResponseIsOpen {
+        /// `0`: Not enabled.
+        No = 0;
+        /// `1`: Enabled.
+        Yes = 1;
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_query_open`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightQueryOpenResponse {
     /// Whether the service is enabled.
@@ -71,81 +42,18 @@ impl WxlInsuranceFreightQueryOpenResponse {
     pub fn new() -> Self {
         Self { is_open: None }
     }
-    /// Whether the service is enabled.
-    pub fn is_open(
-        mut self,
-        is_open: WxlInsuranceFreightQueryOpenResponseIsOpen,
-    ) -> Self {
-        self.is_open = Some(is_open);
-        self
+    crate::runtime::setters! {
+        is_open : WxlInsuranceFreightQueryOpenResponseIsOpen;
     }
 }
-/// An error code returned by [`crate::Client::wxl_insurance_freight_query_open`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlInsuranceFreightQueryOpenError {
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlInsuranceFreightQueryOpenError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_insurance_freight_query_open`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlInsuranceFreightQueryOpenError {
     }
 }
-impl crate::ApiError for WxlInsuranceFreightQueryOpenError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match super::common::CommonError::from_body(body) {
-            Ok(common) => Self::Common(common),
-            Err(body) => Self::Unknown(body),
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlInsuranceFreightQueryOpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlInsuranceFreightQueryOpenError {}
 impl crate::runtime::Operation for WxlInsuranceFreightQueryOpenRequest {
     type Output = WxlInsuranceFreightQueryOpenResponse;
     type Error = WxlInsuranceFreightQueryOpenError;
@@ -158,7 +66,9 @@ impl crate::runtime::Operation for WxlInsuranceFreightQueryOpenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_open\":{\"enum\":[0,1]}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -170,13 +80,14 @@ impl crate::runtime::Operation for WxlInsuranceFreightQueryOpenRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Check whether worry-free return is enabled for the mini program.
     ///
     /// `POST /wxa/business/insurance_freight/query_open` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/freight/api_insurance_freight_query_open.html)
@@ -193,40 +104,19 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_insurance_freight_query_open(
+    #[inline]
+    pub fn wxl_insurance_freight_query_open(
         &self,
         request: WxlInsuranceFreightQueryOpenRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlInsuranceFreightQueryOpenResponse,
-        crate::Error<WxlInsuranceFreightQueryOpenError>,
+        WxlInsuranceFreightQueryOpenError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlInsuranceFreightQueryOpen` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INSURANCE_FREIGHT_QUERY_OPEN_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlInsuranceFreightQueryOpen",
-    method: "POST",
-    path: "/wxa/business/insurance_freight/query_open",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(&[]),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "is_open",
-                ty: crate::testing::contract::TypeContract::IntEnum(&[0, 1]),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[],
-};

@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_intracity_query_order`].
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderRequest {
     /// WeChat store ID; pair it with store_order_id.
@@ -24,108 +25,60 @@ impl WxlIntracityQueryOrderRequest {
             wx_order_id: None,
         }
     }
-    /// WeChat store ID; pair it with store_order_id.
-    pub fn wx_store_id(mut self, wx_store_id: impl Into<String>) -> Self {
-        self.wx_store_id = Some(wx_store_id.into());
-        self
-    }
-    /// The store's order number; pair it with wx_store_id.
-    pub fn store_order_id(mut self, store_order_id: impl Into<String>) -> Self {
-        self.store_order_id = Some(store_order_id.into());
-        self
-    }
-    /// WeChat order ID; enough on its own.
-    pub fn wx_order_id(mut self, wx_order_id: impl Into<String>) -> Self {
-        self.wx_order_id = Some(wx_order_id.into());
-        self
+    crate::runtime::setters! {
+        wx_store_id : impl Into < String >;
+        store_order_id : impl Into < String >;
+        wx_order_id : impl Into < String >;
     }
 }
-/// Values of `WxlIntracityQueryOrderResponseOrderStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlIntracityQueryOrderResponseOrderStatus {
-    /// `10000`: Order created.
-    Created,
-    /// `20000`: Cancelled by the merchant.
-    CancelledByMerchant,
-    /// `20001`: Cancelled by the carrier.
-    CancelledByCarrier,
-    /// `30000`: A rider accepted the order.
-    Accepted,
-    /// `40000`: The rider reached the store.
-    RiderAtStore,
-    /// `50000`: On its way.
-    Delivering,
-    /// `60000`: The rider gave the order back.
-    RiderWithdrew,
-    /// `70000`: Delivered.
-    Delivered,
-    /// `90000`: Delivery exception.
-    Exception,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlIntracityQueryOrderResponseOrderStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::Created => 10000,
-            Self::CancelledByMerchant => 20000,
-            Self::CancelledByCarrier => 20001,
-            Self::Accepted => 30000,
-            Self::RiderAtStore => 40000,
-            Self::Delivering => 50000,
-            Self::RiderWithdrew => 60000,
-            Self::Delivered => 70000,
-            Self::Exception => 90000,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlIntracityQueryOrderResponseOrderStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            10000 => Self::Created,
-            20000 => Self::CancelledByMerchant,
-            20001 => Self::CancelledByCarrier,
-            30000 => Self::Accepted,
-            40000 => Self::RiderAtStore,
-            50000 => Self::Delivering,
-            60000 => Self::RiderWithdrew,
-            70000 => Self::Delivered,
-            90000 => Self::Exception,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlIntracityQueryOrderResponseOrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlIntracityQueryOrderResponseOrderStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlIntracityQueryOrderResponseOrderStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlIntracityQueryOrderResponseOrderStatus`.
+    pub enum WxlIntracityQueryOrderResponseOrderStatus {
+        /// `10000`: Order created.
+        Created = 10000;
+        /// `20000`: Cancelled by the merchant.
+        CancelledByMerchant = 20000;
+        /// `20001`: Cancelled by the carrier.
+        CancelledByCarrier = 20001;
+        /// `30000`: A rider accepted the order.
+        Accepted = 30000;
+        /// `40000`: The rider reached the store.
+        RiderAtStore = 40000;
+        /// `50000`: On its way.
+        Delivering = 50000;
+        /// `60000`: The rider gave the order back.
+        RiderWithdrew = 60000;
+        /// `70000`: Delivered.
+        Delivered = 70000;
+        /// `90000`: Delivery exception.
+        Exception = 90000;
     }
 }
 /// The `WxlIntracityQueryOrderResponseTransporterInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseTransporterInfo {
     /// Rider's name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transporter_name: Option<String>,
     /// Rider's phone number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transporter_phone: Option<String>,
 }
 impl WxlIntracityQueryOrderResponseTransporterInfo {
@@ -136,44 +89,64 @@ impl WxlIntracityQueryOrderResponseTransporterInfo {
             transporter_phone: None,
         }
     }
-    /// Rider's name.
-    pub fn transporter_name(mut self, transporter_name: impl Into<String>) -> Self {
-        self.transporter_name = Some(transporter_name.into());
-        self
-    }
-    /// Rider's phone number.
-    pub fn transporter_phone(mut self, transporter_phone: impl Into<String>) -> Self {
-        self.transporter_phone = Some(transporter_phone.into());
-        self
+    crate::runtime::setters! {
+        transporter_name : impl Into < String >;
+        transporter_phone : impl Into < String >;
     }
 }
 /// The `WxlIntracityQueryOrderResponseStoreInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseStoreInfo {
     /// Store name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub store_name: Option<String>,
     /// WeChat store ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wx_store_id: Option<String>,
     /// Store address.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub address: Option<String>,
     /// Longitude.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lng: Option<f64>,
     /// Latitude.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lat: Option<f64>,
     /// Store phone number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_num: Option<String>,
 }
 impl WxlIntracityQueryOrderResponseStoreInfo {
@@ -188,60 +161,61 @@ impl WxlIntracityQueryOrderResponseStoreInfo {
             phone_num: None,
         }
     }
-    /// Store name.
-    pub fn store_name(mut self, store_name: impl Into<String>) -> Self {
-        self.store_name = Some(store_name.into());
-        self
-    }
-    /// WeChat store ID.
-    pub fn wx_store_id(mut self, wx_store_id: impl Into<String>) -> Self {
-        self.wx_store_id = Some(wx_store_id.into());
-        self
-    }
-    /// Store address.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-    /// Longitude.
-    pub fn lng(mut self, lng: f64) -> Self {
-        self.lng = Some(lng);
-        self
-    }
-    /// Latitude.
-    pub fn lat(mut self, lat: f64) -> Self {
-        self.lat = Some(lat);
-        self
-    }
-    /// Store phone number.
-    pub fn phone_num(mut self, phone_num: impl Into<String>) -> Self {
-        self.phone_num = Some(phone_num.into());
-        self
+    crate::runtime::setters! {
+        store_name : impl Into < String >;
+        wx_store_id : impl Into < String >;
+        address : impl Into < String >;
+        lng : f64;
+        lat : f64;
+        phone_num : impl Into < String >;
     }
 }
 /// The `WxlIntracityQueryOrderResponseReceiverInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseReceiverInfo {
     /// Receiver's name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub receiver_name: Option<String>,
     /// Receiver's address.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub address: Option<String>,
     /// Receiver's phone number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_num: Option<String>,
     /// Longitude.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lng: Option<f64>,
     /// Latitude.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lat: Option<f64>,
 }
 impl WxlIntracityQueryOrderResponseReceiverInfo {
@@ -255,51 +229,53 @@ impl WxlIntracityQueryOrderResponseReceiverInfo {
             lat: None,
         }
     }
-    /// Receiver's name.
-    pub fn receiver_name(mut self, receiver_name: impl Into<String>) -> Self {
-        self.receiver_name = Some(receiver_name.into());
-        self
-    }
-    /// Receiver's address.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-    /// Receiver's phone number.
-    pub fn phone_num(mut self, phone_num: impl Into<String>) -> Self {
-        self.phone_num = Some(phone_num.into());
-        self
-    }
-    /// Longitude.
-    pub fn lng(mut self, lng: f64) -> Self {
-        self.lng = Some(lng);
-        self
-    }
-    /// Latitude.
-    pub fn lat(mut self, lat: f64) -> Self {
-        self.lat = Some(lat);
-        self
+    crate::runtime::setters! {
+        receiver_name : impl Into < String >;
+        address : impl Into < String >;
+        phone_num : impl Into < String >;
+        lng : f64;
+        lat : f64;
     }
 }
 /// The `WxlIntracityQueryOrderResponseCargoInfoItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseCargoInfoItemListItem {
     /// Item name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_name: Option<String>,
     /// Item picture URL.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_pic_url: Option<String>,
     /// Number of this item (table name).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num: Option<i32>,
     /// Number of this item (example name).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_num: Option<i32>,
 }
 impl WxlIntracityQueryOrderResponseCargoInfoItemListItem {
@@ -312,50 +288,59 @@ impl WxlIntracityQueryOrderResponseCargoInfoItemListItem {
             item_num: None,
         }
     }
-    /// Item name.
-    pub fn item_name(mut self, item_name: impl Into<String>) -> Self {
-        self.item_name = Some(item_name.into());
-        self
-    }
-    /// Item picture URL.
-    pub fn item_pic_url(mut self, item_pic_url: impl Into<String>) -> Self {
-        self.item_pic_url = Some(item_pic_url.into());
-        self
-    }
-    /// Number of this item (table name).
-    pub fn num(mut self, num: i32) -> Self {
-        self.num = Some(num);
-        self
-    }
-    /// Number of this item (example name).
-    pub fn item_num(mut self, item_num: i32) -> Self {
-        self.item_num = Some(item_num);
-        self
+    crate::runtime::setters! {
+        item_name : impl Into < String >;
+        item_pic_url : impl Into < String >;
+        num : i32;
+        item_num : i32;
     }
 }
 /// The `WxlIntracityQueryOrderResponseCargoInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseCargoInfo {
     /// Name of the goods.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cargo_name: Option<String>,
     /// Total weight in grams.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cargo_weight: Option<i64>,
     /// Total price in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cargo_price: Option<i64>,
     /// Kind of goods (see the notes).
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cargo_type: Option<i32>,
     /// Number of items.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cargo_num: Option<i32>,
     /// The items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -373,122 +358,162 @@ impl WxlIntracityQueryOrderResponseCargoInfo {
             item_list: None,
         }
     }
-    /// Name of the goods.
-    pub fn cargo_name(mut self, cargo_name: impl Into<String>) -> Self {
-        self.cargo_name = Some(cargo_name.into());
-        self
-    }
-    /// Total weight in grams.
-    pub fn cargo_weight(mut self, cargo_weight: i64) -> Self {
-        self.cargo_weight = Some(cargo_weight);
-        self
-    }
-    /// Total price in fen.
-    pub fn cargo_price(mut self, cargo_price: i64) -> Self {
-        self.cargo_price = Some(cargo_price);
-        self
-    }
-    /// Kind of goods (see the notes).
-    pub fn cargo_type(mut self, cargo_type: i32) -> Self {
-        self.cargo_type = Some(cargo_type);
-        self
-    }
-    /// Number of items.
-    pub fn cargo_num(mut self, cargo_num: i32) -> Self {
-        self.cargo_num = Some(cargo_num);
-        self
-    }
-    /// The items.
-    pub fn item_list(
-        mut self,
-        item_list: Vec<WxlIntracityQueryOrderResponseCargoInfoItemListItem>,
-    ) -> Self {
-        self.item_list = Some(item_list);
-        self
+    crate::runtime::setters! {
+        cargo_name : impl Into < String >;
+        cargo_weight : i64;
+        cargo_price : i64;
+        cargo_type : i32;
+        cargo_num : i32;
+        item_list : Vec < WxlIntracityQueryOrderResponseCargoInfoItemListItem >;
     }
 }
 /// What [`crate::Client::wxl_intracity_query_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponse {
     /// WeChat order ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wx_order_id: Option<String>,
     /// The store's order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub store_order_id: Option<String>,
     /// WeChat store ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wx_store_id: Option<String>,
     /// State of the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<WxlIntracityQueryOrderResponseOrderStatus>,
     /// AppID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub appid: Option<String>,
     /// OpenID of the receiving user.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_openid: Option<String>,
     /// Carrier ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_trans_id: Option<String>,
     /// The carrier's order number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_no: Option<String>,
     /// Distance in metres.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_float")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_float",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub distance: Option<f64>,
     /// Fee actually paid, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub actualfee: Option<i64>,
     /// Penalty, in fen.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deductfee: Option<i64>,
     /// When the order was placed, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// When a rider accepted it, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept_time: Option<i64>,
     /// When it was delivered, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finish_time: Option<i64>,
     /// When the rider picked it up, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fetch_time: Option<i64>,
     /// When it was cancelled, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cancel_time: Option<i64>,
     /// Expected delivery time, Unix seconds.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expected_finish_time: Option<i64>,
     /// Pickup code, checked by the merchant.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fetch_code: Option<String>,
     /// Receipt code, checked by the receiver.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recv_code: Option<String>,
     /// Order sequence number for the rider.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_seq: Option<String>,
     /// The rider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -533,472 +558,93 @@ impl WxlIntracityQueryOrderResponse {
             cargo_info: None,
         }
     }
-    /// WeChat order ID.
-    pub fn wx_order_id(mut self, wx_order_id: impl Into<String>) -> Self {
-        self.wx_order_id = Some(wx_order_id.into());
-        self
-    }
-    /// The store's order number.
-    pub fn store_order_id(mut self, store_order_id: impl Into<String>) -> Self {
-        self.store_order_id = Some(store_order_id.into());
-        self
-    }
-    /// WeChat store ID.
-    pub fn wx_store_id(mut self, wx_store_id: impl Into<String>) -> Self {
-        self.wx_store_id = Some(wx_store_id.into());
-        self
-    }
-    /// State of the order.
-    pub fn order_status(
-        mut self,
-        order_status: WxlIntracityQueryOrderResponseOrderStatus,
-    ) -> Self {
-        self.order_status = Some(order_status);
-        self
-    }
-    /// AppID.
-    pub fn appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
-    }
-    /// OpenID of the receiving user.
-    pub fn user_openid(mut self, user_openid: impl Into<String>) -> Self {
-        self.user_openid = Some(user_openid.into());
-        self
-    }
-    /// Carrier ID.
-    pub fn service_trans_id(mut self, service_trans_id: impl Into<String>) -> Self {
-        self.service_trans_id = Some(service_trans_id.into());
-        self
-    }
-    /// The carrier's order number.
-    pub fn delivery_no(mut self, delivery_no: impl Into<String>) -> Self {
-        self.delivery_no = Some(delivery_no.into());
-        self
-    }
-    /// Distance in metres.
-    pub fn distance(mut self, distance: f64) -> Self {
-        self.distance = Some(distance);
-        self
-    }
-    /// Fee actually paid, in fen.
-    pub fn actualfee(mut self, actualfee: i64) -> Self {
-        self.actualfee = Some(actualfee);
-        self
-    }
-    /// Penalty, in fen.
-    pub fn deductfee(mut self, deductfee: i64) -> Self {
-        self.deductfee = Some(deductfee);
-        self
-    }
-    /// When the order was placed, Unix seconds.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// When a rider accepted it, Unix seconds.
-    pub fn accept_time(mut self, accept_time: i64) -> Self {
-        self.accept_time = Some(accept_time);
-        self
-    }
-    /// When it was delivered, Unix seconds.
-    pub fn finish_time(mut self, finish_time: i64) -> Self {
-        self.finish_time = Some(finish_time);
-        self
-    }
-    /// When the rider picked it up, Unix seconds.
-    pub fn fetch_time(mut self, fetch_time: i64) -> Self {
-        self.fetch_time = Some(fetch_time);
-        self
-    }
-    /// When it was cancelled, Unix seconds.
-    pub fn cancel_time(mut self, cancel_time: i64) -> Self {
-        self.cancel_time = Some(cancel_time);
-        self
-    }
-    /// Expected delivery time, Unix seconds.
-    pub fn expected_finish_time(mut self, expected_finish_time: i64) -> Self {
-        self.expected_finish_time = Some(expected_finish_time);
-        self
-    }
-    /// Pickup code, checked by the merchant.
-    pub fn fetch_code(mut self, fetch_code: impl Into<String>) -> Self {
-        self.fetch_code = Some(fetch_code.into());
-        self
-    }
-    /// Receipt code, checked by the receiver.
-    pub fn recv_code(mut self, recv_code: impl Into<String>) -> Self {
-        self.recv_code = Some(recv_code.into());
-        self
-    }
-    /// Order sequence number for the rider.
-    pub fn order_seq(mut self, order_seq: impl Into<String>) -> Self {
-        self.order_seq = Some(order_seq.into());
-        self
-    }
-    /// The rider.
-    pub fn transporter_info(
-        mut self,
-        transporter_info: WxlIntracityQueryOrderResponseTransporterInfo,
-    ) -> Self {
-        self.transporter_info = Some(transporter_info);
-        self
-    }
-    /// The store.
-    pub fn store_info(
-        mut self,
-        store_info: WxlIntracityQueryOrderResponseStoreInfo,
-    ) -> Self {
-        self.store_info = Some(store_info);
-        self
-    }
-    /// The receiver.
-    pub fn receiver_info(
-        mut self,
-        receiver_info: WxlIntracityQueryOrderResponseReceiverInfo,
-    ) -> Self {
-        self.receiver_info = Some(receiver_info);
-        self
-    }
-    /// The goods.
-    pub fn cargo_info(
-        mut self,
-        cargo_info: WxlIntracityQueryOrderResponseCargoInfo,
-    ) -> Self {
-        self.cargo_info = Some(cargo_info);
-        self
+    crate::runtime::setters! {
+        wx_order_id : impl Into < String >;
+        store_order_id : impl Into < String >;
+        wx_store_id : impl Into < String >;
+        order_status : WxlIntracityQueryOrderResponseOrderStatus;
+        appid : impl Into < String >;
+        user_openid : impl Into < String >;
+        service_trans_id : impl Into < String >;
+        delivery_no : impl Into < String >;
+        distance : f64;
+        actualfee : i64;
+        deductfee : i64;
+        create_time : i64;
+        accept_time : i64;
+        finish_time : i64;
+        fetch_time : i64;
+        cancel_time : i64;
+        expected_finish_time : i64;
+        fetch_code : impl Into < String >;
+        recv_code : impl Into < String >;
+        order_seq : impl Into < String >;
+        transporter_info : WxlIntracityQueryOrderResponseTransporterInfo;
+        store_info : WxlIntracityQueryOrderResponseStoreInfo;
+        receiver_info : WxlIntracityQueryOrderResponseReceiverInfo;
+        cargo_info : WxlIntracityQueryOrderResponseCargoInfo;
     }
 }
-/// An error code returned by [`crate::Client::wxl_intracity_query_order`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlIntracityQueryOrderError {
-    /// `48001`: The mini program lacks same-city delivery permission; enable 同城配送 on the admin site. (retry: none)
-    IntracityNotEnabled(crate::ErrorBody),
-    /// `61007`: The mini program has not granted permission set 51 to the calling third-party platform. (retry: none)
-    ComponentNotAuthorized(crate::ErrorBody),
-    /// `934000`: Another logic error; see errmsg. (retry: none)
-    LogicError(crate::ErrorBody),
-    /// `934001`: A request parameter is wrong; errmsg gives details. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `934002`: The order already exists and is being processed; do not add it again. (retry: none)
-    OrderInProgress(crate::ErrorBody),
-    /// `934003`: The carrier ID is wrong. (retry: none)
-    InvalidServiceTransId(crate::ErrorBody),
-    /// `934005`: The carrier failed to pre-create the order. (retry: none)
-    CarrierPreCreateFailed(crate::ErrorBody),
-    /// `934006`: The store has deliveries under way, so no refund yet; wait until they finish. (retry: none)
-    OrdersInTransit(crate::ErrorBody),
-    /// `934007`: The order is not under way. (retry: none)
-    OrderNotInTransit(crate::ErrorBody),
-    /// `934008`: The store ID does not belong to this AppID. (retry: none)
-    StoreAppIdMismatch(crate::ErrorBody),
-    /// `934009`: The store's city is not supported. (retry: none)
-    CityNotSupported(crate::ErrorBody),
-    /// `934010`: A store with this out_store_id exists; use another one. (retry: none)
-    DuplicateStore(crate::ErrorBody),
-    /// `934011`: The request signature is missing or wrong; these calls need WeChat's server API signing. (retry: none)
-    SignatureError(crate::ErrorBody),
-    /// `934012`: The appid does not match the access token. (retry: none)
-    AppIdTokenMismatch(crate::ErrorBody),
-    /// `934013`: The store's balance is too low to place the order. (retry: none)
-    InsufficientBalance(crate::ErrorBody),
-    /// `934014`: The carrier returned an invalid amount. (retry: none)
-    CarrierInvalidAmount(crate::ErrorBody),
-    /// `934015`: Deducting the balance failed. (retry: transient)
-    BalanceDeductionFailed(crate::ErrorBody),
-    /// `934016`: The order does not exist. (retry: none)
-    OrderNotFound(crate::ErrorBody),
-    /// `934017`: The order is in a state that cannot be cancelled. (retry: none)
-    OrderNotCancellable(crate::ErrorBody),
-    /// `934018`: The order was already cancelled. (retry: none)
-    OrderAlreadyCancelled(crate::ErrorBody),
-    /// `934019`: The address is outside the carrier's range (in the SF sandbox: the fixed test receiver was not used). (retry: none)
-    OutOfDeliveryRange(crate::ErrorBody),
-    /// `934020`: The goods are too heavy. (retry: none)
-    CargoOverweight(crate::ErrorBody),
-    /// `934021`: The store does not exist. (retry: none)
-    StoreNotFound(crate::ErrorBody),
-    /// `934022`: Personal (individual) accounts may not use this service. (retry: none)
-    PersonalAccountNotAllowed(crate::ErrorBody),
-    /// `934023`: Only regular mini programs may use this service. (retry: none)
-    NotRegularMiniProgram(crate::ErrorBody),
-    /// `934999`: Internal system error. (retry: transient)
-    InternalError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlIntracityQueryOrderError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::IntracityNotEnabled(_) => "IntracityNotEnabled",
-            Self::ComponentNotAuthorized(_) => "ComponentNotAuthorized",
-            Self::LogicError(_) => "LogicError",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::OrderInProgress(_) => "OrderInProgress",
-            Self::InvalidServiceTransId(_) => "InvalidServiceTransId",
-            Self::CarrierPreCreateFailed(_) => "CarrierPreCreateFailed",
-            Self::OrdersInTransit(_) => "OrdersInTransit",
-            Self::OrderNotInTransit(_) => "OrderNotInTransit",
-            Self::StoreAppIdMismatch(_) => "StoreAppIdMismatch",
-            Self::CityNotSupported(_) => "CityNotSupported",
-            Self::DuplicateStore(_) => "DuplicateStore",
-            Self::SignatureError(_) => "SignatureError",
-            Self::AppIdTokenMismatch(_) => "AppIdTokenMismatch",
-            Self::InsufficientBalance(_) => "InsufficientBalance",
-            Self::CarrierInvalidAmount(_) => "CarrierInvalidAmount",
-            Self::BalanceDeductionFailed(_) => "BalanceDeductionFailed",
-            Self::OrderNotFound(_) => "OrderNotFound",
-            Self::OrderNotCancellable(_) => "OrderNotCancellable",
-            Self::OrderAlreadyCancelled(_) => "OrderAlreadyCancelled",
-            Self::OutOfDeliveryRange(_) => "OutOfDeliveryRange",
-            Self::CargoOverweight(_) => "CargoOverweight",
-            Self::StoreNotFound(_) => "StoreNotFound",
-            Self::PersonalAccountNotAllowed(_) => "PersonalAccountNotAllowed",
-            Self::NotRegularMiniProgram(_) => "NotRegularMiniProgram",
-            Self::InternalError(_) => "InternalError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `IntracityNotEnabled` (48001).
-    pub fn is_intracity_not_enabled(&self) -> bool {
-        matches!(self, Self::IntracityNotEnabled(_))
-    }
-    /// Whether this is `ComponentNotAuthorized` (61007).
-    pub fn is_component_not_authorized(&self) -> bool {
-        matches!(self, Self::ComponentNotAuthorized(_))
-    }
-    /// Whether this is `LogicError` (934000).
-    pub fn is_logic_error(&self) -> bool {
-        matches!(self, Self::LogicError(_))
-    }
-    /// Whether this is `InvalidParams` (934001).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `OrderInProgress` (934002).
-    pub fn is_order_in_progress(&self) -> bool {
-        matches!(self, Self::OrderInProgress(_))
-    }
-    /// Whether this is `InvalidServiceTransId` (934003).
-    pub fn is_invalid_service_trans_id(&self) -> bool {
-        matches!(self, Self::InvalidServiceTransId(_))
-    }
-    /// Whether this is `CarrierPreCreateFailed` (934005).
-    pub fn is_carrier_pre_create_failed(&self) -> bool {
-        matches!(self, Self::CarrierPreCreateFailed(_))
-    }
-    /// Whether this is `OrdersInTransit` (934006).
-    pub fn is_orders_in_transit(&self) -> bool {
-        matches!(self, Self::OrdersInTransit(_))
-    }
-    /// Whether this is `OrderNotInTransit` (934007).
-    pub fn is_order_not_in_transit(&self) -> bool {
-        matches!(self, Self::OrderNotInTransit(_))
-    }
-    /// Whether this is `StoreAppIdMismatch` (934008).
-    pub fn is_store_app_id_mismatch(&self) -> bool {
-        matches!(self, Self::StoreAppIdMismatch(_))
-    }
-    /// Whether this is `CityNotSupported` (934009).
-    pub fn is_city_not_supported(&self) -> bool {
-        matches!(self, Self::CityNotSupported(_))
-    }
-    /// Whether this is `DuplicateStore` (934010).
-    pub fn is_duplicate_store(&self) -> bool {
-        matches!(self, Self::DuplicateStore(_))
-    }
-    /// Whether this is `SignatureError` (934011).
-    pub fn is_signature_error(&self) -> bool {
-        matches!(self, Self::SignatureError(_))
-    }
-    /// Whether this is `AppIdTokenMismatch` (934012).
-    pub fn is_app_id_token_mismatch(&self) -> bool {
-        matches!(self, Self::AppIdTokenMismatch(_))
-    }
-    /// Whether this is `InsufficientBalance` (934013).
-    pub fn is_insufficient_balance(&self) -> bool {
-        matches!(self, Self::InsufficientBalance(_))
-    }
-    /// Whether this is `CarrierInvalidAmount` (934014).
-    pub fn is_carrier_invalid_amount(&self) -> bool {
-        matches!(self, Self::CarrierInvalidAmount(_))
-    }
-    /// Whether this is `BalanceDeductionFailed` (934015).
-    pub fn is_balance_deduction_failed(&self) -> bool {
-        matches!(self, Self::BalanceDeductionFailed(_))
-    }
-    /// Whether this is `OrderNotFound` (934016).
-    pub fn is_order_not_found(&self) -> bool {
-        matches!(self, Self::OrderNotFound(_))
-    }
-    /// Whether this is `OrderNotCancellable` (934017).
-    pub fn is_order_not_cancellable(&self) -> bool {
-        matches!(self, Self::OrderNotCancellable(_))
-    }
-    /// Whether this is `OrderAlreadyCancelled` (934018).
-    pub fn is_order_already_cancelled(&self) -> bool {
-        matches!(self, Self::OrderAlreadyCancelled(_))
-    }
-    /// Whether this is `OutOfDeliveryRange` (934019).
-    pub fn is_out_of_delivery_range(&self) -> bool {
-        matches!(self, Self::OutOfDeliveryRange(_))
-    }
-    /// Whether this is `CargoOverweight` (934020).
-    pub fn is_cargo_overweight(&self) -> bool {
-        matches!(self, Self::CargoOverweight(_))
-    }
-    /// Whether this is `StoreNotFound` (934021).
-    pub fn is_store_not_found(&self) -> bool {
-        matches!(self, Self::StoreNotFound(_))
-    }
-    /// Whether this is `PersonalAccountNotAllowed` (934022).
-    pub fn is_personal_account_not_allowed(&self) -> bool {
-        matches!(self, Self::PersonalAccountNotAllowed(_))
-    }
-    /// Whether this is `NotRegularMiniProgram` (934023).
-    pub fn is_not_regular_mini_program(&self) -> bool {
-        matches!(self, Self::NotRegularMiniProgram(_))
-    }
-    /// Whether this is `InternalError` (934999).
-    pub fn is_internal_error(&self) -> bool {
-        matches!(self, Self::InternalError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_intracity_query_order`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlIntracityQueryOrderError {
+        /// `48001`: The mini program lacks same-city delivery permission; enable 同城配送 on the admin site. (retry: none)
+        IntracityNotEnabled = 48001 => None, is_intracity_not_enabled;
+        /// `61007`: The mini program has not granted permission set 51 to the calling third-party platform. (retry: none)
+        ComponentNotAuthorized = 61007 => None, is_component_not_authorized;
+        /// `934000`: Another logic error; see errmsg. (retry: none)
+        LogicError = 934000 => None, is_logic_error;
+        /// `934001`: A request parameter is wrong; errmsg gives details. (retry: none)
+        InvalidParams = 934001 => None, is_invalid_params;
+        /// `934002`: The order already exists and is being processed; do not add it again. (retry: none)
+        OrderInProgress = 934002 => None, is_order_in_progress;
+        /// `934003`: The carrier ID is wrong. (retry: none)
+        InvalidServiceTransId = 934003 => None, is_invalid_service_trans_id;
+        /// `934005`: The carrier failed to pre-create the order. (retry: none)
+        CarrierPreCreateFailed = 934005 => None, is_carrier_pre_create_failed;
+        /// `934006`: The store has deliveries under way, so no refund yet; wait until they finish. (retry: none)
+        OrdersInTransit = 934006 => None, is_orders_in_transit;
+        /// `934007`: The order is not under way. (retry: none)
+        OrderNotInTransit = 934007 => None, is_order_not_in_transit;
+        /// `934008`: The store ID does not belong to this AppID. (retry: none)
+        StoreAppIdMismatch = 934008 => None, is_store_app_id_mismatch;
+        /// `934009`: The store's city is not supported. (retry: none)
+        CityNotSupported = 934009 => None, is_city_not_supported;
+        /// `934010`: A store with this out_store_id exists; use another one. (retry: none)
+        DuplicateStore = 934010 => None, is_duplicate_store;
+        /// `934011`: The request signature is missing or wrong; these calls need WeChat's server API signing. (retry: none)
+        SignatureError = 934011 => None, is_signature_error;
+        /// `934012`: The appid does not match the access token. (retry: none)
+        AppIdTokenMismatch = 934012 => None, is_app_id_token_mismatch;
+        /// `934013`: The store's balance is too low to place the order. (retry: none)
+        InsufficientBalance = 934013 => None, is_insufficient_balance;
+        /// `934014`: The carrier returned an invalid amount. (retry: none)
+        CarrierInvalidAmount = 934014 => None, is_carrier_invalid_amount;
+        /// `934015`: Deducting the balance failed. (retry: transient)
+        BalanceDeductionFailed = 934015 => Transient, is_balance_deduction_failed;
+        /// `934016`: The order does not exist. (retry: none)
+        OrderNotFound = 934016 => None, is_order_not_found;
+        /// `934017`: The order is in a state that cannot be cancelled. (retry: none)
+        OrderNotCancellable = 934017 => None, is_order_not_cancellable;
+        /// `934018`: The order was already cancelled. (retry: none)
+        OrderAlreadyCancelled = 934018 => None, is_order_already_cancelled;
+        /// `934019`: The address is outside the carrier's range (in the SF sandbox: the fixed test receiver was not used). (retry: none)
+        OutOfDeliveryRange = 934019 => None, is_out_of_delivery_range;
+        /// `934020`: The goods are too heavy. (retry: none)
+        CargoOverweight = 934020 => None, is_cargo_overweight;
+        /// `934021`: The store does not exist. (retry: none)
+        StoreNotFound = 934021 => None, is_store_not_found;
+        /// `934022`: Personal (individual) accounts may not use this service. (retry: none)
+        PersonalAccountNotAllowed = 934022 => None, is_personal_account_not_allowed;
+        /// `934023`: Only regular mini programs may use this service. (retry: none)
+        NotRegularMiniProgram = 934023 => None, is_not_regular_mini_program;
+        /// `934999`: Internal system error. (retry: transient)
+        InternalError = 934999 => Transient, is_internal_error;
     }
 }
-impl crate::ApiError for WxlIntracityQueryOrderError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            48001 => Self::IntracityNotEnabled(body),
-            61007 => Self::ComponentNotAuthorized(body),
-            934000 => Self::LogicError(body),
-            934001 => Self::InvalidParams(body),
-            934002 => Self::OrderInProgress(body),
-            934003 => Self::InvalidServiceTransId(body),
-            934005 => Self::CarrierPreCreateFailed(body),
-            934006 => Self::OrdersInTransit(body),
-            934007 => Self::OrderNotInTransit(body),
-            934008 => Self::StoreAppIdMismatch(body),
-            934009 => Self::CityNotSupported(body),
-            934010 => Self::DuplicateStore(body),
-            934011 => Self::SignatureError(body),
-            934012 => Self::AppIdTokenMismatch(body),
-            934013 => Self::InsufficientBalance(body),
-            934014 => Self::CarrierInvalidAmount(body),
-            934015 => Self::BalanceDeductionFailed(body),
-            934016 => Self::OrderNotFound(body),
-            934017 => Self::OrderNotCancellable(body),
-            934018 => Self::OrderAlreadyCancelled(body),
-            934019 => Self::OutOfDeliveryRange(body),
-            934020 => Self::CargoOverweight(body),
-            934021 => Self::StoreNotFound(body),
-            934022 => Self::PersonalAccountNotAllowed(body),
-            934023 => Self::NotRegularMiniProgram(body),
-            934999 => Self::InternalError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::IntracityNotEnabled(body) => body,
-            Self::ComponentNotAuthorized(body) => body,
-            Self::LogicError(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::OrderInProgress(body) => body,
-            Self::InvalidServiceTransId(body) => body,
-            Self::CarrierPreCreateFailed(body) => body,
-            Self::OrdersInTransit(body) => body,
-            Self::OrderNotInTransit(body) => body,
-            Self::StoreAppIdMismatch(body) => body,
-            Self::CityNotSupported(body) => body,
-            Self::DuplicateStore(body) => body,
-            Self::SignatureError(body) => body,
-            Self::AppIdTokenMismatch(body) => body,
-            Self::InsufficientBalance(body) => body,
-            Self::CarrierInvalidAmount(body) => body,
-            Self::BalanceDeductionFailed(body) => body,
-            Self::OrderNotFound(body) => body,
-            Self::OrderNotCancellable(body) => body,
-            Self::OrderAlreadyCancelled(body) => body,
-            Self::OutOfDeliveryRange(body) => body,
-            Self::CargoOverweight(body) => body,
-            Self::StoreNotFound(body) => body,
-            Self::PersonalAccountNotAllowed(body) => body,
-            Self::NotRegularMiniProgram(body) => body,
-            Self::InternalError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::IntracityNotEnabled(_) => crate::RetryKind::None,
-            Self::ComponentNotAuthorized(_) => crate::RetryKind::None,
-            Self::LogicError(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::OrderInProgress(_) => crate::RetryKind::None,
-            Self::InvalidServiceTransId(_) => crate::RetryKind::None,
-            Self::CarrierPreCreateFailed(_) => crate::RetryKind::None,
-            Self::OrdersInTransit(_) => crate::RetryKind::None,
-            Self::OrderNotInTransit(_) => crate::RetryKind::None,
-            Self::StoreAppIdMismatch(_) => crate::RetryKind::None,
-            Self::CityNotSupported(_) => crate::RetryKind::None,
-            Self::DuplicateStore(_) => crate::RetryKind::None,
-            Self::SignatureError(_) => crate::RetryKind::None,
-            Self::AppIdTokenMismatch(_) => crate::RetryKind::None,
-            Self::InsufficientBalance(_) => crate::RetryKind::None,
-            Self::CarrierInvalidAmount(_) => crate::RetryKind::None,
-            Self::BalanceDeductionFailed(_) => crate::RetryKind::Transient,
-            Self::OrderNotFound(_) => crate::RetryKind::None,
-            Self::OrderNotCancellable(_) => crate::RetryKind::None,
-            Self::OrderAlreadyCancelled(_) => crate::RetryKind::None,
-            Self::OutOfDeliveryRange(_) => crate::RetryKind::None,
-            Self::CargoOverweight(_) => crate::RetryKind::None,
-            Self::StoreNotFound(_) => crate::RetryKind::None,
-            Self::PersonalAccountNotAllowed(_) => crate::RetryKind::None,
-            Self::NotRegularMiniProgram(_) => crate::RetryKind::None,
-            Self::InternalError(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlIntracityQueryOrderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlIntracityQueryOrderError {}
 impl crate::runtime::Operation for WxlIntracityQueryOrderRequest {
     type Output = WxlIntracityQueryOrderResponse;
     type Error = WxlIntracityQueryOrderError;
@@ -1011,7 +657,9 @@ impl crate::runtime::Operation for WxlIntracityQueryOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"store_order_id\":\"string\",\"wx_order_id\":\"string\",\"wx_store_id\":\"string\"}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":{\"json\":{\"accept_time\":\"int\",\"actualfee\":\"int\",\"appid\":\"string\",\"cancel_time\":\"int\",\"cargo_info\":{\"object\":{\"cargo_name\":\"string\",\"cargo_num\":\"int\",\"cargo_price\":\"int\",\"cargo_type\":\"int\",\"cargo_weight\":\"int\",\"item_list\":{\"array\":{\"object\":{\"item_name\":\"string\",\"item_num\":\"int\",\"item_pic_url\":\"string\",\"num\":\"int\"}}}}},\"create_time\":\"int\",\"deductfee\":\"int\",\"delivery_no\":\"string\",\"distance\":\"float\",\"expected_finish_time\":\"int\",\"fetch_code\":\"string\",\"fetch_time\":\"int\",\"finish_time\":\"int\",\"order_seq\":\"string\",\"order_status\":{\"enum\":[10000,20000,20001,30000,40000,50000,60000,70000,90000]},\"receiver_info\":{\"object\":{\"address\":\"string\",\"lat\":\"float\",\"lng\":\"float\",\"phone_num\":\"string\",\"receiver_name\":\"string\"}},\"recv_code\":\"string\",\"service_trans_id\":\"string\",\"store_info\":{\"object\":{\"address\":\"string\",\"lat\":\"float\",\"lng\":\"float\",\"phone_num\":\"string\",\"store_name\":\"string\",\"wx_store_id\":\"string\"}},\"store_order_id\":\"string\",\"transporter_info\":{\"object\":{\"transporter_name\":\"string\",\"transporter_phone\":\"string\"}},\"user_openid\":\"string\",\"wx_order_id\":\"string\",\"wx_store_id\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -1023,13 +671,14 @@ impl crate::runtime::Operation for WxlIntracityQueryOrderRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the state and details of a same-city delivery order.
     ///
     /// `POST /cgi-bin/express/intracity/queryorder` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/same_city_distribution/api_intracity_queryorder.html)
@@ -1066,7 +715,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -1097,404 +746,14 @@ impl crate::Client {
     /// | 934023 | `NotRegularMiniProgram` | Only regular mini programs may use this service. | none |
     /// | 934999 | `InternalError` | Internal system error. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_intracity_query_order(
+    #[inline]
+    pub fn wxl_intracity_query_order(
         &self,
         request: WxlIntracityQueryOrderRequest,
-    ) -> Result<
+    ) -> impl crate::runtime::Call<
         WxlIntracityQueryOrderResponse,
-        crate::Error<WxlIntracityQueryOrderError>,
+        WxlIntracityQueryOrderError,
     > {
-        self.execute(request).await
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlIntracityQueryOrder` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INTRACITY_QUERY_ORDER_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlIntracityQueryOrder",
-    method: "POST",
-    path: "/cgi-bin/express/intracity/queryorder",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "wx_store_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "store_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wx_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "wx_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "store_order_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "wx_store_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_status",
-                ty: crate::testing::contract::TypeContract::IntEnum(
-                    &[10000, 20000, 20001, 30000, 40000, 50000, 60000, 70000, 90000],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "appid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "user_openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "service_trans_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_no",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "distance",
-                ty: crate::testing::contract::TypeContract::Float,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "actualfee",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "deductfee",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "create_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "accept_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "finish_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "fetch_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cancel_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "expected_finish_time",
-                ty: crate::testing::contract::TypeContract::Int,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "fetch_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "recv_code",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_seq",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "transporter_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "transporter_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "transporter_phone",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "store_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "store_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "wx_store_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "lng",
-                            ty: crate::testing::contract::TypeContract::Float,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "lat",
-                            ty: crate::testing::contract::TypeContract::Float,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "phone_num",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "receiver_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "receiver_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "phone_num",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "lng",
-                            ty: crate::testing::contract::TypeContract::Float,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "lat",
-                            ty: crate::testing::contract::TypeContract::Float,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "cargo_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "cargo_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cargo_weight",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cargo_price",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cargo_type",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "cargo_num",
-                            ty: crate::testing::contract::TypeContract::Int,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "item_list",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "item_name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "item_pic_url",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "num",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "item_num",
-                                            ty: crate::testing::contract::TypeContract::Int,
-                                            required: false,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[
-        48001, 61007, 934000, 934001, 934002, 934003, 934005, 934006, 934007, 934008,
-        934009, 934010, 934011, 934012, 934013, 934014, 934015, 934016, 934017, 934018,
-        934019, 934020, 934021, 934022, 934023, 934999,
-    ],
-};

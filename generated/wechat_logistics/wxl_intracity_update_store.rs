@@ -2,7 +2,15 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlIntracityUpdateStoreKeys` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreKeys {
     /// WeChat store ID.
@@ -20,117 +28,38 @@ impl WxlIntracityUpdateStoreKeys {
             out_store_id: None,
         }
     }
-    /// WeChat store ID.
-    pub fn wx_store_id(mut self, wx_store_id: impl Into<String>) -> Self {
-        self.wx_store_id = Some(wx_store_id.into());
-        self
-    }
-    /// The merchant's store number.
-    pub fn out_store_id(mut self, out_store_id: impl Into<String>) -> Self {
-        self.out_store_id = Some(out_store_id.into());
-        self
+    crate::runtime::setters! {
+        wx_store_id : impl Into < String >;
+        out_store_id : impl Into < String >;
     }
 }
-/// Values of `WxlIntracityUpdateStoreContentOrderPattern`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlIntracityUpdateStoreContentOrderPattern {
-    /// `1`: Cheapest carrier first.
-    PriceFirst,
-    /// `2`: The carrier in service_trans_prefer first.
-    CarrierFirst,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlIntracityUpdateStoreContentOrderPattern {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::PriceFirst => 1,
-            Self::CarrierFirst => 2,
-            Self::Other(value) => *value,
-        }
+crate::runtime::int_enum! {
+    /// Values of `WxlIntracityUpdateStoreContentOrderPattern`.
+    pub enum WxlIntracityUpdateStoreContentOrderPattern {
+        /// `1`: Cheapest carrier first.
+        PriceFirst = 1;
+        /// `2`: The carrier in service_trans_prefer first.
+        CarrierFirst = 2;
     }
 }
-impl From<i64> for WxlIntracityUpdateStoreContentOrderPattern {
-    fn from(value: i64) -> Self {
-        match value {
-            1 => Self::PriceFirst,
-            2 => Self::CarrierFirst,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlIntracityUpdateStoreContentOrderPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlIntracityUpdateStoreContentOrderPattern {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlIntracityUpdateStoreContentOrderPattern {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-    }
-}
-/// Values of `WxlIntracityUpdateStoreContentServiceTransPrefer`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlIntracityUpdateStoreContentServiceTransPrefer {
-    /// `DADA`: 达达.
-    Dada,
-    /// `SFTC`: 顺丰同城 (SF same-city).
-    Sftc,
-    /// A value this version of the specs does not list.
-    Other(String),
-}
-impl WxlIntracityUpdateStoreContentServiceTransPrefer {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Dada => "DADA",
-            Self::Sftc => "SFTC",
-            Self::Other(value) => value,
-        }
-    }
-}
-impl From<&str> for WxlIntracityUpdateStoreContentServiceTransPrefer {
-    fn from(value: &str) -> Self {
-        match value {
-            "DADA" => Self::Dada,
-            "SFTC" => Self::Sftc,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for WxlIntracityUpdateStoreContentServiceTransPrefer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for WxlIntracityUpdateStoreContentServiceTransPrefer {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlIntracityUpdateStoreContentServiceTransPrefer {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from(value.as_ref()))
+crate::runtime::string_enum! {
+    /// Values of `WxlIntracityUpdateStoreContentServiceTransPrefer`.
+    pub enum WxlIntracityUpdateStoreContentServiceTransPrefer {
+        /// `DADA`: 达达.
+        Dada = "DADA";
+        /// `SFTC`: 顺丰同城 (SF same-city).
+        Sftc = "SFTC";
     }
 }
 /// The `WxlIntracityUpdateStoreContentAddressInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreContentAddressInfo {
     /// Province, autonomous region or municipality.
@@ -173,14 +102,20 @@ impl WxlIntracityUpdateStoreContentAddressInfo {
             phone: phone.into(),
         }
     }
-    /// Street (街道).
-    pub fn street(mut self, street: impl Into<String>) -> Self {
-        self.street = Some(street.into());
-        self
+    crate::runtime::setters! {
+        street : impl Into < String >;
     }
 }
 /// The `WxlIntracityUpdateStoreContent` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreContent {
     /// Store name.
@@ -206,38 +141,16 @@ impl WxlIntracityUpdateStoreContent {
             address_info: None,
         }
     }
-    /// Store name.
-    pub fn store_name(mut self, store_name: impl Into<String>) -> Self {
-        self.store_name = Some(store_name.into());
-        self
-    }
-    /// Carrier preference.
-    pub fn order_pattern(
-        mut self,
-        order_pattern: WxlIntracityUpdateStoreContentOrderPattern,
-    ) -> Self {
-        self.order_pattern = Some(order_pattern);
-        self
-    }
-    /// Preferred carrier; required when order_pattern is 2.
-    pub fn service_trans_prefer(
-        mut self,
-        service_trans_prefer: WxlIntracityUpdateStoreContentServiceTransPrefer,
-    ) -> Self {
-        self.service_trans_prefer = Some(service_trans_prefer);
-        self
-    }
-    /// Store address.
-    pub fn address_info(
-        mut self,
-        address_info: WxlIntracityUpdateStoreContentAddressInfo,
-    ) -> Self {
-        self.address_info = Some(address_info);
-        self
+    crate::runtime::setters! {
+        store_name : impl Into < String >;
+        order_pattern : WxlIntracityUpdateStoreContentOrderPattern;
+        service_trans_prefer : WxlIntracityUpdateStoreContentServiceTransPrefer;
+        address_info : WxlIntracityUpdateStoreContentAddressInfo;
     }
 }
 /// Parameters of [`crate::Client::wxl_intracity_update_store`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreRequest {
     /// Which store to change; give one of the two IDs.
@@ -254,336 +167,66 @@ impl WxlIntracityUpdateStoreRequest {
         Self { keys, content }
     }
 }
-/// An error code returned by [`crate::Client::wxl_intracity_update_store`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlIntracityUpdateStoreError {
-    /// `48001`: The mini program lacks same-city delivery permission; enable 同城配送 on the admin site. (retry: none)
-    IntracityNotEnabled(crate::ErrorBody),
-    /// `61007`: The mini program has not granted permission set 51 to the calling third-party platform. (retry: none)
-    ComponentNotAuthorized(crate::ErrorBody),
-    /// `934000`: Another logic error; see errmsg. (retry: none)
-    LogicError(crate::ErrorBody),
-    /// `934001`: A request parameter is wrong; errmsg gives details. (retry: none)
-    InvalidParams(crate::ErrorBody),
-    /// `934002`: The order already exists and is being processed; do not add it again. (retry: none)
-    OrderInProgress(crate::ErrorBody),
-    /// `934003`: The carrier ID is wrong. (retry: none)
-    InvalidServiceTransId(crate::ErrorBody),
-    /// `934005`: The carrier failed to pre-create the order. (retry: none)
-    CarrierPreCreateFailed(crate::ErrorBody),
-    /// `934006`: The store has deliveries under way, so no refund yet; wait until they finish. (retry: none)
-    OrdersInTransit(crate::ErrorBody),
-    /// `934007`: The order is not under way. (retry: none)
-    OrderNotInTransit(crate::ErrorBody),
-    /// `934008`: The store ID does not belong to this AppID. (retry: none)
-    StoreAppIdMismatch(crate::ErrorBody),
-    /// `934009`: The store's city is not supported. (retry: none)
-    CityNotSupported(crate::ErrorBody),
-    /// `934010`: A store with this out_store_id exists; use another one. (retry: none)
-    DuplicateStore(crate::ErrorBody),
-    /// `934011`: The request signature is missing or wrong; these calls need WeChat's server API signing. (retry: none)
-    SignatureError(crate::ErrorBody),
-    /// `934012`: The appid does not match the access token. (retry: none)
-    AppIdTokenMismatch(crate::ErrorBody),
-    /// `934013`: The store's balance is too low to place the order. (retry: none)
-    InsufficientBalance(crate::ErrorBody),
-    /// `934014`: The carrier returned an invalid amount. (retry: none)
-    CarrierInvalidAmount(crate::ErrorBody),
-    /// `934015`: Deducting the balance failed. (retry: transient)
-    BalanceDeductionFailed(crate::ErrorBody),
-    /// `934016`: The order does not exist. (retry: none)
-    OrderNotFound(crate::ErrorBody),
-    /// `934017`: The order is in a state that cannot be cancelled. (retry: none)
-    OrderNotCancellable(crate::ErrorBody),
-    /// `934018`: The order was already cancelled. (retry: none)
-    OrderAlreadyCancelled(crate::ErrorBody),
-    /// `934019`: The address is outside the carrier's range (in the SF sandbox: the fixed test receiver was not used). (retry: none)
-    OutOfDeliveryRange(crate::ErrorBody),
-    /// `934020`: The goods are too heavy. (retry: none)
-    CargoOverweight(crate::ErrorBody),
-    /// `934021`: The store does not exist. (retry: none)
-    StoreNotFound(crate::ErrorBody),
-    /// `934022`: Personal (individual) accounts may not use this service. (retry: none)
-    PersonalAccountNotAllowed(crate::ErrorBody),
-    /// `934023`: Only regular mini programs may use this service. (retry: none)
-    NotRegularMiniProgram(crate::ErrorBody),
-    /// `934999`: Internal system error. (retry: transient)
-    InternalError(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlIntracityUpdateStoreError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::IntracityNotEnabled(_) => "IntracityNotEnabled",
-            Self::ComponentNotAuthorized(_) => "ComponentNotAuthorized",
-            Self::LogicError(_) => "LogicError",
-            Self::InvalidParams(_) => "InvalidParams",
-            Self::OrderInProgress(_) => "OrderInProgress",
-            Self::InvalidServiceTransId(_) => "InvalidServiceTransId",
-            Self::CarrierPreCreateFailed(_) => "CarrierPreCreateFailed",
-            Self::OrdersInTransit(_) => "OrdersInTransit",
-            Self::OrderNotInTransit(_) => "OrderNotInTransit",
-            Self::StoreAppIdMismatch(_) => "StoreAppIdMismatch",
-            Self::CityNotSupported(_) => "CityNotSupported",
-            Self::DuplicateStore(_) => "DuplicateStore",
-            Self::SignatureError(_) => "SignatureError",
-            Self::AppIdTokenMismatch(_) => "AppIdTokenMismatch",
-            Self::InsufficientBalance(_) => "InsufficientBalance",
-            Self::CarrierInvalidAmount(_) => "CarrierInvalidAmount",
-            Self::BalanceDeductionFailed(_) => "BalanceDeductionFailed",
-            Self::OrderNotFound(_) => "OrderNotFound",
-            Self::OrderNotCancellable(_) => "OrderNotCancellable",
-            Self::OrderAlreadyCancelled(_) => "OrderAlreadyCancelled",
-            Self::OutOfDeliveryRange(_) => "OutOfDeliveryRange",
-            Self::CargoOverweight(_) => "CargoOverweight",
-            Self::StoreNotFound(_) => "StoreNotFound",
-            Self::PersonalAccountNotAllowed(_) => "PersonalAccountNotAllowed",
-            Self::NotRegularMiniProgram(_) => "NotRegularMiniProgram",
-            Self::InternalError(_) => "InternalError",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `IntracityNotEnabled` (48001).
-    pub fn is_intracity_not_enabled(&self) -> bool {
-        matches!(self, Self::IntracityNotEnabled(_))
-    }
-    /// Whether this is `ComponentNotAuthorized` (61007).
-    pub fn is_component_not_authorized(&self) -> bool {
-        matches!(self, Self::ComponentNotAuthorized(_))
-    }
-    /// Whether this is `LogicError` (934000).
-    pub fn is_logic_error(&self) -> bool {
-        matches!(self, Self::LogicError(_))
-    }
-    /// Whether this is `InvalidParams` (934001).
-    pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
-    }
-    /// Whether this is `OrderInProgress` (934002).
-    pub fn is_order_in_progress(&self) -> bool {
-        matches!(self, Self::OrderInProgress(_))
-    }
-    /// Whether this is `InvalidServiceTransId` (934003).
-    pub fn is_invalid_service_trans_id(&self) -> bool {
-        matches!(self, Self::InvalidServiceTransId(_))
-    }
-    /// Whether this is `CarrierPreCreateFailed` (934005).
-    pub fn is_carrier_pre_create_failed(&self) -> bool {
-        matches!(self, Self::CarrierPreCreateFailed(_))
-    }
-    /// Whether this is `OrdersInTransit` (934006).
-    pub fn is_orders_in_transit(&self) -> bool {
-        matches!(self, Self::OrdersInTransit(_))
-    }
-    /// Whether this is `OrderNotInTransit` (934007).
-    pub fn is_order_not_in_transit(&self) -> bool {
-        matches!(self, Self::OrderNotInTransit(_))
-    }
-    /// Whether this is `StoreAppIdMismatch` (934008).
-    pub fn is_store_app_id_mismatch(&self) -> bool {
-        matches!(self, Self::StoreAppIdMismatch(_))
-    }
-    /// Whether this is `CityNotSupported` (934009).
-    pub fn is_city_not_supported(&self) -> bool {
-        matches!(self, Self::CityNotSupported(_))
-    }
-    /// Whether this is `DuplicateStore` (934010).
-    pub fn is_duplicate_store(&self) -> bool {
-        matches!(self, Self::DuplicateStore(_))
-    }
-    /// Whether this is `SignatureError` (934011).
-    pub fn is_signature_error(&self) -> bool {
-        matches!(self, Self::SignatureError(_))
-    }
-    /// Whether this is `AppIdTokenMismatch` (934012).
-    pub fn is_app_id_token_mismatch(&self) -> bool {
-        matches!(self, Self::AppIdTokenMismatch(_))
-    }
-    /// Whether this is `InsufficientBalance` (934013).
-    pub fn is_insufficient_balance(&self) -> bool {
-        matches!(self, Self::InsufficientBalance(_))
-    }
-    /// Whether this is `CarrierInvalidAmount` (934014).
-    pub fn is_carrier_invalid_amount(&self) -> bool {
-        matches!(self, Self::CarrierInvalidAmount(_))
-    }
-    /// Whether this is `BalanceDeductionFailed` (934015).
-    pub fn is_balance_deduction_failed(&self) -> bool {
-        matches!(self, Self::BalanceDeductionFailed(_))
-    }
-    /// Whether this is `OrderNotFound` (934016).
-    pub fn is_order_not_found(&self) -> bool {
-        matches!(self, Self::OrderNotFound(_))
-    }
-    /// Whether this is `OrderNotCancellable` (934017).
-    pub fn is_order_not_cancellable(&self) -> bool {
-        matches!(self, Self::OrderNotCancellable(_))
-    }
-    /// Whether this is `OrderAlreadyCancelled` (934018).
-    pub fn is_order_already_cancelled(&self) -> bool {
-        matches!(self, Self::OrderAlreadyCancelled(_))
-    }
-    /// Whether this is `OutOfDeliveryRange` (934019).
-    pub fn is_out_of_delivery_range(&self) -> bool {
-        matches!(self, Self::OutOfDeliveryRange(_))
-    }
-    /// Whether this is `CargoOverweight` (934020).
-    pub fn is_cargo_overweight(&self) -> bool {
-        matches!(self, Self::CargoOverweight(_))
-    }
-    /// Whether this is `StoreNotFound` (934021).
-    pub fn is_store_not_found(&self) -> bool {
-        matches!(self, Self::StoreNotFound(_))
-    }
-    /// Whether this is `PersonalAccountNotAllowed` (934022).
-    pub fn is_personal_account_not_allowed(&self) -> bool {
-        matches!(self, Self::PersonalAccountNotAllowed(_))
-    }
-    /// Whether this is `NotRegularMiniProgram` (934023).
-    pub fn is_not_regular_mini_program(&self) -> bool {
-        matches!(self, Self::NotRegularMiniProgram(_))
-    }
-    /// Whether this is `InternalError` (934999).
-    pub fn is_internal_error(&self) -> bool {
-        matches!(self, Self::InternalError(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_intracity_update_store`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlIntracityUpdateStoreError {
+        /// `48001`: The mini program lacks same-city delivery permission; enable 同城配送 on the admin site. (retry: none)
+        IntracityNotEnabled = 48001 => None, is_intracity_not_enabled;
+        /// `61007`: The mini program has not granted permission set 51 to the calling third-party platform. (retry: none)
+        ComponentNotAuthorized = 61007 => None, is_component_not_authorized;
+        /// `934000`: Another logic error; see errmsg. (retry: none)
+        LogicError = 934000 => None, is_logic_error;
+        /// `934001`: A request parameter is wrong; errmsg gives details. (retry: none)
+        InvalidParams = 934001 => None, is_invalid_params;
+        /// `934002`: The order already exists and is being processed; do not add it again. (retry: none)
+        OrderInProgress = 934002 => None, is_order_in_progress;
+        /// `934003`: The carrier ID is wrong. (retry: none)
+        InvalidServiceTransId = 934003 => None, is_invalid_service_trans_id;
+        /// `934005`: The carrier failed to pre-create the order. (retry: none)
+        CarrierPreCreateFailed = 934005 => None, is_carrier_pre_create_failed;
+        /// `934006`: The store has deliveries under way, so no refund yet; wait until they finish. (retry: none)
+        OrdersInTransit = 934006 => None, is_orders_in_transit;
+        /// `934007`: The order is not under way. (retry: none)
+        OrderNotInTransit = 934007 => None, is_order_not_in_transit;
+        /// `934008`: The store ID does not belong to this AppID. (retry: none)
+        StoreAppIdMismatch = 934008 => None, is_store_app_id_mismatch;
+        /// `934009`: The store's city is not supported. (retry: none)
+        CityNotSupported = 934009 => None, is_city_not_supported;
+        /// `934010`: A store with this out_store_id exists; use another one. (retry: none)
+        DuplicateStore = 934010 => None, is_duplicate_store;
+        /// `934011`: The request signature is missing or wrong; these calls need WeChat's server API signing. (retry: none)
+        SignatureError = 934011 => None, is_signature_error;
+        /// `934012`: The appid does not match the access token. (retry: none)
+        AppIdTokenMismatch = 934012 => None, is_app_id_token_mismatch;
+        /// `934013`: The store's balance is too low to place the order. (retry: none)
+        InsufficientBalance = 934013 => None, is_insufficient_balance;
+        /// `934014`: The carrier returned an invalid amount. (retry: none)
+        CarrierInvalidAmount = 934014 => None, is_carrier_invalid_amount;
+        /// `934015`: Deducting the balance failed. (retry: transient)
+        BalanceDeductionFailed = 934015 => Transient, is_balance_deduction_failed;
+        /// `934016`: The order does not exist. (retry: none)
+        OrderNotFound = 934016 => None, is_order_not_found;
+        /// `934017`: The order is in a state that cannot be cancelled. (retry: none)
+        OrderNotCancellable = 934017 => None, is_order_not_cancellable;
+        /// `934018`: The order was already cancelled. (retry: none)
+        OrderAlreadyCancelled = 934018 => None, is_order_already_cancelled;
+        /// `934019`: The address is outside the carrier's range (in the SF sandbox: the fixed test receiver was not used). (retry: none)
+        OutOfDeliveryRange = 934019 => None, is_out_of_delivery_range;
+        /// `934020`: The goods are too heavy. (retry: none)
+        CargoOverweight = 934020 => None, is_cargo_overweight;
+        /// `934021`: The store does not exist. (retry: none)
+        StoreNotFound = 934021 => None, is_store_not_found;
+        /// `934022`: Personal (individual) accounts may not use this service. (retry: none)
+        PersonalAccountNotAllowed = 934022 => None, is_personal_account_not_allowed;
+        /// `934023`: Only regular mini programs may use this service. (retry: none)
+        NotRegularMiniProgram = 934023 => None, is_not_regular_mini_program;
+        /// `934999`: Internal system error. (retry: transient)
+        InternalError = 934999 => Transient, is_internal_error;
     }
 }
-impl crate::ApiError for WxlIntracityUpdateStoreError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            48001 => Self::IntracityNotEnabled(body),
-            61007 => Self::ComponentNotAuthorized(body),
-            934000 => Self::LogicError(body),
-            934001 => Self::InvalidParams(body),
-            934002 => Self::OrderInProgress(body),
-            934003 => Self::InvalidServiceTransId(body),
-            934005 => Self::CarrierPreCreateFailed(body),
-            934006 => Self::OrdersInTransit(body),
-            934007 => Self::OrderNotInTransit(body),
-            934008 => Self::StoreAppIdMismatch(body),
-            934009 => Self::CityNotSupported(body),
-            934010 => Self::DuplicateStore(body),
-            934011 => Self::SignatureError(body),
-            934012 => Self::AppIdTokenMismatch(body),
-            934013 => Self::InsufficientBalance(body),
-            934014 => Self::CarrierInvalidAmount(body),
-            934015 => Self::BalanceDeductionFailed(body),
-            934016 => Self::OrderNotFound(body),
-            934017 => Self::OrderNotCancellable(body),
-            934018 => Self::OrderAlreadyCancelled(body),
-            934019 => Self::OutOfDeliveryRange(body),
-            934020 => Self::CargoOverweight(body),
-            934021 => Self::StoreNotFound(body),
-            934022 => Self::PersonalAccountNotAllowed(body),
-            934023 => Self::NotRegularMiniProgram(body),
-            934999 => Self::InternalError(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::IntracityNotEnabled(body) => body,
-            Self::ComponentNotAuthorized(body) => body,
-            Self::LogicError(body) => body,
-            Self::InvalidParams(body) => body,
-            Self::OrderInProgress(body) => body,
-            Self::InvalidServiceTransId(body) => body,
-            Self::CarrierPreCreateFailed(body) => body,
-            Self::OrdersInTransit(body) => body,
-            Self::OrderNotInTransit(body) => body,
-            Self::StoreAppIdMismatch(body) => body,
-            Self::CityNotSupported(body) => body,
-            Self::DuplicateStore(body) => body,
-            Self::SignatureError(body) => body,
-            Self::AppIdTokenMismatch(body) => body,
-            Self::InsufficientBalance(body) => body,
-            Self::CarrierInvalidAmount(body) => body,
-            Self::BalanceDeductionFailed(body) => body,
-            Self::OrderNotFound(body) => body,
-            Self::OrderNotCancellable(body) => body,
-            Self::OrderAlreadyCancelled(body) => body,
-            Self::OutOfDeliveryRange(body) => body,
-            Self::CargoOverweight(body) => body,
-            Self::StoreNotFound(body) => body,
-            Self::PersonalAccountNotAllowed(body) => body,
-            Self::NotRegularMiniProgram(body) => body,
-            Self::InternalError(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::IntracityNotEnabled(_) => crate::RetryKind::None,
-            Self::ComponentNotAuthorized(_) => crate::RetryKind::None,
-            Self::LogicError(_) => crate::RetryKind::None,
-            Self::InvalidParams(_) => crate::RetryKind::None,
-            Self::OrderInProgress(_) => crate::RetryKind::None,
-            Self::InvalidServiceTransId(_) => crate::RetryKind::None,
-            Self::CarrierPreCreateFailed(_) => crate::RetryKind::None,
-            Self::OrdersInTransit(_) => crate::RetryKind::None,
-            Self::OrderNotInTransit(_) => crate::RetryKind::None,
-            Self::StoreAppIdMismatch(_) => crate::RetryKind::None,
-            Self::CityNotSupported(_) => crate::RetryKind::None,
-            Self::DuplicateStore(_) => crate::RetryKind::None,
-            Self::SignatureError(_) => crate::RetryKind::None,
-            Self::AppIdTokenMismatch(_) => crate::RetryKind::None,
-            Self::InsufficientBalance(_) => crate::RetryKind::None,
-            Self::CarrierInvalidAmount(_) => crate::RetryKind::None,
-            Self::BalanceDeductionFailed(_) => crate::RetryKind::Transient,
-            Self::OrderNotFound(_) => crate::RetryKind::None,
-            Self::OrderNotCancellable(_) => crate::RetryKind::None,
-            Self::OrderAlreadyCancelled(_) => crate::RetryKind::None,
-            Self::OutOfDeliveryRange(_) => crate::RetryKind::None,
-            Self::CargoOverweight(_) => crate::RetryKind::None,
-            Self::StoreNotFound(_) => crate::RetryKind::None,
-            Self::PersonalAccountNotAllowed(_) => crate::RetryKind::None,
-            Self::NotRegularMiniProgram(_) => crate::RetryKind::None,
-            Self::InternalError(_) => crate::RetryKind::Transient,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlIntracityUpdateStoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlIntracityUpdateStoreError {}
 impl crate::runtime::Operation for WxlIntracityUpdateStoreRequest {
     type Output = ();
     type Error = WxlIntracityUpdateStoreError;
@@ -596,7 +239,9 @@ impl crate::runtime::Operation for WxlIntracityUpdateStoreRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"content!\":{\"object\":{\"address_info\":{\"object\":{\"area!\":\"string\",\"city!\":\"string\",\"house!\":\"string\",\"lat!\":\"float\",\"lng!\":\"float\",\"phone!\":\"string\",\"province!\":\"string\",\"street\":\"string\"}},\"order_pattern\":{\"enum\":[1,2]},\"service_trans_prefer\":{\"enum\":[\"DADA\",\"SFTC\"]},\"store_name\":\"string\"}},\"keys!\":{\"object\":{\"out_store_id\":\"string\",\"wx_store_id\":\"string\"}}}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -608,6 +253,7 @@ impl crate::runtime::Operation for WxlIntracityUpdateStoreRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -617,7 +263,7 @@ impl crate::runtime::Operation for WxlIntracityUpdateStoreRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Change the name, address or carrier preference of a same-city delivery store.
     ///
     /// `POST /cgi-bin/express/intracity/updatestore` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/same_city_distribution/api_intracity_updatestore.html)
@@ -645,7 +291,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -676,152 +322,11 @@ impl crate::Client {
     /// | 934023 | `NotRegularMiniProgram` | Only regular mini programs may use this service. | none |
     /// | 934999 | `InternalError` | Internal system error. | transient |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_intracity_update_store(
+    #[inline]
+    pub fn wxl_intracity_update_store(
         &self,
         request: WxlIntracityUpdateStoreRequest,
-    ) -> Result<(), crate::Error<WxlIntracityUpdateStoreError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), WxlIntracityUpdateStoreError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlIntracityUpdateStore` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_INTRACITY_UPDATE_STORE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlIntracityUpdateStore",
-    method: "POST",
-    path: "/cgi-bin/express/intracity/updatestore",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "keys",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "wx_store_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "out_store_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "content",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "store_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "order_pattern",
-                            ty: crate::testing::contract::TypeContract::IntEnum(&[1, 2]),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "service_trans_prefer",
-                            ty: crate::testing::contract::TypeContract::StrEnum(
-                                &["DADA", "SFTC"],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "address_info",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "province",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "city",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "area",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "street",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "house",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "lat",
-                                        ty: crate::testing::contract::TypeContract::Float,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "lng",
-                                        ty: crate::testing::contract::TypeContract::Float,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                    crate::testing::contract::FieldContract {
-                                        name: "phone",
-                                        ty: crate::testing::contract::TypeContract::String,
-                                        required: true,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[
-        48001, 61007, 934000, 934001, 934002, 934003, 934005, 934006, 934007, 934008,
-        934009, 934010, 934011, 934012, 934013, 934014, 934015, 934016, 934017, 934018,
-        934019, 934020, 934021, 934022, 934023, 934999,
-    ],
-};

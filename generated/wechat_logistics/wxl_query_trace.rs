@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_query_trace`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceRequest {
     /// Token returned when the waybill was registered.
@@ -19,89 +20,50 @@ impl WxlQueryTraceRequest {
             openid: None,
         }
     }
-    /// OpenID of the buyer.
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
+    crate::runtime::setters! {
+        openid : impl Into < String >;
     }
 }
-/// Values of `WxlQueryTraceResponseWaybillInfoStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WxlQueryTraceResponseWaybillInfoStatus {
-    /// `0`: The waybill does not exist or has not been collected.
-    NotFoundOrNotCollected,
-    /// `1`: Picked up by the courier.
-    Collected,
-    /// `2`: On its way.
-    InTransit,
-    /// `3`: Being delivered.
-    OutForDelivery,
-    /// `4`: Signed for by the receiver.
-    Signed,
-    /// `5`: Something went wrong.
-    Exception,
-    /// `6`: Signed for on the receiver's behalf.
-    SignedByProxy,
-    /// A value this version of the specs does not list.
-    Other(i64),
-}
-impl WxlQueryTraceResponseWaybillInfoStatus {
-    /// The value on the wire.
-    pub fn value(&self) -> i64 {
-        match self {
-            Self::NotFoundOrNotCollected => 0,
-            Self::Collected => 1,
-            Self::InTransit => 2,
-            Self::OutForDelivery => 3,
-            Self::Signed => 4,
-            Self::Exception => 5,
-            Self::SignedByProxy => 6,
-            Self::Other(value) => *value,
-        }
-    }
-}
-impl From<i64> for WxlQueryTraceResponseWaybillInfoStatus {
-    fn from(value: i64) -> Self {
-        match value {
-            0 => Self::NotFoundOrNotCollected,
-            1 => Self::Collected,
-            2 => Self::InTransit,
-            3 => Self::OutForDelivery,
-            4 => Self::Signed,
-            5 => Self::Exception,
-            6 => Self::SignedByProxy,
-            other => Self::Other(other),
-        }
-    }
-}
-impl std::fmt::Display for WxlQueryTraceResponseWaybillInfoStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.value())
-    }
-}
-impl serde::Serialize for WxlQueryTraceResponseWaybillInfoStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i64(self.value())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WxlQueryTraceResponseWaybillInfoStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
+crate::runtime::int_enum! {
+    /// Values of `WxlQueryTraceResponseWaybillInfoStatus`.
+    pub enum WxlQueryTraceResponseWaybillInfoStatus {
+        /// `0`: The waybill does not exist or has not been collected.
+        NotFoundOrNotCollected = 0;
+        /// `1`: Picked up by the courier.
+        Collected = 1;
+        /// `2`: On its way.
+        InTransit = 2;
+        /// `3`: Being delivered.
+        OutForDelivery = 3;
+        /// `4`: Signed for by the receiver.
+        Signed = 4;
+        /// `5`: Something went wrong.
+        Exception = 5;
+        /// `6`: Signed for on the receiver's behalf.
+        SignedByProxy = 6;
     }
 }
 /// The `WxlQueryTraceResponseWaybillInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseWaybillInfo {
     /// Current state of the waybill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<WxlQueryTraceResponseWaybillInfoStatus>,
     /// Waybill number.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub waybill_id: Option<String>,
 }
 impl WxlQueryTraceResponseWaybillInfo {
@@ -112,28 +74,36 @@ impl WxlQueryTraceResponseWaybillInfo {
             waybill_id: None,
         }
     }
-    /// Current state of the waybill.
-    pub fn status(mut self, status: WxlQueryTraceResponseWaybillInfoStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Waybill number.
-    pub fn waybill_id(mut self, waybill_id: impl Into<String>) -> Self {
-        self.waybill_id = Some(waybill_id.into());
-        self
+    crate::runtime::setters! {
+        status : WxlQueryTraceResponseWaybillInfoStatus;
+        waybill_id : impl Into < String >;
     }
 }
 /// The `WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
     /// Name of the item.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub goods_name: Option<String>,
     /// URL of the item's picture.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub goods_img_url: Option<String>,
 }
 impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
@@ -144,19 +114,21 @@ impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
             goods_img_url: None,
         }
     }
-    /// Name of the item.
-    pub fn goods_name(mut self, goods_name: impl Into<String>) -> Self {
-        self.goods_name = Some(goods_name.into());
-        self
-    }
-    /// URL of the item's picture.
-    pub fn goods_img_url(mut self, goods_img_url: impl Into<String>) -> Self {
-        self.goods_img_url = Some(goods_img_url.into());
-        self
+    crate::runtime::setters! {
+        goods_name : impl Into < String >;
+        goods_img_url : impl Into < String >;
     }
 }
 /// The `WxlQueryTraceResponseShopInfoGoodsInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseShopInfoGoodsInfo {
     /// One entry per item.
@@ -168,17 +140,20 @@ impl WxlQueryTraceResponseShopInfoGoodsInfo {
     pub fn new() -> Self {
         Self { detail_list: None }
     }
-    /// One entry per item.
-    pub fn detail_list(
-        mut self,
-        detail_list: Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>,
-    ) -> Self {
-        self.detail_list = Some(detail_list);
-        self
+    crate::runtime::setters! {
+        detail_list : Vec < WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem >;
     }
 }
 /// The `WxlQueryTraceResponseShopInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseShopInfo {
     /// Goods information.
@@ -190,26 +165,35 @@ impl WxlQueryTraceResponseShopInfo {
     pub fn new() -> Self {
         Self { goods_info: None }
     }
-    /// Goods information.
-    pub fn goods_info(
-        mut self,
-        goods_info: WxlQueryTraceResponseShopInfoGoodsInfo,
-    ) -> Self {
-        self.goods_info = Some(goods_info);
-        self
+    crate::runtime::setters! {
+        goods_info : WxlQueryTraceResponseShopInfoGoodsInfo;
     }
 }
 /// The `WxlQueryTraceResponseDeliveryInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseDeliveryInfo {
     /// Carrier ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_id: Option<String>,
     /// Carrier name.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_string")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_name: Option<String>,
 }
 impl WxlQueryTraceResponseDeliveryInfo {
@@ -220,19 +204,21 @@ impl WxlQueryTraceResponseDeliveryInfo {
             delivery_name: None,
         }
     }
-    /// Carrier ID.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
-    }
-    /// Carrier name.
-    pub fn delivery_name(mut self, delivery_name: impl Into<String>) -> Self {
-        self.delivery_name = Some(delivery_name.into());
-        self
+    crate::runtime::setters! {
+        delivery_id : impl Into < String >;
+        delivery_name : impl Into < String >;
     }
 }
 /// What [`crate::Client::wxl_query_trace`] returns.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponse {
     /// The waybill and its state.
@@ -254,148 +240,30 @@ impl WxlQueryTraceResponse {
             delivery_info: None,
         }
     }
-    /// The waybill and its state.
-    pub fn waybill_info(
-        mut self,
-        waybill_info: WxlQueryTraceResponseWaybillInfo,
-    ) -> Self {
-        self.waybill_info = Some(waybill_info);
-        self
-    }
-    /// The goods registered for the waybill.
-    pub fn shop_info(mut self, shop_info: WxlQueryTraceResponseShopInfo) -> Self {
-        self.shop_info = Some(shop_info);
-        self
-    }
-    /// The carrier of the waybill.
-    pub fn delivery_info(
-        mut self,
-        delivery_info: WxlQueryTraceResponseDeliveryInfo,
-    ) -> Self {
-        self.delivery_info = Some(delivery_info);
-        self
+    crate::runtime::setters! {
+        waybill_info : WxlQueryTraceResponseWaybillInfo;
+        shop_info : WxlQueryTraceResponseShopInfo;
+        delivery_info : WxlQueryTraceResponseDeliveryInfo;
     }
 }
-/// An error code returned by [`crate::Client::wxl_query_trace`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlQueryTraceError {
-    /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
-    InvalidWaybillToken(crate::ErrorBody),
-    /// `9300513`: The call limit of this API has been reached. (retry: none)
-    OutOfQuota(crate::ErrorBody),
-    /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
-    OpenidMismatch(crate::ErrorBody),
-    /// `9300559`: The waybill does not exist. (retry: none)
-    WaybillNotFound(crate::ErrorBody),
-    /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
-    UpdateLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlQueryTraceError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidWaybillToken(_) => "InvalidWaybillToken",
-            Self::OutOfQuota(_) => "OutOfQuota",
-            Self::OpenidMismatch(_) => "OpenidMismatch",
-            Self::WaybillNotFound(_) => "WaybillNotFound",
-            Self::UpdateLimitReached(_) => "UpdateLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidWaybillToken` (9300507).
-    pub fn is_invalid_waybill_token(&self) -> bool {
-        matches!(self, Self::InvalidWaybillToken(_))
-    }
-    /// Whether this is `OutOfQuota` (9300513).
-    pub fn is_out_of_quota(&self) -> bool {
-        matches!(self, Self::OutOfQuota(_))
-    }
-    /// Whether this is `OpenidMismatch` (9300534).
-    pub fn is_openid_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidMismatch(_))
-    }
-    /// Whether this is `WaybillNotFound` (9300559).
-    pub fn is_waybill_not_found(&self) -> bool {
-        matches!(self, Self::WaybillNotFound(_))
-    }
-    /// Whether this is `UpdateLimitReached` (9300560).
-    pub fn is_update_limit_reached(&self) -> bool {
-        matches!(self, Self::UpdateLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_query_trace`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlQueryTraceError {
+        /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
+        InvalidWaybillToken = 9300507 => None, is_invalid_waybill_token;
+        /// `9300513`: The call limit of this API has been reached. (retry: none)
+        OutOfQuota = 9300513 => None, is_out_of_quota;
+        /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
+        OpenidMismatch = 9300534 => None, is_openid_mismatch;
+        /// `9300559`: The waybill does not exist. (retry: none)
+        WaybillNotFound = 9300559 => None, is_waybill_not_found;
+        /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
+        UpdateLimitReached = 9300560 => None, is_update_limit_reached;
     }
 }
-impl crate::ApiError for WxlQueryTraceError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9300507 => Self::InvalidWaybillToken(body),
-            9300513 => Self::OutOfQuota(body),
-            9300534 => Self::OpenidMismatch(body),
-            9300559 => Self::WaybillNotFound(body),
-            9300560 => Self::UpdateLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidWaybillToken(body) => body,
-            Self::OutOfQuota(body) => body,
-            Self::OpenidMismatch(body) => body,
-            Self::WaybillNotFound(body) => body,
-            Self::UpdateLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidWaybillToken(_) => crate::RetryKind::None,
-            Self::OutOfQuota(_) => crate::RetryKind::None,
-            Self::OpenidMismatch(_) => crate::RetryKind::None,
-            Self::WaybillNotFound(_) => crate::RetryKind::None,
-            Self::UpdateLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlQueryTraceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlQueryTraceError {}
 impl crate::runtime::Operation for WxlQueryTraceRequest {
     type Output = WxlQueryTraceResponse;
     type Error = WxlQueryTraceError;
@@ -408,7 +276,9 @@ impl crate::runtime::Operation for WxlQueryTraceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"openid\":\"string\",\"waybill_token!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"delivery_info\":{\"object\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\"}},\"shop_info\":{\"object\":{\"goods_info\":{\"object\":{\"detail_list\":{\"array\":{\"object\":{\"goods_img_url\":\"string\",\"goods_name\":\"string\"}}}}}}},\"waybill_info\":{\"object\":{\"status\":{\"enum\":[0,1,2,3,4,5,6]},\"waybill_id\":\"string\"}}}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -420,13 +290,14 @@ impl crate::runtime::Operation for WxlQueryTraceRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Read the state, goods and carrier of a waybill registered with the logistics query component.
     ///
     /// `POST /cgi-bin/express/delivery/open_msg/query_trace` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-search/api_query_trace.html)
@@ -449,7 +320,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -459,138 +330,11 @@ impl crate::Client {
     /// | 9300559 | `WaybillNotFound` | The waybill does not exist. | none |
     /// | 9300560 | `UpdateLimitReached` | The waybill may not be changed any more: its change limit was reached. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_query_trace(
+    #[inline]
+    pub fn wxl_query_trace(
         &self,
         request: WxlQueryTraceRequest,
-    ) -> Result<WxlQueryTraceResponse, crate::Error<WxlQueryTraceError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<WxlQueryTraceResponse, WxlQueryTraceError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlQueryTrace` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_QUERY_TRACE_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlQueryTrace",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/open_msg/query_trace",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "waybill_token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "waybill_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "status",
-                            ty: crate::testing::contract::TypeContract::IntEnum(
-                                &[0, 1, 2, 3, 4, 5, 6],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "waybill_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "shop_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "goods_info",
-                            ty: crate::testing::contract::TypeContract::Object(
-                                &[
-                                    crate::testing::contract::FieldContract {
-                                        name: "detail_list",
-                                        ty: crate::testing::contract::TypeContract::Array(
-                                            &crate::testing::contract::TypeContract::Object(
-                                                &[
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "goods_name",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                    crate::testing::contract::FieldContract {
-                                                        name: "goods_img_url",
-                                                        ty: crate::testing::contract::TypeContract::String,
-                                                        required: false,
-                                                        fixed: None,
-                                                        credential: None,
-                                                    },
-                                                ],
-                                            ),
-                                        ),
-                                        required: false,
-                                        fixed: None,
-                                        credential: None,
-                                    },
-                                ],
-                            ),
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "delivery_id",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                        crate::testing::contract::FieldContract {
-                            name: "delivery_name",
-                            ty: crate::testing::contract::TypeContract::String,
-                            required: false,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
-};

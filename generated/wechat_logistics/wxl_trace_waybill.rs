@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlTraceWaybillGoodsInfoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlTraceWaybillGoodsInfoDetailListItem {
     /// Name of the item.
@@ -20,7 +27,14 @@ impl WxlTraceWaybillGoodsInfoDetailListItem {
     }
 }
 /// The `WxlTraceWaybillGoodsInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlTraceWaybillGoodsInfo {
     /// One entry per item.
@@ -33,7 +47,8 @@ impl WxlTraceWaybillGoodsInfo {
     }
 }
 /// Parameters of [`crate::Client::wxl_trace_waybill`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlTraceWaybillRequest {
     /// OpenID of the buyer who receives the notices.
@@ -76,24 +91,21 @@ impl WxlTraceWaybillRequest {
             delivery_id: None,
         }
     }
-    /// Mobile number of the sender.
-    pub fn sender_phone(mut self, sender_phone: impl Into<String>) -> Self {
-        self.sender_phone = Some(sender_phone.into());
-        self
-    }
-    /// WeChat Pay transaction ID of the order (usually starting with 420); orders not paid with WeChat Pay have none.
-    pub fn trans_id(mut self, trans_id: impl Into<String>) -> Self {
-        self.trans_id = Some(trans_id.into());
-        self
-    }
-    /// Carrier ID from the delivery-list call; improves recognition of the waybill number, above all for smaller carriers.
-    pub fn delivery_id(mut self, delivery_id: impl Into<String>) -> Self {
-        self.delivery_id = Some(delivery_id.into());
-        self
+    crate::runtime::setters! {
+        sender_phone : impl Into < String >;
+        trans_id : impl Into < String >;
+        delivery_id : impl Into < String >;
     }
 }
 /// What [`crate::Client::wxl_trace_waybill`] returns.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlTraceWaybillResponse {
     /// Token of the registered waybill, passed to the query component and used by later calls.
@@ -108,126 +120,24 @@ impl WxlTraceWaybillResponse {
         }
     }
 }
-/// An error code returned by [`crate::Client::wxl_trace_waybill`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlTraceWaybillError {
-    /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
-    InvalidWaybillToken(crate::ErrorBody),
-    /// `9300513`: The call limit of this API has been reached. (retry: none)
-    OutOfQuota(crate::ErrorBody),
-    /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
-    OpenidMismatch(crate::ErrorBody),
-    /// `9300559`: The waybill does not exist. (retry: none)
-    WaybillNotFound(crate::ErrorBody),
-    /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
-    UpdateLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlTraceWaybillError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidWaybillToken(_) => "InvalidWaybillToken",
-            Self::OutOfQuota(_) => "OutOfQuota",
-            Self::OpenidMismatch(_) => "OpenidMismatch",
-            Self::WaybillNotFound(_) => "WaybillNotFound",
-            Self::UpdateLimitReached(_) => "UpdateLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidWaybillToken` (9300507).
-    pub fn is_invalid_waybill_token(&self) -> bool {
-        matches!(self, Self::InvalidWaybillToken(_))
-    }
-    /// Whether this is `OutOfQuota` (9300513).
-    pub fn is_out_of_quota(&self) -> bool {
-        matches!(self, Self::OutOfQuota(_))
-    }
-    /// Whether this is `OpenidMismatch` (9300534).
-    pub fn is_openid_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidMismatch(_))
-    }
-    /// Whether this is `WaybillNotFound` (9300559).
-    pub fn is_waybill_not_found(&self) -> bool {
-        matches!(self, Self::WaybillNotFound(_))
-    }
-    /// Whether this is `UpdateLimitReached` (9300560).
-    pub fn is_update_limit_reached(&self) -> bool {
-        matches!(self, Self::UpdateLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_trace_waybill`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlTraceWaybillError {
+        /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
+        InvalidWaybillToken = 9300507 => None, is_invalid_waybill_token;
+        /// `9300513`: The call limit of this API has been reached. (retry: none)
+        OutOfQuota = 9300513 => None, is_out_of_quota;
+        /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
+        OpenidMismatch = 9300534 => None, is_openid_mismatch;
+        /// `9300559`: The waybill does not exist. (retry: none)
+        WaybillNotFound = 9300559 => None, is_waybill_not_found;
+        /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
+        UpdateLimitReached = 9300560 => None, is_update_limit_reached;
     }
 }
-impl crate::ApiError for WxlTraceWaybillError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9300507 => Self::InvalidWaybillToken(body),
-            9300513 => Self::OutOfQuota(body),
-            9300534 => Self::OpenidMismatch(body),
-            9300559 => Self::WaybillNotFound(body),
-            9300560 => Self::UpdateLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidWaybillToken(body) => body,
-            Self::OutOfQuota(body) => body,
-            Self::OpenidMismatch(body) => body,
-            Self::WaybillNotFound(body) => body,
-            Self::UpdateLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidWaybillToken(_) => crate::RetryKind::None,
-            Self::OutOfQuota(_) => crate::RetryKind::None,
-            Self::OpenidMismatch(_) => crate::RetryKind::None,
-            Self::WaybillNotFound(_) => crate::RetryKind::None,
-            Self::UpdateLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlTraceWaybillError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlTraceWaybillError {}
 impl crate::runtime::Operation for WxlTraceWaybillRequest {
     type Output = WxlTraceWaybillResponse;
     type Error = WxlTraceWaybillError;
@@ -240,7 +150,9 @@ impl crate::runtime::Operation for WxlTraceWaybillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"delivery_id\":\"string\",\"goods_info!\":{\"object\":{\"detail_list!\":{\"array\":{\"object\":{\"goods_img_url!\":\"string\",\"goods_name!\":\"string\"}}}}},\"openid!\":\"string\",\"order_detail_path!\":\"string\",\"receiver_phone!\":\"string\",\"sender_phone\":\"string\",\"trans_id\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"waybill_token!\":\"string\"}}}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -252,13 +164,14 @@ impl crate::runtime::Operation for WxlTraceWaybillRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
         crate::runtime::decode_json(body)
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Hand a waybill to the logistics query component and get the token that opens its tracking page.
     ///
     /// `POST /cgi-bin/express/delivery/open_msg/trace_waybill` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-search/api_trace_waybill.html)
@@ -290,7 +203,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -300,120 +213,11 @@ impl crate::Client {
     /// | 9300559 | `WaybillNotFound` | The waybill does not exist. | none |
     /// | 9300560 | `UpdateLimitReached` | The waybill may not be changed any more: its change limit was reached. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_trace_waybill(
+    #[inline]
+    pub fn wxl_trace_waybill(
         &self,
         request: WxlTraceWaybillRequest,
-    ) -> Result<WxlTraceWaybillResponse, crate::Error<WxlTraceWaybillError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<WxlTraceWaybillResponse, WxlTraceWaybillError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlTraceWaybill` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_TRACE_WAYBILL_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlTraceWaybill",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/open_msg/trace_waybill",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "openid",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "sender_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "receiver_phone",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "waybill_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goods_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "detail_list",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_img_url",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "trans_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "order_detail_path",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "delivery_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: false,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "waybill_token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
-};

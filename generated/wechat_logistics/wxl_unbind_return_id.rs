@@ -2,7 +2,8 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::wxl_unbind_return_id`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUnbindReturnIdRequest {
     /// The return ID.
@@ -16,106 +17,20 @@ impl WxlUnbindReturnIdRequest {
         }
     }
 }
-/// An error code returned by [`crate::Client::wxl_unbind_return_id`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlUnbindReturnIdError {
-    /// `-1`: Internal WeChat error; contact WeChat if it persists. (retry: transient)
-    SystemError(crate::ErrorBody),
-    /// `40097`: return_id is empty. (retry: none)
-    EmptyReturnId(crate::ErrorBody),
-    /// `931023`: No return waybill exists for this return ID. (retry: none)
-    ReturnNotFound(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlUnbindReturnIdError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::SystemError(_) => "SystemError",
-            Self::EmptyReturnId(_) => "EmptyReturnId",
-            Self::ReturnNotFound(_) => "ReturnNotFound",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `SystemError` (-1).
-    pub fn is_system_error(&self) -> bool {
-        matches!(self, Self::SystemError(_))
-    }
-    /// Whether this is `EmptyReturnId` (40097).
-    pub fn is_empty_return_id(&self) -> bool {
-        matches!(self, Self::EmptyReturnId(_))
-    }
-    /// Whether this is `ReturnNotFound` (931023).
-    pub fn is_return_not_found(&self) -> bool {
-        matches!(self, Self::ReturnNotFound(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_unbind_return_id`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlUnbindReturnIdError {
+        /// `-1`: Internal WeChat error; contact WeChat if it persists. (retry: transient)
+        SystemError = -1 => Transient, is_system_error;
+        /// `40097`: return_id is empty. (retry: none)
+        EmptyReturnId = 40097 => None, is_empty_return_id;
+        /// `931023`: No return waybill exists for this return ID. (retry: none)
+        ReturnNotFound = 931023 => None, is_return_not_found;
     }
 }
-impl crate::ApiError for WxlUnbindReturnIdError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            -1 => Self::SystemError(body),
-            40097 => Self::EmptyReturnId(body),
-            931023 => Self::ReturnNotFound(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::SystemError(body) => body,
-            Self::EmptyReturnId(body) => body,
-            Self::ReturnNotFound(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::SystemError(_) => crate::RetryKind::Transient,
-            Self::EmptyReturnId(_) => crate::RetryKind::None,
-            Self::ReturnNotFound(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlUnbindReturnIdError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlUnbindReturnIdError {}
 impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
     type Output = ();
     type Error = WxlUnbindReturnIdError;
@@ -128,7 +43,9 @@ impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"return_id!\":\"string\"}},\"errors\":[-1,40097,931023],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -140,6 +57,7 @@ impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -149,7 +67,7 @@ impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Detach a return ID from its return, for example when the return is withdrawn.
     ///
     /// `POST /cgi-bin/express/delivery/no_worry_return/unbind` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-return/api_unbindreturnid.html)
@@ -169,7 +87,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -177,32 +95,11 @@ impl crate::Client {
     /// | 40097 | `EmptyReturnId` | return_id is empty. | none |
     /// | 931023 | `ReturnNotFound` | No return waybill exists for this return ID. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_unbind_return_id(
+    #[inline]
+    pub fn wxl_unbind_return_id(
         &self,
         request: WxlUnbindReturnIdRequest,
-    ) -> Result<(), crate::Error<WxlUnbindReturnIdError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), WxlUnbindReturnIdError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlUnbindReturnId` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_UNBIND_RETURN_ID_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlUnbindReturnId",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/no_worry_return/unbind",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "return_id",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[-1, 40097, 931023],
-};

@@ -2,7 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlUpdateWaybillGoodsGoodsInfoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateWaybillGoodsGoodsInfoDetailListItem {
     /// Name of the item (at most 60 characters).
@@ -20,7 +27,11 @@ impl WxlUpdateWaybillGoodsGoodsInfoDetailListItem {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods_name;
             crate::runtime::check::length(
@@ -35,7 +46,14 @@ impl WxlUpdateWaybillGoodsGoodsInfoDetailListItem {
     }
 }
 /// The `WxlUpdateWaybillGoodsGoodsInfo` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateWaybillGoodsGoodsInfo {
     /// One entry per item.
@@ -48,7 +66,11 @@ impl WxlUpdateWaybillGoodsGoodsInfo {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.detail_list;
             for (index, item) in value.iter().enumerate() {
@@ -70,7 +92,8 @@ impl WxlUpdateWaybillGoodsGoodsInfo {
     }
 }
 /// Parameters of [`crate::Client::wxl_update_waybill_goods`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateWaybillGoodsRequest {
     /// Token returned when the waybill was registered.
@@ -91,7 +114,11 @@ impl WxlUpdateWaybillGoodsRequest {
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods_info;
             let path = if parent.is_empty() {
@@ -104,126 +131,24 @@ impl WxlUpdateWaybillGoodsRequest {
         Ok(())
     }
 }
-/// An error code returned by [`crate::Client::wxl_update_waybill_goods`].
-///
-/// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WxlUpdateWaybillGoodsError {
-    /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
-    InvalidWaybillToken(crate::ErrorBody),
-    /// `9300513`: The call limit of this API has been reached. (retry: none)
-    OutOfQuota(crate::ErrorBody),
-    /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
-    OpenidMismatch(crate::ErrorBody),
-    /// `9300559`: The waybill does not exist. (retry: none)
-    WaybillNotFound(crate::ErrorBody),
-    /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
-    UpdateLimitReached(crate::ErrorBody),
-    /// A code from the shared table (`specs/errors.yaml`).
-    Common(super::common::CommonError),
-    /// A code no spec lists; kept whole.
-    Unknown(crate::ErrorBody),
-}
-impl WxlUpdateWaybillGoodsError {
-    /// The errcode.
-    pub fn code(&self) -> i64 {
-        crate::ApiError::body(self).code
-    }
-    /// The errmsg, as WeChat sent it.
-    pub fn message(&self) -> &str {
-        &crate::ApiError::body(self).message
-    }
-    /// The request id WeChat put at the end of errmsg, if any.
-    pub fn rid(&self) -> Option<&str> {
-        crate::ApiError::body(self).rid()
-    }
-    /// How the client treats this error.
-    pub fn retry_kind(&self) -> crate::RetryKind {
-        crate::ApiError::retry_kind(self)
-    }
-    /// The variant's name, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::InvalidWaybillToken(_) => "InvalidWaybillToken",
-            Self::OutOfQuota(_) => "OutOfQuota",
-            Self::OpenidMismatch(_) => "OpenidMismatch",
-            Self::WaybillNotFound(_) => "WaybillNotFound",
-            Self::UpdateLimitReached(_) => "UpdateLimitReached",
-            Self::Common(common) => common.name(),
-            Self::Unknown(_) => "Unknown",
-        }
-    }
-    /// Whether this is `InvalidWaybillToken` (9300507).
-    pub fn is_invalid_waybill_token(&self) -> bool {
-        matches!(self, Self::InvalidWaybillToken(_))
-    }
-    /// Whether this is `OutOfQuota` (9300513).
-    pub fn is_out_of_quota(&self) -> bool {
-        matches!(self, Self::OutOfQuota(_))
-    }
-    /// Whether this is `OpenidMismatch` (9300534).
-    pub fn is_openid_mismatch(&self) -> bool {
-        matches!(self, Self::OpenidMismatch(_))
-    }
-    /// Whether this is `WaybillNotFound` (9300559).
-    pub fn is_waybill_not_found(&self) -> bool {
-        matches!(self, Self::WaybillNotFound(_))
-    }
-    /// Whether this is `UpdateLimitReached` (9300560).
-    pub fn is_update_limit_reached(&self) -> bool {
-        matches!(self, Self::UpdateLimitReached(_))
+crate::runtime::api_error! {
+    common = super::common::CommonError;
+    /// An error code returned by [`crate::Client::wxl_update_waybill_goods`].
+    ///
+    /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
+    pub enum WxlUpdateWaybillGoodsError {
+        /// `9300507`: The waybill_token is wrong or could not be decrypted. (retry: none)
+        InvalidWaybillToken = 9300507 => None, is_invalid_waybill_token;
+        /// `9300513`: The call limit of this API has been reached. (retry: none)
+        OutOfQuota = 9300513 => None, is_out_of_quota;
+        /// `9300534`: The openid does not belong to the app of the access token (errmsg reads "invalid shop args"). (retry: none)
+        OpenidMismatch = 9300534 => None, is_openid_mismatch;
+        /// `9300559`: The waybill does not exist. (retry: none)
+        WaybillNotFound = 9300559 => None, is_waybill_not_found;
+        /// `9300560`: The waybill may not be changed any more: its change limit was reached. (retry: none)
+        UpdateLimitReached = 9300560 => None, is_update_limit_reached;
     }
 }
-impl crate::ApiError for WxlUpdateWaybillGoodsError {
-    fn from_body(body: crate::ErrorBody) -> Self {
-        match body.code {
-            9300507 => Self::InvalidWaybillToken(body),
-            9300513 => Self::OutOfQuota(body),
-            9300534 => Self::OpenidMismatch(body),
-            9300559 => Self::WaybillNotFound(body),
-            9300560 => Self::UpdateLimitReached(body),
-            _ => {
-                match super::common::CommonError::from_body(body) {
-                    Ok(common) => Self::Common(common),
-                    Err(body) => Self::Unknown(body),
-                }
-            }
-        }
-    }
-    fn body(&self) -> &crate::ErrorBody {
-        match self {
-            Self::InvalidWaybillToken(body) => body,
-            Self::OutOfQuota(body) => body,
-            Self::OpenidMismatch(body) => body,
-            Self::WaybillNotFound(body) => body,
-            Self::UpdateLimitReached(body) => body,
-            Self::Common(common) => common.body(),
-            Self::Unknown(body) => body,
-        }
-    }
-    fn retry_kind(&self) -> crate::RetryKind {
-        match self {
-            Self::InvalidWaybillToken(_) => crate::RetryKind::None,
-            Self::OutOfQuota(_) => crate::RetryKind::None,
-            Self::OpenidMismatch(_) => crate::RetryKind::None,
-            Self::WaybillNotFound(_) => crate::RetryKind::None,
-            Self::UpdateLimitReached(_) => crate::RetryKind::None,
-            Self::Common(common) => common.retry_kind(),
-            Self::Unknown(_) => crate::RetryKind::None,
-        }
-    }
-    fn is_documented(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl std::fmt::Display for WxlUpdateWaybillGoodsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let body = crate::ApiError::body(self);
-        write!(f, "{} ({})", body, self.name())
-    }
-}
-impl std::error::Error for WxlUpdateWaybillGoodsError {}
 impl crate::runtime::Operation for WxlUpdateWaybillGoodsRequest {
     type Output = ();
     type Error = WxlUpdateWaybillGoodsError;
@@ -236,7 +161,9 @@ impl crate::runtime::Operation for WxlUpdateWaybillGoodsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        shape: "{\"body\":{\"json\":{\"goods_info!\":{\"object\":{\"detail_list!\":{\"array\":{\"object\":{\"goods_img_url!\":\"string\",\"goods_name!\":\"string\"}}}}},\"waybill_token!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":\"ack\"}",
     };
+    #[inline]
     fn into_parts(
         self,
         _credentials: &crate::runtime::Credentials,
@@ -249,6 +176,7 @@ impl crate::runtime::Operation for WxlUpdateWaybillGoodsRequest {
             body,
         })
     }
+    #[inline]
     fn decode(
         body: crate::runtime::SuccessBody,
     ) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -258,7 +186,7 @@ impl crate::runtime::Operation for WxlUpdateWaybillGoodsRequest {
         }
     }
 }
-impl crate::Client {
+impl crate::runtime::Client {
     /// Replace the goods shown for a waybill registered with the logistics query component.
     ///
     /// `POST /cgi-bin/express/delivery/open_msg/update_waybill_goods` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/weixin-express/express-search/api_update_waybill_goods.html)
@@ -278,7 +206,7 @@ impl crate::Client {
     ///
     /// # Errors
     ///
-    /// Transport, timeout, decoding and token failures as [`crate::Error`]; WeChat's error codes as its `Api` variant:
+    /// Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
@@ -288,68 +216,11 @@ impl crate::Client {
     /// | 9300559 | `WaybillNotFound` | The waybill does not exist. | none |
     /// | 9300560 | `UpdateLimitReached` | The waybill may not be changed any more: its change limit was reached. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
-    pub async fn wxl_update_waybill_goods(
+    #[inline]
+    pub fn wxl_update_waybill_goods(
         &self,
         request: WxlUpdateWaybillGoodsRequest,
-    ) -> Result<(), crate::Error<WxlUpdateWaybillGoodsError>> {
-        self.execute(request).await
+    ) -> impl crate::runtime::Call<(), WxlUpdateWaybillGoodsError> {
+        crate::runtime::call(self, request)
     }
 }
-/// What the spec of `wxlUpdateWaybillGoods` says its requests and answers look like.
-#[cfg(feature = "testing")]
-pub(crate) const WXL_UPDATE_WAYBILL_GOODS_CONTRACT: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-    name: "wxlUpdateWaybillGoods",
-    method: "POST",
-    path: "/cgi-bin/express/delivery/open_msg/update_waybill_goods",
-    access_token: true,
-    query: &[],
-    body: crate::testing::contract::BodyContract::Json(
-        &[
-            crate::testing::contract::FieldContract {
-                name: "waybill_token",
-                ty: crate::testing::contract::TypeContract::String,
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-            crate::testing::contract::FieldContract {
-                name: "goods_info",
-                ty: crate::testing::contract::TypeContract::Object(
-                    &[
-                        crate::testing::contract::FieldContract {
-                            name: "detail_list",
-                            ty: crate::testing::contract::TypeContract::Array(
-                                &crate::testing::contract::TypeContract::Object(
-                                    &[
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_name",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                        crate::testing::contract::FieldContract {
-                                            name: "goods_img_url",
-                                            ty: crate::testing::contract::TypeContract::String,
-                                            required: true,
-                                            fixed: None,
-                                            credential: None,
-                                        },
-                                    ],
-                                ),
-                            ),
-                            required: true,
-                            fixed: None,
-                            credential: None,
-                        },
-                    ],
-                ),
-                required: true,
-                fixed: None,
-                credential: None,
-            },
-        ],
-    ),
-    response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
-};

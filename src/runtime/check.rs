@@ -24,8 +24,7 @@ fn bounds<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
 }
 
 /// Length in characters.
-#[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn length(parent: &str, name: &str, value: &str, min: Option<u64>, max: Option<u64>) -> Result<(), PrepareError> {
+pub fn length(parent: &str, name: &str, value: &str, min: Option<u64>, max: Option<u64>) -> Result<(), PrepareError> {
     let len = value.chars().count() as u64;
     if min.is_some_and(|min| len < min) || max.is_some_and(|max| len > max) {
         let bounds = bounds(min, max);
@@ -35,8 +34,7 @@ pub(crate) fn length(parent: &str, name: &str, value: &str, min: Option<u64>, ma
 }
 
 /// Length in UTF-8 bytes.
-#[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn bytes(parent: &str, name: &str, value: &str, max: u64) -> Result<(), PrepareError> {
+pub fn bytes(parent: &str, name: &str, value: &str, max: u64) -> Result<(), PrepareError> {
     if value.len() as u64 > max {
         return Err(invalid(parent, name, format!("must be at most {max} bytes long, not {}", value.len())));
     }
@@ -44,8 +42,7 @@ pub(crate) fn bytes(parent: &str, name: &str, value: &str, max: u64) -> Result<(
 }
 
 /// Allowed characters, as inclusive ranges.
-#[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn chars(parent: &str, name: &str, value: &str, allowed: &[(char, char)], described: &str) -> Result<(), PrepareError> {
+pub fn chars(parent: &str, name: &str, value: &str, allowed: &[(char, char)], described: &str) -> Result<(), PrepareError> {
     if let Some(bad) = value.chars().find(|c| !allowed.iter().any(|(low, high)| low <= c && c <= high)) {
         return Err(invalid(parent, name, format!("may only hold the characters `{described}`, not `{bad}`")));
     }
@@ -53,8 +50,7 @@ pub(crate) fn chars(parent: &str, name: &str, value: &str, allowed: &[(char, cha
 }
 
 /// Number of items.
-#[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn items(parent: &str, name: &str, len: usize, min: Option<u64>, max: Option<u64>) -> Result<(), PrepareError> {
+pub fn items(parent: &str, name: &str, len: usize, min: Option<u64>, max: Option<u64>) -> Result<(), PrepareError> {
     let len = len as u64;
     if min.is_some_and(|min| len < min) || max.is_some_and(|max| len > max) {
         let bounds = bounds(min, max);
@@ -64,8 +60,7 @@ pub(crate) fn items(parent: &str, name: &str, len: usize, min: Option<u64>, max:
 }
 
 /// Inclusive numeric range.
-#[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn range(parent: &str, name: &str, value: f64, min: Option<f64>, max: Option<f64>) -> Result<(), PrepareError> {
+pub fn range(parent: &str, name: &str, value: f64, min: Option<f64>, max: Option<f64>) -> Result<(), PrepareError> {
     if min.is_some_and(|min| value < min) || max.is_some_and(|max| value > max) {
         let bounds = bounds(min, max);
         return Err(invalid(parent, name, format!("must be {bounds}, not {value}")));
@@ -74,8 +69,7 @@ pub(crate) fn range(parent: &str, name: &str, value: f64, min: Option<f64>, max:
 }
 
 /// The path of an item of an array, for nested checks.
-#[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn item_path(parent: &str, name: &str, index: usize) -> String {
+pub fn item_path(parent: &str, name: &str, index: usize) -> String {
     if parent.is_empty() { format!("{name}[{index}]") } else { format!("{parent}.{name}[{index}]") }
 }
 

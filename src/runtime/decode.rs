@@ -30,7 +30,7 @@ pub(crate) struct RawResponse {
 
 /// A successful answer, before the endpoint reads it.
 #[derive(Debug)]
-pub(crate) struct SuccessBody {
+pub struct SuccessBody {
     status: u16,
     content_type: Option<String>,
     content_disposition: Option<String>,
@@ -40,13 +40,14 @@ pub(crate) struct SuccessBody {
 
 impl SuccessBody {
     /// The answer as media (binary endpoints, read whole).
+    #[inline]
     pub fn into_media(self) -> Media {
         let file_name = self.content_disposition.as_deref().and_then(disposition_file_name);
         Media { bytes: self.bytes, content_type: self.content_type, file_name }
     }
 
     /// The answer as a stream: the bytes read so far, then the rest.
-    pub fn into_media_stream(self) -> MediaStream {
+    pub(crate) fn into_media_stream(self) -> MediaStream {
         let file_name = self.content_disposition.as_deref().and_then(disposition_file_name);
         MediaStream::new(self.content_type, file_name, self.bytes, self.rest)
     }
@@ -55,13 +56,13 @@ impl SuccessBody {
 /// Why an answer could not be read; becomes a [`DecodeError`] once the
 /// client knows whether the body may be kept.
 #[derive(Debug)]
-pub(crate) struct DecodeFailure {
-    pub reason: String,
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Bytes,
+pub struct DecodeFailure {
+    pub(crate) reason: String,
+    pub(crate) status: u16,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Bytes,
     /// Only the start of the body was read.
-    pub truncated: bool,
+    pub(crate) truncated: bool,
 }
 
 impl DecodeFailure {
@@ -70,14 +71,19 @@ impl DecodeFailure {
     }
 
     /// The public error; `keep_body` is false for answers that carry secrets.
-    pub fn into_error(self, keep_body: bool) -> DecodeError {
+    pub(crate) fn into_error(self, keep_body: bool) -> DecodeError {
         let body = if keep_body { RawBody::kept(self.body) } else { RawBody::redacted(self.body.len()) };
         DecodeError { reason: self.reason, status: self.status, content_type: self.content_type, body: body.truncated_if(self.truncated) }
     }
 }
 
 /// Reads a JSON success body into the endpoint's response type.
-pub(crate) fn decode_json<T: DeserializeOwned>(body: SuccessBody) -> Result<T, DecodeFailure> {
+///
+/// # Errors
+///
+/// When the JSON does not fit `T`.
+#[inline]
+pub fn decode_json<T: DeserializeOwned>(body: SuccessBody) -> Result<T, DecodeFailure> {
     serde_json::from_slice(&body.bytes).map_err(|e| {
         DecodeFailure::new(format!("the JSON does not fit the response type: {e}"), body.status, body.content_type, body.bytes)
     })

@@ -115,13 +115,13 @@ impl OptionDeserializer<'_> {
 
 /// An integer, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(deserializer: D) -> Result<T, D::Error> {
+pub fn int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_any(IntVisitor(PhantomData))
 }
 
 /// An optional integer, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn option_int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(
+pub fn option_int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(
     deserializer: D,
 ) -> Result<Option<T>, D::Error> {
     deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(IntVisitor(PhantomData)))))
@@ -129,25 +129,25 @@ pub(crate) fn option_int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u6
 
 /// A number, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+pub fn float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     deserializer.deserialize_any(FloatVisitor)
 }
 
 /// An optional number, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn option_float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+pub fn option_float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(FloatVisitor))))
 }
 
 /// A string, also from a number or boolean.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     deserializer.deserialize_any(StringVisitor)
 }
 
 /// An optional string, also from a number or boolean.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub(crate) fn option_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub fn option_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(StringVisitor))))
 }
 

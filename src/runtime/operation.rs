@@ -3,19 +3,21 @@
 use bytes::Bytes;
 
 use crate::error::{ApiError, PrepareError};
-pub(crate) use crate::store::RateLimit;
+use crate::store::RateLimit;
 use crate::{Secret, Upload};
 
 /// HTTP method of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HttpMethod {
+pub enum HttpMethod {
+    /// GET.
     Get,
+    /// POST.
     Post,
 }
 
 /// How an endpoint authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Auth {
+pub enum Auth {
     /// `access_token` in the query.
     AccessToken,
     /// Nothing.
@@ -24,7 +26,7 @@ pub(crate) enum Auth {
 
 /// What a successful answer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResponseKind {
+pub enum ResponseKind {
     /// A JSON object.
     Json,
     /// Bytes on success, JSON on failure.
@@ -35,32 +37,51 @@ pub(crate) enum ResponseKind {
 
 /// Facts about an endpoint, from its spec.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct EndpointMeta {
+pub struct EndpointMeta {
+    /// The spec's name, e.g. `getTempMedia`.
     pub name: &'static str,
+    /// GET or POST.
     pub method: HttpMethod,
+    /// Path on the API host.
     pub path: &'static str,
+    /// How the call authenticates.
     pub auth: Auth,
     /// May the call be sent twice? Decides whether passing failures are retried.
     pub retry_safe: bool,
     /// The documented call limit, enforced when the client is asked to.
     pub rate_limit: Option<RateLimit>,
+    /// What a successful answer holds.
     pub response: ResponseKind,
     /// The answer carries credentials: never keep its raw body in errors.
     pub secret_response: bool,
+    /// What the spec says requests and answers look like, as compact JSON:
+    /// the fake server (`wxa::testing`) checks requests against it and
+    /// answers from it, so tests and calls share one description.
+    pub shape: &'static str,
 }
 
 /// The client's own credentials, for fields filled from them.
 #[derive(Clone, Default)]
-pub(crate) struct Credentials {
-    pub app_id: Option<String>,
-    pub app_secret: Option<Secret>,
+pub struct Credentials {
+    pub(crate) app_id: Option<String>,
+    pub(crate) app_secret: Option<Secret>,
 }
 
 impl Credentials {
+    /// The app id, for fields the spec fills from it.
+    ///
+    /// # Errors
+    ///
+    /// When the client was built without one.
     pub fn app_id(&self) -> Result<&str, PrepareError> {
         self.app_id.as_deref().ok_or(PrepareError::MissingAppId)
     }
 
+    /// The app secret, for fields the spec fills from it.
+    ///
+    /// # Errors
+    ///
+    /// When the client was built without one.
     pub fn app_secret(&self) -> Result<&Secret, PrepareError> {
         self.app_secret.as_ref().ok_or(PrepareError::MissingAppSecret)
     }
@@ -68,20 +89,38 @@ impl Credentials {
 
 /// A request body, cheap to clone so a retry can send it again.
 #[derive(Debug, Clone)]
-pub(crate) enum RequestBody {
+pub enum RequestBody {
+    /// No body.
     Empty,
+    /// JSON bytes.
     Json(Bytes),
-    Multipart { file_part: &'static str, upload: Upload, parts: Vec<(&'static str, String)> },
+    /// A multipart form: one file part and text parts.
+    Multipart {
+        /// The file part's name.
+        file_part: &'static str,
+        /// The file.
+        upload: Upload,
+        /// Text parts.
+        parts: Vec<(&'static str, String)>,
+    },
 }
 
 impl RequestBody {
     /// A JSON body from a request type.
+    ///
+    /// # Errors
+    ///
+    /// When the value cannot be written as JSON.
     pub fn json<T: serde::Serialize>(value: &T) -> Result<RequestBody, PrepareError> {
         serde_json::to_vec(value).map(|v| RequestBody::Json(v.into())).map_err(|e| PrepareError::Body(e.to_string()))
     }
 
     /// A JSON body from a request type plus members the client fills in
     /// (constants, the app id, the secret).
+    ///
+    /// # Errors
+    ///
+    /// When the value cannot be written as JSON or is not an object.
     pub fn json_with<T: serde::Serialize, const N: usize>(
         value: &T,
         extra: [(&'static str, serde_json::Value); N],
@@ -99,21 +138,23 @@ impl RequestBody {
 
 /// A request ready to send, minus the access token.
 #[derive(Debug, Clone)]
-pub(crate) struct RequestParts {
+pub struct RequestParts {
+    /// Query parameters, without `access_token`.
     pub query: Vec<(&'static str, String)>,
+    /// The body.
     pub body: RequestBody,
 }
 
 impl RequestParts {
     /// Whether the request can be sent a second time: not when it uploads
     /// from a reader, which the first attempt used up.
-    pub fn can_resend(&self) -> bool {
+    pub(crate) fn can_resend(&self) -> bool {
         !matches!(&self.body, RequestBody::Multipart { upload, .. } if upload.is_one_shot())
     }
 }
 
 /// Implemented by each generated request type.
-pub(crate) trait Operation: Send + Sized + 'static {
+pub trait Operation: Send + Sized + 'static {
     /// What a successful call returns.
     type Output: Send + 'static;
     /// The endpoint's error enum.
@@ -121,7 +162,15 @@ pub(crate) trait Operation: Send + Sized + 'static {
     /// Facts from the spec.
     const META: EndpointMeta;
     /// Query and body, with fields filled from the client's credentials.
+    ///
+    /// # Errors
+    ///
+    /// When a field breaks a documented limit or a credential is missing.
     fn into_parts(self, credentials: &Credentials) -> Result<RequestParts, PrepareError>;
     /// Reads a successful answer.
+    ///
+    /// # Errors
+    ///
+    /// When the answer does not fit the response type.
     fn decode(body: super::SuccessBody) -> Result<Self::Output, super::DecodeFailure>;
 }

@@ -1,12 +1,16 @@
 //! What each endpoint's spec says its requests and answers look like, as
 //! data the fake server checks requests against and builds answers from.
-//! The generator writes one [`EndpointContract`] per spec; the registry of
-//! all of them is [`contracts`].
+//! It is read from the `shape` of each endpoint's
+//! [`EndpointMeta`](crate::runtime::EndpointMeta), the one description the
+//! generator writes, so the client's facts and the fake's checks cannot
+//! disagree.
 
 use serde_json::{Map, Value, json};
 
+use crate::runtime::{Auth, EndpointMeta, HttpMethod, ResponseKind};
+
 /// An endpoint's request and answer shapes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EndpointContract {
     /// Spec name, e.g. `getTempMedia`.
     pub name: &'static str,
@@ -17,38 +21,38 @@ pub struct EndpointContract {
     /// Whether the call carries `access_token`.
     pub access_token: bool,
     /// Query parameters.
-    pub query: &'static [FieldContract],
+    pub query: Vec<FieldContract>,
     /// The body.
     pub body: BodyContract,
     /// What success looks like.
     pub response: ResponseContract,
     /// The codes the endpoint documents.
-    pub errors: &'static [i64],
+    pub errors: Vec<i64>,
 }
 
 /// A request body's shape.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum BodyContract {
     /// No body.
     None,
     /// A JSON object.
-    Json(&'static [FieldContract]),
-    /// A multipart form with a file part and text parts.
+    Json(Vec<FieldContract>),
+    /// A multipart form with file parts and text parts.
     Multipart {
-        /// The file part's name.
-        file: &'static str,
+        /// The file parts' names.
+        files: Vec<String>,
         /// The text parts.
-        fields: &'static [FieldContract],
+        fields: Vec<FieldContract>,
     },
     /// Any JSON value.
     AnyJson,
 }
 
 /// A successful answer's shape.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ResponseContract {
     /// A JSON object.
-    Json(&'static [FieldContract]),
+    Json(Vec<FieldContract>),
     /// File bytes.
     Binary,
     /// `{errcode: 0}`.
@@ -65,22 +69,22 @@ pub enum Credential {
 }
 
 /// One field.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FieldContract {
     /// Name on the wire.
-    pub name: &'static str,
+    pub name: String,
     /// Its type.
     pub ty: TypeContract,
     /// Whether it must be present (also true for constants and credentials).
     pub required: bool,
     /// A constant it must equal, as text.
-    pub fixed: Option<&'static str>,
+    pub fixed: Option<String>,
     /// A credential it must equal.
     pub credential: Option<Credential>,
 }
 
 /// A field's type.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum TypeContract {
     /// A string.
     String,
@@ -91,29 +95,133 @@ pub enum TypeContract {
     /// A number.
     Float,
     /// A string from a list.
-    StrEnum(&'static [&'static str]),
+    StrEnum(Vec<String>),
     /// An integer from a list.
-    IntEnum(&'static [i64]),
+    IntEnum(Vec<i64>),
     /// An object.
-    Object(&'static [FieldContract]),
+    Object(Vec<FieldContract>),
     /// An array.
-    Array(&'static TypeContract),
+    Array(Box<TypeContract>),
     /// An object with free keys.
-    Map(&'static TypeContract),
+    Map(Box<TypeContract>),
     /// Any JSON.
     Json,
 }
 
-/// Every endpoint the crate was generated with.
-pub fn contracts() -> &'static [&'static EndpointContract] {
-    crate::api::CONTRACTS
+impl EndpointContract {
+    /// The contract of an endpoint, from its facts.
+    ///
+    /// # Errors
+    ///
+    /// When the shape is not what the generator writes (a hand-written
+    /// `EndpointMeta` with a mistake in it).
+    pub fn from_meta(meta: &EndpointMeta) -> Result<EndpointContract, String> {
+        let shape: Value = serde_json::from_str(meta.shape).map_err(|e| format!("{}: the shape is not JSON: {e}", meta.name))?;
+        let problem = |what: &str| format!("{}: the shape's {what} is malformed", meta.name);
+        let query = fields(&shape["query"]).ok_or_else(|| problem("query"))?;
+        let body = body(&shape["body"]).ok_or_else(|| problem("body"))?;
+        let response = match (&shape["response"], meta.response) {
+            (Value::String(s), ResponseKind::Binary) if s == "binary" => ResponseContract::Binary,
+            (Value::String(s), ResponseKind::Ack) if s == "ack" => ResponseContract::Ack,
+            (Value::Object(o), ResponseKind::Json) => ResponseContract::Json(o.get("json").and_then(fields).ok_or_else(|| problem("response"))?),
+            _ => return Err(problem("response")),
+        };
+        let errors = shape["errors"].as_array().map(|codes| codes.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+        Ok(EndpointContract {
+            name: meta.name,
+            method: match meta.method {
+                HttpMethod::Get => "GET",
+                HttpMethod::Post => "POST",
+            },
+            path: meta.path,
+            access_token: meta.auth == Auth::AccessToken,
+            query,
+            body,
+            response,
+            errors,
+        })
+    }
+}
+
+fn body(shape: &Value) -> Option<BodyContract> {
+    match shape {
+        Value::String(s) if s == "none" => Some(BodyContract::None),
+        Value::String(s) if s == "any_json" => Some(BodyContract::AnyJson),
+        Value::Object(o) => match (o.get("json"), o.get("multipart")) {
+            (Some(json), None) => fields(json).map(BodyContract::Json),
+            (None, Some(Value::Object(form))) => {
+                let files = form.get("files")?.as_array()?.iter().map(|f| f.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()?;
+                Some(BodyContract::Multipart { files, fields: fields(form.get("fields")?)? })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `{"name!": type, "other": type}`: a trailing `!` marks a required field.
+fn fields(shape: &Value) -> Option<Vec<FieldContract>> {
+    let object = shape.as_object()?;
+    object
+        .iter()
+        .map(|(key, ty)| {
+            let (name, required) = match key.strip_suffix('!') {
+                Some(name) => (name.to_owned(), true),
+                None => (key.clone(), false),
+            };
+            let (ty, fixed, credential) = match ty {
+                Value::Object(o) if o.contains_key("const") => (TypeContract::String, Some(o["const"].as_str()?.to_owned()), None),
+                Value::Object(o) if o.contains_key("credential") => {
+                    let credential = match o["credential"].as_str()? {
+                        "app_id" => Credential::AppId,
+                        "app_secret" => Credential::AppSecret,
+                        _ => return None,
+                    };
+                    (TypeContract::String, None, Some(credential))
+                }
+                other => (type_contract(other)?, None, None),
+            };
+            Some(FieldContract { name, ty, required, fixed, credential })
+        })
+        .collect()
+}
+
+fn type_contract(shape: &Value) -> Option<TypeContract> {
+    Some(match shape {
+        Value::String(s) => match s.as_str() {
+            "string" => TypeContract::String,
+            "bool" => TypeContract::Bool,
+            "int" => TypeContract::Int,
+            "float" => TypeContract::Float,
+            "json" => TypeContract::Json,
+            _ => return None,
+        },
+        Value::Object(o) if o.len() == 1 => {
+            let (kind, inner) = o.iter().next()?;
+            match kind.as_str() {
+                "object" => TypeContract::Object(fields(inner)?),
+                "array" => TypeContract::Array(Box::new(type_contract(inner)?)),
+                "map" => TypeContract::Map(Box::new(type_contract(inner)?)),
+                "enum" => {
+                    let values = inner.as_array()?;
+                    if values.iter().all(Value::is_string) {
+                        TypeContract::StrEnum(values.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                    } else {
+                        TypeContract::IntEnum(values.iter().map(Value::as_i64).collect::<Option<_>>()?)
+                    }
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// Checks a text value (query parameter, form part). Credentials are only
 /// checked for presence: a wrong secret is WeChat's business error, not a
 /// malformed request.
 fn check_text(path: &str, field: &FieldContract, text: &str, problems: &mut Vec<String>) {
-    if let Some(fixed) = field.fixed
+    if let Some(fixed) = field.fixed.as_deref()
         && text != fixed
     {
         problems.push(format!("`{path}` must be `{fixed}`, not `{text}`"));
@@ -128,7 +236,7 @@ fn check_text(path: &str, field: &FieldContract, text: &str, problems: &mut Vec<
         problems.push(format!("`{path}` = `{text}` is not a {:?}", field.ty));
     }
     if let TypeContract::StrEnum(values) = &field.ty
-        && !values.contains(&text)
+        && !values.iter().any(|v| v == text)
     {
         problems.push(format!("`{path}` = `{text}` is not one of {values:?}"));
     }
@@ -143,14 +251,14 @@ fn check_text(path: &str, field: &FieldContract, text: &str, problems: &mut Vec<
 pub(crate) fn check_pairs(fields: &[FieldContract], pairs: &[(String, String)], skip: &[&str], what: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for field in fields {
-        match pairs.iter().find(|(k, _)| k == field.name) {
-            Some((_, value)) => check_text(field.name, field, value, &mut problems),
+        match pairs.iter().find(|(k, _)| *k == field.name) {
+            Some((_, value)) => check_text(&field.name, field, value, &mut problems),
             None if field.required => problems.push(format!("{what} `{}` is missing", field.name)),
             None => {}
         }
     }
     for (key, _) in pairs {
-        if !skip.contains(&key.as_str()) && !fields.iter().any(|f| f.name == key) {
+        if !skip.contains(&key.as_str()) && !fields.iter().any(|f| f.name == *key) {
             problems.push(format!("{what} `{key}` is not in the spec"));
         }
     }
@@ -162,7 +270,7 @@ fn check_value(path: &str, ty: &TypeContract, value: &Value, problems: &mut Vec<
         (TypeContract::String, Value::String(_)) | (TypeContract::Bool, Value::Bool(_)) | (TypeContract::Json, _) => true,
         (TypeContract::Int, Value::Number(n)) => n.is_i64() || n.is_u64(),
         (TypeContract::Float, Value::Number(_)) => true,
-        (TypeContract::StrEnum(values), Value::String(s)) => values.contains(&s.as_str()),
+        (TypeContract::StrEnum(values), Value::String(s)) => values.contains(s),
         (TypeContract::IntEnum(values), Value::Number(n)) => n.as_i64().is_some_and(|v| values.contains(&v)),
         (TypeContract::Object(fields), Value::Object(map)) => {
             check_object(path, fields, map, problems);
@@ -191,21 +299,21 @@ fn check_value(path: &str, ty: &TypeContract, value: &Value, problems: &mut Vec<
 pub(crate) fn check_object(path: &str, fields: &[FieldContract], map: &Map<String, Value>, problems: &mut Vec<String>) {
     let join = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
     for field in fields {
-        match map.get(field.name) {
+        match map.get(&field.name) {
             Some(value) => {
-                if let Some(fixed) = field.fixed
+                if let Some(fixed) = field.fixed.as_deref()
                     && value.to_string().trim_matches('"') != fixed
                 {
-                    problems.push(format!("`{}` must be `{fixed}`", join(field.name)));
+                    problems.push(format!("`{}` must be `{fixed}`", join(&field.name)));
                 }
-                check_value(&join(field.name), &field.ty, value, problems);
+                check_value(&join(&field.name), &field.ty, value, problems);
             }
-            None if field.required => problems.push(format!("`{}` is missing", join(field.name))),
+            None if field.required => problems.push(format!("`{}` is missing", join(&field.name))),
             None => {}
         }
     }
     for key in map.keys() {
-        if !fields.iter().any(|f| f.name == key) {
+        if !fields.iter().any(|f| f.name == *key) {
             problems.push(format!("`{}` is not in the spec", join(key)));
         }
     }
@@ -218,7 +326,7 @@ pub(crate) fn sample(name: &str, ty: &TypeContract) -> Value {
         TypeContract::Bool => json!(true),
         TypeContract::Int => json!(1),
         TypeContract::Float => json!(1.5),
-        TypeContract::StrEnum(values) => json!(values.first().copied().unwrap_or("sample")),
+        TypeContract::StrEnum(values) => json!(values.first().map_or("sample", String::as_str)),
         TypeContract::IntEnum(values) => json!(values.first().copied().unwrap_or(0)),
         TypeContract::Object(fields) => Value::Object(sample_object(fields)),
         TypeContract::Array(item) => json!([sample(name, item)]),
@@ -229,7 +337,7 @@ pub(crate) fn sample(name: &str, ty: &TypeContract) -> Value {
 
 /// An object with every field filled in.
 pub(crate) fn sample_object(fields: &[FieldContract]) -> Map<String, Value> {
-    fields.iter().map(|f| (f.name.to_owned(), sample(f.name, &f.ty))).collect()
+    fields.iter().map(|f| (f.name.clone(), sample(&f.name, &f.ty))).collect()
 }
 
 /// The answer of a successful call, built from the spec.
@@ -254,7 +362,7 @@ pub(crate) fn request_problems(
     json: Option<&Value>,
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
-    let mut problems = check_pairs(contract.query, query, &["access_token"], "query parameter");
+    let mut problems = check_pairs(&contract.query, query, &["access_token"], "query parameter");
     let is = |prefix: &str| content_type.is_some_and(|ct| ct.to_ascii_lowercase().starts_with(prefix));
     match &contract.body {
         BodyContract::None => {}
@@ -267,16 +375,18 @@ pub(crate) fn request_problems(
                 problems.push("the body must be JSON sent as application/json".to_owned());
             }
         }
-        BodyContract::Multipart { file, fields } => {
+        BodyContract::Multipart { files, fields } => {
             if !is("multipart/form-data") {
                 problems.push("the body must be multipart/form-data".to_owned());
             }
-            if !parts.iter().any(|p| p.name == *file && p.file_name.is_some()) {
-                problems.push(format!("the file part `{file}` is missing"));
+            for file in files {
+                if !parts.iter().any(|p| p.name == *file && p.file_name.is_some()) {
+                    problems.push(format!("the file part `{file}` is missing"));
+                }
             }
             let text: Vec<(String, String)> = parts
                 .iter()
-                .filter(|p| p.name != *file)
+                .filter(|p| !files.contains(&p.name))
                 .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.bytes).into_owned()))
                 .collect();
             problems.extend(check_pairs(fields, &text, &[], "form part"));
@@ -285,9 +395,13 @@ pub(crate) fn request_problems(
     problems
 }
 
-/// The success half of a generated contract test.
-#[cfg(test)]
-pub(crate) fn assert_success<T: std::fmt::Debug, E: std::fmt::Debug>(
+/// The success half of a generated contract test: the request fitted its
+/// spec and the spec's own answer decoded.
+///
+/// # Panics
+///
+/// When either did not hold.
+pub fn assert_success<T: std::fmt::Debug, E: std::fmt::Debug>(
     fake: &super::FakeWeChat,
     name: &str,
     result: &Result<T, crate::Error<E>>,
@@ -299,8 +413,11 @@ pub(crate) fn assert_success<T: std::fmt::Debug, E: std::fmt::Debug>(
 
 /// The error half of a generated contract test: the injected documented
 /// code must come back as its own variant (or the shared one), not `Unknown`.
-#[cfg(test)]
-pub(crate) fn assert_documented_error<T: std::fmt::Debug, E: crate::ApiError + std::fmt::Debug>(
+///
+/// # Panics
+///
+/// When it did not.
+pub fn assert_documented_error<T: std::fmt::Debug, E: crate::ApiError + std::fmt::Debug>(
     fake: &super::FakeWeChat,
     name: &str,
     code: i64,

@@ -41,7 +41,10 @@ mod redis_server;
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 
+pub use contract::{assert_documented_error, assert_success};
 use contract::EndpointContract;
+
+use crate::runtime::EndpointMeta;
 
 /// The app id the fake server accepts unless told otherwise.
 pub const FAKE_APP_ID: &str = "wx00000000fake0001";
@@ -224,7 +227,7 @@ struct State {
     /// its spec alone.
     contract_only: bool,
     /// The specs' contracts by path.
-    contracts: BTreeMap<&'static str, Vec<&'static EndpointContract>>,
+    contracts: BTreeMap<&'static str, Vec<EndpointContract>>,
     token_lifetime_ms: AtomicU64,
     token_fetches: AtomicU64,
     counter: AtomicU64,
@@ -289,7 +292,14 @@ impl FakeWeChat {
     /// answered from its spec alone (every response field filled in), with
     /// no behaviour of its own such as stored media.
     pub async fn start_contract() -> FakeWeChat {
-        FakeWeChat::start_inner(FAKE_APP_ID, FAKE_APP_SECRET, false, true).await
+        FakeWeChat::start_contract_with(crate::api::endpoints()).await
+    }
+
+    /// Like [`FakeWeChat::start_contract`], for the endpoints given: those
+    /// a crate generated from its own specs (`crate::api::endpoints()` in
+    /// the module it includes the generated code in).
+    pub async fn start_contract_with(endpoints: Vec<&'static EndpointMeta>) -> FakeWeChat {
+        FakeWeChat::start_inner(FAKE_APP_ID, FAKE_APP_SECRET, false, true, endpoints).await
     }
 
     /// Starts with these credentials.
@@ -297,12 +307,21 @@ impl FakeWeChat {
     /// # Panics
     /// When no loopback port can be bound (a broken test machine).
     pub async fn start_with(app_id: &str, app_secret: &str, cloud_run: bool) -> FakeWeChat {
-        FakeWeChat::start_inner(app_id, app_secret, cloud_run, false).await
+        FakeWeChat::start_inner(app_id, app_secret, cloud_run, false, crate::api::endpoints()).await
     }
 
-    async fn start_inner(app_id: &str, app_secret: &str, cloud_run: bool, contract_only: bool) -> FakeWeChat {
-        let mut contracts: BTreeMap<&'static str, Vec<&'static EndpointContract>> = BTreeMap::new();
-        for contract in contract::contracts() {
+    /// Starts like [`FakeWeChat::start`], knowing these endpoints besides
+    /// the token calls: requests are checked against their specs and
+    /// answered from them.
+    pub async fn start_with_endpoints(endpoints: Vec<&'static EndpointMeta>) -> FakeWeChat {
+        FakeWeChat::start_inner(FAKE_APP_ID, FAKE_APP_SECRET, false, false, endpoints).await
+    }
+
+    async fn start_inner(app_id: &str, app_secret: &str, cloud_run: bool, contract_only: bool, endpoints: Vec<&'static EndpointMeta>) -> FakeWeChat {
+        let mut contracts: BTreeMap<&'static str, Vec<EndpointContract>> = BTreeMap::new();
+        for meta in endpoints {
+            // A shape the generator did not write is a bug in a test's setup.
+            let contract = EndpointContract::from_meta(meta).unwrap_or_else(|problem| panic!("{problem}"));
             contracts.entry(contract.path).or_default().push(contract);
         }
         let state = Arc::new(State {
@@ -568,10 +587,10 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
 
     // Check the request against its spec; pick, among the specs sharing the
     // path, the one it fits.
-    let candidates: Vec<&'static EndpointContract> = state
+    let candidates: Vec<&EndpointContract> = state
         .contracts
         .get(path.as_str())
-        .map(|list| list.iter().copied().filter(|c| c.method == method.as_str()).collect())
+        .map(|list| list.iter().filter(|c| c.method == method.as_str()).collect())
         .unwrap_or_default();
     let mut matched = None;
     let mut first_problems = None;

@@ -10,8 +10,10 @@ use crate::Secret;
 use crate::error::TokenError;
 
 mod cache;
+mod wechat;
 
 pub(crate) use cache::{TokenCache, TokenSettings};
+pub(crate) use wechat::{ClassicToken, StableToken};
 
 /// A boxed future, so token sources and stores can be trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

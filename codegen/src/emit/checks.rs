@@ -116,7 +116,8 @@ pub fn check_method(fields: &[Field]) -> TokenStream {
     quote! {
         /// Checks the documented limits of every field; `parent` is this
         /// value's path in the request (empty at the top).
-        pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
+        #[inline]
+        pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::runtime::PrepareError> {
             #body
             Ok(())
         }

@@ -1,143 +1,46 @@
-//! The contract of each endpoint (what its requests and answers look like,
-//! as data for the fake server, feature `testing`) and the generated
-//! contract tests that call every endpoint through the client.
+//! The registry of every endpoint's facts (what the fake server checks
+//! requests against) and the generated contract tests that call every
+//! endpoint through the client.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::ident;
+use super::{Context, ident};
 use crate::ir::*;
 
-/// `GET_TEMP_MEDIA_CONTRACT`.
-pub fn const_name(endpoint: &Endpoint) -> proc_macro2::Ident {
-    format_ident!("{}_CONTRACT", endpoint.method_name.to_uppercase())
-}
-
-fn type_contract(ty: &Type) -> TokenStream {
-    match ty {
-        Type::String | Type::Secret => quote!(crate::testing::contract::TypeContract::String),
-        Type::Bool => quote!(crate::testing::contract::TypeContract::Bool),
-        Type::Int(_) => quote!(crate::testing::contract::TypeContract::Int),
-        Type::Float => quote!(crate::testing::contract::TypeContract::Float),
-        Type::Json => quote!(crate::testing::contract::TypeContract::Json),
-        Type::Enum(e) => match e.int {
-            None => {
-                let values = e.variants.iter().map(|v| match &v.value {
-                    EnumValue::Str(s) => quote!(#s),
-                    EnumValue::Int(i) => {
-                        let s = i.to_string();
-                        quote!(#s)
-                    }
-                });
-                quote!(crate::testing::contract::TypeContract::StrEnum(&[#(#values),*]))
-            }
-            Some(_) => {
-                let values = e.variants.iter().map(|v| match &v.value {
-                    EnumValue::Int(i) => super::int_literal(*i),
-                    EnumValue::Str(_) => quote!(0),
-                });
-                quote!(crate::testing::contract::TypeContract::IntEnum(&[#(#values),*]))
-            }
-        },
-        Type::Object(o) => {
-            let fields = fields_contract(&o.fields);
-            quote!(crate::testing::contract::TypeContract::Object(#fields))
-        }
-        Type::Array(item) => {
-            let item = type_contract(item);
-            quote!(crate::testing::contract::TypeContract::Array(&#item))
-        }
-        Type::Map(value) => {
-            let value = type_contract(value);
-            quote!(crate::testing::contract::TypeContract::Map(&#value))
-        }
+/// A category's list of its endpoints' facts, in its module.
+pub fn category_registry(endpoints: &[&Endpoint]) -> TokenStream {
+    let entries = endpoints.iter().map(|e| {
+        let request = format_ident!("{}Request", e.type_prefix);
+        quote!(&<#request as crate::runtime::Operation>::META)
+    });
+    quote! {
+        /// The facts of every endpoint of this category, from the specs.
+        pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[#(#entries),*];
     }
 }
 
-fn fields_contract(fields: &[Field]) -> TokenStream {
-    let fields = fields.iter().map(|f| {
-        let name = &f.wire_name;
-        let ty = type_contract(&f.ty);
-        let required = f.required || f.source != FieldSource::Caller;
-        let fixed = match &f.source {
-            FieldSource::Fixed(value) => {
-                let text = value.wire_text();
-                quote!(Some(#text))
-            }
-            _ => quote!(None),
-        };
-        let credential = match f.source {
-            FieldSource::AppId => quote!(Some(crate::testing::contract::Credential::AppId)),
-            FieldSource::AppSecret => quote!(Some(crate::testing::contract::Credential::AppSecret)),
-            _ => quote!(None),
-        };
+/// The registry of all endpoints the crate was built with (the categories
+/// whose features are on), for the fake server.
+pub fn registry(api: &Api, cx: &Context) -> TokenStream {
+    let parts = api.categories().into_iter().map(|(category, _)| {
+        let module = ident(category);
+        let gate = cx.category_gate(category);
         quote! {
-            crate::testing::contract::FieldContract { name: #name, ty: #ty, required: #required, fixed: #fixed, credential: #credential }
+            #gate
+            all.extend_from_slice(#module::ENDPOINTS);
         }
     });
-    quote!(&[#(#fields),*])
-}
-
-/// The endpoint's contract constant.
-pub fn endpoint_contract(endpoint: &Endpoint) -> TokenStream {
-    let const_name = const_name(endpoint);
-    let name = &endpoint.name;
-    let method = match endpoint.http_method {
-        HttpMethod::Get => "GET",
-        HttpMethod::Post => "POST",
-    };
-    let path = &endpoint.path;
-    let access_token = endpoint.auth == Auth::AccessToken;
-    let query = fields_contract(&endpoint.query);
-    let body = match &endpoint.body {
-        Body::None => quote!(crate::testing::contract::BodyContract::None),
-        Body::AnyJson(_) => quote!(crate::testing::contract::BodyContract::AnyJson),
-        Body::Json(fields) => {
-            let fields = fields_contract(fields);
-            quote!(crate::testing::contract::BodyContract::Json(#fields))
-        }
-        Body::Multipart { file_part, fields, .. } => {
-            let fields = fields_contract(fields);
-            quote!(crate::testing::contract::BodyContract::Multipart { file: #file_part, fields: #fields })
-        }
-    };
-    let response = match &endpoint.response {
-        Response::Json(fields) => {
-            let fields = fields_contract(fields);
-            quote!(crate::testing::contract::ResponseContract::Json(#fields))
-        }
-        Response::Binary => quote!(crate::testing::contract::ResponseContract::Binary),
-        Response::Ack => quote!(crate::testing::contract::ResponseContract::Ack),
-    };
-    let errors = endpoint.errors.iter().map(|e| super::int_literal(e.code));
-    let doc = format!(" What the spec of `{name}` says its requests and answers look like.");
     quote! {
-        #[doc = #doc]
-        #[cfg(feature = "testing")]
-        pub(crate) const #const_name: crate::testing::contract::EndpointContract = crate::testing::contract::EndpointContract {
-            name: #name,
-            method: #method,
-            path: #path,
-            access_token: #access_token,
-            query: #query,
-            body: #body,
-            response: #response,
-            errors: &[#(#errors),*],
-        };
-    }
-}
-
-/// The registry of all contracts, for the root module.
-pub fn registry(api: &Api) -> TokenStream {
-    let entries = api.endpoints.iter().map(|e| {
-        let module = ident(&e.category);
-        let name = const_name(e);
-        quote!(&#module::#name)
-    });
-    quote! {
-        /// The contract of every endpoint, for the fake server.
-        #[cfg(feature = "testing")]
-        pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[#(#entries),*];
+        /// The facts of every endpoint this build has (every category whose
+        /// feature is on), from the specs: what the fake server checks
+        /// requests against and answers from.
+        pub fn endpoints() -> Vec<&'static crate::runtime::EndpointMeta> {
+            #[allow(unused_mut)]
+            let mut all: Vec<&'static crate::runtime::EndpointMeta> = Vec::new();
+            #(#parts)*
+            all
+        }
     }
 }
 
@@ -149,7 +52,7 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
     match ty {
         Type::String | Type::Secret => {
             let text = sample_text(c);
-            if matches!(ty, Type::Secret) { quote!(crate::Secret::from(#text)) } else { quote!(#text.to_owned()) }
+            if matches!(ty, Type::Secret) { quote!(crate::runtime::Secret::from(#text)) } else { quote!(#text.to_owned()) }
         }
         Type::Bool => quote!(true),
         Type::Int(int) => {
@@ -164,7 +67,7 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
             let value = c.maximum.map_or(low, |max| low.min(max));
             quote!(#value)
         }
-        Type::Json => quote!(serde_json::json!({"sample": true})),
+        Type::Json => quote!(crate::runtime::serde_json::json!({"sample": true})),
         Type::Enum(e) => {
             let name = ident(&e.name);
             let variant = ident(&e.variants[0].name);
@@ -229,8 +132,8 @@ fn sample_request(endpoint: &Endpoint, module: &TokenStream) -> TokenStream {
     let caller: Vec<&Field> = endpoint.query.iter().chain(endpoint.body.fields()).filter(|f| f.source == FieldSource::Caller).collect();
     let mut args: Vec<TokenStream> = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module)).collect();
     match &endpoint.body {
-        Body::AnyJson(_) => args.push(quote!(serde_json::json!({"sample": true}))),
-        Body::Multipart { .. } => args.push(quote!(crate::Upload::new(b"sample".to_vec(), "sample.png"))),
+        Body::AnyJson(_) => args.push(quote!(crate::runtime::serde_json::json!({"sample": true}))),
+        Body::Multipart { .. } => args.push(quote!(crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"))),
         _ => {}
     }
     let setters = caller.iter().filter(|f| !f.required).map(|f| {
@@ -255,13 +158,9 @@ fn error_to_inject(endpoint: &Endpoint, common: &[ErrorCode]) -> i64 {
 /// `contract_tests.rs`: per endpoint, one call that must succeed against
 /// the fake server in contract mode and one that must decode a documented
 /// error to its variant.
-pub fn contract_tests(api: &Api, include_dir: &str) -> TokenStream {
-    let root = if include_dir.is_empty() {
-        quote!(crate)
-    } else {
-        let dir = ident(include_dir);
-        quote!(crate::#dir)
-    };
+pub fn contract_tests(api: &Api, cx: &Context) -> TokenStream {
+    let root = cx.module_path();
+    let client_trait = cx.client_trait().map(|name| quote!(#[allow(unused_imports)] use #root::#name as _;));
     let tests = api.endpoints.iter().map(|endpoint| {
         let module_ident = ident(&endpoint.category);
         let module = quote!(#root::#module_ident);
@@ -271,21 +170,24 @@ pub fn contract_tests(api: &Api, include_dir: &str) -> TokenStream {
         let request = sample_request(endpoint, &module);
         let code = error_to_inject(endpoint, &api.common_errors);
         let code_literal = super::int_literal(code);
+        let gate = cx.category_gate(&endpoint.category);
         quote! {
+            #gate
             #[tokio::test]
             async fn #test() {
-                let fake = crate::testing::FakeWeChat::start_contract().await;
+                let fake = crate::runtime::testing::FakeWeChat::start_contract_with(#root::endpoints()).await;
                 let client = fake.client();
                 let request = #request;
                 let result = client.#method(request.clone()).await;
-                crate::testing::contract::assert_success(&fake, #name, &result);
+                crate::runtime::testing::assert_success(&fake, #name, &result);
                 fake.inject_error(#name, #code_literal);
                 let result = client.#method(request).await;
-                crate::testing::contract::assert_documented_error(&fake, #name, #code_literal, result);
+                crate::runtime::testing::assert_documented_error(&fake, #name, #code_literal, result);
             }
         }
     });
     quote! {
+        #client_trait
         #(#tests)*
     }
 }

@@ -1,20 +1,90 @@
 //! IR → Rust tokens. Pure: no I/O and no formatting (see `format`).
 //!
-//! Every generated file is `include!`d by the `wxa` crate inside a module,
-//! so files hold no `use` items and no inner attributes, and name runtime
-//! items by absolute path (`crate::Media`).
+//! Every generated file is `include!`d inside a module, so files hold no
+//! `use` items and no inner attributes. They name the runtime only through
+//! `crate::runtime::…`, its public contract; for a crate other than wxa,
+//! [`relocate`] rewrites those paths to the configured crate path.
 
 mod checks;
 mod contract;
 mod docs;
 mod errors;
 mod operation;
+mod relocate;
+mod shape;
 mod types;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use crate::Options;
 use crate::ir::{Api, Endpoint};
+
+/// What every emitter needs to know about the crate it writes for. Plain
+/// data (tokens are not `Send`, and files are formatted on several threads).
+pub(crate) struct Context {
+    /// The shared error table's type, as endpoint enums name it.
+    common_errors: String,
+    /// `None`: the client methods are inherent methods of `Client` (inside
+    /// wxa); otherwise the extension trait that holds them.
+    client_trait: Option<String>,
+    /// One cargo feature per category.
+    category_features: bool,
+    /// Where the generated module tree sits below the crate root, for
+    /// paths in the contract tests (`crate::api`).
+    module_path: String,
+}
+
+impl Context {
+    fn new(api: &Api, options: &Options) -> Context {
+        let module_path = if options.include_dir.is_empty() { "crate".to_owned() } else { format!("crate::{}", options.include_dir) };
+        let common_errors = if api.common_errors.is_empty() && options.crate_path != "crate" {
+            // No table of its own: the runtime crate's shared table.
+            format!("{}::api::common::CommonError", options.crate_path)
+        } else {
+            "super::common::CommonError".to_owned()
+        };
+        Context {
+            common_errors,
+            client_trait: options.client_trait.clone(),
+            category_features: options.category_features,
+            module_path,
+        }
+    }
+
+    /// A path held as text, as tokens.
+    fn path(text: &str) -> TokenStream {
+        text.parse().unwrap_or_else(|_| panic!("`{text}` is not a Rust path"))
+    }
+
+    /// The shared error table's type.
+    pub fn common_errors(&self) -> TokenStream {
+        Self::path(&self.common_errors)
+    }
+
+    /// The module that holds the category modules.
+    pub fn module_path(&self) -> TokenStream {
+        Self::path(&self.module_path)
+    }
+
+    /// The extension trait holding the client methods, if any.
+    pub fn client_trait(&self) -> Option<Ident> {
+        self.client_trait.as_deref().map(ident)
+    }
+
+    /// How docs refer to an endpoint's client method.
+    pub fn method_link(&self, endpoint: &Endpoint) -> String {
+        match &self.client_trait {
+            None => format!("[`crate::Client::{}`]", endpoint.method_name),
+            Some(name) => format!("`{name}::{}`", endpoint.method_name),
+        }
+    }
+
+    /// `#[cfg(feature = "<category>")]` when categories are features.
+    pub fn category_gate(&self, category: &str) -> TokenStream {
+        if self.category_features { quote!(#[cfg(feature = #category)]) } else { quote!() }
+    }
+}
 
 /// One file to generate: its path below the output folder, the spec it
 /// comes from (for the header), and what produces its tokens. Tokens are
@@ -26,11 +96,13 @@ pub struct FileJob<'a> {
     /// Where the content comes from, for the "do not edit" header.
     pub source: String,
     content: Content<'a>,
+    cx: std::sync::Arc<Context>,
+    crate_path: &'a str,
 }
 
 enum Content<'a> {
     Root(&'a Api, &'a str),
-    ContractTests(&'a Api, &'a str),
+    ContractTests(&'a Api),
     Common(&'a Api),
     Endpoint(&'a Endpoint),
 }
@@ -38,29 +110,30 @@ enum Content<'a> {
 impl FileJob<'_> {
     /// The file's items.
     pub fn tokens(&self) -> TokenStream {
-        match self.content {
-            Content::Root(api, include_dir) => root_module(api, include_dir),
-            Content::ContractTests(api, include_dir) => contract::contract_tests(api, include_dir),
+        let cx = &self.cx;
+        let tokens = match self.content {
+            Content::Root(api, include_dir) => root_module(api, include_dir, cx),
+            Content::ContractTests(api) => contract::contract_tests(api, cx),
             Content::Common(api) => errors::common_errors(&api.common_errors),
-            Content::Endpoint(endpoint) => endpoint_file(endpoint),
-        }
+            Content::Endpoint(endpoint) => endpoint_file(endpoint, cx),
+        };
+        relocate::relocate(tokens, self.crate_path)
     }
 }
 
-/// All files for `api`, in a stable order. `include_dir` is where the
-/// files sit below `OUT_DIR` (empty for `OUT_DIR` itself).
-pub fn files<'a>(api: &'a Api, include_dir: &'a str) -> Vec<FileJob<'a>> {
-    let mut files = vec![
-        FileJob { path: "mod.rs".to_owned(), source: "specs/".to_owned(), content: Content::Root(api, include_dir) },
-        FileJob { path: "common.rs".to_owned(), source: "specs/errors.yaml".to_owned(), content: Content::Common(api) },
-        FileJob { path: "contract_tests.rs".to_owned(), source: "specs/".to_owned(), content: Content::ContractTests(api, include_dir) },
-    ];
+/// All files for `api`, in a stable order. `options.include_dir` is where
+/// the files sit below `OUT_DIR` (empty for `OUT_DIR` itself).
+pub fn files<'a>(api: &'a Api, options: &'a Options) -> Vec<FileJob<'a>> {
+    let cx = std::sync::Arc::new(Context::new(api, options));
+    let crate_path = options.crate_path.as_str();
+    let job = |path: String, source: String, content: Content<'a>| FileJob { path, source, content, cx: cx.clone(), crate_path };
+    let mut files = vec![job("mod.rs".to_owned(), "specs/".to_owned(), Content::Root(api, &options.include_dir))];
+    if !api.common_errors.is_empty() {
+        files.push(job("common.rs".to_owned(), "specs/errors.yaml".to_owned(), Content::Common(api)));
+    }
+    files.push(job("contract_tests.rs".to_owned(), "specs/".to_owned(), Content::ContractTests(api)));
     for endpoint in &api.endpoints {
-        files.push(FileJob {
-            path: format!("{}/{}.rs", endpoint.category, endpoint.file_stem),
-            source: format!("specs/{}", endpoint.source_file),
-            content: Content::Endpoint(endpoint),
-        });
+        files.push(job(format!("{}/{}.rs", endpoint.category, endpoint.file_stem), format!("specs/{}", endpoint.source_file), Content::Endpoint(endpoint)));
     }
     files
 }
@@ -75,54 +148,66 @@ pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// The module tree: one module per category, each including its endpoints.
-fn root_module(api: &Api, include_dir: &str) -> TokenStream {
+/// The module tree: one module per category (behind its cargo feature when
+/// categories are features), each including its endpoints; the registry
+/// of every endpoint's facts; and the client trait when there is one.
+fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
     let prefix = if include_dir.is_empty() { String::new() } else { format!("/{include_dir}") };
-    let common_file = format!("{prefix}/common.rs");
-    let common_doc = docs::lines(&[
-        "Error codes any endpoint may return, from `specs/errors.yaml`.".to_owned(),
-        String::new(),
-        "Each endpoint's error enum wraps these in its `Common` variant; a code the endpoint documents itself takes the endpoint's meaning instead.".to_owned(),
-    ]);
+    let common = (!api.common_errors.is_empty()).then(|| {
+        let common_file = format!("{prefix}/common.rs");
+        let doc = docs::lines(&[
+            "Error codes any endpoint may return, from `specs/errors.yaml`.".to_owned(),
+            String::new(),
+            "Each endpoint's error enum wraps these in its `Common` variant; a code the endpoint documents itself takes the endpoint's meaning instead.".to_owned(),
+        ]);
+        quote! {
+            #doc
+            pub mod common {
+                include!(concat!(env!("OUT_DIR"), #common_file));
+            }
+        }
+    });
     let categories = api.categories().into_iter().map(|(category, endpoints)| {
         let module = ident(category);
+        let feature = if cx.category_features { format!(" (cargo feature `{category}`)") } else { String::new() };
         let doc = docs::lines(&[format!(
-            "Endpoints of the `{category}` category: {}.",
+            "Endpoints of the `{category}` category{feature}: {}.",
             endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", ")
         )]);
+        let gate = cx.category_gate(category);
         let includes = endpoints.iter().map(|e| {
             let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
         });
+        let registry = contract::category_registry(&endpoints);
         quote! {
             #doc
+            #gate
             pub mod #module {
                 #(#includes)*
+                #registry
             }
         }
     });
-    let registry = contract::registry(api);
+    let registry = contract::registry(api, cx);
+    let client_trait = operation::client_trait(api, cx);
     quote! {
         #registry
-        #common_doc
-        pub mod common {
-            include!(concat!(env!("OUT_DIR"), #common_file));
-        }
+        #client_trait
+        #common
         #(#categories)*
     }
 }
 
-fn endpoint_file(endpoint: &Endpoint) -> TokenStream {
+fn endpoint_file(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let request = types::request(endpoint);
     let response = types::response(endpoint);
-    let error = errors::endpoint_error(endpoint);
-    let operation = operation::operation(endpoint);
-    let contract = contract::endpoint_contract(endpoint);
+    let error = errors::endpoint_error(endpoint, cx);
+    let operation = operation::operation(endpoint, cx);
     quote! {
         #request
         #response
         #error
         #operation
-        #contract
     }
 }

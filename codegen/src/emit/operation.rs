@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{docs, ident};
+use super::{Context, docs, ident};
 use crate::ir::*;
 
 fn fixed_tokens(value: &FixedValue) -> TokenStream {
@@ -85,10 +85,10 @@ fn body_tokens(endpoint: &Endpoint) -> TokenStream {
                         FieldSource::Caller => None,
                         FieldSource::Fixed(value) => {
                             let v = fixed_tokens(value);
-                            Some(quote! { (#wire, serde_json::Value::from(#v)) })
+                            Some(quote! { (#wire, crate::runtime::serde_json::Value::from(#v)) })
                         }
-                        FieldSource::AppId => Some(quote! { (#wire, serde_json::Value::from(credentials.app_id()?)) }),
-                        FieldSource::AppSecret => Some(quote! { (#wire, serde_json::Value::from(credentials.app_secret()?.expose())) }),
+                        FieldSource::AppId => Some(quote! { (#wire, crate::runtime::serde_json::Value::from(credentials.app_id()?)) }),
+                        FieldSource::AppSecret => Some(quote! { (#wire, crate::runtime::serde_json::Value::from(credentials.app_secret()?.expose())) }),
                     }
                 })
                 .collect();
@@ -113,17 +113,16 @@ fn body_tokens(endpoint: &Endpoint) -> TokenStream {
     }
 }
 
-/// `impl crate::runtime::Operation` and the `Client` method.
-pub fn operation(endpoint: &Endpoint) -> TokenStream {
+/// `impl crate::runtime::Operation` and, inside wxa, the `Client` methods.
+pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let request = format_ident!("{}Request", endpoint.type_prefix);
     let error = format_ident!("{}Error", endpoint.type_prefix);
-    let method = ident(&endpoint.method_name);
     let (output, response_kind, decode) = match &endpoint.response {
         Response::Json(_) => {
             let response = format_ident!("{}Response", endpoint.type_prefix);
             (quote!(#response), quote!(crate::runtime::ResponseKind::Json), quote!(crate::runtime::decode_json(body)))
         }
-        Response::Binary => (quote!(crate::Media), quote!(crate::runtime::ResponseKind::Binary), quote!(Ok(body.into_media()))),
+        Response::Binary => (quote!(crate::runtime::Media), quote!(crate::runtime::ResponseKind::Binary), quote!(Ok(body.into_media()))),
         Response::Ack => (
             quote!(()),
             quote!(crate::runtime::ResponseKind::Ack),
@@ -167,29 +166,8 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
     } else {
         quote!()
     };
-    let method_doc = docs::lines(&docs::endpoint(endpoint, &endpoint.errors));
-    // Binary endpoints also hand the file back as it arrives, for files
-    // too large to hold in memory.
-    let stream_method = match &endpoint.response {
-        Response::Binary => {
-            let stream = format_ident!("{}_stream", endpoint.method_name);
-            let doc = docs::lines(&[format!(
-                "Like [`Self::{method}`], but hands the file back as a [`crate::MediaStream`] that reads it as it \
-                 arrives, so memory stays flat however large it is. A JSON error is still recognised from the \
-                 first bytes and returned as `Err`, never streamed as the file.\n\n\
-                 # Errors\n\n\
-                 As [`Self::{method}`]; a failure after the file began comes from the stream as a \
-                 [`crate::MediaStreamError`]."
-            )]);
-            quote! {
-                #doc
-                pub async fn #stream(&self, request: #request) -> Result<crate::MediaStream, crate::Error<#error>> {
-                    self.execute_stream(request).await
-                }
-            }
-        }
-        _ => quote!(),
-    };
+    let shape = super::shape::endpoint_shape(endpoint);
+    let methods = if cx.client_trait().is_none() { client_methods(endpoint, Receiver::Inherent, &quote!()) } else { quote!() };
     quote! {
         impl crate::runtime::Operation for #request {
             type Output = #output;
@@ -203,23 +181,103 @@ pub fn operation(endpoint: &Endpoint) -> TokenStream {
                 rate_limit: #rate_limit,
                 response: #response_kind,
                 secret_response: #has_secret_output,
+                shape: #shape,
             };
+            #[inline]
             fn into_parts(self, #credentials_arg: &crate::runtime::Credentials) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
                 #check
                 #body
                 #query
                 Ok(crate::runtime::RequestParts { query, body })
             }
+            #[inline]
             fn decode(body: crate::runtime::SuccessBody) -> Result<Self::Output, crate::runtime::DecodeFailure> {
                 #decode
             }
         }
-        impl crate::Client {
-            #method_doc
-            pub async fn #method(&self, request: #request) -> Result<#output, crate::Error<#error>> {
-                self.execute(request).await
-            }
-            #stream_method
+        #methods
+    }
+}
+
+/// Where client methods are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    /// Inherent methods of `Client` (inside wxa).
+    Inherent,
+    /// Declarations in the extension trait.
+    TraitDeclaration,
+    /// The trait's implementation for `Client`.
+    TraitImpl,
+}
+
+/// The endpoint's client method, and its `…_stream` twin for binary
+/// endpoints. They return the runtime's future rather than being `async`,
+/// so the call path is compiled where a method is used, not for every
+/// endpoint in the crate that defines them.
+fn client_methods(endpoint: &Endpoint, receiver: Receiver, gate: &TokenStream) -> TokenStream {
+    let request = format_ident!("{}Request", endpoint.type_prefix);
+    let error = format_ident!("{}Error", endpoint.type_prefix);
+    let output = match &endpoint.response {
+        Response::Json(_) => {
+            let response = format_ident!("{}Response", endpoint.type_prefix);
+            quote!(#response)
+        }
+        Response::Binary => quote!(crate::runtime::Media),
+        Response::Ack => quote!(()),
+    };
+    let module = ident(&endpoint.category);
+    let (request, error, output) = match receiver {
+        Receiver::Inherent => (quote!(#request), quote!(#error), output),
+        _ if matches!(endpoint.response, Response::Json(_)) => (quote!(#module::#request), quote!(#module::#error), quote!(#module::#output)),
+        _ => (quote!(#module::#request), quote!(#module::#error), output),
+    };
+    let method = ident(&endpoint.method_name);
+    let method_doc = docs::lines(&docs::endpoint(endpoint, &endpoint.errors));
+    let one = |method: &proc_macro2::Ident, doc: TokenStream, output: TokenStream, call: TokenStream| {
+        let signature = quote! {
+            fn #method(&self, request: #request) -> impl crate::runtime::Call<#output, #error>
+        };
+        match receiver {
+            Receiver::Inherent => quote! { #doc #[inline] pub #signature { #call(self, request) } },
+            Receiver::TraitDeclaration => quote! { #gate #doc #signature; },
+            Receiver::TraitImpl => quote! { #gate #[inline] #signature { #call(self, request) } },
+        }
+    };
+    let mut methods = one(&method, method_doc, output, quote!(crate::runtime::call));
+    // Binary endpoints also hand the file back as it arrives, for files
+    // too large to hold in memory.
+    if let Response::Binary = &endpoint.response {
+        let stream = format_ident!("{}_stream", endpoint.method_name);
+        let doc = docs::lines(&[format!(
+            "Like [`Self::{method}`], but hands the file back as a [`MediaStream`](crate::runtime::MediaStream) that reads it as it \
+             arrives, so memory stays flat however large it is. A JSON error is still recognised from the \
+             first bytes and returned as `Err`, never streamed as the file.\n\n\
+             # Errors\n\n\
+             As [`Self::{method}`]; a failure after the file began comes from the stream as a \
+             [`MediaStreamError`](crate::runtime::MediaStreamError)."
+        )]);
+        methods.extend(one(&stream, doc, quote!(crate::runtime::MediaStream), quote!(crate::runtime::call_stream)));
+    }
+    match receiver {
+        Receiver::Inherent => quote! { impl crate::runtime::Client { #methods } },
+        _ => methods,
+    }
+}
+
+/// For crates other than wxa: the extension trait that holds every
+/// endpoint's client method, implemented for `Client`.
+pub fn client_trait(api: &Api, cx: &Context) -> TokenStream {
+    let Some(name) = cx.client_trait() else { return quote!() };
+    let declarations = api.endpoints.iter().map(|e| client_methods(e, Receiver::TraitDeclaration, &cx.category_gate(&e.category)));
+    let implementations = api.endpoints.iter().map(|e| client_methods(e, Receiver::TraitImpl, &cx.category_gate(&e.category)));
+    let doc = format!(" The endpoints of these specs as methods of [`Client`](crate::runtime::Client): bring `{name}` into scope and call them like wxa's own.");
+    quote! {
+        #[doc = #doc]
+        pub trait #name {
+            #(#declarations)*
+        }
+        impl #name for crate::runtime::Client {
+            #(#implementations)*
         }
     }
 }

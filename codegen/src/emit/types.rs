@@ -26,7 +26,7 @@ pub fn int_tokens(int: IntType) -> TokenStream {
 pub fn value_type(ty: &Type) -> TokenStream {
     match ty {
         Type::String => quote!(String),
-        Type::Secret => quote!(crate::Secret),
+        Type::Secret => quote!(crate::runtime::Secret),
         Type::Bool => quote!(bool),
         Type::Int(int) => int_tokens(*int),
         Type::Float => quote!(f64),
@@ -46,7 +46,7 @@ pub fn value_type(ty: &Type) -> TokenStream {
             let value = value_type(value);
             quote!(std::collections::BTreeMap<String, #value>)
         }
-        Type::Json => quote!(serde_json::Value),
+        Type::Json => quote!(crate::runtime::serde_json::Value),
     }
 }
 
@@ -54,7 +54,7 @@ pub fn value_type(ty: &Type) -> TokenStream {
 fn argument_type(ty: &Type) -> (TokenStream, bool) {
     match ty {
         Type::String => (quote!(impl Into<String>), true),
-        Type::Secret => (quote!(impl Into<crate::Secret>), true),
+        Type::Secret => (quote!(impl Into<crate::runtime::Secret>), true),
         other => (value_type(other), false),
     }
 }
@@ -110,21 +110,21 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     }
     if let Body::AnyJson(doc) = &endpoint.body {
         let doc = docs::lines(&[docs::spec_text(doc)]);
-        struct_fields.push(quote! { #doc pub payload: serde_json::Value, });
-        required_args.push(quote!(payload: serde_json::Value));
+        struct_fields.push(quote! { #doc pub payload: crate::runtime::serde_json::Value, });
+        required_args.push(quote!(payload: crate::runtime::serde_json::Value));
         inits.push(quote!(payload));
     }
     if let Some((part, file_doc)) = file {
         let rust = ident(part);
         let doc = docs::lines(&[docs::spec_text(file_doc)]);
-        struct_fields.push(quote! { #doc pub #rust: crate::Upload, });
-        required_args.push(quote!(#rust: crate::Upload));
+        struct_fields.push(quote! { #doc pub #rust: crate::runtime::Upload, });
+        required_args.push(quote!(#rust: crate::runtime::Upload));
         inits.push(quote!(#rust));
     }
     let all_optional = required_args.is_empty();
     let derive = match (json, all_optional) {
-        (true, true) => quote!(#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]),
-        (true, false) => quote!(#[derive(Debug, Clone, PartialEq, serde::Serialize)]),
+        (true, true) => quote!(#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)] #[serde(crate = "crate::runtime::serde")]),
+        (true, false) => quote!(#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)] #[serde(crate = "crate::runtime::serde")]),
         (false, true) => quote!(#[derive(Debug, Clone, PartialEq, Default)]),
         (false, false) => quote!(#[derive(Debug, Clone, PartialEq)]),
     };
@@ -132,6 +132,7 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     let new_doc = docs::lines(&["A request with the required parameters; set optional ones with the methods of the same name.".to_owned()]);
     let owned: Vec<Field> = fields.iter().map(|f| (*f).clone()).collect();
     let check = super::checks::check_method(&owned);
+    let setters = setters_block(&setters);
     quote! {
         #nested
         #doc
@@ -146,7 +147,7 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
             pub fn new(#(#required_args),*) -> Self {
                 Self { #(#inits),* }
             }
-            #(#setters)*
+            #setters
             #check
         }
     }
@@ -162,49 +163,58 @@ fn stored_type(field: &Field) -> TokenStream {
 fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<TokenStream>, TokenStream, Option<TokenStream>) {
     let rust = ident(&field.rust_name);
     let wire = &field.wire_name;
-    let rename = (field.rust_name != field.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+    let mut serde = Vec::new();
+    if field.rust_name != field.wire_name {
+        serde.push(quote!(rename = #wire));
+    }
     // Secrets are written to the wire from requests, and redacted when a
     // response is serialized (e.g. to be logged).
     let secret = match (&field.ty, direction, field.required) {
-        (Type::Secret, Direction::Request, true) => quote!(#[serde(serialize_with = "crate::secret::serialize_exposed")]),
-        (Type::Secret, Direction::Request, false) => quote!(#[serde(serialize_with = "crate::secret::serialize_exposed_option")]),
-        (Type::Secret, Direction::Response, true) => quote!(#[serde(serialize_with = "crate::secret::serialize_redacted")]),
-        (Type::Secret, Direction::Response, false) => quote!(#[serde(serialize_with = "crate::secret::serialize_redacted_option")]),
-        _ => quote!(),
+        (Type::Secret, Direction::Request, true) => Some("crate::runtime::serialize_exposed"),
+        (Type::Secret, Direction::Request, false) => Some("crate::runtime::serialize_exposed_option"),
+        (Type::Secret, Direction::Response, true) => Some("crate::runtime::serialize_redacted"),
+        (Type::Secret, Direction::Response, false) => Some("crate::runtime::serialize_redacted_option"),
+        _ => None,
     };
+    serde.extend(secret.map(|path| quote!(serialize_with = #path)));
     // Responses read scalars leniently: WeChat sends some numbers as strings
     // and some strings as numbers.
     let lenient = match (&field.ty, direction, field.required) {
-        (Type::Int(_), Direction::Response, true) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::int")]),
-        (Type::Int(_), Direction::Response, false) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::option_int")]),
-        (Type::Float, Direction::Response, true) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::float")]),
-        (Type::Float, Direction::Response, false) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::option_float")]),
-        (Type::String, Direction::Response, true) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::string")]),
-        (Type::String, Direction::Response, false) => quote!(#[serde(deserialize_with = "crate::runtime::lenient::option_string")]),
-        _ => quote!(),
+        (Type::Int(_), Direction::Response, true) => Some("crate::runtime::lenient::int"),
+        (Type::Int(_), Direction::Response, false) => Some("crate::runtime::lenient::option_int"),
+        (Type::Float, Direction::Response, true) => Some("crate::runtime::lenient::float"),
+        (Type::Float, Direction::Response, false) => Some("crate::runtime::lenient::option_float"),
+        (Type::String, Direction::Response, true) => Some("crate::runtime::lenient::string"),
+        (Type::String, Direction::Response, false) => Some("crate::runtime::lenient::option_string"),
+        _ => None,
     };
-    let optional = if field.required {
-        quote!()
-    } else if direction == Direction::Response {
-        quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
-    } else {
-        quote!(#[serde(skip_serializing_if = "Option::is_none")])
-    };
+    serde.extend(lenient.map(|path| quote!(deserialize_with = #path)));
+    if !field.required {
+        if direction == Direction::Response {
+            serde.push(quote!(default));
+        }
+        serde.push(quote!(skip_serializing_if = "Option::is_none"));
+    }
+    let attrs = if serde.is_empty() { quote!() } else { quote!(#[serde(#(#serde),*)]) };
     let (arg_ty, converts) = argument_type(&field.ty);
-    let value = if converts { quote!(#rust.into()) } else { quote!(#rust) };
     if field.required {
-        let init = if converts { quote!(#rust: #value) } else { quote!(#rust) };
-        (quote!(#rename #secret #lenient #optional), Some(quote!(#rust: #arg_ty)), init, None)
+        let init = if converts { quote!(#rust: #rust.into()) } else { quote!(#rust) };
+        (attrs, Some(quote!(#rust: #arg_ty)), init, None)
     } else {
-        let doc = field_doc(field);
-        let setter = quote! {
-            #doc
-            pub fn #rust(mut self, #rust: #arg_ty) -> Self {
-                self.#rust = Some(#value);
-                self
-            }
-        };
-        (quote!(#rename #secret #lenient #optional), None, quote!(#rust: None), Some(setter))
+        (attrs, None, quote!(#rust: None), Some(quote!(#rust: #arg_ty;)))
+    }
+}
+
+/// The setters of the optional fields, one row each, written by the
+/// runtime's `setters!`.
+fn setters_block(setters: &[TokenStream]) -> TokenStream {
+    if setters.is_empty() {
+        return quote!();
+    }
+    quote! {
+        crate::runtime::setters! {
+            #(#setters)*
+        }
     }
 }
 
@@ -237,10 +247,12 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
     let check = if direction == Direction::Request { super::checks::check_method(fields) } else { quote!() };
     let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
+    let setters = setters_block(&setters);
     quote! {
         #nested
         #doc
-        #[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize, crate::runtime::Deserialize)]
+        #[serde(crate = "crate::runtime::serde")]
         #[non_exhaustive]
         pub struct #name {
             #(#decls)*
@@ -251,7 +263,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits),* }
             }
-            #(#setters)*
+            #setters
             #check
         }
     }
@@ -271,134 +283,31 @@ fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream) {
 }
 
 /// An enum with an `Other` fallback, so values the spec does not list yet
-/// neither fail decoding nor block a caller.
+/// neither fail decoding nor block a caller: an invocation of the
+/// runtime's `string_enum!` or `int_enum!`, which write what all such
+/// enums share.
 fn enumeration(e: &EnumType) -> TokenStream {
     let name = ident(&e.name);
     let variants = e.variants.iter().map(|v| {
         let variant = ident(&v.name);
-        let wire = match &v.value {
-            EnumValue::Str(s) => format!("`{s}`"),
-            EnumValue::Int(i) => format!("`{i}`"),
+        let (wire, value) = match &v.value {
+            EnumValue::Str(s) => (format!("`{s}`"), quote!(#s)),
+            EnumValue::Int(i) => (format!("`{i}`"), super::int_literal(*i)),
         };
         let text = match &v.doc {
             Some(doc) => format!("{wire}: {}", docs::spec_text(doc)),
             None => format!("{wire}."),
         };
         let doc = docs::lines(&[text]);
-        quote! { #doc #variant, }
+        quote! { #doc #variant = #value; }
     });
     let doc = docs::lines(&[format!("Values of `{}`.", e.name)]);
-    let other_doc = docs::lines(&["A value this version of the specs does not list.".to_owned()]);
-    match e.int {
-        None => {
-            let to_wire = e.variants.iter().map(|v| {
-                let variant = ident(&v.name);
-                let EnumValue::Str(s) = &v.value else { unreachable!("string enum") };
-                quote! { Self::#variant => #s, }
-            });
-            let from_wire = e.variants.iter().map(|v| {
-                let variant = ident(&v.name);
-                let EnumValue::Str(s) = &v.value else { unreachable!("string enum") };
-                quote! { #s => Self::#variant, }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#variants)*
-                    #other_doc
-                    Other(String),
-                }
-                impl #name {
-                    /// The value on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(#to_wire)*
-                            Self::Other(value) => value,
-                        }
-                    }
-                }
-                impl From<&str> for #name {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            #(#from_wire)*
-                            other => Self::Other(other.to_owned()),
-                        }
-                    }
-                }
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl serde::Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-                        Ok(Self::from(value.as_ref()))
-                    }
-                }
-            }
-        }
-        Some(_) => {
-            let to_wire = e.variants.iter().map(|v| {
-                let variant = ident(&v.name);
-                let EnumValue::Int(i) = &v.value else { unreachable!("integer enum") };
-                let i = super::int_literal(*i);
-                quote! { Self::#variant => #i, }
-            });
-            let from_wire = e.variants.iter().map(|v| {
-                let variant = ident(&v.name);
-                let EnumValue::Int(i) = &v.value else { unreachable!("integer enum") };
-                let i = super::int_literal(*i);
-                quote! { #i => Self::#variant, }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#variants)*
-                    #other_doc
-                    Other(i64),
-                }
-                impl #name {
-                    /// The value on the wire.
-                    pub fn value(&self) -> i64 {
-                        match self {
-                            #(#to_wire)*
-                            Self::Other(value) => *value,
-                        }
-                    }
-                }
-                impl From<i64> for #name {
-                    fn from(value: i64) -> Self {
-                        match value {
-                            #(#from_wire)*
-                            other => Self::Other(other),
-                        }
-                    }
-                }
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        write!(f, "{}", self.value())
-                    }
-                }
-                impl serde::Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_i64(self.value())
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
-                    }
-                }
+    let kind = if e.int.is_some() { quote!(int_enum) } else { quote!(string_enum) };
+    quote! {
+        crate::runtime::#kind! {
+            #doc
+            pub enum #name {
+                #(#variants)*
             }
         }
     }

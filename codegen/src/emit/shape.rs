@@ -1,0 +1,77 @@
+//! The shape of an endpoint's requests and answers as compact JSON, kept
+//! in its `EndpointMeta` (`shape`): the one description that both the
+//! client's facts and the fake server's checks come from.
+//!
+//! - fields: an object from wire name to type; a required field's name
+//!   ends in `!`;
+//! - types: `"string"`, `"bool"`, `"int"`, `"float"`, `"json"`,
+//!   `{"enum": [values]}`, `{"object": fields}`, `{"array": type}`,
+//!   `{"map": type}`, `{"const": "text"}` (a constant the client fills in),
+//!   `{"credential": "app_id" | "app_secret"}`;
+//! - `query`: fields; `body`: `"none"`, `"any_json"`, `{"json": fields}` or
+//!   `{"multipart": {"files": [names], "fields": fields}}`; `response`:
+//!   `"binary"`, `"ack"` or `{"json": fields}`; `errors`: the codes the
+//!   endpoint documents.
+
+use serde_json::{Map, Value, json};
+
+use crate::ir::*;
+
+fn type_shape(ty: &Type) -> Value {
+    match ty {
+        Type::String | Type::Secret => json!("string"),
+        Type::Bool => json!("bool"),
+        Type::Int(_) => json!("int"),
+        Type::Float => json!("float"),
+        Type::Json => json!("json"),
+        Type::Enum(e) => {
+            let values: Vec<Value> = e
+                .variants
+                .iter()
+                .map(|v| match (&v.value, e.int) {
+                    (EnumValue::Str(s), _) => json!(s),
+                    (EnumValue::Int(i), None) => json!(i.to_string()),
+                    (EnumValue::Int(i), Some(_)) => json!(i),
+                })
+                .collect();
+            json!({ "enum": values })
+        }
+        Type::Object(o) => json!({ "object": fields_shape(&o.fields) }),
+        Type::Array(item) => json!({ "array": type_shape(item) }),
+        Type::Map(value) => json!({ "map": type_shape(value) }),
+    }
+}
+
+fn fields_shape(fields: &[Field]) -> Value {
+    let mut out = Map::new();
+    for field in fields {
+        let (required, ty) = match &field.source {
+            FieldSource::Caller => (field.required, type_shape(&field.ty)),
+            FieldSource::Fixed(value) => (true, json!({ "const": value.wire_text() })),
+            FieldSource::AppId => (true, json!({ "credential": "app_id" })),
+            FieldSource::AppSecret => (true, json!({ "credential": "app_secret" })),
+        };
+        let key = if required { format!("{}!", field.wire_name) } else { field.wire_name.clone() };
+        out.insert(key, ty);
+    }
+    Value::Object(out)
+}
+
+/// The endpoint's shape, as JSON text.
+pub fn endpoint_shape(endpoint: &Endpoint) -> String {
+    let body = match &endpoint.body {
+        Body::None => json!("none"),
+        Body::AnyJson(_) => json!("any_json"),
+        Body::Json(fields) => json!({ "json": fields_shape(fields) }),
+        Body::Multipart { file_part, fields, .. } => {
+            json!({ "multipart": { "files": [file_part], "fields": fields_shape(fields) } })
+        }
+    };
+    let response = match &endpoint.response {
+        Response::Json(fields) => json!({ "json": fields_shape(fields) }),
+        Response::Binary => json!("binary"),
+        Response::Ack => json!("ack"),
+    };
+    let errors: Vec<i64> = endpoint.errors.iter().map(|e| e.code).collect();
+    json!({ "query": fields_shape(&endpoint.query), "body": body, "response": response, "errors": errors }).to_string()
+}
