@@ -26,12 +26,28 @@ fn generate(specs: &Path, out: &Path, options: &wxa_codegen::Options) {
     }
 }
 
+/// The categories (folders of `specs/`) whose cargo feature is on: only
+/// those are generated, so a build with one category formats one.
+fn enabled_categories(specs: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(specs) else { return Vec::new() };
+    let mut enabled: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|category| std::env::var_os(format!("CARGO_FEATURE_{}", category.to_uppercase())).is_some())
+        .collect();
+    enabled.sort();
+    enabled
+}
+
 fn main() {
     let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let root = Path::new(&root);
     let out = Path::new(&out);
-    generate(&root.join("specs"), &out.join("api"), &wxa_codegen::Options::wxa("api"));
+    let specs = root.join("specs");
+    let options = wxa_codegen::Options { only_categories: Some(enabled_categories(&specs)), ..wxa_codegen::Options::wxa("api") };
+    generate(&specs, &out.join("api"), &options);
     let fixtures = root.join("tests/fixtures/valid");
     if fixtures.is_dir() {
         // The fixtures' categories are no features of the crate.

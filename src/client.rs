@@ -259,7 +259,9 @@ impl ClientBuilder {
         let (http, timeout) = match self.http {
             Some(http) => (http, self.timeout),
             None => {
+                let tls = crate::tls::client_config().map_err(BuildError::Http)?;
                 let http = reqwest::Client::builder()
+                    .tls_backend_preconfigured(tls)
                     .connect_timeout(self.connect_timeout)
                     // WeChat never redirects. A redirect means a captive
                     // portal or a misrouted proxy: it is reported as the

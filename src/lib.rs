@@ -38,6 +38,7 @@ mod rate_limit;
 pub mod runtime;
 mod secret;
 pub mod store;
+mod tls;
 mod token;
 mod transport;
 

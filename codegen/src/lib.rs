@@ -89,13 +89,23 @@ pub struct Options {
     pub client_trait: Option<String>,
     /// Put each category behind the cargo feature of its name.
     pub category_features: bool,
+    /// Generate only these categories (all when `None`); every spec is
+    /// still checked. A `build.rs` passes the categories whose features are
+    /// on, so a build with one category does not format the others.
+    pub only_categories: Option<Vec<String>>,
 }
 
 impl Options {
     /// wxa's own endpoints: inherent `Client` methods, one feature per
     /// category, in `crate::<include_dir>`.
     pub fn wxa(include_dir: &str) -> Options {
-        Options { include_dir: include_dir.to_owned(), crate_path: "crate".to_owned(), client_trait: None, category_features: true }
+        Options {
+            include_dir: include_dir.to_owned(),
+            crate_path: "crate".to_owned(),
+            client_trait: None,
+            category_features: true,
+            only_categories: None,
+        }
     }
 
     /// Another crate's endpoints, called through wxa's `Client` by the
@@ -107,6 +117,7 @@ impl Options {
             crate_path: "wxa".to_owned(),
             client_trait: Some(client_trait.to_owned()),
             category_features: false,
+            only_categories: None,
         }
     }
 }
@@ -132,7 +143,10 @@ pub fn generate_with(sources: &[SourceFile], options: &Options) -> Result<Genera
 fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, options: &Options) -> Result<Generation, Diagnostics> {
     let mut set = load::parse(sources);
     set.diagnostics.0.extend(read_problems.0);
-    let api = validate::validate(&set)?;
+    let mut api = validate::validate(&set)?;
+    if let Some(only) = &options.only_categories {
+        api.endpoints.retain(|endpoint| only.contains(&endpoint.category));
+    }
     let jobs = emit::files(&api, options);
     let internal = |message: String| {
         Diagnostics(vec![Diagnostic {

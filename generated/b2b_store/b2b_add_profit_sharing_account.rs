@@ -70,13 +70,7 @@ impl B2bAddProfitSharingAccountRequest {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.payee_name {
-            crate::runtime::check::length(
-                parent,
-                "payee_name",
-                value.as_str(),
-                Some(1u64),
-                None,
-            )?;
+            crate::runtime::check::length(parent, "payee_name", value, Some(1), None)?;
         }
         Ok(())
     }

@@ -117,8 +117,8 @@ impl B2bBatchCreateRetailRequest {
                 parent,
                 "retail_info_list",
                 value.len(),
-                Some(1u64),
-                Some(100u64),
+                Some(1),
+                Some(100),
             )?;
         }
         Ok(())

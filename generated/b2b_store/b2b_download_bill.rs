@@ -36,30 +36,12 @@ impl B2bDownloadBillRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         {
             let value = &self.bill_date;
-            crate::runtime::check::length(
-                parent,
-                "bill_date",
-                value.as_str(),
-                Some(8u64),
-                Some(8u64),
-            )?;
-            crate::runtime::check::chars(
-                parent,
-                "bill_date",
-                value.as_str(),
-                &[('0', '9')],
-                "0-9",
-            )?;
+            crate::runtime::check::length(parent, "bill_date", value, Some(8), Some(8))?;
+            crate::runtime::check::chars(parent, "bill_date", value, "09", "0-9")?;
         }
         Ok(())
     }

@@ -23,13 +23,7 @@ impl B2bGetAppKeyRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         Ok(())
     }

@@ -29,13 +29,7 @@ impl B2bGetMchBalanceRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         Ok(())
     }

@@ -41,45 +41,26 @@ impl B2bGetOrderRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         if let Some(value) = &self.out_trade_no {
             crate::runtime::check::length(
                 parent,
                 "out_trade_no",
-                value.as_str(),
-                Some(6u64),
-                Some(32u64),
+                value,
+                Some(6),
+                Some(32),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "out_trade_no",
-                value.as_str(),
-                &[
-                    ('0', '9'),
-                    ('a', 'z'),
-                    ('A', 'Z'),
-                    ('_', '_'),
-                    ('*', '*'),
-                    ('-', '-'),
-                ],
+                value,
+                "09azAZ__**--",
                 "0-9a-zA-Z_*-",
             )?;
         }
         if let Some(value) = &self.order_id {
-            crate::runtime::check::length(
-                parent,
-                "order_id",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "order_id", value, Some(1), Some(32))?;
         }
         Ok(())
     }

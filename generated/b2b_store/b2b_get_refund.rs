@@ -41,30 +41,24 @@ impl B2bGetRefundRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         if let Some(value) = &self.out_refund_no {
             crate::runtime::check::length(
                 parent,
                 "out_refund_no",
-                value.as_str(),
-                Some(6u64),
-                Some(32u64),
+                value,
+                Some(6),
+                Some(32),
             )?;
         }
         if let Some(value) = &self.refund_id {
             crate::runtime::check::length(
                 parent,
                 "refund_id",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
+                value,
+                Some(1),
+                Some(32),
             )?;
         }
         Ok(())

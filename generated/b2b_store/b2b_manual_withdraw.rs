@@ -40,13 +40,7 @@ impl B2bManualWithdrawRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         {
             let value = &self.withdraw_amount;
@@ -63,22 +57,15 @@ impl B2bManualWithdrawRequest {
             crate::runtime::check::length(
                 parent,
                 "out_withdraw_no",
-                value.as_str(),
-                Some(6u64),
-                Some(32u64),
+                value,
+                Some(6),
+                Some(32),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "out_withdraw_no",
-                value.as_str(),
-                &[
-                    ('0', '9'),
-                    ('a', 'z'),
-                    ('A', 'Z'),
-                    ('_', '_'),
-                    ('*', '*'),
-                    ('-', '-'),
-                ],
+                value,
+                "09azAZ__**--",
                 "0-9a-zA-Z_*-",
             )?;
         }

@@ -36,22 +36,16 @@ impl B2bQueryWithdrawRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.mchid;
-            crate::runtime::check::length(
-                parent,
-                "mchid",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "mchid", value, Some(1), Some(32))?;
         }
         {
             let value = &self.out_withdraw_no;
             crate::runtime::check::length(
                 parent,
                 "out_withdraw_no",
-                value.as_str(),
-                Some(6u64),
-                Some(32u64),
+                value,
+                Some(6),
+                Some(32),
             )?;
         }
         Ok(())

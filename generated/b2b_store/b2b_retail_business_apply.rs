@@ -59,9 +59,9 @@ impl B2bRetailBusinessApplyRequest {
             crate::runtime::check::length(
                 parent,
                 "description",
-                value.as_str(),
-                Some(21u64),
-                Some(100u64),
+                value,
+                Some(21),
+                Some(100),
             )?;
         }
         {
@@ -69,9 +69,9 @@ impl B2bRetailBusinessApplyRequest {
             crate::runtime::check::length(
                 parent,
                 "contact_name",
-                value.as_str(),
-                Some(1u64),
-                Some(7u64),
+                value,
+                Some(1),
+                Some(7),
             )?;
         }
         Ok(())

@@ -40,8 +40,8 @@ impl B2bRetailNotifyBusinessRequest {
                 parent,
                 "to_user_list",
                 value.len(),
-                Some(1u64),
-                Some(200u64),
+                Some(1),
+                Some(200),
             )?;
         }
         Ok(())

@@ -54,9 +54,9 @@ impl ElderMedSetHopsNoticeRequest {
             crate::runtime::check::length(
                 parent,
                 "notice_content",
-                value.as_str(),
+                value,
                 None,
-                Some(3000u64),
+                Some(3000),
             )?;
         }
         Ok(())

@@ -47,13 +47,7 @@ impl ExtensionFile {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.file_name;
-            crate::runtime::check::length(
-                parent,
-                "FileName",
-                value.as_str(),
-                None,
-                Some(24u64),
-            )?;
+            crate::runtime::check::length(parent, "FileName", value, None, Some(24))?;
         }
         Ok(())
     }

@@ -43,13 +43,7 @@ impl GetCloudBaseVoIpSignRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.nonce;
-            crate::runtime::check::length(
-                parent,
-                "nonce",
-                value.as_str(),
-                None,
-                Some(127u64),
-            )?;
+            crate::runtime::check::length(parent, "nonce", value, None, Some(127))?;
         }
         Ok(())
     }

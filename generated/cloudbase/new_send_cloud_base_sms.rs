@@ -60,7 +60,7 @@ impl NewSendCloudBaseSmsRequest {
                 "phone_number_list",
                 value.len(),
                 None,
-                Some(1000u64),
+                Some(1000),
             )?;
         }
         Ok(())

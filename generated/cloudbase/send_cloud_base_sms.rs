@@ -81,17 +81,11 @@ impl SendCloudBaseSmsRequest {
                 "phone_number_list",
                 value.len(),
                 None,
-                Some(1000u64),
+                Some(1000),
             )?;
         }
         if let Some(value) = &self.content {
-            crate::runtime::check::length(
-                parent,
-                "content",
-                value.as_str(),
-                None,
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "content", value, None, Some(30))?;
         }
         Ok(())
     }

@@ -35,13 +35,7 @@ impl AddKfAccountRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.nickname;
-            crate::runtime::check::length(
-                parent,
-                "nickname",
-                value.as_str(),
-                None,
-                Some(16u64),
-            )?;
+            crate::runtime::check::length(parent, "nickname", value, None, Some(16))?;
         }
         Ok(())
     }

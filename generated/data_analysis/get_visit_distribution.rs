@@ -31,34 +31,16 @@ impl GetVisitDistributionRequest {
             crate::runtime::check::length(
                 parent,
                 "begin_date",
-                value.as_str(),
-                Some(8u64),
-                Some(8u64),
+                value,
+                Some(8),
+                Some(8),
             )?;
-            crate::runtime::check::chars(
-                parent,
-                "begin_date",
-                value.as_str(),
-                &[('0', '9')],
-                "0-9",
-            )?;
+            crate::runtime::check::chars(parent, "begin_date", value, "09", "0-9")?;
         }
         {
             let value = &self.end_date;
-            crate::runtime::check::length(
-                parent,
-                "end_date",
-                value.as_str(),
-                Some(8u64),
-                Some(8u64),
-            )?;
-            crate::runtime::check::chars(
-                parent,
-                "end_date",
-                value.as_str(),
-                &[('0', '9')],
-                "0-9",
-            )?;
+            crate::runtime::check::length(parent, "end_date", value, Some(8), Some(8))?;
+            crate::runtime::check::chars(parent, "end_date", value, "09", "0-9")?;
         }
         Ok(())
     }

@@ -77,15 +77,15 @@ impl GetVerifyIdRequest {
             crate::runtime::check::length(
                 parent,
                 "out_seq_no",
-                value.as_str(),
-                Some(5u64),
-                Some(32u64),
+                value,
+                Some(5),
+                Some(32),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "out_seq_no",
-                value.as_str(),
-                &[('0', '9'), ('a', 'z'), ('A', 'Z'), ('_', '_'), ('-', '-')],
+                value,
+                "09azAZ__--",
                 "0-9a-zA-Z_-",
             )?;
         }

@@ -81,8 +81,8 @@ impl HardwareActiveLicenseDeviceRequest {
                 parent,
                 "device_list",
                 value.len(),
-                Some(1u64),
-                Some(100u64),
+                Some(1),
+                Some(100),
             )?;
         }
         Ok(())

@@ -67,7 +67,7 @@ impl HardwareAddIotGroupDeviceRequest {
                 parent,
                 "device_list",
                 value.len(),
-                Some(1u64),
+                Some(1),
                 None,
             )?;
         }

@@ -28,14 +28,8 @@ impl HardwareCreateIotGroupIdRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.group_name;
-            crate::runtime::check::length(
-                parent,
-                "group_name",
-                value.as_str(),
-                Some(1u64),
-                None,
-            )?;
-            crate::runtime::check::bytes(parent, "group_name", value.as_str(), 32u64)?;
+            crate::runtime::check::length(parent, "group_name", value, Some(1), None)?;
+            crate::runtime::check::bytes(parent, "group_name", value, 32u64)?;
         }
         Ok(())
     }

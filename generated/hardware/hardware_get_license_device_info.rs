@@ -52,7 +52,7 @@ impl HardwareGetLicenseDeviceInfoRequest {
                 parent,
                 "device_list",
                 value.len(),
-                Some(1u64),
+                Some(1),
                 None,
             )?;
         }

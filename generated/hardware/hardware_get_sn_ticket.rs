@@ -28,12 +28,12 @@ impl HardwareGetSnTicketRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.sn;
-            crate::runtime::check::bytes(parent, "sn", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "sn", value, 128u64)?;
             crate::runtime::check::chars(
                 parent,
                 "sn",
-                value.as_str(),
-                &[('0', '9'), ('a', 'z'), ('A', 'Z'), ('_', '_'), ('-', '-')],
+                value,
+                "09azAZ__--",
                 "0-9a-zA-Z_-",
             )?;
         }

@@ -60,7 +60,7 @@ impl HardwareRemoveIotGroupDeviceRequest {
                 parent,
                 "device_list",
                 value.len(),
-                Some(1u64),
+                Some(1),
                 None,
             )?;
         }

@@ -105,12 +105,12 @@ impl HardwareSendDeviceMessageRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.sn;
-            crate::runtime::check::bytes(parent, "sn", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "sn", value, 128u64)?;
             crate::runtime::check::chars(
                 parent,
                 "sn",
-                value.as_str(),
-                &[('0', '9'), ('a', 'z'), ('A', 'Z'), ('_', '_'), ('-', '-')],
+                value,
+                "09azAZ__--",
                 "0-9a-zA-Z_-",
             )?;
         }
@@ -120,7 +120,7 @@ impl HardwareSendDeviceMessageRequest {
                 parent,
                 "to_openid_list",
                 value.len(),
-                Some(1u64),
+                Some(1),
                 None,
             )?;
         }

@@ -73,23 +73,11 @@ impl ImmediateDeliveryPreAddOrderSender {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(256u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(256))?;
         }
         {
             let value = &self.phone;
-            crate::runtime::check::length(
-                parent,
-                "phone",
-                value.as_str(),
-                None,
-                Some(64u64),
-            )?;
+            crate::runtime::check::length(parent, "phone", value, None, Some(64))?;
         }
         Ok(())
     }
@@ -166,23 +154,11 @@ impl ImmediateDeliveryPreAddOrderReceiver {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(256u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(256))?;
         }
         {
             let value = &self.phone;
-            crate::runtime::check::length(
-                parent,
-                "phone",
-                value.as_str(),
-                None,
-                Some(64u64),
-            )?;
+            crate::runtime::check::length(parent, "phone", value, None, Some(64))?;
         }
         Ok(())
     }
@@ -231,13 +207,7 @@ impl ImmediateDeliveryPreAddOrderCargoGoodsDetailGoodsItem {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.good_unit {
-            crate::runtime::check::length(
-                parent,
-                "good_unit",
-                value.as_str(),
-                None,
-                Some(20u64),
-            )?;
+            crate::runtime::check::length(parent, "good_unit", value, None, Some(20))?;
         }
         Ok(())
     }
@@ -459,9 +429,9 @@ impl ImmediateDeliveryPreAddOrderCargo {
             crate::runtime::check::length(
                 parent,
                 "goods_pickup_info",
-                value.as_str(),
+                value,
                 None,
-                Some(100u64),
+                Some(100),
             )?;
         }
         Ok(())
@@ -641,22 +611,10 @@ impl ImmediateDeliveryPreAddOrderOrderInfo {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.poi_seq {
-            crate::runtime::check::length(
-                parent,
-                "poi_seq",
-                value.as_str(),
-                None,
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "poi_seq", value, None, Some(32))?;
         }
         if let Some(value) = &self.note {
-            crate::runtime::check::length(
-                parent,
-                "note",
-                value.as_str(),
-                None,
-                Some(200u64),
-            )?;
+            crate::runtime::check::length(parent, "note", value, None, Some(200))?;
         }
         Ok(())
     }
@@ -715,7 +673,7 @@ impl ImmediateDeliveryPreAddOrderShop {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.goods_name {
-            crate::runtime::check::bytes(parent, "goods_name", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "goods_name", value, 128u64)?;
         }
         Ok(())
     }
@@ -796,12 +754,7 @@ impl ImmediateDeliveryPreAddOrderRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.shop_order_id;
-            crate::runtime::check::bytes(
-                parent,
-                "shop_order_id",
-                value.as_str(),
-                128u64,
-            )?;
+            crate::runtime::check::bytes(parent, "shop_order_id", value, 128u64)?;
         }
         if let Some(value) = &self.sender {
             let path = if parent.is_empty() {

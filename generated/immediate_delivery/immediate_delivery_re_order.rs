@@ -73,23 +73,11 @@ impl ImmediateDeliveryReOrderSender {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(256u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(256))?;
         }
         {
             let value = &self.phone;
-            crate::runtime::check::length(
-                parent,
-                "phone",
-                value.as_str(),
-                None,
-                Some(64u64),
-            )?;
+            crate::runtime::check::length(parent, "phone", value, None, Some(64))?;
         }
         Ok(())
     }
@@ -166,23 +154,11 @@ impl ImmediateDeliveryReOrderReceiver {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(256u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(256))?;
         }
         {
             let value = &self.phone;
-            crate::runtime::check::length(
-                parent,
-                "phone",
-                value.as_str(),
-                None,
-                Some(64u64),
-            )?;
+            crate::runtime::check::length(parent, "phone", value, None, Some(64))?;
         }
         Ok(())
     }
@@ -231,13 +207,7 @@ impl ImmediateDeliveryReOrderCargoGoodsDetailGoodsItem {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.good_unit {
-            crate::runtime::check::length(
-                parent,
-                "good_unit",
-                value.as_str(),
-                None,
-                Some(20u64),
-            )?;
+            crate::runtime::check::length(parent, "good_unit", value, None, Some(20))?;
         }
         Ok(())
     }
@@ -457,9 +427,9 @@ impl ImmediateDeliveryReOrderCargo {
             crate::runtime::check::length(
                 parent,
                 "goods_pickup_info",
-                value.as_str(),
+                value,
                 None,
-                Some(100u64),
+                Some(100),
             )?;
         }
         Ok(())
@@ -637,22 +607,10 @@ impl ImmediateDeliveryReOrderOrderInfo {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.poi_seq {
-            crate::runtime::check::length(
-                parent,
-                "poi_seq",
-                value.as_str(),
-                None,
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "poi_seq", value, None, Some(32))?;
         }
         if let Some(value) = &self.note {
-            crate::runtime::check::length(
-                parent,
-                "note",
-                value.as_str(),
-                None,
-                Some(200u64),
-            )?;
+            crate::runtime::check::length(parent, "note", value, None, Some(200))?;
         }
         Ok(())
     }
@@ -711,7 +669,7 @@ impl ImmediateDeliveryReOrderShop {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.goods_name {
-            crate::runtime::check::bytes(parent, "goods_name", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "goods_name", value, 128u64)?;
         }
         Ok(())
     }
@@ -797,12 +755,7 @@ impl ImmediateDeliveryReOrderRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.shop_order_id;
-            crate::runtime::check::bytes(
-                parent,
-                "shop_order_id",
-                value.as_str(),
-                128u64,
-            )?;
+            crate::runtime::check::bytes(parent, "shop_order_id", value, 128u64)?;
         }
         if let Some(value) = &self.sender {
             let path = if parent.is_empty() {

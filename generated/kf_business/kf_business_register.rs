@@ -45,15 +45,15 @@ impl KfBusinessRegisterRequest {
             crate::runtime::check::length(
                 parent,
                 "account_name",
-                value.as_str(),
-                Some(6u64),
-                Some(30u64),
+                value,
+                Some(6),
+                Some(30),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "account_name",
-                value.as_str(),
-                &[('0', '9'), ('a', 'z'), ('A', 'Z'), ('_', '_')],
+                value,
+                "09azAZ__",
                 "0-9a-zA-Z_",
             )?;
         }

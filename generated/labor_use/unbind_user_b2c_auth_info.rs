@@ -27,7 +27,7 @@ impl UnbindUserB2cAuthInfoRequest {
                 parent,
                 "openid_list",
                 value.len(),
-                Some(1u64),
+                Some(1),
                 None,
             )?;
         }

@@ -56,43 +56,12 @@ impl GenerateNfcSchemeJumpWxa {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.query {
-            crate::runtime::check::length(
-                parent,
-                "query",
-                value.as_str(),
-                None,
-                Some(1024u64),
-            )?;
+            crate::runtime::check::length(parent, "query", value, None, Some(1024))?;
             crate::runtime::check::chars(
                 parent,
                 "query",
-                value.as_str(),
-                &[
-                    ('0', '9'),
-                    ('a', 'z'),
-                    ('A', 'Z'),
-                    ('!', '!'),
-                    ('#', '#'),
-                    ('$', '$'),
-                    ('&', '&'),
-                    ('\'', '\''),
-                    ('(', '('),
-                    (')', ')'),
-                    ('*', '*'),
-                    ('+', '+'),
-                    (',', ','),
-                    ('/', '/'),
-                    (':', ':'),
-                    (';', ';'),
-                    ('=', '='),
-                    ('?', '?'),
-                    ('@', '@'),
-                    ('.', '.'),
-                    ('_', '_'),
-                    ('~', '~'),
-                    ('%', '%'),
-                    ('-', '-'),
-                ],
+                value,
+                "09azAZ!!##$$&&''(())**++,,//::;;==??@@..__~~%%--",
                 "0-9a-zA-Z!#$&'()*+,/:;=?@._~%-",
             )?;
         }

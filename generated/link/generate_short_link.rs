@@ -37,13 +37,7 @@ impl GenerateShortLinkRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.page_url;
-            crate::runtime::check::length(
-                parent,
-                "page_url",
-                value.as_str(),
-                None,
-                Some(1024u64),
-            )?;
+            crate::runtime::check::length(parent, "page_url", value, None, Some(1024))?;
         }
         Ok(())
     }

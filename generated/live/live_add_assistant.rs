@@ -51,13 +51,7 @@ impl LiveAddAssistantRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.users;
-            crate::runtime::check::items(
-                parent,
-                "users",
-                value.len(),
-                Some(1u64),
-                None,
-            )?;
+            crate::runtime::check::items(parent, "users", value.len(), Some(1), None)?;
         }
         Ok(())
     }

@@ -74,13 +74,7 @@ impl LiveAddGoodsInfo {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(28u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(28))?;
         }
         Ok(())
     }

@@ -187,22 +187,16 @@ impl LiveCreateRoomRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                Some(3u64),
-                Some(34u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, Some(3), Some(34))?;
         }
         {
             let value = &self.anchor_name;
             crate::runtime::check::length(
                 parent,
                 "anchorName",
-                value.as_str(),
-                Some(2u64),
-                Some(30u64),
+                value,
+                Some(2),
+                Some(30),
             )?;
         }
         Ok(())

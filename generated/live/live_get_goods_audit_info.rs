@@ -27,8 +27,8 @@ impl LiveGetGoodsAuditInfoRequest {
                 parent,
                 "goods_ids",
                 value.len(),
-                Some(1u64),
-                Some(20u64),
+                Some(1),
+                Some(20),
             )?;
         }
         Ok(())

@@ -26,7 +26,7 @@ impl LiveImportGoodsRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.ids;
-            crate::runtime::check::items(parent, "ids", value.len(), Some(1u64), None)?;
+            crate::runtime::check::items(parent, "ids", value.len(), Some(1), None)?;
         }
         Ok(())
     }

@@ -29,8 +29,8 @@ impl LivePushMessageRequest {
                 parent,
                 "user_openid",
                 value.len(),
-                Some(1u64),
-                Some(2000u64),
+                Some(1),
+                Some(2000),
             )?;
         }
         Ok(())

@@ -47,13 +47,7 @@ impl LiveSortGoodsRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods;
-            crate::runtime::check::items(
-                parent,
-                "goods",
-                value.len(),
-                Some(1u64),
-                None,
-            )?;
+            crate::runtime::check::items(parent, "goods", value.len(), Some(1), None)?;
         }
         Ok(())
     }

@@ -79,13 +79,7 @@ impl LiveUpdateGoodsInfo {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.name {
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(28u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(28))?;
         }
         Ok(())
     }

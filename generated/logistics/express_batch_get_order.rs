@@ -60,7 +60,7 @@ impl ExpressBatchGetOrderRequest {
                 "order_list",
                 value.len(),
                 None,
-                Some(100u64),
+                Some(100),
             )?;
         }
         Ok(())

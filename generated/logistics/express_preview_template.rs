@@ -89,34 +89,34 @@ impl ExpressPreviewTemplateCustomSender {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.name {
-            crate::runtime::check::bytes(parent, "name", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "name", value, 64u64)?;
         }
         if let Some(value) = &self.tel {
-            crate::runtime::check::bytes(parent, "tel", value.as_str(), 32u64)?;
+            crate::runtime::check::bytes(parent, "tel", value, 32u64)?;
         }
         if let Some(value) = &self.mobile {
-            crate::runtime::check::bytes(parent, "mobile", value.as_str(), 32u64)?;
+            crate::runtime::check::bytes(parent, "mobile", value, 32u64)?;
         }
         if let Some(value) = &self.company {
-            crate::runtime::check::bytes(parent, "company", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "company", value, 64u64)?;
         }
         if let Some(value) = &self.post_code {
-            crate::runtime::check::bytes(parent, "post_code", value.as_str(), 10u64)?;
+            crate::runtime::check::bytes(parent, "post_code", value, 10u64)?;
         }
         if let Some(value) = &self.country {
-            crate::runtime::check::bytes(parent, "country", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "country", value, 64u64)?;
         }
         if let Some(value) = &self.province {
-            crate::runtime::check::bytes(parent, "province", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "province", value, 64u64)?;
         }
         if let Some(value) = &self.city {
-            crate::runtime::check::bytes(parent, "city", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "city", value, 64u64)?;
         }
         if let Some(value) = &self.area {
-            crate::runtime::check::bytes(parent, "area", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "area", value, 64u64)?;
         }
         if let Some(value) = &self.address {
-            crate::runtime::check::bytes(parent, "address", value.as_str(), 512u64)?;
+            crate::runtime::check::bytes(parent, "address", value, 512u64)?;
         }
         Ok(())
     }
@@ -200,34 +200,34 @@ impl ExpressPreviewTemplateCustomReceiver {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.name {
-            crate::runtime::check::bytes(parent, "name", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "name", value, 64u64)?;
         }
         if let Some(value) = &self.tel {
-            crate::runtime::check::bytes(parent, "tel", value.as_str(), 32u64)?;
+            crate::runtime::check::bytes(parent, "tel", value, 32u64)?;
         }
         if let Some(value) = &self.mobile {
-            crate::runtime::check::bytes(parent, "mobile", value.as_str(), 32u64)?;
+            crate::runtime::check::bytes(parent, "mobile", value, 32u64)?;
         }
         if let Some(value) = &self.company {
-            crate::runtime::check::bytes(parent, "company", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "company", value, 64u64)?;
         }
         if let Some(value) = &self.post_code {
-            crate::runtime::check::bytes(parent, "post_code", value.as_str(), 10u64)?;
+            crate::runtime::check::bytes(parent, "post_code", value, 10u64)?;
         }
         if let Some(value) = &self.country {
-            crate::runtime::check::bytes(parent, "country", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "country", value, 64u64)?;
         }
         if let Some(value) = &self.province {
-            crate::runtime::check::bytes(parent, "province", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "province", value, 64u64)?;
         }
         if let Some(value) = &self.city {
-            crate::runtime::check::bytes(parent, "city", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "city", value, 64u64)?;
         }
         if let Some(value) = &self.area {
-            crate::runtime::check::bytes(parent, "area", value.as_str(), 64u64)?;
+            crate::runtime::check::bytes(parent, "area", value, 64u64)?;
         }
         if let Some(value) = &self.address {
-            crate::runtime::check::bytes(parent, "address", value.as_str(), 512u64)?;
+            crate::runtime::check::bytes(parent, "address", value, 512u64)?;
         }
         Ok(())
     }
@@ -262,7 +262,7 @@ impl ExpressPreviewTemplateCustomCargoDetailListItem {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::bytes(parent, "name", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "name", value, 128u64)?;
         }
         Ok(())
     }
@@ -391,7 +391,7 @@ impl ExpressPreviewTemplateCustomShop {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.goods_name {
-            crate::runtime::check::bytes(parent, "goods_name", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "goods_name", value, 128u64)?;
         }
         Ok(())
     }
@@ -572,15 +572,10 @@ impl ExpressPreviewTemplateCustom {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.order_id;
-            crate::runtime::check::bytes(parent, "order_id", value.as_str(), 512u64)?;
+            crate::runtime::check::bytes(parent, "order_id", value, 512u64)?;
         }
         if let Some(value) = &self.custom_remark {
-            crate::runtime::check::bytes(
-                parent,
-                "custom_remark",
-                value.as_str(),
-                1024u64,
-            )?;
+            crate::runtime::check::bytes(parent, "custom_remark", value, 1024u64)?;
         }
         {
             let value = &self.sender;

@@ -43,20 +43,8 @@ impl ExpressScatterGetBillRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.date;
-            crate::runtime::check::length(
-                parent,
-                "date",
-                value.as_str(),
-                Some(8u64),
-                Some(8u64),
-            )?;
-            crate::runtime::check::chars(
-                parent,
-                "date",
-                value.as_str(),
-                &[('0', '9')],
-                "0-9",
-            )?;
+            crate::runtime::check::length(parent, "date", value, Some(8), Some(8))?;
+            crate::runtime::check::chars(parent, "date", value, "09", "0-9")?;
         }
         Ok(())
     }

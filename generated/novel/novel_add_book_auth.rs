@@ -78,8 +78,8 @@ impl NovelAddBookAuthRequest {
                 parent,
                 "books",
                 value.len(),
-                Some(1u64),
-                Some(20u64),
+                Some(1),
+                Some(20),
             )?;
             for (index, item) in value.iter().enumerate() {
                 let path = crate::runtime::check::item_path(parent, "books", index);

@@ -48,13 +48,7 @@ impl NovelAddBookAuthByAppidRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.infos;
-            crate::runtime::check::items(
-                parent,
-                "infos",
-                value.len(),
-                None,
-                Some(20u64),
-            )?;
+            crate::runtime::check::items(parent, "infos", value.len(), None, Some(20))?;
         }
         Ok(())
     }

@@ -101,39 +101,21 @@ impl NovelCreateBookRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.title;
-            crate::runtime::check::length(
-                parent,
-                "title",
-                value.as_str(),
-                Some(1u64),
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "title", value, Some(1), Some(30))?;
         }
         {
             let value = &self.intro;
-            crate::runtime::check::length(
-                parent,
-                "intro",
-                value.as_str(),
-                Some(1u64),
-                Some(500u64),
-            )?;
+            crate::runtime::check::length(parent, "intro", value, Some(1), Some(500))?;
         }
         {
             let value = &self.author;
-            crate::runtime::check::length(
-                parent,
-                "author",
-                value.as_str(),
-                Some(1u64),
-                Some(100u64),
-            )?;
+            crate::runtime::check::length(parent, "author", value, Some(1), Some(100))?;
         }
         if let Some(value) = &self.original_id {
-            crate::runtime::check::bytes(parent, "original_id", value.as_str(), 255u64)?;
+            crate::runtime::check::bytes(parent, "original_id", value, 255u64)?;
         }
         if let Some(value) = &self.custom_info {
-            crate::runtime::check::bytes(parent, "custom_info", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "custom_info", value, 128u64)?;
         }
         if let Some(value) = &self.keyword_list {
             crate::runtime::check::items(
@@ -141,7 +123,7 @@ impl NovelCreateBookRequest {
                 "keyword_list",
                 value.len(),
                 None,
-                Some(3u64),
+                Some(3),
             )?;
             for (index, item) in value.iter().enumerate() {
                 let path = crate::runtime::check::item_path(
@@ -150,22 +132,16 @@ impl NovelCreateBookRequest {
                     index,
                 );
                 let parent = path.as_str();
-                crate::runtime::check::length(
-                    parent,
-                    "",
-                    item.as_str(),
-                    Some(1u64),
-                    Some(4u64),
-                )?;
+                crate::runtime::check::length(parent, "", item, Some(1), Some(4))?;
             }
         }
         if let Some(value) = &self.awesome_paragraph {
             crate::runtime::check::length(
                 parent,
                 "awesome_paragraph",
-                value.as_str(),
-                Some(400u64),
-                Some(1000u64),
+                value,
+                Some(400),
+                Some(1000),
             )?;
         }
         Ok(())

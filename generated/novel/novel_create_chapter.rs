@@ -54,9 +54,9 @@ impl NovelCreateChapterChapter {
             crate::runtime::check::length(
                 parent,
                 "chapter_title",
-                value.as_str(),
-                Some(1u64),
-                Some(80u64),
+                value,
+                Some(1),
+                Some(80),
             )?;
         }
         {
@@ -64,16 +64,16 @@ impl NovelCreateChapterChapter {
             crate::runtime::check::length(
                 parent,
                 "content",
-                value.as_str(),
-                Some(1u64),
-                Some(20000u64),
+                value,
+                Some(1),
+                Some(20000),
             )?;
         }
         if let Some(value) = &self.original_id {
-            crate::runtime::check::bytes(parent, "original_id", value.as_str(), 255u64)?;
+            crate::runtime::check::bytes(parent, "original_id", value, 255u64)?;
         }
         if let Some(value) = &self.custom_info {
-            crate::runtime::check::bytes(parent, "custom_info", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "custom_info", value, 128u64)?;
         }
         Ok(())
     }

@@ -70,7 +70,7 @@ impl NovelQueryBookAuthV2Request {
                 "book_ids",
                 value.len(),
                 None,
-                Some(30u64),
+                Some(30),
             )?;
         }
         Ok(())

@@ -42,9 +42,9 @@ impl NovelReplaceChapterRequest {
             crate::runtime::check::length(
                 parent,
                 "new_chapter_title",
-                value.as_str(),
-                Some(1u64),
-                Some(80u64),
+                value,
+                Some(1),
+                Some(80),
             )?;
         }
         {
@@ -52,9 +52,9 @@ impl NovelReplaceChapterRequest {
             crate::runtime::check::length(
                 parent,
                 "new_content",
-                value.as_str(),
-                Some(1u64),
-                Some(20000u64),
+                value,
+                Some(1),
+                Some(20000),
             )?;
         }
         Ok(())

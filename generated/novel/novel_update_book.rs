@@ -53,9 +53,9 @@ impl NovelUpdateBookVolumeListItem {
             crate::runtime::check::length(
                 parent,
                 "volume_title",
-                value.as_str(),
-                Some(1u64),
-                Some(100u64),
+                value,
+                Some(1),
+                Some(100),
             )?;
         }
         Ok(())
@@ -175,31 +175,13 @@ impl NovelUpdateBookRequest {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.title {
-            crate::runtime::check::length(
-                parent,
-                "title",
-                value.as_str(),
-                Some(1u64),
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "title", value, Some(1), Some(30))?;
         }
         if let Some(value) = &self.intro {
-            crate::runtime::check::length(
-                parent,
-                "intro",
-                value.as_str(),
-                Some(1u64),
-                Some(500u64),
-            )?;
+            crate::runtime::check::length(parent, "intro", value, Some(1), Some(500))?;
         }
         if let Some(value) = &self.author {
-            crate::runtime::check::length(
-                parent,
-                "author",
-                value.as_str(),
-                Some(1u64),
-                Some(100u64),
-            )?;
+            crate::runtime::check::length(parent, "author", value, Some(1), Some(100))?;
         }
         if let Some(value) = &self.volume_list {
             for (index, item) in value.iter().enumerate() {
@@ -218,7 +200,7 @@ impl NovelUpdateBookRequest {
             }
         }
         if let Some(value) = &self.custom_info {
-            crate::runtime::check::bytes(parent, "custom_info", value.as_str(), 128u64)?;
+            crate::runtime::check::bytes(parent, "custom_info", value, 128u64)?;
         }
         if let Some(value) = &self.keyword_list {
             crate::runtime::check::items(
@@ -226,7 +208,7 @@ impl NovelUpdateBookRequest {
                 "keyword_list",
                 value.len(),
                 None,
-                Some(3u64),
+                Some(3),
             )?;
             for (index, item) in value.iter().enumerate() {
                 let path = crate::runtime::check::item_path(
@@ -235,22 +217,16 @@ impl NovelUpdateBookRequest {
                     index,
                 );
                 let parent = path.as_str();
-                crate::runtime::check::length(
-                    parent,
-                    "",
-                    item.as_str(),
-                    Some(1u64),
-                    Some(4u64),
-                )?;
+                crate::runtime::check::length(parent, "", item, Some(1), Some(4))?;
             }
         }
         if let Some(value) = &self.awesome_paragraph {
             crate::runtime::check::length(
                 parent,
                 "awesome_paragraph",
-                value.as_str(),
-                Some(400u64),
-                Some(1000u64),
+                value,
+                Some(400),
+                Some(1000),
             )?;
         }
         Ok(())

@@ -105,34 +105,16 @@ impl GetJsErrDetailRequest {
             crate::runtime::check::length(
                 parent,
                 "startTime",
-                value.as_str(),
-                Some(10u64),
-                Some(10u64),
+                value,
+                Some(10),
+                Some(10),
             )?;
-            crate::runtime::check::chars(
-                parent,
-                "startTime",
-                value.as_str(),
-                &[('-', '-'), ('0', '9')],
-                "-0-9",
-            )?;
+            crate::runtime::check::chars(parent, "startTime", value, "--09", "-0-9")?;
         }
         {
             let value = &self.end_time;
-            crate::runtime::check::length(
-                parent,
-                "endTime",
-                value.as_str(),
-                Some(10u64),
-                Some(10u64),
-            )?;
-            crate::runtime::check::chars(
-                parent,
-                "endTime",
-                value.as_str(),
-                &[('-', '-'), ('0', '9')],
-                "-0-9",
-            )?;
+            crate::runtime::check::length(parent, "endTime", value, Some(10), Some(10))?;
+            crate::runtime::check::chars(parent, "endTime", value, "--09", "-0-9")?;
         }
         Ok(())
     }

@@ -32,14 +32,8 @@ impl CreateQrCodeRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.path;
-            crate::runtime::check::length(
-                parent,
-                "path",
-                value.as_str(),
-                Some(1u64),
-                None,
-            )?;
-            crate::runtime::check::bytes(parent, "path", value.as_str(), 128u64)?;
+            crate::runtime::check::length(parent, "path", value, Some(1), None)?;
+            crate::runtime::check::bytes(parent, "path", value, 128u64)?;
         }
         if let Some(value) = &self.width {
             crate::runtime::check::range(

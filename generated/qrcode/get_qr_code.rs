@@ -87,13 +87,7 @@ impl GetQrCodeRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.path;
-            crate::runtime::check::length(
-                parent,
-                "path",
-                value.as_str(),
-                Some(1u64),
-                Some(1024u64),
-            )?;
+            crate::runtime::check::length(parent, "path", value, Some(1), Some(1024))?;
         }
         if let Some(value) = &self.width {
             crate::runtime::check::range(

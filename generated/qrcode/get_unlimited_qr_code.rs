@@ -97,42 +97,12 @@ impl GetUnlimitedQrCodeRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.scene;
-            crate::runtime::check::length(
-                parent,
-                "scene",
-                value.as_str(),
-                Some(1u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "scene", value, Some(1), Some(32))?;
             crate::runtime::check::chars(
                 parent,
                 "scene",
-                value.as_str(),
-                &[
-                    ('0', '9'),
-                    ('a', 'z'),
-                    ('A', 'Z'),
-                    ('!', '!'),
-                    ('#', '#'),
-                    ('$', '$'),
-                    ('&', '&'),
-                    ('\'', '\''),
-                    ('(', '('),
-                    (')', ')'),
-                    ('*', '*'),
-                    ('+', '+'),
-                    (',', ','),
-                    ('/', '/'),
-                    (':', ':'),
-                    (';', ';'),
-                    ('=', '='),
-                    ('?', '?'),
-                    ('@', '@'),
-                    ('.', '.'),
-                    ('_', '_'),
-                    ('~', '~'),
-                    ('-', '-'),
-                ],
+                value,
+                "09azAZ!!##$$&&''(())**++,,//::;;==??@@..__~~--",
                 "0-9a-zA-Z!#$&'()*+,/:;=?@._~-",
             )?;
         }

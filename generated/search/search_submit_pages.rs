@@ -276,8 +276,8 @@ impl SearchSubmitPagesRequest {
                 parent,
                 "pages",
                 value.len(),
-                Some(1u64),
-                Some(1000u64),
+                Some(1),
+                Some(1000),
             )?;
             for (index, item) in value.iter().enumerate() {
                 let path = crate::runtime::check::item_path(parent, "pages", index);

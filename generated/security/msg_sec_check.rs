@@ -65,13 +65,7 @@ impl MsgSecCheckRequest {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.content;
-            crate::runtime::check::length(
-                parent,
-                "content",
-                value.as_str(),
-                None,
-                Some(2500u64),
-            )?;
+            crate::runtime::check::length(parent, "content", value, None, Some(2500))?;
         }
         Ok(())
     }

@@ -91,7 +91,7 @@ impl SetWxaTradeTypeRequest {
                 "material_list",
                 value.len(),
                 None,
-                Some(10u64),
+                Some(10),
             )?;
         }
         Ok(())

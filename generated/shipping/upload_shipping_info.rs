@@ -113,18 +113,18 @@ impl UploadShippingInfoShippingListItemContact {
             crate::runtime::check::length(
                 parent,
                 "consignor_contact",
-                value.as_str(),
+                value,
                 None,
-                Some(1024u64),
+                Some(1024),
             )?;
         }
         if let Some(value) = &self.receiver_contact {
             crate::runtime::check::length(
                 parent,
                 "receiver_contact",
-                value.as_str(),
+                value,
                 None,
-                Some(1024u64),
+                Some(1024),
             )?;
         }
         Ok(())
@@ -176,39 +176,22 @@ impl UploadShippingInfoShippingListItem {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.tracking_no {
-            crate::runtime::check::length(
-                parent,
-                "tracking_no",
-                value.as_str(),
-                Some(1u64),
-                None,
-            )?;
-            crate::runtime::check::bytes(parent, "tracking_no", value.as_str(), 128u64)?;
+            crate::runtime::check::length(parent, "tracking_no", value, Some(1), None)?;
+            crate::runtime::check::bytes(parent, "tracking_no", value, 128u64)?;
         }
         if let Some(value) = &self.express_company {
             crate::runtime::check::length(
                 parent,
                 "express_company",
-                value.as_str(),
-                Some(1u64),
+                value,
+                Some(1),
                 None,
             )?;
-            crate::runtime::check::bytes(
-                parent,
-                "express_company",
-                value.as_str(),
-                128u64,
-            )?;
+            crate::runtime::check::bytes(parent, "express_company", value, 128u64)?;
         }
         {
             let value = &self.item_desc;
-            crate::runtime::check::length(
-                parent,
-                "item_desc",
-                value.as_str(),
-                None,
-                Some(120u64),
-            )?;
+            crate::runtime::check::length(parent, "item_desc", value, None, Some(120))?;
         }
         if let Some(value) = &self.contact {
             let path = if parent.is_empty() {
@@ -249,14 +232,8 @@ impl UploadShippingInfoPayer {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.openid;
-            crate::runtime::check::length(
-                parent,
-                "openid",
-                value.as_str(),
-                Some(1u64),
-                None,
-            )?;
-            crate::runtime::check::bytes(parent, "openid", value.as_str(), 128u64)?;
+            crate::runtime::check::length(parent, "openid", value, Some(1), None)?;
+            crate::runtime::check::bytes(parent, "openid", value, 128u64)?;
         }
         Ok(())
     }
@@ -318,8 +295,8 @@ impl UploadShippingInfoRequest {
                 parent,
                 "shipping_list",
                 value.len(),
-                Some(1u64),
-                Some(15u64),
+                Some(1),
+                Some(15),
             )?;
             for (index, item) in value.iter().enumerate() {
                 let path = crate::runtime::check::item_path(

@@ -63,33 +63,15 @@ impl DramaAuditDramaActorListActorItem {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(30))?;
         }
         {
             let value = &self.role;
-            crate::runtime::check::length(
-                parent,
-                "role",
-                value.as_str(),
-                None,
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "role", value, None, Some(30))?;
         }
         {
             let value = &self.profile;
-            crate::runtime::check::length(
-                parent,
-                "profile",
-                value.as_str(),
-                None,
-                Some(100u64),
-            )?;
+            crate::runtime::check::length(parent, "profile", value, None, Some(100))?;
         }
         Ok(())
     }
@@ -252,7 +234,7 @@ impl DramaAuditDramaCopyright {
                 "proof_of_production",
                 value.len(),
                 None,
-                Some(4u64),
+                Some(4),
             )?;
         }
         if let Some(value) = &self.purchase_or_broadcast_authorization_certificate {
@@ -261,7 +243,7 @@ impl DramaAuditDramaCopyright {
                 "purchase_or_broadcast_authorization_certificate",
                 value.len(),
                 None,
-                Some(4u64),
+                Some(4),
             )?;
         }
         Ok(())
@@ -420,18 +402,18 @@ impl DramaAuditDramaRequest {
             crate::runtime::check::length(
                 parent,
                 "description",
-                value.as_str(),
+                value,
                 None,
-                Some(200u64),
+                Some(200),
             )?;
         }
         if let Some(value) = &self.recommendations {
             crate::runtime::check::length(
                 parent,
                 "recommendations",
-                value.as_str(),
+                value,
                 None,
-                Some(30u64),
+                Some(30),
             )?;
         }
         if let Some(value) = &self.cost_of_production {

@@ -60,7 +60,7 @@ impl DramaAuthorizeCopyrightRequest {
                 "drama_ids",
                 value.len(),
                 None,
-                Some(100u64),
+                Some(100),
             )?;
         }
         Ok(())

@@ -55,7 +55,7 @@ impl DramaDeauthorizeCopyrightRequest {
                 "drama_ids",
                 value.len(),
                 None,
-                Some(100u64),
+                Some(100),
             )?;
         }
         Ok(())

@@ -45,33 +45,15 @@ impl DramaModifyBasicInfoActorListActorItem {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                None,
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, None, Some(30))?;
         }
         {
             let value = &self.role;
-            crate::runtime::check::length(
-                parent,
-                "role",
-                value.as_str(),
-                None,
-                Some(30u64),
-            )?;
+            crate::runtime::check::length(parent, "role", value, None, Some(30))?;
         }
         {
             let value = &self.profile;
-            crate::runtime::check::length(
-                parent,
-                "profile",
-                value.as_str(),
-                None,
-                Some(100u64),
-            )?;
+            crate::runtime::check::length(parent, "profile", value, None, Some(100))?;
         }
         Ok(())
     }
@@ -213,7 +195,7 @@ impl DramaModifyBasicInfoCopyright {
                 "proof_of_production",
                 value.len(),
                 None,
-                Some(4u64),
+                Some(4),
             )?;
         }
         if let Some(value) = &self.purchase_or_broadcast_authorization_certificate {
@@ -222,7 +204,7 @@ impl DramaModifyBasicInfoCopyright {
                 "purchase_or_broadcast_authorization_certificate",
                 value.len(),
                 None,
-                Some(4u64),
+                Some(4),
             )?;
         }
         Ok(())
@@ -326,9 +308,9 @@ impl DramaModifyBasicInfoRequest {
             crate::runtime::check::length(
                 parent,
                 "description",
-                value.as_str(),
+                value,
                 None,
-                Some(200u64),
+                Some(200),
             )?;
         }
         if let Some(value) = &self.actor_list {

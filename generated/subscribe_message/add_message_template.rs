@@ -41,19 +41,13 @@ impl AddMessageTemplateRequest {
                 parent,
                 "kidList",
                 value.len(),
-                Some(2u64),
-                Some(5u64),
+                Some(2),
+                Some(5),
             )?;
         }
         {
             let value = &self.scene_desc;
-            crate::runtime::check::length(
-                parent,
-                "sceneDesc",
-                value.as_str(),
-                None,
-                Some(15u64),
-            )?;
+            crate::runtime::check::length(parent, "sceneDesc", value, None, Some(15))?;
         }
         Ok(())
     }

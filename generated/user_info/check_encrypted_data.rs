@@ -28,15 +28,15 @@ impl CheckEncryptedDataRequest {
             crate::runtime::check::length(
                 parent,
                 "encrypted_msg_hash",
-                value.as_str(),
-                Some(64u64),
-                Some(64u64),
+                value,
+                Some(64),
+                Some(64),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "encrypted_msg_hash",
-                value.as_str(),
-                &[('0', '9'), ('a', 'f'), ('A', 'F')],
+                value,
+                "09afAF",
                 "0-9a-fA-F",
             )?;
         }

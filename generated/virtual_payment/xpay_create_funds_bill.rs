@@ -111,9 +111,9 @@ impl XpayCreateFundsBillRequest {
             crate::runtime::check::length(
                 parent,
                 "request_id",
-                value.as_str(),
+                value,
                 None,
-                Some(1024u64),
+                Some(1024),
             )?;
         }
         Ok(())

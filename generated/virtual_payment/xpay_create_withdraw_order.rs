@@ -55,15 +55,15 @@ impl XpayCreateWithdrawOrderRequest {
             crate::runtime::check::length(
                 parent,
                 "withdraw_no",
-                value.as_str(),
-                Some(8u64),
-                Some(32u64),
+                value,
+                Some(8),
+                Some(32),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "withdraw_no",
-                value.as_str(),
-                &[('0', '9'), ('a', 'z'), ('A', 'Z'), ('_', '_'), ('-', '-')],
+                value,
+                "09azAZ__--",
                 "0-9a-zA-Z_-",
             )?;
         }

@@ -39,34 +39,16 @@ impl XpayDownloadIosSettlementBillRequest {
             crate::runtime::check::length(
                 parent,
                 "start_month",
-                value.as_str(),
-                Some(6u64),
-                Some(6u64),
+                value,
+                Some(6),
+                Some(6),
             )?;
-            crate::runtime::check::chars(
-                parent,
-                "start_month",
-                value.as_str(),
-                &[('0', '9')],
-                "0-9",
-            )?;
+            crate::runtime::check::chars(parent, "start_month", value, "09", "0-9")?;
         }
         {
             let value = &self.end_month;
-            crate::runtime::check::length(
-                parent,
-                "end_month",
-                value.as_str(),
-                Some(6u64),
-                Some(6u64),
-            )?;
-            crate::runtime::check::chars(
-                parent,
-                "end_month",
-                value.as_str(),
-                &[('0', '9')],
-                "0-9",
-            )?;
+            crate::runtime::check::length(parent, "end_month", value, Some(6), Some(6))?;
+            crate::runtime::check::chars(parent, "end_month", value, "09", "0-9")?;
         }
         Ok(())
     }

@@ -113,15 +113,15 @@ impl XpayRefundOrderRequest {
             crate::runtime::check::length(
                 parent,
                 "refund_order_id",
-                value.as_str(),
-                Some(8u64),
-                Some(32u64),
+                value,
+                Some(8),
+                Some(32),
             )?;
             crate::runtime::check::chars(
                 parent,
                 "refund_order_id",
-                value.as_str(),
-                &[('0', '9'), ('a', 'z'), ('A', 'Z'), ('_', '_'), ('-', '-')],
+                value,
+                "09azAZ__--",
                 "0-9a-zA-Z_-",
             )?;
         }
@@ -147,13 +147,7 @@ impl XpayRefundOrderRequest {
         }
         {
             let value = &self.biz_meta;
-            crate::runtime::check::length(
-                parent,
-                "biz_meta",
-                value.as_str(),
-                None,
-                Some(1024u64),
-            )?;
+            crate::runtime::check::length(parent, "biz_meta", value, None, Some(1024))?;
         }
         Ok(())
     }

@@ -69,8 +69,8 @@ impl XpayStartPublishGoodsRequest {
                 parent,
                 "publish_item",
                 value.len(),
-                Some(1u64),
-                Some(1u64),
+                Some(1),
+                Some(1),
             )?;
         }
         Ok(())

@@ -49,23 +49,11 @@ impl XpayStartUploadGoodsUploadItemItem {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.id;
-            crate::runtime::check::length(
-                parent,
-                "id",
-                value.as_str(),
-                Some(1u64),
-                Some(20u64),
-            )?;
+            crate::runtime::check::length(parent, "id", value, Some(1), Some(20))?;
         }
         {
             let value = &self.name;
-            crate::runtime::check::length(
-                parent,
-                "name",
-                value.as_str(),
-                Some(1u64),
-                Some(20u64),
-            )?;
+            crate::runtime::check::length(parent, "name", value, Some(1), Some(20))?;
         }
         {
             let value = &self.price;
@@ -79,13 +67,7 @@ impl XpayStartUploadGoodsUploadItemItem {
         }
         {
             let value = &self.remark;
-            crate::runtime::check::length(
-                parent,
-                "remark",
-                value.as_str(),
-                Some(1u64),
-                Some(1024u64),
-            )?;
+            crate::runtime::check::length(parent, "remark", value, Some(1), Some(1024))?;
         }
         Ok(())
     }
@@ -138,8 +120,8 @@ impl XpayStartUploadGoodsRequest {
                 parent,
                 "upload_item",
                 value.len(),
-                Some(1u64),
-                Some(1u64),
+                Some(1),
+                Some(1),
             )?;
             for (index, item) in value.iter().enumerate() {
                 let path = crate::runtime::check::item_path(

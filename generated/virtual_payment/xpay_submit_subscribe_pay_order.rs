@@ -103,13 +103,7 @@ impl XpaySubmitSubscribePayOrderRequest {
         }
         {
             let value = &self.order_id;
-            crate::runtime::check::length(
-                parent,
-                "order_id",
-                value.as_str(),
-                Some(8u64),
-                Some(32u64),
-            )?;
+            crate::runtime::check::length(parent, "order_id", value, Some(8), Some(32))?;
         }
         Ok(())
     }

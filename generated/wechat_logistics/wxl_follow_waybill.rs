@@ -40,13 +40,7 @@ impl WxlFollowWaybillGoodsInfoDetailListItem {
         parent: &str,
     ) -> Result<(), crate::runtime::PrepareError> {
         if let Some(value) = &self.goods_desc {
-            crate::runtime::check::length(
-                parent,
-                "goods_desc",
-                value.as_str(),
-                None,
-                Some(40u64),
-            )?;
+            crate::runtime::check::length(parent, "goods_desc", value, None, Some(40))?;
         }
         Ok(())
     }

@@ -34,13 +34,7 @@ impl WxlUpdateWaybillGoodsGoodsInfoDetailListItem {
     ) -> Result<(), crate::runtime::PrepareError> {
         {
             let value = &self.goods_name;
-            crate::runtime::check::length(
-                parent,
-                "goods_name",
-                value.as_str(),
-                None,
-                Some(60u64),
-            )?;
+            crate::runtime::check::length(parent, "goods_name", value, None, Some(60))?;
         }
         Ok(())
     }

@@ -41,9 +41,19 @@ pub fn bytes(parent: &str, name: &str, value: &str, max: u64) -> Result<(), Prep
     Ok(())
 }
 
-/// Allowed characters, as inclusive ranges.
-pub fn chars(parent: &str, name: &str, value: &str, allowed: &[(char, char)], described: &str) -> Result<(), PrepareError> {
-    if let Some(bad) = value.chars().find(|c| !allowed.iter().any(|(low, high)| low <= c && c <= high)) {
+/// Allowed characters, as inclusive ranges written as pairs of
+/// characters: `"09azAZ__"` allows digits, letters and `_`.
+pub fn chars(parent: &str, name: &str, value: &str, ranges: &str, described: &str) -> Result<(), PrepareError> {
+    let allowed = |c: char| {
+        let mut bounds = ranges.chars();
+        while let (Some(low), Some(high)) = (bounds.next(), bounds.next()) {
+            if low <= c && c <= high {
+                return true;
+            }
+        }
+        false
+    };
+    if let Some(bad) = value.chars().find(|&c| !allowed(c)) {
         return Err(invalid(parent, name, format!("may only hold the characters `{described}`, not `{bad}`")));
     }
     Ok(())
@@ -86,7 +96,7 @@ mod tests {
         assert!(length("", "scene", "日本", None, Some(2)).is_ok(), "characters, not bytes");
         assert!(bytes("", "scene", "日本", 5).is_err());
         assert_eq!(
-            chars("line_color", "r", "a-b", &[('a', 'z')], "a-z").unwrap_err().to_string(),
+            chars("line_color", "r", "a-b", "az", "a-z").unwrap_err().to_string(),
             "`line_color.r` may only hold the characters `a-z`, not `-`"
         );
         assert!(items("", "list", 3, Some(1), Some(3)).is_ok());

@@ -432,3 +432,27 @@ pub fn assert_documented_error<T: std::fmt::Debug, E: crate::ApiError + std::fmt
         other => panic!("{name}: expected errcode {code}, got {other:?}"),
     }
 }
+
+/// A generated contract test: `call` runs the endpoint `name` through a
+/// client of a fake server in contract mode that knows `endpoints`, once
+/// expecting success (the request fits its spec, the spec's own answer
+/// decodes) and once with the documented `code` injected, expecting it to
+/// decode to its variant.
+///
+/// # Panics
+///
+/// When either half fails.
+pub async fn contract_test<T, E, F, Fut>(endpoints: Vec<&'static crate::runtime::EndpointMeta>, name: &str, code: i64, call: F)
+where
+    T: std::fmt::Debug,
+    E: crate::ApiError + std::fmt::Debug,
+    F: Fn(crate::Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::Error<E>>>,
+{
+    let fake = super::FakeWeChat::start_contract_with(endpoints).await;
+    let result = call(fake.client()).await;
+    assert_success(&fake, name, &result);
+    fake.inject_error(name, code);
+    let result = call(fake.client()).await;
+    assert_documented_error(&fake, name, code, result);
+}

@@ -41,7 +41,7 @@ mod redis_server;
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 
-pub use contract::{assert_documented_error, assert_success};
+pub use contract::{assert_documented_error, assert_success, contract_test};
 use contract::EndpointContract;
 
 use crate::runtime::EndpointMeta;

@@ -22,7 +22,10 @@ fn type_has_constraints(ty: &Type) -> bool {
 
 fn opt_u64(v: Option<u64>) -> TokenStream {
     match v {
-        Some(v) => quote!(Some(#v)),
+        Some(v) => {
+            let v = proc_macro2::Literal::u64_unsuffixed(v);
+            quote!(Some(#v))
+        }
         None => quote!(None),
     }
 }
@@ -39,7 +42,7 @@ fn value_checks(ty: &Type, c: &Constraints, name: &str, value: TokenStream) -> T
     let mut out = TokenStream::new();
     match ty {
         Type::String | Type::Secret => {
-            let text = if matches!(ty, Type::Secret) { quote!(#value.expose()) } else { quote!(#value.as_str()) };
+            let text = if matches!(ty, Type::Secret) { quote!(#value.expose()) } else { quote!(#value) };
             if c.min_length.is_some() || c.max_length.is_some() {
                 let (min, max) = (opt_u64(c.min_length), opt_u64(c.max_length));
                 out.extend(quote! { crate::runtime::check::length(parent, #name, #text, #min, #max)?; });
@@ -48,8 +51,8 @@ fn value_checks(ty: &Type, c: &Constraints, name: &str, value: TokenStream) -> T
                 out.extend(quote! { crate::runtime::check::bytes(parent, #name, #text, #max)?; });
             }
             if let Some(chars) = &c.chars {
-                let ranges = crate::chars::parse(chars).unwrap_or_default().into_iter().map(|(low, high)| quote!((#low, #high)));
-                out.extend(quote! { crate::runtime::check::chars(parent, #name, #text, &[#(#ranges),*], #chars)?; });
+                let ranges: String = crate::chars::parse(chars).unwrap_or_default().into_iter().flat_map(|(low, high)| [low, high]).collect();
+                out.extend(quote! { crate::runtime::check::chars(parent, #name, #text, #ranges, #chars)?; });
             }
         }
         Type::Int(_) | Type::Float if c.minimum.is_some() || c.maximum.is_some() => {
