@@ -270,12 +270,14 @@ if [[ -n ${med[c]:-} ]]; then
       continue
     fi
     awk -v x="${med[$k]}" -v c="${med[c]}" -v k="$k" -v limit="$limit" 'BEGIN {
-      r = x / c
+      r = sprintf("%.2f", x / c) + 0 # judged as shown
       printf "| (%s)/(c) | %.2f | ≤ %s | %s |\n", k, r, limit, (r <= limit + 0 ? "yes" : "no") }'
   done
   echo
 fi
-[[ -n $b_skip ]] && echo "$b_skip"
+if [[ -n $b_skip ]]; then
+  echo "$b_skip"
+fi
 for k in "${keys[@]}"; do
   echo "$(label "$k"): reqwest $(version_of "$k" reqwest), rustls $(version_of "$k" rustls)," \
     "tokio $(version_of "$k" tokio), aws-lc-sys $(version_of "$k" aws-lc-sys), ring $(version_of "$k" ring)"
