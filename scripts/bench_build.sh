@@ -89,6 +89,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Seconds are printed and sorted with a decimal point whatever the locale.
+export LC_ALL=C
 # The timed builds get no compiler cache and no incremental compilation.
 unset RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER
 export CARGO_INCREMENTAL=0
