@@ -24,7 +24,8 @@
 #   (b) build exactly the versions wxa is tested with, and the crates that
 #   (c) shares with wxa (tokio, serde, hyper, h2, rustls, ...) are at the
 #   same versions too; what only (c) uses (reqwest 0.12, ring, ...) is the
-#   newest compatible version on the day of the run (listed in the output).
+#   newest compatible version on the day of the run. The output lists the
+#   versions built of reqwest, rustls, aws-lc-sys, ring, h2, tera, tokio.
 #   Builds then run with --frozen: nothing is resolved or downloaded while
 #   timed.
 # - CARGO_INCREMENTAL=0: wxa is a path dependency here, and cargo would
@@ -196,14 +197,15 @@ for k in "${keys[@]}"; do
     echo "cargo fetch failed for $(label "$k")" >&2
     exit 1
   fi
+  # The packages the build compiles (a lockfile also lists unused ones).
+  (cd "$work/crates/$k" && cargo tree --frozen --edges normal,build --prefix none --format '{p}') |
+    sed 's/ (\*)$//' | sort -u >"$work/tree-$k.txt"
 done
 
-# version_of KEY PACKAGE: the locked version(s) of PACKAGE in crate KEY.
+# version_of KEY PACKAGE: the version(s) of PACKAGE built for crate KEY.
 version_of() {
-  awk -v want="$2" '
-    $1 == "name" { name = $3; gsub(/"/, "", name) }
-    $1 == "version" && name == want { v = $3; gsub(/"/, "", v); out = out (out ? "," : "") v; name = "" }
-    END { print (out ? out : "-") }' "$work/crates/$1/Cargo.lock"
+  awk -v want="$2" '$1 == want { v = $2; sub(/^v/, "", v); out = out (out ? "," : "") v }
+    END { print (out ? out : "-") }' "$work/tree-$1.txt"
 }
 
 # median of the numbers given as arguments
@@ -281,6 +283,7 @@ if [[ -n $b_skip ]]; then
   echo "$b_skip"
 fi
 for k in "${keys[@]}"; do
-  echo "$(label "$k"): reqwest $(version_of "$k" reqwest), rustls $(version_of "$k" rustls)," \
-    "tokio $(version_of "$k" tokio), aws-lc-sys $(version_of "$k" aws-lc-sys), ring $(version_of "$k" ring)"
+  echo "$(label "$k"): $(wc -l <"$work/tree-$k.txt") packages; reqwest $(version_of "$k" reqwest)," \
+    "rustls $(version_of "$k" rustls), aws-lc-sys $(version_of "$k" aws-lc-sys), ring $(version_of "$k" ring)," \
+    "h2 $(version_of "$k" h2), tera $(version_of "$k" tera), tokio $(version_of "$k" tokio)"
 done
