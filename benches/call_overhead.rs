@@ -72,7 +72,7 @@ fn main() {
     let base = start_server();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http");
+        let http = wxa::Client::http_client_builder().expect("tls").timeout(Duration::from_secs(30)).build().expect("http");
         let base_url = reqwest::Url::parse(&base).expect("base");
         let client = wxa::Client::builder()
             .base_url(base.clone())

@@ -239,7 +239,9 @@ impl ClientBuilder {
     /// downloads too, and should be left unset for large files. Build it
     /// with `redirect(reqwest::redirect::Policy::none())`: wxa follows no
     /// redirects, and an answer that came through one is reported as a
-    /// decode error rather than read.
+    /// decode error rather than read. Start from
+    /// [`Client::http_client_builder`] to get wxa's TLS set-up (reqwest is
+    /// built without a crypto provider of its own).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -259,9 +261,8 @@ impl ClientBuilder {
         let (http, timeout) = match self.http {
             Some(http) => (http, self.timeout),
             None => {
-                let tls = crate::tls::client_config().map_err(BuildError::Http)?;
-                let http = reqwest::Client::builder()
-                    .tls_backend_preconfigured(tls)
+                let http = Client::http_client_builder()
+                    .map_err(BuildError::Http)?
                     .connect_timeout(self.connect_timeout)
                     // WeChat never redirects. A redirect means a captive
                     // portal or a misrouted proxy: it is reported as the
@@ -314,6 +315,18 @@ impl Client {
     /// A builder with the defaults: WeChat's host, stable tokens, 30 s timeout.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// A `reqwest` builder with the TLS set-up wxa's own HTTP client has
+    /// (rustls on `ring`, or `aws-lc-rs` with that feature, and the system's
+    /// certificate verifier), for a client of your own to pass to
+    /// [`ClientBuilder::http_client`].
+    ///
+    /// # Errors
+    ///
+    /// When the system's certificate verifier cannot be loaded.
+    pub fn http_client_builder() -> Result<reqwest::ClientBuilder, String> {
+        Ok(reqwest::Client::builder().tls_backend_preconfigured(crate::tls::client_config()?))
     }
 
     /// A client for WeChat Cloud Run's open-API service: plain HTTP to

@@ -59,3 +59,26 @@ fn the_real_specs_are_valid_and_cover_the_first_endpoints() {
         assert!(spec.text.contains("\ndocs: https://developers.weixin.qq.com/"), "{} has no official docs URL", spec.path);
     }
 }
+
+/// For another crate: every runtime path goes through `wxa::runtime`, the
+/// client methods are an extension trait, and without its own error table
+/// the crate uses wxa's.
+#[test]
+fn downstream_output_names_only_the_public_runtime() {
+    let sources: Vec<SourceFile> = fixture("valid").into_iter().filter(|s| s.path != "errors.yaml").collect();
+    let options = wxa_codegen::Options::downstream("api", "FixtureApi");
+    let generation = wxa_codegen::generate_with(&sources, &options).expect("valid without errors.yaml downstream");
+    assert!(!generation.files.iter().any(|f| f.path == "common.rs"), "wxa's table is used, not a copy");
+    for file in generation.files.iter().filter(|f| f.path.ends_with(".rs")) {
+        for line in file.contents.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            assert!(!line.contains("crate::runtime"), "{}: `{line}` names wxa's runtime as `crate`", file.path);
+        }
+    }
+    let root = generation.files.iter().find(|f| f.path == "mod.rs").expect("mod.rs");
+    assert!(root.contents.contains("pub trait FixtureApi"), "{}", root.contents);
+    assert!(root.contents.contains("impl FixtureApi for wxa::runtime::Client"), "{}", root.contents);
+    insta::assert_snapshot!("downstream_mod_rs", root.contents);
+    let endpoint = generation.files.iter().find(|f| f.path == "files/download.rs").expect("an endpoint file");
+    assert!(endpoint.contents.contains("common = wxa::api::common::CommonError;"), "{}", endpoint.contents);
+    insta::assert_snapshot!("downstream_files_download_rs", endpoint.contents);
+}

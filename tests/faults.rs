@@ -271,7 +271,7 @@ async fn a_redirect_followed_by_a_callers_own_http_client_is_not_read_as_the_ans
     fake.add_media("M", jpeg(10), "image/jpeg");
     let target = format!("{}/cgi-bin/media/get?media_id=M&access_token=x", fake.base_url().replace("127.0.0.1", "localhost"));
     fake.script(MEDIA, ScriptedResponse::new(302).header("location", &target));
-    let own = reqwest::Client::builder().build().expect("a redirect-following client");
+    let own = wxa::Client::http_client_builder().expect("tls").build().expect("a redirect-following client");
     let client = fake.client_builder().http_client(own).retry_policy(RetryPolicy::none()).build().expect("client");
     let error = client.get_temp_media(media_request()).await.expect_err("redirected");
     assert!(matches!(&error, Error::Decode(e) if e.reason.contains("redirect")), "{error:?}");
@@ -282,7 +282,7 @@ async fn a_redirect_followed_by_a_callers_own_http_client_is_not_read_as_the_ans
 async fn the_builders_timeout_applies_to_a_callers_own_http_client() {
     let fake = FakeWeChat::start().await;
     fake.script(MEDIA, image(jpeg(1_000)).stall_after(10, Duration::from_secs(3)));
-    let own = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let own = wxa::Client::http_client_builder().expect("tls").redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let client = fake
         .client_builder()
         .http_client(own)

@@ -13,19 +13,15 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-fn header(source: &str) -> String {
-    format!(
-        "{} from {source}. Do not edit by hand:\n\
-         // change the spec and run `cargo run -p wxa-codegen -- generate`.\n\n",
-        crate::write::GENERATED_MARKER
-    )
+fn header(source: &str, regenerate: &str) -> String {
+    format!("{} from {source}. Do not edit by hand:\n// change the spec and {regenerate}.\n\n", crate::write::GENERATED_MARKER)
 }
 
 /// Formats one file. An error here is a generator bug: the tokens did not parse.
 pub fn format_file(file: &FileJob<'_>) -> Result<GeneratedFile, String> {
     let mut syntax: syn::File = syn::parse2(file.tokens()).map_err(|e| format!("generated code for {} does not parse: {e}", file.source))?;
     let printed = take_row_macros(&mut syntax);
-    let mut contents = header(&file.source);
+    let mut contents = header(&file.source, file.regenerate_hint());
     contents.push_str(&put_back(&prettyplease::unparse(&syntax), &printed));
     Ok(GeneratedFile { path: file.path.clone(), contents })
 }

@@ -141,7 +141,8 @@ pub fn generate_with(sources: &[SourceFile], options: &Options) -> Result<Genera
 /// [`generate_with`], with problems already found while reading (which
 /// make it fail, together with every other problem of the set).
 fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, options: &Options) -> Result<Generation, Diagnostics> {
-    let mut set = load::parse(sources);
+    // Only wxa itself must have a shared error table: other crates may use wxa's.
+    let mut set = load::parse(sources, options.crate_path == "crate");
     set.diagnostics.0.extend(read_problems.0);
     let mut api = validate::validate(&set)?;
     if let Some(only) = &options.only_categories {

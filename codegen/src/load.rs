@@ -111,7 +111,9 @@ fn read_files(root: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Parses sources into the spec model, noting syntax problems.
-pub(crate) fn parse(sources: &[SourceFile]) -> SpecSet {
+/// `errors_required`: the folder must have its own shared error table
+/// (wxa's specs do; a downstream crate's may use wxa's).
+pub(crate) fn parse(sources: &[SourceFile], errors_required: bool) -> SpecSet {
     let mut set = SpecSet::default();
     for source in sources {
         let parts: Vec<&str> = source.path.split('/').collect();
@@ -143,7 +145,7 @@ pub(crate) fn parse(sources: &[SourceFile]) -> SpecSet {
             }),
         }
     }
-    if set.global_errors.is_none() && !sources.iter().any(|s| s.path == GLOBAL_ERRORS_FILE) {
+    if errors_required && set.global_errors.is_none() && !sources.iter().any(|s| s.path == GLOBAL_ERRORS_FILE) {
         set.diagnostics.push(Diagnostic {
             file: GLOBAL_ERRORS_FILE.to_owned(),
             line: 0,

@@ -69,7 +69,7 @@ impl crate::runtime::Operation for CityServiceGetMsgRelationRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"business_id!\":{\"const\":\"130\"},\"open_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_subscribed\":{\"enum\":[0,1]}}}}",
+        shape: "{\"body\":{\"json\":{\"business_id!\":{\"const\":130},\"open_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_subscribed\":{\"enum\":[0,1]}}}}",
     };
     #[inline]
     fn into_parts(

@@ -170,7 +170,12 @@ fn fields(shape: &Value) -> Option<Vec<FieldContract>> {
                 None => (key.clone(), false),
             };
             let (ty, fixed, credential) = match ty {
-                Value::Object(o) if o.contains_key("const") => (TypeContract::String, Some(o["const"].as_str()?.to_owned()), None),
+                Value::Object(o) if o.contains_key("const") => match &o["const"] {
+                    Value::String(text) => (TypeContract::String, Some(text.clone()), None),
+                    Value::Number(number) => (TypeContract::Int, Some(number.to_string()), None),
+                    Value::Bool(flag) => (TypeContract::Bool, Some(flag.to_string()), None),
+                    _ => return None,
+                },
                 Value::Object(o) if o.contains_key("credential") => {
                     let credential = match o["credential"].as_str()? {
                         "app_id" => Credential::AppId,

@@ -125,3 +125,17 @@ mod shapes {
         r#"{"json":{"access_token!":"string","expires_in!":"int"}}}"#
     );
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::contract::{BodyContract, EndpointContract};
+
+    #[test]
+    fn the_shapes_read_as_contracts() {
+        let stable = EndpointContract::from_meta(&StableToken::META).expect("stable shape");
+        assert!(matches!(&stable.body, BodyContract::Json(fields) if fields.len() == 4));
+        let classic = EndpointContract::from_meta(&ClassicToken::META).expect("classic shape");
+        assert_eq!(classic.query.iter().filter(|f| f.required).count(), 3);
+    }
+}

@@ -32,9 +32,8 @@ pub fn registry(api: &Api, cx: &Context) -> TokenStream {
         }
     });
     quote! {
-        /// The facts of every endpoint this build has (every category whose
-        /// feature is on), from the specs: what the fake server checks
-        /// requests against and answers from.
+        /// The facts of every endpoint this build has, from the specs: what
+        /// the fake server checks requests against and answers from.
         pub fn endpoints() -> Vec<&'static crate::runtime::EndpointMeta> {
             #[allow(unused_mut)]
             let mut all: Vec<&'static crate::runtime::EndpointMeta> = Vec::new();

@@ -108,6 +108,11 @@ enum Content<'a> {
 }
 
 impl FileJob<'_> {
+    /// How the file is made again, for its header.
+    pub fn regenerate_hint(&self) -> &'static str {
+        if self.cx.client_trait.is_some() { "build the crate (its build.rs runs wxa-codegen)" } else { "run `cargo run -p wxa-codegen -- generate`" }
+    }
+
     /// The file's items.
     pub fn tokens(&self) -> TokenStream {
         let cx = &self.cx;

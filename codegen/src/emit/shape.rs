@@ -6,7 +6,8 @@
 //!   ends in `!`;
 //! - types: `"string"`, `"bool"`, `"int"`, `"float"`, `"json"`,
 //!   `{"enum": [values]}`, `{"object": fields}`, `{"array": type}`,
-//!   `{"map": type}`, `{"const": "text"}` (a constant the client fills in),
+//!   `{"map": type}`, `{"const": value}` (a constant the client fills in,
+//!   a string, number or boolean as sent),
 //!   `{"credential": "app_id" | "app_secret"}`;
 //! - `query`: fields; `body`: `"none"`, `"any_json"`, `{"json": fields}` or
 //!   `{"multipart": {"files": [names], "fields": fields}}`; `response`:
@@ -47,7 +48,7 @@ fn fields_shape(fields: &[Field]) -> Value {
     for field in fields {
         let (required, ty) = match &field.source {
             FieldSource::Caller => (field.required, type_shape(&field.ty)),
-            FieldSource::Fixed(value) => (true, json!({ "const": value.wire_text() })),
+            FieldSource::Fixed(value) => (true, json!({ "const": fixed_value(value) })),
             FieldSource::AppId => (true, json!({ "credential": "app_id" })),
             FieldSource::AppSecret => (true, json!({ "credential": "app_secret" })),
         };
@@ -55,6 +56,15 @@ fn fields_shape(fields: &[Field]) -> Value {
         out.insert(key, ty);
     }
     Value::Object(out)
+}
+
+/// A constant as the JSON value it is sent as.
+fn fixed_value(value: &FixedValue) -> Value {
+    match value {
+        FixedValue::Str(s) => json!(s),
+        FixedValue::Int(i) => json!(i),
+        FixedValue::Bool(b) => json!(b),
+    }
 }
 
 /// The endpoint's shape, as JSON text.
