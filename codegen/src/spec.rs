@@ -6,14 +6,26 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
 /// Keys a mapping had that the format does not know.
 pub type UnknownKeys = BTreeMap<String, Value>;
 
+/// The keys a spec mapping may hold, derived from its struct so that the
+/// list diagnostics print can never drift from what the parser reads:
+/// serializing a default value writes every declared key (under its
+/// serde name) in declaration order, and the flattened `unknown` map,
+/// being empty, writes none.
+pub fn known_keys<T: Default + Serialize>() -> Vec<String> {
+    match serde_yaml::to_value(T::default()) {
+        Ok(Value::Mapping(mapping)) => mapping.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// One endpoint file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct EndpointSpec {
     pub name: Option<String>,
     pub summary: Option<String>,
@@ -37,7 +49,7 @@ pub struct EndpointSpec {
 }
 
 /// A documented call limit: `{calls: 5000, per: minute}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct RateLimitSpec {
     pub calls: Option<u64>,
     pub per: Option<String>,
@@ -46,7 +58,7 @@ pub struct RateLimitSpec {
 }
 
 /// A field: query parameter, JSON member, multipart text part or array item.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FieldSpec {
     pub name: Option<String>,
     pub rust_name: Option<String>,
@@ -77,7 +89,7 @@ pub struct FieldSpec {
 }
 
 /// One allowed value of an enumerated field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum EnumEntrySpec {
     /// `{value: 1, name: Public, doc: ...}`
@@ -87,7 +99,7 @@ pub enum EnumEntrySpec {
 }
 
 /// The long form of an enum entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct EnumEntryFull {
     pub value: Value,
     pub name: Option<String>,
@@ -97,7 +109,7 @@ pub struct EnumEntryFull {
 }
 
 /// A request body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct BodySpec {
     pub kind: Option<String>,
     #[serde(default)]
@@ -109,7 +121,7 @@ pub struct BodySpec {
 }
 
 /// The file part of a multipart body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FileSpec {
     pub name: Option<String>,
     pub doc: Option<String>,
@@ -118,7 +130,7 @@ pub struct FileSpec {
 }
 
 /// What a successful call returns.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ResponseSpec {
     pub kind: Option<String>,
     #[serde(default)]
@@ -128,7 +140,7 @@ pub struct ResponseSpec {
 }
 
 /// One row of an error table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ErrorSpec {
     pub code: Option<i64>,
     pub name: Option<String>,
@@ -139,7 +151,7 @@ pub struct ErrorSpec {
 }
 
 /// `specs/errors.yaml`: codes any endpoint may return.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct GlobalErrorsSpec {
     #[serde(default)]
     pub errors: Vec<ErrorSpec>,
