@@ -2573,7 +2573,7 @@ async fn immediate_delivery_add_order() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderReceiver::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2583,58 +2583,58 @@ async fn immediate_delivery_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderReceiverCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargo::new(
+            crate::api::immediate_delivery::DeliveryCargo::new(
                     1f64,
                     1f64,
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargoCargoFirstClass::FoodAndLateNight,
+                    crate::api::immediate_delivery::DeliveryCargoCargoFirstClass::FoodAndLateNight,
                     "a".to_owned(),
                 )
                 .goods_height(1f64)
                 .goods_width(1f64)
                 .goods_length(1f64)
                 .goods_detail(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargoGoodsDetail::new(
+                    crate::api::immediate_delivery::DeliveryCargoGoodsDetail::new(
                         vec![
                             crate
-                            ::api::immediate_delivery::ImmediateDeliveryAddOrderCargoGoodsDetailGoodsItem::new(1,
+                            ::api::immediate_delivery::DeliveryCargoGoodsDetailGoodsItem::new(1,
                             "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
                         ],
                     ),
                 )
                 .goods_pickup_info("a".to_owned()),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfo::new()
+            crate::api::immediate_delivery::DeliveryOrderInfo::new()
                 .delivery_service_code("a".to_owned())
                 .expected_delivery_time(1)
                 .order_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoOrderType::Instant,
+                    crate::api::immediate_delivery::DeliveryOrderInfoOrderType::Instant,
                 )
                 .poi_seq("a".to_owned())
                 .note("a".to_owned())
                 .order_time(1)
                 .is_insured(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsInsured::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsInsured::No,
                 )
                 .declared_value(1f64)
                 .tips(1f64)
                 .is_direct_delivery(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsDirectDelivery::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsDirectDelivery::No,
                 )
                 .cash_on_delivery(1f64)
                 .cash_on_pickup(1f64)
                 .rider_pick_method(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoRiderPickMethod::StoreToUser,
+                    crate::api::immediate_delivery::DeliveryOrderInfoRiderPickMethod::StoreToUser,
                 )
                 .is_finish_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsFinishCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsFinishCodeNeeded::No,
                 )
                 .is_pickup_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsPickupCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsPickupCodeNeeded::No,
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderShop::new()
+            crate::api::immediate_delivery::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -2643,7 +2643,7 @@ async fn immediate_delivery_add_order() {
             "a".to_owned(),
         )
         .sender(
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderSender::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2653,7 +2653,7 @@ async fn immediate_delivery_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderSenderCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
         )
         .delivery_token("a".to_owned())
@@ -2870,7 +2870,7 @@ async fn immediate_delivery_pre_add_order() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderReceiver::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2880,58 +2880,58 @@ async fn immediate_delivery_pre_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderReceiverCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargo::new(
+            crate::api::immediate_delivery::DeliveryCargo::new(
                     1f64,
                     1f64,
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoCargoFirstClass::FoodAndLateNight,
+                    crate::api::immediate_delivery::DeliveryCargoCargoFirstClass::FoodAndLateNight,
                     "a".to_owned(),
                 )
                 .goods_height(1f64)
                 .goods_width(1f64)
                 .goods_length(1f64)
                 .goods_detail(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoGoodsDetail::new(
+                    crate::api::immediate_delivery::DeliveryCargoGoodsDetail::new(
                         vec![
                             crate
-                            ::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoGoodsDetailGoodsItem::new(1,
+                            ::api::immediate_delivery::DeliveryCargoGoodsDetailGoodsItem::new(1,
                             "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
                         ],
                     ),
                 )
                 .goods_pickup_info("a".to_owned()),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfo::new()
+            crate::api::immediate_delivery::DeliveryOrderInfo::new()
                 .delivery_service_code("a".to_owned())
                 .expected_delivery_time(1)
                 .order_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoOrderType::Instant,
+                    crate::api::immediate_delivery::DeliveryOrderInfoOrderType::Instant,
                 )
                 .poi_seq("a".to_owned())
                 .note("a".to_owned())
                 .order_time(1)
                 .is_insured(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsInsured::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsInsured::No,
                 )
                 .declared_value(1f64)
                 .tips(1f64)
                 .is_direct_delivery(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsDirectDelivery::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsDirectDelivery::No,
                 )
                 .cash_on_delivery(1f64)
                 .cash_on_pickup(1f64)
                 .rider_pick_method(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoRiderPickMethod::StoreToUser,
+                    crate::api::immediate_delivery::DeliveryOrderInfoRiderPickMethod::StoreToUser,
                 )
                 .is_finish_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsFinishCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsFinishCodeNeeded::No,
                 )
                 .is_pickup_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsPickupCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsPickupCodeNeeded::No,
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderShop::new()
+            crate::api::immediate_delivery::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -2940,7 +2940,7 @@ async fn immediate_delivery_pre_add_order() {
             "a".to_owned(),
         )
         .sender(
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderSender::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2950,7 +2950,7 @@ async fn immediate_delivery_pre_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderSenderCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
         )
         .shop_no("a".to_owned())
@@ -3010,7 +3010,7 @@ async fn immediate_delivery_re_order() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderReceiver::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -3020,58 +3020,58 @@ async fn immediate_delivery_re_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderReceiverCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderCargo::new(
+            crate::api::immediate_delivery::DeliveryCargo::new(
                     1f64,
                     1f64,
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderCargoCargoFirstClass::FoodAndLateNight,
+                    crate::api::immediate_delivery::DeliveryCargoCargoFirstClass::FoodAndLateNight,
                     "a".to_owned(),
                 )
                 .goods_height(1f64)
                 .goods_width(1f64)
                 .goods_length(1f64)
                 .goods_detail(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderCargoGoodsDetail::new(
+                    crate::api::immediate_delivery::DeliveryCargoGoodsDetail::new(
                         vec![
                             crate
-                            ::api::immediate_delivery::ImmediateDeliveryReOrderCargoGoodsDetailGoodsItem::new(1,
+                            ::api::immediate_delivery::DeliveryCargoGoodsDetailGoodsItem::new(1,
                             "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
                         ],
                     ),
                 )
                 .goods_pickup_info("a".to_owned()),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfo::new()
+            crate::api::immediate_delivery::DeliveryOrderInfo::new()
                 .delivery_service_code("a".to_owned())
                 .expected_delivery_time(1)
                 .order_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoOrderType::Instant,
+                    crate::api::immediate_delivery::DeliveryOrderInfoOrderType::Instant,
                 )
                 .poi_seq("a".to_owned())
                 .note("a".to_owned())
                 .order_time(1)
                 .is_insured(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsInsured::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsInsured::No,
                 )
                 .declared_value(1f64)
                 .tips(1f64)
                 .is_direct_delivery(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsDirectDelivery::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsDirectDelivery::No,
                 )
                 .cash_on_delivery(1f64)
                 .cash_on_pickup(1f64)
                 .rider_pick_method(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoRiderPickMethod::StoreToUser,
+                    crate::api::immediate_delivery::DeliveryOrderInfoRiderPickMethod::StoreToUser,
                 )
                 .is_finish_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsFinishCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsFinishCodeNeeded::No,
                 )
                 .is_pickup_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsPickupCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsPickupCodeNeeded::No,
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderShop::new()
+            crate::api::immediate_delivery::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -3080,7 +3080,7 @@ async fn immediate_delivery_re_order() {
             "a".to_owned(),
         )
         .sender(
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderSender::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -3090,7 +3090,7 @@ async fn immediate_delivery_re_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderSenderCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
         )
         .delivery_token("a".to_owned())
@@ -4244,7 +4244,7 @@ async fn express_add_order() {
             "a".to_owned(),
             "a".to_owned(),
             crate::api::logistics::ExpressAddOrderAddSource::MiniProgram,
-            crate::api::logistics::ExpressAddOrderSender::new(
+            crate::api::types::PostalContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -4256,7 +4256,7 @@ async fn express_add_order() {
                 .company("a".to_owned())
                 .post_code("a".to_owned())
                 .country("a".to_owned()),
-            crate::api::logistics::ExpressAddOrderReceiver::new(
+            crate::api::types::PostalContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -5397,9 +5397,22 @@ async fn novel_update_chapter_seq() {
 async fn ocr_bankcard() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::ocr::OcrBankcardRequest::new("a".to_owned())
+    let request = crate::api::ocr::OcrBankcardRequest::new(
+            crate::api::ocr::OcrBankcardImage::Url("a".to_owned()),
+        )
         .mode(crate::api::ocr::OcrBankcardMode::Photo);
     let result = client.ocr_bankcard(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrBankcard", &result);
+    let result = client
+        .ocr_bankcard(
+            crate::api::ocr::OcrBankcardRequest::new(
+                    crate::api::ocr::OcrBankcardImage::File(
+                        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                    ),
+                )
+                .mode(crate::api::ocr::OcrBankcardMode::Photo),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "ocrBankcard", &result);
     fake.inject_error("ocrBankcard", 101000);
     let result = client.ocr_bankcard(request).await;
@@ -5411,30 +5424,23 @@ async fn ocr_bankcard() {
     );
 }
 #[tokio::test]
-async fn ocr_bankcard_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::ocr::OcrBankcardUploadRequest::new(
-            crate::Upload::new(b"sample".to_vec(), "sample.png"),
-        )
-        .mode(crate::api::ocr::OcrBankcardUploadMode::Photo);
-    let result = client.ocr_bankcard_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "ocrBankcardUpload", &result);
-    fake.inject_error("ocrBankcardUpload", 101000);
-    let result = client.ocr_bankcard_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "ocrBankcardUpload",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
 async fn ocr_business_license() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::ocr::OcrBusinessLicenseRequest::new("a".to_owned());
+    let request = crate::api::ocr::OcrBusinessLicenseRequest::new(
+        crate::api::ocr::OcrBusinessLicenseImage::Url("a".to_owned()),
+    );
     let result = client.ocr_business_license(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrBusinessLicense", &result);
+    let result = client
+        .ocr_business_license(
+            crate::api::ocr::OcrBusinessLicenseRequest::new(
+                crate::api::ocr::OcrBusinessLicenseImage::File(
+                    crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                ),
+            ),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "ocrBusinessLicense", &result);
     fake.inject_error("ocrBusinessLicense", 101000);
     let result = client.ocr_business_license(request).await;
@@ -5446,29 +5452,23 @@ async fn ocr_business_license() {
     );
 }
 #[tokio::test]
-async fn ocr_business_license_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::ocr::OcrBusinessLicenseUploadRequest::new(
-        crate::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let result = client.ocr_business_license_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "ocrBusinessLicenseUpload", &result);
-    fake.inject_error("ocrBusinessLicenseUpload", 101000);
-    let result = client.ocr_business_license_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "ocrBusinessLicenseUpload",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
 async fn ocr_driver_license() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::ocr::OcrDriverLicenseRequest::new("a".to_owned());
+    let request = crate::api::ocr::OcrDriverLicenseRequest::new(
+        crate::api::ocr::OcrDriverLicenseImage::Url("a".to_owned()),
+    );
     let result = client.ocr_driver_license(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrDriverLicense", &result);
+    let result = client
+        .ocr_driver_license(
+            crate::api::ocr::OcrDriverLicenseRequest::new(
+                crate::api::ocr::OcrDriverLicenseImage::File(
+                    crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                ),
+            ),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "ocrDriverLicense", &result);
     fake.inject_error("ocrDriverLicense", 101000);
     let result = client.ocr_driver_license(request).await;
@@ -5480,30 +5480,25 @@ async fn ocr_driver_license() {
     );
 }
 #[tokio::test]
-async fn ocr_driver_license_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::ocr::OcrDriverLicenseUploadRequest::new(
-        crate::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let result = client.ocr_driver_license_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "ocrDriverLicenseUpload", &result);
-    fake.inject_error("ocrDriverLicenseUpload", 101000);
-    let result = client.ocr_driver_license_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "ocrDriverLicenseUpload",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
 async fn ocr_id_card() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::ocr::OcrIdCardRequest::new("a".to_owned())
+    let request = crate::api::ocr::OcrIdCardRequest::new(
+            crate::api::ocr::OcrIdCardImage::Url("a".to_owned()),
+        )
         .mode(crate::api::ocr::OcrIdCardMode::Photo);
     let result = client.ocr_id_card(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrIdCard", &result);
+    let result = client
+        .ocr_id_card(
+            crate::api::ocr::OcrIdCardRequest::new(
+                    crate::api::ocr::OcrIdCardImage::File(
+                        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                    ),
+                )
+                .mode(crate::api::ocr::OcrIdCardMode::Photo),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "ocrIdCard", &result);
     fake.inject_error("ocrIdCard", 101000);
     let result = client.ocr_id_card(request).await;
@@ -5515,30 +5510,23 @@ async fn ocr_id_card() {
     );
 }
 #[tokio::test]
-async fn ocr_id_card_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::ocr::OcrIdCardUploadRequest::new(
-            crate::Upload::new(b"sample".to_vec(), "sample.png"),
-        )
-        .mode(crate::api::ocr::OcrIdCardUploadMode::Photo);
-    let result = client.ocr_id_card_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "ocrIdCardUpload", &result);
-    fake.inject_error("ocrIdCardUpload", 101000);
-    let result = client.ocr_id_card_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "ocrIdCardUpload",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
 async fn ocr_printed_text() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::ocr::OcrPrintedTextRequest::new("a".to_owned());
+    let request = crate::api::ocr::OcrPrintedTextRequest::new(
+        crate::api::ocr::OcrPrintedTextImage::Url("a".to_owned()),
+    );
     let result = client.ocr_printed_text(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrPrintedText", &result);
+    let result = client
+        .ocr_printed_text(
+            crate::api::ocr::OcrPrintedTextRequest::new(
+                crate::api::ocr::OcrPrintedTextImage::File(
+                    crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                ),
+            ),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "ocrPrintedText", &result);
     fake.inject_error("ocrPrintedText", 101000);
     let result = client.ocr_printed_text(request).await;
@@ -5550,55 +5538,31 @@ async fn ocr_printed_text() {
     );
 }
 #[tokio::test]
-async fn ocr_printed_text_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::ocr::OcrPrintedTextUploadRequest::new(
-        crate::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let result = client.ocr_printed_text_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "ocrPrintedTextUpload", &result);
-    fake.inject_error("ocrPrintedTextUpload", 101000);
-    let result = client.ocr_printed_text_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "ocrPrintedTextUpload",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
 async fn ocr_vehicle_license() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::ocr::OcrVehicleLicenseRequest::new("a".to_owned())
+    let request = crate::api::ocr::OcrVehicleLicenseRequest::new(
+            crate::api::ocr::OcrVehicleLicenseImage::Url("a".to_owned()),
+        )
         .mode(crate::api::ocr::OcrVehicleLicenseMode::Photo);
     let result = client.ocr_vehicle_license(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "ocrVehicleLicense", &result);
+    let result = client
+        .ocr_vehicle_license(
+            crate::api::ocr::OcrVehicleLicenseRequest::new(
+                    crate::api::ocr::OcrVehicleLicenseImage::File(
+                        crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                    ),
+                )
+                .mode(crate::api::ocr::OcrVehicleLicenseMode::Photo),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "ocrVehicleLicense", &result);
     fake.inject_error("ocrVehicleLicense", 101000);
     let result = client.ocr_vehicle_license(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "ocrVehicleLicense",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
-async fn ocr_vehicle_license_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::ocr::OcrVehicleLicenseUploadRequest::new(
-            crate::Upload::new(b"sample".to_vec(), "sample.png"),
-        )
-        .mode(crate::api::ocr::OcrVehicleLicenseUploadMode::Photo);
-    let result = client.ocr_vehicle_license_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "ocrVehicleLicenseUpload", &result);
-    fake.inject_error("ocrVehicleLicenseUpload", 101000);
-    let result = client.ocr_vehicle_license_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "ocrVehicleLicenseUpload",
         101000,
         result,
     );
@@ -7411,7 +7375,8 @@ async fn drama_single_file_upload() {
             crate::Upload::new(b"sample".to_vec(), "sample.png"),
         )
         .cover_type(crate::api::short_drama::DramaSingleFileUploadCoverType::Jpg)
-        .source_context("a".to_owned());
+        .source_context("a".to_owned())
+        .cover_data(crate::Upload::new(b"sample".to_vec(), "sample.png"));
     let result = client.drama_single_file_upload(request.clone()).await;
     crate::testing::contract::assert_success(&fake, "dramaSingleFileUpload", &result);
     fake.inject_error("dramaSingleFileUpload", 10090001);
@@ -9166,7 +9131,7 @@ async fn wxl_add_return_id() {
     let client = fake.client();
     let request = crate::api::wechat_logistics::WxlAddReturnIdRequest::new(
             "a".to_owned(),
-            crate::api::wechat_logistics::WxlAddReturnIdBizAddr::new(
+            crate::api::types::PostalContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),

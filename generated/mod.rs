@@ -241,17 +241,11 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &novel::NOVEL_UPDATE_BOOK_CONTRACT,
     &novel::NOVEL_UPDATE_CHAPTER_SEQ_CONTRACT,
     &ocr::OCR_BANKCARD_CONTRACT,
-    &ocr::OCR_BANKCARD_UPLOAD_CONTRACT,
     &ocr::OCR_BUSINESS_LICENSE_CONTRACT,
-    &ocr::OCR_BUSINESS_LICENSE_UPLOAD_CONTRACT,
     &ocr::OCR_DRIVER_LICENSE_CONTRACT,
-    &ocr::OCR_DRIVER_LICENSE_UPLOAD_CONTRACT,
     &ocr::OCR_ID_CARD_CONTRACT,
-    &ocr::OCR_ID_CARD_UPLOAD_CONTRACT,
     &ocr::OCR_PRINTED_TEXT_CONTRACT,
-    &ocr::OCR_PRINTED_TEXT_UPLOAD_CONTRACT,
     &ocr::OCR_VEHICLE_LICENSE_CONTRACT,
-    &ocr::OCR_VEHICLE_LICENSE_UPLOAD_CONTRACT,
     &openapi::CALLBACK_CHECK_CONTRACT,
     &openapi::CLEAR_API_QUOTA_CONTRACT,
     &openapi::CLEAR_QUOTA_CONTRACT,
@@ -459,6 +453,10 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
 pub mod common {
     include!(concat!(env!("OUT_DIR"), "/api/common.rs"));
 }
+/// Types shared by endpoints of several categories, from `specs/types.yaml`.
+pub mod types {
+    include!(concat!(env!("OUT_DIR"), "/api/types.rs"));
+}
 /// Endpoints of the `access_token` category: `getAccessToken`, `getStableAccessToken`.
 pub mod access_token {
     include!(concat!(env!("OUT_DIR"), "/api/access_token/get_access_token.rs"));
@@ -650,6 +648,7 @@ pub mod image {
 }
 /// Endpoints of the `immediate_delivery` category: `immediateDeliveryAbnormalConfirm`, `immediateDeliveryAddOrder`, `immediateDeliveryAddTip`, `immediateDeliveryBindAccount`, `immediateDeliveryCancelOrder`, `immediateDeliveryGetAllImmeDelivery`, `immediateDeliveryGetBindAccount`, `immediateDeliveryGetOrder`, `immediateDeliveryMockUpdateOrder`, `immediateDeliveryOpenDelivery`, `immediateDeliveryPreAddOrder`, `immediateDeliveryPreCancelOrder`, `immediateDeliveryReOrder`, `immediateDeliveryRealMockUpdateOrder`, `immediateDeliveryUpdateOrder`.
 pub mod immediate_delivery {
+    include!(concat!(env!("OUT_DIR"), "/api/immediate_delivery/types.rs"));
     include!(
         concat!(env!("OUT_DIR"),
         "/api/immediate_delivery/immediate_delivery_abnormal_confirm.rs")
@@ -853,20 +852,14 @@ pub mod novel {
     include!(concat!(env!("OUT_DIR"), "/api/novel/novel_update_book.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/novel/novel_update_chapter_seq.rs"));
 }
-/// Endpoints of the `ocr` category: `ocrBankcard`, `ocrBankcardUpload`, `ocrBusinessLicense`, `ocrBusinessLicenseUpload`, `ocrDriverLicense`, `ocrDriverLicenseUpload`, `ocrIdCard`, `ocrIdCardUpload`, `ocrPrintedText`, `ocrPrintedTextUpload`, `ocrVehicleLicense`, `ocrVehicleLicenseUpload`.
+/// Endpoints of the `ocr` category: `ocrBankcard`, `ocrBusinessLicense`, `ocrDriverLicense`, `ocrIdCard`, `ocrPrintedText`, `ocrVehicleLicense`.
 pub mod ocr {
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_id_card.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_id_card_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_printed_text.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_printed_text_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_vehicle_license.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_vehicle_license_upload.rs"));
 }
 /// Endpoints of the `openapi` category: `callbackCheck`, `clearApiQuota`, `clearQuota`, `clearQuotaByAppSecret`, `getApiDomainIp`, `getApiQuota`, `getCallbackIp`, `getRidInfo`.
 pub mod openapi {

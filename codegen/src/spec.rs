@@ -44,6 +44,37 @@ pub struct EndpointSpec {
     #[serde(default)]
     pub errors: Vec<ErrorSpec>,
     pub rate_limit: Option<RateLimitSpec>,
+    /// A value that travels one of several ways (a query parameter or a
+    /// file part), chosen by the caller.
+    pub choice: Option<ChoiceSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A request value with alternatives: a Rust enum on the request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ChoiceSpec {
+    /// The request field's Rust name.
+    pub name: Option<String>,
+    pub type_name: Option<String>,
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub of: Vec<AlternativeSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// One alternative: a variant, and how its value travels (exactly one of
+/// `query`, `file` and `fields`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AlternativeSpec {
+    /// The variant name, UpperCamelCase.
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    pub query: Option<FieldSpec>,
+    pub file: Option<FileSpec>,
+    /// Members of the JSON body.
+    pub fields: Option<Vec<FieldSpec>>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
@@ -84,6 +115,34 @@ pub struct FieldSpec {
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
     pub chars: Option<String>,
+    /// A named type from a `types.yaml`, instead of `type`.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A `types.yaml`: named types, for the whole API (`specs/types.yaml`) or
+/// one category (`specs/<category>/types.yaml`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TypesFileSpec {
+    #[serde(default)]
+    pub types: Vec<TypeDefSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// One named type: an object (`fields`) or an enum (`enum`), written with
+/// the field syntax.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TypeDefSpec {
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub fields: Option<Vec<FieldSpec>>,
+    #[serde(rename = "enum")]
+    pub enumeration: Option<Vec<EnumEntrySpec>>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
@@ -114,17 +173,20 @@ pub struct BodySpec {
     pub kind: Option<String>,
     #[serde(default)]
     pub fields: Vec<FieldSpec>,
-    pub file: Option<FileSpec>,
+    #[serde(default)]
+    pub files: Vec<FileSpec>,
     pub doc: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
 
-/// The file part of a multipart body.
+/// A file part of a multipart body.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FileSpec {
     pub name: Option<String>,
     pub doc: Option<String>,
+    /// Default `true`.
+    pub required: Option<bool>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }

@@ -415,4 +415,5 @@ pub(crate) const GET_ACCESS_TOKEN_CONTRACT: crate::testing::contract::EndpointCo
         89506,
         89507,
     ],
+    choice: &[],
 };

@@ -409,4 +409,5 @@ pub(crate) const GET_STABLE_ACCESS_TOKEN_CONTRACT: crate::testing::contract::End
         89506,
         89507,
     ],
+    choice: &[],
 };

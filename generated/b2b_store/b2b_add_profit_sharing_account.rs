@@ -434,4 +434,5 @@ pub(crate) const B2B_ADD_PROFIT_SHARING_ACCOUNT_CONTRACT: crate::testing::contra
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[210001, 210002, 210003, 210004, 210006],
+    choice: &[],
 };

@@ -651,4 +651,5 @@ pub(crate) const B2B_BATCH_CREATE_RETAIL_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[9404000, 9404001],
+    choice: &[],
 };

@@ -303,4 +303,5 @@ pub(crate) const B2B_CLOSE_ORDER_CONTRACT: crate::testing::contract::EndpointCon
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10004, 10711, 9403203],
+    choice: &[],
 };

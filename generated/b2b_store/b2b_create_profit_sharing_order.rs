@@ -371,4 +371,5 @@ pub(crate) const B2B_CREATE_PROFIT_SHARING_ORDER_CONTRACT: crate::testing::contr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10031, 10032, 10034, 10037],
+    choice: &[],
 };

@@ -212,4 +212,5 @@ pub(crate) const B2B_CREATE_WQF_LINK_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -315,4 +315,5 @@ pub(crate) const B2B_DEL_PROFIT_SHARING_ACCOUNT_CONTRACT: crate::testing::contra
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[210001, 210002, 210003, 210005, 210007],
+    choice: &[],
 };

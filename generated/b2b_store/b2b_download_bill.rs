@@ -481,4 +481,5 @@ pub(crate) const B2B_DOWNLOAD_BILL_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[61004, 9403200, 9403201, 9403203],
+    choice: &[],
 };

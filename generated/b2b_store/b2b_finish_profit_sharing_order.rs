@@ -251,4 +251,5 @@ pub(crate) const B2B_FINISH_PROFIT_SHARING_ORDER_CONTRACT: crate::testing::contr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10034, 10036],
+    choice: &[],
 };

@@ -220,4 +220,5 @@ pub(crate) const B2B_GET_APP_KEY_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[],
+    choice: &[],
 };

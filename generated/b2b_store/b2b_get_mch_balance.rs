@@ -349,4 +349,5 @@ pub(crate) const B2B_GET_MCH_BALANCE_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -322,4 +322,5 @@ pub(crate) const B2B_GET_MCH_INFO_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

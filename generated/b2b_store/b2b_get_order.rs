@@ -828,4 +828,5 @@ pub(crate) const B2B_GET_ORDER_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[9403200, 9403201, 9403203],
+    choice: &[],
 };

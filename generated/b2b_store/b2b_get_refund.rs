@@ -1016,4 +1016,5 @@ pub(crate) const B2B_GET_REFUND_CONTRACT: crate::testing::contract::EndpointCont
     errors: &[
         10604, 9403200, 9403201, 9403202, 9403203, 9403205, 9403206, 9403208, 9403209,
     ],
+    choice: &[],
 };

@@ -1118,4 +1118,5 @@ pub(crate) const B2B_GET_RETAIL_INFO_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[9404101, 9404102, 9404103],
+    choice: &[],
 };

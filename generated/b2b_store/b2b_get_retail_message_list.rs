@@ -426,4 +426,5 @@ pub(crate) const B2B_GET_RETAIL_MESSAGE_LIST_CONTRACT: crate::testing::contract:
         ],
     ),
     errors: &[40079, 45165],
+    choice: &[],
 };

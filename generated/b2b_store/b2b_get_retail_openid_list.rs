@@ -262,4 +262,5 @@ pub(crate) const B2B_GET_RETAIL_OPENID_LIST_CONTRACT: crate::testing::contract::
         ],
     ),
     errors: &[9404151, 9404152],
+    choice: &[],
 };

@@ -255,4 +255,5 @@ pub(crate) const B2B_GET_WQF_CHARGE_FEE_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[1, 2],
+    choice: &[],
 };

@@ -268,4 +268,5 @@ pub(crate) const B2B_MANUAL_WITHDRAW_CONTRACT: crate::testing::contract::Endpoin
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -418,4 +418,5 @@ pub(crate) const B2B_QUERY_PROFIT_SHARING_ACCOUNT_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[1],
+    choice: &[],
 };

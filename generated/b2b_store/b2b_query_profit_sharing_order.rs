@@ -398,4 +398,5 @@ pub(crate) const B2B_QUERY_PROFIT_SHARING_ORDER_CONTRACT: crate::testing::contra
         ],
     ),
     errors: &[10038],
+    choice: &[],
 };

@@ -249,4 +249,5 @@ pub(crate) const B2B_QUERY_PROFIT_SHARING_REMAIN_AMT_CONTRACT: crate::testing::c
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -399,4 +399,5 @@ pub(crate) const B2B_QUERY_REFUND_PROFIT_SHARING_ORDER_CONTRACT: crate::testing:
         ],
     ),
     errors: &[],
+    choice: &[],
 };

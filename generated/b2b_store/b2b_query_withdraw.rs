@@ -379,4 +379,5 @@ pub(crate) const B2B_QUERY_WITHDRAW_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[],
+    choice: &[],
 };

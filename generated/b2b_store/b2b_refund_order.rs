@@ -680,4 +680,5 @@ pub(crate) const B2B_REFUND_ORDER_CONTRACT: crate::testing::contract::EndpointCo
     errors: &[
         10604, 9403200, 9403201, 9403202, 9403203, 9403205, 9403206, 9403208, 9403209,
     ],
+    choice: &[],
 };

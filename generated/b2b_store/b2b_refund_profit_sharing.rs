@@ -373,4 +373,5 @@ pub(crate) const B2B_REFUND_PROFIT_SHARING_CONTRACT: crate::testing::contract::E
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10044, 10045],
+    choice: &[],
 };

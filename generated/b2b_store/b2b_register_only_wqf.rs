@@ -168,4 +168,5 @@ pub(crate) const B2B_REGISTER_ONLY_WQF_CONTRACT: crate::testing::contract::Endpo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

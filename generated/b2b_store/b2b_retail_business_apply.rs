@@ -402,4 +402,5 @@ pub(crate) const B2B_RETAIL_BUSINESS_APPLY_CONTRACT: crate::testing::contract::E
         9404201, 9404202, 9404203, 9404204, 9404205, 9404206, 9404207, 9404208, 9404209,
         9404210,
     ],
+    choice: &[],
 };

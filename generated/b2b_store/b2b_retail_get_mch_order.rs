@@ -1235,4 +1235,5 @@ pub(crate) const B2B_RETAIL_GET_MCH_ORDER_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[],
+    choice: &[],
 };

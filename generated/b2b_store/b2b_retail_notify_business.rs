@@ -274,4 +274,5 @@ pub(crate) const B2B_RETAIL_NOTIFY_BUSINESS_CONTRACT: crate::testing::contract::
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40003, 9403000, 9403001, 9403002, 9403003],
+    choice: &[],
 };

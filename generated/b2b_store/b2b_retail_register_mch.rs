@@ -1375,4 +1375,5 @@ pub(crate) const B2B_RETAIL_REGISTER_MCH_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[90000, 90001, 90003, 90004, 90005, 222229, 9403200],
+    choice: &[],
 };

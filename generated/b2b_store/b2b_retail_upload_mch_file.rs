@@ -207,4 +207,5 @@ pub(crate) const B2B_RETAIL_UPLOAD_MCH_FILE_CONTRACT: crate::testing::contract::
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -295,4 +295,5 @@ pub(crate) const B2B_SET_AUTO_WITHDRAW_CONTRACT: crate::testing::contract::Endpo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

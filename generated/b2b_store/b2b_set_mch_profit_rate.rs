@@ -224,4 +224,5 @@ pub(crate) const B2B_SET_MCH_PROFIT_RATE_CONTRACT: crate::testing::contract::End
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[11, 12, 13, 14],
+    choice: &[],
 };

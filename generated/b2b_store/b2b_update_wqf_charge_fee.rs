@@ -291,4 +291,5 @@ pub(crate) const B2B_UPDATE_WQF_CHARGE_FEE_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[2, 14],
+    choice: &[],
 };

@@ -228,4 +228,5 @@ pub(crate) const GET_RECENT_AVERAGE_USAGE_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[10120002, 10120700, 10122000],
+    choice: &[],
 };

@@ -653,4 +653,5 @@ pub(crate) const GET_USAGE_DETAIL_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[10120002, 10120003],
+    choice: &[],
 };

@@ -405,4 +405,5 @@ pub(crate) const CHECK_REAL_NAME_INFO_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[1005, 80111, 80113],
+    choice: &[],
 };

@@ -311,4 +311,5 @@ pub(crate) const CITY_SERVICE_GET_MED_REAL_NAME_CONTRACT: crate::testing::contra
         ],
     ),
     errors: &[11200],
+    choice: &[],
 };

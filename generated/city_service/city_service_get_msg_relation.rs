@@ -255,4 +255,5 @@ pub(crate) const CITY_SERVICE_GET_MSG_RELATION_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[],
+    choice: &[],
 };

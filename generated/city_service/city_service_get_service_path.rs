@@ -580,4 +580,5 @@ pub(crate) const CITY_SERVICE_GET_SERVICE_PATH_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[83200],
+    choice: &[],
 };

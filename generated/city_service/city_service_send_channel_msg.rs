@@ -683,4 +683,5 @@ pub(crate) const CITY_SERVICE_SEND_CHANNEL_MSG_CONTRACT: crate::testing::contrac
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -450,4 +450,5 @@ pub(crate) const CITY_SERVICE_SEND_MSG_DATA_CONTRACT: crate::testing::contract::
         ],
     ),
     errors: &[40097, 82020, 82021, 82022, 82023, 82024, 82025, 82026],
+    choice: &[],
 };

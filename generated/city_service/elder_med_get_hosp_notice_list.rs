@@ -412,4 +412,5 @@ pub(crate) const ELDER_MED_GET_HOSP_NOTICE_LIST_CONTRACT: crate::testing::contra
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -335,4 +335,5 @@ pub(crate) const ELDER_MED_PREVIEW_HOPS_NOTICE_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -263,4 +263,5 @@ pub(crate) const ELDER_MED_PUBLIC_HOPS_NOTICE_CONTRACT: crate::testing::contract
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -297,4 +297,5 @@ pub(crate) const ELDER_MED_SET_HOPS_NOTICE_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[],
+    choice: &[],
 };

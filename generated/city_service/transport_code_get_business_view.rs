@@ -295,4 +295,5 @@ pub(crate) const TRANSPORT_CODE_GET_BUSINESS_VIEW_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -248,4 +248,5 @@ pub(crate) const ADD_DELAYED_FUNCTION_TASK_CONTRACT: crate::testing::contract::E
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[-501000, -1000],
+    choice: &[],
 };

@@ -329,4 +329,5 @@ pub(crate) const BATCH_DELETE_FILE_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[-501002, -1000, 40101, 85088],
+    choice: &[],
 };

@@ -399,4 +399,5 @@ pub(crate) const BATCH_DOWNLOAD_FILE_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[-501007, -501002, -501000, -1000, 40101, 85088],
+    choice: &[],
 };

@@ -312,4 +312,5 @@ pub(crate) const CLOUDBASE_REPORT_API_CONTRACT: crate::testing::contract::Endpoi
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -303,4 +303,5 @@ pub(crate) const CREATE_SEND_SMS_TASK_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[-601033, -601032, -601028, -601027, -501007],
+    choice: &[],
 };

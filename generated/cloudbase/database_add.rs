@@ -243,4 +243,5 @@ pub(crate) const DATABASE_ADD_CONTRACT: crate::testing::contract::EndpointContra
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

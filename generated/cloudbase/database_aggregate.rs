@@ -261,4 +261,5 @@ pub(crate) const DATABASE_AGGREGATE_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[-501000, -1000, 40101, 85088],
+    choice: &[],
 };

@@ -222,4 +222,5 @@ pub(crate) const DATABASE_COLLECTION_ADD_CONTRACT: crate::testing::contract::End
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[-501000, -1000, 40101, 85088],
+    choice: &[],
 };

@@ -211,4 +211,5 @@ pub(crate) const DATABASE_COLLECTION_DELETE_CONTRACT: crate::testing::contract::
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

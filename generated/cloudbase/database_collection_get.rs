@@ -456,4 +456,5 @@ pub(crate) const DATABASE_COLLECTION_GET_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

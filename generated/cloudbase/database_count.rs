@@ -239,4 +239,5 @@ pub(crate) const DATABASE_COUNT_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

@@ -243,4 +243,5 @@ pub(crate) const DATABASE_DELETE_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

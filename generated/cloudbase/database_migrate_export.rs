@@ -319,4 +319,5 @@ pub(crate) const DATABASE_MIGRATE_EXPORT_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

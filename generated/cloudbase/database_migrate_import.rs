@@ -398,4 +398,5 @@ pub(crate) const DATABASE_MIGRATE_IMPORT_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[-501000, -1000, 40101, 85088],
+    choice: &[],
 };

@@ -334,4 +334,5 @@ pub(crate) const DATABASE_MIGRATE_QUERY_INFO_CONTRACT: crate::testing::contract:
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

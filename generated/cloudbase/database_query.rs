@@ -332,4 +332,5 @@ pub(crate) const DATABASE_QUERY_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

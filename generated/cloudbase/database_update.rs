@@ -282,4 +282,5 @@ pub(crate) const DATABASE_UPDATE_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

@@ -618,4 +618,5 @@ pub(crate) const DESCRIBE_EXTENSION_UPLOAD_INFO_CONTRACT: crate::testing::contra
         ],
     ),
     errors: &[-501007],
+    choice: &[],
 };

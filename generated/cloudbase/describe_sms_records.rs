@@ -587,4 +587,5 @@ pub(crate) const DESCRIBE_SMS_RECORDS_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[-501007, 85088],
+    choice: &[],
 };

@@ -582,4 +582,5 @@ pub(crate) const GET_CLOUD_BASE_STATISTICS_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[10011],
+    choice: &[],
 };

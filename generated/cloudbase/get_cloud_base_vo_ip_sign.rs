@@ -254,4 +254,5 @@ pub(crate) const GET_CLOUD_BASE_VO_IP_SIGN_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[],
+    choice: &[],
 };

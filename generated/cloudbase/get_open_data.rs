@@ -265,4 +265,5 @@ pub(crate) const GET_OPEN_DATA_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -320,4 +320,5 @@ pub(crate) const GET_QCLOUD_TOKEN_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[-1000, 40101, 45009, 85088],
+    choice: &[],
 };

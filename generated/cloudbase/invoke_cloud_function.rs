@@ -265,4 +265,5 @@ pub(crate) const INVOKE_CLOUD_FUNCTION_CONTRACT: crate::testing::contract::Endpo
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

@@ -469,4 +469,5 @@ pub(crate) const NEW_SEND_CLOUD_BASE_SMS_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[-607004, -601033, -601032, -601027, -501007],
+    choice: &[],
 };

@@ -599,4 +599,5 @@ pub(crate) const SEND_CLOUD_BASE_SMS_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[-607004, -607001, -601033, -601032, -601028, -601027, -501007],
+    choice: &[],
 };

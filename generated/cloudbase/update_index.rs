@@ -545,4 +545,5 @@ pub(crate) const UPDATE_INDEX_CONTRACT: crate::testing::contract::EndpointContra
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

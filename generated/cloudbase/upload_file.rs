@@ -320,4 +320,5 @@ pub(crate) const UPLOAD_FILE_CONTRACT: crate::testing::contract::EndpointContrac
         ],
     ),
     errors: &[-1000, 40101, 85088],
+    choice: &[],
 };

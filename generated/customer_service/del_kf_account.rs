@@ -393,4 +393,5 @@ pub(crate) const DEL_KF_ACCOUNT_CONTRACT: crate::testing::contract::EndpointCont
         40005, 40009, 65400, 65401, 65402, 65403, 65404, 65405, 65406, 65407, 65408,
         65409, 65410, 65411, 65412, 65413, 65414,
     ],
+    choice: &[],
 };

@@ -188,4 +188,5 @@ pub(crate) const GET_TEMP_MEDIA_CONTRACT: crate::testing::contract::EndpointCont
     body: crate::testing::contract::BodyContract::None,
     response: crate::testing::contract::ResponseContract::Binary,
     errors: &[40007],
+    choice: &[],
 };

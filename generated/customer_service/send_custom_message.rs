@@ -560,4 +560,5 @@ pub(crate) const SEND_CUSTOM_MESSAGE_CONTRACT: crate::testing::contract::Endpoin
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40002, 40003, 40013, 45015, 45047, 48001, 70000],
+    choice: &[],
 };

@@ -387,4 +387,5 @@ pub(crate) const SET_KF_ADMIN_CONTRACT: crate::testing::contract::EndpointContra
         40005, 40009, 65400, 65401, 65402, 65403, 65404, 65405, 65406, 65407, 65408,
         65409, 65410, 65411, 65412, 65413, 65414,
     ],
+    choice: &[],
 };

@@ -287,4 +287,5 @@ pub(crate) const SET_TYPING_CONTRACT: crate::testing::contract::EndpointContract
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40200, 45072, 45080, 45081],
+    choice: &[],
 };

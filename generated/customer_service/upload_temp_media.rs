@@ -198,9 +198,9 @@ impl crate::runtime::Operation for UploadTempMediaRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::Upload)> = vec![("media", self.media)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "media",
-            upload: self.media,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = vec![
@@ -276,7 +276,12 @@ pub(crate) const UPLOAD_TEMP_MEDIA_CONTRACT: crate::testing::contract::EndpointC
         },
     ],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "media",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "media",
+                required: true,
+            },
+        ],
         fields: &[],
     },
     response: crate::testing::contract::ResponseContract::Json(
@@ -305,4 +310,5 @@ pub(crate) const UPLOAD_TEMP_MEDIA_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[40004],
+    choice: &[],
 };

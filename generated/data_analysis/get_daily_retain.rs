@@ -381,4 +381,5 @@ pub(crate) const GET_DAILY_RETAIN_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

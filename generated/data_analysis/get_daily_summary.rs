@@ -331,4 +331,5 @@ pub(crate) const GET_DAILY_SUMMARY_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[],
+    choice: &[],
 };

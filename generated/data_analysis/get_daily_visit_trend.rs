@@ -418,4 +418,5 @@ pub(crate) const GET_DAILY_VISIT_TREND_CONTRACT: crate::testing::contract::Endpo
         ],
     ),
     errors: &[61504],
+    choice: &[],
 };

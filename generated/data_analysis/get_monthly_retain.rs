@@ -385,4 +385,5 @@ pub(crate) const GET_MONTHLY_RETAIN_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[],
+    choice: &[],
 };

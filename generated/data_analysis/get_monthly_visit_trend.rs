@@ -401,4 +401,5 @@ pub(crate) const GET_MONTHLY_VISIT_TREND_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[],
+    choice: &[],
 };

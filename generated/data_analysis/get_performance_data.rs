@@ -652,4 +652,5 @@ pub(crate) const GET_PERFORMANCE_DATA_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[],
+    choice: &[],
 };

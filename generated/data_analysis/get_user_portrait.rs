@@ -1350,4 +1350,5 @@ pub(crate) const GET_USER_PORTRAIT_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[],
+    choice: &[],
 };

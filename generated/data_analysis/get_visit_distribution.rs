@@ -446,4 +446,5 @@ pub(crate) const GET_VISIT_DISTRIBUTION_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -413,4 +413,5 @@ pub(crate) const GET_VISIT_PAGE_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -384,4 +384,5 @@ pub(crate) const GET_WEEKLY_RETAIN_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[],
+    choice: &[],
 };

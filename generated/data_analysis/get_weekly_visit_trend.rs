@@ -400,4 +400,5 @@ pub(crate) const GET_WEEKLY_VISIT_TREND_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -460,4 +460,5 @@ pub(crate) const GET_VERIFY_ID_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[40003, 84010, 84011, 84012, 84013, 84014, 84015, 84016, 84019],
+    choice: &[],
 };

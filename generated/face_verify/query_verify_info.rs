@@ -390,4 +390,5 @@ pub(crate) const QUERY_VERIFY_INFO_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[84010, 84016, 84017, 84018, 84019, 84020, 84021, 84022],
+    choice: &[],
 };

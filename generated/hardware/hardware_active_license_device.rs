@@ -487,4 +487,5 @@ pub(crate) const HARDWARE_ACTIVE_LICENSE_DEVICE_CONTRACT: crate::testing::contra
         ],
     ),
     errors: &[9800020, 9800037, 9800038, 9800039, 9800040],
+    choice: &[],
 };

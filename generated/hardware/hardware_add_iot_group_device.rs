@@ -416,4 +416,5 @@ pub(crate) const HARDWARE_ADD_IOT_GROUP_DEVICE_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[9800013, 9800014, 9800015, 9800016, 9800018, 9800044],
+    choice: &[],
 };

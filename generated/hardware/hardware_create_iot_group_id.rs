@@ -247,4 +247,5 @@ pub(crate) const HARDWARE_CREATE_IOT_GROUP_ID_CONTRACT: crate::testing::contract
         ],
     ),
     errors: &[9800003, 9800012],
+    choice: &[],
 };

@@ -264,4 +264,5 @@ pub(crate) const HARDWARE_EXPAND_IOT_GROUP_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[9800013],
+    choice: &[],
 };

@@ -303,4 +303,5 @@ pub(crate) const HARDWARE_GET_IOT_GROUP_INFO_CONTRACT: crate::testing::contract:
         ],
     ),
     errors: &[9800013],
+    choice: &[],
 };

@@ -312,4 +312,5 @@ pub(crate) const HARDWARE_GET_LICENSE_DEVICE_INFO_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[],
+    choice: &[],
 };

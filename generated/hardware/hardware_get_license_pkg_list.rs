@@ -464,4 +464,5 @@ pub(crate) const HARDWARE_GET_LICENSE_PKG_LIST_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -255,4 +255,5 @@ pub(crate) const HARDWARE_GET_SN_TICKET_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[9800001, 9800002, 9800003],
+    choice: &[],
 };

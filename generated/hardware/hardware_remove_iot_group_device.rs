@@ -353,4 +353,5 @@ pub(crate) const HARDWARE_REMOVE_IOT_GROUP_DEVICE_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[9800013, 9800017],
+    choice: &[],
 };

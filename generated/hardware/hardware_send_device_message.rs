@@ -489,4 +489,5 @@ pub(crate) const HARDWARE_SEND_DEVICE_MESSAGE_CONTRACT: crate::testing::contract
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40037, 41030, 47003],
+    choice: &[],
 };

@@ -402,4 +402,5 @@ pub(crate) const AI_CROP_CONTRACT: crate::testing::contract::EndpointContract = 
         ],
     ),
     errors: &[101000, 101002],
+    choice: &[],
 };

@@ -243,9 +243,9 @@ impl crate::runtime::Operation for AiCropUploadRequest {
         if let Some(value) = self.ratios {
             parts.push(("ratios", value));
         }
+        let files: Vec<(&'static str, crate::Upload)> = vec![("img", self.img)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "img",
-            upload: self.img,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -308,7 +308,12 @@ pub(crate) const AI_CROP_UPLOAD_CONTRACT: crate::testing::contract::EndpointCont
     access_token: true,
     query: &[],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "img",
+                required: true,
+            },
+        ],
         fields: &[
             crate::testing::contract::FieldContract {
                 name: "ratios",
@@ -388,4 +393,5 @@ pub(crate) const AI_CROP_UPLOAD_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[101000, 101002],
+    choice: &[],
 };

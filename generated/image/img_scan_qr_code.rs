@@ -14,182 +14,6 @@ impl ImgScanQrCodeRequest {
         Self { img_url: img_url.into() }
     }
 }
-/// The `ImgScanQrCodeResponseCodeResultsItemPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<ImgScanQrCodeResponseCodeResultsItemPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<ImgScanQrCodeResponseCodeResultsItemPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<ImgScanQrCodeResponseCodeResultsItemPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<ImgScanQrCodeResponseCodeResultsItemPosLeftBottom>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: ImgScanQrCodeResponseCodeResultsItemPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: ImgScanQrCodeResponseCodeResultsItemPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: ImgScanQrCodeResponseCodeResultsItemPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: ImgScanQrCodeResponseCodeResultsItemPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
-        self
-    }
-}
 /// The `ImgScanQrCodeResponseCodeResultsItem` object.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -204,7 +28,7 @@ pub struct ImgScanQrCodeResponseCodeResultsItem {
     pub data: Option<String>,
     /// Corners of the code; only QR codes and DataMatrix codes get one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<ImgScanQrCodeResponseCodeResultsItemPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl ImgScanQrCodeResponseCodeResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -226,7 +50,7 @@ impl ImgScanQrCodeResponseCodeResultsItem {
         self
     }
     /// Corners of the code; only QR codes and DataMatrix codes get one.
-    pub fn pos(mut self, pos: ImgScanQrCodeResponseCodeResultsItemPos) -> Self {
+    pub fn pos(mut self, pos: super::types::ImagePosition) -> Self {
         self.pos = Some(pos);
         self
     }
@@ -636,4 +460,5 @@ pub(crate) const IMG_SCAN_QR_CODE_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[101000, 101002],
+    choice: &[],
 };

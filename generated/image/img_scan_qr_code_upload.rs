@@ -14,182 +14,6 @@ impl ImgScanQrCodeUploadRequest {
         Self { img }
     }
 }
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
-        self
-    }
-}
 /// The `ImgScanQrCodeUploadResponseCodeResultsItem` object.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -204,7 +28,7 @@ pub struct ImgScanQrCodeUploadResponseCodeResultsItem {
     pub data: Option<String>,
     /// Corners of the code; only QR codes and DataMatrix codes get one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<ImgScanQrCodeUploadResponseCodeResultsItemPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl ImgScanQrCodeUploadResponseCodeResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -226,7 +50,7 @@ impl ImgScanQrCodeUploadResponseCodeResultsItem {
         self
     }
     /// Corners of the code; only QR codes and DataMatrix codes get one.
-    pub fn pos(mut self, pos: ImgScanQrCodeUploadResponseCodeResultsItemPos) -> Self {
+    pub fn pos(mut self, pos: super::types::ImagePosition) -> Self {
         self.pos = Some(pos);
         self
     }
@@ -401,9 +225,9 @@ impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::Upload)> = vec![("img", self.img)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "img",
-            upload: self.img,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -465,7 +289,12 @@ pub(crate) const IMG_SCAN_QR_CODE_UPLOAD_CONTRACT: crate::testing::contract::End
     access_token: true,
     query: &[],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "img",
+                required: true,
+            },
+        ],
         fields: &[],
     },
     response: crate::testing::contract::ResponseContract::Json(
@@ -629,4 +458,5 @@ pub(crate) const IMG_SCAN_QR_CODE_UPLOAD_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[101000, 101002],
+    choice: &[],
 };

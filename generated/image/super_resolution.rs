@@ -199,4 +199,5 @@ pub(crate) const SUPER_RESOLUTION_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -112,9 +112,9 @@ impl crate::runtime::Operation for SuperResolutionUploadRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::Upload)> = vec![("img", self.img)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "img",
-            upload: self.img,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -180,7 +180,12 @@ pub(crate) const SUPER_RESOLUTION_UPLOAD_CONTRACT: crate::testing::contract::End
     access_token: true,
     query: &[],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "img",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "img",
+                required: true,
+            },
+        ],
         fields: &[],
     },
     response: crate::testing::contract::ResponseContract::Json(
@@ -195,4 +200,5 @@ pub(crate) const SUPER_RESOLUTION_UPLOAD_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[],
+    choice: &[],
 };

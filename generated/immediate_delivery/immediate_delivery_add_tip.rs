@@ -296,4 +296,5 @@ pub(crate) const IMMEDIATE_DELIVERY_ADD_TIP_CONTRACT: crate::testing::contract::
         ],
     ),
     errors: &[],
+    choice: &[],
 };

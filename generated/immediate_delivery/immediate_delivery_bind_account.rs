@@ -211,4 +211,5 @@ pub(crate) const IMMEDIATE_DELIVERY_BIND_ACCOUNT_CONTRACT: crate::testing::contr
         ],
     ),
     errors: &[],
+    choice: &[],
 };

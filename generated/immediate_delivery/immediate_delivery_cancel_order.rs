@@ -548,4 +548,5 @@ pub(crate) const IMMEDIATE_DELIVERY_CANCEL_ORDER_CONTRACT: crate::testing::contr
         930555, 930556, 930557, 930558, 930559, 930560, 930561, 930562, 930563, 930564,
         930565, 9300535,
     ],
+    choice: &[],
 };

@@ -264,4 +264,5 @@ pub(crate) const IMMEDIATE_DELIVERY_GET_ALL_IMME_DELIVERY_CONTRACT: crate::testi
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -342,4 +342,5 @@ pub(crate) const IMMEDIATE_DELIVERY_GET_BIND_ACCOUNT_CONTRACT: crate::testing::c
         ],
     ),
     errors: &[],
+    choice: &[],
 };

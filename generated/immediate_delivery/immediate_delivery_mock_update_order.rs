@@ -385,4 +385,5 @@ pub(crate) const IMMEDIATE_DELIVERY_MOCK_UPDATE_ORDER_CONTRACT: crate::testing::
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -196,4 +196,5 @@ pub(crate) const IMMEDIATE_DELIVERY_OPEN_DELIVERY_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -413,4 +413,5 @@ pub(crate) const IMMEDIATE_DELIVERY_PRE_CANCEL_ORDER_CONTRACT: crate::testing::c
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -380,4 +380,5 @@ pub(crate) const IMMEDIATE_DELIVERY_REAL_MOCK_UPDATE_ORDER_CONTRACT: crate::test
         ],
     ),
     errors: &[],
+    choice: &[],
 };

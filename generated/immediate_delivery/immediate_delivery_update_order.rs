@@ -588,4 +588,5 @@ pub(crate) const IMMEDIATE_DELIVERY_UPDATE_ORDER_CONTRACT: crate::testing::contr
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -329,4 +329,5 @@ pub(crate) const KF_BUSINESS_GET_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[45071],
+    choice: &[],
 };

@@ -317,4 +317,5 @@ pub(crate) const KF_BUSINESS_LIST_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -344,4 +344,5 @@ pub(crate) const KF_BUSINESS_REGISTER_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[40004, 40007, 45070, 45077, 45078, 45079, 45091],
+    choice: &[],
 };

@@ -269,4 +269,5 @@ pub(crate) const KF_BUSINESS_UPDATE_CONTRACT: crate::testing::contract::Endpoint
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40004, 40007, 45071, 45077, 45078, 45079],
+    choice: &[],
 };

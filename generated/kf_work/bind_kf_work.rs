@@ -231,4 +231,5 @@ pub(crate) const BIND_KF_WORK_CONTRACT: crate::testing::contract::EndpointContra
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10130002, 10130030, 10130600, 10130601, 10130602, 10130603],
+    choice: &[],
 };

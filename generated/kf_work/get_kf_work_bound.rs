@@ -225,4 +225,5 @@ pub(crate) const GET_KF_WORK_BOUND_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[10130030],
+    choice: &[],
 };

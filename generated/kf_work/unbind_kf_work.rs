@@ -218,4 +218,5 @@ pub(crate) const UNBIND_KF_WORK_CONTRACT: crate::testing::contract::EndpointCont
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10130002, 10130600, 10130601, 10130602, 10130604],
+    choice: &[],
 };

@@ -250,4 +250,5 @@ pub(crate) const SEND_EMPLOYEE_RELATION_MSG_CONTRACT: crate::testing::contract::
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40256, 40257, 43104, 50001],
+    choice: &[],
 };

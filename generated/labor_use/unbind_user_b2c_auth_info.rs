@@ -179,4 +179,5 @@ pub(crate) const UNBIND_USER_B2C_AUTH_INFO_CONTRACT: crate::testing::contract::E
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

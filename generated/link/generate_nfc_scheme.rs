@@ -549,4 +549,5 @@ pub(crate) const GENERATE_NFC_SCHEME_CONTRACT: crate::testing::contract::Endpoin
         40002, 40013, 40165, 40212, 44990, 44993, 85079, 85402, 9800003, 9800007,
         9800008, 9800009,
     ],
+    choice: &[],
 };

@@ -654,4 +654,5 @@ pub(crate) const GENERATE_SCHEME_CONTRACT: crate::testing::contract::EndpointCon
         40002, 40013, 40165, 40212, 44990, 44993, 85079, 85401, 85402, 85406, 85407,
         85408,
     ],
+    choice: &[],
 };

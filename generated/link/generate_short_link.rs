@@ -306,4 +306,5 @@ pub(crate) const GENERATE_SHORT_LINK_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[40066, 40225, 43104, 45009, 85400],
+    choice: &[],
 };

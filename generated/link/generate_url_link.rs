@@ -781,4 +781,5 @@ pub(crate) const GENERATE_URL_LINK_CONTRACT: crate::testing::contract::EndpointC
         40002, 40013, 40165, 40212, 44990, 44993, 85079, 85088, 85401, 85402, 85406,
         85407, 85408,
     ],
+    choice: &[],
 };

@@ -583,4 +583,5 @@ pub(crate) const QUERY_SCHEME_CONTRACT: crate::testing::contract::EndpointContra
         ],
     ),
     errors: &[40002, 40165, 40212, 85402, 85403, 85405],
+    choice: &[],
 };

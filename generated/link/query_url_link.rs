@@ -650,4 +650,5 @@ pub(crate) const QUERY_URL_LINK_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[85403],
+    choice: &[],
 };

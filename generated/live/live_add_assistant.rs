@@ -223,4 +223,5 @@ pub(crate) const LIVE_ADD_ASSISTANT_CONTRACT: crate::testing::contract::Endpoint
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -498,4 +498,5 @@ pub(crate) const LIVE_ADD_GOODS_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[200002, 300002, 300003, 300004, 300006, 300007, 300018, 300021],
+    choice: &[],
 };

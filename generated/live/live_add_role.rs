@@ -315,4 +315,5 @@ pub(crate) const LIVE_ADD_ROLE_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[200002, 400001, 400002, 400003, 400004],
+    choice: &[],
 };

@@ -198,4 +198,5 @@ pub(crate) const LIVE_ADD_SUB_ANCHOR_CONTRACT: crate::testing::contract::Endpoin
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[500004, 500005],
+    choice: &[],
 };

@@ -1020,4 +1020,5 @@ pub(crate) const LIVE_CREATE_ROOM_CONTRACT: crate::testing::contract::EndpointCo
         1007, 200002, 300002, 300028, 300031, 300032, 300034, 300036, 300037, 300038,
         300039, 300040, 300041,
     ],
+    choice: &[],
 };

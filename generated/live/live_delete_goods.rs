@@ -160,4 +160,5 @@ pub(crate) const LIVE_DELETE_GOODS_CONTRACT: crate::testing::contract::EndpointC
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

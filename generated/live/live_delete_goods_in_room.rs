@@ -197,4 +197,5 @@ pub(crate) const LIVE_DELETE_GOODS_IN_ROOM_CONTRACT: crate::testing::contract::E
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300022, 300047],
+    choice: &[],
 };

@@ -262,4 +262,5 @@ pub(crate) const LIVE_DELETE_ROLE_CONTRACT: crate::testing::contract::EndpointCo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[200002, 400001, 400005],
+    choice: &[],
 };

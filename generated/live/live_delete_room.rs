@@ -196,4 +196,5 @@ pub(crate) const LIVE_DELETE_ROOM_CONTRACT: crate::testing::contract::EndpointCo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[200002, 300022, 300023],
+    choice: &[],
 };

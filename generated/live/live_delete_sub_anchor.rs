@@ -158,4 +158,5 @@ pub(crate) const LIVE_DELETE_SUB_ANCHOR_CONTRACT: crate::testing::contract::Endp
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

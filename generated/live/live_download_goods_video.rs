@@ -259,4 +259,5 @@ pub(crate) const LIVE_DOWNLOAD_GOODS_VIDEO_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[300023, 300024, 300044, 300045, 300048],
+    choice: &[],
 };

@@ -821,4 +821,5 @@ pub(crate) const LIVE_EDIT_ROOM_CONTRACT: crate::testing::contract::EndpointCont
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[200002, 300002, 300022, 300023, 300030, 300031, 300032, 300037],
+    choice: &[],
 };

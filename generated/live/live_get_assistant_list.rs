@@ -324,4 +324,5 @@ pub(crate) const LIVE_GET_ASSISTANT_LIST_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[],
+    choice: &[],
 };

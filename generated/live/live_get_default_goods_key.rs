@@ -178,4 +178,5 @@ pub(crate) const LIVE_GET_DEFAULT_GOODS_KEY_CONTRACT: crate::testing::contract::
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -334,4 +334,5 @@ pub(crate) const LIVE_GET_FOLLOWERS_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -527,4 +527,5 @@ pub(crate) const LIVE_GET_GOODS_AUDIT_INFO_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[],
+    choice: &[],
 };

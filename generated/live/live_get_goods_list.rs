@@ -552,4 +552,5 @@ pub(crate) const LIVE_GET_GOODS_LIST_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[200002],
+    choice: &[],
 };

@@ -1048,4 +1048,5 @@ pub(crate) const LIVE_GET_LIVE_INFO_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[1],
+    choice: &[],
 };

@@ -214,4 +214,5 @@ pub(crate) const LIVE_GET_PUSH_URL_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[300022, 300023],
+    choice: &[],
 };

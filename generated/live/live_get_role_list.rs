@@ -464,4 +464,5 @@ pub(crate) const LIVE_GET_ROLE_LIST_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[],
+    choice: &[],
 };

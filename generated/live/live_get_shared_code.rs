@@ -281,4 +281,5 @@ pub(crate) const LIVE_GET_SHARED_CODE_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[1001, 300022, 300023],
+    choice: &[],
 };

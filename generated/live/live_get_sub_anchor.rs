@@ -186,4 +186,5 @@ pub(crate) const LIVE_GET_SUB_ANCHOR_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -263,4 +263,5 @@ pub(crate) const LIVE_IMPORT_GOODS_CONTRACT: crate::testing::contract::EndpointC
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[200002, 300022, 300023, 300024, 300025, 300027, 300033],
+    choice: &[],
 };

@@ -185,4 +185,5 @@ pub(crate) const LIVE_MODIFY_ASSISTANT_CONTRACT: crate::testing::contract::Endpo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -197,4 +197,5 @@ pub(crate) const LIVE_MODIFY_SUB_ANCHOR_CONTRACT: crate::testing::contract::Endp
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[500002, 500004],
+    choice: &[],
 };

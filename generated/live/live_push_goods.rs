@@ -229,4 +229,5 @@ pub(crate) const LIVE_PUSH_GOODS_CONTRACT: crate::testing::contract::EndpointCon
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300023, 300024, 300047, 300052, 300053],
+    choice: &[],
 };

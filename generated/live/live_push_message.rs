@@ -241,4 +241,5 @@ pub(crate) const LIVE_PUSH_MESSAGE_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[9410005, 9410006],
+    choice: &[],
 };

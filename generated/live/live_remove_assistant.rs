@@ -170,4 +170,5 @@ pub(crate) const LIVE_REMOVE_ASSISTANT_CONTRACT: crate::testing::contract::Endpo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

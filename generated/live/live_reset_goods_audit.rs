@@ -196,4 +196,5 @@ pub(crate) const LIVE_RESET_GOODS_AUDIT_CONTRACT: crate::testing::contract::Endp
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300009, 300017],
+    choice: &[],
 };

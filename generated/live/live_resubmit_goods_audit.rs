@@ -218,4 +218,5 @@ pub(crate) const LIVE_RESUBMIT_GOODS_AUDIT_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[300010, 300011],
+    choice: &[],
 };

@@ -275,4 +275,5 @@ pub(crate) const LIVE_SALE_GOODS_CONTRACT: crate::testing::contract::EndpointCon
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300022, 300024, 300048, 300049],
+    choice: &[],
 };

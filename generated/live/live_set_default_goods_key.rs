@@ -164,4 +164,5 @@ pub(crate) const LIVE_SET_DEFAULT_GOODS_KEY_CONTRACT: crate::testing::contract::
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

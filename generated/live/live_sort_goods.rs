@@ -238,4 +238,5 @@ pub(crate) const LIVE_SORT_GOODS_CONTRACT: crate::testing::contract::EndpointCon
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300023, 300048],
+    choice: &[],
 };

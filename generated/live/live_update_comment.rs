@@ -245,4 +245,5 @@ pub(crate) const LIVE_UPDATE_COMMENT_CONTRACT: crate::testing::contract::Endpoin
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300022, 300023],
+    choice: &[],
 };

@@ -219,4 +219,5 @@ pub(crate) const LIVE_UPDATE_FEED_PUBLIC_CONTRACT: crate::testing::contract::End
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -470,4 +470,5 @@ pub(crate) const LIVE_UPDATE_GOODS_CONTRACT: crate::testing::contract::EndpointC
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[200002, 300002, 300003, 300006, 300007, 300010, 300011],
+    choice: &[],
 };

@@ -216,4 +216,5 @@ pub(crate) const LIVE_UPDATE_KF_CONTRACT: crate::testing::contract::EndpointCont
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -231,4 +231,5 @@ pub(crate) const LIVE_UPDATE_REPLAY_CONTRACT: crate::testing::contract::Endpoint
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[300023],
+    choice: &[],
 };

@@ -215,4 +215,5 @@ pub(crate) const CHECK_SESSION_KEY_CONTRACT: crate::testing::contract::EndpointC
     body: crate::testing::contract::BodyContract::None,
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[87009],
+    choice: &[],
 };

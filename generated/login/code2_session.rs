@@ -299,4 +299,5 @@ pub(crate) const CODE2_SESSION_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[-1, 40029, 40226, 45011],
+    choice: &[],
 };

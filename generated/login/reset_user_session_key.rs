@@ -289,4 +289,5 @@ pub(crate) const RESET_USER_SESSION_KEY_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[45011, 87007, 87008, 87009],
+    choice: &[],
 };

@@ -48,242 +48,6 @@ impl<'de> serde::Deserialize<'de> for ExpressAddOrderAddSource {
         Ok(Self::from(<i64 as serde::Deserialize>::deserialize(deserializer)?))
     }
 }
-/// The `ExpressAddOrderSender` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ExpressAddOrderSender {
-    /// Full name of the person.
-    pub name: String,
-    /// Landline number; give it or mobile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tel: Option<String>,
-    /// Mobile number; give it or tel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<String>,
-    /// Company name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_code: Option<String>,
-    /// Country.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Province, such as 广东省.
-    pub province: String,
-    /// City or prefecture, such as 广州市.
-    pub city: String,
-    /// District or county, such as 海珠区.
-    pub area: String,
-    /// Street address below the district level.
-    pub address: String,
-}
-impl ExpressAddOrderSender {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        name: impl Into<String>,
-        province: impl Into<String>,
-        city: impl Into<String>,
-        area: impl Into<String>,
-        address: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            tel: None,
-            mobile: None,
-            company: None,
-            post_code: None,
-            country: None,
-            province: province.into(),
-            city: city.into(),
-            area: area.into(),
-            address: address.into(),
-        }
-    }
-    /// Landline number; give it or mobile.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Mobile number; give it or tel.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Company name.
-    pub fn company(mut self, company: impl Into<String>) -> Self {
-        self.company = Some(company.into());
-        self
-    }
-    /// Postal code.
-    pub fn post_code(mut self, post_code: impl Into<String>) -> Self {
-        self.post_code = Some(post_code.into());
-        self
-    }
-    /// Country.
-    pub fn country(mut self, country: impl Into<String>) -> Self {
-        self.country = Some(country.into());
-        self
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
-        {
-            let value = &self.name;
-            crate::runtime::check::bytes(parent, "name", value.as_str(), 64u64)?;
-        }
-        if let Some(value) = &self.tel {
-            crate::runtime::check::bytes(parent, "tel", value.as_str(), 32u64)?;
-        }
-        if let Some(value) = &self.mobile {
-            crate::runtime::check::bytes(parent, "mobile", value.as_str(), 32u64)?;
-        }
-        if let Some(value) = &self.company {
-            crate::runtime::check::bytes(parent, "company", value.as_str(), 64u64)?;
-        }
-        if let Some(value) = &self.post_code {
-            crate::runtime::check::bytes(parent, "post_code", value.as_str(), 10u64)?;
-        }
-        if let Some(value) = &self.country {
-            crate::runtime::check::bytes(parent, "country", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.province;
-            crate::runtime::check::bytes(parent, "province", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.city;
-            crate::runtime::check::bytes(parent, "city", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.area;
-            crate::runtime::check::bytes(parent, "area", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.address;
-            crate::runtime::check::bytes(parent, "address", value.as_str(), 512u64)?;
-        }
-        Ok(())
-    }
-}
-/// The `ExpressAddOrderReceiver` object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ExpressAddOrderReceiver {
-    /// Full name of the person.
-    pub name: String,
-    /// Landline number; give it or mobile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tel: Option<String>,
-    /// Mobile number; give it or tel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<String>,
-    /// Company name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_code: Option<String>,
-    /// Country.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Province, such as 广东省.
-    pub province: String,
-    /// City or prefecture, such as 广州市.
-    pub city: String,
-    /// District or county, such as 海珠区.
-    pub area: String,
-    /// Street address below the district level.
-    pub address: String,
-}
-impl ExpressAddOrderReceiver {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        name: impl Into<String>,
-        province: impl Into<String>,
-        city: impl Into<String>,
-        area: impl Into<String>,
-        address: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            tel: None,
-            mobile: None,
-            company: None,
-            post_code: None,
-            country: None,
-            province: province.into(),
-            city: city.into(),
-            area: area.into(),
-            address: address.into(),
-        }
-    }
-    /// Landline number; give it or mobile.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Mobile number; give it or tel.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Company name.
-    pub fn company(mut self, company: impl Into<String>) -> Self {
-        self.company = Some(company.into());
-        self
-    }
-    /// Postal code.
-    pub fn post_code(mut self, post_code: impl Into<String>) -> Self {
-        self.post_code = Some(post_code.into());
-        self
-    }
-    /// Country.
-    pub fn country(mut self, country: impl Into<String>) -> Self {
-        self.country = Some(country.into());
-        self
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    pub(crate) fn check_at(&self, parent: &str) -> Result<(), crate::PrepareError> {
-        {
-            let value = &self.name;
-            crate::runtime::check::bytes(parent, "name", value.as_str(), 64u64)?;
-        }
-        if let Some(value) = &self.tel {
-            crate::runtime::check::bytes(parent, "tel", value.as_str(), 32u64)?;
-        }
-        if let Some(value) = &self.mobile {
-            crate::runtime::check::bytes(parent, "mobile", value.as_str(), 32u64)?;
-        }
-        if let Some(value) = &self.company {
-            crate::runtime::check::bytes(parent, "company", value.as_str(), 64u64)?;
-        }
-        if let Some(value) = &self.post_code {
-            crate::runtime::check::bytes(parent, "post_code", value.as_str(), 10u64)?;
-        }
-        if let Some(value) = &self.country {
-            crate::runtime::check::bytes(parent, "country", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.province;
-            crate::runtime::check::bytes(parent, "province", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.city;
-            crate::runtime::check::bytes(parent, "city", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.area;
-            crate::runtime::check::bytes(parent, "area", value.as_str(), 64u64)?;
-        }
-        {
-            let value = &self.address;
-            crate::runtime::check::bytes(parent, "address", value.as_str(), 512u64)?;
-        }
-        Ok(())
-    }
-}
 /// The `ExpressAddOrderCargoDetailListItem` object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -627,9 +391,9 @@ pub struct ExpressAddOrderRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wx_appid: Option<String>,
     /// Who sends the parcel.
-    pub sender: ExpressAddOrderSender,
+    pub sender: super::types::PostalContact,
     /// Who receives the parcel.
-    pub receiver: ExpressAddOrderReceiver,
+    pub receiver: super::types::PostalContact,
     /// Parcel details passed to the express company.
     pub cargo: ExpressAddOrderCargo,
     /// Goods shown in the logistics notice and on the waybill.
@@ -653,8 +417,8 @@ impl ExpressAddOrderRequest {
         delivery_id: impl Into<String>,
         biz_id: impl Into<String>,
         add_source: ExpressAddOrderAddSource,
-        sender: ExpressAddOrderSender,
-        receiver: ExpressAddOrderReceiver,
+        sender: super::types::PostalContact,
+        receiver: super::types::PostalContact,
         cargo: ExpressAddOrderCargo,
         shop: ExpressAddOrderShop,
         insured: ExpressAddOrderInsured,
@@ -1629,4 +1393,5 @@ pub(crate) const EXPRESS_ADD_ORDER_CONTRACT: crate::testing::contract::EndpointC
         930559, 930561, 930564, 9300501, 9300502, 9300503, 9300510, 9300525, 9300526,
         9300531, 9300534, 9300535, 9300536,
     ],
+    choice: &[],
 };

@@ -505,4 +505,5 @@ pub(crate) const EXPRESS_BATCH_GET_ORDER_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -268,4 +268,5 @@ pub(crate) const EXPRESS_BIND_ACCOUNT_CONTRACT: crate::testing::contract::Endpoi
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

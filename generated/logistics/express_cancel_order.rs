@@ -246,4 +246,5 @@ pub(crate) const EXPRESS_CANCEL_ORDER_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[],
+    choice: &[],
 };

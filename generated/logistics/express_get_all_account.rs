@@ -443,4 +443,5 @@ pub(crate) const EXPRESS_GET_ALL_ACCOUNT_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[],
+    choice: &[],
 };

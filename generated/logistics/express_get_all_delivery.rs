@@ -350,4 +350,5 @@ pub(crate) const EXPRESS_GET_ALL_DELIVERY_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -397,4 +397,5 @@ pub(crate) const EXPRESS_GET_CONTACT_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[],
+    choice: &[],
 };

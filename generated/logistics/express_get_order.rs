@@ -466,4 +466,5 @@ pub(crate) const EXPRESS_GET_ORDER_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -454,4 +454,5 @@ pub(crate) const EXPRESS_GET_PATH_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -210,4 +210,5 @@ pub(crate) const EXPRESS_GET_PRINTER_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -197,4 +197,5 @@ pub(crate) const EXPRESS_GET_QUOTA_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -1488,4 +1488,5 @@ pub(crate) const EXPRESS_PREVIEW_TEMPLATE_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[40199, 9300502, 9300507, 9300512],
+    choice: &[],
 };

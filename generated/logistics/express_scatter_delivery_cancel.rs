@@ -170,4 +170,5 @@ pub(crate) const EXPRESS_SCATTER_DELIVERY_CANCEL_CONTRACT: crate::testing::contr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

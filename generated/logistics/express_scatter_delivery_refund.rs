@@ -166,4 +166,5 @@ pub(crate) const EXPRESS_SCATTER_DELIVERY_REFUND_CONTRACT: crate::testing::contr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -263,4 +263,5 @@ pub(crate) const EXPRESS_SCATTER_GET_BILL_CONTRACT: crate::testing::contract::En
     ),
     response: crate::testing::contract::ResponseContract::Binary,
     errors: &[],
+    choice: &[],
 };

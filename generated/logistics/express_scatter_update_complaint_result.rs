@@ -196,4 +196,5 @@ pub(crate) const EXPRESS_SCATTER_UPDATE_COMPLAINT_RESULT_CONTRACT: crate::testin
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

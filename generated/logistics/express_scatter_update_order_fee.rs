@@ -335,4 +335,5 @@ pub(crate) const EXPRESS_SCATTER_UPDATE_ORDER_FEE_CONTRACT: crate::testing::cont
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

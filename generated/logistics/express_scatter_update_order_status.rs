@@ -382,4 +382,5 @@ pub(crate) const EXPRESS_SCATTER_UPDATE_ORDER_STATUS_CONTRACT: crate::testing::c
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -308,4 +308,5 @@ pub(crate) const EXPRESS_TEST_UPDATE_ORDER_CONTRACT: crate::testing::contract::E
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -200,4 +200,5 @@ pub(crate) const EXPRESS_UPDATE_BUSINESS_CONTRACT: crate::testing::contract::End
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

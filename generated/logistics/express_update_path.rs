@@ -286,4 +286,5 @@ pub(crate) const EXPRESS_UPDATE_PATH_CONTRACT: crate::testing::contract::Endpoin
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

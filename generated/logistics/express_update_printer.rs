@@ -242,4 +242,5 @@ pub(crate) const EXPRESS_UPDATE_PRINTER_CONTRACT: crate::testing::contract::Endp
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

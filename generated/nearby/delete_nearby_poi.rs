@@ -342,4 +342,5 @@ pub(crate) const DELETE_NEARBY_POI_CONTRACT: crate::testing::contract::EndpointC
         20002, 92000, 92002, 92003, 92004, 92005, 92006, 92007, 92008, 93009, 93010,
         93011, 93012, 93013, 93014,
     ],
+    choice: &[],
 };

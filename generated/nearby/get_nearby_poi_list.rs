@@ -476,4 +476,5 @@ pub(crate) const GET_NEARBY_POI_LIST_CONTRACT: crate::testing::contract::Endpoin
         20002, 92000, 92002, 92003, 92004, 92005, 92006, 92007, 92008, 93009, 93010,
         93011, 93012, 93013, 93014,
     ],
+    choice: &[],
 };

@@ -405,4 +405,5 @@ pub(crate) const SET_NEARBY_POI_SHOW_STATUS_CONTRACT: crate::testing::contract::
         20002, 92000, 92002, 92003, 92004, 92005, 92006, 92007, 92008, 93009, 93010,
         93011, 93012, 93013, 93014,
     ],
+    choice: &[],
 };

@@ -247,4 +247,5 @@ pub(crate) const NOVEL_ADD_BOOK_AUTH_BY_APPID_CONTRACT: crate::testing::contract
         ],
     ),
     errors: &[],
+    choice: &[],
 };

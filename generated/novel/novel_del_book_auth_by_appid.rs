@@ -162,4 +162,5 @@ pub(crate) const NOVEL_DEL_BOOK_AUTH_BY_APPID_CONTRACT: crate::testing::contract
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

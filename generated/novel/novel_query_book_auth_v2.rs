@@ -436,4 +436,5 @@ pub(crate) const NOVEL_QUERY_BOOK_AUTH_V2_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[],
+    choice: &[],
 };

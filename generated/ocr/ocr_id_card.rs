@@ -52,22 +52,27 @@ impl<'de> serde::Deserialize<'de> for OcrIdCardMode {
         Ok(Self::from(value.as_ref()))
     }
 }
+/// The image to read. Each variant is one way the request can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OcrIdCardImage {
+    /// The image's address. Sent as the query parameter `img_url`.
+    Url(String),
+    /// The image itself. Sent as the file part `img` of a multipart body.
+    File(crate::Upload),
+}
 /// Parameters of [`crate::Client::ocr_id_card`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OcrIdCardRequest {
-    /// Address of the image to recognise; WeChat fetches it, so it must be publicly reachable.
-    pub img_url: String,
     /// How the picture was taken; photo (with background) or scan (without).
     pub mode: Option<OcrIdCardMode>,
+    /// The image to read.
+    pub image: OcrIdCardImage,
 }
 impl OcrIdCardRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img_url: impl Into<String>) -> Self {
-        Self {
-            img_url: img_url.into(),
-            mode: None,
-        }
+    pub fn new(image: OcrIdCardImage) -> Self {
+        Self { mode: None, image }
     }
     /// How the picture was taken; photo (with background) or scan (without).
     pub fn mode(mut self, mode: OcrIdCardMode) -> Self {
@@ -336,10 +341,24 @@ impl crate::runtime::Operation for OcrIdCardRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = vec![("img_url", self.img_url)];
+        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
+        #[allow(unused_mut)]
+        let mut query = query;
+        let body = match self.image {
+            OcrIdCardImage::Url(value) => {
+                query.push(("img_url", value));
+                body
+            }
+            OcrIdCardImage::File(upload) => {
+                crate::runtime::RequestBody::Multipart {
+                    files: vec![("img", upload)],
+                    parts: Vec::new(),
+                }
+            }
+        };
         Ok(crate::runtime::RequestParts {
             query,
             body,
@@ -352,7 +371,7 @@ impl crate::runtime::Operation for OcrIdCardRequest {
     }
 }
 impl crate::Client {
-    /// Read the front or back of a Chinese resident ID card from an image given by URL.
+    /// Read the front or back of a Chinese resident ID card from an image, given by URL or uploaded.
     ///
     /// `POST /cv/ocr/idcard` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_idcardocr.html)
     ///
@@ -363,13 +382,12 @@ impl crate::Client {
     /// emblem side yields the validity period. `type` in the answer says which
     /// side was read.
     ///
-    /// This spec models the URL form: WeChat downloads the image from
-    /// `img_url` itself, so it must be publicly reachable; encode it before
-    /// passing (the client percent-encodes query values). The same endpoint
-    /// also takes the image as a multipart upload in the form part `img`;
-    /// that form is the separate spec `ocrIdCardUpload`. Pass one or the other,
-    /// never both. The image must be smaller than 2 MB (a limit the client
-    /// cannot check for a remote URL).
+    /// The image is a choice (`image`): either its address, sent as the query
+    /// parameter `img_url` (WeChat downloads it, so it must be publicly
+    /// reachable; the client percent-encodes query values), or the file itself,
+    /// uploaded as the multipart form part `img`. Exactly one of them is sent.
+    /// The image must be smaller than 2 MB (a limit the client cannot check for
+    /// a remote URL).
     ///
     /// Quota: verified subscription accounts, service accounts, enterprise
     /// accounts and mini programs may call it 100 times a day for free (some
@@ -386,7 +404,7 @@ impl crate::Client {
     ///   query parameter with those two values and no documented default.
     /// - The older pages mark both `img_url` and `img` as required while saying
     ///   only one of them is needed; the current page marks `img_url` optional.
-    ///   Each of the two specs requires its own image source.
+    ///   The spec makes the image a choice, so exactly one of them is sent.
     /// - The api-backend examples show errcode as the string "0"; the tables
     ///   type it as a number, which the client expects.
     /// - 101002: the current page explains it as an image over the size limit
@@ -425,15 +443,15 @@ pub(crate) const OCR_ID_CARD_CONTRACT: crate::testing::contract::EndpointContrac
     access_token: true,
     query: &[
         crate::testing::contract::FieldContract {
-            name: "img_url",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
+            name: "type",
+            ty: crate::testing::contract::TypeContract::StrEnum(&["photo", "scan"]),
+            required: false,
             fixed: None,
             credential: None,
         },
         crate::testing::contract::FieldContract {
-            name: "type",
-            ty: crate::testing::contract::TypeContract::StrEnum(&["photo", "scan"]),
+            name: "img_url",
+            ty: crate::testing::contract::TypeContract::String,
             required: false,
             fixed: None,
             credential: None,
@@ -494,4 +512,8 @@ pub(crate) const OCR_ID_CARD_CONTRACT: crate::testing::contract::EndpointContrac
         ],
     ),
     errors: &[101000, 101001, 101002, 101003],
+    choice: &[
+        crate::testing::contract::AlternativeContract::Query("img_url"),
+        crate::testing::contract::AlternativeContract::File("img"),
+    ],
 };

@@ -52,202 +52,31 @@ impl<'de> serde::Deserialize<'de> for OcrVehicleLicenseMode {
         Ok(Self::from(value.as_ref()))
     }
 }
+/// The image to read. Each variant is one way the request can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OcrVehicleLicenseImage {
+    /// The image's address. Sent as the query parameter `img_url`.
+    Url(String),
+    /// The image itself. Sent as the file part `img` of a multipart body.
+    File(crate::Upload),
+}
 /// Parameters of [`crate::Client::ocr_vehicle_license`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OcrVehicleLicenseRequest {
-    /// Address of the image to recognise; WeChat fetches it, so it must be publicly reachable.
-    pub img_url: String,
     /// How the picture was taken; photo (with background) or scan (without).
     pub mode: Option<OcrVehicleLicenseMode>,
+    /// The image to read.
+    pub image: OcrVehicleLicenseImage,
 }
 impl OcrVehicleLicenseRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img_url: impl Into<String>) -> Self {
-        Self {
-            img_url: img_url.into(),
-            mode: None,
-        }
+    pub fn new(image: OcrVehicleLicenseImage) -> Self {
+        Self { mode: None, image }
     }
     /// How the picture was taken; photo (with background) or scan (without).
     pub fn mode(mut self, mode: OcrVehicleLicenseMode) -> Self {
         self.mode = Some(mode);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<OcrVehicleLicenseResponseCardPositionFrontPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<OcrVehicleLicenseResponseCardPositionFrontPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<OcrVehicleLicenseResponseCardPositionFrontPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: OcrVehicleLicenseResponseCardPositionFrontPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: OcrVehicleLicenseResponseCardPositionFrontPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: OcrVehicleLicenseResponseCardPositionFrontPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
         self
     }
 }
@@ -257,7 +86,7 @@ impl OcrVehicleLicenseResponseCardPositionFrontPos {
 pub struct OcrVehicleLicenseResponseCardPositionFront {
     /// Corners of the front page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<OcrVehicleLicenseResponseCardPositionFrontPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl OcrVehicleLicenseResponseCardPositionFront {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -265,184 +94,8 @@ impl OcrVehicleLicenseResponseCardPositionFront {
         Self { pos: None }
     }
     /// Corners of the front page.
-    pub fn pos(mut self, pos: OcrVehicleLicenseResponseCardPositionFrontPos) -> Self {
+    pub fn pos(mut self, pos: super::types::ImagePosition) -> Self {
         self.pos = Some(pos);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosLeftTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosRightTop` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosRightBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosLeftBottom` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(deserialize_with = "crate::runtime::lenient::option_int")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    /// X coordinate in pixels.
-    pub fn x(mut self, x: i32) -> Self {
-        self.x = Some(x);
-        self
-    }
-    /// Y coordinate in pixels.
-    pub fn y(mut self, y: i32) -> Self {
-        self.y = Some(y);
-        self
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPos` object.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<OcrVehicleLicenseResponseCardPositionBackPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<OcrVehicleLicenseResponseCardPositionBackPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<OcrVehicleLicenseResponseCardPositionBackPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<OcrVehicleLicenseResponseCardPositionBackPosLeftBottom>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    /// Top-left corner.
-    pub fn left_top(
-        mut self,
-        left_top: OcrVehicleLicenseResponseCardPositionBackPosLeftTop,
-    ) -> Self {
-        self.left_top = Some(left_top);
-        self
-    }
-    /// Top-right corner.
-    pub fn right_top(
-        mut self,
-        right_top: OcrVehicleLicenseResponseCardPositionBackPosRightTop,
-    ) -> Self {
-        self.right_top = Some(right_top);
-        self
-    }
-    /// Bottom-right corner.
-    pub fn right_bottom(
-        mut self,
-        right_bottom: OcrVehicleLicenseResponseCardPositionBackPosRightBottom,
-    ) -> Self {
-        self.right_bottom = Some(right_bottom);
-        self
-    }
-    /// Bottom-left corner.
-    pub fn left_bottom(
-        mut self,
-        left_bottom: OcrVehicleLicenseResponseCardPositionBackPosLeftBottom,
-    ) -> Self {
-        self.left_bottom = Some(left_bottom);
         self
     }
 }
@@ -452,7 +105,7 @@ impl OcrVehicleLicenseResponseCardPositionBackPos {
 pub struct OcrVehicleLicenseResponseCardPositionBack {
     /// Corners of the back page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<OcrVehicleLicenseResponseCardPositionBackPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl OcrVehicleLicenseResponseCardPositionBack {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -460,7 +113,7 @@ impl OcrVehicleLicenseResponseCardPositionBack {
         Self { pos: None }
     }
     /// Corners of the back page.
-    pub fn pos(mut self, pos: OcrVehicleLicenseResponseCardPositionBackPos) -> Self {
+    pub fn pos(mut self, pos: super::types::ImagePosition) -> Self {
         self.pos = Some(pos);
         self
     }
@@ -807,10 +460,24 @@ impl crate::runtime::Operation for OcrVehicleLicenseRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = vec![("img_url", self.img_url)];
+        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
+        #[allow(unused_mut)]
+        let mut query = query;
+        let body = match self.image {
+            OcrVehicleLicenseImage::Url(value) => {
+                query.push(("img_url", value));
+                body
+            }
+            OcrVehicleLicenseImage::File(upload) => {
+                crate::runtime::RequestBody::Multipart {
+                    files: vec![("img", upload)],
+                    parts: Vec::new(),
+                }
+            }
+        };
         Ok(crate::runtime::RequestParts {
             query,
             body,
@@ -823,7 +490,7 @@ impl crate::runtime::Operation for OcrVehicleLicenseRequest {
     }
 }
 impl crate::Client {
-    /// Read the fields of a Chinese vehicle licence from an image given by URL.
+    /// Read the fields of a Chinese vehicle licence from an image, given by URL or uploaded.
     ///
     /// `POST /cv/ocr/driving` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_drivingocr.html)
     ///
@@ -832,13 +499,12 @@ impl crate::Client {
     /// Recognises the printed fields of a motor vehicle licence (行驶证) and
     /// where its pages lie in the image.
     ///
-    /// This spec models the URL form: WeChat downloads the image from
-    /// `img_url` itself, so it must be publicly reachable; encode it before
-    /// passing (the client percent-encodes query values). The same endpoint
-    /// also takes the image as a multipart upload in the form part `img`;
-    /// that form is the separate spec `ocrVehicleLicenseUpload`. Pass one or the other,
-    /// never both. The image must be smaller than 2 MB (a limit the client
-    /// cannot check for a remote URL).
+    /// The image is a choice (`image`): either its address, sent as the query
+    /// parameter `img_url` (WeChat downloads it, so it must be publicly
+    /// reachable; the client percent-encodes query values), or the file itself,
+    /// uploaded as the multipart form part `img`. Exactly one of them is sent.
+    /// The image must be smaller than 2 MB (a limit the client cannot check for
+    /// a remote URL).
     ///
     /// Quota: verified subscription accounts, service accounts, enterprise
     /// accounts and mini programs may call it 100 times a day for free (some
@@ -855,7 +521,7 @@ impl crate::Client {
     ///   query parameter with those two values and no documented default.
     /// - The older pages mark both `img_url` and `img` as required while saying
     ///   only one of them is needed; the current page marks `img_url` optional.
-    ///   Each of the two specs requires its own image source.
+    ///   The spec makes the image a choice, so exactly one of them is sent.
     /// - Cloud name: the current page's call section says ocr.drivingLicense
     ///   while its own cloud example and the older pages use ocr.vehicleLicense;
     ///   the spec uses ocr.vehicleLicense.
@@ -894,15 +560,15 @@ pub(crate) const OCR_VEHICLE_LICENSE_CONTRACT: crate::testing::contract::Endpoin
     access_token: true,
     query: &[
         crate::testing::contract::FieldContract {
-            name: "img_url",
-            ty: crate::testing::contract::TypeContract::String,
-            required: true,
+            name: "type",
+            ty: crate::testing::contract::TypeContract::StrEnum(&["photo", "scan"]),
+            required: false,
             fixed: None,
             credential: None,
         },
         crate::testing::contract::FieldContract {
-            name: "type",
-            ty: crate::testing::contract::TypeContract::StrEnum(&["photo", "scan"]),
+            name: "img_url",
+            ty: crate::testing::contract::TypeContract::String,
             required: false,
             fixed: None,
             credential: None,
@@ -1282,4 +948,8 @@ pub(crate) const OCR_VEHICLE_LICENSE_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[101000, 101003],
+    choice: &[
+        crate::testing::contract::AlternativeContract::Query("img_url"),
+        crate::testing::contract::AlternativeContract::File("img"),
+    ],
 };

@@ -512,4 +512,5 @@ pub(crate) const CALLBACK_CHECK_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[40201, 40202, 40203],
+    choice: &[],
 };

@@ -199,4 +199,5 @@ pub(crate) const CLEAR_API_QUOTA_CONTRACT: crate::testing::contract::EndpointCon
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[76021, 76022],
+    choice: &[],
 };

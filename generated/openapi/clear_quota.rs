@@ -197,4 +197,5 @@ pub(crate) const CLEAR_QUOTA_CONTRACT: crate::testing::contract::EndpointContrac
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40013, 48006],
+    choice: &[],
 };

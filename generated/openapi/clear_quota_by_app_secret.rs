@@ -237,4 +237,5 @@ pub(crate) const CLEAR_QUOTA_BY_APP_SECRET_CONTRACT: crate::testing::contract::E
     body: crate::testing::contract::BodyContract::None,
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[-1, 40013, 41002, 41004, 48006],
+    choice: &[],
 };

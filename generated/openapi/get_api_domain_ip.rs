@@ -177,4 +177,5 @@ pub(crate) const GET_API_DOMAIN_IP_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -435,4 +435,5 @@ pub(crate) const GET_API_QUOTA_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[76003, 76021, 76022],
+    choice: &[],
 };

@@ -180,4 +180,5 @@ pub(crate) const GET_CALLBACK_IP_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[],
+    choice: &[],
 };

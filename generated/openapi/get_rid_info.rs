@@ -372,4 +372,5 @@ pub(crate) const GET_RID_INFO_CONTRACT: crate::testing::contract::EndpointContra
         ],
     ),
     errors: &[76001, 76002, 76003, 76004, 76022],
+    choice: &[],
 };

@@ -352,4 +352,5 @@ pub(crate) const GET_DOMAIN_INFO_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[],
+    choice: &[],
 };

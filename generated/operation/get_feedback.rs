@@ -601,4 +601,5 @@ pub(crate) const GET_FEEDBACK_CONTRACT: crate::testing::contract::EndpointContra
         ],
     ),
     errors: &[],
+    choice: &[],
 };

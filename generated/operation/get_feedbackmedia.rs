@@ -205,4 +205,5 @@ pub(crate) const GET_FEEDBACKMEDIA_CONTRACT: crate::testing::contract::EndpointC
     body: crate::testing::contract::BodyContract::None,
     response: crate::testing::contract::ResponseContract::Binary,
     errors: &[46001],
+    choice: &[],
 };

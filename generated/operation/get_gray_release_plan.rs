@@ -353,4 +353,5 @@ pub(crate) const GET_GRAY_RELEASE_PLAN_CONTRACT: crate::testing::contract::Endpo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -859,4 +859,5 @@ pub(crate) const GET_JS_ERR_DETAIL_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[-3],
+    choice: &[],
 };

@@ -713,4 +713,5 @@ pub(crate) const GET_JS_ERR_LIST_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[20011],
+    choice: &[],
 };

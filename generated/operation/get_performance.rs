@@ -527,4 +527,5 @@ pub(crate) const GET_PERFORMANCE_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -247,4 +247,5 @@ pub(crate) const GET_SCENE_LIST_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[507010],
+    choice: &[],
 };

@@ -285,4 +285,5 @@ pub(crate) const GET_VERSION_LIST_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -821,4 +821,5 @@ pub(crate) const REALTIMELOG_SEARCH_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[200002, 200007, 200010],
+    choice: &[],
 };

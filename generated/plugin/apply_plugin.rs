@@ -317,4 +317,5 @@ pub(crate) const APPLY_PLUGIN_CONTRACT: crate::testing::contract::EndpointContra
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[80067, 89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
+    choice: &[],
 };

@@ -594,4 +594,5 @@ pub(crate) const GET_PLUGIN_DEV_APPLY_LIST_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
+    choice: &[],
 };

@@ -456,4 +456,5 @@ pub(crate) const GET_PLUGIN_LIST_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[80067, 89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
+    choice: &[],
 };

@@ -372,4 +372,5 @@ pub(crate) const SET_DEV_PLUGIN_APPLY_STATUS_CONTRACT: crate::testing::contract:
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
+    choice: &[],
 };

@@ -294,4 +294,5 @@ pub(crate) const UNBIND_PLUGIN_CONTRACT: crate::testing::contract::EndpointContr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[80067, 89044, 89236, 89237, 89238, 89239, 89240, 89241, 89242, 89243],
+    choice: &[],
 };

@@ -266,4 +266,5 @@ pub(crate) const CREATE_QR_CODE_CONTRACT: crate::testing::contract::EndpointCont
     ),
     response: crate::testing::contract::ResponseContract::Binary,
     errors: &[40159, 45029, 85096],
+    choice: &[],
 };

@@ -430,4 +430,5 @@ pub(crate) const GET_QR_CODE_CONTRACT: crate::testing::contract::EndpointContrac
     ),
     response: crate::testing::contract::ResponseContract::Binary,
     errors: &[40159, 45029, 85096],
+    choice: &[],
 };

@@ -555,4 +555,5 @@ pub(crate) const GET_UNLIMITED_QR_CODE_CONTRACT: crate::testing::contract::Endpo
     ),
     response: crate::testing::contract::ResponseContract::Binary,
     errors: &[-1, 40001, 40097, 40129, 40169, 41030, 45009, 85096],
+    choice: &[],
 };

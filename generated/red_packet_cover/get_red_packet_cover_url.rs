@@ -312,4 +312,5 @@ pub(crate) const GET_RED_PACKET_COVER_URL_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[9600001, 9600002, 9600003, 9600004, 9600005, 9600006, 9600007],
+    choice: &[],
 };

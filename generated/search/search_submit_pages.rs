@@ -874,4 +874,5 @@ pub(crate) const SEARCH_SUBMIT_PAGES_CONTRACT: crate::testing::contract::Endpoin
         40066, 40210, 40211, 40212, 40219, 45002, 47004, 47006, 85083, 85091, 108001,
         108002, 108003,
     ],
+    choice: &[],
 };

@@ -476,4 +476,5 @@ pub(crate) const GET_USER_RISK_RANK_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[40129, 43104, 61010, 61080, 61081, 9410009],
+    choice: &[],
 };

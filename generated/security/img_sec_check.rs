@@ -112,9 +112,9 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::Upload)> = vec![("media", self.media)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "media",
-            upload: self.media,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -180,9 +180,15 @@ pub(crate) const IMG_SEC_CHECK_CONTRACT: crate::testing::contract::EndpointContr
     access_token: true,
     query: &[],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "media",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "media",
+                required: true,
+            },
+        ],
         fields: &[],
     },
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[87014],
+    choice: &[],
 };

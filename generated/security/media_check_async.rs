@@ -414,4 +414,5 @@ pub(crate) const MEDIA_CHECK_ASYNC_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[40004, 43104, 44991, 61010, 87020],
+    choice: &[],
 };

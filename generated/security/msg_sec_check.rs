@@ -904,4 +904,5 @@ pub(crate) const MSG_SEC_CHECK_CONTRACT: crate::testing::contract::EndpointContr
         ],
     ),
     errors: &[40129, 43104, 44991, 61010],
+    choice: &[],
 };

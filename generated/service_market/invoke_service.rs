@@ -375,4 +375,5 @@ pub(crate) const INVOKE_SERVICE_CONTRACT: crate::testing::contract::EndpointCont
         ],
     ),
     errors: &[9301001, 9301002, 9301003, 9301010, 9301011, 9301012, 9301014, 9301015],
+    choice: &[],
 };

@@ -310,4 +310,5 @@ pub(crate) const SERVICE_MARKET_RETRIEVE_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[9301001, 9301002, 9301003, 9301010, 9301011, 9301012, 9301014, 9301015],
+    choice: &[],
 };

@@ -475,4 +475,5 @@ pub(crate) const FAMOUS_BRAND_APPLY_CONTRACT: crate::testing::contract::Endpoint
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[10210001, 10210002, 10210003],
+    choice: &[],
 };

@@ -527,4 +527,5 @@ pub(crate) const GET_FAMOUS_BRAND_APPLY_STATUS_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[10210001, 10210002, 10210003],
+    choice: &[],
 };

@@ -238,4 +238,5 @@ pub(crate) const IS_TRADE_MANAGED_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[40013, 40097, 44990, 61003, 61011],
+    choice: &[],
 };

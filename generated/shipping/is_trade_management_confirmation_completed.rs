@@ -242,4 +242,5 @@ pub(crate) const IS_TRADE_MANAGEMENT_CONFIRMATION_COMPLETED_CONTRACT: crate::tes
         ],
     ),
     errors: &[40013, 40097, 44990, 61003, 61011],
+    choice: &[],
 };

@@ -276,4 +276,5 @@ pub(crate) const OP_SPECIAL_ORDER_CONTRACT: crate::testing::contract::EndpointCo
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[268546000, 268546001, 268546002],
+    choice: &[],
 };

@@ -162,4 +162,5 @@ pub(crate) const SET_MSG_JUMP_PATH_CONTRACT: crate::testing::contract::EndpointC
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -363,4 +363,5 @@ pub(crate) const SET_WXA_TRADE_TYPE_CONTRACT: crate::testing::contract::Endpoint
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[268486048],
+    choice: &[],
 };

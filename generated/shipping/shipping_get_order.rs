@@ -1216,4 +1216,5 @@ pub(crate) const SHIPPING_GET_ORDER_CONTRACT: crate::testing::contract::Endpoint
         10060026, 10060031, 268485194, 268485195, 268485196, 268485197, 268485216,
         268485224, 268485226, 268485227, 268485228,
     ],
+    choice: &[],
 };

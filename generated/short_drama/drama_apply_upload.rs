@@ -617,4 +617,5 @@ pub(crate) const DRAMA_APPLY_UPLOAD_CONTRACT: crate::testing::contract::Endpoint
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -1446,4 +1446,5 @@ pub(crate) const DRAMA_AUDIT_DRAMA_CONTRACT: crate::testing::contract::EndpointC
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -366,4 +366,5 @@ pub(crate) const DRAMA_AUTHORIZE_APP_CONTRACT: crate::testing::contract::Endpoin
         10093023,
         10093030,
     ],
+    choice: &[],
 };

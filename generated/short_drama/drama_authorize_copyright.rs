@@ -584,4 +584,5 @@ pub(crate) const DRAMA_AUTHORIZE_COPYRIGHT_CONTRACT: crate::testing::contract::E
         10093023,
         10093030,
     ],
+    choice: &[],
 };

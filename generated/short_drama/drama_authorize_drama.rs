@@ -482,4 +482,5 @@ pub(crate) const DRAMA_AUTHORIZE_DRAMA_CONTRACT: crate::testing::contract::Endpo
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -567,5 +567,8 @@ pub(crate) const DRAMA_BATCH_PROCESS_PROMOTION_CONTRACT: crate::testing::contrac
             },
         ],
     ),
-    errors: &[1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009],
+    errors: &[
+        1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009,
+    ],
+    choice: &[],
 };

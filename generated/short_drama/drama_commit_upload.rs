@@ -481,4 +481,5 @@ pub(crate) const DRAMA_COMMIT_UPLOAD_CONTRACT: crate::testing::contract::Endpoin
         10093023,
         10093030,
     ],
+    choice: &[],
 };

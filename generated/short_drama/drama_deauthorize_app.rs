@@ -352,4 +352,5 @@ pub(crate) const DRAMA_DEAUTHORIZE_APP_CONTRACT: crate::testing::contract::Endpo
         10093023,
         10093030,
     ],
+    choice: &[],
 };

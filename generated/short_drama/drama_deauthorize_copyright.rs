@@ -567,4 +567,5 @@ pub(crate) const DRAMA_DEAUTHORIZE_COPYRIGHT_CONTRACT: crate::testing::contract:
         10093023,
         10093030,
     ],
+    choice: &[],
 };

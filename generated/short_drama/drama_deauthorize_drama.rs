@@ -466,4 +466,5 @@ pub(crate) const DRAMA_DEAUTHORIZE_DRAMA_CONTRACT: crate::testing::contract::End
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -352,4 +352,5 @@ pub(crate) const DRAMA_DELETE_MEDIA_CONTRACT: crate::testing::contract::Endpoint
         10093023,
         10093030,
     ],
+    choice: &[],
 };

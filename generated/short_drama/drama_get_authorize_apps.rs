@@ -435,4 +435,5 @@ pub(crate) const DRAMA_GET_AUTHORIZE_APPS_CONTRACT: crate::testing::contract::En
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -553,4 +553,5 @@ pub(crate) const DRAMA_GET_AUTHORIZE_OBJECTS_CONTRACT: crate::testing::contract:
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -541,4 +541,5 @@ pub(crate) const DRAMA_GET_AUTHORIZED_OBJECTS_CONTRACT: crate::testing::contract
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -477,4 +477,5 @@ pub(crate) const DRAMA_GET_CDN_LOGS_CONTRACT: crate::testing::contract::Endpoint
         10093023,
         10093030,
     ],
+    choice: &[],
 };

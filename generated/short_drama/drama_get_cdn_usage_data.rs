@@ -596,4 +596,5 @@ pub(crate) const DRAMA_GET_CDN_USAGE_DATA_CONTRACT: crate::testing::contract::En
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -753,4 +753,5 @@ pub(crate) const DRAMA_GET_COPYRIGHT_AUTHORIZATION_LIST_CONTRACT: crate::testing
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -647,4 +647,5 @@ pub(crate) const DRAMA_GET_COPYRIGHT_AUTHORIZED_LIST_CONTRACT: crate::testing::c
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -1050,4 +1050,5 @@ pub(crate) const DRAMA_GET_DRAMA_CONTRACT: crate::testing::contract::EndpointCon
         10093023,
         10093030,
     ],
+    choice: &[],
 };

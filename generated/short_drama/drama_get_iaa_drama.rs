@@ -550,5 +550,8 @@ pub(crate) const DRAMA_GET_IAA_DRAMA_CONTRACT: crate::testing::contract::Endpoin
             },
         ],
     ),
-    errors: &[1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009],
+    errors: &[
+        1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009,
+    ],
+    choice: &[],
 };

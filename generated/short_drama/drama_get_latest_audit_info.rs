@@ -648,4 +648,5 @@ pub(crate) const DRAMA_GET_LATEST_AUDIT_INFO_CONTRACT: crate::testing::contract:
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -779,4 +779,5 @@ pub(crate) const DRAMA_GET_MEDIA_CONTRACT: crate::testing::contract::EndpointCon
         10093023,
         10093030,
     ],
+    choice: &[],
 };

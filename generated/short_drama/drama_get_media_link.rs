@@ -637,4 +637,5 @@ pub(crate) const DRAMA_GET_MEDIA_LINK_CONTRACT: crate::testing::contract::Endpoi
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -621,4 +621,5 @@ pub(crate) const DRAMA_GET_TASK_CONTRACT: crate::testing::contract::EndpointCont
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -1097,4 +1097,5 @@ pub(crate) const DRAMA_LIST_DRAMAS_CONTRACT: crate::testing::contract::EndpointC
         10093023,
         10093030,
     ],
+    choice: &[],
 };

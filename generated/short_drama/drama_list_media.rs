@@ -907,4 +907,5 @@ pub(crate) const DRAMA_LIST_MEDIA_CONTRACT: crate::testing::contract::EndpointCo
         10093023,
         10093030,
     ],
+    choice: &[],
 };

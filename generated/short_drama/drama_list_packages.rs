@@ -762,4 +762,5 @@ pub(crate) const DRAMA_LIST_PACKAGES_CONTRACT: crate::testing::contract::Endpoin
         10093023,
         10093030,
     ],
+    choice: &[],
 };

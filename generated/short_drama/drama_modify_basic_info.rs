@@ -1100,4 +1100,5 @@ pub(crate) const DRAMA_MODIFY_BASIC_INFO_CONTRACT: crate::testing::contract::End
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -415,4 +415,5 @@ pub(crate) const DRAMA_PULL_UPLOAD_CONTRACT: crate::testing::contract::EndpointC
         10093023,
         10093030,
     ],
+    choice: &[],
 };

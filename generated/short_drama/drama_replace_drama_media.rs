@@ -370,4 +370,5 @@ pub(crate) const DRAMA_REPLACE_DRAMA_MEDIA_CONTRACT: crate::testing::contract::E
         10093023,
         10093030,
     ],
+    choice: &[],
 };

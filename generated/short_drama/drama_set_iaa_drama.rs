@@ -462,5 +462,8 @@ pub(crate) const DRAMA_SET_IAA_DRAMA_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     response: crate::testing::contract::ResponseContract::Ack,
-    errors: &[1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009],
+    errors: &[
+        1, 2, 21000, 21001, 21002, 21003, 21004, 21005, 21006, 21007, 21008, 21009,
+    ],
+    choice: &[],
 };

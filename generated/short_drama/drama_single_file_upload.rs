@@ -193,6 +193,8 @@ pub struct DramaSingleFileUploadRequest {
     pub source_context: Option<String>,
     /// The video file bytes.
     pub media_data: crate::Upload,
+    /// The cover image bytes; send cover_type with it. Without it the first video frame is the cover.
+    pub cover_data: Option<crate::Upload>,
 }
 impl DramaSingleFileUploadRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
@@ -207,6 +209,7 @@ impl DramaSingleFileUploadRequest {
             cover_type: None,
             source_context: None,
             media_data,
+            cover_data: None,
         }
     }
     /// Format of the cover image, when a cover_data part is sent.
@@ -217,6 +220,11 @@ impl DramaSingleFileUploadRequest {
     /// Free context passed back unchanged in the upload-finished event.
     pub fn source_context(mut self, source_context: impl Into<String>) -> Self {
         self.source_context = Some(source_context.into());
+        self
+    }
+    /// The cover image bytes; send cover_type with it. Without it the first video frame is the cover.
+    pub fn cover_data(mut self, cover_data: crate::Upload) -> Self {
+        self.cover_data = Some(cover_data);
         self
     }
 }
@@ -480,9 +488,14 @@ impl crate::runtime::Operation for DramaSingleFileUploadRequest {
         if let Some(value) = self.source_context {
             parts.push(("source_context", value));
         }
+        let mut files: Vec<(&'static str, crate::Upload)> = vec![
+            ("media_data", self.media_data)
+        ];
+        if let Some(upload) = self.cover_data {
+            files.push(("cover_data", upload));
+        }
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "media_data",
-            upload: self.media_data,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -506,10 +519,10 @@ impl crate::Client {
     ///
     /// Use the multipart upload (applyUpload, uploadPart, commitUpload) for larger
     /// files; WeChat answers HTTP 502 when a file exceeds the size this call takes.
-    /// The request is multipart/form-data. The page lists a second, optional file
-    /// part, cover_data (the cover image bytes, typed "buffer"); the spec format
-    /// carries one file part, so only media_data is modelled. Without cover_type and
-    /// cover_data WeChat uses the first video frame as the cover. For m3u8 sources
+    /// The request is multipart/form-data with two file parts: media_data (the
+    /// video) and the optional cover_data (the cover image bytes, typed "buffer" on
+    /// the page). Send cover_type with cover_data; without them WeChat uses the
+    /// first video frame as the cover. For m3u8 sources
     /// use pullUpload. The returned media_id identifies the episode in later calls.
     ///
     /// Needs the mini drama (文娱-微短剧 or 文娱-互动微短剧) service category.
@@ -559,7 +572,16 @@ pub(crate) const DRAMA_SINGLE_FILE_UPLOAD_CONTRACT: crate::testing::contract::En
     access_token: true,
     query: &[],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "media_data",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "media_data",
+                required: true,
+            },
+            crate::testing::contract::FileContract {
+                name: "cover_data",
+                required: false,
+            },
+        ],
         fields: &[
             crate::testing::contract::FieldContract {
                 name: "media_name",
@@ -638,4 +660,5 @@ pub(crate) const DRAMA_SINGLE_FILE_UPLOAD_CONTRACT: crate::testing::contract::En
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -417,4 +417,5 @@ pub(crate) const DRAMA_SUBMIT_REPLACE_MEDIAS_CONTRACT: crate::testing::contract:
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -348,9 +348,9 @@ impl crate::runtime::Operation for DramaUploadPartRequest {
             ("upload_id", self.upload_id), ("part_number", self.part_number.to_string()),
             ("resource_type", self.resource_type.to_string())
         ];
+        let files: Vec<(&'static str, crate::Upload)> = vec![("data", self.data)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "data",
-            upload: self.data,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -422,7 +422,12 @@ pub(crate) const DRAMA_UPLOAD_PART_CONTRACT: crate::testing::contract::EndpointC
     access_token: true,
     query: &[],
     body: crate::testing::contract::BodyContract::Multipart {
-        file: "data",
+        files: &[
+            crate::testing::contract::FileContract {
+                name: "data",
+                required: true,
+            },
+        ],
         fields: &[
             crate::testing::contract::FieldContract {
                 name: "upload_id",
@@ -475,4 +480,5 @@ pub(crate) const DRAMA_UPLOAD_PART_CONTRACT: crate::testing::contract::EndpointC
         10093023,
         10093030,
     ],
+    choice: &[],
 };

@@ -212,4 +212,5 @@ pub(crate) const VERIFY_SIGNATURE_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -330,4 +330,5 @@ pub(crate) const QUICK_CHECK_STUDENT_IDENTITY_CONTRACT: crate::testing::contract
         ],
     ),
     errors: &[40097, 83400, 83401, 83402],
+    choice: &[],
 };

@@ -373,4 +373,5 @@ pub(crate) const ADD_MESSAGE_TEMPLATE_CONTRACT: crate::testing::contract::Endpoi
     errors: &[
         40400, 200001, 200011, 200012, 200013, 200014, 200020, 200021, 200022, 200100,
     ],
+    choice: &[],
 };

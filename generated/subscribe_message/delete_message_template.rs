@@ -232,4 +232,5 @@ pub(crate) const DELETE_MESSAGE_TEMPLATE_CONTRACT: crate::testing::contract::End
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[20001, 20002, 200001, 200002, 200014],
+    choice: &[],
 };

@@ -429,4 +429,5 @@ pub(crate) const GET_MESSAGE_TEMPLATE_LIST_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[404, 200100],
+    choice: &[],
 };

@@ -326,4 +326,5 @@ pub(crate) const GET_PUB_TEMPLATE_KEY_WORDS_BY_ID_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[20001, 200002, 200014],
+    choice: &[],
 };

@@ -450,4 +450,5 @@ pub(crate) const GET_PUB_TEMPLATE_TITLE_LIST_CONTRACT: crate::testing::contract:
         ],
     ),
     errors: &[404, 200001, 200016, 200017, 200018, 200019],
+    choice: &[],
 };

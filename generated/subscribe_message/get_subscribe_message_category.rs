@@ -256,4 +256,5 @@ pub(crate) const GET_SUBSCRIBE_MESSAGE_CATEGORY_CONTRACT: crate::testing::contra
         ],
     ),
     errors: &[404, 20001, 200100],
+    choice: &[],
 };

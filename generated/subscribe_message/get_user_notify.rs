@@ -402,4 +402,5 @@ pub(crate) const GET_USER_NOTIFY_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[85431, 85434, 85437, 85438],
+    choice: &[],
 };

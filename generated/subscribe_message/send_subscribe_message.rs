@@ -513,4 +513,5 @@ pub(crate) const SEND_SUBSCRIBE_MESSAGE_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[40037, 41030, 43107, 43108, 45168, 47003],
+    choice: &[],
 };

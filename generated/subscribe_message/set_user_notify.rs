@@ -414,4 +414,5 @@ pub(crate) const SET_USER_NOTIFY_CONTRACT: crate::testing::contract::EndpointCon
         85431, 85433, 85434, 85435, 85436, 85437, 85438, 85439, 85440, 85441, 85442,
         85443, 85448, 85449, 85461, 85462,
     ],
+    choice: &[],
 };

@@ -343,4 +343,5 @@ pub(crate) const SET_USER_NOTIFY_EXT_CONTRACT: crate::testing::contract::Endpoin
         85431, 85434, 85436, 85437, 85444, 85445, 85446, 85447, 85461, 85462, 85470,
         85471,
     ],
+    choice: &[],
 };

@@ -288,4 +288,5 @@ pub(crate) const TRADE_GUARANTEE_ADD_COMMENT_REPLY_CONTRACT: crate::testing::con
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

@@ -275,4 +275,5 @@ pub(crate) const TRADE_GUARANTEE_ADD_REPLY_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

@@ -252,4 +252,5 @@ pub(crate) const TRADE_GUARANTEE_BUSI_APPEAL_CONTRACT: crate::testing::contract:
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[1, 2, 1002, 10001],
+    choice: &[],
 };

@@ -295,4 +295,5 @@ pub(crate) const TRADE_GUARANTEE_CONFIRM_COMPROMISE_CONTRACT: crate::testing::co
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

@@ -293,4 +293,5 @@ pub(crate) const TRADE_GUARANTEE_DELETE_COMMENT_REPLY_CONTRACT: crate::testing::
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

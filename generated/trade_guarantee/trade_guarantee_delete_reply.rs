@@ -280,4 +280,5 @@ pub(crate) const TRADE_GUARANTEE_DELETE_REPLY_CONTRACT: crate::testing::contract
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

@@ -1128,4 +1128,5 @@ pub(crate) const TRADE_GUARANTEE_GET_COMMENT_LIST_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

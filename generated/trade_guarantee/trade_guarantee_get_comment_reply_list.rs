@@ -724,4 +724,5 @@ pub(crate) const TRADE_GUARANTEE_GET_COMMENT_REPLY_LIST_CONTRACT: crate::testing
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

@@ -997,4 +997,5 @@ pub(crate) const TRADE_GUARANTEE_GET_COMPLAINT_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -227,4 +227,5 @@ pub(crate) const TRADE_GUARANTEE_GET_GUARANTEE_STATUS_CONTRACT: crate::testing::
         ],
     ),
     errors: &[200002],
+    choice: &[],
 };

@@ -499,4 +499,5 @@ pub(crate) const TRADE_GUARANTEE_GET_PENALTY_LIST_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[20002, 200002],
+    choice: &[],
 };

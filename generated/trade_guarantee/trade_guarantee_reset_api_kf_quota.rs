@@ -265,4 +265,5 @@ pub(crate) const TRADE_GUARANTEE_RESET_API_KF_QUOTA_CONTRACT: crate::testing::co
         ],
     ),
     errors: &[-10403, -10008, -10007, -10003, -10001, 10000],
+    choice: &[],
 };

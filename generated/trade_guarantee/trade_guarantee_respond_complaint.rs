@@ -303,4 +303,5 @@ pub(crate) const TRADE_GUARANTEE_RESPOND_COMPLAINT_CONTRACT: crate::testing::con
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[1, 309, 10001],
+    choice: &[],
 };

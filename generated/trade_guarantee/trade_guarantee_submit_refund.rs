@@ -283,4 +283,5 @@ pub(crate) const TRADE_GUARANTEE_SUBMIT_REFUND_CONTRACT: crate::testing::contrac
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[1, 309, 10001],
+    choice: &[],
 };

@@ -242,4 +242,5 @@ pub(crate) const TRADE_GUARANTEE_SUPPLY_PROOF_CONTRACT: crate::testing::contract
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[1, 309, 10001],
+    choice: &[],
 };

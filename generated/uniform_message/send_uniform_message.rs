@@ -592,4 +592,5 @@ pub(crate) const SEND_UNIFORM_MESSAGE_CONTRACT: crate::testing::contract::Endpoi
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40013, 40037, 41028, 41029, 41030, 45109],
+    choice: &[],
 };

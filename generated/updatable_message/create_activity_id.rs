@@ -243,4 +243,5 @@ pub(crate) const CREATE_ACTIVITY_ID_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -470,4 +470,5 @@ pub(crate) const SET_CHAT_TOOL_MSG_CONTRACT: crate::testing::contract::EndpointC
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[40013, 47501, 47502, 47504],
+    choice: &[],
 };

@@ -421,4 +421,5 @@ pub(crate) const SET_UPDATABLE_MSG_CONTRACT: crate::testing::contract::EndpointC
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[47501, 47502, 47503, 47504],
+    choice: &[],
 };

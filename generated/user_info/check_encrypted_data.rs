@@ -258,4 +258,5 @@ pub(crate) const CHECK_ENCRYPTED_DATA_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[1],
+    choice: &[],
 };

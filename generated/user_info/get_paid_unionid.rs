@@ -279,4 +279,5 @@ pub(crate) const GET_PAID_UNIONID_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[89002, 89300],
+    choice: &[],
 };

@@ -387,4 +387,5 @@ pub(crate) const GET_PHONE_NUMBER_CONTRACT: crate::testing::contract::EndpointCo
         ],
     ),
     errors: &[40013, 40029, 45011],
+    choice: &[],
 };

@@ -277,4 +277,5 @@ pub(crate) const GET_PLUGIN_OPEN_PID_CONTRACT: crate::testing::contract::Endpoin
         ],
     ),
     errors: &[1000, 1001, 1003, 1005, 1007, 1022, 40016],
+    choice: &[],
 };

@@ -355,4 +355,5 @@ pub(crate) const GET_USER_ENCRYPT_KEY_CONTRACT: crate::testing::contract::Endpoi
         ],
     ),
     errors: &[87007, 87008, 87009],
+    choice: &[],
 };

@@ -519,4 +519,5 @@ pub(crate) const XPAY_BIND_TRANSFER_ACCOUNT_CONTRACT: crate::testing::contract::
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

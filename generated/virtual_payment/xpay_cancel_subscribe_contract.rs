@@ -200,4 +200,5 @@ pub(crate) const XPAY_CANCEL_SUBSCRIBE_CONTRACT_CONTRACT: crate::testing::contra
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

@@ -653,4 +653,5 @@ pub(crate) const XPAY_CURRENCY_PAY_CONTRACT: crate::testing::contract::EndpointC
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

@@ -476,4 +476,5 @@ pub(crate) const XPAY_DOWNLOAD_BILL_CONTRACT: crate::testing::contract::Endpoint
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

@@ -326,4 +326,5 @@ pub(crate) const XPAY_DOWNLOAD_IOS_SETTLEMENT_BILL_CONTRACT: crate::testing::con
         ],
     ),
     errors: &[],
+    choice: &[],
 };

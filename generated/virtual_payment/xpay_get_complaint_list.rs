@@ -1365,4 +1365,5 @@ pub(crate) const XPAY_GET_COMPLAINT_LIST_CONTRACT: crate::testing::contract::End
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

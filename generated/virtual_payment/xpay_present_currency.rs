@@ -596,4 +596,5 @@ pub(crate) const XPAY_PRESENT_CURRENCY_CONTRACT: crate::testing::contract::Endpo
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

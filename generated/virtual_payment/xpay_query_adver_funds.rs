@@ -917,4 +917,5 @@ pub(crate) const XPAY_QUERY_ADVER_FUNDS_CONTRACT: crate::testing::contract::Endp
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

@@ -381,4 +381,5 @@ pub(crate) const XPAY_QUERY_DOWNLOAD_ORDER_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -721,4 +721,5 @@ pub(crate) const XPAY_QUERY_PUBLISH_GOODS_CONTRACT: crate::testing::contract::En
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

@@ -536,4 +536,5 @@ pub(crate) const XPAY_QUERY_PUNISHMENT_REASONS_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -303,4 +303,5 @@ pub(crate) const XPAY_QUERY_SUBSCRIBE_CONTRACT_CONTRACT: crate::testing::contrac
         ],
     ),
     errors: &[],
+    choice: &[],
 };

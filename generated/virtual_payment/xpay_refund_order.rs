@@ -866,4 +866,5 @@ pub(crate) const XPAY_REFUND_ORDER_CONTRACT: crate::testing::contract::EndpointC
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

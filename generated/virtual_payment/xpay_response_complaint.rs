@@ -526,4 +526,5 @@ pub(crate) const XPAY_RESPONSE_COMPLAINT_CONTRACT: crate::testing::contract::End
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

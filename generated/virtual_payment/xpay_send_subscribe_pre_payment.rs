@@ -277,4 +277,5 @@ pub(crate) const XPAY_SEND_SUBSCRIBE_PRE_PAYMENT_CONTRACT: crate::testing::contr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[674690001, 690000000, 690000001],
+    choice: &[],
 };

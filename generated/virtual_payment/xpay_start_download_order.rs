@@ -523,4 +523,5 @@ pub(crate) const XPAY_START_DOWNLOAD_ORDER_CONTRACT: crate::testing::contract::E
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -715,4 +715,5 @@ pub(crate) const XPAY_SUBMIT_SUBSCRIBE_PAY_ORDER_CONTRACT: crate::testing::contr
         -15001,
         1001,
     ],
+    choice: &[],
 };

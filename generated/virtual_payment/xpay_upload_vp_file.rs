@@ -563,4 +563,5 @@ pub(crate) const XPAY_UPLOAD_VP_FILE_CONTRACT: crate::testing::contract::Endpoin
         268490016, 268490018, 268490019, 268490020, 268490021, 268490022, 268490023,
         268490024,
     ],
+    choice: &[],
 };

@@ -794,4 +794,5 @@ pub(crate) const WXL_DELIVERY_PATH_NOTIFY_CONTRACT: crate::testing::contract::En
         ],
     ),
     errors: &[150004, 932001, 932002, 932003],
+    choice: &[],
 };

@@ -285,4 +285,5 @@ pub(crate) const WXL_DELIVERY_USER_QUERY_CONTRACT: crate::testing::contract::End
         ],
     ),
     errors: &[150004, 932001, 932002, 932003],
+    choice: &[],
 };

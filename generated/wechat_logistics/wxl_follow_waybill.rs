@@ -475,4 +475,5 @@ pub(crate) const WXL_FOLLOW_WAYBILL_CONTRACT: crate::testing::contract::Endpoint
         ],
     ),
     errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
+    choice: &[],
 };

@@ -316,4 +316,5 @@ pub(crate) const WXL_GET_DELIVERY_LIST_CONTRACT: crate::testing::contract::Endpo
         ],
     ),
     errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
+    choice: &[],
 };

@@ -444,4 +444,5 @@ pub(crate) const WXL_GET_RETURN_ID_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[-1, 40097, 931023],
+    choice: &[],
 };

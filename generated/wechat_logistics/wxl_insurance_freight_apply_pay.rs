@@ -198,4 +198,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_APPLY_PAY_CONTRACT: crate::testing::contr
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -299,4 +299,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_CLAIM_CONTRACT: crate::testing::contract:
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -197,4 +197,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_CREATE_CHARGE_ID_CONTRACT: crate::testing
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -533,4 +533,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_CREATE_ORDER_CONTRACT: crate::testing::co
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -865,4 +865,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_GET_ORDER_LIST_CONTRACT: crate::testing::
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -631,4 +631,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_GET_PAY_ORDER_LIST_CONTRACT: crate::testi
         ],
     ),
     errors: &[],
+    choice: &[],
 };

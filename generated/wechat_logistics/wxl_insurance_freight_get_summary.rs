@@ -304,4 +304,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_GET_SUMMARY_CONTRACT: crate::testing::con
         ],
     ),
     errors: &[-202],
+    choice: &[],
 };

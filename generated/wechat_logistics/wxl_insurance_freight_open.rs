@@ -151,4 +151,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_OPEN_CONTRACT: crate::testing::contract::
     body: crate::testing::contract::BodyContract::Json(&[]),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

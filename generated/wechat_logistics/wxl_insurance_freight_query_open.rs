@@ -229,4 +229,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_QUERY_OPEN_CONTRACT: crate::testing::cont
         ],
     ),
     errors: &[],
+    choice: &[],
 };

@@ -179,4 +179,5 @@ pub(crate) const WXL_INSURANCE_FREIGHT_UPDATE_NOTIFY_FUNDS_CONTRACT: crate::test
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[],
+    choice: &[],
 };

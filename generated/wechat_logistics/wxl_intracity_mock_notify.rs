@@ -593,4 +593,5 @@ pub(crate) const WXL_INTRACITY_MOCK_NOTIFY_CONTRACT: crate::testing::contract::E
         934009, 934010, 934011, 934012, 934013, 934014, 934015, 934016, 934017, 934018,
         934019, 934020, 934021, 934022, 934023, 934999,
     ],
+    choice: &[],
 };

@@ -538,4 +538,5 @@ pub(crate) const WXL_INTRACITY_SET_PAY_MODE_CONTRACT: crate::testing::contract::
         934009, 934010, 934011, 934012, 934013, 934014, 934015, 934016, 934017, 934018,
         934019, 934020, 934021, 934022, 934023, 934999,
     ],
+    choice: &[],
 };

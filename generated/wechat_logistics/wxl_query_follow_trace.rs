@@ -599,4 +599,5 @@ pub(crate) const WXL_QUERY_FOLLOW_TRACE_CONTRACT: crate::testing::contract::Endp
         ],
     ),
     errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
+    choice: &[],
 };

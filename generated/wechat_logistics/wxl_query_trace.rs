@@ -593,4 +593,5 @@ pub(crate) const WXL_QUERY_TRACE_CONTRACT: crate::testing::contract::EndpointCon
         ],
     ),
     errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
+    choice: &[],
 };

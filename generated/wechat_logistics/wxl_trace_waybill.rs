@@ -416,4 +416,5 @@ pub(crate) const WXL_TRACE_WAYBILL_CONTRACT: crate::testing::contract::EndpointC
         ],
     ),
     errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
+    choice: &[],
 };

@@ -205,4 +205,5 @@ pub(crate) const WXL_UNBIND_RETURN_ID_CONTRACT: crate::testing::contract::Endpoi
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[-1, 40097, 931023],
+    choice: &[],
 };

@@ -302,4 +302,5 @@ pub(crate) const WXL_UPDATE_FOLLOW_WAYBILL_GOODS_CONTRACT: crate::testing::contr
     ),
     response: crate::testing::contract::ResponseContract::Ack,
     errors: &[9300507, 9300513, 9300534, 9300559, 9300560],
+    choice: &[],
 };

@@ -71,7 +71,11 @@ impl Credentials {
 pub(crate) enum RequestBody {
     Empty,
     Json(Bytes),
-    Multipart { file_part: &'static str, upload: Upload, parts: Vec<(&'static str, String)> },
+    /// A multipart form: its file parts (name, file) and text parts.
+    Multipart {
+        files: Vec<(&'static str, Upload)>,
+        parts: Vec<(&'static str, String)>,
+    },
 }
 
 impl RequestBody {
@@ -108,7 +112,7 @@ impl RequestParts {
     /// Whether the request can be sent a second time: not when it uploads
     /// from a reader, which the first attempt used up.
     pub fn can_resend(&self) -> bool {
-        !matches!(&self.body, RequestBody::Multipart { upload, .. } if upload.is_one_shot())
+        !matches!(&self.body, RequestBody::Multipart { files, .. } if files.iter().any(|(_, upload)| upload.is_one_shot()))
     }
 }
 

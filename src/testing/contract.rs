@@ -24,6 +24,20 @@ pub struct EndpointContract {
     pub response: ResponseContract,
     /// The codes the endpoint documents.
     pub errors: &'static [i64],
+    /// The ways of the endpoint's choice, when it has one: a request uses
+    /// exactly one of them.
+    pub choice: &'static [AlternativeContract],
+}
+
+/// One way a choice travels.
+#[derive(Debug)]
+pub enum AlternativeContract {
+    /// As this query parameter.
+    Query(&'static str),
+    /// As this file part of a multipart body.
+    File(&'static str),
+    /// As members of the JSON body, of which this one is always present.
+    Member(&'static str),
 }
 
 /// A request body's shape.
@@ -33,15 +47,24 @@ pub enum BodyContract {
     None,
     /// A JSON object.
     Json(&'static [FieldContract]),
-    /// A multipart form with a file part and text parts.
+    /// A multipart form with file parts and text parts.
     Multipart {
-        /// The file part's name.
-        file: &'static str,
+        /// The file parts.
+        files: &'static [FileContract],
         /// The text parts.
         fields: &'static [FieldContract],
     },
     /// Any JSON value.
     AnyJson,
+}
+
+/// One file part of a multipart form.
+#[derive(Debug)]
+pub struct FileContract {
+    /// The form part's name.
+    pub name: &'static str,
+    /// Whether every request must carry it.
+    pub required: bool,
 }
 
 /// A successful answer's shape.
@@ -255,6 +278,20 @@ pub(crate) fn request_problems(
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
     let mut problems = check_pairs(contract.query, query, &["access_token"], "query parameter");
+    if !contract.choice.is_empty() {
+        let used = contract
+            .choice
+            .iter()
+            .filter(|alternative| match alternative {
+                AlternativeContract::Query(name) => query.iter().any(|(key, _)| key == name),
+                AlternativeContract::File(name) => parts.iter().any(|p| p.name == *name && p.file_name.is_some()),
+                AlternativeContract::Member(name) => json.and_then(|j| j.get(*name)).is_some(),
+            })
+            .count();
+        if used != 1 {
+            problems.push(format!("the request must use exactly one of {:?}, not {used}", contract.choice));
+        }
+    }
     let is = |prefix: &str| content_type.is_some_and(|ct| ct.to_ascii_lowercase().starts_with(prefix));
     match &contract.body {
         BodyContract::None => {}
@@ -267,16 +304,18 @@ pub(crate) fn request_problems(
                 problems.push("the body must be JSON sent as application/json".to_owned());
             }
         }
-        BodyContract::Multipart { file, fields } => {
+        BodyContract::Multipart { files, fields } => {
             if !is("multipart/form-data") {
                 problems.push("the body must be multipart/form-data".to_owned());
             }
-            if !parts.iter().any(|p| p.name == *file && p.file_name.is_some()) {
-                problems.push(format!("the file part `{file}` is missing"));
+            for file in files.iter().filter(|f| f.required) {
+                if !parts.iter().any(|p| p.name == file.name && p.file_name.is_some()) {
+                    problems.push(format!("the file part `{}` is missing", file.name));
+                }
             }
             let text: Vec<(String, String)> = parts
                 .iter()
-                .filter(|p| p.name != *file)
+                .filter(|p| !files.iter().any(|f| f.name == p.name))
                 .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.bytes).into_owned()))
                 .collect();
             problems.extend(check_pairs(fields, &text, &[], "form part"));

@@ -51,6 +51,10 @@ fn type_contract(ty: &Type) -> TokenStream {
             let value = type_contract(value);
             quote!(crate::testing::contract::TypeContract::Map(&#value))
         }
+        Type::Named(r) => match &r.target {
+            Some(target) => type_contract(&target.ty),
+            None => quote!(crate::testing::contract::TypeContract::Json),
+        },
     }
 }
 
@@ -88,17 +92,25 @@ pub fn endpoint_contract(endpoint: &Endpoint) -> TokenStream {
     };
     let path = &endpoint.path;
     let access_token = endpoint.auth == Auth::AccessToken;
-    let query = fields_contract(&endpoint.query);
+    let query = match &endpoint.choice {
+        None => fields_contract(&endpoint.query),
+        Some(choice) => fields_contract(&[endpoint.query.clone(), choice_query_fields(choice)].concat()),
+    };
+    let choice = choice_contract(endpoint.choice.as_ref());
     let body = match &endpoint.body {
         Body::None => quote!(crate::testing::contract::BodyContract::None),
         Body::AnyJson(_) => quote!(crate::testing::contract::BodyContract::AnyJson),
         Body::Json(fields) => {
-            let fields = fields_contract(fields);
+            let fields = fields_contract(&[fields.clone(), choice_body_fields(endpoint.choice.as_ref())].concat());
             quote!(crate::testing::contract::BodyContract::Json(#fields))
         }
-        Body::Multipart { file_part, fields, .. } => {
+        Body::Multipart { files, fields } => {
             let fields = fields_contract(fields);
-            quote!(crate::testing::contract::BodyContract::Multipart { file: #file_part, fields: #fields })
+            let files = files.iter().map(|f| {
+                let (name, required) = (&f.name, f.required);
+                quote!(crate::testing::contract::FileContract { name: #name, required: #required })
+            });
+            quote!(crate::testing::contract::BodyContract::Multipart { files: &[#(#files),*], fields: #fields })
         }
     };
     let response = match &endpoint.response {
@@ -123,8 +135,47 @@ pub fn endpoint_contract(endpoint: &Endpoint) -> TokenStream {
             body: #body,
             response: #response,
             errors: &[#(#errors),*],
+            choice: #choice,
         };
     }
+}
+
+/// A choice's query parameters, each optional (present only when chosen).
+fn choice_query_fields(choice: &Choice) -> Vec<Field> {
+    let query = choice.alternatives.iter().filter_map(|a| match &a.carrier {
+        Carrier::Query(field) => Some(Field { required: false, ..(**field).clone() }),
+        Carrier::File(_) | Carrier::Json(_) => None,
+    });
+    query.collect()
+}
+
+/// The members of a choice's JSON alternatives, each optional.
+fn choice_body_fields(choice: Option<&Choice>) -> Vec<Field> {
+    let members = choice.into_iter().flat_map(|c| &c.alternatives).flat_map(|a| match &a.carrier {
+        Carrier::Json(fields) => fields.as_slice(),
+        Carrier::Query(_) | Carrier::File(_) => &[],
+    });
+    members.map(|f| Field { required: false, ..f.clone() }).collect()
+}
+
+/// The ways a choice may travel, of which a request uses exactly one.
+fn choice_contract(choice: Option<&Choice>) -> TokenStream {
+    let alternatives = choice.into_iter().flat_map(|c| &c.alternatives).map(|a| match &a.carrier {
+        Carrier::Query(field) => {
+            let name = &field.wire_name;
+            quote!(crate::testing::contract::AlternativeContract::Query(#name))
+        }
+        Carrier::File(file) => {
+            let name = &file.name;
+            quote!(crate::testing::contract::AlternativeContract::File(#name))
+        }
+        Carrier::Json(fields) => {
+            // Validation makes sure one member is required.
+            let name = fields.iter().find(|f| f.required).map_or("", |f| f.wire_name.as_str());
+            quote!(crate::testing::contract::AlternativeContract::Member(#name))
+        }
+    });
+    quote!(&[#(#alternatives),*])
 }
 
 /// The registry of all contracts, for the root module.
@@ -144,8 +195,15 @@ pub fn registry(api: &Api) -> TokenStream {
 /// Sample arrays up to this long list each item; longer ones repeat one.
 const SPELLED_OUT_ITEMS: u64 = 16;
 
+/// Where sample values find generated types: the endpoint's category
+/// module, and the root module (whose `types` holds the whole API's types).
+struct Module {
+    category: TokenStream,
+    root: TokenStream,
+}
+
 /// A valid sample value of `ty` meeting `constraints`, as an expression.
-fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream {
+fn sample_value(ty: &Type, c: &Constraints, module: &Module) -> TokenStream {
     match ty {
         Type::String | Type::Secret => {
             let text = sample_text(c);
@@ -168,6 +226,7 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
         Type::Enum(e) => {
             let name = ident(&e.name);
             let variant = ident(&e.variants[0].name);
+            let module = &module.category;
             quote!(#module::#name::#variant)
         }
         Type::Object(o) => sample_object(&o.name, &o.fields, module),
@@ -190,7 +249,20 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
             let value = sample_value(value, &Constraints::default(), module);
             quote!([("key".to_owned(), #value)].into_iter().collect())
         }
+        Type::Named(r) => sample_named(r, module),
     }
+}
+
+/// A sample of a named type, named where its scope puts it.
+fn sample_named(r: &NamedRef, module: &Module) -> TokenStream {
+    let Some(target) = &r.target else { return quote!(Default::default()) };
+    let scope = if r.scope.is_empty() {
+        let root = &module.root;
+        Module { category: quote!(#root::types), root: root.clone() }
+    } else {
+        Module { category: module.category.clone(), root: module.root.clone() }
+    };
+    sample_value(&target.ty, &Constraints::default(), &scope)
 }
 
 /// A string of allowed characters, as long as the limits want.
@@ -211,7 +283,7 @@ fn sample_text(c: &Constraints) -> String {
 }
 
 /// `Type::new(required…).optional(…)…` with every caller field set.
-fn sample_object(type_name: &str, fields: &[Field], module: &TokenStream) -> TokenStream {
+fn sample_object(type_name: &str, fields: &[Field], module: &Module) -> TokenStream {
     let name = ident(type_name);
     let caller: Vec<&Field> = fields.iter().filter(|f| f.source == FieldSource::Caller).collect();
     let args = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module));
@@ -220,24 +292,68 @@ fn sample_object(type_name: &str, fields: &[Field], module: &TokenStream) -> Tok
         let value = sample_value(&f.ty, &f.constraints, module);
         quote!(.#setter(#value))
     });
+    let module = &module.category;
     quote!(#module::#name::new(#(#args),*) #(#setters)*)
 }
 
 /// The sample request of an endpoint: every field set to a valid value.
-fn sample_request(endpoint: &Endpoint, module: &TokenStream) -> TokenStream {
+fn sample_request(endpoint: &Endpoint, module: &Module) -> TokenStream {
+    sample_request_with(endpoint, module, 0)
+}
+
+/// The sample of one alternative of the endpoint's choice.
+fn sample_alternative(choice: &Choice, alternative: usize, module: &Module) -> TokenStream {
+    let Some(chosen) = choice.alternatives.get(alternative) else { return quote!() };
+    let ty = ident(&choice.type_name);
+    let variant = ident(&chosen.name);
+    let value = match &chosen.carrier {
+        Carrier::Query(field) => sample_value(&field.ty, &field.constraints, module),
+        Carrier::File(_) => quote!(crate::Upload::new(b"sample".to_vec(), "sample.png")),
+        Carrier::Json(fields) => {
+            let members = fields.iter().map(|f| {
+                let rust = ident(&f.rust_name);
+                let value = sample_value(&f.ty, &f.constraints, module);
+                if f.required { quote!(#rust: #value) } else { quote!(#rust: Some(#value)) }
+            });
+            let category = &module.category;
+            return quote!(#category::#ty::#variant { #(#members),* });
+        }
+    };
+    let category = &module.category;
+    quote!(#category::#ty::#variant(#value))
+}
+
+/// The sample request, with the `alternative`th way of its choice.
+fn sample_request_with(endpoint: &Endpoint, module: &Module, alternative: usize) -> TokenStream {
     let request = format_ident!("{}Request", endpoint.type_prefix);
     let caller: Vec<&Field> = endpoint.query.iter().chain(endpoint.body.fields()).filter(|f| f.source == FieldSource::Caller).collect();
     let mut args: Vec<TokenStream> = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module)).collect();
     match &endpoint.body {
         Body::AnyJson(_) => args.push(quote!(serde_json::json!({"sample": true}))),
-        Body::Multipart { .. } => args.push(quote!(crate::Upload::new(b"sample".to_vec(), "sample.png"))),
+        Body::Multipart { files, .. } => {
+            args.extend(files.iter().filter(|f| f.required).map(|_| quote!(crate::Upload::new(b"sample".to_vec(), "sample.png"))))
+        }
         _ => {}
     }
-    let setters = caller.iter().filter(|f| !f.required).map(|f| {
-        let setter = ident(&f.rust_name);
-        let value = sample_value(&f.ty, &f.constraints, module);
-        quote!(.#setter(#value))
-    });
+    if let Some(choice) = &endpoint.choice {
+        args.push(sample_alternative(choice, alternative, module));
+    }
+    let mut setters: Vec<TokenStream> = caller
+        .iter()
+        .filter(|f| !f.required)
+        .map(|f| {
+            let setter = ident(&f.rust_name);
+            let value = sample_value(&f.ty, &f.constraints, module);
+            quote!(.#setter(#value))
+        })
+        .collect();
+    if let Body::Multipart { files, .. } = &endpoint.body {
+        setters.extend(files.iter().filter(|f| !f.required).map(|f| {
+            let setter = ident(&f.name);
+            quote!(.#setter(crate::Upload::new(b"sample".to_vec(), "sample.png")))
+        }));
+    }
+    let module = &module.category;
     quote!(#module::#request::new(#(#args),*) #(#setters)*)
 }
 
@@ -264,11 +380,20 @@ pub fn contract_tests(api: &Api, include_dir: &str) -> TokenStream {
     };
     let tests = api.endpoints.iter().map(|endpoint| {
         let module_ident = ident(&endpoint.category);
-        let module = quote!(#root::#module_ident);
+        let module = Module { category: quote!(#root::#module_ident), root: root.clone() };
         let test = ident(&endpoint.method_name);
         let method = ident(&endpoint.method_name);
         let name = &endpoint.name;
         let request = sample_request(endpoint, &module);
+        // Each further way of the endpoint's choice succeeds too.
+        let others = endpoint.choice.iter().flat_map(|c| 1..c.alternatives.len()).map(|alternative| {
+            let request = sample_request_with(endpoint, &module, alternative);
+            quote! {
+                let result = client.#method(#request).await;
+                crate::testing::contract::assert_success(&fake, #name, &result);
+            }
+        });
+        let others: Vec<TokenStream> = others.collect();
         let code = error_to_inject(endpoint, &api.common_errors);
         let code_literal = super::int_literal(code);
         quote! {
@@ -279,6 +404,7 @@ pub fn contract_tests(api: &Api, include_dir: &str) -> TokenStream {
                 let request = #request;
                 let result = client.#method(request.clone()).await;
                 crate::testing::contract::assert_success(&fake, #name, &result);
+                #(#others)*
                 fake.inject_error(#name, #code_literal);
                 let result = client.#method(request).await;
                 crate::testing::contract::assert_documented_error(&fake, #name, #code_literal, result);

@@ -33,6 +33,8 @@ enum Content<'a> {
     ContractTests(&'a Api, &'a str),
     Common(&'a Api),
     Endpoint(&'a Endpoint),
+    /// The named types of one scope: `""` for the whole API, else a category.
+    NamedTypes(&'a Api, &'a str),
 }
 
 impl FileJob<'_> {
@@ -43,6 +45,9 @@ impl FileJob<'_> {
             Content::ContractTests(api, include_dir) => contract::contract_tests(api, include_dir),
             Content::Common(api) => errors::common_errors(&api.common_errors),
             Content::Endpoint(endpoint) => endpoint_file(endpoint),
+            Content::NamedTypes(api, scope) => {
+                types::named_types(&api.named_types.iter().filter(|t| t.scope == scope).map(|t| &**t).collect::<Vec<_>>())
+            }
         }
     }
 }
@@ -55,6 +60,13 @@ pub fn files<'a>(api: &'a Api, include_dir: &'a str) -> Vec<FileJob<'a>> {
         FileJob { path: "common.rs".to_owned(), source: "specs/errors.yaml".to_owned(), content: Content::Common(api) },
         FileJob { path: "contract_tests.rs".to_owned(), source: "specs/".to_owned(), content: Content::ContractTests(api, include_dir) },
     ];
+    for scope in named_scopes(api) {
+        let (path, source) = match scope {
+            "" => ("types.rs".to_owned(), "specs/types.yaml".to_owned()),
+            category => (format!("{category}/types.rs"), format!("specs/{category}/types.yaml")),
+        };
+        files.push(FileJob { path, source, content: Content::NamedTypes(api, scope) });
+    }
     for endpoint in &api.endpoints {
         files.push(FileJob {
             path: format!("{}/{}.rs", endpoint.category, endpoint.file_stem),
@@ -63,6 +75,13 @@ pub fn files<'a>(api: &'a Api, include_dir: &'a str) -> Vec<FileJob<'a>> {
         });
     }
     files
+}
+
+/// The scopes that have named types, in order (`""` first).
+fn named_scopes(api: &Api) -> Vec<&str> {
+    let mut scopes: Vec<&str> = api.named_types.iter().map(|t| t.scope.as_str()).collect();
+    scopes.dedup();
+    scopes
 }
 
 /// An integer literal without a type suffix (`-1`, not `-1i64`).
@@ -84,12 +103,15 @@ fn root_module(api: &Api, include_dir: &str) -> TokenStream {
         String::new(),
         "Each endpoint's error enum wraps these in its `Common` variant; a code the endpoint documents itself takes the endpoint's meaning instead.".to_owned(),
     ]);
+    let scopes = named_scopes(api);
     let categories = api.categories().into_iter().map(|(category, endpoints)| {
         let module = ident(category);
         let doc = docs::lines(&[format!(
             "Endpoints of the `{category}` category: {}.",
             endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", ")
         )]);
+        let types_file = format!("{prefix}/{category}/types.rs");
+        let types = scopes.contains(&category).then(|| quote! { include!(concat!(env!("OUT_DIR"), #types_file)); });
         let includes = endpoints.iter().map(|e| {
             let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
@@ -97,17 +119,29 @@ fn root_module(api: &Api, include_dir: &str) -> TokenStream {
         quote! {
             #doc
             pub mod #module {
+                #types
                 #(#includes)*
             }
         }
     });
     let registry = contract::registry(api);
+    let shared_types = scopes.first().filter(|scope| scope.is_empty()).map(|_| {
+        let file = format!("{prefix}/types.rs");
+        let doc = docs::lines(&["Types shared by endpoints of several categories, from `specs/types.yaml`.".to_owned()]);
+        quote! {
+            #doc
+            pub mod types {
+                include!(concat!(env!("OUT_DIR"), #file));
+            }
+        }
+    });
     quote! {
         #registry
         #common_doc
         pub mod common {
             include!(concat!(env!("OUT_DIR"), #common_file));
         }
+        #shared_types
         #(#categories)*
     }
 }

@@ -16,15 +16,15 @@ pub(super) fn lower_body(cx: &mut FileCx<'_>, body: Option<&BodySpec>, prefix: &
     }
     match body.kind.as_deref() {
         Some("any_json") => {
-            if !body.fields.is_empty() || body.file.is_some() {
-                cx.error(&path, "an `any_json` body has no `fields` or `file`: the caller passes the whole JSON value");
+            if !body.fields.is_empty() || !body.files.is_empty() {
+                cx.error(&path, "an `any_json` body has no `fields` or `files`: the caller passes the whole JSON value");
             }
             let doc = cx.required_str(&path, "doc", &body.doc).unwrap_or_default().trim().to_owned();
             Body::AnyJson(doc)
         }
         Some("json") => {
-            if body.file.is_some() {
-                cx.error(&path.key("file"), "`file` belongs to a multipart body");
+            if !body.files.is_empty() {
+                cx.error(&path.key("files"), "`files` belong to a multipart body");
             }
             Body::Json(lower_fields(cx, &path.key("fields"), &body.fields, prefix, FieldPlace::Request))
         }
@@ -43,16 +43,30 @@ pub(super) fn lower_body(cx: &mut FileCx<'_>, body: Option<&BodySpec>, prefix: &
 fn lower_multipart(cx: &mut FileCx<'_>, body: &BodySpec, prefix: &str) -> Body {
     let path = KeyPath::default().key("body");
     let fields = lower_fields(cx, &path.key("fields"), &body.fields, prefix, FieldPlace::Multipart);
-    let Some(file) = &body.file else {
-        cx.error(&path, "a multipart body needs `file` (the part that carries the file)");
+    if body.files.is_empty() {
+        cx.error(&path, "a multipart body needs `files` (the parts that carry files)");
         return Body::None;
-    };
-    let file_path = path.key("file");
-    cx.unknown_keys::<FileSpec>(&file_path, &file.unknown);
-    let part = cx.required_str(&file_path, "name", &file.name).unwrap_or_default().to_owned();
-    let doc = cx.required_str(&file_path, "doc", &file.doc).unwrap_or_default().to_owned();
-    if !part.is_empty() && (!is_snake_case(&part) || is_keyword(&part)) {
-        cx.error(&file_path.key("name"), format!("file part `{part}` must be a snake_case name that is not a keyword"));
     }
-    Body::Multipart { file_part: part, file_doc: doc, fields }
+    let mut files: Vec<FilePart> = Vec::new();
+    for (i, file) in body.files.iter().enumerate() {
+        let here = path.key("files").index(i);
+        let Some(part) = lower_file(cx, &here, file) else { continue };
+        if files.iter().any(|f| f.name == part.name) {
+            cx.error(&here.key("name"), format!("file part `{}` is listed twice", part.name));
+        }
+        files.push(part);
+    }
+    Body::Multipart { files, fields }
+}
+
+pub(super) fn lower_file(cx: &mut FileCx<'_>, here: &KeyPath, file: &FileSpec) -> Option<FilePart> {
+    cx.unknown_keys::<FileSpec>(here, &file.unknown);
+    let name = cx.required_str(here, "name", &file.name);
+    let doc = cx.required_str(here, "doc", &file.doc);
+    if let Some(name) = name
+        && (!is_snake_case(name) || is_keyword(name))
+    {
+        cx.error(&here.key("name"), format!("file part `{name}` must be a snake_case name that is not a keyword"));
+    }
+    Some(FilePart { name: name?.to_owned(), doc: doc?.trim().to_owned(), required: file.required.unwrap_or(true) })
 }

@@ -39,7 +39,11 @@ pub(super) fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSp
         cx.error(&root.key("body"), "a GET endpoint cannot have a body; put its parameters in `query` and say why in `notes`");
     }
     let response = super::responses::lower_response(cx, spec.response.as_ref(), &prefix);
+    let choice = spec.choice.as_ref().and_then(|choice| super::choices::lower_choice(cx, choice, &prefix, spec.body.as_ref()));
     check_request_names(cx, &query, &body);
+    if let Some(choice) = &choice {
+        check_choice_names(cx, &query, &body, choice);
+    }
     let errors = super::errors::lower_errors(cx, &root.key("errors"), &spec.errors);
     let rate_limit = spec.rate_limit.as_ref().and_then(|limit| lower_rate_limit(cx, limit));
     let name = header.name?;
@@ -63,6 +67,7 @@ pub(super) fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSp
         response,
         errors,
         rate_limit,
+        choice,
     })
 }
 
@@ -127,8 +132,8 @@ fn check_name(cx: &mut FileCx<'_>, name: &str, stem: &str) {
 
 fn check_category(cx: &mut FileCx<'_>, category: &str, folder: &str) {
     let at = KeyPath::default().key("category");
-    if !is_snake_case(category) || is_keyword(category) || category == "common" {
-        cx.error(&at, format!("category `{category}` must be a snake_case module name other than a keyword or `common`"));
+    if !is_snake_case(category) || is_keyword(category) || matches!(category, "common" | "types") {
+        cx.error(&at, format!("category `{category}` must be a snake_case module name other than a keyword, `common` or `types`"));
     } else if folder != category {
         cx.error(&at, format!("category `{category}` does not match the folder `{folder}`"));
     }
@@ -179,10 +184,34 @@ fn check_request_names(cx: &mut FileCx<'_>, query: &[Field], body: &Body) {
             cx.error(&here, format!("field `{}` is already a query parameter (at `{first}`); set `rust_name`", field.rust_name));
         }
     }
-    if let Body::Multipart { file_part, .. } = body
-        && (rust_names.contains_key(file_part) || body_fields.iter().any(|f| f.source == FieldSource::Caller && f.rust_name == *file_part))
-    {
-        cx.error(&root.key("body").key("file").key("name"), format!("file part `{file_part}` collides with a request field of that name"));
+    let Body::Multipart { files, .. } = body else { return };
+    for (i, file) in files.iter().enumerate() {
+        let part = &file.name;
+        if rust_names.contains_key(part) || body_fields.iter().any(|f| f.source == FieldSource::Caller && f.rust_name == *part) {
+            let here = root.key("body").key("files").index(i).key("name");
+            cx.error(&here, format!("file part `{part}` collides with a request field of that name"));
+        }
+    }
+}
+
+/// The choice is one more request field, and its query parameters join
+/// the endpoint's.
+fn check_choice_names(cx: &mut FileCx<'_>, query: &[Field], body: &Body, choice: &Choice) {
+    let path = KeyPath::default().key("choice");
+    if query.iter().chain(body.fields()).any(|f| f.source == FieldSource::Caller && f.rust_name == choice.rust_name) {
+        cx.error(&path.key("name"), format!("choice `{}` collides with a request field's Rust name", choice.rust_name));
+    }
+    for (i, alternative) in choice.alternatives.iter().enumerate() {
+        if let Carrier::Query(field) = &alternative.carrier
+            && query.iter().any(|f| f.wire_name == field.wire_name)
+        {
+            cx.error(&path.key("of").index(i).key("query"), format!("`{}` is already a query parameter", field.wire_name));
+        }
+        if let Carrier::Json(fields) = &alternative.carrier {
+            for field in fields.iter().filter(|f| body.fields().iter().any(|b| b.wire_name == f.wire_name)) {
+                cx.error(&path.key("of").index(i).key("fields"), format!("`{}` is already a body field", field.wire_name));
+            }
+        }
     }
 }
 

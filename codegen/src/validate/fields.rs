@@ -25,6 +25,8 @@ pub(super) enum FieldPlace {
     Multipart,
     /// Anywhere in a response.
     Response,
+    /// Inside a named type, which requests and responses may share.
+    Named,
 }
 
 impl FieldPlace {
@@ -37,6 +39,7 @@ impl FieldPlace {
     pub(super) fn nested(self) -> FieldPlace {
         match self {
             FieldPlace::Response => FieldPlace::Response,
+            FieldPlace::Named => FieldPlace::Named,
             _ => FieldPlace::RequestNested,
         }
     }

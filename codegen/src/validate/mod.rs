@@ -2,15 +2,18 @@
 //! problem instead of stopping at the first.
 //!
 //! One submodule per part of a spec: [`endpoint`] (the top-level keys and
-//! the request's name clashes), [`bodies`], [`responses`], [`errors`]
+//! the request's name clashes), [`bodies`], [`choices`], [`responses`], [`errors`]
 //! (error tables), [`fields`] (names, docs, sources, defaults), [`types`]
-//! (a field's type, enums, constants) and [`constraints`] (limits).
+//! (a field's type, enums, constants), [`constraints`] (limits) and
+//! [`named`] (the `types.yaml` files and the references to them).
 
 mod bodies;
+mod choices;
 mod constraints;
 mod endpoint;
 mod errors;
 mod fields;
+mod named;
 mod responses;
 mod types;
 
@@ -20,18 +23,26 @@ use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::*;
-use crate::load::SpecSet;
+use crate::load::{FileInfo, SpecSet};
 use crate::locate::{KeyPath, Locator};
 use crate::spec::{GlobalErrorsSpec, UnknownKeys, known_keys};
 
 /// Per-file context: where diagnostics go and how key paths become lines.
 struct FileCx<'a> {
     file: &'a str,
+    /// The category of the file (`""` at the root), where `ref`s look first.
+    category: &'a str,
     locator: Locator,
     diags: &'a mut Diagnostics,
+    /// The named types a `ref` may use.
+    scope: &'a named::TypeScope,
 }
 
-impl FileCx<'_> {
+impl<'a> FileCx<'a> {
+    fn new(info: &'a FileInfo, scope: &'a named::TypeScope, diags: &'a mut Diagnostics) -> FileCx<'a> {
+        FileCx { file: &info.path, category: &info.category, locator: Locator::new(&info.text), diags, scope }
+    }
+
     fn error(&mut self, path: &KeyPath, message: impl Into<String>) {
         let position = self.locator.locate(path);
         self.diags.push(Diagnostic {
@@ -73,9 +84,10 @@ impl FileCx<'_> {
 /// Validates `set` and lowers it. Returns every problem found when any.
 pub(crate) fn validate(set: &SpecSet) -> Result<Api, Diagnostics> {
     let mut diags = set.diagnostics.clone();
+    let scope = named::TypeScope::scan(set);
     let mut common_errors = Vec::new();
     if let Some(global) = &set.global_errors {
-        let mut cx = FileCx { file: &global.file.path, locator: Locator::new(&global.file.text), diags: &mut diags };
+        let mut cx = FileCx::new(&global.file, &scope, &mut diags);
         cx.unknown_keys::<GlobalErrorsSpec>(&KeyPath::default(), &global.spec.unknown);
         common_errors = errors::lower_errors(&mut cx, &KeyPath::default().key("errors"), &global.spec.errors);
         if global.spec.errors.is_empty() {
@@ -83,28 +95,40 @@ pub(crate) fn validate(set: &SpecSet) -> Result<Api, Diagnostics> {
         }
     }
 
+    let defs = named::lower_defs(set, &scope, &mut diags);
     let mut endpoints = Vec::new();
     for loaded in &set.endpoints {
-        let mut cx = FileCx { file: &loaded.file.path, locator: Locator::new(&loaded.file.text), diags: &mut diags };
+        let mut cx = FileCx::new(&loaded.file, &scope, &mut diags);
         if let Some(endpoint) = endpoint::lower_endpoint(&mut cx, loaded) {
             endpoints.push(endpoint);
         }
     }
 
-    check_across_files(set, &endpoints, &mut diags);
+    named::check_graph(set, &defs, &endpoints, &scope, &mut diags);
+    check_across_files(set, &defs, &endpoints, &mut diags);
 
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
     }
+    let named_types = named::resolve(defs, &mut endpoints);
     endpoints.sort_by(|a, b| (&a.category, &a.name).cmp(&(&b.category, &b.name)));
     common_errors.sort_by_key(|e| e.code);
-    Ok(Api { endpoints, common_errors })
+    Ok(Api { endpoints, common_errors, named_types })
 }
 
 /// Names that must be unique across the whole API.
-fn check_across_files(set: &SpecSet, endpoints: &[Endpoint], diags: &mut Diagnostics) {
+fn check_across_files(set: &SpecSet, defs: &[named::Def], endpoints: &[Endpoint], diags: &mut Diagnostics) {
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    // Named types come first: an endpoint's own type of the same name is
+    // the one to rename.
+    for def in defs {
+        let mut names = Vec::new();
+        collect_nested_type(&def.ty.ty, &mut names);
+        for name in names {
+            seen.entry(format!("type `{name}`")).or_insert(set.types[def.file].file.path.as_str());
+        }
+    }
     let texts: BTreeMap<&str, &str> = set.endpoints.iter().map(|l| (l.file.path.as_str(), l.file.text.as_str())).collect();
     for endpoint in endpoints {
         let mut names = vec![format!("endpoint name `{}`", endpoint.name), format!("client method `{}`", endpoint.method_name)];
@@ -141,23 +165,36 @@ pub(crate) fn type_names(endpoint: &Endpoint) -> Vec<String> {
     }
     collect_nested(endpoint.body.fields(), &mut names);
     collect_nested(&endpoint.query, &mut names);
+    if let Some(choice) = &endpoint.choice {
+        names.push(choice.type_name.clone());
+        for alternative in &choice.alternatives {
+            match &alternative.carrier {
+                Carrier::Query(field) => collect_nested_type(&field.ty, &mut names),
+                Carrier::Json(fields) => collect_nested(fields, &mut names),
+                Carrier::File(_) => {}
+            }
+        }
+    }
     names
 }
 
 fn collect_nested(fields: &[Field], names: &mut Vec<String>) {
-    fn walk(ty: &Type, names: &mut Vec<String>) {
-        match ty {
-            Type::Object(object) => {
-                names.push(object.name.clone());
-                collect_nested(&object.fields, names);
-            }
-            Type::Enum(e) => names.push(e.name.clone()),
-            Type::Array(item) | Type::Map(item) => walk(item, names),
-            _ => {}
-        }
-    }
     for field in fields {
-        walk(&field.ty, names);
+        collect_nested_type(&field.ty, names);
+    }
+}
+
+/// The names of the structs and enums `ty` generates (none for a `ref`:
+/// the named type is generated once, with its file).
+fn collect_nested_type(ty: &Type, names: &mut Vec<String>) {
+    match ty {
+        Type::Object(object) => {
+            names.push(object.name.clone());
+            collect_nested(&object.fields, names);
+        }
+        Type::Enum(e) => names.push(e.name.clone()),
+        Type::Array(item) | Type::Map(item) => collect_nested_type(item, names),
+        _ => {}
     }
 }
 
@@ -200,5 +237,9 @@ mod tests {
         check::<RateLimitSpec>(|s| &s.unknown);
         check::<EnumEntryFull>(|s| &s.unknown);
         check::<GlobalErrorsSpec>(|s| &s.unknown);
+        check::<TypesFileSpec>(|s| &s.unknown);
+        check::<TypeDefSpec>(|s| &s.unknown);
+        check::<ChoiceSpec>(|s| &s.unknown);
+        check::<AlternativeSpec>(|s| &s.unknown);
     }
 }

@@ -16,7 +16,7 @@ pub(super) struct LoweredType {
     pub item_constraints: Option<Box<Constraints>>,
 }
 
-fn int_type(ty: Option<&str>) -> Option<IntType> {
+pub(super) fn int_type(ty: Option<&str>) -> Option<IntType> {
     match ty {
         Some("i32") => Some(IntType::I32),
         Some("i64") => Some(IntType::I64),
@@ -37,7 +37,13 @@ pub(super) fn lower_type(
     type_name: String,
     named: bool,
 ) -> LoweredType {
+    if let Some(name) = &spec.reference {
+        return LoweredType { ty: lower_ref(cx, path, spec, place, name), item_constraints: None };
+    }
     check_type_keys(cx, path, spec, named);
+    if place == FieldPlace::Named && spec.secret == Some(true) {
+        cx.error(&path.key("secret"), "`secret` is not supported in named types; keep credentials in the endpoint's own fields");
+    }
     let mut item_constraints = None;
     let ty = match spec.ty.as_deref() {
         None => {
@@ -75,6 +81,37 @@ pub(super) fn lower_type(
         }
     };
     LoweredType { ty, item_constraints }
+}
+
+/// A `ref` to a named type: the category's own, else the whole API's.
+fn lower_ref(cx: &mut FileCx<'_>, path: &KeyPath, spec: &FieldSpec, place: FieldPlace, name: &str) -> Option<Type> {
+    for (key, present) in [
+        ("type", spec.ty.is_some()),
+        ("fields", spec.fields.is_some()),
+        ("items", spec.items.is_some()),
+        ("values", spec.values.is_some()),
+        ("enum", spec.enumeration.is_some()),
+        ("type_name", spec.type_name.is_some()),
+        ("secret", spec.secret.is_some()),
+    ] {
+        if present {
+            cx.error(&path.key(key), format!("`{key}` does not apply to a `ref` field: the named type defines its shape"));
+        }
+    }
+    let Some((scope, is_object)) = cx.scope.lookup(cx.category, name) else {
+        let message = match cx.scope.elsewhere(cx.category, name) {
+            Some(other) => {
+                format!("type `{name}` belongs to the category `{other}`; move it to the root `types.yaml` to share it across categories")
+            }
+            None => format!("unknown type `{name}`; define it in the category's `types.yaml` or the root one"),
+        };
+        cx.error(&path.key("ref"), message);
+        return None;
+    };
+    if is_object && place.scalars_only() {
+        cx.error(&path.key("ref"), "objects cannot be sent as query parameters or form parts");
+    }
+    Some(Type::Named(NamedRef { name: name.to_owned(), scope, target: None }))
 }
 
 /// Keys that only some types take.
