@@ -1805,7 +1805,7 @@ async fn immediate_delivery_add_order() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderReceiver::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -1815,58 +1815,58 @@ async fn immediate_delivery_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderReceiverCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargo::new(
+            crate::api::immediate_delivery::DeliveryCargo::new(
                     1f64,
                     1f64,
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargoCargoFirstClass::FoodAndLateNight,
+                    crate::api::immediate_delivery::DeliveryCargoCargoFirstClass::FoodAndLateNight,
                     "a".to_owned(),
                 )
                 .goods_height(1f64)
                 .goods_width(1f64)
                 .goods_length(1f64)
                 .goods_detail(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderCargoGoodsDetail::new(
+                    crate::api::immediate_delivery::DeliveryCargoGoodsDetail::new(
                         vec![
                             crate
-                            ::api::immediate_delivery::ImmediateDeliveryAddOrderCargoGoodsDetailGoodsItem::new(1,
+                            ::api::immediate_delivery::DeliveryCargoGoodsDetailGoodsItem::new(1,
                             "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
                         ],
                     ),
                 )
                 .goods_pickup_info("a".to_owned()),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfo::new()
+            crate::api::immediate_delivery::DeliveryOrderInfo::new()
                 .delivery_service_code("a".to_owned())
                 .expected_delivery_time(1)
                 .order_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoOrderType::Instant,
+                    crate::api::immediate_delivery::DeliveryOrderInfoOrderType::Instant,
                 )
                 .poi_seq("a".to_owned())
                 .note("a".to_owned())
                 .order_time(1)
                 .is_insured(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsInsured::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsInsured::No,
                 )
                 .declared_value(1f64)
                 .tips(1f64)
                 .is_direct_delivery(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsDirectDelivery::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsDirectDelivery::No,
                 )
                 .cash_on_delivery(1f64)
                 .cash_on_pickup(1f64)
                 .rider_pick_method(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoRiderPickMethod::StoreToUser,
+                    crate::api::immediate_delivery::DeliveryOrderInfoRiderPickMethod::StoreToUser,
                 )
                 .is_finish_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsFinishCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsFinishCodeNeeded::No,
                 )
                 .is_pickup_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderOrderInfoIsPickupCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsPickupCodeNeeded::No,
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderShop::new()
+            crate::api::immediate_delivery::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -1875,7 +1875,7 @@ async fn immediate_delivery_add_order() {
             "a".to_owned(),
         )
         .sender(
-            crate::api::immediate_delivery::ImmediateDeliveryAddOrderSender::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -1885,7 +1885,7 @@ async fn immediate_delivery_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryAddOrderSenderCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
         )
         .delivery_token("a".to_owned())
@@ -2016,7 +2016,7 @@ async fn immediate_delivery_pre_add_order() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderReceiver::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2026,58 +2026,58 @@ async fn immediate_delivery_pre_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderReceiverCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargo::new(
+            crate::api::immediate_delivery::DeliveryCargo::new(
                     1f64,
                     1f64,
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoCargoFirstClass::FoodAndLateNight,
+                    crate::api::immediate_delivery::DeliveryCargoCargoFirstClass::FoodAndLateNight,
                     "a".to_owned(),
                 )
                 .goods_height(1f64)
                 .goods_width(1f64)
                 .goods_length(1f64)
                 .goods_detail(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoGoodsDetail::new(
+                    crate::api::immediate_delivery::DeliveryCargoGoodsDetail::new(
                         vec![
                             crate
-                            ::api::immediate_delivery::ImmediateDeliveryPreAddOrderCargoGoodsDetailGoodsItem::new(1,
+                            ::api::immediate_delivery::DeliveryCargoGoodsDetailGoodsItem::new(1,
                             "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
                         ],
                     ),
                 )
                 .goods_pickup_info("a".to_owned()),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfo::new()
+            crate::api::immediate_delivery::DeliveryOrderInfo::new()
                 .delivery_service_code("a".to_owned())
                 .expected_delivery_time(1)
                 .order_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoOrderType::Instant,
+                    crate::api::immediate_delivery::DeliveryOrderInfoOrderType::Instant,
                 )
                 .poi_seq("a".to_owned())
                 .note("a".to_owned())
                 .order_time(1)
                 .is_insured(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsInsured::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsInsured::No,
                 )
                 .declared_value(1f64)
                 .tips(1f64)
                 .is_direct_delivery(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsDirectDelivery::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsDirectDelivery::No,
                 )
                 .cash_on_delivery(1f64)
                 .cash_on_pickup(1f64)
                 .rider_pick_method(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoRiderPickMethod::StoreToUser,
+                    crate::api::immediate_delivery::DeliveryOrderInfoRiderPickMethod::StoreToUser,
                 )
                 .is_finish_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsFinishCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsFinishCodeNeeded::No,
                 )
                 .is_pickup_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderOrderInfoIsPickupCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsPickupCodeNeeded::No,
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderShop::new()
+            crate::api::immediate_delivery::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -2086,7 +2086,7 @@ async fn immediate_delivery_pre_add_order() {
             "a".to_owned(),
         )
         .sender(
-            crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderSender::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2096,7 +2096,7 @@ async fn immediate_delivery_pre_add_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryPreAddOrderSenderCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
         )
         .shop_no("a".to_owned())
@@ -2136,7 +2136,7 @@ async fn immediate_delivery_re_order() {
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderReceiver::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2146,58 +2146,58 @@ async fn immediate_delivery_re_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderReceiverCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderCargo::new(
+            crate::api::immediate_delivery::DeliveryCargo::new(
                     1f64,
                     1f64,
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderCargoCargoFirstClass::FoodAndLateNight,
+                    crate::api::immediate_delivery::DeliveryCargoCargoFirstClass::FoodAndLateNight,
                     "a".to_owned(),
                 )
                 .goods_height(1f64)
                 .goods_width(1f64)
                 .goods_length(1f64)
                 .goods_detail(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderCargoGoodsDetail::new(
+                    crate::api::immediate_delivery::DeliveryCargoGoodsDetail::new(
                         vec![
                             crate
-                            ::api::immediate_delivery::ImmediateDeliveryReOrderCargoGoodsDetailGoodsItem::new(1,
+                            ::api::immediate_delivery::DeliveryCargoGoodsDetailGoodsItem::new(1,
                             "a".to_owned()).good_price(1f64).good_unit("a".to_owned())
                         ],
                     ),
                 )
                 .goods_pickup_info("a".to_owned()),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfo::new()
+            crate::api::immediate_delivery::DeliveryOrderInfo::new()
                 .delivery_service_code("a".to_owned())
                 .expected_delivery_time(1)
                 .order_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoOrderType::Instant,
+                    crate::api::immediate_delivery::DeliveryOrderInfoOrderType::Instant,
                 )
                 .poi_seq("a".to_owned())
                 .note("a".to_owned())
                 .order_time(1)
                 .is_insured(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsInsured::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsInsured::No,
                 )
                 .declared_value(1f64)
                 .tips(1f64)
                 .is_direct_delivery(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsDirectDelivery::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsDirectDelivery::No,
                 )
                 .cash_on_delivery(1f64)
                 .cash_on_pickup(1f64)
                 .rider_pick_method(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoRiderPickMethod::StoreToUser,
+                    crate::api::immediate_delivery::DeliveryOrderInfoRiderPickMethod::StoreToUser,
                 )
                 .is_finish_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsFinishCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsFinishCodeNeeded::No,
                 )
                 .is_pickup_code_needed(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderOrderInfoIsPickupCodeNeeded::No,
+                    crate::api::immediate_delivery::DeliveryOrderInfoIsPickupCodeNeeded::No,
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderShop::new()
+            crate::api::immediate_delivery::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -2206,7 +2206,7 @@ async fn immediate_delivery_re_order() {
             "a".to_owned(),
         )
         .sender(
-            crate::api::immediate_delivery::ImmediateDeliveryReOrderSender::new(
+            crate::api::immediate_delivery::DeliveryContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -2216,7 +2216,7 @@ async fn immediate_delivery_re_order() {
                     1f64,
                 )
                 .coordinate_type(
-                    crate::api::immediate_delivery::ImmediateDeliveryReOrderSenderCoordinateType::Mars,
+                    crate::api::immediate_delivery::DeliveryContactCoordinateType::Mars,
                 ),
         )
         .delivery_token("a".to_owned())
@@ -3008,7 +3008,7 @@ async fn express_add_order() {
             "a".to_owned(),
             "a".to_owned(),
             crate::api::logistics::ExpressAddOrderAddSource::MiniProgram,
-            crate::api::logistics::ExpressAddOrderSender::new(
+            crate::api::types::PostalContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -3020,7 +3020,7 @@ async fn express_add_order() {
                 .company("a".to_owned())
                 .post_code("a".to_owned())
                 .country("a".to_owned()),
-            crate::api::logistics::ExpressAddOrderReceiver::new(
+            crate::api::types::PostalContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -3847,7 +3847,20 @@ async fn novel_update_chapter_seq() {
 #[cfg(feature = "ocr")]
 #[tokio::test]
 async fn ocr_bankcard() {
-    let request = crate::api::ocr::OcrBankcardRequest::new("a".to_owned())
+    let request = crate::api::ocr::OcrBankcardRequest::new(
+            crate::api::ocr::OcrBankcardImage::Url("a".to_owned()),
+        )
+        .mode(crate::api::ocr::OcrBankcardMode::Photo);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.ocr_bankcard(request).await }
+    };
+    check("ocrBankcard", 101000, call).await;
+    let request = crate::api::ocr::OcrBankcardRequest::new(
+            crate::api::ocr::OcrBankcardImage::File(
+                crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+            ),
+        )
         .mode(crate::api::ocr::OcrBankcardMode::Photo);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
@@ -3857,21 +3870,20 @@ async fn ocr_bankcard() {
 }
 #[cfg(feature = "ocr")]
 #[tokio::test]
-async fn ocr_bankcard_upload() {
-    let request = crate::api::ocr::OcrBankcardUploadRequest::new(
-            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
-        )
-        .mode(crate::api::ocr::OcrBankcardUploadMode::Photo);
+async fn ocr_business_license() {
+    let request = crate::api::ocr::OcrBusinessLicenseRequest::new(
+        crate::api::ocr::OcrBusinessLicenseImage::Url("a".to_owned()),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
-        async move { client.ocr_bankcard_upload(request).await }
+        async move { client.ocr_business_license(request).await }
     };
-    check("ocrBankcardUpload", 101000, call).await;
-}
-#[cfg(feature = "ocr")]
-#[tokio::test]
-async fn ocr_business_license() {
-    let request = crate::api::ocr::OcrBusinessLicenseRequest::new("a".to_owned());
+    check("ocrBusinessLicense", 101000, call).await;
+    let request = crate::api::ocr::OcrBusinessLicenseRequest::new(
+        crate::api::ocr::OcrBusinessLicenseImage::File(
+            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+        ),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.ocr_business_license(request).await }
@@ -3880,20 +3892,20 @@ async fn ocr_business_license() {
 }
 #[cfg(feature = "ocr")]
 #[tokio::test]
-async fn ocr_business_license_upload() {
-    let request = crate::api::ocr::OcrBusinessLicenseUploadRequest::new(
-        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+async fn ocr_driver_license() {
+    let request = crate::api::ocr::OcrDriverLicenseRequest::new(
+        crate::api::ocr::OcrDriverLicenseImage::Url("a".to_owned()),
     );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
-        async move { client.ocr_business_license_upload(request).await }
+        async move { client.ocr_driver_license(request).await }
     };
-    check("ocrBusinessLicenseUpload", 101000, call).await;
-}
-#[cfg(feature = "ocr")]
-#[tokio::test]
-async fn ocr_driver_license() {
-    let request = crate::api::ocr::OcrDriverLicenseRequest::new("a".to_owned());
+    check("ocrDriverLicense", 101000, call).await;
+    let request = crate::api::ocr::OcrDriverLicenseRequest::new(
+        crate::api::ocr::OcrDriverLicenseImage::File(
+            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+        ),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.ocr_driver_license(request).await }
@@ -3902,20 +3914,21 @@ async fn ocr_driver_license() {
 }
 #[cfg(feature = "ocr")]
 #[tokio::test]
-async fn ocr_driver_license_upload() {
-    let request = crate::api::ocr::OcrDriverLicenseUploadRequest::new(
-        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
+async fn ocr_id_card() {
+    let request = crate::api::ocr::OcrIdCardRequest::new(
+            crate::api::ocr::OcrIdCardImage::Url("a".to_owned()),
+        )
+        .mode(crate::api::ocr::OcrIdCardMode::Photo);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
-        async move { client.ocr_driver_license_upload(request).await }
+        async move { client.ocr_id_card(request).await }
     };
-    check("ocrDriverLicenseUpload", 101000, call).await;
-}
-#[cfg(feature = "ocr")]
-#[tokio::test]
-async fn ocr_id_card() {
-    let request = crate::api::ocr::OcrIdCardRequest::new("a".to_owned())
+    check("ocrIdCard", 101000, call).await;
+    let request = crate::api::ocr::OcrIdCardRequest::new(
+            crate::api::ocr::OcrIdCardImage::File(
+                crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+            ),
+        )
         .mode(crate::api::ocr::OcrIdCardMode::Photo);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
@@ -3925,21 +3938,20 @@ async fn ocr_id_card() {
 }
 #[cfg(feature = "ocr")]
 #[tokio::test]
-async fn ocr_id_card_upload() {
-    let request = crate::api::ocr::OcrIdCardUploadRequest::new(
-            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
-        )
-        .mode(crate::api::ocr::OcrIdCardUploadMode::Photo);
+async fn ocr_printed_text() {
+    let request = crate::api::ocr::OcrPrintedTextRequest::new(
+        crate::api::ocr::OcrPrintedTextImage::Url("a".to_owned()),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
-        async move { client.ocr_id_card_upload(request).await }
+        async move { client.ocr_printed_text(request).await }
     };
-    check("ocrIdCardUpload", 101000, call).await;
-}
-#[cfg(feature = "ocr")]
-#[tokio::test]
-async fn ocr_printed_text() {
-    let request = crate::api::ocr::OcrPrintedTextRequest::new("a".to_owned());
+    check("ocrPrintedText", 101000, call).await;
+    let request = crate::api::ocr::OcrPrintedTextRequest::new(
+        crate::api::ocr::OcrPrintedTextImage::File(
+            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+        ),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.ocr_printed_text(request).await }
@@ -3948,39 +3960,27 @@ async fn ocr_printed_text() {
 }
 #[cfg(feature = "ocr")]
 #[tokio::test]
-async fn ocr_printed_text_upload() {
-    let request = crate::api::ocr::OcrPrintedTextUploadRequest::new(
-        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let call = |client: crate::runtime::Client| {
-        let request = request.clone();
-        async move { client.ocr_printed_text_upload(request).await }
-    };
-    check("ocrPrintedTextUpload", 101000, call).await;
-}
-#[cfg(feature = "ocr")]
-#[tokio::test]
 async fn ocr_vehicle_license() {
-    let request = crate::api::ocr::OcrVehicleLicenseRequest::new("a".to_owned())
+    let request = crate::api::ocr::OcrVehicleLicenseRequest::new(
+            crate::api::ocr::OcrVehicleLicenseImage::Url("a".to_owned()),
+        )
         .mode(crate::api::ocr::OcrVehicleLicenseMode::Photo);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.ocr_vehicle_license(request).await }
     };
     check("ocrVehicleLicense", 101000, call).await;
-}
-#[cfg(feature = "ocr")]
-#[tokio::test]
-async fn ocr_vehicle_license_upload() {
-    let request = crate::api::ocr::OcrVehicleLicenseUploadRequest::new(
-            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+    let request = crate::api::ocr::OcrVehicleLicenseRequest::new(
+            crate::api::ocr::OcrVehicleLicenseImage::File(
+                crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+            ),
         )
-        .mode(crate::api::ocr::OcrVehicleLicenseUploadMode::Photo);
+        .mode(crate::api::ocr::OcrVehicleLicenseMode::Photo);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
-        async move { client.ocr_vehicle_license_upload(request).await }
+        async move { client.ocr_vehicle_license(request).await }
     };
-    check("ocrVehicleLicenseUpload", 101000, call).await;
+    check("ocrVehicleLicense", 101000, call).await;
 }
 #[cfg(feature = "openapi")]
 #[tokio::test]
@@ -5252,7 +5252,8 @@ async fn drama_single_file_upload() {
             crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
         )
         .cover_type(crate::api::short_drama::DramaSingleFileUploadCoverType::Jpg)
-        .source_context("a".to_owned());
+        .source_context("a".to_owned())
+        .cover_data(crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"));
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.drama_single_file_upload(request).await }
@@ -6445,7 +6446,7 @@ async fn xpay_upload_vp_file() {
 async fn wxl_add_return_id() {
     let request = crate::api::wechat_logistics::WxlAddReturnIdRequest::new(
             "a".to_owned(),
-            crate::api::wechat_logistics::WxlAddReturnIdBizAddr::new(
+            crate::api::types::PostalContact::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),

@@ -63,6 +63,10 @@ pub fn endpoints() -> Vec<&'static crate::runtime::EndpointMeta> {
 pub mod common {
     include!(concat!(env!("OUT_DIR"), "/api/common.rs"));
 }
+/// Types shared by endpoints of several categories, from `specs/types.yaml`.
+pub mod types {
+    include!(concat!(env!("OUT_DIR"), "/api/types.rs"));
+}
 /// Endpoints of the `access_token` category (cargo feature `access_token`): `getAccessToken`, `getStableAccessToken`.
 #[cfg(feature = "access_token")]
 pub mod access_token {
@@ -411,6 +415,7 @@ pub mod image {
 /// Endpoints of the `immediate_delivery` category (cargo feature `immediate_delivery`): `immediateDeliveryAbnormalConfirm`, `immediateDeliveryAddOrder`, `immediateDeliveryAddTip`, `immediateDeliveryBindAccount`, `immediateDeliveryCancelOrder`, `immediateDeliveryGetAllImmeDelivery`, `immediateDeliveryGetBindAccount`, `immediateDeliveryGetOrder`, `immediateDeliveryMockUpdateOrder`, `immediateDeliveryOpenDelivery`, `immediateDeliveryPreAddOrder`, `immediateDeliveryPreCancelOrder`, `immediateDeliveryReOrder`, `immediateDeliveryRealMockUpdateOrder`, `immediateDeliveryUpdateOrder`.
 #[cfg(feature = "immediate_delivery")]
 pub mod immediate_delivery {
+    include!(concat!(env!("OUT_DIR"), "/api/immediate_delivery/types.rs"));
     include!(
         concat!(env!("OUT_DIR"),
         "/api/immediate_delivery/immediate_delivery_abnormal_confirm.rs")
@@ -773,35 +778,23 @@ pub mod novel {
         &<NovelUpdateChapterSeqRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `ocr` category (cargo feature `ocr`): `ocrBankcard`, `ocrBankcardUpload`, `ocrBusinessLicense`, `ocrBusinessLicenseUpload`, `ocrDriverLicense`, `ocrDriverLicenseUpload`, `ocrIdCard`, `ocrIdCardUpload`, `ocrPrintedText`, `ocrPrintedTextUpload`, `ocrVehicleLicense`, `ocrVehicleLicenseUpload`.
+/// Endpoints of the `ocr` category (cargo feature `ocr`): `ocrBankcard`, `ocrBusinessLicense`, `ocrDriverLicense`, `ocrIdCard`, `ocrPrintedText`, `ocrVehicleLicense`.
 #[cfg(feature = "ocr")]
 pub mod ocr {
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_id_card.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_id_card_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_printed_text.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_printed_text_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_vehicle_license.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_vehicle_license_upload.rs"));
     /// The facts of every endpoint of this category, from the specs.
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
         &<OcrBankcardRequest as crate::runtime::Operation>::META,
-        &<OcrBankcardUploadRequest as crate::runtime::Operation>::META,
         &<OcrBusinessLicenseRequest as crate::runtime::Operation>::META,
-        &<OcrBusinessLicenseUploadRequest as crate::runtime::Operation>::META,
         &<OcrDriverLicenseRequest as crate::runtime::Operation>::META,
-        &<OcrDriverLicenseUploadRequest as crate::runtime::Operation>::META,
         &<OcrIdCardRequest as crate::runtime::Operation>::META,
-        &<OcrIdCardUploadRequest as crate::runtime::Operation>::META,
         &<OcrPrintedTextRequest as crate::runtime::Operation>::META,
-        &<OcrPrintedTextUploadRequest as crate::runtime::Operation>::META,
         &<OcrVehicleLicenseRequest as crate::runtime::Operation>::META,
-        &<OcrVehicleLicenseUploadRequest as crate::runtime::Operation>::META,
     ];
 }
 /// Endpoints of the `openapi` category (cargo feature `openapi`): `callbackCheck`, `clearApiQuota`, `clearQuota`, `clearQuotaByAppSecret`, `getApiDomainIp`, `getApiQuota`, `getCallbackIp`, `getRidInfo`.

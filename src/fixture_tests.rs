@@ -204,3 +204,19 @@ async fn an_enforced_rate_limit_holds_calls_back_without_sending_them() {
     fake.script("/sns/demo/notify", ScriptedResponse::new(200).body(r#"{"errcode":0,"errmsg":"ok"}"#));
     fake.client().notify(NotifyRequest::new()).await.expect("not enforced by default");
 }
+
+#[test]
+fn a_named_type_of_the_whole_api_is_one_type_in_requests_and_answers() {
+    use crate::fixture_api::types::{Label, LabelColor};
+    // The request setter of one category and the answer field of another
+    // take the very same Rust type.
+    let setter: fn(EveryJsonFeatureRequest, Label) -> EveryJsonFeatureRequest = EveryJsonFeatureRequest::label;
+    let _ = setter;
+    let label = Label::new("tag").color(LabelColor::Red);
+    let answer: UploadResponse =
+        serde_json::from_value(serde_json::json!({"media_id": "m", "label": {"text": "tag", "color": "red"}})).expect("decodes");
+    assert_eq!(answer.label, Some(label.clone()));
+    assert_eq!(serde_json::to_value(&label).expect("serializes"), serde_json::json!({"text": "tag", "color": "red"}));
+    // A named type's limits are checked like a request's own.
+    assert!(Label::new("a label far longer than sixteen").check_at("label").is_err());
+}

@@ -124,19 +124,21 @@ impl Transport {
         match &parts.body {
             RequestBody::Empty => {}
             RequestBody::Json(bytes) => request = request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
-            RequestBody::Multipart { file_part, upload, parts } => {
+            RequestBody::Multipart { files, parts } => {
                 let mut form = reqwest::multipart::Form::new();
                 for (name, value) in parts {
                     form = form.text(*name, value.clone());
                 }
-                let (body, len) = upload_body(&upload.source).await.map_err(Error::Prepare)?;
-                let file = reqwest::multipart::Part::stream_with_length(body, len)
-                    .file_name(upload.file_name.clone())
-                    .mime_str(upload.effective_content_type())
-                    .map_err(|_| {
-                        Error::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
-                    })?;
-                form = form.part(*file_part, file);
+                for (file_part, upload) in files {
+                    let (body, len) = upload_body(&upload.source).await.map_err(Error::Prepare)?;
+                    let file = reqwest::multipart::Part::stream_with_length(body, len)
+                        .file_name(upload.file_name.clone())
+                        .mime_str(upload.effective_content_type())
+                        .map_err(|_| {
+                            Error::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
+                        })?;
+                    form = form.part(*file_part, file);
+                }
                 request = request.multipart(form);
             }
         }

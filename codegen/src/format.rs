@@ -19,7 +19,8 @@ fn header(source: &str, regenerate: &str) -> String {
 
 /// Formats one file. An error here is a generator bug: the tokens did not parse.
 pub fn format_file(file: &FileJob<'_>) -> Result<GeneratedFile, String> {
-    let mut syntax: syn::File = syn::parse2(file.tokens()).map_err(|e| format!("generated code for {} does not parse: {e}", file.source))?;
+    let mut syntax: syn::File =
+        syn::parse2(file.tokens()).map_err(|e| format!("generated code for {} does not parse: {e}", file.source))?;
     let printed = take_row_macros(&mut syntax);
     let mut contents = header(&file.source, file.regenerate_hint());
     contents.push_str(&put_back(&prettyplease::unparse(&syntax), &printed));
@@ -111,7 +112,11 @@ fn marker(index: usize) -> proc_macro2::Ident {
 fn put_back(text: &str, printed: &[String]) -> String {
     let mut out = String::with_capacity(text.len() + printed.iter().map(String::len).sum::<usize>());
     for line in text.lines() {
-        let index = line.trim_start().strip_prefix("const __WXA_PRINTED_MACRO_").and_then(|rest| rest.split(':').next()).and_then(|n| n.parse::<usize>().ok());
+        let index = line
+            .trim_start()
+            .strip_prefix("const __WXA_PRINTED_MACRO_")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse::<usize>().ok());
         match index.and_then(|i| printed.get(i)) {
             Some(invocation) => out.push_str(invocation),
             None => {
@@ -195,7 +200,8 @@ fn push_piece(line: &mut String, piece: &str) {
         let before = line[..line.len() - 2].trim_end();
         before.is_empty() || before.ends_with(['=', '>', '(', ','])
     };
-    let glued = line.is_empty() || line.ends_with("::") || line.ends_with('(') || piece == "::" || matches!(piece, "," | ";") || unary_minus;
+    let glued =
+        line.is_empty() || line.ends_with("::") || line.ends_with('(') || piece == "::" || matches!(piece, "," | ";") || unary_minus;
     if !glued {
         line.push(' ');
     }

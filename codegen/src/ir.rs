@@ -1,6 +1,8 @@
 //! The checked model the emitter works from. Everything here is valid:
 //! names are Rust identifiers, codes are unique, types are resolved.
 
+use std::sync::Arc;
+
 /// The whole API: every endpoint and the shared error table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
@@ -8,6 +10,9 @@ pub struct Api {
     pub endpoints: Vec<Endpoint>,
     /// Codes any endpoint may return (`specs/errors.yaml`), sorted by code.
     pub common_errors: Vec<ErrorCode>,
+    /// The named types of the `types.yaml` files that endpoints use,
+    /// sorted by scope (the whole API first), then name.
+    pub named_types: Vec<Arc<NamedType>>,
 }
 
 impl Api {
@@ -71,6 +76,39 @@ pub struct Endpoint {
     pub errors: Vec<ErrorCode>,
     /// Documented call limit: calls per period.
     pub rate_limit: Option<RateLimit>,
+    /// A value the caller gives one of several ways.
+    pub choice: Option<Choice>,
+}
+
+/// A request value with alternatives, each travelling its own way: a
+/// Rust enum held by the request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// The request field.
+    pub rust_name: String,
+    /// The enum.
+    pub type_name: String,
+    pub doc: String,
+    pub alternatives: Vec<Alternative>,
+}
+
+/// One variant of a [`Choice`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alternative {
+    pub name: String,
+    pub doc: String,
+    pub carrier: Carrier,
+}
+
+/// How an alternative's value travels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Carrier {
+    /// As this query parameter (a scalar); the endpoint's body is sent as is.
+    Query(Box<Field>),
+    /// As the only file part of a multipart body, instead of the endpoint's body.
+    File(FilePart),
+    /// As these members of the endpoint's JSON body (a struct variant).
+    Json(Vec<Field>),
 }
 
 /// A documented call limit.
@@ -89,8 +127,8 @@ pub enum Body {
     None,
     /// A JSON object.
     Json(Vec<Field>),
-    /// A multipart form: the file part's name and doc, and text parts.
-    Multipart { file_part: String, file_doc: String, fields: Vec<Field> },
+    /// A multipart form: its file parts and its text parts.
+    Multipart { files: Vec<FilePart>, fields: Vec<Field> },
     /// Any JSON value the caller builds (a cloud function's event), with
     /// the doc of the `payload` field that holds it.
     AnyJson(String),
@@ -104,6 +142,16 @@ impl Body {
             Body::None | Body::AnyJson(_) => &[],
         }
     }
+}
+
+/// One file part of a multipart body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilePart {
+    /// The form part's name, also the request field's Rust name.
+    pub name: String,
+    pub doc: String,
+    /// Whether the caller must give it (an `Upload`, else an `Option`).
+    pub required: bool,
 }
 
 /// What a successful call returns.
@@ -235,6 +283,53 @@ pub enum Type {
     Json,
     /// An enum.
     Enum(EnumType),
+    /// A named type from a `types.yaml`.
+    Named(NamedRef),
+}
+
+impl Type {
+    /// Calls `f` on every named type this type refers to, nested ones
+    /// included but not looking inside the named types themselves.
+    pub fn each_ref(&self, f: &mut dyn FnMut(&NamedRef)) {
+        match self {
+            Type::Named(r) => f(r),
+            Type::Object(o) => o.fields.iter().for_each(|field| field.ty.each_ref(f)),
+            Type::Array(item) | Type::Map(item) => item.each_ref(f),
+            _ => {}
+        }
+    }
+
+    /// The type itself, or for a named type the object or enum it names.
+    pub fn resolved(&self) -> &Type {
+        match self {
+            Type::Named(NamedRef { target: Some(target), .. }) => &target.ty,
+            other => other,
+        }
+    }
+}
+
+/// A type defined once in a `types.yaml` and used by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedType {
+    /// The Rust name, `Sender`.
+    pub name: String,
+    /// `""` for a type of the whole API (`specs/types.yaml`, module
+    /// `api::types`), else the category whose module holds it.
+    pub scope: String,
+    pub doc: String,
+    /// An `Object` or an `Enum` named `name`.
+    pub ty: Type,
+}
+
+/// A use of a named type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedRef {
+    pub name: String,
+    /// As [`NamedType::scope`].
+    pub scope: String,
+    /// The definition, filled in once the whole set is valid (named types
+    /// hold no cycles, so this is a finite tree).
+    pub target: Option<Arc<NamedType>>,
 }
 
 /// A generated struct.

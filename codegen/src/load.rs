@@ -6,10 +6,14 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::spec::{EndpointSpec, GlobalErrorsSpec};
+use crate::spec::{EndpointSpec, GlobalErrorsSpec, TypesFileSpec};
 
 /// The name of the shared error table at the root of the spec folder.
 pub const GLOBAL_ERRORS_FILE: &str = "errors.yaml";
+
+/// The name of a file of named types: at the root for the whole API, in a
+/// category folder for that category.
+pub const TYPES_FILE: &str = "types.yaml";
 
 /// One spec file's text, before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,8 @@ pub(crate) struct FileInfo {
 pub(crate) struct SpecSet {
     pub endpoints: Vec<LoadedFile<EndpointSpec>>,
     pub global_errors: Option<LoadedFile<GlobalErrorsSpec>>,
+    /// `types.yaml` files; `file.category` is empty for the root one.
+    pub types: Vec<LoadedFile<TypesFileSpec>>,
     pub diagnostics: Diagnostics,
 }
 
@@ -131,6 +137,16 @@ pub(crate) fn parse(sources: &[SourceFile], errors_required: bool) -> SpecSet {
                     set.global_errors = Some(LoadedFile { file: info(""), spec });
                 }
             }
+            [name] if *name == TYPES_FILE => {
+                if let Some(spec) = parse_one::<TypesFileSpec>(source, &mut set.diagnostics) {
+                    set.types.push(LoadedFile { file: info(""), spec });
+                }
+            }
+            [category, name] if *name == TYPES_FILE => {
+                if let Some(spec) = parse_one::<TypesFileSpec>(source, &mut set.diagnostics) {
+                    set.types.push(LoadedFile { file: info(category), spec });
+                }
+            }
             [category, _] => {
                 if let Some(spec) = parse_one::<EndpointSpec>(source, &mut set.diagnostics) {
                     set.endpoints.push(LoadedFile { file: info(category), spec });
@@ -141,7 +157,9 @@ pub(crate) fn parse(sources: &[SourceFile], errors_required: bool) -> SpecSet {
                 line: 0,
                 column: 0,
                 key_path: String::new(),
-                message: format!("spec files live at `<category>/<name>.yaml`; only `{GLOBAL_ERRORS_FILE}` stands at the root"),
+                message: format!(
+                    "spec files live at `<category>/<name>.yaml`; only `{GLOBAL_ERRORS_FILE}` and `{TYPES_FILE}` stand at the root"
+                ),
             }),
         }
     }

@@ -6,14 +6,26 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
 /// Keys a mapping had that the format does not know.
 pub type UnknownKeys = BTreeMap<String, Value>;
 
+/// The keys a spec mapping may hold, derived from its struct so that the
+/// list diagnostics print can never drift from what the parser reads:
+/// serializing a default value writes every declared key (under its
+/// serde name) in declaration order, and the flattened `unknown` map,
+/// being empty, writes none.
+pub fn known_keys<T: Default + Serialize>() -> Vec<String> {
+    match serde_yaml::to_value(T::default()) {
+        Ok(Value::Mapping(mapping)) => mapping.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// One endpoint file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct EndpointSpec {
     pub name: Option<String>,
     pub summary: Option<String>,
@@ -32,12 +44,43 @@ pub struct EndpointSpec {
     #[serde(default)]
     pub errors: Vec<ErrorSpec>,
     pub rate_limit: Option<RateLimitSpec>,
+    /// A value that travels one of several ways (a query parameter or a
+    /// file part), chosen by the caller.
+    pub choice: Option<ChoiceSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A request value with alternatives: a Rust enum on the request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ChoiceSpec {
+    /// The request field's Rust name.
+    pub name: Option<String>,
+    pub type_name: Option<String>,
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub of: Vec<AlternativeSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// One alternative: a variant, and how its value travels (exactly one of
+/// `query`, `file` and `fields`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AlternativeSpec {
+    /// The variant name, UpperCamelCase.
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    pub query: Option<FieldSpec>,
+    pub file: Option<FileSpec>,
+    /// Members of the JSON body.
+    pub fields: Option<Vec<FieldSpec>>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
 
 /// A documented call limit: `{calls: 5000, per: minute}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct RateLimitSpec {
     pub calls: Option<u64>,
     pub per: Option<String>,
@@ -46,7 +89,7 @@ pub struct RateLimitSpec {
 }
 
 /// A field: query parameter, JSON member, multipart text part or array item.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FieldSpec {
     pub name: Option<String>,
     pub rust_name: Option<String>,
@@ -72,12 +115,40 @@ pub struct FieldSpec {
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
     pub chars: Option<String>,
+    /// A named type from a `types.yaml`, instead of `type`.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// A `types.yaml`: named types, for the whole API (`specs/types.yaml`) or
+/// one category (`specs/<category>/types.yaml`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TypesFileSpec {
+    #[serde(default)]
+    pub types: Vec<TypeDefSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// One named type: an object (`fields`) or an enum (`enum`), written with
+/// the field syntax.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TypeDefSpec {
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub fields: Option<Vec<FieldSpec>>,
+    #[serde(rename = "enum")]
+    pub enumeration: Option<Vec<EnumEntrySpec>>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
 
 /// One allowed value of an enumerated field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum EnumEntrySpec {
     /// `{value: 1, name: Public, doc: ...}`
@@ -87,7 +158,7 @@ pub enum EnumEntrySpec {
 }
 
 /// The long form of an enum entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct EnumEntryFull {
     pub value: Value,
     pub name: Option<String>,
@@ -97,28 +168,31 @@ pub struct EnumEntryFull {
 }
 
 /// A request body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct BodySpec {
     pub kind: Option<String>,
     #[serde(default)]
     pub fields: Vec<FieldSpec>,
-    pub file: Option<FileSpec>,
+    #[serde(default)]
+    pub files: Vec<FileSpec>,
     pub doc: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
 
-/// The file part of a multipart body.
-#[derive(Debug, Clone, Deserialize)]
+/// A file part of a multipart body.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FileSpec {
     pub name: Option<String>,
     pub doc: Option<String>,
+    /// Default `true`.
+    pub required: Option<bool>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
 
 /// What a successful call returns.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ResponseSpec {
     pub kind: Option<String>,
     #[serde(default)]
@@ -128,7 +202,7 @@ pub struct ResponseSpec {
 }
 
 /// One row of an error table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ErrorSpec {
     pub code: Option<i64>,
     pub name: Option<String>,
@@ -139,7 +213,7 @@ pub struct ErrorSpec {
 }
 
 /// `specs/errors.yaml`: codes any endpoint may return.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct GlobalErrorsSpec {
     #[serde(default)]
     pub errors: Vec<ErrorSpec>,

@@ -166,7 +166,15 @@ fn corpora() -> Vec<Files> {
     let errors = ("errors.yaml".to_owned(), read(&specs.join("errors.yaml")));
     let mut out = vec![fixture_files()];
     for spec in REAL_SPECS {
-        out.push(vec![errors.clone(), ((*spec).to_owned(), read(&specs.join(spec)))]);
+        let mut files = vec![errors.clone()];
+        // The named types of the spec's category, when it has some.
+        let category = spec.split('/').next().unwrap_or_default();
+        let types = specs.join(category).join("types.yaml");
+        if types.is_file() {
+            files.push((format!("{category}/types.yaml"), read(&types)));
+        }
+        files.push(((*spec).to_owned(), read(&specs.join(spec))));
+        out.push(files);
     }
     out
 }

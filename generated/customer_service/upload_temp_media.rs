@@ -92,7 +92,7 @@ impl crate::runtime::Operation for UploadTempMediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media\"]}},\"errors\":[40004],\"query\":{\"type!\":{\"enum\":[\"image\"]}},\"response\":{\"json\":{\"created_at\":\"int\",\"media_id!\":\"string\",\"type\":\"string\"}}}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media!\"]}},\"errors\":[40004],\"query\":{\"type!\":{\"enum\":[\"image\"]}},\"response\":{\"json\":{\"created_at\":\"int\",\"media_id!\":\"string\",\"type\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -100,9 +100,11 @@ impl crate::runtime::Operation for UploadTempMediaRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::runtime::Upload)> = vec![
+            ("media", self.media)
+        ];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "media",
-            upload: self.media,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = vec![

@@ -170,7 +170,7 @@ impl crate::runtime::Operation for AiCropUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{\"ratios\":\"string\"},\"files\":[\"img\"]}},\"errors\":[101000,101002],\"query\":{},\"response\":{\"json\":{\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"results\":{\"array\":{\"object\":{\"crop_bottom\":\"int\",\"crop_left\":\"int\",\"crop_right\":\"int\",\"crop_top\":\"int\"}}}}}}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{\"ratios\":\"string\"},\"files\":[\"img!\"]}},\"errors\":[101000,101002],\"query\":{},\"response\":{\"json\":{\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"results\":{\"array\":{\"object\":{\"crop_bottom\":\"int\",\"crop_left\":\"int\",\"crop_right\":\"int\",\"crop_top\":\"int\"}}}}}}",
     };
     #[inline]
     fn into_parts(
@@ -181,9 +181,9 @@ impl crate::runtime::Operation for AiCropUploadRequest {
         if let Some(value) = self.ratios {
             parts.push(("ratios", value));
         }
+        let files: Vec<(&'static str, crate::runtime::Upload)> = vec![("img", self.img)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "img",
-            upload: self.img,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();

@@ -14,196 +14,6 @@ impl ImgScanQrCodeRequest {
         Self { img_url: img_url.into() }
     }
 }
-/// The `ImgScanQrCodeResponseCodeResultsItemPosLeftTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPosRightTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPosRightBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPosLeftBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeResponseCodeResultsItemPos` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItemPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<ImgScanQrCodeResponseCodeResultsItemPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<ImgScanQrCodeResponseCodeResultsItemPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<ImgScanQrCodeResponseCodeResultsItemPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<ImgScanQrCodeResponseCodeResultsItemPosLeftBottom>,
-}
-impl ImgScanQrCodeResponseCodeResultsItemPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    crate::runtime::setters! {
-        left_top : ImgScanQrCodeResponseCodeResultsItemPosLeftTop;
-        right_top : ImgScanQrCodeResponseCodeResultsItemPosRightTop;
-        right_bottom : ImgScanQrCodeResponseCodeResultsItemPosRightBottom;
-        left_bottom : ImgScanQrCodeResponseCodeResultsItemPosLeftBottom;
-    }
-}
 /// The `ImgScanQrCodeResponseCodeResultsItem` object.
 #[derive(
     Debug,
@@ -232,7 +42,7 @@ pub struct ImgScanQrCodeResponseCodeResultsItem {
     pub data: Option<String>,
     /// Corners of the code; only QR codes and DataMatrix codes get one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<ImgScanQrCodeResponseCodeResultsItemPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl ImgScanQrCodeResponseCodeResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -246,7 +56,7 @@ impl ImgScanQrCodeResponseCodeResultsItem {
     crate::runtime::setters! {
         type_name : impl Into < String >;
         data : impl Into < String >;
-        pos : ImgScanQrCodeResponseCodeResultsItemPos;
+        pos : super::types::ImagePosition;
     }
 }
 /// The `ImgScanQrCodeResponseImgSize` object.

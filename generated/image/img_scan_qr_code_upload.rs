@@ -14,196 +14,6 @@ impl ImgScanQrCodeUploadRequest {
         Self { img }
     }
 }
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `ImgScanQrCodeUploadResponseCodeResultsItemPos` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeUploadResponseCodeResultsItemPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom>,
-}
-impl ImgScanQrCodeUploadResponseCodeResultsItemPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    crate::runtime::setters! {
-        left_top : ImgScanQrCodeUploadResponseCodeResultsItemPosLeftTop;
-        right_top : ImgScanQrCodeUploadResponseCodeResultsItemPosRightTop;
-        right_bottom : ImgScanQrCodeUploadResponseCodeResultsItemPosRightBottom;
-        left_bottom : ImgScanQrCodeUploadResponseCodeResultsItemPosLeftBottom;
-    }
-}
 /// The `ImgScanQrCodeUploadResponseCodeResultsItem` object.
 #[derive(
     Debug,
@@ -232,7 +42,7 @@ pub struct ImgScanQrCodeUploadResponseCodeResultsItem {
     pub data: Option<String>,
     /// Corners of the code; only QR codes and DataMatrix codes get one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<ImgScanQrCodeUploadResponseCodeResultsItemPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl ImgScanQrCodeUploadResponseCodeResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -246,7 +56,7 @@ impl ImgScanQrCodeUploadResponseCodeResultsItem {
     crate::runtime::setters! {
         type_name : impl Into < String >;
         data : impl Into < String >;
-        pos : ImgScanQrCodeUploadResponseCodeResultsItemPos;
+        pos : super::types::ImagePosition;
     }
 }
 /// The `ImgScanQrCodeUploadResponseImgSize` object.
@@ -342,7 +152,7 @@ impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img\"]}},\"errors\":[101000,101002],\"query\":{},\"response\":{\"json\":{\"code_results\":{\"array\":{\"object\":{\"data\":\"string\",\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}},\"type_name\":\"string\"}}},\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}}}}}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img!\"]}},\"errors\":[101000,101002],\"query\":{},\"response\":{\"json\":{\"code_results\":{\"array\":{\"object\":{\"data\":\"string\",\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}},\"type_name\":\"string\"}}},\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}}}}}",
     };
     #[inline]
     fn into_parts(
@@ -350,9 +160,9 @@ impl crate::runtime::Operation for ImgScanQrCodeUploadRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::runtime::Upload)> = vec![("img", self.img)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "img",
-            upload: self.img,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();

@@ -55,7 +55,7 @@ impl crate::runtime::Operation for SuperResolutionUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img\"]}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"media_id!\":\"string\"}}}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"img!\"]}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"media_id!\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -63,9 +63,9 @@ impl crate::runtime::Operation for SuperResolutionUploadRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::runtime::Upload)> = vec![("img", self.img)];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "img",
-            upload: self.img,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();

@@ -10,228 +10,6 @@ crate::runtime::int_enum! {
         AppOrH5 = 2;
     }
 }
-/// The `ExpressAddOrderSender` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressAddOrderSender {
-    /// Full name of the person.
-    pub name: String,
-    /// Landline number; give it or mobile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tel: Option<String>,
-    /// Mobile number; give it or tel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<String>,
-    /// Company name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_code: Option<String>,
-    /// Country.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Province, such as 广东省.
-    pub province: String,
-    /// City or prefecture, such as 广州市.
-    pub city: String,
-    /// District or county, such as 海珠区.
-    pub area: String,
-    /// Street address below the district level.
-    pub address: String,
-}
-impl ExpressAddOrderSender {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        name: impl Into<String>,
-        province: impl Into<String>,
-        city: impl Into<String>,
-        area: impl Into<String>,
-        address: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            tel: None,
-            mobile: None,
-            company: None,
-            post_code: None,
-            country: None,
-            province: province.into(),
-            city: city.into(),
-            area: area.into(),
-            address: address.into(),
-        }
-    }
-    crate::runtime::setters! {
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        company : impl Into < String >;
-        post_code : impl Into < String >;
-        country : impl Into < String >;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        {
-            let value = &self.name;
-            crate::runtime::check::bytes(parent, "name", value, 64u64)?;
-        }
-        if let Some(value) = &self.tel {
-            crate::runtime::check::bytes(parent, "tel", value, 32u64)?;
-        }
-        if let Some(value) = &self.mobile {
-            crate::runtime::check::bytes(parent, "mobile", value, 32u64)?;
-        }
-        if let Some(value) = &self.company {
-            crate::runtime::check::bytes(parent, "company", value, 64u64)?;
-        }
-        if let Some(value) = &self.post_code {
-            crate::runtime::check::bytes(parent, "post_code", value, 10u64)?;
-        }
-        if let Some(value) = &self.country {
-            crate::runtime::check::bytes(parent, "country", value, 64u64)?;
-        }
-        {
-            let value = &self.province;
-            crate::runtime::check::bytes(parent, "province", value, 64u64)?;
-        }
-        {
-            let value = &self.city;
-            crate::runtime::check::bytes(parent, "city", value, 64u64)?;
-        }
-        {
-            let value = &self.area;
-            crate::runtime::check::bytes(parent, "area", value, 64u64)?;
-        }
-        {
-            let value = &self.address;
-            crate::runtime::check::bytes(parent, "address", value, 512u64)?;
-        }
-        Ok(())
-    }
-}
-/// The `ExpressAddOrderReceiver` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressAddOrderReceiver {
-    /// Full name of the person.
-    pub name: String,
-    /// Landline number; give it or mobile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tel: Option<String>,
-    /// Mobile number; give it or tel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<String>,
-    /// Company name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub post_code: Option<String>,
-    /// Country.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Province, such as 广东省.
-    pub province: String,
-    /// City or prefecture, such as 广州市.
-    pub city: String,
-    /// District or county, such as 海珠区.
-    pub area: String,
-    /// Street address below the district level.
-    pub address: String,
-}
-impl ExpressAddOrderReceiver {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        name: impl Into<String>,
-        province: impl Into<String>,
-        city: impl Into<String>,
-        area: impl Into<String>,
-        address: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            tel: None,
-            mobile: None,
-            company: None,
-            post_code: None,
-            country: None,
-            province: province.into(),
-            city: city.into(),
-            area: area.into(),
-            address: address.into(),
-        }
-    }
-    crate::runtime::setters! {
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        company : impl Into < String >;
-        post_code : impl Into < String >;
-        country : impl Into < String >;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        {
-            let value = &self.name;
-            crate::runtime::check::bytes(parent, "name", value, 64u64)?;
-        }
-        if let Some(value) = &self.tel {
-            crate::runtime::check::bytes(parent, "tel", value, 32u64)?;
-        }
-        if let Some(value) = &self.mobile {
-            crate::runtime::check::bytes(parent, "mobile", value, 32u64)?;
-        }
-        if let Some(value) = &self.company {
-            crate::runtime::check::bytes(parent, "company", value, 64u64)?;
-        }
-        if let Some(value) = &self.post_code {
-            crate::runtime::check::bytes(parent, "post_code", value, 10u64)?;
-        }
-        if let Some(value) = &self.country {
-            crate::runtime::check::bytes(parent, "country", value, 64u64)?;
-        }
-        {
-            let value = &self.province;
-            crate::runtime::check::bytes(parent, "province", value, 64u64)?;
-        }
-        {
-            let value = &self.city;
-            crate::runtime::check::bytes(parent, "city", value, 64u64)?;
-        }
-        {
-            let value = &self.area;
-            crate::runtime::check::bytes(parent, "area", value, 64u64)?;
-        }
-        {
-            let value = &self.address;
-            crate::runtime::check::bytes(parent, "address", value, 512u64)?;
-        }
-        Ok(())
-    }
-}
 /// The `ExpressAddOrderCargoDetailListItem` object.
 #[derive(
     Debug,
@@ -529,9 +307,9 @@ pub struct ExpressAddOrderRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wx_appid: Option<String>,
     /// Who sends the parcel.
-    pub sender: ExpressAddOrderSender,
+    pub sender: super::types::PostalContact,
     /// Who receives the parcel.
-    pub receiver: ExpressAddOrderReceiver,
+    pub receiver: super::types::PostalContact,
     /// Parcel details passed to the express company.
     pub cargo: ExpressAddOrderCargo,
     /// Goods shown in the logistics notice and on the waybill.
@@ -555,8 +333,8 @@ impl ExpressAddOrderRequest {
         delivery_id: impl Into<String>,
         biz_id: impl Into<String>,
         add_source: ExpressAddOrderAddSource,
-        sender: ExpressAddOrderSender,
-        receiver: ExpressAddOrderReceiver,
+        sender: super::types::PostalContact,
+        receiver: super::types::PostalContact,
         cargo: ExpressAddOrderCargo,
         shop: ExpressAddOrderShop,
         insured: ExpressAddOrderInsured,

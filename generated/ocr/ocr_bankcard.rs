@@ -10,22 +10,27 @@ crate::runtime::string_enum! {
         Scan = "scan";
     }
 }
+/// The image to read. Each variant is one way the request can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OcrBankcardImage {
+    /// The image's address. Sent as the query parameter `img_url`.
+    Url(String),
+    /// The image itself. Sent as the file part `img` of a multipart body.
+    File(crate::runtime::Upload),
+}
 /// Parameters of [`crate::Client::ocr_bankcard`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OcrBankcardRequest {
-    /// Address of the image to recognise; WeChat fetches it, so it must be publicly reachable.
-    pub img_url: String,
     /// How the picture was taken; photo (with background) or scan (without).
     pub mode: Option<OcrBankcardMode>,
+    /// The image to read.
+    pub image: OcrBankcardImage,
 }
 impl OcrBankcardRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img_url: impl Into<String>) -> Self {
-        Self {
-            img_url: img_url.into(),
-            mode: None,
-        }
+    pub fn new(image: OcrBankcardImage) -> Self {
+        Self { mode: None, image }
     }
     crate::runtime::setters! {
         mode : OcrBankcardMode;
@@ -86,7 +91,7 @@ impl crate::runtime::Operation for OcrBankcardRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":\"none\",\"errors\":[101000,101001,101003],\"query\":{\"img_url!\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"number\":\"string\"}}}",
+        shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101001,101003],\"query\":{\"img_url\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"number\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -94,10 +99,24 @@ impl crate::runtime::Operation for OcrBankcardRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = vec![("img_url", self.img_url)];
+        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
+        #[allow(unused_mut, clippy::redundant_locals)]
+        let mut query = query;
+        let body = match self.image {
+            OcrBankcardImage::Url(value) => {
+                query.push(("img_url", value));
+                body
+            }
+            OcrBankcardImage::File(upload) => {
+                crate::runtime::RequestBody::Multipart {
+                    files: vec![("img", upload)],
+                    parts: Vec::new(),
+                }
+            }
+        };
         Ok(crate::runtime::RequestParts {
             query,
             body,
@@ -111,7 +130,7 @@ impl crate::runtime::Operation for OcrBankcardRequest {
     }
 }
 impl crate::runtime::Client {
-    /// Read the card number from a photo of a bank card given by URL.
+    /// Read the card number from a photo of a bank card, given by URL or uploaded.
     ///
     /// `POST /cv/ocr/bankcard` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_bankcardocr.html)
     ///
@@ -120,13 +139,12 @@ impl crate::runtime::Client {
     /// Recognises the number printed on the front of a bank card. Meant to be
     /// paired with taking or choosing a photo in the mini program.
     ///
-    /// This spec models the URL form: WeChat downloads the image from
-    /// `img_url` itself, so it must be publicly reachable; encode it before
-    /// passing (the client percent-encodes query values). The same endpoint
-    /// also takes the image as a multipart upload in the form part `img`;
-    /// that form is the separate spec `ocrBankcardUpload`. Pass one or the other,
-    /// never both. The image must be smaller than 2 MB (a limit the client
-    /// cannot check for a remote URL).
+    /// The image is a choice (`image`): either its address, sent as the query
+    /// parameter `img_url` (WeChat downloads it, so it must be publicly
+    /// reachable; the client percent-encodes query values), or the file itself,
+    /// uploaded as the multipart form part `img`. Exactly one of them is sent.
+    /// The image must be smaller than 2 MB (a limit the client cannot check for
+    /// a remote URL).
     ///
     /// Quota: verified subscription accounts, service accounts, enterprise
     /// accounts and mini programs may call it 100 times a day for free (some
@@ -143,7 +161,7 @@ impl crate::runtime::Client {
     ///   query parameter with those two values and no documented default.
     /// - The older pages mark both `img_url` and `img` as required while saying
     ///   only one of them is needed; the current page marks `img_url` optional.
-    ///   Each of the two specs requires its own image source.
+    ///   The spec makes the image a choice, so exactly one of them is sent.
     /// - Response: every table names the field `number`, but every example
     ///   (current and older) shows the card number under `id`. The spec follows
     ///   the tables and decodes `number`; if WeChat really sends `id`, `number`

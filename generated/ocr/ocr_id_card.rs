@@ -10,22 +10,27 @@ crate::runtime::string_enum! {
         Scan = "scan";
     }
 }
+/// The image to read. Each variant is one way the request can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OcrIdCardImage {
+    /// The image's address. Sent as the query parameter `img_url`.
+    Url(String),
+    /// The image itself. Sent as the file part `img` of a multipart body.
+    File(crate::runtime::Upload),
+}
 /// Parameters of [`crate::Client::ocr_id_card`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OcrIdCardRequest {
-    /// Address of the image to recognise; WeChat fetches it, so it must be publicly reachable.
-    pub img_url: String,
     /// How the picture was taken; photo (with background) or scan (without).
     pub mode: Option<OcrIdCardMode>,
+    /// The image to read.
+    pub image: OcrIdCardImage,
 }
 impl OcrIdCardRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img_url: impl Into<String>) -> Self {
-        Self {
-            img_url: img_url.into(),
-            mode: None,
-        }
+    pub fn new(image: OcrIdCardImage) -> Self {
+        Self { mode: None, image }
     }
     crate::runtime::setters! {
         mode : OcrIdCardMode;
@@ -149,7 +154,7 @@ impl crate::runtime::Operation for OcrIdCardRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":\"none\",\"errors\":[101000,101001,101002,101003],\"query\":{\"img_url!\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"addr\":\"string\",\"gender\":\"string\",\"id\":\"string\",\"name\":\"string\",\"nationality\":\"string\",\"type\":{\"enum\":[\"Front\",\"Back\"]},\"valid_date\":\"string\"}}}",
+        shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101001,101002,101003],\"query\":{\"img_url\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"addr\":\"string\",\"gender\":\"string\",\"id\":\"string\",\"name\":\"string\",\"nationality\":\"string\",\"type\":{\"enum\":[\"Front\",\"Back\"]},\"valid_date\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -157,10 +162,24 @@ impl crate::runtime::Operation for OcrIdCardRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = vec![("img_url", self.img_url)];
+        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
+        #[allow(unused_mut, clippy::redundant_locals)]
+        let mut query = query;
+        let body = match self.image {
+            OcrIdCardImage::Url(value) => {
+                query.push(("img_url", value));
+                body
+            }
+            OcrIdCardImage::File(upload) => {
+                crate::runtime::RequestBody::Multipart {
+                    files: vec![("img", upload)],
+                    parts: Vec::new(),
+                }
+            }
+        };
         Ok(crate::runtime::RequestParts {
             query,
             body,
@@ -174,7 +193,7 @@ impl crate::runtime::Operation for OcrIdCardRequest {
     }
 }
 impl crate::runtime::Client {
-    /// Read the front or back of a Chinese resident ID card from an image given by URL.
+    /// Read the front or back of a Chinese resident ID card from an image, given by URL or uploaded.
     ///
     /// `POST /cv/ocr/idcard` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_idcardocr.html)
     ///
@@ -185,13 +204,12 @@ impl crate::runtime::Client {
     /// emblem side yields the validity period. `type` in the answer says which
     /// side was read.
     ///
-    /// This spec models the URL form: WeChat downloads the image from
-    /// `img_url` itself, so it must be publicly reachable; encode it before
-    /// passing (the client percent-encodes query values). The same endpoint
-    /// also takes the image as a multipart upload in the form part `img`;
-    /// that form is the separate spec `ocrIdCardUpload`. Pass one or the other,
-    /// never both. The image must be smaller than 2 MB (a limit the client
-    /// cannot check for a remote URL).
+    /// The image is a choice (`image`): either its address, sent as the query
+    /// parameter `img_url` (WeChat downloads it, so it must be publicly
+    /// reachable; the client percent-encodes query values), or the file itself,
+    /// uploaded as the multipart form part `img`. Exactly one of them is sent.
+    /// The image must be smaller than 2 MB (a limit the client cannot check for
+    /// a remote URL).
     ///
     /// Quota: verified subscription accounts, service accounts, enterprise
     /// accounts and mini programs may call it 100 times a day for free (some
@@ -208,7 +226,7 @@ impl crate::runtime::Client {
     ///   query parameter with those two values and no documented default.
     /// - The older pages mark both `img_url` and `img` as required while saying
     ///   only one of them is needed; the current page marks `img_url` optional.
-    ///   Each of the two specs requires its own image source.
+    ///   The spec makes the image a choice, so exactly one of them is sent.
     /// - The api-backend examples show errcode as the string "0"; the tables
     ///   type it as a number, which the client expects.
     /// - 101002: the current page explains it as an image over the size limit

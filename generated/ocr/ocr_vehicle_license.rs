@@ -10,215 +10,30 @@ crate::runtime::string_enum! {
         Scan = "scan";
     }
 }
+/// The image to read. Each variant is one way the request can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OcrVehicleLicenseImage {
+    /// The image's address. Sent as the query parameter `img_url`.
+    Url(String),
+    /// The image itself. Sent as the file part `img` of a multipart body.
+    File(crate::runtime::Upload),
+}
 /// Parameters of [`crate::Client::ocr_vehicle_license`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OcrVehicleLicenseRequest {
-    /// Address of the image to recognise; WeChat fetches it, so it must be publicly reachable.
-    pub img_url: String,
     /// How the picture was taken; photo (with background) or scan (without).
     pub mode: Option<OcrVehicleLicenseMode>,
+    /// The image to read.
+    pub image: OcrVehicleLicenseImage,
 }
 impl OcrVehicleLicenseRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(img_url: impl Into<String>) -> Self {
-        Self {
-            img_url: img_url.into(),
-            mode: None,
-        }
+    pub fn new(image: OcrVehicleLicenseImage) -> Self {
+        Self { mode: None, image }
     }
     crate::runtime::setters! {
         mode : OcrVehicleLicenseMode;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosLeftTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosRightTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosRightBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionFrontPos` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFrontPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<OcrVehicleLicenseResponseCardPositionFrontPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<OcrVehicleLicenseResponseCardPositionFrontPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<OcrVehicleLicenseResponseCardPositionFrontPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom>,
-}
-impl OcrVehicleLicenseResponseCardPositionFrontPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    crate::runtime::setters! {
-        left_top : OcrVehicleLicenseResponseCardPositionFrontPosLeftTop;
-        right_top : OcrVehicleLicenseResponseCardPositionFrontPosRightTop;
-        right_bottom : OcrVehicleLicenseResponseCardPositionFrontPosRightBottom;
-        left_bottom : OcrVehicleLicenseResponseCardPositionFrontPosLeftBottom;
     }
 }
 /// The `OcrVehicleLicenseResponseCardPositionFront` object.
@@ -235,7 +50,7 @@ impl OcrVehicleLicenseResponseCardPositionFrontPos {
 pub struct OcrVehicleLicenseResponseCardPositionFront {
     /// Corners of the front page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<OcrVehicleLicenseResponseCardPositionFrontPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl OcrVehicleLicenseResponseCardPositionFront {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -243,197 +58,7 @@ impl OcrVehicleLicenseResponseCardPositionFront {
         Self { pos: None }
     }
     crate::runtime::setters! {
-        pos : OcrVehicleLicenseResponseCardPositionFrontPos;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosLeftTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosLeftTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosLeftTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosRightTop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosRightTop {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosRightTop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosRightBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosRightBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosRightBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPosLeftBottom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPosLeftBottom {
-    /// X coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub x: Option<i32>,
-    /// Y coordinate in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub y: Option<i32>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPosLeftBottom {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { x: None, y: None }
-    }
-    crate::runtime::setters! {
-        x : i32;
-        y : i32;
-    }
-}
-/// The `OcrVehicleLicenseResponseCardPositionBackPos` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBackPos {
-    /// Top-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_top: Option<OcrVehicleLicenseResponseCardPositionBackPosLeftTop>,
-    /// Top-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_top: Option<OcrVehicleLicenseResponseCardPositionBackPosRightTop>,
-    /// Bottom-right corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub right_bottom: Option<OcrVehicleLicenseResponseCardPositionBackPosRightBottom>,
-    /// Bottom-left corner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub left_bottom: Option<OcrVehicleLicenseResponseCardPositionBackPosLeftBottom>,
-}
-impl OcrVehicleLicenseResponseCardPositionBackPos {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            left_top: None,
-            right_top: None,
-            right_bottom: None,
-            left_bottom: None,
-        }
-    }
-    crate::runtime::setters! {
-        left_top : OcrVehicleLicenseResponseCardPositionBackPosLeftTop;
-        right_top : OcrVehicleLicenseResponseCardPositionBackPosRightTop;
-        right_bottom : OcrVehicleLicenseResponseCardPositionBackPosRightBottom;
-        left_bottom : OcrVehicleLicenseResponseCardPositionBackPosLeftBottom;
+        pos : super::types::ImagePosition;
     }
 }
 /// The `OcrVehicleLicenseResponseCardPositionBack` object.
@@ -450,7 +75,7 @@ impl OcrVehicleLicenseResponseCardPositionBackPos {
 pub struct OcrVehicleLicenseResponseCardPositionBack {
     /// Corners of the back page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<OcrVehicleLicenseResponseCardPositionBackPos>,
+    pub pos: Option<super::types::ImagePosition>,
 }
 impl OcrVehicleLicenseResponseCardPositionBack {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -458,7 +83,7 @@ impl OcrVehicleLicenseResponseCardPositionBack {
         Self { pos: None }
     }
     crate::runtime::setters! {
-        pos : OcrVehicleLicenseResponseCardPositionBackPos;
+        pos : super::types::ImagePosition;
     }
 }
 /// The `OcrVehicleLicenseResponseImgSize` object.
@@ -703,7 +328,7 @@ impl crate::runtime::Operation for OcrVehicleLicenseRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":\"none\",\"errors\":[101000,101003],\"query\":{\"img_url!\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"addr\":\"string\",\"card_position_back\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}}}},\"card_position_front\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}}}},\"engine_num\":\"string\",\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"issue_date\":\"string\",\"model\":\"string\",\"overall_size\":\"string\",\"owner\":\"string\",\"passengers_num\":\"string\",\"plate_num\":\"string\",\"plate_num_b\":\"string\",\"prepare_quality\":\"string\",\"record\":\"string\",\"register_date\":\"string\",\"total_quality\":\"string\",\"use_character\":\"string\",\"vehicle_type\":\"string\",\"vin\":\"string\"}}}",
+        shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101003],\"query\":{\"img_url\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"addr\":\"string\",\"card_position_back\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}}}},\"card_position_front\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}}}},\"engine_num\":\"string\",\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"issue_date\":\"string\",\"model\":\"string\",\"overall_size\":\"string\",\"owner\":\"string\",\"passengers_num\":\"string\",\"plate_num\":\"string\",\"plate_num_b\":\"string\",\"prepare_quality\":\"string\",\"record\":\"string\",\"register_date\":\"string\",\"total_quality\":\"string\",\"use_character\":\"string\",\"vehicle_type\":\"string\",\"vin\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -711,10 +336,24 @@ impl crate::runtime::Operation for OcrVehicleLicenseRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
-        let mut query: Vec<(&'static str, String)> = vec![("img_url", self.img_url)];
+        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
+        #[allow(unused_mut, clippy::redundant_locals)]
+        let mut query = query;
+        let body = match self.image {
+            OcrVehicleLicenseImage::Url(value) => {
+                query.push(("img_url", value));
+                body
+            }
+            OcrVehicleLicenseImage::File(upload) => {
+                crate::runtime::RequestBody::Multipart {
+                    files: vec![("img", upload)],
+                    parts: Vec::new(),
+                }
+            }
+        };
         Ok(crate::runtime::RequestParts {
             query,
             body,
@@ -728,7 +367,7 @@ impl crate::runtime::Operation for OcrVehicleLicenseRequest {
     }
 }
 impl crate::runtime::Client {
-    /// Read the fields of a Chinese vehicle licence from an image given by URL.
+    /// Read the fields of a Chinese vehicle licence from an image, given by URL or uploaded.
     ///
     /// `POST /cv/ocr/driving` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/img-ocr/ocr/api_drivingocr.html)
     ///
@@ -737,13 +376,12 @@ impl crate::runtime::Client {
     /// Recognises the printed fields of a motor vehicle licence (行驶证) and
     /// where its pages lie in the image.
     ///
-    /// This spec models the URL form: WeChat downloads the image from
-    /// `img_url` itself, so it must be publicly reachable; encode it before
-    /// passing (the client percent-encodes query values). The same endpoint
-    /// also takes the image as a multipart upload in the form part `img`;
-    /// that form is the separate spec `ocrVehicleLicenseUpload`. Pass one or the other,
-    /// never both. The image must be smaller than 2 MB (a limit the client
-    /// cannot check for a remote URL).
+    /// The image is a choice (`image`): either its address, sent as the query
+    /// parameter `img_url` (WeChat downloads it, so it must be publicly
+    /// reachable; the client percent-encodes query values), or the file itself,
+    /// uploaded as the multipart form part `img`. Exactly one of them is sent.
+    /// The image must be smaller than 2 MB (a limit the client cannot check for
+    /// a remote URL).
     ///
     /// Quota: verified subscription accounts, service accounts, enterprise
     /// accounts and mini programs may call it 100 times a day for free (some
@@ -760,7 +398,7 @@ impl crate::runtime::Client {
     ///   query parameter with those two values and no documented default.
     /// - The older pages mark both `img_url` and `img` as required while saying
     ///   only one of them is needed; the current page marks `img_url` optional.
-    ///   Each of the two specs requires its own image source.
+    ///   The spec makes the image a choice, so exactly one of them is sent.
     /// - Cloud name: the current page's call section says ocr.drivingLicense
     ///   while its own cloud example and the older pages use ocr.vehicleLicense;
     ///   the spec uses ocr.vehicleLicense.

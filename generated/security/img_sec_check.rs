@@ -36,7 +36,7 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(2000, 60)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media\"]}},\"errors\":[87014],\"query\":{},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media!\"]}},\"errors\":[87014],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]
     fn into_parts(
@@ -44,9 +44,11 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         _credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let parts: Vec<(&'static str, String)> = Vec::new();
+        let files: Vec<(&'static str, crate::runtime::Upload)> = vec![
+            ("media", self.media)
+        ];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "media",
-            upload: self.media,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();

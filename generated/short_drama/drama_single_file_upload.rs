@@ -71,6 +71,8 @@ pub struct DramaSingleFileUploadRequest {
     pub source_context: Option<String>,
     /// The video file bytes.
     pub media_data: crate::runtime::Upload,
+    /// The cover image bytes; send cover_type with it. Without it the first video frame is the cover.
+    pub cover_data: Option<crate::runtime::Upload>,
 }
 impl DramaSingleFileUploadRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
@@ -85,11 +87,13 @@ impl DramaSingleFileUploadRequest {
             cover_type: None,
             source_context: None,
             media_data,
+            cover_data: None,
         }
     }
     crate::runtime::setters! {
         cover_type : DramaSingleFileUploadCoverType;
         source_context : impl Into < String >;
+        cover_data : crate::runtime::Upload;
     }
 }
 /// What [`crate::Client::drama_single_file_upload`] returns.
@@ -163,7 +167,7 @@ impl crate::runtime::Operation for DramaSingleFileUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{\"cover_type\":{\"enum\":[\"JPG\",\"JPEG\",\"PNG\",\"BMP\",\"TIFF\",\"AI\",\"CDR\",\"EPS\",\"TIF\"]},\"media_name!\":\"string\",\"media_type!\":{\"enum\":[\"MP4\",\"TS\",\"MOV\",\"MXF\",\"MPG\",\"FLV\",\"WMV\",\"AVI\",\"M4V\",\"F4V\",\"MPEG\",\"3GP\",\"ASF\",\"MKV\"]},\"source_context\":\"string\"},\"files\":[\"media_data\"]}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"media_id!\":\"int\"}}}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{\"cover_type\":{\"enum\":[\"JPG\",\"JPEG\",\"PNG\",\"BMP\",\"TIFF\",\"AI\",\"CDR\",\"EPS\",\"TIF\"]},\"media_name!\":\"string\",\"media_type!\":{\"enum\":[\"MP4\",\"TS\",\"MOV\",\"MXF\",\"MPG\",\"FLV\",\"WMV\",\"AVI\",\"M4V\",\"F4V\",\"MPEG\",\"3GP\",\"ASF\",\"MKV\"]},\"source_context\":\"string\"},\"files\":[\"media_data!\",\"cover_data\"]}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"media_id!\":\"int\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -179,9 +183,14 @@ impl crate::runtime::Operation for DramaSingleFileUploadRequest {
         if let Some(value) = self.source_context {
             parts.push(("source_context", value));
         }
+        let mut files: Vec<(&'static str, crate::runtime::Upload)> = vec![
+            ("media_data", self.media_data)
+        ];
+        if let Some(upload) = self.cover_data {
+            files.push(("cover_data", upload));
+        }
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "media_data",
-            upload: self.media_data,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();
@@ -206,10 +215,10 @@ impl crate::runtime::Client {
     ///
     /// Use the multipart upload (applyUpload, uploadPart, commitUpload) for larger
     /// files; WeChat answers HTTP 502 when a file exceeds the size this call takes.
-    /// The request is multipart/form-data. The page lists a second, optional file
-    /// part, cover_data (the cover image bytes, typed "buffer"); the spec format
-    /// carries one file part, so only media_data is modelled. Without cover_type and
-    /// cover_data WeChat uses the first video frame as the cover. For m3u8 sources
+    /// The request is multipart/form-data with two file parts: media_data (the
+    /// video) and the optional cover_data (the cover image bytes, typed "buffer" on
+    /// the page). Send cover_type with cover_data; without them WeChat uses the
+    /// first video frame as the cover. For m3u8 sources
     /// use pullUpload. The returned media_id identifies the episode in later calls.
     ///
     /// Needs the mini drama (文娱-微短剧 or 文娱-互动微短剧) service category.

@@ -129,7 +129,7 @@ impl crate::runtime::Operation for DramaUploadPartRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"multipart\":{\"fields\":{\"part_number!\":\"int\",\"resource_type!\":{\"enum\":[1,2]},\"upload_id!\":\"string\"},\"files\":[\"data\"]}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"etag!\":\"string\"}}}",
+        shape: "{\"body\":{\"multipart\":{\"fields\":{\"part_number!\":\"int\",\"resource_type!\":{\"enum\":[1,2]},\"upload_id!\":\"string\"},\"files\":[\"data!\"]}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"etag!\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -141,9 +141,11 @@ impl crate::runtime::Operation for DramaUploadPartRequest {
             ("upload_id", self.upload_id), ("part_number", self.part_number.to_string()),
             ("resource_type", self.resource_type.to_string())
         ];
+        let files: Vec<(&'static str, crate::runtime::Upload)> = vec![
+            ("data", self.data)
+        ];
         let body = crate::runtime::RequestBody::Multipart {
-            file_part: "data",
-            upload: self.data,
+            files,
             parts,
         };
         let query: Vec<(&'static str, String)> = Vec::new();

@@ -121,9 +121,7 @@ pub fn int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(
 
 /// An optional integer, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
-pub fn option_int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
+pub fn option_int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(deserializer: D) -> Result<Option<T>, D::Error> {
     deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(IntVisitor(PhantomData)))))
 }
 

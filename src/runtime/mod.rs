@@ -35,21 +35,21 @@ use std::future::Future;
 pub use serde::{self, Deserialize, Serialize};
 pub use serde_json;
 
+pub use crate::client::Client;
 pub use crate::error::{ApiError, Error, ErrorBody, PrepareError, RetryKind};
+pub use crate::media::MediaStreamError;
 pub use crate::media::{Media, MediaStream, Upload};
-pub use crate::store::RateLimit;
 pub use crate::secret::{Secret, serialize_exposed, serialize_exposed_option, serialize_redacted, serialize_redacted_option};
+pub use crate::store::RateLimit;
+/// The fake WeChat server and the assertions of generated contract tests.
+#[cfg(feature = "testing")]
+pub use crate::testing;
 pub use crate::{
     __wxa_api_error as api_error, __wxa_common_error as common_error, __wxa_int_enum as int_enum, __wxa_setters as setters,
     __wxa_string_enum as string_enum,
 };
-pub use crate::client::Client;
-pub use crate::media::MediaStreamError;
-/// The fake WeChat server and the assertions of generated contract tests.
-#[cfg(feature = "testing")]
-pub use crate::testing;
-pub(crate) use decode::{Outcome, RawResponse, classify, is_textual};
 pub use decode::{DecodeFailure, SuccessBody, decode_json};
+pub(crate) use decode::{Outcome, RawResponse, classify, is_textual};
 pub use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
 
 /// A call in flight: `.await` it for the endpoint's answer `T` or an

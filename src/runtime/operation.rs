@@ -94,12 +94,10 @@ pub enum RequestBody {
     Empty,
     /// JSON bytes.
     Json(Bytes),
-    /// A multipart form: one file part and text parts.
+    /// A multipart form: its file parts and text parts.
     Multipart {
-        /// The file part's name.
-        file_part: &'static str,
-        /// The file.
-        upload: Upload,
+        /// The file parts: name and file.
+        files: Vec<(&'static str, Upload)>,
         /// Text parts.
         parts: Vec<(&'static str, String)>,
     },
@@ -149,7 +147,7 @@ impl RequestParts {
     /// Whether the request can be sent a second time: not when it uploads
     /// from a reader, which the first attempt used up.
     pub(crate) fn can_resend(&self) -> bool {
-        !matches!(&self.body, RequestBody::Multipart { upload, .. } if upload.is_one_shot())
+        !matches!(&self.body, RequestBody::Multipart { files, .. } if files.iter().any(|(_, upload)| upload.is_one_shot()))
     }
 }
 

@@ -28,6 +28,20 @@ pub struct EndpointContract {
     pub response: ResponseContract,
     /// The codes the endpoint documents.
     pub errors: Vec<i64>,
+    /// The ways of the endpoint's choice, when it has one: a request uses
+    /// exactly one of them.
+    pub choice: Vec<AlternativeContract>,
+}
+
+/// One way a choice travels.
+#[derive(Debug, Clone)]
+pub enum AlternativeContract {
+    /// As this query parameter.
+    Query(String),
+    /// As this file part of a multipart body.
+    File(String),
+    /// As members of the JSON body, of which this one is always present.
+    Member(String),
 }
 
 /// A request body's shape.
@@ -39,13 +53,22 @@ pub enum BodyContract {
     Json(Vec<FieldContract>),
     /// A multipart form with file parts and text parts.
     Multipart {
-        /// The file parts' names.
-        files: Vec<String>,
+        /// The file parts.
+        files: Vec<FileContract>,
         /// The text parts.
         fields: Vec<FieldContract>,
     },
     /// Any JSON value.
     AnyJson,
+}
+
+/// One file part of a multipart form.
+#[derive(Debug, Clone)]
+pub struct FileContract {
+    /// The form part's name.
+    pub name: String,
+    /// Whether every request must carry it.
+    pub required: bool,
 }
 
 /// A successful answer's shape.
@@ -123,10 +146,18 @@ impl EndpointContract {
         let response = match (&shape["response"], meta.response) {
             (Value::String(s), ResponseKind::Binary) if s == "binary" => ResponseContract::Binary,
             (Value::String(s), ResponseKind::Ack) if s == "ack" => ResponseContract::Ack,
-            (Value::Object(o), ResponseKind::Json) => ResponseContract::Json(o.get("json").and_then(fields).ok_or_else(|| problem("response"))?),
+            (Value::Object(o), ResponseKind::Json) => {
+                ResponseContract::Json(o.get("json").and_then(fields).ok_or_else(|| problem("response"))?)
+            }
             _ => return Err(problem("response")),
         };
         let errors = shape["errors"].as_array().map(|codes| codes.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+        let choice = match &shape["choice"] {
+            Value::Null => Vec::new(),
+            alternatives => {
+                alternatives.as_array().and_then(|list| list.iter().map(alternative).collect()).ok_or_else(|| problem("choice"))?
+            }
+        };
         Ok(EndpointContract {
             name: meta.name,
             method: match meta.method {
@@ -139,8 +170,21 @@ impl EndpointContract {
             body,
             response,
             errors,
+            choice,
         })
     }
+}
+
+/// `{"query": name}`, `{"file": name}` or `{"member": name}`.
+fn alternative(shape: &Value) -> Option<AlternativeContract> {
+    let (way, name) = shape.as_object()?.iter().next()?;
+    let name = name.as_str()?.to_owned();
+    Some(match way.as_str() {
+        "query" => AlternativeContract::Query(name),
+        "file" => AlternativeContract::File(name),
+        "member" => AlternativeContract::Member(name),
+        _ => return None,
+    })
 }
 
 fn body(shape: &Value) -> Option<BodyContract> {
@@ -150,12 +194,20 @@ fn body(shape: &Value) -> Option<BodyContract> {
         Value::Object(o) => match (o.get("json"), o.get("multipart")) {
             (Some(json), None) => fields(json).map(BodyContract::Json),
             (None, Some(Value::Object(form))) => {
-                let files = form.get("files")?.as_array()?.iter().map(|f| f.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()?;
+                // `"name!"` for a part every request carries.
+                let files = form.get("files")?.as_array()?.iter().map(|f| f.as_str().map(file_contract)).collect::<Option<Vec<_>>>()?;
                 Some(BodyContract::Multipart { files, fields: fields(form.get("fields")?)? })
             }
             _ => None,
         },
         _ => None,
+    }
+}
+
+fn file_contract(name: &str) -> FileContract {
+    match name.strip_suffix('!') {
+        Some(name) => FileContract { name: name.to_owned(), required: true },
+        None => FileContract { name: name.to_owned(), required: false },
     }
 }
 
@@ -368,6 +420,20 @@ pub(crate) fn request_problems(
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
     let mut problems = check_pairs(&contract.query, query, &["access_token"], "query parameter");
+    if !contract.choice.is_empty() {
+        let used = contract
+            .choice
+            .iter()
+            .filter(|alternative| match alternative {
+                AlternativeContract::Query(name) => query.iter().any(|(key, _)| key == name),
+                AlternativeContract::File(name) => parts.iter().any(|p| p.name == *name && p.file_name.is_some()),
+                AlternativeContract::Member(name) => json.and_then(|j| j.get(name)).is_some(),
+            })
+            .count();
+        if used != 1 {
+            problems.push(format!("the request must use exactly one of {:?}, not {used}", contract.choice));
+        }
+    }
     let is = |prefix: &str| content_type.is_some_and(|ct| ct.to_ascii_lowercase().starts_with(prefix));
     match &contract.body {
         BodyContract::None => {}
@@ -384,14 +450,14 @@ pub(crate) fn request_problems(
             if !is("multipart/form-data") {
                 problems.push("the body must be multipart/form-data".to_owned());
             }
-            for file in files {
-                if !parts.iter().any(|p| p.name == *file && p.file_name.is_some()) {
-                    problems.push(format!("the file part `{file}` is missing"));
+            for file in files.iter().filter(|f| f.required) {
+                if !parts.iter().any(|p| p.name == file.name && p.file_name.is_some()) {
+                    problems.push(format!("the file part `{}` is missing", file.name));
                 }
             }
             let text: Vec<(String, String)> = parts
                 .iter()
-                .filter(|p| !files.contains(&p.name))
+                .filter(|p| !files.iter().any(|f| f.name == p.name))
                 .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.bytes).into_owned()))
                 .collect();
             problems.extend(check_pairs(fields, &text, &[], "form part"));
@@ -406,11 +472,7 @@ pub(crate) fn request_problems(
 /// # Panics
 ///
 /// When either did not hold.
-pub fn assert_success<T: std::fmt::Debug, E: std::fmt::Debug>(
-    fake: &super::FakeWeChat,
-    name: &str,
-    result: &Result<T, crate::Error<E>>,
-) {
+pub fn assert_success<T: std::fmt::Debug, E: std::fmt::Debug>(fake: &super::FakeWeChat, name: &str, result: &Result<T, crate::Error<E>>) {
     let violations = fake.contract_violations();
     assert!(violations.is_empty(), "{name}: the request does not fit its spec: {violations:?}");
     assert!(result.is_ok(), "{name}: the spec's own answer did not decode: {result:?}");

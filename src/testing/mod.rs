@@ -41,8 +41,8 @@ mod redis_server;
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 
-pub use contract::{assert_documented_error, assert_success, contract_test};
 use contract::EndpointContract;
+pub use contract::{assert_documented_error, assert_success, contract_test};
 
 use crate::runtime::EndpointMeta;
 
@@ -317,7 +317,13 @@ impl FakeWeChat {
         FakeWeChat::start_inner(FAKE_APP_ID, FAKE_APP_SECRET, false, false, endpoints).await
     }
 
-    async fn start_inner(app_id: &str, app_secret: &str, cloud_run: bool, contract_only: bool, endpoints: Vec<&'static EndpointMeta>) -> FakeWeChat {
+    async fn start_inner(
+        app_id: &str,
+        app_secret: &str,
+        cloud_run: bool,
+        contract_only: bool,
+        endpoints: Vec<&'static EndpointMeta>,
+    ) -> FakeWeChat {
         let mut contracts: BTreeMap<&'static str, Vec<EndpointContract>> = BTreeMap::new();
         for meta in endpoints {
             // A shape the generator did not write is a bug in a test's setup.
@@ -587,11 +593,8 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
 
     // Check the request against its spec; pick, among the specs sharing the
     // path, the one it fits.
-    let candidates: Vec<&EndpointContract> = state
-        .contracts
-        .get(path.as_str())
-        .map(|list| list.iter().filter(|c| c.method == method.as_str()).collect())
-        .unwrap_or_default();
+    let candidates: Vec<&EndpointContract> =
+        state.contracts.get(path.as_str()).map(|list| list.iter().filter(|c| c.method == method.as_str()).collect()).unwrap_or_default();
     let mut matched = None;
     let mut first_problems = None;
     for candidate in &candidates {

@@ -12,7 +12,9 @@
 use std::fmt;
 
 use crate::error::{ApiError, ErrorBody, PrepareError, RetryKind};
-use crate::runtime::{Auth, Credentials, DecodeFailure, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind, SuccessBody};
+use crate::runtime::{
+    Auth, Credentials, DecodeFailure, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind, SuccessBody,
+};
 use crate::secret::Secret;
 
 /// What both token calls answer.

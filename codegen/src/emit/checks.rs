@@ -13,7 +13,7 @@ pub fn has_constraints(fields: &[Field]) -> bool {
 }
 
 fn type_has_constraints(ty: &Type) -> bool {
-    match ty {
+    match ty.resolved() {
         Type::Object(o) => has_constraints(&o.fields),
         Type::Array(item) => type_has_constraints(item),
         _ => false,
@@ -40,7 +40,7 @@ fn opt_f64(v: Option<f64>) -> TokenStream {
 /// Checks of one value (`value: &T`) named `name` below `parent`.
 fn value_checks(ty: &Type, c: &Constraints, name: &str, value: TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
-    match ty {
+    match ty.resolved() {
         Type::String | Type::Secret => {
             let text = if matches!(ty, Type::Secret) { quote!(#value.expose()) } else { quote!(#value) };
             if c.min_length.is_some() || c.max_length.is_some() {
@@ -51,7 +51,8 @@ fn value_checks(ty: &Type, c: &Constraints, name: &str, value: TokenStream) -> T
                 out.extend(quote! { crate::runtime::check::bytes(parent, #name, #text, #max)?; });
             }
             if let Some(chars) = &c.chars {
-                let ranges: String = crate::chars::parse(chars).unwrap_or_default().into_iter().flat_map(|(low, high)| [low, high]).collect();
+                let ranges: String =
+                    crate::chars::parse(chars).unwrap_or_default().into_iter().flat_map(|(low, high)| [low, high]).collect();
                 out.extend(quote! { crate::runtime::check::chars(parent, #name, #text, #ranges, #chars)?; });
             }
         }

@@ -46,8 +46,15 @@ pub fn registry(api: &Api, cx: &Context) -> TokenStream {
 /// Sample arrays up to this long list each item; longer ones repeat one.
 const SPELLED_OUT_ITEMS: u64 = 16;
 
+/// Where sample values find generated types: the endpoint's category
+/// module, and the root module (whose `types` holds the whole API's types).
+struct Module {
+    category: TokenStream,
+    root: TokenStream,
+}
+
 /// A valid sample value of `ty` meeting `constraints`, as an expression.
-fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream {
+fn sample_value(ty: &Type, c: &Constraints, module: &Module) -> TokenStream {
     match ty {
         Type::String | Type::Secret => {
             let text = sample_text(c);
@@ -70,6 +77,7 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
         Type::Enum(e) => {
             let name = ident(&e.name);
             let variant = ident(&e.variants[0].name);
+            let module = &module.category;
             quote!(#module::#name::#variant)
         }
         Type::Object(o) => sample_object(&o.name, &o.fields, module),
@@ -92,7 +100,20 @@ fn sample_value(ty: &Type, c: &Constraints, module: &TokenStream) -> TokenStream
             let value = sample_value(value, &Constraints::default(), module);
             quote!([("key".to_owned(), #value)].into_iter().collect())
         }
+        Type::Named(r) => sample_named(r, module),
     }
+}
+
+/// A sample of a named type, named where its scope puts it.
+fn sample_named(r: &NamedRef, module: &Module) -> TokenStream {
+    let Some(target) = &r.target else { return quote!(Default::default()) };
+    let scope = if r.scope.is_empty() {
+        let root = &module.root;
+        Module { category: quote!(#root::types), root: root.clone() }
+    } else {
+        Module { category: module.category.clone(), root: module.root.clone() }
+    };
+    sample_value(&target.ty, &Constraints::default(), &scope)
 }
 
 /// A string of allowed characters, as long as the limits want.
@@ -113,7 +134,7 @@ fn sample_text(c: &Constraints) -> String {
 }
 
 /// `Type::new(required…).optional(…)…` with every caller field set.
-fn sample_object(type_name: &str, fields: &[Field], module: &TokenStream) -> TokenStream {
+fn sample_object(type_name: &str, fields: &[Field], module: &Module) -> TokenStream {
     let name = ident(type_name);
     let caller: Vec<&Field> = fields.iter().filter(|f| f.source == FieldSource::Caller).collect();
     let args = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module));
@@ -122,24 +143,63 @@ fn sample_object(type_name: &str, fields: &[Field], module: &TokenStream) -> Tok
         let value = sample_value(&f.ty, &f.constraints, module);
         quote!(.#setter(#value))
     });
+    let module = &module.category;
     quote!(#module::#name::new(#(#args),*) #(#setters)*)
 }
 
-/// The sample request of an endpoint: every field set to a valid value.
-fn sample_request(endpoint: &Endpoint, module: &TokenStream) -> TokenStream {
+/// The sample of one alternative of the endpoint's choice.
+fn sample_alternative(choice: &Choice, alternative: usize, module: &Module) -> TokenStream {
+    let Some(chosen) = choice.alternatives.get(alternative) else { return quote!() };
+    let ty = ident(&choice.type_name);
+    let variant = ident(&chosen.name);
+    let value = match &chosen.carrier {
+        Carrier::Query(field) => sample_value(&field.ty, &field.constraints, module),
+        Carrier::File(_) => quote!(crate::runtime::Upload::new(b"sample".to_vec(), "sample.png")),
+        Carrier::Json(fields) => {
+            let members = fields.iter().map(|f| {
+                let rust = ident(&f.rust_name);
+                let value = sample_value(&f.ty, &f.constraints, module);
+                if f.required { quote!(#rust: #value) } else { quote!(#rust: Some(#value)) }
+            });
+            let category = &module.category;
+            return quote!(#category::#ty::#variant { #(#members),* });
+        }
+    };
+    let category = &module.category;
+    quote!(#category::#ty::#variant(#value))
+}
+
+/// The sample request, with the `alternative`th way of its choice.
+fn sample_request_with(endpoint: &Endpoint, module: &Module, alternative: usize) -> TokenStream {
     let request = format_ident!("{}Request", endpoint.type_prefix);
     let caller: Vec<&Field> = endpoint.query.iter().chain(endpoint.body.fields()).filter(|f| f.source == FieldSource::Caller).collect();
     let mut args: Vec<TokenStream> = caller.iter().filter(|f| f.required).map(|f| sample_value(&f.ty, &f.constraints, module)).collect();
     match &endpoint.body {
         Body::AnyJson(_) => args.push(quote!(crate::runtime::serde_json::json!({"sample": true}))),
-        Body::Multipart { .. } => args.push(quote!(crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"))),
+        Body::Multipart { files, .. } => {
+            args.extend(files.iter().filter(|f| f.required).map(|_| quote!(crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"))))
+        }
         _ => {}
     }
-    let setters = caller.iter().filter(|f| !f.required).map(|f| {
-        let setter = ident(&f.rust_name);
-        let value = sample_value(&f.ty, &f.constraints, module);
-        quote!(.#setter(#value))
-    });
+    if let Some(choice) = &endpoint.choice {
+        args.push(sample_alternative(choice, alternative, module));
+    }
+    let mut setters: Vec<TokenStream> = caller
+        .iter()
+        .filter(|f| !f.required)
+        .map(|f| {
+            let setter = ident(&f.rust_name);
+            let value = sample_value(&f.ty, &f.constraints, module);
+            quote!(.#setter(#value))
+        })
+        .collect();
+    if let Body::Multipart { files, .. } = &endpoint.body {
+        setters.extend(files.iter().filter(|f| !f.required).map(|f| {
+            let setter = ident(&f.name);
+            quote!(.#setter(crate::runtime::Upload::new(b"sample".to_vec(), "sample.png")))
+        }));
+    }
+    let module = &module.category;
     quote!(#module::#request::new(#(#args),*) #(#setters)*)
 }
 
@@ -162,24 +222,31 @@ pub fn contract_tests(api: &Api, cx: &Context) -> TokenStream {
     let client_trait = cx.client_trait().map(|name| quote!(#[allow(unused_imports)] use #root::#name as _;));
     let tests = api.endpoints.iter().map(|endpoint| {
         let module_ident = ident(&endpoint.category);
-        let module = quote!(#root::#module_ident);
+        let module = Module { category: quote!(#root::#module_ident), root: root.clone() };
         let test = ident(&endpoint.method_name);
         let method = ident(&endpoint.method_name);
         let name = &endpoint.name;
-        let request = sample_request(endpoint, &module);
         let code = error_to_inject(endpoint, &api.common_errors);
         let code_literal = super::int_literal(code);
         let gate = cx.category_gate(&endpoint.category);
-        quote! {
-            #gate
-            #[tokio::test]
-            async fn #test() {
+        // Every way of the endpoint's choice, when it has one.
+        let alternatives = endpoint.choice.as_ref().map_or(1, |c| c.alternatives.len().max(1));
+        let checks = (0..alternatives).map(|alternative| {
+            let request = sample_request_with(endpoint, &module, alternative);
+            quote! {
                 let request = #request;
                 let call = |client: crate::runtime::Client| {
                     let request = request.clone();
                     async move { client.#method(request).await }
                 };
                 check(#name, #code_literal, call).await;
+            }
+        });
+        quote! {
+            #gate
+            #[tokio::test]
+            async fn #test() {
+                #(#checks)*
             }
         }
     });

@@ -126,7 +126,10 @@ pub fn endpoint(endpoint: &Endpoint, errors: &[ErrorCode]) -> Vec<String> {
     out.push(String::new());
     out.push("# Errors".to_owned());
     out.push(String::new());
-    out.push("Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:".to_owned());
+    out.push(
+        "Transport, timeout, decoding and token failures as [`Error`](crate::runtime::Error); WeChat's error codes as its `Api` variant:"
+            .to_owned(),
+    );
     out.push(String::new());
     out.push("| errcode | variant | meaning | retry |".to_owned());
     out.push("| --- | --- | --- | --- |".to_owned());

@@ -44,12 +44,7 @@ impl Context {
         } else {
             "super::common::CommonError".to_owned()
         };
-        Context {
-            common_errors,
-            client_trait: options.client_trait.clone(),
-            category_features: options.category_features,
-            module_path,
-        }
+        Context { common_errors, client_trait: options.client_trait.clone(), category_features: options.category_features, module_path }
     }
 
     /// A path held as text, as tokens.
@@ -105,12 +100,18 @@ enum Content<'a> {
     ContractTests(&'a Api),
     Common(&'a Api),
     Endpoint(&'a Endpoint),
+    /// The named types of one scope: `""` for the whole API, else a category.
+    NamedTypes(&'a Api, &'a str),
 }
 
 impl FileJob<'_> {
     /// How the file is made again, for its header.
     pub fn regenerate_hint(&self) -> &'static str {
-        if self.cx.client_trait.is_some() { "build the crate (its build.rs runs wxa-codegen)" } else { "run `cargo run -p wxa-codegen -- generate`" }
+        if self.cx.client_trait.is_some() {
+            "build the crate (its build.rs runs wxa-codegen)"
+        } else {
+            "run `cargo run -p wxa-codegen -- generate`"
+        }
     }
 
     /// The file's items.
@@ -121,6 +122,9 @@ impl FileJob<'_> {
             Content::ContractTests(api) => contract::contract_tests(api, cx),
             Content::Common(api) => errors::common_errors(&api.common_errors),
             Content::Endpoint(endpoint) => endpoint_file(endpoint, cx),
+            Content::NamedTypes(api, scope) => {
+                types::named_types(&api.named_types.iter().filter(|t| t.scope == scope).map(|t| &**t).collect::<Vec<_>>())
+            }
         };
         relocate::relocate(tokens, self.crate_path)
     }
@@ -137,10 +141,28 @@ pub fn files<'a>(api: &'a Api, options: &'a Options) -> Vec<FileJob<'a>> {
         files.push(job("common.rs".to_owned(), "specs/errors.yaml".to_owned(), Content::Common(api)));
     }
     files.push(job("contract_tests.rs".to_owned(), "specs/".to_owned(), Content::ContractTests(api)));
+    for scope in named_scopes(api) {
+        let (path, source) = match scope {
+            "" => ("types.rs".to_owned(), "specs/types.yaml".to_owned()),
+            category => (format!("{category}/types.rs"), format!("specs/{category}/types.yaml")),
+        };
+        files.push(job(path, source, Content::NamedTypes(api, scope)));
+    }
     for endpoint in &api.endpoints {
-        files.push(job(format!("{}/{}.rs", endpoint.category, endpoint.file_stem), format!("specs/{}", endpoint.source_file), Content::Endpoint(endpoint)));
+        files.push(job(
+            format!("{}/{}.rs", endpoint.category, endpoint.file_stem),
+            format!("specs/{}", endpoint.source_file),
+            Content::Endpoint(endpoint),
+        ));
     }
     files
+}
+
+/// The scopes that have named types, in order (`""` first).
+fn named_scopes(api: &Api) -> Vec<&str> {
+    let mut scopes: Vec<&str> = api.named_types.iter().map(|t| t.scope.as_str()).collect();
+    scopes.dedup();
+    scopes
 }
 
 /// An integer literal without a type suffix (`-1`, not `-1i64`).
@@ -172,6 +194,7 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
             }
         }
     });
+    let scopes = named_scopes(api);
     let categories = api.categories().into_iter().map(|(category, endpoints)| {
         let module = ident(category);
         let feature = if cx.category_features { format!(" (cargo feature `{category}`)") } else { String::new() };
@@ -180,6 +203,8 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
             endpoints.iter().map(|e| format!("`{}`", e.name)).collect::<Vec<_>>().join(", ")
         )]);
         let gate = cx.category_gate(category);
+        let types_file = format!("{prefix}/{category}/types.rs");
+        let types = scopes.contains(&category).then(|| quote! { include!(concat!(env!("OUT_DIR"), #types_file)); });
         let includes = endpoints.iter().map(|e| {
             let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
@@ -189,6 +214,7 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
             #doc
             #gate
             pub mod #module {
+                #types
                 #(#includes)*
                 #registry
             }
@@ -196,10 +222,21 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
     });
     let registry = contract::registry(api, cx);
     let client_trait = operation::client_trait(api, cx);
+    let shared_types = scopes.first().filter(|scope| scope.is_empty()).map(|_| {
+        let file = format!("{prefix}/types.rs");
+        let doc = docs::lines(&["Types shared by endpoints of several categories, from `specs/types.yaml`.".to_owned()]);
+        quote! {
+            #doc
+            pub mod types {
+                include!(concat!(env!("OUT_DIR"), #file));
+            }
+        }
+    });
     quote! {
         #registry
         #client_trait
         #common
+        #shared_types
         #(#categories)*
     }
 }

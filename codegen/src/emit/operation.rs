@@ -88,7 +88,9 @@ fn body_tokens(endpoint: &Endpoint) -> TokenStream {
                             Some(quote! { (#wire, crate::runtime::serde_json::Value::from(#v)) })
                         }
                         FieldSource::AppId => Some(quote! { (#wire, crate::runtime::serde_json::Value::from(credentials.app_id()?)) }),
-                        FieldSource::AppSecret => Some(quote! { (#wire, crate::runtime::serde_json::Value::from(credentials.app_secret()?.expose())) }),
+                        FieldSource::AppSecret => {
+                            Some(quote! { (#wire, crate::runtime::serde_json::Value::from(credentials.app_secret()?.expose())) })
+                        }
                     }
                 })
                 .collect();
@@ -98,18 +100,78 @@ fn body_tokens(endpoint: &Endpoint) -> TokenStream {
                 quote! { let body = crate::runtime::RequestBody::json_with(&self, [#(#extra),*])?; }
             }
         }
-        Body::Multipart { file_part, fields, .. } => {
-            let file = ident(file_part);
+        Body::Multipart { files, fields } => {
             let parts = text_pairs(fields, "parts");
+            let files = file_parts(files);
             quote! {
                 #parts
-                let body = crate::runtime::RequestBody::Multipart {
-                    file_part: #file_part,
-                    upload: self.#file,
-                    parts,
-                };
+                #files
+                let body = crate::runtime::RequestBody::Multipart { files, parts };
             }
         }
+    }
+}
+
+/// `let files: Vec<(&str, crate::runtime::Upload)> = …;`: the required file parts,
+/// and the optional ones the caller set.
+fn file_parts(files: &[FilePart]) -> TokenStream {
+    let required = files.iter().filter(|f| f.required).map(|f| {
+        let (wire, rust) = (&f.name, ident(&f.name));
+        quote! { (#wire, self.#rust) }
+    });
+    let optional: Vec<TokenStream> = files
+        .iter()
+        .filter(|f| !f.required)
+        .map(|f| {
+            let (wire, rust) = (&f.name, ident(&f.name));
+            quote! {
+                if let Some(upload) = self.#rust {
+                    files.push((#wire, upload));
+                }
+            }
+        })
+        .collect();
+    let binding = if optional.is_empty() { quote!(let files) } else { quote!(let mut files) };
+    quote! {
+        #binding: Vec<(&'static str, crate::runtime::Upload)> = vec![#(#required),*];
+        #(#optional)*
+    }
+}
+
+/// Statements that send the chosen alternative: a query parameter next to
+/// the body, or a multipart body of its one file part instead.
+fn choice_tokens(choice: &Choice) -> TokenStream {
+    let rust = ident(&choice.rust_name);
+    let ty = ident(&choice.type_name);
+    let arms = choice.alternatives.iter().map(|alternative| {
+        let variant = ident(&alternative.name);
+        match &alternative.carrier {
+            Carrier::Query(field) => {
+                let wire = &field.wire_name;
+                let text = query_text(&field.ty, quote!(value));
+                quote! {
+                    #ty::#variant(value) => {
+                        query.push((#wire, #text));
+                        body
+                    }
+                }
+            }
+            Carrier::File(file) => {
+                let part = &file.name;
+                quote! {
+                    #ty::#variant(upload) => crate::runtime::RequestBody::Multipart { files: vec![(#part, upload)], parts: Vec::new() },
+                }
+            }
+            // Serialized with the body: the field is flattened into it.
+            Carrier::Json(_) => quote!(),
+        }
+    });
+    quote! {
+        #[allow(unused_mut, clippy::redundant_locals)]
+        let mut query = query;
+        let body = match self.#rust {
+            #(#arms)*
+        };
     }
 }
 
@@ -160,6 +222,8 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
     let query = text_pairs(&endpoint.query, "query");
     let body = body_tokens(endpoint);
+    let choice =
+        endpoint.choice.as_ref().filter(|c| !c.alternatives.iter().any(|a| matches!(a.carrier, Carrier::Json(_)))).map(choice_tokens);
     let caller_fields: Vec<Field> = endpoint.query.iter().chain(endpoint.body.fields()).cloned().collect();
     let check = if super::checks::has_constraints(&caller_fields) {
         quote! { self.check_at("")?; }
@@ -188,6 +252,7 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
                 #check
                 #body
                 #query
+                #choice
                 Ok(crate::runtime::RequestParts { query, body })
             }
             #[inline]
@@ -228,7 +293,9 @@ fn client_methods(endpoint: &Endpoint, receiver: Receiver, gate: &TokenStream) -
     let module = ident(&endpoint.category);
     let (request, error, output) = match receiver {
         Receiver::Inherent => (quote!(#request), quote!(#error), output),
-        _ if matches!(endpoint.response, Response::Json(_)) => (quote!(#module::#request), quote!(#module::#error), quote!(#module::#output)),
+        _ if matches!(endpoint.response, Response::Json(_)) => {
+            (quote!(#module::#request), quote!(#module::#error), quote!(#module::#output))
+        }
         _ => (quote!(#module::#request), quote!(#module::#error), output),
     };
     let method = ident(&endpoint.method_name);
@@ -270,7 +337,9 @@ pub fn client_trait(api: &Api, cx: &Context) -> TokenStream {
     let Some(name) = cx.client_trait() else { return quote!() };
     let declarations = api.endpoints.iter().map(|e| client_methods(e, Receiver::TraitDeclaration, &cx.category_gate(&e.category)));
     let implementations = api.endpoints.iter().map(|e| client_methods(e, Receiver::TraitImpl, &cx.category_gate(&e.category)));
-    let doc = format!(" The endpoints of these specs as methods of [`Client`](crate::runtime::Client): bring `{name}` into scope and call them like wxa's own.");
+    let doc = format!(
+        " The endpoints of these specs as methods of [`Client`](crate::runtime::Client): bring `{name}` into scope and call them like wxa's own."
+    );
     quote! {
         #[doc = #doc]
         pub trait #name {

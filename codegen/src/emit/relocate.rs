@@ -107,9 +107,23 @@ mod tests {
         let moved = relocate(tokens, "::wxa").to_string();
         assert!(moved.contains(":: wxa :: runtime :: Operation"), "{moved}");
         assert!(moved.contains("\"::wxa::runtime::lenient::int\""), "{moved}");
-        let doc = relocate(quote!(#[doc = " See [`Media`](crate::runtime::Media)."] struct S;), "wxa").to_string();
+        let doc = relocate(
+            quote!(
+                #[doc = " See [`Media`](crate::runtime::Media)."]
+                struct S;
+            ),
+            "wxa",
+        )
+        .to_string();
         assert!(doc.contains("(wxa::runtime::Media)"), "{doc}");
-        let doc = relocate(quote!(#[doc = " Parameters of [`crate::Client::get_x`]."] struct S;), "wxa").to_string();
+        let doc = relocate(
+            quote!(
+                #[doc = " Parameters of [`crate::Client::get_x`]."]
+                struct S;
+            ),
+            "wxa",
+        )
+        .to_string();
         assert!(doc.contains("Parameters of `get_x`."), "{doc}");
         assert!(moved.contains("crate :: api :: Y"), "other crate paths stay: {moved}");
         assert!(!moved.contains("crate :: runtime"), "{moved}");
@@ -120,5 +134,4 @@ mod tests {
         let tokens = quote!(crate::runtime::Media);
         assert_eq!(relocate(tokens.clone(), "crate").to_string(), tokens.to_string());
     }
-
 }

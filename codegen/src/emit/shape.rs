@@ -10,9 +10,11 @@
 //!   a string, number or boolean as sent),
 //!   `{"credential": "app_id" | "app_secret"}`;
 //! - `query`: fields; `body`: `"none"`, `"any_json"`, `{"json": fields}` or
-//!   `{"multipart": {"files": [names], "fields": fields}}`; `response`:
-//!   `"binary"`, `"ack"` or `{"json": fields}`; `errors`: the codes the
-//!   endpoint documents.
+//!   `{"multipart": {"files": [names, "required!"], "fields": fields}}`;
+//!   `response`: `"binary"`, `"ack"` or `{"json": fields}`; `errors`: the
+//!   codes the endpoint documents; `choice` (when the request has one): its
+//!   ways, `{"query": name}`, `{"file": name}` or `{"member": name}`, of
+//!   which a request uses exactly one.
 
 use serde_json::{Map, Value, json};
 
@@ -40,6 +42,10 @@ fn type_shape(ty: &Type) -> Value {
         Type::Object(o) => json!({ "object": fields_shape(&o.fields) }),
         Type::Array(item) => json!({ "array": type_shape(item) }),
         Type::Map(value) => json!({ "map": type_shape(value) }),
+        Type::Named(r) => match &r.target {
+            Some(target) => type_shape(&target.ty),
+            None => json!("json"),
+        },
     }
 }
 
@@ -67,14 +73,46 @@ fn fixed_value(value: &FixedValue) -> Value {
     }
 }
 
+/// A choice's query parameters, each optional (present only when chosen).
+fn choice_query_fields(choice: Option<&Choice>) -> Vec<Field> {
+    let fields = choice.into_iter().flat_map(|c| &c.alternatives).filter_map(|a| match &a.carrier {
+        Carrier::Query(field) => Some(Field { required: false, ..(**field).clone() }),
+        Carrier::File(_) | Carrier::Json(_) => None,
+    });
+    fields.collect()
+}
+
+/// The members of a choice's JSON alternatives, each optional.
+fn choice_body_fields(choice: Option<&Choice>) -> Vec<Field> {
+    let members = choice.into_iter().flat_map(|c| &c.alternatives).flat_map(|a| match &a.carrier {
+        Carrier::Json(fields) => fields.as_slice(),
+        Carrier::Query(_) | Carrier::File(_) => &[],
+    });
+    members.map(|f| Field { required: false, ..f.clone() }).collect()
+}
+
+/// The ways a choice may travel, of which a request uses exactly one.
+fn choice_shape(choice: &Choice) -> Value {
+    let alternatives = choice.alternatives.iter().map(|a| match &a.carrier {
+        Carrier::Query(field) => json!({ "query": field.wire_name }),
+        Carrier::File(file) => json!({ "file": file.name }),
+        // Validation makes sure one member is required.
+        Carrier::Json(fields) => json!({ "member": fields.iter().find(|f| f.required).map_or("", |f| f.wire_name.as_str()) }),
+    });
+    Value::Array(alternatives.collect())
+}
+
 /// The endpoint's shape, as JSON text.
 pub fn endpoint_shape(endpoint: &Endpoint) -> String {
+    let choice = endpoint.choice.as_ref();
     let body = match &endpoint.body {
         Body::None => json!("none"),
         Body::AnyJson(_) => json!("any_json"),
-        Body::Json(fields) => json!({ "json": fields_shape(fields) }),
-        Body::Multipart { file_part, fields, .. } => {
-            json!({ "multipart": { "files": [file_part], "fields": fields_shape(fields) } })
+        Body::Json(fields) => json!({ "json": fields_shape(&[fields.clone(), choice_body_fields(choice)].concat()) }),
+        Body::Multipart { files, fields } => {
+            // `"name!"`: a part every request carries.
+            let files: Vec<String> = files.iter().map(|f| if f.required { format!("{}!", f.name) } else { f.name.clone() }).collect();
+            json!({ "multipart": { "files": files, "fields": fields_shape(fields) } })
         }
     };
     let response = match &endpoint.response {
@@ -83,5 +121,10 @@ pub fn endpoint_shape(endpoint: &Endpoint) -> String {
         Response::Ack => json!("ack"),
     };
     let errors: Vec<i64> = endpoint.errors.iter().map(|e| e.code).collect();
-    json!({ "query": fields_shape(&endpoint.query), "body": body, "response": response, "errors": errors }).to_string()
+    let query = fields_shape(&[endpoint.query.clone(), choice_query_fields(choice)].concat());
+    let mut shape = json!({ "query": query, "body": body, "response": response, "errors": errors });
+    if let Some(choice) = choice {
+        shape["choice"] = choice_shape(choice);
+    }
+    shape.to_string()
 }

@@ -11,6 +11,9 @@ use crate::ir::*;
 enum Direction {
     Request,
     Response,
+    /// A named type, which requests and responses may share: it reads
+    /// leniently like a response and checks its limits like a request.
+    Shared,
 }
 
 pub fn int_tokens(int: IntType) -> TokenStream {
@@ -47,6 +50,12 @@ pub fn value_type(ty: &Type) -> TokenStream {
             quote!(std::collections::BTreeMap<String, #value>)
         }
         Type::Json => quote!(crate::runtime::serde_json::Value),
+        Type::Named(r) => {
+            let name = ident(&r.name);
+            // Generated code sits in a category module or in `types`
+            // itself, so the whole API's types are always `super::types`.
+            if r.scope.is_empty() { quote!(super::types::#name) } else { quote!(#name) }
+        }
     }
 }
 
@@ -72,12 +81,10 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     let name = format_ident!("{}Request", endpoint.type_prefix);
     let mut fields: Vec<&Field> = endpoint.query.iter().filter(|f| f.source == FieldSource::Caller).collect();
     let query_names: Vec<&str> = fields.iter().map(|f| f.rust_name.as_str()).collect();
-    let (body_fields, file) = match &endpoint.body {
-        Body::None | Body::AnyJson(_) => (Vec::new(), None),
-        Body::Json(list) => (list.iter().filter(|f| f.source == FieldSource::Caller).collect(), None),
-        Body::Multipart { file_part, file_doc, fields } => {
-            (fields.iter().filter(|f| f.source == FieldSource::Caller).collect::<Vec<_>>(), Some((file_part, file_doc)))
-        }
+    let (body_fields, files): (Vec<&Field>, &[FilePart]) = match &endpoint.body {
+        Body::None | Body::AnyJson(_) => (Vec::new(), &[]),
+        Body::Json(list) => (list.iter().filter(|f| f.source == FieldSource::Caller).collect(), &[]),
+        Body::Multipart { files, fields } => (fields.iter().filter(|f| f.source == FieldSource::Caller).collect(), files),
     };
     fields.extend(body_fields);
     let json = matches!(endpoint.body, Body::Json(_));
@@ -114,16 +121,34 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
         required_args.push(quote!(payload: crate::runtime::serde_json::Value));
         inits.push(quote!(payload));
     }
-    if let Some((part, file_doc)) = file {
-        let rust = ident(part);
-        let doc = docs::lines(&[docs::spec_text(file_doc)]);
-        struct_fields.push(quote! { #doc pub #rust: crate::runtime::Upload, });
-        required_args.push(quote!(#rust: crate::runtime::Upload));
+    for file in files {
+        let rust = ident(&file.name);
+        let doc = docs::lines(&[docs::spec_text(&file.doc)]);
+        if file.required {
+            struct_fields.push(quote! { #doc pub #rust: crate::runtime::Upload, });
+            required_args.push(quote!(#rust: crate::runtime::Upload));
+            inits.push(quote!(#rust));
+        } else {
+            struct_fields.push(quote! { #doc pub #rust: Option<crate::runtime::Upload>, });
+            inits.push(quote!(#rust: None));
+            setters.push(quote!(#rust: crate::runtime::Upload;));
+        }
+    }
+    if let Some(choice) = &endpoint.choice {
+        let rust = ident(&choice.rust_name);
+        let ty = ident(&choice.type_name);
+        let doc = docs::lines(&[docs::spec_text(&choice.doc)]);
+        let flatten = json.then(|| quote!(#[serde(flatten)]));
+        struct_fields.push(quote! { #doc #flatten pub #rust: #ty, });
+        required_args.push(quote!(#rust: #ty));
         inits.push(quote!(#rust));
+        nested.extend(choice_enum(choice));
     }
     let all_optional = required_args.is_empty();
     let derive = match (json, all_optional) {
-        (true, true) => quote!(#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)] #[serde(crate = "crate::runtime::serde")]),
+        (true, true) => {
+            quote!(#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)] #[serde(crate = "crate::runtime::serde")])
+        }
         (true, false) => quote!(#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)] #[serde(crate = "crate::runtime::serde")]),
         (false, true) => quote!(#[derive(Debug, Clone, PartialEq, Default)]),
         (false, false) => quote!(#[derive(Debug, Clone, PartialEq)]),
@@ -177,9 +202,11 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
         _ => None,
     };
     serde.extend(secret.map(|path| quote!(serialize_with = #path)));
-    // Responses read scalars leniently: WeChat sends some numbers as strings
-    // and some strings as numbers.
-    let lenient = match (&field.ty, direction, field.required) {
+    // Responses (and types shared by both directions) read scalars
+    // leniently: WeChat sends some numbers as strings and some strings as
+    // numbers.
+    let direction_read = if direction == Direction::Shared { Direction::Response } else { direction };
+    let lenient = match (&field.ty, direction_read, field.required) {
         (Type::Int(_), Direction::Response, true) => Some("crate::runtime::lenient::int"),
         (Type::Int(_), Direction::Response, false) => Some("crate::runtime::lenient::option_int"),
         (Type::Float, Direction::Response, true) => Some("crate::runtime::lenient::float"),
@@ -190,7 +217,7 @@ fn field_parts(field: &Field, direction: Direction) -> (TokenStream, Option<Toke
     };
     serde.extend(lenient.map(|path| quote!(deserialize_with = #path)));
     if !field.required {
-        if direction == Direction::Response {
+        if direction != Direction::Request {
             serde.push(quote!(default));
         }
         serde.push(quote!(skip_serializing_if = "Option::is_none"));
@@ -244,7 +271,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
         setters.extend(setter);
     }
     let default = args.is_empty().then(|| quote!(Default,));
-    let check = if direction == Direction::Request { super::checks::check_method(fields) } else { quote!() };
+    let check = if direction != Direction::Response { super::checks::check_method(fields) } else { quote!() };
     let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
     let setters = setters_block(&setters);
@@ -267,6 +294,78 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
             #check
         }
     }
+}
+
+/// The enum of a request's `choice`: one variant per alternative, holding
+/// the value (an upload for a file part).
+fn choice_enum(choice: &Choice) -> TokenStream {
+    let name = ident(&choice.type_name);
+    let mut nested = TokenStream::new();
+    let json = choice.alternatives.iter().any(|a| matches!(a.carrier, Carrier::Json(_)));
+    let variants = choice.alternatives.iter().map(|alternative| {
+        let variant = ident(&alternative.name);
+        if let Carrier::Json(fields) = &alternative.carrier {
+            return json_variant(&variant, &alternative.doc, fields, &mut nested);
+        }
+        let (ty, way) = match &alternative.carrier {
+            Carrier::Query(field) => {
+                nested_types(&field.ty, Direction::Request, &mut nested);
+                (value_type(&field.ty), format!("Sent as the query parameter `{}`.", field.wire_name))
+            }
+            Carrier::File(file) => (quote!(crate::runtime::Upload), format!("Sent as the file part `{}` of a multipart body.", file.name)),
+            Carrier::Json(_) => (quote!(), String::new()),
+        };
+        let doc = docs::lines(&[format!("{} {way}", docs::spec_text(&alternative.doc))]);
+        quote! { #doc #variant(#ty), }
+    });
+    let variants: Vec<TokenStream> = variants.collect();
+    let doc = docs::lines(&[format!("{} Each variant is one way the request can carry it.", docs::spec_text(&choice.doc))]);
+    // JSON alternatives are struct variants whose members are flattened
+    // into the body: the variant decides which members are sent.
+    let derive = if json {
+        quote!(#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)] #[serde(crate = "crate::runtime::serde", untagged)])
+    } else {
+        quote!(#[derive(Debug, Clone, PartialEq)])
+    };
+    quote! {
+        #nested
+        #doc
+        #derive
+        pub enum #name {
+            #(#variants)*
+        }
+    }
+}
+
+/// `Variant { member: T, … }`, serialized as those members.
+fn json_variant(variant: &proc_macro2::Ident, doc: &str, fields: &[Field], nested: &mut TokenStream) -> TokenStream {
+    let members = fields.iter().map(|field| {
+        nested_types(&field.ty, Direction::Request, nested);
+        let (attrs, ..) = field_parts(field, Direction::Request);
+        let rust = ident(&field.rust_name);
+        let ty = stored_type(field);
+        let doc = field_doc(field);
+        quote! { #doc #attrs #rust: #ty, }
+    });
+    let wires: Vec<String> = fields.iter().map(|f| format!("`{}`", f.wire_name)).collect();
+    let doc = docs::lines(&[format!("{} Sent as the body members {}.", docs::spec_text(doc), wires.join(", "))]);
+    quote! { #doc #variant { #(#members)* }, }
+}
+
+/// The named types of one scope (a `types.yaml`), each with the structs
+/// and enums nested in it.
+pub fn named_types(types: &[&NamedType]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for named in types {
+        match &named.ty {
+            Type::Object(o) => {
+                let doc = docs::lines(&[docs::spec_text(&named.doc)]);
+                out.extend(object(&o.name, &o.fields, Direction::Shared, doc));
+            }
+            other => nested_types(other, Direction::Shared, &mut out),
+        }
+    }
+    out
 }
 
 /// Emits the structs and enums a field type needs, depth first.
