@@ -1,7 +1,7 @@
 //! What each endpoint's spec says its requests and answers look like, as
 //! data the fake server checks requests against and builds answers from.
 //! It is read from the `shape` of each endpoint's
-//! [`EndpointMeta`](crate::runtime::EndpointMeta), the one description the
+//! [`EndpointMeta`], the one description the
 //! generator writes, so the client's facts and the fake's checks cannot
 //! disagree.
 
