@@ -6414,12 +6414,20 @@ async fn set_wxa_trade_type() {
 async fn shipping_get_order() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::shipping::ShippingGetOrderRequest::new()
-        .transaction_id("a".to_owned())
-        .merchant_id("a".to_owned())
-        .sub_merchant_id("a".to_owned())
-        .merchant_trade_no("a".to_owned());
+    let request = crate::api::shipping::ShippingGetOrderRequest::new(crate::api::shipping::ShippingGetOrderPayment::TransactionId {
+        transaction_id: "a".to_owned(),
+    });
     let result = client.shipping_get_order(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "shippingGetOrder", &result);
+    let result = client
+        .shipping_get_order(
+            crate::api::shipping::ShippingGetOrderRequest::new(crate::api::shipping::ShippingGetOrderPayment::MerchantTradeNo {
+                merchant_id: "a".to_owned(),
+                merchant_trade_no: "a".to_owned(),
+                sub_merchant_id: Some("a".to_owned()),
+            }),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "shippingGetOrder", &result);
     fake.inject_error("shippingGetOrder", 10060001);
     let result = client.shipping_get_order(request).await;

@@ -345,8 +345,6 @@ impl crate::runtime::Operation for OcrIdCardRequest {
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
-        #[allow(unused_mut)]
-        let mut query = query;
         let body = match self.image {
             OcrIdCardImage::Url(value) => {
                 query.push(("img_url", value));

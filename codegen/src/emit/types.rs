@@ -339,7 +339,8 @@ fn json_variant(variant: &proc_macro2::Ident, doc: &str, fields: &[Field], neste
         quote! { #doc #attrs #rust: #ty, }
     });
     let wires: Vec<String> = fields.iter().map(|f| format!("`{}`", f.wire_name)).collect();
-    let doc = docs::lines(&[format!("{} Sent as the body members {}.", docs::spec_text(doc), wires.join(", "))]);
+    let noun = if wires.len() == 1 { "member" } else { "members" };
+    let doc = docs::lines(&[format!("{} Sent as the body {noun} {}.", docs::spec_text(doc), wires.join(", "))]);
     quote! { #doc #variant { #(#members)* }, }
 }
 
