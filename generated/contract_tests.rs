@@ -2473,8 +2473,20 @@ async fn ai_crop_upload() {
 async fn img_scan_qr_code() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::image::ImgScanQrCodeRequest::new("a".to_owned());
+    let request = crate::api::image::ImgScanQrCodeRequest::new(
+        crate::api::image::ImgScanQrCodeImage::Url("a".to_owned()),
+    );
     let result = client.img_scan_qr_code(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "imgScanQRCode", &result);
+    let result = client
+        .img_scan_qr_code(
+            crate::api::image::ImgScanQrCodeRequest::new(
+                crate::api::image::ImgScanQrCodeImage::File(
+                    crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                ),
+            ),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "imgScanQRCode", &result);
     fake.inject_error("imgScanQRCode", 101000);
     let result = client.img_scan_qr_code(request).await;
@@ -2486,53 +2498,29 @@ async fn img_scan_qr_code() {
     );
 }
 #[tokio::test]
-async fn img_scan_qr_code_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::image::ImgScanQrCodeUploadRequest::new(
-        crate::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let result = client.img_scan_qr_code_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "imgScanQRCodeUpload", &result);
-    fake.inject_error("imgScanQRCodeUpload", 101000);
-    let result = client.img_scan_qr_code_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "imgScanQRCodeUpload",
-        101000,
-        result,
-    );
-}
-#[tokio::test]
 async fn super_resolution() {
     let fake = crate::testing::FakeWeChat::start_contract().await;
     let client = fake.client();
-    let request = crate::api::image::SuperResolutionRequest::new("a".to_owned());
+    let request = crate::api::image::SuperResolutionRequest::new(
+        crate::api::image::SuperResolutionImage::Url("a".to_owned()),
+    );
     let result = client.super_resolution(request.clone()).await;
+    crate::testing::contract::assert_success(&fake, "superResolution", &result);
+    let result = client
+        .super_resolution(
+            crate::api::image::SuperResolutionRequest::new(
+                crate::api::image::SuperResolutionImage::File(
+                    crate::Upload::new(b"sample".to_vec(), "sample.png"),
+                ),
+            ),
+        )
+        .await;
     crate::testing::contract::assert_success(&fake, "superResolution", &result);
     fake.inject_error("superResolution", 40002);
     let result = client.super_resolution(request).await;
     crate::testing::contract::assert_documented_error(
         &fake,
         "superResolution",
-        40002,
-        result,
-    );
-}
-#[tokio::test]
-async fn super_resolution_upload() {
-    let fake = crate::testing::FakeWeChat::start_contract().await;
-    let client = fake.client();
-    let request = crate::api::image::SuperResolutionUploadRequest::new(
-        crate::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let result = client.super_resolution_upload(request.clone()).await;
-    crate::testing::contract::assert_success(&fake, "superResolutionUpload", &result);
-    fake.inject_error("superResolutionUpload", 40002);
-    let result = client.super_resolution_upload(request).await;
-    crate::testing::contract::assert_documented_error(
-        &fake,
-        "superResolutionUpload",
         40002,
         result,
     );

@@ -117,9 +117,7 @@ pub(crate) const CONTRACTS: &[&crate::testing::contract::EndpointContract] = &[
     &image::AI_CROP_CONTRACT,
     &image::AI_CROP_UPLOAD_CONTRACT,
     &image::IMG_SCAN_QR_CODE_CONTRACT,
-    &image::IMG_SCAN_QR_CODE_UPLOAD_CONTRACT,
     &image::SUPER_RESOLUTION_CONTRACT,
-    &image::SUPER_RESOLUTION_UPLOAD_CONTRACT,
     &immediate_delivery::IMMEDIATE_DELIVERY_ABNORMAL_CONFIRM_CONTRACT,
     &immediate_delivery::IMMEDIATE_DELIVERY_ADD_ORDER_CONTRACT,
     &immediate_delivery::IMMEDIATE_DELIVERY_ADD_TIP_CONTRACT,
@@ -637,14 +635,12 @@ pub mod hardware {
     );
     include!(concat!(env!("OUT_DIR"), "/api/hardware/hardware_send_device_message.rs"));
 }
-/// Endpoints of the `image` category: `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `imgScanQRCodeUpload`, `superResolution`, `superResolutionUpload`.
+/// Endpoints of the `image` category: `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `superResolution`.
 pub mod image {
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/super_resolution.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/image/super_resolution_upload.rs"));
 }
 /// Endpoints of the `immediate_delivery` category: `immediateDeliveryAbnormalConfirm`, `immediateDeliveryAddOrder`, `immediateDeliveryAddTip`, `immediateDeliveryBindAccount`, `immediateDeliveryCancelOrder`, `immediateDeliveryGetAllImmeDelivery`, `immediateDeliveryGetBindAccount`, `immediateDeliveryGetOrder`, `immediateDeliveryMockUpdateOrder`, `immediateDeliveryOpenDelivery`, `immediateDeliveryPreAddOrder`, `immediateDeliveryPreCancelOrder`, `immediateDeliveryReOrder`, `immediateDeliveryRealMockUpdateOrder`, `immediateDeliveryUpdateOrder`.
 pub mod immediate_delivery {

@@ -121,35 +121,15 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
         required_args.push(quote!(payload: serde_json::Value));
         inits.push(quote!(payload));
     }
-    for file in files {
-        let rust = ident(&file.name);
-        let doc = docs::lines(&[docs::spec_text(&file.doc)]);
-        if file.required {
-            struct_fields.push(quote! { #doc pub #rust: crate::Upload, });
-            required_args.push(quote!(#rust: crate::Upload));
-            inits.push(quote!(#rust));
-        } else {
-            struct_fields.push(quote! { #doc pub #rust: Option<crate::Upload>, });
-            inits.push(quote!(#rust: None));
-            setters.push(quote! {
-                #doc
-                pub fn #rust(mut self, #rust: crate::Upload) -> Self {
-                    self.#rust = Some(#rust);
-                    self
-                }
-            });
-        }
-    }
+    let mut members = Members::default();
+    file_members(files, &mut members);
     if let Some(choice) = &endpoint.choice {
-        let rust = ident(&choice.rust_name);
-        let ty = ident(&choice.type_name);
-        let doc = docs::lines(&[docs::spec_text(&choice.doc)]);
-        let flatten = json.then(|| quote!(#[serde(flatten)]));
-        struct_fields.push(quote! { #doc #flatten pub #rust: #ty, });
-        required_args.push(quote!(#rust: #ty));
-        inits.push(quote!(#rust));
-        nested.extend(choice_enum(choice));
+        nested.extend(choice_member(choice, json, &mut members));
     }
+    struct_fields.extend(members.decls);
+    required_args.extend(members.args);
+    inits.extend(members.inits);
+    setters.extend(members.setters);
     let all_optional = required_args.is_empty();
     let derive = match (json, all_optional) {
         (true, true) => quote!(#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]),
@@ -285,6 +265,53 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
             #check
         }
     }
+}
+
+/// Request members beyond the described fields: declarations, constructor
+/// arguments, initialisers and setters.
+#[derive(Default)]
+struct Members {
+    decls: Vec<TokenStream>,
+    args: Vec<TokenStream>,
+    inits: Vec<TokenStream>,
+    setters: Vec<TokenStream>,
+}
+
+/// The file parts of a multipart body: an `Upload` each, optional ones
+/// with a setter.
+fn file_members(files: &[FilePart], members: &mut Members) {
+    for file in files {
+        let rust = ident(&file.name);
+        let doc = docs::lines(&[docs::spec_text(&file.doc)]);
+        if file.required {
+            members.decls.push(quote! { #doc pub #rust: crate::Upload, });
+            members.args.push(quote!(#rust: crate::Upload));
+            members.inits.push(quote!(#rust));
+        } else {
+            members.decls.push(quote! { #doc pub #rust: Option<crate::Upload>, });
+            members.inits.push(quote!(#rust: None));
+            members.setters.push(quote! {
+                #doc
+                pub fn #rust(mut self, #rust: crate::Upload) -> Self {
+                    self.#rust = Some(#rust);
+                    self
+                }
+            });
+        }
+    }
+}
+
+/// The choice's request member (a constructor argument, flattened into a
+/// JSON body); returns its enum.
+fn choice_member(choice: &Choice, json: bool, members: &mut Members) -> TokenStream {
+    let rust = ident(&choice.rust_name);
+    let ty = ident(&choice.type_name);
+    let doc = docs::lines(&[docs::spec_text(&choice.doc)]);
+    let flatten = json.then(|| quote!(#[serde(flatten)]));
+    members.decls.push(quote! { #doc #flatten pub #rust: #ty, });
+    members.args.push(quote!(#rust: #ty));
+    members.inits.push(quote!(#rust));
+    choice_enum(choice)
 }
 
 /// The enum of a request's `choice`: one variant per alternative, holding
