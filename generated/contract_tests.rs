@@ -1739,7 +1739,19 @@ async fn ai_crop_upload() {
 #[cfg(feature = "image")]
 #[tokio::test]
 async fn img_scan_qr_code() {
-    let request = crate::api::image::ImgScanQrCodeRequest::new("a".to_owned());
+    let request = crate::api::image::ImgScanQrCodeRequest::new(
+        crate::api::image::ImgScanQrCodeImage::Url("a".to_owned()),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.img_scan_qr_code(request).await }
+    };
+    check("imgScanQRCode", 101000, call).await;
+    let request = crate::api::image::ImgScanQrCodeRequest::new(
+        crate::api::image::ImgScanQrCodeImage::File(
+            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+        ),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.img_scan_qr_code(request).await }
@@ -1748,37 +1760,25 @@ async fn img_scan_qr_code() {
 }
 #[cfg(feature = "image")]
 #[tokio::test]
-async fn img_scan_qr_code_upload() {
-    let request = crate::api::image::ImgScanQrCodeUploadRequest::new(
-        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
-    );
-    let call = |client: crate::runtime::Client| {
-        let request = request.clone();
-        async move { client.img_scan_qr_code_upload(request).await }
-    };
-    check("imgScanQRCodeUpload", 101000, call).await;
-}
-#[cfg(feature = "image")]
-#[tokio::test]
 async fn super_resolution() {
-    let request = crate::api::image::SuperResolutionRequest::new("a".to_owned());
+    let request = crate::api::image::SuperResolutionRequest::new(
+        crate::api::image::SuperResolutionImage::Url("a".to_owned()),
+    );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.super_resolution(request).await }
     };
     check("superResolution", 40002, call).await;
-}
-#[cfg(feature = "image")]
-#[tokio::test]
-async fn super_resolution_upload() {
-    let request = crate::api::image::SuperResolutionUploadRequest::new(
-        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+    let request = crate::api::image::SuperResolutionRequest::new(
+        crate::api::image::SuperResolutionImage::File(
+            crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+        ),
     );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
-        async move { client.super_resolution_upload(request).await }
+        async move { client.super_resolution(request).await }
     };
-    check("superResolutionUpload", 40002, call).await;
+    check("superResolution", 40002, call).await;
 }
 #[cfg(feature = "immediate_delivery")]
 #[tokio::test]
@@ -4565,11 +4565,19 @@ async fn set_wxa_trade_type() {
 #[cfg(feature = "shipping")]
 #[tokio::test]
 async fn shipping_get_order() {
-    let request = crate::api::shipping::ShippingGetOrderRequest::new()
-        .transaction_id("a".to_owned())
-        .merchant_id("a".to_owned())
-        .sub_merchant_id("a".to_owned())
-        .merchant_trade_no("a".to_owned());
+    let request = crate::api::shipping::ShippingGetOrderRequest::new(crate::api::shipping::ShippingGetOrderPayment::TransactionId {
+        transaction_id: "a".to_owned(),
+    });
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.shipping_get_order(request).await }
+    };
+    check("shippingGetOrder", 10060001, call).await;
+    let request = crate::api::shipping::ShippingGetOrderRequest::new(crate::api::shipping::ShippingGetOrderPayment::MerchantTradeNo {
+        merchant_id: "a".to_owned(),
+        merchant_trade_no: "a".to_owned(),
+        sub_merchant_id: Some("a".to_owned()),
+    });
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.shipping_get_order(request).await }

@@ -393,23 +393,19 @@ pub mod hardware {
         &<HardwareSendDeviceMessageRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `image` category (cargo feature `image`): `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `imgScanQRCodeUpload`, `superResolution`, `superResolutionUpload`.
+/// Endpoints of the `image` category (cargo feature `image`): `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `superResolution`.
 #[cfg(feature = "image")]
 pub mod image {
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/super_resolution.rs"));
-    include!(concat!(env!("OUT_DIR"), "/api/image/super_resolution_upload.rs"));
     /// The facts of every endpoint of this category, from the specs.
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
         &<AiCropRequest as crate::runtime::Operation>::META,
         &<AiCropUploadRequest as crate::runtime::Operation>::META,
         &<ImgScanQrCodeRequest as crate::runtime::Operation>::META,
-        &<ImgScanQrCodeUploadRequest as crate::runtime::Operation>::META,
         &<SuperResolutionRequest as crate::runtime::Operation>::META,
-        &<SuperResolutionUploadRequest as crate::runtime::Operation>::META,
     ];
 }
 /// Endpoints of the `immediate_delivery` category (cargo feature `immediate_delivery`): `immediateDeliveryAbnormalConfirm`, `immediateDeliveryAddOrder`, `immediateDeliveryAddTip`, `immediateDeliveryBindAccount`, `immediateDeliveryCancelOrder`, `immediateDeliveryGetAllImmeDelivery`, `immediateDeliveryGetBindAccount`, `immediateDeliveryGetOrder`, `immediateDeliveryMockUpdateOrder`, `immediateDeliveryOpenDelivery`, `immediateDeliveryPreAddOrder`, `immediateDeliveryPreCancelOrder`, `immediateDeliveryReOrder`, `immediateDeliveryRealMockUpdateOrder`, `immediateDeliveryUpdateOrder`.

@@ -34,6 +34,8 @@ fn a_broken_spec_set_reports_every_problem_at_once() {
         "errors.yaml",
         "broken/every_mistake.yaml",
         "broken/bad_choice.yaml",
+        "broken/choice_beside_body.yaml",
+        "broken/members_without_body.yaml",
         "broken/syntax_error.yaml",
         "broken/wrong_file_name.yaml",
         "dupes/get_thing.yaml",

@@ -9,6 +9,7 @@ use wxa::api::immediate_delivery::{
     DeliveryOrderInfo, DeliveryShop, ImmediateDeliveryAddOrderRequest, ImmediateDeliveryPreAddOrderRequest,
 };
 use wxa::api::ocr::{OcrIdCardImage, OcrIdCardRequest};
+use wxa::api::shipping::{ShippingGetOrderPayment, ShippingGetOrderRequest};
 use wxa::api::short_drama::{DramaSingleFileUploadCoverType, DramaSingleFileUploadMediaType, DramaSingleFileUploadRequest};
 use wxa::testing::FakeWeChat;
 
@@ -108,4 +109,22 @@ async fn a_choice_sends_its_query_parameter_or_its_file_part() {
     let img = sent[1].parts.iter().find(|p| p.name == "img").expect("the img part");
     assert_eq!(img.bytes.as_ref(), b"\xff\xd8\xffcard");
     assert_eq!(img.file_name.as_deref(), Some("card.jpg"));
+}
+
+#[tokio::test]
+async fn a_choice_of_json_members_sends_the_members_of_its_variant() {
+    let fake = FakeWeChat::start_contract().await;
+    let client = fake.client();
+    let by_transaction = ShippingGetOrderPayment::TransactionId { transaction_id: "4200000001".to_owned() };
+    client.shipping_get_order(ShippingGetOrderRequest::new(by_transaction)).await.expect("by transaction");
+    let by_merchant = ShippingGetOrderPayment::MerchantTradeNo {
+        merchant_id: "1230000109".to_owned(),
+        merchant_trade_no: "order-7".to_owned(),
+        sub_merchant_id: None,
+    };
+    client.shipping_get_order(ShippingGetOrderRequest::new(by_merchant)).await.expect("by merchant order");
+    assert!(fake.contract_violations().is_empty(), "{:?}", fake.contract_violations());
+    let sent = fake.requests("/wxa/sec/order/get_order");
+    assert_eq!(sent[0].json, Some(serde_json::json!({"transaction_id": "4200000001"})));
+    assert_eq!(sent[1].json, Some(serde_json::json!({"merchant_id": "1230000109", "merchant_trade_no": "order-7"})));
 }

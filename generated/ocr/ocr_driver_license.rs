@@ -176,7 +176,6 @@ impl crate::runtime::Operation for OcrDriverLicenseRequest {
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
         let query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut, clippy::redundant_locals)]
         let mut query = query;
         let body = match self.image {
             OcrDriverLicenseImage::Url(value) => {

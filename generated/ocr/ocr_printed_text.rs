@@ -159,7 +159,6 @@ impl crate::runtime::Operation for OcrPrintedTextRequest {
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::Empty;
         let query: Vec<(&'static str, String)> = Vec::new();
-        #[allow(unused_mut, clippy::redundant_locals)]
         let mut query = query;
         let body = match self.image {
             OcrPrintedTextImage::Url(value) => {

@@ -340,8 +340,6 @@ impl crate::runtime::Operation for OcrVehicleLicenseRequest {
         if let Some(value) = self.mode {
             query.push(("type", value.to_string()));
         }
-        #[allow(unused_mut, clippy::redundant_locals)]
-        let mut query = query;
         let body = match self.image {
             OcrVehicleLicenseImage::Url(value) => {
                 query.push(("img_url", value));

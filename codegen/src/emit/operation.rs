@@ -140,7 +140,7 @@ fn file_parts(files: &[FilePart]) -> TokenStream {
 
 /// Statements that send the chosen alternative: a query parameter next to
 /// the body, or a multipart body of its one file part instead.
-fn choice_tokens(choice: &Choice) -> TokenStream {
+fn choice_tokens(choice: &Choice, query: &[Field]) -> TokenStream {
     let rust = ident(&choice.rust_name);
     let ty = ident(&choice.type_name);
     let arms = choice.alternatives.iter().map(|alternative| {
@@ -166,9 +166,12 @@ fn choice_tokens(choice: &Choice) -> TokenStream {
             Carrier::Json(_) => quote!(),
         }
     });
+    // `text_pairs` binds `query` mutably only when it pushes optional ones.
+    let already_mut = query.iter().any(|f| f.source == FieldSource::Caller && !f.required);
+    let pushes = choice.alternatives.iter().any(|a| matches!(a.carrier, Carrier::Query(_)));
+    let rebind = (pushes && !already_mut).then(|| quote!(let mut query = query;));
     quote! {
-        #[allow(unused_mut, clippy::redundant_locals)]
-        let mut query = query;
+        #rebind
         let body = match self.#rust {
             #(#arms)*
         };
@@ -222,8 +225,11 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
     let query = text_pairs(&endpoint.query, "query");
     let body = body_tokens(endpoint);
-    let choice =
-        endpoint.choice.as_ref().filter(|c| !c.alternatives.iter().any(|a| matches!(a.carrier, Carrier::Json(_)))).map(choice_tokens);
+    let choice = endpoint
+        .choice
+        .as_ref()
+        .filter(|c| !c.alternatives.iter().any(|a| matches!(a.carrier, Carrier::Json(_))))
+        .map(|c| choice_tokens(c, &endpoint.query));
     let caller_fields: Vec<Field> = endpoint.query.iter().chain(endpoint.body.fields()).cloned().collect();
     let check = if super::checks::has_constraints(&caller_fields) {
         quote! { self.check_at("")?; }

@@ -121,29 +121,15 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
         required_args.push(quote!(payload: crate::runtime::serde_json::Value));
         inits.push(quote!(payload));
     }
-    for file in files {
-        let rust = ident(&file.name);
-        let doc = docs::lines(&[docs::spec_text(&file.doc)]);
-        if file.required {
-            struct_fields.push(quote! { #doc pub #rust: crate::runtime::Upload, });
-            required_args.push(quote!(#rust: crate::runtime::Upload));
-            inits.push(quote!(#rust));
-        } else {
-            struct_fields.push(quote! { #doc pub #rust: Option<crate::runtime::Upload>, });
-            inits.push(quote!(#rust: None));
-            setters.push(quote!(#rust: crate::runtime::Upload;));
-        }
-    }
+    let mut members = Members::default();
+    file_members(files, &mut members);
     if let Some(choice) = &endpoint.choice {
-        let rust = ident(&choice.rust_name);
-        let ty = ident(&choice.type_name);
-        let doc = docs::lines(&[docs::spec_text(&choice.doc)]);
-        let flatten = json.then(|| quote!(#[serde(flatten)]));
-        struct_fields.push(quote! { #doc #flatten pub #rust: #ty, });
-        required_args.push(quote!(#rust: #ty));
-        inits.push(quote!(#rust));
-        nested.extend(choice_enum(choice));
+        nested.extend(choice_member(choice, json, &mut members));
     }
+    struct_fields.extend(members.decls);
+    required_args.extend(members.args);
+    inits.extend(members.inits);
+    setters.extend(members.setters);
     let all_optional = required_args.is_empty();
     let derive = match (json, all_optional) {
         (true, true) => {
@@ -296,6 +282,47 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
     }
 }
 
+/// Request members beyond the described fields: declarations, constructor
+/// arguments, initialisers and setters.
+#[derive(Default)]
+struct Members {
+    decls: Vec<TokenStream>,
+    args: Vec<TokenStream>,
+    inits: Vec<TokenStream>,
+    setters: Vec<TokenStream>,
+}
+
+/// The file parts of a multipart body: an `Upload` each, optional ones
+/// with a setter.
+fn file_members(files: &[FilePart], members: &mut Members) {
+    for file in files {
+        let rust = ident(&file.name);
+        let doc = docs::lines(&[docs::spec_text(&file.doc)]);
+        if file.required {
+            members.decls.push(quote! { #doc pub #rust: crate::runtime::Upload, });
+            members.args.push(quote!(#rust: crate::runtime::Upload));
+            members.inits.push(quote!(#rust));
+        } else {
+            members.decls.push(quote! { #doc pub #rust: Option<crate::runtime::Upload>, });
+            members.inits.push(quote!(#rust: None));
+            members.setters.push(quote!(#rust: crate::runtime::Upload;));
+        }
+    }
+}
+
+/// The choice's request member (a constructor argument, flattened into a
+/// JSON body); returns its enum.
+fn choice_member(choice: &Choice, json: bool, members: &mut Members) -> TokenStream {
+    let rust = ident(&choice.rust_name);
+    let ty = ident(&choice.type_name);
+    let doc = docs::lines(&[docs::spec_text(&choice.doc)]);
+    let flatten = json.then(|| quote!(#[serde(flatten)]));
+    members.decls.push(quote! { #doc #flatten pub #rust: #ty, });
+    members.args.push(quote!(#rust: #ty));
+    members.inits.push(quote!(#rust));
+    choice_enum(choice)
+}
+
 /// The enum of a request's `choice`: one variant per alternative, holding
 /// the value (an upload for a file part).
 fn choice_enum(choice: &Choice) -> TokenStream {
@@ -348,7 +375,8 @@ fn json_variant(variant: &proc_macro2::Ident, doc: &str, fields: &[Field], neste
         quote! { #doc #attrs #rust: #ty, }
     });
     let wires: Vec<String> = fields.iter().map(|f| format!("`{}`", f.wire_name)).collect();
-    let doc = docs::lines(&[format!("{} Sent as the body members {}.", docs::spec_text(doc), wires.join(", "))]);
+    let noun = if wires.len() == 1 { "member" } else { "members" };
+    let doc = docs::lines(&[format!("{} Sent as the body {noun} {}.", docs::spec_text(doc), wires.join(", "))]);
     quote! { #doc #variant { #(#members)* }, }
 }
 
