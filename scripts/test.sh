@@ -50,6 +50,11 @@ cargo deny --offline --workspace check licenses bans sources
 step "clippy (warnings are errors, generated code included)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+step "one category alone, and none: no category leans on another"
+# Each category is a cargo feature; a user may build any one of them.
+cargo clippy -p wxa --lib --no-default-features --features customer_service -- -D warnings
+cargo clippy -p wxa --lib --no-default-features -- -D warnings
+
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 

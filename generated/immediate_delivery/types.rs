@@ -47,6 +47,10 @@ impl DeliveryCargoGoodsDetailGoodsItem {
         good_price : f64;
         good_unit : impl Into < String >;
     }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
     #[inline]
@@ -79,6 +83,10 @@ impl DeliveryCargoGoodsDetail {
     pub fn new(goods: Vec<DeliveryCargoGoodsDetailGoodsItem>) -> Self {
         Self { goods }
     }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
     #[inline]
@@ -228,6 +236,10 @@ impl DeliveryCargo {
         goods_detail : DeliveryCargoGoodsDetail;
         goods_pickup_info : impl Into < String >;
     }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
     #[inline]
@@ -372,6 +384,10 @@ impl DeliveryContact {
     crate::runtime::setters! {
         coordinate_type : DeliveryContactCoordinateType;
     }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
     #[inline]
@@ -594,6 +610,10 @@ impl DeliveryOrderInfo {
         expected_finish_time : i64;
         expected_pick_time : i64;
     }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
     #[inline]
@@ -676,6 +696,10 @@ impl DeliveryShop {
         goods_count : u32;
         wxa_appid : impl Into < String >;
     }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
     #[inline]
