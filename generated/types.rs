@@ -34,8 +34,8 @@ impl ImagePoint {
         Self { x: None, y: None }
     }
     crate::runtime::setters! {
-        x : i32;
-        y : i32;
+        x: i32;
+        y: i32;
     }
 }
 /// The four corners of something found in an image (a code, a card, a line of text).
@@ -74,10 +74,10 @@ impl ImagePosition {
         }
     }
     crate::runtime::setters! {
-        left_top : super::types::ImagePoint;
-        right_top : super::types::ImagePoint;
-        right_bottom : super::types::ImagePoint;
-        left_bottom : super::types::ImagePoint;
+        left_top: super::types::ImagePoint;
+        right_top: super::types::ImagePoint;
+        right_bottom: super::types::ImagePoint;
+        left_bottom: super::types::ImagePoint;
     }
 }
 /// A person or company at a postal address, with phone numbers.
@@ -165,11 +165,11 @@ impl PostalContact {
         }
     }
     crate::runtime::setters! {
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        company : impl Into < String >;
-        post_code : impl Into < String >;
-        country : impl Into < String >;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        company: impl Into<String>;
+        post_code: impl Into<String>;
+        country: impl Into<String>;
     }
     #[allow(
         dead_code,

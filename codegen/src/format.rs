@@ -194,14 +194,24 @@ fn print_rows(tokens: proc_macro2::TokenStream, depth: usize, out: &mut String) 
 }
 
 /// Appends a token's text with the spacing Rust is written with: none
-/// around `::`, none before `,` and `;`, none after a unary minus.
+/// around `::`, none before `,`, `;` and `:`, none inside `<…>`, none
+/// after a unary minus.
 fn push_piece(line: &mut String, piece: &str) {
     let unary_minus = line.ends_with(" -") && {
         let before = line[..line.len() - 2].trim_end();
         before.is_empty() || before.ends_with(['=', '>', '(', ','])
     };
-    let glued =
-        line.is_empty() || line.ends_with("::") || line.ends_with('(') || piece == "::" || matches!(piece, "," | ";") || unary_minus;
+    // Type arguments (`impl Into<String>`) and a field's `name: Type` read
+    // as Rust is written: `<`, `>` and a single `:` glued to their left,
+    // and nothing after `<`.
+    let generic = piece == "<" || piece == ">" || line.ends_with('<');
+    let glued = line.is_empty()
+        || line.ends_with("::")
+        || line.ends_with('(')
+        || piece == "::"
+        || matches!(piece, "," | ";" | ":")
+        || generic
+        || unary_minus;
     if !glued {
         line.push(' ');
     }

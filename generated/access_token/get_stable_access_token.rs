@@ -16,7 +16,7 @@ impl GetStableAccessTokenRequest {
         Self { force_refresh: None }
     }
     crate::runtime::setters! {
-        force_refresh : bool;
+        force_refresh: bool;
     }
 }
 /// What [`crate::Client::get_stable_access_token`] returns.

@@ -60,7 +60,7 @@ impl B2bAddProfitSharingAccountRequest {
         }
     }
     crate::runtime::setters! {
-        payee_name : impl Into < String >;
+        payee_name: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

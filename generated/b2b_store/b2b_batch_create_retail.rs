@@ -81,14 +81,14 @@ impl B2bRetailInfoInput {
         }
     }
     crate::runtime::setters! {
-        retail_type : impl Into < String >;
-        sub_retail_type : impl Into < String >;
-        biz_name : impl Into < String >;
-        corporation_name : impl Into < String >;
-        latitude : f64;
-        longitude : f64;
-        business_type : Vec < String >;
-        other_business_type : impl Into < String >;
+        retail_type: impl Into<String>;
+        sub_retail_type: impl Into<String>;
+        biz_name: impl Into<String>;
+        corporation_name: impl Into<String>;
+        latitude: f64;
+        longitude: f64;
+        business_type: Vec<String>;
+        other_business_type: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::b2b_batch_create_retail`].
@@ -181,9 +181,9 @@ impl B2bRetailFailureRecord {
         }
     }
     crate::runtime::setters! {
-        mobile_phone : impl Into < String >;
-        registration_number : impl Into < String >;
-        failure_code : B2bRetailFailureRecordFailureCode;
+        mobile_phone: impl Into<String>;
+        registration_number: impl Into<String>;
+        failure_code: B2bRetailFailureRecordFailureCode;
     }
 }
 /// What [`crate::Client::b2b_batch_create_retail`] returns.
@@ -226,9 +226,9 @@ impl B2bBatchCreateRetailResponse {
         }
     }
     crate::runtime::setters! {
-        num_success : u32;
-        num_failure : u32;
-        failure_record_list : Vec < B2bRetailFailureRecord >;
+        num_success: u32;
+        num_failure: u32;
+        failure_record_list: Vec<B2bRetailFailureRecord>;
     }
 }
 crate::runtime::api_error! {

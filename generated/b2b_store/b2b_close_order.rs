@@ -29,8 +29,8 @@ impl B2bCloseOrderRequest {
         }
     }
     crate::runtime::setters! {
-        out_trade_no : impl Into < String >;
-        order_id : impl Into < String >;
+        out_trade_no: impl Into<String>;
+        order_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

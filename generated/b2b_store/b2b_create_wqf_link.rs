@@ -53,8 +53,8 @@ impl B2bCreateWqfLinkResponse {
         }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
-        expire_time : impl Into < String >;
+        url: impl Into<String>;
+        expire_time: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -146,16 +146,16 @@ impl B2bDownloadBillResponse {
         }
     }
     crate::runtime::setters! {
-        success_bill_url : impl Into < String >;
-        refund_bill_url : impl Into < String >;
-        all_bill_url : impl Into < String >;
-        fund_bill_url : impl Into < String >;
-        ended_day_avail_amt : i64;
-        ended_day_frozen_amt : i64;
-        ended_day_total_amt : i64;
-        profit_sharing_bill_url : impl Into < String >;
-        profit_refund_bill_url : impl Into < String >;
-        bankpay_fund_bill_url : impl Into < String >;
+        success_bill_url: impl Into<String>;
+        refund_bill_url: impl Into<String>;
+        all_bill_url: impl Into<String>;
+        fund_bill_url: impl Into<String>;
+        ended_day_avail_amt: i64;
+        ended_day_frozen_amt: i64;
+        ended_day_total_amt: i64;
+        profit_sharing_bill_url: impl Into<String>;
+        profit_refund_bill_url: impl Into<String>;
+        bankpay_fund_bill_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -64,8 +64,8 @@ impl B2bGetAppKeyResponse {
         }
     }
     crate::runtime::setters! {
-        appkey : impl Into < crate::runtime::Secret >;
-        sandbox_appkey : impl Into < crate::runtime::Secret >;
+        appkey: impl Into<crate::runtime::Secret>;
+        sandbox_appkey: impl Into<crate::runtime::Secret>;
     }
 }
 crate::runtime::api_error! {

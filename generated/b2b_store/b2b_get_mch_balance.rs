@@ -83,9 +83,9 @@ impl B2bMchBalance {
         }
     }
     crate::runtime::setters! {
-        balance_type : B2bMchBalanceBalanceType;
-        amount : impl Into < String >;
-        currency : impl Into < String >;
+        balance_type: B2bMchBalanceBalanceType;
+        amount: impl Into<String>;
+        currency: impl Into<String>;
     }
 }
 /// What [`crate::Client::b2b_get_mch_balance`] returns.
@@ -110,7 +110,7 @@ impl B2bGetMchBalanceResponse {
         Self { balance_list: None }
     }
     crate::runtime::setters! {
-        balance_list : Vec < B2bMchBalance >;
+        balance_list: Vec<B2bMchBalance>;
     }
 }
 crate::runtime::api_error! {

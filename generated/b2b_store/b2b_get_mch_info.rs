@@ -79,12 +79,12 @@ impl B2bMchInfo {
         }
     }
     crate::runtime::setters! {
-        sub_mchid : impl Into < String >;
-        company_name : impl Into < String >;
-        bank_name : impl Into < String >;
-        bank_account : impl Into < String >;
-        wxpay_status : impl Into < String >;
-        bank_transfer_status : impl Into < String >;
+        sub_mchid: impl Into<String>;
+        company_name: impl Into<String>;
+        bank_name: impl Into<String>;
+        bank_account: impl Into<String>;
+        wxpay_status: impl Into<String>;
+        bank_transfer_status: impl Into<String>;
     }
 }
 /// What [`crate::Client::b2b_get_mch_info`] returns.
@@ -119,8 +119,8 @@ impl B2bGetMchInfoResponse {
         }
     }
     crate::runtime::setters! {
-        mch_list : Vec < B2bMchInfo >;
-        total : u32;
+        mch_list: Vec<B2bMchInfo>;
+        total: u32;
     }
 }
 crate::runtime::api_error! {

@@ -29,8 +29,8 @@ impl B2bGetOrderRequest {
         }
     }
     crate::runtime::setters! {
-        out_trade_no : impl Into < String >;
-        order_id : impl Into < String >;
+        out_trade_no: impl Into<String>;
+        order_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -126,9 +126,9 @@ impl B2bOrderAmount {
         }
     }
     crate::runtime::setters! {
-        order_amount : i64;
-        payer_amount : i64;
-        currency : impl Into < String >;
+        order_amount: i64;
+        payer_amount: i64;
+        currency: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -283,22 +283,22 @@ impl B2bGetOrderResponse {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        mchid : impl Into < String >;
-        out_trade_no : impl Into < String >;
-        order_id : impl Into < String >;
-        pay_status : B2bGetOrderResponsePayStatus;
-        pay_time : impl Into < String >;
-        attach : impl Into < String >;
-        payer_openid : impl Into < String >;
-        amount : B2bOrderAmount;
-        wxpay_transaction_id : impl Into < String >;
-        env : B2bGetOrderResponseEnv;
-        settle_status : B2bGetOrderResponseSettleStatus;
-        settle_finish_time : impl Into < String >;
-        platform_profit_percent : i32;
-        platform_profit_fee : i64;
-        bank_type : impl Into < String >;
+        appid: impl Into<String>;
+        mchid: impl Into<String>;
+        out_trade_no: impl Into<String>;
+        order_id: impl Into<String>;
+        pay_status: B2bGetOrderResponsePayStatus;
+        pay_time: impl Into<String>;
+        attach: impl Into<String>;
+        payer_openid: impl Into<String>;
+        amount: B2bOrderAmount;
+        wxpay_transaction_id: impl Into<String>;
+        env: B2bGetOrderResponseEnv;
+        settle_status: B2bGetOrderResponseSettleStatus;
+        settle_finish_time: impl Into<String>;
+        platform_profit_percent: i32;
+        platform_profit_fee: i64;
+        bank_type: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -29,8 +29,8 @@ impl B2bGetRefundRequest {
         }
     }
     crate::runtime::setters! {
-        out_refund_no : impl Into < String >;
-        refund_id : impl Into < String >;
+        out_refund_no: impl Into<String>;
+        refund_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -121,9 +121,9 @@ impl B2bRefundAmount {
         }
     }
     crate::runtime::setters! {
-        order_amount : i64;
-        refund_amount : i64;
-        currency : impl Into < String >;
+        order_amount: i64;
+        refund_amount: i64;
+        currency: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -195,9 +195,9 @@ impl B2bRefundChannelInfo {
         }
     }
     crate::runtime::setters! {
-        channel : B2bRefundChannelInfoChannel;
-        user_received_account : impl Into < String >;
-        funds_account : B2bRefundChannelInfoFundsAccount;
+        channel: B2bRefundChannelInfoChannel;
+        user_received_account: impl Into<String>;
+        funds_account: B2bRefundChannelInfoFundsAccount;
     }
 }
 /// What [`crate::Client::b2b_get_refund`] returns.
@@ -332,22 +332,22 @@ impl B2bGetRefundResponse {
         }
     }
     crate::runtime::setters! {
-        refund_id : impl Into < String >;
-        out_refund_no : impl Into < String >;
-        order_id : impl Into < String >;
-        out_trade_no : impl Into < String >;
-        create_time : impl Into < String >;
-        refund_time : impl Into < String >;
-        refund_status : B2bGetRefundResponseRefundStatus;
-        refund_desc : impl Into < String >;
-        amount : B2bRefundAmount;
-        wxpay_refund_id : impl Into < String >;
-        reverse_sett_state : B2bGetRefundResponseReverseSettState;
-        reverse_sett_finish_time : impl Into < String >;
-        platform_profit_percent : i32;
-        reverse_sett_amt : i64;
-        refund_channel_info : B2bRefundChannelInfo;
-        description : impl Into < String >;
+        refund_id: impl Into<String>;
+        out_refund_no: impl Into<String>;
+        order_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
+        create_time: impl Into<String>;
+        refund_time: impl Into<String>;
+        refund_status: B2bGetRefundResponseRefundStatus;
+        refund_desc: impl Into<String>;
+        amount: B2bRefundAmount;
+        wxpay_refund_id: impl Into<String>;
+        reverse_sett_state: B2bGetRefundResponseReverseSettState;
+        reverse_sett_finish_time: impl Into<String>;
+        platform_profit_percent: i32;
+        reverse_sett_amt: i64;
+        refund_channel_info: B2bRefundChannelInfo;
+        description: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -22,8 +22,8 @@ impl B2bGetRetailInfoRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        mobile_phone : impl Into < String >;
+        openid: impl Into<String>;
+        mobile_phone: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -75,9 +75,9 @@ impl B2bRetailStaff {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        role : B2bRetailStaffRole;
-        create_time : i64;
+        openid: impl Into<String>;
+        role: B2bRetailStaffRole;
+        create_time: i64;
     }
 }
 crate::runtime::int_enum! {
@@ -129,9 +129,9 @@ impl B2bRetailInfoStaff {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        role : B2bRetailInfoStaffRole;
-        create_time : i64;
+        openid: impl Into<String>;
+        role: B2bRetailInfoStaffRole;
+        create_time: i64;
     }
 }
 /// The `B2bRetailInfo` object.
@@ -286,24 +286,24 @@ impl B2bRetailInfo {
         }
     }
     crate::runtime::setters! {
-        mobile_phone : impl Into < String >;
-        retail_type : impl Into < String >;
-        sub_retail_type : impl Into < String >;
-        retail_address : impl Into < String >;
-        retail_name : impl Into < String >;
-        identification : impl Into < String >;
-        principal : impl Into < String >;
-        legal_person_name : impl Into < String >;
-        openid : impl Into < String >;
-        role : crate::runtime::serde_json::Value;
-        status : i32;
-        auth_time : i64;
-        grant_time : i64;
-        longitude : f64;
-        latitude : f64;
-        business_type : Vec < String >;
-        other_business_type : impl Into < String >;
-        staff_list : Vec < B2bRetailInfoStaff >;
+        mobile_phone: impl Into<String>;
+        retail_type: impl Into<String>;
+        sub_retail_type: impl Into<String>;
+        retail_address: impl Into<String>;
+        retail_name: impl Into<String>;
+        identification: impl Into<String>;
+        principal: impl Into<String>;
+        legal_person_name: impl Into<String>;
+        openid: impl Into<String>;
+        role: crate::runtime::serde_json::Value;
+        status: i32;
+        auth_time: i64;
+        grant_time: i64;
+        longitude: f64;
+        latitude: f64;
+        business_type: Vec<String>;
+        other_business_type: impl Into<String>;
+        staff_list: Vec<B2bRetailInfoStaff>;
     }
 }
 /// What [`crate::Client::b2b_get_retail_info`] returns.
@@ -462,25 +462,25 @@ impl B2bGetRetailInfoResponse {
         }
     }
     crate::runtime::setters! {
-        mobile_phone : impl Into < String >;
-        retail_type : impl Into < String >;
-        sub_retail_type : impl Into < String >;
-        retail_address : impl Into < String >;
-        retail_name : impl Into < String >;
-        identification : impl Into < String >;
-        principal : impl Into < String >;
-        legal_person_name : impl Into < String >;
-        openid : impl Into < String >;
-        role : crate::runtime::serde_json::Value;
-        status : i32;
-        auth_time : i64;
-        grant_time : i64;
-        longitude : f64;
-        latitude : f64;
-        business_type : Vec < String >;
-        other_business_type : impl Into < String >;
-        staff_list : Vec < B2bRetailStaff >;
-        info : Vec < B2bRetailInfo >;
+        mobile_phone: impl Into<String>;
+        retail_type: impl Into<String>;
+        sub_retail_type: impl Into<String>;
+        retail_address: impl Into<String>;
+        retail_name: impl Into<String>;
+        identification: impl Into<String>;
+        principal: impl Into<String>;
+        legal_person_name: impl Into<String>;
+        openid: impl Into<String>;
+        role: crate::runtime::serde_json::Value;
+        status: i32;
+        auth_time: i64;
+        grant_time: i64;
+        longitude: f64;
+        latitude: f64;
+        business_type: Vec<String>;
+        other_business_type: impl Into<String>;
+        staff_list: Vec<B2bRetailStaff>;
+        info: Vec<B2bRetailInfo>;
     }
 }
 crate::runtime::api_error! {

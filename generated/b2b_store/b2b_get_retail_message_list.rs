@@ -126,13 +126,13 @@ impl B2bRetailMessageStat {
         }
     }
     crate::runtime::setters! {
-        msg_id : u64;
-        msg_type : i32;
-        date : impl Into < String >;
-        msg_time : impl Into < String >;
-        send_uv : u32;
-        entry_uv : u32;
-        business_msg_id : impl Into < String >;
+        msg_id: u64;
+        msg_type: i32;
+        date: impl Into<String>;
+        msg_time: impl Into<String>;
+        send_uv: u32;
+        entry_uv: u32;
+        business_msg_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::b2b_get_retail_message_list`] returns.
@@ -167,8 +167,8 @@ impl B2bGetRetailMessageListResponse {
         }
     }
     crate::runtime::setters! {
-        total_num : u32;
-        data_line : Vec < B2bRetailMessageStat >;
+        total_num: u32;
+        data_line: Vec<B2bRetailMessageStat>;
     }
 }
 crate::runtime::api_error! {

@@ -71,8 +71,8 @@ impl B2bGetRetailOpenidListResponse {
         }
     }
     crate::runtime::setters! {
-        openid_list : Vec < String >;
-        page_context : impl Into < String >;
+        openid_list: Vec<String>;
+        page_context: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

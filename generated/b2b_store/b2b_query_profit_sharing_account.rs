@@ -26,8 +26,8 @@ impl B2bQueryProfitSharingAccountRequest {
         }
     }
     crate::runtime::setters! {
-        offset : u32;
-        limit : u32;
+        offset: u32;
+        limit: u32;
     }
 }
 crate::runtime::string_enum! {
@@ -95,11 +95,11 @@ impl B2bProfitSharingAccount {
         }
     }
     crate::runtime::setters! {
-        sharing_account_type : B2bProfitSharingAccountSharingAccountType;
-        sharing_account : impl Into < String >;
-        add_time : i64;
-        update_time : i64;
-        name : impl Into < String >;
+        sharing_account_type: B2bProfitSharingAccountSharingAccountType;
+        sharing_account: impl Into<String>;
+        add_time: i64;
+        update_time: i64;
+        name: impl Into<String>;
     }
 }
 /// What [`crate::Client::b2b_query_profit_sharing_account`] returns.
@@ -124,7 +124,7 @@ impl B2bQueryProfitSharingAccountResponse {
         Self { account_list: None }
     }
     crate::runtime::setters! {
-        account_list : Vec < B2bProfitSharingAccount >;
+        account_list: Vec<B2bProfitSharingAccount>;
     }
 }
 crate::runtime::api_error! {

@@ -101,7 +101,7 @@ impl B2bQueryProfitSharingOrderResponse {
         Self { order_status: None }
     }
     crate::runtime::setters! {
-        order_status : B2bQueryProfitSharingOrderResponseOrderStatus;
+        order_status: B2bQueryProfitSharingOrderResponseOrderStatus;
     }
 }
 crate::runtime::api_error! {

@@ -77,7 +77,7 @@ impl B2bQueryProfitSharingRemainAmtResponse {
         Self { remain_amt: None }
     }
     crate::runtime::setters! {
-        remain_amt : i64;
+        remain_amt: i64;
     }
 }
 crate::runtime::api_error! {

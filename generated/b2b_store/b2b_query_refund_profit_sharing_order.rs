@@ -115,7 +115,7 @@ impl B2bQueryRefundProfitSharingOrderResponse {
         Self { order_status: None }
     }
     crate::runtime::setters! {
-        order_status : B2bQueryRefundProfitSharingOrderResponseOrderStatus;
+        order_status: B2bQueryRefundProfitSharingOrderResponseOrderStatus;
     }
 }
 crate::runtime::api_error! {

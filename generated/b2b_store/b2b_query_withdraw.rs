@@ -114,10 +114,10 @@ impl B2bQueryWithdrawResponse {
         }
     }
     crate::runtime::setters! {
-        out_withdraw_no : impl Into < String >;
-        withdraw_amount : i64;
-        status : B2bQueryWithdrawResponseStatus;
-        fail_reason : impl Into < String >;
+        out_withdraw_no: impl Into<String>;
+        withdraw_amount: i64;
+        status: B2bQueryWithdrawResponseStatus;
+        fail_reason: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

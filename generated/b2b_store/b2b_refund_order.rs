@@ -80,10 +80,10 @@ impl B2bRefundOrderRequest {
         }
     }
     crate::runtime::setters! {
-        out_trade_no : impl Into < String >;
-        order_id : impl Into < String >;
-        refund_reason : B2bRefundOrderRefundReason;
-        description : impl Into < String >;
+        out_trade_no: impl Into<String>;
+        order_id: impl Into<String>;
+        refund_reason: B2bRefundOrderRefundReason;
+        description: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -206,10 +206,10 @@ impl B2bRefundOrderResponse {
         }
     }
     crate::runtime::setters! {
-        refund_id : impl Into < String >;
-        out_refund_no : impl Into < String >;
-        order_id : impl Into < String >;
-        out_trade_no : impl Into < String >;
+        refund_id: impl Into<String>;
+        out_refund_no: impl Into<String>;
+        order_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -26,9 +26,9 @@ impl B2bRetailGetMchOrderRequest {
         }
     }
     crate::runtime::setters! {
-        out_registration_id : impl Into < String >;
-        page_index : u32;
-        page_size : u32;
+        out_registration_id: impl Into<String>;
+        page_index: u32;
+        page_size: u32;
     }
 }
 crate::runtime::int_enum! {
@@ -180,15 +180,15 @@ impl B2bMchAccountValidation {
         }
     }
     crate::runtime::setters! {
-        account_name : impl Into < String >;
-        account_no : impl Into < String >;
-        pay_amount : i64;
-        destination_account_number : impl Into < String >;
-        destination_account_name : impl Into < String >;
-        destination_account_bank : impl Into < String >;
-        city : impl Into < String >;
-        remark : impl Into < String >;
-        deadline : impl Into < String >;
+        account_name: impl Into<String>;
+        account_no: impl Into<String>;
+        pay_amount: i64;
+        destination_account_number: impl Into<String>;
+        destination_account_name: impl Into<String>;
+        destination_account_bank: impl Into<String>;
+        city: impl Into<String>;
+        remark: impl Into<String>;
+        deadline: impl Into<String>;
     }
 }
 /// The `B2bMchAuditDetail` object.
@@ -227,8 +227,8 @@ impl B2bMchAuditDetail {
         }
     }
     crate::runtime::setters! {
-        param_name : impl Into < String >;
-        reject_reason : impl Into < String >;
+        param_name: impl Into<String>;
+        reject_reason: impl Into<String>;
     }
 }
 /// The `B2bMchRegistrationStatus` object.
@@ -299,14 +299,14 @@ impl B2bMchRegistrationStatus {
         }
     }
     crate::runtime::setters! {
-        applyment_state : B2bMchRegistrationStatusApplymentState;
-        applyment_state_desc : impl Into < String >;
-        sign_state : B2bMchRegistrationStatusSignState;
-        sign_url : impl Into < String >;
-        sub_mchid : impl Into < String >;
-        account_validation : B2bMchAccountValidation;
-        audit_detail : Vec < B2bMchAuditDetail >;
-        legal_validation_url : impl Into < String >;
+        applyment_state: B2bMchRegistrationStatusApplymentState;
+        applyment_state_desc: impl Into<String>;
+        sign_state: B2bMchRegistrationStatusSignState;
+        sign_url: impl Into<String>;
+        sub_mchid: impl Into<String>;
+        account_validation: B2bMchAccountValidation;
+        audit_detail: Vec<B2bMchAuditDetail>;
+        legal_validation_url: impl Into<String>;
     }
 }
 /// The `B2bMchOrderInner` object.
@@ -333,7 +333,7 @@ impl B2bMchOrderInner {
         }
     }
     crate::runtime::setters! {
-        sub_merchant_registration_status : B2bMchRegistrationStatus;
+        sub_merchant_registration_status: B2bMchRegistrationStatus;
     }
 }
 crate::runtime::int_enum! {
@@ -395,9 +395,9 @@ impl B2bWqfRegisterStatement {
         }
     }
     crate::runtime::setters! {
-        wqf_register_state : B2bWqfRegisterStatementWqfRegisterState;
-        wqf_register_state_desc : impl Into < String >;
-        request_no : impl Into < String >;
+        wqf_register_state: B2bWqfRegisterStatementWqfRegisterState;
+        wqf_register_state_desc: impl Into<String>;
+        request_no: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -469,12 +469,12 @@ impl B2bMchOrder {
         }
     }
     crate::runtime::setters! {
-        status : B2bMchOrderStatus;
-        inner_resp : B2bMchOrderInner;
-        wqf_register_statement : B2bWqfRegisterStatement;
-        wx_pay_rate : i32;
-        wqf_certified_rate : i32;
-        bind_scene_status : B2bMchOrderBindSceneStatus;
+        status: B2bMchOrderStatus;
+        inner_resp: B2bMchOrderInner;
+        wqf_register_statement: B2bWqfRegisterStatement;
+        wx_pay_rate: i32;
+        wqf_certified_rate: i32;
+        bind_scene_status: B2bMchOrderBindSceneStatus;
     }
 }
 /// What [`crate::Client::b2b_retail_get_mch_order`] returns.
@@ -506,8 +506,8 @@ impl B2bRetailGetMchOrderResponse {
         Self { list: None, total: None }
     }
     crate::runtime::setters! {
-        list : Vec < B2bMchOrder >;
-        total : u32;
+        list: Vec<B2bMchOrder>;
+        total: u32;
     }
 }
 crate::runtime::api_error! {

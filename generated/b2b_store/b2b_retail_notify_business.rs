@@ -25,7 +25,7 @@ impl B2bRetailNotifyBusinessRequest {
         }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
+        content: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

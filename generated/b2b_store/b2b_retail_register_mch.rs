@@ -145,8 +145,8 @@ impl B2bMchAccountInfo {
         }
     }
     crate::runtime::setters! {
-        account_name : impl Into < String >;
-        bank_branch_id : impl Into < String >;
+        account_name: impl Into<String>;
+        bank_branch_id: impl Into<String>;
     }
 }
 /// The `B2bMchContactInfo` object.
@@ -213,13 +213,13 @@ impl B2bMchContactInfo {
         }
     }
     crate::runtime::setters! {
-        contact_id_doc_type : impl Into < String >;
-        contact_id_doc_copy : impl Into < String >;
-        contact_id_doc_copy_back : impl Into < String >;
-        contact_id_doc_period_begin : impl Into < String >;
-        contact_id_doc_period_end : impl Into < String >;
-        business_authorization_letter : impl Into < String >;
-        contact_email : impl Into < String >;
+        contact_id_doc_type: impl Into<String>;
+        contact_id_doc_copy: impl Into<String>;
+        contact_id_doc_copy_back: impl Into<String>;
+        contact_id_doc_period_begin: impl Into<String>;
+        contact_id_doc_period_end: impl Into<String>;
+        business_authorization_letter: impl Into<String>;
+        contact_email: impl Into<String>;
     }
 }
 /// The `B2bMchBusinessLicense` object.
@@ -270,9 +270,9 @@ impl B2bMchBusinessLicense {
         }
     }
     crate::runtime::setters! {
-        company_address : impl Into < String >;
-        business_time : impl Into < String >;
-        cert_type : impl Into < String >;
+        company_address: impl Into<String>;
+        business_time: impl Into<String>;
+        cert_type: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -310,7 +310,7 @@ impl B2bMchQualification {
         }
     }
     crate::runtime::setters! {
-        qualifications : impl Into < String >;
+        qualifications: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -375,7 +375,7 @@ impl B2bMchExtRegisterInfo {
         }
     }
     crate::runtime::setters! {
-        authorization_letter_file_id : impl Into < String >;
+        authorization_letter_file_id: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::b2b_retail_register_mch`].
@@ -457,12 +457,12 @@ impl B2bRetailRegisterMchRequest {
         }
     }
     crate::runtime::setters! {
-        id_card_info : B2bMchIdCardInfo;
-        id_doc_info : B2bMchIdDocInfo;
-        business_addition_desc : impl Into < String >;
-        business_addition_pics : impl Into < String >;
-        ignore_same_entity : bool;
-        launch_poll_task : bool;
+        id_card_info: B2bMchIdCardInfo;
+        id_doc_info: B2bMchIdDocInfo;
+        business_addition_desc: impl Into<String>;
+        business_addition_pics: impl Into<String>;
+        ignore_same_entity: bool;
+        launch_poll_task: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -510,7 +510,7 @@ impl B2bRetailRegisterMchResponse {
         Self { order_no: None }
     }
     crate::runtime::setters! {
-        order_no : impl Into < String >;
+        order_no: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -46,7 +46,7 @@ impl B2bRetailUploadMchFileResponse {
         Self { file_id: None }
     }
     crate::runtime::setters! {
-        file_id : impl Into < String >;
+        file_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

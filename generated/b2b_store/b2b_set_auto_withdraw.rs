@@ -38,8 +38,8 @@ impl B2bSetAutoWithdrawRequest {
         }
     }
     crate::runtime::setters! {
-        status : B2bSetAutoWithdrawStatus;
-        retain_amt : i64;
+        status: B2bSetAutoWithdrawStatus;
+        retain_amt: i64;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -86,9 +86,9 @@ impl B2bUpdateWqfChargeFeeResponse {
         }
     }
     crate::runtime::setters! {
-        merchant_name : impl Into < String >;
-        certified_charge_fee_numerator : u32;
-        uncertified_charge_fee_numerator : u32;
+        merchant_name: impl Into<String>;
+        certified_charge_fee_numerator: u32;
+        uncertified_charge_fee_numerator: u32;
     }
 }
 crate::runtime::api_error! {

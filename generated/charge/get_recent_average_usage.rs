@@ -41,7 +41,7 @@ impl GetRecentAverageUsageResponse {
         Self { average_data: None }
     }
     crate::runtime::setters! {
-        average_data : u64;
+        average_data: u64;
     }
 }
 crate::runtime::api_error! {

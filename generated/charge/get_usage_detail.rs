@@ -156,15 +156,15 @@ impl ChargeUsageDetail {
         }
     }
     crate::runtime::setters! {
-        pkg_id : impl Into < String >;
-        status : ChargeUsageDetailStatus;
-        start_time : i64;
-        end_time : i64;
-        all : impl Into < String >;
-        used : impl Into < String >;
-        spu_id : impl Into < String >;
-        sku_id : impl Into < String >;
-        source : ChargeUsageDetailSource;
+        pkg_id: impl Into<String>;
+        status: ChargeUsageDetailStatus;
+        start_time: i64;
+        end_time: i64;
+        all: impl Into<String>;
+        used: impl Into<String>;
+        spu_id: impl Into<String>;
+        sku_id: impl Into<String>;
+        source: ChargeUsageDetailSource;
     }
 }
 /// What [`crate::Client::get_usage_detail`] returns.
@@ -243,13 +243,13 @@ impl GetUsageDetailResponse {
         }
     }
     crate::runtime::setters! {
-        effective_use : impl Into < String >;
-        effective_all : impl Into < String >;
-        all : impl Into < String >;
-        start_service_time : i64;
-        end_service_time : i64;
-        total : u32;
-        detail_list : Vec < ChargeUsageDetail >;
+        effective_use: impl Into<String>;
+        effective_all: impl Into<String>;
+        all: impl Into<String>;
+        start_service_time: i64;
+        end_service_time: i64;
+        total: u32;
+        detail_list: Vec<ChargeUsageDetail>;
     }
 }
 crate::runtime::api_error! {

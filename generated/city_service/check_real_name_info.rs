@@ -83,8 +83,8 @@ impl CheckRealNameInfoResponse {
         }
     }
     crate::runtime::setters! {
-        verify_openid : impl Into < String >;
-        verify_real_name : CheckRealNameInfoResponseVerifyRealName;
+        verify_openid: impl Into<String>;
+        verify_real_name: CheckRealNameInfoResponseVerifyRealName;
     }
 }
 crate::runtime::api_error! {

@@ -87,11 +87,11 @@ impl CityServiceGetMedRealNameResponse {
         }
     }
     crate::runtime::setters! {
-        cipher_real_name : impl Into < String >;
-        cipher_algorithm : impl Into < String >;
-        key_version : u32;
-        app_id : impl Into < String >;
-        open_id : impl Into < String >;
+        cipher_real_name: impl Into<String>;
+        cipher_algorithm: impl Into<String>;
+        key_version: u32;
+        app_id: impl Into<String>;
+        open_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

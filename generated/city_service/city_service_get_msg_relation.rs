@@ -46,7 +46,7 @@ impl CityServiceGetMsgRelationResponse {
         Self { is_subscribed: None }
     }
     crate::runtime::setters! {
-        is_subscribed : CityServiceGetMsgRelationResponseIsSubscribed;
+        is_subscribed: CityServiceGetMsgRelationResponseIsSubscribed;
     }
 }
 crate::runtime::api_error! {

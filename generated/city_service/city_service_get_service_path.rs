@@ -108,14 +108,14 @@ impl CityServiceGetServicePathRequest {
         }
     }
     crate::runtime::setters! {
-        need_path_type : i32;
-        device_type : i32;
-        city_name : impl Into < String >;
-        content_name : impl Into < String >;
-        ext_params : Vec < CityServiceExtParam >;
-        service_id : u64;
-        params : impl Into < String >;
-        city_id : impl Into < String >;
+        need_path_type: i32;
+        device_type: i32;
+        city_name: impl Into<String>;
+        content_name: impl Into<String>;
+        ext_params: Vec<CityServiceExtParam>;
+        service_id: u64;
+        params: impl Into<String>;
+        city_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::city_service_get_service_path`] returns.
@@ -178,11 +178,11 @@ impl CityServiceGetServicePathResponse {
         }
     }
     crate::runtime::setters! {
-        path : impl Into < String >;
-        business_type : impl Into < String >;
-        app_id : impl Into < String >;
-        username : impl Into < String >;
-        query_string : impl Into < String >;
+        path: impl Into<String>;
+        business_type: impl Into<String>;
+        app_id: impl Into<String>;
+        username: impl Into<String>;
+        query_string: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -46,10 +46,10 @@ impl MedicalAssistantRedirectPage {
         }
     }
     crate::runtime::setters! {
-        page_type : MedicalAssistantRedirectPagePageType;
-        url : impl Into < String >;
-        app_id : impl Into < String >;
-        fullpath : impl Into < String >;
+        page_type: MedicalAssistantRedirectPagePageType;
+        url: impl Into<String>;
+        app_id: impl Into<String>;
+        fullpath: impl Into<String>;
     }
 }
 crate::runtime::string_enum! {
@@ -97,10 +97,10 @@ impl MedicalAssistantElderRedirectPage {
         }
     }
     crate::runtime::setters! {
-        page_type : MedicalAssistantElderRedirectPagePageType;
-        url : impl Into < String >;
-        app_id : impl Into < String >;
-        fullpath : impl Into < String >;
+        page_type: MedicalAssistantElderRedirectPagePageType;
+        url: impl Into<String>;
+        app_id: impl Into<String>;
+        fullpath: impl Into<String>;
     }
 }
 /// The `MedicalAssistantBusinessInfo` object.
@@ -159,15 +159,15 @@ impl MedicalAssistantBusinessInfo {
         }
     }
     crate::runtime::setters! {
-        pat_hospital_id : impl Into < String >;
-        pat_name : impl Into < String >;
-        doc_name : impl Into < String >;
-        department_name : impl Into < String >;
-        department_location : impl Into < String >;
-        appointment_time : impl Into < String >;
-        memo : impl Into < String >;
-        redirect_page : MedicalAssistantRedirectPage;
-        elder_redirect_page : MedicalAssistantElderRedirectPage;
+        pat_hospital_id: impl Into<String>;
+        pat_name: impl Into<String>;
+        doc_name: impl Into<String>;
+        department_name: impl Into<String>;
+        department_location: impl Into<String>;
+        appointment_time: impl Into<String>;
+        memo: impl Into<String>;
+        redirect_page: MedicalAssistantRedirectPage;
+        elder_redirect_page: MedicalAssistantElderRedirectPage;
     }
 }
 /// Parameters of [`crate::Client::city_service_send_channel_msg`].
@@ -208,7 +208,7 @@ impl CityServiceSendChannelMsgRequest {
         }
     }
     crate::runtime::setters! {
-        business_info : MedicalAssistantBusinessInfo;
+        business_info: MedicalAssistantBusinessInfo;
     }
 }
 crate::runtime::api_error! {

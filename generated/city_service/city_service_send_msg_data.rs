@@ -27,7 +27,7 @@ impl CityServiceSendMsgDataDataValue {
         }
     }
     crate::runtime::setters! {
-        color : impl Into < String >;
+        color: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::city_service_send_msg_data`].
@@ -76,10 +76,10 @@ impl CityServiceSendMsgDataRequest {
         }
     }
     crate::runtime::setters! {
-        result_page_style_id : impl Into < String >;
-        deal_msg_style_id : impl Into < String >;
-        card_style_id : impl Into < String >;
-        url : impl Into < String >;
+        result_page_style_id: impl Into<String>;
+        deal_msg_style_id: impl Into<String>;
+        card_style_id: impl Into<String>;
+        url: impl Into<String>;
     }
 }
 /// What [`crate::Client::city_service_send_msg_data`] returns.
@@ -108,7 +108,7 @@ impl CityServiceSendMsgDataResponse {
         Self { result_page_url: None }
     }
     crate::runtime::setters! {
-        result_page_url : impl Into < String >;
+        result_page_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -85,10 +85,10 @@ impl ElderMedNotice {
         }
     }
     crate::runtime::setters! {
-        notice_id : u64;
-        content : impl Into < String >;
-        status : ElderMedNoticeStatus;
-        preview_openid : Vec < String >;
+        notice_id: u64;
+        content: impl Into<String>;
+        status: ElderMedNoticeStatus;
+        preview_openid: Vec<String>;
     }
 }
 /// What [`crate::Client::elder_med_get_hosp_notice_list`] returns.
@@ -119,8 +119,8 @@ impl ElderMedGetHospNoticeListResponse {
         }
     }
     crate::runtime::setters! {
-        notice_list : Vec < ElderMedNotice >;
-        preview_openid : Vec < String >;
+        notice_list: Vec<ElderMedNotice>;
+        preview_openid: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -79,7 +79,7 @@ impl ElderMedPreviewHopsNoticeResponse {
         Self { notice_id: None }
     }
     crate::runtime::setters! {
-        notice_id : u64;
+        notice_id: u64;
     }
 }
 crate::runtime::api_error! {

@@ -62,7 +62,7 @@ impl ElderMedPublicHopsNoticeResponse {
         Self { notice_id: None }
     }
     crate::runtime::setters! {
-        notice_id : u64;
+        notice_id: u64;
     }
 }
 crate::runtime::api_error! {

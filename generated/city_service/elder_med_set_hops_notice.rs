@@ -40,7 +40,7 @@ impl ElderMedSetHopsNoticeRequest {
         }
     }
     crate::runtime::setters! {
-        notice_id : u64;
+        notice_id: u64;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -88,7 +88,7 @@ impl ElderMedSetHopsNoticeResponse {
         Self { notice_id: None }
     }
     crate::runtime::setters! {
-        notice_id : u64;
+        notice_id: u64;
     }
 }
 crate::runtime::api_error! {

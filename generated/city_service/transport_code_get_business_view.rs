@@ -78,9 +78,9 @@ impl TransportCodeGetBusinessViewResponse {
         }
     }
     crate::runtime::setters! {
-        business_type : impl Into < String >;
-        query_string : impl Into < String >;
-        expire_at : i64;
+        business_type: impl Into<String>;
+        query_string: impl Into<String>;
+        expire_at: i64;
     }
 }
 crate::runtime::api_error! {

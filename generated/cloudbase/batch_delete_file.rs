@@ -64,9 +64,9 @@ impl BatchDeleteFileResult {
         }
     }
     crate::runtime::setters! {
-        fileid : impl Into < String >;
-        status : i32;
-        errmsg : impl Into < String >;
+        fileid: impl Into<String>;
+        status: i32;
+        errmsg: impl Into<String>;
     }
 }
 /// What [`crate::Client::batch_delete_file`] returns.
@@ -91,7 +91,7 @@ impl BatchDeleteFileResponse {
         Self { delete_list: None }
     }
     crate::runtime::setters! {
-        delete_list : Vec < BatchDeleteFileResult >;
+        delete_list: Vec<BatchDeleteFileResult>;
     }
 }
 crate::runtime::api_error! {

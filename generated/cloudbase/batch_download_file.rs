@@ -97,10 +97,10 @@ impl BatchDownloadFileResult {
         }
     }
     crate::runtime::setters! {
-        fileid : impl Into < String >;
-        download_url : impl Into < String >;
-        status : i32;
-        errmsg : impl Into < String >;
+        fileid: impl Into<String>;
+        download_url: impl Into<String>;
+        status: i32;
+        errmsg: impl Into<String>;
     }
 }
 /// What [`crate::Client::batch_download_file`] returns.
@@ -125,7 +125,7 @@ impl BatchDownloadFileResponse {
         Self { file_list: None }
     }
     crate::runtime::setters! {
-        file_list : Vec < BatchDownloadFileResult >;
+        file_list: Vec<BatchDownloadFileResult>;
     }
 }
 crate::runtime::api_error! {

@@ -52,10 +52,10 @@ impl CloudbaseReportApiRequest {
         }
     }
     crate::runtime::setters! {
-        task_id : impl Into < String >;
-        phone_count : impl Into < String >;
-        channel_id : impl Into < String >;
-        session_id : impl Into < String >;
+        task_id: impl Into<String>;
+        phone_count: impl Into<String>;
+        channel_id: impl Into<String>;
+        session_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -31,7 +31,7 @@ impl CreateSendSmsTaskRequest {
         }
     }
     crate::runtime::setters! {
-        use_short_name : bool;
+        use_short_name: bool;
     }
 }
 /// What [`crate::Client::create_send_sms_task`] returns.
@@ -60,7 +60,7 @@ impl CreateSendSmsTaskResponse {
         Self { query_id: None }
     }
     crate::runtime::setters! {
-        query_id : impl Into < String >;
+        query_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

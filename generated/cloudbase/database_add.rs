@@ -42,7 +42,7 @@ impl DatabaseAddResponse {
         Self { id_list: None }
     }
     crate::runtime::setters! {
-        id_list : Vec < String >;
+        id_list: Vec<String>;
     }
 }
 crate::runtime::api_error! {

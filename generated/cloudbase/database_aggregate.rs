@@ -42,7 +42,7 @@ impl DatabaseAggregateResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : Vec < String >;
+        data: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -25,8 +25,8 @@ impl DatabaseCollectionGetRequest {
         }
     }
     crate::runtime::setters! {
-        limit : u32;
-        offset : u32;
+        limit: u32;
+        offset: u32;
     }
 }
 /// The `DatabaseCollectionGetPager` object.
@@ -76,9 +76,9 @@ impl DatabaseCollectionGetPager {
         }
     }
     crate::runtime::setters! {
-        offset : u64;
-        limit : u64;
-        total : u64;
+        offset: u64;
+        limit: u64;
+        total: u64;
     }
 }
 /// The `DatabaseCollectionGetResponseCollectionsItem` object.
@@ -141,11 +141,11 @@ impl DatabaseCollectionGetResponseCollectionsItem {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        count : u64;
-        size : u64;
-        index_count : u64;
-        index_size : u64;
+        name: impl Into<String>;
+        count: u64;
+        size: u64;
+        index_count: u64;
+        index_size: u64;
     }
 }
 /// What [`crate::Client::database_collection_get`] returns.
@@ -176,8 +176,8 @@ impl DatabaseCollectionGetResponse {
         }
     }
     crate::runtime::setters! {
-        pager : DatabaseCollectionGetPager;
-        collections : Vec < DatabaseCollectionGetResponseCollectionsItem >;
+        pager: DatabaseCollectionGetPager;
+        collections: Vec<DatabaseCollectionGetResponseCollectionsItem>;
     }
 }
 crate::runtime::api_error! {

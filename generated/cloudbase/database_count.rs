@@ -46,7 +46,7 @@ impl DatabaseCountResponse {
         Self { count: None }
     }
     crate::runtime::setters! {
-        count : u64;
+        count: u64;
     }
 }
 crate::runtime::api_error! {

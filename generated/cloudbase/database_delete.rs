@@ -46,7 +46,7 @@ impl DatabaseDeleteResponse {
         Self { deleted: None }
     }
     crate::runtime::setters! {
-        deleted : u64;
+        deleted: u64;
     }
 }
 crate::runtime::api_error! {

@@ -66,7 +66,7 @@ impl DatabaseMigrateExportResponse {
         Self { job_id: None }
     }
     crate::runtime::setters! {
-        job_id : u64;
+        job_id: u64;
     }
 }
 crate::runtime::api_error! {

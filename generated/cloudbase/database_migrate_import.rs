@@ -83,7 +83,7 @@ impl DatabaseMigrateImportResponse {
         Self { job_id: None }
     }
     crate::runtime::setters! {
-        job_id : u64;
+        job_id: u64;
     }
 }
 crate::runtime::api_error! {

@@ -85,12 +85,12 @@ impl DatabaseMigrateQueryInfoResponse {
         }
     }
     crate::runtime::setters! {
-        status : impl Into < String >;
-        record_success : u64;
-        record_fail : u64;
-        error_msg : impl Into < String >;
-        err_msg : impl Into < String >;
-        file_url : impl Into < String >;
+        status: impl Into<String>;
+        record_success: u64;
+        record_fail: u64;
+        error_msg: impl Into<String>;
+        err_msg: impl Into<String>;
+        file_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

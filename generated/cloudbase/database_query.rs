@@ -67,9 +67,9 @@ impl DatabaseQueryPager {
         }
     }
     crate::runtime::setters! {
-        offset : u64;
-        limit : u64;
-        total : u64;
+        offset: u64;
+        limit: u64;
+        total: u64;
     }
 }
 /// What [`crate::Client::database_query`] returns.
@@ -97,8 +97,8 @@ impl DatabaseQueryResponse {
         Self { pager: None, data: None }
     }
     crate::runtime::setters! {
-        pager : DatabaseQueryPager;
-        data : Vec < String >;
+        pager: DatabaseQueryPager;
+        data: Vec<String>;
     }
 }
 crate::runtime::api_error! {

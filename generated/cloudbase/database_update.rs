@@ -64,9 +64,9 @@ impl DatabaseUpdateResponse {
         }
     }
     crate::runtime::setters! {
-        matched : u64;
-        modified : u64;
-        id : impl Into < String >;
+        matched: u64;
+        modified: u64;
+        id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

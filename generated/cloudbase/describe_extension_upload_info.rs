@@ -149,10 +149,10 @@ impl ExtensionFileUploadInfo {
         }
     }
     crate::runtime::setters! {
-        code_uri : impl Into < String >;
-        upload_url : impl Into < crate::runtime::Secret >;
-        custom_key : impl Into < crate::runtime::Secret >;
-        max_size : u64;
+        code_uri: impl Into<String>;
+        upload_url: impl Into<crate::runtime::Secret>;
+        custom_key: impl Into<crate::runtime::Secret>;
+        max_size: u64;
     }
 }
 /// The `ExtensionFileUploadInfoWrapped` object.
@@ -211,10 +211,10 @@ impl ExtensionFileUploadInfoWrapped {
         }
     }
     crate::runtime::setters! {
-        code_uri : impl Into < String >;
-        upload_url : impl Into < crate::runtime::Secret >;
-        custom_key : impl Into < crate::runtime::Secret >;
-        max_size : u64;
+        code_uri: impl Into<String>;
+        upload_url: impl Into<crate::runtime::Secret>;
+        custom_key: impl Into<crate::runtime::Secret>;
+        max_size: u64;
     }
 }
 /// The `DescribeExtensionUploadInfoWrapped` object.
@@ -250,8 +250,8 @@ impl DescribeExtensionUploadInfoWrapped {
         }
     }
     crate::runtime::setters! {
-        files_data : Vec < ExtensionFileUploadInfoWrapped >;
-        request_id : impl Into < String >;
+        files_data: Vec<ExtensionFileUploadInfoWrapped>;
+        request_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::describe_extension_upload_info`] returns.
@@ -291,9 +291,9 @@ impl DescribeExtensionUploadInfoResponse {
         }
     }
     crate::runtime::setters! {
-        files_data : Vec < ExtensionFileUploadInfo >;
-        request_id : impl Into < String >;
-        response : DescribeExtensionUploadInfoWrapped;
+        files_data: Vec<ExtensionFileUploadInfo>;
+        request_id: impl Into<String>;
+        response: DescribeExtensionUploadInfoWrapped;
     }
 }
 crate::runtime::api_error! {

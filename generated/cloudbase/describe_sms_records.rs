@@ -46,10 +46,10 @@ impl DescribeSmsRecordsRequest {
         }
     }
     crate::runtime::setters! {
-        mobile : impl Into < String >;
-        query_id : impl Into < String >;
-        page_number : u32;
-        page_size : u32;
+        mobile: impl Into<String>;
+        query_id: impl Into<String>;
+        page_number: u32;
+        page_size: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -166,14 +166,14 @@ impl SmsRecord {
         }
     }
     crate::runtime::setters! {
-        mobile : impl Into < String >;
-        content : impl Into < String >;
-        content_size : u32;
-        fee : u32;
-        create_time : impl Into < String >;
-        received_time : impl Into < String >;
-        status : SmsRecordStatus;
-        remarks : impl Into < String >;
+        mobile: impl Into<String>;
+        content: impl Into<String>;
+        content_size: u32;
+        fee: u32;
+        create_time: impl Into<String>;
+        received_time: impl Into<String>;
+        status: SmsRecordStatus;
+        remarks: impl Into<String>;
     }
 }
 /// What [`crate::Client::describe_sms_records`] returns.
@@ -218,9 +218,9 @@ impl DescribeSmsRecordsResponse {
         }
     }
     crate::runtime::setters! {
-        sms_records : Vec < SmsRecord >;
-        total_count : u64;
-        request_id : impl Into < String >;
+        sms_records: Vec<SmsRecord>;
+        total_count: u64;
+        request_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

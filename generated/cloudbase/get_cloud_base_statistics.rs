@@ -52,11 +52,11 @@ impl GetCloudBaseStatisticsCondition {
         }
     }
     crate::runtime::setters! {
-        env_id : impl Into < String >;
-        activity_id : impl Into < String >;
-        by_channel_id : impl Into < String >;
-        channel_id : impl Into < String >;
-        act_type : impl Into < String >;
+        env_id: impl Into<String>;
+        activity_id: impl Into<String>;
+        by_channel_id: impl Into<String>;
+        channel_id: impl Into<String>;
+        act_type: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::get_cloud_base_statistics`].
@@ -97,9 +97,9 @@ impl GetCloudBaseStatisticsRequest {
         }
     }
     crate::runtime::setters! {
-        page_limit : u32;
-        page_offset : u32;
-        condition : GetCloudBaseStatisticsCondition;
+        page_limit: u32;
+        page_offset: u32;
+        condition: GetCloudBaseStatisticsCondition;
     }
 }
 /// The `StatisticsColumn` object.
@@ -146,9 +146,9 @@ impl StatisticsColumn {
         }
     }
     crate::runtime::setters! {
-        col_id : impl Into < String >;
-        col_name : impl Into < String >;
-        col_data_type : impl Into < String >;
+        col_id: impl Into<String>;
+        col_name: impl Into<String>;
+        col_data_type: impl Into<String>;
     }
 }
 /// The `StatisticsRow` object.
@@ -173,7 +173,7 @@ impl StatisticsRow {
         Self { data_value: None }
     }
     crate::runtime::setters! {
-        data_value : Vec < String >;
+        data_value: Vec<String>;
     }
 }
 /// What [`crate::Client::get_cloud_base_statistics`] returns.
@@ -212,9 +212,9 @@ impl GetCloudBaseStatisticsResponse {
         }
     }
     crate::runtime::setters! {
-        data_column : Vec < StatisticsColumn >;
-        data_value : Vec < StatisticsRow >;
-        total_num : u64;
+        data_column: Vec<StatisticsColumn>;
+        data_value: Vec<StatisticsRow>;
+        total_num: u64;
     }
 }
 crate::runtime::api_error! {

@@ -32,7 +32,7 @@ impl GetCloudBaseVoIpSignRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
+        openid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -74,7 +74,7 @@ impl GetCloudBaseVoIpSignResponse {
         Self { signature: None }
     }
     crate::runtime::setters! {
-        signature : impl Into < String >;
+        signature: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -19,7 +19,7 @@ impl GetOpenDataRequest {
         Self { openid: None, cloudid_list }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
+        openid: impl Into<String>;
     }
 }
 /// The `OpenDataItem` object.
@@ -55,8 +55,8 @@ impl OpenDataItem {
         Self { cloud_id: None, json: None }
     }
     crate::runtime::setters! {
-        cloud_id : impl Into < String >;
-        json : impl Into < String >;
+        cloud_id: impl Into<String>;
+        json: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_open_data`] returns.
@@ -81,7 +81,7 @@ impl GetOpenDataResponse {
         Self { data_list: None }
     }
     crate::runtime::setters! {
-        data_list : Vec < OpenDataItem >;
+        data_list: Vec<OpenDataItem>;
     }
 }
 crate::runtime::api_error! {

@@ -86,10 +86,10 @@ impl GetQcloudTokenResponse {
         }
     }
     crate::runtime::setters! {
-        secretid : impl Into < crate::runtime::Secret >;
-        secretkey : impl Into < crate::runtime::Secret >;
-        token : impl Into < crate::runtime::Secret >;
-        expired_time : i64;
+        secretid: impl Into<crate::runtime::Secret>;
+        secretkey: impl Into<crate::runtime::Secret>;
+        token: impl Into<crate::runtime::Secret>;
+        expired_time: i64;
     }
 }
 crate::runtime::api_error! {

@@ -52,7 +52,7 @@ impl InvokeCloudFunctionResponse {
         Self { resp_data: None }
     }
     crate::runtime::setters! {
-        resp_data : impl Into < String >;
+        resp_data: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -43,8 +43,8 @@ impl NewSendCloudBaseSmsRequest {
         }
     }
     crate::runtime::setters! {
-        use_short_name : bool;
-        resource_appid : impl Into < String >;
+        use_short_name: bool;
+        resource_appid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -126,11 +126,11 @@ impl NewSendCloudBaseSmsStatus {
         }
     }
     crate::runtime::setters! {
-        serial_no : impl Into < String >;
-        phone_number : impl Into < String >;
-        code : impl Into < String >;
-        message : impl Into < String >;
-        iso_code : impl Into < String >;
+        serial_no: impl Into<String>;
+        phone_number: impl Into<String>;
+        code: impl Into<String>;
+        message: impl Into<String>;
+        iso_code: impl Into<String>;
     }
 }
 /// What [`crate::Client::new_send_cloud_base_sms`] returns.
@@ -155,7 +155,7 @@ impl NewSendCloudBaseSmsResponse {
         Self { send_status_list: None }
     }
     crate::runtime::setters! {
-        send_status_list : Vec < NewSendCloudBaseSmsStatus >;
+        send_status_list: Vec<NewSendCloudBaseSmsStatus>;
     }
 }
 crate::runtime::api_error! {

@@ -60,12 +60,12 @@ impl SendCloudBaseSmsRequest {
         }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
-        path : impl Into < String >;
-        template_id : impl Into < String >;
-        template_param_list : Vec < String >;
-        use_short_name : bool;
-        resource_appid : impl Into < String >;
+        content: impl Into<String>;
+        path: impl Into<String>;
+        template_id: impl Into<String>;
+        template_param_list: Vec<String>;
+        use_short_name: bool;
+        resource_appid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -150,11 +150,11 @@ impl SendCloudBaseSmsStatus {
         }
     }
     crate::runtime::setters! {
-        serial_no : impl Into < String >;
-        phone_number : impl Into < String >;
-        code : impl Into < String >;
-        message : impl Into < String >;
-        iso_code : impl Into < String >;
+        serial_no: impl Into<String>;
+        phone_number: impl Into<String>;
+        code: impl Into<String>;
+        message: impl Into<String>;
+        iso_code: impl Into<String>;
     }
 }
 /// What [`crate::Client::send_cloud_base_sms`] returns.
@@ -179,7 +179,7 @@ impl SendCloudBaseSmsResponse {
         Self { send_status_list: None }
     }
     crate::runtime::setters! {
-        send_status_list : Vec < SendCloudBaseSmsStatus >;
+        send_status_list: Vec<SendCloudBaseSmsStatus>;
     }
 }
 crate::runtime::api_error! {

@@ -135,8 +135,8 @@ impl UpdateIndexDropIndex {
         }
     }
     crate::runtime::setters! {
-        unique : bool;
-        keys : Vec < UpdateIndexDropKey >;
+        unique: bool;
+        keys: Vec<UpdateIndexDropKey>;
     }
 }
 /// Parameters of [`crate::Client::update_index`].

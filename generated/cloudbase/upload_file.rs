@@ -80,11 +80,11 @@ impl UploadFileResponse {
         }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
-        token : impl Into < crate::runtime::Secret >;
-        authorization : impl Into < crate::runtime::Secret >;
-        file_id : impl Into < String >;
-        cos_file_id : impl Into < String >;
+        url: impl Into<String>;
+        token: impl Into<crate::runtime::Secret>;
+        authorization: impl Into<crate::runtime::Secret>;
+        file_id: impl Into<String>;
+        cos_file_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -24,7 +24,7 @@ impl AddKfAccountRequest {
         }
     }
     crate::runtime::setters! {
-        business_id : impl Into < String >;
+        business_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

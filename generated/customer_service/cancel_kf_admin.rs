@@ -19,7 +19,7 @@ impl CancelKfAdminRequest {
         }
     }
     crate::runtime::setters! {
-        business_id : impl Into < String >;
+        business_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

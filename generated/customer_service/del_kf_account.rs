@@ -21,7 +21,7 @@ impl DelKfAccountRequest {
         }
     }
     crate::runtime::setters! {
-        business_id : impl Into < String >;
+        business_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -14,7 +14,7 @@ impl GetKfListRequest {
         Self { business_id: None }
     }
     crate::runtime::setters! {
-        business_id : impl Into < String >;
+        business_id: impl Into<String>;
     }
 }
 crate::runtime::string_enum! {
@@ -116,15 +116,15 @@ impl GetKfListResponseKfListItem {
         }
     }
     crate::runtime::setters! {
-        kf_account : impl Into < String >;
-        kf_nick : impl Into < String >;
-        kf_id : impl Into < String >;
-        kf_headimgurl : impl Into < String >;
-        kf_wx : impl Into < String >;
-        invite_wx : impl Into < String >;
-        invite_expire_time : i64;
-        invite_status : GetKfListResponseKfListItemInviteStatus;
-        kf_openid : impl Into < String >;
+        kf_account: impl Into<String>;
+        kf_nick: impl Into<String>;
+        kf_id: impl Into<String>;
+        kf_headimgurl: impl Into<String>;
+        kf_wx: impl Into<String>;
+        invite_wx: impl Into<String>;
+        invite_expire_time: i64;
+        invite_status: GetKfListResponseKfListItemInviteStatus;
+        kf_openid: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_kf_list`] returns.
@@ -149,7 +149,7 @@ impl GetKfListResponse {
         Self { kf_list: None }
     }
     crate::runtime::setters! {
-        kf_list : Vec < GetKfListResponseKfListItem >;
+        kf_list: Vec<GetKfListResponseKfListItem>;
     }
 }
 crate::runtime::api_error! {

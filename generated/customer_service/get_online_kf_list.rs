@@ -14,7 +14,7 @@ impl GetOnlineKfListRequest {
         Self { business_id: None }
     }
     crate::runtime::setters! {
-        business_id : impl Into < String >;
+        business_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -82,11 +82,11 @@ impl GetOnlineKfListResponseKfOnlineListItem {
         }
     }
     crate::runtime::setters! {
-        kf_account : impl Into < String >;
-        status : GetOnlineKfListResponseKfOnlineListItemStatus;
-        kf_id : impl Into < String >;
-        accepted_case : u32;
-        kf_openid : impl Into < String >;
+        kf_account: impl Into<String>;
+        status: GetOnlineKfListResponseKfOnlineListItemStatus;
+        kf_id: impl Into<String>;
+        accepted_case: u32;
+        kf_openid: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_online_kf_list`] returns.
@@ -111,7 +111,7 @@ impl GetOnlineKfListResponse {
         Self { kf_online_list: None }
     }
     crate::runtime::setters! {
-        kf_online_list : Vec < GetOnlineKfListResponseKfOnlineListItem >;
+        kf_online_list: Vec<GetOnlineKfListResponseKfOnlineListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -157,10 +157,10 @@ impl SendCustomMessageRequest {
         }
     }
     crate::runtime::setters! {
-        text : SendCustomMessageText;
-        image : SendCustomMessageImage;
-        link : SendCustomMessageLink;
-        miniprogrampage : SendCustomMessageMiniProgramPage;
+        text: SendCustomMessageText;
+        image: SendCustomMessageImage;
+        link: SendCustomMessageLink;
+        miniprogrampage: SendCustomMessageMiniProgramPage;
     }
 }
 crate::runtime::api_error! {

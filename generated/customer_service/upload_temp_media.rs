@@ -66,8 +66,8 @@ impl UploadTempMediaResponse {
         }
     }
     crate::runtime::setters! {
-        media_type : impl Into < String >;
-        created_at : i64;
+        media_type: impl Into<String>;
+        created_at: i64;
     }
 }
 crate::runtime::api_error! {

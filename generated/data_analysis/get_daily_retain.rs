@@ -78,8 +78,8 @@ impl GetDailyRetainResponseVisitUvNewItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// The `GetDailyRetainResponseVisitUvItem` object.
@@ -115,8 +115,8 @@ impl GetDailyRetainResponseVisitUvItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// What [`crate::Client::get_daily_retain`] returns.
@@ -155,9 +155,9 @@ impl GetDailyRetainResponse {
         }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        visit_uv_new : Vec < GetDailyRetainResponseVisitUvNewItem >;
-        visit_uv : Vec < GetDailyRetainResponseVisitUvItem >;
+        ref_date: impl Into<String>;
+        visit_uv_new: Vec<GetDailyRetainResponseVisitUvNewItem>;
+        visit_uv: Vec<GetDailyRetainResponseVisitUvItem>;
     }
 }
 crate::runtime::api_error! {

@@ -97,10 +97,10 @@ impl GetDailySummaryResponseListItem {
         }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        visit_total : u64;
-        share_pv : u64;
-        share_uv : u64;
+        ref_date: impl Into<String>;
+        visit_total: u64;
+        share_pv: u64;
+        share_uv: u64;
     }
 }
 /// What [`crate::Client::get_daily_summary`] returns.
@@ -125,7 +125,7 @@ impl GetDailySummaryResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : Vec < GetDailySummaryResponseListItem >;
+        list: Vec<GetDailySummaryResponseListItem>;
     }
 }
 crate::runtime::api_error! {

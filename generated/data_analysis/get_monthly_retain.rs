@@ -78,8 +78,8 @@ impl GetMonthlyRetainResponseVisitUvNewItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// The `GetMonthlyRetainResponseVisitUvItem` object.
@@ -115,8 +115,8 @@ impl GetMonthlyRetainResponseVisitUvItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// What [`crate::Client::get_monthly_retain`] returns.
@@ -155,9 +155,9 @@ impl GetMonthlyRetainResponse {
         }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        visit_uv_new : Vec < GetMonthlyRetainResponseVisitUvNewItem >;
-        visit_uv : Vec < GetMonthlyRetainResponseVisitUvItem >;
+        ref_date: impl Into<String>;
+        visit_uv_new: Vec<GetMonthlyRetainResponseVisitUvNewItem>;
+        visit_uv: Vec<GetMonthlyRetainResponseVisitUvItem>;
     }
 }
 crate::runtime::api_error! {

@@ -132,8 +132,8 @@ impl GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
         Self { refdate: None, value: None }
     }
     crate::runtime::setters! {
-        refdate : impl Into < String >;
-        value : impl Into < String >;
+        refdate: impl Into<String>;
+        value: impl Into<String>;
     }
 }
 /// The `GetPerformanceDataResponseDataBodyTablesItemLinesItem` object.
@@ -160,7 +160,7 @@ impl GetPerformanceDataResponseDataBodyTablesItemLinesItem {
         Self { fields: None }
     }
     crate::runtime::setters! {
-        fields : Vec < GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem >;
+        fields: Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem>;
     }
 }
 /// The `GetPerformanceDataResponseDataBodyTablesItem` object.
@@ -203,9 +203,9 @@ impl GetPerformanceDataResponseDataBodyTablesItem {
         }
     }
     crate::runtime::setters! {
-        id : impl Into < String >;
-        zh : impl Into < String >;
-        lines : Vec < GetPerformanceDataResponseDataBodyTablesItemLinesItem >;
+        id: impl Into<String>;
+        zh: impl Into<String>;
+        lines: Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItem>;
     }
 }
 /// The `GetPerformanceDataResponseDataBody` object.
@@ -237,8 +237,8 @@ impl GetPerformanceDataResponseDataBody {
         Self { tables: None, count: None }
     }
     crate::runtime::setters! {
-        tables : Vec < GetPerformanceDataResponseDataBodyTablesItem >;
-        count : u32;
+        tables: Vec<GetPerformanceDataResponseDataBodyTablesItem>;
+        count: u32;
     }
 }
 /// The `GetPerformanceDataResponseData` object.
@@ -263,7 +263,7 @@ impl GetPerformanceDataResponseData {
         Self { body: None }
     }
     crate::runtime::setters! {
-        body : GetPerformanceDataResponseDataBody;
+        body: GetPerformanceDataResponseDataBody;
     }
 }
 /// What [`crate::Client::get_performance_data`] returns.
@@ -288,7 +288,7 @@ impl GetPerformanceDataResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : GetPerformanceDataResponseData;
+        data: GetPerformanceDataResponseData;
     }
 }
 crate::runtime::api_error! {

@@ -89,9 +89,9 @@ impl GetUserPortraitResponseVisitUvNewProvinceItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewCityItem` object.
@@ -138,9 +138,9 @@ impl GetUserPortraitResponseVisitUvNewCityItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewGendersItem` object.
@@ -187,9 +187,9 @@ impl GetUserPortraitResponseVisitUvNewGendersItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewPlatformsItem` object.
@@ -236,9 +236,9 @@ impl GetUserPortraitResponseVisitUvNewPlatformsItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewDevicesItem` object.
@@ -285,9 +285,9 @@ impl GetUserPortraitResponseVisitUvNewDevicesItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewAgesItem` object.
@@ -334,9 +334,9 @@ impl GetUserPortraitResponseVisitUvNewAgesItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvNew` object.
@@ -383,12 +383,12 @@ impl GetUserPortraitResponseVisitUvNew {
         }
     }
     crate::runtime::setters! {
-        province : Vec < GetUserPortraitResponseVisitUvNewProvinceItem >;
-        city : Vec < GetUserPortraitResponseVisitUvNewCityItem >;
-        genders : Vec < GetUserPortraitResponseVisitUvNewGendersItem >;
-        platforms : Vec < GetUserPortraitResponseVisitUvNewPlatformsItem >;
-        devices : Vec < GetUserPortraitResponseVisitUvNewDevicesItem >;
-        ages : Vec < GetUserPortraitResponseVisitUvNewAgesItem >;
+        province: Vec<GetUserPortraitResponseVisitUvNewProvinceItem>;
+        city: Vec<GetUserPortraitResponseVisitUvNewCityItem>;
+        genders: Vec<GetUserPortraitResponseVisitUvNewGendersItem>;
+        platforms: Vec<GetUserPortraitResponseVisitUvNewPlatformsItem>;
+        devices: Vec<GetUserPortraitResponseVisitUvNewDevicesItem>;
+        ages: Vec<GetUserPortraitResponseVisitUvNewAgesItem>;
     }
 }
 /// The `GetUserPortraitResponseVisitUvProvinceItem` object.
@@ -435,9 +435,9 @@ impl GetUserPortraitResponseVisitUvProvinceItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvCityItem` object.
@@ -484,9 +484,9 @@ impl GetUserPortraitResponseVisitUvCityItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvGendersItem` object.
@@ -533,9 +533,9 @@ impl GetUserPortraitResponseVisitUvGendersItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvPlatformsItem` object.
@@ -582,9 +582,9 @@ impl GetUserPortraitResponseVisitUvPlatformsItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvDevicesItem` object.
@@ -631,9 +631,9 @@ impl GetUserPortraitResponseVisitUvDevicesItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUvAgesItem` object.
@@ -680,9 +680,9 @@ impl GetUserPortraitResponseVisitUvAgesItem {
         }
     }
     crate::runtime::setters! {
-        id : i64;
-        name : impl Into < String >;
-        value : u64;
+        id: i64;
+        name: impl Into<String>;
+        value: u64;
     }
 }
 /// The `GetUserPortraitResponseVisitUv` object.
@@ -729,12 +729,12 @@ impl GetUserPortraitResponseVisitUv {
         }
     }
     crate::runtime::setters! {
-        province : Vec < GetUserPortraitResponseVisitUvProvinceItem >;
-        city : Vec < GetUserPortraitResponseVisitUvCityItem >;
-        genders : Vec < GetUserPortraitResponseVisitUvGendersItem >;
-        platforms : Vec < GetUserPortraitResponseVisitUvPlatformsItem >;
-        devices : Vec < GetUserPortraitResponseVisitUvDevicesItem >;
-        ages : Vec < GetUserPortraitResponseVisitUvAgesItem >;
+        province: Vec<GetUserPortraitResponseVisitUvProvinceItem>;
+        city: Vec<GetUserPortraitResponseVisitUvCityItem>;
+        genders: Vec<GetUserPortraitResponseVisitUvGendersItem>;
+        platforms: Vec<GetUserPortraitResponseVisitUvPlatformsItem>;
+        devices: Vec<GetUserPortraitResponseVisitUvDevicesItem>;
+        ages: Vec<GetUserPortraitResponseVisitUvAgesItem>;
     }
 }
 /// What [`crate::Client::get_user_portrait`] returns.
@@ -773,9 +773,9 @@ impl GetUserPortraitResponse {
         }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        visit_uv_new : GetUserPortraitResponseVisitUvNew;
-        visit_uv : GetUserPortraitResponseVisitUv;
+        ref_date: impl Into<String>;
+        visit_uv_new: GetUserPortraitResponseVisitUvNew;
+        visit_uv: GetUserPortraitResponseVisitUv;
     }
 }
 crate::runtime::api_error! {

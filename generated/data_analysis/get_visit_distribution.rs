@@ -89,8 +89,8 @@ impl GetVisitDistributionResponseListItemItemListItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// The `GetVisitDistributionResponseListItem` object.
@@ -121,8 +121,8 @@ impl GetVisitDistributionResponseListItem {
         }
     }
     crate::runtime::setters! {
-        index : GetVisitDistributionResponseListItemIndex;
-        item_list : Vec < GetVisitDistributionResponseListItemItemListItem >;
+        index: GetVisitDistributionResponseListItemIndex;
+        item_list: Vec<GetVisitDistributionResponseListItemItemListItem>;
     }
 }
 /// What [`crate::Client::get_visit_distribution`] returns.
@@ -154,8 +154,8 @@ impl GetVisitDistributionResponse {
         Self { ref_date: None, list: None }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        list : Vec < GetVisitDistributionResponseListItem >;
+        ref_date: impl Into<String>;
+        list: Vec<GetVisitDistributionResponseListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -129,14 +129,14 @@ impl GetVisitPageResponseListItem {
         }
     }
     crate::runtime::setters! {
-        page_path : impl Into < String >;
-        page_visit_pv : u64;
-        page_visit_uv : u64;
-        page_staytime_pv : f64;
-        entrypage_pv : u64;
-        exitpage_pv : u64;
-        page_share_pv : u64;
-        page_share_uv : u64;
+        page_path: impl Into<String>;
+        page_visit_pv: u64;
+        page_visit_uv: u64;
+        page_staytime_pv: f64;
+        entrypage_pv: u64;
+        exitpage_pv: u64;
+        page_share_pv: u64;
+        page_share_uv: u64;
     }
 }
 /// What [`crate::Client::get_visit_page`] returns.
@@ -168,8 +168,8 @@ impl GetVisitPageResponse {
         Self { ref_date: None, list: None }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        list : Vec < GetVisitPageResponseListItem >;
+        ref_date: impl Into<String>;
+        list: Vec<GetVisitPageResponseListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -78,8 +78,8 @@ impl GetWeeklyRetainResponseVisitUvNewItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// The `GetWeeklyRetainResponseVisitUvItem` object.
@@ -115,8 +115,8 @@ impl GetWeeklyRetainResponseVisitUvItem {
         Self { key: None, value: None }
     }
     crate::runtime::setters! {
-        key : u32;
-        value : u64;
+        key: u32;
+        value: u64;
     }
 }
 /// What [`crate::Client::get_weekly_retain`] returns.
@@ -155,9 +155,9 @@ impl GetWeeklyRetainResponse {
         }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        visit_uv_new : Vec < GetWeeklyRetainResponseVisitUvNewItem >;
-        visit_uv : Vec < GetWeeklyRetainResponseVisitUvItem >;
+        ref_date: impl Into<String>;
+        visit_uv_new: Vec<GetWeeklyRetainResponseVisitUvNewItem>;
+        visit_uv: Vec<GetWeeklyRetainResponseVisitUvItem>;
     }
 }
 crate::runtime::api_error! {

@@ -129,14 +129,14 @@ impl GetWeeklyVisitTrendResponseListItem {
         }
     }
     crate::runtime::setters! {
-        ref_date : impl Into < String >;
-        session_cnt : u64;
-        visit_pv : u64;
-        visit_uv : u64;
-        visit_uv_new : u64;
-        stay_time_uv : f64;
-        stay_time_session : f64;
-        visit_depth : f64;
+        ref_date: impl Into<String>;
+        session_cnt: u64;
+        visit_pv: u64;
+        visit_uv: u64;
+        visit_uv_new: u64;
+        stay_time_uv: f64;
+        stay_time_session: f64;
+        visit_depth: f64;
     }
 }
 /// What [`crate::Client::get_weekly_visit_trend`] returns.
@@ -161,7 +161,7 @@ impl GetWeeklyVisitTrendResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : Vec < GetWeeklyVisitTrendResponseListItem >;
+        list: Vec<GetWeeklyVisitTrendResponseListItem>;
     }
 }
 crate::runtime::api_error! {

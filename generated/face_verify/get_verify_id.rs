@@ -128,8 +128,8 @@ impl GetVerifyIdResponse {
         }
     }
     crate::runtime::setters! {
-        verify_id : impl Into < String >;
-        expires_in : u32;
+        verify_id: impl Into<String>;
+        expires_in: u32;
     }
 }
 crate::runtime::api_error! {

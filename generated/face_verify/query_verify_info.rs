@@ -64,7 +64,7 @@ impl QueryVerifyInfoResponse {
         Self { verify_ret: None }
     }
     crate::runtime::setters! {
-        verify_ret : QueryVerifyInfoResponseVerifyRet;
+        verify_ret: QueryVerifyInfoResponseVerifyRet;
     }
 }
 crate::runtime::api_error! {

@@ -140,10 +140,10 @@ impl HardwareLicenseActivationResult {
         }
     }
     crate::runtime::setters! {
-        model_id : impl Into < String >;
-        sn : impl Into < String >;
-        expire_time : i64;
-        errcode : i32;
+        model_id: impl Into<String>;
+        sn: impl Into<String>;
+        expire_time: i64;
+        errcode: i32;
     }
 }
 /// What [`crate::Client::hardware_active_license_device`] returns.
@@ -168,7 +168,7 @@ impl HardwareActiveLicenseDeviceResponse {
         Self { device_list: None }
     }
     crate::runtime::setters! {
-        device_list : Vec < HardwareLicenseActivationResult >;
+        device_list: Vec<HardwareLicenseActivationResult>;
     }
 }
 crate::runtime::api_error! {

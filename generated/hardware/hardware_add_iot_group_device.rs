@@ -52,7 +52,7 @@ impl HardwareAddIotGroupDeviceRequest {
         }
     }
     crate::runtime::setters! {
-        force_add : bool;
+        force_add: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -118,9 +118,9 @@ impl HardwareGroupDeviceResult {
         }
     }
     crate::runtime::setters! {
-        model_id : impl Into < String >;
-        sn : impl Into < String >;
-        errcode : i32;
+        model_id: impl Into<String>;
+        sn: impl Into<String>;
+        errcode: i32;
     }
 }
 /// What [`crate::Client::hardware_add_iot_group_device`] returns.
@@ -145,7 +145,7 @@ impl HardwareAddIotGroupDeviceResponse {
         Self { device_list: None }
     }
     crate::runtime::setters! {
-        device_list : Vec < HardwareGroupDeviceResult >;
+        device_list: Vec<HardwareGroupDeviceResult>;
     }
 }
 crate::runtime::api_error! {

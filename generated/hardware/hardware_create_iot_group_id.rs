@@ -60,7 +60,7 @@ impl HardwareCreateIotGroupIdResponse {
         Self { group_id: None }
     }
     crate::runtime::setters! {
-        group_id : impl Into < String >;
+        group_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

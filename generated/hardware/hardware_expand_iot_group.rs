@@ -76,7 +76,7 @@ impl HardwareExpandIotGroupResponse {
         Self { group_id: None }
     }
     crate::runtime::setters! {
-        group_id : impl Into < String >;
+        group_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

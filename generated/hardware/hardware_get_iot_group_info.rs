@@ -48,8 +48,8 @@ impl HardwareGroupDevice {
         Self { model_id: None, sn: None }
     }
     crate::runtime::setters! {
-        model_id : impl Into < String >;
-        sn : impl Into < String >;
+        model_id: impl Into<String>;
+        sn: impl Into<String>;
     }
 }
 /// What [`crate::Client::hardware_get_iot_group_info`] returns.
@@ -100,10 +100,10 @@ impl HardwareGetIotGroupInfoResponse {
         }
     }
     crate::runtime::setters! {
-        group_name : impl Into < String >;
-        model_id : impl Into < String >;
-        model_type : impl Into < String >;
-        device_list : Vec < HardwareGroupDevice >;
+        group_name: impl Into<String>;
+        model_id: impl Into<String>;
+        model_type: impl Into<String>;
+        device_list: Vec<HardwareGroupDevice>;
     }
 }
 crate::runtime::api_error! {

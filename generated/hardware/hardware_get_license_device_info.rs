@@ -103,9 +103,9 @@ impl HardwareLicenseDeviceInfo {
         }
     }
     crate::runtime::setters! {
-        model_id : impl Into < String >;
-        sn : impl Into < String >;
-        expire_time : i64;
+        model_id: impl Into<String>;
+        sn: impl Into<String>;
+        expire_time: i64;
     }
 }
 /// What [`crate::Client::hardware_get_license_device_info`] returns.
@@ -130,7 +130,7 @@ impl HardwareGetLicenseDeviceInfoResponse {
         Self { device_list: None }
     }
     crate::runtime::setters! {
-        device_list : Vec < HardwareLicenseDeviceInfo >;
+        device_list: Vec<HardwareLicenseDeviceInfo>;
     }
 }
 crate::runtime::api_error! {

@@ -115,13 +115,13 @@ impl HardwareLicensePkg {
         }
     }
     crate::runtime::setters! {
-        pkg_id : impl Into < String >;
-        pkg_type : i32;
-        start_time : i64;
-        end_time : i64;
-        pkg_status : HardwareLicensePkgPkgStatus;
-        used : u64;
-        all : u64;
+        pkg_id: impl Into<String>;
+        pkg_type: i32;
+        start_time: i64;
+        end_time: i64;
+        pkg_status: HardwareLicensePkgPkgStatus;
+        used: u64;
+        all: u64;
     }
 }
 /// What [`crate::Client::hardware_get_license_pkg_list`] returns.
@@ -156,8 +156,8 @@ impl HardwareGetLicensePkgListResponse {
         }
     }
     crate::runtime::setters! {
-        pkg_list : Vec < HardwareLicensePkg >;
-        max_active_number : u64;
+        pkg_list: Vec<HardwareLicensePkg>;
+        max_active_number: u64;
     }
 }
 crate::runtime::api_error! {

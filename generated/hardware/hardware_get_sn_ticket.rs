@@ -66,7 +66,7 @@ impl HardwareGetSnTicketResponse {
         Self { sn_ticket: None }
     }
     crate::runtime::setters! {
-        sn_ticket : impl Into < crate::runtime::Secret >;
+        sn_ticket: impl Into<crate::runtime::Secret>;
     }
 }
 crate::runtime::api_error! {

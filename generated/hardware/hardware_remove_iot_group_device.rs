@@ -111,9 +111,9 @@ impl HardwareRemoveGroupDeviceResult {
         }
     }
     crate::runtime::setters! {
-        model_id : impl Into < String >;
-        sn : impl Into < String >;
-        errcode : i32;
+        model_id: impl Into<String>;
+        sn: impl Into<String>;
+        errcode: i32;
     }
 }
 /// What [`crate::Client::hardware_remove_iot_group_device`] returns.
@@ -138,7 +138,7 @@ impl HardwareRemoveIotGroupDeviceResponse {
         Self { device_list: None }
     }
     crate::runtime::setters! {
-        device_list : Vec < HardwareRemoveGroupDeviceResult >;
+        device_list: Vec<HardwareRemoveGroupDeviceResult>;
     }
 }
 crate::runtime::api_error! {

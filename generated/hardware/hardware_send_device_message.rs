@@ -92,9 +92,9 @@ impl HardwareSendDeviceMessageRequest {
         }
     }
     crate::runtime::setters! {
-        page : impl Into < String >;
-        miniprogram_state : HardwareSendDeviceMessageMiniprogramState;
-        lang : HardwareSendDeviceMessageLang;
+        page: impl Into<String>;
+        miniprogram_state: HardwareSendDeviceMessageMiniprogramState;
+        lang: HardwareSendDeviceMessageLang;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -19,7 +19,7 @@ impl AiCropRequest {
         }
     }
     crate::runtime::setters! {
-        ratios : impl Into < String >;
+        ratios: impl Into<String>;
     }
 }
 /// The `AiCropResponseResultsItem` object.
@@ -74,10 +74,10 @@ impl AiCropResponseResultsItem {
         }
     }
     crate::runtime::setters! {
-        crop_left : i32;
-        crop_top : i32;
-        crop_right : i32;
-        crop_bottom : i32;
+        crop_left: i32;
+        crop_top: i32;
+        crop_right: i32;
+        crop_bottom: i32;
     }
 }
 /// The `AiCropResponseImgSize` object.
@@ -113,8 +113,8 @@ impl AiCropResponseImgSize {
         Self { w: None, h: None }
     }
     crate::runtime::setters! {
-        w : u32;
-        h : u32;
+        w: u32;
+        h: u32;
     }
 }
 /// What [`crate::Client::ai_crop`] returns.
@@ -145,8 +145,8 @@ impl AiCropResponse {
         }
     }
     crate::runtime::setters! {
-        results : Vec < AiCropResponseResultsItem >;
-        img_size : AiCropResponseImgSize;
+        results: Vec<AiCropResponseResultsItem>;
+        img_size: AiCropResponseImgSize;
     }
 }
 crate::runtime::api_error! {

@@ -16,7 +16,7 @@ impl AiCropUploadRequest {
         Self { ratios: None, img }
     }
     crate::runtime::setters! {
-        ratios : impl Into < String >;
+        ratios: impl Into<String>;
     }
 }
 /// The `AiCropUploadResponseResultsItem` object.
@@ -71,10 +71,10 @@ impl AiCropUploadResponseResultsItem {
         }
     }
     crate::runtime::setters! {
-        crop_left : i32;
-        crop_top : i32;
-        crop_right : i32;
-        crop_bottom : i32;
+        crop_left: i32;
+        crop_top: i32;
+        crop_right: i32;
+        crop_bottom: i32;
     }
 }
 /// The `AiCropUploadResponseImgSize` object.
@@ -110,8 +110,8 @@ impl AiCropUploadResponseImgSize {
         Self { w: None, h: None }
     }
     crate::runtime::setters! {
-        w : u32;
-        h : u32;
+        w: u32;
+        h: u32;
     }
 }
 /// What [`crate::Client::ai_crop_upload`] returns.
@@ -142,8 +142,8 @@ impl AiCropUploadResponse {
         }
     }
     crate::runtime::setters! {
-        results : Vec < AiCropUploadResponseResultsItem >;
-        img_size : AiCropUploadResponseImgSize;
+        results: Vec<AiCropUploadResponseResultsItem>;
+        img_size: AiCropUploadResponseImgSize;
     }
 }
 crate::runtime::api_error! {

@@ -62,9 +62,9 @@ impl ImgScanQrCodeResponseCodeResultsItem {
         }
     }
     crate::runtime::setters! {
-        type_name : impl Into < String >;
-        data : impl Into < String >;
-        pos : super::types::ImagePosition;
+        type_name: impl Into<String>;
+        data: impl Into<String>;
+        pos: super::types::ImagePosition;
     }
 }
 /// The `ImgScanQrCodeResponseImgSize` object.
@@ -100,8 +100,8 @@ impl ImgScanQrCodeResponseImgSize {
         Self { w: None, h: None }
     }
     crate::runtime::setters! {
-        w : u32;
-        h : u32;
+        w: u32;
+        h: u32;
     }
 }
 /// What [`crate::Client::img_scan_qr_code`] returns.
@@ -132,8 +132,8 @@ impl ImgScanQrCodeResponse {
         }
     }
     crate::runtime::setters! {
-        code_results : Vec < ImgScanQrCodeResponseCodeResultsItem >;
-        img_size : ImgScanQrCodeResponseImgSize;
+        code_results: Vec<ImgScanQrCodeResponseCodeResultsItem>;
+        img_size: ImgScanQrCodeResponseImgSize;
     }
 }
 crate::runtime::api_error! {

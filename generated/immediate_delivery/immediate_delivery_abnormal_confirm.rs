@@ -39,8 +39,8 @@ impl ImmediateDeliveryAbnormalConfirmRequest {
         }
     }
     crate::runtime::setters! {
-        shop_no : impl Into < String >;
-        remark : impl Into < String >;
+        shop_no: impl Into<String>;
+        remark: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_abnormal_confirm`] returns.
@@ -79,8 +79,8 @@ impl ImmediateDeliveryAbnormalConfirmResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

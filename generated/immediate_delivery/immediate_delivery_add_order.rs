@@ -68,10 +68,10 @@ impl ImmediateDeliveryAddOrderRequest {
         }
     }
     crate::runtime::setters! {
-        sender : DeliveryContact;
-        delivery_token : impl Into < String >;
-        shop_no : impl Into < String >;
-        sub_biz_id : impl Into < String >;
+        sender: DeliveryContact;
+        delivery_token: impl Into<String>;
+        shop_no: impl Into<String>;
+        sub_biz_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -288,19 +288,19 @@ impl ImmediateDeliveryAddOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        fee : f64;
-        deliverfee : f64;
-        couponfee : f64;
-        tips : f64;
-        insurancfee : f64;
-        distance : f64;
-        waybill_id : impl Into < String >;
-        order_status : ImmediateDeliveryAddOrderResponseOrderStatus;
-        finish_code : i64;
-        pickup_code : i64;
-        dispatch_duration : i64;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        fee: f64;
+        deliverfee: f64;
+        couponfee: f64;
+        tips: f64;
+        insurancfee: f64;
+        distance: f64;
+        waybill_id: impl Into<String>;
+        order_status: ImmediateDeliveryAddOrderResponseOrderStatus;
+        finish_code: i64;
+        pickup_code: i64;
+        dispatch_duration: i64;
     }
 }
 crate::runtime::api_error! {

@@ -43,7 +43,7 @@ impl ImmediateDeliveryAddTipRequest {
         }
     }
     crate::runtime::setters! {
-        shop_no : impl Into < String >;
+        shop_no: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_add_tip`] returns.
@@ -82,8 +82,8 @@ impl ImmediateDeliveryAddTipResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -53,8 +53,8 @@ impl ImmediateDeliveryBindAccountResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

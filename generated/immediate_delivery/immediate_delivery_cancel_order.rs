@@ -64,8 +64,8 @@ impl ImmediateDeliveryCancelOrderRequest {
         }
     }
     crate::runtime::setters! {
-        waybill_id : impl Into < String >;
-        shop_no : impl Into < String >;
+        waybill_id: impl Into<String>;
+        shop_no: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_cancel_order`] returns.
@@ -120,10 +120,10 @@ impl ImmediateDeliveryCancelOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        deduct_fee : f64;
-        desc : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        deduct_fee: f64;
+        desc: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -48,8 +48,8 @@ impl ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
         }
     }
     crate::runtime::setters! {
-        delivery_id : impl Into < String >;
-        delivery_name : impl Into < String >;
+        delivery_id: impl Into<String>;
+        delivery_name: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_get_all_imme_delivery`] returns.
@@ -92,9 +92,9 @@ impl ImmediateDeliveryGetAllImmeDeliveryResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        list : Vec < ImmediateDeliveryGetAllImmeDeliveryResponseListItem >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        list: Vec<ImmediateDeliveryGetAllImmeDeliveryResponseListItem>;
     }
 }
 crate::runtime::api_error! {

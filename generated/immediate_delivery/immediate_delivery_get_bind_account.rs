@@ -65,9 +65,9 @@ impl ImmediateDeliveryGetBindAccountResponseShopListItem {
         }
     }
     crate::runtime::setters! {
-        shopid : impl Into < String >;
-        delivery_id : impl Into < String >;
-        audit_result : ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult;
+        shopid: impl Into<String>;
+        delivery_id: impl Into<String>;
+        audit_result: ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult;
     }
 }
 /// What [`crate::Client::immediate_delivery_get_bind_account`] returns.
@@ -110,9 +110,9 @@ impl ImmediateDeliveryGetBindAccountResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        shop_list : Vec < ImmediateDeliveryGetBindAccountResponseShopListItem >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        shop_list: Vec<ImmediateDeliveryGetBindAccountResponseShopListItem>;
     }
 }
 crate::runtime::api_error! {

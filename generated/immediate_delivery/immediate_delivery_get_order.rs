@@ -31,7 +31,7 @@ impl ImmediateDeliveryGetOrderRequest {
         }
     }
     crate::runtime::setters! {
-        shop_no : impl Into < String >;
+        shop_no: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -159,15 +159,15 @@ impl ImmediateDeliveryGetOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        order_status : ImmediateDeliveryGetOrderResponseOrderStatus;
-        waybill_id : impl Into < String >;
-        rider_name : impl Into < String >;
-        rider_phone : impl Into < String >;
-        rider_lng : f64;
-        rider_lat : f64;
-        reach_time : i64;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        order_status: ImmediateDeliveryGetOrderResponseOrderStatus;
+        waybill_id: impl Into<String>;
+        rider_name: impl Into<String>;
+        rider_phone: impl Into<String>;
+        rider_lng: f64;
+        rider_lat: f64;
+        reach_time: i64;
     }
 }
 crate::runtime::api_error! {

@@ -76,8 +76,8 @@ impl ImmediateDeliveryMockUpdateOrderRequest {
         }
     }
     crate::runtime::setters! {
-        waybill_id : impl Into < String >;
-        action_msg : impl Into < String >;
+        waybill_id: impl Into<String>;
+        action_msg: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_mock_update_order`] returns.
@@ -116,8 +116,8 @@ impl ImmediateDeliveryMockUpdateOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

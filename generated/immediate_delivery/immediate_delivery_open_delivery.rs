@@ -48,8 +48,8 @@ impl ImmediateDeliveryOpenDeliveryResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

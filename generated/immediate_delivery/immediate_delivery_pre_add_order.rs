@@ -64,9 +64,9 @@ impl ImmediateDeliveryPreAddOrderRequest {
         }
     }
     crate::runtime::setters! {
-        sender : DeliveryContact;
-        shop_no : impl Into < String >;
-        sub_biz_id : impl Into < String >;
+        sender: DeliveryContact;
+        shop_no: impl Into<String>;
+        sub_biz_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -226,16 +226,16 @@ impl ImmediateDeliveryPreAddOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        fee : f64;
-        deliverfee : f64;
-        couponfee : f64;
-        tips : f64;
-        insurancfee : f64;
-        distance : f64;
-        delivery_token : impl Into < String >;
-        dispatch_duration : i64;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        fee: f64;
+        deliverfee: f64;
+        couponfee: f64;
+        tips: f64;
+        insurancfee: f64;
+        distance: f64;
+        delivery_token: impl Into<String>;
+        dispatch_duration: i64;
     }
 }
 crate::runtime::api_error! {

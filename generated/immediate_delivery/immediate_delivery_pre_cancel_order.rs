@@ -64,9 +64,9 @@ impl ImmediateDeliveryPreCancelOrderRequest {
         }
     }
     crate::runtime::setters! {
-        cancel_reason_id : ImmediateDeliveryPreCancelOrderCancelReasonId;
-        cancel_reason : impl Into < String >;
-        shop_no : impl Into < String >;
+        cancel_reason_id: ImmediateDeliveryPreCancelOrderCancelReasonId;
+        cancel_reason: impl Into<String>;
+        shop_no: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_pre_cancel_order`] returns.
@@ -121,10 +121,10 @@ impl ImmediateDeliveryPreCancelOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
-        deduct_fee : f64;
-        desc : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
+        deduct_fee: f64;
+        desc: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

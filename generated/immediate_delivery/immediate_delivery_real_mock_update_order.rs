@@ -76,7 +76,7 @@ impl ImmediateDeliveryRealMockUpdateOrderRequest {
         }
     }
     crate::runtime::setters! {
-        action_msg : impl Into < String >;
+        action_msg: impl Into<String>;
     }
 }
 /// What [`crate::Client::immediate_delivery_real_mock_update_order`] returns.
@@ -115,8 +115,8 @@ impl ImmediateDeliveryRealMockUpdateOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -84,9 +84,9 @@ impl ImmediateDeliveryUpdateOrderAgent {
         }
     }
     crate::runtime::setters! {
-        is_phone_encrypted : ImmediateDeliveryUpdateOrderAgentIsPhoneEncrypted;
-        lng : f64;
-        lat : f64;
+        is_phone_encrypted: ImmediateDeliveryUpdateOrderAgentIsPhoneEncrypted;
+        lng: f64;
+        lat: f64;
     }
 }
 /// Parameters of [`crate::Client::immediate_delivery_update_order`].
@@ -147,10 +147,10 @@ impl ImmediateDeliveryUpdateOrderRequest {
         }
     }
     crate::runtime::setters! {
-        action_msg : impl Into < String >;
-        agent : ImmediateDeliveryUpdateOrderAgent;
-        shop_no : impl Into < String >;
-        expected_delivery_time : i64;
+        action_msg: impl Into<String>;
+        agent: ImmediateDeliveryUpdateOrderAgent;
+        shop_no: impl Into<String>;
+        expected_delivery_time: i64;
     }
 }
 /// What [`crate::Client::immediate_delivery_update_order`] returns.
@@ -189,8 +189,8 @@ impl ImmediateDeliveryUpdateOrderResponse {
         }
     }
     crate::runtime::setters! {
-        resultcode : i32;
-        resultmsg : impl Into < String >;
+        resultcode: i32;
+        resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -44,8 +44,8 @@ impl DeliveryCargoGoodsDetailGoodsItem {
         }
     }
     crate::runtime::setters! {
-        good_price : f64;
-        good_unit : impl Into < String >;
+        good_price: f64;
+        good_unit: impl Into<String>;
     }
     #[allow(
         dead_code,
@@ -230,11 +230,11 @@ impl DeliveryCargo {
         }
     }
     crate::runtime::setters! {
-        goods_height : f64;
-        goods_width : f64;
-        goods_length : f64;
-        goods_detail : DeliveryCargoGoodsDetail;
-        goods_pickup_info : impl Into < String >;
+        goods_height: f64;
+        goods_width: f64;
+        goods_length: f64;
+        goods_detail: DeliveryCargoGoodsDetail;
+        goods_pickup_info: impl Into<String>;
     }
     #[allow(
         dead_code,
@@ -382,7 +382,7 @@ impl DeliveryContact {
         }
     }
     crate::runtime::setters! {
-        coordinate_type : DeliveryContactCoordinateType;
+        coordinate_type: DeliveryContactCoordinateType;
     }
     #[allow(
         dead_code,
@@ -592,23 +592,23 @@ impl DeliveryOrderInfo {
         }
     }
     crate::runtime::setters! {
-        delivery_service_code : impl Into < String >;
-        expected_delivery_time : i64;
-        order_type : DeliveryOrderInfoOrderType;
-        poi_seq : impl Into < String >;
-        note : impl Into < String >;
-        order_time : i64;
-        is_insured : DeliveryOrderInfoIsInsured;
-        declared_value : f64;
-        tips : f64;
-        is_direct_delivery : DeliveryOrderInfoIsDirectDelivery;
-        cash_on_delivery : f64;
-        cash_on_pickup : f64;
-        rider_pick_method : DeliveryOrderInfoRiderPickMethod;
-        is_finish_code_needed : DeliveryOrderInfoIsFinishCodeNeeded;
-        is_pickup_code_needed : DeliveryOrderInfoIsPickupCodeNeeded;
-        expected_finish_time : i64;
-        expected_pick_time : i64;
+        delivery_service_code: impl Into<String>;
+        expected_delivery_time: i64;
+        order_type: DeliveryOrderInfoOrderType;
+        poi_seq: impl Into<String>;
+        note: impl Into<String>;
+        order_time: i64;
+        is_insured: DeliveryOrderInfoIsInsured;
+        declared_value: f64;
+        tips: f64;
+        is_direct_delivery: DeliveryOrderInfoIsDirectDelivery;
+        cash_on_delivery: f64;
+        cash_on_pickup: f64;
+        rider_pick_method: DeliveryOrderInfoRiderPickMethod;
+        is_finish_code_needed: DeliveryOrderInfoIsFinishCodeNeeded;
+        is_pickup_code_needed: DeliveryOrderInfoIsPickupCodeNeeded;
+        expected_finish_time: i64;
+        expected_pick_time: i64;
     }
     #[allow(
         dead_code,
@@ -690,11 +690,11 @@ impl DeliveryShop {
         }
     }
     crate::runtime::setters! {
-        wxa_path : impl Into < String >;
-        img_url : impl Into < String >;
-        goods_name : impl Into < String >;
-        goods_count : u32;
-        wxa_appid : impl Into < String >;
+        wxa_path: impl Into<String>;
+        img_url: impl Into<String>;
+        goods_name: impl Into<String>;
+        goods_count: u32;
+        wxa_appid: impl Into<String>;
     }
     #[allow(
         dead_code,

@@ -22,8 +22,8 @@ impl KfBusinessGetRequest {
         }
     }
     crate::runtime::setters! {
-        business_id : impl Into < String >;
-        account_name : impl Into < String >;
+        business_id: impl Into<String>;
+        account_name: impl Into<String>;
     }
 }
 /// The `KfBusinessInfo` object.
@@ -82,11 +82,11 @@ impl KfBusinessInfo {
         }
     }
     crate::runtime::setters! {
-        business_id : crate::runtime::serde_json::Value;
-        account_name : impl Into < String >;
-        nickname : impl Into < String >;
-        icon_media_id : impl Into < String >;
-        icon_url : impl Into < String >;
+        business_id: crate::runtime::serde_json::Value;
+        account_name: impl Into<String>;
+        nickname: impl Into<String>;
+        icon_media_id: impl Into<String>;
+        icon_url: impl Into<String>;
     }
 }
 /// What [`crate::Client::kf_business_get`] returns.
@@ -111,7 +111,7 @@ impl KfBusinessGetResponse {
         Self { business_info: None }
     }
     crate::runtime::setters! {
-        business_info : KfBusinessInfo;
+        business_info: KfBusinessInfo;
     }
 }
 crate::runtime::api_error! {

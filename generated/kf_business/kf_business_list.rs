@@ -92,11 +92,11 @@ impl KfBusinessListItem {
         }
     }
     crate::runtime::setters! {
-        business_id : crate::runtime::serde_json::Value;
-        account_name : impl Into < String >;
-        nickname : impl Into < String >;
-        icon_media_id : impl Into < String >;
-        icon_url : impl Into < String >;
+        business_id: crate::runtime::serde_json::Value;
+        account_name: impl Into<String>;
+        nickname: impl Into<String>;
+        icon_media_id: impl Into<String>;
+        icon_url: impl Into<String>;
     }
 }
 /// What [`crate::Client::kf_business_list`] returns.
@@ -121,7 +121,7 @@ impl KfBusinessListResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : Vec < KfBusinessListItem >;
+        list: Vec<KfBusinessListItem>;
     }
 }
 crate::runtime::api_error! {

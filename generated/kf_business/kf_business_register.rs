@@ -31,7 +31,7 @@ impl KfBusinessRegisterRequest {
         }
     }
     crate::runtime::setters! {
-        transfer_to_commkf : bool;
+        transfer_to_commkf: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -82,7 +82,7 @@ impl KfBusinessRegisterResponse {
         Self { business_id: None }
     }
     crate::runtime::setters! {
-        business_id : crate::runtime::serde_json::Value;
+        business_id: crate::runtime::serde_json::Value;
     }
 }
 crate::runtime::api_error! {

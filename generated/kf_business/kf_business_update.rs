@@ -25,8 +25,8 @@ impl KfBusinessUpdateRequest {
         }
     }
     crate::runtime::setters! {
-        nickname : impl Into < String >;
-        icon_media_id : impl Into < String >;
+        nickname: impl Into<String>;
+        icon_media_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

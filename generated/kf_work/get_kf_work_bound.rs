@@ -57,9 +57,9 @@ impl GetKfWorkBoundResponse {
         }
     }
     crate::runtime::setters! {
-        entity_name : impl Into < String >;
-        corpid : impl Into < String >;
-        bind_time : i64;
+        entity_name: impl Into<String>;
+        corpid: impl Into<String>;
+        bind_time: i64;
     }
 }
 crate::runtime::api_error! {

@@ -44,9 +44,9 @@ impl GenerateNfcSchemeJumpWxa {
         }
     }
     crate::runtime::setters! {
-        path : impl Into < String >;
-        query : impl Into < String >;
-        env_version : GenerateNfcSchemeJumpWxaEnvVersion;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        env_version: GenerateNfcSchemeJumpWxaEnvVersion;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -92,8 +92,8 @@ impl GenerateNfcSchemeRequest {
         }
     }
     crate::runtime::setters! {
-        jump_wxa : GenerateNfcSchemeJumpWxa;
-        sn : impl Into < String >;
+        jump_wxa: GenerateNfcSchemeJumpWxa;
+        sn: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -44,9 +44,9 @@ impl GenerateSchemeJumpWxa {
         }
     }
     crate::runtime::setters! {
-        path : impl Into < String >;
-        query : impl Into < String >;
-        env_version : GenerateSchemeJumpWxaEnvVersion;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        env_version: GenerateSchemeJumpWxaEnvVersion;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -110,11 +110,11 @@ impl GenerateSchemeRequest {
         }
     }
     crate::runtime::setters! {
-        jump_wxa : GenerateSchemeJumpWxa;
-        is_expire : bool;
-        expire_type : GenerateSchemeExpireType;
-        expire_time : i64;
-        expire_interval : u32;
+        jump_wxa: GenerateSchemeJumpWxa;
+        is_expire: bool;
+        expire_type: GenerateSchemeExpireType;
+        expire_time: i64;
+        expire_interval: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -25,8 +25,8 @@ impl GenerateShortLinkRequest {
         }
     }
     crate::runtime::setters! {
-        page_title : impl Into < String >;
-        is_permanent : bool;
+        page_title: impl Into<String>;
+        is_permanent: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

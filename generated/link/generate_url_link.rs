@@ -48,10 +48,10 @@ impl GenerateUrlLinkCloudBase {
         }
     }
     crate::runtime::setters! {
-        domain : impl Into < String >;
-        path : impl Into < String >;
-        query : impl Into < String >;
-        resource_appid : impl Into < String >;
+        domain: impl Into<String>;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        resource_appid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -129,14 +129,14 @@ impl GenerateUrlLinkRequest {
         }
     }
     crate::runtime::setters! {
-        path : impl Into < String >;
-        query : impl Into < String >;
-        is_expire : bool;
-        expire_type : GenerateUrlLinkExpireType;
-        expire_time : i64;
-        expire_interval : u32;
-        cloud_base : GenerateUrlLinkCloudBase;
-        env_version : GenerateUrlLinkEnvVersion;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        is_expire: bool;
+        expire_type: GenerateUrlLinkExpireType;
+        expire_time: i64;
+        expire_interval: u32;
+        cloud_base: GenerateUrlLinkCloudBase;
+        env_version: GenerateUrlLinkEnvVersion;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

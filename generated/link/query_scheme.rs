@@ -31,8 +31,8 @@ impl QuerySchemeRequest {
         }
     }
     crate::runtime::setters! {
-        scheme : impl Into < String >;
-        query_type : QuerySchemeQueryType;
+        scheme: impl Into<String>;
+        query_type: QuerySchemeQueryType;
     }
 }
 crate::runtime::string_enum! {
@@ -110,12 +110,12 @@ impl QuerySchemeResponseSchemeInfo {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        path : impl Into < String >;
-        query : impl Into < String >;
-        create_time : i64;
-        expire_time : i64;
-        env_version : QuerySchemeResponseSchemeInfoEnvVersion;
+        appid: impl Into<String>;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        create_time: i64;
+        expire_time: i64;
+        env_version: QuerySchemeResponseSchemeInfoEnvVersion;
     }
 }
 /// The `QuerySchemeResponseQuotaInfo` object.
@@ -144,7 +144,7 @@ impl QuerySchemeResponseQuotaInfo {
         Self { remain_visit_quota: None }
     }
     crate::runtime::setters! {
-        remain_visit_quota : i64;
+        remain_visit_quota: i64;
     }
 }
 /// What [`crate::Client::query_scheme`] returns.
@@ -183,9 +183,9 @@ impl QuerySchemeResponse {
         }
     }
     crate::runtime::setters! {
-        scheme_info : QuerySchemeResponseSchemeInfo;
-        quota_info : QuerySchemeResponseQuotaInfo;
-        visit_openid : impl Into < String >;
+        scheme_info: QuerySchemeResponseSchemeInfo;
+        quota_info: QuerySchemeResponseQuotaInfo;
+        visit_openid: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

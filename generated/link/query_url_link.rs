@@ -31,8 +31,8 @@ impl QueryUrlLinkRequest {
         }
     }
     crate::runtime::setters! {
-        url_link : impl Into < String >;
-        query_type : QueryUrlLinkQueryType;
+        url_link: impl Into<String>;
+        query_type: QueryUrlLinkQueryType;
     }
 }
 crate::runtime::string_enum! {
@@ -106,11 +106,11 @@ impl QueryUrlLinkResponseUrlLinkInfoCloudBase {
         }
     }
     crate::runtime::setters! {
-        env : impl Into < String >;
-        domain : impl Into < String >;
-        path : impl Into < String >;
-        query : impl Into < String >;
-        resource_appid : impl Into < String >;
+        env: impl Into<String>;
+        domain: impl Into<String>;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        resource_appid: impl Into<String>;
     }
 }
 /// The `QueryUrlLinkResponseUrlLinkInfo` object.
@@ -181,13 +181,13 @@ impl QueryUrlLinkResponseUrlLinkInfo {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        path : impl Into < String >;
-        query : impl Into < String >;
-        create_time : i64;
-        expire_time : i64;
-        env_version : QueryUrlLinkResponseUrlLinkInfoEnvVersion;
-        cloud_base : QueryUrlLinkResponseUrlLinkInfoCloudBase;
+        appid: impl Into<String>;
+        path: impl Into<String>;
+        query: impl Into<String>;
+        create_time: i64;
+        expire_time: i64;
+        env_version: QueryUrlLinkResponseUrlLinkInfoEnvVersion;
+        cloud_base: QueryUrlLinkResponseUrlLinkInfoCloudBase;
     }
 }
 /// The `QueryUrlLinkResponseQuotaInfo` object.
@@ -216,7 +216,7 @@ impl QueryUrlLinkResponseQuotaInfo {
         Self { remain_visit_quota: None }
     }
     crate::runtime::setters! {
-        remain_visit_quota : i64;
+        remain_visit_quota: i64;
     }
 }
 /// What [`crate::Client::query_url_link`] returns.
@@ -255,9 +255,9 @@ impl QueryUrlLinkResponse {
         }
     }
     crate::runtime::setters! {
-        url_link_info : QueryUrlLinkResponseUrlLinkInfo;
-        quota_info : QueryUrlLinkResponseQuotaInfo;
-        visit_openid : impl Into < String >;
+        url_link_info: QueryUrlLinkResponseUrlLinkInfo;
+        quota_info: QueryUrlLinkResponseQuotaInfo;
+        visit_openid: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

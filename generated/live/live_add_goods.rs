@@ -62,8 +62,8 @@ impl LiveAddGoodsInfo {
         }
     }
     crate::runtime::setters! {
-        price2 : f64;
-        third_party_appid : impl Into < String >;
+        price2: f64;
+        third_party_appid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -150,8 +150,8 @@ impl LiveAddGoodsResponse {
         }
     }
     crate::runtime::setters! {
-        goods_id : u64;
-        audit_id : u64;
+        goods_id: u64;
+        audit_id: u64;
     }
 }
 crate::runtime::api_error! {

@@ -57,7 +57,7 @@ impl LiveAddRoleResponse {
         Self { codeurl: None }
     }
     crate::runtime::setters! {
-        codeurl : impl Into < String >;
+        codeurl: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

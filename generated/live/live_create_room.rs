@@ -171,12 +171,12 @@ impl LiveCreateRoomRequest {
         }
     }
     crate::runtime::setters! {
-        sub_anchor_wechat : impl Into < String >;
-        creater_wechat : impl Into < String >;
-        is_feeds_public : LiveCreateRoomIsFeedsPublic;
-        close_replay : LiveCreateRoomCloseReplay;
-        close_share : LiveCreateRoomCloseShare;
-        close_kf : LiveCreateRoomCloseKf;
+        sub_anchor_wechat: impl Into<String>;
+        creater_wechat: impl Into<String>;
+        is_feeds_public: LiveCreateRoomIsFeedsPublic;
+        close_replay: LiveCreateRoomCloseReplay;
+        close_share: LiveCreateRoomCloseShare;
+        close_kf: LiveCreateRoomCloseKf;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -239,8 +239,8 @@ impl LiveCreateRoomResponse {
         }
     }
     crate::runtime::setters! {
-        room_id : u64;
-        qrcode_url : impl Into < String >;
+        room_id: u64;
+        qrcode_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

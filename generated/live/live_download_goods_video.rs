@@ -45,7 +45,7 @@ impl LiveDownloadGoodsVideoResponse {
         Self { url: None }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
+        url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -153,10 +153,10 @@ impl LiveEditRoomRequest {
         }
     }
     crate::runtime::setters! {
-        is_feeds_public : LiveEditRoomIsFeedsPublic;
-        close_replay : LiveEditRoomCloseReplay;
-        close_share : LiveEditRoomCloseShare;
-        close_kf : LiveEditRoomCloseKf;
+        is_feeds_public: LiveEditRoomIsFeedsPublic;
+        close_replay: LiveEditRoomCloseReplay;
+        close_share: LiveEditRoomCloseShare;
+        close_kf: LiveEditRoomCloseKf;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -74,11 +74,11 @@ impl LiveAssistant {
         }
     }
     crate::runtime::setters! {
-        timestamp : i64;
-        headimg : impl Into < String >;
-        nickname : impl Into < String >;
-        alias : impl Into < String >;
-        openid : impl Into < String >;
+        timestamp: i64;
+        headimg: impl Into<String>;
+        nickname: impl Into<String>;
+        alias: impl Into<String>;
+        openid: impl Into<String>;
     }
 }
 /// What [`crate::Client::live_get_assistant_list`] returns.
@@ -122,9 +122,9 @@ impl LiveGetAssistantListResponse {
         }
     }
     crate::runtime::setters! {
-        list : Vec < LiveAssistant >;
-        count : u32;
-        max_count : u32;
+        list: Vec<LiveAssistant>;
+        count: u32;
+        max_count: u32;
     }
 }
 crate::runtime::api_error! {

@@ -33,7 +33,7 @@ impl LiveGetDefaultGoodsKeyResponse {
         Self { vendor_goods_key: None }
     }
     crate::runtime::setters! {
-        vendor_goods_key : Vec < String >;
+        vendor_goods_key: Vec<String>;
     }
 }
 crate::runtime::api_error! {

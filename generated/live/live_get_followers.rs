@@ -22,8 +22,8 @@ impl LiveGetFollowersRequest {
         }
     }
     crate::runtime::setters! {
-        limit : u32;
-        page_break : u64;
+        limit: u32;
+        page_break: u64;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -96,10 +96,10 @@ impl LiveFollower {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        subscribe_time : i64;
-        room_id : u64;
-        room_status : i32;
+        openid: impl Into<String>;
+        subscribe_time: i64;
+        room_id: u64;
+        room_status: i32;
     }
 }
 /// What [`crate::Client::live_get_followers`] returns.
@@ -134,8 +134,8 @@ impl LiveGetFollowersResponse {
         }
     }
     crate::runtime::setters! {
-        followers : Vec < LiveFollower >;
-        page_break : u64;
+        followers: Vec<LiveFollower>;
+        page_break: u64;
     }
 }
 crate::runtime::api_error! {

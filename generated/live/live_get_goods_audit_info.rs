@@ -151,16 +151,16 @@ impl LiveGoodsAuditInfo {
         }
     }
     crate::runtime::setters! {
-        goods_id : u64;
-        name : impl Into < String >;
-        cover_img_url : impl Into < String >;
-        url : impl Into < String >;
-        price_type : LiveGoodsAuditInfoPriceType;
-        price : f64;
-        price2 : f64;
-        audit_status : LiveGoodsAuditInfoAuditStatus;
-        third_party_tag : i32;
-        third_party_appid : impl Into < String >;
+        goods_id: u64;
+        name: impl Into<String>;
+        cover_img_url: impl Into<String>;
+        url: impl Into<String>;
+        price_type: LiveGoodsAuditInfoPriceType;
+        price: f64;
+        price2: f64;
+        audit_status: LiveGoodsAuditInfoAuditStatus;
+        third_party_tag: i32;
+        third_party_appid: impl Into<String>;
     }
 }
 /// What [`crate::Client::live_get_goods_audit_info`] returns.
@@ -192,8 +192,8 @@ impl LiveGetGoodsAuditInfoResponse {
         Self { goods: None, total: None }
     }
     crate::runtime::setters! {
-        goods : Vec < LiveGoodsAuditInfo >;
-        total : u32;
+        goods: Vec<LiveGoodsAuditInfo>;
+        total: u32;
     }
 }
 crate::runtime::api_error! {

@@ -35,7 +35,7 @@ impl LiveGetGoodsListRequest {
         }
     }
     crate::runtime::setters! {
-        limit : u32;
+        limit: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -159,15 +159,15 @@ impl LiveGoodsListItem {
         }
     }
     crate::runtime::setters! {
-        goods_id : u64;
-        name : impl Into < String >;
-        cover_img_url : impl Into < String >;
-        url : impl Into < String >;
-        price_type : LiveGoodsListItemPriceType;
-        price : f64;
-        price2 : f64;
-        third_party_tag : i32;
-        third_party_appid : impl Into < String >;
+        goods_id: u64;
+        name: impl Into<String>;
+        cover_img_url: impl Into<String>;
+        url: impl Into<String>;
+        price_type: LiveGoodsListItemPriceType;
+        price: f64;
+        price2: f64;
+        third_party_tag: i32;
+        third_party_appid: impl Into<String>;
     }
 }
 /// What [`crate::Client::live_get_goods_list`] returns.
@@ -199,8 +199,8 @@ impl LiveGetGoodsListResponse {
         Self { goods: None, total: None }
     }
     crate::runtime::setters! {
-        goods : Vec < LiveGoodsListItem >;
-        total : u32;
+        goods: Vec<LiveGoodsListItem>;
+        total: u32;
     }
 }
 crate::runtime::api_error! {

@@ -35,8 +35,8 @@ impl LiveGetLiveInfoRequest {
         }
     }
     crate::runtime::setters! {
-        action : LiveGetLiveInfoAction;
-        room_id : u64;
+        action: LiveGetLiveInfoAction;
+        room_id: u64;
     }
 }
 crate::runtime::int_enum! {
@@ -149,14 +149,14 @@ impl LiveRoomGoods {
         }
     }
     crate::runtime::setters! {
-        goods_id : u64;
-        name : impl Into < String >;
-        cover_img : impl Into < String >;
-        url : impl Into < String >;
-        price_type : LiveRoomGoodsPriceType;
-        price : f64;
-        price2 : f64;
-        third_party_appid : impl Into < String >;
+        goods_id: u64;
+        name: impl Into<String>;
+        cover_img: impl Into<String>;
+        url: impl Into<String>;
+        price_type: LiveRoomGoodsPriceType;
+        price: f64;
+        price2: f64;
+        third_party_appid: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -320,24 +320,24 @@ impl LiveRoomInfo {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        roomid : u64;
-        cover_img : impl Into < String >;
-        share_img : impl Into < String >;
-        feeds_img : impl Into < String >;
-        live_status : LiveRoomInfoLiveStatus;
-        start_time : i64;
-        end_time : i64;
-        anchor_name : impl Into < String >;
-        goods : Vec < LiveRoomGoods >;
-        live_type : LiveRoomInfoLiveType;
-        close_like : i32;
-        close_goods : i32;
-        close_comment : i32;
-        close_kf : i32;
-        close_replay : i32;
-        is_feeds_public : i32;
-        creater_openid : impl Into < String >;
+        name: impl Into<String>;
+        roomid: u64;
+        cover_img: impl Into<String>;
+        share_img: impl Into<String>;
+        feeds_img: impl Into<String>;
+        live_status: LiveRoomInfoLiveStatus;
+        start_time: i64;
+        end_time: i64;
+        anchor_name: impl Into<String>;
+        goods: Vec<LiveRoomGoods>;
+        live_type: LiveRoomInfoLiveType;
+        close_like: i32;
+        close_goods: i32;
+        close_comment: i32;
+        close_kf: i32;
+        close_replay: i32;
+        is_feeds_public: i32;
+        creater_openid: impl Into<String>;
     }
 }
 /// The `LiveReplay` object.
@@ -384,9 +384,9 @@ impl LiveReplay {
         }
     }
     crate::runtime::setters! {
-        create_time : impl Into < String >;
-        expire_time : impl Into < String >;
-        media_url : impl Into < String >;
+        create_time: impl Into<String>;
+        expire_time: impl Into<String>;
+        media_url: impl Into<String>;
     }
 }
 /// What [`crate::Client::live_get_live_info`] returns.
@@ -425,9 +425,9 @@ impl LiveGetLiveInfoResponse {
         }
     }
     crate::runtime::setters! {
-        total : u32;
-        room_info : Vec < LiveRoomInfo >;
-        live_replay : Vec < LiveReplay >;
+        total: u32;
+        room_info: Vec<LiveRoomInfo>;
+        live_replay: Vec<LiveReplay>;
     }
 }
 crate::runtime::api_error! {

@@ -41,7 +41,7 @@ impl LiveGetPushUrlResponse {
         Self { push_addr: None }
     }
     crate::runtime::setters! {
-        push_addr : impl Into < String >;
+        push_addr: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -40,10 +40,10 @@ impl LiveGetRoleListRequest {
         }
     }
     crate::runtime::setters! {
-        role : LiveGetRoleListRole;
-        offset : u32;
-        limit : u32;
-        keyword : impl Into < String >;
+        role: LiveGetRoleListRole;
+        offset: u32;
+        limit: u32;
+        keyword: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -129,12 +129,12 @@ impl LiveRoleMember {
         }
     }
     crate::runtime::setters! {
-        headingimg : impl Into < String >;
-        nickname : impl Into < String >;
-        openid : impl Into < String >;
-        role_list : Vec < i32 >;
-        update_timestamp : impl Into < String >;
-        username : impl Into < String >;
+        headingimg: impl Into<String>;
+        nickname: impl Into<String>;
+        openid: impl Into<String>;
+        role_list: Vec<i32>;
+        update_timestamp: impl Into<String>;
+        username: impl Into<String>;
     }
 }
 /// What [`crate::Client::live_get_role_list`] returns.
@@ -166,8 +166,8 @@ impl LiveGetRoleListResponse {
         Self { total: None, list: None }
     }
     crate::runtime::setters! {
-        total : u32;
-        list : Vec < LiveRoleMember >;
+        total: u32;
+        list: Vec<LiveRoleMember>;
     }
 }
 crate::runtime::api_error! {

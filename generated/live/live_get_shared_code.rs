@@ -16,7 +16,7 @@ impl LiveGetSharedCodeRequest {
         Self { room_id, params: None }
     }
     crate::runtime::setters! {
-        params : impl Into < String >;
+        params: impl Into<String>;
     }
 }
 /// What [`crate::Client::live_get_shared_code`] returns.
@@ -66,9 +66,9 @@ impl LiveGetSharedCodeResponse {
         }
     }
     crate::runtime::setters! {
-        cdn_url : impl Into < String >;
-        page_path : impl Into < String >;
-        poster_url : impl Into < String >;
+        cdn_url: impl Into<String>;
+        page_path: impl Into<String>;
+        poster_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -40,7 +40,7 @@ impl LiveGetSubAnchorResponse {
         Self { username: None }
     }
     crate::runtime::setters! {
-        username : impl Into < String >;
+        username: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

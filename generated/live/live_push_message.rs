@@ -62,7 +62,7 @@ impl LivePushMessageResponse {
         Self { message_id: None }
     }
     crate::runtime::setters! {
-        message_id : impl Into < String >;
+        message_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

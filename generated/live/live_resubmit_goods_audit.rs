@@ -43,7 +43,7 @@ impl LiveResubmitGoodsAuditResponse {
         Self { audit_id: None }
     }
     crate::runtime::setters! {
-        audit_id : u64;
+        audit_id: u64;
     }
 }
 crate::runtime::api_error! {

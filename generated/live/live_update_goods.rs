@@ -63,13 +63,13 @@ impl LiveUpdateGoodsInfo {
         }
     }
     crate::runtime::setters! {
-        cover_img_url : impl Into < String >;
-        name : impl Into < String >;
-        price_type : LiveUpdateGoodsInfoPriceType;
-        price : f64;
-        price2 : f64;
-        url : impl Into < String >;
-        third_party_appid : impl Into < String >;
+        cover_img_url: impl Into<String>;
+        name: impl Into<String>;
+        price_type: LiveUpdateGoodsInfoPriceType;
+        price: f64;
+        price2: f64;
+        url: impl Into<String>;
+        third_party_appid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -52,7 +52,7 @@ impl Code2SessionResponse {
         }
     }
     crate::runtime::setters! {
-        unionid : impl Into < String >;
+        unionid: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

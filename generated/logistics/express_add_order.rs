@@ -187,11 +187,11 @@ impl ExpressAddOrderShop {
         }
     }
     crate::runtime::setters! {
-        wxa_path : impl Into < String >;
-        img_url : impl Into < String >;
-        goods_name : impl Into < String >;
-        goods_count : u32;
-        detail_list : Vec < ExpressAddOrderShopDetailListItem >;
+        wxa_path: impl Into<String>;
+        img_url: impl Into<String>;
+        goods_name: impl Into<String>;
+        goods_count: u32;
+        detail_list: Vec<ExpressAddOrderShopDetailListItem>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -243,8 +243,8 @@ impl ExpressAddOrderInsured {
         }
     }
     crate::runtime::setters! {
-        use_insured : ExpressAddOrderInsuredUseInsured;
-        insured_value : i64;
+        use_insured: ExpressAddOrderInsuredUseInsured;
+        insured_value: i64;
     }
 }
 /// The `ExpressAddOrderService` object.
@@ -360,12 +360,12 @@ impl ExpressAddOrderRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        custom_remark : impl Into < String >;
-        tagid : i64;
-        wx_appid : impl Into < String >;
-        expect_time : i64;
-        take_mode : ExpressAddOrderTakeMode;
+        openid: impl Into<String>;
+        custom_remark: impl Into<String>;
+        tagid: i64;
+        wx_appid: impl Into<String>;
+        expect_time: i64;
+        take_mode: ExpressAddOrderTakeMode;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -503,11 +503,11 @@ impl ExpressAddOrderResponse {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        waybill_id : impl Into < String >;
-        waybill_data : Vec < ExpressAddOrderResponseWaybillDataItem >;
-        delivery_resultcode : i32;
-        delivery_resultmsg : impl Into < String >;
+        order_id: impl Into<String>;
+        waybill_id: impl Into<String>;
+        waybill_data: Vec<ExpressAddOrderResponseWaybillDataItem>;
+        delivery_resultcode: i32;
+        delivery_resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

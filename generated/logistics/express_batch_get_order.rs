@@ -30,7 +30,7 @@ impl ExpressBatchGetOrderOrderListItem {
         }
     }
     crate::runtime::setters! {
-        waybill_id : impl Into < String >;
+        waybill_id: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::express_batch_get_order`].
@@ -180,14 +180,14 @@ impl ExpressBatchGetOrderResponseOrderListItem {
         }
     }
     crate::runtime::setters! {
-        errcode : i32;
-        errmsg : impl Into < String >;
-        print_html : impl Into < String >;
-        waybill_data : Vec < ExpressBatchGetOrderResponseOrderListItemWaybillDataItem >;
-        order_id : impl Into < String >;
-        delivery_id : impl Into < String >;
-        waybill_id : impl Into < String >;
-        order_status : ExpressBatchGetOrderResponseOrderListItemOrderStatus;
+        errcode: i32;
+        errmsg: impl Into<String>;
+        print_html: impl Into<String>;
+        waybill_data: Vec<ExpressBatchGetOrderResponseOrderListItemWaybillDataItem>;
+        order_id: impl Into<String>;
+        delivery_id: impl Into<String>;
+        waybill_id: impl Into<String>;
+        order_status: ExpressBatchGetOrderResponseOrderListItemOrderStatus;
     }
 }
 /// What [`crate::Client::express_batch_get_order`] returns.
@@ -212,7 +212,7 @@ impl ExpressBatchGetOrderResponse {
         Self { order_list: None }
     }
     crate::runtime::setters! {
-        order_list : Vec < ExpressBatchGetOrderResponseOrderListItem >;
+        order_list: Vec<ExpressBatchGetOrderResponseOrderListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -45,8 +45,8 @@ impl ExpressBindAccountRequest {
         }
     }
     crate::runtime::setters! {
-        password : impl Into < String >;
-        remark_content : impl Into < String >;
+        password: impl Into<String>;
+        remark_content: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -31,7 +31,7 @@ impl ExpressCancelOrderRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
+        openid: impl Into<String>;
     }
 }
 /// What [`crate::Client::express_cancel_order`] returns.
@@ -70,8 +70,8 @@ impl ExpressCancelOrderResponse {
         }
     }
     crate::runtime::setters! {
-        delivery_resultcode : i32;
-        delivery_resultmsg : impl Into < String >;
+        delivery_resultcode: i32;
+        delivery_resultmsg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -47,8 +47,8 @@ impl ExpressGetAllAccountResponseListItemServiceTypeItem {
         }
     }
     crate::runtime::setters! {
-        service_type : i32;
-        service_name : impl Into < String >;
+        service_type: i32;
+        service_name: impl Into<String>;
     }
 }
 /// The `ExpressGetAllAccountResponseListItem` object.
@@ -155,17 +155,17 @@ impl ExpressGetAllAccountResponseListItem {
         }
     }
     crate::runtime::setters! {
-        biz_id : impl Into < String >;
-        delivery_id : impl Into < String >;
-        create_time : i64;
-        update_time : i64;
-        status_code : i32;
-        alias : impl Into < String >;
-        remark_wrong_msg : impl Into < String >;
-        remark_content : impl Into < String >;
-        quota_num : i64;
-        quota_update_time : i64;
-        service_type : Vec < ExpressGetAllAccountResponseListItemServiceTypeItem >;
+        biz_id: impl Into<String>;
+        delivery_id: impl Into<String>;
+        create_time: i64;
+        update_time: i64;
+        status_code: i32;
+        alias: impl Into<String>;
+        remark_wrong_msg: impl Into<String>;
+        remark_content: impl Into<String>;
+        quota_num: i64;
+        quota_update_time: i64;
+        service_type: Vec<ExpressGetAllAccountResponseListItemServiceTypeItem>;
     }
 }
 /// What [`crate::Client::express_get_all_account`] returns.
@@ -197,8 +197,8 @@ impl ExpressGetAllAccountResponse {
         Self { count: None, list: None }
     }
     crate::runtime::setters! {
-        count : u32;
-        list : Vec < ExpressGetAllAccountResponseListItem >;
+        count: u32;
+        list: Vec<ExpressGetAllAccountResponseListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -47,8 +47,8 @@ impl ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
         }
     }
     crate::runtime::setters! {
-        service_type : i32;
-        service_name : impl Into < String >;
+        service_type: i32;
+        service_name: impl Into<String>;
     }
 }
 /// The `ExpressGetAllDeliveryResponseDataItem` object.
@@ -109,10 +109,10 @@ impl ExpressGetAllDeliveryResponseDataItem {
         }
     }
     crate::runtime::setters! {
-        can_use_cash : i32;
-        can_get_quota : i32;
-        service_type : Vec < ExpressGetAllDeliveryResponseDataItemServiceTypeItem >;
-        cash_biz_id : impl Into < String >;
+        can_use_cash: i32;
+        can_get_quota: i32;
+        service_type: Vec<ExpressGetAllDeliveryResponseDataItemServiceTypeItem>;
+        cash_biz_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::express_get_all_delivery`] returns.
@@ -144,8 +144,8 @@ impl ExpressGetAllDeliveryResponse {
         Self { count: None, data: None }
     }
     crate::runtime::setters! {
-        count : u32;
-        data : Vec < ExpressGetAllDeliveryResponseDataItem >;
+        count: u32;
+        data: Vec<ExpressGetAllDeliveryResponseDataItem>;
     }
 }
 crate::runtime::api_error! {

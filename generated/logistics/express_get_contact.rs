@@ -72,10 +72,10 @@ impl ExpressGetContactResponseSender {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        address : impl Into < String >;
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        address: impl Into<String>;
     }
 }
 /// The `ExpressGetContactResponseReceiver` object.
@@ -130,10 +130,10 @@ impl ExpressGetContactResponseReceiver {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        address : impl Into < String >;
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        address: impl Into<String>;
     }
 }
 /// What [`crate::Client::express_get_contact`] returns.
@@ -172,9 +172,9 @@ impl ExpressGetContactResponse {
         }
     }
     crate::runtime::setters! {
-        waybill_id : impl Into < String >;
-        sender : ExpressGetContactResponseSender;
-        receiver : ExpressGetContactResponseReceiver;
+        waybill_id: impl Into<String>;
+        sender: ExpressGetContactResponseSender;
+        receiver: ExpressGetContactResponseReceiver;
     }
 }
 crate::runtime::api_error! {

@@ -41,9 +41,9 @@ impl ExpressGetOrderRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        waybill_id : impl Into < String >;
-        print_type : ExpressGetOrderPrintType;
+        openid: impl Into<String>;
+        waybill_id: impl Into<String>;
+        print_type: ExpressGetOrderPrintType;
     }
 }
 /// The `ExpressGetOrderResponseWaybillDataItem` object.
@@ -142,12 +142,12 @@ impl ExpressGetOrderResponse {
         }
     }
     crate::runtime::setters! {
-        print_html : impl Into < String >;
-        waybill_data : Vec < ExpressGetOrderResponseWaybillDataItem >;
-        order_id : impl Into < String >;
-        delivery_id : impl Into < String >;
-        waybill_id : impl Into < String >;
-        order_status : ExpressGetOrderResponseOrderStatus;
+        print_html: impl Into<String>;
+        waybill_data: Vec<ExpressGetOrderResponseWaybillDataItem>;
+        order_id: impl Into<String>;
+        delivery_id: impl Into<String>;
+        waybill_id: impl Into<String>;
+        order_status: ExpressGetOrderResponseOrderStatus;
     }
 }
 crate::runtime::api_error! {

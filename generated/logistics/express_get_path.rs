@@ -28,8 +28,8 @@ impl ExpressGetPathRequest {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        openid : impl Into < String >;
+        order_id: impl Into<String>;
+        openid: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -95,9 +95,9 @@ impl ExpressGetPathResponsePathItemListItem {
         }
     }
     crate::runtime::setters! {
-        action_time : i64;
-        action_type : ExpressGetPathResponsePathItemListItemActionType;
-        action_msg : impl Into < String >;
+        action_time: i64;
+        action_type: ExpressGetPathResponsePathItemListItemActionType;
+        action_msg: impl Into<String>;
     }
 }
 /// What [`crate::Client::express_get_path`] returns.
@@ -156,11 +156,11 @@ impl ExpressGetPathResponse {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        delivery_id : impl Into < String >;
-        waybill_id : impl Into < String >;
-        path_item_num : u32;
-        path_item_list : Vec < ExpressGetPathResponsePathItemListItem >;
+        openid: impl Into<String>;
+        delivery_id: impl Into<String>;
+        waybill_id: impl Into<String>;
+        path_item_num: u32;
+        path_item_list: Vec<ExpressGetPathResponsePathItemListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -47,9 +47,9 @@ impl ExpressGetPrinterResponse {
         }
     }
     crate::runtime::setters! {
-        count : u32;
-        openid : Vec < String >;
-        tagid_list : Vec < String >;
+        count: u32;
+        openid: Vec<String>;
+        tagid_list: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -46,7 +46,7 @@ impl ExpressGetQuotaResponse {
         Self { quota_num: None }
     }
     crate::runtime::setters! {
-        quota_num : i64;
+        quota_num: i64;
     }
 }
 crate::runtime::api_error! {

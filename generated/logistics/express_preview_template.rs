@@ -70,16 +70,16 @@ impl ExpressPreviewTemplateCustomSender {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        company : impl Into < String >;
-        post_code : impl Into < String >;
-        country : impl Into < String >;
-        province : impl Into < String >;
-        city : impl Into < String >;
-        area : impl Into < String >;
-        address : impl Into < String >;
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        company: impl Into<String>;
+        post_code: impl Into<String>;
+        country: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        address: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -181,16 +181,16 @@ impl ExpressPreviewTemplateCustomReceiver {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        company : impl Into < String >;
-        post_code : impl Into < String >;
-        country : impl Into < String >;
-        province : impl Into < String >;
-        city : impl Into < String >;
-        area : impl Into < String >;
-        address : impl Into < String >;
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        company: impl Into<String>;
+        post_code: impl Into<String>;
+        country: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        address: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -377,11 +377,11 @@ impl ExpressPreviewTemplateCustomShop {
         }
     }
     crate::runtime::setters! {
-        wxa_path : impl Into < String >;
-        img_url : impl Into < String >;
-        goods_name : impl Into < String >;
-        goods_count : u32;
-        wxa_appid : impl Into < String >;
+        wxa_path: impl Into<String>;
+        img_url: impl Into<String>;
+        goods_name: impl Into<String>;
+        goods_count: u32;
+        wxa_appid: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -433,8 +433,8 @@ impl ExpressPreviewTemplateCustomInsured {
         }
     }
     crate::runtime::setters! {
-        use_insured : ExpressPreviewTemplateCustomInsuredUseInsured;
-        insured_value : i64;
+        use_insured: ExpressPreviewTemplateCustomInsuredUseInsured;
+        insured_value: i64;
     }
 }
 /// The `ExpressPreviewTemplateCustomService` object.
@@ -556,12 +556,12 @@ impl ExpressPreviewTemplateCustom {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        custom_remark : impl Into < String >;
-        tagid : i64;
-        wx_appid : impl Into < String >;
-        expect_time : i64;
-        take_mode : ExpressPreviewTemplateCustomTakeMode;
+        openid: impl Into<String>;
+        custom_remark: impl Into<String>;
+        tagid: i64;
+        wx_appid: impl Into<String>;
+        expect_time: i64;
+        take_mode: ExpressPreviewTemplateCustomTakeMode;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -700,8 +700,8 @@ impl ExpressPreviewTemplateResponse {
         }
     }
     crate::runtime::setters! {
-        waybill_id : impl Into < String >;
-        rendered_waybill_template : impl Into < String >;
+        waybill_id: impl Into<String>;
+        rendered_waybill_template: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

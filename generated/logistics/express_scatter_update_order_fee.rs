@@ -66,10 +66,10 @@ impl ExpressScatterUpdateOrderFeeRequest {
         }
     }
     crate::runtime::setters! {
-        insured_fee : i64;
-        other_fee : i64;
-        remark : f64;
-        pay_goods_name : impl Into < String >;
+        insured_fee: i64;
+        other_fee: i64;
+        remark: f64;
+        pay_goods_name: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

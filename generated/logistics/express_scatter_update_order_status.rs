@@ -97,7 +97,7 @@ impl ExpressScatterUpdateOrderStatusRequest {
         }
     }
     crate::runtime::setters! {
-        waybill_id : impl Into < String >;
+        waybill_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -31,7 +31,7 @@ impl ExpressUpdateBusinessRequest {
         }
     }
     crate::runtime::setters! {
-        result_msg : impl Into < String >;
+        result_msg: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

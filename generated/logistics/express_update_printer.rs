@@ -36,7 +36,7 @@ impl ExpressUpdatePrinterRequest {
         }
     }
     crate::runtime::setters! {
-        tagid_list : impl Into < String >;
+        tagid_list: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

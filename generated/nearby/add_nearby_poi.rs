@@ -64,10 +64,10 @@ impl AddNearbyPoiRequest {
         }
     }
     crate::runtime::setters! {
-        qualification_list : impl Into < String >;
-        kf_info : impl Into < String >;
-        poi_id : impl Into < String >;
-        map_poi_id : impl Into < String >;
+        qualification_list: impl Into<String>;
+        kf_info: impl Into<String>;
+        poi_id: impl Into<String>;
+        map_poi_id: impl Into<String>;
     }
 }
 /// The `AddNearbyPoiResponseData` object.
@@ -114,9 +114,9 @@ impl AddNearbyPoiResponseData {
         }
     }
     crate::runtime::setters! {
-        audit_id : u64;
-        poi_id : u64;
-        related_credential : impl Into < String >;
+        audit_id: u64;
+        poi_id: u64;
+        related_credential: impl Into<String>;
     }
 }
 /// What [`crate::Client::add_nearby_poi`] returns.
@@ -141,7 +141,7 @@ impl AddNearbyPoiResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : AddNearbyPoiResponseData;
+        data: AddNearbyPoiResponseData;
     }
 }
 crate::runtime::api_error! {

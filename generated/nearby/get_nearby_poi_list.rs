@@ -89,9 +89,9 @@ impl GetNearbyPoiListResponseData {
         }
     }
     crate::runtime::setters! {
-        left_apply_num : u32;
-        max_apply_num : u32;
-        data : impl Into < String >;
+        left_apply_num: u32;
+        max_apply_num: u32;
+        data: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_nearby_poi_list`] returns.
@@ -116,7 +116,7 @@ impl GetNearbyPoiListResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : GetNearbyPoiListResponseData;
+        data: GetNearbyPoiListResponseData;
     }
 }
 crate::runtime::api_error! {

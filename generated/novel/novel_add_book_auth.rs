@@ -121,7 +121,7 @@ impl NovelAddBookAuthResponseResultsItem {
         Self { errcode: None }
     }
     crate::runtime::setters! {
-        errcode : i32;
+        errcode: i32;
     }
 }
 /// What [`crate::Client::novel_add_book_auth`] returns.
@@ -146,7 +146,7 @@ impl NovelAddBookAuthResponse {
         Self { results: None }
     }
     crate::runtime::setters! {
-        results : Vec < NovelAddBookAuthResponseResultsItem >;
+        results: Vec<NovelAddBookAuthResponseResultsItem>;
     }
 }
 crate::runtime::api_error! {

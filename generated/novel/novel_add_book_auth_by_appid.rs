@@ -75,7 +75,7 @@ impl NovelAddBookAuthByAppidResponse {
         Self { results: None }
     }
     crate::runtime::setters! {
-        results : Vec < crate::runtime::serde_json::Value >;
+        results: Vec<crate::runtime::serde_json::Value>;
     }
 }
 crate::runtime::api_error! {

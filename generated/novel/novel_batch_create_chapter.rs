@@ -38,9 +38,9 @@ impl NovelBatchCreateChapterChapterListItem {
         }
     }
     crate::runtime::setters! {
-        original_id : impl Into < String >;
-        seq : i64;
-        custom_info : impl Into < String >;
+        original_id: impl Into<String>;
+        seq: i64;
+        custom_info: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -161,8 +161,8 @@ impl NovelBatchCreateChapterResponse {
         }
     }
     crate::runtime::setters! {
-        chapter_id : Vec < String >;
-        conflict_original_id_list : Vec < String >;
+        chapter_id: Vec<String>;
+        conflict_original_id_list: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -86,11 +86,11 @@ impl NovelCreateBookRequest {
         }
     }
     crate::runtime::setters! {
-        original_id : impl Into < String >;
-        chapter_order_method : NovelCreateBookChapterOrderMethod;
-        custom_info : impl Into < String >;
-        keyword_list : Vec < String >;
-        awesome_paragraph : impl Into < String >;
+        original_id: impl Into<String>;
+        chapter_order_method: NovelCreateBookChapterOrderMethod;
+        custom_info: impl Into<String>;
+        keyword_list: Vec<String>;
+        awesome_paragraph: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -38,9 +38,9 @@ impl NovelCreateChapterChapter {
         }
     }
     crate::runtime::setters! {
-        original_id : impl Into < String >;
-        seq : i64;
-        custom_info : impl Into < String >;
+        original_id: impl Into<String>;
+        seq: i64;
+        custom_info: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -26,9 +26,9 @@ impl NovelGetBookRequest {
         }
     }
     crate::runtime::setters! {
-        book_id : impl Into < String >;
-        need_edited_data : bool;
-        original_id : impl Into < String >;
+        book_id: impl Into<String>;
+        need_edited_data: bool;
+        original_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -93,9 +93,9 @@ impl NovelGetBookResponseBookItemVolumeListItem {
         }
     }
     crate::runtime::setters! {
-        volume_title : impl Into < String >;
-        start_index : u32;
-        end_index : u32;
+        volume_title: impl Into<String>;
+        start_index: u32;
+        end_index: u32;
     }
 }
 crate::runtime::int_enum! {
@@ -167,11 +167,11 @@ impl NovelGetBookResponseBookItemAuditInfo {
         }
     }
     crate::runtime::setters! {
-        audit_status : NovelGetBookResponseBookItemAuditInfoAuditStatus;
-        create_time : i64;
-        audit_time : i64;
-        reason : impl Into < String >;
-        suggestion : impl Into < String >;
+        audit_status: NovelGetBookResponseBookItemAuditInfoAuditStatus;
+        create_time: i64;
+        audit_time: i64;
+        reason: impl Into<String>;
+        suggestion: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -372,29 +372,29 @@ impl NovelGetBookResponseBookItem {
         }
     }
     crate::runtime::setters! {
-        book_id : impl Into < String >;
-        title : impl Into < String >;
-        intro : impl Into < String >;
-        cover_url : impl Into < String >;
-        author : impl Into < String >;
-        first_category_id : u32;
-        first_category_name : impl Into < String >;
-        second_category_id : u32;
-        second_category_name : impl Into < String >;
-        third_category_id : u32;
-        third_category_name : impl Into < String >;
-        complete_status : NovelGetBookResponseBookItemCompleteStatus;
-        upload_scene : NovelGetBookResponseBookItemUploadScene;
-        chapter_cnt : u32;
-        volume_cnt : u32;
-        volume_list : Vec < NovelGetBookResponseBookItemVolumeListItem >;
-        total_word_cnt : u64;
-        audit_info : NovelGetBookResponseBookItemAuditInfo;
-        create_time : i64;
-        original_id : impl Into < String >;
-        chapter_order_method : NovelGetBookResponseBookItemChapterOrderMethod;
-        custom_info : impl Into < String >;
-        ban_status : NovelGetBookResponseBookItemBanStatus;
+        book_id: impl Into<String>;
+        title: impl Into<String>;
+        intro: impl Into<String>;
+        cover_url: impl Into<String>;
+        author: impl Into<String>;
+        first_category_id: u32;
+        first_category_name: impl Into<String>;
+        second_category_id: u32;
+        second_category_name: impl Into<String>;
+        third_category_id: u32;
+        third_category_name: impl Into<String>;
+        complete_status: NovelGetBookResponseBookItemCompleteStatus;
+        upload_scene: NovelGetBookResponseBookItemUploadScene;
+        chapter_cnt: u32;
+        volume_cnt: u32;
+        volume_list: Vec<NovelGetBookResponseBookItemVolumeListItem>;
+        total_word_cnt: u64;
+        audit_info: NovelGetBookResponseBookItemAuditInfo;
+        create_time: i64;
+        original_id: impl Into<String>;
+        chapter_order_method: NovelGetBookResponseBookItemChapterOrderMethod;
+        custom_info: impl Into<String>;
+        ban_status: NovelGetBookResponseBookItemBanStatus;
     }
 }
 /// What [`crate::Client::novel_get_book`] returns.
@@ -419,7 +419,7 @@ impl NovelGetBookResponse {
         Self { book: None }
     }
     crate::runtime::setters! {
-        book : Vec < NovelGetBookResponseBookItem >;
+        book: Vec<NovelGetBookResponseBookItem>;
     }
 }
 crate::runtime::api_error! {

@@ -26,9 +26,9 @@ impl NovelGetChapterRequest {
         }
     }
     crate::runtime::setters! {
-        book_id : impl Into < String >;
-        chapter_id : impl Into < String >;
-        need_edited_data : bool;
+        book_id: impl Into<String>;
+        chapter_id: impl Into<String>;
+        need_edited_data: bool;
     }
 }
 crate::runtime::int_enum! {
@@ -100,11 +100,11 @@ impl NovelGetChapterResponseChapterAuditInfo {
         }
     }
     crate::runtime::setters! {
-        audit_status : NovelGetChapterResponseChapterAuditInfoAuditStatus;
-        create_time : i64;
-        audit_time : i64;
-        reason : impl Into < String >;
-        suggestion : impl Into < String >;
+        audit_status: NovelGetChapterResponseChapterAuditInfoAuditStatus;
+        create_time: i64;
+        audit_time: i64;
+        reason: impl Into<String>;
+        suggestion: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -208,16 +208,16 @@ impl NovelGetChapterResponseChapter {
         }
     }
     crate::runtime::setters! {
-        chapter_id : impl Into < String >;
-        chapter_title : impl Into < String >;
-        word_cnt : u32;
-        create_time : i64;
-        audit_info : NovelGetChapterResponseChapterAuditInfo;
-        volume_index : i32;
-        original_id : impl Into < String >;
-        seq : i64;
-        custom_info : impl Into < String >;
-        ban_status : NovelGetChapterResponseChapterBanStatus;
+        chapter_id: impl Into<String>;
+        chapter_title: impl Into<String>;
+        word_cnt: u32;
+        create_time: i64;
+        audit_info: NovelGetChapterResponseChapterAuditInfo;
+        volume_index: i32;
+        original_id: impl Into<String>;
+        seq: i64;
+        custom_info: impl Into<String>;
+        ban_status: NovelGetChapterResponseChapterBanStatus;
     }
 }
 /// What [`crate::Client::novel_get_chapter`] returns.
@@ -242,7 +242,7 @@ impl NovelGetChapterResponse {
         Self { chapter: None }
     }
     crate::runtime::setters! {
-        chapter : NovelGetChapterResponseChapter;
+        chapter: NovelGetChapterResponseChapter;
     }
 }
 crate::runtime::api_error! {

@@ -51,8 +51,8 @@ impl NovelGetPreviewSettingResponseSettingChapterSettingItem {
         }
     }
     crate::runtime::setters! {
-        chapter_index : u32;
-        words : u32;
+        chapter_index: u32;
+        words: u32;
     }
 }
 /// The `NovelGetPreviewSettingResponseSetting` object.
@@ -97,9 +97,9 @@ impl NovelGetPreviewSettingResponseSetting {
         }
     }
     crate::runtime::setters! {
-        book_id : impl Into < String >;
-        default_words : u32;
-        chapter_setting : Vec < NovelGetPreviewSettingResponseSettingChapterSettingItem >;
+        book_id: impl Into<String>;
+        default_words: u32;
+        chapter_setting: Vec<NovelGetPreviewSettingResponseSettingChapterSettingItem>;
     }
 }
 /// What [`crate::Client::novel_get_preview_setting`] returns.
@@ -124,7 +124,7 @@ impl NovelGetPreviewSettingResponse {
         Self { setting: None }
     }
     crate::runtime::setters! {
-        setting : NovelGetPreviewSettingResponseSetting;
+        setting: NovelGetPreviewSettingResponseSetting;
     }
 }
 crate::runtime::api_error! {

@@ -30,10 +30,10 @@ impl NovelListBookRequest {
         }
     }
     crate::runtime::setters! {
-        limit : u32;
-        offset : u32;
-        last_id : u64;
-        need_edited_data : bool;
+        limit: u32;
+        offset: u32;
+        last_id: u64;
+        need_edited_data: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -141,11 +141,11 @@ impl NovelListBookResponseBookListItemAuditInfo {
         }
     }
     crate::runtime::setters! {
-        audit_status : NovelListBookResponseBookListItemAuditInfoAuditStatus;
-        create_time : i64;
-        audit_time : i64;
-        reason : impl Into < String >;
-        suggestion : impl Into < String >;
+        audit_status: NovelListBookResponseBookListItemAuditInfoAuditStatus;
+        create_time: i64;
+        audit_time: i64;
+        reason: impl Into<String>;
+        suggestion: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -320,25 +320,25 @@ impl NovelListBookResponseBookListItem {
         }
     }
     crate::runtime::setters! {
-        book_id : impl Into < String >;
-        title : impl Into < String >;
-        intro : impl Into < String >;
-        cover_url : impl Into < String >;
-        author : impl Into < String >;
-        first_category_id : u32;
-        second_category_id : u32;
-        third_category_id : u32;
-        complete_status : NovelListBookResponseBookListItemCompleteStatus;
-        upload_scene : NovelListBookResponseBookListItemUploadScene;
-        chapter_cnt : u32;
-        volume_cnt : u32;
-        total_word_cnt : u64;
-        audit_info : NovelListBookResponseBookListItemAuditInfo;
-        create_time : i64;
-        original_id : impl Into < String >;
-        chapter_order_method : NovelListBookResponseBookListItemChapterOrderMethod;
-        custom_info : impl Into < String >;
-        ban_status : NovelListBookResponseBookListItemBanStatus;
+        book_id: impl Into<String>;
+        title: impl Into<String>;
+        intro: impl Into<String>;
+        cover_url: impl Into<String>;
+        author: impl Into<String>;
+        first_category_id: u32;
+        second_category_id: u32;
+        third_category_id: u32;
+        complete_status: NovelListBookResponseBookListItemCompleteStatus;
+        upload_scene: NovelListBookResponseBookListItemUploadScene;
+        chapter_cnt: u32;
+        volume_cnt: u32;
+        total_word_cnt: u64;
+        audit_info: NovelListBookResponseBookListItemAuditInfo;
+        create_time: i64;
+        original_id: impl Into<String>;
+        chapter_order_method: NovelListBookResponseBookListItemChapterOrderMethod;
+        custom_info: impl Into<String>;
+        ban_status: NovelListBookResponseBookListItemBanStatus;
     }
 }
 /// What [`crate::Client::novel_list_book`] returns.
@@ -381,9 +381,9 @@ impl NovelListBookResponse {
         }
     }
     crate::runtime::setters! {
-        book_list : Vec < NovelListBookResponseBookListItem >;
-        total_cnt : u32;
-        last_id : u64;
+        book_list: Vec<NovelListBookResponseBookListItem>;
+        total_cnt: u32;
+        last_id: u64;
     }
 }
 crate::runtime::api_error! {

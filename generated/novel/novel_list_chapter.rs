@@ -33,10 +33,10 @@ impl NovelListChapterRequest {
         }
     }
     crate::runtime::setters! {
-        need_edited_data : bool;
-        limit : u32;
-        offset : u32;
-        volume_index : u32;
+        need_edited_data: bool;
+        limit: u32;
+        offset: u32;
+        volume_index: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -128,11 +128,11 @@ impl NovelListChapterResponseChapterListItemAuditInfo {
         }
     }
     crate::runtime::setters! {
-        audit_status : NovelListChapterResponseChapterListItemAuditInfoAuditStatus;
-        create_time : i64;
-        audit_time : i64;
-        reason : impl Into < String >;
-        suggestion : impl Into < String >;
+        audit_status: NovelListChapterResponseChapterListItemAuditInfoAuditStatus;
+        create_time: i64;
+        audit_time: i64;
+        reason: impl Into<String>;
+        suggestion: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -236,16 +236,16 @@ impl NovelListChapterResponseChapterListItem {
         }
     }
     crate::runtime::setters! {
-        chapter_id : impl Into < String >;
-        chapter_title : impl Into < String >;
-        word_cnt : u32;
-        create_time : i64;
-        audit_info : NovelListChapterResponseChapterListItemAuditInfo;
-        volume_index : i32;
-        original_id : impl Into < String >;
-        seq : i64;
-        custom_info : impl Into < String >;
-        ban_status : NovelListChapterResponseChapterListItemBanStatus;
+        chapter_id: impl Into<String>;
+        chapter_title: impl Into<String>;
+        word_cnt: u32;
+        create_time: i64;
+        audit_info: NovelListChapterResponseChapterListItemAuditInfo;
+        volume_index: i32;
+        original_id: impl Into<String>;
+        seq: i64;
+        custom_info: impl Into<String>;
+        ban_status: NovelListChapterResponseChapterListItemBanStatus;
     }
 }
 /// What [`crate::Client::novel_list_chapter`] returns.
@@ -280,8 +280,8 @@ impl NovelListChapterResponse {
         }
     }
     crate::runtime::setters! {
-        chapter_list : Vec < NovelListChapterResponseChapterListItem >;
-        total_cnt : u32;
+        chapter_list: Vec<NovelListChapterResponseChapterListItem>;
+        total_cnt: u32;
     }
 }
 crate::runtime::api_error! {

@@ -41,9 +41,9 @@ impl NovelQueryBookAuthRequest {
         }
     }
     crate::runtime::setters! {
-        list_type : NovelQueryBookAuthListType;
-        is_sum : bool;
-        book_id : impl Into < String >;
+        list_type: NovelQueryBookAuthListType;
+        is_sum: bool;
+        book_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -125,11 +125,11 @@ impl NovelQueryBookAuthResponseResultsItem {
         }
     }
     crate::runtime::setters! {
-        book_id : impl Into < String >;
-        grantor_appid : impl Into < String >;
-        grantee_appid : impl Into < String >;
-        expire_time : i64;
-        sum : u32;
+        book_id: impl Into<String>;
+        grantor_appid: impl Into<String>;
+        grantee_appid: impl Into<String>;
+        expire_time: i64;
+        sum: u32;
     }
 }
 /// What [`crate::Client::novel_query_book_auth`] returns.
@@ -154,7 +154,7 @@ impl NovelQueryBookAuthResponse {
         Self { results: None }
     }
     crate::runtime::setters! {
-        results : Vec < NovelQueryBookAuthResponseResultsItem >;
+        results: Vec<NovelQueryBookAuthResponseResultsItem>;
     }
 }
 crate::runtime::api_error! {

@@ -42,10 +42,10 @@ impl NovelQueryBookAuthV2Request {
         }
     }
     crate::runtime::setters! {
-        list_type : NovelQueryBookAuthV2ListType;
-        cursor : impl Into < String >;
-        grantor_appid : impl Into < String >;
-        book_ids : Vec < String >;
+        list_type: NovelQueryBookAuthV2ListType;
+        cursor: impl Into<String>;
+        grantor_appid: impl Into<String>;
+        book_ids: Vec<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -128,10 +128,10 @@ impl NovelQueryBookAuthV2ResponseAppidResultsItem {
         }
     }
     crate::runtime::setters! {
-        grantor_appid : impl Into < String >;
-        grantee_appid : impl Into < String >;
-        expire_time : i64;
-        book_id : impl Into < String >;
+        grantor_appid: impl Into<String>;
+        grantee_appid: impl Into<String>;
+        expire_time: i64;
+        book_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::novel_query_book_auth_v2`] returns.
@@ -166,8 +166,8 @@ impl NovelQueryBookAuthV2Response {
         }
     }
     crate::runtime::setters! {
-        appid_results : Vec < NovelQueryBookAuthV2ResponseAppidResultsItem >;
-        next_cursor : impl Into < String >;
+        appid_results: Vec<NovelQueryBookAuthV2ResponseAppidResultsItem>;
+        next_cursor: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -28,8 +28,8 @@ impl NovelSetPreviewSettingRequest {
         }
     }
     crate::runtime::setters! {
-        chapter_index : u32;
-        words : u32;
+        chapter_index: u32;
+        words: u32;
     }
 }
 crate::runtime::api_error! {

@@ -150,22 +150,22 @@ impl NovelUpdateBookRequest {
         }
     }
     crate::runtime::setters! {
-        title : impl Into < String >;
-        intro : impl Into < String >;
-        cover_media_id : impl Into < String >;
-        author : impl Into < String >;
-        first_category_id : u32;
-        second_category_id : u32;
-        third_category_id : u32;
-        complete_status : NovelUpdateBookCompleteStatus;
-        chapter_id_list : Vec < String >;
-        need_volume : bool;
-        volume_list : Vec < NovelUpdateBookVolumeListItem >;
-        chapter_order_method : NovelUpdateBookChapterOrderMethod;
-        custom_info : impl Into < String >;
-        update_keyword : bool;
-        keyword_list : Vec < String >;
-        awesome_paragraph : impl Into < String >;
+        title: impl Into<String>;
+        intro: impl Into<String>;
+        cover_media_id: impl Into<String>;
+        author: impl Into<String>;
+        first_category_id: u32;
+        second_category_id: u32;
+        third_category_id: u32;
+        complete_status: NovelUpdateBookCompleteStatus;
+        chapter_id_list: Vec<String>;
+        need_volume: bool;
+        volume_list: Vec<NovelUpdateBookVolumeListItem>;
+        chapter_order_method: NovelUpdateBookChapterOrderMethod;
+        custom_info: impl Into<String>;
+        update_keyword: bool;
+        keyword_list: Vec<String>;
+        awesome_paragraph: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

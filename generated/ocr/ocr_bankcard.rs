@@ -33,7 +33,7 @@ impl OcrBankcardRequest {
         Self { mode: None, image }
     }
     crate::runtime::setters! {
-        mode : OcrBankcardMode;
+        mode: OcrBankcardMode;
     }
 }
 /// What [`crate::Client::ocr_bankcard`] returns.
@@ -62,7 +62,7 @@ impl OcrBankcardResponse {
         Self { number: None }
     }
     crate::runtime::setters! {
-        number : impl Into < String >;
+        number: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -44,7 +44,7 @@ impl OcrBusinessLicenseResponseCertPosition {
         Self { pos: None }
     }
     crate::runtime::setters! {
-        pos : super::types::ImagePosition;
+        pos: super::types::ImagePosition;
     }
 }
 /// The `OcrBusinessLicenseResponseImgSize` object.
@@ -80,8 +80,8 @@ impl OcrBusinessLicenseResponseImgSize {
         Self { w: None, h: None }
     }
     crate::runtime::setters! {
-        w : u32;
-        h : u32;
+        w: u32;
+        h: u32;
     }
 }
 /// What [`crate::Client::ocr_business_license`] returns.
@@ -208,20 +208,20 @@ impl OcrBusinessLicenseResponse {
         }
     }
     crate::runtime::setters! {
-        reg_num : impl Into < String >;
-        serial : impl Into < String >;
-        legal_representative : impl Into < String >;
-        enterprise_name : impl Into < String >;
-        type_of_organization : impl Into < String >;
-        address : impl Into < String >;
-        type_of_enterprise : impl Into < String >;
-        business_scope : impl Into < String >;
-        registered_capital : impl Into < String >;
-        paid_in_capital : impl Into < String >;
-        valid_period : impl Into < String >;
-        registered_date : impl Into < String >;
-        cert_position : OcrBusinessLicenseResponseCertPosition;
-        img_size : OcrBusinessLicenseResponseImgSize;
+        reg_num: impl Into<String>;
+        serial: impl Into<String>;
+        legal_representative: impl Into<String>;
+        enterprise_name: impl Into<String>;
+        type_of_organization: impl Into<String>;
+        address: impl Into<String>;
+        type_of_enterprise: impl Into<String>;
+        business_scope: impl Into<String>;
+        registered_capital: impl Into<String>;
+        paid_in_capital: impl Into<String>;
+        valid_period: impl Into<String>;
+        registered_date: impl Into<String>;
+        cert_position: OcrBusinessLicenseResponseCertPosition;
+        img_size: OcrBusinessLicenseResponseImgSize;
     }
 }
 crate::runtime::api_error! {

@@ -130,17 +130,17 @@ impl OcrDriverLicenseResponse {
         }
     }
     crate::runtime::setters! {
-        id_num : impl Into < String >;
-        name : impl Into < String >;
-        sex : impl Into < String >;
-        nationality : impl Into < String >;
-        address : impl Into < String >;
-        birth_date : impl Into < String >;
-        issue_date : impl Into < String >;
-        car_class : impl Into < String >;
-        valid_from : impl Into < String >;
-        valid_to : impl Into < String >;
-        official_seal : impl Into < String >;
+        id_num: impl Into<String>;
+        name: impl Into<String>;
+        sex: impl Into<String>;
+        nationality: impl Into<String>;
+        address: impl Into<String>;
+        birth_date: impl Into<String>;
+        issue_date: impl Into<String>;
+        car_class: impl Into<String>;
+        valid_from: impl Into<String>;
+        valid_to: impl Into<String>;
+        official_seal: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -33,7 +33,7 @@ impl OcrIdCardRequest {
         Self { mode: None, image }
     }
     crate::runtime::setters! {
-        mode : OcrIdCardMode;
+        mode: OcrIdCardMode;
     }
 }
 crate::runtime::string_enum! {
@@ -117,13 +117,13 @@ impl OcrIdCardResponse {
         }
     }
     crate::runtime::setters! {
-        side : OcrIdCardResponseSide;
-        name : impl Into < String >;
-        id : impl Into < String >;
-        addr : impl Into < String >;
-        gender : impl Into < String >;
-        nationality : impl Into < String >;
-        valid_date : impl Into < String >;
+        side: OcrIdCardResponseSide;
+        name: impl Into<String>;
+        id: impl Into<String>;
+        addr: impl Into<String>;
+        gender: impl Into<String>;
+        nationality: impl Into<String>;
+        valid_date: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -51,8 +51,8 @@ impl OcrPrintedTextResponseItemsItem {
         Self { text: None, pos: None }
     }
     crate::runtime::setters! {
-        text : impl Into < String >;
-        pos : super::types::ImagePosition;
+        text: impl Into<String>;
+        pos: super::types::ImagePosition;
     }
 }
 /// The `OcrPrintedTextResponseImgSize` object.
@@ -88,8 +88,8 @@ impl OcrPrintedTextResponseImgSize {
         Self { w: None, h: None }
     }
     crate::runtime::setters! {
-        w : u32;
-        h : u32;
+        w: u32;
+        h: u32;
     }
 }
 /// What [`crate::Client::ocr_printed_text`] returns.
@@ -120,8 +120,8 @@ impl OcrPrintedTextResponse {
         }
     }
     crate::runtime::setters! {
-        items : Vec < OcrPrintedTextResponseItemsItem >;
-        img_size : OcrPrintedTextResponseImgSize;
+        items: Vec<OcrPrintedTextResponseItemsItem>;
+        img_size: OcrPrintedTextResponseImgSize;
     }
 }
 crate::runtime::api_error! {

@@ -33,7 +33,7 @@ impl OcrVehicleLicenseRequest {
         Self { mode: None, image }
     }
     crate::runtime::setters! {
-        mode : OcrVehicleLicenseMode;
+        mode: OcrVehicleLicenseMode;
     }
 }
 /// The `OcrVehicleLicenseResponseCardPositionFront` object.
@@ -58,7 +58,7 @@ impl OcrVehicleLicenseResponseCardPositionFront {
         Self { pos: None }
     }
     crate::runtime::setters! {
-        pos : super::types::ImagePosition;
+        pos: super::types::ImagePosition;
     }
 }
 /// The `OcrVehicleLicenseResponseCardPositionBack` object.
@@ -83,7 +83,7 @@ impl OcrVehicleLicenseResponseCardPositionBack {
         Self { pos: None }
     }
     crate::runtime::setters! {
-        pos : super::types::ImagePosition;
+        pos: super::types::ImagePosition;
     }
 }
 /// The `OcrVehicleLicenseResponseImgSize` object.
@@ -119,8 +119,8 @@ impl OcrVehicleLicenseResponseImgSize {
         Self { w: None, h: None }
     }
     crate::runtime::setters! {
-        w : u32;
-        h : u32;
+        w: u32;
+        h: u32;
     }
 }
 /// What [`crate::Client::ocr_vehicle_license`] returns.
@@ -283,25 +283,25 @@ impl OcrVehicleLicenseResponse {
         }
     }
     crate::runtime::setters! {
-        plate_num : impl Into < String >;
-        vehicle_type : impl Into < String >;
-        owner : impl Into < String >;
-        addr : impl Into < String >;
-        use_character : impl Into < String >;
-        model : impl Into < String >;
-        vin : impl Into < String >;
-        engine_num : impl Into < String >;
-        register_date : impl Into < String >;
-        issue_date : impl Into < String >;
-        plate_num_b : impl Into < String >;
-        record : impl Into < String >;
-        passengers_num : impl Into < String >;
-        total_quality : impl Into < String >;
-        prepare_quality : impl Into < String >;
-        overall_size : impl Into < String >;
-        card_position_front : OcrVehicleLicenseResponseCardPositionFront;
-        card_position_back : OcrVehicleLicenseResponseCardPositionBack;
-        img_size : OcrVehicleLicenseResponseImgSize;
+        plate_num: impl Into<String>;
+        vehicle_type: impl Into<String>;
+        owner: impl Into<String>;
+        addr: impl Into<String>;
+        use_character: impl Into<String>;
+        model: impl Into<String>;
+        vin: impl Into<String>;
+        engine_num: impl Into<String>;
+        register_date: impl Into<String>;
+        issue_date: impl Into<String>;
+        plate_num_b: impl Into<String>;
+        record: impl Into<String>;
+        passengers_num: impl Into<String>;
+        total_quality: impl Into<String>;
+        prepare_quality: impl Into<String>;
+        overall_size: impl Into<String>;
+        card_position_front: OcrVehicleLicenseResponseCardPositionFront;
+        card_position_back: OcrVehicleLicenseResponseCardPositionBack;
+        img_size: OcrVehicleLicenseResponseImgSize;
     }
 }
 crate::runtime::api_error! {

@@ -80,8 +80,8 @@ impl CallbackCheckDnsResult {
         }
     }
     crate::runtime::setters! {
-        ip : impl Into < String >;
-        real_operator : impl Into < String >;
+        ip: impl Into<String>;
+        real_operator: impl Into<String>;
     }
 }
 /// The `CallbackCheckPingResult` object.
@@ -136,10 +136,10 @@ impl CallbackCheckPingResult {
         }
     }
     crate::runtime::setters! {
-        ip : impl Into < String >;
-        from_operator : impl Into < String >;
-        package_loss : impl Into < String >;
-        time : impl Into < String >;
+        ip: impl Into<String>;
+        from_operator: impl Into<String>;
+        package_loss: impl Into<String>;
+        time: impl Into<String>;
     }
 }
 /// What [`crate::Client::callback_check`] returns.
@@ -167,8 +167,8 @@ impl CallbackCheckResponse {
         Self { dns: None, ping: None }
     }
     crate::runtime::setters! {
-        dns : Vec < CallbackCheckDnsResult >;
-        ping : Vec < CallbackCheckPingResult >;
+        dns: Vec<CallbackCheckDnsResult>;
+        ping: Vec<CallbackCheckPingResult>;
     }
 }
 crate::runtime::api_error! {

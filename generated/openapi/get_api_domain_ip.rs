@@ -33,7 +33,7 @@ impl GetApiDomainIpResponse {
         Self { ip_list: None }
     }
     crate::runtime::setters! {
-        ip_list : Vec < String >;
+        ip_list: Vec<String>;
     }
 }
 crate::runtime::api_error! {

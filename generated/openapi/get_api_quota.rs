@@ -59,9 +59,9 @@ impl ApiDailyQuota {
         }
     }
     crate::runtime::setters! {
-        daily_limit : i64;
-        used : i64;
-        remain : i64;
+        daily_limit: i64;
+        used: i64;
+        remain: i64;
     }
 }
 /// The `ApiRateLimit` object.
@@ -100,8 +100,8 @@ impl ApiRateLimit {
         }
     }
     crate::runtime::setters! {
-        call_count : i64;
-        refresh_second : i64;
+        call_count: i64;
+        refresh_second: i64;
     }
 }
 /// The `ApiComponentRateLimit` object.
@@ -140,8 +140,8 @@ impl ApiComponentRateLimit {
         }
     }
     crate::runtime::setters! {
-        call_count : i64;
-        refresh_second : i64;
+        call_count: i64;
+        refresh_second: i64;
     }
 }
 /// What [`crate::Client::get_api_quota`] returns.
@@ -176,9 +176,9 @@ impl GetApiQuotaResponse {
         }
     }
     crate::runtime::setters! {
-        quota : ApiDailyQuota;
-        rate_limit : ApiRateLimit;
-        component_rate_limit : ApiComponentRateLimit;
+        quota: ApiDailyQuota;
+        rate_limit: ApiRateLimit;
+        component_rate_limit: ApiComponentRateLimit;
     }
 }
 crate::runtime::api_error! {

@@ -83,12 +83,12 @@ impl RidRequestInfo {
         }
     }
     crate::runtime::setters! {
-        invoke_time : i64;
-        cost_in_ms : i64;
-        request_url : impl Into < crate::runtime::Secret >;
-        request_body : impl Into < crate::runtime::Secret >;
-        response_body : impl Into < String >;
-        client_ip : impl Into < String >;
+        invoke_time: i64;
+        cost_in_ms: i64;
+        request_url: impl Into<crate::runtime::Secret>;
+        request_body: impl Into<crate::runtime::Secret>;
+        response_body: impl Into<String>;
+        client_ip: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_rid_info`] returns.
@@ -113,7 +113,7 @@ impl GetRidInfoResponse {
         Self { request: None }
     }
     crate::runtime::setters! {
-        request : RidRequestInfo;
+        request: RidRequestInfo;
     }
 }
 crate::runtime::api_error! {

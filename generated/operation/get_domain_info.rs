@@ -25,7 +25,7 @@ impl GetDomainInfoRequest {
         Self { action: None }
     }
     crate::runtime::setters! {
-        action : GetDomainInfoAction;
+        action: GetDomainInfoAction;
     }
 }
 /// What [`crate::Client::get_domain_info`] returns.
@@ -72,12 +72,12 @@ impl GetDomainInfoResponse {
         }
     }
     crate::runtime::setters! {
-        requestdomain : Vec < String >;
-        wsrequestdomain : Vec < String >;
-        uploaddomain : Vec < String >;
-        downloaddomain : Vec < String >;
-        udpdomain : Vec < String >;
-        bizdomain : Vec < String >;
+        requestdomain: Vec<String>;
+        wsrequestdomain: Vec<String>;
+        uploaddomain: Vec<String>;
+        downloaddomain: Vec<String>;
+        udpdomain: Vec<String>;
+        bizdomain: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -43,7 +43,7 @@ impl GetFeedbackRequest {
         }
     }
     crate::runtime::setters! {
-        feedback_type : FeedbackTypeFilter;
+        feedback_type: FeedbackTypeFilter;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -179,16 +179,16 @@ impl GetFeedbackResponseListItem {
         }
     }
     crate::runtime::setters! {
-        record_id : i64;
-        create_time : i64;
-        content : impl Into < String >;
-        phone : impl Into < String >;
-        openid : impl Into < String >;
-        nickname : impl Into < String >;
-        head_url : impl Into < String >;
-        feedback_type : FeedbackType;
-        media_ids : Vec < String >;
-        system_info : impl Into < String >;
+        record_id: i64;
+        create_time: i64;
+        content: impl Into<String>;
+        phone: impl Into<String>;
+        openid: impl Into<String>;
+        nickname: impl Into<String>;
+        head_url: impl Into<String>;
+        feedback_type: FeedbackType;
+        media_ids: Vec<String>;
+        system_info: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_feedback`] returns.
@@ -223,8 +223,8 @@ impl GetFeedbackResponse {
         }
     }
     crate::runtime::setters! {
-        list : Vec < GetFeedbackResponseListItem >;
-        total_num : u64;
+        list: Vec<GetFeedbackResponseListItem>;
+        total_num: u64;
     }
 }
 crate::runtime::api_error! {

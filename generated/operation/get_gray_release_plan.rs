@@ -78,11 +78,11 @@ impl GetGrayReleasePlanResponseGrayReleasePlan {
         }
     }
     crate::runtime::setters! {
-        status : GetGrayReleasePlanResponseGrayReleasePlanStatus;
-        create_timestamp : i64;
-        gray_percentage : u32;
-        support_debugger_first : bool;
-        support_experiencer_first : bool;
+        status: GetGrayReleasePlanResponseGrayReleasePlanStatus;
+        create_timestamp: i64;
+        gray_percentage: u32;
+        support_debugger_first: bool;
+        support_experiencer_first: bool;
     }
 }
 /// What [`crate::Client::get_gray_release_plan`] returns.
@@ -107,7 +107,7 @@ impl GetGrayReleasePlanResponse {
         Self { gray_release_plan: None }
     }
     crate::runtime::setters! {
-        gray_release_plan : GetGrayReleasePlanResponseGrayReleasePlan;
+        gray_release_plan: GetGrayReleasePlanResponseGrayReleasePlan;
     }
 }
 crate::runtime::api_error! {

@@ -297,24 +297,24 @@ impl GetJsErrDetailResponseDataItem {
         }
     }
     crate::runtime::setters! {
-        count : impl Into < String >;
-        sdk_version : impl Into < String >;
-        client_version : impl Into < String >;
-        error_stack_md5 : impl Into < String >;
-        time_stamp : impl Into < String >;
-        app_version : impl Into < String >;
-        error_msg_md5 : impl Into < String >;
-        error_msg : impl Into < String >;
-        error_stack : impl Into < String >;
-        ds : impl Into < String >;
-        os_name : impl Into < String >;
-        open_id : impl Into < String >;
-        pluginversion : impl Into < String >;
-        app_id : impl Into < String >;
-        device_model : impl Into < String >;
-        source : impl Into < String >;
-        route : impl Into < String >;
-        nickname : impl Into < String >;
+        count: impl Into<String>;
+        sdk_version: impl Into<String>;
+        client_version: impl Into<String>;
+        error_stack_md5: impl Into<String>;
+        time_stamp: impl Into<String>;
+        app_version: impl Into<String>;
+        error_msg_md5: impl Into<String>;
+        error_msg: impl Into<String>;
+        error_stack: impl Into<String>;
+        ds: impl Into<String>;
+        os_name: impl Into<String>;
+        open_id: impl Into<String>;
+        pluginversion: impl Into<String>;
+        app_id: impl Into<String>;
+        device_model: impl Into<String>;
+        source: impl Into<String>;
+        route: impl Into<String>;
+        nickname: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_js_err_detail`] returns.
@@ -350,8 +350,8 @@ impl GetJsErrDetailResponse {
         }
     }
     crate::runtime::setters! {
-        data : Vec < GetJsErrDetailResponseDataItem >;
-        total_count : u64;
+        data: Vec<GetJsErrDetailResponseDataItem>;
+        total_count: u64;
     }
 }
 crate::runtime::api_error! {

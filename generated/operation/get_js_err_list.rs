@@ -216,14 +216,14 @@ impl GetJsErrListResponseDataItem {
         }
     }
     crate::runtime::setters! {
-        error_msg_md5 : impl Into < String >;
-        error_msg : impl Into < String >;
-        uv : u64;
-        pv : u64;
-        error_stack_md5 : impl Into < String >;
-        error_stack : impl Into < String >;
-        pv_percent : impl Into < String >;
-        uv_percent : impl Into < String >;
+        error_msg_md5: impl Into<String>;
+        error_msg: impl Into<String>;
+        uv: u64;
+        pv: u64;
+        error_stack_md5: impl Into<String>;
+        error_stack: impl Into<String>;
+        pv_percent: impl Into<String>;
+        uv_percent: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_js_err_list`] returns.
@@ -259,8 +259,8 @@ impl GetJsErrListResponse {
         }
     }
     crate::runtime::setters! {
-        data : Vec < GetJsErrListResponseDataItem >;
-        total_count : u64;
+        data: Vec<GetJsErrListResponseDataItem>;
+        total_count: u64;
     }
 }
 crate::runtime::api_error! {

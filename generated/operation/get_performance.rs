@@ -127,8 +127,8 @@ impl GetPerformanceResponse {
         }
     }
     crate::runtime::setters! {
-        default_time_data : impl Into < String >;
-        compare_time_data : impl Into < String >;
+        default_time_data: impl Into<String>;
+        compare_time_data: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

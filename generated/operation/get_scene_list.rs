@@ -44,8 +44,8 @@ impl GetSceneListResponseSceneItem {
         Self { name: None, value: None }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        value : impl Into < String >;
+        name: impl Into<String>;
+        value: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_scene_list`] returns.
@@ -70,7 +70,7 @@ impl GetSceneListResponse {
         Self { scene: None }
     }
     crate::runtime::setters! {
-        scene : Vec < GetSceneListResponseSceneItem >;
+        scene: Vec<GetSceneListResponseSceneItem>;
     }
 }
 crate::runtime::api_error! {

@@ -48,8 +48,8 @@ impl GetVersionListResponseCvlistItem {
         }
     }
     crate::runtime::setters! {
-        query_type : GetVersionListResponseCvlistItemQueryType;
-        client_version_list : Vec < String >;
+        query_type: GetVersionListResponseCvlistItemQueryType;
+        client_version_list: Vec<String>;
     }
 }
 /// What [`crate::Client::get_version_list`] returns.
@@ -74,7 +74,7 @@ impl GetVersionListResponse {
         Self { cvlist: None }
     }
     crate::runtime::setters! {
-        cvlist : Vec < GetVersionListResponseCvlistItem >;
+        cvlist: Vec<GetVersionListResponseCvlistItem>;
     }
 }
 crate::runtime::api_error! {

@@ -54,13 +54,13 @@ impl RealtimelogSearchRequest {
         }
     }
     crate::runtime::setters! {
-        start : u32;
-        limit : u32;
-        trace_id : impl Into < String >;
-        url : impl Into < String >;
-        id : impl Into < String >;
-        filter_msg : impl Into < String >;
-        level : RealtimelogSearchLevel;
+        start: u32;
+        limit: u32;
+        trace_id: impl Into<String>;
+        url: impl Into<String>;
+        id: impl Into<String>;
+        filter_msg: impl Into<String>;
+        level: RealtimelogSearchLevel;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -126,9 +126,9 @@ impl RealtimelogSearchResponseDataListItemMsgItem {
         }
     }
     crate::runtime::setters! {
-        time : i64;
-        msg : Vec < String >;
-        level : i32;
+        time: i64;
+        msg: Vec<String>;
+        level: i32;
     }
 }
 /// The `RealtimelogSearchResponseDataListItem` object.
@@ -226,16 +226,16 @@ impl RealtimelogSearchResponseDataListItem {
         }
     }
     crate::runtime::setters! {
-        level : i32;
-        library_version : impl Into < String >;
-        client_version : impl Into < String >;
-        id : impl Into < String >;
-        timestamp : i64;
-        platform : RealtimelogSearchResponseDataListItemPlatform;
-        url : impl Into < String >;
-        msg : Vec < RealtimelogSearchResponseDataListItemMsgItem >;
-        traceid : impl Into < String >;
-        filter_msg : impl Into < String >;
+        level: i32;
+        library_version: impl Into<String>;
+        client_version: impl Into<String>;
+        id: impl Into<String>;
+        timestamp: i64;
+        platform: RealtimelogSearchResponseDataListItemPlatform;
+        url: impl Into<String>;
+        msg: Vec<RealtimelogSearchResponseDataListItemMsgItem>;
+        traceid: impl Into<String>;
+        filter_msg: impl Into<String>;
     }
 }
 /// The `RealtimelogSearchResponseData` object.
@@ -267,8 +267,8 @@ impl RealtimelogSearchResponseData {
         Self { list: None, total: None }
     }
     crate::runtime::setters! {
-        list : Vec < RealtimelogSearchResponseDataListItem >;
-        total : u64;
+        list: Vec<RealtimelogSearchResponseDataListItem>;
+        total: u64;
     }
 }
 /// What [`crate::Client::realtimelog_search`] returns.
@@ -293,7 +293,7 @@ impl RealtimelogSearchResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : RealtimelogSearchResponseData;
+        data: RealtimelogSearchResponseData;
     }
 }
 crate::runtime::api_error! {

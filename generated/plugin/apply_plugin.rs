@@ -21,7 +21,7 @@ impl ApplyPluginRequest {
         }
     }
     crate::runtime::setters! {
-        reason : impl Into < String >;
+        reason: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -63,8 +63,8 @@ impl GetPluginDevApplyListResponseApplyListItemCategoriesItem {
         Self { first: None, second: None }
     }
     crate::runtime::setters! {
-        first : impl Into < String >;
-        second : impl Into < String >;
+        first: impl Into<String>;
+        second: impl Into<String>;
     }
 }
 /// The `GetPluginDevApplyListResponseApplyListItem` object.
@@ -145,14 +145,14 @@ impl GetPluginDevApplyListResponseApplyListItem {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        status : GetPluginDevApplyListResponseApplyListItemStatus;
-        nickname : impl Into < String >;
-        headimgurl : impl Into < String >;
-        categories : Vec < GetPluginDevApplyListResponseApplyListItemCategoriesItem >;
-        create_time : impl Into < String >;
-        apply_url : impl Into < String >;
-        reason : impl Into < String >;
+        appid: impl Into<String>;
+        status: GetPluginDevApplyListResponseApplyListItemStatus;
+        nickname: impl Into<String>;
+        headimgurl: impl Into<String>;
+        categories: Vec<GetPluginDevApplyListResponseApplyListItemCategoriesItem>;
+        create_time: impl Into<String>;
+        apply_url: impl Into<String>;
+        reason: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_plugin_dev_apply_list`] returns.
@@ -177,7 +177,7 @@ impl GetPluginDevApplyListResponse {
         Self { apply_list: None }
     }
     crate::runtime::setters! {
-        apply_list : Vec < GetPluginDevApplyListResponseApplyListItem >;
+        apply_list: Vec<GetPluginDevApplyListResponseApplyListItem>;
     }
 }
 crate::runtime::api_error! {

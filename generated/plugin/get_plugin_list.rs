@@ -73,10 +73,10 @@ impl GetPluginListResponsePluginListItem {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        status : GetPluginListResponsePluginListItemStatus;
-        nickname : impl Into < String >;
-        headimgurl : impl Into < String >;
+        appid: impl Into<String>;
+        status: GetPluginListResponsePluginListItemStatus;
+        nickname: impl Into<String>;
+        headimgurl: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_plugin_list`] returns.
@@ -101,7 +101,7 @@ impl GetPluginListResponse {
         Self { plugin_list: None }
     }
     crate::runtime::setters! {
-        plugin_list : Vec < GetPluginListResponsePluginListItem >;
+        plugin_list: Vec<GetPluginListResponsePluginListItem>;
     }
 }
 crate::runtime::api_error! {

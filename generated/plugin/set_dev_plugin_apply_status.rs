@@ -36,8 +36,8 @@ impl SetDevPluginApplyStatusRequest {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        reason : impl Into < String >;
+        appid: impl Into<String>;
+        reason: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

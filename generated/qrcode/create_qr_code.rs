@@ -21,7 +21,7 @@ impl CreateQrCodeRequest {
         }
     }
     crate::runtime::setters! {
-        width : u32;
+        width: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -72,11 +72,11 @@ impl GetQrCodeRequest {
         }
     }
     crate::runtime::setters! {
-        width : u32;
-        auto_color : bool;
-        line_color : GetQrCodeLineColor;
-        is_hyaline : bool;
-        env_version : GetQrCodeEnvVersion;
+        width: u32;
+        auto_color: bool;
+        line_color: GetQrCodeLineColor;
+        is_hyaline: bool;
+        env_version: GetQrCodeEnvVersion;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -80,13 +80,13 @@ impl GetUnlimitedQrCodeRequest {
         }
     }
     crate::runtime::setters! {
-        page : impl Into < String >;
-        check_path : bool;
-        env_version : GetUnlimitedQrCodeEnvVersion;
-        width : u32;
-        auto_color : bool;
-        line_color : GetUnlimitedQrCodeLineColor;
-        is_hyaline : bool;
+        page: impl Into<String>;
+        check_path: bool;
+        env_version: GetUnlimitedQrCodeEnvVersion;
+        width: u32;
+        auto_color: bool;
+        line_color: GetUnlimitedQrCodeLineColor;
+        is_hyaline: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

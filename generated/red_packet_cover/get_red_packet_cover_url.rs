@@ -46,7 +46,7 @@ impl RedPacketCoverUrlData {
         Self { url: None }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
+        url: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_red_packet_cover_url`] returns.
@@ -71,7 +71,7 @@ impl GetRedPacketCoverUrlResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : RedPacketCoverUrlData;
+        data: RedPacketCoverUrlData;
     }
 }
 crate::runtime::api_error! {

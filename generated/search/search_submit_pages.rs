@@ -49,8 +49,8 @@ impl SearchPageAuthor {
         }
     }
     crate::runtime::setters! {
-        author_title : impl Into < String >;
-        author_portrait : impl Into < String >;
+        author_title: impl Into<String>;
+        author_portrait: impl Into<String>;
     }
 }
 /// The `SearchPageVideo` object.
@@ -82,7 +82,7 @@ impl SearchPageVideo {
         }
     }
     crate::runtime::setters! {
-        video_title : impl Into < String >;
+        video_title: impl Into<String>;
     }
 }
 /// The `SearchPageData` object.
@@ -169,13 +169,13 @@ impl SearchPageData {
         }
     }
     crate::runtime::setters! {
-        h5_url : impl Into < String >;
-        abstract_text : Vec < String >;
-        referer : impl Into < String >;
-        cover_img_url : impl Into < String >;
-        author : SearchPageAuthor;
-        video : Vec < SearchPageVideo >;
-        extra_info : std::collections::BTreeMap < String, crate::runtime::serde_json::Value >;
+        h5_url: impl Into<String>;
+        abstract_text: Vec<String>;
+        referer: impl Into<String>;
+        cover_img_url: impl Into<String>;
+        author: SearchPageAuthor;
+        video: Vec<SearchPageVideo>;
+        extra_info: std::collections::BTreeMap<String, crate::runtime::serde_json::Value>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -226,7 +226,7 @@ impl SearchSubmitPage {
         }
     }
     crate::runtime::setters! {
-        data_list : Vec < SearchPageData >;
+        data_list: Vec<SearchPageData>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -62,12 +62,12 @@ impl GetUserRiskRankRequest {
         }
     }
     crate::runtime::setters! {
-        mobile_no : impl Into < String >;
-        email_address : impl Into < String >;
-        extended_info : impl Into < String >;
-        bank_card_no : impl Into < String >;
-        cert_no : impl Into < String >;
-        is_test : bool;
+        mobile_no: impl Into<String>;
+        email_address: impl Into<String>;
+        extended_info: impl Into<String>;
+        bank_card_no: impl Into<String>;
+        cert_no: impl Into<String>;
+        is_test: bool;
     }
 }
 /// What [`crate::Client::get_user_risk_rank`] returns.
@@ -107,8 +107,8 @@ impl GetUserRiskRankResponse {
         }
     }
     crate::runtime::setters! {
-        risk_rank : i32;
-        union_id : i64;
+        risk_rank: i32;
+        union_id: i64;
     }
 }
 crate::runtime::api_error! {

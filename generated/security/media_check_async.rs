@@ -79,7 +79,7 @@ impl MediaCheckAsyncResponse {
         Self { trace_id: None }
     }
     crate::runtime::setters! {
-        trace_id : impl Into < String >;
+        trace_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -52,9 +52,9 @@ impl MsgSecCheckRequest {
         }
     }
     crate::runtime::setters! {
-        title : impl Into < String >;
-        nickname : impl Into < String >;
-        signature : impl Into < String >;
+        title: impl Into<String>;
+        nickname: impl Into<String>;
+        signature: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -131,8 +131,8 @@ impl MsgSecCheckResult {
         Self { suggest: None, label: None }
     }
     crate::runtime::setters! {
-        suggest : MsgSecCheckResultSuggest;
-        label : MsgSecCheckResultLabel;
+        suggest: MsgSecCheckResultSuggest;
+        label: MsgSecCheckResultLabel;
     }
 }
 crate::runtime::string_enum! {
@@ -239,13 +239,13 @@ impl MsgSecCheckDetail {
         }
     }
     crate::runtime::setters! {
-        strategy : impl Into < String >;
-        errcode : i32;
-        suggest : MsgSecCheckDetailSuggest;
-        label : MsgSecCheckDetailLabel;
-        keyword : impl Into < String >;
-        prob : i32;
-        level : i32;
+        strategy: impl Into<String>;
+        errcode: i32;
+        suggest: MsgSecCheckDetailSuggest;
+        label: MsgSecCheckDetailLabel;
+        keyword: impl Into<String>;
+        prob: i32;
+        level: i32;
     }
 }
 /// What [`crate::Client::msg_sec_check`] returns.
@@ -284,9 +284,9 @@ impl MsgSecCheckResponse {
         }
     }
     crate::runtime::setters! {
-        trace_id : impl Into < String >;
-        result : MsgSecCheckResult;
-        detail : Vec < MsgSecCheckDetail >;
+        trace_id: impl Into<String>;
+        result: MsgSecCheckResult;
+        detail: Vec<MsgSecCheckDetail>;
     }
 }
 crate::runtime::api_error! {

@@ -35,7 +35,7 @@ impl InvokeServiceRequest {
         }
     }
     crate::runtime::setters! {
-        is_async : bool;
+        is_async: bool;
     }
 }
 /// What [`crate::Client::invoke_service`] returns.
@@ -74,8 +74,8 @@ impl InvokeServiceResponse {
         }
     }
     crate::runtime::setters! {
-        data : impl Into < String >;
-        request_id : impl Into < String >;
+        data: impl Into<String>;
+        request_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -53,8 +53,8 @@ impl ServiceMarketRetrieveResponse {
         }
     }
     crate::runtime::setters! {
-        data : impl Into < String >;
-        request_id : impl Into < String >;
+        data: impl Into<String>;
+        request_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

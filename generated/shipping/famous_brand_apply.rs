@@ -75,10 +75,10 @@ impl FamousBrandApplicationAuditInfo {
         }
     }
     crate::runtime::setters! {
-        flagship_in_which_ec_platform : impl Into < String >;
-        ec_platform_proof_list : Vec < String >;
-        other_material_list : Vec < String >;
-        authority_certified_proof_list : Vec < String >;
+        flagship_in_which_ec_platform: impl Into<String>;
+        ec_platform_proof_list: Vec<String>;
+        other_material_list: Vec<String>;
+        authority_certified_proof_list: Vec<String>;
     }
 }
 /// The `FamousBrandApplication` object.
@@ -107,7 +107,7 @@ impl FamousBrandApplication {
         }
     }
     crate::runtime::setters! {
-        audit_info : FamousBrandApplicationAuditInfo;
+        audit_info: FamousBrandApplicationAuditInfo;
     }
 }
 /// Parameters of [`crate::Client::famous_brand_apply`].

@@ -45,7 +45,7 @@ impl GetFamousBrandApplyStatusResponseProgress {
         Self { status: None }
     }
     crate::runtime::setters! {
-        status : GetFamousBrandApplyStatusResponseProgressStatus;
+        status: GetFamousBrandApplyStatusResponseProgressStatus;
     }
 }
 crate::runtime::int_enum! {
@@ -83,7 +83,7 @@ impl GetFamousBrandApplyStatusResponseApplicationAuditInfo {
         Self { audit_reason: None }
     }
     crate::runtime::setters! {
-        audit_reason : impl Into < String >;
+        audit_reason: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -129,9 +129,9 @@ impl GetFamousBrandApplyStatusResponseApplication {
         }
     }
     crate::runtime::setters! {
-        apply_for : GetFamousBrandApplyStatusResponseApplicationApplyFor;
-        audit_info : GetFamousBrandApplyStatusResponseApplicationAuditInfo;
-        status : GetFamousBrandApplyStatusResponseApplicationStatus;
+        apply_for: GetFamousBrandApplyStatusResponseApplicationApplyFor;
+        audit_info: GetFamousBrandApplyStatusResponseApplicationAuditInfo;
+        status: GetFamousBrandApplyStatusResponseApplicationStatus;
     }
 }
 /// What [`crate::Client::get_famous_brand_apply_status`] returns.
@@ -162,8 +162,8 @@ impl GetFamousBrandApplyStatusResponse {
         }
     }
     crate::runtime::setters! {
-        progress : GetFamousBrandApplyStatusResponseProgress;
-        application : GetFamousBrandApplyStatusResponseApplication;
+        progress: GetFamousBrandApplyStatusResponseProgress;
+        application: GetFamousBrandApplyStatusResponseApplication;
     }
 }
 crate::runtime::api_error! {

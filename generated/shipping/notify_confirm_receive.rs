@@ -33,10 +33,10 @@ impl NotifyConfirmReceiveRequest {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        merchant_id : impl Into < String >;
-        sub_merchant_id : impl Into < String >;
-        merchant_trade_no : impl Into < String >;
+        transaction_id: impl Into<String>;
+        merchant_id: impl Into<String>;
+        sub_merchant_id: impl Into<String>;
+        merchant_trade_no: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -37,7 +37,7 @@ impl OpSpecialOrderRequest {
         }
     }
     crate::runtime::setters! {
-        delay_to : i64;
+        delay_to: i64;
     }
 }
 crate::runtime::api_error! {

@@ -111,8 +111,8 @@ impl ShippingGetOrderResponseOrderShippingShippingListItemContact {
         }
     }
     crate::runtime::setters! {
-        consignor_contact : impl Into < String >;
-        receiver_contact : impl Into < String >;
+        consignor_contact: impl Into<String>;
+        receiver_contact: impl Into<String>;
     }
 }
 /// The `ShippingGetOrderResponseOrderShippingShippingListItem` object.
@@ -171,11 +171,11 @@ impl ShippingGetOrderResponseOrderShippingShippingListItem {
         }
     }
     crate::runtime::setters! {
-        tracking_no : impl Into < String >;
-        express_company : impl Into < String >;
-        goods_desc : impl Into < String >;
-        upload_time : i64;
-        contact : ShippingGetOrderResponseOrderShippingShippingListItemContact;
+        tracking_no: impl Into<String>;
+        express_company: impl Into<String>;
+        goods_desc: impl Into<String>;
+        upload_time: i64;
+        contact: ShippingGetOrderResponseOrderShippingShippingListItemContact;
     }
 }
 /// The `ShippingGetOrderResponseOrderShipping` object.
@@ -232,12 +232,12 @@ impl ShippingGetOrderResponseOrderShipping {
         }
     }
     crate::runtime::setters! {
-        delivery_mode : ShippingGetOrderResponseOrderShippingDeliveryMode;
-        logistics_type : ShippingGetOrderResponseOrderShippingLogisticsType;
-        finish_shipping : bool;
-        goods_desc : impl Into < String >;
-        finish_shipping_count : u32;
-        shipping_list : Vec < ShippingGetOrderResponseOrderShippingShippingListItem >;
+        delivery_mode: ShippingGetOrderResponseOrderShippingDeliveryMode;
+        logistics_type: ShippingGetOrderResponseOrderShippingLogisticsType;
+        finish_shipping: bool;
+        goods_desc: impl Into<String>;
+        finish_shipping_count: u32;
+        shipping_list: Vec<ShippingGetOrderResponseOrderShippingShippingListItem>;
     }
 }
 /// The `ShippingGetOrderResponseOrder` object.
@@ -344,18 +344,18 @@ impl ShippingGetOrderResponseOrder {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        merchant_id : impl Into < String >;
-        sub_merchant_id : impl Into < String >;
-        merchant_trade_no : impl Into < String >;
-        description : impl Into < String >;
-        paid_amount : i64;
-        openid : impl Into < String >;
-        trade_create_time : i64;
-        pay_time : i64;
-        order_state : ShippingGetOrderResponseOrderOrderState;
-        in_complaint : bool;
-        shipping : ShippingGetOrderResponseOrderShipping;
+        transaction_id: impl Into<String>;
+        merchant_id: impl Into<String>;
+        sub_merchant_id: impl Into<String>;
+        merchant_trade_no: impl Into<String>;
+        description: impl Into<String>;
+        paid_amount: i64;
+        openid: impl Into<String>;
+        trade_create_time: i64;
+        pay_time: i64;
+        order_state: ShippingGetOrderResponseOrderOrderState;
+        in_complaint: bool;
+        shipping: ShippingGetOrderResponseOrderShipping;
     }
 }
 /// What [`crate::Client::shipping_get_order`] returns.
@@ -380,7 +380,7 @@ impl ShippingGetOrderResponse {
         Self { order: None }
     }
     crate::runtime::setters! {
-        order : ShippingGetOrderResponseOrder;
+        order: ShippingGetOrderResponseOrder;
     }
 }
 crate::runtime::api_error! {

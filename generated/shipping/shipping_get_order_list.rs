@@ -29,8 +29,8 @@ impl ShippingGetOrderListPayTimeRange {
         }
     }
     crate::runtime::setters! {
-        begin_time : i64;
-        end_time : i64;
+        begin_time: i64;
+        end_time: i64;
     }
 }
 crate::runtime::int_enum! {
@@ -83,11 +83,11 @@ impl ShippingGetOrderListRequest {
         }
     }
     crate::runtime::setters! {
-        pay_time_range : ShippingGetOrderListPayTimeRange;
-        order_state : ShippingGetOrderListOrderState;
-        openid : impl Into < String >;
-        last_index : impl Into < String >;
-        page_size : u32;
+        pay_time_range: ShippingGetOrderListPayTimeRange;
+        order_state: ShippingGetOrderListOrderState;
+        openid: impl Into<String>;
+        last_index: impl Into<String>;
+        page_size: u32;
     }
 }
 crate::runtime::int_enum! {
@@ -165,8 +165,8 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
         }
     }
     crate::runtime::setters! {
-        consignor_contact : impl Into < String >;
-        receiver_contact : impl Into < String >;
+        consignor_contact: impl Into<String>;
+        receiver_contact: impl Into<String>;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItem` object.
@@ -227,11 +227,11 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
         }
     }
     crate::runtime::setters! {
-        tracking_no : impl Into < String >;
-        express_company : impl Into < String >;
-        goods_desc : impl Into < String >;
-        upload_time : i64;
-        contact : ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact;
+        tracking_no: impl Into<String>;
+        express_company: impl Into<String>;
+        goods_desc: impl Into<String>;
+        upload_time: i64;
+        contact: ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShipping` object.
@@ -292,12 +292,12 @@ impl ShippingGetOrderListResponseOrderListItemShipping {
         }
     }
     crate::runtime::setters! {
-        delivery_mode : ShippingGetOrderListResponseOrderListItemShippingDeliveryMode;
-        logistics_type : ShippingGetOrderListResponseOrderListItemShippingLogisticsType;
-        finish_shipping : bool;
-        goods_desc : impl Into < String >;
-        finish_shipping_count : u32;
-        shipping_list : Vec < ShippingGetOrderListResponseOrderListItemShippingShippingListItem >;
+        delivery_mode: ShippingGetOrderListResponseOrderListItemShippingDeliveryMode;
+        logistics_type: ShippingGetOrderListResponseOrderListItemShippingLogisticsType;
+        finish_shipping: bool;
+        goods_desc: impl Into<String>;
+        finish_shipping_count: u32;
+        shipping_list: Vec<ShippingGetOrderListResponseOrderListItemShippingShippingListItem>;
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItem` object.
@@ -404,18 +404,18 @@ impl ShippingGetOrderListResponseOrderListItem {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        merchant_id : impl Into < String >;
-        sub_merchant_id : impl Into < String >;
-        merchant_trade_no : impl Into < String >;
-        description : impl Into < String >;
-        paid_amount : i64;
-        openid : impl Into < String >;
-        trade_create_time : i64;
-        pay_time : i64;
-        order_state : ShippingGetOrderListResponseOrderListItemOrderState;
-        in_complaint : bool;
-        shipping : ShippingGetOrderListResponseOrderListItemShipping;
+        transaction_id: impl Into<String>;
+        merchant_id: impl Into<String>;
+        sub_merchant_id: impl Into<String>;
+        merchant_trade_no: impl Into<String>;
+        description: impl Into<String>;
+        paid_amount: i64;
+        openid: impl Into<String>;
+        trade_create_time: i64;
+        pay_time: i64;
+        order_state: ShippingGetOrderListResponseOrderListItemOrderState;
+        in_complaint: bool;
+        shipping: ShippingGetOrderListResponseOrderListItemShipping;
     }
 }
 /// What [`crate::Client::shipping_get_order_list`] returns.
@@ -454,9 +454,9 @@ impl ShippingGetOrderListResponse {
         }
     }
     crate::runtime::setters! {
-        last_index : impl Into < String >;
-        has_more : bool;
-        order_list : Vec < ShippingGetOrderListResponseOrderListItem >;
+        last_index: impl Into<String>;
+        has_more: bool;
+        order_list: Vec<ShippingGetOrderListResponseOrderListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -46,9 +46,9 @@ impl UploadCombinedShippingInfoOrderKey {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        mchid : impl Into < String >;
-        out_trade_no : impl Into < String >;
+        transaction_id: impl Into<String>;
+        mchid: impl Into<String>;
+        out_trade_no: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -96,9 +96,9 @@ impl UploadCombinedShippingInfoSubOrdersItemOrderKey {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        mchid : impl Into < String >;
-        out_trade_no : impl Into < String >;
+        transaction_id: impl Into<String>;
+        mchid: impl Into<String>;
+        out_trade_no: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -151,8 +151,8 @@ impl UploadCombinedShippingInfoSubOrdersItemShippingListItemContact {
         }
     }
     crate::runtime::setters! {
-        consignor_contact : impl Into < String >;
-        receiver_contact : impl Into < String >;
+        consignor_contact: impl Into<String>;
+        receiver_contact: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -216,9 +216,9 @@ impl UploadCombinedShippingInfoSubOrdersItemShippingListItem {
         }
     }
     crate::runtime::setters! {
-        tracking_no : impl Into < String >;
-        express_company : impl Into < String >;
-        contact : UploadCombinedShippingInfoSubOrdersItemShippingListItemContact;
+        tracking_no: impl Into<String>;
+        express_company: impl Into<String>;
+        contact: UploadCombinedShippingInfoSubOrdersItemShippingListItemContact;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -298,8 +298,8 @@ impl UploadCombinedShippingInfoSubOrdersItem {
         }
     }
     crate::runtime::setters! {
-        is_all_delivered : bool;
-        shipping_list : Vec < UploadCombinedShippingInfoSubOrdersItemShippingListItem >;
+        is_all_delivered: bool;
+        shipping_list: Vec<UploadCombinedShippingInfoSubOrdersItemShippingListItem>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -398,7 +398,7 @@ impl UploadCombinedShippingInfoRequest {
         }
     }
     crate::runtime::setters! {
-        sub_orders : Vec < UploadCombinedShippingInfoSubOrdersItem >;
+        sub_orders: Vec<UploadCombinedShippingInfoSubOrdersItem>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

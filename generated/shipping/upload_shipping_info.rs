@@ -44,9 +44,9 @@ impl UploadShippingInfoOrderKey {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        mchid : impl Into < String >;
-        out_trade_no : impl Into < String >;
+        transaction_id: impl Into<String>;
+        mchid: impl Into<String>;
+        out_trade_no: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -99,8 +99,8 @@ impl UploadShippingInfoShippingListItemContact {
         }
     }
     crate::runtime::setters! {
-        consignor_contact : impl Into < String >;
-        receiver_contact : impl Into < String >;
+        consignor_contact: impl Into<String>;
+        receiver_contact: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -164,9 +164,9 @@ impl UploadShippingInfoShippingListItem {
         }
     }
     crate::runtime::setters! {
-        tracking_no : impl Into < String >;
-        express_company : impl Into < String >;
-        contact : UploadShippingInfoShippingListItemContact;
+        tracking_no: impl Into<String>;
+        express_company: impl Into<String>;
+        contact: UploadShippingInfoShippingListItemContact;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -280,7 +280,7 @@ impl UploadShippingInfoRequest {
         }
     }
     crate::runtime::setters! {
-        is_all_delivered : bool;
+        is_all_delivered: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -87,8 +87,8 @@ impl DramaApplyUploadRequest {
         }
     }
     crate::runtime::setters! {
-        cover_type : DramaApplyUploadCoverType;
-        source_context : impl Into < String >;
+        cover_type: DramaApplyUploadCoverType;
+        source_context: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_apply_upload`] returns.

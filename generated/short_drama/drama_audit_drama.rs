@@ -146,8 +146,8 @@ impl DramaAuditDramaReplaceMediaListItem {
         }
     }
     crate::runtime::setters! {
-        old_media_id : u64;
-        new_media_id : u64;
+        old_media_id: u64;
+        new_media_id: u64;
     }
 }
 crate::runtime::int_enum! {
@@ -217,9 +217,9 @@ impl DramaAuditDramaCopyright {
         }
     }
     crate::runtime::setters! {
-        copyright_verification : DramaAuditDramaCopyrightCopyrightVerification;
-        proof_of_production : Vec < String >;
-        purchase_or_broadcast_authorization_certificate : Vec < String >;
+        copyright_verification: DramaAuditDramaCopyrightCopyrightVerification;
+        proof_of_production: Vec<String>;
+        purchase_or_broadcast_authorization_certificate: Vec<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -371,25 +371,25 @@ impl DramaAuditDramaRequest {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        name : impl Into < String >;
-        media_count : u32;
-        media_id_list : Vec < u64 >;
-        description : impl Into < String >;
-        recommendations : impl Into < String >;
-        cover_material_id : impl Into < String >;
-        promotion_poster_material_id : impl Into < String >;
-        producer : impl Into < String >;
-        authorized_material_id : impl Into < String >;
-        registration_number : impl Into < String >;
-        qualification_certificate_material_id : impl Into < String >;
-        cost_commitment_letter_material_id : impl Into < String >;
-        cost_of_production : u32;
-        expedited : DramaAuditDramaExpedited;
-        actor_list : DramaAuditDramaActorList;
-        other_material_material_id : impl Into < String >;
-        replace_media_list : Vec < DramaAuditDramaReplaceMediaListItem >;
-        content_declared : DramaAuditDramaContentDeclared;
+        drama_id: u64;
+        name: impl Into<String>;
+        media_count: u32;
+        media_id_list: Vec<u64>;
+        description: impl Into<String>;
+        recommendations: impl Into<String>;
+        cover_material_id: impl Into<String>;
+        promotion_poster_material_id: impl Into<String>;
+        producer: impl Into<String>;
+        authorized_material_id: impl Into<String>;
+        registration_number: impl Into<String>;
+        qualification_certificate_material_id: impl Into<String>;
+        cost_commitment_letter_material_id: impl Into<String>;
+        cost_of_production: u32;
+        expedited: DramaAuditDramaExpedited;
+        actor_list: DramaAuditDramaActorList;
+        other_material_material_id: impl Into<String>;
+        replace_media_list: Vec<DramaAuditDramaReplaceMediaListItem>;
+        content_declared: DramaAuditDramaContentDeclared;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -21,7 +21,7 @@ impl DramaAuthorizeAppRequest {
         }
     }
     crate::runtime::setters! {
-        authz_expire_time : i64;
+        authz_expire_time: i64;
     }
 }
 crate::runtime::api_error! {

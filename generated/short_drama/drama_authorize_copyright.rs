@@ -42,10 +42,10 @@ impl DramaAuthorizeCopyrightRequest {
         }
     }
     crate::runtime::setters! {
-        authorized_appid : impl Into < String >;
-        authorized_subject_cert_no : impl Into < String >;
-        drama_ids : Vec < u64 >;
-        expire_time : i64;
+        authorized_appid: impl Into<String>;
+        authorized_subject_cert_no: impl Into<String>;
+        drama_ids: Vec<u64>;
+        expire_time: i64;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -110,9 +110,9 @@ impl DramaAuthorizeCopyrightResponseResultItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        errcode : i32;
-        errmsg : impl Into < String >;
+        drama_id: u64;
+        errcode: i32;
+        errmsg: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_authorize_copyright`] returns.
@@ -137,7 +137,7 @@ impl DramaAuthorizeCopyrightResponse {
         Self { result: None }
     }
     crate::runtime::setters! {
-        result : Vec < DramaAuthorizeCopyrightResponseResultItem >;
+        result: Vec<DramaAuthorizeCopyrightResponseResultItem>;
     }
 }
 crate::runtime::api_error! {

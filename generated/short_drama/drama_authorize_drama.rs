@@ -24,7 +24,7 @@ impl DramaAuthorizeDramaRequest {
         }
     }
     crate::runtime::setters! {
-        authz_expire_time : i64;
+        authz_expire_time: i64;
     }
 }
 /// The `DramaAuthorizeDramaResponseResultItem` object.
@@ -71,9 +71,9 @@ impl DramaAuthorizeDramaResponseResultItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        errcode : i32;
-        errmsg : impl Into < String >;
+        drama_id: u64;
+        errcode: i32;
+        errmsg: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_authorize_drama`] returns.
@@ -98,7 +98,7 @@ impl DramaAuthorizeDramaResponse {
         Self { result: None }
     }
     crate::runtime::setters! {
-        result : Vec < DramaAuthorizeDramaResponseResultItem >;
+        result: Vec<DramaAuthorizeDramaResponseResultItem>;
     }
 }
 crate::runtime::api_error! {

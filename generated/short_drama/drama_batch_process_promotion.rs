@@ -113,9 +113,9 @@ impl DramaBatchProcessPromotionResponseListItem {
         }
     }
     crate::runtime::setters! {
-        src_appid : impl Into < String >;
-        drama_id : impl Into < String >;
-        status : DramaBatchProcessPromotionResponseListItemStatus;
+        src_appid: impl Into<String>;
+        drama_id: impl Into<String>;
+        status: DramaBatchProcessPromotionResponseListItemStatus;
     }
 }
 /// What [`crate::Client::drama_batch_process_promotion`] returns.
@@ -140,7 +140,7 @@ impl DramaBatchProcessPromotionResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : Vec < DramaBatchProcessPromotionResponseListItem >;
+        list: Vec<DramaBatchProcessPromotionResponseListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -77,7 +77,7 @@ impl DramaCommitUploadRequest {
         }
     }
     crate::runtime::setters! {
-        cover_part_infos : Vec < DramaCommitUploadCoverPartInfosItem >;
+        cover_part_infos: Vec<DramaCommitUploadCoverPartInfosItem>;
     }
 }
 /// What [`crate::Client::drama_commit_upload`] returns.

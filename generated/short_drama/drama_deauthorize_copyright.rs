@@ -38,9 +38,9 @@ impl DramaDeauthorizeCopyrightRequest {
         }
     }
     crate::runtime::setters! {
-        authorized_appid : impl Into < String >;
-        authorized_subject_cert_no : impl Into < String >;
-        drama_ids : Vec < u64 >;
+        authorized_appid: impl Into<String>;
+        authorized_subject_cert_no: impl Into<String>;
+        drama_ids: Vec<u64>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -105,9 +105,9 @@ impl DramaDeauthorizeCopyrightResponseResultItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        errcode : i32;
-        errmsg : impl Into < String >;
+        drama_id: u64;
+        errcode: i32;
+        errmsg: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_deauthorize_copyright`] returns.
@@ -132,7 +132,7 @@ impl DramaDeauthorizeCopyrightResponse {
         Self { result: None }
     }
     crate::runtime::setters! {
-        result : Vec < DramaDeauthorizeCopyrightResponseResultItem >;
+        result: Vec<DramaDeauthorizeCopyrightResponseResultItem>;
     }
 }
 crate::runtime::api_error! {

@@ -64,9 +64,9 @@ impl DramaDeauthorizeDramaResponseResultItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        errcode : i32;
-        errmsg : impl Into < String >;
+        drama_id: u64;
+        errcode: i32;
+        errmsg: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_deauthorize_drama`] returns.
@@ -91,7 +91,7 @@ impl DramaDeauthorizeDramaResponse {
         Self { result: None }
     }
     crate::runtime::setters! {
-        result : Vec < DramaDeauthorizeDramaResponseResultItem >;
+        result: Vec<DramaDeauthorizeDramaResponseResultItem>;
     }
 }
 crate::runtime::api_error! {

@@ -55,9 +55,9 @@ impl DramaGetAuthorizeAppsResponseObjectsItem {
         }
     }
     crate::runtime::setters! {
-        authorized_appid : impl Into < String >;
-        authorized_time : i64;
-        authz_expire_time : i64;
+        authorized_appid: impl Into<String>;
+        authorized_time: i64;
+        authz_expire_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_authorize_apps`] returns.
@@ -82,7 +82,7 @@ impl DramaGetAuthorizeAppsResponse {
         Self { objects: None }
     }
     crate::runtime::setters! {
-        objects : Vec < DramaGetAuthorizeAppsResponseObjectsItem >;
+        objects: Vec<DramaGetAuthorizeAppsResponseObjectsItem>;
     }
 }
 crate::runtime::api_error! {

@@ -30,10 +30,10 @@ impl DramaGetAuthorizeObjectsRequest {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        authorized_appid : impl Into < String >;
-        offset : u32;
-        limit : u32;
+        drama_id: u64;
+        authorized_appid: impl Into<String>;
+        offset: u32;
+        limit: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -106,10 +106,10 @@ impl DramaGetAuthorizeObjectsResponseObjectsItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        authorized_appid : impl Into < String >;
-        authorized_time : i64;
-        authz_expire_time : i64;
+        drama_id: u64;
+        authorized_appid: impl Into<String>;
+        authorized_time: i64;
+        authz_expire_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_authorize_objects`] returns.
@@ -144,8 +144,8 @@ impl DramaGetAuthorizeObjectsResponse {
         }
     }
     crate::runtime::setters! {
-        total_count : u32;
-        objects : Vec < DramaGetAuthorizeObjectsResponseObjectsItem >;
+        total_count: u32;
+        objects: Vec<DramaGetAuthorizeObjectsResponseObjectsItem>;
     }
 }
 crate::runtime::api_error! {

@@ -26,9 +26,9 @@ impl DramaGetAuthorizedObjectsRequest {
         }
     }
     crate::runtime::setters! {
-        authorizer_appid : impl Into < String >;
-        offset : u32;
-        limit : u32;
+        authorizer_appid: impl Into<String>;
+        offset: u32;
+        limit: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -101,10 +101,10 @@ impl DramaGetAuthorizedObjectsResponseObjectsItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        authorizer_appid : impl Into < String >;
-        authorized_time : i64;
-        authz_expire_time : i64;
+        drama_id: u64;
+        authorizer_appid: impl Into<String>;
+        authorized_time: i64;
+        authz_expire_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_authorized_objects`] returns.
@@ -139,8 +139,8 @@ impl DramaGetAuthorizedObjectsResponse {
         }
     }
     crate::runtime::setters! {
-        total_count : u32;
-        objects : Vec < DramaGetAuthorizedObjectsResponseObjectsItem >;
+        total_count: u32;
+        objects: Vec<DramaGetAuthorizedObjectsResponseObjectsItem>;
     }
 }
 crate::runtime::api_error! {

@@ -35,7 +35,7 @@ impl DramaGetCdnLogsRequest {
         }
     }
     crate::runtime::setters! {
-        query_type : DramaGetCdnLogsQueryType;
+        query_type: DramaGetCdnLogsQueryType;
     }
 }
 /// What [`crate::Client::drama_get_cdn_logs`] returns.
@@ -70,8 +70,8 @@ impl DramaGetCdnLogsResponse {
         }
     }
     crate::runtime::setters! {
-        total_count : u32;
-        domestic_cdn_logs : crate::runtime::serde_json::Value;
+        total_count: u32;
+        domestic_cdn_logs: crate::runtime::serde_json::Value;
     }
 }
 crate::runtime::api_error! {

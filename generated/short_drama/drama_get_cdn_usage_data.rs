@@ -53,7 +53,7 @@ impl DramaGetCdnUsageDataRequest {
         }
     }
     crate::runtime::setters! {
-        query_type : DramaGetCdnUsageDataQueryType;
+        query_type: DramaGetCdnUsageDataQueryType;
     }
 }
 /// The `DramaGetCdnUsageDataResponseItemListItem` object.
@@ -89,8 +89,8 @@ impl DramaGetCdnUsageDataResponseItemListItem {
         Self { time: None, value: None }
     }
     crate::runtime::setters! {
-        time : i64;
-        value : u64;
+        time: i64;
+        value: u64;
     }
 }
 /// What [`crate::Client::drama_get_cdn_usage_data`] returns.
@@ -125,8 +125,8 @@ impl DramaGetCdnUsageDataResponse {
         }
     }
     crate::runtime::setters! {
-        data_interval : u32;
-        item_list : Vec < DramaGetCdnUsageDataResponseItemListItem >;
+        data_interval: u32;
+        item_list: Vec<DramaGetCdnUsageDataResponseItemListItem>;
     }
 }
 crate::runtime::api_error! {

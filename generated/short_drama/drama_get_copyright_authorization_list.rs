@@ -49,12 +49,12 @@ impl DramaGetCopyrightAuthorizationListRequest {
         }
     }
     crate::runtime::setters! {
-        authorization_type : DramaGetCopyrightAuthorizationListAuthorizationType;
-        authorized_appid : impl Into < String >;
-        authorized_subject_cert_no : impl Into < String >;
-        drama_id : u64;
-        offset : u32;
-        limit : u32;
+        authorization_type: DramaGetCopyrightAuthorizationListAuthorizationType;
+        authorized_appid: impl Into<String>;
+        authorized_subject_cert_no: impl Into<String>;
+        drama_id: u64;
+        offset: u32;
+        limit: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -158,13 +158,13 @@ impl DramaGetCopyrightAuthorizationListResponseListItem {
         }
     }
     crate::runtime::setters! {
-        authorizer_appid : impl Into < String >;
-        authorization_type : DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType;
-        authorized_appid : impl Into < String >;
-        authorized_subject_cert_no : impl Into < String >;
-        drama_id : u64;
-        authorized_time : i64;
-        expire_time : i64;
+        authorizer_appid: impl Into<String>;
+        authorization_type: DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType;
+        authorized_appid: impl Into<String>;
+        authorized_subject_cert_no: impl Into<String>;
+        drama_id: u64;
+        authorized_time: i64;
+        expire_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_copyright_authorization_list`] returns.
@@ -199,8 +199,8 @@ impl DramaGetCopyrightAuthorizationListResponse {
         }
     }
     crate::runtime::setters! {
-        list : Vec < DramaGetCopyrightAuthorizationListResponseListItem >;
-        total_count : u32;
+        list: Vec<DramaGetCopyrightAuthorizationListResponseListItem>;
+        total_count: u32;
     }
 }
 crate::runtime::api_error! {

@@ -26,9 +26,9 @@ impl DramaGetCopyrightAuthorizedListRequest {
         }
     }
     crate::runtime::setters! {
-        authorizer_appid : impl Into < String >;
-        offset : u32;
-        limit : u32;
+        authorizer_appid: impl Into<String>;
+        offset: u32;
+        limit: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -132,13 +132,13 @@ impl DramaGetCopyrightAuthorizedListResponseListItem {
         }
     }
     crate::runtime::setters! {
-        authorizer_appid : impl Into < String >;
-        authorization_type : DramaGetCopyrightAuthorizedListResponseListItemAuthorizationType;
-        authorized_appid : impl Into < String >;
-        authorized_subject_cert_no : impl Into < String >;
-        drama_id : u64;
-        authorized_time : i64;
-        expire_time : i64;
+        authorizer_appid: impl Into<String>;
+        authorization_type: DramaGetCopyrightAuthorizedListResponseListItemAuthorizationType;
+        authorized_appid: impl Into<String>;
+        authorized_subject_cert_no: impl Into<String>;
+        drama_id: u64;
+        authorized_time: i64;
+        expire_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_copyright_authorized_list`] returns.
@@ -173,8 +173,8 @@ impl DramaGetCopyrightAuthorizedListResponse {
         }
     }
     crate::runtime::setters! {
-        list : Vec < DramaGetCopyrightAuthorizedListResponseListItem >;
-        total_count : u32;
+        list: Vec<DramaGetCopyrightAuthorizedListResponseListItem>;
+        total_count: u32;
     }
 }
 crate::runtime::api_error! {

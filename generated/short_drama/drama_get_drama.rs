@@ -87,10 +87,10 @@ impl DramaGetDramaResponseDramaInfoAuditDetail {
         }
     }
     crate::runtime::setters! {
-        status : DramaGetDramaResponseDramaInfoAuditDetailStatus;
-        audit_type : DramaGetDramaResponseDramaInfoAuditDetailAuditType;
-        create_time : i64;
-        audit_time : i64;
+        status: DramaGetDramaResponseDramaInfoAuditDetailStatus;
+        audit_type: DramaGetDramaResponseDramaInfoAuditDetailAuditType;
+        create_time: i64;
+        audit_time: i64;
     }
 }
 /// The `DramaGetDramaResponseDramaInfoMediaListItem` object.
@@ -119,7 +119,7 @@ impl DramaGetDramaResponseDramaInfoMediaListItem {
         Self { media_id: None }
     }
     crate::runtime::setters! {
-        media_id : u64;
+        media_id: u64;
     }
 }
 /// The `DramaGetDramaResponseDramaInfoActorListActorItem` object.
@@ -327,22 +327,22 @@ impl DramaGetDramaResponseDramaInfo {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        create_time : i64;
-        name : impl Into < String >;
-        cover_url : impl Into < String >;
-        media_count : u32;
-        producer : impl Into < String >;
-        playwright : impl Into < String >;
-        description : impl Into < String >;
-        production_license : impl Into < String >;
-        audit_detail : DramaGetDramaResponseDramaInfoAuditDetail;
-        media_list : Vec < DramaGetDramaResponseDramaInfoMediaListItem >;
-        expedited : i32;
-        recommendations : impl Into < String >;
-        promotion_poster : impl Into < String >;
-        actor_list : DramaGetDramaResponseDramaInfoActorList;
-        status : DramaGetDramaResponseDramaInfoStatus;
+        drama_id: u64;
+        create_time: i64;
+        name: impl Into<String>;
+        cover_url: impl Into<String>;
+        media_count: u32;
+        producer: impl Into<String>;
+        playwright: impl Into<String>;
+        description: impl Into<String>;
+        production_license: impl Into<String>;
+        audit_detail: DramaGetDramaResponseDramaInfoAuditDetail;
+        media_list: Vec<DramaGetDramaResponseDramaInfoMediaListItem>;
+        expedited: i32;
+        recommendations: impl Into<String>;
+        promotion_poster: impl Into<String>;
+        actor_list: DramaGetDramaResponseDramaInfoActorList;
+        status: DramaGetDramaResponseDramaInfoStatus;
     }
 }
 /// What [`crate::Client::drama_get_drama`] returns.
@@ -367,7 +367,7 @@ impl DramaGetDramaResponse {
         Self { drama_info: None }
     }
     crate::runtime::setters! {
-        drama_info : DramaGetDramaResponseDramaInfo;
+        drama_info: DramaGetDramaResponseDramaInfo;
     }
 }
 crate::runtime::api_error! {

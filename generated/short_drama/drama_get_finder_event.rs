@@ -16,7 +16,7 @@ impl DramaGetFinderEventRequest {
         Self { event_id_list: None }
     }
     crate::runtime::setters! {
-        event_id_list : Vec < String >;
+        event_id_list: Vec<String>;
     }
 }
 /// The `DramaGetFinderEventResponseFinderEventListItem` object.
@@ -79,11 +79,11 @@ impl DramaGetFinderEventResponseFinderEventListItem {
         }
     }
     crate::runtime::setters! {
-        encrypted_event_id : impl Into < String >;
-        event_name : impl Into < String >;
-        event_url : impl Into < String >;
-        src_appid : impl Into < String >;
-        drama_id : impl Into < String >;
+        encrypted_event_id: impl Into<String>;
+        event_name: impl Into<String>;
+        event_url: impl Into<String>;
+        src_appid: impl Into<String>;
+        drama_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_get_finder_event`] returns.
@@ -108,7 +108,7 @@ impl DramaGetFinderEventResponse {
         Self { finder_event_list: None }
     }
     crate::runtime::setters! {
-        finder_event_list : Vec < DramaGetFinderEventResponseFinderEventListItem >;
+        finder_event_list: Vec<DramaGetFinderEventResponseFinderEventListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -104,10 +104,10 @@ impl DramaGetIaaDramaResponseListItem {
         }
     }
     crate::runtime::setters! {
-        src_appid : impl Into < String >;
-        drama_id : impl Into < String >;
-        iaa_type : DramaGetIaaDramaResponseListItemIaaType;
-        vip_flag : DramaGetIaaDramaResponseListItemVipFlag;
+        src_appid: impl Into<String>;
+        drama_id: impl Into<String>;
+        iaa_type: DramaGetIaaDramaResponseListItemIaaType;
+        vip_flag: DramaGetIaaDramaResponseListItemVipFlag;
     }
 }
 /// What [`crate::Client::drama_get_iaa_drama`] returns.
@@ -132,7 +132,7 @@ impl DramaGetIaaDramaResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : Vec < DramaGetIaaDramaResponseListItem >;
+        list: Vec<DramaGetIaaDramaResponseListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -102,10 +102,10 @@ impl DramaGetLatestAuditInfoResponseAuditDetail {
         }
     }
     crate::runtime::setters! {
-        status : DramaGetLatestAuditInfoResponseAuditDetailStatus;
-        audit_type : DramaGetLatestAuditInfoResponseAuditDetailAuditType;
-        create_time : i64;
-        audit_time : i64;
+        status: DramaGetLatestAuditInfoResponseAuditDetailStatus;
+        audit_type: DramaGetLatestAuditInfoResponseAuditDetailAuditType;
+        create_time: i64;
+        audit_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_latest_audit_info`] returns.
@@ -130,7 +130,7 @@ impl DramaGetLatestAuditInfoResponse {
         Self { audit_detail: None }
     }
     crate::runtime::setters! {
-        audit_detail : DramaGetLatestAuditInfoResponseAuditDetail;
+        audit_detail: DramaGetLatestAuditInfoResponseAuditDetail;
     }
 }
 crate::runtime::api_error! {

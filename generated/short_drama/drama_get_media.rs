@@ -82,11 +82,11 @@ impl DramaGetMediaResponseMediaInfoAuditDetail {
         }
     }
     crate::runtime::setters! {
-        status : DramaGetMediaResponseMediaInfoAuditDetailStatus;
-        create_time : i64;
-        audit_time : i64;
-        reason : impl Into < String >;
-        evidence_material_id_list : Vec < String >;
+        status: DramaGetMediaResponseMediaInfoAuditDetailStatus;
+        create_time: i64;
+        audit_time: i64;
+        reason: impl Into<String>;
+        evidence_material_id_list: Vec<String>;
     }
 }
 /// The `DramaGetMediaResponseMediaInfo` object.
@@ -209,19 +209,19 @@ impl DramaGetMediaResponseMediaInfo {
         }
     }
     crate::runtime::setters! {
-        media_id : u64;
-        create_time : i64;
-        expire_time : i64;
-        drama_id : u64;
-        file_size : impl Into < String >;
-        duration : u32;
-        name : impl Into < String >;
-        description : impl Into < String >;
-        cover_url : impl Into < String >;
-        original_url : impl Into < String >;
-        mp4_url : impl Into < String >;
-        hls_url : impl Into < String >;
-        audit_detail : DramaGetMediaResponseMediaInfoAuditDetail;
+        media_id: u64;
+        create_time: i64;
+        expire_time: i64;
+        drama_id: u64;
+        file_size: impl Into<String>;
+        duration: u32;
+        name: impl Into<String>;
+        description: impl Into<String>;
+        cover_url: impl Into<String>;
+        original_url: impl Into<String>;
+        mp4_url: impl Into<String>;
+        hls_url: impl Into<String>;
+        audit_detail: DramaGetMediaResponseMediaInfoAuditDetail;
     }
 }
 /// What [`crate::Client::drama_get_media`] returns.
@@ -246,7 +246,7 @@ impl DramaGetMediaResponse {
         Self { media_info: None }
     }
     crate::runtime::setters! {
-        media_info : DramaGetMediaResponseMediaInfo;
+        media_info: DramaGetMediaResponseMediaInfo;
     }
 }
 crate::runtime::api_error! {

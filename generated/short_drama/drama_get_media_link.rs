@@ -40,11 +40,11 @@ impl DramaGetMediaLinkRequest {
         }
     }
     crate::runtime::setters! {
-        us : impl Into < String >;
-        exper : u32;
-        rlimit : u32;
-        whref : impl Into < String >;
-        bkref : impl Into < String >;
+        us: impl Into<String>;
+        exper: u32;
+        rlimit: u32;
+        whref: impl Into<String>;
+        bkref: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -149,14 +149,14 @@ impl DramaGetMediaLinkResponseMediaInfo {
         }
     }
     crate::runtime::setters! {
-        media_id : u64;
-        duration : u32;
-        name : impl Into < String >;
-        description : impl Into < String >;
-        cover_url : impl Into < String >;
-        original_url : impl Into < String >;
-        mp4_url : impl Into < String >;
-        hls_url : impl Into < String >;
+        media_id: u64;
+        duration: u32;
+        name: impl Into<String>;
+        description: impl Into<String>;
+        cover_url: impl Into<String>;
+        original_url: impl Into<String>;
+        mp4_url: impl Into<String>;
+        hls_url: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_get_media_link`] returns.
@@ -181,7 +181,7 @@ impl DramaGetMediaLinkResponse {
         Self { media_info: None }
     }
     crate::runtime::setters! {
-        media_info : DramaGetMediaLinkResponseMediaInfo;
+        media_info: DramaGetMediaLinkResponseMediaInfo;
     }
 }
 crate::runtime::api_error! {

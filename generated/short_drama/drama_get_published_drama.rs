@@ -55,9 +55,9 @@ impl DramaGetPublishedDramaResponseListItem {
         }
     }
     crate::runtime::setters! {
-        src_appid : impl Into < String >;
-        drama_id : impl Into < String >;
-        publish_time : i64;
+        src_appid: impl Into<String>;
+        drama_id: impl Into<String>;
+        publish_time: i64;
     }
 }
 /// What [`crate::Client::drama_get_published_drama`] returns.
@@ -82,7 +82,7 @@ impl DramaGetPublishedDramaResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : Vec < DramaGetPublishedDramaResponseListItem >;
+        list: Vec<DramaGetPublishedDramaResponseListItem>;
     }
 }
 crate::runtime::api_error! {

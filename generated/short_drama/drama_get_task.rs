@@ -111,14 +111,14 @@ impl DramaGetTaskResponseTaskInfo {
         }
     }
     crate::runtime::setters! {
-        id : u64;
-        task_type : DramaGetTaskResponseTaskInfoTaskType;
-        status : DramaGetTaskResponseTaskInfoStatus;
-        errcode : i32;
-        errmsg : impl Into < String >;
-        create_time : i64;
-        finish_time : i64;
-        media_id : u64;
+        id: u64;
+        task_type: DramaGetTaskResponseTaskInfoTaskType;
+        status: DramaGetTaskResponseTaskInfoStatus;
+        errcode: i32;
+        errmsg: impl Into<String>;
+        create_time: i64;
+        finish_time: i64;
+        media_id: u64;
     }
 }
 /// What [`crate::Client::drama_get_task`] returns.
@@ -143,7 +143,7 @@ impl DramaGetTaskResponse {
         Self { task_info: None }
     }
     crate::runtime::setters! {
-        task_info : DramaGetTaskResponseTaskInfo;
+        task_info: DramaGetTaskResponseTaskInfo;
     }
 }
 crate::runtime::api_error! {

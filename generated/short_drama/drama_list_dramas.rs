@@ -19,8 +19,8 @@ impl DramaListDramasRequest {
         Self { limit: None, offset: None }
     }
     crate::runtime::setters! {
-        limit : u32;
-        offset : u32;
+        limit: u32;
+        offset: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -113,10 +113,10 @@ impl DramaListDramasResponseDramaInfoListItemAuditDetail {
         }
     }
     crate::runtime::setters! {
-        status : DramaListDramasResponseDramaInfoListItemAuditDetailStatus;
-        audit_type : DramaListDramasResponseDramaInfoListItemAuditDetailAuditType;
-        create_time : i64;
-        audit_time : i64;
+        status: DramaListDramasResponseDramaInfoListItemAuditDetailStatus;
+        audit_type: DramaListDramasResponseDramaInfoListItemAuditDetailAuditType;
+        create_time: i64;
+        audit_time: i64;
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemMediaListItem` object.
@@ -145,7 +145,7 @@ impl DramaListDramasResponseDramaInfoListItemMediaListItem {
         Self { media_id: None }
     }
     crate::runtime::setters! {
-        media_id : u64;
+        media_id: u64;
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemActorListActorItem` object.
@@ -355,22 +355,22 @@ impl DramaListDramasResponseDramaInfoListItem {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        create_time : i64;
-        name : impl Into < String >;
-        cover_url : impl Into < String >;
-        media_count : u32;
-        producer : impl Into < String >;
-        playwright : impl Into < String >;
-        description : impl Into < String >;
-        production_license : impl Into < String >;
-        audit_detail : DramaListDramasResponseDramaInfoListItemAuditDetail;
-        media_list : Vec < DramaListDramasResponseDramaInfoListItemMediaListItem >;
-        expedited : i32;
-        recommendations : impl Into < String >;
-        promotion_poster : impl Into < String >;
-        actor_list : DramaListDramasResponseDramaInfoListItemActorList;
-        status : DramaListDramasResponseDramaInfoListItemStatus;
+        drama_id: u64;
+        create_time: i64;
+        name: impl Into<String>;
+        cover_url: impl Into<String>;
+        media_count: u32;
+        producer: impl Into<String>;
+        playwright: impl Into<String>;
+        description: impl Into<String>;
+        production_license: impl Into<String>;
+        audit_detail: DramaListDramasResponseDramaInfoListItemAuditDetail;
+        media_list: Vec<DramaListDramasResponseDramaInfoListItemMediaListItem>;
+        expedited: i32;
+        recommendations: impl Into<String>;
+        promotion_poster: impl Into<String>;
+        actor_list: DramaListDramasResponseDramaInfoListItemActorList;
+        status: DramaListDramasResponseDramaInfoListItemStatus;
     }
 }
 /// What [`crate::Client::drama_list_dramas`] returns.
@@ -395,7 +395,7 @@ impl DramaListDramasResponse {
         Self { drama_info_list: None }
     }
     crate::runtime::setters! {
-        drama_info_list : Vec < DramaListDramasResponseDramaInfoListItem >;
+        drama_info_list: Vec<DramaListDramasResponseDramaInfoListItem>;
     }
 }
 crate::runtime::api_error! {

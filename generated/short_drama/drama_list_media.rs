@@ -42,13 +42,13 @@ impl DramaListMediaRequest {
         }
     }
     crate::runtime::setters! {
-        drama_id : u64;
-        media_name : impl Into < String >;
-        media_name_fuzzy : impl Into < String >;
-        start_time : i64;
-        end_time : i64;
-        limit : u32;
-        offset : u32;
+        drama_id: u64;
+        media_name: impl Into<String>;
+        media_name_fuzzy: impl Into<String>;
+        start_time: i64;
+        end_time: i64;
+        limit: u32;
+        offset: u32;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -136,11 +136,11 @@ impl DramaListMediaResponseMediaInfoListItemAuditDetail {
         }
     }
     crate::runtime::setters! {
-        status : DramaListMediaResponseMediaInfoListItemAuditDetailStatus;
-        create_time : i64;
-        audit_time : i64;
-        reason : impl Into < String >;
-        evidence_material_id_list : Vec < String >;
+        status: DramaListMediaResponseMediaInfoListItemAuditDetailStatus;
+        create_time: i64;
+        audit_time: i64;
+        reason: impl Into<String>;
+        evidence_material_id_list: Vec<String>;
     }
 }
 /// The `DramaListMediaResponseMediaInfoListItem` object.
@@ -263,19 +263,19 @@ impl DramaListMediaResponseMediaInfoListItem {
         }
     }
     crate::runtime::setters! {
-        media_id : u64;
-        create_time : i64;
-        expire_time : i64;
-        drama_id : u64;
-        file_size : impl Into < String >;
-        duration : u32;
-        name : impl Into < String >;
-        description : impl Into < String >;
-        cover_url : impl Into < String >;
-        original_url : impl Into < String >;
-        mp4_url : impl Into < String >;
-        hls_url : impl Into < String >;
-        audit_detail : DramaListMediaResponseMediaInfoListItemAuditDetail;
+        media_id: u64;
+        create_time: i64;
+        expire_time: i64;
+        drama_id: u64;
+        file_size: impl Into<String>;
+        duration: u32;
+        name: impl Into<String>;
+        description: impl Into<String>;
+        cover_url: impl Into<String>;
+        original_url: impl Into<String>;
+        mp4_url: impl Into<String>;
+        hls_url: impl Into<String>;
+        audit_detail: DramaListMediaResponseMediaInfoListItemAuditDetail;
     }
 }
 /// What [`crate::Client::drama_list_media`] returns.
@@ -300,7 +300,7 @@ impl DramaListMediaResponse {
         Self { media_info_list: None }
     }
     crate::runtime::setters! {
-        media_info_list : Vec < DramaListMediaResponseMediaInfoListItem >;
+        media_info_list: Vec<DramaListMediaResponseMediaInfoListItem>;
     }
 }
 crate::runtime::api_error! {

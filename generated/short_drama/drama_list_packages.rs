@@ -49,7 +49,7 @@ impl DramaListPackagesRequest {
         }
     }
     crate::runtime::setters! {
-        query_type : DramaListPackagesQueryType;
+        query_type: DramaListPackagesQueryType;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -164,14 +164,14 @@ impl DramaListPackagesResponsePackageListItem {
         }
     }
     crate::runtime::setters! {
-        start_time : i64;
-        end_time : i64;
-        used : u64;
-        all : u64;
-        order_id : impl Into < String >;
-        status : DramaListPackagesResponsePackageListItemStatus;
-        is_deleted : i32;
-        package_id : impl Into < String >;
+        start_time: i64;
+        end_time: i64;
+        used: u64;
+        all: u64;
+        order_id: impl Into<String>;
+        status: DramaListPackagesResponsePackageListItemStatus;
+        is_deleted: i32;
+        package_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_list_packages`] returns.
@@ -206,8 +206,8 @@ impl DramaListPackagesResponse {
         }
     }
     crate::runtime::setters! {
-        total_count : u32;
-        package_list : Vec < DramaListPackagesResponsePackageListItem >;
+        total_count: u32;
+        package_list: Vec<DramaListPackagesResponsePackageListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -178,9 +178,9 @@ impl DramaModifyBasicInfoCopyright {
         }
     }
     crate::runtime::setters! {
-        copyright_verification : DramaModifyBasicInfoCopyrightCopyrightVerification;
-        proof_of_production : Vec < String >;
-        purchase_or_broadcast_authorization_certificate : Vec < String >;
+        copyright_verification: DramaModifyBasicInfoCopyrightCopyrightVerification;
+        proof_of_production: Vec<String>;
+        purchase_or_broadcast_authorization_certificate: Vec<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -282,20 +282,20 @@ impl DramaModifyBasicInfoRequest {
         }
     }
     crate::runtime::setters! {
-        description : impl Into < String >;
-        cover_material_id : impl Into < String >;
-        recommendations : impl Into < String >;
-        promotion_poster_material_id : impl Into < String >;
-        alternate_name : impl Into < String >;
-        actor_list : DramaModifyBasicInfoActorList;
-        qualification_type : DramaModifyBasicInfoQualificationType;
-        registration_number : impl Into < String >;
-        qualification_certificate_material_id : impl Into < String >;
-        cost_of_production : u32;
-        cost_commitment_letter_material_id : impl Into < String >;
-        other_material_material_id : impl Into < String >;
-        producer : impl Into < String >;
-        copyright : DramaModifyBasicInfoCopyright;
+        description: impl Into<String>;
+        cover_material_id: impl Into<String>;
+        recommendations: impl Into<String>;
+        promotion_poster_material_id: impl Into<String>;
+        alternate_name: impl Into<String>;
+        actor_list: DramaModifyBasicInfoActorList;
+        qualification_type: DramaModifyBasicInfoQualificationType;
+        registration_number: impl Into<String>;
+        qualification_certificate_material_id: impl Into<String>;
+        cost_of_production: u32;
+        cost_commitment_letter_material_id: impl Into<String>;
+        other_material_material_id: impl Into<String>;
+        producer: impl Into<String>;
+        copyright: DramaModifyBasicInfoCopyright;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

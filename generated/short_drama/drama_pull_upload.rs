@@ -28,8 +28,8 @@ impl DramaPullUploadRequest {
         }
     }
     crate::runtime::setters! {
-        cover_url : impl Into < String >;
-        source_context : impl Into < String >;
+        cover_url: impl Into<String>;
+        source_context: impl Into<String>;
     }
 }
 /// What [`crate::Client::drama_pull_upload`] returns.

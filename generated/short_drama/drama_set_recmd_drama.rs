@@ -65,9 +65,9 @@ impl DramaSetRecmdDramaRequest {
         }
     }
     crate::runtime::setters! {
-        src_appid : impl Into < String >;
-        drama_id : impl Into < String >;
-        list : Vec < DramaSetRecmdDramaListItem >;
+        src_appid: impl Into<String>;
+        drama_id: impl Into<String>;
+        list: Vec<DramaSetRecmdDramaListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -91,9 +91,9 @@ impl DramaSingleFileUploadRequest {
         }
     }
     crate::runtime::setters! {
-        cover_type : DramaSingleFileUploadCoverType;
-        source_context : impl Into < String >;
-        cover_data : crate::runtime::Upload;
+        cover_type: DramaSingleFileUploadCoverType;
+        source_context: impl Into<String>;
+        cover_data: crate::runtime::Upload;
     }
 }
 /// What [`crate::Client::drama_single_file_upload`] returns.

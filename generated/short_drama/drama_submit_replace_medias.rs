@@ -29,8 +29,8 @@ impl DramaSubmitReplaceMediasReplaceMediaListItem {
         }
     }
     crate::runtime::setters! {
-        old_media_id : u64;
-        new_media_id : u64;
+        old_media_id: u64;
+        new_media_id: u64;
     }
 }
 /// Parameters of [`crate::Client::drama_submit_replace_medias`].

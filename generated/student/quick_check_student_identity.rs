@@ -62,8 +62,8 @@ impl QuickCheckStudentIdentityResponse {
         }
     }
     crate::runtime::setters! {
-        bind_status : QuickCheckStudentIdentityResponseBindStatus;
-        is_student : bool;
+        bind_status: QuickCheckStudentIdentityResponseBindStatus;
+        is_student: bool;
     }
 }
 crate::runtime::api_error! {

@@ -50,7 +50,7 @@ impl GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
         }
     }
     crate::runtime::setters! {
-        enum_value_list : Vec < String >;
+        enum_value_list: Vec<String>;
     }
 }
 /// The `GetMessageTemplateListResponseDataItem` object.
@@ -114,11 +114,11 @@ impl GetMessageTemplateListResponseDataItem {
         }
     }
     crate::runtime::setters! {
-        title : impl Into < String >;
-        content : impl Into < String >;
-        example : impl Into < String >;
-        template_type : PrivateTemplateKind;
-        keyword_enum_value_list : Vec < GetMessageTemplateListResponseDataItemKeywordEnumValueListItem >;
+        title: impl Into<String>;
+        content: impl Into<String>;
+        example: impl Into<String>;
+        template_type: PrivateTemplateKind;
+        keyword_enum_value_list: Vec<GetMessageTemplateListResponseDataItemKeywordEnumValueListItem>;
     }
 }
 /// What [`crate::Client::get_message_template_list`] returns.
@@ -143,7 +143,7 @@ impl GetMessageTemplateListResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : Vec < GetMessageTemplateListResponseDataItem >;
+        data: Vec<GetMessageTemplateListResponseDataItem>;
     }
 }
 crate::runtime::api_error! {

@@ -57,8 +57,8 @@ impl GetPubTemplateKeyWordsByIdResponseDataItem {
         }
     }
     crate::runtime::setters! {
-        example : impl Into < String >;
-        rule : impl Into < String >;
+        example: impl Into<String>;
+        rule: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_pub_template_key_words_by_id`] returns.
@@ -90,8 +90,8 @@ impl GetPubTemplateKeyWordsByIdResponse {
         Self { count: None, data: None }
     }
     crate::runtime::setters! {
-        count : u32;
-        data : Vec < GetPubTemplateKeyWordsByIdResponseDataItem >;
+        count: u32;
+        data: Vec<GetPubTemplateKeyWordsByIdResponseDataItem>;
     }
 }
 crate::runtime::api_error! {

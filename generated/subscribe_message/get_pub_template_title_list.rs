@@ -90,8 +90,8 @@ impl GetPubTemplateTitleListResponseDataItem {
         }
     }
     crate::runtime::setters! {
-        template_type : SubscribeTemplateKind;
-        category_id : impl Into < String >;
+        template_type: SubscribeTemplateKind;
+        category_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_pub_template_title_list`] returns.
@@ -123,8 +123,8 @@ impl GetPubTemplateTitleListResponse {
         Self { count: None, data: None }
     }
     crate::runtime::setters! {
-        count : u32;
-        data : Vec < GetPubTemplateTitleListResponseDataItem >;
+        count: u32;
+        data: Vec<GetPubTemplateTitleListResponseDataItem>;
     }
 }
 crate::runtime::api_error! {

@@ -57,7 +57,7 @@ impl GetSubscribeMessageCategoryResponse {
         Self { data: None }
     }
     crate::runtime::setters! {
-        data : Vec < GetSubscribeMessageCategoryResponseDataItem >;
+        data: Vec<GetSubscribeMessageCategoryResponseDataItem>;
     }
 }
 crate::runtime::api_error! {

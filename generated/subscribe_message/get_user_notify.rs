@@ -88,10 +88,10 @@ impl GetUserNotifyResponseNotifyInfo {
         }
     }
     crate::runtime::setters! {
-        notify_type : u32;
-        content_json : impl Into < String >;
-        code_state : GetUserNotifyResponseNotifyInfoCodeState;
-        code_expire_time : i64;
+        notify_type: u32;
+        content_json: impl Into<String>;
+        code_state: GetUserNotifyResponseNotifyInfoCodeState;
+        code_expire_time: i64;
     }
 }
 /// What [`crate::Client::get_user_notify`] returns.
@@ -116,7 +116,7 @@ impl GetUserNotifyResponse {
         Self { notify_info: None }
     }
     crate::runtime::setters! {
-        notify_info : GetUserNotifyResponseNotifyInfo;
+        notify_info: GetUserNotifyResponseNotifyInfo;
     }
 }
 crate::runtime::api_error! {

@@ -83,9 +83,9 @@ impl SendSubscribeMessageRequest {
         }
     }
     crate::runtime::setters! {
-        page : impl Into < String >;
-        miniprogram_state : SendSubscribeMessageMiniprogramState;
-        lang : SendSubscribeMessageLang;
+        page: impl Into<String>;
+        miniprogram_state: SendSubscribeMessageMiniprogramState;
+        lang: SendSubscribeMessageLang;
     }
 }
 /// What [`crate::Client::send_subscribe_message`] returns.
@@ -114,7 +114,7 @@ impl SendSubscribeMessageResponse {
         Self { msgid: None }
     }
     crate::runtime::setters! {
-        msgid : u64;
+        msgid: u64;
     }
 }
 crate::runtime::api_error! {

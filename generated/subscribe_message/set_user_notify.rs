@@ -35,7 +35,7 @@ impl SetUserNotifyRequest {
         }
     }
     crate::runtime::setters! {
-        check_json : impl Into < String >;
+        check_json: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -51,7 +51,7 @@ impl TradeGuaranteeAddCommentReplyResponse {
         Self { success: None }
     }
     crate::runtime::setters! {
-        success : bool;
+        success: bool;
     }
 }
 crate::runtime::api_error! {

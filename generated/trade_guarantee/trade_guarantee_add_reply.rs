@@ -43,7 +43,7 @@ impl TradeGuaranteeAddReplyResponse {
         Self { success: None }
     }
     crate::runtime::setters! {
-        success : bool;
+        success: bool;
     }
 }
 crate::runtime::api_error! {

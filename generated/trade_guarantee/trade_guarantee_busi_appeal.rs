@@ -26,8 +26,8 @@ impl TradeGuaranteeBusiAppealRequest {
         }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
-        media_id_list : Vec < String >;
+        content: impl Into<String>;
+        media_id_list: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -52,7 +52,7 @@ impl TradeGuaranteeDeleteCommentReplyResponse {
         Self { success: None }
     }
     crate::runtime::setters! {
-        success : bool;
+        success: bool;
     }
 }
 crate::runtime::api_error! {

@@ -44,7 +44,7 @@ impl TradeGuaranteeDeleteReplyResponse {
         Self { success: None }
     }
     crate::runtime::setters! {
-        success : bool;
+        success: bool;
     }
 }
 crate::runtime::api_error! {

@@ -43,7 +43,7 @@ impl TradeGuaranteeDetailCommentOrderInfo {
         Self { busi_order_id: None }
     }
     crate::runtime::setters! {
-        busi_order_id : impl Into < String >;
+        busi_order_id: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeDetailCommentUserInfo` object.
@@ -92,9 +92,9 @@ impl TradeGuaranteeDetailCommentUserInfo {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        head_img : impl Into < String >;
-        nick_name : impl Into < String >;
+        openid: impl Into<String>;
+        head_img: impl Into<String>;
+        nick_name: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeDetailCommentBizInfo` object.
@@ -143,9 +143,9 @@ impl TradeGuaranteeDetailCommentBizInfo {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        head_img : impl Into < String >;
-        nick_name : impl Into < String >;
+        appid: impl Into<String>;
+        head_img: impl Into<String>;
+        nick_name: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeDetailCommentMedia` object.
@@ -211,11 +211,11 @@ impl TradeGuaranteeDetailCommentMedia {
         }
     }
     crate::runtime::setters! {
-        img : impl Into < String >;
-        thumb_img : impl Into < String >;
-        video : impl Into < String >;
-        video_cover : impl Into < String >;
-        video_duration : u32;
+        img: impl Into<String>;
+        thumb_img: impl Into<String>;
+        video: impl Into<String>;
+        video_cover: impl Into<String>;
+        video_duration: u32;
     }
 }
 /// The `TradeGuaranteeDetailCommentContent` object.
@@ -247,8 +247,8 @@ impl TradeGuaranteeDetailCommentContent {
         Self { txt: None, media: None }
     }
     crate::runtime::setters! {
-        txt : impl Into < String >;
-        media : Vec < TradeGuaranteeDetailCommentMedia >;
+        txt: impl Into<String>;
+        media: Vec<TradeGuaranteeDetailCommentMedia>;
     }
 }
 /// The `TradeGuaranteeDetailCommentProductInfoProductListItem` object.
@@ -285,8 +285,8 @@ impl TradeGuaranteeDetailCommentProductInfoProductListItem {
         Self { name: None, pic_url: None }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        pic_url : impl Into < String >;
+        name: impl Into<String>;
+        pic_url: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeDetailCommentProductInfo` object.
@@ -311,7 +311,7 @@ impl TradeGuaranteeDetailCommentProductInfo {
         Self { product_list: None }
     }
     crate::runtime::setters! {
-        product_list : Vec < TradeGuaranteeDetailCommentProductInfoProductListItem >;
+        product_list: Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>;
     }
 }
 /// The `TradeGuaranteeCommentDetail` object.
@@ -407,18 +407,18 @@ impl TradeGuaranteeCommentDetail {
         }
     }
     crate::runtime::setters! {
-        comment_id : impl Into < String >;
-        amount : crate::runtime::serde_json::Value;
-        order_id : impl Into < String >;
-        create_time : impl Into < String >;
-        pay_time : impl Into < String >;
-        wx_pay_id : impl Into < String >;
-        order_info : TradeGuaranteeDetailCommentOrderInfo;
-        user_info : TradeGuaranteeDetailCommentUserInfo;
-        biz_info : TradeGuaranteeDetailCommentBizInfo;
-        score : crate::runtime::serde_json::Value;
-        content : TradeGuaranteeDetailCommentContent;
-        product_info : TradeGuaranteeDetailCommentProductInfo;
+        comment_id: impl Into<String>;
+        amount: crate::runtime::serde_json::Value;
+        order_id: impl Into<String>;
+        create_time: impl Into<String>;
+        pay_time: impl Into<String>;
+        wx_pay_id: impl Into<String>;
+        order_info: TradeGuaranteeDetailCommentOrderInfo;
+        user_info: TradeGuaranteeDetailCommentUserInfo;
+        biz_info: TradeGuaranteeDetailCommentBizInfo;
+        score: crate::runtime::serde_json::Value;
+        content: TradeGuaranteeDetailCommentContent;
+        product_info: TradeGuaranteeDetailCommentProductInfo;
     }
 }
 /// The `TradeGuaranteeCommentInfo` object.
@@ -443,7 +443,7 @@ impl TradeGuaranteeCommentInfo {
         Self { content: None }
     }
     crate::runtime::setters! {
-        content : TradeGuaranteeCommentDetail;
+        content: TradeGuaranteeCommentDetail;
     }
 }
 crate::runtime::int_enum! {
@@ -492,8 +492,8 @@ impl TradeGuaranteeCommentAction {
         }
     }
     crate::runtime::setters! {
-        action_type : TradeGuaranteeCommentActionActionType;
-        update_time : i64;
+        action_type: TradeGuaranteeCommentActionActionType;
+        update_time: i64;
     }
 }
 /// The `TradeGuaranteeCommentProcess` object.
@@ -529,8 +529,8 @@ impl TradeGuaranteeCommentProcess {
         }
     }
     crate::runtime::setters! {
-        comment_id : impl Into < String >;
-        action_list : Vec < TradeGuaranteeCommentAction >;
+        comment_id: impl Into<String>;
+        action_list: Vec<TradeGuaranteeCommentAction>;
     }
 }
 /// The `TradeGuaranteeOldCommentMedia` object.
@@ -596,11 +596,11 @@ impl TradeGuaranteeOldCommentMedia {
         }
     }
     crate::runtime::setters! {
-        img : impl Into < String >;
-        thumb_img : impl Into < String >;
-        video : impl Into < String >;
-        video_cover : impl Into < String >;
-        video_duration : u32;
+        img: impl Into<String>;
+        thumb_img: impl Into<String>;
+        video: impl Into<String>;
+        video_cover: impl Into<String>;
+        video_duration: u32;
     }
 }
 /// The `TradeGuaranteeOldCommentContent` object.
@@ -632,8 +632,8 @@ impl TradeGuaranteeOldCommentContent {
         Self { ext: None, media: None }
     }
     crate::runtime::setters! {
-        ext : impl Into < String >;
-        media : Vec < TradeGuaranteeOldCommentMedia >;
+        ext: impl Into<String>;
+        media: Vec<TradeGuaranteeOldCommentMedia>;
     }
 }
 /// The `TradeGuaranteeOldComment` object.
@@ -681,10 +681,10 @@ impl TradeGuaranteeOldComment {
         }
     }
     crate::runtime::setters! {
-        comment_id : impl Into < String >;
-        create_time : crate::runtime::serde_json::Value;
-        score : i64;
-        content : TradeGuaranteeOldCommentContent;
+        comment_id: impl Into<String>;
+        create_time: crate::runtime::serde_json::Value;
+        score: i64;
+        content: TradeGuaranteeOldCommentContent;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_comment_info`] returns.
@@ -719,9 +719,9 @@ impl TradeGuaranteeGetCommentInfoResponse {
         }
     }
     crate::runtime::setters! {
-        info : TradeGuaranteeCommentInfo;
-        process_info : TradeGuaranteeCommentProcess;
-        old_comment : TradeGuaranteeOldComment;
+        info: TradeGuaranteeCommentInfo;
+        process_info: TradeGuaranteeCommentProcess;
+        old_comment: TradeGuaranteeOldComment;
     }
 }
 crate::runtime::api_error! {

@@ -45,9 +45,9 @@ impl TradeGuaranteeGetCommentListRequest {
         }
     }
     crate::runtime::setters! {
-        filter_type : TradeGuaranteeGetCommentListFilterType;
-        offset : u32;
-        limit : u32;
+        filter_type: TradeGuaranteeGetCommentListFilterType;
+        offset: u32;
+        limit: u32;
     }
 }
 /// The `TradeGuaranteeListCommentOrderInfo` object.
@@ -77,7 +77,7 @@ impl TradeGuaranteeListCommentOrderInfo {
         Self { busi_order_id: None }
     }
     crate::runtime::setters! {
-        busi_order_id : impl Into < String >;
+        busi_order_id: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeListCommentUserInfo` object.
@@ -126,9 +126,9 @@ impl TradeGuaranteeListCommentUserInfo {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        head_img : impl Into < String >;
-        nick_name : impl Into < String >;
+        openid: impl Into<String>;
+        head_img: impl Into<String>;
+        nick_name: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeListCommentBizInfo` object.
@@ -177,9 +177,9 @@ impl TradeGuaranteeListCommentBizInfo {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        head_img : impl Into < String >;
-        nick_name : impl Into < String >;
+        appid: impl Into<String>;
+        head_img: impl Into<String>;
+        nick_name: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeListCommentMedia` object.
@@ -245,11 +245,11 @@ impl TradeGuaranteeListCommentMedia {
         }
     }
     crate::runtime::setters! {
-        img : impl Into < String >;
-        thumb_img : impl Into < String >;
-        video : impl Into < String >;
-        video_cover : impl Into < String >;
-        video_duration : u32;
+        img: impl Into<String>;
+        thumb_img: impl Into<String>;
+        video: impl Into<String>;
+        video_cover: impl Into<String>;
+        video_duration: u32;
     }
 }
 /// The `TradeGuaranteeListCommentContent` object.
@@ -281,8 +281,8 @@ impl TradeGuaranteeListCommentContent {
         Self { txt: None, media: None }
     }
     crate::runtime::setters! {
-        txt : impl Into < String >;
-        media : Vec < TradeGuaranteeListCommentMedia >;
+        txt: impl Into<String>;
+        media: Vec<TradeGuaranteeListCommentMedia>;
     }
 }
 /// The `TradeGuaranteeListCommentProductInfoProductListItem` object.
@@ -319,8 +319,8 @@ impl TradeGuaranteeListCommentProductInfoProductListItem {
         Self { name: None, pic_url: None }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        pic_url : impl Into < String >;
+        name: impl Into<String>;
+        pic_url: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeListCommentProductInfo` object.
@@ -345,7 +345,7 @@ impl TradeGuaranteeListCommentProductInfo {
         Self { product_list: None }
     }
     crate::runtime::setters! {
-        product_list : Vec < TradeGuaranteeListCommentProductInfoProductListItem >;
+        product_list: Vec<TradeGuaranteeListCommentProductInfoProductListItem>;
     }
 }
 /// The `TradeGuaranteeCommentExtInfo` object.
@@ -374,7 +374,7 @@ impl TradeGuaranteeCommentExtInfo {
         Self { is_already_send_tmpl: None }
     }
     crate::runtime::setters! {
-        is_already_send_tmpl : bool;
+        is_already_send_tmpl: bool;
     }
 }
 /// The `TradeGuaranteeCommentListItem` object.
@@ -482,19 +482,19 @@ impl TradeGuaranteeCommentListItem {
         }
     }
     crate::runtime::setters! {
-        comment_id : impl Into < String >;
-        amount : i64;
-        order_id : impl Into < String >;
-        create_time : impl Into < String >;
-        pay_time : impl Into < String >;
-        wx_pay_id : impl Into < String >;
-        order_info : TradeGuaranteeListCommentOrderInfo;
-        user_info : TradeGuaranteeListCommentUserInfo;
-        biz_info : TradeGuaranteeListCommentBizInfo;
-        score : i64;
-        content : TradeGuaranteeListCommentContent;
-        product_info : TradeGuaranteeListCommentProductInfo;
-        ext_info : TradeGuaranteeCommentExtInfo;
+        comment_id: impl Into<String>;
+        amount: i64;
+        order_id: impl Into<String>;
+        create_time: impl Into<String>;
+        pay_time: impl Into<String>;
+        wx_pay_id: impl Into<String>;
+        order_info: TradeGuaranteeListCommentOrderInfo;
+        user_info: TradeGuaranteeListCommentUserInfo;
+        biz_info: TradeGuaranteeListCommentBizInfo;
+        score: i64;
+        content: TradeGuaranteeListCommentContent;
+        product_info: TradeGuaranteeListCommentProductInfo;
+        ext_info: TradeGuaranteeCommentExtInfo;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_comment_list`] returns.
@@ -541,10 +541,10 @@ impl TradeGuaranteeGetCommentListResponse {
         }
     }
     crate::runtime::setters! {
-        success : bool;
-        offset : u32;
-        total : u32;
-        comment_list : Vec < TradeGuaranteeCommentListItem >;
+        success: bool;
+        offset: u32;
+        total: u32;
+        comment_list: Vec<TradeGuaranteeCommentListItem>;
     }
 }
 crate::runtime::api_error! {

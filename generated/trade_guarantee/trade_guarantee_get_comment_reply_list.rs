@@ -42,7 +42,7 @@ impl TradeGuaranteeReplyContent {
         Self { content: None }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
+        content: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeReplyAuthor` object.
@@ -82,8 +82,8 @@ impl TradeGuaranteeReplyAuthor {
         }
     }
     crate::runtime::setters! {
-        nickname : impl Into < String >;
-        img_url : impl Into < String >;
+        nickname: impl Into<String>;
+        img_url: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeReply` object.
@@ -150,12 +150,12 @@ impl TradeGuaranteeReply {
         }
     }
     crate::runtime::setters! {
-        comment_id : impl Into < String >;
-        reply_id : impl Into < String >;
-        create_time : impl Into < String >;
-        update_time : impl Into < String >;
-        reply_content : TradeGuaranteeReplyContent;
-        reply_object : TradeGuaranteeReplyAuthor;
+        comment_id: impl Into<String>;
+        reply_id: impl Into<String>;
+        create_time: impl Into<String>;
+        update_time: impl Into<String>;
+        reply_content: TradeGuaranteeReplyContent;
+        reply_object: TradeGuaranteeReplyAuthor;
     }
 }
 /// The `TradeGuaranteeCommentReplyContent` object.
@@ -184,7 +184,7 @@ impl TradeGuaranteeCommentReplyContent {
         Self { content: None }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
+        content: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeCommentReplyAuthor` object.
@@ -224,8 +224,8 @@ impl TradeGuaranteeCommentReplyAuthor {
         }
     }
     crate::runtime::setters! {
-        nickname : impl Into < String >;
-        img_url : impl Into < String >;
+        nickname: impl Into<String>;
+        img_url: impl Into<String>;
     }
 }
 /// The `TradeGuaranteeCommentReply` object.
@@ -300,12 +300,12 @@ impl TradeGuaranteeCommentReply {
         }
     }
     crate::runtime::setters! {
-        comment_id : impl Into < String >;
-        comment_reply_id : impl Into < String >;
-        create_time : impl Into < String >;
-        update_time : impl Into < String >;
-        comment_reply_content : TradeGuaranteeCommentReplyContent;
-        comment_reply_object : TradeGuaranteeCommentReplyAuthor;
+        comment_id: impl Into<String>;
+        comment_reply_id: impl Into<String>;
+        create_time: impl Into<String>;
+        update_time: impl Into<String>;
+        comment_reply_content: TradeGuaranteeCommentReplyContent;
+        comment_reply_object: TradeGuaranteeCommentReplyAuthor;
     }
 }
 /// The `TradeGuaranteeReplyThread` object.
@@ -340,8 +340,8 @@ impl TradeGuaranteeReplyThread {
         }
     }
     crate::runtime::setters! {
-        reply : TradeGuaranteeReply;
-        comment_reply_list : Vec < TradeGuaranteeCommentReply >;
+        reply: TradeGuaranteeReply;
+        comment_reply_list: Vec<TradeGuaranteeCommentReply>;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_comment_reply_list`] returns.
@@ -366,7 +366,7 @@ impl TradeGuaranteeGetCommentReplyListResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list : TradeGuaranteeReplyThread;
+        list: TradeGuaranteeReplyThread;
     }
 }
 crate::runtime::api_error! {

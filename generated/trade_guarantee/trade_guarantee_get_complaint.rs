@@ -48,8 +48,8 @@ impl TradeGuaranteeCustomerMaterial {
         }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
-        media_id_list : Vec < String >;
+        content: impl Into<String>;
+        media_id_list: Vec<String>;
     }
 }
 /// The `TradeGuaranteeComplaintOrder` object.
@@ -217,23 +217,23 @@ impl TradeGuaranteeComplaintOrder {
         }
     }
     crate::runtime::setters! {
-        complaint_order_id : impl Into < String >;
-        openid : impl Into < String >;
-        open_id : impl Into < String >;
-        create_time : i64;
-        phone_number : u64;
-        complaint_type : i32;
-        status : i32;
-        customer_material : TradeGuaranteeCustomerMaterial;
-        order_id : impl Into < String >;
-        out_trade_no : impl Into < String >;
-        product_name : impl Into < String >;
-        pay_time : i64;
-        total_cost : crate::runtime::serde_json::Value;
-        expire_time : i64;
-        head_img_url : impl Into < String >;
-        nick_name : impl Into < String >;
-        appeal_state : i32;
+        complaint_order_id: impl Into<String>;
+        openid: impl Into<String>;
+        open_id: impl Into<String>;
+        create_time: i64;
+        phone_number: u64;
+        complaint_type: i32;
+        status: i32;
+        customer_material: TradeGuaranteeCustomerMaterial;
+        order_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
+        product_name: impl Into<String>;
+        pay_time: i64;
+        total_cost: crate::runtime::serde_json::Value;
+        expire_time: i64;
+        head_img_url: impl Into<String>;
+        nick_name: impl Into<String>;
+        appeal_state: i32;
     }
 }
 /// The `TradeGuaranteeComplaintItem` object.
@@ -321,14 +321,14 @@ impl TradeGuaranteeComplaintItem {
         }
     }
     crate::runtime::setters! {
-        item_type : i32;
-        time : i64;
-        content : impl Into < String >;
-        media_id_list : Vec < String >;
-        phone_number : u64;
-        blame_result : i32;
-        nick_name : impl Into < String >;
-        appeal_item_type : i32;
+        item_type: i32;
+        time: i64;
+        content: impl Into<String>;
+        media_id_list: Vec<String>;
+        phone_number: u64;
+        blame_result: i32;
+        nick_name: impl Into<String>;
+        appeal_item_type: i32;
     }
 }
 crate::runtime::int_enum! {
@@ -419,10 +419,10 @@ impl TradeGuaranteeReturnBill {
         }
     }
     crate::runtime::setters! {
-        return_id : impl Into < String >;
-        waybill_id : impl Into < String >;
-        delivery_name : impl Into < String >;
-        order_status : TradeGuaranteeReturnBillOrderStatus;
+        return_id: impl Into<String>;
+        waybill_id: impl Into<String>;
+        delivery_name: impl Into<String>;
+        order_status: TradeGuaranteeReturnBillOrderStatus;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_complaint`] returns.
@@ -457,9 +457,9 @@ impl TradeGuaranteeGetComplaintResponse {
         }
     }
     crate::runtime::setters! {
-        complaint_order : TradeGuaranteeComplaintOrder;
-        item : Vec < TradeGuaranteeComplaintItem >;
-        return_bill : TradeGuaranteeReturnBill;
+        complaint_order: TradeGuaranteeComplaintOrder;
+        item: Vec<TradeGuaranteeComplaintItem>;
+        return_bill: TradeGuaranteeReturnBill;
     }
 }
 crate::runtime::api_error! {

@@ -47,9 +47,9 @@ impl TradeGuaranteeGetGuaranteeStatusResponse {
         }
     }
     crate::runtime::setters! {
-        is_activated : bool;
-        msg : impl Into < String >;
-        reasons : Vec < String >;
+        is_activated: bool;
+        msg: impl Into<String>;
+        reasons: Vec<String>;
     }
 }
 crate::runtime::api_error! {

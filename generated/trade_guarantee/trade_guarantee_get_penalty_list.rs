@@ -135,14 +135,14 @@ impl TradeGuaranteePenalty {
         }
     }
     crate::runtime::setters! {
-        illegal_order_id : impl Into < String >;
-        complaint_order_id : impl Into < String >;
-        illegal_wording : impl Into < String >;
-        status : TradeGuaranteePenaltyStatus;
-        minus_score : i32;
-        order_id : impl Into < String >;
-        illegal_time : i64;
-        update_time : i64;
+        illegal_order_id: impl Into<String>;
+        complaint_order_id: impl Into<String>;
+        illegal_wording: impl Into<String>;
+        status: TradeGuaranteePenaltyStatus;
+        minus_score: i32;
+        order_id: impl Into<String>;
+        illegal_time: i64;
+        update_time: i64;
     }
 }
 /// What [`crate::Client::trade_guarantee_get_penalty_list`] returns.
@@ -187,9 +187,9 @@ impl TradeGuaranteeGetPenaltyListResponse {
         }
     }
     crate::runtime::setters! {
-        appeal_list : Vec < TradeGuaranteePenalty >;
-        current_score : i32;
-        total_num : u32;
+        appeal_list: Vec<TradeGuaranteePenalty>;
+        current_score: i32;
+        total_num: u32;
     }
 }
 crate::runtime::api_error! {

@@ -40,7 +40,7 @@ impl TradeGuaranteeResetApiKfQuotaResponse {
         Self { success: None }
     }
     crate::runtime::setters! {
-        success : bool;
+        success: bool;
     }
 }
 crate::runtime::api_error! {

@@ -42,8 +42,8 @@ impl TradeGuaranteeRespondComplaintRequest {
         }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
-        media_id_list : Vec < String >;
+        content: impl Into<String>;
+        media_id_list: Vec<String>;
     }
 }
 crate::runtime::api_error! {

@@ -34,10 +34,10 @@ impl TradeGuaranteeSubmitRefundRequest {
         }
     }
     crate::runtime::setters! {
-        content : impl Into < String >;
-        media_id_list : Vec < String >;
-        accept_return : i32;
-        return_id : u64;
+        content: impl Into<String>;
+        media_id_list: Vec<String>;
+        accept_return: i32;
+        return_id: u64;
     }
 }
 crate::runtime::api_error! {

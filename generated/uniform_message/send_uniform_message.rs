@@ -27,7 +27,7 @@ impl SendUniformMessageWeappTemplateMsgDataValue {
         }
     }
     crate::runtime::setters! {
-        color : impl Into < String >;
+        color: impl Into<String>;
     }
 }
 /// The `SendUniformMessageWeappTemplateMsg` object.
@@ -76,7 +76,7 @@ impl SendUniformMessageWeappTemplateMsg {
         }
     }
     crate::runtime::setters! {
-        emphasis_keyword : impl Into < String >;
+        emphasis_keyword: impl Into<String>;
     }
 }
 /// The `SendUniformMessageMpTemplateMsgMiniprogram` object.
@@ -105,7 +105,7 @@ impl SendUniformMessageMpTemplateMsgMiniprogram {
         }
     }
     crate::runtime::setters! {
-        pagepath : impl Into < String >;
+        pagepath: impl Into<String>;
     }
 }
 /// The `SendUniformMessageMpTemplateMsgDataValue` object.
@@ -134,7 +134,7 @@ impl SendUniformMessageMpTemplateMsgDataValue {
         }
     }
     crate::runtime::setters! {
-        color : impl Into < String >;
+        color: impl Into<String>;
     }
 }
 /// The `SendUniformMessageMpTemplateMsg` object.
@@ -183,8 +183,8 @@ impl SendUniformMessageMpTemplateMsg {
         }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
-        miniprogram : SendUniformMessageMpTemplateMsgMiniprogram;
+        url: impl Into<String>;
+        miniprogram: SendUniformMessageMpTemplateMsgMiniprogram;
     }
 }
 /// Parameters of [`crate::Client::send_uniform_message`].
@@ -213,7 +213,7 @@ impl SendUniformMessageRequest {
         }
     }
     crate::runtime::setters! {
-        weapp_template_msg : SendUniformMessageWeappTemplateMsg;
+        weapp_template_msg: SendUniformMessageWeappTemplateMsg;
     }
 }
 crate::runtime::api_error! {

@@ -19,8 +19,8 @@ impl CreateActivityIdRequest {
         }
     }
     crate::runtime::setters! {
-        unionid : impl Into < String >;
-        openid : impl Into < String >;
+        unionid: impl Into<String>;
+        openid: impl Into<String>;
     }
 }
 /// What [`crate::Client::create_activity_id`] returns.
@@ -54,7 +54,7 @@ impl CreateActivityIdResponse {
         }
     }
     crate::runtime::setters! {
-        expiration_time : i64;
+        expiration_time: i64;
     }
 }
 crate::runtime::api_error! {

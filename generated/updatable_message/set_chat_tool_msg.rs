@@ -94,7 +94,7 @@ impl SetChatToolMsgRequest {
         }
     }
     crate::runtime::setters! {
-        participator_info_list : Vec < SetChatToolMsgParticipatorInfoListItem >;
+        participator_info_list: Vec<SetChatToolMsgParticipatorInfoListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -75,8 +75,8 @@ impl CheckEncryptedDataResponse {
         }
     }
     crate::runtime::setters! {
-        valid : bool;
-        create_time : i64;
+        valid: bool;
+        create_time: i64;
     }
 }
 crate::runtime::api_error! {

@@ -25,9 +25,9 @@ impl GetPaidUnionidRequest {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        mch_id : impl Into < String >;
-        out_trade_no : impl Into < String >;
+        transaction_id: impl Into<String>;
+        mch_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
     }
 }
 /// What [`crate::Client::get_paid_unionid`] returns.
@@ -56,7 +56,7 @@ impl GetPaidUnionidResponse {
         Self { unionid: None }
     }
     crate::runtime::setters! {
-        unionid : impl Into < String >;
+        unionid: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

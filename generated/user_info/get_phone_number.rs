@@ -21,7 +21,7 @@ impl GetPhoneNumberRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
+        openid: impl Into<String>;
     }
 }
 /// The `GetPhoneNumberResponsePhoneInfoWatermark` object.
@@ -60,8 +60,8 @@ impl GetPhoneNumberResponsePhoneInfoWatermark {
         }
     }
     crate::runtime::setters! {
-        timestamp : i64;
-        appid : impl Into < String >;
+        timestamp: i64;
+        appid: impl Into<String>;
     }
 }
 /// The `GetPhoneNumberResponsePhoneInfo` object.
@@ -115,10 +115,10 @@ impl GetPhoneNumberResponsePhoneInfo {
         }
     }
     crate::runtime::setters! {
-        phone_number : impl Into < String >;
-        pure_phone_number : impl Into < String >;
-        country_code : impl Into < String >;
-        watermark : GetPhoneNumberResponsePhoneInfoWatermark;
+        phone_number: impl Into<String>;
+        pure_phone_number: impl Into<String>;
+        country_code: impl Into<String>;
+        watermark: GetPhoneNumberResponsePhoneInfoWatermark;
     }
 }
 /// What [`crate::Client::get_phone_number`] returns.

@@ -82,11 +82,11 @@ impl UserEncryptKeyInfo {
         }
     }
     crate::runtime::setters! {
-        encrypt_key : impl Into < crate::runtime::Secret >;
-        version : i64;
-        expire_in : i64;
-        iv : impl Into < String >;
-        create_time : i64;
+        encrypt_key: impl Into<crate::runtime::Secret>;
+        version: i64;
+        expire_in: i64;
+        iv: impl Into<String>;
+        create_time: i64;
     }
 }
 /// What [`crate::Client::get_user_encrypt_key`] returns.
@@ -111,7 +111,7 @@ impl GetUserEncryptKeyResponse {
         Self { key_info_list: None }
     }
     crate::runtime::setters! {
-        key_info_list : Vec < UserEncryptKeyInfo >;
+        key_info_list: Vec<UserEncryptKeyInfo>;
     }
 }
 crate::runtime::api_error! {

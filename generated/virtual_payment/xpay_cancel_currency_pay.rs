@@ -85,7 +85,7 @@ impl XpayCancelCurrencyPayResponse {
         Self { order_id: None }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
+        order_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -145,7 +145,7 @@ impl XpayCreateFundsBillResponse {
         Self { bill_id: None }
     }
     crate::runtime::setters! {
-        bill_id : impl Into < String >;
+        bill_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

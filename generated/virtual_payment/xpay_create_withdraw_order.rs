@@ -41,7 +41,7 @@ impl XpayCreateWithdrawOrderRequest {
         }
     }
     crate::runtime::setters! {
-        withdraw_amount : impl Into < String >;
+        withdraw_amount: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -106,8 +106,8 @@ impl XpayCreateWithdrawOrderResponse {
         }
     }
     crate::runtime::setters! {
-        withdraw_no : impl Into < String >;
-        wx_withdraw_no : impl Into < String >;
+        withdraw_no: impl Into<String>;
+        wx_withdraw_no: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

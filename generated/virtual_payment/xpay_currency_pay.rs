@@ -62,8 +62,8 @@ impl XpayCurrencyPayRequest {
         }
     }
     crate::runtime::setters! {
-        payitem : impl Into < String >;
-        remark : impl Into < String >;
+        payitem: impl Into<String>;
+        remark: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_currency_pay`] returns.
@@ -110,9 +110,9 @@ impl XpayCurrencyPayResponse {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        balance : i64;
-        used_present_amount : i64;
+        order_id: impl Into<String>;
+        balance: i64;
+        used_present_amount: i64;
     }
 }
 crate::runtime::api_error! {

@@ -63,7 +63,7 @@ impl XpayDownloadAdverfundsOrderResponse {
         Self { url: None }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
+        url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

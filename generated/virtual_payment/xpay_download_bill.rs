@@ -50,7 +50,7 @@ impl XpayDownloadBillResponse {
         Self { url: None }
     }
     crate::runtime::setters! {
-        url : impl Into < String >;
+        url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

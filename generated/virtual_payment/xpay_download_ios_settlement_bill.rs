@@ -89,8 +89,8 @@ impl XpayDownloadIosSettlementBillResponseBillListItem {
         }
     }
     crate::runtime::setters! {
-        month : impl Into < String >;
-        bill_url : impl Into < String >;
+        month: impl Into<String>;
+        bill_url: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_download_ios_settlement_bill`] returns.
@@ -115,7 +115,7 @@ impl XpayDownloadIosSettlementBillResponse {
         Self { bill_list: None }
     }
     crate::runtime::setters! {
-        bill_list : Vec < XpayDownloadIosSettlementBillResponseBillListItem >;
+        bill_list: Vec<XpayDownloadIosSettlementBillResponseBillListItem>;
     }
 }
 crate::runtime::api_error! {

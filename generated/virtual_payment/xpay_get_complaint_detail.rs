@@ -108,11 +108,11 @@ impl XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        out_trade_no : impl Into < String >;
-        amount : i64;
-        wxa_out_trade_no : impl Into < String >;
-        wx_order_id : impl Into < String >;
+        transaction_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
+        amount: i64;
+        wxa_out_trade_no: impl Into<String>;
+        wx_order_id: impl Into<String>;
     }
 }
 crate::runtime::string_enum! {
@@ -154,8 +154,8 @@ impl XpayGetComplaintDetailResponseComplaintComplaintMediaListItem {
         }
     }
     crate::runtime::setters! {
-        media_type : XpayGetComplaintDetailResponseComplaintComplaintMediaListItemMediaType;
-        media_url : Vec < String >;
+        media_type: XpayGetComplaintDetailResponseComplaintComplaintMediaListItemMediaType;
+        media_url: Vec<String>;
     }
 }
 crate::runtime::string_enum! {
@@ -222,9 +222,9 @@ impl XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        out_order_no : impl Into < String >;
-        state : XpayGetComplaintDetailResponseComplaintServiceOrderInfoItemState;
+        order_id: impl Into<String>;
+        out_order_no: impl Into<String>;
+        state: XpayGetComplaintDetailResponseComplaintServiceOrderInfoItemState;
     }
 }
 /// The `XpayGetComplaintDetailResponseComplaint` object.
@@ -349,22 +349,22 @@ impl XpayGetComplaintDetailResponseComplaint {
         }
     }
     crate::runtime::setters! {
-        complaint_id : impl Into < String >;
-        complaint_time : impl Into < String >;
-        complaint_detail : impl Into < String >;
-        complaint_state : XpayGetComplaintDetailResponseComplaintComplaintState;
-        payer_phone : impl Into < String >;
-        payer_openid : impl Into < String >;
-        complaint_order_info : Vec < XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem >;
-        complaint_full_refunded : bool;
-        incoming_user_response : bool;
-        user_complaint_times : u32;
-        complaint_media_list : Vec < XpayGetComplaintDetailResponseComplaintComplaintMediaListItem >;
-        problem_description : impl Into < String >;
-        problem_type : XpayGetComplaintDetailResponseComplaintProblemType;
-        apply_refund_amount : i64;
-        user_tag_list : Vec < String >;
-        service_order_info : Vec < XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem >;
+        complaint_id: impl Into<String>;
+        complaint_time: impl Into<String>;
+        complaint_detail: impl Into<String>;
+        complaint_state: XpayGetComplaintDetailResponseComplaintComplaintState;
+        payer_phone: impl Into<String>;
+        payer_openid: impl Into<String>;
+        complaint_order_info: Vec<XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem>;
+        complaint_full_refunded: bool;
+        incoming_user_response: bool;
+        user_complaint_times: u32;
+        complaint_media_list: Vec<XpayGetComplaintDetailResponseComplaintComplaintMediaListItem>;
+        problem_description: impl Into<String>;
+        problem_type: XpayGetComplaintDetailResponseComplaintProblemType;
+        apply_refund_amount: i64;
+        user_tag_list: Vec<String>;
+        service_order_info: Vec<XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem>;
     }
 }
 /// What [`crate::Client::xpay_get_complaint_detail`] returns.
@@ -389,7 +389,7 @@ impl XpayGetComplaintDetailResponse {
         Self { complaint: None }
     }
     crate::runtime::setters! {
-        complaint : XpayGetComplaintDetailResponseComplaint;
+        complaint: XpayGetComplaintDetailResponseComplaint;
     }
 }
 crate::runtime::api_error! {

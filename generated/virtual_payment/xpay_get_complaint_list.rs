@@ -120,11 +120,11 @@ impl XpayGetComplaintListResponseComplaintsItemComplaintOrderInfoItem {
         }
     }
     crate::runtime::setters! {
-        transaction_id : impl Into < String >;
-        out_trade_no : impl Into < String >;
-        amount : i64;
-        wxa_out_trade_no : impl Into < String >;
-        wx_order_id : impl Into < String >;
+        transaction_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
+        amount: i64;
+        wxa_out_trade_no: impl Into<String>;
+        wx_order_id: impl Into<String>;
     }
 }
 crate::runtime::string_enum! {
@@ -166,8 +166,8 @@ impl XpayGetComplaintListResponseComplaintsItemComplaintMediaListItem {
         }
     }
     crate::runtime::setters! {
-        media_type : XpayGetComplaintListResponseComplaintsItemComplaintMediaListItemMediaType;
-        media_url : Vec < String >;
+        media_type: XpayGetComplaintListResponseComplaintsItemComplaintMediaListItemMediaType;
+        media_url: Vec<String>;
     }
 }
 crate::runtime::string_enum! {
@@ -236,9 +236,9 @@ impl XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItem {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        out_order_no : impl Into < String >;
-        state : XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItemState;
+        order_id: impl Into<String>;
+        out_order_no: impl Into<String>;
+        state: XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItemState;
     }
 }
 /// The `XpayGetComplaintListResponseComplaintsItem` object.
@@ -365,22 +365,22 @@ impl XpayGetComplaintListResponseComplaintsItem {
         }
     }
     crate::runtime::setters! {
-        complaint_id : impl Into < String >;
-        complaint_time : impl Into < String >;
-        complaint_detail : impl Into < String >;
-        complaint_state : XpayGetComplaintListResponseComplaintsItemComplaintState;
-        payer_phone : impl Into < String >;
-        payer_openid : impl Into < String >;
-        complaint_order_info : Vec < XpayGetComplaintListResponseComplaintsItemComplaintOrderInfoItem >;
-        complaint_full_refunded : bool;
-        incoming_user_response : bool;
-        user_complaint_times : u32;
-        complaint_media_list : Vec < XpayGetComplaintListResponseComplaintsItemComplaintMediaListItem >;
-        problem_description : impl Into < String >;
-        problem_type : XpayGetComplaintListResponseComplaintsItemProblemType;
-        apply_refund_amount : i64;
-        user_tag_list : Vec < String >;
-        service_order_info : Vec < XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItem >;
+        complaint_id: impl Into<String>;
+        complaint_time: impl Into<String>;
+        complaint_detail: impl Into<String>;
+        complaint_state: XpayGetComplaintListResponseComplaintsItemComplaintState;
+        payer_phone: impl Into<String>;
+        payer_openid: impl Into<String>;
+        complaint_order_info: Vec<XpayGetComplaintListResponseComplaintsItemComplaintOrderInfoItem>;
+        complaint_full_refunded: bool;
+        incoming_user_response: bool;
+        user_complaint_times: u32;
+        complaint_media_list: Vec<XpayGetComplaintListResponseComplaintsItemComplaintMediaListItem>;
+        problem_description: impl Into<String>;
+        problem_type: XpayGetComplaintListResponseComplaintsItemProblemType;
+        apply_refund_amount: i64;
+        user_tag_list: Vec<String>;
+        service_order_info: Vec<XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItem>;
     }
 }
 /// What [`crate::Client::xpay_get_complaint_list`] returns.
@@ -415,8 +415,8 @@ impl XpayGetComplaintListResponse {
         }
     }
     crate::runtime::setters! {
-        total : u32;
-        complaints : Vec < XpayGetComplaintListResponseComplaintsItem >;
+        total: u32;
+        complaints: Vec<XpayGetComplaintListResponseComplaintsItem>;
     }
 }
 crate::runtime::api_error! {

@@ -131,8 +131,8 @@ impl XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
         }
     }
     crate::runtime::setters! {
-        media_type : XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItemMediaType;
-        media_url : Vec < String >;
+        media_type: XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItemMediaType;
+        media_url: Vec<String>;
     }
 }
 /// The `XpayGetNegotiationHistoryResponseHistoryItem` object.
@@ -197,12 +197,12 @@ impl XpayGetNegotiationHistoryResponseHistoryItem {
         }
     }
     crate::runtime::setters! {
-        log_id : impl Into < String >;
-        operator : impl Into < String >;
-        operate_time : impl Into < String >;
-        operate_type : XpayGetNegotiationHistoryResponseHistoryItemOperateType;
-        operate_details : impl Into < String >;
-        complaint_media_list : Vec < XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem >;
+        log_id: impl Into<String>;
+        operator: impl Into<String>;
+        operate_time: impl Into<String>;
+        operate_type: XpayGetNegotiationHistoryResponseHistoryItemOperateType;
+        operate_details: impl Into<String>;
+        complaint_media_list: Vec<XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem>;
     }
 }
 /// What [`crate::Client::xpay_get_negotiation_history`] returns.
@@ -234,8 +234,8 @@ impl XpayGetNegotiationHistoryResponse {
         Self { total: None, history: None }
     }
     crate::runtime::setters! {
-        total : u32;
-        history : Vec < XpayGetNegotiationHistoryResponseHistoryItem >;
+        total: u32;
+        history: Vec<XpayGetNegotiationHistoryResponseHistoryItem>;
     }
 }
 crate::runtime::api_error! {

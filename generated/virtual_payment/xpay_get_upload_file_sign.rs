@@ -78,8 +78,8 @@ impl XpayGetUploadFileSignResponse {
         Self { sign: None, cos_url: None }
     }
     crate::runtime::setters! {
-        sign : impl Into < String >;
-        cos_url : impl Into < String >;
+        sign: impl Into<String>;
+        cos_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

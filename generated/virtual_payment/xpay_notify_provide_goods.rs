@@ -38,8 +38,8 @@ impl XpayNotifyProvideGoodsRequest {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
+        order_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

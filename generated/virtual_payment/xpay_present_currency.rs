@@ -89,9 +89,9 @@ impl XpayPresentCurrencyResponse {
         }
     }
     crate::runtime::setters! {
-        balance : i64;
-        order_id : impl Into < String >;
-        present_balance : i64;
+        balance: i64;
+        order_id: impl Into<String>;
+        present_balance: i64;
     }
 }
 crate::runtime::api_error! {

@@ -44,9 +44,9 @@ impl XpayQueryAdverFundsFilter {
         }
     }
     crate::runtime::setters! {
-        settle_begin : i64;
-        settle_end : i64;
-        fund_type : XpayQueryAdverFundsFilterFundType;
+        settle_begin: i64;
+        settle_end: i64;
+        fund_type: XpayQueryAdverFundsFilterFundType;
     }
 }
 crate::runtime::int_enum! {
@@ -91,10 +91,10 @@ impl XpayQueryAdverFundsRequest {
         }
     }
     crate::runtime::setters! {
-        page : u32;
-        page_size : u32;
-        filter : XpayQueryAdverFundsFilter;
-        env : XpayQueryAdverFundsEnv;
+        page: u32;
+        page_size: u32;
+        filter: XpayQueryAdverFundsFilter;
+        env: XpayQueryAdverFundsEnv;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -198,13 +198,13 @@ impl XpayQueryAdverFundsResponseAdverFundsListItem {
         }
     }
     crate::runtime::setters! {
-        settle_begin : i64;
-        settle_end : i64;
-        total_amount : i64;
-        remain_amount : i64;
-        expire_time : i64;
-        fund_type : XpayQueryAdverFundsResponseAdverFundsListItemFundType;
-        fund_id : impl Into < String >;
+        settle_begin: i64;
+        settle_end: i64;
+        total_amount: i64;
+        remain_amount: i64;
+        expire_time: i64;
+        fund_type: XpayQueryAdverFundsResponseAdverFundsListItemFundType;
+        fund_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_query_adver_funds`] returns.
@@ -239,8 +239,8 @@ impl XpayQueryAdverFundsResponse {
         }
     }
     crate::runtime::setters! {
-        adver_funds_list : Vec < XpayQueryAdverFundsResponseAdverFundsListItem >;
-        total_page : u32;
+        adver_funds_list: Vec<XpayQueryAdverFundsResponseAdverFundsListItem>;
+        total_page: u32;
     }
 }
 crate::runtime::api_error! {

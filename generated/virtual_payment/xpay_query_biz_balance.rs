@@ -66,8 +66,8 @@ impl XpayQueryBizBalanceResponseBalanceAvailable {
         }
     }
     crate::runtime::setters! {
-        amount : impl Into < String >;
-        currency_code : impl Into < String >;
+        amount: impl Into<String>;
+        currency_code: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_query_biz_balance`] returns.
@@ -92,7 +92,7 @@ impl XpayQueryBizBalanceResponse {
         Self { balance_available: None }
     }
     crate::runtime::setters! {
-        balance_available : XpayQueryBizBalanceResponseBalanceAvailable;
+        balance_available: XpayQueryBizBalanceResponseBalanceAvailable;
     }
 }
 crate::runtime::api_error! {

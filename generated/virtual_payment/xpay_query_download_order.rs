@@ -98,10 +98,10 @@ impl XpayQueryDownloadOrderResponse {
         }
     }
     crate::runtime::setters! {
-        task_id : impl Into < String >;
-        status : XpayQueryDownloadOrderResponseStatus;
-        download_url : impl Into < String >;
-        expire_at : i64;
+        task_id: impl Into<String>;
+        status: XpayQueryDownloadOrderResponseStatus;
+        download_url: impl Into<String>;
+        expire_at: i64;
     }
 }
 crate::runtime::api_error! {

@@ -34,8 +34,8 @@ impl XpayQueryFundsBillFilter {
         }
     }
     crate::runtime::setters! {
-        bill_id : impl Into < String >;
-        request_id : impl Into < String >;
+        bill_id: impl Into<String>;
+        request_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -208,16 +208,16 @@ impl XpayQueryFundsBillResponseBillListItem {
         }
     }
     crate::runtime::setters! {
-        bill_id : impl Into < String >;
-        oper_time : i64;
-        settle_begin : i64;
-        settle_end : i64;
-        fund_id : impl Into < String >;
-        transfer_account_name : impl Into < String >;
-        transfer_account_uid : i64;
-        transfer_amount : i64;
-        status : XpayQueryFundsBillResponseBillListItemStatus;
-        request_id : impl Into < String >;
+        bill_id: impl Into<String>;
+        oper_time: i64;
+        settle_begin: i64;
+        settle_end: i64;
+        fund_id: impl Into<String>;
+        transfer_account_name: impl Into<String>;
+        transfer_account_uid: i64;
+        transfer_amount: i64;
+        status: XpayQueryFundsBillResponseBillListItemStatus;
+        request_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_query_funds_bill`] returns.
@@ -252,8 +252,8 @@ impl XpayQueryFundsBillResponse {
         }
     }
     crate::runtime::setters! {
-        bill_list : Vec < XpayQueryFundsBillResponseBillListItem >;
-        total_page : u32;
+        bill_list: Vec<XpayQueryFundsBillResponseBillListItem>;
+        total_page: u32;
     }
 }
 crate::runtime::api_error! {

@@ -45,8 +45,8 @@ impl XpayQueryOrderRequest {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
+        order_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -299,29 +299,29 @@ impl XpayQueryOrderResponseOrder {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        create_time : i64;
-        update_time : i64;
-        status : XpayQueryOrderResponseOrderStatus;
-        biz_type : i32;
-        order_fee : i64;
-        coupon_fee : i64;
-        paid_fee : i64;
-        order_type : XpayQueryOrderResponseOrderOrderType;
-        refund_fee : i64;
-        paid_time : i64;
-        provide_time : i64;
-        biz_meta : impl Into < String >;
-        env_type : XpayQueryOrderResponseOrderEnvType;
-        token : impl Into < String >;
-        left_fee : i64;
-        wx_order_id : impl Into < String >;
-        channel_order_id : impl Into < String >;
-        wxpay_order_id : impl Into < String >;
-        sett_time : i64;
-        sett_state : XpayQueryOrderResponseOrderSettState;
-        platform_fee_fen : i64;
-        cps_fee_fen : i64;
+        order_id: impl Into<String>;
+        create_time: i64;
+        update_time: i64;
+        status: XpayQueryOrderResponseOrderStatus;
+        biz_type: i32;
+        order_fee: i64;
+        coupon_fee: i64;
+        paid_fee: i64;
+        order_type: XpayQueryOrderResponseOrderOrderType;
+        refund_fee: i64;
+        paid_time: i64;
+        provide_time: i64;
+        biz_meta: impl Into<String>;
+        env_type: XpayQueryOrderResponseOrderEnvType;
+        token: impl Into<String>;
+        left_fee: i64;
+        wx_order_id: impl Into<String>;
+        channel_order_id: impl Into<String>;
+        wxpay_order_id: impl Into<String>;
+        sett_time: i64;
+        sett_state: XpayQueryOrderResponseOrderSettState;
+        platform_fee_fen: i64;
+        cps_fee_fen: i64;
     }
 }
 /// What [`crate::Client::xpay_query_order`] returns.
@@ -346,7 +346,7 @@ impl XpayQueryOrderResponse {
         Self { order: None }
     }
     crate::runtime::setters! {
-        order : XpayQueryOrderResponseOrder;
+        order: XpayQueryOrderResponseOrder;
     }
 }
 crate::runtime::api_error! {

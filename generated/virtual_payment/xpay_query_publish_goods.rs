@@ -85,9 +85,9 @@ impl XpayQueryPublishGoodsResponsePublishItemItem {
         }
     }
     crate::runtime::setters! {
-        id : impl Into < String >;
-        publish_status : XpayQueryPublishGoodsResponsePublishItemItemPublishStatus;
-        errmsg : impl Into < String >;
+        id: impl Into<String>;
+        publish_status: XpayQueryPublishGoodsResponsePublishItemItemPublishStatus;
+        errmsg: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -131,8 +131,8 @@ impl XpayQueryPublishGoodsResponse {
         }
     }
     crate::runtime::setters! {
-        publish_item : Vec < XpayQueryPublishGoodsResponsePublishItemItem >;
-        status : XpayQueryPublishGoodsResponseStatus;
+        publish_item: Vec<XpayQueryPublishGoodsResponsePublishItemItem>;
+        status: XpayQueryPublishGoodsResponseStatus;
     }
 }
 crate::runtime::api_error! {

@@ -128,18 +128,18 @@ impl XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
         }
     }
     crate::runtime::setters! {
-        limitation_case_id : impl Into < String >;
-        limitation_reason_type : impl Into < String >;
-        limitation_reason : impl Into < String >;
-        limitation_reason_describe : impl Into < String >;
-        relate_limitations : crate::runtime::serde_json::Value;
-        other_relate_limitations : impl Into < String >;
-        recover_way : impl Into < String >;
-        recover_way_param : impl Into < String >;
-        recover_help_url : impl Into < String >;
-        limitation_action_type : impl Into < String >;
-        limitation_start_date : impl Into < String >;
-        limitation_date : impl Into < String >;
+        limitation_case_id: impl Into<String>;
+        limitation_reason_type: impl Into<String>;
+        limitation_reason: impl Into<String>;
+        limitation_reason_describe: impl Into<String>;
+        relate_limitations: crate::runtime::serde_json::Value;
+        other_relate_limitations: impl Into<String>;
+        recover_way: impl Into<String>;
+        recover_way_param: impl Into<String>;
+        recover_help_url: impl Into<String>;
+        limitation_action_type: impl Into<String>;
+        limitation_start_date: impl Into<String>;
+        limitation_date: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_query_punishment_reasons`] returns.
@@ -204,12 +204,12 @@ impl XpayQueryPunishmentReasonsResponse {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        nickname : impl Into < String >;
-        merchant_code : impl Into < String >;
-        limited_functions : Vec < String >;
-        other_limited_functions : impl Into < String >;
-        recovery_specifications : Vec < XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem >;
+        appid: impl Into<String>;
+        nickname: impl Into<String>;
+        merchant_code: impl Into<String>;
+        limited_functions: Vec<String>;
+        other_limited_functions: impl Into<String>;
+        recovery_specifications: Vec<XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem>;
     }
 }
 crate::runtime::api_error! {

@@ -30,7 +30,7 @@ impl XpayQueryRecoverBillFilter {
         }
     }
     crate::runtime::setters! {
-        bill_id : impl Into < String >;
+        bill_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -176,14 +176,14 @@ impl XpayQueryRecoverBillResponseBillListItem {
         }
     }
     crate::runtime::setters! {
-        bill_id : impl Into < String >;
-        recover_time : i64;
-        settle_begin : i64;
-        settle_end : i64;
-        fund_id : impl Into < String >;
-        recover_account_name : impl Into < String >;
-        recover_amount : i64;
-        refund_order_list : Vec < String >;
+        bill_id: impl Into<String>;
+        recover_time: i64;
+        settle_begin: i64;
+        settle_end: i64;
+        fund_id: impl Into<String>;
+        recover_account_name: impl Into<String>;
+        recover_amount: i64;
+        refund_order_list: Vec<String>;
     }
 }
 /// What [`crate::Client::xpay_query_recover_bill`] returns.
@@ -218,8 +218,8 @@ impl XpayQueryRecoverBillResponse {
         }
     }
     crate::runtime::setters! {
-        bill_list : Vec < XpayQueryRecoverBillResponseBillListItem >;
-        total_page : u32;
+        bill_list: Vec<XpayQueryRecoverBillResponseBillListItem>;
+        total_page: u32;
     }
 }
 crate::runtime::api_error! {

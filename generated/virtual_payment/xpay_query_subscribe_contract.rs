@@ -67,7 +67,7 @@ impl XpayQuerySubscribeContractResponse {
         Self { authorization_state: None }
     }
     crate::runtime::setters! {
-        authorization_state : XpayQuerySubscribeContractResponseAuthorizationState;
+        authorization_state: XpayQuerySubscribeContractResponseAuthorizationState;
     }
 }
 crate::runtime::api_error! {

@@ -118,13 +118,13 @@ impl XpayQueryTransferAccountResponseAcctListItem {
         }
     }
     crate::runtime::setters! {
-        transfer_account_name : impl Into < String >;
-        transfer_account_uid : i64;
-        transfer_account_agency_id : i64;
-        transfer_account_agency_name : impl Into < String >;
-        state : XpayQueryTransferAccountResponseAcctListItemState;
-        bind_result : XpayQueryTransferAccountResponseAcctListItemBindResult;
-        error_msg : impl Into < String >;
+        transfer_account_name: impl Into<String>;
+        transfer_account_uid: i64;
+        transfer_account_agency_id: i64;
+        transfer_account_agency_name: impl Into<String>;
+        state: XpayQueryTransferAccountResponseAcctListItemState;
+        bind_result: XpayQueryTransferAccountResponseAcctListItemBindResult;
+        error_msg: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_query_transfer_account`] returns.
@@ -149,7 +149,7 @@ impl XpayQueryTransferAccountResponse {
         Self { acct_list: None }
     }
     crate::runtime::setters! {
-        acct_list : Vec < XpayQueryTransferAccountResponseAcctListItem >;
+        acct_list: Vec<XpayQueryTransferAccountResponseAcctListItem>;
     }
 }
 crate::runtime::api_error! {

@@ -115,13 +115,13 @@ impl XpayQueryUploadGoodsResponseUploadItemItem {
         }
     }
     crate::runtime::setters! {
-        id : impl Into < String >;
-        name : impl Into < String >;
-        price : i64;
-        remark : impl Into < String >;
-        item_url : impl Into < String >;
-        upload_status : XpayQueryUploadGoodsResponseUploadItemItemUploadStatus;
-        errmsg : impl Into < String >;
+        id: impl Into<String>;
+        name: impl Into<String>;
+        price: i64;
+        remark: impl Into<String>;
+        item_url: impl Into<String>;
+        upload_status: XpayQueryUploadGoodsResponseUploadItemItemUploadStatus;
+        errmsg: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -165,8 +165,8 @@ impl XpayQueryUploadGoodsResponse {
         }
     }
     crate::runtime::setters! {
-        upload_item : Vec < XpayQueryUploadGoodsResponseUploadItemItem >;
-        status : XpayQueryUploadGoodsResponseStatus;
+        upload_item: Vec<XpayQueryUploadGoodsResponseUploadItemItem>;
+        status: XpayQueryUploadGoodsResponseStatus;
     }
 }
 crate::runtime::api_error! {

@@ -118,13 +118,13 @@ impl XpayQueryUserBalanceResponse {
         }
     }
     crate::runtime::setters! {
-        balance : i64;
-        present_balance : i64;
-        sum_save : i64;
-        sum_present : i64;
-        sum_balance : i64;
-        sum_cost : i64;
-        first_save_flag : bool;
+        balance: i64;
+        present_balance: i64;
+        sum_save: i64;
+        sum_present: i64;
+        sum_balance: i64;
+        sum_cost: i64;
+        first_save_flag: bool;
     }
 }
 crate::runtime::api_error! {

@@ -120,13 +120,13 @@ impl XpayQueryWithdrawOrderResponse {
         }
     }
     crate::runtime::setters! {
-        withdraw_no : impl Into < String >;
-        status : XpayQueryWithdrawOrderResponseStatus;
-        withdraw_amount : impl Into < String >;
-        wx_withdraw_no : impl Into < String >;
-        withdraw_success_timestamp : impl Into < String >;
-        create_time : impl Into < String >;
-        fail_reason : impl Into < String >;
+        withdraw_no: impl Into<String>;
+        status: XpayQueryWithdrawOrderResponseStatus;
+        withdraw_amount: impl Into<String>;
+        wx_withdraw_no: impl Into<String>;
+        withdraw_success_timestamp: impl Into<String>;
+        create_time: impl Into<String>;
+        fail_reason: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

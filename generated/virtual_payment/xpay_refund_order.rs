@@ -98,8 +98,8 @@ impl XpayRefundOrderRequest {
         }
     }
     crate::runtime::setters! {
-        order_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
+        order_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -204,10 +204,10 @@ impl XpayRefundOrderResponse {
         }
     }
     crate::runtime::setters! {
-        refund_order_id : impl Into < String >;
-        refund_wx_order_id : impl Into < String >;
-        pay_order_id : impl Into < String >;
-        pay_wx_order_id : impl Into < String >;
+        refund_order_id: impl Into<String>;
+        refund_wx_order_id: impl Into<String>;
+        pay_order_id: impl Into<String>;
+        pay_wx_order_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -96,9 +96,9 @@ impl XpayStartDownloadOrderRequest {
         }
     }
     crate::runtime::setters! {
-        order_info : impl Into < String >;
-        is_provided : bool;
-        refund_status : XpayStartDownloadOrderRefundStatus;
+        order_info: impl Into<String>;
+        is_provided: bool;
+        refund_status: XpayStartDownloadOrderRefundStatus;
     }
 }
 /// What [`crate::Client::xpay_start_download_order`] returns.
@@ -127,7 +127,7 @@ impl XpayStartDownloadOrderResponse {
         Self { task_id: None }
     }
     crate::runtime::setters! {
-        task_id : impl Into < String >;
+        task_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

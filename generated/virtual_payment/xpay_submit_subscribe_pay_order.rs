@@ -71,8 +71,8 @@ impl XpaySubmitSubscribePayOrderRequest {
         }
     }
     crate::runtime::setters! {
-        pay_sig : impl Into < String >;
-        env : XpaySubmitSubscribePayOrderEnv;
+        pay_sig: impl Into<String>;
+        env: XpaySubmitSubscribePayOrderEnv;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -45,8 +45,8 @@ impl XpayUploadVpFileRequest {
         }
     }
     crate::runtime::setters! {
-        base64_img : impl Into < String >;
-        img_url : impl Into < String >;
+        base64_img: impl Into<String>;
+        img_url: impl Into<String>;
     }
 }
 /// What [`crate::Client::xpay_upload_vp_file`] returns.
@@ -75,7 +75,7 @@ impl XpayUploadVpFileResponse {
         Self { file_id: None }
     }
     crate::runtime::setters! {
-        file_id : impl Into < String >;
+        file_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

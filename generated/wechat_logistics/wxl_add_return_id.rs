@@ -61,16 +61,16 @@ impl WxlAddReturnIdUserAddr {
         }
     }
     crate::runtime::setters! {
-        name : impl Into < String >;
-        tel : impl Into < String >;
-        mobile : impl Into < String >;
-        company : impl Into < String >;
-        post_code : impl Into < String >;
-        country : impl Into < String >;
-        province : impl Into < String >;
-        city : impl Into < String >;
-        area : impl Into < String >;
-        address : impl Into < String >;
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        company: impl Into<String>;
+        post_code: impl Into<String>;
+        country: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        address: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -183,7 +183,7 @@ impl WxlAddReturnIdRequest {
         }
     }
     crate::runtime::setters! {
-        user_addr : WxlAddReturnIdUserAddr;
+        user_addr: WxlAddReturnIdUserAddr;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

@@ -53,10 +53,10 @@ impl WxlDeliveryPathNotifySender {
         }
     }
     crate::runtime::setters! {
-        phone : impl Into < String >;
-        street : impl Into < String >;
-        address : impl Into < String >;
-        id : impl Into < String >;
+        phone: impl Into<String>;
+        street: impl Into<String>;
+        address: impl Into<String>;
+        id: impl Into<String>;
     }
 }
 /// The `WxlDeliveryPathNotifyReceiver` object.
@@ -111,10 +111,10 @@ impl WxlDeliveryPathNotifyReceiver {
         }
     }
     crate::runtime::setters! {
-        phone : impl Into < String >;
-        street : impl Into < String >;
-        address : impl Into < String >;
-        id : impl Into < String >;
+        phone: impl Into<String>;
+        street: impl Into<String>;
+        address: impl Into<String>;
+        id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -210,10 +210,10 @@ impl WxlDeliveryPathNotifyPath {
         }
     }
     crate::runtime::setters! {
-        pickup_courier_name : impl Into < String >;
-        pickup_courier_phone : impl Into < String >;
-        delivery_courier_name : impl Into < String >;
-        delivery_courier_phone : impl Into < String >;
+        pickup_courier_name: impl Into<String>;
+        pickup_courier_phone: impl Into<String>;
+        delivery_courier_name: impl Into<String>;
+        delivery_courier_phone: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::wxl_delivery_path_notify`].
@@ -276,7 +276,7 @@ impl WxlDeliveryPathNotifyResponse {
         Self { exist: None }
     }
     crate::runtime::setters! {
-        exist : i32;
+        exist: i32;
     }
 }
 crate::runtime::api_error! {

@@ -46,7 +46,7 @@ impl WxlDeliveryUserQueryResponse {
         Self { exist: None }
     }
     crate::runtime::setters! {
-        exist : WxlDeliveryUserQueryResponseExist;
+        exist: WxlDeliveryUserQueryResponseExist;
     }
 }
 crate::runtime::api_error! {

@@ -30,7 +30,7 @@ impl WxlFollowWaybillGoodsInfoDetailListItem {
         }
     }
     crate::runtime::setters! {
-        goods_desc : impl Into < String >;
+        goods_desc: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -137,8 +137,8 @@ impl WxlFollowWaybillRequest {
         }
     }
     crate::runtime::setters! {
-        sender_phone : impl Into < String >;
-        delivery_id : impl Into < String >;
+        sender_phone: impl Into<String>;
+        delivery_id: impl Into<String>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).

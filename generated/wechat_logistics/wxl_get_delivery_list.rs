@@ -48,8 +48,8 @@ impl WxlGetDeliveryListResponseDeliveryListItem {
         }
     }
     crate::runtime::setters! {
-        delivery_id : impl Into < String >;
-        delivery_name : impl Into < String >;
+        delivery_id: impl Into<String>;
+        delivery_name: impl Into<String>;
     }
 }
 /// What [`crate::Client::wxl_get_delivery_list`] returns.
@@ -84,8 +84,8 @@ impl WxlGetDeliveryListResponse {
         }
     }
     crate::runtime::setters! {
-        delivery_list : Vec < WxlGetDeliveryListResponseDeliveryListItem >;
-        count : u32;
+        delivery_list: Vec<WxlGetDeliveryListResponseDeliveryListItem>;
+        count: u32;
     }
 }
 crate::runtime::api_error! {

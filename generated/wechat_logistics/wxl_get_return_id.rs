@@ -111,11 +111,11 @@ impl WxlGetReturnIdResponse {
         }
     }
     crate::runtime::setters! {
-        status : WxlGetReturnIdResponseStatus;
-        waybill_id : impl Into < String >;
-        order_status : WxlGetReturnIdResponseOrderStatus;
-        delivery_id : impl Into < String >;
-        delivery_name : impl Into < String >;
+        status: WxlGetReturnIdResponseStatus;
+        waybill_id: impl Into<String>;
+        order_status: WxlGetReturnIdResponseOrderStatus;
+        delivery_id: impl Into<String>;
+        delivery_name: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

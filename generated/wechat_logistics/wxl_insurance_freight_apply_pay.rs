@@ -41,7 +41,7 @@ impl WxlInsuranceFreightApplyPayResponse {
         Self { pay_url: None }
     }
     crate::runtime::setters! {
-        pay_url : impl Into < String >;
+        pay_url: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -72,8 +72,8 @@ impl WxlInsuranceFreightClaimResponse {
         }
     }
     crate::runtime::setters! {
-        report_no : impl Into < String >;
-        is_home_pick_up : WxlInsuranceFreightClaimResponseIsHomePickUp;
+        report_no: impl Into<String>;
+        is_home_pick_up: WxlInsuranceFreightClaimResponseIsHomePickUp;
     }
 }
 crate::runtime::api_error! {

@@ -41,7 +41,7 @@ impl WxlInsuranceFreightCreateChargeIdResponse {
         Self { order_id: None }
     }
     crate::runtime::setters! {
-        order_id : u64;
+        order_id: u64;
     }
 }
 crate::runtime::api_error! {

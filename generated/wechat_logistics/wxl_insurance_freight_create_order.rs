@@ -225,10 +225,10 @@ impl WxlInsuranceFreightCreateOrderResponse {
         }
     }
     crate::runtime::setters! {
-        policy_no : impl Into < String >;
-        insurance_end_date : impl Into < String >;
-        estimate_amount : i64;
-        premium : i64;
+        policy_no: impl Into<String>;
+        insurance_end_date: impl Into<String>;
+        estimate_amount: i64;
+        premium: i64;
     }
 }
 crate::runtime::api_error! {

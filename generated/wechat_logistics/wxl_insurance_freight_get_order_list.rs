@@ -86,18 +86,18 @@ impl WxlInsuranceFreightGetOrderListRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
-        order_no : impl Into < String >;
-        policy_no : impl Into < String >;
-        report_no : impl Into < String >;
-        delivery_no : impl Into < String >;
-        refund_delivery_no : impl Into < String >;
-        begin_time : i64;
-        end_time : i64;
-        status_list : Vec < WxlInsuranceFreightGetOrderListStatusListItem >;
-        offset : u32;
-        limit : u32;
-        sort_direct : WxlInsuranceFreightGetOrderListSortDirect;
+        openid: impl Into<String>;
+        order_no: impl Into<String>;
+        policy_no: impl Into<String>;
+        report_no: impl Into<String>;
+        delivery_no: impl Into<String>;
+        refund_delivery_no: impl Into<String>;
+        begin_time: i64;
+        end_time: i64;
+        status_list: Vec<WxlInsuranceFreightGetOrderListStatusListItem>;
+        offset: u32;
+        limit: u32;
+        sort_direct: WxlInsuranceFreightGetOrderListSortDirect;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -252,18 +252,18 @@ impl WxlInsuranceFreightGetOrderListResponseListItem {
         }
     }
     crate::runtime::setters! {
-        order_no : impl Into < String >;
-        policy_no : impl Into < String >;
-        report_no : impl Into < String >;
-        delivery_no : impl Into < String >;
-        refund_delivery_no : impl Into < String >;
-        premium : i64;
-        estimate_amount : i64;
-        status : WxlInsuranceFreightGetOrderListResponseListItemStatus;
-        pay_fail_reason : impl Into < String >;
-        pay_finish_time : i64;
-        is_home_pick_up : WxlInsuranceFreightGetOrderListResponseListItemIsHomePickUp;
-        insurance_end_date : impl Into < String >;
+        order_no: impl Into<String>;
+        policy_no: impl Into<String>;
+        report_no: impl Into<String>;
+        delivery_no: impl Into<String>;
+        refund_delivery_no: impl Into<String>;
+        premium: i64;
+        estimate_amount: i64;
+        status: WxlInsuranceFreightGetOrderListResponseListItemStatus;
+        pay_fail_reason: impl Into<String>;
+        pay_finish_time: i64;
+        is_home_pick_up: WxlInsuranceFreightGetOrderListResponseListItemIsHomePickUp;
+        insurance_end_date: impl Into<String>;
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_get_order_list`] returns.
@@ -295,8 +295,8 @@ impl WxlInsuranceFreightGetOrderListResponse {
         Self { total: None, list: None }
     }
     crate::runtime::setters! {
-        total : u32;
-        list : Vec < WxlInsuranceFreightGetOrderListResponseListItem >;
+        total: u32;
+        list: Vec<WxlInsuranceFreightGetOrderListResponseListItem>;
     }
 }
 crate::runtime::api_error! {

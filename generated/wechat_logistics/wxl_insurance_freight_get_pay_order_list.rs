@@ -46,8 +46,8 @@ impl WxlInsuranceFreightGetPayOrderListRequest {
         }
     }
     crate::runtime::setters! {
-        offset : u32;
-        limit : u32;
+        offset: u32;
+        limit: u32;
     }
 }
 crate::runtime::int_enum! {
@@ -166,15 +166,15 @@ impl WxlInsuranceFreightGetPayOrderListResponseListItem {
         }
     }
     crate::runtime::setters! {
-        order_id : u64;
-        order_status : WxlInsuranceFreightGetPayOrderListResponseListItemOrderStatus;
-        total_price : i64;
-        create_time : i64;
-        pay_time : i64;
-        can_refund : crate::runtime::serde_json::Value;
-        refund_time : i64;
-        refund_status : WxlInsuranceFreightGetPayOrderListResponseListItemRefundStatus;
-        refund_amt : i64;
+        order_id: u64;
+        order_status: WxlInsuranceFreightGetPayOrderListResponseListItemOrderStatus;
+        total_price: i64;
+        create_time: i64;
+        pay_time: i64;
+        can_refund: crate::runtime::serde_json::Value;
+        refund_time: i64;
+        refund_status: WxlInsuranceFreightGetPayOrderListResponseListItemRefundStatus;
+        refund_amt: i64;
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_get_pay_order_list`] returns.
@@ -206,8 +206,8 @@ impl WxlInsuranceFreightGetPayOrderListResponse {
         Self { total: None, list: None }
     }
     crate::runtime::setters! {
-        total : u32;
-        list : Vec < WxlInsuranceFreightGetPayOrderListResponseListItem >;
+        total: u32;
+        list: Vec<WxlInsuranceFreightGetPayOrderListResponseListItem>;
     }
 }
 crate::runtime::api_error! {

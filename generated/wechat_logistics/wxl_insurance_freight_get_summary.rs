@@ -81,12 +81,12 @@ impl WxlInsuranceFreightGetSummaryResponse {
         }
     }
     crate::runtime::setters! {
-        total : u32;
-        claim_num : u32;
-        claim_succ_num : u32;
-        premium : i64;
-        funds : i64;
-        need_close : bool;
+        total: u32;
+        claim_num: u32;
+        claim_succ_num: u32;
+        premium: i64;
+        funds: i64;
+        need_close: bool;
     }
 }
 crate::runtime::api_error! {

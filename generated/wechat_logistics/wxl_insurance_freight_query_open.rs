@@ -43,7 +43,7 @@ impl WxlInsuranceFreightQueryOpenResponse {
         Self { is_open: None }
     }
     crate::runtime::setters! {
-        is_open : WxlInsuranceFreightQueryOpenResponseIsOpen;
+        is_open: WxlInsuranceFreightQueryOpenResponseIsOpen;
     }
 }
 crate::runtime::api_error! {

@@ -161,11 +161,11 @@ impl WxlIntracityAddOrderRequest {
         }
     }
     crate::runtime::setters! {
-        order_seq : impl Into < String >;
-        verify_code_type : WxlIntracityAddOrderVerifyCodeType;
-        callback_url : impl Into < String >;
-        use_sandbox : i32;
-        cargo : WxlIntracityAddOrderCargo;
+        order_seq: impl Into<String>;
+        verify_code_type: WxlIntracityAddOrderVerifyCodeType;
+        callback_url: impl Into<String>;
+        use_sandbox: i32;
+        cargo: WxlIntracityAddOrderCargo;
     }
 }
 /// What [`crate::Client::wxl_intracity_add_order`] returns.
@@ -268,16 +268,16 @@ impl WxlIntracityAddOrderResponse {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
-        store_order_id : impl Into < String >;
-        service_trans_id : impl Into < String >;
-        distance : i64;
-        trans_order_id : impl Into < String >;
-        waybill_id : impl Into < String >;
-        fee : i64;
-        fetch_code : impl Into < String >;
-        order_seq : impl Into < String >;
+        wx_store_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
+        store_order_id: impl Into<String>;
+        service_trans_id: impl Into<String>;
+        distance: i64;
+        trans_order_id: impl Into<String>;
+        waybill_id: impl Into<String>;
+        fee: i64;
+        fetch_code: impl Into<String>;
+        order_seq: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

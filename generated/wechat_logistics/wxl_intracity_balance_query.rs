@@ -46,9 +46,9 @@ impl WxlIntracityBalanceQueryRequest {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        service_trans_id : WxlIntracityBalanceQueryServiceTransId;
-        pay_mode : WxlIntracityBalanceQueryPayMode;
+        wx_store_id: impl Into<String>;
+        service_trans_id: WxlIntracityBalanceQueryServiceTransId;
+        pay_mode: WxlIntracityBalanceQueryPayMode;
     }
 }
 /// What [`crate::Client::wxl_intracity_balance_query`] returns.
@@ -99,10 +99,10 @@ impl WxlIntracityBalanceQueryResponse {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        appid : impl Into < String >;
-        all_balance : i64;
-        balance_detail : crate::runtime::serde_json::Value;
+        wx_store_id: impl Into<String>;
+        appid: impl Into<String>;
+        all_balance: i64;
+        balance_detail: crate::runtime::serde_json::Value;
     }
 }
 crate::runtime::api_error! {

@@ -46,10 +46,10 @@ impl WxlIntracityCancelOrderRequest {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        store_order_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
-        cancel_reason : impl Into < String >;
+        wx_store_id: impl Into<String>;
+        store_order_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
+        cancel_reason: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -139,12 +139,12 @@ impl WxlIntracityCancelOrderResponse {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
-        store_order_id : impl Into < String >;
-        order_status : WxlIntracityCancelOrderResponseOrderStatus;
-        appid : impl Into < String >;
-        deductfee : i64;
+        wx_store_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
+        store_order_id: impl Into<String>;
+        order_status: WxlIntracityCancelOrderResponseOrderStatus;
+        appid: impl Into<String>;
+        deductfee: i64;
     }
 }
 crate::runtime::api_error! {

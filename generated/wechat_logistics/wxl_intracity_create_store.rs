@@ -71,7 +71,7 @@ impl WxlIntracityCreateStoreAddressInfo {
         }
     }
     crate::runtime::setters! {
-        street : impl Into < String >;
+        street: impl Into<String>;
     }
 }
 /// Parameters of [`crate::Client::wxl_intracity_create_store`].
@@ -107,11 +107,11 @@ impl WxlIntracityCreateStoreRequest {
         }
     }
     crate::runtime::setters! {
-        out_store_id : impl Into < String >;
-        store_name : impl Into < String >;
-        order_pattern : WxlIntracityCreateStoreOrderPattern;
-        service_trans_prefer : WxlIntracityCreateStoreServiceTransPrefer;
-        address_info : WxlIntracityCreateStoreAddressInfo;
+        out_store_id: impl Into<String>;
+        store_name: impl Into<String>;
+        order_pattern: WxlIntracityCreateStoreOrderPattern;
+        service_trans_prefer: WxlIntracityCreateStoreServiceTransPrefer;
+        address_info: WxlIntracityCreateStoreAddressInfo;
     }
 }
 /// What [`crate::Client::wxl_intracity_create_store`] returns.
@@ -158,9 +158,9 @@ impl WxlIntracityCreateStoreResponse {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        appid : impl Into < String >;
-        out_store_id : impl Into < String >;
+        wx_store_id: impl Into<String>;
+        appid: impl Into<String>;
+        out_store_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -25,7 +25,7 @@ impl WxlIntracityGetCityRequest {
         Self { service_trans_id: None }
     }
     crate::runtime::setters! {
-        service_trans_id : WxlIntracityGetCityServiceTransId;
+        service_trans_id: WxlIntracityGetCityServiceTransId;
     }
 }
 /// What [`crate::Client::wxl_intracity_get_city`] returns.
@@ -50,7 +50,7 @@ impl WxlIntracityGetCityResponse {
         Self { support_list: None }
     }
     crate::runtime::setters! {
-        support_list : crate::runtime::serde_json::Value;
+        support_list: crate::runtime::serde_json::Value;
     }
 }
 crate::runtime::api_error! {

@@ -66,9 +66,9 @@ impl WxlIntracityGetPayModeResponse {
         }
     }
     crate::runtime::setters! {
-        pay_mode : WxlIntracityGetPayModeResponsePayMode;
-        pay_appid : impl Into < String >;
-        pay_component_appid : impl Into < String >;
+        pay_mode: WxlIntracityGetPayModeResponsePayMode;
+        pay_appid: impl Into<String>;
+        pay_component_appid: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

@@ -52,9 +52,9 @@ impl WxlIntracityMockNotifyRequest {
         }
     }
     crate::runtime::setters! {
-        wx_order_id : impl Into < String >;
-        wx_store_id : impl Into < String >;
-        store_order_id : impl Into < String >;
+        wx_order_id: impl Into<String>;
+        wx_store_id: impl Into<String>;
+        store_order_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

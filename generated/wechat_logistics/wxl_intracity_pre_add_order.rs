@@ -136,9 +136,9 @@ impl WxlIntracityPreAddOrderResponse {
         }
     }
     crate::runtime::setters! {
-        service_trans_id : impl Into < String >;
-        distance : i64;
-        est_fee : i64;
+        service_trans_id: impl Into<String>;
+        distance: i64;
+        est_fee: i64;
     }
 }
 crate::runtime::api_error! {

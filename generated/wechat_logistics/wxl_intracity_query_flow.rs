@@ -70,10 +70,10 @@ impl WxlIntracityQueryFlowRequest {
         }
     }
     crate::runtime::setters! {
-        service_trans_id : WxlIntracityQueryFlowServiceTransId;
-        begin_time : i64;
-        end_time : i64;
-        pay_mode : WxlIntracityQueryFlowPayMode;
+        service_trans_id: WxlIntracityQueryFlowServiceTransId;
+        begin_time: i64;
+        end_time: i64;
+        pay_mode: WxlIntracityQueryFlowPayMode;
     }
 }
 crate::runtime::int_enum! {
@@ -262,24 +262,24 @@ impl WxlIntracityQueryFlowResponseFlowListItem {
         }
     }
     crate::runtime::setters! {
-        flow_type : WxlIntracityQueryFlowResponseFlowListItemFlowType;
-        appid : impl Into < String >;
-        wx_store_id : impl Into < String >;
-        pay_order_id : crate::runtime::serde_json::Value;
-        service_trans_id : impl Into < String >;
-        pay_amount : i64;
-        pay_time : i64;
-        pay_status : impl Into < String >;
-        create_time : i64;
-        consume_deadline : i64;
-        refund_time : i64;
-        refund_amount : i64;
-        openid : impl Into < String >;
-        delivery_status : WxlIntracityQueryFlowResponseFlowListItemDeliveryStatus;
-        refund_status : impl Into < String >;
-        deduct_amount : i64;
-        bill_id : impl Into < String >;
-        delivery_finished_time : i64;
+        flow_type: WxlIntracityQueryFlowResponseFlowListItemFlowType;
+        appid: impl Into<String>;
+        wx_store_id: impl Into<String>;
+        pay_order_id: crate::runtime::serde_json::Value;
+        service_trans_id: impl Into<String>;
+        pay_amount: i64;
+        pay_time: i64;
+        pay_status: impl Into<String>;
+        create_time: i64;
+        consume_deadline: i64;
+        refund_time: i64;
+        refund_amount: i64;
+        openid: impl Into<String>;
+        delivery_status: WxlIntracityQueryFlowResponseFlowListItemDeliveryStatus;
+        refund_status: impl Into<String>;
+        deduct_amount: i64;
+        bill_id: impl Into<String>;
+        delivery_finished_time: i64;
     }
 }
 /// What [`crate::Client::wxl_intracity_query_flow`] returns.
@@ -338,11 +338,11 @@ impl WxlIntracityQueryFlowResponse {
         }
     }
     crate::runtime::setters! {
-        flow_list : Vec < WxlIntracityQueryFlowResponseFlowListItem >;
-        total : u32;
-        total_pay_amt : i64;
-        total_refund_amt : i64;
-        total_deduct_amt : i64;
+        flow_list: Vec<WxlIntracityQueryFlowResponseFlowListItem>;
+        total: u32;
+        total_pay_amt: i64;
+        total_refund_amt: i64;
+        total_deduct_amt: i64;
     }
 }
 crate::runtime::api_error! {

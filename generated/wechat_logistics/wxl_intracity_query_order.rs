@@ -26,9 +26,9 @@ impl WxlIntracityQueryOrderRequest {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        store_order_id : impl Into < String >;
-        wx_order_id : impl Into < String >;
+        wx_store_id: impl Into<String>;
+        store_order_id: impl Into<String>;
+        wx_order_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -90,8 +90,8 @@ impl WxlIntracityQueryOrderResponseTransporterInfo {
         }
     }
     crate::runtime::setters! {
-        transporter_name : impl Into < String >;
-        transporter_phone : impl Into < String >;
+        transporter_name: impl Into<String>;
+        transporter_phone: impl Into<String>;
     }
 }
 /// The `WxlIntracityQueryOrderResponseStoreInfo` object.
@@ -162,12 +162,12 @@ impl WxlIntracityQueryOrderResponseStoreInfo {
         }
     }
     crate::runtime::setters! {
-        store_name : impl Into < String >;
-        wx_store_id : impl Into < String >;
-        address : impl Into < String >;
-        lng : f64;
-        lat : f64;
-        phone_num : impl Into < String >;
+        store_name: impl Into<String>;
+        wx_store_id: impl Into<String>;
+        address: impl Into<String>;
+        lng: f64;
+        lat: f64;
+        phone_num: impl Into<String>;
     }
 }
 /// The `WxlIntracityQueryOrderResponseReceiverInfo` object.
@@ -230,11 +230,11 @@ impl WxlIntracityQueryOrderResponseReceiverInfo {
         }
     }
     crate::runtime::setters! {
-        receiver_name : impl Into < String >;
-        address : impl Into < String >;
-        phone_num : impl Into < String >;
-        lng : f64;
-        lat : f64;
+        receiver_name: impl Into<String>;
+        address: impl Into<String>;
+        phone_num: impl Into<String>;
+        lng: f64;
+        lat: f64;
     }
 }
 /// The `WxlIntracityQueryOrderResponseCargoInfoItemListItem` object.
@@ -289,10 +289,10 @@ impl WxlIntracityQueryOrderResponseCargoInfoItemListItem {
         }
     }
     crate::runtime::setters! {
-        item_name : impl Into < String >;
-        item_pic_url : impl Into < String >;
-        num : i32;
-        item_num : i32;
+        item_name: impl Into<String>;
+        item_pic_url: impl Into<String>;
+        num: i32;
+        item_num: i32;
     }
 }
 /// The `WxlIntracityQueryOrderResponseCargoInfo` object.
@@ -359,12 +359,12 @@ impl WxlIntracityQueryOrderResponseCargoInfo {
         }
     }
     crate::runtime::setters! {
-        cargo_name : impl Into < String >;
-        cargo_weight : i64;
-        cargo_price : i64;
-        cargo_type : i32;
-        cargo_num : i32;
-        item_list : Vec < WxlIntracityQueryOrderResponseCargoInfoItemListItem >;
+        cargo_name: impl Into<String>;
+        cargo_weight: i64;
+        cargo_price: i64;
+        cargo_type: i32;
+        cargo_num: i32;
+        item_list: Vec<WxlIntracityQueryOrderResponseCargoInfoItemListItem>;
     }
 }
 /// What [`crate::Client::wxl_intracity_query_order`] returns.
@@ -559,30 +559,30 @@ impl WxlIntracityQueryOrderResponse {
         }
     }
     crate::runtime::setters! {
-        wx_order_id : impl Into < String >;
-        store_order_id : impl Into < String >;
-        wx_store_id : impl Into < String >;
-        order_status : WxlIntracityQueryOrderResponseOrderStatus;
-        appid : impl Into < String >;
-        user_openid : impl Into < String >;
-        service_trans_id : impl Into < String >;
-        delivery_no : impl Into < String >;
-        distance : f64;
-        actualfee : i64;
-        deductfee : i64;
-        create_time : i64;
-        accept_time : i64;
-        finish_time : i64;
-        fetch_time : i64;
-        cancel_time : i64;
-        expected_finish_time : i64;
-        fetch_code : impl Into < String >;
-        recv_code : impl Into < String >;
-        order_seq : impl Into < String >;
-        transporter_info : WxlIntracityQueryOrderResponseTransporterInfo;
-        store_info : WxlIntracityQueryOrderResponseStoreInfo;
-        receiver_info : WxlIntracityQueryOrderResponseReceiverInfo;
-        cargo_info : WxlIntracityQueryOrderResponseCargoInfo;
+        wx_order_id: impl Into<String>;
+        store_order_id: impl Into<String>;
+        wx_store_id: impl Into<String>;
+        order_status: WxlIntracityQueryOrderResponseOrderStatus;
+        appid: impl Into<String>;
+        user_openid: impl Into<String>;
+        service_trans_id: impl Into<String>;
+        delivery_no: impl Into<String>;
+        distance: f64;
+        actualfee: i64;
+        deductfee: i64;
+        create_time: i64;
+        accept_time: i64;
+        finish_time: i64;
+        fetch_time: i64;
+        cancel_time: i64;
+        expected_finish_time: i64;
+        fetch_code: impl Into<String>;
+        recv_code: impl Into<String>;
+        order_seq: impl Into<String>;
+        transporter_info: WxlIntracityQueryOrderResponseTransporterInfo;
+        store_info: WxlIntracityQueryOrderResponseStoreInfo;
+        receiver_info: WxlIntracityQueryOrderResponseReceiverInfo;
+        cargo_info: WxlIntracityQueryOrderResponseCargoInfo;
     }
 }
 crate::runtime::api_error! {

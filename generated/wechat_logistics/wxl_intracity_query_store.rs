@@ -22,8 +22,8 @@ impl WxlIntracityQueryStoreRequest {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        out_store_id : impl Into < String >;
+        wx_store_id: impl Into<String>;
+        out_store_id: impl Into<String>;
     }
 }
 /// The `WxlIntracityQueryStoreResponseStoreListItemAddressInfo` object.
@@ -110,14 +110,14 @@ impl WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
         }
     }
     crate::runtime::setters! {
-        province : impl Into < String >;
-        city : impl Into < String >;
-        area : impl Into < String >;
-        street : impl Into < String >;
-        house : impl Into < String >;
-        lat : f64;
-        lng : f64;
-        phone : impl Into < String >;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        street: impl Into<String>;
+        house: impl Into<String>;
+        lat: f64;
+        lng: f64;
+        phone: impl Into<String>;
     }
 }
 /// The `WxlIntracityQueryStoreResponseStoreListItem` object.
@@ -180,12 +180,12 @@ impl WxlIntracityQueryStoreResponseStoreListItem {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        out_store_id : impl Into < String >;
-        city_id : crate::runtime::serde_json::Value;
-        order_pattern : i32;
-        service_trans_prefer : impl Into < String >;
-        address_info : WxlIntracityQueryStoreResponseStoreListItemAddressInfo;
+        wx_store_id: impl Into<String>;
+        out_store_id: impl Into<String>;
+        city_id: crate::runtime::serde_json::Value;
+        order_pattern: i32;
+        service_trans_prefer: impl Into<String>;
+        address_info: WxlIntracityQueryStoreResponseStoreListItemAddressInfo;
     }
 }
 /// What [`crate::Client::wxl_intracity_query_store`] returns.
@@ -228,9 +228,9 @@ impl WxlIntracityQueryStoreResponse {
         }
     }
     crate::runtime::setters! {
-        store_list : Vec < WxlIntracityQueryStoreResponseStoreListItem >;
-        total : u32;
-        appid : impl Into < String >;
+        store_list: Vec<WxlIntracityQueryStoreResponseStoreListItem>;
+        total: u32;
+        appid: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

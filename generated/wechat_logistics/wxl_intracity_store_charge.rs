@@ -51,8 +51,8 @@ impl WxlIntracityStoreChargeRequest {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        pay_mode : WxlIntracityStoreChargePayMode;
+        wx_store_id: impl Into<String>;
+        pay_mode: WxlIntracityStoreChargePayMode;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -118,9 +118,9 @@ impl WxlIntracityStoreChargeResponse {
         }
     }
     crate::runtime::setters! {
-        payurl : impl Into < String >;
-        appid : impl Into < String >;
-        wx_store_id : impl Into < String >;
+        payurl: impl Into<String>;
+        appid: impl Into<String>;
+        wx_store_id: impl Into<String>;
     }
 }
 crate::runtime::api_error! {

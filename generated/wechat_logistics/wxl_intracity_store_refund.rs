@@ -45,8 +45,8 @@ impl WxlIntracityStoreRefundRequest {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        pay_mode : WxlIntracityStoreRefundPayMode;
+        wx_store_id: impl Into<String>;
+        pay_mode: WxlIntracityStoreRefundPayMode;
     }
 }
 /// What [`crate::Client::wxl_intracity_store_refund`] returns.
@@ -93,9 +93,9 @@ impl WxlIntracityStoreRefundResponse {
         }
     }
     crate::runtime::setters! {
-        appid : impl Into < String >;
-        wx_store_id : impl Into < String >;
-        refund_amount : i64;
+        appid: impl Into<String>;
+        wx_store_id: impl Into<String>;
+        refund_amount: i64;
     }
 }
 crate::runtime::api_error! {

@@ -29,8 +29,8 @@ impl WxlIntracityUpdateStoreKeys {
         }
     }
     crate::runtime::setters! {
-        wx_store_id : impl Into < String >;
-        out_store_id : impl Into < String >;
+        wx_store_id: impl Into<String>;
+        out_store_id: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -103,7 +103,7 @@ impl WxlIntracityUpdateStoreContentAddressInfo {
         }
     }
     crate::runtime::setters! {
-        street : impl Into < String >;
+        street: impl Into<String>;
     }
 }
 /// The `WxlIntracityUpdateStoreContent` object.
@@ -142,10 +142,10 @@ impl WxlIntracityUpdateStoreContent {
         }
     }
     crate::runtime::setters! {
-        store_name : impl Into < String >;
-        order_pattern : WxlIntracityUpdateStoreContentOrderPattern;
-        service_trans_prefer : WxlIntracityUpdateStoreContentServiceTransPrefer;
-        address_info : WxlIntracityUpdateStoreContentAddressInfo;
+        store_name: impl Into<String>;
+        order_pattern: WxlIntracityUpdateStoreContentOrderPattern;
+        service_trans_prefer: WxlIntracityUpdateStoreContentServiceTransPrefer;
+        address_info: WxlIntracityUpdateStoreContentAddressInfo;
     }
 }
 /// Parameters of [`crate::Client::wxl_intracity_update_store`].

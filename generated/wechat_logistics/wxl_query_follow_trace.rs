@@ -21,7 +21,7 @@ impl WxlQueryFollowTraceRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
+        openid: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -75,8 +75,8 @@ impl WxlQueryFollowTraceResponseWaybillInfo {
         }
     }
     crate::runtime::setters! {
-        status : WxlQueryFollowTraceResponseWaybillInfoStatus;
-        waybill_id : impl Into < String >;
+        status: WxlQueryFollowTraceResponseWaybillInfoStatus;
+        waybill_id: impl Into<String>;
     }
 }
 /// The `WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem` object.
@@ -115,8 +115,8 @@ impl WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
         }
     }
     crate::runtime::setters! {
-        goods_name : impl Into < String >;
-        goods_img_url : impl Into < String >;
+        goods_name: impl Into<String>;
+        goods_img_url: impl Into<String>;
     }
 }
 /// The `WxlQueryFollowTraceResponseShopInfoGoodsInfo` object.
@@ -143,7 +143,7 @@ impl WxlQueryFollowTraceResponseShopInfoGoodsInfo {
         Self { detail_list: None }
     }
     crate::runtime::setters! {
-        detail_list : Vec < WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem >;
+        detail_list: Vec<WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem>;
     }
 }
 /// The `WxlQueryFollowTraceResponseShopInfo` object.
@@ -168,7 +168,7 @@ impl WxlQueryFollowTraceResponseShopInfo {
         Self { goods_info: None }
     }
     crate::runtime::setters! {
-        goods_info : WxlQueryFollowTraceResponseShopInfoGoodsInfo;
+        goods_info: WxlQueryFollowTraceResponseShopInfoGoodsInfo;
     }
 }
 /// The `WxlQueryFollowTraceResponseDeliveryInfo` object.
@@ -207,8 +207,8 @@ impl WxlQueryFollowTraceResponseDeliveryInfo {
         }
     }
     crate::runtime::setters! {
-        delivery_id : impl Into < String >;
-        delivery_name : impl Into < String >;
+        delivery_id: impl Into<String>;
+        delivery_name: impl Into<String>;
     }
 }
 /// What [`crate::Client::wxl_query_follow_trace`] returns.
@@ -243,9 +243,9 @@ impl WxlQueryFollowTraceResponse {
         }
     }
     crate::runtime::setters! {
-        waybill_info : WxlQueryFollowTraceResponseWaybillInfo;
-        shop_info : WxlQueryFollowTraceResponseShopInfo;
-        delivery_info : WxlQueryFollowTraceResponseDeliveryInfo;
+        waybill_info: WxlQueryFollowTraceResponseWaybillInfo;
+        shop_info: WxlQueryFollowTraceResponseShopInfo;
+        delivery_info: WxlQueryFollowTraceResponseDeliveryInfo;
     }
 }
 crate::runtime::api_error! {

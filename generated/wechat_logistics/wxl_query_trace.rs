@@ -21,7 +21,7 @@ impl WxlQueryTraceRequest {
         }
     }
     crate::runtime::setters! {
-        openid : impl Into < String >;
+        openid: impl Into<String>;
     }
 }
 crate::runtime::int_enum! {
@@ -75,8 +75,8 @@ impl WxlQueryTraceResponseWaybillInfo {
         }
     }
     crate::runtime::setters! {
-        status : WxlQueryTraceResponseWaybillInfoStatus;
-        waybill_id : impl Into < String >;
+        status: WxlQueryTraceResponseWaybillInfoStatus;
+        waybill_id: impl Into<String>;
     }
 }
 /// The `WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem` object.
@@ -115,8 +115,8 @@ impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
         }
     }
     crate::runtime::setters! {
-        goods_name : impl Into < String >;
-        goods_img_url : impl Into < String >;
+        goods_name: impl Into<String>;
+        goods_img_url: impl Into<String>;
     }
 }
 /// The `WxlQueryTraceResponseShopInfoGoodsInfo` object.
@@ -141,7 +141,7 @@ impl WxlQueryTraceResponseShopInfoGoodsInfo {
         Self { detail_list: None }
     }
     crate::runtime::setters! {
-        detail_list : Vec < WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem >;
+        detail_list: Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>;
     }
 }
 /// The `WxlQueryTraceResponseShopInfo` object.
@@ -166,7 +166,7 @@ impl WxlQueryTraceResponseShopInfo {
         Self { goods_info: None }
     }
     crate::runtime::setters! {
-        goods_info : WxlQueryTraceResponseShopInfoGoodsInfo;
+        goods_info: WxlQueryTraceResponseShopInfoGoodsInfo;
     }
 }
 /// The `WxlQueryTraceResponseDeliveryInfo` object.
@@ -205,8 +205,8 @@ impl WxlQueryTraceResponseDeliveryInfo {
         }
     }
     crate::runtime::setters! {
-        delivery_id : impl Into < String >;
-        delivery_name : impl Into < String >;
+        delivery_id: impl Into<String>;
+        delivery_name: impl Into<String>;
     }
 }
 /// What [`crate::Client::wxl_query_trace`] returns.
@@ -241,9 +241,9 @@ impl WxlQueryTraceResponse {
         }
     }
     crate::runtime::setters! {
-        waybill_info : WxlQueryTraceResponseWaybillInfo;
-        shop_info : WxlQueryTraceResponseShopInfo;
-        delivery_info : WxlQueryTraceResponseDeliveryInfo;
+        waybill_info: WxlQueryTraceResponseWaybillInfo;
+        shop_info: WxlQueryTraceResponseShopInfo;
+        delivery_info: WxlQueryTraceResponseDeliveryInfo;
     }
 }
 crate::runtime::api_error! {

@@ -92,9 +92,9 @@ impl WxlTraceWaybillRequest {
         }
     }
     crate::runtime::setters! {
-        sender_phone : impl Into < String >;
-        trans_id : impl Into < String >;
-        delivery_id : impl Into < String >;
+        sender_phone: impl Into<String>;
+        trans_id: impl Into<String>;
+        delivery_id: impl Into<String>;
     }
 }
 /// What [`crate::Client::wxl_trace_waybill`] returns.
