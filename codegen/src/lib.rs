@@ -93,6 +93,22 @@ pub struct Options {
     /// still checked. A `build.rs` passes the categories whose features are
     /// on, so a build with one category does not format the others.
     pub only_categories: Option<Vec<String>>,
+    /// Whether answer types derive `Serialize` as well as `Deserialize`.
+    pub serialize_answers: SerializeAnswers,
+}
+
+/// Whether the types of answers can be serialized again (to cache them, to
+/// hand them on as JSON). Requests always serialize and answers always
+/// deserialize; serializers for 565 answer types were a third of wxa's
+/// compile time, so wxa puts them behind a feature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerializeAnswers {
+    /// Always derived.
+    Always,
+    /// Never derived.
+    Never,
+    /// Derived when this cargo feature of the generating crate is on.
+    WithFeature(String),
 }
 
 impl Options {
@@ -105,6 +121,7 @@ impl Options {
             client_trait: None,
             category_features: true,
             only_categories: None,
+            serialize_answers: SerializeAnswers::WithFeature("serialize-answers".to_owned()),
         }
     }
 
@@ -118,6 +135,7 @@ impl Options {
             client_trait: Some(client_trait.to_owned()),
             category_features: false,
             only_categories: None,
+            serialize_answers: SerializeAnswers::Always,
         }
     }
 }

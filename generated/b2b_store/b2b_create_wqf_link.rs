@@ -18,14 +18,8 @@ impl B2bCreateWqfLinkRequest {
     }
 }
 /// What [`crate::Client::b2b_create_wqf_link`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bCreateWqfLinkResponse {

@@ -52,14 +52,8 @@ impl B2bQueryProfitSharingRemainAmtRequest {
     }
 }
 /// What [`crate::Client::b2b_query_profit_sharing_remain_amt`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingRemainAmtResponse {

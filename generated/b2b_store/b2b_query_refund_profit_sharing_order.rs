@@ -94,14 +94,8 @@ crate::runtime::int_enum! {
     }
 }
 /// What [`crate::Client::b2b_query_refund_profit_sharing_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryRefundProfitSharingOrderResponse {

@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `B2bMchIdCardInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchIdCardInfo {
@@ -50,13 +44,7 @@ impl B2bMchIdCardInfo {
     }
 }
 /// The `B2bMchIdDocInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchIdDocInfo {
@@ -98,13 +86,7 @@ impl B2bMchIdDocInfo {
     }
 }
 /// The `B2bMchAccountInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchAccountInfo {
@@ -150,13 +132,7 @@ impl B2bMchAccountInfo {
     }
 }
 /// The `B2bMchContactInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchContactInfo {
@@ -223,13 +199,7 @@ impl B2bMchContactInfo {
     }
 }
 /// The `B2bMchBusinessLicense` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchBusinessLicense {
@@ -285,13 +255,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `B2bMchQualification` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchQualification {
@@ -336,13 +300,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `B2bMchExtRegisterInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bMchExtRegisterInfo {
@@ -485,14 +443,8 @@ impl B2bRetailRegisterMchRequest {
     }
 }
 /// What [`crate::Client::b2b_retail_register_mch`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRetailRegisterMchResponse {

@@ -28,14 +28,8 @@ impl CityServiceGetMedRealNameRequest {
     }
 }
 /// What [`crate::Client::city_service_get_med_real_name`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct CityServiceGetMedRealNameResponse {

@@ -11,14 +11,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `MedicalAssistantRedirectPage` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct MedicalAssistantRedirectPage {
@@ -62,14 +55,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `MedicalAssistantElderRedirectPage` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct MedicalAssistantElderRedirectPage {
@@ -104,14 +90,7 @@ impl MedicalAssistantElderRedirectPage {
     }
 }
 /// The `MedicalAssistantBusinessInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct MedicalAssistantBusinessInfo {

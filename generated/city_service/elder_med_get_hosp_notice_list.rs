@@ -42,14 +42,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `ElderMedNotice` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ElderMedNotice {
@@ -92,14 +86,8 @@ impl ElderMedNotice {
     }
 }
 /// What [`crate::Client::elder_med_get_hosp_notice_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ElderMedGetHospNoticeListResponse {

@@ -37,14 +37,8 @@ impl ElderMedPublicHopsNoticeRequest {
     }
 }
 /// What [`crate::Client::elder_med_public_hops_notice`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ElderMedPublicHopsNoticeResponse {

@@ -49,14 +49,8 @@ impl GetCloudBaseVoIpSignRequest {
     }
 }
 /// What [`crate::Client::get_cloud_base_vo_ip_sign`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetCloudBaseVoIpSignResponse {

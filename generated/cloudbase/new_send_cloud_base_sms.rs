@@ -67,14 +67,8 @@ impl NewSendCloudBaseSmsRequest {
     }
 }
 /// The `NewSendCloudBaseSmsStatus` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NewSendCloudBaseSmsStatus {
@@ -134,14 +128,8 @@ impl NewSendCloudBaseSmsStatus {
     }
 }
 /// What [`crate::Client::new_send_cloud_base_sms`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NewSendCloudBaseSmsResponse {

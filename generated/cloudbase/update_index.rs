@@ -13,13 +13,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `UpdateIndexKey` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UpdateIndexKey {
@@ -38,13 +32,7 @@ impl UpdateIndexKey {
     }
 }
 /// The `UpdateIndexCreateIndex` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UpdateIndexCreateIndex {
@@ -81,13 +69,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `UpdateIndexDropKey` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UpdateIndexDropKey {
@@ -106,13 +88,7 @@ impl UpdateIndexDropKey {
     }
 }
 /// The `UpdateIndexDropIndex` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UpdateIndexDropIndex {

@@ -15,13 +15,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `SendCustomMessageText` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendCustomMessageText {
@@ -35,13 +29,7 @@ impl SendCustomMessageText {
     }
 }
 /// The `SendCustomMessageImage` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendCustomMessageImage {
@@ -55,13 +43,7 @@ impl SendCustomMessageImage {
     }
 }
 /// The `SendCustomMessageLink` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendCustomMessageLink {
@@ -91,13 +73,7 @@ impl SendCustomMessageLink {
     }
 }
 /// The `SendCustomMessageMiniProgramPage` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendCustomMessageMiniProgramPage {

@@ -46,14 +46,8 @@ impl GetMonthlyRetainRequest {
     }
 }
 /// The `GetMonthlyRetainResponseVisitUvNewItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainResponseVisitUvNewItem {
@@ -83,14 +77,8 @@ impl GetMonthlyRetainResponseVisitUvNewItem {
     }
 }
 /// The `GetMonthlyRetainResponseVisitUvItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainResponseVisitUvItem {
@@ -120,14 +108,8 @@ impl GetMonthlyRetainResponseVisitUvItem {
     }
 }
 /// What [`crate::Client::get_monthly_retain`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMonthlyRetainResponse {

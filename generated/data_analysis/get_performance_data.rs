@@ -17,13 +17,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetPerformanceDataTime` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataTime {
@@ -53,13 +47,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `GetPerformanceDataParamsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataParamsItem {
@@ -100,14 +88,8 @@ impl GetPerformanceDataRequest {
     }
 }
 /// The `GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
@@ -137,14 +119,8 @@ impl GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
     }
 }
 /// The `GetPerformanceDataResponseDataBodyTablesItemLinesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataResponseDataBodyTablesItemLinesItem {
@@ -164,14 +140,8 @@ impl GetPerformanceDataResponseDataBodyTablesItemLinesItem {
     }
 }
 /// The `GetPerformanceDataResponseDataBodyTablesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataResponseDataBodyTablesItem {
@@ -209,14 +179,8 @@ impl GetPerformanceDataResponseDataBodyTablesItem {
     }
 }
 /// The `GetPerformanceDataResponseDataBody` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataResponseDataBody {
@@ -242,14 +206,8 @@ impl GetPerformanceDataResponseDataBody {
     }
 }
 /// The `GetPerformanceDataResponseData` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataResponseData {
@@ -267,14 +225,8 @@ impl GetPerformanceDataResponseData {
     }
 }
 /// What [`crate::Client::get_performance_data`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPerformanceDataResponse {

@@ -46,14 +46,8 @@ impl GetUserPortraitRequest {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewProvinceItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewProvinceItem {
@@ -95,14 +89,8 @@ impl GetUserPortraitResponseVisitUvNewProvinceItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewCityItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewCityItem {
@@ -144,14 +132,8 @@ impl GetUserPortraitResponseVisitUvNewCityItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewGendersItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewGendersItem {
@@ -193,14 +175,8 @@ impl GetUserPortraitResponseVisitUvNewGendersItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewPlatformsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewPlatformsItem {
@@ -242,14 +218,8 @@ impl GetUserPortraitResponseVisitUvNewPlatformsItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewDevicesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewDevicesItem {
@@ -291,14 +261,8 @@ impl GetUserPortraitResponseVisitUvNewDevicesItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNewAgesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNewAgesItem {
@@ -340,14 +304,8 @@ impl GetUserPortraitResponseVisitUvNewAgesItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvNew` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvNew {
@@ -392,14 +350,8 @@ impl GetUserPortraitResponseVisitUvNew {
     }
 }
 /// The `GetUserPortraitResponseVisitUvProvinceItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvProvinceItem {
@@ -441,14 +393,8 @@ impl GetUserPortraitResponseVisitUvProvinceItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvCityItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvCityItem {
@@ -490,14 +436,8 @@ impl GetUserPortraitResponseVisitUvCityItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvGendersItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvGendersItem {
@@ -539,14 +479,8 @@ impl GetUserPortraitResponseVisitUvGendersItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvPlatformsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvPlatformsItem {
@@ -588,14 +522,8 @@ impl GetUserPortraitResponseVisitUvPlatformsItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvDevicesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvDevicesItem {
@@ -637,14 +565,8 @@ impl GetUserPortraitResponseVisitUvDevicesItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUvAgesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUvAgesItem {
@@ -686,14 +608,8 @@ impl GetUserPortraitResponseVisitUvAgesItem {
     }
 }
 /// The `GetUserPortraitResponseVisitUv` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponseVisitUv {
@@ -738,14 +654,8 @@ impl GetUserPortraitResponseVisitUv {
     }
 }
 /// What [`crate::Client::get_user_portrait`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserPortraitResponse {

@@ -46,14 +46,8 @@ impl GetWeeklyRetainRequest {
     }
 }
 /// The `GetWeeklyRetainResponseVisitUvNewItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainResponseVisitUvNewItem {
@@ -83,14 +77,8 @@ impl GetWeeklyRetainResponseVisitUvNewItem {
     }
 }
 /// The `GetWeeklyRetainResponseVisitUvItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainResponseVisitUvItem {
@@ -120,14 +108,8 @@ impl GetWeeklyRetainResponseVisitUvItem {
     }
 }
 /// What [`crate::Client::get_weekly_retain`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyRetainResponse {

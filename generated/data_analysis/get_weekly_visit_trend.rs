@@ -46,14 +46,8 @@ impl GetWeeklyVisitTrendRequest {
     }
 }
 /// The `GetWeeklyVisitTrendResponseListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyVisitTrendResponseListItem {
@@ -140,14 +134,8 @@ impl GetWeeklyVisitTrendResponseListItem {
     }
 }
 /// What [`crate::Client::get_weekly_visit_trend`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetWeeklyVisitTrendResponse {

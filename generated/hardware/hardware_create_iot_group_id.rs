@@ -35,14 +35,8 @@ impl HardwareCreateIotGroupIdRequest {
     }
 }
 /// What [`crate::Client::hardware_create_iot_group_id`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareCreateIotGroupIdResponse {

@@ -51,14 +51,8 @@ impl HardwareExpandIotGroupRequest {
     }
 }
 /// What [`crate::Client::hardware_expand_iot_group`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareExpandIotGroupResponse {

@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `HardwareLicenseDeviceQuery` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareLicenseDeviceQuery {
@@ -60,14 +54,8 @@ impl HardwareGetLicenseDeviceInfoRequest {
     }
 }
 /// The `HardwareLicenseDeviceInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareLicenseDeviceInfo {
@@ -109,14 +97,8 @@ impl HardwareLicenseDeviceInfo {
     }
 }
 /// What [`crate::Client::hardware_get_license_device_info`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct HardwareGetLicenseDeviceInfoResponse {

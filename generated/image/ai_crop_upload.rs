@@ -20,14 +20,8 @@ impl AiCropUploadRequest {
     }
 }
 /// The `AiCropUploadResponseResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AiCropUploadResponseResultsItem {
@@ -78,14 +72,8 @@ impl AiCropUploadResponseResultsItem {
     }
 }
 /// The `AiCropUploadResponseImgSize` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AiCropUploadResponseImgSize {
@@ -115,14 +103,8 @@ impl AiCropUploadResponseImgSize {
     }
 }
 /// What [`crate::Client::ai_crop_upload`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct AiCropUploadResponse {

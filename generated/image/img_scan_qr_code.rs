@@ -23,14 +23,8 @@ impl ImgScanQrCodeRequest {
     }
 }
 /// The `ImgScanQrCodeResponseCodeResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeResponseCodeResultsItem {
@@ -68,14 +62,8 @@ impl ImgScanQrCodeResponseCodeResultsItem {
     }
 }
 /// The `ImgScanQrCodeResponseImgSize` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeResponseImgSize {
@@ -105,14 +93,8 @@ impl ImgScanQrCodeResponseImgSize {
     }
 }
 /// What [`crate::Client::img_scan_qr_code`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImgScanQrCodeResponse {

@@ -44,14 +44,8 @@ impl ImmediateDeliveryAbnormalConfirmRequest {
     }
 }
 /// What [`crate::Client::immediate_delivery_abnormal_confirm`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryAbnormalConfirmResponse {

@@ -13,14 +13,8 @@ impl ImmediateDeliveryGetAllImmeDeliveryRequest {
     }
 }
 /// The `ImmediateDeliveryGetAllImmeDeliveryResponseListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
@@ -53,14 +47,8 @@ impl ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
     }
 }
 /// What [`crate::Client::immediate_delivery_get_all_imme_delivery`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryGetAllImmeDeliveryResponse {

@@ -80,14 +80,8 @@ impl ImmediateDeliveryRealMockUpdateOrderRequest {
     }
 }
 /// What [`crate::Client::immediate_delivery_real_mock_update_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryRealMockUpdateOrderResponse {

@@ -48,13 +48,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ImmediateDeliveryUpdateOrderAgent` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryUpdateOrderAgent {
@@ -154,14 +148,8 @@ impl ImmediateDeliveryUpdateOrderRequest {
     }
 }
 /// What [`crate::Client::immediate_delivery_update_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ImmediateDeliveryUpdateOrderResponse {

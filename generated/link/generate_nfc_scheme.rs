@@ -13,14 +13,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `GenerateNfcSchemeJumpWxa` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GenerateNfcSchemeJumpWxa {
@@ -114,13 +107,8 @@ impl GenerateNfcSchemeRequest {
     }
 }
 /// What [`crate::Client::generate_nfc_scheme`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GenerateNfcSchemeResponse {

@@ -11,13 +11,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GenerateUrlLinkCloudBase` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GenerateUrlLinkCloudBase {
@@ -176,13 +170,8 @@ impl GenerateUrlLinkRequest {
     }
 }
 /// What [`crate::Client::generate_url_link`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GenerateUrlLinkResponse {

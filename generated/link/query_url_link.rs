@@ -47,14 +47,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `QueryUrlLinkResponseUrlLinkInfoCloudBase` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QueryUrlLinkResponseUrlLinkInfoCloudBase {
@@ -114,14 +108,8 @@ impl QueryUrlLinkResponseUrlLinkInfoCloudBase {
     }
 }
 /// The `QueryUrlLinkResponseUrlLinkInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QueryUrlLinkResponseUrlLinkInfo {
@@ -191,14 +179,8 @@ impl QueryUrlLinkResponseUrlLinkInfo {
     }
 }
 /// The `QueryUrlLinkResponseQuotaInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QueryUrlLinkResponseQuotaInfo {
@@ -220,14 +202,8 @@ impl QueryUrlLinkResponseQuotaInfo {
     }
 }
 /// What [`crate::Client::query_url_link`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct QueryUrlLinkResponse {

@@ -20,14 +20,8 @@ impl LiveDownloadGoodsVideoRequest {
     }
 }
 /// What [`crate::Client::live_download_goods_video`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveDownloadGoodsVideoResponse {

@@ -12,14 +12,8 @@ impl LiveGetDefaultGoodsKeyRequest {
     }
 }
 /// What [`crate::Client::live_get_default_goods_key`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveGetDefaultGoodsKeyResponse {

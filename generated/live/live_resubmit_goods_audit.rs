@@ -17,14 +17,8 @@ impl LiveResubmitGoodsAuditRequest {
     }
 }
 /// What [`crate::Client::live_resubmit_goods_audit`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct LiveResubmitGoodsAuditResponse {

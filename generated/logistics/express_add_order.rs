@@ -11,13 +11,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ExpressAddOrderCargoDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderCargoDetailListItem {
@@ -46,13 +40,7 @@ impl ExpressAddOrderCargoDetailListItem {
     }
 }
 /// The `ExpressAddOrderCargo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderCargo {
@@ -116,13 +104,7 @@ impl ExpressAddOrderCargo {
     }
 }
 /// The `ExpressAddOrderShopDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderShopDetailListItem {
@@ -148,14 +130,7 @@ impl ExpressAddOrderShopDetailListItem {
     }
 }
 /// The `ExpressAddOrderShop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderShop {
@@ -216,14 +191,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ExpressAddOrderInsured` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderInsured {
@@ -248,13 +216,7 @@ impl ExpressAddOrderInsured {
     }
 }
 /// The `ExpressAddOrderService` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderService {
@@ -421,13 +383,8 @@ impl ExpressAddOrderRequest {
     }
 }
 /// The `ExpressAddOrderResponseWaybillDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderResponseWaybillDataItem {
@@ -448,14 +405,8 @@ impl ExpressAddOrderResponseWaybillDataItem {
     }
 }
 /// What [`crate::Client::express_add_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressAddOrderResponse {

@@ -12,14 +12,8 @@ impl ExpressGetAllDeliveryRequest {
     }
 }
 /// The `ExpressGetAllDeliveryResponseDataItemServiceTypeItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
@@ -52,13 +46,8 @@ impl ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
     }
 }
 /// The `ExpressGetAllDeliveryResponseDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllDeliveryResponseDataItem {
@@ -116,14 +105,8 @@ impl ExpressGetAllDeliveryResponseDataItem {
     }
 }
 /// What [`crate::Client::express_get_all_delivery`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressGetAllDeliveryResponse {

@@ -11,14 +11,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ExpressPreviewTemplateCustomSender` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomSender {
@@ -122,14 +115,7 @@ impl ExpressPreviewTemplateCustomSender {
     }
 }
 /// The `ExpressPreviewTemplateCustomReceiver` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomReceiver {
@@ -233,13 +219,7 @@ impl ExpressPreviewTemplateCustomReceiver {
     }
 }
 /// The `ExpressPreviewTemplateCustomCargoDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomCargoDetailListItem {
@@ -268,13 +248,7 @@ impl ExpressPreviewTemplateCustomCargoDetailListItem {
     }
 }
 /// The `ExpressPreviewTemplateCustomCargo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomCargo {
@@ -338,14 +312,7 @@ impl ExpressPreviewTemplateCustomCargo {
     }
 }
 /// The `ExpressPreviewTemplateCustomShop` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomShop {
@@ -406,14 +373,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ExpressPreviewTemplateCustomInsured` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomInsured {
@@ -438,13 +398,7 @@ impl ExpressPreviewTemplateCustomInsured {
     }
 }
 /// The `ExpressPreviewTemplateCustomService` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustomService {
@@ -472,13 +426,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ExpressPreviewTemplateCustom` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateCustom {
@@ -665,14 +613,8 @@ impl ExpressPreviewTemplateRequest {
     }
 }
 /// What [`crate::Client::express_preview_template`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ExpressPreviewTemplateResponse {

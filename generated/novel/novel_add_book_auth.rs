@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `NovelAddBookAuthBooksItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelAddBookAuthBooksItem {
@@ -96,14 +90,8 @@ impl NovelAddBookAuthRequest {
     }
 }
 /// The `NovelAddBookAuthResponseResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelAddBookAuthResponseResultsItem {
@@ -125,14 +113,8 @@ impl NovelAddBookAuthResponseResultsItem {
     }
 }
 /// What [`crate::Client::novel_add_book_auth`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelAddBookAuthResponse {

@@ -16,14 +16,8 @@ impl NovelGetPreviewSettingRequest {
     }
 }
 /// The `NovelGetPreviewSettingResponseSettingChapterSettingItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelGetPreviewSettingResponseSettingChapterSettingItem {
@@ -56,14 +50,8 @@ impl NovelGetPreviewSettingResponseSettingChapterSettingItem {
     }
 }
 /// The `NovelGetPreviewSettingResponseSetting` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelGetPreviewSettingResponseSetting {
@@ -103,14 +91,8 @@ impl NovelGetPreviewSettingResponseSetting {
     }
 }
 /// What [`crate::Client::novel_get_preview_setting`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelGetPreviewSettingResponse {

@@ -66,14 +66,8 @@ impl NovelQueryBookAuthRequest {
     }
 }
 /// The `NovelQueryBookAuthResponseResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelQueryBookAuthResponseResultsItem {
@@ -133,14 +127,8 @@ impl NovelQueryBookAuthResponseResultsItem {
     }
 }
 /// What [`crate::Client::novel_query_book_auth`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelQueryBookAuthResponse {

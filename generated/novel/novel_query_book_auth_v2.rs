@@ -77,14 +77,8 @@ impl NovelQueryBookAuthV2Request {
     }
 }
 /// The `NovelQueryBookAuthV2ResponseAppidResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelQueryBookAuthV2ResponseAppidResultsItem {
@@ -135,14 +129,8 @@ impl NovelQueryBookAuthV2ResponseAppidResultsItem {
     }
 }
 /// What [`crate::Client::novel_query_book_auth_v2`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct NovelQueryBookAuthV2Response {

@@ -23,14 +23,8 @@ impl OcrBusinessLicenseRequest {
     }
 }
 /// The `OcrBusinessLicenseResponseCertPosition` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseResponseCertPosition {
@@ -48,14 +42,8 @@ impl OcrBusinessLicenseResponseCertPosition {
     }
 }
 /// The `OcrBusinessLicenseResponseImgSize` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseResponseImgSize {
@@ -85,14 +73,8 @@ impl OcrBusinessLicenseResponseImgSize {
     }
 }
 /// What [`crate::Client::ocr_business_license`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrBusinessLicenseResponse {

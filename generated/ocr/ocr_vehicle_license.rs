@@ -37,14 +37,8 @@ impl OcrVehicleLicenseRequest {
     }
 }
 /// The `OcrVehicleLicenseResponseCardPositionFront` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrVehicleLicenseResponseCardPositionFront {
@@ -62,14 +56,8 @@ impl OcrVehicleLicenseResponseCardPositionFront {
     }
 }
 /// The `OcrVehicleLicenseResponseCardPositionBack` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrVehicleLicenseResponseCardPositionBack {
@@ -87,14 +75,8 @@ impl OcrVehicleLicenseResponseCardPositionBack {
     }
 }
 /// The `OcrVehicleLicenseResponseImgSize` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrVehicleLicenseResponseImgSize {
@@ -124,14 +106,8 @@ impl OcrVehicleLicenseResponseImgSize {
     }
 }
 /// What [`crate::Client::ocr_vehicle_license`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct OcrVehicleLicenseResponse {

@@ -27,14 +27,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetGrayReleasePlanResponseGrayReleasePlan` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetGrayReleasePlanResponseGrayReleasePlan {
@@ -86,14 +80,8 @@ impl GetGrayReleasePlanResponseGrayReleasePlan {
     }
 }
 /// What [`crate::Client::get_gray_release_plan`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetGrayReleasePlanResponse {

@@ -31,14 +31,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetPluginDevApplyListResponseApplyListItemCategoriesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListResponseApplyListItemCategoriesItem {
@@ -68,14 +62,8 @@ impl GetPluginDevApplyListResponseApplyListItemCategoriesItem {
     }
 }
 /// The `GetPluginDevApplyListResponseApplyListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListResponseApplyListItem {
@@ -156,14 +144,8 @@ impl GetPluginDevApplyListResponseApplyListItem {
     }
 }
 /// What [`crate::Client::get_plugin_dev_apply_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPluginDevApplyListResponse {

@@ -71,14 +71,8 @@ impl GetUserRiskRankRequest {
     }
 }
 /// What [`crate::Client::get_user_risk_rank`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetUserRiskRankResponse {

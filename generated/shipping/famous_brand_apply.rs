@@ -32,13 +32,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `FamousBrandApplicationAuditInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct FamousBrandApplicationAuditInfo {
@@ -82,13 +76,7 @@ impl FamousBrandApplicationAuditInfo {
     }
 }
 /// The `FamousBrandApplication` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct FamousBrandApplication {

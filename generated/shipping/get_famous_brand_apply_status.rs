@@ -24,14 +24,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetFamousBrandApplyStatusResponseProgress` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponseProgress {
@@ -58,14 +52,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetFamousBrandApplyStatusResponseApplicationAuditInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponseApplicationAuditInfo {
@@ -98,14 +86,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetFamousBrandApplyStatusResponseApplication` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponseApplication {
@@ -135,14 +117,8 @@ impl GetFamousBrandApplyStatusResponseApplication {
     }
 }
 /// What [`crate::Client::get_famous_brand_apply_status`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetFamousBrandApplyStatusResponse {

@@ -24,13 +24,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `SetWxaTradeTypeMaterialListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SetWxaTradeTypeMaterialListItem {

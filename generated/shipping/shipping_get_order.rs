@@ -76,14 +76,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ShippingGetOrderResponseOrderShippingShippingListItemContact` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderResponseOrderShippingShippingListItemContact {
@@ -116,14 +110,8 @@ impl ShippingGetOrderResponseOrderShippingShippingListItemContact {
     }
 }
 /// The `ShippingGetOrderResponseOrderShippingShippingListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderResponseOrderShippingShippingListItem {
@@ -179,14 +167,8 @@ impl ShippingGetOrderResponseOrderShippingShippingListItem {
     }
 }
 /// The `ShippingGetOrderResponseOrderShipping` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderResponseOrderShipping {
@@ -241,14 +223,8 @@ impl ShippingGetOrderResponseOrderShipping {
     }
 }
 /// The `ShippingGetOrderResponseOrder` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderResponseOrder {
@@ -359,14 +335,8 @@ impl ShippingGetOrderResponseOrder {
     }
 }
 /// What [`crate::Client::shipping_get_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderResponse {

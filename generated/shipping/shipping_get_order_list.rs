@@ -2,14 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `ShippingGetOrderListPayTimeRange` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListPayTimeRange {
@@ -130,14 +123,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
@@ -170,14 +157,8 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
@@ -235,14 +216,8 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItemShipping` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItemShipping {
@@ -301,14 +276,8 @@ impl ShippingGetOrderListResponseOrderListItemShipping {
     }
 }
 /// The `ShippingGetOrderListResponseOrderListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponseOrderListItem {
@@ -419,14 +388,8 @@ impl ShippingGetOrderListResponseOrderListItem {
     }
 }
 /// What [`crate::Client::shipping_get_order_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct ShippingGetOrderListResponse {

@@ -11,13 +11,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `UploadCombinedShippingInfoOrderKey` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoOrderKey {
@@ -61,13 +55,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `UploadCombinedShippingInfoSubOrdersItemOrderKey` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoSubOrdersItemOrderKey {
@@ -124,14 +112,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `UploadCombinedShippingInfoSubOrdersItemShippingListItemContact` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoSubOrdersItemShippingListItemContact {
@@ -183,13 +164,7 @@ impl UploadCombinedShippingInfoSubOrdersItemShippingListItemContact {
     }
 }
 /// The `UploadCombinedShippingInfoSubOrdersItemShippingListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoSubOrdersItemShippingListItem {
@@ -257,13 +232,7 @@ impl UploadCombinedShippingInfoSubOrdersItemShippingListItem {
     }
 }
 /// The `UploadCombinedShippingInfoSubOrdersItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoSubOrdersItem {
@@ -335,13 +304,7 @@ impl UploadCombinedShippingInfoSubOrdersItem {
     }
 }
 /// The `UploadCombinedShippingInfoPayer` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoPayer {

@@ -11,13 +11,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `UploadShippingInfoOrderKey` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadShippingInfoOrderKey {
@@ -72,14 +66,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `UploadShippingInfoShippingListItemContact` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadShippingInfoShippingListItemContact {
@@ -131,13 +118,7 @@ impl UploadShippingInfoShippingListItemContact {
     }
 }
 /// The `UploadShippingInfoShippingListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadShippingInfoShippingListItem {
@@ -205,13 +186,7 @@ impl UploadShippingInfoShippingListItem {
     }
 }
 /// The `UploadShippingInfoPayer` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadShippingInfoPayer {

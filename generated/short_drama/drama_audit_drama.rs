@@ -20,13 +20,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaAuditDramaActorListActorItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuditDramaActorListActorItem {
@@ -77,13 +71,7 @@ impl DramaAuditDramaActorListActorItem {
     }
 }
 /// The `DramaAuditDramaActorList` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuditDramaActorList {
@@ -119,14 +107,7 @@ impl DramaAuditDramaActorList {
     }
 }
 /// The `DramaAuditDramaReplaceMediaListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuditDramaReplaceMediaListItem {
@@ -178,13 +159,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `DramaAuditDramaCopyright` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuditDramaCopyright {
@@ -446,13 +421,8 @@ impl DramaAuditDramaRequest {
     }
 }
 /// What [`crate::Client::drama_audit_drama`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuditDramaResponse {

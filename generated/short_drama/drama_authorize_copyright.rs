@@ -67,14 +67,8 @@ impl DramaAuthorizeCopyrightRequest {
     }
 }
 /// The `DramaAuthorizeCopyrightResponseResultItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuthorizeCopyrightResponseResultItem {
@@ -116,14 +110,8 @@ impl DramaAuthorizeCopyrightResponseResultItem {
     }
 }
 /// What [`crate::Client::drama_authorize_copyright`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaAuthorizeCopyrightResponse {

@@ -13,13 +13,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaBatchProcessPromotionListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaBatchProcessPromotionListItem {
@@ -74,14 +68,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaBatchProcessPromotionResponseListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaBatchProcessPromotionResponseListItem {
@@ -119,14 +107,8 @@ impl DramaBatchProcessPromotionResponseListItem {
     }
 }
 /// What [`crate::Client::drama_batch_process_promotion`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaBatchProcessPromotionResponse {

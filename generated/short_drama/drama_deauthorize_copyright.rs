@@ -62,14 +62,8 @@ impl DramaDeauthorizeCopyrightRequest {
     }
 }
 /// The `DramaDeauthorizeCopyrightResponseResultItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaDeauthorizeCopyrightResponseResultItem {
@@ -111,14 +105,8 @@ impl DramaDeauthorizeCopyrightResponseResultItem {
     }
 }
 /// What [`crate::Client::drama_deauthorize_copyright`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaDeauthorizeCopyrightResponse {

@@ -21,14 +21,8 @@ impl DramaDeauthorizeDramaRequest {
     }
 }
 /// The `DramaDeauthorizeDramaResponseResultItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaDeauthorizeDramaResponseResultItem {
@@ -70,14 +64,8 @@ impl DramaDeauthorizeDramaResponseResultItem {
     }
 }
 /// What [`crate::Client::drama_deauthorize_drama`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaDeauthorizeDramaResponse {

@@ -12,14 +12,8 @@ impl DramaGetAuthorizeAppsRequest {
     }
 }
 /// The `DramaGetAuthorizeAppsResponseObjectsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetAuthorizeAppsResponseObjectsItem {
@@ -61,14 +55,8 @@ impl DramaGetAuthorizeAppsResponseObjectsItem {
     }
 }
 /// What [`crate::Client::drama_get_authorize_apps`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetAuthorizeAppsResponse {

@@ -55,14 +55,8 @@ impl DramaGetAuthorizeObjectsRequest {
     }
 }
 /// The `DramaGetAuthorizeObjectsResponseObjectsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetAuthorizeObjectsResponseObjectsItem {
@@ -113,14 +107,8 @@ impl DramaGetAuthorizeObjectsResponseObjectsItem {
     }
 }
 /// What [`crate::Client::drama_get_authorize_objects`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetAuthorizeObjectsResponse {

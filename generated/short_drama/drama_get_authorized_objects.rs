@@ -50,14 +50,8 @@ impl DramaGetAuthorizedObjectsRequest {
     }
 }
 /// The `DramaGetAuthorizedObjectsResponseObjectsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetAuthorizedObjectsResponseObjectsItem {
@@ -108,14 +102,8 @@ impl DramaGetAuthorizedObjectsResponseObjectsItem {
     }
 }
 /// What [`crate::Client::drama_get_authorized_objects`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetAuthorizedObjectsResponse {

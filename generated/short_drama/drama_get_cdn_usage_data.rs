@@ -57,14 +57,8 @@ impl DramaGetCdnUsageDataRequest {
     }
 }
 /// The `DramaGetCdnUsageDataResponseItemListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetCdnUsageDataResponseItemListItem {
@@ -94,14 +88,8 @@ impl DramaGetCdnUsageDataResponseItemListItem {
     }
 }
 /// What [`crate::Client::drama_get_cdn_usage_data`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetCdnUsageDataResponse {

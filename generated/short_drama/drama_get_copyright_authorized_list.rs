@@ -59,14 +59,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaGetCopyrightAuthorizedListResponseListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetCopyrightAuthorizedListResponseListItem {
@@ -142,14 +136,8 @@ impl DramaGetCopyrightAuthorizedListResponseListItem {
     }
 }
 /// What [`crate::Client::drama_get_copyright_authorized_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetCopyrightAuthorizedListResponse {

@@ -44,14 +44,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaGetDramaResponseDramaInfoAuditDetail` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetDramaResponseDramaInfoAuditDetail {
@@ -94,14 +88,8 @@ impl DramaGetDramaResponseDramaInfoAuditDetail {
     }
 }
 /// The `DramaGetDramaResponseDramaInfoMediaListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetDramaResponseDramaInfoMediaListItem {
@@ -123,13 +111,8 @@ impl DramaGetDramaResponseDramaInfoMediaListItem {
     }
 }
 /// The `DramaGetDramaResponseDramaInfoActorListActorItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetDramaResponseDramaInfoActorListActorItem {
@@ -163,13 +146,8 @@ impl DramaGetDramaResponseDramaInfoActorListActorItem {
     }
 }
 /// The `DramaGetDramaResponseDramaInfoActorList` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetDramaResponseDramaInfoActorList {
@@ -196,14 +174,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaGetDramaResponseDramaInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetDramaResponseDramaInfo {
@@ -346,14 +318,8 @@ impl DramaGetDramaResponseDramaInfo {
     }
 }
 /// What [`crate::Client::drama_get_drama`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaGetDramaResponse {

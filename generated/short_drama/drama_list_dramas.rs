@@ -70,14 +70,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemAuditDetail` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemAuditDetail {
@@ -120,14 +114,8 @@ impl DramaListDramasResponseDramaInfoListItemAuditDetail {
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemMediaListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemMediaListItem {
@@ -149,13 +137,8 @@ impl DramaListDramasResponseDramaInfoListItemMediaListItem {
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemActorListActorItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemActorListActorItem {
@@ -189,13 +172,8 @@ impl DramaListDramasResponseDramaInfoListItemActorListActorItem {
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItemActorList` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItemActorList {
@@ -224,14 +202,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaListDramasResponseDramaInfoListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponseDramaInfoListItem {
@@ -374,14 +346,8 @@ impl DramaListDramasResponseDramaInfoListItem {
     }
 }
 /// What [`crate::Client::drama_list_dramas`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListDramasResponse {

@@ -85,14 +85,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `DramaListMediaResponseMediaInfoListItemAuditDetail` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListMediaResponseMediaInfoListItemAuditDetail {
@@ -144,14 +138,8 @@ impl DramaListMediaResponseMediaInfoListItemAuditDetail {
     }
 }
 /// The `DramaListMediaResponseMediaInfoListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListMediaResponseMediaInfoListItem {
@@ -279,14 +267,8 @@ impl DramaListMediaResponseMediaInfoListItem {
     }
 }
 /// What [`crate::Client::drama_list_media`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaListMediaResponse {

@@ -97,13 +97,8 @@ impl DramaSingleFileUploadRequest {
     }
 }
 /// What [`crate::Client::drama_single_file_upload`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaSingleFileUploadResponse {

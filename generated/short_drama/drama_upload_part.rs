@@ -59,13 +59,8 @@ impl DramaUploadPartRequest {
     }
 }
 /// What [`crate::Client::drama_upload_part`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct DramaUploadPartResponse {

@@ -21,13 +21,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `GetMessageTemplateListResponseDataItemKeywordEnumValueListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
@@ -54,13 +49,8 @@ impl GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
     }
 }
 /// The `GetMessageTemplateListResponseDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMessageTemplateListResponseDataItem {
@@ -122,14 +112,8 @@ impl GetMessageTemplateListResponseDataItem {
     }
 }
 /// What [`crate::Client::get_message_template_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetMessageTemplateListResponse {

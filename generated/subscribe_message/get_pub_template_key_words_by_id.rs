@@ -15,13 +15,8 @@ impl GetPubTemplateKeyWordsByIdRequest {
     }
 }
 /// The `GetPubTemplateKeyWordsByIdResponseDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPubTemplateKeyWordsByIdResponseDataItem {
@@ -62,14 +57,8 @@ impl GetPubTemplateKeyWordsByIdResponseDataItem {
     }
 }
 /// What [`crate::Client::get_pub_template_key_words_by_id`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPubTemplateKeyWordsByIdResponse {

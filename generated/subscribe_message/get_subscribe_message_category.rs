@@ -12,13 +12,8 @@ impl GetSubscribeMessageCategoryRequest {
     }
 }
 /// The `GetSubscribeMessageCategoryResponseDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetSubscribeMessageCategoryResponseDataItem {
@@ -36,14 +31,8 @@ impl GetSubscribeMessageCategoryResponseDataItem {
     }
 }
 /// What [`crate::Client::get_subscribe_message_category`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetSubscribeMessageCategoryResponse {

@@ -30,14 +30,8 @@ impl TradeGuaranteeAddCommentReplyRequest {
     }
 }
 /// What [`crate::Client::trade_guarantee_add_comment_reply`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeAddCommentReplyResponse {

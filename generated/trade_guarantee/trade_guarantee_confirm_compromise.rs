@@ -30,14 +30,8 @@ impl TradeGuaranteeConfirmCompromiseRequest {
     }
 }
 /// What [`crate::Client::trade_guarantee_confirm_compromise`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeConfirmCompromiseResponse {

@@ -12,14 +12,8 @@ impl TradeGuaranteeGetGuaranteeStatusRequest {
     }
 }
 /// What [`crate::Client::trade_guarantee_get_guarantee_status`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeGetGuaranteeStatusResponse {

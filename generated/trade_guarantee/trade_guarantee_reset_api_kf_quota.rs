@@ -19,14 +19,8 @@ impl TradeGuaranteeResetApiKfQuotaRequest {
     }
 }
 /// What [`crate::Client::trade_guarantee_reset_api_kf_quota`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct TradeGuaranteeResetApiKfQuotaResponse {

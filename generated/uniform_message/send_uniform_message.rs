@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `SendUniformMessageWeappTemplateMsgDataValue` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageWeappTemplateMsgDataValue {
@@ -31,13 +25,7 @@ impl SendUniformMessageWeappTemplateMsgDataValue {
     }
 }
 /// The `SendUniformMessageWeappTemplateMsg` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageWeappTemplateMsg {
@@ -80,13 +68,7 @@ impl SendUniformMessageWeappTemplateMsg {
     }
 }
 /// The `SendUniformMessageMpTemplateMsgMiniprogram` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageMpTemplateMsgMiniprogram {
@@ -109,13 +91,7 @@ impl SendUniformMessageMpTemplateMsgMiniprogram {
     }
 }
 /// The `SendUniformMessageMpTemplateMsgDataValue` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageMpTemplateMsgDataValue {
@@ -138,13 +114,7 @@ impl SendUniformMessageMpTemplateMsgDataValue {
     }
 }
 /// The `SendUniformMessageMpTemplateMsg` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SendUniformMessageMpTemplateMsg {

@@ -24,13 +24,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `SetUpdatableMsgTemplateInfoParameterListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SetUpdatableMsgTemplateInfoParameterListItem {
@@ -49,13 +43,7 @@ impl SetUpdatableMsgTemplateInfoParameterListItem {
     }
 }
 /// The `SetUpdatableMsgTemplateInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct SetUpdatableMsgTemplateInfo {

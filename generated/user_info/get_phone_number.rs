@@ -25,14 +25,8 @@ impl GetPhoneNumberRequest {
     }
 }
 /// The `GetPhoneNumberResponsePhoneInfoWatermark` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberResponsePhoneInfoWatermark {
@@ -65,14 +59,8 @@ impl GetPhoneNumberResponsePhoneInfoWatermark {
     }
 }
 /// The `GetPhoneNumberResponsePhoneInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberResponsePhoneInfo {
@@ -122,13 +110,8 @@ impl GetPhoneNumberResponsePhoneInfo {
     }
 }
 /// What [`crate::Client::get_phone_number`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct GetPhoneNumberResponse {

@@ -38,14 +38,8 @@ impl XpayDownloadAdverfundsOrderRequest {
     }
 }
 /// What [`crate::Client::xpay_download_adverfunds_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadAdverfundsOrderResponse {

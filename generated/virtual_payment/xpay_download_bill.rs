@@ -25,14 +25,8 @@ impl XpayDownloadBillRequest {
     }
 }
 /// What [`crate::Client::xpay_download_bill`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadBillResponse {

@@ -54,14 +54,8 @@ impl XpayDownloadIosSettlementBillRequest {
     }
 }
 /// The `XpayDownloadIosSettlementBillResponseBillListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadIosSettlementBillResponseBillListItem {
@@ -94,14 +88,8 @@ impl XpayDownloadIosSettlementBillResponseBillListItem {
     }
 }
 /// What [`crate::Client::xpay_download_ios_settlement_bill`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadIosSettlementBillResponse {

@@ -49,14 +49,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem {
@@ -125,14 +119,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetComplaintDetailResponseComplaintComplaintMediaListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintDetailResponseComplaintComplaintMediaListItem {
@@ -183,14 +171,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
@@ -228,14 +210,8 @@ impl XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
     }
 }
 /// The `XpayGetComplaintDetailResponseComplaint` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintDetailResponseComplaint {
@@ -368,14 +344,8 @@ impl XpayGetComplaintDetailResponseComplaint {
     }
 }
 /// What [`crate::Client::xpay_get_complaint_detail`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintDetailResponse {

@@ -61,14 +61,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetComplaintListResponseComplaintsItemComplaintOrderInfoItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintListResponseComplaintsItemComplaintOrderInfoItem {
@@ -137,14 +131,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetComplaintListResponseComplaintsItemComplaintMediaListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintListResponseComplaintsItemComplaintMediaListItem {
@@ -195,14 +183,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItem {
@@ -242,14 +224,8 @@ impl XpayGetComplaintListResponseComplaintsItemServiceOrderInfoItem {
     }
 }
 /// The `XpayGetComplaintListResponseComplaintsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintListResponseComplaintsItem {
@@ -384,14 +360,8 @@ impl XpayGetComplaintListResponseComplaintsItem {
     }
 }
 /// What [`crate::Client::xpay_get_complaint_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetComplaintListResponse {

@@ -102,14 +102,8 @@ crate::runtime::string_enum! {
     }
 }
 /// The `XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
@@ -136,14 +130,8 @@ impl XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
     }
 }
 /// The `XpayGetNegotiationHistoryResponseHistoryItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetNegotiationHistoryResponseHistoryItem {
@@ -206,14 +194,8 @@ impl XpayGetNegotiationHistoryResponseHistoryItem {
     }
 }
 /// What [`crate::Client::xpay_get_negotiation_history`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetNegotiationHistoryResponse {

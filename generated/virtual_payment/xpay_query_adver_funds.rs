@@ -13,14 +13,7 @@ crate::runtime::int_enum! {
     }
 }
 /// The `XpayQueryAdverFundsFilter` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryAdverFundsFilter {
@@ -127,14 +120,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `XpayQueryAdverFundsResponseAdverFundsListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryAdverFundsResponseAdverFundsListItem {
@@ -208,14 +195,8 @@ impl XpayQueryAdverFundsResponseAdverFundsListItem {
     }
 }
 /// What [`crate::Client::xpay_query_adver_funds`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryAdverFundsResponse {

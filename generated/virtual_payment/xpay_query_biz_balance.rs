@@ -31,14 +31,8 @@ impl XpayQueryBizBalanceRequest {
     }
 }
 /// The `XpayQueryBizBalanceResponseBalanceAvailable` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryBizBalanceResponseBalanceAvailable {
@@ -71,14 +65,8 @@ impl XpayQueryBizBalanceResponseBalanceAvailable {
     }
 }
 /// What [`crate::Client::xpay_query_biz_balance`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryBizBalanceResponse {

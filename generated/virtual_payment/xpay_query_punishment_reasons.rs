@@ -17,14 +17,8 @@ impl XpayQueryPunishmentReasonsRequest {
     }
 }
 /// The `XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
@@ -143,14 +137,8 @@ impl XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
     }
 }
 /// What [`crate::Client::xpay_query_punishment_reasons`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryPunishmentReasonsResponse {

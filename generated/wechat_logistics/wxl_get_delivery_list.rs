@@ -13,14 +13,8 @@ impl WxlGetDeliveryListRequest {
     }
 }
 /// The `WxlGetDeliveryListResponseDeliveryListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetDeliveryListResponseDeliveryListItem {
@@ -53,14 +47,8 @@ impl WxlGetDeliveryListResponseDeliveryListItem {
     }
 }
 /// What [`crate::Client::wxl_get_delivery_list`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlGetDeliveryListResponse {

@@ -16,14 +16,8 @@ impl WxlInsuranceFreightCreateChargeIdRequest {
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_create_charge_id`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateChargeIdResponse {

@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlInsuranceFreightCreateOrderDeliveryPlace` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateOrderDeliveryPlace {
@@ -38,13 +32,7 @@ impl WxlInsuranceFreightCreateOrderDeliveryPlace {
     }
 }
 /// The `WxlInsuranceFreightCreateOrderReceiptPlace` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateOrderReceiptPlace {
@@ -74,13 +62,7 @@ impl WxlInsuranceFreightCreateOrderReceiptPlace {
     }
 }
 /// The `WxlInsuranceFreightCreateOrderProductInfoGoodsListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateOrderProductInfoGoodsListItem {
@@ -99,13 +81,7 @@ impl WxlInsuranceFreightCreateOrderProductInfoGoodsListItem {
     }
 }
 /// The `WxlInsuranceFreightCreateOrderProductInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateOrderProductInfo {
@@ -174,14 +150,8 @@ impl WxlInsuranceFreightCreateOrderRequest {
     }
 }
 /// What [`crate::Client::wxl_insurance_freight_create_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlInsuranceFreightCreateOrderResponse {

@@ -15,13 +15,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `WxlIntracityAddOrderCargoItemListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityAddOrderCargoItemListItem {
@@ -47,13 +41,7 @@ impl WxlIntracityAddOrderCargoItemListItem {
     }
 }
 /// The `WxlIntracityAddOrderCargo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityAddOrderCargo {
@@ -169,14 +157,8 @@ impl WxlIntracityAddOrderRequest {
     }
 }
 /// What [`crate::Client::wxl_intracity_add_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityAddOrderResponse {

@@ -111,14 +111,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `WxlIntracityQueryFlowResponseFlowListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryFlowResponseFlowListItem {
@@ -283,14 +277,8 @@ impl WxlIntracityQueryFlowResponseFlowListItem {
     }
 }
 /// What [`crate::Client::wxl_intracity_query_flow`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryFlowResponse {

@@ -55,14 +55,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `WxlIntracityQueryOrderResponseTransporterInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseTransporterInfo {
@@ -95,14 +89,8 @@ impl WxlIntracityQueryOrderResponseTransporterInfo {
     }
 }
 /// The `WxlIntracityQueryOrderResponseStoreInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseStoreInfo {
@@ -171,14 +159,8 @@ impl WxlIntracityQueryOrderResponseStoreInfo {
     }
 }
 /// The `WxlIntracityQueryOrderResponseReceiverInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseReceiverInfo {
@@ -238,14 +220,8 @@ impl WxlIntracityQueryOrderResponseReceiverInfo {
     }
 }
 /// The `WxlIntracityQueryOrderResponseCargoInfoItemListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseCargoInfoItemListItem {
@@ -296,14 +272,8 @@ impl WxlIntracityQueryOrderResponseCargoInfoItemListItem {
     }
 }
 /// The `WxlIntracityQueryOrderResponseCargoInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponseCargoInfo {
@@ -368,14 +338,8 @@ impl WxlIntracityQueryOrderResponseCargoInfo {
     }
 }
 /// What [`crate::Client::wxl_intracity_query_order`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryOrderResponse {

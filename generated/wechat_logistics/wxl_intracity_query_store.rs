@@ -27,14 +27,8 @@ impl WxlIntracityQueryStoreRequest {
     }
 }
 /// The `WxlIntracityQueryStoreResponseStoreListItemAddressInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
@@ -121,14 +115,8 @@ impl WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
     }
 }
 /// The `WxlIntracityQueryStoreResponseStoreListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryStoreResponseStoreListItem {
@@ -189,14 +177,8 @@ impl WxlIntracityQueryStoreResponseStoreListItem {
     }
 }
 /// What [`crate::Client::wxl_intracity_query_store`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityQueryStoreResponse {

@@ -2,14 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlIntracityUpdateStoreKeys` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreKeys {
@@ -52,13 +45,7 @@ crate::runtime::string_enum! {
     }
 }
 /// The `WxlIntracityUpdateStoreContentAddressInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreContentAddressInfo {
@@ -107,14 +94,7 @@ impl WxlIntracityUpdateStoreContentAddressInfo {
     }
 }
 /// The `WxlIntracityUpdateStoreContent` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlIntracityUpdateStoreContent {

@@ -44,14 +44,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `WxlQueryFollowTraceResponseWaybillInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryFollowTraceResponseWaybillInfo {
@@ -80,14 +74,8 @@ impl WxlQueryFollowTraceResponseWaybillInfo {
     }
 }
 /// The `WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
@@ -120,14 +108,8 @@ impl WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
     }
 }
 /// The `WxlQueryFollowTraceResponseShopInfoGoodsInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryFollowTraceResponseShopInfoGoodsInfo {
@@ -147,14 +129,8 @@ impl WxlQueryFollowTraceResponseShopInfoGoodsInfo {
     }
 }
 /// The `WxlQueryFollowTraceResponseShopInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryFollowTraceResponseShopInfo {
@@ -172,14 +148,8 @@ impl WxlQueryFollowTraceResponseShopInfo {
     }
 }
 /// The `WxlQueryFollowTraceResponseDeliveryInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryFollowTraceResponseDeliveryInfo {
@@ -212,14 +182,8 @@ impl WxlQueryFollowTraceResponseDeliveryInfo {
     }
 }
 /// What [`crate::Client::wxl_query_follow_trace`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryFollowTraceResponse {

@@ -44,14 +44,8 @@ crate::runtime::int_enum! {
     }
 }
 /// The `WxlQueryTraceResponseWaybillInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseWaybillInfo {
@@ -80,14 +74,8 @@ impl WxlQueryTraceResponseWaybillInfo {
     }
 }
 /// The `WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
@@ -120,14 +108,8 @@ impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
     }
 }
 /// The `WxlQueryTraceResponseShopInfoGoodsInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseShopInfoGoodsInfo {
@@ -145,14 +127,8 @@ impl WxlQueryTraceResponseShopInfoGoodsInfo {
     }
 }
 /// The `WxlQueryTraceResponseShopInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseShopInfo {
@@ -170,14 +146,8 @@ impl WxlQueryTraceResponseShopInfo {
     }
 }
 /// The `WxlQueryTraceResponseDeliveryInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponseDeliveryInfo {
@@ -210,14 +180,8 @@ impl WxlQueryTraceResponseDeliveryInfo {
     }
 }
 /// What [`crate::Client::wxl_query_trace`] returns.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Default,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
+#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlQueryTraceResponse {

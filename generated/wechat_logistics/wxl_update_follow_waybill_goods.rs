@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlUpdateFollowWaybillGoodsGoodsInfoDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateFollowWaybillGoodsGoodsInfoDetailListItem {
@@ -27,13 +21,7 @@ impl WxlUpdateFollowWaybillGoodsGoodsInfoDetailListItem {
     }
 }
 /// The `WxlUpdateFollowWaybillGoodsGoodsInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateFollowWaybillGoodsGoodsInfo {

@@ -2,13 +2,7 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// The `WxlUpdateWaybillGoodsGoodsInfoDetailListItem` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateWaybillGoodsGoodsInfoDetailListItem {
@@ -40,13 +34,7 @@ impl WxlUpdateWaybillGoodsGoodsInfoDetailListItem {
     }
 }
 /// The `WxlUpdateWaybillGoodsGoodsInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    crate::runtime::Serialize,
-    crate::runtime::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct WxlUpdateWaybillGoodsGoodsInfo {

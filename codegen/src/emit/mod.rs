@@ -33,6 +33,7 @@ pub(crate) struct Context {
     /// Where the generated module tree sits below the crate root, for
     /// paths in the contract tests (`crate::api`).
     module_path: String,
+    serialize_answers: crate::SerializeAnswers,
 }
 
 impl Context {
@@ -44,7 +45,13 @@ impl Context {
         } else {
             "super::common::CommonError".to_owned()
         };
-        Context { common_errors, client_trait: options.client_trait.clone(), category_features: options.category_features, module_path }
+        Context {
+            common_errors,
+            client_trait: options.client_trait.clone(),
+            category_features: options.category_features,
+            module_path,
+            serialize_answers: options.serialize_answers.clone(),
+        }
     }
 
     /// A path held as text, as tokens.
@@ -72,6 +79,15 @@ impl Context {
         match &self.client_trait {
             None => format!("[`crate::Client::{}`]", endpoint.method_name),
             Some(name) => format!("`{name}::{}`", endpoint.method_name),
+        }
+    }
+
+    /// What answer types derive besides `Deserialize`.
+    pub fn answer_derive(&self) -> TokenStream {
+        match &self.serialize_answers {
+            crate::SerializeAnswers::Always => quote!(#[derive(crate::runtime::Serialize)]),
+            crate::SerializeAnswers::Never => quote!(),
+            crate::SerializeAnswers::WithFeature(feature) => quote!(#[cfg_attr(feature = #feature, derive(crate::runtime::Serialize))]),
         }
     }
 
@@ -243,7 +259,7 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
 
 fn endpoint_file(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let request = types::request(endpoint);
-    let response = types::response(endpoint);
+    let response = types::response(endpoint, &cx.answer_derive());
     let error = errors::endpoint_error(endpoint, cx);
     let operation = operation::operation(endpoint, cx);
     quote! {

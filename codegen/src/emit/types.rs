@@ -91,7 +91,7 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
 
     let mut nested = TokenStream::new();
     for field in &fields {
-        nested_types(&field.ty, Direction::Request, &mut nested);
+        nested_types(&field.ty, Direction::Request, &mut nested, &TokenStream::new());
     }
 
     let doc = docs::lines(&[format!("Parameters of [`crate::Client::{}`].", endpoint.method_name)]);
@@ -232,13 +232,17 @@ fn setters_block(setters: &[TokenStream]) -> TokenStream {
 }
 
 /// The response type of a JSON endpoint (nothing for binary and ack).
-pub fn response(endpoint: &Endpoint) -> TokenStream {
+///
+/// Answers derive `Deserialize`; `answer_derive` is what else they derive
+/// (`Serialize`, perhaps behind a feature): a third of the crate's compile
+/// time went into serializers of answers that few callers write out again.
+pub fn response(endpoint: &Endpoint, answer_derive: &TokenStream) -> TokenStream {
     let Response::Json(fields) = &endpoint.response else { return quote!() };
     let doc = docs::lines(&[format!("What [`crate::Client::{}`] returns.", endpoint.method_name)]);
-    object(&format!("{}Response", endpoint.type_prefix), fields, Direction::Response, doc)
+    object(&format!("{}Response", endpoint.type_prefix), fields, Direction::Response, doc, answer_derive)
 }
 
-fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) -> TokenStream {
+fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, answer_derive: &TokenStream) -> TokenStream {
     let name = ident(name);
     let mut nested = TokenStream::new();
     let mut decls = Vec::new();
@@ -246,7 +250,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
     let mut inits = Vec::new();
     let mut setters = Vec::new();
     for field in fields {
-        nested_types(&field.ty, direction, &mut nested);
+        nested_types(&field.ty, direction, &mut nested, answer_derive);
         let (attrs, arg, init, setter) = field_parts(field, direction);
         let field_doc = field_doc(field);
         let rust = ident(&field.rust_name);
@@ -267,13 +271,18 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream) 
         }
         _ => quote!(),
     };
+    let derive = match direction {
+        Direction::Request => quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize)]),
+        Direction::Response => quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Deserialize)] #answer_derive),
+        Direction::Shared => quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize, crate::runtime::Deserialize)]),
+    };
     let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
     let setters = setters_block(&setters);
     quote! {
         #nested
         #doc
-        #[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize, crate::runtime::Deserialize)]
+        #derive
         #[serde(crate = "crate::runtime::serde")]
         #[non_exhaustive]
         pub struct #name {
@@ -345,7 +354,7 @@ fn choice_enum(choice: &Choice) -> TokenStream {
         }
         let (ty, way) = match &alternative.carrier {
             Carrier::Query(field) => {
-                nested_types(&field.ty, Direction::Request, &mut nested);
+                nested_types(&field.ty, Direction::Request, &mut nested, &TokenStream::new());
                 (value_type(&field.ty), format!("Sent as the query parameter `{}`.", field.wire_name))
             }
             Carrier::File(file) => (quote!(crate::runtime::Upload), format!("Sent as the file part `{}` of a multipart body.", file.name)),
@@ -376,7 +385,7 @@ fn choice_enum(choice: &Choice) -> TokenStream {
 /// `Variant { member: T, … }`, serialized as those members.
 fn json_variant(variant: &proc_macro2::Ident, doc: &str, fields: &[Field], nested: &mut TokenStream) -> TokenStream {
     let members = fields.iter().map(|field| {
-        nested_types(&field.ty, Direction::Request, nested);
+        nested_types(&field.ty, Direction::Request, nested, &TokenStream::new());
         let (attrs, ..) = field_parts(field, Direction::Request);
         let rust = ident(&field.rust_name);
         let ty = stored_type(field);
@@ -397,22 +406,22 @@ pub fn named_types(types: &[&NamedType]) -> TokenStream {
         match &named.ty {
             Type::Object(o) => {
                 let doc = docs::lines(&[docs::spec_text(&named.doc)]);
-                out.extend(object(&o.name, &o.fields, Direction::Shared, doc));
+                out.extend(object(&o.name, &o.fields, Direction::Shared, doc, &TokenStream::new()));
             }
-            other => nested_types(other, Direction::Shared, &mut out),
+            other => nested_types(other, Direction::Shared, &mut out, &TokenStream::new()),
         }
     }
     out
 }
 
 /// Emits the structs and enums a field type needs, depth first.
-fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream) {
+fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream, answer_derive: &TokenStream) {
     match ty {
         Type::Object(o) => {
             let doc = docs::lines(&[format!("The `{}` object.", o.name)]);
-            out.extend(object(&o.name, &o.fields, direction, doc));
+            out.extend(object(&o.name, &o.fields, direction, doc, answer_derive));
         }
-        Type::Array(item) | Type::Map(item) => nested_types(item, direction, out),
+        Type::Array(item) | Type::Map(item) => nested_types(item, direction, out, answer_derive),
         Type::Enum(e) => out.extend(enumeration(e)),
         _ => {}
     }
