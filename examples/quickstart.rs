@@ -10,7 +10,7 @@
 
 use wxa::api::customer_service::{GetTempMediaError, GetTempMediaRequest};
 use wxa::testing::FakeWeChat;
-use wxa::{Client, Error};
+use wxa::{Client, ErrorKind};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,10 +43,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("4. Asking for a media id that does not exist");
     match client.get_temp_media(GetTempMediaRequest::new("NO_SUCH_MEDIA")).await {
-        Err(Error::Api(GetTempMediaError::InvalidMediaId(body))) => {
-            println!("   WeChat said {} ({}); request id {:?}", body.code, body.message, body.rid().unwrap_or("-"))
-        }
-        Err(other) => println!("   Failed otherwise: {other}"),
+        Err(error) => match error.kind() {
+            ErrorKind::Api(GetTempMediaError::InvalidMediaId(body)) => {
+                println!("   WeChat said {} ({}); request id {:?}", body.code, body.message, body.rid().unwrap_or("-"))
+            }
+            // One line: the endpoint, what happened, attempts and time.
+            _ => println!("   Failed otherwise: {error}"),
+        },
         Ok(_) => println!("   Unexpectedly found it"),
     }
     if let Some(fake) = &_fake {

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use tracing::Instrument;
 
-use crate::error::{ApiError, Error, ErrorBody, RetryKind, TokenError};
+use crate::error::{ApiError, CallInfo, Error, ErrorBody, ErrorKind, Limit, RetryKind, TokenError};
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
 use crate::store::{ForceRefreshLimits, MemoryStore, TokenStore};
 use crate::token::{AccessToken, BoxFuture, ClassicToken, StableToken, TokenCache, TokenSettings, TokenSource};
-use crate::transport::{Reading, Transport};
+use crate::transport::{AttemptLimits, Reading, Transport};
 use crate::{MediaStream, Secret};
 
 /// WeChat's API host.
@@ -27,12 +27,33 @@ pub const CLOUD_RUN_BASE_URL: &str = "http://api.weixin.qq.com";
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
-    /// This handle's time limit per HTTP request, over the client's.
-    timeout: Option<Duration>,
+    /// This handle's time limits, over the client's.
+    limits: CallLimits,
+}
+
+/// A call's time limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct CallLimits {
+    /// All attempts, the waits between them and a token fetch together.
+    deadline: Option<Duration>,
+    /// One HTTP exchange.
+    attempt: Option<Duration>,
+}
+
+impl CallLimits {
+    /// These limits, each unless set taken from `fallback`.
+    fn or(self, fallback: CallLimits) -> CallLimits {
+        CallLimits { deadline: self.deadline.or(fallback.deadline), attempt: self.attempt.or(fallback.attempt) }
+    }
 }
 
 struct Inner {
     transport: Transport,
+    /// As set on the builder.
+    limits: CallLimits,
+    /// The attempt timeout when none is set: 30 s with wxa's own HTTP
+    /// client, none with the caller's.
+    default_attempt: Option<Duration>,
     credentials: Credentials,
     tokens: Option<TokenCache>,
     token_mode: &'static str,
@@ -48,7 +69,8 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.transport.base_url.as_str())
             .field("access_token", &self.inner.token_mode)
             .field("rate_limits", &self.inner.rate.is_some())
-            .field("timeout", &self.timeout)
+            .field("deadline", &self.limits.or(self.inner.limits).deadline)
+            .field("attempt_timeout", &self.limits.or(self.inner.limits).attempt.or(self.inner.default_attempt))
             .finish()
     }
 }
@@ -61,16 +83,17 @@ enum TokenMode {
     Disabled,
 }
 
-/// The timeout of a request when none is set.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The attempt timeout with wxa's own HTTP client when none is set.
+const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     credentials: Credentials,
     token: TokenMode,
     base_url: String,
-    /// `None`: 30 s with wxa's own HTTP client, the caller's rules with theirs.
-    timeout: Option<Duration>,
+    /// The call's deadline, and the attempt timeout (`None`: 30 s with
+    /// wxa's own HTTP client, the caller's rules with theirs).
+    limits: CallLimits,
     connect_timeout: Duration,
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
@@ -85,7 +108,7 @@ impl fmt::Debug for ClientBuilder {
             .field("app_id", &self.credentials.app_id)
             .field("app_secret", &self.credentials.app_secret)
             .field("base_url", &self.base_url)
-            .field("timeout", &self.timeout)
+            .field("limits", &self.limits)
             .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
@@ -124,7 +147,7 @@ impl Default for ClientBuilder {
             credentials: Credentials::default(),
             token: TokenMode::Stable,
             base_url: DEFAULT_BASE_URL.to_owned(),
-            timeout: None,
+            limits: CallLimits::default(),
             connect_timeout: Duration::from_secs(10),
             http: None,
             retry: RetryPolicy::default(),
@@ -136,7 +159,10 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The app id and secret (AppID / AppSecret of the mini program).
+    /// The app id and secret (AppID / AppSecret of the mini program). With
+    /// them the client fetches access tokens from the stable-token
+    /// endpoint, `POST /cgi-bin/stable_token` (see
+    /// [`ClientBuilder::classic_token`] for the other one).
     pub fn credentials(mut self, app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
         self.credentials = Credentials { app_id: Some(app_id.into()), app_secret: Some(app_secret.into()) };
         self
@@ -149,9 +175,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Tokens from the classic `/cgi-bin/token` endpoint instead of the
-    /// stable-token endpoint (the default). Each classic fetch invalidates
-    /// the token every other holder uses; prefer the default in a fleet.
+    /// Tokens from the classic endpoint, `GET /cgi-bin/token` (query
+    /// `grant_type=client_credential`, `appid`, `secret`), instead of the
+    /// stable-token endpoint, `POST /cgi-bin/stable_token` (JSON body
+    /// `grant_type`, `appid`, `secret`, `force_refresh`), which is the
+    /// default. Each classic fetch invalidates the token every other holder
+    /// uses; prefer the default in a fleet.
     pub fn classic_token(mut self) -> Self {
         self.token = TokenMode::Classic;
         self
@@ -176,13 +205,28 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time a request may take, answer included (default 30 s). For
-    /// the `…_stream` methods it bounds the answer's start and then each
-    /// wait for a chunk, not the whole transfer. Uploads are bounded as a
-    /// whole: give large ones time with [`Client::with_timeout`]. Applies
-    /// with a client given to [`ClientBuilder::http_client`] too, when set.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// The call's deadline: the most a call may take in all, every
+    /// attempt, the waits between retries and fetching a token included
+    /// (default: none; then a call is bounded by the attempt timeout and
+    /// the [`RetryPolicy`]). No retry starts that could not finish before
+    /// it, judging by how long the last attempt took; an error then says
+    /// the deadline was reached ([`Error::deadline_reached`]) and after how
+    /// many attempts. For the `…_stream` methods it bounds reaching the
+    /// file's first bytes; each later wait for a chunk is bounded by the
+    /// attempt timeout if one is set, else by this duration, not the whole
+    /// transfer. Per handle: [`Client::with_timeout`].
+    pub fn timeout(mut self, deadline: Duration) -> Self {
+        self.limits.deadline = Some(deadline);
+        self
+    }
+
+    /// The most one HTTP exchange may take, its answer read whole (default
+    /// 30 s with wxa's own HTTP client; with yours, its own settings unless
+    /// this is set). A retry gets a fresh attempt timeout, within the
+    /// call's deadline. Uploads are bounded as a whole: give large ones
+    /// time. Per handle: [`Client::with_attempt_timeout`].
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.attempt = Some(timeout);
         self
     }
 
@@ -234,8 +278,8 @@ impl ClientBuilder {
     }
 
     /// Your own `reqwest` client. Its own settings then rule: the connect
-    /// timeout set here is not applied, [`ClientBuilder::timeout`] only
-    /// when set. A client-wide timeout of yours caps whole streamed
+    /// timeout set here is not applied, [`ClientBuilder::attempt_timeout`]
+    /// only when set ([`ClientBuilder::timeout`] always is). A client-wide timeout of yours caps whole streamed
     /// downloads too, and should be left unset for large files. Build it
     /// with `redirect(reqwest::redirect::Policy::none())`: wxa follows no
     /// redirects, and an answer that came through one is reported as a
@@ -258,8 +302,8 @@ impl ClientBuilder {
         {
             return Err(BuildError::InvalidBaseUrl(self.base_url));
         }
-        let (http, timeout) = match self.http {
-            Some(http) => (http, self.timeout),
+        let (http, default_attempt) = match self.http {
+            Some(http) => (http, None),
             None => {
                 let http = Client::http_client_builder()
                     .map_err(BuildError::Http)?
@@ -272,10 +316,11 @@ impl ClientBuilder {
                     .map_err(|e| BuildError::Http(e.to_string()))?;
                 // Applied per request rather than to the whole client, so
                 // streamed downloads can time each chunk instead.
-                (http, Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT)))
+                (http, Some(DEFAULT_ATTEMPT_TIMEOUT))
             }
         };
-        let transport = Transport { http, base_url, timeout };
+        let limits = self.limits;
+        let transport = Transport { http, base_url };
         if self.store.is_some() && self.credentials.app_id.is_none() {
             return Err(BuildError::StoreNeedsAppId);
         }
@@ -295,14 +340,18 @@ impl ClientBuilder {
                     transport: transport.clone(),
                     credentials: self.credentials.clone(),
                     retry: self.retry.clone(),
+                    // Fetched within the deadline of the call that needs it.
+                    limits: CallLimits { deadline: None, attempt: self.limits.attempt },
+                    default_attempt,
                     classic,
                 };
                 (Some(cache(Arc::new(source))), if classic { "classic" } else { "stable" })
             }
         };
         let rate = self.rate_limits.map(|limits| RateLimiter::new(limits, app_key.clone()));
-        let inner = Inner { transport, credentials: self.credentials, tokens, token_mode, retry: self.retry, rate };
-        Ok(Client { inner: Arc::new(inner), timeout: None })
+        let inner =
+            Inner { transport, limits, default_attempt, credentials: self.credentials, tokens, token_mode, retry: self.retry, rate };
+        Ok(Client { inner: Arc::new(inner), limits: CallLimits::default() })
     }
 }
 
@@ -312,7 +361,8 @@ impl Client {
         Client::builder().credentials(app_id, app_secret).build()
     }
 
-    /// A builder with the defaults: WeChat's host, stable tokens, 30 s timeout.
+    /// A builder with the defaults: WeChat's host, stable tokens, a 30 s
+    /// attempt timeout, no deadline for the whole call.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -335,9 +385,9 @@ impl Client {
         Client::builder().base_url(CLOUD_RUN_BASE_URL).without_access_token().build()
     }
 
-    /// A handle on the same client whose HTTP requests each get `timeout`
-    /// instead of the client's (a large media download, a quick probe).
-    /// Token fetches keep the client's timeout.
+    /// A handle on the same client whose calls each get `deadline` for
+    /// the whole call (see [`ClientBuilder::timeout`]) instead of the
+    /// client's: a large media download, a quick probe.
     ///
     /// ```no_run
     /// # async fn demo(client: wxa::Client) {
@@ -346,8 +396,14 @@ impl Client {
     /// let media = client.with_timeout(Duration::from_secs(120)).get_temp_media(GetTempMediaRequest::new("MEDIA_ID")).await;
     /// # let _ = media; }
     /// ```
-    pub fn with_timeout(&self, timeout: Duration) -> Client {
-        Client { inner: self.inner.clone(), timeout: Some(timeout) }
+    pub fn with_timeout(&self, deadline: Duration) -> Client {
+        Client { inner: self.inner.clone(), limits: CallLimits { deadline: Some(deadline), ..self.limits } }
+    }
+
+    /// A handle on the same client whose HTTP exchanges each get `timeout`
+    /// (see [`ClientBuilder::attempt_timeout`]) instead of the client's.
+    pub fn with_attempt_timeout(&self, timeout: Duration) -> Client {
+        Client { inner: self.inner.clone(), limits: CallLimits { attempt: Some(timeout), ..self.limits } }
     }
 
     /// The app id, when the client has one.
@@ -381,7 +437,8 @@ impl Client {
     /// Runs one call of a binary endpoint and hands back the file as it
     /// arrives. Every generated `…_stream` method ends here.
     pub(crate) async fn execute_stream<O: Operation>(&self, request: O) -> Result<MediaStream, Error<O::Error>> {
-        Ok(send_operation(&self.context(), request, Reading::Streamed).await?.into_media_stream())
+        let (body, _) = send_operation(&self.context(), request, Reading::Streamed).await?;
+        Ok(body.into_media_stream())
     }
 
     fn context(&self) -> CallContext<'_> {
@@ -392,7 +449,8 @@ impl Client {
             credentials: &inner.credentials,
             retry: &inner.retry,
             rate: inner.rate.as_ref(),
-            timeout: self.timeout,
+            limits: self.limits.or(inner.limits),
+            default_attempt: inner.default_attempt,
         }
     }
 }
@@ -404,21 +462,29 @@ struct CallContext<'a> {
     credentials: &'a Credentials,
     retry: &'a RetryPolicy,
     rate: Option<&'a RateLimiter>,
-    timeout: Option<Duration>,
+    limits: CallLimits,
+    default_attempt: Option<Duration>,
 }
 
 /// One typed call: the request's parts, the shared untyped `run`, then the
 /// endpoint's own decoding and error enum. Used by every generated method
 /// and by the built-in token sources.
 async fn call_operation<O: Operation>(context: &CallContext<'_>, request: O) -> Result<O::Output, Error<O::Error>> {
-    let body = send_operation(context, request, Reading::Whole).await?;
-    O::decode(body).map_err(|failure| Error::Decode(failure.into_error(!O::META.secret_response)))
+    let (body, call) = send_operation(context, request, Reading::Whole).await?;
+    O::decode(body).map_err(|failure| Error::new(ErrorKind::Decode(failure.into_error(!O::META.secret_response)), call))
 }
 
 /// The request's parts through `run`, with WeChat's codes read as the
 /// endpoint's error enum; the successful answer is left to the caller.
-async fn send_operation<O: Operation>(context: &CallContext<'_>, request: O, reading: Reading) -> Result<SuccessBody, Error<O::Error>> {
-    let parts = request.into_parts(context.credentials).map_err(Error::Prepare)?;
+async fn send_operation<O: Operation>(
+    context: &CallContext<'_>,
+    request: O,
+    reading: Reading,
+) -> Result<(SuccessBody, CallInfo), Error<O::Error>> {
+    let parts = match request.into_parts(context.credentials) {
+        Ok(parts) => parts,
+        Err(error) => return Err(Error::new(ErrorKind::Prepare(error), CallInfo::new(O::META.name))),
+    };
     let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
     run(context, &O::META, &parts, &retry_kind, reading).await.map_err(|e| e.map_api(O::Error::from_body))
 }
@@ -442,120 +508,220 @@ impl std::error::Error for NoTokens {}
 ///   safe even for sends);
 /// - on a passing failure, retry with backoff as [`RetryPolicy`] allows:
 ///   only calls the spec marks safe to retry, except when the connection
-///   was never made (then nothing was sent).
+///   was never made (then nothing was sent);
+/// - all of it within the call's deadline, if it has one.
+///
+/// The call's span records the endpoint, and at the end the attempts, the
+/// time and WeChat's request id, once each; each attempt has a span of its
+/// own with its number and HTTP status.
 async fn run(
     context: &CallContext<'_>,
     meta: &EndpointMeta,
     parts: &RequestParts,
     retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
     reading: Reading,
-) -> Result<SuccessBody, Error<ErrorBody>> {
+) -> Result<(SuccessBody, CallInfo), Error<ErrorBody>> {
     let span = tracing::debug_span!(
         "wxa.call",
         endpoint = meta.name,
-        status = tracing::field::Empty,
         rid = tracing::field::Empty,
         attempts = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty
     );
-    let call_span = span.clone();
-    let CallContext { transport, tokens, credentials, retry: policy, rate, timeout } = *context;
-    let call = async move {
-        let started = Instant::now();
-        let mut refreshed = false;
-        let mut attempt = 1;
-        let mut jitter = Jitter::new();
-        let result = loop {
-            if let Some(rate) = rate
-                && let Err(retry_after) = rate.admit(meta).await
-            {
-                break Err(Error::RateLimited { retry_after });
-            }
-            let token = match (meta.auth, tokens) {
-                (Auth::AccessToken, Some(tokens)) => Some(tokens.get().await.map_err(Error::Token)?),
-                _ => None,
-            };
-            let step = match transport.send(meta, parts, token.as_ref(), timeout, reading).await {
-                Err(error) => Err(error),
-                Ok(raw) => {
-                    call_span.record("status", raw.status);
-                    match classify(meta.response, raw) {
-                        Outcome::Success(body) => Ok(body),
-                        Outcome::Api(mut body) => {
-                            scrub(&mut body, token.as_ref(), credentials);
-                            if let Some(rid) = body.rid() {
-                                call_span.record("rid", rid);
-                            }
-                            if let (RetryKind::RefreshToken, Some(token), Some(tokens)) = (retry_kind(&body), &token, tokens) {
-                                // Dropped even after the retry, so the next call does not reuse it.
-                                tokens.invalidate(token).await;
-                                if !refreshed && parts.can_resend() {
-                                    tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
-                                    refreshed = true;
-                                    continue;
-                                }
-                            }
-                            Err(Error::Api(body))
-                        }
-                        Outcome::HttpStatus { status, body, truncated } => {
-                            let body = if meta.secret_response {
-                                crate::error::RawBody::redacted(body.len())
-                            } else {
-                                crate::error::RawBody::kept(scrub_bytes(body, token.as_ref(), credentials))
-                            }
-                            .truncated_if(truncated);
-                            Err(Error::HttpStatus { status, body })
-                        }
-                        Outcome::Undecodable(mut failure) => {
-                            failure.body = scrub_bytes(failure.body, token.as_ref(), credentials);
-                            Err(Error::Decode(failure.into_error(!meta.secret_response)))
-                        }
-                    }
+    // Entering a span on every poll costs about 2 % of a loopback call even
+    // with no subscriber, so only calls someone listens to are instrumented.
+    if span.is_disabled() {
+        attempts(context, meta, parts, retry_kind, reading, None).await
+    } else {
+        attempts(context, meta, parts, retry_kind, reading, Some(&span)).instrument(span.clone()).await
+    }
+}
+
+/// The attempts of one call, until one succeeds or the call gives up.
+async fn attempts(
+    context: &CallContext<'_>,
+    meta: &EndpointMeta,
+    parts: &RequestParts,
+    retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync),
+    reading: Reading,
+    span: Option<&tracing::Span>,
+) -> Result<(SuccessBody, CallInfo), Error<ErrorBody>> {
+    let CallContext { transport, tokens, credentials, retry: policy, rate, limits, default_attempt } = *context;
+    let started = Instant::now();
+    let deadline = limits.deadline.map(|total| Deadline { end: started + total, total });
+    let mut call = CallInfo::new(meta.name);
+    let mut refreshed = false;
+    let mut jitter = None;
+    let result = loop {
+        if let Some(rate) = rate
+            && let Err(retry_after) = rate.admit(meta).await
+        {
+            break Err(ErrorKind::RateLimited { retry_after });
+        }
+        let left = match deadline.map(|d| d.left()) {
+            Some(None) => break Err(deadline_reached(&mut call, deadline)),
+            Some(Some(left)) => Some(left),
+            None => None,
+        };
+        let token = match (meta.auth, tokens) {
+            (Auth::AccessToken, Some(tokens)) => match within(left, tokens.get()).await {
+                None => break Err(deadline_reached(&mut call, deadline)),
+                Some(Err(error)) => break Err(ErrorKind::Token(error)),
+                Some(Ok(token)) => Some(token),
+            },
+            _ => None,
+        };
+        call.attempts += 1;
+        let attempt_started = Instant::now();
+        let limits = attempt_limits(limits, default_attempt, left.zip(deadline));
+        let attempt_span = span.map(|_| tracing::debug_span!("wxa.attempt", attempt = call.attempts, status = tracing::field::Empty));
+        let sent = transport.send(meta, parts, token.as_ref(), limits, reading);
+        let sent = match &attempt_span {
+            None => sent.await,
+            Some(attempt_span) => sent.instrument(attempt_span.clone()).await,
+        };
+        let step = match sent {
+            Err(error) => Err(error),
+            Ok(raw) => {
+                if let Some(attempt_span) = &attempt_span {
+                    attempt_span.record("status", raw.status);
                 }
-            };
-            match step {
-                Ok(body) => break Ok(body),
-                Err(error) => {
-                    let delay = (retryable(&error, meta, retry_kind) && parts.can_resend())
-                        .then(|| policy.delay(attempt, started.elapsed(), &mut jitter))
-                        .flatten();
-                    match delay {
-                        Some(delay) => {
-                            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "passing failure; retrying");
-                            tokio::time::sleep(delay).await;
-                            attempt += 1;
+                match classify(meta.response, raw) {
+                    Outcome::Success(body) => Ok(body),
+                    Outcome::Api(mut body) => {
+                        scrub(&mut body, token.as_ref(), credentials);
+                        if let (Some(span), Some(rid)) = (span, body.rid()) {
+                            span.record("rid", rid);
                         }
-                        None => break Err(error),
+                        if let (RetryKind::RefreshToken, Some(token), Some(tokens)) = (retry_kind(&body), &token, tokens) {
+                            // Dropped even after the retry, so the next call does not reuse it.
+                            tokens.invalidate(token).await;
+                            if !refreshed && parts.can_resend() {
+                                tracing::info!(code = body.code, "access token rejected; refreshing it and retrying once");
+                                refreshed = true;
+                                call.may_have_reached_wechat = true;
+                                continue;
+                            }
+                        }
+                        Err(ErrorKind::Api(body))
+                    }
+                    Outcome::HttpStatus { status, body, truncated } => {
+                        let body = if meta.secret_response {
+                            crate::error::RawBody::redacted(body.len())
+                        } else {
+                            crate::error::RawBody::kept(scrub_bytes(body, token.as_ref(), credentials))
+                        }
+                        .truncated_if(truncated);
+                        Err(ErrorKind::HttpStatus { status, body })
+                    }
+                    Outcome::Undecodable(mut failure) => {
+                        failure.body = scrub_bytes(failure.body, token.as_ref(), credentials);
+                        Err(ErrorKind::Decode(failure.into_error(!meta.secret_response)))
                     }
                 }
             }
         };
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
-        call_span.record("elapsed_ms", elapsed_ms);
-        call_span.record("attempts", attempt);
-        match &result {
-            Ok(_) => tracing::debug!(elapsed_ms, "call succeeded"),
-            Err(Error::Api(body)) => tracing::debug!(elapsed_ms, code = body.code, "call answered with an error code"),
-            Err(error) => tracing::debug!(elapsed_ms, %error, "call failed"),
+        let error = match step {
+            Ok(body) => {
+                call.may_have_reached_wechat = true;
+                break Ok(body);
+            }
+            Err(error) => error,
+        };
+        call.may_have_reached_wechat |= error.may_have_reached_wechat();
+        if let ErrorKind::Timeout(Limit::Deadline(total)) = error {
+            call.deadline_reached = Some(total);
+            break Err(error);
         }
-        result
+        let delay = (retryable(&error, meta, retry_kind) && parts.can_resend())
+            .then(|| policy.delay(call.attempts, started.elapsed(), jitter.get_or_insert_with(Jitter::new)))
+            .flatten();
+        let Some(delay) = delay else { break Err(error) };
+        // The next attempt must fit before the deadline, judging by how
+        // long this one took.
+        if let Some(deadline) = deadline
+            && Instant::now() + delay + attempt_started.elapsed() >= deadline.end
+        {
+            call.deadline_reached = Some(deadline.total);
+            break Err(error);
+        }
+        tracing::debug!(attempt = call.attempts, delay_ms = delay.as_millis() as u64, %error, "passing failure; retrying");
+        tokio::time::sleep(delay).await;
     };
-    // Entering a span on every poll costs about 2 % of a loopback call even
-    // with no subscriber, so only calls someone listens to are instrumented.
-    if span.is_disabled() { call.await } else { call.instrument(span).await }
+    call.elapsed = started.elapsed();
+    if let Some(span) = span {
+        span.record("elapsed_ms", call.elapsed.as_secs_f64() * 1e3);
+        span.record("attempts", call.attempts);
+    }
+    match result {
+        Ok(body) => {
+            tracing::debug!("call succeeded");
+            Ok((body, call))
+        }
+        Err(kind) => {
+            match &kind {
+                ErrorKind::Api(body) => tracing::debug!(code = body.code, "call answered with an error code"),
+                error => tracing::debug!(%error, "call failed"),
+            }
+            Err(Error::new(kind, call))
+        }
+    }
+}
+
+/// When a call with a deadline must end.
+#[derive(Clone, Copy)]
+struct Deadline {
+    end: Instant,
+    total: Duration,
+}
+
+impl Deadline {
+    /// The time left, `None` once it has passed.
+    fn left(self) -> Option<Duration> {
+        self.end.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
+    }
+}
+
+/// Notes that the deadline ended the call, and the error that says so.
+fn deadline_reached(call: &mut CallInfo, deadline: Option<Deadline>) -> ErrorKind<ErrorBody> {
+    let total = deadline.map_or(Duration::ZERO, |d| d.total);
+    call.deadline_reached = Some(total);
+    ErrorKind::Timeout(Limit::Deadline(total))
+}
+
+/// `future`'s output, or `None` when `left` runs out first.
+async fn within<T>(left: Option<Duration>, future: impl Future<Output = T>) -> Option<T> {
+    match left {
+        None => Some(future.await),
+        Some(left) => tokio::time::timeout(left, future).await.ok(),
+    }
+}
+
+/// One attempt's limits: the attempt timeout or the time left before the
+/// deadline, whichever ends first (and is reported when it runs out); a
+/// streamed answer's chunks each get the attempt timeout set, or without
+/// one the deadline's length, or else the default attempt timeout.
+fn attempt_limits(limits: CallLimits, default_attempt: Option<Duration>, left: Option<(Duration, Deadline)>) -> AttemptLimits {
+    let attempt = limits.attempt.or(default_attempt).map(|timeout| (timeout, Limit::Attempt(timeout)));
+    let deadline = left.map(|(left, deadline)| (left, Limit::Deadline(deadline.total)));
+    let until = match (attempt, deadline) {
+        (Some(attempt), Some(deadline)) => Some(if attempt.0 < deadline.0 { attempt } else { deadline }),
+        (attempt, deadline) => attempt.or(deadline),
+    };
+    AttemptLimits { until, chunk: limits.attempt.or(limits.deadline).or(default_attempt) }
 }
 
 /// Whether a failure may be retried: connection failures always (nothing
 /// reached WeChat); timeouts, cut connections, gateway errors and transient
 /// codes only for calls the spec marks safe to send twice. Throttles and
 /// final codes never.
-fn retryable(error: &Error<ErrorBody>, meta: &EndpointMeta, retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync)) -> bool {
+fn retryable(error: &ErrorKind<ErrorBody>, meta: &EndpointMeta, retry_kind: &(dyn Fn(&ErrorBody) -> RetryKind + Sync)) -> bool {
     match error {
-        Error::Transport(transport) if transport.is_connect() => true,
-        Error::Transport(_) | Error::Timeout => meta.retry_safe,
-        Error::HttpStatus { status, .. } => meta.retry_safe && matches!(status, 500 | 502 | 503 | 504),
-        Error::Api(body) => meta.retry_safe && retry_kind(body) == RetryKind::Transient,
-        Error::Decode(_) | Error::Token(_) | Error::Prepare(_) | Error::RateLimited { .. } => false,
+        ErrorKind::Transport(transport) if transport.is_connect() => true,
+        ErrorKind::Transport(_) | ErrorKind::Timeout(_) => meta.retry_safe,
+        ErrorKind::HttpStatus { status, .. } => meta.retry_safe && matches!(status, 500 | 502 | 503 | 504),
+        ErrorKind::Api(body) => meta.retry_safe && retry_kind(body) == RetryKind::Transient,
+        ErrorKind::Decode(_) | ErrorKind::Token(_) | ErrorKind::Prepare(_) | ErrorKind::RateLimited { .. } => false,
     }
 }
 
@@ -663,6 +829,8 @@ struct WeChatTokenSource {
     transport: Transport,
     credentials: Credentials,
     retry: RetryPolicy,
+    limits: CallLimits,
+    default_attempt: Option<Duration>,
     classic: bool,
 }
 
@@ -678,7 +846,8 @@ impl WeChatTokenSource {
             credentials: &self.credentials,
             retry: &self.retry,
             rate: None,
-            timeout: None,
+            limits: self.limits,
+            default_attempt: self.default_attempt,
         };
         call_operation(&context, request).await.map_err(|error| TokenError::new(error.code(), error))
     }

@@ -163,33 +163,103 @@ impl fmt::Display for DecodeError {
     }
 }
 
+/// Where in the exchange a transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportPhase {
+    /// Connecting: DNS, TCP or TLS. Nothing of the request was sent.
+    Connect,
+    /// Writing the request: an upload's file parts were not all sent, or
+    /// the HTTP stack reported a failed body write.
+    Send,
+    /// Connected, and no answer yet. Other requests go out in one write
+    /// of a few KiB, so a failure after connecting is reported here even
+    /// if that write itself failed.
+    Wait,
+    /// The answer began and its body broke off.
+    Body,
+}
+
+impl TransportPhase {
+    fn describe(self) -> &'static str {
+        match self {
+            TransportPhase::Connect => "connecting",
+            TransportPhase::Send => "sending the request",
+            TransportPhase::Wait => "waiting for the answer",
+            TransportPhase::Body => "reading the answer",
+        }
+    }
+}
+
 /// A failure below HTTP: connecting, TLS, a reset connection, a cut body.
 /// Never holds the request URL, which carries the access token.
 #[derive(Debug)]
 pub struct TransportError {
     source: reqwest::Error,
+    phase: TransportPhase,
 }
 
 impl TransportError {
-    pub(crate) fn new(source: reqwest::Error) -> TransportError {
-        TransportError { source: source.without_url() }
+    /// A failure of sending: connecting, writing the request or waiting
+    /// for the answer's head, told apart by what the HTTP stack reports
+    /// and by `body_unsent`: whether some of an upload's body had not yet
+    /// been handed to the connection.
+    pub(crate) fn sending(source: reqwest::Error, body_unsent: bool) -> TransportError {
+        let phase = if source.is_connect() {
+            TransportPhase::Connect
+        } else if body_unsent || source.is_body() || chain_says(&source, &["error writing a body", "error from user's Body stream"]) {
+            TransportPhase::Send
+        } else {
+            TransportPhase::Wait
+        };
+        TransportError { source: source.without_url(), phase }
+    }
+
+    /// A failure while reading an answer that began.
+    pub(crate) fn reading(source: reqwest::Error) -> TransportError {
+        TransportError { source: source.without_url(), phase: TransportPhase::Body }
+    }
+
+    /// Where in the exchange it happened.
+    pub fn phase(&self) -> TransportPhase {
+        self.phase
     }
 
     /// Whether the connection could not be made (nothing was sent).
     pub fn is_connect(&self) -> bool {
-        self.source.is_connect()
+        self.phase == TransportPhase::Connect
     }
 
     /// Whether the answer began but its body broke off: a reset
     /// connection, or fewer bytes than `Content-Length` promised.
     pub fn is_incomplete_body(&self) -> bool {
-        self.source.is_body() || self.source.is_decode()
+        self.phase == TransportPhase::Body
     }
+
+    /// Whether WeChat may have received the request, and so may have acted
+    /// on it: every failure but one to connect.
+    pub fn may_have_reached_wechat(&self) -> bool {
+        self.phase != TransportPhase::Connect
+    }
+}
+
+/// Whether an error in `error`'s chain starts with one of `texts`: hyper
+/// tells a failed body write only by its message.
+fn chain_says(error: &(dyn std::error::Error + 'static), texts: &[&str]) -> bool {
+    let mut cause = Some(error);
+    while let Some(inner) = cause {
+        let text = inner.to_string();
+        if texts.iter().any(|t| text.starts_with(t)) {
+            return true;
+        }
+        cause = inner.source();
+    }
+    false
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "transport failure: {}", self.source)?;
+        write!(f, "transport failure while {}: {}", self.phase.describe(), self.source)?;
         let mut cause = std::error::Error::source(&self.source);
         while let Some(inner) = cause {
             write!(f, ": {inner}")?;
@@ -308,17 +378,58 @@ impl std::error::Error for TokenError {
     }
 }
 
-/// Why a call failed. `E` is the endpoint's error enum, e.g.
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// One attempt's limit (`ClientBuilder::attempt_timeout`): the call
+    /// may have been retried within its deadline before giving up.
+    Attempt(Duration),
+    /// The whole call's deadline (`ClientBuilder::timeout`): all
+    /// attempts, the waits between them and fetching a token.
+    Deadline(Duration),
+    /// A timeout of the caller's own HTTP client
+    /// (`ClientBuilder::http_client`), whose length wxa does not know.
+    HttpClient,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Attempt(limit) => write!(f, "the attempt timeout ({})", Seconds(*limit)),
+            Limit::Deadline(limit) => write!(f, "the call's deadline ({})", Seconds(*limit)),
+            Limit::HttpClient => f.write_str("the HTTP client's timeout"),
+        }
+    }
+}
+
+/// A duration as a person reads it: `2 s`, `1.25 s`, `350 ms`.
+struct Seconds(Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_secs_f64() * 1e3;
+        if ms < 1000.0 {
+            write!(f, "{} ms", ms.round())
+        } else {
+            let text = format!("{:.2}", ms / 1e3);
+            write!(f, "{} s", text.trim_end_matches('0').trim_end_matches('.'))
+        }
+    }
+}
+
+/// What went wrong. `E` is the endpoint's error enum, e.g.
 /// [`crate::api::customer_service::GetTempMediaError`].
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error<E> {
+pub enum ErrorKind<E> {
     /// WeChat answered with an error code.
     Api(E),
-    /// The request never got an HTTP answer (connect, reset, cut body).
+    /// The request never got an HTTP answer (connect, reset, cut body);
+    /// [`TransportError::phase`] says where it broke off.
     Transport(TransportError),
-    /// No answer within the timeout.
-    Timeout,
+    /// No answer within a time limit.
+    Timeout(Limit),
     /// A non-2xx HTTP status without a WeChat error body (a proxy's 502 page).
     HttpStatus {
         /// The status.
@@ -340,27 +451,180 @@ pub enum Error<E> {
     },
 }
 
+impl<E> ErrorKind<E> {
+    /// Maps the endpoint error.
+    pub fn map_api<F>(self, f: impl FnOnce(E) -> F) -> ErrorKind<F> {
+        match self {
+            ErrorKind::Api(e) => ErrorKind::Api(f(e)),
+            ErrorKind::Transport(e) => ErrorKind::Transport(e),
+            ErrorKind::Timeout(limit) => ErrorKind::Timeout(limit),
+            ErrorKind::HttpStatus { status, body } => ErrorKind::HttpStatus { status, body },
+            ErrorKind::Decode(e) => ErrorKind::Decode(e),
+            ErrorKind::Token(e) => ErrorKind::Token(e),
+            ErrorKind::Prepare(e) => ErrorKind::Prepare(e),
+            ErrorKind::RateLimited { retry_after } => ErrorKind::RateLimited { retry_after },
+        }
+    }
+
+    /// Whether WeChat may have received the request this failure ended:
+    /// it answered, the exchange broke off after connecting, or no answer
+    /// came in time. `false` for requests never sent.
+    pub fn may_have_reached_wechat(&self) -> bool {
+        match self {
+            ErrorKind::Api(_) | ErrorKind::HttpStatus { .. } | ErrorKind::Decode(_) | ErrorKind::Timeout(_) => true,
+            ErrorKind::Transport(e) => e.may_have_reached_wechat(),
+            ErrorKind::Token(_) | ErrorKind::Prepare(_) | ErrorKind::RateLimited { .. } => false,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for ErrorKind<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Api(e) => write!(f, "WeChat answered with an error: {e}"),
+            ErrorKind::Transport(e) => write!(f, "{e}"),
+            ErrorKind::Timeout(limit) => write!(f, "no answer within {limit}"),
+            ErrorKind::HttpStatus { status, body } => write!(f, "HTTP {status} without a WeChat error body: {}", body.preview()),
+            ErrorKind::Decode(e) => write!(f, "{e}"),
+            ErrorKind::Token(e) => write!(f, "{e}"),
+            ErrorKind::Prepare(e) => write!(f, "{e}"),
+            ErrorKind::RateLimited { retry_after } => {
+                write!(f, "not sent: the endpoint's rate limit is spent; the next window opens in {}", Seconds(*retry_after))
+            }
+        }
+    }
+}
+
+/// How a call went: which endpoint, how many attempts, how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallInfo {
+    /// The endpoint's name in WeChat's docs (`getTempMedia`).
+    pub endpoint: &'static str,
+    /// HTTP requests sent, retries and a token-refresh resend included;
+    /// 0 when the call failed before sending.
+    pub attempts: u32,
+    /// From the call's start to its end.
+    pub elapsed: Duration,
+    /// The call's deadline, when it ended the call: no time was left for
+    /// another attempt, or the last one ran out of it.
+    pub deadline_reached: Option<Duration>,
+    /// Whether any attempt may have reached WeChat (see
+    /// [`Error::may_have_reached_wechat`]).
+    pub may_have_reached_wechat: bool,
+}
+
+impl CallInfo {
+    /// A call of `endpoint` that has not sent anything yet (for errors
+    /// made by hand, e.g. in a test double of your own).
+    pub fn new(endpoint: &'static str) -> CallInfo {
+        CallInfo { endpoint, attempts: 0, elapsed: Duration::ZERO, deadline_reached: None, may_have_reached_wechat: false }
+    }
+}
+
+/// Why a call failed: what went wrong ([`Error::kind`]) and how the call
+/// went ([`Error::endpoint`], [`Error::attempts`], [`Error::elapsed`], …).
+/// `Display` says both in one line, e.g. `getTempMedia: HTTP 502 without a
+/// WeChat error body: … (3 attempts in 1.42 s)`.
+///
+/// ```no_run
+/// # async fn demo(client: wxa::Client) {
+/// use wxa::ErrorKind;
+/// use wxa::api::customer_service::{GetTempMediaError, GetTempMediaRequest};
+/// match client.get_temp_media(GetTempMediaRequest::new("MEDIA_ID")).await {
+///     Ok(media) => println!("{} bytes", media.bytes.len()),
+///     Err(error) => match error.kind() {
+///         ErrorKind::Api(GetTempMediaError::InvalidMediaId(_)) => println!("expired media id"),
+///         _ if error.deadline_reached() => println!("gave up after {} attempts", error.attempts()),
+///         _ => println!("{error}"),
+///     },
+/// }
+/// # }
+/// ```
+pub struct Error<E> {
+    /// Boxed: a call's `Result` stays small on the path that succeeds.
+    inner: Box<Inner<E>>,
+}
+
+struct Inner<E> {
+    kind: ErrorKind<E>,
+    call: CallInfo,
+}
+
 impl<E> Error<E> {
+    /// An error of `kind` in a call whose course is `call`.
+    pub fn new(kind: ErrorKind<E>, call: CallInfo) -> Error<E> {
+        Error { inner: Box::new(Inner { kind, call }) }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind<E> {
+        &self.inner.kind
+    }
+
+    /// What went wrong, taken out.
+    pub fn into_kind(self) -> ErrorKind<E> {
+        self.inner.kind
+    }
+
+    /// How the call went.
+    pub fn call(&self) -> &CallInfo {
+        &self.inner.call
+    }
+
+    /// The endpoint's name in WeChat's docs (`getTempMedia`).
+    pub fn endpoint(&self) -> &'static str {
+        self.inner.call.endpoint
+    }
+
+    /// HTTP requests sent (0 when the call failed before sending).
+    pub fn attempts(&self) -> u32 {
+        self.inner.call.attempts
+    }
+
+    /// How long the call took.
+    pub fn elapsed(&self) -> Duration {
+        self.inner.call.elapsed
+    }
+
+    /// Whether the call's deadline ended it: the last attempt ran out of
+    /// it, or no time was left for another.
+    pub fn deadline_reached(&self) -> bool {
+        self.inner.call.deadline_reached.is_some()
+    }
+
+    /// Whether WeChat may have received the request in any attempt, and
+    /// so may have acted on it (a message sent, an order placed): check
+    /// before sending again what is not safe to send twice. `false` only
+    /// when no attempt got past connecting.
+    pub fn may_have_reached_wechat(&self) -> bool {
+        self.inner.call.may_have_reached_wechat
+    }
+
     /// The endpoint error, when WeChat answered with a code.
     pub fn api(&self) -> Option<&E> {
-        match self {
-            Error::Api(e) => Some(e),
+        match &self.inner.kind {
+            ErrorKind::Api(e) => Some(e),
             _ => None,
         }
     }
 
+    /// The transport failure, when the exchange broke off.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match &self.inner.kind {
+            ErrorKind::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether a time limit ran out ([`ErrorKind::Timeout`]).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Timeout(_))
+    }
+
     /// Maps the endpoint error.
     pub fn map_api<F>(self, f: impl FnOnce(E) -> F) -> Error<F> {
-        match self {
-            Error::Api(e) => Error::Api(f(e)),
-            Error::Transport(e) => Error::Transport(e),
-            Error::Timeout => Error::Timeout,
-            Error::HttpStatus { status, body } => Error::HttpStatus { status, body },
-            Error::Decode(e) => Error::Decode(e),
-            Error::Token(e) => Error::Token(e),
-            Error::Prepare(e) => Error::Prepare(e),
-            Error::RateLimited { retry_after } => Error::RateLimited { retry_after },
-        }
+        let Inner { kind, call } = *self.inner;
+        Error::new(kind.map_api(f), call)
     }
 }
 
@@ -376,31 +640,43 @@ impl<E: ApiError> Error<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for Error<E> {
+impl<E: fmt::Debug> fmt::Debug for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Api(e) => write!(f, "WeChat answered with an error: {e}"),
-            Error::Transport(e) => write!(f, "{e}"),
-            Error::Timeout => f.write_str("no answer within the timeout"),
-            Error::HttpStatus { status, body } => write!(f, "HTTP {status} without a WeChat error body: {}", body.preview()),
-            Error::Decode(e) => write!(f, "{e}"),
-            Error::Token(e) => write!(f, "{e}"),
-            Error::Prepare(e) => write!(f, "{e}"),
-            Error::RateLimited { retry_after } => {
-                write!(f, "not sent: the endpoint's rate limit is spent; the next window opens in {retry_after:?}")
-            }
+        f.debug_struct("Error").field("kind", &self.inner.kind).field("call", &self.inner.call).finish()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    /// One line: the endpoint, what went wrong, then how the call went.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let call = &self.inner.call;
+        // Error pages and messages may hold line breaks; the line stays one.
+        let what = self.inner.kind.to_string().replace(['\r', '\n'], " ");
+        write!(f, "{}: {what} (", call.endpoint)?;
+        match call.attempts {
+            0 => f.write_str("not sent")?,
+            1 => write!(f, "1 attempt in {}", Seconds(call.elapsed))?,
+            n => write!(f, "{n} attempts in {}", Seconds(call.elapsed))?,
         }
+        if let Some(deadline) = call.deadline_reached {
+            write!(f, "; stopped by the call's deadline of {}", Seconds(deadline))?;
+        }
+        let answered = matches!(self.inner.kind, ErrorKind::Api(_) | ErrorKind::HttpStatus { .. } | ErrorKind::Decode(_));
+        if call.attempts > 0 && !answered {
+            f.write_str(if call.may_have_reached_wechat { "; the request may have reached WeChat" } else { "; nothing reached WeChat" })?;
+        }
+        f.write_str(")")
     }
 }
 
 impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Api(e) => Some(e),
-            Error::Transport(e) => Some(e),
-            Error::Token(e) => Some(e),
-            Error::Prepare(e) => Some(e),
-            Error::Timeout | Error::HttpStatus { .. } | Error::Decode(_) | Error::RateLimited { .. } => None,
+        match &self.inner.kind {
+            ErrorKind::Api(e) => Some(e),
+            ErrorKind::Transport(e) => Some(e),
+            ErrorKind::Token(e) => Some(e),
+            ErrorKind::Prepare(e) => Some(e),
+            ErrorKind::Timeout(_) | ErrorKind::HttpStatus { .. } | ErrorKind::Decode(_) | ErrorKind::RateLimited { .. } => None,
         }
     }
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::fixture_api::demo::*;
 use crate::fixture_api::files::*;
 use crate::testing::{FAKE_APP_ID, FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
-use crate::{Error, RetryKind, Upload};
+use crate::{ErrorKind, RetryKind, Upload};
 
 #[tokio::test]
 async fn every_json_feature_reaches_the_wire_as_specified() {
@@ -74,8 +74,8 @@ async fn an_endpoint_code_overrides_the_shared_meaning() {
     let fake = FakeWeChat::start().await;
     fake.script("/wxa/demo/every", ScriptedResponse::json_error(45009, "too frequent", "text/plain"));
     let error = fake.client().every_json_feature(EveryJsonFeatureRequest::new("t")).await.expect_err("45009");
-    match error {
-        Error::Api(e @ EveryJsonFeatureError::TooFrequent(_)) => {
+    match error.into_kind() {
+        ErrorKind::Api(e @ EveryJsonFeatureError::TooFrequent(_)) => {
             assert_eq!(e.retry_kind(), RetryKind::Throttle);
             assert_eq!(e.name(), "TooFrequent");
             assert!(e.is_too_frequent());
@@ -84,8 +84,8 @@ async fn an_endpoint_code_overrides_the_shared_meaning() {
     }
     fake.script("/cgi-bin/demo/get", ScriptedResponse::json_error(45009, "daily quota", "text/plain"));
     let error = fake.client().download(DownloadRequest::new("m")).await.expect_err("45009");
-    match error {
-        Error::Api(DownloadError::Common(common)) => {
+    match error.into_kind() {
+        ErrorKind::Api(DownloadError::Common(common)) => {
             assert!(common.is_daily_quota_reached());
             assert_eq!(common.retry_kind(), RetryKind::None);
         }
@@ -129,7 +129,7 @@ async fn a_client_without_credentials_cannot_fill_them() {
     let fake = FakeWeChat::start().await;
     let client = crate::Client::builder().base_url(fake.base_url()).without_access_token().build().expect("client");
     let error = client.notify(NotifyRequest::new()).await.expect_err("no secret");
-    assert!(matches!(error, Error::Prepare(crate::PrepareError::MissingAppSecret)), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Prepare(crate::PrepareError::MissingAppSecret)), "{error:?}");
     assert_eq!(fake.calls("/sns/demo/notify"), 0, "nothing was sent");
 }
 
@@ -158,8 +158,8 @@ async fn documented_limits_are_checked_before_sending() {
         (EveryJsonFeatureRequest::new("ok").items(vec![]), "`items` must have at least 1 items, not 0"),
     ];
     for (request, expected) in cases {
-        match client.every_json_feature(request).await {
-            Err(Error::Prepare(error @ crate::PrepareError::Invalid { .. })) => assert_eq!(error.to_string(), expected),
+        match client.every_json_feature(request).await.map_err(crate::Error::into_kind) {
+            Err(ErrorKind::Prepare(error @ crate::PrepareError::Invalid { .. })) => assert_eq!(error.to_string(), expected),
             other => panic!("expected `{expected}`, got {other:?}"),
         }
     }
@@ -198,7 +198,10 @@ async fn an_enforced_rate_limit_holds_calls_back_without_sending_them() {
         client.notify(NotifyRequest::new()).await.expect("within the limit of two an hour");
     }
     let error = client.notify(NotifyRequest::new()).await.expect_err("over the limit");
-    assert!(matches!(error, Error::RateLimited { retry_after } if retry_after <= std::time::Duration::from_secs(3600)), "{error:?}");
+    assert!(
+        matches!(error.kind(), ErrorKind::RateLimited { retry_after } if *retry_after <= std::time::Duration::from_secs(3600)),
+        "{error:?}"
+    );
     assert_eq!(fake.calls("/sns/demo/notify"), 2, "the third call was not sent");
     // Without enforcement, the same client settings send it.
     fake.script("/sns/demo/notify", ScriptedResponse::new(200).body(r#"{"errcode":0,"errmsg":"ok"}"#));

@@ -10,10 +10,13 @@
 //! let client = wxa::Client::new("wx1234567890abcdef", "app-secret")?;
 //! match client.get_temp_media(GetTempMediaRequest::new("MEDIA_ID")).await {
 //!     Ok(media) => println!("{} bytes of {:?}", media.bytes.len(), media.content_type),
-//!     Err(wxa::Error::Api(GetTempMediaError::InvalidMediaId(body))) => {
-//!         println!("expired media id (rid {:?})", body.rid())
-//!     }
-//!     Err(other) => return Err(other.into()),
+//!     Err(error) => match error.kind() {
+//!         wxa::ErrorKind::Api(GetTempMediaError::InvalidMediaId(body)) => {
+//!             println!("expired media id (rid {:?})", body.rid())
+//!         }
+//!         // One line: endpoint, what happened, attempts and time taken.
+//!         _ => return Err(error.into()),
+//!     },
 //! }
 //! # Ok(()) }
 //! ```
@@ -53,7 +56,10 @@ pub mod api {
 }
 
 pub use client::{BuildError, CLOUD_RUN_BASE_URL, Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
-pub use error::{ApiError, DecodeError, Error, ErrorBody, PrepareError, RawBody, RetryKind, TokenError, TokenErrorKind, TransportError};
+pub use error::{
+    ApiError, CallInfo, DecodeError, Error, ErrorBody, ErrorKind, Limit, PrepareError, RawBody, RetryKind, TokenError, TokenErrorKind,
+    TransportError, TransportPhase,
+};
 pub use media::{Media, MediaStream, MediaStreamError, Upload};
 pub use rate_limit::RateLimits;
 pub use secret::Secret;

@@ -15,7 +15,7 @@ use crate::store::{Allowance, MemoryStore, RateLimitStore, StoreHealth};
 /// Windows are whole minutes, hours or days of Beijing time. A call over
 /// the limit waits for the next window when that opens within
 /// [`RateLimits::max_wait`], and otherwise fails with
-/// [`Error::RateLimited`](crate::Error::RateLimited) without being sent.
+/// [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited) without being sent.
 #[derive(Clone)]
 pub struct RateLimits {
     store: Arc<dyn RateLimitStore>,

@@ -2,13 +2,15 @@
 //! The URL holds the access token, so it never leaves this module: errors
 //! are stripped of it and nothing here logs.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::Url;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
-use crate::error::{DecodeError, Error, ErrorBody, PrepareError, RawBody, TransportError};
+use crate::error::{DecodeError, ErrorBody, ErrorKind, Limit, PrepareError, RawBody, TransportError};
 use crate::media::UploadSource;
 use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts, ResponseKind};
 use crate::{MediaStreamError, Secret};
@@ -28,9 +30,16 @@ const FILE_PREALLOCATION_LIMIT: u64 = 256 << 20;
 pub(crate) struct Transport {
     pub http: reqwest::Client,
     pub base_url: Url,
-    /// The timeout applied per request: the builder's, or 30 s with wxa's
-    /// own HTTP client; `None` leaves a caller's own client to its settings.
-    pub timeout: Option<Duration>,
+}
+
+/// The time limits of one attempt.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AttemptLimits {
+    /// How long the attempt may take (a streamed one: to its answer's
+    /// first bytes), and which limit that is.
+    pub until: Option<(Duration, Limit)>,
+    /// The longest wait for one chunk of a streamed answer.
+    pub chunk: Option<Duration>,
 }
 
 /// How much of the body a call reads before it returns.
@@ -60,7 +69,7 @@ impl BodyRest {
             Some(limit) => tokio::time::timeout(limit, self.response.chunk()).await.map_err(|_| MediaStreamError::Timeout)?,
             None => self.response.chunk().await,
         };
-        next.map_err(|e| if e.is_timeout() { MediaStreamError::Timeout } else { MediaStreamError::Transport(TransportError::new(e)) })
+        next.map_err(|e| if e.is_timeout() { MediaStreamError::Timeout } else { MediaStreamError::Transport(TransportError::reading(e)) })
     }
 
     /// `Content-Length` as sent, if any.
@@ -108,34 +117,42 @@ impl Transport {
         meta: &EndpointMeta,
         parts: &RequestParts,
         token: Option<&Secret>,
-        timeout: Option<Duration>,
+        limits: AttemptLimits,
         reading: Reading,
-    ) -> Result<RawResponse, Error<ErrorBody>> {
-        let timeout = timeout.or(self.timeout);
+    ) -> Result<RawResponse, ErrorKind<ErrorBody>> {
+        let limit = limits.until.map_or(Limit::HttpClient, |(_, limit)| limit);
         let url = self.url(meta, parts, token);
         let method = match meta.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
         };
         let mut request = self.http.request(method, url);
-        if let (Some(timeout), Reading::Whole) = (timeout, reading) {
+        // Uploads count their file parts not yet handed to the connection,
+        // so a failure can tell sending from waiting.
+        let mut unsent_files: Option<Arc<AtomicUsize>> = None;
+        if let (Some((timeout, _)), Reading::Whole) = (limits.until, reading) {
             request = request.timeout(timeout);
         }
         match &parts.body {
             RequestBody::Empty => {}
             RequestBody::Json(bytes) => request = request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
             RequestBody::Multipart { files, parts } => {
+                unsent_files = Some(Arc::new(AtomicUsize::new(files.len())));
                 let mut form = reqwest::multipart::Form::new();
                 for (name, value) in parts {
                     form = form.text(*name, value.clone());
                 }
                 for (file_part, upload) in files {
-                    let (body, len) = upload_body(&upload.source).await.map_err(Error::Prepare)?;
+                    let (chunks, len) = upload_body(&upload.source).await.map_err(ErrorKind::Prepare)?;
+                    let body = reqwest::Body::wrap_stream(counted(chunks, unsent_files.clone().unwrap_or_default()));
                     let file = reqwest::multipart::Part::stream_with_length(body, len)
                         .file_name(upload.file_name.clone())
                         .mime_str(upload.effective_content_type())
                         .map_err(|_| {
-                            Error::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
+                            ErrorKind::Prepare(PrepareError::Body(format!(
+                                "invalid upload content type `{}`",
+                                upload.effective_content_type()
+                            )))
                         })?;
                     form = form.part(*file_part, file);
                 }
@@ -143,21 +160,24 @@ impl Transport {
             }
         }
         let exchange = async {
-            let response = request.send().await.map_err(transport_error)?;
+            let still_sending = || unsent_files.as_ref().is_some_and(|n| n.load(Ordering::Acquire) > 0);
+            let response = request.send().await.map_err(|e| timeout_or(e, limit, |e| TransportError::sending(e, still_sending())))?;
             if self.redirected(&response, meta) {
                 // Only with a caller's own HTTP client that follows
                 // redirects: what came back is not the endpoint's answer.
-                return Err(Error::Decode(DecodeError {
+                return Err(ErrorKind::Decode(DecodeError {
                     reason: "the answer came through a redirect to another address; wxa follows none (build the HTTP client with `redirect::Policy::none()`)".to_owned(),
                     status: response.status().as_u16(),
                     content_type: None,
                     body: RawBody::redacted(0),
                 }));
             }
-            read_answer(response, meta.response, reading, timeout).await.map_err(transport_error)
+            read_answer(response, meta.response, reading, limits.chunk).await.map_err(|e| timeout_or(e, limit, TransportError::reading))
         };
-        match (reading, timeout) {
-            (Reading::Streamed, Some(limit)) => tokio::time::timeout(limit, exchange).await.map_err(|_| Error::Timeout)?,
+        match (reading, limits.until) {
+            (Reading::Streamed, Some((timeout, limit))) => {
+                tokio::time::timeout(timeout, exchange).await.map_err(|_| ErrorKind::Timeout(limit))?
+            }
             _ => exchange.await,
         }
     }
@@ -168,7 +188,7 @@ async fn read_answer(
     mut response: reqwest::Response,
     kind: ResponseKind,
     reading: Reading,
-    timeout: Option<Duration>,
+    chunk_timeout: Option<Duration>,
 ) -> Result<RawResponse, reqwest::Error> {
     let status = response.status().as_u16();
     let header = |name| response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_owned);
@@ -209,7 +229,7 @@ async fn read_answer(
     match reading {
         Reading::Streamed => {
             raw.body = join(blank, first);
-            raw.rest = Some(BodyRest { response, content_length, idle_timeout: timeout });
+            raw.rest = Some(BodyRest { response, content_length, idle_timeout: chunk_timeout });
         }
         Reading::Whole => {
             let Some(next) = response.chunk().await? else {
@@ -279,11 +299,25 @@ async fn read_up_to(response: &mut reqwest::Response, chunks: Vec<Bytes>, limit:
     }
 }
 
-/// The file part's body and length: from memory, a file opened now (so a
+/// A file part's bytes as they are sent.
+type Chunks = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
+
+/// `chunks`, taking one off `unsent` once the last of them was taken.
+fn counted(chunks: Chunks, unsent: Arc<AtomicUsize>) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    use futures_util::StreamExt;
+    let done = futures_util::stream::once(async move {
+        unsent.fetch_sub(1, Ordering::Release);
+        None
+    });
+    chunks.map(Some).chain(done).filter_map(std::future::ready)
+}
+
+/// The file part's bytes and length: from memory, a file opened now (so a
 /// retry reads it again from the start), or a reader that can be sent once.
-async fn upload_body(source: &UploadSource) -> Result<(reqwest::Body, u64), PrepareError> {
+async fn upload_body(source: &UploadSource) -> Result<(Chunks, u64), PrepareError> {
+    use futures_util::StreamExt;
     match source {
-        UploadSource::Bytes(bytes) => Ok((reqwest::Body::from(bytes.clone()), bytes.len() as u64)),
+        UploadSource::Bytes(bytes) => Ok((futures_util::stream::iter([Ok(bytes.clone())]).boxed(), bytes.len() as u64)),
         UploadSource::File(path) => {
             let unreadable = |e: std::io::Error| PrepareError::Upload(format!("cannot read `{}`: {e}", path.display()));
             let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
@@ -308,7 +342,7 @@ async fn upload_body(source: &UploadSource) -> Result<(reqwest::Body, u64), Prep
 /// A body of exactly `len` bytes from `reader`: one that ends early or goes
 /// on fails the request (the part's length was announced, so a longer one
 /// would be cut silently and a shorter one would hang).
-fn exactly(reader: impl tokio::io::AsyncRead + Send + Unpin + 'static, len: u64) -> reqwest::Body {
+fn exactly(reader: impl tokio::io::AsyncRead + Send + Unpin + 'static, len: u64) -> Chunks {
     use futures_util::StreamExt;
     let mut sent = 0u64;
     let mut ended = false;
@@ -334,9 +368,12 @@ fn exactly(reader: impl tokio::io::AsyncRead + Send + Unpin + 'static, len: u64)
             };
             std::future::ready(result)
         });
-    reqwest::Body::wrap_stream(chunks)
+    chunks.boxed()
 }
 
-fn transport_error(error: reqwest::Error) -> Error<ErrorBody> {
-    if error.is_timeout() { Error::Timeout } else { Error::Transport(TransportError::new(error)) }
+/// A timeout of the attempt as the limit that ran out; any other failure
+/// as a transport error of its phase. A connect timeout is a failure to
+/// connect: nothing was sent.
+fn timeout_or(error: reqwest::Error, limit: Limit, transport: impl FnOnce(reqwest::Error) -> TransportError) -> ErrorKind<ErrorBody> {
+    if error.is_timeout() && !error.is_connect() { ErrorKind::Timeout(limit) } else { ErrorKind::Transport(transport(error)) }
 }

@@ -13,7 +13,7 @@ use wxa::api::customer_service::{
 use wxa::api::login::{Code2SessionError, Code2SessionRequest};
 use wxa::api::qrcode::{GetUnlimitedQrCodeError, GetUnlimitedQrCodeLineColor, GetUnlimitedQrCodeRequest};
 use wxa::testing::{FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
-use wxa::{Error, RetryKind, RetryPolicy, Upload};
+use wxa::{ErrorKind, RetryKind, RetryPolicy, Upload};
 
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00fake-jpeg-body";
 
@@ -35,8 +35,8 @@ async fn get_temp_media_returns_bytes_content_type_and_file_name() {
 async fn invalid_media_id_is_the_typed_variant_with_rid() {
     let fake = FakeWeChat::start().await;
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("NOPE")).await.expect_err("40007");
-    match &error {
-        Error::Api(GetTempMediaError::InvalidMediaId(body)) => {
+    match error.kind() {
+        ErrorKind::Api(GetTempMediaError::InvalidMediaId(body)) => {
             assert_eq!(body.code, 40007);
             assert!(body.rid().is_some_and(|rid| !rid.is_empty()), "rid kept: {body:?}");
         }
@@ -53,7 +53,7 @@ async fn json_errors_under_odd_content_types_are_never_media() {
         let fake = FakeWeChat::start().await;
         fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(40007, "invalid media_id", content_type));
         let error = fake.client().get_temp_media(GetTempMediaRequest::new("X")).await.expect_err(content_type);
-        assert!(matches!(error, Error::Api(GetTempMediaError::InvalidMediaId(_))), "{content_type}: {error:?}");
+        assert!(matches!(error.kind(), ErrorKind::Api(GetTempMediaError::InvalidMediaId(_))), "{content_type}: {error:?}");
         assert_eq!(error.rid(), Some("scripted-40007"));
     }
 }
@@ -66,7 +66,7 @@ async fn errcode_sent_as_a_string_still_decodes() {
         ScriptedResponse::new(200).header("content-type", "text/plain").body(r#"{"errcode":"40007","errmsg":"invalid media_id"}"#),
     );
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("X")).await.expect_err("40007");
-    assert!(matches!(error, Error::Api(GetTempMediaError::InvalidMediaId(_))), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Api(GetTempMediaError::InvalidMediaId(_))), "{error:?}");
 }
 
 #[tokio::test]
@@ -78,8 +78,8 @@ async fn an_html_502_page_is_a_clear_http_error() {
     );
     let client = fake.client_builder().retry_policy(wxa::RetryPolicy::none()).build().expect("client");
     let error = client.get_temp_media(GetTempMediaRequest::new("X")).await.expect_err("502");
-    match &error {
-        Error::HttpStatus { status, body } => {
+    match error.kind() {
+        ErrorKind::HttpStatus { status, body } => {
             assert_eq!(*status, 502);
             assert!(body.preview().contains("Bad Gateway"));
         }
@@ -96,8 +96,8 @@ async fn an_html_page_with_status_200_on_a_json_endpoint_is_a_decode_error_keepi
         ScriptedResponse::new(200).header("content-type", "text/html").body("<html>maintenance</html>"),
     );
     let error = fake.client().set_typing(SetTypingRequest::new("o_user", SetTypingCommand::Typing)).await.expect_err("html");
-    match error {
-        Error::Decode(decode) => {
+    match error.into_kind() {
+        ErrorKind::Decode(decode) => {
             assert_eq!(decode.status, 200);
             assert_eq!(decode.body.bytes().map(|b| b.as_ref()), Some(&b"<html>maintenance</html>"[..]));
         }
@@ -147,8 +147,8 @@ async fn a_token_that_keeps_failing_is_retried_once_never_in_a_loop() {
     fake.add_media("M", JPEG.to_vec(), "image/jpeg");
     fake.reject_all_tokens(true);
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("40001");
-    match &error {
-        Error::Api(GetTempMediaError::Common(common)) => {
+    match error.kind() {
+        ErrorKind::Api(GetTempMediaError::Common(common)) => {
             assert_eq!(common.body().code, 40001);
             assert_eq!(common.retry_kind(), RetryKind::RefreshToken);
         }
@@ -191,7 +191,7 @@ async fn an_invalid_upload_content_type_is_a_prepare_error_and_nothing_is_sent()
     let upload = Upload::new(vec![1, 2, 3], "a.jpg").content_type("not a mime type");
     let error =
         fake.client().upload_temp_media(UploadTempMediaRequest::new(UploadTempMediaMediaType::Image, upload)).await.expect_err("bad type");
-    assert!(matches!(error, Error::Prepare(wxa::PrepareError::Body(_))), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Prepare(wxa::PrepareError::Body(_))), "{error:?}");
     assert_eq!(fake.calls("/cgi-bin/media/upload"), 0);
 }
 
@@ -218,7 +218,7 @@ async fn code2session_fills_credentials_and_keeps_the_session_key_secret() {
     assert_eq!(request.query_value("access_token"), None);
 
     let error = fake.client().code2_session(Code2SessionRequest::new("invalid")).await.expect_err("40029");
-    assert!(matches!(error, Error::Api(Code2SessionError::InvalidCode(_))), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Api(Code2SessionError::InvalidCode(_))), "{error:?}");
 }
 
 #[tokio::test]
@@ -248,8 +248,8 @@ async fn the_shared_table_gives_45009_its_daily_quota_meaning_elsewhere() {
     let fake = FakeWeChat::start().await;
     fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(45009, "reach max api daily quota limit", "text/plain"));
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("45009");
-    match error {
-        Error::Api(GetTempMediaError::Common(common)) => {
+    match error.into_kind() {
+        ErrorKind::Api(GetTempMediaError::Common(common)) => {
             assert_eq!(common.body().code, 45009);
             assert_eq!(common.retry_kind(), RetryKind::None);
         }
@@ -262,8 +262,8 @@ async fn an_unknown_code_keeps_code_and_message() {
     let fake = FakeWeChat::start().await;
     fake.script("/cgi-bin/media/get", ScriptedResponse::json_error(987_654, "brand new failure", "text/plain"));
     let error = fake.client().get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("unknown");
-    match error {
-        Error::Api(GetTempMediaError::Unknown(body)) => {
+    match error.into_kind() {
+        ErrorKind::Api(GetTempMediaError::Unknown(body)) => {
             assert_eq!(body.code, 987_654);
             assert!(body.message.starts_with("brand new failure"));
         }
@@ -290,8 +290,8 @@ async fn a_wrong_secret_is_a_token_error_with_the_code_and_no_secret() {
         .build()
         .expect("client");
     let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("token");
-    match &error {
-        Error::Token(token) => assert_eq!(token.code(), Some(40125)),
+    match error.kind() {
+        ErrorKind::Token(token) => assert_eq!(token.code(), Some(40125)),
         other => panic!("{other:?}"),
     }
     assert!(!format!("{error:?} {error}").contains("wrong-secret-value"));
@@ -316,7 +316,7 @@ async fn a_slow_answer_is_a_timeout() {
     // Fetch the token first so the timeout hits the media call.
     client.access_token().await.expect("token");
     let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("timeout");
-    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Timeout(_)), "{error:?}");
 }
 
 #[tokio::test]
@@ -330,7 +330,7 @@ async fn a_refused_connection_is_a_transport_error_without_the_url() {
         .build()
         .expect("client");
     let error = client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("refused");
-    assert!(matches!(&error, Error::Transport(t) if t.is_connect()), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Transport(t) if t.is_connect()), "{error:?}");
     let shown = format!("{error:?} {error}");
     assert!(!shown.contains("TOKEN_THAT_MUST_NOT_LEAK"), "{shown}");
     assert!(!shown.contains("access_token="), "{shown}");
@@ -426,7 +426,7 @@ async fn a_send_is_never_repeated_after_an_ambiguous_failure() {
 
     fake.script("/cgi-bin/message/custom/send", ScriptedResponse::new(200).delay(Duration::from_secs(2)).body("{}"));
     let error = client.send_custom_message(send()).await.expect_err("timeout");
-    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Timeout(_)), "{error:?}");
     assert_eq!(fake.calls("/cgi-bin/message/custom/send"), 2, "a timed-out send is not sent again");
 
     fake.script("/cgi-bin/message/custom/send", ScriptedResponse::new(502).body("bad gateway"));
@@ -460,7 +460,7 @@ async fn a_handle_with_its_own_timeout_applies_it_to_each_request() {
     fake.script("/cgi-bin/media/get", ScriptedResponse::new(200).delay(Duration::from_millis(500)).body("late"));
     let error =
         client.with_timeout(Duration::from_millis(100)).get_temp_media(GetTempMediaRequest::new("SLOW")).await.expect_err("timeout");
-    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Timeout(_)), "{error:?}");
     fake.script(
         "/cgi-bin/media/get",
         ScriptedResponse::new(200).delay(Duration::from_millis(300)).header("content-type", "image/png").body("slow"),

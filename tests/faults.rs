@@ -9,7 +9,7 @@ use wxa::api::customer_service::{
 };
 use wxa::api::login::Code2SessionRequest;
 use wxa::testing::{FakeWeChat, ScriptedResponse};
-use wxa::{Client, Error, MediaStreamError, RetryPolicy};
+use wxa::{Client, ErrorKind, MediaStreamError, RetryPolicy};
 
 const MEDIA: &str = "/cgi-bin/media/get";
 const SEND: &str = "/cgi-bin/message/custom/send";
@@ -43,8 +43,8 @@ async fn connection_reset_mid_body_is_a_transport_error_and_retried_only_when_sa
     let fake = FakeWeChat::start().await;
     fake.script(MEDIA, image(jpeg(100_000)).cut_after(1_000));
     let error = no_retry(&fake).get_temp_media(media_request()).await.expect_err("cut body");
-    match &error {
-        Error::Transport(e) => assert!(e.is_incomplete_body() && !e.is_connect(), "{e}"),
+    match error.kind() {
+        ErrorKind::Transport(e) => assert!(e.is_incomplete_body() && !e.is_connect(), "{e}"),
         other => panic!("expected a transport error, got {other:?}"),
     }
 
@@ -61,7 +61,7 @@ async fn connection_reset_mid_body_is_a_transport_error_and_retried_only_when_sa
         ScriptedResponse::new(200).header("content-type", "application/json").body(r#"{"errcode":0,"errmsg":"ok"}"#).cut_after(5),
     );
     let error = fake.client().send_custom_message(send()).await.expect_err("cut ack");
-    assert!(matches!(&error, Error::Transport(e) if e.is_incomplete_body()), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Transport(e) if e.is_incomplete_body()), "{error:?}");
     assert_eq!(fake.calls(SEND), 1);
 }
 
@@ -71,7 +71,7 @@ async fn body_shorter_than_content_length_is_a_transport_error() {
     // 1,000 bytes sent of the 50,000 promised, then the connection ends.
     fake.script(MEDIA, image(jpeg(1_000)).header("content-length", "50000").cut_after(1_000));
     let error = no_retry(&fake).get_temp_media(media_request()).await.expect_err("short body");
-    assert!(matches!(&error, Error::Transport(e) if e.is_incomplete_body()), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Transport(e) if e.is_incomplete_body()), "{error:?}");
 
     // The same through the streaming form: the file starts, then breaks off.
     fake.script(MEDIA, image(jpeg(1_000)).header("content-length", "50000").cut_after(1_000));
@@ -99,7 +99,7 @@ async fn body_slower_than_the_timeout_is_a_timeout() {
     let fake = FakeWeChat::start().await;
     fake.script(MEDIA, image(jpeg(10_000)).stall_after(100, Duration::from_secs(3)));
     let error = no_retry(&fake).get_temp_media(media_request()).await.expect_err("stalled body");
-    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Timeout(_)), "{error:?}");
 
     // Streaming: the start arrives in time, then the wait for the next
     // chunk times out.
@@ -116,8 +116,8 @@ async fn server_error_with_an_html_page_is_an_http_status() {
     let page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
     fake.script(MEDIA, ScriptedResponse::new(502).header("content-type", "text/html").body(page));
     let error = no_retry(&fake).get_temp_media(media_request()).await.expect_err("502");
-    match &error {
-        Error::HttpStatus { status: 502, body } => {
+    match error.kind() {
+        ErrorKind::HttpStatus { status: 502, body } => {
             assert_eq!(body.bytes().map(|b| b.as_ref()), Some(page.as_bytes()));
             assert!(!body.is_truncated());
         }
@@ -128,7 +128,10 @@ async fn server_error_with_an_html_page_is_an_http_status() {
     fake.script(MEDIA, ScriptedResponse::new(503).header("content-type", "text/html").body(page));
     assert_eq!(fake.client().get_temp_media(media_request()).await.expect("retried").bytes.len(), 10);
     fake.script(SEND, ScriptedResponse::new(503).header("content-type", "text/html").body(page));
-    assert!(matches!(fake.client().send_custom_message(send()).await, Err(Error::HttpStatus { status: 503, .. })));
+    assert!(matches!(
+        fake.client().send_custom_message(send()).await.map_err(wxa::Error::into_kind),
+        Err(ErrorKind::HttpStatus { status: 503, .. })
+    ));
     assert_eq!(fake.calls(SEND), 1);
 }
 
@@ -138,8 +141,8 @@ async fn malformed_json_is_a_decode_error() {
     let client = no_retry(&fake);
     let cut = r#"{"errcode":0,"errmsg":"ok""#;
     fake.script(SEND, ScriptedResponse::new(200).header("content-type", "application/json").body(cut));
-    match client.send_custom_message(send()).await {
-        Err(Error::Decode(e)) => {
+    match client.send_custom_message(send()).await.map_err(wxa::Error::into_kind) {
+        Err(ErrorKind::Decode(e)) => {
             assert!(e.reason.starts_with("malformed JSON"), "{e}");
             assert_eq!(e.body.bytes().map(|b| b.as_ref()), Some(cut.as_bytes()));
         }
@@ -149,10 +152,10 @@ async fn malformed_json_is_a_decode_error() {
     for content_type in ["application/json", "image/jpeg"] {
         fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", content_type).body(r#"{"errcode":40007,"errm"#));
         let error = client.get_temp_media(media_request()).await.expect_err(content_type);
-        assert!(matches!(&error, Error::Decode(e) if e.reason.contains("JSON")), "{content_type}: {error:?}");
+        assert!(matches!(error.kind(), ErrorKind::Decode(e) if e.reason.contains("JSON")), "{content_type}: {error:?}");
         fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", content_type).body(r#"{"errcode":40007,"errm"#));
         let error = client.get_temp_media_stream(media_request()).await.expect_err(content_type);
-        assert!(matches!(&error, Error::Decode(e) if e.reason.contains("JSON")), "{content_type}: {error:?}");
+        assert!(matches!(error.kind(), ErrorKind::Decode(e) if e.reason.contains("JSON")), "{content_type}: {error:?}");
     }
 }
 
@@ -193,17 +196,28 @@ async fn empty_body_is_a_decode_error() {
     let fake = FakeWeChat::start().await;
     let client = no_retry(&fake);
     fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg"));
-    assert!(matches!(client.get_temp_media(media_request()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
+    assert!(
+        matches!(client.get_temp_media(media_request()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Decode(e)) if e.reason.starts_with("empty body"))
+    );
     fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg"));
-    assert!(matches!(client.get_temp_media_stream(media_request()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
+    assert!(
+        matches!(client.get_temp_media_stream(media_request()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Decode(e)) if e.reason.starts_with("empty body"))
+    );
     fake.script(SEND, ScriptedResponse::new(200).header("content-type", "application/json"));
-    assert!(matches!(client.send_custom_message(send()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
+    assert!(
+        matches!(client.send_custom_message(send()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Decode(e)) if e.reason.starts_with("empty body"))
+    );
     // White space only is no file either; white space before a JSON error
     // does not hide it.
     fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg").body(" \r\n\t "));
-    assert!(matches!(client.get_temp_media(media_request()).await, Err(Error::Decode(e)) if e.reason.starts_with("empty body")));
+    assert!(
+        matches!(client.get_temp_media(media_request()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Decode(e)) if e.reason.starts_with("empty body"))
+    );
     fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg").body("\n  {\"errcode\":40007,\"errmsg\":\"x\"}"));
-    assert!(matches!(client.get_temp_media_stream(media_request()).await, Err(Error::Api(GetTempMediaError::InvalidMediaId(_)))));
+    assert!(matches!(
+        client.get_temp_media_stream(media_request()).await.map_err(wxa::Error::into_kind),
+        Err(ErrorKind::Api(GetTempMediaError::InvalidMediaId(_)))
+    ));
 }
 
 #[tokio::test]
@@ -212,8 +226,8 @@ async fn very_large_error_body_is_read_only_in_part() {
     let client = no_retry(&fake);
     let page = format!("<html>{}</html>", "x".repeat(20 * 1024 * 1024));
     fake.script(MEDIA, ScriptedResponse::new(500).header("content-type", "text/html").body(page.clone()));
-    match client.get_temp_media(media_request()).await {
-        Err(Error::HttpStatus { status: 500, body }) => {
+    match client.get_temp_media(media_request()).await.map_err(wxa::Error::into_kind) {
+        Err(ErrorKind::HttpStatus { status: 500, body }) => {
             assert!(body.is_truncated());
             assert_eq!(body.len(), 64 * 1024);
             assert_eq!(body.bytes().map(|b| b.as_ref()), Some(&page.as_bytes()[..64 * 1024]));
@@ -228,8 +242,8 @@ async fn very_large_error_body_is_read_only_in_part() {
         } else {
             client.get_temp_media(media_request()).await.expect_err("text")
         };
-        match error {
-            Error::Decode(e) => {
+        match error.into_kind() {
+            ErrorKind::Decode(e) => {
                 assert!(e.body.is_truncated() && e.body.len() == 64 * 1024, "{e}");
                 assert!(e.to_string().contains("more than 65536 bytes"), "{e}");
             }
@@ -246,7 +260,7 @@ async fn very_large_error_body_is_read_only_in_part() {
         } else {
             client.get_temp_media(media_request()).await.expect_err("JSON")
         };
-        assert!(matches!(&error, Error::Decode(e) if e.body.is_truncated() && e.body.len() == 64 * 1024), "{error:?}");
+        assert!(matches!(error.kind(), ErrorKind::Decode(e) if e.body.is_truncated() && e.body.len() == 64 * 1024), "{error:?}");
     }
 }
 
@@ -257,11 +271,14 @@ async fn redirect_is_reported_and_not_followed() {
     let elsewhere = format!("{}/cgi-bin/elsewhere?media_id=M", fake.base_url());
     fake.script(MEDIA, ScriptedResponse::new(302).header("location", &elsewhere));
     let error = no_retry(&fake).get_temp_media(media_request()).await.expect_err("302");
-    assert!(matches!(&error, Error::HttpStatus { status: 302, .. }), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::HttpStatus { status: 302, .. }), "{error:?}");
     assert_eq!(fake.calls("/cgi-bin/elsewhere"), 0);
     // A redirect is final: not retried either.
     fake.script(MEDIA, ScriptedResponse::new(307).header("location", &elsewhere));
-    assert!(matches!(fake.client().get_temp_media(media_request()).await, Err(Error::HttpStatus { status: 307, .. })));
+    assert!(matches!(
+        fake.client().get_temp_media(media_request()).await.map_err(wxa::Error::into_kind),
+        Err(ErrorKind::HttpStatus { status: 307, .. })
+    ));
     assert_eq!(fake.calls(MEDIA), 2);
 }
 
@@ -274,7 +291,7 @@ async fn a_redirect_followed_by_a_callers_own_http_client_is_not_read_as_the_ans
     let own = wxa::Client::http_client_builder().expect("tls").build().expect("a redirect-following client");
     let client = fake.client_builder().http_client(own).retry_policy(RetryPolicy::none()).build().expect("client");
     let error = client.get_temp_media(media_request()).await.expect_err("redirected");
-    assert!(matches!(&error, Error::Decode(e) if e.reason.contains("redirect")), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Decode(e) if e.reason.contains("redirect")), "{error:?}");
     assert_eq!(fake.calls(MEDIA), 2, "the HTTP client followed it; wxa did not read what came back");
 }
 
@@ -290,7 +307,7 @@ async fn the_builders_timeout_applies_to_a_callers_own_http_client() {
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("client");
-    assert!(matches!(client.get_temp_media(media_request()).await, Err(Error::Timeout)));
+    assert!(matches!(client.get_temp_media(media_request()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Timeout(_))));
 }
 
 #[tokio::test]
@@ -305,7 +322,9 @@ async fn errcode_as_a_string_is_read_as_the_code() {
     assert!(matches!(error.api(), Some(GetTempMediaError::InvalidMediaId(body)) if body.rid() == Some("r-1")), "{error:?}");
     // A string that is no number is not guessed at.
     fake.script(SEND, ScriptedResponse::new(200).body(r#"{"errcode":"oops","errmsg":"?"}"#));
-    assert!(matches!(client.send_custom_message(send()).await, Err(Error::Decode(e)) if e.reason.contains("not an integer")));
+    assert!(
+        matches!(client.send_custom_message(send()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Decode(e)) if e.reason.contains("not an integer"))
+    );
 }
 
 #[tokio::test]
@@ -320,8 +339,8 @@ async fn unknown_fields_and_missing_optional_fields_still_decode() {
     // A required field missing is a decode error, and the body (it holds
     // the session key) is not kept.
     fake.script("/sns/jscode2session", ScriptedResponse::new(200).body(r#"{"session_key":"SECRET_KEY"}"#));
-    match no_retry(&fake).code2_session(Code2SessionRequest::new("code")).await {
-        Err(Error::Decode(e)) => {
+    match no_retry(&fake).code2_session(Code2SessionRequest::new("code")).await.map_err(wxa::Error::into_kind) {
+        Err(ErrorKind::Decode(e)) => {
             assert!(e.reason.contains("openid"), "{e}");
             assert!(e.body.bytes().is_none() && !format!("{e:?}{e}").contains("SECRET_KEY"));
         }

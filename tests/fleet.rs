@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use wxa::api::customer_service::{GetTempMediaRequest, SendCustomMessageMsgtype, SendCustomMessageRequest, SendCustomMessageText};
 use wxa::store::{ForceRefreshLimits, RedisStore};
 use wxa::testing::{FAKE_APP_ID, FAKE_APP_SECRET, FakeWeChat, RedisServer, ScriptedResponse};
-use wxa::{Client, Error, RetryPolicy};
+use wxa::{Client, ErrorKind, RetryPolicy};
 
 const MEDIA: &str = "MEDIA_FLEET";
 
@@ -286,9 +286,12 @@ async fn a_send_is_never_retried_after_an_ambiguous_failure_in_a_fleet() {
     fake.script(path, ScriptedResponse::json_error(-1, "system error", "application/json"));
     assert_eq!(client.send_custom_message(send()).await.expect_err("-1").code(), Some(-1));
     fake.script(path, ScriptedResponse::new(200).delay(Duration::from_secs(1)).body("{}"));
-    assert!(matches!(client.send_custom_message(send()).await, Err(Error::Timeout)));
+    assert!(matches!(client.send_custom_message(send()).await.map_err(wxa::Error::into_kind), Err(ErrorKind::Timeout(_))));
     fake.script(path, ScriptedResponse::new(503).body("busy"));
-    assert!(matches!(client.send_custom_message(send()).await, Err(Error::HttpStatus { status: 503, .. })));
+    assert!(matches!(
+        client.send_custom_message(send()).await.map_err(wxa::Error::into_kind),
+        Err(ErrorKind::HttpStatus { status: 503, .. })
+    ));
     assert_eq!(fake.calls(path), 3, "each ambiguous failure was sent once");
     // A rejected token is not ambiguous: WeChat did not run the call.
     fake.rotate_token();

@@ -5,7 +5,7 @@
 use futures_util::StreamExt;
 use wxa::api::customer_service::{GetTempMediaRequest, UploadTempMediaMediaType, UploadTempMediaRequest};
 use wxa::testing::{FakeWeChat, ScriptedResponse, generated_media_byte};
-use wxa::{Error, Upload};
+use wxa::{ErrorKind, Upload};
 
 const LEN: u64 = 5 * 1024 * 1024 + 17;
 
@@ -145,7 +145,7 @@ async fn a_reader_longer_than_its_stated_length_fails_the_call() {
     let upload = Upload::from_reader(std::io::Cursor::new(vec![7u8; 5_000]), 1_000, "long.jpg");
     let error =
         fake.client().upload_temp_media(UploadTempMediaRequest::new(UploadTempMediaMediaType::Image, upload)).await.expect_err("long");
-    assert!(matches!(&error, Error::Transport(e) if e.to_string().contains("more than its stated 1000 bytes")), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Transport(e) if e.to_string().contains("more than its stated 1000 bytes")), "{error:?}");
     assert!(fake.uploads().is_empty(), "a cut file was stored");
 }
 
@@ -156,7 +156,10 @@ async fn a_reader_shorter_than_its_stated_length_fails_the_call() {
     let upload = Upload::from_reader(reader, 1_000, "short.jpg");
     let error =
         fake.client().upload_temp_media(UploadTempMediaRequest::new(UploadTempMediaMediaType::Image, upload)).await.expect_err("short");
-    assert!(matches!(&error, Error::Transport(e) if e.to_string().contains("ended after 10 of its stated 1000 bytes")), "{error:?}");
+    assert!(
+        matches!(error.kind(), ErrorKind::Transport(e) if e.to_string().contains("ended after 10 of its stated 1000 bytes")),
+        "{error:?}"
+    );
     assert!(fake.uploads().is_empty());
     // And the fake's scripted answers still apply to uploads.
     fake.script("/cgi-bin/media/upload", ScriptedResponse::json_error(40004, "invalid media type", "application/json"));

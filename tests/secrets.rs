@@ -61,7 +61,7 @@ async fn a_whole_session_leaks_no_secret_or_token() {
     fresh.script("/cgi-bin/stable_token", ScriptedResponse::new(200).body(r#"{"access_token":"LEAKY_TOKEN_VALUE","expires_in":"soon"}"#));
     let error = fresh.client().get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("undecodable token answer");
     shown.push(format!("{error:?} {error}"));
-    assert!(matches!(error, wxa::Error::Token(_)), "{error:?}");
+    assert!(matches!(error.kind(), wxa::ErrorKind::Token(_)), "{error:?}");
 
     // WeChat echoing the token back in errmsg is scrubbed.
     let echo = FakeWeChat::start().await;
@@ -87,8 +87,8 @@ async fn a_whole_session_leaks_no_secret_or_token() {
     );
     let error = gateway_client.get_temp_media(GetTempMediaRequest::new("M")).await.expect_err("403");
     shown.push(format!("{error:?} {error}"));
-    match &error {
-        wxa::Error::HttpStatus { status: 403, body } => {
+    match error.kind() {
+        wxa::ErrorKind::HttpStatus { status: 403, body } => {
             let kept = body.bytes().expect("a non-secret call keeps its body");
             assert!(!String::from_utf8_lossy(kept).contains(gateway_token.expose()));
             assert!(body.preview().contains("access_token=<redacted>"), "{}", body.preview());
@@ -237,7 +237,7 @@ async fn every_error_retry_and_configuration_leaks_nothing() {
     classic.get_temp_media(GetTempMediaRequest::new("M")).await.expect("classic token");
     show("classic", format!("{classic:?}"));
     let limited: wxa::Error<wxa::api::customer_service::GetTempMediaError> =
-        wxa::Error::RateLimited { retry_after: Duration::from_secs(3) };
+        wxa::Error::new(wxa::ErrorKind::RateLimited { retry_after: Duration::from_secs(3) }, wxa::CallInfo::new("getTempMedia"));
     show("rate limited", format!("{limited:?} {limited}"));
 
     #[cfg(feature = "redis")]

@@ -36,7 +36,7 @@ pub use serde::{self, Deserialize, Serialize};
 pub use serde_json;
 
 pub use crate::client::Client;
-pub use crate::error::{ApiError, Error, ErrorBody, PrepareError, RetryKind};
+pub use crate::error::{ApiError, Error, ErrorBody, ErrorKind, PrepareError, RetryKind};
 pub use crate::media::MediaStreamError;
 pub use crate::media::{Media, MediaStream, Upload};
 pub use crate::secret::{Secret, serialize_exposed, serialize_exposed_option, serialize_redacted, serialize_redacted_option};

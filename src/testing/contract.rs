@@ -491,8 +491,8 @@ pub fn assert_documented_error<T: std::fmt::Debug, E: crate::ApiError + std::fmt
     result: Result<T, crate::Error<E>>,
 ) {
     assert!(fake.contract_violations().is_empty(), "{name}: {:?}", fake.contract_violations());
-    match result {
-        Err(crate::Error::Api(error)) => {
+    match result.map_err(crate::Error::into_kind) {
+        Err(crate::ErrorKind::Api(error)) => {
             assert_eq!(error.body().code, code, "{name}");
             assert!(error.is_documented(), "{name}: {code} decoded as Unknown: {error:?}");
         }

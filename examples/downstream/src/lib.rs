@@ -17,10 +17,12 @@
 //! let client = wxa::Client::new("wx1234567890abcdef", "app-secret")?;
 //! match client.get_plugin_open_p_id(GetPluginOpenPIdRequest::new("CODE_FROM_WX_PLUGIN_LOGIN")).await {
 //!     Ok(answer) => println!("openpid {}", answer.openpid),
-//!     Err(wxa::Error::Api(GetPluginOpenPIdError::InvalidCode(body))) => {
-//!         println!("the code is spent or expired (rid {:?}); log in again", body.rid())
-//!     }
-//!     Err(other) => return Err(other.into()),
+//!     Err(error) => match error.api() {
+//!         Some(GetPluginOpenPIdError::InvalidCode(body)) => {
+//!             println!("the code is spent or expired (rid {:?}); log in again", body.rid())
+//!         }
+//!         _ => return Err(error.into()),
+//!     },
 //! }
 //! # Ok(()) }
 //! ```

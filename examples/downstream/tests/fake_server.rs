@@ -5,7 +5,7 @@
 
 use wxa::api::common::CommonError;
 use wxa::testing::FakeWeChat;
-use wxa::{Error, PrepareError};
+use wxa::{ErrorKind, PrepareError};
 use wxa_downstream_example::PluginApi as _;
 use wxa_downstream_example::api::plugin_user::{GetPluginOpenPIdError, GetPluginOpenPIdRequest};
 
@@ -45,8 +45,8 @@ async fn a_documented_code_is_its_own_variant_and_a_shared_one_is_common() {
 
     fake.inject_error(NAME, 1007);
     let error = client.get_plugin_open_p_id(GetPluginOpenPIdRequest::new("spent-code")).await.expect_err("1007 was injected");
-    match &error {
-        Error::Api(GetPluginOpenPIdError::InvalidCode(body)) => {
+    match error.kind() {
+        ErrorKind::Api(GetPluginOpenPIdError::InvalidCode(body)) => {
             assert_eq!(body.code, 1007);
             assert!(body.rid().is_some(), "the fake's errmsg carries a rid: {body:?}");
         }
@@ -60,8 +60,8 @@ async fn a_documented_code_is_its_own_variant_and_a_shared_one_is_common() {
     fake.inject_error(NAME, -1);
     let before = fake.calls(PATH);
     let error = client.get_plugin_open_p_id(GetPluginOpenPIdRequest::new("another-code")).await.expect_err("-1 was injected");
-    match &error {
-        Error::Api(GetPluginOpenPIdError::Common(CommonError::SystemBusy(body))) => assert_eq!(body.code, -1),
+    match error.kind() {
+        ErrorKind::Api(GetPluginOpenPIdError::Common(CommonError::SystemBusy(body))) => assert_eq!(body.code, -1),
         other => panic!("expected Common(SystemBusy), got {other:?}"),
     }
     assert_eq!(fake.calls(PATH) - before, 1, "a call that is not retry-safe is sent once");
@@ -69,7 +69,7 @@ async fn a_documented_code_is_its_own_variant_and_a_shared_one_is_common() {
     // A code neither table knows is kept whole.
     fake.inject_error(NAME, 987_654);
     let error = client.get_plugin_open_p_id(GetPluginOpenPIdRequest::new("third-code")).await.expect_err("987654 was injected");
-    assert!(matches!(&error, Error::Api(GetPluginOpenPIdError::Unknown(body)) if body.code == 987_654), "{error:?}");
+    assert!(matches!(error.kind(), ErrorKind::Api(GetPluginOpenPIdError::Unknown(body)) if body.code == 987_654), "{error:?}");
 }
 
 #[tokio::test]
@@ -99,8 +99,8 @@ async fn a_broken_limit_fails_before_anything_is_sent() {
 
     let error = client.get_plugin_open_p_id(GetPluginOpenPIdRequest::new("")).await.expect_err("an empty code breaks min_length 1");
 
-    match &error {
-        Error::Prepare(PrepareError::Invalid { field, rule }) => {
+    match error.kind() {
+        ErrorKind::Prepare(PrepareError::Invalid { field, rule }) => {
             assert_eq!(field, "code");
             assert!(!rule.is_empty());
         }
