@@ -84,3 +84,8 @@ mod fixture_tests;
 mod contract_tests {
     include!(concat!(env!("OUT_DIR"), "/api/contract_tests.rs"));
 }
+
+/// The README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
