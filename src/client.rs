@@ -320,7 +320,7 @@ impl ClientBuilder {
             }
         };
         let limits = self.limits;
-        let transport = Transport { http, base_url };
+        let transport = Transport { http, base_url, may_redirect: default_attempt.is_none() };
         if self.store.is_some() && self.credentials.app_id.is_none() {
             return Err(BuildError::StoreNeedsAppId);
         }
@@ -564,7 +564,9 @@ async fn attempts(
             None => None,
         };
         let token = match (meta.auth, tokens) {
-            (Auth::AccessToken, Some(tokens)) => match within(left, tokens.get()).await {
+            // The cached token, without the refresh's future in this state.
+            (Auth::AccessToken, Some(tokens)) if let Some(token) = tokens.fresh() => Some(token),
+            (Auth::AccessToken, Some(tokens)) => match within(left, Box::pin(tokens.get())).await {
                 None => break Err(deadline_reached(&mut call, deadline)),
                 Some(Err(error)) => break Err(ErrorKind::Token(error)),
                 Some(Ok(token)) => Some(token),

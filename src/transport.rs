@@ -30,6 +30,9 @@ const FILE_PREALLOCATION_LIMIT: u64 = 256 << 20;
 pub(crate) struct Transport {
     pub http: reqwest::Client,
     pub base_url: Url,
+    /// The HTTP client is the caller's and may follow redirects; wxa's own
+    /// follows none, so its answers need no check.
+    pub may_redirect: bool,
 }
 
 /// The time limits of one attempt.
@@ -55,7 +58,9 @@ pub(crate) enum Reading {
 /// The unread rest of a streamed answer.
 #[derive(Debug)]
 pub(crate) struct BodyRest {
-    response: reqwest::Response,
+    /// Boxed: only streamed calls have one, and every call's future would
+    /// otherwise hold room for it.
+    response: Box<reqwest::Response>,
     /// `Content-Length` as sent (the response's own shrinks as it is read).
     content_length: Option<u64>,
     /// The longest wait for one chunk.
@@ -79,27 +84,26 @@ impl BodyRest {
 }
 
 impl Transport {
-    /// The request URL as text: base, path, then the token and the query,
-    /// form-encoded. Built as one string (no re-parsing of the base); the
-    /// HTTP client parses it once.
-    fn url(&self, meta: &EndpointMeta, parts: &RequestParts, token: Option<&Secret>) -> String {
+    /// The request URL: base and path parsed, then the token and the query
+    /// appended form-encoded (parsing a URL that already holds its query
+    /// would check every character of it once more).
+    fn url(&self, meta: &EndpointMeta, parts: &RequestParts, token: Option<&Secret>) -> Result<Url, ErrorKind<ErrorBody>> {
         let base = self.base_url.as_str().trim_end_matches('/');
-        let mut url = String::with_capacity(base.len() + meta.path.len() + 64);
-        url.push_str(base);
-        url.push_str(meta.path);
+        let mut address = String::with_capacity(base.len() + meta.path.len());
+        address.push_str(base);
+        address.push_str(meta.path);
+        let mut url = Url::parse(&address)
+            .map_err(|e| ErrorKind::Prepare(PrepareError::Body(format!("the endpoint's path `{}` does not make a URL: {e}", meta.path))))?;
         if token.is_some() || !parts.query.is_empty() {
-            url.push('?');
-            let start = url.len();
-            let mut pairs = form_urlencoded::Serializer::for_suffix(&mut url, start);
+            let mut pairs = url.query_pairs_mut();
             if let Some(token) = token {
                 pairs.append_pair("access_token", token.expose());
             }
             for (key, value) in &parts.query {
                 pairs.append_pair(key, value);
             }
-            pairs.finish();
         }
-        url
+        Ok(url)
     }
 
     /// Whether the answer is not from the URL asked: the HTTP client
@@ -121,7 +125,7 @@ impl Transport {
         reading: Reading,
     ) -> Result<RawResponse, ErrorKind<ErrorBody>> {
         let limit = limits.until.map_or(Limit::HttpClient, |(_, limit)| limit);
-        let url = self.url(meta, parts, token);
+        let url = self.url(meta, parts, token)?;
         let method = match meta.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
@@ -137,32 +141,20 @@ impl Transport {
             RequestBody::Empty => {}
             RequestBody::Json(bytes) => request = request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
             RequestBody::Multipart { files, parts } => {
-                unsent_files = Some(Arc::new(AtomicUsize::new(files.len())));
-                let mut form = reqwest::multipart::Form::new();
-                for (name, value) in parts {
-                    form = form.text(*name, value.clone());
-                }
-                for (file_part, upload) in files {
-                    let (chunks, len) = upload_body(&upload.source).await.map_err(ErrorKind::Prepare)?;
-                    let body = reqwest::Body::wrap_stream(counted(chunks, unsent_files.clone().unwrap_or_default()));
-                    let file = reqwest::multipart::Part::stream_with_length(body, len)
-                        .file_name(upload.file_name.clone())
-                        .mime_str(upload.effective_content_type())
-                        .map_err(|_| {
-                            ErrorKind::Prepare(PrepareError::Body(format!(
-                                "invalid upload content type `{}`",
-                                upload.effective_content_type()
-                            )))
-                        })?;
-                    form = form.part(*file_part, file);
-                }
-                request = request.multipart(form);
+                let unsent = Arc::new(AtomicUsize::new(files.len()));
+                // Boxed: opening files is for uploads only, and its state
+                // would otherwise weigh on every call's future.
+                request = request.multipart(Box::pin(multipart_form(files, parts, unsent.clone())).await?);
+                unsent_files = Some(unsent);
             }
         }
+        // Sent before the block, so the block holds the small pending
+        // future rather than the request builder.
+        let pending = request.send();
         let exchange = async {
             let still_sending = || unsent_files.as_ref().is_some_and(|n| n.load(Ordering::Acquire) > 0);
-            let response = request.send().await.map_err(|e| timeout_or(e, limit, |e| TransportError::sending(e, still_sending())))?;
-            if self.redirected(&response, meta) {
+            let response = pending.await.map_err(|e| timeout_or(e, limit, |e| TransportError::sending(e, still_sending())))?;
+            if self.may_redirect && self.redirected(&response, meta) {
                 // Only with a caller's own HTTP client that follows
                 // redirects: what came back is not the endpoint's answer.
                 return Err(ErrorKind::Decode(DecodeError {
@@ -176,7 +168,7 @@ impl Transport {
         };
         match (reading, limits.until) {
             (Reading::Streamed, Some((timeout, limit))) => {
-                tokio::time::timeout(timeout, exchange).await.map_err(|_| ErrorKind::Timeout(limit))?
+                tokio::time::timeout(timeout, Box::pin(exchange)).await.map_err(|_| ErrorKind::Timeout(limit))?
             }
             _ => exchange.await,
         }
@@ -201,7 +193,7 @@ async fn read_answer(
         return Ok(raw);
     }
     if kind != ResponseKind::Binary {
-        raw.body = response.bytes().await?;
+        raw.body = read_whole(&mut response).await?;
         return Ok(raw);
     }
     // A file: first see the first byte that is not white space. `{` starts
@@ -229,7 +221,7 @@ async fn read_answer(
     match reading {
         Reading::Streamed => {
             raw.body = join(blank, first);
-            raw.rest = Some(BodyRest { response, content_length, idle_timeout: chunk_timeout });
+            raw.rest = Some(BodyRest { response: Box::new(response), content_length, idle_timeout: chunk_timeout });
         }
         Reading::Whole => {
             let Some(next) = response.chunk().await? else {
@@ -253,6 +245,22 @@ async fn read_answer(
         }
     }
     Ok(raw)
+}
+
+/// The whole body of a JSON answer, gathered chunk by chunk (one in one
+/// piece is not copied): `Response::bytes` would do the same with a future
+/// four times the size, held in every call's state.
+async fn read_whole(response: &mut reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0).min(FILE_PREALLOCATION_LIMIT) as usize;
+    let Some(first) = response.chunk().await? else { return Ok(Bytes::new()) };
+    let Some(second) = response.chunk().await? else { return Ok(first) };
+    let mut body = BytesMut::with_capacity(announced.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// `blank` then `last` as one buffer; `last` alone is not copied.
@@ -297,6 +305,31 @@ async fn read_up_to(response: &mut reqwest::Response, chunks: Vec<Bytes>, limit:
         }
         body.extend_from_slice(&chunk);
     }
+}
+
+/// An upload's form: its text parts, then its file parts, each counted off
+/// `unsent` once handed to the connection.
+async fn multipart_form(
+    files: &[(&'static str, crate::Upload)],
+    parts: &[(&'static str, String)],
+    unsent: Arc<AtomicUsize>,
+) -> Result<reqwest::multipart::Form, ErrorKind<ErrorBody>> {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in parts {
+        form = form.text(*name, value.clone());
+    }
+    for (file_part, upload) in files {
+        let (chunks, len) = upload_body(&upload.source).await.map_err(ErrorKind::Prepare)?;
+        let body = reqwest::Body::wrap_stream(counted(chunks, unsent.clone()));
+        let file = reqwest::multipart::Part::stream_with_length(body, len)
+            .file_name(upload.file_name.clone())
+            .mime_str(upload.effective_content_type())
+            .map_err(|_| {
+                ErrorKind::Prepare(PrepareError::Body(format!("invalid upload content type `{}`", upload.effective_content_type())))
+            })?;
+        form = form.part(*file_part, file);
+    }
+    Ok(form)
 }
 
 /// A file part's bytes as they are sent.

@@ -147,7 +147,9 @@ pub(crate) fn is_textual(content_type: Option<&str>) -> bool {
     // Without allocating: this runs on every answer of a binary endpoint.
     content_type.is_some_and(|ct| {
         let ct = ct.trim_start().as_bytes();
-        ct.get(..5).is_some_and(|start| start.eq_ignore_ascii_case(b"text/")) || ct.windows(4).any(|w| w.eq_ignore_ascii_case(b"json"))
+        // One cheap byte test a window before the full comparison.
+        ct.get(..5).is_some_and(|start| start.eq_ignore_ascii_case(b"text/"))
+            || ct.windows(4).any(|w| w[0] | 0x20 == b'j' && w.eq_ignore_ascii_case(b"json"))
     })
 }
 

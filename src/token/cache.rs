@@ -174,6 +174,12 @@ impl TokenCache {
         }
     }
 
+    /// The cached token while it needs no refresh: the common case, with
+    /// no future to await.
+    pub fn fresh(&self) -> Option<Secret> {
+        self.cached().0
+    }
+
     /// A valid token, refreshing if needed.
     pub async fn get(&self) -> Result<Secret, TokenError> {
         let (fresh, stale) = self.cached();
