@@ -23,7 +23,9 @@
 //! For a profiler, `WXA_BENCH_PROFILE=hand` or `=wxa` (and optionally
 //! `WXA_BENCH_CALLS=n`, default 20,000) makes only that side's calls, one
 //! after another, after the same warm-up: e.g. `valgrind --tool=callgrind`
-//! on each, then compare instruction counts.
+//! on each, then compare instruction counts. `WXA_BENCH_SIZES=1` prints
+//! the size of each side's call future (it is built and moved on every
+//! call, and 64 of them live at once in the concurrent mode).
 
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 //! (prepare → token → send → classify → maybe refresh and retry once).
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -430,14 +431,14 @@ impl Client {
     }
 
     /// Runs one endpoint call. Every generated method ends here.
-    pub(crate) async fn execute<O: Operation>(&self, request: O) -> Result<O::Output, Error<O::Error>> {
-        call_operation(&self.context(), request).await
+    pub(crate) fn execute<O: Operation>(&self, request: O) -> impl Future<Output = Result<O::Output, Error<O::Error>>> + Send + '_ {
+        call_operation(self.context(), request)
     }
 
     /// Runs one call of a binary endpoint and hands back the file as it
     /// arrives. Every generated `…_stream` method ends here.
     pub(crate) async fn execute_stream<O: Operation>(&self, request: O) -> Result<MediaStream, Error<O::Error>> {
-        let (body, _) = send_operation(&self.context(), request, Reading::Streamed).await?;
+        let (body, _) = send_operation(self.context(), request, Reading::Streamed).await?;
         Ok(body.into_media_stream())
     }
 
@@ -456,6 +457,7 @@ impl Client {
 }
 
 /// What a call takes from its client.
+#[derive(Clone, Copy)]
 struct CallContext<'a> {
     transport: &'a Transport,
     tokens: Option<&'a TokenCache>,
@@ -469,15 +471,24 @@ struct CallContext<'a> {
 /// One typed call: the request's parts, the shared untyped `run`, then the
 /// endpoint's own decoding and error enum. Used by every generated method
 /// and by the built-in token sources.
-async fn call_operation<O: Operation>(context: &CallContext<'_>, request: O) -> Result<O::Output, Error<O::Error>> {
-    let (body, call) = send_operation(context, request, Reading::Whole).await?;
-    O::decode(body).map_err(|failure| Error::new(ErrorKind::Decode(failure.into_error(!O::META.secret_response)), call))
+///
+/// Not an `async fn` of its own: one level less of future around the
+/// call's state, which every call builds and moves.
+fn call_operation<'a, O: Operation>(
+    context: CallContext<'a>,
+    request: O,
+) -> impl Future<Output = Result<O::Output, Error<O::Error>>> + Send + 'a {
+    use futures_util::FutureExt;
+    send_operation(context, request, Reading::Whole).map(|sent| {
+        let (body, call) = sent?;
+        O::decode(body).map_err(|failure| Error::new(ErrorKind::Decode(failure.into_error(!O::META.secret_response)), call))
+    })
 }
 
 /// The request's parts through `run`, with WeChat's codes read as the
 /// endpoint's error enum; the successful answer is left to the caller.
 async fn send_operation<O: Operation>(
-    context: &CallContext<'_>,
+    context: CallContext<'_>,
     request: O,
     reading: Reading,
 ) -> Result<(SuccessBody, CallInfo), Error<O::Error>> {
@@ -486,7 +497,7 @@ async fn send_operation<O: Operation>(
         Err(error) => return Err(Error::new(ErrorKind::Prepare(error), CallInfo::new(O::META.name))),
     };
     let retry_kind = |body: &ErrorBody| O::Error::from_body(body.clone()).retry_kind();
-    run(context, &O::META, &parts, &retry_kind, reading).await.map_err(|e| e.map_api(O::Error::from_body))
+    run(&context, &O::META, &parts, &retry_kind, reading).await.map_err(|e| e.map_api(O::Error::from_body))
 }
 
 /// The error of [`Client::access_token`] on a client without tokens.
@@ -574,7 +585,8 @@ async fn attempts(
             _ => None,
         };
         call.attempts += 1;
-        let attempt_started = Instant::now();
+        // Only a deadline needs to know how long an attempt took.
+        let attempt_started = deadline.map(|_| Instant::now());
         let limits = attempt_limits(limits, default_attempt, left.zip(deadline));
         let attempt_span = span.map(|_| tracing::debug_span!("wxa.attempt", attempt = call.attempts, status = tracing::field::Empty));
         let sent = transport.send(meta, parts, token.as_ref(), limits, reading);
@@ -641,7 +653,7 @@ async fn attempts(
         let Some(delay) = delay else { break Err(error) };
         // The next attempt must fit before the deadline, judging by how
         // long this one took.
-        if let Some(deadline) = deadline
+        if let (Some(deadline), Some(attempt_started)) = (deadline, attempt_started)
             && Instant::now() + delay + attempt_started.elapsed() >= deadline.end
         {
             call.deadline_reached = Some(deadline.total);
@@ -851,7 +863,7 @@ impl WeChatTokenSource {
             limits: self.limits,
             default_attempt: self.default_attempt,
         };
-        call_operation(&context, request).await.map_err(|error| TokenError::new(error.code(), error))
+        call_operation(context, request).await.map_err(|error| TokenError::new(error.code(), error))
     }
 }
 
