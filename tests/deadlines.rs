@@ -312,3 +312,32 @@ async fn spans_record_each_attempt_once() {
         assert_eq!(values, &expected);
     }
 }
+
+#[tokio::test]
+async fn a_streamed_download_gets_the_deadline_to_its_first_bytes_and_the_attempt_timeout_per_chunk() {
+    let (base_url, _) = silent_server().await;
+    let client = client_of(&base_url).timeout(Duration::from_millis(500)).build().expect("client");
+    let started = Instant::now();
+    let error = client.get_temp_media_stream(GetTempMediaRequest::new("M")).await.expect_err("no answer");
+    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(matches!(error.kind(), ErrorKind::Timeout(Limit::Deadline(_))) && error.deadline_reached(), "{error:?}");
+
+    // Once the file has begun, each chunk gets the attempt timeout, not
+    // what is left of the deadline: a long file may outlast the deadline.
+    let fake = FakeWeChat::start().await;
+    let body: Vec<u8> = [0xff, 0xd8, 0xff, 0xe0].into_iter().chain(std::iter::repeat_n(7u8, 20_000)).collect();
+    fake.script(
+        MEDIA,
+        ScriptedResponse::new(200).header("content-type", "image/jpeg").body(body.clone()).stall_after(100, Duration::from_millis(700)),
+    );
+    let client = fake.client_builder().timeout(Duration::from_millis(400)).attempt_timeout(Duration::from_secs(2)).build().expect("client");
+    let stream = client.get_temp_media_stream(GetTempMediaRequest::new("M")).await.expect("the file starts in time");
+    let whole = stream.collect().await.expect("a 700 ms pause is within the 2 s chunk timeout, past the 400 ms deadline");
+    assert_eq!(whole.bytes.len(), body.len());
+
+    fake.script(MEDIA, ScriptedResponse::new(200).header("content-type", "image/jpeg").body(body).stall_after(100, Duration::from_secs(3)));
+    let client = fake.client_builder().attempt_timeout(Duration::from_millis(300)).build().expect("client");
+    let mut stream = client.get_temp_media_stream(GetTempMediaRequest::new("M")).await.expect("the file starts");
+    assert!(stream.chunk().await.expect("first bytes").is_some());
+    assert!(matches!(stream.chunk().await, Err(wxa::MediaStreamError::Timeout)));
+}
