@@ -106,6 +106,21 @@ impl Transport {
         Ok(url)
     }
 
+    /// The answer, unless it is not from the URL asked (only a caller's own
+    /// HTTP client may follow a redirect): what came back then is not the
+    /// endpoint's answer.
+    fn unredirected(&self, response: reqwest::Response, meta: &EndpointMeta) -> Result<reqwest::Response, ErrorKind<ErrorBody>> {
+        if !(self.may_redirect && self.redirected(&response, meta)) {
+            return Ok(response);
+        }
+        Err(ErrorKind::Decode(DecodeError {
+            reason: "the answer came through a redirect to another address; wxa follows none (build the HTTP client with `redirect::Policy::none()`)".to_owned(),
+            status: response.status().as_u16(),
+            content_type: None,
+            body: RawBody::redacted(0),
+        }))
+    }
+
     /// Whether the answer is not from the URL asked: the HTTP client
     /// followed a redirect. Compares paths without allocating.
     fn redirected(&self, response: &reqwest::Response, meta: &EndpointMeta) -> bool {
@@ -154,17 +169,11 @@ impl Transport {
         let exchange = async {
             let still_sending = || unsent_files.as_ref().is_some_and(|n| n.load(Ordering::Acquire) > 0);
             let response = pending.await.map_err(|e| timeout_or(e, limit, |e| TransportError::sending(e, still_sending())))?;
-            if self.may_redirect && self.redirected(&response, meta) {
-                // Only with a caller's own HTTP client that follows
-                // redirects: what came back is not the endpoint's answer.
-                return Err(ErrorKind::Decode(DecodeError {
-                    reason: "the answer came through a redirect to another address; wxa follows none (build the HTTP client with `redirect::Policy::none()`)".to_owned(),
-                    status: response.status().as_u16(),
-                    content_type: None,
-                    body: RawBody::redacted(0),
-                }));
-            }
-            read_answer(response, meta.response, reading, limits.chunk).await.map_err(|e| timeout_or(e, limit, TransportError::reading))
+            // Moved straight into the reading future: a named response
+            // would keep a slot of its own in this future's state.
+            read_answer(self.unredirected(response, meta)?, meta.response, reading, limits.chunk)
+                .await
+                .map_err(|e| timeout_or(e, limit, TransportError::reading))
         };
         match (reading, limits.until) {
             (Reading::Streamed, Some((timeout, limit))) => {
