@@ -59,7 +59,7 @@ pub fn format_all(files: &[FileJob<'_>]) -> Result<Vec<GeneratedFile>, String> {
 
 /// The runtime's macros whose invocations are printed here rather than by
 /// prettyplease, which leaves a macro's body on as few lines as it can.
-const ROW_MACROS: &[&str] = &["api_error", "common_error", "string_enum", "int_enum", "setters"];
+const ROW_MACROS: &[&str] = &["answer_object", "api_error", "common_error", "string_enum", "int_enum", "setters"];
 
 /// Takes the invocations of [`ROW_MACROS`] out of `syntax`, leaving a
 /// marker item in the place of each, and returns them printed one row a

@@ -19,18 +19,19 @@ impl GetStableAccessTokenRequest {
         force_refresh: bool;
     }
 }
-/// What [`crate::Client::get_stable_access_token`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetStableAccessTokenResponse {
-    /// The access token for later server API calls.
-    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
-    pub access_token: crate::runtime::Secret,
-    /// Seconds the returned token stays valid; at most 7200, less when an existing token is reused.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub expires_in: u32,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_stable_access_token`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetStableAccessTokenResponse {
+        /// The access token for later server API calls.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted"))]
+        pub access_token: crate::runtime::Secret = "access_token";
+        /// Seconds the returned token stays valid; at most 7200, less when an existing token is reused.
+        pub expires_in: u32 = "expires_in";
+    }
 }
 impl GetStableAccessTokenResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

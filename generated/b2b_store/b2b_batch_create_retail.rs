@@ -135,29 +135,23 @@ crate::runtime::int_enum! {
         InvalidBusinessType = 7;
     }
 }
-/// The `B2bRetailFailureRecord` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailFailureRecord {
-    /// Mobile number of the rejected store.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile_phone: Option<String>,
-    /// Licence number of the rejected store.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub registration_number: Option<String>,
-    /// Why it was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_code: Option<B2bRetailFailureRecordFailureCode>,
+crate::runtime::answer_object! {
+    /// The `B2bRetailFailureRecord` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailFailureRecord {
+        /// Mobile number of the rejected store.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mobile_phone: Option<String> = "mobile_phone";
+        /// Licence number of the rejected store.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub registration_number: Option<String> = "registration_number";
+        /// Why it was rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub failure_code: Option<B2bRetailFailureRecordFailureCode> = "failure_code";
+    }
 }
 impl B2bRetailFailureRecord {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -174,29 +168,23 @@ impl B2bRetailFailureRecord {
         failure_code: B2bRetailFailureRecordFailureCode;
     }
 }
-/// What [`crate::Client::b2b_batch_create_retail`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bBatchCreateRetailResponse {
-    /// Number of stores registered.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub num_success: Option<u32>,
-    /// Number of stores rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub num_failure: Option<u32>,
-    /// The rejected stores.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_record_list: Option<Vec<B2bRetailFailureRecord>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_batch_create_retail`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bBatchCreateRetailResponse {
+        /// Number of stores registered.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub num_success: Option<u32> = "num_success";
+        /// Number of stores rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub num_failure: Option<u32> = "num_failure";
+        /// The rejected stores.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub failure_record_list: Option<Vec<B2bRetailFailureRecord>> = "failure_record_list";
+    }
 }
 impl B2bBatchCreateRetailResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

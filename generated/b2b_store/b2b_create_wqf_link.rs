@@ -17,26 +17,20 @@ impl B2bCreateWqfLinkRequest {
         }
     }
 }
-/// What [`crate::Client::b2b_create_wqf_link`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bCreateWqfLinkResponse {
-    /// Link to the bank-transfer page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
-    /// When the link expires, RFC 3339.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_create_wqf_link`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bCreateWqfLinkResponse {
+        /// Link to the bank-transfer page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+        /// When the link expires, RFC 3339.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<String> = "expire_time";
+    }
 }
 impl B2bCreateWqfLinkResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

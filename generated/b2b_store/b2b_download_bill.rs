@@ -46,82 +46,44 @@ impl B2bDownloadBillRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::b2b_download_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bDownloadBillResponse {
-    /// WeChat Pay orders paid that day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub success_bill_url: Option<String>,
-    /// WeChat Pay refunds started that day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_bill_url: Option<String>,
-    /// WeChat Pay payments and refunds together.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub all_bill_url: Option<String>,
-    /// Fund bill of the WeChat Pay channel.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fund_bill_url: Option<String>,
-    /// Withdrawable balance at the end of the day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ended_day_avail_amt: Option<i64>,
-    /// Balance awaiting settlement at the end of the day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ended_day_frozen_amt: Option<i64>,
-    /// Total balance at the end of the day (withdrawable plus awaiting settlement).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ended_day_total_amt: Option<i64>,
-    /// Profit-sharing orders completed that day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profit_sharing_bill_url: Option<String>,
-    /// Profit-sharing reversals started that day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profit_refund_bill_url: Option<String>,
-    /// Fund bill of the bank-transfer channel.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bankpay_fund_bill_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_download_bill`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bDownloadBillResponse {
+        /// WeChat Pay orders paid that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub success_bill_url: Option<String> = "success_bill_url";
+        /// WeChat Pay refunds started that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_bill_url: Option<String> = "refund_bill_url";
+        /// WeChat Pay payments and refunds together.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub all_bill_url: Option<String> = "all_bill_url";
+        /// Fund bill of the WeChat Pay channel.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fund_bill_url: Option<String> = "fund_bill_url";
+        /// Withdrawable balance at the end of the day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ended_day_avail_amt: Option<i64> = "ended_day_avail_amt";
+        /// Balance awaiting settlement at the end of the day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ended_day_frozen_amt: Option<i64> = "ended_day_frozen_amt";
+        /// Total balance at the end of the day (withdrawable plus awaiting settlement).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ended_day_total_amt: Option<i64> = "ended_day_total_amt";
+        /// Profit-sharing orders completed that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub profit_sharing_bill_url: Option<String> = "profit_sharing_bill_url";
+        /// Profit-sharing reversals started that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub profit_refund_bill_url: Option<String> = "profit_refund_bill_url";
+        /// Fund bill of the bank-transfer channel.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bankpay_fund_bill_url: Option<String> = "bankpay_fund_bill_url";
+    }
 }
 impl B2bDownloadBillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

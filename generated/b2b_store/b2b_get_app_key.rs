@@ -28,26 +28,20 @@ impl B2bGetAppKeyRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::b2b_get_app_key`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetAppKeyResponse {
-    /// Live AppKey.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appkey: Option<crate::runtime::Secret>,
-    /// Sandbox AppKey.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sandbox_appkey: Option<crate::runtime::Secret>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_app_key`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetAppKeyResponse {
+        /// Live AppKey.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub appkey: Option<crate::runtime::Secret> = "appkey";
+        /// Sandbox AppKey.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub sandbox_appkey: Option<crate::runtime::Secret> = "sandbox_appkey";
+    }
 }
 impl B2bGetAppKeyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -43,29 +43,23 @@ crate::runtime::string_enum! {
         Frozen = "BALANCE_TYPE_FROZEN";
     }
 }
-/// The `B2bMchBalance` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchBalance {
-    /// Kind of balance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance_type: Option<B2bMchBalanceBalanceType>,
-    /// Amount in yuan, as a decimal string.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub amount: Option<String>,
-    /// Currency, CNY.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub currency: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bMchBalance` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchBalance {
+        /// Kind of balance.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance_type: Option<B2bMchBalanceBalanceType> = "balance_type";
+        /// Amount in yuan, as a decimal string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<String> = "amount";
+        /// Currency, CNY.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub currency: Option<String> = "currency";
+    }
 }
 impl B2bMchBalance {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -82,15 +76,17 @@ impl B2bMchBalance {
         currency: impl Into<String>;
     }
 }
-/// What [`crate::Client::b2b_get_mch_balance`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetMchBalanceResponse {
-    /// One entry per kind of balance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance_list: Option<Vec<B2bMchBalance>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_mch_balance`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetMchBalanceResponse {
+        /// One entry per kind of balance.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance_list: Option<Vec<B2bMchBalance>> = "balance_list";
+    }
 }
 impl B2bGetMchBalanceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

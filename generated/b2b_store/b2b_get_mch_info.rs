@@ -11,54 +11,32 @@ impl B2bGetMchInfoRequest {
         Self {}
     }
 }
-/// The `B2bMchInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchInfo {
-    /// Merchant ID; usable only when wxpay_status is 完成.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sub_mchid: Option<String>,
-    /// Company name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub company_name: Option<String>,
-    /// Bank of the settlement account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bank_name: Option<String>,
-    /// Settlement account number, masked except the first and last two digits.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bank_account: Option<String>,
-    /// WeChat Pay state, 完成前平台额外准备 or 完成.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wxpay_status: Option<String>,
-    /// Bank-transfer state, one of 未开通, 开通中, 开通成功, 开通失败, 申请驳回.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bank_transfer_status: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bMchInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchInfo {
+        /// Merchant ID; usable only when wxpay_status is 完成.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_mchid: Option<String> = "sub_mchid";
+        /// Company name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub company_name: Option<String> = "company_name";
+        /// Bank of the settlement account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bank_name: Option<String> = "bank_name";
+        /// Settlement account number, masked except the first and last two digits.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bank_account: Option<String> = "bank_account";
+        /// WeChat Pay state, 完成前平台额外准备 or 完成.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wxpay_status: Option<String> = "wxpay_status";
+        /// Bank-transfer state, one of 未开通, 开通中, 开通成功, 开通失败, 申请驳回.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bank_transfer_status: Option<String> = "bank_transfer_status";
+    }
 }
 impl B2bMchInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -81,22 +59,20 @@ impl B2bMchInfo {
         bank_transfer_status: impl Into<String>;
     }
 }
-/// What [`crate::Client::b2b_get_mch_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetMchInfoResponse {
-    /// The merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mch_list: Option<Vec<B2bMchInfo>>,
-    /// Number of merchants.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_mch_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetMchInfoResponse {
+        /// The merchants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mch_list: Option<Vec<B2bMchInfo>> = "mch_list";
+        /// Number of merchants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+    }
 }
 impl B2bGetMchInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

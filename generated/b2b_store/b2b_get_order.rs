@@ -82,33 +82,23 @@ crate::runtime::string_enum! {
         OrderRefund = "ORDER_REFUND";
     }
 }
-/// The `B2bOrderAmount` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bOrderAmount {
-    /// Total order amount in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_amount: Option<i64>,
-    /// Amount the payer paid in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub payer_amount: Option<i64>,
-    /// Currency, always CNY.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub currency: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bOrderAmount` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bOrderAmount {
+        /// Total order amount in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_amount: Option<i64> = "order_amount";
+        /// Amount the payer paid in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub payer_amount: Option<i64> = "payer_amount";
+        /// Currency, always CNY.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub currency: Option<String> = "currency";
+    }
 }
 impl B2bOrderAmount {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -145,108 +135,62 @@ crate::runtime::int_enum! {
         Settled = 2;
     }
 }
-/// What [`crate::Client::b2b_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetOrderResponse {
-    /// AppID of the mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Merchant ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mchid: Option<String>,
-    /// Merchant order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_trade_no: Option<String>,
-    /// B2b payment order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// State of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_status: Option<B2bGetOrderResponsePayStatus>,
-    /// When it was paid, Beijing time.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<String>,
-    /// Caller data echoed back; only for paid orders.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub attach: Option<String>,
-    /// OpenID of the payer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub payer_openid: Option<String>,
-    /// Amounts, in CNY fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<B2bOrderAmount>,
-    /// WeChat Pay transaction ID; absent for combined payments.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wxpay_transaction_id: Option<String>,
-    /// Environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<B2bGetOrderResponseEnv>,
-    /// Settlement state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settle_status: Option<B2bGetOrderResponseSettleStatus>,
-    /// When settlement finished, Beijing time.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_finish_time: Option<String>,
-    /// Technical service fee rate in basis points (60 is 0.60%), once settled.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub platform_profit_percent: Option<i32>,
-    /// Technical service fee in fen, once settled.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub platform_profit_fee: Option<i64>,
-    /// Bank and card kind of a WeChat Pay payment, such as ICBC_DEBIT or OTHERS.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bank_type: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetOrderResponse {
+        /// AppID of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Merchant ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mchid: Option<String> = "mchid";
+        /// Merchant order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_trade_no: Option<String> = "out_trade_no";
+        /// B2b payment order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// State of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_status: Option<B2bGetOrderResponsePayStatus> = "pay_status";
+        /// When it was paid, Beijing time.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<String> = "pay_time";
+        /// Caller data echoed back; only for paid orders.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub attach: Option<String> = "attach";
+        /// OpenID of the payer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub payer_openid: Option<String> = "payer_openid";
+        /// Amounts, in CNY fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<B2bOrderAmount> = "amount";
+        /// WeChat Pay transaction ID; absent for combined payments.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wxpay_transaction_id: Option<String> = "wxpay_transaction_id";
+        /// Environment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub env: Option<B2bGetOrderResponseEnv> = "env";
+        /// Settlement state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_status: Option<B2bGetOrderResponseSettleStatus> = "settle_status";
+        /// When settlement finished, Beijing time.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_finish_time: Option<String> = "settle_finish_time";
+        /// Technical service fee rate in basis points (60 is 0.60%), once settled.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platform_profit_percent: Option<i32> = "platform_profit_percent";
+        /// Technical service fee in fen, once settled.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platform_profit_fee: Option<i64> = "platform_profit_fee";
+        /// Bank and card kind of a WeChat Pay payment, such as ICBC_DEBIT or OTHERS.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bank_type: Option<String> = "bank_type";
+    }
 }
 impl B2bGetOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -77,33 +77,23 @@ crate::runtime::string_enum! {
         RefundFail = "REFUND_FAIL";
     }
 }
-/// The `B2bRefundAmount` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRefundAmount {
-    /// Total order amount in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_amount: Option<i64>,
-    /// Refunded amount in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_amount: Option<i64>,
-    /// Currency, always CNY.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub currency: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bRefundAmount` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRefundAmount {
+        /// Total order amount in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_amount: Option<i64> = "order_amount";
+        /// Refunded amount in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_amount: Option<i64> = "refund_amount";
+        /// Currency, always CNY.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub currency: Option<String> = "currency";
+    }
 }
 impl B2bRefundAmount {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -153,25 +143,23 @@ crate::runtime::string_enum! {
         Unavailable = "UNAVAILABLE";
     }
 }
-/// The `B2bRefundChannelInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRefundChannelInfo {
-    /// Refund channel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<B2bRefundChannelInfoChannel>,
-    /// Account credited, such as a bank card or the user's balance.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user_received_account: Option<String>,
-    /// Funds account used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub funds_account: Option<B2bRefundChannelInfoFundsAccount>,
+crate::runtime::answer_object! {
+    /// The `B2bRefundChannelInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRefundChannelInfo {
+        /// Refund channel.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub channel: Option<B2bRefundChannelInfoChannel> = "channel";
+        /// Account credited, such as a bank card or the user's balance.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub user_received_account: Option<String> = "user_received_account";
+        /// Funds account used.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub funds_account: Option<B2bRefundChannelInfoFundsAccount> = "funds_account";
+    }
 }
 impl B2bRefundChannelInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -188,108 +176,62 @@ impl B2bRefundChannelInfo {
         funds_account: B2bRefundChannelInfoFundsAccount;
     }
 }
-/// What [`crate::Client::b2b_get_refund`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetRefundResponse {
-    /// B2b payment refund number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_id: Option<String>,
-    /// Merchant refund number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_refund_no: Option<String>,
-    /// B2b payment order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Merchant order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_trade_no: Option<String>,
-    /// When the refund was accepted, Beijing time.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When the refund succeeded, Beijing time.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_time: Option<String>,
-    /// State of the refund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_status: Option<B2bGetRefundResponseRefundStatus>,
-    /// Explanation of the refund state.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_desc: Option<String>,
-    /// Amounts, in CNY fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<B2bRefundAmount>,
-    /// WeChat Pay refund ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wxpay_refund_id: Option<String>,
-    /// State of returning the technical service fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reverse_sett_state: Option<B2bGetRefundResponseReverseSettState>,
-    /// When the fee was returned, Beijing time.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reverse_sett_finish_time: Option<String>,
-    /// Technical service fee rate in basis points.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub platform_profit_percent: Option<i32>,
-    /// Technical service fee returned, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reverse_sett_amt: Option<i64>,
-    /// Where the money went; WeChat Pay refunds that succeeded only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_channel_info: Option<B2bRefundChannelInfo>,
-    /// Description of the refunded goods.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_refund`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetRefundResponse {
+        /// B2b payment refund number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_id: Option<String> = "refund_id";
+        /// Merchant refund number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_refund_no: Option<String> = "out_refund_no";
+        /// B2b payment order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Merchant order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_trade_no: Option<String> = "out_trade_no";
+        /// When the refund was accepted, Beijing time.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "create_time";
+        /// When the refund succeeded, Beijing time.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_time: Option<String> = "refund_time";
+        /// State of the refund.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_status: Option<B2bGetRefundResponseRefundStatus> = "refund_status";
+        /// Explanation of the refund state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_desc: Option<String> = "refund_desc";
+        /// Amounts, in CNY fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<B2bRefundAmount> = "amount";
+        /// WeChat Pay refund ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wxpay_refund_id: Option<String> = "wxpay_refund_id";
+        /// State of returning the technical service fee.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reverse_sett_state: Option<B2bGetRefundResponseReverseSettState> = "reverse_sett_state";
+        /// When the fee was returned, Beijing time.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reverse_sett_finish_time: Option<String> = "reverse_sett_finish_time";
+        /// Technical service fee rate in basis points.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platform_profit_percent: Option<i32> = "platform_profit_percent";
+        /// Technical service fee returned, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reverse_sett_amt: Option<i64> = "reverse_sett_amt";
+        /// Where the money went; WeChat Pay refunds that succeeded only.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_channel_info: Option<B2bRefundChannelInfo> = "refund_channel_info";
+        /// Description of the refunded goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub description: Option<String> = "description";
+    }
 }
 impl B2bGetRefundResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -35,29 +35,23 @@ crate::runtime::int_enum! {
         Staff = 2;
     }
 }
-/// The `B2bRetailStaff` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailStaff {
-    /// OpenID of the admin or staff member.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<B2bRetailStaffRole>,
-    /// When the staff member joined, Unix seconds; absent for the admin.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `B2bRetailStaff` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailStaff {
+        /// OpenID of the admin or staff member.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Role.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub role: Option<B2bRetailStaffRole> = "role";
+        /// When the staff member joined, Unix seconds; absent for the admin.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+    }
 }
 impl B2bRetailStaff {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -83,29 +77,23 @@ crate::runtime::int_enum! {
         Staff = 2;
     }
 }
-/// The `B2bRetailInfoStaff` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailInfoStaff {
-    /// OpenID of the admin or staff member.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<B2bRetailInfoStaffRole>,
-    /// When the staff member joined, Unix seconds; absent for the admin.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `B2bRetailInfoStaff` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailInfoStaff {
+        /// OpenID of the admin or staff member.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Role.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub role: Option<B2bRetailInfoStaffRole> = "role";
+        /// When the staff member joined, Unix seconds; absent for the admin.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+    }
 }
 impl B2bRetailInfoStaff {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -122,126 +110,68 @@ impl B2bRetailInfoStaff {
         create_time: i64;
     }
 }
-/// The `B2bRetailInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailInfo {
-    /// Mobile number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile_phone: Option<String>,
-    /// First-level store type.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub retail_type: Option<String>,
-    /// Second-level store type.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sub_retail_type: Option<String>,
-    /// Store address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub retail_address: Option<String>,
-    /// Store name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub retail_name: Option<String>,
-    /// Business licence registration number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub identification: Option<String>,
-    /// Company name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub principal: Option<String>,
-    /// Name of the legal representative, masked.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub legal_person_name: Option<String>,
-    /// OpenID of the store admin or staff member; the admin when queried by mobile number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<crate::runtime::serde_json::Value>,
-    /// Verification state; 1 means verified.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<i32>,
-    /// When the store was verified, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auth_time: Option<i64>,
-    /// When the store authorized this mini program, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grant_time: Option<i64>,
-    /// Longitude; absent when the store gave no location.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub longitude: Option<f64>,
-    /// Latitude; absent when the store gave no location.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub latitude: Option<f64>,
-    /// First-level main goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_type: Option<Vec<String>>,
-    /// Second-level main goods.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub other_business_type: Option<String>,
-    /// Staff of the store, admin included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub staff_list: Option<Vec<B2bRetailInfoStaff>>,
+crate::runtime::answer_object! {
+    /// The `B2bRetailInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailInfo {
+        /// Mobile number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mobile_phone: Option<String> = "mobile_phone";
+        /// First-level store type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub retail_type: Option<String> = "retail_type";
+        /// Second-level store type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_retail_type: Option<String> = "sub_retail_type";
+        /// Store address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub retail_address: Option<String> = "retail_address";
+        /// Store name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub retail_name: Option<String> = "retail_name";
+        /// Business licence registration number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub identification: Option<String> = "identification";
+        /// Company name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub principal: Option<String> = "principal";
+        /// Name of the legal representative, masked.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_person_name: Option<String> = "legal_person_name";
+        /// OpenID of the store admin or staff member; the admin when queried by mobile number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub role: Option<crate::runtime::serde_json::Value> = "role";
+        /// Verification state; 1 means verified.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<i32> = "status";
+        /// When the store was verified, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub auth_time: Option<i64> = "auth_time";
+        /// When the store authorized this mini program, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub grant_time: Option<i64> = "grant_time";
+        /// Longitude; absent when the store gave no location.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub longitude: Option<f64> = "longitude";
+        /// Latitude; absent when the store gave no location.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub latitude: Option<f64> = "latitude";
+        /// First-level main goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_type: Option<Vec<String>> = "business_type";
+        /// Second-level main goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub other_business_type: Option<String> = "other_business_type";
+        /// Staff of the store, admin included.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub staff_list: Option<Vec<B2bRetailInfoStaff>> = "staff_list";
+    }
 }
 impl B2bRetailInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -288,129 +218,71 @@ impl B2bRetailInfo {
         staff_list: Vec<B2bRetailInfoStaff>;
     }
 }
-/// What [`crate::Client::b2b_get_retail_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetRetailInfoResponse {
-    /// Mobile number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile_phone: Option<String>,
-    /// First-level store type.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub retail_type: Option<String>,
-    /// Second-level store type.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sub_retail_type: Option<String>,
-    /// Store address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub retail_address: Option<String>,
-    /// Store name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub retail_name: Option<String>,
-    /// Business licence registration number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub identification: Option<String>,
-    /// Company name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub principal: Option<String>,
-    /// Name of the legal representative, masked.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub legal_person_name: Option<String>,
-    /// OpenID of the store admin or staff member; the admin when queried by mobile number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<crate::runtime::serde_json::Value>,
-    /// Verification state; 1 means verified.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<i32>,
-    /// When the store was verified, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auth_time: Option<i64>,
-    /// When the store authorized this mini program, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grant_time: Option<i64>,
-    /// Longitude; absent when the store gave no location.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub longitude: Option<f64>,
-    /// Latitude; absent when the store gave no location.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub latitude: Option<f64>,
-    /// First-level main goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_type: Option<Vec<String>>,
-    /// Second-level main goods.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub other_business_type: Option<String>,
-    /// Staff of the store, admin included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub staff_list: Option<Vec<B2bRetailStaff>>,
-    /// The store details, as nested in the example answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<Vec<B2bRetailInfo>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_retail_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetRetailInfoResponse {
+        /// Mobile number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mobile_phone: Option<String> = "mobile_phone";
+        /// First-level store type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub retail_type: Option<String> = "retail_type";
+        /// Second-level store type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_retail_type: Option<String> = "sub_retail_type";
+        /// Store address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub retail_address: Option<String> = "retail_address";
+        /// Store name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub retail_name: Option<String> = "retail_name";
+        /// Business licence registration number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub identification: Option<String> = "identification";
+        /// Company name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub principal: Option<String> = "principal";
+        /// Name of the legal representative, masked.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_person_name: Option<String> = "legal_person_name";
+        /// OpenID of the store admin or staff member; the admin when queried by mobile number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// 1 for admin, 2 for staff (documented as a string here, a number in staff_list).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub role: Option<crate::runtime::serde_json::Value> = "role";
+        /// Verification state; 1 means verified.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<i32> = "status";
+        /// When the store was verified, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub auth_time: Option<i64> = "auth_time";
+        /// When the store authorized this mini program, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub grant_time: Option<i64> = "grant_time";
+        /// Longitude; absent when the store gave no location.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub longitude: Option<f64> = "longitude";
+        /// Latitude; absent when the store gave no location.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub latitude: Option<f64> = "latitude";
+        /// First-level main goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_type: Option<Vec<String>> = "business_type";
+        /// Second-level main goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub other_business_type: Option<String> = "other_business_type";
+        /// Staff of the store, admin included.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub staff_list: Option<Vec<B2bRetailStaff>> = "staff_list";
+        /// The store details, as nested in the example answer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub info: Option<Vec<B2bRetailInfo>> = "info";
+    }
 }
 impl B2bGetRetailInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -50,61 +50,35 @@ impl B2bGetRetailMessageListRequest {
         Ok(())
     }
 }
-/// The `B2bRetailMessageStat` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailMessageStat {
-    /// ID of the message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub msg_id: Option<u64>,
-    /// Template type of the message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub msg_type: Option<i32>,
-    /// Day the message was sent.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub date: Option<String>,
-    /// When it was sent, yyyy-MM-dd HH:mm:ss.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub msg_time: Option<String>,
-    /// Number of store owners it was sent to.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub send_uv: Option<u32>,
-    /// Number who opened the mini program from it.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub entry_uv: Option<u32>,
-    /// Caller-defined message ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_msg_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bRetailMessageStat` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailMessageStat {
+        /// ID of the message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg_id: Option<u64> = "msg_id";
+        /// Template type of the message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg_type: Option<i32> = "msg_type";
+        /// Day the message was sent.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub date: Option<String> = "date";
+        /// When it was sent, yyyy-MM-dd HH:mm:ss.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg_time: Option<String> = "msg_time";
+        /// Number of store owners it was sent to.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub send_uv: Option<u32> = "send_uv";
+        /// Number who opened the mini program from it.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub entry_uv: Option<u32> = "entry_uv";
+        /// Caller-defined message ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_msg_id: Option<String> = "business_msg_id";
+    }
 }
 impl B2bRetailMessageStat {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -129,22 +103,20 @@ impl B2bRetailMessageStat {
         business_msg_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::b2b_get_retail_message_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetRetailMessageListResponse {
-    /// Number of matching records.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_num: Option<u32>,
-    /// The records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_line: Option<Vec<B2bRetailMessageStat>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_retail_message_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetRetailMessageListResponse {
+        /// Number of matching records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_num: Option<u32> = "total_num";
+        /// The records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data_line: Option<Vec<B2bRetailMessageStat>> = "data_line";
+    }
 }
 impl B2bGetRetailMessageListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

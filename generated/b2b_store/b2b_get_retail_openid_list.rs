@@ -39,22 +39,20 @@ impl B2bGetRetailOpenidListRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::b2b_get_retail_openid_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetRetailOpenidListResponse {
-    /// OpenIDs of authorized stores.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub openid_list: Option<Vec<String>>,
-    /// Cursor for the next page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_context: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_retail_openid_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetRetailOpenidListResponse {
+        /// OpenIDs of authorized stores.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid_list: Option<Vec<String>> = "openid_list";
+        /// Cursor for the next page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_context: Option<String> = "page_context";
+    }
 }
 impl B2bGetRetailOpenidListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -17,33 +17,23 @@ impl B2bGetWqfChargeFeeRequest {
         }
     }
 }
-/// What [`crate::Client::b2b_get_wqf_charge_fee`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bGetWqfChargeFeeResponse {
-    /// Merchant name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub merchant_name: Option<String>,
-    /// Fee rate for certified stores, over 10000 (40 is 0.40%).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub certified_charge_fee_numerator: Option<u32>,
-    /// Fee rate for uncertified stores, over 10000 (60 is 0.60%).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub uncertified_charge_fee_numerator: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_get_wqf_charge_fee`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bGetWqfChargeFeeResponse {
+        /// Merchant name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub merchant_name: Option<String> = "merchant_name";
+        /// Fee rate for certified stores, over 10000 (40 is 0.40%).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub certified_charge_fee_numerator: Option<u32> = "certified_charge_fee_numerator";
+        /// Fee rate for uncertified stores, over 10000 (60 is 0.60%).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub uncertified_charge_fee_numerator: Option<u32> = "uncertified_charge_fee_numerator";
+    }
 }
 impl B2bGetWqfChargeFeeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -39,43 +39,29 @@ crate::runtime::string_enum! {
         ExternalMerchant = "PAYEE_TYPE_EXTERNAL_MERCHANT";
     }
 }
-/// The `B2bProfitSharingAccount` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bProfitSharingAccount {
-    /// Kind of receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sharing_account_type: Option<B2bProfitSharingAccountSharingAccountType>,
-    /// OpenID of a user receiver or merchant ID of a merchant receiver.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sharing_account: Option<String>,
-    /// When the receiver was added.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub add_time: Option<i64>,
-    /// When the receiver was last changed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
-    /// Merchant name, for merchant receivers.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bProfitSharingAccount` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bProfitSharingAccount {
+        /// Kind of receiver.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sharing_account_type: Option<B2bProfitSharingAccountSharingAccountType> = "sharing_account_type";
+        /// OpenID of a user receiver or merchant ID of a merchant receiver.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sharing_account: Option<String> = "sharing_account";
+        /// When the receiver was added.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub add_time: Option<i64> = "add_time";
+        /// When the receiver was last changed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<i64> = "update_time";
+        /// Merchant name, for merchant receivers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+    }
 }
 impl B2bProfitSharingAccount {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -96,15 +82,17 @@ impl B2bProfitSharingAccount {
         name: impl Into<String>;
     }
 }
-/// What [`crate::Client::b2b_query_profit_sharing_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bQueryProfitSharingAccountResponse {
-    /// The receivers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_list: Option<Vec<B2bProfitSharingAccount>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_query_profit_sharing_account`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bQueryProfitSharingAccountResponse {
+        /// The receivers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub account_list: Option<Vec<B2bProfitSharingAccount>> = "account_list";
+    }
 }
 impl B2bQueryProfitSharingAccountResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -51,19 +51,17 @@ impl B2bQueryProfitSharingRemainAmtRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::b2b_query_profit_sharing_remain_amt`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bQueryProfitSharingRemainAmtResponse {
-    /// Amount still frozen for sharing, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remain_amt: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_query_profit_sharing_remain_amt`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bQueryProfitSharingRemainAmtResponse {
+        /// Amount still frozen for sharing, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remain_amt: Option<i64> = "remain_amt";
+    }
 }
 impl B2bQueryProfitSharingRemainAmtResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -93,15 +93,17 @@ crate::runtime::int_enum! {
         Failed = 3;
     }
 }
-/// What [`crate::Client::b2b_query_refund_profit_sharing_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bQueryRefundProfitSharingOrderResponse {
-    /// State of the reversal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<B2bQueryRefundProfitSharingOrderResponseOrderStatus>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_query_refund_profit_sharing_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bQueryRefundProfitSharingOrderResponse {
+        /// State of the reversal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<B2bQueryRefundProfitSharingOrderResponseOrderStatus> = "order_status";
+    }
 }
 impl B2bQueryRefundProfitSharingOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

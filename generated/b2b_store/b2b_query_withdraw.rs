@@ -66,36 +66,26 @@ crate::runtime::string_enum! {
         WithdrawRefund = "WITHDRAW_REFUND";
     }
 }
-/// What [`crate::Client::b2b_query_withdraw`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bQueryWithdrawResponse {
-    /// Caller's withdrawal number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_withdraw_no: Option<String>,
-    /// Amount withdrawn in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub withdraw_amount: Option<i64>,
-    /// State of the withdrawal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<B2bQueryWithdrawResponseStatus>,
-    /// Why it failed; only for WITHDRAW_FAIL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fail_reason: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_query_withdraw`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bQueryWithdrawResponse {
+        /// Caller's withdrawal number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_withdraw_no: Option<String> = "out_withdraw_no";
+        /// Amount withdrawn in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub withdraw_amount: Option<i64> = "withdraw_amount";
+        /// State of the withdrawal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<B2bQueryWithdrawResponseStatus> = "status";
+        /// Why it failed; only for WITHDRAW_FAIL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fail_reason: Option<String> = "fail_reason";
+    }
 }
 impl B2bQueryWithdrawResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -88,75 +88,41 @@ crate::runtime::string_enum! {
         NotSignable = "NOT_SIGNABLE";
     }
 }
-/// The `B2bMchAccountValidation` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchAccountValidation {
-    /// Name of the account that must pay.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_name: Option<String>,
-    /// Number of the account that must pay.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_no: Option<String>,
-    /// Amount to transfer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_amount: Option<i64>,
-    /// Account to pay into.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub destination_account_number: Option<String>,
-    /// Holder of the account to pay into.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub destination_account_name: Option<String>,
-    /// Bank of the account to pay into.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub destination_account_bank: Option<String>,
-    /// City of that bank.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub city: Option<String>,
-    /// Remark to put on the transfer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remark: Option<String>,
-    /// Latest time for the transfer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deadline: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bMchAccountValidation` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchAccountValidation {
+        /// Name of the account that must pay.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub account_name: Option<String> = "account_name";
+        /// Number of the account that must pay.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub account_no: Option<String> = "account_no";
+        /// Amount to transfer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_amount: Option<i64> = "pay_amount";
+        /// Account to pay into.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub destination_account_number: Option<String> = "destination_account_number";
+        /// Holder of the account to pay into.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub destination_account_name: Option<String> = "destination_account_name";
+        /// Bank of the account to pay into.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub destination_account_bank: Option<String> = "destination_account_bank";
+        /// City of that bank.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub city: Option<String> = "city";
+        /// Remark to put on the transfer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remark: Option<String> = "remark";
+        /// Latest time for the transfer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub deadline: Option<String> = "deadline";
+    }
 }
 impl B2bMchAccountValidation {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -185,26 +151,20 @@ impl B2bMchAccountValidation {
         deadline: impl Into<String>;
     }
 }
-/// The `B2bMchAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchAuditDetail {
-    /// The field that was rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub param_name: Option<String>,
-    /// Why it was rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reject_reason: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bMchAuditDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchAuditDetail {
+        /// The field that was rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub param_name: Option<String> = "param_name";
+        /// Why it was rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reject_reason: Option<String> = "reject_reason";
+    }
 }
 impl B2bMchAuditDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -219,52 +179,38 @@ impl B2bMchAuditDetail {
         reject_reason: impl Into<String>;
     }
 }
-/// The `B2bMchRegistrationStatus` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchRegistrationStatus {
-    /// Application state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applyment_state: Option<B2bMchRegistrationStatusApplymentState>,
-    /// Human-readable application state.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub applyment_state_desc: Option<String>,
-    /// Whether the super administrator has signed the agreement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sign_state: Option<B2bMchRegistrationStatusSignState>,
-    /// Permanent signing link, for NEED_SIGN or UNSIGNED; open it in a verified WeChat account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_url: Option<String>,
-    /// Merchant ID; only for NEED_SIGN and FINISH.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sub_mchid: Option<String>,
-    /// Where to send the verification transfer; only for ACCOUNT_NEED_VERIFY.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_validation: Option<B2bMchAccountValidation>,
-    /// Rejection reasons per item; only for REJECTED or FROZEN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_detail: Option<Vec<B2bMchAuditDetail>>,
-    /// Link for the legal representative to verify the account, for ACCOUNT_NEED_VERIFY when the ID matches the licence.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub legal_validation_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bMchRegistrationStatus` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchRegistrationStatus {
+        /// Application state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub applyment_state: Option<B2bMchRegistrationStatusApplymentState> = "applyment_state";
+        /// Human-readable application state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub applyment_state_desc: Option<String> = "applyment_state_desc";
+        /// Whether the super administrator has signed the agreement.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sign_state: Option<B2bMchRegistrationStatusSignState> = "sign_state";
+        /// Permanent signing link, for NEED_SIGN or UNSIGNED; open it in a verified WeChat account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sign_url: Option<String> = "sign_url";
+        /// Merchant ID; only for NEED_SIGN and FINISH.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_mchid: Option<String> = "sub_mchid";
+        /// Where to send the verification transfer; only for ACCOUNT_NEED_VERIFY.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub account_validation: Option<B2bMchAccountValidation> = "account_validation";
+        /// Rejection reasons per item; only for REJECTED or FROZEN.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_detail: Option<Vec<B2bMchAuditDetail>> = "audit_detail";
+        /// Link for the legal representative to verify the account, for ACCOUNT_NEED_VERIFY when the ID matches the licence.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_validation_url: Option<String> = "legal_validation_url";
+    }
 }
 impl B2bMchRegistrationStatus {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -291,15 +237,17 @@ impl B2bMchRegistrationStatus {
         legal_validation_url: impl Into<String>;
     }
 }
-/// The `B2bMchOrderInner` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchOrderInner {
-    /// State of the WeChat Pay application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_merchant_registration_status: Option<B2bMchRegistrationStatus>,
+crate::runtime::answer_object! {
+    /// The `B2bMchOrderInner` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchOrderInner {
+        /// State of the WeChat Pay application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_merchant_registration_status: Option<B2bMchRegistrationStatus> = "sub_merchant_registration_status";
+    }
 }
 impl B2bMchOrderInner {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -331,29 +279,23 @@ crate::runtime::int_enum! {
         ApplyFailed = 6;
     }
 }
-/// The `B2bWqfRegisterStatement` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bWqfRegisterStatement {
-    /// Bank-transfer state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wqf_register_state: Option<B2bWqfRegisterStatementWqfRegisterState>,
-    /// Human-readable bank-transfer state, such as 待完善信息.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wqf_register_state_desc: Option<String>,
-    /// Bank-transfer application number, once it is being opened; used by b2bCreateWqfLink.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_no: Option<String>,
+crate::runtime::answer_object! {
+    /// The `B2bWqfRegisterStatement` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bWqfRegisterStatement {
+        /// Bank-transfer state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wqf_register_state: Option<B2bWqfRegisterStatementWqfRegisterState> = "wqf_register_state";
+        /// Human-readable bank-transfer state, such as 待完善信息.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wqf_register_state_desc: Option<String> = "wqf_register_state_desc";
+        /// Bank-transfer application number, once it is being opened; used by b2bCreateWqfLink.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub request_no: Option<String> = "request_no";
+    }
 }
 impl B2bWqfRegisterStatement {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -387,38 +329,32 @@ crate::runtime::int_enum! {
         Linked = 6;
     }
 }
-/// The `B2bMchOrder` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bMchOrder {
-    /// Overall state of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<B2bMchOrderStatus>,
-    /// WeChat Pay side of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inner_resp: Option<B2bMchOrderInner>,
-    /// Bank-transfer state; only when bank transfer was requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wqf_register_statement: Option<B2bWqfRegisterStatement>,
-    /// WeChat Pay technical service fee rate in basis points (40 is 0.40%).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_pay_rate: Option<i32>,
-    /// Bank-transfer technical service fee rate in basis points, once bank transfer is open.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wqf_certified_rate: Option<i32>,
-    /// State of the link between the merchant and the mini program.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bind_scene_status: Option<B2bMchOrderBindSceneStatus>,
+crate::runtime::answer_object! {
+    /// The `B2bMchOrder` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bMchOrder {
+        /// Overall state of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<B2bMchOrderStatus> = "status";
+        /// WeChat Pay side of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub inner_resp: Option<B2bMchOrderInner> = "inner_resp";
+        /// Bank-transfer state; only when bank transfer was requested.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wqf_register_statement: Option<B2bWqfRegisterStatement> = "wqf_register_statement";
+        /// WeChat Pay technical service fee rate in basis points (40 is 0.40%).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_pay_rate: Option<i32> = "wx_pay_rate";
+        /// Bank-transfer technical service fee rate in basis points, once bank transfer is open.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wqf_certified_rate: Option<i32> = "wqf_certified_rate";
+        /// State of the link between the merchant and the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bind_scene_status: Option<B2bMchOrderBindSceneStatus> = "bind_scene_status";
+    }
 }
 impl B2bMchOrder {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -441,22 +377,20 @@ impl B2bMchOrder {
         bind_scene_status: B2bMchOrderBindSceneStatus;
     }
 }
-/// What [`crate::Client::b2b_retail_get_mch_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailGetMchOrderResponse {
-    /// The applications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<B2bMchOrder>>,
-    /// Total number of applications.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_retail_get_mch_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailGetMchOrderResponse {
+        /// The applications.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<B2bMchOrder>> = "list";
+        /// Total number of applications.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+    }
 }
 impl B2bRetailGetMchOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

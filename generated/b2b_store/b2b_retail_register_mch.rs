@@ -442,19 +442,17 @@ impl B2bRetailRegisterMchRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::b2b_retail_register_mch`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailRegisterMchResponse {
-    /// Number of the application, for b2bRetailGetMchOrder.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_no: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_retail_register_mch`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailRegisterMchResponse {
+        /// Number of the application, for b2bRetailGetMchOrder.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_no: Option<String> = "order_no";
+    }
 }
 impl B2bRetailRegisterMchResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

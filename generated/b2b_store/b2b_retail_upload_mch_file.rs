@@ -20,19 +20,17 @@ impl B2bRetailUploadMchFileRequest {
         }
     }
 }
-/// What [`crate::Client::b2b_retail_upload_mch_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct B2bRetailUploadMchFileResponse {
-    /// ID of the uploaded file, for the onboarding fields.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub file_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::b2b_retail_upload_mch_file`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct B2bRetailUploadMchFileResponse {
+        /// ID of the uploaded file, for the onboarding fields.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub file_id: Option<String> = "file_id";
+    }
 }
 impl B2bRetailUploadMchFileResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

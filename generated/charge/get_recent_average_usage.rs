@@ -14,20 +14,17 @@ impl GetRecentAverageUsageRequest {
         Self { spu_id: spu_id.into() }
     }
 }
-/// What [`crate::Client::get_recent_average_usage`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetRecentAverageUsageResponse {
-    /// Approximate average monthly usage (an upper bound, not an exact count).
-    #[serde(
-        rename = "averageData",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub average_data: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_recent_average_usage`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetRecentAverageUsageResponse {
+        /// Approximate average monthly usage (an upper bound, not an exact count).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "averageData", skip_serializing_if = "Option::is_none"))]
+        pub average_data: Option<u64> = "averageData";
+    }
 }
 impl GetRecentAverageUsageResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -67,72 +67,41 @@ crate::runtime::int_enum! {
         OtherSourceAlt = 5;
     }
 }
-/// The `ChargeUsageDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ChargeUsageDetail {
-    /// Package ID.
-    #[serde(
-        rename = "pkgId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pkg_id: Option<String>,
-    /// Package state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ChargeUsageDetailStatus>,
-    /// Start of the package's validity, Unix seconds.
-    #[serde(
-        rename = "startTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_time: Option<i64>,
-    /// End of the package's validity, Unix seconds.
-    #[serde(
-        rename = "endTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_time: Option<i64>,
-    /// Capacity of the package, a 64-bit number as a string.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub all: Option<String>,
-    /// Amount used, a 64-bit number as a string.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub used: Option<String>,
-    /// SPU ID of the product the package came from.
-    #[serde(
-        rename = "spuId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub spu_id: Option<String>,
-    /// SKU ID of the product the package came from.
-    #[serde(
-        rename = "skuId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sku_id: Option<String>,
-    /// Where the package came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<ChargeUsageDetailSource>,
+crate::runtime::answer_object! {
+    /// The `ChargeUsageDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ChargeUsageDetail {
+        /// Package ID.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "pkgId", skip_serializing_if = "Option::is_none"))]
+        pub pkg_id: Option<String> = "pkgId";
+        /// Package state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<ChargeUsageDetailStatus> = "status";
+        /// Start of the package's validity, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "startTime", skip_serializing_if = "Option::is_none"))]
+        pub start_time: Option<i64> = "startTime";
+        /// End of the package's validity, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "endTime", skip_serializing_if = "Option::is_none"))]
+        pub end_time: Option<i64> = "endTime";
+        /// Capacity of the package, a 64-bit number as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub all: Option<String> = "all";
+        /// Amount used, a 64-bit number as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub used: Option<String> = "used";
+        /// SPU ID of the product the package came from.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "spuId", skip_serializing_if = "Option::is_none"))]
+        pub spu_id: Option<String> = "spuId";
+        /// SKU ID of the product the package came from.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "skuId", skip_serializing_if = "Option::is_none"))]
+        pub sku_id: Option<String> = "skuId";
+        /// Where the package came from.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub source: Option<ChargeUsageDetailSource> = "source";
+    }
 }
 impl ChargeUsageDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -161,61 +130,35 @@ impl ChargeUsageDetail {
         source: ChargeUsageDetailSource;
     }
 }
-/// What [`crate::Client::get_usage_detail`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUsageDetailResponse {
-    /// Total amount used, a 64-bit number as a string (resource packages).
-    #[serde(
-        rename = "effectiveUse",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub effective_use: Option<String>,
-    /// Obsolete total amount, replaced by all.
-    #[serde(
-        rename = "effectiveAll",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub effective_all: Option<String>,
-    /// Total amount available, a 64-bit number as a string (see notes).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub all: Option<String>,
-    /// Subscription start, Unix seconds (subscription products).
-    #[serde(
-        rename = "startServiceTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_service_time: Option<i64>,
-    /// Subscription end, Unix seconds (subscription products).
-    #[serde(
-        rename = "endServiceTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_service_time: Option<i64>,
-    /// Number of entries in the full usage list.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// The packages on this page.
-    #[serde(rename = "detailList", default, skip_serializing_if = "Option::is_none")]
-    pub detail_list: Option<Vec<ChargeUsageDetail>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_usage_detail`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUsageDetailResponse {
+        /// Total amount used, a 64-bit number as a string (resource packages).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "effectiveUse", skip_serializing_if = "Option::is_none"))]
+        pub effective_use: Option<String> = "effectiveUse";
+        /// Obsolete total amount, replaced by all.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "effectiveAll", skip_serializing_if = "Option::is_none"))]
+        pub effective_all: Option<String> = "effectiveAll";
+        /// Total amount available, a 64-bit number as a string (see notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub all: Option<String> = "all";
+        /// Subscription start, Unix seconds (subscription products).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "startServiceTime", skip_serializing_if = "Option::is_none"))]
+        pub start_service_time: Option<i64> = "startServiceTime";
+        /// Subscription end, Unix seconds (subscription products).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "endServiceTime", skip_serializing_if = "Option::is_none"))]
+        pub end_service_time: Option<i64> = "endServiceTime";
+        /// Number of entries in the full usage list.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// The packages on this page.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "detailList", skip_serializing_if = "Option::is_none"))]
+        pub detail_list: Option<Vec<ChargeUsageDetail>> = "detailList";
+    }
 }
 impl GetUsageDetailResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -51,22 +51,20 @@ crate::runtime::string_enum! {
         NameDoesNotMatchId = "V_NM_ID_UM";
     }
 }
-/// What [`crate::Client::check_real_name_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CheckRealNameInfoResponse {
-    /// Result for the user, possibly several joined with ";" (see notes).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub verify_openid: Option<String>,
-    /// Result for the name and ID number; only when verify_openid is V_OP_NM_MA.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_real_name: Option<CheckRealNameInfoResponseVerifyRealName>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::check_real_name_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CheckRealNameInfoResponse {
+        /// Result for the user, possibly several joined with ";" (see notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub verify_openid: Option<String> = "verify_openid";
+        /// Result for the name and ID number; only when verify_openid is V_OP_NM_MA.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub verify_real_name: Option<CheckRealNameInfoResponseVerifyRealName> = "verify_real_name";
+    }
 }
 impl CheckRealNameInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

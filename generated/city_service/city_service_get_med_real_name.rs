@@ -27,47 +27,29 @@ impl CityServiceGetMedRealNameRequest {
         }
     }
 }
-/// What [`crate::Client::city_service_get_med_real_name`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CityServiceGetMedRealNameResponse {
-    /// Encrypted real-name data, Base64 (see notes).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cipher_real_name: Option<String>,
-    /// Encryption algorithm used. WeChat's default: `"AES_256_ECB_PKCS7Padding"`.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cipher_algorithm: Option<String>,
-    /// Version of the key used, starting at 0.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key_version: Option<u32>,
-    /// AppID of the hospital's account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub app_id: Option<String>,
-    /// OpenID of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub open_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::city_service_get_med_real_name`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CityServiceGetMedRealNameResponse {
+        /// Encrypted real-name data, Base64 (see notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cipher_real_name: Option<String> = "cipher_real_name";
+        /// Encryption algorithm used. WeChat's default: `"AES_256_ECB_PKCS7Padding"`.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cipher_algorithm: Option<String> = "cipher_algorithm";
+        /// Version of the key used, starting at 0.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key_version: Option<u32> = "key_version";
+        /// AppID of the hospital's account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub app_id: Option<String> = "app_id";
+        /// OpenID of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub open_id: Option<String> = "open_id";
+    }
 }
 impl CityServiceGetMedRealNameResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -24,15 +24,17 @@ crate::runtime::int_enum! {
         Opened = 1;
     }
 }
-/// What [`crate::Client::city_service_get_msg_relation`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CityServiceGetMsgRelationResponse {
-    /// 1 when the user has turned Elder Medical on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_subscribed: Option<CityServiceGetMsgRelationResponseIsSubscribed>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::city_service_get_msg_relation`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CityServiceGetMsgRelationResponse {
+        /// 1 when the user has turned Elder Medical on.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_subscribed: Option<CityServiceGetMsgRelationResponseIsSubscribed> = "is_subscribed";
+    }
 }
 impl CityServiceGetMsgRelationResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -112,47 +112,29 @@ impl CityServiceGetServicePathRequest {
         city_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::city_service_get_service_path`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CityServiceGetServicePathResponse {
-    /// The resulting path or URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub path: Option<String>,
-    /// Business type of the target.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_type: Option<String>,
-    /// AppID of the mini program to open; sent when page_type is 5.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub app_id: Option<String>,
-    /// Original ID of that mini program; sent when page_type is 5.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub username: Option<String>,
-    /// Query for the path; sent when page_type is 0.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub query_string: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::city_service_get_service_path`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CityServiceGetServicePathResponse {
+        /// The resulting path or URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub path: Option<String> = "path";
+        /// Business type of the target.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_type: Option<String> = "business_type";
+        /// AppID of the mini program to open; sent when page_type is 5.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub app_id: Option<String> = "app_id";
+        /// Original ID of that mini program; sent when page_type is 5.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub username: Option<String> = "username";
+        /// Query for the path; sent when page_type is 0.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub query_string: Option<String> = "query_string";
+    }
 }
 impl CityServiceGetServicePathResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

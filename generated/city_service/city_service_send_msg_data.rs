@@ -76,19 +76,17 @@ impl CityServiceSendMsgDataRequest {
         url: impl Into<String>;
     }
 }
-/// What [`crate::Client::city_service_send_msg_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CityServiceSendMsgDataResponse {
-    /// URL to show instead of the service's own result page; empty without result_page_style_id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_page_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::city_service_send_msg_data`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CityServiceSendMsgDataResponse {
+        /// URL to show instead of the service's own result page; empty without result_page_style_id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub result_page_url: Option<String> = "result_page_url";
+    }
 }
 impl CityServiceSendMsgDataResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -41,32 +41,26 @@ crate::runtime::string_enum! {
         Public = "PUBLIC";
     }
 }
-/// The `ElderMedNotice` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ElderMedNotice {
-    /// Notice ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notice_id: Option<u64>,
-    /// Notice content (rich text).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
-    /// Notice state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ElderMedNoticeStatus>,
-    /// OpenIDs allowed to preview this draft (as shown in the example).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preview_openid: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `ElderMedNotice` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ElderMedNotice {
+        /// Notice ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notice_id: Option<u64> = "notice_id";
+        /// Notice content (rich text).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+        /// Notice state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<ElderMedNoticeStatus> = "status";
+        /// OpenIDs allowed to preview this draft (as shown in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub preview_openid: Option<Vec<String>> = "preview_openid";
+    }
 }
 impl ElderMedNotice {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -85,18 +79,20 @@ impl ElderMedNotice {
         preview_openid: Vec<String>;
     }
 }
-/// What [`crate::Client::elder_med_get_hosp_notice_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ElderMedGetHospNoticeListResponse {
-    /// The notices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notice_list: Option<Vec<ElderMedNotice>>,
-    /// OpenIDs allowed to preview drafts (as listed in the table).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preview_openid: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::elder_med_get_hosp_notice_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ElderMedGetHospNoticeListResponse {
+        /// The notices.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notice_list: Option<Vec<ElderMedNotice>> = "notice_list";
+        /// OpenIDs allowed to preview drafts (as listed in the table).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub preview_openid: Option<Vec<String>> = "preview_openid";
+    }
 }
 impl ElderMedGetHospNoticeListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

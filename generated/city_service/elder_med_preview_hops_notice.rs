@@ -53,19 +53,17 @@ impl ElderMedPreviewHopsNoticeRequest {
         }
     }
 }
-/// What [`crate::Client::elder_med_preview_hops_notice`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ElderMedPreviewHopsNoticeResponse {
-    /// ID of the draft notice.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notice_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::elder_med_preview_hops_notice`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ElderMedPreviewHopsNoticeResponse {
+        /// ID of the draft notice.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notice_id: Option<u64> = "notice_id";
+    }
 }
 impl ElderMedPreviewHopsNoticeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -36,19 +36,17 @@ impl ElderMedPublicHopsNoticeRequest {
         }
     }
 }
-/// What [`crate::Client::elder_med_public_hops_notice`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ElderMedPublicHopsNoticeResponse {
-    /// ID of the published notice.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notice_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::elder_med_public_hops_notice`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ElderMedPublicHopsNoticeResponse {
+        /// ID of the published notice.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notice_id: Option<u64> = "notice_id";
+    }
 }
 impl ElderMedPublicHopsNoticeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -62,19 +62,17 @@ impl ElderMedSetHopsNoticeRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::elder_med_set_hops_notice`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ElderMedSetHopsNoticeResponse {
-    /// ID of the draft.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notice_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::elder_med_set_hops_notice`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ElderMedSetHopsNoticeResponse {
+        /// ID of the draft.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notice_id: Option<u64> = "notice_id";
+    }
 }
 impl ElderMedSetHopsNoticeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

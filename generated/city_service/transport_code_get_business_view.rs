@@ -34,33 +34,23 @@ impl TransportCodeGetBusinessViewRequest {
         Self { path_type }
     }
 }
-/// What [`crate::Client::transport_code_get_business_view`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TransportCodeGetBusinessViewResponse {
-    /// Business type, such as wxCity.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_type: Option<String>,
-    /// Parameters to use when opening the native-style page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub query_string: Option<String>,
-    /// When query_string expires, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_at: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::transport_code_get_business_view`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TransportCodeGetBusinessViewResponse {
+        /// Business type, such as wxCity.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_type: Option<String> = "business_type";
+        /// Parameters to use when opening the native-style page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub query_string: Option<String> = "query_string";
+        /// When query_string expires, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_at: Option<i64> = "expire_at";
+    }
 }
 impl TransportCodeGetBusinessViewResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -20,33 +20,23 @@ impl BatchDeleteFileRequest {
         }
     }
 }
-/// The `BatchDeleteFileResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct BatchDeleteFileResult {
-    /// Cloud file ID this result is for.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fileid: Option<String>,
-    /// Result for this file; 0 means deleted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<i32>,
-    /// Error message for this file; "ok" on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `BatchDeleteFileResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BatchDeleteFileResult {
+        /// Cloud file ID this result is for.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fileid: Option<String> = "fileid";
+        /// Result for this file; 0 means deleted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<i32> = "status";
+        /// Error message for this file; "ok" on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+    }
 }
 impl BatchDeleteFileResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -63,15 +53,17 @@ impl BatchDeleteFileResult {
         errmsg: impl Into<String>;
     }
 }
-/// What [`crate::Client::batch_delete_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct BatchDeleteFileResponse {
-    /// One result per file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delete_list: Option<Vec<BatchDeleteFileResult>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::batch_delete_file`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BatchDeleteFileResponse {
+        /// One result per file.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delete_list: Option<Vec<BatchDeleteFileResult>> = "delete_list";
+    }
 }
 impl BatchDeleteFileResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -39,40 +39,26 @@ impl BatchDownloadFileRequest {
         Self { env: env.into(), file_list }
     }
 }
-/// The `BatchDownloadFileResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct BatchDownloadFileResult {
-    /// Cloud file ID this result is for.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fileid: Option<String>,
-    /// Temporary download link.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub download_url: Option<String>,
-    /// Result for this file; 0 means success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<i32>,
-    /// Error message for this file; "ok" on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `BatchDownloadFileResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BatchDownloadFileResult {
+        /// Cloud file ID this result is for.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fileid: Option<String> = "fileid";
+        /// Temporary download link.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub download_url: Option<String> = "download_url";
+        /// Result for this file; 0 means success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<i32> = "status";
+        /// Error message for this file; "ok" on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+    }
 }
 impl BatchDownloadFileResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -91,15 +77,17 @@ impl BatchDownloadFileResult {
         errmsg: impl Into<String>;
     }
 }
-/// What [`crate::Client::batch_download_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct BatchDownloadFileResponse {
-    /// One result per requested file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_list: Option<Vec<BatchDownloadFileResult>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::batch_download_file`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BatchDownloadFileResponse {
+        /// One result per requested file.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub file_list: Option<Vec<BatchDownloadFileResult>> = "file_list";
+    }
 }
 impl BatchDownloadFileResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -34,19 +34,17 @@ impl CreateSendSmsTaskRequest {
         use_short_name: bool;
     }
 }
-/// What [`crate::Client::create_send_sms_task`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CreateSendSmsTaskResponse {
-    /// ID for looking the task up with describeSmsRecords.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub query_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::create_send_sms_task`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CreateSendSmsTaskResponse {
+        /// ID for looking the task up with describeSmsRecords.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub query_id: Option<String> = "query_id";
+    }
 }
 impl CreateSendSmsTaskResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -20,15 +20,17 @@ impl DatabaseAddRequest {
         }
     }
 }
-/// What [`crate::Client::database_add`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseAddResponse {
-    /// The _id of every record that was inserted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_add`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseAddResponse {
+        /// The _id of every record that was inserted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id_list: Option<Vec<String>> = "id_list";
+    }
 }
 impl DatabaseAddResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -20,15 +20,17 @@ impl DatabaseAggregateRequest {
         }
     }
 }
-/// What [`crate::Client::database_aggregate`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseAggregateResponse {
-    /// The aggregation results, each serialised as a JSON string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_aggregate`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseAggregateResponse {
+        /// The aggregation results, each serialised as a JSON string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<String>> = "data";
+    }
 }
 impl DatabaseAggregateResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -29,36 +29,23 @@ impl DatabaseCollectionGetRequest {
         offset: u32;
     }
 }
-/// The `DatabaseCollectionGetPager` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseCollectionGetPager {
-    /// Number of collections skipped.
-    #[serde(
-        rename = "Offset",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offset: Option<u64>,
-    /// Maximum number of collections returned by this call.
-    #[serde(
-        rename = "Limit",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limit: Option<u64>,
-    /// Number of collections in the environment.
-    #[serde(
-        rename = "Total",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `DatabaseCollectionGetPager` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseCollectionGetPager {
+        /// Number of collections skipped.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Offset", skip_serializing_if = "Option::is_none"))]
+        pub offset: Option<u64> = "Offset";
+        /// Maximum number of collections returned by this call.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Limit", skip_serializing_if = "Option::is_none"))]
+        pub limit: Option<u64> = "Limit";
+        /// Number of collections in the environment.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Total", skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u64> = "Total";
+    }
 }
 impl DatabaseCollectionGetPager {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -75,47 +62,29 @@ impl DatabaseCollectionGetPager {
         total: u64;
     }
 }
-/// The `DatabaseCollectionGetResponseCollectionsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseCollectionGetResponseCollectionsItem {
-    /// Name of the collection.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of records in the collection.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u64>,
-    /// Total size of the collection's records, in bytes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub size: Option<u64>,
-    /// Number of indexes on the collection.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub index_count: Option<u64>,
-    /// Space taken by the collection's indexes, in bytes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub index_size: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `DatabaseCollectionGetResponseCollectionsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseCollectionGetResponseCollectionsItem {
+        /// Name of the collection.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of records in the collection.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u64> = "count";
+        /// Total size of the collection's records, in bytes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub size: Option<u64> = "size";
+        /// Number of indexes on the collection.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub index_count: Option<u64> = "index_count";
+        /// Space taken by the collection's indexes, in bytes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub index_size: Option<u64> = "index_size";
+    }
 }
 impl DatabaseCollectionGetResponseCollectionsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -136,18 +105,20 @@ impl DatabaseCollectionGetResponseCollectionsItem {
         index_size: u64;
     }
 }
-/// What [`crate::Client::database_collection_get`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseCollectionGetResponse {
-    /// Paging information for the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pager: Option<DatabaseCollectionGetPager>,
-    /// The collections on this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub collections: Option<Vec<DatabaseCollectionGetResponseCollectionsItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_collection_get`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseCollectionGetResponse {
+        /// Paging information for the list.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pager: Option<DatabaseCollectionGetPager> = "pager";
+        /// The collections on this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub collections: Option<Vec<DatabaseCollectionGetResponseCollectionsItem>> = "collections";
+    }
 }
 impl DatabaseCollectionGetResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

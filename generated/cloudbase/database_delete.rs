@@ -20,19 +20,17 @@ impl DatabaseDeleteRequest {
         }
     }
 }
-/// What [`crate::Client::database_delete`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseDeleteResponse {
-    /// How many records were removed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deleted: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_delete`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseDeleteResponse {
+        /// How many records were removed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub deleted: Option<u64> = "deleted";
+    }
 }
 impl DatabaseDeleteResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -40,19 +40,17 @@ impl DatabaseMigrateExportRequest {
         }
     }
 }
-/// What [`crate::Client::database_migrate_export`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseMigrateExportResponse {
-    /// ID of the export job, for databaseMigrateQueryInfo.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub job_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_migrate_export`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseMigrateExportResponse {
+        /// ID of the export job, for databaseMigrateQueryInfo.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub job_id: Option<u64> = "job_id";
+    }
 }
 impl DatabaseMigrateExportResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

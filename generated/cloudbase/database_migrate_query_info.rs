@@ -17,54 +17,32 @@ impl DatabaseMigrateQueryInfoRequest {
         Self { env: env.into(), job_id }
     }
 }
-/// What [`crate::Client::database_migrate_query_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseMigrateQueryInfoResponse {
-    /// State of the job, such as "success".
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<String>,
-    /// Number of records processed successfully.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub record_success: Option<u64>,
-    /// Number of records that failed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub record_fail: Option<u64>,
-    /// Message about the job's outcome or errors (name used by the examples and the newer page).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_msg: Option<String>,
-    /// The same message under the name in the old page's table.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub err_msg: Option<String>,
-    /// Download address of the exported file.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub file_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_migrate_query_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseMigrateQueryInfoResponse {
+        /// State of the job, such as "success".
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<String> = "status";
+        /// Number of records processed successfully.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub record_success: Option<u64> = "record_success";
+        /// Number of records that failed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub record_fail: Option<u64> = "record_fail";
+        /// Message about the job's outcome or errors (name used by the examples and the newer page).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub error_msg: Option<String> = "error_msg";
+        /// The same message under the name in the old page's table.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub err_msg: Option<String> = "err_msg";
+        /// Download address of the exported file.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub file_url: Option<String> = "file_url";
+    }
 }
 impl DatabaseMigrateQueryInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

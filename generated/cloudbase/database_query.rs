@@ -20,36 +20,23 @@ impl DatabaseQueryRequest {
         }
     }
 }
-/// The `DatabaseQueryPager` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseQueryPager {
-    /// Number of records skipped.
-    #[serde(
-        rename = "Offset",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offset: Option<u64>,
-    /// Maximum number of records returned by this query.
-    #[serde(
-        rename = "Limit",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limit: Option<u64>,
-    /// Number of records that match the query in total.
-    #[serde(
-        rename = "Total",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `DatabaseQueryPager` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseQueryPager {
+        /// Number of records skipped.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Offset", skip_serializing_if = "Option::is_none"))]
+        pub offset: Option<u64> = "Offset";
+        /// Maximum number of records returned by this query.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Limit", skip_serializing_if = "Option::is_none"))]
+        pub limit: Option<u64> = "Limit";
+        /// Number of records that match the query in total.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Total", skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u64> = "Total";
+    }
 }
 impl DatabaseQueryPager {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -66,18 +53,20 @@ impl DatabaseQueryPager {
         total: u64;
     }
 }
-/// What [`crate::Client::database_query`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseQueryResponse {
-    /// Paging information for the result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pager: Option<DatabaseQueryPager>,
-    /// The matching records, each serialised as a JSON string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_query`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseQueryResponse {
+        /// Paging information for the result.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pager: Option<DatabaseQueryPager> = "pager";
+        /// The matching records, each serialised as a JSON string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<String>> = "data";
+    }
 }
 impl DatabaseQueryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

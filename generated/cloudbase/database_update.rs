@@ -20,33 +20,23 @@ impl DatabaseUpdateRequest {
         }
     }
 }
-/// What [`crate::Client::database_update`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DatabaseUpdateResponse {
-    /// How many records matched the update condition.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub matched: Option<u64>,
-    /// How many records were changed; records newly created by set are not counted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub modified: Option<u64>,
-    /// _id of the record that set created; empty unless set inserted a new record.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::database_update`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DatabaseUpdateResponse {
+        /// How many records matched the update condition.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub matched: Option<u64> = "matched";
+        /// How many records were changed; records newly created by set are not counted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub modified: Option<u64> = "modified";
+        /// _id of the record that set created; empty unless set inserted a new record.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<String> = "id";
+    }
 }
 impl DatabaseUpdateResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -87,44 +87,26 @@ impl DescribeExtensionUploadInfoRequest {
         Ok(())
     }
 }
-/// The `ExtensionFileUploadInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExtensionFileUploadInfo {
-    /// Address by which other calls refer to the file.
-    #[serde(
-        rename = "CodeUri",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub code_uri: Option<String>,
-    /// Temporary signed URL to PUT the file to.
-    #[serde(
-        rename = "UploadUrl",
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub upload_url: Option<crate::runtime::Secret>,
-    /// Encryption key for the upload; empty when no encryption is needed.
-    #[serde(
-        rename = "CustomKey",
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_key: Option<crate::runtime::Secret>,
-    /// Largest allowed file size, in megabytes.
-    #[serde(
-        rename = "MaxSize",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_size: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `ExtensionFileUploadInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExtensionFileUploadInfo {
+        /// Address by which other calls refer to the file.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "CodeUri", skip_serializing_if = "Option::is_none"))]
+        pub code_uri: Option<String> = "CodeUri";
+        /// Temporary signed URL to PUT the file to.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "UploadUrl", serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub upload_url: Option<crate::runtime::Secret> = "UploadUrl";
+        /// Encryption key for the upload; empty when no encryption is needed.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "CustomKey", serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub custom_key: Option<crate::runtime::Secret> = "CustomKey";
+        /// Largest allowed file size, in megabytes.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "MaxSize", skip_serializing_if = "Option::is_none"))]
+        pub max_size: Option<u64> = "MaxSize";
+    }
 }
 impl ExtensionFileUploadInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -143,44 +125,26 @@ impl ExtensionFileUploadInfo {
         max_size: u64;
     }
 }
-/// The `ExtensionFileUploadInfoWrapped` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExtensionFileUploadInfoWrapped {
-    /// Address by which other calls refer to the file.
-    #[serde(
-        rename = "CodeUri",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub code_uri: Option<String>,
-    /// Temporary signed URL to PUT the file to.
-    #[serde(
-        rename = "UploadUrl",
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub upload_url: Option<crate::runtime::Secret>,
-    /// Encryption key for the upload; empty when no encryption is needed.
-    #[serde(
-        rename = "CustomKey",
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_key: Option<crate::runtime::Secret>,
-    /// Largest allowed file size, in megabytes.
-    #[serde(
-        rename = "MaxSize",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_size: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `ExtensionFileUploadInfoWrapped` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExtensionFileUploadInfoWrapped {
+        /// Address by which other calls refer to the file.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "CodeUri", skip_serializing_if = "Option::is_none"))]
+        pub code_uri: Option<String> = "CodeUri";
+        /// Temporary signed URL to PUT the file to.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "UploadUrl", serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub upload_url: Option<crate::runtime::Secret> = "UploadUrl";
+        /// Encryption key for the upload; empty when no encryption is needed.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "CustomKey", serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub custom_key: Option<crate::runtime::Secret> = "CustomKey";
+        /// Largest allowed file size, in megabytes.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "MaxSize", skip_serializing_if = "Option::is_none"))]
+        pub max_size: Option<u64> = "MaxSize";
+    }
 }
 impl ExtensionFileUploadInfoWrapped {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -199,23 +163,20 @@ impl ExtensionFileUploadInfoWrapped {
         max_size: u64;
     }
 }
-/// The `DescribeExtensionUploadInfoWrapped` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DescribeExtensionUploadInfoWrapped {
-    /// Upload information, one entry per requested file.
-    #[serde(rename = "FilesData", default, skip_serializing_if = "Option::is_none")]
-    pub files_data: Option<Vec<ExtensionFileUploadInfoWrapped>>,
-    /// Unique ID of this request, for troubleshooting.
-    #[serde(
-        rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `DescribeExtensionUploadInfoWrapped` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DescribeExtensionUploadInfoWrapped {
+        /// Upload information, one entry per requested file.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "FilesData", skip_serializing_if = "Option::is_none"))]
+        pub files_data: Option<Vec<ExtensionFileUploadInfoWrapped>> = "FilesData";
+        /// Unique ID of this request, for troubleshooting.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "RequestId", skip_serializing_if = "Option::is_none"))]
+        pub request_id: Option<String> = "RequestId";
+    }
 }
 impl DescribeExtensionUploadInfoWrapped {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -230,26 +191,23 @@ impl DescribeExtensionUploadInfoWrapped {
         request_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::describe_extension_upload_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DescribeExtensionUploadInfoResponse {
-    /// Upload information, one entry per requested file.
-    #[serde(rename = "FilesData", default, skip_serializing_if = "Option::is_none")]
-    pub files_data: Option<Vec<ExtensionFileUploadInfo>>,
-    /// Unique ID of this request, for troubleshooting.
-    #[serde(
-        rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_id: Option<String>,
-    /// The same answer wrapped in a Response object, as the example shows it.
-    #[serde(rename = "Response", default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<DescribeExtensionUploadInfoWrapped>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::describe_extension_upload_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DescribeExtensionUploadInfoResponse {
+        /// Upload information, one entry per requested file.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "FilesData", skip_serializing_if = "Option::is_none"))]
+        pub files_data: Option<Vec<ExtensionFileUploadInfo>> = "FilesData";
+        /// Unique ID of this request, for troubleshooting.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "RequestId", skip_serializing_if = "Option::is_none"))]
+        pub request_id: Option<String> = "RequestId";
+        /// The same answer wrapped in a Response object, as the example shows it.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Response", skip_serializing_if = "Option::is_none"))]
+        pub response: Option<DescribeExtensionUploadInfoWrapped> = "Response";
+    }
 }
 impl DescribeExtensionUploadInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -79,71 +79,38 @@ crate::runtime::string_enum! {
         Error = "error";
     }
 }
-/// The `SmsRecord` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct SmsRecord {
-    /// Phone number the message was sent to.
-    #[serde(
-        rename = "Mobile",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile: Option<String>,
-    /// Text of the message.
-    #[serde(
-        rename = "Content",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
-    /// Length of the message text.
-    #[serde(
-        rename = "ContentSize",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content_size: Option<u32>,
-    /// Number of billed messages.
-    #[serde(
-        rename = "Fee",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fee: Option<u32>,
-    /// When the message was sent, such as 2021-03-22 17:18:37.
-    #[serde(
-        rename = "CreateTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When the user received the message.
-    #[serde(
-        rename = "ReceivedTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub received_time: Option<String>,
-    /// Delivery result.
-    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SmsRecordStatus>,
-    /// Remarks on the delivery.
-    #[serde(
-        rename = "Remarks",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remarks: Option<String>,
+crate::runtime::answer_object! {
+    /// The `SmsRecord` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct SmsRecord {
+        /// Phone number the message was sent to.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Mobile", skip_serializing_if = "Option::is_none"))]
+        pub mobile: Option<String> = "Mobile";
+        /// Text of the message.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Content", skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "Content";
+        /// Length of the message text.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ContentSize", skip_serializing_if = "Option::is_none"))]
+        pub content_size: Option<u32> = "ContentSize";
+        /// Number of billed messages.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Fee", skip_serializing_if = "Option::is_none"))]
+        pub fee: Option<u32> = "Fee";
+        /// When the message was sent, such as 2021-03-22 17:18:37.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "CreateTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "CreateTime";
+        /// When the user received the message.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ReceivedTime", skip_serializing_if = "Option::is_none"))]
+        pub received_time: Option<String> = "ReceivedTime";
+        /// Delivery result.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Status", skip_serializing_if = "Option::is_none"))]
+        pub status: Option<SmsRecordStatus> = "Status";
+        /// Remarks on the delivery.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Remarks", skip_serializing_if = "Option::is_none"))]
+        pub remarks: Option<String> = "Remarks";
+    }
 }
 impl SmsRecord {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -170,31 +137,23 @@ impl SmsRecord {
         remarks: impl Into<String>;
     }
 }
-/// What [`crate::Client::describe_sms_records`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DescribeSmsRecordsResponse {
-    /// The SMS records on this page.
-    #[serde(rename = "SmsRecords", default, skip_serializing_if = "Option::is_none")]
-    pub sms_records: Option<Vec<SmsRecord>>,
-    /// Number of matching records in total.
-    #[serde(
-        rename = "TotalCount",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u64>,
-    /// Unique ID of this request, for troubleshooting.
-    #[serde(
-        rename = "RequestId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::describe_sms_records`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DescribeSmsRecordsResponse {
+        /// The SMS records on this page.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "SmsRecords", skip_serializing_if = "Option::is_none"))]
+        pub sms_records: Option<Vec<SmsRecord>> = "SmsRecords";
+        /// Number of matching records in total.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "TotalCount", skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u64> = "TotalCount";
+        /// Unique ID of this request, for troubleshooting.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "RequestId", skip_serializing_if = "Option::is_none"))]
+        pub request_id: Option<String> = "RequestId";
+    }
 }
 impl DescribeSmsRecordsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -95,33 +95,23 @@ impl GetCloudBaseStatisticsRequest {
         condition: GetCloudBaseStatisticsCondition;
     }
 }
-/// The `StatisticsColumn` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct StatisticsColumn {
-    /// ID of the column.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub col_id: Option<String>,
-    /// Display name of the column.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub col_name: Option<String>,
-    /// Type of the values: "0" string, "1" number, "2" double.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub col_data_type: Option<String>,
+crate::runtime::answer_object! {
+    /// The `StatisticsColumn` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct StatisticsColumn {
+        /// ID of the column.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub col_id: Option<String> = "col_id";
+        /// Display name of the column.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub col_name: Option<String> = "col_name";
+        /// Type of the values: "0" string, "1" number, "2" double.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub col_data_type: Option<String> = "col_data_type";
+    }
 }
 impl StatisticsColumn {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -138,15 +128,17 @@ impl StatisticsColumn {
         col_data_type: impl Into<String>;
     }
 }
-/// The `StatisticsRow` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct StatisticsRow {
-    /// Values of the row, as strings in column order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_value: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `StatisticsRow` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct StatisticsRow {
+        /// Values of the row, as strings in column order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data_value: Option<Vec<String>> = "data_value";
+    }
 }
 impl StatisticsRow {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -157,25 +149,23 @@ impl StatisticsRow {
         data_value: Vec<String>;
     }
 }
-/// What [`crate::Client::get_cloud_base_statistics`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetCloudBaseStatisticsResponse {
-    /// Definitions of the columns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_column: Option<Vec<StatisticsColumn>>,
-    /// The rows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_value: Option<Vec<StatisticsRow>>,
-    /// Number of rows in total.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_num: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_cloud_base_statistics`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetCloudBaseStatisticsResponse {
+        /// Definitions of the columns.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data_column: Option<Vec<StatisticsColumn>> = "data_column";
+        /// The rows.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data_value: Option<Vec<StatisticsRow>> = "data_value";
+        /// Number of rows in total.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_num: Option<u64> = "total_num";
+    }
 }
 impl GetCloudBaseStatisticsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

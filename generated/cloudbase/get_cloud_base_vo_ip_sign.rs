@@ -48,19 +48,17 @@ impl GetCloudBaseVoIpSignRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::get_cloud_base_vo_ip_sign`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetCloudBaseVoIpSignResponse {
-    /// The signature.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signature: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_cloud_base_vo_ip_sign`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetCloudBaseVoIpSignResponse {
+        /// The signature.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub signature: Option<String> = "signature";
+    }
 }
 impl GetCloudBaseVoIpSignResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

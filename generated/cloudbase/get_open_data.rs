@@ -22,26 +22,20 @@ impl GetOpenDataRequest {
         openid: impl Into<String>;
     }
 }
-/// The `OpenDataItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OpenDataItem {
-    /// The CloudID this entry is for.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cloud_id: Option<String>,
-    /// The open data as a serialised JSON document.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub json: Option<String>,
+crate::runtime::answer_object! {
+    /// The `OpenDataItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OpenDataItem {
+        /// The CloudID this entry is for.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cloud_id: Option<String> = "cloud_id";
+        /// The open data as a serialised JSON document.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub json: Option<String> = "json";
+    }
 }
 impl OpenDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -53,15 +47,17 @@ impl OpenDataItem {
         json: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_open_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetOpenDataResponse {
-    /// The open data, one entry per CloudID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_list: Option<Vec<OpenDataItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_open_data`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetOpenDataResponse {
+        /// The open data, one entry per CloudID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data_list: Option<Vec<OpenDataItem>> = "data_list";
+    }
 }
 impl GetOpenDataResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -34,40 +34,26 @@ impl GetQcloudTokenRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::get_qcloud_token`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetQcloudTokenResponse {
-    /// Temporary Tencent Cloud SecretId.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secretid: Option<crate::runtime::Secret>,
-    /// Temporary Tencent Cloud SecretKey.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secretkey: Option<crate::runtime::Secret>,
-    /// Session token to send with the temporary key.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token: Option<crate::runtime::Secret>,
-    /// When the credentials expire, as a Unix timestamp in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expired_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_qcloud_token`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetQcloudTokenResponse {
+        /// Temporary Tencent Cloud SecretId.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub secretid: Option<crate::runtime::Secret> = "secretid";
+        /// Temporary Tencent Cloud SecretKey.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub secretkey: Option<crate::runtime::Secret> = "secretkey";
+        /// Session token to send with the temporary key.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub token: Option<crate::runtime::Secret> = "token";
+        /// When the credentials expire, as a Unix timestamp in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expired_time: Option<i64> = "expired_time";
+    }
 }
 impl GetQcloudTokenResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

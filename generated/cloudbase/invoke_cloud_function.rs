@@ -26,19 +26,17 @@ impl InvokeCloudFunctionRequest {
         }
     }
 }
-/// What [`crate::Client::invoke_cloud_function`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct InvokeCloudFunctionResponse {
-    /// What the function returned, serialised as a JSON string.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resp_data: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::invoke_cloud_function`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct InvokeCloudFunctionResponse {
+        /// What the function returned, serialised as a JSON string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resp_data: Option<String> = "resp_data";
+    }
 }
 impl InvokeCloudFunctionResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -66,47 +66,29 @@ impl NewSendCloudBaseSmsRequest {
         Ok(())
     }
 }
-/// The `NewSendCloudBaseSmsStatus` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NewSendCloudBaseSmsStatus {
-    /// Serial number of the send.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub serial_no: Option<String>,
-    /// The phone number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone_number: Option<String>,
-    /// Result code of the SMS request for this number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub code: Option<String>,
-    /// Description of that result code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub message: Option<String>,
-    /// Country or region code of the number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub iso_code: Option<String>,
+crate::runtime::answer_object! {
+    /// The `NewSendCloudBaseSmsStatus` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NewSendCloudBaseSmsStatus {
+        /// Serial number of the send.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub serial_no: Option<String> = "serial_no";
+        /// The phone number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub phone_number: Option<String> = "phone_number";
+        /// Result code of the SMS request for this number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code: Option<String> = "code";
+        /// Description of that result code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub message: Option<String> = "message";
+        /// Country or region code of the number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub iso_code: Option<String> = "iso_code";
+    }
 }
 impl NewSendCloudBaseSmsStatus {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -127,15 +109,17 @@ impl NewSendCloudBaseSmsStatus {
         iso_code: impl Into<String>;
     }
 }
-/// What [`crate::Client::new_send_cloud_base_sms`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NewSendCloudBaseSmsResponse {
-    /// One status per phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_status_list: Option<Vec<NewSendCloudBaseSmsStatus>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::new_send_cloud_base_sms`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NewSendCloudBaseSmsResponse {
+        /// One status per phone number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub send_status_list: Option<Vec<NewSendCloudBaseSmsStatus>> = "send_status_list";
+    }
 }
 impl NewSendCloudBaseSmsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

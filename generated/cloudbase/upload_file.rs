@@ -20,47 +20,29 @@ impl UploadFileRequest {
         }
     }
 }
-/// What [`crate::Client::upload_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadFileResponse {
-    /// Address to POST the file to.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
-    /// Temporary security token for the upload (the x-cos-security-token form field).
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token: Option<crate::runtime::Secret>,
-    /// Signature authorising the upload (the Signature form field).
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorization: Option<crate::runtime::Secret>,
-    /// Cloud file ID the file will have once uploaded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub file_id: Option<String>,
-    /// Storage-side file ID (the x-cos-meta-fileid form field).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cos_file_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::upload_file`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct UploadFileResponse {
+        /// Address to POST the file to.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+        /// Temporary security token for the upload (the x-cos-security-token form field).
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub token: Option<crate::runtime::Secret> = "token";
+        /// Signature authorising the upload (the Signature form field).
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub authorization: Option<crate::runtime::Secret> = "authorization";
+        /// Cloud file ID the file will have once uploaded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub file_id: Option<String> = "file_id";
+        /// Storage-side file ID (the x-cos-meta-fileid form field).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cos_file_id: Option<String> = "cos_file_id";
+    }
 }
 impl UploadFileResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

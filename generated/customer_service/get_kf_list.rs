@@ -28,71 +28,41 @@ crate::runtime::string_enum! {
         Expired = "expired";
     }
 }
-/// The `GetKfListResponseKfListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetKfListResponseKfListItem {
-    /// Full account name, prefix@WeChat ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_account: Option<String>,
-    /// Nickname of the account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_nick: Option<String>,
-    /// Number of the account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_id: Option<String>,
-    /// URL of the account's avatar.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_headimgurl: Option<String>,
-    /// WeChat ID of the agent bound to the account, when one is bound.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_wx: Option<String>,
-    /// WeChat ID that was invited to bind the account, while no agent is bound yet.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub invite_wx: Option<String>,
-    /// Unix time (seconds) at which the pending binding invitation expires.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub invite_expire_time: Option<i64>,
-    /// State of the binding invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invite_status: Option<GetKfListResponseKfListItemInviteStatus>,
-    /// OpenID of the agent staffing the account, used by setKfAdmin and cancelKfAdmin.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_openid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetKfListResponseKfListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetKfListResponseKfListItem {
+        /// Full account name, prefix@WeChat ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_account: Option<String> = "kf_account";
+        /// Nickname of the account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_nick: Option<String> = "kf_nick";
+        /// Number of the account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_id: Option<String> = "kf_id";
+        /// URL of the account's avatar.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_headimgurl: Option<String> = "kf_headimgurl";
+        /// WeChat ID of the agent bound to the account, when one is bound.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_wx: Option<String> = "kf_wx";
+        /// WeChat ID that was invited to bind the account, while no agent is bound yet.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub invite_wx: Option<String> = "invite_wx";
+        /// Unix time (seconds) at which the pending binding invitation expires.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub invite_expire_time: Option<i64> = "invite_expire_time";
+        /// State of the binding invitation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub invite_status: Option<GetKfListResponseKfListItemInviteStatus> = "invite_status";
+        /// OpenID of the agent staffing the account, used by setKfAdmin and cancelKfAdmin.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_openid: Option<String> = "kf_openid";
+    }
 }
 impl GetKfListResponseKfListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -121,15 +91,17 @@ impl GetKfListResponseKfListItem {
         kf_openid: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_kf_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetKfListResponse {
-    /// The customer-service accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kf_list: Option<Vec<GetKfListResponseKfListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_kf_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetKfListResponse {
+        /// The customer-service accounts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_list: Option<Vec<GetKfListResponseKfListItem>> = "kf_list";
+    }
 }
 impl GetKfListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -26,43 +26,29 @@ crate::runtime::int_enum! {
         WebOnline = 1;
     }
 }
-/// The `GetOnlineKfListResponseKfOnlineListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetOnlineKfListResponseKfOnlineListItem {
-    /// Full account name, prefix@WeChat ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_account: Option<String>,
-    /// Online state of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<GetOnlineKfListResponseKfOnlineListItemStatus>,
-    /// Number of the account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_id: Option<String>,
-    /// Number of conversations the account is currently handling.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub accepted_case: Option<u32>,
-    /// OpenID of the agent staffing the account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kf_openid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetOnlineKfListResponseKfOnlineListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetOnlineKfListResponseKfOnlineListItem {
+        /// Full account name, prefix@WeChat ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_account: Option<String> = "kf_account";
+        /// Online state of the account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<GetOnlineKfListResponseKfOnlineListItemStatus> = "status";
+        /// Number of the account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_id: Option<String> = "kf_id";
+        /// Number of conversations the account is currently handling.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub accepted_case: Option<u32> = "accepted_case";
+        /// OpenID of the agent staffing the account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_openid: Option<String> = "kf_openid";
+    }
 }
 impl GetOnlineKfListResponseKfOnlineListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -83,15 +69,17 @@ impl GetOnlineKfListResponseKfOnlineListItem {
         kf_openid: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_online_kf_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetOnlineKfListResponse {
-    /// The online customer-service accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kf_online_list: Option<Vec<GetOnlineKfListResponseKfOnlineListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_online_kf_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetOnlineKfListResponse {
+        /// The online customer-service accounts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub kf_online_list: Option<Vec<GetOnlineKfListResponseKfOnlineListItem>> = "kf_online_list";
+    }
 }
 impl GetOnlineKfListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

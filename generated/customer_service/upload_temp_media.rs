@@ -26,30 +26,22 @@ impl UploadTempMediaRequest {
         Self { media_type, media }
     }
 }
-/// What [`crate::Client::upload_temp_media`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadTempMediaResponse {
-    /// Kind of the stored media, echoed from the request (image).
-    #[serde(
-        rename = "type",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_type: Option<String>,
-    /// Identifier of the uploaded media, usable for three days.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub media_id: String,
-    /// Unix timestamp (seconds) at which the media was stored.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::upload_temp_media`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct UploadTempMediaResponse {
+        /// Kind of the stored media, echoed from the request (image).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub media_type: Option<String> = "type";
+        /// Identifier of the uploaded media, usable for three days.
+        pub media_id: String = "media_id";
+        /// Unix timestamp (seconds) at which the media was stored.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub created_at: Option<i64> = "created_at";
+    }
 }
 impl UploadTempMediaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -45,26 +45,20 @@ impl GetDailyRetainRequest {
         Ok(())
     }
 }
-/// The `GetDailyRetainResponseVisitUvNewItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetDailyRetainResponseVisitUvNewItem {
-    /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// New users on the day itself (key 0), or how many of them returned key days later.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetDailyRetainResponseVisitUvNewItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetDailyRetainResponseVisitUvNewItem {
+        /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// New users on the day itself (key 0), or how many of them returned key days later.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetDailyRetainResponseVisitUvNewItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -76,26 +70,20 @@ impl GetDailyRetainResponseVisitUvNewItem {
         value: u64;
     }
 }
-/// The `GetDailyRetainResponseVisitUvItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetDailyRetainResponseVisitUvItem {
-    /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// Active users on the day itself (key 0), or how many of them returned key days later.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetDailyRetainResponseVisitUvItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetDailyRetainResponseVisitUvItem {
+        /// Days after ref_date (0 is the day itself; then 1 to 7, 14 and 30).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// Active users on the day itself (key 0), or how many of them returned key days later.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetDailyRetainResponseVisitUvItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -107,25 +95,23 @@ impl GetDailyRetainResponseVisitUvItem {
         value: u64;
     }
 }
-/// What [`crate::Client::get_daily_retain`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetDailyRetainResponse {
-    /// The day reported, as yyyymmdd.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// Retention of the users who were new on that day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv_new: Option<Vec<GetDailyRetainResponseVisitUvNewItem>>,
-    /// Retention of the users who were active on that day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv: Option<Vec<GetDailyRetainResponseVisitUvItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_daily_retain`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetDailyRetainResponse {
+        /// The day reported, as yyyymmdd.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// Retention of the users who were new on that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv_new: Option<Vec<GetDailyRetainResponseVisitUvNewItem>> = "visit_uv_new";
+        /// Retention of the users who were active on that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv: Option<Vec<GetDailyRetainResponseVisitUvItem>> = "visit_uv";
+    }
 }
 impl GetDailyRetainResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -45,40 +45,26 @@ impl GetDailySummaryRequest {
         Ok(())
     }
 }
-/// The `GetDailySummaryResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetDailySummaryResponseListItem {
-    /// The day the entry describes, as yyyymmdd.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// Cumulative number of users up to that day.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_total: Option<u64>,
-    /// Number of times the mini program was shared.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub share_pv: Option<u64>,
-    /// Number of distinct users who shared it.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub share_uv: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetDailySummaryResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetDailySummaryResponseListItem {
+        /// The day the entry describes, as yyyymmdd.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// Cumulative number of users up to that day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_total: Option<u64> = "visit_total";
+        /// Number of times the mini program was shared.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub share_pv: Option<u64> = "share_pv";
+        /// Number of distinct users who shared it.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub share_uv: Option<u64> = "share_uv";
+    }
 }
 impl GetDailySummaryResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -97,15 +83,17 @@ impl GetDailySummaryResponseListItem {
         share_uv: u64;
     }
 }
-/// What [`crate::Client::get_daily_summary`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetDailySummaryResponse {
-    /// One entry per reported day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<GetDailySummaryResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_daily_summary`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetDailySummaryResponse {
+        /// One entry per reported day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<GetDailySummaryResponseListItem>> = "list";
+    }
 }
 impl GetDailySummaryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

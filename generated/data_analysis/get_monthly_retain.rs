@@ -45,26 +45,20 @@ impl GetMonthlyRetainRequest {
         Ok(())
     }
 }
-/// The `GetMonthlyRetainResponseVisitUvNewItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetMonthlyRetainResponseVisitUvNewItem {
-    /// Months after the reported month (0 is the month itself, 1 the next one).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// New users in the month itself (key 0), or how many of them returned the next month.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetMonthlyRetainResponseVisitUvNewItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetMonthlyRetainResponseVisitUvNewItem {
+        /// Months after the reported month (0 is the month itself, 1 the next one).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// New users in the month itself (key 0), or how many of them returned the next month.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetMonthlyRetainResponseVisitUvNewItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -76,26 +70,20 @@ impl GetMonthlyRetainResponseVisitUvNewItem {
         value: u64;
     }
 }
-/// The `GetMonthlyRetainResponseVisitUvItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetMonthlyRetainResponseVisitUvItem {
-    /// Months after the reported month (0 is the month itself, 1 the next one).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// Active users in the month itself (key 0), or how many of them returned the next month.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetMonthlyRetainResponseVisitUvItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetMonthlyRetainResponseVisitUvItem {
+        /// Months after the reported month (0 is the month itself, 1 the next one).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// Active users in the month itself (key 0), or how many of them returned the next month.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetMonthlyRetainResponseVisitUvItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -107,25 +95,23 @@ impl GetMonthlyRetainResponseVisitUvItem {
         value: u64;
     }
 }
-/// What [`crate::Client::get_monthly_retain`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetMonthlyRetainResponse {
-    /// The month reported, as yyyymm (e.g. 201702).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// Retention of the users who were new in that month.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv_new: Option<Vec<GetMonthlyRetainResponseVisitUvNewItem>>,
-    /// Retention of the users who were active in that month.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv: Option<Vec<GetMonthlyRetainResponseVisitUvItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_monthly_retain`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetMonthlyRetainResponse {
+        /// The month reported, as yyyymm (e.g. 201702).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// Retention of the users who were new in that month.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv_new: Option<Vec<GetMonthlyRetainResponseVisitUvNewItem>> = "visit_uv_new";
+        /// Retention of the users who were active in that month.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv: Option<Vec<GetMonthlyRetainResponseVisitUvItem>> = "visit_uv";
+    }
 }
 impl GetMonthlyRetainResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -87,26 +87,20 @@ impl GetPerformanceDataRequest {
         Self { module, time, params }
     }
 }
-/// The `GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
-    /// The day, as yyyymmdd.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refdate: Option<String>,
-    /// The metric's value that day, a decimal number in a string.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
+        /// The day, as yyyymmdd.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refdate: Option<String> = "refdate";
+        /// The metric's value that day, a decimal number in a string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<String> = "value";
+    }
 }
 impl GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -118,17 +112,17 @@ impl GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem {
         value: impl Into<String>;
     }
 }
-/// The `GetPerformanceDataResponseDataBodyTablesItemLinesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceDataResponseDataBodyTablesItemLinesItem {
-    /// One value per day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<
-        Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `GetPerformanceDataResponseDataBodyTablesItemLinesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceDataResponseDataBodyTablesItemLinesItem {
+        /// One value per day.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fields: Option<Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem>> = "fields";
+    }
 }
 impl GetPerformanceDataResponseDataBodyTablesItemLinesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -139,29 +133,23 @@ impl GetPerformanceDataResponseDataBodyTablesItemLinesItem {
         fields: Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItemFieldsItem>;
     }
 }
-/// The `GetPerformanceDataResponseDataBodyTablesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceDataResponseDataBodyTablesItem {
-    /// Id of the metric, such as memory.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Chinese display name of the metric.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub zh: Option<String>,
-    /// Series of the metric over time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lines: Option<Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItem>>,
+crate::runtime::answer_object! {
+    /// The `GetPerformanceDataResponseDataBodyTablesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceDataResponseDataBodyTablesItem {
+        /// Id of the metric, such as memory.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<String> = "id";
+        /// Chinese display name of the metric.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub zh: Option<String> = "zh";
+        /// Series of the metric over time.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lines: Option<Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItem>> = "lines";
+    }
 }
 impl GetPerformanceDataResponseDataBodyTablesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -178,22 +166,20 @@ impl GetPerformanceDataResponseDataBodyTablesItem {
         lines: Vec<GetPerformanceDataResponseDataBodyTablesItemLinesItem>;
     }
 }
-/// The `GetPerformanceDataResponseDataBody` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceDataResponseDataBody {
-    /// One table per metric.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tables: Option<Vec<GetPerformanceDataResponseDataBodyTablesItem>>,
-    /// Number of tables.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `GetPerformanceDataResponseDataBody` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceDataResponseDataBody {
+        /// One table per metric.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tables: Option<Vec<GetPerformanceDataResponseDataBodyTablesItem>> = "tables";
+        /// Number of tables.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+    }
 }
 impl GetPerformanceDataResponseDataBody {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -205,15 +191,17 @@ impl GetPerformanceDataResponseDataBody {
         count: u32;
     }
 }
-/// The `GetPerformanceDataResponseData` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceDataResponseData {
-    /// Wrapper of the metric tables.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<GetPerformanceDataResponseDataBody>,
+crate::runtime::answer_object! {
+    /// The `GetPerformanceDataResponseData` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceDataResponseData {
+        /// Wrapper of the metric tables.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub body: Option<GetPerformanceDataResponseDataBody> = "body";
+    }
 }
 impl GetPerformanceDataResponseData {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -224,15 +212,17 @@ impl GetPerformanceDataResponseData {
         body: GetPerformanceDataResponseDataBody;
     }
 }
-/// What [`crate::Client::get_performance_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceDataResponse {
-    /// The performance data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<GetPerformanceDataResponseData>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_performance_data`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceDataResponse {
+        /// The performance data.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<GetPerformanceDataResponseData> = "data";
+    }
 }
 impl GetPerformanceDataResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

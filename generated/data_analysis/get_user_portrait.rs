@@ -45,33 +45,23 @@ impl GetUserPortraitRequest {
         Ok(())
     }
 }
-/// The `GetUserPortraitResponseVisitUvNewProvinceItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNewProvinceItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNewProvinceItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNewProvinceItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvNewProvinceItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -88,33 +78,23 @@ impl GetUserPortraitResponseVisitUvNewProvinceItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvNewCityItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNewCityItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNewCityItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNewCityItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvNewCityItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -131,33 +111,23 @@ impl GetUserPortraitResponseVisitUvNewCityItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvNewGendersItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNewGendersItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNewGendersItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNewGendersItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvNewGendersItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -174,33 +144,23 @@ impl GetUserPortraitResponseVisitUvNewGendersItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvNewPlatformsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNewPlatformsItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNewPlatformsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNewPlatformsItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvNewPlatformsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -217,33 +177,23 @@ impl GetUserPortraitResponseVisitUvNewPlatformsItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvNewDevicesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNewDevicesItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNewDevicesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNewDevicesItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvNewDevicesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -260,33 +210,23 @@ impl GetUserPortraitResponseVisitUvNewDevicesItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvNewAgesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNewAgesItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNewAgesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNewAgesItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvNewAgesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -303,30 +243,32 @@ impl GetUserPortraitResponseVisitUvNewAgesItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvNew` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvNew {
-    /// By province, such as Beijing or Guangdong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub province: Option<Vec<GetUserPortraitResponseVisitUvNewProvinceItem>>,
-    /// By city, such as Beijing or Guangzhou.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<Vec<GetUserPortraitResponseVisitUvNewCityItem>>,
-    /// By gender (male, female or unknown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub genders: Option<Vec<GetUserPortraitResponseVisitUvNewGendersItem>>,
-    /// By platform, such as Android or iOS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platforms: Option<Vec<GetUserPortraitResponseVisitUvNewPlatformsItem>>,
-    /// By device model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<GetUserPortraitResponseVisitUvNewDevicesItem>>,
-    /// By age band, such as under 17 or 18-24.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ages: Option<Vec<GetUserPortraitResponseVisitUvNewAgesItem>>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvNew` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvNew {
+        /// By province, such as Beijing or Guangdong.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub province: Option<Vec<GetUserPortraitResponseVisitUvNewProvinceItem>> = "province";
+        /// By city, such as Beijing or Guangzhou.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub city: Option<Vec<GetUserPortraitResponseVisitUvNewCityItem>> = "city";
+        /// By gender (male, female or unknown).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub genders: Option<Vec<GetUserPortraitResponseVisitUvNewGendersItem>> = "genders";
+        /// By platform, such as Android or iOS.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platforms: Option<Vec<GetUserPortraitResponseVisitUvNewPlatformsItem>> = "platforms";
+        /// By device model.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub devices: Option<Vec<GetUserPortraitResponseVisitUvNewDevicesItem>> = "devices";
+        /// By age band, such as under 17 or 18-24.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ages: Option<Vec<GetUserPortraitResponseVisitUvNewAgesItem>> = "ages";
+    }
 }
 impl GetUserPortraitResponseVisitUvNew {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -349,33 +291,23 @@ impl GetUserPortraitResponseVisitUvNew {
         ages: Vec<GetUserPortraitResponseVisitUvNewAgesItem>;
     }
 }
-/// The `GetUserPortraitResponseVisitUvProvinceItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvProvinceItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvProvinceItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvProvinceItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvProvinceItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -392,33 +324,23 @@ impl GetUserPortraitResponseVisitUvProvinceItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvCityItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvCityItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvCityItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvCityItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvCityItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -435,33 +357,23 @@ impl GetUserPortraitResponseVisitUvCityItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvGendersItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvGendersItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvGendersItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvGendersItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvGendersItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -478,33 +390,23 @@ impl GetUserPortraitResponseVisitUvGendersItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvPlatformsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvPlatformsItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvPlatformsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvPlatformsItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvPlatformsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -521,33 +423,23 @@ impl GetUserPortraitResponseVisitUvPlatformsItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvDevicesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvDevicesItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvDevicesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvDevicesItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvDevicesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -564,33 +456,23 @@ impl GetUserPortraitResponseVisitUvDevicesItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUvAgesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUvAgesItem {
-    /// Id of the attribute value (may be missing, as for devices in the example).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<i64>,
-    /// Name of the attribute value, matching id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Number of users with that value.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUvAgesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUvAgesItem {
+        /// Id of the attribute value (may be missing, as for devices in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<i64> = "id";
+        /// Name of the attribute value, matching id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Number of users with that value.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetUserPortraitResponseVisitUvAgesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -607,30 +489,32 @@ impl GetUserPortraitResponseVisitUvAgesItem {
         value: u64;
     }
 }
-/// The `GetUserPortraitResponseVisitUv` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponseVisitUv {
-    /// By province, such as Beijing or Guangdong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub province: Option<Vec<GetUserPortraitResponseVisitUvProvinceItem>>,
-    /// By city, such as Beijing or Guangzhou.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<Vec<GetUserPortraitResponseVisitUvCityItem>>,
-    /// By gender (male, female or unknown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub genders: Option<Vec<GetUserPortraitResponseVisitUvGendersItem>>,
-    /// By platform, such as Android or iOS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platforms: Option<Vec<GetUserPortraitResponseVisitUvPlatformsItem>>,
-    /// By device model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<GetUserPortraitResponseVisitUvDevicesItem>>,
-    /// By age band, such as under 17 or 18-24.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ages: Option<Vec<GetUserPortraitResponseVisitUvAgesItem>>,
+crate::runtime::answer_object! {
+    /// The `GetUserPortraitResponseVisitUv` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponseVisitUv {
+        /// By province, such as Beijing or Guangdong.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub province: Option<Vec<GetUserPortraitResponseVisitUvProvinceItem>> = "province";
+        /// By city, such as Beijing or Guangzhou.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub city: Option<Vec<GetUserPortraitResponseVisitUvCityItem>> = "city";
+        /// By gender (male, female or unknown).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub genders: Option<Vec<GetUserPortraitResponseVisitUvGendersItem>> = "genders";
+        /// By platform, such as Android or iOS.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platforms: Option<Vec<GetUserPortraitResponseVisitUvPlatformsItem>> = "platforms";
+        /// By device model.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub devices: Option<Vec<GetUserPortraitResponseVisitUvDevicesItem>> = "devices";
+        /// By age band, such as under 17 or 18-24.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ages: Option<Vec<GetUserPortraitResponseVisitUvAgesItem>> = "ages";
+    }
 }
 impl GetUserPortraitResponseVisitUv {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -653,25 +537,23 @@ impl GetUserPortraitResponseVisitUv {
         ages: Vec<GetUserPortraitResponseVisitUvAgesItem>;
     }
 }
-/// What [`crate::Client::get_user_portrait`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserPortraitResponse {
-    /// The range reported, such as 20170611-20170617.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// Profile of the users who were new in the range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv_new: Option<GetUserPortraitResponseVisitUvNew>,
-    /// Profile of the users who were active in the range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv: Option<GetUserPortraitResponseVisitUv>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_user_portrait`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserPortraitResponse {
+        /// The range reported, such as 20170611-20170617.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// Profile of the users who were new in the range.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv_new: Option<GetUserPortraitResponseVisitUvNew> = "visit_uv_new";
+        /// Profile of the users who were active in the range.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv: Option<GetUserPortraitResponseVisitUv> = "visit_uv";
+    }
 }
 impl GetUserPortraitResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -56,26 +56,20 @@ crate::runtime::string_enum! {
         Depth = "access_depth_info";
     }
 }
-/// The `GetVisitDistributionResponseListItemItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVisitDistributionResponseListItemItemListItem {
-    /// Bucket id; its meaning depends on index (see the notes).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// Number of visits (pv) in the bucket.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetVisitDistributionResponseListItemItemListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVisitDistributionResponseListItemItemListItem {
+        /// Bucket id; its meaning depends on index (see the notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// Number of visits (pv) in the bucket.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetVisitDistributionResponseListItemItemListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -87,18 +81,20 @@ impl GetVisitDistributionResponseListItemItemListItem {
         value: u64;
     }
 }
-/// The `GetVisitDistributionResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVisitDistributionResponseListItem {
-    /// Which distribution the buckets describe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<GetVisitDistributionResponseListItemIndex>,
-    /// The buckets of this distribution.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_list: Option<Vec<GetVisitDistributionResponseListItemItemListItem>>,
+crate::runtime::answer_object! {
+    /// The `GetVisitDistributionResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVisitDistributionResponseListItem {
+        /// Which distribution the buckets describe.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub index: Option<GetVisitDistributionResponseListItemIndex> = "index";
+        /// The buckets of this distribution.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_list: Option<Vec<GetVisitDistributionResponseListItemItemListItem>> = "item_list";
+    }
 }
 impl GetVisitDistributionResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -113,22 +109,20 @@ impl GetVisitDistributionResponseListItem {
         item_list: Vec<GetVisitDistributionResponseListItemItemListItem>;
     }
 }
-/// What [`crate::Client::get_visit_distribution`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVisitDistributionResponse {
-    /// The day reported, as yyyymmdd.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// One distribution per index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<GetVisitDistributionResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_visit_distribution`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVisitDistributionResponse {
+        /// The day reported, as yyyymmdd.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// One distribution per index.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<GetVisitDistributionResponseListItem>> = "list";
+    }
 }
 impl GetVisitDistributionResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -45,68 +45,38 @@ impl GetVisitPageRequest {
         Ok(())
     }
 }
-/// The `GetVisitPageResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVisitPageResponseListItem {
-    /// Path of the page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_path: Option<String>,
-    /// Number of visits to the page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_visit_pv: Option<u64>,
-    /// Number of visitors of the page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_visit_uv: Option<u64>,
-    /// Average time spent per visit, in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_staytime_pv: Option<f64>,
-    /// Number of times the page was the first page of a visit.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub entrypage_pv: Option<u64>,
-    /// Number of times the page was the last page of a visit.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exitpage_pv: Option<u64>,
-    /// Number of times the page was shared.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_share_pv: Option<u64>,
-    /// Number of distinct users who shared the page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_share_uv: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetVisitPageResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVisitPageResponseListItem {
+        /// Path of the page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_path: Option<String> = "page_path";
+        /// Number of visits to the page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_visit_pv: Option<u64> = "page_visit_pv";
+        /// Number of visitors of the page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_visit_uv: Option<u64> = "page_visit_uv";
+        /// Average time spent per visit, in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_staytime_pv: Option<f64> = "page_staytime_pv";
+        /// Number of times the page was the first page of a visit.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub entrypage_pv: Option<u64> = "entrypage_pv";
+        /// Number of times the page was the last page of a visit.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub exitpage_pv: Option<u64> = "exitpage_pv";
+        /// Number of times the page was shared.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_share_pv: Option<u64> = "page_share_pv";
+        /// Number of distinct users who shared the page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_share_uv: Option<u64> = "page_share_uv";
+    }
 }
 impl GetVisitPageResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -133,22 +103,20 @@ impl GetVisitPageResponseListItem {
         page_share_uv: u64;
     }
 }
-/// What [`crate::Client::get_visit_page`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVisitPageResponse {
-    /// The day reported, as yyyymmdd.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// One entry per page, most visited first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<GetVisitPageResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_visit_page`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVisitPageResponse {
+        /// The day reported, as yyyymmdd.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// One entry per page, most visited first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<GetVisitPageResponseListItem>> = "list";
+    }
 }
 impl GetVisitPageResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

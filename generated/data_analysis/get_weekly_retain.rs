@@ -45,26 +45,20 @@ impl GetWeeklyRetainRequest {
         Ok(())
     }
 }
-/// The `GetWeeklyRetainResponseVisitUvNewItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetWeeklyRetainResponseVisitUvNewItem {
-    /// Weeks after the reported week (0 is the week itself; up to 4).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// New users in the week itself (key 0), or how many of them returned key weeks later.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetWeeklyRetainResponseVisitUvNewItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetWeeklyRetainResponseVisitUvNewItem {
+        /// Weeks after the reported week (0 is the week itself; up to 4).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// New users in the week itself (key 0), or how many of them returned key weeks later.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetWeeklyRetainResponseVisitUvNewItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -76,26 +70,20 @@ impl GetWeeklyRetainResponseVisitUvNewItem {
         value: u64;
     }
 }
-/// The `GetWeeklyRetainResponseVisitUvItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetWeeklyRetainResponseVisitUvItem {
-    /// Weeks after the reported week (0 is the week itself; up to 4).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key: Option<u32>,
-    /// Active users in the week itself (key 0), or how many of them returned key weeks later.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `GetWeeklyRetainResponseVisitUvItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetWeeklyRetainResponseVisitUvItem {
+        /// Weeks after the reported week (0 is the week itself; up to 4).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key: Option<u32> = "key";
+        /// Active users in the week itself (key 0), or how many of them returned key weeks later.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl GetWeeklyRetainResponseVisitUvItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -107,25 +95,23 @@ impl GetWeeklyRetainResponseVisitUvItem {
         value: u64;
     }
 }
-/// What [`crate::Client::get_weekly_retain`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetWeeklyRetainResponse {
-    /// The week reported, as yyyymmdd-yyyymmdd (e.g. 20170306-20170312).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// Retention of the users who were new in that week.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv_new: Option<Vec<GetWeeklyRetainResponseVisitUvNewItem>>,
-    /// Retention of the users who were active in that week.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visit_uv: Option<Vec<GetWeeklyRetainResponseVisitUvItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_weekly_retain`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetWeeklyRetainResponse {
+        /// The week reported, as yyyymmdd-yyyymmdd (e.g. 20170306-20170312).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// Retention of the users who were new in that week.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv_new: Option<Vec<GetWeeklyRetainResponseVisitUvNewItem>> = "visit_uv_new";
+        /// Retention of the users who were active in that week.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv: Option<Vec<GetWeeklyRetainResponseVisitUvItem>> = "visit_uv";
+    }
 }
 impl GetWeeklyRetainResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

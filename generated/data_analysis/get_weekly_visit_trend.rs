@@ -45,68 +45,38 @@ impl GetWeeklyVisitTrendRequest {
         Ok(())
     }
 }
-/// The `GetWeeklyVisitTrendResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetWeeklyVisitTrendResponseListItem {
-    /// The week reported, as yyyymmdd-yyyymmdd (e.g. 20170306-20170312).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ref_date: Option<String>,
-    /// Number of times the mini program was opened in the week.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub session_cnt: Option<u64>,
-    /// Number of page visits in the week.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_pv: Option<u64>,
-    /// Number of visitors in the week, counted once each.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_uv: Option<u64>,
-    /// Number of new users in the week, counted once each.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_uv_new: Option<u64>,
-    /// Average time spent per visitor, in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stay_time_uv: Option<f64>,
-    /// Average time spent per open, in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stay_time_session: Option<f64>,
-    /// Average number of pages visited per open.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_depth: Option<f64>,
+crate::runtime::answer_object! {
+    /// The `GetWeeklyVisitTrendResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetWeeklyVisitTrendResponseListItem {
+        /// The week reported, as yyyymmdd-yyyymmdd (e.g. 20170306-20170312).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ref_date: Option<String> = "ref_date";
+        /// Number of times the mini program was opened in the week.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub session_cnt: Option<u64> = "session_cnt";
+        /// Number of page visits in the week.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_pv: Option<u64> = "visit_pv";
+        /// Number of visitors in the week, counted once each.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv: Option<u64> = "visit_uv";
+        /// Number of new users in the week, counted once each.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_uv_new: Option<u64> = "visit_uv_new";
+        /// Average time spent per visitor, in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub stay_time_uv: Option<f64> = "stay_time_uv";
+        /// Average time spent per open, in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub stay_time_session: Option<f64> = "stay_time_session";
+        /// Average number of pages visited per open.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_depth: Option<f64> = "visit_depth";
+    }
 }
 impl GetWeeklyVisitTrendResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -133,15 +103,17 @@ impl GetWeeklyVisitTrendResponseListItem {
         visit_depth: f64;
     }
 }
-/// What [`crate::Client::get_weekly_visit_trend`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetWeeklyVisitTrendResponse {
-    /// One entry for the reported period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<GetWeeklyVisitTrendResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_weekly_visit_trend`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetWeeklyVisitTrendResponse {
+        /// One entry for the reported period.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<GetWeeklyVisitTrendResponseListItem>> = "list";
+    }
 }
 impl GetWeeklyVisitTrendResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

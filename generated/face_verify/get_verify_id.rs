@@ -86,26 +86,20 @@ impl GetVerifyIdRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::get_verify_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVerifyIdResponse {
-    /// ID of the face verification session, at most 256 characters.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub verify_id: Option<String>,
-    /// Seconds until verify_id can no longer start a check. WeChat's default: `3600`.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expires_in: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_verify_id`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVerifyIdResponse {
+        /// ID of the face verification session, at most 256 characters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub verify_id: Option<String> = "verify_id";
+        /// Seconds until verify_id can no longer start a check. WeChat's default: `3600`.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expires_in: Option<u32> = "expires_in";
+    }
 }
 impl GetVerifyIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -42,15 +42,17 @@ crate::runtime::int_enum! {
         NotCompleted = 10300;
     }
 }
-/// What [`crate::Client::query_verify_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QueryVerifyInfoResponse {
-    /// Result of the face check; 10000 means passed (full list in the notes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_ret: Option<QueryVerifyInfoResponseVerifyRet>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::query_verify_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QueryVerifyInfoResponse {
+        /// Result of the face check; 10000 means passed (full list in the notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub verify_ret: Option<QueryVerifyInfoResponseVerifyRet> = "verify_ret";
+    }
 }
 impl QueryVerifyInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

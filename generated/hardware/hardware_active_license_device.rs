@@ -82,40 +82,26 @@ impl HardwareActiveLicenseDeviceRequest {
         Ok(())
     }
 }
-/// The `HardwareLicenseActivationResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareLicenseActivationResult {
-    /// Device model ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model_id: Option<String>,
-    /// Serial number of the device.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sn: Option<String>,
-    /// When the device's licence expires, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Result code for this device; 0 on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `HardwareLicenseActivationResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareLicenseActivationResult {
+        /// Device model ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model_id: Option<String> = "model_id";
+        /// Serial number of the device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sn: Option<String> = "sn";
+        /// When the device's licence expires, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Result code for this device; 0 on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+    }
 }
 impl HardwareLicenseActivationResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -134,15 +120,17 @@ impl HardwareLicenseActivationResult {
         errcode: i32;
     }
 }
-/// What [`crate::Client::hardware_active_license_device`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareActiveLicenseDeviceResponse {
-    /// Result for each device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_list: Option<Vec<HardwareLicenseActivationResult>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_active_license_device`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareActiveLicenseDeviceResponse {
+        /// Result for each device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub device_list: Option<Vec<HardwareLicenseActivationResult>> = "device_list";
+    }
 }
 impl HardwareActiveLicenseDeviceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -34,19 +34,17 @@ impl HardwareCreateIotGroupIdRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::hardware_create_iot_group_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareCreateIotGroupIdResponse {
-    /// ID of the new group.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub group_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_create_iot_group_id`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareCreateIotGroupIdResponse {
+        /// ID of the new group.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub group_id: Option<String> = "group_id";
+    }
 }
 impl HardwareCreateIotGroupIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

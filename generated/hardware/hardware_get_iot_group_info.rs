@@ -15,26 +15,20 @@ impl HardwareGetIotGroupInfoRequest {
         Self { group_id: group_id.into() }
     }
 }
-/// The `HardwareGroupDevice` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareGroupDevice {
-    /// Device model ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model_id: Option<String>,
-    /// Serial number of the device.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sn: Option<String>,
+crate::runtime::answer_object! {
+    /// The `HardwareGroupDevice` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareGroupDevice {
+        /// Device model ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model_id: Option<String> = "model_id";
+        /// Serial number of the device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sn: Option<String> = "sn";
+    }
 }
 impl HardwareGroupDevice {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -46,36 +40,26 @@ impl HardwareGroupDevice {
         sn: impl Into<String>;
     }
 }
-/// What [`crate::Client::hardware_get_iot_group_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareGetIotGroupInfoResponse {
-    /// Name of the group.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub group_name: Option<String>,
-    /// Device model ID the group was created for.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model_id: Option<String>,
-    /// Device kind, such as an access-control gate.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model_type: Option<String>,
-    /// Devices in the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_list: Option<Vec<HardwareGroupDevice>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_get_iot_group_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareGetIotGroupInfoResponse {
+        /// Name of the group.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub group_name: Option<String> = "group_name";
+        /// Device model ID the group was created for.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model_id: Option<String> = "model_id";
+        /// Device kind, such as an access-control gate.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model_type: Option<String> = "model_type";
+        /// Devices in the group.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub device_list: Option<Vec<HardwareGroupDevice>> = "device_list";
+    }
 }
 impl HardwareGetIotGroupInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -53,33 +53,23 @@ impl HardwareGetLicenseDeviceInfoRequest {
         Ok(())
     }
 }
-/// The `HardwareLicenseDeviceInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareLicenseDeviceInfo {
-    /// Device model ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model_id: Option<String>,
-    /// Serial number of the device.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sn: Option<String>,
-    /// When the device's licence expires, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `HardwareLicenseDeviceInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareLicenseDeviceInfo {
+        /// Device model ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model_id: Option<String> = "model_id";
+        /// Serial number of the device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sn: Option<String> = "sn";
+        /// When the device's licence expires, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+    }
 }
 impl HardwareLicenseDeviceInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -96,15 +86,17 @@ impl HardwareLicenseDeviceInfo {
         expire_time: i64;
     }
 }
-/// What [`crate::Client::hardware_get_license_device_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareGetLicenseDeviceInfoResponse {
-    /// Validity of each device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_list: Option<Vec<HardwareLicenseDeviceInfo>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_get_license_device_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareGetLicenseDeviceInfoResponse {
+        /// Validity of each device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub device_list: Option<Vec<HardwareLicenseDeviceInfo>> = "device_list";
+    }
 }
 impl HardwareGetLicenseDeviceInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

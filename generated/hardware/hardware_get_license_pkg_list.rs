@@ -43,57 +43,35 @@ crate::runtime::int_enum! {
         Expired = 3;
     }
 }
-/// The `HardwareLicensePkg` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareLicensePkg {
-    /// Package ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pkg_id: Option<String>,
-    /// Package type (0 trial, 1 to 5 device classes A to E).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pkg_type: Option<i32>,
-    /// When the package was ordered, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_time: Option<i64>,
-    /// When the package expires, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_time: Option<i64>,
-    /// Package state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkg_status: Option<HardwareLicensePkgPkgStatus>,
-    /// Amount already used.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub used: Option<u64>,
-    /// Total amount in the package.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub all: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `HardwareLicensePkg` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareLicensePkg {
+        /// Package ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pkg_id: Option<String> = "pkg_id";
+        /// Package type (0 trial, 1 to 5 device classes A to E).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pkg_type: Option<i32> = "pkg_type";
+        /// When the package was ordered, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub start_time: Option<i64> = "start_time";
+        /// When the package expires, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub end_time: Option<i64> = "end_time";
+        /// Package state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pkg_status: Option<HardwareLicensePkgPkgStatus> = "pkg_status";
+        /// Amount already used.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub used: Option<u64> = "used";
+        /// Total amount in the package.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub all: Option<u64> = "all";
+    }
 }
 impl HardwareLicensePkg {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -118,22 +96,20 @@ impl HardwareLicensePkg {
         all: u64;
     }
 }
-/// What [`crate::Client::hardware_get_license_pkg_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareGetLicensePkgListResponse {
-    /// The packages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkg_list: Option<Vec<HardwareLicensePkg>>,
-    /// Highest activation number used (obsolete).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_active_number: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_get_license_pkg_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareGetLicensePkgListResponse {
+        /// The packages.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pkg_list: Option<Vec<HardwareLicensePkg>> = "pkg_list";
+        /// Highest activation number used (obsolete).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub max_active_number: Option<u64> = "max_active_number";
+    }
 }
 impl HardwareGetLicensePkgListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -40,19 +40,17 @@ impl HardwareGetSnTicketRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::hardware_get_sn_ticket`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareGetSnTicketResponse {
-    /// The device ticket, valid for 5 minutes.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sn_ticket: Option<crate::runtime::Secret>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_get_sn_ticket`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareGetSnTicketResponse {
+        /// The device ticket, valid for 5 minutes.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub sn_ticket: Option<crate::runtime::Secret> = "sn_ticket";
+    }
 }
 impl HardwareGetSnTicketResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

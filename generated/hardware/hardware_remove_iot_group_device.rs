@@ -61,33 +61,23 @@ impl HardwareRemoveIotGroupDeviceRequest {
         Ok(())
     }
 }
-/// The `HardwareRemoveGroupDeviceResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareRemoveGroupDeviceResult {
-    /// Device model ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model_id: Option<String>,
-    /// Serial number of the device.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sn: Option<String>,
-    /// Result code for this device; 0 on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `HardwareRemoveGroupDeviceResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareRemoveGroupDeviceResult {
+        /// Device model ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model_id: Option<String> = "model_id";
+        /// Serial number of the device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sn: Option<String> = "sn";
+        /// Result code for this device; 0 on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+    }
 }
 impl HardwareRemoveGroupDeviceResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -104,15 +94,17 @@ impl HardwareRemoveGroupDeviceResult {
         errcode: i32;
     }
 }
-/// What [`crate::Client::hardware_remove_iot_group_device`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct HardwareRemoveIotGroupDeviceResponse {
-    /// Result for each device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_list: Option<Vec<HardwareRemoveGroupDeviceResult>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::hardware_remove_iot_group_device`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct HardwareRemoveIotGroupDeviceResponse {
+        /// Result for each device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub device_list: Option<Vec<HardwareRemoveGroupDeviceResult>> = "device_list";
+    }
 }
 impl HardwareRemoveIotGroupDeviceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -22,40 +22,26 @@ impl AiCropRequest {
         ratios: impl Into<String>;
     }
 }
-/// The `AiCropResponseResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AiCropResponseResultsItem {
-    /// X coordinate of the top-left corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_left: Option<i32>,
-    /// Y coordinate of the top-left corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_top: Option<i32>,
-    /// X coordinate of the bottom-right corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_right: Option<i32>,
-    /// Y coordinate of the bottom-right corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_bottom: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `AiCropResponseResultsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AiCropResponseResultsItem {
+        /// X coordinate of the top-left corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_left: Option<i32> = "crop_left";
+        /// Y coordinate of the top-left corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_top: Option<i32> = "crop_top";
+        /// X coordinate of the bottom-right corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_right: Option<i32> = "crop_right";
+        /// Y coordinate of the bottom-right corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_bottom: Option<i32> = "crop_bottom";
+    }
 }
 impl AiCropResponseResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -74,26 +60,20 @@ impl AiCropResponseResultsItem {
         crop_bottom: i32;
     }
 }
-/// The `AiCropResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AiCropResponseImgSize {
-    /// Width in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub w: Option<u32>,
-    /// Height in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub h: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `AiCropResponseImgSize` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AiCropResponseImgSize {
+        /// Width in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub w: Option<u32> = "w";
+        /// Height in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub h: Option<u32> = "h";
+    }
 }
 impl AiCropResponseImgSize {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -105,18 +85,20 @@ impl AiCropResponseImgSize {
         h: u32;
     }
 }
-/// What [`crate::Client::ai_crop`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AiCropResponse {
-    /// Suggested crop rectangles, one per requested ratio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<Vec<AiCropResponseResultsItem>>,
-    /// Dimensions of the analysed image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub img_size: Option<AiCropResponseImgSize>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ai_crop`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AiCropResponse {
+        /// Suggested crop rectangles, one per requested ratio.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub results: Option<Vec<AiCropResponseResultsItem>> = "results";
+        /// Dimensions of the analysed image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img_size: Option<AiCropResponseImgSize> = "img_size";
+    }
 }
 impl AiCropResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -19,40 +19,26 @@ impl AiCropUploadRequest {
         ratios: impl Into<String>;
     }
 }
-/// The `AiCropUploadResponseResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AiCropUploadResponseResultsItem {
-    /// X coordinate of the top-left corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_left: Option<i32>,
-    /// Y coordinate of the top-left corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_top: Option<i32>,
-    /// X coordinate of the bottom-right corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_right: Option<i32>,
-    /// Y coordinate of the bottom-right corner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub crop_bottom: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `AiCropUploadResponseResultsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AiCropUploadResponseResultsItem {
+        /// X coordinate of the top-left corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_left: Option<i32> = "crop_left";
+        /// Y coordinate of the top-left corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_top: Option<i32> = "crop_top";
+        /// X coordinate of the bottom-right corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_right: Option<i32> = "crop_right";
+        /// Y coordinate of the bottom-right corner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub crop_bottom: Option<i32> = "crop_bottom";
+    }
 }
 impl AiCropUploadResponseResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -71,26 +57,20 @@ impl AiCropUploadResponseResultsItem {
         crop_bottom: i32;
     }
 }
-/// The `AiCropUploadResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AiCropUploadResponseImgSize {
-    /// Width in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub w: Option<u32>,
-    /// Height in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub h: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `AiCropUploadResponseImgSize` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AiCropUploadResponseImgSize {
+        /// Width in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub w: Option<u32> = "w";
+        /// Height in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub h: Option<u32> = "h";
+    }
 }
 impl AiCropUploadResponseImgSize {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -102,18 +82,20 @@ impl AiCropUploadResponseImgSize {
         h: u32;
     }
 }
-/// What [`crate::Client::ai_crop_upload`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AiCropUploadResponse {
-    /// Suggested crop rectangles, one per requested ratio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<Vec<AiCropUploadResponseResultsItem>>,
-    /// Dimensions of the analysed image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub img_size: Option<AiCropUploadResponseImgSize>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ai_crop_upload`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AiCropUploadResponse {
+        /// Suggested crop rectangles, one per requested ratio.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub results: Option<Vec<AiCropUploadResponseResultsItem>> = "results";
+        /// Dimensions of the analysed image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img_size: Option<AiCropUploadResponseImgSize> = "img_size";
+    }
 }
 impl AiCropUploadResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

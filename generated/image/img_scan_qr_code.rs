@@ -22,29 +22,23 @@ impl ImgScanQrCodeRequest {
         Self { image }
     }
 }
-/// The `ImgScanQrCodeResponseCodeResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseCodeResultsItem {
-    /// Kind of code, such as QR_CODE.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub type_name: Option<String>,
-    /// Text content of the code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub data: Option<String>,
-    /// Corners of the code; only QR codes and DataMatrix codes get one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<super::types::ImagePosition>,
+crate::runtime::answer_object! {
+    /// The `ImgScanQrCodeResponseCodeResultsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImgScanQrCodeResponseCodeResultsItem {
+        /// Kind of code, such as QR_CODE.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub type_name: Option<String> = "type_name";
+        /// Text content of the code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<String> = "data";
+        /// Corners of the code; only QR codes and DataMatrix codes get one.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pos: Option<super::types::ImagePosition> = "pos";
+    }
 }
 impl ImgScanQrCodeResponseCodeResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -61,26 +55,20 @@ impl ImgScanQrCodeResponseCodeResultsItem {
         pos: super::types::ImagePosition;
     }
 }
-/// The `ImgScanQrCodeResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponseImgSize {
-    /// Width in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub w: Option<u32>,
-    /// Height in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub h: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `ImgScanQrCodeResponseImgSize` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImgScanQrCodeResponseImgSize {
+        /// Width in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub w: Option<u32> = "w";
+        /// Height in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub h: Option<u32> = "h";
+    }
 }
 impl ImgScanQrCodeResponseImgSize {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -92,18 +80,20 @@ impl ImgScanQrCodeResponseImgSize {
         h: u32;
     }
 }
-/// What [`crate::Client::img_scan_qr_code`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImgScanQrCodeResponse {
-    /// Every code found in the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_results: Option<Vec<ImgScanQrCodeResponseCodeResultsItem>>,
-    /// Dimensions of the analysed image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub img_size: Option<ImgScanQrCodeResponseImgSize>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::img_scan_qr_code`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImgScanQrCodeResponse {
+        /// Every code found in the image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code_results: Option<Vec<ImgScanQrCodeResponseCodeResultsItem>> = "code_results";
+        /// Dimensions of the analysed image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img_size: Option<ImgScanQrCodeResponseImgSize> = "img_size";
+    }
 }
 impl ImgScanQrCodeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -22,15 +22,16 @@ impl SuperResolutionRequest {
         Self { image }
     }
 }
-/// What [`crate::Client::super_resolution`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct SuperResolutionResponse {
-    /// Temporary media id of the upscaled image, downloadable for three days.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub media_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::super_resolution`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct SuperResolutionResponse {
+        /// Temporary media id of the upscaled image, downloadable for three days.
+        pub media_id: String = "media_id";
+    }
 }
 impl SuperResolutionResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

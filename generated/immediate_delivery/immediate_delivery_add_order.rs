@@ -168,99 +168,53 @@ crate::runtime::int_enum! {
         CancelledForceMajeure = 502;
     }
 }
-/// What [`crate::Client::immediate_delivery_add_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryAddOrderResponse {
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultcode: Option<i32>,
-    /// Carrier result message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultmsg: Option<String>,
-    /// Freight actually charged, in yuan (freight less coupons).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fee: Option<f64>,
-    /// Freight in yuan.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deliverfee: Option<f64>,
-    /// Coupon discount in yuan.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub couponfee: Option<f64>,
-    /// Tip in yuan.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tips: Option<f64>,
-    /// Insurance fee in yuan (the wire name is spelled insurancfee).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub insurancfee: Option<f64>,
-    /// Delivery distance in metres.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub distance: Option<f64>,
-    /// Carrier's delivery order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// State of the delivery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<ImmediateDeliveryAddOrderResponseOrderStatus>,
-    /// Receiver's code the rider must enter at delivery.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub finish_code: Option<i64>,
-    /// Store's code the rider must enter at pick-up.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pickup_code: Option<i64>,
-    /// Expected seconds until a rider accepts; 0 when unknown.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub dispatch_duration: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::immediate_delivery_add_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryAddOrderResponse {
+        /// Carrier result code; 0 means success, other values are carrier-defined.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultcode: Option<i32> = "resultcode";
+        /// Carrier result message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultmsg: Option<String> = "resultmsg";
+        /// Freight actually charged, in yuan (freight less coupons).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fee: Option<f64> = "fee";
+        /// Freight in yuan.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub deliverfee: Option<f64> = "deliverfee";
+        /// Coupon discount in yuan.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub couponfee: Option<f64> = "couponfee";
+        /// Tip in yuan.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tips: Option<f64> = "tips";
+        /// Insurance fee in yuan (the wire name is spelled insurancfee).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub insurancfee: Option<f64> = "insurancfee";
+        /// Delivery distance in metres.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub distance: Option<f64> = "distance";
+        /// Carrier's delivery order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// State of the delivery.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<ImmediateDeliveryAddOrderResponseOrderStatus> = "order_status";
+        /// Receiver's code the rider must enter at delivery.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_code: Option<i64> = "finish_code";
+        /// Store's code the rider must enter at pick-up.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pickup_code: Option<i64> = "pickup_code";
+        /// Expected seconds until a rider accepts; 0 when unknown.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub dispatch_duration: Option<i64> = "dispatch_duration";
+    }
 }
 impl ImmediateDeliveryAddOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -12,26 +12,20 @@ impl ImmediateDeliveryGetAllImmeDeliveryRequest {
         Self {}
     }
 }
-/// The `ImmediateDeliveryGetAllImmeDeliveryResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
-    /// Carrier ID, such as SFTC or MTPS.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Carrier name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ImmediateDeliveryGetAllImmeDeliveryResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
+        /// Carrier ID, such as SFTC or MTPS.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Carrier name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_name: Option<String> = "delivery_name";
+    }
 }
 impl ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -46,29 +40,23 @@ impl ImmediateDeliveryGetAllImmeDeliveryResponseListItem {
         delivery_name: impl Into<String>;
     }
 }
-/// What [`crate::Client::immediate_delivery_get_all_imme_delivery`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryGetAllImmeDeliveryResponse {
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultcode: Option<i32>,
-    /// Carrier result message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultmsg: Option<String>,
-    /// Supported carriers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<ImmediateDeliveryGetAllImmeDeliveryResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::immediate_delivery_get_all_imme_delivery`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryGetAllImmeDeliveryResponse {
+        /// Carrier result code; 0 means success, other values are carrier-defined.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultcode: Option<i32> = "resultcode";
+        /// Carrier result message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultmsg: Option<String> = "resultmsg";
+        /// Supported carriers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<ImmediateDeliveryGetAllImmeDeliveryResponseListItem>> = "list";
+    }
 }
 impl ImmediateDeliveryGetAllImmeDeliveryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -23,31 +23,23 @@ crate::runtime::int_enum! {
         Rejected = 2;
     }
 }
-/// The `ImmediateDeliveryGetBindAccountResponseShopListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryGetBindAccountResponseShopListItem {
-    /// Merchant ID at the carrier.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub shopid: Option<String>,
-    /// Carrier ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Review state of the binding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_result: Option<
-        ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult,
-    >,
+crate::runtime::answer_object! {
+    /// The `ImmediateDeliveryGetBindAccountResponseShopListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryGetBindAccountResponseShopListItem {
+        /// Merchant ID at the carrier.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shopid: Option<String> = "shopid";
+        /// Carrier ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Review state of the binding.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_result: Option<ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult> = "audit_result";
+    }
 }
 impl ImmediateDeliveryGetBindAccountResponseShopListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -64,29 +56,23 @@ impl ImmediateDeliveryGetBindAccountResponseShopListItem {
         audit_result: ImmediateDeliveryGetBindAccountResponseShopListItemAuditResult;
     }
 }
-/// What [`crate::Client::immediate_delivery_get_bind_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryGetBindAccountResponse {
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultcode: Option<i32>,
-    /// Carrier result message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultmsg: Option<String>,
-    /// Bound carrier accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shop_list: Option<Vec<ImmediateDeliveryGetBindAccountResponseShopListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::immediate_delivery_get_bind_account`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryGetBindAccountResponse {
+        /// Carrier result code; 0 means success, other values are carrier-defined.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultcode: Option<i32> = "resultcode";
+        /// Carrier result message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultmsg: Option<String> = "resultmsg";
+        /// Bound carrier accounts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shop_list: Option<Vec<ImmediateDeliveryGetBindAccountResponseShopListItem>> = "shop_list";
+    }
 }
 impl ImmediateDeliveryGetBindAccountResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -71,71 +71,41 @@ crate::runtime::int_enum! {
         CancelledForceMajeure = 502;
     }
 }
-/// What [`crate::Client::immediate_delivery_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryGetOrderResponse {
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultcode: Option<i32>,
-    /// Carrier result message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultmsg: Option<String>,
-    /// State of the delivery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<ImmediateDeliveryGetOrderResponseOrderStatus>,
-    /// Carrier's delivery order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Rider's name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rider_name: Option<String>,
-    /// Rider's phone.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rider_phone: Option<String>,
-    /// Rider's longitude, while delivering.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rider_lng: Option<f64>,
-    /// Rider's latitude, while delivering.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rider_lat: Option<f64>,
-    /// Seconds until expected arrival, while delivering.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reach_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::immediate_delivery_get_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryGetOrderResponse {
+        /// Carrier result code; 0 means success, other values are carrier-defined.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultcode: Option<i32> = "resultcode";
+        /// Carrier result message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultmsg: Option<String> = "resultmsg";
+        /// State of the delivery.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<ImmediateDeliveryGetOrderResponseOrderStatus> = "order_status";
+        /// Carrier's delivery order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Rider's name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rider_name: Option<String> = "rider_name";
+        /// Rider's phone.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rider_phone: Option<String> = "rider_phone";
+        /// Rider's longitude, while delivering.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rider_lng: Option<f64> = "rider_lng";
+        /// Rider's latitude, while delivering.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rider_lat: Option<f64> = "rider_lat";
+        /// Seconds until expected arrival, while delivering.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reach_time: Option<i64> = "reach_time";
+    }
 }
 impl ImmediateDeliveryGetOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

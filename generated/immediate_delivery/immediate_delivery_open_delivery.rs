@@ -12,26 +12,20 @@ impl ImmediateDeliveryOpenDeliveryRequest {
         Self {}
     }
 }
-/// What [`crate::Client::immediate_delivery_open_delivery`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ImmediateDeliveryOpenDeliveryResponse {
-    /// Carrier result code; 0 means success, other values are carrier-defined.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultcode: Option<i32>,
-    /// Carrier result message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resultmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::immediate_delivery_open_delivery`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ImmediateDeliveryOpenDeliveryResponse {
+        /// Carrier result code; 0 means success, other values are carrier-defined.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultcode: Option<i32> = "resultcode";
+        /// Carrier result message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resultmsg: Option<String> = "resultmsg";
+    }
 }
 impl ImmediateDeliveryOpenDeliveryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

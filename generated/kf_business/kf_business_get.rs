@@ -26,43 +26,29 @@ impl KfBusinessGetRequest {
         account_name: impl Into<String>;
     }
 }
-/// The `KfBusinessInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct KfBusinessInfo {
-    /// ID of the sub-merchant (documented as a string, shown as a number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<crate::runtime::serde_json::Value>,
-    /// Account name of the sub-merchant.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_name: Option<String>,
-    /// Name shown in the chat.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// Avatar, as named in the table.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub icon_media_id: Option<String>,
-    /// Avatar URL, as named in the example answer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub icon_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `KfBusinessInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct KfBusinessInfo {
+        /// ID of the sub-merchant (documented as a string, shown as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_id: Option<crate::runtime::serde_json::Value> = "business_id";
+        /// Account name of the sub-merchant.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub account_name: Option<String> = "account_name";
+        /// Name shown in the chat.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// Avatar, as named in the table.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub icon_media_id: Option<String> = "icon_media_id";
+        /// Avatar URL, as named in the example answer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub icon_url: Option<String> = "icon_url";
+    }
 }
 impl KfBusinessInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -83,15 +69,17 @@ impl KfBusinessInfo {
         icon_url: impl Into<String>;
     }
 }
-/// What [`crate::Client::kf_business_get`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct KfBusinessGetResponse {
-    /// The sub-merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_info: Option<KfBusinessInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::kf_business_get`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct KfBusinessGetResponse {
+        /// The sub-merchant.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_info: Option<KfBusinessInfo> = "business_info";
+    }
 }
 impl KfBusinessGetResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -60,15 +60,17 @@ impl KfBusinessRegisterRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::kf_business_register`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct KfBusinessRegisterResponse {
-    /// ID of the new sub-merchant (documented as a string, shown as a number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<crate::runtime::serde_json::Value>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::kf_business_register`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct KfBusinessRegisterResponse {
+        /// ID of the new sub-merchant (documented as a string, shown as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_id: Option<crate::runtime::serde_json::Value> = "business_id";
+    }
 }
 impl KfBusinessRegisterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

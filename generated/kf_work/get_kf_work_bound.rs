@@ -11,35 +11,23 @@ impl GetKfWorkBoundRequest {
         Self {}
     }
 }
-/// What [`crate::Client::get_kf_work_bound`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetKfWorkBoundResponse {
-    /// Name of the mini program's legal entity; absent when unbound.
-    #[serde(
-        rename = "entityName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub entity_name: Option<String>,
-    /// Bound WeCom enterprise ID; absent when unbound.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub corpid: Option<String>,
-    /// When the binding was made, Unix seconds; absent when unbound.
-    #[serde(
-        rename = "bindTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bind_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_kf_work_bound`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetKfWorkBoundResponse {
+        /// Name of the mini program's legal entity; absent when unbound.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "entityName", skip_serializing_if = "Option::is_none"))]
+        pub entity_name: Option<String> = "entityName";
+        /// Bound WeCom enterprise ID; absent when unbound.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub corpid: Option<String> = "corpid";
+        /// When the binding was made, Unix seconds; absent when unbound.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "bindTime", skip_serializing_if = "Option::is_none"))]
+        pub bind_time: Option<i64> = "bindTime";
+    }
 }
 impl GetKfWorkBoundResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

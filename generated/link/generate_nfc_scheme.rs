@@ -106,15 +106,16 @@ impl GenerateNfcSchemeRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::generate_nfc_scheme`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GenerateNfcSchemeResponse {
-    /// The generated scheme to write to the NFC tag.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub openlink: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::generate_nfc_scheme`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GenerateNfcSchemeResponse {
+        /// The generated scheme to write to the NFC tag.
+        pub openlink: String = "openlink";
+    }
 }
 impl GenerateNfcSchemeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

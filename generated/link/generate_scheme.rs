@@ -136,15 +136,16 @@ impl GenerateSchemeRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::generate_scheme`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GenerateSchemeResponse {
-    /// The generated scheme, e.g. weixin://dl/business/?t=TICKET.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub openlink: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::generate_scheme`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GenerateSchemeResponse {
+        /// The generated scheme, e.g. weixin://dl/business/?t=TICKET.
+        pub openlink: String = "openlink";
+    }
 }
 impl GenerateSchemeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -42,15 +42,16 @@ impl GenerateShortLinkRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::generate_short_link`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GenerateShortLinkResponse {
-    /// The generated Short Link.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub link: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::generate_short_link`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GenerateShortLinkResponse {
+        /// The generated Short Link.
+        pub link: String = "link";
+    }
 }
 impl GenerateShortLinkResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -169,15 +169,16 @@ impl GenerateUrlLinkRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::generate_url_link`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GenerateUrlLinkResponse {
-    /// The generated URL Link.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub url_link: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::generate_url_link`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GenerateUrlLinkResponse {
+        /// The generated URL Link.
+        pub url_link: String = "url_link";
+    }
 }
 impl GenerateUrlLinkResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

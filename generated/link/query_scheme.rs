@@ -46,50 +46,32 @@ crate::runtime::string_enum! {
         Develop = "develop";
     }
 }
-/// The `QuerySchemeResponseSchemeInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QuerySchemeResponseSchemeInfo {
-    /// AppID of the mini program the scheme opens.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Page path the scheme opens.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub path: Option<String>,
-    /// Query passed to the page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub query: Option<String>,
-    /// Unix time (seconds) at which the scheme was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Unix time (seconds) at which the scheme expires; 0 means it never expires.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Which version of the mini program the scheme opens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env_version: Option<QuerySchemeResponseSchemeInfoEnvVersion>,
+crate::runtime::answer_object! {
+    /// The `QuerySchemeResponseSchemeInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QuerySchemeResponseSchemeInfo {
+        /// AppID of the mini program the scheme opens.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Page path the scheme opens.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub path: Option<String> = "path";
+        /// Query passed to the page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub query: Option<String> = "query";
+        /// Unix time (seconds) at which the scheme was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Unix time (seconds) at which the scheme expires; 0 means it never expires.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Which version of the mini program the scheme opens.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub env_version: Option<QuerySchemeResponseSchemeInfoEnvVersion> = "env_version";
+    }
 }
 impl QuerySchemeResponseSchemeInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -112,19 +94,17 @@ impl QuerySchemeResponseSchemeInfo {
         env_version: QuerySchemeResponseSchemeInfoEnvVersion;
     }
 }
-/// The `QuerySchemeResponseQuotaInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QuerySchemeResponseQuotaInfo {
-    /// Openings of URL Schemes (encrypted and plain) and encrypted URL Links left for today.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remain_visit_quota: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `QuerySchemeResponseQuotaInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QuerySchemeResponseQuotaInfo {
+        /// Openings of URL Schemes (encrypted and plain) and encrypted URL Links left for today.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remain_visit_quota: Option<i64> = "remain_visit_quota";
+    }
 }
 impl QuerySchemeResponseQuotaInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -135,25 +115,23 @@ impl QuerySchemeResponseQuotaInfo {
         remain_visit_quota: i64;
     }
 }
-/// What [`crate::Client::query_scheme`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QuerySchemeResponse {
-    /// Description of the scheme; present for query_type 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheme_info: Option<QuerySchemeResponseSchemeInfo>,
-    /// Remaining daily quota; present for query_type 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quota_info: Option<QuerySchemeResponseQuotaInfo>,
-    /// OpenID of the user who opened the scheme, empty if none; only documented by older pages.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_openid: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::query_scheme`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QuerySchemeResponse {
+        /// Description of the scheme; present for query_type 0.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub scheme_info: Option<QuerySchemeResponseSchemeInfo> = "scheme_info";
+        /// Remaining daily quota; present for query_type 1.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub quota_info: Option<QuerySchemeResponseQuotaInfo> = "quota_info";
+        /// OpenID of the user who opened the scheme, empty if none; only documented by older pages.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_openid: Option<String> = "visit_openid";
+    }
 }
 impl QuerySchemeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -46,47 +46,29 @@ crate::runtime::string_enum! {
         Develop = "develop";
     }
 }
-/// The `QueryUrlLinkResponseUrlLinkInfoCloudBase` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QueryUrlLinkResponseUrlLinkInfoCloudBase {
-    /// Cloud Development environment ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub env: Option<String>,
-    /// Custom domain of the static website.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub domain: Option<String>,
-    /// Path of the H5 page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub path: Option<String>,
-    /// Query passed to the H5 page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub query: Option<String>,
-    /// AppID that created the environment, for third-party bulk management.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub resource_appid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `QueryUrlLinkResponseUrlLinkInfoCloudBase` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QueryUrlLinkResponseUrlLinkInfoCloudBase {
+        /// Cloud Development environment ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub env: Option<String> = "env";
+        /// Custom domain of the static website.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub domain: Option<String> = "domain";
+        /// Path of the H5 page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub path: Option<String> = "path";
+        /// Query passed to the H5 page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub query: Option<String> = "query";
+        /// AppID that created the environment, for third-party bulk management.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub resource_appid: Option<String> = "resource_appid";
+    }
 }
 impl QueryUrlLinkResponseUrlLinkInfoCloudBase {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -107,53 +89,35 @@ impl QueryUrlLinkResponseUrlLinkInfoCloudBase {
         resource_appid: impl Into<String>;
     }
 }
-/// The `QueryUrlLinkResponseUrlLinkInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QueryUrlLinkResponseUrlLinkInfo {
-    /// AppID of the mini program the link opens.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Page path the link opens.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub path: Option<String>,
-    /// Query passed to the page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub query: Option<String>,
-    /// Unix time (seconds) at which the link was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Unix time (seconds) at which the link expires; 0 means it never expires.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Which version of the mini program the link opens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env_version: Option<QueryUrlLinkResponseUrlLinkInfoEnvVersion>,
-    /// Cloud Development landing page configured for the link; only in the older table and the example.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud_base: Option<QueryUrlLinkResponseUrlLinkInfoCloudBase>,
+crate::runtime::answer_object! {
+    /// The `QueryUrlLinkResponseUrlLinkInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QueryUrlLinkResponseUrlLinkInfo {
+        /// AppID of the mini program the link opens.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Page path the link opens.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub path: Option<String> = "path";
+        /// Query passed to the page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub query: Option<String> = "query";
+        /// Unix time (seconds) at which the link was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Unix time (seconds) at which the link expires; 0 means it never expires.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Which version of the mini program the link opens.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub env_version: Option<QueryUrlLinkResponseUrlLinkInfoEnvVersion> = "env_version";
+        /// Cloud Development landing page configured for the link; only in the older table and the example.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cloud_base: Option<QueryUrlLinkResponseUrlLinkInfoCloudBase> = "cloud_base";
+    }
 }
 impl QueryUrlLinkResponseUrlLinkInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -178,19 +142,17 @@ impl QueryUrlLinkResponseUrlLinkInfo {
         cloud_base: QueryUrlLinkResponseUrlLinkInfoCloudBase;
     }
 }
-/// The `QueryUrlLinkResponseQuotaInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QueryUrlLinkResponseQuotaInfo {
-    /// Openings of URL Schemes (encrypted and plain) and encrypted URL Links left for today.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remain_visit_quota: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `QueryUrlLinkResponseQuotaInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QueryUrlLinkResponseQuotaInfo {
+        /// Openings of URL Schemes (encrypted and plain) and encrypted URL Links left for today.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remain_visit_quota: Option<i64> = "remain_visit_quota";
+    }
 }
 impl QueryUrlLinkResponseQuotaInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -201,25 +163,23 @@ impl QueryUrlLinkResponseQuotaInfo {
         remain_visit_quota: i64;
     }
 }
-/// What [`crate::Client::query_url_link`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QueryUrlLinkResponse {
-    /// Description of the URL Link; present for query_type 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url_link_info: Option<QueryUrlLinkResponseUrlLinkInfo>,
-    /// Remaining daily quota; present for query_type 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quota_info: Option<QueryUrlLinkResponseQuotaInfo>,
-    /// OpenID of the user who opened the link, empty if none; only documented by older pages.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub visit_openid: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::query_url_link`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QueryUrlLinkResponse {
+        /// Description of the URL Link; present for query_type 0.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url_link_info: Option<QueryUrlLinkResponseUrlLinkInfo> = "url_link_info";
+        /// Remaining daily quota; present for query_type 1.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub quota_info: Option<QueryUrlLinkResponseQuotaInfo> = "quota_info";
+        /// OpenID of the user who opened the link, empty if none; only documented by older pages.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub visit_openid: Option<String> = "visit_openid";
+    }
 }
 impl QueryUrlLinkResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -106,28 +106,20 @@ impl LiveAddGoodsRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::live_add_goods`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveAddGoodsResponse {
-    /// ID of the new goods item.
-    #[serde(
-        rename = "goodsId",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_id: Option<u64>,
-    /// ID of the review request.
-    #[serde(
-        rename = "auditId",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_add_goods`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveAddGoodsResponse {
+        /// ID of the new goods item.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "goodsId", skip_serializing_if = "Option::is_none"))]
+        pub goods_id: Option<u64> = "goodsId";
+        /// ID of the review request.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "auditId", skip_serializing_if = "Option::is_none"))]
+        pub audit_id: Option<u64> = "auditId";
+    }
 }
 impl LiveAddGoodsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -31,19 +31,17 @@ impl LiveAddRoleRequest {
         }
     }
 }
-/// What [`crate::Client::live_add_role`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveAddRoleResponse {
-    /// Verification code link, sent when the new anchor still needs real-name verification.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub codeurl: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_add_role`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveAddRoleResponse {
+        /// Verification code link, sent when the new anchor still needs real-name verification.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub codeurl: Option<String> = "codeurl";
+    }
 }
 impl LiveAddRoleResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

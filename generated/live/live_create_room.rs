@@ -202,27 +202,20 @@ impl LiveCreateRoomRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::live_create_room`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveCreateRoomResponse {
-    /// ID of the new room.
-    #[serde(
-        rename = "roomId",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub room_id: Option<u64>,
-    /// Code to scan for real-name verification; only sent when the anchor is not yet verified.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub qrcode_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_create_room`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveCreateRoomResponse {
+        /// ID of the new room.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "roomId", skip_serializing_if = "Option::is_none"))]
+        pub room_id: Option<u64> = "roomId";
+        /// Code to scan for real-name verification; only sent when the anchor is not yet verified.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub qrcode_url: Option<String> = "qrcode_url";
+    }
 }
 impl LiveCreateRoomResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

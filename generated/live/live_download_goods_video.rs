@@ -19,19 +19,17 @@ impl LiveDownloadGoodsVideoRequest {
         Self { room_id, goods_id }
     }
 }
-/// What [`crate::Client::live_download_goods_video`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveDownloadGoodsVideoResponse {
-    /// Link to the explanation video.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_download_goods_video`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveDownloadGoodsVideoResponse {
+        /// Link to the explanation video.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+    }
 }
 impl LiveDownloadGoodsVideoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -14,47 +14,29 @@ impl LiveGetAssistantListRequest {
         Self { room_id }
     }
 }
-/// The `LiveAssistant` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveAssistant {
-    /// When the entry was last changed, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timestamp: Option<i64>,
-    /// Avatar URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub headimg: Option<String>,
-    /// Nickname.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// WeChat ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub alias: Option<String>,
-    /// OpenID of the assistant.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveAssistant` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveAssistant {
+        /// When the entry was last changed, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub timestamp: Option<i64> = "timestamp";
+        /// Avatar URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub headimg: Option<String> = "headimg";
+        /// Nickname.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// WeChat ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub alias: Option<String> = "alias";
+        /// OpenID of the assistant.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+    }
 }
 impl LiveAssistant {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -75,30 +57,23 @@ impl LiveAssistant {
         openid: impl Into<String>;
     }
 }
-/// What [`crate::Client::live_get_assistant_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetAssistantListResponse {
-    /// The assistants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<LiveAssistant>>,
-    /// Number of assistants.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
-    /// Maximum number of assistants allowed.
-    #[serde(
-        rename = "maxCount",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_count: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_assistant_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetAssistantListResponse {
+        /// The assistants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<LiveAssistant>> = "list";
+        /// Number of assistants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+        /// Maximum number of assistants allowed.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "maxCount", skip_serializing_if = "Option::is_none"))]
+        pub max_count: Option<u32> = "maxCount";
+    }
 }
 impl LiveGetAssistantListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -11,15 +11,17 @@ impl LiveGetDefaultGoodsKeyRequest {
         Self {}
     }
 }
-/// What [`crate::Client::live_get_default_goods_key`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetDefaultGoodsKeyResponse {
-    /// The global key currently set.
-    #[serde(rename = "vendorGoodsKey", default, skip_serializing_if = "Option::is_none")]
-    pub vendor_goods_key: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_default_goods_key`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetDefaultGoodsKeyResponse {
+        /// The global key currently set.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "vendorGoodsKey", skip_serializing_if = "Option::is_none"))]
+        pub vendor_goods_key: Option<Vec<String>> = "vendorGoodsKey";
+    }
 }
 impl LiveGetDefaultGoodsKeyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

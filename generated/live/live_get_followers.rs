@@ -44,40 +44,26 @@ impl LiveGetFollowersRequest {
         Ok(())
     }
 }
-/// The `LiveFollower` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveFollower {
-    /// OpenID of the subscriber.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// When the user subscribed, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subscribe_time: Option<i64>,
-    /// Room the user was in when subscribing.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub room_id: Option<u64>,
-    /// State of that room when the user subscribed (101 live, 102 not started, 103 ended).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub room_status: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `LiveFollower` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveFollower {
+        /// OpenID of the subscriber.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// When the user subscribed, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub subscribe_time: Option<i64> = "subscribe_time";
+        /// Room the user was in when subscribing.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub room_id: Option<u64> = "room_id";
+        /// State of that room when the user subscribed (101 live, 102 not started, 103 ended).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub room_status: Option<i32> = "room_status";
+    }
 }
 impl LiveFollower {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -96,22 +82,20 @@ impl LiveFollower {
         room_status: i32;
     }
 }
-/// What [`crate::Client::live_get_followers`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetFollowersResponse {
-    /// The subscribers on this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub followers: Option<Vec<LiveFollower>>,
-    /// Paging mark to send for the next page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_break: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_followers`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetFollowersResponse {
+        /// The subscribers on this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub followers: Option<Vec<LiveFollower>> = "followers";
+        /// Paging mark to send for the next page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub page_break: Option<u64> = "page_break";
+    }
 }
 impl LiveGetFollowersResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -58,75 +58,44 @@ crate::runtime::int_enum! {
         Rejected = 3;
     }
 }
-/// The `LiveGoodsAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGoodsAuditInfo {
-    /// Goods ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_id: Option<u64>,
-    /// Goods name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// URL of the goods image.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_img_url: Option<String>,
-    /// Mini program path of the goods detail page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
-    /// How price and price2 are read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_type: Option<LiveGoodsAuditInfoPriceType>,
-    /// Price, or the low end or original price.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price: Option<f64>,
-    /// High end of the range or the discounted price.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price2: Option<f64>,
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_status: Option<LiveGoodsAuditInfoAuditStatus>,
-    /// 1 or 2 for goods added through the API; other values for goods added in the console.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_party_tag: Option<i32>,
-    /// AppID of the third-party mini program selling the goods; empty for own goods.
-    #[serde(
-        rename = "thirdPartyAppid",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_party_appid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveGoodsAuditInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGoodsAuditInfo {
+        /// Goods ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_id: Option<u64> = "goods_id";
+        /// Goods name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// URL of the goods image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_img_url: Option<String> = "cover_img_url";
+        /// Mini program path of the goods detail page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+        /// How price and price2 are read.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price_type: Option<LiveGoodsAuditInfoPriceType> = "price_type";
+        /// Price, or the low end or original price.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price: Option<f64> = "price";
+        /// High end of the range or the discounted price.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price2: Option<f64> = "price2";
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_status: Option<LiveGoodsAuditInfoAuditStatus> = "audit_status";
+        /// 1 or 2 for goods added through the API; other values for goods added in the console.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub third_party_tag: Option<i32> = "third_party_tag";
+        /// AppID of the third-party mini program selling the goods; empty for own goods.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "thirdPartyAppid", skip_serializing_if = "Option::is_none"))]
+        pub third_party_appid: Option<String> = "thirdPartyAppid";
+    }
 }
 impl LiveGoodsAuditInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -157,22 +126,20 @@ impl LiveGoodsAuditInfo {
         third_party_appid: impl Into<String>;
     }
 }
-/// What [`crate::Client::live_get_goods_audit_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetGoodsAuditInfoResponse {
-    /// The goods found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods: Option<Vec<LiveGoodsAuditInfo>>,
-    /// Number of goods.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_goods_audit_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetGoodsAuditInfoResponse {
+        /// The goods found.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods: Option<Vec<LiveGoodsAuditInfo>> = "goods";
+        /// Number of goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+    }
 }
 impl LiveGetGoodsAuditInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

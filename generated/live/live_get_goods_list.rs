@@ -67,75 +67,41 @@ crate::runtime::int_enum! {
         Discount = 3;
     }
 }
-/// The `LiveGoodsListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGoodsListItem {
-    /// Goods ID.
-    #[serde(
-        rename = "goodsId",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_id: Option<u64>,
-    /// Goods name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// URL of the goods image.
-    #[serde(
-        rename = "coverImgUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_img_url: Option<String>,
-    /// Mini program path of the goods detail page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
-    /// How price and price2 are read.
-    #[serde(rename = "priceType", default, skip_serializing_if = "Option::is_none")]
-    pub price_type: Option<LiveGoodsListItemPriceType>,
-    /// Price, or the low end or original price.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price: Option<f64>,
-    /// High end of the range or the discounted price.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price2: Option<f64>,
-    /// 1 or 2 for goods added through the API; other values for goods added in the console.
-    #[serde(
-        rename = "thirdPartyTag",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_party_tag: Option<i32>,
-    /// AppID of the third-party mini program selling the goods; empty for own goods.
-    #[serde(
-        rename = "thirdPartyAppid",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_party_appid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveGoodsListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGoodsListItem {
+        /// Goods ID.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "goodsId", skip_serializing_if = "Option::is_none"))]
+        pub goods_id: Option<u64> = "goodsId";
+        /// Goods name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// URL of the goods image.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "coverImgUrl", skip_serializing_if = "Option::is_none"))]
+        pub cover_img_url: Option<String> = "coverImgUrl";
+        /// Mini program path of the goods detail page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+        /// How price and price2 are read.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "priceType", skip_serializing_if = "Option::is_none"))]
+        pub price_type: Option<LiveGoodsListItemPriceType> = "priceType";
+        /// Price, or the low end or original price.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price: Option<f64> = "price";
+        /// High end of the range or the discounted price.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price2: Option<f64> = "price2";
+        /// 1 or 2 for goods added through the API; other values for goods added in the console.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "thirdPartyTag", skip_serializing_if = "Option::is_none"))]
+        pub third_party_tag: Option<i32> = "thirdPartyTag";
+        /// AppID of the third-party mini program selling the goods; empty for own goods.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "thirdPartyAppid", skip_serializing_if = "Option::is_none"))]
+        pub third_party_appid: Option<String> = "thirdPartyAppid";
+    }
 }
 impl LiveGoodsListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -164,22 +130,20 @@ impl LiveGoodsListItem {
         third_party_appid: impl Into<String>;
     }
 }
-/// What [`crate::Client::live_get_goods_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetGoodsListResponse {
-    /// The goods on this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods: Option<Vec<LiveGoodsListItem>>,
-    /// Number of goods in this state.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_goods_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetGoodsListResponse {
+        /// The goods on this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods: Option<Vec<LiveGoodsListItem>> = "goods";
+        /// Number of goods in this state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+    }
 }
 impl LiveGetGoodsListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -69,64 +69,38 @@ crate::runtime::int_enum! {
         Discount = 3;
     }
 }
-/// The `LiveRoomGoods` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveRoomGoods {
-    /// Goods ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_id: Option<u64>,
-    /// Goods name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// URL of the goods cover image.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_img: Option<String>,
-    /// Mini program path of the goods detail page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
-    /// How price and price2 are read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price_type: Option<LiveRoomGoodsPriceType>,
-    /// Price (documented in fen on this page).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price: Option<f64>,
-    /// Second price, meaning set by price_type.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price2: Option<f64>,
-    /// AppID of the third-party mini program selling the goods; empty for own goods.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_party_appid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveRoomGoods` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveRoomGoods {
+        /// Goods ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_id: Option<u64> = "goods_id";
+        /// Goods name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// URL of the goods cover image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_img: Option<String> = "cover_img";
+        /// Mini program path of the goods detail page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+        /// How price and price2 are read.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price_type: Option<LiveRoomGoodsPriceType> = "price_type";
+        /// Price (documented in fen on this page).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price: Option<f64> = "price";
+        /// Second price, meaning set by price_type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price2: Option<f64> = "price2";
+        /// AppID of the third-party mini program selling the goods; empty for own goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub third_party_appid: Option<String> = "third_party_appid";
+    }
 }
 impl LiveRoomGoods {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -162,126 +136,68 @@ crate::runtime::int_enum! {
         Push = 1;
     }
 }
-/// The `LiveRoomInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveRoomInfo {
-    /// Room title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Room ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub roomid: Option<u64>,
-    /// URL of the room background image.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_img: Option<String>,
-    /// URL of the room share image.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub share_img: Option<String>,
-    /// Cover used by the official live channel.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub feeds_img: Option<String>,
-    /// Room state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_status: Option<LiveRoomInfoLiveStatus>,
-    /// Planned start, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_time: Option<i64>,
-    /// Planned end, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_time: Option<i64>,
-    /// Anchor nickname.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub anchor_name: Option<String>,
-    /// Goods imported into the room.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods: Option<Vec<LiveRoomGoods>>,
-    /// 1 for a pushed stream, 0 for phone broadcasting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_type: Option<LiveRoomInfoLiveType>,
-    /// 1 when likes are turned off.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub close_like: Option<i32>,
-    /// 1 when the goods shelf is turned off.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub close_goods: Option<i32>,
-    /// 1 when comments are turned off.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub close_comment: Option<i32>,
-    /// 1 when customer service is turned off.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub close_kf: Option<i32>,
-    /// 1 when replay is turned off.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub close_replay: Option<i32>,
-    /// 1 when the official channel may list the room.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_feeds_public: Option<i32>,
-    /// OpenID of the room creator.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub creater_openid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveRoomInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveRoomInfo {
+        /// Room title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Room ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub roomid: Option<u64> = "roomid";
+        /// URL of the room background image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_img: Option<String> = "cover_img";
+        /// URL of the room share image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub share_img: Option<String> = "share_img";
+        /// Cover used by the official live channel.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub feeds_img: Option<String> = "feeds_img";
+        /// Room state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub live_status: Option<LiveRoomInfoLiveStatus> = "live_status";
+        /// Planned start, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub start_time: Option<i64> = "start_time";
+        /// Planned end, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub end_time: Option<i64> = "end_time";
+        /// Anchor nickname.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub anchor_name: Option<String> = "anchor_name";
+        /// Goods imported into the room.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods: Option<Vec<LiveRoomGoods>> = "goods";
+        /// 1 for a pushed stream, 0 for phone broadcasting.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub live_type: Option<LiveRoomInfoLiveType> = "live_type";
+        /// 1 when likes are turned off.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub close_like: Option<i32> = "close_like";
+        /// 1 when the goods shelf is turned off.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub close_goods: Option<i32> = "close_goods";
+        /// 1 when comments are turned off.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub close_comment: Option<i32> = "close_comment";
+        /// 1 when customer service is turned off.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub close_kf: Option<i32> = "close_kf";
+        /// 1 when replay is turned off.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub close_replay: Option<i32> = "close_replay";
+        /// 1 when the official channel may list the room.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_feeds_public: Option<i32> = "is_feeds_public";
+        /// OpenID of the room creator.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub creater_openid: Option<String> = "creater_openid";
+    }
 }
 impl LiveRoomInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -328,33 +244,23 @@ impl LiveRoomInfo {
         creater_openid: impl Into<String>;
     }
 }
-/// The `LiveReplay` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveReplay {
-    /// When the replay video was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When the media_url stops working.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<String>,
-    /// URL of the replay video.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveReplay` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveReplay {
+        /// When the replay video was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "create_time";
+        /// When the media_url stops working.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<String> = "expire_time";
+        /// URL of the replay video.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_url: Option<String> = "media_url";
+    }
 }
 impl LiveReplay {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -371,25 +277,23 @@ impl LiveReplay {
         media_url: impl Into<String>;
     }
 }
-/// What [`crate::Client::live_get_live_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetLiveInfoResponse {
-    /// Total number of rooms (or replay segments).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// The rooms; absent when action is get_replay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room_info: Option<Vec<LiveRoomInfo>>,
-    /// Replay segments; only sent when action is get_replay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_replay: Option<Vec<LiveReplay>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_live_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetLiveInfoResponse {
+        /// Total number of rooms (or replay segments).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// The rooms; absent when action is get_replay.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub room_info: Option<Vec<LiveRoomInfo>> = "room_info";
+        /// Replay segments; only sent when action is get_replay.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub live_replay: Option<Vec<LiveReplay>> = "live_replay";
+    }
 }
 impl LiveGetLiveInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -14,20 +14,17 @@ impl LiveGetPushUrlRequest {
         Self { room_id }
     }
 }
-/// What [`crate::Client::live_get_push_url`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetPushUrlResponse {
-    /// RTMP push address, including its signature parameters.
-    #[serde(
-        rename = "pushAddr",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub push_addr: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_push_url`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetPushUrlResponse {
+        /// RTMP push address, including its signature parameters.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "pushAddr", skip_serializing_if = "Option::is_none"))]
+        pub push_addr: Option<String> = "pushAddr";
+    }
 }
 impl LiveGetPushUrlResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

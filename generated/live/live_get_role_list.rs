@@ -64,51 +64,32 @@ impl LiveGetRoleListRequest {
         Ok(())
     }
 }
-/// The `LiveRoleMember` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveRoleMember {
-    /// Avatar URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub headingimg: Option<String>,
-    /// WeChat nickname.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// OpenID of the member.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Roles held (0 super admin, 1 admin, 2 anchor, 3 operator).
-    #[serde(rename = "roleList", default, skip_serializing_if = "Option::is_none")]
-    pub role_list: Option<Vec<i32>>,
-    /// Last update as Unix seconds, sent as a string.
-    #[serde(
-        rename = "updateTimestamp",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_timestamp: Option<String>,
-    /// Masked WeChat ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub username: Option<String>,
+crate::runtime::answer_object! {
+    /// The `LiveRoleMember` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveRoleMember {
+        /// Avatar URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub headingimg: Option<String> = "headingimg";
+        /// WeChat nickname.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// OpenID of the member.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Roles held (0 super admin, 1 admin, 2 anchor, 3 operator).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "roleList", skip_serializing_if = "Option::is_none"))]
+        pub role_list: Option<Vec<i32>> = "roleList";
+        /// Last update as Unix seconds, sent as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "updateTimestamp", skip_serializing_if = "Option::is_none"))]
+        pub update_timestamp: Option<String> = "updateTimestamp";
+        /// Masked WeChat ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub username: Option<String> = "username";
+    }
 }
 impl LiveRoleMember {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -131,22 +112,20 @@ impl LiveRoleMember {
         username: impl Into<String>;
     }
 }
-/// What [`crate::Client::live_get_role_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetRoleListResponse {
-    /// Total number of matching members.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// The members on this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<LiveRoleMember>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_role_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetRoleListResponse {
+        /// Total number of matching members.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// The members on this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<LiveRoleMember>> = "list";
+    }
 }
 impl LiveGetRoleListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

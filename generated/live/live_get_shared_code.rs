@@ -19,36 +19,23 @@ impl LiveGetSharedCodeRequest {
         params: impl Into<String>;
     }
 }
-/// What [`crate::Client::live_get_shared_code`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetSharedCodeResponse {
-    /// CDN URL of the share QR code image.
-    #[serde(
-        rename = "cdnUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cdn_url: Option<String>,
-    /// Page path to share (a plugin-private path with the room ID).
-    #[serde(
-        rename = "pagePath",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_path: Option<String>,
-    /// URL of the share poster image.
-    #[serde(
-        rename = "posterUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub poster_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_shared_code`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetSharedCodeResponse {
+        /// CDN URL of the share QR code image.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "cdnUrl", skip_serializing_if = "Option::is_none"))]
+        pub cdn_url: Option<String> = "cdnUrl";
+        /// Page path to share (a plugin-private path with the room ID).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "pagePath", skip_serializing_if = "Option::is_none"))]
+        pub page_path: Option<String> = "pagePath";
+        /// URL of the share poster image.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "posterUrl", skip_serializing_if = "Option::is_none"))]
+        pub poster_url: Option<String> = "posterUrl";
+    }
 }
 impl LiveGetSharedCodeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

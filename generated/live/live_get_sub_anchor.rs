@@ -14,19 +14,17 @@ impl LiveGetSubAnchorRequest {
         Self { room_id }
     }
 }
-/// What [`crate::Client::live_get_sub_anchor`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveGetSubAnchorResponse {
-    /// WeChat ID of the secondary anchor.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub username: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_get_sub_anchor`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveGetSubAnchorResponse {
+        /// WeChat ID of the secondary anchor.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub username: Option<String> = "username";
+    }
 }
 impl LiveGetSubAnchorResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

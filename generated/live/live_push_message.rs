@@ -36,19 +36,17 @@ impl LivePushMessageRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::live_push_message`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LivePushMessageResponse {
-    /// ID of this mass send, repeated in the send-result event.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub message_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_push_message`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LivePushMessageResponse {
+        /// ID of this mass send, repeated in the send-result event.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub message_id: Option<String> = "message_id";
+    }
 }
 impl LivePushMessageResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

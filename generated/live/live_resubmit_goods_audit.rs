@@ -16,20 +16,17 @@ impl LiveResubmitGoodsAuditRequest {
         Self { goods_id }
     }
 }
-/// What [`crate::Client::live_resubmit_goods_audit`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct LiveResubmitGoodsAuditResponse {
-    /// ID of the new review request.
-    #[serde(
-        rename = "auditId",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::live_resubmit_goods_audit`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct LiveResubmitGoodsAuditResponse {
+        /// ID of the new review request.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "auditId", skip_serializing_if = "Option::is_none"))]
+        pub audit_id: Option<u64> = "auditId";
+    }
 }
 impl LiveResubmitGoodsAuditResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -14,25 +14,22 @@ impl Code2SessionRequest {
         Self { js_code: js_code.into() }
     }
 }
-/// What [`crate::Client::code2_session`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct Code2SessionResponse {
-    /// The user's unique ID within this mini program.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub openid: String,
-    /// The session key used to decrypt and verify user data for this session.
-    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
-    pub session_key: crate::runtime::Secret,
-    /// The user's ID across the linked Open Platform account; only sent when the app is bound to one.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unionid: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::code2_session`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct Code2SessionResponse {
+        /// The user's unique ID within this mini program.
+        pub openid: String = "openid";
+        /// The session key used to decrypt and verify user data for this session.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted"))]
+        pub session_key: crate::runtime::Secret = "session_key";
+        /// The user's ID across the linked Open Platform account; only sent when the app is bound to one.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub unionid: Option<String> = "unionid";
+    }
 }
 impl Code2SessionResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

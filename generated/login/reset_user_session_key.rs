@@ -22,18 +22,19 @@ impl ResetUserSessionKeyRequest {
         }
     }
 }
-/// What [`crate::Client::reset_user_session_key`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ResetUserSessionKeyResponse {
-    /// OpenID of the user whose key was reset.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub openid: String,
-    /// The new session key; it expires when the replaced key would have.
-    #[serde(serialize_with = "crate::runtime::serialize_redacted")]
-    pub session_key: crate::runtime::Secret,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::reset_user_session_key`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ResetUserSessionKeyResponse {
+        /// OpenID of the user whose key was reset.
+        pub openid: String = "openid";
+        /// The new session key; it expires when the replaced key would have.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted"))]
+        pub session_key: crate::runtime::Secret = "session_key";
+    }
 }
 impl ResetUserSessionKeyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

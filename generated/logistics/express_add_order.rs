@@ -382,18 +382,18 @@ impl ExpressAddOrderRequest {
         Ok(())
     }
 }
-/// The `ExpressAddOrderResponseWaybillDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressAddOrderResponseWaybillDataItem {
-    /// Key of the entry, such as SF_bagAddr.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub key: String,
-    /// Value of the entry.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub value: String,
+crate::runtime::answer_object! {
+    /// The `ExpressAddOrderResponseWaybillDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressAddOrderResponseWaybillDataItem {
+        /// Key of the entry, such as SF_bagAddr.
+        pub key: String = "key";
+        /// Value of the entry.
+        pub value: String = "value";
+    }
 }
 impl ExpressAddOrderResponseWaybillDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -404,43 +404,29 @@ impl ExpressAddOrderResponseWaybillDataItem {
         }
     }
 }
-/// What [`crate::Client::express_add_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressAddOrderResponse {
-    /// The merchant order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Waybill number issued by the express company.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Extra waybill data from the express company as key/value pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waybill_data: Option<Vec<ExpressAddOrderResponseWaybillDataItem>>,
-    /// Result code from the express company (0 on success).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_resultcode: Option<i32>,
-    /// Result message from the express company.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_resultmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_add_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressAddOrderResponse {
+        /// The merchant order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Waybill number issued by the express company.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Extra waybill data from the express company as key/value pairs.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_data: Option<Vec<ExpressAddOrderResponseWaybillDataItem>> = "waybill_data";
+        /// Result code from the express company (0 on success).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_resultcode: Option<i32> = "delivery_resultcode";
+        /// Result message from the express company.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_resultmsg: Option<String> = "delivery_resultmsg";
+    }
 }
 impl ExpressAddOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

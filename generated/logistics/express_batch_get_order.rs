@@ -60,18 +60,18 @@ impl ExpressBatchGetOrderRequest {
         Ok(())
     }
 }
-/// The `ExpressBatchGetOrderResponseOrderListItemWaybillDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressBatchGetOrderResponseOrderListItemWaybillDataItem {
-    /// Key of the entry, such as SF_bagAddr.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub key: String,
-    /// Value of the entry.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub value: String,
+crate::runtime::answer_object! {
+    /// The `ExpressBatchGetOrderResponseOrderListItemWaybillDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressBatchGetOrderResponseOrderListItemWaybillDataItem {
+        /// Key of the entry, such as SF_bagAddr.
+        pub key: String = "key";
+        /// Value of the entry.
+        pub value: String = "value";
+    }
 }
 impl ExpressBatchGetOrderResponseOrderListItemWaybillDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -91,62 +91,38 @@ crate::runtime::int_enum! {
         Cancelled = 1;
     }
 }
-/// The `ExpressBatchGetOrderResponseOrderListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressBatchGetOrderResponseOrderListItem {
-    /// Error code of this entry; 0 when it was found.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
-    /// Error message of this entry.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
-    /// Waybill HTML, Base64 encoded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub print_html: Option<String>,
-    /// Extra waybill data from the express company as key/value pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waybill_data: Option<
-        Vec<ExpressBatchGetOrderResponseOrderListItemWaybillDataItem>,
-    >,
-    /// Merchant order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Express company ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// State of the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<ExpressBatchGetOrderResponseOrderListItemOrderStatus>,
+crate::runtime::answer_object! {
+    /// The `ExpressBatchGetOrderResponseOrderListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressBatchGetOrderResponseOrderListItem {
+        /// Error code of this entry; 0 when it was found.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+        /// Error message of this entry.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+        /// Waybill HTML, Base64 encoded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub print_html: Option<String> = "print_html";
+        /// Extra waybill data from the express company as key/value pairs.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_data: Option<Vec<ExpressBatchGetOrderResponseOrderListItemWaybillDataItem>> = "waybill_data";
+        /// Merchant order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Express company ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// State of the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<ExpressBatchGetOrderResponseOrderListItemOrderStatus> = "order_status";
+    }
 }
 impl ExpressBatchGetOrderResponseOrderListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -173,15 +149,17 @@ impl ExpressBatchGetOrderResponseOrderListItem {
         order_status: ExpressBatchGetOrderResponseOrderListItemOrderStatus;
     }
 }
-/// What [`crate::Client::express_batch_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressBatchGetOrderResponse {
-    /// One entry per requested order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_list: Option<Vec<ExpressBatchGetOrderResponseOrderListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_batch_get_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressBatchGetOrderResponse {
+        /// One entry per requested order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_list: Option<Vec<ExpressBatchGetOrderResponseOrderListItem>> = "order_list";
+    }
 }
 impl ExpressBatchGetOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -34,26 +34,20 @@ impl ExpressCancelOrderRequest {
         openid: impl Into<String>;
     }
 }
-/// What [`crate::Client::express_cancel_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressCancelOrderResponse {
-    /// Result code from the express company (0 on success).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_resultcode: Option<i32>,
-    /// Result message from the express company.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_resultmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_cancel_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressCancelOrderResponse {
+        /// Result code from the express company (0 on success).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_resultcode: Option<i32> = "delivery_resultcode";
+        /// Result message from the express company.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_resultmsg: Option<String> = "delivery_resultmsg";
+    }
 }
 impl ExpressCancelOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

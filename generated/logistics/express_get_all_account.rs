@@ -11,26 +11,20 @@ impl ExpressGetAllAccountRequest {
         Self {}
     }
 }
-/// The `ExpressGetAllAccountResponseListItemServiceTypeItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetAllAccountResponseListItemServiceTypeItem {
-    /// Service type ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_type: Option<i32>,
-    /// Service type name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetAllAccountResponseListItemServiceTypeItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetAllAccountResponseListItemServiceTypeItem {
+        /// Service type ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_type: Option<i32> = "service_type";
+        /// Service type name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_name: Option<String> = "service_name";
+    }
 }
 impl ExpressGetAllAccountResponseListItemServiceTypeItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -45,85 +39,47 @@ impl ExpressGetAllAccountResponseListItemServiceTypeItem {
         service_name: impl Into<String>;
     }
 }
-/// The `ExpressGetAllAccountResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetAllAccountResponseListItem {
-    /// Customer code at the express company.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub biz_id: Option<String>,
-    /// Express company ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Unix time the account was bound.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Unix time the account was last updated.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
-    /// Binding state.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status_code: Option<i32>,
-    /// Alias of the account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub alias: Option<String>,
-    /// Why binding failed (EMS review result).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remark_wrong_msg: Option<String>,
-    /// Remark given when binding (needed for EMS review).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remark_content: Option<String>,
-    /// Remaining electronic waybill balance.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub quota_num: Option<i64>,
-    /// Unix time the balance was last updated.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub quota_update_time: Option<i64>,
-    /// Service types this account supports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_type: Option<Vec<ExpressGetAllAccountResponseListItemServiceTypeItem>>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetAllAccountResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetAllAccountResponseListItem {
+        /// Customer code at the express company.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub biz_id: Option<String> = "biz_id";
+        /// Express company ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Unix time the account was bound.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Unix time the account was last updated.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<i64> = "update_time";
+        /// Binding state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status_code: Option<i32> = "status_code";
+        /// Alias of the account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub alias: Option<String> = "alias";
+        /// Why binding failed (EMS review result).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remark_wrong_msg: Option<String> = "remark_wrong_msg";
+        /// Remark given when binding (needed for EMS review).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remark_content: Option<String> = "remark_content";
+        /// Remaining electronic waybill balance.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub quota_num: Option<i64> = "quota_num";
+        /// Unix time the balance was last updated.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub quota_update_time: Option<i64> = "quota_update_time";
+        /// Service types this account supports.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_type: Option<Vec<ExpressGetAllAccountResponseListItemServiceTypeItem>> = "service_type";
+    }
 }
 impl ExpressGetAllAccountResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -156,22 +112,20 @@ impl ExpressGetAllAccountResponseListItem {
         service_type: Vec<ExpressGetAllAccountResponseListItemServiceTypeItem>;
     }
 }
-/// What [`crate::Client::express_get_all_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetAllAccountResponse {
-    /// Number of accounts.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
-    /// The bound accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<ExpressGetAllAccountResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_all_account`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetAllAccountResponse {
+        /// Number of accounts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+        /// The bound accounts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<ExpressGetAllAccountResponseListItem>> = "list";
+    }
 }
 impl ExpressGetAllAccountResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

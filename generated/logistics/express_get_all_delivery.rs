@@ -11,26 +11,20 @@ impl ExpressGetAllDeliveryRequest {
         Self {}
     }
 }
-/// The `ExpressGetAllDeliveryResponseDataItemServiceTypeItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
-    /// Service type ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_type: Option<i32>,
-    /// Service type name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetAllDeliveryResponseDataItemServiceTypeItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
+        /// Service type ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_type: Option<i32> = "service_type";
+        /// Service type name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_name: Option<String> = "service_name";
+    }
 }
 impl ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -45,42 +39,30 @@ impl ExpressGetAllDeliveryResponseDataItemServiceTypeItem {
         service_name: impl Into<String>;
     }
 }
-/// The `ExpressGetAllDeliveryResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetAllDeliveryResponseDataItem {
-    /// Express company ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub delivery_id: String,
-    /// Express company name.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub delivery_name: String,
-    /// 1 when the company accepts cash (non-contract) orders.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub can_use_cash: Option<i32>,
-    /// 1 when the waybill balance can be queried with expressGetQuota.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub can_get_quota: Option<i32>,
-    /// Service types offered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_type: Option<Vec<ExpressGetAllDeliveryResponseDataItemServiceTypeItem>>,
-    /// biz_id to use for cash orders; meaningful when can_use_cash is 1.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cash_biz_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetAllDeliveryResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetAllDeliveryResponseDataItem {
+        /// Express company ID.
+        pub delivery_id: String = "delivery_id";
+        /// Express company name.
+        pub delivery_name: String = "delivery_name";
+        /// 1 when the company accepts cash (non-contract) orders.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub can_use_cash: Option<i32> = "can_use_cash";
+        /// 1 when the waybill balance can be queried with expressGetQuota.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub can_get_quota: Option<i32> = "can_get_quota";
+        /// Service types offered.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_type: Option<Vec<ExpressGetAllDeliveryResponseDataItemServiceTypeItem>> = "service_type";
+        /// biz_id to use for cash orders; meaningful when can_use_cash is 1.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cash_biz_id: Option<String> = "cash_biz_id";
+    }
 }
 impl ExpressGetAllDeliveryResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -104,22 +86,20 @@ impl ExpressGetAllDeliveryResponseDataItem {
         cash_biz_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::express_get_all_delivery`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetAllDeliveryResponse {
-    /// Number of express companies.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
-    /// The express companies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<ExpressGetAllDeliveryResponseDataItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_all_delivery`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetAllDeliveryResponse {
+        /// Number of express companies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+        /// The express companies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<ExpressGetAllDeliveryResponseDataItem>> = "data";
+    }
 }
 impl ExpressGetAllDeliveryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -20,40 +20,26 @@ impl ExpressGetContactRequest {
         }
     }
 }
-/// The `ExpressGetContactResponseSender` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetContactResponseSender {
-    /// Name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Landline number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tel: Option<String>,
-    /// Mobile number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile: Option<String>,
-    /// Full address with province, city and district merged.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetContactResponseSender` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetContactResponseSender {
+        /// Name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Landline number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tel: Option<String> = "tel";
+        /// Mobile number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mobile: Option<String> = "mobile";
+        /// Full address with province, city and district merged.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address: Option<String> = "address";
+    }
 }
 impl ExpressGetContactResponseSender {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -72,40 +58,26 @@ impl ExpressGetContactResponseSender {
         address: impl Into<String>;
     }
 }
-/// The `ExpressGetContactResponseReceiver` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetContactResponseReceiver {
-    /// Name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Landline number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tel: Option<String>,
-    /// Mobile number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mobile: Option<String>,
-    /// Full address with province, city and district merged.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetContactResponseReceiver` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetContactResponseReceiver {
+        /// Name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Landline number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tel: Option<String> = "tel";
+        /// Mobile number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mobile: Option<String> = "mobile";
+        /// Full address with province, city and district merged.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address: Option<String> = "address";
+    }
 }
 impl ExpressGetContactResponseReceiver {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -124,25 +96,23 @@ impl ExpressGetContactResponseReceiver {
         address: impl Into<String>;
     }
 }
-/// What [`crate::Client::express_get_contact`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetContactResponse {
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Sender contact.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sender: Option<ExpressGetContactResponseSender>,
-    /// Receiver contact.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<ExpressGetContactResponseReceiver>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_contact`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetContactResponse {
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Sender contact.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sender: Option<ExpressGetContactResponseSender> = "sender";
+        /// Receiver contact.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub receiver: Option<ExpressGetContactResponseReceiver> = "receiver";
+    }
 }
 impl ExpressGetContactResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -46,18 +46,18 @@ impl ExpressGetOrderRequest {
         print_type: ExpressGetOrderPrintType;
     }
 }
-/// The `ExpressGetOrderResponseWaybillDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetOrderResponseWaybillDataItem {
-    /// Key of the entry, such as SF_bagAddr.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub key: String,
-    /// Value of the entry.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub value: String,
+crate::runtime::answer_object! {
+    /// The `ExpressGetOrderResponseWaybillDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetOrderResponseWaybillDataItem {
+        /// Key of the entry, such as SF_bagAddr.
+        pub key: String = "key";
+        /// Value of the entry.
+        pub value: String = "value";
+    }
 }
 impl ExpressGetOrderResponseWaybillDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -77,46 +77,32 @@ crate::runtime::int_enum! {
         Cancelled = 1;
     }
 }
-/// What [`crate::Client::express_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetOrderResponse {
-    /// Waybill HTML, Base64 encoded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub print_html: Option<String>,
-    /// Extra waybill data from the express company as key/value pairs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waybill_data: Option<Vec<ExpressGetOrderResponseWaybillDataItem>>,
-    /// Merchant order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Express company ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// State of the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<ExpressGetOrderResponseOrderStatus>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetOrderResponse {
+        /// Waybill HTML, Base64 encoded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub print_html: Option<String> = "print_html";
+        /// Extra waybill data from the express company as key/value pairs.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_data: Option<Vec<ExpressGetOrderResponseWaybillDataItem>> = "waybill_data";
+        /// Merchant order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Express company ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// State of the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<ExpressGetOrderResponseOrderStatus> = "order_status";
+    }
 }
 impl ExpressGetOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -55,29 +55,23 @@ crate::runtime::int_enum! {
         Stranded = 400002;
     }
 }
-/// The `ExpressGetPathResponsePathItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetPathResponsePathItemListItem {
-    /// Unix time of the node.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub action_time: Option<i64>,
-    /// Kind of node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action_type: Option<ExpressGetPathResponsePathItemListItemActionType>,
-    /// Description of the node.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub action_msg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ExpressGetPathResponsePathItemListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetPathResponsePathItemListItem {
+        /// Unix time of the node.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub action_time: Option<i64> = "action_time";
+        /// Kind of node.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub action_type: Option<ExpressGetPathResponsePathItemListItemActionType> = "action_type";
+        /// Description of the node.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub action_msg: Option<String> = "action_msg";
+    }
 }
 impl ExpressGetPathResponsePathItemListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -94,43 +88,29 @@ impl ExpressGetPathResponsePathItemListItem {
         action_msg: impl Into<String>;
     }
 }
-/// What [`crate::Client::express_get_path`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetPathResponse {
-    /// OpenID of the buyer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Express company ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Number of trace nodes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub path_item_num: Option<u32>,
-    /// Trace nodes, oldest first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path_item_list: Option<Vec<ExpressGetPathResponsePathItemListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_path`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetPathResponse {
+        /// OpenID of the buyer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Express company ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Number of trace nodes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub path_item_num: Option<u32> = "path_item_num";
+        /// Trace nodes, oldest first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub path_item_list: Option<Vec<ExpressGetPathResponsePathItemListItem>> = "path_item_list";
+    }
 }
 impl ExpressGetPathResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

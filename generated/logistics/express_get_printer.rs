@@ -11,25 +11,23 @@ impl ExpressGetPrinterRequest {
         Self {}
     }
 }
-/// What [`crate::Client::express_get_printer`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetPrinterResponse {
-    /// Number of printers.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
-    /// OpenIDs of the printers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub openid: Option<Vec<String>>,
-    /// Tags the printers may print for (platform mini programs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tagid_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_printer`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetPrinterResponse {
+        /// Number of printers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+        /// OpenIDs of the printers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<Vec<String>> = "openid";
+        /// Tags the printers may print for (platform mini programs).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tagid_list: Option<Vec<String>> = "tagid_list";
+    }
 }
 impl ExpressGetPrinterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -20,19 +20,17 @@ impl ExpressGetQuotaRequest {
         }
     }
 }
-/// What [`crate::Client::express_get_quota`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressGetQuotaResponse {
-    /// Remaining electronic waybill balance.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub quota_num: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_get_quota`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressGetQuotaResponse {
+        /// Remaining electronic waybill balance.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub quota_num: Option<i64> = "quota_num";
+    }
 }
 impl ExpressGetQuotaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -612,26 +612,20 @@ impl ExpressPreviewTemplateRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::express_preview_template`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressPreviewTemplateResponse {
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Rendered waybill HTML, Base64 encoded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rendered_waybill_template: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::express_preview_template`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ExpressPreviewTemplateResponse {
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Rendered waybill HTML, Base64 encoded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rendered_waybill_template: Option<String> = "rendered_waybill_template";
+    }
 }
 impl ExpressPreviewTemplateResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

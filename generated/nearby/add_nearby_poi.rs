@@ -70,33 +70,23 @@ impl AddNearbyPoiRequest {
         map_poi_id: impl Into<String>;
     }
 }
-/// The `AddNearbyPoiResponseData` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AddNearbyPoiResponseData {
-    /// Id of the review ticket.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_id: Option<u64>,
-    /// Id of the nearby location.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub poi_id: Option<u64>,
-    /// The business qualification number the location was filed under.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub related_credential: Option<String>,
+crate::runtime::answer_object! {
+    /// The `AddNearbyPoiResponseData` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AddNearbyPoiResponseData {
+        /// Id of the review ticket.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_id: Option<u64> = "audit_id";
+        /// Id of the nearby location.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub poi_id: Option<u64> = "poi_id";
+        /// The business qualification number the location was filed under.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub related_credential: Option<String> = "related_credential";
+    }
 }
 impl AddNearbyPoiResponseData {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -113,15 +103,17 @@ impl AddNearbyPoiResponseData {
         related_credential: impl Into<String>;
     }
 }
-/// What [`crate::Client::add_nearby_poi`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AddNearbyPoiResponse {
-    /// The created review ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<AddNearbyPoiResponseData>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::add_nearby_poi`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AddNearbyPoiResponse {
+        /// The created review ticket.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<AddNearbyPoiResponseData> = "data";
+    }
 }
 impl AddNearbyPoiResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

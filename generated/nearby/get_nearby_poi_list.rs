@@ -45,33 +45,23 @@ impl GetNearbyPoiListRequest {
         Ok(())
     }
 }
-/// The `GetNearbyPoiListResponseData` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetNearbyPoiListResponseData {
-    /// How many more locations may be added.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub left_apply_num: Option<u32>,
-    /// The most locations that may be added.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_apply_num: Option<u32>,
-    /// JSON text {"poi_list": \[...\]} holding the locations of this page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub data: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetNearbyPoiListResponseData` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetNearbyPoiListResponseData {
+        /// How many more locations may be added.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub left_apply_num: Option<u32> = "left_apply_num";
+        /// The most locations that may be added.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub max_apply_num: Option<u32> = "max_apply_num";
+        /// JSON text {"poi_list": \[...\]} holding the locations of this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<String> = "data";
+    }
 }
 impl GetNearbyPoiListResponseData {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -88,15 +78,17 @@ impl GetNearbyPoiListResponseData {
         data: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_nearby_poi_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetNearbyPoiListResponse {
-    /// Quota and the page of locations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<GetNearbyPoiListResponseData>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_nearby_poi_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetNearbyPoiListResponse {
+        /// Quota and the page of locations.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<GetNearbyPoiListResponseData> = "data";
+    }
 }
 impl GetNearbyPoiListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -89,19 +89,17 @@ impl NovelAddBookAuthRequest {
         Ok(())
     }
 }
-/// The `NovelAddBookAuthResponseResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelAddBookAuthResponseResultsItem {
-    /// Result code of this grant; 0 on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `NovelAddBookAuthResponseResultsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelAddBookAuthResponseResultsItem {
+        /// Result code of this grant; 0 on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+    }
 }
 impl NovelAddBookAuthResponseResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -112,15 +110,17 @@ impl NovelAddBookAuthResponseResultsItem {
         errcode: i32;
     }
 }
-/// What [`crate::Client::novel_add_book_auth`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelAddBookAuthResponse {
-    /// Result per grant, in request order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<Vec<NovelAddBookAuthResponseResultsItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_add_book_auth`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelAddBookAuthResponse {
+        /// Result per grant, in request order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub results: Option<Vec<NovelAddBookAuthResponseResultsItem>> = "results";
+    }
 }
 impl NovelAddBookAuthResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -47,15 +47,17 @@ impl NovelAddBookAuthByAppidRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::novel_add_book_auth_by_appid`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelAddBookAuthByAppidResponse {
-    /// Result per grantee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<Vec<crate::runtime::serde_json::Value>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_add_book_auth_by_appid`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelAddBookAuthByAppidResponse {
+        /// Result per grantee.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub results: Option<Vec<crate::runtime::serde_json::Value>> = "results";
+    }
 }
 impl NovelAddBookAuthByAppidResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -127,18 +127,20 @@ impl NovelBatchCreateChapterRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::novel_batch_create_chapter`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelBatchCreateChapterResponse {
-    /// IDs of the new chapters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapter_id: Option<Vec<String>>,
-    /// Provider keys that conflicted with existing chapters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conflict_original_id_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_batch_create_chapter`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelBatchCreateChapterResponse {
+        /// IDs of the new chapters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_id: Option<Vec<String>> = "chapter_id";
+        /// Provider keys that conflicted with existing chapters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub conflict_original_id_list: Option<Vec<String>> = "conflict_original_id_list";
+    }
 }
 impl NovelBatchCreateChapterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -147,15 +147,16 @@ impl NovelCreateBookRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::novel_create_book`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelCreateBookResponse {
-    /// ID of the new work, up to 64 bytes.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub book_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_create_book`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelCreateBookResponse {
+        /// ID of the new work, up to 64 bytes.
+        pub book_id: String = "book_id";
+    }
 }
 impl NovelCreateBookResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -109,15 +109,16 @@ impl NovelCreateChapterRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::novel_create_chapter`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelCreateChapterResponse {
-    /// ID of the new chapter, up to 64 bytes.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub chapter_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_create_chapter`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelCreateChapterResponse {
+        /// ID of the new chapter, up to 64 bytes.
+        pub chapter_id: String = "chapter_id";
+    }
 }
 impl NovelCreateChapterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -49,33 +49,23 @@ crate::runtime::int_enum! {
         Api = 2;
     }
 }
-/// The `NovelGetBookResponseBookItemVolumeListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetBookResponseBookItemVolumeListItem {
-    /// Volume title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub volume_title: Option<String>,
-    /// Index of the first chapter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_index: Option<u32>,
-    /// Index of the last chapter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_index: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `NovelGetBookResponseBookItemVolumeListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetBookResponseBookItemVolumeListItem {
+        /// Volume title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub volume_title: Option<String> = "volume_title";
+        /// Index of the first chapter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub start_index: Option<u32> = "start_index";
+        /// Index of the last chapter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub end_index: Option<u32> = "end_index";
+    }
 }
 impl NovelGetBookResponseBookItemVolumeListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -105,43 +95,29 @@ crate::runtime::int_enum! {
         Approved = 3;
     }
 }
-/// The `NovelGetBookResponseBookItemAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetBookResponseBookItemAuditInfo {
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_status: Option<NovelGetBookResponseBookItemAuditInfoAuditStatus>,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
-    /// Review reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reason: Option<String>,
-    /// Suggested changes; only when rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub suggestion: Option<String>,
+crate::runtime::answer_object! {
+    /// The `NovelGetBookResponseBookItemAuditInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetBookResponseBookItemAuditInfo {
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_status: Option<NovelGetBookResponseBookItemAuditInfoAuditStatus> = "audit_status";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+        /// Review reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "reason";
+        /// Suggested changes; only when rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub suggestion: Option<String> = "suggestion";
+    }
 }
 impl NovelGetBookResponseBookItemAuditInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -180,149 +156,83 @@ crate::runtime::int_enum! {
         TakenDown = 1;
     }
 }
-/// The `NovelGetBookResponseBookItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetBookResponseBookItem {
-    /// Work ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub book_id: Option<String>,
-    /// Title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title: Option<String>,
-    /// Introduction.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub intro: Option<String>,
-    /// Cover image URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_url: Option<String>,
-    /// Author name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub author: Option<String>,
-    /// First-level category ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub first_category_id: Option<u32>,
-    /// First-level category name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub first_category_name: Option<String>,
-    /// Second-level category ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub second_category_id: Option<u32>,
-    /// Second-level category name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub second_category_name: Option<String>,
-    /// Third-level category ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_category_id: Option<u32>,
-    /// Third-level category name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_category_name: Option<String>,
-    /// Completion status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complete_status: Option<NovelGetBookResponseBookItemCompleteStatus>,
-    /// How the work was uploaded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_scene: Option<NovelGetBookResponseBookItemUploadScene>,
-    /// Number of chapters.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_cnt: Option<u32>,
-    /// Number of volumes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub volume_cnt: Option<u32>,
-    /// The volumes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume_list: Option<Vec<NovelGetBookResponseBookItemVolumeListItem>>,
-    /// Total word count.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_word_cnt: Option<u64>,
-    /// Review information; absent when never submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_info: Option<NovelGetBookResponseBookItemAuditInfo>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Provider's key for the work.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub original_id: Option<String>,
-    /// How chapters are ordered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapter_order_method: Option<NovelGetBookResponseBookItemChapterOrderMethod>,
-    /// Custom data.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_info: Option<String>,
-    /// Control state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ban_status: Option<NovelGetBookResponseBookItemBanStatus>,
+crate::runtime::answer_object! {
+    /// The `NovelGetBookResponseBookItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetBookResponseBookItem {
+        /// Work ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book_id: Option<String> = "book_id";
+        /// Title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub title: Option<String> = "title";
+        /// Introduction.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub intro: Option<String> = "intro";
+        /// Cover image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_url: Option<String> = "cover_url";
+        /// Author name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub author: Option<String> = "author";
+        /// First-level category ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub first_category_id: Option<u32> = "first_category_id";
+        /// First-level category name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub first_category_name: Option<String> = "first_category_name";
+        /// Second-level category ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub second_category_id: Option<u32> = "second_category_id";
+        /// Second-level category name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub second_category_name: Option<String> = "second_category_name";
+        /// Third-level category ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub third_category_id: Option<u32> = "third_category_id";
+        /// Third-level category name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub third_category_name: Option<String> = "third_category_name";
+        /// Completion status.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complete_status: Option<NovelGetBookResponseBookItemCompleteStatus> = "complete_status";
+        /// How the work was uploaded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub upload_scene: Option<NovelGetBookResponseBookItemUploadScene> = "upload_scene";
+        /// Number of chapters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_cnt: Option<u32> = "chapter_cnt";
+        /// Number of volumes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub volume_cnt: Option<u32> = "volume_cnt";
+        /// The volumes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub volume_list: Option<Vec<NovelGetBookResponseBookItemVolumeListItem>> = "volume_list";
+        /// Total word count.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_word_cnt: Option<u64> = "total_word_cnt";
+        /// Review information; absent when never submitted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_info: Option<NovelGetBookResponseBookItemAuditInfo> = "audit_info";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Provider's key for the work.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub original_id: Option<String> = "original_id";
+        /// How chapters are ordered.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_order_method: Option<NovelGetBookResponseBookItemChapterOrderMethod> = "chapter_order_method";
+        /// Custom data.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub custom_info: Option<String> = "custom_info";
+        /// Control state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ban_status: Option<NovelGetBookResponseBookItemBanStatus> = "ban_status";
+    }
 }
 impl NovelGetBookResponseBookItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -379,15 +289,17 @@ impl NovelGetBookResponseBookItem {
         ban_status: NovelGetBookResponseBookItemBanStatus;
     }
 }
-/// What [`crate::Client::novel_get_book`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetBookResponse {
-    /// The work.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub book: Option<Vec<NovelGetBookResponseBookItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_get_book`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetBookResponse {
+        /// The work.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book: Option<Vec<NovelGetBookResponseBookItem>> = "book";
+    }
 }
 impl NovelGetBookResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

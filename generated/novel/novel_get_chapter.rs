@@ -44,43 +44,29 @@ crate::runtime::int_enum! {
         Approved = 3;
     }
 }
-/// The `NovelGetChapterResponseChapterAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetChapterResponseChapterAuditInfo {
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_status: Option<NovelGetChapterResponseChapterAuditInfoAuditStatus>,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
-    /// Review reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reason: Option<String>,
-    /// Suggested changes; only when rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub suggestion: Option<String>,
+crate::runtime::answer_object! {
+    /// The `NovelGetChapterResponseChapterAuditInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetChapterResponseChapterAuditInfo {
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_status: Option<NovelGetChapterResponseChapterAuditInfoAuditStatus> = "audit_status";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+        /// Review reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "reason";
+        /// Suggested changes; only when rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub suggestion: Option<String> = "suggestion";
+    }
 }
 impl NovelGetChapterResponseChapterAuditInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -110,74 +96,44 @@ crate::runtime::int_enum! {
         TakenDown = 1;
     }
 }
-/// The `NovelGetChapterResponseChapter` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetChapterResponseChapter {
-    /// Chapter ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_id: Option<String>,
-    /// Chapter title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_title: Option<String>,
-    /// Word count.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub word_cnt: Option<u32>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review information; absent when never submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_info: Option<NovelGetChapterResponseChapterAuditInfo>,
-    /// Index of the volume, -1 when in none.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub volume_index: Option<i32>,
-    /// Provider's key for the chapter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub original_id: Option<String>,
-    /// Relative order.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub seq: Option<i64>,
-    /// Custom data.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_info: Option<String>,
-    /// Control state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ban_status: Option<NovelGetChapterResponseChapterBanStatus>,
+crate::runtime::answer_object! {
+    /// The `NovelGetChapterResponseChapter` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetChapterResponseChapter {
+        /// Chapter ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_id: Option<String> = "chapter_id";
+        /// Chapter title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_title: Option<String> = "chapter_title";
+        /// Word count.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub word_cnt: Option<u32> = "word_cnt";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review information; absent when never submitted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_info: Option<NovelGetChapterResponseChapterAuditInfo> = "audit_info";
+        /// Index of the volume, -1 when in none.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub volume_index: Option<i32> = "volume_index";
+        /// Provider's key for the chapter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub original_id: Option<String> = "original_id";
+        /// Relative order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub seq: Option<i64> = "seq";
+        /// Custom data.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub custom_info: Option<String> = "custom_info";
+        /// Control state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ban_status: Option<NovelGetChapterResponseChapterBanStatus> = "ban_status";
+    }
 }
 impl NovelGetChapterResponseChapter {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -208,15 +164,17 @@ impl NovelGetChapterResponseChapter {
         ban_status: NovelGetChapterResponseChapterBanStatus;
     }
 }
-/// What [`crate::Client::novel_get_chapter`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetChapterResponse {
-    /// The chapter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapter: Option<NovelGetChapterResponseChapter>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_get_chapter`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetChapterResponse {
+        /// The chapter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter: Option<NovelGetChapterResponseChapter> = "chapter";
+    }
 }
 impl NovelGetChapterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

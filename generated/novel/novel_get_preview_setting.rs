@@ -15,26 +15,20 @@ impl NovelGetPreviewSettingRequest {
         Self { book_id: book_id.into() }
     }
 }
-/// The `NovelGetPreviewSettingResponseSettingChapterSettingItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetPreviewSettingResponseSettingChapterSettingItem {
-    /// Chapter index, from 0.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_index: Option<u32>,
-    /// Preview length in words.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub words: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `NovelGetPreviewSettingResponseSettingChapterSettingItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetPreviewSettingResponseSettingChapterSettingItem {
+        /// Chapter index, from 0.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_index: Option<u32> = "chapter_index";
+        /// Preview length in words.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub words: Option<u32> = "words";
+    }
 }
 impl NovelGetPreviewSettingResponseSettingChapterSettingItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -49,31 +43,23 @@ impl NovelGetPreviewSettingResponseSettingChapterSettingItem {
         words: u32;
     }
 }
-/// The `NovelGetPreviewSettingResponseSetting` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetPreviewSettingResponseSetting {
-    /// Work ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub book_id: Option<String>,
-    /// Default preview length in words.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_words: Option<u32>,
-    /// Per-chapter lengths.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapter_setting: Option<
-        Vec<NovelGetPreviewSettingResponseSettingChapterSettingItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `NovelGetPreviewSettingResponseSetting` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetPreviewSettingResponseSetting {
+        /// Work ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book_id: Option<String> = "book_id";
+        /// Default preview length in words.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub default_words: Option<u32> = "default_words";
+        /// Per-chapter lengths.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_setting: Option<Vec<NovelGetPreviewSettingResponseSettingChapterSettingItem>> = "chapter_setting";
+    }
 }
 impl NovelGetPreviewSettingResponseSetting {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -90,15 +76,17 @@ impl NovelGetPreviewSettingResponseSetting {
         chapter_setting: Vec<NovelGetPreviewSettingResponseSettingChapterSettingItem>;
     }
 }
-/// What [`crate::Client::novel_get_preview_setting`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelGetPreviewSettingResponse {
-    /// The settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub setting: Option<NovelGetPreviewSettingResponseSetting>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_get_preview_setting`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelGetPreviewSettingResponse {
+        /// The settings.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub setting: Option<NovelGetPreviewSettingResponseSetting> = "setting";
+    }
 }
 impl NovelGetPreviewSettingResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -85,43 +85,29 @@ crate::runtime::int_enum! {
         Approved = 3;
     }
 }
-/// The `NovelListBookResponseBookListItemAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelListBookResponseBookListItemAuditInfo {
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_status: Option<NovelListBookResponseBookListItemAuditInfoAuditStatus>,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
-    /// Review reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reason: Option<String>,
-    /// Suggested changes; only when rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub suggestion: Option<String>,
+crate::runtime::answer_object! {
+    /// The `NovelListBookResponseBookListItemAuditInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelListBookResponseBookListItemAuditInfo {
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_status: Option<NovelListBookResponseBookListItemAuditInfoAuditStatus> = "audit_status";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+        /// Review reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "reason";
+        /// Suggested changes; only when rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub suggestion: Option<String> = "suggestion";
+    }
 }
 impl NovelListBookResponseBookListItemAuditInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -160,127 +146,71 @@ crate::runtime::int_enum! {
         TakenDown = 1;
     }
 }
-/// The `NovelListBookResponseBookListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelListBookResponseBookListItem {
-    /// Work ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub book_id: Option<String>,
-    /// Title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title: Option<String>,
-    /// Introduction.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub intro: Option<String>,
-    /// Cover image URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_url: Option<String>,
-    /// Author name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub author: Option<String>,
-    /// First-level category ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub first_category_id: Option<u32>,
-    /// Second-level category ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub second_category_id: Option<u32>,
-    /// Third-level category ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub third_category_id: Option<u32>,
-    /// Completion status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complete_status: Option<NovelListBookResponseBookListItemCompleteStatus>,
-    /// How the work was uploaded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_scene: Option<NovelListBookResponseBookListItemUploadScene>,
-    /// Number of chapters.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_cnt: Option<u32>,
-    /// Number of volumes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub volume_cnt: Option<u32>,
-    /// Total word count.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_word_cnt: Option<u64>,
-    /// Review information; absent when never submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_info: Option<NovelListBookResponseBookListItemAuditInfo>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Provider's key for the work.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub original_id: Option<String>,
-    /// How chapters are ordered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapter_order_method: Option<
-        NovelListBookResponseBookListItemChapterOrderMethod,
-    >,
-    /// Custom data.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_info: Option<String>,
-    /// Control state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ban_status: Option<NovelListBookResponseBookListItemBanStatus>,
+crate::runtime::answer_object! {
+    /// The `NovelListBookResponseBookListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelListBookResponseBookListItem {
+        /// Work ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book_id: Option<String> = "book_id";
+        /// Title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub title: Option<String> = "title";
+        /// Introduction.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub intro: Option<String> = "intro";
+        /// Cover image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_url: Option<String> = "cover_url";
+        /// Author name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub author: Option<String> = "author";
+        /// First-level category ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub first_category_id: Option<u32> = "first_category_id";
+        /// Second-level category ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub second_category_id: Option<u32> = "second_category_id";
+        /// Third-level category ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub third_category_id: Option<u32> = "third_category_id";
+        /// Completion status.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complete_status: Option<NovelListBookResponseBookListItemCompleteStatus> = "complete_status";
+        /// How the work was uploaded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub upload_scene: Option<NovelListBookResponseBookListItemUploadScene> = "upload_scene";
+        /// Number of chapters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_cnt: Option<u32> = "chapter_cnt";
+        /// Number of volumes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub volume_cnt: Option<u32> = "volume_cnt";
+        /// Total word count.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_word_cnt: Option<u64> = "total_word_cnt";
+        /// Review information; absent when never submitted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_info: Option<NovelListBookResponseBookListItemAuditInfo> = "audit_info";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Provider's key for the work.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub original_id: Option<String> = "original_id";
+        /// How chapters are ordered.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_order_method: Option<NovelListBookResponseBookListItemChapterOrderMethod> = "chapter_order_method";
+        /// Custom data.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub custom_info: Option<String> = "custom_info";
+        /// Control state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ban_status: Option<NovelListBookResponseBookListItemBanStatus> = "ban_status";
+    }
 }
 impl NovelListBookResponseBookListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -329,29 +259,23 @@ impl NovelListBookResponseBookListItem {
         ban_status: NovelListBookResponseBookListItemBanStatus;
     }
 }
-/// What [`crate::Client::novel_list_book`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelListBookResponse {
-    /// The works.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub book_list: Option<Vec<NovelListBookResponseBookListItem>>,
-    /// Total number of works.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_cnt: Option<u32>,
-    /// Cursor for the next page; only when last_id was sent and works were returned.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_list_book`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelListBookResponse {
+        /// The works.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book_list: Option<Vec<NovelListBookResponseBookListItem>> = "book_list";
+        /// Total number of works.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_cnt: Option<u32> = "total_cnt";
+        /// Cursor for the next page; only when last_id was sent and works were returned.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub last_id: Option<u64> = "last_id";
+    }
 }
 impl NovelListBookResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

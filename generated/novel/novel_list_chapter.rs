@@ -70,45 +70,29 @@ crate::runtime::int_enum! {
         Approved = 3;
     }
 }
-/// The `NovelListChapterResponseChapterListItemAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelListChapterResponseChapterListItemAuditInfo {
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_status: Option<
-        NovelListChapterResponseChapterListItemAuditInfoAuditStatus,
-    >,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
-    /// Review reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reason: Option<String>,
-    /// Suggested changes; only when rejected.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub suggestion: Option<String>,
+crate::runtime::answer_object! {
+    /// The `NovelListChapterResponseChapterListItemAuditInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelListChapterResponseChapterListItemAuditInfo {
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_status: Option<NovelListChapterResponseChapterListItemAuditInfoAuditStatus> = "audit_status";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+        /// Review reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "reason";
+        /// Suggested changes; only when rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub suggestion: Option<String> = "suggestion";
+    }
 }
 impl NovelListChapterResponseChapterListItemAuditInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -138,74 +122,44 @@ crate::runtime::int_enum! {
         TakenDown = 1;
     }
 }
-/// The `NovelListChapterResponseChapterListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelListChapterResponseChapterListItem {
-    /// Chapter ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_id: Option<String>,
-    /// Chapter title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub chapter_title: Option<String>,
-    /// Word count.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub word_cnt: Option<u32>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review information; absent when never submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_info: Option<NovelListChapterResponseChapterListItemAuditInfo>,
-    /// Index of the volume, -1 when in none.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub volume_index: Option<i32>,
-    /// Provider's key for the chapter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub original_id: Option<String>,
-    /// Relative order.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub seq: Option<i64>,
-    /// Custom data.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_info: Option<String>,
-    /// Control state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ban_status: Option<NovelListChapterResponseChapterListItemBanStatus>,
+crate::runtime::answer_object! {
+    /// The `NovelListChapterResponseChapterListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelListChapterResponseChapterListItem {
+        /// Chapter ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_id: Option<String> = "chapter_id";
+        /// Chapter title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_title: Option<String> = "chapter_title";
+        /// Word count.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub word_cnt: Option<u32> = "word_cnt";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review information; absent when never submitted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_info: Option<NovelListChapterResponseChapterListItemAuditInfo> = "audit_info";
+        /// Index of the volume, -1 when in none.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub volume_index: Option<i32> = "volume_index";
+        /// Provider's key for the chapter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub original_id: Option<String> = "original_id";
+        /// Relative order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub seq: Option<i64> = "seq";
+        /// Custom data.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub custom_info: Option<String> = "custom_info";
+        /// Control state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ban_status: Option<NovelListChapterResponseChapterListItemBanStatus> = "ban_status";
+    }
 }
 impl NovelListChapterResponseChapterListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -236,22 +190,20 @@ impl NovelListChapterResponseChapterListItem {
         ban_status: NovelListChapterResponseChapterListItemBanStatus;
     }
 }
-/// What [`crate::Client::novel_list_chapter`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelListChapterResponse {
-    /// The chapters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapter_list: Option<Vec<NovelListChapterResponseChapterListItem>>,
-    /// Total number of chapters.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_cnt: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_list_chapter`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelListChapterResponse {
+        /// The chapters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub chapter_list: Option<Vec<NovelListChapterResponseChapterListItem>> = "chapter_list";
+        /// Total number of chapters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_cnt: Option<u32> = "total_cnt";
+    }
 }
 impl NovelListChapterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -65,47 +65,29 @@ impl NovelQueryBookAuthRequest {
         Ok(())
     }
 }
-/// The `NovelQueryBookAuthResponseResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelQueryBookAuthResponseResultsItem {
-    /// Work ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub book_id: Option<String>,
-    /// Granting AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grantor_appid: Option<String>,
-    /// Receiving AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grantee_appid: Option<String>,
-    /// Expiry, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Total number of grants, when is_sum was true.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sum: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `NovelQueryBookAuthResponseResultsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelQueryBookAuthResponseResultsItem {
+        /// Work ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book_id: Option<String> = "book_id";
+        /// Granting AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub grantor_appid: Option<String> = "grantor_appid";
+        /// Receiving AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub grantee_appid: Option<String> = "grantee_appid";
+        /// Expiry, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Total number of grants, when is_sum was true.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sum: Option<u32> = "sum";
+    }
 }
 impl NovelQueryBookAuthResponseResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -126,15 +108,17 @@ impl NovelQueryBookAuthResponseResultsItem {
         sum: u32;
     }
 }
-/// What [`crate::Client::novel_query_book_auth`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelQueryBookAuthResponse {
-    /// The grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<Vec<NovelQueryBookAuthResponseResultsItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_query_book_auth`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelQueryBookAuthResponse {
+        /// The grants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub results: Option<Vec<NovelQueryBookAuthResponseResultsItem>> = "results";
+    }
 }
 impl NovelQueryBookAuthResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -76,40 +76,26 @@ impl NovelQueryBookAuthV2Request {
         Ok(())
     }
 }
-/// The `NovelQueryBookAuthV2ResponseAppidResultsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelQueryBookAuthV2ResponseAppidResultsItem {
-    /// Granting AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grantor_appid: Option<String>,
-    /// Receiving AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grantee_appid: Option<String>,
-    /// Expiry, Unix seconds (China time).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Work ID, when listing works of one grantor.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub book_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `NovelQueryBookAuthV2ResponseAppidResultsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelQueryBookAuthV2ResponseAppidResultsItem {
+        /// Granting AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub grantor_appid: Option<String> = "grantor_appid";
+        /// Receiving AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub grantee_appid: Option<String> = "grantee_appid";
+        /// Expiry, Unix seconds (China time).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Work ID, when listing works of one grantor.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub book_id: Option<String> = "book_id";
+    }
 }
 impl NovelQueryBookAuthV2ResponseAppidResultsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -128,22 +114,20 @@ impl NovelQueryBookAuthV2ResponseAppidResultsItem {
         book_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::novel_query_book_auth_v2`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelQueryBookAuthV2Response {
-    /// The grants, earliest expiry first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appid_results: Option<Vec<NovelQueryBookAuthV2ResponseAppidResultsItem>>,
-    /// Cursor of the next page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_cursor: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_query_book_auth_v2`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelQueryBookAuthV2Response {
+        /// The grants, earliest expiry first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid_results: Option<Vec<NovelQueryBookAuthV2ResponseAppidResultsItem>> = "appid_results";
+        /// Cursor of the next page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub next_cursor: Option<String> = "next_cursor";
+    }
 }
 impl NovelQueryBookAuthV2Response {
     /// A value with the required fields; set optional ones with the methods of the same name.

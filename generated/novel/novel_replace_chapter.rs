@@ -60,15 +60,16 @@ impl NovelReplaceChapterRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::novel_replace_chapter`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct NovelReplaceChapterResponse {
-    /// ID of the replacement chapter.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub new_chapter_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::novel_replace_chapter`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct NovelReplaceChapterResponse {
+        /// ID of the replacement chapter.
+        pub new_chapter_id: String = "new_chapter_id";
+    }
 }
 impl NovelReplaceChapterResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

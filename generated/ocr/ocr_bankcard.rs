@@ -36,19 +36,17 @@ impl OcrBankcardRequest {
         mode: OcrBankcardMode;
     }
 }
-/// What [`crate::Client::ocr_bankcard`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrBankcardResponse {
-    /// The bank card number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ocr_bankcard`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrBankcardResponse {
+        /// The bank card number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub number: Option<String> = "number";
+    }
 }
 impl OcrBankcardResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -22,15 +22,17 @@ impl OcrBusinessLicenseRequest {
         Self { image }
     }
 }
-/// The `OcrBusinessLicenseResponseCertPosition` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrBusinessLicenseResponseCertPosition {
-    /// Corners of the licence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<super::types::ImagePosition>,
+crate::runtime::answer_object! {
+    /// The `OcrBusinessLicenseResponseCertPosition` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrBusinessLicenseResponseCertPosition {
+        /// Corners of the licence.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pos: Option<super::types::ImagePosition> = "pos";
+    }
 }
 impl OcrBusinessLicenseResponseCertPosition {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -41,26 +43,20 @@ impl OcrBusinessLicenseResponseCertPosition {
         pos: super::types::ImagePosition;
     }
 }
-/// The `OcrBusinessLicenseResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrBusinessLicenseResponseImgSize {
-    /// Width in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub w: Option<u32>,
-    /// Height in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub h: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `OcrBusinessLicenseResponseImgSize` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrBusinessLicenseResponseImgSize {
+        /// Width in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub w: Option<u32> = "w";
+        /// Height in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub h: Option<u32> = "h";
+    }
 }
 impl OcrBusinessLicenseResponseImgSize {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -72,102 +68,56 @@ impl OcrBusinessLicenseResponseImgSize {
         h: u32;
     }
 }
-/// What [`crate::Client::ocr_business_license`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrBusinessLicenseResponse {
-    /// Registration number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reg_num: Option<String>,
-    /// Serial number of the licence.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub serial: Option<String>,
-    /// Name of the legal representative.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub legal_representative: Option<String>,
-    /// Name of the enterprise.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enterprise_name: Option<String>,
-    /// Form of organisation.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub type_of_organization: Option<String>,
-    /// Business premises or registered address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address: Option<String>,
-    /// Type of company.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub type_of_enterprise: Option<String>,
-    /// Scope of business.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub business_scope: Option<String>,
-    /// Registered capital, as printed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub registered_capital: Option<String>,
-    /// Paid-in capital, as printed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub paid_in_capital: Option<String>,
-    /// Term of operation, as printed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub valid_period: Option<String>,
-    /// Registration or founding date, as printed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub registered_date: Option<String>,
-    /// Where the licence lies in the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert_position: Option<OcrBusinessLicenseResponseCertPosition>,
-    /// Dimensions of the analysed image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub img_size: Option<OcrBusinessLicenseResponseImgSize>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ocr_business_license`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrBusinessLicenseResponse {
+        /// Registration number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reg_num: Option<String> = "reg_num";
+        /// Serial number of the licence.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub serial: Option<String> = "serial";
+        /// Name of the legal representative.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_representative: Option<String> = "legal_representative";
+        /// Name of the enterprise.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub enterprise_name: Option<String> = "enterprise_name";
+        /// Form of organisation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub type_of_organization: Option<String> = "type_of_organization";
+        /// Business premises or registered address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address: Option<String> = "address";
+        /// Type of company.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub type_of_enterprise: Option<String> = "type_of_enterprise";
+        /// Scope of business.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub business_scope: Option<String> = "business_scope";
+        /// Registered capital, as printed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub registered_capital: Option<String> = "registered_capital";
+        /// Paid-in capital, as printed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub paid_in_capital: Option<String> = "paid_in_capital";
+        /// Term of operation, as printed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub valid_period: Option<String> = "valid_period";
+        /// Registration or founding date, as printed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub registered_date: Option<String> = "registered_date";
+        /// Where the licence lies in the image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cert_position: Option<OcrBusinessLicenseResponseCertPosition> = "cert_position";
+        /// Dimensions of the analysed image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img_size: Option<OcrBusinessLicenseResponseImgSize> = "img_size";
+    }
 }
 impl OcrBusinessLicenseResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -22,89 +22,47 @@ impl OcrDriverLicenseRequest {
         Self { image }
     }
 }
-/// What [`crate::Client::ocr_driver_license`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrDriverLicenseResponse {
-    /// Licence number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id_num: Option<String>,
-    /// Holder's name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Holder's sex.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sex: Option<String>,
-    /// Holder's nationality.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nationality: Option<String>,
-    /// Holder's address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address: Option<String>,
-    /// Date of birth.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub birth_date: Option<String>,
-    /// Date the licence was first issued.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub issue_date: Option<String>,
-    /// Permitted vehicle classes, such as C1.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub car_class: Option<String>,
-    /// First day of validity.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub valid_from: Option<String>,
-    /// Last day of validity.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub valid_to: Option<String>,
-    /// Text of the issuing authority's seal.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub official_seal: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ocr_driver_license`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrDriverLicenseResponse {
+        /// Licence number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id_num: Option<String> = "id_num";
+        /// Holder's name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Holder's sex.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sex: Option<String> = "sex";
+        /// Holder's nationality.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nationality: Option<String> = "nationality";
+        /// Holder's address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address: Option<String> = "address";
+        /// Date of birth.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub birth_date: Option<String> = "birth_date";
+        /// Date the licence was first issued.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub issue_date: Option<String> = "issue_date";
+        /// Permitted vehicle classes, such as C1.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub car_class: Option<String> = "car_class";
+        /// First day of validity.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub valid_from: Option<String> = "valid_from";
+        /// Last day of validity.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub valid_to: Option<String> = "valid_to";
+        /// Text of the issuing authority's seal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub official_seal: Option<String> = "official_seal";
+    }
 }
 impl OcrDriverLicenseResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

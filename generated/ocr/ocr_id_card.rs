@@ -45,57 +45,35 @@ crate::runtime::string_enum! {
         Back = "Back";
     }
 }
-/// What [`crate::Client::ocr_id_card`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrIdCardResponse {
-    /// Which side of the card was read.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub side: Option<OcrIdCardResponseSide>,
-    /// Holder's name (front only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// ID card number (front only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Address (front only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub addr: Option<String>,
-    /// Gender (front only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub gender: Option<String>,
-    /// Ethnic group (front only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nationality: Option<String>,
-    /// Validity period such as 20070105-20270105 (back only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub valid_date: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ocr_id_card`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrIdCardResponse {
+        /// Which side of the card was read.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub side: Option<OcrIdCardResponseSide> = "type";
+        /// Holder's name (front only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// ID card number (front only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<String> = "id";
+        /// Address (front only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub addr: Option<String> = "addr";
+        /// Gender (front only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub gender: Option<String> = "gender";
+        /// Ethnic group (front only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nationality: Option<String> = "nationality";
+        /// Validity period such as 20070105-20270105 (back only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub valid_date: Option<String> = "valid_date";
+    }
 }
 impl OcrIdCardResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

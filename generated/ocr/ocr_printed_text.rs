@@ -22,22 +22,20 @@ impl OcrPrintedTextRequest {
         Self { image }
     }
 }
-/// The `OcrPrintedTextResponseItemsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrPrintedTextResponseItemsItem {
-    /// The recognised text.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub text: Option<String>,
-    /// Corners of the text's box.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<super::types::ImagePosition>,
+crate::runtime::answer_object! {
+    /// The `OcrPrintedTextResponseItemsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrPrintedTextResponseItemsItem {
+        /// The recognised text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub text: Option<String> = "text";
+        /// Corners of the text's box.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pos: Option<super::types::ImagePosition> = "pos";
+    }
 }
 impl OcrPrintedTextResponseItemsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -49,26 +47,20 @@ impl OcrPrintedTextResponseItemsItem {
         pos: super::types::ImagePosition;
     }
 }
-/// The `OcrPrintedTextResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrPrintedTextResponseImgSize {
-    /// Width in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub w: Option<u32>,
-    /// Height in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub h: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `OcrPrintedTextResponseImgSize` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrPrintedTextResponseImgSize {
+        /// Width in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub w: Option<u32> = "w";
+        /// Height in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub h: Option<u32> = "h";
+    }
 }
 impl OcrPrintedTextResponseImgSize {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -80,18 +72,20 @@ impl OcrPrintedTextResponseImgSize {
         h: u32;
     }
 }
-/// What [`crate::Client::ocr_printed_text`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrPrintedTextResponse {
-    /// Recognised lines of text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<OcrPrintedTextResponseItemsItem>>,
-    /// Dimensions of the analysed image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub img_size: Option<OcrPrintedTextResponseImgSize>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ocr_printed_text`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrPrintedTextResponse {
+        /// Recognised lines of text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub items: Option<Vec<OcrPrintedTextResponseItemsItem>> = "items";
+        /// Dimensions of the analysed image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img_size: Option<OcrPrintedTextResponseImgSize> = "img_size";
+    }
 }
 impl OcrPrintedTextResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -36,15 +36,17 @@ impl OcrVehicleLicenseRequest {
         mode: OcrVehicleLicenseMode;
     }
 }
-/// The `OcrVehicleLicenseResponseCardPositionFront` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionFront {
-    /// Corners of the front page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<super::types::ImagePosition>,
+crate::runtime::answer_object! {
+    /// The `OcrVehicleLicenseResponseCardPositionFront` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrVehicleLicenseResponseCardPositionFront {
+        /// Corners of the front page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pos: Option<super::types::ImagePosition> = "pos";
+    }
 }
 impl OcrVehicleLicenseResponseCardPositionFront {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -55,15 +57,17 @@ impl OcrVehicleLicenseResponseCardPositionFront {
         pos: super::types::ImagePosition;
     }
 }
-/// The `OcrVehicleLicenseResponseCardPositionBack` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseCardPositionBack {
-    /// Corners of the back page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<super::types::ImagePosition>,
+crate::runtime::answer_object! {
+    /// The `OcrVehicleLicenseResponseCardPositionBack` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrVehicleLicenseResponseCardPositionBack {
+        /// Corners of the back page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pos: Option<super::types::ImagePosition> = "pos";
+    }
 }
 impl OcrVehicleLicenseResponseCardPositionBack {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -74,26 +78,20 @@ impl OcrVehicleLicenseResponseCardPositionBack {
         pos: super::types::ImagePosition;
     }
 }
-/// The `OcrVehicleLicenseResponseImgSize` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponseImgSize {
-    /// Width in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub w: Option<u32>,
-    /// Height in pixels.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub h: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `OcrVehicleLicenseResponseImgSize` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrVehicleLicenseResponseImgSize {
+        /// Width in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub w: Option<u32> = "w";
+        /// Height in pixels.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub h: Option<u32> = "h";
+    }
 }
 impl OcrVehicleLicenseResponseImgSize {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -105,133 +103,71 @@ impl OcrVehicleLicenseResponseImgSize {
         h: u32;
     }
 }
-/// What [`crate::Client::ocr_vehicle_license`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct OcrVehicleLicenseResponse {
-    /// Plate number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub plate_num: Option<String>,
-    /// Vehicle type.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub vehicle_type: Option<String>,
-    /// Registered owner.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub owner: Option<String>,
-    /// Owner's address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub addr: Option<String>,
-    /// Nature of use, such as non-commercial.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_character: Option<String>,
-    /// Brand and model.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub model: Option<String>,
-    /// Vehicle identification number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub vin: Option<String>,
-    /// Engine number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub engine_num: Option<String>,
-    /// Registration date.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub register_date: Option<String>,
-    /// Issue date.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub issue_date: Option<String>,
-    /// Plate number as printed on the second page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub plate_num_b: Option<String>,
-    /// File number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub record: Option<String>,
-    /// Approved passenger count, as printed (e.g. 7人).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub passengers_num: Option<String>,
-    /// Gross mass, as printed (e.g. 2700kg).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_quality: Option<String>,
-    /// Kerb mass, as printed (e.g. 1995kg).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prepare_quality: Option<String>,
-    /// Overall dimensions, as printed (e.g. 4582x1795x1458mm).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub overall_size: Option<String>,
-    /// Where the front page lies in the image; only when it was detected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_position_front: Option<OcrVehicleLicenseResponseCardPositionFront>,
-    /// Where the back page lies in the image; only when it was detected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_position_back: Option<OcrVehicleLicenseResponseCardPositionBack>,
-    /// Dimensions of the analysed image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub img_size: Option<OcrVehicleLicenseResponseImgSize>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::ocr_vehicle_license`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct OcrVehicleLicenseResponse {
+        /// Plate number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub plate_num: Option<String> = "plate_num";
+        /// Vehicle type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub vehicle_type: Option<String> = "vehicle_type";
+        /// Registered owner.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub owner: Option<String> = "owner";
+        /// Owner's address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub addr: Option<String> = "addr";
+        /// Nature of use, such as non-commercial.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub use_character: Option<String> = "use_character";
+        /// Brand and model.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub model: Option<String> = "model";
+        /// Vehicle identification number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub vin: Option<String> = "vin";
+        /// Engine number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub engine_num: Option<String> = "engine_num";
+        /// Registration date.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub register_date: Option<String> = "register_date";
+        /// Issue date.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub issue_date: Option<String> = "issue_date";
+        /// Plate number as printed on the second page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub plate_num_b: Option<String> = "plate_num_b";
+        /// File number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub record: Option<String> = "record";
+        /// Approved passenger count, as printed (e.g. 7人).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub passengers_num: Option<String> = "passengers_num";
+        /// Gross mass, as printed (e.g. 2700kg).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_quality: Option<String> = "total_quality";
+        /// Kerb mass, as printed (e.g. 1995kg).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub prepare_quality: Option<String> = "prepare_quality";
+        /// Overall dimensions, as printed (e.g. 4582x1795x1458mm).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub overall_size: Option<String> = "overall_size";
+        /// Where the front page lies in the image; only when it was detected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub card_position_front: Option<OcrVehicleLicenseResponseCardPositionFront> = "card_position_front";
+        /// Where the back page lies in the image; only when it was detected.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub card_position_back: Option<OcrVehicleLicenseResponseCardPositionBack> = "card_position_back";
+        /// Dimensions of the analysed image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img_size: Option<OcrVehicleLicenseResponseImgSize> = "img_size";
+    }
 }
 impl OcrVehicleLicenseResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

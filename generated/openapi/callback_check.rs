@@ -44,26 +44,20 @@ impl CallbackCheckRequest {
         Self { action, check_operator }
     }
 }
-/// The `CallbackCheckDnsResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CallbackCheckDnsResult {
-    /// A resolved IP address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ip: Option<String>,
-    /// Carrier that operates this IP, e.g. UNICOM.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub real_operator: Option<String>,
+crate::runtime::answer_object! {
+    /// The `CallbackCheckDnsResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CallbackCheckDnsResult {
+        /// A resolved IP address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ip: Option<String> = "ip";
+        /// Carrier that operates this IP, e.g. UNICOM.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub real_operator: Option<String> = "real_operator";
+    }
 }
 impl CallbackCheckDnsResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -78,40 +72,26 @@ impl CallbackCheckDnsResult {
         real_operator: impl Into<String>;
     }
 }
-/// The `CallbackCheckPingResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CallbackCheckPingResult {
-    /// The IP address pinged.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ip: Option<String>,
-    /// Carrier the ping was sent from, as chosen by check_operator.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub from_operator: Option<String>,
-    /// Packet loss, "0%" or "100%" since one packet is sent.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_loss: Option<String>,
-    /// Average round-trip time, e.g. "23.079ms" (documented only on the Official Account page).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time: Option<String>,
+crate::runtime::answer_object! {
+    /// The `CallbackCheckPingResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CallbackCheckPingResult {
+        /// The IP address pinged.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ip: Option<String> = "ip";
+        /// Carrier the ping was sent from, as chosen by check_operator.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub from_operator: Option<String> = "from_operator";
+        /// Packet loss, "0%" or "100%" since one packet is sent.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub package_loss: Option<String> = "package_loss";
+        /// Average round-trip time, e.g. "23.079ms" (documented only on the Official Account page).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub time: Option<String> = "time";
+    }
 }
 impl CallbackCheckPingResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -130,18 +110,20 @@ impl CallbackCheckPingResult {
         time: impl Into<String>;
     }
 }
-/// What [`crate::Client::callback_check`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CallbackCheckResponse {
-    /// Addresses the push URL's domain resolved to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dns: Option<Vec<CallbackCheckDnsResult>>,
-    /// Ping results, one per resolved address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ping: Option<Vec<CallbackCheckPingResult>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::callback_check`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CallbackCheckResponse {
+        /// Addresses the push URL's domain resolved to.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub dns: Option<Vec<CallbackCheckDnsResult>> = "dns";
+        /// Ping results, one per resolved address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ping: Option<Vec<CallbackCheckPingResult>> = "ping";
+    }
 }
 impl CallbackCheckResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -11,15 +11,17 @@ impl GetApiDomainIpRequest {
         Self {}
     }
 }
-/// What [`crate::Client::get_api_domain_ip`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetApiDomainIpResponse {
-    /// IP addresses (or ranges) of the WeChat API servers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_api_domain_ip`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetApiDomainIpResponse {
+        /// IP addresses (or ranges) of the WeChat API servers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ip_list: Option<Vec<String>> = "ip_list";
+    }
 }
 impl GetApiDomainIpResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

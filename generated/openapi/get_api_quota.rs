@@ -15,33 +15,23 @@ impl GetApiQuotaRequest {
         Self { cgi_path: cgi_path.into() }
     }
 }
-/// The `ApiDailyQuota` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ApiDailyQuota {
-    /// Calls this account may make to the API today.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub daily_limit: Option<i64>,
-    /// Calls already made today.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub used: Option<i64>,
-    /// Calls left today.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remain: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `ApiDailyQuota` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ApiDailyQuota {
+        /// Calls this account may make to the API today.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub daily_limit: Option<i64> = "daily_limit";
+        /// Calls already made today.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub used: Option<i64> = "used";
+        /// Calls left today.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remain: Option<i64> = "remain";
+    }
 }
 impl ApiDailyQuota {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -58,26 +48,20 @@ impl ApiDailyQuota {
         remain: i64;
     }
 }
-/// The `ApiRateLimit` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ApiRateLimit {
-    /// Calls allowed per period.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub call_count: Option<i64>,
-    /// Length of the period in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refresh_second: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `ApiRateLimit` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ApiRateLimit {
+        /// Calls allowed per period.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub call_count: Option<i64> = "call_count";
+        /// Length of the period in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refresh_second: Option<i64> = "refresh_second";
+    }
 }
 impl ApiRateLimit {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -92,26 +76,20 @@ impl ApiRateLimit {
         refresh_second: i64;
     }
 }
-/// The `ApiComponentRateLimit` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ApiComponentRateLimit {
-    /// Calls allowed per period.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub call_count: Option<i64>,
-    /// Length of the period in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refresh_second: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `ApiComponentRateLimit` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ApiComponentRateLimit {
+        /// Calls allowed per period.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub call_count: Option<i64> = "call_count";
+        /// Length of the period in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refresh_second: Option<i64> = "refresh_second";
+    }
 }
 impl ApiComponentRateLimit {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -126,21 +104,23 @@ impl ApiComponentRateLimit {
         refresh_second: i64;
     }
 }
-/// What [`crate::Client::get_api_quota`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetApiQuotaResponse {
-    /// Today's quota of the API for this account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quota: Option<ApiDailyQuota>,
-    /// Frequency limit for the account's own calls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<ApiRateLimit>,
-    /// Frequency limit for calls a third-party platform makes on the account's behalf.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub component_rate_limit: Option<ApiComponentRateLimit>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_api_quota`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetApiQuotaResponse {
+        /// Today's quota of the API for this account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub quota: Option<ApiDailyQuota> = "quota";
+        /// Frequency limit for the account's own calls.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rate_limit: Option<ApiRateLimit> = "rate_limit";
+        /// Frequency limit for calls a third-party platform makes on the account's behalf.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub component_rate_limit: Option<ApiComponentRateLimit> = "component_rate_limit";
+    }
 }
 impl GetApiQuotaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

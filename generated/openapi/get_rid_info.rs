@@ -15,54 +15,32 @@ impl GetRidInfoRequest {
         Self { rid: rid.into() }
     }
 }
-/// The `RidRequestInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct RidRequestInfo {
-    /// Unix time (seconds) at which the request was made.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub invoke_time: Option<i64>,
-    /// How long WeChat took to handle it, in milliseconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cost_in_ms: Option<i64>,
-    /// The query string of the request (it includes the access token).
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_url: Option<crate::runtime::Secret>,
-    /// The body of the request, empty for GET calls.
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_body: Option<crate::runtime::Secret>,
-    /// The answer WeChat gave.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub response_body: Option<String>,
-    /// IP address the request came from.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub client_ip: Option<String>,
+crate::runtime::answer_object! {
+    /// The `RidRequestInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct RidRequestInfo {
+        /// Unix time (seconds) at which the request was made.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub invoke_time: Option<i64> = "invoke_time";
+        /// How long WeChat took to handle it, in milliseconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cost_in_ms: Option<i64> = "cost_in_ms";
+        /// The query string of the request (it includes the access token).
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub request_url: Option<crate::runtime::Secret> = "request_url";
+        /// The body of the request, empty for GET calls.
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub request_body: Option<crate::runtime::Secret> = "request_body";
+        /// The answer WeChat gave.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub response_body: Option<String> = "response_body";
+        /// IP address the request came from.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub client_ip: Option<String> = "client_ip";
+    }
 }
 impl RidRequestInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -85,15 +63,17 @@ impl RidRequestInfo {
         client_ip: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_rid_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetRidInfoResponse {
-    /// Details of the request identified by the rid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<RidRequestInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_rid_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetRidInfoResponse {
+        /// Details of the request identified by the rid.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub request: Option<RidRequestInfo> = "request";
+    }
 }
 impl GetRidInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

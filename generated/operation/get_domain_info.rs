@@ -28,30 +28,32 @@ impl GetDomainInfoRequest {
         action: GetDomainInfoAction;
     }
 }
-/// What [`crate::Client::get_domain_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetDomainInfoResponse {
-    /// Domains allowed for wx.request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requestdomain: Option<Vec<String>>,
-    /// Domains allowed for sockets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wsrequestdomain: Option<Vec<String>>,
-    /// Domains allowed for wx.uploadFile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uploaddomain: Option<Vec<String>>,
-    /// Domains allowed for wx.downloadFile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downloaddomain: Option<Vec<String>>,
-    /// Domains allowed for UDP.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub udpdomain: Option<Vec<String>>,
-    /// Business domains that web-view may open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bizdomain: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_domain_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetDomainInfoResponse {
+        /// Domains allowed for wx.request.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub requestdomain: Option<Vec<String>> = "requestdomain";
+        /// Domains allowed for sockets.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wsrequestdomain: Option<Vec<String>> = "wsrequestdomain";
+        /// Domains allowed for wx.uploadFile.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub uploaddomain: Option<Vec<String>> = "uploaddomain";
+        /// Domains allowed for wx.downloadFile.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub downloaddomain: Option<Vec<String>> = "downloaddomain";
+        /// Domains allowed for UDP.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub udpdomain: Option<Vec<String>> = "udpdomain";
+        /// Business domains that web-view may open.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bizdomain: Option<Vec<String>> = "bizdomain";
+    }
 }
 impl GetDomainInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -86,75 +86,44 @@ crate::runtime::int_enum! {
         OtherIssue = 8;
     }
 }
-/// The `GetFeedbackResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetFeedbackResponseListItem {
-    /// Id of the feedback, used by getFeedbackmedia.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub record_id: Option<i64>,
-    /// Unix time the feedback was submitted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Text written by the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
-    /// Contact the user left, a phone number or an e-mail address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone: Option<String>,
-    /// OpenID of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Nickname of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// Avatar URL of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub head_url: Option<String>,
-    /// Kind of feedback.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub feedback_type: Option<FeedbackType>,
-    /// Ids of the attached images, for getFeedbackmedia.
-    #[serde(rename = "mediaIds", default, skip_serializing_if = "Option::is_none")]
-    pub media_ids: Option<Vec<String>>,
-    /// Device and system information of the user, as JSON text.
-    #[serde(
-        rename = "systemInfo",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub system_info: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetFeedbackResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetFeedbackResponseListItem {
+        /// Id of the feedback, used by getFeedbackmedia.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub record_id: Option<i64> = "record_id";
+        /// Unix time the feedback was submitted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Text written by the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+        /// Contact the user left, a phone number or an e-mail address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub phone: Option<String> = "phone";
+        /// OpenID of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Nickname of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// Avatar URL of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub head_url: Option<String> = "head_url";
+        /// Kind of feedback.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub feedback_type: Option<FeedbackType> = "type";
+        /// Ids of the attached images, for getFeedbackmedia.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "mediaIds", skip_serializing_if = "Option::is_none"))]
+        pub media_ids: Option<Vec<String>> = "mediaIds";
+        /// Device and system information of the user, as JSON text.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "systemInfo", skip_serializing_if = "Option::is_none"))]
+        pub system_info: Option<String> = "systemInfo";
+    }
 }
 impl GetFeedbackResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -185,22 +154,20 @@ impl GetFeedbackResponseListItem {
         system_info: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_feedback`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetFeedbackResponse {
-    /// The feedback entries of this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<GetFeedbackResponseListItem>>,
-    /// Total number of feedback entries.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_num: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_feedback`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetFeedbackResponse {
+        /// The feedback entries of this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<GetFeedbackResponseListItem>> = "list";
+        /// Total number of feedback entries.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_num: Option<u64> = "total_num";
+    }
 }
 impl GetFeedbackResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -26,39 +26,29 @@ crate::runtime::int_enum! {
         Deleted = 4;
     }
 }
-/// The `GetGrayReleasePlanResponseGrayReleasePlan` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetGrayReleasePlanResponseGrayReleasePlan {
-    /// State of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<GetGrayReleasePlanResponseGrayReleasePlanStatus>,
-    /// Unix time the plan was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_timestamp: Option<i64>,
-    /// Share of users currently given the new version, in percent.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub gray_percentage: Option<u32>,
-    /// Whether project members get the new version first.
-    #[serde(
-        rename = "support_debuger_first",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub support_debugger_first: Option<bool>,
-    /// Whether testers (experience members) get the new version first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub support_experiencer_first: Option<bool>,
+crate::runtime::answer_object! {
+    /// The `GetGrayReleasePlanResponseGrayReleasePlan` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetGrayReleasePlanResponseGrayReleasePlan {
+        /// State of the plan.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<GetGrayReleasePlanResponseGrayReleasePlanStatus> = "status";
+        /// Unix time the plan was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_timestamp: Option<i64> = "create_timestamp";
+        /// Share of users currently given the new version, in percent.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub gray_percentage: Option<u32> = "gray_percentage";
+        /// Whether project members get the new version first.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "support_debuger_first", skip_serializing_if = "Option::is_none"))]
+        pub support_debugger_first: Option<bool> = "support_debuger_first";
+        /// Whether testers (experience members) get the new version first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub support_experiencer_first: Option<bool> = "support_experiencer_first";
+    }
 }
 impl GetGrayReleasePlanResponseGrayReleasePlan {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -79,15 +69,17 @@ impl GetGrayReleasePlanResponseGrayReleasePlan {
         support_experiencer_first: bool;
     }
 }
-/// What [`crate::Client::get_gray_release_plan`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetGrayReleasePlanResponse {
-    /// The current phased release.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gray_release_plan: Option<GetGrayReleasePlanResponseGrayReleasePlan>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_gray_release_plan`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetGrayReleasePlanResponse {
+        /// The current phased release.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub gray_release_plan: Option<GetGrayReleasePlanResponseGrayReleasePlan> = "gray_release_plan";
+    }
 }
 impl GetGrayReleasePlanResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -119,152 +119,68 @@ impl GetJsErrDetailRequest {
         Ok(())
     }
 }
-/// The `GetJsErrDetailResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetJsErrDetailResponseDataItem {
-    /// Number of times it happened, as a decimal string.
-    #[serde(
-        rename = "Count",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<String>,
-    /// Base library version.
-    #[serde(
-        rename = "sdkVersion",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sdk_version: Option<String>,
-    /// WeChat client version.
-    #[serde(
-        rename = "ClientVersion",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub client_version: Option<String>,
-    /// MD5 of the error stack.
-    #[serde(
-        rename = "errorStackMd5",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_stack_md5: Option<String>,
-    /// When it happened, as yyyy-mm-dd hh:mm:ss.
-    #[serde(
-        rename = "TimeStamp",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time_stamp: Option<String>,
-    /// Mini program version.
-    #[serde(
-        rename = "appVersion",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub app_version: Option<String>,
-    /// MD5 of the error message.
-    #[serde(
-        rename = "errorMsgMd5",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_msg_md5: Option<String>,
-    /// The error message.
-    #[serde(
-        rename = "errorMsg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_msg: Option<String>,
-    /// The error stack.
-    #[serde(
-        rename = "errorStack",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_stack: Option<String>,
-    /// Day it happened, as yyyy-mm-dd.
-    #[serde(
-        rename = "Ds",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ds: Option<String>,
-    /// Operating system, with the codes of the osName filter ("1" Android, "2" iOS).
-    #[serde(
-        rename = "OsName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub os_name: Option<String>,
-    /// OpenID of the user.
-    #[serde(
-        rename = "openId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub open_id: Option<String>,
-    /// Plugin version ("0" when none).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pluginversion: Option<String>,
-    /// AppID of the mini program.
-    #[serde(
-        rename = "appId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub app_id: Option<String>,
-    /// Device model.
-    #[serde(
-        rename = "DeviceModel",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub device_model: Option<String>,
-    /// Source of the error.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source: Option<String>,
-    /// Page route where it happened.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub route: Option<String>,
-    /// Nickname of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetJsErrDetailResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetJsErrDetailResponseDataItem {
+        /// Number of times it happened, as a decimal string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Count", skip_serializing_if = "Option::is_none"))]
+        pub count: Option<String> = "Count";
+        /// Base library version.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "sdkVersion", skip_serializing_if = "Option::is_none"))]
+        pub sdk_version: Option<String> = "sdkVersion";
+        /// WeChat client version.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ClientVersion", skip_serializing_if = "Option::is_none"))]
+        pub client_version: Option<String> = "ClientVersion";
+        /// MD5 of the error stack.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorStackMd5", skip_serializing_if = "Option::is_none"))]
+        pub error_stack_md5: Option<String> = "errorStackMd5";
+        /// When it happened, as yyyy-mm-dd hh:mm:ss.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "TimeStamp", skip_serializing_if = "Option::is_none"))]
+        pub time_stamp: Option<String> = "TimeStamp";
+        /// Mini program version.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appVersion", skip_serializing_if = "Option::is_none"))]
+        pub app_version: Option<String> = "appVersion";
+        /// MD5 of the error message.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorMsgMd5", skip_serializing_if = "Option::is_none"))]
+        pub error_msg_md5: Option<String> = "errorMsgMd5";
+        /// The error message.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorMsg", skip_serializing_if = "Option::is_none"))]
+        pub error_msg: Option<String> = "errorMsg";
+        /// The error stack.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorStack", skip_serializing_if = "Option::is_none"))]
+        pub error_stack: Option<String> = "errorStack";
+        /// Day it happened, as yyyy-mm-dd.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Ds", skip_serializing_if = "Option::is_none"))]
+        pub ds: Option<String> = "Ds";
+        /// Operating system, with the codes of the osName filter ("1" Android, "2" iOS).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "OsName", skip_serializing_if = "Option::is_none"))]
+        pub os_name: Option<String> = "OsName";
+        /// OpenID of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "openId", skip_serializing_if = "Option::is_none"))]
+        pub open_id: Option<String> = "openId";
+        /// Plugin version ("0" when none).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pluginversion: Option<String> = "pluginversion";
+        /// AppID of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appId", skip_serializing_if = "Option::is_none"))]
+        pub app_id: Option<String> = "appId";
+        /// Device model.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "DeviceModel", skip_serializing_if = "Option::is_none"))]
+        pub device_model: Option<String> = "DeviceModel";
+        /// Source of the error.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub source: Option<String> = "source";
+        /// Page route where it happened.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub route: Option<String> = "route";
+        /// Nickname of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+    }
 }
 impl GetJsErrDetailResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -311,23 +227,20 @@ impl GetJsErrDetailResponseDataItem {
         nickname: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_js_err_detail`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetJsErrDetailResponse {
-    /// The occurrences of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<GetJsErrDetailResponseDataItem>>,
-    /// Total number of occurrences matching the filters.
-    #[serde(
-        rename = "totalCount",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_js_err_detail`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetJsErrDetailResponse {
+        /// The occurrences of the error.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<GetJsErrDetailResponseDataItem>> = "data";
+        /// Total number of occurrences matching the filters.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "totalCount", skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u64> = "totalCount";
+    }
 }
 impl GetJsErrDetailResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

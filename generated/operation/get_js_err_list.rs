@@ -126,74 +126,38 @@ impl GetJsErrListRequest {
         Ok(())
     }
 }
-/// The `GetJsErrListResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetJsErrListResponseDataItem {
-    /// MD5 of the error message.
-    #[serde(
-        rename = "errorMsgMd5",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_msg_md5: Option<String>,
-    /// The error message.
-    #[serde(
-        rename = "errorMsg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_msg: Option<String>,
-    /// Number of users who hit the error.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub uv: Option<u64>,
-    /// Number of times the error happened.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pv: Option<u64>,
-    /// MD5 of the error stack.
-    #[serde(
-        rename = "errorStackMd5",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_stack_md5: Option<String>,
-    /// The error stack.
-    #[serde(
-        rename = "errorStack",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_stack: Option<String>,
-    /// Share of all error occurrences, such as 0.1%.
-    #[serde(
-        rename = "pvPercent",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pv_percent: Option<String>,
-    /// Share of affected users, such as 1.1%.
-    #[serde(
-        rename = "uvPercent",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub uv_percent: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetJsErrListResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetJsErrListResponseDataItem {
+        /// MD5 of the error message.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorMsgMd5", skip_serializing_if = "Option::is_none"))]
+        pub error_msg_md5: Option<String> = "errorMsgMd5";
+        /// The error message.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorMsg", skip_serializing_if = "Option::is_none"))]
+        pub error_msg: Option<String> = "errorMsg";
+        /// Number of users who hit the error.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub uv: Option<u64> = "uv";
+        /// Number of times the error happened.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pv: Option<u64> = "pv";
+        /// MD5 of the error stack.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorStackMd5", skip_serializing_if = "Option::is_none"))]
+        pub error_stack_md5: Option<String> = "errorStackMd5";
+        /// The error stack.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "errorStack", skip_serializing_if = "Option::is_none"))]
+        pub error_stack: Option<String> = "errorStack";
+        /// Share of all error occurrences, such as 0.1%.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "pvPercent", skip_serializing_if = "Option::is_none"))]
+        pub pv_percent: Option<String> = "pvPercent";
+        /// Share of affected users, such as 1.1%.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "uvPercent", skip_serializing_if = "Option::is_none"))]
+        pub uv_percent: Option<String> = "uvPercent";
+    }
 }
 impl GetJsErrListResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -220,23 +184,20 @@ impl GetJsErrListResponseDataItem {
         uv_percent: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_js_err_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetJsErrListResponse {
-    /// The errors, sorted as requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<GetJsErrListResponseDataItem>>,
-    /// Total number of errors matching the filters.
-    #[serde(
-        rename = "totalCount",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_js_err_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetJsErrListResponse {
+        /// The errors, sorted as requested.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<GetJsErrListResponseDataItem>> = "data";
+        /// Total number of errors matching the filters.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "totalCount", skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u64> = "totalCount";
+    }
 }
 impl GetJsErrListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

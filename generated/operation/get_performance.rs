@@ -91,26 +91,20 @@ impl GetPerformanceRequest {
         }
     }
 }
-/// What [`crate::Client::get_performance`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPerformanceResponse {
-    /// JSON text with the daily durations of the range (see the notes).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_time_data: Option<String>,
-    /// JSON text with comparison data, possibly empty.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub compare_time_data: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_performance`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPerformanceResponse {
+        /// JSON text with the daily durations of the range (see the notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub default_time_data: Option<String> = "default_time_data";
+        /// JSON text with comparison data, possibly empty.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub compare_time_data: Option<String> = "compare_time_data";
+    }
 }
 impl GetPerformanceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

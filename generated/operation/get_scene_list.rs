@@ -11,26 +11,20 @@ impl GetSceneListRequest {
         Self {}
     }
 }
-/// The `GetSceneListResponseSceneItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetSceneListResponseSceneItem {
-    /// Chinese display name of the entry source.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Scene value to pass to getPerformance ("@_all" for every source; numbers arrive as their text).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetSceneListResponseSceneItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetSceneListResponseSceneItem {
+        /// Chinese display name of the entry source.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Scene value to pass to getPerformance ("@_all" for every source; numbers arrive as their text).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<String> = "value";
+    }
 }
 impl GetSceneListResponseSceneItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -42,15 +36,17 @@ impl GetSceneListResponseSceneItem {
         value: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_scene_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetSceneListResponse {
-    /// The entry sources, starting with the "all" entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scene: Option<Vec<GetSceneListResponseSceneItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_scene_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetSceneListResponse {
+        /// The entry sources, starting with the "all" entry.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub scene: Option<Vec<GetSceneListResponseSceneItem>> = "scene";
+    }
 }
 impl GetSceneListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

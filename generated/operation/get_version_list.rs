@@ -20,18 +20,20 @@ crate::runtime::int_enum! {
         ServiceDirect = 2;
     }
 }
-/// The `GetVersionListResponseCvlistItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVersionListResponseCvlistItem {
-    /// What the versions belong to.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub query_type: Option<GetVersionListResponseCvlistItemQueryType>,
-    /// The versions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_version_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `GetVersionListResponseCvlistItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVersionListResponseCvlistItem {
+        /// What the versions belong to.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub query_type: Option<GetVersionListResponseCvlistItemQueryType> = "type";
+        /// The versions.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub client_version_list: Option<Vec<String>> = "client_version_list";
+    }
 }
 impl GetVersionListResponseCvlistItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -46,15 +48,17 @@ impl GetVersionListResponseCvlistItem {
         client_version_list: Vec<String>;
     }
 }
-/// What [`crate::Client::get_version_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetVersionListResponse {
-    /// Version lists, one per query type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cvlist: Option<Vec<GetVersionListResponseCvlistItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_version_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetVersionListResponse {
+        /// Version lists, one per query type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cvlist: Option<Vec<GetVersionListResponseCvlistItem>> = "cvlist";
+    }
 }
 impl GetVersionListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

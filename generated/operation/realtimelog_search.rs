@@ -86,29 +86,23 @@ crate::runtime::int_enum! {
         Ios = 2;
     }
 }
-/// The `RealtimelogSearchResponseDataListItemMsgItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct RealtimelogSearchResponseDataListItemMsgItem {
-    /// Unix time of the log call.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time: Option<i64>,
-    /// The arguments of the log call, one item each.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msg: Option<Vec<String>>,
-    /// Level of the log call (2 Info, 4 Warn, 8 Error).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub level: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `RealtimelogSearchResponseDataListItemMsgItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct RealtimelogSearchResponseDataListItemMsgItem {
+        /// Unix time of the log call.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub time: Option<i64> = "time";
+        /// The arguments of the log call, one item each.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<Vec<String>> = "msg";
+        /// Level of the log call (2 Info, 4 Warn, 8 Error).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub level: Option<i32> = "level";
+    }
 }
 impl RealtimelogSearchResponseDataListItemMsgItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -125,77 +119,44 @@ impl RealtimelogSearchResponseDataListItemMsgItem {
         level: i32;
     }
 }
-/// The `RealtimelogSearchResponseDataListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct RealtimelogSearchResponseDataListItem {
-    /// Bitwise OR of the levels of all messages in the entry (Info 2, Warn 4, Error 8; Info plus Warn is 6).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub level: Option<i32>,
-    /// Base library version.
-    #[serde(
-        rename = "libraryVersion",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub library_version: Option<String>,
-    /// WeChat client version.
-    #[serde(
-        rename = "clientVersion",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub client_version: Option<String>,
-    /// OpenID of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Unix time the log was written.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timestamp: Option<i64>,
-    /// Platform of the user's device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<RealtimelogSearchResponseDataListItemPlatform>,
-    /// Page the logs were written on.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
-    /// The individual log calls of the entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msg: Option<Vec<RealtimelogSearchResponseDataListItemMsgItem>>,
-    /// Id of the launch the page belongs to.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub traceid: Option<String>,
-    /// Filter message set for the entry.
-    #[serde(
-        rename = "filterMsg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub filter_msg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `RealtimelogSearchResponseDataListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct RealtimelogSearchResponseDataListItem {
+        /// Bitwise OR of the levels of all messages in the entry (Info 2, Warn 4, Error 8; Info plus Warn is 6).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub level: Option<i32> = "level";
+        /// Base library version.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "libraryVersion", skip_serializing_if = "Option::is_none"))]
+        pub library_version: Option<String> = "libraryVersion";
+        /// WeChat client version.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "clientVersion", skip_serializing_if = "Option::is_none"))]
+        pub client_version: Option<String> = "clientVersion";
+        /// OpenID of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<String> = "id";
+        /// Unix time the log was written.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub timestamp: Option<i64> = "timestamp";
+        /// Platform of the user's device.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platform: Option<RealtimelogSearchResponseDataListItemPlatform> = "platform";
+        /// Page the logs were written on.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+        /// The individual log calls of the entry.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<Vec<RealtimelogSearchResponseDataListItemMsgItem>> = "msg";
+        /// Id of the launch the page belongs to.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub traceid: Option<String> = "traceid";
+        /// Filter message set for the entry.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "filterMsg", skip_serializing_if = "Option::is_none"))]
+        pub filter_msg: Option<String> = "filterMsg";
+    }
 }
 impl RealtimelogSearchResponseDataListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -226,22 +187,20 @@ impl RealtimelogSearchResponseDataListItem {
         filter_msg: impl Into<String>;
     }
 }
-/// The `RealtimelogSearchResponseData` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct RealtimelogSearchResponseData {
-    /// The log entries, one per page visit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<RealtimelogSearchResponseDataListItem>>,
-    /// Total number of matching entries.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `RealtimelogSearchResponseData` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct RealtimelogSearchResponseData {
+        /// The log entries, one per page visit.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<RealtimelogSearchResponseDataListItem>> = "list";
+        /// Total number of matching entries.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u64> = "total";
+    }
 }
 impl RealtimelogSearchResponseData {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -253,15 +212,17 @@ impl RealtimelogSearchResponseData {
         total: u64;
     }
 }
-/// What [`crate::Client::realtimelog_search`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct RealtimelogSearchResponse {
-    /// The matching logs and their total count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<RealtimelogSearchResponseData>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::realtimelog_search`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct RealtimelogSearchResponse {
+        /// The matching logs and their total count.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<RealtimelogSearchResponseData> = "data";
+    }
 }
 impl RealtimelogSearchResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

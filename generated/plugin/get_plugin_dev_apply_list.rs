@@ -30,26 +30,20 @@ crate::runtime::int_enum! {
         Expired = 4;
     }
 }
-/// The `GetPluginDevApplyListResponseApplyListItemCategoriesItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPluginDevApplyListResponseApplyListItemCategoriesItem {
-    /// First-level category name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub first: Option<String>,
-    /// Second-level category name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub second: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPluginDevApplyListResponseApplyListItemCategoriesItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPluginDevApplyListResponseApplyListItemCategoriesItem {
+        /// First-level category name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub first: Option<String> = "first";
+        /// Second-level category name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub second: Option<String> = "second";
+    }
 }
 impl GetPluginDevApplyListResponseApplyListItemCategoriesItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -61,62 +55,38 @@ impl GetPluginDevApplyListResponseApplyListItemCategoriesItem {
         second: impl Into<String>;
     }
 }
-/// The `GetPluginDevApplyListResponseApplyListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPluginDevApplyListResponseApplyListItem {
-    /// AppID of the applying mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<GetPluginDevApplyListResponseApplyListItemStatus>,
-    /// Display name of the applying mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// URL of the applicant's avatar.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub headimgurl: Option<String>,
-    /// Service categories of the applicant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub categories: Option<
-        Vec<GetPluginDevApplyListResponseApplyListItemCategoriesItem>,
-    >,
-    /// When the application was made, as a Unix timestamp in seconds written as a string.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// URL of the applicant's mini program code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub apply_url: Option<String>,
-    /// The applicant's explanation.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reason: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPluginDevApplyListResponseApplyListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPluginDevApplyListResponseApplyListItem {
+        /// AppID of the applying mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// State of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<GetPluginDevApplyListResponseApplyListItemStatus> = "status";
+        /// Display name of the applying mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// URL of the applicant's avatar.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub headimgurl: Option<String> = "headimgurl";
+        /// Service categories of the applicant.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub categories: Option<Vec<GetPluginDevApplyListResponseApplyListItemCategoriesItem>> = "categories";
+        /// When the application was made, as a Unix timestamp in seconds written as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "create_time";
+        /// URL of the applicant's mini program code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub apply_url: Option<String> = "apply_url";
+        /// The applicant's explanation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "reason";
+    }
 }
 impl GetPluginDevApplyListResponseApplyListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -143,15 +113,17 @@ impl GetPluginDevApplyListResponseApplyListItem {
         reason: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_plugin_dev_apply_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPluginDevApplyListResponse {
-    /// Mini programs that applied for or use the plugin.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apply_list: Option<Vec<GetPluginDevApplyListResponseApplyListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_plugin_dev_apply_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPluginDevApplyListResponse {
+        /// Mini programs that applied for or use the plugin.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub apply_list: Option<Vec<GetPluginDevApplyListResponseApplyListItem>> = "apply_list";
+    }
 }
 impl GetPluginDevApplyListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

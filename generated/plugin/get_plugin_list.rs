@@ -25,36 +25,26 @@ crate::runtime::int_enum! {
         Expired = 4;
     }
 }
-/// The `GetPluginListResponsePluginListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPluginListResponsePluginListItem {
-    /// AppID of the plugin.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<GetPluginListResponsePluginListItemStatus>,
-    /// Display name of the plugin.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// URL of the plugin's avatar.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub headimgurl: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPluginListResponsePluginListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPluginListResponsePluginListItem {
+        /// AppID of the plugin.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// State of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<GetPluginListResponsePluginListItemStatus> = "status";
+        /// Display name of the plugin.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// URL of the plugin's avatar.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub headimgurl: Option<String> = "headimgurl";
+    }
 }
 impl GetPluginListResponsePluginListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -73,15 +63,17 @@ impl GetPluginListResponsePluginListItem {
         headimgurl: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_plugin_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPluginListResponse {
-    /// Plugins applied for or in use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plugin_list: Option<Vec<GetPluginListResponsePluginListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_plugin_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPluginListResponse {
+        /// Plugins applied for or in use.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub plugin_list: Option<Vec<GetPluginListResponsePluginListItem>> = "plugin_list";
+    }
 }
 impl GetPluginListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

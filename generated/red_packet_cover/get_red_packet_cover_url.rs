@@ -20,19 +20,17 @@ impl GetRedPacketCoverUrlRequest {
         }
     }
 }
-/// The `RedPacketCoverUrlData` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct RedPacketCoverUrlData {
-    /// Authenticated link through which the user claims the cover.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `RedPacketCoverUrlData` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct RedPacketCoverUrlData {
+        /// Authenticated link through which the user claims the cover.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+    }
 }
 impl RedPacketCoverUrlData {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -43,15 +41,17 @@ impl RedPacketCoverUrlData {
         url: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_red_packet_cover_url`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetRedPacketCoverUrlResponse {
-    /// The claim link.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<RedPacketCoverUrlData>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_red_packet_cover_url`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetRedPacketCoverUrlResponse {
+        /// The claim link.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<RedPacketCoverUrlData> = "data";
+    }
 }
 impl GetRedPacketCoverUrlResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -70,27 +70,20 @@ impl GetUserRiskRankRequest {
         is_test: bool;
     }
 }
-/// What [`crate::Client::get_user_risk_rank`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserRiskRankResponse {
-    /// Risk rating from 0 to 4; higher means riskier.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub risk_rank: Option<i32>,
-    /// Unique ID of this request (wire name misspelled `unoin_id`).
-    #[serde(
-        rename = "unoin_id",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub union_id: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_user_risk_rank`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserRiskRankResponse {
+        /// Risk rating from 0 to 4; higher means riskier.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub risk_rank: Option<i32> = "risk_rank";
+        /// Unique ID of this request (wire name misspelled `unoin_id`).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "unoin_id", skip_serializing_if = "Option::is_none"))]
+        pub union_id: Option<i64> = "unoin_id";
+    }
 }
 impl GetUserRiskRankResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

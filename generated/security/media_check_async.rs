@@ -53,19 +53,17 @@ impl MediaCheckAsyncRequest {
         }
     }
 }
-/// What [`crate::Client::media_check_async`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct MediaCheckAsyncResponse {
-    /// ID of the check, repeated in the pushed result so the two can be matched.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trace_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::media_check_async`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct MediaCheckAsyncResponse {
+        /// ID of the check, repeated in the pushed result so the two can be matched.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub trace_id: Option<String> = "trace_id";
+    }
 }
 impl MediaCheckAsyncResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -106,18 +106,20 @@ crate::runtime::int_enum! {
         OtherRisk = 21000;
     }
 }
-/// The `MsgSecCheckResult` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct MsgSecCheckResult {
-    /// What to do with the text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suggest: Option<MsgSecCheckResultSuggest>,
-    /// Label of the most relevant finding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<MsgSecCheckResultLabel>,
+crate::runtime::answer_object! {
+    /// The `MsgSecCheckResult` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct MsgSecCheckResult {
+        /// What to do with the text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub suggest: Option<MsgSecCheckResultSuggest> = "suggest";
+        /// Label of the most relevant finding.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub label: Option<MsgSecCheckResultLabel> = "label";
+    }
 }
 impl MsgSecCheckResult {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -165,53 +167,35 @@ crate::runtime::int_enum! {
         OtherRisk = 21000;
     }
 }
-/// The `MsgSecCheckDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct MsgSecCheckDetail {
-    /// Strategy that produced this entry, e.g. content_model or keyword.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub strategy: Option<String>,
-    /// Status of this strategy; the entry is valid only when 0.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
-    /// What this strategy suggests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suggest: Option<MsgSecCheckDetailSuggest>,
-    /// Label this strategy matched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<MsgSecCheckDetailLabel>,
-    /// The custom keyword that matched, for keyword strategies.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub keyword: Option<String>,
-    /// Confidence from 0 to 100 that the label applies.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub prob: Option<i32>,
-    /// Level of the matched keyword (shown only in the example answer).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub level: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `MsgSecCheckDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct MsgSecCheckDetail {
+        /// Strategy that produced this entry, e.g. content_model or keyword.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub strategy: Option<String> = "strategy";
+        /// Status of this strategy; the entry is valid only when 0.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+        /// What this strategy suggests.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub suggest: Option<MsgSecCheckDetailSuggest> = "suggest";
+        /// Label this strategy matched.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub label: Option<MsgSecCheckDetailLabel> = "label";
+        /// The custom keyword that matched, for keyword strategies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub keyword: Option<String> = "keyword";
+        /// Confidence from 0 to 100 that the label applies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub prob: Option<i32> = "prob";
+        /// Level of the matched keyword (shown only in the example answer).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub level: Option<i32> = "level";
+    }
 }
 impl MsgSecCheckDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -236,25 +220,23 @@ impl MsgSecCheckDetail {
         level: i32;
     }
 }
-/// What [`crate::Client::msg_sec_check`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct MsgSecCheckResponse {
-    /// Unique ID of this check request.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trace_id: Option<String>,
-    /// The overall verdict.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<MsgSecCheckResult>,
-    /// Results of the individual strategies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<Vec<MsgSecCheckDetail>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::msg_sec_check`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct MsgSecCheckResponse {
+        /// Unique ID of this check request.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub trace_id: Option<String> = "trace_id";
+        /// The overall verdict.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub result: Option<MsgSecCheckResult> = "result";
+        /// Results of the individual strategies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub detail: Option<Vec<MsgSecCheckDetail>> = "detail";
+    }
 }
 impl MsgSecCheckResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -38,26 +38,20 @@ impl InvokeServiceRequest {
         is_async: bool;
     }
 }
-/// What [`crate::Client::invoke_service`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct InvokeServiceResponse {
-    /// The API's answer as JSON text (synchronous calls).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub data: Option<String>,
-    /// Id to fetch the result with later (asynchronous calls only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::invoke_service`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct InvokeServiceResponse {
+        /// The API's answer as JSON text (synchronous calls).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<String> = "data";
+        /// Id to fetch the result with later (asynchronous calls only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub request_id: Option<String> = "request_id";
+    }
 }
 impl InvokeServiceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

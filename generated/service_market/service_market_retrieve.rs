@@ -17,26 +17,20 @@ impl ServiceMarketRetrieveRequest {
         }
     }
 }
-/// What [`crate::Client::service_market_retrieve`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ServiceMarketRetrieveResponse {
-    /// The API's answer as JSON text.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub data: Option<String>,
-    /// The request id the answer belongs to.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::service_market_retrieve`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ServiceMarketRetrieveResponse {
+        /// The API's answer as JSON text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<String> = "data";
+        /// The request id the answer belongs to.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub request_id: Option<String> = "request_id";
+    }
 }
 impl ServiceMarketRetrieveResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

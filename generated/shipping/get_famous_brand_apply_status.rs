@@ -23,15 +23,17 @@ crate::runtime::int_enum! {
         Approved = 3;
     }
 }
-/// The `GetFamousBrandApplyStatusResponseProgress` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetFamousBrandApplyStatusResponseProgress {
-    /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<GetFamousBrandApplyStatusResponseProgressStatus>,
+crate::runtime::answer_object! {
+    /// The `GetFamousBrandApplyStatusResponseProgress` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetFamousBrandApplyStatusResponseProgress {
+        /// State of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<GetFamousBrandApplyStatusResponseProgressStatus> = "status";
+    }
 }
 impl GetFamousBrandApplyStatusResponseProgress {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -51,19 +53,17 @@ crate::runtime::int_enum! {
         ShopGoodsComponent = 2;
     }
 }
-/// The `GetFamousBrandApplyStatusResponseApplicationAuditInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetFamousBrandApplyStatusResponseApplicationAuditInfo {
-    /// Why the application was rejected; only set on rejection.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_reason: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetFamousBrandApplyStatusResponseApplicationAuditInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetFamousBrandApplyStatusResponseApplicationAuditInfo {
+        /// Why the application was rejected; only set on rejection.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_reason: Option<String> = "audit_reason";
+    }
 }
 impl GetFamousBrandApplyStatusResponseApplicationAuditInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -85,21 +85,23 @@ crate::runtime::int_enum! {
         Approved = 3;
     }
 }
-/// The `GetFamousBrandApplyStatusResponseApplication` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetFamousBrandApplyStatusResponseApplication {
-    /// What was applied for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apply_for: Option<GetFamousBrandApplyStatusResponseApplicationApplyFor>,
-    /// Review details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_info: Option<GetFamousBrandApplyStatusResponseApplicationAuditInfo>,
-    /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<GetFamousBrandApplyStatusResponseApplicationStatus>,
+crate::runtime::answer_object! {
+    /// The `GetFamousBrandApplyStatusResponseApplication` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetFamousBrandApplyStatusResponseApplication {
+        /// What was applied for.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub apply_for: Option<GetFamousBrandApplyStatusResponseApplicationApplyFor> = "apply_for";
+        /// Review details.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_info: Option<GetFamousBrandApplyStatusResponseApplicationAuditInfo> = "audit_info";
+        /// State of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<GetFamousBrandApplyStatusResponseApplicationStatus> = "status";
+    }
 }
 impl GetFamousBrandApplyStatusResponseApplication {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -116,18 +118,20 @@ impl GetFamousBrandApplyStatusResponseApplication {
         status: GetFamousBrandApplyStatusResponseApplicationStatus;
     }
 }
-/// What [`crate::Client::get_famous_brand_apply_status`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetFamousBrandApplyStatusResponse {
-    /// Progress of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progress: Option<GetFamousBrandApplyStatusResponseProgress>,
-    /// The application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application: Option<GetFamousBrandApplyStatusResponseApplication>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_famous_brand_apply_status`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetFamousBrandApplyStatusResponse {
+        /// Progress of the application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub progress: Option<GetFamousBrandApplyStatusResponseProgress> = "progress";
+        /// The application.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub application: Option<GetFamousBrandApplyStatusResponseApplication> = "application";
+    }
 }
 impl GetFamousBrandApplyStatusResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -15,14 +15,16 @@ impl IsTradeManagedRequest {
         Self { appid: appid.into() }
     }
 }
-/// What [`crate::Client::is_trade_managed`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct IsTradeManagedResponse {
-    /// Whether the service is enabled.
-    pub is_trade_managed: bool,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::is_trade_managed`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct IsTradeManagedResponse {
+        /// Whether the service is enabled.
+        pub is_trade_managed: bool = "is_trade_managed";
+    }
 }
 impl IsTradeManagedResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

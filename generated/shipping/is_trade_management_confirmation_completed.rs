@@ -15,14 +15,16 @@ impl IsTradeManagementConfirmationCompletedRequest {
         Self { appid: appid.into() }
     }
 }
-/// What [`crate::Client::is_trade_management_confirmation_completed`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct IsTradeManagementConfirmationCompletedResponse {
-    /// Whether the confirmation is complete.
-    pub completed: bool,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::is_trade_management_confirmation_completed`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct IsTradeManagementConfirmationCompletedResponse {
+        /// Whether the confirmation is complete.
+        pub completed: bool = "completed";
+    }
 }
 impl IsTradeManagementConfirmationCompletedResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -75,26 +75,20 @@ crate::runtime::int_enum! {
         SelfPickup = 4;
     }
 }
-/// The `ShippingGetOrderResponseOrderShippingShippingListItemContact` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderResponseOrderShippingShippingListItemContact {
-    /// Sender's number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub consignor_contact: Option<String>,
-    /// Receiver's number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub receiver_contact: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderResponseOrderShippingShippingListItemContact` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderResponseOrderShippingShippingListItemContact {
+        /// Sender's number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub consignor_contact: Option<String> = "consignor_contact";
+        /// Receiver's number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub receiver_contact: Option<String> = "receiver_contact";
+    }
 }
 impl ShippingGetOrderResponseOrderShippingShippingListItemContact {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -109,43 +103,29 @@ impl ShippingGetOrderResponseOrderShippingShippingListItemContact {
         receiver_contact: impl Into<String>;
     }
 }
-/// The `ShippingGetOrderResponseOrderShippingShippingListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderResponseOrderShippingShippingListItem {
-    /// Tracking number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tracking_no: Option<String>,
-    /// Same-city carrier name or express company code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub express_company: Option<String>,
-    /// Goods description uploaded with this shipment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_desc: Option<String>,
-    /// Unix time this shipment was uploaded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub upload_time: Option<i64>,
-    /// Contact numbers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<ShippingGetOrderResponseOrderShippingShippingListItemContact>,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderResponseOrderShippingShippingListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderResponseOrderShippingShippingListItem {
+        /// Tracking number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tracking_no: Option<String> = "tracking_no";
+        /// Same-city carrier name or express company code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub express_company: Option<String> = "express_company";
+        /// Goods description uploaded with this shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_desc: Option<String> = "goods_desc";
+        /// Unix time this shipment was uploaded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub upload_time: Option<i64> = "upload_time";
+        /// Contact numbers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub contact: Option<ShippingGetOrderResponseOrderShippingShippingListItemContact> = "contact";
+    }
 }
 impl ShippingGetOrderResponseOrderShippingShippingListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -166,40 +146,32 @@ impl ShippingGetOrderResponseOrderShippingShippingListItem {
         contact: ShippingGetOrderResponseOrderShippingShippingListItemContact;
     }
 }
-/// The `ShippingGetOrderResponseOrderShipping` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderResponseOrderShipping {
-    /// Shipping mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_mode: Option<ShippingGetOrderResponseOrderShippingDeliveryMode>,
-    /// How the goods travel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics_type: Option<ShippingGetOrderResponseOrderShippingLogisticsType>,
-    /// Whether all shipping is done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finish_shipping: Option<bool>,
-    /// Goods description entered on the admin console's shipping page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_desc: Option<String>,
-    /// Times shipping was completed: 0 not yet, 1 done, 2 after a re-shipment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub finish_shipping_count: Option<u32>,
-    /// Shipments, one per package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_list: Option<
-        Vec<ShippingGetOrderResponseOrderShippingShippingListItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderResponseOrderShipping` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderResponseOrderShipping {
+        /// Shipping mode.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_mode: Option<ShippingGetOrderResponseOrderShippingDeliveryMode> = "delivery_mode";
+        /// How the goods travel.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub logistics_type: Option<ShippingGetOrderResponseOrderShippingLogisticsType> = "logistics_type";
+        /// Whether all shipping is done.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_shipping: Option<bool> = "finish_shipping";
+        /// Goods description entered on the admin console's shipping page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_desc: Option<String> = "goods_desc";
+        /// Times shipping was completed: 0 not yet, 1 done, 2 after a re-shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_shipping_count: Option<u32> = "finish_shipping_count";
+        /// Shipments, one per package.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shipping_list: Option<Vec<ShippingGetOrderResponseOrderShippingShippingListItem>> = "shipping_list";
+    }
 }
 impl ShippingGetOrderResponseOrderShipping {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -222,84 +194,50 @@ impl ShippingGetOrderResponseOrderShipping {
         shipping_list: Vec<ShippingGetOrderResponseOrderShippingShippingListItem>;
     }
 }
-/// The `ShippingGetOrderResponseOrder` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderResponseOrder {
-    /// WeChat Pay transaction ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transaction_id: Option<String>,
-    /// WeChat Pay merchant ID that took the payment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub merchant_id: Option<String>,
-    /// Sub-merchant ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sub_merchant_id: Option<String>,
-    /// Merchant's own order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub merchant_trade_no: Option<String>,
-    /// All item descriptions joined with semicolons, cut with ... beyond 120 characters.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Amount paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub paid_amount: Option<i64>,
-    /// Payer's OpenID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Unix time the transaction was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trade_create_time: Option<i64>,
-    /// Unix time of payment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<i64>,
-    /// State of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_state: Option<ShippingGetOrderResponseOrderOrderState>,
-    /// Whether the order is in a transaction dispute.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_complaint: Option<bool>,
-    /// Shipping information (empty before shipping).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<ShippingGetOrderResponseOrderShipping>,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderResponseOrder` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderResponseOrder {
+        /// WeChat Pay transaction ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transaction_id: Option<String> = "transaction_id";
+        /// WeChat Pay merchant ID that took the payment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub merchant_id: Option<String> = "merchant_id";
+        /// Sub-merchant ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_merchant_id: Option<String> = "sub_merchant_id";
+        /// Merchant's own order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub merchant_trade_no: Option<String> = "merchant_trade_no";
+        /// All item descriptions joined with semicolons, cut with ... beyond 120 characters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub description: Option<String> = "description";
+        /// Amount paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub paid_amount: Option<i64> = "paid_amount";
+        /// Payer's OpenID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Unix time the transaction was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub trade_create_time: Option<i64> = "trade_create_time";
+        /// Unix time of payment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<i64> = "pay_time";
+        /// State of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_state: Option<ShippingGetOrderResponseOrderOrderState> = "order_state";
+        /// Whether the order is in a transaction dispute.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub in_complaint: Option<bool> = "in_complaint";
+        /// Shipping information (empty before shipping).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shipping: Option<ShippingGetOrderResponseOrderShipping> = "shipping";
+    }
 }
 impl ShippingGetOrderResponseOrder {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -334,15 +272,17 @@ impl ShippingGetOrderResponseOrder {
         shipping: ShippingGetOrderResponseOrderShipping;
     }
 }
-/// What [`crate::Client::shipping_get_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderResponse {
-    /// The payment and its shipping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<ShippingGetOrderResponseOrder>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::shipping_get_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderResponse {
+        /// The payment and its shipping.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order: Option<ShippingGetOrderResponseOrder> = "order";
+    }
 }
 impl ShippingGetOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -122,26 +122,20 @@ crate::runtime::int_enum! {
         SelfPickup = 4;
     }
 }
-/// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
-    /// Sender's number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub consignor_contact: Option<String>,
-    /// Receiver's number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub receiver_contact: Option<String>,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
+        /// Sender's number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub consignor_contact: Option<String> = "consignor_contact";
+        /// Receiver's number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub receiver_contact: Option<String> = "receiver_contact";
+    }
 }
 impl ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -156,45 +150,29 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact {
         receiver_contact: impl Into<String>;
     }
 }
-/// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
-    /// Tracking number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tracking_no: Option<String>,
-    /// Same-city carrier name or express company code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub express_company: Option<String>,
-    /// Goods description uploaded with this shipment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_desc: Option<String>,
-    /// Unix time this shipment was uploaded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub upload_time: Option<i64>,
-    /// Contact numbers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<
-        ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact,
-    >,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderListResponseOrderListItemShippingShippingListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
+        /// Tracking number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub tracking_no: Option<String> = "tracking_no";
+        /// Same-city carrier name or express company code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub express_company: Option<String> = "express_company";
+        /// Goods description uploaded with this shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_desc: Option<String> = "goods_desc";
+        /// Unix time this shipment was uploaded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub upload_time: Option<i64> = "upload_time";
+        /// Contact numbers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub contact: Option<ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact> = "contact";
+    }
 }
 impl ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -215,44 +193,32 @@ impl ShippingGetOrderListResponseOrderListItemShippingShippingListItem {
         contact: ShippingGetOrderListResponseOrderListItemShippingShippingListItemContact;
     }
 }
-/// The `ShippingGetOrderListResponseOrderListItemShipping` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderListResponseOrderListItemShipping {
-    /// Shipping mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_mode: Option<
-        ShippingGetOrderListResponseOrderListItemShippingDeliveryMode,
-    >,
-    /// How the goods travel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logistics_type: Option<
-        ShippingGetOrderListResponseOrderListItemShippingLogisticsType,
-    >,
-    /// Whether all shipping is done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finish_shipping: Option<bool>,
-    /// Goods description entered on the admin console's shipping page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_desc: Option<String>,
-    /// Times shipping was completed: 0 not yet, 1 done, 2 after a re-shipment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub finish_shipping_count: Option<u32>,
-    /// Shipments, one per package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_list: Option<
-        Vec<ShippingGetOrderListResponseOrderListItemShippingShippingListItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderListResponseOrderListItemShipping` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderListResponseOrderListItemShipping {
+        /// Shipping mode.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_mode: Option<ShippingGetOrderListResponseOrderListItemShippingDeliveryMode> = "delivery_mode";
+        /// How the goods travel.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub logistics_type: Option<ShippingGetOrderListResponseOrderListItemShippingLogisticsType> = "logistics_type";
+        /// Whether all shipping is done.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_shipping: Option<bool> = "finish_shipping";
+        /// Goods description entered on the admin console's shipping page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_desc: Option<String> = "goods_desc";
+        /// Times shipping was completed: 0 not yet, 1 done, 2 after a re-shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_shipping_count: Option<u32> = "finish_shipping_count";
+        /// Shipments, one per package.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shipping_list: Option<Vec<ShippingGetOrderListResponseOrderListItemShippingShippingListItem>> = "shipping_list";
+    }
 }
 impl ShippingGetOrderListResponseOrderListItemShipping {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -275,84 +241,50 @@ impl ShippingGetOrderListResponseOrderListItemShipping {
         shipping_list: Vec<ShippingGetOrderListResponseOrderListItemShippingShippingListItem>;
     }
 }
-/// The `ShippingGetOrderListResponseOrderListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderListResponseOrderListItem {
-    /// WeChat Pay transaction ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transaction_id: Option<String>,
-    /// WeChat Pay merchant ID that took the payment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub merchant_id: Option<String>,
-    /// Sub-merchant ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sub_merchant_id: Option<String>,
-    /// Merchant's own order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub merchant_trade_no: Option<String>,
-    /// All item descriptions joined with semicolons, cut with ... beyond 120 characters.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Amount paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub paid_amount: Option<i64>,
-    /// Payer's OpenID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Unix time the transaction was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trade_create_time: Option<i64>,
-    /// Unix time of payment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<i64>,
-    /// State of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_state: Option<ShippingGetOrderListResponseOrderListItemOrderState>,
-    /// Whether the order is in a transaction dispute.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_complaint: Option<bool>,
-    /// Shipping information (empty before shipping).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<ShippingGetOrderListResponseOrderListItemShipping>,
+crate::runtime::answer_object! {
+    /// The `ShippingGetOrderListResponseOrderListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderListResponseOrderListItem {
+        /// WeChat Pay transaction ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transaction_id: Option<String> = "transaction_id";
+        /// WeChat Pay merchant ID that took the payment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub merchant_id: Option<String> = "merchant_id";
+        /// Sub-merchant ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sub_merchant_id: Option<String> = "sub_merchant_id";
+        /// Merchant's own order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub merchant_trade_no: Option<String> = "merchant_trade_no";
+        /// All item descriptions joined with semicolons, cut with ... beyond 120 characters.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub description: Option<String> = "description";
+        /// Amount paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub paid_amount: Option<i64> = "paid_amount";
+        /// Payer's OpenID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Unix time the transaction was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub trade_create_time: Option<i64> = "trade_create_time";
+        /// Unix time of payment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<i64> = "pay_time";
+        /// State of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_state: Option<ShippingGetOrderListResponseOrderListItemOrderState> = "order_state";
+        /// Whether the order is in a transaction dispute.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub in_complaint: Option<bool> = "in_complaint";
+        /// Shipping information (empty before shipping).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shipping: Option<ShippingGetOrderListResponseOrderListItemShipping> = "shipping";
+    }
 }
 impl ShippingGetOrderListResponseOrderListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -387,25 +319,23 @@ impl ShippingGetOrderListResponseOrderListItem {
         shipping: ShippingGetOrderListResponseOrderListItemShipping;
     }
 }
-/// What [`crate::Client::shipping_get_order_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ShippingGetOrderListResponse {
-    /// Cursor for the next page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_index: Option<String>,
-    /// Whether more orders follow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub has_more: Option<bool>,
-    /// The orders of this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_list: Option<Vec<ShippingGetOrderListResponseOrderListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::shipping_get_order_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingGetOrderListResponse {
+        /// Cursor for the next page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub last_index: Option<String> = "last_index";
+        /// Whether more orders follow.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub has_more: Option<bool> = "has_more";
+        /// The orders of this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_list: Option<Vec<ShippingGetOrderListResponseOrderListItem>> = "order_list";
+    }
 }
 impl ShippingGetOrderListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

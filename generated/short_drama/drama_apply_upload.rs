@@ -91,15 +91,16 @@ impl DramaApplyUploadRequest {
         source_context: impl Into<String>;
     }
 }
-/// What [`crate::Client::drama_apply_upload`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaApplyUploadResponse {
-    /// Identifier of this multipart upload.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub upload_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_apply_upload`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaApplyUploadResponse {
+        /// Identifier of this multipart upload.
+        pub upload_id: String = "upload_id";
+    }
 }
 impl DramaApplyUploadResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

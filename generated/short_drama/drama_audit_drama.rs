@@ -420,15 +420,16 @@ impl DramaAuditDramaRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::drama_audit_drama`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaAuditDramaResponse {
-    /// ID of the drama.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub drama_id: u64,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_audit_drama`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaAuditDramaResponse {
+        /// ID of the drama.
+        pub drama_id: u64 = "drama_id";
+    }
 }
 impl DramaAuditDramaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -67,29 +67,23 @@ crate::runtime::int_enum! {
         TakenDown = 5;
     }
 }
-/// The `DramaBatchProcessPromotionResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaBatchProcessPromotionResponseListItem {
-    /// AppID of the mini program that submitted the drama for review.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub src_appid: Option<String>,
-    /// ID of the drama given by its submitter (a string here).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<String>,
-    /// Plan state of the drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaBatchProcessPromotionResponseListItemStatus>,
+crate::runtime::answer_object! {
+    /// The `DramaBatchProcessPromotionResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaBatchProcessPromotionResponseListItem {
+        /// AppID of the mini program that submitted the drama for review.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub src_appid: Option<String> = "src_appid";
+        /// ID of the drama given by its submitter (a string here).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<String> = "drama_id";
+        /// Plan state of the drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaBatchProcessPromotionResponseListItemStatus> = "status";
+    }
 }
 impl DramaBatchProcessPromotionResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -106,15 +100,17 @@ impl DramaBatchProcessPromotionResponseListItem {
         status: DramaBatchProcessPromotionResponseListItemStatus;
     }
 }
-/// What [`crate::Client::drama_batch_process_promotion`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaBatchProcessPromotionResponse {
-    /// State per drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<DramaBatchProcessPromotionResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_batch_process_promotion`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaBatchProcessPromotionResponse {
+        /// State per drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<DramaBatchProcessPromotionResponseListItem>> = "list";
+    }
 }
 impl DramaBatchProcessPromotionResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -68,15 +68,16 @@ impl DramaCommitUploadRequest {
         cover_part_infos: Vec<DramaCommitUploadCoverPartInfosItem>;
     }
 }
-/// What [`crate::Client::drama_commit_upload`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaCommitUploadResponse {
-    /// ID of the stored media file.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub media_id: u64,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_commit_upload`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaCommitUploadResponse {
+        /// ID of the stored media file.
+        pub media_id: u64 = "media_id";
+    }
 }
 impl DramaCommitUploadResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -61,33 +61,23 @@ impl DramaDeauthorizeCopyrightRequest {
         Ok(())
     }
 }
-/// The `DramaDeauthorizeCopyrightResponseResultItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaDeauthorizeCopyrightResponseResultItem {
-    /// Drama ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<u64>,
-    /// Result code for this drama; 0 on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
-    /// Reason for this drama.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `DramaDeauthorizeCopyrightResponseResultItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaDeauthorizeCopyrightResponseResultItem {
+        /// Drama ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<u64> = "drama_id";
+        /// Result code for this drama; 0 on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+        /// Reason for this drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+    }
 }
 impl DramaDeauthorizeCopyrightResponseResultItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -104,15 +94,17 @@ impl DramaDeauthorizeCopyrightResponseResultItem {
         errmsg: impl Into<String>;
     }
 }
-/// What [`crate::Client::drama_deauthorize_copyright`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaDeauthorizeCopyrightResponse {
-    /// Result per drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Vec<DramaDeauthorizeCopyrightResponseResultItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_deauthorize_copyright`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaDeauthorizeCopyrightResponse {
+        /// Result per drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub result: Option<Vec<DramaDeauthorizeCopyrightResponseResultItem>> = "result";
+    }
 }
 impl DramaDeauthorizeCopyrightResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

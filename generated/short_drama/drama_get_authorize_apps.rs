@@ -11,33 +11,23 @@ impl DramaGetAuthorizeAppsRequest {
         Self {}
     }
 }
-/// The `DramaGetAuthorizeAppsResponseObjectsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetAuthorizeAppsResponseObjectsItem {
-    /// Grantee AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_appid: Option<String>,
-    /// Grant time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_time: Option<i64>,
-    /// Expiry, Unix seconds; 0 means no expiry.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authz_expire_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetAuthorizeAppsResponseObjectsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetAuthorizeAppsResponseObjectsItem {
+        /// Grantee AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_appid: Option<String> = "authorized_appid";
+        /// Grant time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_time: Option<i64> = "authorized_time";
+        /// Expiry, Unix seconds; 0 means no expiry.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authz_expire_time: Option<i64> = "authz_expire_time";
+    }
 }
 impl DramaGetAuthorizeAppsResponseObjectsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -54,15 +44,17 @@ impl DramaGetAuthorizeAppsResponseObjectsItem {
         authz_expire_time: i64;
     }
 }
-/// What [`crate::Client::drama_get_authorize_apps`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetAuthorizeAppsResponse {
-    /// The grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objects: Option<Vec<DramaGetAuthorizeAppsResponseObjectsItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_authorize_apps`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetAuthorizeAppsResponse {
+        /// The grants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub objects: Option<Vec<DramaGetAuthorizeAppsResponseObjectsItem>> = "objects";
+    }
 }
 impl DramaGetAuthorizeAppsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -54,40 +54,26 @@ impl DramaGetAuthorizeObjectsRequest {
         Ok(())
     }
 }
-/// The `DramaGetAuthorizeObjectsResponseObjectsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetAuthorizeObjectsResponseObjectsItem {
-    /// Authorized drama ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<u64>,
-    /// Grantee AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_appid: Option<String>,
-    /// Grant time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_time: Option<i64>,
-    /// Expiry, Unix seconds; 0 means no expiry.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authz_expire_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetAuthorizeObjectsResponseObjectsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetAuthorizeObjectsResponseObjectsItem {
+        /// Authorized drama ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<u64> = "drama_id";
+        /// Grantee AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_appid: Option<String> = "authorized_appid";
+        /// Grant time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_time: Option<i64> = "authorized_time";
+        /// Expiry, Unix seconds; 0 means no expiry.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authz_expire_time: Option<i64> = "authz_expire_time";
+    }
 }
 impl DramaGetAuthorizeObjectsResponseObjectsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -106,22 +92,20 @@ impl DramaGetAuthorizeObjectsResponseObjectsItem {
         authz_expire_time: i64;
     }
 }
-/// What [`crate::Client::drama_get_authorize_objects`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetAuthorizeObjectsResponse {
-    /// Number of matching records.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u32>,
-    /// The grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objects: Option<Vec<DramaGetAuthorizeObjectsResponseObjectsItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_authorize_objects`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetAuthorizeObjectsResponse {
+        /// Number of matching records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u32> = "total_count";
+        /// The grants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub objects: Option<Vec<DramaGetAuthorizeObjectsResponseObjectsItem>> = "objects";
+    }
 }
 impl DramaGetAuthorizeObjectsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -38,22 +38,20 @@ impl DramaGetCdnLogsRequest {
         query_type: DramaGetCdnLogsQueryType;
     }
 }
-/// What [`crate::Client::drama_get_cdn_logs`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetCdnLogsResponse {
-    /// Number of log links.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u32>,
-    /// Log links of mainland CDN nodes (date, name, url, start_time, end_time).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domestic_cdn_logs: Option<crate::runtime::serde_json::Value>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_cdn_logs`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetCdnLogsResponse {
+        /// Number of log links.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u32> = "total_count";
+        /// Log links of mainland CDN nodes (date, name, url, start_time, end_time).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub domestic_cdn_logs: Option<crate::runtime::serde_json::Value> = "domestic_cdn_logs";
+    }
 }
 impl DramaGetCdnLogsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

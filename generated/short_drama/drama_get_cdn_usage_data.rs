@@ -56,26 +56,20 @@ impl DramaGetCdnUsageDataRequest {
         query_type: DramaGetCdnUsageDataQueryType;
     }
 }
-/// The `DramaGetCdnUsageDataResponseItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetCdnUsageDataResponseItemListItem {
-    /// Start of the bucket, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time: Option<i64>,
-    /// Bytes transferred.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetCdnUsageDataResponseItemListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetCdnUsageDataResponseItemListItem {
+        /// Start of the bucket, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub time: Option<i64> = "time";
+        /// Bytes transferred.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub value: Option<u64> = "value";
+    }
 }
 impl DramaGetCdnUsageDataResponseItemListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -87,22 +81,20 @@ impl DramaGetCdnUsageDataResponseItemListItem {
         value: u64;
     }
 }
-/// What [`crate::Client::drama_get_cdn_usage_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetCdnUsageDataResponse {
-    /// Granularity in minutes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub data_interval: Option<u32>,
-    /// Traffic per bucket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_list: Option<Vec<DramaGetCdnUsageDataResponseItemListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_cdn_usage_data`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetCdnUsageDataResponse {
+        /// Granularity in minutes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data_interval: Option<u32> = "data_interval";
+        /// Traffic per bucket.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_list: Option<Vec<DramaGetCdnUsageDataResponseItemListItem>> = "item_list";
+    }
 }
 impl DramaGetCdnUsageDataResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

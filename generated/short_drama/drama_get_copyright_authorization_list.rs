@@ -84,59 +84,35 @@ crate::runtime::int_enum! {
         MiniProgram = 2;
     }
 }
-/// The `DramaGetCopyrightAuthorizationListResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetCopyrightAuthorizationListResponseListItem {
-    /// Granting AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorizer_appid: Option<String>,
-    /// Kind of grantee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_type: Option<
-        DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType,
-    >,
-    /// Grantee AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_appid: Option<String>,
-    /// Unified social credit code of the grantee entity.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_subject_cert_no: Option<String>,
-    /// Drama ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<u64>,
-    /// Grant time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorized_time: Option<i64>,
-    /// Expiry, Unix seconds; 0 means no expiry.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetCopyrightAuthorizationListResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetCopyrightAuthorizationListResponseListItem {
+        /// Granting AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorizer_appid: Option<String> = "authorizer_appid";
+        /// Kind of grantee.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorization_type: Option<DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType> = "authorization_type";
+        /// Grantee AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_appid: Option<String> = "authorized_appid";
+        /// Unified social credit code of the grantee entity.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_subject_cert_no: Option<String> = "authorized_subject_cert_no";
+        /// Drama ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<u64> = "drama_id";
+        /// Grant time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorized_time: Option<i64> = "authorized_time";
+        /// Expiry, Unix seconds; 0 means no expiry.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+    }
 }
 impl DramaGetCopyrightAuthorizationListResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -161,22 +137,20 @@ impl DramaGetCopyrightAuthorizationListResponseListItem {
         expire_time: i64;
     }
 }
-/// What [`crate::Client::drama_get_copyright_authorization_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetCopyrightAuthorizationListResponse {
-    /// The authorizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<DramaGetCopyrightAuthorizationListResponseListItem>>,
-    /// Number of matching records.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_copyright_authorization_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetCopyrightAuthorizationListResponse {
+        /// The authorizations.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<DramaGetCopyrightAuthorizationListResponseListItem>> = "list";
+        /// Number of matching records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u32> = "total_count";
+    }
 }
 impl DramaGetCopyrightAuthorizationListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

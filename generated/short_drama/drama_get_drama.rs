@@ -43,32 +43,26 @@ crate::runtime::int_enum! {
         ModifyBasicInfo = 3;
     }
 }
-/// The `DramaGetDramaResponseDramaInfoAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetDramaResponseDramaInfoAuditDetail {
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaGetDramaResponseDramaInfoAuditDetailStatus>,
-    /// Kind of review (only filled in event messages).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_type: Option<DramaGetDramaResponseDramaInfoAuditDetailAuditType>,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetDramaResponseDramaInfoAuditDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetDramaResponseDramaInfoAuditDetail {
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaGetDramaResponseDramaInfoAuditDetailStatus> = "status";
+        /// Kind of review (only filled in event messages).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_type: Option<DramaGetDramaResponseDramaInfoAuditDetailAuditType> = "audit_type";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+    }
 }
 impl DramaGetDramaResponseDramaInfoAuditDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -87,19 +81,17 @@ impl DramaGetDramaResponseDramaInfoAuditDetail {
         audit_time: i64;
     }
 }
-/// The `DramaGetDramaResponseDramaInfoMediaListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetDramaResponseDramaInfoMediaListItem {
-    /// Media file ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetDramaResponseDramaInfoMediaListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetDramaResponseDramaInfoMediaListItem {
+        /// Media file ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_id: Option<u64> = "media_id";
+    }
 }
 impl DramaGetDramaResponseDramaInfoMediaListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -110,24 +102,22 @@ impl DramaGetDramaResponseDramaInfoMediaListItem {
         media_id: u64;
     }
 }
-/// The `DramaGetDramaResponseDramaInfoActorListActorItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetDramaResponseDramaInfoActorListActorItem {
-    /// Actor's name: Chinese, Latin letters and the middle dot, up to 30 characters.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub name: String,
-    /// Temporary material_id of the actor's photo.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub photo_material_id: String,
-    /// Role played, up to 30 characters.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub role: String,
-    /// Short biography (birthday, hometown, works, awards ...), up to 100 characters.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub profile: String,
+crate::runtime::answer_object! {
+    /// The `DramaGetDramaResponseDramaInfoActorListActorItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetDramaResponseDramaInfoActorListActorItem {
+        /// Actor's name: Chinese, Latin letters and the middle dot, up to 30 characters.
+        pub name: String = "name";
+        /// Temporary material_id of the actor's photo.
+        pub photo_material_id: String = "photo_material_id";
+        /// Role played, up to 30 characters.
+        pub role: String = "role";
+        /// Short biography (birthday, hometown, works, awards ...), up to 100 characters.
+        pub profile: String = "profile";
+    }
 }
 impl DramaGetDramaResponseDramaInfoActorListActorItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -145,14 +135,16 @@ impl DramaGetDramaResponseDramaInfoActorListActorItem {
         }
     }
 }
-/// The `DramaGetDramaResponseDramaInfoActorList` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetDramaResponseDramaInfoActorList {
-    /// The actors.
-    pub actor: Vec<DramaGetDramaResponseDramaInfoActorListActorItem>,
+crate::runtime::answer_object! {
+    /// The `DramaGetDramaResponseDramaInfoActorList` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetDramaResponseDramaInfoActorList {
+        /// The actors.
+        pub actor: Vec<DramaGetDramaResponseDramaInfoActorListActorItem> = "actor";
+    }
 }
 impl DramaGetDramaResponseDramaInfoActorList {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -173,108 +165,62 @@ crate::runtime::int_enum! {
         TakenDown = 3;
     }
 }
-/// The `DramaGetDramaResponseDramaInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetDramaResponseDramaInfo {
-    /// Drama ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<u64>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Drama name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Poster link, copied from cover_material_id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_url: Option<String>,
-    /// Number of episodes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_count: Option<u32>,
-    /// Producer.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub producer: Option<String>,
-    /// Screenwriter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub playwright: Option<String>,
-    /// Synopsis.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Radio and TV programme production licence.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub production_license: Option<String>,
-    /// Review state of the drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_detail: Option<DramaGetDramaResponseDramaInfoAuditDetail>,
-    /// The episodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_list: Option<Vec<DramaGetDramaResponseDramaInfoMediaListItem>>,
-    /// 1 when the review was expedited, 0 or absent otherwise.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expedited: Option<i32>,
-    /// Recommendation line.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recommendations: Option<String>,
-    /// Promotion poster.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub promotion_poster: Option<String>,
-    /// Cast.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor_list: Option<DramaGetDramaResponseDramaInfoActorList>,
-    /// Drama state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaGetDramaResponseDramaInfoStatus>,
+crate::runtime::answer_object! {
+    /// The `DramaGetDramaResponseDramaInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetDramaResponseDramaInfo {
+        /// Drama ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<u64> = "drama_id";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Drama name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Poster link, copied from cover_material_id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_url: Option<String> = "cover_url";
+        /// Number of episodes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_count: Option<u32> = "media_count";
+        /// Producer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub producer: Option<String> = "producer";
+        /// Screenwriter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub playwright: Option<String> = "playwright";
+        /// Synopsis.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub description: Option<String> = "description";
+        /// Radio and TV programme production licence.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub production_license: Option<String> = "production_license";
+        /// Review state of the drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_detail: Option<DramaGetDramaResponseDramaInfoAuditDetail> = "audit_detail";
+        /// The episodes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_list: Option<Vec<DramaGetDramaResponseDramaInfoMediaListItem>> = "media_list";
+        /// 1 when the review was expedited, 0 or absent otherwise.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expedited: Option<i32> = "expedited";
+        /// Recommendation line.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recommendations: Option<String> = "recommendations";
+        /// Promotion poster.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub promotion_poster: Option<String> = "promotion_poster";
+        /// Cast.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub actor_list: Option<DramaGetDramaResponseDramaInfoActorList> = "actor_list";
+        /// Drama state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaGetDramaResponseDramaInfoStatus> = "status";
+    }
 }
 impl DramaGetDramaResponseDramaInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -317,15 +263,17 @@ impl DramaGetDramaResponseDramaInfo {
         status: DramaGetDramaResponseDramaInfoStatus;
     }
 }
-/// What [`crate::Client::drama_get_drama`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetDramaResponse {
-    /// The drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drama_info: Option<DramaGetDramaResponseDramaInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_drama`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetDramaResponse {
+        /// The drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_info: Option<DramaGetDramaResponseDramaInfo> = "drama_info";
+    }
 }
 impl DramaGetDramaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -19,47 +19,29 @@ impl DramaGetFinderEventRequest {
         event_id_list: Vec<String>;
     }
 }
-/// The `DramaGetFinderEventResponseFinderEventListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetFinderEventResponseFinderEventListItem {
-    /// Event ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub encrypted_event_id: Option<String>,
-    /// Event name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub event_name: Option<String>,
-    /// Event link.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub event_url: Option<String>,
-    /// AppID of the mini program that submitted the drama for review.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub src_appid: Option<String>,
-    /// ID of the drama given by its submitter (a string here).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `DramaGetFinderEventResponseFinderEventListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetFinderEventResponseFinderEventListItem {
+        /// Event ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub encrypted_event_id: Option<String> = "encrypted_event_id";
+        /// Event name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub event_name: Option<String> = "event_name";
+        /// Event link.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub event_url: Option<String> = "event_url";
+        /// AppID of the mini program that submitted the drama for review.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub src_appid: Option<String> = "src_appid";
+        /// ID of the drama given by its submitter (a string here).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<String> = "drama_id";
+    }
 }
 impl DramaGetFinderEventResponseFinderEventListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -80,15 +62,17 @@ impl DramaGetFinderEventResponseFinderEventListItem {
         drama_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::drama_get_finder_event`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetFinderEventResponse {
-    /// The events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finder_event_list: Option<Vec<DramaGetFinderEventResponseFinderEventListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_finder_event`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetFinderEventResponse {
+        /// The events.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finder_event_list: Option<Vec<DramaGetFinderEventResponseFinderEventListItem>> = "finder_event_list";
+    }
 }
 impl DramaGetFinderEventResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

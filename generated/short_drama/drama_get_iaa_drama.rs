@@ -54,32 +54,26 @@ crate::runtime::int_enum! {
         No = 2;
     }
 }
-/// The `DramaGetIaaDramaResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetIaaDramaResponseListItem {
-    /// AppID of the mini program that submitted the drama for review.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub src_appid: Option<String>,
-    /// ID of the drama given by its submitter (a string here).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<String>,
-    /// Monetization type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iaa_type: Option<DramaGetIaaDramaResponseListItemIaaType>,
-    /// Whether a membership feature exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vip_flag: Option<DramaGetIaaDramaResponseListItemVipFlag>,
+crate::runtime::answer_object! {
+    /// The `DramaGetIaaDramaResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetIaaDramaResponseListItem {
+        /// AppID of the mini program that submitted the drama for review.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub src_appid: Option<String> = "src_appid";
+        /// ID of the drama given by its submitter (a string here).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<String> = "drama_id";
+        /// Monetization type.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub iaa_type: Option<DramaGetIaaDramaResponseListItemIaaType> = "iaa_type";
+        /// Whether a membership feature exists.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub vip_flag: Option<DramaGetIaaDramaResponseListItemVipFlag> = "vip_flag";
+    }
 }
 impl DramaGetIaaDramaResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -98,15 +92,17 @@ impl DramaGetIaaDramaResponseListItem {
         vip_flag: DramaGetIaaDramaResponseListItemVipFlag;
     }
 }
-/// What [`crate::Client::drama_get_iaa_drama`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetIaaDramaResponse {
-    /// The dramas.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<DramaGetIaaDramaResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_iaa_drama`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetIaaDramaResponse {
+        /// The dramas.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<DramaGetIaaDramaResponseListItem>> = "list";
+    }
 }
 impl DramaGetIaaDramaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

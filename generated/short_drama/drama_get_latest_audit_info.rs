@@ -58,32 +58,26 @@ crate::runtime::int_enum! {
         ModifyBasicInfo = 3;
     }
 }
-/// The `DramaGetLatestAuditInfoResponseAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetLatestAuditInfoResponseAuditDetail {
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaGetLatestAuditInfoResponseAuditDetailStatus>,
-    /// Kind of review (only filled in event messages).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_type: Option<DramaGetLatestAuditInfoResponseAuditDetailAuditType>,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetLatestAuditInfoResponseAuditDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetLatestAuditInfoResponseAuditDetail {
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaGetLatestAuditInfoResponseAuditDetailStatus> = "status";
+        /// Kind of review (only filled in event messages).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_type: Option<DramaGetLatestAuditInfoResponseAuditDetailAuditType> = "audit_type";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+    }
 }
 impl DramaGetLatestAuditInfoResponseAuditDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -102,15 +96,17 @@ impl DramaGetLatestAuditInfoResponseAuditDetail {
         audit_time: i64;
     }
 }
-/// What [`crate::Client::drama_get_latest_audit_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetLatestAuditInfoResponse {
-    /// Review state of the drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_detail: Option<DramaGetLatestAuditInfoResponseAuditDetail>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_latest_audit_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetLatestAuditInfoResponse {
+        /// Review state of the drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_detail: Option<DramaGetLatestAuditInfoResponseAuditDetail> = "audit_detail";
+    }
 }
 impl DramaGetLatestAuditInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -65,68 +65,38 @@ impl DramaGetMediaLinkRequest {
         Ok(())
     }
 }
-/// The `DramaGetMediaLinkResponseMediaInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetMediaLinkResponseMediaInfo {
-    /// Media file ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_id: Option<u64>,
-    /// Play length in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub duration: Option<u32>,
-    /// File name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Description.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Temporary link to the cover image.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_url: Option<String>,
-    /// Temporary link to the original video; not in the page table but returned.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub original_url: Option<String>,
-    /// Temporary MP4 link.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mp4_url: Option<String>,
-    /// Temporary HLS link.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hls_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `DramaGetMediaLinkResponseMediaInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetMediaLinkResponseMediaInfo {
+        /// Media file ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_id: Option<u64> = "media_id";
+        /// Play length in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub duration: Option<u32> = "duration";
+        /// File name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Description.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub description: Option<String> = "description";
+        /// Temporary link to the cover image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_url: Option<String> = "cover_url";
+        /// Temporary link to the original video; not in the page table but returned.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub original_url: Option<String> = "original_url";
+        /// Temporary MP4 link.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mp4_url: Option<String> = "mp4_url";
+        /// Temporary HLS link.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub hls_url: Option<String> = "hls_url";
+    }
 }
 impl DramaGetMediaLinkResponseMediaInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -153,15 +123,17 @@ impl DramaGetMediaLinkResponseMediaInfo {
         hls_url: impl Into<String>;
     }
 }
-/// What [`crate::Client::drama_get_media_link`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetMediaLinkResponse {
-    /// Play information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_info: Option<DramaGetMediaLinkResponseMediaInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_media_link`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetMediaLinkResponse {
+        /// Play information.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_info: Option<DramaGetMediaLinkResponseMediaInfo> = "media_info";
+    }
 }
 impl DramaGetMediaLinkResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -11,33 +11,23 @@ impl DramaGetPublishedDramaRequest {
         Self {}
     }
 }
-/// The `DramaGetPublishedDramaResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetPublishedDramaResponseListItem {
-    /// AppID of the mini program that submitted the drama for review.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub src_appid: Option<String>,
-    /// ID of the drama given by its submitter (a string here).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<String>,
-    /// Publish time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub publish_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetPublishedDramaResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetPublishedDramaResponseListItem {
+        /// AppID of the mini program that submitted the drama for review.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub src_appid: Option<String> = "src_appid";
+        /// ID of the drama given by its submitter (a string here).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<String> = "drama_id";
+        /// Publish time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub publish_time: Option<i64> = "publish_time";
+    }
 }
 impl DramaGetPublishedDramaResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -54,15 +44,17 @@ impl DramaGetPublishedDramaResponseListItem {
         publish_time: i64;
     }
 }
-/// What [`crate::Client::drama_get_published_drama`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetPublishedDramaResponse {
-    /// The dramas.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<DramaGetPublishedDramaResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_published_drama`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetPublishedDramaResponse {
+        /// The dramas.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<DramaGetPublishedDramaResponseListItem>> = "list";
+    }
 }
 impl DramaGetPublishedDramaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

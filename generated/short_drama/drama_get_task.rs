@@ -35,60 +35,38 @@ crate::runtime::int_enum! {
         Failed = 4;
     }
 }
-/// The `DramaGetTaskResponseTaskInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetTaskResponseTaskInfo {
-    /// Task ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<u64>,
-    /// Kind of task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_type: Option<DramaGetTaskResponseTaskInfoTaskType>,
-    /// Task state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaGetTaskResponseTaskInfoStatus>,
-    /// Result code of the task; 0 on success.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errcode: Option<i32>,
-    /// Reason the task failed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Finish time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub finish_time: Option<i64>,
-    /// ID of the stored media file once finished.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// The `DramaGetTaskResponseTaskInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetTaskResponseTaskInfo {
+        /// Task ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<u64> = "id";
+        /// Kind of task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub task_type: Option<DramaGetTaskResponseTaskInfoTaskType> = "task_type";
+        /// Task state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaGetTaskResponseTaskInfoStatus> = "status";
+        /// Result code of the task; 0 on success.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errcode: Option<i32> = "errcode";
+        /// Reason the task failed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Finish time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_time: Option<i64> = "finish_time";
+        /// ID of the stored media file once finished.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_id: Option<u64> = "media_id";
+    }
 }
 impl DramaGetTaskResponseTaskInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -115,15 +93,17 @@ impl DramaGetTaskResponseTaskInfo {
         media_id: u64;
     }
 }
-/// What [`crate::Client::drama_get_task`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaGetTaskResponse {
-    /// The task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_info: Option<DramaGetTaskResponseTaskInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_get_task`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaGetTaskResponse {
+        /// The task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub task_info: Option<DramaGetTaskResponseTaskInfo> = "task_info";
+    }
 }
 impl DramaGetTaskResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -84,39 +84,29 @@ crate::runtime::int_enum! {
         ReturnedForChanges = 4;
     }
 }
-/// The `DramaListMediaResponseMediaInfoListItemAuditDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaListMediaResponseMediaInfoListItemAuditDetail {
-    /// Review state; an episode may be approved while its drama is not, and links follow the drama.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaListMediaResponseMediaInfoListItemAuditDetailStatus>,
-    /// Submission time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Review time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audit_time: Option<i64>,
-    /// Reviewer remark; may be empty.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reason: Option<String>,
-    /// IDs of evidence screenshots, readable with the permanent-material download API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evidence_material_id_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `DramaListMediaResponseMediaInfoListItemAuditDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaListMediaResponseMediaInfoListItemAuditDetail {
+        /// Review state; an episode may be approved while its drama is not, and links follow the drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaListMediaResponseMediaInfoListItemAuditDetailStatus> = "status";
+        /// Submission time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Review time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_time: Option<i64> = "audit_time";
+        /// Reviewer remark; may be empty.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "reason";
+        /// IDs of evidence screenshots, readable with the permanent-material download API.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub evidence_material_id_list: Option<Vec<String>> = "evidence_material_id_list";
+    }
 }
 impl DramaListMediaResponseMediaInfoListItemAuditDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -137,99 +127,53 @@ impl DramaListMediaResponseMediaInfoListItemAuditDetail {
         evidence_material_id_list: Vec<String>;
     }
 }
-/// The `DramaListMediaResponseMediaInfoListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaListMediaResponseMediaInfoListItem {
-    /// Media file ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub media_id: Option<u64>,
-    /// Upload time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Expiry time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// ID of the drama it belongs to.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub drama_id: Option<u64>,
-    /// File size in bytes (a string on the wire).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub file_size: Option<String>,
-    /// Play length in seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub duration: Option<u32>,
-    /// File name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Description.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// Temporary link to the cover image.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cover_url: Option<String>,
-    /// Temporary link to the original video.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub original_url: Option<String>,
-    /// Temporary link to the MP4 rendition.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mp4_url: Option<String>,
-    /// Temporary link to the HLS rendition.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hls_url: Option<String>,
-    /// Review state of the episode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_detail: Option<DramaListMediaResponseMediaInfoListItemAuditDetail>,
+crate::runtime::answer_object! {
+    /// The `DramaListMediaResponseMediaInfoListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaListMediaResponseMediaInfoListItem {
+        /// Media file ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_id: Option<u64> = "media_id";
+        /// Upload time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Expiry time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// ID of the drama it belongs to.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub drama_id: Option<u64> = "drama_id";
+        /// File size in bytes (a string on the wire).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub file_size: Option<String> = "file_size";
+        /// Play length in seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub duration: Option<u32> = "duration";
+        /// File name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Description.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub description: Option<String> = "description";
+        /// Temporary link to the cover image.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cover_url: Option<String> = "cover_url";
+        /// Temporary link to the original video.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub original_url: Option<String> = "original_url";
+        /// Temporary link to the MP4 rendition.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub mp4_url: Option<String> = "mp4_url";
+        /// Temporary link to the HLS rendition.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub hls_url: Option<String> = "hls_url";
+        /// Review state of the episode.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub audit_detail: Option<DramaListMediaResponseMediaInfoListItemAuditDetail> = "audit_detail";
+    }
 }
 impl DramaListMediaResponseMediaInfoListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -266,15 +210,17 @@ impl DramaListMediaResponseMediaInfoListItem {
         audit_detail: DramaListMediaResponseMediaInfoListItemAuditDetail;
     }
 }
-/// What [`crate::Client::drama_list_media`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaListMediaResponse {
-    /// The media files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_info_list: Option<Vec<DramaListMediaResponseMediaInfoListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_list_media`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaListMediaResponse {
+        /// The media files.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_info_list: Option<Vec<DramaListMediaResponseMediaInfoListItem>> = "media_info_list";
+    }
 }
 impl DramaListMediaResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

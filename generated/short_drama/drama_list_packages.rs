@@ -84,64 +84,38 @@ crate::runtime::int_enum! {
         Expired = 3;
     }
 }
-/// The `DramaListPackagesResponsePackageListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaListPackagesResponsePackageListItem {
-    /// Validity start, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_time: Option<i64>,
-    /// Validity end, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub end_time: Option<i64>,
-    /// Traffic used, MB.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub used: Option<u64>,
-    /// Package size, MB.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub all: Option<u64>,
-    /// Order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Package state, as in the status filter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<DramaListPackagesResponsePackageListItemStatus>,
-    /// Whether the package was removed, e.g. refunded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_deleted: Option<i32>,
-    /// Package number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub package_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `DramaListPackagesResponsePackageListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaListPackagesResponsePackageListItem {
+        /// Validity start, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub start_time: Option<i64> = "start_time";
+        /// Validity end, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub end_time: Option<i64> = "end_time";
+        /// Traffic used, MB.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub used: Option<u64> = "used";
+        /// Package size, MB.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub all: Option<u64> = "all";
+        /// Order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Package state, as in the status filter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<DramaListPackagesResponsePackageListItemStatus> = "status";
+        /// Whether the package was removed, e.g. refunded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_deleted: Option<i32> = "is_deleted";
+        /// Package number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub package_id: Option<String> = "package_id";
+    }
 }
 impl DramaListPackagesResponsePackageListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -168,22 +142,20 @@ impl DramaListPackagesResponsePackageListItem {
         package_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::drama_list_packages`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaListPackagesResponse {
-    /// Number of matching packages.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_count: Option<u32>,
-    /// The packages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_list: Option<Vec<DramaListPackagesResponsePackageListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_list_packages`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaListPackagesResponse {
+        /// Number of matching packages.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_count: Option<u32> = "total_count";
+        /// The packages.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub package_list: Option<Vec<DramaListPackagesResponsePackageListItem>> = "package_list";
+    }
 }
 impl DramaListPackagesResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

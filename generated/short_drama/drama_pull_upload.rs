@@ -32,15 +32,16 @@ impl DramaPullUploadRequest {
         source_context: impl Into<String>;
     }
 }
-/// What [`crate::Client::drama_pull_upload`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaPullUploadResponse {
-    /// ID of the pull-upload task.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub task_id: u64,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_pull_upload`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaPullUploadResponse {
+        /// ID of the pull-upload task.
+        pub task_id: u64 = "task_id";
+    }
 }
 impl DramaPullUploadResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -96,15 +96,16 @@ impl DramaSingleFileUploadRequest {
         cover_data: crate::runtime::Upload;
     }
 }
-/// What [`crate::Client::drama_single_file_upload`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaSingleFileUploadResponse {
-    /// ID of the uploaded media file.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub media_id: u64,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_single_file_upload`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaSingleFileUploadResponse {
+        /// ID of the uploaded media file.
+        pub media_id: u64 = "media_id";
+    }
 }
 impl DramaSingleFileUploadResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

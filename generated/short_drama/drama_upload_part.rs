@@ -58,15 +58,16 @@ impl DramaUploadPartRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::drama_upload_part`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaUploadPartResponse {
-    /// Tag computed from the part content.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub etag: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::drama_upload_part`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct DramaUploadPartResponse {
+        /// Tag computed from the part content.
+        pub etag: String = "etag";
+    }
 }
 impl DramaUploadPartResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -27,14 +27,16 @@ impl VerifySignatureRequest {
         }
     }
 }
-/// What [`crate::Client::verify_signature`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct VerifySignatureResponse {
-    /// Whether the signature is valid.
-    pub is_ok: bool,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::verify_signature`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct VerifySignatureResponse {
+        /// Whether the signature is valid.
+        pub is_ok: bool = "is_ok";
+    }
 }
 impl VerifySignatureResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -34,18 +34,20 @@ crate::runtime::int_enum! {
         Bound = 3;
     }
 }
-/// What [`crate::Client::quick_check_student_identity`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct QuickCheckStudentIdentityResponse {
-    /// State of the user's student identity binding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bind_status: Option<QuickCheckStudentIdentityResponseBindStatus>,
-    /// True when the user is a student.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_student: Option<bool>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::quick_check_student_identity`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct QuickCheckStudentIdentityResponse {
+        /// State of the user's student identity binding.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bind_status: Option<QuickCheckStudentIdentityResponseBindStatus> = "bind_status";
+        /// True when the user is a student.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_student: Option<bool> = "is_student";
+    }
 }
 impl QuickCheckStudentIdentityResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -52,15 +52,17 @@ impl AddMessageTemplateRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::add_message_template`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct AddMessageTemplateResponse {
-    /// ID of the new private template; pass it as template_id when sending.
-    #[serde(rename = "priTmplId", deserialize_with = "crate::runtime::lenient::string")]
-    pub pri_tmpl_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::add_message_template`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct AddMessageTemplateResponse {
+        /// ID of the new private template; pass it as template_id when sending.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "priTmplId"))]
+        pub pri_tmpl_id: String = "priTmplId";
+    }
 }
 impl AddMessageTemplateResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -20,21 +20,20 @@ crate::runtime::int_enum! {
         LongTerm = 3;
     }
 }
-/// The `GetMessageTemplateListResponseDataItemKeywordEnumValueListItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
-    /// The enum keyword, such as enum_string2.DATA.
-    #[serde(
-        rename = "keywordCode",
-        deserialize_with = "crate::runtime::lenient::string"
-    )]
-    pub keyword_code: String,
-    /// Values the keyword accepts.
-    #[serde(rename = "enumValueList", default, skip_serializing_if = "Option::is_none")]
-    pub enum_value_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `GetMessageTemplateListResponseDataItemKeywordEnumValueListItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
+        /// The enum keyword, such as enum_string2.DATA.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "keywordCode"))]
+        pub keyword_code: String = "keywordCode";
+        /// Values the keyword accepts.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "enumValueList", skip_serializing_if = "Option::is_none"))]
+        pub enum_value_list: Option<Vec<String>> = "enumValueList";
+    }
 }
 impl GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -48,48 +47,32 @@ impl GetMessageTemplateListResponseDataItemKeywordEnumValueListItem {
         enum_value_list: Vec<String>;
     }
 }
-/// The `GetMessageTemplateListResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetMessageTemplateListResponseDataItem {
-    /// Template ID, passed as template_id when sending.
-    #[serde(rename = "priTmplId", deserialize_with = "crate::runtime::lenient::string")]
-    pub pri_tmpl_id: String,
-    /// Template title.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title: Option<String>,
-    /// Template body with keyword placeholders such as {{thing1.DATA}}.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
-    /// The body filled with example values.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub example: Option<String>,
-    /// Subscription kind of the template.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub template_type: Option<PrivateTemplateKind>,
-    /// Allowed values of the template's enum keywords; absent when it has none.
-    #[serde(
-        rename = "keywordEnumValueList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub keyword_enum_value_list: Option<
-        Vec<GetMessageTemplateListResponseDataItemKeywordEnumValueListItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `GetMessageTemplateListResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetMessageTemplateListResponseDataItem {
+        /// Template ID, passed as template_id when sending.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "priTmplId"))]
+        pub pri_tmpl_id: String = "priTmplId";
+        /// Template title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub title: Option<String> = "title";
+        /// Template body with keyword placeholders such as {{thing1.DATA}}.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+        /// The body filled with example values.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub example: Option<String> = "example";
+        /// Subscription kind of the template.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub template_type: Option<PrivateTemplateKind> = "type";
+        /// Allowed values of the template's enum keywords; absent when it has none.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "keywordEnumValueList", skip_serializing_if = "Option::is_none"))]
+        pub keyword_enum_value_list: Option<Vec<GetMessageTemplateListResponseDataItemKeywordEnumValueListItem>> = "keywordEnumValueList";
+    }
 }
 impl GetMessageTemplateListResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -111,15 +94,17 @@ impl GetMessageTemplateListResponseDataItem {
         keyword_enum_value_list: Vec<GetMessageTemplateListResponseDataItemKeywordEnumValueListItem>;
     }
 }
-/// What [`crate::Client::get_message_template_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetMessageTemplateListResponse {
-    /// The account's private templates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<GetMessageTemplateListResponseDataItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_message_template_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetMessageTemplateListResponse {
+        /// The account's private templates.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<GetMessageTemplateListResponseDataItem>> = "data";
+    }
 }
 impl GetMessageTemplateListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -14,32 +14,24 @@ impl GetPubTemplateKeyWordsByIdRequest {
         Self { tid: tid.into() }
     }
 }
-/// The `GetPubTemplateKeyWordsByIdResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPubTemplateKeyWordsByIdResponseDataItem {
-    /// Keyword ID, used in addMessageTemplate's kidList.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub kid: u32,
-    /// Keyword label shown in the message.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub name: String,
-    /// Example value of the keyword.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub example: Option<String>,
-    /// Keyword kind that fixes its value rules, such as thing or date.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub rule: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPubTemplateKeyWordsByIdResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPubTemplateKeyWordsByIdResponseDataItem {
+        /// Keyword ID, used in addMessageTemplate's kidList.
+        pub kid: u32 = "kid";
+        /// Keyword label shown in the message.
+        pub name: String = "name";
+        /// Example value of the keyword.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub example: Option<String> = "example";
+        /// Keyword kind that fixes its value rules, such as thing or date.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub rule: Option<String> = "rule";
+    }
 }
 impl GetPubTemplateKeyWordsByIdResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -56,22 +48,20 @@ impl GetPubTemplateKeyWordsByIdResponseDataItem {
         rule: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_pub_template_key_words_by_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPubTemplateKeyWordsByIdResponse {
-    /// Number of keywords in the list (the docs word it as a title count).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
-    /// The keywords of the title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<GetPubTemplateKeyWordsByIdResponseDataItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_pub_template_key_words_by_id`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPubTemplateKeyWordsByIdResponse {
+        /// Number of keywords in the list (the docs word it as a title count).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+        /// The keywords of the title.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<GetPubTemplateKeyWordsByIdResponseDataItem>> = "data";
+    }
 }
 impl GetPubTemplateKeyWordsByIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

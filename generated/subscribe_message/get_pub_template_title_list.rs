@@ -50,29 +50,24 @@ crate::runtime::int_enum! {
         LongTerm = 3;
     }
 }
-/// The `GetPubTemplateTitleListResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPubTemplateTitleListResponseDataItem {
-    /// ID of the template title.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub tid: u32,
-    /// The template title.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub title: String,
-    /// Subscription kind of the template.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub template_type: Option<SubscribeTemplateKind>,
-    /// ID of the category the title belongs to (a string on the wire, though documented as a number).
-    #[serde(
-        rename = "categoryId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub category_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPubTemplateTitleListResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPubTemplateTitleListResponseDataItem {
+        /// ID of the template title.
+        pub tid: u32 = "tid";
+        /// The template title.
+        pub title: String = "title";
+        /// Subscription kind of the template.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub template_type: Option<SubscribeTemplateKind> = "type";
+        /// ID of the category the title belongs to (a string on the wire, though documented as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "categoryId", skip_serializing_if = "Option::is_none"))]
+        pub category_id: Option<String> = "categoryId";
+    }
 }
 impl GetPubTemplateTitleListResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -89,22 +84,20 @@ impl GetPubTemplateTitleListResponseDataItem {
         category_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_pub_template_title_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPubTemplateTitleListResponse {
-    /// Total number of titles in these categories.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
-    /// The titles of this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<GetPubTemplateTitleListResponseDataItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_pub_template_title_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPubTemplateTitleListResponse {
+        /// Total number of titles in these categories.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+        /// The titles of this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<GetPubTemplateTitleListResponseDataItem>> = "data";
+    }
 }
 impl GetPubTemplateTitleListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

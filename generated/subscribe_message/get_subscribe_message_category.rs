@@ -11,18 +11,18 @@ impl GetSubscribeMessageCategoryRequest {
         Self {}
     }
 }
-/// The `GetSubscribeMessageCategoryResponseDataItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetSubscribeMessageCategoryResponseDataItem {
-    /// Category ID, used when querying public templates.
-    #[serde(deserialize_with = "crate::runtime::lenient::int")]
-    pub id: u32,
-    /// Chinese name of the category.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub name: String,
+crate::runtime::answer_object! {
+    /// The `GetSubscribeMessageCategoryResponseDataItem` object.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetSubscribeMessageCategoryResponseDataItem {
+        /// Category ID, used when querying public templates.
+        pub id: u32 = "id";
+        /// Chinese name of the category.
+        pub name: String = "name";
+    }
 }
 impl GetSubscribeMessageCategoryResponseDataItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -30,15 +30,17 @@ impl GetSubscribeMessageCategoryResponseDataItem {
         Self { id, name: name.into() }
     }
 }
-/// What [`crate::Client::get_subscribe_message_category`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetSubscribeMessageCategoryResponse {
-    /// The account's categories.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<GetSubscribeMessageCategoryResponseDataItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_subscribe_message_category`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetSubscribeMessageCategoryResponse {
+        /// The account's categories.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub data: Option<Vec<GetSubscribeMessageCategoryResponseDataItem>> = "data";
+    }
 }
 impl GetSubscribeMessageCategoryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

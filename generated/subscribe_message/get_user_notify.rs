@@ -40,36 +40,26 @@ crate::runtime::int_enum! {
         RejectedByUser = 10;
     }
 }
-/// The `GetUserNotifyResponseNotifyInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserNotifyResponseNotifyInfo {
-    /// Card type ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notify_type: Option<u32>,
-    /// JSON text of the last successfully pushed state; empty if none was pushed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content_json: Option<String>,
-    /// State of the notify_code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_state: Option<GetUserNotifyResponseNotifyInfoCodeState>,
-    /// When the notify_code expires, as Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub code_expire_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `GetUserNotifyResponseNotifyInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserNotifyResponseNotifyInfo {
+        /// Card type ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notify_type: Option<u32> = "notify_type";
+        /// JSON text of the last successfully pushed state; empty if none was pushed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content_json: Option<String> = "content_json";
+        /// State of the notify_code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code_state: Option<GetUserNotifyResponseNotifyInfoCodeState> = "code_state";
+        /// When the notify_code expires, as Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code_expire_time: Option<i64> = "code_expire_time";
+    }
 }
 impl GetUserNotifyResponseNotifyInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -88,15 +78,17 @@ impl GetUserNotifyResponseNotifyInfo {
         code_expire_time: i64;
     }
 }
-/// What [`crate::Client::get_user_notify`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserNotifyResponse {
-    /// State of the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notify_info: Option<GetUserNotifyResponseNotifyInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_user_notify`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserNotifyResponse {
+        /// State of the card.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub notify_info: Option<GetUserNotifyResponseNotifyInfo> = "notify_info";
+    }
 }
 impl GetUserNotifyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

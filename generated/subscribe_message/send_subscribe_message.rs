@@ -82,19 +82,17 @@ impl SendSubscribeMessageRequest {
         lang: SendSubscribeMessageLang;
     }
 }
-/// What [`crate::Client::send_subscribe_message`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct SendSubscribeMessageResponse {
-    /// ID of the sent message; not in the documented table, but returned in practice.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub msgid: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::send_subscribe_message`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct SendSubscribeMessageResponse {
+        /// ID of the sent message; not in the documented table, but returned in practice.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msgid: Option<u64> = "msgid";
+    }
 }
 impl SendSubscribeMessageResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -29,15 +29,17 @@ impl TradeGuaranteeConfirmCompromiseRequest {
         }
     }
 }
-/// What [`crate::Client::trade_guarantee_confirm_compromise`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeConfirmCompromiseResponse {
-    /// Whether the request succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success: Option<bool>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_confirm_compromise`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeConfirmCompromiseResponse {
+        /// Whether the request succeeded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub success: Option<bool> = "success";
+    }
 }
 impl TradeGuaranteeConfirmCompromiseResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -16,20 +16,17 @@ impl TradeGuaranteeGetCommentInfoRequest {
         }
     }
 }
-/// The `TradeGuaranteeDetailCommentOrderInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentOrderInfo {
-    /// Merchant order number (out_trade_no in WeChat Pay).
-    #[serde(
-        rename = "busiOrderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub busi_order_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentOrderInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentOrderInfo {
+        /// Merchant order number (out_trade_no in WeChat Pay).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "busiOrderId", skip_serializing_if = "Option::is_none"))]
+        pub busi_order_id: Option<String> = "busiOrderId";
+    }
 }
 impl TradeGuaranteeDetailCommentOrderInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -40,35 +37,23 @@ impl TradeGuaranteeDetailCommentOrderInfo {
         busi_order_id: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeDetailCommentUserInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentUserInfo {
-    /// OpenID of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Avatar URL of the user.
-    #[serde(
-        rename = "headImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub head_img: Option<String>,
-    /// Nickname of the user.
-    #[serde(
-        rename = "nickName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nick_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentUserInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentUserInfo {
+        /// OpenID of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Avatar URL of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
+        pub head_img: Option<String> = "headImg";
+        /// Nickname of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "nickName";
+    }
 }
 impl TradeGuaranteeDetailCommentUserInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -85,35 +70,23 @@ impl TradeGuaranteeDetailCommentUserInfo {
         nick_name: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeDetailCommentBizInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentBizInfo {
-    /// AppID of the mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Avatar URL of the mini program.
-    #[serde(
-        rename = "headImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub head_img: Option<String>,
-    /// Nickname of the mini program.
-    #[serde(
-        rename = "nickName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nick_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentBizInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentBizInfo {
+        /// AppID of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Avatar URL of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
+        pub head_img: Option<String> = "headImg";
+        /// Nickname of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "nickName";
+    }
 }
 impl TradeGuaranteeDetailCommentBizInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -130,50 +103,29 @@ impl TradeGuaranteeDetailCommentBizInfo {
         nick_name: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeDetailCommentMedia` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentMedia {
-    /// Image URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub img: Option<String>,
-    /// Thumbnail URL of the image.
-    #[serde(
-        rename = "thumbImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumb_img: Option<String>,
-    /// Video URL; absent for images.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video: Option<String>,
-    /// Cover image URL of the video; absent for images.
-    #[serde(
-        rename = "videoCover",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video_cover: Option<String>,
-    /// Length of the video in seconds; absent for images.
-    #[serde(
-        rename = "videoDuration",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video_duration: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentMedia` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentMedia {
+        /// Image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img: Option<String> = "img";
+        /// Thumbnail URL of the image.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "thumbImg", skip_serializing_if = "Option::is_none"))]
+        pub thumb_img: Option<String> = "thumbImg";
+        /// Video URL; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub video: Option<String> = "video";
+        /// Cover image URL of the video; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoCover", skip_serializing_if = "Option::is_none"))]
+        pub video_cover: Option<String> = "videoCover";
+        /// Length of the video in seconds; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoDuration", skip_serializing_if = "Option::is_none"))]
+        pub video_duration: Option<u32> = "videoDuration";
+    }
 }
 impl TradeGuaranteeDetailCommentMedia {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -194,22 +146,20 @@ impl TradeGuaranteeDetailCommentMedia {
         video_duration: u32;
     }
 }
-/// The `TradeGuaranteeDetailCommentContent` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentContent {
-    /// Text of the evaluation.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub txt: Option<String>,
-    /// Images (one or more) or a single video, never both.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Vec<TradeGuaranteeDetailCommentMedia>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentContent` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentContent {
+        /// Text of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub txt: Option<String> = "txt";
+        /// Images (one or more) or a single video, never both.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media: Option<Vec<TradeGuaranteeDetailCommentMedia>> = "media";
+    }
 }
 impl TradeGuaranteeDetailCommentContent {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -221,27 +171,20 @@ impl TradeGuaranteeDetailCommentContent {
         media: Vec<TradeGuaranteeDetailCommentMedia>;
     }
 }
-/// The `TradeGuaranteeDetailCommentProductInfoProductListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentProductInfoProductListItem {
-    /// Product name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Product image URL.
-    #[serde(
-        rename = "picUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pic_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentProductInfoProductListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentProductInfoProductListItem {
+        /// Product name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Product image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "picUrl", skip_serializing_if = "Option::is_none"))]
+        pub pic_url: Option<String> = "picUrl";
+    }
 }
 impl TradeGuaranteeDetailCommentProductInfoProductListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -253,15 +196,17 @@ impl TradeGuaranteeDetailCommentProductInfoProductListItem {
         pic_url: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeDetailCommentProductInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeDetailCommentProductInfo {
-    /// The products.
-    #[serde(rename = "productList", default, skip_serializing_if = "Option::is_none")]
-    pub product_list: Option<Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeDetailCommentProductInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeDetailCommentProductInfo {
+        /// The products.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "productList", skip_serializing_if = "Option::is_none"))]
+        pub product_list: Option<Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>> = "productList";
+    }
 }
 impl TradeGuaranteeDetailCommentProductInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -272,73 +217,50 @@ impl TradeGuaranteeDetailCommentProductInfo {
         product_list: Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>;
     }
 }
-/// The `TradeGuaranteeCommentDetail` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentDetail {
-    /// ID of the evaluation.
-    #[serde(
-        rename = "commentId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_id: Option<String>,
-    /// Amount paid, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::runtime::serde_json::Value>,
-    /// Order ID on the platform.
-    #[serde(
-        rename = "orderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// When the evaluation was made, Unix seconds as a string.
-    #[serde(
-        rename = "createTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When the order was paid, Unix seconds as a string.
-    #[serde(
-        rename = "payTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<String>,
-    /// WeChat Pay transaction_id, usually starting with 420.
-    #[serde(
-        rename = "wxPayId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_pay_id: Option<String>,
-    /// The merchant order.
-    #[serde(rename = "orderInfo", default, skip_serializing_if = "Option::is_none")]
-    pub order_info: Option<TradeGuaranteeDetailCommentOrderInfo>,
-    /// The user who evaluated.
-    #[serde(rename = "userInfo", default, skip_serializing_if = "Option::is_none")]
-    pub user_info: Option<TradeGuaranteeDetailCommentUserInfo>,
-    /// The merchant mini program.
-    #[serde(rename = "bizInfo", default, skip_serializing_if = "Option::is_none")]
-    pub biz_info: Option<TradeGuaranteeDetailCommentBizInfo>,
-    /// Score, 100 per star.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<crate::runtime::serde_json::Value>,
-    /// What the user wrote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<TradeGuaranteeDetailCommentContent>,
-    /// The products evaluated.
-    #[serde(rename = "productInfo", default, skip_serializing_if = "Option::is_none")]
-    pub product_info: Option<TradeGuaranteeDetailCommentProductInfo>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentDetail` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentDetail {
+        /// ID of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentId", skip_serializing_if = "Option::is_none"))]
+        pub comment_id: Option<String> = "commentId";
+        /// Amount paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<crate::runtime::serde_json::Value> = "amount";
+        /// Order ID on the platform.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderId", skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "orderId";
+        /// When the evaluation was made, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "createTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "createTime";
+        /// When the order was paid, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "payTime", skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<String> = "payTime";
+        /// WeChat Pay transaction_id, usually starting with 420.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "wxPayId", skip_serializing_if = "Option::is_none"))]
+        pub wx_pay_id: Option<String> = "wxPayId";
+        /// The merchant order.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderInfo", skip_serializing_if = "Option::is_none"))]
+        pub order_info: Option<TradeGuaranteeDetailCommentOrderInfo> = "orderInfo";
+        /// The user who evaluated.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "userInfo", skip_serializing_if = "Option::is_none"))]
+        pub user_info: Option<TradeGuaranteeDetailCommentUserInfo> = "userInfo";
+        /// The merchant mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "bizInfo", skip_serializing_if = "Option::is_none"))]
+        pub biz_info: Option<TradeGuaranteeDetailCommentBizInfo> = "bizInfo";
+        /// Score, 100 per star.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub score: Option<crate::runtime::serde_json::Value> = "score";
+        /// What the user wrote.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<TradeGuaranteeDetailCommentContent> = "content";
+        /// The products evaluated.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "productInfo", skip_serializing_if = "Option::is_none"))]
+        pub product_info: Option<TradeGuaranteeDetailCommentProductInfo> = "productInfo";
+    }
 }
 impl TradeGuaranteeCommentDetail {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -373,15 +295,17 @@ impl TradeGuaranteeCommentDetail {
         product_info: TradeGuaranteeDetailCommentProductInfo;
     }
 }
-/// The `TradeGuaranteeCommentInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentInfo {
-    /// The evaluation itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<TradeGuaranteeCommentDetail>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentInfo {
+        /// The evaluation itself.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<TradeGuaranteeCommentDetail> = "content";
+    }
 }
 impl TradeGuaranteeCommentInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -405,23 +329,20 @@ crate::runtime::int_enum! {
         UserRevised = 4;
     }
 }
-/// The `TradeGuaranteeCommentAction` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentAction {
-    /// Kind of step.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub action_type: Option<TradeGuaranteeCommentActionActionType>,
-    /// When the step was reached, Unix seconds; absent for steps not reached.
-    #[serde(
-        rename = "updateTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentAction` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentAction {
+        /// Kind of step.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub action_type: Option<TradeGuaranteeCommentActionActionType> = "type";
+        /// When the step was reached, Unix seconds; absent for steps not reached.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "updateTime", skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<i64> = "updateTime";
+    }
 }
 impl TradeGuaranteeCommentAction {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -436,23 +357,20 @@ impl TradeGuaranteeCommentAction {
         update_time: i64;
     }
 }
-/// The `TradeGuaranteeCommentProcess` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentProcess {
-    /// ID of the evaluation.
-    #[serde(
-        rename = "commentId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_id: Option<String>,
-    /// Progress steps; the last one with updateTime is current.
-    #[serde(rename = "actionList", default, skip_serializing_if = "Option::is_none")]
-    pub action_list: Option<Vec<TradeGuaranteeCommentAction>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentProcess` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentProcess {
+        /// ID of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentId", skip_serializing_if = "Option::is_none"))]
+        pub comment_id: Option<String> = "commentId";
+        /// Progress steps; the last one with updateTime is current.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "actionList", skip_serializing_if = "Option::is_none"))]
+        pub action_list: Option<Vec<TradeGuaranteeCommentAction>> = "actionList";
+    }
 }
 impl TradeGuaranteeCommentProcess {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -467,50 +385,29 @@ impl TradeGuaranteeCommentProcess {
         action_list: Vec<TradeGuaranteeCommentAction>;
     }
 }
-/// The `TradeGuaranteeOldCommentMedia` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeOldCommentMedia {
-    /// Image URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub img: Option<String>,
-    /// Thumbnail URL of the image.
-    #[serde(
-        rename = "thumbImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumb_img: Option<String>,
-    /// Video URL; absent for images.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video: Option<String>,
-    /// Cover image URL of the video; absent for images.
-    #[serde(
-        rename = "videoCover",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video_cover: Option<String>,
-    /// Length of the video in seconds; absent for images.
-    #[serde(
-        rename = "videoDuration",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video_duration: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeOldCommentMedia` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeOldCommentMedia {
+        /// Image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img: Option<String> = "img";
+        /// Thumbnail URL of the image.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "thumbImg", skip_serializing_if = "Option::is_none"))]
+        pub thumb_img: Option<String> = "thumbImg";
+        /// Video URL; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub video: Option<String> = "video";
+        /// Cover image URL of the video; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoCover", skip_serializing_if = "Option::is_none"))]
+        pub video_cover: Option<String> = "videoCover";
+        /// Length of the video in seconds; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoDuration", skip_serializing_if = "Option::is_none"))]
+        pub video_duration: Option<u32> = "videoDuration";
+    }
 }
 impl TradeGuaranteeOldCommentMedia {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -531,22 +428,20 @@ impl TradeGuaranteeOldCommentMedia {
         video_duration: u32;
     }
 }
-/// The `TradeGuaranteeOldCommentContent` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeOldCommentContent {
-    /// Text of the earlier evaluation.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ext: Option<String>,
-    /// Images (one or more) or a single video, never both.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Vec<TradeGuaranteeOldCommentMedia>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeOldCommentContent` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeOldCommentContent {
+        /// Text of the earlier evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub ext: Option<String> = "ext";
+        /// Images (one or more) or a single video, never both.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media: Option<Vec<TradeGuaranteeOldCommentMedia>> = "media";
+    }
 }
 impl TradeGuaranteeOldCommentContent {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -558,33 +453,26 @@ impl TradeGuaranteeOldCommentContent {
         media: Vec<TradeGuaranteeOldCommentMedia>;
     }
 }
-/// The `TradeGuaranteeOldComment` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeOldComment {
-    /// ID of the earlier evaluation.
-    #[serde(
-        rename = "commentId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_id: Option<String>,
-    /// When it was made, Unix seconds (documented as a string, shown as a number).
-    #[serde(rename = "createTime", default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<crate::runtime::serde_json::Value>,
-    /// Score, 100 per star.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub score: Option<i64>,
-    /// What the user wrote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<TradeGuaranteeOldCommentContent>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeOldComment` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeOldComment {
+        /// ID of the earlier evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentId", skip_serializing_if = "Option::is_none"))]
+        pub comment_id: Option<String> = "commentId";
+        /// When it was made, Unix seconds (documented as a string, shown as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "createTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<crate::runtime::serde_json::Value> = "createTime";
+        /// Score, 100 per star.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub score: Option<i64> = "score";
+        /// What the user wrote.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<TradeGuaranteeOldCommentContent> = "content";
+    }
 }
 impl TradeGuaranteeOldComment {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -603,21 +491,23 @@ impl TradeGuaranteeOldComment {
         content: TradeGuaranteeOldCommentContent;
     }
 }
-/// What [`crate::Client::trade_guarantee_get_comment_info`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeGetCommentInfoResponse {
-    /// The evaluation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<TradeGuaranteeCommentInfo>,
-    /// Handling progress; only for negative evaluations.
-    #[serde(rename = "processInfo", default, skip_serializing_if = "Option::is_none")]
-    pub process_info: Option<TradeGuaranteeCommentProcess>,
-    /// The earlier evaluation; only when the user changed it.
-    #[serde(rename = "oldComment", default, skip_serializing_if = "Option::is_none")]
-    pub old_comment: Option<TradeGuaranteeOldComment>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_get_comment_info`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeGetCommentInfoResponse {
+        /// The evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub info: Option<TradeGuaranteeCommentInfo> = "info";
+        /// Handling progress; only for negative evaluations.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "processInfo", skip_serializing_if = "Option::is_none"))]
+        pub process_info: Option<TradeGuaranteeCommentProcess> = "processInfo";
+        /// The earlier evaluation; only when the user changed it.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "oldComment", skip_serializing_if = "Option::is_none"))]
+        pub old_comment: Option<TradeGuaranteeOldComment> = "oldComment";
+    }
 }
 impl TradeGuaranteeGetCommentInfoResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -50,20 +50,17 @@ impl TradeGuaranteeGetCommentListRequest {
         limit: u32;
     }
 }
-/// The `TradeGuaranteeListCommentOrderInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentOrderInfo {
-    /// Merchant order number (out_trade_no in WeChat Pay).
-    #[serde(
-        rename = "busiOrderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub busi_order_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentOrderInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentOrderInfo {
+        /// Merchant order number (out_trade_no in WeChat Pay).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "busiOrderId", skip_serializing_if = "Option::is_none"))]
+        pub busi_order_id: Option<String> = "busiOrderId";
+    }
 }
 impl TradeGuaranteeListCommentOrderInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -74,35 +71,23 @@ impl TradeGuaranteeListCommentOrderInfo {
         busi_order_id: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeListCommentUserInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentUserInfo {
-    /// OpenID of the user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// Avatar URL of the user.
-    #[serde(
-        rename = "headImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub head_img: Option<String>,
-    /// Nickname of the user.
-    #[serde(
-        rename = "nickName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nick_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentUserInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentUserInfo {
+        /// OpenID of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// Avatar URL of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
+        pub head_img: Option<String> = "headImg";
+        /// Nickname of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "nickName";
+    }
 }
 impl TradeGuaranteeListCommentUserInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -119,35 +104,23 @@ impl TradeGuaranteeListCommentUserInfo {
         nick_name: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeListCommentBizInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentBizInfo {
-    /// AppID of the mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Avatar URL of the mini program.
-    #[serde(
-        rename = "headImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub head_img: Option<String>,
-    /// Nickname of the mini program.
-    #[serde(
-        rename = "nickName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nick_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentBizInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentBizInfo {
+        /// AppID of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Avatar URL of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
+        pub head_img: Option<String> = "headImg";
+        /// Nickname of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "nickName";
+    }
 }
 impl TradeGuaranteeListCommentBizInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -164,50 +137,29 @@ impl TradeGuaranteeListCommentBizInfo {
         nick_name: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeListCommentMedia` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentMedia {
-    /// Image URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub img: Option<String>,
-    /// Thumbnail URL of the image.
-    #[serde(
-        rename = "thumbImg",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub thumb_img: Option<String>,
-    /// Video URL; absent for images.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video: Option<String>,
-    /// Cover image URL of the video; absent for images.
-    #[serde(
-        rename = "videoCover",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video_cover: Option<String>,
-    /// Length of the video in seconds; absent for images.
-    #[serde(
-        rename = "videoDuration",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub video_duration: Option<u32>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentMedia` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentMedia {
+        /// Image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub img: Option<String> = "img";
+        /// Thumbnail URL of the image.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "thumbImg", skip_serializing_if = "Option::is_none"))]
+        pub thumb_img: Option<String> = "thumbImg";
+        /// Video URL; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub video: Option<String> = "video";
+        /// Cover image URL of the video; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoCover", skip_serializing_if = "Option::is_none"))]
+        pub video_cover: Option<String> = "videoCover";
+        /// Length of the video in seconds; absent for images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoDuration", skip_serializing_if = "Option::is_none"))]
+        pub video_duration: Option<u32> = "videoDuration";
+    }
 }
 impl TradeGuaranteeListCommentMedia {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -228,22 +180,20 @@ impl TradeGuaranteeListCommentMedia {
         video_duration: u32;
     }
 }
-/// The `TradeGuaranteeListCommentContent` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentContent {
-    /// Text of the evaluation.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub txt: Option<String>,
-    /// Images (one or more) or a single video, never both.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media: Option<Vec<TradeGuaranteeListCommentMedia>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentContent` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentContent {
+        /// Text of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub txt: Option<String> = "txt";
+        /// Images (one or more) or a single video, never both.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media: Option<Vec<TradeGuaranteeListCommentMedia>> = "media";
+    }
 }
 impl TradeGuaranteeListCommentContent {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -255,27 +205,20 @@ impl TradeGuaranteeListCommentContent {
         media: Vec<TradeGuaranteeListCommentMedia>;
     }
 }
-/// The `TradeGuaranteeListCommentProductInfoProductListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentProductInfoProductListItem {
-    /// Product name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Product image URL.
-    #[serde(
-        rename = "picUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pic_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentProductInfoProductListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentProductInfoProductListItem {
+        /// Product name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Product image URL.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "picUrl", skip_serializing_if = "Option::is_none"))]
+        pub pic_url: Option<String> = "picUrl";
+    }
 }
 impl TradeGuaranteeListCommentProductInfoProductListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -287,15 +230,17 @@ impl TradeGuaranteeListCommentProductInfoProductListItem {
         pic_url: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeListCommentProductInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeListCommentProductInfo {
-    /// The products.
-    #[serde(rename = "productList", default, skip_serializing_if = "Option::is_none")]
-    pub product_list: Option<Vec<TradeGuaranteeListCommentProductInfoProductListItem>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeListCommentProductInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeListCommentProductInfo {
+        /// The products.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "productList", skip_serializing_if = "Option::is_none"))]
+        pub product_list: Option<Vec<TradeGuaranteeListCommentProductInfoProductListItem>> = "productList";
+    }
 }
 impl TradeGuaranteeListCommentProductInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -306,19 +251,17 @@ impl TradeGuaranteeListCommentProductInfo {
         product_list: Vec<TradeGuaranteeListCommentProductInfoProductListItem>;
     }
 }
-/// The `TradeGuaranteeCommentExtInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentExtInfo {
-    /// Whether the customer-service session for a negative evaluation was already sent.
-    #[serde(
-        rename = "isAlreadySendTmpl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_already_send_tmpl: Option<bool>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentExtInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentExtInfo {
+        /// Whether the customer-service session for a negative evaluation was already sent.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "isAlreadySendTmpl", skip_serializing_if = "Option::is_none"))]
+        pub is_already_send_tmpl: Option<bool> = "isAlreadySendTmpl";
+    }
 }
 impl TradeGuaranteeCommentExtInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -329,84 +272,53 @@ impl TradeGuaranteeCommentExtInfo {
         is_already_send_tmpl: bool;
     }
 }
-/// The `TradeGuaranteeCommentListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentListItem {
-    /// ID of the evaluation.
-    #[serde(
-        rename = "commentId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_id: Option<String>,
-    /// Amount paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub amount: Option<i64>,
-    /// Order ID on the platform.
-    #[serde(
-        rename = "orderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// When the evaluation was made, Unix seconds as a string.
-    #[serde(
-        rename = "createTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When the order was paid, Unix seconds as a string.
-    #[serde(
-        rename = "payTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<String>,
-    /// WeChat Pay transaction_id, usually starting with 420.
-    #[serde(
-        rename = "wxPayId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_pay_id: Option<String>,
-    /// The merchant order.
-    #[serde(rename = "orderInfo", default, skip_serializing_if = "Option::is_none")]
-    pub order_info: Option<TradeGuaranteeListCommentOrderInfo>,
-    /// The user who evaluated.
-    #[serde(rename = "userInfo", default, skip_serializing_if = "Option::is_none")]
-    pub user_info: Option<TradeGuaranteeListCommentUserInfo>,
-    /// The merchant mini program.
-    #[serde(rename = "bizInfo", default, skip_serializing_if = "Option::is_none")]
-    pub biz_info: Option<TradeGuaranteeListCommentBizInfo>,
-    /// Score, 100 per star.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub score: Option<i64>,
-    /// What the user wrote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<TradeGuaranteeListCommentContent>,
-    /// The products evaluated.
-    #[serde(rename = "productInfo", default, skip_serializing_if = "Option::is_none")]
-    pub product_info: Option<TradeGuaranteeListCommentProductInfo>,
-    /// Extra state of the evaluation.
-    #[serde(rename = "extInfo", default, skip_serializing_if = "Option::is_none")]
-    pub ext_info: Option<TradeGuaranteeCommentExtInfo>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentListItem {
+        /// ID of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentId", skip_serializing_if = "Option::is_none"))]
+        pub comment_id: Option<String> = "commentId";
+        /// Amount paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<i64> = "amount";
+        /// Order ID on the platform.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderId", skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "orderId";
+        /// When the evaluation was made, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "createTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "createTime";
+        /// When the order was paid, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "payTime", skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<String> = "payTime";
+        /// WeChat Pay transaction_id, usually starting with 420.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "wxPayId", skip_serializing_if = "Option::is_none"))]
+        pub wx_pay_id: Option<String> = "wxPayId";
+        /// The merchant order.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderInfo", skip_serializing_if = "Option::is_none"))]
+        pub order_info: Option<TradeGuaranteeListCommentOrderInfo> = "orderInfo";
+        /// The user who evaluated.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "userInfo", skip_serializing_if = "Option::is_none"))]
+        pub user_info: Option<TradeGuaranteeListCommentUserInfo> = "userInfo";
+        /// The merchant mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "bizInfo", skip_serializing_if = "Option::is_none"))]
+        pub biz_info: Option<TradeGuaranteeListCommentBizInfo> = "bizInfo";
+        /// Score, 100 per star.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub score: Option<i64> = "score";
+        /// What the user wrote.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<TradeGuaranteeListCommentContent> = "content";
+        /// The products evaluated.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "productInfo", skip_serializing_if = "Option::is_none"))]
+        pub product_info: Option<TradeGuaranteeListCommentProductInfo> = "productInfo";
+        /// Extra state of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "extInfo", skip_serializing_if = "Option::is_none"))]
+        pub ext_info: Option<TradeGuaranteeCommentExtInfo> = "extInfo";
+    }
 }
 impl TradeGuaranteeCommentListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -443,32 +355,26 @@ impl TradeGuaranteeCommentListItem {
         ext_info: TradeGuaranteeCommentExtInfo;
     }
 }
-/// What [`crate::Client::trade_guarantee_get_comment_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeGetCommentListResponse {
-    /// Whether the request succeeded; only in the example answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success: Option<bool>,
-    /// Offset of this page.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offset: Option<u32>,
-    /// Total number of matching evaluations.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// The evaluations of this page.
-    #[serde(rename = "commentList", default, skip_serializing_if = "Option::is_none")]
-    pub comment_list: Option<Vec<TradeGuaranteeCommentListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_get_comment_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeGetCommentListResponse {
+        /// Whether the request succeeded; only in the example answer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub success: Option<bool> = "success";
+        /// Offset of this page.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub offset: Option<u32> = "offset";
+        /// Total number of matching evaluations.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// The evaluations of this page.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentList", skip_serializing_if = "Option::is_none"))]
+        pub comment_list: Option<Vec<TradeGuaranteeCommentListItem>> = "commentList";
+    }
 }
 impl TradeGuaranteeGetCommentListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -16,19 +16,17 @@ impl TradeGuaranteeGetCommentReplyListRequest {
         }
     }
 }
-/// The `TradeGuaranteeReplyContent` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeReplyContent {
-    /// Text.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeReplyContent` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeReplyContent {
+        /// Text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+    }
 }
 impl TradeGuaranteeReplyContent {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -39,27 +37,20 @@ impl TradeGuaranteeReplyContent {
         content: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeReplyAuthor` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeReplyAuthor {
-    /// Nickname.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// Avatar URL.
-    #[serde(
-        rename = "imgUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub img_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeReplyAuthor` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeReplyAuthor {
+        /// Nickname.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// Avatar URL.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "imgUrl", skip_serializing_if = "Option::is_none"))]
+        pub img_url: Option<String> = "imgUrl";
+    }
 }
 impl TradeGuaranteeReplyAuthor {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -74,50 +65,32 @@ impl TradeGuaranteeReplyAuthor {
         img_url: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeReply` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeReply {
-    /// ID of the evaluation.
-    #[serde(
-        rename = "commentId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_id: Option<String>,
-    /// ID of the comment.
-    #[serde(
-        rename = "replyId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub reply_id: Option<String>,
-    /// When it was created, Unix seconds as a string.
-    #[serde(
-        rename = "createTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When it was last changed, Unix seconds as a string.
-    #[serde(
-        rename = "updateTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<String>,
-    /// Content of the comment.
-    #[serde(rename = "replyContent", default, skip_serializing_if = "Option::is_none")]
-    pub reply_content: Option<TradeGuaranteeReplyContent>,
-    /// Who wrote it.
-    #[serde(rename = "replyObject", default, skip_serializing_if = "Option::is_none")]
-    pub reply_object: Option<TradeGuaranteeReplyAuthor>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeReply` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeReply {
+        /// ID of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentId", skip_serializing_if = "Option::is_none"))]
+        pub comment_id: Option<String> = "commentId";
+        /// ID of the comment.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "replyId", skip_serializing_if = "Option::is_none"))]
+        pub reply_id: Option<String> = "replyId";
+        /// When it was created, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "createTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "createTime";
+        /// When it was last changed, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "updateTime", skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<String> = "updateTime";
+        /// Content of the comment.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "replyContent", skip_serializing_if = "Option::is_none"))]
+        pub reply_content: Option<TradeGuaranteeReplyContent> = "replyContent";
+        /// Who wrote it.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "replyObject", skip_serializing_if = "Option::is_none"))]
+        pub reply_object: Option<TradeGuaranteeReplyAuthor> = "replyObject";
+    }
 }
 impl TradeGuaranteeReply {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -140,19 +113,17 @@ impl TradeGuaranteeReply {
         reply_object: TradeGuaranteeReplyAuthor;
     }
 }
-/// The `TradeGuaranteeCommentReplyContent` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentReplyContent {
-    /// Text.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentReplyContent` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentReplyContent {
+        /// Text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+    }
 }
 impl TradeGuaranteeCommentReplyContent {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -163,27 +134,20 @@ impl TradeGuaranteeCommentReplyContent {
         content: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeCommentReplyAuthor` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentReplyAuthor {
-    /// Nickname.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// Avatar URL.
-    #[serde(
-        rename = "imgUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub img_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentReplyAuthor` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentReplyAuthor {
+        /// Nickname.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// Avatar URL.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "imgUrl", skip_serializing_if = "Option::is_none"))]
+        pub img_url: Option<String> = "imgUrl";
+    }
 }
 impl TradeGuaranteeCommentReplyAuthor {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -198,58 +162,32 @@ impl TradeGuaranteeCommentReplyAuthor {
         img_url: impl Into<String>;
     }
 }
-/// The `TradeGuaranteeCommentReply` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCommentReply {
-    /// ID of the evaluation.
-    #[serde(
-        rename = "commentId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_id: Option<String>,
-    /// ID of the reply.
-    #[serde(
-        rename = "commentReplyId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_reply_id: Option<String>,
-    /// When it was created, Unix seconds as a string.
-    #[serde(
-        rename = "createTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// When it was last changed, Unix seconds as a string.
-    #[serde(
-        rename = "updateTime",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<String>,
-    /// Content of the reply.
-    #[serde(
-        rename = "commentReplyContent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_reply_content: Option<TradeGuaranteeCommentReplyContent>,
-    /// Who wrote it.
-    #[serde(
-        rename = "commentReplyObject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_reply_object: Option<TradeGuaranteeCommentReplyAuthor>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCommentReply` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCommentReply {
+        /// ID of the evaluation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentId", skip_serializing_if = "Option::is_none"))]
+        pub comment_id: Option<String> = "commentId";
+        /// ID of the reply.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentReplyId", skip_serializing_if = "Option::is_none"))]
+        pub comment_reply_id: Option<String> = "commentReplyId";
+        /// When it was created, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "createTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "createTime";
+        /// When it was last changed, Unix seconds as a string.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "updateTime", skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<String> = "updateTime";
+        /// Content of the reply.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentReplyContent", skip_serializing_if = "Option::is_none"))]
+        pub comment_reply_content: Option<TradeGuaranteeCommentReplyContent> = "commentReplyContent";
+        /// Who wrote it.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentReplyObject", skip_serializing_if = "Option::is_none"))]
+        pub comment_reply_object: Option<TradeGuaranteeCommentReplyAuthor> = "commentReplyObject";
+    }
 }
 impl TradeGuaranteeCommentReply {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -272,22 +210,20 @@ impl TradeGuaranteeCommentReply {
         comment_reply_object: TradeGuaranteeCommentReplyAuthor;
     }
 }
-/// The `TradeGuaranteeReplyThread` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeReplyThread {
-    /// The comment (first reply).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply: Option<TradeGuaranteeReply>,
-    /// Replies after the comment.
-    #[serde(
-        rename = "commentReplyList",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub comment_reply_list: Option<Vec<TradeGuaranteeCommentReply>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeReplyThread` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeReplyThread {
+        /// The comment (first reply).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reply: Option<TradeGuaranteeReply> = "reply";
+        /// Replies after the comment.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "commentReplyList", skip_serializing_if = "Option::is_none"))]
+        pub comment_reply_list: Option<Vec<TradeGuaranteeCommentReply>> = "commentReplyList";
+    }
 }
 impl TradeGuaranteeReplyThread {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -302,15 +238,17 @@ impl TradeGuaranteeReplyThread {
         comment_reply_list: Vec<TradeGuaranteeCommentReply>;
     }
 }
-/// What [`crate::Client::trade_guarantee_get_comment_reply_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeGetCommentReplyListResponse {
-    /// The comment and its replies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<TradeGuaranteeReplyThread>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_get_comment_reply_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeGetCommentReplyListResponse {
+        /// The comment and its replies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<TradeGuaranteeReplyThread> = "list";
+    }
 }
 impl TradeGuaranteeGetCommentReplyListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

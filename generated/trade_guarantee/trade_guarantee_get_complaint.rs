@@ -16,22 +16,20 @@ impl TradeGuaranteeGetComplaintRequest {
         }
     }
 }
-/// The `TradeGuaranteeCustomerMaterial` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeCustomerMaterial {
-    /// Text of the complaint.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
-    /// Expiring URLs of the complaint's images.
-    #[serde(rename = "mediaIdList", default, skip_serializing_if = "Option::is_none")]
-    pub media_id_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeCustomerMaterial` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeCustomerMaterial {
+        /// Text of the complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+        /// Expiring URLs of the complaint's images.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "mediaIdList", skip_serializing_if = "Option::is_none"))]
+        pub media_id_list: Option<Vec<String>> = "mediaIdList";
+    }
 }
 impl TradeGuaranteeCustomerMaterial {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -46,140 +44,65 @@ impl TradeGuaranteeCustomerMaterial {
         media_id_list: Vec<String>;
     }
 }
-/// The `TradeGuaranteeComplaintOrder` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeComplaintOrder {
-    /// Number of the complaint.
-    #[serde(
-        rename = "complaintOrderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complaint_order_id: Option<String>,
-    /// OpenID of the complaining user, as named in the table.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// OpenID of the complaining user, as named in the example.
-    #[serde(
-        rename = "openId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub open_id: Option<String>,
-    /// When the complaint was made, Unix seconds.
-    #[serde(
-        rename = "createTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Contact phone number of the user.
-    #[serde(
-        rename = "phoneNumber",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone_number: Option<u64>,
-    /// Kind of problem; see the notes for the codes.
-    #[serde(
-        rename = "type",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complaint_type: Option<i32>,
-    /// State of the complaint; see the notes for the codes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<i32>,
-    /// What the user submitted.
-    #[serde(
-        rename = "customerMaterial",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub customer_material: Option<TradeGuaranteeCustomerMaterial>,
-    /// WeChat Pay transaction ID.
-    #[serde(
-        rename = "orderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Merchant order number.
-    #[serde(
-        rename = "outTradeNo",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_trade_no: Option<String>,
-    /// Name of the product.
-    #[serde(
-        rename = "productName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub product_name: Option<String>,
-    /// When the order was paid, Unix seconds.
-    #[serde(
-        rename = "payTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<i64>,
-    /// Amount of the transaction (documented as a string, shown as a number).
-    #[serde(rename = "totalCost", default, skip_serializing_if = "Option::is_none")]
-    pub total_cost: Option<crate::runtime::serde_json::Value>,
-    /// When the current state expires, Unix seconds; 0 when it does not.
-    #[serde(
-        rename = "expireTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Avatar URL of the user.
-    #[serde(
-        rename = "headImgUrl",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub head_img_url: Option<String>,
-    /// WeChat nickname of the user.
-    #[serde(
-        rename = "nickName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nick_name: Option<String>,
-    /// Appeal stage of the complaint; see the notes for the codes.
-    #[serde(
-        rename = "appealState",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appeal_state: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeComplaintOrder` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeComplaintOrder {
+        /// Number of the complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "complaintOrderId", skip_serializing_if = "Option::is_none"))]
+        pub complaint_order_id: Option<String> = "complaintOrderId";
+        /// OpenID of the complaining user, as named in the table.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// OpenID of the complaining user, as named in the example.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "openId", skip_serializing_if = "Option::is_none"))]
+        pub open_id: Option<String> = "openId";
+        /// When the complaint was made, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "createTime", skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "createTime";
+        /// Contact phone number of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none"))]
+        pub phone_number: Option<u64> = "phoneNumber";
+        /// Kind of problem; see the notes for the codes.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub complaint_type: Option<i32> = "type";
+        /// State of the complaint; see the notes for the codes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<i32> = "status";
+        /// What the user submitted.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "customerMaterial", skip_serializing_if = "Option::is_none"))]
+        pub customer_material: Option<TradeGuaranteeCustomerMaterial> = "customerMaterial";
+        /// WeChat Pay transaction ID.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderId", skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "orderId";
+        /// Merchant order number.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "outTradeNo", skip_serializing_if = "Option::is_none"))]
+        pub out_trade_no: Option<String> = "outTradeNo";
+        /// Name of the product.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "productName", skip_serializing_if = "Option::is_none"))]
+        pub product_name: Option<String> = "productName";
+        /// When the order was paid, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "payTime", skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<i64> = "payTime";
+        /// Amount of the transaction (documented as a string, shown as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "totalCost", skip_serializing_if = "Option::is_none"))]
+        pub total_cost: Option<crate::runtime::serde_json::Value> = "totalCost";
+        /// When the current state expires, Unix seconds; 0 when it does not.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "expireTime", skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expireTime";
+        /// Avatar URL of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImgUrl", skip_serializing_if = "Option::is_none"))]
+        pub head_img_url: Option<String> = "headImgUrl";
+        /// WeChat nickname of the user.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "nickName";
+        /// Appeal stage of the complaint; see the notes for the codes.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appealState", skip_serializing_if = "Option::is_none"))]
+        pub appeal_state: Option<i32> = "appealState";
+    }
 }
 impl TradeGuaranteeComplaintOrder {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -224,69 +147,38 @@ impl TradeGuaranteeComplaintOrder {
         appeal_state: i32;
     }
 }
-/// The `TradeGuaranteeComplaintItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeComplaintItem {
-    /// Kind of progress node; see the notes for the codes.
-    #[serde(
-        rename = "itemType",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_type: Option<i32>,
-    /// When it happened, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time: Option<i64>,
-    /// Text of the node.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub content: Option<String>,
-    /// Image URLs attached to the node.
-    #[serde(rename = "mediaIdList", default, skip_serializing_if = "Option::is_none")]
-    pub media_id_list: Option<Vec<String>>,
-    /// Phone number given at this node.
-    #[serde(
-        rename = "phoneNumber",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone_number: Option<u64>,
-    /// For itemType 31 and 32, 1 when waiting for the user's return, 0 when waiting for handling proof.
-    #[serde(
-        rename = "blameResult",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub blame_result: Option<i32>,
-    /// Nickname of whoever acted.
-    #[serde(
-        rename = "nickName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nick_name: Option<String>,
-    /// Appeal state at this node; see the notes for the codes.
-    #[serde(
-        rename = "appealItemType",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appeal_item_type: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeComplaintItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeComplaintItem {
+        /// Kind of progress node; see the notes for the codes.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "itemType", skip_serializing_if = "Option::is_none"))]
+        pub item_type: Option<i32> = "itemType";
+        /// When it happened, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub time: Option<i64> = "time";
+        /// Text of the node.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+        /// Image URLs attached to the node.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "mediaIdList", skip_serializing_if = "Option::is_none"))]
+        pub media_id_list: Option<Vec<String>> = "mediaIdList";
+        /// Phone number given at this node.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none"))]
+        pub phone_number: Option<u64> = "phoneNumber";
+        /// For itemType 31 and 32, 1 when waiting for the user's return, 0 when waiting for handling proof.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "blameResult", skip_serializing_if = "Option::is_none"))]
+        pub blame_result: Option<i32> = "blameResult";
+        /// Nickname of whoever acted.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "nickName";
+        /// Appeal state at this node; see the notes for the codes.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appealItemType", skip_serializing_if = "Option::is_none"))]
+        pub appeal_item_type: Option<i32> = "appealItemType";
+    }
 }
 impl TradeGuaranteeComplaintItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -350,39 +242,26 @@ crate::runtime::int_enum! {
         Unconfirmed = 99;
     }
 }
-/// The `TradeGuaranteeReturnBill` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeReturnBill {
-    /// ID of the return, needed by tradeGuaranteeSubmitRefund.
-    #[serde(
-        rename = "returnId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_id: Option<String>,
-    /// Tracking number.
-    #[serde(
-        rename = "waybillId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Name of the carrier.
-    #[serde(
-        rename = "deliveryName",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_name: Option<String>,
-    /// State of the shipment.
-    #[serde(rename = "orderStatus", default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<TradeGuaranteeReturnBillOrderStatus>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeReturnBill` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeReturnBill {
+        /// ID of the return, needed by tradeGuaranteeSubmitRefund.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "returnId", skip_serializing_if = "Option::is_none"))]
+        pub return_id: Option<String> = "returnId";
+        /// Tracking number.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "waybillId", skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybillId";
+        /// Name of the carrier.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "deliveryName", skip_serializing_if = "Option::is_none"))]
+        pub delivery_name: Option<String> = "deliveryName";
+        /// State of the shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderStatus", skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<TradeGuaranteeReturnBillOrderStatus> = "orderStatus";
+    }
 }
 impl TradeGuaranteeReturnBill {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -401,21 +280,23 @@ impl TradeGuaranteeReturnBill {
         order_status: TradeGuaranteeReturnBillOrderStatus;
     }
 }
-/// What [`crate::Client::trade_guarantee_get_complaint`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeGetComplaintResponse {
-    /// The complaint.
-    #[serde(rename = "complaintOrder", default, skip_serializing_if = "Option::is_none")]
-    pub complaint_order: Option<TradeGuaranteeComplaintOrder>,
-    /// Progress nodes of the complaint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<Vec<TradeGuaranteeComplaintItem>>,
-    /// The return shipment, when goods are being returned.
-    #[serde(rename = "returnBill", default, skip_serializing_if = "Option::is_none")]
-    pub return_bill: Option<TradeGuaranteeReturnBill>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_get_complaint`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeGetComplaintResponse {
+        /// The complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "complaintOrder", skip_serializing_if = "Option::is_none"))]
+        pub complaint_order: Option<TradeGuaranteeComplaintOrder> = "complaintOrder";
+        /// Progress nodes of the complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item: Option<Vec<TradeGuaranteeComplaintItem>> = "item";
+        /// The return shipment, when goods are being returned.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "returnBill", skip_serializing_if = "Option::is_none"))]
+        pub return_bill: Option<TradeGuaranteeReturnBill> = "returnBill";
+    }
 }
 impl TradeGuaranteeGetComplaintResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -11,25 +11,23 @@ impl TradeGuaranteeGetGuaranteeStatusRequest {
         Self {}
     }
 }
-/// What [`crate::Client::trade_guarantee_get_guarantee_status`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeGetGuaranteeStatusResponse {
-    /// Whether the guarantee badge is active (wire name spelled isActived).
-    #[serde(rename = "isActived", default, skip_serializing_if = "Option::is_none")]
-    pub is_activated: Option<bool>,
-    /// Explanation of the badge state.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub msg: Option<String>,
-    /// Why the badge could not be granted; empty when active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasons: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_get_guarantee_status`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeGetGuaranteeStatusResponse {
+        /// Whether the guarantee badge is active (wire name spelled isActived).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "isActived", skip_serializing_if = "Option::is_none"))]
+        pub is_activated: Option<bool> = "isActived";
+        /// Explanation of the badge state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<String> = "msg";
+        /// Why the badge could not be granted; empty when active.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub reasons: Option<Vec<String>> = "reasons";
+    }
 }
 impl TradeGuaranteeGetGuaranteeStatusResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -48,71 +48,38 @@ crate::runtime::int_enum! {
         AppealSucceeded = 6;
     }
 }
-/// The `TradeGuaranteePenalty` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteePenalty {
-    /// ID of the deduction record.
-    #[serde(
-        rename = "illegalOrderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub illegal_order_id: Option<String>,
-    /// ID of the complaint behind it.
-    #[serde(
-        rename = "complaintOrderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complaint_order_id: Option<String>,
-    /// The violation.
-    #[serde(
-        rename = "illegalWording",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub illegal_wording: Option<String>,
-    /// State of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<TradeGuaranteePenaltyStatus>,
-    /// Points deducted.
-    #[serde(
-        rename = "minusScore",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub minus_score: Option<i32>,
-    /// ID of the order.
-    #[serde(
-        rename = "orderId",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// When the record was created, Unix seconds.
-    #[serde(
-        rename = "illegalTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub illegal_time: Option<i64>,
-    /// When it last changed, Unix seconds.
-    #[serde(
-        rename = "updateTime",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteePenalty` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteePenalty {
+        /// ID of the deduction record.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "illegalOrderId", skip_serializing_if = "Option::is_none"))]
+        pub illegal_order_id: Option<String> = "illegalOrderId";
+        /// ID of the complaint behind it.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "complaintOrderId", skip_serializing_if = "Option::is_none"))]
+        pub complaint_order_id: Option<String> = "complaintOrderId";
+        /// The violation.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "illegalWording", skip_serializing_if = "Option::is_none"))]
+        pub illegal_wording: Option<String> = "illegalWording";
+        /// State of the record.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<TradeGuaranteePenaltyStatus> = "status";
+        /// Points deducted.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "minusScore", skip_serializing_if = "Option::is_none"))]
+        pub minus_score: Option<i32> = "minusScore";
+        /// ID of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "orderId", skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "orderId";
+        /// When the record was created, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "illegalTime", skip_serializing_if = "Option::is_none"))]
+        pub illegal_time: Option<i64> = "illegalTime";
+        /// When it last changed, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "updateTime", skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<i64> = "updateTime";
+    }
 }
 impl TradeGuaranteePenalty {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -139,31 +106,23 @@ impl TradeGuaranteePenalty {
         update_time: i64;
     }
 }
-/// What [`crate::Client::trade_guarantee_get_penalty_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct TradeGuaranteeGetPenaltyListResponse {
-    /// The deduction records.
-    #[serde(rename = "appealList", default, skip_serializing_if = "Option::is_none")]
-    pub appeal_list: Option<Vec<TradeGuaranteePenalty>>,
-    /// Current transaction experience score.
-    #[serde(
-        rename = "currentScore",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub current_score: Option<i32>,
-    /// Total number of deduction records.
-    #[serde(
-        rename = "totalNum",
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_num: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::trade_guarantee_get_penalty_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeGetPenaltyListResponse {
+        /// The deduction records.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appealList", skip_serializing_if = "Option::is_none"))]
+        pub appeal_list: Option<Vec<TradeGuaranteePenalty>> = "appealList";
+        /// Current transaction experience score.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "currentScore", skip_serializing_if = "Option::is_none"))]
+        pub current_score: Option<i32> = "currentScore";
+        /// Total number of deduction records.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "totalNum", skip_serializing_if = "Option::is_none"))]
+        pub total_num: Option<u32> = "totalNum";
+    }
 }
 impl TradeGuaranteeGetPenaltyListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -23,22 +23,19 @@ impl CreateActivityIdRequest {
         openid: impl Into<String>;
     }
 }
-/// What [`crate::Client::create_activity_id`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CreateActivityIdResponse {
-    /// ID of the updatable message.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub activity_id: String,
-    /// When the activity_id expires, as a Unix timestamp (24 hours after creation by default).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expiration_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::create_activity_id`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CreateActivityIdResponse {
+        /// ID of the updatable message.
+        pub activity_id: String = "activity_id";
+        /// When the activity_id expires, as a Unix timestamp (24 hours after creation by default).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expiration_time: Option<i64> = "expiration_time";
+    }
 }
 impl CreateActivityIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -43,22 +43,20 @@ impl CheckEncryptedDataRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::check_encrypted_data`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct CheckEncryptedDataResponse {
-    /// Whether WeChat generated this encrypted data (wire name misspelled `vaild`).
-    #[serde(rename = "vaild", default, skip_serializing_if = "Option::is_none")]
-    pub valid: Option<bool>,
-    /// Unix time (seconds) at which the encrypted data was generated.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::check_encrypted_data`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CheckEncryptedDataResponse {
+        /// Whether WeChat generated this encrypted data (wire name misspelled `vaild`).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "vaild", skip_serializing_if = "Option::is_none"))]
+        pub valid: Option<bool> = "vaild";
+        /// Unix time (seconds) at which the encrypted data was generated.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+    }
 }
 impl CheckEncryptedDataResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -30,19 +30,17 @@ impl GetPaidUnionidRequest {
         out_trade_no: impl Into<String>;
     }
 }
-/// What [`crate::Client::get_paid_unionid`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPaidUnionidResponse {
-    /// The user's UnionID across the linked Open Platform account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unionid: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_paid_unionid`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPaidUnionidResponse {
+        /// The user's UnionID across the linked Open Platform account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub unionid: Option<String> = "unionid";
+    }
 }
 impl GetPaidUnionidResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -24,26 +24,20 @@ impl GetPhoneNumberRequest {
         openid: impl Into<String>;
     }
 }
-/// The `GetPhoneNumberResponsePhoneInfoWatermark` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPhoneNumberResponsePhoneInfoWatermark {
-    /// Unix time (seconds) at which the user shared the number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timestamp: Option<i64>,
-    /// AppID of the mini program the number was shared with.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
+crate::runtime::answer_object! {
+    /// The `GetPhoneNumberResponsePhoneInfoWatermark` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPhoneNumberResponsePhoneInfoWatermark {
+        /// Unix time (seconds) at which the user shared the number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub timestamp: Option<i64> = "timestamp";
+        /// AppID of the mini program the number was shared with.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+    }
 }
 impl GetPhoneNumberResponsePhoneInfoWatermark {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -58,39 +52,26 @@ impl GetPhoneNumberResponsePhoneInfoWatermark {
         appid: impl Into<String>;
     }
 }
-/// The `GetPhoneNumberResponsePhoneInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPhoneNumberResponsePhoneInfo {
-    /// The bound phone number, with the country code for numbers outside mainland China.
-    #[serde(
-        rename = "phoneNumber",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone_number: Option<String>,
-    /// The phone number without country code.
-    #[serde(
-        rename = "purePhoneNumber",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pure_phone_number: Option<String>,
-    /// The country calling code, e.g. 86.
-    #[serde(
-        rename = "countryCode",
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub country_code: Option<String>,
-    /// Watermark proving where and when the number was obtained.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub watermark: Option<GetPhoneNumberResponsePhoneInfoWatermark>,
+crate::runtime::answer_object! {
+    /// The `GetPhoneNumberResponsePhoneInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPhoneNumberResponsePhoneInfo {
+        /// The bound phone number, with the country code for numbers outside mainland China.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none"))]
+        pub phone_number: Option<String> = "phoneNumber";
+        /// The phone number without country code.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "purePhoneNumber", skip_serializing_if = "Option::is_none"))]
+        pub pure_phone_number: Option<String> = "purePhoneNumber";
+        /// The country calling code, e.g. 86.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "countryCode", skip_serializing_if = "Option::is_none"))]
+        pub country_code: Option<String> = "countryCode";
+        /// Watermark proving where and when the number was obtained.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub watermark: Option<GetPhoneNumberResponsePhoneInfoWatermark> = "watermark";
+    }
 }
 impl GetPhoneNumberResponsePhoneInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -109,14 +90,16 @@ impl GetPhoneNumberResponsePhoneInfo {
         watermark: GetPhoneNumberResponsePhoneInfoWatermark;
     }
 }
-/// What [`crate::Client::get_phone_number`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPhoneNumberResponse {
-    /// The user's phone number.
-    pub phone_info: GetPhoneNumberResponsePhoneInfo,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_phone_number`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPhoneNumberResponse {
+        /// The user's phone number.
+        pub phone_info: GetPhoneNumberResponsePhoneInfo = "phone_info";
+    }
 }
 impl GetPhoneNumberResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -15,15 +15,16 @@ impl GetPluginOpenPidRequest {
         Self { code: code.into() }
     }
 }
-/// What [`crate::Client::get_plugin_open_pid`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetPluginOpenPidResponse {
-    /// The user's unique identifier within the plugin.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub openpid: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_plugin_open_pid`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetPluginOpenPidResponse {
+        /// The user's unique identifier within the plugin.
+        pub openpid: String = "openpid";
+    }
 }
 impl GetPluginOpenPidResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

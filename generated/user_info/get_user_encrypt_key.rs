@@ -22,47 +22,29 @@ impl GetUserEncryptKeyRequest {
         }
     }
 }
-/// The `UserEncryptKeyInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UserEncryptKeyInfo {
-    /// The encryption key (base64).
-    #[serde(
-        serialize_with = "crate::runtime::serialize_redacted_option",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub encrypt_key: Option<crate::runtime::Secret>,
-    /// Version number of the key.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub version: Option<i64>,
-    /// Seconds the key stays valid; 0 once expired.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_in: Option<i64>,
-    /// Initialization vector to use with the key.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub iv: Option<String>,
-    /// Unix time (seconds) at which the key was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `UserEncryptKeyInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct UserEncryptKeyInfo {
+        /// The encryption key (base64).
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub encrypt_key: Option<crate::runtime::Secret> = "encrypt_key";
+        /// Version number of the key.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub version: Option<i64> = "version";
+        /// Seconds the key stays valid; 0 once expired.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_in: Option<i64> = "expire_in";
+        /// Initialization vector to use with the key.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub iv: Option<String> = "iv";
+        /// Unix time (seconds) at which the key was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+    }
 }
 impl UserEncryptKeyInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -83,15 +65,17 @@ impl UserEncryptKeyInfo {
         create_time: i64;
     }
 }
-/// What [`crate::Client::get_user_encrypt_key`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUserEncryptKeyResponse {
-    /// The user's three most recent keys, newest first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_info_list: Option<Vec<UserEncryptKeyInfo>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::get_user_encrypt_key`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct GetUserEncryptKeyResponse {
+        /// The user's three most recent keys, newest first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub key_info_list: Option<Vec<UserEncryptKeyInfo>> = "key_info_list";
+    }
 }
 impl GetUserEncryptKeyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -59,19 +59,17 @@ impl XpayCancelCurrencyPayRequest {
         }
     }
 }
-/// What [`crate::Client::xpay_cancel_currency_pay`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayCancelCurrencyPayResponse {
-    /// The refund order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_cancel_currency_pay`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayCancelCurrencyPayResponse {
+        /// The refund order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+    }
 }
 impl XpayCancelCurrencyPayResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -119,19 +119,17 @@ impl XpayCreateFundsBillRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::xpay_create_funds_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayCreateFundsBillResponse {
-    /// Id of the top-up.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bill_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_create_funds_bill`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayCreateFundsBillResponse {
+        /// Id of the top-up.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_id: Option<String> = "bill_id";
+    }
 }
 impl XpayCreateFundsBillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

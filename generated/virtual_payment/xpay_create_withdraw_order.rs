@@ -70,26 +70,20 @@ impl XpayCreateWithdrawOrderRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::xpay_create_withdraw_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayCreateWithdrawOrderResponse {
-    /// Your withdrawal number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub withdraw_no: Option<String>,
-    /// WeChat's number of the withdrawal.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_withdraw_no: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_create_withdraw_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayCreateWithdrawOrderResponse {
+        /// Your withdrawal number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub withdraw_no: Option<String> = "withdraw_no";
+        /// WeChat's number of the withdrawal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_withdraw_no: Option<String> = "wx_withdraw_no";
+    }
 }
 impl XpayCreateWithdrawOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

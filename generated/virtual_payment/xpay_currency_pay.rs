@@ -66,33 +66,23 @@ impl XpayCurrencyPayRequest {
         remark: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_currency_pay`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayCurrencyPayResponse {
-    /// The order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Total balance after the deduction, paid plus gifted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub balance: Option<i64>,
-    /// How much of the deduction came from gifted currency.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub used_present_amount: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_currency_pay`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayCurrencyPayResponse {
+        /// The order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Total balance after the deduction, paid plus gifted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance: Option<i64> = "balance";
+        /// How much of the deduction came from gifted currency.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub used_present_amount: Option<i64> = "used_present_amount";
+    }
 }
 impl XpayCurrencyPayResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -37,19 +37,17 @@ impl XpayDownloadAdverfundsOrderRequest {
         }
     }
 }
-/// What [`crate::Client::xpay_download_adverfunds_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayDownloadAdverfundsOrderResponse {
-    /// Download link of the orders.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_download_adverfunds_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayDownloadAdverfundsOrderResponse {
+        /// Download link of the orders.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub url: Option<String> = "url";
+    }
 }
 impl XpayDownloadAdverfundsOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

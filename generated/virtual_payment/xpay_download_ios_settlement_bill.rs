@@ -53,26 +53,20 @@ impl XpayDownloadIosSettlementBillRequest {
         Ok(())
     }
 }
-/// The `XpayDownloadIosSettlementBillResponseBillListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayDownloadIosSettlementBillResponseBillListItem {
-    /// Month of the bill, YYYYMM.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub month: Option<String>,
-    /// Download link of the bill; it expires after a while.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bill_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayDownloadIosSettlementBillResponseBillListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayDownloadIosSettlementBillResponseBillListItem {
+        /// Month of the bill, YYYYMM.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub month: Option<String> = "month";
+        /// Download link of the bill; it expires after a while.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_url: Option<String> = "bill_url";
+    }
 }
 impl XpayDownloadIosSettlementBillResponseBillListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -87,15 +81,17 @@ impl XpayDownloadIosSettlementBillResponseBillListItem {
         bill_url: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_download_ios_settlement_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayDownloadIosSettlementBillResponse {
-    /// Settlement bills.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bill_list: Option<Vec<XpayDownloadIosSettlementBillResponseBillListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_download_ios_settlement_bill`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayDownloadIosSettlementBillResponse {
+        /// Settlement bills.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_list: Option<Vec<XpayDownloadIosSettlementBillResponseBillListItem>> = "bill_list";
+    }
 }
 impl XpayDownloadIosSettlementBillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

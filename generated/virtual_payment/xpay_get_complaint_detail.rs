@@ -48,47 +48,29 @@ crate::runtime::string_enum! {
         Processed = "PROCESSED";
     }
 }
-/// The `XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem {
-    /// WeChat Pay transaction number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transaction_id: Option<String>,
-    /// Channel order number (channel_order_id of query_order).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_trade_no: Option<String>,
-    /// Order amount, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub amount: Option<i64>,
-    /// Merchant order number passed when payment was started.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wxa_out_trade_no: Option<String>,
-    /// Mini program side order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_order_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem {
+        /// WeChat Pay transaction number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transaction_id: Option<String> = "transaction_id";
+        /// Channel order number (channel_order_id of query_order).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_trade_no: Option<String> = "out_trade_no";
+        /// Order amount, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<i64> = "amount";
+        /// Merchant order number passed when payment was started.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wxa_out_trade_no: Option<String> = "wxa_out_trade_no";
+        /// Mini program side order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_order_id: Option<String> = "wx_order_id";
+    }
 }
 impl XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -118,20 +100,20 @@ crate::runtime::string_enum! {
         OperationImage = "OPERATION_IMAGE";
     }
 }
-/// The `XpayGetComplaintDetailResponseComplaintComplaintMediaListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetComplaintDetailResponseComplaintComplaintMediaListItem {
-    /// What the files are.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<
-        XpayGetComplaintDetailResponseComplaintComplaintMediaListItemMediaType,
-    >,
-    /// URLs of the files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_url: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `XpayGetComplaintDetailResponseComplaintComplaintMediaListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetComplaintDetailResponseComplaintComplaintMediaListItem {
+        /// What the files are.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_type: Option<XpayGetComplaintDetailResponseComplaintComplaintMediaListItemMediaType> = "media_type";
+        /// URLs of the files.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_url: Option<Vec<String>> = "media_url";
+    }
 }
 impl XpayGetComplaintDetailResponseComplaintComplaintMediaListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -170,29 +152,23 @@ crate::runtime::string_enum! {
         Done = "DONE";
     }
 }
-/// The `XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
-    /// WeChat Pay service order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Merchant's own service order number (not the trade number).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_order_no: Option<String>,
-    /// Service order state when the complaint was made (not updated later).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<XpayGetComplaintDetailResponseComplaintServiceOrderInfoItemState>,
+crate::runtime::answer_object! {
+    /// The `XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
+        /// WeChat Pay service order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Merchant's own service order number (not the trade number).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_order_no: Option<String> = "out_order_no";
+        /// Service order state when the complaint was made (not updated later).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub state: Option<XpayGetComplaintDetailResponseComplaintServiceOrderInfoItemState> = "state";
+    }
 }
 impl XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -209,98 +185,62 @@ impl XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem {
         state: XpayGetComplaintDetailResponseComplaintServiceOrderInfoItemState;
     }
 }
-/// The `XpayGetComplaintDetailResponseComplaint` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetComplaintDetailResponseComplaint {
-    /// Complaint id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complaint_id: Option<String>,
-    /// Complaint time, RFC 3339 with offset, e.g. 2023-11-28T11:11:49+08:00.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complaint_time: Option<String>,
-    /// Text of the complaint.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complaint_detail: Option<String>,
-    /// State of the complaint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complaint_state: Option<XpayGetComplaintDetailResponseComplaintComplaintState>,
-    /// Complainant's contact.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub payer_phone: Option<String>,
-    /// Complainant's OpenID under the merchant's AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub payer_openid: Option<String>,
-    /// Orders the complaint concerns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complaint_order_info: Option<
-        Vec<XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem>,
-    >,
-    /// Whether every order of the complaint was refunded in full.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complaint_full_refunded: Option<bool>,
-    /// Whether a user message awaits a reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub incoming_user_response: Option<bool>,
-    /// How many times the user complained: 1 at first, plus 1 for each follow-up.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user_complaint_times: Option<u32>,
-    /// Files the user uploaded, such as evidence images.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complaint_media_list: Option<
-        Vec<XpayGetComplaintDetailResponseComplaintComplaintMediaListItem>,
-    >,
-    /// FAQ title the user picked before complaining.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub problem_description: Option<String>,
-    /// Kind of problem; refund requests should be handled first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub problem_type: Option<XpayGetComplaintDetailResponseComplaintProblemType>,
-    /// Refund amount asked for, in fen, when problem_type is REFUND.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub apply_refund_amount: Option<i64>,
-    /// User tags: TRUSTED (eligible for fast refunds), HIGH_RISK (handle with priority).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_tag_list: Option<Vec<String>>,
-    /// Service orders the complaint concerns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_order_info: Option<
-        Vec<XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `XpayGetComplaintDetailResponseComplaint` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetComplaintDetailResponseComplaint {
+        /// Complaint id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_id: Option<String> = "complaint_id";
+        /// Complaint time, RFC 3339 with offset, e.g. 2023-11-28T11:11:49+08:00.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_time: Option<String> = "complaint_time";
+        /// Text of the complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_detail: Option<String> = "complaint_detail";
+        /// State of the complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_state: Option<XpayGetComplaintDetailResponseComplaintComplaintState> = "complaint_state";
+        /// Complainant's contact.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub payer_phone: Option<String> = "payer_phone";
+        /// Complainant's OpenID under the merchant's AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub payer_openid: Option<String> = "payer_openid";
+        /// Orders the complaint concerns.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_order_info: Option<Vec<XpayGetComplaintDetailResponseComplaintComplaintOrderInfoItem>> = "complaint_order_info";
+        /// Whether every order of the complaint was refunded in full.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_full_refunded: Option<bool> = "complaint_full_refunded";
+        /// Whether a user message awaits a reply.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub incoming_user_response: Option<bool> = "incoming_user_response";
+        /// How many times the user complained: 1 at first, plus 1 for each follow-up.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub user_complaint_times: Option<u32> = "user_complaint_times";
+        /// Files the user uploaded, such as evidence images.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_media_list: Option<Vec<XpayGetComplaintDetailResponseComplaintComplaintMediaListItem>> = "complaint_media_list";
+        /// FAQ title the user picked before complaining.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub problem_description: Option<String> = "problem_description";
+        /// Kind of problem; refund requests should be handled first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub problem_type: Option<XpayGetComplaintDetailResponseComplaintProblemType> = "problem_type";
+        /// Refund amount asked for, in fen, when problem_type is REFUND.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub apply_refund_amount: Option<i64> = "apply_refund_amount";
+        /// User tags: TRUSTED (eligible for fast refunds), HIGH_RISK (handle with priority).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub user_tag_list: Option<Vec<String>> = "user_tag_list";
+        /// Service orders the complaint concerns.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_order_info: Option<Vec<XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem>> = "service_order_info";
+    }
 }
 impl XpayGetComplaintDetailResponseComplaint {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -343,15 +283,17 @@ impl XpayGetComplaintDetailResponseComplaint {
         service_order_info: Vec<XpayGetComplaintDetailResponseComplaintServiceOrderInfoItem>;
     }
 }
-/// What [`crate::Client::xpay_get_complaint_detail`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetComplaintDetailResponse {
-    /// The complaint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complaint: Option<XpayGetComplaintDetailResponseComplaint>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_get_complaint_detail`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetComplaintDetailResponse {
+        /// The complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint: Option<XpayGetComplaintDetailResponseComplaint> = "complaint";
+    }
 }
 impl XpayGetComplaintDetailResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -101,20 +101,20 @@ crate::runtime::string_enum! {
         OperationImage = "OPERATION_IMAGE";
     }
 }
-/// The `XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
-    /// What the files are.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<
-        XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItemMediaType,
-    >,
-    /// URLs of the files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_url: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
+        /// What the files are.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_type: Option<XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItemMediaType> = "media_type";
+        /// URLs of the files.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_url: Option<Vec<String>> = "media_url";
+    }
 }
 impl XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -129,48 +129,32 @@ impl XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem {
         media_url: Vec<String>;
     }
 }
-/// The `XpayGetNegotiationHistoryResponseHistoryItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetNegotiationHistoryResponseHistoryItem {
-    /// Record id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub log_id: Option<String>,
-    /// Who acted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub operator: Option<String>,
-    /// Time of the action, RFC 3339 with offset.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub operate_time: Option<String>,
-    /// Kind of action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operate_type: Option<XpayGetNegotiationHistoryResponseHistoryItemOperateType>,
-    /// Content of the action.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub operate_details: Option<String>,
-    /// Files uploaded with the action by the user, merchant or WeChat Pay support.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complaint_media_list: Option<
-        Vec<XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `XpayGetNegotiationHistoryResponseHistoryItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetNegotiationHistoryResponseHistoryItem {
+        /// Record id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub log_id: Option<String> = "log_id";
+        /// Who acted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub operator: Option<String> = "operator";
+        /// Time of the action, RFC 3339 with offset.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub operate_time: Option<String> = "operate_time";
+        /// Kind of action.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub operate_type: Option<XpayGetNegotiationHistoryResponseHistoryItemOperateType> = "operate_type";
+        /// Content of the action.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub operate_details: Option<String> = "operate_details";
+        /// Files uploaded with the action by the user, merchant or WeChat Pay support.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub complaint_media_list: Option<Vec<XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem>> = "complaint_media_list";
+    }
 }
 impl XpayGetNegotiationHistoryResponseHistoryItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -193,22 +177,20 @@ impl XpayGetNegotiationHistoryResponseHistoryItem {
         complaint_media_list: Vec<XpayGetNegotiationHistoryResponseHistoryItemComplaintMediaListItem>;
     }
 }
-/// What [`crate::Client::xpay_get_negotiation_history`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetNegotiationHistoryResponse {
-    /// Number of records.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// Negotiation records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<Vec<XpayGetNegotiationHistoryResponseHistoryItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_get_negotiation_history`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetNegotiationHistoryResponse {
+        /// Number of records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// Negotiation records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub history: Option<Vec<XpayGetNegotiationHistoryResponseHistoryItem>> = "history";
+    }
 }
 impl XpayGetNegotiationHistoryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

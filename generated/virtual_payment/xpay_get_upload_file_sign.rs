@@ -45,26 +45,20 @@ impl XpayGetUploadFileSignRequest {
         }
     }
 }
-/// What [`crate::Client::xpay_get_upload_file_sign`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayGetUploadFileSignResponse {
-    /// Value of the Authorization header for the image request.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign: Option<String>,
-    /// Temporary URL of the copy, valid 30 minutes; only with convert_cos.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cos_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_get_upload_file_sign`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayGetUploadFileSignResponse {
+        /// Value of the Authorization header for the image request.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sign: Option<String> = "sign";
+        /// Temporary URL of the copy, valid 30 minutes; only with convert_cos.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cos_url: Option<String> = "cos_url";
+    }
 }
 impl XpayGetUploadFileSignResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

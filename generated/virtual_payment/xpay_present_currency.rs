@@ -45,33 +45,23 @@ impl XpayPresentCurrencyRequest {
         }
     }
 }
-/// What [`crate::Client::xpay_present_currency`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayPresentCurrencyResponse {
-    /// The user's currency balance after the gift.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub balance: Option<i64>,
-    /// The gift order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Total currency the user has received as gifts.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub present_balance: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_present_currency`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayPresentCurrencyResponse {
+        /// The user's currency balance after the gift.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance: Option<i64> = "balance";
+        /// The gift order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Total currency the user has received as gifts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub present_balance: Option<i64> = "present_balance";
+    }
 }
 impl XpayPresentCurrencyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -119,57 +119,35 @@ crate::runtime::int_enum! {
         TargetedIncentive = 2;
     }
 }
-/// The `XpayQueryAdverFundsResponseAdverFundsListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryAdverFundsResponseAdverFundsListItem {
-    /// Start of the settlement period, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_begin: Option<i64>,
-    /// End of the settlement period, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_end: Option<i64>,
-    /// Amount granted, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_amount: Option<i64>,
-    /// Amount still usable, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remain_amount: Option<i64>,
-    /// Expiry time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_time: Option<i64>,
-    /// Why the ad funds were granted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fund_type: Option<XpayQueryAdverFundsResponseAdverFundsListItemFundType>,
-    /// Id of the grant.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fund_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryAdverFundsResponseAdverFundsListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryAdverFundsResponseAdverFundsListItem {
+        /// Start of the settlement period, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_begin: Option<i64> = "settle_begin";
+        /// End of the settlement period, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_end: Option<i64> = "settle_end";
+        /// Amount granted, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_amount: Option<i64> = "total_amount";
+        /// Amount still usable, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remain_amount: Option<i64> = "remain_amount";
+        /// Expiry time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Why the ad funds were granted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fund_type: Option<XpayQueryAdverFundsResponseAdverFundsListItemFundType> = "fund_type";
+        /// Id of the grant.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fund_id: Option<String> = "fund_id";
+    }
 }
 impl XpayQueryAdverFundsResponseAdverFundsListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -194,22 +172,20 @@ impl XpayQueryAdverFundsResponseAdverFundsListItem {
         fund_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_query_adver_funds`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryAdverFundsResponse {
-    /// Ad funds grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adver_funds_list: Option<Vec<XpayQueryAdverFundsResponseAdverFundsListItem>>,
-    /// Number of pages matching the filter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_page: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_adver_funds`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryAdverFundsResponse {
+        /// Ad funds grants.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub adver_funds_list: Option<Vec<XpayQueryAdverFundsResponseAdverFundsListItem>> = "adver_funds_list";
+        /// Number of pages matching the filter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_page: Option<u32> = "total_page";
+    }
 }
 impl XpayQueryAdverFundsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

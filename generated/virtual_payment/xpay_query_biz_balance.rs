@@ -30,26 +30,20 @@ impl XpayQueryBizBalanceRequest {
         }
     }
 }
-/// The `XpayQueryBizBalanceResponseBalanceAvailable` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryBizBalanceResponseBalanceAvailable {
-    /// Amount in yuan.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub amount: Option<String>,
-    /// Currency, normally CNY.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub currency_code: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryBizBalanceResponseBalanceAvailable` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryBizBalanceResponseBalanceAvailable {
+        /// Amount in yuan.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub amount: Option<String> = "amount";
+        /// Currency, normally CNY.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub currency_code: Option<String> = "currency_code";
+    }
 }
 impl XpayQueryBizBalanceResponseBalanceAvailable {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -64,15 +58,17 @@ impl XpayQueryBizBalanceResponseBalanceAvailable {
         currency_code: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_query_biz_balance`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryBizBalanceResponse {
-    /// Balance available for withdrawal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance_available: Option<XpayQueryBizBalanceResponseBalanceAvailable>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_biz_balance`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryBizBalanceResponse {
+        /// Balance available for withdrawal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance_available: Option<XpayQueryBizBalanceResponseBalanceAvailable> = "balance_available";
+    }
 }
 impl XpayQueryBizBalanceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

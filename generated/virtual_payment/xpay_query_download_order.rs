@@ -50,36 +50,26 @@ crate::runtime::int_enum! {
         Failed = 3;
     }
 }
-/// What [`crate::Client::xpay_query_download_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryDownloadOrderResponse {
-    /// Id of the task.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub task_id: Option<String>,
-    /// State of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<XpayQueryDownloadOrderResponseStatus>,
-    /// URL of the file; only when status is 2.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub download_url: Option<String>,
-    /// When the URL expires, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expire_at: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_download_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryDownloadOrderResponse {
+        /// Id of the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub task_id: Option<String> = "task_id";
+        /// State of the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<XpayQueryDownloadOrderResponseStatus> = "status";
+        /// URL of the file; only when status is 2.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub download_url: Option<String> = "download_url";
+        /// When the URL expires, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_at: Option<i64> = "expire_at";
+    }
 }
 impl XpayQueryDownloadOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -106,78 +106,44 @@ crate::runtime::int_enum! {
         Failed = 2;
     }
 }
-/// The `XpayQueryFundsBillResponseBillListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryFundsBillResponseBillListItem {
-    /// Id of the top-up.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bill_id: Option<String>,
-    /// Top-up time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub oper_time: Option<i64>,
-    /// Start of the settlement period of the ad funds, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_begin: Option<i64>,
-    /// End of the settlement period of the ad funds, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_end: Option<i64>,
-    /// Id of the ad funds grant used.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fund_id: Option<String>,
-    /// Top-up account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_account_name: Option<String>,
-    /// Uid of the top-up account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_account_uid: Option<i64>,
-    /// Amount topped up, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_amount: Option<i64>,
-    /// State of the top-up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<XpayQueryFundsBillResponseBillListItemStatus>,
-    /// The request_id given to create_funds_bill.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryFundsBillResponseBillListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryFundsBillResponseBillListItem {
+        /// Id of the top-up.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_id: Option<String> = "bill_id";
+        /// Top-up time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub oper_time: Option<i64> = "oper_time";
+        /// Start of the settlement period of the ad funds, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_begin: Option<i64> = "settle_begin";
+        /// End of the settlement period of the ad funds, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_end: Option<i64> = "settle_end";
+        /// Id of the ad funds grant used.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fund_id: Option<String> = "fund_id";
+        /// Top-up account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_account_name: Option<String> = "transfer_account_name";
+        /// Uid of the top-up account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_account_uid: Option<i64> = "transfer_account_uid";
+        /// Amount topped up, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_amount: Option<i64> = "transfer_amount";
+        /// State of the top-up.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<XpayQueryFundsBillResponseBillListItemStatus> = "status";
+        /// The request_id given to create_funds_bill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub request_id: Option<String> = "request_id";
+    }
 }
 impl XpayQueryFundsBillResponseBillListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -208,22 +174,20 @@ impl XpayQueryFundsBillResponseBillListItem {
         request_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_query_funds_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryFundsBillResponse {
-    /// Top-ups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bill_list: Option<Vec<XpayQueryFundsBillResponseBillListItem>>,
-    /// Number of pages matching the filter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_page: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_funds_bill`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryFundsBillResponse {
+        /// Top-ups.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_list: Option<Vec<XpayQueryFundsBillResponseBillListItem>> = "bill_list";
+        /// Number of pages matching the filter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_page: Option<u32> = "total_page";
+    }
 }
 impl XpayQueryFundsBillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -111,157 +111,83 @@ crate::runtime::int_enum! {
         Pending = 3;
     }
 }
-/// The `XpayQueryOrderResponseOrder` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryOrderResponseOrder {
-    /// Your order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<String>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Last update time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
-    /// Current state of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<XpayQueryOrderResponseOrderStatus>,
-    /// Business type; 0 is short drama.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub biz_type: Option<i32>,
-    /// Order amount, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_fee: Option<i64>,
-    /// Discount, in fen (not returned yet).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub coupon_fee: Option<i64>,
-    /// Amount the user paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub paid_fee: Option<i64>,
-    /// Kind of order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_type: Option<XpayQueryOrderResponseOrderOrderType>,
-    /// For refund orders, the refunded amount in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_fee: Option<i64>,
-    /// Payment or refund time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub paid_time: Option<i64>,
-    /// Delivery time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provide_time: Option<i64>,
-    /// The data passed when the order was created.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub biz_meta: Option<String>,
-    /// Environment of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env_type: Option<XpayQueryOrderResponseOrderEnvType>,
-    /// Token returned by Midas when the order was placed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token: Option<String>,
-    /// For payment orders, the amount still refundable after refunds, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub left_fee: Option<i64>,
-    /// WeChat's internal order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_order_id: Option<String>,
-    /// Channel order number: the merchant order number shown on the user's WeChat Pay receipt.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub channel_order_id: Option<String>,
-    /// WeChat Pay transaction number shown on the user's receipt.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wxpay_order_id: Option<String>,
-    /// Settlement time, Unix seconds; above 0 once settled.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sett_time: Option<i64>,
-    /// Settlement state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sett_state: Option<XpayQueryOrderResponseOrderSettState>,
-    /// Virtual payment technical service fee in fen; only when sett_state is 2.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub platform_fee_fen: Option<i64>,
-    /// CPS service fee of Official Account / Channels platforms in fen; only when sett_state is 2.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cps_fee_fen: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryOrderResponseOrder` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryOrderResponseOrder {
+        /// Your order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Last update time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub update_time: Option<i64> = "update_time";
+        /// Current state of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<XpayQueryOrderResponseOrderStatus> = "status";
+        /// Business type; 0 is short drama.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub biz_type: Option<i32> = "biz_type";
+        /// Order amount, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_fee: Option<i64> = "order_fee";
+        /// Discount, in fen (not returned yet).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub coupon_fee: Option<i64> = "coupon_fee";
+        /// Amount the user paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub paid_fee: Option<i64> = "paid_fee";
+        /// Kind of order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_type: Option<XpayQueryOrderResponseOrderOrderType> = "order_type";
+        /// For refund orders, the refunded amount in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_fee: Option<i64> = "refund_fee";
+        /// Payment or refund time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub paid_time: Option<i64> = "paid_time";
+        /// Delivery time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub provide_time: Option<i64> = "provide_time";
+        /// The data passed when the order was created.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub biz_meta: Option<String> = "biz_meta";
+        /// Environment of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub env_type: Option<XpayQueryOrderResponseOrderEnvType> = "env_type";
+        /// Token returned by Midas when the order was placed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub token: Option<String> = "token";
+        /// For payment orders, the amount still refundable after refunds, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub left_fee: Option<i64> = "left_fee";
+        /// WeChat's internal order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_order_id: Option<String> = "wx_order_id";
+        /// Channel order number: the merchant order number shown on the user's WeChat Pay receipt.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub channel_order_id: Option<String> = "channel_order_id";
+        /// WeChat Pay transaction number shown on the user's receipt.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wxpay_order_id: Option<String> = "wxpay_order_id";
+        /// Settlement time, Unix seconds; above 0 once settled.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sett_time: Option<i64> = "sett_time";
+        /// Settlement state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sett_state: Option<XpayQueryOrderResponseOrderSettState> = "sett_state";
+        /// Virtual payment technical service fee in fen; only when sett_state is 2.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub platform_fee_fen: Option<i64> = "platform_fee_fen";
+        /// CPS service fee of Official Account / Channels platforms in fen; only when sett_state is 2.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cps_fee_fen: Option<i64> = "cps_fee_fen";
+    }
 }
 impl XpayQueryOrderResponseOrder {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -318,15 +244,17 @@ impl XpayQueryOrderResponseOrder {
         cps_fee_fen: i64;
     }
 }
-/// What [`crate::Client::xpay_query_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryOrderResponse {
-    /// The order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<XpayQueryOrderResponseOrder>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryOrderResponse {
+        /// The order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order: Option<XpayQueryOrderResponseOrder> = "order";
+    }
 }
 impl XpayQueryOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

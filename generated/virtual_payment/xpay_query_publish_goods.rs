@@ -43,31 +43,23 @@ crate::runtime::int_enum! {
         Failed = 3;
     }
 }
-/// The `XpayQueryPublishGoodsResponsePublishItemItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryPublishGoodsResponsePublishItemItem {
-    /// Item id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Publish state of this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_status: Option<
-        XpayQueryPublishGoodsResponsePublishItemItemPublishStatus,
-    >,
-    /// Why publishing failed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryPublishGoodsResponsePublishItemItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryPublishGoodsResponsePublishItemItem {
+        /// Item id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<String> = "id";
+        /// Publish state of this item.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub publish_status: Option<XpayQueryPublishGoodsResponsePublishItemItemPublishStatus> = "publish_status";
+        /// Why publishing failed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+    }
 }
 impl XpayQueryPublishGoodsResponsePublishItemItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -97,18 +89,20 @@ crate::runtime::int_enum! {
         Succeeded = 3;
     }
 }
-/// What [`crate::Client::xpay_query_publish_goods`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryPublishGoodsResponse {
-    /// The items of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_item: Option<Vec<XpayQueryPublishGoodsResponsePublishItemItem>>,
-    /// State of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<XpayQueryPublishGoodsResponseStatus>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_publish_goods`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryPublishGoodsResponse {
+        /// The items of the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub publish_item: Option<Vec<XpayQueryPublishGoodsResponsePublishItemItem>> = "publish_item";
+        /// State of the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<XpayQueryPublishGoodsResponseStatus> = "status";
+    }
 }
 impl XpayQueryPublishGoodsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

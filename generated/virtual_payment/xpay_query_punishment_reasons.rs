@@ -16,92 +16,50 @@ impl XpayQueryPunishmentReasonsRequest {
         Self { pay_sig: pay_sig.into() }
     }
 }
-/// The `XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
-    /// Case number of this reason; matches business_code in restriction notices.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_case_id: Option<String>,
-    /// Category of the reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_reason_type: Option<String>,
-    /// Short description of the reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_reason: Option<String>,
-    /// Longer explanation of the reason.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_reason_describe: Option<String>,
-    /// Abilities affected by this reason (a string in the table, an array in the example).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relate_limitations: Option<crate::runtime::serde_json::Value>,
-    /// Affected abilities not covered by the standard values.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub other_relate_limitations: Option<String>,
-    /// Suggested way to lift the restriction on the WeChat Pay merchant platform.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recover_way: Option<String>,
-    /// Extra parameter of that way, e.g. a due-diligence or appeal number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recover_way_param: Option<String>,
-    /// Help page, when WeChat Pay has one.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recover_help_url: Option<String>,
-    /// How the restriction takes effect.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_action_type: Option<String>,
-    /// Expected start, for delayed restrictions.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_start_date: Option<String>,
-    /// When the restriction took effect.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub limitation_date: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
+        /// Case number of this reason; matches business_code in restriction notices.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_case_id: Option<String> = "limitation_case_id";
+        /// Category of the reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_reason_type: Option<String> = "limitation_reason_type";
+        /// Short description of the reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_reason: Option<String> = "limitation_reason";
+        /// Longer explanation of the reason.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_reason_describe: Option<String> = "limitation_reason_describe";
+        /// Abilities affected by this reason (a string in the table, an array in the example).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub relate_limitations: Option<crate::runtime::serde_json::Value> = "relate_limitations";
+        /// Affected abilities not covered by the standard values.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub other_relate_limitations: Option<String> = "other_relate_limitations";
+        /// Suggested way to lift the restriction on the WeChat Pay merchant platform.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recover_way: Option<String> = "recover_way";
+        /// Extra parameter of that way, e.g. a due-diligence or appeal number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recover_way_param: Option<String> = "recover_way_param";
+        /// Help page, when WeChat Pay has one.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recover_help_url: Option<String> = "recover_help_url";
+        /// How the restriction takes effect.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_action_type: Option<String> = "limitation_action_type";
+        /// Expected start, for delayed restrictions.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_start_date: Option<String> = "limitation_start_date";
+        /// When the restriction took effect.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limitation_date: Option<String> = "limitation_date";
+    }
 }
 impl XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -136,48 +94,32 @@ impl XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem {
         limitation_date: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_query_punishment_reasons`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryPunishmentReasonsResponse {
-    /// AppID of the mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Name of the mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nickname: Option<String>,
-    /// WeChat Pay merchant number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub merchant_code: Option<String>,
-    /// Restricted abilities.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limited_functions: Option<Vec<String>>,
-    /// Other restricted abilities, described in text.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub other_limited_functions: Option<String>,
-    /// Restriction reasons and how to lift each.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recovery_specifications: Option<
-        Vec<XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem>,
-    >,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_punishment_reasons`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryPunishmentReasonsResponse {
+        /// AppID of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Name of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub nickname: Option<String> = "nickname";
+        /// WeChat Pay merchant number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub merchant_code: Option<String> = "merchant_code";
+        /// Restricted abilities.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub limited_functions: Option<Vec<String>> = "limited_functions";
+        /// Other restricted abilities, described in text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub other_limited_functions: Option<String> = "other_limited_functions";
+        /// Restriction reasons and how to lift each.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recovery_specifications: Option<Vec<XpayQueryPunishmentReasonsResponseRecoverySpecificationsItem>> = "recovery_specifications";
+    }
 }
 impl XpayQueryPunishmentReasonsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

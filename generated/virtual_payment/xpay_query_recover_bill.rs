@@ -90,64 +90,38 @@ impl XpayQueryRecoverBillRequest {
         Ok(())
     }
 }
-/// The `XpayQueryRecoverBillResponseBillListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryRecoverBillResponseBillListItem {
-    /// Id of the recovery.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bill_id: Option<String>,
-    /// Recovery time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recover_time: Option<i64>,
-    /// Start of the settlement period, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_begin: Option<i64>,
-    /// End of the settlement period, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub settle_end: Option<i64>,
-    /// Id of the ad funds grant recovered from.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fund_id: Option<String>,
-    /// Account the ad funds were recovered from.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recover_account_name: Option<String>,
-    /// Amount recovered, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recover_amount: Option<i64>,
-    /// Ids of the refund orders behind the recovery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_order_list: Option<Vec<String>>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryRecoverBillResponseBillListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryRecoverBillResponseBillListItem {
+        /// Id of the recovery.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_id: Option<String> = "bill_id";
+        /// Recovery time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recover_time: Option<i64> = "recover_time";
+        /// Start of the settlement period, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_begin: Option<i64> = "settle_begin";
+        /// End of the settlement period, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub settle_end: Option<i64> = "settle_end";
+        /// Id of the ad funds grant recovered from.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fund_id: Option<String> = "fund_id";
+        /// Account the ad funds were recovered from.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recover_account_name: Option<String> = "recover_account_name";
+        /// Amount recovered, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recover_amount: Option<i64> = "recover_amount";
+        /// Ids of the refund orders behind the recovery.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_order_list: Option<Vec<String>> = "refund_order_list";
+    }
 }
 impl XpayQueryRecoverBillResponseBillListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -174,22 +148,20 @@ impl XpayQueryRecoverBillResponseBillListItem {
         refund_order_list: Vec<String>;
     }
 }
-/// What [`crate::Client::xpay_query_recover_bill`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryRecoverBillResponse {
-    /// Recoveries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bill_list: Option<Vec<XpayQueryRecoverBillResponseBillListItem>>,
-    /// Number of pages matching the filter.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_page: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_recover_bill`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryRecoverBillResponse {
+        /// Recoveries.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_list: Option<Vec<XpayQueryRecoverBillResponseBillListItem>> = "bill_list";
+        /// Number of pages matching the filter.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_page: Option<u32> = "total_page";
+    }
 }
 impl XpayQueryRecoverBillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

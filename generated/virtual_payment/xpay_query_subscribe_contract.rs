@@ -43,17 +43,17 @@ crate::runtime::string_enum! {
         NeverSigned = "UNBINDUSER";
     }
 }
-/// What [`crate::Client::xpay_query_subscribe_contract`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQuerySubscribeContractResponse {
-    /// State of the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_state: Option<
-        XpayQuerySubscribeContractResponseAuthorizationState,
-    >,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_subscribe_contract`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQuerySubscribeContractResponse {
+        /// State of the contract.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub authorization_state: Option<XpayQuerySubscribeContractResponseAuthorizationState> = "authorization_state";
+    }
 }
 impl XpayQuerySubscribeContractResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -50,53 +50,35 @@ crate::runtime::int_enum! {
         BindFailed = 2;
     }
 }
-/// The `XpayQueryTransferAccountResponseAcctListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryTransferAccountResponseAcctListItem {
-    /// Account name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_account_name: Option<String>,
-    /// Account uid.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_account_uid: Option<i64>,
-    /// Id of the account's agency (service provider).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_account_agency_id: Option<i64>,
-    /// Name of the account's agency.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transfer_account_agency_name: Option<String>,
-    /// Review state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<XpayQueryTransferAccountResponseAcctListItemState>,
-    /// Binding result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bind_result: Option<XpayQueryTransferAccountResponseAcctListItemBindResult>,
-    /// Error message.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub error_msg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryTransferAccountResponseAcctListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryTransferAccountResponseAcctListItem {
+        /// Account name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_account_name: Option<String> = "transfer_account_name";
+        /// Account uid.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_account_uid: Option<i64> = "transfer_account_uid";
+        /// Id of the account's agency (service provider).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_account_agency_id: Option<i64> = "transfer_account_agency_id";
+        /// Name of the account's agency.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transfer_account_agency_name: Option<String> = "transfer_account_agency_name";
+        /// Review state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub state: Option<XpayQueryTransferAccountResponseAcctListItemState> = "state";
+        /// Binding result.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bind_result: Option<XpayQueryTransferAccountResponseAcctListItemBindResult> = "bind_result";
+        /// Error message.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub error_msg: Option<String> = "error_msg";
+    }
 }
 impl XpayQueryTransferAccountResponseAcctListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -121,15 +103,17 @@ impl XpayQueryTransferAccountResponseAcctListItem {
         error_msg: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_query_transfer_account`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryTransferAccountResponse {
-    /// Ad-funds top-up accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acct_list: Option<Vec<XpayQueryTransferAccountResponseAcctListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_transfer_account`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryTransferAccountResponse {
+        /// Ad-funds top-up accounts.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub acct_list: Option<Vec<XpayQueryTransferAccountResponseAcctListItem>> = "acct_list";
+    }
 }
 impl XpayQueryTransferAccountResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

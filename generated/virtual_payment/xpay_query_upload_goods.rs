@@ -43,57 +43,35 @@ crate::runtime::int_enum! {
         Failed = 3;
     }
 }
-/// The `XpayQueryUploadGoodsResponseUploadItemItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryUploadGoodsResponseUploadItemItem {
-    /// Item id.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub id: Option<String>,
-    /// Item name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name: Option<String>,
-    /// Unit price in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub price: Option<i64>,
-    /// Item remark.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub remark: Option<String>,
-    /// Image URL after WeChat stored a copy.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_url: Option<String>,
-    /// Upload state of this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_status: Option<XpayQueryUploadGoodsResponseUploadItemItemUploadStatus>,
-    /// Why the upload failed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub errmsg: Option<String>,
+crate::runtime::answer_object! {
+    /// The `XpayQueryUploadGoodsResponseUploadItemItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryUploadGoodsResponseUploadItemItem {
+        /// Item id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub id: Option<String> = "id";
+        /// Item name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Unit price in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub price: Option<i64> = "price";
+        /// Item remark.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub remark: Option<String> = "remark";
+        /// Image URL after WeChat stored a copy.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_url: Option<String> = "item_url";
+        /// Upload state of this item.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub upload_status: Option<XpayQueryUploadGoodsResponseUploadItemItemUploadStatus> = "upload_status";
+        /// Why the upload failed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub errmsg: Option<String> = "errmsg";
+    }
 }
 impl XpayQueryUploadGoodsResponseUploadItemItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -131,18 +109,20 @@ crate::runtime::int_enum! {
         Succeeded = 3;
     }
 }
-/// What [`crate::Client::xpay_query_upload_goods`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryUploadGoodsResponse {
-    /// The items of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_item: Option<Vec<XpayQueryUploadGoodsResponseUploadItemItem>>,
-    /// State of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<XpayQueryUploadGoodsResponseStatus>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_upload_goods`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryUploadGoodsResponse {
+        /// The items of the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub upload_item: Option<Vec<XpayQueryUploadGoodsResponseUploadItemItem>> = "upload_item";
+        /// State of the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<XpayQueryUploadGoodsResponseStatus> = "status";
+    }
 }
 impl XpayQueryUploadGoodsResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

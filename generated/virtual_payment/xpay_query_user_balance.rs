@@ -46,57 +46,35 @@ impl XpayQueryUserBalanceRequest {
         }
     }
 }
-/// What [`crate::Client::xpay_query_user_balance`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryUserBalanceResponse {
-    /// Total balance, paid plus gifted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub balance: Option<i64>,
-    /// Balance of the gifted account.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub present_balance: Option<i64>,
-    /// Total currency ever bought with money.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sum_save: Option<i64>,
-    /// Total currency ever gifted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sum_present: Option<i64>,
-    /// Total currency ever added.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sum_balance: Option<i64>,
-    /// Total currency ever spent.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sum_cost: Option<i64>,
-    /// Whether the user qualifies for the first top-up offer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_save_flag: Option<bool>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_user_balance`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryUserBalanceResponse {
+        /// Total balance, paid plus gifted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance: Option<i64> = "balance";
+        /// Balance of the gifted account.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub present_balance: Option<i64> = "present_balance";
+        /// Total currency ever bought with money.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sum_save: Option<i64> = "sum_save";
+        /// Total currency ever gifted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sum_present: Option<i64> = "sum_present";
+        /// Total currency ever added.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sum_balance: Option<i64> = "sum_balance";
+        /// Total currency ever spent.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub sum_cost: Option<i64> = "sum_cost";
+        /// Whether the user qualifies for the first top-up offer.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub first_save_flag: Option<bool> = "first_save_flag";
+    }
 }
 impl XpayQueryUserBalanceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

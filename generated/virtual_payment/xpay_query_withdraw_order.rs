@@ -48,57 +48,35 @@ crate::runtime::int_enum! {
         Failed = 3;
     }
 }
-/// What [`crate::Client::xpay_query_withdraw_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayQueryWithdrawOrderResponse {
-    /// Your withdrawal number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub withdraw_no: Option<String>,
-    /// State of the withdrawal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<XpayQueryWithdrawOrderResponseStatus>,
-    /// Amount withdrawn, in yuan.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub withdraw_amount: Option<String>,
-    /// WeChat's number of the withdrawal.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_withdraw_no: Option<String>,
-    /// Time of success, Unix seconds as text.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub withdraw_success_timestamp: Option<String>,
-    /// Creation time of the withdrawal.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<String>,
-    /// Why the withdrawal failed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fail_reason: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_query_withdraw_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayQueryWithdrawOrderResponse {
+        /// Your withdrawal number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub withdraw_no: Option<String> = "withdraw_no";
+        /// State of the withdrawal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<XpayQueryWithdrawOrderResponseStatus> = "status";
+        /// Amount withdrawn, in yuan.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub withdraw_amount: Option<String> = "withdraw_amount";
+        /// WeChat's number of the withdrawal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_withdraw_no: Option<String> = "wx_withdraw_no";
+        /// Time of success, Unix seconds as text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub withdraw_success_timestamp: Option<String> = "withdraw_success_timestamp";
+        /// Creation time of the withdrawal.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<String> = "create_time";
+        /// Why the withdrawal failed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fail_reason: Option<String> = "fail_reason";
+    }
 }
 impl XpayQueryWithdrawOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -152,40 +152,26 @@ impl XpayRefundOrderRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::xpay_refund_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayRefundOrderResponse {
-    /// The refund number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_order_id: Option<String>,
-    /// WeChat's number of the refund.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_wx_order_id: Option<String>,
-    /// Number of the payment being refunded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_order_id: Option<String>,
-    /// WeChat's number of the payment being refunded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_wx_order_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_refund_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayRefundOrderResponse {
+        /// The refund number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_order_id: Option<String> = "refund_order_id";
+        /// WeChat's number of the refund.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_wx_order_id: Option<String> = "refund_wx_order_id";
+        /// Number of the payment being refunded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_order_id: Option<String> = "pay_order_id";
+        /// WeChat's number of the payment being refunded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_wx_order_id: Option<String> = "pay_wx_order_id";
+    }
 }
 impl XpayRefundOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

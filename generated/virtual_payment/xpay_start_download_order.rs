@@ -101,19 +101,17 @@ impl XpayStartDownloadOrderRequest {
         refund_status: XpayStartDownloadOrderRefundStatus;
     }
 }
-/// What [`crate::Client::xpay_start_download_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayStartDownloadOrderResponse {
-    /// Id of the export task, for query_download_order.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub task_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_start_download_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayStartDownloadOrderResponse {
+        /// Id of the export task, for query_download_order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub task_id: Option<String> = "task_id";
+    }
 }
 impl XpayStartDownloadOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

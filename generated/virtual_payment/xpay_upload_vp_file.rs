@@ -49,19 +49,17 @@ impl XpayUploadVpFileRequest {
         img_url: impl Into<String>;
     }
 }
-/// What [`crate::Client::xpay_upload_vp_file`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct XpayUploadVpFileResponse {
-    /// Id of the stored file, for response_complaint.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub file_id: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::xpay_upload_vp_file`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpayUploadVpFileResponse {
+        /// Id of the stored file, for response_complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub file_id: Option<String> = "file_id";
+    }
 }
 impl XpayUploadVpFileResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

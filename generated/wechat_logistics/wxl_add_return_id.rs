@@ -199,15 +199,16 @@ impl WxlAddReturnIdRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::wxl_add_return_id`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlAddReturnIdResponse {
-    /// The new return ID.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub return_id: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_add_return_id`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlAddReturnIdResponse {
+        /// The new return ID.
+        pub return_id: String = "return_id";
+    }
 }
 impl WxlAddReturnIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -232,19 +232,17 @@ impl WxlDeliveryPathNotifyRequest {
         }
     }
 }
-/// What [`crate::Client::wxl_delivery_path_notify`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlDeliveryPathNotifyResponse {
-    /// Whether the user is bound: 0 no, 1 yes.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exist: Option<i32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_delivery_path_notify`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlDeliveryPathNotifyResponse {
+        /// Whether the user is bound: 0 no, 1 yes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub exist: Option<i32> = "exist";
+    }
 }
 impl WxlDeliveryPathNotifyResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

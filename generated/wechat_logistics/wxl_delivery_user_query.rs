@@ -24,15 +24,17 @@ crate::runtime::int_enum! {
         Bound = 1;
     }
 }
-/// What [`crate::Client::wxl_delivery_user_query`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlDeliveryUserQueryResponse {
-    /// Whether the user is bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exist: Option<WxlDeliveryUserQueryResponseExist>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_delivery_user_query`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlDeliveryUserQueryResponse {
+        /// Whether the user is bound.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub exist: Option<WxlDeliveryUserQueryResponseExist> = "exist";
+    }
 }
 impl WxlDeliveryUserQueryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

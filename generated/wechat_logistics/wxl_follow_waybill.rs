@@ -147,15 +147,16 @@ impl WxlFollowWaybillRequest {
         Ok(())
     }
 }
-/// What [`crate::Client::wxl_follow_waybill`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlFollowWaybillResponse {
-    /// Token of the followed waybill, used by wxlQueryFollowTrace and wxlUpdateFollowWaybillGoods.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub waybill_token: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_follow_waybill`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlFollowWaybillResponse {
+        /// Token of the followed waybill, used by wxlQueryFollowTrace and wxlUpdateFollowWaybillGoods.
+        pub waybill_token: String = "waybill_token";
+    }
 }
 impl WxlFollowWaybillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -12,26 +12,20 @@ impl WxlGetDeliveryListRequest {
         Self {}
     }
 }
-/// The `WxlGetDeliveryListResponseDeliveryListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlGetDeliveryListResponseDeliveryListItem {
-    /// Carrier ID, as used in delivery_id of the waybill calls.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Carrier name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlGetDeliveryListResponseDeliveryListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlGetDeliveryListResponseDeliveryListItem {
+        /// Carrier ID, as used in delivery_id of the waybill calls.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Carrier name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_name: Option<String> = "delivery_name";
+    }
 }
 impl WxlGetDeliveryListResponseDeliveryListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -46,22 +40,20 @@ impl WxlGetDeliveryListResponseDeliveryListItem {
         delivery_name: impl Into<String>;
     }
 }
-/// What [`crate::Client::wxl_get_delivery_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlGetDeliveryListResponse {
-    /// The carriers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_list: Option<Vec<WxlGetDeliveryListResponseDeliveryListItem>>,
-    /// Number of carriers.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub count: Option<u32>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_get_delivery_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlGetDeliveryListResponse {
+        /// The carriers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_list: Option<Vec<WxlGetDeliveryListResponseDeliveryListItem>> = "delivery_list";
+        /// Number of carriers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub count: Option<u32> = "count";
+    }
 }
 impl WxlGetDeliveryListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -59,39 +59,29 @@ crate::runtime::int_enum! {
         Unclassified = 99;
     }
 }
-/// What [`crate::Client::wxl_get_return_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlGetReturnIdResponse {
-    /// How the buyer returns the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<WxlGetReturnIdResponseStatus>,
-    /// Waybill number of the return.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Logistics state of the return shipment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<WxlGetReturnIdResponseOrderStatus>,
-    /// Carrier code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Carrier name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_name: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_get_return_id`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlGetReturnIdResponse {
+        /// How the buyer returns the goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<WxlGetReturnIdResponseStatus> = "status";
+        /// Waybill number of the return.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Logistics state of the return shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<WxlGetReturnIdResponseOrderStatus> = "order_status";
+        /// Carrier code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Carrier name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_name: Option<String> = "delivery_name";
+    }
 }
 impl WxlGetReturnIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

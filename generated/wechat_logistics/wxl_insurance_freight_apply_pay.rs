@@ -15,19 +15,17 @@ impl WxlInsuranceFreightApplyPayRequest {
         Self { order_id }
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_apply_pay`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightApplyPayResponse {
-    /// Link to the payment page of the top-up.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_url: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_apply_pay`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightApplyPayResponse {
+        /// Link to the payment page of the top-up.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_url: Option<String> = "pay_url";
+    }
 }
 impl WxlInsuranceFreightApplyPayResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -40,22 +40,20 @@ crate::runtime::int_enum! {
         Yes = 1;
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_claim`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightClaimResponse {
-    /// Claim report number, returned when the claim was accepted.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub report_no: Option<String>,
-    /// Whether the return was collected from the buyer's door.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_home_pick_up: Option<WxlInsuranceFreightClaimResponseIsHomePickUp>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_claim`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightClaimResponse {
+        /// Claim report number, returned when the claim was accepted.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub report_no: Option<String> = "report_no";
+        /// Whether the return was collected from the buyer's door.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_home_pick_up: Option<WxlInsuranceFreightClaimResponseIsHomePickUp> = "is_home_pick_up";
+    }
 }
 impl WxlInsuranceFreightClaimResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -15,19 +15,17 @@ impl WxlInsuranceFreightCreateChargeIdRequest {
         Self { quota }
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_create_charge_id`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightCreateChargeIdResponse {
-    /// ID of the top-up order.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<u64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_create_charge_id`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightCreateChargeIdResponse {
+        /// ID of the top-up order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<u64> = "order_id";
+    }
 }
 impl WxlInsuranceFreightCreateChargeIdResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

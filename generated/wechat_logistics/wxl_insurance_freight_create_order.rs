@@ -149,40 +149,26 @@ impl WxlInsuranceFreightCreateOrderRequest {
         }
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_create_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightCreateOrderResponse {
-    /// Number of the insurance policy.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub policy_no: Option<String>,
-    /// End of cover, as yyyy-mm-dd hh24:mi:ss.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub insurance_end_date: Option<String>,
-    /// Claim amount estimated by the insurer, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub estimate_amount: Option<i64>,
-    /// Premium charged, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub premium: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_create_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightCreateOrderResponse {
+        /// Number of the insurance policy.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub policy_no: Option<String> = "policy_no";
+        /// End of cover, as yyyy-mm-dd hh24:mi:ss.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub insurance_end_date: Option<String> = "insurance_end_date";
+        /// Claim amount estimated by the insurer, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub estimate_amount: Option<i64> = "estimate_amount";
+        /// Premium charged, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub premium: Option<i64> = "premium";
+    }
 }
 impl WxlInsuranceFreightCreateOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -142,90 +142,50 @@ crate::runtime::int_enum! {
         Yes = 1;
     }
 }
-/// The `WxlInsuranceFreightGetOrderListResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightGetOrderListResponseListItem {
-    /// WeChat Pay order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_no: Option<String>,
-    /// Policy number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub policy_no: Option<String>,
-    /// Claim report number; empty without a claim.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub report_no: Option<String>,
-    /// Waybill number of the outgoing shipment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_no: Option<String>,
-    /// Waybill number of the return shipment.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_delivery_no: Option<String>,
-    /// Premium, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub premium: Option<i64>,
-    /// Estimated claim amount, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub estimate_amount: Option<i64>,
-    /// Policy status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<WxlInsuranceFreightGetOrderListResponseListItemStatus>,
-    /// Why paying the claim to the buyer failed.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_fail_reason: Option<String>,
-    /// When the claim was paid to the buyer, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_finish_time: Option<i64>,
-    /// Whether the return was collected from the buyer's door.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_home_pick_up: Option<
-        WxlInsuranceFreightGetOrderListResponseListItemIsHomePickUp,
-    >,
-    /// End of cover (shown in the examples only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub insurance_end_date: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlInsuranceFreightGetOrderListResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightGetOrderListResponseListItem {
+        /// WeChat Pay order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_no: Option<String> = "order_no";
+        /// Policy number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub policy_no: Option<String> = "policy_no";
+        /// Claim report number; empty without a claim.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub report_no: Option<String> = "report_no";
+        /// Waybill number of the outgoing shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_no: Option<String> = "delivery_no";
+        /// Waybill number of the return shipment.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_delivery_no: Option<String> = "refund_delivery_no";
+        /// Premium, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub premium: Option<i64> = "premium";
+        /// Estimated claim amount, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub estimate_amount: Option<i64> = "estimate_amount";
+        /// Policy status.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<WxlInsuranceFreightGetOrderListResponseListItemStatus> = "status";
+        /// Why paying the claim to the buyer failed.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_fail_reason: Option<String> = "pay_fail_reason";
+        /// When the claim was paid to the buyer, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_finish_time: Option<i64> = "pay_finish_time";
+        /// Whether the return was collected from the buyer's door.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_home_pick_up: Option<WxlInsuranceFreightGetOrderListResponseListItemIsHomePickUp> = "is_home_pick_up";
+        /// End of cover (shown in the examples only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub insurance_end_date: Option<String> = "insurance_end_date";
+    }
 }
 impl WxlInsuranceFreightGetOrderListResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -260,22 +220,20 @@ impl WxlInsuranceFreightGetOrderListResponseListItem {
         insurance_end_date: impl Into<String>;
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_get_order_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightGetOrderListResponse {
-    /// Number of matching policies.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// The policies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<WxlInsuranceFreightGetOrderListResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_get_order_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightGetOrderListResponse {
+        /// Number of matching policies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// The policies.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<WxlInsuranceFreightGetOrderListResponseListItem>> = "list";
+    }
 }
 impl WxlInsuranceFreightGetOrderListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

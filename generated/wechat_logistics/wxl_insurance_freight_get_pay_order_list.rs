@@ -82,67 +82,41 @@ crate::runtime::int_enum! {
         RefundFailed = 5;
     }
 }
-/// The `WxlInsuranceFreightGetPayOrderListResponseListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightGetPayOrderListResponseListItem {
-    /// ID of the top-up order.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_id: Option<u64>,
-    /// Status of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<
-        WxlInsuranceFreightGetPayOrderListResponseListItemOrderStatus,
-    >,
-    /// Amount topped up, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_price: Option<i64>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// Payment time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<i64>,
-    /// Whether the order can be refunded (documented as a number, returned as a boolean).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub can_refund: Option<crate::runtime::serde_json::Value>,
-    /// Refund time, Unix seconds; 0 when not refunded.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_time: Option<i64>,
-    /// Refund state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_status: Option<
-        WxlInsuranceFreightGetPayOrderListResponseListItemRefundStatus,
-    >,
-    /// Amount refunded, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_amt: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `WxlInsuranceFreightGetPayOrderListResponseListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightGetPayOrderListResponseListItem {
+        /// ID of the top-up order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<u64> = "order_id";
+        /// Status of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<WxlInsuranceFreightGetPayOrderListResponseListItemOrderStatus> = "order_status";
+        /// Amount topped up, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_price: Option<i64> = "total_price";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// Payment time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<i64> = "pay_time";
+        /// Whether the order can be refunded (documented as a number, returned as a boolean).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub can_refund: Option<crate::runtime::serde_json::Value> = "can_refund";
+        /// Refund time, Unix seconds; 0 when not refunded.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_time: Option<i64> = "refund_time";
+        /// Refund state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_status: Option<WxlInsuranceFreightGetPayOrderListResponseListItemRefundStatus> = "refund_status";
+        /// Amount refunded, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_amt: Option<i64> = "refund_amt";
+    }
 }
 impl WxlInsuranceFreightGetPayOrderListResponseListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -171,22 +145,20 @@ impl WxlInsuranceFreightGetPayOrderListResponseListItem {
         refund_amt: i64;
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_get_pay_order_list`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightGetPayOrderListResponse {
-    /// Number of matching orders.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// The top-up orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list: Option<Vec<WxlInsuranceFreightGetPayOrderListResponseListItem>>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_get_pay_order_list`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightGetPayOrderListResponse {
+        /// Number of matching orders.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// The top-up orders.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub list: Option<Vec<WxlInsuranceFreightGetPayOrderListResponseListItem>> = "list";
+    }
 }
 impl WxlInsuranceFreightGetPayOrderListResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

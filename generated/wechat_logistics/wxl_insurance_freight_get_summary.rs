@@ -17,50 +17,32 @@ impl WxlInsuranceFreightGetSummaryRequest {
         Self { begin_time, end_time }
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_get_summary`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightGetSummaryResponse {
-    /// Number of insured orders.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// Number of claims.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub claim_num: Option<u32>,
-    /// Number of successful claims.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub claim_succ_num: Option<u32>,
-    /// Current premium, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub premium: Option<i64>,
-    /// Current balance of the account, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub funds: Option<i64>,
-    /// True when new orders cannot be insured for system security reasons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub need_close: Option<bool>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_get_summary`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightGetSummaryResponse {
+        /// Number of insured orders.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// Number of claims.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub claim_num: Option<u32> = "claim_num";
+        /// Number of successful claims.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub claim_succ_num: Option<u32> = "claim_succ_num";
+        /// Current premium, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub premium: Option<i64> = "premium";
+        /// Current balance of the account, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub funds: Option<i64> = "funds";
+        /// True when new orders cannot be insured for system security reasons.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub need_close: Option<bool> = "need_close";
+    }
 }
 impl WxlInsuranceFreightGetSummaryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

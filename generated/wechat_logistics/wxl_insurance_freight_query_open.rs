@@ -21,15 +21,17 @@ crate::runtime::int_enum! {
         Yes = 1;
     }
 }
-/// What [`crate::Client::wxl_insurance_freight_query_open`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlInsuranceFreightQueryOpenResponse {
-    /// Whether the service is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_open: Option<WxlInsuranceFreightQueryOpenResponseIsOpen>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_insurance_freight_query_open`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlInsuranceFreightQueryOpenResponse {
+        /// Whether the service is enabled.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub is_open: Option<WxlInsuranceFreightQueryOpenResponseIsOpen> = "is_open";
+    }
 }
 impl WxlInsuranceFreightQueryOpenResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -156,82 +156,44 @@ impl WxlIntracityAddOrderRequest {
         cargo: WxlIntracityAddOrderCargo;
     }
 }
-/// What [`crate::Client::wxl_intracity_add_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityAddOrderResponse {
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// WeChat order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_order_id: Option<String>,
-    /// The store's order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub store_order_id: Option<String>,
-    /// Carrier that delivers.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_trans_id: Option<String>,
-    /// Distance in metres.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub distance: Option<i64>,
-    /// The carrier's order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trans_order_id: Option<String>,
-    /// The carrier's delivery number, depending on the carrier.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
-    /// Delivery fee in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fee: Option<i64>,
-    /// Pickup code.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_code: Option<String>,
-    /// Pickup sequence number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_seq: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_add_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityAddOrderResponse {
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// WeChat order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_order_id: Option<String> = "wx_order_id";
+        /// The store's order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub store_order_id: Option<String> = "store_order_id";
+        /// Carrier that delivers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_trans_id: Option<String> = "service_trans_id";
+        /// Distance in metres.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub distance: Option<i64> = "distance";
+        /// The carrier's order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub trans_order_id: Option<String> = "trans_order_id";
+        /// The carrier's delivery number, depending on the carrier.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+        /// Delivery fee in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fee: Option<i64> = "fee";
+        /// Pickup code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fetch_code: Option<String> = "fetch_code";
+        /// Pickup sequence number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_seq: Option<String> = "order_seq";
+    }
 }
 impl WxlIntracityAddOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

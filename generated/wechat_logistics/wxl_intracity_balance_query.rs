@@ -51,36 +51,26 @@ impl WxlIntracityBalanceQueryRequest {
         pay_mode: WxlIntracityBalanceQueryPayMode;
     }
 }
-/// What [`crate::Client::wxl_intracity_balance_query`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityBalanceQueryResponse {
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Total balance, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub all_balance: Option<i64>,
-    /// Balance per carrier, with the top-up orders still in force; see the notes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance_detail: Option<crate::runtime::serde_json::Value>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_balance_query`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityBalanceQueryResponse {
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Total balance, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub all_balance: Option<i64> = "all_balance";
+        /// Balance per carrier, with the top-up orders still in force; see the notes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub balance_detail: Option<crate::runtime::serde_json::Value> = "balance_detail";
+    }
 }
 impl WxlIntracityBalanceQueryResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

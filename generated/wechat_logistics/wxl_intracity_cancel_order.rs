@@ -75,50 +75,32 @@ crate::runtime::int_enum! {
         Exception = 90000;
     }
 }
-/// What [`crate::Client::wxl_intracity_cancel_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityCancelOrderResponse {
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// WeChat order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_order_id: Option<String>,
-    /// The store's order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub store_order_id: Option<String>,
-    /// State of the order after cancelling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<WxlIntracityCancelOrderResponseOrderStatus>,
-    /// AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// Penalty for cancelling an order under way, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deductfee: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_cancel_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityCancelOrderResponse {
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// WeChat order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_order_id: Option<String> = "wx_order_id";
+        /// The store's order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub store_order_id: Option<String> = "store_order_id";
+        /// State of the order after cancelling.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<WxlIntracityCancelOrderResponseOrderStatus> = "order_status";
+        /// AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Penalty for cancelling an order under way, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub deductfee: Option<i64> = "deductfee";
+    }
 }
 impl WxlIntracityCancelOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

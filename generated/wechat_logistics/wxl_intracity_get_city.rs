@@ -28,15 +28,17 @@ impl WxlIntracityGetCityRequest {
         service_trans_id: WxlIntracityGetCityServiceTransId;
     }
 }
-/// What [`crate::Client::wxl_intracity_get_city`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityGetCityResponse {
-    /// Carriers with the cities they serve; see the notes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub support_list: Option<crate::runtime::serde_json::Value>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_get_city`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityGetCityResponse {
+        /// Carriers with the cities they serve; see the notes.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub support_list: Option<crate::runtime::serde_json::Value> = "support_list";
+    }
 }
 impl WxlIntracityGetCityResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

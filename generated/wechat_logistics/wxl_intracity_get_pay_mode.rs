@@ -26,29 +26,23 @@ crate::runtime::string_enum! {
         Component = "PAY_MODE_COMPONENT";
     }
 }
-/// What [`crate::Client::wxl_intracity_get_pay_mode`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityGetPayModeResponse {
-    /// The paying party.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_mode: Option<WxlIntracityGetPayModeResponsePayMode>,
-    /// AppID that pays, when the mini program pays.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_appid: Option<String>,
-    /// Third-party platform AppID that pays, when the platform pays.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_component_appid: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_get_pay_mode`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityGetPayModeResponse {
+        /// The paying party.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_mode: Option<WxlIntracityGetPayModeResponsePayMode> = "pay_mode";
+        /// AppID that pays, when the mini program pays.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_appid: Option<String> = "pay_appid";
+        /// Third-party platform AppID that pays, when the platform pays.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_component_appid: Option<String> = "pay_component_appid";
+    }
 }
 impl WxlIntracityGetPayModeResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

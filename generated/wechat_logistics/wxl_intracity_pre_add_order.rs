@@ -86,33 +86,23 @@ impl WxlIntracityPreAddOrderRequest {
         }
     }
 }
-/// What [`crate::Client::wxl_intracity_pre_add_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityPreAddOrderResponse {
-    /// Carrier that would deliver (undocumented).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_trans_id: Option<String>,
-    /// Distance in metres (undocumented).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub distance: Option<i64>,
-    /// Estimated fee in fen (undocumented).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub est_fee: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_pre_add_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityPreAddOrderResponse {
+        /// Carrier that would deliver (undocumented).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_trans_id: Option<String> = "service_trans_id";
+        /// Distance in metres (undocumented).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub distance: Option<i64> = "distance";
+        /// Estimated fee in fen (undocumented).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub est_fee: Option<i64> = "est_fee";
+    }
 }
 impl WxlIntracityPreAddOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -110,126 +110,68 @@ crate::runtime::int_enum! {
         Exception = 90000;
     }
 }
-/// The `WxlIntracityQueryFlowResponseFlowListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryFlowResponseFlowListItem {
-    /// Kind of record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_type: Option<WxlIntracityQueryFlowResponseFlowListItemFlowType>,
-    /// AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// Top-up order ID (documented as a string, returned as a number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_order_id: Option<crate::runtime::serde_json::Value>,
-    /// Carrier ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_trans_id: Option<String>,
-    /// Amount paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_amount: Option<i64>,
-    /// Payment time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_time: Option<i64>,
-    /// Payment result: SUCCESS or FAIL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pay_status: Option<String>,
-    /// Creation time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// End of validity, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub consume_deadline: Option<i64>,
-    /// Refund time, Unix seconds (refund records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_time: Option<i64>,
-    /// Amount refunded after a cancelled delivery, in fen (refund and charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_amount: Option<i64>,
-    /// OpenID of the ordering user (charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub openid: Option<String>,
-    /// State of the delivery (charge records).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_status: Option<WxlIntracityQueryFlowResponseFlowListItemDeliveryStatus>,
-    /// Refund state: PROCESSING or SUCCESS (charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub refund_status: Option<String>,
-    /// Penalty kept after a cancellation, in fen (charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deduct_amount: Option<i64>,
-    /// The carrier's order ID (charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bill_id: Option<String>,
-    /// When the delivery finished, Unix seconds (charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_finished_time: Option<i64>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryFlowResponseFlowListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryFlowResponseFlowListItem {
+        /// Kind of record.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub flow_type: Option<WxlIntracityQueryFlowResponseFlowListItemFlowType> = "flow_type";
+        /// AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// Top-up order ID (documented as a string, returned as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_order_id: Option<crate::runtime::serde_json::Value> = "pay_order_id";
+        /// Carrier ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_trans_id: Option<String> = "service_trans_id";
+        /// Amount paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_amount: Option<i64> = "pay_amount";
+        /// Payment time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<i64> = "pay_time";
+        /// Payment result: SUCCESS or FAIL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_status: Option<String> = "pay_status";
+        /// Creation time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// End of validity, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub consume_deadline: Option<i64> = "consume_deadline";
+        /// Refund time, Unix seconds (refund records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_time: Option<i64> = "refund_time";
+        /// Amount refunded after a cancelled delivery, in fen (refund and charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_amount: Option<i64> = "refund_amount";
+        /// OpenID of the ordering user (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub openid: Option<String> = "openid";
+        /// State of the delivery (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_status: Option<WxlIntracityQueryFlowResponseFlowListItemDeliveryStatus> = "delivery_status";
+        /// Refund state: PROCESSING or SUCCESS (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub refund_status: Option<String> = "refund_status";
+        /// Penalty kept after a cancellation, in fen (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub deduct_amount: Option<i64> = "deduct_amount";
+        /// The carrier's order ID (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub bill_id: Option<String> = "bill_id";
+        /// When the delivery finished, Unix seconds (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_finished_time: Option<i64> = "delivery_finished_time";
+    }
 }
 impl WxlIntracityQueryFlowResponseFlowListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -276,43 +218,29 @@ impl WxlIntracityQueryFlowResponseFlowListItem {
         delivery_finished_time: i64;
     }
 }
-/// What [`crate::Client::wxl_intracity_query_flow`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryFlowResponse {
-    /// The records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_list: Option<Vec<WxlIntracityQueryFlowResponseFlowListItem>>,
-    /// Number of records (example only).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// Total paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_pay_amt: Option<i64>,
-    /// Total refunded, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_refund_amt: Option<i64>,
-    /// Total penalties, in fen (charge records).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_deduct_amt: Option<i64>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_query_flow`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryFlowResponse {
+        /// The records.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub flow_list: Option<Vec<WxlIntracityQueryFlowResponseFlowListItem>> = "flow_list";
+        /// Number of records (example only).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// Total paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_pay_amt: Option<i64> = "total_pay_amt";
+        /// Total refunded, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_refund_amt: Option<i64> = "total_refund_amt";
+        /// Total penalties, in fen (charge records).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_deduct_amt: Option<i64> = "total_deduct_amt";
+    }
 }
 impl WxlIntracityQueryFlowResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -54,26 +54,20 @@ crate::runtime::int_enum! {
         Exception = 90000;
     }
 }
-/// The `WxlIntracityQueryOrderResponseTransporterInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryOrderResponseTransporterInfo {
-    /// Rider's name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transporter_name: Option<String>,
-    /// Rider's phone number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub transporter_phone: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryOrderResponseTransporterInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryOrderResponseTransporterInfo {
+        /// Rider's name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transporter_name: Option<String> = "transporter_name";
+        /// Rider's phone number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transporter_phone: Option<String> = "transporter_phone";
+    }
 }
 impl WxlIntracityQueryOrderResponseTransporterInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -88,54 +82,32 @@ impl WxlIntracityQueryOrderResponseTransporterInfo {
         transporter_phone: impl Into<String>;
     }
 }
-/// The `WxlIntracityQueryOrderResponseStoreInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryOrderResponseStoreInfo {
-    /// Store name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub store_name: Option<String>,
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// Store address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address: Option<String>,
-    /// Longitude.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lng: Option<f64>,
-    /// Latitude.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lat: Option<f64>,
-    /// Store phone number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone_num: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryOrderResponseStoreInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryOrderResponseStoreInfo {
+        /// Store name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub store_name: Option<String> = "store_name";
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// Store address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address: Option<String> = "address";
+        /// Longitude.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lng: Option<f64> = "lng";
+        /// Latitude.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lat: Option<f64> = "lat";
+        /// Store phone number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub phone_num: Option<String> = "phone_num";
+    }
 }
 impl WxlIntracityQueryOrderResponseStoreInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -158,47 +130,29 @@ impl WxlIntracityQueryOrderResponseStoreInfo {
         phone_num: impl Into<String>;
     }
 }
-/// The `WxlIntracityQueryOrderResponseReceiverInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryOrderResponseReceiverInfo {
-    /// Receiver's name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub receiver_name: Option<String>,
-    /// Receiver's address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub address: Option<String>,
-    /// Receiver's phone number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone_num: Option<String>,
-    /// Longitude.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lng: Option<f64>,
-    /// Latitude.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lat: Option<f64>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryOrderResponseReceiverInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryOrderResponseReceiverInfo {
+        /// Receiver's name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub receiver_name: Option<String> = "receiver_name";
+        /// Receiver's address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address: Option<String> = "address";
+        /// Receiver's phone number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub phone_num: Option<String> = "phone_num";
+        /// Longitude.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lng: Option<f64> = "lng";
+        /// Latitude.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lat: Option<f64> = "lat";
+    }
 }
 impl WxlIntracityQueryOrderResponseReceiverInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -219,40 +173,26 @@ impl WxlIntracityQueryOrderResponseReceiverInfo {
         lat: f64;
     }
 }
-/// The `WxlIntracityQueryOrderResponseCargoInfoItemListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryOrderResponseCargoInfoItemListItem {
-    /// Item name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_name: Option<String>,
-    /// Item picture URL.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_pic_url: Option<String>,
-    /// Number of this item (table name).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub num: Option<i32>,
-    /// Number of this item (example name).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_num: Option<i32>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryOrderResponseCargoInfoItemListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryOrderResponseCargoInfoItemListItem {
+        /// Item name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_name: Option<String> = "item_name";
+        /// Item picture URL.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_pic_url: Option<String> = "item_pic_url";
+        /// Number of this item (table name).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub num: Option<i32> = "num";
+        /// Number of this item (example name).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_num: Option<i32> = "item_num";
+    }
 }
 impl WxlIntracityQueryOrderResponseCargoInfoItemListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -271,50 +211,32 @@ impl WxlIntracityQueryOrderResponseCargoInfoItemListItem {
         item_num: i32;
     }
 }
-/// The `WxlIntracityQueryOrderResponseCargoInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryOrderResponseCargoInfo {
-    /// Name of the goods.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cargo_name: Option<String>,
-    /// Total weight in grams.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cargo_weight: Option<i64>,
-    /// Total price in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cargo_price: Option<i64>,
-    /// Kind of goods (see the notes).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cargo_type: Option<i32>,
-    /// Number of items.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cargo_num: Option<i32>,
-    /// The items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_list: Option<Vec<WxlIntracityQueryOrderResponseCargoInfoItemListItem>>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryOrderResponseCargoInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryOrderResponseCargoInfo {
+        /// Name of the goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cargo_name: Option<String> = "cargo_name";
+        /// Total weight in grams.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cargo_weight: Option<i64> = "cargo_weight";
+        /// Total price in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cargo_price: Option<i64> = "cargo_price";
+        /// Kind of goods (see the notes).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cargo_type: Option<i32> = "cargo_type";
+        /// Number of items.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cargo_num: Option<i32> = "cargo_num";
+        /// The items.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub item_list: Option<Vec<WxlIntracityQueryOrderResponseCargoInfoItemListItem>> = "item_list";
+    }
 }
 impl WxlIntracityQueryOrderResponseCargoInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -337,160 +259,86 @@ impl WxlIntracityQueryOrderResponseCargoInfo {
         item_list: Vec<WxlIntracityQueryOrderResponseCargoInfoItemListItem>;
     }
 }
-/// What [`crate::Client::wxl_intracity_query_order`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryOrderResponse {
-    /// WeChat order ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_order_id: Option<String>,
-    /// The store's order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub store_order_id: Option<String>,
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// State of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_status: Option<WxlIntracityQueryOrderResponseOrderStatus>,
-    /// AppID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
-    /// OpenID of the receiving user.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user_openid: Option<String>,
-    /// Carrier ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_trans_id: Option<String>,
-    /// The carrier's order number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_no: Option<String>,
-    /// Distance in metres.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub distance: Option<f64>,
-    /// Fee actually paid, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub actualfee: Option<i64>,
-    /// Penalty, in fen.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deductfee: Option<i64>,
-    /// When the order was placed, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
-    /// When a rider accepted it, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub accept_time: Option<i64>,
-    /// When it was delivered, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub finish_time: Option<i64>,
-    /// When the rider picked it up, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_time: Option<i64>,
-    /// When it was cancelled, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cancel_time: Option<i64>,
-    /// Expected delivery time, Unix seconds.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expected_finish_time: Option<i64>,
-    /// Pickup code, checked by the merchant.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_code: Option<String>,
-    /// Receipt code, checked by the receiver.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recv_code: Option<String>,
-    /// Order sequence number for the rider.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_seq: Option<String>,
-    /// The rider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transporter_info: Option<WxlIntracityQueryOrderResponseTransporterInfo>,
-    /// The store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<WxlIntracityQueryOrderResponseStoreInfo>,
-    /// The receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver_info: Option<WxlIntracityQueryOrderResponseReceiverInfo>,
-    /// The goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cargo_info: Option<WxlIntracityQueryOrderResponseCargoInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_query_order`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryOrderResponse {
+        /// WeChat order ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_order_id: Option<String> = "wx_order_id";
+        /// The store's order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub store_order_id: Option<String> = "store_order_id";
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// State of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_status: Option<WxlIntracityQueryOrderResponseOrderStatus> = "order_status";
+        /// AppID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// OpenID of the receiving user.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub user_openid: Option<String> = "user_openid";
+        /// Carrier ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_trans_id: Option<String> = "service_trans_id";
+        /// The carrier's order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_no: Option<String> = "delivery_no";
+        /// Distance in metres.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub distance: Option<f64> = "distance";
+        /// Fee actually paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub actualfee: Option<i64> = "actualfee";
+        /// Penalty, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub deductfee: Option<i64> = "deductfee";
+        /// When the order was placed, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// When a rider accepted it, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub accept_time: Option<i64> = "accept_time";
+        /// When it was delivered, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub finish_time: Option<i64> = "finish_time";
+        /// When the rider picked it up, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fetch_time: Option<i64> = "fetch_time";
+        /// When it was cancelled, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cancel_time: Option<i64> = "cancel_time";
+        /// Expected delivery time, Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expected_finish_time: Option<i64> = "expected_finish_time";
+        /// Pickup code, checked by the merchant.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub fetch_code: Option<String> = "fetch_code";
+        /// Receipt code, checked by the receiver.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub recv_code: Option<String> = "recv_code";
+        /// Order sequence number for the rider.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_seq: Option<String> = "order_seq";
+        /// The rider.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub transporter_info: Option<WxlIntracityQueryOrderResponseTransporterInfo> = "transporter_info";
+        /// The store.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub store_info: Option<WxlIntracityQueryOrderResponseStoreInfo> = "store_info";
+        /// The receiver.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub receiver_info: Option<WxlIntracityQueryOrderResponseReceiverInfo> = "receiver_info";
+        /// The goods.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub cargo_info: Option<WxlIntracityQueryOrderResponseCargoInfo> = "cargo_info";
+    }
 }
 impl WxlIntracityQueryOrderResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -26,68 +26,38 @@ impl WxlIntracityQueryStoreRequest {
         out_store_id: impl Into<String>;
     }
 }
-/// The `WxlIntracityQueryStoreResponseStoreListItemAddressInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
-    /// Province, autonomous region or municipality.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub province: Option<String>,
-    /// Prefecture-level city.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub city: Option<String>,
-    /// District or county.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub area: Option<String>,
-    /// Street (街道).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub street: Option<String>,
-    /// House number or detailed address.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub house: Option<String>,
-    /// Latitude of the store.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lat: Option<f64>,
-    /// Longitude of the store.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_float",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lng: Option<f64>,
-    /// Store phone: an 11-digit mobile number or a landline with area code (020-8080880).
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub phone: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryStoreResponseStoreListItemAddressInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
+        /// Province, autonomous region or municipality.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub province: Option<String> = "province";
+        /// Prefecture-level city.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub city: Option<String> = "city";
+        /// District or county.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub area: Option<String> = "area";
+        /// Street (街道).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub street: Option<String> = "street";
+        /// House number or detailed address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub house: Option<String> = "house";
+        /// Latitude of the store.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lat: Option<f64> = "lat";
+        /// Longitude of the store.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub lng: Option<f64> = "lng";
+        /// Store phone: an 11-digit mobile number or a landline with area code (020-8080880).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub phone: Option<String> = "phone";
+    }
 }
 impl WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -114,46 +84,32 @@ impl WxlIntracityQueryStoreResponseStoreListItemAddressInfo {
         phone: impl Into<String>;
     }
 }
-/// The `WxlIntracityQueryStoreResponseStoreListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryStoreResponseStoreListItem {
-    /// WeChat store ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wx_store_id: Option<String>,
-    /// The merchant's store number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub out_store_id: Option<String>,
-    /// ID of the store's city (documented as a string, returned as a number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city_id: Option<crate::runtime::serde_json::Value>,
-    /// Carrier preference: 1 price first, 2 preferred carrier first.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub order_pattern: Option<i32>,
-    /// Preferred carrier ID; may be empty.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_trans_prefer: Option<String>,
-    /// Store address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address_info: Option<WxlIntracityQueryStoreResponseStoreListItemAddressInfo>,
+crate::runtime::answer_object! {
+    /// The `WxlIntracityQueryStoreResponseStoreListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryStoreResponseStoreListItem {
+        /// WeChat store ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wx_store_id: Option<String> = "wx_store_id";
+        /// The merchant's store number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_store_id: Option<String> = "out_store_id";
+        /// ID of the store's city (documented as a string, returned as a number).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub city_id: Option<crate::runtime::serde_json::Value> = "city_id";
+        /// Carrier preference: 1 price first, 2 preferred carrier first.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_pattern: Option<i32> = "order_pattern";
+        /// Preferred carrier ID; may be empty.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub service_trans_prefer: Option<String> = "service_trans_prefer";
+        /// Store address.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub address_info: Option<WxlIntracityQueryStoreResponseStoreListItemAddressInfo> = "address_info";
+    }
 }
 impl WxlIntracityQueryStoreResponseStoreListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -176,29 +132,23 @@ impl WxlIntracityQueryStoreResponseStoreListItem {
         address_info: WxlIntracityQueryStoreResponseStoreListItemAddressInfo;
     }
 }
-/// What [`crate::Client::wxl_intracity_query_store`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityQueryStoreResponse {
-    /// The stores.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_list: Option<Vec<WxlIntracityQueryStoreResponseStoreListItem>>,
-    /// Number of matching stores.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_int",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u32>,
-    /// AppID of the mini program.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub appid: Option<String>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_intracity_query_store`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlIntracityQueryStoreResponse {
+        /// The stores.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub store_list: Option<Vec<WxlIntracityQueryStoreResponseStoreListItem>> = "store_list";
+        /// Number of matching stores.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total: Option<u32> = "total";
+        /// AppID of the mini program.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+    }
 }
 impl WxlIntracityQueryStoreResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -43,22 +43,20 @@ crate::runtime::int_enum! {
         SignedByProxy = 6;
     }
 }
-/// The `WxlQueryFollowTraceResponseWaybillInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryFollowTraceResponseWaybillInfo {
-    /// Current state of the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<WxlQueryFollowTraceResponseWaybillInfoStatus>,
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryFollowTraceResponseWaybillInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryFollowTraceResponseWaybillInfo {
+        /// Current state of the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<WxlQueryFollowTraceResponseWaybillInfoStatus> = "status";
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+    }
 }
 impl WxlQueryFollowTraceResponseWaybillInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -73,26 +71,20 @@ impl WxlQueryFollowTraceResponseWaybillInfo {
         waybill_id: impl Into<String>;
     }
 }
-/// The `WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
-    /// Name of the item.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_name: Option<String>,
-    /// URL of the item's picture.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_img_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
+        /// Name of the item.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_name: Option<String> = "goods_name";
+        /// URL of the item's picture.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_img_url: Option<String> = "goods_img_url";
+    }
 }
 impl WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -107,17 +99,17 @@ impl WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem {
         goods_img_url: impl Into<String>;
     }
 }
-/// The `WxlQueryFollowTraceResponseShopInfoGoodsInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryFollowTraceResponseShopInfoGoodsInfo {
-    /// One entry per item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail_list: Option<
-        Vec<WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem>,
-    >,
+crate::runtime::answer_object! {
+    /// The `WxlQueryFollowTraceResponseShopInfoGoodsInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryFollowTraceResponseShopInfoGoodsInfo {
+        /// One entry per item.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub detail_list: Option<Vec<WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem>> = "detail_list";
+    }
 }
 impl WxlQueryFollowTraceResponseShopInfoGoodsInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -128,15 +120,17 @@ impl WxlQueryFollowTraceResponseShopInfoGoodsInfo {
         detail_list: Vec<WxlQueryFollowTraceResponseShopInfoGoodsInfoDetailListItem>;
     }
 }
-/// The `WxlQueryFollowTraceResponseShopInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryFollowTraceResponseShopInfo {
-    /// Goods information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_info: Option<WxlQueryFollowTraceResponseShopInfoGoodsInfo>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryFollowTraceResponseShopInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryFollowTraceResponseShopInfo {
+        /// Goods information.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_info: Option<WxlQueryFollowTraceResponseShopInfoGoodsInfo> = "goods_info";
+    }
 }
 impl WxlQueryFollowTraceResponseShopInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -147,26 +141,20 @@ impl WxlQueryFollowTraceResponseShopInfo {
         goods_info: WxlQueryFollowTraceResponseShopInfoGoodsInfo;
     }
 }
-/// The `WxlQueryFollowTraceResponseDeliveryInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryFollowTraceResponseDeliveryInfo {
-    /// Carrier ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Carrier name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryFollowTraceResponseDeliveryInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryFollowTraceResponseDeliveryInfo {
+        /// Carrier ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Carrier name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_name: Option<String> = "delivery_name";
+    }
 }
 impl WxlQueryFollowTraceResponseDeliveryInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -181,21 +169,23 @@ impl WxlQueryFollowTraceResponseDeliveryInfo {
         delivery_name: impl Into<String>;
     }
 }
-/// What [`crate::Client::wxl_query_follow_trace`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryFollowTraceResponse {
-    /// The waybill and its state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waybill_info: Option<WxlQueryFollowTraceResponseWaybillInfo>,
-    /// The goods registered for the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shop_info: Option<WxlQueryFollowTraceResponseShopInfo>,
-    /// The carrier of the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_info: Option<WxlQueryFollowTraceResponseDeliveryInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_query_follow_trace`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryFollowTraceResponse {
+        /// The waybill and its state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_info: Option<WxlQueryFollowTraceResponseWaybillInfo> = "waybill_info";
+        /// The goods registered for the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shop_info: Option<WxlQueryFollowTraceResponseShopInfo> = "shop_info";
+        /// The carrier of the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_info: Option<WxlQueryFollowTraceResponseDeliveryInfo> = "delivery_info";
+    }
 }
 impl WxlQueryFollowTraceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -43,22 +43,20 @@ crate::runtime::int_enum! {
         SignedByProxy = 6;
     }
 }
-/// The `WxlQueryTraceResponseWaybillInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryTraceResponseWaybillInfo {
-    /// Current state of the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<WxlQueryTraceResponseWaybillInfoStatus>,
-    /// Waybill number.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub waybill_id: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryTraceResponseWaybillInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryTraceResponseWaybillInfo {
+        /// Current state of the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<WxlQueryTraceResponseWaybillInfoStatus> = "status";
+        /// Waybill number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_id: Option<String> = "waybill_id";
+    }
 }
 impl WxlQueryTraceResponseWaybillInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -73,26 +71,20 @@ impl WxlQueryTraceResponseWaybillInfo {
         waybill_id: impl Into<String>;
     }
 }
-/// The `WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
-    /// Name of the item.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_name: Option<String>,
-    /// URL of the item's picture.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub goods_img_url: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
+        /// Name of the item.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_name: Option<String> = "goods_name";
+        /// URL of the item's picture.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_img_url: Option<String> = "goods_img_url";
+    }
 }
 impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -107,15 +99,17 @@ impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
         goods_img_url: impl Into<String>;
     }
 }
-/// The `WxlQueryTraceResponseShopInfoGoodsInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryTraceResponseShopInfoGoodsInfo {
-    /// One entry per item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail_list: Option<Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryTraceResponseShopInfoGoodsInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryTraceResponseShopInfoGoodsInfo {
+        /// One entry per item.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub detail_list: Option<Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>> = "detail_list";
+    }
 }
 impl WxlQueryTraceResponseShopInfoGoodsInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -126,15 +120,17 @@ impl WxlQueryTraceResponseShopInfoGoodsInfo {
         detail_list: Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>;
     }
 }
-/// The `WxlQueryTraceResponseShopInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryTraceResponseShopInfo {
-    /// Goods information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_info: Option<WxlQueryTraceResponseShopInfoGoodsInfo>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryTraceResponseShopInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryTraceResponseShopInfo {
+        /// Goods information.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub goods_info: Option<WxlQueryTraceResponseShopInfoGoodsInfo> = "goods_info";
+    }
 }
 impl WxlQueryTraceResponseShopInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -145,26 +141,20 @@ impl WxlQueryTraceResponseShopInfo {
         goods_info: WxlQueryTraceResponseShopInfoGoodsInfo;
     }
 }
-/// The `WxlQueryTraceResponseDeliveryInfo` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryTraceResponseDeliveryInfo {
-    /// Carrier ID.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_id: Option<String>,
-    /// Carrier name.
-    #[serde(
-        deserialize_with = "crate::runtime::lenient::option_string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delivery_name: Option<String>,
+crate::runtime::answer_object! {
+    /// The `WxlQueryTraceResponseDeliveryInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryTraceResponseDeliveryInfo {
+        /// Carrier ID.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_id: Option<String> = "delivery_id";
+        /// Carrier name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_name: Option<String> = "delivery_name";
+    }
 }
 impl WxlQueryTraceResponseDeliveryInfo {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -179,21 +169,23 @@ impl WxlQueryTraceResponseDeliveryInfo {
         delivery_name: impl Into<String>;
     }
 }
-/// What [`crate::Client::wxl_query_trace`] returns.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlQueryTraceResponse {
-    /// The waybill and its state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waybill_info: Option<WxlQueryTraceResponseWaybillInfo>,
-    /// The goods registered for the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shop_info: Option<WxlQueryTraceResponseShopInfo>,
-    /// The carrier of the waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_info: Option<WxlQueryTraceResponseDeliveryInfo>,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_query_trace`] returns.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlQueryTraceResponse {
+        /// The waybill and its state.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub waybill_info: Option<WxlQueryTraceResponseWaybillInfo> = "waybill_info";
+        /// The goods registered for the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub shop_info: Option<WxlQueryTraceResponseShopInfo> = "shop_info";
+        /// The carrier of the waybill.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub delivery_info: Option<WxlQueryTraceResponseDeliveryInfo> = "delivery_info";
+    }
 }
 impl WxlQueryTraceResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

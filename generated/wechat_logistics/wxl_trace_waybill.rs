@@ -85,15 +85,16 @@ impl WxlTraceWaybillRequest {
         delivery_id: impl Into<String>;
     }
 }
-/// What [`crate::Client::wxl_trace_waybill`] returns.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Deserialize)]
-#[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlTraceWaybillResponse {
-    /// Token of the registered waybill, passed to the query component and used by later calls.
-    #[serde(deserialize_with = "crate::runtime::lenient::string")]
-    pub waybill_token: String,
+crate::runtime::answer_object! {
+    /// What [`crate::Client::wxl_trace_waybill`] returns.
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct WxlTraceWaybillResponse {
+        /// Token of the registered waybill, passed to the query component and used by later calls.
+        pub waybill_token: String = "waybill_token";
+    }
 }
 impl WxlTraceWaybillResponse {
     /// A value with the required fields; set optional ones with the methods of the same name.

@@ -299,3 +299,34 @@ macro_rules! __wxa_setters {
         )*
     };
 }
+
+/// An answer object: the struct as written (`pub name: Type = "wire";` a
+/// row, derives and docs as attributes) and its `Deserialize`, which reads
+/// each member by its wire name through [`read::field`](crate::runtime::read::field):
+/// leniently, unknown members ignored, a missing one `None` or a missing
+/// field. Written once here rather than derived per type.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wxa_answer_object {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident: $ty:ty = $wire:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+        impl<'de> $crate::runtime::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::runtime::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::runtime::read::deserialize_object(deserializer, |members| {
+                    // Borrowed mutably even when the object has no members.
+                    let mut members = members;
+                    let _ = &mut members;
+                    Ok(Self { $( $field: $crate::runtime::read::field(&mut members, $wire)?, )* })
+                })
+            }
+        }
+    };
+}

@@ -29,6 +29,7 @@ mod decode;
 pub mod lenient;
 mod macros;
 mod operation;
+pub mod read;
 
 use std::future::Future;
 
@@ -45,8 +46,8 @@ pub use crate::store::RateLimit;
 #[cfg(feature = "testing")]
 pub use crate::testing;
 pub use crate::{
-    __wxa_api_error as api_error, __wxa_common_error as common_error, __wxa_int_enum as int_enum, __wxa_setters as setters,
-    __wxa_string_enum as string_enum,
+    __wxa_answer_object as answer_object, __wxa_api_error as api_error, __wxa_common_error as common_error, __wxa_int_enum as int_enum,
+    __wxa_setters as setters, __wxa_string_enum as string_enum,
 };
 pub use decode::{DecodeFailure, SuccessBody, decode_json};
 pub(crate) use decode::{Outcome, RawResponse, classify, is_textual};

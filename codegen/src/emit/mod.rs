@@ -82,13 +82,9 @@ impl Context {
         }
     }
 
-    /// What answer types derive besides `Deserialize`.
-    pub fn answer_derive(&self) -> TokenStream {
-        match &self.serialize_answers {
-            crate::SerializeAnswers::Always => quote!(#[derive(crate::runtime::Serialize)]),
-            crate::SerializeAnswers::Never => quote!(),
-            crate::SerializeAnswers::WithFeature(feature) => quote!(#[cfg_attr(feature = #feature, derive(crate::runtime::Serialize))]),
-        }
+    /// Whether answer types serialize too.
+    pub fn serialize_answers(&self) -> &crate::SerializeAnswers {
+        &self.serialize_answers
     }
 
     /// `#[cfg(feature = "<category>")]` when categories are features.
@@ -259,7 +255,7 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
 
 fn endpoint_file(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let request = types::request(endpoint);
-    let response = types::response(endpoint, &cx.answer_derive());
+    let response = types::response(endpoint, cx.serialize_answers());
     let error = errors::endpoint_error(endpoint, cx);
     let operation = operation::operation(endpoint, cx);
     quote! {

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{docs, ident};
+use crate::SerializeAnswers;
 use crate::ir::*;
 
 /// Which way a type travels, which decides its derives and doc wording.
@@ -91,7 +92,7 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
 
     let mut nested = TokenStream::new();
     for field in &fields {
-        nested_types(&field.ty, Direction::Request, &mut nested, &TokenStream::new());
+        nested_types(&field.ty, Direction::Request, &mut nested, &SerializeAnswers::Never);
     }
 
     let doc = docs::lines(&[format!("Parameters of [`crate::Client::{}`].", endpoint.method_name)]);
@@ -233,16 +234,20 @@ fn setters_block(setters: &[TokenStream]) -> TokenStream {
 
 /// The response type of a JSON endpoint (nothing for binary and ack).
 ///
-/// Answers derive `Deserialize`; `answer_derive` is what else they derive
-/// (`Serialize`, perhaps behind a feature): a third of the crate's compile
-/// time went into serializers of answers that few callers write out again.
-pub fn response(endpoint: &Endpoint, answer_derive: &TokenStream) -> TokenStream {
+/// Answers are `answer_object!`s, read by the runtime member by member
+/// (a derived deserializer per type was most of wxa's compile time); they
+/// serialize as `answers` says (behind a feature in wxa: a third of its
+/// compile time went into serializers few callers use).
+pub fn response(endpoint: &Endpoint, answers: &SerializeAnswers) -> TokenStream {
     let Response::Json(fields) = &endpoint.response else { return quote!() };
     let doc = docs::lines(&[format!("What [`crate::Client::{}`] returns.", endpoint.method_name)]);
-    object(&format!("{}Response", endpoint.type_prefix), fields, Direction::Response, doc, answer_derive)
+    object(&format!("{}Response", endpoint.type_prefix), fields, Direction::Response, doc, answers)
 }
 
-fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, answer_derive: &TokenStream) -> TokenStream {
+fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, answers: &SerializeAnswers) -> TokenStream {
+    if direction == Direction::Response {
+        return answer_object(name, fields, doc, answers);
+    }
     let name = ident(name);
     let mut nested = TokenStream::new();
     let mut decls = Vec::new();
@@ -250,7 +255,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, 
     let mut inits = Vec::new();
     let mut setters = Vec::new();
     for field in fields {
-        nested_types(&field.ty, direction, &mut nested, answer_derive);
+        nested_types(&field.ty, direction, &mut nested, answers);
         let (attrs, arg, init, setter) = field_parts(field, direction);
         let field_doc = field_doc(field);
         let rust = ident(&field.rust_name);
@@ -273,8 +278,10 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, 
     };
     let derive = match direction {
         Direction::Request => quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize)]),
-        Direction::Response => quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Deserialize)] #answer_derive),
-        Direction::Shared => quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize, crate::runtime::Deserialize)]),
+        // Answers went to `answer_object` above.
+        Direction::Shared | Direction::Response => {
+            quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize, crate::runtime::Deserialize)])
+        }
     };
     let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
@@ -297,6 +304,82 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, 
             #setters
             #check
         }
+    }
+}
+
+/// An answer's struct as an invocation of the runtime's `answer_object!`
+/// (one row a member: `pub name: Type = "wire";`), then its constructor
+/// and setters. Serialization attributes are written only when answers
+/// serialize, under the same condition as the derive.
+fn answer_object(name: &str, fields: &[Field], doc: TokenStream, answers: &SerializeAnswers) -> TokenStream {
+    let name = ident(name);
+    let mut nested = TokenStream::new();
+    let (mut rows, mut args, mut inits, mut setters) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for field in fields {
+        nested_types(&field.ty, Direction::Response, &mut nested, answers);
+        let (_, arg, init, setter) = field_parts(field, Direction::Response);
+        let field_doc = field_doc(field);
+        let rust = ident(&field.rust_name);
+        let ty = stored_type(field);
+        let wire = &field.wire_name;
+        let mut serde = Vec::new();
+        if field.rust_name != field.wire_name {
+            serde.push(quote!(rename = #wire));
+        }
+        if matches!(field.ty, Type::Secret) {
+            let path = if field.required { "crate::runtime::serialize_redacted" } else { "crate::runtime::serialize_redacted_option" };
+            serde.push(quote!(serialize_with = #path));
+        }
+        if !field.required {
+            serde.push(quote!(skip_serializing_if = "Option::is_none"));
+        }
+        let attr = if serde.is_empty() { quote!() } else { serialize_attr(answers, quote!(#(#serde),*)) };
+        rows.push(quote! { #field_doc #attr pub #rust: #ty = #wire; });
+        args.extend(arg);
+        inits.push(init);
+        setters.extend(setter);
+    }
+    let default = args.is_empty().then(|| quote!(, Default));
+    let serialize = match answers {
+        SerializeAnswers::Always => quote!(#[derive(crate::runtime::Serialize)]),
+        SerializeAnswers::Never => quote!(),
+        SerializeAnswers::WithFeature(feature) => quote!(#[cfg_attr(feature = #feature, derive(crate::runtime::Serialize))]),
+    };
+    let serde_crate = match answers {
+        SerializeAnswers::Never => quote!(),
+        _ => serialize_attr(answers, quote!(crate = "crate::runtime::serde")),
+    };
+    let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
+    let setters = setters_block(&setters);
+    quote! {
+        #nested
+        crate::runtime::answer_object! {
+            #doc
+            #[derive(Debug, Clone, PartialEq #default)]
+            #serialize
+            #serde_crate
+            #[non_exhaustive]
+            pub struct #name {
+                #(#rows)*
+            }
+        }
+        impl #name {
+            #new_doc
+            #many
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #setters
+        }
+    }
+}
+
+/// `#[serde(…)]` for serializing an answer, under the feature when there is one.
+fn serialize_attr(answers: &SerializeAnswers, inner: TokenStream) -> TokenStream {
+    match answers {
+        SerializeAnswers::WithFeature(feature) => quote!(#[cfg_attr(feature = #feature, serde(#inner))]),
+        _ => quote!(#[serde(#inner)]),
     }
 }
 
@@ -354,7 +437,7 @@ fn choice_enum(choice: &Choice) -> TokenStream {
         }
         let (ty, way) = match &alternative.carrier {
             Carrier::Query(field) => {
-                nested_types(&field.ty, Direction::Request, &mut nested, &TokenStream::new());
+                nested_types(&field.ty, Direction::Request, &mut nested, &SerializeAnswers::Never);
                 (value_type(&field.ty), format!("Sent as the query parameter `{}`.", field.wire_name))
             }
             Carrier::File(file) => (quote!(crate::runtime::Upload), format!("Sent as the file part `{}` of a multipart body.", file.name)),
@@ -385,7 +468,7 @@ fn choice_enum(choice: &Choice) -> TokenStream {
 /// `Variant { member: T, … }`, serialized as those members.
 fn json_variant(variant: &proc_macro2::Ident, doc: &str, fields: &[Field], nested: &mut TokenStream) -> TokenStream {
     let members = fields.iter().map(|field| {
-        nested_types(&field.ty, Direction::Request, nested, &TokenStream::new());
+        nested_types(&field.ty, Direction::Request, nested, &SerializeAnswers::Never);
         let (attrs, ..) = field_parts(field, Direction::Request);
         let rust = ident(&field.rust_name);
         let ty = stored_type(field);
@@ -406,22 +489,22 @@ pub fn named_types(types: &[&NamedType]) -> TokenStream {
         match &named.ty {
             Type::Object(o) => {
                 let doc = docs::lines(&[docs::spec_text(&named.doc)]);
-                out.extend(object(&o.name, &o.fields, Direction::Shared, doc, &TokenStream::new()));
+                out.extend(object(&o.name, &o.fields, Direction::Shared, doc, &SerializeAnswers::Never));
             }
-            other => nested_types(other, Direction::Shared, &mut out, &TokenStream::new()),
+            other => nested_types(other, Direction::Shared, &mut out, &SerializeAnswers::Never),
         }
     }
     out
 }
 
 /// Emits the structs and enums a field type needs, depth first.
-fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream, answer_derive: &TokenStream) {
+fn nested_types(ty: &Type, direction: Direction, out: &mut TokenStream, answers: &SerializeAnswers) {
     match ty {
         Type::Object(o) => {
             let doc = docs::lines(&[format!("The `{}` object.", o.name)]);
-            out.extend(object(&o.name, &o.fields, direction, doc, answer_derive));
+            out.extend(object(&o.name, &o.fields, direction, doc, answers));
         }
-        Type::Array(item) | Type::Map(item) => nested_types(item, direction, out, answer_derive),
+        Type::Array(item) | Type::Map(item) => nested_types(item, direction, out, answers),
         Type::Enum(e) => out.extend(enumeration(e)),
         _ => {}
     }
