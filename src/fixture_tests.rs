@@ -64,9 +64,14 @@ async fn unset_optional_fields_are_not_sent_and_unknown_enum_values_survive() {
     assert_eq!(sent.json, Some(json!({"title": "only", "grant_type": "demo", "appid": FAKE_APP_ID})));
     assert_eq!(sent.query_value("lang"), None);
     assert!(!format!("{response:?}").contains("SECRET_T"), "secret fields are redacted in Debug");
-    let reserialized = serde_json::to_string(&response).expect("responses serialize");
-    assert!(!reserialized.contains("SECRET_T") && !reserialized.contains("SECRET_R"), "and when serialized: {reserialized}");
-    assert!(reserialized.contains("<redacted>"), "{reserialized}");
+    #[cfg(feature = "serialize-answers")]
+    {
+        let reserialized = serde_json::to_string(&response).expect("responses serialize");
+        assert!(!reserialized.contains("SECRET_T") && !reserialized.contains("SECRET_R"), "and when serialized: {reserialized}");
+        assert!(reserialized.contains("<redacted>"), "{reserialized}");
+        let again: EveryJsonFeatureResponse = serde_json::from_str(&reserialized).expect("what was written reads back");
+        assert_eq!(again.state, response.state);
+    }
 }
 
 #[tokio::test]
