@@ -283,9 +283,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, 
             quote!(#[derive(Debug, Clone, PartialEq, #default crate::runtime::Serialize, crate::runtime::Deserialize)])
         }
     };
-    let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
-    let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
-    let setters = setters_block(&setters);
+    let constructor = constructor(&name, &args, &inits, &setters, check);
     quote! {
         #nested
         #doc
@@ -295,15 +293,7 @@ fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, 
         pub struct #name {
             #(#decls)*
         }
-        impl #name {
-            #new_doc
-            #many
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits),* }
-            }
-            #setters
-            #check
-        }
+        #constructor
     }
 }
 
@@ -349,9 +339,7 @@ fn answer_object(name: &str, fields: &[Field], doc: TokenStream, answers: &Seria
         SerializeAnswers::Never => quote!(),
         _ => serialize_attr(answers, quote!(crate = "crate::runtime::serde")),
     };
-    let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
-    let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
-    let setters = setters_block(&setters);
+    let constructor = constructor(&name, &args, &inits, &setters, quote!());
     quote! {
         #nested
         crate::runtime::answer_object! {
@@ -364,6 +352,23 @@ fn answer_object(name: &str, fields: &[Field], doc: TokenStream, answers: &Seria
                 #(#rows)*
             }
         }
+        #constructor
+    }
+}
+
+/// An object's `new` with its required members, the setters of the
+/// optional ones, and its limit check if any.
+fn constructor(
+    name: &proc_macro2::Ident,
+    args: &[TokenStream],
+    inits: &[TokenStream],
+    setters: &[TokenStream],
+    check: TokenStream,
+) -> TokenStream {
+    let many = (args.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let new_doc = docs::lines(&["A value with the required fields; set optional ones with the methods of the same name.".to_owned()]);
+    let setters = setters_block(setters);
+    quote! {
         impl #name {
             #new_doc
             #many
@@ -371,6 +376,7 @@ fn answer_object(name: &str, fields: &[Field], doc: TokenStream, answers: &Seria
                 Self { #(#inits),* }
             }
             #setters
+            #check
         }
     }
 }
