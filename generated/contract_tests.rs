@@ -4691,12 +4691,12 @@ async fn drama_apply_upload() {
 async fn drama_audit_drama() {
     let request = crate::api::short_drama::DramaAuditDramaRequest::new(
             crate::api::short_drama::DramaAuditDramaQualificationType::Licensed,
-            crate::api::short_drama::DramaAuditDramaCopyright::new(
-                    crate::api::short_drama::DramaAuditDramaCopyrightCopyrightRole::Producer,
-                    crate::api::short_drama::DramaAuditDramaCopyrightApplyForCopyrightProtection::No,
+            crate::api::short_drama::DramaCopyright::new(
+                    crate::api::short_drama::DramaCopyrightCopyrightRole::Producer,
+                    crate::api::short_drama::DramaCopyrightApplyForCopyrightProtection::No,
                 )
                 .copyright_verification(
-                    crate::api::short_drama::DramaAuditDramaCopyrightCopyrightVerification::ProofMaterial,
+                    crate::api::short_drama::DramaCopyrightCopyrightVerification::ProofMaterial,
                 )
                 .proof_of_production(vec!["a".to_owned()])
                 .purchase_or_broadcast_authorization_certificate(vec!["a".to_owned()]),
@@ -4718,10 +4718,10 @@ async fn drama_audit_drama() {
         .cost_of_production(1)
         .expedited(crate::api::short_drama::DramaAuditDramaExpedited::No)
         .actor_list(
-            crate::api::short_drama::DramaAuditDramaActorList::new(
+            crate::api::short_drama::DramaActorList::new(
                 vec![
-                    crate ::api::short_drama::DramaAuditDramaActorListActorItem::new("a"
-                    .to_owned(), "a".to_owned(), "a".to_owned(), "a".to_owned())
+                    crate ::api::short_drama::DramaActor::new("a".to_owned(), "a"
+                    .to_owned(), "a".to_owned(), "a".to_owned())
                 ],
             ),
         )
@@ -5112,11 +5112,10 @@ async fn drama_modify_basic_info() {
         .promotion_poster_material_id("a".to_owned())
         .alternate_name("a".to_owned())
         .actor_list(
-            crate::api::short_drama::DramaModifyBasicInfoActorList::new(
+            crate::api::short_drama::DramaActorList::new(
                 vec![
-                    crate
-                    ::api::short_drama::DramaModifyBasicInfoActorListActorItem::new("a"
-                    .to_owned(), "a".to_owned(), "a".to_owned(), "a".to_owned())
+                    crate ::api::short_drama::DramaActor::new("a".to_owned(), "a"
+                    .to_owned(), "a".to_owned(), "a".to_owned())
                 ],
             ),
         )
@@ -5130,12 +5129,12 @@ async fn drama_modify_basic_info() {
         .other_material_material_id("a".to_owned())
         .producer("a".to_owned())
         .copyright(
-            crate::api::short_drama::DramaModifyBasicInfoCopyright::new(
-                    crate::api::short_drama::DramaModifyBasicInfoCopyrightCopyrightRole::Producer,
-                    crate::api::short_drama::DramaModifyBasicInfoCopyrightApplyForCopyrightProtection::No,
+            crate::api::short_drama::DramaCopyright::new(
+                    crate::api::short_drama::DramaCopyrightCopyrightRole::Producer,
+                    crate::api::short_drama::DramaCopyrightApplyForCopyrightProtection::No,
                 )
                 .copyright_verification(
-                    crate::api::short_drama::DramaModifyBasicInfoCopyrightCopyrightVerification::ProofMaterial,
+                    crate::api::short_drama::DramaCopyrightCopyrightVerification::ProofMaterial,
                 )
                 .proof_of_production(vec!["a".to_owned()])
                 .purchase_or_broadcast_authorization_certificate(vec!["a".to_owned()]),

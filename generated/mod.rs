@@ -958,6 +958,7 @@ pub mod shipping {
 /// Endpoints of the `short_drama` category (cargo feature `short_drama`): `dramaApplyUpload`, `dramaAuditDrama`, `dramaAuthorizeApp`, `dramaAuthorizeCopyright`, `dramaAuthorizeDrama`, `dramaBatchProcessPromotion`, `dramaCommitUpload`, `dramaDeauthorizeApp`, `dramaDeauthorizeCopyright`, `dramaDeauthorizeDrama`, `dramaDeleteMedia`, `dramaGetAuthorizeApps`, `dramaGetAuthorizeObjects`, `dramaGetAuthorizedObjects`, `dramaGetCdnLogs`, `dramaGetCdnUsageData`, `dramaGetCopyrightAuthorizationList`, `dramaGetCopyrightAuthorizedList`, `dramaGetDrama`, `dramaGetFinderEvent`, `dramaGetIaaDrama`, `dramaGetLatestAuditInfo`, `dramaGetMedia`, `dramaGetMediaLink`, `dramaGetPublishedDrama`, `dramaGetTask`, `dramaListDramas`, `dramaListMedia`, `dramaListPackages`, `dramaModifyBasicInfo`, `dramaPublishDrama`, `dramaPullUpload`, `dramaReplaceDramaMedia`, `dramaSetFlushDrama`, `dramaSetIaaDrama`, `dramaSetPlayerRecmdSwitch`, `dramaSetRecmdDrama`, `dramaSingleFileUpload`, `dramaSubmitReplaceMedias`, `dramaUploadPart`.
 #[cfg(feature = "short_drama")]
 pub mod short_drama {
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_apply_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_audit_drama.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_authorize_app.rs"));

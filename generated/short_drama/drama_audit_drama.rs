@@ -19,93 +19,6 @@ crate::runtime::int_enum! {
         Yes = 1;
     }
 }
-/// The `DramaAuditDramaActorListActorItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaAuditDramaActorListActorItem {
-    /// Actor's name: Chinese, Latin letters and the middle dot, up to 30 characters.
-    pub name: String,
-    /// Temporary material_id of the actor's photo.
-    pub photo_material_id: String,
-    /// Role played, up to 30 characters.
-    pub role: String,
-    /// Short biography (birthday, hometown, works, awards ...), up to 100 characters.
-    pub profile: String,
-}
-impl DramaAuditDramaActorListActorItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        name: impl Into<String>,
-        photo_material_id: impl Into<String>,
-        role: impl Into<String>,
-        profile: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            photo_material_id: photo_material_id.into(),
-            role: role.into(),
-            profile: profile.into(),
-        }
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        {
-            let value = &self.name;
-            crate::runtime::check::length(parent, "name", value, None, Some(30))?;
-        }
-        {
-            let value = &self.role;
-            crate::runtime::check::length(parent, "role", value, None, Some(30))?;
-        }
-        {
-            let value = &self.profile;
-            crate::runtime::check::length(parent, "profile", value, None, Some(100))?;
-        }
-        Ok(())
-    }
-}
-/// The `DramaAuditDramaActorList` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaAuditDramaActorList {
-    /// The actors.
-    pub actor: Vec<DramaAuditDramaActorListActorItem>,
-}
-impl DramaAuditDramaActorList {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(actor: Vec<DramaAuditDramaActorListActorItem>) -> Self {
-        Self { actor }
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        {
-            let value = &self.actor;
-            for (index, item) in value.iter().enumerate() {
-                let path = crate::runtime::check::item_path(parent, "actor", index);
-                let parent = path.as_str();
-                let path = if parent.is_empty() {
-                    "".to_owned()
-                } else {
-                    format!("{parent}.{}", "")
-                };
-                item.check_at(&path)?;
-            }
-        }
-        Ok(())
-    }
-}
 /// The `DramaAuditDramaReplaceMediaListItem` object.
 #[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
@@ -129,99 +42,6 @@ impl DramaAuditDramaReplaceMediaListItem {
     crate::runtime::setters! {
         old_media_id: u64;
         new_media_id: u64;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `DramaAuditDramaCopyrightCopyrightRole`.
-    pub enum DramaAuditDramaCopyrightCopyrightRole {
-        /// `1`: The drama producer.
-        Producer = 1;
-        /// `2`: A licensed broadcaster or the rights owner.
-        LicenseeOrOwner = 2;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `DramaAuditDramaCopyrightApplyForCopyrightProtection`.
-    pub enum DramaAuditDramaCopyrightApplyForCopyrightProtection {
-        /// `0`: Do not apply.
-        No = 0;
-        /// `1`: Apply.
-        Yes = 1;
-    }
-}
-crate::runtime::string_enum! {
-    /// Values of `DramaAuditDramaCopyrightCopyrightVerification`.
-    pub enum DramaAuditDramaCopyrightCopyrightVerification {
-        /// `1`: Based on proof material.
-        ProofMaterial = "1";
-        /// `2`: Based on a copyright authorization.
-        Authorization = "2";
-    }
-}
-/// The `DramaAuditDramaCopyright` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct DramaAuditDramaCopyright {
-    /// Role of the submitting account.
-    pub copyright_role: DramaAuditDramaCopyrightCopyrightRole,
-    /// Whether to apply for copyright protection; without it the rights statement material is required.
-    pub apply_for_copyright_protection: DramaAuditDramaCopyrightApplyForCopyrightProtection,
-    /// How copyright is proven: "1" by proof material, "2" by a copyright authorization; required when applying (since 2024-12-30).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub copyright_verification: Option<DramaAuditDramaCopyrightCopyrightVerification>,
-    /// Temporary material_ids proving production, at most 4; needed when applying with verification 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub proof_of_production: Option<Vec<String>>,
-    /// Temporary material_ids proving purchase or broadcast rights, at most 4.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purchase_or_broadcast_authorization_certificate: Option<Vec<String>>,
-}
-impl DramaAuditDramaCopyright {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        copyright_role: DramaAuditDramaCopyrightCopyrightRole,
-        apply_for_copyright_protection: DramaAuditDramaCopyrightApplyForCopyrightProtection,
-    ) -> Self {
-        Self {
-            copyright_role,
-            apply_for_copyright_protection,
-            copyright_verification: None,
-            proof_of_production: None,
-            purchase_or_broadcast_authorization_certificate: None,
-        }
-    }
-    crate::runtime::setters! {
-        copyright_verification: DramaAuditDramaCopyrightCopyrightVerification;
-        proof_of_production: Vec<String>;
-        purchase_or_broadcast_authorization_certificate: Vec<String>;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        if let Some(value) = &self.proof_of_production {
-            crate::runtime::check::items(
-                parent,
-                "proof_of_production",
-                value.len(),
-                None,
-                Some(4),
-            )?;
-        }
-        if let Some(value) = &self.purchase_or_broadcast_authorization_certificate {
-            crate::runtime::check::items(
-                parent,
-                "purchase_or_broadcast_authorization_certificate",
-                value.len(),
-                None,
-                Some(4),
-            )?;
-        }
-        Ok(())
     }
 }
 crate::runtime::int_enum! {
@@ -298,7 +118,7 @@ pub struct DramaAuditDramaRequest {
     pub expedited: Option<DramaAuditDramaExpedited>,
     /// Cast, 2 to 5 actors; required for live-action dramas (drama_type 2).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor_list: Option<DramaAuditDramaActorList>,
+    pub actor_list: Option<DramaActorList>,
     /// material_id of other material, e.g. the storyline chart of an interactive drama.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_material_material_id: Option<String>,
@@ -306,7 +126,7 @@ pub struct DramaAuditDramaRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replace_media_list: Option<Vec<DramaAuditDramaReplaceMediaListItem>>,
     /// Copyright protection settings.
-    pub copyright: DramaAuditDramaCopyright,
+    pub copyright: DramaCopyright,
     /// Kind of drama.
     pub drama_type: DramaAuditDramaDramaType,
     /// Declares AI-generated content in the video. WeChat's default: `0`.
@@ -317,7 +137,7 @@ impl DramaAuditDramaRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
         qualification_type: DramaAuditDramaQualificationType,
-        copyright: DramaAuditDramaCopyright,
+        copyright: DramaCopyright,
         drama_type: DramaAuditDramaDramaType,
     ) -> Self {
         Self {
@@ -361,7 +181,7 @@ impl DramaAuditDramaRequest {
         cost_commitment_letter_material_id: impl Into<String>;
         cost_of_production: u32;
         expedited: DramaAuditDramaExpedited;
-        actor_list: DramaAuditDramaActorList;
+        actor_list: DramaActorList;
         other_material_material_id: impl Into<String>;
         replace_media_list: Vec<DramaAuditDramaReplaceMediaListItem>;
         content_declared: DramaAuditDramaContentDeclared;

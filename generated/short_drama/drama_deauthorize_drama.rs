@@ -21,39 +21,6 @@ impl DramaDeauthorizeDramaRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `DramaDeauthorizeDramaResponseResultItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DramaDeauthorizeDramaResponseResultItem {
-        /// Drama ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub drama_id: Option<u64> = "drama_id";
-        /// Result code for this drama; 0 on success.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub errcode: Option<i32> = "errcode";
-        /// Reason for this drama.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub errmsg: Option<String> = "errmsg";
-    }
-}
-impl DramaDeauthorizeDramaResponseResultItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            drama_id: None,
-            errcode: None,
-            errmsg: None,
-        }
-    }
-    crate::runtime::setters! {
-        drama_id: u64;
-        errcode: i32;
-        errmsg: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::drama_deauthorize_drama`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -62,7 +29,7 @@ crate::runtime::answer_object! {
     pub struct DramaDeauthorizeDramaResponse {
         /// Result per drama.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub result: Option<Vec<DramaDeauthorizeDramaResponseResultItem>> = "result";
+        pub result: Option<Vec<DramaAuthorizationResult>> = "result";
     }
 }
 impl DramaDeauthorizeDramaResponse {
@@ -71,7 +38,7 @@ impl DramaDeauthorizeDramaResponse {
         Self { result: None }
     }
     crate::runtime::setters! {
-        result: Vec<DramaDeauthorizeDramaResponseResultItem>;
+        result: Vec<DramaAuthorizationResult>;
     }
 }
 crate::runtime::api_error! {

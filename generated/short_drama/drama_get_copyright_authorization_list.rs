@@ -75,68 +75,6 @@ impl DramaGetCopyrightAuthorizationListRequest {
         Ok(())
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType`.
-    pub enum DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType {
-        /// `1`: To a legal entity (all its drama mini programs).
-        Subject = 1;
-        /// `2`: To one mini program.
-        MiniProgram = 2;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `DramaGetCopyrightAuthorizationListResponseListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DramaGetCopyrightAuthorizationListResponseListItem {
-        /// Granting AppID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub authorizer_appid: Option<String> = "authorizer_appid";
-        /// Kind of grantee.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub authorization_type: Option<DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType> = "authorization_type";
-        /// Grantee AppID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub authorized_appid: Option<String> = "authorized_appid";
-        /// Unified social credit code of the grantee entity.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub authorized_subject_cert_no: Option<String> = "authorized_subject_cert_no";
-        /// Drama ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub drama_id: Option<u64> = "drama_id";
-        /// Grant time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub authorized_time: Option<i64> = "authorized_time";
-        /// Expiry, Unix seconds; 0 means no expiry.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub expire_time: Option<i64> = "expire_time";
-    }
-}
-impl DramaGetCopyrightAuthorizationListResponseListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            authorizer_appid: None,
-            authorization_type: None,
-            authorized_appid: None,
-            authorized_subject_cert_no: None,
-            drama_id: None,
-            authorized_time: None,
-            expire_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        authorizer_appid: impl Into<String>;
-        authorization_type: DramaGetCopyrightAuthorizationListResponseListItemAuthorizationType;
-        authorized_appid: impl Into<String>;
-        authorized_subject_cert_no: impl Into<String>;
-        drama_id: u64;
-        authorized_time: i64;
-        expire_time: i64;
-    }
-}
 crate::runtime::answer_object! {
     /// What [`crate::Client::drama_get_copyright_authorization_list`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -146,7 +84,7 @@ crate::runtime::answer_object! {
     pub struct DramaGetCopyrightAuthorizationListResponse {
         /// The authorizations.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub list: Option<Vec<DramaGetCopyrightAuthorizationListResponseListItem>> = "list";
+        pub list: Option<Vec<DramaCopyrightAuthorization>> = "list";
         /// Number of matching records.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub total_count: Option<u32> = "total_count";
@@ -161,7 +99,7 @@ impl DramaGetCopyrightAuthorizationListResponse {
         }
     }
     crate::runtime::setters! {
-        list: Vec<DramaGetCopyrightAuthorizationListResponseListItem>;
+        list: Vec<DramaCopyrightAuthorization>;
         total_count: u32;
     }
 }

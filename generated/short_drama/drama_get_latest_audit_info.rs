@@ -30,72 +30,6 @@ impl DramaGetLatestAuditInfoRequest {
         Self { drama_id, audit_type }
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `DramaGetLatestAuditInfoResponseAuditDetailStatus`.
-    pub enum DramaGetLatestAuditInfoResponseAuditDetailStatus {
-        /// `0`: No meaningful value.
-        Invalid = 0;
-        /// `1`: Under review.
-        InReview = 1;
-        /// `2`: Finally rejected.
-        Failed = 2;
-        /// `3`: Approved.
-        Approved = 3;
-        /// `4`: Rejected; resubmit with changes.
-        ReturnedForChanges = 4;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `DramaGetLatestAuditInfoResponseAuditDetailAuditType`.
-    pub enum DramaGetLatestAuditInfoResponseAuditDetailAuditType {
-        /// `0`: First submission.
-        FirstSubmission = 0;
-        /// `1`: Resubmission.
-        Resubmission = 1;
-        /// `2`: Episode replacement.
-        ReplaceEpisodes = 2;
-        /// `3`: Change of basic information.
-        ModifyBasicInfo = 3;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `DramaGetLatestAuditInfoResponseAuditDetail` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DramaGetLatestAuditInfoResponseAuditDetail {
-        /// Review state.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub status: Option<DramaGetLatestAuditInfoResponseAuditDetailStatus> = "status";
-        /// Kind of review (only filled in event messages).
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_type: Option<DramaGetLatestAuditInfoResponseAuditDetailAuditType> = "audit_type";
-        /// Submission time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_time: Option<i64> = "audit_time";
-    }
-}
-impl DramaGetLatestAuditInfoResponseAuditDetail {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            status: None,
-            audit_type: None,
-            create_time: None,
-            audit_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        status: DramaGetLatestAuditInfoResponseAuditDetailStatus;
-        audit_type: DramaGetLatestAuditInfoResponseAuditDetailAuditType;
-        create_time: i64;
-        audit_time: i64;
-    }
-}
 crate::runtime::answer_object! {
     /// What [`crate::Client::drama_get_latest_audit_info`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -105,7 +39,7 @@ crate::runtime::answer_object! {
     pub struct DramaGetLatestAuditInfoResponse {
         /// Review state of the drama.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_detail: Option<DramaGetLatestAuditInfoResponseAuditDetail> = "audit_detail";
+        pub audit_detail: Option<DramaAuditDetail> = "audit_detail";
     }
 }
 impl DramaGetLatestAuditInfoResponse {
@@ -114,7 +48,7 @@ impl DramaGetLatestAuditInfoResponse {
         Self { audit_detail: None }
     }
     crate::runtime::setters! {
-        audit_detail: DramaGetLatestAuditInfoResponseAuditDetail;
+        audit_detail: DramaAuditDetail;
     }
 }
 crate::runtime::api_error! {

@@ -15,147 +15,6 @@ impl DramaGetMediaRequest {
         Self { media_id }
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `DramaGetMediaResponseMediaInfoAuditDetailStatus`.
-    pub enum DramaGetMediaResponseMediaInfoAuditDetailStatus {
-        /// `0`: No meaningful value.
-        Invalid = 0;
-        /// `1`: Under review.
-        InReview = 1;
-        /// `2`: Rejected.
-        Rejected = 2;
-        /// `3`: Approved.
-        Approved = 3;
-        /// `4`: Rejected; resubmit with changes.
-        ReturnedForChanges = 4;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `DramaGetMediaResponseMediaInfoAuditDetail` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DramaGetMediaResponseMediaInfoAuditDetail {
-        /// Review state; an episode may be approved while its drama is not, and links follow the drama.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub status: Option<DramaGetMediaResponseMediaInfoAuditDetailStatus> = "status";
-        /// Submission time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_time: Option<i64> = "audit_time";
-        /// Reviewer remark; may be empty.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub reason: Option<String> = "reason";
-        /// IDs of evidence screenshots, readable with the permanent-material download API.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub evidence_material_id_list: Option<Vec<String>> = "evidence_material_id_list";
-    }
-}
-impl DramaGetMediaResponseMediaInfoAuditDetail {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            status: None,
-            create_time: None,
-            audit_time: None,
-            reason: None,
-            evidence_material_id_list: None,
-        }
-    }
-    crate::runtime::setters! {
-        status: DramaGetMediaResponseMediaInfoAuditDetailStatus;
-        create_time: i64;
-        audit_time: i64;
-        reason: impl Into<String>;
-        evidence_material_id_list: Vec<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `DramaGetMediaResponseMediaInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DramaGetMediaResponseMediaInfo {
-        /// Media file ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub media_id: Option<u64> = "media_id";
-        /// Upload time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Expiry time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub expire_time: Option<i64> = "expire_time";
-        /// ID of the drama it belongs to.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub drama_id: Option<u64> = "drama_id";
-        /// File size in bytes (a string on the wire).
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub file_size: Option<String> = "file_size";
-        /// Play length in seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub duration: Option<u32> = "duration";
-        /// File name.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub name: Option<String> = "name";
-        /// Description.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub description: Option<String> = "description";
-        /// Temporary link to the cover image.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub cover_url: Option<String> = "cover_url";
-        /// Temporary link to the original video.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub original_url: Option<String> = "original_url";
-        /// Temporary link to the MP4 rendition.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub mp4_url: Option<String> = "mp4_url";
-        /// Temporary link to the HLS rendition.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub hls_url: Option<String> = "hls_url";
-        /// Review state of the episode.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_detail: Option<DramaGetMediaResponseMediaInfoAuditDetail> = "audit_detail";
-    }
-}
-impl DramaGetMediaResponseMediaInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            media_id: None,
-            create_time: None,
-            expire_time: None,
-            drama_id: None,
-            file_size: None,
-            duration: None,
-            name: None,
-            description: None,
-            cover_url: None,
-            original_url: None,
-            mp4_url: None,
-            hls_url: None,
-            audit_detail: None,
-        }
-    }
-    crate::runtime::setters! {
-        media_id: u64;
-        create_time: i64;
-        expire_time: i64;
-        drama_id: u64;
-        file_size: impl Into<String>;
-        duration: u32;
-        name: impl Into<String>;
-        description: impl Into<String>;
-        cover_url: impl Into<String>;
-        original_url: impl Into<String>;
-        mp4_url: impl Into<String>;
-        hls_url: impl Into<String>;
-        audit_detail: DramaGetMediaResponseMediaInfoAuditDetail;
-    }
-}
 crate::runtime::answer_object! {
     /// What [`crate::Client::drama_get_media`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -165,7 +24,7 @@ crate::runtime::answer_object! {
     pub struct DramaGetMediaResponse {
         /// The media file.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub media_info: Option<DramaGetMediaResponseMediaInfo> = "media_info";
+        pub media_info: Option<DramaMediaInfo> = "media_info";
     }
 }
 impl DramaGetMediaResponse {
@@ -174,7 +33,7 @@ impl DramaGetMediaResponse {
         Self { media_info: None }
     }
     crate::runtime::setters! {
-        media_info: DramaGetMediaResponseMediaInfo;
+        media_info: DramaMediaInfo;
     }
 }
 crate::runtime::api_error! {
