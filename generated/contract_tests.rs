@@ -3541,9 +3541,8 @@ async fn novel_batch_create_chapter() {
     let request = crate::api::novel::NovelBatchCreateChapterRequest::new(
         "a".to_owned(),
         vec![
-            crate ::api::novel::NovelBatchCreateChapterChapterListItem::new("a"
-            .to_owned(), "a".to_owned()).original_id("a".to_owned()).seq(1)
-            .custom_info("a".to_owned())
+            crate ::api::novel::NovelNewChapter::new("a".to_owned(), "a".to_owned())
+            .original_id("a".to_owned()).seq(1).custom_info("a".to_owned())
         ],
     );
     let call = |client: crate::runtime::Client| {
@@ -3586,7 +3585,7 @@ async fn novel_create_book() {
 async fn novel_create_chapter() {
     let request = crate::api::novel::NovelCreateChapterRequest::new(
         "a".to_owned(),
-        crate::api::novel::NovelCreateChapterChapter::new("a".to_owned(), "a".to_owned())
+        crate::api::novel::NovelNewChapter::new("a".to_owned(), "a".to_owned())
             .original_id("a".to_owned())
             .seq(1)
             .custom_info("a".to_owned()),

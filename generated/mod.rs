@@ -724,6 +724,7 @@ pub mod nearby {
 /// Endpoints of the `novel` category (cargo feature `novel`): `novelAddBookAuth`, `novelAddBookAuthByAppid`, `novelAuditBook`, `novelBatchCreateChapter`, `novelCreateBook`, `novelCreateChapter`, `novelDelBookAuth`, `novelDelBookAuthByAppid`, `novelDeleteBook`, `novelDeleteChapter`, `novelGetBook`, `novelGetChapter`, `novelGetPreviewSetting`, `novelListBook`, `novelListChapter`, `novelQueryBookAuth`, `novelQueryBookAuthV2`, `novelReorderChapter`, `novelReplaceChapter`, `novelSetPreviewSetting`, `novelSetRecmdNovel`, `novelUpdateBook`, `novelUpdateChapterSeq`.
 #[cfg(feature = "novel")]
 pub mod novel {
+    include!(concat!(env!("OUT_DIR"), "/api/novel/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/novel/novel_add_book_auth.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/novel/novel_add_book_auth_by_appid.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/novel/novel_audit_book.rs"));

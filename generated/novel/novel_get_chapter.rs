@@ -31,139 +31,6 @@ impl NovelGetChapterRequest {
         need_edited_data: bool;
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `NovelGetChapterResponseChapterAuditInfoAuditStatus`.
-    pub enum NovelGetChapterResponseChapterAuditInfoAuditStatus {
-        /// `0`: Not submitted.
-        NotSubmitted = 0;
-        /// `1`: Under review.
-        InReview = 1;
-        /// `2`: Rejected.
-        Rejected = 2;
-        /// `3`: Approved.
-        Approved = 3;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `NovelGetChapterResponseChapterAuditInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct NovelGetChapterResponseChapterAuditInfo {
-        /// Review state.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_status: Option<NovelGetChapterResponseChapterAuditInfoAuditStatus> = "audit_status";
-        /// Submission time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_time: Option<i64> = "audit_time";
-        /// Review reason.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub reason: Option<String> = "reason";
-        /// Suggested changes; only when rejected.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub suggestion: Option<String> = "suggestion";
-    }
-}
-impl NovelGetChapterResponseChapterAuditInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            audit_status: None,
-            create_time: None,
-            audit_time: None,
-            reason: None,
-            suggestion: None,
-        }
-    }
-    crate::runtime::setters! {
-        audit_status: NovelGetChapterResponseChapterAuditInfoAuditStatus;
-        create_time: i64;
-        audit_time: i64;
-        reason: impl Into<String>;
-        suggestion: impl Into<String>;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `NovelGetChapterResponseChapterBanStatus`.
-    pub enum NovelGetChapterResponseChapterBanStatus {
-        /// `0`: Normal.
-        Normal = 0;
-        /// `1`: Taken down.
-        TakenDown = 1;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `NovelGetChapterResponseChapter` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct NovelGetChapterResponseChapter {
-        /// Chapter ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub chapter_id: Option<String> = "chapter_id";
-        /// Chapter title.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub chapter_title: Option<String> = "chapter_title";
-        /// Word count.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub word_cnt: Option<u32> = "word_cnt";
-        /// Creation time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review information; absent when never submitted.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_info: Option<NovelGetChapterResponseChapterAuditInfo> = "audit_info";
-        /// Index of the volume, -1 when in none.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub volume_index: Option<i32> = "volume_index";
-        /// Provider's key for the chapter.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub original_id: Option<String> = "original_id";
-        /// Relative order.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub seq: Option<i64> = "seq";
-        /// Custom data.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub custom_info: Option<String> = "custom_info";
-        /// Control state.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub ban_status: Option<NovelGetChapterResponseChapterBanStatus> = "ban_status";
-    }
-}
-impl NovelGetChapterResponseChapter {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            chapter_id: None,
-            chapter_title: None,
-            word_cnt: None,
-            create_time: None,
-            audit_info: None,
-            volume_index: None,
-            original_id: None,
-            seq: None,
-            custom_info: None,
-            ban_status: None,
-        }
-    }
-    crate::runtime::setters! {
-        chapter_id: impl Into<String>;
-        chapter_title: impl Into<String>;
-        word_cnt: u32;
-        create_time: i64;
-        audit_info: NovelGetChapterResponseChapterAuditInfo;
-        volume_index: i32;
-        original_id: impl Into<String>;
-        seq: i64;
-        custom_info: impl Into<String>;
-        ban_status: NovelGetChapterResponseChapterBanStatus;
-    }
-}
 crate::runtime::answer_object! {
     /// What [`crate::Client::novel_get_chapter`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -173,7 +40,7 @@ crate::runtime::answer_object! {
     pub struct NovelGetChapterResponse {
         /// The chapter.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub chapter: Option<NovelGetChapterResponseChapter> = "chapter";
+        pub chapter: Option<NovelChapter> = "chapter";
     }
 }
 impl NovelGetChapterResponse {
@@ -182,7 +49,7 @@ impl NovelGetChapterResponse {
         Self { chapter: None }
     }
     crate::runtime::setters! {
-        chapter: NovelGetChapterResponseChapter;
+        chapter: NovelChapter;
     }
 }
 crate::runtime::api_error! {

@@ -73,62 +73,6 @@ crate::runtime::int_enum! {
     }
 }
 crate::runtime::int_enum! {
-    /// Values of `NovelListBookResponseBookListItemAuditInfoAuditStatus`.
-    pub enum NovelListBookResponseBookListItemAuditInfoAuditStatus {
-        /// `0`: Not submitted.
-        NotSubmitted = 0;
-        /// `1`: Under review.
-        InReview = 1;
-        /// `2`: Rejected.
-        Rejected = 2;
-        /// `3`: Approved.
-        Approved = 3;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `NovelListBookResponseBookListItemAuditInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct NovelListBookResponseBookListItemAuditInfo {
-        /// Review state.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_status: Option<NovelListBookResponseBookListItemAuditInfoAuditStatus> = "audit_status";
-        /// Submission time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_time: Option<i64> = "audit_time";
-        /// Review reason.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub reason: Option<String> = "reason";
-        /// Suggested changes; only when rejected.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub suggestion: Option<String> = "suggestion";
-    }
-}
-impl NovelListBookResponseBookListItemAuditInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            audit_status: None,
-            create_time: None,
-            audit_time: None,
-            reason: None,
-            suggestion: None,
-        }
-    }
-    crate::runtime::setters! {
-        audit_status: NovelListBookResponseBookListItemAuditInfoAuditStatus;
-        create_time: i64;
-        audit_time: i64;
-        reason: impl Into<String>;
-        suggestion: impl Into<String>;
-    }
-}
-crate::runtime::int_enum! {
     /// Values of `NovelListBookResponseBookListItemChapterOrderMethod`.
     pub enum NovelListBookResponseBookListItemChapterOrderMethod {
         /// `0`: New chapters are appended.
@@ -194,7 +138,7 @@ crate::runtime::answer_object! {
         pub total_word_cnt: Option<u64> = "total_word_cnt";
         /// Review information; absent when never submitted.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_info: Option<NovelListBookResponseBookListItemAuditInfo> = "audit_info";
+        pub audit_info: Option<NovelAuditInfo> = "audit_info";
         /// Creation time, Unix seconds.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub create_time: Option<i64> = "create_time";
@@ -251,7 +195,7 @@ impl NovelListBookResponseBookListItem {
         chapter_cnt: u32;
         volume_cnt: u32;
         total_word_cnt: u64;
-        audit_info: NovelListBookResponseBookListItemAuditInfo;
+        audit_info: NovelAuditInfo;
         create_time: i64;
         original_id: impl Into<String>;
         chapter_order_method: NovelListBookResponseBookListItemChapterOrderMethod;

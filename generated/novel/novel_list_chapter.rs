@@ -57,139 +57,6 @@ impl NovelListChapterRequest {
         Ok(())
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `NovelListChapterResponseChapterListItemAuditInfoAuditStatus`.
-    pub enum NovelListChapterResponseChapterListItemAuditInfoAuditStatus {
-        /// `0`: Not submitted.
-        NotSubmitted = 0;
-        /// `1`: Under review.
-        InReview = 1;
-        /// `2`: Rejected.
-        Rejected = 2;
-        /// `3`: Approved.
-        Approved = 3;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `NovelListChapterResponseChapterListItemAuditInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct NovelListChapterResponseChapterListItemAuditInfo {
-        /// Review state.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_status: Option<NovelListChapterResponseChapterListItemAuditInfoAuditStatus> = "audit_status";
-        /// Submission time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_time: Option<i64> = "audit_time";
-        /// Review reason.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub reason: Option<String> = "reason";
-        /// Suggested changes; only when rejected.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub suggestion: Option<String> = "suggestion";
-    }
-}
-impl NovelListChapterResponseChapterListItemAuditInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            audit_status: None,
-            create_time: None,
-            audit_time: None,
-            reason: None,
-            suggestion: None,
-        }
-    }
-    crate::runtime::setters! {
-        audit_status: NovelListChapterResponseChapterListItemAuditInfoAuditStatus;
-        create_time: i64;
-        audit_time: i64;
-        reason: impl Into<String>;
-        suggestion: impl Into<String>;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `NovelListChapterResponseChapterListItemBanStatus`.
-    pub enum NovelListChapterResponseChapterListItemBanStatus {
-        /// `0`: Normal.
-        Normal = 0;
-        /// `1`: Taken down.
-        TakenDown = 1;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `NovelListChapterResponseChapterListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct NovelListChapterResponseChapterListItem {
-        /// Chapter ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub chapter_id: Option<String> = "chapter_id";
-        /// Chapter title.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub chapter_title: Option<String> = "chapter_title";
-        /// Word count.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub word_cnt: Option<u32> = "word_cnt";
-        /// Creation time, Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-        /// Review information; absent when never submitted.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub audit_info: Option<NovelListChapterResponseChapterListItemAuditInfo> = "audit_info";
-        /// Index of the volume, -1 when in none.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub volume_index: Option<i32> = "volume_index";
-        /// Provider's key for the chapter.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub original_id: Option<String> = "original_id";
-        /// Relative order.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub seq: Option<i64> = "seq";
-        /// Custom data.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub custom_info: Option<String> = "custom_info";
-        /// Control state.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub ban_status: Option<NovelListChapterResponseChapterListItemBanStatus> = "ban_status";
-    }
-}
-impl NovelListChapterResponseChapterListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            chapter_id: None,
-            chapter_title: None,
-            word_cnt: None,
-            create_time: None,
-            audit_info: None,
-            volume_index: None,
-            original_id: None,
-            seq: None,
-            custom_info: None,
-            ban_status: None,
-        }
-    }
-    crate::runtime::setters! {
-        chapter_id: impl Into<String>;
-        chapter_title: impl Into<String>;
-        word_cnt: u32;
-        create_time: i64;
-        audit_info: NovelListChapterResponseChapterListItemAuditInfo;
-        volume_index: i32;
-        original_id: impl Into<String>;
-        seq: i64;
-        custom_info: impl Into<String>;
-        ban_status: NovelListChapterResponseChapterListItemBanStatus;
-    }
-}
 crate::runtime::answer_object! {
     /// What [`crate::Client::novel_list_chapter`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,7 +66,7 @@ crate::runtime::answer_object! {
     pub struct NovelListChapterResponse {
         /// The chapters.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub chapter_list: Option<Vec<NovelListChapterResponseChapterListItem>> = "chapter_list";
+        pub chapter_list: Option<Vec<NovelChapter>> = "chapter_list";
         /// Total number of chapters.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub total_cnt: Option<u32> = "total_cnt";
@@ -214,7 +81,7 @@ impl NovelListChapterResponse {
         }
     }
     crate::runtime::setters! {
-        chapter_list: Vec<NovelListChapterResponseChapterListItem>;
+        chapter_list: Vec<NovelChapter>;
         total_cnt: u32;
     }
 }
