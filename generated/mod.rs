@@ -323,6 +323,7 @@ pub mod customer_service {
 /// Endpoints of the `data_analysis` category (cargo feature `data_analysis`): `getDailyRetain`, `getDailySummary`, `getDailyVisitTrend`, `getMonthlyRetain`, `getMonthlyVisitTrend`, `getPerformanceData`, `getUserPortrait`, `getVisitDistribution`, `getVisitPage`, `getWeeklyRetain`, `getWeeklyVisitTrend`.
 #[cfg(feature = "data_analysis")]
 pub mod data_analysis {
+    include!(concat!(env!("OUT_DIR"), "/api/data_analysis/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_daily_retain.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_daily_summary.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/data_analysis/get_daily_visit_trend.rs"));

@@ -46,64 +46,6 @@ impl GetMonthlyVisitTrendRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `GetMonthlyVisitTrendResponseListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct GetMonthlyVisitTrendResponseListItem {
-        /// The month reported, as yyyymm (e.g. 201703).
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub ref_date: Option<String> = "ref_date";
-        /// Number of times the mini program was opened in the month.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub session_cnt: Option<u64> = "session_cnt";
-        /// Number of page visits in the month.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub visit_pv: Option<u64> = "visit_pv";
-        /// Number of visitors in the month, counted once each.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub visit_uv: Option<u64> = "visit_uv";
-        /// Number of new users in the month, counted once each.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub visit_uv_new: Option<u64> = "visit_uv_new";
-        /// Average time spent per visitor, in seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub stay_time_uv: Option<f64> = "stay_time_uv";
-        /// Average time spent per open, in seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub stay_time_session: Option<f64> = "stay_time_session";
-        /// Average number of pages visited per open.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub visit_depth: Option<f64> = "visit_depth";
-    }
-}
-impl GetMonthlyVisitTrendResponseListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            ref_date: None,
-            session_cnt: None,
-            visit_pv: None,
-            visit_uv: None,
-            visit_uv_new: None,
-            stay_time_uv: None,
-            stay_time_session: None,
-            visit_depth: None,
-        }
-    }
-    crate::runtime::setters! {
-        ref_date: impl Into<String>;
-        session_cnt: u64;
-        visit_pv: u64;
-        visit_uv: u64;
-        visit_uv_new: u64;
-        stay_time_uv: f64;
-        stay_time_session: f64;
-        visit_depth: f64;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::get_monthly_visit_trend`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -112,7 +54,7 @@ crate::runtime::answer_object! {
     pub struct GetMonthlyVisitTrendResponse {
         /// One entry for the reported period.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub list: Option<Vec<GetMonthlyVisitTrendResponseListItem>> = "list";
+        pub list: Option<Vec<VisitTrendItem>> = "list";
     }
 }
 impl GetMonthlyVisitTrendResponse {
@@ -121,7 +63,7 @@ impl GetMonthlyVisitTrendResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list: Vec<GetMonthlyVisitTrendResponseListItem>;
+        list: Vec<VisitTrendItem>;
     }
 }
 crate::runtime::api_error! {
