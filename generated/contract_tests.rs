@@ -4608,8 +4608,8 @@ async fn shipping_get_order_list() {
 #[tokio::test]
 async fn upload_combined_shipping_info() {
     let request = crate::api::shipping::UploadCombinedShippingInfoRequest::new(
-            crate::api::shipping::UploadCombinedShippingInfoOrderKey::new(
-                    crate::api::shipping::UploadCombinedShippingInfoOrderKeyOrderNumberType::MerchantOrderNo,
+            crate::api::shipping::ShippingOrderKey::new(
+                    crate::api::shipping::ShippingOrderKeyOrderNumberType::MerchantOrderNo,
                 )
                 .transaction_id("a".to_owned())
                 .mchid("a".to_owned())
@@ -4620,19 +4620,18 @@ async fn upload_combined_shipping_info() {
         .sub_orders(
             vec![
                 crate ::api::shipping::UploadCombinedShippingInfoSubOrdersItem::new(crate
-                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemOrderKey::new(crate
-                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemOrderKeyOrderNumberType::MerchantOrderNo)
+                ::api::shipping::ShippingOrderKey::new(crate
+                ::api::shipping::ShippingOrderKeyOrderNumberType::MerchantOrderNo)
                 .transaction_id("a".to_owned()).mchid("a".to_owned()).out_trade_no("a"
                 .to_owned()), crate
                 ::api::shipping::UploadCombinedShippingInfoSubOrdersItemLogisticsType::Express,
                 crate
                 ::api::shipping::UploadCombinedShippingInfoSubOrdersItemDeliveryMode::Unified)
                 .is_all_delivered(true).shipping_list(vec![crate
-                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemShippingListItem::new("a"
-                .to_owned()).tracking_no("a".to_owned()).express_company("a".to_owned())
-                .contact(crate
-                ::api::shipping::UploadCombinedShippingInfoSubOrdersItemShippingListItemContact::new()
-                .consignor_contact("a".to_owned()).receiver_contact("a".to_owned()))])
+                ::api::shipping::ShippingPackage::new("a".to_owned()).tracking_no("a"
+                .to_owned()).express_company("a".to_owned()).contact(crate
+                ::api::shipping::ShippingPackageContact::new().consignor_contact("a"
+                .to_owned()).receiver_contact("a".to_owned()))])
             ],
         );
     let call = |client: crate::runtime::Client| {
@@ -4645,8 +4644,8 @@ async fn upload_combined_shipping_info() {
 #[tokio::test]
 async fn upload_shipping_info() {
     let request = crate::api::shipping::UploadShippingInfoRequest::new(
-            crate::api::shipping::UploadShippingInfoOrderKey::new(
-                    crate::api::shipping::UploadShippingInfoOrderKeyOrderNumberType::MerchantOrderNo,
+            crate::api::shipping::ShippingOrderKey::new(
+                    crate::api::shipping::ShippingOrderKeyOrderNumberType::MerchantOrderNo,
                 )
                 .transaction_id("a".to_owned())
                 .mchid("a".to_owned())
@@ -4654,10 +4653,9 @@ async fn upload_shipping_info() {
             crate::api::shipping::UploadShippingInfoLogisticsType::Express,
             crate::api::shipping::UploadShippingInfoDeliveryMode::Unified,
             vec![
-                crate ::api::shipping::UploadShippingInfoShippingListItem::new("a"
-                .to_owned()).tracking_no("a".to_owned()).express_company("a".to_owned())
-                .contact(crate
-                ::api::shipping::UploadShippingInfoShippingListItemContact::new()
+                crate ::api::shipping::ShippingPackage::new("a".to_owned())
+                .tracking_no("a".to_owned()).express_company("a".to_owned())
+                .contact(crate ::api::shipping::ShippingPackageContact::new()
                 .consignor_contact("a".to_owned()).receiver_contact("a".to_owned()))
             ],
             "a".to_owned(),

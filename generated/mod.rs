@@ -926,6 +926,7 @@ pub mod service_market {
 /// Endpoints of the `shipping` category (cargo feature `shipping`): `famousBrandApply`, `getFamousBrandApplyStatus`, `isTradeManaged`, `isTradeManagementConfirmationCompleted`, `notifyConfirmReceive`, `opSpecialOrder`, `setMsgJumpPath`, `setWxaTradeType`, `shippingGetOrder`, `shippingGetOrderList`, `uploadCombinedShippingInfo`, `uploadShippingInfo`.
 #[cfg(feature = "shipping")]
 pub mod shipping {
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/famous_brand_apply.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/get_famous_brand_apply_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/is_trade_managed.rs"));

@@ -2,94 +2,6 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 crate::runtime::int_enum! {
-    /// Values of `UploadCombinedShippingInfoOrderKeyOrderNumberType`.
-    pub enum UploadCombinedShippingInfoOrderKeyOrderNumberType {
-        /// `1`: By mchid and out_trade_no.
-        MerchantOrderNo = 1;
-        /// `2`: By the WeChat Pay transaction_id.
-        TransactionId = 2;
-    }
-}
-/// The `UploadCombinedShippingInfoOrderKey` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadCombinedShippingInfoOrderKey {
-    /// How the order is identified.
-    pub order_number_type: UploadCombinedShippingInfoOrderKeyOrderNumberType,
-    /// WeChat Pay transaction ID; needed when order_number_type is 2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<String>,
-    /// WeChat Pay merchant ID that took the payment; needed when order_number_type is 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mchid: Option<String>,
-    /// Merchant's own order number (digits, letters, _ - *), unique per mchid; needed when order_number_type is 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub out_trade_no: Option<String>,
-}
-impl UploadCombinedShippingInfoOrderKey {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        order_number_type: UploadCombinedShippingInfoOrderKeyOrderNumberType,
-    ) -> Self {
-        Self {
-            order_number_type,
-            transaction_id: None,
-            mchid: None,
-            out_trade_no: None,
-        }
-    }
-    crate::runtime::setters! {
-        transaction_id: impl Into<String>;
-        mchid: impl Into<String>;
-        out_trade_no: impl Into<String>;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `UploadCombinedShippingInfoSubOrdersItemOrderKeyOrderNumberType`.
-    pub enum UploadCombinedShippingInfoSubOrdersItemOrderKeyOrderNumberType {
-        /// `1`: By mchid and out_trade_no.
-        MerchantOrderNo = 1;
-        /// `2`: By the WeChat Pay transaction_id.
-        TransactionId = 2;
-    }
-}
-/// The `UploadCombinedShippingInfoSubOrdersItemOrderKey` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadCombinedShippingInfoSubOrdersItemOrderKey {
-    /// How the order is identified.
-    pub order_number_type: UploadCombinedShippingInfoSubOrdersItemOrderKeyOrderNumberType,
-    /// WeChat Pay transaction ID; needed when order_number_type is 2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<String>,
-    /// WeChat Pay merchant ID that took the payment; needed when order_number_type is 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mchid: Option<String>,
-    /// Merchant's own order number (digits, letters, _ - *), unique per mchid; needed when order_number_type is 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub out_trade_no: Option<String>,
-}
-impl UploadCombinedShippingInfoSubOrdersItemOrderKey {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        order_number_type: UploadCombinedShippingInfoSubOrdersItemOrderKeyOrderNumberType,
-    ) -> Self {
-        Self {
-            order_number_type,
-            transaction_id: None,
-            mchid: None,
-            out_trade_no: None,
-        }
-    }
-    crate::runtime::setters! {
-        transaction_id: impl Into<String>;
-        mchid: impl Into<String>;
-        out_trade_no: impl Into<String>;
-    }
-}
-crate::runtime::int_enum! {
     /// Values of `UploadCombinedShippingInfoSubOrdersItemLogisticsType`.
     pub enum UploadCombinedShippingInfoSubOrdersItemLogisticsType {
         /// `1`: Shipped by an express company.
@@ -111,133 +23,13 @@ crate::runtime::int_enum! {
         Split = 2;
     }
 }
-/// The `UploadCombinedShippingInfoSubOrdersItemShippingListItemContact` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadCombinedShippingInfoSubOrdersItemShippingListItemContact {
-    /// Sender's number, masked except its last 4 digits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consignor_contact: Option<String>,
-    /// Receiver's number, masked except its last 4 digits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receiver_contact: Option<String>,
-}
-impl UploadCombinedShippingInfoSubOrdersItemShippingListItemContact {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            consignor_contact: None,
-            receiver_contact: None,
-        }
-    }
-    crate::runtime::setters! {
-        consignor_contact: impl Into<String>;
-        receiver_contact: impl Into<String>;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        if let Some(value) = &self.consignor_contact {
-            crate::runtime::check::length(
-                parent,
-                "consignor_contact",
-                value,
-                None,
-                Some(1024),
-            )?;
-        }
-        if let Some(value) = &self.receiver_contact {
-            crate::runtime::check::length(
-                parent,
-                "receiver_contact",
-                value,
-                None,
-                Some(1024),
-            )?;
-        }
-        Ok(())
-    }
-}
-/// The `UploadCombinedShippingInfoSubOrdersItemShippingListItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadCombinedShippingInfoSubOrdersItemShippingListItem {
-    /// Tracking number; required for express shipments.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tracking_no: Option<String>,
-    /// Express company code from get_delivery_list; required for express shipments.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub express_company: Option<String>,
-    /// What was shipped, such as 微信红包抱枕*1个.
-    pub item_desc: String,
-    /// Contact number; required for SF, either the sender's or the receiver's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<UploadCombinedShippingInfoSubOrdersItemShippingListItemContact>,
-}
-impl UploadCombinedShippingInfoSubOrdersItemShippingListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(item_desc: impl Into<String>) -> Self {
-        Self {
-            tracking_no: None,
-            express_company: None,
-            item_desc: item_desc.into(),
-            contact: None,
-        }
-    }
-    crate::runtime::setters! {
-        tracking_no: impl Into<String>;
-        express_company: impl Into<String>;
-        contact: UploadCombinedShippingInfoSubOrdersItemShippingListItemContact;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        if let Some(value) = &self.tracking_no {
-            crate::runtime::check::length(parent, "tracking_no", value, Some(1), None)?;
-            crate::runtime::check::bytes(parent, "tracking_no", value, 128u64)?;
-        }
-        if let Some(value) = &self.express_company {
-            crate::runtime::check::length(
-                parent,
-                "express_company",
-                value,
-                Some(1),
-                None,
-            )?;
-            crate::runtime::check::bytes(parent, "express_company", value, 128u64)?;
-        }
-        {
-            let value = &self.item_desc;
-            crate::runtime::check::length(parent, "item_desc", value, None, Some(120))?;
-        }
-        if let Some(value) = &self.contact {
-            let path = if parent.is_empty() {
-                "contact".to_owned()
-            } else {
-                format!("{parent}.{}", "contact")
-            };
-            value.check_at(&path)?;
-        }
-        Ok(())
-    }
-}
 /// The `UploadCombinedShippingInfoSubOrdersItem` object.
 #[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoSubOrdersItem {
     /// The sub-order; same identification form as the combined order.
-    pub order_key: UploadCombinedShippingInfoSubOrdersItemOrderKey,
+    pub order_key: ShippingOrderKey,
     /// How the goods travel.
     pub logistics_type: UploadCombinedShippingInfoSubOrdersItemLogisticsType,
     /// Shipping mode.
@@ -247,14 +39,12 @@ pub struct UploadCombinedShippingInfoSubOrdersItem {
     pub is_all_delivered: Option<bool>,
     /// Shipments of this sub-order.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shipping_list: Option<
-        Vec<UploadCombinedShippingInfoSubOrdersItemShippingListItem>,
-    >,
+    pub shipping_list: Option<Vec<ShippingPackage>>,
 }
 impl UploadCombinedShippingInfoSubOrdersItem {
     /// A value with the required fields; set optional ones with the methods of the same name.
     pub fn new(
-        order_key: UploadCombinedShippingInfoSubOrdersItemOrderKey,
+        order_key: ShippingOrderKey,
         logistics_type: UploadCombinedShippingInfoSubOrdersItemLogisticsType,
         delivery_mode: UploadCombinedShippingInfoSubOrdersItemDeliveryMode,
     ) -> Self {
@@ -268,7 +58,7 @@ impl UploadCombinedShippingInfoSubOrdersItem {
     }
     crate::runtime::setters! {
         is_all_delivered: bool;
-        shipping_list: Vec<UploadCombinedShippingInfoSubOrdersItemShippingListItem>;
+        shipping_list: Vec<ShippingPackage>;
     }
     /// Checks the documented limits of every field; `parent` is this
     /// value's path in the request (empty at the top).
@@ -337,7 +127,7 @@ impl UploadCombinedShippingInfoPayer {
 #[non_exhaustive]
 pub struct UploadCombinedShippingInfoRequest {
     /// The combined payment, identified by either form.
-    pub order_key: UploadCombinedShippingInfoOrderKey,
+    pub order_key: ShippingOrderKey,
     /// Shipping details of each sub-order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_orders: Option<Vec<UploadCombinedShippingInfoSubOrdersItem>>,
@@ -349,7 +139,7 @@ pub struct UploadCombinedShippingInfoRequest {
 impl UploadCombinedShippingInfoRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        order_key: UploadCombinedShippingInfoOrderKey,
+        order_key: ShippingOrderKey,
         upload_time: impl Into<String>,
         payer: UploadCombinedShippingInfoPayer,
     ) -> Self {

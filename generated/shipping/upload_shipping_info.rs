@@ -2,48 +2,6 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 crate::runtime::int_enum! {
-    /// Values of `UploadShippingInfoOrderKeyOrderNumberType`.
-    pub enum UploadShippingInfoOrderKeyOrderNumberType {
-        /// `1`: By mchid and out_trade_no.
-        MerchantOrderNo = 1;
-        /// `2`: By the WeChat Pay transaction_id.
-        TransactionId = 2;
-    }
-}
-/// The `UploadShippingInfoOrderKey` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadShippingInfoOrderKey {
-    /// How the order is identified.
-    pub order_number_type: UploadShippingInfoOrderKeyOrderNumberType,
-    /// WeChat Pay transaction ID; needed when order_number_type is 2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<String>,
-    /// WeChat Pay merchant ID that took the payment; needed when order_number_type is 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mchid: Option<String>,
-    /// Merchant's own order number (digits, letters, _ - *), unique per mchid; needed when order_number_type is 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub out_trade_no: Option<String>,
-}
-impl UploadShippingInfoOrderKey {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(order_number_type: UploadShippingInfoOrderKeyOrderNumberType) -> Self {
-        Self {
-            order_number_type,
-            transaction_id: None,
-            mchid: None,
-            out_trade_no: None,
-        }
-    }
-    crate::runtime::setters! {
-        transaction_id: impl Into<String>;
-        mchid: impl Into<String>;
-        out_trade_no: impl Into<String>;
-    }
-}
-crate::runtime::int_enum! {
     /// Values of `UploadShippingInfoLogisticsType`.
     pub enum UploadShippingInfoLogisticsType {
         /// `1`: Shipped by an express company.
@@ -63,126 +21,6 @@ crate::runtime::int_enum! {
         Unified = 1;
         /// `2`: SPLIT_DELIVERY: several packages with their own tracking numbers.
         Split = 2;
-    }
-}
-/// The `UploadShippingInfoShippingListItemContact` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadShippingInfoShippingListItemContact {
-    /// Sender's number, masked except its last 4 digits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consignor_contact: Option<String>,
-    /// Receiver's number, masked except its last 4 digits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receiver_contact: Option<String>,
-}
-impl UploadShippingInfoShippingListItemContact {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            consignor_contact: None,
-            receiver_contact: None,
-        }
-    }
-    crate::runtime::setters! {
-        consignor_contact: impl Into<String>;
-        receiver_contact: impl Into<String>;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        if let Some(value) = &self.consignor_contact {
-            crate::runtime::check::length(
-                parent,
-                "consignor_contact",
-                value,
-                None,
-                Some(1024),
-            )?;
-        }
-        if let Some(value) = &self.receiver_contact {
-            crate::runtime::check::length(
-                parent,
-                "receiver_contact",
-                value,
-                None,
-                Some(1024),
-            )?;
-        }
-        Ok(())
-    }
-}
-/// The `UploadShippingInfoShippingListItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct UploadShippingInfoShippingListItem {
-    /// Tracking number; required for express shipments.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tracking_no: Option<String>,
-    /// Express company code from get_delivery_list; required for express shipments.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub express_company: Option<String>,
-    /// What was shipped, such as 微信红包抱枕*1个.
-    pub item_desc: String,
-    /// Contact number; required for SF, either the sender's or the receiver's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<UploadShippingInfoShippingListItemContact>,
-}
-impl UploadShippingInfoShippingListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(item_desc: impl Into<String>) -> Self {
-        Self {
-            tracking_no: None,
-            express_company: None,
-            item_desc: item_desc.into(),
-            contact: None,
-        }
-    }
-    crate::runtime::setters! {
-        tracking_no: impl Into<String>;
-        express_company: impl Into<String>;
-        contact: UploadShippingInfoShippingListItemContact;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        if let Some(value) = &self.tracking_no {
-            crate::runtime::check::length(parent, "tracking_no", value, Some(1), None)?;
-            crate::runtime::check::bytes(parent, "tracking_no", value, 128u64)?;
-        }
-        if let Some(value) = &self.express_company {
-            crate::runtime::check::length(
-                parent,
-                "express_company",
-                value,
-                Some(1),
-                None,
-            )?;
-            crate::runtime::check::bytes(parent, "express_company", value, 128u64)?;
-        }
-        {
-            let value = &self.item_desc;
-            crate::runtime::check::length(parent, "item_desc", value, None, Some(120))?;
-        }
-        if let Some(value) = &self.contact {
-            let path = if parent.is_empty() {
-                "contact".to_owned()
-            } else {
-                format!("{parent}.{}", "contact")
-            };
-            value.check_at(&path)?;
-        }
-        Ok(())
     }
 }
 /// The `UploadShippingInfoPayer` object.
@@ -219,7 +57,7 @@ impl UploadShippingInfoPayer {
 #[non_exhaustive]
 pub struct UploadShippingInfoRequest {
     /// Which payment was shipped.
-    pub order_key: UploadShippingInfoOrderKey,
+    pub order_key: ShippingOrderKey,
     /// How the goods travel.
     pub logistics_type: UploadShippingInfoLogisticsType,
     /// Shipping mode.
@@ -228,7 +66,7 @@ pub struct UploadShippingInfoRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_all_delivered: Option<bool>,
     /// Shipments: one for unified shipping, up to 15 for split shipping.
-    pub shipping_list: Vec<UploadShippingInfoShippingListItem>,
+    pub shipping_list: Vec<ShippingPackage>,
     /// RFC 3339 time of this upload, such as 2022-12-15T13:29:35.120+08:00; updates need a later time.
     pub upload_time: String,
     /// Who paid.
@@ -237,10 +75,10 @@ pub struct UploadShippingInfoRequest {
 impl UploadShippingInfoRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        order_key: UploadShippingInfoOrderKey,
+        order_key: ShippingOrderKey,
         logistics_type: UploadShippingInfoLogisticsType,
         delivery_mode: UploadShippingInfoDeliveryMode,
-        shipping_list: Vec<UploadShippingInfoShippingListItem>,
+        shipping_list: Vec<ShippingPackage>,
         upload_time: impl Into<String>,
         payer: UploadShippingInfoPayer,
     ) -> Self {
