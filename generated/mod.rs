@@ -1128,6 +1128,7 @@ pub mod subscribe_message {
 /// Endpoints of the `trade_guarantee` category (cargo feature `trade_guarantee`): `tradeGuaranteeAddCommentReply`, `tradeGuaranteeAddReply`, `tradeGuaranteeBusiAppeal`, `tradeGuaranteeConfirmCompromise`, `tradeGuaranteeDeleteCommentReply`, `tradeGuaranteeDeleteReply`, `tradeGuaranteeGetCommentInfo`, `tradeGuaranteeGetCommentList`, `tradeGuaranteeGetCommentReplyList`, `tradeGuaranteeGetComplaint`, `tradeGuaranteeGetGuaranteeStatus`, `tradeGuaranteeGetPenaltyList`, `tradeGuaranteeResetApiKfQuota`, `tradeGuaranteeRespondComplaint`, `tradeGuaranteeSubmitRefund`, `tradeGuaranteeSupplyProof`.
 #[cfg(feature = "trade_guarantee")]
 pub mod trade_guarantee {
+    include!(concat!(env!("OUT_DIR"), "/api/trade_guarantee/types.rs"));
     include!(
         concat!(env!("OUT_DIR"),
         "/api/trade_guarantee/trade_guarantee_add_comment_reply.rs")

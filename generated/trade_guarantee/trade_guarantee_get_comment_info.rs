@@ -17,207 +17,6 @@ impl TradeGuaranteeGetCommentInfoRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentOrderInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentOrderInfo {
-        /// Merchant order number (out_trade_no in WeChat Pay).
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "busiOrderId", skip_serializing_if = "Option::is_none"))]
-        pub busi_order_id: Option<String> = "busiOrderId";
-    }
-}
-impl TradeGuaranteeDetailCommentOrderInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { busi_order_id: None }
-    }
-    crate::runtime::setters! {
-        busi_order_id: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentUserInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentUserInfo {
-        /// OpenID of the user.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub openid: Option<String> = "openid";
-        /// Avatar URL of the user.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
-        pub head_img: Option<String> = "headImg";
-        /// Nickname of the user.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
-        pub nick_name: Option<String> = "nickName";
-    }
-}
-impl TradeGuaranteeDetailCommentUserInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            openid: None,
-            head_img: None,
-            nick_name: None,
-        }
-    }
-    crate::runtime::setters! {
-        openid: impl Into<String>;
-        head_img: impl Into<String>;
-        nick_name: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentBizInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentBizInfo {
-        /// AppID of the mini program.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub appid: Option<String> = "appid";
-        /// Avatar URL of the mini program.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
-        pub head_img: Option<String> = "headImg";
-        /// Nickname of the mini program.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
-        pub nick_name: Option<String> = "nickName";
-    }
-}
-impl TradeGuaranteeDetailCommentBizInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            appid: None,
-            head_img: None,
-            nick_name: None,
-        }
-    }
-    crate::runtime::setters! {
-        appid: impl Into<String>;
-        head_img: impl Into<String>;
-        nick_name: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentMedia` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentMedia {
-        /// Image URL.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub img: Option<String> = "img";
-        /// Thumbnail URL of the image.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "thumbImg", skip_serializing_if = "Option::is_none"))]
-        pub thumb_img: Option<String> = "thumbImg";
-        /// Video URL; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub video: Option<String> = "video";
-        /// Cover image URL of the video; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoCover", skip_serializing_if = "Option::is_none"))]
-        pub video_cover: Option<String> = "videoCover";
-        /// Length of the video in seconds; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoDuration", skip_serializing_if = "Option::is_none"))]
-        pub video_duration: Option<u32> = "videoDuration";
-    }
-}
-impl TradeGuaranteeDetailCommentMedia {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            img: None,
-            thumb_img: None,
-            video: None,
-            video_cover: None,
-            video_duration: None,
-        }
-    }
-    crate::runtime::setters! {
-        img: impl Into<String>;
-        thumb_img: impl Into<String>;
-        video: impl Into<String>;
-        video_cover: impl Into<String>;
-        video_duration: u32;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentContent` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentContent {
-        /// Text of the evaluation.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub txt: Option<String> = "txt";
-        /// Images (one or more) or a single video, never both.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub media: Option<Vec<TradeGuaranteeDetailCommentMedia>> = "media";
-    }
-}
-impl TradeGuaranteeDetailCommentContent {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { txt: None, media: None }
-    }
-    crate::runtime::setters! {
-        txt: impl Into<String>;
-        media: Vec<TradeGuaranteeDetailCommentMedia>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentProductInfoProductListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentProductInfoProductListItem {
-        /// Product name.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub name: Option<String> = "name";
-        /// Product image URL.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "picUrl", skip_serializing_if = "Option::is_none"))]
-        pub pic_url: Option<String> = "picUrl";
-    }
-}
-impl TradeGuaranteeDetailCommentProductInfoProductListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { name: None, pic_url: None }
-    }
-    crate::runtime::setters! {
-        name: impl Into<String>;
-        pic_url: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeDetailCommentProductInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeDetailCommentProductInfo {
-        /// The products.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "productList", skip_serializing_if = "Option::is_none"))]
-        pub product_list: Option<Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>> = "productList";
-    }
-}
-impl TradeGuaranteeDetailCommentProductInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { product_list: None }
-    }
-    crate::runtime::setters! {
-        product_list: Vec<TradeGuaranteeDetailCommentProductInfoProductListItem>;
-    }
-}
-crate::runtime::answer_object! {
     /// The `TradeGuaranteeCommentDetail` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -244,22 +43,22 @@ crate::runtime::answer_object! {
         pub wx_pay_id: Option<String> = "wxPayId";
         /// The merchant order.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "orderInfo", skip_serializing_if = "Option::is_none"))]
-        pub order_info: Option<TradeGuaranteeDetailCommentOrderInfo> = "orderInfo";
+        pub order_info: Option<TradeGuaranteeCommentOrderInfo> = "orderInfo";
         /// The user who evaluated.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "userInfo", skip_serializing_if = "Option::is_none"))]
-        pub user_info: Option<TradeGuaranteeDetailCommentUserInfo> = "userInfo";
+        pub user_info: Option<TradeGuaranteeCommentUserInfo> = "userInfo";
         /// The merchant mini program.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "bizInfo", skip_serializing_if = "Option::is_none"))]
-        pub biz_info: Option<TradeGuaranteeDetailCommentBizInfo> = "bizInfo";
+        pub biz_info: Option<TradeGuaranteeCommentBizInfo> = "bizInfo";
         /// Score, 100 per star.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub score: Option<crate::runtime::serde_json::Value> = "score";
         /// What the user wrote.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub content: Option<TradeGuaranteeDetailCommentContent> = "content";
+        pub content: Option<TradeGuaranteeCommentContent> = "content";
         /// The products evaluated.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "productInfo", skip_serializing_if = "Option::is_none"))]
-        pub product_info: Option<TradeGuaranteeDetailCommentProductInfo> = "productInfo";
+        pub product_info: Option<TradeGuaranteeCommentProductInfo> = "productInfo";
     }
 }
 impl TradeGuaranteeCommentDetail {
@@ -287,12 +86,12 @@ impl TradeGuaranteeCommentDetail {
         create_time: impl Into<String>;
         pay_time: impl Into<String>;
         wx_pay_id: impl Into<String>;
-        order_info: TradeGuaranteeDetailCommentOrderInfo;
-        user_info: TradeGuaranteeDetailCommentUserInfo;
-        biz_info: TradeGuaranteeDetailCommentBizInfo;
+        order_info: TradeGuaranteeCommentOrderInfo;
+        user_info: TradeGuaranteeCommentUserInfo;
+        biz_info: TradeGuaranteeCommentBizInfo;
         score: crate::runtime::serde_json::Value;
-        content: TradeGuaranteeDetailCommentContent;
-        product_info: TradeGuaranteeDetailCommentProductInfo;
+        content: TradeGuaranteeCommentContent;
+        product_info: TradeGuaranteeCommentProductInfo;
     }
 }
 crate::runtime::answer_object! {
@@ -386,49 +185,6 @@ impl TradeGuaranteeCommentProcess {
     }
 }
 crate::runtime::answer_object! {
-    /// The `TradeGuaranteeOldCommentMedia` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeOldCommentMedia {
-        /// Image URL.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub img: Option<String> = "img";
-        /// Thumbnail URL of the image.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "thumbImg", skip_serializing_if = "Option::is_none"))]
-        pub thumb_img: Option<String> = "thumbImg";
-        /// Video URL; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub video: Option<String> = "video";
-        /// Cover image URL of the video; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoCover", skip_serializing_if = "Option::is_none"))]
-        pub video_cover: Option<String> = "videoCover";
-        /// Length of the video in seconds; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoDuration", skip_serializing_if = "Option::is_none"))]
-        pub video_duration: Option<u32> = "videoDuration";
-    }
-}
-impl TradeGuaranteeOldCommentMedia {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            img: None,
-            thumb_img: None,
-            video: None,
-            video_cover: None,
-            video_duration: None,
-        }
-    }
-    crate::runtime::setters! {
-        img: impl Into<String>;
-        thumb_img: impl Into<String>;
-        video: impl Into<String>;
-        video_cover: impl Into<String>;
-        video_duration: u32;
-    }
-}
-crate::runtime::answer_object! {
     /// The `TradeGuaranteeOldCommentContent` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -440,7 +196,7 @@ crate::runtime::answer_object! {
         pub ext: Option<String> = "ext";
         /// Images (one or more) or a single video, never both.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub media: Option<Vec<TradeGuaranteeOldCommentMedia>> = "media";
+        pub media: Option<Vec<TradeGuaranteeCommentMedia>> = "media";
     }
 }
 impl TradeGuaranteeOldCommentContent {
@@ -450,7 +206,7 @@ impl TradeGuaranteeOldCommentContent {
     }
     crate::runtime::setters! {
         ext: impl Into<String>;
-        media: Vec<TradeGuaranteeOldCommentMedia>;
+        media: Vec<TradeGuaranteeCommentMedia>;
     }
 }
 crate::runtime::answer_object! {

@@ -51,207 +51,6 @@ impl TradeGuaranteeGetCommentListRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentOrderInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentOrderInfo {
-        /// Merchant order number (out_trade_no in WeChat Pay).
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "busiOrderId", skip_serializing_if = "Option::is_none"))]
-        pub busi_order_id: Option<String> = "busiOrderId";
-    }
-}
-impl TradeGuaranteeListCommentOrderInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { busi_order_id: None }
-    }
-    crate::runtime::setters! {
-        busi_order_id: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentUserInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentUserInfo {
-        /// OpenID of the user.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub openid: Option<String> = "openid";
-        /// Avatar URL of the user.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
-        pub head_img: Option<String> = "headImg";
-        /// Nickname of the user.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
-        pub nick_name: Option<String> = "nickName";
-    }
-}
-impl TradeGuaranteeListCommentUserInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            openid: None,
-            head_img: None,
-            nick_name: None,
-        }
-    }
-    crate::runtime::setters! {
-        openid: impl Into<String>;
-        head_img: impl Into<String>;
-        nick_name: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentBizInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentBizInfo {
-        /// AppID of the mini program.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub appid: Option<String> = "appid";
-        /// Avatar URL of the mini program.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "headImg", skip_serializing_if = "Option::is_none"))]
-        pub head_img: Option<String> = "headImg";
-        /// Nickname of the mini program.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "nickName", skip_serializing_if = "Option::is_none"))]
-        pub nick_name: Option<String> = "nickName";
-    }
-}
-impl TradeGuaranteeListCommentBizInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            appid: None,
-            head_img: None,
-            nick_name: None,
-        }
-    }
-    crate::runtime::setters! {
-        appid: impl Into<String>;
-        head_img: impl Into<String>;
-        nick_name: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentMedia` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentMedia {
-        /// Image URL.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub img: Option<String> = "img";
-        /// Thumbnail URL of the image.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "thumbImg", skip_serializing_if = "Option::is_none"))]
-        pub thumb_img: Option<String> = "thumbImg";
-        /// Video URL; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub video: Option<String> = "video";
-        /// Cover image URL of the video; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoCover", skip_serializing_if = "Option::is_none"))]
-        pub video_cover: Option<String> = "videoCover";
-        /// Length of the video in seconds; absent for images.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "videoDuration", skip_serializing_if = "Option::is_none"))]
-        pub video_duration: Option<u32> = "videoDuration";
-    }
-}
-impl TradeGuaranteeListCommentMedia {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            img: None,
-            thumb_img: None,
-            video: None,
-            video_cover: None,
-            video_duration: None,
-        }
-    }
-    crate::runtime::setters! {
-        img: impl Into<String>;
-        thumb_img: impl Into<String>;
-        video: impl Into<String>;
-        video_cover: impl Into<String>;
-        video_duration: u32;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentContent` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentContent {
-        /// Text of the evaluation.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub txt: Option<String> = "txt";
-        /// Images (one or more) or a single video, never both.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub media: Option<Vec<TradeGuaranteeListCommentMedia>> = "media";
-    }
-}
-impl TradeGuaranteeListCommentContent {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { txt: None, media: None }
-    }
-    crate::runtime::setters! {
-        txt: impl Into<String>;
-        media: Vec<TradeGuaranteeListCommentMedia>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentProductInfoProductListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentProductInfoProductListItem {
-        /// Product name.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub name: Option<String> = "name";
-        /// Product image URL.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "picUrl", skip_serializing_if = "Option::is_none"))]
-        pub pic_url: Option<String> = "picUrl";
-    }
-}
-impl TradeGuaranteeListCommentProductInfoProductListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { name: None, pic_url: None }
-    }
-    crate::runtime::setters! {
-        name: impl Into<String>;
-        pic_url: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `TradeGuaranteeListCommentProductInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct TradeGuaranteeListCommentProductInfo {
-        /// The products.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "productList", skip_serializing_if = "Option::is_none"))]
-        pub product_list: Option<Vec<TradeGuaranteeListCommentProductInfoProductListItem>> = "productList";
-    }
-}
-impl TradeGuaranteeListCommentProductInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { product_list: None }
-    }
-    crate::runtime::setters! {
-        product_list: Vec<TradeGuaranteeListCommentProductInfoProductListItem>;
-    }
-}
-crate::runtime::answer_object! {
     /// The `TradeGuaranteeCommentExtInfo` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -299,22 +98,22 @@ crate::runtime::answer_object! {
         pub wx_pay_id: Option<String> = "wxPayId";
         /// The merchant order.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "orderInfo", skip_serializing_if = "Option::is_none"))]
-        pub order_info: Option<TradeGuaranteeListCommentOrderInfo> = "orderInfo";
+        pub order_info: Option<TradeGuaranteeCommentOrderInfo> = "orderInfo";
         /// The user who evaluated.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "userInfo", skip_serializing_if = "Option::is_none"))]
-        pub user_info: Option<TradeGuaranteeListCommentUserInfo> = "userInfo";
+        pub user_info: Option<TradeGuaranteeCommentUserInfo> = "userInfo";
         /// The merchant mini program.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "bizInfo", skip_serializing_if = "Option::is_none"))]
-        pub biz_info: Option<TradeGuaranteeListCommentBizInfo> = "bizInfo";
+        pub biz_info: Option<TradeGuaranteeCommentBizInfo> = "bizInfo";
         /// Score, 100 per star.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub score: Option<i64> = "score";
         /// What the user wrote.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub content: Option<TradeGuaranteeListCommentContent> = "content";
+        pub content: Option<TradeGuaranteeCommentContent> = "content";
         /// The products evaluated.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "productInfo", skip_serializing_if = "Option::is_none"))]
-        pub product_info: Option<TradeGuaranteeListCommentProductInfo> = "productInfo";
+        pub product_info: Option<TradeGuaranteeCommentProductInfo> = "productInfo";
         /// Extra state of the evaluation.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "extInfo", skip_serializing_if = "Option::is_none"))]
         pub ext_info: Option<TradeGuaranteeCommentExtInfo> = "extInfo";
@@ -346,12 +145,12 @@ impl TradeGuaranteeCommentListItem {
         create_time: impl Into<String>;
         pay_time: impl Into<String>;
         wx_pay_id: impl Into<String>;
-        order_info: TradeGuaranteeListCommentOrderInfo;
-        user_info: TradeGuaranteeListCommentUserInfo;
-        biz_info: TradeGuaranteeListCommentBizInfo;
+        order_info: TradeGuaranteeCommentOrderInfo;
+        user_info: TradeGuaranteeCommentUserInfo;
+        biz_info: TradeGuaranteeCommentBizInfo;
         score: i64;
-        content: TradeGuaranteeListCommentContent;
-        product_info: TradeGuaranteeListCommentProductInfo;
+        content: TradeGuaranteeCommentContent;
+        product_info: TradeGuaranteeCommentProductInfo;
         ext_info: TradeGuaranteeCommentExtInfo;
     }
 }
