@@ -1249,6 +1249,7 @@ pub mod user_info {
 /// Endpoints of the `virtual_payment` category (cargo feature `virtual_payment`): `xpayBindTransferAccount`, `xpayCancelCurrencyPay`, `xpayCancelSubscribeContract`, `xpayCompleteComplaint`, `xpayCreateFundsBill`, `xpayCreateWithdrawOrder`, `xpayCurrencyPay`, `xpayDownloadAdverfundsOrder`, `xpayDownloadBill`, `xpayDownloadIosSettlementBill`, `xpayGetComplaintDetail`, `xpayGetComplaintList`, `xpayGetNegotiationHistory`, `xpayGetUploadFileSign`, `xpayNotifyProvideGoods`, `xpayPresentCurrency`, `xpayQueryAdverFunds`, `xpayQueryBizBalance`, `xpayQueryDownloadOrder`, `xpayQueryFundsBill`, `xpayQueryOrder`, `xpayQueryPublishGoods`, `xpayQueryPunishmentReasons`, `xpayQueryRecoverBill`, `xpayQuerySubscribeContract`, `xpayQueryTransferAccount`, `xpayQueryUploadGoods`, `xpayQueryUserBalance`, `xpayQueryWithdrawOrder`, `xpayRefundOrder`, `xpayResponseComplaint`, `xpaySendSubscribePrePayment`, `xpayStartDownloadOrder`, `xpayStartPublishGoods`, `xpayStartUploadGoods`, `xpaySubmitSubscribePayOrder`, `xpayUploadVpFile`.
 #[cfg(feature = "virtual_payment")]
 pub mod virtual_payment {
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/types.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_bind_transfer_account.rs")
     );
