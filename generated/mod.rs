@@ -397,6 +397,7 @@ pub mod hardware {
 /// Endpoints of the `image` category (cargo feature `image`): `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `superResolution`.
 #[cfg(feature = "image")]
 pub mod image {
+    include!(concat!(env!("OUT_DIR"), "/api/image/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/img_scan_qr_code.rs"));

@@ -23,44 +23,6 @@ impl AiCropRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `AiCropResponseResultsItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct AiCropResponseResultsItem {
-        /// X coordinate of the top-left corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_left: Option<i32> = "crop_left";
-        /// Y coordinate of the top-left corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_top: Option<i32> = "crop_top";
-        /// X coordinate of the bottom-right corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_right: Option<i32> = "crop_right";
-        /// Y coordinate of the bottom-right corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_bottom: Option<i32> = "crop_bottom";
-    }
-}
-impl AiCropResponseResultsItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            crop_left: None,
-            crop_top: None,
-            crop_right: None,
-            crop_bottom: None,
-        }
-    }
-    crate::runtime::setters! {
-        crop_left: i32;
-        crop_top: i32;
-        crop_right: i32;
-        crop_bottom: i32;
-    }
-}
-crate::runtime::answer_object! {
     /// The `AiCropResponseImgSize` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -94,7 +56,7 @@ crate::runtime::answer_object! {
     pub struct AiCropResponse {
         /// Suggested crop rectangles, one per requested ratio.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub results: Option<Vec<AiCropResponseResultsItem>> = "results";
+        pub results: Option<Vec<AiCropResult>> = "results";
         /// Dimensions of the analysed image.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub img_size: Option<AiCropResponseImgSize> = "img_size";
@@ -109,7 +71,7 @@ impl AiCropResponse {
         }
     }
     crate::runtime::setters! {
-        results: Vec<AiCropResponseResultsItem>;
+        results: Vec<AiCropResult>;
         img_size: AiCropResponseImgSize;
     }
 }

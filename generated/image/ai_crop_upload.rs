@@ -20,44 +20,6 @@ impl AiCropUploadRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `AiCropUploadResponseResultsItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct AiCropUploadResponseResultsItem {
-        /// X coordinate of the top-left corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_left: Option<i32> = "crop_left";
-        /// Y coordinate of the top-left corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_top: Option<i32> = "crop_top";
-        /// X coordinate of the bottom-right corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_right: Option<i32> = "crop_right";
-        /// Y coordinate of the bottom-right corner.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub crop_bottom: Option<i32> = "crop_bottom";
-    }
-}
-impl AiCropUploadResponseResultsItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            crop_left: None,
-            crop_top: None,
-            crop_right: None,
-            crop_bottom: None,
-        }
-    }
-    crate::runtime::setters! {
-        crop_left: i32;
-        crop_top: i32;
-        crop_right: i32;
-        crop_bottom: i32;
-    }
-}
-crate::runtime::answer_object! {
     /// The `AiCropUploadResponseImgSize` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -91,7 +53,7 @@ crate::runtime::answer_object! {
     pub struct AiCropUploadResponse {
         /// Suggested crop rectangles, one per requested ratio.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub results: Option<Vec<AiCropUploadResponseResultsItem>> = "results";
+        pub results: Option<Vec<AiCropResult>> = "results";
         /// Dimensions of the analysed image.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub img_size: Option<AiCropUploadResponseImgSize> = "img_size";
@@ -106,7 +68,7 @@ impl AiCropUploadResponse {
         }
     }
     crate::runtime::setters! {
-        results: Vec<AiCropUploadResponseResultsItem>;
+        results: Vec<AiCropResult>;
         img_size: AiCropUploadResponseImgSize;
     }
 }
