@@ -3032,14 +3032,14 @@ async fn express_add_order() {
                 .company("a".to_owned())
                 .post_code("a".to_owned())
                 .country("a".to_owned()),
-            crate::api::logistics::ExpressAddOrderCargo::new(
+            crate::api::logistics::ExpressCargo::new(
                 1,
                 1f64,
                 1f64,
                 1f64,
                 1f64,
                 vec![
-                    crate ::api::logistics::ExpressAddOrderCargoDetailListItem::new("a"
+                    crate ::api::logistics::ExpressCargoDetailListItem::new("a"
                     .to_owned(), 1)
                 ],
             ),
@@ -3217,7 +3217,7 @@ async fn express_preview_template() {
                 "a".to_owned(),
                 "a".to_owned(),
                 crate::api::logistics::ExpressPreviewTemplateCustomAddSource::MiniProgram,
-                crate::api::logistics::ExpressPreviewTemplateCustomSender::new()
+                crate::api::types::PartialPostalContact::new()
                     .name("a".to_owned())
                     .tel("a".to_owned())
                     .mobile("a".to_owned())
@@ -3228,7 +3228,7 @@ async fn express_preview_template() {
                     .city("a".to_owned())
                     .area("a".to_owned())
                     .address("a".to_owned()),
-                crate::api::logistics::ExpressPreviewTemplateCustomReceiver::new()
+                crate::api::types::PartialPostalContact::new()
                     .name("a".to_owned())
                     .tel("a".to_owned())
                     .mobile("a".to_owned())
@@ -3239,15 +3239,14 @@ async fn express_preview_template() {
                     .city("a".to_owned())
                     .area("a".to_owned())
                     .address("a".to_owned()),
-                crate::api::logistics::ExpressPreviewTemplateCustomCargo::new(
+                crate::api::logistics::ExpressCargo::new(
                     1,
                     1f64,
                     1f64,
                     1f64,
                     1f64,
                     vec![
-                        crate
-                        ::api::logistics::ExpressPreviewTemplateCustomCargoDetailListItem::new("a"
+                        crate ::api::logistics::ExpressCargoDetailListItem::new("a"
                         .to_owned(), 1)
                     ],
                 ),
@@ -6472,7 +6471,7 @@ async fn wxl_add_return_id() {
             "a".to_owned(),
         )
         .user_addr(
-            crate::api::wechat_logistics::WxlAddReturnIdUserAddr::new()
+            crate::api::types::PartialPostalContact::new()
                 .name("a".to_owned())
                 .tel("a".to_owned())
                 .mobile("a".to_owned())

@@ -649,6 +649,7 @@ pub mod login {
 /// Endpoints of the `logistics` category (cargo feature `logistics`): `expressAddOrder`, `expressBatchGetOrder`, `expressBindAccount`, `expressCancelOrder`, `expressGetAllAccount`, `expressGetAllDelivery`, `expressGetContact`, `expressGetOrder`, `expressGetPath`, `expressGetPrinter`, `expressGetQuota`, `expressPreviewTemplate`, `expressScatterDeliveryCancel`, `expressScatterDeliveryRefund`, `expressScatterGetBill`, `expressScatterUpdateComplaintResult`, `expressScatterUpdateOrderFee`, `expressScatterUpdateOrderStatus`, `expressTestUpdateOrder`, `expressUpdateBusiness`, `expressUpdatePath`, `expressUpdatePrinter`.
 #[cfg(feature = "logistics")]
 pub mod logistics {
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_add_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_batch_get_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_bind_account.rs"));

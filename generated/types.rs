@@ -80,6 +80,161 @@ impl ImagePosition {
         left_bottom: super::types::ImagePoint;
     }
 }
+/// A person or company at a postal address, where the page marks no field required; otherwise like PostalContact.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct PartialPostalContact {
+    /// Full name of the person.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// Landline number; give it or mobile.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tel: Option<String>,
+    /// Mobile number; give it or tel.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mobile: Option<String>,
+    /// Company name.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub company: Option<String>,
+    /// Postal code.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub post_code: Option<String>,
+    /// Country.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub country: Option<String>,
+    /// Province, such as 广东省.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub province: Option<String>,
+    /// City or prefecture, such as 广州市.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub city: Option<String>,
+    /// District or county, such as 海珠区.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub area: Option<String>,
+    /// Street address below the district level.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address: Option<String>,
+}
+impl PartialPostalContact {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            tel: None,
+            mobile: None,
+            company: None,
+            post_code: None,
+            country: None,
+            province: None,
+            city: None,
+            area: None,
+            address: None,
+        }
+    }
+    crate::runtime::setters! {
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        company: impl Into<String>;
+        post_code: impl Into<String>;
+        country: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        address: impl Into<String>;
+    }
+    #[allow(
+        dead_code,
+        reason = "called by the requests that name this type, whose categories may be off"
+    )]
+    /// Checks the documented limits of every field; `parent` is this
+    /// value's path in the request (empty at the top).
+    #[inline]
+    pub(crate) fn check_at(
+        &self,
+        parent: &str,
+    ) -> Result<(), crate::runtime::PrepareError> {
+        if let Some(value) = &self.name {
+            crate::runtime::check::bytes(parent, "name", value, 64u64)?;
+        }
+        if let Some(value) = &self.tel {
+            crate::runtime::check::bytes(parent, "tel", value, 32u64)?;
+        }
+        if let Some(value) = &self.mobile {
+            crate::runtime::check::bytes(parent, "mobile", value, 32u64)?;
+        }
+        if let Some(value) = &self.company {
+            crate::runtime::check::bytes(parent, "company", value, 64u64)?;
+        }
+        if let Some(value) = &self.post_code {
+            crate::runtime::check::bytes(parent, "post_code", value, 10u64)?;
+        }
+        if let Some(value) = &self.country {
+            crate::runtime::check::bytes(parent, "country", value, 64u64)?;
+        }
+        if let Some(value) = &self.province {
+            crate::runtime::check::bytes(parent, "province", value, 64u64)?;
+        }
+        if let Some(value) = &self.city {
+            crate::runtime::check::bytes(parent, "city", value, 64u64)?;
+        }
+        if let Some(value) = &self.area {
+            crate::runtime::check::bytes(parent, "area", value, 64u64)?;
+        }
+        if let Some(value) = &self.address {
+            crate::runtime::check::bytes(parent, "address", value, 512u64)?;
+        }
+        Ok(())
+    }
+}
 /// A person or company at a postal address, with phone numbers.
 #[derive(
     Debug,

@@ -10,99 +10,6 @@ crate::runtime::int_enum! {
         AppOrH5 = 2;
     }
 }
-/// The `ExpressAddOrderCargoDetailListItem` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressAddOrderCargoDetailListItem {
-    /// Item name.
-    pub name: String,
-    /// Item quantity.
-    pub count: u32,
-}
-impl ExpressAddOrderCargoDetailListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(name: impl Into<String>, count: u32) -> Self {
-        Self { name: name.into(), count }
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        {
-            let value = &self.name;
-            crate::runtime::check::bytes(parent, "name", value, 128u64)?;
-        }
-        Ok(())
-    }
-}
-/// The `ExpressAddOrderCargo` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressAddOrderCargo {
-    /// Number of packages.
-    pub count: u32,
-    /// Total weight in kilograms, such as 1.2.
-    pub weight: f64,
-    /// Length in centimetres.
-    pub space_x: f64,
-    /// Width in centimetres.
-    pub space_y: f64,
-    /// Height in centimetres.
-    pub space_z: f64,
-    /// Items in the parcel.
-    pub detail_list: Vec<ExpressAddOrderCargoDetailListItem>,
-}
-impl ExpressAddOrderCargo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        count: u32,
-        weight: f64,
-        space_x: f64,
-        space_y: f64,
-        space_z: f64,
-        detail_list: Vec<ExpressAddOrderCargoDetailListItem>,
-    ) -> Self {
-        Self {
-            count,
-            weight,
-            space_x,
-            space_y,
-            space_z,
-            detail_list,
-        }
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        {
-            let value = &self.detail_list;
-            for (index, item) in value.iter().enumerate() {
-                let path = crate::runtime::check::item_path(
-                    parent,
-                    "detail_list",
-                    index,
-                );
-                let parent = path.as_str();
-                let path = if parent.is_empty() {
-                    "".to_owned()
-                } else {
-                    format!("{parent}.{}", "")
-                };
-                item.check_at(&path)?;
-            }
-        }
-        Ok(())
-    }
-}
 /// The `ExpressAddOrderShopDetailListItem` object.
 #[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
@@ -273,7 +180,7 @@ pub struct ExpressAddOrderRequest {
     /// Who receives the parcel.
     pub receiver: super::types::PostalContact,
     /// Parcel details passed to the express company.
-    pub cargo: ExpressAddOrderCargo,
+    pub cargo: ExpressCargo,
     /// Goods shown in the logistics notice and on the waybill.
     pub shop: ExpressAddOrderShop,
     /// Insurance of the parcel value.
@@ -297,7 +204,7 @@ impl ExpressAddOrderRequest {
         add_source: ExpressAddOrderAddSource,
         sender: super::types::PostalContact,
         receiver: super::types::PostalContact,
-        cargo: ExpressAddOrderCargo,
+        cargo: ExpressCargo,
         shop: ExpressAddOrderShop,
         insured: ExpressAddOrderInsured,
         service: ExpressAddOrderService,

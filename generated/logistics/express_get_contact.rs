@@ -21,82 +21,6 @@ impl ExpressGetContactRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `ExpressGetContactResponseSender` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct ExpressGetContactResponseSender {
-        /// Name.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub name: Option<String> = "name";
-        /// Landline number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub tel: Option<String> = "tel";
-        /// Mobile number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub mobile: Option<String> = "mobile";
-        /// Full address with province, city and district merged.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub address: Option<String> = "address";
-    }
-}
-impl ExpressGetContactResponseSender {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            name: None,
-            tel: None,
-            mobile: None,
-            address: None,
-        }
-    }
-    crate::runtime::setters! {
-        name: impl Into<String>;
-        tel: impl Into<String>;
-        mobile: impl Into<String>;
-        address: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `ExpressGetContactResponseReceiver` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct ExpressGetContactResponseReceiver {
-        /// Name.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub name: Option<String> = "name";
-        /// Landline number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub tel: Option<String> = "tel";
-        /// Mobile number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub mobile: Option<String> = "mobile";
-        /// Full address with province, city and district merged.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub address: Option<String> = "address";
-    }
-}
-impl ExpressGetContactResponseReceiver {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            name: None,
-            tel: None,
-            mobile: None,
-            address: None,
-        }
-    }
-    crate::runtime::setters! {
-        name: impl Into<String>;
-        tel: impl Into<String>;
-        mobile: impl Into<String>;
-        address: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::express_get_contact`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -108,10 +32,10 @@ crate::runtime::answer_object! {
         pub waybill_id: Option<String> = "waybill_id";
         /// Sender contact.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub sender: Option<ExpressGetContactResponseSender> = "sender";
+        pub sender: Option<ExpressWaybillContact> = "sender";
         /// Receiver contact.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub receiver: Option<ExpressGetContactResponseReceiver> = "receiver";
+        pub receiver: Option<ExpressWaybillContact> = "receiver";
     }
 }
 impl ExpressGetContactResponse {
@@ -125,8 +49,8 @@ impl ExpressGetContactResponse {
     }
     crate::runtime::setters! {
         waybill_id: impl Into<String>;
-        sender: ExpressGetContactResponseSender;
-        receiver: ExpressGetContactResponseReceiver;
+        sender: ExpressWaybillContact;
+        receiver: ExpressWaybillContact;
     }
 }
 crate::runtime::api_error! {
