@@ -6493,7 +6493,7 @@ async fn wxl_add_return_id() {
 #[tokio::test]
 async fn wxl_delivery_path_notify() {
     let request = crate::api::wechat_logistics::WxlDeliveryPathNotifyRequest::new(
-        crate::api::wechat_logistics::WxlDeliveryPathNotifySender::new(
+        crate::api::wechat_logistics::WxlDeliveryPathContact::new(
                 "a".to_owned(),
                 "a".to_owned(),
                 "a".to_owned(),
@@ -6503,7 +6503,7 @@ async fn wxl_delivery_path_notify() {
             .street("a".to_owned())
             .address("a".to_owned())
             .id("a".to_owned()),
-        crate::api::wechat_logistics::WxlDeliveryPathNotifyReceiver::new(
+        crate::api::wechat_logistics::WxlDeliveryPathContact::new(
                 "a".to_owned(),
                 "a".to_owned(),
                 "a".to_owned(),
@@ -6638,13 +6638,13 @@ async fn wxl_insurance_freight_create_order() {
         1,
         1,
         "a".to_owned(),
-        crate::api::wechat_logistics::WxlInsuranceFreightCreateOrderDeliveryPlace::new(
+        crate::api::wechat_logistics::WxlInsuranceFreightPlace::new(
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
         ),
-        crate::api::wechat_logistics::WxlInsuranceFreightCreateOrderReceiptPlace::new(
+        crate::api::wechat_logistics::WxlInsuranceFreightPlace::new(
             "a".to_owned(),
             "a".to_owned(),
             "a".to_owned(),
@@ -6860,7 +6860,7 @@ async fn wxl_intracity_create_store() {
             crate::api::wechat_logistics::WxlIntracityCreateStoreServiceTransPrefer::Dada,
         )
         .address_info(
-            crate::api::wechat_logistics::WxlIntracityCreateStoreAddressInfo::new(
+            crate::api::wechat_logistics::WxlStoreAddress::new(
                     "a".to_owned(),
                     "a".to_owned(),
                     "a".to_owned(),
@@ -7045,7 +7045,7 @@ async fn wxl_intracity_update_store() {
                 crate::api::wechat_logistics::WxlIntracityUpdateStoreContentServiceTransPrefer::Dada,
             )
             .address_info(
-                crate::api::wechat_logistics::WxlIntracityUpdateStoreContentAddressInfo::new(
+                crate::api::wechat_logistics::WxlStoreAddress::new(
                         "a".to_owned(),
                         "a".to_owned(),
                         "a".to_owned(),

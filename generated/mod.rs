@@ -1392,6 +1392,7 @@ pub mod virtual_payment {
 /// Endpoints of the `wechat_logistics` category (cargo feature `wechat_logistics`): `wxlAddReturnId`, `wxlDeliveryPathNotify`, `wxlDeliveryUserQuery`, `wxlFollowWaybill`, `wxlGetDeliveryList`, `wxlGetReturnId`, `wxlInsuranceFreightApplyPay`, `wxlInsuranceFreightClaim`, `wxlInsuranceFreightCreateChargeId`, `wxlInsuranceFreightCreateOrder`, `wxlInsuranceFreightGetOrderList`, `wxlInsuranceFreightGetPayOrderList`, `wxlInsuranceFreightGetSummary`, `wxlInsuranceFreightOpen`, `wxlInsuranceFreightQueryOpen`, `wxlInsuranceFreightRefund`, `wxlInsuranceFreightUpdateNotifyFunds`, `wxlIntracityAddOrder`, `wxlIntracityApply`, `wxlIntracityBalanceQuery`, `wxlIntracityCancelOrder`, `wxlIntracityCreateStore`, `wxlIntracityGetCity`, `wxlIntracityGetPayMode`, `wxlIntracityMockNotify`, `wxlIntracityPreAddOrder`, `wxlIntracityQueryFlow`, `wxlIntracityQueryOrder`, `wxlIntracityQueryStore`, `wxlIntracitySetPayMode`, `wxlIntracityStoreCharge`, `wxlIntracityStoreRefund`, `wxlIntracityUpdateStore`, `wxlQueryFollowTrace`, `wxlQueryTrace`, `wxlTraceWaybill`, `wxlUnbindReturnId`, `wxlUpdateFollowWaybillGoods`, `wxlUpdateWaybillGoods`.
 #[cfg(feature = "wechat_logistics")]
 pub mod wechat_logistics {
+    include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_add_return_id.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_delivery_path_notify.rs")

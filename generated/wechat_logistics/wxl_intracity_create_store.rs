@@ -19,55 +19,6 @@ crate::runtime::string_enum! {
         Sftc = "SFTC";
     }
 }
-/// The `WxlIntracityCreateStoreAddressInfo` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityCreateStoreAddressInfo {
-    /// Province, autonomous region or municipality.
-    pub province: String,
-    /// Prefecture-level city.
-    pub city: String,
-    /// District or county.
-    pub area: String,
-    /// Street (街道).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub street: Option<String>,
-    /// House number or detailed address.
-    pub house: String,
-    /// Latitude of the store.
-    pub lat: f64,
-    /// Longitude of the store.
-    pub lng: f64,
-    /// Store phone: an 11-digit mobile number or a landline with area code (020-8080880).
-    pub phone: String,
-}
-impl WxlIntracityCreateStoreAddressInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        province: impl Into<String>,
-        city: impl Into<String>,
-        area: impl Into<String>,
-        house: impl Into<String>,
-        lat: f64,
-        lng: f64,
-        phone: impl Into<String>,
-    ) -> Self {
-        Self {
-            province: province.into(),
-            city: city.into(),
-            area: area.into(),
-            street: None,
-            house: house.into(),
-            lat,
-            lng,
-            phone: phone.into(),
-        }
-    }
-    crate::runtime::setters! {
-        street: impl Into<String>;
-    }
-}
 /// Parameters of [`crate::Client::wxl_intracity_create_store`].
 #[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
@@ -87,7 +38,7 @@ pub struct WxlIntracityCreateStoreRequest {
     pub service_trans_prefer: Option<WxlIntracityCreateStoreServiceTransPrefer>,
     /// Store address, used as the pickup address.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address_info: Option<WxlIntracityCreateStoreAddressInfo>,
+    pub address_info: Option<WxlStoreAddress>,
 }
 impl WxlIntracityCreateStoreRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
@@ -105,7 +56,7 @@ impl WxlIntracityCreateStoreRequest {
         store_name: impl Into<String>;
         order_pattern: WxlIntracityCreateStoreOrderPattern;
         service_trans_prefer: WxlIntracityCreateStoreServiceTransPrefer;
-        address_info: WxlIntracityCreateStoreAddressInfo;
+        address_info: WxlStoreAddress;
     }
 }
 crate::runtime::answer_object! {

@@ -44,55 +44,6 @@ crate::runtime::string_enum! {
         Sftc = "SFTC";
     }
 }
-/// The `WxlIntracityUpdateStoreContentAddressInfo` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct WxlIntracityUpdateStoreContentAddressInfo {
-    /// Province, autonomous region or municipality.
-    pub province: String,
-    /// Prefecture-level city.
-    pub city: String,
-    /// District or county.
-    pub area: String,
-    /// Street (街道).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub street: Option<String>,
-    /// House number or detailed address.
-    pub house: String,
-    /// Latitude of the store.
-    pub lat: f64,
-    /// Longitude of the store.
-    pub lng: f64,
-    /// Store phone: an 11-digit mobile number or a landline with area code (020-8080880).
-    pub phone: String,
-}
-impl WxlIntracityUpdateStoreContentAddressInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(
-        province: impl Into<String>,
-        city: impl Into<String>,
-        area: impl Into<String>,
-        house: impl Into<String>,
-        lat: f64,
-        lng: f64,
-        phone: impl Into<String>,
-    ) -> Self {
-        Self {
-            province: province.into(),
-            city: city.into(),
-            area: area.into(),
-            street: None,
-            house: house.into(),
-            lat,
-            lng,
-            phone: phone.into(),
-        }
-    }
-    crate::runtime::setters! {
-        street: impl Into<String>;
-    }
-}
 /// The `WxlIntracityUpdateStoreContent` object.
 #[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
@@ -109,7 +60,7 @@ pub struct WxlIntracityUpdateStoreContent {
     pub service_trans_prefer: Option<WxlIntracityUpdateStoreContentServiceTransPrefer>,
     /// Store address.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address_info: Option<WxlIntracityUpdateStoreContentAddressInfo>,
+    pub address_info: Option<WxlStoreAddress>,
 }
 impl WxlIntracityUpdateStoreContent {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -125,7 +76,7 @@ impl WxlIntracityUpdateStoreContent {
         store_name: impl Into<String>;
         order_pattern: WxlIntracityUpdateStoreContentOrderPattern;
         service_trans_prefer: WxlIntracityUpdateStoreContentServiceTransPrefer;
-        address_info: WxlIntracityUpdateStoreContentAddressInfo;
+        address_info: WxlStoreAddress;
     }
 }
 /// Parameters of [`crate::Client::wxl_intracity_update_store`].

@@ -24,151 +24,6 @@ impl WxlQueryTraceRequest {
         openid: impl Into<String>;
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `WxlQueryTraceResponseWaybillInfoStatus`.
-    pub enum WxlQueryTraceResponseWaybillInfoStatus {
-        /// `0`: The waybill does not exist or has not been collected.
-        NotFoundOrNotCollected = 0;
-        /// `1`: Picked up by the courier.
-        Collected = 1;
-        /// `2`: On its way.
-        InTransit = 2;
-        /// `3`: Being delivered.
-        OutForDelivery = 3;
-        /// `4`: Signed for by the receiver.
-        Signed = 4;
-        /// `5`: Something went wrong.
-        Exception = 5;
-        /// `6`: Signed for on the receiver's behalf.
-        SignedByProxy = 6;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `WxlQueryTraceResponseWaybillInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct WxlQueryTraceResponseWaybillInfo {
-        /// Current state of the waybill.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub status: Option<WxlQueryTraceResponseWaybillInfoStatus> = "status";
-        /// Waybill number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub waybill_id: Option<String> = "waybill_id";
-    }
-}
-impl WxlQueryTraceResponseWaybillInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            status: None,
-            waybill_id: None,
-        }
-    }
-    crate::runtime::setters! {
-        status: WxlQueryTraceResponseWaybillInfoStatus;
-        waybill_id: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
-        /// Name of the item.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub goods_name: Option<String> = "goods_name";
-        /// URL of the item's picture.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub goods_img_url: Option<String> = "goods_img_url";
-    }
-}
-impl WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            goods_name: None,
-            goods_img_url: None,
-        }
-    }
-    crate::runtime::setters! {
-        goods_name: impl Into<String>;
-        goods_img_url: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `WxlQueryTraceResponseShopInfoGoodsInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct WxlQueryTraceResponseShopInfoGoodsInfo {
-        /// One entry per item.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub detail_list: Option<Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>> = "detail_list";
-    }
-}
-impl WxlQueryTraceResponseShopInfoGoodsInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { detail_list: None }
-    }
-    crate::runtime::setters! {
-        detail_list: Vec<WxlQueryTraceResponseShopInfoGoodsInfoDetailListItem>;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `WxlQueryTraceResponseShopInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct WxlQueryTraceResponseShopInfo {
-        /// Goods information.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub goods_info: Option<WxlQueryTraceResponseShopInfoGoodsInfo> = "goods_info";
-    }
-}
-impl WxlQueryTraceResponseShopInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self { goods_info: None }
-    }
-    crate::runtime::setters! {
-        goods_info: WxlQueryTraceResponseShopInfoGoodsInfo;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `WxlQueryTraceResponseDeliveryInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct WxlQueryTraceResponseDeliveryInfo {
-        /// Carrier ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub delivery_id: Option<String> = "delivery_id";
-        /// Carrier name.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub delivery_name: Option<String> = "delivery_name";
-    }
-}
-impl WxlQueryTraceResponseDeliveryInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            delivery_id: None,
-            delivery_name: None,
-        }
-    }
-    crate::runtime::setters! {
-        delivery_id: impl Into<String>;
-        delivery_name: impl Into<String>;
-    }
-}
 crate::runtime::answer_object! {
     /// What [`crate::Client::wxl_query_trace`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -178,13 +33,13 @@ crate::runtime::answer_object! {
     pub struct WxlQueryTraceResponse {
         /// The waybill and its state.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub waybill_info: Option<WxlQueryTraceResponseWaybillInfo> = "waybill_info";
+        pub waybill_info: Option<WxlTraceWaybillInfo> = "waybill_info";
         /// The goods registered for the waybill.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub shop_info: Option<WxlQueryTraceResponseShopInfo> = "shop_info";
+        pub shop_info: Option<WxlTraceShopInfo> = "shop_info";
         /// The carrier of the waybill.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub delivery_info: Option<WxlQueryTraceResponseDeliveryInfo> = "delivery_info";
+        pub delivery_info: Option<WxlTraceDeliveryInfo> = "delivery_info";
     }
 }
 impl WxlQueryTraceResponse {
@@ -197,9 +52,9 @@ impl WxlQueryTraceResponse {
         }
     }
     crate::runtime::setters! {
-        waybill_info: WxlQueryTraceResponseWaybillInfo;
-        shop_info: WxlQueryTraceResponseShopInfo;
-        delivery_info: WxlQueryTraceResponseDeliveryInfo;
+        waybill_info: WxlTraceWaybillInfo;
+        shop_info: WxlTraceShopInfo;
+        delivery_info: WxlTraceDeliveryInfo;
     }
 }
 crate::runtime::api_error! {
