@@ -231,6 +231,7 @@ pub mod city_service {
 /// Endpoints of the `cloudbase` category (cargo feature `cloudbase`): `addDelayedFunctionTask`, `batchDeleteFile`, `batchDownloadFile`, `cloudbaseReportAPI`, `createSendSmsTask`, `databaseAdd`, `databaseAggregate`, `databaseCollectionAdd`, `databaseCollectionDelete`, `databaseCollectionGet`, `databaseCount`, `databaseDelete`, `databaseMigrateExport`, `databaseMigrateImport`, `databaseMigrateQueryInfo`, `databaseQuery`, `databaseUpdate`, `describeExtensionUploadInfo`, `describeSmsRecords`, `getCloudBaseStatistics`, `getCloudBaseVoIPSign`, `getOpenData`, `getQcloudToken`, `invokeCloudFunction`, `newSendCloudBaseSms`, `sendCloudBaseSms`, `updateIndex`, `uploadFile`.
 #[cfg(feature = "cloudbase")]
 pub mod cloudbase {
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/add_delayed_function_task.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/batch_delete_file.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/batch_download_file.rs"));

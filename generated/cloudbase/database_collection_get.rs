@@ -30,39 +30,6 @@ impl DatabaseCollectionGetRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `DatabaseCollectionGetPager` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DatabaseCollectionGetPager {
-        /// Number of collections skipped.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "Offset", skip_serializing_if = "Option::is_none"))]
-        pub offset: Option<u64> = "Offset";
-        /// Maximum number of collections returned by this call.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "Limit", skip_serializing_if = "Option::is_none"))]
-        pub limit: Option<u64> = "Limit";
-        /// Number of collections in the environment.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "Total", skip_serializing_if = "Option::is_none"))]
-        pub total: Option<u64> = "Total";
-    }
-}
-impl DatabaseCollectionGetPager {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            offset: None,
-            limit: None,
-            total: None,
-        }
-    }
-    crate::runtime::setters! {
-        offset: u64;
-        limit: u64;
-        total: u64;
-    }
-}
-crate::runtime::answer_object! {
     /// The `DatabaseCollectionGetResponseCollectionsItem` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -114,7 +81,7 @@ crate::runtime::answer_object! {
     pub struct DatabaseCollectionGetResponse {
         /// Paging information for the list.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub pager: Option<DatabaseCollectionGetPager> = "pager";
+        pub pager: Option<DatabasePager> = "pager";
         /// The collections on this page.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub collections: Option<Vec<DatabaseCollectionGetResponseCollectionsItem>> = "collections";
@@ -129,7 +96,7 @@ impl DatabaseCollectionGetResponse {
         }
     }
     crate::runtime::setters! {
-        pager: DatabaseCollectionGetPager;
+        pager: DatabasePager;
         collections: Vec<DatabaseCollectionGetResponseCollectionsItem>;
     }
 }

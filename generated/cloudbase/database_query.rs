@@ -21,39 +21,6 @@ impl DatabaseQueryRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `DatabaseQueryPager` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct DatabaseQueryPager {
-        /// Number of records skipped.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "Offset", skip_serializing_if = "Option::is_none"))]
-        pub offset: Option<u64> = "Offset";
-        /// Maximum number of records returned by this query.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "Limit", skip_serializing_if = "Option::is_none"))]
-        pub limit: Option<u64> = "Limit";
-        /// Number of records that match the query in total.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "Total", skip_serializing_if = "Option::is_none"))]
-        pub total: Option<u64> = "Total";
-    }
-}
-impl DatabaseQueryPager {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            offset: None,
-            limit: None,
-            total: None,
-        }
-    }
-    crate::runtime::setters! {
-        offset: u64;
-        limit: u64;
-        total: u64;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::database_query`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -62,7 +29,7 @@ crate::runtime::answer_object! {
     pub struct DatabaseQueryResponse {
         /// Paging information for the result.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub pager: Option<DatabaseQueryPager> = "pager";
+        pub pager: Option<DatabasePager> = "pager";
         /// The matching records, each serialised as a JSON string.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
         pub data: Option<Vec<String>> = "data";
@@ -74,7 +41,7 @@ impl DatabaseQueryResponse {
         Self { pager: None, data: None }
     }
     crate::runtime::setters! {
-        pager: DatabaseQueryPager;
+        pager: DatabasePager;
         data: Vec<String>;
     }
 }

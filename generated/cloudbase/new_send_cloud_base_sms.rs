@@ -67,49 +67,6 @@ impl NewSendCloudBaseSmsRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `NewSendCloudBaseSmsStatus` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct NewSendCloudBaseSmsStatus {
-        /// Serial number of the send.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub serial_no: Option<String> = "serial_no";
-        /// The phone number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub phone_number: Option<String> = "phone_number";
-        /// Result code of the SMS request for this number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub code: Option<String> = "code";
-        /// Description of that result code.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub message: Option<String> = "message";
-        /// Country or region code of the number.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub iso_code: Option<String> = "iso_code";
-    }
-}
-impl NewSendCloudBaseSmsStatus {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            serial_no: None,
-            phone_number: None,
-            code: None,
-            message: None,
-            iso_code: None,
-        }
-    }
-    crate::runtime::setters! {
-        serial_no: impl Into<String>;
-        phone_number: impl Into<String>;
-        code: impl Into<String>;
-        message: impl Into<String>;
-        iso_code: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::new_send_cloud_base_sms`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -118,7 +75,7 @@ crate::runtime::answer_object! {
     pub struct NewSendCloudBaseSmsResponse {
         /// One status per phone number.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub send_status_list: Option<Vec<NewSendCloudBaseSmsStatus>> = "send_status_list";
+        pub send_status_list: Option<Vec<CloudBaseSmsStatus>> = "send_status_list";
     }
 }
 impl NewSendCloudBaseSmsResponse {
@@ -127,7 +84,7 @@ impl NewSendCloudBaseSmsResponse {
         Self { send_status_list: None }
     }
     crate::runtime::setters! {
-        send_status_list: Vec<NewSendCloudBaseSmsStatus>;
+        send_status_list: Vec<CloudBaseSmsStatus>;
     }
 }
 crate::runtime::api_error! {
