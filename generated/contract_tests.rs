@@ -4293,7 +4293,7 @@ async fn get_qr_code() {
     let request = crate::api::qrcode::GetQrCodeRequest::new("a".to_owned())
         .width(280)
         .auto_color(true)
-        .line_color(crate::api::qrcode::GetQrCodeLineColor::new(1, 1, 1))
+        .line_color(crate::api::qrcode::QrLineColor::new(1, 1, 1))
         .is_hyaline(true)
         .env_version(crate::api::qrcode::GetQrCodeEnvVersion::Release);
     let call = |client: crate::runtime::Client| {
@@ -4311,7 +4311,7 @@ async fn get_unlimited_qr_code() {
         .env_version(crate::api::qrcode::GetUnlimitedQrCodeEnvVersion::Release)
         .width(280)
         .auto_color(true)
-        .line_color(crate::api::qrcode::GetUnlimitedQrCodeLineColor::new(1, 1, 1))
+        .line_color(crate::api::qrcode::QrLineColor::new(1, 1, 1))
         .is_hyaline(true);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();

@@ -870,6 +870,7 @@ pub mod plugin {
 /// Endpoints of the `qrcode` category (cargo feature `qrcode`): `createQRCode`, `getQRCode`, `getUnlimitedQRCode`.
 #[cfg(feature = "qrcode")]
 pub mod qrcode {
+    include!(concat!(env!("OUT_DIR"), "/api/qrcode/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/qrcode/create_qr_code.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/qrcode/get_qr_code.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/qrcode/get_unlimited_qr_code.rs"));

@@ -11,7 +11,7 @@ use wxa::api::customer_service::{
     SetTypingRequest, UploadTempMediaMediaType, UploadTempMediaRequest,
 };
 use wxa::api::login::{Code2SessionError, Code2SessionRequest};
-use wxa::api::qrcode::{GetUnlimitedQrCodeError, GetUnlimitedQrCodeLineColor, GetUnlimitedQrCodeRequest};
+use wxa::api::qrcode::{GetUnlimitedQrCodeError, GetUnlimitedQrCodeRequest, QrLineColor};
 use wxa::testing::{FAKE_APP_SECRET, FakeWeChat, ScriptedResponse};
 use wxa::{ErrorKind, RetryKind, RetryPolicy, Upload};
 
@@ -225,7 +225,7 @@ async fn code2session_fills_credentials_and_keeps_the_session_key_secret() {
 async fn a_qr_code_comes_back_as_png_bytes_and_its_45009_is_a_throttle() {
     let fake = FakeWeChat::start().await;
     let client = fake.client();
-    let request = GetUnlimitedQrCodeRequest::new("a=1").width(280).line_color(GetUnlimitedQrCodeLineColor::new(0, 0, 0));
+    let request = GetUnlimitedQrCodeRequest::new("a=1").width(280).line_color(QrLineColor::new(0, 0, 0));
     let media = client.get_unlimited_qr_code(request).await.expect("qr");
     assert!(media.bytes.starts_with(b"\x89PNG"));
     assert_eq!(media.content_type.as_deref(), Some("image/png"));

@@ -12,24 +12,6 @@ crate::runtime::string_enum! {
         Develop = "develop";
     }
 }
-/// The `GetUnlimitedQrCodeLineColor` object.
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct GetUnlimitedQrCodeLineColor {
-    /// Red component, 0 to 255.
-    pub r: u32,
-    /// Green component, 0 to 255.
-    pub g: u32,
-    /// Blue component, 0 to 255.
-    pub b: u32,
-}
-impl GetUnlimitedQrCodeLineColor {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new(r: u32, g: u32, b: u32) -> Self {
-        Self { r, g, b }
-    }
-}
 /// Parameters of [`crate::Client::get_unlimited_qr_code`].
 #[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
@@ -54,7 +36,7 @@ pub struct GetUnlimitedQrCodeRequest {
     pub auto_color: Option<bool>,
     /// Line color as decimal RGB, used when auto_color is false; black (0, 0, 0) when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub line_color: Option<GetUnlimitedQrCodeLineColor>,
+    pub line_color: Option<QrLineColor>,
     /// Render the code on a transparent background. WeChat's default: `false`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_hyaline: Option<bool>,
@@ -79,7 +61,7 @@ impl GetUnlimitedQrCodeRequest {
         env_version: GetUnlimitedQrCodeEnvVersion;
         width: u32;
         auto_color: bool;
-        line_color: GetUnlimitedQrCodeLineColor;
+        line_color: QrLineColor;
         is_hyaline: bool;
     }
     /// Checks the documented limits of every field; `parent` is this
