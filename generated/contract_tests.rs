@@ -2388,12 +2388,10 @@ async fn unbind_user_b2c_auth_info() {
 async fn generate_nfc_scheme() {
     let request = crate::api::link::GenerateNfcSchemeRequest::new("a".to_owned())
         .jump_wxa(
-            crate::api::link::GenerateNfcSchemeJumpWxa::new()
+            crate::api::link::SchemeJumpWxa::new()
                 .path("a".to_owned())
                 .query("a".to_owned())
-                .env_version(
-                    crate::api::link::GenerateNfcSchemeJumpWxaEnvVersion::Release,
-                ),
+                .env_version(crate::api::link::SchemeJumpWxaEnvVersion::Release),
         )
         .sn("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -2407,10 +2405,10 @@ async fn generate_nfc_scheme() {
 async fn generate_scheme() {
     let request = crate::api::link::GenerateSchemeRequest::new()
         .jump_wxa(
-            crate::api::link::GenerateSchemeJumpWxa::new()
+            crate::api::link::SchemeJumpWxa::new()
                 .path("a".to_owned())
                 .query("a".to_owned())
-                .env_version(crate::api::link::GenerateSchemeJumpWxaEnvVersion::Release),
+                .env_version(crate::api::link::SchemeJumpWxaEnvVersion::Release),
         )
         .is_expire(true)
         .expire_type(crate::api::link::GenerateSchemeExpireType::AtTime)

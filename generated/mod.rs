@@ -535,6 +535,7 @@ pub mod labor_use {
 /// Endpoints of the `link` category (cargo feature `link`): `generateNFCScheme`, `generateScheme`, `generateShortLink`, `generateUrlLink`, `queryScheme`, `queryUrlLink`.
 #[cfg(feature = "link")]
 pub mod link {
+    include!(concat!(env!("OUT_DIR"), "/api/link/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/link/generate_nfc_scheme.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/link/generate_scheme.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/link/generate_short_link.rs"));
