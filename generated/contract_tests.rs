@@ -703,9 +703,9 @@ async fn city_service_send_channel_msg() {
                         .fullpath("a".to_owned()),
                 )
                 .elder_redirect_page(
-                    crate::api::city_service::MedicalAssistantElderRedirectPage::new()
+                    crate::api::city_service::MedicalAssistantRedirectPage::new()
                         .page_type(
-                            crate::api::city_service::MedicalAssistantElderRedirectPagePageType::Web,
+                            crate::api::city_service::MedicalAssistantRedirectPagePageType::Web,
                         )
                         .url("a".to_owned())
                         .app_id("a".to_owned())

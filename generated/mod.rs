@@ -184,6 +184,7 @@ pub mod charge {
 /// Endpoints of the `city_service` category (cargo feature `city_service`): `checkRealNameInfo`, `cityServiceGetMedRealName`, `cityServiceGetMsgRelation`, `cityServiceGetServicePath`, `cityServiceSendChannelMsg`, `cityServiceSendMsgData`, `elderMedGetHospNoticeList`, `elderMedPreviewHopsNotice`, `elderMedPublicHopsNotice`, `elderMedSetHopsNotice`, `transportCodeGetBusinessView`.
 #[cfg(feature = "city_service")]
 pub mod city_service {
+    include!(concat!(env!("OUT_DIR"), "/api/city_service/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/city_service/check_real_name_info.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/city_service/city_service_get_med_real_name.rs")
