@@ -81,6 +81,7 @@ pub mod access_token {
 /// Endpoints of the `b2b_store` category (cargo feature `b2b_store`): `b2bAddProfitSharingAccount`, `b2bBatchCreateRetail`, `b2bCloseOrder`, `b2bCreateProfitSharingOrder`, `b2bCreateWqfLink`, `b2bDelProfitSharingAccount`, `b2bDownloadBill`, `b2bFinishProfitSharingOrder`, `b2bGetAppKey`, `b2bGetMchBalance`, `b2bGetMchInfo`, `b2bGetOrder`, `b2bGetRefund`, `b2bGetRetailInfo`, `b2bGetRetailMessageList`, `b2bGetRetailOpenidList`, `b2bGetWqfChargeFee`, `b2bManualWithdraw`, `b2bQueryProfitSharingAccount`, `b2bQueryProfitSharingOrder`, `b2bQueryProfitSharingRemainAmt`, `b2bQueryRefundProfitSharingOrder`, `b2bQueryWithdraw`, `b2bRefundOrder`, `b2bRefundProfitSharing`, `b2bRegisterOnlyWqf`, `b2bRetailBusinessApply`, `b2bRetailGetMchOrder`, `b2bRetailNotifyBusiness`, `b2bRetailRegisterMch`, `b2bRetailUploadMchFile`, `b2bSetAutoWithdraw`, `b2bSetMchProfitRate`, `b2bUpdateWqfChargeFee`.
 #[cfg(feature = "b2b_store")]
 pub mod b2b_store {
+    include!(concat!(env!("OUT_DIR"), "/api/b2b_store/types.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/b2b_store/b2b_add_profit_sharing_account.rs")
     );

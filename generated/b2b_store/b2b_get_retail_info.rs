@@ -26,90 +26,6 @@ impl B2bGetRetailInfoRequest {
         mobile_phone: impl Into<String>;
     }
 }
-crate::runtime::int_enum! {
-    /// Values of `B2bRetailStaffRole`.
-    pub enum B2bRetailStaffRole {
-        /// `1`.
-        Admin = 1;
-        /// `2`.
-        Staff = 2;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `B2bRetailStaff` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct B2bRetailStaff {
-        /// OpenID of the admin or staff member.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub openid: Option<String> = "openid";
-        /// Role.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub role: Option<B2bRetailStaffRole> = "role";
-        /// When the staff member joined, Unix seconds; absent for the admin.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-    }
-}
-impl B2bRetailStaff {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            openid: None,
-            role: None,
-            create_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        openid: impl Into<String>;
-        role: B2bRetailStaffRole;
-        create_time: i64;
-    }
-}
-crate::runtime::int_enum! {
-    /// Values of `B2bRetailInfoStaffRole`.
-    pub enum B2bRetailInfoStaffRole {
-        /// `1`.
-        Admin = 1;
-        /// `2`.
-        Staff = 2;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `B2bRetailInfoStaff` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct B2bRetailInfoStaff {
-        /// OpenID of the admin or staff member.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub openid: Option<String> = "openid";
-        /// Role.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub role: Option<B2bRetailInfoStaffRole> = "role";
-        /// When the staff member joined, Unix seconds; absent for the admin.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub create_time: Option<i64> = "create_time";
-    }
-}
-impl B2bRetailInfoStaff {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            openid: None,
-            role: None,
-            create_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        openid: impl Into<String>;
-        role: B2bRetailInfoStaffRole;
-        create_time: i64;
-    }
-}
 crate::runtime::answer_object! {
     /// The `B2bRetailInfo` object.
     #[derive(Debug, Clone, PartialEq, Default)]
@@ -170,7 +86,7 @@ crate::runtime::answer_object! {
         pub other_business_type: Option<String> = "other_business_type";
         /// Staff of the store, admin included.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub staff_list: Option<Vec<B2bRetailInfoStaff>> = "staff_list";
+        pub staff_list: Option<Vec<B2bRetailStaff>> = "staff_list";
     }
 }
 impl B2bRetailInfo {
@@ -215,7 +131,7 @@ impl B2bRetailInfo {
         latitude: f64;
         business_type: Vec<String>;
         other_business_type: impl Into<String>;
-        staff_list: Vec<B2bRetailInfoStaff>;
+        staff_list: Vec<B2bRetailStaff>;
     }
 }
 crate::runtime::answer_object! {
