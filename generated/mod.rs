@@ -498,6 +498,7 @@ pub mod immediate_delivery {
 /// Endpoints of the `kf_business` category (cargo feature `kf_business`): `kfBusinessGet`, `kfBusinessList`, `kfBusinessRegister`, `kfBusinessUpdate`.
 #[cfg(feature = "kf_business")]
 pub mod kf_business {
+    include!(concat!(env!("OUT_DIR"), "/api/kf_business/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_get.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_list.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/kf_business/kf_business_register.rs"));

@@ -27,49 +27,6 @@ impl KfBusinessGetRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `KfBusinessInfo` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct KfBusinessInfo {
-        /// ID of the sub-merchant (documented as a string, shown as a number).
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub business_id: Option<crate::runtime::serde_json::Value> = "business_id";
-        /// Account name of the sub-merchant.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub account_name: Option<String> = "account_name";
-        /// Name shown in the chat.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub nickname: Option<String> = "nickname";
-        /// Avatar, as named in the table.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub icon_media_id: Option<String> = "icon_media_id";
-        /// Avatar URL, as named in the example answer.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub icon_url: Option<String> = "icon_url";
-    }
-}
-impl KfBusinessInfo {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            business_id: None,
-            account_name: None,
-            nickname: None,
-            icon_media_id: None,
-            icon_url: None,
-        }
-    }
-    crate::runtime::setters! {
-        business_id: crate::runtime::serde_json::Value;
-        account_name: impl Into<String>;
-        nickname: impl Into<String>;
-        icon_media_id: impl Into<String>;
-        icon_url: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::kf_business_get`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]

@@ -37,49 +37,6 @@ impl KfBusinessListRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `KfBusinessListItem` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct KfBusinessListItem {
-        /// ID of the sub-merchant (documented as a string, shown as a number).
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub business_id: Option<crate::runtime::serde_json::Value> = "business_id";
-        /// Account name of the sub-merchant.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub account_name: Option<String> = "account_name";
-        /// Name shown in the chat.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub nickname: Option<String> = "nickname";
-        /// Avatar, as named in the table.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub icon_media_id: Option<String> = "icon_media_id";
-        /// Avatar URL, as named in the example answer.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub icon_url: Option<String> = "icon_url";
-    }
-}
-impl KfBusinessListItem {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            business_id: None,
-            account_name: None,
-            nickname: None,
-            icon_media_id: None,
-            icon_url: None,
-        }
-    }
-    crate::runtime::setters! {
-        business_id: crate::runtime::serde_json::Value;
-        account_name: impl Into<String>;
-        nickname: impl Into<String>;
-        icon_media_id: impl Into<String>;
-        icon_url: impl Into<String>;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::kf_business_list`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -88,7 +45,7 @@ crate::runtime::answer_object! {
     pub struct KfBusinessListResponse {
         /// The sub-merchants of this page.
         #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub list: Option<Vec<KfBusinessListItem>> = "list";
+        pub list: Option<Vec<KfBusinessInfo>> = "list";
     }
 }
 impl KfBusinessListResponse {
@@ -97,7 +54,7 @@ impl KfBusinessListResponse {
         Self { list: None }
     }
     crate::runtime::setters! {
-        list: Vec<KfBusinessListItem>;
+        list: Vec<KfBusinessInfo>;
     }
 }
 crate::runtime::api_error! {
