@@ -367,6 +367,7 @@ pub mod face_verify {
 /// Endpoints of the `hardware` category (cargo feature `hardware`): `hardwareActiveLicenseDevice`, `hardwareAddIotGroupDevice`, `hardwareCreateIotGroupId`, `hardwareExpandIotGroup`, `hardwareGetIotGroupInfo`, `hardwareGetLicenseDeviceInfo`, `hardwareGetLicensePkgList`, `hardwareGetSnTicket`, `hardwareRemoveIotGroupDevice`, `hardwareSendDeviceMessage`.
 #[cfg(feature = "hardware")]
 pub mod hardware {
+    include!(concat!(env!("OUT_DIR"), "/api/hardware/types.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/hardware/hardware_active_license_device.rs")
     );

@@ -69,39 +69,6 @@ impl HardwareAddIotGroupDeviceRequest {
     }
 }
 crate::runtime::answer_object! {
-    /// The `HardwareGroupDeviceResult` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct HardwareGroupDeviceResult {
-        /// Device model ID.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub model_id: Option<String> = "model_id";
-        /// Serial number of the device.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub sn: Option<String> = "sn";
-        /// Result code for this device; 0 on success.
-        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
-        pub errcode: Option<i32> = "errcode";
-    }
-}
-impl HardwareGroupDeviceResult {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            model_id: None,
-            sn: None,
-            errcode: None,
-        }
-    }
-    crate::runtime::setters! {
-        model_id: impl Into<String>;
-        sn: impl Into<String>;
-        errcode: i32;
-    }
-}
-crate::runtime::answer_object! {
     /// What [`crate::Client::hardware_add_iot_group_device`] returns.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
