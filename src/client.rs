@@ -165,7 +165,21 @@ impl ClientBuilder {
     /// endpoint, `POST /cgi-bin/stable_token` (see
     /// [`ClientBuilder::classic_token`] for the other one).
     pub fn credentials(mut self, app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
-        self.credentials = Credentials { app_id: Some(app_id.into()), app_secret: Some(app_secret.into()) };
+        self.credentials.app_id = Some(app_id.into());
+        self.credentials.app_secret = Some(app_secret.into());
+        self
+    }
+
+    /// An AppKey that signs payment calls (`pay_sig`): the production or
+    /// sandbox key of virtual payment (the admin console's virtual payment
+    /// settings) or of the B2b store (`b2bGetAppKey`). The client computes
+    /// `pay_sig` over the exact body it sends, with the key of the
+    /// environment the request's `env` names (production for calls without
+    /// `env`); a call whose key is missing fails with
+    /// [`PrepareError::MissingPayKey`](crate::PrepareError::MissingPayKey)
+    /// before anything is sent. A secret: never sent, printed or logged.
+    pub fn pay_app_key(mut self, key: crate::runtime::PayKey, env: crate::runtime::PayEnv, app_key: impl Into<Secret>) -> Self {
+        self.credentials.pay_keys.set(key, env, app_key.into());
         self
     }
 

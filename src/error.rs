@@ -281,6 +281,14 @@ pub enum PrepareError {
     MissingAppSecret,
     /// The body could not be serialized.
     Body(String),
+    /// The call is signed with an AppKey the client was not given (see
+    /// [`ClientBuilder::pay_app_key`](crate::ClientBuilder::pay_app_key)).
+    MissingPayKey {
+        /// The payment product.
+        key: crate::runtime::PayKey,
+        /// Its environment, as the request's `env` says.
+        env: crate::runtime::PayEnv,
+    },
     /// The file to upload could not be read, or its reader was already sent.
     Upload(String),
     /// A field breaks a limit the docs set (length, characters, range, …).
@@ -298,6 +306,9 @@ impl fmt::Display for PrepareError {
             PrepareError::MissingAppId => f.write_str("this endpoint needs the app id; build the client with credentials"),
             PrepareError::MissingAppSecret => f.write_str("this endpoint needs the app secret; build the client with credentials"),
             PrepareError::Body(reason) => write!(f, "cannot serialize the request body: {reason}"),
+            PrepareError::MissingPayKey { key, env } => {
+                write!(f, "this call is signed with the {key} AppKey ({env}); give it to the client builder with `pay_app_key`")
+            }
             PrepareError::Upload(reason) => write!(f, "cannot send the upload: {reason}"),
             PrepareError::Invalid { field, rule } => write!(f, "`{field}` {rule}"),
         }

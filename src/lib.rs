@@ -62,6 +62,7 @@ pub use error::{
 };
 pub use media::{Media, MediaStream, MediaStreamError, Upload};
 pub use rate_limit::RateLimits;
+pub use runtime::{PayEnv, PayKey};
 pub use secret::Secret;
 pub use token::{AccessToken, BoxFuture, TokenSource, token_source_fn};
 

@@ -78,6 +78,29 @@ pub struct Endpoint {
     pub rate_limit: Option<RateLimit>,
     /// A value the caller gives one of several ways.
     pub choice: Option<Choice>,
+    /// Signatures the client adds over the exact request it sends.
+    pub signing: Option<Signing>,
+}
+
+/// The signatures of a call, computed by the client over the bytes it sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    /// Whose AppKey signs `pay_sig`, if the call has one.
+    pub pay_sig: Option<PayKey>,
+    /// The JSON body member (0 production, 1 sandbox) that picks the AppKey.
+    pub env_field: Option<String>,
+    /// `signature` keyed with the user's session key; the request then
+    /// carries the session key.
+    pub user_signature: bool,
+}
+
+/// The payment products whose AppKey signs `pay_sig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayKey {
+    /// Virtual payment (xpay).
+    VirtualPayment,
+    /// The B2b store (retail) payments.
+    B2bStore,
 }
 
 /// A request value with alternatives, each travelling its own way: a

@@ -47,6 +47,22 @@ pub struct EndpointSpec {
     /// A value that travels one of several ways (a query parameter or a
     /// file part), chosen by the caller.
     pub choice: Option<ChoiceSpec>,
+    /// Signatures the client computes over the exact request it sends.
+    pub signing: Option<SigningSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+/// `signing`: which signatures a call needs (see specs/README.md, "Signing").
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SigningSpec {
+    /// `virtual_payment` or `b2b_store`: `pay_sig` in the query, keyed with
+    /// that payment's AppKey.
+    pub pay_sig: Option<String>,
+    /// The body field (0 production, 1 sandbox) that picks the AppKey.
+    pub env: Option<String>,
+    /// `signature` in the query, keyed with the user's session key.
+    pub user_signature: Option<bool>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }

@@ -30,6 +30,7 @@ pub mod lenient;
 mod macros;
 mod operation;
 pub mod read;
+pub(crate) mod sign;
 
 use std::future::Future;
 
@@ -52,6 +53,7 @@ pub use crate::{
 pub use decode::{DecodeFailure, SuccessBody, decode_json};
 pub(crate) use decode::{Outcome, RawResponse, classify, is_textual};
 pub use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
+pub use sign::{PayEnv, PayKey, Signing};
 
 /// A call in flight: `.await` it for the endpoint's answer `T` or an
 /// [`Error`] with the endpoint's error enum `E`. Every client method

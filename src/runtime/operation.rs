@@ -65,6 +65,8 @@ pub struct EndpointMeta {
 pub struct Credentials {
     pub(crate) app_id: Option<String>,
     pub(crate) app_secret: Option<Secret>,
+    /// The AppKeys that sign `pay_sig`.
+    pub(crate) pay_keys: super::sign::PayKeys,
 }
 
 impl Credentials {

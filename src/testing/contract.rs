@@ -31,6 +31,19 @@ pub struct EndpointContract {
     /// The ways of the endpoint's choice, when it has one: a request uses
     /// exactly one of them.
     pub choice: Vec<AlternativeContract>,
+    /// The signatures the client adds, when the call is signed.
+    pub signing: Option<SigningContract>,
+}
+
+/// The signatures a signed call carries in its query.
+#[derive(Debug, Clone)]
+pub struct SigningContract {
+    /// Whose AppKey signs `pay_sig`, if the call has one.
+    pub pay_sig: Option<crate::runtime::PayKey>,
+    /// The body member that picks the AppKey's environment.
+    pub env_field: Option<String>,
+    /// Whether the call carries `signature` (keyed with the session key).
+    pub user_signature: bool,
 }
 
 /// One way a choice travels.
@@ -158,6 +171,10 @@ impl EndpointContract {
                 alternatives.as_array().and_then(|list| list.iter().map(alternative).collect()).ok_or_else(|| problem("choice"))?
             }
         };
+        let signing = match &shape["signing"] {
+            Value::Null => None,
+            signing => Some(signing_contract(signing).ok_or_else(|| problem("signing"))?),
+        };
         Ok(EndpointContract {
             name: meta.name,
             method: match meta.method {
@@ -171,8 +188,64 @@ impl EndpointContract {
             response,
             errors,
             choice,
+            signing,
         })
     }
+}
+
+/// `{"pay_sig": product | null, "env": member | null, "user_signature": bool}`.
+fn signing_contract(shape: &Value) -> Option<SigningContract> {
+    use crate::runtime::PayKey;
+    let pay_sig = match &shape["pay_sig"] {
+        Value::Null => None,
+        Value::String(s) if s == "virtual_payment" => Some(PayKey::VirtualPayment),
+        Value::String(s) if s == "b2b_store" => Some(PayKey::B2bStore),
+        _ => return None,
+    };
+    let env_field = match &shape["env"] {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        _ => return None,
+    };
+    Some(SigningContract { pay_sig, env_field, user_signature: shape["user_signature"].as_bool()? })
+}
+
+/// What is wrong with a signed request's signatures: `pay_sig` must be the
+/// HMAC-SHA256 of `<path>&<body>` with the AppKey of the body's
+/// environment, over the bytes received; `signature` (keyed with a
+/// session key the fake cannot know) must be 64 lowercase hex digits.
+pub(crate) fn signature_problems(
+    signing: &SigningContract,
+    path: &str,
+    query: &[(String, String)],
+    body: &[u8],
+    keys: &crate::runtime::sign::PayKeys,
+) -> Vec<String> {
+    use crate::runtime::PayEnv;
+    let mut problems = Vec::new();
+    let param = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    if let Some(product) = signing.pay_sig {
+        let env = match signing.env_field.as_deref().and_then(|field| serde_json::from_slice::<Value>(body).ok()?.get(field)?.as_i64()) {
+            Some(1) => PayEnv::Sandbox,
+            _ => PayEnv::Production,
+        };
+        match (param("pay_sig"), keys.get(product, env)) {
+            (None, _) => problems.push("the query has no pay_sig".to_owned()),
+            (_, None) => problems.push(format!("the fake has no {product} AppKey ({env})")),
+            (Some(sent), Some(key)) if sent != crate::runtime::sign::pay_sig(key, path, body) => {
+                problems.push(format!("pay_sig does not match the {product} AppKey ({env}) over the path and body received"));
+            }
+            _ => {}
+        }
+    }
+    if signing.user_signature {
+        let well_formed =
+            param("signature").is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        if !well_formed {
+            problems.push("the query has no signature of 64 lowercase hex digits".to_owned());
+        }
+    }
+    problems
 }
 
 /// `{"query": name}`, `{"file": name}` or `{"member": name}`.
@@ -419,7 +492,9 @@ pub(crate) fn request_problems(
     json: Option<&Value>,
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
-    let mut problems = check_pairs(&contract.query, query, &["access_token"], "query parameter");
+    // The signatures are checked with the fake's keys, apart.
+    let skip: &[&str] = if contract.signing.is_some() { &["access_token", "pay_sig", "signature"] } else { &["access_token"] };
+    let mut problems = check_pairs(&contract.query, query, skip, "query parameter");
     if !contract.choice.is_empty() {
         let used = contract
             .choice

@@ -131,6 +131,9 @@ pub struct ReceivedRequest {
     pub content_type: Option<String>,
     /// The JSON body, when it was JSON.
     pub json: Option<Value>,
+    /// The body's bytes as received, when it was not multipart (what
+    /// signatures are computed over).
+    pub body: bytes::Bytes,
     /// The parts of a multipart body, in order.
     pub parts: Vec<ReceivedPart>,
 }
@@ -216,6 +219,23 @@ struct Inner {
     reject_all_tokens: bool,
     injected: BTreeMap<String, VecDeque<i64>>,
     violations: Vec<String>,
+}
+
+/// The AppKeys the fake signs and checks payment calls with;
+/// [`FakeWeChat::client_builder`] gives them to the client.
+pub const PAY_APP_KEYS: [(crate::runtime::PayKey, crate::runtime::PayEnv, &str); 4] = [
+    (crate::runtime::PayKey::VirtualPayment, crate::runtime::PayEnv::Production, "fake-virtual-payment-live-appkey"),
+    (crate::runtime::PayKey::VirtualPayment, crate::runtime::PayEnv::Sandbox, "fake-virtual-payment-sandbox-appkey"),
+    (crate::runtime::PayKey::B2bStore, crate::runtime::PayEnv::Production, "fake-b2b-store-live-appkey"),
+    (crate::runtime::PayKey::B2bStore, crate::runtime::PayEnv::Sandbox, "fake-b2b-store-sandbox-appkey"),
+];
+
+fn fake_pay_keys() -> crate::runtime::sign::PayKeys {
+    let mut keys = crate::runtime::sign::PayKeys::default();
+    for (key, env, value) in PAY_APP_KEYS {
+        keys.set(key, env, value.into());
+    }
+    keys
 }
 
 struct State {
@@ -364,8 +384,11 @@ impl FakeWeChat {
 
     /// A client builder pointed at this server with its credentials.
     pub fn client_builder(&self) -> ClientBuilder {
-        let builder =
+        let mut builder =
             Client::builder().base_url(self.base_url.clone()).credentials(self.state.app_id.clone(), self.state.app_secret.clone());
+        for (key, env, value) in PAY_APP_KEYS {
+            builder = builder.pay_app_key(key, env, value);
+        }
         if self.state.cloud_run { builder.without_access_token() } else { builder }
     }
 
@@ -558,6 +581,7 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
 
     let is_multipart = content_type.as_deref().is_some_and(|ct| ct.starts_with("multipart/form-data"));
     let mut parts = Vec::new();
+    let mut raw_body = bytes::Bytes::new();
     let json_body = if is_multipart {
         if let Ok(mut multipart) = Multipart::from_request(request, &()).await {
             while let Ok(Some(field)) = multipart.next_field().await {
@@ -573,6 +597,7 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         None
     } else {
         let bytes = axum::body::to_bytes(request.into_body(), 64 * 1024 * 1024).await.unwrap_or_default();
+        raw_body = bytes.clone();
         serde_json::from_slice::<Value>(&bytes).ok()
     };
     state.lock().requests.push(ReceivedRequest {
@@ -581,6 +606,7 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         query: query.clone(),
         content_type: content_type.clone(),
         json: json_body.clone(),
+        body: raw_body.clone(),
         parts: parts.clone(),
     });
 
@@ -611,6 +637,18 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         let detail = format!("{name}: {}", problems.join("; "));
         state.lock().violations.push(detail.clone());
         return error(&state, 47001, &format!("data format error: {detail}"));
+    }
+    if let Some(contract) = matched
+        && let Some(signing) = &contract.signing
+    {
+        let problems = contract::signature_problems(signing, contract.path, &query, &raw_body, &fake_pay_keys());
+        if !problems.is_empty() {
+            let detail = format!("{}: {}", contract.name, problems.join("; "));
+            state.lock().violations.push(detail.clone());
+            // WeChat's codes for a failed signature check.
+            let code = if signing.pay_sig == Some(crate::runtime::PayKey::B2bStore) { 9403200 } else { 268490003 };
+            return error(&state, code, &format!("signature check failed: {detail}"));
+        }
     }
     if let Some(contract) = matched {
         if contract.access_token

@@ -184,6 +184,9 @@ fn sample_request_with(endpoint: &Endpoint, module: &Module, alternative: usize)
     if let Some(choice) = &endpoint.choice {
         args.push(sample_alternative(choice, alternative, module));
     }
+    if endpoint.signing.as_ref().is_some_and(|s| s.user_signature) {
+        args.push(quote!("sample-session-key"));
+    }
     let mut setters: Vec<TokenStream> = caller
         .iter()
         .filter(|f| !f.required)

@@ -222,7 +222,11 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     };
     let uses_credentials =
         endpoint.query.iter().chain(endpoint.body.fields()).any(|f| matches!(f.source, FieldSource::AppId | FieldSource::AppSecret));
-    let credentials_arg = if uses_credentials { quote!(credentials) } else { quote!(_credentials) };
+    let credentials_arg = if uses_credentials || endpoint.signing.is_some() { quote!(credentials) } else { quote!(_credentials) };
+    let finish = match &endpoint.signing {
+        None => quote! { Ok(crate::runtime::RequestParts { query, body }) },
+        Some(signing) => signing_tokens(signing),
+    };
     let query = text_pairs(&endpoint.query, "query");
     let body = body_tokens(endpoint);
     let choice = endpoint
@@ -259,7 +263,7 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
                 #body
                 #query
                 #choice
-                Ok(crate::runtime::RequestParts { query, body })
+                #finish
             }
             #[inline]
             fn decode(body: crate::runtime::SuccessBody) -> Result<Self::Output, crate::runtime::DecodeFailure> {
@@ -267,6 +271,25 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
             }
         }
         #methods
+    }
+}
+
+/// The end of a signed call's `into_parts`: the runtime adds the
+/// signatures over the body just serialized.
+fn signing_tokens(signing: &Signing) -> TokenStream {
+    let pay_sig = match signing.pay_sig {
+        None => quote!(None),
+        Some(PayKey::VirtualPayment) => quote!(Some(crate::runtime::PayKey::VirtualPayment)),
+        Some(PayKey::B2bStore) => quote!(Some(crate::runtime::PayKey::B2bStore)),
+    };
+    let env_field = match &signing.env_field {
+        None => quote!(None),
+        Some(env) => quote!(Some(#env)),
+    };
+    let session_key = if signing.user_signature { quote!(Some(&self.session_key)) } else { quote!(None) };
+    quote! {
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing { pay_sig: #pay_sig, env_field: #env_field };
+        SIGNING.sign(crate::runtime::RequestParts { query, body }, Self::META.path, credentials, #session_key)
     }
 }
 

@@ -14,7 +14,9 @@
 //!   `response`: `"binary"`, `"ack"` or `{"json": fields}`; `errors`: the
 //!   codes the endpoint documents; `choice` (when the request has one): its
 //!   ways, `{"query": name}`, `{"file": name}` or `{"member": name}`, of
-//!   which a request uses exactly one.
+//!   which a request uses exactly one; `signing` (when the client signs the
+//!   call): `{"pay_sig": "virtual_payment" | "b2b_store" | null, "env":
+//!   member | null, "user_signature": bool}`.
 
 use serde_json::{Map, Value, json};
 
@@ -125,6 +127,13 @@ pub fn endpoint_shape(endpoint: &Endpoint) -> String {
     let mut shape = json!({ "query": query, "body": body, "response": response, "errors": errors });
     if let Some(choice) = choice {
         shape["choice"] = choice_shape(choice);
+    }
+    if let Some(signing) = &endpoint.signing {
+        let pay_sig = signing.pay_sig.map(|key| match key {
+            PayKey::VirtualPayment => "virtual_payment",
+            PayKey::B2bStore => "b2b_store",
+        });
+        shape["signing"] = json!({ "pay_sig": pay_sig, "env": signing.env_field, "user_signature": signing.user_signature });
     }
     shape.to_string()
 }

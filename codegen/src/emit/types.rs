@@ -127,6 +127,9 @@ pub fn request(endpoint: &Endpoint) -> TokenStream {
     if let Some(choice) = &endpoint.choice {
         nested.extend(choice_member(choice, json, &mut members));
     }
+    if endpoint.signing.as_ref().is_some_and(|s| s.user_signature) {
+        session_key_member(&mut members);
+    }
     struct_fields.extend(members.decls);
     required_args.extend(members.args);
     inits.extend(members.inits);
@@ -415,6 +418,17 @@ fn file_members(files: &[FilePart], members: &mut Members) {
             members.setters.push(quote!(#rust: crate::runtime::Upload;));
         }
     }
+}
+
+/// The user's session key of a call signed with it: an argument of `new`,
+/// never serialized.
+fn session_key_member(members: &mut Members) {
+    let doc = docs::lines(&[
+        "The user's session key (from `code2Session`): the client signs the body with it (`signature`); it is never sent.".to_owned(),
+    ]);
+    members.decls.push(quote! { #doc #[serde(skip)] pub session_key: crate::runtime::Secret, });
+    members.args.push(quote!(session_key: impl Into<crate::runtime::Secret>));
+    members.inits.push(quote!(session_key: session_key.into()));
 }
 
 /// The choice's request member (a constructor argument, flattened into a

@@ -46,6 +46,7 @@ pub(super) fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSp
     }
     let errors = super::errors::lower_errors(cx, &root.key("errors"), &spec.errors);
     let rate_limit = spec.rate_limit.as_ref().and_then(|limit| lower_rate_limit(cx, limit));
+    let signing = spec.signing.as_ref().and_then(|signing| super::signing::lower_signing(cx, signing, &query, &body, header.auth));
     let name = header.name?;
     Some(Endpoint {
         name: name.to_owned(),
@@ -68,6 +69,7 @@ pub(super) fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSp
         errors,
         rate_limit,
         choice,
+        signing,
     })
 }
 

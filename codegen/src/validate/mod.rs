@@ -15,6 +15,7 @@ mod errors;
 mod fields;
 mod named;
 mod responses;
+mod signing;
 mod types;
 
 use std::collections::BTreeMap;
