@@ -38,7 +38,6 @@ async fn get_stable_access_token() {
 #[tokio::test]
 async fn b2b_add_profit_sharing_account() {
     let request = crate::api::b2b_store::B2bAddProfitSharingAccountRequest::new(
-            "a".to_owned(),
             crate::api::b2b_store::B2bAddProfitSharingAccountProfitSharingRelationType::Supplier,
             crate::api::b2b_store::B2bAddProfitSharingAccountPayeeType::ExternalUser,
             "a".to_owned(),
@@ -72,10 +71,7 @@ async fn b2b_batch_create_retail() {
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_close_order() {
-    let request = crate::api::b2b_store::B2bCloseOrderRequest::new(
-            "a".to_owned(),
-            "a".to_owned(),
-        )
+    let request = crate::api::b2b_store::B2bCloseOrderRequest::new("a".to_owned())
         .out_trade_no("aaaaaa".to_owned())
         .order_id("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -88,7 +84,6 @@ async fn b2b_close_order() {
 #[tokio::test]
 async fn b2b_create_profit_sharing_order() {
     let request = crate::api::b2b_store::B2bCreateProfitSharingOrderRequest::new(
-        "a".to_owned(),
         "a".to_owned(),
         "aaaaaa".to_owned(),
         1,
@@ -115,7 +110,6 @@ async fn b2b_create_wqf_link() {
 #[tokio::test]
 async fn b2b_del_profit_sharing_account() {
     let request = crate::api::b2b_store::B2bDelProfitSharingAccountRequest::new(
-        "a".to_owned(),
         crate::api::b2b_store::B2bDelProfitSharingAccountPayeeType::ExternalUser,
         "a".to_owned(),
     );
@@ -130,7 +124,6 @@ async fn b2b_del_profit_sharing_account() {
 async fn b2b_download_bill() {
     let request = crate::api::b2b_store::B2bDownloadBillRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         "11111111".to_owned(),
     );
     let call = |client: crate::runtime::Client| {
@@ -143,7 +136,6 @@ async fn b2b_download_bill() {
 #[tokio::test]
 async fn b2b_finish_profit_sharing_order() {
     let request = crate::api::b2b_store::B2bFinishProfitSharingOrderRequest::new(
-        "a".to_owned(),
         "a".to_owned(),
         "aaaaaa".to_owned(),
     );
@@ -166,10 +158,7 @@ async fn b2b_get_app_key() {
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_get_mch_balance() {
-    let request = crate::api::b2b_store::B2bGetMchBalanceRequest::new(
-        "a".to_owned(),
-        "a".to_owned(),
-    );
+    let request = crate::api::b2b_store::B2bGetMchBalanceRequest::new("a".to_owned());
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.b2b_get_mch_balance(request).await }
@@ -189,10 +178,7 @@ async fn b2b_get_mch_info() {
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_get_order() {
-    let request = crate::api::b2b_store::B2bGetOrderRequest::new(
-            "a".to_owned(),
-            "a".to_owned(),
-        )
+    let request = crate::api::b2b_store::B2bGetOrderRequest::new("a".to_owned())
         .out_trade_no("aaaaaa".to_owned())
         .order_id("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -204,10 +190,7 @@ async fn b2b_get_order() {
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_get_refund() {
-    let request = crate::api::b2b_store::B2bGetRefundRequest::new(
-            "a".to_owned(),
-            "a".to_owned(),
-        )
+    let request = crate::api::b2b_store::B2bGetRefundRequest::new("a".to_owned())
         .out_refund_no("aaaaaa".to_owned())
         .refund_id("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -271,7 +254,6 @@ async fn b2b_get_wqf_charge_fee() {
 async fn b2b_manual_withdraw() {
     let request = crate::api::b2b_store::B2bManualWithdrawRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         1,
         "aaaaaa".to_owned(),
     );
@@ -284,9 +266,7 @@ async fn b2b_manual_withdraw() {
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_query_profit_sharing_account() {
-    let request = crate::api::b2b_store::B2bQueryProfitSharingAccountRequest::new(
-            "a".to_owned(),
-        )
+    let request = crate::api::b2b_store::B2bQueryProfitSharingAccountRequest::new()
         .offset(1)
         .limit(1);
     let call = |client: crate::runtime::Client| {
@@ -299,7 +279,6 @@ async fn b2b_query_profit_sharing_account() {
 #[tokio::test]
 async fn b2b_query_profit_sharing_order() {
     let request = crate::api::b2b_store::B2bQueryProfitSharingOrderRequest::new(
-        "a".to_owned(),
         "aaaaaa".to_owned(),
         crate::api::b2b_store::B2bQueryProfitSharingOrderReceiverType::ExternalUser,
         "a".to_owned(),
@@ -316,7 +295,6 @@ async fn b2b_query_profit_sharing_order() {
 async fn b2b_query_profit_sharing_remain_amt() {
     let request = crate::api::b2b_store::B2bQueryProfitSharingRemainAmtRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         "aaaaaa".to_owned(),
     );
     let call = |client: crate::runtime::Client| {
@@ -329,7 +307,6 @@ async fn b2b_query_profit_sharing_remain_amt() {
 #[tokio::test]
 async fn b2b_query_refund_profit_sharing_order() {
     let request = crate::api::b2b_store::B2bQueryRefundProfitSharingOrderRequest::new(
-        "a".to_owned(),
         "aaaaaa".to_owned(),
         "aaaaaa".to_owned(),
         "a".to_owned(),
@@ -347,7 +324,6 @@ async fn b2b_query_refund_profit_sharing_order() {
 async fn b2b_query_withdraw() {
     let request = crate::api::b2b_store::B2bQueryWithdrawRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         "aaaaaa".to_owned(),
     );
     let call = |client: crate::runtime::Client| {
@@ -360,7 +336,6 @@ async fn b2b_query_withdraw() {
 #[tokio::test]
 async fn b2b_refund_order() {
     let request = crate::api::b2b_store::B2bRefundOrderRequest::new(
-            "a".to_owned(),
             "a".to_owned(),
             "aaaaaa".to_owned(),
             1,
@@ -380,7 +355,6 @@ async fn b2b_refund_order() {
 #[tokio::test]
 async fn b2b_refund_profit_sharing() {
     let request = crate::api::b2b_store::B2bRefundProfitSharingRequest::new(
-        "a".to_owned(),
         "aaaaaa".to_owned(),
         "aaaaaa".to_owned(),
         crate::api::b2b_store::B2bRefundProfitSharingPayeeType::ExternalUser,
@@ -548,10 +522,7 @@ async fn b2b_retail_upload_mch_file() {
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_set_auto_withdraw() {
-    let request = crate::api::b2b_store::B2bSetAutoWithdrawRequest::new(
-            "a".to_owned(),
-            "a".to_owned(),
-        )
+    let request = crate::api::b2b_store::B2bSetAutoWithdrawRequest::new("a".to_owned())
         .status(crate::api::b2b_store::B2bSetAutoWithdrawStatus::On)
         .retain_amt(0);
     let call = |client: crate::runtime::Client| {
@@ -5846,7 +5817,6 @@ async fn get_user_encrypt_key() {
 #[tokio::test]
 async fn xpay_bind_transfer_account() {
     let request = crate::api::virtual_payment::XpayBindTransferAccountRequest::new(
-        "a".to_owned(),
         1,
         "a".to_owned(),
         crate::api::virtual_payment::XpayBindTransferAccountEnv::Production,
@@ -5862,13 +5832,12 @@ async fn xpay_bind_transfer_account() {
 async fn xpay_cancel_currency_pay() {
     let request = crate::api::virtual_payment::XpayCancelCurrencyPayRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
-        "a".to_owned(),
         crate::api::virtual_payment::XpayCancelCurrencyPayEnv::Production,
         "a".to_owned(),
         "a".to_owned(),
         "a".to_owned(),
         1,
+        "sample-session-key",
     );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
@@ -5895,7 +5864,6 @@ async fn xpay_cancel_subscribe_contract() {
 #[tokio::test]
 async fn xpay_complete_complaint() {
     let request = crate::api::virtual_payment::XpayCompleteComplaintRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayCompleteComplaintEnv::Production,
         "a".to_owned(),
     );
@@ -5909,7 +5877,6 @@ async fn xpay_complete_complaint() {
 #[tokio::test]
 async fn xpay_create_funds_bill() {
     let request = crate::api::virtual_payment::XpayCreateFundsBillRequest::new(
-        "a".to_owned(),
         1,
         1,
         "a".to_owned(),
@@ -5931,7 +5898,6 @@ async fn xpay_create_funds_bill() {
 #[tokio::test]
 async fn xpay_create_withdraw_order() {
     let request = crate::api::virtual_payment::XpayCreateWithdrawOrderRequest::new(
-            "a".to_owned(),
             "aaaaaaaa".to_owned(),
             crate::api::virtual_payment::XpayCreateWithdrawOrderEnv::Production,
         )
@@ -5947,12 +5913,11 @@ async fn xpay_create_withdraw_order() {
 async fn xpay_currency_pay() {
     let request = crate::api::virtual_payment::XpayCurrencyPayRequest::new(
             "a".to_owned(),
-            "a".to_owned(),
-            "a".to_owned(),
             crate::api::virtual_payment::XpayCurrencyPayEnv::Production,
             "a".to_owned(),
             1,
             "a".to_owned(),
+            "sample-session-key",
         )
         .payitem("a".to_owned())
         .remark("a".to_owned());
@@ -5967,7 +5932,6 @@ async fn xpay_currency_pay() {
 async fn xpay_download_adverfunds_order() {
     let request = crate::api::virtual_payment::XpayDownloadAdverfundsOrderRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         crate::api::virtual_payment::XpayDownloadAdverfundsOrderEnv::Production,
     );
     let call = |client: crate::runtime::Client| {
@@ -5979,11 +5943,7 @@ async fn xpay_download_adverfunds_order() {
 #[cfg(feature = "virtual_payment")]
 #[tokio::test]
 async fn xpay_download_bill() {
-    let request = crate::api::virtual_payment::XpayDownloadBillRequest::new(
-        "a".to_owned(),
-        1,
-        1,
-    );
+    let request = crate::api::virtual_payment::XpayDownloadBillRequest::new(1, 1);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.xpay_download_bill(request).await }
@@ -5994,7 +5954,6 @@ async fn xpay_download_bill() {
 #[tokio::test]
 async fn xpay_download_ios_settlement_bill() {
     let request = crate::api::virtual_payment::XpayDownloadIosSettlementBillRequest::new(
-        "a".to_owned(),
         "111111".to_owned(),
         "111111".to_owned(),
     );
@@ -6008,7 +5967,6 @@ async fn xpay_download_ios_settlement_bill() {
 #[tokio::test]
 async fn xpay_get_complaint_detail() {
     let request = crate::api::virtual_payment::XpayGetComplaintDetailRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayGetComplaintDetailEnv::Production,
         "a".to_owned(),
     );
@@ -6022,7 +5980,6 @@ async fn xpay_get_complaint_detail() {
 #[tokio::test]
 async fn xpay_get_complaint_list() {
     let request = crate::api::virtual_payment::XpayGetComplaintListRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayGetComplaintListEnv::Production,
         "a".to_owned(),
         "a".to_owned(),
@@ -6039,7 +5996,6 @@ async fn xpay_get_complaint_list() {
 #[tokio::test]
 async fn xpay_get_negotiation_history() {
     let request = crate::api::virtual_payment::XpayGetNegotiationHistoryRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayGetNegotiationHistoryEnv::Production,
         "a".to_owned(),
         1,
@@ -6055,7 +6011,6 @@ async fn xpay_get_negotiation_history() {
 #[tokio::test]
 async fn xpay_get_upload_file_sign() {
     let request = crate::api::virtual_payment::XpayGetUploadFileSignRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayGetUploadFileSignEnv::Production,
         "a".to_owned(),
         true,
@@ -6071,7 +6026,6 @@ async fn xpay_get_upload_file_sign() {
 #[tokio::test]
 async fn xpay_notify_provide_goods() {
     let request = crate::api::virtual_payment::XpayNotifyProvideGoodsRequest::new(
-            "a".to_owned(),
             crate::api::virtual_payment::XpayNotifyProvideGoodsEnv::Production,
         )
         .order_id("a".to_owned())
@@ -6087,7 +6041,6 @@ async fn xpay_notify_provide_goods() {
 async fn xpay_present_currency() {
     let request = crate::api::virtual_payment::XpayPresentCurrencyRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         crate::api::virtual_payment::XpayPresentCurrencyEnv::Production,
         "a".to_owned(),
         1,
@@ -6101,9 +6054,7 @@ async fn xpay_present_currency() {
 #[cfg(feature = "virtual_payment")]
 #[tokio::test]
 async fn xpay_query_adver_funds() {
-    let request = crate::api::virtual_payment::XpayQueryAdverFundsRequest::new(
-            "a".to_owned(),
-        )
+    let request = crate::api::virtual_payment::XpayQueryAdverFundsRequest::new()
         .page(1)
         .page_size(1)
         .filter(
@@ -6125,7 +6076,6 @@ async fn xpay_query_adver_funds() {
 #[tokio::test]
 async fn xpay_query_biz_balance() {
     let request = crate::api::virtual_payment::XpayQueryBizBalanceRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayQueryBizBalanceEnv::Production,
     );
     let call = |client: crate::runtime::Client| {
@@ -6139,7 +6089,6 @@ async fn xpay_query_biz_balance() {
 async fn xpay_query_download_order() {
     let request = crate::api::virtual_payment::XpayQueryDownloadOrderRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         crate::api::virtual_payment::XpayQueryDownloadOrderEnv::Production,
     );
     let call = |client: crate::runtime::Client| {
@@ -6152,7 +6101,6 @@ async fn xpay_query_download_order() {
 #[tokio::test]
 async fn xpay_query_funds_bill() {
     let request = crate::api::virtual_payment::XpayQueryFundsBillRequest::new(
-        "a".to_owned(),
         1,
         1,
         crate::api::virtual_payment::XpayQueryFundsBillFilter::new(1, 1)
@@ -6171,7 +6119,6 @@ async fn xpay_query_funds_bill() {
 async fn xpay_query_order() {
     let request = crate::api::virtual_payment::XpayQueryOrderRequest::new(
             "a".to_owned(),
-            "a".to_owned(),
             crate::api::virtual_payment::XpayQueryOrderEnv::Production,
         )
         .order_id("a".to_owned())
@@ -6186,7 +6133,6 @@ async fn xpay_query_order() {
 #[tokio::test]
 async fn xpay_query_publish_goods() {
     let request = crate::api::virtual_payment::XpayQueryPublishGoodsRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayQueryPublishGoodsEnv::Production,
     );
     let call = |client: crate::runtime::Client| {
@@ -6198,9 +6144,7 @@ async fn xpay_query_publish_goods() {
 #[cfg(feature = "virtual_payment")]
 #[tokio::test]
 async fn xpay_query_punishment_reasons() {
-    let request = crate::api::virtual_payment::XpayQueryPunishmentReasonsRequest::new(
-        "a".to_owned(),
-    );
+    let request = crate::api::virtual_payment::XpayQueryPunishmentReasonsRequest::new();
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
         async move { client.xpay_query_punishment_reasons(request).await }
@@ -6211,7 +6155,6 @@ async fn xpay_query_punishment_reasons() {
 #[tokio::test]
 async fn xpay_query_recover_bill() {
     let request = crate::api::virtual_payment::XpayQueryRecoverBillRequest::new(
-        "a".to_owned(),
         1,
         1,
         crate::api::virtual_payment::XpayQueryRecoverBillFilter::new(1, 1)
@@ -6231,7 +6174,6 @@ async fn xpay_query_subscribe_contract() {
         "a".to_owned(),
         "a".to_owned(),
         "a".to_owned(),
-        "a".to_owned(),
     );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
@@ -6243,7 +6185,6 @@ async fn xpay_query_subscribe_contract() {
 #[tokio::test]
 async fn xpay_query_transfer_account() {
     let request = crate::api::virtual_payment::XpayQueryTransferAccountRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayQueryTransferAccountEnv::Production,
     );
     let call = |client: crate::runtime::Client| {
@@ -6256,7 +6197,6 @@ async fn xpay_query_transfer_account() {
 #[tokio::test]
 async fn xpay_query_upload_goods() {
     let request = crate::api::virtual_payment::XpayQueryUploadGoodsRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayQueryUploadGoodsEnv::Production,
     );
     let call = |client: crate::runtime::Client| {
@@ -6270,10 +6210,9 @@ async fn xpay_query_upload_goods() {
 async fn xpay_query_user_balance() {
     let request = crate::api::virtual_payment::XpayQueryUserBalanceRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
-        "a".to_owned(),
         crate::api::virtual_payment::XpayQueryUserBalanceEnv::Production,
         "a".to_owned(),
+        "sample-session-key",
     );
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
@@ -6285,7 +6224,6 @@ async fn xpay_query_user_balance() {
 #[tokio::test]
 async fn xpay_query_withdraw_order() {
     let request = crate::api::virtual_payment::XpayQueryWithdrawOrderRequest::new(
-        "a".to_owned(),
         "a".to_owned(),
         crate::api::virtual_payment::XpayQueryWithdrawOrderEnv::Production,
     );
@@ -6299,7 +6237,6 @@ async fn xpay_query_withdraw_order() {
 #[tokio::test]
 async fn xpay_refund_order() {
     let request = crate::api::virtual_payment::XpayRefundOrderRequest::new(
-            "a".to_owned(),
             "a".to_owned(),
             "aaaaaaaa".to_owned(),
             0,
@@ -6321,7 +6258,6 @@ async fn xpay_refund_order() {
 #[tokio::test]
 async fn xpay_response_complaint() {
     let request = crate::api::virtual_payment::XpayResponseComplaintRequest::new(
-        "a".to_owned(),
         crate::api::virtual_payment::XpayResponseComplaintEnv::Production,
         "a".to_owned(),
         "a".to_owned(),
@@ -6338,7 +6274,6 @@ async fn xpay_response_complaint() {
 async fn xpay_send_subscribe_pre_payment() {
     let request = crate::api::virtual_payment::XpaySendSubscribePrePaymentRequest::new(
         "a".to_owned(),
-        "a".to_owned(),
         100,
         "a".to_owned(),
         "a".to_owned(),
@@ -6353,7 +6288,6 @@ async fn xpay_send_subscribe_pre_payment() {
 #[tokio::test]
 async fn xpay_start_download_order() {
     let request = crate::api::virtual_payment::XpayStartDownloadOrderRequest::new(
-            "a".to_owned(),
             1,
             1,
             crate::api::virtual_payment::XpayStartDownloadOrderOrderType::CurrencyTrade,
@@ -6375,7 +6309,6 @@ async fn xpay_start_download_order() {
 #[tokio::test]
 async fn xpay_start_publish_goods() {
     let request = crate::api::virtual_payment::XpayStartPublishGoodsRequest::new(
-        "a".to_owned(),
         vec![
             crate ::api::virtual_payment::XpayStartPublishGoodsPublishItemItem::new("a"
             .to_owned())
@@ -6392,7 +6325,6 @@ async fn xpay_start_publish_goods() {
 #[tokio::test]
 async fn xpay_start_upload_goods() {
     let request = crate::api::virtual_payment::XpayStartUploadGoodsRequest::new(
-        "a".to_owned(),
         vec![
             crate ::api::virtual_payment::XpayStartUploadGoodsUploadItemItem::new("a"
             .to_owned(), "a".to_owned(), 1, "a".to_owned(), "a".to_owned())
@@ -6418,7 +6350,6 @@ async fn xpay_submit_subscribe_pay_order() {
             "aaaaaaaa".to_owned(),
             "a".to_owned(),
         )
-        .pay_sig("a".to_owned())
         .env(crate::api::virtual_payment::XpaySubmitSubscribePayOrderEnv::Production);
     let call = |client: crate::runtime::Client| {
         let request = request.clone();
@@ -6430,7 +6361,6 @@ async fn xpay_submit_subscribe_pay_order() {
 #[tokio::test]
 async fn xpay_upload_vp_file() {
     let request = crate::api::virtual_payment::XpayUploadVpFileRequest::new(
-            "a".to_owned(),
             crate::api::virtual_payment::XpayUploadVpFileEnv::Production,
             "a".to_owned(),
         )

@@ -30,9 +30,6 @@ crate::runtime::string_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bAddProfitSharingAccountRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Relationship between the mini program and the receiver.
     pub profit_sharing_relation_type: B2bAddProfitSharingAccountProfitSharingRelationType,
     /// Kind of receiver.
@@ -46,13 +43,11 @@ pub struct B2bAddProfitSharingAccountRequest {
 impl B2bAddProfitSharingAccountRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         profit_sharing_relation_type: B2bAddProfitSharingAccountProfitSharingRelationType,
         payee_type: B2bAddProfitSharingAccountPayeeType,
         payee_id: impl Into<String>,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             profit_sharing_relation_type,
             payee_type,
             payee_id: payee_id.into(),
@@ -105,20 +100,30 @@ impl crate::runtime::Operation for B2bAddProfitSharingAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"payee_id!\":\"string\",\"payee_name\":\"string\",\"payee_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"profit_sharing_relation_type!\":{\"enum\":[\"RELATION_TYPE_SUPPLIER\",\"RELATION_TYPE_DISTRIBUTOR\",\"RELATION_TYPE_SERVICE_PROVIDER\",\"RELATION_TYPE_PLATFORM\",\"RELATION_TYPE_OTHERS\"]}}},\"errors\":[210001,210002,210003,210004,210006],\"query\":{\"pay_sig!\":\"string\"},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"payee_id!\":\"string\",\"payee_name\":\"string\",\"payee_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"profit_sharing_relation_type!\":{\"enum\":[\"RELATION_TYPE_SUPPLIER\",\"RELATION_TYPE_DISTRIBUTOR\",\"RELATION_TYPE_SERVICE_PROVIDER\",\"RELATION_TYPE_PLATFORM\",\"RELATION_TYPE_OTHERS\"]}}},\"errors\":[210001,210002,210003,210004,210006],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -137,13 +142,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature"; WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// from b2bGetAppKey, of the request path, "&", and the exact JSON body sent,
-    /// e.g. "/retail/B2b/getorder&{...}". The client serialises the body itself,
-    /// so sign the same bytes it sends (serialise the request with serde_json in
-    /// field order, without extra whitespace).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent.
     ///
     /// A mini program may have at most 1000 receivers. payee_id is an OpenID for
     /// PAYEE_TYPE_EXTERNAL_USER and a merchant ID for

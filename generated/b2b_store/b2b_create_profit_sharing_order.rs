@@ -15,9 +15,6 @@ crate::runtime::string_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bCreateProfitSharingOrderRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Merchant ID of the B2b merchant that took the payment.
     pub mchid: String,
     /// Merchant order number of the B2b payment.
@@ -32,7 +29,6 @@ pub struct B2bCreateProfitSharingOrderRequest {
 impl B2bCreateProfitSharingOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         mchid: impl Into<String>,
         out_trade_no: impl Into<String>,
         profit_fee: i64,
@@ -40,7 +36,6 @@ impl B2bCreateProfitSharingOrderRequest {
         receiver_account: impl Into<String>,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             mchid: mchid.into(),
             out_trade_no: out_trade_no.into(),
             profit_fee,
@@ -110,20 +105,30 @@ impl crate::runtime::Operation for B2bCreateProfitSharingOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\",\"profit_fee!\":\"int\",\"receiver_account!\":\"string\",\"receiver_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]}}},\"errors\":[10031,10032,10034,10037],\"query\":{\"pay_sig!\":\"string\"},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\",\"profit_fee!\":\"int\",\"receiver_account!\":\"string\",\"receiver_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]}}},\"errors\":[10031,10032,10034,10037],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -142,13 +147,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature"; WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// from b2bGetAppKey, of the request path, "&", and the exact JSON body sent,
-    /// e.g. "/retail/B2b/getorder&{...}". The client serialises the body itself,
-    /// so sign the same bytes it sends (serialise the request with serde_json in
-    /// field order, without extra whitespace).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent.
     ///
     /// Only orders flagged for profit sharing when placed; their money stays
     /// frozen until shared or released with b2bFinishProfitSharingOrder. The

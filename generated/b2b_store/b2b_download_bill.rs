@@ -6,9 +6,6 @@
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bDownloadBillRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Merchant ID of the B2b merchant.
     pub mchid: String,
     /// Day of the bill, yyyymmdd.
@@ -16,13 +13,8 @@ pub struct B2bDownloadBillRequest {
 }
 impl B2bDownloadBillRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(
-        pay_sig: impl Into<String>,
-        mchid: impl Into<String>,
-        bill_date: impl Into<String>,
-    ) -> Self {
+    pub fn new(mchid: impl Into<String>, bill_date: impl Into<String>) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             mchid: mchid.into(),
             bill_date: bill_date.into(),
         }
@@ -142,20 +134,30 @@ impl crate::runtime::Operation for B2bDownloadBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"bill_date!\":\"string\",\"mchid!\":\"string\"}},\"errors\":[61004,9403200,9403201,9403203],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"all_bill_url\":\"string\",\"bankpay_fund_bill_url\":\"string\",\"ended_day_avail_amt\":\"int\",\"ended_day_frozen_amt\":\"int\",\"ended_day_total_amt\":\"int\",\"fund_bill_url\":\"string\",\"profit_refund_bill_url\":\"string\",\"profit_sharing_bill_url\":\"string\",\"refund_bill_url\":\"string\",\"success_bill_url\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"bill_date!\":\"string\",\"mchid!\":\"string\"}},\"errors\":[61004,9403200,9403201,9403203],\"query\":{},\"response\":{\"json\":{\"all_bill_url\":\"string\",\"bankpay_fund_bill_url\":\"string\",\"ended_day_avail_amt\":\"int\",\"ended_day_frozen_amt\":\"int\",\"ended_day_total_amt\":\"int\",\"fund_bill_url\":\"string\",\"profit_refund_bill_url\":\"string\",\"profit_sharing_bill_url\":\"string\",\"refund_bill_url\":\"string\",\"success_bill_url\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -171,13 +173,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature"; WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// from b2bGetAppKey, of the request path, "&", and the exact JSON body sent,
-    /// e.g. "/retail/B2b/getorder&{...}". The client serialises the body itself,
-    /// so sign the same bytes it sends (serialise the request with serde_json in
-    /// field order, without extra whitespace).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent.
     ///
     /// Bills of the last 90 days are available. The links point to CSV-like files
     /// (trade rows with time, app ID, merchant, order and refund numbers, OpenID,

@@ -6,9 +6,6 @@
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bGetOrderRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Merchant ID of the B2b merchant.
     pub mchid: String,
     /// Merchant order number; give this or order_id.
@@ -20,9 +17,8 @@ pub struct B2bGetOrderRequest {
 }
 impl B2bGetOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(pay_sig: impl Into<String>, mchid: impl Into<String>) -> Self {
+    pub fn new(mchid: impl Into<String>) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             mchid: mchid.into(),
             out_trade_no: None,
             order_id: None,
@@ -259,20 +255,30 @@ impl crate::runtime::Operation for B2bGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\"}},\"errors\":[9403200,9403201,9403203],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"amount\":{\"object\":{\"currency\":\"string\",\"order_amount\":\"int\",\"payer_amount\":\"int\"}},\"appid\":\"string\",\"attach\":\"string\",\"bank_type\":\"string\",\"env\":{\"enum\":[0,1]},\"mchid\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\",\"pay_status\":{\"enum\":[\"ORDER_INIT\",\"ORDER_PRE_PAY\",\"ORDER_PAY_SUCC\",\"ORDER_CLOSE\",\"ORDER_REFUND_PROCESSING\",\"ORDER_REFUND\"]},\"pay_time\":\"string\",\"payer_openid\":\"string\",\"platform_profit_fee\":\"int\",\"platform_profit_percent\":\"int\",\"settle_finish_time\":\"string\",\"settle_status\":{\"enum\":[0,1,2]},\"wxpay_transaction_id\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\"}},\"errors\":[9403200,9403201,9403203],\"query\":{},\"response\":{\"json\":{\"amount\":{\"object\":{\"currency\":\"string\",\"order_amount\":\"int\",\"payer_amount\":\"int\"}},\"appid\":\"string\",\"attach\":\"string\",\"bank_type\":\"string\",\"env\":{\"enum\":[0,1]},\"mchid\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\",\"pay_status\":{\"enum\":[\"ORDER_INIT\",\"ORDER_PRE_PAY\",\"ORDER_PAY_SUCC\",\"ORDER_CLOSE\",\"ORDER_REFUND_PROCESSING\",\"ORDER_REFUND\"]},\"pay_time\":\"string\",\"payer_openid\":\"string\",\"platform_profit_fee\":\"int\",\"platform_profit_percent\":\"int\",\"settle_finish_time\":\"string\",\"settle_status\":{\"enum\":[0,1,2]},\"wxpay_transaction_id\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -288,15 +294,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature" (and the refund page adds
-    /// that the live AppKey from b2bGetAppKey must be used); WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// (sandbox_appkey for sandbox orders), of the request path, "&", and the exact
-    /// JSON body sent, e.g. "/retail/B2b/getorder&{...}". The client serialises the
-    /// body itself, so sign the same bytes it sends (serialise the request with
-    /// serde_json in field order, without extra whitespace) and check 9403200
-    /// ("pay_sig check failed") when they differ.
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent. 9403200 means the check failed.
     ///
     /// Give out_trade_no or order_id. No cloud call; third-party platforms may call it for an authorized app (permission set 158).
     ///

@@ -2,13 +2,10 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::b2b_query_profit_sharing_account`].
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingAccountRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Index of the first receiver to return. WeChat's default: `0`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
@@ -18,12 +15,8 @@ pub struct B2bQueryProfitSharingAccountRequest {
 }
 impl B2bQueryProfitSharingAccountRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(pay_sig: impl Into<String>) -> Self {
-        Self {
-            pay_sig: pay_sig.into(),
-            offset: None,
-            limit: None,
-        }
+    pub fn new() -> Self {
+        Self { offset: None, limit: None }
     }
     crate::runtime::setters! {
         offset: u32;
@@ -125,19 +118,29 @@ impl crate::runtime::Operation for B2bQueryProfitSharingAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[1],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"account_list\":{\"array\":{\"object\":{\"add_time\":\"int\",\"name\":\"string\",\"sharing_account\":\"string\",\"sharing_account_type\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"update_time\":\"int\"}}}}}}",
+        shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[1],\"query\":{},\"response\":{\"json\":{\"account_list\":{\"array\":{\"object\":{\"add_time\":\"int\",\"name\":\"string\",\"sharing_account\":\"string\",\"sharing_account_type\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"update_time\":\"int\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -153,13 +156,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature"; WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// from b2bGetAppKey, of the request path, "&", and the exact JSON body sent,
-    /// e.g. "/retail/B2b/getorder&{...}". The client serialises the body itself,
-    /// so sign the same bytes it sends (serialise the request with serde_json in
-    /// field order, without extra whitespace).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent.
     ///
     /// sharing_account_type and sharing_account are the payee_type and payee_id
     /// given to b2bAddProfitSharingAccount. No cloud call; third-party platforms may call it for an authorized app (permission set 158).

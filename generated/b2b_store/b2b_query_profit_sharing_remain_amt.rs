@@ -6,9 +6,6 @@
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bQueryProfitSharingRemainAmtRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Merchant ID of the B2b merchant that took the payment.
     pub mchid: String,
     /// Merchant order number of the B2b payment.
@@ -16,13 +13,8 @@ pub struct B2bQueryProfitSharingRemainAmtRequest {
 }
 impl B2bQueryProfitSharingRemainAmtRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(
-        pay_sig: impl Into<String>,
-        mchid: impl Into<String>,
-        out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(mchid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             mchid: mchid.into(),
             out_trade_no: out_trade_no.into(),
         }
@@ -92,20 +84,30 @@ impl crate::runtime::Operation for B2bQueryProfitSharingRemainAmtRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"remain_amt\":\"int\"}}}",
+        shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"remain_amt\":\"int\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -121,13 +123,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature"; WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// from b2bGetAppKey, of the request path, "&", and the exact JSON body sent,
-    /// e.g. "/retail/B2b/getorder&{...}". The client serialises the body itself,
-    /// so sign the same bytes it sends (serialise the request with serde_json in
-    /// field order, without extra whitespace).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent.
     ///
     /// No cloud call; third-party platforms may call it for an authorized app (permission set 158). The page has no endpoint-specific error codes.
     ///

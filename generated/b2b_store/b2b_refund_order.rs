@@ -34,9 +34,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct B2bRefundOrderRequest {
-    /// Payment signature over the path and body, computed with the AppKey; see the notes.
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Merchant ID of the B2b merchant.
     pub mchid: String,
     /// Merchant order number; give this or order_id.
@@ -61,14 +58,12 @@ pub struct B2bRefundOrderRequest {
 impl B2bRefundOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         mchid: impl Into<String>,
         out_refund_no: impl Into<String>,
         refund_amount: i64,
         refund_from: B2bRefundOrderRefundFrom,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             mchid: mchid.into(),
             out_trade_no: None,
             order_id: None,
@@ -230,20 +225,30 @@ impl crate::runtime::Operation for B2bRefundOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"description\":\"string\",\"mchid!\":\"string\",\"order_id\":\"string\",\"out_refund_no!\":\"string\",\"out_trade_no\":\"string\",\"refund_amount!\":\"int\",\"refund_from!\":{\"enum\":[1,2,3]},\"refund_reason\":{\"enum\":[0,1,2,3,4,5]}}},\"errors\":[10604,9403200,9403201,9403202,9403203,9403205,9403206,9403208,9403209],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"order_id\":\"string\",\"out_refund_no\":\"string\",\"out_trade_no\":\"string\",\"refund_id\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"description\":\"string\",\"mchid!\":\"string\",\"order_id\":\"string\",\"out_refund_no!\":\"string\",\"out_trade_no\":\"string\",\"refund_amount!\":\"int\",\"refund_from!\":{\"enum\":[1,2,3]},\"refund_reason\":{\"enum\":[0,1,2,3,4,5]}}},\"errors\":[10604,9403200,9403201,9403202,9403203,9403205,9403206,9403208,9403209],\"query\":{},\"response\":{\"json\":{\"order_id\":\"string\",\"out_refund_no\":\"string\",\"out_trade_no\":\"string\",\"refund_id\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::B2bStore),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -259,16 +264,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// pay_sig is a signature the caller computes and passes in the query. The
-    /// endpoint pages only call it the "payment signature" (and the refund page adds
-    /// that the live AppKey from b2bGetAppKey must be used); WeChat's B2b payment
-    /// guide computes it as the lowercase hex HMAC-SHA256, keyed with the AppKey
-    /// (sandbox_appkey for sandbox orders), of the request path, "&", and the exact
-    /// JSON body sent, e.g. "/retail/B2b/getorder&{...}". The client serialises the
-    /// body itself, so sign the same bytes it sends (serialise the request with
-    /// serde_json in field order, without extra whitespace) and check 9403200
-    /// ("pay_sig check failed") when they differ.
-    /// For this call the signature must use the live (not sandbox) AppKey.
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the merchant's live AppKey from b2bGetAppKey, over
+    /// `\<path>&\<body>` (e.g. "/retail/B2b/getorder&{...}"): the path without
+    /// query string and the exact JSON bytes sent. 9403200 means the check failed. For this call the signature must use the live (not sandbox) AppKey.
     ///
     /// Refunds are possible within 160 days of payment, at most 50 partial refunds
     /// per order, at least one minute apart. The call only starts the refund:

@@ -51,19 +51,29 @@ impl crate::runtime::Operation for XpayCancelSubscribeContractRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\",\"termination_reason!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\",\"termination_reason!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
         let query: Vec<(&'static str, String)> = Vec::new();
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -87,8 +97,14 @@ impl crate::runtime::Client {
     /// failure; check with query_subscribe_contract. Not callable through cloud
     /// calls, nor by third-party platforms.
     ///
-    /// The page lists no pay_sig in the query and no specific error codes; none are
-    /// modelled.
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the production virtual payment
+    /// AppKey (the body has no env), over `\<path>&\<body>`: the path without query
+    /// string and the exact JSON bytes sent. The page's parameter table requires
+    /// pay_sig in the query (found by the spec audit of issue 12); some peer SDKs
+    /// (gopay, Senparc) send none, which fails the signature check.
+    ///
+    /// The page lists no specific error codes; none are modelled.
     ///
     /// # Errors
     ///

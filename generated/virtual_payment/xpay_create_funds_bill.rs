@@ -35,9 +35,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayCreateFundsBillRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Amount to top up, in fen.
     pub transfer_amount: i64,
     /// Uid of the top-up account.
@@ -63,7 +60,6 @@ impl XpayCreateFundsBillRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        pay_sig: impl Into<String>,
         transfer_amount: i64,
         transfer_account_uid: i64,
         transfer_account_name: impl Into<String>,
@@ -76,7 +72,6 @@ impl XpayCreateFundsBillRequest {
         fund_type: XpayCreateFundsBillFundType,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             transfer_amount,
             transfer_account_uid,
             transfer_account_name: transfer_account_name.into(),
@@ -204,20 +199,30 @@ impl crate::runtime::Operation for XpayCreateFundsBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"authorize_advertise!\":{\"enum\":[0,1]},\"env!\":{\"enum\":[0,1]},\"fund_type!\":{\"enum\":[0,1,2]},\"request_id!\":\"string\",\"settle_begin!\":\"int\",\"settle_end!\":\"int\",\"transfer_account_agency_id!\":\"int\",\"transfer_account_name!\":\"string\",\"transfer_account_uid!\":\"int\",\"transfer_amount!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"bill_id\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"authorize_advertise!\":{\"enum\":[0,1]},\"env!\":{\"enum\":[0,1]},\"fund_type!\":{\"enum\":[0,1,2]},\"request_id!\":\"string\",\"settle_begin!\":\"int\",\"settle_end!\":\"int\",\"transfer_account_agency_id!\":\"int\",\"transfer_account_name!\":\"string\",\"transfer_account_uid!\":\"int\",\"transfer_amount!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"bill_id\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -233,15 +238,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/create_funds_bill&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Spends ad funds, so the client never repeats it after an ambiguous failure;
     /// a repeat with the same request_id is treated as a duplicate (268490004).

@@ -15,9 +15,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayCreateWithdrawOrderRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Your withdrawal number: 8 to 32 letters, digits, _ or -.
     pub withdraw_no: String,
     /// Amount in yuan as a decimal string (0.01 for one fen); everything when absent.
@@ -28,13 +25,8 @@ pub struct XpayCreateWithdrawOrderRequest {
 }
 impl XpayCreateWithdrawOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(
-        pay_sig: impl Into<String>,
-        withdraw_no: impl Into<String>,
-        env: XpayCreateWithdrawOrderEnv,
-    ) -> Self {
+    pub fn new(withdraw_no: impl Into<String>, env: XpayCreateWithdrawOrderEnv) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             withdraw_no: withdraw_no.into(),
             withdraw_amount: None,
             env,
@@ -162,20 +154,30 @@ impl crate::runtime::Operation for XpayCreateWithdrawOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"withdraw_amount\":\"string\",\"withdraw_no!\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"withdraw_no\":\"string\",\"wx_withdraw_no\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"withdraw_amount\":\"string\",\"withdraw_no!\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"withdraw_no\":\"string\",\"wx_withdraw_no\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -191,15 +193,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/create_withdraw_order&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Moves money, so the client never repeats it after an ambiguous failure;
     /// check the result with query_withdraw_order. Third-party platforms may call it for an authorized app (permission set 157).

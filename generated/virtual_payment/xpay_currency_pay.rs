@@ -15,12 +15,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayCurrencyPayRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
-    /// User-state signature: hex HMAC-SHA256 keyed with the user's session_key over the body (see notes).
-    #[serde(skip)]
-    pub signature: String,
     /// OpenID of the paying user.
     pub openid: String,
     /// Environment: 0 production, 1 sandbox; pick the AppKey for pay_sig to match.
@@ -37,21 +31,21 @@ pub struct XpayCurrencyPayRequest {
     /// Free remark.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
+    /// The user's session key (from `code2Session`): the client signs the body with it (`signature`); it is never sent.
+    #[serde(skip)]
+    pub session_key: crate::runtime::Secret,
 }
 impl XpayCurrencyPayRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
-        signature: impl Into<String>,
         openid: impl Into<String>,
         env: XpayCurrencyPayEnv,
         user_ip: impl Into<String>,
         amount: i64,
         order_id: impl Into<String>,
+        session_key: impl Into<crate::runtime::Secret>,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
-            signature: signature.into(),
             openid: openid.into(),
             env,
             user_ip: user_ip.into(),
@@ -59,6 +53,7 @@ impl XpayCurrencyPayRequest {
             order_id: order_id.into(),
             payitem: None,
             remark: None,
+            session_key: session_key.into(),
         }
     }
     crate::runtime::setters! {
@@ -163,21 +158,29 @@ impl crate::runtime::Operation for XpayCurrencyPayRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"amount!\":\"int\",\"env!\":{\"enum\":[0,1]},\"openid!\":\"string\",\"order_id!\":\"string\",\"payitem\":\"string\",\"remark\":\"string\",\"user_ip!\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\",\"signature!\":\"string\"},\"response\":{\"json\":{\"balance\":\"int\",\"order_id\":\"string\",\"used_present_amount\":\"int\"}}}",
+        shape: "{\"body\":{\"json\":{\"amount!\":\"int\",\"env!\":{\"enum\":[0,1]},\"openid!\":\"string\",\"order_id!\":\"string\",\"payitem\":\"string\",\"remark\":\"string\",\"user_ip!\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"balance\":\"int\",\"order_id\":\"string\",\"used_present_amount\":\"int\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":true}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![
-            ("pay_sig", self.pay_sig), ("signature", self.signature)
-        ];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                Some(&self.session_key),
+            )
     }
     #[inline]
     fn decode(
@@ -193,18 +196,14 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/currency_pay&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. signature = lowercase hex of HMAC-SHA256 with the
-    /// user's session_key (from code2Session, used as UTF-8 text, not base64
-    /// decoded) as key over the same body text; an expired session key gives
-    /// 268490009. The signatures cover the body byte for
-    ///            byte, so compute them over the JSON exactly as this client serializes it
-    ///            (compact serde_json, fields in the order listed here, unset optional fields
-    ///            omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
+    /// signature is the same HMAC keyed with the user's session_key (from
+    /// code2Session, as text, not base64-decoded) over the body; the request
+    /// carries the session key, which is never sent. An expired session key
+    /// gives 268490009.
     ///
     /// Deducts currency, so the client never repeats it after an ambiguous failure;
     /// resending the same order_id answers 268490004 (DuplicateOperation), meaning

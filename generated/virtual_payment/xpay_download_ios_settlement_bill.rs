@@ -6,9 +6,6 @@
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayDownloadIosSettlementBillRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// First month, as YYYYMM.
     pub start_month: String,
     /// Last month, as YYYYMM.
@@ -16,13 +13,8 @@ pub struct XpayDownloadIosSettlementBillRequest {
 }
 impl XpayDownloadIosSettlementBillRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(
-        pay_sig: impl Into<String>,
-        start_month: impl Into<String>,
-        end_month: impl Into<String>,
-    ) -> Self {
+    pub fn new(start_month: impl Into<String>, end_month: impl Into<String>) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             start_month: start_month.into(),
             end_month: end_month.into(),
         }
@@ -122,20 +114,30 @@ impl crate::runtime::Operation for XpayDownloadIosSettlementBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"end_month!\":\"string\",\"start_month!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_url\":\"string\",\"month\":\"string\"}}}}}}",
+        shape: "{\"body\":{\"json\":{\"end_month!\":\"string\",\"start_month!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_url\":\"string\",\"month\":\"string\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -151,15 +153,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/download_ios_settlement_bill&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the production virtual payment AppKey (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// The body has no env field; the production AppKey is the likely signing key.
     /// Use the bill links promptly: they expire. Third-party platforms may call it for an authorized app (permission set 157).

@@ -15,9 +15,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayGetNegotiationHistoryRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Environment: 0 production, 1 sandbox (only checked against the signature; results are always from production); pick the AppKey for pay_sig to match.
     pub env: XpayGetNegotiationHistoryEnv,
     /// Complaint id, from get_complaint_list.
@@ -30,14 +27,12 @@ pub struct XpayGetNegotiationHistoryRequest {
 impl XpayGetNegotiationHistoryRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         env: XpayGetNegotiationHistoryEnv,
         complaint_id: impl Into<String>,
         offset: u32,
         limit: u32,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             env,
             complaint_id: complaint_id.into(),
             offset,
@@ -266,19 +261,29 @@ impl crate::runtime::Operation for XpayGetNegotiationHistoryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"complaint_id!\":\"string\",\"env!\":{\"enum\":[0,1]},\"limit!\":\"int\",\"offset!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"history\":{\"array\":{\"object\":{\"complaint_media_list\":{\"array\":{\"object\":{\"media_type\":{\"enum\":[\"USER_COMPLAINT_IMAGE\",\"OPERATION_IMAGE\"]},\"media_url\":{\"array\":\"string\"}}}},\"log_id\":\"string\",\"operate_details\":\"string\",\"operate_time\":\"string\",\"operate_type\":{\"enum\":[\"USER_CREATE_COMPLAINT\",\"USER_CONTINUE_COMPLAINT\",\"USER_RESPONSE\",\"PLATFORM_RESPONSE\",\"MERCHANT_RESPONSE\",\"MERCHANT_CONFIRM_COMPLETE\",\"USER_CREATE_COMPLAINT_SYSTEM_MESSAGE\",\"COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE\",\"USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE\",\"USER_REVOKE_COMPLAINT\",\"USER_COMFIRM_COMPLAINT\",\"PLATFORM_HELP_APPLICATION\",\"USER_APPLY_PLATFORM_HELP\",\"MERCHANT_APPROVE_REFUND\",\"MERCHANT_REFUSE_RERUND\",\"USER_SUBMIT_SATISFACTION\",\"SERVICE_ORDER_CANCEL\",\"SERVICE_ORDER_COMPLETE\",\"COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE\",\"COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE\",\"COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE\"]},\"operator\":\"string\"}}},\"total\":\"int\"}}}",
+        shape: "{\"body\":{\"json\":{\"complaint_id!\":\"string\",\"env!\":{\"enum\":[0,1]},\"limit!\":\"int\",\"offset!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"history\":{\"array\":{\"object\":{\"complaint_media_list\":{\"array\":{\"object\":{\"media_type\":{\"enum\":[\"USER_COMPLAINT_IMAGE\",\"OPERATION_IMAGE\"]},\"media_url\":{\"array\":\"string\"}}}},\"log_id\":\"string\",\"operate_details\":\"string\",\"operate_time\":\"string\",\"operate_type\":{\"enum\":[\"USER_CREATE_COMPLAINT\",\"USER_CONTINUE_COMPLAINT\",\"USER_RESPONSE\",\"PLATFORM_RESPONSE\",\"MERCHANT_RESPONSE\",\"MERCHANT_CONFIRM_COMPLETE\",\"USER_CREATE_COMPLAINT_SYSTEM_MESSAGE\",\"COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE\",\"USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE\",\"USER_REVOKE_COMPLAINT\",\"USER_COMFIRM_COMPLAINT\",\"PLATFORM_HELP_APPLICATION\",\"USER_APPLY_PLATFORM_HELP\",\"MERCHANT_APPROVE_REFUND\",\"MERCHANT_REFUSE_RERUND\",\"USER_SUBMIT_SATISFACTION\",\"SERVICE_ORDER_CANCEL\",\"SERVICE_ORDER_COMPLETE\",\"COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE\",\"COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE\",\"COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE\"]},\"operator\":\"string\"}}},\"total\":\"int\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -294,15 +299,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/get_negotiation_history&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Third-party platforms may call it for an authorized app (permission set 157).
     ///

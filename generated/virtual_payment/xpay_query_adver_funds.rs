@@ -52,13 +52,10 @@ crate::runtime::int_enum! {
     }
 }
 /// Parameters of [`crate::Client::xpay_query_adver_funds`].
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryAdverFundsRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Page number, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
@@ -74,9 +71,8 @@ pub struct XpayQueryAdverFundsRequest {
 }
 impl XpayQueryAdverFundsRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(pay_sig: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             page: None,
             page_size: None,
             filter: None,
@@ -264,20 +260,30 @@ impl crate::runtime::Operation for XpayQueryAdverFundsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"env\":{\"enum\":[0,1]},\"filter\":{\"object\":{\"fund_type\":{\"enum\":[0,1,2]},\"settle_begin\":\"int\",\"settle_end\":\"int\"}},\"page\":\"int\",\"page_size\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"adver_funds_list\":{\"array\":{\"object\":{\"expire_time\":\"int\",\"fund_id\":\"string\",\"fund_type\":{\"enum\":[0,1,2]},\"remain_amount\":\"int\",\"settle_begin\":\"int\",\"settle_end\":\"int\",\"total_amount\":\"int\"}}},\"total_page\":\"int\"}}}",
+        shape: "{\"body\":{\"json\":{\"env\":{\"enum\":[0,1]},\"filter\":{\"object\":{\"fund_type\":{\"enum\":[0,1,2]},\"settle_begin\":\"int\",\"settle_end\":\"int\"}},\"page\":\"int\",\"page_size\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"adver_funds_list\":{\"array\":{\"object\":{\"expire_time\":\"int\",\"fund_id\":\"string\",\"fund_type\":{\"enum\":[0,1,2]},\"remain_amount\":\"int\",\"settle_begin\":\"int\",\"settle_end\":\"int\",\"total_amount\":\"int\"}}},\"total_page\":\"int\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -293,15 +299,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/query_adver_funds&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Third-party platforms may call it for an authorized app (permission set 157).
     ///

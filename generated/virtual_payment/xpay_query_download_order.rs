@@ -15,9 +15,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryDownloadOrderRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Id returned by start_download_order.
     pub task_id: String,
     /// Environment: 0 production, 1 sandbox; pick the AppKey for pay_sig to match.
@@ -25,13 +22,8 @@ pub struct XpayQueryDownloadOrderRequest {
 }
 impl XpayQueryDownloadOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(
-        pay_sig: impl Into<String>,
-        task_id: impl Into<String>,
-        env: XpayQueryDownloadOrderEnv,
-    ) -> Self {
+    pub fn new(task_id: impl Into<String>, env: XpayQueryDownloadOrderEnv) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             task_id: task_id.into(),
             env,
         }
@@ -108,19 +100,29 @@ impl crate::runtime::Operation for XpayQueryDownloadOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"task_id!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"download_url\":\"string\",\"expire_at\":\"int\",\"status\":{\"enum\":[0,1,2,3]},\"task_id\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"task_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"download_url\":\"string\",\"expire_at\":\"int\",\"status\":{\"enum\":[0,1,2,3]},\"task_id\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -136,15 +138,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/query_download_order&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Third-party platforms may call it for an authorized app (permission set 157).
     ///

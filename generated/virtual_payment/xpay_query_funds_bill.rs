@@ -46,9 +46,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQueryFundsBillRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// Page number, from 1.
     pub page: u32,
     /// Records per page.
@@ -61,14 +58,12 @@ pub struct XpayQueryFundsBillRequest {
 impl XpayQueryFundsBillRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         page: u32,
         page_size: u32,
         filter: XpayQueryFundsBillFilter,
         env: XpayQueryFundsBillEnv,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             page,
             page_size,
             filter,
@@ -266,20 +261,30 @@ impl crate::runtime::Operation for XpayQueryFundsBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"filter!\":{\"object\":{\"bill_id\":\"string\",\"oper_time_begin!\":\"int\",\"oper_time_end!\":\"int\",\"request_id\":\"string\"}},\"page!\":\"int\",\"page_size!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_id\":\"string\",\"fund_id\":\"string\",\"oper_time\":\"int\",\"request_id\":\"string\",\"settle_begin\":\"int\",\"settle_end\":\"int\",\"status\":{\"enum\":[0,1,2]},\"transfer_account_name\":\"string\",\"transfer_account_uid\":\"int\",\"transfer_amount\":\"int\"}}},\"total_page\":\"int\"}}}",
+        shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"filter!\":{\"object\":{\"bill_id\":\"string\",\"oper_time_begin!\":\"int\",\"oper_time_end!\":\"int\",\"request_id\":\"string\"}},\"page!\":\"int\",\"page_size!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_id\":\"string\",\"fund_id\":\"string\",\"oper_time\":\"int\",\"request_id\":\"string\",\"settle_begin\":\"int\",\"settle_end\":\"int\",\"status\":{\"enum\":[0,1,2]},\"transfer_account_name\":\"string\",\"transfer_account_uid\":\"int\",\"transfer_amount\":\"int\"}}},\"total_page\":\"int\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -295,15 +300,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/query_funds_bill&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Third-party platforms may call it for an authorized app (permission set 157).
     ///

@@ -2,18 +2,14 @@
 // change the spec and run `cargo run -p wxa-codegen -- generate`.
 
 /// Parameters of [`crate::Client::xpay_query_punishment_reasons`].
-#[derive(Debug, Clone, PartialEq, crate::runtime::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
-pub struct XpayQueryPunishmentReasonsRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
-}
+pub struct XpayQueryPunishmentReasonsRequest {}
 impl XpayQueryPunishmentReasonsRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
-    pub fn new(pay_sig: impl Into<String>) -> Self {
-        Self { pay_sig: pay_sig.into() }
+    pub fn new() -> Self {
+        Self {}
     }
 }
 crate::runtime::answer_object! {
@@ -162,19 +158,29 @@ impl crate::runtime::Operation for XpayQueryPunishmentReasonsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"appid\":\"string\",\"limited_functions\":{\"array\":\"string\"},\"merchant_code\":\"string\",\"nickname\":\"string\",\"other_limited_functions\":\"string\",\"recovery_specifications\":{\"array\":{\"object\":{\"limitation_action_type\":\"string\",\"limitation_case_id\":\"string\",\"limitation_date\":\"string\",\"limitation_reason\":\"string\",\"limitation_reason_describe\":\"string\",\"limitation_reason_type\":\"string\",\"limitation_start_date\":\"string\",\"other_relate_limitations\":\"string\",\"recover_help_url\":\"string\",\"recover_way\":\"string\",\"recover_way_param\":\"string\",\"relate_limitations\":\"json\"}}}}}}",
+        shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"appid\":\"string\",\"limited_functions\":{\"array\":\"string\"},\"merchant_code\":\"string\",\"nickname\":\"string\",\"other_limited_functions\":\"string\",\"recovery_specifications\":{\"array\":{\"object\":{\"limitation_action_type\":\"string\",\"limitation_case_id\":\"string\",\"limitation_date\":\"string\",\"limitation_reason\":\"string\",\"limitation_reason_describe\":\"string\",\"limitation_reason_type\":\"string\",\"limitation_start_date\":\"string\",\"other_relate_limitations\":\"string\",\"recover_help_url\":\"string\",\"recover_way\":\"string\",\"recover_way_param\":\"string\",\"relate_limitations\":\"json\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -190,15 +196,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/query_punishment_reasons&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the production virtual payment AppKey (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// The request has no fields; the example body is an empty JSON object, which
     /// is what the client sends, so pay_sig is computed over

@@ -6,9 +6,6 @@
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayQuerySubscribeContractRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// OpenID of the user.
     pub openid: String,
     /// Item id; must be a subscription item.
@@ -19,13 +16,11 @@ pub struct XpayQuerySubscribeContractRequest {
 impl XpayQuerySubscribeContractRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         openid: impl Into<String>,
         product_id: impl Into<String>,
         out_contract_code: impl Into<String>,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             openid: openid.into(),
             product_id: product_id.into(),
             out_contract_code: out_contract_code.into(),
@@ -84,19 +79,29 @@ impl crate::runtime::Operation for XpayQuerySubscribeContractRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"authorization_state\":{\"enum\":[\"SIGNED\",\"TERMINATED\",\"UNBINDUSER\"]}}}}",
+        shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"authorization_state\":{\"enum\":[\"SIGNED\",\"TERMINATED\",\"UNBINDUSER\"]}}},\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: None,
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -112,15 +117,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/query_subscribe_contract&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the production virtual payment AppKey (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// The body has no env field; the page does not say which AppKey signs it (the
     /// production AppKey is the likely one, as subscriptions only run in

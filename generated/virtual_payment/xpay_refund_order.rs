@@ -43,9 +43,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayRefundOrderRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// OpenID of the user who paid.
     pub openid: String,
     /// Order number passed at payment (the OutTradeNo); give this or wx_order_id.
@@ -73,7 +70,6 @@ impl XpayRefundOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        pay_sig: impl Into<String>,
         openid: impl Into<String>,
         refund_order_id: impl Into<String>,
         left_fee: i64,
@@ -84,7 +80,6 @@ impl XpayRefundOrderRequest {
         env: XpayRefundOrderEnv,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             openid: openid.into(),
             order_id: None,
             wx_order_id: None,
@@ -254,20 +249,30 @@ impl crate::runtime::Operation for XpayRefundOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"biz_meta!\":\"string\",\"env!\":{\"enum\":[0,1]},\"left_fee!\":\"int\",\"openid!\":\"string\",\"order_id\":\"string\",\"refund_fee!\":\"int\",\"refund_order_id!\":\"string\",\"refund_reason!\":{\"enum\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\"]},\"req_from!\":{\"enum\":[\"1\",\"2\",\"3\"]},\"wx_order_id\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"pay_order_id\":\"string\",\"pay_wx_order_id\":\"string\",\"refund_order_id\":\"string\",\"refund_wx_order_id\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"biz_meta!\":\"string\",\"env!\":{\"enum\":[0,1]},\"left_fee!\":\"int\",\"openid!\":\"string\",\"order_id\":\"string\",\"refund_fee!\":\"int\",\"refund_order_id!\":\"string\",\"refund_reason!\":{\"enum\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\"]},\"req_from!\":{\"enum\":[\"1\",\"2\",\"3\"]},\"wx_order_id\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"pay_order_id\":\"string\",\"pay_wx_order_id\":\"string\",\"refund_order_id\":\"string\",\"refund_wx_order_id\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -283,15 +288,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/refund_order&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Orders paid within the last 365 days can be refunded; for payments under 180
     /// days old the platform returns its fee, beyond that it keeps it. Success only

@@ -50,9 +50,6 @@ crate::runtime::int_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpayStartDownloadOrderRequest {
-    /// Payment signature: hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>" (see notes).
-    #[serde(skip)]
-    pub pay_sig: String,
     /// First day, as yyyymmdd.
     pub begin_ds: u32,
     /// Last day, as yyyymmdd; at most 31 days after begin_ds.
@@ -76,7 +73,6 @@ pub struct XpayStartDownloadOrderRequest {
 impl XpayStartDownloadOrderRequest {
     /// A request with the required parameters; set optional ones with the methods of the same name.
     pub fn new(
-        pay_sig: impl Into<String>,
         begin_ds: u32,
         end_ds: u32,
         order_type: XpayStartDownloadOrderOrderType,
@@ -84,7 +80,6 @@ impl XpayStartDownloadOrderRequest {
         pay_channel: XpayStartDownloadOrderPayChannel,
     ) -> Self {
         Self {
-            pay_sig: pay_sig.into(),
             begin_ds,
             end_ds,
             order_type,
@@ -142,19 +137,29 @@ impl crate::runtime::Operation for XpayStartDownloadOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"begin_ds!\":\"int\",\"end_ds!\":\"int\",\"env!\":{\"enum\":[0,1]},\"is_provided\":\"bool\",\"order_info\":\"string\",\"order_type!\":{\"enum\":[1,2,3,4]},\"pay_channel!\":{\"enum\":[1,2]},\"refund_status\":{\"enum\":[0,2,4,5]}}},\"errors\":[],\"query\":{\"pay_sig!\":\"string\"},\"response\":{\"json\":{\"task_id\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"begin_ds!\":\"int\",\"end_ds!\":\"int\",\"env!\":{\"enum\":[0,1]},\"is_provided\":\"bool\",\"order_info\":\"string\",\"order_type!\":{\"enum\":[1,2,3,4]},\"pay_channel!\":{\"enum\":[1,2]},\"refund_status\":{\"enum\":[0,2,4,5]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"task_id\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         let body = crate::runtime::RequestBody::json(&self)?;
-        let query: Vec<(&'static str, String)> = vec![("pay_sig", self.pay_sig)];
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -170,15 +175,10 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Safe to retry.
     ///
-    /// Signatures go in the query string next to access_token and are
-    /// computed by the caller. pay_sig = lowercase hex of HMAC-SHA256 with the
-    /// AppKey as key (the sandbox or the production AppKey from the admin console's
-    /// Virtual Payment > basic configuration, matching the body's env) over the
-    /// text `/xpay/start_download_order&\<body>`, where the path has no query string and \<body> is the
-    /// exact JSON text sent. The signatures cover the body byte for
-    /// byte, so compute them over the JSON exactly as this client serializes it
-    /// (compact serde_json, fields in the order listed here, unset optional fields
-    /// omitted).
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Fetch the result with query_download_order and the returned task_id. Starting
     /// another export only creates another task, so the call is retry-safe.

@@ -20,10 +20,6 @@ crate::runtime::string_enum! {
 #[serde(crate = "crate::runtime::serde")]
 #[non_exhaustive]
 pub struct XpaySubmitSubscribePayOrderRequest {
-    /// Payment signature (not on the page; see notes): hex HMAC-SHA256 keyed with the AppKey over "\<path>&\<body>".
-    #[serde(skip)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pay_sig: Option<String>,
     /// OpenID of the subscribed user.
     pub openid: String,
     /// Midas application id (the OfferId in the admin console payment settings).
@@ -58,7 +54,6 @@ impl XpaySubmitSubscribePayOrderRequest {
         attach: impl Into<String>,
     ) -> Self {
         Self {
-            pay_sig: None,
             openid: openid.into(),
             offer_id: offer_id.into(),
             buy_quantity,
@@ -71,7 +66,6 @@ impl XpaySubmitSubscribePayOrderRequest {
         }
     }
     crate::runtime::setters! {
-        pay_sig: impl Into<String>;
         env: XpaySubmitSubscribePayOrderEnv;
     }
     /// Checks the documented limits of every field; `parent` is this
@@ -176,23 +170,30 @@ impl crate::runtime::Operation for XpaySubmitSubscribePayOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"attach!\":\"string\",\"buy_quantity!\":\"int\",\"currency_type!\":{\"enum\":[\"CNY\"]},\"deduct_price!\":\"int\",\"env\":{\"enum\":[0]},\"offer_id!\":\"string\",\"openid!\":\"string\",\"order_id!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[-15027,-15026,-15025,-15021,-15020,-15019,-15018,-15017,-15016,-15014,-15013,-15012,-15011,-15010,-15009,-15008,-15007,-15006,-15005,-15004,-15003,-15002,-15001,1001],\"query\":{\"pay_sig\":\"string\"},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"attach!\":\"string\",\"buy_quantity!\":\"int\",\"currency_type!\":{\"enum\":[\"CNY\"]},\"deduct_price!\":\"int\",\"env\":{\"enum\":[0]},\"offer_id!\":\"string\",\"openid!\":\"string\",\"order_id!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[-15027,-15026,-15025,-15021,-15020,-15019,-15018,-15017,-15016,-15014,-15013,-15012,-15011,-15010,-15009,-15008,-15007,-15006,-15005,-15004,-15003,-15002,-15001,1001],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]
     fn into_parts(
         self,
-        _credentials: &crate::runtime::Credentials,
+        credentials: &crate::runtime::Credentials,
     ) -> Result<crate::runtime::RequestParts, crate::runtime::PrepareError> {
         self.check_at("")?;
         let body = crate::runtime::RequestBody::json(&self)?;
-        let mut query: Vec<(&'static str, String)> = Vec::with_capacity(1);
-        if let Some(value) = self.pay_sig {
-            query.push(("pay_sig", value));
-        }
-        Ok(crate::runtime::RequestParts {
-            query,
-            body,
-        })
+        let query: Vec<(&'static str, String)> = Vec::new();
+        const SIGNING: crate::runtime::Signing = crate::runtime::Signing {
+            pay_sig: Some(crate::runtime::PayKey::VirtualPayment),
+            env_field: Some("env"),
+        };
+        SIGNING
+            .sign(
+                crate::runtime::RequestParts {
+                    query,
+                    body,
+                },
+                Self::META.path,
+                credentials,
+                None,
+            )
     }
     #[inline]
     fn decode(
@@ -210,6 +211,11 @@ impl crate::runtime::Client {
     /// `POST /xpay/submit_subscribe_pay_order` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_submit_subscribe_pay_order.html)
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
+    ///
+    /// The client signs the call (`signing`, see specs/README.md): pay_sig is
+    /// the lowercase hex HMAC-SHA256, keyed with the virtual payment AppKey of the environment in env (the admin console's
+    /// Virtual Payment > basic configuration), over `\<path>&\<body>`: the path
+    /// without query string and the exact JSON bytes sent.
     ///
     /// Success only means the request was accepted; the deduction result arrives in
     /// the xpay_goods_deliver_notify push. If the deduction then fails, it may be
