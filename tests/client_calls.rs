@@ -92,7 +92,7 @@ async fn an_html_502_page_is_a_clear_http_error() {
 async fn an_html_page_with_status_200_on_a_json_endpoint_is_a_decode_error_keeping_the_body() {
     let fake = FakeWeChat::start().await;
     fake.script(
-        "/cgi-bin/message/custom/typing",
+        "/cgi-bin/message/custom/business/typing",
         ScriptedResponse::new(200).header("content-type", "text/html").body("<html>maintenance</html>"),
     );
     let error = fake.client().set_typing(SetTypingRequest::new("o_user", SetTypingCommand::Typing)).await.expect_err("html");

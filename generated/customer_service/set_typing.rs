@@ -51,7 +51,7 @@ impl crate::runtime::Operation for SetTypingRequest {
     const META: crate::runtime::EndpointMeta = crate::runtime::EndpointMeta {
         name: "setTyping",
         method: crate::runtime::HttpMethod::Post,
-        path: "/cgi-bin/message/custom/typing",
+        path: "/cgi-bin/message/custom/business/typing",
         auth: crate::runtime::Auth::AccessToken,
         retry_safe: true,
         rate_limit: None,
@@ -84,7 +84,7 @@ impl crate::runtime::Operation for SetTypingRequest {
 impl crate::runtime::Client {
     /// Show or clear the "typing" indicator of customer service in a user's chat.
     ///
-    /// `POST /cgi-bin/message/custom/typing` · [official documentation](https://developers.weixin.qq.com/miniprogram/en/dev/api-backend/open-api/customer-message/customerServiceMessage.setTyping.html)
+    /// `POST /cgi-bin/message/custom/business/typing` · [official documentation](https://developers.weixin.qq.com/miniprogram/dev/server/API/kf-mgnt/kf-message/api_typing.html)
     ///
     /// Authenticated with the client's access token. Safe to retry. Cloud call: `customerServiceMessage.setTyping`.
     ///
@@ -94,18 +94,21 @@ impl crate::runtime::Client {
     /// Sending the same command twice is harmless (the second Typing is at worst
     /// answered with 45081), so the call is retry-safe.
     ///
-    /// Doc differences: the api-backend generation (this page) gives the path
-    /// /cgi-bin/message/custom/typing; the OpenApiDoc generation
-    /// (OpenApiDoc/kf-mgnt/kf-message/setTyping) and a note on the newest
-    /// generation give /cgi-bin/message/custom/business/typing for mini
-    /// programs. The spec uses /cgi-bin/message/custom/typing: it matches the
-    /// cloud-call page, and the same generation's /custom/business/send was
-    /// reported by developers on the official forum as wrong while /custom/send
-    /// works. The api-backend page types command as "Strign" (a typo for
-    /// string). The newest generation adds an optional `businessid` (customer
-    /// service sub-merchant ID) and the codes -1, 40001 and 40200; businessid is
-    /// left out (sub-merchant customer service is not modelled), 40200 is
-    /// listed below, -1 and 40001 are left to the shared errors.yaml.
+    /// Path: the current mini program page, the OpenApiDoc page and the current
+    /// official-account page of the same call (doc/service/api/customer/message/api_typing,
+    /// which says official accounts use /cgi-bin/message/custom/typing while mini
+    /// programs and mini games use /cgi-bin/message/custom/business/typing) all
+    /// give /business/typing for mini programs; the older api-backend page and
+    /// the cloud-call page give /custom/typing. The spec follows the current
+    /// pages (settled in issue 12). sendCustomMessage is different: its current
+    /// page gives /cgi-bin/message/custom/send, and the /business/send of an
+    /// earlier OpenApiDoc version was reported wrong on the official forum.
+    ///
+    /// The api-backend page types command as "Strign" (a typo for string). The
+    /// newest generation adds an optional `businessid` (customer service
+    /// sub-merchant ID) and the codes -1, 40001 and 40200; businessid is left out
+    /// (sub-merchant customer service is not modelled), 40200 is listed below,
+    /// -1 and 40001 are left to the shared errors.yaml.
     ///
     /// # Errors
     ///

@@ -851,7 +851,7 @@ fn authenticated(
             }
             error(state, 41005, "media data missing")
         }
-        (Method::POST, "/cgi-bin/message/custom/typing") => {
+        (Method::POST, "/cgi-bin/message/custom/business/typing") => {
             if !body["touser"].is_string() || !matches!(body["command"].as_str(), Some("Typing" | "CancelTyping")) {
                 return Some(error(state, 40003, "invalid openid or command"));
             }
