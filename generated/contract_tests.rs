@@ -3085,7 +3085,7 @@ async fn express_cancel_order() {
         let request = request.clone();
         async move { client.express_cancel_order(request).await }
     };
-    check("expressCancelOrder", 40002, call).await;
+    check("expressCancelOrder", 40199, call).await;
 }
 #[cfg(feature = "logistics")]
 #[tokio::test]

@@ -68,6 +68,10 @@ crate::runtime::api_error! {
     ///
     /// Codes the endpoint documents have their own variants (their meaning here wins over the shared table); other known codes are `Common`; the rest `Unknown`.
     pub enum ExpressCancelOrderError {
+        /// `40199`: No waybill with this waybill_id exists. (retry: none)
+        WaybillNotFound = 40199 => None, is_waybill_not_found;
+        /// `9300506`: The waybill already has tracking events and can no longer be cancelled. (retry: none)
+        WaybillAlreadyTracked = 9300506 => None, is_waybill_already_tracked;
     }
 }
 impl crate::runtime::Operation for ExpressCancelOrderRequest {
@@ -82,7 +86,7 @@ impl crate::runtime::Operation for ExpressCancelOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"delivery_resultcode\":\"int\",\"delivery_resultmsg\":\"string\"}}}",
+        shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[40199,9300506],\"query\":{},\"response\":{\"json\":{\"delivery_resultcode\":\"int\",\"delivery_resultmsg\":\"string\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -111,7 +115,10 @@ impl crate::runtime::Client {
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure. Cloud call: `logistics.cancelOrder`.
     ///
     /// The express company's own verdict comes back in delivery_resultcode and
-    /// delivery_resultmsg. Only 40001 (shared) is listed on the page.
+    /// delivery_resultmsg. The current page lists only 40001 (shared); the older
+    /// page (`https://developers.weixin.qq.com/miniprogram/dev/api-backend/open-api/express/by-business/logistics.cancelOrder.html`)
+    /// also lists 40199 and 9300506, kept below (found by the spec audit of
+    /// issue 12).
     ///
     /// # Errors
     ///
@@ -119,6 +126,8 @@ impl crate::runtime::Client {
     ///
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
+    /// | 40199 | `WaybillNotFound` | No waybill with this waybill_id exists. | none |
+    /// | 9300506 | `WaybillAlreadyTracked` | The waybill already has tracking events and can no longer be cancelled. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
     #[inline]
     pub fn express_cancel_order(
