@@ -4453,6 +4453,16 @@ async fn get_famous_brand_apply_status() {
 }
 #[cfg(feature = "shipping")]
 #[tokio::test]
+async fn get_order_detail_path() {
+    let request = crate::api::shipping::GetOrderDetailPathRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_order_detail_path(request).await }
+    };
+    check("getOrderDetailPath", 40002, call).await;
+}
+#[cfg(feature = "shipping")]
+#[tokio::test]
 async fn is_trade_managed() {
     let request = crate::api::shipping::IsTradeManagedRequest::new("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -4571,6 +4581,18 @@ async fn shipping_get_order_list() {
         async move { client.shipping_get_order_list(request).await }
     };
     check("shippingGetOrderList", 10060001, call).await;
+}
+#[cfg(feature = "shipping")]
+#[tokio::test]
+async fn update_order_detail_path() {
+    let request = crate::api::shipping::UpdateOrderDetailPathRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.update_order_detail_path(request).await }
+    };
+    check("updateOrderDetailPath", 40002, call).await;
 }
 #[cfg(feature = "shipping")]
 #[tokio::test]

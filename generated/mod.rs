@@ -932,12 +932,13 @@ pub mod service_market {
         &<ServiceMarketRetrieveRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `shipping` category (cargo feature `shipping`): `famousBrandApply`, `getFamousBrandApplyStatus`, `isTradeManaged`, `isTradeManagementConfirmationCompleted`, `notifyConfirmReceive`, `opSpecialOrder`, `setMsgJumpPath`, `setWxaTradeType`, `shippingGetOrder`, `shippingGetOrderList`, `uploadCombinedShippingInfo`, `uploadShippingInfo`.
+/// Endpoints of the `shipping` category (cargo feature `shipping`): `famousBrandApply`, `getFamousBrandApplyStatus`, `getOrderDetailPath`, `isTradeManaged`, `isTradeManagementConfirmationCompleted`, `notifyConfirmReceive`, `opSpecialOrder`, `setMsgJumpPath`, `setWxaTradeType`, `shippingGetOrder`, `shippingGetOrderList`, `updateOrderDetailPath`, `uploadCombinedShippingInfo`, `uploadShippingInfo`.
 #[cfg(feature = "shipping")]
 pub mod shipping {
     include!(concat!(env!("OUT_DIR"), "/api/shipping/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/famous_brand_apply.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/get_famous_brand_apply_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/get_order_detail_path.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/is_trade_managed.rs"));
     include!(
         concat!(env!("OUT_DIR"),
@@ -949,12 +950,14 @@ pub mod shipping {
     include!(concat!(env!("OUT_DIR"), "/api/shipping/set_wxa_trade_type.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/shipping_get_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/shipping_get_order_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/update_order_detail_path.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/upload_combined_shipping_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/upload_shipping_info.rs"));
     /// The facts of every endpoint of this category, from the specs.
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
         &<FamousBrandApplyRequest as crate::runtime::Operation>::META,
         &<GetFamousBrandApplyStatusRequest as crate::runtime::Operation>::META,
+        &<GetOrderDetailPathRequest as crate::runtime::Operation>::META,
         &<IsTradeManagedRequest as crate::runtime::Operation>::META,
         &<IsTradeManagementConfirmationCompletedRequest as crate::runtime::Operation>::META,
         &<NotifyConfirmReceiveRequest as crate::runtime::Operation>::META,
@@ -963,6 +966,7 @@ pub mod shipping {
         &<SetWxaTradeTypeRequest as crate::runtime::Operation>::META,
         &<ShippingGetOrderRequest as crate::runtime::Operation>::META,
         &<ShippingGetOrderListRequest as crate::runtime::Operation>::META,
+        &<UpdateOrderDetailPathRequest as crate::runtime::Operation>::META,
         &<UploadCombinedShippingInfoRequest as crate::runtime::Operation>::META,
         &<UploadShippingInfoRequest as crate::runtime::Operation>::META,
     ];
