@@ -1174,6 +1174,22 @@ async fn send_cloud_base_sms() {
 }
 #[cfg(feature = "cloudbase")]
 #[tokio::test]
+async fn set_cloud_access_token() {
+    let request = crate::api::cloudbase::SetCloudAccessTokenRequest::new(
+            crate::api::cloudbase::SetCloudAccessTokenAction::Get,
+            "a".to_owned(),
+        )
+        .open(true)
+        .api_whitelist(vec!["a".to_owned()])
+        .version(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_cloud_access_token(request).await }
+    };
+    check("setCloudAccessToken", 40101, call).await;
+}
+#[cfg(feature = "cloudbase")]
+#[tokio::test]
 async fn update_index() {
     let request = crate::api::cloudbase::UpdateIndexRequest::new(
         "a".to_owned(),

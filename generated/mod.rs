@@ -230,7 +230,7 @@ pub mod city_service {
         &<TransportCodeGetBusinessViewRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `cloudbase` category (cargo feature `cloudbase`): `addDelayedFunctionTask`, `batchDeleteFile`, `batchDownloadFile`, `cloudbaseReportAPI`, `createSendSmsTask`, `databaseAdd`, `databaseAggregate`, `databaseCollectionAdd`, `databaseCollectionDelete`, `databaseCollectionGet`, `databaseCount`, `databaseDelete`, `databaseMigrateExport`, `databaseMigrateImport`, `databaseMigrateQueryInfo`, `databaseQuery`, `databaseUpdate`, `describeExtensionUploadInfo`, `describeSmsRecords`, `getCloudBaseStatistics`, `getCloudBaseVoIPSign`, `getOpenData`, `getQcloudToken`, `invokeCloudFunction`, `newSendCloudBaseSms`, `sendCloudBaseSms`, `updateIndex`, `uploadFile`.
+/// Endpoints of the `cloudbase` category (cargo feature `cloudbase`): `addDelayedFunctionTask`, `batchDeleteFile`, `batchDownloadFile`, `cloudbaseReportAPI`, `createSendSmsTask`, `databaseAdd`, `databaseAggregate`, `databaseCollectionAdd`, `databaseCollectionDelete`, `databaseCollectionGet`, `databaseCount`, `databaseDelete`, `databaseMigrateExport`, `databaseMigrateImport`, `databaseMigrateQueryInfo`, `databaseQuery`, `databaseUpdate`, `describeExtensionUploadInfo`, `describeSmsRecords`, `getCloudBaseStatistics`, `getCloudBaseVoIPSign`, `getOpenData`, `getQcloudToken`, `invokeCloudFunction`, `newSendCloudBaseSms`, `sendCloudBaseSms`, `setCloudAccessToken`, `updateIndex`, `uploadFile`.
 #[cfg(feature = "cloudbase")]
 pub mod cloudbase {
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/types.rs"));
@@ -262,6 +262,7 @@ pub mod cloudbase {
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/invoke_cloud_function.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/new_send_cloud_base_sms.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/send_cloud_base_sms.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/set_cloud_access_token.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/update_index.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/upload_file.rs"));
     /// The facts of every endpoint of this category, from the specs.
@@ -292,6 +293,7 @@ pub mod cloudbase {
         &<InvokeCloudFunctionRequest as crate::runtime::Operation>::META,
         &<NewSendCloudBaseSmsRequest as crate::runtime::Operation>::META,
         &<SendCloudBaseSmsRequest as crate::runtime::Operation>::META,
+        &<SetCloudAccessTokenRequest as crate::runtime::Operation>::META,
         &<UpdateIndexRequest as crate::runtime::Operation>::META,
         &<UploadFileRequest as crate::runtime::Operation>::META,
     ];
