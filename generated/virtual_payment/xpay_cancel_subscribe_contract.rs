@@ -100,9 +100,11 @@ impl crate::runtime::Client {
     /// The client signs the call (`signing`, see specs/README.md): pay_sig is
     /// the lowercase hex HMAC-SHA256, keyed with the production virtual payment
     /// AppKey (the body has no env), over `\<path>&\<body>`: the path without query
-    /// string and the exact JSON bytes sent. The page's parameter table requires
-    /// pay_sig in the query (found by the spec audit of issue 12); some peer SDKs
-    /// (gopay, Senparc) send none, which fails the signature check.
+    /// string and the exact JSON bytes sent. The two official versions of the
+    /// page disagree: the Markdown source (…/api_cancel_subscribe_contract.md)
+    /// requires pay_sig in the query, the rendered page lists only access_token;
+    /// this spec follows the Markdown source, as the other xpay calls do. Some
+    /// peer SDKs (gopay, Senparc) send none.
     ///
     /// The page lists no specific error codes; none are modelled.
     ///

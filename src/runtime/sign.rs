@@ -163,6 +163,38 @@ mod tests {
         );
     }
 
+    /// The official virtual payment guide's Python example
+    /// (https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html,
+    /// "签名详解"), with its body byte for byte (spaces after `:` and `,`).
+    #[test]
+    fn known_answer_of_the_virtual_payment_guide() {
+        let mut credentials = Credentials::default();
+        credentials.pay_keys.set(PayKey::VirtualPayment, PayEnv::Production, Secret::from("12345"));
+        let body = r#"{"openid": "xxx", "user_ip": "127.0.0.1", "env": 0}"#;
+        let signed = XPAY
+            .sign(parts(body), "/xpay/query_user_balance", &credentials, Some(&Secret::from("9hAb/NEYUlkaMBEsmFgzig==")))
+            .expect("signed");
+        assert_eq!(signed.query[1], ("pay_sig", "c37809f27c6d7fd1837ad2500a04512b66b34fd793a39a385fade56dca89a4b5".to_owned()));
+        assert_eq!(signed.query[2], ("signature", "089d9e8dc5d308977360c4b79ec600a93d736802802a807d634192328032f6c7".to_owned()));
+    }
+
+    /// The B2b payment page's Python example (`/retail/B2b/getorder`, the
+    /// production AppKey, which B2b server calls always use).
+    #[test]
+    fn known_answer_of_the_b2b_payment_page() {
+        let mut credentials = Credentials::default();
+        credentials.pay_keys.set(PayKey::B2bStore, PayEnv::Production, Secret::from("12345"));
+        let body = r#"{"mchid": "1230000109","out_trade_no": "1217752501201407033233368018"}"#;
+        let b2b = Signing { pay_sig: Some(PayKey::B2bStore), env_field: None };
+        let signed = b2b.sign(parts(body), "/retail/B2b/getorder", &credentials, None).expect("signed");
+        assert_eq!(signed.query[1], ("pay_sig", "2cb3e9fda4da9774f0c6f747bbf6c56e9045969d9921db7344fffdc945c1dc23".to_owned()));
+        // The page's user signature over the same body, with its session key.
+        assert_eq!(
+            hmac_sha256_hex(b"9hAb/NEYUlkaMBEsmFgzig==", body.as_bytes()),
+            "47784191c740b0522d39d0a3926a19aa0e30c77975f689a9739c9553ffac2d9d"
+        );
+    }
+
     fn parts(body: &str) -> RequestParts {
         RequestParts { query: vec![("openid", "o1".to_owned())], body: RequestBody::Json(body.to_owned().into()) }
     }
