@@ -138,7 +138,7 @@ pub(crate) fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
 }
 
 /// The environment the body names in `field`: 0 production, 1 sandbox.
-fn env_of(body: &[u8], field: &str) -> Result<PayEnv, PrepareError> {
+pub(crate) fn env_of(body: &[u8], field: &str) -> Result<PayEnv, PrepareError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| PrepareError::Body(e.to_string()))?;
     match value.get(field).and_then(serde_json::Value::as_i64) {
         None | Some(0) => Ok(PayEnv::Production),

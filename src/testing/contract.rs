@@ -225,10 +225,12 @@ pub(crate) fn signature_problems(
     let mut problems = Vec::new();
     let param = |name: &str| query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
     if let Some(product) = signing.pay_sig {
-        let env = match signing.env_field.as_deref().and_then(|field| serde_json::from_slice::<Value>(body).ok()?.get(field)?.as_i64()) {
-            Some(1) => PayEnv::Sandbox,
-            _ => PayEnv::Production,
-        };
+        // The client's reading of the environment; one it refuses signs nothing.
+        let env = signing
+            .env_field
+            .as_deref()
+            .map_or(Ok(PayEnv::Production), |field| crate::runtime::sign::env_of(body, field))
+            .unwrap_or(PayEnv::Production);
         match (param("pay_sig"), keys.get(product, env)) {
             (None, _) => problems.push("the query has no pay_sig".to_owned()),
             (_, None) => problems.push(format!("the fake has no {product} AppKey ({env})")),
