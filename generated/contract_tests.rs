@@ -1853,7 +1853,7 @@ async fn immediate_delivery_add_order() {
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::DeliveryShop::new()
+            crate::api::types::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -2064,7 +2064,7 @@ async fn immediate_delivery_pre_add_order() {
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::DeliveryShop::new()
+            crate::api::types::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -2184,7 +2184,7 @@ async fn immediate_delivery_re_order() {
                 )
                 .expected_finish_time(1)
                 .expected_pick_time(1),
-            crate::api::immediate_delivery::DeliveryShop::new()
+            crate::api::types::DeliveryShop::new()
                 .wxa_path("a".to_owned())
                 .img_url("a".to_owned())
                 .goods_name("a".to_owned())
@@ -3235,7 +3235,7 @@ async fn express_preview_template() {
                         .to_owned(), 1)
                     ],
                 ),
-                crate::api::logistics::ExpressPreviewTemplateCustomShop::new()
+                crate::api::types::DeliveryShop::new()
                     .wxa_path("a".to_owned())
                     .img_url("a".to_owned())
                     .goods_name("a".to_owned())

@@ -403,6 +403,7 @@ pub mod hardware {
 /// Endpoints of the `image` category (cargo feature `image`): `aiCrop`, `aiCropUpload`, `imgScanQRCode`, `superResolution`.
 #[cfg(feature = "image")]
 pub mod image {
+    pub use super::types::{ImagePoint, ImagePosition};
     include!(concat!(env!("OUT_DIR"), "/api/image/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/image/ai_crop_upload.rs"));
@@ -419,6 +420,7 @@ pub mod image {
 /// Endpoints of the `immediate_delivery` category (cargo feature `immediate_delivery`): `immediateDeliveryAbnormalConfirm`, `immediateDeliveryAddOrder`, `immediateDeliveryAddTip`, `immediateDeliveryBindAccount`, `immediateDeliveryCancelOrder`, `immediateDeliveryGetAllImmeDelivery`, `immediateDeliveryGetBindAccount`, `immediateDeliveryGetOrder`, `immediateDeliveryMockUpdateOrder`, `immediateDeliveryOpenDelivery`, `immediateDeliveryPreAddOrder`, `immediateDeliveryPreCancelOrder`, `immediateDeliveryReOrder`, `immediateDeliveryRealMockUpdateOrder`, `immediateDeliveryUpdateOrder`.
 #[cfg(feature = "immediate_delivery")]
 pub mod immediate_delivery {
+    pub use super::types::DeliveryShop;
     include!(concat!(env!("OUT_DIR"), "/api/immediate_delivery/types.rs"));
     include!(
         concat!(env!("OUT_DIR"),
@@ -657,6 +659,7 @@ pub mod login {
 /// Endpoints of the `logistics` category (cargo feature `logistics`): `expressAddOrder`, `expressBatchGetOrder`, `expressBindAccount`, `expressCancelOrder`, `expressGetAllAccount`, `expressGetAllDelivery`, `expressGetContact`, `expressGetOrder`, `expressGetPath`, `expressGetPrinter`, `expressGetQuota`, `expressPreviewTemplate`, `expressScatterDeliveryCancel`, `expressScatterDeliveryRefund`, `expressScatterGetBill`, `expressScatterUpdateComplaintResult`, `expressScatterUpdateOrderFee`, `expressScatterUpdateOrderStatus`, `expressTestUpdateOrder`, `expressUpdateBusiness`, `expressUpdatePath`, `expressUpdatePrinter`.
 #[cfg(feature = "logistics")]
 pub mod logistics {
+    pub use super::types::{DeliveryShop, PartialPostalContact, PostalContact};
     include!(concat!(env!("OUT_DIR"), "/api/logistics/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_add_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_batch_get_order.rs"));
@@ -789,6 +792,7 @@ pub mod novel {
 /// Endpoints of the `ocr` category (cargo feature `ocr`): `ocrBankcard`, `ocrBusinessLicense`, `ocrDriverLicense`, `ocrIdCard`, `ocrPrintedText`, `ocrVehicleLicense`.
 #[cfg(feature = "ocr")]
 pub mod ocr {
+    pub use super::types::{ImagePoint, ImagePosition};
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_bankcard.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_business_license.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/ocr/ocr_driver_license.rs"));
@@ -1405,6 +1409,7 @@ pub mod virtual_payment {
 /// Endpoints of the `wechat_logistics` category (cargo feature `wechat_logistics`): `wxlAddReturnId`, `wxlDeliveryPathNotify`, `wxlDeliveryUserQuery`, `wxlFollowWaybill`, `wxlGetDeliveryList`, `wxlGetReturnId`, `wxlInsuranceFreightApplyPay`, `wxlInsuranceFreightClaim`, `wxlInsuranceFreightCreateChargeId`, `wxlInsuranceFreightCreateOrder`, `wxlInsuranceFreightGetOrderList`, `wxlInsuranceFreightGetPayOrderList`, `wxlInsuranceFreightGetSummary`, `wxlInsuranceFreightOpen`, `wxlInsuranceFreightQueryOpen`, `wxlInsuranceFreightRefund`, `wxlInsuranceFreightUpdateNotifyFunds`, `wxlIntracityAddOrder`, `wxlIntracityApply`, `wxlIntracityBalanceQuery`, `wxlIntracityCancelOrder`, `wxlIntracityCreateStore`, `wxlIntracityGetCity`, `wxlIntracityGetPayMode`, `wxlIntracityMockNotify`, `wxlIntracityPreAddOrder`, `wxlIntracityQueryFlow`, `wxlIntracityQueryOrder`, `wxlIntracityQueryStore`, `wxlIntracitySetPayMode`, `wxlIntracityStoreCharge`, `wxlIntracityStoreRefund`, `wxlIntracityUpdateStore`, `wxlQueryFollowTrace`, `wxlQueryTrace`, `wxlTraceWaybill`, `wxlUnbindReturnId`, `wxlUpdateFollowWaybillGoods`, `wxlUpdateWaybillGoods`.
 #[cfg(feature = "wechat_logistics")]
 pub mod wechat_logistics {
+    pub use super::types::{PartialPostalContact, PostalContact};
     include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/types.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/wechat_logistics/wxl_add_return_id.rs"));
     include!(

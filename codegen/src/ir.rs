@@ -82,6 +82,23 @@ pub struct Endpoint {
     pub signing: Option<Signing>,
 }
 
+impl Endpoint {
+    /// Every field of the endpoint's query, body, choice and response (top
+    /// level).
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        let response: &[Field] = match &self.response {
+            Response::Json(fields) => fields,
+            _ => &[],
+        };
+        let choice = self.choice.iter().flat_map(|c| &c.alternatives).flat_map(|a| match &a.carrier {
+            Carrier::Query(field) => std::slice::from_ref(&**field),
+            Carrier::Json(fields) => fields.as_slice(),
+            Carrier::File(_) => &[],
+        });
+        self.query.iter().chain(self.body.fields()).chain(response).chain(choice)
+    }
+}
+
 /// The signatures of a call, computed by the client over the bytes it sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signing {

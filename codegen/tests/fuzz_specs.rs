@@ -173,13 +173,47 @@ fn corpora() -> Vec<Files> {
         let text = read(&specs.join(spec));
         let category = spec.split('/').next().unwrap_or_default();
         let types = specs.join(category).join("types.yaml");
-        if types.is_file() && String::from_utf8_lossy(&text).contains("ref:") {
-            files.push((format!("{category}/types.yaml"), read(&types)));
+        let mut referring = String::from_utf8_lossy(&text).into_owned();
+        if types.is_file() && referring.contains("ref:") {
+            let category_types = read(&types);
+            referring.push_str(&String::from_utf8_lossy(&category_types));
+            files.push((format!("{category}/types.yaml"), category_types));
+        }
+        if let Some(root) = root_types_used(&referring, &String::from_utf8_lossy(&read(&specs.join("types.yaml")))) {
+            files.push(("types.yaml".to_owned(), root.into_bytes()));
         }
         files.push(((*spec).to_owned(), text));
         out.push(files);
     }
     out
+}
+
+/// The root `types.yaml` cut down to the types `referring` names (and
+/// those they name in turn), or `None` when it names none: the whole file
+/// would report its other types as unused.
+fn root_types_used(referring: &str, root: &str) -> Option<String> {
+    // Each type is one block starting at a `  - name:` line.
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for line in root.lines().skip_while(|line| !line.starts_with("  - name:")) {
+        if let Some(name) = line.strip_prefix("  - name: ") {
+            blocks.push((name.trim().to_owned(), String::new()));
+        }
+        if let Some((_, block)) = blocks.last_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    let names_in = |text: &str| -> Vec<String> { text.lines().filter_map(|l| l.trim().strip_prefix("ref: ")).map(|n| n.trim().to_owned()).collect() };
+    let mut wanted = names_in(referring);
+    let mut kept: Vec<&(String, String)> = Vec::new();
+    while let Some(name) = wanted.pop() {
+        if let Some(block) = blocks.iter().find(|(n, _)| *n == name).filter(|b| !kept.contains(b)) {
+            wanted.extend(names_in(&block.1));
+            kept.push(block);
+        }
+    }
+    kept.sort();
+    (!kept.is_empty()).then(|| format!("types:\n{}", kept.iter().map(|(_, block)| block.as_str()).collect::<String>()))
 }
 
 /// Values that stress the loader, the validator and the emitter: wrong

@@ -24,7 +24,7 @@ pub struct ImmediateDeliveryPreAddOrderRequest {
     /// Order options.
     pub order_info: DeliveryOrderInfo,
     /// Goods shown in the delivery notice.
-    pub shop: DeliveryShop,
+    pub shop: super::types::DeliveryShop,
     /// SHA1 of shopid + shop_order_id + carrier AppSecret.
     pub delivery_sign: String,
     /// Store number registered with the carrier; Meituan and Shansong need it (the store ID when there is one store).
@@ -45,7 +45,7 @@ impl ImmediateDeliveryPreAddOrderRequest {
         receiver: DeliveryContact,
         cargo: DeliveryCargo,
         order_info: DeliveryOrderInfo,
-        shop: DeliveryShop,
+        shop: super::types::DeliveryShop,
         delivery_sign: impl Into<String>,
     ) -> Self {
         Self {

@@ -24,7 +24,7 @@ pub struct ImmediateDeliveryReOrderRequest {
     /// Order options.
     pub order_info: DeliveryOrderInfo,
     /// Goods shown in the delivery notice.
-    pub shop: DeliveryShop,
+    pub shop: super::types::DeliveryShop,
     /// Token from immediateDeliveryPreAddOrder that holds the quoted fee for a while.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_token: Option<String>,
@@ -48,7 +48,7 @@ impl ImmediateDeliveryReOrderRequest {
         receiver: DeliveryContact,
         cargo: DeliveryCargo,
         order_info: DeliveryOrderInfo,
-        shop: DeliveryShop,
+        shop: super::types::DeliveryShop,
         delivery_sign: impl Into<String>,
     ) -> Self {
         Self {

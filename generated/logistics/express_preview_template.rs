@@ -10,58 +10,6 @@ crate::runtime::int_enum! {
         AppOrH5 = 2;
     }
 }
-/// The `ExpressPreviewTemplateCustomShop` object.
-#[derive(Debug, Clone, PartialEq, Default, crate::runtime::Serialize)]
-#[serde(crate = "crate::runtime::serde")]
-#[non_exhaustive]
-pub struct ExpressPreviewTemplateCustomShop {
-    /// Path in the merchant's mini program opened from the notice; an order page is suggested.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wxa_path: Option<String>,
-    /// Thumbnail URL of the goods; needed when detail_list is empty.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub img_url: Option<String>,
-    /// Name of the goods; needed when detail_list is empty.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub goods_name: Option<String>,
-    /// Number of goods; needed when detail_list is empty, else defaults to its length.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub goods_count: Option<u32>,
-    /// Only used by immediate delivery's addOrder; ignored here.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wxa_appid: Option<String>,
-}
-impl ExpressPreviewTemplateCustomShop {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            wxa_path: None,
-            img_url: None,
-            goods_name: None,
-            goods_count: None,
-            wxa_appid: None,
-        }
-    }
-    crate::runtime::setters! {
-        wxa_path: impl Into<String>;
-        img_url: impl Into<String>;
-        goods_name: impl Into<String>;
-        goods_count: u32;
-        wxa_appid: impl Into<String>;
-    }
-    /// Checks the documented limits of every field; `parent` is this
-    /// value's path in the request (empty at the top).
-    #[inline]
-    pub(crate) fn check_at(
-        &self,
-        parent: &str,
-    ) -> Result<(), crate::runtime::PrepareError> {
-        if let Some(value) = &self.goods_name {
-            crate::runtime::check::bytes(parent, "goods_name", value, 128u64)?;
-        }
-        Ok(())
-    }
-}
 crate::runtime::int_enum! {
     /// Values of `ExpressPreviewTemplateCustomInsuredUseInsured`.
     pub enum ExpressPreviewTemplateCustomInsuredUseInsured {
@@ -155,8 +103,8 @@ pub struct ExpressPreviewTemplateCustom {
     pub receiver: super::types::PartialPostalContact,
     /// Parcel details passed to the express company.
     pub cargo: ExpressCargo,
-    /// Goods shown in the logistics notice and on the waybill.
-    pub shop: ExpressPreviewTemplateCustomShop,
+    /// Goods shown in the logistics notice and on the waybill; without detail_list, img_url, goods_name and goods_count are needed.
+    pub shop: super::types::DeliveryShop,
     /// Insurance of the parcel value.
     pub insured: ExpressPreviewTemplateCustomInsured,
     /// Service type of the express company.
@@ -179,7 +127,7 @@ impl ExpressPreviewTemplateCustom {
         sender: super::types::PartialPostalContact,
         receiver: super::types::PartialPostalContact,
         cargo: ExpressCargo,
-        shop: ExpressPreviewTemplateCustomShop,
+        shop: super::types::DeliveryShop,
         insured: ExpressPreviewTemplateCustomInsured,
         service: ExpressPreviewTemplateCustomService,
     ) -> Self {

@@ -14,11 +14,14 @@ mod relocate;
 mod shape;
 mod types;
 
+use std::sync::Arc;
+
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::Options;
-use crate::ir::{Api, Endpoint};
+
+use crate::ir::{Api, Endpoint, NamedType, Type};
 
 /// What every emitter needs to know about the crate it writes for. Plain
 /// data (tokens are not `Send`, and files are formatted on several threads).
@@ -177,6 +180,25 @@ fn named_scopes(api: &Api) -> Vec<&str> {
     scopes
 }
 
+/// The types of the whole API (`specs/types.yaml`) a category's endpoints
+/// use, directly or through other named types: its module re-exports them,
+/// so a category's request can be built from its own module.
+fn shared_types_used(endpoints: &[&Endpoint], api: &Api, category: &str) -> Vec<Ident> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut pending: Vec<Arc<NamedType>> = Vec::new();
+    let refer = |ty: &Type, pending: &mut Vec<Arc<NamedType>>| ty.each_ref(&mut |r| pending.extend(r.target.clone()));
+    for endpoint in endpoints {
+        endpoint.fields().for_each(|field| refer(&field.ty, &mut pending));
+    }
+    api.named_types.iter().filter(|t| t.scope == category).for_each(|t| refer(&t.ty, &mut pending));
+    while let Some(named) = pending.pop() {
+        if used.insert((named.scope.clone(), named.name.clone())) {
+            refer(&named.ty, &mut pending);
+        }
+    }
+    used.into_iter().filter(|(scope, _)| scope.is_empty()).map(|(_, name)| ident(&name)).collect()
+}
+
 /// An integer literal without a type suffix (`-1`, not `-1i64`).
 pub(crate) fn int_literal(value: i64) -> TokenStream {
     let literal = proc_macro2::Literal::u64_unsuffixed(value.unsigned_abs());
@@ -222,10 +244,13 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
         });
         let registry = contract::category_registry(&endpoints);
+        let shared = shared_types_used(&endpoints, api, category);
+        let reexports = (!shared.is_empty()).then(|| quote! { pub use super::types::{#(#shared),*}; });
         quote! {
             #doc
             #gate
             pub mod #module {
+                #reexports
                 #types
                 #(#includes)*
                 #registry

@@ -146,7 +146,7 @@ fn refs_of(ty: &Type) -> Vec<Key> {
 pub(super) fn check_graph(set: &SpecSet, defs: &[Def], endpoints: &[Endpoint], scope: &TypeScope, diags: &mut Diagnostics) -> bool {
     let graph: BTreeMap<Key, Vec<Key>> = defs.iter().map(|d| ((d.ty.scope.clone(), d.ty.name.clone()), refs_of(&d.ty.ty))).collect();
     let mut used: BTreeSet<Key> = BTreeSet::new();
-    let mut stack: Vec<Key> = endpoints.iter().flat_map(|e| endpoint_fields(e).flat_map(|f| refs_of(&f.ty))).collect();
+    let mut stack: Vec<Key> = endpoints.iter().flat_map(|e| e.fields().flat_map(|f| refs_of(&f.ty))).collect();
     while let Some(key) = stack.pop() {
         if used.insert(key.clone()) {
             stack.extend(graph.get(&key).into_iter().flatten().cloned());
@@ -185,20 +185,6 @@ fn cycle_through(graph: &BTreeMap<Key, Vec<Key>>, start: &Key) -> Option<Vec<Key
         }
     }
     None
-}
-
-/// Every field of an endpoint's query, body, choice and response (top level).
-fn endpoint_fields(endpoint: &Endpoint) -> impl Iterator<Item = &Field> {
-    let response: &[Field] = match &endpoint.response {
-        Response::Json(fields) => fields,
-        _ => &[],
-    };
-    let choice = endpoint.choice.iter().flat_map(|c| &c.alternatives).flat_map(|a| match &a.carrier {
-        Carrier::Query(field) => std::slice::from_ref(&**field),
-        Carrier::Json(fields) => fields.as_slice(),
-        Carrier::File(_) => &[],
-    });
-    endpoint.query.iter().chain(endpoint.body.fields()).chain(response).chain(choice)
 }
 
 /// Fills in every reference with its definition. The set is valid: every
