@@ -203,7 +203,8 @@ fn root_types_used(referring: &str, root: &str) -> Option<String> {
             block.push('\n');
         }
     }
-    let names_in = |text: &str| -> Vec<String> { text.lines().filter_map(|l| l.trim().strip_prefix("ref: ")).map(|n| n.trim().to_owned()).collect() };
+    let names_in =
+        |text: &str| -> Vec<String> { text.lines().filter_map(|l| l.trim().strip_prefix("ref: ")).map(|n| n.trim().to_owned()).collect() };
     let mut wanted = names_in(referring);
     let mut kept: Vec<&(String, String)> = Vec::new();
     while let Some(name) = wanted.pop() {
