@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use tracing::Instrument;
 
+use crate::api_security::SecuredApp;
 use crate::error::{ApiError, CallInfo, Error, ErrorBody, ErrorKind, Limit, RetryKind, TokenError};
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
@@ -101,6 +102,7 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn TokenStore>>,
     token_settings: TokenSettings,
     rate_limits: Option<RateLimits>,
+    api_security: Option<crate::ApiSecurityKeys>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -111,6 +113,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("limits", &self.limits)
             .field("rate_limits", &self.rate_limits)
+            .field("api_security", &self.api_security)
             .finish_non_exhaustive()
     }
 }
@@ -127,6 +130,9 @@ pub enum BuildError {
     Http(String),
     /// A token store keys tokens by app id: set one with `credentials` or `app_id`.
     StoreNeedsAppId,
+    /// The API security mode signs with the app id: set one with
+    /// `credentials` or `app_id`.
+    ApiSecurityNeedsAppId,
 }
 
 impl fmt::Display for BuildError {
@@ -136,6 +142,7 @@ impl fmt::Display for BuildError {
             BuildError::MissingCredentials => f.write_str("access tokens from WeChat need the app id and the app secret; set `credentials`, a `token_source`, or `without_access_token`"),
             BuildError::Http(reason) => write!(f, "cannot build the HTTP client: {reason}"),
             BuildError::StoreNeedsAppId => f.write_str("a token store keeps tokens by app id: set `credentials` or `app_id`"),
+            BuildError::ApiSecurityNeedsAppId => f.write_str("the API security mode signs with the app id: set `credentials` or `app_id`"),
         }
     }
 }
@@ -155,6 +162,7 @@ impl Default for ClientBuilder {
             store: None,
             token_settings: TokenSettings::default(),
             rate_limits: None,
+            api_security: None,
         }
     }
 }
@@ -306,6 +314,19 @@ impl ClientBuilder {
         self
     }
 
+    /// The keys of WeChat's API security mode (encrypted and signed calls,
+    /// answers checked against the platform certificate). Calls whose spec
+    /// requires the mode are always secured and fail with
+    /// [`PrepareError::MissingApiSecurityKeys`](crate::PrepareError::MissingApiSecurityKeys)
+    /// without keys; calls that only support it are secured when the keys
+    /// say [`for_every_supported_call`](crate::ApiSecurityKeys::for_every_supported_call).
+    /// Uploads, GETs and file downloads are always sent plain. Needs the
+    /// app id ([`credentials`](Self::credentials) or [`app_id`](Self::app_id)).
+    pub fn api_security(mut self, keys: crate::ApiSecurityKeys) -> Self {
+        self.api_security = Some(keys);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let base_url = Url::parse(&self.base_url).map_err(|_| BuildError::InvalidBaseUrl(self.base_url.clone()))?;
@@ -335,7 +356,12 @@ impl ClientBuilder {
             }
         };
         let limits = self.limits;
-        let transport = Transport { http, base_url, may_redirect: default_attempt.is_none() };
+        let security = match (self.api_security, &self.credentials.app_id) {
+            (None, _) => None,
+            (Some(_), None) => return Err(BuildError::ApiSecurityNeedsAppId),
+            (Some(keys), Some(app_id)) => Some(Arc::new(SecuredApp { keys, app_id: app_id.clone() })),
+        };
+        let transport = Transport { http, base_url, may_redirect: default_attempt.is_none(), security };
         if self.store.is_some() && self.credentials.app_id.is_none() {
             return Err(BuildError::StoreNeedsAppId);
         }
@@ -749,7 +775,11 @@ fn retryable(error: &ErrorKind<ErrorBody>, meta: &EndpointMeta, retry_kind: &(dy
         ErrorKind::Transport(_) | ErrorKind::Timeout(_) => meta.retry_safe,
         ErrorKind::HttpStatus { status, .. } => meta.retry_safe && matches!(status, 500 | 502 | 503 | 504),
         ErrorKind::Api(body) => meta.retry_safe && retry_kind(body) == RetryKind::Transient,
-        ErrorKind::Decode(_) | ErrorKind::Token(_) | ErrorKind::Prepare(_) | ErrorKind::RateLimited { .. } => false,
+        // A refused secured answer may be forged or broken on the way;
+        // sending again would not make it trustworthy.
+        ErrorKind::Decode(_) | ErrorKind::Token(_) | ErrorKind::Prepare(_) | ErrorKind::RateLimited { .. } | ErrorKind::ApiSecurity(_) => {
+            false
+        }
     }
 }
 

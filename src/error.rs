@@ -289,6 +289,10 @@ pub enum PrepareError {
         /// Its environment, as the request's `env` says.
         env: crate::runtime::PayEnv,
     },
+    /// The endpoint must be called in WeChat's API security mode, and the
+    /// client was given no keys for it (see
+    /// [`ClientBuilder::api_security`](crate::ClientBuilder::api_security)).
+    MissingApiSecurityKeys,
     /// The file to upload could not be read, or its reader was already sent.
     Upload(String),
     /// A field breaks a limit the docs set (length, characters, range, …).
@@ -309,6 +313,9 @@ impl fmt::Display for PrepareError {
             PrepareError::MissingPayKey { key, env } => {
                 write!(f, "this call is signed with the {key} AppKey ({env}); give it to the client builder with `pay_app_key`")
             }
+            PrepareError::MissingApiSecurityKeys => f.write_str(
+                "this endpoint must be called in WeChat's API security mode; give the keys to the client builder with `api_security`",
+            ),
             PrepareError::Upload(reason) => write!(f, "cannot send the upload: {reason}"),
             PrepareError::Invalid { field, rule } => write!(f, "`{field}` {rule}"),
         }
@@ -460,6 +467,10 @@ pub enum ErrorKind<E> {
         /// When the next window opens.
         retry_after: Duration,
     },
+    /// A secured call's answer was refused (API security mode): its
+    /// signature, certificate, app id, time or encryption is wrong, and
+    /// nothing of it was read.
+    ApiSecurity(crate::ApiSecurityError),
 }
 
 impl<E> ErrorKind<E> {
@@ -474,6 +485,7 @@ impl<E> ErrorKind<E> {
             ErrorKind::Token(e) => ErrorKind::Token(e),
             ErrorKind::Prepare(e) => ErrorKind::Prepare(e),
             ErrorKind::RateLimited { retry_after } => ErrorKind::RateLimited { retry_after },
+            ErrorKind::ApiSecurity(e) => ErrorKind::ApiSecurity(e),
         }
     }
 
@@ -482,7 +494,9 @@ impl<E> ErrorKind<E> {
     /// came in time. `false` for requests never sent.
     pub fn may_have_reached_wechat(&self) -> bool {
         match self {
-            ErrorKind::Api(_) | ErrorKind::HttpStatus { .. } | ErrorKind::Decode(_) | ErrorKind::Timeout(_) => true,
+            ErrorKind::Api(_) | ErrorKind::HttpStatus { .. } | ErrorKind::Decode(_) | ErrorKind::Timeout(_) | ErrorKind::ApiSecurity(_) => {
+                true
+            }
             ErrorKind::Transport(e) => e.may_have_reached_wechat(),
             ErrorKind::Token(_) | ErrorKind::Prepare(_) | ErrorKind::RateLimited { .. } => false,
         }
@@ -502,6 +516,7 @@ impl<E: fmt::Display> fmt::Display for ErrorKind<E> {
             ErrorKind::RateLimited { retry_after } => {
                 write!(f, "not sent: the endpoint's rate limit is spent; the next window opens in {}", Seconds(*retry_after))
             }
+            ErrorKind::ApiSecurity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -687,6 +702,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             ErrorKind::Transport(e) => Some(e),
             ErrorKind::Token(e) => Some(e),
             ErrorKind::Prepare(e) => Some(e),
+            ErrorKind::ApiSecurity(e) => Some(e),
             ErrorKind::Timeout(_) | ErrorKind::HttpStatus { .. } | ErrorKind::Decode(_) | ErrorKind::RateLimited { .. } => None,
         }
     }

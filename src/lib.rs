@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+mod api_security;
 mod client;
 mod error;
 mod media;
@@ -55,6 +56,7 @@ pub mod api {
     include!(concat!(env!("OUT_DIR"), "/api/mod.rs"));
 }
 
+pub use api_security::{ApiSecurityError, ApiSecurityKeyError, ApiSecurityKeys};
 pub use client::{BuildError, CLOUD_RUN_BASE_URL, Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use error::{
     ApiError, CallInfo, DecodeError, Error, ErrorBody, ErrorKind, Limit, PrepareError, RawBody, RetryKind, TokenError, TokenErrorKind,

@@ -105,6 +105,7 @@ mod tests {
             rate_limit: Some(limit),
             response: ResponseKind::Json,
             secret_response: false,
+            api_security: crate::runtime::ApiSecurityMode::Never,
             shape: r#"{"body":"none","errors":[],"query":{},"response":{"json":{}}}"#,
         }
     }

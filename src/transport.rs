@@ -10,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::Url;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 
+use crate::api_security::{AnswerHeaders, SecuredApp};
 use crate::error::{DecodeError, ErrorBody, ErrorKind, Limit, PrepareError, RawBody, TransportError};
 use crate::media::UploadSource;
 use crate::runtime::{EndpointMeta, HttpMethod, RawResponse, RequestBody, RequestParts, ResponseKind};
@@ -33,6 +34,8 @@ pub(crate) struct Transport {
     /// The HTTP client is the caller's and may follow redirects; wxa's own
     /// follows none, so its answers need no check.
     pub may_redirect: bool,
+    /// The API security mode's keys, when the client has them.
+    pub security: Option<Arc<SecuredApp>>,
 }
 
 /// The time limits of one attempt.
@@ -89,18 +92,18 @@ impl Transport {
     /// appended form-encoded. Parsing a whole URL again on every call would
     /// cost about 3 % of a loopback call (its host and scheme are checked
     /// once more each time).
-    fn url(&self, meta: &EndpointMeta, parts: &RequestParts, token: Option<&Secret>) -> Url {
+    fn url(&self, meta: &EndpointMeta, query: &[(&'static str, String)], token: Option<&Secret>) -> Url {
         let mut url = self.base_url.clone();
         match self.base_url.path().trim_end_matches('/') {
             "" => url.set_path(meta.path),
             prefix => url.set_path(&format!("{prefix}{}", meta.path)),
         }
-        if token.is_some() || !parts.query.is_empty() {
+        if token.is_some() || !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             if let Some(token) = token {
                 pairs.append_pair("access_token", token.expose());
             }
-            for (key, value) in &parts.query {
+            for (key, value) in query {
                 pairs.append_pair(key, value);
             }
         }
@@ -141,7 +144,9 @@ impl Transport {
         reading: Reading,
     ) -> Result<RawResponse, ErrorKind<ErrorBody>> {
         let limit = limits.until.map_or(Limit::HttpClient, |(_, limit)| limit);
-        let url = self.url(meta, parts, token);
+        let secured = SecuredApp::for_call(self.security.as_deref(), meta.api_security).map_err(ErrorKind::Prepare)?;
+        // A secured call carries its query inside the encrypted body.
+        let url = self.url(meta, if secured.is_some() { &[] } else { &parts.query }, token);
         let method = match meta.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
@@ -153,10 +158,17 @@ impl Transport {
         if let (Some((timeout, _)), Reading::Whole) = (limits.until, reading) {
             request = request.timeout(timeout);
         }
-        match &parts.body {
-            RequestBody::Empty => {}
-            RequestBody::Json(bytes) => request = request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
-            RequestBody::Multipart { files, parts } => {
+        match (&parts.body, secured) {
+            (_, Some(app)) => {
+                let sealed = app.keys.seal(&app.app_id, meta.path, parts).map_err(ErrorKind::Prepare)?;
+                for (name, value) in sealed.headers {
+                    request = request.header(name, value);
+                }
+                request = request.header(CONTENT_TYPE, "application/json").body(sealed.body);
+            }
+            (RequestBody::Empty, None) => {}
+            (RequestBody::Json(bytes), None) => request = request.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
+            (RequestBody::Multipart { files, parts }, None) => {
                 let unsent = Arc::new(AtomicUsize::new(files.len()));
                 // Boxed: opening files is for uploads only, and its state
                 // would otherwise weigh on every call's future.
@@ -170,11 +182,19 @@ impl Transport {
         let exchange = async {
             let still_sending = || unsent_files.as_ref().is_some_and(|n| n.load(Ordering::Acquire) > 0);
             let response = pending.await.map_err(|e| timeout_or(e, limit, |e| TransportError::sending(e, still_sending())))?;
+            // Only what a secured answer is checked with is kept.
+            let answer_headers = secured.map(|_| Box::new(AnswerHeaders::from_headers(response.headers())));
             // Moved straight into the reading future: a named response
             // would keep a slot of its own in this future's state.
-            read_answer(self.unredirected(response, meta)?, meta.response, reading, limits.chunk)
+            let mut raw = read_answer(self.unredirected(response, meta)?, meta.response, reading, limits.chunk)
                 .await
-                .map_err(|e| timeout_or(e, limit, TransportError::reading))
+                .map_err(|e| timeout_or(e, limit, TransportError::reading))?;
+            if let (Some(app), Some(headers)) = (secured, answer_headers)
+                && (200..300).contains(&raw.status)
+            {
+                raw.body = app.keys.open(&app.app_id, meta.path, &headers, raw.body).map_err(ErrorKind::ApiSecurity)?;
+            }
+            Ok(raw)
         };
         match (reading, limits.until) {
             (Reading::Streamed, Some((timeout, limit))) => {

@@ -80,6 +80,8 @@ pub struct Endpoint {
     pub choice: Option<Choice>,
     /// Signatures the client adds over the exact request it sends.
     pub signing: Option<Signing>,
+    /// Whether the call may, or must, go in WeChat's API security mode.
+    pub api_security: Option<ApiSecurity>,
 }
 
 impl Endpoint {
@@ -109,6 +111,15 @@ pub struct Signing {
     /// `signature` keyed with the user's session key; the request then
     /// carries the session key.
     pub user_signature: bool,
+}
+
+/// How an endpoint takes part in WeChat's API security mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiSecurity {
+    /// Secured when the client is set to secure every call that may be.
+    Supported,
+    /// Always secured: WeChat refuses the call otherwise.
+    Required,
 }
 
 /// The payment products whose AppKey signs `pay_sig`.

@@ -63,6 +63,9 @@ pub struct SigningSpec {
     pub env: Option<String>,
     /// `signature` in the query, keyed with the user's session key.
     pub user_signature: Option<bool>,
+    /// `supported` or `required`: WeChat's API security mode (encrypted
+    /// body, signed `Wechatmp-*` headers, signed and encrypted answer).
+    pub api_security: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }

@@ -87,6 +87,7 @@ impl crate::runtime::Operation for GetAccessTokenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[-1,40001,40002,40013,40125,40164,40243,41004,50004,50007,61024,89501,89503,89506,89507],\"query\":{\"appid!\":{\"credential\":\"app_id\"},\"grant_type!\":{\"const\":\"client_credential\"},\"secret!\":{\"credential\":\"app_secret\"}},\"response\":{\"json\":{\"access_token!\":\"string\",\"expires_in!\":\"int\"}}}",
     };
     #[inline]

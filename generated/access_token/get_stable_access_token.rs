@@ -91,6 +91,7 @@ impl crate::runtime::Operation for GetStableAccessTokenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"appid!\":{\"credential\":\"app_id\"},\"force_refresh\":\"bool\",\"grant_type!\":{\"const\":\"client_credential\"},\"secret!\":{\"credential\":\"app_secret\"}}},\"errors\":[-1,40002,40013,40125,40164,41002,41004,43002,45009,45011,89503,89506,89507],\"query\":{},\"response\":{\"json\":{\"access_token!\":\"string\",\"expires_in!\":\"int\"}}}",
     };
     #[inline]

@@ -100,6 +100,7 @@ impl crate::runtime::Operation for B2bAddProfitSharingAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"payee_id!\":\"string\",\"payee_name\":\"string\",\"payee_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"profit_sharing_relation_type!\":{\"enum\":[\"RELATION_TYPE_SUPPLIER\",\"RELATION_TYPE_DISTRIBUTOR\",\"RELATION_TYPE_SERVICE_PROVIDER\",\"RELATION_TYPE_PLATFORM\",\"RELATION_TYPE_OTHERS\"]}}},\"errors\":[210001,210002,210003,210004,210006],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

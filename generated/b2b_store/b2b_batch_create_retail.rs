@@ -225,6 +225,7 @@ impl crate::runtime::Operation for B2bBatchCreateRetailRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"retail_info_list!\":{\"array\":{\"object\":{\"address_city!\":\"string\",\"address_province!\":\"string\",\"address_region!\":\"string\",\"address_street!\":\"string\",\"biz_name\":\"string\",\"business_type\":{\"array\":\"string\"},\"corporation_name\":\"string\",\"latitude\":\"float\",\"longitude\":\"float\",\"mobile_phone!\":\"string\",\"other_business_type\":\"string\",\"registration_number!\":\"string\",\"retail_name!\":\"string\",\"retail_type\":\"string\",\"sub_retail_type\":\"string\"}}}}},\"errors\":[9404000,9404001],\"query\":{},\"response\":{\"json\":{\"failure_record_list\":{\"array\":{\"object\":{\"failure_code\":{\"enum\":[2,3,4,5,6,7]},\"mobile_phone\":\"string\",\"registration_number\":\"string\"}}},\"num_failure\":\"int\",\"num_success\":\"int\"}}}",
     };
     #[inline]

@@ -87,6 +87,7 @@ impl crate::runtime::Operation for B2bCloseOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\"}},\"errors\":[10004,10711,9403203],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

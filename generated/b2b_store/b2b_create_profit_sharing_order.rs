@@ -105,6 +105,7 @@ impl crate::runtime::Operation for B2bCreateProfitSharingOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\",\"profit_fee!\":\"int\",\"receiver_account!\":\"string\",\"receiver_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]}}},\"errors\":[10031,10032,10034,10037],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -65,6 +65,7 @@ impl crate::runtime::Operation for B2bCreateWqfLinkRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"request_no!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"expire_time\":\"string\",\"url\":\"string\"}}}",
     };
     #[inline]

@@ -62,6 +62,7 @@ impl crate::runtime::Operation for B2bDelProfitSharingAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"payee_id!\":\"string\",\"payee_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]}}},\"errors\":[210001,210002,210003,210005,210007],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

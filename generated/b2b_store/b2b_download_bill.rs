@@ -134,6 +134,7 @@ impl crate::runtime::Operation for B2bDownloadBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"bill_date!\":\"string\",\"mchid!\":\"string\"}},\"errors\":[61004,9403200,9403201,9403203],\"query\":{},\"response\":{\"json\":{\"all_bill_url\":\"string\",\"bankpay_fund_bill_url\":\"string\",\"ended_day_avail_amt\":\"int\",\"ended_day_frozen_amt\":\"int\",\"ended_day_total_amt\":\"int\",\"fund_bill_url\":\"string\",\"profit_refund_bill_url\":\"string\",\"profit_sharing_bill_url\":\"string\",\"refund_bill_url\":\"string\",\"success_bill_url\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -76,6 +76,7 @@ impl crate::runtime::Operation for B2bGetAppKeyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"appkey\":\"string\",\"sandbox_appkey\":\"string\"}}}",
     };
     #[inline]

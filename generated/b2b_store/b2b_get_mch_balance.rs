@@ -111,6 +111,7 @@ impl crate::runtime::Operation for B2bGetMchBalanceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"balance_list\":{\"array\":{\"object\":{\"amount\":\"string\",\"balance_type\":{\"enum\":[\"BALANCE_TYPE_AVAILABLE\",\"BALANCE_TYPE_FROZEN\"]},\"currency\":\"string\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

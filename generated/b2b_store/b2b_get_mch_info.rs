@@ -107,6 +107,7 @@ impl crate::runtime::Operation for B2bGetMchInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"mch_list\":{\"array\":{\"object\":{\"bank_account\":\"string\",\"bank_name\":\"string\",\"bank_transfer_status\":\"string\",\"company_name\":\"string\",\"sub_mchid\":\"string\",\"wxpay_status\":\"string\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

@@ -255,6 +255,7 @@ impl crate::runtime::Operation for B2bGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\"}},\"errors\":[9403200,9403201,9403203],\"query\":{},\"response\":{\"json\":{\"amount\":{\"object\":{\"currency\":\"string\",\"order_amount\":\"int\",\"payer_amount\":\"int\"}},\"appid\":\"string\",\"attach\":\"string\",\"bank_type\":\"string\",\"env\":{\"enum\":[0,1]},\"mchid\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\",\"pay_status\":{\"enum\":[\"ORDER_INIT\",\"ORDER_PRE_PAY\",\"ORDER_PAY_SUCC\",\"ORDER_CLOSE\",\"ORDER_REFUND_PROCESSING\",\"ORDER_REFUND\"]},\"pay_time\":\"string\",\"payer_openid\":\"string\",\"platform_profit_fee\":\"int\",\"platform_profit_percent\":\"int\",\"settle_finish_time\":\"string\",\"settle_status\":{\"enum\":[0,1,2]},\"wxpay_transaction_id\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -308,6 +308,7 @@ impl crate::runtime::Operation for B2bGetRefundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_refund_no\":\"string\",\"refund_id\":\"string\"}},\"errors\":[10604,9403200,9403201,9403202,9403203,9403205,9403206,9403208,9403209],\"query\":{},\"response\":{\"json\":{\"amount\":{\"object\":{\"currency\":\"string\",\"order_amount\":\"int\",\"refund_amount\":\"int\"}},\"create_time\":\"string\",\"description\":\"string\",\"order_id\":\"string\",\"out_refund_no\":\"string\",\"out_trade_no\":\"string\",\"platform_profit_percent\":\"int\",\"refund_channel_info\":{\"object\":{\"channel\":{\"enum\":[\"ORIGINAL\",\"BALANCE\",\"OTHER_BALANCE\"]},\"funds_account\":{\"enum\":[\"AVAILABLE\",\"UNAVAILABLE\"]},\"user_received_account\":\"string\"}},\"refund_desc\":\"string\",\"refund_id\":\"string\",\"refund_status\":{\"enum\":[\"REFUND_INIT\",\"REFUND_PROCESSING\",\"REFUND_SUCC\",\"REFUND_FAIL\"]},\"refund_time\":\"string\",\"reverse_sett_amt\":\"int\",\"reverse_sett_finish_time\":\"string\",\"reverse_sett_state\":{\"enum\":[0,1,2,3]},\"wxpay_refund_id\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

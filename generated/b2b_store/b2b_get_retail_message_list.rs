@@ -155,6 +155,7 @@ impl crate::runtime::Operation for B2bGetRetailMessageListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\",\"offset!\":\"int\",\"start!\":\"int\"}},\"errors\":[40079,45165],\"query\":{},\"response\":{\"json\":{\"data_line\":{\"array\":{\"object\":{\"business_msg_id\":\"string\",\"date\":\"string\",\"entry_uv\":\"int\",\"msg_id\":\"int\",\"msg_time\":\"string\",\"msg_type\":\"int\",\"send_uv\":\"int\"}}},\"total_num\":\"int\"}}}",
     };
     #[inline]

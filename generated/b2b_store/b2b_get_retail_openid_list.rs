@@ -91,6 +91,7 @@ impl crate::runtime::Operation for B2bGetRetailOpenidListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"limit!\":\"int\",\"page_context!\":\"string\"}},\"errors\":[9404151,9404152],\"query\":{},\"response\":{\"json\":{\"openid_list\":{\"array\":\"string\"},\"page_context\":\"string\"}}}",
     };
     #[inline]

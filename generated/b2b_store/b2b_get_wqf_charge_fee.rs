@@ -74,6 +74,7 @@ impl crate::runtime::Operation for B2bGetWqfChargeFeeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"sub_mchid!\":\"string\"}},\"errors\":[1,2],\"query\":{},\"response\":{\"json\":{\"certified_charge_fee_numerator\":\"int\",\"merchant_name\":\"string\",\"uncertified_charge_fee_numerator\":\"int\"}}}",
     };
     #[inline]

@@ -87,6 +87,7 @@ impl crate::runtime::Operation for B2bManualWithdrawRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_withdraw_no!\":\"string\",\"withdraw_amount!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -118,6 +118,7 @@ impl crate::runtime::Operation for B2bQueryProfitSharingAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[1],\"query\":{},\"response\":{\"json\":{\"account_list\":{\"array\":{\"object\":{\"add_time\":\"int\",\"name\":\"string\",\"sharing_account\":\"string\",\"sharing_account_type\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"update_time\":\"int\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

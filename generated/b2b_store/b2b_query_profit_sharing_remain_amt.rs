@@ -84,6 +84,7 @@ impl crate::runtime::Operation for B2bQueryProfitSharingRemainAmtRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_trade_no!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"remain_amt\":\"int\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

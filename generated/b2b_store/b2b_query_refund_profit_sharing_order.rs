@@ -129,6 +129,7 @@ impl crate::runtime::Operation for B2bQueryRefundProfitSharingOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_refund_no!\":\"string\",\"out_trade_no!\":\"string\",\"payee_id!\":\"string\",\"payee_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"order_status\":{\"enum\":[1,2,3]}}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -116,6 +116,7 @@ impl crate::runtime::Operation for B2bQueryWithdrawRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_withdraw_no!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"fail_reason\":\"string\",\"out_withdraw_no\":\"string\",\"status\":{\"enum\":[\"WITHDRAW_INIT\",\"WITHDRAW_PROCESSING\",\"WITHDRAW_SUCC\",\"WITHDRAW_FAIL\",\"WITHDRAW_REFUND\"]},\"withdraw_amount\":\"int\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

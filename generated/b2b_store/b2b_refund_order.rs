@@ -225,6 +225,7 @@ impl crate::runtime::Operation for B2bRefundOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"description\":\"string\",\"mchid!\":\"string\",\"order_id\":\"string\",\"out_refund_no!\":\"string\",\"out_trade_no\":\"string\",\"refund_amount!\":\"int\",\"refund_from!\":{\"enum\":[1,2,3]},\"refund_reason\":{\"enum\":[0,1,2,3,4,5]}}},\"errors\":[10604,9403200,9403201,9403202,9403203,9403205,9403206,9403208,9403209],\"query\":{},\"response\":{\"json\":{\"order_id\":\"string\",\"out_refund_no\":\"string\",\"out_trade_no\":\"string\",\"refund_id\":\"string\"}},\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -115,6 +115,7 @@ impl crate::runtime::Operation for B2bRefundProfitSharingRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"out_refund_no!\":\"string\",\"out_trade_no!\":\"string\",\"payee_id!\":\"string\",\"payee_type!\":{\"enum\":[\"PAYEE_TYPE_EXTERNAL_USER\",\"PAYEE_TYPE_EXTERNAL_MERCHANT\"]},\"refund_amt!\":\"int\"}},\"errors\":[10044,10045],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

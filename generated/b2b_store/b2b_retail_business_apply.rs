@@ -117,6 +117,7 @@ impl crate::runtime::Operation for B2bRetailBusinessApplyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"contact_email!\":\"string\",\"contact_name!\":\"string\",\"contact_phone!\":\"string\",\"cover_num!\":\"string\",\"description!\":\"string\",\"goods_sale_list!\":{\"array\":\"string\"},\"goods_type_list!\":{\"array\":\"string\"},\"service_list!\":{\"array\":\"string\"}}},\"errors\":[9404201,9404202,9404203,9404204,9404205,9404206,9404207,9404208,9404209,9404210],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -77,6 +77,7 @@ impl crate::runtime::Operation for B2bRetailNotifyBusinessRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"content\":\"string\",\"to_user_list!\":{\"array\":\"string\"},\"type!\":\"int\"}},\"errors\":[40003,9403000,9403001,9403002,9403003],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -61,6 +61,7 @@ impl crate::runtime::Operation for B2bRetailUploadMchFileRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"file!\":\"string\",\"file_name!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"file_id\":\"string\"}}}",
     };
     #[inline]

@@ -80,6 +80,7 @@ impl crate::runtime::Operation for B2bSetAutoWithdrawRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mchid!\":\"string\",\"retain_amt\":\"int\",\"status\":{\"enum\":[1,2]}}},\"errors\":[],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"b2b_store\",\"user_signature\":false}}",
     };
     #[inline]

@@ -48,6 +48,7 @@ impl crate::runtime::Operation for B2bSetMchProfitRateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"profit_rate!\":\"int\",\"sub_mchid!\":\"string\"}},\"errors\":[11,12,13,14],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -99,6 +99,7 @@ impl crate::runtime::Operation for B2bUpdateWqfChargeFeeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"certified_charge_fee_numerator!\":\"int\",\"sub_mchid!\":\"string\"}},\"errors\":[2,14],\"query\":{},\"response\":{\"json\":{\"certified_charge_fee_numerator\":\"int\",\"merchant_name\":\"string\",\"uncertified_charge_fee_numerator\":\"int\"}}}",
     };
     #[inline]

@@ -61,6 +61,7 @@ impl crate::runtime::Operation for GetRecentAverageUsageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[10120002,10120700,10122000],\"query\":{\"spuId!\":\"string\"},\"response\":{\"json\":{\"averageData\":\"int\"}}}",
     };
     #[inline]

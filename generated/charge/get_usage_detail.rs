@@ -207,6 +207,7 @@ impl crate::runtime::Operation for GetUsageDetailRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[10120002,10120003],\"query\":{\"limit!\":\"int\",\"offset!\":\"int\",\"spuId!\":\"string\"},\"response\":{\"json\":{\"all\":\"string\",\"detailList\":{\"array\":{\"object\":{\"all\":\"string\",\"endTime\":\"int\",\"pkgId\":\"string\",\"skuId\":\"string\",\"source\":{\"enum\":[1,2,3,4,5]},\"spuId\":\"string\",\"startTime\":\"int\",\"status\":{\"enum\":[1,2,3]},\"used\":\"string\"}}},\"effectiveAll\":\"string\",\"effectiveUse\":\"string\",\"endServiceTime\":\"int\",\"startServiceTime\":\"int\",\"total\":\"int\"}}}",
     };
     #[inline]

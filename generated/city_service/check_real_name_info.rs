@@ -105,6 +105,7 @@ impl crate::runtime::Operation for CheckRealNameInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"code!\":\"string\",\"cred_id!\":\"string\",\"cred_type!\":{\"enum\":[\"1\"]},\"openid!\":\"string\",\"real_name!\":\"string\"}},\"errors\":[1005,80111,80113],\"query\":{},\"response\":{\"json\":{\"verify_openid\":\"string\",\"verify_real_name\":{\"enum\":[\"V_NM_ID_MA\",\"V_NM_ID_UM\"]}}}}",
     };
     #[inline]

@@ -92,6 +92,7 @@ impl crate::runtime::Operation for CityServiceGetMedRealNameRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"app_id!\":\"string\",\"open_id!\":\"string\",\"wxmed_authcode!\":\"string\"}},\"errors\":[11200],\"query\":{},\"response\":{\"json\":{\"app_id\":\"string\",\"cipher_algorithm\":\"string\",\"cipher_real_name\":\"string\",\"key_version\":\"int\",\"open_id\":\"string\"}}}",
     };
     #[inline]

@@ -65,6 +65,7 @@ impl crate::runtime::Operation for CityServiceGetMsgRelationRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"business_id!\":{\"const\":130},\"open_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_subscribed\":{\"enum\":[0,1]}}}}",
     };
     #[inline]

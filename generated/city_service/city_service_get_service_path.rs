@@ -177,6 +177,7 @@ impl crate::runtime::Operation for CityServiceGetServicePathRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"city_id\":\"string\",\"city_name\":\"string\",\"content_name\":\"string\",\"device_type\":\"int\",\"ext_params\":{\"array\":{\"object\":{\"key!\":\"string\",\"value!\":\"string\"}}},\"need_path_type\":\"int\",\"page_type!\":{\"enum\":[0,1,3,5]},\"params\":\"string\",\"service_id\":\"int\",\"src_channel!\":{\"enum\":[0,1,2,3,5]}}},\"errors\":[83200],\"query\":{},\"response\":{\"json\":{\"app_id\":\"string\",\"business_type\":\"string\",\"path\":\"string\",\"query_string\":\"string\",\"username\":\"string\"}}}",
     };
     #[inline]

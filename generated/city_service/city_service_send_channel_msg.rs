@@ -122,6 +122,7 @@ impl crate::runtime::Operation for CityServiceSendChannelMsgRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"app_id!\":\"string\",\"business_id!\":{\"const\":150},\"business_info\":{\"object\":{\"appointment_time\":\"string\",\"department_location\":\"string\",\"department_name\":\"string\",\"doc_name\":\"string\",\"elder_redirect_page\":{\"object\":{\"app_id\":\"string\",\"fullpath\":\"string\",\"page_type\":{\"enum\":[\"web\",\"mini_program\"]},\"url\":\"string\"}},\"memo\":\"string\",\"pat_hospital_id\":\"string\",\"pat_name\":\"string\",\"redirect_page\":{\"object\":{\"app_id\":\"string\",\"fullpath\":\"string\",\"page_type\":{\"enum\":[\"web\",\"mini_program\"]},\"url\":\"string\"}}}},\"msg_id!\":\"string\",\"open_id!\":\"string\",\"order_id!\":\"string\",\"status!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

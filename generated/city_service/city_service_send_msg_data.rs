@@ -133,6 +133,7 @@ impl crate::runtime::Operation for CityServiceSendMsgDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"biz_template_id!\":\"string\",\"card_style_id\":\"string\",\"data!\":{\"map\":{\"object\":{\"color\":\"string\",\"value!\":\"string\"}}},\"deal_msg_style_id\":\"string\",\"openid!\":\"string\",\"order_no!\":\"string\",\"result_page_style_id\":\"string\",\"url\":\"string\"}},\"errors\":[40097,82020,82021,82022,82023,82024,82025,82026],\"query\":{},\"response\":{\"json\":{\"result_page_url\":\"string\"}}}",
     };
     #[inline]

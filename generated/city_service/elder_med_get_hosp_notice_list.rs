@@ -127,6 +127,7 @@ impl crate::runtime::Operation for ElderMedGetHospNoticeListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"app_id!\":\"string\",\"notice_type!\":{\"enum\":[1,2]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"notice_list\":{\"array\":{\"object\":{\"content\":\"string\",\"notice_id\":\"int\",\"preview_openid\":{\"array\":\"string\"},\"status\":{\"enum\":[\"DRAFT\",\"PUBLIC\"]}}}},\"preview_openid\":{\"array\":\"string\"}}}}",
     };
     #[inline]

@@ -77,6 +77,7 @@ impl crate::runtime::Operation for ElderMedPublicHopsNoticeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"app_id!\":\"string\",\"notice_id!\":\"int\",\"notice_type!\":{\"enum\":[1,2]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"notice_id\":\"int\"}}}",
     };
     #[inline]

@@ -87,6 +87,7 @@ impl crate::runtime::Operation for TransportCodeGetBusinessViewRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"path_type!\":{\"enum\":[0,1,2,3,4,5,6]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"business_type\":\"string\",\"expire_at\":\"int\",\"query_string\":\"string\"}}}",
     };
     #[inline]

@@ -74,6 +74,7 @@ impl crate::runtime::Operation for AddDelayedFunctionTaskRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"data!\":\"string\",\"delay_time!\":\"int\",\"env!\":\"string\",\"function_name!\":\"string\"}},\"errors\":[-501000,-1000],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

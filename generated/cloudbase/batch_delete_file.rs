@@ -102,6 +102,7 @@ impl crate::runtime::Operation for BatchDeleteFileRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"fileid_list!\":{\"array\":\"string\"}}},\"errors\":[-501002,-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"delete_list\":{\"array\":{\"object\":{\"errmsg\":\"string\",\"fileid\":\"string\",\"status\":\"int\"}}}}}}",
     };
     #[inline]

@@ -130,6 +130,7 @@ impl crate::runtime::Operation for BatchDownloadFileRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"file_list!\":{\"array\":{\"object\":{\"fileid!\":\"string\",\"max_age!\":\"int\"}}}}},\"errors\":[-501007,-501002,-501000,-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"file_list\":{\"array\":{\"object\":{\"download_url\":\"string\",\"errmsg\":\"string\",\"fileid\":\"string\",\"status\":\"int\"}}}}}}",
     };
     #[inline]

@@ -78,6 +78,7 @@ impl crate::runtime::Operation for CloudbaseReportApiRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"activity_id!\":\"string\",\"channel_id\":\"string\",\"env_id!\":\"string\",\"phone_count\":\"string\",\"report_action!\":{\"enum\":[\"sendSmsTask\",\"openH5\"]},\"session_id\":\"string\",\"task_id\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -85,6 +85,7 @@ impl crate::runtime::Operation for CreateSendSmsTaskRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"file_url!\":\"string\",\"template_id!\":\"string\",\"use_short_name\":\"bool\"}},\"errors\":[-601033,-601032,-601028,-601027,-501007],\"query\":{},\"response\":{\"json\":{\"query_id\":\"string\"}}}",
     };
     #[inline]

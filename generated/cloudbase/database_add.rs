@@ -67,6 +67,7 @@ impl crate::runtime::Operation for DatabaseAddRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"query!\":\"string\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"id_list\":{\"array\":\"string\"}}}}",
     };
     #[inline]

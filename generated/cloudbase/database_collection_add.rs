@@ -48,6 +48,7 @@ impl crate::runtime::Operation for DatabaseCollectionAddRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"collection_name!\":\"string\",\"env!\":\"string\"}},\"errors\":[-501000,-1000,40101,85088],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

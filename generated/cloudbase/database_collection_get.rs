@@ -126,6 +126,7 @@ impl crate::runtime::Operation for DatabaseCollectionGetRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"collections\":{\"array\":{\"object\":{\"count\":\"int\",\"index_count\":\"int\",\"index_size\":\"int\",\"name\":\"string\",\"size\":\"int\"}}},\"pager\":{\"object\":{\"Limit\":\"int\",\"Offset\":\"int\",\"Total\":\"int\"}}}}}",
     };
     #[inline]

@@ -87,6 +87,7 @@ impl crate::runtime::Operation for DatabaseMigrateExportRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"file_path!\":\"string\",\"file_type!\":{\"enum\":[1,2]},\"query!\":\"string\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"job_id\":\"int\"}}}",
     };
     #[inline]

@@ -106,6 +106,7 @@ impl crate::runtime::Operation for DatabaseMigrateImportRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"collection_name!\":\"string\",\"conflict_mode!\":{\"enum\":[1,2]},\"env!\":\"string\",\"file_path!\":\"string\",\"file_type!\":{\"enum\":[1,2]},\"stop_on_error!\":\"bool\"}},\"errors\":[-501000,-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"job_id\":\"int\"}}}",
     };
     #[inline]

@@ -91,6 +91,7 @@ impl crate::runtime::Operation for DatabaseMigrateQueryInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"job_id!\":\"int\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"err_msg\":\"string\",\"error_msg\":\"string\",\"file_url\":\"string\",\"record_fail\":\"int\",\"record_success\":\"int\",\"status\":\"string\"}}}",
     };
     #[inline]

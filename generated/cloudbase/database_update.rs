@@ -79,6 +79,7 @@ impl crate::runtime::Operation for DatabaseUpdateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"query!\":\"string\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"id\":\"string\",\"matched\":\"int\",\"modified\":\"int\"}}}",
     };
     #[inline]

@@ -246,6 +246,7 @@ impl crate::runtime::Operation for DescribeExtensionUploadInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"ExtensionFiles!\":{\"array\":{\"object\":{\"FileName!\":\"string\",\"FileType!\":{\"enum\":[\"FUNCTION\",\"STATIC\",\"SMS\"]}}}}}},\"errors\":[-501007],\"query\":{},\"response\":{\"json\":{\"FilesData\":{\"array\":{\"object\":{\"CodeUri\":\"string\",\"CustomKey\":\"string\",\"MaxSize\":\"int\",\"UploadUrl\":\"string\"}}},\"RequestId\":\"string\",\"Response\":{\"object\":{\"FilesData\":{\"array\":{\"object\":{\"CodeUri\":\"string\",\"CustomKey\":\"string\",\"MaxSize\":\"int\",\"UploadUrl\":\"string\"}}},\"RequestId\":\"string\"}}}}}",
     };
     #[inline]

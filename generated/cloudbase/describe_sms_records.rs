@@ -194,6 +194,7 @@ impl crate::runtime::Operation for DescribeSmsRecordsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"EndDate!\":\"string\",\"EnvId!\":\"string\",\"Mobile\":\"string\",\"PageNumber\":\"int\",\"PageSize\":\"int\",\"QueryId\":\"string\",\"StartDate!\":\"string\"}},\"errors\":[-501007,85088],\"query\":{},\"response\":{\"json\":{\"RequestId\":\"string\",\"SmsRecords\":{\"array\":{\"object\":{\"Content\":\"string\",\"ContentSize\":\"int\",\"CreateTime\":\"string\",\"Fee\":\"int\",\"Mobile\":\"string\",\"ReceivedTime\":\"string\",\"Remarks\":\"string\",\"Status\":{\"enum\":[\"sent\",\"error\"]}}}},\"TotalCount\":\"int\"}}}",
     };
     #[inline]

@@ -204,6 +204,7 @@ impl crate::runtime::Operation for GetCloudBaseStatisticsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action!\":{\"enum\":[\"smsMarketingOverviewData\",\"smsMarketingConversionData\",\"smsMarketingRealTimeData\"]},\"begin_date!\":\"int\",\"condition\":{\"object\":{\"act_type\":\"string\",\"activity_id\":\"string\",\"by_channel_id\":\"string\",\"channel_id\":\"string\",\"env_id\":\"string\"}},\"end_date!\":\"int\",\"page_limit\":\"int\",\"page_offset\":\"int\"}},\"errors\":[10011],\"query\":{},\"response\":{\"json\":{\"data_column\":{\"array\":{\"object\":{\"col_data_type\":\"string\",\"col_id\":\"string\",\"col_name\":\"string\"}}},\"data_value\":{\"array\":{\"object\":{\"data_value\":{\"array\":\"string\"}}}},\"total_num\":\"int\"}}}",
     };
     #[inline]

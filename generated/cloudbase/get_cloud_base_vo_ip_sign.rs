@@ -89,6 +89,7 @@ impl crate::runtime::Operation for GetCloudBaseVoIpSignRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"group_id!\":\"string\",\"nonce!\":\"string\",\"timestamp!\":\"int\"}},\"errors\":[],\"query\":{\"openid\":\"string\"},\"response\":{\"json\":{\"signature\":\"string\"}}}",
     };
     #[inline]

@@ -88,6 +88,7 @@ impl crate::runtime::Operation for GetOpenDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cloudid_list!\":{\"array\":\"string\"}}},\"errors\":[],\"query\":{\"openid\":\"string\"},\"response\":{\"json\":{\"data_list\":{\"array\":{\"object\":{\"cloud_id\":\"string\",\"json\":\"string\"}}}}}}",
     };
     #[inline]

@@ -100,6 +100,7 @@ impl crate::runtime::Operation for GetQcloudTokenRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10, 3600)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"lifespan!\":\"int\"}},\"errors\":[-1000,40101,45009,85088],\"query\":{},\"response\":{\"json\":{\"expired_time\":\"int\",\"secretid\":\"string\",\"secretkey\":\"string\",\"token\":\"string\"}}}",
     };
     #[inline]

@@ -73,6 +73,7 @@ impl crate::runtime::Operation for InvokeCloudFunctionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"any_json\",\"errors\":[-1000,40101,85088],\"query\":{\"env!\":\"string\",\"name!\":\"string\"},\"response\":{\"json\":{\"resp_data\":\"string\"}}}",
     };
     #[inline]

@@ -117,6 +117,7 @@ impl crate::runtime::Operation for NewSendCloudBaseSmsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"phone_number_list!\":{\"array\":\"string\"},\"resource_appid\":\"string\",\"template_id!\":\"string\",\"template_param_list!\":{\"array\":\"string\"},\"url_link!\":\"string\",\"use_short_name\":\"bool\"}},\"errors\":[-607004,-601033,-601032,-601027,-501007],\"query\":{},\"response\":{\"json\":{\"send_status_list\":{\"array\":{\"object\":{\"code\":\"string\",\"iso_code\":\"string\",\"message\":\"string\",\"phone_number\":\"string\",\"serial_no\":\"string\"}}}}}}",
     };
     #[inline]

@@ -118,6 +118,7 @@ impl crate::runtime::Operation for SetCloudAccessTokenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action!\":{\"enum\":[\"get\",\"set\"]},\"api_whitelist\":{\"array\":\"string\"},\"env!\":\"string\",\"open\":\"bool\",\"version\":\"int\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"api_whitelist\":{\"array\":\"string\"},\"open\":\"bool\",\"version\":\"int\"}}}",
     };
     #[inline]

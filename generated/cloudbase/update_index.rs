@@ -171,6 +171,7 @@ impl crate::runtime::Operation for UpdateIndexRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"collection_name!\":\"string\",\"create_indexes!\":{\"array\":{\"object\":{\"keys!\":{\"array\":{\"object\":{\"direction!\":{\"enum\":[\"1\",\"-1\",\"2dsphere\"]},\"name!\":\"string\"}}},\"name!\":\"string\",\"unique!\":\"bool\"}}},\"drop_indexes!\":{\"array\":{\"object\":{\"keys\":{\"array\":{\"object\":{\"direction!\":{\"enum\":[\"1\",\"-1\",\"2dsphere\"]},\"name!\":\"string\"}}},\"name!\":\"string\",\"unique\":\"bool\"}}},\"env!\":\"string\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

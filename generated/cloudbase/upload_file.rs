@@ -89,6 +89,7 @@ impl crate::runtime::Operation for UploadFileRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":\"string\",\"path!\":\"string\"}},\"errors\":[-1000,40101,85088],\"query\":{},\"response\":{\"json\":{\"authorization\":\"string\",\"cos_file_id\":\"string\",\"file_id\":\"string\",\"token\":\"string\",\"url\":\"string\"}}}",
     };
     #[inline]

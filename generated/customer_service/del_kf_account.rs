@@ -78,6 +78,7 @@ impl crate::runtime::Operation for DelKfAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"business_id\":\"string\",\"kf_account!\":\"string\"}},\"errors\":[40005,40009,65400,65401,65402,65403,65404,65405,65406,65407,65408,65409,65410,65411,65412,65413,65414],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

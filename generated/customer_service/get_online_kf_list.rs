@@ -144,6 +144,7 @@ impl crate::runtime::Operation for GetOnlineKfListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[40005,40009,65400,65401,65402,65403,65404,65405,65406,65407,65408,65409,65410,65411,65412,65413,65414],\"query\":{\"business_id\":\"string\"},\"response\":{\"json\":{\"kf_online_list\":{\"array\":{\"object\":{\"accepted_case\":\"int\",\"kf_account\":\"string\",\"kf_id\":\"string\",\"kf_openid\":\"string\",\"status\":{\"enum\":[0,1]}}}}}}}",
     };
     #[inline]

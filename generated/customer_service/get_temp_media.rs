@@ -36,6 +36,7 @@ impl crate::runtime::Operation for GetTempMediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[40007],\"query\":{\"media_id!\":\"string\"},\"response\":\"binary\"}",
     };
     #[inline]

@@ -57,6 +57,7 @@ impl crate::runtime::Operation for SetTypingRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"command!\":{\"enum\":[\"Typing\",\"CancelTyping\"]},\"touser!\":\"string\"}},\"errors\":[40200,45072,45080,45081],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

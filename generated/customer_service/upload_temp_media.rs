@@ -79,6 +79,7 @@ impl crate::runtime::Operation for UploadTempMediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media!\"]}},\"errors\":[40004],\"query\":{\"type!\":{\"enum\":[\"image\"]}},\"response\":{\"json\":{\"created_at\":\"int\",\"media_id!\":\"string\",\"type\":\"string\"}}}",
     };
     #[inline]

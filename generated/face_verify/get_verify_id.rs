@@ -152,6 +152,7 @@ impl crate::runtime::Operation for GetVerifyIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cert_info!\":{\"object\":{\"cert_name!\":\"string\",\"cert_no!\":\"string\",\"cert_type!\":{\"enum\":[\"IDENTITY_CARD\"]}}},\"openid!\":\"string\",\"out_seq_no!\":\"string\"}},\"errors\":[40003,84010,84011,84012,84013,84014,84015,84016,84019],\"query\":{},\"response\":{\"json\":{\"expires_in\":\"int\",\"verify_id\":\"string\"}}}",
     };
     #[inline]

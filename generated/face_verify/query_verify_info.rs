@@ -99,6 +99,7 @@ impl crate::runtime::Operation for QueryVerifyInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cert_hash!\":\"string\",\"openid!\":\"string\",\"out_seq_no!\":\"string\",\"verify_id!\":\"string\"}},\"errors\":[84010,84016,84017,84018,84019,84020,84021,84022],\"query\":{},\"response\":{\"json\":{\"verify_ret\":{\"enum\":[10000,10005,10300]}}}}",
     };
     #[inline]

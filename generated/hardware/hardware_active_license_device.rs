@@ -171,6 +171,7 @@ impl crate::runtime::Operation for HardwareActiveLicenseDeviceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"active_number!\":\"int\",\"model_id!\":\"string\",\"sn!\":\"string\"}}},\"pkg_type!\":{\"enum\":[0,1,2,3,4,5]}}},\"errors\":[9800020,9800037,9800038,9800039,9800040],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"errcode\":\"int\",\"expire_time\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
     #[inline]

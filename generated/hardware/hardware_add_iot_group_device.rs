@@ -121,6 +121,7 @@ impl crate::runtime::Operation for HardwareAddIotGroupDeviceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"model_id!\":\"string\",\"sn!\":\"string\"}}},\"force_add\":\"bool\",\"group_id!\":\"string\"}},\"errors\":[9800013,9800014,9800015,9800016,9800018,9800044],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"errcode\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
     #[inline]

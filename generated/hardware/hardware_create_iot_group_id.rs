@@ -79,6 +79,7 @@ impl crate::runtime::Operation for HardwareCreateIotGroupIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"group_name!\":\"string\",\"model_id!\":\"string\"}},\"errors\":[9800003,9800012],\"query\":{},\"response\":{\"json\":{\"group_id\":\"string\"}}}",
     };
     #[inline]

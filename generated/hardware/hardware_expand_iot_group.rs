@@ -93,6 +93,7 @@ impl crate::runtime::Operation for HardwareExpandIotGroupRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"city_name!\":\"string\",\"group_id!\":\"string\",\"max_device_count!\":\"int\",\"province_name!\":\"string\"}},\"errors\":[9800013],\"query\":{},\"response\":{\"json\":{\"group_id\":\"string\"}}}",
     };
     #[inline]

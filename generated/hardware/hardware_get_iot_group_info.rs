@@ -100,6 +100,7 @@ impl crate::runtime::Operation for HardwareGetIotGroupInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"group_id!\":\"string\"}},\"errors\":[9800013],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"model_id\":\"string\",\"sn\":\"string\"}}},\"group_name\":\"string\",\"model_id\":\"string\",\"model_type\":\"string\"}}}",
     };
     #[inline]

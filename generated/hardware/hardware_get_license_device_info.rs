@@ -127,6 +127,7 @@ impl crate::runtime::Operation for HardwareGetLicenseDeviceInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"model_id!\":\"string\",\"sn!\":\"string\"}}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"expire_time\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
     #[inline]

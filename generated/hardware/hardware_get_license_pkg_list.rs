@@ -144,6 +144,7 @@ impl crate::runtime::Operation for HardwareGetLicensePkgListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"pkg_type!\":{\"enum\":[0,1,2,3,4,5]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"max_active_number\":\"int\",\"pkg_list\":{\"array\":{\"object\":{\"all\":\"int\",\"end_time\":\"int\",\"pkg_id\":\"string\",\"pkg_status\":{\"enum\":[1,2,3]},\"pkg_type\":\"int\",\"start_time\":\"int\",\"used\":\"int\"}}}}}}",
     };
     #[inline]

@@ -87,6 +87,7 @@ impl crate::runtime::Operation for HardwareGetSnTicketRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"model_id!\":\"string\",\"sn!\":\"string\"}},\"errors\":[9800001,9800002,9800003],\"query\":{},\"response\":{\"json\":{\"sn_ticket\":\"string\"}}}",
     };
     #[inline]

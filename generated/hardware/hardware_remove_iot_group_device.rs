@@ -106,6 +106,7 @@ impl crate::runtime::Operation for HardwareRemoveIotGroupDeviceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"device_list!\":{\"array\":{\"object\":{\"model_id!\":\"string\",\"sn!\":\"string\"}}},\"group_id!\":\"string\"}},\"errors\":[9800013,9800017],\"query\":{},\"response\":{\"json\":{\"device_list\":{\"array\":{\"object\":{\"errcode\":\"int\",\"model_id\":\"string\",\"sn\":\"string\"}}}}}}",
     };
     #[inline]

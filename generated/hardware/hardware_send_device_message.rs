@@ -147,6 +147,7 @@ impl crate::runtime::Operation for HardwareSendDeviceMessageRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"data!\":{\"map\":{\"object\":{\"value!\":\"string\"}}},\"lang\":{\"enum\":[\"zh_CN\",\"en_US\",\"zh_HK\",\"zh_TW\"]},\"miniprogram_state\":{\"enum\":[\"developer\",\"trial\",\"formal\"]},\"modelId!\":\"string\",\"page\":\"string\",\"sn!\":\"string\",\"template_id!\":\"string\",\"to_openid_list!\":{\"array\":\"string\"}}},\"errors\":[40037,41030,47003],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -96,6 +96,7 @@ impl crate::runtime::Operation for AiCropUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"multipart\":{\"fields\":{\"ratios\":\"string\"},\"files\":[\"img!\"]}},\"errors\":[101000,101002],\"query\":{},\"response\":{\"json\":{\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"results\":{\"array\":{\"object\":{\"crop_bottom\":\"int\",\"crop_left\":\"int\",\"crop_right\":\"int\",\"crop_top\":\"int\"}}}}}}",
     };
     #[inline]

@@ -132,6 +132,7 @@ impl crate::runtime::Operation for ImgScanQrCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101002],\"query\":{\"img_url\":\"string\"},\"response\":{\"json\":{\"code_results\":{\"array\":{\"object\":{\"data\":\"string\",\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}},\"type_name\":\"string\"}}},\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}}}}}",
     };
     #[inline]

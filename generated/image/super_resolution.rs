@@ -59,6 +59,7 @@ impl crate::runtime::Operation for SuperResolutionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[],\"query\":{\"img_url\":\"string\"},\"response\":{\"json\":{\"media_id!\":\"string\"}}}",
     };
     #[inline]

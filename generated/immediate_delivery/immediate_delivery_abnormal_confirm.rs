@@ -115,6 +115,7 @@ impl crate::runtime::Operation for ImmediateDeliveryAbnormalConfirmRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_sign!\":\"string\",\"remark\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[930555,930556,930557,930558,930559,930560,930561,930562,930563,930564,930565,9300535],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
     #[inline]

@@ -150,6 +150,7 @@ impl crate::runtime::Operation for ImmediateDeliveryCancelOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cancel_reason!\":\"string\",\"cancel_reason_id!\":{\"enum\":[1,2,3,4,5,6]},\"delivery_id!\":\"string\",\"delivery_sign!\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}},\"errors\":[930555,930556,930557,930558,930559,930560,930561,930562,930563,930564,930565,9300535],\"query\":{},\"response\":{\"json\":{\"deduct_fee\":\"float\",\"desc\":\"string\",\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
     #[inline]

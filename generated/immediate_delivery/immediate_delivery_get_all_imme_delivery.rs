@@ -93,6 +93,7 @@ impl crate::runtime::Operation for ImmediateDeliveryGetAllImmeDeliveryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\"}}},\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
     #[inline]

@@ -109,6 +109,7 @@ impl crate::runtime::Operation for ImmediateDeliveryGetBindAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\",\"shop_list\":{\"array\":{\"object\":{\"audit_result\":{\"enum\":[0,1,2]},\"delivery_id\":\"string\",\"shopid\":\"string\"}}}}}}",
     };
     #[inline]

@@ -178,6 +178,7 @@ impl crate::runtime::Operation for ImmediateDeliveryGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_sign!\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\"}},\"errors\":[930555,930556,930557,930558,930559,930560,930561,930562,930563,930564,930565,9300535],\"query\":{},\"response\":{\"json\":{\"order_status\":{\"enum\":[101,102,103,201,202,203,204,205,301,302,303,304,305,401,501,502]},\"reach_time\":\"int\",\"resultcode\":\"int\",\"resultmsg\":\"string\",\"rider_lat\":\"float\",\"rider_lng\":\"float\",\"rider_name\":\"string\",\"rider_phone\":\"string\",\"waybill_id\":\"string\"}}}",
     };
     #[inline]

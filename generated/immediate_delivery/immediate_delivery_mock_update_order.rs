@@ -128,6 +128,7 @@ impl crate::runtime::Operation for ImmediateDeliveryMockUpdateOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action_msg\":\"string\",\"action_time!\":\"int\",\"order_status!\":{\"enum\":[101,102,103,201,202,203,204,205,301,302,303,304,305,401,501,502]},\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
     #[inline]

@@ -60,6 +60,7 @@ impl crate::runtime::Operation for ImmediateDeliveryOpenDeliveryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
     #[inline]

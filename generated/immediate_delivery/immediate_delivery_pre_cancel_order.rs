@@ -127,6 +127,7 @@ impl crate::runtime::Operation for ImmediateDeliveryPreCancelOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cancel_reason\":\"string\",\"cancel_reason_id\":{\"enum\":[1,2,3,4,5,6]},\"delivery_id!\":\"string\",\"delivery_sign!\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"deduct_fee\":\"float\",\"desc\":\"string\",\"resultcode\":\"int\",\"resultmsg\":\"string\"}}}",
     };
     #[inline]

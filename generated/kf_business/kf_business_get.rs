@@ -69,6 +69,7 @@ impl crate::runtime::Operation for KfBusinessGetRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"account_name\":\"string\",\"business_id\":\"string\"}},\"errors\":[45071],\"query\":{},\"response\":{\"json\":{\"business_info\":{\"object\":{\"account_name\":\"string\",\"business_id\":\"json\",\"icon_media_id\":\"string\",\"icon_url\":\"string\",\"nickname\":\"string\"}}}}}",
     };
     #[inline]

@@ -77,6 +77,7 @@ impl crate::runtime::Operation for KfBusinessListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"count!\":\"int\",\"offset!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"account_name\":\"string\",\"business_id\":\"json\",\"icon_media_id\":\"string\",\"icon_url\":\"string\",\"nickname\":\"string\"}}}}}}",
     };
     #[inline]

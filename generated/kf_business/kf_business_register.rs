@@ -115,6 +115,7 @@ impl crate::runtime::Operation for KfBusinessRegisterRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"account_name!\":\"string\",\"icon_media_id!\":\"string\",\"nickname!\":\"string\",\"transfer_to_commkf\":\"bool\"}},\"errors\":[40004,40007,45070,45077,45078,45079,45091],\"query\":{},\"response\":{\"json\":{\"business_id\":\"json\"}}}",
     };
     #[inline]

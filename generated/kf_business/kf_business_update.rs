@@ -61,6 +61,7 @@ impl crate::runtime::Operation for KfBusinessUpdateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"business_id!\":\"string\",\"icon_media_id\":\"string\",\"nickname\":\"string\"}},\"errors\":[40004,40007,45071,45077,45078,45079],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -66,6 +66,7 @@ impl crate::runtime::Operation for GetKfWorkBoundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[10130030],\"query\":{},\"response\":{\"json\":{\"bindTime\":\"int\",\"corpid\":\"string\",\"entityName\":\"string\"}}}",
     };
     #[inline]

@@ -45,6 +45,7 @@ impl crate::runtime::Operation for UnbindKfWorkRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"corpid!\":\"string\"}},\"errors\":[10130002,10130600,10130601,10130602,10130604],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

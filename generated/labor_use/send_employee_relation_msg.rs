@@ -59,6 +59,7 @@ impl crate::runtime::Operation for SendEmployeeRelationMsgRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"data!\":\"string\",\"page!\":\"string\",\"template_id!\":\"string\",\"touser!\":\"string\"}},\"errors\":[40256,40257,43104,50001],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -54,6 +54,7 @@ impl crate::runtime::Operation for UnbindUserB2cAuthInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid_list!\":{\"array\":\"string\"}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -107,6 +107,7 @@ impl crate::runtime::Operation for GenerateNfcSchemeRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 1)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"jump_wxa\":{\"object\":{\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"path\":\"string\",\"query\":\"string\"}},\"model_id!\":\"string\",\"sn\":\"string\"}},\"errors\":[40002,40013,40165,40212,44990,44993,85079,85402,9800003,9800007,9800008,9800009],\"query\":{},\"response\":{\"json\":{\"openlink!\":\"string\"}}}",
     };
     #[inline]

@@ -137,6 +137,7 @@ impl crate::runtime::Operation for GenerateSchemeRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 1)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"expire_interval\":\"int\",\"expire_time\":\"int\",\"expire_type\":{\"enum\":[0,1]},\"is_expire\":\"bool\",\"jump_wxa\":{\"object\":{\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"path\":\"string\",\"query\":\"string\"}}}},\"errors\":[40002,40013,40165,40212,44990,44993,85079,85401,85402,85406,85407,85408],\"query\":{},\"response\":{\"json\":{\"openlink!\":\"string\"}}}",
     };
     #[inline]

@@ -89,6 +89,7 @@ impl crate::runtime::Operation for GenerateShortLinkRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"is_permanent\":\"bool\",\"page_title\":\"string\",\"page_url!\":\"string\"}},\"errors\":[40066,40225,43104,45009,85400],\"query\":{},\"response\":{\"json\":{\"link!\":\"string\"}}}",
     };
     #[inline]

@@ -232,6 +232,7 @@ impl crate::runtime::Operation for GenerateUrlLinkRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 1)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cloud_base\":{\"object\":{\"domain\":\"string\",\"env!\":\"string\",\"path\":\"string\",\"query\":\"string\",\"resource_appid\":\"string\"}},\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"expire_interval\":\"int\",\"expire_time\":\"int\",\"expire_type\":{\"enum\":[0,1]},\"is_expire\":\"bool\",\"path\":\"string\",\"query\":\"string\"}},\"errors\":[40002,40013,40165,40212,44990,44993,85079,85088,85401,85402,85406,85407,85408],\"query\":{},\"response\":{\"json\":{\"url_link!\":\"string\"}}}",
     };
     #[inline]

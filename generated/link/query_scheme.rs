@@ -180,6 +180,7 @@ impl crate::runtime::Operation for QuerySchemeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"query_type\":{\"enum\":[0,1]},\"scheme\":\"string\"}},\"errors\":[40002,40165,40212,85402,85403,85405],\"query\":{},\"response\":{\"json\":{\"quota_info\":{\"object\":{\"remain_visit_quota\":\"int\"}},\"scheme_info\":{\"object\":{\"appid\":\"string\",\"create_time\":\"int\",\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"expire_time\":\"int\",\"path\":\"string\",\"query\":\"string\"}},\"visit_openid\":\"string\"}}}",
     };
     #[inline]

@@ -218,6 +218,7 @@ impl crate::runtime::Operation for QueryUrlLinkRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"query_type\":{\"enum\":[0,1]},\"url_link\":\"string\"}},\"errors\":[85403],\"query\":{},\"response\":{\"json\":{\"quota_info\":{\"object\":{\"remain_visit_quota\":\"int\"}},\"url_link_info\":{\"object\":{\"appid\":\"string\",\"cloud_base\":{\"object\":{\"domain\":\"string\",\"env\":\"string\",\"path\":\"string\",\"query\":\"string\",\"resource_appid\":\"string\"}},\"create_time\":\"int\",\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"expire_time\":\"int\",\"path\":\"string\",\"query\":\"string\"}},\"visit_openid\":\"string\"}}}",
     };
     #[inline]

@@ -170,6 +170,7 @@ impl crate::runtime::Operation for LiveAddGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsInfo!\":{\"object\":{\"coverImgUrl!\":\"string\",\"name!\":\"string\",\"price!\":\"float\",\"price2\":\"float\",\"priceType!\":{\"enum\":[1,2,3]},\"thirdPartyAppid\":\"string\",\"url!\":\"string\"}}}},\"errors\":[200002,300002,300003,300004,300006,300007,300018,300021],\"query\":{},\"response\":{\"json\":{\"auditId\":\"int\",\"goodsId\":\"int\"}}}",
     };
     #[inline]

@@ -82,6 +82,7 @@ impl crate::runtime::Operation for LiveAddRoleRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"role!\":{\"enum\":[1,2,3]},\"username!\":\"string\"}},\"errors\":[200002,400001,400002,400003,400004],\"query\":{},\"response\":{\"json\":{\"codeurl\":\"string\"}}}",
     };
     #[inline]

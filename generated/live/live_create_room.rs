@@ -276,6 +276,7 @@ impl crate::runtime::Operation for LiveCreateRoomRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"anchorName!\":\"string\",\"anchorWechat!\":\"string\",\"closeComment!\":{\"enum\":[0,1]},\"closeGoods!\":{\"enum\":[0,1]},\"closeKf\":{\"enum\":[0,1]},\"closeLike!\":{\"enum\":[0,1]},\"closeReplay\":{\"enum\":[0,1]},\"closeShare\":{\"enum\":[0,1]},\"coverImg!\":\"string\",\"createrWechat\":\"string\",\"endTime!\":\"int\",\"feedsImg!\":\"string\",\"isFeedsPublic\":{\"enum\":[0,1]},\"name!\":\"string\",\"shareImg!\":\"string\",\"startTime!\":\"int\",\"subAnchorWechat\":\"string\",\"type!\":{\"enum\":[0,1]}}},\"errors\":[1007,200002,300002,300028,300031,300032,300034,300036,300037,300038,300039,300040,300041],\"query\":{},\"response\":{\"json\":{\"qrcode_url\":\"string\",\"roomId\":\"int\"}}}",
     };
     #[inline]

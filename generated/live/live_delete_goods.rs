@@ -36,6 +36,7 @@ impl crate::runtime::Operation for LiveDeleteGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(1000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -43,6 +43,7 @@ impl crate::runtime::Operation for LiveDeleteGoodsInRoomRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"roomId!\":\"int\"}},\"errors\":[300022,300047],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

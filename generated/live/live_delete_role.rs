@@ -57,6 +57,7 @@ impl crate::runtime::Operation for LiveDeleteRoleRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"role!\":{\"enum\":[1,2,3]},\"username!\":\"string\"}},\"errors\":[200002,400001,400005],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

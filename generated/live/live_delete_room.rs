@@ -41,6 +41,7 @@ impl crate::runtime::Operation for LiveDeleteRoomRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"id!\":\"int\"}},\"errors\":[200002,300022,300023],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -36,6 +36,7 @@ impl crate::runtime::Operation for LiveDeleteSubAnchorRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"roomId!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

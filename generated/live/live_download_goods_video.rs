@@ -70,6 +70,7 @@ impl crate::runtime::Operation for LiveDownloadGoodsVideoRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"roomId!\":\"int\"}},\"errors\":[300023,300024,300044,300045,300048],\"query\":{},\"response\":{\"json\":{\"url\":\"string\"}}}",
     };
     #[inline]

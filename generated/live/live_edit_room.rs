@@ -218,6 +218,7 @@ impl crate::runtime::Operation for LiveEditRoomRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"anchorName!\":\"string\",\"anchorWechat!\":\"string\",\"closeComment!\":{\"enum\":[0,1]},\"closeGoods!\":{\"enum\":[0,1]},\"closeKf\":{\"enum\":[0,1]},\"closeLike!\":{\"enum\":[0,1]},\"closeReplay\":{\"enum\":[0,1]},\"closeShare\":{\"enum\":[0,1]},\"coverImg!\":\"string\",\"endTime!\":\"int\",\"feedsImg!\":\"string\",\"id!\":\"int\",\"isFeedsPublic\":{\"enum\":[0,1]},\"name!\":\"string\",\"shareImg!\":\"string\",\"startTime!\":\"int\"}},\"errors\":[200002,300002,300022,300023,300030,300031,300032,300037],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -110,6 +110,7 @@ impl crate::runtime::Operation for LiveGetAssistantListRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"roomId!\":\"int\"},\"response\":{\"json\":{\"count\":\"int\",\"list\":{\"array\":{\"object\":{\"alias\":\"string\",\"headimg\":\"string\",\"nickname\":\"string\",\"openid\":\"string\",\"timestamp\":\"int\"}}},\"maxCount\":\"int\"}}}",
     };
     #[inline]

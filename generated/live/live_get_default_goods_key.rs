@@ -52,6 +52,7 @@ impl crate::runtime::Operation for LiveGetDefaultGoodsKeyRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"vendorGoodsKey\":{\"array\":\"string\"}}}}",
     };
     #[inline]

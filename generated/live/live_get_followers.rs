@@ -130,6 +130,7 @@ impl crate::runtime::Operation for LiveGetFollowersRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"page_break\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"followers\":{\"array\":{\"object\":{\"openid\":\"string\",\"room_id\":\"int\",\"room_status\":\"int\",\"subscribe_time\":\"int\"}}},\"page_break\":\"int\"}}}",
     };
     #[inline]

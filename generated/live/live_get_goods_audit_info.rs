@@ -171,6 +171,7 @@ impl crate::runtime::Operation for LiveGetGoodsAuditInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goods_ids!\":{\"array\":\"int\"}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"goods\":{\"array\":{\"object\":{\"audit_status\":{\"enum\":[0,1,2,3]},\"cover_img_url\":\"string\",\"goods_id\":\"int\",\"name\":\"string\",\"price\":\"float\",\"price2\":\"float\",\"price_type\":{\"enum\":[1,2,3]},\"thirdPartyAppid\":\"string\",\"third_party_tag\":\"int\",\"url\":\"string\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

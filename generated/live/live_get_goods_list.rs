@@ -177,6 +177,7 @@ impl crate::runtime::Operation for LiveGetGoodsListRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[200002],\"query\":{\"limit\":\"int\",\"offset!\":\"int\",\"status!\":{\"enum\":[0,1,2,3]}},\"response\":{\"json\":{\"goods\":{\"array\":{\"object\":{\"coverImgUrl\":\"string\",\"goodsId\":\"int\",\"name\":\"string\",\"price\":\"float\",\"price2\":\"float\",\"priceType\":{\"enum\":[1,2,3]},\"thirdPartyAppid\":\"string\",\"thirdPartyTag\":\"int\",\"url\":\"string\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

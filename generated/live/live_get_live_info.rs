@@ -332,6 +332,7 @@ impl crate::runtime::Operation for LiveGetLiveInfoRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action\":{\"enum\":[\"get_replay\"]},\"limit!\":\"int\",\"room_id\":\"int\",\"start!\":\"int\"}},\"errors\":[1],\"query\":{},\"response\":{\"json\":{\"live_replay\":{\"array\":{\"object\":{\"create_time\":\"string\",\"expire_time\":\"string\",\"media_url\":\"string\"}}},\"room_info\":{\"array\":{\"object\":{\"anchor_name\":\"string\",\"close_comment\":\"int\",\"close_goods\":\"int\",\"close_kf\":\"int\",\"close_like\":\"int\",\"close_replay\":\"int\",\"cover_img\":\"string\",\"creater_openid\":\"string\",\"end_time\":\"int\",\"feeds_img\":\"string\",\"goods\":{\"array\":{\"object\":{\"cover_img\":\"string\",\"goods_id\":\"int\",\"name\":\"string\",\"price\":\"float\",\"price2\":\"float\",\"price_type\":{\"enum\":[1,2,3]},\"third_party_appid\":\"string\",\"url\":\"string\"}}},\"is_feeds_public\":\"int\",\"live_status\":{\"enum\":[101,102,103,104,105,106,107]},\"live_type\":{\"enum\":[0,1]},\"name\":\"string\",\"roomid\":\"int\",\"share_img\":\"string\",\"start_time\":\"int\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

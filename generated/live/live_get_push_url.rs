@@ -59,6 +59,7 @@ impl crate::runtime::Operation for LiveGetPushUrlRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[300022,300023],\"query\":{\"roomId!\":\"int\"},\"response\":{\"json\":{\"pushAddr\":\"string\"}}}",
     };
     #[inline]

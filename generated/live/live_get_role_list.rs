@@ -157,6 +157,7 @@ impl crate::runtime::Operation for LiveGetRoleListRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"keyword\":\"string\",\"limit\":\"int\",\"offset\":\"int\",\"role\":{\"enum\":[-1,0,1,2,3]}},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"headingimg\":\"string\",\"nickname\":\"string\",\"openid\":\"string\",\"roleList\":{\"array\":\"int\"},\"updateTimestamp\":\"string\",\"username\":\"string\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

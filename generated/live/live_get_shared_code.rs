@@ -78,6 +78,7 @@ impl crate::runtime::Operation for LiveGetSharedCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[1001,300022,300023],\"query\":{\"params\":\"string\",\"roomId!\":\"int\"},\"response\":{\"json\":{\"cdnUrl\":\"string\",\"pagePath\":\"string\",\"posterUrl\":\"string\"}}}",
     };
     #[inline]

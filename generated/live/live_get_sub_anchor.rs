@@ -55,6 +55,7 @@ impl crate::runtime::Operation for LiveGetSubAnchorRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"roomId!\":\"int\"},\"response\":{\"json\":{\"username\":\"string\"}}}",
     };
     #[inline]

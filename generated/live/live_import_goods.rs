@@ -65,6 +65,7 @@ impl crate::runtime::Operation for LiveImportGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"ids!\":{\"array\":\"int\"},\"roomId!\":\"int\"}},\"errors\":[200002,300022,300023,300024,300025,300027,300033],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -48,6 +48,7 @@ impl crate::runtime::Operation for LiveModifyAssistantRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"nickname!\":\"string\",\"roomId!\":\"int\",\"username!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

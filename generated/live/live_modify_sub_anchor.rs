@@ -45,6 +45,7 @@ impl crate::runtime::Operation for LiveModifySubAnchorRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"roomId!\":\"int\",\"username!\":\"string\"}},\"errors\":[500002,500004],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

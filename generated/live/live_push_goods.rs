@@ -49,6 +49,7 @@ impl crate::runtime::Operation for LivePushGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"roomId!\":\"int\"}},\"errors\":[300023,300024,300047,300052,300053],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -81,6 +81,7 @@ impl crate::runtime::Operation for LivePushMessageRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"room_id!\":\"int\",\"user_openid!\":{\"array\":\"string\"}}},\"errors\":[9410005,9410006],\"query\":{},\"response\":{\"json\":{\"message_id\":\"string\"}}}",
     };
     #[inline]

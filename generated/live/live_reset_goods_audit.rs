@@ -43,6 +43,7 @@ impl crate::runtime::Operation for LiveResetGoodsAuditRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"auditId!\":\"int\",\"goodsId!\":\"int\"}},\"errors\":[300009,300017],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

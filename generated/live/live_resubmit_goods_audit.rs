@@ -61,6 +61,7 @@ impl crate::runtime::Operation for LiveResubmitGoodsAuditRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\"}},\"errors\":[300010,300011],\"query\":{},\"response\":{\"json\":{\"auditId\":\"int\"}}}",
     };
     #[inline]

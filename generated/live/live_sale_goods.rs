@@ -59,6 +59,7 @@ impl crate::runtime::Operation for LiveSaleGoodsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsId!\":\"int\",\"onSale!\":{\"enum\":[0,1]},\"roomId!\":\"int\"}},\"errors\":[300022,300024,300048,300049],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -36,6 +36,7 @@ impl crate::runtime::Operation for LiveSetDefaultGoodsKeyRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(500, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsKey!\":{\"array\":\"string\"}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

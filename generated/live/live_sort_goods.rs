@@ -70,6 +70,7 @@ impl crate::runtime::Operation for LiveSortGoodsRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goods!\":{\"array\":{\"object\":{\"goodsId!\":\"int\"}}},\"roomId!\":\"int\"}},\"errors\":[300023,300048],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

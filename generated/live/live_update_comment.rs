@@ -52,6 +52,7 @@ impl crate::runtime::Operation for LiveUpdateCommentRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"banComment!\":{\"enum\":[0,1]},\"roomId!\":\"int\"}},\"errors\":[300022,300023],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -51,6 +51,7 @@ impl crate::runtime::Operation for LiveUpdateFeedPublicRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(10000, 86400)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"isFeedsPublic!\":{\"enum\":[0,1]},\"roomId!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -145,6 +145,7 @@ impl crate::runtime::Operation for LiveUpdateGoodsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goodsInfo!\":{\"object\":{\"coverImgUrl\":\"string\",\"goodsId!\":\"int\",\"name\":\"string\",\"price\":\"float\",\"price2\":\"float\",\"priceType\":{\"enum\":[1,2,3]},\"thirdPartyAppid\":\"string\",\"url\":\"string\"}}}},\"errors\":[200002,300002,300003,300006,300007,300010,300011],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -44,6 +44,7 @@ impl crate::runtime::Operation for CheckSessionKeyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[87009],\"query\":{\"openid!\":\"string\",\"sig_method!\":{\"const\":\"hmac_sha256\"},\"signature!\":\"string\"},\"response\":\"ack\"}",
     };
     #[inline]

@@ -75,6 +75,7 @@ impl crate::runtime::Operation for Code2SessionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[-1,40029,40226,45011],\"query\":{\"appid!\":{\"credential\":\"app_id\"},\"grant_type!\":{\"const\":\"authorization_code\"},\"js_code!\":\"string\",\"secret!\":{\"credential\":\"app_secret\"}},\"response\":{\"json\":{\"openid!\":\"string\",\"session_key!\":\"string\",\"unionid\":\"string\"}}}",
     };
     #[inline]

@@ -76,6 +76,7 @@ impl crate::runtime::Operation for ResetUserSessionKeyRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(60000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[45011,87007,87008,87009],\"query\":{\"openid!\":\"string\",\"sig_method!\":{\"const\":\"hmac_sha256\"},\"signature!\":\"string\"},\"response\":{\"json\":{\"openid!\":\"string\",\"session_key!\":\"string\"}}}",
     };
     #[inline]

@@ -190,6 +190,7 @@ impl crate::runtime::Operation for ExpressBatchGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"order_list!\":{\"array\":{\"object\":{\"delivery_id!\":\"string\",\"order_id!\":\"string\",\"waybill_id\":\"string\"}}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"order_list\":{\"array\":{\"object\":{\"delivery_id\":\"string\",\"errcode\":\"int\",\"errmsg\":\"string\",\"order_id\":\"string\",\"order_status\":{\"enum\":[0,1]},\"print_html\":\"string\",\"waybill_data\":{\"array\":{\"object\":{\"key!\":\"string\",\"value!\":\"string\"}}},\"waybill_id\":\"string\"}}}}}}",
     };
     #[inline]

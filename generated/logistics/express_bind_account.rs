@@ -69,6 +69,7 @@ impl crate::runtime::Operation for ExpressBindAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"biz_id!\":\"string\",\"delivery_id!\":\"string\",\"password\":\"string\",\"remark_content\":\"string\",\"type!\":{\"enum\":[\"bind\",\"unbind\"]}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -86,6 +86,7 @@ impl crate::runtime::Operation for ExpressCancelOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[40199,9300506],\"query\":{},\"response\":{\"json\":{\"delivery_resultcode\":\"int\",\"delivery_resultmsg\":\"string\"}}}",
     };
     #[inline]

@@ -157,6 +157,7 @@ impl crate::runtime::Operation for ExpressGetAllAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"list\":{\"array\":{\"object\":{\"alias\":\"string\",\"biz_id\":\"string\",\"create_time\":\"int\",\"delivery_id\":\"string\",\"quota_num\":\"int\",\"quota_update_time\":\"int\",\"remark_content\":\"string\",\"remark_wrong_msg\":\"string\",\"service_type\":{\"array\":{\"object\":{\"service_name\":\"string\",\"service_type\":\"int\"}}},\"status_code\":\"int\",\"update_time\":\"int\"}}}}}}",
     };
     #[inline]

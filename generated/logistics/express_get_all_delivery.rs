@@ -131,6 +131,7 @@ impl crate::runtime::Operation for ExpressGetAllDeliveryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"data\":{\"array\":{\"object\":{\"can_get_quota\":\"int\",\"can_use_cash\":\"int\",\"cash_biz_id\":\"string\",\"delivery_id!\":\"string\",\"delivery_name!\":\"string\",\"service_type\":{\"array\":{\"object\":{\"service_name\":\"string\",\"service_type\":\"int\"}}}}}}}}}",
     };
     #[inline]

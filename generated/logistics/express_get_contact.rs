@@ -73,6 +73,7 @@ impl crate::runtime::Operation for ExpressGetContactRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"token!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"receiver\":{\"object\":{\"address\":\"string\",\"mobile\":\"string\",\"name\":\"string\",\"tel\":\"string\"}},\"sender\":{\"object\":{\"address\":\"string\",\"mobile\":\"string\",\"name\":\"string\",\"tel\":\"string\"}},\"waybill_id\":\"string\"}}}",
     };
     #[inline]

@@ -145,6 +145,7 @@ impl crate::runtime::Operation for ExpressGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id!\":\"string\",\"print_type\":{\"enum\":[0,1]},\"waybill_id\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"delivery_id\":\"string\",\"order_id\":\"string\",\"order_status\":{\"enum\":[0,1]},\"print_html\":\"string\",\"waybill_data\":{\"array\":{\"object\":{\"key!\":\"string\",\"value!\":\"string\"}}},\"waybill_id\":\"string\"}}}",
     };
     #[inline]

@@ -151,6 +151,7 @@ impl crate::runtime::Operation for ExpressGetPathRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_id!\":\"string\",\"openid\":\"string\",\"order_id\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"delivery_id\":\"string\",\"openid\":\"string\",\"path_item_list\":{\"array\":{\"object\":{\"action_msg\":\"string\",\"action_time\":\"int\",\"action_type\":{\"enum\":[100001,100002,100003,200001,300002,300003,300004,400001,400002]}}}},\"path_item_num\":\"int\",\"waybill_id\":\"string\"}}}",
     };
     #[inline]

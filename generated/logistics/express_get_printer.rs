@@ -64,6 +64,7 @@ impl crate::runtime::Operation for ExpressGetPrinterRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"openid\":{\"array\":\"string\"},\"tagid_list\":{\"array\":\"string\"}}}}",
     };
     #[inline]

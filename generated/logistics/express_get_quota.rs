@@ -61,6 +61,7 @@ impl crate::runtime::Operation for ExpressGetQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"biz_id!\":\"string\",\"delivery_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"quota_num\":\"int\"}}}",
     };
     #[inline]

@@ -69,6 +69,7 @@ impl crate::runtime::Operation for ExpressScatterGetBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"date!\":\"string\",\"type!\":{\"enum\":[\"ALL\",\"SUCCESS\",\"REFUND\"]}}},\"errors\":[],\"query\":{},\"response\":\"binary\"}",
     };
     #[inline]

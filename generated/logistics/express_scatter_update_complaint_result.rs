@@ -51,6 +51,7 @@ impl crate::runtime::Operation for ExpressScatterUpdateComplaintResultRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"desc!\":\"string\",\"result!\":\"string\",\"token!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

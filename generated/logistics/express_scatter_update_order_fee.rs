@@ -92,6 +92,7 @@ impl crate::runtime::Operation for ExpressScatterUpdateOrderFeeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"base_fee!\":\"int\",\"fee!\":\"int\",\"insured_fee\":\"int\",\"need_pay!\":{\"enum\":[0,1,2]},\"original_fee!\":\"int\",\"other_fee\":\"int\",\"pay_goods_name\":\"string\",\"remark\":\"float\",\"token!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

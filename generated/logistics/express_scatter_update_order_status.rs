@@ -120,6 +120,7 @@ impl crate::runtime::Operation for ExpressScatterUpdateOrderStatusRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action_msg!\":\"string\",\"action_time!\":\"int\",\"action_type!\":{\"enum\":[90001,90002,90003,90010,90011,100001,100002,200001,300002,300003,300004,300005,300006,300007,400001,400002,400003,400004,400005,500001]},\"delivery_courier_name!\":\"string\",\"delivery_courier_phone!\":\"string\",\"pickup_courier_name!\":\"string\",\"pickup_courier_phone!\":\"string\",\"token!\":\"string\",\"waybill_id\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -86,6 +86,7 @@ impl crate::runtime::Operation for ExpressTestUpdateOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action_msg!\":\"string\",\"action_time!\":\"int\",\"action_type!\":{\"enum\":[100001,100002,100003,200001,300002,300003,300004,400001,400002]},\"biz_id!\":\"string\",\"delivery_id!\":\"string\",\"order_id!\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

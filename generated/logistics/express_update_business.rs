@@ -54,6 +54,7 @@ impl crate::runtime::Operation for ExpressUpdateBusinessRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"biz_id!\":\"string\",\"result_code!\":\"int\",\"result_msg\":\"string\",\"shop_app_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -59,6 +59,7 @@ impl crate::runtime::Operation for ExpressUpdatePrinterRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"tagid_list\":\"string\",\"update_type!\":{\"enum\":[\"bind\",\"unbind\"]}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -174,6 +174,7 @@ impl crate::runtime::Operation for AddNearbyPoiRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"address!\":\"string\",\"company_name!\":\"string\",\"contract_phone!\":\"string\",\"credential!\":\"string\",\"hour!\":\"string\",\"is_comm_nearby!\":{\"const\":\"1\"},\"kf_info\":\"string\",\"map_poi_id\":\"string\",\"pic_list!\":\"string\",\"poi_id\":\"string\",\"qualification_list\":\"string\",\"service_infos!\":\"string\",\"store_name!\":\"string\"}},\"errors\":[20002,92000,92002,92003,92004,92005,92006,92007,92008,93009,93010,93011,93012,93013,93014],\"query\":{},\"response\":{\"json\":{\"data\":{\"object\":{\"audit_id\":\"int\",\"poi_id\":\"int\",\"related_credential\":\"string\"}}}}}",
     };
     #[inline]

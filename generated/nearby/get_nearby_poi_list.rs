@@ -149,6 +149,7 @@ impl crate::runtime::Operation for GetNearbyPoiListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[20002,92000,92002,92003,92004,92005,92006,92007,92008,93009,93010,93011,93012,93013,93014],\"query\":{\"page!\":\"int\",\"page_rows!\":\"int\"},\"response\":{\"json\":{\"data\":{\"object\":{\"data\":\"string\",\"left_apply_num\":\"int\",\"max_apply_num\":\"int\"}}}}}",
     };
     #[inline]

@@ -79,6 +79,7 @@ impl crate::runtime::Operation for SetNearbyPoiShowStatusRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"poi_id!\":\"string\",\"status!\":{\"enum\":[0,1]}}},\"errors\":[20002,92000,92002,92003,92004,92005,92006,92007,92008,93009,93010,93011,93012,93013,93014],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

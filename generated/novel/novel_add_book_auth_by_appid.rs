@@ -88,6 +88,7 @@ impl crate::runtime::Operation for NovelAddBookAuthByAppidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"infos!\":{\"array\":{\"object\":{\"expire_time!\":\"int\",\"grantee_appid!\":\"string\"}}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"results\":{\"array\":\"json\"}}}}",
     };
     #[inline]

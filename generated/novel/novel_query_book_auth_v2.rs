@@ -162,6 +162,7 @@ impl crate::runtime::Operation for NovelQueryBookAuthV2Request {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"book_ids\":{\"array\":\"string\"},\"count!\":\"int\",\"cursor\":\"string\",\"grantor_appid\":\"string\",\"type\":{\"enum\":[0,1]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"appid_results\":{\"array\":{\"object\":{\"book_id\":\"string\",\"expire_time\":\"int\",\"grantee_appid\":\"string\",\"grantor_appid\":\"string\"}}},\"next_cursor\":\"string\"}}}",
     };
     #[inline]

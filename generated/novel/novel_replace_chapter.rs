@@ -195,6 +195,7 @@ impl crate::runtime::Operation for NovelReplaceChapterRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"book_id!\":\"string\",\"chapter_id!\":\"string\",\"new_chapter_title!\":\"string\",\"new_content!\":\"string\"}},\"errors\":[10140001,10140002,10140003,10140004,10140005,10140006,10140007,10140008,10140009,10140010,10140011,10140012,10140013,10140014,10140015,10140016,10140017,10140018,10140019,10140020,10140021,10140022,10140023,10140024,10140025,10140026,10141001,10141002,10141003,10141004,10141005,10141006,10141007,10141008,10141009,10141010,10145001,10145002,10145003,10145004,10145005,10145006,10145007,10145008,10145009,10145010,10145011,10145012],\"query\":{},\"response\":{\"json\":{\"new_chapter_id!\":\"string\"}}}",
     };
     #[inline]

@@ -83,6 +83,7 @@ impl crate::runtime::Operation for OcrBankcardRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101001,101003],\"query\":{\"img_url\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"number\":\"string\"}}}",
     };
     #[inline]

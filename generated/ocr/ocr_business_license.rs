@@ -184,6 +184,7 @@ impl crate::runtime::Operation for OcrBusinessLicenseRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101001,101002,101003],\"query\":{\"img_url\":\"string\"},\"response\":{\"json\":{\"address\":\"string\",\"business_scope\":\"string\",\"cert_position\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}}}},\"enterprise_name\":\"string\",\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"legal_representative\":\"string\",\"paid_in_capital\":\"string\",\"reg_num\":\"string\",\"registered_capital\":\"string\",\"registered_date\":\"string\",\"serial\":\"string\",\"type_of_enterprise\":\"string\",\"type_of_organization\":\"string\",\"valid_period\":\"string\"}}}",
     };
     #[inline]

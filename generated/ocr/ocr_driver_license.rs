@@ -119,6 +119,7 @@ impl crate::runtime::Operation for OcrDriverLicenseRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101003],\"query\":{\"img_url\":\"string\"},\"response\":{\"json\":{\"address\":\"string\",\"birth_date\":\"string\",\"car_class\":\"string\",\"id_num\":\"string\",\"issue_date\":\"string\",\"name\":\"string\",\"nationality\":\"string\",\"official_seal\":\"string\",\"sex\":\"string\",\"valid_from\":\"string\",\"valid_to\":\"string\"}}}",
     };
     #[inline]

@@ -126,6 +126,7 @@ impl crate::runtime::Operation for OcrIdCardRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101001,101002,101003],\"query\":{\"img_url\":\"string\",\"type\":{\"enum\":[\"photo\",\"scan\"]}},\"response\":{\"json\":{\"addr\":\"string\",\"gender\":\"string\",\"id\":\"string\",\"name\":\"string\",\"nationality\":\"string\",\"type\":{\"enum\":[\"Front\",\"Back\"]},\"valid_date\":\"string\"}}}",
     };
     #[inline]

@@ -126,6 +126,7 @@ impl crate::runtime::Operation for OcrPrintedTextRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(100, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"choice\":[{\"query\":\"img_url\"},{\"file\":\"img\"}],\"errors\":[101000,101002,101003],\"query\":{\"img_url\":\"string\"},\"response\":{\"json\":{\"img_size\":{\"object\":{\"h\":\"int\",\"w\":\"int\"}},\"items\":{\"array\":{\"object\":{\"pos\":{\"object\":{\"left_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"left_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_bottom\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}},\"right_top\":{\"object\":{\"x\":\"int\",\"y\":\"int\"}}}},\"text\":\"string\"}}}}}}",
     };
     #[inline]

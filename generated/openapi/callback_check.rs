@@ -161,6 +161,7 @@ impl crate::runtime::Operation for CallbackCheckRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action!\":{\"enum\":[\"dns\",\"ping\",\"all\"]},\"check_operator!\":{\"enum\":[\"CHINANET\",\"UNICOM\",\"CAP\",\"DEFAULT\"]}}},\"errors\":[40201,40202,40203],\"query\":{},\"response\":{\"json\":{\"dns\":{\"array\":{\"object\":{\"ip\":\"string\",\"real_operator\":\"string\"}}},\"ping\":{\"array\":{\"object\":{\"from_operator\":\"string\",\"ip\":\"string\",\"package_loss\":\"string\",\"time\":\"string\"}}}}}}",
     };
     #[inline]

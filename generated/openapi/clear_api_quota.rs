@@ -39,6 +39,7 @@ impl crate::runtime::Operation for ClearApiQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cgi_path!\":\"string\"}},\"errors\":[76021,76022],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -41,6 +41,7 @@ impl crate::runtime::Operation for ClearQuotaByAppSecretRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[-1,40013,41002,41004,48006],\"query\":{\"appid!\":{\"credential\":\"app_id\"},\"appsecret!\":{\"credential\":\"app_secret\"}},\"response\":\"ack\"}",
     };
     #[inline]

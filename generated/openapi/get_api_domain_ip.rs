@@ -52,6 +52,7 @@ impl crate::runtime::Operation for GetApiDomainIpRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ip_list\":{\"array\":\"string\"}}}}",
     };
     #[inline]

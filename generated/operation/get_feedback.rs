@@ -202,6 +202,7 @@ impl crate::runtime::Operation for GetFeedbackRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"num!\":\"int\",\"page!\":\"int\",\"type\":{\"enum\":[1,2,3,4,5,6,7,8]}},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"content\":\"string\",\"create_time\":\"int\",\"head_url\":\"string\",\"mediaIds\":{\"array\":\"string\"},\"nickname\":\"string\",\"openid\":\"string\",\"phone\":\"string\",\"record_id\":\"int\",\"systemInfo\":\"string\",\"type\":{\"enum\":[1,2,3,4,5,6,7,8]}}}},\"total_num\":\"int\"}}}",
     };
     #[inline]

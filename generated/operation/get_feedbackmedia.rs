@@ -41,6 +41,7 @@ impl crate::runtime::Operation for GetFeedbackmediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[46001],\"query\":{\"media_id!\":\"string\",\"record_id!\":\"int\"},\"response\":\"binary\"}",
     };
     #[inline]

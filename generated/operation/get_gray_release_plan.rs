@@ -110,6 +110,7 @@ impl crate::runtime::Operation for GetGrayReleasePlanRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"gray_release_plan\":{\"object\":{\"create_timestamp\":\"int\",\"gray_percentage\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]},\"support_debuger_first\":\"bool\",\"support_experiencer_first\":\"bool\"}}}}}",
     };
     #[inline]

@@ -79,6 +79,7 @@ impl crate::runtime::Operation for GetSceneListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[507010],\"query\":{},\"response\":{\"json\":{\"scene\":{\"array\":{\"object\":{\"name\":\"string\",\"value\":\"string\"}}}}}}",
     };
     #[inline]

@@ -89,6 +89,7 @@ impl crate::runtime::Operation for GetVersionListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{},\"response\":{\"json\":{\"cvlist\":{\"array\":{\"object\":{\"client_version_list\":{\"array\":\"string\"},\"type\":{\"enum\":[1,2]}}}}}}}",
     };
     #[inline]

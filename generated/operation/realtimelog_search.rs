@@ -259,6 +259,7 @@ impl crate::runtime::Operation for RealtimelogSearchRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(50, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[200002,200007,200010],\"query\":{\"begintime!\":\"int\",\"date!\":\"string\",\"endtime!\":\"int\",\"filterMsg\":\"string\",\"id\":\"string\",\"level\":{\"enum\":[2,4,8]},\"limit\":\"int\",\"start\":\"int\",\"traceId\":\"string\",\"url\":\"string\"},\"response\":{\"json\":{\"data\":{\"object\":{\"list\":{\"array\":{\"object\":{\"clientVersion\":\"string\",\"filterMsg\":\"string\",\"id\":\"string\",\"level\":\"int\",\"libraryVersion\":\"string\",\"msg\":{\"array\":{\"object\":{\"level\":\"int\",\"msg\":{\"array\":\"string\"},\"time\":\"int\"}}},\"platform\":{\"enum\":[1,2]},\"timestamp\":\"int\",\"traceid\":\"string\",\"url\":\"string\"}}},\"total\":\"int\"}}}}}",
     };
     #[inline]

@@ -73,6 +73,7 @@ impl crate::runtime::Operation for CreateQrCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"path!\":\"string\",\"width\":\"int\"}},\"errors\":[40159,45029,85096],\"query\":{},\"response\":\"binary\"}",
     };
     #[inline]

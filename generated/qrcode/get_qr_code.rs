@@ -103,6 +103,7 @@ impl crate::runtime::Operation for GetQrCodeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"auto_color\":\"bool\",\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"is_hyaline\":\"bool\",\"line_color\":{\"object\":{\"b!\":\"int\",\"g!\":\"int\",\"r!\":\"int\"}},\"path!\":\"string\",\"width\":\"int\"}},\"errors\":[40159,45029,85096],\"query\":{},\"response\":\"binary\"}",
     };
     #[inline]

@@ -130,6 +130,7 @@ impl crate::runtime::Operation for GetUnlimitedQrCodeRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(5000, 60)),
         response: crate::runtime::ResponseKind::Binary,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"auto_color\":\"bool\",\"check_path\":\"bool\",\"env_version\":{\"enum\":[\"release\",\"trial\",\"develop\"]},\"is_hyaline\":\"bool\",\"line_color\":{\"object\":{\"b!\":\"int\",\"g!\":\"int\",\"r!\":\"int\"}},\"page\":\"string\",\"scene!\":\"string\",\"width\":\"int\"}},\"errors\":[-1,40001,40097,40129,40169,41030,45009,85096],\"query\":{},\"response\":\"binary\"}",
     };
     #[inline]

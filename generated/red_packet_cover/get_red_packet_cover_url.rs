@@ -96,6 +96,7 @@ impl crate::runtime::Operation for GetRedPacketCoverUrlRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"ctoken!\":\"string\",\"openid!\":\"string\"}},\"errors\":[9600001,9600002,9600003,9600004,9600005,9600006,9600007],\"query\":{},\"response\":{\"json\":{\"data\":{\"object\":{\"url\":\"string\"}}}}}",
     };
     #[inline]

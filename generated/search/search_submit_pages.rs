@@ -315,6 +315,7 @@ impl crate::runtime::Operation for SearchSubmitPagesRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"pages!\":{\"array\":{\"object\":{\"data_list\":{\"array\":{\"object\":{\"@type!\":{\"enum\":[\"wxsearch_cpdata\",\"wxsearch_testcpdata\"]},\"abstract\":{\"array\":\"string\"},\"author\":{\"object\":{\"author_name!\":\"string\",\"author_portrait\":\"string\",\"author_title\":\"string\"}},\"content_id!\":\"string\",\"cover_img_url\":\"string\",\"extra_info\":{\"map\":\"json\"},\"h5_url\":\"string\",\"mainbody!\":\"string\",\"page_type!\":\"int\",\"referer\":\"string\",\"time_modify!\":\"int\",\"time_publish!\":\"int\",\"title!\":\"string\",\"update!\":{\"enum\":[1,3]},\"video\":{\"array\":{\"object\":{\"video_img!\":\"string\",\"video_length!\":\"int\",\"video_title\":\"string\"}}}}}},\"path!\":\"string\",\"query!\":\"string\"}}}}},\"errors\":[40066,40210,40211,40212,40219,45002,47004,47006,85083,85091,108001,108002,108003],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

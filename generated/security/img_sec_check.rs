@@ -36,6 +36,7 @@ impl crate::runtime::Operation for ImgSecCheckRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(2000, 60)),
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"multipart\":{\"fields\":{},\"files\":[\"media!\"]}},\"errors\":[87014],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

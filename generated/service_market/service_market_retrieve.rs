@@ -81,6 +81,7 @@ impl crate::runtime::Operation for ServiceMarketRetrieveRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"request_id!\":\"string\"}},\"errors\":[9301001,9301002,9301003,9301010,9301011,9301012,9301014,9301015],\"query\":{},\"response\":{\"json\":{\"data\":\"string\",\"request_id\":\"string\"}}}",
     };
     #[inline]

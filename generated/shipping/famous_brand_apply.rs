@@ -139,6 +139,7 @@ impl crate::runtime::Operation for FamousBrandApplyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"Application!\":{\"object\":{\"apply_for!\":{\"enum\":[1,2]},\"audit_info\":{\"object\":{\"authority_certified_proof_list\":{\"array\":\"string\"},\"brand_name!\":\"string\",\"brand_type!\":{\"enum\":[1,2,3,4,5,6,7,8]},\"ec_platform_proof_list\":{\"array\":\"string\"},\"flagship_in_which_ec_platform\":\"string\",\"other_material_list\":{\"array\":\"string\"}}}}}}},\"errors\":[10210001,10210002,10210003],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

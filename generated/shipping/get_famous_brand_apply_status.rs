@@ -172,6 +172,7 @@ impl crate::runtime::Operation for GetFamousBrandApplyStatusRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[10210001,10210002,10210003],\"query\":{},\"response\":{\"json\":{\"application\":{\"object\":{\"apply_for\":{\"enum\":[1,2]},\"audit_info\":{\"object\":{\"audit_reason\":\"string\"}},\"status\":{\"enum\":[1,2,3]}}},\"progress\":{\"object\":{\"status\":{\"enum\":[1,2,3]}}}}}}",
     };
     #[inline]

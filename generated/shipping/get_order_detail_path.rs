@@ -53,6 +53,7 @@ impl crate::runtime::Operation for GetOrderDetailPathRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"path\":\"string\"}}}",
     };
     #[inline]

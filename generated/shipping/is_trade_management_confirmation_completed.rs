@@ -62,6 +62,7 @@ impl crate::runtime::Operation for IsTradeManagementConfirmationCompletedRequest
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"appid!\":\"string\"}},\"errors\":[40013,40097,44990,61003,61011],\"query\":{},\"response\":{\"json\":{\"completed!\":\"bool\"}}}",
     };
     #[inline]

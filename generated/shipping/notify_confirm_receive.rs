@@ -121,6 +121,7 @@ impl crate::runtime::Operation for NotifyConfirmReceiveRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"received_time!\":\"int\",\"sub_merchant_id\":\"string\",\"transaction_id\":\"string\"}},\"errors\":[10060001,10060002,10060003,10060004,10060005,10060006,10060007,10060008,10060009,10060012,10060014,10060019,10060020,10060023,10060024,10060025,10060026,10060028,10060029,10060030,10060031,10060032,268485194,268485195,268485196,268485197,268485216,268485224,268485226,268485227,268485228],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -66,6 +66,7 @@ impl crate::runtime::Operation for OpSpecialOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delay_to\":\"int\",\"order_id!\":\"string\",\"type!\":{\"enum\":[1,2]}}},\"errors\":[268546000,268546001,268546002],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

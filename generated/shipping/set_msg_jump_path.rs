@@ -35,6 +35,7 @@ impl crate::runtime::Operation for SetMsgJumpPathRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"path!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

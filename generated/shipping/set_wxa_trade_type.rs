@@ -113,6 +113,7 @@ impl crate::runtime::Operation for SetWxaTradeTypeRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"material_list!\":{\"array\":{\"object\":{\"media_id!\":\"string\",\"type!\":{\"enum\":[1,2]}}}},\"reason!\":\"string\",\"trade_type!\":{\"enum\":[1,2,3,4]}}},\"errors\":[268486048],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

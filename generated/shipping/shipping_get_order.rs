@@ -131,6 +131,7 @@ impl crate::runtime::Operation for ShippingGetOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"sub_merchant_id\":\"string\",\"transaction_id\":\"string\"}},\"choice\":[{\"member\":\"transaction_id\"},{\"member\":\"merchant_id\"}],\"errors\":[10060001,10060002,10060003,10060004,10060005,10060006,10060007,10060008,10060009,10060012,10060014,10060019,10060020,10060023,10060024,10060025,10060026,10060031,268485194,268485195,268485196,268485197,268485216,268485224,268485226,268485227,268485228],\"query\":{},\"response\":{\"json\":{\"order\":{\"object\":{\"description\":\"string\",\"in_complaint\":\"bool\",\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"openid\":\"string\",\"order_state\":{\"enum\":[1,2,3,4,5,6]},\"paid_amount\":\"int\",\"pay_time\":\"int\",\"shipping\":{\"object\":{\"delivery_mode\":{\"enum\":[1,2]},\"finish_shipping\":\"bool\",\"finish_shipping_count\":\"int\",\"goods_desc\":\"string\",\"logistics_type\":{\"enum\":[1,2,3,4]},\"shipping_list\":{\"array\":{\"object\":{\"contact\":{\"object\":{\"consignor_contact\":\"string\",\"receiver_contact\":\"string\"}},\"express_company\":\"string\",\"goods_desc\":\"string\",\"tracking_no\":\"string\",\"upload_time\":\"int\"}}}}},\"sub_merchant_id\":\"string\",\"trade_create_time\":\"int\",\"transaction_id\":\"string\"}}}}}",
     };
     #[inline]

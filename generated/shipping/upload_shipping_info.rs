@@ -212,6 +212,7 @@ impl crate::runtime::Operation for UploadShippingInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_mode!\":{\"enum\":[1,2]},\"is_all_delivered\":\"bool\",\"logistics_type!\":{\"enum\":[1,2,3,4]},\"order_key!\":{\"object\":{\"mchid\":\"string\",\"order_number_type!\":{\"enum\":[1,2]},\"out_trade_no\":\"string\",\"transaction_id\":\"string\"}},\"payer!\":{\"object\":{\"openid!\":\"string\"}},\"shipping_list!\":{\"array\":{\"object\":{\"contact\":{\"object\":{\"consignor_contact\":\"string\",\"receiver_contact\":\"string\"}},\"express_company\":\"string\",\"item_desc!\":\"string\",\"tracking_no\":\"string\"}}},\"upload_time!\":\"string\"}},\"errors\":[10060001,10060002,10060003,10060004,10060005,10060006,10060007,10060008,10060009,10060012,10060014,10060019,10060020,10060023,10060024,10060025,10060026,10060031,268485194,268485195,268485196,268485197,268485216,268485224,268485226,268485227,268485228],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

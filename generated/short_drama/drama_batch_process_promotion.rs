@@ -165,6 +165,7 @@ impl crate::runtime::Operation for DramaBatchProcessPromotionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"action_type!\":{\"enum\":[1,2,3]},\"list!\":{\"array\":{\"object\":{\"drama_id!\":\"string\",\"src_appid!\":\"string\"}}}}},\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"drama_id\":\"string\",\"src_appid\":\"string\",\"status\":{\"enum\":[0,1,2,3,4,5]}}}}}}}",
     };
     #[inline]

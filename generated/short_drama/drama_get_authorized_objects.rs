@@ -165,6 +165,7 @@ impl crate::runtime::Operation for DramaGetAuthorizedObjectsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"authorizer_appid\":\"string\",\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"objects\":{\"array\":{\"object\":{\"authorized_time\":\"int\",\"authorizer_appid\":\"string\",\"authz_expire_time\":\"int\",\"drama_id\":\"int\"}}},\"total_count\":\"int\"}}}",
     };
     #[inline]

@@ -116,6 +116,7 @@ impl crate::runtime::Operation for DramaGetCdnLogsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"end_time!\":\"int\",\"query_type\":{\"enum\":[0,1,2]},\"start_time!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"domestic_cdn_logs\":\"json\",\"total_count\":\"int\"}}}",
     };
     #[inline]

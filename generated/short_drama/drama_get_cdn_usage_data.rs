@@ -159,6 +159,7 @@ impl crate::runtime::Operation for DramaGetCdnUsageDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"data_interval!\":{\"enum\":[\"5\",\"60\",\"1440\"]},\"end_time!\":\"int\",\"query_type\":{\"enum\":[0,1,2]},\"start_time!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"data_interval\":\"int\",\"item_list\":{\"array\":{\"object\":{\"time\":\"int\",\"value\":\"int\"}}}}}}",
     };
     #[inline]

@@ -153,6 +153,7 @@ impl crate::runtime::Operation for DramaGetCopyrightAuthorizationListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"authorization_type\":{\"enum\":[0,1,2]},\"authorized_appid\":\"string\",\"authorized_subject_cert_no\":\"string\",\"drama_id\":\"int\",\"limit\":\"int\",\"offset\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"authorization_type\":{\"enum\":[1,2]},\"authorized_appid\":\"string\",\"authorized_subject_cert_no\":\"string\",\"authorized_time\":\"int\",\"authorizer_appid\":\"string\",\"drama_id\":\"int\",\"expire_time\":\"int\"}}},\"total_count\":\"int\"}}}",
     };
     #[inline]

@@ -86,6 +86,7 @@ impl crate::runtime::Operation for DramaGetDramaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"drama_id!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"drama_info\":{\"object\":{\"actor_list\":{\"object\":{\"actor!\":{\"array\":{\"object\":{\"name!\":\"string\",\"photo_material_id!\":\"string\",\"profile!\":\"string\",\"role!\":\"string\"}}}}},\"audit_detail\":{\"object\":{\"audit_time\":\"int\",\"audit_type\":{\"enum\":[0,1,2,3]},\"create_time\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]}}},\"cover_url\":\"string\",\"create_time\":\"int\",\"description\":\"string\",\"drama_id\":\"int\",\"expedited\":\"int\",\"media_count\":\"int\",\"media_list\":{\"array\":{\"object\":{\"media_id\":\"int\"}}},\"name\":\"string\",\"playwright\":\"string\",\"producer\":\"string\",\"production_license\":\"string\",\"promotion_poster\":\"string\",\"recommendations\":\"string\",\"status\":{\"enum\":[0,1,2,3]}}}}}}",
     };
     #[inline]

@@ -127,6 +127,7 @@ impl crate::runtime::Operation for DramaGetFinderEventRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"event_id_list\":{\"array\":\"string\"}}},\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":{\"json\":{\"finder_event_list\":{\"array\":{\"object\":{\"drama_id\":\"string\",\"encrypted_event_id\":\"string\",\"event_name\":\"string\",\"event_url\":\"string\",\"src_appid\":\"string\"}}}}}}",
     };
     #[inline]

@@ -101,6 +101,7 @@ impl crate::runtime::Operation for DramaGetLatestAuditInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"audit_type!\":{\"enum\":[0,1,2,3]},\"drama_id!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"audit_detail\":{\"object\":{\"audit_time\":\"int\",\"audit_type\":{\"enum\":[0,1,2,3]},\"create_time\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]}}}}}}",
     };
     #[inline]

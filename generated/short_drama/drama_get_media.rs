@@ -86,6 +86,7 @@ impl crate::runtime::Operation for DramaGetMediaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"media_id!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"media_info\":{\"object\":{\"audit_detail\":{\"object\":{\"audit_time\":\"int\",\"create_time\":\"int\",\"evidence_material_id_list\":{\"array\":\"string\"},\"reason\":\"string\",\"status\":{\"enum\":[0,1,2,3,4]}}},\"cover_url\":\"string\",\"create_time\":\"int\",\"description\":\"string\",\"drama_id\":\"int\",\"duration\":\"int\",\"expire_time\":\"int\",\"file_size\":\"string\",\"hls_url\":\"string\",\"media_id\":\"int\",\"mp4_url\":\"string\",\"name\":\"string\",\"original_url\":\"string\"}}}}}",
     };
     #[inline]

@@ -194,6 +194,7 @@ impl crate::runtime::Operation for DramaGetMediaLinkRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"bkref\":\"string\",\"exper\":\"int\",\"media_id!\":\"int\",\"rlimit\":\"int\",\"t!\":\"int\",\"us\":\"string\",\"whref\":\"string\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"media_info\":{\"object\":{\"cover_url\":\"string\",\"description\":\"string\",\"duration\":\"int\",\"hls_url\":\"string\",\"media_id\":\"int\",\"mp4_url\":\"string\",\"name\":\"string\",\"original_url\":\"string\"}}}}}",
     };
     #[inline]

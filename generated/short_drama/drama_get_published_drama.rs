@@ -109,6 +109,7 @@ impl crate::runtime::Operation for DramaGetPublishedDramaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"drama_id\":\"string\",\"publish_time\":\"int\",\"src_appid\":\"string\"}}}}}}",
     };
     #[inline]

@@ -164,6 +164,7 @@ impl crate::runtime::Operation for DramaGetTaskRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"task_id!\":\"int\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"task_info\":{\"object\":{\"create_time\":\"int\",\"errcode\":\"int\",\"errmsg\":\"string\",\"finish_time\":\"int\",\"id\":\"int\",\"media_id\":\"int\",\"status\":{\"enum\":[1,2,3,4]},\"task_type\":{\"enum\":[1]}}}}}}",
     };
     #[inline]

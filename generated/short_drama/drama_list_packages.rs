@@ -220,6 +220,7 @@ impl crate::runtime::Operation for DramaListPackagesRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"limit!\":\"int\",\"offset!\":\"int\",\"query_type\":{\"enum\":[0,1]},\"status!\":{\"enum\":[0,1,2,3]}}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"package_list\":{\"array\":{\"object\":{\"all\":\"int\",\"end_time\":\"int\",\"is_deleted\":\"int\",\"order_id\":\"string\",\"package_id\":\"string\",\"start_time\":\"int\",\"status\":{\"enum\":[0,1,2,3]},\"used\":\"int\"}}},\"total_count\":\"int\"}}}",
     };
     #[inline]

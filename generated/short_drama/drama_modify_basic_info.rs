@@ -191,6 +191,7 @@ impl crate::runtime::Operation for DramaModifyBasicInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"actor_list\":{\"object\":{\"actor!\":{\"array\":{\"object\":{\"name!\":\"string\",\"photo_material_id!\":\"string\",\"profile!\":\"string\",\"role!\":\"string\"}}}}},\"alternate_name\":\"string\",\"copyright\":{\"object\":{\"apply_for_copyright_protection!\":{\"enum\":[0,1]},\"copyright_role!\":{\"enum\":[1,2]},\"copyright_verification\":{\"enum\":[\"1\",\"2\"]},\"proof_of_production\":{\"array\":\"string\"},\"purchase_or_broadcast_authorization_certificate\":{\"array\":\"string\"}}},\"cost_commitment_letter_material_id\":\"string\",\"cost_of_production\":\"int\",\"cover_material_id\":\"string\",\"description\":\"string\",\"drama_id!\":\"int\",\"other_material_material_id\":\"string\",\"producer\":\"string\",\"promotion_poster_material_id\":\"string\",\"qualification_certificate_material_id\":\"string\",\"qualification_type\":{\"enum\":[1,2]},\"recommendations\":\"string\",\"registration_number\":\"string\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

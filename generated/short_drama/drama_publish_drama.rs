@@ -89,6 +89,7 @@ impl crate::runtime::Operation for DramaPublishDramaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"list!\":{\"array\":{\"object\":{\"drama_id!\":\"string\",\"drama_name!\":\"string\",\"publish_time!\":\"int\",\"src_appid!\":\"string\"}}}}},\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

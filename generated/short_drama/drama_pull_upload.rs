@@ -99,6 +99,7 @@ impl crate::runtime::Operation for DramaPullUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"cover_url\":\"string\",\"media_name!\":\"string\",\"media_url!\":\"string\",\"source_context\":\"string\"}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"task_id!\":\"int\"}}}",
     };
     #[inline]

@@ -109,6 +109,7 @@ impl crate::runtime::Operation for DramaSetIaaDramaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"list!\":{\"array\":{\"object\":{\"drama_id!\":\"string\",\"iaa_type!\":{\"enum\":[1,2,3]},\"src_appid!\":\"string\",\"vip_flag!\":{\"enum\":[1,2]}}}}}},\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -77,6 +77,7 @@ impl crate::runtime::Operation for DramaSetPlayerRecmdSwitchRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"entry_type!\":{\"enum\":[2002,1,2,3]},\"switch_status!\":\"bool\"}},\"errors\":[1,2,21000,21001,21002,21003,21004,21005,21006,21007,21008,21009],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -163,6 +163,7 @@ impl crate::runtime::Operation for DramaSingleFileUploadRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"multipart\":{\"fields\":{\"cover_type\":{\"enum\":[\"JPG\",\"JPEG\",\"PNG\",\"BMP\",\"TIFF\",\"AI\",\"CDR\",\"EPS\",\"TIF\"]},\"media_name!\":\"string\",\"media_type!\":{\"enum\":[\"MP4\",\"TS\",\"MOV\",\"MXF\",\"MPG\",\"FLV\",\"WMV\",\"AVI\",\"M4V\",\"F4V\",\"MPEG\",\"3GP\",\"ASF\",\"MKV\"]},\"source_context\":\"string\"},\"files\":[\"media_data!\",\"cover_data\"]}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"media_id!\":\"int\"}}}",
     };
     #[inline]

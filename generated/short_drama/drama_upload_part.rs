@@ -125,6 +125,7 @@ impl crate::runtime::Operation for DramaUploadPartRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"multipart\":{\"fields\":{\"part_number!\":\"int\",\"resource_type!\":{\"enum\":[1,2]},\"upload_id!\":\"string\"},\"files\":[\"data!\"]}},\"errors\":[-2,10090001,10090002,10090003,10090005,10090038,10090039,10090040,10090041,10090042,10090043,10093011,10093014,10093023,10093030],\"query\":{},\"response\":{\"json\":{\"etag!\":\"string\"}}}",
     };
     #[inline]

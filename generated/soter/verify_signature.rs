@@ -64,6 +64,7 @@ impl crate::runtime::Operation for VerifySignatureRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"json_signature!\":\"string\",\"json_string!\":\"string\",\"openid!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_ok!\":\"bool\"}}}",
     };
     #[inline]

@@ -90,6 +90,7 @@ impl crate::runtime::Operation for QuickCheckStudentIdentityRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(1000000, 86400)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"wx_studentcheck_code!\":\"string\"}},\"errors\":[40097,83400,83401,83402],\"query\":{},\"response\":{\"json\":{\"bind_status\":{\"enum\":[1,2,3]},\"is_student\":\"bool\"}}}",
     };
     #[inline]

@@ -112,6 +112,7 @@ impl crate::runtime::Operation for AddMessageTemplateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"kidList!\":{\"array\":\"int\"},\"sceneDesc!\":\"string\",\"tid!\":\"string\"}},\"errors\":[40400,200001,200011,200012,200013,200014,200020,200021,200022,200100],\"query\":{},\"response\":{\"json\":{\"priTmplId!\":\"string\"}}}",
     };
     #[inline]

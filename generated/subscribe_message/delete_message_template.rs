@@ -48,6 +48,7 @@ impl crate::runtime::Operation for DeleteMessageTemplateRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"priTmplId!\":\"string\"}},\"errors\":[20001,20002,200001,200002,200014],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -139,6 +139,7 @@ impl crate::runtime::Operation for GetMessageTemplateListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[404,200100],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":{\"object\":{\"content\":\"string\",\"example\":\"string\",\"keywordEnumValueList\":{\"array\":{\"object\":{\"enumValueList\":{\"array\":\"string\"},\"keywordCode!\":\"string\"}}},\"priTmplId!\":\"string\",\"title\":\"string\",\"type\":{\"enum\":[2,3]}}}}}}}",
     };
     #[inline]

@@ -99,6 +99,7 @@ impl crate::runtime::Operation for GetPubTemplateKeyWordsByIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[20001,200002,200014],\"query\":{\"tid!\":\"string\"},\"response\":{\"json\":{\"count\":\"int\",\"data\":{\"array\":{\"object\":{\"example\":\"string\",\"kid!\":\"int\",\"name!\":\"string\",\"rule\":\"string\"}}}}}}",
     };
     #[inline]

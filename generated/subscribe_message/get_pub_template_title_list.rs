@@ -141,6 +141,7 @@ impl crate::runtime::Operation for GetPubTemplateTitleListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[404,200001,200016,200017,200018,200019],\"query\":{\"ids!\":\"string\",\"limit!\":\"int\",\"start!\":\"int\"},\"response\":{\"json\":{\"count\":\"int\",\"data\":{\"array\":{\"object\":{\"categoryId\":\"string\",\"tid!\":\"int\",\"title!\":\"string\",\"type\":{\"enum\":[2,3]}}}}}}}",
     };
     #[inline]

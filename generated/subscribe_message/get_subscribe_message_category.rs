@@ -77,6 +77,7 @@ impl crate::runtime::Operation for GetSubscribeMessageCategoryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[404,20001,200100],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":{\"object\":{\"id!\":\"int\",\"name!\":\"string\"}}}}}}",
     };
     #[inline]

@@ -127,6 +127,7 @@ impl crate::runtime::Operation for GetUserNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"notify_code!\":\"string\",\"notify_type!\":\"int\",\"openid!\":\"string\"}},\"errors\":[85431,85434,85437,85438],\"query\":{},\"response\":{\"json\":{\"notify_info\":{\"object\":{\"code_expire_time\":\"int\",\"code_state\":{\"enum\":[0,1,2,10]},\"content_json\":\"string\",\"notify_type\":\"int\"}}}}}",
     };
     #[inline]

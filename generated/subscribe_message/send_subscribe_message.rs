@@ -135,6 +135,7 @@ impl crate::runtime::Operation for SendSubscribeMessageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"data!\":{\"map\":{\"object\":{\"value!\":\"string\"}}},\"lang\":{\"enum\":[\"zh_CN\",\"en_US\",\"zh_HK\",\"zh_TW\"]},\"miniprogram_state\":{\"enum\":[\"developer\",\"trial\",\"formal\"]},\"page\":\"string\",\"template_id!\":\"string\",\"touser!\":\"string\"}},\"errors\":[40037,41030,43107,43108,45168,47003],\"query\":{},\"response\":{\"json\":{\"msgid\":\"int\"}}}",
     };
     #[inline]

@@ -90,6 +90,7 @@ impl crate::runtime::Operation for SetUserNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"check_json\":\"string\",\"content_json!\":\"string\",\"notify_code!\":\"string\",\"notify_type!\":\"int\",\"openid!\":\"string\"}},\"errors\":[85431,85433,85434,85435,85436,85437,85438,85439,85440,85441,85442,85443,85448,85449,85461,85462],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -75,6 +75,7 @@ impl crate::runtime::Operation for SetUserNotifyExtRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"ext_json!\":\"string\",\"notify_code!\":\"string\",\"notify_type!\":\"int\",\"openid!\":\"string\"}},\"errors\":[85431,85434,85436,85437,85444,85445,85446,85447,85461,85462,85470,85471],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

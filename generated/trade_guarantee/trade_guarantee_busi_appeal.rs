@@ -58,6 +58,7 @@ impl crate::runtime::Operation for TradeGuaranteeBusiAppealRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"complaintOrderId!\":\"int\",\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"errors\":[1,2,1002,10001],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

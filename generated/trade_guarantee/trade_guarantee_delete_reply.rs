@@ -75,6 +75,7 @@ impl crate::runtime::Operation for TradeGuaranteeDeleteReplyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"commentId!\":\"string\",\"replyId!\":\"string\"}},\"errors\":[-10403,-10008,-10007,-10003,-10001,10000],\"query\":{},\"response\":{\"json\":{\"success\":\"bool\"}}}",
     };
     #[inline]

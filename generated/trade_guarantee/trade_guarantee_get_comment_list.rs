@@ -224,6 +224,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[-10403,-10008,-10007,-10003,-10001,10000],\"query\":{\"endTime!\":\"string\",\"filterType\":{\"enum\":[1,2,3,4,5,6]},\"limit\":\"int\",\"offset\":\"int\",\"startTime!\":\"string\"},\"response\":{\"json\":{\"commentList\":{\"array\":{\"object\":{\"amount\":\"int\",\"bizInfo\":{\"object\":{\"appid\":\"string\",\"headImg\":\"string\",\"nickName\":\"string\"}},\"commentId\":\"string\",\"content\":{\"object\":{\"media\":{\"array\":{\"object\":{\"img\":\"string\",\"thumbImg\":\"string\",\"video\":\"string\",\"videoCover\":\"string\",\"videoDuration\":\"int\"}}},\"txt\":\"string\"}},\"createTime\":\"string\",\"extInfo\":{\"object\":{\"isAlreadySendTmpl\":\"bool\"}},\"orderId\":\"string\",\"orderInfo\":{\"object\":{\"busiOrderId\":\"string\"}},\"payTime\":\"string\",\"productInfo\":{\"object\":{\"productList\":{\"array\":{\"object\":{\"name\":\"string\",\"picUrl\":\"string\"}}}}},\"score\":\"int\",\"userInfo\":{\"object\":{\"headImg\":\"string\",\"nickName\":\"string\",\"openid\":\"string\"}},\"wxPayId\":\"string\"}}},\"offset\":\"int\",\"success\":\"bool\",\"total\":\"int\"}}}",
     };
     #[inline]

@@ -291,6 +291,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetCommentReplyListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[-10403,-10008,-10007,-10003,-10001,10000],\"query\":{\"commentId!\":\"string\"},\"response\":{\"json\":{\"list\":{\"object\":{\"commentReplyList\":{\"array\":{\"object\":{\"commentId\":\"string\",\"commentReplyContent\":{\"object\":{\"content\":\"string\"}},\"commentReplyId\":\"string\",\"commentReplyObject\":{\"object\":{\"imgUrl\":\"string\",\"nickname\":\"string\"}},\"createTime\":\"string\",\"updateTime\":\"string\"}}},\"reply\":{\"object\":{\"commentId\":\"string\",\"createTime\":\"string\",\"replyContent\":{\"object\":{\"content\":\"string\"}},\"replyId\":\"string\",\"replyObject\":{\"object\":{\"imgUrl\":\"string\",\"nickname\":\"string\"}},\"updateTime\":\"string\"}}}}}}}",
     };
     #[inline]

@@ -333,6 +333,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetComplaintRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"complaintOrderId!\":\"string\"},\"response\":{\"json\":{\"complaintOrder\":{\"object\":{\"appealState\":\"int\",\"complaintOrderId\":\"string\",\"createTime\":\"int\",\"customerMaterial\":{\"object\":{\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"expireTime\":\"int\",\"headImgUrl\":\"string\",\"nickName\":\"string\",\"openId\":\"string\",\"openid\":\"string\",\"orderId\":\"string\",\"outTradeNo\":\"string\",\"payTime\":\"int\",\"phoneNumber\":\"int\",\"productName\":\"string\",\"status\":\"int\",\"totalCost\":\"json\",\"type\":\"int\"}},\"item\":{\"array\":{\"object\":{\"appealItemType\":\"int\",\"blameResult\":\"int\",\"content\":\"string\",\"itemType\":\"int\",\"mediaIdList\":{\"array\":\"string\"},\"nickName\":\"string\",\"phoneNumber\":\"int\",\"time\":\"int\"}}},\"returnBill\":{\"object\":{\"deliveryName\":\"string\",\"orderStatus\":{\"enum\":[0,1,2,3,4,5,6,7,8,10,11,12,13,14,15,99]},\"returnId\":\"string\",\"waybillId\":\"string\"}}}}}",
     };
     #[inline]

@@ -66,6 +66,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetGuaranteeStatusRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[200002],\"query\":{},\"response\":{\"json\":{\"isActived\":\"bool\",\"msg\":\"string\",\"reasons\":{\"array\":\"string\"}}}}",
     };
     #[inline]

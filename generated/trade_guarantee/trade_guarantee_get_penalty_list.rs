@@ -163,6 +163,7 @@ impl crate::runtime::Operation for TradeGuaranteeGetPenaltyListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[20002,200002],\"query\":{\"limit!\":\"int\",\"offset!\":\"int\"},\"response\":{\"json\":{\"appealList\":{\"array\":{\"object\":{\"complaintOrderId\":\"string\",\"illegalOrderId\":\"string\",\"illegalTime\":\"int\",\"illegalWording\":\"string\",\"minusScore\":\"int\",\"orderId\":\"string\",\"status\":{\"enum\":[2,4,5,6]},\"updateTime\":\"int\"}}},\"currentScore\":\"int\",\"totalNum\":\"int\"}}}",
     };
     #[inline]

@@ -72,6 +72,7 @@ impl crate::runtime::Operation for TradeGuaranteeRespondComplaintRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"bussiHandle!\":{\"enum\":[1,2]},\"complaintOrderId!\":\"int\",\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"errors\":[1,309,10001],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

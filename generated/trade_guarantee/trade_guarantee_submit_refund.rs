@@ -66,6 +66,7 @@ impl crate::runtime::Operation for TradeGuaranteeSubmitRefundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"acceptReturn\":\"int\",\"complaintOrderId!\":\"int\",\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"},\"returnId\":\"int\"}},\"errors\":[1,309,10001],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

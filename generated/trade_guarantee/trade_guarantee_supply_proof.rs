@@ -56,6 +56,7 @@ impl crate::runtime::Operation for TradeGuaranteeSupplyProofRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"complaintOrderId!\":\"int\",\"content\":\"string\",\"mediaIdList\":{\"array\":\"string\"}}},\"errors\":[1,309,10001],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -218,6 +218,7 @@ impl crate::runtime::Operation for SendUniformMessageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"mp_template_msg!\":{\"object\":{\"appid!\":\"string\",\"data!\":{\"map\":{\"object\":{\"color\":\"string\",\"value!\":\"string\"}}},\"miniprogram\":{\"object\":{\"appid!\":\"string\",\"pagepath\":\"string\"}},\"template_id!\":\"string\",\"url\":\"string\"}},\"touser!\":\"string\",\"weapp_template_msg\":{\"object\":{\"data!\":{\"map\":{\"object\":{\"color\":\"string\",\"value!\":\"string\"}}},\"emphasis_keyword\":\"string\",\"form_id!\":\"string\",\"page!\":\"string\",\"template_id!\":\"string\"}}}},\"errors\":[40013,40037,41028,41029,41030,45109],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -69,6 +69,7 @@ impl crate::runtime::Operation for CreateActivityIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[],\"query\":{\"openid\":\"string\",\"unionid\":\"string\"},\"response\":{\"json\":{\"activity_id!\":\"string\",\"expiration_time\":\"int\"}}}",
     };
     #[inline]

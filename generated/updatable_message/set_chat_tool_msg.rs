@@ -119,6 +119,7 @@ impl crate::runtime::Operation for SetChatToolMsgRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"activity_id!\":\"string\",\"participator_info_list\":{\"array\":{\"object\":{\"group_openid!\":\"string\",\"state!\":{\"enum\":[0,1]}}}},\"target_state!\":{\"enum\":[1,2,3]},\"template_id!\":\"string\",\"version_type!\":{\"enum\":[0,1,2]}}},\"errors\":[40013,47501,47502,47504],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -112,6 +112,7 @@ impl crate::runtime::Operation for SetUpdatableMsgRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"activity_id!\":\"string\",\"target_state!\":{\"enum\":[0,1]},\"template_info!\":{\"object\":{\"parameter_list!\":{\"array\":{\"object\":{\"name!\":{\"enum\":[\"member_count\",\"room_limit\",\"path\",\"version_type\"]},\"value!\":\"string\"}}}}}}},\"errors\":[47501,47502,47503,47504],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

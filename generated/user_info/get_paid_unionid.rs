@@ -75,6 +75,7 @@ impl crate::runtime::Operation for GetPaidUnionidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[89002,89300],\"query\":{\"mch_id\":\"string\",\"openid!\":\"string\",\"out_trade_no\":\"string\",\"transaction_id\":\"string\"},\"response\":{\"json\":{\"unionid\":\"string\"}}}",
     };
     #[inline]

@@ -112,6 +112,7 @@ impl crate::runtime::Operation for GetUserEncryptKeyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":\"none\",\"errors\":[87007,87008,87009],\"query\":{\"openid!\":\"string\",\"sig_method!\":{\"const\":\"hmac_sha256\"},\"signature!\":\"string\"},\"response\":{\"json\":{\"key_info_list\":{\"array\":{\"object\":{\"create_time\":\"int\",\"encrypt_key\":\"string\",\"expire_in\":\"int\",\"iv\":\"string\",\"version\":\"int\"}}}}}}",
     };
     #[inline]

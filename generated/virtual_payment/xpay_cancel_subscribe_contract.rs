@@ -51,6 +51,7 @@ impl crate::runtime::Operation for XpayCancelSubscribeContractRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\",\"termination_reason!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

@@ -158,6 +158,7 @@ impl crate::runtime::Operation for XpayCurrencyPayRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"amount!\":\"int\",\"env!\":{\"enum\":[0,1]},\"openid!\":\"string\",\"order_id!\":\"string\",\"payitem\":\"string\",\"remark\":\"string\",\"user_ip!\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"balance\":\"int\",\"order_id\":\"string\",\"used_present_amount\":\"int\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":true}}",
     };
     #[inline]

@@ -114,6 +114,7 @@ impl crate::runtime::Operation for XpayDownloadIosSettlementBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"end_month!\":\"string\",\"start_month!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_url\":\"string\",\"month\":\"string\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

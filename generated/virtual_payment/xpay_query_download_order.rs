@@ -100,6 +100,7 @@ impl crate::runtime::Operation for XpayQueryDownloadOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"task_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"download_url\":\"string\",\"expire_at\":\"int\",\"status\":{\"enum\":[0,1,2,3]},\"task_id\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

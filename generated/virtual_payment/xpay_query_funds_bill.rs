@@ -261,6 +261,7 @@ impl crate::runtime::Operation for XpayQueryFundsBillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"filter!\":{\"object\":{\"bill_id\":\"string\",\"oper_time_begin!\":\"int\",\"oper_time_end!\":\"int\",\"request_id\":\"string\"}},\"page!\":\"int\",\"page_size!\":\"int\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"bill_list\":{\"array\":{\"object\":{\"bill_id\":\"string\",\"fund_id\":\"string\",\"oper_time\":\"int\",\"request_id\":\"string\",\"settle_begin\":\"int\",\"settle_end\":\"int\",\"status\":{\"enum\":[0,1,2]},\"transfer_account_name\":\"string\",\"transfer_account_uid\":\"int\",\"transfer_amount\":\"int\"}}},\"total_page\":\"int\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

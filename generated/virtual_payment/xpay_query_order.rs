@@ -321,6 +321,7 @@ impl crate::runtime::Operation for XpayQueryOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]},\"openid!\":\"string\",\"order_id\":\"string\",\"wx_order_id\":\"string\"}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"order\":{\"object\":{\"biz_meta\":\"string\",\"biz_type\":\"int\",\"channel_order_id\":\"string\",\"coupon_fee\":\"int\",\"cps_fee_fen\":\"int\",\"create_time\":\"int\",\"env_type\":{\"enum\":[1,2]},\"left_fee\":\"int\",\"order_fee\":\"int\",\"order_id\":\"string\",\"order_type\":{\"enum\":[0,1,7,8]},\"paid_fee\":\"int\",\"paid_time\":\"int\",\"platform_fee_fen\":\"int\",\"provide_time\":\"int\",\"refund_fee\":\"int\",\"sett_state\":{\"enum\":[0,1,2,3]},\"sett_time\":\"int\",\"status\":{\"enum\":[0,1,2,3,4,5,6,7,8,9,10]},\"token\":\"string\",\"update_time\":\"int\",\"wx_order_id\":\"string\",\"wxpay_order_id\":\"string\"}}}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

@@ -158,6 +158,7 @@ impl crate::runtime::Operation for XpayQueryPunishmentReasonsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"appid\":\"string\",\"limited_functions\":{\"array\":\"string\"},\"merchant_code\":\"string\",\"nickname\":\"string\",\"other_limited_functions\":\"string\",\"recovery_specifications\":{\"array\":{\"object\":{\"limitation_action_type\":\"string\",\"limitation_case_id\":\"string\",\"limitation_date\":\"string\",\"limitation_reason\":\"string\",\"limitation_reason_describe\":\"string\",\"limitation_reason_type\":\"string\",\"limitation_start_date\":\"string\",\"other_relate_limitations\":\"string\",\"recover_help_url\":\"string\",\"recover_way\":\"string\",\"recover_way_param\":\"string\",\"relate_limitations\":\"json\"}}}}},\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

@@ -79,6 +79,7 @@ impl crate::runtime::Operation for XpayQuerySubscribeContractRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"authorization_state\":{\"enum\":[\"SIGNED\",\"TERMINATED\",\"UNBINDUSER\"]}}},\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

@@ -182,6 +182,7 @@ impl crate::runtime::Operation for XpayQueryTransferAccountRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"env!\":{\"enum\":[0,1]}}},\"errors\":[268490001,268490002,268490003,268490004,268490005,268490006,268490007,268490008,268490009,268490011,268490012,268490013,268490014,268490015,268490016,268490018,268490019,268490020,268490021,268490022,268490023,268490024],\"query\":{},\"response\":{\"json\":{\"acct_list\":{\"array\":{\"object\":{\"bind_result\":{\"enum\":[1,2]},\"error_msg\":\"string\",\"state\":{\"enum\":[0,1,2]},\"transfer_account_agency_id\":\"int\",\"transfer_account_agency_name\":\"string\",\"transfer_account_name\":\"string\",\"transfer_account_uid\":\"int\"}}}}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

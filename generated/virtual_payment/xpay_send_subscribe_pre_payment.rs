@@ -76,6 +76,7 @@ impl crate::runtime::Operation for XpaySendSubscribePrePaymentRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"deduct_price!\":\"int\",\"openid!\":\"string\",\"out_contract_code!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[674690001,690000000,690000001],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":null,\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

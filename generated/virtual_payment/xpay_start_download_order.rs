@@ -137,6 +137,7 @@ impl crate::runtime::Operation for XpayStartDownloadOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"begin_ds!\":\"int\",\"end_ds!\":\"int\",\"env!\":{\"enum\":[0,1]},\"is_provided\":\"bool\",\"order_info\":\"string\",\"order_type!\":{\"enum\":[1,2,3,4]},\"pay_channel!\":{\"enum\":[1,2]},\"refund_status\":{\"enum\":[0,2,4,5]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"task_id\":\"string\"}},\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

@@ -170,6 +170,7 @@ impl crate::runtime::Operation for XpaySubmitSubscribePayOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"attach!\":\"string\",\"buy_quantity!\":\"int\",\"currency_type!\":{\"enum\":[\"CNY\"]},\"deduct_price!\":\"int\",\"env\":{\"enum\":[0]},\"offer_id!\":\"string\",\"openid!\":\"string\",\"order_id!\":\"string\",\"product_id!\":\"string\"}},\"errors\":[-15027,-15026,-15025,-15021,-15020,-15019,-15018,-15017,-15016,-15014,-15013,-15012,-15011,-15010,-15009,-15008,-15007,-15006,-15005,-15004,-15003,-15002,-15001,1001],\"query\":{},\"response\":\"ack\",\"signing\":{\"env\":\"env\",\"pay_sig\":\"virtual_payment\",\"user_signature\":false}}",
     };
     #[inline]

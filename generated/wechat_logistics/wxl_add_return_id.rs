@@ -144,6 +144,7 @@ impl crate::runtime::Operation for WxlAddReturnIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"biz_addr!\":{\"object\":{\"address!\":\"string\",\"area!\":\"string\",\"city!\":\"string\",\"company\":\"string\",\"country\":\"string\",\"mobile\":\"string\",\"name!\":\"string\",\"post_code\":\"string\",\"province!\":\"string\",\"tel\":\"string\"}},\"goods_list!\":{\"array\":{\"object\":{\"name!\":\"string\",\"url!\":\"string\"}}},\"openid!\":\"string\",\"order_path!\":\"string\",\"order_price!\":\"int\",\"shop_order_id!\":\"string\",\"user_addr\":{\"object\":{\"address\":\"string\",\"area\":\"string\",\"city\":\"string\",\"company\":\"string\",\"country\":\"string\",\"mobile\":\"string\",\"name\":\"string\",\"post_code\":\"string\",\"province\":\"string\",\"tel\":\"string\"}},\"wx_pay_id!\":\"string\"}},\"errors\":[-1,40097,9300522,9300569,9300570],\"query\":{},\"response\":{\"json\":{\"return_id!\":\"string\"}}}",
     };
     #[inline]

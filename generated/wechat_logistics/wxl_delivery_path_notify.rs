@@ -177,6 +177,7 @@ impl crate::runtime::Operation for WxlDeliveryPathNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"create_time!\":\"int\",\"path!\":{\"object\":{\"action_msg!\":\"string\",\"action_time!\":\"int\",\"action_type!\":{\"enum\":[90001,90002,90003,90010,90011,100001,100002,200001,300002,300003,300004,300005,300006,300007,400001,400002,400003,400004,400005,500001]},\"delivery_courier_name\":\"string\",\"delivery_courier_phone\":\"string\",\"pickup_courier_name\":\"string\",\"pickup_courier_phone\":\"string\"}},\"receiver!\":{\"object\":{\"address\":\"string\",\"area!\":\"string\",\"city!\":\"string\",\"id\":\"string\",\"name!\":\"string\",\"phone\":\"string\",\"province!\":\"string\",\"street\":\"string\"}},\"sender!\":{\"object\":{\"address\":\"string\",\"area!\":\"string\",\"city!\":\"string\",\"id\":\"string\",\"name!\":\"string\",\"phone\":\"string\",\"province!\":\"string\",\"street\":\"string\"}},\"waybill_id!\":\"string\"}},\"errors\":[150004,932001,932002,932003],\"query\":{},\"response\":{\"json\":{\"exist\":\"int\"}}}",
     };
     #[inline]

@@ -73,6 +73,7 @@ impl crate::runtime::Operation for WxlDeliveryUserQueryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"phone!\":\"string\"}},\"errors\":[150004,932001,932002,932003],\"query\":{},\"response\":{\"json\":{\"exist\":{\"enum\":[0,1]}}}}",
     };
     #[inline]

@@ -98,6 +98,7 @@ impl crate::runtime::Operation for WxlGetDeliveryListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"count\":\"int\",\"delivery_list\":{\"array\":{\"object\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\"}}}}}}",
     };
     #[inline]

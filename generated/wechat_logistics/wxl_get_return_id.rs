@@ -128,6 +128,7 @@ impl crate::runtime::Operation for WxlGetReturnIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"return_id!\":\"string\"}},\"errors\":[-1,40097,931023],\"query\":{},\"response\":{\"json\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\",\"order_status\":{\"enum\":[0,1,2,3,4,5,6,7,8,11,13,14,99]},\"status\":{\"enum\":[0,1,2]},\"waybill_id\":\"string\"}}}",
     };
     #[inline]

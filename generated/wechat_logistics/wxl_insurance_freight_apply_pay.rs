@@ -56,6 +56,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightApplyPayRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"order_id!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"pay_url\":\"string\"}}}",
     };
     #[inline]

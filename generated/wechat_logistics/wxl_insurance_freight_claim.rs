@@ -88,6 +88,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightClaimRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid!\":\"string\",\"order_no!\":\"string\",\"refund_company!\":\"string\",\"refund_delivery_no!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_home_pick_up\":{\"enum\":[0,1]},\"report_no\":\"string\"}}}",
     };
     #[inline]

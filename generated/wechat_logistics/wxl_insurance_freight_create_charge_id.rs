@@ -56,6 +56,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightCreateChargeIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"quota!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"order_id\":\"int\"}}}",
     };
     #[inline]

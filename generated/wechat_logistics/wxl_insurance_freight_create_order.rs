@@ -147,6 +147,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightCreateOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_no!\":\"string\",\"delivery_place!\":{\"object\":{\"address!\":\"string\",\"city!\":\"string\",\"county!\":\"string\",\"province!\":\"string\"}},\"openid!\":\"string\",\"order_no!\":\"string\",\"pay_amount!\":\"int\",\"pay_time!\":\"int\",\"product_info!\":{\"object\":{\"goods_list!\":{\"array\":{\"object\":{\"name!\":\"string\",\"url!\":\"string\"}}},\"order_path!\":\"string\"}},\"receipt_place!\":{\"object\":{\"address!\":\"string\",\"city!\":\"string\",\"county!\":\"string\",\"province!\":\"string\"}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"estimate_amount\":\"int\",\"insurance_end_date\":\"string\",\"policy_no\":\"string\",\"premium\":\"int\"}}}",
     };
     #[inline]

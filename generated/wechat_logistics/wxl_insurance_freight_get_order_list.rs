@@ -265,6 +265,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetOrderListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"begin_time\":\"int\",\"delivery_no\":\"string\",\"end_time\":\"int\",\"limit\":\"int\",\"offset\":\"int\",\"openid\":\"string\",\"order_no\":\"string\",\"policy_no\":\"string\",\"refund_delivery_no\":\"string\",\"report_no\":\"string\",\"sort_direct\":{\"enum\":[0,1]},\"status_list\":{\"array\":{\"enum\":[2,4,5,6,7]}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"delivery_no\":\"string\",\"estimate_amount\":\"int\",\"insurance_end_date\":\"string\",\"is_home_pick_up\":{\"enum\":[0,1]},\"order_no\":\"string\",\"pay_fail_reason\":\"string\",\"pay_finish_time\":\"int\",\"policy_no\":\"string\",\"premium\":\"int\",\"refund_delivery_no\":\"string\",\"report_no\":\"string\",\"status\":{\"enum\":[2,4,5,6,7]}}}},\"total\":\"int\"}}}",
     };
     #[inline]

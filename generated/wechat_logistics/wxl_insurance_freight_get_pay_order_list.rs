@@ -190,6 +190,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetPayOrderListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"limit\":\"int\",\"offset\":\"int\",\"status_list!\":{\"array\":{\"enum\":[1,2,3,4,5,6,10]}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"can_refund\":\"json\",\"create_time\":\"int\",\"order_id\":\"int\",\"order_status\":{\"enum\":[1,2,3,4,5,6,10]},\"pay_time\":\"int\",\"refund_amt\":\"int\",\"refund_status\":{\"enum\":[1,2,4,5]},\"refund_time\":\"int\",\"total_price\":\"int\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

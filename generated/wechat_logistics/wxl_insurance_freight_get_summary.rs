@@ -87,6 +87,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightGetSummaryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"begin_time!\":\"int\",\"end_time!\":\"int\"}},\"errors\":[-202],\"query\":{},\"response\":{\"json\":{\"claim_num\":\"int\",\"claim_succ_num\":\"int\",\"funds\":\"int\",\"need_close\":\"bool\",\"premium\":\"int\",\"total\":\"int\"}}}",
     };
     #[inline]

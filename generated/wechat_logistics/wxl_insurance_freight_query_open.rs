@@ -62,6 +62,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightQueryOpenRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"is_open\":{\"enum\":[0,1]}}}}",
     };
     #[inline]

@@ -32,6 +32,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightRefundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -54,6 +54,7 @@ impl crate::runtime::Operation for WxlInsuranceFreightUpdateNotifyFundsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"notify_funds!\":\"int\"}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

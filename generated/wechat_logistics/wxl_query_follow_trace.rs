@@ -87,6 +87,7 @@ impl crate::runtime::Operation for WxlQueryFollowTraceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"openid\":\"string\",\"waybill_token!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"delivery_info\":{\"object\":{\"delivery_id\":\"string\",\"delivery_name\":\"string\"}},\"shop_info\":{\"object\":{\"goods_info\":{\"object\":{\"detail_list\":{\"array\":{\"object\":{\"goods_img_url\":\"string\",\"goods_name\":\"string\"}}}}}}},\"waybill_info\":{\"object\":{\"status\":{\"enum\":[0,1,2,3,4,5,6]},\"waybill_id\":\"string\"}}}}}",
     };
     #[inline]

@@ -134,6 +134,7 @@ impl crate::runtime::Operation for WxlTraceWaybillRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"delivery_id\":\"string\",\"goods_info!\":{\"object\":{\"detail_list!\":{\"array\":{\"object\":{\"goods_img_url!\":\"string\",\"goods_name!\":\"string\"}}}}},\"openid!\":\"string\",\"order_detail_path!\":\"string\",\"receiver_phone!\":\"string\",\"sender_phone\":\"string\",\"trans_id\":\"string\",\"waybill_id!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":{\"json\":{\"waybill_token!\":\"string\"}}}",
     };
     #[inline]

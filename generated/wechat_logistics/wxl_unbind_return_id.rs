@@ -43,6 +43,7 @@ impl crate::runtime::Operation for WxlUnbindReturnIdRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"return_id!\":\"string\"}},\"errors\":[-1,40097,931023],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

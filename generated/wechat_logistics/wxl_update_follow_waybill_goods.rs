@@ -88,6 +88,7 @@ impl crate::runtime::Operation for WxlUpdateFollowWaybillGoodsRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: "{\"body\":{\"json\":{\"goods_info!\":{\"object\":{\"detail_list!\":{\"array\":{\"object\":{\"goods_img_url!\":\"string\",\"goods_name!\":\"string\"}}}}},\"waybill_token!\":\"string\"}},\"errors\":[9300507,9300513,9300534,9300559,9300560],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -52,7 +52,7 @@ pub use crate::{
 };
 pub use decode::{DecodeFailure, SuccessBody, decode_json};
 pub(crate) use decode::{Outcome, RawResponse, classify, is_textual};
-pub use operation::{Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
+pub use operation::{ApiSecurityMode, Auth, Credentials, EndpointMeta, HttpMethod, Operation, RequestBody, RequestParts, ResponseKind};
 pub use sign::{PayEnv, PayKey, Signing};
 
 /// A call in flight: `.await` it for the endpoint's answer `T` or an

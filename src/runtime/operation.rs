@@ -35,6 +35,20 @@ pub enum ResponseKind {
     Ack,
 }
 
+/// How an endpoint takes part in WeChat's API security mode (encrypted
+/// body, signed `Wechatmp-*` headers, signed and encrypted answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiSecurityMode {
+    /// Always sent plain (uploads, GETs, file answers, and calls whose page
+    /// does not offer the mode).
+    Never,
+    /// Secured when the client is set to secure every call that may be
+    /// ([`ApiSecurityKeys::for_every_supported_call`](crate::ApiSecurityKeys::for_every_supported_call)).
+    Supported,
+    /// Always secured: WeChat refuses the call sent plain.
+    Required,
+}
+
 /// Facts about an endpoint, from its spec.
 #[derive(Debug, Clone, Copy)]
 pub struct EndpointMeta {
@@ -54,6 +68,8 @@ pub struct EndpointMeta {
     pub response: ResponseKind,
     /// The answer carries credentials: never keep its raw body in errors.
     pub secret_response: bool,
+    /// Whether the call may, or must, go in WeChat's API security mode.
+    pub api_security: ApiSecurityMode,
     /// What the spec says requests and answers look like, as compact JSON:
     /// the fake server (`wxa::testing`) checks requests against it and
     /// answers from it, so tests and calls share one description.

@@ -73,6 +73,7 @@ impl Operation for StableToken {
         rate_limit: None,
         response: ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: shapes::STABLE,
     };
     fn into_parts(self, credentials: &Credentials) -> Result<RequestParts, PrepareError> {
@@ -101,6 +102,7 @@ impl Operation for ClassicToken {
         rate_limit: None,
         response: ResponseKind::Json,
         secret_response: true,
+        api_security: crate::runtime::ApiSecurityMode::Never,
         shape: shapes::CLASSIC,
     };
     fn into_parts(self, credentials: &Credentials) -> Result<RequestParts, PrepareError> {

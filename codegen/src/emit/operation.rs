@@ -216,6 +216,11 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
         }
         None => quote!(None),
     };
+    let api_security = match endpoint.api_security {
+        None => quote!(Never),
+        Some(ApiSecurity::Supported) => quote!(Supported),
+        Some(ApiSecurity::Required) => quote!(Required),
+    };
     let has_secret_output = match &endpoint.response {
         Response::Json(fields) => fields.iter().any(|f| contains_secret(&f.ty)),
         _ => false,
@@ -255,6 +260,7 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
                 rate_limit: #rate_limit,
                 response: #response_kind,
                 secret_response: #has_secret_output,
+                api_security: crate::runtime::ApiSecurityMode::#api_security,
                 shape: #shape,
             };
             #[inline]

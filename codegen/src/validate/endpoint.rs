@@ -46,7 +46,14 @@ pub(super) fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSp
     }
     let errors = super::errors::lower_errors(cx, &root.key("errors"), &spec.errors);
     let rate_limit = spec.rate_limit.as_ref().and_then(|limit| lower_rate_limit(cx, limit));
-    let signing = spec.signing.as_ref().and_then(|signing| super::signing::lower_signing(cx, signing, &query, &body, header.auth));
+    let (signing, api_security) = match &spec.signing {
+        None => (None, None),
+        Some(signing) => {
+            let request =
+                super::signing::Request { query: &query, body: &body, response: &response, method: header.method, auth: header.auth };
+            super::signing::lower_signing(cx, signing, &request)
+        }
+    };
     let name = header.name?;
     Some(Endpoint {
         name: name.to_owned(),
@@ -70,6 +77,7 @@ pub(super) fn lower_endpoint(cx: &mut FileCx<'_>, loaded: &LoadedFile<EndpointSp
         rate_limit,
         choice,
         signing,
+        api_security,
     })
 }
 
