@@ -408,7 +408,7 @@ fn plaintext(app_id: &str, parts: &RequestParts, fresh: &Fresh<'_>) -> Result<Ze
 }
 
 /// `url\nappid\ntimestamp\nbody`, what both sides sign.
-fn signed_text(url: &str, app_id: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
+pub(crate) fn signed_text(url: &str, app_id: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
     let mut text = format!("{url}\n{app_id}\n{timestamp}\n").into_bytes();
     text.extend_from_slice(body);
     text

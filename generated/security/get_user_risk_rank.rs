@@ -130,7 +130,7 @@ impl crate::runtime::Operation for GetUserRiskRankRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"appid!\":{\"credential\":\"app_id\"},\"bank_card_no\":\"string\",\"cert_no\":\"string\",\"client_ip!\":\"string\",\"email_address\":\"string\",\"extended_info\":\"string\",\"is_test\":\"bool\",\"mobile_no\":\"string\",\"openid!\":\"string\",\"scene!\":{\"enum\":[0,1,2]}}},\"errors\":[40129,43104,61010,61080,61081,9410009],\"query\":{},\"response\":{\"json\":{\"risk_rank\":\"int\",\"unoin_id\":\"int\"}}}",
     };
     #[inline]

@@ -129,7 +129,7 @@ impl crate::runtime::Operation for WxlIntracityMockNotifyRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Required,
         shape: "{\"body\":{\"json\":{\"order_status!\":{\"enum\":[10000,20000,20001,30000,40000,50000,60000,70000,90000]},\"store_order_id\":\"string\",\"wx_order_id\":\"string\",\"wx_store_id\":\"string\"}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

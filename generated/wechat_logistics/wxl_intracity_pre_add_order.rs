@@ -191,7 +191,7 @@ impl crate::runtime::Operation for WxlIntracityPreAddOrderRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Required,
         shape: "{\"body\":{\"json\":{\"cargo!\":{\"object\":{\"cargo_name!\":\"string\",\"cargo_num!\":\"int\",\"cargo_price!\":\"int\",\"cargo_type!\":\"int\",\"cargo_weight!\":\"int\"}},\"cargo_name!\":\"string\",\"use_sandbox!\":\"int\",\"user_address!\":\"string\",\"user_lat!\":\"float\",\"user_lng!\":\"float\",\"user_name!\":\"string\",\"user_phone!\":\"string\",\"wx_store_id!\":\"string\"}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":{\"json\":{\"distance\":\"int\",\"est_fee\":\"int\",\"service_trans_id\":\"string\"}}}",
     };
     #[inline]

@@ -333,7 +333,7 @@ impl crate::runtime::Operation for WxlIntracityQueryFlowRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Required,
         shape: "{\"body\":{\"json\":{\"begin_time\":\"int\",\"end_time\":\"int\",\"flow_type!\":{\"enum\":[1,2,3]},\"pay_mode\":{\"enum\":[\"PAY_MODE_STORE\",\"PAY_MODE_APP\",\"PAY_MODE_COMPONENT\"]},\"service_trans_id\":{\"enum\":[\"DADA\",\"SFTC\"]},\"wx_store_id!\":\"string\"}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":{\"json\":{\"flow_list\":{\"array\":{\"object\":{\"appid\":\"string\",\"bill_id\":\"string\",\"consume_deadline\":\"int\",\"create_time\":\"int\",\"deduct_amount\":\"int\",\"delivery_finished_time\":\"int\",\"delivery_status\":{\"enum\":[10000,20000,20001,30000,40000,50000,60000,70000,90000]},\"flow_type\":{\"enum\":[1,2,3]},\"openid\":\"string\",\"pay_amount\":\"int\",\"pay_order_id\":\"json\",\"pay_status\":\"string\",\"pay_time\":\"int\",\"refund_amount\":\"int\",\"refund_status\":\"string\",\"refund_time\":\"int\",\"service_trans_id\":\"string\",\"wx_store_id\":\"string\"}}},\"total\":\"int\",\"total_deduct_amt\":\"int\",\"total_pay_amt\":\"int\",\"total_refund_amt\":\"int\"}}}",
     };
     #[inline]

@@ -237,7 +237,7 @@ impl crate::runtime::Operation for WxlIntracityQueryStoreRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Required,
         shape: "{\"body\":{\"json\":{\"out_store_id\":\"string\",\"wx_store_id\":\"string\"}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":{\"json\":{\"appid\":\"string\",\"store_list\":{\"array\":{\"object\":{\"address_info\":{\"object\":{\"area\":\"string\",\"city\":\"string\",\"house\":\"string\",\"lat\":\"float\",\"lng\":\"float\",\"phone\":\"string\",\"province\":\"string\",\"street\":\"string\"}},\"city_id\":\"json\",\"order_pattern\":\"int\",\"out_store_id\":\"string\",\"service_trans_prefer\":\"string\",\"wx_store_id\":\"string\"}}},\"total\":\"int\"}}}",
     };
     #[inline]

@@ -154,7 +154,7 @@ impl crate::runtime::Operation for WxlIntracityStoreRefundRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Required,
         shape: "{\"body\":{\"json\":{\"pay_mode\":{\"enum\":[\"PAY_MODE_STORE\",\"PAY_MODE_APP\",\"PAY_MODE_COMPONENT\"]},\"service_trans_id!\":{\"enum\":[\"DADA\",\"SFTC\"]},\"wx_store_id\":\"string\"}},\"errors\":[48001,61007,934000,934001,934002,934003,934005,934006,934007,934008,934009,934010,934011,934012,934013,934014,934015,934016,934017,934018,934019,934020,934021,934022,934023,934999],\"query\":{},\"response\":{\"json\":{\"appid\":\"string\",\"refund_amount\":\"int\",\"wx_store_id\":\"string\"}}}",
     };
     #[inline]

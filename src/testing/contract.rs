@@ -33,6 +33,8 @@ pub struct EndpointContract {
     pub choice: Vec<AlternativeContract>,
     /// The signatures the client adds, when the call is signed.
     pub signing: Option<SigningContract>,
+    /// Whether the call may, or must, come in the API security mode.
+    pub api_security: crate::runtime::ApiSecurityMode,
 }
 
 /// The signatures a signed call carries in its query.
@@ -189,6 +191,7 @@ impl EndpointContract {
             errors,
             choice,
             signing,
+            api_security: meta.api_security,
         })
     }
 }

@@ -38,8 +38,10 @@ use crate::{Client, ClientBuilder};
 pub mod contract;
 #[cfg(feature = "redis")]
 mod redis_server;
+mod secure;
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
+pub use secure::{APP_KEY_SN, PLATFORM_SN, SYMMETRIC_SN, api_security_keys};
 
 use contract::EndpointContract;
 pub use contract::{assert_documented_error, assert_success, contract_test};
@@ -136,6 +138,10 @@ pub struct ReceivedRequest {
     pub body: bytes::Bytes,
     /// The parts of a multipart body, in order.
     pub parts: Vec<ReceivedPart>,
+    /// The encrypted envelope as received, when the request came in the
+    /// API security mode; `query`, `json` and `body` then hold what it
+    /// decrypted to.
+    pub secured: Option<bytes::Bytes>,
 }
 
 /// One part of a multipart body the fake server received.
@@ -219,6 +225,24 @@ struct Inner {
     reject_all_tokens: bool,
     injected: BTreeMap<String, VecDeque<i64>>,
     violations: Vec<String>,
+    tampered_answers: VecDeque<AnswerTamper>,
+}
+
+/// A way the fake spoils its next secured answer, to test that a client
+/// refuses it ([`FakeWeChat::tamper_next_secured_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnswerTamper {
+    /// A byte of the signed envelope changed after signing.
+    Body,
+    /// Signed, but naming a platform certificate the client does not hold.
+    Serial,
+    /// Signed for another app id.
+    AppId,
+    /// Signed an hour ago.
+    Stale,
+    /// Sent without a signature (a successful answer all the same).
+    Unsigned,
 }
 
 /// The AppKeys the fake signs and checks payment calls with;
@@ -389,6 +413,7 @@ impl FakeWeChat {
         for (key, env, value) in PAY_APP_KEYS {
             builder = builder.pay_app_key(key, env, value);
         }
+        builder = builder.api_security(api_security_keys());
         if self.state.cloud_run { builder.without_access_token() } else { builder }
     }
 
@@ -469,6 +494,11 @@ impl FakeWeChat {
     /// was checked against the spec.
     pub fn inject_error(&self, name: &str, code: i64) {
         self.state.lock().injected.entry(name.to_owned()).or_default().push_back(code);
+    }
+
+    /// Spoils the next answer the fake sends in the API security mode.
+    pub fn tamper_next_secured_answer(&self, tamper: AnswerTamper) {
+        self.state.lock().tampered_answers.push_back(tamper);
     }
 
     /// Requests that did not fit their endpoint's spec, each with what was
@@ -565,7 +595,94 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Every request: one in the API security mode is checked and opened,
+/// handled as the plain request it holds, and answered secured.
 async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, request: Request) -> Response {
+    use crate::runtime::ApiSecurityMode;
+    let path = request.uri().path().to_owned();
+    let mode = state
+        .contracts
+        .get(path.as_str())
+        .and_then(|list| list.iter().map(|c| c.api_security).find(|mode| *mode != ApiSecurityMode::Never))
+        .unwrap_or(ApiSecurityMode::Never);
+    let secured = request.headers().contains_key("wechatmp-signature");
+    match (mode, secured) {
+        (ApiSecurityMode::Never, _) | (ApiSecurityMode::Supported, false) => handle_plain(state, request).await,
+        (ApiSecurityMode::Required, false) => {
+            state.lock().violations.push(format!("{path}: sent plain; the endpoint requires the API security mode"));
+            error(&state, 40232, "API_Missing_Wechatmp_Signature")
+        }
+        (_, true) => handle_secured(state, request, &path).await,
+    }
+}
+
+/// A secured request: opened, handled as the plain request it holds (its
+/// query parameters back in the query, the rest as the JSON body), and the
+/// JSON answer sealed. A scripted answer that carries its own signature is
+/// sent as it is, so tests can forge one.
+async fn handle_secured(state: Arc<State>, request: Request, path: &str) -> Response {
+    let (mut head, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
+    let mut members = match secure::open_request(&state.app_id, path, &head.headers, &bytes) {
+        Ok(members) => members,
+        Err((code, message)) => {
+            state.lock().violations.push(format!("{path}: {message}"));
+            return error(&state, code, message);
+        }
+    };
+    let query_names: Vec<String> =
+        state.contracts.get(path).into_iter().flatten().flat_map(|c| c.query.iter().map(|f| f.name.clone())).collect();
+    let mut uri = format!("{path}?{}", head.uri.query().unwrap_or_default());
+    for name in &query_names {
+        if let Some(value) = members.remove(name) {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            uri.push_str(&form_urlencoded::Serializer::new(String::from("&")).append_pair(name, &text).finish());
+        }
+    }
+    head.uri = uri.parse().unwrap_or(head.uri);
+    head.extensions.insert(SecuredEnvelope(bytes.clone()));
+    head.headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let json_body = state.contracts.get(path).into_iter().flatten().any(|c| matches!(c.body, contract::BodyContract::Json(_)));
+    let body = if members.is_empty() && !json_body { Body::empty() } else { Body::from(Value::Object(members).to_string()) };
+    let response = handle_plain(state.clone(), Request::from_parts(head, body)).await;
+    if response.headers().contains_key("wechatmp-signature") {
+        return response;
+    }
+    let (mut head, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(answer)) if head.status.is_success() => {
+            let tamper = state.lock().tampered_answers.pop_front();
+            let (app_id, age) = match tamper {
+                Some(AnswerTamper::AppId) => ("wx_someone_else", 0),
+                Some(AnswerTamper::Stale) => (state.app_id.as_str(), 3600),
+                _ => (state.app_id.as_str(), 0),
+            };
+            let (mut sealed, headers) = secure::seal_answer(app_id, path, &answer, age);
+            for (name, value) in headers {
+                head.headers.insert(name, value);
+            }
+            match tamper {
+                Some(AnswerTamper::Body) => sealed[12] ^= 1,
+                Some(AnswerTamper::Serial) => drop(head.headers.insert("wechatmp-serial", HeaderValue::from_static("another-certificate"))),
+                Some(AnswerTamper::Unsigned) => {
+                    head.headers.remove("wechatmp-signature");
+                    head.headers.remove("wechatmp-serial");
+                }
+                _ => {}
+            }
+            Response::from_parts(head, Body::from(sealed))
+        }
+        _ => Response::from_parts(head, Body::from(bytes)),
+    }
+}
+
+/// The envelope a secured request came in, handed to [`handle_plain`].
+#[derive(Clone)]
+struct SecuredEnvelope(Bytes);
+
+async fn handle_plain(state: Arc<State>, request: Request) -> Response {
+    let secured = request.extensions().get::<SecuredEnvelope>().map(|envelope| envelope.0.clone());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = query_pairs(request.uri().query());
@@ -608,6 +725,7 @@ async fn handle(axum::extract::State(state): axum::extract::State<Arc<State>>, r
         json: json_body.clone(),
         body: raw_body.clone(),
         parts: parts.clone(),
+        secured,
     });
 
     if let Some(response) = script {
