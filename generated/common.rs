@@ -68,6 +68,28 @@ crate::runtime::common_error! {
         CodeAlreadyUsed = 40163 => None, is_code_already_used;
         /// `40164`: The calling IP address is not on the account's API IP allowlist. (retry: none)
         IpNotWhitelisted = 40164 => None, is_ip_not_whitelisted;
+        /// `40230`: API security mode: the Wechatmp-Serial header is missing. (retry: none)
+        ApiSecurityMissingSerial = 40230 => None, is_api_security_missing_serial;
+        /// `40231`: API security mode: the Wechatmp-TimeStamp header is missing. (retry: none)
+        ApiSecurityMissingTimestamp = 40231 => None, is_api_security_missing_timestamp;
+        /// `40232`: API security mode: the Wechatmp-Signature header is missing (the call must be secured). (retry: none)
+        ApiSecurityMissingSignature = 40232 => None, is_api_security_missing_signature;
+        /// `40233`: API security mode: the Wechatmp-Appid header is missing. (retry: none)
+        ApiSecurityMissingAppId = 40233 => None, is_api_security_missing_app_id;
+        /// `40234`: API security mode: the request's signature does not verify with the app's public key. (retry: none)
+        ApiSecurityInvalidSignature = 40234 => None, is_api_security_invalid_signature;
+        /// `40235`: API security mode: the request body could not be decrypted with the symmetric key. (retry: none)
+        ApiSecurityInvalidEncryption = 40235 => None, is_api_security_invalid_encryption;
+        /// `40236`: API security mode: the Wechatmp-Appid header is not a valid app id. (retry: none)
+        ApiSecurityInvalidAppId = 40236 => None, is_api_security_invalid_app_id;
+        /// `40237`: API security mode: the Wechatmp-Appid header does not match the access token's app. (retry: none)
+        ApiSecurityAppIdMismatch = 40237 => None, is_api_security_app_id_mismatch;
+        /// `40238`: API security mode: no symmetric key is set up in the admin console. (retry: none)
+        ApiSecurityNoSymmetricKey = 40238 => None, is_api_security_no_symmetric_key;
+        /// `40239`: API security mode: no app public key is uploaded in the admin console. (retry: none)
+        ApiSecurityNoPublicKey = 40239 => None, is_api_security_no_public_key;
+        /// `40240`: API security mode: the request's timestamp is too old; check the clock. (retry: none)
+        ApiSecurityTimestampExpired = 40240 => None, is_api_security_timestamp_expired;
         /// `40243`: The AppSecret is frozen; unfreeze it on the admin site before fetching tokens. (retry: none)
         AppSecretFrozen = 40243 => None, is_app_secret_frozen;
         /// `41001`: The access_token parameter was not sent. (retry: none)
