@@ -6,19 +6,30 @@ use std::sync::Arc;
 /// A credential (app secret, access token, session key). `Debug` prints
 /// `Secret(<redacted>)`, there is no `Display`, and the value is read only
 /// through [`Secret::expose`], so it cannot slip into a log or an error by
-/// accident. Cloning is cheap.
+/// accident. Cloning is cheap (the value is shared), and the value is
+/// overwritten with zeros when its last clone is dropped.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(Arc<str>);
+pub struct Secret(Arc<Wiped>);
+
+/// The text of a secret, zeroed on drop.
+#[derive(PartialEq, Eq, Hash)]
+struct Wiped(Box<str>);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut *self.0);
+    }
+}
 
 impl Secret {
     /// Wraps a value.
-    pub fn new(value: impl Into<Arc<str>>) -> Secret {
-        Secret(value.into())
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(Arc::new(Wiped(value.into().into_boxed_str())))
     }
 
     /// The value itself. Call this only where the value must go on the wire.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.0.0
     }
 }
 
@@ -30,13 +41,13 @@ impl fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Secret {
-        Secret(value.into())
+        Secret::new(value)
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Secret {
-        Secret(value.into())
+        Secret::new(value)
     }
 }
 
