@@ -39,6 +39,8 @@ mod client;
 mod error;
 mod media;
 mod rate_limit;
+#[cfg(feature = "receive")]
+pub mod receive;
 pub mod runtime;
 mod secret;
 pub mod store;
