@@ -34,6 +34,261 @@ async fn get_stable_access_token() {
     };
     check("getStableAccessToken", 40002, call).await;
 }
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn add_promoter() {
+    let request = crate::api::affiliate::AddPromoterRequest::new(
+        vec![
+            crate ::api::affiliate::PromoterDeclaration::new("a".to_owned(), 1)
+            .retail_id("a".to_owned()).extra_info("a".to_owned()).name("a".to_owned())
+            .phone("a".to_owned())
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_promoter(request).await }
+    };
+    check("addPromoter", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn add_promoter_role() {
+    let request = crate::api::affiliate::AddPromoterRoleRequest::new("a".to_owned())
+        .desc("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_promoter_role(request).await }
+    };
+    check("addPromoterRole", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn add_union_customize_info() {
+    let request = crate::api::affiliate::AddUnionCustomizeInfoRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_union_customize_info(request).await }
+    };
+    check("addUnionCustomizeInfo", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn add_union_promotion() {
+    let request = crate::api::affiliate::AddUnionPromotionRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_union_promotion(request).await }
+    };
+    check("addUnionPromotion", 14005, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn bind_union_open_account() {
+    let request = crate::api::affiliate::BindUnionOpenAccountRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.bind_union_open_account(request).await }
+    };
+    check("bindUnionOpenAccount", 25503, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn delete_union_promotion() {
+    let request = crate::api::affiliate::DeleteUnionPromotionRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.delete_union_promotion(request).await }
+    };
+    check("deleteUnionPromotion", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn generate_union_open_product() {
+    let request = crate::api::affiliate::GenerateUnionOpenProductRequest::new(
+            "a".to_owned(),
+            vec![
+                crate ::api::affiliate::UnionOpenProductRef::new("a".to_owned(), "a"
+                .to_owned()).customize_info("a".to_owned())
+            ],
+        )
+        .get_short_url(true)
+        .get_info(true);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.generate_union_open_product(request).await }
+    };
+    check("generateUnionOpenProduct", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_promoter_role() {
+    let request = crate::api::affiliate::GetPromoterRoleRequest::new().role_id(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_role(request).await }
+    };
+    check("getPromoterRole", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_open_account() {
+    let request = crate::api::affiliate::GetUnionOpenAccountRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_open_account(request).await }
+    };
+    check("getUnionOpenAccount", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_open_product_list() {
+    let request = crate::api::affiliate::GetUnionOpenProductListRequest::new(1, 1)
+        .query("a".to_owned())
+        .query_type(crate::api::affiliate::GetUnionOpenProductListQueryType::ProductName)
+        .max_price(1)
+        .min_price(1)
+        .min_commission_value(1)
+        .min_commission_ratio(1)
+        .sort_type(crate::api::affiliate::GetUnionOpenProductListSortType::Standard)
+        .category_id(1)
+        .shop_app_ids("a".to_owned())
+        .category("a".to_owned())
+        .no_category("a".to_owned())
+        .product_id("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_open_product_list(request).await }
+    };
+    check("getUnionOpenProductList", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_order_info() {
+    let request = crate::api::affiliate::GetUnionOrderInfoRequest::new(
+        vec!["a".to_owned()],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_order_info(request).await }
+    };
+    check("getUnionOrderInfo", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_product_category() {
+    let request = crate::api::affiliate::GetUnionProductCategoryRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_product_category(request).await }
+    };
+    check("getUnionProductCategory", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_shop_commission() {
+    let request = crate::api::affiliate::GetUnionShopCommissionRequest::new(
+        vec![
+            crate ::api::affiliate::UnionShopProductKey::new().product_id(1)
+            .out_product_id("a".to_owned())
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_shop_commission(request).await }
+    };
+    check("getUnionShopCommission", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_target_plan_info() {
+    let request = crate::api::affiliate::GetUnionTargetPlanInfoRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_target_plan_info(request).await }
+    };
+    check("getUnionTargetPlanInfo", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn search_union_shop_abnormal_order() {
+    let request = crate::api::affiliate::SearchUnionShopAbnormalOrderRequest::new(1, 1)
+        .alliance_appid("a".to_owned())
+        .start_pay_time(1)
+        .end_pay_time(1)
+        .sort_type(
+            crate::api::affiliate::SearchUnionShopAbnormalOrderSortType::PayTimeAscending,
+        )
+        .trade_no("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.search_union_shop_abnormal_order(request).await }
+    };
+    check("searchUnionShopAbnormalOrder", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn search_union_shop_normal_order() {
+    let request = crate::api::affiliate::SearchUnionShopNormalOrderRequest::new(1, 1)
+        .query("a".to_owned())
+        .alliance_appid("a".to_owned())
+        .order_id(1)
+        .out_order_id("a".to_owned())
+        .trade_no("a".to_owned())
+        .start_pay_time(1)
+        .end_pay_time(1)
+        .commission_status("a".to_owned())
+        .out_order_id_list("a".to_owned())
+        .transaction_id_list("a".to_owned())
+        .start_status_update_time(1)
+        .end_status_update_time(1)
+        .sort_by(crate::api::affiliate::SearchUnionShopNormalOrderSortBy::PayTime)
+        .sort_order(
+            crate::api::affiliate::SearchUnionShopNormalOrderSortOrder::Descending,
+        );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.search_union_shop_normal_order(request).await }
+    };
+    check("searchUnionShopNormalOrder", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn set_union_shop_commission() {
+    let request = crate::api::affiliate::SetUnionShopCommissionRequest::new(
+        vec![
+            crate ::api::affiliate::UnionShopCommissionSetting::new(1).product_id(1)
+            .out_product_id("a".to_owned())
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_union_shop_commission(request).await }
+    };
+    check("setUnionShopCommission", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn update_union_promotion() {
+    let request = crate::api::affiliate::UpdateUnionPromotionRequest::new(
+        crate::api::affiliate::UnionPromotionSource::new("a".to_owned(), "a".to_owned()),
+        crate::api::affiliate::UnionPromotionNewName::new("a".to_owned()),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.update_union_promotion(request).await }
+    };
+    check("updateUnionPromotion", 40002, call).await;
+}
 #[cfg(feature = "b2b_store")]
 #[tokio::test]
 async fn b2b_add_profit_sharing_account() {

@@ -7,6 +7,7 @@ pub fn endpoints() -> Vec<&'static crate::runtime::EndpointMeta> {
     #[allow(unused_mut)]
     let mut all: Vec<&'static crate::runtime::EndpointMeta> = Vec::new();
     #[cfg(feature = "access_token")] all.extend_from_slice(access_token::ENDPOINTS);
+    #[cfg(feature = "affiliate")] all.extend_from_slice(affiliate::ENDPOINTS);
     #[cfg(feature = "b2b_store")] all.extend_from_slice(b2b_store::ENDPOINTS);
     #[cfg(feature = "charge")] all.extend_from_slice(charge::ENDPOINTS);
     #[cfg(feature = "city_service")] all.extend_from_slice(city_service::ENDPOINTS);
@@ -76,6 +77,54 @@ pub mod access_token {
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
         &<GetAccessTokenRequest as crate::runtime::Operation>::META,
         &<GetStableAccessTokenRequest as crate::runtime::Operation>::META,
+    ];
+}
+/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `bindUnionOpenAccount`, `deleteUnionPromotion`, `generateUnionOpenProduct`, `getPromoterRole`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProductCategory`, `getUnionShopCommission`, `getUnionTargetPlanInfo`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `setUnionShopCommission`, `updateUnionPromotion`.
+#[cfg(feature = "affiliate")]
+pub mod affiliate {
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/types.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_promoter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_promoter_role.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_union_customize_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_union_promotion.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/bind_union_open_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/delete_union_promotion.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_open_product.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_role.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_open_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_open_product_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_order_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_product_category.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_shop_commission.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_target_plan_info.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/affiliate/search_union_shop_abnormal_order.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/affiliate/search_union_shop_normal_order.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/set_union_shop_commission.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/update_union_promotion.rs"));
+    /// The facts of every endpoint of this category, from the specs.
+    pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
+        &<AddPromoterRequest as crate::runtime::Operation>::META,
+        &<AddPromoterRoleRequest as crate::runtime::Operation>::META,
+        &<AddUnionCustomizeInfoRequest as crate::runtime::Operation>::META,
+        &<AddUnionPromotionRequest as crate::runtime::Operation>::META,
+        &<BindUnionOpenAccountRequest as crate::runtime::Operation>::META,
+        &<DeleteUnionPromotionRequest as crate::runtime::Operation>::META,
+        &<GenerateUnionOpenProductRequest as crate::runtime::Operation>::META,
+        &<GetPromoterRoleRequest as crate::runtime::Operation>::META,
+        &<GetUnionOpenAccountRequest as crate::runtime::Operation>::META,
+        &<GetUnionOpenProductListRequest as crate::runtime::Operation>::META,
+        &<GetUnionOrderInfoRequest as crate::runtime::Operation>::META,
+        &<GetUnionProductCategoryRequest as crate::runtime::Operation>::META,
+        &<GetUnionShopCommissionRequest as crate::runtime::Operation>::META,
+        &<GetUnionTargetPlanInfoRequest as crate::runtime::Operation>::META,
+        &<SearchUnionShopAbnormalOrderRequest as crate::runtime::Operation>::META,
+        &<SearchUnionShopNormalOrderRequest as crate::runtime::Operation>::META,
+        &<SetUnionShopCommissionRequest as crate::runtime::Operation>::META,
+        &<UpdateUnionPromotionRequest as crate::runtime::Operation>::META,
     ];
 }
 /// Endpoints of the `b2b_store` category (cargo feature `b2b_store`): `b2bAddProfitSharingAccount`, `b2bBatchCreateRetail`, `b2bCloseOrder`, `b2bCreateProfitSharingOrder`, `b2bCreateWqfLink`, `b2bDelProfitSharingAccount`, `b2bDownloadBill`, `b2bFinishProfitSharingOrder`, `b2bGetAppKey`, `b2bGetMchBalance`, `b2bGetMchInfo`, `b2bGetOrder`, `b2bGetRefund`, `b2bGetRetailInfo`, `b2bGetRetailMessageList`, `b2bGetRetailOpenidList`, `b2bGetWqfChargeFee`, `b2bManualWithdraw`, `b2bQueryProfitSharingAccount`, `b2bQueryProfitSharingOrder`, `b2bQueryProfitSharingRemainAmt`, `b2bQueryRefundProfitSharingOrder`, `b2bQueryWithdraw`, `b2bRefundOrder`, `b2bRefundProfitSharing`, `b2bRegisterOnlyWqf`, `b2bRetailBusinessApply`, `b2bRetailGetMchOrder`, `b2bRetailNotifyBusiness`, `b2bRetailRegisterMch`, `b2bRetailUploadMchFile`, `b2bSetAutoWithdraw`, `b2bSetMchProfitRate`, `b2bUpdateWqfChargeFee`.

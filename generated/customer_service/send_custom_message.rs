@@ -173,7 +173,7 @@ impl crate::runtime::Operation for SendCustomMessageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"image\":{\"object\":{\"media_id!\":\"string\"}},\"link\":{\"object\":{\"description!\":\"string\",\"thumb_url!\":\"string\",\"title!\":\"string\",\"url!\":\"string\"}},\"miniprogrampage\":{\"object\":{\"pagepath!\":\"string\",\"thumb_media_id!\":\"string\",\"title!\":\"string\"}},\"msgtype!\":{\"enum\":[\"text\",\"image\",\"link\",\"miniprogrampage\"]},\"text\":{\"object\":{\"content!\":\"string\"}},\"touser!\":\"string\"}},\"errors\":[40002,40003,40013,45015,45047,48001,70000],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -124,7 +124,7 @@ impl crate::runtime::Operation for GetDailySummaryRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"ref_date\":\"string\",\"share_pv\":\"int\",\"share_uv\":\"int\",\"visit_total\":\"int\"}}}}}}",
     };
     #[inline]

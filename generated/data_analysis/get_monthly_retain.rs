@@ -148,7 +148,7 @@ impl crate::runtime::Operation for GetMonthlyRetainRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ref_date\":\"string\",\"visit_uv\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}},\"visit_uv_new\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}}}}}",
     };
     #[inline]

@@ -253,7 +253,7 @@ impl crate::runtime::Operation for GetPerformanceDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"module!\":{\"enum\":[\"10016\",\"10017\",\"10021\",\"10022\",\"10023\"]},\"params!\":{\"array\":{\"object\":{\"field!\":{\"enum\":[\"networktype\",\"device_level\",\"device\"]},\"value!\":\"string\"}}},\"time!\":{\"object\":{\"begin_timestamp!\":\"int\",\"end_timestamp!\":\"int\"}}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"data\":{\"object\":{\"body\":{\"object\":{\"count\":\"int\",\"tables\":{\"array\":{\"object\":{\"id\":\"string\",\"lines\":{\"array\":{\"object\":{\"fields\":{\"array\":{\"object\":{\"refdate\":\"string\",\"value\":\"string\"}}}}}},\"zh\":\"string\"}}}}}}}}}}",
     };
     #[inline]

@@ -98,7 +98,7 @@ impl crate::runtime::Operation for GetUserPortraitRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"ref_date\":\"string\",\"visit_uv\":{\"object\":{\"ages\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"city\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"devices\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"genders\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"platforms\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"province\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}}}},\"visit_uv_new\":{\"object\":{\"ages\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"city\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"devices\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"genders\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"platforms\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}},\"province\":{\"array\":{\"object\":{\"id\":\"int\",\"name\":\"string\",\"value\":\"int\"}}}}}}}}",
     };
     #[inline]

@@ -154,7 +154,7 @@ impl crate::runtime::Operation for GetVisitDistributionRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"index\":{\"enum\":[\"access_source_session_cnt\",\"access_staytime_info\",\"access_depth_info\"]},\"item_list\":{\"array\":{\"object\":{\"key\":\"int\",\"value\":\"int\"}}}}}},\"ref_date\":\"string\"}}}",
     };
     #[inline]

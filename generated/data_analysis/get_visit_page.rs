@@ -148,7 +148,7 @@ impl crate::runtime::Operation for GetVisitPageRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"entrypage_pv\":\"int\",\"exitpage_pv\":\"int\",\"page_path\":\"string\",\"page_share_pv\":\"int\",\"page_share_uv\":\"int\",\"page_staytime_pv\":\"float\",\"page_visit_pv\":\"int\",\"page_visit_uv\":\"int\"}}},\"ref_date\":\"string\"}}}",
     };
     #[inline]

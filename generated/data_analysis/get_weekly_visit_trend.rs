@@ -86,7 +86,7 @@ impl crate::runtime::Operation for GetWeeklyVisitTrendRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"begin_date!\":\"string\",\"end_date!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"list\":{\"array\":{\"object\":{\"ref_date\":\"string\",\"session_cnt\":\"int\",\"stay_time_session\":\"float\",\"stay_time_uv\":\"float\",\"visit_depth\":\"float\",\"visit_pv\":\"int\",\"visit_uv\":\"int\",\"visit_uv_new\":\"int\"}}}}}}",
     };
     #[inline]

@@ -36,7 +36,7 @@ impl crate::runtime::Operation for ClearQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"appid!\":{\"credential\":\"app_id\"}}},\"errors\":[40013,48006],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

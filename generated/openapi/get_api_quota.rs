@@ -163,7 +163,7 @@ impl crate::runtime::Operation for GetApiQuotaRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"cgi_path!\":\"string\"}},\"errors\":[76003,76021,76022],\"query\":{},\"response\":{\"json\":{\"component_rate_limit\":{\"object\":{\"call_count\":\"int\",\"refresh_second\":\"int\"}},\"quota\":{\"object\":{\"daily_limit\":\"int\",\"remain\":\"int\",\"used\":\"int\"}},\"rate_limit\":{\"object\":{\"call_count\":\"int\",\"refresh_second\":\"int\"}}}}}",
     };
     #[inline]

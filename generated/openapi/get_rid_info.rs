@@ -114,7 +114,7 @@ impl crate::runtime::Operation for GetRidInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: true,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"rid!\":\"string\"}},\"errors\":[76001,76002,76003,76004,76022],\"query\":{},\"response\":{\"json\":{\"request\":{\"object\":{\"client_ip\":\"string\",\"cost_in_ms\":\"int\",\"invoke_time\":\"int\",\"request_body\":\"string\",\"request_url\":\"string\",\"response_body\":\"string\"}}}}}",
     };
     #[inline]

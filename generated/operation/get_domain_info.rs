@@ -96,7 +96,7 @@ impl crate::runtime::Operation for GetDomainInfoRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"action\":{\"enum\":[\"getbizdomain\",\"getserverdomain\"]}}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"bizdomain\":{\"array\":\"string\"},\"downloaddomain\":{\"array\":\"string\"},\"requestdomain\":{\"array\":\"string\"},\"udpdomain\":{\"array\":\"string\"},\"uploaddomain\":{\"array\":\"string\"},\"wsrequestdomain\":{\"array\":\"string\"}}}}",
     };
     #[inline]

@@ -277,7 +277,7 @@ impl crate::runtime::Operation for GetJsErrDetailRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"appVersion!\":\"string\",\"clientVersion!\":\"string\",\"desc!\":{\"enum\":[\"0\",\"1\"]},\"endTime!\":\"string\",\"errorMsgMd5!\":\"string\",\"errorStackMd5!\":\"string\",\"limit!\":\"int\",\"offset!\":\"int\",\"openid!\":\"string\",\"osName!\":{\"enum\":[\"0\",\"1\",\"2\",\"3\"]},\"sdkVersion!\":\"string\",\"startTime!\":\"string\"}},\"errors\":[-3],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":{\"object\":{\"ClientVersion\":\"string\",\"Count\":\"string\",\"DeviceModel\":\"string\",\"Ds\":\"string\",\"OsName\":\"string\",\"TimeStamp\":\"string\",\"appId\":\"string\",\"appVersion\":\"string\",\"errorMsg\":\"string\",\"errorMsgMd5\":\"string\",\"errorStack\":\"string\",\"errorStackMd5\":\"string\",\"nickname\":\"string\",\"openId\":\"string\",\"pluginversion\":\"string\",\"route\":\"string\",\"sdkVersion\":\"string\",\"source\":\"string\"}}},\"totalCount\":\"int\"}}}",
     };
     #[inline]

@@ -234,7 +234,7 @@ impl crate::runtime::Operation for GetJsErrListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"appVersion!\":\"string\",\"desc!\":{\"enum\":[\"1\",\"2\"]},\"endTime!\":\"string\",\"errType!\":{\"enum\":[\"0\",\"1\",\"2\",\"3\"]},\"keyword!\":\"string\",\"limit!\":\"int\",\"offset!\":\"int\",\"openid!\":\"string\",\"orderby!\":{\"enum\":[\"uv\",\"pv\"]},\"startTime!\":\"string\"}},\"errors\":[20011],\"query\":{},\"response\":{\"json\":{\"data\":{\"array\":{\"object\":{\"errorMsg\":\"string\",\"errorMsgMd5\":\"string\",\"errorStack\":\"string\",\"errorStackMd5\":\"string\",\"pv\":\"int\",\"pvPercent\":\"string\",\"uv\":\"int\",\"uvPercent\":\"string\"}}},\"totalCount\":\"int\"}}}",
     };
     #[inline]

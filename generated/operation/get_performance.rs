@@ -139,7 +139,7 @@ impl crate::runtime::Operation for GetPerformanceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"cost_time_type!\":{\"enum\":[1,2,3]},\"default_end_time!\":\"int\",\"default_start_time!\":\"int\",\"device!\":{\"enum\":[\"@_all\",\"1\",\"2\"]},\"is_download_code!\":{\"enum\":[\"@_all\",\"1\",\"2\"]},\"networktype!\":{\"enum\":[\"@_all\",\"wifi\",\"4g\",\"3g\",\"2g\"]},\"scene!\":\"string\"}},\"errors\":[],\"query\":{},\"response\":{\"json\":{\"compare_time_data\":\"string\",\"default_time_data\":\"string\"}}}",
     };
     #[inline]

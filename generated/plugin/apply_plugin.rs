@@ -64,7 +64,7 @@ impl crate::runtime::Operation for ApplyPluginRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"action!\":{\"const\":\"apply\"},\"plugin_appid!\":\"string\",\"reason\":\"string\"}},\"errors\":[80067,89044,89236,89237,89238,89239,89240,89241,89242,89243],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]

@@ -172,7 +172,7 @@ impl crate::runtime::Operation for GetPluginDevApplyListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"action!\":{\"const\":\"dev_apply_list\"},\"num!\":\"int\",\"page!\":\"int\"}},\"errors\":[89044,89236,89237,89238,89239,89240,89241,89242,89243],\"query\":{},\"response\":{\"json\":{\"apply_list\":{\"array\":{\"object\":{\"appid\":\"string\",\"apply_url\":\"string\",\"categories\":{\"array\":{\"object\":{\"first\":\"string\",\"second\":\"string\"}}},\"create_time\":\"string\",\"headimgurl\":\"string\",\"nickname\":\"string\",\"reason\":\"string\",\"status\":{\"enum\":[1,2,3,4]}}}}}}}",
     };
     #[inline]

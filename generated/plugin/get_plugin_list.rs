@@ -124,7 +124,7 @@ impl crate::runtime::Operation for GetPluginListRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"action!\":{\"const\":\"list\"}}},\"errors\":[80067,89044,89236,89237,89238,89239,89240,89241,89242,89243],\"query\":{},\"response\":{\"json\":{\"plugin_list\":{\"array\":{\"object\":{\"appid\":\"string\",\"headimgurl\":\"string\",\"nickname\":\"string\",\"status\":{\"enum\":[1,2,3,4]}}}}}}}",
     };
     #[inline]

@@ -104,7 +104,7 @@ impl crate::runtime::Operation for MediaCheckAsyncRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(2000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"media_type!\":{\"enum\":[1,2]},\"media_url!\":\"string\",\"openid!\":\"string\",\"scene!\":{\"enum\":[1,2,3,4]},\"version!\":{\"const\":2}}},\"errors\":[40004,43104,44991,61010,87020],\"query\":{},\"response\":{\"json\":{\"trace_id\":\"string\"}}}",
     };
     #[inline]

@@ -281,7 +281,7 @@ impl crate::runtime::Operation for MsgSecCheckRequest {
         rate_limit: Some(crate::runtime::RateLimit::per_seconds(4000, 60)),
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"content!\":\"string\",\"nickname\":\"string\",\"openid!\":\"string\",\"scene!\":{\"enum\":[1,2,3,4]},\"signature\":\"string\",\"title\":\"string\",\"version!\":{\"const\":2}}},\"errors\":[40129,43104,44991,61010],\"query\":{},\"response\":{\"json\":{\"detail\":{\"array\":{\"object\":{\"errcode\":\"int\",\"keyword\":\"string\",\"label\":{\"enum\":[100,10001,20001,20002,20003,20006,20008,20012,20013,21000]},\"level\":\"int\",\"prob\":\"int\",\"strategy\":\"string\",\"suggest\":{\"enum\":[\"risky\",\"pass\",\"review\"]}}}},\"result\":{\"object\":{\"label\":{\"enum\":[100,10001,20001,20002,20003,20006,20008,20012,20013,21000]},\"suggest\":{\"enum\":[\"risky\",\"pass\",\"review\"]}}},\"trace_id\":\"string\"}}}",
     };
     #[inline]

@@ -102,7 +102,7 @@ impl crate::runtime::Operation for InvokeServiceRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"api!\":\"string\",\"async\":\"bool\",\"client_msg_id!\":\"string\",\"data!\":\"json\",\"service!\":\"string\"}},\"errors\":[9301001,9301002,9301003,9301010,9301011,9301012,9301014,9301015],\"query\":{},\"response\":{\"json\":{\"data\":\"string\",\"request_id\":\"string\"}}}",
     };
     #[inline]

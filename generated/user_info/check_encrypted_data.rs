@@ -93,7 +93,7 @@ impl crate::runtime::Operation for CheckEncryptedDataRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"encrypted_msg_hash!\":\"string\"}},\"errors\":[1],\"query\":{},\"response\":{\"json\":{\"create_time\":\"int\",\"vaild\":\"bool\"}}}",
     };
     #[inline]

@@ -133,7 +133,7 @@ impl crate::runtime::Operation for GetPhoneNumberRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"code!\":\"string\",\"openid\":\"string\"}},\"errors\":[40013,40029,45011],\"query\":{},\"response\":{\"json\":{\"phone_info!\":{\"object\":{\"countryCode\":\"string\",\"phoneNumber\":\"string\",\"purePhoneNumber\":\"string\",\"watermark\":{\"object\":{\"appid\":\"string\",\"timestamp\":\"int\"}}}}}}}",
     };
     #[inline]

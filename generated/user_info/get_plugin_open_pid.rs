@@ -66,7 +66,7 @@ impl crate::runtime::Operation for GetPluginOpenPidRequest {
         rate_limit: None,
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
-        api_security: crate::runtime::ApiSecurityMode::Never,
+        api_security: crate::runtime::ApiSecurityMode::Supported,
         shape: "{\"body\":{\"json\":{\"code!\":\"string\"}},\"errors\":[1000,1001,1003,1005,1007,1022,40016],\"query\":{},\"response\":{\"json\":{\"openpid!\":\"string\"}}}",
     };
     #[inline]

@@ -41,7 +41,9 @@ impl fmt::Display for OpenDataError {
         match self {
             OpenDataError::BadSessionKey => f.write_str("the session key is not the base64 of 16 bytes"),
             OpenDataError::BadInput(what) => write!(f, "the encrypted data cannot be read: {what}"),
-            OpenDataError::BadPadding => f.write_str("the data does not decrypt with this session key (expired, rotated, or another user's)"),
+            OpenDataError::BadPadding => {
+                f.write_str("the data does not decrypt with this session key (expired, rotated, or another user's)")
+            }
             OpenDataError::NotJson(why) => write!(f, "the decrypted data is not the JSON expected: {why}"),
             OpenDataError::ForeignApp => f.write_str("the data's watermark names another app id"),
             OpenDataError::BadSignature => f.write_str("rawData's signature does not match the session key"),
@@ -204,6 +206,9 @@ mod tests {
         let key = Secret::from("HyVFkGl5F5OQWJZZaNzBBg==");
         assert_eq!(check_signature(raw, &key, "75e81ceda165f4ffa64f4068af58c64b8f54b88c"), Ok(()));
         assert_eq!(check_signature(raw, &key, "75e81ceda165f4ffa64f4068af58c64b8f54b88d"), Err(OpenDataError::BadSignature));
-        assert_eq!(check_signature(&raw.replace("Band", "Bond"), &key, "75e81ceda165f4ffa64f4068af58c64b8f54b88c"), Err(OpenDataError::BadSignature));
+        assert_eq!(
+            check_signature(&raw.replace("Band", "Bond"), &key, "75e81ceda165f4ffa64f4068af58c64b8f54b88c"),
+            Err(OpenDataError::BadSignature)
+        );
     }
 }

@@ -275,7 +275,14 @@ impl PushReceiver {
         self.encrypt_reply_with(reply, format, nonce, unix_now(), &random)
     }
 
-    fn encrypt_reply_with(&self, reply: &str, format: PushFormat, nonce: &str, timestamp: u64, random: &[u8; 16]) -> Result<String, PushError> {
+    fn encrypt_reply_with(
+        &self,
+        reply: &str,
+        format: PushFormat,
+        nonce: &str,
+        timestamp: u64,
+        random: &[u8; 16],
+    ) -> Result<String, PushError> {
         let key = self.aes_key.as_ref().ok_or(PushError::NoKey)?;
         let mut plain = Vec::with_capacity(20 + reply.len() + self.app_id.len() + PAD_BLOCK);
         plain.extend_from_slice(random);
@@ -410,25 +417,33 @@ mod tests {
         let receiver = PushReceiver::new("wx134c8103faa5a59e", "AAAAA").encoding_aes_key(&"A".repeat(43)).expect("key");
         let query = "signature=cc0c594499c1634947d5b502f158ee518947db27&timestamp=1715943329&nonce=1590219412&openid=o9AgO5Kd5ggOC-bXrbNODIiE3bGY&encrypt_type=aes&msg_signature=6c12a4205838198b8fa631b3220723bb07f1015c";
         let body = "<xml><ToUserName><![CDATA[gh_97417a04a28d]]></ToUserName><Encrypt><![CDATA[D7yzvUNAL930rd28wf21s4hvXhz0L6Uit/p2Di6C5DHyYGpEgdBRnKjBec34JwoQXicwaZC7fOVihW80F4VtsdvE//1vr7oAbqjDv8KenVp+ajKYpJnyQ4zMRhIC+a31fCVOMC03FfzV/QuC94kBP55a+Za3sJgvAn+ZbsNqZI5DkyuzkhQN8OBqCzFhizGmy0xpM0MEA4agpvE+RuNO1rhHTtuJB5yltw1FiYzecSXJ+y/D2r81VkRn2eYjh2ltsoyfbDR7Is6ookXIFxTfyeNyeHxMeT4KN5WpCDmSbTcUYrbBUlkGLJ9n/rU8YOywma6G7aTb7KZKOqCxgfoUlYEZPk4FUL/TK7ShriFDMVCLyjQJ15Ob++agDWtcxhfUfe6HIoIpRW8mKNBQiY/Jd1svvuskA1wLef1RTtzKfMpagSCX/laZINmdnX4zrF6kIaR9P4xQrWXbsTFHTYe0Mg==]]></Encrypt></xml>";
-        let Received::Push(push) = receiver.receive_at("POST", query, body.as_bytes(), 1715943329).expect("accepted") else { panic!("a push") };
+        let Received::Push(push) = receiver.receive_at("POST", query, body.as_bytes(), 1715943329).expect("accepted") else {
+            panic!("a push")
+        };
         assert_eq!(push.format, PushFormat::Xml);
-        assert!(push.text.starts_with("<xml><ToUserName><![CDATA[gh_97417a04a28d]]></ToUserName>\n") && push.text.ends_with("</debug_str>\n</xml>"));
-        // The same push read by the app it was not encrypted for.
-        assert_eq!(
-            self::receiver().receive_at("POST", query, body.as_bytes(), 1715943329),
-            Err(PushError::ForeignApp)
+        assert!(
+            push.text.starts_with("<xml><ToUserName><![CDATA[gh_97417a04a28d]]></ToUserName>\n")
+                && push.text.ends_with("</debug_str>\n</xml>")
         );
+        // The same push read by the app it was not encrypted for.
+        assert_eq!(self::receiver().receive_at("POST", query, body.as_bytes(), 1715943329), Err(PushError::ForeignApp));
     }
 
     #[test]
     fn stale_replayed_and_tampered_pushes_are_refused() {
         let receiver = receiver();
-        assert_eq!(receiver.receive_at("POST", SAFE_QUERY, safe_body().as_bytes(), 1714112445 + 301), Err(PushError::Stale { timestamp: 1714112445 }));
+        assert_eq!(
+            receiver.receive_at("POST", SAFE_QUERY, safe_body().as_bytes(), 1714112445 + 301),
+            Err(PushError::Stale { timestamp: 1714112445 })
+        );
         assert!(receiver.receive_at("POST", SAFE_QUERY, safe_body().as_bytes(), 1714112445).is_ok());
         assert_eq!(receiver.receive_at("POST", SAFE_QUERY, safe_body().as_bytes(), 1714112446), Err(PushError::Replayed));
         let tampered = safe_body().replace("+qdx1", "+qdx2");
         assert_eq!(self::receiver().receive_at("POST", SAFE_QUERY, tampered.as_bytes(), 1714112445), Err(PushError::BadSignature));
-        assert_eq!(PushReceiver::new(APP_ID, "AAAAA").receive_at("POST", SAFE_QUERY, safe_body().as_bytes(), 1714112445), Err(PushError::NoKey));
+        assert_eq!(
+            PushReceiver::new(APP_ID, "AAAAA").receive_at("POST", SAFE_QUERY, safe_body().as_bytes(), 1714112445),
+            Err(PushError::NoKey)
+        );
         assert_eq!(receiver.receive_at("PUT", SAFE_QUERY, b"", 1714112445), Err(PushError::Method));
         assert_eq!(receiver.receive_at("POST", "timestamp=1&nonce=2", b"", 1), Err(PushError::Missing("signature")));
     }
@@ -441,9 +456,17 @@ mod tests {
         let expected = serde_json::json!({"Encrypt": "ELGduP2YcVatjqIS+eZbp80MNLoAUWvzzyJxgGzxZO/5sAvd070Bs6qrLARC9nVHm48Y4hyRbtzve1L32tmxSQ==", "MsgSignature": "1b9339964ed2e271e7c7b6ff2b0ef902fc94dea1", "TimeStamp": 1713424427, "Nonce": "415670741"});
         assert_eq!(serde_json::from_str::<serde_json::Value>(&reply).expect("JSON"), expected);
         // The sample code's test: a key that is not all zeros.
-        let sample = PushReceiver::new("wxb11529c136998cb6", "pamtest").encoding_aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG").expect("key");
-        let reply = sample.encrypt_reply_with("我是中文abcd123", PushFormat::Xml, "xxxxxx", 1409304348, b"aaaabbbbccccdddd").expect("encrypted");
-        assert!(reply.contains("<Encrypt><![CDATA[jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg==]]></Encrypt>"), "{reply}");
+        let sample = PushReceiver::new("wxb11529c136998cb6", "pamtest")
+            .encoding_aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+            .expect("key");
+        let reply =
+            sample.encrypt_reply_with("我是中文abcd123", PushFormat::Xml, "xxxxxx", 1409304348, b"aaaabbbbccccdddd").expect("encrypted");
+        assert!(
+            reply.contains(
+                "<Encrypt><![CDATA[jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg==]]></Encrypt>"
+            ),
+            "{reply}"
+        );
         // What the receiver encrypts, it decrypts.
         let encrypt = reply.split("<![CDATA[").nth(1).and_then(|rest| rest.split("]]>").next()).expect("Encrypt");
         assert_eq!(sample.decrypt(encrypt).as_deref(), Ok("我是中文abcd123"));
