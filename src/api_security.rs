@@ -25,7 +25,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -229,25 +228,14 @@ impl ApiSecurityKeys {
         let (mut iv, mut nonce) = ([0u8; 12], [0u8; 16]);
         random.fill(&mut iv).and_then(|()| random.fill(&mut nonce)).map_err(|_| PrepareError::Body("no system randomness".to_owned()))?;
         let nonce = base64::engine::general_purpose::STANDARD_NO_PAD.encode(nonce);
-        self.seal_with(app_id, path, parts, &Fresh { iv, nonce: &nonce, timestamp: unix_now() })
+        self.seal_with(app_id, path, parts, &Fresh { iv, nonce: &nonce, timestamp: crate::store::now_secs() })
     }
 
     fn seal_with(&self, app_id: &str, path: &str, parts: &RequestParts, fresh: &Fresh<'_>) -> Result<Sealed, PrepareError> {
-        let mut text = plaintext(app_id, parts, fresh)?;
         let url = format!("{SIGNED_HOST}{path}");
-        let aad = format!("{url}|{app_id}|{}|{}", fresh.timestamp, self.inner.symmetric_sn);
-        let tag = self
-            .inner
-            .symmetric_key
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(fresh.iv), Aad::from(aad.as_bytes()), &mut text)
-            .map_err(|_| PrepareError::Body("the request could not be encrypted".to_owned()))?;
-        // Written by hand in the guide's order (base64 needs no escaping).
-        let body = Bytes::from(format!(
-            r#"{{"iv":"{}","data":"{}","authtag":"{}"}}"#,
-            BASE64.encode(fresh.iv),
-            BASE64.encode(&*text),
-            BASE64.encode(tag.as_ref())
-        ));
+        let body = self
+            .envelope(plaintext(app_id, parts, fresh)?, fresh.iv, app_id, &url, fresh.timestamp)
+            .ok_or_else(|| PrepareError::Body("the request could not be encrypted".to_owned()))?;
         let signed = signed_text(&url, app_id, fresh.timestamp, &body);
         let mut signature = vec![0; self.inner.app_key.public().modulus_len()];
         self.inner
@@ -273,7 +261,7 @@ impl ApiSecurityKeys {
     /// sends when it refuses the secured request itself): an error code
     /// carries no data to trust.
     pub(crate) fn open(&self, app_id: &str, path: &str, headers: &AnswerHeaders, body: Bytes) -> Result<Bytes, ApiSecurityError> {
-        self.open_at(app_id, path, headers, body, unix_now())
+        self.open_at(app_id, path, headers, body, crate::store::now_secs())
     }
 
     fn open_at(&self, app_id: &str, path: &str, headers: &AnswerHeaders, body: Bytes, now: u64) -> Result<Bytes, ApiSecurityError> {
@@ -300,9 +288,37 @@ impl ApiSecurityKeys {
         if now.abs_diff(timestamp) > ANSWER_WINDOW_SECS {
             return Err(ApiSecurityError::Stale { timestamp });
         }
-        let aad = format!("{url}|{app_id}|{timestamp}|{}", self.inner.symmetric_sn);
-        let plain = self.decrypt(&body, &aad)?;
+        let plain = self.open_envelope(&body, app_id, &url, timestamp)?;
         strip_security_members(&plain, app_id, timestamp)
+    }
+
+    /// The additional data of both directions: `urlpath|appid|timestamp|sn`.
+    fn aad(&self, app_id: &str, url: &str, timestamp: u64) -> String {
+        format!("{url}|{app_id}|{timestamp}|{}", self.inner.symmetric_sn)
+    }
+
+    /// `{"iv","data","authtag"}`: `plain` encrypted for `url` at
+    /// `timestamp`, in the guide's member order (base64 needs no escaping).
+    /// What a client sends, and what the fake server answers with.
+    pub(crate) fn envelope(&self, mut plain: Zeroizing<Vec<u8>>, iv: [u8; 12], app_id: &str, url: &str, timestamp: u64) -> Option<Bytes> {
+        let aad = self.aad(app_id, url, timestamp);
+        let tag = self
+            .inner
+            .symmetric_key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(iv), Aad::from(aad.as_bytes()), &mut plain)
+            .ok()?;
+        Some(Bytes::from(format!(
+            r#"{{"iv":"{}","data":"{}","authtag":"{}"}}"#,
+            BASE64.encode(iv),
+            BASE64.encode(&*plain),
+            BASE64.encode(tag.as_ref())
+        )))
+    }
+
+    /// An envelope's plaintext, for `url` at `timestamp`: what a client
+    /// reads from an answer, and the fake server from a request.
+    pub(crate) fn open_envelope(&self, body: &[u8], app_id: &str, url: &str, timestamp: u64) -> Result<Vec<u8>, ApiSecurityError> {
+        self.decrypt(body, &self.aad(app_id, url, timestamp))
     }
 
     fn decrypt(&self, body: &[u8], aad: &str) -> Result<Vec<u8>, ApiSecurityError> {
@@ -369,7 +385,7 @@ impl AnswerHeaders {
 }
 
 /// The RSA key pair from a PEM private key, PKCS#1 or PKCS#8.
-fn rsa_key(pem: &str) -> Result<RsaKeyPair, ApiSecurityKeyError> {
+pub(crate) fn rsa_key(pem: &str) -> Result<RsaKeyPair, ApiSecurityKeyError> {
     let key = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| ApiSecurityKeyError::PrivateKey(e.to_string()))?;
     let pair = match &key {
         PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
@@ -436,10 +452,6 @@ fn strip_security_members(plain: &[u8], app_id: &str, timestamp: u64) -> Result<
     }
     object.remove("_n");
     serde_json::to_vec(&object).map(Bytes::from).map_err(|_| ApiSecurityError::Undecryptable("the decrypted answer could not be rewritten"))
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// A client's keys with the app id they sign for.

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
 use base64::Engine;
@@ -195,7 +195,7 @@ impl PushReceiver {
     ///
     /// A [`PushError`] for anything WeChat would not have sent.
     pub fn receive(&self, method: &str, query: &str, body: &[u8]) -> Result<Received, PushError> {
-        self.receive_at(method, query, body, unix_now())
+        self.receive_at(method, query, body, crate::store::now_secs())
     }
 
     fn receive_at(&self, method: &str, query: &str, body: &[u8], now: u64) -> Result<Received, PushError> {
@@ -272,7 +272,7 @@ impl PushReceiver {
         let mut random = [0u8; 16];
         SystemRandom::new().fill(&mut random).map_err(|_| PushError::BadEncryption("no system randomness"))?;
         let random = hex16(&random);
-        self.encrypt_reply_with(reply, format, nonce, unix_now(), &random)
+        self.encrypt_reply_with(reply, format, nonce, crate::store::now_secs(), &random)
     }
 
     fn encrypt_reply_with(
@@ -357,10 +357,6 @@ fn hex16(random: &[u8; 16]) -> [u8; 16] {
         *slot = HEX[usize::from(byte & 0x0f)];
     }
     out
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

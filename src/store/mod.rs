@@ -227,6 +227,11 @@ pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Seconds since the Unix epoch (WeChat's timestamps).
+pub(crate) fn now_secs() -> u64 {
+    now_ms() / 1000
+}
+
 /// Beijing time's offset from UTC: WeChat's days and minutes.
 const BEIJING_OFFSET_MS: u64 = 8 * 3600 * 1000;
 

@@ -5,18 +5,18 @@
 //! The keys are test keys made for wxa's tests, never used anywhere else;
 //! [`api_security_keys`] gives a client the matching set.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as BASE64, STANDARD_NO_PAD};
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{KeyPair, RSA_PSS_2048_8192_SHA256, RSA_PSS_SHA256, RsaKeyPair, UnparsedPublicKey};
 use serde_json::{Map, Value};
 
+use zeroize::Zeroizing;
+
 use crate::ApiSecurityKeys;
-use crate::api_security::{SIGNED_HOST, signed_text};
+use crate::api_security::{SIGNED_HOST, rsa_key, signed_text};
+use crate::store::now_secs;
 
 /// The symmetric key's serial number in the fake's admin console.
 pub const SYMMETRIC_SN: &str = "fake0symmetric0key0serial0000001";
@@ -40,23 +40,8 @@ pub fn api_security_keys() -> ApiSecurityKeys {
     ApiSecurityKeys::new(SYMMETRIC_SN, SYMMETRIC_KEY, APP_KEY_SN, APP_KEY, PLATFORM_SN, PLATFORM_CERT).expect("the fake's keys load")
 }
 
-/// A key pair from one of the fake's PKCS#8 PEM files.
 fn key_pair(pem: &str) -> RsaKeyPair {
-    use rustls_pki_types::PrivateKeyDer;
-    use rustls_pki_types::pem::PemObject;
-    match PrivateKeyDer::from_pem_slice(pem.as_bytes()) {
-        Ok(PrivateKeyDer::Pkcs8(der)) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).expect("an RSA key"),
-        _ => panic!("the fake's keys are PKCS#8"),
-    }
-}
-
-fn symmetric_key() -> LessSafeKey {
-    let raw = BASE64.decode(SYMMETRIC_KEY).expect("base64");
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &raw).expect("32 bytes"))
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    rsa_key(pem).expect("the fake's keys are RSA keys")
 }
 
 /// Why WeChat refuses a secured request: its code and message.
@@ -71,7 +56,7 @@ pub(super) fn open_request(app_id: &str, path: &str, headers: &HeaderMap, body: 
         return Err((40236, "API_Invalid_Wechatmp_Appid"));
     }
     let timestamp: u64 = header("wechatmp-timestamp").and_then(|t| t.parse().ok()).ok_or((40231, "API_Missing_Wechatmp_Timestamp"))?;
-    if now().abs_diff(timestamp) > 300 {
+    if now_secs().abs_diff(timestamp) > 300 {
         return Err((40240, "API_Expired_Wechatmp_Timestamp"));
     }
     let signature = header("wechatmp-signature").and_then(|s| BASE64.decode(s).ok()).ok_or((40232, "API_Missing_Wechatmp_Signature"))?;
@@ -80,14 +65,8 @@ pub(super) fn open_request(app_id: &str, path: &str, headers: &HeaderMap, body: 
     let public = UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, app_key.public_key().as_ref());
     public.verify(&signed_text(&url, app_id, timestamp, body), &signature).map_err(|_| (40234, "API_Invalid_Signature"))?;
     let bad = (40235, "API_Invalid_Encrypt");
-    let envelope: Value = serde_json::from_slice(body).map_err(|_| bad)?;
-    let member = |name: &str| envelope[name].as_str().and_then(|text| BASE64.decode(text).ok()).ok_or(bad);
-    let iv: [u8; 12] = member("iv")?.try_into().map_err(|_| bad)?;
-    let mut data = member("data")?;
-    data.extend_from_slice(&member("authtag")?);
-    let aad = format!("{url}|{app_id}|{timestamp}|{SYMMETRIC_SN}");
-    let plain = symmetric_key().open_in_place(Nonce::assume_unique_for_key(iv), Aad::from(aad.as_bytes()), &mut data).map_err(|_| bad)?;
-    let mut object: Map<String, Value> = serde_json::from_slice(plain).map_err(|_| bad)?;
+    let plain = api_security_keys().open_envelope(body, app_id, &url, timestamp).map_err(|_| bad)?;
+    let mut object: Map<String, Value> = serde_json::from_slice(&plain).map_err(|_| bad)?;
     let nonce = object.remove("_n");
     if object.remove("_appid").as_ref().and_then(Value::as_str) != Some(app_id)
         || object.remove("_timestamp").as_ref().and_then(Value::as_u64) != Some(timestamp)
@@ -106,20 +85,15 @@ pub(super) fn seal_answer(app_id: &str, path: &str, answer: &Map<String, Value>,
     let random = SystemRandom::new();
     let (mut iv, mut nonce) = ([0u8; 12], [0u8; 16]);
     random.fill(&mut iv).and_then(|()| random.fill(&mut nonce)).expect("system randomness");
-    let timestamp = now() - age;
+    let timestamp = now_secs() - age;
     let mut plain = Map::new();
     plain.insert("_n".to_owned(), Value::String(STANDARD_NO_PAD.encode(nonce)));
     plain.insert("_appid".to_owned(), Value::String(app_id.to_owned()));
     plain.insert("_timestamp".to_owned(), Value::from(timestamp));
     plain.extend(answer.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let mut data = serde_json::to_vec(&plain).expect("JSON");
     let url = format!("{SIGNED_HOST}{path}");
-    let aad = format!("{url}|{app_id}|{timestamp}|{SYMMETRIC_SN}");
-    let tag = symmetric_key()
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(iv), Aad::from(aad.as_bytes()), &mut data)
-        .expect("encrypts");
-    let envelope = serde_json::json!({"iv": BASE64.encode(iv), "data": BASE64.encode(&data), "authtag": BASE64.encode(tag.as_ref())});
-    let body = envelope.to_string().into_bytes();
+    let plain = Zeroizing::new(serde_json::to_vec(&plain).expect("JSON"));
+    let body = api_security_keys().envelope(plain, iv, app_id, &url, timestamp).expect("encrypts").to_vec();
     let platform = key_pair(PLATFORM_KEY);
     let mut signature = vec![0; platform.public().modulus_len()];
     platform.sign(&RSA_PSS_SHA256, &random, &signed_text(&url, app_id, timestamp, &body), &mut signature).expect("signs");
