@@ -68,6 +68,13 @@ pub mod common {
 pub mod types {
     include!(concat!(env!("OUT_DIR"), "/api/types.rs"));
 }
+/// Messages and events WeChat pushes to the app's server, from `specs/*/events/` (feature `receive`).
+///
+/// `wxa::receive::PushReceiver` verifies and decrypts a push; `Push::event` reads it into an [`events::Event`].
+#[cfg(feature = "receive")]
+pub mod events {
+    include!(concat!(env!("OUT_DIR"), "/api/events.rs"));
+}
 /// Endpoints of the `access_token` category (cargo feature `access_token`): `getAccessToken`, `getStableAccessToken`.
 #[cfg(feature = "access_token")]
 pub mod access_token {
@@ -350,6 +357,8 @@ pub mod cloudbase {
 /// Endpoints of the `customer_service` category (cargo feature `customer_service`): `addKfAccount`, `cancelKfAdmin`, `delKfAccount`, `getKfList`, `getOnlineKfList`, `getTempMedia`, `sendCustomMessage`, `setKfAdmin`, `setTyping`, `uploadTempMedia`.
 #[cfg(feature = "customer_service")]
 pub mod customer_service {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/customer_service/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/add_kf_account.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/cancel_kf_admin.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/customer_service/del_kf_account.rs"));

@@ -13,6 +13,8 @@ pub struct Api {
     /// The named types of the `types.yaml` files that endpoints use,
     /// sorted by scope (the whole API first), then name.
     pub named_types: Vec<Arc<NamedType>>,
+    /// The pushed messages and events, sorted by category, then name.
+    pub events: Vec<PushEvent>,
 }
 
 impl Api {
@@ -99,6 +101,39 @@ impl Endpoint {
         });
         self.query.iter().chain(self.body.fields()).chain(response).chain(choice)
     }
+}
+
+/// One message or event WeChat pushes to the app's server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushEvent {
+    /// UpperCamelCase: the `Event` variant and its struct.
+    pub name: String,
+    /// File the spec came from, relative to the spec root.
+    pub source_file: String,
+    pub summary: String,
+    pub docs_url: String,
+    pub category: String,
+    /// The `MsgType` it comes with.
+    pub msg_type: String,
+    /// The `Event` it comes with, when `msg_type` is `event`.
+    pub event: Option<String>,
+    pub reply: EventReply,
+    /// The XML element wrapping its members in XML pushes.
+    pub xml_wrapper: Option<String>,
+    pub notes: Option<String>,
+    /// Its members besides the common header.
+    pub fields: Vec<Field>,
+}
+
+/// What WeChat expects back from a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventReply {
+    /// `success` (or an empty body).
+    Success,
+    /// `{ErrCode, ErrMsg}` in the push's format (virtual payment).
+    ErrCode,
+    /// A result object the event's page describes.
+    Custom,
 }
 
 /// The signatures of a call, computed by the client over the bytes it sends.

@@ -163,8 +163,20 @@ fn generate_checked(sources: &[SourceFile], read_problems: Diagnostics, options:
     let mut set = load::parse(sources, options.crate_path == "crate");
     set.diagnostics.0.extend(read_problems.0);
     let mut api = validate::validate(&set)?;
+    if options.crate_path != "crate"
+        && let Some(event) = api.events.first()
+    {
+        return Err(Diagnostics(vec![Diagnostic {
+            file: event.source_file.clone(),
+            line: 1,
+            column: 1,
+            key_path: String::new(),
+            message: "pushed events are generated only into wxa itself for now; send the spec upstream".to_owned(),
+        }]));
+    }
     if let Some(only) = &options.only_categories {
         api.endpoints.retain(|endpoint| only.contains(&endpoint.category));
+        api.events.retain(|event| only.contains(&event.category));
     }
     let jobs = emit::files(&api, options);
     let internal = |message: String| {

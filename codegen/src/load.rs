@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::spec::{EndpointSpec, GlobalErrorsSpec, TypesFileSpec};
+use crate::spec::{EndpointSpec, EventSpec, GlobalErrorsSpec, TypesFileSpec};
 
 /// The name of the shared error table at the root of the spec folder.
 pub const GLOBAL_ERRORS_FILE: &str = "errors.yaml";
@@ -14,6 +14,9 @@ pub const GLOBAL_ERRORS_FILE: &str = "errors.yaml";
 /// The name of a file of named types: at the root for the whole API, in a
 /// category folder for that category.
 pub const TYPES_FILE: &str = "types.yaml";
+
+/// The folder of a category that holds its pushed events, one file each.
+pub const EVENTS_DIR: &str = "events";
 
 /// One spec file's text, before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +49,8 @@ pub(crate) struct SpecSet {
     pub global_errors: Option<LoadedFile<GlobalErrorsSpec>>,
     /// `types.yaml` files; `file.category` is empty for the root one.
     pub types: Vec<LoadedFile<TypesFileSpec>>,
+    /// `<category>/events/*.yaml`: pushed messages and events.
+    pub events: Vec<LoadedFile<EventSpec>>,
     pub diagnostics: Diagnostics,
 }
 
@@ -147,6 +152,11 @@ pub(crate) fn parse(sources: &[SourceFile], errors_required: bool) -> SpecSet {
                     set.types.push(LoadedFile { file: info(category), spec });
                 }
             }
+            [category, dir, _] if *dir == EVENTS_DIR => {
+                if let Some(spec) = parse_one::<EventSpec>(source, &mut set.diagnostics) {
+                    set.events.push(LoadedFile { file: info(category), spec });
+                }
+            }
             [category, _] => {
                 if let Some(spec) = parse_one::<EndpointSpec>(source, &mut set.diagnostics) {
                     set.endpoints.push(LoadedFile { file: info(category), spec });
@@ -158,7 +168,7 @@ pub(crate) fn parse(sources: &[SourceFile], errors_required: bool) -> SpecSet {
                 column: 0,
                 key_path: String::new(),
                 message: format!(
-                    "spec files live at `<category>/<name>.yaml`; only `{GLOBAL_ERRORS_FILE}` and `{TYPES_FILE}` stand at the root"
+                    "spec files live at `<category>/<name>.yaml` (events at `<category>/{EVENTS_DIR}/<name>.yaml`); only `{GLOBAL_ERRORS_FILE}` and `{TYPES_FILE}` stand at the root"
                 ),
             }),
         }

@@ -53,6 +53,30 @@ pub struct EndpointSpec {
     pub unknown: UnknownKeys,
 }
 
+/// One pushed message or event (`specs/<category>/events/<name>.yaml`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct EventSpec {
+    /// UpperCamelCase: the `Event` variant and its struct.
+    pub name: Option<String>,
+    pub summary: Option<String>,
+    pub docs: Option<String>,
+    pub category: Option<String>,
+    /// The `MsgType` value (`event` for events).
+    pub msg_type: Option<String>,
+    /// The `Event` value, when `msg_type` is `event`.
+    pub event: Option<String>,
+    /// What WeChat expects back: `success`, `err_code` or `custom`.
+    pub reply: Option<String>,
+    /// The XML element that wraps the members in XML pushes (JSON pushes
+    /// have them at the top level).
+    pub xml_wrapper: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
 /// `signing`: which signatures a call needs (see specs/README.md, "Signing").
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct SigningSpec {

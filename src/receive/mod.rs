@@ -7,9 +7,14 @@
 //! <https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html>
 //! and <https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/signature.html>.
 
+mod event;
 pub mod open_data;
 mod push;
+mod xml;
 
+pub use crate::api::events::{EVENTS, Event};
+pub use crate::runtime::event::{EventMeta, EventReply, UnknownEvent};
+pub use event::{EventError, PushHeader, Pushed, Reply};
 pub use push::{Push, PushError, PushFormat, PushKeyError, PushReceiver, Received};
 
 /// Lowercase hex SHA-1 of the parts, concatenated.

@@ -134,8 +134,10 @@ pub struct Push {
     /// The message, as WeChat sent it (decrypted).
     pub text: String,
     /// Whether it came encrypted: a reply other than `success` must then
-    /// be encrypted too ([`PushReceiver::encrypt_reply`]).
+    /// be encrypted too ([`PushReceiver::reply`] does).
     pub encrypted: bool,
+    /// The request's `nonce`, which an encrypted reply echoes.
+    pub nonce: String,
 }
 
 impl Push {
@@ -217,14 +219,14 @@ impl PushReceiver {
                 let text = std::str::from_utf8(body).map_err(|_| PushError::BadEncryption("the body is not UTF-8"))?;
                 let format = if text.trim_start().starts_with('<') { PushFormat::Xml } else { PushFormat::Json };
                 match encrypted_part(text, format) {
-                    None => Ok(Received::Push(Push { format, text: text.to_owned(), encrypted: false })),
+                    None => Ok(Received::Push(Push { format, text: text.to_owned(), encrypted: false, nonce: nonce.to_owned() })),
                     Some(encrypt) => {
                         let msg_signature = sha1_hex(&sorted(&[self.token.expose(), timestamp, nonce, &encrypt]));
                         if !same_signature(&msg_signature, param("msg_signature")?) {
                             return Err(PushError::BadSignature);
                         }
                         let text = self.decrypt(&encrypt)?;
-                        Ok(Received::Push(Push { format, text, encrypted: true }))
+                        Ok(Received::Push(Push { format, text, encrypted: true, nonce: nonce.to_owned() }))
                     }
                 }
             }

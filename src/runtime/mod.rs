@@ -12,6 +12,7 @@
 //! - [`call`] and [`call_stream`], which run an operation through a client;
 //! - how answers are read ([`SuccessBody`], [`decode_json`], [`lenient`]);
 //! - the checks of documented limits ([`check`]);
+//! - what each pushed event's spec tells the push receiver ([`event`]);
 //! - the macros that write the behaviour every endpoint shares once
 //!   ([`api_error!`](crate::runtime::api_error),
 //!   [`common_error!`](crate::runtime::common_error),
@@ -26,6 +27,7 @@
 
 pub mod check;
 mod decode;
+pub mod event;
 pub mod lenient;
 mod macros;
 mod operation;

@@ -141,6 +141,21 @@ impl<'de> Deserializer<'de> for Lenient {
         }
     }
 
+    /// A lone value where a list is asked is a list of one: WeChat's JSON
+    /// pushes send one item bare and several as an array, and XML cannot
+    /// tell one repeated element from a single one.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Array(_) | Value::Null => self.deserialize_any(visitor),
+            single => {
+                let mut seq = SeqDeserializer::new(std::iter::once(Lenient(single)));
+                let value = visitor.visit_seq(&mut seq)?;
+                seq.end()?;
+                Ok(value)
+            }
+        }
+    }
+
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_newtype_struct(self)
     }
@@ -207,7 +222,7 @@ impl<'de> Deserializer<'de> for Lenient {
     }
 
     forward_to_deserialize_any! {
-        bool i128 u128 char bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+        bool i128 u128 char bytes byte_buf unit unit_struct tuple tuple_struct map struct identifier
     }
 }
 
@@ -277,6 +292,14 @@ mod tests {
         let plain = read(r#"{"a":1,"c":2,"d":"x","g":[],"unknown":{"deep":[1]}}"#).expect("plain");
         assert_eq!(plain, Sample { a: 1, b: None, c: 2.0, d: "x".into(), e: None, f: None, g: vec![], h: None });
         assert_eq!(read(r#"{"a":7200.0,"c":1,"d":"x","g":[]}"#).expect("an integral float").a, 7200);
+    }
+
+    #[test]
+    fn a_lone_value_where_a_list_is_asked_is_a_list_of_one() {
+        let sample = read(r#"{"a":1,"c":1,"d":"x","g":"only","h":{"id":3}}"#).expect("one item, bare");
+        assert_eq!(sample.g, vec!["only".to_owned()]);
+        assert_eq!(sample.h, Some(vec![Inner { id: 3 }]));
+        assert!(read(r#"{"a":1,"c":1,"d":"x","g":null}"#).is_err(), "null is not a list");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod checks;
 mod contract;
 mod docs;
 mod errors;
+mod events;
 mod operation;
 mod relocate;
 mod shape;
@@ -37,6 +38,8 @@ pub(crate) struct Context {
     /// paths in the contract tests (`crate::api`).
     module_path: String,
     serialize_answers: crate::SerializeAnswers,
+    /// Pushed events are generated (wxa itself, behind its `receive` feature).
+    events: bool,
 }
 
 impl Context {
@@ -54,6 +57,7 @@ impl Context {
             category_features: options.category_features,
             module_path,
             serialize_answers: options.serialize_answers.clone(),
+            events: options.crate_path == "crate" && !api.events.is_empty(),
         }
     }
 
@@ -117,6 +121,10 @@ enum Content<'a> {
     Endpoint(&'a Endpoint),
     /// The named types of one scope: `""` for the whole API, else a category.
     NamedTypes(&'a Api, &'a str),
+    /// The structs of one category's pushed events.
+    CategoryEvents(&'a Api, &'a str),
+    /// The `Event` enum and its table.
+    Events(&'a Api),
 }
 
 impl FileJob<'_> {
@@ -137,6 +145,8 @@ impl FileJob<'_> {
             Content::ContractTests(api) => contract::contract_tests(api, cx),
             Content::Common(api) => errors::common_errors(&api.common_errors),
             Content::Endpoint(endpoint) => endpoint_file(endpoint, cx),
+            Content::CategoryEvents(api, category) => events::category_events(api, category, cx),
+            Content::Events(api) => events::event_enum(api, cx),
             Content::NamedTypes(api, scope) => {
                 types::named_types(&api.named_types.iter().filter(|t| t.scope == scope).map(|t| &**t).collect::<Vec<_>>())
             }
@@ -163,6 +173,12 @@ pub fn files<'a>(api: &'a Api, options: &'a Options) -> Vec<FileJob<'a>> {
         };
         files.push(job(path, source, Content::NamedTypes(api, scope)));
     }
+    if cx.events {
+        files.push(job("events.rs".to_owned(), "specs/*/events/".to_owned(), Content::Events(api)));
+        for category in event_categories(api) {
+            files.push(job(format!("{category}/events.rs"), format!("specs/{category}/events/"), Content::CategoryEvents(api, category)));
+        }
+    }
     for endpoint in &api.endpoints {
         files.push(job(
             format!("{}/{}.rs", endpoint.category, endpoint.file_stem),
@@ -171,6 +187,13 @@ pub fn files<'a>(api: &'a Api, options: &'a Options) -> Vec<FileJob<'a>> {
         ));
     }
     files
+}
+
+/// The categories that have pushed events, in order.
+fn event_categories(api: &Api) -> Vec<&str> {
+    let mut categories: Vec<&str> = api.events.iter().map(|e| e.category.as_str()).collect();
+    categories.dedup();
+    categories
 }
 
 /// The scopes that have named types, in order (`""` first).
@@ -229,6 +252,7 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
         }
     });
     let scopes = named_scopes(api);
+    let event_categories = if cx.events { event_categories(api) } else { Vec::new() };
     let categories = api.categories().into_iter().map(|(category, endpoints)| {
         let module = ident(category);
         let feature = if cx.category_features { format!(" (cargo feature `{category}`)") } else { String::new() };
@@ -239,6 +263,8 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
         let gate = cx.category_gate(category);
         let types_file = format!("{prefix}/{category}/types.rs");
         let types = scopes.contains(&category).then(|| quote! { include!(concat!(env!("OUT_DIR"), #types_file)); });
+        let events_file = format!("{prefix}/{category}/events.rs");
+        let events = event_categories.contains(&category).then(|| quote! { #[cfg(feature = "receive")] include!(concat!(env!("OUT_DIR"), #events_file)); });
         let includes = endpoints.iter().map(|e| {
             let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
@@ -252,6 +278,7 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
             pub mod #module {
                 #reexports
                 #types
+                #events
                 #(#includes)*
                 #registry
             }
@@ -269,11 +296,27 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
             }
         }
     });
+    let events = cx.events.then(|| {
+        let file = format!("{prefix}/events.rs");
+        let doc = docs::lines(&[
+            "Messages and events WeChat pushes to the app's server, from `specs/*/events/` (feature `receive`).".to_owned(),
+            String::new(),
+            "`wxa::receive::PushReceiver` verifies and decrypts a push; `Push::event` reads it into an [`events::Event`].".to_owned(),
+        ]);
+        quote! {
+            #doc
+            #[cfg(feature = "receive")]
+            pub mod events {
+                include!(concat!(env!("OUT_DIR"), #file));
+            }
+        }
+    });
     quote! {
         #registry
         #client_trait
         #common
         #shared_types
+        #events
         #(#categories)*
     }
 }

@@ -51,7 +51,7 @@ fn type_shape(ty: &Type) -> Value {
     }
 }
 
-fn fields_shape(fields: &[Field]) -> Value {
+pub(crate) fn fields_shape(fields: &[Field]) -> Value {
     let mut out = Map::new();
     for field in fields {
         let (required, ty) = match &field.source {

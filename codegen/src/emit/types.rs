@@ -247,6 +247,11 @@ pub fn response(endpoint: &Endpoint, answers: &SerializeAnswers) -> TokenStream 
     object(&format!("{}Response", endpoint.type_prefix), fields, Direction::Response, doc, answers)
 }
 
+/// A pushed event's struct: read like an answer.
+pub fn event_struct(name: &str, fields: &[Field], doc: TokenStream, answers: &SerializeAnswers) -> TokenStream {
+    answer_object(name, fields, doc, answers)
+}
+
 fn object(name: &str, fields: &[Field], direction: Direction, doc: TokenStream, answers: &SerializeAnswers) -> TokenStream {
     if direction == Direction::Response {
         return answer_object(name, fields, doc, answers);

@@ -140,7 +140,7 @@ fn check_name(cx: &mut FileCx<'_>, name: &str, stem: &str) {
     }
 }
 
-fn check_category(cx: &mut FileCx<'_>, category: &str, folder: &str) {
+pub(super) fn check_category(cx: &mut FileCx<'_>, category: &str, folder: &str) {
     let at = KeyPath::default().key("category");
     if !is_snake_case(category) || is_keyword(category) || matches!(category, "common" | "types") {
         cx.error(&at, format!("category `{category}` must be a snake_case module name other than a keyword, `common` or `types`"));

@@ -143,10 +143,17 @@ fn refs_of(ty: &Type) -> Vec<Key> {
 }
 
 /// Reports recursive and unused types. Returns whether all is well.
-pub(super) fn check_graph(set: &SpecSet, defs: &[Def], endpoints: &[Endpoint], scope: &TypeScope, diags: &mut Diagnostics) -> bool {
+pub(super) fn check_graph(
+    set: &SpecSet,
+    defs: &[Def],
+    (endpoints, events): (&[Endpoint], &[PushEvent]),
+    scope: &TypeScope,
+    diags: &mut Diagnostics,
+) -> bool {
     let graph: BTreeMap<Key, Vec<Key>> = defs.iter().map(|d| ((d.ty.scope.clone(), d.ty.name.clone()), refs_of(&d.ty.ty))).collect();
     let mut used: BTreeSet<Key> = BTreeSet::new();
     let mut stack: Vec<Key> = endpoints.iter().flat_map(|e| e.fields().flat_map(|f| refs_of(&f.ty))).collect();
+    stack.extend(events.iter().flat_map(|e| e.fields.iter().flat_map(|f| refs_of(&f.ty))));
     while let Some(key) = stack.pop() {
         if used.insert(key.clone()) {
             stack.extend(graph.get(&key).into_iter().flatten().cloned());
@@ -161,7 +168,7 @@ pub(super) fn check_graph(set: &SpecSet, defs: &[Def], endpoints: &[Endpoint], s
             let names: Vec<&str> = cycle.iter().map(|(_, name)| name.as_str()).collect();
             cx.error(&def.path, format!("type `{}` contains itself ({}); named types cannot be recursive", def.ty.name, names.join(" → ")));
         } else if !used.contains(&key) {
-            cx.error(&def.path, format!("type `{}` is defined but no endpoint uses it", def.ty.name));
+            cx.error(&def.path, format!("type `{}` is defined but no endpoint or event uses it", def.ty.name));
         }
     }
     diags.len() == before
@@ -189,7 +196,7 @@ fn cycle_through(graph: &BTreeMap<Key, Vec<Key>>, start: &Key) -> Option<Vec<Key
 
 /// Fills in every reference with its definition. The set is valid: every
 /// reference names a definition, and there are no cycles.
-pub(super) fn resolve(defs: Vec<Def>, endpoints: &mut [Endpoint]) -> Vec<Arc<NamedType>> {
+pub(super) fn resolve(defs: Vec<Def>, endpoints: &mut [Endpoint], events: &mut [PushEvent]) -> Vec<Arc<NamedType>> {
     let mut pending: BTreeMap<Key, NamedType> = defs.into_iter().map(|d| ((d.ty.scope.clone(), d.ty.name.clone()), d.ty)).collect();
     let mut done: BTreeMap<Key, Arc<NamedType>> = BTreeMap::new();
     let keys: Vec<Key> = pending.keys().cloned().collect();
@@ -213,6 +220,9 @@ pub(super) fn resolve(defs: Vec<Def>, endpoints: &mut [Endpoint]) -> Vec<Arc<Nam
                 Carrier::File(_) => {}
             }
         }
+    }
+    for event in events.iter_mut() {
+        event.fields.iter_mut().for_each(|f| fill(&mut f.ty, &done));
     }
     done.into_values().collect()
 }
