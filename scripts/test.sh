@@ -54,6 +54,8 @@ step "one category alone, and none: no category leans on another"
 # Each category is a cargo feature; a user may build any one of them.
 cargo clippy -p wxa --lib --no-default-features --features customer_service -- -D warnings
 cargo clippy -p wxa --lib --no-default-features -- -D warnings
+# Receiving pushes with one category's events.
+cargo clippy -p wxa --lib --no-default-features --features receive-axum,customer_service -- -D warnings
 # The default build: every category, answers without `Serialize`.
 cargo clippy -p wxa --lib -- -D warnings
 

@@ -7,10 +7,12 @@
 //! <https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html>
 //! and <https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/signature.html>.
 
+#[cfg(feature = "receive-axum")]
+pub mod axum;
 mod event;
 pub mod open_data;
 mod push;
-mod xml;
+pub(crate) mod xml;
 
 pub use crate::api::events::{EVENTS, Event};
 pub use crate::runtime::event::{EventMeta, EventReply, UnknownEvent};

@@ -204,7 +204,7 @@ impl PushReceiver {
         let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let param = |name: &'static str| params.get(name).map(String::as_str).ok_or(PushError::Missing(name));
         let (timestamp, nonce) = (param("timestamp")?, param("nonce")?);
-        let signature = sha1_hex(&sorted(&[self.token.expose(), timestamp, nonce]));
+        let signature = self.signature(timestamp, nonce);
         if !same_signature(&signature, param("signature")?) {
             return Err(PushError::BadSignature);
         }
@@ -221,7 +221,7 @@ impl PushReceiver {
                 match encrypted_part(text, format) {
                     None => Ok(Received::Push(Push { format, text: text.to_owned(), encrypted: false, nonce: nonce.to_owned() })),
                     Some(encrypt) => {
-                        let msg_signature = sha1_hex(&sorted(&[self.token.expose(), timestamp, nonce, &encrypt]));
+                        let msg_signature = self.msg_signature(timestamp, nonce, &encrypt);
                         if !same_signature(&msg_signature, param("msg_signature")?) {
                             return Err(PushError::BadSignature);
                         }
@@ -285,11 +285,25 @@ impl PushReceiver {
         timestamp: u64,
         random: &[u8; 16],
     ) -> Result<String, PushError> {
+        let encrypt = self.seal(reply, random)?;
+        let timestamp = timestamp.to_string();
+        let signature = self.msg_signature(&timestamp, nonce, &encrypt);
+        Ok(match format {
+            PushFormat::Json => serde_json::json!({"Encrypt": encrypt, "MsgSignature": signature, "TimeStamp": timestamp.parse::<u64>().unwrap_or(0), "Nonce": nonce}).to_string(),
+            PushFormat::Xml => format!(
+                "<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature><TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+            ),
+        })
+    }
+
+    /// `message` encrypted as WeChat does, base64: `random ‖ length ‖
+    /// message ‖ appid`, padded to 32 bytes, AES-256-CBC.
+    pub(crate) fn seal(&self, message: &str, random: &[u8; 16]) -> Result<String, PushError> {
         let key = self.aes_key.as_ref().ok_or(PushError::NoKey)?;
-        let mut plain = Vec::with_capacity(20 + reply.len() + self.app_id.len() + PAD_BLOCK);
+        let mut plain = Vec::with_capacity(20 + message.len() + self.app_id.len() + PAD_BLOCK);
         plain.extend_from_slice(random);
-        plain.extend_from_slice(&u32::try_from(reply.len()).unwrap_or(u32::MAX).to_be_bytes());
-        plain.extend_from_slice(reply.as_bytes());
+        plain.extend_from_slice(&u32::try_from(message.len()).unwrap_or(u32::MAX).to_be_bytes());
+        plain.extend_from_slice(message.as_bytes());
         plain.extend_from_slice(self.app_id.as_bytes());
         let pad = PAD_BLOCK - plain.len() % PAD_BLOCK;
         plain.extend(std::iter::repeat_n(pad as u8, pad));
@@ -297,16 +311,23 @@ impl PushReceiver {
         let iv: [u8; 16] = key[..16].try_into().map_err(|_| PushError::NoKey)?;
         let cipher = Encryptor::new(key.as_ref().into(), &iv.into())
             .encrypt_padded_mut::<NoPadding>(&mut plain, len)
-            .map_err(|_| PushError::BadEncryption("the reply could not be encrypted"))?;
-        let encrypt = BASE64.encode(cipher);
-        let timestamp = timestamp.to_string();
-        let signature = sha1_hex(&sorted(&[self.token.expose(), &timestamp, nonce, &encrypt]));
-        Ok(match format {
-            PushFormat::Json => serde_json::json!({"Encrypt": encrypt, "MsgSignature": signature, "TimeStamp": timestamp.parse::<u64>().unwrap_or(0), "Nonce": nonce}).to_string(),
-            PushFormat::Xml => format!(
-                "<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature><TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
-            ),
-        })
+            .map_err(|_| PushError::BadEncryption("the message could not be encrypted"))?;
+        Ok(BASE64.encode(cipher))
+    }
+
+    /// `signature`: SHA-1 over the sorted token, timestamp and nonce.
+    pub(crate) fn signature(&self, timestamp: &str, nonce: &str) -> String {
+        sha1_hex(&sorted(&[self.token.expose(), timestamp, nonce]))
+    }
+
+    /// `msg_signature`: SHA-1 over the sorted token, timestamp, nonce and ciphertext.
+    pub(crate) fn msg_signature(&self, timestamp: &str, nonce: &str, encrypt: &str) -> String {
+        sha1_hex(&sorted(&[self.token.expose(), timestamp, nonce, encrypt]))
+    }
+
+    /// The message inside `encrypt`, its app id checked.
+    pub(crate) fn open(&self, encrypt: &str) -> Result<String, PushError> {
+        self.decrypt(encrypt)
     }
 }
 

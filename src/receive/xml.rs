@@ -177,7 +177,8 @@ mod tests {
 
     #[test]
     fn nested_and_repeated_elements_become_objects_and_arrays() {
-        let xml = "<xml>\n <W><List><Id>a</Id></List><List><Id>b</Id></List></W>\n <One><Id>c</Id></One><E/><T>x &amp; &#20320; y</T></xml>";
+        let xml =
+            "<xml>\n <W><List><Id>a</Id></List><List><Id>b</Id></List></W>\n <One><Id>c</Id></One><E/><T>x &amp; &#20320; y</T></xml>";
         let members = read(xml).expect("well-formed");
         assert_eq!(
             Value::Object(members),

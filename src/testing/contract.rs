@@ -470,6 +470,13 @@ pub(crate) fn sample(name: &str, ty: &TypeContract) -> Value {
     }
 }
 
+/// A sample of the members a shape describes (an event's), every field
+/// filled in; `None` when the shape is not the generator's.
+pub(crate) fn sample_members(shape: &str) -> Option<Map<String, Value>> {
+    let shape: Value = serde_json::from_str(shape).ok()?;
+    Some(sample_object(&fields(&shape)?))
+}
+
 /// An object with every field filled in.
 pub(crate) fn sample_object(fields: &[FieldContract]) -> Map<String, Value> {
     fields.iter().map(|f| (f.name.clone(), sample(&f.name, &f.ty))).collect()

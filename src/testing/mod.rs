@@ -36,9 +36,13 @@ use serde_json::{Value, json};
 use crate::{Client, ClientBuilder};
 
 pub mod contract;
+#[cfg(feature = "receive")]
+mod push;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod secure;
+#[cfg(feature = "receive")]
+pub use push::{FAKE_ORIGINAL_ID, PUSH_ENCODING_AES_KEY, PUSH_TOKEN, PushAnswer, PushFailure, PushMode, sample_event};
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 pub use secure::{APP_KEY_SN, PLATFORM_SN, SYMMETRIC_SN, api_security_keys};

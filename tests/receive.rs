@@ -1,0 +1,150 @@
+//! Pushes end to end: the fake server signs (and encrypts) every event the
+//! specs describe, in JSON and XML and each encryption mode, and posts it
+//! to the receiver's axum route on loopback; the handler must see the
+//! event's own variant, the same value from JSON and from XML, and its
+//! reply must reach the fake as WeChat would read it.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use wxa::receive::{Event, PushFormat, Pushed, Reply};
+use wxa::testing::{FakeWeChat, PushMode, sample_event};
+
+type Seen = Arc<Mutex<Vec<Result<Pushed, String>>>>;
+
+/// Serves the push route on loopback; the handler records what it got and
+/// answers `reply` (or `ErrCode` for events that want it).
+async fn serve(fake: &FakeWeChat, reply: Reply) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let record = seen.clone();
+    let route = wxa::receive::axum::push_route(fake.push_receiver(), move |pushed: Result<Pushed, wxa::receive::EventError>| {
+        let (record, reply) = (record.clone(), reply.clone());
+        async move {
+            record.lock().unwrap().push(pushed.map_err(|e| e.to_string()));
+            reply
+        }
+    });
+    let app = axum::Router::new().route("/push", route);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let url = format!("http://{}/push", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+fn last(seen: &Seen) -> Result<Pushed, String> {
+    seen.lock().unwrap().last().cloned().expect("the handler was called")
+}
+
+#[tokio::test]
+async fn every_event_spec_arrives_as_its_own_variant_in_every_format_and_mode() {
+    let fake = FakeWeChat::start().await;
+    let (url, seen) = serve(&fake, Reply::Success).await;
+    assert!(!wxa::receive::EVENTS.is_empty(), "the specs describe events");
+    for meta in wxa::receive::EVENTS {
+        let message = sample_event(meta.name).expect("a sample from the spec");
+        let mut decoded = Vec::new();
+        for format in [PushFormat::Json, PushFormat::Xml] {
+            for mode in [PushMode::Plain, PushMode::Compatible, PushMode::Safe] {
+                let answer = fake.push(&url, &message, format, mode).await.expect("pushed");
+                assert_eq!((answer.status, answer.reply.as_str()), (200, "success"), "{} {format:?} {mode:?}", meta.name);
+                let pushed = last(&seen).unwrap_or_else(|e| panic!("{} {format:?} {mode:?}: {e}", meta.name));
+                assert_eq!(pushed.event.name(), meta.name, "{format:?} {mode:?}");
+                assert_eq!(pushed.header.msg_type, meta.msg_type);
+                assert_eq!(pushed.header.from_user_name, "o_fake_user_openid");
+                decoded.push(pushed.event);
+            }
+        }
+        assert!(decoded.windows(2).all(|pair| pair[0] == pair[1]), "{}: JSON and XML read differently: {decoded:#?}", meta.name);
+    }
+}
+
+#[tokio::test]
+async fn an_image_message_carries_the_media_id_and_the_sender() {
+    let fake = FakeWeChat::start().await;
+    let (url, seen) = serve(&fake, Reply::Success).await;
+    let message = json!({
+        "ToUserName": "gh_0000fake0001", "FromUserName": "o_user", "CreateTime": 1482048670,
+        "MsgType": "image", "PicUrl": "https://example.invalid/p.jpg", "MediaId": "MEDIA_1", "MsgId": 1234567890123456u64
+    });
+    fake.push(&url, &message, PushFormat::Xml, PushMode::Safe).await.expect("pushed");
+    let pushed = last(&seen).expect("read");
+    assert_eq!((pushed.header.from_user_name.as_str(), pushed.header.create_time), ("o_user", Some(1482048670)));
+    let Event::CustomerServiceImage(image) = pushed.event else { panic!("an image: {:?}", pushed.event) };
+    assert_eq!((image.media_id.as_str(), image.msg_id.as_deref()), ("MEDIA_1", Some("1234567890123456")));
+}
+
+#[tokio::test]
+async fn a_push_no_spec_describes_is_kept_whole() {
+    let fake = FakeWeChat::start().await;
+    let (url, seen) = serve(&fake, Reply::Success).await;
+    let message = json!({"ToUserName": "gh_x", "FromUserName": "o_x", "CreateTime": 1, "MsgType": "event", "Event": "debug_demo", "debug_str": "hello world"});
+    fake.push(&url, &message, PushFormat::Json, PushMode::Safe).await.expect("pushed");
+    let Event::Unknown(unknown) = last(&seen).expect("read").event else { panic!("unknown") };
+    assert_eq!((unknown.msg_type.as_str(), unknown.event.as_deref()), ("event", Some("debug_demo")));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&unknown.text).expect("JSON"), message);
+}
+
+#[tokio::test]
+async fn a_known_event_that_does_not_fit_its_spec_is_a_typed_error() {
+    let fake = FakeWeChat::start().await;
+    let (url, seen) = serve(&fake, Reply::Success).await;
+    // An image message without its required MediaId.
+    let message = json!({"ToUserName": "gh_x", "FromUserName": "o_x", "CreateTime": 1, "MsgType": "image", "PicUrl": "u"});
+    let answer = fake.push(&url, &message, PushFormat::Json, PushMode::Plain).await.expect("pushed");
+    assert_eq!(answer.reply, "success", "answered anyway: a retry would not fix it");
+    let error = last(&seen).expect_err("does not fit");
+    assert!(error.contains("CustomerServiceImage") && error.contains("MediaId"), "{error}");
+}
+
+#[tokio::test]
+async fn replies_other_than_success_are_encrypted_when_the_push_was() {
+    let fake = FakeWeChat::start().await;
+    let (url, _seen) = serve(&fake, Reply::handled()).await;
+    let message = sample_event("CustomerServiceText").expect("sample");
+    for (format, expected) in [(PushFormat::Json, json!({"ErrCode": 0, "ErrMsg": "success"})), (PushFormat::Xml, json!(null))] {
+        let answer = fake.push(&url, &message, format, PushMode::Safe).await.expect("pushed");
+        assert!(answer.body.contains("Encrypt") && answer.body.contains("MsgSignature"), "{}", answer.body);
+        match format {
+            PushFormat::Json => assert_eq!(serde_json::from_str::<serde_json::Value>(&answer.reply).expect("JSON"), expected),
+            PushFormat::Xml => assert_eq!(answer.reply, "<xml><ErrCode>0</ErrCode><ErrMsg><![CDATA[success]]></ErrMsg></xml>"),
+        }
+        let plain = fake.push(&url, &message, format, PushMode::Plain).await.expect("pushed");
+        assert_eq!(plain.body, plain.reply, "a plaintext push gets a plaintext reply");
+        assert!(plain.body.contains("ErrCode"));
+    }
+}
+
+#[tokio::test]
+async fn forged_stale_and_unsigned_requests_are_refused_before_the_handler() {
+    let fake = FakeWeChat::start().await;
+    let (url, seen) = serve(&fake, Reply::Success).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let cases = [
+        (format!("{url}?signature=0000&timestamp={now}&nonce=1"), 403),
+        (format!("{url}?signature=0000&timestamp=1&nonce=1"), 403),
+        (url.clone(), 400),
+    ];
+    for (target, status) in cases {
+        assert_eq!(post_status(&target, "{}").await, status, "{target}");
+    }
+    assert!(seen.lock().unwrap().is_empty(), "the handler never ran");
+    // Another app's fake pushes with the same token but another key: refused.
+    let other = FakeWeChat::start_with("wx00000000fake0002", "secret", false).await;
+    let message = sample_event("CustomerServiceText").expect("sample");
+    let answer = other.push(&url, &message, PushFormat::Json, PushMode::Safe).await.expect("answered");
+    assert_eq!(answer.status, 403, "encrypted for another app id");
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+/// POSTs `body` to `url` over a plain HTTP/1.1 connection; the status.
+async fn post_status(url: &str, body: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("http");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connected");
+    let request = format!("POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("a status line")
+}
