@@ -17,8 +17,8 @@ fn each_fixture_spec_generates_the_reviewed_code() {
     assert_eq!(generation.endpoint_count(), 7);
     assert_eq!(
         generation.files.len(),
-        13,
-        "mod.rs, common.rs, contract_tests.rs, API.md, types.rs, files/types.rs and one file per endpoint"
+        15,
+        "mod.rs, common.rs, contract_tests.rs, API.md, types.rs, files/types.rs, events.rs, demo/events.rs and one file per endpoint"
     );
     for file in &generation.files {
         let name = file.path.replace(['/', '.'], "_");
@@ -44,6 +44,9 @@ fn a_broken_spec_set_reports_every_problem_at_once() {
         "named/types.yaml",
         "named/use_types.yaml",
         "types.yaml",
+        "broken/events/bad_event.yaml",
+        "broken/events/text_twice.yaml",
+        "broken/events/unknown.yaml",
     ] {
         assert!(diagnostics.0.iter().any(|d| d.file == file), "no diagnostic for {file}:\n{diagnostics}");
     }
@@ -76,7 +79,9 @@ fn the_real_specs_are_valid_and_cover_the_first_endpoints() {
 /// the crate uses wxa's.
 #[test]
 fn downstream_output_names_only_the_public_runtime() {
-    let sources: Vec<SourceFile> = fixture("valid").into_iter().filter(|s| s.path != "errors.yaml").collect();
+    // Pushed events are generated into wxa only.
+    let sources: Vec<SourceFile> =
+        fixture("valid").into_iter().filter(|s| s.path != "errors.yaml" && !s.path.contains("/events/")).collect();
     let options = wxa_codegen::Options::downstream("api", "FixtureApi");
     let generation = wxa_codegen::generate_with(&sources, &options).expect("valid without errors.yaml downstream");
     assert!(!generation.files.iter().any(|f| f.path == "common.rs"), "wxa's table is used, not a copy");

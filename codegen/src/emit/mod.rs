@@ -264,7 +264,9 @@ fn root_module(api: &Api, include_dir: &str, cx: &Context) -> TokenStream {
         let types_file = format!("{prefix}/{category}/types.rs");
         let types = scopes.contains(&category).then(|| quote! { include!(concat!(env!("OUT_DIR"), #types_file)); });
         let events_file = format!("{prefix}/{category}/events.rs");
-        let events = event_categories.contains(&category).then(|| quote! { #[cfg(feature = "receive")] include!(concat!(env!("OUT_DIR"), #events_file)); });
+        let events = event_categories
+            .contains(&category)
+            .then(|| quote! { #[cfg(feature = "receive")] include!(concat!(env!("OUT_DIR"), #events_file)); });
         let includes = endpoints.iter().map(|e| {
             let file = format!("{prefix}/{}/{}.rs", e.category, e.file_stem);
             quote! { include!(concat!(env!("OUT_DIR"), #file)); }
