@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::ir::{Api, HttpMethod, Response};
+use crate::ir::{Api, EventReply, HttpMethod, Response};
 
 const TEMPLATE: &str = include_str!("../templates/catalog.md.tera");
 
@@ -24,6 +24,16 @@ struct EndpointRow<'a> {
 struct CategoryRows<'a> {
     name: &'a str,
     endpoints: Vec<EndpointRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct EventRow<'a> {
+    name: &'a str,
+    category: &'a str,
+    msg_type: &'a str,
+    event: &'a str,
+    reply: &'static str,
+    docs: &'a str,
 }
 
 /// Renders `API.md`.
@@ -59,7 +69,24 @@ pub fn render(api: &Api) -> Result<String, String> {
                 .collect(),
         })
         .collect();
+    let events: Vec<EventRow<'_>> = api
+        .events
+        .iter()
+        .map(|e| EventRow {
+            name: &e.name,
+            category: &e.category,
+            msg_type: &e.msg_type,
+            event: e.event.as_deref().unwrap_or(""),
+            reply: match e.reply {
+                EventReply::Success => "success",
+                EventReply::ErrCode => "ErrCode",
+                EventReply::Custom => "result object",
+            },
+            docs: &e.docs_url,
+        })
+        .collect();
     let mut context = tera::Context::new();
+    context.insert("events", &events);
     context.insert("total", &api.endpoints.len());
     context.insert("categories", &categories);
     tera::Tera::one_off(TEMPLATE, &context, false).map_err(|e| format!("the catalog template failed: {e:?}"))
