@@ -245,7 +245,8 @@ impl PushReceiver {
         }
     }
 
-    fn decrypt(&self, encrypt: &str) -> Result<String, PushError> {
+    /// The message inside `encrypt`, its app id checked.
+    pub(crate) fn decrypt(&self, encrypt: &str) -> Result<String, PushError> {
         let key = self.aes_key.as_ref().ok_or(PushError::NoKey)?;
         let mut data = BASE64.decode(encrypt.trim()).map_err(|_| PushError::BadEncryption("the ciphertext is not base64"))?;
         if data.is_empty() || data.len() % PAD_BLOCK != 0 {
@@ -323,11 +324,6 @@ impl PushReceiver {
     /// `msg_signature`: SHA-1 over the sorted token, timestamp, nonce and ciphertext.
     pub(crate) fn msg_signature(&self, timestamp: &str, nonce: &str, encrypt: &str) -> String {
         sha1_hex(&sorted(&[self.token.expose(), timestamp, nonce, encrypt]))
-    }
-
-    /// The message inside `encrypt`, its app id checked.
-    pub(crate) fn open(&self, encrypt: &str) -> Result<String, PushError> {
-        self.decrypt(encrypt)
     }
 }
 

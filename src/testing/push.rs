@@ -224,5 +224,5 @@ fn open_reply(receiver: &PushReceiver, body: &str, format: PushFormat, nonce: &s
     if receiver.msg_signature(&timestamp, &reply_nonce, &encrypt) != signature {
         return Err(bad("the MsgSignature is wrong"));
     }
-    receiver.open(&encrypt).map_err(|e| PushFailure::BadReply(e.to_string()))
+    receiver.decrypt(&encrypt).map_err(|e| PushFailure::BadReply(e.to_string()))
 }

@@ -26,7 +26,9 @@ fn event_doc(event: &PushEvent) -> Vec<String> {
     };
     let reply = match event.reply {
         EventReply::Success => "Reply: `success` (or nothing).",
-        EventReply::ErrCode => "Reply: `ErrCode`/`ErrMsg` in the push's format (`Reply::handled()`, or `Reply::ErrCode`); WeChat retries until it gets one.",
+        EventReply::ErrCode => {
+            "Reply: `ErrCode`/`ErrMsg` in the push's format (`Reply::handled()`, or `Reply::ErrCode`); WeChat retries until it gets one."
+        }
         EventReply::Custom => "Reply: the result object its page describes (`Reply::Fields`).",
     };
     let mut lines = vec![docs::spec_text(&event.summary), String::new(), format!("Pushed with {selector}. {reply}")];

@@ -38,7 +38,9 @@ pub(crate) struct Context {
     /// paths in the contract tests (`crate::api`).
     module_path: String,
     serialize_answers: crate::SerializeAnswers,
-    /// Pushed events are generated (wxa itself, behind its `receive` feature).
+    /// Pushed events are generated (wxa itself, behind its `receive`
+    /// feature): the `Event` enum even when no category of the build has
+    /// events, since the receiver names it.
     events: bool,
 }
 
@@ -57,7 +59,7 @@ impl Context {
             category_features: options.category_features,
             module_path,
             serialize_answers: options.serialize_answers.clone(),
-            events: options.crate_path == "crate" && !api.events.is_empty(),
+            events: options.crate_path == "crate",
         }
     }
 
