@@ -263,3 +263,37 @@ async fn every_error_retry_and_configuration_leaks_nothing() {
     }
     assert!(shown.len() >= 20, "{} values shown", shown.len());
 }
+
+/// The push receiver: its `Debug`, the refusals the axum route logs and a
+/// whole exchange of encrypted pushes and replies show neither the Token
+/// nor the EncodingAESKey.
+#[cfg(feature = "receive-axum")]
+#[tokio::test]
+async fn receiving_pushes_leaks_neither_the_token_nor_the_key() {
+    use wxa::receive::{PushFormat, Reply};
+    use wxa::testing::{PUSH_ENCODING_AES_KEY, PUSH_TOKEN, PushMode, sample_event};
+
+    let (logs, _guard) = capture_logs();
+    let fake = FakeWeChat::start().await;
+    let receiver = fake.push_receiver();
+    let debug = format!("{receiver:?}");
+    let route = wxa::receive::axum::push_route(receiver, |_pushed| async { Reply::handled() });
+    let app = axum::Router::new().route("/push", route);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let url = format!("http://{}/push", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let message = sample_event("CustomerServiceText").expect("sample");
+    let answer = fake.push(&url, &message, PushFormat::Json, PushMode::Safe).await.expect("pushed");
+    assert!(answer.body.contains("Encrypt"), "an encrypted reply: {}", answer.body);
+    // Another app pushes to the same URL: refused and logged.
+    let other = FakeWeChat::start_with("wx00000000fake0002", "secret", false).await;
+    assert_eq!(other.push(&url, &message, PushFormat::Xml, PushMode::Safe).await.expect("answered").status, 403);
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).expect("UTF-8 logs");
+    assert!(logs.contains("refused a request to the push URL"), "the refusal is logged: {logs}");
+    for (what, text) in [("Debug", debug.as_str()), ("logs", logs.as_str()), ("the reply", answer.body.as_str())] {
+        assert!(!text.contains(PUSH_TOKEN), "{what} shows the Token: {text}");
+        assert!(!text.contains(PUSH_ENCODING_AES_KEY), "{what} shows the EncodingAESKey: {text}");
+    }
+}

@@ -156,6 +156,21 @@ impl<'de> Deserializer<'de> for Lenient {
         }
     }
 
+    /// `"true"`/`"false"` and `"1"`/`"0"` as text (XML pushes carry no types).
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::String(text) => match text.trim() {
+                "true" | "1" => visitor.visit_bool(true),
+                "false" | "0" => visitor.visit_bool(false),
+                _ => Err(de::Error::custom(format!("`{text}` is not a boolean"))),
+            },
+            Value::Number(number) if number.as_u64() == Some(1) || number.as_u64() == Some(0) => {
+                visitor.visit_bool(number.as_u64() == Some(1))
+            }
+            other => other.deserialize_any(visitor),
+        }
+    }
+
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_newtype_struct(self)
     }
@@ -222,13 +237,14 @@ impl<'de> Deserializer<'de> for Lenient {
     }
 
     forward_to_deserialize_any! {
-        bool i128 u128 char bytes byte_buf unit unit_struct tuple tuple_struct map struct identifier
+        i128 u128 char bytes byte_buf unit unit_struct tuple tuple_struct map struct identifier
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[derive(Debug, PartialEq)]
     struct Sample {
@@ -292,6 +308,16 @@ mod tests {
         let plain = read(r#"{"a":1,"c":2,"d":"x","g":[],"unknown":{"deep":[1]}}"#).expect("plain");
         assert_eq!(plain, Sample { a: 1, b: None, c: 2.0, d: "x".into(), e: None, f: None, g: vec![], h: None });
         assert_eq!(read(r#"{"a":7200.0,"c":1,"d":"x","g":[]}"#).expect("an integral float").a, 7200);
+    }
+
+    #[test]
+    fn booleans_read_from_text_and_from_zero_and_one() {
+        let read_bool = |value: Value| bool::deserialize(Lenient(value));
+        for (value, expected) in [(json!("true"), true), (json!("0"), false), (json!(1), true), (json!(false), false)] {
+            assert_eq!(read_bool(value.clone()).expect("a boolean"), expected, "{value}");
+        }
+        assert!(read_bool(json!("yes")).is_err());
+        assert!(read_bool(json!(2)).is_err());
     }
 
     #[test]
