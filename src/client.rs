@@ -10,7 +10,7 @@ use reqwest::Url;
 use tracing::Instrument;
 
 use crate::api_security::SecuredApp;
-use crate::error::{ApiError, CallInfo, Error, ErrorBody, ErrorKind, Limit, RetryKind, TokenError};
+use crate::error::{ApiError, CallInfo, Error, ErrorBody, ErrorKind, Limit, PrepareError, RetryKind, TokenError};
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::runtime::{Auth, Credentials, EndpointMeta, Operation, Outcome, RequestParts, SuccessBody, classify};
 use crate::store::{ForceRefreshLimits, MemoryStore, TokenStore};
@@ -61,6 +61,10 @@ struct Inner {
     token_mode: &'static str,
     retry: RetryPolicy,
     rate: Option<RateLimiter>,
+    /// Where its tokens are kept, for the clients made beside it
+    /// ([`Client::sibling`]).
+    store: Arc<dyn TokenStore>,
+    token_settings: TokenSettings,
 }
 
 impl fmt::Debug for Client {
@@ -390,9 +394,80 @@ impl ClientBuilder {
             }
         };
         let rate = self.rate_limits.map(|limits| RateLimiter::new(limits, app_key.clone()));
-        let inner =
-            Inner { transport, limits, default_attempt, credentials: self.credentials, tokens, token_mode, retry: self.retry, rate };
+        let inner = Inner {
+            transport,
+            limits,
+            default_attempt,
+            credentials: self.credentials,
+            tokens,
+            token_mode,
+            retry: self.retry,
+            rate,
+            store,
+            token_settings: settings,
+        };
         Ok(Client { inner: Arc::new(inner), limits: CallLimits::default() })
+    }
+}
+
+impl Client {
+    /// The token store its tokens are kept in.
+    pub(crate) fn store(&self) -> Arc<dyn TokenStore> {
+        self.inner.store.clone()
+    }
+
+    /// Stores and serves a token had some other way.
+    pub(crate) async fn seed_token(&self, token: AccessToken) {
+        if let Some(tokens) = &self.inner.tokens {
+            tokens.seed(token).await;
+        }
+    }
+
+    /// Drops the token held in the process.
+    pub(crate) fn drop_cached_token(&self) {
+        if let Some(tokens) = &self.inner.tokens {
+            tokens.forget();
+        }
+    }
+}
+
+/// Whose tokens a client made with [`Client::sibling`] holds.
+pub(crate) enum SiblingTokens {
+    /// A third-party platform's component access token.
+    Component(Arc<dyn TokenSource>),
+    /// An app's (an authorizer's) access token.
+    App(Arc<dyn TokenSource>),
+}
+
+impl Client {
+    /// A client for `app_id` that shares this one's HTTP client, base URL,
+    /// time limits, retry policy and token store, with tokens of its own
+    /// kept under `store_key`: a third-party platform's component client
+    /// and one client per authorizer. Never in the API security mode (its
+    /// keys belong to this client's app).
+    pub(crate) fn sibling(&self, app_id: &str, store_key: String, tokens: SiblingTokens) -> Client {
+        let inner = &*self.inner;
+        let transport = Transport { security: None, ..inner.transport.clone() };
+        let component = matches!(tokens, SiblingTokens::Component(_));
+        let (tokens, token_mode) = match tokens {
+            SiblingTokens::Component(source) => (Some(source), "component"),
+            SiblingTokens::App(source) => (Some(source), "authorizer"),
+        };
+        let tokens = tokens.map(|source| TokenCache::new(source, inner.store.clone(), store_key, inner.token_settings));
+        let credentials = Credentials { app_id: Some(app_id.to_owned()), component, ..Credentials::default() };
+        let inner = Inner {
+            transport,
+            limits: inner.limits,
+            default_attempt: inner.default_attempt,
+            credentials,
+            tokens,
+            token_mode,
+            retry: inner.retry.clone(),
+            rate: None,
+            store: inner.store.clone(),
+            token_settings: inner.token_settings,
+        };
+        Client { inner: Arc::new(inner), limits: self.limits }
     }
 }
 
@@ -532,6 +607,9 @@ async fn send_operation<O: Operation>(
     request: O,
     reading: Reading,
 ) -> Result<(SuccessBody, CallInfo), Error<O::Error>> {
+    if O::META.auth == Auth::ComponentAccessToken && !context.credentials.component {
+        return Err(Error::new(ErrorKind::Prepare(PrepareError::NeedsComponentClient), CallInfo::new(O::META.name)));
+    }
     let parts = match request.into_parts(context.credentials) {
         Ok(parts) => parts,
         Err(error) => return Err(Error::new(ErrorKind::Prepare(error), CallInfo::new(O::META.name))),
@@ -616,8 +694,8 @@ async fn attempts(
         };
         let token = match (meta.auth, tokens) {
             // The cached token, without the refresh's future in this state.
-            (Auth::AccessToken, Some(tokens)) if let Some(token) = tokens.fresh() => Some(token),
-            (Auth::AccessToken, Some(tokens)) => match within(left, Box::pin(tokens.get())).await {
+            (Auth::AccessToken | Auth::ComponentAccessToken, Some(tokens)) if let Some(token) = tokens.fresh() => Some(token),
+            (Auth::AccessToken | Auth::ComponentAccessToken, Some(tokens)) => match within(left, Box::pin(tokens.get())).await {
                 None => break Err(deadline_reached(&mut call, deadline)),
                 Some(Err(error)) => break Err(ErrorKind::Token(error)),
                 Some(Ok(token)) => Some(token),

@@ -293,6 +293,10 @@ pub enum PrepareError {
     /// client was given no keys for it (see
     /// [`ClientBuilder::api_security`](crate::ClientBuilder::api_security)).
     MissingApiSecurityKeys,
+    /// The endpoint takes a third-party platform's component access token;
+    /// call it through
+    /// [`Platform::component_client`](crate::platform::Platform::component_client).
+    NeedsComponentClient,
     /// The file to upload could not be read, or its reader was already sent.
     Upload(String),
     /// A field breaks a limit the docs set (length, characters, range, …).
@@ -313,6 +317,9 @@ impl fmt::Display for PrepareError {
             PrepareError::MissingPayKey { key, env } => {
                 write!(f, "this call is signed with the {key} AppKey ({env}); give it to the client builder with `pay_app_key`")
             }
+            PrepareError::NeedsComponentClient => f.write_str(
+                "this endpoint takes a third-party platform's component access token; call it through `Platform::component_client()`",
+            ),
             PrepareError::MissingApiSecurityKeys => f.write_str(
                 "this endpoint must be called in WeChat's API security mode; give the keys to the client builder with `api_security`",
             ),

@@ -38,6 +38,7 @@ mod api_security;
 mod client;
 mod error;
 mod media;
+pub mod platform;
 mod rate_limit;
 #[cfg(feature = "receive")]
 pub mod receive;

@@ -101,7 +101,8 @@ impl Transport {
         if token.is_some() || !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             if let Some(token) = token {
-                pairs.append_pair("access_token", token.expose());
+                let name = if meta.auth == crate::runtime::Auth::ComponentAccessToken { "component_access_token" } else { "access_token" };
+                pairs.append_pair(name, token.expose());
             }
             for (key, value) in query {
                 pairs.append_pair(key, value);

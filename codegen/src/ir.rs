@@ -45,6 +45,8 @@ pub enum HttpMethod {
 pub enum Auth {
     /// `access_token` in the query.
     AccessToken,
+    /// `component_access_token` in the query (a third-party platform's).
+    ComponentAccessToken,
     /// Nothing.
     None,
 }

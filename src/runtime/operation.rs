@@ -20,6 +20,10 @@ pub enum HttpMethod {
 pub enum Auth {
     /// `access_token` in the query.
     AccessToken,
+    /// `component_access_token` in the query: a third-party platform's
+    /// own token, held by its component client
+    /// ([`Platform::component_client`](crate::platform::Platform::component_client)).
+    ComponentAccessToken,
     /// Nothing.
     None,
 }
@@ -83,6 +87,8 @@ pub struct Credentials {
     pub(crate) app_secret: Option<Secret>,
     /// The AppKeys that sign `pay_sig`.
     pub(crate) pay_keys: super::sign::PayKeys,
+    /// Its tokens are a third-party platform's component access tokens.
+    pub(crate) component: bool,
 }
 
 impl Credentials {

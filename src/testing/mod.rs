@@ -36,11 +36,13 @@ use serde_json::{Value, json};
 use crate::{Client, ClientBuilder};
 
 pub mod contract;
+mod platform;
 #[cfg(feature = "receive")]
 mod push;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod secure;
+pub use platform::{FAKE_COMPONENT_APP_ID, FAKE_COMPONENT_SECRET};
 #[cfg(feature = "receive")]
 pub use push::{FAKE_ORIGINAL_ID, PUSH_ENCODING_AES_KEY, PUSH_TOKEN, PushAnswer, PushFailure, PushMode, sample_event};
 #[cfg(feature = "redis")]
@@ -230,6 +232,7 @@ struct Inner {
     injected: BTreeMap<String, VecDeque<i64>>,
     violations: Vec<String>,
     tampered_answers: VecDeque<AnswerTamper>,
+    platform: platform::PlatformState,
 }
 
 /// A way the fake spoils its next secured answer, to test that a client
@@ -789,6 +792,12 @@ async fn handle_plain(state: Arc<State>, request: Request) -> Response {
     }
 
     let body = json_body.unwrap_or(Value::Null);
+    if method == Method::POST
+        && path.starts_with("/cgi-bin/component/")
+        && let Some(response) = platform::handle(&state, &path, &q, &body)
+    {
+        return response;
+    }
     match (method.clone(), path.as_str()) {
         (Method::GET, "/cgi-bin/token") => {
             if q("grant_type").as_deref() != Some("client_credential") {

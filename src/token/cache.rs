@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use super::TokenSource;
+use super::{AccessToken, TokenSource};
 use crate::Secret;
 use crate::error::{TokenError, TokenErrorKind};
 use crate::store::{Allowance, ForceRefreshLimits, Lease, MemoryStore, StoreHealth, StoredToken, TokenStore, now_ms};
@@ -59,6 +59,15 @@ struct Cached {
 /// at most five minutes (WeChat keeps the old token valid that long).
 fn refresh_margin(lifetime: Duration) -> Duration {
     (lifetime / 10).min(Duration::from_secs(300))
+}
+
+/// A fetched token as stored: due for refresh a tenth of its lifetime
+/// (at most five minutes) before it expires.
+fn stored_from_now(token: AccessToken) -> StoredToken {
+    let now = now_ms();
+    let lifetime = token.expires_in.as_millis() as u64;
+    let margin = refresh_margin(token.expires_in).as_millis() as u64;
+    StoredToken { value: token.value, refresh_at_ms: now + lifetime - margin, expires_at_ms: now + lifetime }
 }
 
 /// One app's token, shared by all calls of a client.
@@ -286,10 +295,7 @@ impl TokenCache {
         }
         match result {
             Ok(token) => {
-                let now = now_ms();
-                let lifetime = token.expires_in.as_millis() as u64;
-                let margin = refresh_margin(token.expires_in).as_millis() as u64;
-                let stored = StoredToken { value: token.value, refresh_at_ms: now + lifetime - margin, expires_at_ms: now + lifetime };
+                let stored = stored_from_now(token);
                 if let Some(wait) = refused {
                     // Kept out of the store: the others must not take up a rejected token.
                     let value = self.adopt(&stored);
@@ -297,7 +303,7 @@ impl TokenCache {
                     return Ok(value);
                 }
                 self.save_shared(&stored).await;
-                tracing::debug!(expires_in_s = lifetime / 1000, "fetched a new access token");
+                tracing::debug!(expires_in_s = (stored.expires_at_ms.saturating_sub(now_ms())) / 1000, "fetched a new access token");
                 Ok(self.adopt(&stored))
             }
             Err(error) => {
@@ -305,6 +311,19 @@ impl TokenCache {
                 Err(error)
             }
         }
+    }
+
+    /// A token had some other way (a third-party platform's authorization
+    /// answer carries the authorizer's first token): stored and served.
+    pub async fn seed(&self, token: AccessToken) {
+        let stored = stored_from_now(token);
+        self.save_shared(&stored).await;
+        self.adopt(&stored);
+    }
+
+    /// Drops the token held in the process (not the stored one).
+    pub fn forget(&self) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Serves `token` from the process from now on.

@@ -13,6 +13,7 @@ mod cache;
 mod wechat;
 
 pub(crate) use cache::{TokenCache, TokenSettings};
+pub use wechat::TokenCallError;
 pub(crate) use wechat::{ClassicToken, StableToken};
 
 /// A boxed future, so token sources and stores can be trait objects.

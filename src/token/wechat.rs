@@ -25,10 +25,13 @@ pub(crate) struct TokenAnswer {
     pub expires_in: i64,
 }
 
-/// An error code of a token call. Only `-1` (busy) is worth a retry: the
-/// others mean wrong credentials or a refused app, which a retry repeats.
+/// An error code of a call that hands out tokens (an app's, or a
+/// third-party platform's calls of [`wxa::platform`](crate::platform)).
+/// Only `-1` (busy) is worth a retry, and a rejected component token a
+/// refresh: the others mean wrong credentials or a refused app, which a
+/// retry repeats.
 #[derive(Debug)]
-pub(crate) struct TokenCallError(ErrorBody);
+pub struct TokenCallError(ErrorBody);
 
 impl fmt::Display for TokenCallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,7 +49,14 @@ impl ApiError for TokenCallError {
         &self.0
     }
     fn retry_kind(&self) -> RetryKind {
-        if self.0.code == -1 { RetryKind::Transient } else { RetryKind::None }
+        match self.0.code {
+            -1 => RetryKind::Transient,
+            // The platform's calls carry its component token: a rejected
+            // one is dropped, fetched again and the call retried once. The
+            // app token calls carry none, so this changes nothing for them.
+            40001 | 40014 | 42001 => RetryKind::RefreshToken,
+            _ => RetryKind::None,
+        }
     }
     fn is_documented(&self) -> bool {
         true

@@ -108,6 +108,10 @@ pub fn endpoint(endpoint: &Endpoint, errors: &[ErrorCode]) -> Vec<String> {
     out.push(String::new());
     let mut facts = vec![match endpoint.auth {
         Auth::AccessToken => "Authenticated with the client's access token.".to_owned(),
+        Auth::ComponentAccessToken => {
+            "Authenticated with the third-party platform's component access token: call it through `Platform::component_client()`."
+                .to_owned()
+        }
         Auth::None => "Sent without an access token.".to_owned(),
     }];
     facts.push(if endpoint.retry_safe {

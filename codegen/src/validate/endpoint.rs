@@ -164,9 +164,13 @@ fn lower_method(cx: &mut FileCx<'_>, method: &Option<String>) -> Option<HttpMeth
 fn lower_auth(cx: &mut FileCx<'_>, auth: &Option<String>) -> Option<Auth> {
     match cx.required_str(&KeyPath::default(), "auth", auth) {
         Some("access_token") => Some(Auth::AccessToken),
+        Some("component_access_token") => Some(Auth::ComponentAccessToken),
         Some("none") => Some(Auth::None),
         Some(other) => {
-            cx.error(&KeyPath::default().key("auth"), format!("auth `{other}` is not known; use `access_token` or `none`"));
+            cx.error(
+                &KeyPath::default().key("auth"),
+                format!("auth `{other}` is not known; use `access_token`, `component_access_token` or `none`"),
+            );
             None
         }
         None => None,
