@@ -5728,6 +5728,26 @@ async fn set_user_notify_ext() {
     };
     check("setUserNotifyExt", 85434, call).await;
 }
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_authorizer_info() {
+    let request = crate::api::third_party::GetAuthorizerInfoRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_authorizer_info(request).await }
+    };
+    check("getAuthorizerInfo", 61003, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_authorizer_list() {
+    let request = crate::api::third_party::GetAuthorizerListRequest::new(1, 1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_authorizer_list(request).await }
+    };
+    check("getAuthorizerList", 40002, call).await;
+}
 #[cfg(feature = "trade_guarantee")]
 #[tokio::test]
 async fn trade_guarantee_add_comment_reply() {

@@ -21,6 +21,18 @@ pub enum Event {
     /// A user opened the customer-service conversation. ([`super::customer_service::UserEnterTempSession`])
     #[cfg(feature = "customer_service")]
     UserEnterTempSession(super::customer_service::UserEnterTempSession),
+    /// An authorizer changed the permission sets it grants the platform. ([`super::third_party::AuthorizationUpdated`])
+    #[cfg(feature = "third_party")]
+    AuthorizationUpdated(super::third_party::AuthorizationUpdated),
+    /// A mini program or official account authorized the platform. ([`super::third_party::Authorized`])
+    #[cfg(feature = "third_party")]
+    Authorized(super::third_party::Authorized),
+    /// The verify ticket WeChat pushes to a third-party platform every ten minutes. ([`super::third_party::ComponentVerifyTicket`])
+    #[cfg(feature = "third_party")]
+    ComponentVerifyTicket(super::third_party::ComponentVerifyTicket),
+    /// A mini program or official account revoked the platform's authorization. ([`super::third_party::Unauthorized`])
+    #[cfg(feature = "third_party")]
+    Unauthorized(super::third_party::Unauthorized),
     /// A push no spec describes (or of a category this build leaves out), kept whole.
     Unknown(crate::runtime::event::UnknownEvent),
 }
@@ -36,6 +48,14 @@ impl Event {
             Event::CustomerServiceText(_) => "CustomerServiceText",
             #[cfg(feature = "customer_service")]
             Event::UserEnterTempSession(_) => "UserEnterTempSession",
+            #[cfg(feature = "third_party")]
+            Event::AuthorizationUpdated(_) => "AuthorizationUpdated",
+            #[cfg(feature = "third_party")]
+            Event::Authorized(_) => "Authorized",
+            #[cfg(feature = "third_party")]
+            Event::ComponentVerifyTicket(_) => "ComponentVerifyTicket",
+            #[cfg(feature = "third_party")]
+            Event::Unauthorized(_) => "Unauthorized",
             Event::Unknown(_) => "Unknown",
         }
     }
@@ -48,6 +68,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         category: "customer_service",
         msg_type: "image",
         event: None,
+        info_type: None,
         reply: crate::runtime::event::EventReply::Success,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/receive.html",
@@ -62,6 +83,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         category: "customer_service",
         msg_type: "miniprogrampage",
         event: None,
+        info_type: None,
         reply: crate::runtime::event::EventReply::Success,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/receive.html",
@@ -78,6 +100,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         category: "customer_service",
         msg_type: "text",
         event: None,
+        info_type: None,
         reply: crate::runtime::event::EventReply::Success,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/receive.html",
@@ -92,12 +115,73 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         category: "customer_service",
         msg_type: "event",
         event: Some("user_enter_tempsession"),
+        info_type: None,
         reply: crate::runtime::event::EventReply::Success,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/receive.html",
         shape: "{\"SessionFrom\":\"string\"}",
         decode: |members| Ok(
             Event::UserEnterTempSession(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "AuthorizationUpdated",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("updateauthorized"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/authorize_event.html",
+        shape: "{\"AppId!\":\"string\",\"AuthorizationCode!\":\"string\",\"AuthorizationCodeExpiredTime\":\"int\",\"AuthorizerAppid!\":\"string\",\"PreAuthCode\":\"string\"}",
+        decode: |members| Ok(
+            Event::AuthorizationUpdated(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "Authorized",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("authorized"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/authorize_event.html",
+        shape: "{\"AppId!\":\"string\",\"AuthorizationCode!\":\"string\",\"AuthorizationCodeExpiredTime\":\"int\",\"AuthorizerAppid!\":\"string\",\"PreAuthCode\":\"string\"}",
+        decode: |members| Ok(
+            Event::Authorized(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "ComponentVerifyTicket",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("component_verify_ticket"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/component_verify_ticket.html",
+        shape: "{\"AppId!\":\"string\",\"ComponentVerifyTicket!\":\"string\"}",
+        decode: |members| Ok(
+            Event::ComponentVerifyTicket(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "Unauthorized",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("unauthorized"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/authorize_event.html",
+        shape: "{\"AppId!\":\"string\",\"AuthorizerAppid!\":\"string\"}",
+        decode: |members| Ok(
+            Event::Unauthorized(crate::runtime::event::decode_members(members)?),
         ),
     },
 ];

@@ -45,6 +45,7 @@ pub fn endpoints() -> Vec<&'static crate::runtime::EndpointMeta> {
     #[cfg(feature = "student")] all.extend_from_slice(student::ENDPOINTS);
     #[cfg(feature = "subscribe_message")]
     all.extend_from_slice(subscribe_message::ENDPOINTS);
+    #[cfg(feature = "third_party")] all.extend_from_slice(third_party::ENDPOINTS);
     #[cfg(feature = "trade_guarantee")]
     all.extend_from_slice(trade_guarantee::ENDPOINTS);
     #[cfg(feature = "uniform_message")]
@@ -1200,6 +1201,19 @@ pub mod subscribe_message {
         &<SendSubscribeMessageRequest as crate::runtime::Operation>::META,
         &<SetUserNotifyRequest as crate::runtime::Operation>::META,
         &<SetUserNotifyExtRequest as crate::runtime::Operation>::META,
+    ];
+}
+/// Endpoints of the `third_party` category (cargo feature `third_party`): `getAuthorizerInfo`, `getAuthorizerList`.
+#[cfg(feature = "third_party")]
+pub mod third_party {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/events.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_list.rs"));
+    /// The facts of every endpoint of this category, from the specs.
+    pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
+        &<GetAuthorizerInfoRequest as crate::runtime::Operation>::META,
+        &<GetAuthorizerListRequest as crate::runtime::Operation>::META,
     ];
 }
 /// Endpoints of the `trade_guarantee` category (cargo feature `trade_guarantee`): `tradeGuaranteeAddCommentReply`, `tradeGuaranteeAddReply`, `tradeGuaranteeBusiAppeal`, `tradeGuaranteeConfirmCompromise`, `tradeGuaranteeDeleteCommentReply`, `tradeGuaranteeDeleteReply`, `tradeGuaranteeGetCommentInfo`, `tradeGuaranteeGetCommentList`, `tradeGuaranteeGetCommentReplyList`, `tradeGuaranteeGetComplaint`, `tradeGuaranteeGetGuaranteeStatus`, `tradeGuaranteeGetPenaltyList`, `tradeGuaranteeResetApiKfQuota`, `tradeGuaranteeRespondComplaint`, `tradeGuaranteeSubmitRefund`, `tradeGuaranteeSupplyProof`.

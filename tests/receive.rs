@@ -154,3 +154,42 @@ async fn post_status(url: &str, body: &str) -> u16 {
     stream.read_to_string(&mut answer).await.expect("read");
     answer.split(' ').nth(1).and_then(|code| code.parse().ok()).expect("a status line")
 }
+
+/// A third-party platform's authorization event URL, end to end: the fake
+/// pushes the ticket and the authorization (XML, safe mode, for the
+/// component app id), the platform acts on them, and its authorizer's
+/// client calls on the authorizer's behalf; a revocation forgets it.
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn a_platform_acts_on_the_notifications_pushed_to_it() {
+    let fake = FakeWeChat::start().await;
+    fake.add_media("M1", &b"img"[..], "image/png");
+    let platform = fake.platform_builder().build().expect("platform");
+    let handler_platform = platform.clone();
+    let route = wxa::receive::axum::push_route(fake.platform_push_receiver(), move |pushed: Result<Pushed, wxa::receive::EventError>| {
+        let platform = handler_platform.clone();
+        async move {
+            let pushed = pushed.expect("a known notification");
+            assert!(platform.handle_push(&pushed).await.expect("handled"), "{:?}", pushed.event);
+            Reply::Success
+        }
+    });
+    let app = axum::Router::new().route("/platform/events", route);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let url = format!("http://{}/platform/events", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (_ticket, answer) = fake.push_verify_ticket(&url).await.expect("ticket pushed");
+    assert_eq!((answer.status, answer.reply.as_str()), (200, "success"));
+    let answer = fake.push_authorized(&url, "wxauthorizer09001").await.expect("authorization pushed");
+    assert_eq!(answer.status, 200);
+    let client = platform.authorizer("wxauthorizer09001");
+    client.get_temp_media(wxa::api::customer_service::GetTempMediaRequest::new("M1")).await.expect("called as the authorizer");
+    let token = fake.requests("/cgi-bin/media/get").last().and_then(|r| r.query_value("access_token").map(str::to_owned));
+    assert!(token.is_some_and(|t| t.starts_with("FAKE_AUTHORIZER_TOKEN_wxauthorizer09001_")));
+    assert_eq!(fake.component_token_fetches(), 1, "fetched with the pushed ticket");
+
+    fake.push_unauthorized(&url, "wxauthorizer09001").await.expect("revocation pushed");
+    let error = platform.authorizer("wxauthorizer09001").access_token().await.expect_err("forgotten");
+    assert!(error.to_string().contains("no refresh token"), "{error}");
+}

@@ -75,8 +75,8 @@ pub fn render(api: &Api) -> Result<String, String> {
         .map(|e| EventRow {
             name: &e.name,
             category: &e.category,
-            msg_type: &e.msg_type,
-            event: e.event.as_deref().unwrap_or(""),
+            msg_type: if e.info_type.is_some() { "" } else { &e.msg_type },
+            event: e.event.as_deref().or(e.info_type.as_deref()).unwrap_or(""),
             reply: match e.reply {
                 EventReply::Success => "success",
                 EventReply::ErrCode => "ErrCode",

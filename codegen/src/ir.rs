@@ -115,8 +115,10 @@ pub struct PushEvent {
     pub summary: String,
     pub docs_url: String,
     pub category: String,
-    /// The `MsgType` it comes with.
+    /// The `MsgType` it comes with; empty for an `InfoType` notification.
     pub msg_type: String,
+    /// The `InfoType` of a third-party platform's notification.
+    pub info_type: Option<String>,
     /// The `Event` it comes with, when `msg_type` is `event`.
     pub event: Option<String>,
     pub reply: EventReply,

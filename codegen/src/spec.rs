@@ -65,6 +65,9 @@ pub struct EventSpec {
     pub msg_type: Option<String>,
     /// The `Event` value, when `msg_type` is `event`.
     pub event: Option<String>,
+    /// Instead of `msg_type`: the `InfoType` of a third-party platform's
+    /// notification (`component_verify_ticket`, `authorized`, …).
+    pub info_type: Option<String>,
     /// What WeChat expects back: `success`, `err_code` or `custom`.
     pub reply: Option<String>,
     /// The XML element that wraps the members in XML pushes (JSON pushes

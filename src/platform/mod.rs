@@ -315,6 +315,33 @@ impl Platform {
         Ok(())
     }
 
+    /// Acts on a notification pushed to the platform's authorization event
+    /// URL (read with a [`PushReceiver`](crate::receive::PushReceiver) for
+    /// the component app id): a `component_verify_ticket` is kept, an
+    /// authorization (new or updated) is turned into the authorizer's
+    /// tokens, a revoked one forgotten. Returns whether the push was one
+    /// of these (features `receive` and `third_party`).
+    ///
+    /// # Errors
+    ///
+    /// When the store or the authorization call fails.
+    #[cfg(all(feature = "receive", feature = "third_party"))]
+    pub async fn handle_push(&self, pushed: &crate::receive::Pushed) -> Result<bool, PlatformError> {
+        use crate::receive::Event;
+        match &pushed.event {
+            Event::ComponentVerifyTicket(ticket) => self.set_verify_ticket(ticket.component_verify_ticket.expose()).await?,
+            Event::Authorized(authorized) => {
+                self.query_auth(authorized.authorization_code.expose()).await?;
+            }
+            Event::AuthorizationUpdated(updated) => {
+                self.query_auth(updated.authorization_code.expose()).await?;
+            }
+            Event::Unauthorized(revoked) => self.forget_authorizer(&revoked.authorizer_appid).await?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     async fn save_refresh_token(&self, authorizer_app_id: &str, refresh: &Secret) -> Result<(), StoreError> {
         save_refresh_token(&*self.inner.store, &self.inner.component_app_id, authorizer_app_id, refresh).await
     }

@@ -25,6 +25,9 @@ pub struct PushHeader {
     pub msg_type: String,
     /// `Event`, for `MsgType` `event`.
     pub event: Option<String>,
+    /// `InfoType`, for a third-party platform's notifications (which
+    /// carry `AppId`, the component app id, instead of `ToUserName`).
+    pub info_type: Option<String>,
 }
 
 /// A push read into its event.
@@ -81,8 +84,14 @@ impl Push {
             PushFormat::Xml => xml::read(&self.text).map_err(|e| EventError::Syntax(e.0))?,
         };
         let header = header(&members);
-        let Some(meta) = EVENTS.iter().find(|meta| meta.matches(&header.msg_type, header.event.as_deref())) else {
-            let unknown = UnknownEvent { msg_type: header.msg_type.clone(), event: header.event.clone(), text: self.text.clone() };
+        let found = EVENTS.iter().find(|meta| meta.matches(&header.msg_type, header.event.as_deref(), header.info_type.as_deref()));
+        let Some(meta) = found else {
+            let unknown = UnknownEvent {
+                msg_type: header.msg_type.clone(),
+                event: header.event.clone(),
+                info_type: header.info_type.clone(),
+                text: self.text.clone(),
+            };
             return Ok(Pushed { header, event: Event::Unknown(unknown) });
         };
         unwrap_xml(meta, &mut members);
@@ -104,6 +113,7 @@ fn header(members: &Map<String, Value>) -> PushHeader {
         create_time,
         msg_type: text("MsgType").unwrap_or_default(),
         event: text("Event"),
+        info_type: text("InfoType"),
     }
 }
 

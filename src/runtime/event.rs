@@ -33,6 +33,9 @@ pub struct EventMeta<E: 'static> {
     /// The `Event` it comes with (compared without case), when `msg_type`
     /// is `event`.
     pub event: Option<&'static str>,
+    /// The `InfoType` of a third-party platform's notification (its
+    /// `msg_type` is then empty).
+    pub info_type: Option<&'static str>,
     /// What WeChat expects back.
     pub reply: EventReply,
     /// The XML element its members sit in, in XML pushes.
@@ -46,9 +49,14 @@ pub struct EventMeta<E: 'static> {
 }
 
 impl<E> EventMeta<E> {
-    /// Whether a push with this `MsgType` and `Event` is this one.
-    pub fn matches(&self, msg_type: &str, event: Option<&str>) -> bool {
-        self.msg_type == msg_type
+    /// Whether a push with this `MsgType` and `Event`, or this `InfoType`,
+    /// is this one.
+    pub fn matches(&self, msg_type: &str, event: Option<&str>, info_type: Option<&str>) -> bool {
+        if let Some(expected) = self.info_type {
+            return info_type.is_some_and(|given| given.trim() == expected);
+        }
+        !msg_type.is_empty()
+            && self.msg_type == msg_type
             && match self.event {
                 None => true,
                 Some(expected) => event.is_some_and(|given| given.trim().eq_ignore_ascii_case(expected)),
@@ -75,6 +83,8 @@ pub struct UnknownEvent {
     pub msg_type: String,
     /// The `Event` it came with, if any.
     pub event: Option<String>,
+    /// The `InfoType` it came with, if any (a third-party platform's notification).
+    pub info_type: Option<String>,
     /// The message's text, JSON or XML as WeChat sent it.
     pub text: String,
 }

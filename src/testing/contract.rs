@@ -603,10 +603,13 @@ where
     F: Fn(crate::Client) -> Fut,
     Fut: std::future::Future<Output = Result<T, crate::Error<E>>>,
 {
+    let component = endpoints.iter().any(|meta| meta.name == name && meta.auth == Auth::ComponentAccessToken);
     let fake = super::FakeWeChat::start_contract_with(endpoints).await;
-    let result = call(fake.client()).await;
+    // Endpoints that take a platform's component token go through its component client.
+    let client = if component { fake.platform().await.component_client().clone() } else { fake.client() };
+    let result = call(client.clone()).await;
     assert_success(&fake, name, &result);
     fake.inject_error(name, code);
-    let result = call(fake.client()).await;
+    let result = call(client).await;
     assert_documented_error(&fake, name, code, result);
 }

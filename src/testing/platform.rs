@@ -154,6 +154,18 @@ impl FakeWeChat {
         self.state.lock().valid_tokens.values_mut().for_each(|expiry| *expiry = now);
     }
 
+    /// A platform pointed at this server that holds a ticket the fake
+    /// accepts: its component client calls the endpoints that take the
+    /// component access token.
+    ///
+    /// # Panics
+    /// Never for the settings this server makes.
+    pub async fn platform(&self) -> crate::platform::Platform {
+        let platform = self.platform_builder().build().expect("a valid platform configuration");
+        platform.set_verify_ticket(&self.new_verify_ticket()).await.expect("the in-process store keeps the ticket");
+        platform
+    }
+
     /// A platform builder pointed at this server, with
     /// [`FAKE_COMPONENT_APP_ID`] and [`FAKE_COMPONENT_SECRET`].
     pub fn platform_builder(&self) -> crate::platform::PlatformBuilder {

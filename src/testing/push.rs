@@ -76,7 +76,15 @@ pub fn sample_event(name: &str) -> Option<Value> {
     message.insert("ToUserName".to_owned(), json!(FAKE_ORIGINAL_ID));
     message.insert("FromUserName".to_owned(), json!("o_fake_user_openid"));
     message.insert("CreateTime".to_owned(), json!(crate::store::now_secs()));
-    message.insert("MsgType".to_owned(), json!(meta.msg_type));
+    match meta.info_type {
+        Some(info_type) => {
+            message.remove("ToUserName");
+            message.insert("InfoType".to_owned(), json!(info_type));
+        }
+        None => {
+            message.insert("MsgType".to_owned(), json!(meta.msg_type));
+        }
+    }
     if let Some(event) = meta.event {
         message.insert("Event".to_owned(), json!(event));
     }
@@ -92,7 +100,8 @@ fn message_text(message: &Map<String, Value>, format: PushFormat) -> String {
         PushFormat::Xml => {
             let msg_type = message.get("MsgType").and_then(Value::as_str).unwrap_or_default();
             let event = message.get("Event").and_then(Value::as_str);
-            let wrapper = EVENTS.iter().find(|meta| meta.matches(msg_type, event)).and_then(|meta| meta.xml_wrapper);
+            let info_type = message.get("InfoType").and_then(Value::as_str);
+            let wrapper = EVENTS.iter().find(|meta| meta.matches(msg_type, event, info_type)).and_then(|meta| meta.xml_wrapper);
             let Some(wrapper) = wrapper else { return xml::write(message) };
             const HEADER: [&str; 5] = ["ToUserName", "FromUserName", "CreateTime", "MsgType", "Event"];
             let (header, members): (Map<String, Value>, Map<String, Value>) =
@@ -138,54 +147,124 @@ impl FakeWeChat {
     /// [`PushFailure`] when the message is not an object, the request
     /// fails, or an encrypted reply is wrong.
     pub async fn push(&self, url: &str, message: &Value, format: PushFormat, mode: PushMode) -> Result<PushAnswer, PushFailure> {
-        let Value::Object(members) = message else { return Err(PushFailure::NotAnObject) };
-        let receiver = self.push_receiver();
-        let text = message_text(members, format);
-        let timestamp = crate::store::now_secs().to_string();
-        let nonce = random_nonce();
-        let openid = members.get("FromUserName").and_then(Value::as_str).unwrap_or_default();
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("signature", &receiver.signature(&timestamp, &nonce))
-            .append_pair("timestamp", &timestamp)
-            .append_pair("nonce", &nonce)
-            .append_pair("openid", openid);
-        let body = match mode {
-            PushMode::Plain => text,
-            PushMode::Compatible | PushMode::Safe => {
-                let encrypt = receiver.seal(&text, &random_hex()).map_err(|e| PushFailure::BadReply(e.to_string()))?;
-                query
-                    .append_pair("encrypt_type", "aes")
-                    .append_pair("msg_signature", &receiver.msg_signature(&timestamp, &nonce, &encrypt));
-                envelope(members, &encrypt, format, mode)
-            }
-        };
-        let separator = if url.contains('?') { '&' } else { '?' };
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(crate::tls::client_config().map_err(PushFailure::BadReply)?)
-            .build()
-            .map_err(PushFailure::Http)?;
-        let content_type = if format == PushFormat::Json { "application/json" } else { "text/xml" };
-        let response = http
-            .post(format!("{url}{separator}{}", query.finish()))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .map_err(PushFailure::Http)?;
-        let status = response.status().as_u16();
-        let body = response.text().await.map_err(PushFailure::Http)?;
-        let reply = open_reply(&receiver, &body, format, &nonce)?;
-        Ok(PushAnswer { status, body, reply })
+        push_with(&self.push_receiver(), url, message, format, mode).await
     }
+
+    /// A receiver set up as the fake pushes to its third-party platform's
+    /// authorization event URL: [`FAKE_COMPONENT_APP_ID`](super::FAKE_COMPONENT_APP_ID),
+    /// [`PUSH_TOKEN`] and [`PUSH_ENCODING_AES_KEY`].
+    ///
+    /// # Panics
+    /// Never: the key is valid.
+    pub fn platform_push_receiver(&self) -> PushReceiver {
+        PushReceiver::new(super::FAKE_COMPONENT_APP_ID, PUSH_TOKEN).encoding_aes_key(PUSH_ENCODING_AES_KEY).expect("a valid EncodingAESKey")
+    }
+
+    /// Pushes a new `component_verify_ticket` to the platform's URL (XML,
+    /// safe mode, as WeChat does every ten minutes); the ticket and the answer.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub async fn push_verify_ticket(&self, url: &str) -> Result<(String, PushAnswer), PushFailure> {
+        let ticket = self.new_verify_ticket();
+        let message = json!({
+            "AppId": super::FAKE_COMPONENT_APP_ID, "CreateTime": crate::store::now_secs(),
+            "InfoType": "component_verify_ticket", "ComponentVerifyTicket": ticket,
+        });
+        let answer = push_with(&self.platform_push_receiver(), url, &message, PushFormat::Xml, PushMode::Safe).await?;
+        Ok((ticket, answer))
+    }
+
+    /// A merchant authorizes the platform for `authorizer_app_id`: the
+    /// `authorized` notification, with a fresh authorization code, pushed
+    /// to the platform's URL.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub async fn push_authorized(&self, url: &str, authorizer_app_id: &str) -> Result<PushAnswer, PushFailure> {
+        let code = self.authorize(authorizer_app_id);
+        let now = crate::store::now_secs();
+        let message = json!({
+            "AppId": super::FAKE_COMPONENT_APP_ID, "CreateTime": now, "InfoType": "authorized",
+            "AuthorizerAppid": authorizer_app_id, "AuthorizationCode": code,
+            "AuthorizationCodeExpiredTime": now + 3600, "PreAuthCode": "preauthcode@@@fake",
+        });
+        push_with(&self.platform_push_receiver(), url, &message, PushFormat::Xml, PushMode::Safe).await
+    }
+
+    /// The merchant revokes the authorization: its refresh token stops
+    /// working, and the `unauthorized` notification is pushed.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub async fn push_unauthorized(&self, url: &str, authorizer_app_id: &str) -> Result<PushAnswer, PushFailure> {
+        self.unauthorize(authorizer_app_id);
+        let message = json!({
+            "AppId": super::FAKE_COMPONENT_APP_ID, "CreateTime": crate::store::now_secs(),
+            "InfoType": "unauthorized", "AuthorizerAppid": authorizer_app_id,
+        });
+        push_with(&self.platform_push_receiver(), url, &message, PushFormat::Xml, PushMode::Safe).await
+    }
+}
+
+/// Pushes `message` as `receiver`'s app would get it.
+async fn push_with(
+    receiver: &PushReceiver,
+    url: &str,
+    message: &Value,
+    format: PushFormat,
+    mode: PushMode,
+) -> Result<PushAnswer, PushFailure> {
+    let Value::Object(members) = message else { return Err(PushFailure::NotAnObject) };
+    let text = message_text(members, format);
+    let timestamp = crate::store::now_secs().to_string();
+    let nonce = random_nonce();
+    let openid = members.get("FromUserName").and_then(Value::as_str).unwrap_or_default();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("signature", &receiver.signature(&timestamp, &nonce))
+        .append_pair("timestamp", &timestamp)
+        .append_pair("nonce", &nonce)
+        .append_pair("openid", openid);
+    let body = match mode {
+        PushMode::Plain => text,
+        PushMode::Compatible | PushMode::Safe => {
+            let encrypt = receiver.seal(&text, &random_hex()).map_err(|e| PushFailure::BadReply(e.to_string()))?;
+            query.append_pair("encrypt_type", "aes").append_pair("msg_signature", &receiver.msg_signature(&timestamp, &nonce, &encrypt));
+            envelope(members, &encrypt, format, mode)
+        }
+    };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(crate::tls::client_config().map_err(PushFailure::BadReply)?)
+        .build()
+        .map_err(PushFailure::Http)?;
+    let content_type = if format == PushFormat::Json { "application/json" } else { "text/xml" };
+    let response = http
+        .post(format!("{url}{separator}{}", query.finish()))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(PushFailure::Http)?;
+    let status = response.status().as_u16();
+    let body = response.text().await.map_err(PushFailure::Http)?;
+    let reply = open_reply(receiver, &body, format, &nonce)?;
+    Ok(PushAnswer { status, body, reply })
 }
 
 /// The encrypted request body: `ToUserName` and `Encrypt` (safe mode), or
 /// every member and `Encrypt` (compatible mode).
 fn envelope(members: &Map<String, Value>, encrypt: &str, format: PushFormat, mode: PushMode) -> String {
     let mut outer = if mode == PushMode::Compatible { members.clone() } else { Map::new() };
-    let to = members.get("ToUserName").cloned().unwrap_or_else(|| json!(FAKE_ORIGINAL_ID));
-    outer.insert("ToUserName".to_owned(), to);
+    // The platform's notifications name the component app id instead.
+    match members.get("AppId").filter(|_| members.contains_key("InfoType")) {
+        Some(app_id) => outer.insert("AppId".to_owned(), app_id.clone()),
+        None => outer.insert("ToUserName".to_owned(), members.get("ToUserName").cloned().unwrap_or_else(|| json!(FAKE_ORIGINAL_ID))),
+    };
     outer.insert("Encrypt".to_owned(), json!(encrypt));
     match format {
         PushFormat::Json => Value::Object(outer).to_string(),

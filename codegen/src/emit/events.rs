@@ -20,9 +20,10 @@ pub fn category_events(api: &Api, category: &str, cx: &Context) -> TokenStream {
 }
 
 fn event_doc(event: &PushEvent) -> Vec<String> {
-    let selector = match &event.event {
-        Some(name) => format!("`MsgType` `{}`, `Event` `{name}`", event.msg_type),
-        None => format!("`MsgType` `{}`", event.msg_type),
+    let selector = match (&event.info_type, &event.event) {
+        (Some(info_type), _) => format!("`InfoType` `{info_type}`"),
+        (None, Some(name)) => format!("`MsgType` `{}`, `Event` `{name}`", event.msg_type),
+        (None, None) => format!("`MsgType` `{}`", event.msg_type),
     };
     let reply = match event.reply {
         EventReply::Success => "Reply: `success` (or nothing).",
@@ -96,6 +97,10 @@ fn table_row(event: &PushEvent, cx: &Context) -> TokenStream {
         Some(name) => quote!(Some(#name)),
         None => quote!(None),
     };
+    let info_type = match &event.info_type {
+        Some(name) => quote!(Some(#name)),
+        None => quote!(None),
+    };
     let wrapper = match &event.xml_wrapper {
         Some(name) => quote!(Some(#name)),
         None => quote!(None),
@@ -114,6 +119,7 @@ fn table_row(event: &PushEvent, cx: &Context) -> TokenStream {
             category: #category,
             msg_type: #msg_type,
             event: #selector,
+            info_type: #info_type,
             reply: crate::runtime::event::EventReply::#reply,
             xml_wrapper: #wrapper,
             docs: #docs_url,

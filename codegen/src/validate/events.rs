@@ -59,6 +59,7 @@ pub(super) fn lower_event(cx: &mut FileCx<'_>, loaded: &LoadedFile<EventSpec>) -
         category: category?.to_owned(),
         msg_type: msg_type?,
         event,
+        info_type: spec.info_type.clone(),
         reply: reply?,
         xml_wrapper: spec.xml_wrapper.clone(),
         notes: spec.notes.as_ref().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
@@ -81,9 +82,19 @@ fn check_event_name(cx: &mut FileCx<'_>, name: &str, stem: &str) {
     }
 }
 
-/// `msg_type`, and `event` exactly when `msg_type` is `event`.
+/// `msg_type`, and `event` exactly when `msg_type` is `event`; or
+/// `info_type` alone (the empty `msg_type`).
 fn lower_selector(cx: &mut FileCx<'_>, spec: &EventSpec) -> (Option<String>, Option<String>) {
     let root = KeyPath::default();
+    if let Some(info_type) = &spec.info_type {
+        if spec.msg_type.is_some() || spec.event.is_some() {
+            cx.error(&root.key("info_type"), "a push has `info_type` or `msg_type` (with `event`), not both");
+        }
+        if !is_xml_name(info_type) {
+            cx.error(&root.key("info_type"), format!("info_type `{info_type}` must be a single word as WeChat sends it"));
+        }
+        return (Some(String::new()), None);
+    }
     let msg_type = cx.required_str(&root, "msg_type", &spec.msg_type).map(str::to_owned);
     if let Some(msg_type) = &msg_type
         && !is_xml_name(msg_type)
@@ -151,8 +162,15 @@ pub(super) fn check_events(set: &SpecSet, events: &[PushEvent], endpoints: &[End
     let categories: std::collections::BTreeSet<&str> = endpoints.iter().map(|e| e.category.as_str()).collect();
     for event in events {
         let Some(index) = set.events.iter().position(|l| l.file.path == event.source_file) else { continue };
-        let key = (event.msg_type.clone(), event.event.as_deref().unwrap_or("").to_ascii_lowercase());
-        let selector = KeyPath::default().key(if event.event.is_some() { "event" } else { "msg_type" });
+        let key = match &event.info_type {
+            Some(info_type) => ("InfoType".to_owned(), info_type.clone()),
+            None => (event.msg_type.clone(), event.event.as_deref().unwrap_or("").to_ascii_lowercase()),
+        };
+        let selector = KeyPath::default().key(match (&event.info_type, &event.event) {
+            (Some(_), _) => "info_type",
+            (None, Some(_)) => "event",
+            (None, None) => "msg_type",
+        });
         if let Some(other) = seen.insert(key, &event.source_file) {
             cx_for(index, &selector, format!("this push is also described by {other}"));
         }
