@@ -20,6 +20,8 @@ pub struct EndpointContract {
     pub path: &'static str,
     /// Whether the call carries `access_token`.
     pub access_token: bool,
+    /// Whether the call carries a platform's `component_access_token`.
+    pub component_access_token: bool,
     /// Query parameters.
     pub query: Vec<FieldContract>,
     /// The body.
@@ -185,6 +187,7 @@ impl EndpointContract {
             },
             path: meta.path,
             access_token: meta.auth == Auth::AccessToken,
+            component_access_token: meta.auth == Auth::ComponentAccessToken,
             query,
             body,
             response,
@@ -505,7 +508,11 @@ pub(crate) fn request_problems(
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
     // The signatures are checked with the fake's keys, apart.
-    let skip: &[&str] = if contract.signing.is_some() { &["access_token", "pay_sig", "signature"] } else { &["access_token"] };
+    let skip: &[&str] = match (contract.signing.is_some(), contract.component_access_token) {
+        (true, _) => &["access_token", "pay_sig", "signature"],
+        (false, true) => &["component_access_token"],
+        (false, false) => &["access_token"],
+    };
     let mut problems = check_pairs(&contract.query, query, skip, "query parameter");
     if !contract.choice.is_empty() {
         let used = contract

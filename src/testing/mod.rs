@@ -781,6 +781,11 @@ async fn handle_plain(state: Arc<State>, request: Request) -> Response {
         {
             return response;
         }
+        if contract.component_access_token
+            && let Some(response) = platform::check_component_token(&state, q("component_access_token"))
+        {
+            return response;
+        }
         let injected = state.lock().injected.get_mut(contract.name).and_then(VecDeque::pop_front);
         if let Some(code) = injected {
             return error(&state, code, &format!("injected error for {}", contract.name));

@@ -99,7 +99,7 @@ fn authorizer_token(state: &State, authorizer: &str) -> String {
     token
 }
 
-fn check_component_token(state: &State, token: Option<String>) -> Option<Response> {
+pub(super) fn check_component_token(state: &State, token: Option<String>) -> Option<Response> {
     let expiry = token.as_ref().and_then(|token| state.lock().platform.component_tokens.get(token).copied());
     match (token, expiry) {
         (None, _) => Some(error(state, 41001, "component_access_token missing")),
