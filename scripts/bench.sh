@@ -11,7 +11,7 @@ trap 'rm -f "$results" "$errors"' EXIT
 command -v redis-server >/dev/null || { echo "the token benchmark needs redis-server (scripts/test.sh installs it)" >&2; exit 1; }
 # Build noise goes to a file, shown only when a benchmark fails (media_memory
 # exits with an error when streaming goes over its memory budget).
-if ! cargo bench --quiet --features redis --bench codegen --bench call_overhead --bench token --bench media_memory 2>"$errors" |
+if ! cargo bench --quiet --features redis --bench codegen --bench call_overhead --bench token --bench platform_tokens --bench media_memory 2>"$errors" |
   grep -E '^(codegen|overhead|token|store|throughput|memory|upload) ' >"$results"; then
   cat "$errors" >&2
   echo "a benchmark failed" >&2
