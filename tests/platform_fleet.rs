@@ -107,8 +107,11 @@ async fn three_processes_refresh_each_authorizer_once_per_expiry() {
     for output in &outputs {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "worker failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-        let line = stdout.lines().find_map(|l| l.find("FLEET_RESULT").map(|at| &l[at..])).unwrap_or_else(|| panic!("no result in {stdout}"));
-        let field = |name: &str| -> u64 { line.split_whitespace().find_map(|w| w.strip_prefix(name)).and_then(|v| v.parse().ok()).expect("a count") };
+        let line =
+            stdout.lines().find_map(|l| l.find("FLEET_RESULT").map(|at| &l[at..])).unwrap_or_else(|| panic!("no result in {stdout}"));
+        let field = |name: &str| -> u64 {
+            line.split_whitespace().find_map(|w| w.strip_prefix(name)).and_then(|v| v.parse().ok()).expect("a count")
+        };
         assert_eq!(field("failed="), 0, "no call fails: {line}");
         total_ok += field("ok=");
     }
@@ -124,5 +127,7 @@ async fn three_processes_refresh_each_authorizer_once_per_expiry() {
     assert!(fetched >= AUTHORIZERS as u64, "tokens did expire and were refreshed: {fetched}");
     let component = fake.component_token_fetches();
     assert!((2..=5).contains(&component), "one component token per expiry for the fleet, got {component}");
-    eprintln!("platform fleet: {total_ok} calls from 3 processes for {AUTHORIZERS} authorizers, {fetched} authorizer token fetches, {component} component token fetches");
+    eprintln!(
+        "platform fleet: {total_ok} calls from 3 processes for {AUTHORIZERS} authorizers, {fetched} authorizer token fetches, {component} component token fetches"
+    );
 }
