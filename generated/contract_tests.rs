@@ -5730,6 +5730,61 @@ async fn set_user_notify_ext() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn check_nick_name() {
+    let request = crate::api::third_party::CheckNickNameRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.check_nick_name(request).await }
+    };
+    check("checkNickName", 41033, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn commit() {
+    let request = crate::api::third_party::CommitRequest::new(
+        1,
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.commit(request).await }
+    };
+    check("commit", 80066, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_account_basic_info() {
+    let request = crate::api::third_party::GetAccountBasicInfoRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_account_basic_info(request).await }
+    };
+    check("getAccountBasicInfo", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_all_category_name() {
+    let request = crate::api::third_party::GetAllCategoryNameRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_all_category_name(request).await }
+    };
+    check("getAllCategoryName", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_audit_status() {
+    let request = crate::api::third_party::GetAuditStatusRequest::new(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_audit_status(request).await }
+    };
+    check("getAuditStatus", 85012, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_authorizer_info() {
     let request = crate::api::third_party::GetAuthorizerInfoRequest::new("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -5747,6 +5802,308 @@ async fn get_authorizer_list() {
         async move { client.get_authorizer_list(request).await }
     };
     check("getAuthorizerList", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_code_audit_quota() {
+    let request = crate::api::third_party::GetCodeAuditQuotaRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_code_audit_quota(request).await }
+    };
+    check("getCodeAuditQuota", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_code_page() {
+    let request = crate::api::third_party::GetCodePageRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_code_page(request).await }
+    };
+    check("getCodePage", 86000, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_code_privacy_info() {
+    let request = crate::api::third_party::GetCodePrivacyInfoRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_code_privacy_info(request).await }
+    };
+    check("getCodePrivacyInfo", 61039, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_history_version() {
+    let request = crate::api::third_party::GetHistoryVersionRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_history_version(request).await }
+    };
+    check("getHistoryVersion", 87012, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_latest_audit_status() {
+    let request = crate::api::third_party::GetLatestAuditStatusRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_latest_audit_status(request).await }
+    };
+    check("getLatestAuditStatus", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_nick_name_status() {
+    let request = crate::api::third_party::GetNickNameStatusRequest::new(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_nick_name_status(request).await }
+    };
+    check("getNickNameStatus", 91011, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_support_version() {
+    let request = crate::api::third_party::GetSupportVersionRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_support_version(request).await }
+    };
+    check("getSupportVersion", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_trial_qr_code() {
+    let request = crate::api::third_party::GetTrialQrCodeRequest::new()
+        .path("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_trial_qr_code(request).await }
+    };
+    check("getTrialQRCode", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_version_info() {
+    let request = crate::api::third_party::GetVersionInfoRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_version_info(request).await }
+    };
+    check("getVersionInfo", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_visit_status() {
+    let request = crate::api::third_party::GetVisitStatusRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_visit_status(request).await }
+    };
+    check("getVisitStatus", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn gray_release() {
+    let request = crate::api::third_party::GrayReleaseRequest::new(0)
+        .support_debugger_first(true)
+        .support_experiencer_first(true);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.gray_release(request).await }
+    };
+    check("grayRelease", 85079, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_jump_domain() {
+    let request = crate::api::third_party::ModifyJumpDomainRequest::new()
+        .action(crate::api::third_party::ModifyJumpDomainAction::Add)
+        .webviewdomain(vec!["a".to_owned()]);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_jump_domain(request).await }
+    };
+    check("modifyJumpDomain", 89019, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_jump_domain_directly() {
+    let request = crate::api::third_party::ModifyJumpDomainDirectlyRequest::new(
+            crate::api::third_party::ModifyJumpDomainDirectlyAction::Add,
+        )
+        .webviewdomain(vec!["a".to_owned()]);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_jump_domain_directly(request).await }
+    };
+    check("modifyJumpDomainDirectly", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_server_domain() {
+    let request = crate::api::third_party::ModifyServerDomainRequest::new(
+            crate::api::third_party::ModifyServerDomainAction::Add,
+        )
+        .requestdomain(vec!["a".to_owned()])
+        .wsrequestdomain(vec!["a".to_owned()])
+        .uploaddomain(vec!["a".to_owned()])
+        .downloaddomain(vec!["a".to_owned()])
+        .udpdomain(vec!["a".to_owned()])
+        .tcpdomain(vec!["a".to_owned()]);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_server_domain(request).await }
+    };
+    check("modifyServerDomain", 85015, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn release() {
+    let request = crate::api::third_party::ReleaseRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.release(request).await }
+    };
+    check("release", 85019, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn revert_code_release() {
+    let request = crate::api::third_party::RevertCodeReleaseRequest::new()
+        .app_version("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.revert_code_release(request).await }
+    };
+    check("revertCodeRelease", 87012, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn revert_gray_release() {
+    let request = crate::api::third_party::RevertGrayReleaseRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.revert_gray_release(request).await }
+    };
+    check("revertGrayRelease", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_head_image() {
+    let request = crate::api::third_party::SetHeadImageRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_head_image(request).await }
+    };
+    check("setHeadImage", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_signature() {
+    let request = crate::api::third_party::SetSignatureRequest::new("aaaa".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_signature(request).await }
+    };
+    check("setSignature", 53204, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_support_version() {
+    let request = crate::api::third_party::SetSupportVersionRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_support_version(request).await }
+    };
+    check("setSupportVersion", 85015, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_visit_status() {
+    let request = crate::api::third_party::SetVisitStatusRequest::new(
+        crate::api::third_party::SetVisitStatusAction::Open,
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_visit_status(request).await }
+    };
+    check("setVisitStatus", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn speedup_code_audit() {
+    let request = crate::api::third_party::SpeedupCodeAuditRequest::new(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.speedup_code_audit(request).await }
+    };
+    check("speedupCodeAudit", 89402, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn submit_audit() {
+    let request = crate::api::third_party::SubmitAuditRequest::new()
+        .item_list(
+            vec![
+                crate ::api::third_party::AuditItem::new("a".to_owned(), "a".to_owned(),
+                1, 1).address("a".to_owned()).tag("a".to_owned()).third_class("a"
+                .to_owned()).third_id(1).title("a".to_owned())
+            ],
+        )
+        .feedback_info("a".to_owned())
+        .feedback_stuff("a".to_owned())
+        .version_desc("a".to_owned())
+        .preview_info(
+            crate::api::third_party::AuditPreviewInfo::new()
+                .video_id_list(vec!["a".to_owned()])
+                .pic_id_list(vec!["a".to_owned()]),
+        )
+        .ugc_declare(
+            crate::api::third_party::UgcDeclare::new()
+                .scene(vec![crate ::api::third_party::UgcScene::NoUgc])
+                .method(vec![crate ::api::third_party::UgcMethod::SecurityApi])
+                .other_scene_desc("a".to_owned())
+                .has_audit_team(crate::api::third_party::UgcDeclareHasAuditTeam::No)
+                .audit_desc("a".to_owned()),
+        )
+        .privacy_api_not_use(true)
+        .order_path("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.submit_audit(request).await }
+    };
+    check("submitAudit", 61039, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn undo_audit() {
+    let request = crate::api::third_party::UndoAuditRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.undo_audit(request).await }
+    };
+    check("undoAudit", 87013, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn upload_media_to_code_audit() {
+    let request = crate::api::third_party::UploadMediaToCodeAuditRequest::new(
+        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.upload_media_to_code_audit(request).await }
+    };
+    check("uploadMediaToCodeAudit", 85085, call).await;
 }
 #[cfg(feature = "trade_guarantee")]
 #[tokio::test]

@@ -21,6 +21,72 @@ pub enum Event {
     /// A user opened the customer-service conversation. ([`super::customer_service::UserEnterTempSession`])
     #[cfg(feature = "customer_service")]
     UserEnterTempSession(super::customer_service::UserEnterTempSession),
+    /// A test order's status is set by a mock call, for the delivery company to apply (delivery-company side). ([`super::immediate_delivery::DeliveryMockOrderStatus`])
+    #[cfg(feature = "immediate_delivery")]
+    DeliveryMockOrderStatus(super::immediate_delivery::DeliveryMockOrderStatus),
+    /// The merchant cancels an immediate-delivery order (delivery-company side). ([`super::immediate_delivery::DeliveryOrderCancel`])
+    #[cfg(feature = "immediate_delivery")]
+    DeliveryOrderCancel(super::immediate_delivery::DeliveryOrderCancel),
+    /// The merchant asks whether an immediate-delivery order can be cancelled and at what cost (delivery-company side). ([`super::immediate_delivery::DeliveryOrderPreCancel`])
+    #[cfg(feature = "immediate_delivery")]
+    DeliveryOrderPreCancel(super::immediate_delivery::DeliveryOrderPreCancel),
+    /// WeChat asks the delivery company for the current status of an immediate-delivery order (delivery-company side). ([`super::immediate_delivery::DeliveryOrderStatusQuery`])
+    #[cfg(feature = "immediate_delivery")]
+    DeliveryOrderStatusQuery(super::immediate_delivery::DeliveryOrderStatusQuery),
+    /// The merchant confirms it got back the goods of an order that could not be delivered (delivery-company side). ([`super::immediate_delivery::DeliveryReturnConfirmed`])
+    #[cfg(feature = "immediate_delivery")]
+    DeliveryReturnConfirmed(super::immediate_delivery::DeliveryReturnConfirmed),
+    /// The delivery company moved an immediate-delivery order to a new status (merchant side). ([`super::immediate_delivery::DeliveryWaybillStatus`])
+    #[cfg(feature = "immediate_delivery")]
+    DeliveryWaybillStatus(super::immediate_delivery::DeliveryWaybillStatus),
+    /// A user or merchant orders a single pick-up from the express company (express-company side). ([`super::logistics::ExpressAddSingleWaybill`])
+    #[cfg(feature = "logistics")]
+    ExpressAddSingleWaybill(super::logistics::ExpressAddSingleWaybill),
+    /// A merchant's order asks the express company to create a waybill (express-company side). ([`super::logistics::ExpressAddWaybill`])
+    #[cfg(feature = "logistics")]
+    ExpressAddWaybill(super::logistics::ExpressAddWaybill),
+    /// The express company finished reviewing the merchant account the mini program bound. ([`super::logistics::ExpressBindResult`])
+    #[cfg(feature = "logistics")]
+    ExpressBindResult(super::logistics::ExpressBindResult),
+    /// A single pick-up order is cancelled (express-company side). ([`super::logistics::ExpressCancelSingleWaybill`])
+    #[cfg(feature = "logistics")]
+    ExpressCancelSingleWaybill(super::logistics::ExpressCancelSingleWaybill),
+    /// A merchant cancels a waybill it ordered (express-company side). ([`super::logistics::ExpressCancelWaybill`])
+    #[cfg(feature = "logistics")]
+    ExpressCancelWaybill(super::logistics::ExpressCancelWaybill),
+    /// WeChat asks the express company to check a merchant account a mini program wants to bind (express-company side). ([`super::logistics::ExpressCheckBusiness`])
+    #[cfg(feature = "logistics")]
+    ExpressCheckBusiness(super::logistics::ExpressCheckBusiness),
+    /// A user rated the courier of a single pick-up order (express-company side). ([`super::logistics::ExpressCourierRating`])
+    #[cfg(feature = "logistics")]
+    ExpressCourierRating(super::logistics::ExpressCourierRating),
+    /// The result of a claim on the return-shipping insurance (无忧退) of an order. ([`super::logistics::ExpressInsuranceClaimResult`])
+    #[cfg(feature = "logistics")]
+    ExpressInsuranceClaimResult(super::logistics::ExpressInsuranceClaimResult),
+    /// The express company added nodes to the path of a waybill the mini program ordered. ([`super::logistics::ExpressPathUpdate`])
+    #[cfg(feature = "logistics")]
+    ExpressPathUpdate(super::logistics::ExpressPathUpdate),
+    /// WeChat asks the express company which pick-up times it offers at an address (express-company side). ([`super::logistics::ExpressPickupTimeQuery`])
+    #[cfg(feature = "logistics")]
+    ExpressPickupTimeQuery(super::logistics::ExpressPickupTimeQuery),
+    /// WeChat asks the express company for a merchant account's balance (express-company side). ([`super::logistics::ExpressQuotaQuery`])
+    #[cfg(feature = "logistics")]
+    ExpressQuotaQuery(super::logistics::ExpressQuotaQuery),
+    /// WeChat asks the express company for the standard fee between two addresses (express-company side). ([`super::logistics::ExpressSingleWaybillFeeQuery`])
+    #[cfg(feature = "logistics")]
+    ExpressSingleWaybillFeeQuery(super::logistics::ExpressSingleWaybillFeeQuery),
+    /// The user paid for a single pick-up order (express-company side). ([`super::logistics::ExpressSingleWaybillPaid`])
+    #[cfg(feature = "logistics")]
+    ExpressSingleWaybillPaid(super::logistics::ExpressSingleWaybillPaid),
+    /// WeChat asks the express company for the state of a single pick-up order (express-company side). ([`super::logistics::ExpressSingleWaybillQuery`])
+    #[cfg(feature = "logistics")]
+    ExpressSingleWaybillQuery(super::logistics::ExpressSingleWaybillQuery),
+    /// A user complained about a single pick-up order (express-company side). ([`super::logistics::ExpressWaybillComplaint`])
+    #[cfg(feature = "logistics")]
+    ExpressWaybillComplaint(super::logistics::ExpressWaybillComplaint),
+    /// WeChat asks the express company for the path of a waybill a user looked up (express-company side). ([`super::logistics::ExpressWaybillStatusQuery`])
+    #[cfg(feature = "logistics")]
+    ExpressWaybillStatusQuery(super::logistics::ExpressWaybillStatusQuery),
     /// An authorizer changed the permission sets it grants the platform. ([`super::third_party::AuthorizationUpdated`])
     #[cfg(feature = "third_party")]
     AuthorizationUpdated(super::third_party::AuthorizationUpdated),
@@ -48,6 +114,50 @@ impl Event {
             Event::CustomerServiceText(_) => "CustomerServiceText",
             #[cfg(feature = "customer_service")]
             Event::UserEnterTempSession(_) => "UserEnterTempSession",
+            #[cfg(feature = "immediate_delivery")]
+            Event::DeliveryMockOrderStatus(_) => "DeliveryMockOrderStatus",
+            #[cfg(feature = "immediate_delivery")]
+            Event::DeliveryOrderCancel(_) => "DeliveryOrderCancel",
+            #[cfg(feature = "immediate_delivery")]
+            Event::DeliveryOrderPreCancel(_) => "DeliveryOrderPreCancel",
+            #[cfg(feature = "immediate_delivery")]
+            Event::DeliveryOrderStatusQuery(_) => "DeliveryOrderStatusQuery",
+            #[cfg(feature = "immediate_delivery")]
+            Event::DeliveryReturnConfirmed(_) => "DeliveryReturnConfirmed",
+            #[cfg(feature = "immediate_delivery")]
+            Event::DeliveryWaybillStatus(_) => "DeliveryWaybillStatus",
+            #[cfg(feature = "logistics")]
+            Event::ExpressAddSingleWaybill(_) => "ExpressAddSingleWaybill",
+            #[cfg(feature = "logistics")]
+            Event::ExpressAddWaybill(_) => "ExpressAddWaybill",
+            #[cfg(feature = "logistics")]
+            Event::ExpressBindResult(_) => "ExpressBindResult",
+            #[cfg(feature = "logistics")]
+            Event::ExpressCancelSingleWaybill(_) => "ExpressCancelSingleWaybill",
+            #[cfg(feature = "logistics")]
+            Event::ExpressCancelWaybill(_) => "ExpressCancelWaybill",
+            #[cfg(feature = "logistics")]
+            Event::ExpressCheckBusiness(_) => "ExpressCheckBusiness",
+            #[cfg(feature = "logistics")]
+            Event::ExpressCourierRating(_) => "ExpressCourierRating",
+            #[cfg(feature = "logistics")]
+            Event::ExpressInsuranceClaimResult(_) => "ExpressInsuranceClaimResult",
+            #[cfg(feature = "logistics")]
+            Event::ExpressPathUpdate(_) => "ExpressPathUpdate",
+            #[cfg(feature = "logistics")]
+            Event::ExpressPickupTimeQuery(_) => "ExpressPickupTimeQuery",
+            #[cfg(feature = "logistics")]
+            Event::ExpressQuotaQuery(_) => "ExpressQuotaQuery",
+            #[cfg(feature = "logistics")]
+            Event::ExpressSingleWaybillFeeQuery(_) => "ExpressSingleWaybillFeeQuery",
+            #[cfg(feature = "logistics")]
+            Event::ExpressSingleWaybillPaid(_) => "ExpressSingleWaybillPaid",
+            #[cfg(feature = "logistics")]
+            Event::ExpressSingleWaybillQuery(_) => "ExpressSingleWaybillQuery",
+            #[cfg(feature = "logistics")]
+            Event::ExpressWaybillComplaint(_) => "ExpressWaybillComplaint",
+            #[cfg(feature = "logistics")]
+            Event::ExpressWaybillStatusQuery(_) => "ExpressWaybillStatusQuery",
             #[cfg(feature = "third_party")]
             Event::AuthorizationUpdated(_) => "AuthorizationUpdated",
             #[cfg(feature = "third_party")]
@@ -122,6 +232,362 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"SessionFrom\":\"string\"}",
         decode: |members| Ok(
             Event::UserEnterTempSession(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "immediate_delivery")]
+    crate::runtime::event::EventMeta {
+        name: "DeliveryMockOrderStatus",
+        category: "immediate_delivery",
+        msg_type: "event",
+        event: Some("mock_update_order_status"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/deliver/deliver_by_provider/Simulate_update_order_status_interface.html",
+        shape: "{\"action_msg\":\"string\",\"action_time\":\"int\",\"delivery_sign\":\"string\",\"order_status!\":{\"enum\":[101,102,103,201,202,203,204,205,301,302,303,304,305,401,501,502]},\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::DeliveryMockOrderStatus(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "immediate_delivery")]
+    crate::runtime::event::EventMeta {
+        name: "DeliveryOrderCancel",
+        category: "immediate_delivery",
+        msg_type: "event",
+        event: Some("transport_cancel_order"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/deliver/deliver_by_provider/Cancel_order_operation.html",
+        shape: "{\"cancel_reason\":\"string\",\"cancel_reason_id\":{\"enum\":[1,2,3,4,5,6]},\"delivery_sign\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::DeliveryOrderCancel(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "immediate_delivery")]
+    crate::runtime::event::EventMeta {
+        name: "DeliveryOrderPreCancel",
+        category: "immediate_delivery",
+        msg_type: "event",
+        event: Some("transport_precancel_order"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/deliver/deliver_by_provider/Precancellation_of_orders.html",
+        shape: "{\"cancel_reason\":\"string\",\"cancel_reason_id\":{\"enum\":[1,2,3,4,5,6]},\"delivery_sign\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::DeliveryOrderPreCancel(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "immediate_delivery")]
+    crate::runtime::event::EventMeta {
+        name: "DeliveryOrderStatusQuery",
+        category: "immediate_delivery",
+        msg_type: "event",
+        event: Some("transport_query_order_status"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/deliver/deliver_by_provider/Check_order_status.html",
+        shape: "{\"delivery_sign\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::DeliveryOrderStatusQuery(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "immediate_delivery")]
+    crate::runtime::event::EventMeta {
+        name: "DeliveryReturnConfirmed",
+        category: "immediate_delivery",
+        msg_type: "event",
+        event: Some("transport_confirm_return_to_biz"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/deliver/deliver_by_provider/Exceptionally_delivered_merchant_receipt_confirmation.html",
+        shape: "{\"delivery_sign\":\"string\",\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::DeliveryReturnConfirmed(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "immediate_delivery")]
+    crate::runtime::event::EventMeta {
+        name: "DeliveryWaybillStatus",
+        category: "immediate_delivery",
+        msg_type: "event",
+        event: Some("update_waybill_status"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/deliver/deliver_by_business/Delivery_order_delivery_status_update_notification_interface.html",
+        shape: "{\"action_msg\":\"string\",\"action_time\":\"int\",\"agent\":{\"object\":{\"name\":\"string\",\"phone\":\"string\",\"reach_time\":\"int\"}},\"order_status!\":{\"enum\":[101,102,103,201,202,203,204,205,301,302,303,304,305,401,501,502]},\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id!\":\"string\"}",
+        decode: |members| Ok(
+            Event::DeliveryWaybillStatus(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressAddSingleWaybill",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("add_single_waybill"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/shipping_capacity_order.html",
+        shape: "{\"Account\":\"string\",\"AccountPwd\":\"string\",\"CompanyID\":\"string\",\"ExpectEndTime\":\"int\",\"ExpectStartTime\":\"int\",\"GoodDetail\":{\"object\":{\"Special\":{\"enum\":[0,1,2,3,4,5,6,7,8]},\"Weight\":\"float\"}},\"Insured\":{\"object\":{\"InsuredValue\":\"int\",\"UseInsured\":{\"enum\":[0,1]}}},\"OrderID\":\"string\",\"PickUpEndTime\":\"int\",\"PickUpStartTime\":\"int\",\"Receiver\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Id\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}},\"Remark\":\"string\",\"Scene\":{\"enum\":[1,2,3]},\"Sender\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Id\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}},\"Settingment\":{\"enum\":[0,1,2,3]},\"Token!\":\"string\",\"WXAppId\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressAddSingleWaybill(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressAddWaybill",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("add_waybill"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/Request_an_order_event.html",
+        shape: "{\"BizID!\":\"string\",\"BizPwd\":\"string\",\"Cargo\":{\"object\":{\"Count\":\"int\",\"DetailList\":{\"array\":{\"object\":{\"Count\":\"int\",\"Name\":\"string\"}}},\"Space_X\":\"float\",\"Space_Y\":\"float\",\"Space_Z\":\"float\",\"Weight\":\"float\"}},\"Insured\":{\"object\":{\"InsuredValue\":\"int\",\"UseInsured\":{\"enum\":[0,1]}}},\"OrderID!\":\"string\",\"Receiver\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Company\":\"string\",\"Country\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"PostCode\":\"string\",\"Province\":\"string\",\"Tel\":\"string\"}},\"Remark\":\"string\",\"Sender\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Company\":\"string\",\"Country\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"PostCode\":\"string\",\"Province\":\"string\",\"Tel\":\"string\"}},\"Service\":{\"object\":{\"ServiceName\":\"string\",\"ServiceType\":\"int\"}},\"ShopAppID!\":\"string\",\"Token!\":\"string\",\"WayBillID\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressAddWaybill(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressBindResult",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("update_business_bind_result"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/business/Bind_merchant_review_result_update_event.html",
+        shape: "{\"biz_id!\":\"string\",\"delivery_id!\":\"string\",\"errcode!\":\"int\",\"errmsg\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressBindResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressCancelSingleWaybill",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("cancel_single_waybill"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/cancel_order.html",
+        shape: "{\"CancelID\":{\"enum\":[1,2,3,4,5,6,7,8]},\"CancelReason\":\"string\",\"OrderID\":\"string\",\"Token!\":\"string\",\"WXAppId\":\"string\",\"WayBillID\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressCancelSingleWaybill(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressCancelWaybill",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("cancel_waybill"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/Cancel_order_event.html",
+        shape: "{\"BizID!\":\"string\",\"BizPwd\":\"string\",\"OrderID!\":\"string\",\"ShopAppID\":\"string\",\"WayBillID!\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressCancelWaybill(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressCheckBusiness",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("check_biz"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/Review_merchant_events.html",
+        shape: "{\"BizID!\":\"string\",\"BizPwd\":\"string\",\"SenderAddress\":\"string\",\"SenderArea\":\"string\",\"SenderCity\":\"string\",\"SenderProvince\":\"string\",\"ServiceName\":\"string\",\"ShopAppID!\":\"string\",\"ShopContact\":\"string\",\"ShopName\":\"string\",\"ShopTelphone\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressCheckBusiness(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressCourierRating",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("waybill_evaluate_agent"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/rate_my_brother.html",
+        shape: "{\"CourierType\":{\"enum\":[0,1]},\"OrderID\":\"string\",\"Score\":\"int\",\"Token!\":\"string\",\"WXAppId\":\"string\",\"WayBillID\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressCourierRating(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressInsuranceClaimResult",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("wxainsurance_claim_result"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("upload_event"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/business/claim_settlement_result.html",
+        shape: "{\"FinishTime\":\"int\",\"OrderNo!\":\"string\",\"PayFailReason\":\"string\",\"Status!\":{\"enum\":[5,6]}}",
+        decode: |members| Ok(
+            Event::ExpressInsuranceClaimResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressPathUpdate",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("add_express_path"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/logistics.onPathUpdate.html",
+        shape: "{\"Actions\":{\"array\":{\"object\":{\"ActionMsg!\":\"string\",\"ActionTime!\":\"int\",\"ActionType!\":{\"enum\":[100001,100002,100003,200001,300002,300003,300004,400001,400002]}}}},\"Count\":\"int\",\"DeliveryID!\":\"string\",\"OrderId\":\"string\",\"Version\":\"int\",\"WayBillId!\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressPathUpdate(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressPickupTimeQuery",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("waybill_query_expect_time_range"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/check_reservation.html",
+        shape: "{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Id\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"WXAppId\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressPickupTimeQuery(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressQuotaQuery",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("get_quota"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/Query_merchant_balance_events.html",
+        shape: "{\"BizID!\":\"string\",\"BizPwd\":\"string\",\"ShopAppID\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressQuotaQuery(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressSingleWaybillFeeQuery",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("query_single_waybill_fee"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/check_standard_shipping.html",
+        shape: "{\"GoodDetail\":{\"object\":{\"Special\":{\"enum\":[0,1,2,3,4,5,6,7,8]},\"Weight\":\"float\"}},\"Receiver\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}},\"Scene\":{\"enum\":[1,2,3]},\"Sender\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}}}",
+        decode: |members| Ok(
+            Event::ExpressSingleWaybillFeeQuery(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressSingleWaybillPaid",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("notify_single_waybill_pay"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/payment_completion_notification.html",
+        shape: "{\"Fee\":\"int\",\"OrderID\":\"string\",\"OriginalFee\":\"int\",\"PayFinishTime\":\"int\",\"PayOrderId\":\"string\",\"Token!\":\"string\",\"WXAppId\":\"string\",\"WayBillID\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressSingleWaybillPaid(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressSingleWaybillQuery",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("query_single_waybill"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/query_waybill.html",
+        shape: "{\"OrderID\":\"string\",\"Token!\":\"string\",\"WXAppId\":\"string\",\"WaybillId\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressSingleWaybillQuery(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressWaybillComplaint",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("waybill_complaint"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/user_complaints.html",
+        shape: "{\"ComplainType\":{\"enum\":[1004,1005,1006,1007,1008]},\"Content\":\"string\",\"Name\":\"string\",\"OrderID\":\"string\",\"Phone\":\"string\",\"Pic\":\"string\",\"Token!\":\"string\",\"WXAppId\":\"string\",\"WayBillID\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressWaybillComplaint(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "logistics")]
+    crate::runtime::event::EventMeta {
+        name: "ExpressWaybillStatusQuery",
+        category: "logistics",
+        msg_type: "event",
+        event: Some("waybill_notify_query"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/check_order_status.html",
+        shape: "{\"ReceiverPhone\":\"string\",\"SenderPhone\":\"string\",\"WaybillId!\":\"string\"}",
+        decode: |members| Ok(
+            Event::ExpressWaybillStatusQuery(
+                crate::runtime::event::decode_members(members)?,
+            ),
         ),
     },
     #[cfg(feature = "third_party")]

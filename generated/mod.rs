@@ -481,6 +481,8 @@ pub mod image {
 pub mod immediate_delivery {
     pub use super::types::DeliveryShop;
     include!(concat!(env!("OUT_DIR"), "/api/immediate_delivery/types.rs"));
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/immediate_delivery/events.rs"));
     include!(
         concat!(env!("OUT_DIR"),
         "/api/immediate_delivery/immediate_delivery_abnormal_confirm.rs")
@@ -720,6 +722,8 @@ pub mod login {
 pub mod logistics {
     pub use super::types::{DeliveryShop, PartialPostalContact, PostalContact};
     include!(concat!(env!("OUT_DIR"), "/api/logistics/types.rs"));
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/logistics/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_add_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_batch_get_order.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/logistics/express_bind_account.rs"));
@@ -1203,17 +1207,79 @@ pub mod subscribe_message {
         &<SetUserNotifyExtRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `third_party` category (cargo feature `third_party`): `getAuthorizerInfo`, `getAuthorizerList`.
+/// Endpoints of the `third_party` category (cargo feature `third_party`): `checkNickName`, `commit`, `getAccountBasicInfo`, `getAllCategoryName`, `getAuditStatus`, `getAuthorizerInfo`, `getAuthorizerList`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getHistoryVersion`, `getLatestAuditStatus`, `getNickNameStatus`, `getSupportVersion`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `release`, `revertCodeRelease`, `revertGrayRelease`, `setHeadImage`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `undoAudit`, `uploadMediaToCodeAudit`.
 #[cfg(feature = "third_party")]
 pub mod third_party {
     #[cfg(feature = "receive")]
     include!(concat!(env!("OUT_DIR"), "/api/third_party/events.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/check_nick_name.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/commit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_account_basic_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_category_name.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_audit_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_audit_quota.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_page.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_privacy_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_history_version.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_latest_audit_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_nick_name_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_support_version.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_trial_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_version_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_visit_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/gray_release.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/modify_jump_domain.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/modify_jump_domain_directly.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/modify_server_domain.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/release.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_code_release.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_gray_release.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_head_image.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_signature.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_support_version.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_visit_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/speedup_code_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/submit_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/undo_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_media_to_code_audit.rs"));
     /// The facts of every endpoint of this category, from the specs.
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
+        &<CheckNickNameRequest as crate::runtime::Operation>::META,
+        &<CommitRequest as crate::runtime::Operation>::META,
+        &<GetAccountBasicInfoRequest as crate::runtime::Operation>::META,
+        &<GetAllCategoryNameRequest as crate::runtime::Operation>::META,
+        &<GetAuditStatusRequest as crate::runtime::Operation>::META,
         &<GetAuthorizerInfoRequest as crate::runtime::Operation>::META,
         &<GetAuthorizerListRequest as crate::runtime::Operation>::META,
+        &<GetCodeAuditQuotaRequest as crate::runtime::Operation>::META,
+        &<GetCodePageRequest as crate::runtime::Operation>::META,
+        &<GetCodePrivacyInfoRequest as crate::runtime::Operation>::META,
+        &<GetHistoryVersionRequest as crate::runtime::Operation>::META,
+        &<GetLatestAuditStatusRequest as crate::runtime::Operation>::META,
+        &<GetNickNameStatusRequest as crate::runtime::Operation>::META,
+        &<GetSupportVersionRequest as crate::runtime::Operation>::META,
+        &<GetTrialQrCodeRequest as crate::runtime::Operation>::META,
+        &<GetVersionInfoRequest as crate::runtime::Operation>::META,
+        &<GetVisitStatusRequest as crate::runtime::Operation>::META,
+        &<GrayReleaseRequest as crate::runtime::Operation>::META,
+        &<ModifyJumpDomainRequest as crate::runtime::Operation>::META,
+        &<ModifyJumpDomainDirectlyRequest as crate::runtime::Operation>::META,
+        &<ModifyServerDomainRequest as crate::runtime::Operation>::META,
+        &<ReleaseRequest as crate::runtime::Operation>::META,
+        &<RevertCodeReleaseRequest as crate::runtime::Operation>::META,
+        &<RevertGrayReleaseRequest as crate::runtime::Operation>::META,
+        &<SetHeadImageRequest as crate::runtime::Operation>::META,
+        &<SetSignatureRequest as crate::runtime::Operation>::META,
+        &<SetSupportVersionRequest as crate::runtime::Operation>::META,
+        &<SetVisitStatusRequest as crate::runtime::Operation>::META,
+        &<SpeedupCodeAuditRequest as crate::runtime::Operation>::META,
+        &<SubmitAuditRequest as crate::runtime::Operation>::META,
+        &<UndoAuditRequest as crate::runtime::Operation>::META,
+        &<UploadMediaToCodeAuditRequest as crate::runtime::Operation>::META,
     ];
 }
 /// Endpoints of the `trade_guarantee` category (cargo feature `trade_guarantee`): `tradeGuaranteeAddCommentReply`, `tradeGuaranteeAddReply`, `tradeGuaranteeBusiAppeal`, `tradeGuaranteeConfirmCompromise`, `tradeGuaranteeDeleteCommentReply`, `tradeGuaranteeDeleteReply`, `tradeGuaranteeGetCommentInfo`, `tradeGuaranteeGetCommentList`, `tradeGuaranteeGetCommentReplyList`, `tradeGuaranteeGetComplaint`, `tradeGuaranteeGetGuaranteeStatus`, `tradeGuaranteeGetPenaltyList`, `tradeGuaranteeResetApiKfQuota`, `tradeGuaranteeRespondComplaint`, `tradeGuaranteeSubmitRefund`, `tradeGuaranteeSupplyProof`.
