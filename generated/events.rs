@@ -93,6 +93,15 @@ pub enum Event {
     /// A mini program or official account authorized the platform. ([`super::third_party::Authorized`])
     #[cfg(feature = "third_party")]
     Authorized(super::third_party::Authorized),
+    /// The review of a submitted code version will take longer than usual. ([`super::third_party::CodeAuditDelayed`])
+    #[cfg(feature = "third_party")]
+    CodeAuditDelayed(super::third_party::CodeAuditDelayed),
+    /// A code version submitted for review was rejected. ([`super::third_party::CodeAuditFailed`])
+    #[cfg(feature = "third_party")]
+    CodeAuditFailed(super::third_party::CodeAuditFailed),
+    /// A code version submitted for review passed. ([`super::third_party::CodeAuditPassed`])
+    #[cfg(feature = "third_party")]
+    CodeAuditPassed(super::third_party::CodeAuditPassed),
     /// The verify ticket WeChat pushes to a third-party platform every ten minutes. ([`super::third_party::ComponentVerifyTicket`])
     #[cfg(feature = "third_party")]
     ComponentVerifyTicket(super::third_party::ComponentVerifyTicket),
@@ -162,6 +171,12 @@ impl Event {
             Event::AuthorizationUpdated(_) => "AuthorizationUpdated",
             #[cfg(feature = "third_party")]
             Event::Authorized(_) => "Authorized",
+            #[cfg(feature = "third_party")]
+            Event::CodeAuditDelayed(_) => "CodeAuditDelayed",
+            #[cfg(feature = "third_party")]
+            Event::CodeAuditFailed(_) => "CodeAuditFailed",
+            #[cfg(feature = "third_party")]
+            Event::CodeAuditPassed(_) => "CodeAuditPassed",
             #[cfg(feature = "third_party")]
             Event::ComponentVerifyTicket(_) => "ComponentVerifyTicket",
             #[cfg(feature = "third_party")]
@@ -618,6 +633,51 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"AppId!\":\"string\",\"AuthorizationCode!\":\"string\",\"AuthorizationCodeExpiredTime\":\"int\",\"AuthorizerAppid!\":\"string\",\"PreAuthCode\":\"string\"}",
         decode: |members| Ok(
             Event::Authorized(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "CodeAuditDelayed",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("weapp_audit_delay"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/code-management/api_submitaudit.html",
+        shape: "{\"DelayTime\":\"int\",\"Reason\":\"string\"}",
+        decode: |members| Ok(
+            Event::CodeAuditDelayed(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "CodeAuditFailed",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("weapp_audit_fail"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/code-management/api_submitaudit.html",
+        shape: "{\"FailTime\":\"int\",\"Reason\":\"string\",\"ScreenShot\":\"string\"}",
+        decode: |members| Ok(
+            Event::CodeAuditFailed(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "CodeAuditPassed",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("weapp_audit_success"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/code-management/api_submitaudit.html",
+        shape: "{\"SuccTime\":\"int\"}",
+        decode: |members| Ok(
+            Event::CodeAuditPassed(crate::runtime::event::decode_members(members)?),
         ),
     },
     #[cfg(feature = "third_party")]

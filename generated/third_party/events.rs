@@ -106,6 +106,106 @@ impl Authorized {
     }
 }
 crate::runtime::answer_object! {
+    /// The review of a submitted code version will take longer than usual.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `weapp_audit_delay`. Reply: `success` (or nothing).
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/code-management/api_submitaudit.html>
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CodeAuditDelayed {
+        /// Why the review is delayed.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Reason", skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "Reason";
+        /// When the delay was announced, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "DelayTime", skip_serializing_if = "Option::is_none"))]
+        pub delay_time: Option<i64> = "DelayTime";
+    }
+}
+impl CodeAuditDelayed {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            reason: None,
+            delay_time: None,
+        }
+    }
+    crate::runtime::setters! {
+        reason: impl Into<String>;
+        delay_time: i64;
+    }
+}
+crate::runtime::answer_object! {
+    /// A code version submitted for review was rejected.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `weapp_audit_fail`. Reply: `success` (or nothing).
+    ///
+    /// Pushed to the third-party platform's message URL for the authorizer that
+    /// submitted the version. `ScreenShot` lists media ids separated by `|`.
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/code-management/api_submitaudit.html>
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CodeAuditFailed {
+        /// Why the version was rejected.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Reason", skip_serializing_if = "Option::is_none"))]
+        pub reason: Option<String> = "Reason";
+        /// When it was rejected, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "FailTime", skip_serializing_if = "Option::is_none"))]
+        pub fail_time: Option<i64> = "FailTime";
+        /// Media ids of the reviewer's screenshots, separated by `|`.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ScreenShot", skip_serializing_if = "Option::is_none"))]
+        pub screen_shot: Option<String> = "ScreenShot";
+    }
+}
+impl CodeAuditFailed {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            reason: None,
+            fail_time: None,
+            screen_shot: None,
+        }
+    }
+    crate::runtime::setters! {
+        reason: impl Into<String>;
+        fail_time: i64;
+        screen_shot: impl Into<String>;
+    }
+}
+crate::runtime::answer_object! {
+    /// A code version submitted for review passed.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `weapp_audit_success`. Reply: `success` (or nothing).
+    ///
+    /// Pushed to the third-party platform's message URL for the authorizer that
+    /// submitted the version (`submitAudit`); release it with `release`.
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/code-management/api_submitaudit.html>
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct CodeAuditPassed {
+        /// When the review passed, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "SuccTime", skip_serializing_if = "Option::is_none"))]
+        pub succ_time: Option<i64> = "SuccTime";
+    }
+}
+impl CodeAuditPassed {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self { succ_time: None }
+    }
+    crate::runtime::setters! {
+        succ_time: i64;
+    }
+}
+crate::runtime::answer_object! {
     /// The verify ticket WeChat pushes to a third-party platform every ten minutes.
     ///
     /// Pushed with `InfoType` `component_verify_ticket`. Reply: `success` (or nothing).
