@@ -47,6 +47,7 @@ fn a_broken_spec_set_reports_every_problem_at_once() {
         "broken/events/bad_event.yaml",
         "broken/events/text_twice.yaml",
         "broken/events/unknown.yaml",
+        "broken/events/both_selectors.yaml",
     ] {
         assert!(diagnostics.0.iter().any(|d| d.file == file), "no diagnostic for {file}:\n{diagnostics}");
     }
