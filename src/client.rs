@@ -417,9 +417,9 @@ impl Client {
     }
 
     /// Stores and serves a token had some other way.
-    pub(crate) async fn seed_token(&self, token: AccessToken) {
+    pub(crate) async fn seed_token(&self, token: AccessToken, asked_ms: u64) {
         if let Some(tokens) = &self.inner.tokens {
-            tokens.seed(token).await;
+            tokens.seed(token, asked_ms).await;
         }
     }
 

@@ -259,13 +259,14 @@ impl Platform {
     pub async fn query_auth(&self, authorization_code: &str) -> Result<Authorization, PlatformError> {
         let component_app_id = self.inner.component_app_id.clone();
         let request = QueryAuth { component_app_id: component_app_id.clone(), authorization_code: Secret::new(authorization_code) };
+        let asked_ms = now_ms();
         let info = self.inner.component.execute(request).await?.authorization_info;
         let refresh = info.authorizer_refresh_token.ok_or(PlatformError::Incomplete("authorizer_refresh_token"))?;
         let appid = info.authorizer_appid;
         self.save_refresh_token(&appid, &refresh).await?;
         if let (Some(token), Some(expires_in)) = (info.authorizer_access_token, info.expires_in) {
             let client = self.authorizer(&appid);
-            client.seed_token(AccessToken::new(token, Duration::from_secs(u64::try_from(expires_in).unwrap_or(0)))).await;
+            client.seed_token(AccessToken::new(token, Duration::from_secs(u64::try_from(expires_in).unwrap_or(0))), asked_ms).await;
         }
         Ok(Authorization { authorizer_app_id: appid, func_info: info.func_info })
     }

@@ -62,9 +62,12 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 }
 
 /// A fetched token as stored: due for refresh a tenth of its lifetime
-/// (at most five minutes) before it expires.
-fn stored_from_now(token: AccessToken) -> StoredToken {
-    let now = now_ms();
+/// (at most five minutes) before it expires. Its lifetime counts from
+/// `asked_ms`, when it was asked for: WeChat's clock started no earlier,
+/// so the token is never thought valid after WeChat stops accepting it
+/// (counting from the answer's arrival would add the call's latency).
+fn stored_from(token: AccessToken, asked_ms: u64) -> StoredToken {
+    let now = asked_ms;
     let lifetime = token.expires_in.as_millis() as u64;
     let margin = refresh_margin(token.expires_in).as_millis() as u64;
     StoredToken { value: token.value, refresh_at_ms: now + lifetime - margin, expires_at_ms: now + lifetime }
@@ -271,6 +274,7 @@ impl TokenCache {
     /// Fetches from the source, forcing a refresh if it hands back a token
     /// WeChat rejected; stores the result.
     async fn fetch_from_source(&self) -> Result<Secret, TokenError> {
+        let asked_ms = now_ms();
         let mut result = self.source.fetch(false).await;
         let mut refused = None;
         if let Ok(token) = &result
@@ -295,7 +299,7 @@ impl TokenCache {
         }
         match result {
             Ok(token) => {
-                let stored = stored_from_now(token);
+                let stored = stored_from(token, asked_ms);
                 if let Some(wait) = refused {
                     // Kept out of the store: the others must not take up a rejected token.
                     let value = self.adopt(&stored);
@@ -315,8 +319,8 @@ impl TokenCache {
 
     /// A token had some other way (a third-party platform's authorization
     /// answer carries the authorizer's first token): stored and served.
-    pub async fn seed(&self, token: AccessToken) {
-        let stored = stored_from_now(token);
+    pub async fn seed(&self, token: AccessToken, asked_ms: u64) {
+        let stored = stored_from(token, asked_ms);
         self.save_shared(&stored).await;
         self.adopt(&stored);
     }
