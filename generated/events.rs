@@ -39,6 +39,12 @@ pub enum Event {
     /// The delivery company moved an immediate-delivery order to a new status (merchant side). ([`super::immediate_delivery::DeliveryWaybillStatus`])
     #[cfg(feature = "immediate_delivery")]
     DeliveryWaybillStatus(super::immediate_delivery::DeliveryWaybillStatus),
+    /// A user subscribed to or unsubscribed from a live room's long-term notifications. ([`super::live::LiveFollowChanged`])
+    #[cfg(feature = "live")]
+    LiveFollowChanged(super::live::LiveFollowChanged),
+    /// The outcome of a live-room notification sent to long-term subscribers. ([`super::live::LivePushMessageResult`])
+    #[cfg(feature = "live")]
+    LivePushMessageResult(super::live::LivePushMessageResult),
     /// A user or merchant orders a single pick-up from the express company (express-company side). ([`super::logistics::ExpressAddSingleWaybill`])
     #[cfg(feature = "logistics")]
     ExpressAddSingleWaybill(super::logistics::ExpressAddSingleWaybill),
@@ -87,6 +93,30 @@ pub enum Event {
     /// WeChat asks the express company for the path of a waybill a user looked up (express-company side). ([`super::logistics::ExpressWaybillStatusQuery`])
     #[cfg(feature = "logistics")]
     ExpressWaybillStatusQuery(super::logistics::ExpressWaybillStatusQuery),
+    /// The platform warned or penalized the mini program for a rule violation. ([`super::operation::ViolationPenalty`])
+    #[cfg(feature = "operation")]
+    ViolationPenalty(super::operation::ViolationPenalty),
+    /// The verdict of an asynchronous image or audio check started with media_check_async. ([`super::security::MediaCheckResult`])
+    #[cfg(feature = "security")]
+    MediaCheckResult(super::security::MediaCheckResult),
+    /// WeChat reminds the mini program to connect to the order shipping management API. ([`super::shipping::ShippingAccessReminder`])
+    #[cfg(feature = "shipping")]
+    ShippingAccessReminder(super::shipping::ShippingAccessReminder),
+    /// An order was shipped and will be settled, or has been settled. ([`super::shipping::ShippingOrderSettlement`])
+    #[cfg(feature = "shipping")]
+    ShippingOrderSettlement(super::shipping::ShippingOrderSettlement),
+    /// An order has gone unshipped for more than 48 hours; upload its shipping information. ([`super::shipping::ShippingReminder`])
+    #[cfg(feature = "shipping")]
+    ShippingReminder(super::shipping::ShippingReminder),
+    /// A user changed a subscription from the service-notice card's menu (only rejections are pushed). ([`super::subscribe_message::SubscribeMessageChange`])
+    #[cfg(feature = "subscribe_message")]
+    SubscribeMessageChange(super::subscribe_message::SubscribeMessageChange),
+    /// A user answered the subscribe-message popup (accepted or rejected templates). ([`super::subscribe_message::SubscribeMessagePopup`])
+    #[cfg(feature = "subscribe_message")]
+    SubscribeMessagePopup(super::subscribe_message::SubscribeMessagePopup),
+    /// The final delivery result of a subscribe message the mini program sent. ([`super::subscribe_message::SubscribeMessageSent`])
+    #[cfg(feature = "subscribe_message")]
+    SubscribeMessageSent(super::subscribe_message::SubscribeMessageSent),
     /// An authorizer changed the permission sets it grants the platform. ([`super::third_party::AuthorizationUpdated`])
     #[cfg(feature = "third_party")]
     AuthorizationUpdated(super::third_party::AuthorizationUpdated),
@@ -108,6 +138,43 @@ pub enum Event {
     /// A mini program or official account revoked the platform's authorization. ([`super::third_party::Unauthorized`])
     #[cfg(feature = "third_party")]
     Unauthorized(super::third_party::Unauthorized),
+    /// A buyer left a negative review of the mini program's goods or service. ([`super::trade_guarantee::TradeGuaranteeBadReview`])
+    #[cfg(feature = "trade_guarantee")]
+    TradeGuaranteeBadReview(super::trade_guarantee::TradeGuaranteeBadReview),
+    /// A user who authorized the mini program closed their WeChat account. ([`super::user_info::UserAccountCancelled`])
+    #[cfg(feature = "user_info")]
+    UserAccountCancelled(super::user_info::UserAccountCancelled),
+    /// A user withdrew an authorization given to the mini program; delete the data it covered. ([`super::user_info::UserAuthorizationRevoked`])
+    #[cfg(feature = "user_info")]
+    UserAuthorizationRevoked(super::user_info::UserAuthorizationRevoked),
+    /// WeChat cleaned up a user's risky profile data (nickname or avatar); refresh what you stored. ([`super::user_info::UserInfoModified`])
+    #[cfg(feature = "user_info")]
+    UserInfoModified(super::user_info::UserInfoModified),
+    /// A user turned off automatic renewal of an Apple (iOS) membership subscription. ([`super::virtual_payment::VirtualPaymentAppleSubscriptionCancelled`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentAppleSubscriptionCancelled(
+        super::virtual_payment::VirtualPaymentAppleSubscriptionCancelled,
+    ),
+    /// A user signed up for an Apple (iOS) membership subscription for the first time. ([`super::virtual_payment::VirtualPaymentAppleSubscriptionSigned`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentAppleSubscriptionSigned(
+        super::virtual_payment::VirtualPaymentAppleSubscriptionSigned,
+    ),
+    /// A user bought tokens (virtual currency) with virtual payment; credit them. ([`super::virtual_payment::VirtualPaymentCoinPaid`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentCoinPaid(super::virtual_payment::VirtualPaymentCoinPaid),
+    /// A user filed a complaint about a virtual payment order. ([`super::virtual_payment::VirtualPaymentComplaint`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentComplaint(super::virtual_payment::VirtualPaymentComplaint),
+    /// A user paid for an item with virtual payment; deliver it. ([`super::virtual_payment::VirtualPaymentGoodsDelivered`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentGoodsDelivered(super::virtual_payment::VirtualPaymentGoodsDelivered),
+    /// Apple asks, through WeChat, whether a user's refund request for an iOS purchase should be granted. ([`super::virtual_payment::VirtualPaymentIosRefundQuery`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentIosRefundQuery(super::virtual_payment::VirtualPaymentIosRefundQuery),
+    /// A virtual payment refund finished, successfully or not. ([`super::virtual_payment::VirtualPaymentRefundResult`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentRefundResult(super::virtual_payment::VirtualPaymentRefundResult),
     /// A push no spec describes (or of a category this build leaves out), kept whole.
     Unknown(crate::runtime::event::UnknownEvent),
 }
@@ -135,6 +202,10 @@ impl Event {
             Event::DeliveryReturnConfirmed(_) => "DeliveryReturnConfirmed",
             #[cfg(feature = "immediate_delivery")]
             Event::DeliveryWaybillStatus(_) => "DeliveryWaybillStatus",
+            #[cfg(feature = "live")]
+            Event::LiveFollowChanged(_) => "LiveFollowChanged",
+            #[cfg(feature = "live")]
+            Event::LivePushMessageResult(_) => "LivePushMessageResult",
             #[cfg(feature = "logistics")]
             Event::ExpressAddSingleWaybill(_) => "ExpressAddSingleWaybill",
             #[cfg(feature = "logistics")]
@@ -167,6 +238,22 @@ impl Event {
             Event::ExpressWaybillComplaint(_) => "ExpressWaybillComplaint",
             #[cfg(feature = "logistics")]
             Event::ExpressWaybillStatusQuery(_) => "ExpressWaybillStatusQuery",
+            #[cfg(feature = "operation")]
+            Event::ViolationPenalty(_) => "ViolationPenalty",
+            #[cfg(feature = "security")]
+            Event::MediaCheckResult(_) => "MediaCheckResult",
+            #[cfg(feature = "shipping")]
+            Event::ShippingAccessReminder(_) => "ShippingAccessReminder",
+            #[cfg(feature = "shipping")]
+            Event::ShippingOrderSettlement(_) => "ShippingOrderSettlement",
+            #[cfg(feature = "shipping")]
+            Event::ShippingReminder(_) => "ShippingReminder",
+            #[cfg(feature = "subscribe_message")]
+            Event::SubscribeMessageChange(_) => "SubscribeMessageChange",
+            #[cfg(feature = "subscribe_message")]
+            Event::SubscribeMessagePopup(_) => "SubscribeMessagePopup",
+            #[cfg(feature = "subscribe_message")]
+            Event::SubscribeMessageSent(_) => "SubscribeMessageSent",
             #[cfg(feature = "third_party")]
             Event::AuthorizationUpdated(_) => "AuthorizationUpdated",
             #[cfg(feature = "third_party")]
@@ -181,6 +268,32 @@ impl Event {
             Event::ComponentVerifyTicket(_) => "ComponentVerifyTicket",
             #[cfg(feature = "third_party")]
             Event::Unauthorized(_) => "Unauthorized",
+            #[cfg(feature = "trade_guarantee")]
+            Event::TradeGuaranteeBadReview(_) => "TradeGuaranteeBadReview",
+            #[cfg(feature = "user_info")]
+            Event::UserAccountCancelled(_) => "UserAccountCancelled",
+            #[cfg(feature = "user_info")]
+            Event::UserAuthorizationRevoked(_) => "UserAuthorizationRevoked",
+            #[cfg(feature = "user_info")]
+            Event::UserInfoModified(_) => "UserInfoModified",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentAppleSubscriptionCancelled(_) => {
+                "VirtualPaymentAppleSubscriptionCancelled"
+            }
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentAppleSubscriptionSigned(_) => {
+                "VirtualPaymentAppleSubscriptionSigned"
+            }
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentCoinPaid(_) => "VirtualPaymentCoinPaid",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentComplaint(_) => "VirtualPaymentComplaint",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentGoodsDelivered(_) => "VirtualPaymentGoodsDelivered",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentIosRefundQuery(_) => "VirtualPaymentIosRefundQuery",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentRefundResult(_) => "VirtualPaymentRefundResult",
             Event::Unknown(_) => "Unknown",
         }
     }
@@ -345,6 +458,36 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"action_msg\":\"string\",\"action_time\":\"int\",\"agent\":{\"object\":{\"name\":\"string\",\"phone\":\"string\",\"reach_time\":\"int\"}},\"order_status!\":{\"enum\":[101,102,103,201,202,203,204,205,301,302,303,304,305,401,501,502]},\"shop_no\":\"string\",\"shop_order_id!\":\"string\",\"shopid!\":\"string\",\"waybill_id!\":\"string\"}",
         decode: |members| Ok(
             Event::DeliveryWaybillStatus(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "live")]
+    crate::runtime::event::EventMeta {
+        name: "LiveFollowChanged",
+        category: "live",
+        msg_type: "event",
+        event: Some("wxalive_follow_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/liveplayer/status_synchronization.html",
+        shape: "{\"action!\":{\"enum\":[\"add_follow\",\"del_follow\"]},\"live_status\":{\"enum\":[101,102,103]},\"room_id!\":\"int\",\"time\":\"int\",\"user_openid!\":\"string\"}",
+        decode: |members| Ok(
+            Event::LiveFollowChanged(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "live")]
+    crate::runtime::event::EventMeta {
+        name: "LivePushMessageResult",
+        category: "live",
+        msg_type: "event",
+        event: Some("wxalive_push_message_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/liveplayer/longterm_subscription.html",
+        shape: "{\"internal_error_count\":\"int\",\"message_id!\":\"string\",\"openid_error_count\":\"int\",\"relation_error_count\":\"int\",\"room_id\":\"int\",\"success_count\":\"int\",\"total_count\":\"int\",\"user_recv_limit_count\":\"int\"}",
+        decode: |members| Ok(
+            Event::LivePushMessageResult(crate::runtime::event::decode_members(members)?),
         ),
     },
     #[cfg(feature = "logistics")]
@@ -605,6 +748,132 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
             ),
         ),
     },
+    #[cfg(feature = "operation")]
+    crate::runtime::event::EventMeta {
+        name: "ViolationPenalty",
+        category: "operation",
+        msg_type: "event",
+        event: Some("wxa_punish_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/platform/Penalty_for_Violation.html",
+        shape: "{\"adjust_guide_url\":\"string\",\"appid\":\"string\",\"detail\":\"string\",\"event_type\":\"int\",\"illegal_content\":\"string\",\"illegal_reason\":\"string\",\"punish_id!\":\"string\",\"punish_time\":\"int\",\"rule_name\":\"string\",\"rule_url\":\"string\"}",
+        decode: |members| Ok(
+            Event::ViolationPenalty(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "security")]
+    crate::runtime::event::EventMeta {
+        name: "MediaCheckResult",
+        category: "security",
+        msg_type: "event",
+        event: Some("wxa_media_check"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/sec-center/sec-check/mediaCheckAsync.html",
+        shape: "{\"appid\":\"string\",\"detail\":{\"array\":{\"object\":{\"errcode\":\"int\",\"label\":{\"enum\":[100,20001,20002,20006,21000]},\"prob\":\"int\",\"strategy\":\"string\",\"suggest\":{\"enum\":[\"risky\",\"pass\",\"review\"]}}}},\"errcode\":\"int\",\"errmsg\":\"string\",\"result\":{\"object\":{\"label\":{\"enum\":[100,20001,20002,20006,21000]},\"suggest\":{\"enum\":[\"risky\",\"pass\",\"review\"]}}},\"trace_id!\":\"string\",\"version\":\"int\"}",
+        decode: |members| Ok(
+            Event::MediaCheckResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "shipping")]
+    crate::runtime::event::EventMeta {
+        name: "ShippingAccessReminder",
+        category: "shipping",
+        msg_type: "event",
+        event: Some("trade_manage_remind_access_api"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/order-shipping/order-shipping.html",
+        shape: "{\"msg\":\"string\"}",
+        decode: |members| Ok(
+            Event::ShippingAccessReminder(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "shipping")]
+    crate::runtime::event::EventMeta {
+        name: "ShippingOrderSettlement",
+        category: "shipping",
+        msg_type: "event",
+        event: Some("trade_manage_order_settlement"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/order-shipping/order-shipping.html",
+        shape: "{\"confirm_receive_method\":{\"enum\":[1,2]},\"confirm_receive_time\":\"int\",\"estimated_settlement_time\":\"int\",\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"pay_time\":\"int\",\"settlement_time\":\"int\",\"shipped_time\":\"int\",\"sub_merchant_id\":\"string\",\"transaction_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::ShippingOrderSettlement(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "shipping")]
+    crate::runtime::event::EventMeta {
+        name: "ShippingReminder",
+        category: "shipping",
+        msg_type: "event",
+        event: Some("trade_manage_remind_shipping"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/order-shipping/order-shipping.html",
+        shape: "{\"merchant_id\":\"string\",\"merchant_trade_no\":\"string\",\"msg\":\"string\",\"pay_time\":\"int\",\"sub_merchant_id\":\"string\",\"transaction_id\":\"string\"}",
+        decode: |members| Ok(
+            Event::ShippingReminder(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "subscribe_message")]
+    crate::runtime::event::EventMeta {
+        name: "SubscribeMessageChange",
+        category: "subscribe_message",
+        msg_type: "event",
+        event: Some("subscribe_msg_change_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("SubscribeMsgChangeEvent"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/subscribe-message.html",
+        shape: "{\"List!\":{\"array\":{\"object\":{\"SubscribeStatusString!\":{\"enum\":[\"accept\",\"reject\"]},\"TemplateId!\":\"string\"}}}}",
+        decode: |members| Ok(
+            Event::SubscribeMessageChange(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "subscribe_message")]
+    crate::runtime::event::EventMeta {
+        name: "SubscribeMessagePopup",
+        category: "subscribe_message",
+        msg_type: "event",
+        event: Some("subscribe_msg_popup_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("SubscribeMsgPopupEvent"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/subscribe-message.html",
+        shape: "{\"List!\":{\"array\":{\"object\":{\"PopupScene\":\"int\",\"SubscribeStatusString!\":{\"enum\":[\"accept\",\"reject\"]},\"TemplateId!\":\"string\"}}}}",
+        decode: |members| Ok(
+            Event::SubscribeMessagePopup(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "subscribe_message")]
+    crate::runtime::event::EventMeta {
+        name: "SubscribeMessageSent",
+        category: "subscribe_message",
+        msg_type: "event",
+        event: Some("subscribe_msg_sent_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("SubscribeMsgSentEvent"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/subscribe-message.html",
+        shape: "{\"List!\":{\"array\":{\"object\":{\"ErrorCode\":\"int\",\"ErrorStatus\":\"string\",\"MsgID\":\"string\",\"TemplateId!\":\"string\"}}}}",
+        decode: |members| Ok(
+            Event::SubscribeMessageSent(crate::runtime::event::decode_members(members)?),
+        ),
+    },
     #[cfg(feature = "third_party")]
     crate::runtime::event::EventMeta {
         name: "AuthorizationUpdated",
@@ -708,6 +977,189 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"AppId!\":\"string\",\"AuthorizerAppid!\":\"string\"}",
         decode: |members| Ok(
             Event::Unauthorized(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "trade_guarantee")]
+    crate::runtime::event::EventMeta {
+        name: "TradeGuaranteeBadReview",
+        category: "trade_guarantee",
+        msg_type: "event",
+        event: Some("wxa_comment_bad_score"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/guarantee/negative.html",
+        shape: "{\"result!\":{\"object\":{\"comment_id!\":\"string\"}}}",
+        decode: |members| Ok(
+            Event::TradeGuaranteeBadReview(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "user_info")]
+    crate::runtime::event::EventMeta {
+        name: "UserAccountCancelled",
+        category: "user_info",
+        msg_type: "event",
+        event: Some("user_authorization_cancellation"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/platform/authorized_user_information_changes.html",
+        shape: "{\"AppID\":\"string\",\"OpenID!\":\"string\",\"OpenPID\":\"string\",\"PluginID\":\"string\"}",
+        decode: |members| Ok(
+            Event::UserAccountCancelled(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "user_info")]
+    crate::runtime::event::EventMeta {
+        name: "UserAuthorizationRevoked",
+        category: "user_info",
+        msg_type: "event",
+        event: Some("user_authorization_revoke"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/platform/authorized_user_information_changes.html",
+        shape: "{\"AppID\":\"string\",\"OpenID!\":\"string\",\"OpenPID\":\"string\",\"PluginID\":\"string\",\"RevokeInfo\":{\"enum\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"12\",\"13\",\"14\",\"15\",\"16\",\"18\",\"19\",\"20\"]}}",
+        decode: |members| Ok(
+            Event::UserAuthorizationRevoked(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "user_info")]
+    crate::runtime::event::EventMeta {
+        name: "UserInfoModified",
+        category: "user_info",
+        msg_type: "event",
+        event: Some("user_info_modified"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/platform/authorized_user_information_changes.html",
+        shape: "{\"AppID\":\"string\",\"OpenID!\":\"string\",\"OpenPID\":\"string\",\"PluginID\":\"string\"}",
+        decode: |members| Ok(
+            Event::UserInfoModified(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentAppleSubscriptionCancelled",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_apple_subscribe_unsigning_result_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vip.html",
+        shape: "{\"Action\":{\"enum\":[\"unsubscribe\"]},\"AppleSubscriptionInfo\":{\"object\":{\"AutoRenewStatus\":{\"enum\":[0,1]},\"OriginalTransactionId\":\"string\",\"ProductId\":\"string\",\"RenewalDate\":\"int\",\"UnsignedTime\":\"int\"}},\"Attach\":\"string\",\"OpenId!\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentAppleSubscriptionCancelled(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentAppleSubscriptionSigned",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_apple_subscribe_signing_result_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vip.html",
+        shape: "{\"AppleSubscriptionInfo\":{\"object\":{\"AutoRenewStatus\":{\"enum\":[0,1]},\"OriginalTransactionId\":\"string\",\"ProductId\":\"string\",\"RenewalDate\":\"int\",\"SignedTime\":\"int\"}},\"Attach\":\"string\",\"OpenId!\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentAppleSubscriptionSigned(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentCoinPaid",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_coin_pay_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
+        shape: "{\"CoinInfo\":{\"object\":{\"ActualPrice\":\"int\",\"Attach\":\"string\",\"OrigPrice\":\"int\",\"Quantity\":\"int\"}},\"Env\":{\"enum\":[0,1]},\"OpenId!\":\"string\",\"OutTradeNo!\":\"string\",\"WeChatPayInfo\":{\"object\":{\"MchOrderNo\":\"string\",\"PaidTime\":\"int\",\"TransactionId\":\"string\"}}}",
+        decode: |members| Ok(
+            Event::VirtualPaymentCoinPaid(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentComplaint",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_complaint_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
+        shape: "{\"ComplaintTime\":\"int\",\"MchOrderId\":\"string\",\"OpenId!\":\"string\",\"RequestId\":\"string\",\"RetryTimes\":\"int\",\"WxOrderId\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentComplaint(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentGoodsDelivered",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_goods_deliver_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
+        shape: "{\"AppleSubscriptionInfo\":{\"object\":{\"AutoRenewStatus\":{\"enum\":[0,1]},\"OriginalTransactionId\":\"string\",\"RenewalDate\":\"int\"}},\"Env\":{\"enum\":[0,1]},\"GoodsInfo\":{\"object\":{\"ActualPrice\":\"int\",\"Attach\":\"string\",\"OrigPrice\":\"int\",\"ProductId\":\"string\",\"Quantity\":\"int\"}},\"OpenId!\":\"string\",\"OutTradeNo!\":\"string\",\"TeamInfo\":{\"object\":{\"ActivityId\":\"string\",\"TeamAction\":{\"enum\":[0,1]},\"TeamId\":\"string\",\"TeamType\":\"int\"}},\"WeChatPayInfo\":{\"object\":{\"MchOrderNo\":\"string\",\"PaidTime\":\"int\",\"TransactionId\":\"string\"}}}",
+        decode: |members| Ok(
+            Event::VirtualPaymentGoodsDelivered(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentIosRefundQuery",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_subscribe_ios_refund_query_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Custom,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vip.html",
+        shape: "{\"bundleid\":\"string\",\"channel_bill\":\"string\",\"order_time\":\"string\",\"p_count\":\"string\",\"pay_order_id\":\"string\",\"product_id\":\"string\",\"provide_status\":{\"enum\":[\"0\",\"1\",\"2\"]},\"refund_request_reason\":\"string\",\"refund_time\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentIosRefundQuery(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentRefundResult",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_refund_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
+        shape: "{\"MchOrderId\":\"string\",\"MchRefundId!\":\"string\",\"OpenId!\":\"string\",\"RefundFee\":\"int\",\"RefundStartTimestamp\":\"int\",\"RefundSuccTimestamp\":\"int\",\"RetCode!\":\"int\",\"RetMsg\":\"string\",\"RetryTimes\":\"int\",\"TeamInfo\":{\"object\":{\"ActivityId\":\"string\",\"TeamAction\":{\"enum\":[0,1]},\"TeamId\":\"string\",\"TeamType\":\"int\"}},\"WxOrderId\":\"string\",\"WxRefundId\":\"string\",\"WxpayRefundTransactionId\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentRefundResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
         ),
     },
 ];

@@ -624,6 +624,8 @@ pub mod link {
 /// Endpoints of the `live` category (cargo feature `live`): `liveAddAssistant`, `liveAddGoods`, `liveAddRole`, `liveAddSubAnchor`, `liveCreateRoom`, `liveDeleteGoods`, `liveDeleteGoodsInRoom`, `liveDeleteRole`, `liveDeleteRoom`, `liveDeleteSubAnchor`, `liveDownloadGoodsVideo`, `liveEditRoom`, `liveGetAssistantList`, `liveGetDefaultGoodsKey`, `liveGetFollowers`, `liveGetGoodsAuditInfo`, `liveGetGoodsList`, `liveGetLiveInfo`, `liveGetPushUrl`, `liveGetRoleList`, `liveGetSharedCode`, `liveGetSubAnchor`, `liveImportGoods`, `liveModifyAssistant`, `liveModifySubAnchor`, `livePushGoods`, `livePushMessage`, `liveRemoveAssistant`, `liveResetGoodsAudit`, `liveResubmitGoodsAudit`, `liveSaleGoods`, `liveSetDefaultGoodsKey`, `liveSortGoods`, `liveUpdateComment`, `liveUpdateFeedPublic`, `liveUpdateGoods`, `liveUpdateKf`, `liveUpdateReplay`.
 #[cfg(feature = "live")]
 pub mod live {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/live/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/live/live_add_assistant.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/live/live_add_goods.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/live/live_add_role.rs"));
@@ -898,6 +900,8 @@ pub mod openapi {
 /// Endpoints of the `operation` category (cargo feature `operation`): `getDomainInfo`, `getFeedback`, `getFeedbackmedia`, `getGrayReleasePlan`, `getJsErrDetail`, `getJsErrList`, `getPerformance`, `getSceneList`, `getVersionList`, `realtimelogSearch`.
 #[cfg(feature = "operation")]
 pub mod operation {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/operation/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/operation/get_domain_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/operation/get_feedback.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/operation/get_feedbackmedia.rs"));
@@ -978,6 +982,8 @@ pub mod search {
 /// Endpoints of the `security` category (cargo feature `security`): `getUserRiskRank`, `imgSecCheck`, `mediaCheckAsync`, `msgSecCheck`.
 #[cfg(feature = "security")]
 pub mod security {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/security/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/security/get_user_risk_rank.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/security/img_sec_check.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/security/media_check_async.rs"));
@@ -1005,6 +1011,8 @@ pub mod service_market {
 #[cfg(feature = "shipping")]
 pub mod shipping {
     include!(concat!(env!("OUT_DIR"), "/api/shipping/types.rs"));
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/shipping/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/famous_brand_apply.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/get_famous_brand_apply_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/shipping/get_order_detail_path.rs"));
@@ -1169,6 +1177,8 @@ pub mod student {
 /// Endpoints of the `subscribe_message` category (cargo feature `subscribe_message`): `addMessageTemplate`, `deleteMessageTemplate`, `getMessageTemplateList`, `getPubTemplateKeyWordsById`, `getPubTemplateTitleList`, `getSubscribeMessageCategory`, `getUserNotify`, `sendSubscribeMessage`, `setUserNotify`, `setUserNotifyExt`.
 #[cfg(feature = "subscribe_message")]
 pub mod subscribe_message {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/subscribe_message/add_message_template.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/subscribe_message/delete_message_template.rs")
@@ -1286,6 +1296,8 @@ pub mod third_party {
 #[cfg(feature = "trade_guarantee")]
 pub mod trade_guarantee {
     include!(concat!(env!("OUT_DIR"), "/api/trade_guarantee/types.rs"));
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/trade_guarantee/events.rs"));
     include!(
         concat!(env!("OUT_DIR"),
         "/api/trade_guarantee/trade_guarantee_add_comment_reply.rs")
@@ -1389,6 +1401,8 @@ pub mod updatable_message {
 /// Endpoints of the `user_info` category (cargo feature `user_info`): `checkEncryptedData`, `getPaidUnionid`, `getPhoneNumber`, `getPluginOpenPid`, `getUserEncryptKey`.
 #[cfg(feature = "user_info")]
 pub mod user_info {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/user_info/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/user_info/check_encrypted_data.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/user_info/get_paid_unionid.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/user_info/get_phone_number.rs"));
@@ -1407,6 +1421,8 @@ pub mod user_info {
 #[cfg(feature = "virtual_payment")]
 pub mod virtual_payment {
     include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/types.rs"));
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/virtual_payment/events.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/virtual_payment/xpay_bind_transfer_account.rs")
     );
