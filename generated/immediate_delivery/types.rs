@@ -630,3 +630,40 @@ impl DeliveryOrderInfo {
         Ok(())
     }
 }
+crate::runtime::int_enum! {
+    /// Values of `DeliveryOrderStatus`.
+    pub enum DeliveryOrderStatus {
+        /// `101`: Waiting for a rider (the first status).
+        AwaitingRider = 101;
+        /// `102`: A rider took the order.
+        RiderAssigned = 102;
+        /// `103`: The merchant cancelled before pick-up; final.
+        CancelledByMerchant = 103;
+        /// `201`: The rider reached the store.
+        RiderAtStore = 201;
+        /// `202`: The rider picked the goods up.
+        PickedUp = 202;
+        /// `203`: Pick-up failed as the merchant cancelled; final.
+        PickupCancelledByMerchant = 203;
+        /// `204`: Pick-up failed as the rider cancelled for own reasons; final.
+        PickupCancelledByRider = 204;
+        /// `205`: Pick-up failed as the rider cancelled for the merchant's fault; final.
+        PickupFailedMerchantFault = 205;
+        /// `301`: On the way.
+        Delivering = 301;
+        /// `302`: Delivered; final.
+        Delivered = 302;
+        /// `303`: The merchant cancelled; the goods go back.
+        ReturningMerchantCancelled = 303;
+        /// `304`: The receiver could not be reached; the goods go back.
+        ReturningReceiverUnreachable = 304;
+        /// `305`: The receiver refused; the goods go back.
+        ReturningRefused = 305;
+        /// `401`: The goods are back at the merchant; final.
+        Returned = 401;
+        /// `501`: Cancelled by the delivery company's system; final.
+        CancelledBySystem = 501;
+        /// `502`: Cancelled for weather, traffic control or the like; final.
+        CancelledForceMajeure = 502;
+    }
+}
