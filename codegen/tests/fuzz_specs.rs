@@ -167,19 +167,20 @@ fn corpora() -> Vec<Files> {
     let mut out = vec![fixture_files()];
     for spec in REAL_SPECS {
         let mut files = vec![errors.clone()];
-        // The named types of the spec's category, when the spec refers to
-        // them (a category's types that no spec of the corpus names would
-        // be reported as unused).
+        // The named types of the spec's category and of the whole API that
+        // the spec refers to, directly or through other types (types that
+        // no spec of the corpus names would be reported as unused).
         let text = read(&specs.join(spec));
         let category = spec.split('/').next().unwrap_or_default();
         let types = specs.join(category).join("types.yaml");
         let mut referring = String::from_utf8_lossy(&text).into_owned();
-        if types.is_file() && referring.contains("ref:") {
-            let category_types = read(&types);
-            referring.push_str(&String::from_utf8_lossy(&category_types));
-            files.push((format!("{category}/types.yaml"), category_types));
+        if types.is_file()
+            && let Some(category_types) = types_used(&referring, &String::from_utf8_lossy(&read(&types)))
+        {
+            referring.push_str(&category_types);
+            files.push((format!("{category}/types.yaml"), category_types.into_bytes()));
         }
-        if let Some(root) = root_types_used(&referring, &String::from_utf8_lossy(&read(&specs.join("types.yaml")))) {
+        if let Some(root) = types_used(&referring, &String::from_utf8_lossy(&read(&specs.join("types.yaml")))) {
             files.push(("types.yaml".to_owned(), root.into_bytes()));
         }
         files.push(((*spec).to_owned(), text));
@@ -188,10 +189,10 @@ fn corpora() -> Vec<Files> {
     out
 }
 
-/// The root `types.yaml` cut down to the types `referring` names (and
-/// those they name in turn), or `None` when it names none: the whole file
-/// would report its other types as unused.
-fn root_types_used(referring: &str, root: &str) -> Option<String> {
+/// A `types.yaml` cut down to the types `referring` names (and those they
+/// name in turn), or `None` when it names none: the whole file would
+/// report its other types as unused.
+fn types_used(referring: &str, root: &str) -> Option<String> {
     // Each type is one block starting at a `  - name:` line.
     let mut blocks: Vec<(String, String)> = Vec::new();
     for line in root.lines().skip_while(|line| !line.starts_with("  - name:")) {
