@@ -673,7 +673,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         reply: crate::runtime::event::EventReply::Custom,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/express/provider/check_standard_shipping.html",
-        shape: "{\"GoodDetail\":{\"object\":{\"Special\":{\"enum\":[0,1,2,3,4,5,6,7,8]},\"Weight\":\"float\"}},\"Receiver\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}},\"Scene\":{\"enum\":[1,2,3]},\"Sender\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}}}",
+        shape: "{\"GoodDetail\":{\"object\":{\"Special\":{\"enum\":[0,1,2,3,4,5,6,7,8]},\"Weight\":\"float\"}},\"Receiver\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Id\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}},\"Scene\":{\"enum\":[1,2,3]},\"Sender\":{\"object\":{\"Address\":\"string\",\"Area\":\"string\",\"City\":\"string\",\"Id\":\"string\",\"Mobile\":\"string\",\"Name\":\"string\",\"Province\":\"string\",\"Street\":\"string\",\"Tel\":\"string\"}}}",
         decode: |members| Ok(
             Event::ExpressSingleWaybillFeeQuery(
                 crate::runtime::event::decode_members(members)?,

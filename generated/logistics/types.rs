@@ -121,6 +121,240 @@ impl ExpressCargo {
         Ok(())
     }
 }
+/// A sender or receiver of the single-waybill events, with an address id.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct ExpressPartyAddress {
+    /// Name.
+    #[serde(
+        rename = "Name",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// Landline number.
+    #[serde(
+        rename = "Tel",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tel: Option<String>,
+    /// Mobile number.
+    #[serde(
+        rename = "Mobile",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mobile: Option<String>,
+    /// Province, such as 广东省.
+    #[serde(
+        rename = "Province",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub province: Option<String>,
+    /// City, such as 广州市.
+    #[serde(
+        rename = "City",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub city: Option<String>,
+    /// District or county, such as 海珠区.
+    #[serde(
+        rename = "Area",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub area: Option<String>,
+    /// Street, such as 新港中路.
+    #[serde(
+        rename = "Street",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub street: Option<String>,
+    /// Detailed address.
+    #[serde(
+        rename = "Address",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address: Option<String>,
+    /// The address's id.
+    #[serde(
+        rename = "Id",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+}
+impl ExpressPartyAddress {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            tel: None,
+            mobile: None,
+            province: None,
+            city: None,
+            area: None,
+            street: None,
+            address: None,
+            id: None,
+        }
+    }
+    crate::runtime::setters! {
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        street: impl Into<String>;
+        address: impl Into<String>;
+        id: impl Into<String>;
+    }
+}
+/// A sender or receiver as the express-company events carry them (wire names capitalised).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct ExpressPartyContact {
+    /// Name.
+    #[serde(
+        rename = "Name",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// Landline number.
+    #[serde(
+        rename = "Tel",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tel: Option<String>,
+    /// Mobile number.
+    #[serde(
+        rename = "Mobile",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mobile: Option<String>,
+    /// Company name.
+    #[serde(
+        rename = "Company",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub company: Option<String>,
+    /// Postal code.
+    #[serde(
+        rename = "PostCode",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub post_code: Option<String>,
+    /// Country, 中国 when not given.
+    #[serde(
+        rename = "Country",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub country: Option<String>,
+    /// Province, such as 广东省.
+    #[serde(
+        rename = "Province",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub province: Option<String>,
+    /// City, such as 广州市.
+    #[serde(
+        rename = "City",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub city: Option<String>,
+    /// District or county, such as 海珠区.
+    #[serde(
+        rename = "Area",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub area: Option<String>,
+    /// Street address.
+    #[serde(
+        rename = "Address",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address: Option<String>,
+}
+impl ExpressPartyContact {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            tel: None,
+            mobile: None,
+            company: None,
+            post_code: None,
+            country: None,
+            province: None,
+            city: None,
+            area: None,
+            address: None,
+        }
+    }
+    crate::runtime::setters! {
+        name: impl Into<String>;
+        tel: impl Into<String>;
+        mobile: impl Into<String>;
+        company: impl Into<String>;
+        post_code: impl Into<String>;
+        country: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        area: impl Into<String>;
+        address: impl Into<String>;
+    }
+}
 /// A contact of a waybill as the express company returns it (name, phones and the whole address in one line).
 #[derive(
     Debug,
