@@ -101,11 +101,7 @@ impl Push {
 }
 
 fn header(members: &Map<String, Value>) -> PushHeader {
-    let text = |name: &str| match members.get(name) {
-        Some(Value::String(text)) => Some(text.trim().to_owned()),
-        Some(Value::Number(number)) => Some(number.to_string()),
-        _ => None,
-    };
+    let text = |name: &str| member_text(members, name);
     let create_time = members.get("CreateTime").and_then(|v| serde::Deserialize::deserialize(Lenient(v.clone())).ok());
     PushHeader {
         to_user_name: text("ToUserName").unwrap_or_default(),
@@ -114,6 +110,15 @@ fn header(members: &Map<String, Value>) -> PushHeader {
         msg_type: text("MsgType").unwrap_or_default(),
         event: text("Event"),
         info_type: text("InfoType"),
+    }
+}
+
+/// A scalar member as text (XML gives text, JSON may give a number).
+pub(crate) fn member_text(members: &Map<String, Value>, name: &str) -> Option<String> {
+    match members.get(name) {
+        Some(Value::String(text)) => Some(text.trim().to_owned()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
     }
 }
 

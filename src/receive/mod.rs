@@ -16,7 +16,11 @@ pub(crate) mod xml;
 
 pub use crate::api::events::{EVENTS, Event};
 pub use crate::runtime::event::{EventMeta, EventReply, UnknownEvent};
+#[cfg(feature = "testing")]
+pub(crate) use event::member_text;
 pub use event::{EventError, PushHeader, Pushed, Reply};
+#[cfg(feature = "testing")]
+pub(crate) use push::random_prefix;
 pub use push::{Push, PushError, PushFormat, PushKeyError, PushReceiver, Received};
 
 /// Lowercase hex SHA-1 of the parts, concatenated.

@@ -272,10 +272,7 @@ impl PushReceiver {
     ///
     /// [`PushError::NoKey`] without an EncodingAESKey.
     pub fn encrypt_reply(&self, reply: &str, format: PushFormat, nonce: &str) -> Result<String, PushError> {
-        let mut random = [0u8; 16];
-        SystemRandom::new().fill(&mut random).map_err(|_| PushError::BadEncryption("no system randomness"))?;
-        let random = hex16(&random);
-        self.encrypt_reply_with(reply, format, nonce, crate::store::now_secs(), &random)
+        self.encrypt_reply_with(reply, format, nonce, crate::store::now_secs(), &random_prefix()?)
     }
 
     fn encrypt_reply_with(
@@ -365,6 +362,14 @@ fn split_plaintext(plain: &[u8]) -> Result<(&[u8], &[u8]), PushError> {
     let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]) as usize;
     let message = plain.get(20..20usize.checked_add(length).ok_or(bad.clone())?).ok_or(bad)?;
     Ok((message, &plain[20 + length..]))
+}
+
+/// The random prefix of an encrypted message (the reply's, or the fake
+/// server's pushes).
+pub(crate) fn random_prefix() -> Result<[u8; 16], PushError> {
+    let mut random = [0u8; 16];
+    SystemRandom::new().fill(&mut random).map_err(|_| PushError::BadEncryption("no system randomness"))?;
+    Ok(hex16(&random))
 }
 
 /// 16 random bytes written as 16 lowercase hex digits (what WeChat's own

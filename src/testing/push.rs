@@ -113,14 +113,6 @@ fn message_text(message: &Map<String, Value>, format: PushFormat) -> String {
     }
 }
 
-fn random_hex() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    // The fake's randomness only varies the ciphertext; zeros would do.
-    let _ = SystemRandom::new().fill(&mut bytes);
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes.map(|b| HEX[usize::from(b & 0x0f)])
-}
-
 /// A nonce as WeChat sends it: a number, different per push.
 fn random_nonce() -> String {
     let mut bytes = [0u8; 4];
@@ -232,16 +224,15 @@ async fn push_with(
     let body = match mode {
         PushMode::Plain => text,
         PushMode::Compatible | PushMode::Safe => {
-            let encrypt = receiver.seal(&text, &random_hex()).map_err(|e| PushFailure::BadReply(e.to_string()))?;
+            let encrypt = receiver
+                .seal(&text, &crate::receive::random_prefix().map_err(|e| PushFailure::BadReply(e.to_string()))?)
+                .map_err(|e| PushFailure::BadReply(e.to_string()))?;
             query.append_pair("encrypt_type", "aes").append_pair("msg_signature", &receiver.msg_signature(&timestamp, &nonce, &encrypt));
             envelope(members, &encrypt, format, mode)
         }
     };
     let separator = if url.contains('?') { '&' } else { '?' };
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(crate::tls::client_config().map_err(PushFailure::BadReply)?)
-        .build()
-        .map_err(PushFailure::Http)?;
+    let http = crate::Client::http_client_builder().map_err(PushFailure::BadReply)?.build().map_err(PushFailure::Http)?;
     let content_type = if format == PushFormat::Json { "application/json" } else { "text/xml" };
     let response = http
         .post(format!("{url}{separator}{}", query.finish()))
@@ -285,11 +276,7 @@ fn open_reply(receiver: &PushReceiver, body: &str, format: PushFormat, nonce: &s
             Err(_) => return Ok(body.to_owned()),
         },
     };
-    let text = |name: &str| match members.get(name) {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(Value::Number(number)) => Some(number.to_string()),
-        _ => None,
-    };
+    let text = |name: &str| crate::receive::member_text(&members, name);
     let Some(encrypt) = text("Encrypt") else { return Ok(body.to_owned()) };
     let bad = |why: &str| PushFailure::BadReply(why.to_owned());
     let (signature, timestamp, reply_nonce) = (
