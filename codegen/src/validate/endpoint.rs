@@ -88,19 +88,7 @@ fn lower_header<'s>(cx: &mut FileCx<'_>, loaded: &'s LoadedFile<EndpointSpec>) -
     if let Some(name) = name {
         check_name(cx, name, &loaded.file.stem);
     }
-    let summary = cx.required_str(&root, "summary", &spec.summary);
-    if summary.is_some_and(|summary| summary.trim().contains(['\n', '\r'])) {
-        cx.error(&root.key("summary"), "summary must be one line; put longer text in `notes`");
-    }
-    let docs = cx.required_str(&root, "docs", &spec.docs);
-    if let Some(docs) = docs
-        && (!docs.starts_with("https://developers.weixin.qq.com/") || docs.contains(char::is_whitespace))
-    {
-        cx.error(
-            &root.key("docs"),
-            format!("docs `{docs}` must be the URL of the official page, starting with `https://developers.weixin.qq.com/`"),
-        );
-    }
+    let (summary, docs) = summary_and_docs(cx, &spec.summary, &spec.docs);
     let category = cx.required_str(&root, "category", &spec.category);
     if let Some(category) = category {
         check_category(cx, category, &loaded.file.category);
@@ -122,6 +110,30 @@ fn lower_header<'s>(cx: &mut FileCx<'_>, loaded: &'s LoadedFile<EndpointSpec>) -
         cx.error(&root, "missing required key `retry_safe` (may the call be sent twice?)");
     }
     Header { name, summary, docs, category, method, path, auth }
+}
+
+/// `summary` (one line) and `docs` (an official URL), as every spec file
+/// has them.
+pub(super) fn summary_and_docs<'s>(
+    cx: &mut FileCx<'_>,
+    summary: &'s Option<String>,
+    docs: &'s Option<String>,
+) -> (Option<&'s str>, Option<&'s str>) {
+    let root = KeyPath::default();
+    let summary = cx.required_str(&root, "summary", summary);
+    if summary.is_some_and(|summary| summary.trim().contains(['\n', '\r'])) {
+        cx.error(&root.key("summary"), "summary must be one line; put longer text in `notes`");
+    }
+    let docs = cx.required_str(&root, "docs", docs);
+    if let Some(docs) = docs
+        && (!docs.starts_with("https://developers.weixin.qq.com/") || docs.contains(char::is_whitespace))
+    {
+        cx.error(
+            &root.key("docs"),
+            format!("docs `{docs}` must be the URL of the official page, starting with `https://developers.weixin.qq.com/`"),
+        );
+    }
+    (summary, docs)
 }
 
 /// The name is lowerCamelCase, matches the file, and gives a free method.

@@ -26,19 +26,7 @@ pub(super) fn lower_event(cx: &mut FileCx<'_>, loaded: &LoadedFile<EventSpec>) -
     if let Some(name) = name {
         check_event_name(cx, name, &loaded.file.stem);
     }
-    let summary = cx.required_str(&root, "summary", &spec.summary);
-    if summary.is_some_and(|summary| summary.trim().contains(['\n', '\r'])) {
-        cx.error(&root.key("summary"), "summary must be one line; put longer text in `notes`");
-    }
-    let docs = cx.required_str(&root, "docs", &spec.docs);
-    if let Some(docs) = docs
-        && (!docs.starts_with("https://developers.weixin.qq.com/") || docs.contains(char::is_whitespace))
-    {
-        cx.error(
-            &root.key("docs"),
-            format!("docs `{docs}` must be the URL of the official page, starting with `https://developers.weixin.qq.com/`"),
-        );
-    }
+    let (summary, docs) = super::endpoint::summary_and_docs(cx, &spec.summary, &spec.docs);
     let category = cx.required_str(&root, "category", &spec.category);
     if let Some(category) = category {
         super::endpoint::check_category(cx, category, &loaded.file.category);
