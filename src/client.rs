@@ -607,7 +607,7 @@ async fn send_operation<O: Operation>(
     request: O,
     reading: Reading,
 ) -> Result<(SuccessBody, CallInfo), Error<O::Error>> {
-    if O::META.auth == Auth::ComponentAccessToken && !context.credentials.component {
+    if O::META.auth.needs_component_token() && !context.credentials.component {
         return Err(Error::new(ErrorKind::Prepare(PrepareError::NeedsComponentClient), CallInfo::new(O::META.name)));
     }
     let parts = match request.into_parts(context.credentials) {
@@ -694,8 +694,13 @@ async fn attempts(
         };
         let token = match (meta.auth, tokens) {
             // The cached token, without the refresh's future in this state.
-            (Auth::AccessToken | Auth::ComponentAccessToken, Some(tokens)) if let Some(token) = tokens.fresh() => Some(token),
-            (Auth::AccessToken | Auth::ComponentAccessToken, Some(tokens)) => match within(left, Box::pin(tokens.get())).await {
+            (auth, Some(tokens))
+                if auth != Auth::None
+                    && let Some(token) = tokens.fresh() =>
+            {
+                Some(token)
+            }
+            (auth, Some(tokens)) if auth != Auth::None => match within(left, Box::pin(tokens.get())).await {
                 None => break Err(deadline_reached(&mut call, deadline)),
                 Some(Err(error)) => break Err(ErrorKind::Token(error)),
                 Some(Ok(token)) => Some(token),

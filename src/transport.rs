@@ -100,8 +100,7 @@ impl Transport {
         }
         if token.is_some() || !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
-            if let Some(token) = token {
-                let name = if meta.auth == crate::runtime::Auth::ComponentAccessToken { "component_access_token" } else { "access_token" };
+            if let (Some(token), Some(name)) = (token, meta.auth.token_parameter()) {
                 pairs.append_pair(name, token.expose());
             }
             for (key, value) in query {

@@ -14,10 +14,10 @@ fn fixture(name: &str) -> Vec<SourceFile> {
 #[test]
 fn each_fixture_spec_generates_the_reviewed_code() {
     let generation = generate(&fixture("valid")).expect("the valid fixtures are valid");
-    assert_eq!(generation.endpoint_count(), 7);
+    assert_eq!(generation.endpoint_count(), 8);
     assert_eq!(
         generation.files.len(),
-        15,
+        16,
         "mod.rs, common.rs, contract_tests.rs, API.md, types.rs, files/types.rs, events.rs, demo/events.rs and one file per endpoint"
     );
     for file in &generation.files {

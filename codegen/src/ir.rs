@@ -47,6 +47,9 @@ pub enum Auth {
     AccessToken,
     /// `component_access_token` in the query (a third-party platform's).
     ComponentAccessToken,
+    /// The component token under the name `access_token` (the
+    /// template-library calls).
+    ComponentAccessTokenAsAccessToken,
     /// Nothing.
     None,
 }

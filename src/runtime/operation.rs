@@ -24,8 +24,28 @@ pub enum Auth {
     /// own token, held by its component client
     /// ([`Platform::component_client`](crate::platform::Platform::component_client)).
     ComponentAccessToken,
+    /// The platform's component token again, sent under the name
+    /// `access_token`: the template-library calls document it so.
+    ComponentAccessTokenAsAccessToken,
     /// Nothing.
     None,
+}
+
+impl Auth {
+    /// The query parameter the token goes in, if the call carries one.
+    pub const fn token_parameter(self) -> Option<&'static str> {
+        match self {
+            Self::AccessToken | Self::ComponentAccessTokenAsAccessToken => Some("access_token"),
+            Self::ComponentAccessToken => Some("component_access_token"),
+            Self::None => None,
+        }
+    }
+
+    /// Whether the token is a third-party platform's component token,
+    /// which only its component client holds.
+    pub const fn needs_component_token(self) -> bool {
+        matches!(self, Self::ComponentAccessToken | Self::ComponentAccessTokenAsAccessToken)
+    }
 }
 
 /// What a successful answer holds.

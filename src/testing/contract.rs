@@ -18,10 +18,8 @@ pub struct EndpointContract {
     pub method: &'static str,
     /// Path on the API host.
     pub path: &'static str,
-    /// Whether the call carries `access_token`.
-    pub access_token: bool,
-    /// Whether the call carries a platform's `component_access_token`.
-    pub component_access_token: bool,
+    /// Which token the call carries, and under what name.
+    pub auth: Auth,
     /// Query parameters.
     pub query: Vec<FieldContract>,
     /// The body.
@@ -186,8 +184,7 @@ impl EndpointContract {
                 HttpMethod::Post => "POST",
             },
             path: meta.path,
-            access_token: meta.auth == Auth::AccessToken,
-            component_access_token: meta.auth == Auth::ComponentAccessToken,
+            auth: meta.auth,
             query,
             body,
             response,
@@ -508,11 +505,8 @@ pub(crate) fn request_problems(
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
     // The signatures are checked with the fake's keys, apart.
-    let skip: &[&str] = match (contract.signing.is_some(), contract.component_access_token) {
-        (true, _) => &["access_token", "pay_sig", "signature"],
-        (false, true) => &["component_access_token"],
-        (false, false) => &["access_token"],
-    };
+    let token: Vec<&str> = contract.auth.token_parameter().into_iter().collect();
+    let skip: &[&str] = if contract.signing.is_some() { &["access_token", "pay_sig", "signature"] } else { &token };
     let mut problems = check_pairs(&contract.query, query, skip, "query parameter");
     if !contract.choice.is_empty() {
         let used = contract
@@ -610,7 +604,7 @@ where
     F: Fn(crate::Client) -> Fut,
     Fut: std::future::Future<Output = Result<T, crate::Error<E>>>,
 {
-    let component = endpoints.iter().any(|meta| meta.name == name && meta.auth == Auth::ComponentAccessToken);
+    let component = endpoints.iter().any(|meta| meta.name == name && meta.auth.needs_component_token());
     let fake = super::FakeWeChat::start_contract_with(endpoints).await;
     // Endpoints that take a platform's component token go through its component client.
     let client = if component { fake.platform().await.component_client().clone() } else { fake.client() };

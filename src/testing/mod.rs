@@ -776,14 +776,12 @@ async fn handle_plain(state: Arc<State>, request: Request) -> Response {
         }
     }
     if let Some(contract) = matched {
-        if contract.access_token
-            && let Some(response) = check_token(&state, q("access_token"))
-        {
-            return response;
-        }
-        if contract.component_access_token
-            && let Some(response) = platform::check_component_token(&state, q("component_access_token"))
-        {
+        let token_check = match (contract.auth.token_parameter(), contract.auth.needs_component_token()) {
+            (Some(name), false) => check_token(&state, q(name)),
+            (Some(name), true) => platform::check_component_token(&state, q(name)),
+            (None, _) => None,
+        };
+        if let Some(response) = token_check {
             return response;
         }
         let injected = state.lock().injected.get_mut(contract.name).and_then(VecDeque::pop_front);

@@ -112,6 +112,9 @@ pub fn endpoint(endpoint: &Endpoint, errors: &[ErrorCode]) -> Vec<String> {
             "Authenticated with the third-party platform's component access token: call it through `Platform::component_client()`."
                 .to_owned()
         }
+        Auth::ComponentAccessTokenAsAccessToken => "Authenticated with the third-party platform's component access token, sent as \
+             `access_token`: call it through `Platform::component_client()`."
+            .to_owned(),
         Auth::None => "Sent without an access token.".to_owned(),
     }];
     facts.push(if endpoint.retry_safe {

@@ -206,6 +206,7 @@ pub fn operation(endpoint: &Endpoint, cx: &Context) -> TokenStream {
     let auth = match endpoint.auth {
         Auth::AccessToken => quote!(crate::runtime::Auth::AccessToken),
         Auth::ComponentAccessToken => quote!(crate::runtime::Auth::ComponentAccessToken),
+        Auth::ComponentAccessTokenAsAccessToken => quote!(crate::runtime::Auth::ComponentAccessTokenAsAccessToken),
         Auth::None => quote!(crate::runtime::Auth::None),
     };
     let retry_safe = endpoint.retry_safe;

@@ -177,11 +177,12 @@ fn lower_auth(cx: &mut FileCx<'_>, auth: &Option<String>) -> Option<Auth> {
     match cx.required_str(&KeyPath::default(), "auth", auth) {
         Some("access_token") => Some(Auth::AccessToken),
         Some("component_access_token") => Some(Auth::ComponentAccessToken),
+        Some("component_access_token_as_access_token") => Some(Auth::ComponentAccessTokenAsAccessToken),
         Some("none") => Some(Auth::None),
         Some(other) => {
             cx.error(
                 &KeyPath::default().key("auth"),
-                format!("auth `{other}` is not known; use `access_token`, `component_access_token` or `none`"),
+                format!("auth `{other}` is not known; use `access_token`, `component_access_token`, `component_access_token_as_access_token` or `none`"),
             );
             None
         }
