@@ -80,6 +80,27 @@ async fn an_image_message_carries_the_media_id_and_the_sender() {
 }
 
 #[tokio::test]
+async fn an_empty_xml_element_reads_as_absent_where_the_member_is_optional() {
+    let fake = FakeWeChat::start().await;
+    let (url, seen) = serve(&fake, Reply::Success).await;
+    // `<version></version>` and `<result></result>`: no number, no object.
+    let message = json!({
+        "ToUserName": "gh_x", "FromUserName": "o_x", "CreateTime": 1, "MsgType": "event", "Event": "wxa_media_check",
+        "appid": "wx_fake", "trace_id": "trace-1", "version": "", "result": "", "errcode": 0
+    });
+    fake.push(&url, &message, PushFormat::Xml, PushMode::Safe).await.expect("pushed");
+    let Event::MediaCheckResult(result) = last(&seen).expect("read").event else { panic!("a media check result") };
+    assert_eq!((result.trace_id.as_str(), result.version, result.result.is_none(), result.errcode), ("trace-1", None, true, Some(0)));
+    // A blank needed string is still text; a number that is not one is an error.
+    let blank_id = json!({"ToUserName": "gh_x", "FromUserName": "o_x", "CreateTime": 1, "MsgType": "event", "Event": "wxa_media_check", "trace_id": ""});
+    fake.push(&url, &blank_id, PushFormat::Xml, PushMode::Safe).await.expect("pushed");
+    assert_eq!(last(&seen).ok().map(|p| p.event.name()), Some("MediaCheckResult"), "blank text is text");
+    let blank_number = json!({"ToUserName": "gh_x", "FromUserName": "o_x", "CreateTime": 1, "MsgType": "event", "Event": "wxa_media_check", "trace_id": "t", "version": "x"});
+    fake.push(&url, &blank_number, PushFormat::Xml, PushMode::Safe).await.expect("pushed");
+    assert!(last(&seen).expect_err("not a number").contains("version"));
+}
+
+#[tokio::test]
 async fn a_push_no_spec_describes_is_kept_whole() {
     let fake = FakeWeChat::start().await;
     let (url, seen) = serve(&fake, Reply::Success).await;

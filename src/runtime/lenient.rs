@@ -82,10 +82,11 @@ impl Visitor<'_> for StringVisitor {
     }
 }
 
-/// Reads `null` as `None`, anything else with `inner`.
+/// Reads `null` as `None`, anything else with `inner` (which may still
+/// find nothing there, as a blank string where a number goes).
 struct OptionVisitor<F>(F);
 
-impl<'de, T, F: FnOnce(OptionDeserializer<'de>) -> Result<T, String>> Visitor<'de> for OptionVisitor<F> {
+impl<'de, T, F: FnOnce(OptionDeserializer<'de>) -> Result<Option<T>, String>> Visitor<'de> for OptionVisitor<F> {
     type Value = Option<T>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a value or null")
@@ -98,7 +99,7 @@ impl<'de, T, F: FnOnce(OptionDeserializer<'de>) -> Result<T, String>> Visitor<'d
     }
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
-        (self.0)(OptionDeserializer(value, PhantomData)).map(Some).map_err(de::Error::custom)
+        (self.0)(OptionDeserializer(value, PhantomData)).map_err(de::Error::custom)
     }
 }
 
@@ -111,6 +112,16 @@ impl OptionDeserializer<'_> {
     fn read<T>(self, read: impl FnOnce(serde_json::Value) -> Result<T, serde_json::Error>) -> Result<T, String> {
         read(self.0).map_err(|e| e.to_string())
     }
+
+    /// An optional number read as absent when it is a blank string: an
+    /// XML push writes a member without a value as `<Member></Member>`,
+    /// and some JSON answers write `""` where they mean no number.
+    fn read_number<T>(self, read: impl FnOnce(serde_json::Value) -> Result<T, serde_json::Error>) -> Result<Option<T>, String> {
+        match &self.0 {
+            serde_json::Value::String(text) if text.trim().is_empty() => Ok(None),
+            _ => self.read(read).map(Some),
+        }
+    }
 }
 
 /// An integer, also from a string.
@@ -122,7 +133,8 @@ pub fn int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(
 /// An optional integer, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
 pub fn option_int<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64> + FromStr>(deserializer: D) -> Result<Option<T>, D::Error> {
-    deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(IntVisitor(PhantomData)))))
+    deserializer
+        .deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read_number(|v| v.deserialize_any(IntVisitor(PhantomData)))))
 }
 
 /// A number, also from a string.
@@ -134,7 +146,7 @@ pub fn float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error
 /// An optional number, also from a string.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
 pub fn option_float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(FloatVisitor))))
+    deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read_number(|v| v.deserialize_any(FloatVisitor))))
 }
 
 /// A string, also from a number or boolean.
@@ -146,7 +158,7 @@ pub fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::E
 /// An optional string, also from a number or boolean.
 #[allow(dead_code, reason = "called by generated code when a spec needs it")]
 pub fn option_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(StringVisitor))))
+    deserializer.deserialize_option(OptionVisitor(|d: OptionDeserializer<'de>| d.read(|v| v.deserialize_any(StringVisitor)).map(Some)))
 }
 
 #[cfg(test)]
@@ -176,5 +188,13 @@ mod tests {
         assert!(serde_json::from_str::<Sample>(r#"{"a":"-1","c":1,"d":"x"}"#).is_err(), "out of range for u32");
         assert!(serde_json::from_str::<Sample>(r#"{"a":"abc","c":1,"d":"x"}"#).is_err());
         assert!(serde_json::from_str::<Sample>(r#"{"a":1.5,"c":1,"d":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_blank_optional_number_is_absent_and_blank_text_stays_text() {
+        let sample: Sample = serde_json::from_str(r#"{"a":1,"b":"","c":1,"d":"","e":"","f":" "}"#).expect("blank members");
+        assert_eq!(sample, Sample { a: 1, b: None, c: 1.0, d: String::new(), e: Some(String::new()), f: None });
+        assert!(serde_json::from_str::<Sample>(r#"{"a":"","c":1,"d":"x"}"#).is_err(), "a needed number");
+        assert!(serde_json::from_str::<Sample>(r#"{"a":1,"b":"x","c":1,"d":"x"}"#).is_err(), "text that is not blank");
     }
 }

@@ -39,9 +39,20 @@ where
 /// message starts with the member's name.
 pub fn field<T: DeserializeOwned>(members: &mut Members, wire: &'static str) -> Result<T, serde_json::Error> {
     match members.remove(wire) {
+        Some(Value::String(text)) if text.trim().is_empty() => blank(text, wire),
         Some(value) => T::deserialize(Lenient(value)).map_err(|e| de::Error::custom(format!("`{wire}`: {e}"))),
         None => T::deserialize(Lenient(Value::Null)).map_err(|_| de::Error::missing_field(wire)),
     }
+}
+
+/// A blank member: the text itself where `T` takes text, else absent
+/// where `T` may be absent. An XML push writes a member without a value
+/// as `<Member></Member>`, and some JSON answers send `""` where they mean
+/// no number or no object; a member that must be there stays an error.
+fn blank<T: DeserializeOwned>(text: String, wire: &'static str) -> Result<T, serde_json::Error> {
+    T::deserialize(Lenient(Value::String(text)))
+        .or_else(|error| T::deserialize(Lenient(Value::Null)).map_err(|_| error))
+        .map_err(|e| de::Error::custom(format!("`{wire}`: {e}")))
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -326,6 +337,17 @@ mod tests {
         assert_eq!(sample.g, vec!["only".to_owned()]);
         assert_eq!(sample.h, Some(vec![Inner { id: 3 }]));
         assert!(read(r#"{"a":1,"c":1,"d":"x","g":null}"#).is_err(), "null is not a list");
+    }
+
+    #[test]
+    fn a_blank_member_is_absent_where_it_may_be_and_text_where_text_goes() {
+        // As an XML push's `<B></B>` arrives: the optional number and the
+        // optional list of objects are absent, the text stays text.
+        let sample = read(r#"{"a":1,"b":"","c":1,"d":"","e":" ","f":"","g":[],"h":""}"#).expect("blank optional members");
+        assert_eq!(sample, Sample { a: 1, b: None, c: 1.0, d: String::new(), e: Some(" ".into()), f: None, g: vec![], h: None });
+        let message = |text: &str| read(text).expect_err("a needed number is blank").to_string();
+        assert!(message(r#"{"a":"","c":1,"d":"x","g":[]}"#).starts_with("`a`: "));
+        assert!(message(r#"{"a":1,"c":"  ","d":"x","g":[]}"#).starts_with("`c`: "));
     }
 
     #[test]
