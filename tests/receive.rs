@@ -15,9 +15,14 @@ type Seen = Arc<Mutex<Vec<Result<Pushed, String>>>>;
 /// Serves the push route on loopback; the handler records what it got and
 /// answers `reply` (or `ErrCode` for events that want it).
 async fn serve(fake: &FakeWeChat, reply: Reply) -> (String, Seen) {
+    serve_with(fake.push_receiver(), reply).await
+}
+
+/// [`serve`] with a receiver of the test's making.
+async fn serve_with(receiver: wxa::receive::PushReceiver, reply: Reply) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let record = seen.clone();
-    let route = wxa::receive::axum::push_route(fake.push_receiver(), move |pushed: Result<Pushed, wxa::receive::EventError>| {
+    let route = wxa::receive::axum::push_route(receiver, move |pushed: Result<Pushed, wxa::receive::EventError>| {
         let (record, reply) = (record.clone(), reply.clone());
         async move {
             record.lock().unwrap().push(pushed.map_err(|e| e.to_string()));
@@ -161,6 +166,32 @@ async fn forged_stale_and_unsigned_requests_are_refused_before_the_handler() {
     let answer = other.push(&url, &message, PushFormat::Json, PushMode::Safe).await.expect("answered");
     assert_eq!(answer.status, 403, "encrypted for another app id");
     assert!(seen.lock().unwrap().is_empty());
+}
+
+/// An attacker who saw a push sends it again to another instance of the
+/// fleet: the instances share the nonces through a real redis-server, so it
+/// is refused; an instance without the shared store cannot tell.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_push_replayed_to_another_instance_of_the_fleet_is_refused() {
+    use wxa::store::RedisStore;
+    let redis = wxa::testing::RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let fake = FakeWeChat::start().await;
+    let instance = || fake.push_receiver().nonce_store(Arc::new(RedisStore::new(&redis.url()).expect("store")));
+    let (first, seen_first) = serve_with(instance(), Reply::Success).await;
+    let (second, seen_second) = serve_with(instance(), Reply::Success).await;
+    let (unshared, seen_unshared) = serve(&fake, Reply::Success).await;
+    let message = sample_event("CustomerServiceText").expect("sample");
+    let answer = fake.push(&first, &message, PushFormat::Json, PushMode::Safe).await.expect("pushed");
+    assert_eq!((answer.status, seen_first.lock().unwrap().len()), (200, 1));
+    let (query, body) = &answer.sent;
+    assert_eq!(post_status(&format!("{second}?{query}"), body).await, 403, "replayed to the second instance");
+    assert!(seen_second.lock().unwrap().is_empty(), "the handler never ran");
+    assert_eq!(post_status(&format!("{unshared}?{query}"), body).await, 200, "per process, the replay goes through");
+    assert_eq!(seen_unshared.lock().unwrap().len(), 1);
+    // A fresh push still reaches the second instance.
+    let answer = fake.push(&second, &message, PushFormat::Xml, PushMode::Safe).await.expect("pushed");
+    assert_eq!((answer.status, seen_second.lock().unwrap().len()), (200, 1));
 }
 
 /// POSTs `body` to `url` over a plain HTTP/1.1 connection; the status.

@@ -60,7 +60,7 @@ where
     H: Fn(Result<Pushed, EventError>) -> F,
     F: Future<Output = Reply>,
 {
-    let push = match receiver.receive(method.as_str(), &query, &body) {
+    let push = match receiver.receive_shared(method.as_str(), &query, &body).await {
         Ok(Received::UrlCheck { echostr }) => return text_response(echostr, "text/plain; charset=utf-8"),
         Ok(Received::Push(push)) => push,
         Err(error) => return refuse(&error),

@@ -4,11 +4,12 @@
 //! EncodingAESKey (IV = the key's first 16 bytes, PKCS#7 padding to 32
 //! bytes), the plaintext `random(16) ‖ length(4, big-endian) ‖ message ‖
 //! appid` with its app id checked. Stale timestamps and a nonce seen again
-//! within the window are refused.
+//! within the window are refused: by this process, and by the whole fleet
+//! when the receiver has a shared [`NonceStore`].
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::NoPadding};
@@ -19,6 +20,7 @@ use zeroize::Zeroizing;
 
 use super::{same_signature, sha1_hex};
 use crate::Secret;
+use crate::store::NonceStore;
 
 type Decryptor = cbc::Decryptor<aes::Aes256>;
 type Encryptor = cbc::Encryptor<aes::Aes256>;
@@ -37,6 +39,8 @@ pub struct PushReceiver {
     max_age: Duration,
     /// Nonces seen within the window, with their timestamps.
     seen: Mutex<HashMap<String, u64>>,
+    /// Nonces seen by the fleet, when instances share a store.
+    nonce_store: Option<Arc<dyn NonceStore>>,
 }
 
 impl fmt::Debug for PushReceiver {
@@ -46,6 +50,7 @@ impl fmt::Debug for PushReceiver {
             .field("token", &self.token)
             .field("aes_key", &self.aes_key.as_ref().map(|_| "<redacted>"))
             .field("max_age", &self.max_age)
+            .field("nonce_store", &self.nonce_store.as_ref().map(|_| "shared"))
             .finish_non_exhaustive()
     }
 }
@@ -158,6 +163,7 @@ impl PushReceiver {
             aes_key: None,
             max_age: Duration::from_secs(300),
             seen: Mutex::new(HashMap::new()),
+            nonce_store: None,
         }
     }
 
@@ -190,14 +196,54 @@ impl PushReceiver {
         self
     }
 
+    /// A store the instances of a fleet share (such as `RedisStore`), so
+    /// that a push replayed to another instance within the window is
+    /// refused too; [`receive_shared`](Self::receive_shared) asks it.
+    pub fn nonce_store(mut self, store: Arc<dyn NonceStore>) -> PushReceiver {
+        self.nonce_store = Some(store);
+        self
+    }
+
     /// Checks one request to the push URL: `method` (`GET` or `POST`),
-    /// `query` (the raw query string, without `?`) and `body`.
+    /// `query` (the raw query string, without `?`) and `body`. A replayed
+    /// nonce is caught in this process only; behind a load balancer use
+    /// [`receive_shared`](Self::receive_shared) with a
+    /// [`nonce_store`](Self::nonce_store).
     ///
     /// # Errors
     ///
     /// A [`PushError`] for anything WeChat would not have sent.
     pub fn receive(&self, method: &str, query: &str, body: &[u8]) -> Result<Received, PushError> {
         self.receive_at(method, query, body, crate::store::now_secs())
+    }
+
+    /// [`receive`](Self::receive), then, for a push that passed, the
+    /// fleet's check of its nonce in the [`nonce_store`](Self::nonce_store)
+    /// (without one, the same as `receive`). When the store cannot be
+    /// reached the push is taken on this process's check alone, with a
+    /// warning: refusing every push while Redis is down would lose them.
+    ///
+    /// # Errors
+    ///
+    /// A [`PushError`] for anything WeChat would not have sent, and
+    /// [`PushError::Replayed`] for a nonce another instance took.
+    pub async fn receive_shared(&self, method: &str, query: &str, body: &[u8]) -> Result<Received, PushError> {
+        let received = self.receive(method, query, body)?;
+        if let (Received::Push(_), Some(store)) = (&received, &self.nonce_store) {
+            let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            let param = |name: &str| params.get(name).map_or("", String::as_str);
+            let key = format!("{}#push#{}:{}", self.app_id, param("timestamp"), param("nonce"));
+            // A timestamp may lie up to `max_age` either side of now, so a
+            // replay stays possible until twice that from now.
+            match store.first_sighting(&key, self.max_age * 2).await {
+                Ok(true) => {}
+                Ok(false) => return Err(PushError::Replayed),
+                Err(error) => {
+                    tracing::warn!(error = %error, "wxa: the nonce store did not answer; a push's nonce was checked in this process only");
+                }
+            }
+        }
+        Ok(received)
     }
 
     fn receive_at(&self, method: &str, query: &str, body: &[u8], now: u64) -> Result<Received, PushError> {
@@ -447,6 +493,30 @@ mod tests {
         );
         // The same push read by the app it was not encrypted for.
         assert_eq!(self::receiver().receive_at("POST", query, body.as_bytes(), 1715943329), Err(PushError::ForeignApp));
+    }
+
+    /// A signed plaintext push stamped now, as its query and body.
+    fn signed_now(receiver: &PushReceiver, nonce: &str) -> (String, &'static str) {
+        let now = crate::store::now_secs().to_string();
+        (format!("signature={}&timestamp={now}&nonce={nonce}", receiver.signature(&now, nonce)), r#"{"MsgType":"text"}"#)
+    }
+
+    #[tokio::test]
+    async fn instances_sharing_a_nonce_store_refuse_what_another_took() {
+        let store = Arc::new(crate::store::MemoryStore::new());
+        let (one, two) = (receiver().nonce_store(store.clone()), receiver().nonce_store(store));
+        let (query, body) = signed_now(&one, "77");
+        assert!(matches!(one.receive_shared("POST", &query, body.as_bytes()).await, Ok(Received::Push(_))));
+        assert_eq!(two.receive_shared("POST", &query, body.as_bytes()).await, Err(PushError::Replayed));
+        assert!(receiver().receive_shared("POST", &query, body.as_bytes()).await.is_ok(), "no shared store: this process's check only");
+        let (other, _) = signed_now(&one, "78");
+        assert!(two.receive_shared("POST", &other, body.as_bytes()).await.is_ok(), "another nonce");
+        // The URL check is no push: checked again and again.
+        let (check, _) = signed_now(&one, "79");
+        let check = format!("{check}&echostr=hello");
+        for _ in 0..2 {
+            assert!(matches!(two.receive_shared("GET", &check, b"").await, Ok(Received::UrlCheck { .. })));
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Allowance, ForceRefreshLimits, Lease, RateLimit, RateLimitStore, StoreError, StoredToken, TokenStore, day, now_ms, window};
+use super::{
+    Allowance, ForceRefreshLimits, Lease, NonceStore, RateLimit, RateLimitStore, StoreError, StoredToken, TokenStore, day, now_ms, window,
+};
 use crate::Secret;
 use crate::token::BoxFuture;
 
@@ -17,6 +19,8 @@ pub struct MemoryStore {
     apps: Mutex<HashMap<String, AppState>>,
     /// Rate-limit counters: key → (window, calls counted in it).
     rates: Mutex<HashMap<String, (u64, u64)>>,
+    /// Keys seen once, with when they may be forgotten.
+    sightings: Mutex<HashMap<String, Instant>>,
 }
 
 #[derive(Debug, Default)]
@@ -173,12 +177,46 @@ impl RateLimitStore for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    pub(crate) fn first_sighting_now(&self, key: &str, ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut sightings = lock(&self.sightings);
+        // Forgetting the lapsed ones as new ones come keeps the map as
+        // small as the keys live.
+        sightings.retain(|_, until| now < *until);
+        match sightings.entry(key.to_owned()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(now + ttl);
+                true
+            }
+        }
+    }
+}
+
+impl NonceStore for MemoryStore {
+    fn first_sighting<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<bool, StoreError>> {
+        ready(self.first_sighting_now(key, ttl))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn token(value: &str) -> StoredToken {
         StoredToken { value: Secret::new(value), refresh_at_ms: now_ms() + 60_000, expires_at_ms: now_ms() + 120_000 }
+    }
+
+    #[test]
+    fn a_key_is_seen_first_once_until_it_lapses() {
+        let store = MemoryStore::new();
+        assert!(store.first_sighting_now("wxapp#push#1:2", Duration::from_millis(50)));
+        assert!(!store.first_sighting_now("wxapp#push#1:2", Duration::from_millis(50)), "seen already");
+        assert!(store.first_sighting_now("wxapp#push#1:3", Duration::from_millis(50)), "another key");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(store.first_sighting_now("wxapp#push#1:2", Duration::from_millis(50)), "lapsed");
+        assert_eq!(lock(&store.sightings).len(), 1, "the lapsed ones are forgotten");
     }
 
     #[test]

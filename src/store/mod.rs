@@ -159,6 +159,14 @@ pub trait RateLimitStore: Send + Sync + 'static {
     fn acquire<'a>(&'a self, key: &'a str, limit: RateLimit) -> BoxFuture<'a, Result<Allowance, StoreError>>;
 }
 
+/// Where a fleet remembers what it has seen once, so that each instance
+/// refuses what another one already took: the nonces of pushes
+/// ([`PushReceiver::nonce_store`](crate::receive::PushReceiver::nonce_store)).
+pub trait NonceStore: Send + Sync + 'static {
+    /// Records `key` for `ttl`: `true` when it was not recorded already.
+    fn first_sighting<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
 /// Whether a shared store is answering: after a failure it is left alone
 /// for a second (calls carry on in the process), then tried again. Logs
 /// one warning when it goes away and one when it is back.

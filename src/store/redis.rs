@@ -8,7 +8,8 @@
 //! - `wxa:{wx123}:lease`: the refresh lease's owner, with the lease TTL;
 //! - `wxa:{wx123}:force:last` and `wxa:{wx123}:force:day:<day>`: the
 //!   forced-refresh spacing and daily count;
-//! - `wxa:rate:<key>:<window>`: a rate-limit window's call count.
+//! - `wxa:rate:<key>:<window>`: a rate-limit window's call count;
+//! - `wxa:seen:<key>`: a key seen once (a push's nonce), for its TTL.
 //!
 //! Every multi-step change is one Lua script, so instances never see half
 //! of it. The token is kept in Redis in the clear: guard Redis as you
@@ -21,7 +22,9 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use super::{Allowance, ForceRefreshLimits, Lease, RateLimit, RateLimitStore, StoreError, StoredToken, TokenStore, day, now_ms, window};
+use super::{
+    Allowance, ForceRefreshLimits, Lease, NonceStore, RateLimit, RateLimitStore, StoreError, StoredToken, TokenStore, day, now_ms, window,
+};
 use crate::Secret;
 use crate::token::BoxFuture;
 
@@ -273,6 +276,18 @@ impl RateLimitStore for RedisStore {
                 .await
                 .map_err(store_error)?;
             Ok(if granted == 1 { Allowance::Granted } else { Allowance::Refused { retry_after: until_next } })
+        })
+    }
+}
+
+impl NonceStore for RedisStore {
+    fn first_sighting<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let options =
+                redis::SetOptions::default().conditional_set(redis::ExistenceCheck::NX).with_expiration(redis::SetExpiry::PX(millis(ttl)));
+            let set: Option<String> =
+                self.connection().set_options(format!("{}:seen:{}", self.prefix, key), 1, options).await.map_err(store_error)?;
+            Ok(set.is_some())
         })
     }
 }

@@ -40,6 +40,9 @@ pub struct PushAnswer {
     /// The reply's message: the body, or its decrypted content when it
     /// came encrypted (after its signature was checked).
     pub reply: String,
+    /// The signed query string the push went with, and its body: what an
+    /// attacker who saw the request could send again.
+    pub sent: (String, String),
 }
 
 /// Why a push could not be made or its answer was wrong.
@@ -234,17 +237,18 @@ async fn push_with(
     let separator = if url.contains('?') { '&' } else { '?' };
     let http = crate::Client::http_client_builder().map_err(PushFailure::BadReply)?.build().map_err(PushFailure::Http)?;
     let content_type = if format == PushFormat::Json { "application/json" } else { "text/xml" };
+    let sent = (query.finish(), body);
     let response = http
-        .post(format!("{url}{separator}{}", query.finish()))
+        .post(format!("{url}{separator}{}", sent.0))
         .header("content-type", content_type)
-        .body(body)
+        .body(sent.1.clone())
         .send()
         .await
         .map_err(PushFailure::Http)?;
     let status = response.status().as_u16();
     let body = response.text().await.map_err(PushFailure::Http)?;
     let reply = open_reply(receiver, &body, format, &nonce)?;
-    Ok(PushAnswer { status, body, reply })
+    Ok(PushAnswer { status, body, reply, sent })
 }
 
 /// The encrypted request body: `ToUserName` and `Encrypt` (safe mode), or
