@@ -175,6 +175,21 @@ pub enum Event {
     /// A virtual payment refund finished, successfully or not. ([`super::virtual_payment::VirtualPaymentRefundResult`])
     #[cfg(feature = "virtual_payment")]
     VirtualPaymentRefundResult(super::virtual_payment::VirtualPaymentRefundResult),
+    /// A membership subscription charge (Android/HarmonyOS) failed. ([`super::virtual_payment::VirtualPaymentSubscriptionPayFailed`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentSubscriptionPayFailed(
+        super::virtual_payment::VirtualPaymentSubscriptionPayFailed,
+    ),
+    /// A membership subscription contract (Android/HarmonyOS) was signed or cancelled. ([`super::virtual_payment::VirtualPaymentSubscriptionSigningResult`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentSubscriptionSigningResult(
+        super::virtual_payment::VirtualPaymentSubscriptionSigningResult,
+    ),
+    /// WeChat Pay reported a risk-control event (a due-diligence request or a restriction) on the virtual payment merchant. ([`super::virtual_payment::VirtualPaymentWechatPayRiskEvent`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentWechatPayRiskEvent(
+        super::virtual_payment::VirtualPaymentWechatPayRiskEvent,
+    ),
     /// A push no spec describes (or of a category this build leaves out), kept whole.
     Unknown(crate::runtime::event::UnknownEvent),
 }
@@ -294,6 +309,18 @@ impl Event {
             Event::VirtualPaymentIosRefundQuery(_) => "VirtualPaymentIosRefundQuery",
             #[cfg(feature = "virtual_payment")]
             Event::VirtualPaymentRefundResult(_) => "VirtualPaymentRefundResult",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentSubscriptionPayFailed(_) => {
+                "VirtualPaymentSubscriptionPayFailed"
+            }
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentSubscriptionSigningResult(_) => {
+                "VirtualPaymentSubscriptionSigningResult"
+            }
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentWechatPayRiskEvent(_) => {
+                "VirtualPaymentWechatPayRiskEvent"
+            }
             Event::Unknown(_) => "Unknown",
         }
     }
@@ -1158,6 +1185,57 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"MchOrderId\":\"string\",\"MchRefundId!\":\"string\",\"OpenId!\":\"string\",\"RefundFee\":\"int\",\"RefundStartTimestamp\":\"int\",\"RefundSuccTimestamp\":\"int\",\"RetCode!\":\"int\",\"RetMsg\":\"string\",\"RetryTimes\":\"int\",\"TeamInfo\":{\"object\":{\"ActivityId\":\"string\",\"TeamAction\":{\"enum\":[0,1]},\"TeamId\":\"string\",\"TeamType\":\"int\"}},\"WxOrderId\":\"string\",\"WxRefundId\":\"string\",\"WxpayRefundTransactionId\":\"string\"}",
         decode: |members| Ok(
             Event::VirtualPaymentRefundResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentSubscriptionPayFailed",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_subscribe_pay_fail_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vips.html",
+        shape: "{\"ContractWxAppid\":\"string\",\"Env\":{\"enum\":[0,1]},\"GoodsInfo\":{\"object\":{\"ActualPrice\":\"int\",\"Attach\":\"string\",\"OrigPrice\":\"int\",\"ProductId\":\"string\",\"Quantity\":\"int\",\"SubscribePeriodDays\":\"int\"}},\"OpenId!\":\"string\",\"OutTradeNo\":\"string\",\"WeChatPayInfo\":{\"object\":{\"MchOrderNo\":\"string\",\"PaidTime\":\"int\",\"TransactionId\":\"string\"}}}",
+        decode: |members| Ok(
+            Event::VirtualPaymentSubscriptionPayFailed(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentSubscriptionSigningResult",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_subscribe_signing_result_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vips.html",
+        shape: "{\"Action\":{\"enum\":[\"contract_notify\",\"cancel_contract_notify\"]},\"ContractWxAppid\":\"string\",\"OpenorcloseTime\":\"int\",\"OutContractCode\":\"string\",\"ProductId\":\"string\",\"UserOpenid\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentSubscriptionSigningResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentWechatPayRiskEvent",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_wxpay_callback_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
+        shape: "{\"AppId\":\"string\",\"BusinessCode\":\"string\",\"BusinessState\":\"string\",\"BusinessTime\":\"string\",\"EventType\":{\"enum\":[\"due_diligence\",\"punishment\"]},\"MerchantCode\":\"string\",\"MerchantCompanyName\":\"string\",\"NickName\":\"string\",\"Remark\":\"string\",\"RetryTimes\":\"int\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentWechatPayRiskEvent(
                 crate::runtime::event::decode_members(members)?,
             ),
         ),
