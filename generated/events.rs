@@ -117,12 +117,18 @@ pub enum Event {
     /// The final delivery result of a subscribe message the mini program sent. ([`super::subscribe_message::SubscribeMessageSent`])
     #[cfg(feature = "subscribe_message")]
     SubscribeMessageSent(super::subscribe_message::SubscribeMessageSent),
+    /// The mini program filed an appeal against a penalty, or the appeal's state changed. ([`super::third_party::AppealRecordUpdated`])
+    #[cfg(feature = "third_party")]
+    AppealRecordUpdated(super::third_party::AppealRecordUpdated),
     /// An authorizer changed the permission sets it grants the platform. ([`super::third_party::AuthorizationUpdated`])
     #[cfg(feature = "third_party")]
     AuthorizationUpdated(super::third_party::AuthorizationUpdated),
     /// A mini program or official account authorized the platform. ([`super::third_party::Authorized`])
     #[cfg(feature = "third_party")]
     Authorized(super::third_party::Authorized),
+    /// The review of a service category added to the mini program finished. ([`super::third_party::CategoryAuditResult`])
+    #[cfg(feature = "third_party")]
+    CategoryAuditResult(super::third_party::CategoryAuditResult),
     /// The review of a submitted code version will take longer than usual. ([`super::third_party::CodeAuditDelayed`])
     #[cfg(feature = "third_party")]
     CodeAuditDelayed(super::third_party::CodeAuditDelayed),
@@ -135,6 +141,12 @@ pub enum Event {
     /// The verify ticket WeChat pushes to a third-party platform every ten minutes. ([`super::third_party::ComponentVerifyTicket`])
     #[cfg(feature = "third_party")]
     ComponentVerifyTicket(super::third_party::ComponentVerifyTicket),
+    /// The review of a mini program name change (setNickName) finished. ([`super::third_party::NicknameAuditResult`])
+    #[cfg(feature = "third_party")]
+    NicknameAuditResult(super::third_party::NicknameAuditResult),
+    /// The review of an application to use a restricted front-end API (such as a location API) finished. ([`super::third_party::PrivacyInterfaceAuditResult`])
+    #[cfg(feature = "third_party")]
+    PrivacyInterfaceAuditResult(super::third_party::PrivacyInterfaceAuditResult),
     /// A mini program or official account revoked the platform's authorization. ([`super::third_party::Unauthorized`])
     #[cfg(feature = "third_party")]
     Unauthorized(super::third_party::Unauthorized),
@@ -270,9 +282,13 @@ impl Event {
             #[cfg(feature = "subscribe_message")]
             Event::SubscribeMessageSent(_) => "SubscribeMessageSent",
             #[cfg(feature = "third_party")]
+            Event::AppealRecordUpdated(_) => "AppealRecordUpdated",
+            #[cfg(feature = "third_party")]
             Event::AuthorizationUpdated(_) => "AuthorizationUpdated",
             #[cfg(feature = "third_party")]
             Event::Authorized(_) => "Authorized",
+            #[cfg(feature = "third_party")]
+            Event::CategoryAuditResult(_) => "CategoryAuditResult",
             #[cfg(feature = "third_party")]
             Event::CodeAuditDelayed(_) => "CodeAuditDelayed",
             #[cfg(feature = "third_party")]
@@ -281,6 +297,10 @@ impl Event {
             Event::CodeAuditPassed(_) => "CodeAuditPassed",
             #[cfg(feature = "third_party")]
             Event::ComponentVerifyTicket(_) => "ComponentVerifyTicket",
+            #[cfg(feature = "third_party")]
+            Event::NicknameAuditResult(_) => "NicknameAuditResult",
+            #[cfg(feature = "third_party")]
+            Event::PrivacyInterfaceAuditResult(_) => "PrivacyInterfaceAuditResult",
             #[cfg(feature = "third_party")]
             Event::Unauthorized(_) => "Unauthorized",
             #[cfg(feature = "trade_guarantee")]
@@ -903,6 +923,21 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
     },
     #[cfg(feature = "third_party")]
     crate::runtime::event::EventMeta {
+        name: "AppealRecordUpdated",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_appeal_record"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/records/record_event.html",
+        shape: "{\"appeal_count\":\"int\",\"appeal_from\":{\"enum\":[0,1]},\"appeal_record_id!\":\"int\",\"appeal_status\":{\"enum\":[1,2,3,4]},\"appeal_time\":\"int\",\"appid\":\"string\",\"audit_reason\":\"string\",\"audit_time\":\"int\",\"material\":{\"array\":{\"object\":{\"appeal_material\":{\"object\":{\"proof_material_id\":\"string\",\"reason\":\"string\"}},\"illegal_material\":{\"object\":{\"content\":\"string\",\"content_url\":\"string\"}}}}},\"punish_description\":\"string\"}",
+        decode: |members| Ok(
+            Event::AppealRecordUpdated(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
         name: "AuthorizationUpdated",
         category: "third_party",
         msg_type: "",
@@ -929,6 +964,21 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"AppId!\":\"string\",\"AuthorizationCode!\":\"string\",\"AuthorizationCodeExpiredTime\":\"int\",\"AuthorizerAppid!\":\"string\",\"PreAuthCode\":\"string\"}",
         decode: |members| Ok(
             Event::Authorized(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "CategoryAuditResult",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_category_audit"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/category-management/api_addcategory.html",
+        shape: "{\"first\":\"string\",\"reason\":\"string\",\"ret!\":{\"enum\":[2,3]},\"second\":\"string\"}",
+        decode: |members| Ok(
+            Event::CategoryAuditResult(crate::runtime::event::decode_members(members)?),
         ),
     },
     #[cfg(feature = "third_party")]
@@ -989,6 +1039,38 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"AppId!\":\"string\",\"ComponentVerifyTicket!\":\"string\"}",
         decode: |members| Ok(
             Event::ComponentVerifyTicket(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "NicknameAuditResult",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_nickname_audit"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Mini_Program_Basic_Info/wxa_nickname_audit.html",
+        shape: "{\"nickname\":\"string\",\"reason\":\"string\",\"ret!\":{\"enum\":[2,3]}}",
+        decode: |members| Ok(
+            Event::NicknameAuditResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "PrivacyInterfaceAuditResult",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_privacy_apply"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/apply_api/apply_privacy_interface.html",
+        shape: "{\"result_info!\":{\"object\":{\"api_name\":\"string\",\"apply_time\":\"int\",\"audit_id\":\"int\",\"audit_time\":\"int\",\"reason\":\"json\",\"status\":{\"enum\":[2,3]}}}}",
+        decode: |members| Ok(
+            Event::PrivacyInterfaceAuditResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
         ),
     },
     #[cfg(feature = "third_party")]
