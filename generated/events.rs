@@ -7,6 +7,9 @@
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
+    /// A paid capability bought under 付费管理 is running out of quota or nearing its expiry date. ([`super::charge::ChargeServiceAlert`])
+    #[cfg(feature = "charge")]
+    ChargeServiceAlert(super::charge::ChargeServiceAlert),
     /// An image a user sent to the mini program's customer service. ([`super::customer_service::CustomerServiceImage`])
     #[cfg(feature = "customer_service")]
     CustomerServiceImage(super::customer_service::CustomerServiceImage),
@@ -108,6 +111,15 @@ pub enum Event {
     /// An order has gone unshipped for more than 48 hours; upload its shipping information. ([`super::shipping::ShippingReminder`])
     #[cfg(feature = "shipping")]
     ShippingReminder(super::shipping::ShippingReminder),
+    /// The mini program is required to connect to order shipping management. ([`super::shipping::ShippingTradeControlled`])
+    #[cfg(feature = "shipping")]
+    ShippingTradeControlled(super::shipping::ShippingTradeControlled),
+    /// The review of a short drama submitted with `drama_audit_drama` changed state. ([`super::short_drama::DramaAuditResult`])
+    #[cfg(feature = "short_drama")]
+    DramaAuditResult(super::short_drama::DramaAuditResult),
+    /// A media file upload started by the short-drama upload APIs finished or failed. ([`super::short_drama::DramaMediaUploaded`])
+    #[cfg(feature = "short_drama")]
+    DramaMediaUploaded(super::short_drama::DramaMediaUploaded),
     /// A user changed a subscription from the service-notice card's menu (only rejections are pushed). ([`super::subscribe_message::SubscribeMessageChange`])
     #[cfg(feature = "subscribe_message")]
     SubscribeMessageChange(super::subscribe_message::SubscribeMessageChange),
@@ -153,6 +165,9 @@ pub enum Event {
     /// A buyer left a negative review of the mini program's goods or service. ([`super::trade_guarantee::TradeGuaranteeBadReview`])
     #[cfg(feature = "trade_guarantee")]
     TradeGuaranteeBadReview(super::trade_guarantee::TradeGuaranteeBadReview),
+    /// A buyer filed a transaction complaint, or a complaint's progress or details changed. ([`super::trade_guarantee::TradeGuaranteeComplaint`])
+    #[cfg(feature = "trade_guarantee")]
+    TradeGuaranteeComplaint(super::trade_guarantee::TradeGuaranteeComplaint),
     /// A user who authorized the mini program closed their WeChat account. ([`super::user_info::UserAccountCancelled`])
     #[cfg(feature = "user_info")]
     UserAccountCancelled(super::user_info::UserAccountCancelled),
@@ -209,6 +224,8 @@ impl Event {
     /// The variant's name (`CustomerServiceImage`), `Unknown` for the rest.
     pub fn name(&self) -> &'static str {
         match self {
+            #[cfg(feature = "charge")]
+            Event::ChargeServiceAlert(_) => "ChargeServiceAlert",
             #[cfg(feature = "customer_service")]
             Event::CustomerServiceImage(_) => "CustomerServiceImage",
             #[cfg(feature = "customer_service")]
@@ -275,6 +292,12 @@ impl Event {
             Event::ShippingOrderSettlement(_) => "ShippingOrderSettlement",
             #[cfg(feature = "shipping")]
             Event::ShippingReminder(_) => "ShippingReminder",
+            #[cfg(feature = "shipping")]
+            Event::ShippingTradeControlled(_) => "ShippingTradeControlled",
+            #[cfg(feature = "short_drama")]
+            Event::DramaAuditResult(_) => "DramaAuditResult",
+            #[cfg(feature = "short_drama")]
+            Event::DramaMediaUploaded(_) => "DramaMediaUploaded",
             #[cfg(feature = "subscribe_message")]
             Event::SubscribeMessageChange(_) => "SubscribeMessageChange",
             #[cfg(feature = "subscribe_message")]
@@ -305,6 +328,8 @@ impl Event {
             Event::Unauthorized(_) => "Unauthorized",
             #[cfg(feature = "trade_guarantee")]
             Event::TradeGuaranteeBadReview(_) => "TradeGuaranteeBadReview",
+            #[cfg(feature = "trade_guarantee")]
+            Event::TradeGuaranteeComplaint(_) => "TradeGuaranteeComplaint",
             #[cfg(feature = "user_info")]
             Event::UserAccountCancelled(_) => "UserAccountCancelled",
             #[cfg(feature = "user_info")]
@@ -347,6 +372,21 @@ impl Event {
 }
 /// What each event's spec tells the receiver, in the order of the specs.
 pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
+    #[cfg(feature = "charge")]
+    crate::runtime::event::EventMeta {
+        name: "ChargeServiceAlert",
+        category: "charge",
+        msg_type: "event",
+        event: Some("charge_service_quota_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/charge/charge_mp_service_quota_notify.html",
+        shape: "{\"appid\":\"string\",\"event_type!\":{\"enum\":[3,4]},\"spu_id\":\"int\",\"spu_name\":\"string\",\"total_quota\":\"int\",\"total_used_quota\":\"int\",\"validity_end_time\":\"string\"}",
+        decode: |members| Ok(
+            Event::ChargeServiceAlert(crate::runtime::event::decode_members(members)?),
+        ),
+    },
     #[cfg(feature = "customer_service")]
     crate::runtime::event::EventMeta {
         name: "CustomerServiceImage",
@@ -874,6 +914,53 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
             Event::ShippingReminder(crate::runtime::event::decode_members(members)?),
         ),
     },
+    #[cfg(feature = "shipping")]
+    crate::runtime::event::EventMeta {
+        name: "ShippingTradeControlled",
+        category: "shipping",
+        msg_type: "event",
+        event: Some("wxa_trade_controlled"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/order-shipping/order-shipping.html",
+        shape: "{\"msg\":\"string\"}",
+        decode: |members| Ok(
+            Event::ShippingTradeControlled(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "short_drama")]
+    crate::runtime::event::EventMeta {
+        name: "DramaAuditResult",
+        category: "short_drama",
+        msg_type: "event",
+        event: Some("secvod_audit_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("audit_event"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/mini_drama/drama_review_status_event.html",
+        shape: "{\"audit_detail!\":{\"object\":{\"audit_time\":\"int\",\"audit_type\":{\"enum\":[0,1,2,3]},\"create_time\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]}}},\"drama_id!\":\"int\"}",
+        decode: |members| Ok(
+            Event::DramaAuditResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "short_drama")]
+    crate::runtime::event::EventMeta {
+        name: "DramaMediaUploaded",
+        category: "short_drama",
+        msg_type: "event",
+        event: Some("secvod_upload_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("upload_event"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/mini_drama/asset_upload_completion_event.html",
+        shape: "{\"errcode!\":\"int\",\"errmsg\":\"string\",\"media_id!\":\"int\",\"source_context\":\"string\"}",
+        decode: |members| Ok(
+            Event::DramaMediaUploaded(crate::runtime::event::decode_members(members)?),
+        ),
+    },
     #[cfg(feature = "subscribe_message")]
     crate::runtime::event::EventMeta {
         name: "SubscribeMessageChange",
@@ -1101,6 +1188,23 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"result!\":{\"object\":{\"comment_id!\":\"string\"}}}",
         decode: |members| Ok(
             Event::TradeGuaranteeBadReview(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "trade_guarantee")]
+    crate::runtime::event::EventMeta {
+        name: "TradeGuaranteeComplaint",
+        category: "trade_guarantee",
+        msg_type: "event",
+        event: Some("complaint_callback"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("BussiCallBackInfo"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/guarantee/complaint.html",
+        shape: "{\"appid\":\"string\",\"complaint_order_id!\":\"string\",\"create_time\":\"int\",\"customer_material_content\":\"string\",\"customer_material_media_id_list\":{\"array\":\"string\"},\"expire_time\":\"int\",\"history\":{\"array\":{\"object\":{\"content\":\"string\",\"media_id_list\":{\"array\":\"string\"},\"time\":\"int\"}}},\"open_id\":\"string\",\"option_type\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\",\"pay_time\":\"int\",\"phone_number\":\"string\",\"product_name\":\"string\",\"status\":\"int\",\"total_cost\":\"string\",\"type\":\"int\"}",
+        decode: |members| Ok(
+            Event::TradeGuaranteeComplaint(
                 crate::runtime::event::decode_members(members)?,
             ),
         ),
