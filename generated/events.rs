@@ -7,6 +7,9 @@
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
+    /// A paid capability bought under 付费管理 is running out of quota or nearing its expiry date. ([`super::charge::ChargeServiceAlert`])
+    #[cfg(feature = "charge")]
+    ChargeServiceAlert(super::charge::ChargeServiceAlert),
     /// An image a user sent to the mini program's customer service. ([`super::customer_service::CustomerServiceImage`])
     #[cfg(feature = "customer_service")]
     CustomerServiceImage(super::customer_service::CustomerServiceImage),
@@ -108,6 +111,15 @@ pub enum Event {
     /// An order has gone unshipped for more than 48 hours; upload its shipping information. ([`super::shipping::ShippingReminder`])
     #[cfg(feature = "shipping")]
     ShippingReminder(super::shipping::ShippingReminder),
+    /// The mini program is required to connect to order shipping management. ([`super::shipping::ShippingTradeControlled`])
+    #[cfg(feature = "shipping")]
+    ShippingTradeControlled(super::shipping::ShippingTradeControlled),
+    /// The review of a short drama submitted with `drama_audit_drama` changed state. ([`super::short_drama::DramaAuditResult`])
+    #[cfg(feature = "short_drama")]
+    DramaAuditResult(super::short_drama::DramaAuditResult),
+    /// A media file upload started by the short-drama upload APIs finished or failed. ([`super::short_drama::DramaMediaUploaded`])
+    #[cfg(feature = "short_drama")]
+    DramaMediaUploaded(super::short_drama::DramaMediaUploaded),
     /// A user changed a subscription from the service-notice card's menu (only rejections are pushed). ([`super::subscribe_message::SubscribeMessageChange`])
     #[cfg(feature = "subscribe_message")]
     SubscribeMessageChange(super::subscribe_message::SubscribeMessageChange),
@@ -117,12 +129,18 @@ pub enum Event {
     /// The final delivery result of a subscribe message the mini program sent. ([`super::subscribe_message::SubscribeMessageSent`])
     #[cfg(feature = "subscribe_message")]
     SubscribeMessageSent(super::subscribe_message::SubscribeMessageSent),
+    /// The mini program filed an appeal against a penalty, or the appeal's state changed. ([`super::third_party::AppealRecordUpdated`])
+    #[cfg(feature = "third_party")]
+    AppealRecordUpdated(super::third_party::AppealRecordUpdated),
     /// An authorizer changed the permission sets it grants the platform. ([`super::third_party::AuthorizationUpdated`])
     #[cfg(feature = "third_party")]
     AuthorizationUpdated(super::third_party::AuthorizationUpdated),
     /// A mini program or official account authorized the platform. ([`super::third_party::Authorized`])
     #[cfg(feature = "third_party")]
     Authorized(super::third_party::Authorized),
+    /// The review of a service category added to the mini program finished. ([`super::third_party::CategoryAuditResult`])
+    #[cfg(feature = "third_party")]
+    CategoryAuditResult(super::third_party::CategoryAuditResult),
     /// The review of a submitted code version will take longer than usual. ([`super::third_party::CodeAuditDelayed`])
     #[cfg(feature = "third_party")]
     CodeAuditDelayed(super::third_party::CodeAuditDelayed),
@@ -135,12 +153,21 @@ pub enum Event {
     /// The verify ticket WeChat pushes to a third-party platform every ten minutes. ([`super::third_party::ComponentVerifyTicket`])
     #[cfg(feature = "third_party")]
     ComponentVerifyTicket(super::third_party::ComponentVerifyTicket),
+    /// The review of a mini program name change (setNickName) finished. ([`super::third_party::NicknameAuditResult`])
+    #[cfg(feature = "third_party")]
+    NicknameAuditResult(super::third_party::NicknameAuditResult),
+    /// The review of an application to use a restricted front-end API (such as a location API) finished. ([`super::third_party::PrivacyInterfaceAuditResult`])
+    #[cfg(feature = "third_party")]
+    PrivacyInterfaceAuditResult(super::third_party::PrivacyInterfaceAuditResult),
     /// A mini program or official account revoked the platform's authorization. ([`super::third_party::Unauthorized`])
     #[cfg(feature = "third_party")]
     Unauthorized(super::third_party::Unauthorized),
     /// A buyer left a negative review of the mini program's goods or service. ([`super::trade_guarantee::TradeGuaranteeBadReview`])
     #[cfg(feature = "trade_guarantee")]
     TradeGuaranteeBadReview(super::trade_guarantee::TradeGuaranteeBadReview),
+    /// A buyer filed a transaction complaint, or a complaint's progress or details changed. ([`super::trade_guarantee::TradeGuaranteeComplaint`])
+    #[cfg(feature = "trade_guarantee")]
+    TradeGuaranteeComplaint(super::trade_guarantee::TradeGuaranteeComplaint),
     /// A user who authorized the mini program closed their WeChat account. ([`super::user_info::UserAccountCancelled`])
     #[cfg(feature = "user_info")]
     UserAccountCancelled(super::user_info::UserAccountCancelled),
@@ -175,6 +202,21 @@ pub enum Event {
     /// A virtual payment refund finished, successfully or not. ([`super::virtual_payment::VirtualPaymentRefundResult`])
     #[cfg(feature = "virtual_payment")]
     VirtualPaymentRefundResult(super::virtual_payment::VirtualPaymentRefundResult),
+    /// A membership subscription charge (Android/HarmonyOS) failed. ([`super::virtual_payment::VirtualPaymentSubscriptionPayFailed`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentSubscriptionPayFailed(
+        super::virtual_payment::VirtualPaymentSubscriptionPayFailed,
+    ),
+    /// A membership subscription contract (Android/HarmonyOS) was signed or cancelled. ([`super::virtual_payment::VirtualPaymentSubscriptionSigningResult`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentSubscriptionSigningResult(
+        super::virtual_payment::VirtualPaymentSubscriptionSigningResult,
+    ),
+    /// WeChat Pay reported a risk-control event (a due-diligence request or a restriction) on the virtual payment merchant. ([`super::virtual_payment::VirtualPaymentWechatPayRiskEvent`])
+    #[cfg(feature = "virtual_payment")]
+    VirtualPaymentWechatPayRiskEvent(
+        super::virtual_payment::VirtualPaymentWechatPayRiskEvent,
+    ),
     /// A push no spec describes (or of a category this build leaves out), kept whole.
     Unknown(crate::runtime::event::UnknownEvent),
 }
@@ -182,6 +224,8 @@ impl Event {
     /// The variant's name (`CustomerServiceImage`), `Unknown` for the rest.
     pub fn name(&self) -> &'static str {
         match self {
+            #[cfg(feature = "charge")]
+            Event::ChargeServiceAlert(_) => "ChargeServiceAlert",
             #[cfg(feature = "customer_service")]
             Event::CustomerServiceImage(_) => "CustomerServiceImage",
             #[cfg(feature = "customer_service")]
@@ -248,6 +292,12 @@ impl Event {
             Event::ShippingOrderSettlement(_) => "ShippingOrderSettlement",
             #[cfg(feature = "shipping")]
             Event::ShippingReminder(_) => "ShippingReminder",
+            #[cfg(feature = "shipping")]
+            Event::ShippingTradeControlled(_) => "ShippingTradeControlled",
+            #[cfg(feature = "short_drama")]
+            Event::DramaAuditResult(_) => "DramaAuditResult",
+            #[cfg(feature = "short_drama")]
+            Event::DramaMediaUploaded(_) => "DramaMediaUploaded",
             #[cfg(feature = "subscribe_message")]
             Event::SubscribeMessageChange(_) => "SubscribeMessageChange",
             #[cfg(feature = "subscribe_message")]
@@ -255,9 +305,13 @@ impl Event {
             #[cfg(feature = "subscribe_message")]
             Event::SubscribeMessageSent(_) => "SubscribeMessageSent",
             #[cfg(feature = "third_party")]
+            Event::AppealRecordUpdated(_) => "AppealRecordUpdated",
+            #[cfg(feature = "third_party")]
             Event::AuthorizationUpdated(_) => "AuthorizationUpdated",
             #[cfg(feature = "third_party")]
             Event::Authorized(_) => "Authorized",
+            #[cfg(feature = "third_party")]
+            Event::CategoryAuditResult(_) => "CategoryAuditResult",
             #[cfg(feature = "third_party")]
             Event::CodeAuditDelayed(_) => "CodeAuditDelayed",
             #[cfg(feature = "third_party")]
@@ -267,9 +321,15 @@ impl Event {
             #[cfg(feature = "third_party")]
             Event::ComponentVerifyTicket(_) => "ComponentVerifyTicket",
             #[cfg(feature = "third_party")]
+            Event::NicknameAuditResult(_) => "NicknameAuditResult",
+            #[cfg(feature = "third_party")]
+            Event::PrivacyInterfaceAuditResult(_) => "PrivacyInterfaceAuditResult",
+            #[cfg(feature = "third_party")]
             Event::Unauthorized(_) => "Unauthorized",
             #[cfg(feature = "trade_guarantee")]
             Event::TradeGuaranteeBadReview(_) => "TradeGuaranteeBadReview",
+            #[cfg(feature = "trade_guarantee")]
+            Event::TradeGuaranteeComplaint(_) => "TradeGuaranteeComplaint",
             #[cfg(feature = "user_info")]
             Event::UserAccountCancelled(_) => "UserAccountCancelled",
             #[cfg(feature = "user_info")]
@@ -294,12 +354,39 @@ impl Event {
             Event::VirtualPaymentIosRefundQuery(_) => "VirtualPaymentIosRefundQuery",
             #[cfg(feature = "virtual_payment")]
             Event::VirtualPaymentRefundResult(_) => "VirtualPaymentRefundResult",
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentSubscriptionPayFailed(_) => {
+                "VirtualPaymentSubscriptionPayFailed"
+            }
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentSubscriptionSigningResult(_) => {
+                "VirtualPaymentSubscriptionSigningResult"
+            }
+            #[cfg(feature = "virtual_payment")]
+            Event::VirtualPaymentWechatPayRiskEvent(_) => {
+                "VirtualPaymentWechatPayRiskEvent"
+            }
             Event::Unknown(_) => "Unknown",
         }
     }
 }
 /// What each event's spec tells the receiver, in the order of the specs.
 pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
+    #[cfg(feature = "charge")]
+    crate::runtime::event::EventMeta {
+        name: "ChargeServiceAlert",
+        category: "charge",
+        msg_type: "event",
+        event: Some("charge_service_quota_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/charge/charge_mp_service_quota_notify.html",
+        shape: "{\"appid\":\"string\",\"event_type!\":{\"enum\":[3,4]},\"spu_id\":\"int\",\"spu_name\":\"string\",\"total_quota\":\"int\",\"total_used_quota\":\"int\",\"validity_end_time\":\"string\"}",
+        decode: |members| Ok(
+            Event::ChargeServiceAlert(crate::runtime::event::decode_members(members)?),
+        ),
+    },
     #[cfg(feature = "customer_service")]
     crate::runtime::event::EventMeta {
         name: "CustomerServiceImage",
@@ -827,6 +914,53 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
             Event::ShippingReminder(crate::runtime::event::decode_members(members)?),
         ),
     },
+    #[cfg(feature = "shipping")]
+    crate::runtime::event::EventMeta {
+        name: "ShippingTradeControlled",
+        category: "shipping",
+        msg_type: "event",
+        event: Some("wxa_trade_controlled"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/order-shipping/order-shipping.html",
+        shape: "{\"msg\":\"string\"}",
+        decode: |members| Ok(
+            Event::ShippingTradeControlled(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "short_drama")]
+    crate::runtime::event::EventMeta {
+        name: "DramaAuditResult",
+        category: "short_drama",
+        msg_type: "event",
+        event: Some("secvod_audit_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("audit_event"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/mini_drama/drama_review_status_event.html",
+        shape: "{\"audit_detail!\":{\"object\":{\"audit_time\":\"int\",\"audit_type\":{\"enum\":[0,1,2,3]},\"create_time\":\"int\",\"status\":{\"enum\":[0,1,2,3,4]}}},\"drama_id!\":\"int\"}",
+        decode: |members| Ok(
+            Event::DramaAuditResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "short_drama")]
+    crate::runtime::event::EventMeta {
+        name: "DramaMediaUploaded",
+        category: "short_drama",
+        msg_type: "event",
+        event: Some("secvod_upload_event"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("upload_event"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/mini_drama/asset_upload_completion_event.html",
+        shape: "{\"errcode!\":\"int\",\"errmsg\":\"string\",\"media_id!\":\"int\",\"source_context\":\"string\"}",
+        decode: |members| Ok(
+            Event::DramaMediaUploaded(crate::runtime::event::decode_members(members)?),
+        ),
+    },
     #[cfg(feature = "subscribe_message")]
     crate::runtime::event::EventMeta {
         name: "SubscribeMessageChange",
@@ -876,6 +1010,21 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
     },
     #[cfg(feature = "third_party")]
     crate::runtime::event::EventMeta {
+        name: "AppealRecordUpdated",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_appeal_record"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/records/record_event.html",
+        shape: "{\"appeal_count\":\"int\",\"appeal_from\":{\"enum\":[0,1]},\"appeal_record_id!\":\"int\",\"appeal_status\":{\"enum\":[1,2,3,4]},\"appeal_time\":\"int\",\"appid\":\"string\",\"audit_reason\":\"string\",\"audit_time\":\"int\",\"material\":{\"array\":{\"object\":{\"appeal_material\":{\"object\":{\"proof_material_id\":\"string\",\"reason\":\"string\"}},\"illegal_material\":{\"object\":{\"content\":\"string\",\"content_url\":\"string\"}}}}},\"punish_description\":\"string\"}",
+        decode: |members| Ok(
+            Event::AppealRecordUpdated(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
         name: "AuthorizationUpdated",
         category: "third_party",
         msg_type: "",
@@ -902,6 +1051,21 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"AppId!\":\"string\",\"AuthorizationCode!\":\"string\",\"AuthorizationCodeExpiredTime\":\"int\",\"AuthorizerAppid!\":\"string\",\"PreAuthCode\":\"string\"}",
         decode: |members| Ok(
             Event::Authorized(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "CategoryAuditResult",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_category_audit"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/miniprogram-management/category-management/api_addcategory.html",
+        shape: "{\"first\":\"string\",\"reason\":\"string\",\"ret!\":{\"enum\":[2,3]},\"second\":\"string\"}",
+        decode: |members| Ok(
+            Event::CategoryAuditResult(crate::runtime::event::decode_members(members)?),
         ),
     },
     #[cfg(feature = "third_party")]
@@ -966,6 +1130,38 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
     },
     #[cfg(feature = "third_party")]
     crate::runtime::event::EventMeta {
+        name: "NicknameAuditResult",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_nickname_audit"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Mini_Program_Basic_Info/wxa_nickname_audit.html",
+        shape: "{\"nickname\":\"string\",\"reason\":\"string\",\"ret!\":{\"enum\":[2,3]}}",
+        decode: |members| Ok(
+            Event::NicknameAuditResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "PrivacyInterfaceAuditResult",
+        category: "third_party",
+        msg_type: "event",
+        event: Some("wxa_privacy_apply"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/apply_api/apply_privacy_interface.html",
+        shape: "{\"result_info!\":{\"object\":{\"api_name\":\"string\",\"apply_time\":\"int\",\"audit_id\":\"int\",\"audit_time\":\"int\",\"reason\":\"json\",\"status\":{\"enum\":[2,3]}}}}",
+        decode: |members| Ok(
+            Event::PrivacyInterfaceAuditResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
         name: "Unauthorized",
         category: "third_party",
         msg_type: "",
@@ -992,6 +1188,23 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"result!\":{\"object\":{\"comment_id!\":\"string\"}}}",
         decode: |members| Ok(
             Event::TradeGuaranteeBadReview(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "trade_guarantee")]
+    crate::runtime::event::EventMeta {
+        name: "TradeGuaranteeComplaint",
+        category: "trade_guarantee",
+        msg_type: "event",
+        event: Some("complaint_callback"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: Some("BussiCallBackInfo"),
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/guarantee/complaint.html",
+        shape: "{\"appid\":\"string\",\"complaint_order_id!\":\"string\",\"create_time\":\"int\",\"customer_material_content\":\"string\",\"customer_material_media_id_list\":{\"array\":\"string\"},\"expire_time\":\"int\",\"history\":{\"array\":{\"object\":{\"content\":\"string\",\"media_id_list\":{\"array\":\"string\"},\"time\":\"int\"}}},\"open_id\":\"string\",\"option_type\":\"string\",\"order_id\":\"string\",\"out_trade_no\":\"string\",\"pay_time\":\"int\",\"phone_number\":\"string\",\"product_name\":\"string\",\"status\":\"int\",\"total_cost\":\"string\",\"type\":\"int\"}",
+        decode: |members| Ok(
+            Event::TradeGuaranteeComplaint(
                 crate::runtime::event::decode_members(members)?,
             ),
         ),
@@ -1158,6 +1371,57 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"MchOrderId\":\"string\",\"MchRefundId!\":\"string\",\"OpenId!\":\"string\",\"RefundFee\":\"int\",\"RefundStartTimestamp\":\"int\",\"RefundSuccTimestamp\":\"int\",\"RetCode!\":\"int\",\"RetMsg\":\"string\",\"RetryTimes\":\"int\",\"TeamInfo\":{\"object\":{\"ActivityId\":\"string\",\"TeamAction\":{\"enum\":[0,1]},\"TeamId\":\"string\",\"TeamType\":\"int\"}},\"WxOrderId\":\"string\",\"WxRefundId\":\"string\",\"WxpayRefundTransactionId\":\"string\"}",
         decode: |members| Ok(
             Event::VirtualPaymentRefundResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentSubscriptionPayFailed",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_subscribe_pay_fail_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vips.html",
+        shape: "{\"ContractWxAppid\":\"string\",\"Env\":{\"enum\":[0,1]},\"GoodsInfo\":{\"object\":{\"ActualPrice\":\"int\",\"Attach\":\"string\",\"OrigPrice\":\"int\",\"ProductId\":\"string\",\"Quantity\":\"int\",\"SubscribePeriodDays\":\"int\"}},\"OpenId!\":\"string\",\"OutTradeNo\":\"string\",\"WeChatPayInfo\":{\"object\":{\"MchOrderNo\":\"string\",\"PaidTime\":\"int\",\"TransactionId\":\"string\"}}}",
+        decode: |members| Ok(
+            Event::VirtualPaymentSubscriptionPayFailed(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentSubscriptionSigningResult",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_subscribe_signing_result_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vips.html",
+        shape: "{\"Action\":{\"enum\":[\"contract_notify\",\"cancel_contract_notify\"]},\"ContractWxAppid\":\"string\",\"OpenorcloseTime\":\"int\",\"OutContractCode\":\"string\",\"ProductId\":\"string\",\"UserOpenid\":\"string\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentSubscriptionSigningResult(
+                crate::runtime::event::decode_members(members)?,
+            ),
+        ),
+    },
+    #[cfg(feature = "virtual_payment")]
+    crate::runtime::event::EventMeta {
+        name: "VirtualPaymentWechatPayRiskEvent",
+        category: "virtual_payment",
+        msg_type: "event",
+        event: Some("xpay_wxpay_callback_notify"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::ErrCode,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
+        shape: "{\"AppId\":\"string\",\"BusinessCode\":\"string\",\"BusinessState\":\"string\",\"BusinessTime\":\"string\",\"EventType\":{\"enum\":[\"due_diligence\",\"punishment\"]},\"MerchantCode\":\"string\",\"MerchantCompanyName\":\"string\",\"NickName\":\"string\",\"Remark\":\"string\",\"RetryTimes\":\"int\"}",
+        decode: |members| Ok(
+            Event::VirtualPaymentWechatPayRiskEvent(
                 crate::runtime::event::decode_members(members)?,
             ),
         ),

@@ -231,6 +231,8 @@ pub mod b2b_store {
 /// Endpoints of the `charge` category (cargo feature `charge`): `getRecentAverageUsage`, `getUsageDetail`.
 #[cfg(feature = "charge")]
 pub mod charge {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/charge/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/charge/get_recent_average_usage.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/charge/get_usage_detail.rs"));
     /// The facts of every endpoint of this category, from the specs.
@@ -1052,6 +1054,8 @@ pub mod shipping {
 #[cfg(feature = "short_drama")]
 pub mod short_drama {
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/types.rs"));
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/short_drama/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_apply_upload.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_audit_drama.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/short_drama/drama_authorize_app.rs"));

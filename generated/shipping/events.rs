@@ -188,3 +188,36 @@ impl ShippingReminder {
         msg: impl Into<String>;
     }
 }
+crate::runtime::answer_object! {
+    /// The mini program is required to connect to order shipping management.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `wxa_trade_controlled`. Reply: `success` (or nothing).
+    ///
+    /// Sent when the mini program has to use the shipping information
+    /// management service (until it does, its payments may be restricted).
+    ///
+    /// The stored copy of the official page stops at the heading of its
+    /// "相关消息推送" (related pushes) section; the event's table (the usual
+    /// header and `msg`) comes from a GitHub mirror of the same page
+    /// (Marco9442/wx-miniprogram-doc, 小程序发货信息管理服务.md).
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/order-shipping/order-shipping.html>
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct ShippingTradeControlled {
+        /// The notice's text.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<String> = "msg";
+    }
+}
+impl ShippingTradeControlled {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self { msg: None }
+    }
+    crate::runtime::setters! {
+        msg: impl Into<String>;
+    }
+}

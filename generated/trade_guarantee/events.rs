@@ -44,3 +44,158 @@ impl TradeGuaranteeBadReview {
         Self { result }
     }
 }
+crate::runtime::answer_object! {
+    /// The `TradeGuaranteeComplaintStep` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeComplaintStep {
+        /// When the step happened, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub time: Option<i64> = "time";
+        /// What was said or done.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub content: Option<String> = "content";
+        /// Images attached to the step.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub media_id_list: Option<Vec<String>> = "media_id_list";
+    }
+}
+impl TradeGuaranteeComplaintStep {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            time: None,
+            content: None,
+            media_id_list: None,
+        }
+    }
+    crate::runtime::setters! {
+        time: i64;
+        content: impl Into<String>;
+        media_id_list: Vec<String>;
+    }
+}
+crate::runtime::answer_object! {
+    /// A buyer filed a transaction complaint, or a complaint's progress or details changed.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `complaint_callback`. Reply: `success` (or nothing).
+    ///
+    /// Read the whole complaint with `trade_guarantee_get_complaint`
+    /// (`complaint_order_id`) and answer it with
+    /// `trade_guarantee_respond_complaint`; the codes of `status` and `type` are
+    /// the ones that endpoint's notes list. The page shows only an XML sample,
+    /// with the members inside `\<BussiCallBackInfo>` and one `\<history>` element
+    /// per progress step; a JSON push is read with or without that wrapper.
+    ///
+    /// The stored copies of the page (also at
+    /// `https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/complaint.html`)
+    /// end inside the member table, after `create_time`: every member is named
+    /// in the sample, but the meaning and type of those after `create_time` are
+    /// taken from the names and from the complaint detail endpoint. Every value
+    /// in the sample is a placeholder number; `option_type` is kept as text
+    /// since the page only says it tells a new complaint from a progress
+    /// update. `customer_material_media_id_list` carries image links that
+    /// expire (read the detail again for fresh ones).
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/guarantee/complaint.html>
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct TradeGuaranteeComplaint {
+        /// The mini program's app id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub appid: Option<String> = "appid";
+        /// Why this was pushed, a new complaint or a progress update.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub option_type: Option<String> = "option_type";
+        /// The complaint's id.
+        pub complaint_order_id: String = "complaint_order_id";
+        /// State of the complaint (codes as in `trade_guarantee_get_complaint`).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub status: Option<i64> = "status";
+        /// When the complaint was filed, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub create_time: Option<i64> = "create_time";
+        /// When the complaint's current state runs out, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub expire_time: Option<i64> = "expire_time";
+        /// Kind of problem complained about (codes as in `trade_guarantee_get_complaint`).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "type", skip_serializing_if = "Option::is_none"))]
+        pub complaint_type: Option<i64> = "type";
+        /// The WeChat Pay order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub order_id: Option<String> = "order_id";
+        /// The merchant's order number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub out_trade_no: Option<String> = "out_trade_no";
+        /// The buyer's contact phone number.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub phone_number: Option<String> = "phone_number";
+        /// The buyer's openid.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub open_id: Option<String> = "open_id";
+        /// What the buyer wrote.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub customer_material_content: Option<String> = "customer_material_content";
+        /// Links to the buyer's images; they expire.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub customer_material_media_id_list: Option<Vec<String>> = "customer_material_media_id_list";
+        /// When the order was paid, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub pay_time: Option<i64> = "pay_time";
+        /// The order's amount.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub total_cost: Option<String> = "total_cost";
+        /// The goods' name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub product_name: Option<String> = "product_name";
+        /// The complaint's progress steps.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub history: Option<Vec<TradeGuaranteeComplaintStep>> = "history";
+    }
+}
+impl TradeGuaranteeComplaint {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(complaint_order_id: impl Into<String>) -> Self {
+        Self {
+            appid: None,
+            option_type: None,
+            complaint_order_id: complaint_order_id.into(),
+            status: None,
+            create_time: None,
+            expire_time: None,
+            complaint_type: None,
+            order_id: None,
+            out_trade_no: None,
+            phone_number: None,
+            open_id: None,
+            customer_material_content: None,
+            customer_material_media_id_list: None,
+            pay_time: None,
+            total_cost: None,
+            product_name: None,
+            history: None,
+        }
+    }
+    crate::runtime::setters! {
+        appid: impl Into<String>;
+        option_type: impl Into<String>;
+        status: i64;
+        create_time: i64;
+        expire_time: i64;
+        complaint_type: i64;
+        order_id: impl Into<String>;
+        out_trade_no: impl Into<String>;
+        phone_number: impl Into<String>;
+        open_id: impl Into<String>;
+        customer_material_content: impl Into<String>;
+        customer_material_media_id_list: Vec<String>;
+        pay_time: i64;
+        total_cost: impl Into<String>;
+        product_name: impl Into<String>;
+        history: Vec<TradeGuaranteeComplaintStep>;
+    }
+}

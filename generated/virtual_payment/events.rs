@@ -867,3 +867,318 @@ impl VirtualPaymentRefundResult {
         team_info: XpayRefundTeam;
     }
 }
+crate::runtime::int_enum! {
+    /// Values of `VirtualPaymentSubscriptionPayFailedEnv`.
+    pub enum VirtualPaymentSubscriptionPayFailedEnv {
+        /// `0`: The live environment.
+        Production = 0;
+        /// `1`: The sandbox.
+        Sandbox = 1;
+    }
+}
+crate::runtime::answer_object! {
+    /// The `XpaySubscribePayFailedWeChatPay` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpaySubscribePayFailedWeChatPay {
+        /// The WeChat Pay merchant order number.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "MchOrderNo", skip_serializing_if = "Option::is_none"))]
+        pub mch_order_no: Option<String> = "MchOrderNo";
+        /// The WeChat Pay transaction id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "TransactionId", skip_serializing_if = "Option::is_none"))]
+        pub transaction_id: Option<String> = "TransactionId";
+        /// Payment time, in Unix seconds.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "PaidTime", skip_serializing_if = "Option::is_none"))]
+        pub paid_time: Option<i64> = "PaidTime";
+    }
+}
+impl XpaySubscribePayFailedWeChatPay {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            mch_order_no: None,
+            transaction_id: None,
+            paid_time: None,
+        }
+    }
+    crate::runtime::setters! {
+        mch_order_no: impl Into<String>;
+        transaction_id: impl Into<String>;
+        paid_time: i64;
+    }
+}
+crate::runtime::answer_object! {
+    /// The `XpaySubscribePayFailedGoods` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct XpaySubscribePayFailedGoods {
+        /// The item's id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ProductId", skip_serializing_if = "Option::is_none"))]
+        pub product_id: Option<String> = "ProductId";
+        /// Quantity.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Quantity", skip_serializing_if = "Option::is_none"))]
+        pub quantity: Option<i64> = "Quantity";
+        /// Original price, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "OrigPrice", skip_serializing_if = "Option::is_none"))]
+        pub orig_price: Option<i64> = "OrigPrice";
+        /// Price to be paid, in fen.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ActualPrice", skip_serializing_if = "Option::is_none"))]
+        pub actual_price: Option<i64> = "ActualPrice";
+        /// The data passed through from the order.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Attach", skip_serializing_if = "Option::is_none"))]
+        pub attach: Option<String> = "Attach";
+        /// Length of a subscription period, in days.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "SubscribePeriodDays", skip_serializing_if = "Option::is_none"))]
+        pub subscribe_period_days: Option<i32> = "SubscribePeriodDays";
+    }
+}
+impl XpaySubscribePayFailedGoods {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            product_id: None,
+            quantity: None,
+            orig_price: None,
+            actual_price: None,
+            attach: None,
+            subscribe_period_days: None,
+        }
+    }
+    crate::runtime::setters! {
+        product_id: impl Into<String>;
+        quantity: i64;
+        orig_price: i64;
+        actual_price: i64;
+        attach: impl Into<String>;
+        subscribe_period_days: i32;
+    }
+}
+crate::runtime::answer_object! {
+    /// A membership subscription charge (Android/HarmonyOS) failed.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `xpay_subscribe_pay_fail_notify`. Reply: `ErrCode`/`ErrMsg` in the push's format (`Reply::handled()`, or `Reply::ErrCode`); WeChat retries until it gets one.
+    ///
+    /// Follows a charge started with `xpay_submit_subscribe_pay_order`; a
+    /// successful charge comes as `xpay_goods_deliver_notify` instead. The page
+    /// advises checking with `xpay_query_order` as well (state 13 means the
+    /// charge failed). `Env` is always 0 here: subscriptions have no sandbox.
+    /// Reply `{ErrCode: 0, ErrMsg: "success"}` in the push's format.
+    ///
+    /// The stored copy of the official page (会员订阅:安卓/鸿蒙) stops before this
+    /// push's table; the members come from a GitHub mirror of the same page
+    /// (Marco9442/wx-miniprogram-doc, 会员订阅：安卓_鸿蒙.md).
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vips.html>
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct VirtualPaymentSubscriptionPayFailed {
+        /// The subscriber's openid.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "OpenId"))]
+        pub open_id: String = "OpenId";
+        /// The mini program's order number of the charge.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "OutTradeNo", skip_serializing_if = "Option::is_none"))]
+        pub out_trade_no: Option<String> = "OutTradeNo";
+        /// Environment of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Env", skip_serializing_if = "Option::is_none"))]
+        pub env: Option<VirtualPaymentSubscriptionPayFailedEnv> = "Env";
+        /// The WeChat Pay side of the order, when the channel is WeChat Pay.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "WeChatPayInfo", skip_serializing_if = "Option::is_none"))]
+        pub wechat_pay_info: Option<XpaySubscribePayFailedWeChatPay> = "WeChatPayInfo";
+        /// The subscription item charged for.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "GoodsInfo", skip_serializing_if = "Option::is_none"))]
+        pub goods_info: Option<XpaySubscribePayFailedGoods> = "GoodsInfo";
+        /// The app id the contract was signed with.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ContractWxAppid", skip_serializing_if = "Option::is_none"))]
+        pub contract_wx_appid: Option<String> = "ContractWxAppid";
+    }
+}
+impl VirtualPaymentSubscriptionPayFailed {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(open_id: impl Into<String>) -> Self {
+        Self {
+            open_id: open_id.into(),
+            out_trade_no: None,
+            env: None,
+            wechat_pay_info: None,
+            goods_info: None,
+            contract_wx_appid: None,
+        }
+    }
+    crate::runtime::setters! {
+        out_trade_no: impl Into<String>;
+        env: VirtualPaymentSubscriptionPayFailedEnv;
+        wechat_pay_info: XpaySubscribePayFailedWeChatPay;
+        goods_info: XpaySubscribePayFailedGoods;
+        contract_wx_appid: impl Into<String>;
+    }
+}
+crate::runtime::string_enum! {
+    /// Values of `VirtualPaymentSubscriptionSigningResultAction`.
+    pub enum VirtualPaymentSubscriptionSigningResultAction {
+        /// `contract_notify`: The user signed the contract.
+        Signed = "contract_notify";
+        /// `cancel_contract_notify`: The contract was cancelled.
+        Cancelled = "cancel_contract_notify";
+    }
+}
+crate::runtime::answer_object! {
+    /// A membership subscription contract (Android/HarmonyOS) was signed or cancelled.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `xpay_subscribe_signing_result_notify`. Reply: `ErrCode`/`ErrMsg` in the push's format (`Reply::handled()`, or `Reply::ErrCode`); WeChat retries until it gets one.
+    ///
+    /// Sent after a signing through `wx.requestSubscribeSign` or through
+    /// `wx.requestVirtualPayment` with `signContractInfo`, and after any
+    /// cancellation, the merchant's (`xpay_cancel_subscribe_contract`) included.
+    /// The page advises checking with `xpay_query_subscribe_contract` as well.
+    /// Reply `{ErrCode: 0, ErrMsg: "success"}` in the push's format.
+    ///
+    /// The stored copy of the official page (会员订阅:安卓/鸿蒙) stops before this
+    /// push's table; the members come from a GitHub mirror of the same page
+    /// (Marco9442/wx-miniprogram-doc, 会员订阅：安卓_鸿蒙.md). Note the openid is
+    /// `UserOpenid` here, not `OpenId` as in the other virtual payment pushes.
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/vips.html>
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct VirtualPaymentSubscriptionSigningResult {
+        /// Whether the contract was signed or cancelled.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Action", skip_serializing_if = "Option::is_none"))]
+        pub action: Option<VirtualPaymentSubscriptionSigningResultAction> = "Action";
+        /// The openid that signed.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "UserOpenid", skip_serializing_if = "Option::is_none"))]
+        pub user_openid: Option<String> = "UserOpenid";
+        /// When the contract was signed or cancelled, as a Unix timestamp (the page gives no unit).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "OpenorcloseTime", skip_serializing_if = "Option::is_none"))]
+        pub open_or_close_time: Option<i64> = "OpenorcloseTime";
+        /// The subscription item's id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ProductId", skip_serializing_if = "Option::is_none"))]
+        pub product_id: Option<String> = "ProductId";
+        /// The merchant's contract number given when signing.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "OutContractCode", skip_serializing_if = "Option::is_none"))]
+        pub out_contract_code: Option<String> = "OutContractCode";
+        /// The app id the contract was signed with.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ContractWxAppid", skip_serializing_if = "Option::is_none"))]
+        pub contract_wx_appid: Option<String> = "ContractWxAppid";
+    }
+}
+impl VirtualPaymentSubscriptionSigningResult {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            action: None,
+            user_openid: None,
+            open_or_close_time: None,
+            product_id: None,
+            out_contract_code: None,
+            contract_wx_appid: None,
+        }
+    }
+    crate::runtime::setters! {
+        action: VirtualPaymentSubscriptionSigningResultAction;
+        user_openid: impl Into<String>;
+        open_or_close_time: i64;
+        product_id: impl Into<String>;
+        out_contract_code: impl Into<String>;
+        contract_wx_appid: impl Into<String>;
+    }
+}
+crate::runtime::string_enum! {
+    /// Values of `VirtualPaymentWechatPayRiskEventEventType`.
+    pub enum VirtualPaymentWechatPayRiskEventEventType {
+        /// `due_diligence`: WeChat Pay asks the merchant for due-diligence material.
+        DueDiligence = "due_diligence";
+        /// `punishment`: WeChat Pay restricted the merchant.
+        Punishment = "punishment";
+    }
+}
+crate::runtime::answer_object! {
+    /// WeChat Pay reported a risk-control event (a due-diligence request or a restriction) on the virtual payment merchant.
+    ///
+    /// Pushed with `MsgType` `event`, `Event` `xpay_wxpay_callback_notify`. Reply: `ErrCode`/`ErrMsg` in the push's format (`Reply::handled()`, or `Reply::ErrCode`); WeChat retries until it gets one.
+    ///
+    /// `FromUserName` is WeChat's own openid. Reply
+    /// `{ErrCode: 0, ErrMsg: "success"}` in the push's format (an empty body or
+    /// `success` also counts as 0); otherwise WeChat retries after 2, 4, 8, 16…
+    /// seconds, up to 15 times, counting in `RetryTimes`. The reasons for a
+    /// restriction can be read with `xpay_query_punishment_reasons`.
+    ///
+    /// The stored copy of the official page ends before this push's section
+    /// (its table of pushes names it); the members come from a GitHub mirror of
+    /// the same page (Marco9442/wx-miniprogram-doc, 虚拟支付.md). The page does
+    /// not list the values of `BusinessState`; it is kept as text.
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html>
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct VirtualPaymentWechatPayRiskEvent {
+        /// The mini program's app id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "AppId", skip_serializing_if = "Option::is_none"))]
+        pub app_id: Option<String> = "AppId";
+        /// The mini program's name.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "NickName", skip_serializing_if = "Option::is_none"))]
+        pub nick_name: Option<String> = "NickName";
+        /// The WeChat Pay merchant number concerned.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "MerchantCode", skip_serializing_if = "Option::is_none"))]
+        pub merchant_code: Option<String> = "MerchantCode";
+        /// The merchant's full company name.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "MerchantCompanyName", skip_serializing_if = "Option::is_none"))]
+        pub merchant_company_name: Option<String> = "MerchantCompanyName";
+        /// When the event happened, as RFC 3339 text (e.g. `2026-07-03T12:47:13+08:00`).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "BusinessTime", skip_serializing_if = "Option::is_none"))]
+        pub business_time: Option<String> = "BusinessTime";
+        /// Number of the due-diligence or restriction record.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "BusinessCode", skip_serializing_if = "Option::is_none"))]
+        pub business_code: Option<String> = "BusinessCode";
+        /// State of that record, as WeChat Pay names it.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "BusinessState", skip_serializing_if = "Option::is_none"))]
+        pub business_state: Option<String> = "BusinessState";
+        /// A note from WeChat Pay.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "Remark", skip_serializing_if = "Option::is_none"))]
+        pub remark: Option<String> = "Remark";
+        /// Kind of event.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "EventType", skip_serializing_if = "Option::is_none"))]
+        pub event_type: Option<VirtualPaymentWechatPayRiskEventEventType> = "EventType";
+        /// How many times this push was repeated, from 0.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "RetryTimes", skip_serializing_if = "Option::is_none"))]
+        pub retry_times: Option<i32> = "RetryTimes";
+    }
+}
+impl VirtualPaymentWechatPayRiskEvent {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            app_id: None,
+            nick_name: None,
+            merchant_code: None,
+            merchant_company_name: None,
+            business_time: None,
+            business_code: None,
+            business_state: None,
+            remark: None,
+            event_type: None,
+            retry_times: None,
+        }
+    }
+    crate::runtime::setters! {
+        app_id: impl Into<String>;
+        nick_name: impl Into<String>;
+        merchant_code: impl Into<String>;
+        merchant_company_name: impl Into<String>;
+        business_time: impl Into<String>;
+        business_code: impl Into<String>;
+        business_state: impl Into<String>;
+        remark: impl Into<String>;
+        event_type: VirtualPaymentWechatPayRiskEventEventType;
+        retry_times: i32;
+    }
+}
