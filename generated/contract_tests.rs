@@ -86,6 +86,17 @@ async fn add_union_promotion() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn apply_union_target_plan() {
+    let request = crate::api::affiliate::ApplyUnionTargetPlanRequest::new("a".to_owned())
+        .apply_reason("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.apply_union_target_plan(request).await }
+    };
+    check("applyUnionTargetPlan", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn bind_union_open_account() {
     let request = crate::api::affiliate::BindUnionOpenAccountRequest::new(
         "a".to_owned(),
@@ -95,6 +106,18 @@ async fn bind_union_open_account() {
         async move { client.bind_union_open_account(request).await }
     };
     check("bindUnionOpenAccount", 25503, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn delete_union_customize_info() {
+    let request = crate::api::affiliate::DeleteUnionCustomizeInfoRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.delete_union_customize_info(request).await }
+    };
+    check("deleteUnionCustomizeInfo", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
@@ -108,6 +131,21 @@ async fn delete_union_promotion() {
         async move { client.delete_union_promotion(request).await }
     };
     check("deleteUnionPromotion", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn delete_union_shop_commission() {
+    let request = crate::api::affiliate::DeleteUnionShopCommissionRequest::new(
+        vec![
+            crate ::api::affiliate::UnionShopProductKey::new().product_id(1)
+            .out_product_id("a".to_owned())
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.delete_union_shop_commission(request).await }
+    };
+    check("deleteUnionShopCommission", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
@@ -129,6 +167,22 @@ async fn generate_union_open_product() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn generate_union_product() {
+    let request = crate::api::affiliate::GenerateUnionProductRequest::new(
+        "a".to_owned(),
+        vec![
+            crate ::api::affiliate::UnionProductMaterialRef::new("a".to_owned(), "a"
+            .to_owned()).customize_info("a".to_owned())
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.generate_union_product(request).await }
+    };
+    check("generateUnionProduct", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn get_promoter_role() {
     let request = crate::api::affiliate::GetPromoterRoleRequest::new().role_id(1);
     let call = |client: crate::runtime::Client| {
@@ -136,6 +190,18 @@ async fn get_promoter_role() {
         async move { client.get_promoter_role(request).await }
     };
     check("getPromoterRole", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_customize_info() {
+    let request = crate::api::affiliate::GetUnionCustomizeInfoRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_customize_info(request).await }
+    };
+    check("getUnionCustomizeInfo", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
@@ -183,6 +249,31 @@ async fn get_union_order_info() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn get_union_product() {
+    let request = crate::api::affiliate::GetUnionProductRequest::new(1, 1)
+        .query("a".to_owned())
+        .query_type(1)
+        .max_price(1)
+        .min_price(1)
+        .min_commission_value(1)
+        .min_commission_ratio(1)
+        .sort_type(1)
+        .category_id(1)
+        .shop_app_ids("a".to_owned())
+        .has_coupon(crate::api::affiliate::UnionCouponFilter::All)
+        .category("a".to_owned())
+        .no_category("a".to_owned())
+        .product_id("a".to_owned())
+        .shipping_methods("a".to_owned())
+        .address_list("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_product(request).await }
+    };
+    check("getUnionProduct", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn get_union_product_category() {
     let request = crate::api::affiliate::GetUnionProductCategoryRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -190,6 +281,39 @@ async fn get_union_product_category() {
         async move { client.get_union_product_category(request).await }
     };
     check("getUnionProductCategory", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_promotion_list() {
+    let request = crate::api::affiliate::GetUnionPromotionListRequest::new(1, 1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_promotion_list(request).await }
+    };
+    check("getUnionPromotionList", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_union_selected_product() {
+    let request = crate::api::affiliate::GetUnionSelectedProductRequest::new(1, 1)
+        .max_price(1)
+        .min_price(1)
+        .min_commission_value(1)
+        .min_commission_ratio(1)
+        .sort_type(1)
+        .category_id(1)
+        .shop_app_ids("a".to_owned())
+        .has_coupon(crate::api::affiliate::UnionCouponFilter::All)
+        .category("a".to_owned())
+        .no_category("a".to_owned())
+        .product_id("a".to_owned())
+        .shipping_methods("a".to_owned())
+        .address_list("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_selected_product(request).await }
+    };
+    check("getUnionSelectedProduct", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
@@ -208,6 +332,18 @@ async fn get_union_shop_commission() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn get_union_target_apply_status() {
+    let request = crate::api::affiliate::GetUnionTargetApplyStatusRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_union_target_apply_status(request).await }
+    };
+    check("getUnionTargetApplyStatus", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn get_union_target_plan_info() {
     let request = crate::api::affiliate::GetUnionTargetPlanInfoRequest::new(
         "a".to_owned(),
@@ -217,6 +353,64 @@ async fn get_union_target_plan_info() {
         async move { client.get_union_target_plan_info(request).await }
     };
     check("getUnionTargetPlanInfo", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn parse_union_product_tag() {
+    let request = crate::api::affiliate::ParseUnionProductTagRequest::new(
+        vec!["a".to_owned()],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.parse_union_product_tag(request).await }
+    };
+    check("parseUnionProductTag", 37027, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn search_union_order() {
+    let request = crate::api::affiliate::SearchUnionOrderRequest::new(1)
+        .page_size(1)
+        .start_timestamp(1)
+        .end_timestamp(1)
+        .commission_status(
+            crate::api::affiliate::SearchUnionOrderCommissionStatus::Pending,
+        )
+        .sort_by_commission_update_time(
+            crate::api::affiliate::SearchUnionOrderSortByCommissionUpdateTime::No,
+        )
+        .start_commission_update_time(1)
+        .end_commission_update_time(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.search_union_order(request).await }
+    };
+    check("searchUnionOrder", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn search_union_promoter_normal_order() {
+    let request = crate::api::affiliate::SearchUnionPromoterNormalOrderRequest::new(1, 1)
+        .query("a".to_owned())
+        .order_id(1)
+        .out_order_id("a".to_owned())
+        .trade_no("a".to_owned())
+        .start_pay_time(1)
+        .end_pay_time(1)
+        .commission_status("a".to_owned())
+        .out_order_id_list("a".to_owned())
+        .transaction_id_list("a".to_owned())
+        .start_status_update_time(1)
+        .end_status_update_time(1)
+        .sort_by(crate::api::affiliate::SearchUnionPromoterNormalOrderSortBy::PayTime)
+        .sort_order(
+            crate::api::affiliate::SearchUnionPromoterNormalOrderSortOrder::Descending,
+        );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.search_union_promoter_normal_order(request).await }
+    };
+    check("searchUnionPromoterNormalOrder", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]

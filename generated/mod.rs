@@ -87,7 +87,7 @@ pub mod access_token {
         &<GetStableAccessTokenRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `bindUnionOpenAccount`, `deleteUnionPromotion`, `generateUnionOpenProduct`, `getPromoterRole`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProductCategory`, `getUnionShopCommission`, `getUnionTargetPlanInfo`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `setUnionShopCommission`, `updateUnionPromotion`.
+/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `applyUnionTargetPlan`, `bindUnionOpenAccount`, `deleteUnionCustomizeInfo`, `deleteUnionPromotion`, `deleteUnionShopCommission`, `generateUnionOpenProduct`, `generateUnionProduct`, `getPromoterRole`, `getUnionCustomizeInfo`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProduct`, `getUnionProductCategory`, `getUnionPromotionList`, `getUnionSelectedProduct`, `getUnionShopCommission`, `getUnionTargetApplyStatus`, `getUnionTargetPlanInfo`, `parseUnionProductTag`, `searchUnionOrder`, `searchUnionPromoterNormalOrder`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `setUnionShopCommission`, `updateUnionPromotion`.
 #[cfg(feature = "affiliate")]
 pub mod affiliate {
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/types.rs"));
@@ -95,16 +95,32 @@ pub mod affiliate {
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_promoter_role.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_union_customize_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/add_union_promotion.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/apply_union_target_plan.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/bind_union_open_account.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/delete_union_customize_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/delete_union_promotion.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/delete_union_shop_commission.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_open_product.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_product.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_role.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_customize_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_open_account.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_open_product_list.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_order_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_product.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_product_category.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_promotion_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_selected_product.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_shop_commission.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/affiliate/get_union_target_apply_status.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_target_plan_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/parse_union_product_tag.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/search_union_order.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/affiliate/search_union_promoter_normal_order.rs")
+    );
     include!(
         concat!(env!("OUT_DIR"), "/api/affiliate/search_union_shop_abnormal_order.rs")
     );
@@ -119,16 +135,28 @@ pub mod affiliate {
         &<AddPromoterRoleRequest as crate::runtime::Operation>::META,
         &<AddUnionCustomizeInfoRequest as crate::runtime::Operation>::META,
         &<AddUnionPromotionRequest as crate::runtime::Operation>::META,
+        &<ApplyUnionTargetPlanRequest as crate::runtime::Operation>::META,
         &<BindUnionOpenAccountRequest as crate::runtime::Operation>::META,
+        &<DeleteUnionCustomizeInfoRequest as crate::runtime::Operation>::META,
         &<DeleteUnionPromotionRequest as crate::runtime::Operation>::META,
+        &<DeleteUnionShopCommissionRequest as crate::runtime::Operation>::META,
         &<GenerateUnionOpenProductRequest as crate::runtime::Operation>::META,
+        &<GenerateUnionProductRequest as crate::runtime::Operation>::META,
         &<GetPromoterRoleRequest as crate::runtime::Operation>::META,
+        &<GetUnionCustomizeInfoRequest as crate::runtime::Operation>::META,
         &<GetUnionOpenAccountRequest as crate::runtime::Operation>::META,
         &<GetUnionOpenProductListRequest as crate::runtime::Operation>::META,
         &<GetUnionOrderInfoRequest as crate::runtime::Operation>::META,
+        &<GetUnionProductRequest as crate::runtime::Operation>::META,
         &<GetUnionProductCategoryRequest as crate::runtime::Operation>::META,
+        &<GetUnionPromotionListRequest as crate::runtime::Operation>::META,
+        &<GetUnionSelectedProductRequest as crate::runtime::Operation>::META,
         &<GetUnionShopCommissionRequest as crate::runtime::Operation>::META,
+        &<GetUnionTargetApplyStatusRequest as crate::runtime::Operation>::META,
         &<GetUnionTargetPlanInfoRequest as crate::runtime::Operation>::META,
+        &<ParseUnionProductTagRequest as crate::runtime::Operation>::META,
+        &<SearchUnionOrderRequest as crate::runtime::Operation>::META,
+        &<SearchUnionPromoterNormalOrderRequest as crate::runtime::Operation>::META,
         &<SearchUnionShopAbnormalOrderRequest as crate::runtime::Operation>::META,
         &<SearchUnionShopNormalOrderRequest as crate::runtime::Operation>::META,
         &<SetUnionShopCommissionRequest as crate::runtime::Operation>::META,

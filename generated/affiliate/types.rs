@@ -39,6 +39,464 @@ impl UnionCategory {
         name: impl Into<String>;
     }
 }
+crate::runtime::int_enum! {
+    /// Values of `UnionCouponFilter`.
+    pub enum UnionCouponFilter {
+        /// `0`: All products.
+        All = 0;
+        /// `1`: Only products with a union coupon.
+        WithCoupon = 1;
+    }
+}
+/// The `UnionProductDescription` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProductDescription {
+    /// Description images.
+    #[serde(rename = "detailImg", default, skip_serializing_if = "Option::is_none")]
+    pub detail_img: Option<Vec<String>>,
+}
+impl UnionProductDescription {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self { detail_img: None }
+    }
+    crate::runtime::setters! {
+        detail_img: Vec<String>;
+    }
+}
+/// The `UnionProductInfo` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProductInfo {
+    /// Product title.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub title: Option<String>,
+    /// Product subtitle.
+    #[serde(
+        rename = "subTitle",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sub_title: Option<String>,
+    /// Main images.
+    #[serde(rename = "headImg", default, skip_serializing_if = "Option::is_none")]
+    pub head_img: Option<Vec<String>>,
+    /// Categories of the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Vec<UnionCategory>>,
+    /// Brand name.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub brand: Option<String>,
+    /// Brand ID.
+    #[serde(
+        rename = "brandId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub brand_id: Option<String>,
+    /// Model.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model: Option<String>,
+    /// Detailed description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<UnionProductDescription>,
+    /// Product parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<crate::runtime::serde_json::Value>,
+    /// Lowest price, in fen.
+    #[serde(
+        rename = "minPrice",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub min_price: Option<i64>,
+    /// Total stock.
+    #[serde(
+        rename = "totalStockNum",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_stock_num: Option<i64>,
+    /// Units sold so far.
+    #[serde(
+        rename = "totalSoldNum",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_sold_num: Option<i64>,
+    /// Orders so far.
+    #[serde(
+        rename = "totalOrderNum",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_order_num: Option<i64>,
+    /// Price after the union coupon, in fen.
+    #[serde(
+        rename = "discountPrice",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub discount_price: Option<i64>,
+}
+impl UnionProductInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            title: None,
+            sub_title: None,
+            head_img: None,
+            category: None,
+            brand: None,
+            brand_id: None,
+            model: None,
+            detail: None,
+            param: None,
+            min_price: None,
+            total_stock_num: None,
+            total_sold_num: None,
+            total_order_num: None,
+            discount_price: None,
+        }
+    }
+    crate::runtime::setters! {
+        title: impl Into<String>;
+        sub_title: impl Into<String>;
+        head_img: Vec<String>;
+        category: Vec<UnionCategory>;
+        brand: impl Into<String>;
+        brand_id: impl Into<String>;
+        model: impl Into<String>;
+        detail: UnionProductDescription;
+        param: crate::runtime::serde_json::Value;
+        min_price: i64;
+        total_stock_num: i64;
+        total_sold_num: i64;
+        total_order_num: i64;
+        discount_price: i64;
+    }
+}
+/// The `UnionProductData` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProductData {
+    /// Product SPU ID.
+    #[serde(
+        rename = "productId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_id: Option<String>,
+    /// Product details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<UnionProductInfo>,
+    /// SKUs of the product (skuId, productSkuInfo with thumbnail, sale and market price in fen, stock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skus: Option<crate::runtime::serde_json::Value>,
+}
+impl UnionProductData {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            product_id: None,
+            info: None,
+            skus: None,
+        }
+    }
+    crate::runtime::setters! {
+        product_id: impl Into<String>;
+        info: UnionProductInfo;
+        skus: crate::runtime::serde_json::Value;
+    }
+}
+/// The `UnionProductCommission` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProductCommission {
+    /// 1 when the product pays commission, 0 otherwise.
+    #[serde(
+        rename = "hasCommission",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub has_commission: Option<i32>,
+    /// Commission ratio, in units of 1/10000.
+    #[serde(
+        rename = "commissionRatio",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub commission_ratio: Option<i64>,
+    /// Commission amount, in fen.
+    #[serde(
+        rename = "commissionValue",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub commission_value: Option<i64>,
+}
+impl UnionProductCommission {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            has_commission: None,
+            commission_ratio: None,
+            commission_value: None,
+        }
+    }
+    crate::runtime::setters! {
+        has_commission: i32;
+        commission_ratio: i64;
+        commission_value: i64;
+    }
+}
+/// The `UnionProductShop` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProductShop {
+    /// Shop name.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// AppID of the shop.
+    #[serde(
+        rename = "appId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub app_id: Option<String>,
+    /// Original ID of the shop.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub username: Option<String>,
+    /// URL of the shop's avatar.
+    #[serde(
+        rename = "headImgUrl",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub head_img_url: Option<String>,
+    /// Delivery methods (express, sameCity, pickup as 1 or 0).
+    #[serde(
+        rename = "shippingMethods",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub shipping_methods: Option<crate::runtime::serde_json::Value>,
+    /// Shipping addresses; only with same-city delivery or pickup.
+    #[serde(rename = "addressList", default, skip_serializing_if = "Option::is_none")]
+    pub address_list: Option<crate::runtime::serde_json::Value>,
+    /// Same-city delivery range; only with same-city delivery.
+    #[serde(
+        rename = "sameCityTemplate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub same_city_template: Option<crate::runtime::serde_json::Value>,
+    /// Freight template with the regions not served; only with express delivery.
+    #[serde(
+        rename = "freightTemplate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub freight_template: Option<crate::runtime::serde_json::Value>,
+}
+impl UnionProductShop {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            app_id: None,
+            username: None,
+            head_img_url: None,
+            shipping_methods: None,
+            address_list: None,
+            same_city_template: None,
+            freight_template: None,
+        }
+    }
+    crate::runtime::setters! {
+        name: impl Into<String>;
+        app_id: impl Into<String>;
+        username: impl Into<String>;
+        head_img_url: impl Into<String>;
+        shipping_methods: crate::runtime::serde_json::Value;
+        address_list: crate::runtime::serde_json::Value;
+        same_city_template: crate::runtime::serde_json::Value;
+        freight_template: crate::runtime::serde_json::Value;
+    }
+}
+/// The `UnionProductCoupon` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProductCoupon {
+    /// 1 when the product has a union coupon, 0 otherwise.
+    #[serde(
+        rename = "hasCoupon",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub has_coupon: Option<i32>,
+    /// Coupon ID.
+    #[serde(
+        rename = "couponId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub coupon_id: Option<String>,
+    /// Coupon details (stock, type, discount, validity, claim window).
+    #[serde(rename = "couponDetail", default, skip_serializing_if = "Option::is_none")]
+    pub coupon_detail: Option<crate::runtime::serde_json::Value>,
+}
+impl UnionProductCoupon {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            has_coupon: None,
+            coupon_id: None,
+            coupon_detail: None,
+        }
+    }
+    crate::runtime::setters! {
+        has_coupon: i32;
+        coupon_id: impl Into<String>;
+        coupon_detail: crate::runtime::serde_json::Value;
+    }
+}
+/// A mini program union product open to promotion, with its commission, shop and coupon data.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionProduct {
+    /// Product SPU ID.
+    #[serde(
+        rename = "productId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_id: Option<String>,
+    /// The product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<UnionProductData>,
+    /// Union commission data.
+    #[serde(rename = "leagueExInfo", default, skip_serializing_if = "Option::is_none")]
+    pub league_ex_info: Option<UnionProductCommission>,
+    /// The mini shop selling the product.
+    #[serde(rename = "shopInfo", default, skip_serializing_if = "Option::is_none")]
+    pub shop_info: Option<UnionProductShop>,
+    /// Union coupon data.
+    #[serde(rename = "couponInfo", default, skip_serializing_if = "Option::is_none")]
+    pub coupon_info: Option<UnionProductCoupon>,
+}
+impl UnionProduct {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            product_id: None,
+            product: None,
+            league_ex_info: None,
+            shop_info: None,
+            coupon_info: None,
+        }
+    }
+    crate::runtime::setters! {
+        product_id: impl Into<String>;
+        product: UnionProductData;
+        league_ex_info: UnionProductCommission;
+        shop_info: UnionProductShop;
+        coupon_info: UnionProductCoupon;
+    }
+}
 /// A promotion slot (推广位) of a union promoter, by PID and name.
 #[derive(
     Debug,
@@ -73,5 +531,47 @@ impl UnionPromotionSource {
             promotion_source_pid: promotion_source_pid.into(),
             promotion_source_name: promotion_source_name.into(),
         }
+    }
+}
+/// A product of a union merchant, by product ID or by the merchant's own ID (one of the two).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct UnionShopProductKey {
+    /// Product ID; give this or outProductId.
+    #[serde(
+        rename = "productId",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub product_id: Option<i64>,
+    /// The merchant's own product ID; give this or productId.
+    #[serde(
+        rename = "outProductId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub out_product_id: Option<String>,
+}
+impl UnionShopProductKey {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            product_id: None,
+            out_product_id: None,
+        }
+    }
+    crate::runtime::setters! {
+        product_id: i64;
+        out_product_id: impl Into<String>;
     }
 }
