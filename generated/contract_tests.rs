@@ -5924,6 +5924,77 @@ async fn set_user_notify_ext() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn add_category() {
+    let request = crate::api::third_party::AddCategoryRequest::new(
+        vec![
+            crate ::api::third_party::NewCategory::new(1, 1).certicates(vec![crate
+            ::api::third_party::CategoryCertificate::new("a".to_owned(), "a"
+            .to_owned())])
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_category(request).await }
+    };
+    check("addCategory", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn add_jump_qr_code() {
+    let request = crate::api::third_party::AddJumpQrCodeRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::third_party::AddJumpQrCodeIsEdit::Add,
+        )
+        .permit_sub_rule(crate::api::third_party::JumpQrCodeSubRule::Shared)
+        .open_version(crate::api::third_party::JumpQrCodeOpenVersion::Develop)
+        .debug_url(vec!["a".to_owned()])
+        .appid("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_jump_qr_code(request).await }
+    };
+    check("addJumpQRCode", 44990, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn add_to_template() {
+    let request = crate::api::third_party::AddToTemplateRequest::new(1)
+        .template_type(crate::api::third_party::CodeTemplateType::Normal);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.add_to_template(request).await }
+    };
+    check("addToTemplate", 85064, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn apply_privacy_interface() {
+    let request = crate::api::third_party::ApplyPrivacyInterfaceRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .url_list(vec!["a".to_owned()])
+        .pic_list(vec!["a".to_owned()])
+        .video_list(vec!["a".to_owned()]);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.apply_privacy_interface(request).await }
+    };
+    check("applyPrivacyInterface", 61031, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn bind_tester() {
+    let request = crate::api::third_party::BindTesterRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.bind_tester(request).await }
+    };
+    check("bindTester", 85001, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn check_nick_name() {
     let request = crate::api::third_party::CheckNickNameRequest::new("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -5931,6 +6002,17 @@ async fn check_nick_name() {
         async move { client.check_nick_name(request).await }
     };
     check("checkNickName", 41033, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn clear_component_quota_by_app_secret() {
+    let request = crate::api::third_party::ClearComponentQuotaByAppSecretRequest::new()
+        .appid("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.clear_component_quota_by_app_secret(request).await }
+    };
+    check("clearComponentQuotaByAppSecret", 40013, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -5949,6 +6031,47 @@ async fn commit() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn delete_category() {
+    let request = crate::api::third_party::DeleteCategoryRequest::new(1, 1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.delete_category(request).await }
+    };
+    check("deleteCategory", 53303, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn delete_jump_qr_code() {
+    let request = crate::api::third_party::DeleteJumpQrCodeRequest::new("a".to_owned())
+        .appid("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.delete_jump_qr_code(request).await }
+    };
+    check("deleteJumpQRCode", 44990, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn delete_template() {
+    let request = crate::api::third_party::DeleteTemplateRequest::new(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.delete_template(request).await }
+    };
+    check("deleteTemplate", 85064, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn download_qr_code_text() {
+    let request = crate::api::third_party::DownloadQrCodeTextRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.download_qr_code_text(request).await }
+    };
+    check("downloadQRCodeText", 85075, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_account_basic_info() {
     let request = crate::api::third_party::GetAccountBasicInfoRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -5959,6 +6082,29 @@ async fn get_account_basic_info() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn get_all_categories() {
+    let request = crate::api::third_party::GetAllCategoriesRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_all_categories(request).await }
+    };
+    check("getAllCategories", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_all_categories_by_type() {
+    let request = crate::api::third_party::GetAllCategoriesByTypeRequest::new()
+        .verify_type(
+            crate::api::third_party::GetAllCategoriesByTypeVerifyType::Personal,
+        );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_all_categories_by_type(request).await }
+    };
+    check("getAllCategoriesByType", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_all_category_name() {
     let request = crate::api::third_party::GetAllCategoryNameRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -5966,6 +6112,16 @@ async fn get_all_category_name() {
         async move { client.get_all_category_name(request).await }
     };
     check("getAllCategoryName", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_appeal_records() {
+    let request = crate::api::third_party::GetAppealRecordsRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_appeal_records(request).await }
+    };
+    check("getAppealRecords", 40002, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6029,6 +6185,26 @@ async fn get_code_privacy_info() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn get_effective_jump_domain() {
+    let request = crate::api::third_party::GetEffectiveJumpDomainRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_effective_jump_domain(request).await }
+    };
+    check("getEffectiveJumpDomain", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_effective_server_domain() {
+    let request = crate::api::third_party::GetEffectiveServerDomainRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_effective_server_domain(request).await }
+    };
+    check("getEffectiveServerDomain", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_history_version() {
     let request = crate::api::third_party::GetHistoryVersionRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -6036,6 +6212,43 @@ async fn get_history_version() {
         async move { client.get_history_version(request).await }
     };
     check("getHistoryVersion", 87012, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_illegal_records() {
+    let request = crate::api::third_party::GetIllegalRecordsRequest::new()
+        .start_time(1)
+        .end_time(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_illegal_records(request).await }
+    };
+    check("getIllegalRecords", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_jump_domain_confirm_file() {
+    let request = crate::api::third_party::GetJumpDomainConfirmFileRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_jump_domain_confirm_file(request).await }
+    };
+    check("getJumpDomainConfirmFile", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_jump_qr_code() {
+    let request = crate::api::third_party::GetJumpQrCodeRequest::new()
+        .appid("a".to_owned())
+        .get_type(crate::api::third_party::GetJumpQrCodeGetType::Recent)
+        .prefix_list(vec!["a".to_owned()])
+        .page_num(1)
+        .page_size(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_jump_qr_code(request).await }
+    };
+    check("getJumpQRCode", 44990, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6049,6 +6262,16 @@ async fn get_latest_audit_status() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn get_link_for_show() {
+    let request = crate::api::third_party::GetLinkForShowRequest::new(1, 1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_link_for_show(request).await }
+    };
+    check("getLinkForShow", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_nick_name_status() {
     let request = crate::api::third_party::GetNickNameStatusRequest::new(1);
     let call = |client: crate::runtime::Client| {
@@ -6059,6 +6282,81 @@ async fn get_nick_name_status() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn get_prefetch_domain() {
+    let request = crate::api::third_party::GetPrefetchDomainRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_prefetch_domain(request).await }
+    };
+    check("getPrefetchDomain", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_privacy_interface() {
+    let request = crate::api::third_party::GetPrivacyInterfaceRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_privacy_interface(request).await }
+    };
+    check("getPrivacyInterface", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_privacy_setting() {
+    let request = crate::api::third_party::GetPrivacySettingRequest::new()
+        .privacy_ver(crate::api::third_party::PrivacyVersion::Live);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_privacy_setting(request).await }
+    };
+    check("getPrivacySetting", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_register_miniprogram_status() {
+    let request = crate::api::third_party::GetRegisterMiniprogramStatusRequest::new(
+        "a".to_owned(),
+        "a".to_owned(),
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_register_miniprogram_status(request).await }
+    };
+    check("getRegisterMiniprogramStatus", 89250, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_search_status() {
+    let request = crate::api::third_party::GetSearchStatusRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_search_status(request).await }
+    };
+    check("getSearchStatus", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_setting_categories() {
+    let request = crate::api::third_party::GetSettingCategoriesRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_setting_categories(request).await }
+    };
+    check("getSettingCategories", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_show_item() {
+    let request = crate::api::third_party::GetShowItemRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_show_item(request).await }
+    };
+    check("getShowItem", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_support_version() {
     let request = crate::api::third_party::GetSupportVersionRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -6066,6 +6364,47 @@ async fn get_support_version() {
         async move { client.get_support_version(request).await }
     };
     check("getSupportVersion", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_template_draft_list() {
+    let request = crate::api::third_party::GetTemplateDraftListRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_template_draft_list(request).await }
+    };
+    check("getTemplateDraftList", 85064, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_template_list() {
+    let request = crate::api::third_party::GetTemplateListRequest::new()
+        .template_type(crate::api::third_party::CodeTemplateType::Normal);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_template_list(request).await }
+    };
+    check("getTemplateList", 85064, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_tester() {
+    let request = crate::api::third_party::GetTesterRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_tester(request).await }
+    };
+    check("getTester", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_thirdparty_jump_domain_confirm_file() {
+    let request = crate::api::third_party::GetThirdpartyJumpDomainConfirmFileRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_thirdparty_jump_domain_confirm_file(request).await }
+    };
+    check("getThirdpartyJumpDomainConfirmFile", 40002, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6112,6 +6451,35 @@ async fn gray_release() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn modify_beta_miniprogram_nick_name() {
+    let request = crate::api::third_party::ModifyBetaMiniprogramNickNameRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_beta_miniprogram_nick_name(request).await }
+    };
+    check("modifyBetaMiniprogramNickName", 86011, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_category() {
+    let request = crate::api::third_party::ModifyCategoryRequest::new(
+        1,
+        1,
+        vec![
+            crate ::api::third_party::CategoryCertificate::new("a".to_owned(), "a"
+            .to_owned())
+        ],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_category(request).await }
+    };
+    check("modifyCategory", 53306, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn modify_jump_domain() {
     let request = crate::api::third_party::ModifyJumpDomainRequest::new()
         .action(crate::api::third_party::ModifyJumpDomainAction::Add)
@@ -6152,6 +6520,92 @@ async fn modify_server_domain() {
         async move { client.modify_server_domain(request).await }
     };
     check("modifyServerDomain", 85015, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_server_domain_directly() {
+    let request = crate::api::third_party::ModifyServerDomainDirectlyRequest::new(
+            crate::api::third_party::ModifyServerDomainDirectlyAction::Add,
+        )
+        .requestdomain(vec!["a".to_owned()])
+        .wsrequestdomain(vec!["a".to_owned()])
+        .uploaddomain(vec!["a".to_owned()])
+        .downloaddomain(vec!["a".to_owned()])
+        .udpdomain(vec!["a".to_owned()])
+        .tcpdomain(vec!["a".to_owned()]);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_server_domain_directly(request).await }
+    };
+    check("modifyServerDomainDirectly", 45082, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_thirdparty_jump_domain() {
+    let request = crate::api::third_party::ModifyThirdpartyJumpDomainRequest::new(
+            crate::api::third_party::PlatformDomainAction::Add,
+        )
+        .wxa_jump_h5_domain("a".to_owned())
+        .is_modify_published_together(true);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_thirdparty_jump_domain(request).await }
+    };
+    check("modifyThirdpartyJumpDomain", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn modify_thirdparty_server_domain() {
+    let request = crate::api::third_party::ModifyThirdpartyServerDomainRequest::new(
+            crate::api::third_party::PlatformDomainAction::Add,
+        )
+        .wxa_server_domain("a".to_owned())
+        .is_modify_published_together(true);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.modify_thirdparty_server_domain(request).await }
+    };
+    check("modifyThirdpartyServerDomain", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn publish_jump_qr_code() {
+    let request = crate::api::third_party::PublishJumpQrCodeRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.publish_jump_qr_code(request).await }
+    };
+    check("publishJumpQRCode", 44990, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn register_beta_miniprogram() {
+    let request = crate::api::third_party::RegisterBetaMiniprogramRequest::new(
+        "aaaa".to_owned(),
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.register_beta_miniprogram(request).await }
+    };
+    check("registerBetaMiniprogram", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn register_miniprogram() {
+    let request = crate::api::third_party::RegisterMiniprogramRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::third_party::CompanyCodeType::UnifiedSocialCreditCode,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .component_phone("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.register_miniprogram(request).await }
+    };
+    check("registerMiniprogram", 61070, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6199,6 +6653,108 @@ async fn set_head_image() {
         async move { client.set_head_image(request).await }
     };
     check("setHeadImage", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_nick_name() {
+    let request = crate::api::third_party::SetNickNameRequest::new("a".to_owned())
+        .id_card("a".to_owned())
+        .license("a".to_owned())
+        .naming_other_stuff_1("a".to_owned())
+        .naming_other_stuff_2("a".to_owned())
+        .naming_other_stuff_3("a".to_owned())
+        .naming_other_stuff_4("a".to_owned())
+        .naming_other_stuff_5("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_nick_name(request).await }
+    };
+    check("setNickName", 91001, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_pre_fetch_data_setting() {
+    let request = crate::api::third_party::SetPreFetchDataSettingRequest::new(
+            true,
+            crate::api::third_party::SetPreFetchDataSettingPreFetchType::DeveloperServer,
+        )
+        .pre_fetch_url("a".to_owned())
+        .pre_env("a".to_owned())
+        .pre_function_name("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_pre_fetch_data_setting(request).await }
+    };
+    check("setPreFetchDataSetting", 40166, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_prefetch_domain() {
+    let request = crate::api::third_party::SetPrefetchDomainRequest::new(
+        vec![crate ::api::third_party::PrefetchDnsDomainEntry::new("a".to_owned())],
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_prefetch_domain(request).await }
+    };
+    check("setPrefetchDomain", 9420000, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_privacy_setting() {
+    let request = crate::api::third_party::SetPrivacySettingRequest::new(
+            crate::api::third_party::PrivacyOwnerSetting::new("a".to_owned())
+                .contact_phone("a".to_owned())
+                .contact_email("a".to_owned())
+                .contact_qq("a".to_owned())
+                .contact_weixin("a".to_owned())
+                .ext_file_media_id("a".to_owned())
+                .store_expire_timestamp("a".to_owned()),
+        )
+        .privacy_ver(crate::api::third_party::PrivacyVersion::Live)
+        .setting_list(
+            vec![
+                crate ::api::third_party::PrivacySettingItem::new("a".to_owned(), "a"
+                .to_owned())
+            ],
+        )
+        .sdk_privacy_info_list(
+            vec![
+                crate ::api::third_party::SdkPrivacyInfo::new("a".to_owned(), "a"
+                .to_owned(), vec![crate ::api::third_party::PrivacySettingItem::new("a"
+                .to_owned(), "a".to_owned())])
+            ],
+        );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_privacy_setting(request).await }
+    };
+    check("setPrivacySetting", 86069, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_search_status() {
+    let request = crate::api::third_party::SetSearchStatusRequest::new(
+        crate::api::third_party::SearchStatus::Searchable,
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_search_status(request).await }
+    };
+    check("setSearchStatus", 85083, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_show_item() {
+    let request = crate::api::third_party::SetShowItemRequest::new(
+            crate::api::third_party::SetShowItemWxaSubscribeBizFlag::Disabled,
+        )
+        .appid("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_show_item(request).await }
+    };
+    check("setShowItem", 40002, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6279,6 +6835,26 @@ async fn submit_audit() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn unbind_tester() {
+    let request = crate::api::third_party::UnbindTesterRequest::new(crate::api::third_party::TesterRef::WechatId {
+        wechatid: "a".to_owned(),
+    });
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.unbind_tester(request).await }
+    };
+    check("unbindTester", 40002, call).await;
+    let request = crate::api::third_party::UnbindTesterRequest::new(crate::api::third_party::TesterRef::UserStr {
+        userstr: "a".to_owned(),
+    });
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.unbind_tester(request).await }
+    };
+    check("unbindTester", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn undo_audit() {
     let request = crate::api::third_party::UndoAuditRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -6298,6 +6874,38 @@ async fn upload_media_to_code_audit() {
         async move { client.upload_media_to_code_audit(request).await }
     };
     check("uploadMediaToCodeAudit", 85085, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn upload_privacy_setting() {
+    let request = crate::api::third_party::UploadPrivacySettingRequest::new(
+        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.upload_privacy_setting(request).await }
+    };
+    check("uploadPrivacySetting", 40126, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn verify_beta_miniprogram() {
+    let request = crate::api::third_party::VerifyBetaMiniprogramRequest::new(
+        crate::api::third_party::BetaVerifyInfo::new(
+            "a".to_owned(),
+            "a".to_owned(),
+            crate::api::third_party::CompanyCodeType::UnifiedSocialCreditCode,
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+            "a".to_owned(),
+        ),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.verify_beta_miniprogram(request).await }
+    };
+    check("verifyBetaMiniprogram", 89251, call).await;
 }
 #[cfg(feature = "trade_guarantee")]
 #[tokio::test]

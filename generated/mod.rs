@@ -1249,79 +1249,194 @@ pub mod subscribe_message {
         &<SetUserNotifyExtRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `third_party` category (cargo feature `third_party`): `checkNickName`, `commit`, `getAccountBasicInfo`, `getAllCategoryName`, `getAuditStatus`, `getAuthorizerInfo`, `getAuthorizerList`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getHistoryVersion`, `getLatestAuditStatus`, `getNickNameStatus`, `getSupportVersion`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `release`, `revertCodeRelease`, `revertGrayRelease`, `setHeadImage`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `undoAudit`, `uploadMediaToCodeAudit`.
+/// Endpoints of the `third_party` category (cargo feature `third_party`): `addCategory`, `addJumpQRCode`, `addToTemplate`, `applyPrivacyInterface`, `bindTester`, `checkNickName`, `clearComponentQuotaByAppSecret`, `commit`, `deleteCategory`, `deleteJumpQRCode`, `deleteTemplate`, `downloadQRCodeText`, `getAccountBasicInfo`, `getAllCategories`, `getAllCategoriesByType`, `getAllCategoryName`, `getAppealRecords`, `getAuditStatus`, `getAuthorizerInfo`, `getAuthorizerList`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getEffectiveJumpDomain`, `getEffectiveServerDomain`, `getHistoryVersion`, `getIllegalRecords`, `getJumpDomainConfirmFile`, `getJumpQRCode`, `getLatestAuditStatus`, `getLinkForShow`, `getNickNameStatus`, `getPrefetchDomain`, `getPrivacyInterface`, `getPrivacySetting`, `getRegisterMiniprogramStatus`, `getSearchStatus`, `getSettingCategories`, `getShowItem`, `getSupportVersion`, `getTemplateDraftList`, `getTemplateList`, `getTester`, `getThirdpartyJumpDomainConfirmFile`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyBetaMiniprogramNickName`, `modifyCategory`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `modifyServerDomainDirectly`, `modifyThirdpartyJumpDomain`, `modifyThirdpartyServerDomain`, `publishJumpQRCode`, `registerBetaMiniprogram`, `registerMiniprogram`, `release`, `revertCodeRelease`, `revertGrayRelease`, `setHeadImage`, `setNickName`, `setPreFetchDataSetting`, `setPrefetchDomain`, `setPrivacySetting`, `setSearchStatus`, `setShowItem`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `unbindTester`, `undoAudit`, `uploadMediaToCodeAudit`, `uploadPrivacySetting`, `verifyBetaMiniprogram`.
 #[cfg(feature = "third_party")]
 pub mod third_party {
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/types.rs"));
     #[cfg(feature = "receive")]
     include!(concat!(env!("OUT_DIR"), "/api/third_party/events.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/add_category.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/add_jump_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/add_to_template.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/apply_privacy_interface.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/bind_tester.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/check_nick_name.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/third_party/clear_component_quota_by_app_secret.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/third_party/commit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/delete_category.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/delete_jump_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/delete_template.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/download_qr_code_text.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_account_basic_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_categories.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_categories_by_type.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_category_name.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_appeal_records.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_audit_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_list.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_audit_quota.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_page.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_privacy_info.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_effective_jump_domain.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/get_effective_server_domain.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_history_version.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_illegal_records.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/get_jump_domain_confirm_file.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_jump_qr_code.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_latest_audit_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_link_for_show.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_nick_name_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_prefetch_domain.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_privacy_interface.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_privacy_setting.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/get_register_miniprogram_status.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_search_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_setting_categories.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_show_item.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_support_version.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_template_draft_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_template_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_tester.rs"));
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/third_party/get_thirdparty_jump_domain_confirm_file.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_trial_qr_code.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_version_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_visit_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/gray_release.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/modify_beta_miniprogram_nick_name.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/modify_category.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/modify_jump_domain.rs"));
     include!(
         concat!(env!("OUT_DIR"), "/api/third_party/modify_jump_domain_directly.rs")
     );
     include!(concat!(env!("OUT_DIR"), "/api/third_party/modify_server_domain.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/modify_server_domain_directly.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/modify_thirdparty_jump_domain.rs")
+    );
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/modify_thirdparty_server_domain.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/publish_jump_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/register_beta_miniprogram.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/register_miniprogram.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_code_release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_gray_release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_head_image.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_nick_name.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_pre_fetch_data_setting.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_prefetch_domain.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_privacy_setting.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_search_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_show_item.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_signature.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_support_version.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_visit_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/speedup_code_audit.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/submit_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/unbind_tester.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/undo_audit.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_media_to_code_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_privacy_setting.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/verify_beta_miniprogram.rs"));
     /// The facts of every endpoint of this category, from the specs.
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
+        &<AddCategoryRequest as crate::runtime::Operation>::META,
+        &<AddJumpQrCodeRequest as crate::runtime::Operation>::META,
+        &<AddToTemplateRequest as crate::runtime::Operation>::META,
+        &<ApplyPrivacyInterfaceRequest as crate::runtime::Operation>::META,
+        &<BindTesterRequest as crate::runtime::Operation>::META,
         &<CheckNickNameRequest as crate::runtime::Operation>::META,
+        &<ClearComponentQuotaByAppSecretRequest as crate::runtime::Operation>::META,
         &<CommitRequest as crate::runtime::Operation>::META,
+        &<DeleteCategoryRequest as crate::runtime::Operation>::META,
+        &<DeleteJumpQrCodeRequest as crate::runtime::Operation>::META,
+        &<DeleteTemplateRequest as crate::runtime::Operation>::META,
+        &<DownloadQrCodeTextRequest as crate::runtime::Operation>::META,
         &<GetAccountBasicInfoRequest as crate::runtime::Operation>::META,
+        &<GetAllCategoriesRequest as crate::runtime::Operation>::META,
+        &<GetAllCategoriesByTypeRequest as crate::runtime::Operation>::META,
         &<GetAllCategoryNameRequest as crate::runtime::Operation>::META,
+        &<GetAppealRecordsRequest as crate::runtime::Operation>::META,
         &<GetAuditStatusRequest as crate::runtime::Operation>::META,
         &<GetAuthorizerInfoRequest as crate::runtime::Operation>::META,
         &<GetAuthorizerListRequest as crate::runtime::Operation>::META,
         &<GetCodeAuditQuotaRequest as crate::runtime::Operation>::META,
         &<GetCodePageRequest as crate::runtime::Operation>::META,
         &<GetCodePrivacyInfoRequest as crate::runtime::Operation>::META,
+        &<GetEffectiveJumpDomainRequest as crate::runtime::Operation>::META,
+        &<GetEffectiveServerDomainRequest as crate::runtime::Operation>::META,
         &<GetHistoryVersionRequest as crate::runtime::Operation>::META,
+        &<GetIllegalRecordsRequest as crate::runtime::Operation>::META,
+        &<GetJumpDomainConfirmFileRequest as crate::runtime::Operation>::META,
+        &<GetJumpQrCodeRequest as crate::runtime::Operation>::META,
         &<GetLatestAuditStatusRequest as crate::runtime::Operation>::META,
+        &<GetLinkForShowRequest as crate::runtime::Operation>::META,
         &<GetNickNameStatusRequest as crate::runtime::Operation>::META,
+        &<GetPrefetchDomainRequest as crate::runtime::Operation>::META,
+        &<GetPrivacyInterfaceRequest as crate::runtime::Operation>::META,
+        &<GetPrivacySettingRequest as crate::runtime::Operation>::META,
+        &<GetRegisterMiniprogramStatusRequest as crate::runtime::Operation>::META,
+        &<GetSearchStatusRequest as crate::runtime::Operation>::META,
+        &<GetSettingCategoriesRequest as crate::runtime::Operation>::META,
+        &<GetShowItemRequest as crate::runtime::Operation>::META,
         &<GetSupportVersionRequest as crate::runtime::Operation>::META,
+        &<GetTemplateDraftListRequest as crate::runtime::Operation>::META,
+        &<GetTemplateListRequest as crate::runtime::Operation>::META,
+        &<GetTesterRequest as crate::runtime::Operation>::META,
+        &<GetThirdpartyJumpDomainConfirmFileRequest as crate::runtime::Operation>::META,
         &<GetTrialQrCodeRequest as crate::runtime::Operation>::META,
         &<GetVersionInfoRequest as crate::runtime::Operation>::META,
         &<GetVisitStatusRequest as crate::runtime::Operation>::META,
         &<GrayReleaseRequest as crate::runtime::Operation>::META,
+        &<ModifyBetaMiniprogramNickNameRequest as crate::runtime::Operation>::META,
+        &<ModifyCategoryRequest as crate::runtime::Operation>::META,
         &<ModifyJumpDomainRequest as crate::runtime::Operation>::META,
         &<ModifyJumpDomainDirectlyRequest as crate::runtime::Operation>::META,
         &<ModifyServerDomainRequest as crate::runtime::Operation>::META,
+        &<ModifyServerDomainDirectlyRequest as crate::runtime::Operation>::META,
+        &<ModifyThirdpartyJumpDomainRequest as crate::runtime::Operation>::META,
+        &<ModifyThirdpartyServerDomainRequest as crate::runtime::Operation>::META,
+        &<PublishJumpQrCodeRequest as crate::runtime::Operation>::META,
+        &<RegisterBetaMiniprogramRequest as crate::runtime::Operation>::META,
+        &<RegisterMiniprogramRequest as crate::runtime::Operation>::META,
         &<ReleaseRequest as crate::runtime::Operation>::META,
         &<RevertCodeReleaseRequest as crate::runtime::Operation>::META,
         &<RevertGrayReleaseRequest as crate::runtime::Operation>::META,
         &<SetHeadImageRequest as crate::runtime::Operation>::META,
+        &<SetNickNameRequest as crate::runtime::Operation>::META,
+        &<SetPreFetchDataSettingRequest as crate::runtime::Operation>::META,
+        &<SetPrefetchDomainRequest as crate::runtime::Operation>::META,
+        &<SetPrivacySettingRequest as crate::runtime::Operation>::META,
+        &<SetSearchStatusRequest as crate::runtime::Operation>::META,
+        &<SetShowItemRequest as crate::runtime::Operation>::META,
         &<SetSignatureRequest as crate::runtime::Operation>::META,
         &<SetSupportVersionRequest as crate::runtime::Operation>::META,
         &<SetVisitStatusRequest as crate::runtime::Operation>::META,
         &<SpeedupCodeAuditRequest as crate::runtime::Operation>::META,
         &<SubmitAuditRequest as crate::runtime::Operation>::META,
+        &<UnbindTesterRequest as crate::runtime::Operation>::META,
         &<UndoAuditRequest as crate::runtime::Operation>::META,
         &<UploadMediaToCodeAuditRequest as crate::runtime::Operation>::META,
+        &<UploadPrivacySettingRequest as crate::runtime::Operation>::META,
+        &<VerifyBetaMiniprogramRequest as crate::runtime::Operation>::META,
     ];
 }
 /// Endpoints of the `trade_guarantee` category (cargo feature `trade_guarantee`): `tradeGuaranteeAddCommentReply`, `tradeGuaranteeAddReply`, `tradeGuaranteeBusiAppeal`, `tradeGuaranteeConfirmCompromise`, `tradeGuaranteeDeleteCommentReply`, `tradeGuaranteeDeleteReply`, `tradeGuaranteeGetCommentInfo`, `tradeGuaranteeGetCommentList`, `tradeGuaranteeGetCommentReplyList`, `tradeGuaranteeGetComplaint`, `tradeGuaranteeGetGuaranteeStatus`, `tradeGuaranteeGetPenaltyList`, `tradeGuaranteeResetApiKfQuota`, `tradeGuaranteeRespondComplaint`, `tradeGuaranteeSubmitRefund`, `tradeGuaranteeSupplyProof`.
