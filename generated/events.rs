@@ -1317,7 +1317,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         reply: crate::runtime::event::EventReply::ErrCode,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
-        shape: "{\"ComplaintTime\":\"int\",\"MchOrderId\":\"string\",\"OpenId!\":\"string\",\"RequestId\":\"string\",\"RetryTimes\":\"int\",\"WxOrderId\":\"string\"}",
+        shape: "{\"ComplaintDetail\":\"string\",\"ComplaintId\":\"string\",\"ComplaintTime\":\"int\",\"MchOrderId\":\"string\",\"OpenId!\":\"string\",\"RequestId\":\"string\",\"RetryTimes\":\"int\",\"TransactionId\":\"string\",\"WxOrderId\":\"string\"}",
         decode: |members| Ok(
             Event::VirtualPaymentComplaint(
                 crate::runtime::event::decode_members(members)?,
