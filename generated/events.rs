@@ -845,7 +845,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         reply: crate::runtime::event::EventReply::Success,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/server/event_push/platform/Penalty_for_Violation.html",
-        shape: "{\"adjust_guide_url\":\"string\",\"appid\":\"string\",\"detail\":\"string\",\"event_type\":\"int\",\"illegal_content\":\"string\",\"illegal_reason\":\"string\",\"punish_id!\":\"string\",\"punish_time\":\"int\",\"rule_name\":\"string\",\"rule_url\":\"string\"}",
+        shape: "{\"adjust_guide_url\":\"string\",\"appid\":\"string\",\"detail\":\"string\",\"event_type\":{\"enum\":[1,2,3,4,10]},\"illegal_content\":{\"array\":\"string\"},\"illegal_reason\":\"string\",\"punish_id!\":\"string\",\"punish_time\":\"int\",\"rule_name\":\"string\",\"rule_url\":\"string\"}",
         decode: |members| Ok(
             Event::ViolationPenalty(crate::runtime::event::decode_members(members)?),
         ),
@@ -1317,7 +1317,7 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         reply: crate::runtime::event::EventReply::ErrCode,
         xml_wrapper: None,
         docs: "https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html",
-        shape: "{\"ComplaintTime\":\"int\",\"MchOrderId\":\"string\",\"OpenId!\":\"string\",\"RequestId\":\"string\",\"RetryTimes\":\"int\",\"WxOrderId\":\"string\"}",
+        shape: "{\"ComplaintDetail\":\"string\",\"ComplaintId\":\"string\",\"ComplaintTime\":\"int\",\"MchOrderId\":\"string\",\"OpenId!\":\"string\",\"RequestId\":\"string\",\"RetryTimes\":\"int\",\"TransactionId\":\"string\",\"WxOrderId\":\"string\"}",
         decode: |members| Ok(
             Event::VirtualPaymentComplaint(
                 crate::runtime::event::decode_members(members)?,

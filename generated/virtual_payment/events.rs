@@ -342,6 +342,11 @@ crate::runtime::answer_object! {
     /// `success` also counts as 0); otherwise WeChat retries after 2, 4, 8, 16…
     /// seconds, up to 15 times, counting in `RetryTimes`.
     ///
+    /// The stored copy of the official page ends before this push's section;
+    /// the members, including `TransactionId`, `ComplaintId` and
+    /// `ComplaintDetail`, come from a GitHub mirror of the current page
+    /// (Marco9442/wx-miniprogram-doc, 虚拟支付.md), in its order.
+    ///
     /// Official documentation: <https://developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment.html>
     #[derive(Debug, Clone, PartialEq)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -357,6 +362,15 @@ crate::runtime::answer_object! {
         /// The mini program's number of the order.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "MchOrderId", skip_serializing_if = "Option::is_none"))]
         pub mch_order_id: Option<String> = "MchOrderId";
+        /// WeChat Pay's transaction number of the order.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "TransactionId", skip_serializing_if = "Option::is_none"))]
+        pub transaction_id: Option<String> = "TransactionId";
+        /// The complaint's number; pass it to `xpay_get_complaint_detail` and the other complaint calls.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ComplaintId", skip_serializing_if = "Option::is_none"))]
+        pub complaint_id: Option<String> = "ComplaintId";
+        /// What the user wrote in the complaint.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "ComplaintDetail", skip_serializing_if = "Option::is_none"))]
+        pub complaint_detail: Option<String> = "ComplaintDetail";
         /// When the complaint was made, in Unix seconds.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "ComplaintTime", skip_serializing_if = "Option::is_none"))]
         pub complaint_time: Option<i64> = "ComplaintTime";
@@ -375,6 +389,9 @@ impl VirtualPaymentComplaint {
             open_id: open_id.into(),
             wx_order_id: None,
             mch_order_id: None,
+            transaction_id: None,
+            complaint_id: None,
+            complaint_detail: None,
             complaint_time: None,
             retry_times: None,
             request_id: None,
@@ -383,6 +400,9 @@ impl VirtualPaymentComplaint {
     crate::runtime::setters! {
         wx_order_id: impl Into<String>;
         mch_order_id: impl Into<String>;
+        transaction_id: impl Into<String>;
+        complaint_id: impl Into<String>;
+        complaint_detail: impl Into<String>;
         complaint_time: i64;
         retry_times: i32;
         request_id: impl Into<String>;
