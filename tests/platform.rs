@@ -59,6 +59,25 @@ async fn the_whole_flow_calls_on_behalf_of_the_authorizer() {
     assert!(matches!(&again, PlatformError::Call(error) if error.code() == Some(61010)), "{again}");
 }
 
+/// The template-library calls take the component token under the name
+/// `access_token`; only the component client holds it.
+#[tokio::test]
+async fn the_template_library_is_called_with_the_component_token_named_access_token() {
+    use wxa::api::third_party::GetTemplateListRequest;
+    let fake = FakeWeChat::start().await;
+    let platform = platform_with_ticket(&fake).await;
+    platform.component_client().get_template_list(GetTemplateListRequest::new()).await.expect("listed");
+    let sent = fake.requests("/wxa/gettemplatelist");
+    let query = |name: &str| sent.last().and_then(|r| r.query_value(name)).map(str::to_owned);
+    assert!(query("access_token").is_some_and(|token| token.starts_with("FAKE_COMPONENT_TOKEN")), "{:?}", query("access_token"));
+    assert_eq!(query("component_access_token"), None);
+
+    let client = authorized(&fake, &platform, "wxauthorizer00009").await;
+    let error = client.get_template_list(GetTemplateListRequest::new()).await.expect_err("an authorizer has no component token");
+    assert!(matches!(error.kind(), wxa::ErrorKind::Prepare(wxa::PrepareError::NeedsComponentClient)), "{error}");
+    assert_eq!(fake.requests("/wxa/gettemplatelist").len(), 1, "nothing sent");
+}
+
 #[tokio::test]
 async fn without_a_ticket_the_component_token_cannot_be_had() {
     let fake = FakeWeChat::start().await;

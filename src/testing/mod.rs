@@ -836,7 +836,12 @@ async fn handle_plain(state: Arc<State>, request: Request) -> Response {
             }
         }
         _ => {
-            if let Some(response) = check_token(&state, q("access_token")) {
+            // A call that fits a spec had its token checked under the
+            // spec's name and kind (a platform's component token may go as
+            // `access_token`); anything else must carry an app token.
+            if matched.is_none()
+                && let Some(response) = check_token(&state, q("access_token"))
+            {
                 return response;
             }
             match authenticated(&state, &method, &path, &q, &body, parts) {
