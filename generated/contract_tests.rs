@@ -5928,8 +5928,8 @@ async fn add_category() {
     let request = crate::api::third_party::AddCategoryRequest::new(
         vec![
             crate ::api::third_party::NewCategory::new(1, 1).certicates(vec![crate
-            ::api::third_party::CategoryCertificate::new("a".to_owned(), "a"
-            .to_owned())])
+            ::api::third_party::CategoryCertificate::new("a".to_owned(), "a".to_owned())
+            .expire_time(1).is_permanent(1)])
         ],
     );
     let call = |client: crate::runtime::Client| {
@@ -6469,7 +6469,7 @@ async fn modify_category() {
         1,
         vec![
             crate ::api::third_party::CategoryCertificate::new("a".to_owned(), "a"
-            .to_owned())
+            .to_owned()).expire_time(1).is_permanent(1)
         ],
     );
     let call = |client: crate::runtime::Client| {

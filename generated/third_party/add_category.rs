@@ -62,7 +62,7 @@ impl crate::runtime::Operation for AddCategoryRequest {
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
         api_security: crate::runtime::ApiSecurityMode::Never,
-        shape: "{\"body\":{\"json\":{\"categories!\":{\"array\":{\"object\":{\"certicates\":{\"array\":{\"object\":{\"key!\":\"string\",\"value!\":\"string\"}}},\"first!\":\"int\",\"second!\":\"int\"}}}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"categories!\":{\"array\":{\"object\":{\"certicates\":{\"array\":{\"object\":{\"expire_time\":\"int\",\"is_permanent\":\"int\",\"key!\":\"string\",\"value!\":\"string\"}}},\"first!\":\"int\",\"second!\":\"int\"}}}}},\"errors\":[],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]
     fn into_parts(
@@ -93,7 +93,7 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// Called with the authorizer's access token (permission set 30). The
+    /// Called with the authorizer's access token (permission sets 30 and 61). The
     /// categories must be among those getAllCategories lists; a sensitive one
     /// is reviewed, and the result is pushed as an event (ret 2 rejected, 3
     /// approved). Qualification pictures are temporary media ids uploaded with

@@ -105,6 +105,10 @@ crate::runtime::api_error! {
         MissingArguments = 61034 => None, is_missing_arguments;
         /// `61035`: The API needs no application (api_name is case-sensitive). (retry: none)
         ApplicationNotNeeded = 61035 => None, is_application_not_needed;
+        /// `61036`: This account may not apply; check that its categories qualify. (retry: none)
+        AccountNotEligible = 61036 => None, is_account_not_eligible;
+        /// `61037`: The application must be sent in UTF-8. (retry: none)
+        NotUtf8 = 61037 => None, is_not_utf8;
     }
 }
 impl crate::runtime::Operation for ApplyPrivacyInterfaceRequest {
@@ -120,7 +124,7 @@ impl crate::runtime::Operation for ApplyPrivacyInterfaceRequest {
         response: crate::runtime::ResponseKind::Json,
         secret_response: false,
         api_security: crate::runtime::ApiSecurityMode::Never,
-        shape: "{\"body\":{\"json\":{\"api_name!\":\"string\",\"content!\":\"string\",\"pic_list\":{\"array\":\"string\"},\"url_list\":{\"array\":\"string\"},\"video_list\":{\"array\":\"string\"}}},\"errors\":[61031,61032,61033,61034,61035],\"query\":{},\"response\":{\"json\":{\"audit_id\":\"int\"}}}",
+        shape: "{\"body\":{\"json\":{\"api_name!\":\"string\",\"content!\":\"string\",\"pic_list\":{\"array\":\"string\"},\"url_list\":{\"array\":\"string\"},\"video_list\":{\"array\":\"string\"}}},\"errors\":[61031,61032,61033,61034,61035,61036,61037],\"query\":{},\"response\":{\"json\":{\"audit_id\":\"int\"}}}",
     };
     #[inline]
     fn into_parts(
@@ -159,7 +163,8 @@ impl crate::runtime::Client {
     ///
     /// Doc notes: written from the 2.0 page; the stored copy of its error table
     /// breaks off at 61035, whose meaning (the API needs no application) is
-    /// read from its errmsg.
+    /// read from its errmsg. 61036 and 61037 come from the dtapps/wechatopen
+    /// SDK's copy of the current page's table.
     ///
     /// # Errors
     ///
@@ -172,6 +177,8 @@ impl crate::runtime::Client {
     /// | 61033 | `MediaDownloadFailed` | The video could not be downloaded; try again. | transient |
     /// | 61034 | `MissingArguments` | A required argument is missing. | none |
     /// | 61035 | `ApplicationNotNeeded` | The API needs no application (api_name is case-sensitive). | none |
+    /// | 61036 | `AccountNotEligible` | This account may not apply; check that its categories qualify. | none |
+    /// | 61037 | `NotUtf8` | The application must be sent in UTF-8. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
     #[inline]
     pub fn apply_privacy_interface(

@@ -42,7 +42,7 @@ impl crate::runtime::Operation for ModifyCategoryRequest {
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
         api_security: crate::runtime::ApiSecurityMode::Never,
-        shape: "{\"body\":{\"json\":{\"certicates!\":{\"array\":{\"object\":{\"key!\":\"string\",\"value!\":\"string\"}}},\"first!\":\"int\",\"second!\":\"int\"}},\"errors\":[53306],\"query\":{},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"certicates!\":{\"array\":{\"object\":{\"expire_time\":\"int\",\"is_permanent\":\"int\",\"key!\":\"string\",\"value!\":\"string\"}}},\"first!\":\"int\",\"second!\":\"int\"}},\"errors\":[53306],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]
     fn into_parts(

@@ -161,7 +161,7 @@ impl crate::runtime::Client {
     ///
     /// Authenticated with the client's access token. Not safe to retry: the client never sends it twice after an ambiguous failure.
     ///
-    /// Called with the authorizer's access token (permission set 30). When the
+    /// Called with the authorizer's access token (permission sets 30 and 61). When the
     /// name hits no keyword it is set at once and no audit_id comes back;
     /// otherwise a review starts (audit_id, then getNickNameStatus, and a
     /// wxa_nickname_audit event when it ends). checkNickName tells beforehand.

@@ -42,10 +42,16 @@ crate::runtime::api_error! {
     pub enum SetPrivacySettingError {
         /// `86069`: owner_setting lacks a required member (notice_method, or any contact). (retry: none)
         OwnerSettingIncomplete = 86069 => None, is_owner_setting_incomplete;
+        /// `86070`: owner_setting lacks notice_method. (retry: none)
+        MissingNoticeMethod = 86070 => None, is_missing_notice_method;
         /// `86072`: store_expire_timestamp is not a number of days such as 30天. (retry: none)
         InvalidStoreExpireTimestamp = 86072 => None, is_invalid_store_expire_timestamp;
+        /// `86073`: ext_file_media_id is not valid. (retry: none)
+        InvalidExtFileMediaId = 86073 => None, is_invalid_ext_file_media_id;
         /// `86074`: There is no live guideline to change; change the development version. (retry: none)
         NoLiveGuideline = 86074 => None, is_no_live_guideline;
+        /// `86075`: The live guideline's ext_file_media_id cannot be changed. (retry: none)
+        LiveExtFileFixed = 86075 => None, is_live_ext_file_fixed;
     }
 }
 impl crate::runtime::Operation for SetPrivacySettingRequest {
@@ -61,7 +67,7 @@ impl crate::runtime::Operation for SetPrivacySettingRequest {
         response: crate::runtime::ResponseKind::Ack,
         secret_response: false,
         api_security: crate::runtime::ApiSecurityMode::Never,
-        shape: "{\"body\":{\"json\":{\"owner_setting!\":{\"object\":{\"contact_email\":\"string\",\"contact_phone\":\"string\",\"contact_qq\":\"string\",\"contact_weixin\":\"string\",\"ext_file_media_id\":\"string\",\"notice_method!\":\"string\",\"store_expire_timestamp\":\"string\"}},\"privacy_ver\":{\"enum\":[1,2]},\"sdk_privacy_info_list\":{\"array\":{\"object\":{\"sdk_biz_name!\":\"string\",\"sdk_list!\":{\"array\":{\"object\":{\"privacy_key!\":\"string\",\"privacy_text!\":\"string\"}}},\"sdk_name!\":\"string\"}}},\"setting_list\":{\"array\":{\"object\":{\"privacy_key!\":\"string\",\"privacy_text!\":\"string\"}}}}},\"errors\":[86069,86072,86074],\"query\":{},\"response\":\"ack\"}",
+        shape: "{\"body\":{\"json\":{\"owner_setting!\":{\"object\":{\"contact_email\":\"string\",\"contact_phone\":\"string\",\"contact_qq\":\"string\",\"contact_weixin\":\"string\",\"ext_file_media_id\":\"string\",\"notice_method!\":\"string\",\"store_expire_timestamp\":\"string\"}},\"privacy_ver\":{\"enum\":[1,2]},\"sdk_privacy_info_list\":{\"array\":{\"object\":{\"sdk_biz_name!\":\"string\",\"sdk_list!\":{\"array\":{\"object\":{\"privacy_key!\":\"string\",\"privacy_text!\":\"string\"}}},\"sdk_name!\":\"string\"}}},\"setting_list\":{\"array\":{\"object\":{\"privacy_key!\":\"string\",\"privacy_text!\":\"string\"}}}}},\"errors\":[86069,86070,86072,86073,86074,86075],\"query\":{},\"response\":\"ack\"}",
     };
     #[inline]
     fn into_parts(
@@ -115,10 +121,10 @@ impl crate::runtime::Client {
     ///   the members of sdk_privacy_info_list (sdk_name, sdk_biz_name,
     ///   sdk_list) follow the dtapps/wechatopen SDK and other SDKs' request
     ///   types.
-    /// - 86074 is named in the 2.0 page's notes. 86069 (owner_setting misses a
-    ///   required member, e.g. every contact) and 86072 (store_expire_timestamp
-    ///   malformed) are known only from errors quoted in the WeChat developer
-    ///   community.
+    /// - 86074 is named in the 2.0 page's notes. The error table (86069,
+    ///   86070, 86072, 86073, 86074, 86075) follows the dtapps/wechatopen SDK's
+    ///   copy of the current page's table; 86069 and 86072 are also quoted in
+    ///   the WeChat developer community, and 86075 is implied by the 2.0 page.
     ///
     /// # Errors
     ///
@@ -127,8 +133,11 @@ impl crate::runtime::Client {
     /// | errcode | variant | meaning | retry |
     /// | --- | --- | --- | --- |
     /// | 86069 | `OwnerSettingIncomplete` | owner_setting lacks a required member (notice_method, or any contact). | none |
+    /// | 86070 | `MissingNoticeMethod` | owner_setting lacks notice_method. | none |
     /// | 86072 | `InvalidStoreExpireTimestamp` | store_expire_timestamp is not a number of days such as 30天. | none |
+    /// | 86073 | `InvalidExtFileMediaId` | ext_file_media_id is not valid. | none |
     /// | 86074 | `NoLiveGuideline` | There is no live guideline to change; change the development version. | none |
+    /// | 86075 | `LiveExtFileFixed` | The live guideline's ext_file_media_id cannot be changed. | none |
     /// | other | `Common` or `Unknown` | a code from the shared table, or one no spec lists | as the table says |
     #[inline]
     pub fn set_privacy_setting(

@@ -18,6 +18,20 @@ pub struct CategoryCertificate {
     /// Media id of its picture (a temporary media upload).
     #[serde(deserialize_with = "crate::runtime::lenient::string")]
     pub value: String,
+    /// When the qualification expires, in Unix seconds.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expire_time: Option<i64>,
+    /// 1 when the qualification never expires.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_permanent: Option<i32>,
 }
 impl CategoryCertificate {
     /// A value with the required fields; set optional ones with the methods of the same name.
@@ -25,7 +39,13 @@ impl CategoryCertificate {
         Self {
             key: key.into(),
             value: value.into(),
+            expire_time: None,
+            is_permanent: None,
         }
+    }
+    crate::runtime::setters! {
+        expire_time: i64;
+        is_permanent: i32;
     }
 }
 crate::runtime::int_enum! {
