@@ -6072,6 +6072,21 @@ async fn download_qr_code_text() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn fast_register_personal_mp() {
+    let request = crate::api::third_party::FastRegisterPersonalMpRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .component_phone("a".to_owned())
+        .new_version(true);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.fast_register_personal_mp(request).await }
+    };
+    check("fastRegisterPersonalMp", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_account_basic_info() {
     let request = crate::api::third_party::GetAccountBasicInfoRequest::new();
     let call = |client: crate::runtime::Client| {
@@ -6135,6 +6150,16 @@ async fn get_audit_status() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn get_auth_identity_tree() {
+    let request = crate::api::third_party::GetAuthIdentityTreeRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_auth_identity_tree(request).await }
+    };
+    check("getAuthIdentityTree", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn get_authorizer_info() {
     let request = crate::api::third_party::GetAuthorizerInfoRequest::new("a".to_owned());
     let call = |client: crate::runtime::Client| {
@@ -6152,6 +6177,19 @@ async fn get_authorizer_list() {
         async move { client.get_authorizer_list(request).await }
     };
     check("getAuthorizerList", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_authorizer_option() {
+    let request = crate::api::third_party::GetAuthorizerOptionRequest::new(
+        "a".to_owned(),
+        crate::api::third_party::AuthorizerOptionName::LocationReport,
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_authorizer_option(request).await }
+    };
+    check("getAuthorizerOption", 61007, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6202,6 +6240,28 @@ async fn get_effective_server_domain() {
         async move { client.get_effective_server_domain(request).await }
     };
     check("getEffectiveServerDomain", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_fast_register_personal_mp_status() {
+    let request = crate::api::third_party::GetFastRegisterPersonalMpStatusRequest::new(
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_fast_register_personal_mp_status(request).await }
+    };
+    check("getFastRegisterPersonalMpStatus", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn get_fetch_data_setting() {
+    let request = crate::api::third_party::GetFetchDataSettingRequest::new();
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_fetch_data_setting(request).await }
+    };
+    check("getFetchDataSetting", 40166, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6579,6 +6639,16 @@ async fn publish_jump_qr_code() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn query_wxa_auth() {
+    let request = crate::api::third_party::QueryWxaAuthRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.query_wxa_auth(request).await }
+    };
+    check("queryWxaAuth", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn register_beta_miniprogram() {
     let request = crate::api::third_party::RegisterBetaMiniprogramRequest::new(
         "aaaa".to_owned(),
@@ -6640,6 +6710,20 @@ async fn revert_gray_release() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn set_authorizer_option() {
+    let request = crate::api::third_party::SetAuthorizerOptionRequest::new(
+        "a".to_owned(),
+        crate::api::third_party::AuthorizerOptionName::LocationReport,
+        "a".to_owned(),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_authorizer_option(request).await }
+    };
+    check("setAuthorizerOption", 40013, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn set_head_image() {
     let request = crate::api::third_party::SetHeadImageRequest::new(
         "a".to_owned(),
@@ -6670,6 +6754,22 @@ async fn set_nick_name() {
         async move { client.set_nick_name(request).await }
     };
     check("setNickName", 91001, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn set_period_fetch_data_setting() {
+    let request = crate::api::third_party::SetPeriodFetchDataSettingRequest::new(
+            true,
+            crate::api::third_party::FetchDataSource::DeveloperServer,
+        )
+        .period_fetch_url("a".to_owned())
+        .period_env("a".to_owned())
+        .period_function_name("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.set_period_fetch_data_setting(request).await }
+    };
+    check("setPeriodFetchDataSetting", 40166, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
@@ -6862,6 +6962,18 @@ async fn undo_audit() {
         async move { client.undo_audit(request).await }
     };
     check("undoAudit", 87013, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn upload_auth_material() {
+    let request = crate::api::third_party::UploadAuthMaterialRequest::new(
+        crate::runtime::Upload::new(b"sample".to_vec(), "sample.png"),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.upload_auth_material(request).await }
+    };
+    check("uploadAuthMaterial", 40002, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]

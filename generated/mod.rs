@@ -1249,7 +1249,7 @@ pub mod subscribe_message {
         &<SetUserNotifyExtRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `third_party` category (cargo feature `third_party`): `addCategory`, `addJumpQRCode`, `addToTemplate`, `applyPrivacyInterface`, `bindTester`, `checkNickName`, `clearComponentQuotaByAppSecret`, `commit`, `deleteCategory`, `deleteJumpQRCode`, `deleteTemplate`, `downloadQRCodeText`, `getAccountBasicInfo`, `getAllCategories`, `getAllCategoriesByType`, `getAllCategoryName`, `getAppealRecords`, `getAuditStatus`, `getAuthorizerInfo`, `getAuthorizerList`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getEffectiveJumpDomain`, `getEffectiveServerDomain`, `getHistoryVersion`, `getIllegalRecords`, `getJumpDomainConfirmFile`, `getJumpQRCode`, `getLatestAuditStatus`, `getLinkForShow`, `getNickNameStatus`, `getPrefetchDomain`, `getPrivacyInterface`, `getPrivacySetting`, `getRegisterMiniprogramStatus`, `getSearchStatus`, `getSettingCategories`, `getShowItem`, `getSupportVersion`, `getTemplateDraftList`, `getTemplateList`, `getTester`, `getThirdpartyJumpDomainConfirmFile`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyBetaMiniprogramNickName`, `modifyCategory`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `modifyServerDomainDirectly`, `modifyThirdpartyJumpDomain`, `modifyThirdpartyServerDomain`, `publishJumpQRCode`, `registerBetaMiniprogram`, `registerMiniprogram`, `release`, `revertCodeRelease`, `revertGrayRelease`, `setHeadImage`, `setNickName`, `setPreFetchDataSetting`, `setPrefetchDomain`, `setPrivacySetting`, `setSearchStatus`, `setShowItem`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `unbindTester`, `undoAudit`, `uploadMediaToCodeAudit`, `uploadPrivacySetting`, `verifyBetaMiniprogram`.
+/// Endpoints of the `third_party` category (cargo feature `third_party`): `addCategory`, `addJumpQRCode`, `addToTemplate`, `applyPrivacyInterface`, `bindTester`, `checkNickName`, `clearComponentQuotaByAppSecret`, `commit`, `deleteCategory`, `deleteJumpQRCode`, `deleteTemplate`, `downloadQRCodeText`, `fastRegisterPersonalMp`, `getAccountBasicInfo`, `getAllCategories`, `getAllCategoriesByType`, `getAllCategoryName`, `getAppealRecords`, `getAuditStatus`, `getAuthIdentityTree`, `getAuthorizerInfo`, `getAuthorizerList`, `getAuthorizerOption`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getEffectiveJumpDomain`, `getEffectiveServerDomain`, `getFastRegisterPersonalMpStatus`, `getFetchDataSetting`, `getHistoryVersion`, `getIllegalRecords`, `getJumpDomainConfirmFile`, `getJumpQRCode`, `getLatestAuditStatus`, `getLinkForShow`, `getNickNameStatus`, `getPrefetchDomain`, `getPrivacyInterface`, `getPrivacySetting`, `getRegisterMiniprogramStatus`, `getSearchStatus`, `getSettingCategories`, `getShowItem`, `getSupportVersion`, `getTemplateDraftList`, `getTemplateList`, `getTester`, `getThirdpartyJumpDomainConfirmFile`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyBetaMiniprogramNickName`, `modifyCategory`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `modifyServerDomainDirectly`, `modifyThirdpartyJumpDomain`, `modifyThirdpartyServerDomain`, `publishJumpQRCode`, `queryWxaAuth`, `registerBetaMiniprogram`, `registerMiniprogram`, `release`, `revertCodeRelease`, `revertGrayRelease`, `setAuthorizerOption`, `setHeadImage`, `setNickName`, `setPeriodFetchDataSetting`, `setPreFetchDataSetting`, `setPrefetchDomain`, `setPrivacySetting`, `setSearchStatus`, `setShowItem`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `unbindTester`, `undoAudit`, `uploadAuthMaterial`, `uploadMediaToCodeAudit`, `uploadPrivacySetting`, `verifyBetaMiniprogram`.
 #[cfg(feature = "third_party")]
 pub mod third_party {
     include!(concat!(env!("OUT_DIR"), "/api/third_party/types.rs"));
@@ -1270,14 +1270,17 @@ pub mod third_party {
     include!(concat!(env!("OUT_DIR"), "/api/third_party/delete_jump_qr_code.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/delete_template.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/download_qr_code_text.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/fast_register_personal_mp.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_account_basic_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_categories.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_categories_by_type.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_all_category_name.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_appeal_records.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_audit_status.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_auth_identity_tree.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_list.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_authorizer_option.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_audit_quota.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_page.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_code_privacy_info.rs"));
@@ -1285,6 +1288,11 @@ pub mod third_party {
     include!(
         concat!(env!("OUT_DIR"), "/api/third_party/get_effective_server_domain.rs")
     );
+    include!(
+        concat!(env!("OUT_DIR"),
+        "/api/third_party/get_fast_register_personal_mp_status.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/get_fetch_data_setting.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_history_version.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/get_illegal_records.rs"));
     include!(
@@ -1334,13 +1342,18 @@ pub mod third_party {
         concat!(env!("OUT_DIR"), "/api/third_party/modify_thirdparty_server_domain.rs")
     );
     include!(concat!(env!("OUT_DIR"), "/api/third_party/publish_jump_qr_code.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/query_wxa_auth.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/register_beta_miniprogram.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/register_miniprogram.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_code_release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_gray_release.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/set_authorizer_option.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_head_image.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_nick_name.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/third_party/set_period_fetch_data_setting.rs")
+    );
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_pre_fetch_data_setting.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_prefetch_domain.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_privacy_setting.rs"));
@@ -1353,6 +1366,7 @@ pub mod third_party {
     include!(concat!(env!("OUT_DIR"), "/api/third_party/submit_audit.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/unbind_tester.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/undo_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_auth_material.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_media_to_code_audit.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_privacy_setting.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/verify_beta_miniprogram.rs"));
@@ -1370,19 +1384,24 @@ pub mod third_party {
         &<DeleteJumpQrCodeRequest as crate::runtime::Operation>::META,
         &<DeleteTemplateRequest as crate::runtime::Operation>::META,
         &<DownloadQrCodeTextRequest as crate::runtime::Operation>::META,
+        &<FastRegisterPersonalMpRequest as crate::runtime::Operation>::META,
         &<GetAccountBasicInfoRequest as crate::runtime::Operation>::META,
         &<GetAllCategoriesRequest as crate::runtime::Operation>::META,
         &<GetAllCategoriesByTypeRequest as crate::runtime::Operation>::META,
         &<GetAllCategoryNameRequest as crate::runtime::Operation>::META,
         &<GetAppealRecordsRequest as crate::runtime::Operation>::META,
         &<GetAuditStatusRequest as crate::runtime::Operation>::META,
+        &<GetAuthIdentityTreeRequest as crate::runtime::Operation>::META,
         &<GetAuthorizerInfoRequest as crate::runtime::Operation>::META,
         &<GetAuthorizerListRequest as crate::runtime::Operation>::META,
+        &<GetAuthorizerOptionRequest as crate::runtime::Operation>::META,
         &<GetCodeAuditQuotaRequest as crate::runtime::Operation>::META,
         &<GetCodePageRequest as crate::runtime::Operation>::META,
         &<GetCodePrivacyInfoRequest as crate::runtime::Operation>::META,
         &<GetEffectiveJumpDomainRequest as crate::runtime::Operation>::META,
         &<GetEffectiveServerDomainRequest as crate::runtime::Operation>::META,
+        &<GetFastRegisterPersonalMpStatusRequest as crate::runtime::Operation>::META,
+        &<GetFetchDataSettingRequest as crate::runtime::Operation>::META,
         &<GetHistoryVersionRequest as crate::runtime::Operation>::META,
         &<GetIllegalRecordsRequest as crate::runtime::Operation>::META,
         &<GetJumpDomainConfirmFileRequest as crate::runtime::Operation>::META,
@@ -1415,13 +1434,16 @@ pub mod third_party {
         &<ModifyThirdpartyJumpDomainRequest as crate::runtime::Operation>::META,
         &<ModifyThirdpartyServerDomainRequest as crate::runtime::Operation>::META,
         &<PublishJumpQrCodeRequest as crate::runtime::Operation>::META,
+        &<QueryWxaAuthRequest as crate::runtime::Operation>::META,
         &<RegisterBetaMiniprogramRequest as crate::runtime::Operation>::META,
         &<RegisterMiniprogramRequest as crate::runtime::Operation>::META,
         &<ReleaseRequest as crate::runtime::Operation>::META,
         &<RevertCodeReleaseRequest as crate::runtime::Operation>::META,
         &<RevertGrayReleaseRequest as crate::runtime::Operation>::META,
+        &<SetAuthorizerOptionRequest as crate::runtime::Operation>::META,
         &<SetHeadImageRequest as crate::runtime::Operation>::META,
         &<SetNickNameRequest as crate::runtime::Operation>::META,
+        &<SetPeriodFetchDataSettingRequest as crate::runtime::Operation>::META,
         &<SetPreFetchDataSettingRequest as crate::runtime::Operation>::META,
         &<SetPrefetchDomainRequest as crate::runtime::Operation>::META,
         &<SetPrivacySettingRequest as crate::runtime::Operation>::META,
@@ -1434,6 +1456,7 @@ pub mod third_party {
         &<SubmitAuditRequest as crate::runtime::Operation>::META,
         &<UnbindTesterRequest as crate::runtime::Operation>::META,
         &<UndoAuditRequest as crate::runtime::Operation>::META,
+        &<UploadAuthMaterialRequest as crate::runtime::Operation>::META,
         &<UploadMediaToCodeAuditRequest as crate::runtime::Operation>::META,
         &<UploadPrivacySettingRequest as crate::runtime::Operation>::META,
         &<VerifyBetaMiniprogramRequest as crate::runtime::Operation>::META,

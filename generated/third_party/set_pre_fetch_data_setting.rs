@@ -118,8 +118,8 @@ impl crate::runtime::Client {
     /// third-party platforms may call it. With pre_fetch_type 0, the URL's
     /// domain must first be one of the platform's business domains and then
     /// one of the mini program's. The same path also reads the settings
-    /// (action get) and sets periodic fetching (action set_period_fetch); those
-    /// pages were not readable in full, so only this action is specified.
+    /// (getFetchDataSetting, action get) and sets periodic fetching
+    /// (setPeriodFetchDataSetting, action set_period_fetch).
     ///
     /// retry_safe: setting the same configuration again changes nothing.
     ///
