@@ -193,6 +193,23 @@ async fn get_promoter_role() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn get_promoter_share_material() {
+    let request = crate::api::affiliate::GetPromoterShareMaterialRequest::new(
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .extra_info("a".to_owned())
+        .title("a".to_owned())
+        .share_type(crate::api::affiliate::GetPromoterShareMaterialShareType::All)
+        .env_version(crate::api::affiliate::GetPromoterShareMaterialEnvVersion::Develop);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_share_material(request).await }
+    };
+    check("getPromoterShareMaterial", 103006, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn get_union_customize_info() {
     let request = crate::api::affiliate::GetUnionCustomizeInfoRequest::new(
         "a".to_owned(),
@@ -454,6 +471,25 @@ async fn search_union_shop_normal_order() {
         async move { client.search_union_shop_normal_order(request).await }
     };
     check("searchUnionShopNormalOrder", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn send_promoter_message() {
+    let request = crate::api::affiliate::SendPromoterMessageRequest::new(
+            1,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .appid("a".to_owned())
+        .list_type(crate::api::affiliate::SendPromoterMessageListType::All)
+        .role_id(vec![1])
+        .retail_id(vec!["a".to_owned()])
+        .id(vec!["a".to_owned()]);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.send_promoter_message(request).await }
+    };
+    check("sendPromoterMessage", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]

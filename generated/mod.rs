@@ -87,7 +87,7 @@ pub mod access_token {
         &<GetStableAccessTokenRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `applyUnionTargetPlan`, `bindUnionOpenAccount`, `deleteUnionCustomizeInfo`, `deleteUnionPromotion`, `deleteUnionShopCommission`, `generateUnionOpenProduct`, `generateUnionProduct`, `getPromoterRole`, `getUnionCustomizeInfo`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProduct`, `getUnionProductCategory`, `getUnionPromotionList`, `getUnionSelectedProduct`, `getUnionShopCommission`, `getUnionTargetApplyStatus`, `getUnionTargetPlanInfo`, `parseUnionProductTag`, `searchUnionOrder`, `searchUnionPromoterNormalOrder`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `setUnionShopCommission`, `updateUnionPromotion`.
+/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `applyUnionTargetPlan`, `bindUnionOpenAccount`, `deleteUnionCustomizeInfo`, `deleteUnionPromotion`, `deleteUnionShopCommission`, `generateUnionOpenProduct`, `generateUnionProduct`, `getPromoterRole`, `getPromoterShareMaterial`, `getUnionCustomizeInfo`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProduct`, `getUnionProductCategory`, `getUnionPromotionList`, `getUnionSelectedProduct`, `getUnionShopCommission`, `getUnionTargetApplyStatus`, `getUnionTargetPlanInfo`, `parseUnionProductTag`, `searchUnionOrder`, `searchUnionPromoterNormalOrder`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `sendPromoterMessage`, `setUnionShopCommission`, `updateUnionPromotion`.
 #[cfg(feature = "affiliate")]
 pub mod affiliate {
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/types.rs"));
@@ -103,6 +103,7 @@ pub mod affiliate {
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_open_product.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_product.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_role.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_share_material.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_customize_info.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_open_account.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_open_product_list.rs"));
@@ -127,6 +128,7 @@ pub mod affiliate {
     include!(
         concat!(env!("OUT_DIR"), "/api/affiliate/search_union_shop_normal_order.rs")
     );
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/send_promoter_message.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/set_union_shop_commission.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/update_union_promotion.rs"));
     /// The facts of every endpoint of this category, from the specs.
@@ -143,6 +145,7 @@ pub mod affiliate {
         &<GenerateUnionOpenProductRequest as crate::runtime::Operation>::META,
         &<GenerateUnionProductRequest as crate::runtime::Operation>::META,
         &<GetPromoterRoleRequest as crate::runtime::Operation>::META,
+        &<GetPromoterShareMaterialRequest as crate::runtime::Operation>::META,
         &<GetUnionCustomizeInfoRequest as crate::runtime::Operation>::META,
         &<GetUnionOpenAccountRequest as crate::runtime::Operation>::META,
         &<GetUnionOpenProductListRequest as crate::runtime::Operation>::META,
@@ -159,6 +162,7 @@ pub mod affiliate {
         &<SearchUnionPromoterNormalOrderRequest as crate::runtime::Operation>::META,
         &<SearchUnionShopAbnormalOrderRequest as crate::runtime::Operation>::META,
         &<SearchUnionShopNormalOrderRequest as crate::runtime::Operation>::META,
+        &<SendPromoterMessageRequest as crate::runtime::Operation>::META,
         &<SetUnionShopCommissionRequest as crate::runtime::Operation>::META,
         &<UpdateUnionPromotionRequest as crate::runtime::Operation>::META,
     ];
