@@ -138,6 +138,12 @@ pub enum Event {
     /// A mini program or official account authorized the platform. ([`super::third_party::Authorized`])
     #[cfg(feature = "third_party")]
     Authorized(super::third_party::Authorized),
+    /// Creating a trial (beta) mini program succeeded or failed. ([`super::third_party::BetaRegisterResult`])
+    #[cfg(feature = "third_party")]
+    BetaRegisterResult(super::third_party::BetaRegisterResult),
+    /// Turning a trial mini program into a regular one (verifyBetaMiniprogram) succeeded or failed. ([`super::third_party::BetaVerifyResult`])
+    #[cfg(feature = "third_party")]
+    BetaVerifyResult(super::third_party::BetaVerifyResult),
     /// The review of a service category added to the mini program finished. ([`super::third_party::CategoryAuditResult`])
     #[cfg(feature = "third_party")]
     CategoryAuditResult(super::third_party::CategoryAuditResult),
@@ -153,6 +159,9 @@ pub enum Event {
     /// The verify ticket WeChat pushes to a third-party platform every ten minutes. ([`super::third_party::ComponentVerifyTicket`])
     #[cfg(feature = "third_party")]
     ComponentVerifyTicket(super::third_party::ComponentVerifyTicket),
+    /// A fast registration of a mini program (company or individual) finished, created or failed. ([`super::third_party::FastRegisterResult`])
+    #[cfg(feature = "third_party")]
+    FastRegisterResult(super::third_party::FastRegisterResult),
     /// The review of a mini program name change (setNickName) finished. ([`super::third_party::NicknameAuditResult`])
     #[cfg(feature = "third_party")]
     NicknameAuditResult(super::third_party::NicknameAuditResult),
@@ -311,6 +320,10 @@ impl Event {
             #[cfg(feature = "third_party")]
             Event::Authorized(_) => "Authorized",
             #[cfg(feature = "third_party")]
+            Event::BetaRegisterResult(_) => "BetaRegisterResult",
+            #[cfg(feature = "third_party")]
+            Event::BetaVerifyResult(_) => "BetaVerifyResult",
+            #[cfg(feature = "third_party")]
             Event::CategoryAuditResult(_) => "CategoryAuditResult",
             #[cfg(feature = "third_party")]
             Event::CodeAuditDelayed(_) => "CodeAuditDelayed",
@@ -320,6 +333,8 @@ impl Event {
             Event::CodeAuditPassed(_) => "CodeAuditPassed",
             #[cfg(feature = "third_party")]
             Event::ComponentVerifyTicket(_) => "ComponentVerifyTicket",
+            #[cfg(feature = "third_party")]
+            Event::FastRegisterResult(_) => "FastRegisterResult",
             #[cfg(feature = "third_party")]
             Event::NicknameAuditResult(_) => "NicknameAuditResult",
             #[cfg(feature = "third_party")]
@@ -1055,6 +1070,36 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
     },
     #[cfg(feature = "third_party")]
     crate::runtime::event::EventMeta {
+        name: "BetaRegisterResult",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("notify_third_fastregisterbetaapp"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/register-management/fast-regist-beta/api_registerbetaminiprogram.html",
+        shape: "{\"AppId!\":\"string\",\"appid\":\"string\",\"info\":{\"object\":{\"name\":\"string\",\"unique_id\":\"string\"}},\"msg\":\"string\",\"status!\":\"int\"}",
+        decode: |members| Ok(
+            Event::BetaRegisterResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "BetaVerifyResult",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("notify_third_fastverifybetaapp"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/openApi/register-management/fast-regist-beta/api_verfifybetaminiprogram.html",
+        shape: "{\"AppId!\":\"string\",\"appid\":\"string\",\"info\":{\"object\":{\"code\":\"string\",\"code_type\":{\"enum\":[1,2,3]},\"component_phone\":\"string\",\"legal_persona_name\":\"string\",\"legal_persona_wechat\":\"string\",\"name\":\"string\"}},\"msg\":\"string\",\"status!\":\"int\"}",
+        decode: |members| Ok(
+            Event::BetaVerifyResult(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
         name: "CategoryAuditResult",
         category: "third_party",
         msg_type: "event",
@@ -1126,6 +1171,21 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
         shape: "{\"AppId!\":\"string\",\"ComponentVerifyTicket!\":\"string\"}",
         decode: |members| Ok(
             Event::ComponentVerifyTicket(crate::runtime::event::decode_members(members)?),
+        ),
+    },
+    #[cfg(feature = "third_party")]
+    crate::runtime::event::EventMeta {
+        name: "FastRegisterResult",
+        category: "third_party",
+        msg_type: "",
+        event: None,
+        info_type: Some("notify_third_fasteregister"),
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Register_Mini_Programs/Fast_Registration_Interface_document.html",
+        shape: "{\"AppId!\":\"string\",\"appid\":\"string\",\"auth_code\":\"string\",\"info\":{\"object\":{\"code\":\"string\",\"code_type\":{\"enum\":[1,2,3]},\"component_phone\":\"string\",\"idname\":\"string\",\"legal_persona_name\":\"string\",\"legal_persona_wechat\":\"string\",\"name\":\"string\",\"taskid\":\"string\",\"wxuser\":\"string\"}},\"msg\":\"string\",\"status!\":\"int\"}",
+        decode: |members| Ok(
+            Event::FastRegisterResult(crate::runtime::event::decode_members(members)?),
         ),
     },
     #[cfg(feature = "third_party")]

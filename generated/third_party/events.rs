@@ -290,6 +290,211 @@ impl Authorized {
         pre_auth_code: impl Into<String>;
     }
 }
+crate::runtime::answer_object! {
+    /// The `BetaRegisterResultInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BetaRegisterResultInfo {
+        /// The unique_id registerBetaMiniprogram returned.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub unique_id: Option<String> = "unique_id";
+        /// The mini program name that was asked for.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+    }
+}
+impl BetaRegisterResultInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            unique_id: None,
+            name: None,
+        }
+    }
+    crate::runtime::setters! {
+        unique_id: impl Into<String>;
+        name: impl Into<String>;
+    }
+}
+crate::runtime::answer_object! {
+    /// Creating a trial (beta) mini program succeeded or failed.
+    ///
+    /// Pushed with `InfoType` `notify_third_fastregisterbetaapp`. Reply: `success` (or nothing).
+    ///
+    /// Pushed to the platform's authorization event URL once the user has
+    /// answered the authorize_url of registerBetaMiniprogram. `info.unique_id`
+    /// is the unique_id that call returned, which ties the push to the user;
+    /// the new app id (`appid`) is the AuthorizerAppid of the `authorized`
+    /// push that comes with it, whose authorization code gives the tokens.
+    /// On failure `status` is non-zero and `msg` says why.
+    ///
+    /// Sources: the page's section on push rules names this push and starts
+    /// its sample, but the stored copy stops after the first member. The
+    /// members follow the sample of
+    /// `https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/beta_Mini_Programs/fastregister.html`
+    /// as quoted in Go SDK comments and the SKIT.FlurlHttpClient.Wechat event
+    /// type; that page's stored copy also stops before it.
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/doc/oplatform/openApi/register-management/fast-regist-beta/api_registerbetaminiprogram.html>
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BetaRegisterResult {
+        /// The third-party platform's component app id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "AppId"))]
+        pub app_id: String = "AppId";
+        /// The new trial mini program's app id (on success).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appid", skip_serializing_if = "Option::is_none"))]
+        pub authorizer_appid: Option<String> = "appid";
+        /// 0 when the trial mini program was created; otherwise a failure code.
+        pub status: i32 = "status";
+        /// Outcome message, `OK` on success or the reason of a failure.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<String> = "msg";
+        /// The request the push answers.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub info: Option<BetaRegisterResultInfo> = "info";
+    }
+}
+impl BetaRegisterResult {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(app_id: impl Into<String>, status: i32) -> Self {
+        Self {
+            app_id: app_id.into(),
+            authorizer_appid: None,
+            status,
+            msg: None,
+            info: None,
+        }
+    }
+    crate::runtime::setters! {
+        authorizer_appid: impl Into<String>;
+        msg: impl Into<String>;
+        info: BetaRegisterResultInfo;
+    }
+}
+crate::runtime::int_enum! {
+    /// Values of `BetaVerifyResultInfoCodeType`.
+    pub enum BetaVerifyResultInfoCodeType {
+        /// `1`: Unified social credit code (18 characters).
+        UnifiedSocialCreditCode = 1;
+        /// `2`: Organization code (9 characters).
+        OrganizationCode = 2;
+        /// `3`: Business license registration number (15 characters).
+        BusinessLicenseNumber = 3;
+    }
+}
+crate::runtime::answer_object! {
+    /// The `BetaVerifyResultInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BetaVerifyResultInfo {
+        /// Company name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Company code.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code: Option<String> = "code";
+        /// Kind of company code, as in verifyBetaMiniprogram.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code_type: Option<BetaVerifyResultInfoCodeType> = "code_type";
+        /// The legal representative's WeChat id.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_persona_wechat: Option<String> = "legal_persona_wechat";
+        /// The legal representative's name.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_persona_name: Option<String> = "legal_persona_name";
+        /// The platform's contact phone.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub component_phone: Option<String> = "component_phone";
+    }
+}
+impl BetaVerifyResultInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            code: None,
+            code_type: None,
+            legal_persona_wechat: None,
+            legal_persona_name: None,
+            component_phone: None,
+        }
+    }
+    crate::runtime::setters! {
+        name: impl Into<String>;
+        code: impl Into<String>;
+        code_type: BetaVerifyResultInfoCodeType;
+        legal_persona_wechat: impl Into<String>;
+        legal_persona_name: impl Into<String>;
+        component_phone: impl Into<String>;
+    }
+}
+crate::runtime::answer_object! {
+    /// Turning a trial mini program into a regular one (verifyBetaMiniprogram) succeeded or failed.
+    ///
+    /// Pushed with `InfoType` `notify_third_fastverifybetaapp`. Reply: `success` (or nothing).
+    ///
+    /// Pushed to the platform's authorization event URL when the task started
+    /// with verifyBetaMiniprogram ends: after the legal representative's face
+    /// check and the administrator's confirmation, or when either fails or
+    /// times out. On failure `status` is non-zero and `msg` says why; the call
+    /// may then be repeated.
+    ///
+    /// Sources: the page (and the 2.0 page
+    /// `https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/beta_Mini_Programs/fastverify.html`)
+    /// says the outcome is pushed to the authorization event URL and describes
+    /// it further down, but the stored copies stop before that part. All
+    /// members follow the 2.0 page's sample as quoted in a Go SDK comment and
+    /// the SKIT.FlurlHttpClient.Wechat event type. SDK tables give failure
+    /// codes like those of fast registration (100001 to 100004 for an
+    /// unanswered or mismatched legal representative, 101 to 105 and 1000 for
+    /// business registry mismatches); none of them is from an official page.
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/doc/oplatform/openApi/register-management/fast-regist-beta/api_verfifybetaminiprogram.html>
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct BetaVerifyResult {
+        /// The third-party platform's component app id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "AppId"))]
+        pub app_id: String = "AppId";
+        /// The trial mini program's app id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appid", skip_serializing_if = "Option::is_none"))]
+        pub authorizer_appid: Option<String> = "appid";
+        /// 0 when the mini program became a regular one; otherwise a failure code.
+        pub status: i32 = "status";
+        /// Outcome message, `OK` on success or the reason of a failure.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<String> = "msg";
+        /// The company details verifyBetaMiniprogram was called with.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub info: Option<BetaVerifyResultInfo> = "info";
+    }
+}
+impl BetaVerifyResult {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(app_id: impl Into<String>, status: i32) -> Self {
+        Self {
+            app_id: app_id.into(),
+            authorizer_appid: None,
+            status,
+            msg: None,
+            info: None,
+        }
+    }
+    crate::runtime::setters! {
+        authorizer_appid: impl Into<String>;
+        msg: impl Into<String>;
+        info: BetaVerifyResultInfo;
+    }
+}
 crate::runtime::int_enum! {
     /// Values of `CategoryAuditResultRet`.
     pub enum CategoryAuditResultRet {
@@ -481,6 +686,161 @@ impl ComponentVerifyTicket {
             app_id: app_id.into(),
             component_verify_ticket: component_verify_ticket.into(),
         }
+    }
+}
+crate::runtime::int_enum! {
+    /// Values of `FastRegisterResultInfoCodeType`.
+    pub enum FastRegisterResultInfoCodeType {
+        /// `1`: Unified social credit code (18 characters).
+        UnifiedSocialCreditCode = 1;
+        /// `2`: Organization code (9 characters).
+        OrganizationCode = 2;
+        /// `3`: Business license registration number (15 characters).
+        BusinessLicenseNumber = 3;
+    }
+}
+crate::runtime::answer_object! {
+    /// The `FastRegisterResultInfo` object.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct FastRegisterResultInfo {
+        /// Company name (company registration).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub name: Option<String> = "name";
+        /// Company code (company registration).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code: Option<String> = "code";
+        /// Kind of company code, as in registerMiniprogram.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub code_type: Option<FastRegisterResultInfoCodeType> = "code_type";
+        /// The legal representative's WeChat id (company registration).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_persona_wechat: Option<String> = "legal_persona_wechat";
+        /// The legal representative's name (company registration).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub legal_persona_name: Option<String> = "legal_persona_name";
+        /// The user's WeChat id (personal registration).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub wxuser: Option<String> = "wxuser";
+        /// The user's name (personal registration).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub idname: Option<String> = "idname";
+        /// The platform's contact phone given when starting the task.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub component_phone: Option<String> = "component_phone";
+        /// Task id of a personal registration (new version).
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub taskid: Option<String> = "taskid";
+    }
+}
+impl FastRegisterResultInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            code: None,
+            code_type: None,
+            legal_persona_wechat: None,
+            legal_persona_name: None,
+            wxuser: None,
+            idname: None,
+            component_phone: None,
+            taskid: None,
+        }
+    }
+    crate::runtime::setters! {
+        name: impl Into<String>;
+        code: impl Into<String>;
+        code_type: FastRegisterResultInfoCodeType;
+        legal_persona_wechat: impl Into<String>;
+        legal_persona_name: impl Into<String>;
+        wxuser: impl Into<String>;
+        idname: impl Into<String>;
+        component_phone: impl Into<String>;
+        taskid: impl Into<String>;
+    }
+}
+crate::runtime::answer_object! {
+    /// A fast registration of a mini program (company or individual) finished, created or failed.
+    ///
+    /// Pushed with `InfoType` `notify_third_fasteregister`. Reply: `success` (or nothing).
+    ///
+    /// Pushed to the platform's authorization event URL once the task started
+    /// with registerMiniprogram (fastregisterweapp) ends: after the legal
+    /// representative's face check and the company checks. On success it
+    /// carries the new mini program's app id and an authorization code for
+    /// the authorizer's tokens (`Platform::query_auth`; that it serves there
+    /// rests on a WeChat community answer). On failure `status` is non-zero,
+    /// `msg` says why and `appid`/`auth_code` are absent.
+    ///
+    /// Personal fast registration (fastRegisterPersonalMp,
+    /// /wxa/component/fastregisterpersonalweapp) reports through the same
+    /// InfoType; its `info` holds the user's `wxuser`, `idname` and
+    /// `component_phone` (and, with new_version, a `taskid`) instead of the
+    /// company members, so one spec covers both (only one spec may hold an
+    /// InfoType). Its page
+    /// (`https://developers.weixin.qq.com/doc/oplatform/openApi/register-management/fast-registration-ind/api_fastregisterpersonalmp.html`)
+    /// says the new app id arrives at the authorization event URL but its
+    /// stored copy shows no sample.
+    ///
+    /// Sources: the push is section 3 of the 2.0 page (also linked by WeChat
+    /// staff as the "注册审核事件推送" anchor of
+    /// `https://developers.weixin.qq.com/doc/oplatform/openApi/OpenApiDoc/register-management/fast-registration-ent/registerMiniprogram.html`),
+    /// but the stored copies of both stop before it. The members follow that
+    /// section's sample as quoted in WeChat developer-community threads and in
+    /// SDKs (Senparc RequestMessageThirdFasteRegister, several Go and PHP
+    /// handlers); the personal `info` members and `taskid` come from
+    /// community threads and a Senparc issue, not from an official page.
+    /// Failure codes in `status`, from SDK copies of the page's table: 100001
+    /// to 100003 (the legal representative did not confirm within 24 hours),
+    /// 101 to 105 and 1000 (business registry mismatches), 1001 to 1008
+    /// (account or administrator limits and blacklists), -1 (company and
+    /// legal representative do not match).
+    ///
+    /// Official documentation: <https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Register_Mini_Programs/Fast_Registration_Interface_document.html>
+    #[derive(Debug, Clone, PartialEq)]
+    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
+    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
+    #[non_exhaustive]
+    pub struct FastRegisterResult {
+        /// The third-party platform's component app id.
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "AppId"))]
+        pub app_id: String = "AppId";
+        /// The new mini program's app id (on success).
+        #[cfg_attr(feature = "serialize-answers", serde(rename = "appid", skip_serializing_if = "Option::is_none"))]
+        pub authorizer_appid: Option<String> = "appid";
+        /// 0 when the mini program was created; otherwise a failure code (see the notes).
+        pub status: i32 = "status";
+        /// Authorization code for the new mini program's tokens (on success).
+        #[cfg_attr(feature = "serialize-answers", serde(serialize_with = "crate::runtime::serialize_redacted_option", skip_serializing_if = "Option::is_none"))]
+        pub auth_code: Option<crate::runtime::Secret> = "auth_code";
+        /// Outcome message, `OK` on success or the reason of a failure.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub msg: Option<String> = "msg";
+        /// The details the registration was started with.
+        #[cfg_attr(feature = "serialize-answers", serde(skip_serializing_if = "Option::is_none"))]
+        pub info: Option<FastRegisterResultInfo> = "info";
+    }
+}
+impl FastRegisterResult {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(app_id: impl Into<String>, status: i32) -> Self {
+        Self {
+            app_id: app_id.into(),
+            authorizer_appid: None,
+            status,
+            auth_code: None,
+            msg: None,
+            info: None,
+        }
+    }
+    crate::runtime::setters! {
+        authorizer_appid: impl Into<String>;
+        auth_code: impl Into<crate::runtime::Secret>;
+        msg: impl Into<String>;
+        info: FastRegisterResultInfo;
     }
 }
 crate::runtime::int_enum! {
