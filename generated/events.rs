@@ -96,6 +96,9 @@ pub enum Event {
     /// WeChat asks the express company for the path of a waybill a user looked up (express-company side). ([`super::logistics::ExpressWaybillStatusQuery`])
     #[cfg(feature = "logistics")]
     ExpressWaybillStatusQuery(super::logistics::ExpressWaybillStatusQuery),
+    /// The review of a place added with add_nearby_poi finished. ([`super::nearby::NearbyPoiAuditResult`])
+    #[cfg(feature = "nearby")]
+    NearbyPoiAuditResult(super::nearby::NearbyPoiAuditResult),
     /// The platform warned or penalized the mini program for a rule violation. ([`super::operation::ViolationPenalty`])
     #[cfg(feature = "operation")]
     ViolationPenalty(super::operation::ViolationPenalty),
@@ -291,6 +294,8 @@ impl Event {
             Event::ExpressWaybillComplaint(_) => "ExpressWaybillComplaint",
             #[cfg(feature = "logistics")]
             Event::ExpressWaybillStatusQuery(_) => "ExpressWaybillStatusQuery",
+            #[cfg(feature = "nearby")]
+            Event::NearbyPoiAuditResult(_) => "NearbyPoiAuditResult",
             #[cfg(feature = "operation")]
             Event::ViolationPenalty(_) => "ViolationPenalty",
             #[cfg(feature = "security")]
@@ -848,6 +853,21 @@ pub static EVENTS: &[crate::runtime::event::EventMeta<Event>] = &[
             Event::ExpressWaybillStatusQuery(
                 crate::runtime::event::decode_members(members)?,
             ),
+        ),
+    },
+    #[cfg(feature = "nearby")]
+    crate::runtime::event::EventMeta {
+        name: "NearbyPoiAuditResult",
+        category: "nearby",
+        msg_type: "event",
+        event: Some("add_nearby_poi_audit_info"),
+        info_type: None,
+        reply: crate::runtime::event::EventReply::Success,
+        xml_wrapper: None,
+        docs: "https://developers.weixin.qq.com/miniprogram/dev/server/API/nearby-poi/api_addnearbypoi.html",
+        shape: "{\"audit_id!\":\"string\",\"poi_id\":\"string\",\"reason\":\"string\",\"status!\":{\"enum\":[2,3]}}",
+        decode: |members| Ok(
+            Event::NearbyPoiAuditResult(crate::runtime::event::decode_members(members)?),
         ),
     },
     #[cfg(feature = "operation")]

@@ -822,6 +822,8 @@ pub mod logistics {
 /// Endpoints of the `nearby` category (cargo feature `nearby`): `addNearbyPoi`, `deleteNearbyPoi`, `getNearbyPoiList`, `setNearbyPoiShowStatus`.
 #[cfg(feature = "nearby")]
 pub mod nearby {
+    #[cfg(feature = "receive")]
+    include!(concat!(env!("OUT_DIR"), "/api/nearby/events.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/nearby/add_nearby_poi.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/nearby/delete_nearby_poi.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/nearby/get_nearby_poi_list.rs"));
