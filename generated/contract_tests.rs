@@ -6725,6 +6725,64 @@ async fn release() {
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]
+async fn resubmit_wxa_auth() {
+    let request = crate::api::third_party::ResubmitWxaAuthRequest::new(
+        crate::api::third_party::WxaReauthData::new(
+                crate::api::third_party::WxaAuthCustomerType::Enterprise,
+                "a".to_owned(),
+                crate::api::third_party::WxaAuthContactInfo::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                ),
+                "a".to_owned(),
+                crate::api::third_party::WxaAuthAccountNameType::ChosenWords,
+                crate::api::third_party::WxaAuthPayType::ProviderPackage,
+                "a".to_owned(),
+            )
+            .invoice_info(
+                crate::api::third_party::WxaAuthInvoiceInfo::new(
+                        crate::api::third_party::WxaAuthInvoiceInfoInvoiceType::NoInvoice,
+                    )
+                    .invoice_title("a".to_owned())
+                    .electronic(
+                        crate::api::third_party::WxaAuthElectronicInvoice::new(
+                                "a".to_owned(),
+                            )
+                            .desc("a".to_owned()),
+                    )
+                    .vat(
+                        crate::api::third_party::WxaAuthVatInvoice::new(
+                                "a".to_owned(),
+                                "a".to_owned(),
+                                "a".to_owned(),
+                                "a".to_owned(),
+                                "a".to_owned(),
+                            )
+                            .mailing_address("a".to_owned())
+                            .province("a".to_owned())
+                            .city("a".to_owned())
+                            .district("a".to_owned())
+                            .address("a".to_owned())
+                            .name("a".to_owned())
+                            .phone("a".to_owned())
+                            .desc("a".to_owned()),
+                    ),
+            )
+            .qualification("a".to_owned())
+            .qualification_other(vec!["a".to_owned()])
+            .account_supplemental(vec!["a".to_owned()])
+            .auth_identification("a".to_owned())
+            .auth_ident_material(vec!["a".to_owned()])
+            .service_appid("a".to_owned()),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.resubmit_wxa_auth(request).await }
+    };
+    check("resubmitWxaAuth", 40002, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
 async fn revert_code_release() {
     let request = crate::api::third_party::RevertCodeReleaseRequest::new()
         .app_version("a".to_owned());
@@ -6968,6 +7026,64 @@ async fn submit_audit() {
         async move { client.submit_audit(request).await }
     };
     check("submitAudit", 61039, call).await;
+}
+#[cfg(feature = "third_party")]
+#[tokio::test]
+async fn submit_wxa_auth() {
+    let request = crate::api::third_party::SubmitWxaAuthRequest::new(
+        crate::api::third_party::WxaAuthData::new(
+                crate::api::third_party::WxaAuthCustomerType::Enterprise,
+                crate::api::third_party::WxaAuthContactInfo::new(
+                    "a".to_owned(),
+                    "a".to_owned(),
+                ),
+                "a".to_owned(),
+                crate::api::third_party::WxaAuthAccountNameType::ChosenWords,
+                crate::api::third_party::WxaAuthPayType::ProviderPackage,
+                "a".to_owned(),
+            )
+            .taskid("a".to_owned())
+            .invoice_info(
+                crate::api::third_party::WxaAuthInvoiceInfo::new(
+                        crate::api::third_party::WxaAuthInvoiceInfoInvoiceType::NoInvoice,
+                    )
+                    .invoice_title("a".to_owned())
+                    .electronic(
+                        crate::api::third_party::WxaAuthElectronicInvoice::new(
+                                "a".to_owned(),
+                            )
+                            .desc("a".to_owned()),
+                    )
+                    .vat(
+                        crate::api::third_party::WxaAuthVatInvoice::new(
+                                "a".to_owned(),
+                                "a".to_owned(),
+                                "a".to_owned(),
+                                "a".to_owned(),
+                                "a".to_owned(),
+                            )
+                            .mailing_address("a".to_owned())
+                            .province("a".to_owned())
+                            .city("a".to_owned())
+                            .district("a".to_owned())
+                            .address("a".to_owned())
+                            .name("a".to_owned())
+                            .phone("a".to_owned())
+                            .desc("a".to_owned()),
+                    ),
+            )
+            .qualification("a".to_owned())
+            .qualification_other(vec!["a".to_owned()])
+            .account_supplemental(vec!["a".to_owned()])
+            .auth_identification("a".to_owned())
+            .auth_ident_material(vec!["a".to_owned()])
+            .service_appid("a".to_owned()),
+    );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.submit_wxa_auth(request).await }
+    };
+    check("submitWxaAuth", 40002, call).await;
 }
 #[cfg(feature = "third_party")]
 #[tokio::test]

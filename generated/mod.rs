@@ -1255,7 +1255,7 @@ pub mod subscribe_message {
         &<SetUserNotifyExtRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `third_party` category (cargo feature `third_party`): `addCategory`, `addJumpQRCode`, `addToTemplate`, `applyPrivacyInterface`, `bindTester`, `checkNickName`, `clearComponentQuotaByAppSecret`, `commit`, `deleteCategory`, `deleteJumpQRCode`, `deleteTemplate`, `downloadQRCodeText`, `fastRegisterPersonalMp`, `getAccountBasicInfo`, `getAllCategories`, `getAllCategoriesByType`, `getAllCategoryName`, `getAppealRecords`, `getAuditStatus`, `getAuthIdentityTree`, `getAuthorizerInfo`, `getAuthorizerList`, `getAuthorizerOption`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getEffectiveJumpDomain`, `getEffectiveServerDomain`, `getFastRegisterPersonalMpStatus`, `getFetchDataSetting`, `getHistoryVersion`, `getIllegalRecords`, `getJumpDomainConfirmFile`, `getJumpQRCode`, `getLatestAuditStatus`, `getLinkForShow`, `getNickNameStatus`, `getPrefetchDomain`, `getPrivacyInterface`, `getPrivacySetting`, `getRegisterMiniprogramStatus`, `getSearchStatus`, `getSettingCategories`, `getShowItem`, `getSupportVersion`, `getTemplateDraftList`, `getTemplateList`, `getTester`, `getThirdpartyJumpDomainConfirmFile`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyBetaMiniprogramNickName`, `modifyCategory`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `modifyServerDomainDirectly`, `modifyThirdpartyJumpDomain`, `modifyThirdpartyServerDomain`, `publishJumpQRCode`, `queryWxaAuth`, `registerBetaMiniprogram`, `registerMiniprogram`, `release`, `revertCodeRelease`, `revertGrayRelease`, `setAuthorizerOption`, `setHeadImage`, `setNickName`, `setPeriodFetchDataSetting`, `setPreFetchDataSetting`, `setPrefetchDomain`, `setPrivacySetting`, `setSearchStatus`, `setShowItem`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `unbindTester`, `undoAudit`, `uploadAuthMaterial`, `uploadMediaToCodeAudit`, `uploadPrivacySetting`, `verifyBetaMiniprogram`.
+/// Endpoints of the `third_party` category (cargo feature `third_party`): `addCategory`, `addJumpQRCode`, `addToTemplate`, `applyPrivacyInterface`, `bindTester`, `checkNickName`, `clearComponentQuotaByAppSecret`, `commit`, `deleteCategory`, `deleteJumpQRCode`, `deleteTemplate`, `downloadQRCodeText`, `fastRegisterPersonalMp`, `getAccountBasicInfo`, `getAllCategories`, `getAllCategoriesByType`, `getAllCategoryName`, `getAppealRecords`, `getAuditStatus`, `getAuthIdentityTree`, `getAuthorizerInfo`, `getAuthorizerList`, `getAuthorizerOption`, `getCodeAuditQuota`, `getCodePage`, `getCodePrivacyInfo`, `getEffectiveJumpDomain`, `getEffectiveServerDomain`, `getFastRegisterPersonalMpStatus`, `getFetchDataSetting`, `getHistoryVersion`, `getIllegalRecords`, `getJumpDomainConfirmFile`, `getJumpQRCode`, `getLatestAuditStatus`, `getLinkForShow`, `getNickNameStatus`, `getPrefetchDomain`, `getPrivacyInterface`, `getPrivacySetting`, `getRegisterMiniprogramStatus`, `getSearchStatus`, `getSettingCategories`, `getShowItem`, `getSupportVersion`, `getTemplateDraftList`, `getTemplateList`, `getTester`, `getThirdpartyJumpDomainConfirmFile`, `getTrialQRCode`, `getVersionInfo`, `getVisitStatus`, `grayRelease`, `modifyBetaMiniprogramNickName`, `modifyCategory`, `modifyJumpDomain`, `modifyJumpDomainDirectly`, `modifyServerDomain`, `modifyServerDomainDirectly`, `modifyThirdpartyJumpDomain`, `modifyThirdpartyServerDomain`, `publishJumpQRCode`, `queryWxaAuth`, `registerBetaMiniprogram`, `registerMiniprogram`, `release`, `resubmitWxaAuth`, `revertCodeRelease`, `revertGrayRelease`, `setAuthorizerOption`, `setHeadImage`, `setNickName`, `setPeriodFetchDataSetting`, `setPreFetchDataSetting`, `setPrefetchDomain`, `setPrivacySetting`, `setSearchStatus`, `setShowItem`, `setSignature`, `setSupportVersion`, `setVisitStatus`, `speedupCodeAudit`, `submitAudit`, `submitWxaAuth`, `unbindTester`, `undoAudit`, `uploadAuthMaterial`, `uploadMediaToCodeAudit`, `uploadPrivacySetting`, `verifyBetaMiniprogram`.
 #[cfg(feature = "third_party")]
 pub mod third_party {
     include!(concat!(env!("OUT_DIR"), "/api/third_party/types.rs"));
@@ -1352,6 +1352,7 @@ pub mod third_party {
     include!(concat!(env!("OUT_DIR"), "/api/third_party/register_beta_miniprogram.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/register_miniprogram.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/release.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/resubmit_wxa_auth.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_code_release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/revert_gray_release.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_authorizer_option.rs"));
@@ -1370,6 +1371,7 @@ pub mod third_party {
     include!(concat!(env!("OUT_DIR"), "/api/third_party/set_visit_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/speedup_code_audit.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/submit_audit.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/third_party/submit_wxa_auth.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/unbind_tester.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/undo_audit.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/third_party/upload_auth_material.rs"));
@@ -1444,6 +1446,7 @@ pub mod third_party {
         &<RegisterBetaMiniprogramRequest as crate::runtime::Operation>::META,
         &<RegisterMiniprogramRequest as crate::runtime::Operation>::META,
         &<ReleaseRequest as crate::runtime::Operation>::META,
+        &<ResubmitWxaAuthRequest as crate::runtime::Operation>::META,
         &<RevertCodeReleaseRequest as crate::runtime::Operation>::META,
         &<RevertGrayReleaseRequest as crate::runtime::Operation>::META,
         &<SetAuthorizerOptionRequest as crate::runtime::Operation>::META,
@@ -1460,6 +1463,7 @@ pub mod third_party {
         &<SetVisitStatusRequest as crate::runtime::Operation>::META,
         &<SpeedupCodeAuditRequest as crate::runtime::Operation>::META,
         &<SubmitAuditRequest as crate::runtime::Operation>::META,
+        &<SubmitWxaAuthRequest as crate::runtime::Operation>::META,
         &<UnbindTesterRequest as crate::runtime::Operation>::META,
         &<UndoAuditRequest as crate::runtime::Operation>::META,
         &<UploadAuthMaterialRequest as crate::runtime::Operation>::META,

@@ -168,8 +168,8 @@ impl crate::runtime::Client {
     /// Authenticated with the client's access token. Safe to retry.
     ///
     /// Called with the authorizer's access token (permission set 18). The task
-    /// id comes from the verification request (/wxa/sec/wxaauth, not specified
-    /// here). task_status follows the administrator's authorization, face and
+    /// id comes from the verification request (submitWxaAuth,
+    /// /wxa/sec/wxaauth). task_status follows the administrator's authorization, face and
     /// phone checks; once the review order exists (task_status 12),
     /// apply_status follows the review, with refill_reason when it is sent
     /// back (apply_status 3) and fail_reason when it finally fails (5).

@@ -587,3 +587,263 @@ impl SettableCategoriesList {
         categories: Vec<SettableCategory>;
     }
 }
+crate::runtime::int_enum! {
+    /// Values of `WxaAuthAccountNameType`.
+    pub enum WxaAuthAccountNameType {
+        /// `1`: From words of the applicant's own choosing.
+        ChosenWords = 1;
+        /// `2`: After a trademark.
+        Trademark = 2;
+    }
+}
+/// The person WeChat contacts about a verification request.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct WxaAuthContactInfo {
+    /// The contact's name.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub name: String,
+    /// The contact's email address.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub email: String,
+}
+impl WxaAuthContactInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            email: email.into(),
+        }
+    }
+}
+crate::runtime::int_enum! {
+    /// Values of `WxaAuthCustomerType`.
+    pub enum WxaAuthCustomerType {
+        /// `1`: A company.
+        Enterprise = 1;
+        /// `12`: A self-employed business (个体工商户).
+        IndividualBusiness = 12;
+        /// `15`: A private person.
+        Individual = 15;
+    }
+}
+crate::runtime::int_enum! {
+    /// Values of `WxaAuthInvoiceInfoInvoiceType`.
+    pub enum WxaAuthInvoiceInfoInvoiceType {
+        /// `1`: No invoice.
+        NoInvoice = 1;
+        /// `2`: An electronic invoice (fill electronic).
+        Electronic = 2;
+        /// `3`: A special VAT invoice (fill vat).
+        VatSpecial = 3;
+    }
+}
+/// The `WxaAuthElectronicInvoice` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct WxaAuthElectronicInvoice {
+    /// Taxpayer identification number (15, 17, 18 or 20 characters).
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub id: String,
+    /// A remark printed on the invoice.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub desc: Option<String>,
+}
+impl WxaAuthElectronicInvoice {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into(), desc: None }
+    }
+    crate::runtime::setters! {
+        desc: impl Into<String>;
+    }
+}
+/// The `WxaAuthVatInvoice` object.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct WxaAuthVatInvoice {
+    /// Taxpayer identification number (15, 17, 18 or 20 characters).
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub id: String,
+    /// The company's phone number.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub enterprise_phone: String,
+    /// The company's registered address.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub enterprise_address: String,
+    /// The company's bank.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub bank_name: String,
+    /// The company's bank account number.
+    #[serde(deserialize_with = "crate::runtime::lenient::string")]
+    pub bank_account: String,
+    /// Postcode of the address the invoice is mailed to.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mailing_address: Option<String>,
+    /// Province of the mailing address.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub province: Option<String>,
+    /// City of the mailing address.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub city: Option<String>,
+    /// District or county of the mailing address.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub district: Option<String>,
+    /// Street address the invoice is mailed to.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address: Option<String>,
+    /// Who receives the mailed invoice.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// Phone number of the receiver.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phone: Option<String>,
+    /// A remark printed on the invoice.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub desc: Option<String>,
+}
+impl WxaAuthVatInvoice {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(
+        id: impl Into<String>,
+        enterprise_phone: impl Into<String>,
+        enterprise_address: impl Into<String>,
+        bank_name: impl Into<String>,
+        bank_account: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            enterprise_phone: enterprise_phone.into(),
+            enterprise_address: enterprise_address.into(),
+            bank_name: bank_name.into(),
+            bank_account: bank_account.into(),
+            mailing_address: None,
+            province: None,
+            city: None,
+            district: None,
+            address: None,
+            name: None,
+            phone: None,
+            desc: None,
+        }
+    }
+    crate::runtime::setters! {
+        mailing_address: impl Into<String>;
+        province: impl Into<String>;
+        city: impl Into<String>;
+        district: impl Into<String>;
+        address: impl Into<String>;
+        name: impl Into<String>;
+        phone: impl Into<String>;
+        desc: impl Into<String>;
+    }
+}
+/// What invoice to issue for a verification fee.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct WxaAuthInvoiceInfo {
+    /// Kind of invoice wanted.
+    pub invoice_type: WxaAuthInvoiceInfoInvoiceType,
+    /// The invoice's title, the verified subject's name; needed unless invoice_type is 1.
+    #[serde(
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub invoice_title: Option<String>,
+    /// Billing data of an electronic invoice; needed when invoice_type is 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub electronic: Option<WxaAuthElectronicInvoice>,
+    /// Billing and mailing data of a special VAT invoice; needed when invoice_type is 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat: Option<WxaAuthVatInvoice>,
+}
+impl WxaAuthInvoiceInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new(invoice_type: WxaAuthInvoiceInfoInvoiceType) -> Self {
+        Self {
+            invoice_type,
+            invoice_title: None,
+            electronic: None,
+            vat: None,
+        }
+    }
+    crate::runtime::setters! {
+        invoice_title: impl Into<String>;
+        electronic: WxaAuthElectronicInvoice;
+        vat: WxaAuthVatInvoice;
+    }
+}
+crate::runtime::int_enum! {
+    /// Values of `WxaAuthPayType`.
+    pub enum WxaAuthPayType {
+        /// `1`: Taken from the platform's prepaid package.
+        ProviderPackage = 1;
+        /// `2`: Paid by the mini program's developer.
+        Developer = 2;
+    }
+}
