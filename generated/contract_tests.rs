@@ -183,6 +183,98 @@ async fn generate_union_product() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn get_promoter() {
+    let request = crate::api::affiliate::GetPromoterRequest::new()
+        .openid("a".to_owned())
+        .role_id(1)
+        .retail_id("a".to_owned())
+        .begin_time(1)
+        .end_time(1)
+        .auth_status(crate::api::affiliate::PromoterAuthStatus::NotAuthorized)
+        .decl_status(crate::api::affiliate::PromoterDeclStatus::Declared)
+        .start_id("a".to_owned())
+        .need_unionid(crate::api::affiliate::PromoterIdKind::OpenId);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter(request).await }
+    };
+    check("getPromoter", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_promoter_invitation_material() {
+    let request = crate::api::affiliate::GetPromoterInvitationMaterialRequest::new(1)
+        .invitation_type(
+            crate::api::affiliate::GetPromoterInvitationMaterialInvitationType::Poster,
+        );
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_invitation_material(request).await }
+    };
+    check("getPromoterInvitationMaterial", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_promoter_message() {
+    let request = crate::api::affiliate::GetPromoterMessageRequest::new("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_message(request).await }
+    };
+    check("getPromoterMessage", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_promoter_message_click_data() {
+    let request = crate::api::affiliate::GetPromoterMessageClickDataRequest::new(
+            "a".to_owned(),
+            crate::api::affiliate::GetPromoterMessageClickDataDimonsion::ByMessage,
+        )
+        .msg_type(1)
+        .msg_id("a".to_owned())
+        .begin_send_time(1)
+        .end_send_time(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_message_click_data(request).await }
+    };
+    check("getPromoterMessageClickData", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_promoter_order() {
+    let request = crate::api::affiliate::GetPromoterOrderRequest::new("a".to_owned())
+        .mch_id("a".to_owned())
+        .trade_no("a".to_owned())
+        .out_trade_no("a".to_owned())
+        .status(crate::api::affiliate::PromoterOrderStatus::Paid)
+        .date("a".to_owned())
+        .start_id("a".to_owned())
+        .need_unionid(crate::api::affiliate::PromoterIdKind::OpenId);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_order(request).await }
+    };
+    check("getPromoterOrder", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn get_promoter_relation() {
+    let request = crate::api::affiliate::GetPromoterRelationRequest::new("a".to_owned())
+        .begin_time(1)
+        .end_time(1)
+        .scene(1)
+        .path("a".to_owned())
+        .start_id("a".to_owned())
+        .need_unionid(crate::api::affiliate::PromoterIdKind::OpenId);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_promoter_relation(request).await }
+    };
+    check("getPromoterRelation", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn get_promoter_role() {
     let request = crate::api::affiliate::GetPromoterRoleRequest::new().role_id(1);
     let call = |client: crate::runtime::Client| {
@@ -493,6 +585,23 @@ async fn send_promoter_message() {
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]
+async fn send_promoter_single_message() {
+    let request = crate::api::affiliate::SendPromoterSingleMessageRequest::new(
+            1,
+            "a".to_owned(),
+            "a".to_owned(),
+        )
+        .appid("a".to_owned())
+        .id("a".to_owned())
+        .openid("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.send_promoter_single_message(request).await }
+    };
+    check("sendPromoterSingleMessage", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
 async fn set_union_shop_commission() {
     let request = crate::api::affiliate::SetUnionShopCommissionRequest::new(
         vec![
@@ -505,6 +614,34 @@ async fn set_union_shop_commission() {
         async move { client.set_union_shop_commission(request).await }
     };
     check("setUnionShopCommission", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn update_promoter() {
+    let request = crate::api::affiliate::UpdatePromoterRequest::new("a".to_owned())
+        .role_id(1)
+        .retail_id("a".to_owned())
+        .extra_info("a".to_owned())
+        .name("a".to_owned())
+        .phone("a".to_owned())
+        .decl_status(crate::api::affiliate::PromoterDeclStatus::Declared);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.update_promoter(request).await }
+    };
+    check("updatePromoter", 40002, call).await;
+}
+#[cfg(feature = "affiliate")]
+#[tokio::test]
+async fn update_promoter_role() {
+    let request = crate::api::affiliate::UpdatePromoterRoleRequest::new(1)
+        .name("a".to_owned())
+        .desc("a".to_owned());
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.update_promoter_role(request).await }
+    };
+    check("updatePromoterRole", 40002, call).await;
 }
 #[cfg(feature = "affiliate")]
 #[tokio::test]

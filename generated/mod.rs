@@ -87,7 +87,7 @@ pub mod access_token {
         &<GetStableAccessTokenRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `applyUnionTargetPlan`, `bindUnionOpenAccount`, `deleteUnionCustomizeInfo`, `deleteUnionPromotion`, `deleteUnionShopCommission`, `generateUnionOpenProduct`, `generateUnionProduct`, `getPromoterRole`, `getPromoterShareMaterial`, `getUnionCustomizeInfo`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProduct`, `getUnionProductCategory`, `getUnionPromotionList`, `getUnionSelectedProduct`, `getUnionShopCommission`, `getUnionTargetApplyStatus`, `getUnionTargetPlanInfo`, `parseUnionProductTag`, `searchUnionOrder`, `searchUnionPromoterNormalOrder`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `sendPromoterMessage`, `setUnionShopCommission`, `updateUnionPromotion`.
+/// Endpoints of the `affiliate` category (cargo feature `affiliate`): `addPromoter`, `addPromoterRole`, `addUnionCustomizeInfo`, `addUnionPromotion`, `applyUnionTargetPlan`, `bindUnionOpenAccount`, `deleteUnionCustomizeInfo`, `deleteUnionPromotion`, `deleteUnionShopCommission`, `generateUnionOpenProduct`, `generateUnionProduct`, `getPromoter`, `getPromoterInvitationMaterial`, `getPromoterMessage`, `getPromoterMessageClickData`, `getPromoterOrder`, `getPromoterRelation`, `getPromoterRole`, `getPromoterShareMaterial`, `getUnionCustomizeInfo`, `getUnionOpenAccount`, `getUnionOpenProductList`, `getUnionOrderInfo`, `getUnionProduct`, `getUnionProductCategory`, `getUnionPromotionList`, `getUnionSelectedProduct`, `getUnionShopCommission`, `getUnionTargetApplyStatus`, `getUnionTargetPlanInfo`, `parseUnionProductTag`, `searchUnionOrder`, `searchUnionPromoterNormalOrder`, `searchUnionShopAbnormalOrder`, `searchUnionShopNormalOrder`, `sendPromoterMessage`, `sendPromoterSingleMessage`, `setUnionShopCommission`, `updatePromoter`, `updatePromoterRole`, `updateUnionPromotion`.
 #[cfg(feature = "affiliate")]
 pub mod affiliate {
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/types.rs"));
@@ -102,6 +102,16 @@ pub mod affiliate {
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/delete_union_shop_commission.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_open_product.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/generate_union_product.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_invitation_material.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_message.rs"));
+    include!(
+        concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_message_click_data.rs")
+    );
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_order.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_relation.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_role.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_promoter_share_material.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/get_union_customize_info.rs"));
@@ -129,7 +139,10 @@ pub mod affiliate {
         concat!(env!("OUT_DIR"), "/api/affiliate/search_union_shop_normal_order.rs")
     );
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/send_promoter_message.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/send_promoter_single_message.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/set_union_shop_commission.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/update_promoter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/affiliate/update_promoter_role.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/affiliate/update_union_promotion.rs"));
     /// The facts of every endpoint of this category, from the specs.
     pub const ENDPOINTS: &[&crate::runtime::EndpointMeta] = &[
@@ -144,6 +157,12 @@ pub mod affiliate {
         &<DeleteUnionShopCommissionRequest as crate::runtime::Operation>::META,
         &<GenerateUnionOpenProductRequest as crate::runtime::Operation>::META,
         &<GenerateUnionProductRequest as crate::runtime::Operation>::META,
+        &<GetPromoterRequest as crate::runtime::Operation>::META,
+        &<GetPromoterInvitationMaterialRequest as crate::runtime::Operation>::META,
+        &<GetPromoterMessageRequest as crate::runtime::Operation>::META,
+        &<GetPromoterMessageClickDataRequest as crate::runtime::Operation>::META,
+        &<GetPromoterOrderRequest as crate::runtime::Operation>::META,
+        &<GetPromoterRelationRequest as crate::runtime::Operation>::META,
         &<GetPromoterRoleRequest as crate::runtime::Operation>::META,
         &<GetPromoterShareMaterialRequest as crate::runtime::Operation>::META,
         &<GetUnionCustomizeInfoRequest as crate::runtime::Operation>::META,
@@ -163,7 +182,10 @@ pub mod affiliate {
         &<SearchUnionShopAbnormalOrderRequest as crate::runtime::Operation>::META,
         &<SearchUnionShopNormalOrderRequest as crate::runtime::Operation>::META,
         &<SendPromoterMessageRequest as crate::runtime::Operation>::META,
+        &<SendPromoterSingleMessageRequest as crate::runtime::Operation>::META,
         &<SetUnionShopCommissionRequest as crate::runtime::Operation>::META,
+        &<UpdatePromoterRequest as crate::runtime::Operation>::META,
+        &<UpdatePromoterRoleRequest as crate::runtime::Operation>::META,
         &<UpdateUnionPromotionRequest as crate::runtime::Operation>::META,
     ];
 }
