@@ -1473,6 +1473,21 @@ async fn cloudbase_report_api() {
 }
 #[cfg(feature = "cloudbase")]
 #[tokio::test]
+async fn create_pressure_test() {
+    let request = crate::api::cloudbase::CreatePressureTestRequest::new(
+            "a".to_owned(),
+            1,
+            1,
+        )
+        .source_type(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.create_pressure_test(request).await }
+    };
+    check("createPressureTest", 40002, call).await;
+}
+#[cfg(feature = "cloudbase")]
+#[tokio::test]
 async fn create_send_sms_task() {
     let request = crate::api::cloudbase::CreateSendSmsTaskRequest::new(
             "a".to_owned(),
@@ -1731,6 +1746,26 @@ async fn get_open_data() {
         async move { client.get_open_data(request).await }
     };
     check("getOpenData", 40002, call).await;
+}
+#[cfg(feature = "cloudbase")]
+#[tokio::test]
+async fn get_pressure_test_report() {
+    let request = crate::api::cloudbase::GetPressureTestReportRequest::new(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_pressure_test_report(request).await }
+    };
+    check("getPressureTestReport", 40002, call).await;
+}
+#[cfg(feature = "cloudbase")]
+#[tokio::test]
+async fn get_pressure_test_status() {
+    let request = crate::api::cloudbase::GetPressureTestStatusRequest::new(1);
+    let call = |client: crate::runtime::Client| {
+        let request = request.clone();
+        async move { client.get_pressure_test_status(request).await }
+    };
+    check("getPressureTestStatus", 40002, call).await;
 }
 #[cfg(feature = "cloudbase")]
 #[tokio::test]

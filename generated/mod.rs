@@ -343,7 +343,7 @@ pub mod city_service {
         &<TransportCodeGetBusinessViewRequest as crate::runtime::Operation>::META,
     ];
 }
-/// Endpoints of the `cloudbase` category (cargo feature `cloudbase`): `addDelayedFunctionTask`, `batchDeleteFile`, `batchDownloadFile`, `cloudbaseReportAPI`, `createSendSmsTask`, `databaseAdd`, `databaseAggregate`, `databaseCollectionAdd`, `databaseCollectionDelete`, `databaseCollectionGet`, `databaseCount`, `databaseDelete`, `databaseMigrateExport`, `databaseMigrateImport`, `databaseMigrateQueryInfo`, `databaseQuery`, `databaseUpdate`, `describeExtensionUploadInfo`, `describeSmsRecords`, `getCloudBaseStatistics`, `getCloudBaseVoIPSign`, `getOpenData`, `getQcloudToken`, `invokeCloudFunction`, `newSendCloudBaseSms`, `sendCloudBaseSms`, `setCloudAccessToken`, `updateIndex`, `uploadFile`.
+/// Endpoints of the `cloudbase` category (cargo feature `cloudbase`): `addDelayedFunctionTask`, `batchDeleteFile`, `batchDownloadFile`, `cloudbaseReportAPI`, `createPressureTest`, `createSendSmsTask`, `databaseAdd`, `databaseAggregate`, `databaseCollectionAdd`, `databaseCollectionDelete`, `databaseCollectionGet`, `databaseCount`, `databaseDelete`, `databaseMigrateExport`, `databaseMigrateImport`, `databaseMigrateQueryInfo`, `databaseQuery`, `databaseUpdate`, `describeExtensionUploadInfo`, `describeSmsRecords`, `getCloudBaseStatistics`, `getCloudBaseVoIPSign`, `getOpenData`, `getPressureTestReport`, `getPressureTestStatus`, `getQcloudToken`, `invokeCloudFunction`, `newSendCloudBaseSms`, `sendCloudBaseSms`, `setCloudAccessToken`, `updateIndex`, `uploadFile`.
 #[cfg(feature = "cloudbase")]
 pub mod cloudbase {
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/types.rs"));
@@ -351,6 +351,7 @@ pub mod cloudbase {
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/batch_delete_file.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/batch_download_file.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/cloudbase_report_api.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/create_pressure_test.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/create_send_sms_task.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_add.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/database_aggregate.rs"));
@@ -371,6 +372,8 @@ pub mod cloudbase {
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_cloud_base_statistics.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_cloud_base_vo_ip_sign.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_open_data.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_pressure_test_report.rs"));
+    include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_pressure_test_status.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/get_qcloud_token.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/invoke_cloud_function.rs"));
     include!(concat!(env!("OUT_DIR"), "/api/cloudbase/new_send_cloud_base_sms.rs"));
@@ -384,6 +387,7 @@ pub mod cloudbase {
         &<BatchDeleteFileRequest as crate::runtime::Operation>::META,
         &<BatchDownloadFileRequest as crate::runtime::Operation>::META,
         &<CloudbaseReportApiRequest as crate::runtime::Operation>::META,
+        &<CreatePressureTestRequest as crate::runtime::Operation>::META,
         &<CreateSendSmsTaskRequest as crate::runtime::Operation>::META,
         &<DatabaseAddRequest as crate::runtime::Operation>::META,
         &<DatabaseAggregateRequest as crate::runtime::Operation>::META,
@@ -402,6 +406,8 @@ pub mod cloudbase {
         &<GetCloudBaseStatisticsRequest as crate::runtime::Operation>::META,
         &<GetCloudBaseVoIpSignRequest as crate::runtime::Operation>::META,
         &<GetOpenDataRequest as crate::runtime::Operation>::META,
+        &<GetPressureTestReportRequest as crate::runtime::Operation>::META,
+        &<GetPressureTestStatusRequest as crate::runtime::Operation>::META,
         &<GetQcloudTokenRequest as crate::runtime::Operation>::META,
         &<InvokeCloudFunctionRequest as crate::runtime::Operation>::META,
         &<NewSendCloudBaseSmsRequest as crate::runtime::Operation>::META,
