@@ -228,11 +228,9 @@ impl PushReceiver {
     /// A [`PushError`] for anything WeChat would not have sent, and
     /// [`PushError::Replayed`] for a nonce another instance took.
     pub async fn receive_shared(&self, method: &str, query: &str, body: &[u8]) -> Result<Received, PushError> {
-        let received = self.receive(method, query, body)?;
-        if let (Received::Push(_), Some(store)) = (&received, &self.nonce_store) {
-            let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-            let param = |name: &str| params.get(name).map_or("", String::as_str);
-            let key = format!("{}#push#{}:{}", self.app_id, param("timestamp"), param("nonce"));
+        let (received, replay_key) = self.verify_at(method, query, body, crate::store::now_secs())?;
+        if let (Some(replay_key), Some(store)) = (replay_key, &self.nonce_store) {
+            let key = format!("{}#push#{replay_key}", self.app_id);
             // A timestamp may lie up to `max_age` either side of now, so a
             // replay stays possible until twice that from now.
             match store.first_sighting(&key, self.max_age * 2).await {
@@ -247,6 +245,12 @@ impl PushReceiver {
     }
 
     fn receive_at(&self, method: &str, query: &str, body: &[u8], now: u64) -> Result<Received, PushError> {
+        self.verify_at(method, query, body, now).map(|(received, _)| received)
+    }
+
+    /// The checks of `receive`, and for a push the key its replays share
+    /// (`timestamp:nonce`), already refused once seen in this process.
+    fn verify_at(&self, method: &str, query: &str, body: &[u8], now: u64) -> Result<(Received, Option<String>), PushError> {
         let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let param = |name: &'static str| params.get(name).map(String::as_str).ok_or(PushError::Missing(name));
         let (timestamp, nonce) = (param("timestamp")?, param("nonce")?);
@@ -259,33 +263,35 @@ impl PushReceiver {
             return Err(PushError::Stale { timestamp: time });
         }
         match method {
-            "GET" => Ok(Received::UrlCheck { echostr: param("echostr")?.to_owned() }),
+            "GET" => Ok((Received::UrlCheck { echostr: param("echostr")?.to_owned() }, None)),
             "POST" => {
-                self.first_time(nonce, time, now)?;
+                let replay_key = format!("{time}:{nonce}");
+                self.first_time(&replay_key, time, now)?;
                 let text = std::str::from_utf8(body).map_err(|_| PushError::BadEncryption("the body is not UTF-8"))?;
                 let format = if text.trim_start().starts_with('<') { PushFormat::Xml } else { PushFormat::Json };
-                match encrypted_part(text, format) {
-                    None => Ok(Received::Push(Push { format, text: text.to_owned(), encrypted: false, nonce: nonce.to_owned() })),
+                let push = match encrypted_part(text, format) {
+                    None => Push { format, text: text.to_owned(), encrypted: false, nonce: nonce.to_owned() },
                     Some(encrypt) => {
                         let msg_signature = self.msg_signature(timestamp, nonce, &encrypt);
                         if !same_signature(&msg_signature, param("msg_signature")?) {
                             return Err(PushError::BadSignature);
                         }
-                        let text = self.decrypt(&encrypt)?;
-                        Ok(Received::Push(Push { format, text, encrypted: true, nonce: nonce.to_owned() }))
+                        Push { format, text: self.decrypt(&encrypt)?, encrypted: true, nonce: nonce.to_owned() }
                     }
-                }
+                };
+                Ok((Received::Push(push), Some(replay_key)))
             }
             _ => Err(PushError::Method),
         }
     }
 
-    /// Remembers the nonce; refuses one already seen within the window.
-    fn first_time(&self, nonce: &str, timestamp: u64, now: u64) -> Result<(), PushError> {
+    /// Remembers the push's `timestamp:nonce`; refuses one already seen
+    /// within the window.
+    fn first_time(&self, replay_key: &str, timestamp: u64, now: u64) -> Result<(), PushError> {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let window = self.max_age.as_secs();
         seen.retain(|_, at| now.abs_diff(*at) <= window);
-        match seen.insert(format!("{timestamp}:{nonce}"), timestamp) {
+        match seen.insert(replay_key.to_owned(), timestamp) {
             Some(_) => Err(PushError::Replayed),
             None => Ok(()),
         }

@@ -505,8 +505,8 @@ pub(crate) fn request_problems(
     parts: &[crate::testing::ReceivedPart],
 ) -> Vec<String> {
     // The signatures are checked with the fake's keys, apart.
-    let token: Vec<&str> = contract.auth.token_parameter().into_iter().collect();
-    let skip: &[&str] = if contract.signing.is_some() { &["access_token", "pay_sig", "signature"] } else { &token };
+    let token = contract.auth.token_parameter();
+    let skip: &[&str] = if contract.signing.is_some() { &["access_token", "pay_sig", "signature"] } else { token.as_slice() };
     let mut problems = check_pairs(&contract.query, query, skip, "query parameter");
     if !contract.choice.is_empty() {
         let used = contract
