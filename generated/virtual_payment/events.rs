@@ -210,39 +210,6 @@ crate::runtime::int_enum! {
     }
 }
 crate::runtime::answer_object! {
-    /// The `XpayCoinPaidWeChatPay` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct XpayCoinPaidWeChatPay {
-        /// The WeChat Pay merchant order number.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "MchOrderNo", skip_serializing_if = "Option::is_none"))]
-        pub mch_order_no: Option<String> = "MchOrderNo";
-        /// The WeChat Pay transaction id.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "TransactionId", skip_serializing_if = "Option::is_none"))]
-        pub transaction_id: Option<String> = "TransactionId";
-        /// When the user paid, in Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "PaidTime", skip_serializing_if = "Option::is_none"))]
-        pub paid_time: Option<i64> = "PaidTime";
-    }
-}
-impl XpayCoinPaidWeChatPay {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            mch_order_no: None,
-            transaction_id: None,
-            paid_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        mch_order_no: impl Into<String>;
-        transaction_id: impl Into<String>;
-        paid_time: i64;
-    }
-}
-crate::runtime::answer_object! {
     /// The `XpayCoinPaidCoins` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -308,7 +275,7 @@ crate::runtime::answer_object! {
         pub env: Option<VirtualPaymentCoinPaidEnv> = "Env";
         /// The WeChat Pay payment, when the user paid with WeChat Pay.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "WeChatPayInfo", skip_serializing_if = "Option::is_none"))]
-        pub wechat_pay_info: Option<XpayCoinPaidWeChatPay> = "WeChatPayInfo";
+        pub wechat_pay_info: Option<XpayWeChatPayInfo> = "WeChatPayInfo";
         /// The tokens bought.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "CoinInfo", skip_serializing_if = "Option::is_none"))]
         pub coin_info: Option<XpayCoinPaidCoins> = "CoinInfo";
@@ -327,7 +294,7 @@ impl VirtualPaymentCoinPaid {
     }
     crate::runtime::setters! {
         env: VirtualPaymentCoinPaidEnv;
-        wechat_pay_info: XpayCoinPaidWeChatPay;
+        wechat_pay_info: XpayWeChatPayInfo;
         coin_info: XpayCoinPaidCoins;
     }
 }
@@ -415,39 +382,6 @@ crate::runtime::int_enum! {
         Production = 0;
         /// `1`: The sandbox.
         Sandbox = 1;
-    }
-}
-crate::runtime::answer_object! {
-    /// The `XpayDeliveredWeChatPay` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct XpayDeliveredWeChatPay {
-        /// The WeChat Pay merchant order number.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "MchOrderNo", skip_serializing_if = "Option::is_none"))]
-        pub mch_order_no: Option<String> = "MchOrderNo";
-        /// The WeChat Pay transaction id.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "TransactionId", skip_serializing_if = "Option::is_none"))]
-        pub transaction_id: Option<String> = "TransactionId";
-        /// When the user paid, in Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "PaidTime", skip_serializing_if = "Option::is_none"))]
-        pub paid_time: Option<i64> = "PaidTime";
-    }
-}
-impl XpayDeliveredWeChatPay {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            mch_order_no: None,
-            transaction_id: None,
-            paid_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        mch_order_no: impl Into<String>;
-        transaction_id: impl Into<String>;
-        paid_time: i64;
     }
 }
 crate::runtime::answer_object! {
@@ -617,7 +551,7 @@ crate::runtime::answer_object! {
         pub env: Option<VirtualPaymentGoodsDeliveredEnv> = "Env";
         /// The WeChat Pay payment, when the user paid with WeChat Pay.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "WeChatPayInfo", skip_serializing_if = "Option::is_none"))]
-        pub wechat_pay_info: Option<XpayDeliveredWeChatPay> = "WeChatPayInfo";
+        pub wechat_pay_info: Option<XpayWeChatPayInfo> = "WeChatPayInfo";
         /// The item bought.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "GoodsInfo", skip_serializing_if = "Option::is_none"))]
         pub goods_info: Option<XpayDeliveredGoods> = "GoodsInfo";
@@ -644,7 +578,7 @@ impl VirtualPaymentGoodsDelivered {
     }
     crate::runtime::setters! {
         env: VirtualPaymentGoodsDeliveredEnv;
-        wechat_pay_info: XpayDeliveredWeChatPay;
+        wechat_pay_info: XpayWeChatPayInfo;
         goods_info: XpayDeliveredGoods;
         team_info: XpayDeliveredTeam;
         apple_subscription_info: XpayDeliveredAppleSubscription;
@@ -897,39 +831,6 @@ crate::runtime::int_enum! {
     }
 }
 crate::runtime::answer_object! {
-    /// The `XpaySubscribePayFailedWeChatPay` object.
-    #[derive(Debug, Clone, PartialEq, Default)]
-    #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
-    #[cfg_attr(feature = "serialize-answers", serde(crate = "crate::runtime::serde"))]
-    #[non_exhaustive]
-    pub struct XpaySubscribePayFailedWeChatPay {
-        /// The WeChat Pay merchant order number.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "MchOrderNo", skip_serializing_if = "Option::is_none"))]
-        pub mch_order_no: Option<String> = "MchOrderNo";
-        /// The WeChat Pay transaction id.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "TransactionId", skip_serializing_if = "Option::is_none"))]
-        pub transaction_id: Option<String> = "TransactionId";
-        /// Payment time, in Unix seconds.
-        #[cfg_attr(feature = "serialize-answers", serde(rename = "PaidTime", skip_serializing_if = "Option::is_none"))]
-        pub paid_time: Option<i64> = "PaidTime";
-    }
-}
-impl XpaySubscribePayFailedWeChatPay {
-    /// A value with the required fields; set optional ones with the methods of the same name.
-    pub fn new() -> Self {
-        Self {
-            mch_order_no: None,
-            transaction_id: None,
-            paid_time: None,
-        }
-    }
-    crate::runtime::setters! {
-        mch_order_no: impl Into<String>;
-        transaction_id: impl Into<String>;
-        paid_time: i64;
-    }
-}
-crate::runtime::answer_object! {
     /// The `XpaySubscribePayFailedGoods` object.
     #[derive(Debug, Clone, PartialEq, Default)]
     #[cfg_attr(feature = "serialize-answers", derive(crate::runtime::Serialize))]
@@ -1009,7 +910,7 @@ crate::runtime::answer_object! {
         pub env: Option<VirtualPaymentSubscriptionPayFailedEnv> = "Env";
         /// The WeChat Pay side of the order, when the channel is WeChat Pay.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "WeChatPayInfo", skip_serializing_if = "Option::is_none"))]
-        pub wechat_pay_info: Option<XpaySubscribePayFailedWeChatPay> = "WeChatPayInfo";
+        pub wechat_pay_info: Option<XpayWeChatPayInfo> = "WeChatPayInfo";
         /// The subscription item charged for.
         #[cfg_attr(feature = "serialize-answers", serde(rename = "GoodsInfo", skip_serializing_if = "Option::is_none"))]
         pub goods_info: Option<XpaySubscribePayFailedGoods> = "GoodsInfo";
@@ -1033,7 +934,7 @@ impl VirtualPaymentSubscriptionPayFailed {
     crate::runtime::setters! {
         out_trade_no: impl Into<String>;
         env: VirtualPaymentSubscriptionPayFailedEnv;
-        wechat_pay_info: XpaySubscribePayFailedWeChatPay;
+        wechat_pay_info: XpayWeChatPayInfo;
         goods_info: XpaySubscribePayFailedGoods;
         contract_wx_appid: impl Into<String>;
     }

@@ -323,3 +323,55 @@ impl XpayComplaintServiceOrder {
         state: XpayComplaintServiceOrderState;
     }
 }
+/// The WeChat Pay side of a virtual-payment order, as the payment events carry it.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    crate::runtime::Serialize,
+    crate::runtime::Deserialize
+)]
+#[serde(crate = "crate::runtime::serde")]
+#[non_exhaustive]
+pub struct XpayWeChatPayInfo {
+    /// The WeChat Pay merchant order number.
+    #[serde(
+        rename = "MchOrderNo",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mch_order_no: Option<String>,
+    /// The WeChat Pay transaction id.
+    #[serde(
+        rename = "TransactionId",
+        deserialize_with = "crate::runtime::lenient::option_string",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transaction_id: Option<String>,
+    /// When the user paid, in Unix seconds.
+    #[serde(
+        rename = "PaidTime",
+        deserialize_with = "crate::runtime::lenient::option_int",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub paid_time: Option<i64>,
+}
+impl XpayWeChatPayInfo {
+    /// A value with the required fields; set optional ones with the methods of the same name.
+    pub fn new() -> Self {
+        Self {
+            mch_order_no: None,
+            transaction_id: None,
+            paid_time: None,
+        }
+    }
+    crate::runtime::setters! {
+        mch_order_no: impl Into<String>;
+        transaction_id: impl Into<String>;
+        paid_time: i64;
+    }
+}
